@@ -1,0 +1,19 @@
+// Jest runs TypeScript through SWC into CommonJS. The ESM-only dependencies below are transformed too;
+// @middy/* publishes only an ESM entry under "import", so it is mapped to its index.js.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|socks-proxy-agent|agent-base|p-limit|yocto-queue)/)',
+  ],
+  moduleNameMapper: {
+    '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
+  },
+  testTimeout: 60000,
+  setupFiles: ['<rootDir>/test/setup-env.cjs'],
+};
