@@ -61,8 +61,12 @@ export interface SimClusterStore {
   get(gvr: GroupVersionResource, namespace: string | undefined, name: string): KubeObject | undefined;
   list(gvr: GroupVersionResource, namespace?: string): KubeObject[];
   create(gvr: GroupVersionResource, object: KubeObject): KubeObject;
-  /** Replaces only `.status` of the stored object (as a write to the /status subresource does). */
-  updateStatus(gvr: GroupVersionResource, object: KubeObject): KubeObject;
+  /**
+   * Replaces only `.status` of the stored object, as a controller's PUT to the /status subresource does: unlike the
+   * other writes here it passes admission (so a cluster's `deployments/status` webhooks fire); a denial rejects.
+   * Resolves to the stored object, or undefined when it no longer exists.
+   */
+  updateStatus(gvr: GroupVersionResource, object: KubeObject): Promise<KubeObject | undefined>;
   delete(gvr: GroupVersionResource, namespace: string | undefined, name: string): void;
   /** Every committed change in this object space; returns an unsubscribe function. */
   subscribe(listener: (event: StoreEvent) => void): () => void;
