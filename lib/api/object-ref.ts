@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Names one object in kcp: the logical cluster (workspace path), its resource and its name. */
+export const ObjectRefSchema = z.object({
+  workspace: z.string().min(1), // logical cluster path, e.g. `root:default`
+  group: z.string(), // '' for the core group
+  version: z.string().min(1),
+  resource: z.string().min(1), // plural, lower case
+  kind: z.string().min(1),
+  namespace: z.string().optional(), // absent for cluster-scoped objects
+  name: z.string().min(1),
+  uid: z.string().optional(),
+});
+export type ObjectRef = z.infer<typeof ObjectRefSchema>;
+
+/** `apps/v1/deployments`, `v1/configmaps`: the group/version/resource part of a ref, as used in keys and logs. */
+export function gvrKey(ref: Pick<ObjectRef, 'group' | 'version' | 'resource'>): string {
+  return ref.group ? `${ref.group}/${ref.version}/${ref.resource}` : `${ref.version}/${ref.resource}`;
+}
+
+/** A stable identity for an object in kcp, independent of version: used as a DynamoDB partition key and a FIFO-free dedup key. */
+export function objectKey(ref: ObjectRef): string {
+  return [ref.workspace, ref.group || 'core', ref.resource, ref.namespace ?? '', ref.name].join('|');
+}
+
+/** `Deployment default/web` — how logs and errors name an object. */
+export function describeRef(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string {
+  return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
+}

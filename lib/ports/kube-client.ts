@@ -1,0 +1,50 @@
+import type { KubeObject } from '../sim/contracts';
+
+export type { KubeObject };
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface ResourceName {
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+  name: string;
+}
+
+/**
+ * One Kubernetes API endpoint: a kcp logical cluster or a physical cluster. Adapters translate client errors into
+ * lib/errors (404 on get → undefined; 404 on delete → 'absent'; 409 → ConflictError; 429 → ClusterThrottledError …).
+ */
+export interface KubeClient {
+  /** `kcp:root:default` or the SyncTarget's name: how logs and errors name this endpoint. */
+  readonly target: string;
+  get(name: ResourceName): Promise<KubeObject | undefined>;
+  list(type: Omit<ResourceType, 'kind' | 'namespaced'>, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
+  /** Server-side apply with tmc's one field manager; creates when missing. */
+  apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options?: { force?: boolean }): Promise<KubeObject>;
+  /** JSON merge patch of the main resource (labels, annotations, finalizers). */
+  mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject>;
+  /** JSON merge patch of the status subresource. */
+  patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject>;
+  /** Deleting what is already gone succeeds. */
+  delete(name: ResourceName): Promise<'deleted' | 'absent'>;
+  /** Served resource types (discovery), cached by the adapter. */
+  resources(): Promise<ResourceType[]>;
+  /** GET /readyz with a short timeout. */
+  ready(): Promise<{ ok: boolean; latencyMs: number; detail?: string }>;
+}
+
+/** Finds clients: kcp by workspace path, physical clusters by SyncTarget name. Clients are cached per container. */
+export interface KubeConnector {
+  kcp(workspace: string): Promise<KubeClient>;
+  cluster(workspace: string, syncTarget: string): Promise<KubeClient>;
+  /** Drops the cached client (credentials changed, SyncTarget deleted). */
+  forget(workspace: string, syncTarget: string): void;
+}

@@ -1,0 +1,133 @@
+/**
+ * The one definition of tmc's tables, queues, functions, routes and schedules. The CDK stack (infra/) and the local
+ * stack (lib/local/) both build from it, so the cloud and a laptop cannot drift apart.
+ */
+
+export type FunctionName =
+  | 'ingress'
+  | 'placement'
+  | 'sync-apply'
+  | 'status-up'
+  | 'health-probe'
+  | 'recovery-sweep'
+  | 'metrics-rollup'
+  | 'api';
+
+export interface FunctionDefinition {
+  /** Folder under functions/ holding handler.ts with a named export `handler`. */
+  name: FunctionName;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
+  ingress: { name: 'ingress', description: 'Webhook ingress: admission, watch events and cluster status', memoryMb: 512, timeoutSeconds: 10 },
+  placement: { name: 'placement', description: 'Places objects on SyncTargets', memoryMb: 1024, timeoutSeconds: 60 },
+  'sync-apply': { name: 'sync-apply', description: 'Applies placed objects to physical clusters', memoryMb: 1024, timeoutSeconds: 60 },
+  'status-up': { name: 'status-up', description: 'Brings downstream status back into kcp', memoryMb: 512, timeoutSeconds: 60 },
+  'health-probe': { name: 'health-probe', description: 'Probes every SyncTarget and records its health', memoryMb: 512, timeoutSeconds: 60 },
+  'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 300 },
+  'metrics-rollup': { name: 'metrics-rollup', description: 'Computes stateful gauges and pushes metrics', memoryMb: 512, timeoutSeconds: 60 },
+  api: { name: 'api', description: 'Health API and the read-only virtual workspace', memoryMb: 512, timeoutSeconds: 10 },
+};
+
+/**
+ * Single-table design (see docs/state.md). Partition key `pk`, sort key `sk`; one GSI `gsi1` (`gsi1pk`, `gsi1sk`)
+ * for "everything on a cluster" and "all clusters"; TTL on `expiresAt` (epoch seconds). dynalite never expires items,
+ * so readers filter `expiresAt > now` themselves.
+ */
+export const TABLE = {
+  id: 'State',
+  /** Base name; the stage is prefixed in the cloud (`tmc-prod-state`), locally it is used as is. */
+  baseName: 'tmc-state',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+} as const;
+
+export type QueueName = 'placement' | 'sync' | 'status';
+
+export interface QueueDefinition {
+  name: QueueName;
+  consumer: FunctionName;
+  /** Lambda's rule: the queue's visibility timeout is at least six times the consumer's timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Deliveries before SQS moves a message to the queue's DLQ. */
+  maxReceiveCount: number;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  /** Event source mapping's maximum concurrency (2..1000): protects clusters and the table from bursts. */
+  maxConcurrency: number;
+  retentionSeconds: number;
+  dlqRetentionSeconds: number;
+}
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+function queue(name: QueueName, consumer: FunctionName, batchSize: number, maxConcurrency: number): QueueDefinition {
+  return {
+    name,
+    consumer,
+    visibilityTimeoutSeconds: FUNCTIONS[consumer].timeoutSeconds * 6,
+    maxReceiveCount: 5,
+    batchSize,
+    maximumBatchingWindowSeconds: 0,
+    maxConcurrency,
+    retentionSeconds: 4 * 24 * 3600,
+    dlqRetentionSeconds: FOURTEEN_DAYS,
+  };
+}
+
+export const QUEUES: Record<QueueName, QueueDefinition> = {
+  placement: queue('placement', 'placement', 10, 10),
+  sync: queue('sync', 'sync-apply', 10, 20),
+  status: queue('status', 'status-up', 10, 10),
+};
+
+export interface ScheduleDefinition {
+  name: string;
+  target: FunctionName;
+  /** EventBridge allows one minute at the finest; the local stack may be told to run faster (tests). */
+  rateSeconds: number;
+}
+
+export const SCHEDULES: ScheduleDefinition[] = [
+  { name: 'health-probe', target: 'health-probe', rateSeconds: 60 },
+  { name: 'recovery-sweep', target: 'recovery-sweep', rateSeconds: 60 },
+  { name: 'metrics-rollup', target: 'metrics-rollup', rateSeconds: 60 },
+  { name: 'status-backstop', target: 'status-up', rateSeconds: 300 },
+];
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST';
+  path: string; // API Gateway HTTP API route syntax: `/webhooks/status/{cluster}`
+  target: FunctionName;
+  /** Authenticated routes check a bearer token (webhook tokens in Secrets Manager in the cloud). */
+  authenticated: boolean;
+}
+
+export const ROUTES: RouteDefinition[] = [
+  { method: 'POST', path: '/webhooks/admission', target: 'ingress', authenticated: true },
+  { method: 'POST', path: '/webhooks/events', target: 'ingress', authenticated: true },
+  { method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true },
+  { method: 'GET', path: '/healthz', target: 'api', authenticated: false },
+  { method: 'GET', path: '/health', target: 'api', authenticated: true },
+  { method: 'GET', path: '/health/clusters/{name}', target: 'api', authenticated: true },
+  { method: 'GET', path: '/metrics', target: 'api', authenticated: true },
+];
+
+/** Environment variable names by which the composition root finds each resource. */
+export const ENV = {
+  tableName: 'TMC_TABLE_NAME',
+  queueUrl: (name: QueueName): string => `TMC_${name.toUpperCase()}_QUEUE_URL`,
+  dlqUrl: (name: QueueName): string => `TMC_${name.toUpperCase()}_DLQ_URL`,
+  dynamodbEndpoint: 'TMC_DYNAMODB_ENDPOINT', // local stack only
+  sqsEndpoint: 'TMC_SQS_ENDPOINT', // local stack only
+  kcpKubeconfig: 'TMC_KCP_KUBECONFIG', // path (local) — in the cloud TMC_KCP_KUBECONFIG_SECRET_ARN
+  kcpKubeconfigSecretArn: 'TMC_KCP_KUBECONFIG_SECRET_ARN',
+  webhookTokens: 'TMC_WEBHOOK_TOKENS', // comma-separated, local stack only; in the cloud TMC_WEBHOOK_TOKENS_SECRET_ARN
+  webhookTokensSecretArn: 'TMC_WEBHOOK_TOKENS_SECRET_ARN',
+  stage: 'TMC_STAGE',
+} as const;
