@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Names tmc writes on objects, kept from kcp's original TMC where one existed so kcp users recognise them.
+ * Label values cannot hold ':' or '/', so workspace paths and object names travel in annotations; labels hold hashes.
+ */
+
+/** The one field manager for every server-side apply tmc makes. */
+export const FIELD_MANAGER = 'tmc';
+
+/** Finalizer on kcp objects: a delete completes only after every downstream copy is gone. */
+export const SYNC_FINALIZER = 'workload.kcp.io/syncer';
+
+/** On kcp objects: `state.workload.kcp.io/<cluster-key>: Sync` for each cluster the object is placed on. */
+export const STATE_LABEL_PREFIX = 'state.workload.kcp.io/';
+/** On kcp objects: per-cluster status detail as JSON. */
+export const CLUSTER_STATUS_ANNOTATION_PREFIX = 'experimental.status.workload.kcp.io/';
+/** On kcp objects: set by a user to keep an object out of tmc. */
+export const IGNORE_LABEL = 'tmc.kcp.io/ignore';
+
+/** On downstream objects and namespaces. */
+export const MANAGED_BY_LABEL = 'tmc.kcp.io/managed-by';
+export const MANAGED_BY_VALUE = 'tmc';
+export const CLUSTER_KEY_LABEL = 'tmc.kcp.io/cluster-key';
+export const SOURCE_UID_LABEL = 'tmc.kcp.io/source-uid';
+export const WORKSPACE_ANNOTATION = 'tmc.kcp.io/workspace';
+/** JSON `{group, version, resource, kind, namespace, name}` of the kcp source object. */
+export const SOURCE_ANNOTATION = 'tmc.kcp.io/source';
+export const GENERATION_ANNOTATION = 'tmc.kcp.io/source-generation';
+/** On downstream namespaces: JSON `{workspace, namespace, syncTarget}`, as kcp's syncer wrote it. */
+export const NAMESPACE_LOCATOR_ANNOTATION = 'kcp.io/namespace-locator';
+
+function shortHash(input: string, length: number): string {
+  // base36 of sha256: lower-case alphanumerics are valid in label values and DNS-1123 names.
+  const digest = createHash('sha256').update(input).digest();
+  return BigInt(`0x${digest.subarray(0, 16).toString('hex')}`).toString(36).padStart(length, '0').slice(0, length);
+}
+
+/** A SyncTarget's key, unique across workspaces: used in `state.workload.kcp.io/<key>`. */
+export function clusterKey(workspace: string, syncTarget: string): string {
+  return shortHash(`${workspace}:${syncTarget}`, 12);
+}
+
+/** The downstream namespace for (workspace, namespace): two workspaces never collide on one cluster. */
+export function downstreamNamespace(workspace: string, namespace: string): string {
+  return `kcp-${shortHash(`${workspace}/${namespace}`, 12)}`;
+}
+
+export function stateLabel(workspace: string, syncTarget: string): string {
+  return `${STATE_LABEL_PREFIX}${clusterKey(workspace, syncTarget)}`;
+}
+
+export function clusterStatusAnnotation(workspace: string, syncTarget: string): string {
+  return `${CLUSTER_STATUS_ANNOTATION_PREFIX}${clusterKey(workspace, syncTarget)}`;
+}
