@@ -2,7 +2,9 @@ import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools
 import type { MetricLabels, Metrics } from '../ports/telemetry';
 import { type MetricUnit as TmcUnit, metricDefinition } from './catalog';
 
-const UNITS: Record<TmcUnit, MetricUnit> = {
+type CloudWatchUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+const UNITS: Record<TmcUnit, CloudWatchUnit> = {
   count: MetricUnit.Count,
   seconds: MetricUnit.Seconds,
   bytes: MetricUnit.Bytes,
@@ -11,7 +13,7 @@ const UNITS: Record<TmcUnit, MetricUnit> = {
 
 interface Pending {
   labels: MetricLabels;
-  values: Array<{ name: string; unit: MetricUnit; value: number }>;
+  values: Array<{ name: string; unit: CloudWatchUnit; value: number }>;
 }
 
 /**
