@@ -1,0 +1,112 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { pushTimeseries } from 'prometheus-remote-write';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+
+/**
+ * Prometheus remote-write (protobuf + snappy, via prometheus-remote-write). Targets: Amazon Managed Prometheus with
+ * SigV4, or any remote-write endpoint with bearer or basic auth. Samples carry the timestamp of the collection, so a
+ * retried push sends identical samples, which Prometheus de-duplicates: a retry never double-counts.
+ */
+
+export const RemoteWriteTargetSchema = z.object({
+  url: z.url(),
+  auth: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('none') }),
+      z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
+      z.object({ type: z.literal('basic'), username: z.string(), password: z.string() }),
+      z.object({ type: z.literal('sigv4'), region: z.string().min(1), service: z.string().default('aps') }),
+    ])
+    .default({ type: 'none' }),
+});
+export type RemoteWriteTarget = z.infer<typeof RemoteWriteTargetSchema>;
+
+export interface Timeseries {
+  labels: { __name__: string; [label: string]: string };
+  samples: Array<{ value: number; timestamp: number }>;
+}
+
+type FetchInit = { method: string; headers: Record<string, string>; body: ArrayBufferLike; timeout?: number };
+type MinimalFetch = (url: string, init?: FetchInit) => Promise<{ status: number; statusText: string; text: () => Promise<string> }>;
+
+/** Every series in a prom-client registry as remote-write timeseries stamped with one collection time. */
+export async function collectTimeseries(registry: Registry, timestamp = Date.now()): Promise<Timeseries[]> {
+  const out: Timeseries[] = [];
+  for (const metric of await registry.getMetricsAsJSON()) {
+    for (const v of metric.values) {
+      // Histogram values name their own series (`x_bucket`, `x_sum`, `x_count`); prom-client's type omits it.
+      const name = 'metricName' in v && typeof v.metricName === 'string' ? v.metricName : metric.name;
+      const labels: Timeseries['labels'] = { __name__: name };
+      for (const [k, val] of Object.entries(v.labels)) if (val !== undefined) labels[k] = String(val);
+      out.push({ labels, samples: [{ value: v.value, timestamp }] });
+    }
+  }
+  return out;
+}
+
+function signingFetch(target: Extract<RemoteWriteTarget['auth'], { type: 'sigv4' }>, base: MinimalFetch): MinimalFetch {
+  const signer = new SignatureV4({ credentials: defaultProvider(), region: target.region, service: target.service, sha256: Sha256 });
+  return async (url, init) => {
+    const u = new URL(url);
+    const signed = await signer.sign({
+      method: init?.method ?? 'POST',
+      protocol: u.protocol,
+      hostname: u.hostname,
+      port: u.port ? Number(u.port) : undefined,
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      headers: { ...(init?.headers ?? {}), host: u.host },
+      body: init ? new Uint8Array(init.body) : undefined,
+    });
+    return base(url, { method: init?.method ?? 'POST', headers: signed.headers, body: init?.body ?? new ArrayBuffer(0) });
+  };
+}
+
+function nativeFetch(): MinimalFetch {
+  return async (url, init) => {
+    const res = await fetch(url, {
+      method: init?.method,
+      headers: init?.headers,
+      body: init ? new Uint8Array(init.body) : undefined,
+      signal: AbortSignal.timeout(init?.timeout ?? 10_000),
+    });
+    return { status: res.status, statusText: res.statusText, text: () => res.text() };
+  };
+}
+
+export class RemoteWritePublisher {
+  private readonly fetchImpl: MinimalFetch;
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly target: RemoteWriteTarget,
+    private readonly options: { attempts?: number; baseDelayMs?: number } = {},
+  ) {
+    const auth = target.auth;
+    this.fetchImpl = auth.type === 'sigv4' ? signingFetch(auth, nativeFetch()) : nativeFetch();
+    this.headers = auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {};
+  }
+
+  /** Pushes the series; retries 5xx, 429 and network errors with backoff; throws with the endpoint's answer otherwise. */
+  async push(series: Timeseries[]): Promise<void> {
+    if (series.length === 0) return;
+    const attempts = this.options.attempts ?? 3;
+    const auth = this.target.auth.type === 'basic' ? { username: this.target.auth.username, password: this.target.auth.password } : undefined;
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const result = await pushTimeseries(series, { url: this.target.url, fetch: this.fetchImpl, headers: this.headers, auth, timeout: 10_000 });
+        if (result.status >= 200 && result.status < 300) return;
+        lastError = `${result.status} ${result.statusText}${result.errorMessage ? `: ${result.errorMessage}` : ''}`;
+        if (result.status < 500 && result.status !== 429) break;
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+      }
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, (this.options.baseDelayMs ?? 200) * 2 ** (attempt - 1)));
+    }
+    throw new Error(`Remote-write to ${new URL(this.target.url).host} failed: ${lastError}. Check the endpoint URL and credentials`);
+  }
+}
