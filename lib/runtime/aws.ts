@@ -1,0 +1,51 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { TmcConfig } from './config';
+
+/**
+ * AWS clients, built once per container by the composition root and passed in (never module singletons).
+ * Against the local stack (endpoints set) they use dummy credentials: dynalite and fauxqs accept any signature, and
+ * this keeps a developer's real AWS profile out of local runs. In the cloud the default credential chain applies.
+ */
+
+type ClientConfig = Pick<TmcConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+// Keep-alive saves a TLS handshake per call on warm containers; maxSockets bounds bursts from one container.
+function requestHandler(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  return {
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
+}
+
+function endpointOptions(endpoint: string | undefined): Record<string, unknown> {
+  return endpoint === undefined ? {} : { endpoint, credentials: LOCAL_CREDENTIALS };
+}
+
+/** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
+export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    requestHandler: requestHandler(),
+    maxAttempts: 4,
+    ...endpointOptions(config.dynamodbEndpoint),
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+}
+
+export function makeSqsClient(config: ClientConfig): SQSClient {
+  return new SQSClient({
+    region: config.region,
+    requestHandler: requestHandler(),
+    maxAttempts: 4,
+    ...endpointOptions(config.sqsEndpoint),
+  });
+}
