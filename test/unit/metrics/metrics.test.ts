@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { replaceMetricTable } from '../../../lib/metrics/docs';
 import { METRICS, metricDefinition } from '../../../lib/metrics/catalog';
 import { EmfMetrics } from '../../../lib/metrics/emf-metrics';
 import { PromMetrics } from '../../../lib/metrics/prom-metrics';
@@ -58,5 +60,12 @@ describe('EmfMetrics', () => {
     expect(ops.tmc_sync_operations_total).toBe(2);
     expect(ops.cluster).toBe('east');
     expect(ops._aws.CloudWatchMetrics[0].Namespace).toBe('tmc');
+  });
+});
+
+describe('docs/metrics.md', () => {
+  it('lists exactly the catalog (regenerate with `npx tsx scripts/generate-metric-docs.ts`)', () => {
+    const doc = readFileSync('docs/metrics.md', 'utf8');
+    expect(replaceMetricTable(doc)).toBe(doc);
   });
 });
