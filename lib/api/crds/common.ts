@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * Building blocks shared by tmc's CRD schemas. Every schema here must stay representable as a Kubernetes
+ * *structural* OpenAPI schema (lib/api/crds/crd-builder.ts converts them), so: no unions of objects, no transforms;
+ * cross-field rules go in `superRefine`, which tmc's admission enforces and the CRD cannot express.
+ */
+
+/** DNS-1123 subdomain: what Kubernetes accepts for most object names. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Go duration syntax as `time.ParseDuration` reads it (`30s`, `5m`, `1h30m`); RE2-safe for the CRD pattern. */
+export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
+
+export const LabelSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+    values: z.array(z.string()).optional(),
+  })
+  .superRefine((req, ctx) => {
+    const needsValues = req.operator === 'In' || req.operator === 'NotIn';
+    const count = req.values?.length ?? 0;
+    if (needsValues && count === 0) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `must be non-empty when operator is ${req.operator}` });
+    }
+    if (!needsValues && count > 0) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `must be empty when operator is ${req.operator}` });
+    }
+  });
+export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>;
+
+/** metav1.LabelSelector: an empty selector matches everything (as in Kubernetes). */
+export const LabelSelectorSchema = z.object({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
+});
+export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
+
+/** A Kubernetes quantity (`500m`, `2Gi`, `110`). */
+export const QuantitySchema = z.union([z.string().regex(/^[+-]?[0-9.]+([eE][+-]?[0-9]+)?([numkMGTPE]|[KMGTPE]i)?$/), z.number()]);
+export type Quantity = z.infer<typeof QuantitySchema>;
+
+export const ResourceListSchema = z.object({
+  cpu: QuantitySchema.optional(),
+  memory: QuantitySchema.optional(),
+  pods: QuantitySchema.optional(),
+});
+export type ResourceList = z.infer<typeof ResourceListSchema>;
+
+export const ConditionSchema = z.object({
+  type: z.string().min(1),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTransitionTime: z.string().optional(),
+  observedGeneration: z.number().int().nonnegative().optional(),
+});
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const GroupVersionResourceSchema = z.object({
+  group: z.string(),
+  version: z.string().min(1),
+  resource: z.string().min(1),
+});
+
+/**
+ * The metadata tmc reads from its own objects. Loose: kcp adds fields (clusterName annotations, managedFields) that
+ * tmc neither needs nor should reject.
+ */
+export const TmcObjectMetaSchema = z.looseObject({
+  name: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS-1123 subdomain').max(253),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  generation: z.number().int().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  deletionTimestamp: z.string().optional(),
+});

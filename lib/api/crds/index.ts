@@ -1,0 +1,6 @@
+export * from './common';
+export * from './sync-target';
+export * from './location';
+export * from './placement';
+export { validateTmcObject, isTmcKind, formatFieldPath } from './validate';
+export type { FieldError, ValidationResult } from './validate';

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ConditionSchema, DURATION_PATTERN, ResourceListSchema, TmcObjectMetaSchema } from './common';
+
+/** `workload.kcp.io/v1alpha1` SyncTarget: one physical cluster tmc may place work on. */
+export const SYNC_TARGET_GROUP = 'workload.kcp.io';
+export const SYNC_TARGET_VERSION = 'v1alpha1';
+export const SYNC_TARGET_KIND = 'SyncTarget';
+export const SYNC_TARGET_RESOURCE = 'synctargets';
+
+export const TaintEffectSchema = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+export type TaintEffect = z.infer<typeof TaintEffectSchema>;
+
+export const TaintSchema = z.object({
+  key: z.string().min(1),
+  value: z.string().optional(),
+  effect: TaintEffectSchema,
+  /** When a NoExecute taint was added; tolerationSeconds count from here. Set by whoever adds the taint. */
+  timeAdded: z.string().optional(),
+});
+export type Taint = z.infer<typeof TaintSchema>;
+
+/**
+ * How tmc reaches the cluster: a reference only, never the credentials themselves. Exactly one of: a Secret in the
+ * kcp workspace (local stack), a Secrets Manager secret (cloud), or IAM for EKS (no static credentials at all).
+ */
+export const CredentialsSchema = z
+  .object({
+    secretRef: z.object({ namespace: z.string().min(1), name: z.string().min(1) }).optional(),
+    secretsManagerArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$/, 'must be a Secrets Manager ARN').optional(),
+    eks: z
+      .object({
+        clusterName: z.string().min(1),
+        region: z.string().min(1),
+        roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+      })
+      .optional(),
+  })
+  .superRefine((creds, ctx) => {
+    const set = [creds.secretRef, creds.secretsManagerArn, creds.eks].filter((v) => v !== undefined).length;
+    if (set !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'exactly one of secretRef, secretsManagerArn or eks must be set' });
+    }
+  });
+export type Credentials = z.infer<typeof CredentialsSchema>;
+
+export const SyncTargetSpecSchema = z.object({
+  workloadCluster: z.object({
+    name: z.string().min(1).describe('The physical cluster\'s own name, for people and logs'),
+    endpoint: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').describe('API server URL'),
+    credentials: CredentialsSchema,
+  }),
+  unschedulable: z.boolean().optional().describe('Cordon: no new placements; placed work stays'),
+  evictAfter: z
+    .string()
+    .regex(DURATION_PATTERN, 'must be a duration like 30s, 5m or 1h')
+    .optional()
+    .describe('How long the cluster may be unhealthy before its work fails over'),
+  taints: z.array(TaintSchema).optional(),
+  capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
+});
+export type SyncTargetSpec = z.infer<typeof SyncTargetSpecSchema>;
+
+export const SyncTargetStatusSchema = z.object({
+  conditions: z.array(ConditionSchema).optional(),
+  lastSyncerHeartbeatTime: z.string().optional(),
+  allocatable: ResourceListSchema.optional(),
+  capacity: ResourceListSchema.optional(),
+});
+export type SyncTargetStatus = z.infer<typeof SyncTargetStatusSchema>;
+
+export const SyncTargetSchema = z.object({
+  apiVersion: z.literal(`${SYNC_TARGET_GROUP}/${SYNC_TARGET_VERSION}`),
+  kind: z.literal(SYNC_TARGET_KIND),
+  metadata: TmcObjectMetaSchema,
+  spec: SyncTargetSpecSchema,
+  status: SyncTargetStatusSchema.optional(),
+});
+export type SyncTarget = z.infer<typeof SyncTargetSchema>;

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderCrdFiles } from '../../../lib/api/crds/crd-builder';
+import { validateTmcObject } from '../../../lib/api/crds';
+
+const syncTarget = (spec: Record<string, unknown>): Record<string, unknown> => ({
+  apiVersion: 'workload.kcp.io/v1alpha1',
+  kind: 'SyncTarget',
+  metadata: { name: 'east', labels: { 'topology.kubernetes.io/region': 'us-east-1' } },
+  spec: { workloadCluster: { name: 'east', endpoint: 'https://east.example:6443', credentials: { secretRef: { namespace: 'tmc', name: 'east' } } }, ...spec },
+});
+const placement = (spec: Record<string, unknown>): Record<string, unknown> => ({
+  apiVersion: 'scheduling.kcp.io/v1alpha1',
+  kind: 'Placement',
+  metadata: { name: 'web' },
+  spec,
+});
+
+describe('CRDs in config/crds', () => {
+  it('match what the zod schemas generate (run `npx tsx lib/api/crds/generate.ts` after changing a schema)', () => {
+    const dir = join(__dirname, '../../../config/crds');
+    const expected = renderCrdFiles();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()).toEqual(Object.keys(expected).sort());
+    for (const [file, text] of Object.entries(expected)) {
+      expect(readFileSync(join(dir, file), 'utf8')).toBe(text);
+    }
+  });
+});
+
+describe('validateTmcObject', () => {
+  it.each([
+    ['a minimal SyncTarget', syncTarget({}), []],
+    ['a SyncTarget with EKS credentials', syncTarget({ workloadCluster: { name: 'e', endpoint: 'https://x', credentials: { eks: { clusterName: 'c', region: 'eu-west-1' } } } }), []],
+    ['two credential kinds', syncTarget({ workloadCluster: { name: 'e', endpoint: 'https://x', credentials: { secretRef: { namespace: 'a', name: 'b' }, secretsManagerArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' } } }), ['spec.workloadCluster.credentials']],
+    ['a bad evictAfter', syncTarget({ evictAfter: 'five minutes' }), ['spec.evictAfter']],
+    ['a bad taint effect', syncTarget({ taints: [{ key: 'gpu', effect: 'Never' }] }), ['spec.taints[0].effect']],
+    ['a minimal Placement', placement({}), []],
+    ['numberOfClusters 0', placement({ numberOfClusters: 0 }), ['spec.numberOfClusters']],
+    ['numberOfClusters as text', placement({ numberOfClusters: 'two' }), ['spec.numberOfClusters']],
+    ['In without values', placement({ clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }), ['spec.clusterSelector.matchExpressions[0].values']],
+    ['weights with Duplicated', placement({ replicas: { mode: 'Duplicated', weights: [{ cluster: 'a', weight: 1 }] } }), ['spec.replicas.mode']],
+    ['a weight naming no cluster', placement({ replicas: { mode: 'Divided', weights: [{ weight: 1 }] } }), ['spec.replicas.weights[0]']],
+    ['an override with no target', placement({ overrides: [{ replicas: 1 }] }), ['spec.overrides[0].clusters']],
+    ['tolerationSeconds without NoExecute', placement({ tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 5 }] }), ['spec.tolerations[0].tolerationSeconds']],
+    ['a full Placement', placement({
+      namespaceSelector: { matchLabels: { team: 'a' } },
+      objectSelectors: [{ group: 'apps', kind: 'Deployment' }],
+      clusterConstraints: { regions: ['eu-west-1'] },
+      numberOfClusters: 2,
+      affinity: { preferred: [{ weight: 10, preference: { matchLabels: { tier: 'gold' } } }] },
+      tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
+      spreadConstraints: [{ topologyKey: 'region', maxSkew: 1 }],
+      strategy: 'Spread',
+      replicas: { mode: 'Divided', weights: [{ cluster: 'east', weight: 2 }] },
+      overrides: [{ clusters: ['east'], image: [{ image: 'nginx:1.28' }], jsonPatch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }],
+    }), []],
+    ['a Location without resource', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Location', metadata: { name: 'eu' }, spec: {} }, ['spec.resource']],
+    ['a kind tmc does not own', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }, []],
+  ])('%s', (_label, obj, fields) => {
+    const result = validateTmcObject(obj);
+    if (fields.length === 0) expect(result).toEqual({ ok: true });
+    else {
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.errors.map((e) => e.field)).toEqual(fields);
+    }
+  });
+});
