@@ -1,0 +1,120 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface KubeHttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path and query below the server URL, starting with `/`. */
+  path: string;
+  body?: unknown;
+  contentType?: string;
+  timeoutMs: number;
+}
+
+export interface KubeHttpResponse {
+  statusCode: number;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON when the server sent JSON, else undefined. */
+  json: unknown;
+}
+
+/**
+ * One keep-alive connection pool per endpoint. client-node's own request path builds a new Agent for every call
+ * (no connection reuse), so tmc takes the TLS material and auth headers from the KubeConfig and sends the request over
+ * its own long-lived Agent. Auth headers are asked for on every request so exec and OIDC tokens refresh.
+ */
+export class KubeHttpTransport {
+  private readonly base: URL;
+  private agent: http.Agent | undefined;
+
+  constructor(
+    private readonly config: KubeConfig,
+    private readonly maxSockets: number,
+  ) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('KubeConfig has no current cluster');
+    this.base = new URL(cluster.server);
+  }
+
+  /** Closes idle sockets (for tests and for `forget`). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  async request(req: KubeHttpRequest): Promise<KubeHttpResponse> {
+    const opts: https.RequestOptions = { headers: {} };
+    await this.config.applyToHTTPSOptions(opts);
+    const agent = this.agentFor(opts);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    for (const [key, value] of Object.entries(opts.headers ?? {})) {
+      if (typeof value === 'string' || typeof value === 'number') headers[key] = String(value);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    let payload: Buffer | undefined;
+    if (req.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(req.body));
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    // The server URL may carry a path (kcp: /clusters/<workspace>); request paths are appended to it.
+    const basePath = this.base.pathname.replace(/\/+$/, '');
+    const isHttps = this.base.protocol === 'https:';
+    const send = isHttps ? https.request : http.request;
+    return new Promise<KubeHttpResponse>((resolve, reject) => {
+      const request = send(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port || (isHttps ? 443 : 80),
+          method: req.method,
+          path: `${basePath}${req.path}`,
+          headers,
+          agent,
+          servername: opts.servername,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown;
+            if (text && (res.headers['content-type'] ?? '').includes('json')) {
+              try {
+                json = JSON.parse(text);
+              } catch {
+                json = undefined;
+              }
+            }
+            resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, json });
+          });
+        },
+      );
+      request.setTimeout(req.timeoutMs, () => {
+        const err = new Error(`request timed out after ${req.timeoutMs} ms`) as Error & { code: string };
+        err.code = 'ETIMEDOUT';
+        request.destroy(err);
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+  }
+
+  private agentFor(opts: https.RequestOptions): http.Agent {
+    if (this.agent) return this.agent;
+    const common = { keepAlive: true, maxSockets: this.maxSockets };
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new https.Agent({
+            ...common,
+            ca: opts.ca,
+            cert: opts.cert,
+            key: opts.key,
+            rejectUnauthorized: opts.rejectUnauthorized,
+            servername: opts.servername,
+          })
+        : new http.Agent(common);
+    return this.agent;
+  }
+}

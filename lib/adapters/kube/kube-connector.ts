@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { ClusterConfigurationError, ConfigurationError, TmcError } from '../../errors/tmc-error';
+import type { KubeClient, KubeConnector } from '../../ports/kube-client';
+import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster-client';
+import { kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
+import type { SecretReader } from './secret-reader';
+import { SyncTargetConnectionSchema } from './sync-target-credentials';
+
+/** Where the kcp kubeconfig comes from: a file (local stack) or a Secrets Manager secret (cloud). */
+export type KcpKubeconfigSource = { path: string } | { secretArn: string } | { text: string };
+
+export interface KubeConnectorOptions {
+  kcp: KcpKubeconfigSource;
+  /** Required for `{secretArn}` sources and for SyncTargets with `credentials.secretsManagerArn`. */
+  secrets?: SecretReader;
+  client?: KubeClusterClientOptions;
+}
+
+const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' } as const;
+
+/**
+ * Builds and caches one KubeClusterClient per endpoint per container: kcp per workspace (the kcp kubeconfig's server
+ * rewritten to `<base>/clusters/<workspace>`), physical clusters per (workspace, SyncTarget) from the SyncTarget's
+ * credentials reference. Secrets are read into memory only; they never reach a log or an error message.
+ */
+export class KubeConnectorImpl implements KubeConnector {
+  private kcpText: Promise<string> | undefined;
+  private readonly kcpClients = new Map<string, Promise<KubeClusterClient>>();
+  private readonly clusterClients = new Map<string, Promise<KubeClusterClient>>();
+
+  constructor(private readonly options: KubeConnectorOptions) {}
+
+  kcp(workspace: string): Promise<KubeClient> {
+    return this.kcpClient(workspace);
+  }
+
+  cluster(workspace: string, syncTarget: string): Promise<KubeClient> {
+    const key = `${workspace}|${syncTarget}`;
+    let client = this.clusterClients.get(key);
+    if (!client) {
+      client = this.buildCluster(workspace, syncTarget);
+      this.clusterClients.set(key, client);
+      // A failed build (SyncTarget not there yet, secret missing) must not stick.
+      client.catch(() => {
+        if (this.clusterClients.get(key) === client) this.clusterClients.delete(key);
+      });
+    }
+    return client;
+  }
+
+  forget(workspace: string, syncTarget: string): void {
+    const key = `${workspace}|${syncTarget}`;
+    const client = this.clusterClients.get(key);
+    this.clusterClients.delete(key);
+    client?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  /** Closes every pooled connection (tests, local-stack shutdown). */
+  async close(): Promise<void> {
+    const all = [...this.kcpClients.values(), ...this.clusterClients.values()];
+    this.kcpClients.clear();
+    this.clusterClients.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
+  }
+
+  private kcpClient(workspace: string): Promise<KubeClusterClient> {
+    let client = this.kcpClients.get(workspace);
+    if (!client) {
+      client = this.buildKcp(workspace);
+      this.kcpClients.set(workspace, client);
+      client.catch(() => {
+        if (this.kcpClients.get(workspace) === client) this.kcpClients.delete(workspace);
+      });
+    }
+    return client;
+  }
+
+  private async buildKcp(workspace: string): Promise<KubeClusterClient> {
+    const text = await this.readKcpKubeconfig();
+    const target = `kcp:${workspace}`;
+    const { config } = loadKubeconfig(text, { uniqueName: `tmc-${target}`, server: (s) => kcpWorkspaceUrl(s, workspace) });
+    return new KubeClusterClient(target, config, this.options.client);
+  }
+
+  private readKcpKubeconfig(): Promise<string> {
+    if (!this.kcpText) {
+      const source = this.options.kcp;
+      const text =
+        'text' in source
+          ? Promise.resolve(source.text)
+          : 'path' in source
+            ? readFile(source.path, 'utf8').catch((err: unknown) => {
+                throw new ConfigurationError(`The kcp kubeconfig ${source.path} could not be read`, { cause: err });
+              })
+            : this.secretReader().read(source.secretArn);
+      this.kcpText = text;
+      text.catch(() => {
+        if (this.kcpText === text) this.kcpText = undefined;
+      });
+    }
+    return this.kcpText;
+  }
+
+  private secretReader(): SecretReader {
+    if (!this.options.secrets) throw new ConfigurationError('A Secrets Manager reader is required for secret ARNs');
+    return this.options.secrets;
+  }
+
+  private async buildCluster(workspace: string, syncTarget: string): Promise<KubeClusterClient> {
+    const kcp = await this.kcpClient(workspace);
+    const object = await kcp.get({ ...SYNC_TARGETS, name: syncTarget });
+    if (!object) {
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} does not exist in ${workspace}`, { cluster: syncTarget });
+    }
+    const parsed = SyncTargetConnectionSchema.safeParse(object);
+    if (!parsed.success) {
+      const where = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} has unusable credentials (${where})`, { cluster: syncTarget });
+    }
+    const credentials = parsed.data.spec.workloadCluster.credentials;
+    let text: string;
+    if ('secretRef' in credentials) {
+      text = await this.kubeconfigFromKcpSecret(kcp, credentials.secretRef, syncTarget);
+    } else if ('secretsManagerArn' in credentials) {
+      text = await this.secretReader().read(credentials.secretsManagerArn);
+    } else {
+      throw new ClusterConfigurationError(
+        `SyncTarget ${syncTarget} uses EKS credentials, which this build does not support yet; use secretsManagerArn`,
+        { cluster: syncTarget },
+      );
+    }
+    const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}` });
+    return new KubeClusterClient(syncTarget, config, this.options.client);
+  }
+
+  private async kubeconfigFromKcpSecret(kcp: KubeClient, ref: { namespace: string; name: string }, syncTarget: string): Promise<string> {
+    const secret = await kcp.get({ group: '', version: 'v1', resource: 'secrets', namespace: ref.namespace, name: ref.name }).catch((err: unknown) => {
+      throw err instanceof TmcError ? err : new ClusterConfigurationError(`Secret ${ref.namespace}/${ref.name} could not be read`, { cause: err });
+    });
+    const data = secret?.data;
+    const encoded = typeof data === 'object' && data !== null && 'kubeconfig' in data ? (data as { kubeconfig: unknown }).kubeconfig : undefined;
+    if (typeof encoded !== 'string') {
+      throw new ClusterConfigurationError(`Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} has no data.kubeconfig`, {
+        cluster: syncTarget,
+      });
+    }
+    return Buffer.from(encoded, 'base64').toString('utf8');
+  }
+}

@@ -1,0 +1,89 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ClusterConfigurationError } from '../../errors/tmc-error';
+
+/**
+ * Kubeconfigs cross a trust boundary (files, Secrets, Secrets Manager), so the parts tmc relies on are checked with zod
+ * before client-node sees them. The rest (exec, auth-provider, certificates) passes through untouched.
+ */
+const NamedCluster = z.object({ name: z.string().min(1), cluster: z.looseObject({ server: z.string().url() }) });
+const NamedUser = z.object({ name: z.string().min(1), user: z.looseObject({}).nullish() });
+const NamedContext = z.object({
+  name: z.string().min(1),
+  context: z.looseObject({ cluster: z.string().min(1), user: z.string().optional(), namespace: z.string().optional() }),
+});
+const KubeconfigFileSchema = z.looseObject({
+  clusters: z.array(NamedCluster).min(1),
+  users: z.array(NamedUser).optional().default([]),
+  contexts: z.array(NamedContext).optional().default([]),
+  'current-context': z.string().optional(),
+});
+
+export interface LoadKubeconfigOptions {
+  /** Unique per endpoint: client-node caches exec tokens by user name, so two clusters must never share names. */
+  uniqueName: string;
+  /** Replaces the server URL (kcp: `<base>/clusters/<workspace>`). */
+  server?: (current: string) => string;
+}
+
+/** The parsed server URL of a kubeconfig's current context, before any rewrite. */
+export interface LoadedKubeconfig {
+  config: KubeConfig;
+  server: string;
+}
+
+/**
+ * Builds a KubeConfig holding exactly one cluster, user and context, all named `uniqueName`, from the current context
+ * of `text` (YAML or JSON). Throws ClusterConfigurationError naming `uniqueName` (never the content) when unusable.
+ */
+export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): LoadedKubeconfig {
+  const fail = (why: string): never => {
+    throw new ClusterConfigurationError(`The kubeconfig for ${options.uniqueName} is unusable: ${why}`, { cluster: options.uniqueName });
+  };
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch {
+    return fail('not YAML or JSON');
+  }
+  const parsed = KubeconfigFileSchema.safeParse(raw);
+  if (!parsed.success) return fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  // client-node maps the file's fields (exec, auth-provider, certificates, token files) to its own types; tmc then
+  // copies the current context's cluster and user under one unique name.
+  const source = new KubeConfig();
+  try {
+    source.loadFromString(text);
+  } catch {
+    return fail('client-node could not load it');
+  }
+  if (parsed.data['current-context'] === undefined && source.getContexts().length > 0) source.setCurrentContext(source.getContexts()[0].name);
+  const cluster = source.getCurrentCluster() ?? (source.getClusters().length === 1 ? source.getClusters()[0] : null);
+  if (!cluster) return fail('no current context naming a known cluster');
+  const user = source.getCurrentUser();
+  const context = source.getContextObject(source.getCurrentContext());
+
+  const originalServer = cluster.server;
+  const server = (options.server ? options.server(originalServer) : originalServer).replace(/\/+$/, '');
+  const name = options.uniqueName;
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    // client-node refuses plain http unless skipTLSVerify is set; there is no TLS to verify on http (the local
+    // simulator), so setting it there changes nothing else.
+    clusters: [{ ...cluster, name, server, skipTLSVerify: cluster.skipTLSVerify || server.startsWith('http:') }],
+    users: [{ ...(user ?? {}), name }],
+    contexts: [{ name, cluster: name, user: name, namespace: context?.namespace }],
+    currentContext: name,
+  });
+  return { config, server: originalServer };
+}
+
+/** `https://kcp:6443/clusters/root:org` → `https://kcp:6443`: the base any workspace path is appended to. */
+export function kcpBaseUrl(server: string): string {
+  return server.replace(/\/+$/, '').replace(/\/clusters\/[^/]+$/, '');
+}
+
+/** The kcp URL of one logical cluster. */
+export function kcpWorkspaceUrl(server: string, workspace: string): string {
+  return `${kcpBaseUrl(server)}/clusters/${workspace}`;
+}
