@@ -1,0 +1,24 @@
+import { aggregateDaemonSet } from './aggregate-daemonset';
+import { aggregateGeneric } from './aggregate-generic';
+import { aggregateJob } from './aggregate-job';
+import { aggregateDeployment, aggregateReplicaSet, aggregateStatefulSet } from './aggregate-replicas';
+import { aggregateService } from './aggregate-service';
+import type { AggregateInput, AggregateStatus, Aggregator } from './types';
+
+const BY_KIND: Record<string, Aggregator> = {
+  Deployment: aggregateDeployment,
+  StatefulSet: aggregateStatefulSet,
+  ReplicaSet: aggregateReplicaSet,
+  DaemonSet: aggregateDaemonSet,
+  Job: aggregateJob,
+  Service: aggregateService,
+};
+
+/** Kinds without a status subresource: nothing to aggregate, only the per-cluster annotation is written. */
+const NO_STATUS_KINDS = new Set(['ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Endpoints', 'Namespace', 'LimitRange']);
+
+/** The aggregate `.status` for the kcp object, or undefined for kinds that have no status to write. */
+export function aggregateStatus(input: AggregateInput): AggregateStatus | undefined {
+  if (NO_STATUS_KINDS.has(input.kind)) return undefined;
+  return (BY_KIND[input.kind] ?? aggregateGeneric)(input);
+}
