@@ -1,0 +1,101 @@
+import { allowResponse, denyResponse, subjectOf, type AdmissionRequest, type AdmissionResponseBody, type JsonPatchOperation } from '../api/admission-review';
+import type { KubeObjectShape, PlacementMessage } from '../api/messages';
+import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
+import { asTmcError } from '../errors/tmc-error';
+import { carriedObject } from './carried-object';
+import { DEFAULT_ENQUEUE_DEADLINE_MS, type IngressDeps } from './deps';
+import { DeadlineExceeded, enqueuePlacement, withDeadline } from './enqueue';
+import { finalizerPatch, withFinalizer } from './finalizer-patch';
+import { placementFingerprint } from './fingerprint';
+import { buildRef } from './refs';
+import { selectWorkload, tmcKindReason } from './selection';
+
+/**
+ * Answers one AdmissionReview from kcp. tmc's own kinds are validated (an invalid one is denied with the field named);
+ * selected workloads get tmc's finalizer on CREATE. Either way a placement message is enqueued, raced against a
+ * deadline: admission is allowed even when the queue is slow or down (fail open, docs/webhooks.md), because blocking
+ * every write in kcp on SQS would be worse than a late placement, which the scheduled resync supplies.
+ */
+export async function reviewAdmission(deps: IngressDeps, request: AdmissionRequest, workspace: string): Promise<AdmissionResponseBody> {
+  const uid = request.uid;
+  const subject = subjectOf(request);
+  const deleting = request.operation === 'DELETE' || typeof subject?.metadata.deletionTimestamp === 'string';
+  // Status and other subresource writes in kcp (status-up's own) are not changes placement reacts to; scale is.
+  if (request.subResource && request.subResource !== 'scale') return allowResponse(uid);
+  if (request.operation === 'CONNECT' || !subject) return allowResponse(uid);
+
+  const gvr = request.resource;
+  const tmcReason = tmcKindReason(gvr);
+  const ref = buildRef({ workspace, ...gvr, kind: request.kind.kind, namespace: request.namespace, name: request.name, object: subject });
+
+  if (tmcReason) {
+    if (request.operation !== 'DELETE' && request.object) {
+      const result = deps.validate(request.object);
+      if (!result.ok) {
+        const message = result.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+        deps.logger.info('Denying an invalid object', { workspace, gvr: gvrKey(gvr), name: request.name ?? undefined, reason: message });
+        return denyResponse(uid, message);
+      }
+    }
+    if (ref && !request.dryRun) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : tmcReason, false), subject, deleting);
+    return allowResponse(uid);
+  }
+
+  const selection = selectWorkload(gvr, request.namespace ?? subject.metadata.namespace, subject);
+  if (!selection.selected) return allowResponse(uid);
+
+  let patch: JsonPatchOperation[] = [];
+  let stored: KubeObjectShape = subject;
+  if (request.operation === 'CREATE' && request.object && !deleting) {
+    patch = finalizerPatch(request.object);
+    stored = withFinalizer(request.object);
+  }
+  // sideEffects NoneOnDryRun: a dry run gets the same patch and enqueues nothing.
+  if (request.dryRun) return allowResponse(uid, patch);
+  if (!ref) {
+    // CREATE with generateName: no name yet; the ADDED watch event or the resync enqueues it.
+    deps.logger.debug('Admission without a name; leaving it to the watch event', { workspace, gvr: gvrKey(gvr), namespace: request.namespace ?? undefined });
+    return allowResponse(uid, patch);
+  }
+  await enqueueFailOpen(deps, placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', !deleting), stored, deleting);
+  return allowResponse(uid, patch);
+}
+
+function placementMessage(
+  deps: IngressDeps,
+  ref: ObjectRef,
+  object: KubeObjectShape,
+  reason: PlacementMessage['reason'],
+  carry: boolean,
+): PlacementMessage {
+  const generation = object.metadata.generation;
+  const resourceVersion = object.metadata.resourceVersion;
+  const carried = carry ? carriedObject(ref, object) : undefined;
+  return {
+    type: 'placement',
+    ref,
+    ...(typeof generation === 'number' ? { generation } : {}),
+    resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '',
+    reason,
+    ...(carried ? { object: carried } : {}),
+    trace: { traceId: deps.newTraceId?.() ?? crypto.randomUUID(), enqueuedAt: (deps.now?.() ?? new Date()).toISOString() },
+  };
+}
+
+async function enqueueFailOpen(deps: IngressDeps, message: PlacementMessage, object: KubeObjectShape, deleted: boolean): Promise<void> {
+  const ms = deps.enqueueDeadlineMs ?? DEFAULT_ENQUEUE_DEADLINE_MS;
+  const keys = { workspace: message.ref.workspace, gvr: gvrKey(message.ref), namespace: message.ref.namespace, name: message.ref.name, traceId: message.trace.traceId };
+  try {
+    const outcome = await withDeadline(enqueuePlacement(deps, message, placementFingerprint(object, deleted)), ms);
+    deps.logger.debug(outcome === 'enqueued' ? `Enqueued ${describeRef(message.ref)} for placement` : `Skipped a duplicate of ${describeRef(message.ref)}`, keys);
+  } catch (err) {
+    if (err instanceof DeadlineExceeded) {
+      deps.metrics.increment('tmc_admission_enqueue_timeouts_total');
+      deps.logger.warn(`Allowing ${describeRef(message.ref)} without enqueueing: the queue did not answer within ${ms} ms`, keys);
+      return;
+    }
+    deps.logger.error(`Allowing ${describeRef(message.ref)} without enqueueing: the enqueue failed`, { ...keys, error: asTmcError(err).toJSON() });
+  }
+}
+
+export { placementMessage };

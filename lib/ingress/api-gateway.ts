@@ -1,0 +1,37 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { IngressRequest, IngressResponse } from './http';
+
+/**
+ * Maps an API Gateway HTTP API (payload 2.0) event to an ingress request. The route comes from `routeKey` when API
+ * Gateway matched one of ROUTES, else from the raw path (the local stack's server sets both).
+ */
+export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressRequest | undefined {
+  const path = event.routeKey?.startsWith('POST ') ? event.routeKey.slice(5) : event.rawPath;
+  let route: IngressRequest['route'] | undefined;
+  let cluster = event.pathParameters?.cluster;
+  if (path === '/webhooks/admission') route = 'admission';
+  else if (path === '/webhooks/events') route = 'events';
+  else if (path === '/webhooks/status/{cluster}') route = 'status';
+  else {
+    const match = /^\/webhooks\/status\/([^/]+)$/.exec(event.rawPath ?? '');
+    if (match) {
+      route = 'status';
+      cluster = decodeURIComponent(match[1]);
+    }
+  }
+  if (!route) return undefined;
+  const headers: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
+  return {
+    route,
+    headers,
+    query: { ...(event.queryStringParameters ?? {}) },
+    ...(cluster ? { cluster } : {}),
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+  };
+}
+
+export function toApiGatewayResult(response: IngressResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+}

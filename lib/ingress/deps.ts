@@ -1,0 +1,35 @@
+import type { PlacementMessage, StatusMessage } from '../api/messages';
+import type { WebhookAuthenticator } from '../auth/webhook-authenticator';
+import type { SeenStore } from '../ports/seen-store';
+import type { Metrics } from '../ports/telemetry';
+import type { WorkQueue } from '../ports/work-queue';
+
+/** A field-named validation result; `validateTmcObject` from lib/api/crds has this shape. */
+export type TmcObjectValidator = (object: unknown) => { ok: true } | { ok: false; errors: Array<{ field: string; message: string }> };
+
+/** The logging ingress does: Powertools' Logger satisfies it. */
+export interface IngressLogger {
+  debug(message: string, ...extra: Array<Record<string, unknown>>): void;
+  info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
+  error(message: string, ...extra: Array<Record<string, unknown>>): void;
+}
+
+export interface IngressDeps {
+  authenticator: WebhookAuthenticator;
+  placementQueue: WorkQueue<PlacementMessage>;
+  statusQueue: WorkQueue<StatusMessage>;
+  seen: SeenStore;
+  validate: TmcObjectValidator;
+  logger: IngressLogger;
+  metrics: Metrics;
+  /** How long admission waits for dedup + enqueue before allowing anyway (fail open). Default 2000 ms. */
+  enqueueDeadlineMs?: number;
+  /** Largest accepted decoded body. Default 6 MiB (Lambda's synchronous payload limit). */
+  maxBodyBytes?: number;
+  now?: () => Date;
+  newTraceId?: () => string;
+}
+
+export const DEFAULT_ENQUEUE_DEADLINE_MS = 2_000;
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX, SYNC_FINALIZER } from '../api/labels';
+import type { KubeObjectShape } from '../api/messages';
+import { canonicalJson } from '../sync/canonical-hash';
+
+/** Top-level fields that are not the object's desired state. */
+const NOT_DESIRED_STATE = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+function withoutPrefix(record: unknown, prefixes: readonly string[]): Record<string, unknown> {
+  if (typeof record !== 'object' || record === null) return {};
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !prefixes.some((p) => key.startsWith(p))));
+}
+
+/**
+ * Identifies what placement and sync care about in one version of an object, for ingress dedup:
+ * labels (minus tmc's `state.workload.kcp.io/*`), annotations (minus tmc's per-cluster status and `tmc.kcp.io/*`),
+ * deletionTimestamp, finalizers (minus tmc's), every top-level field but status (spec, data, rules, …), and whether
+ * the object is being deleted.
+ *
+ * Left out on purpose: status and tmc's own label/annotation writes (otherwise placement's label patch would come back
+ * as a new version and loop), resourceVersion (empty on admission CREATE, and it changes on every status write), and
+ * uid and generation (both are assigned after admission on CREATE, so the admission and the ADDED event of one create
+ * would differ; a spec change shows in the spec itself, and a delete-and-recreate passes because the delete's
+ * fingerprint came in between).
+ */
+export function placementFingerprint(object: KubeObjectShape, deleted: boolean): string {
+  const metadata = object.metadata;
+  const desired = Object.fromEntries(Object.entries(object).filter(([key]) => !NOT_DESIRED_STATE.has(key)));
+  const finalizers = Array.isArray(metadata.finalizers) ? metadata.finalizers.filter((f) => f !== SYNC_FINALIZER) : [];
+  const material = {
+    deleted: deleted || typeof metadata.deletionTimestamp === 'string',
+    deletionTimestamp: metadata.deletionTimestamp,
+    labels: withoutPrefix(metadata.labels, [STATE_LABEL_PREFIX]),
+    annotations: withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/']),
+    finalizers,
+    desired,
+  };
+  return createHash('sha256').update(canonicalJson(material)).digest('base64url');
+}

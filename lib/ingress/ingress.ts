@@ -1,0 +1,92 @@
+import type { z } from 'zod';
+import { AdmissionReviewSchema } from '../api/admission-review';
+import { WatchEventBatchSchema } from '../api/watch-events';
+import { asTmcError } from '../errors/tmc-error';
+import { reviewAdmission } from './admission';
+import { DEFAULT_MAX_BODY_BYTES, type IngressDeps } from './deps';
+import { ingestEvents } from './events';
+import { errorResponse, jsonResponse, type IngressRequest, type IngressResponse } from './http';
+import { KCP_CLUSTER_ANNOTATION, annotation } from './refs';
+import { reviewStatus } from './status';
+
+export interface Ingress {
+  handle(request: IngressRequest): Promise<IngressResponse>;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: IngressResponse };
+
+function parseBody<T>(request: IngressRequest, schema: z.ZodType<T>, maxBytes: number): Parsed<T> {
+  if (request.body === undefined || request.body === '') return { ok: false, response: errorResponse(400, 'BadRequest', 'The request has no body') };
+  const bytes = request.isBase64Encoded ? Buffer.from(request.body, 'base64') : Buffer.from(request.body, 'utf8');
+  if (bytes.length > maxBytes) {
+    return { ok: false, response: errorResponse(413, 'RequestEntityTooLarge', `The body is ${bytes.length} bytes; the limit is ${maxBytes}`) };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { ok: false, response: errorResponse(400, 'BadRequest', 'The body is not JSON') };
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return { ok: false, response: errorResponse(400, 'BadRequest', `The body is not a valid request: ${reasons.join('; ')}`) };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * The ingress use case: authenticate, bound the size, parse, then route. Nothing is enqueued before the caller is
+ * authenticated and the body is valid.
+ */
+export function createIngress(deps: IngressDeps): Ingress {
+  const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function route(request: IngressRequest): Promise<IngressResponse> {
+    const auth = await deps.authenticator.authenticate(request.headers);
+    if (!auth.ok) {
+      deps.logger.warn('Rejecting an unauthenticated webhook call', { route: request.route, reason: auth.reason });
+      return errorResponse(401, 'Unauthorized', 'A valid bearer token is required');
+    }
+    switch (request.route) {
+      case 'admission': {
+        const parsed = parseBody(request, AdmissionReviewSchema, maxBytes);
+        if (!parsed.ok) return parsed.response;
+        const req = parsed.value.request;
+        // The install-time `?workspace=` names the workspace path tmc reaches kcp by; kcp's `kcp.io/cluster`
+        // annotation (a logical cluster name) is the fallback for webhooks registered without it.
+        const workspace = request.query.workspace || annotation(req.object ?? req.oldObject ?? undefined, KCP_CLUSTER_ANNOTATION);
+        if (!workspace) {
+          return errorResponse(400, 'BadRequest', 'The workspace is unknown: set ?workspace= in the webhook URL or send the kcp.io/cluster annotation');
+        }
+        return jsonResponse(200, await reviewAdmission(deps, req, workspace));
+      }
+      case 'status': {
+        if (!request.cluster) return errorResponse(400, 'BadRequest', 'The cluster is missing from the path');
+        const parsed = parseBody(request, AdmissionReviewSchema, maxBytes);
+        if (!parsed.ok) return parsed.response;
+        return jsonResponse(200, await reviewStatus(deps, parsed.value.request, request.cluster));
+      }
+      case 'events': {
+        const parsed = parseBody(request, WatchEventBatchSchema, maxBytes);
+        if (!parsed.ok) return parsed.response;
+        return jsonResponse(202, await ingestEvents(deps, parsed.value.events));
+      }
+    }
+  }
+
+  return {
+    async handle(request: IngressRequest): Promise<IngressResponse> {
+      let response: IngressResponse;
+      try {
+        response = await route(request);
+      } catch (err) {
+        const error = asTmcError(err);
+        deps.logger.error('Webhook request failed', { route: request.route, error: error.toJSON() });
+        response = errorResponse(error.retryable ? 503 : 500, 'InternalError', 'tmc could not process the request; retry');
+      }
+      deps.metrics.increment('tmc_webhook_requests_total', { route: request.route, code: String(response.statusCode) });
+      return response;
+    }
+  };
+}

@@ -1,0 +1,59 @@
+import { IGNORE_LABEL } from '../api/labels';
+import type { KubeObjectShape } from '../api/messages';
+
+export interface GroupResource {
+  group: string;
+  resource: string;
+}
+
+/** tmc's own kinds: validated at admission and routed to placement as cluster or placement changes. */
+export const TMC_KINDS: Record<string, 'cluster-change' | 'placement-change'> = {
+  'workload.kcp.io/synctargets': 'cluster-change',
+  'scheduling.kcp.io/locations': 'placement-change',
+  'scheduling.kcp.io/placements': 'placement-change',
+};
+
+export function tmcKindReason(gr: GroupResource): 'cluster-change' | 'placement-change' | undefined {
+  return TMC_KINDS[`${gr.group}/${gr.resource}`];
+}
+
+/**
+ * Never synced: per-cluster runtime objects that each cluster makes for itself (pods, replicasets of deployments,
+ * endpoints, events, leases), review APIs that are not objects, and tmc's own kinds.
+ */
+const EXCLUDED_RESOURCES = new Set([
+  '/events',
+  'events.k8s.io/events',
+  'coordination.k8s.io/leases',
+  '/endpoints',
+  'discovery.k8s.io/endpointslices',
+  '/pods',
+  'apps/controllerrevisions',
+  'authentication.k8s.io/tokenreviews',
+  'authorization.k8s.io/subjectaccessreviews',
+  'authorization.k8s.io/localsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  ...Object.keys(TMC_KINDS),
+]);
+
+export const EXCLUDED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'tmc-system'];
+
+export type Selection = { selected: true } | { selected: false; reason: string };
+
+/** Whether a kcp object is a workload tmc places and syncs. */
+export function selectWorkload(gr: GroupResource, namespace: string | undefined, object: KubeObjectShape | undefined): Selection {
+  if (!namespace) return { selected: false, reason: 'cluster-scoped' };
+  if (EXCLUDED_NAMESPACES.includes(namespace)) return { selected: false, reason: 'system-namespace' };
+  if (EXCLUDED_RESOURCES.has(`${gr.group}/${gr.resource}`)) return { selected: false, reason: 'excluded-resource' };
+  const metadata = object?.metadata;
+  const labels = metadata?.labels;
+  if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels) return { selected: false, reason: 'ignored' };
+  if (gr.group === 'apps' && gr.resource === 'replicasets' && ownedByKind(metadata?.ownerReferences, 'Deployment')) {
+    return { selected: false, reason: 'owned-by-deployment' };
+  }
+  return { selected: true };
+}
+
+function ownedByKind(ownerReferences: unknown, kind: string): boolean {
+  return Array.isArray(ownerReferences) && ownerReferences.some((o) => typeof o === 'object' && o !== null && (o as { kind?: unknown }).kind === kind);
+}

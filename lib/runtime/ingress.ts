@@ -1,0 +1,52 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
+import { validateTmcObject } from '../api/crds';
+import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
+import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source';
+import { WebhookAuthenticator } from '../auth/webhook-authenticator';
+import { fromApiGatewayEvent, toApiGatewayResult } from '../ingress/api-gateway';
+import type { IngressDeps } from '../ingress/deps';
+import { errorResponse } from '../ingress/http';
+import { createIngress } from '../ingress/ingress';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { createLogger } from './logger';
+import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+
+export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** The handler over injected deps: tests and the local stack call this directly. */
+export function makeIngressHandler(deps: IngressDeps): IngressHandler {
+  const ingress = createIngress(deps);
+  return async (event) => {
+    const request = fromApiGatewayEvent(event);
+    if (!request) return toApiGatewayResult(errorResponse(404, 'NotFound', `No webhook at ${event.rawPath}`));
+    return toApiGatewayResult(await ingress.handle(request));
+  };
+}
+
+/** Builds ingress's deps from the environment, once per container. */
+export function buildIngressDeps(env: Environment = process.env): IngressDeps & { metrics: FunctionMetrics } {
+  const config = loadConfig(env, { table: true, queues: ['placement', 'status'], webhookTokens: true });
+  const doc = makeDynamoDocumentClient(config);
+  const sqs = makeSqsClient(config);
+  let tokens: TokenSource;
+  if (config.webhookTokensSecretArn) {
+    const reader = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
+    tokens = new SecretTokenSource(reader, config.webhookTokensSecretArn);
+  } else {
+    tokens = new StaticTokenSource(config.webhookTokens);
+  }
+  return {
+    authenticator: new WebhookAuthenticator(tokens),
+    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
+    seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
+    validate: validateTmcObject,
+    logger: createLogger('ingress'),
+    metrics: createFunctionMetrics('ingress'),
+  };
+}
