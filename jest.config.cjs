@@ -9,10 +9,12 @@ module.exports = {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|socks-proxy-agent|agent-base|p-limit|yocto-queue)/)',
+    '/node_modules/(?!(@middy|@kubernetes/client-node|openid-client|oauth4webapi|jose|socks-proxy-agent|agent-base|p-limit|yocto-queue|fauxqs)/)',
   ],
   moduleNameMapper: {
     '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js',
+    // fauxqs publishes only an "import" entry.
+    '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js',
   },
   testTimeout: 60000,
   setupFiles: ['<rootDir>/test/setup-env.cjs'],

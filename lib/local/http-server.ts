@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ROUTES, type RouteDefinition } from '../runtime/resources';
+import { compileRoute, fromLambdaResult, gatewayError, MAX_REQUEST_BYTES, toApiGatewayEvent, type HttpResponse } from './api-gateway';
+import { FunctionMissingError, FunctionTimeoutError, type FunctionRuntime } from './function-runtime';
+import type { StackLogger } from './log';
+
+export interface ApiServerOptions {
+  runtime: FunctionRuntime;
+  logger: StackLogger;
+  port: number;
+  host?: string;
+  routes?: RouteDefinition[];
+  maxBodyBytes?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  /** Requests being handled now (the stack is not idle while one runs). */
+  readonly inFlight: number;
+  close(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) return Promise.reject(new BodyTooLargeError());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  const headers: Record<string, string | string[]> = { ...response.headers, 'content-length': String(response.body.length) };
+  if (response.cookies.length > 0) headers['set-cookie'] = response.cookies;
+  res.writeHead(response.statusCode, headers);
+  res.end(response.body);
+}
+
+/**
+ * The HTTP API: every route of ROUTES handed to its function as an API Gateway HTTP API (payload 2.0) event, with
+ * API Gateway's own answers where no function runs (404 no route, 413 too large, 500 function error, 503 missing).
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const routes = (options.routes ?? ROUTES).map(compileRoute);
+  const limit = options.maxBodyBytes ?? MAX_REQUEST_BYTES;
+  let inFlight = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const path = url.split('?')[0];
+    let pathParameters: Record<string, string> | undefined;
+    const compiled = routes.find((r) => r.route.method === method && (pathParameters = r.match(path)) !== undefined);
+    if (compiled === undefined || pathParameters === undefined) {
+      send(res, gatewayError(404, 'Not Found'));
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        res.setHeader('connection', 'close');
+        send(res, gatewayError(413, 'Request Entity Too Large'));
+        return;
+      }
+      throw err;
+    }
+    const event = toApiGatewayEvent(
+      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', host: req.headers.host ?? 'localhost' },
+      compiled,
+      pathParameters,
+    );
+    try {
+      const result = await options.runtime.invoke(compiled.route.target, event);
+      send(res, fromLambdaResult(result));
+    } catch (err) {
+      if (err instanceof FunctionMissingError) {
+        send(res, gatewayError(503, 'Service Unavailable'));
+      } else if (err instanceof FunctionTimeoutError) {
+        options.logger.error(`Function ${compiled.route.target} timed out`, { routeKey: compiled.routeKey });
+        send(res, gatewayError(503, 'Service Unavailable'));
+      } else {
+        options.logger.error(`Function ${compiled.route.target} failed`, { routeKey: compiled.routeKey, error: err });
+        send(res, gatewayError(500, 'Internal Server Error'));
+      }
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    inFlight += 1;
+    handle(req, res)
+      .catch((err: unknown) => {
+        options.logger.error('Request failed', { error: err });
+        if (!res.headersSent) send(res, gatewayError(500, 'Internal Server Error'));
+      })
+      .finally(() => {
+        inFlight -= 1;
+      });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get inFlight(): number {
+      return inFlight;
+    },
+    close: (): Promise<void> =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,128 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { KubeClusterClient, kcpWorkspaceUrl, loadKubeconfig } from '../adapters/kube';
+import { SYNC_TARGET_GROUP, SYNC_TARGET_KIND, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
+import type { KubeObject } from '../ports/kube-client';
+import type { StackLogger } from './log';
+
+/** The namespace in kcp holding the clusters' kubeconfig Secrets the SyncTargets reference. */
+export const TMC_SYSTEM_NAMESPACE = 'tmc-system';
+
+export interface ClusterRegistration {
+  name: string;
+  /** The kubeconfig text tmc uses to reach the cluster (stored in a kcp Secret, referenced by the SyncTarget). */
+  kubeconfig: string;
+  endpoint: string;
+  labels: Record<string, string>;
+  capacity?: Record<string, string>;
+}
+
+const CrdDocumentSchema = z.looseObject({
+  apiVersion: z.literal('apiextensions.k8s.io/v1'),
+  kind: z.literal('CustomResourceDefinition'),
+  metadata: z.looseObject({ name: z.string().min(1) }),
+  spec: z.looseObject({ group: z.string(), names: z.looseObject({ plural: z.string() }) }),
+});
+
+/** Every CRD in `dir` (YAML, possibly several documents a file), validated; [] when the folder is missing. */
+export function readCrds(dir: string): KubeObject[] {
+  if (!existsSync(dir)) return [];
+  const crds: KubeObject[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const value: unknown = doc.toJS();
+      if (value === null || value === undefined) continue;
+      const parsed = CrdDocumentSchema.safeParse(value);
+      if (!parsed.success) throw new Error(`${file} is not a CustomResourceDefinition: ${parsed.error.issues[0]?.message ?? ''}`);
+      crds.push(parsed.data as KubeObject);
+    }
+  }
+  return crds;
+}
+
+/** A client for one kcp workspace, from a kcp kubeconfig (whatever workspace its server names). */
+export function kcpClient(kcpKubeconfig: string, workspace: string): KubeClusterClient {
+  const { config } = loadKubeconfig(kcpKubeconfig, { uniqueName: `tmc-local-kcp-${workspace}`, server: (s) => kcpWorkspaceUrl(s, workspace) });
+  return new KubeClusterClient(`kcp:${workspace}`, config);
+}
+
+async function retrying<T>(what: string, attempt: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delayMs = 50;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${what} did not succeed within ${timeoutMs} ms`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(1000, delayMs * 2);
+    }
+  }
+}
+
+export interface BootstrapOptions {
+  kcpKubeconfig: string;
+  workspace: string;
+  crdsDir: string;
+  clusters: ClusterRegistration[];
+  logger: StackLogger;
+}
+
+/**
+ * Makes a kcp workspace ready for tmc: its CRDs, one kubeconfig Secret and one SyncTarget per cluster. Every write is a
+ * server-side apply with tmc's field manager, so a restart (or a second run against real kcp) converges, not fails.
+ */
+export async function bootstrapKcp(options: BootstrapOptions): Promise<void> {
+  const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
+  try {
+    const crds = readCrds(options.crdsDir);
+    if (crds.length === 0) {
+      options.logger.warn('No CRDs found; SyncTargets cannot be registered', { dir: options.crdsDir });
+      return;
+    }
+    options.logger.info(`Installing ${crds.length} CRDs into ${options.workspace}`);
+    for (const crd of crds) {
+      await retrying(`Applying CRD ${crd.metadata.name}`, () =>
+        kcp.apply({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' }, crd, { force: true }),
+      );
+    }
+
+    await kcp.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } }, { force: true });
+    for (const cluster of options.clusters) {
+      options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget`, { cluster: cluster.name, endpoint: cluster.endpoint });
+      const secretName = `${cluster.name}-kubeconfig`;
+      await kcp.apply(
+        { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' },
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: secretName, namespace: TMC_SYSTEM_NAMESPACE, labels: { 'tmc.kcp.io/sync-target': cluster.name } },
+          type: 'Opaque',
+          data: { kubeconfig: Buffer.from(cluster.kubeconfig, 'utf8').toString('base64') },
+        },
+        { force: true },
+      );
+      const syncTarget: KubeObject = {
+        apiVersion: `${SYNC_TARGET_GROUP}/${SYNC_TARGET_VERSION}`,
+        kind: SYNC_TARGET_KIND,
+        metadata: { name: cluster.name, labels: cluster.labels },
+        spec: {
+          workloadCluster: {
+            name: cluster.name,
+            endpoint: cluster.endpoint,
+            credentials: { secretRef: { namespace: TMC_SYSTEM_NAMESPACE, name: secretName } },
+          },
+          ...(cluster.capacity ? { capacity: cluster.capacity } : {}),
+        },
+      };
+      // Right after a CRD is created its resource may not be served yet: retry until it is.
+      await retrying(`Applying SyncTarget ${cluster.name}`, () =>
+        kcp.apply({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, kind: SYNC_TARGET_KIND }, syncTarget, { force: true }),
+      );
+    }
+  } finally {
+    kcp.close();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The local stack's own log: progress lines and warnings about the stack itself (function logs are Powertools JSON).
+ * Structured JSON when stdout is not a TTY (CI, files), one readable line when it is.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface StackLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const COLOURS: Record<LogLevel, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
+
+export interface StackLoggerOptions {
+  level?: LogLevel | 'silent';
+  pretty?: boolean;
+  write?: (line: string) => void;
+}
+
+function errorFields(value: unknown): unknown {
+  // JSON.stringify(err) prints {}: keep name, message and the TmcError category instead.
+  if (value instanceof Error) {
+    const category = (value as { category?: unknown }).category;
+    return { name: value.name, message: value.message, ...(category === undefined ? {} : { category }) };
+  }
+  return value;
+}
+
+export function createStackLogger(options: StackLoggerOptions = {}): StackLogger {
+  const level = options.level ?? 'info';
+  const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
+  const write = options.write ?? ((line: string): void => void process.stdout.write(`${line}\n`));
+  const emit = (at: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
+    if (level === 'silent' || ORDER[at] < ORDER[level]) return;
+    const clean = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, errorFields(v)]));
+    if (pretty) {
+      const extras = Object.entries(clean)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      write(`${COLOURS[at]}${at.padEnd(5)}\x1b[0m ${message}${extras ? ` \x1b[90m${extras}\x1b[0m` : ''}`);
+    } else {
+      write(JSON.stringify({ level: at.toUpperCase(), timestamp: new Date().toISOString(), service: 'tmc-local', message, ...clean }));
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}

@@ -1,0 +1,317 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { makeSqsClient } from '../runtime/aws';
+import { ENV, QUEUES, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
+import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
+import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
+import { startEventSource, type EventSourceMapping } from './event-source';
+import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
+import { startApiServer, type ApiServer } from './http-server';
+import { bootstrapKcp, type ClusterRegistration } from './kcp-bootstrap';
+import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
+import { createStackLogger, type StackLogger } from './log';
+import { findProjectRoot, statePaths, type StatePaths } from './paths';
+import { startScheduler, type Scheduler } from './schedules';
+import { startSimulator, type SimulatedEnvironment } from './simulator';
+import { loadWebhookInstaller } from './webhooks';
+
+export const DEFAULT_API_PORT = 8787;
+export const DEFAULT_WORKSPACE = 'root:default';
+
+export interface LocalStackOptions {
+  /** Where functions/, config/ and lib/ are; found from the working directory when omitted. */
+  projectRoot?: string;
+  /** State (DynamoDB files, kubeconfigs, token); `<projectRoot>/.tmc` by default. Tests pass a temp dir. */
+  stateDir?: string;
+  /** Wipes the state dir first. */
+  fresh?: boolean;
+  /** HTTP API port; 0 picks a free one. Default 8787. */
+  port?: number;
+  workspace?: string;
+  /** Simulated clusters: a count, names, or full specs. Default east, west, edge. */
+  clusters?: number | string[] | LocalClusterSpec[];
+  /** A real kcp instead of the simulator. */
+  kcpKubeconfig?: string;
+  /** Real clusters by name (with `kcpKubeconfig`). */
+  clusterKubeconfigs?: Record<string, string>;
+  /** Schedule rates in seconds by schedule name (tests make health probes fast). */
+  scheduleRates?: Record<string, number>;
+  /** false: no schedule timers (tests call `runSchedule`). */
+  schedules?: boolean;
+  /** Per-queue changes to QUEUES (tests shorten visibility timeouts). */
+  queues?: Partial<Record<QueueName, Partial<QueueDefinition>>>;
+  /** Handlers by function name, replacing functions/<name>/handler.ts. */
+  handlers?: Partial<Record<FunctionName, LambdaHandler>>;
+  /** Keeps DynamoDB state on disk in the state dir (default true); false runs it in memory. */
+  persist?: boolean;
+  logger?: StackLogger;
+  /** Skips kcp bootstrap and webhook installation (plumbing tests). */
+  bootstrap?: boolean;
+  /** Long-poll wait of the queue pollers; Lambda's is 20 s. */
+  pollWaitSeconds?: number;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  workspace: string;
+  paths: StatePaths;
+  kcpKubeconfig: string;
+  clusterKubeconfigs: Record<string, string>;
+  tableName: string;
+  queues: LocalQueues;
+  endpoints: { dynamodb: string; sqs: string };
+  webhookToken: string;
+  /** The environment the functions run with (also set on process.env). */
+  env: Record<string, string>;
+  /** The simulator's handle, when the stack runs one. */
+  simulation?: unknown;
+  sqs: SQSClient;
+  /** Invokes a function as Lambda would (a realistic context), returning its result. */
+  invoke(name: FunctionName, event: unknown): Promise<unknown>;
+  /** Runs one schedule now, as its timer would. */
+  runSchedule(name: string): Promise<void>;
+  /**
+   * Resolves when no queue has a visible, in-flight or delayed message and no handler, request or schedule is running
+   * (checked twice in a row, so a handler that enqueues as it finishes is seen). Rejects after `timeoutMs`.
+   */
+  idle(options?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function readOrCreateToken(path: string): string {
+  if (existsSync(path)) {
+    const token = readFileSync(path, 'utf8').trim();
+    if (token !== '') return token;
+  }
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** Starts all of tmc on this machine. See docs/local-stack.md. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const logger = options.logger ?? createStackLogger();
+  const projectRoot = options.projectRoot ?? findProjectRoot();
+  const paths = statePaths(options.stateDir ?? join(projectRoot, '.tmc'));
+  const workspace = options.workspace ?? DEFAULT_WORKSPACE;
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const cleanups: Array<() => Promise<void>> = [];
+
+  const stopAll = async (): Promise<void> => {
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop();
+      try {
+        await cleanup?.();
+      } catch (err) {
+        logger.warn('Stopping a part of the local stack failed', { error: err });
+      }
+    }
+  };
+
+  try {
+    if (options.fresh && existsSync(paths.root)) {
+      logger.info('Wiping local state', { dir: paths.root });
+      rmSync(paths.root, { recursive: true, force: true });
+    }
+    mkdirSync(paths.clustersDir, { recursive: true });
+    const webhookToken = readOrCreateToken(paths.webhookToken);
+
+    logger.info('Starting DynamoDB (dynalite)');
+    const dynamo: LocalDynamo = await startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb });
+    cleanups.push(() => dynamo.stop());
+    logger.info('Starting SQS (fauxqs)');
+    const sqsServer: LocalSqs = await startLocalSqs();
+    cleanups.push(() => sqsServer.stop());
+
+    const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
+    cleanups.push(async () => sqs.destroy());
+    const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const tableName = TABLE.baseName;
+    const tableState = await ensureTable(dynamoClient, tableName);
+    dynamoClient.destroy();
+    const definitions = Object.fromEntries(
+      (Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(options.queues?.[name] ?? {}) }]),
+    ) as Record<QueueName, QueueDefinition>;
+    const queues = await ensureQueues(sqs, definitions);
+    logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
+
+    // Kubernetes side: the simulator, or the real kcp and clusters the user named.
+    let simulation: SimulatedEnvironment | undefined;
+    let kcpKubeconfigPath: string;
+    const clusterKubeconfigs: Record<string, string> = {};
+    const registrations: ClusterRegistration[] = [];
+    if (options.kcpKubeconfig !== undefined) {
+      kcpKubeconfigPath = options.kcpKubeconfig;
+      for (const [name, path] of Object.entries(options.clusterKubeconfigs ?? {})) {
+        clusterKubeconfigs[name] = path;
+        registrations.push({ name, kubeconfig: readFileSync(path, 'utf8'), endpoint: kubeconfigServer(path, name), labels: {} });
+      }
+    } else {
+      const clusters = resolveClusters(options.clusters);
+      logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
+      simulation = await startSimulator(projectRoot, { workspace, clusters, kubeconfigDir: join(paths.root, 'sim'), logger });
+      const sim = simulation;
+      cleanups.push(() => sim.stop());
+      kcpKubeconfigPath = paths.kcpKubeconfig;
+      writeKubeconfig(kcpKubeconfigPath, { name: workspace, server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}` });
+      for (const cluster of clusters) {
+        const server = simulation.clusterUrls[cluster.name];
+        if (server === undefined) throw new Error(`The simulator did not start cluster ${cluster.name}`);
+        const path = paths.clusterKubeconfig(cluster.name);
+        const spec = { name: cluster.name, server };
+        writeKubeconfig(path, spec);
+        clusterKubeconfigs[cluster.name] = path;
+        registrations.push({ name: cluster.name, kubeconfig: renderKubeconfig(spec), endpoint: server, labels: clusterLabels(cluster), capacity: cluster.capacity });
+      }
+    }
+
+    // The functions read their configuration when first imported: set it before any handler loads.
+    const env: Record<string, string> = {
+      [ENV.tableName]: tableName,
+      [ENV.dynamodbEndpoint]: dynamo.endpoint,
+      [ENV.sqsEndpoint]: sqsServer.endpoint,
+      [ENV.kcpKubeconfig]: kcpKubeconfigPath,
+      [ENV.webhookTokens]: webhookToken,
+      [ENV.stage]: 'local',
+      AWS_REGION: region,
+    };
+    for (const name of Object.keys(queues) as QueueName[]) {
+      env[ENV.queueUrl(name)] = queues[name].url;
+      env[ENV.dlqUrl(name)] = queues[name].dlqUrl;
+    }
+    Object.assign(process.env, env);
+
+    let activeInvocations = 0;
+    const runtime = new FunctionRuntime({
+      projectRoot,
+      region,
+      logger,
+      handlers: options.handlers,
+      onStart: () => (activeInvocations += 1),
+      onEnd: () => (activeInvocations -= 1),
+    });
+
+    const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
+    cleanups.push(() => api.close());
+
+    if (options.bootstrap !== false) {
+      await bootstrapKcp({
+        kcpKubeconfig: readFileSync(kcpKubeconfigPath, 'utf8'),
+        workspace,
+        crdsDir: join(projectRoot, 'config', 'crds'),
+        clusters: registrations,
+        logger,
+      });
+    }
+
+    const mappings: EventSourceMapping[] = [];
+    for (const name of Object.keys(queues) as QueueName[]) {
+      const queue = queues[name];
+      const consumer = queue.definition.consumer;
+      if (!(await runtime.available(consumer))) continue;
+      mappings.push(
+        startEventSource({
+          sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          region,
+          name: `${name} → ${consumer}`,
+          batchSize: queue.definition.batchSize,
+          maximumBatchingWindowSeconds: queue.definition.maximumBatchingWindowSeconds,
+          maxConcurrency: queue.definition.maxConcurrency,
+          invoke: (event: SQSEvent) => runtime.invoke(consumer, event),
+          logger,
+          waitTimeSeconds: options.pollWaitSeconds,
+        }),
+      );
+    }
+    cleanups.push(async () => {
+      await Promise.all(mappings.map((m) => m.stop()));
+    });
+
+    const withHandler = new Set<string>();
+    for (const schedule of SCHEDULES) if (await runtime.available(schedule.target)) withHandler.add(schedule.name);
+    const scheduler: Scheduler = startScheduler({
+      schedules: SCHEDULES,
+      timed: (schedule) => options.schedules !== false && withHandler.has(schedule.name),
+      overrides: options.scheduleRates,
+      region,
+      invoke: (schedule, event) => runtime.invoke(schedule.target, event),
+      logger,
+    });
+    cleanups.push(() => scheduler.stop());
+
+    if (options.bootstrap !== false) {
+      const install = await loadWebhookInstaller(projectRoot, logger);
+      if (install !== undefined) {
+        logger.info('Registering tmc webhooks in kcp and the clusters');
+        await install({
+          url: api.url,
+          token: webhookToken,
+          workspace,
+          kcpKubeconfig: kcpKubeconfigPath,
+          clusters: Object.entries(clusterKubeconfigs).map(([name, kubeconfig]) => ({ name, kubeconfig })),
+        });
+      }
+    }
+
+    const queueCounts = async (): Promise<number> => {
+      const counts = await Promise.all(
+        Object.values(queues).map(async (queue) => {
+          const response = await sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: queue.url,
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+            }),
+          );
+          const a = response.Attributes ?? {};
+          return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+        }),
+      );
+      return counts.reduce((sum, n) => sum + n, 0);
+    };
+    const busy = (): boolean => activeInvocations > 0 || api.inFlight > 0 || scheduler.running > 0 || mappings.some((m) => m.inFlight > 0);
+
+    let stopped = false;
+    const stack: LocalStack = {
+      apiUrl: api.url,
+      workspace,
+      paths,
+      kcpKubeconfig: kcpKubeconfigPath,
+      clusterKubeconfigs,
+      tableName,
+      queues,
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
+      webhookToken,
+      env,
+      simulation: simulation?.handle,
+      sqs,
+      invoke: (name, event) => runtime.invoke(name, event),
+      runSchedule: (name) => scheduler.runNow(name),
+      idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {
+        const deadline = Date.now() + timeoutMs;
+        let quietChecks = 0;
+        while (quietChecks < 2) {
+          if (Date.now() > deadline) throw new Error(`The local stack did not become idle within ${timeoutMs} ms`);
+          quietChecks = !busy() && (await queueCounts()) === 0 && !busy() ? quietChecks + 1 : 0;
+          if (quietChecks < 2) await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+      },
+      stop: async (): Promise<void> => {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export { FunctionMissingError };
