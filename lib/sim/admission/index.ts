@@ -1,6 +1,5 @@
-// Placeholder until the admission dispatcher lands (being built now); the server imports this name.
-import type { AdmissionAttributes, AdmissionDispatcher, AdmissionOutcome } from '../contracts';
-
-export function createAdmissionDispatcher(): AdmissionDispatcher {
-  return { admit: async (attrs: AdmissionAttributes): Promise<AdmissionOutcome> => ({ allowed: true, object: attrs.object }) };
-}
+// The admission dispatcher the simulator's server calls on every write (and on controllers' status writes).
+export { createAdmissionDispatcher, type AdmissionDispatcherOptions, type ClosableAdmissionDispatcher } from './admission-dispatcher';
+export { createWebhookFaultInjector, type WebhookFault, type WebhookFaultInjector, type WebhookFaultSource } from './webhook-faults';
+export type { WebhookCaller, WebhookCall, WebhookCallResult, WebhookCredentials } from './webhook-caller';
+export { matchesLabelSelector, type LabelSelector } from './label-selector';

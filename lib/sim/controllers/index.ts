@@ -1,6 +1,4 @@
-// Placeholder until the workload controllers land (being built now); the server imports this name.
-import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from '../contracts';
-
-export function startWorkloadSimulator(_store: SimClusterStore, _options: WorkloadSimulationOptions): WorkloadSimulator {
-  return { stop: (): void => undefined };
-}
+// kwok-style workload controllers the simulator's server starts per object space.
+export { startWorkloadSimulator, type WorkloadSimulatorExtras, type WorkloadSimulatorOptions } from './workload-simulator';
+export { parseQuantity, cpuMillis, memoryBytes } from './quantity';
+export { JOB_FAIL_ANNOTATION } from './job-status';

@@ -1,0 +1,37 @@
+import type { AdmissionAttributes, KubeObject } from '../contracts';
+import { isEmptySelector, matchesLabelSelector } from './label-selector';
+import type { Webhook } from './webhook-configuration';
+import { type AdmissionFailure, notFound } from './admission-status';
+
+const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
+
+function labelsOf(object: KubeObject | undefined): Record<string, string> | undefined {
+  return object?.metadata?.labels;
+}
+
+/**
+ * namespaceSelector as kube-apiserver evaluates it: cluster-scoped objects (other than namespaces) always match;
+ * a Namespace being created or updated is tested on its own new labels; anything else on its namespace's labels,
+ * and a namespace that does not exist is a 404 (only looked up when the selector is not empty).
+ */
+export function matchesNamespaceSelector(webhook: Webhook, attrs: AdmissionAttributes): boolean | AdmissionFailure {
+  const isNamespace = attrs.gvr.group === '' && attrs.gvr.resource === 'namespaces';
+  const namespaceName = isNamespace ? attrs.name : attrs.namespace;
+  if (!namespaceName) return true;
+  if (isEmptySelector(webhook.namespaceSelector)) return true;
+  if (isNamespace && !attrs.subResource && (attrs.operation === 'CREATE' || attrs.operation === 'UPDATE')) {
+    return matchesLabelSelector(webhook.namespaceSelector, labelsOf(attrs.object));
+  }
+  const namespace = attrs.store.get(NAMESPACES, undefined, namespaceName);
+  if (!namespace) return notFound('namespaces', namespaceName);
+  return matchesLabelSelector(webhook.namespaceSelector, labelsOf(namespace));
+}
+
+/** objectSelector matches when either the new or the old object carries matching labels. */
+export function matchesObjectSelector(webhook: Webhook, object: KubeObject | undefined, oldObject: KubeObject | undefined): boolean {
+  if (isEmptySelector(webhook.objectSelector)) return true;
+  return (
+    (object !== undefined && matchesLabelSelector(webhook.objectSelector, labelsOf(object))) ||
+    (oldObject !== undefined && matchesLabelSelector(webhook.objectSelector, labelsOf(oldObject)))
+  );
+}
