@@ -1,0 +1,86 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { createStackLogger } from '../../local/log';
+import { DEFAULT_API_PORT, DEFAULT_WORKSPACE, startLocalStack, type LocalStack } from '../../local/stack';
+import { collectPairs, parseClusters, parsePort, parseSeconds } from './options';
+
+interface DevOptions {
+  port: number;
+  workspace: string;
+  clusters?: number | string[];
+  stateDir?: string;
+  fresh?: boolean;
+  kcpKubeconfig?: string;
+  cluster?: Record<string, string>;
+  schedule?: Record<string, number>;
+  schedules: boolean;
+}
+
+/** The readiness banner: what to point things at, and how to stop. */
+export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): string {
+  const show = (path: string): string => (relative(cwd, path).startsWith('..') ? path : relative(cwd, path) || '.');
+  const clusters = Object.entries(stack.clusterKubeconfigs).map(([name, path]) => `    ${name.padEnd(8)} ${show(path)}`);
+  return [
+    '',
+    'tmc is running',
+    `  API            ${stack.apiUrl}`,
+    `  kcp            ${show(stack.kcpKubeconfig)}  (workspace ${stack.workspace})`,
+    ...(clusters.length > 0 ? ['  clusters', ...clusters] : []),
+    `  try            kubectl --kubeconfig ${show(stack.kcpKubeconfig)} get synctargets`,
+    '  stop           Ctrl-C',
+    '',
+  ].join('\n');
+}
+
+export function registerDevCommand(program: Command): void {
+  program
+    .command('dev')
+    .description('Run all of tmc on this machine: DynamoDB, SQS, the functions, the schedules and a simulated kcp with clusters')
+    .option('-p, --port <port>', 'HTTP API port (0 picks a free one)', parsePort, DEFAULT_API_PORT)
+    .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
+    .option('--clusters <n|names>', 'simulated clusters: a count or comma-separated names (default east,west,edge)', parseClusters)
+    .option('--state-dir <dir>', 'where state and kubeconfigs go (default .tmc)')
+    .option('--fresh', 'wipe the state dir first')
+    .option('--kcp-kubeconfig <path>', 'use this real kcp instead of the simulator')
+    .option('--cluster <name=kubeconfig>', 'a real cluster to register (repeatable; with --kcp-kubeconfig)', collectPairs('NAME=KUBECONFIG'))
+    .option('--schedule <name=seconds>', 'run a schedule at this rate (repeatable)', collectPairs('NAME=SECONDS', parseSeconds))
+    .option('--no-schedules', 'do not run the schedules')
+    .action(async (options: DevOptions) => {
+      if (options.cluster !== undefined && options.kcpKubeconfig === undefined) {
+        throw new Error('--cluster needs --kcp-kubeconfig (real clusters are registered in a real kcp)');
+      }
+      const logger = createStackLogger();
+      const stack = await startLocalStack({
+        port: options.port,
+        workspace: options.workspace,
+        clusters: options.clusters,
+        stateDir: options.stateDir,
+        fresh: options.fresh,
+        kcpKubeconfig: options.kcpKubeconfig,
+        clusterKubeconfigs: options.cluster,
+        scheduleRates: options.schedule,
+        schedules: options.schedules,
+        logger,
+      });
+      process.stdout.write(renderBanner(stack));
+      await waitForSignal();
+      logger.info('Stopping');
+      await stack.stop();
+      logger.info('Stopped');
+    });
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once (a stuck shutdown must not trap the user). */
+export function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { registerDevCommand } from './dev';
+import { registerSimCommand } from './sim';
+import { registerWebhooksCommand } from './webhooks';
+
+/**
+ * One function per command group, each in its own file under lib/cli/commands/. To add a group (`tmc placement`,
+ * `tmc trace`, `tmc bench`): write `commands/<group>.ts` exporting `register<Group>Command(program)`, and list it here.
+ */
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand];
