@@ -11,6 +11,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
   let cluster = event.pathParameters?.cluster;
   if (path === '/webhooks/admission') route = 'admission';
   else if (path === '/webhooks/events') route = 'events';
+  else if (path === '/webhooks/admission/{workspace}') route = 'admission';
   else if (path === '/webhooks/status/{cluster}') route = 'status';
   else {
     const match = /^\/webhooks\/status\/([^/]+)$/.exec(event.rawPath ?? '');
@@ -19,13 +20,25 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
       cluster = decodeURIComponent(match[1]);
     }
   }
+  // `/webhooks/admission/<workspace>`: the form real kube-apiserver accepts (webhook URLs may not carry a query);
+  // served once ROUTES has the route (docs/webhooks.md).
+  let workspaceFromPath: string | undefined = event.pathParameters?.workspace;
+  if (!route) {
+    const match = /^\/webhooks\/admission\/([^/]+)$/.exec(event.rawPath ?? '');
+    if (match) {
+      route = 'admission';
+      workspaceFromPath = decodeURIComponent(match[1]);
+    }
+  } else if (route !== 'admission') {
+    workspaceFromPath = undefined;
+  }
   if (!route) return undefined;
   const headers: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(event.headers ?? {})) headers[key.toLowerCase()] = value;
   return {
     route,
     headers,
-    query: { ...(event.queryStringParameters ?? {}) },
+    query: { ...(event.queryStringParameters ?? {}), ...(workspaceFromPath ? { workspace: workspaceFromPath } : {}) },
     ...(cluster ? { cluster } : {}),
     body: event.body,
     isBase64Encoded: event.isBase64Encoded ?? false,

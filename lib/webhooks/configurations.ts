@@ -1,0 +1,110 @@
+import { IGNORE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/labels';
+import type { KubeObject } from '../ports/kube-client';
+import { EXCLUDED_NAMESPACES } from '../ingress/selection';
+
+export const WORKLOADS_WEBHOOK = 'tmc-workloads';
+export const APIS_WEBHOOK = 'tmc-apis';
+export const STATUS_WEBHOOK = 'tmc-status';
+
+export const MUTATING_TYPE = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration' } as const;
+export const VALIDATING_TYPE = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration' } as const;
+
+export interface WebhookEndpoint {
+  /** tmc's HTTP API base URL (`https://abc.execute-api.eu-west-1.amazonaws.com`). */
+  apiUrl: string;
+  /** PEM CA bundle for a private CA; API Gateway's public certificates need none. */
+  caBundle?: string;
+}
+
+function url(apiUrl: string, path: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}${path}`;
+}
+
+function clientConfig(endpoint: WebhookEndpoint, path: string): Record<string, unknown> {
+  return {
+    url: url(endpoint.apiUrl, path),
+    ...(endpoint.caBundle ? { caBundle: Buffer.from(endpoint.caBundle).toString('base64') } : {}),
+  };
+}
+
+const metadata = (name: string): KubeObject['metadata'] => ({ name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } });
+
+/** The admission URL for a workspace: the workspace path travels as `?workspace=` (see docs/webhooks.md). */
+export function admissionPath(workspace: string): string {
+  return `/webhooks/admission?workspace=${encodeURIComponent(workspace)}`;
+}
+
+/**
+ * Every namespaced write in the workspace: tmc adds its finalizer and enqueues placement. Fail open (Ignore): if tmc is
+ * down kcp keeps working and the scheduled resync catches up.
+ */
+export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: metadata(WORKLOADS_WEBHOOK),
+    webhooks: [
+      {
+        name: 'workloads.tmc.kcp.io',
+        admissionReviewVersions: ['v1'],
+        clientConfig: clientConfig(endpoint, admissionPath(workspace)),
+        rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Namespaced' }],
+        objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },
+        failurePolicy: 'Ignore',
+        matchPolicy: 'Equivalent',
+        reinvocationPolicy: 'Never',
+        sideEffects: 'NoneOnDryRun',
+        timeoutSeconds: 5,
+      },
+    ],
+  };
+}
+
+/** tmc's own kinds: fail closed (Fail), because an invalid Placement must never be stored. */
+export function apisWebhook(endpoint: WebhookEndpoint, workspace: string): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: metadata(APIS_WEBHOOK),
+    webhooks: [
+      {
+        name: 'apis.tmc.kcp.io',
+        admissionReviewVersions: ['v1'],
+        clientConfig: clientConfig(endpoint, admissionPath(workspace)),
+        rules: [
+          // No DELETE: with failurePolicy Fail a down tmc would make SyncTargets undeletable; deletes reach placement
+          // by watch events and the resync instead.
+          { operations: ['CREATE', 'UPDATE'], apiGroups: ['workload.kcp.io'], apiVersions: ['*'], resources: ['synctargets'], scope: '*' },
+          { operations: ['CREATE', 'UPDATE'], apiGroups: ['scheduling.kcp.io'], apiVersions: ['*'], resources: ['locations', 'placements'], scope: '*' },
+        ],
+        failurePolicy: 'Fail',
+        matchPolicy: 'Equivalent',
+        sideEffects: 'NoneOnDryRun',
+        timeoutSeconds: 5,
+      },
+    ],
+  };
+}
+
+/** On a physical cluster: status updates of tmc's downstream objects come back to tmc. Fail open. */
+export function statusWebhook(endpoint: WebhookEndpoint, cluster: string): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: metadata(STATUS_WEBHOOK),
+    webhooks: [
+      {
+        name: 'status.tmc.kcp.io',
+        admissionReviewVersions: ['v1'],
+        clientConfig: clientConfig(endpoint, `/webhooks/status/${encodeURIComponent(cluster)}`),
+        rules: [{ operations: ['UPDATE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/status'], scope: '*' }],
+        objectSelector: { matchLabels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+        failurePolicy: 'Ignore',
+        matchPolicy: 'Equivalent',
+        sideEffects: 'None',
+        timeoutSeconds: 5,
+      },
+    ],
+  };
+}
