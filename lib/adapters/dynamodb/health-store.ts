@@ -1,0 +1,143 @@
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+import { InternalError } from '../../errors/tmc-error';
+import { ClusterHealthSchema, ComponentHealthRecordSchema, type ClusterHealth, type ComponentHealthRecord } from '../../health/cluster-health';
+import { windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
+import { putIfVersion } from './circuit-store';
+import { isConditionalCheckFailed } from './table';
+
+/** Health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>` or `COMPONENT#<fn>`) so /health never scans. */
+const HEALTH_INDEX_PK = 'HEALTH';
+
+export function clusterHealthKey(cluster: string): { pk: string; sk: string } {
+  return { pk: `CLUSTER#${cluster}`, sk: 'HEALTH' };
+}
+
+export function componentHealthKey(component: string): { pk: string; sk: string } {
+  return { pk: `COMPONENT#${component}`, sk: 'HEALTH' };
+}
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+
+function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
+  const data = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.includes(k)));
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new InternalError(`${what} item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * Cluster and component health in the state table.
+ *
+ * Cluster items are whole-item Puts conditional on `version` (two writers: health-probe and sync-apply's
+ * reportClusterFailure). Component counters are UpdateItem with ADD — one call per invocation; once per five-minute
+ * window per function a second call rolls the window (the first call's condition `windowStart = :current` fails).
+ */
+export class DynamoHealthStore implements HealthStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getCluster(cluster: string): Promise<ClusterHealth | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: clusterHealthKey(cluster), ConsistentRead: true }));
+    return out.Item === undefined ? undefined : parseItem(ClusterHealthSchema, out.Item, `Cluster health of ${cluster}`);
+  }
+
+  async listClusters(): Promise<ClusterHealth[]> {
+    return (await this.listIndex('CLUSTER#')).map((item) => parseItem(ClusterHealthSchema, item, 'Cluster health'));
+  }
+
+  async putCluster(next: ClusterHealth, expectedVersion: number): Promise<boolean> {
+    const record = ClusterHealthSchema.parse(next);
+    const item = { ...record, ...clusterHealthKey(record.cluster), gsi1pk: HEALTH_INDEX_PK, gsi1sk: `CLUSTER#${record.cluster}` };
+    return putIfVersion(this.doc, this.tableName, item, expectedVersion);
+  }
+
+  async recordInvocation(component: string, outcome: InvocationOutcome): Promise<void> {
+    const start = windowStartOf(outcome.at);
+    const at = new Date(outcome.at).toISOString();
+    const sets = ['#component = :component', 'gsi1pk = :gpk', 'gsi1sk = :gsk', 'lastInvocationAt = :at', outcome.ok ? 'lastSuccessAt = :at' : 'lastErrorAt = :at'];
+    const values: Record<string, unknown> = {
+      ':component': component,
+      ':gpk': HEALTH_INDEX_PK,
+      ':gsk': `COMPONENT#${component}`,
+      ':at': at,
+      ':one': 1,
+      ':err': outcome.ok ? 0 : 1,
+      ':start': start,
+    };
+    if (outcome.backlogAgeSeconds !== undefined) {
+      sets.push('backlogAgeSeconds = :backlog', 'backlogObservedAt = :at');
+      values[':backlog'] = outcome.backlogAgeSeconds;
+    }
+    const names = { '#component': 'component', '#errors': 'errors' };
+    const key = componentHealthKey(component);
+    const totals = 'invocations :one, #errors :err';
+    const attempts = [
+      // The common case: the current window is stored; add to it.
+      { expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`, cond: 'windowStart = :start' },
+      // A new window: the stored one becomes the previous one.
+      {
+        expr:
+          `SET ${sets.join(', ')}, prevWindowStart = if_not_exists(windowStart, :start), ` +
+          'prevWindowInvocations = if_not_exists(windowInvocations, :zero), prevWindowErrors = if_not_exists(windowErrors, :zero), ' +
+          `windowStart = :start, windowInvocations = :one, windowErrors = :err ADD ${totals}`,
+        cond: 'attribute_not_exists(windowStart) OR windowStart < :start',
+        extra: { ':zero': 0 },
+      },
+      // Another container rolled the window between our two calls: add to it after all.
+      { expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`, cond: 'windowStart = :start' },
+    ];
+    for (const attempt of attempts) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: attempt.expr,
+            ConditionExpression: attempt.cond,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...values, ...(attempt.extra ?? {}) },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+    }
+    // A clock behind the stored window (skew between containers): count the totals, leave the windows alone.
+    const { ':start': _start, ...rest } = values;
+    await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: `SET ${sets.join(', ')} ADD ${totals}`, ExpressionAttributeNames: names, ExpressionAttributeValues: rest }),
+    );
+  }
+
+  async getComponent(component: string): Promise<ComponentHealthRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: componentHealthKey(component) }));
+    return out.Item === undefined ? undefined : parseItem(ComponentHealthRecordSchema, out.Item, `Component health of ${component}`);
+  }
+
+  async listComponents(): Promise<ComponentHealthRecord[]> {
+    return (await this.listIndex('COMPONENT#')).map((item) => parseItem(ComponentHealthRecordSchema, item, 'Component health'));
+  }
+
+  private async listIndex(prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': HEALTH_INDEX_PK, ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+}
