@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WebhookCredentialsFor } from '../webhooks';
 import type { LocalClusterSpec } from './clusters';
 import type { StackLogger } from './log';
 
@@ -11,6 +12,8 @@ export interface SimulatedEnvironment {
   clusterUrls: Record<string, string>;
   /** The simulator's own handle (fault injection, request counters) for tests and benchmarks. */
   handle: unknown;
+  /** Tells the simulated API servers which bearer token to present to tmc's webhooks. */
+  setWebhookCredentials(credentialsFor: WebhookCredentialsFor): void;
   stop(): Promise<void>;
 }
 
@@ -26,5 +29,5 @@ export interface SimulatorRequest {
 export async function startSimulator(projectRoot: string, request: SimulatorRequest): Promise<SimulatedEnvironment> {
   const path = join(projectRoot, 'lib', 'sim', 'index.ts');
   if (!existsSync(path)) throw new Error(`The simulator (lib/sim/index.ts) is not built yet; pass --kcp-kubeconfig to use a real kcp`);
-  throw new Error('Simulator adapter pending');
+  throw new Error(`Simulator adapter pending (${request.workspace})`);
 }

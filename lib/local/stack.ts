@@ -17,7 +17,7 @@ import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
-import { loadWebhookInstaller } from './webhooks';
+import { registerWebhooks } from './webhooks';
 
 export const DEFAULT_API_PORT = 8787;
 export const DEFAULT_WORKSPACE = 'root:default';
@@ -246,17 +246,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => scheduler.stop());
 
     if (options.bootstrap !== false) {
-      const install = await loadWebhookInstaller(projectRoot, logger);
-      if (install !== undefined) {
-        logger.info('Registering tmc webhooks in kcp and the clusters');
-        await install({
+      const installed = await registerWebhooks(
+        {
           url: api.url,
           token: webhookToken,
           workspace,
           kcpKubeconfig: kcpKubeconfigPath,
           clusters: Object.entries(clusterKubeconfigs).map(([name, kubeconfig]) => ({ name, kubeconfig })),
-        });
-      }
+        },
+        logger,
+      );
+      if (installed.credentialsFor !== undefined) simulation?.setWebhookCredentials(installed.credentialsFor);
     }
 
     const queueCounts = async (): Promise<number> => {

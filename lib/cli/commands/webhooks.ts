@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { findProjectRoot } from '../../local/paths';
+import { installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { collectPairs } from './options';
 
@@ -14,21 +13,13 @@ interface WebhookOptions {
   cluster?: Record<string, string>;
 }
 
-async function loadWebhooksModule(): Promise<Record<string, unknown>> {
-  const path = join(findProjectRoot(), 'lib', 'webhooks', 'index.ts');
-  if (!existsSync(path)) throw new Error('Webhook registration (lib/webhooks) is not built yet');
-  const mod: unknown = await import(path);
-  if (typeof mod !== 'object' || mod === null) throw new Error('lib/webhooks could not be loaded');
-  return mod as Record<string, unknown>;
-}
-
 function tokenOf(options: WebhookOptions): string | undefined {
   if (options.token !== undefined) return options.token;
   if (options.tokenFile !== undefined) return readFileSync(options.tokenFile, 'utf8').trim();
   return process.env.TMC_WEBHOOK_TOKEN;
 }
 
-function requestOf(options: WebhookOptions): Record<string, unknown> {
+function requestOf(options: WebhookOptions): { url: string; token?: string; workspace: string; kcpKubeconfig: string; clusters: Array<{ name: string; kubeconfig: string }> } {
   return {
     url: options.url,
     token: tokenOf(options),
@@ -36,6 +27,10 @@ function requestOf(options: WebhookOptions): Record<string, unknown> {
     kcpKubeconfig: options.kcpKubeconfig,
     clusters: Object.entries(options.cluster ?? {}).map(([name, kubeconfig]) => ({ name, kubeconfig })),
   };
+}
+
+function describe(result: InstallWebhooksResult): string {
+  return result.webhooks.map((w) => `${w.target}\t${w.kind}/${w.name}\t${w.result}\n`).join('');
 }
 
 function withCommonOptions(command: Command): Command {
@@ -56,15 +51,14 @@ export function registerWebhooksCommand(program: Command): void {
       .option('--token <token>', 'bearer token kcp and clusters present (or TMC_WEBHOOK_TOKEN)')
       .option('--token-file <path>', 'file holding the bearer token'),
   ).action(async (options: WebhookOptions) => {
-    const mod = await loadWebhooksModule();
-    if (typeof mod.installWebhooks !== 'function') throw new Error('lib/webhooks exports no installWebhooks');
-    await (mod.installWebhooks as (request: Record<string, unknown>) => Promise<unknown>)(requestOf(options));
-    process.stdout.write('Webhooks installed\n');
+    const result = await installWebhooks(requestOf(options));
+    process.stdout.write(describe(result));
+    if (result.admissionKubeconfig !== undefined) {
+      process.stdout.write('kcp and kube-apiserver read the token from an admission kubeconfig; see docs/webhooks.md\n');
+    }
   });
   withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(async (options: WebhookOptions) => {
-    const mod = await loadWebhooksModule();
-    if (typeof mod.uninstallWebhooks !== 'function') throw new Error('lib/webhooks exports no uninstallWebhooks');
-    await (mod.uninstallWebhooks as (request: Record<string, unknown>) => Promise<unknown>)(requestOf({ ...options, url: '' }));
-    process.stdout.write('Webhooks removed\n');
+    const { token: _token, ...request } = requestOf({ ...options, url: '' });
+    process.stdout.write(describe(await uninstallWebhooks(request)));
   });
 }
