@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateTmcObject } from '../../../lib/api/crds';
+import type { QueueMessage } from '../../../lib/api/messages';
+import { StaticTokenSource } from '../../../lib/auth/token-source';
+import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
+import type { IngressDeps, IngressLogger } from '../../../lib/ingress/deps';
+import type { IngressRequest } from '../../../lib/ingress/http';
+import type { SeenStore } from '../../../lib/ports/seen-store';
+import type { Metrics } from '../../../lib/ports/telemetry';
+import type { WorkQueue } from '../../../lib/ports/work-queue';
+
+export const TOKEN = 'token-current-0123456789';
+export const OLD_TOKEN = 'token-previous-9876543210';
+
+export function sample(name: string): unknown {
+  return JSON.parse(readFileSync(join(__dirname, '../../../events/ingress', name), 'utf8'));
+}
+
+export class MemorySeenStore implements SeenStore {
+  readonly records = new Map<string, string>();
+  async markSeen(key: string, fingerprint: string): Promise<boolean> {
+    if (this.records.get(key) === fingerprint) return false;
+    this.records.set(key, fingerprint);
+    return true;
+  }
+  async forget(key: string, fingerprint: string): Promise<void> {
+    if (this.records.get(key) === fingerprint) this.records.delete(key);
+  }
+}
+
+export class RecordingQueue<M extends QueueMessage> implements WorkQueue<M> {
+  readonly sent: M[] = [];
+  constructor(readonly name: string) {}
+  async send(messages: M[]): Promise<void> {
+    this.sent.push(...messages);
+  }
+}
+
+/** A queue whose sends never settle: SQS hanging. */
+export class HangingQueue<M extends QueueMessage> implements WorkQueue<M> {
+  constructor(readonly name: string) {}
+  send(): Promise<void> {
+    return new Promise(() => undefined);
+  }
+}
+
+export class RecordingMetrics implements Metrics {
+  readonly counts = new Map<string, number>();
+  increment(name: string, labels: Record<string, string> = {}, value = 1): void {
+    const key = `${name}${JSON.stringify(labels)}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + value);
+  }
+  observe(): void {}
+  gauge(): void {}
+  total(name: string): number {
+    let sum = 0;
+    for (const [key, value] of this.counts) if (key.startsWith(`${name}{`)) sum += value;
+    return sum;
+  }
+}
+
+export const silentLogger: IngressLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
+  placementQueue: RecordingQueue<never> | WorkQueue<never>;
+} {
+  return {
+    authenticator: new WebhookAuthenticator(new StaticTokenSource([TOKEN, OLD_TOKEN])),
+    placementQueue: new RecordingQueue('placement'),
+    statusQueue: new RecordingQueue('status'),
+    seen: new MemorySeenStore(),
+    validate: validateTmcObject,
+    logger: silentLogger,
+    metrics: new RecordingMetrics(),
+    newTraceId: () => 'trace-1',
+    now: () => new Date('2025-01-01T00:00:00Z'),
+    ...overrides,
+  } as never;
+}
+
+export function request(route: IngressRequest['route'], body: unknown, extra: Partial<IngressRequest> = {}): IngressRequest {
+  return {
+    route,
+    headers: { authorization: `Bearer ${TOKEN}` },
+    query: route === 'admission' ? { workspace: 'root:default' } : {},
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    isBase64Encoded: false,
+    ...extra,
+  };
+}

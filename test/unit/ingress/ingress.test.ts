@@ -1,0 +1,335 @@
+import { AdmissionReviewSchema } from '../../../lib/api/admission-review';
+import { SYNC_FINALIZER } from '../../../lib/api/labels';
+import type { KubeObjectShape, PlacementMessage, StatusMessage } from '../../../lib/api/messages';
+import { WatchEventBatchSchema } from '../../../lib/api/watch-events';
+import { finalizerPatch } from '../../../lib/ingress/finalizer-patch';
+import { placementFingerprint } from '../../../lib/ingress/fingerprint';
+import { createIngress } from '../../../lib/ingress/ingress';
+import { pluralOf } from '../../../lib/ingress/refs';
+import { selectWorkload } from '../../../lib/ingress/selection';
+import { HangingQueue, makeDeps, MemorySeenStore, RecordingMetrics, RecordingQueue, request, sample, OLD_TOKEN } from './fakes';
+
+function decodePatch(body: string): unknown {
+  const review = JSON.parse(body) as { response: { patch?: string } };
+  return review.response.patch ? JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')) : undefined;
+}
+
+function setup(overrides: Parameters<typeof makeDeps>[0] = {}) {
+  const placement = new RecordingQueue<PlacementMessage>('placement');
+  const status = new RecordingQueue<StatusMessage>('status');
+  const metrics = new RecordingMetrics();
+  const deps = makeDeps({ placementQueue: placement, statusQueue: status, metrics, ...overrides });
+  return { ingress: createIngress(deps), placement, status, metrics };
+}
+
+describe('schemas accept the sample events', () => {
+  it.each([
+    'admission-create-deployment.json',
+    'admission-update-deployment.json',
+    'admission-delete-deployment.json',
+    'admission-invalid-placement.json',
+    'status-update-deployment.json',
+  ])('%s is an AdmissionReview', (name) => {
+    expect(AdmissionReviewSchema.safeParse(sample(name)).success).toBe(true);
+  });
+  it('events-batch.json is a batch', () => {
+    expect(WatchEventBatchSchema.safeParse(sample('events-batch.json')).success).toBe(true);
+  });
+  it.each([
+    ['wrong apiVersion', { ...(sample('admission-create-deployment.json') as object), apiVersion: 'admission.k8s.io/v1beta1' }],
+    ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }],
+    ['bad operation', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, operation: 'PATCH' } }],
+  ])('rejects %s', (_why, body) => {
+    expect(AdmissionReviewSchema.safeParse(body).success).toBe(false);
+  });
+  it.each([
+    ['empty batch', { events: [] }],
+    ['unknown type', { events: [{ type: 'BOOKMARK', workspace: 'root', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } }] }],
+    ['no workspace', { events: [{ type: 'ADDED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } }] }],
+    ['no name', { events: [{ type: 'ADDED', workspace: 'root', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } }] }],
+  ])('rejects an events body with %s', (_why, body) => {
+    expect(WatchEventBatchSchema.safeParse(body).success).toBe(false);
+  });
+});
+
+describe('finalizerPatch', () => {
+  const obj = (finalizers?: string[]): KubeObjectShape => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', ...(finalizers ? { finalizers } : {}) } });
+  it.each([
+    ['absent', obj(), [{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]],
+    ['empty', obj([]), [{ op: 'add', path: '/metadata/finalizers/-', value: SYNC_FINALIZER }]],
+    ['others present', obj(['example.com/keep']), [{ op: 'add', path: '/metadata/finalizers/-', value: SYNC_FINALIZER }]],
+    ['already there', obj([SYNC_FINALIZER]), []],
+  ])('finalizers %s', (_why, object, expected) => {
+    expect(finalizerPatch(object)).toEqual(expected);
+  });
+});
+
+describe('selectWorkload', () => {
+  const o = (metadata: Record<string, unknown> = {}): KubeObjectShape => ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a', ...metadata } });
+  it.each([
+    [{ group: 'apps', resource: 'deployments' }, 'default', o(), true],
+    [{ group: '', resource: 'configmaps' }, 'default', o(), true],
+    [{ group: '', resource: 'pods' }, 'default', o(), false],
+    [{ group: '', resource: 'events' }, 'default', o(), false],
+    [{ group: 'events.k8s.io', resource: 'events' }, 'default', o(), false],
+    [{ group: 'coordination.k8s.io', resource: 'leases' }, 'default', o(), false],
+    [{ group: '', resource: 'endpoints' }, 'default', o(), false],
+    [{ group: 'discovery.k8s.io', resource: 'endpointslices' }, 'default', o(), false],
+    [{ group: 'apps', resource: 'controllerrevisions' }, 'default', o(), false],
+    [{ group: 'apps', resource: 'replicasets' }, 'default', o({ ownerReferences: [{ kind: 'Deployment', name: 'web' }] }), false],
+    [{ group: 'apps', resource: 'replicasets' }, 'default', o(), true],
+    [{ group: 'scheduling.kcp.io', resource: 'placements' }, 'default', o(), false],
+    [{ group: 'apps', resource: 'deployments' }, 'kube-system', o(), false],
+    [{ group: 'apps', resource: 'deployments' }, 'tmc-system', o(), false],
+    [{ group: 'apps', resource: 'deployments' }, 'default', o({ labels: { 'tmc.kcp.io/ignore': '' } }), false],
+    [{ group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }, undefined, o(), false],
+  ])('%j in %s → %s', (gr, namespace, object, selected) => {
+    expect(selectWorkload(gr, namespace, object).selected).toBe(selected);
+  });
+});
+
+describe('placementFingerprint', () => {
+  const base: KubeObjectShape = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default', uid: 'u1', generation: 1, resourceVersion: '10', labels: { app: 'web' } },
+    spec: { replicas: 1 },
+  };
+  const fp = placementFingerprint(base, false);
+  const variant = (change: (o: KubeObjectShape & Record<string, unknown>) => void): string => {
+    const copy = structuredClone(base) as KubeObjectShape & Record<string, unknown>;
+    change(copy);
+    return placementFingerprint(copy, false);
+  };
+  it.each([
+    ['tmc state label added', (o: KubeObjectShape) => ((o.metadata.labels as Record<string, string>)['state.workload.kcp.io/abc'] = 'Sync')],
+    ['tmc per-cluster status annotation', (o: KubeObjectShape) => (o.metadata.annotations = { 'experimental.status.workload.kcp.io/abc': '{}' })],
+    ['tmc finalizer added', (o: KubeObjectShape) => (o.metadata.finalizers = [SYNC_FINALIZER])],
+    ['status changed', (o: KubeObjectShape & Record<string, unknown>) => (o.status = { readyReplicas: 1 })],
+    ['resourceVersion changed', (o: KubeObjectShape) => (o.metadata.resourceVersion = '11')],
+    ['admission CREATE: no uid, generation or resourceVersion yet', (o: KubeObjectShape) => {
+      delete o.metadata.uid;
+      delete o.metadata.generation;
+      delete o.metadata.resourceVersion;
+    }],
+  ])('same for: %s', (_why, change) => {
+    expect(variant(change)).toBe(fp);
+  });
+  it.each([
+    ['spec changed', (o: KubeObjectShape & Record<string, unknown>) => (o.spec = { replicas: 2 })],
+    ['user label changed', (o: KubeObjectShape) => ((o.metadata.labels as Record<string, string>).tier = 'front')],
+    ['user annotation', (o: KubeObjectShape) => (o.metadata.annotations = { note: 'x' })],
+    ['deletion started', (o: KubeObjectShape) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z')],
+    ['other finalizer', (o: KubeObjectShape) => (o.metadata.finalizers = ['example.com/x'])],
+    ['data field', (o: KubeObjectShape & Record<string, unknown>) => (o.data = { a: '1' })],
+  ])('different for: %s', (_why, change) => {
+    expect(variant(change)).not.toBe(fp);
+  });
+  it('a delete differs from the last version', () => {
+    expect(placementFingerprint(base, true)).not.toBe(fp);
+  });
+});
+
+describe('pluralOf', () => {
+  it.each([
+    ['Deployment', 'deployments'],
+    ['Ingress', 'ingresses'],
+    ['NetworkPolicy', 'networkpolicies'],
+    ['Gateway', 'gateways'],
+    ['ConfigMap', 'configmaps'],
+  ])('%s → %s', (kind, plural) => expect(pluralOf(kind)).toBe(plural));
+});
+
+describe('ingress: admission', () => {
+  it('adds the finalizer on CREATE and enqueues one placement message', async () => {
+    const { ingress, placement } = setup();
+    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body.response).toMatchObject({ uid: '7f0c6a3e-0001-4c1a-9a51-000000000001', allowed: true, patchType: 'JSONPatch' });
+    expect(decodePatch(res.body)).toEqual([{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]);
+    expect(placement.sent).toHaveLength(1);
+    expect(placement.sent[0]).toMatchObject({
+      type: 'placement',
+      reason: 'admission',
+      ref: { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' },
+      resourceVersion: '',
+    });
+    expect(placement.sent[0].object?.metadata.finalizers).toEqual([SYNC_FINALIZER]);
+  });
+
+  it('enqueues once for the same version arriving twice and again for a new one', async () => {
+    const { ingress, placement } = setup();
+    await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    await ingress.handle(request('events', { events: [(sample('events-batch.json') as { events: unknown[] }).events[0]] }));
+    expect(placement.sent).toHaveLength(1);
+    await ingress.handle(request('admission', sample('admission-update-deployment.json')));
+    expect(placement.sent).toHaveLength(2);
+    await ingress.handle(request('admission', sample('admission-delete-deployment.json')));
+    expect(placement.sent.map((m) => m.reason)).toEqual(['admission', 'admission', 'delete']);
+    expect(placement.sent[2].object).toBeUndefined();
+  });
+
+  it('UPDATE carries no patch', async () => {
+    const { ingress } = setup();
+    const res = await ingress.handle(request('admission', sample('admission-update-deployment.json')));
+    expect(JSON.parse(res.body).response.patch).toBeUndefined();
+  });
+
+  it('denies an invalid Placement naming the field, and enqueues nothing', async () => {
+    const { ingress, placement } = setup();
+    const res = await ingress.handle(request('admission', sample('admission-invalid-placement.json')));
+    const body = JSON.parse(res.body);
+    expect(body.response.allowed).toBe(false);
+    expect(body.response.status.message).toContain('spec.numberOfClusters');
+    expect(placement.sent).toHaveLength(0);
+  });
+
+  it('allows a valid Placement and enqueues a placement-change', async () => {
+    const { ingress, placement } = setup();
+    const review = structuredClone(sample('admission-invalid-placement.json')) as { request: { object: { spec: Record<string, unknown> } } };
+    review.request.object.spec = { numberOfClusters: 2 };
+    const res = await ingress.handle(request('admission', review));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(placement.sent.map((m) => [m.reason, m.ref.resource, m.ref.name])).toEqual([['placement-change', 'placements', 'spread']]);
+  });
+
+  it('never carries a Secret', async () => {
+    const { ingress, placement } = setup();
+    const review = structuredClone(sample('admission-create-deployment.json')) as { request: Record<string, unknown> };
+    review.request.kind = { group: '', version: 'v1', kind: 'Secret' };
+    review.request.resource = { group: '', version: 'v1', resource: 'secrets' };
+    review.request.object = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web', namespace: 'default' }, data: { password: 'c2VjcmV0' } };
+    await ingress.handle(request('admission', review));
+    expect(placement.sent).toHaveLength(1);
+    expect(placement.sent[0].object).toBeUndefined();
+    expect(JSON.stringify(placement.sent)).not.toContain('c2VjcmV0');
+  });
+
+  it('fails open when the queue hangs: allowed with the patch, within the deadline, counted', async () => {
+    const metrics = new RecordingMetrics();
+    const { ingress } = setup({ placementQueue: new HangingQueue('placement'), enqueueDeadlineMs: 50, metrics });
+    const started = Date.now();
+    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(decodePatch(res.body)).toHaveLength(1);
+    expect(metrics.total('tmc_admission_enqueue_timeouts_total')).toBe(1);
+  });
+
+  it('fails open when the queue throws, and forgets the seen record so a retry is not deduplicated', async () => {
+    const seen = new MemorySeenStore();
+    const failing = { name: 'placement', send: async (): Promise<void> => Promise.reject(new Error('SQS down')) };
+    const { ingress } = setup({ placementQueue: failing, seen });
+    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(seen.records.size).toBe(0);
+  });
+
+  it('takes the workspace from the kcp.io/cluster annotation when the URL has none', async () => {
+    const { ingress, placement } = setup();
+    await ingress.handle(request('admission', sample('admission-create-deployment.json'), { query: {} }));
+    expect(placement.sent[0].ref.workspace).toBe('root:default');
+  });
+
+  it('a dry run gets the patch and enqueues nothing', async () => {
+    const { ingress, placement } = setup();
+    const review = structuredClone(sample('admission-create-deployment.json')) as { request: Record<string, unknown> };
+    review.request.dryRun = true;
+    const res = await ingress.handle(request('admission', review));
+    expect(decodePatch(res.body)).toHaveLength(1);
+    expect(placement.sent).toHaveLength(0);
+  });
+});
+
+describe('ingress: rejections enqueue nothing', () => {
+  const create = (): unknown => sample('admission-create-deployment.json');
+  it.each([
+    ['no token', request('admission', create(), { headers: {} }), 401],
+    ['wrong token', request('admission', create(), { headers: { authorization: 'Bearer nope' } }), 401],
+    ['token in the query only', request('admission', create(), { headers: {}, query: { workspace: 'root:default', token: 'token-current-0123456789' } }), 401],
+    ['not JSON', request('admission', '{not json'), 400],
+    ['empty body', request('admission', ''), 400],
+    ['not an AdmissionReview', request('admission', { hello: 'world' }), 400],
+    ['malformed events', request('events', { events: [{ type: 'ADDED' }] }), 400],
+    ['status without cluster', request('status', sample('status-update-deployment.json')), 400],
+  ])('%s → %d', async (_why, req, code) => {
+    const { ingress, placement, status } = setup();
+    const res = await ingress.handle(req);
+    expect(res.statusCode).toBe(code);
+    expect(JSON.parse(res.body).message).toBeTruthy();
+    expect(placement.sent).toHaveLength(0);
+    expect(status.sent).toHaveLength(0);
+  });
+
+  it('accepts the previous token during a rotation', async () => {
+    const { ingress, placement } = setup();
+    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json'), { headers: { authorization: `Bearer ${OLD_TOKEN}` } }));
+    expect(res.statusCode).toBe(200);
+    expect(placement.sent).toHaveLength(1);
+  });
+
+  it('answers 413 over the size limit', async () => {
+    const { ingress, placement } = setup({ maxBodyBytes: 1024 });
+    const review = structuredClone(sample('admission-create-deployment.json')) as { request: { object: { metadata: { annotations: Record<string, string> } } } };
+    review.request.object.metadata.annotations.big = 'x'.repeat(2048);
+    const res = await ingress.handle(request('admission', review));
+    expect(res.statusCode).toBe(413);
+    expect(placement.sent).toHaveLength(0);
+  });
+
+  it('checks the decoded size of a base64 body', async () => {
+    const { ingress } = setup({ maxBodyBytes: 1024 });
+    const body = Buffer.from(JSON.stringify({ events: [{ type: 'ADDED', workspace: 'w', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'd' }, data: { x: 'y'.repeat(800) } } }] })).toString('base64');
+    const res = await ingress.handle(request('events', body, { isBase64Encoded: true }));
+    expect(res.statusCode).toBe(202);
+  });
+});
+
+describe('ingress: events', () => {
+  it('enqueues workloads, ignores pods, and derives plurals', async () => {
+    const { ingress, placement } = setup();
+    const res = await ingress.handle(request('events', sample('events-batch.json')));
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(res.body)).toEqual({ received: 3, enqueued: 2, duplicates: 0, ignored: 1 });
+    expect(placement.sent.map((m) => `${m.reason} ${m.ref.resource} ${m.ref.name}`)).toEqual(['event deployments web', 'event configmaps settings']);
+  });
+
+  it('answers 503 when the queue fails so the relay retries', async () => {
+    const failing = { name: 'placement', send: async (): Promise<void> => Promise.reject(new Error('down')) };
+    const { ingress } = setup({ placementQueue: failing });
+    const res = await ingress.handle(request('events', sample('events-batch.json')));
+    expect(res.statusCode).toBe(503);
+  });
+});
+
+describe('ingress: status', () => {
+  it('always allows and enqueues a status message for the upstream object', async () => {
+    const { ingress, status } = setup();
+    const res = await ingress.handle(request('status', sample('status-update-deployment.json'), { cluster: 'east' }));
+    expect(JSON.parse(res.body).response).toEqual({ uid: '7f0c6a3e-0005-4c1a-9a51-000000000005', allowed: true });
+    expect(status.sent).toHaveLength(1);
+    expect(status.sent[0]).toMatchObject({
+      type: 'status',
+      cluster: 'east',
+      resourceVersion: '4242',
+      ref: { workspace: 'root:default', group: 'apps', resource: 'deployments', namespace: 'default', name: 'web', uid: '3b1d2c44-aaaa-4bbb-8ccc-000000000001' },
+      status: { readyReplicas: 5 },
+    });
+  });
+
+  it('allows and ignores objects tmc does not manage', async () => {
+    const { ingress, status } = setup();
+    const review = structuredClone(sample('status-update-deployment.json')) as { request: { object: { metadata: { labels: Record<string, string> } } } };
+    delete review.request.object.metadata.labels['tmc.kcp.io/managed-by'];
+    const res = await ingress.handle(request('status', review, { cluster: 'east' }));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(status.sent).toHaveLength(0);
+  });
+
+  it('allows even when the status queue hangs', async () => {
+    const { ingress } = setup({ statusQueue: new HangingQueue('status'), enqueueDeadlineMs: 50 });
+    const res = await ingress.handle(request('status', sample('status-update-deployment.json'), { cluster: 'east' }));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+  });
+});
