@@ -1,0 +1,81 @@
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
+import { TABLE } from '../../runtime/resources';
+import { isConditionalCheckFailed } from './table';
+
+const StatusItemSchema = z.object({
+  ref: ObjectRefSchema,
+  cluster: z.string(),
+  status: z.record(z.string(), z.unknown()),
+  resourceVersion: z.string(),
+  observedAt: z.string(),
+});
+
+export interface DynamoStatusStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
+
+/**
+ * Kubernetes resourceVersions are opaque strings; every API server tmc talks to (etcd-backed, kcp, the simulator)
+ * issues decimal integers, so they are compared as numbers. A non-numeric one sorts as 0: it is stored once and then
+ * only replaced by a numeric one, never silently regressed.
+ */
+export function resourceVersionNumber(resourceVersion: string): number {
+  return /^\d+$/.test(resourceVersion) ? Number(resourceVersion) : 0;
+}
+
+export class DynamoStatusStore implements StatusStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoStatusStoreOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+  }
+
+  async put(record: ClusterStatusRecord): Promise<'written' | 'stale'> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [TABLE.partitionKey]: objPk(record.ref),
+            [TABLE.sortKey]: `STATUS#${record.cluster}`,
+            ...StatusItemSchema.parse(record),
+            rv: resourceVersionNumber(record.resourceVersion),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #rv < :rv',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#rv': 'rv' },
+          ExpressionAttributeValues: { ':rv': resourceVersionNumber(record.resourceVersion) },
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return 'stale';
+      throw err;
+    }
+  }
+
+  async listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :status)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': objPk(ref), ':status': 'STATUS#' },
+        ConsistentRead: true,
+      }),
+    );
+    // Per-object status items are one per cluster: far below one page.
+    return (out.Items ?? []).map((item) => StatusItemSchema.parse(item));
+  }
+
+  async delete(ref: ObjectRef, cluster: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` } }));
+  }
+}

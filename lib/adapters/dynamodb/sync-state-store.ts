@@ -1,0 +1,187 @@
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { JsonPatchOperationSchema } from '../../api/crds/placement';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import { CATEGORY_RULES, StaleGenerationError, type ErrorCategory } from '../../errors/tmc-error';
+import type { DecisionView, SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
+import { TABLE } from '../../runtime/resources';
+import { isConditionalCheckFailed } from './table';
+
+const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
+
+const SyncItemSchema = z.object({
+  ref: ObjectRefSchema,
+  cluster: z.string(),
+  state: z.enum(['pending', 'applied', 'failed', 'conflict', 'deleting', 'deleted']),
+  decisionVersion: z.number(),
+  appliedGeneration: z.number(),
+  desiredHash: z.string().optional(),
+  appliedHash: z.string().optional(),
+  downstreamGeneration: z.number().optional(),
+  downstreamNamespace: z.string().optional(),
+  driftReported: z.boolean().optional(),
+  lastError: z
+    .object({ category: CATEGORY, message: z.string(), hint: z.string(), statusCode: z.number().optional(), at: z.string() })
+    .optional(),
+  updatedAt: z.string(),
+  appliedAt: z.string().optional(),
+});
+
+// placement writes `clusters[{name, replicas, patch}]`; docs/state.md's first draft said `cluster`: both are read.
+const DecisionItemSchema = z.object({
+  decisionVersion: z.number(),
+  clusters: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        cluster: z.string().optional(),
+        replicas: z.number().int().nonnegative().optional(),
+        patch: z.array(JsonPatchOperationSchema).optional(),
+      }),
+    )
+    .default([]),
+});
+
+export interface DynamoSyncStateStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
+const syncSk = (cluster: string): string => `SYNC#${cluster}`;
+
+function parseItem(item: Record<string, unknown>): SyncRecord {
+  return SyncItemSchema.parse(item);
+}
+
+/**
+ * Sync items in the single table. Every put is conditional on (decisionVersion, appliedGeneration) so a late message
+ * cannot overwrite newer progress; `gsi1pk = CLUSTER#<cluster>` makes "everything on a cluster" one Query.
+ */
+export class DynamoSyncStateStore implements SyncStateStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoSyncStateStoreOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+  }
+
+  async get(ref: ObjectRef, cluster: string): Promise<SyncRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) }, ConsistentRead: true }),
+    );
+    return out.Item ? parseItem(out.Item) : undefined;
+  }
+
+  async listForObject(ref: ObjectRef): Promise<SyncRecord[]> {
+    const records: SyncRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': 'SYNC#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...(out.Items ?? []).map(parseItem));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  async listForCluster(cluster: string, options: { downstreamNamespace?: string; limit?: number } = {}): Promise<SyncRecord[]> {
+    const index = TABLE.indexes[0];
+    const records: SyncRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    const filter = options.downstreamNamespace !== undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#g = :g',
+          FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
+          ExpressionAttributeNames: { '#g': index.partitionKey, ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}) },
+          ExpressionAttributeValues: { ':g': `CLUSTER#${cluster}`, ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}) },
+          ExclusiveStartKey: startKey,
+          Limit: options.limit,
+        }),
+      );
+      records.push(...(out.Items ?? []).map(parseItem));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && (options.limit === undefined || records.length < options.limit));
+    return options.limit === undefined ? records : records.slice(0, options.limit);
+  }
+
+  async put(record: SyncRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [TABLE.partitionKey]: objPk(record.ref),
+            [TABLE.sortKey]: syncSk(record.cluster),
+            [TABLE.indexes[0].partitionKey]: `CLUSTER#${record.cluster}`,
+            [TABLE.indexes[0].sortKey]: objPk(record.ref),
+            ...SyncItemSchema.parse(record),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #dv < :dv OR (#dv = :dv AND #gen <= :gen)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#dv': 'decisionVersion', '#gen': 'appliedGeneration' },
+          ExpressionAttributeValues: { ':dv': record.decisionVersion, ':gen': record.appliedGeneration },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) {
+        throw new StaleGenerationError(`A newer sync state is recorded for ${objectKey(record.ref)} on ${record.cluster}`, {
+          cause: err,
+          cluster: record.cluster,
+        });
+      }
+      throw err;
+    }
+  }
+
+  async knownClusters(): Promise<string[]> {
+    const index = TABLE.indexes[0];
+    const names = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#g = :g',
+          ExpressionAttributeNames: { '#g': index.partitionKey },
+          ExpressionAttributeValues: { ':g': 'CLUSTERS' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const sk = item[index.sortKey];
+        if (typeof sk === 'string') names.add(sk.slice(sk.lastIndexOf('|') + 1));
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return [...names].sort();
+  }
+
+  async decision(ref: ObjectRef): Promise<DecisionView | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' }, ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const item = DecisionItemSchema.parse(out.Item);
+    return {
+      decisionVersion: item.decisionVersion,
+      clusters: item.clusters.flatMap((c) => {
+        const name = c.name ?? c.cluster;
+        return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
+      }),
+    };
+  }
+}

@@ -1,0 +1,22 @@
+import type { ObjectRef } from '../api/object-ref';
+
+/** `OBJ#<obj>` / `STATUS#<cluster>` (docs/state.md): the downstream `.status` one cluster last reported. */
+export interface ClusterStatusRecord {
+  ref: ObjectRef;
+  cluster: string;
+  status: Record<string, unknown>;
+  /** The downstream object's resourceVersion; compared as a number so late messages never regress the record. */
+  resourceVersion: string;
+  observedAt: string;
+}
+
+export interface StatusStore {
+  /**
+   * Stores `record` unless one with an equal or higher resourceVersion is there. Resolves 'stale' then (a late or
+   * duplicate message), never throws for it.
+   */
+  put(record: ClusterStatusRecord): Promise<'written' | 'stale'>;
+  listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]>;
+  /** Forgets a cluster's status (the object was removed from that cluster). */
+  delete(ref: ObjectRef, cluster: string): Promise<void>;
+}

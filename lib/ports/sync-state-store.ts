@@ -1,0 +1,67 @@
+import type { JsonPatchOperation } from '../api/crds/placement';
+import type { ObjectRef } from '../api/object-ref';
+import type { ErrorCategory } from '../errors/tmc-error';
+
+/**
+ * Lifecycle of one (object, cluster) pair.
+ * pending → applied | failed | conflict; deleting → deleted. `failed` and `conflict` carry `lastError`.
+ */
+export type SyncState = 'pending' | 'applied' | 'failed' | 'conflict' | 'deleting' | 'deleted';
+
+/** Why the last attempt failed, as the user sees it in the kcp object's status. Never request bodies or object data. */
+export interface SyncLastError {
+  category: ErrorCategory;
+  message: string;
+  hint: string;
+  statusCode?: number;
+  at: string;
+}
+
+/** `OBJ#<obj>` / `SYNC#<cluster>` (docs/state.md). Hashes and numbers only: never the object (it may be a Secret). */
+export interface SyncRecord {
+  ref: ObjectRef;
+  /** SyncTarget name. */
+  cluster: string;
+  state: SyncState;
+  /** The placement decision this record follows; never goes backwards. */
+  decisionVersion: number;
+  /** kcp metadata.generation of the applied object (0 when the kind has none). */
+  appliedGeneration: number;
+  desiredHash?: string;
+  appliedHash?: string;
+  /** The downstream object's metadata.generation after the apply (maps downstream observedGeneration back). */
+  downstreamGeneration?: number;
+  downstreamNamespace?: string;
+  /** Set by drift detection (recovery-sweep): the next resync applies even when the hash matches. */
+  driftReported?: boolean;
+  lastError?: SyncLastError;
+  updatedAt: string;
+  appliedAt?: string;
+}
+
+/** The part of placement's `OBJ#<obj>` / `DECISION` item that sync-apply and status-up read. */
+export interface DecisionView {
+  decisionVersion: number;
+  clusters: Array<{ name: string; replicas?: number; patch?: JsonPatchOperation[] }>;
+}
+
+/** Sync state per (object, cluster), plus the placement decision it follows. */
+export interface SyncStateStore {
+  get(ref: ObjectRef, cluster: string): Promise<SyncRecord | undefined>;
+  /** Every cluster's record for one object (one Query on the object's partition). */
+  listForObject(ref: ObjectRef): Promise<SyncRecord[]>;
+  /**
+   * Records on one cluster (GSI `gsi1`, `CLUSTER#<cluster>`), optionally only those in one downstream namespace
+   * that are not deleted. `limit` bounds the items read.
+   */
+  listForCluster(cluster: string, options?: { downstreamNamespace?: string; limit?: number }): Promise<SyncRecord[]>;
+  /**
+   * Writes `record` when it is not older than what is stored: its decisionVersion is higher, or equal with an
+   * appliedGeneration not lower. Rejects with StaleGenerationError otherwise.
+   */
+  put(record: SyncRecord): Promise<void>;
+  /** SyncTarget names from placement's mirror (`gsi1pk = CLUSTERS`), for the status backstop. */
+  knownClusters(): Promise<string[]>;
+  /** Placement's decision for the object, or undefined when none is recorded. */
+  decision(ref: ObjectRef): Promise<DecisionView | undefined>;
+}

@@ -1,0 +1,60 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SyncMessageSchema } from '../api/messages';
+import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
+import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
+import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
+import type { MessageDeferrer } from '../ports/message-deferrer';
+import { syncOne, type SyncApplyDeps } from '../sync/apply';
+import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
+import { makeStatusReporter } from '../sync/status/report-status';
+import { fromPowertools } from '../sync/sync-log';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { createLogger } from './logger';
+import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+
+export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+export interface SyncApplyHandlerDeps extends SyncApplyDeps {
+  deferrer: MessageDeferrer;
+}
+
+/** The handler over injected deps: tests and the local stack call this directly. */
+export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
+  return (event) =>
+    processSqsBatch(
+      event,
+      SyncMessageSchema,
+      async (message, record) => {
+        const result = await syncOne({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+      },
+      { deferrer: deps.deferrer, log: deps.log },
+    );
+}
+
+/** Builds sync-apply's deps from the environment, once per container. */
+export function buildSyncApplyDeps(env: Environment = process.env): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
+  const config = loadConfig(env, { table: true, queues: ['sync'], kcp: true });
+  const doc = makeDynamoDocumentClient(config);
+  const tableName = tableNameOf(config);
+  const logger = createLogger('sync-apply');
+  const log = fromPowertools(logger);
+  const kube = new KubeConnectorImpl({
+    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+  });
+  const syncState = new DynamoSyncStateStore({ doc, tableName });
+  return {
+    kube,
+    syncState,
+    status: makeStatusReporter({ kube, syncState, statusStore: new DynamoStatusStore({ doc, tableName }) }),
+    metrics: createFunctionMetrics('sync-apply'),
+    log,
+    namespaces: new Set(),
+    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
+  };
+}

@@ -1,0 +1,150 @@
+import type { SyncMessage } from '../api/messages';
+import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
+import { ClusterConfigurationError, NotFoundError, TmcError, asTmcError, type ErrorCategory } from '../errors/tmc-error';
+import type { BackoffPolicy } from '../errors/backoff';
+import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
+import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
+import type { Metrics } from '../ports/telemetry';
+import { failureOutcome } from './failure-outcome';
+import type { StatusReporter } from './status/report-status';
+import { deleteFromCluster } from './delete';
+import { syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
+import { placementFor, syncObjectToCluster } from './sync-object';
+import type { SyncLog } from './sync-log';
+
+export interface SyncApplyDeps {
+  kube: KubeConnector;
+  syncState: SyncStateStore;
+  /** Refreshes the kcp object's status when a sync outcome changed (absent in tests that do not look at status). */
+  status?: StatusReporter;
+  metrics: Metrics;
+  log: SyncLog;
+  /** Namespaces known to exist downstream, per container. */
+  namespaces: NamespaceCache;
+  now?: () => Date;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+export type SyncResult =
+  | { result: 'applied' | 'unchanged' | 'deleted' | 'stale' | 'recorded' }
+  | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
+
+/** Refetch-and-retry rounds for 409s and a namespace deleted under us, within one invocation. */
+const MAX_ATTEMPTS = 3;
+
+async function readSource(deps: SyncApplyDeps, message: SyncMessage, existing: SyncRecord | undefined, fresh: boolean): Promise<KubeObject | undefined> {
+  const carried = message.object as KubeObject | undefined;
+  // Secret data never travels in messages; a carried Secret (a producer bug) is ignored and re-read instead.
+  const usable =
+    !fresh &&
+    carried !== undefined &&
+    carried.kind !== 'Secret' &&
+    (existing === undefined || (carried.metadata.generation ?? 0) >= existing.appliedGeneration);
+  if (usable) return carried;
+  const kcp = await deps.kube.kcp(message.ref.workspace);
+  return kcp.get(message.ref);
+}
+
+async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: string): Promise<void> {
+  const served = await cluster.resources();
+  const ok = served.some((t) => t.group === ref.group && t.version === ref.version && t.resource === ref.resource);
+  if (ok) return;
+  const crd = ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
+  const servedOther = served.find((t) => t.group === ref.group && t.resource === ref.resource);
+  const detail = servedOther ? ` (it serves version ${servedOther.version}, not ${ref.version})` : ref.group ? `: install the CustomResourceDefinition ${crd} there` : '';
+  throw new ClusterConfigurationError(`Cluster ${clusterName} does not serve ${gvrKey(ref)} (${ref.kind})${detail}`, { cluster: clusterName, object: describeRef(ref) });
+}
+
+/**
+ * Reconciles one (object, cluster) pair toward the newest state kcp has. Safe to run twice: an unchanged desired
+ * object is a no-op (zero cluster writes, zero table writes), and every record is a conditional write.
+ */
+export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
+  const { ref, cluster } = message;
+  const log = deps.log.child({ workspace: ref.workspace, cluster, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
+  const resource = gvrKey(ref);
+  let fresh = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [decision, existing] = await Promise.all([deps.syncState.decision(ref), deps.syncState.get(ref, cluster)]);
+      const recorded = Math.max(decision?.decisionVersion ?? 0, existing?.decisionVersion ?? 0);
+      if (message.decisionVersion < recorded) {
+        log.debug('Ignoring a message older than the recorded decision', { messageVersion: message.decisionVersion, recorded });
+        deps.metrics.increment('tmc_sync_operations_total', { result: 'stale', cluster, resource });
+        return { result: 'stale' };
+      }
+      const ctx = { deps, message, existing, log, decisionVersion: Math.max(message.decisionVersion, recorded) };
+      const dropped = decision !== undefined && !decision.clusters.some((c) => c.name === cluster);
+      const source = message.action === 'delete' || dropped ? undefined : await readSource(deps, message, existing, fresh);
+      if (!source || source.metadata.deletionTimestamp || message.action === 'delete' || dropped) {
+        await deleteFromCluster(ctx, source);
+        deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });
+        return { result: 'deleted' };
+      }
+      const client = await deps.kube.cluster(ref.workspace, cluster);
+      await verifyServed(client, ref, cluster);
+      const fullRef: ObjectRef = { ...ref, uid: ref.uid ?? source.metadata.uid };
+      if (ref.namespace) await ensureNamespace(ctx, client, ref.workspace, ref.namespace);
+      await syncDependencies(ctx, client, source);
+      const outcome = await syncObjectToCluster(ctx, client, fullRef, source, placementFor(decision, cluster));
+      deps.metrics.increment('tmc_sync_operations_total', { result: outcome, cluster, resource });
+      if (outcome === 'applied') {
+        const enqueuedAt = Date.parse(message.trace.enqueuedAt);
+        if (!Number.isNaN(enqueuedAt)) deps.metrics.observe('tmc_sync_lag_seconds', { cluster }, Math.max(0, (Date.now() - enqueuedAt) / 1000));
+      }
+      return { result: outcome };
+    } catch (thrown) {
+      const err = asTmcError(thrown);
+      const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
+      const namespaceGone = err instanceof NotFoundError && ref.namespace !== undefined;
+      if ((outcome.action === 'refetch-retry' || namespaceGone) && attempt < MAX_ATTEMPTS) {
+        log.info('Retrying after a concurrent change', { attempt, category: err.category });
+        fresh = true;
+        if (namespaceGone) deps.namespaces.clear();
+        continue;
+      }
+      if (outcome.action === 'ignore') return { result: 'stale' };
+      await recordFailure(deps, message, err, log);
+      if (outcome.action === 'defer') {
+        deps.metrics.increment('tmc_retries_total', { function: 'sync-apply', category: err.category });
+        deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource });
+        log.warn('Deferring after a transient failure', { error: err.toJSON(), delaySeconds: outcome.delaySeconds });
+        return { result: 'deferred', delaySeconds: outcome.delaySeconds, category: err.category };
+      }
+      // refetch-retry exhausted is recorded like any other failure and retried by SQS.
+      if (outcome.action === 'refetch-retry') return { result: 'deferred', delaySeconds: 0, category: err.category };
+      deps.metrics.increment('tmc_sync_operations_total', { result: err.category === 'sync-conflict' ? 'conflict' : 'failed', cluster, resource });
+      log.warn('Recorded a failure that retrying cannot fix', { error: err.toJSON() });
+      return { result: 'recorded' };
+    }
+  }
+}
+
+/**
+ * Records the reason on the sync item and shows it on the kcp object, once per distinct reason: a message retried ten
+ * times for the same 503 writes once, not ten times.
+ */
+async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: TmcError, log: SyncLog): Promise<void> {
+  const { ref, cluster } = message;
+  try {
+    const existing = await deps.syncState.get(ref, cluster);
+    const state = err.category === 'sync-conflict' ? 'conflict' : 'failed';
+    const secretSafe = ref.kind === 'Secret' ? `${describeRef(ref)} was rejected by ${cluster}${err.statusCode ? ` (HTTP ${err.statusCode})` : ''}` : err.message;
+    if (existing?.state === state && existing.lastError?.category === err.category && existing.lastError.message === secretSafe) return;
+    const at = (deps.now?.() ?? new Date()).toISOString();
+    await deps.syncState.put({
+      ...(existing ?? { ref, cluster, appliedGeneration: 0 }),
+      ref: existing?.ref ?? ref,
+      cluster,
+      state,
+      decisionVersion: Math.max(message.decisionVersion, existing?.decisionVersion ?? 0),
+      lastError: { category: err.category, message: secretSafe, hint: err.hint, statusCode: err.statusCode, at },
+      updatedAt: at,
+    });
+    await deps.status?.refresh(ref);
+  } catch (recordErr) {
+    // Recording is best effort: the message outcome (defer or drop) stands either way.
+    log.error('Could not record the sync failure', { error: asTmcError(recordErr).toJSON() });
+  }
+}

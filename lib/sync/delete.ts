@@ -1,0 +1,78 @@
+import { SYNC_FINALIZER, downstreamNamespace } from '../api/labels';
+import { describeRef } from '../api/object-ref';
+import type { KubeClient, KubeObject } from '../ports/kube-client';
+import { namespaceRef } from './ensure-dependencies';
+import type { SyncContext } from './sync-object';
+import { ownershipOf } from './transform';
+
+/**
+ * Removes the object from one cluster (absent is success; an object tmc does not own is left alone), marks the sync
+ * item deleted, deletes the downstream namespace when nothing of tmc's is left in it, and releases the kcp object's
+ * finalizer once every cluster it was synced to is clean.
+ */
+export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | undefined): Promise<void> {
+  const { ref, cluster } = ctx.message;
+  const describe = describeRef(ref);
+  const client = await ctx.deps.kube.cluster(ref.workspace, cluster);
+  const namespace = ref.namespace ? downstreamNamespace(ref.workspace, ref.namespace) : undefined;
+  const target = { group: ref.group, version: ref.version, resource: ref.resource, namespace, name: ref.name };
+  const alreadyDeleted = ctx.existing?.state === 'deleted';
+
+  if (!alreadyDeleted) {
+    const current = await client.get(target);
+    const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
+    if (ownership === 'owned') {
+      ctx.log.info(`Deleting ${describe} from ${cluster}`);
+      await client.delete(target);
+    } else if (ownership !== 'absent') {
+      ctx.log.warn(`Leaving ${describe} on ${cluster}: tmc does not own it`, { ownership });
+    }
+    const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+    await ctx.deps.syncState.put({
+      ...(ctx.existing ?? { ref, appliedGeneration: 0 }),
+      cluster,
+      state: 'deleted',
+      decisionVersion: ctx.decisionVersion,
+      downstreamNamespace: namespace,
+      lastError: undefined,
+      updatedAt: at,
+    });
+    if (namespace && ref.namespace) await deleteNamespaceIfEmpty(ctx, client, ref.workspace, ref.namespace, namespace);
+  }
+  await releaseFinalizer(ctx, source);
+}
+
+async function deleteNamespaceIfEmpty(ctx: SyncContext, client: KubeClient, workspace: string, kcpNamespace: string, namespace: string): Promise<void> {
+  const { cluster } = ctx.message;
+  const remaining = await ctx.deps.syncState.listForCluster(cluster, { downstreamNamespace: namespace });
+  // The namespace's own record has resource `namespaces`; anything else not deleted keeps the namespace.
+  if (remaining.some((r) => r.ref.resource !== 'namespaces')) return;
+  const current = await client.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
+  if (current && ownershipOf(current, '') === 'owned') {
+    ctx.log.info(`Deleting Namespace ${namespace} from ${cluster}: no tmc objects left in it`);
+    await client.delete({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
+  }
+  ctx.deps.namespaces.delete(`${cluster}|${namespace}`);
+  const nsRef = namespaceRef(workspace, kcpNamespace);
+  const record = await ctx.deps.syncState.get(nsRef, cluster);
+  if (record && record.state !== 'deleted') {
+    await ctx.deps.syncState.put({ ...record, state: 'deleted', updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString() });
+  }
+}
+
+/**
+ * The kcp object's delete completes only when every cluster it was synced to is clean. The patch carries the
+ * resourceVersion it read, so a concurrent finalizer change is a 409 (refetch and retry), and other finalizers are
+ * kept as they were.
+ */
+async function releaseFinalizer(ctx: SyncContext, source: KubeObject | undefined): Promise<void> {
+  const { ref } = ctx.message;
+  const kcp = await ctx.deps.kube.kcp(ref.workspace);
+  const object = source ?? (await kcp.get(ref));
+  if (!object?.metadata.deletionTimestamp || !object.metadata.finalizers?.includes(SYNC_FINALIZER)) return;
+  const records = await ctx.deps.syncState.listForObject(ref);
+  if (records.some((r) => r.state !== 'deleted')) return;
+  const finalizers = object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER);
+  ctx.log.info(`Removing the sync finalizer from ${describeRef(ref)}: every cluster is clean`);
+  await kcp.mergePatch(ref, { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } });
+}

@@ -1,0 +1,97 @@
+import {
+  CLUSTER_KEY_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAMESPACE_LOCATOR_ANNOTATION,
+  WORKSPACE_ANNOTATION,
+  clusterKey,
+  downstreamNamespace,
+} from '../api/labels';
+import type { ObjectRef } from '../api/object-ref';
+import type { KubeClient, KubeObject } from '../ports/kube-client';
+import { MAX_INLINE_DEPENDENCIES, podTemplateReferences } from './dependencies';
+import { placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
+
+/** Downstream namespaces this container has seen applied: `<cluster>|<namespace>`. */
+export type NamespaceCache = Set<string>;
+
+/** The sync item a downstream namespace is recorded under: the kcp namespace, as a core/v1 object of its workspace. */
+export function namespaceRef(workspace: string, namespace: string): ObjectRef {
+  return { workspace, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: namespace };
+}
+
+export function downstreamNamespaceObject(workspace: string, namespace: string, cluster: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: downstreamNamespace(workspace, namespace),
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [CLUSTER_KEY_LABEL]: clusterKey(workspace, cluster) },
+      annotations: {
+        [WORKSPACE_ANNOTATION]: workspace,
+        // The shape kcp's syncer wrote, so tools that read it (and people) find the source.
+        [NAMESPACE_LOCATOR_ANNOTATION]: JSON.stringify({ syncTarget: { name: cluster, workspace }, workspace, namespace }),
+      },
+    },
+  };
+}
+
+/**
+ * The downstream namespace exists before anything is applied into it. Checked in this order, cheapest first: this
+ * container's cache, the namespace's sync item (one read), and only then an apply (one write, recorded).
+ */
+export async function ensureNamespace(ctx: SyncContext, client: KubeClient, workspace: string, namespace: string): Promise<void> {
+  const cluster = ctx.message.cluster;
+  const name = downstreamNamespace(workspace, namespace);
+  const key = `${cluster}|${name}`;
+  if (ctx.deps.namespaces.has(key)) return;
+  const ref = namespaceRef(workspace, namespace);
+  const record = await ctx.deps.syncState.get(ref, cluster);
+  if (record?.state !== 'applied') {
+    ctx.log.info(`Applying Namespace ${name} to ${cluster}`);
+    const applied = await client.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, downstreamNamespaceObject(workspace, namespace, cluster), { force: true });
+    const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+    await ctx.deps.syncState.put({
+      ref,
+      cluster,
+      state: 'applied',
+      decisionVersion: record?.decisionVersion ?? 0,
+      appliedGeneration: 0,
+      downstreamGeneration: applied.metadata.generation,
+      downstreamNamespace: name,
+      updatedAt: at,
+      appliedAt: at,
+    });
+  }
+  ctx.deps.namespaces.add(key);
+}
+
+/**
+ * What the pod template references is on the cluster before the workload: each ConfigMap, Secret, ServiceAccount or
+ * PVC that exists in kcp and is not recorded as applied on this cluster is synced now, in this invocation. Bounded
+ * by MAX_INLINE_DEPENDENCIES; dependencies' own references are not followed (core objects have no pod templates).
+ * A reference kcp does not have is skipped: the workload waits on the cluster, as it would on a single cluster.
+ */
+export async function syncDependencies(ctx: SyncContext, client: KubeClient, source: KubeObject): Promise<number> {
+  const { ref, cluster } = ctx.message;
+  if (!ref.namespace) return 0;
+  let synced = 0;
+  const kcp = await ctx.deps.kube.kcp(ref.workspace);
+  for (const dep of podTemplateReferences(source).slice(0, MAX_INLINE_DEPENDENCIES)) {
+    const depRef: ObjectRef = { workspace: ref.workspace, group: '', version: 'v1', resource: dep.resource, kind: dep.kind, namespace: ref.namespace, name: dep.name };
+    const record = await ctx.deps.syncState.get(depRef, cluster);
+    if (record?.state === 'applied') continue;
+    const object = await kcp.get(depRef);
+    if (!object || object.metadata.deletionTimestamp) {
+      ctx.log.debug('Skipping a referenced object kcp does not have', { dependency: `${dep.kind}/${dep.name}` });
+      continue;
+    }
+    const decision = await ctx.deps.syncState.decision(depRef);
+    const outcome = await syncObjectToCluster(ctx, client, { ...depRef, uid: object.metadata.uid }, object, placementFor(decision, cluster), {
+      existing: record,
+      decisionVersion: Math.max(decision?.decisionVersion ?? 0, record?.decisionVersion ?? 0),
+    });
+    if (outcome === 'applied') synced++;
+  }
+  return synced;
+}

@@ -1,0 +1,56 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import { asTmcError } from '../errors/tmc-error';
+import type { MessageDeferrer } from '../ports/message-deferrer';
+import type { SyncLog } from './sync-log';
+
+/** How one message ended: done (deleted by Lambda), or retried — after `delaySeconds` when given. */
+export type MessageOutcome = { done: true } | { done: false; delaySeconds?: number };
+
+/**
+ * Runs `handle` for every record of an SQS batch and reports partial batch failures (ReportBatchItemFailures): one
+ * bad message never fails its neighbours, and nothing is thrown. A body that does not parse is reported failed so it
+ * reaches the DLQ with its id, where someone can read it, instead of vanishing.
+ */
+export async function processSqsBatch<S extends z.ZodType>(
+  event: SQSEvent,
+  schema: S,
+  handle: (message: z.infer<S>, record: SQSRecord) => Promise<MessageOutcome>,
+  options: { deferrer: MessageDeferrer; log: SyncLog; concurrency?: number },
+): Promise<SQSBatchResponse> {
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  const run = async (record: SQSRecord): Promise<void> => {
+    let outcome: MessageOutcome;
+    try {
+      const parsed = schema.safeParse(JSON.parse(record.body));
+      if (!parsed.success) {
+        options.log.error('Rejecting a message that does not match its schema', { messageId: record.messageId, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        outcome = { done: false };
+      } else {
+        outcome = await handle(parsed.data, record);
+      }
+    } catch (err) {
+      // Use cases return outcomes; reaching here is a bug or an unparseable body. Retry; the DLQ keeps it if it persists.
+      options.log.error('Message failed unexpectedly', { messageId: record.messageId, error: asTmcError(err).toJSON() });
+      outcome = { done: false };
+    }
+    if (!outcome.done) {
+      if (outcome.delaySeconds !== undefined) await options.deferrer.defer(record.receiptHandle, outcome.delaySeconds);
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  };
+  // Messages of one batch are independent objects; a small fan-out keeps a batch of 10 well inside the timeout.
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const queue = [...event.Records];
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let record = queue.shift(); record; record = queue.shift()) await run(record);
+    }),
+  );
+  return { batchItemFailures: failures };
+}
+
+export function receiveCountOf(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  return Number.isFinite(count) && count > 0 ? count : 1;
+}

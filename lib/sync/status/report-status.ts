@@ -1,0 +1,128 @@
+import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX } from '../../api/labels';
+import type { ObjectRef } from '../../api/object-ref';
+import { NotFoundError } from '../../errors/tmc-error';
+import type { KubeConnector } from '../../ports/kube-client';
+import type { StatusStore } from '../../ports/status-store';
+import type { SyncStateStore } from '../../ports/sync-state-store';
+import { canonicalJson } from '../canonical-hash';
+import { aggregateStatus } from './aggregate';
+import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
+import type { StatusCondition } from './types';
+
+export interface StatusReporterDeps {
+  kube: KubeConnector;
+  syncState: SyncStateStore;
+  statusStore: StatusStore;
+  now?: () => Date;
+}
+
+export interface StatusReport {
+  /** What was written to kcp: nothing, the annotations, the status subresource, or both. */
+  annotations: boolean;
+  status: boolean;
+}
+
+/** Brings the kcp object's status and per-cluster annotations up to date from DynamoDB; used by status-up and sync-apply. */
+export interface StatusReporter {
+  refresh(ref: ObjectRef): Promise<StatusReport>;
+}
+
+function withoutTransitionTime(conditions: unknown): unknown {
+  return Array.isArray(conditions) ? conditions.map((c) => (typeof c === 'object' && c !== null ? { ...c, lastTransitionTime: undefined } : c)) : conditions;
+}
+
+/** Keeps a condition's lastTransitionTime while its status does not change, as Kubernetes controllers do. */
+function carryTransitionTimes(next: StatusCondition[], current: unknown, now: string): StatusCondition[] {
+  const previous = Array.isArray(current) ? (current as StatusCondition[]) : [];
+  return next.map((c) => {
+    const before = previous.find((p) => p?.type === c.type);
+    return { ...c, lastTransitionTime: before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : (c.lastTransitionTime ?? now) };
+  });
+}
+
+function syncedSummary(clusters: string[], conditions: Map<string, StatusCondition>): StatusCondition {
+  const failing = clusters.filter((c) => conditions.get(c)?.status !== 'True');
+  if (clusters.length > 0 && failing.length === 0) return { type: 'Synced', status: 'True', reason: 'Applied', message: `Applied to all ${clusters.length} clusters` };
+  const detail = failing.map((c) => `${c}: ${conditions.get(c)?.reason ?? 'Pending'}`).join('; ');
+  return {
+    type: 'Synced',
+    status: 'False',
+    reason: failing.some((c) => conditions.get(c)?.status === 'False') ? 'SyncFailed' : 'Pending',
+    message: clusters.length === 0 ? 'Not placed on any cluster' : `Applied to ${clusters.length - failing.length} of ${clusters.length} clusters; ${detail}`,
+  };
+}
+
+/**
+ * Status tells the truth: the placed clusters come from the decision, and a placed cluster without status counts as
+ * not ready. Writes go to metadata.annotations (merge patch, only the changed keys) and to the status subresource
+ * (merge patch, only when a field changed) and never to spec, so they cannot trigger a spec sync: the transform
+ * strips the per-cluster annotations and the hash does not move.
+ */
+export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
+  const now = deps.now ?? ((): Date => new Date());
+  return {
+    async refresh(ref: ObjectRef): Promise<StatusReport> {
+      const kcp = await deps.kube.kcp(ref.workspace);
+      const object = await kcp.get(ref);
+      if (!object) return { annotations: false, status: false };
+      const [decision, syncRecords, observed] = await Promise.all([deps.syncState.decision(ref), deps.syncState.listForObject(ref), deps.statusStore.listForObject(ref)]);
+      const placed = decision
+        ? decision.clusters.map((c) => c.name)
+        : syncRecords.filter((r) => r.state !== 'deleted').map((r) => r.cluster).sort();
+      const at = now();
+      const syncOf = new Map(syncRecords.map((r) => [r.cluster, r]));
+      // Secrets have no status, and their (would-be) status must never be copied anywhere: only sync conditions.
+      const observedOf = new Map(ref.kind === 'Secret' ? [] : observed.map((o) => [o.cluster, o]));
+
+      const annotations = object.metadata.annotations ?? {};
+      const patchAnnotations: Record<string, string | null> = {};
+      const syncedByCluster = new Map<string, StatusCondition>();
+      for (const cluster of placed) {
+        const detail = clusterDetail(cluster, syncOf.get(cluster), observedOf.get(cluster), at);
+        syncedByCluster.set(cluster, syncedCondition(syncOf.get(cluster)));
+        const key = clusterStatusAnnotation(ref.workspace, cluster);
+        if (!sameDetail(annotations[key], detail)) patchAnnotations[key] = JSON.stringify(detail);
+      }
+      const placedKeys = new Set(placed.map((c) => clusterStatusAnnotation(ref.workspace, c)));
+      for (const key of Object.keys(annotations)) {
+        if (key.startsWith(CLUSTER_STATUS_ANNOTATION_PREFIX) && !placedKeys.has(key)) patchAnnotations[key] = null; // no longer placed there
+      }
+
+      let wroteAnnotations = false;
+      if (Object.keys(patchAnnotations).length) {
+        await kcp.mergePatch(ref, { metadata: { annotations: patchAnnotations } });
+        wroteAnnotations = true;
+      }
+
+      const aggregate = aggregateStatus({
+        kind: ref.kind,
+        generation: object.metadata.generation,
+        clusters: placed.map((cluster) => ({
+          cluster,
+          status: observedOf.get(cluster)?.status,
+          appliedGeneration: syncOf.get(cluster)?.appliedGeneration,
+          downstreamGeneration: syncOf.get(cluster)?.downstreamGeneration,
+        })),
+      });
+      if (!aggregate) return { annotations: wroteAnnotations, status: false };
+      const conditions = [...((aggregate.conditions as StatusCondition[] | undefined) ?? []), syncedSummary(placed, syncedByCluster)];
+      const current = (object.status ?? {}) as Record<string, unknown>;
+      const next: Record<string, unknown> = { ...aggregate, conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()) };
+      const changed = Object.keys(next).some((k) =>
+        k === 'conditions'
+          ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(next[k]))
+          : canonicalJson(current[k]) !== canonicalJson(next[k]),
+      );
+      if (!changed) return { annotations: wroteAnnotations, status: false };
+      try {
+        await kcp.patchStatus(ref, next);
+      } catch (err) {
+        // A kind without a status subresource (some CRDs): the annotations carry everything.
+        if (err instanceof NotFoundError) return { annotations: wroteAnnotations, status: false };
+        throw err;
+      }
+      return { annotations: wroteAnnotations, status: true };
+    },
+  };
+}
+

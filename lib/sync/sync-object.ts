@@ -1,0 +1,82 @@
+import type { SyncMessage } from '../api/messages';
+import { describeRef, type ObjectRef } from '../api/object-ref';
+import { SyncConflictError } from '../errors/tmc-error';
+import type { KubeClient, KubeObject } from '../ports/kube-client';
+import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
+import type { SyncApplyDeps } from './apply';
+import type { SyncLog } from './sync-log';
+import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
+
+/** What every step of one message's reconcile shares. */
+export interface SyncContext {
+  deps: SyncApplyDeps;
+  message: SyncMessage;
+  existing: SyncRecord | undefined;
+  log: SyncLog;
+  /** The highest decision version seen for this pair: what records are written with. */
+  decisionVersion: number;
+}
+
+export function placementFor(decision: DecisionView | undefined, cluster: string): ClusterPlacement {
+  const entry = decision?.clusters.find((c) => c.name === cluster);
+  return { cluster, replicas: entry?.replicas, overrides: entry?.patch?.length ? [{ jsonPatch: entry.patch }] : undefined };
+}
+
+/**
+ * Applies `source` to one cluster unless the recorded hash says it is already there. `existing` is this pair's record
+ * (undefined for dependencies, which read their own). Throws SyncConflictError when an object tmc does not own is in
+ * the way: it is never overwritten.
+ */
+export async function syncObjectToCluster(
+  ctx: SyncContext,
+  client: KubeClient,
+  ref: ObjectRef,
+  source: KubeObject,
+  placement: ClusterPlacement,
+  recordOverride?: { existing: SyncRecord | undefined; decisionVersion: number },
+): Promise<'applied' | 'unchanged'> {
+  const existing = recordOverride ? recordOverride.existing : ctx.existing;
+  const decisionVersion = recordOverride ? recordOverride.decisionVersion : ctx.decisionVersion;
+  const desired = toDownstream(source, ref, placement);
+  const hash = downstreamHash(desired);
+  if (existing?.state === 'applied' && existing.appliedHash === hash && !existing.driftReported) return 'unchanged';
+
+  const describe = describeRef(ref);
+  const target = { group: ref.group, version: ref.version, resource: ref.resource, namespace: desired.metadata.namespace, name: ref.name };
+  // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
+  if (existing?.state !== 'applied') {
+    const current = await client.get(target);
+    const ownership = ownershipOf(current, ref.uid ?? '');
+    if (ownership === 'unmanaged' || ownership === 'foreign') {
+      throw new SyncConflictError(
+        ownership === 'unmanaged'
+          ? `${describe} already exists on ${placement.cluster} and was not created by tmc; it is left untouched`
+          : `${describe} on ${placement.cluster} belongs to another kcp object (a different source uid); it is left untouched`,
+        { cluster: placement.cluster, object: describe },
+      );
+    }
+  }
+  ctx.log.info(`Applying ${describe} to ${placement.cluster}`);
+  // force=true is safe here: the object is absent or carries tmc's ownership labels for this source.
+  const applied = await client.apply({ group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind }, desired, { force: true });
+  const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+  const record: SyncRecord = {
+    ref,
+    cluster: placement.cluster,
+    state: 'applied',
+    decisionVersion,
+    appliedGeneration: source.metadata.generation ?? 0,
+    desiredHash: hash,
+    appliedHash: hash,
+    downstreamGeneration: applied.metadata.generation,
+    downstreamNamespace: desired.metadata.namespace,
+    updatedAt: at,
+    appliedAt: at,
+  };
+  await ctx.deps.syncState.put(record);
+  // First success or recovery from a failure: show it on the kcp object. A plain update leaves status to status-up.
+  if (existing?.state !== 'applied' && !recordOverride) {
+    await ctx.deps.status?.refresh(ref).catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
+  }
+  return 'applied';
+}
