@@ -253,7 +253,7 @@ describe('ingress: rejections enqueue nothing', () => {
     ['not an AdmissionReview', request('admission', { hello: 'world' }), 400],
     ['malformed events', request('events', { events: [{ type: 'ADDED' }] }), 400],
     ['status without cluster', request('status', sample('status-update-deployment.json')), 400],
-  ])('%s → %d', async (_why, req, code) => {
+  ])('%s is rejected with the expected status', async (_why, req, code) => {
     const { ingress, placement, status } = setup();
     const res = await ingress.handle(req);
     expect(res.statusCode).toBe(code);
