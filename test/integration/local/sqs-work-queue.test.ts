@@ -1,4 +1,4 @@
-import { CreateQueueCommand, ReceiveMessageCommand, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PlacementMessage } from '../../../lib/api/messages';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
 import { ValidationError } from '../../../lib/errors/tmc-error';
@@ -30,11 +30,12 @@ describe('SqsWorkQueue against fauxqs', () => {
     sqs.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName !== 'SendMessageBatchCommand') return next(args);
-        const input = args.input as { Entries: Array<{ Id: string }> };
-        batchCalls.push(input.Entries.length);
-        const failing = failNext?.(input.Entries.map((e) => e.Id)) ?? [];
+        const input = args.input as SendMessageBatchCommandInput;
+        const entries = input.Entries ?? [];
+        batchCalls.push(entries.length);
+        const failing = failNext?.(entries.map((e) => e.Id ?? '')) ?? [];
         failNext = undefined;
-        const kept = input.Entries.filter((e) => !failing.includes(e.Id));
+        const kept = entries.filter((e) => !failing.includes(e.Id ?? ''));
         const result = await next({ ...args, input: { ...input, Entries: kept } });
         const output = result.output as SendMessageBatchCommandOutput;
         output.Failed = failing.map((Id) => ({ Id, SenderFault: false, Code: 'ServiceUnavailable' }));
