@@ -1,0 +1,8 @@
+export { decide, SCORE_WEIGHTS, STABILITY_BONUS, DEFAULT_EVICT_AFTER_SECONDS, DEFAULT_PLACEMENT_NAME } from './engine';
+export { diffDecisions, isEmptyDiff } from './diff';
+export type { DecisionDiff } from './diff';
+export { divideReplicas } from './replicas';
+export { governingPlacement, placementSelects, compilePolicy } from './policy';
+export { compileSelector, describeSelector, topologyValue, TOPOLOGY_LABELS } from './selector';
+export { parseQuantity, parseResources } from './quantity';
+export type * from './types';

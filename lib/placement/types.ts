@@ -1,0 +1,104 @@
+import type { KubeObject } from '../sim/contracts';
+import type { JsonPatchOperation, Location, Placement, Taint } from '../api/crds';
+
+/** Health as the health system records it (`CLUSTER#<name>/HEALTH`); a cluster with no record yet is Unknown. */
+export type HealthState = 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown';
+
+/** Resources in base units: cpu in cores, memory in bytes, pods as a count. Absent means "not known". */
+export interface Resources {
+  cpu?: number;
+  memory?: number;
+  pods?: number;
+}
+
+/** One SyncTarget as the engine sees it: the mirror in DynamoDB merged with its health record. */
+export interface ClusterInfo {
+  name: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  unschedulable: boolean;
+  health: HealthState;
+  /** Epoch ms since the cluster has been Unhealthy; with evictAfterSeconds decides when placed work must leave. */
+  unhealthySince?: number;
+  evictAfterSeconds?: number;
+  capacity?: Resources;
+  allocatable?: Resources;
+  /** What is already committed on the cluster (requests of running work). */
+  allocated?: Resources;
+}
+
+export interface DecisionCluster {
+  name: string;
+  /** The replicas this cluster runs (`spec.replicas` downstream), when the object has replicas. */
+  replicas?: number;
+  /** RFC 6902 operations sync-apply applies to the downstream copy, resolved from the Placement's overrides. */
+  patch?: JsonPatchOperation[];
+}
+
+/** Weighted score components of one feasible cluster. One fixed shape: V8 keeps a thousand of them cheap. */
+export interface ClusterScores {
+  health: number;
+  affinity: number;
+  strategy: number;
+  headroom: number;
+  taints: number;
+  namespaceHash: number;
+  stability: number;
+}
+
+export interface ClusterExplanation {
+  cluster: string;
+  chosen: boolean;
+  /** The filter that rejected the cluster (`clusterConstraints.regions`, `taints`, `capacity`, …). */
+  rejectedBy?: string;
+  /** A sentence a person can act on: `region us-east-1 not in [eu-west-1]`. */
+  detail?: string;
+  /** Weighted score components of a feasible cluster; absent when a filter rejected it. */
+  scores?: ClusterScores;
+  total: number;
+}
+
+export type DecisionReason =
+  | 'Scheduled'
+  | 'PartiallyScheduled'
+  | 'Unschedulable'
+  | 'NoMatchingPlacement'
+  | 'NoClusters'
+  | 'Deleted';
+
+export interface Decision {
+  clusters: DecisionCluster[];
+  scheduled: boolean;
+  reason: DecisionReason;
+  message: string;
+  /** The Placement that decided, or `(default)` when the workspace has none. */
+  placement?: string;
+  explanation: ClusterExplanation[];
+  /** The weights behind `scores`, so an explanation can be read without the code. */
+  weights: Record<string, number>;
+  /** The Placement's `spec.rebalance.token` this decision honoured, so a token rebalances once. */
+  rebalanceToken?: string;
+}
+
+/** What the engine needs of a previous decision. */
+export interface PreviousDecision {
+  clusters: Array<{ name: string; replicas?: number }>;
+  rebalanceToken?: string;
+}
+
+export interface DecideInput {
+  object: KubeObject;
+  /** Labels of the object's namespace (for namespaceSelector); absent for cluster-scoped objects. */
+  namespaceLabels?: Record<string, string>;
+  /** Every Placement of the workspace; the engine finds which applies. */
+  policies: Placement[];
+  locations: Location[];
+  clusters: ClusterInfo[];
+  previous?: PreviousDecision;
+  options?: DecideOptions;
+}
+
+export interface DecideOptions {
+  /** Epoch ms; for NoExecute tolerationSeconds and evictAfter. Defaults to Date.now(). */
+  now?: number;
+}
