@@ -9,5 +9,6 @@ declare module 'dynalite' {
     path?: string;
   }
   function dynalite(options?: DynaliteOptions): Server;
+  // eslint-disable-next-line no-restricted-syntax -- describes a CommonJS module whose export is the function itself
   export default dynalite;
 }
