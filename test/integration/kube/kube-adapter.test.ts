@@ -1,0 +1,180 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConnectorImpl } from '../../../lib/adapters/kube/kube-connector';
+
+/**
+ * The kube adapter over real HTTP against a small fake API server (paths, SSA content type, Status bodies, faults).
+ * The simulator (lib/sim) replaces this fake once its server lands; the assertions stay the same.
+ */
+interface Fake {
+  url: string;
+  objects: Map<string, Record<string, unknown>>;
+  requests: Array<{ method: string; path: string; contentType?: string; auth?: string }>;
+  fault?: { status: number; retryAfter?: string };
+  close(): Promise<void>;
+}
+
+async function startFake(): Promise<Fake> {
+  const objects = new Map<string, Record<string, unknown>>();
+  const requests: Fake['requests'] = [];
+  let rv = 100;
+  const fake: Partial<Fake> = { objects, requests };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      requests.push({ method: req.method ?? '', path: url.pathname + url.search, contentType: req.headers['content-type'], auth: req.headers.authorization });
+      const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(payload));
+      };
+      if (fake.fault) return send(fake.fault.status, { kind: 'Status', code: fake.fault.status }, fake.fault.retryAfter ? { 'retry-after': fake.fault.retryAfter } : {});
+      const key = url.pathname;
+      const existing = objects.get(key);
+      if (req.method === 'GET') return existing ? send(200, existing) : send(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
+      if (req.method === 'DELETE') {
+        if (!existing) return send(404, { kind: 'Status', code: 404, reason: 'NotFound' });
+        objects.delete(key);
+        return send(200, existing);
+      }
+      if (req.method === 'PATCH' && req.headers['content-type'] === 'application/apply-patch+yaml') {
+        const applied = JSON.parse(body) as Record<string, unknown>;
+        const same = existing && JSON.stringify({ ...existing, metadata: undefined }) === JSON.stringify({ ...applied, metadata: undefined });
+        const stored = same ? existing : { ...applied, metadata: { ...(applied.metadata as object), resourceVersion: String(++rv) } };
+        objects.set(key, stored);
+        return send(existing ? 200 : 201, stored);
+      }
+      return send(405, { kind: 'Status', code: 405 });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return fake as Fake;
+}
+
+function kubeconfig(server: string, token: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${server}"}}]
+users: [{name: u, user: {token: ${token}}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`;
+}
+
+const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };
+
+describe('kube adapter over HTTP', () => {
+  let kcp: Fake;
+  let east: Fake;
+  let connector: KubeConnectorImpl;
+
+  beforeAll(async () => {
+    kcp = await startFake();
+    east = await startFake();
+    connector = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') } });
+  });
+  afterAll(async () => {
+    await connector.close();
+    await Promise.all([kcp.close(), east.close()]);
+  });
+  beforeEach(() => {
+    kcp.fault = undefined;
+    east.fault = undefined;
+  });
+
+  it('applies with tmc as field manager under the workspace path; a second apply changes nothing', async () => {
+    const client = await connector.kcp('root:default');
+    const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 2 } };
+    const first = await client.apply(DEPLOYMENTS, object);
+    const second = await client.apply(DEPLOYMENTS, object);
+    expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+    const applies = kcp.requests.filter((r) => r.method === 'PATCH');
+    expect(applies.map((r) => r.path)).toEqual([
+      '/clusters/root:default/apis/apps/v1/namespaces/default/deployments/web?fieldManager=tmc&force=false',
+      '/clusters/root:default/apis/apps/v1/namespaces/default/deployments/web?fieldManager=tmc&force=false',
+    ]);
+    expect(applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.auth === 'Bearer kcp-token')).toBe(true);
+  });
+
+  it('404: get is undefined, delete is absent', async () => {
+    const client = await connector.kcp('root:default');
+    const name = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default', name: 'missing' };
+    expect(await client.get(name)).toBeUndefined();
+    expect(await client.delete(name)).toBe('absent');
+  });
+
+  it('429 becomes ClusterThrottledError with Retry-After, naming cluster and object', async () => {
+    const client = await connector.kcp('root:default');
+    kcp.fault = { status: 429, retryAfter: '3' };
+    await expect(client.get({ ...DEPLOYMENTS, namespace: 'default', name: 'web' })).rejects.toMatchObject({
+      name: 'ClusterThrottledError',
+      retryAfterSeconds: 3,
+      cluster: 'kcp:root:default',
+      object: 'apps/v1/deployments default/web',
+    });
+  });
+
+  it('503 becomes ClusterUnavailableError', async () => {
+    const client = await connector.kcp('root:default');
+    kcp.fault = { status: 503 };
+    await expect(client.list(DEPLOYMENTS)).rejects.toMatchObject({ name: 'ClusterUnavailableError' });
+  });
+
+  it('builds a cluster client from a SyncTarget and its Secret in the workspace', async () => {
+    kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/east', {
+      apiVersion: 'workload.kcp.io/v1alpha1',
+      kind: 'SyncTarget',
+      metadata: { name: 'east' },
+      spec: { workloadCluster: { name: 'east', credentials: { secretRef: { namespace: 'tmc-system', name: 'east-kubeconfig' } } } },
+    });
+    kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/east-kubeconfig', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'east-kubeconfig', namespace: 'tmc-system' },
+      data: { kubeconfig: Buffer.from(kubeconfig(east.url, 'east-token')).toString('base64') },
+    });
+    const client = await connector.cluster('root:default', 'east');
+    expect(client.target).toBe('east');
+    expect(await connector.cluster('root:default', 'east')).toBe(client); // cached per container
+    await client.apply({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } });
+    expect(east.requests.at(-1)).toMatchObject({ method: 'PATCH', auth: 'Bearer east-token', path: '/api/v1/namespaces/n/configmaps/a?fieldManager=tmc&force=false' });
+  });
+
+  it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
+    await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({ name: 'ClusterConfigurationError', cluster: 'nowhere' });
+  });
+
+  it('a cluster that is down is ClusterUnreachableError, and ready() says not ok', async () => {
+    const down = await startFake();
+    const url = down.url;
+    await down.close();
+    const c = new KubeConnectorImpl({ kcp: { text: kubeconfig(url, 't') } });
+    const client = await c.kcp('root');
+    await expect(client.get({ ...DEPLOYMENTS, namespace: 'd', name: 'x' })).rejects.toMatchObject({ name: 'ClusterUnreachableError', cluster: 'kcp:root' });
+    expect(await client.ready()).toMatchObject({ ok: false });
+    await c.close();
+  });
+
+  it('reuses one keep-alive connection for sequential requests', async () => {
+    const sockets = new Set<unknown>();
+    const probe = http.createServer((req, res) => {
+      sockets.add(req.socket);
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const c = new KubeConnectorImpl({ kcp: { text: kubeconfig(`http://127.0.0.1:${(probe.address() as AddressInfo).port}`, 't') } });
+    const client = await c.kcp('root');
+    for (let i = 0; i < 5; i++) await client.get({ group: '', version: 'v1', resource: 'configmaps', namespace: 'd', name: `x${i}` });
+    expect(sockets.size).toBe(1);
+    await c.close();
+    probe.closeAllConnections();
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  });
+});
