@@ -1,0 +1,67 @@
+import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { StatusMessageSchema } from '../api/messages';
+import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
+import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
+import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
+import type { MessageDeferrer } from '../ports/message-deferrer';
+import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
+import { makeStatusReporter } from '../sync/status/report-status';
+import { reportClusterStatus, runStatusBackstop, type BackstopSummary, type StatusUpDeps } from '../sync/status/status-up';
+import { fromPowertools } from '../sync/sync-log';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { createLogger } from './logger';
+import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+
+export type StatusUpEvent = SQSEvent | ScheduledEvent;
+export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;
+
+export interface StatusUpHandlerDeps extends StatusUpDeps {
+  deferrer: MessageDeferrer;
+}
+
+function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
+  return Array.isArray((event as Partial<SQSEvent>).Records);
+}
+
+/** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
+export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
+  return async (event) => {
+    if (!isSqsEvent(event)) return runStatusBackstop(deps);
+    return processSqsBatch(
+      event,
+      StatusMessageSchema,
+      async (message, record) => {
+        const result = await reportClusterStatus({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+      },
+      { deferrer: deps.deferrer, log: deps.log },
+    );
+  };
+}
+
+/** Builds status-up's deps from the environment, once per container. */
+export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandlerDeps & { metrics: FunctionMetrics } {
+  const config = loadConfig(env, { table: true, queues: ['status'], kcp: true });
+  const doc = makeDynamoDocumentClient(config);
+  const tableName = tableNameOf(config);
+  const log = fromPowertools(createLogger('status-up'));
+  const kube = new KubeConnectorImpl({
+    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+  });
+  const syncState = new DynamoSyncStateStore({ doc, tableName });
+  const statusStore = new DynamoStatusStore({ doc, tableName });
+  return {
+    kube,
+    syncState,
+    statusStore,
+    reporter: makeStatusReporter({ kube, syncState, statusStore }),
+    metrics: createFunctionMetrics('status-up'),
+    log,
+    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
+  };
+}

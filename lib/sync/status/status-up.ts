@@ -1,0 +1,136 @@
+import pLimit from 'p-limit';
+import type { StatusMessage } from '../../api/messages';
+import { downstreamNamespace } from '../../api/labels';
+import { gvrKey, type ObjectRef } from '../../api/object-ref';
+import { asTmcError, type ErrorCategory } from '../../errors/tmc-error';
+import type { BackoffPolicy } from '../../errors/backoff';
+import type { KubeConnector } from '../../ports/kube-client';
+import type { StatusStore } from '../../ports/status-store';
+import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
+import type { Metrics } from '../../ports/telemetry';
+import { failureOutcome } from '../failure-outcome';
+import type { SyncLog } from '../sync-log';
+import type { StatusReporter } from './report-status';
+
+export interface StatusUpDeps {
+  kube: KubeConnector;
+  syncState: SyncStateStore;
+  statusStore: StatusStore;
+  reporter: StatusReporter;
+  metrics: Metrics;
+  log: SyncLog;
+  now?: () => Date;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+export type StatusResult = { result: 'written' | 'unchanged' | 'stale' | 'ignored' } | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
+
+/** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
+const NO_STATUS = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
+
+async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: string): Promise<{ status: Record<string, unknown>; resourceVersion: string } | undefined> {
+  const client = await deps.kube.cluster(ref.workspace, cluster);
+  const object = await client.get({
+    group: ref.group,
+    version: ref.version,
+    resource: ref.resource,
+    namespace: ref.namespace ? downstreamNamespace(ref.workspace, ref.namespace) : undefined,
+    name: ref.name,
+  });
+  if (!object) return undefined;
+  const status = typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
+  return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
+}
+
+/**
+ * One cluster's status for one object: stored when newer than what is recorded (numeric resourceVersion), then the
+ * kcp object's aggregate and per-cluster detail are refreshed. A late or duplicate message stops at the store.
+ */
+export async function reportClusterStatus(deps: StatusUpDeps, message: StatusMessage, receiveCount: number): Promise<StatusResult> {
+  const { ref, cluster } = message;
+  if (NO_STATUS.has(ref.kind)) return { result: 'ignored' };
+  const log = deps.log.child({ workspace: ref.workspace, cluster, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
+  try {
+    const observed = message.status ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' } : await readDownstream(deps, ref, cluster);
+    if (!observed) return { result: 'ignored' };
+    const stored = await deps.statusStore.put({ ref, cluster, ...observed, observedAt: (deps.now?.() ?? new Date()).toISOString() });
+    if (stored === 'stale') {
+      deps.metrics.increment('tmc_status_updates_total', { result: 'stale' });
+      return { result: 'stale' };
+    }
+    const report = await deps.reporter.refresh(ref);
+    const written = report.status || report.annotations;
+    deps.metrics.increment('tmc_status_updates_total', { result: written ? 'written' : 'unchanged' });
+    if (written) {
+      const enqueuedAt = Date.parse(message.trace.enqueuedAt);
+      if (!Number.isNaN(enqueuedAt)) deps.metrics.observe('tmc_status_lag_seconds', {}, Math.max(0, (Date.now() - enqueuedAt) / 1000));
+      log.info('Updated status in kcp', { statusWritten: report.status, annotationsWritten: report.annotations });
+    }
+    return { result: written ? 'written' : 'unchanged' };
+  } catch (thrown) {
+    const err = asTmcError(thrown);
+    const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
+    if (outcome.action === 'ignore' || outcome.action === 'record-stop') {
+      log.warn('Dropping a status update that retrying cannot fix', { error: err.toJSON() });
+      return { result: 'ignored' };
+    }
+    deps.metrics.increment('tmc_retries_total', { function: 'status-up', category: err.category });
+    const delaySeconds = outcome.action === 'defer' ? outcome.delaySeconds : 0;
+    log.warn('Deferring a status update after a transient failure', { error: err.toJSON(), delaySeconds });
+    return { result: 'deferred', delaySeconds, category: err.category };
+  }
+}
+
+export interface BackstopOptions {
+  /** Only pairs applied within this window are polled: a settled object's status arrives by webhook. */
+  windowSeconds?: number;
+  /** Upper bound of sync items read per cluster per run. */
+  perClusterLimit?: number;
+  /** Clusters polled at once. */
+  concurrency?: number;
+}
+
+export interface BackstopSummary {
+  clusters: number;
+  polled: number;
+  written: number;
+  failed: number;
+}
+
+function recent(record: SyncRecord, since: number): boolean {
+  return record.state === 'applied' && !NO_STATUS.has(record.ref.kind) && record.appliedAt !== undefined && Date.parse(record.appliedAt) >= since;
+}
+
+/**
+ * The scheduled backstop for status webhooks that never arrived (a cluster's webhook down, a lost request): for sync
+ * items applied recently, read the downstream status and proceed as if a status message had come. Bounded per run.
+ */
+export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOptions = {}): Promise<BackstopSummary> {
+  const now = (deps.now?.() ?? new Date()).getTime();
+  const since = now - (options.windowSeconds ?? 900) * 1000;
+  const clusters = await deps.syncState.knownClusters();
+  const limit = pLimit(options.concurrency ?? 4);
+  const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0 };
+  await Promise.all(
+    clusters.map((cluster) =>
+      limit(async () => {
+        const records = (await deps.syncState.listForCluster(cluster, { limit: options.perClusterLimit ?? 200 })).filter((r) => recent(r, since));
+        for (const record of records) {
+          summary.polled++;
+          const result = await reportClusterStatus(
+            deps,
+            { type: 'status', ref: record.ref, cluster, trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() } },
+            1,
+          );
+          if (result.result === 'written') summary.written++;
+          if (result.result === 'deferred') summary.failed++;
+        }
+      }).catch((err: unknown) => {
+        summary.failed++;
+        deps.log.warn('Status backstop could not poll a cluster', { cluster, error: asTmcError(err).toJSON() });
+      }),
+    ),
+  );
+  return summary;
+}
