@@ -27,3 +27,7 @@ export {
 export { recordClusterObservation, type ClusterHealthChange } from './record-observation';
 export { makeClusterFailureReporter, type ClusterFailureReporterDeps, type ReportClusterFailure } from './report-cluster-failure';
 export { clusterChangeMessage } from './cluster-change-message';
+export { makeInvocationRecorder, type RecordInvocation } from './record-invocation';
+export { planSyncTargetStatus, desiredConditions, DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from './sync-target-status';
+export { probeClusters, parseWorkspaces, type ProbeClustersDeps, type ProbeRunReport } from './probe-clusters';
+export { buildHealthReport, buildClusterReport, type HealthReport, type ClusterDetailReport } from './health-report';

@@ -1,0 +1,148 @@
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { ConditionSchema } from '../api/crds/common';
+import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
+import { asTmcError } from '../errors/tmc-error';
+import type { HealthStore } from '../ports/health-store';
+import type { KubeClient, KubeConnector } from '../ports/kube-client';
+import { noMetrics, type Metrics } from '../ports/telemetry';
+import type { WorkQueue } from '../ports/work-queue';
+import type { HealthObservation, HealthState } from './cluster-health';
+import { clusterChangeMessage } from './cluster-change-message';
+import { recordClusterObservation } from './record-observation';
+import type { ClusterThresholds } from './rules';
+import { planSyncTargetStatus } from './sync-target-status';
+
+/** The part of a SyncTarget the probe reads. Loose: the full schema lives in lib/api/crds and may be stricter. */
+const ProbedSyncTargetSchema = z.looseObject({
+  metadata: z.looseObject({ name: z.string().min(1), deletionTimestamp: z.string().optional() }),
+  status: z.looseObject({ conditions: z.array(ConditionSchema).optional(), lastSyncerHeartbeatTime: z.string().optional() }).optional(),
+});
+
+const SYNC_TARGETS = { group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE };
+
+export interface ProbeLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+const silent: ProbeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface ProbeClustersDeps {
+  connector: KubeConnector;
+  store: HealthStore;
+  /** Receives a `cluster-change` message when a cluster enters or leaves Unhealthy. */
+  placementQueue?: WorkQueue;
+  /** Workspaces whose SyncTargets tmc serves (`TMC_WORKSPACES`). */
+  workspaces: string[];
+  thresholds?: ClusterThresholds;
+  heartbeatIntervalSeconds?: number;
+  /** Probes in flight at once: bounded so one run does not open a connection to every cluster at the same time. */
+  concurrency?: number;
+  now?: () => number;
+  logger?: ProbeLogger;
+  metrics?: Metrics;
+}
+
+export interface ProbeRunReport {
+  probed: number;
+  statusWrites: number;
+  placementMessages: number;
+  transitions: Array<{ workspace: string; cluster: string; from?: HealthState; to: HealthState }>;
+  /** tmc-side failures (kcp unreachable, state table errors); a cluster being down is not one of them. */
+  failures: Array<{ workspace: string; cluster?: string; message: string }>;
+}
+
+const STATE_GAUGE: Record<HealthState, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2, Unknown: 3 };
+
+/** Probes a cluster's /readyz; failing to even build a client (credentials, endpoint) is a failed probe, not a crash. */
+async function probe(connector: KubeConnector, workspace: string, name: string, now: () => number): Promise<HealthObservation> {
+  const at = new Date(now()).toISOString();
+  let client: KubeClient;
+  try {
+    client = await connector.cluster(workspace, name);
+  } catch (err) {
+    return { at, ok: false, source: 'probe', detail: asTmcError(err).message.slice(0, 300) };
+  }
+  const result = await client.ready();
+  return { at, ok: result.ok, latencyMs: result.latencyMs, source: 'probe', ...(result.detail ? { detail: result.detail.slice(0, 300) } : {}) };
+}
+
+/**
+ * One run of health-probe: for every workspace, list SyncTargets from kcp, probe each cluster (bounded concurrency),
+ * record the observation in `CLUSTER#<name>/HEALTH`, patch the SyncTarget's status only when the plan says so, and
+ * enqueue a placement message when a cluster enters or leaves Unhealthy. One cluster's failure never stops the rest.
+ */
+export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunReport> {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? silent;
+  const metrics = deps.metrics ?? noMetrics;
+  const limit = pLimit(deps.concurrency ?? 8);
+  const report: ProbeRunReport = { probed: 0, statusWrites: 0, placementMessages: 0, transitions: [], failures: [] };
+  const byState: Record<HealthState, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 0 };
+
+  const probeOne = async (kcp: KubeClient, workspace: string, raw: unknown): Promise<void> => {
+    const parsed = ProbedSyncTargetSchema.safeParse(raw);
+    if (!parsed.success) {
+      report.failures.push({ workspace, message: `A SyncTarget in ${workspace} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      return;
+    }
+    const target = parsed.data;
+    const name = target.metadata.name;
+    if (target.metadata.deletionTimestamp !== undefined) return;
+    try {
+      const observation = await probe(deps.connector, workspace, name, now);
+      report.probed += 1;
+      const change = await recordClusterObservation(deps.store, name, observation, { thresholds: deps.thresholds, workspace });
+      metrics.gauge('tmc_cluster_health_state', { cluster: name }, STATE_GAUGE[change.next.state]);
+      byState[change.next.state] += 1;
+      if (change.stateChanged) {
+        report.transitions.push({ workspace, cluster: name, from: change.previous?.state, to: change.next.state });
+        logger.info(`Cluster ${name} is ${change.next.state}`, { workspace, cluster: name, from: change.previous?.state, reason: change.next.reason });
+      }
+      const plan = planSyncTargetStatus(target.status, change.next, now(), deps.heartbeatIntervalSeconds);
+      if (plan.patch !== undefined) {
+        logger.info(`Updating SyncTarget ${name} status`, { workspace, cluster: name, conditionsChanged: plan.conditionsChanged });
+        await kcp.patchStatus({ ...SYNC_TARGETS, name }, plan.patch);
+        report.statusWrites += 1;
+      }
+      if (change.unhealthyChanged && deps.placementQueue !== undefined) {
+        await deps.placementQueue.send([clusterChangeMessage(workspace, name, now())]);
+        report.placementMessages += 1;
+      }
+    } catch (err) {
+      const error = asTmcError(err);
+      logger.error(`Probing cluster ${name} failed`, { workspace, cluster: name, error: error.toJSON() });
+      report.failures.push({ workspace, cluster: name, message: error.message });
+    }
+  };
+
+  await Promise.all(
+    deps.workspaces.map(async (workspace) => {
+      let kcp: KubeClient;
+      let targets: unknown[];
+      try {
+        kcp = await deps.connector.kcp(workspace);
+        targets = await kcp.list(SYNC_TARGETS);
+      } catch (err) {
+        const error = asTmcError(err);
+        logger.error(`Listing SyncTargets in ${workspace} failed`, { workspace, error: error.toJSON() });
+        report.failures.push({ workspace, message: error.message });
+        return;
+      }
+      await Promise.all(targets.map((target) => limit(() => probeOne(kcp, workspace, target))));
+    }),
+  );
+  for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
+  return report;
+}
+
+/** `TMC_WORKSPACES`: comma-separated workspace paths; `root:default` when unset. */
+export function parseWorkspaces(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w !== '');
+  return list.length > 0 ? [...new Set(list)] : ['root:default'];
+}

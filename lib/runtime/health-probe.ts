@@ -1,0 +1,66 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PlacementMessageSchema, type PlacementMessage } from '../api/messages';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
+import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
+import { ConfigurationError } from '../errors/tmc-error';
+import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
+import { parseWorkspaces, probeClusters, type ProbeClustersDeps, type ProbeRunReport } from '../health/probe-clusters';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { createLogger } from './logger';
+import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+
+export type HealthProbeHandler = () => Promise<ProbeRunReport>;
+
+export interface HealthProbeHandlerDeps extends ProbeClustersDeps {
+  recordInvocation: RecordInvocation;
+}
+
+/**
+ * The handler over injected deps. The run counts as a failed invocation of health-probe only when tmc itself failed
+ * (kcp or the table unreachable); clusters being down is what the probe is for.
+ */
+export function makeHealthProbeHandler(deps: HealthProbeHandlerDeps): HealthProbeHandler {
+  return async () => {
+    const report = await probeClusters(deps);
+    await deps.recordInvocation('health-probe', report.failures.length === 0);
+    return report;
+  };
+}
+
+/** Seconds between heartbeat writes (`TMC_HEARTBEAT_WRITE_SECONDS`, default 300). */
+function heartbeatSeconds(env: Environment): number | undefined {
+  const raw = env.TMC_HEARTBEAT_WRITE_SECONDS;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`Environment variable TMC_HEARTBEAT_WRITE_SECONDS is invalid: ${raw}`);
+  return value;
+}
+
+/** Builds health-probe's deps from the environment, once per container. */
+export function buildHealthProbeDeps(env: Environment = process.env): HealthProbeHandlerDeps & { metrics: FunctionMetrics } {
+  const config = loadConfig(env, { table: true, queues: ['placement'], kcp: true });
+  const doc = makeDynamoDocumentClient(config);
+  const logger = createLogger('health-probe');
+  const store = new DynamoHealthStore(doc, tableNameOf(config));
+  return {
+    connector: new KubeConnectorImpl({
+      kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+      secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+    }),
+    store,
+    placementQueue: new SqsWorkQueue<PlacementMessage>({
+      sqs: makeSqsClient(config),
+      queueUrl: queueUrlOf(config, 'placement'),
+      name: 'placement',
+      schema: PlacementMessageSchema,
+    }),
+    workspaces: parseWorkspaces(env.TMC_WORKSPACES),
+    heartbeatIntervalSeconds: heartbeatSeconds(env),
+    logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+    metrics: createFunctionMetrics('health-probe'),
+    recordInvocation: makeInvocationRecorder(store, { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
+  };
+}

@@ -1,0 +1,40 @@
+import type { KubeClient, KubeConnector, KubeObject, ResourceName } from '../../../lib/ports/kube-client';
+
+/** A kcp that holds SyncTargets in memory and counts status writes. */
+export class FakeKcp implements Partial<KubeClient> {
+  readonly target = 'kcp:root:default';
+  statusWrites = 0;
+  constructor(readonly syncTargets: KubeObject[]) {}
+  async list(): Promise<KubeObject[]> {
+    return structuredClone(this.syncTargets);
+  }
+  async patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject> {
+    const found = this.syncTargets.find((t) => t.metadata.name === name.name);
+    if (found === undefined) throw new Error(`no SyncTarget ${name.name}`);
+    found.status = { ...((found.status as Record<string, unknown>) ?? {}), ...status };
+    this.statusWrites += 1;
+    return found;
+  }
+}
+
+/** A connector whose clusters answer /readyz as `up` says. */
+export function fakeConnector(kcp: FakeKcp, up: Map<string, boolean>): KubeConnector {
+  return {
+    kcp: async () => kcp as unknown as KubeClient,
+    cluster: async (_ws, name) =>
+      ({
+        target: name,
+        ready: async () => (up.get(name) ? { ok: true, latencyMs: 5 } : { ok: false, latencyMs: 2000, detail: 'connect ECONNREFUSED' }),
+      }) as unknown as KubeClient,
+    forget: () => undefined,
+  };
+}
+
+export function syncTarget(name: string): KubeObject {
+  return {
+    apiVersion: 'workload.kcp.io/v1alpha1',
+    kind: 'SyncTarget',
+    metadata: { name },
+    spec: { workloadCluster: { name, endpoint: `https://${name}.example`, credentials: { secretRef: { namespace: 'tmc', name } } } },
+  };
+}
