@@ -109,6 +109,8 @@ export interface RouteDefinition {
 }
 
 export const ROUTES: RouteDefinition[] = [
+  // kube-apiserver and kcp refuse webhook URLs with a query, so the workspace travels in the path.
+  { method: 'POST', path: '/webhooks/admission/{workspace}', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/admission', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/events', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true },

@@ -29,9 +29,9 @@ function clientConfig(endpoint: WebhookEndpoint, path: string): Record<string, u
 
 const metadata = (name: string): KubeObject['metadata'] => ({ name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } });
 
-/** The admission URL for a workspace: the workspace path travels as `?workspace=` (see docs/webhooks.md). */
+/** The admission URL for a workspace: the workspace path travels in the URL path, since webhook URLs may not carry a query. */
 export function admissionPath(workspace: string): string {
-  return `/webhooks/admission?workspace=${encodeURIComponent(workspace)}`;
+  return `/webhooks/admission/${encodeURIComponent(workspace)}`;
 }
 
 /**

@@ -43,7 +43,7 @@ describe('installWebhooks', () => {
       failurePolicy: 'Ignore',
       timeoutSeconds: 5,
       sideEffects: 'NoneOnDryRun',
-      clientConfig: { url: 'https://api.example.com/webhooks/admission?workspace=root%3Aorg%3Aws' },
+      clientConfig: { url: 'https://api.example.com/webhooks/admission/root%3Aorg%3Aws' },
       rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'], scope: 'Namespaced' }],
     });
     expect(hook(kcp, 'validatingwebhookconfigurations/tmc-apis')).toMatchObject({ failurePolicy: 'Fail' });
@@ -70,7 +70,7 @@ describe('installWebhooks', () => {
 describe('webhookCredentialsFor', () => {
   const credentialsFor = webhookCredentialsFor('http://127.0.0.1:8080', 'tok');
   it.each([
-    ['http://127.0.0.1:8080/webhooks/admission?workspace=root', { token: 'tok' }],
+    ['http://127.0.0.1:8080/webhooks/admission/root', { token: 'tok' }],
     ['http://127.0.0.1:8080', { token: 'tok' }],
     ['http://127.0.0.1:80800/webhooks', undefined],
     ['https://evil.example.com/webhooks', undefined],
