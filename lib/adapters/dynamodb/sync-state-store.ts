@@ -172,7 +172,14 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async decision(ref: ObjectRef): Promise<DecisionView | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' },
+        ConsistentRead: true,
+        // The decision item also holds placement's explanation (up to many KiB): read only what sync needs.
+        ProjectionExpression: '#dv, #clusters',
+        ExpressionAttributeNames: { '#dv': 'decisionVersion', '#clusters': 'clusters' },
+      }),
     );
     if (!out.Item) return undefined;
     const item = DecisionItemSchema.parse(out.Item);

@@ -56,14 +56,18 @@ export function clusterDetail(cluster: string, sync: SyncRecord | undefined, obs
   return detail;
 }
 
-/** Two details are the same when they differ at most in `age` (which changes every second without news). */
+/**
+ * Two details are the same when they differ at most in `age` and `observedAt`: a cluster re-reporting an unchanged
+ * status (a new resourceVersion from a metadata-only change, the backstop poll) is not news worth a kcp write. The
+ * written `observedAt` is thus when the current status was first seen.
+ */
 export function sameDetail(current: string | undefined, next: ClusterDetail): boolean {
   if (current === undefined) return false;
   try {
     const parsed: unknown = JSON.parse(current);
     if (typeof parsed !== 'object' || parsed === null) return false;
-    const { age: _a, ...rest } = parsed as Record<string, unknown>;
-    const { age: _b, ...nextRest } = next;
+    const { age: _a, observedAt: _o, ...rest } = parsed as Record<string, unknown>;
+    const { age: _b, observedAt: _p, ...nextRest } = next;
     return canonicalJson(rest) === canonicalJson(nextRest);
   } catch {
     return false;

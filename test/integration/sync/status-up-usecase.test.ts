@@ -1,0 +1,117 @@
+import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/labels';
+import type { StatusMessage } from '../../../lib/api/messages';
+import type { KubeObject } from '../../../lib/ports/kube-client';
+import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
+import { syncOne } from '../../../lib/sync/apply';
+import { reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
+import { FakeConnector } from './fake-kube';
+import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+
+const WS = 'root:default';
+const CLUSTERS = ['east', 'west', 'north'];
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'nginx', namespace: 'default', uid: 'uid-nginx', generation: 1 },
+  spec: { replicas: 3, selector: { matchLabels: { app: 'nginx' } }, template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx' }] } } },
+};
+const ready = (n: number, observedGeneration = 1): Record<string, unknown> => ({
+  observedGeneration,
+  replicas: 1,
+  readyReplicas: n,
+  availableReplicas: n,
+  updatedReplicas: 1,
+  conditions: [{ type: 'Available', status: n > 0 ? 'True' : 'False', reason: n > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' }],
+});
+
+describe('status-up use case (dynalite + in-memory clusters)', () => {
+  let world: SyncWorld;
+  let kube: FakeConnector;
+  const ref = refOf(WS, deployment, 'apps', 'deployments');
+  const message = (cluster: string, resourceVersion: string, status: Record<string, unknown>): StatusMessage => ({
+    type: 'status',
+    ref,
+    cluster,
+    resourceVersion,
+    status,
+    trace: { traceId: 't', enqueuedAt: new Date().toISOString() },
+  });
+  const kcpObject = (): KubeObject => kube.kcpOf(WS).find('deployments', 'default', 'nginx') as KubeObject;
+  const kcpStatus = (): Record<string, any> => kcpObject().status as Record<string, any>;
+
+  beforeEach(async () => {
+    world = await startSyncWorld();
+    kube = new FakeConnector();
+    kube.kcpOf(WS).put('deployments', deployment);
+    await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    const deps = world.applyDeps(kube);
+    for (const c of CLUSTERS) await syncOne(deps, syncMessage(ref, c, 1), 1);
+  });
+  afterEach(async () => world.close());
+
+  it('placed on three, ready on two: says exactly that, then Available once all three are', async () => {
+    const deps = world.statusDeps(kube);
+    expect(await reportClusterStatus(deps, message('east', '10', ready(1)), 1)).toEqual({ result: 'written' });
+    expect(await reportClusterStatus(deps, message('west', '10', ready(1)), 1)).toEqual({ result: 'written' });
+    expect(kcpStatus().readyReplicas).toBe(2);
+    expect(kcpStatus().conditions.find((c: { type: string }) => c.type === 'Available')).toMatchObject({
+      status: 'False',
+      message: 'Available on 2 of 3 clusters; not on north (no status yet)',
+    });
+    expect(kcpStatus().observedGeneration).toBeUndefined(); // north has not observed generation 1
+    const detail = JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}');
+    expect(detail).toMatchObject({ cluster: 'east', state: 'applied', status: { readyReplicas: 1 } });
+    expect(detail.observedAt).toBeDefined();
+    expect(detail.age).toMatch(/^\d+s$/);
+
+    expect(await reportClusterStatus(deps, message('north', '12', ready(1)), 1)).toEqual({ result: 'written' });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, replicas: 3, observedGeneration: 1 });
+    expect(kcpStatus().conditions.find((c: { type: string }) => c.type === 'Available').status).toBe('True');
+  });
+
+  it('a duplicate or late message writes nothing and does not regress', async () => {
+    const deps = world.statusDeps(kube);
+    await reportClusterStatus(deps, message('east', '20', ready(1)), 1);
+    const kcpWrites = kube.kcpOf(WS).writes();
+    expect(await reportClusterStatus(deps, message('east', '20', ready(1)), 1)).toEqual({ result: 'stale' });
+    expect(await reportClusterStatus(deps, message('east', '9', ready(0)), 1)).toEqual({ result: 'stale' });
+    expect(kube.kcpOf(WS).writes()).toBe(kcpWrites);
+    expect(kcpStatus().readyReplicas).toBe(1);
+    // A newer version with the same content: stored, but nothing changed in kcp, so nothing is written there.
+    expect(await reportClusterStatus(deps, message('east', '21', ready(1)), 1)).toEqual({ result: 'unchanged' });
+    expect(kube.kcpOf(WS).writes()).toBe(kcpWrites);
+  });
+
+  it('a status write never touches spec, so the next resync is still a no-op', async () => {
+    const deps = world.statusDeps(kube);
+    const specBefore = JSON.stringify(kcpObject().spec);
+    await reportClusterStatus(deps, message('east', '30', ready(1)), 1);
+    expect(JSON.stringify(kcpObject().spec)).toBe(specBefore);
+    const writes = CLUSTERS.map((c) => kube.clusterOf(c).writes());
+    for (const c of CLUSTERS) expect(await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1, { object: kcpObject() }), 1)).toEqual({ result: 'unchanged' });
+    expect(CLUSTERS.map((c) => kube.clusterOf(c).writes())).toEqual(writes);
+  });
+
+  it('the scheduled backstop reads downstream status for recently applied objects', async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      const downstream = kube.clusterOf(c).find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
+      kube.clusterOf(c).put('deployments', { ...downstream, status: ready(1) });
+    }
+    const handler = makeStatusUpHandler(world.statusDeps(kube));
+    const summary = await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
+    expect(summary).toMatchObject({ clusters: 3, failed: 0 });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
+    // A second run finds nothing new to write.
+    const writes = kube.kcpOf(WS).writes();
+    expect(await runStatusBackstop(world.statusDeps(kube))).toMatchObject({ written: 0 });
+    expect(kube.kcpOf(WS).writes()).toBe(writes);
+  });
+
+  it('status messages through the SQS handler; a malformed one fails alone', async () => {
+    const handler = makeStatusUpHandler(world.statusDeps(kube));
+    const response = await handler(sqsEvent([message('east', '40', ready(1)), { type: 'status' }]));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(kcpStatus().readyReplicas).toBe(1);
+  });
+});
