@@ -1,6 +1,11 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { buildStatusUpDeps, makeStatusUpHandler, type StatusUpEvent, type StatusUpHandler } from '../../lib/runtime/status-up';
+import {
+  buildStatusUpDeps,
+  makeStatusUpHandler,
+  type StatusUpEvent,
+  type StatusUpHandler,
+} from '../../lib/runtime/status-up';
 import type { BackstopSummary } from '../../lib/sync/status/status-up';
 
 /**

@@ -17,7 +17,13 @@ export class SqsVisibilityDeferrer implements MessageDeferrer {
   async defer(receiptHandle: string, delaySeconds: number): Promise<void> {
     const seconds = Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.round(delaySeconds)));
     try {
-      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+      await this.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
     } catch (err) {
       this.onError(err);
     }

@@ -9,7 +9,12 @@ import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
-import { reportClusterStatus, runStatusBackstop, type BackstopSummary, type StatusUpDeps } from '../sync/status/status-up';
+import {
+  reportClusterStatus,
+  runStatusBackstop,
+  type BackstopSummary,
+  type StatusUpDeps,
+} from '../sync/status/status-up';
 import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
@@ -35,7 +40,11 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
       event,
       StatusMessageSchema,
       async (message, record) => {
-        const result = await reportClusterStatus({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        const result = await reportClusterStatus(
+          { ...deps, log: deps.log.child({ messageId: record.messageId }) },
+          message,
+          receiveCountOf(record),
+        );
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
@@ -50,7 +59,9 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const tableName = tableNameOf(config);
   const log = fromPowertools(createLogger('status-up'));
   const kube = new KubeConnectorImpl({
-    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    kcp: config.kcpKubeconfigSecretArn
+      ? { secretArn: config.kcpKubeconfigSecretArn }
+      : { path: config.kcpKubeconfig ?? '' },
     secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
@@ -62,6 +73,8 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     reporter: makeStatusReporter({ kube, syncState, statusStore }),
     metrics: createFunctionMetrics('status-up'),
     log,
-    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
+    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) =>
+      log.warn('Could not change message visibility', { error: String(err) }),
+    ),
   };
 }

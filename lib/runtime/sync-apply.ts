@@ -29,7 +29,11 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
       event,
       SyncMessageSchema,
       async (message, record) => {
-        const result = await syncOne({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        const result = await syncOne(
+          { ...deps, log: deps.log.child({ messageId: record.messageId }) },
+          message,
+          receiveCountOf(record),
+        );
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
@@ -37,14 +41,18 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
 }
 
 /** Builds sync-apply's deps from the environment, once per container. */
-export function buildSyncApplyDeps(env: Environment = process.env): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
+export function buildSyncApplyDeps(
+  env: Environment = process.env,
+): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['sync'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
   const logger = createLogger('sync-apply');
   const log = fromPowertools(logger);
   const kube = new KubeConnectorImpl({
-    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    kcp: config.kcpKubeconfigSecretArn
+      ? { secretArn: config.kcpKubeconfigSecretArn }
+      : { path: config.kcpKubeconfig ?? '' },
     secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
@@ -55,6 +63,8 @@ export function buildSyncApplyDeps(env: Environment = process.env): SyncApplyHan
     metrics: createFunctionMetrics('sync-apply'),
     log,
     namespaces: new Set(),
-    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
+    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) =>
+      log.warn('Could not change message visibility', { error: String(err) }),
+    ),
   };
 }

@@ -1,6 +1,12 @@
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
-import { ClusterConfigurationError, NotFoundError, TmcError, asTmcError, type ErrorCategory } from '../errors/tmc-error';
+import {
+  ClusterConfigurationError,
+  NotFoundError,
+  asTmcError,
+  type ErrorCategory,
+  type TmcError,
+} from '../errors/tmc-error';
 import type { BackoffPolicy } from '../errors/backoff';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
@@ -33,7 +39,12 @@ export type SyncResult =
 /** Refetch-and-retry rounds for 409s and a namespace deleted under us, within one invocation. */
 const MAX_ATTEMPTS = 3;
 
-async function readSource(deps: SyncApplyDeps, message: SyncMessage, existing: SyncRecord | undefined, fresh: boolean): Promise<KubeObject | undefined> {
+async function readSource(
+  deps: SyncApplyDeps,
+  message: SyncMessage,
+  existing: SyncRecord | undefined,
+  fresh: boolean,
+): Promise<KubeObject | undefined> {
   const carried = message.object as KubeObject | undefined;
   // Secret data never travels in messages; a carried Secret (a producer bug) is ignored and re-read instead.
   const usable =
@@ -52,8 +63,15 @@ async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: st
   if (ok) return;
   const crd = ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
   const servedOther = served.find((t) => t.group === ref.group && t.resource === ref.resource);
-  const detail = servedOther ? ` (it serves version ${servedOther.version}, not ${ref.version})` : ref.group ? `: install the CustomResourceDefinition ${crd} there` : '';
-  throw new ClusterConfigurationError(`Cluster ${clusterName} does not serve ${gvrKey(ref)} (${ref.kind})${detail}`, { cluster: clusterName, object: describeRef(ref) });
+  const detail = servedOther
+    ? ` (it serves version ${servedOther.version}, not ${ref.version})`
+    : ref.group
+      ? `: install the CustomResourceDefinition ${crd} there`
+      : '';
+  throw new ClusterConfigurationError(`Cluster ${clusterName} does not serve ${gvrKey(ref)} (${ref.kind})${detail}`, {
+    cluster: clusterName,
+    object: describeRef(ref),
+  });
 }
 
 /**
@@ -62,7 +80,14 @@ async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: st
  */
 export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
   const { ref, cluster } = message;
-  const log = deps.log.child({ workspace: ref.workspace, cluster, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
+  const log = deps.log.child({
+    workspace: ref.workspace,
+    cluster,
+    gvr: gvrKey(ref),
+    namespace: ref.namespace,
+    name: ref.name,
+    traceId: message.trace.traceId,
+  });
   const resource = gvrKey(ref);
   let fresh = false;
   for (let attempt = 1; ; attempt++) {
@@ -70,13 +95,17 @@ export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receive
       const [decision, existing] = await Promise.all([deps.syncState.decision(ref), deps.syncState.get(ref, cluster)]);
       const recorded = Math.max(decision?.decisionVersion ?? 0, existing?.decisionVersion ?? 0);
       if (message.decisionVersion < recorded) {
-        log.debug('Ignoring a message older than the recorded decision', { messageVersion: message.decisionVersion, recorded });
+        log.debug('Ignoring a message older than the recorded decision', {
+          messageVersion: message.decisionVersion,
+          recorded,
+        });
         deps.metrics.increment('tmc_sync_operations_total', { result: 'stale', cluster, resource });
         return { result: 'stale' };
       }
       const ctx = { deps, message, existing, log, decisionVersion: Math.max(message.decisionVersion, recorded) };
       const dropped = decision !== undefined && !decision.clusters.some((c) => c.name === cluster);
-      const source = message.action === 'delete' || dropped ? undefined : await readSource(deps, message, existing, fresh);
+      const source =
+        message.action === 'delete' || dropped ? undefined : await readSource(deps, message, existing, fresh);
       if (!source || source.metadata.deletionTimestamp || message.action === 'delete' || dropped) {
         await deleteFromCluster(ctx, source);
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });
@@ -91,7 +120,8 @@ export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receive
       deps.metrics.increment('tmc_sync_operations_total', { result: outcome, cluster, resource });
       if (outcome === 'applied') {
         const enqueuedAt = Date.parse(message.trace.enqueuedAt);
-        if (!Number.isNaN(enqueuedAt)) deps.metrics.observe('tmc_sync_lag_seconds', { cluster }, Math.max(0, (Date.now() - enqueuedAt) / 1000));
+        if (!Number.isNaN(enqueuedAt))
+          deps.metrics.observe('tmc_sync_lag_seconds', { cluster }, Math.max(0, (Date.now() - enqueuedAt) / 1000));
       }
       return { result: outcome };
     } catch (thrown) {
@@ -114,7 +144,11 @@ export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receive
       }
       // refetch-retry exhausted is recorded like any other failure and retried by SQS.
       if (outcome.action === 'refetch-retry') return { result: 'deferred', delaySeconds: 0, category: err.category };
-      deps.metrics.increment('tmc_sync_operations_total', { result: err.category === 'sync-conflict' ? 'conflict' : 'failed', cluster, resource });
+      deps.metrics.increment('tmc_sync_operations_total', {
+        result: err.category === 'sync-conflict' ? 'conflict' : 'failed',
+        cluster,
+        resource,
+      });
       log.warn('Recorded a failure that retrying cannot fix', { error: err.toJSON() });
       return { result: 'recorded' };
     }
@@ -130,8 +164,16 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
   try {
     const existing = await deps.syncState.get(ref, cluster);
     const state = err.category === 'sync-conflict' ? 'conflict' : 'failed';
-    const secretSafe = ref.kind === 'Secret' ? `${describeRef(ref)} was rejected by ${cluster}${err.statusCode ? ` (HTTP ${err.statusCode})` : ''}` : err.message;
-    if (existing?.state === state && existing.lastError?.category === err.category && existing.lastError.message === secretSafe) return;
+    const secretSafe =
+      ref.kind === 'Secret'
+        ? `${describeRef(ref)} was rejected by ${cluster}${err.statusCode ? ` (HTTP ${err.statusCode})` : ''}`
+        : err.message;
+    if (
+      existing?.state === state &&
+      existing.lastError?.category === err.category &&
+      existing.lastError.message === secretSafe
+    )
+      return;
     const at = (deps.now?.() ?? new Date()).toISOString();
     await deps.syncState.put({
       ...(existing ?? { ref, cluster, appliedGeneration: 0 }),

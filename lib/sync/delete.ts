@@ -42,7 +42,13 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
   await releaseFinalizer(ctx, source);
 }
 
-async function deleteNamespaceIfEmpty(ctx: SyncContext, client: KubeClient, workspace: string, kcpNamespace: string, namespace: string): Promise<void> {
+async function deleteNamespaceIfEmpty(
+  ctx: SyncContext,
+  client: KubeClient,
+  workspace: string,
+  kcpNamespace: string,
+  namespace: string,
+): Promise<void> {
   const { cluster } = ctx.message;
   const remaining = await ctx.deps.syncState.listForCluster(cluster, { downstreamNamespace: namespace });
   // The namespace's own record has resource `namespaces`; anything else not deleted keeps the namespace.
@@ -56,7 +62,11 @@ async function deleteNamespaceIfEmpty(ctx: SyncContext, client: KubeClient, work
   const nsRef = namespaceRef(workspace, kcpNamespace);
   const record = await ctx.deps.syncState.get(nsRef, cluster);
   if (record && record.state !== 'deleted') {
-    await ctx.deps.syncState.put({ ...record, state: 'deleted', updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString() });
+    await ctx.deps.syncState.put({
+      ...record,
+      state: 'deleted',
+      updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString(),
+    });
   }
 }
 

@@ -68,5 +68,7 @@ export function podTemplateReferences(object: KubeObject): DependencyRef[] {
   for (const pullSecret of list(podSpec.imagePullSecrets)) add('secrets', name(pullSecret, 'name'));
 
   const order: DependencyRef['resource'][] = ['serviceaccounts', 'configmaps', 'secrets', 'persistentvolumeclaims'];
-  return [...found.values()].sort((a, b) => order.indexOf(a.resource) - order.indexOf(b.resource) || a.name.localeCompare(b.name));
+  return [...found.values()].sort(
+    (a, b) => order.indexOf(a.resource) - order.indexOf(b.resource) || a.name.localeCompare(b.name),
+  );
 }

@@ -30,7 +30,11 @@ export function downstreamNamespaceObject(workspace: string, namespace: string, 
       annotations: {
         [WORKSPACE_ANNOTATION]: workspace,
         // The shape kcp's syncer wrote, so tools that read it (and people) find the source.
-        [NAMESPACE_LOCATOR_ANNOTATION]: JSON.stringify({ syncTarget: { name: cluster, workspace }, workspace, namespace }),
+        [NAMESPACE_LOCATOR_ANNOTATION]: JSON.stringify({
+          syncTarget: { name: cluster, workspace },
+          workspace,
+          namespace,
+        }),
       },
     },
   };
@@ -40,7 +44,12 @@ export function downstreamNamespaceObject(workspace: string, namespace: string, 
  * The downstream namespace exists before anything is applied into it. Checked in this order, cheapest first: this
  * container's cache, the namespace's sync item (one read), and only then an apply (one write, recorded).
  */
-export async function ensureNamespace(ctx: SyncContext, client: KubeClient, workspace: string, namespace: string): Promise<void> {
+export async function ensureNamespace(
+  ctx: SyncContext,
+  client: KubeClient,
+  workspace: string,
+  namespace: string,
+): Promise<void> {
   const cluster = ctx.message.cluster;
   const name = downstreamNamespace(workspace, namespace);
   const key = `${cluster}|${name}`;
@@ -49,7 +58,11 @@ export async function ensureNamespace(ctx: SyncContext, client: KubeClient, work
   const record = await ctx.deps.syncState.get(ref, cluster);
   if (record?.state !== 'applied') {
     ctx.log.info(`Applying Namespace ${name} to ${cluster}`);
-    const applied = await client.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, downstreamNamespaceObject(workspace, namespace, cluster), { force: true });
+    const applied = await client.apply(
+      { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
+      downstreamNamespaceObject(workspace, namespace, cluster),
+      { force: true },
+    );
     const at = (ctx.deps.now?.() ?? new Date()).toISOString();
     await ctx.deps.syncState.put({
       ref,
@@ -78,7 +91,15 @@ export async function syncDependencies(ctx: SyncContext, client: KubeClient, sou
   let synced = 0;
   const kcp = await ctx.deps.kube.kcp(ref.workspace);
   for (const dep of podTemplateReferences(source).slice(0, MAX_INLINE_DEPENDENCIES)) {
-    const depRef: ObjectRef = { workspace: ref.workspace, group: '', version: 'v1', resource: dep.resource, kind: dep.kind, namespace: ref.namespace, name: dep.name };
+    const depRef: ObjectRef = {
+      workspace: ref.workspace,
+      group: '',
+      version: 'v1',
+      resource: dep.resource,
+      kind: dep.kind,
+      namespace: ref.namespace,
+      name: dep.name,
+    };
     const record = await ctx.deps.syncState.get(depRef, cluster);
     if (record?.state === 'applied') continue;
     const object = await kcp.get(depRef);
@@ -87,10 +108,17 @@ export async function syncDependencies(ctx: SyncContext, client: KubeClient, sou
       continue;
     }
     const decision = await ctx.deps.syncState.decision(depRef);
-    const outcome = await syncObjectToCluster(ctx, client, { ...depRef, uid: object.metadata.uid }, object, placementFor(decision, cluster), {
-      existing: record,
-      decisionVersion: Math.max(decision?.decisionVersion ?? 0, record?.decisionVersion ?? 0),
-    });
+    const outcome = await syncObjectToCluster(
+      ctx,
+      client,
+      { ...depRef, uid: object.metadata.uid },
+      object,
+      placementFor(decision, cluster),
+      {
+        existing: record,
+        decisionVersion: Math.max(decision?.decisionVersion ?? 0, record?.decisionVersion ?? 0),
+      },
+    );
     if (outcome === 'applied') synced++;
   }
   return synced;

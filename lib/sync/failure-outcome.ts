@@ -15,7 +15,11 @@ export type FailureOutcome =
   | { action: 'record-stop' }
   | { action: 'ignore' };
 
-export function failureOutcome(err: TmcError, receiveCount: number, options: { policy?: BackoffPolicy; random?: () => number } = {}): FailureOutcome {
+export function failureOutcome(
+  err: TmcError,
+  receiveCount: number,
+  options: { policy?: BackoffPolicy; random?: () => number } = {},
+): FailureOutcome {
   switch (err.strategy) {
     case 'refetch-retry':
       return { action: 'refetch-retry' };
@@ -27,6 +31,9 @@ export function failureOutcome(err: TmcError, receiveCount: number, options: { p
     case 'open-circuit':
       // An unreachable cluster is also deferred: the circuit (health-probe) decides failover, and the message must
       // survive until then rather than land in the DLQ after five quick retries.
-      return { action: 'defer', delaySeconds: backoffSeconds(receiveCount, { ...options, retryAfterSeconds: err.retryAfterSeconds }) };
+      return {
+        action: 'defer',
+        delaySeconds: backoffSeconds(receiveCount, { ...options, retryAfterSeconds: err.retryAfterSeconds }),
+      };
   }
 }

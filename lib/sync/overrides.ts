@@ -20,7 +20,10 @@ function applyOne(object: KubeObject, override: ClusterOverride, describe: strin
       result = fastJsonPatch.applyPatch(result, override.jsonPatch as Operation[], true, false).newDocument;
     } catch (err) {
       const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new ValidationError(`The jsonPatch override for ${describe} cannot be applied: ${detail}`, { cause: err, object: describe });
+      throw new ValidationError(`The jsonPatch override for ${describe} cannot be applied: ${detail}`, {
+        cause: err,
+        object: describe,
+      });
     }
   }
   const podSpec = podSpecOf(result);
@@ -52,7 +55,11 @@ function applyOne(object: KubeObject, override: ClusterOverride, describe: strin
  * Applies a cluster's overrides in order (later ones win). Pure: `object` is cloned first. A jsonPatch that does not
  * apply (a `test` op failing, a missing path) is a ValidationError: retrying cannot fix it, the Placement must change.
  */
-export function applyOverrides(object: KubeObject, overrides: readonly ClusterOverride[], describe: string): KubeObject {
+export function applyOverrides(
+  object: KubeObject,
+  overrides: readonly ClusterOverride[],
+  describe: string,
+): KubeObject {
   let result: KubeObject = structuredClone(object);
   for (const override of overrides) result = applyOne(result, override, describe);
   return result;

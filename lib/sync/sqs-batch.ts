@@ -24,14 +24,20 @@ export async function processSqsBatch<S extends z.ZodType>(
     try {
       const parsed = schema.safeParse(JSON.parse(record.body));
       if (!parsed.success) {
-        options.log.error('Rejecting a message that does not match its schema', { messageId: record.messageId, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        options.log.error('Rejecting a message that does not match its schema', {
+          messageId: record.messageId,
+          issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        });
         outcome = { done: false };
       } else {
         outcome = await handle(parsed.data, record);
       }
     } catch (err) {
       // Use cases return outcomes; reaching here is a bug or an unparseable body. Retry; the DLQ keeps it if it persists.
-      options.log.error('Message failed unexpectedly', { messageId: record.messageId, error: asTmcError(err).toJSON() });
+      options.log.error('Message failed unexpectedly', {
+        messageId: record.messageId,
+        error: asTmcError(err).toJSON(),
+      });
       outcome = { done: false };
     }
     if (!outcome.done) {

@@ -24,9 +24,20 @@ export function fromPowertools(logger: Logger): SyncLog {
 }
 
 /** Records log lines in memory: tests assert on what was logged (and that Secret data never was). */
-export function memoryLog(lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [], base: Record<string, unknown> = {}): SyncLog {
-  const write = (level: string) => (message: string, attributes?: Record<string, unknown>): void => {
-    lines.push({ level, message, attributes: { ...base, ...(attributes ?? {}) } });
+export function memoryLog(
+  lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [],
+  base: Record<string, unknown> = {},
+): SyncLog {
+  const write =
+    (level: string) =>
+    (message: string, attributes?: Record<string, unknown>): void => {
+      lines.push({ level, message, attributes: { ...base, ...(attributes ?? {}) } });
+    };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (a): SyncLog => memoryLog(lines, { ...base, ...a }),
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (a): SyncLog => memoryLog(lines, { ...base, ...a }) };
 }

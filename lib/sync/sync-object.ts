@@ -19,7 +19,11 @@ export interface SyncContext {
 
 export function placementFor(decision: DecisionView | undefined, cluster: string): ClusterPlacement {
   const entry = decision?.clusters.find((c) => c.name === cluster);
-  return { cluster, replicas: entry?.replicas, overrides: entry?.patch?.length ? [{ jsonPatch: entry.patch }] : undefined };
+  return {
+    cluster,
+    replicas: entry?.replicas,
+    overrides: entry?.patch?.length ? [{ jsonPatch: entry.patch }] : undefined,
+  };
 }
 
 /**
@@ -42,7 +46,13 @@ export async function syncObjectToCluster(
   if (existing?.state === 'applied' && existing.appliedHash === hash && !existing.driftReported) return 'unchanged';
 
   const describe = describeRef(ref);
-  const target = { group: ref.group, version: ref.version, resource: ref.resource, namespace: desired.metadata.namespace, name: ref.name };
+  const target = {
+    group: ref.group,
+    version: ref.version,
+    resource: ref.resource,
+    namespace: desired.metadata.namespace,
+    name: ref.name,
+  };
   // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
   if (existing?.state !== 'applied') {
     const current = await client.get(target);
@@ -58,7 +68,11 @@ export async function syncObjectToCluster(
   }
   ctx.log.info(`Applying ${describe} to ${placement.cluster}`);
   // force=true is safe here: the object is absent or carries tmc's ownership labels for this source.
-  const applied = await client.apply({ group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind }, desired, { force: true });
+  const applied = await client.apply(
+    { group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind },
+    desired,
+    { force: true },
+  );
   const at = (ctx.deps.now?.() ?? new Date()).toISOString();
   const record: SyncRecord = {
     ref,
@@ -76,7 +90,9 @@ export async function syncObjectToCluster(
   await ctx.deps.syncState.put(record);
   // First success or recovery from a failure: show it on the kcp object. A plain update leaves status to status-up.
   if (existing?.state !== 'applied' && !recordOverride) {
-    await ctx.deps.status?.refresh(ref).catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
+    await ctx.deps.status
+      ?.refresh(ref)
+      .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
   }
   return 'applied';
 }

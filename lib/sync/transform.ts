@@ -50,7 +50,10 @@ const STRIPPED_LABEL_PREFIXES = [STATE_LABEL_PREFIX];
 const JOB_CONTROLLER_LABELS = ['controller-uid', 'job-name'];
 const JOB_CONTROLLER_LABEL_PREFIX = 'batch.kubernetes.io/';
 
-function filterRecord(record: Record<string, string> | undefined, drop: (key: string) => boolean): Record<string, string> | undefined {
+function filterRecord(
+  record: Record<string, string> | undefined,
+  drop: (key: string) => boolean,
+): Record<string, string> | undefined {
   if (!record) return undefined;
   const kept = Object.entries(record).filter(([k]) => !drop(k));
   return kept.length ? Object.fromEntries(kept) : undefined;
@@ -113,7 +116,10 @@ export function toDownstream(source: KubeObject, ref: ObjectRef, placement: Clus
   const sourceUid = ref.uid ?? source.metadata.uid ?? '';
   const labels = filterRecord(metadata.labels, (k) => STRIPPED_LABEL_PREFIXES.some((p) => k.startsWith(p))) ?? {};
   const annotations =
-    filterRecord(metadata.annotations, (k) => STRIPPED_ANNOTATIONS.includes(k) || STRIPPED_ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) ?? {};
+    filterRecord(
+      metadata.annotations,
+      (k) => STRIPPED_ANNOTATIONS.includes(k) || STRIPPED_ANNOTATION_PREFIXES.some((p) => k.startsWith(p)),
+    ) ?? {};
   metadata.labels = labels;
   metadata.annotations = annotations;
   metadata.name = ref.name;
@@ -135,12 +141,21 @@ export function toDownstream(source: KubeObject, ref: ObjectRef, placement: Clus
     [CLUSTER_KEY_LABEL]: clusterKey(ref.workspace, placement.cluster),
     [SOURCE_UID_LABEL]: sourceUid,
   };
-  const sourceName = { group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind, namespace: ref.namespace, name: ref.name };
+  const sourceName = {
+    group: ref.group,
+    version: ref.version,
+    resource: ref.resource,
+    kind: ref.kind,
+    namespace: ref.namespace,
+    name: ref.name,
+  };
   result.metadata.annotations = {
     ...(result.metadata.annotations ?? {}),
     [WORKSPACE_ANNOTATION]: ref.workspace,
     [SOURCE_ANNOTATION]: JSON.stringify(sourceName),
-    ...(typeof source.metadata.generation === 'number' ? { [GENERATION_ANNOTATION]: String(source.metadata.generation) } : {}),
+    ...(typeof source.metadata.generation === 'number'
+      ? { [GENERATION_ANNOTATION]: String(source.metadata.generation) }
+      : {}),
   };
   return result;
 }

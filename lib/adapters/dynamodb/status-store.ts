@@ -76,6 +76,11 @@ export class DynamoStatusStore implements StatusStore {
   }
 
   async delete(ref: ObjectRef, cluster: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` } }));
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` },
+      }),
+    );
   }
 }

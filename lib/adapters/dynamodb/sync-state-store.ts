@@ -21,7 +21,13 @@ const SyncItemSchema = z.object({
   downstreamNamespace: z.string().optional(),
   driftReported: z.boolean().optional(),
   lastError: z
-    .object({ category: CATEGORY, message: z.string(), hint: z.string(), statusCode: z.number().optional(), at: z.string() })
+    .object({
+      category: CATEGORY,
+      message: z.string(),
+      hint: z.string(),
+      statusCode: z.number().optional(),
+      at: z.string(),
+    })
     .optional(),
   updatedAt: z.string(),
   appliedAt: z.string().optional(),
@@ -69,7 +75,11 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async get(ref: ObjectRef, cluster: string): Promise<SyncRecord | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) },
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? parseItem(out.Item) : undefined;
   }
@@ -94,7 +104,10 @@ export class DynamoSyncStateStore implements SyncStateStore {
     return records;
   }
 
-  async listForCluster(cluster: string, options: { downstreamNamespace?: string; limit?: number } = {}): Promise<SyncRecord[]> {
+  async listForCluster(
+    cluster: string,
+    options: { downstreamNamespace?: string; limit?: number } = {},
+  ): Promise<SyncRecord[]> {
     const index = TABLE.indexes[0];
     const records: SyncRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -106,8 +119,14 @@ export class DynamoSyncStateStore implements SyncStateStore {
           IndexName: index.name,
           KeyConditionExpression: '#g = :g',
           FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
-          ExpressionAttributeNames: { '#g': index.partitionKey, ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}) },
-          ExpressionAttributeValues: { ':g': `CLUSTER#${cluster}`, ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}) },
+          ExpressionAttributeNames: {
+            '#g': index.partitionKey,
+            ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':g': `CLUSTER#${cluster}`,
+            ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
+          },
           ExclusiveStartKey: startKey,
           Limit: options.limit,
         }),
@@ -131,16 +150,23 @@ export class DynamoSyncStateStore implements SyncStateStore {
             ...SyncItemSchema.parse(record),
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR #dv < :dv OR (#dv = :dv AND #gen <= :gen)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#dv': 'decisionVersion', '#gen': 'appliedGeneration' },
+          ExpressionAttributeNames: {
+            '#pk': TABLE.partitionKey,
+            '#dv': 'decisionVersion',
+            '#gen': 'appliedGeneration',
+          },
           ExpressionAttributeValues: { ':dv': record.decisionVersion, ':gen': record.appliedGeneration },
         }),
       );
     } catch (err) {
       if (isConditionalCheckFailed(err)) {
-        throw new StaleGenerationError(`A newer sync state is recorded for ${objectKey(record.ref)} on ${record.cluster}`, {
-          cause: err,
-          cluster: record.cluster,
-        });
+        throw new StaleGenerationError(
+          `A newer sync state is recorded for ${objectKey(record.ref)} on ${record.cluster}`,
+          {
+            cause: err,
+            cluster: record.cluster,
+          },
+        );
       }
       throw err;
     }

@@ -9,7 +9,8 @@ import type { AggregateInput, AggregateStatus } from './types';
 export function aggregateGeneric(input: AggregateInput): AggregateStatus {
   const types = [...new Set(input.clusters.flatMap((c) => conditionsOf(c.status).map((cond) => cond.type)))].sort();
   const status: AggregateStatus = {};
-  if (types.length) status.conditions = types.map((t) => allClustersCondition(t, input.clusters, 'AllClusters', 'NotAllClusters'));
+  if (types.length)
+    status.conditions = types.map((t) => allClustersCondition(t, input.clusters, 'AllClusters', 'NotAllClusters'));
   const observed = observedKcpGeneration(input.generation, input.clusters);
   if (observed !== undefined) status.observedGeneration = observed;
   return status;

@@ -2,7 +2,10 @@ import { allClustersCondition, conditionOf, sumFields } from './status-fields';
 import type { AggregateInput, AggregateStatus, StatusCondition } from './types';
 
 function times(input: AggregateInput, key: string): string[] {
-  return input.clusters.map((c) => c.status?.[key]).filter((t): t is string => typeof t === 'string').sort();
+  return input.clusters
+    .map((c) => c.status?.[key])
+    .filter((t): t is string => typeof t === 'string')
+    .sort();
 }
 
 /**

@@ -1,8 +1,20 @@
 import { allClustersCondition, conditionOf, observedKcpGeneration, sumFields } from './status-fields';
 import type { AggregateInput, AggregateStatus, StatusCondition } from './types';
 
-const DEPLOYMENT_FIELDS = ['replicas', 'readyReplicas', 'availableReplicas', 'updatedReplicas', 'unavailableReplicas'] as const;
-const STATEFULSET_FIELDS = ['replicas', 'readyReplicas', 'availableReplicas', 'updatedReplicas', 'currentReplicas'] as const;
+const DEPLOYMENT_FIELDS = [
+  'replicas',
+  'readyReplicas',
+  'availableReplicas',
+  'updatedReplicas',
+  'unavailableReplicas',
+] as const;
+const STATEFULSET_FIELDS = [
+  'replicas',
+  'readyReplicas',
+  'availableReplicas',
+  'updatedReplicas',
+  'currentReplicas',
+] as const;
 const REPLICASET_FIELDS = ['replicas', 'readyReplicas', 'availableReplicas', 'fullyLabeledReplicas'] as const;
 
 function withGeneration(status: AggregateStatus, input: AggregateInput): AggregateStatus {
@@ -15,7 +27,9 @@ function withGeneration(status: AggregateStatus, input: AggregateInput): Aggrega
  * soon as one cluster's rollout is stuck (ProgressDeadlineExceeded), so a partial failure is never hidden.
  */
 export function aggregateDeployment(input: AggregateInput): AggregateStatus {
-  const conditions: StatusCondition[] = [allClustersCondition('Available', input.clusters, 'AllClustersAvailable', 'ClustersUnavailable')];
+  const conditions: StatusCondition[] = [
+    allClustersCondition('Available', input.clusters, 'AllClustersAvailable', 'ClustersUnavailable'),
+  ];
   const stuck = input.clusters.filter((c) => conditionOf(c, 'Progressing')?.status === 'False');
   if (stuck.length) {
     conditions.push({

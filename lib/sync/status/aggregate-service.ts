@@ -7,7 +7,10 @@ export function aggregateService(input: AggregateInput): AggregateStatus {
   const ingress: unknown[] = [];
   for (const c of input.clusters) {
     const lb = c.status?.loadBalancer;
-    const entries = typeof lb === 'object' && lb !== null && Array.isArray((lb as { ingress?: unknown }).ingress) ? (lb as { ingress: unknown[] }).ingress : [];
+    const entries =
+      typeof lb === 'object' && lb !== null && Array.isArray((lb as { ingress?: unknown }).ingress)
+        ? (lb as { ingress: unknown[] }).ingress
+        : [];
     for (const entry of entries) {
       const key = canonicalJson(entry);
       if (!seen.has(key)) {

@@ -15,7 +15,18 @@ const BY_KIND: Record<string, Aggregator> = {
 };
 
 /** Kinds without a status subresource: nothing to aggregate, only the per-cluster annotation is written. */
-const NO_STATUS_KINDS = new Set(['ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Endpoints', 'Namespace', 'LimitRange']);
+const NO_STATUS_KINDS = new Set([
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Endpoints',
+  'Namespace',
+  'LimitRange',
+]);
 
 /** The aggregate `.status` for the kcp object, or undefined for kinds that have no status to write. */
 export function aggregateStatus(input: AggregateInput): AggregateStatus | undefined {

@@ -24,18 +24,44 @@ function reasonOf(category: string): string {
 }
 
 export function syncedCondition(sync: SyncRecord | undefined): StatusCondition {
-  if (!sync) return { type: 'Synced', status: 'Unknown', reason: 'Pending', message: 'Not yet applied to this cluster' };
+  if (!sync)
+    return { type: 'Synced', status: 'Unknown', reason: 'Pending', message: 'Not yet applied to this cluster' };
   switch (sync.state) {
     case 'applied':
-      return { type: 'Synced', status: 'True', reason: 'Applied', message: `Generation ${sync.appliedGeneration} applied`, lastTransitionTime: sync.appliedAt };
+      return {
+        type: 'Synced',
+        status: 'True',
+        reason: 'Applied',
+        message: `Generation ${sync.appliedGeneration} applied`,
+        lastTransitionTime: sync.appliedAt,
+      };
     case 'deleted':
-      return { type: 'Synced', status: 'False', reason: 'Deleted', message: 'Removed from this cluster', lastTransitionTime: sync.updatedAt };
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: 'Deleted',
+        message: 'Removed from this cluster',
+        lastTransitionTime: sync.updatedAt,
+      };
     case 'deleting':
-      return { type: 'Synced', status: 'False', reason: 'Deleting', message: 'Being removed from this cluster', lastTransitionTime: sync.updatedAt };
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: 'Deleting',
+        message: 'Being removed from this cluster',
+        lastTransitionTime: sync.updatedAt,
+      };
     default: {
       const err = sync.lastError;
-      if (!err) return { type: 'Synced', status: 'Unknown', reason: 'Pending', message: 'Not yet applied to this cluster' };
-      return { type: 'Synced', status: 'False', reason: reasonOf(err.category), message: `${err.message}. ${err.hint}`, lastTransitionTime: err.at };
+      if (!err)
+        return { type: 'Synced', status: 'Unknown', reason: 'Pending', message: 'Not yet applied to this cluster' };
+      return {
+        type: 'Synced',
+        status: 'False',
+        reason: reasonOf(err.category),
+        message: `${err.message}. ${err.hint}`,
+        lastTransitionTime: err.at,
+      };
     }
   }
 }
@@ -46,7 +72,12 @@ function formatAge(seconds: number): string {
   return `${Math.floor(seconds / 3600)}h`;
 }
 
-export function clusterDetail(cluster: string, sync: SyncRecord | undefined, observed: ClusterStatusRecord | undefined, now: Date): ClusterDetail {
+export function clusterDetail(
+  cluster: string,
+  sync: SyncRecord | undefined,
+  observed: ClusterStatusRecord | undefined,
+  now: Date,
+): ClusterDetail {
   const detail: ClusterDetail = { cluster, state: sync?.state ?? 'pending', conditions: [syncedCondition(sync)] };
   if (observed) {
     detail.status = observed.status;

@@ -28,7 +28,9 @@ export interface StatusReporter {
 }
 
 function withoutTransitionTime(conditions: unknown): unknown {
-  return Array.isArray(conditions) ? conditions.map((c) => (typeof c === 'object' && c !== null ? { ...c, lastTransitionTime: undefined } : c)) : conditions;
+  return Array.isArray(conditions)
+    ? conditions.map((c) => (typeof c === 'object' && c !== null ? { ...c, lastTransitionTime: undefined } : c))
+    : conditions;
 }
 
 /** Keeps a condition's lastTransitionTime while its status does not change, as Kubernetes controllers do. */
@@ -36,19 +38,29 @@ function carryTransitionTimes(next: StatusCondition[], current: unknown, now: st
   const previous = Array.isArray(current) ? (current as StatusCondition[]) : [];
   return next.map((c) => {
     const before = previous.find((p) => p?.type === c.type);
-    return { ...c, lastTransitionTime: before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : (c.lastTransitionTime ?? now) };
+    return {
+      ...c,
+      lastTransitionTime:
+        before && before.status === c.status && before.lastTransitionTime
+          ? before.lastTransitionTime
+          : (c.lastTransitionTime ?? now),
+    };
   });
 }
 
 function syncedSummary(clusters: string[], conditions: Map<string, StatusCondition>): StatusCondition {
   const failing = clusters.filter((c) => conditions.get(c)?.status !== 'True');
-  if (clusters.length > 0 && failing.length === 0) return { type: 'Synced', status: 'True', reason: 'Applied', message: `Applied to all ${clusters.length} clusters` };
+  if (clusters.length > 0 && failing.length === 0)
+    return { type: 'Synced', status: 'True', reason: 'Applied', message: `Applied to all ${clusters.length} clusters` };
   const detail = failing.map((c) => `${c}: ${conditions.get(c)?.reason ?? 'Pending'}`).join('; ');
   return {
     type: 'Synced',
     status: 'False',
     reason: failing.some((c) => conditions.get(c)?.status === 'False') ? 'SyncFailed' : 'Pending',
-    message: clusters.length === 0 ? 'Not placed on any cluster' : `Applied to ${clusters.length - failing.length} of ${clusters.length} clusters; ${detail}`,
+    message:
+      clusters.length === 0
+        ? 'Not placed on any cluster'
+        : `Applied to ${clusters.length - failing.length} of ${clusters.length} clusters; ${detail}`,
   };
 }
 
@@ -65,10 +77,17 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
       const kcp = await deps.kube.kcp(ref.workspace);
       const object = await kcp.get(ref);
       if (!object) return { annotations: false, status: false };
-      const [decision, syncRecords, observed] = await Promise.all([deps.syncState.decision(ref), deps.syncState.listForObject(ref), deps.statusStore.listForObject(ref)]);
+      const [decision, syncRecords, observed] = await Promise.all([
+        deps.syncState.decision(ref),
+        deps.syncState.listForObject(ref),
+        deps.statusStore.listForObject(ref),
+      ]);
       const placed = decision
         ? decision.clusters.map((c) => c.name)
-        : syncRecords.filter((r) => r.state !== 'deleted').map((r) => r.cluster).sort();
+        : syncRecords
+            .filter((r) => r.state !== 'deleted')
+            .map((r) => r.cluster)
+            .sort();
       const at = now();
       const syncOf = new Map(syncRecords.map((r) => [r.cluster, r]));
       // Secrets have no status, and their (would-be) status must never be copied anywhere: only sync conditions.
@@ -105,9 +124,15 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
         })),
       });
       if (!aggregate) return { annotations: wroteAnnotations, status: false };
-      const conditions = [...((aggregate.conditions as StatusCondition[] | undefined) ?? []), syncedSummary(placed, syncedByCluster)];
+      const conditions = [
+        ...((aggregate.conditions as StatusCondition[] | undefined) ?? []),
+        syncedSummary(placed, syncedByCluster),
+      ];
       const current = (object.status ?? {}) as Record<string, unknown>;
-      const next: Record<string, unknown> = { ...aggregate, conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()) };
+      const next: Record<string, unknown> = {
+        ...aggregate,
+        conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()),
+      };
       const changed = Object.keys(next).some((k) =>
         k === 'conditions'
           ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(next[k]))
@@ -125,4 +150,3 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     },
   };
 }
-

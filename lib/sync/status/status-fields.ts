@@ -15,7 +15,10 @@ export function conditionsOf(status: Record<string, unknown> | undefined): Statu
   if (!Array.isArray(raw)) return [];
   return raw.filter(
     (c): c is StatusCondition =>
-      typeof c === 'object' && c !== null && typeof (c as StatusCondition).type === 'string' && typeof (c as StatusCondition).status === 'string',
+      typeof c === 'object' &&
+      c !== null &&
+      typeof (c as StatusCondition).type === 'string' &&
+      typeof (c as StatusCondition).status === 'string',
   );
 }
 
@@ -27,12 +30,21 @@ export function conditionOf(cluster: ClusterStatusInput, type: string): StatusCo
  * True only when the condition is True on every placed cluster. Otherwise False (some cluster said False or has not
  * reported) with a message that names which clusters are not there: "2 of 3 clusters: not on north (no status yet)".
  */
-export function allClustersCondition(type: string, clusters: ClusterStatusInput[], reasonTrue: string, reasonFalse: string): StatusCondition {
+export function allClustersCondition(
+  type: string,
+  clusters: ClusterStatusInput[],
+  reasonTrue: string,
+  reasonFalse: string,
+): StatusCondition {
   const lagging: string[] = [];
   for (const c of clusters) {
     const cond = conditionOf(c, type);
     if (cond?.status === 'True') continue;
-    const why = !c.status ? 'no status yet' : cond ? `${cond.status}${cond.reason ? `, ${cond.reason}` : ''}` : 'not reported';
+    const why = !c.status
+      ? 'no status yet'
+      : cond
+        ? `${cond.status}${cond.reason ? `, ${cond.reason}` : ''}`
+        : 'not reported';
     lagging.push(`${c.cluster} (${why})`);
   }
   const ok = clusters.length - lagging.length;
@@ -43,7 +55,10 @@ export function allClustersCondition(type: string, clusters: ClusterStatusInput[
     type,
     status: 'False',
     reason: reasonFalse,
-    message: clusters.length === 0 ? 'Not placed on any cluster' : `${type} on ${ok} of ${clusters.length} clusters; not on ${lagging.join(', ')}`,
+    message:
+      clusters.length === 0
+        ? 'Not placed on any cluster'
+        : `${type} on ${ok} of ${clusters.length} clusters; not on ${lagging.join(', ')}`,
   };
 }
 
@@ -51,7 +66,10 @@ export function allClustersCondition(type: string, clusters: ClusterStatusInput[
  * The kcp generation every placed cluster has observed, or undefined when one has not: a cluster observed generation G
  * when tmc applied G there and the cluster's observedGeneration reached the downstream generation of that apply.
  */
-export function observedKcpGeneration(generation: number | undefined, clusters: ClusterStatusInput[]): number | undefined {
+export function observedKcpGeneration(
+  generation: number | undefined,
+  clusters: ClusterStatusInput[],
+): number | undefined {
   if (generation === undefined || clusters.length === 0) return undefined;
   const everyObserved = clusters.every(
     (c) =>

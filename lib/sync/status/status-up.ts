@@ -24,12 +24,18 @@ export interface StatusUpDeps {
   random?: () => number;
 }
 
-export type StatusResult = { result: 'written' | 'unchanged' | 'stale' | 'ignored' } | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
+export type StatusResult =
+  | { result: 'written' | 'unchanged' | 'stale' | 'ignored' }
+  | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
 
 /** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
 const NO_STATUS = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
 
-async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: string): Promise<{ status: Record<string, unknown>; resourceVersion: string } | undefined> {
+async function readDownstream(
+  deps: StatusUpDeps,
+  ref: ObjectRef,
+  cluster: string,
+): Promise<{ status: Record<string, unknown>; resourceVersion: string } | undefined> {
   const client = await deps.kube.cluster(ref.workspace, cluster);
   const object = await client.get({
     group: ref.group,
@@ -39,7 +45,8 @@ async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: strin
     name: ref.name,
   });
   if (!object) return undefined;
-  const status = typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
+  const status =
+    typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
   return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
 }
 
@@ -47,14 +54,32 @@ async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: strin
  * One cluster's status for one object: stored when newer than what is recorded (numeric resourceVersion), then the
  * kcp object's aggregate and per-cluster detail are refreshed. A late or duplicate message stops at the store.
  */
-export async function reportClusterStatus(deps: StatusUpDeps, message: StatusMessage, receiveCount: number): Promise<StatusResult> {
+export async function reportClusterStatus(
+  deps: StatusUpDeps,
+  message: StatusMessage,
+  receiveCount: number,
+): Promise<StatusResult> {
   const { ref, cluster } = message;
   if (NO_STATUS.has(ref.kind)) return { result: 'ignored' };
-  const log = deps.log.child({ workspace: ref.workspace, cluster, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
+  const log = deps.log.child({
+    workspace: ref.workspace,
+    cluster,
+    gvr: gvrKey(ref),
+    namespace: ref.namespace,
+    name: ref.name,
+    traceId: message.trace.traceId,
+  });
   try {
-    const observed = message.status ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' } : await readDownstream(deps, ref, cluster);
+    const observed = message.status
+      ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' }
+      : await readDownstream(deps, ref, cluster);
     if (!observed) return { result: 'ignored' };
-    const stored = await deps.statusStore.put({ ref, cluster, ...observed, observedAt: (deps.now?.() ?? new Date()).toISOString() });
+    const stored = await deps.statusStore.put({
+      ref,
+      cluster,
+      ...observed,
+      observedAt: (deps.now?.() ?? new Date()).toISOString(),
+    });
     if (stored === 'stale') {
       deps.metrics.increment('tmc_status_updates_total', { result: 'stale' });
       return { result: 'stale' };
@@ -64,7 +89,8 @@ export async function reportClusterStatus(deps: StatusUpDeps, message: StatusMes
     deps.metrics.increment('tmc_status_updates_total', { result: written ? 'written' : 'unchanged' });
     if (written) {
       const enqueuedAt = Date.parse(message.trace.enqueuedAt);
-      if (!Number.isNaN(enqueuedAt)) deps.metrics.observe('tmc_status_lag_seconds', {}, Math.max(0, (Date.now() - enqueuedAt) / 1000));
+      if (!Number.isNaN(enqueuedAt))
+        deps.metrics.observe('tmc_status_lag_seconds', {}, Math.max(0, (Date.now() - enqueuedAt) / 1000));
       log.info('Updated status in kcp', { statusWritten: report.status, annotationsWritten: report.annotations });
     }
     return { result: written ? 'written' : 'unchanged' };
@@ -99,7 +125,12 @@ export interface BackstopSummary {
 }
 
 function recent(record: SyncRecord, since: number): boolean {
-  return record.state === 'applied' && !NO_STATUS.has(record.ref.kind) && record.appliedAt !== undefined && Date.parse(record.appliedAt) >= since;
+  return (
+    record.state === 'applied' &&
+    !NO_STATUS.has(record.ref.kind) &&
+    record.appliedAt !== undefined &&
+    Date.parse(record.appliedAt) >= since
+  );
 }
 
 /**
@@ -115,12 +146,19 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
   await Promise.all(
     clusters.map((cluster) =>
       limit(async () => {
-        const records = (await deps.syncState.listForCluster(cluster, { limit: options.perClusterLimit ?? 200 })).filter((r) => recent(r, since));
+        const records = (
+          await deps.syncState.listForCluster(cluster, { limit: options.perClusterLimit ?? 200 })
+        ).filter((r) => recent(r, since));
         for (const record of records) {
           summary.polled++;
           const result = await reportClusterStatus(
             deps,
-            { type: 'status', ref: record.ref, cluster, trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() } },
+            {
+              type: 'status',
+              ref: record.ref,
+              cluster,
+              trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
+            },
             1,
           );
           if (result.result === 'written') summary.written++;

@@ -19,7 +19,10 @@ const BUILTIN: ResourceType[] = [
 
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -40,13 +43,18 @@ export class FakeKubeClient implements KubeClient {
     return this.calls.filter((c) => c.verb === verb).length;
   }
   writes(): number {
-    return this.calls.filter((c) => c.verb === 'apply' || c.verb === 'mergePatch' || c.verb === 'patchStatus' || c.verb === 'delete').length;
+    return this.calls.filter(
+      (c) => c.verb === 'apply' || c.verb === 'mergePatch' || c.verb === 'patchStatus' || c.verb === 'delete',
+    ).length;
   }
   failNext(verb: Verb, error: TmcError): void {
     this.faults.push({ verb, error });
   }
   put(resource: string, object: KubeObject): void {
-    this.objects.set(`${resource}|${object.metadata.namespace ?? ''}|${object.metadata.name}`, { ...object, metadata: { uid: `uid-${this.rv}`, ...object.metadata, resourceVersion: String(this.rv++) } });
+    this.objects.set(`${resource}|${object.metadata.namespace ?? ''}|${object.metadata.name}`, {
+      ...object,
+      metadata: { uid: `uid-${this.rv}`, ...object.metadata, resourceVersion: String(this.rv++) },
+    });
   }
   find(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.objects.get(`${resource}|${namespace ?? ''}|${name}`);
@@ -66,7 +74,9 @@ export class FakeKubeClient implements KubeClient {
   }
   async list(type: { resource: string }, options?: { namespace?: string }): Promise<KubeObject[]> {
     this.record('list', type.resource);
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${type.resource}|${options?.namespace ?? ''}`)).map(([, o]) => structuredClone(o));
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(`${type.resource}|${options?.namespace ?? ''}`))
+      .map(([, o]) => structuredClone(o));
   }
   async apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject): Promise<KubeObject> {
     const key = `${type.resource}|${object.metadata.namespace ?? ''}|${object.metadata.name}`;
@@ -76,7 +86,16 @@ export class FakeKubeClient implements KubeClient {
     }
     const before = this.objects.get(key);
     const generation = (before?.metadata.generation ?? 0) + 1;
-    const stored = { ...structuredClone(object), metadata: { ...structuredClone(object.metadata), uid: before?.metadata.uid ?? `uid-${this.rv}`, resourceVersion: String(this.rv++), generation }, status: before?.status };
+    const stored = {
+      ...structuredClone(object),
+      metadata: {
+        ...structuredClone(object.metadata),
+        uid: before?.metadata.uid ?? `uid-${this.rv}`,
+        resourceVersion: String(this.rv++),
+        generation,
+      },
+      status: before?.status,
+    };
     this.objects.set(key, stored);
     return structuredClone(stored);
   }
@@ -86,7 +105,8 @@ export class FakeKubeClient implements KubeClient {
     const before = this.objects.get(key);
     if (!before) throw new NotFoundError(`${key} not found`, { statusCode: 404 });
     const wantRv = (patch.metadata as Record<string, unknown> | undefined)?.resourceVersion;
-    if (wantRv !== undefined && wantRv !== before.metadata.resourceVersion) throw new ConflictError(`${key} changed`, { statusCode: 409 });
+    if (wantRv !== undefined && wantRv !== before.metadata.resourceVersion)
+      throw new ConflictError(`${key} changed`, { statusCode: 409 });
     const after = mergePatch(before, patch) as KubeObject;
     after.metadata.resourceVersion = String(this.rv++);
     if (after.metadata.deletionTimestamp && !(after.metadata.finalizers ?? []).length) this.objects.delete(key);
@@ -98,7 +118,11 @@ export class FakeKubeClient implements KubeClient {
     this.record('patchStatus', key);
     const before = this.objects.get(key);
     if (!before) throw new NotFoundError(`${key} not found`, { statusCode: 404 });
-    const after = { ...before, status: mergePatch(before.status, status), metadata: { ...before.metadata, resourceVersion: String(this.rv++) } };
+    const after = {
+      ...before,
+      status: mergePatch(before.status, status),
+      metadata: { ...before.metadata, resourceVersion: String(this.rv++) },
+    };
     this.objects.set(key, after);
     return structuredClone(after);
   }

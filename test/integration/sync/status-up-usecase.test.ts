@@ -13,7 +13,11 @@ const deployment: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'nginx', namespace: 'default', uid: 'uid-nginx', generation: 1 },
-  spec: { replicas: 3, selector: { matchLabels: { app: 'nginx' } }, template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx' }] } } },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'nginx' } },
+    template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx' }] } },
+  },
 };
 const ready = (n: number, observedGeneration = 1): Record<string, unknown> => ({
   observedGeneration,
@@ -21,7 +25,13 @@ const ready = (n: number, observedGeneration = 1): Record<string, unknown> => ({
   readyReplicas: n,
   availableReplicas: n,
   updatedReplicas: 1,
-  conditions: [{ type: 'Available', status: n > 0 ? 'True' : 'False', reason: n > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' }],
+  conditions: [
+    {
+      type: 'Available',
+      status: n > 0 ? 'True' : 'False',
+      reason: n > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+    },
+  ],
 });
 
 describe('status-up use case (dynalite + in-memory clusters)', () => {
@@ -43,7 +53,11 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     world = await startSyncWorld();
     kube = new FakeConnector();
     kube.kcpOf(WS).put('deployments', deployment);
-    await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    await world.putDecision(
+      ref,
+      1,
+      CLUSTERS.map((name) => ({ name, replicas: 1 })),
+    );
     const deps = world.applyDeps(kube);
     for (const c of CLUSTERS) await syncOne(deps, syncMessage(ref, c, 1), 1);
   });
@@ -88,14 +102,19 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     await reportClusterStatus(deps, message('east', '30', ready(1)), 1);
     expect(JSON.stringify(kcpObject().spec)).toBe(specBefore);
     const writes = CLUSTERS.map((c) => kube.clusterOf(c).writes());
-    for (const c of CLUSTERS) expect(await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1, { object: kcpObject() }), 1)).toEqual({ result: 'unchanged' });
+    for (const c of CLUSTERS)
+      expect(await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1, { object: kcpObject() }), 1)).toEqual({
+        result: 'unchanged',
+      });
     expect(CLUSTERS.map((c) => kube.clusterOf(c).writes())).toEqual(writes);
   });
 
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
-      const downstream = kube.clusterOf(c).find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
+      const downstream = kube
+        .clusterOf(c)
+        .find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
       kube.clusterOf(c).put('deployments', { ...downstream, status: ready(1) });
     }
     const handler = makeStatusUpHandler(world.statusDeps(kube));

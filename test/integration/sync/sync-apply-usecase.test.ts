@@ -1,4 +1,10 @@
-import { CLUSTER_STATUS_ANNOTATION_PREFIX, MANAGED_BY_LABEL, SYNC_FINALIZER, clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/labels';
+import {
+  CLUSTER_STATUS_ANNOTATION_PREFIX,
+  MANAGED_BY_LABEL,
+  SYNC_FINALIZER,
+  clusterStatusAnnotation,
+  downstreamNamespace,
+} from '../../../lib/api/labels';
 import { ClusterThrottledError, ConflictError, ValidationError } from '../../../lib/errors/tmc-error';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
@@ -15,19 +21,45 @@ function deployment(generation = 1, image = 'nginx:1.27'): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web', namespace: NS, uid: 'uid-web', generation, resourceVersion: String(100 + generation), finalizers: [SYNC_FINALIZER] },
+    metadata: {
+      name: 'web',
+      namespace: NS,
+      uid: 'uid-web',
+      generation,
+      resourceVersion: String(100 + generation),
+      finalizers: [SYNC_FINALIZER],
+    },
     spec: {
       replicas: 4,
       selector: { matchLabels: { app: 'web' } },
       template: {
         metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'web', image, envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }] }] },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image,
+              envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }],
+            },
+          ],
+        },
       },
     },
   };
 }
-const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: NS, uid: 'uid-cm' }, data: { MODE: 'prod' } };
-const secret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-secret', namespace: NS, uid: 'uid-secret' }, type: 'Opaque', data: { PASSWORD: SECRET_B64 } };
+const configMap: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'web-config', namespace: NS, uid: 'uid-cm' },
+  data: { MODE: 'prod' },
+};
+const secret: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'web-secret', namespace: NS, uid: 'uid-secret' },
+  type: 'Opaque',
+  data: { PASSWORD: SECRET_B64 },
+};
 
 describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   let world: SyncWorld;
@@ -46,10 +78,15 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
 
   it('first sync applies each object once per cluster (plus the namespace once); a resync writes nothing', async () => {
     const ref = depRef();
-    await world.putDecision(ref, 1, [{ name: 'east', replicas: 1 }, { name: 'west', replicas: 3 }]);
+    await world.putDecision(ref, 1, [
+      { name: 'east', replicas: 1 },
+      { name: 'west', replicas: 3 },
+    ]);
     const deps = world.applyDeps(kube);
     for (const cluster of ['east', 'west']) {
-      expect(await syncOne(deps, syncMessage(ref, cluster, 1, { object: deployment() }), 1)).toEqual({ result: 'applied' });
+      expect(await syncOne(deps, syncMessage(ref, cluster, 1, { object: deployment() }), 1)).toEqual({
+        result: 'applied',
+      });
     }
     for (const cluster of ['east', 'west']) {
       const c = kube.clusterOf(cluster);
@@ -57,7 +94,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
       expect(c.count('delete')).toBe(0);
       const ns = downstreamNamespace(WS, NS);
       expect(c.find('namespaces', undefined, ns)?.metadata.annotations?.['kcp.io/namespace-locator']).toContain(WS);
-      expect((c.find('deployments', ns, 'web')?.spec as { replicas: number }).replicas).toBe(cluster === 'east' ? 1 : 3);
+      expect((c.find('deployments', ns, 'web')?.spec as { replicas: number }).replicas).toBe(
+        cluster === 'east' ? 1 : 3,
+      );
     }
 
     // Resync: a fresh container (no namespace cache), same object, same decision: zero writes anywhere.
@@ -66,7 +105,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     const resyncDeps = world.applyDeps(kube);
     for (const cluster of ['east', 'west']) {
       const before = kube.clusterOf(cluster).writes();
-      expect(await syncOne(resyncDeps, syncMessage(ref, cluster, 1, { object: deployment() }), 1)).toEqual({ result: 'unchanged' });
+      expect(await syncOne(resyncDeps, syncMessage(ref, cluster, 1, { object: deployment() }), 1)).toEqual({
+        result: 'unchanged',
+      });
       expect(kube.clusterOf(cluster).writes()).toBe(before);
     }
     expect(world.syncPuts.length).toBe(putsBefore);
@@ -76,7 +117,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     kube.kcpOf(WS).put('deployments', deployment(2, 'nginx:1.28'));
     for (const cluster of ['east', 'west']) {
       const before = kube.clusterOf(cluster).count('apply');
-      expect(await syncOne(resyncDeps, syncMessage(ref, cluster, 1, { object: deployment(2, 'nginx:1.28') }), 1)).toEqual({ result: 'applied' });
+      expect(
+        await syncOne(resyncDeps, syncMessage(ref, cluster, 1, { object: deployment(2, 'nginx:1.28') }), 1),
+      ).toEqual({ result: 'applied' });
       expect(kube.clusterOf(cluster).count('apply')).toBe(before + 1);
     }
   });
@@ -94,7 +137,12 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     const east = kube.clusterOf('east');
     const ns = downstreamNamespace(WS, NS);
     east.put('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    east.put('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns, labels: { owner: 'someone' } }, spec: { replicas: 9 } });
+    east.put('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: ns, labels: { owner: 'someone' } },
+      spec: { replicas: 9 },
+    });
     const result = await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1);
     expect(result).toEqual({ result: 'recorded' });
     expect((east.find('deployments', ns, 'web')?.spec as { replicas: number }).replicas).toBe(9);
@@ -105,7 +153,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     const detail = JSON.parse(kcpObject?.metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}');
     expect(detail.conditions[0]).toMatchObject({ type: 'Synced', status: 'False', reason: 'SyncConflict' });
     expect(detail.conditions[0].message).toContain('not created by tmc');
-    const synced = (kcpObject?.status as { conditions: Array<{ type: string; status: string }> }).conditions.find((c) => c.type === 'Synced');
+    const synced = (kcpObject?.status as { conditions: Array<{ type: string; status: string }> }).conditions.find(
+      (c) => c.type === 'Synced',
+    );
     expect(synced).toMatchObject({ status: 'False' });
   });
 
@@ -114,10 +164,24 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     await world.putDecision(ref, 1, [{ name: 'east' }]);
     const secretRef = refOf(WS, secret, '', 'secrets');
     await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1);
-    await syncOne(world.applyDeps(kube), syncMessage(secretRef, 'east', 1, { object: { ...secret, data: { PASSWORD: Buffer.from('stale').toString('base64') } } }), 1);
+    await syncOne(
+      world.applyDeps(kube),
+      syncMessage(secretRef, 'east', 1, {
+        object: { ...secret, data: { PASSWORD: Buffer.from('stale').toString('base64') } },
+      }),
+      1,
+    );
     // The carried (stale, forbidden) Secret was ignored: the cluster has kcp's current data.
-    expect((kube.clusterOf('east').find('secrets', downstreamNamespace(WS, NS), 'web-secret')?.data as Record<string, string>).PASSWORD).toBe(SECRET_B64);
-    const everything = JSON.stringify(await world.scanAll()) + JSON.stringify(world.logLines) + JSON.stringify(world.metrics);
+    expect(
+      (
+        kube.clusterOf('east').find('secrets', downstreamNamespace(WS, NS), 'web-secret')?.data as Record<
+          string,
+          string
+        >
+      ).PASSWORD,
+    ).toBe(SECRET_B64);
+    const everything =
+      JSON.stringify(await world.scanAll()) + JSON.stringify(world.logLines) + JSON.stringify(world.metrics);
     expect(everything).not.toContain(SECRET_B64);
     expect(everything).not.toContain(SECRET_VALUE);
     expect(everything).toContain('secrets'); // the Secret's sync item is there, without its data
@@ -125,7 +189,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
 
   it('two workspaces with the same namespace and name land in two downstream namespaces', async () => {
     const other = 'root:team-b';
-    kube.kcpOf(other).put('configmaps', { ...configMap, metadata: { ...configMap.metadata, uid: 'uid-cm-b' }, data: { MODE: 'b' } });
+    kube
+      .kcpOf(other)
+      .put('configmaps', { ...configMap, metadata: { ...configMap.metadata, uid: 'uid-cm-b' }, data: { MODE: 'b' } });
     const refA = refOf(WS, configMap, '', 'configmaps');
     const refB = { ...refOf(other, configMap, '', 'configmaps'), uid: 'uid-cm-b' };
     const deps = world.applyDeps(kube);
@@ -137,18 +203,31 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   });
 
   it('syncs a 1 MiB ConfigMap that no message carries; the table holds only hashes', async () => {
-    const big: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: NS, uid: 'uid-big' }, data: { blob: 'x'.repeat(1024 * 1024) } };
+    const big: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: NS, uid: 'uid-big' },
+      data: { blob: 'x'.repeat(1024 * 1024) },
+    };
     kube.kcpOf(WS).put('configmaps', big);
     const ref = refOf(WS, big, '', 'configmaps');
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'applied' });
-    expect((kube.clusterOf('east').find('configmaps', downstreamNamespace(WS, NS), 'big')?.data as { blob: string }).blob.length).toBe(1024 * 1024);
+    expect(
+      (kube.clusterOf('east').find('configmaps', downstreamNamespace(WS, NS), 'big')?.data as { blob: string }).blob
+        .length,
+    ).toBe(1024 * 1024);
     const largest = Math.max(...(await world.scanAll()).map((i) => JSON.stringify(i).length));
     expect(largest).toBeLessThan(4096);
   });
 
   it('deletes everywhere, removes the emptied namespace and releases the finalizer (keeping others)', async () => {
     const ref = depRef();
-    kube.kcpOf(WS).put('deployments', { ...deployment(), metadata: { ...deployment().metadata, finalizers: ['other.io/keep', SYNC_FINALIZER] } });
+    kube
+      .kcpOf(WS)
+      .put('deployments', {
+        ...deployment(),
+        metadata: { ...deployment().metadata, finalizers: ['other.io/keep', SYNC_FINALIZER] },
+      });
     await world.putDecision(ref, 1, [{ name: 'east' }, { name: 'west' }]);
     const deps = world.applyDeps(kube);
     const cmRef = refOf(WS, configMap, '', 'configmaps');
@@ -157,7 +236,10 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
 
     const kcp = kube.kcpOf(WS);
     const live = kcp.find('deployments', NS, 'web') as KubeObject;
-    kcp.objects.set(`deployments|${NS}|web`, { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date().toISOString() } });
+    kcp.objects.set(`deployments|${NS}|web`, {
+      ...live,
+      metadata: { ...live.metadata, deletionTimestamp: new Date().toISOString() },
+    });
     await world.putDecision(ref, 2, []);
     expect(await syncOne(deps, syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
     expect(kcp.find('deployments', NS, 'web')?.metadata.finalizers).toContain(SYNC_FINALIZER); // west still there
@@ -195,39 +277,79 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   it('defers a 429 honouring Retry-After, reports it as a batch item failure, and shows the reason', async () => {
     const ref = refOf(WS, configMap, '', 'configmaps');
     const deps = world.applyDeps(kube);
-    kube.clusterOf('east').failNext('apply', new ClusterThrottledError('east throttled', { statusCode: 429, retryAfterSeconds: 30 }));
+    kube
+      .clusterOf('east')
+      .failNext('apply', new ClusterThrottledError('east throttled', { statusCode: 429, retryAfterSeconds: 30 }));
     const handler = makeSyncApplyHandler(deps);
-    const response = await handler(sqsEvent([syncMessage(ref, 'east', 1), { type: 'sync', nonsense: true }, syncMessage(refOf(WS, configMap, '', 'configmaps'), 'west', 1)], 2));
+    const response = await handler(
+      sqsEvent(
+        [
+          syncMessage(ref, 'east', 1),
+          { type: 'sync', nonsense: true },
+          syncMessage(refOf(WS, configMap, '', 'configmaps'), 'west', 1),
+        ],
+        2,
+      ),
+    );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-0', 'm-1']);
     expect(world.deferred).toEqual([{ receiptHandle: 'rh-0', delaySeconds: 30 }]);
     expect(await world.syncState.get(ref, 'west')).toMatchObject({ state: 'applied' });
-    expect(await world.syncState.get(ref, 'east')).toMatchObject({ state: 'failed', lastError: { category: 'cluster-throttled' } });
-    const detail = JSON.parse(kube.kcpOf(WS).find('configmaps', NS, 'web-config')?.metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}');
+    expect(await world.syncState.get(ref, 'east')).toMatchObject({
+      state: 'failed',
+      lastError: { category: 'cluster-throttled' },
+    });
+    const detail = JSON.parse(
+      kube.kcpOf(WS).find('configmaps', NS, 'web-config')?.metadata.annotations?.[
+        clusterStatusAnnotation(WS, 'east')
+      ] ?? '{}',
+    );
     expect(detail.conditions[0]).toMatchObject({ status: 'False', reason: 'ClusterThrottled' });
   });
 
   it('records a 422 with the API message and stops retrying', async () => {
     const ref = refOf(WS, configMap, '', 'configmaps');
-    kube.clusterOf('east').failNext('apply', new ValidationError('ConfigMap default/web-config on east was rejected: data[bad key]: Invalid value', { statusCode: 422 }));
+    kube
+      .clusterOf('east')
+      .failNext(
+        'apply',
+        new ValidationError('ConfigMap default/web-config on east was rejected: data[bad key]: Invalid value', {
+          statusCode: 422,
+        }),
+      );
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'recorded' });
-    expect(await world.syncState.get(ref, 'east')).toMatchObject({ state: 'failed', lastError: { category: 'resource-validation', statusCode: 422 } });
+    expect(await world.syncState.get(ref, 'east')).toMatchObject({
+      state: 'failed',
+      lastError: { category: 'resource-validation', statusCode: 422 },
+    });
     const annotations = kube.kcpOf(WS).find('configmaps', NS, 'web-config')?.metadata.annotations ?? {};
     expect(annotations[clusterStatusAnnotation(WS, 'east')]).toContain('Invalid value');
   });
 
   it('names the missing CRD and the cluster', async () => {
-    const widget: KubeObject = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: NS, uid: 'uid-w' }, spec: { size: 1 } };
+    const widget: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: NS, uid: 'uid-w' },
+      spec: { size: 1 },
+    };
     kube.kcpOf(WS).put('widgets', widget);
     const ref = refOf(WS, widget, 'example.com', 'widgets');
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'recorded' });
     const record = await world.syncState.get(ref, 'east');
-    expect(record?.lastError?.message).toBe('Cluster east does not serve example.com/v1/widgets (Widget): install the CustomResourceDefinition widgets.example.com there');
+    expect(record?.lastError?.message).toBe(
+      'Cluster east does not serve example.com/v1/widgets (Widget): install the CustomResourceDefinition widgets.example.com there',
+    );
     expect(kube.clusterOf('east').count('apply')).toBe(0);
     // Once the CRD is there, the same message applies.
-    kube.clusterOf('east').served.push({ group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
+    kube
+      .clusterOf('east')
+      .served.push({ group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'applied' });
     const annotations = kube.kcpOf(WS).find('widgets', NS, 'w')?.metadata.annotations ?? {};
-    expect(JSON.parse(annotations[clusterStatusAnnotation(WS, 'east')]).conditions[0]).toMatchObject({ status: 'True', reason: 'Applied' });
+    expect(JSON.parse(annotations[clusterStatusAnnotation(WS, 'east')]).conditions[0]).toMatchObject({
+      status: 'True',
+      reason: 'Applied',
+    });
     expect(Object.keys(annotations).filter((k) => k.startsWith(CLUSTER_STATUS_ANNOTATION_PREFIX))).toHaveLength(1);
   });
 });

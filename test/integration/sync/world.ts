@@ -1,3 +1,4 @@
+import type { SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
@@ -26,7 +27,11 @@ export interface SyncWorld {
   deferred: Array<{ receiptHandle: string; delaySeconds: number }>;
   applyDeps(kube: KubeConnector): SyncApplyDeps & { deferrer: MessageDeferrer };
   statusDeps(kube: KubeConnector): StatusUpDeps & { deferrer: MessageDeferrer };
-  putDecision(ref: ObjectRef, decisionVersion: number, clusters: Array<{ name: string; replicas?: number; patch?: unknown[] }>): Promise<void>;
+  putDecision(
+    ref: ObjectRef,
+    decisionVersion: number,
+    clusters: Array<{ name: string; replicas?: number; patch?: unknown[] }>,
+  ): Promise<void>;
   putCluster(workspace: string, name: string): Promise<void>;
   scanAll(): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
@@ -34,7 +39,11 @@ export interface SyncWorld {
 
 export async function startSyncWorld(): Promise<SyncWorld> {
   const dynamo = await startLocalDynamo();
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const tableName = TABLE.baseName;
   await ensureTable(client, tableName);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -61,7 +70,9 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     gauge: (name, labels, value) => metricsSeen.push({ name, labels, value }),
   };
   const deferred: SyncWorld['deferred'] = [];
-  const deferrer: MessageDeferrer = { defer: async (receiptHandle, delaySeconds) => void deferred.push({ receiptHandle, delaySeconds }) };
+  const deferrer: MessageDeferrer = {
+    defer: async (receiptHandle, delaySeconds) => void deferred.push({ receiptHandle, delaySeconds }),
+  };
   const log = memoryLog(logLines);
   return {
     doc,
@@ -81,12 +92,30 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       deferrer,
       random: () => 0.5,
     }),
-    statusDeps: (kube) => ({ kube, syncState, statusStore, reporter: makeStatusReporter({ kube, syncState, statusStore }), metrics, log, deferrer }),
+    statusDeps: (kube) => ({
+      kube,
+      syncState,
+      statusStore,
+      reporter: makeStatusReporter({ kube, syncState, statusStore }),
+      metrics,
+      log,
+      deferrer,
+    }),
     putDecision: async (ref, decisionVersion, clusters) => {
-      await doc.send(new PutCommand({ TableName: tableName, Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion, clusters, generation: 1 } }));
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion, clusters, generation: 1 },
+        }),
+      );
     },
     putCluster: async (workspace, name) => {
-      await doc.send(new PutCommand({ TableName: tableName, Item: { pk: `CLUSTER#${name}`, sk: `META#${workspace}`, gsi1pk: 'CLUSTERS', gsi1sk: `${workspace}|${name}` } }));
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `CLUSTER#${name}`, sk: `META#${workspace}`, gsi1pk: 'CLUSTERS', gsi1sk: `${workspace}|${name}` },
+        }),
+      );
     },
     scanAll: async () => (await doc.send(new ScanCommand({ TableName: tableName }))).Items ?? [],
     close: async () => {
@@ -109,17 +138,35 @@ export function refOf(workspace: string, object: KubeObject, group: string, reso
   };
 }
 
-export function syncMessage(ref: ObjectRef, cluster: string, decisionVersion: number, extra: Partial<SyncMessage> = {}): SyncMessage {
-  return { type: 'sync', ref, cluster, action: 'apply', decisionVersion, trace: { traceId: 't-1', enqueuedAt: new Date().toISOString() }, ...extra };
+export function syncMessage(
+  ref: ObjectRef,
+  cluster: string,
+  decisionVersion: number,
+  extra: Partial<SyncMessage> = {},
+): SyncMessage {
+  return {
+    type: 'sync',
+    ref,
+    cluster,
+    action: 'apply',
+    decisionVersion,
+    trace: { traceId: 't-1', enqueuedAt: new Date().toISOString() },
+    ...extra,
+  };
 }
 
-export function sqsEvent(bodies: unknown[], receiveCount = 1): import('aws-lambda').SQSEvent {
+export function sqsEvent(bodies: unknown[], receiveCount = 1): SQSEvent {
   return {
     Records: bodies.map((body, i) => ({
       messageId: `m-${i}`,
       receiptHandle: `rh-${i}`,
       body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+      attributes: {
+        ApproximateReceiveCount: String(receiveCount),
+        SentTimestamp: '0',
+        SenderId: 'x',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',

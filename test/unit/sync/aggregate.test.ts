@@ -16,7 +16,11 @@ const c = (cluster: string, status?: Record<string, unknown>, applied = 5, downs
   appliedGeneration: applied,
   downstreamGeneration: downstream,
 });
-const input = (kind: string, clusters: ClusterStatusInput[], generation = 5): AggregateInput => ({ kind, generation, clusters });
+const input = (kind: string, clusters: ClusterStatusInput[], generation = 5): AggregateInput => ({
+  kind,
+  generation,
+  clusters,
+});
 const cond = (status: Record<string, unknown> | undefined, type: string): Record<string, unknown> | undefined =>
   (status?.conditions as Array<Record<string, unknown>> | undefined)?.find((x) => x.type === type);
 
@@ -25,8 +29,20 @@ describe('Deployment aggregation', () => {
     ['all three ready', [c('a', dep(2, 'True')), c('b', dep(2, 'True')), c('c', dep(2, 'True'))], 6, 'True', 5],
     ['2 of 3 ready', [c('a', dep(2, 'True')), c('b', dep(2, 'True')), c('c', dep(0, 'False'))], 4, 'False', 5],
     ['one cluster has no status yet', [c('a', dep(2, 'True')), c('b', dep(2, 'True')), c('c')], 4, 'False', undefined],
-    ['one cluster not yet on the new generation', [c('a', dep(2, 'True')), c('b', dep(2, 'True'), 4)], 4, 'True', undefined],
-    ['one cluster has not observed the apply', [c('a', dep(2, 'True')), c('b', dep(2, 'True', 1), 5, 2)], 4, 'True', undefined],
+    [
+      'one cluster not yet on the new generation',
+      [c('a', dep(2, 'True')), c('b', dep(2, 'True'), 4)],
+      4,
+      'True',
+      undefined,
+    ],
+    [
+      'one cluster has not observed the apply',
+      [c('a', dep(2, 'True')), c('b', dep(2, 'True', 1), 5, 2)],
+      4,
+      'True',
+      undefined,
+    ],
     ['placed nowhere', [], 0, 'False', undefined],
   ])('%s', (_name, clusters, ready, available, observedGeneration) => {
     const status = aggregateStatus(input('Deployment', clusters));
@@ -36,13 +52,18 @@ describe('Deployment aggregation', () => {
   });
 
   it('says exactly which clusters are not available', () => {
-    const status = aggregateStatus(input('Deployment', [c('a', dep(2, 'True')), c('b', dep(2, 'True')), c('c', dep(0, 'False'))]));
+    const status = aggregateStatus(
+      input('Deployment', [c('a', dep(2, 'True')), c('b', dep(2, 'True')), c('c', dep(0, 'False'))]),
+    );
     expect(cond(status, 'Available')?.message).toBe('Available on 2 of 3 clusters; not on c (False)');
     expect(status?.replicas).toBe(6);
   });
 
   it('a stuck rollout on one cluster is Progressing False', () => {
-    const stuck = { ...dep(0, 'False'), conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] };
+    const stuck = {
+      ...dep(0, 'False'),
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+    };
     const status = aggregateStatus(input('Deployment', [c('a', dep(2, 'True')), c('b', stuck)]));
     expect(cond(status, 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
   });
@@ -53,45 +74,129 @@ describe('other kinds', () => {
     [
       'StatefulSet sums incl. currentReplicas',
       'StatefulSet',
-      [c('a', { replicas: 2, readyReplicas: 2, currentReplicas: 2, updatedReplicas: 2, availableReplicas: 2, observedGeneration: 1 }), c('b', { replicas: 1, readyReplicas: 0, currentReplicas: 1, observedGeneration: 1 })],
-      { replicas: 3, readyReplicas: 2, currentReplicas: 3, updatedReplicas: 2, availableReplicas: 2, observedGeneration: 5 },
+      [
+        c('a', {
+          replicas: 2,
+          readyReplicas: 2,
+          currentReplicas: 2,
+          updatedReplicas: 2,
+          availableReplicas: 2,
+          observedGeneration: 1,
+        }),
+        c('b', { replicas: 1, readyReplicas: 0, currentReplicas: 1, observedGeneration: 1 }),
+      ],
+      {
+        replicas: 3,
+        readyReplicas: 2,
+        currentReplicas: 3,
+        updatedReplicas: 2,
+        availableReplicas: 2,
+        observedGeneration: 5,
+      },
     ],
-    ['ReplicaSet sums', 'ReplicaSet', [c('a', { replicas: 1, readyReplicas: 1, availableReplicas: 1, fullyLabeledReplicas: 1 }), c('b')], { replicas: 1, readyReplicas: 1, availableReplicas: 1, fullyLabeledReplicas: 1 }],
+    [
+      'ReplicaSet sums',
+      'ReplicaSet',
+      [c('a', { replicas: 1, readyReplicas: 1, availableReplicas: 1, fullyLabeledReplicas: 1 }), c('b')],
+      { replicas: 1, readyReplicas: 1, availableReplicas: 1, fullyLabeledReplicas: 1 },
+    ],
     [
       'DaemonSet sums',
       'DaemonSet',
-      [c('a', { desiredNumberScheduled: 3, numberReady: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }), c('b', { desiredNumberScheduled: 2, numberReady: 1, numberUnavailable: 1 })],
-      { desiredNumberScheduled: 5, numberReady: 4, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, numberUnavailable: 1, numberMisscheduled: 0 },
+      [
+        c('a', {
+          desiredNumberScheduled: 3,
+          numberReady: 3,
+          currentNumberScheduled: 3,
+          updatedNumberScheduled: 3,
+          numberAvailable: 3,
+        }),
+        c('b', { desiredNumberScheduled: 2, numberReady: 1, numberUnavailable: 1 }),
+      ],
+      {
+        desiredNumberScheduled: 5,
+        numberReady: 4,
+        currentNumberScheduled: 3,
+        updatedNumberScheduled: 3,
+        numberAvailable: 3,
+        numberUnavailable: 1,
+        numberMisscheduled: 0,
+      },
     ],
     [
       'Job complete only when every cluster completed',
       'Job',
-      [c('a', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], startTime: 't1', completionTime: 't3' }), c('b', { active: 1, startTime: 't0' })],
+      [
+        c('a', {
+          succeeded: 1,
+          conditions: [{ type: 'Complete', status: 'True' }],
+          startTime: 't1',
+          completionTime: 't3',
+        }),
+        c('b', { active: 1, startTime: 't0' }),
+      ],
       { succeeded: 1, active: 1, failed: 0, ready: 0, startTime: 't0' },
     ],
     [
       'Job complete everywhere',
       'Job',
-      [c('a', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], completionTime: 't3' }), c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], completionTime: 't5' })],
-      { succeeded: 2, active: 0, failed: 0, ready: 0, completionTime: 't5', conditions: [{ type: 'Complete', status: 'True', reason: 'AllClustersComplete', message: 'Complete on all 2 clusters' }] },
+      [
+        c('a', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], completionTime: 't3' }),
+        c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], completionTime: 't5' }),
+      ],
+      {
+        succeeded: 2,
+        active: 0,
+        failed: 0,
+        ready: 0,
+        completionTime: 't5',
+        conditions: [
+          { type: 'Complete', status: 'True', reason: 'AllClustersComplete', message: 'Complete on all 2 clusters' },
+        ],
+      },
     ],
     [
       'Job failed on one cluster',
       'Job',
-      [c('a', { failed: 6, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] }), c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] })],
-      { succeeded: 1, active: 0, failed: 6, ready: 0, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job failed on a' }] },
+      [
+        c('a', { failed: 6, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] }),
+        c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
+      ],
+      {
+        succeeded: 1,
+        active: 0,
+        failed: 6,
+        ready: 0,
+        conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job failed on a' }],
+      },
     ],
     [
       'Service load-balancer ingress concatenated',
       'Service',
-      [c('a', { loadBalancer: { ingress: [{ ip: '1.1.1.1' }] } }), c('b', { loadBalancer: { ingress: [{ hostname: 'b.elb' }, { ip: '1.1.1.1' }] } }), c('c')],
+      [
+        c('a', { loadBalancer: { ingress: [{ ip: '1.1.1.1' }] } }),
+        c('b', { loadBalancer: { ingress: [{ hostname: 'b.elb' }, { ip: '1.1.1.1' }] } }),
+        c('c'),
+      ],
       { loadBalancer: { ingress: [{ ip: '1.1.1.1' }, { hostname: 'b.elb' }] } },
     ],
     [
       'generic: conditions per cluster',
       'Widget',
-      [c('a', { conditions: [{ type: 'Ready', status: 'True' }] }), c('b', { conditions: [{ type: 'Ready', status: 'False', reason: 'Broken' }] })],
-      { conditions: [{ type: 'Ready', status: 'False', reason: 'NotAllClusters', message: 'Ready on 1 of 2 clusters; not on b (False, Broken)' }] },
+      [
+        c('a', { conditions: [{ type: 'Ready', status: 'True' }] }),
+        c('b', { conditions: [{ type: 'Ready', status: 'False', reason: 'Broken' }] }),
+      ],
+      {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'NotAllClusters',
+            message: 'Ready on 1 of 2 clusters; not on b (False, Broken)',
+          },
+        ],
+      },
     ],
   ])('%s', (_name, kind, clusters, expected) => {
     expect(aggregateStatus(input(kind, clusters))).toEqual(expected);

@@ -35,7 +35,10 @@ describe('backoffSeconds (capped exponential, full jitter)', () => {
   });
 
   it('never exceeds the SQS visibility maximum with the default policy', () => {
-    for (let a = 1; a < 50; a++) expect(backoffSeconds(a, { random: () => 0.9999 })).toBeLessThanOrEqual(Math.min(DEFAULT_BACKOFF.capSeconds, MAX_VISIBILITY_SECONDS));
+    for (let a = 1; a < 50; a++)
+      expect(backoffSeconds(a, { random: () => 0.9999 })).toBeLessThanOrEqual(
+        Math.min(DEFAULT_BACKOFF.capSeconds, MAX_VISIBILITY_SECONDS),
+      );
   });
 });
 

@@ -48,17 +48,53 @@ function serverOwned(kind: string, apiVersion: string, extra: Record<string, unk
 
 function refOf(object: KubeObject, group: string, resource: string): ObjectRef {
   const version = object.apiVersion.split('/').pop() ?? 'v1';
-  return { workspace: WS, group, version, resource, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '', uid: UID };
+  return {
+    workspace: WS,
+    group,
+    version,
+    resource,
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name ?? '',
+    uid: UID,
+  };
 }
 
-const podTemplate = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } };
+const podTemplate = {
+  metadata: { labels: { app: 'web' } },
+  spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
+};
 
 const KINDS: Array<[string, string, string, string, Record<string, unknown>]> = [
-  ['Deployment', 'apps/v1', 'apps', 'deployments', { spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: podTemplate } }],
-  ['StatefulSet', 'apps/v1', 'apps', 'statefulsets', { spec: { replicas: 2, serviceName: 'web', selector: { matchLabels: { app: 'web' } }, template: podTemplate } }],
-  ['DaemonSet', 'apps/v1', 'apps', 'daemonsets', { spec: { selector: { matchLabels: { app: 'web' } }, template: podTemplate } }],
+  [
+    'Deployment',
+    'apps/v1',
+    'apps',
+    'deployments',
+    { spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: podTemplate } },
+  ],
+  [
+    'StatefulSet',
+    'apps/v1',
+    'apps',
+    'statefulsets',
+    { spec: { replicas: 2, serviceName: 'web', selector: { matchLabels: { app: 'web' } }, template: podTemplate } },
+  ],
+  [
+    'DaemonSet',
+    'apps/v1',
+    'apps',
+    'daemonsets',
+    { spec: { selector: { matchLabels: { app: 'web' } }, template: podTemplate } },
+  ],
   ['Job', 'batch/v1', 'batch', 'jobs', { spec: { template: podTemplate } }],
-  ['CronJob', 'batch/v1', 'batch', 'cronjobs', { spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: podTemplate } } } }],
+  [
+    'CronJob',
+    'batch/v1',
+    'batch',
+    'cronjobs',
+    { spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: podTemplate } } } },
+  ],
   ['Service', 'v1', '', 'services', { spec: { ports: [{ port: 80 }], selector: { app: 'web' } } }],
   ['Ingress', 'networking.k8s.io/v1', 'networking.k8s.io', 'ingresses', { spec: { rules: [{ host: 'web.example' }] } }],
   ['ConfigMap', 'v1', '', 'configmaps', { data: { a: '1' } }],
@@ -73,16 +109,37 @@ describe('toDownstream: every kind', () => {
     const out = toDownstream(source, refOf(source, group, resource), { cluster: 'east' });
     expect(source).toEqual(before); // pure
     const m = out.metadata;
-    for (const key of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'finalizers', 'selfLink', 'ownerReferences']) {
+    for (const key of [
+      'uid',
+      'resourceVersion',
+      'generation',
+      'creationTimestamp',
+      'managedFields',
+      'finalizers',
+      'selfLink',
+      'ownerReferences',
+    ]) {
       expect(m[key]).toBeUndefined();
     }
     expect(out.status).toBeUndefined();
     expect(m.namespace).toBe(downstreamNamespace(WS, 'default'));
-    expect(m.labels).toEqual({ app: 'web', [MANAGED_BY_LABEL]: 'tmc', [CLUSTER_KEY_LABEL]: clusterKey(WS, 'east'), [SOURCE_UID_LABEL]: UID });
+    expect(m.labels).toEqual({
+      app: 'web',
+      [MANAGED_BY_LABEL]: 'tmc',
+      [CLUSTER_KEY_LABEL]: clusterKey(WS, 'east'),
+      [SOURCE_UID_LABEL]: UID,
+    });
     expect(m.annotations).toEqual({
       keep: 'me',
       [WORKSPACE_ANNOTATION]: WS,
-      [SOURCE_ANNOTATION]: JSON.stringify({ group, version: apiVersion.split('/').pop(), resource, kind, namespace: 'default', name: 'web' }),
+      [SOURCE_ANNOTATION]: JSON.stringify({
+        group,
+        version: apiVersion.split('/').pop(),
+        resource,
+        kind,
+        namespace: 'default',
+        name: 'web',
+      }),
       [GENERATION_ANNOTATION]: '3',
     });
     expect(out.kind).toBe(kind);
@@ -90,17 +147,27 @@ describe('toDownstream: every kind', () => {
   });
 
   it('strips allocated Service fields but keeps a headless clusterIP', () => {
-    const svc = serverOwned('Service', 'v1', { spec: { clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], healthCheckNodePort: 30001, ports: [{ port: 80 }] } });
+    const svc = serverOwned('Service', 'v1', {
+      spec: { clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], healthCheckNodePort: 30001, ports: [{ port: 80 }] },
+    });
     expect(toDownstream(svc, refOf(svc, '', 'services'), { cluster: 'east' }).spec).toEqual({ ports: [{ port: 80 }] });
     const headless = serverOwned('Service', 'v1', { spec: { clusterIP: 'None', clusterIPs: ['None'] } });
-    expect(toDownstream(headless, refOf(headless, '', 'services'), { cluster: 'east' }).spec).toEqual({ clusterIP: 'None', clusterIPs: ['None'] });
+    expect(toDownstream(headless, refOf(headless, '', 'services'), { cluster: 'east' }).spec).toEqual({
+      clusterIP: 'None',
+      clusterIPs: ['None'],
+    });
   });
 
   it('strips the controller-generated Job selector and labels', () => {
     const job = serverOwned('Job', 'batch/v1', {
       spec: {
         selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u' } },
-        template: { metadata: { labels: { app: 'x', 'controller-uid': 'u', 'job-name': 'web', 'batch.kubernetes.io/job-name': 'web' } }, spec: {} },
+        template: {
+          metadata: {
+            labels: { app: 'x', 'controller-uid': 'u', 'job-name': 'web', 'batch.kubernetes.io/job-name': 'web' },
+          },
+          spec: {},
+        },
       },
     });
     const spec = toDownstream(job, refOf(job, 'batch', 'jobs'), { cluster: 'east' }).spec as Record<string, any>;
@@ -109,14 +176,24 @@ describe('toDownstream: every kind', () => {
   });
 
   it('keeps a manual Job selector', () => {
-    const job = serverOwned('Job', 'batch/v1', { spec: { manualSelector: true, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } } } } });
-    expect((toDownstream(job, refOf(job, 'batch', 'jobs'), { cluster: 'east' }).spec as any).selector).toEqual({ matchLabels: { a: 'b' } });
+    const job = serverOwned('Job', 'batch/v1', {
+      spec: {
+        manualSelector: true,
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } } },
+      },
+    });
+    expect((toDownstream(job, refOf(job, 'batch', 'jobs'), { cluster: 'east' }).spec as any).selector).toEqual({
+      matchLabels: { a: 'b' },
+    });
   });
 
   it('leaves cluster-scoped objects without a namespace', () => {
     const cr = serverOwned('ClusterRole', 'rbac.authorization.k8s.io/v1', { rules: [] });
     delete cr.metadata.namespace;
-    expect(toDownstream(cr, refOf(cr, 'rbac.authorization.k8s.io', 'clusterroles'), { cluster: 'east' }).metadata.namespace).toBeUndefined();
+    expect(
+      toDownstream(cr, refOf(cr, 'rbac.authorization.k8s.io', 'clusterroles'), { cluster: 'east' }).metadata.namespace,
+    ).toBeUndefined();
   });
 });
 
@@ -133,7 +210,17 @@ describe('namespace mapping', () => {
 
 describe('replica share and overrides', () => {
   const deploy = serverOwned('Deployment', 'apps/v1', {
-    spec: { replicas: 6, template: { spec: { containers: [{ name: 'app', image: 'nginx:1', env: [{ name: 'MODE', value: 'a' }] }, { name: 'side', image: 'envoy:1' }] } } },
+    spec: {
+      replicas: 6,
+      template: {
+        spec: {
+          containers: [
+            { name: 'app', image: 'nginx:1', env: [{ name: 'MODE', value: 'a' }] },
+            { name: 'side', image: 'envoy:1' },
+          ],
+        },
+      },
+    },
   });
   const ref = refOf(deploy, 'apps', 'deployments');
   const spec = (o: KubeObject): any => o.spec;
@@ -141,26 +228,89 @@ describe('replica share and overrides', () => {
   it.each<[string, Parameters<typeof toDownstream>[2], (o: KubeObject) => unknown, unknown]>([
     ['replica share', { cluster: 'east', replicas: 2 }, (o) => spec(o).replicas, 2],
     ['duplicate (no share)', { cluster: 'east' }, (o) => spec(o).replicas, 6],
-    ['override replicas beats the share', { cluster: 'east', replicas: 2, overrides: [{ replicas: 5 }] }, (o) => spec(o).replicas, 5],
-    ['image for one container', { cluster: 'east', overrides: [{ image: [{ container: 'app', image: 'nginx:2' }] }] }, (o) => spec(o).template.spec.containers.map((c: any) => c.image), ['nginx:2', 'envoy:1']],
-    ['image for all containers', { cluster: 'east', overrides: [{ image: [{ image: 'mirror/x' }] }] }, (o) => spec(o).template.spec.containers.map((c: any) => c.image), ['mirror/x', 'mirror/x']],
-    ['env replaced and added', { cluster: 'east', overrides: [{ env: [{ container: 'app', name: 'MODE', value: 'b' }, { container: 'app', name: 'REGION', value: 'eu' }] }] }, (o) => spec(o).template.spec.containers[0].env, [{ name: 'MODE', value: 'b' }, { name: 'REGION', value: 'eu' }]],
+    [
+      'override replicas beats the share',
+      { cluster: 'east', replicas: 2, overrides: [{ replicas: 5 }] },
+      (o) => spec(o).replicas,
+      5,
+    ],
+    [
+      'image for one container',
+      { cluster: 'east', overrides: [{ image: [{ container: 'app', image: 'nginx:2' }] }] },
+      (o) => spec(o).template.spec.containers.map((c: any) => c.image),
+      ['nginx:2', 'envoy:1'],
+    ],
+    [
+      'image for all containers',
+      { cluster: 'east', overrides: [{ image: [{ image: 'mirror/x' }] }] },
+      (o) => spec(o).template.spec.containers.map((c: any) => c.image),
+      ['mirror/x', 'mirror/x'],
+    ],
+    [
+      'env replaced and added',
+      {
+        cluster: 'east',
+        overrides: [
+          {
+            env: [
+              { container: 'app', name: 'MODE', value: 'b' },
+              { container: 'app', name: 'REGION', value: 'eu' },
+            ],
+          },
+        ],
+      },
+      (o) => spec(o).template.spec.containers[0].env,
+      [
+        { name: 'MODE', value: 'b' },
+        { name: 'REGION', value: 'eu' },
+      ],
+    ],
     ['labels', { cluster: 'east', overrides: [{ labels: { tier: 'edge' } }] }, (o) => o.metadata.labels?.tier, 'edge'],
-    ['json patch', { cluster: 'east', overrides: [{ jsonPatch: [{ op: 'add', path: '/spec/paused', value: true }] }] }, (o) => spec(o).paused, true],
-    ['later override wins', { cluster: 'east', overrides: [{ replicas: 1 }, { replicas: 4 }] }, (o) => spec(o).replicas, 4],
-    ['override cannot remove ownership', { cluster: 'east', overrides: [{ labels: { [MANAGED_BY_LABEL]: 'someone' } }] }, (o) => o.metadata.labels?.[MANAGED_BY_LABEL], 'tmc'],
+    [
+      'json patch',
+      { cluster: 'east', overrides: [{ jsonPatch: [{ op: 'add', path: '/spec/paused', value: true }] }] },
+      (o) => spec(o).paused,
+      true,
+    ],
+    [
+      'later override wins',
+      { cluster: 'east', overrides: [{ replicas: 1 }, { replicas: 4 }] },
+      (o) => spec(o).replicas,
+      4,
+    ],
+    [
+      'override cannot remove ownership',
+      { cluster: 'east', overrides: [{ labels: { [MANAGED_BY_LABEL]: 'someone' } }] },
+      (o) => o.metadata.labels?.[MANAGED_BY_LABEL],
+      'tmc',
+    ],
   ])('%s', (_name, placement, pick, expected) => {
     expect(pick(toDownstream(deploy, ref, placement))).toEqual(expected);
   });
 
   it('a json patch that does not apply is a ValidationError naming the object', () => {
-    expect(() => toDownstream(deploy, ref, { cluster: 'east', overrides: [{ jsonPatch: [{ op: 'test', path: '/spec/replicas', value: 99 }] }] })).toThrow(ValidationError);
+    expect(() =>
+      toDownstream(deploy, ref, {
+        cluster: 'east',
+        overrides: [{ jsonPatch: [{ op: 'test', path: '/spec/replicas', value: 99 }] }],
+      }),
+    ).toThrow(ValidationError);
   });
 });
 
 describe('stable hash', () => {
-  const a = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { b: '2', a: '1' } }, data: { z: '1', y: '2' } };
-  const reordered = { data: { y: '2', z: '1' }, metadata: { labels: { a: '1', b: '2' }, name: 'x' }, kind: 'ConfigMap', apiVersion: 'v1' };
+  const a = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'x', labels: { b: '2', a: '1' } },
+    data: { z: '1', y: '2' },
+  };
+  const reordered = {
+    data: { y: '2', z: '1' },
+    metadata: { labels: { a: '1', b: '2' }, name: 'x' },
+    kind: 'ConfigMap',
+    apiVersion: 'v1',
+  };
   it.each<[string, KubeObject, KubeObject, boolean]>([
     ['key order does not matter', a, reordered, true],
     ['status does not matter', a, { ...a, status: { phase: 'x' } }, true],
@@ -175,12 +325,18 @@ describe('stable hash', () => {
     const s1 = serverOwned('ConfigMap', 'v1', { data: { a: '1' } });
     const s2 = { ...s1, metadata: { ...s1.metadata, resourceVersion: '99', managedFields: [] } };
     const ref = refOf(s1, '', 'configmaps');
-    expect(downstreamHash(toDownstream(s1, ref, { cluster: 'east' }))).toBe(downstreamHash(toDownstream(s2, ref, { cluster: 'east' })));
+    expect(downstreamHash(toDownstream(s1, ref, { cluster: 'east' }))).toBe(
+      downstreamHash(toDownstream(s2, ref, { cluster: 'east' })),
+    );
   });
 });
 
 describe('ownership', () => {
-  const owned = (uid: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { labels: { [MANAGED_BY_LABEL]: 'tmc', [SOURCE_UID_LABEL]: uid } } });
+  const owned = (uid: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { labels: { [MANAGED_BY_LABEL]: 'tmc', [SOURCE_UID_LABEL]: uid } },
+  });
   it.each<[string, KubeObject | undefined, string]>([
     ['absent', undefined, 'absent'],
     ['no labels', { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }, 'unmanaged'],
@@ -206,7 +362,16 @@ describe('podTemplateReferences', () => {
               { name: 'c', persistentVolumeClaim: { claimName: 'data' } },
               { name: 'd', projected: { sources: [{ configMap: { name: 'proj' } }, { secret: { name: 'tls' } }] } },
             ],
-            containers: [{ name: 'x', env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'a' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: 'pw', key: 'b' } } }], envFrom: [{ configMapRef: { name: 'env' } }] }],
+            containers: [
+              {
+                name: 'x',
+                env: [
+                  { name: 'A', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'a' } } },
+                  { name: 'B', valueFrom: { secretKeyRef: { name: 'pw', key: 'b' } } },
+                ],
+                envFrom: [{ configMapRef: { name: 'env' } }],
+              },
+            ],
             initContainers: [{ name: 'i', envFrom: [{ secretRef: { name: 'init' } }] }],
           },
         },
@@ -226,7 +391,20 @@ describe('podTemplateReferences', () => {
   });
   it.each<[string, KubeObject, string[]]>([
     ['a ConfigMap has none', { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }, []],
-    ['the default ServiceAccount is skipped', { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { serviceAccountName: 'default', containers: [] } }, []],
-    ['CronJob templates are found', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: {}, spec: { jobTemplate: { spec: { template: { spec: { volumes: [{ configMap: { name: 'c' } }] } } } } } }, ['ConfigMap/c']],
+    [
+      'the default ServiceAccount is skipped',
+      { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { serviceAccountName: 'default', containers: [] } },
+      [],
+    ],
+    [
+      'CronJob templates are found',
+      {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: {},
+        spec: { jobTemplate: { spec: { template: { spec: { volumes: [{ configMap: { name: 'c' } }] } } } } },
+      },
+      ['ConfigMap/c'],
+    ],
   ])('%s', (_n, o, expected) => expect(podTemplateReferences(o).map((r) => `${r.kind}/${r.name}`)).toEqual(expected));
 });
