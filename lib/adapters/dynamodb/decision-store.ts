@@ -1,0 +1,132 @@
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { JsonPatchOperationSchema } from '../../api/crds/placement';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import { InternalError } from '../../errors/tmc-error';
+import type { DecisionPage, DecisionStore, StoredDecision } from '../../ports/decision-store';
+import { TABLE } from '../../runtime/resources';
+import { conditionalPut } from './table';
+
+const ScoresSchema = z.object({
+  health: z.number(),
+  affinity: z.number(),
+  strategy: z.number(),
+  headroom: z.number(),
+  taints: z.number(),
+  namespaceHash: z.number(),
+  stability: z.number(),
+});
+
+/** The decision item as stored; parsed on every read (a DynamoDB item is outside data too). */
+export const DecisionItemSchema = z.object({
+  ref: ObjectRefSchema,
+  decisionVersion: z.number().int().positive(),
+  generation: z.number().int().nonnegative(),
+  resourceVersion: z.string().optional(),
+  rvNumber: z.number().optional(),
+  uid: z.string().optional(),
+  contentHash: z.string(),
+  clusters: z.array(z.object({ name: z.string(), replicas: z.number().int().nonnegative().optional(), patch: z.array(JsonPatchOperationSchema).optional() })),
+  scheduled: z.boolean(),
+  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'Deleted']),
+  message: z.string(),
+  placement: z.string().optional(),
+  explanation: z.array(
+    z.object({
+      cluster: z.string(),
+      chosen: z.boolean(),
+      rejectedBy: z.string().optional(),
+      detail: z.string().optional(),
+      scores: ScoresSchema.optional(),
+      total: z.number(),
+    }),
+  ),
+  explanationOmitted: z.number().int().nonnegative().default(0),
+  weights: z.record(z.string(), z.number()),
+  diff: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
+  rebalanceToken: z.string().optional(),
+  decidedAt: z.string(),
+});
+
+const CursorSchema = z.record(z.string(), z.unknown());
+const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
+const DECISION_SK = 'DECISION';
+const workspaceIndexPk = (workspace: string): string => `DECISIONS#${workspace}`;
+
+/** kcp resourceVersions are opaque but numeric in kcp and the simulator; compare numerically when they are. */
+function rvNumber(rv: string | undefined): number | undefined {
+  if (!rv || !/^[0-9]{1,15}$/.test(rv)) return undefined;
+  return Number(rv);
+}
+
+function parse(item: Record<string, unknown>): StoredDecision {
+  const parsed = DecisionItemSchema.safeParse(item);
+  if (!parsed.success) throw new InternalError(`Decision item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const { rvNumber: _rv, ...decision } = parsed.data;
+  return decision;
+}
+
+/**
+ * Decisions in the state table. Every put is conditional: version n+1 replaces exactly version n, and never a
+ * decision that saw a newer resourceVersion, so late and duplicate messages cannot move a decision backwards.
+ * Decision items also carry gsi1 `DECISIONS#<workspace>` / `<obj>` (an addition to docs/state.md) so a Placement
+ * change can page through its workspace's objects without a scan.
+ */
+export class DynamoDecisionStore implements DecisionStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(ref: ObjectRef): Promise<StoredDecision | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK }, ConsistentRead: true }));
+    return out.Item ? parse(out.Item) : undefined;
+  }
+
+  async put(next: StoredDecision): Promise<void> {
+    const rv = rvNumber(next.resourceVersion);
+    const item = {
+      ...DecisionItemSchema.parse({ ...next, rvNumber: rv }),
+      [TABLE.partitionKey]: objPk(next.ref),
+      [TABLE.sortKey]: DECISION_SK,
+      gsi1pk: workspaceIndexPk(next.ref.workspace),
+      gsi1sk: objectKey(next.ref),
+    };
+    const values: Record<string, unknown> = { ':expected': next.decisionVersion - 1 };
+    let condition = next.decisionVersion === 1 ? 'attribute_not_exists(#pk)' : '#dv = :expected';
+    if (rv !== undefined && next.decisionVersion > 1) {
+      condition += ' AND (attribute_not_exists(#rv) OR #rv <= :rv)';
+      values[':rv'] = rv;
+    }
+    if (next.decisionVersion === 1) delete values[':expected'];
+    await conditionalPut(
+      this.doc,
+      {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, ...(next.decisionVersion > 1 ? { '#dv': 'decisionVersion' } : {}), ...(rv !== undefined && next.decisionVersion > 1 ? { '#rv': 'rvNumber' } : {}) },
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      },
+      `decision for ${objectKey(next.ref)}`,
+    );
+  }
+
+  async listByWorkspace(workspace: string, options: { limit?: number; cursor?: string; unscheduledOnly?: boolean } = {}): Promise<DecisionPage> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE.indexes[0].name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': workspaceIndexPk(workspace), ...(options.unscheduledOnly ? { ':f': false } : {}) },
+        ...(options.unscheduledOnly ? { FilterExpression: 'scheduled = :f' } : {}),
+        Limit: options.limit ?? 100,
+        ...(options.cursor ? { ExclusiveStartKey: CursorSchema.parse(JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8'))) } : {}),
+      }),
+    );
+    return {
+      decisions: (out.Items ?? []).map(parse),
+      cursor: out.LastEvaluatedKey ? Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') : undefined,
+    };
+  }
+}

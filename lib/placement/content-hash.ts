@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../sim/contracts';
+import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/labels';
+
+const VOLATILE_METADATA = new Set(['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']);
+
+/** JSON with object keys sorted, so equal content compares equal whatever order an API server wrote it in. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(stable(value));
+}
+
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+function without(record: Record<string, string> | undefined, prefix: string): Record<string, string> | undefined {
+  if (!record) return undefined;
+  return Object.fromEntries(Object.entries(record).filter(([k]) => !k.startsWith(prefix)));
+}
+
+/**
+ * Hash of what sync copies downstream: everything but status, volatile metadata and tmc's own labels and
+ * annotations. Kinds without metadata.generation (ConfigMap, Secret) change here too, so "the object changed, tell
+ * every cluster" works for them. Only the hash is stored: a Secret's data never leaves the function.
+ */
+export function contentHash(object: KubeObject): string {
+  const { status: _status, metadata, ...rest } = object;
+  const meta = Object.fromEntries(Object.entries(metadata).filter(([k]) => !VOLATILE_METADATA.has(k)));
+  meta.labels = without(metadata.labels, STATE_LABEL_PREFIX);
+  meta.annotations = without(metadata.annotations, CLUSTER_STATUS_ANNOTATION_PREFIX);
+  return createHash('sha256').update(JSON.stringify(stable({ ...rest, metadata: meta }))).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,76 @@
+import { LocationSchema, LOCATION_RESOURCE, PlacementSchema, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SCHEDULING_VERSION, type Location, type Placement } from '../api/crds';
+import type { KubeConnector } from '../ports/kube-client';
+import type { SyncLog } from '../sync/sync-log';
+
+export interface WorkspacePolicies {
+  placements: Placement[];
+  locations: Location[];
+}
+
+/** Placements, Locations and namespace labels of a workspace, as the engine needs them. */
+export interface PolicySource {
+  load(workspace: string): Promise<WorkspacePolicies>;
+  namespaceLabels(workspace: string, namespace: string): Promise<Record<string, string> | undefined>;
+  /** Drops a workspace's cached policies (a Placement or Location changed). */
+  invalidate(workspace: string): void;
+}
+
+/**
+ * Reads policies from kcp and caches them per container for `ttlMs`: a batch of ten messages from one workspace
+ * lists Placements once, not ten times; a Placement change invalidates at once in the container that sees it, and
+ * other containers within ttlMs (the placement-change fan-out runs after that, so it sees the new policy).
+ */
+export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { ttlMs?: number; now?: () => number } = {}): PolicySource {
+  const ttl = options.ttlMs ?? 5000;
+  const now = options.now ?? Date.now;
+  const policies = new Map<string, { at: number; value: Promise<WorkspacePolicies> }>();
+  const namespaces = new Map<string, { at: number; value: Promise<Record<string, string> | undefined> }>();
+
+  async function read(workspace: string): Promise<WorkspacePolicies> {
+    const kcp = await kube.kcp(workspace);
+    const gv = { group: SCHEDULING_GROUP, version: SCHEDULING_VERSION };
+    const [rawPlacements, rawLocations] = await Promise.all([
+      kcp.list({ ...gv, resource: PLACEMENT_RESOURCE }).catch(() => []),
+      kcp.list({ ...gv, resource: LOCATION_RESOURCE }).catch(() => []),
+    ]);
+    const placements: Placement[] = [];
+    for (const raw of rawPlacements) {
+      const parsed = PlacementSchema.safeParse(raw);
+      // Admission denies invalid Placements; one that slipped in (webhook down, failurePolicy Ignore) is skipped, loudly.
+      if (parsed.success) placements.push(parsed.data);
+      else log.warn('Skipping an invalid Placement', { workspace, name: raw.metadata.name, issues: parsed.error.issues.length });
+    }
+    const locations: Location[] = [];
+    for (const raw of rawLocations) {
+      const parsed = LocationSchema.safeParse(raw);
+      if (parsed.success) locations.push(parsed.data);
+    }
+    return { placements, locations };
+  }
+
+  return {
+    load(workspace) {
+      const hit = policies.get(workspace);
+      if (hit && now() - hit.at < ttl) return hit.value;
+      const value = read(workspace);
+      policies.set(workspace, { at: now(), value });
+      value.catch(() => policies.delete(workspace));
+      return value;
+    },
+    namespaceLabels(workspace, namespace) {
+      const key = `${workspace}/${namespace}`;
+      const hit = namespaces.get(key);
+      if (hit && now() - hit.at < ttl) return hit.value;
+      const value = kube
+        .kcp(workspace)
+        .then((kcp) => kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace }))
+        .then((ns) => ns?.metadata.labels ?? (ns ? {} : undefined));
+      namespaces.set(key, { at: now(), value });
+      value.catch(() => namespaces.delete(key));
+      return value;
+    },
+    invalidate(workspace) {
+      policies.delete(workspace);
+    },
+  };
+}

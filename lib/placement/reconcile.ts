@@ -1,0 +1,300 @@
+import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
+import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
+import { STATE_LABEL_PREFIX, stateLabel } from '../api/labels';
+import { LOCATION_RESOURCE, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SyncTargetSchema } from '../api/crds';
+import { StaleGenerationError } from '../errors/tmc-error';
+import type { ClusterInventory } from '../ports/cluster-inventory';
+import type { DecisionStore, StoredDecision } from '../ports/decision-store';
+import type { KubeConnector, KubeObject } from '../ports/kube-client';
+import type { Metrics } from '../ports/telemetry';
+import type { WorkQueue } from '../ports/work-queue';
+import type { SyncLog } from '../sync/sync-log';
+import { contentHash } from './content-hash';
+import { diffDecisions } from './diff';
+import { decide } from './engine';
+import { mirrorOf } from './mirror';
+import { placementStatusPatch } from './placement-status';
+import type { PolicySource } from './policy-source';
+import type { ClusterExplanation, Decision } from './types';
+
+/** Everything the placement use case talks to; built once per container (lib/runtime/placement.ts). */
+export interface PlacementDeps {
+  kube: KubeConnector;
+  decisions: DecisionStore;
+  inventory: ClusterInventory;
+  policies: PolicySource;
+  syncQueue: WorkQueue<SyncMessage>;
+  placementQueue: WorkQueue<PlacementMessage>;
+  log: SyncLog;
+  metrics: Metrics;
+  now: () => number;
+  /** Upper bound of placement messages one cluster or policy change fans out (the recovery sweep's resync covers the rest). */
+  fanoutLimit?: number;
+}
+
+export type ReconcileOutcome =
+  | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision }
+  | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
+
+/** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
+const EXPLANATION_LIMIT = 100;
+
+export function compactExplanation(all: ClusterExplanation[]): { explanation: ClusterExplanation[]; omitted: number } {
+  if (all.length <= EXPLANATION_LIMIT) return { explanation: all, omitted: 0 };
+  const chosen = all.filter((e) => e.chosen);
+  const runnersUp = all.filter((e) => !e.chosen && e.scores).sort((a, b) => b.total - a.total).slice(0, 20);
+  const rejected = all.filter((e) => e.rejectedBy).slice(0, Math.max(0, EXPLANATION_LIMIT - chosen.length - runnersUp.length));
+  const kept = [...chosen, ...runnersUp, ...rejected];
+  return { explanation: kept, omitted: all.length - kept.length };
+}
+
+const isSyncTarget = (ref: ObjectRef): boolean => ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE;
+const isPolicy = (ref: ObjectRef): boolean => ref.group === SCHEDULING_GROUP && (ref.resource === PLACEMENT_RESOURCE || ref.resource === LOCATION_RESOURCE);
+
+function resourceName(ref: ObjectRef): { group: string; version: string; resource: string; namespace?: string; name: string } {
+  return { group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace, name: ref.name };
+}
+
+function rvOf(value: string | undefined): number | undefined {
+  return value && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/** The carried object is used when it is at least as new as what the last decision saw; otherwise kcp is read. */
+function carriedIsCurrent(message: PlacementMessage, previous: StoredDecision | undefined): boolean {
+  const carried = message.object;
+  if (!carried || message.reason === 'delete') return false;
+  const rv = rvOf(typeof carried.metadata.resourceVersion === 'string' ? carried.metadata.resourceVersion : undefined);
+  if (rv === undefined) return false; // admission CREATE: not stored yet, no version; read what kcp holds
+  const seen = rvOf(previous?.resourceVersion);
+  return seen === undefined || rv >= seen;
+}
+
+function carriable(object: KubeObject): KubeObject | undefined {
+  if (object.kind === 'Secret') return undefined; // Secret data never travels in a message
+  const { managedFields: _m, ...metadata } = object.metadata;
+  const slim = { ...object, metadata };
+  return Buffer.byteLength(JSON.stringify(slim)) <= MAX_CARRIED_MESSAGE_BYTES / 2 ? slim : undefined;
+}
+
+/** The `state.workload.kcp.io/<key>` labels the object should carry, as a merge patch; undefined when they are right. */
+export function stateLabelPatch(workspace: string, object: KubeObject, clusters: string[]): Record<string, string | null> | undefined {
+  const want = new Set(clusters.map((c) => stateLabel(workspace, c)));
+  const labels = object.metadata.labels ?? {};
+  const patch: Record<string, string | null> = {};
+  for (const key of want) if (labels[key] !== 'Sync') patch[key] = 'Sync';
+  for (const key of Object.keys(labels)) if (key.startsWith(STATE_LABEL_PREFIX) && !want.has(key)) patch[key] = null;
+  return Object.keys(patch).length ? patch : undefined;
+}
+
+function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string, action: 'apply' | 'delete', decisionVersion: number, object?: KubeObject): SyncMessage {
+  const generation = typeof object?.metadata.generation === 'number' ? object.metadata.generation : undefined;
+  const carried = action === 'apply' && object ? carriable(object) : undefined;
+  return {
+    type: 'sync',
+    ref,
+    cluster,
+    action,
+    decisionVersion,
+    ...(generation !== undefined ? { generation } : {}),
+    ...(carried ? { object: carried } : {}),
+    trace: message.trace,
+  };
+}
+
+/**
+ * Places one workload object: reads its newest state, decides, records the decision with a conditional write,
+ * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
+ */
+async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
+  const { ref } = message;
+  const log = deps.log.child({ workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
+  const previous = await deps.decisions.get(ref);
+  const kcp = await deps.kube.kcp(ref.workspace);
+  const object = carriedIsCurrent(message, previous) ? (message.object as KubeObject) : await kcp.get(resourceName(ref));
+  let writes = 0;
+
+  // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
+  if (!object || object.metadata.deletionTimestamp) {
+    if (!previous || previous.clusters.length === 0) return { result: 'absent', writes: 0, messages: 0 };
+    const next: StoredDecision = {
+      ...previous,
+      decisionVersion: previous.decisionVersion + 1,
+      clusters: [],
+      scheduled: false,
+      reason: 'Deleted',
+      message: `${describeRef(ref)} is deleted`,
+      explanation: [],
+      explanationOmitted: 0,
+      diff: diffDecisions(previous.clusters, []),
+      decidedAt: new Date(deps.now()).toISOString(),
+    };
+    try {
+      await deps.decisions.put(next);
+    } catch (err) {
+      if (err instanceof StaleGenerationError) return { result: 'stale', writes: 0, messages: 0 };
+      throw err;
+    }
+    const deletes = previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
+    log.info(`Removing ${describeRef(ref)} from ${previous.clusters.map((c) => c.name).join(', ')}`);
+    await deps.syncQueue.send(deletes);
+    return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
+  }
+
+  const [{ placements, locations }, clusters, namespaceLabels] = await Promise.all([
+    deps.policies.load(ref.workspace),
+    deps.inventory.list(ref.workspace),
+    ref.namespace ? deps.policies.namespaceLabels(ref.workspace, ref.namespace) : Promise.resolve(undefined),
+  ]);
+  const decision: Decision = decide({
+    object,
+    namespaceLabels,
+    policies: placements,
+    locations,
+    clusters,
+    previous: previous ? { clusters: previous.clusters, rebalanceToken: previous.rebalanceToken } : undefined,
+    options: { now: deps.now() },
+  });
+  const hash = contentHash(object);
+  const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
+  const diff = diffDecisions(previous?.clusters, decision.clusters);
+  const contentChanged = previous !== undefined && previous.contentHash !== hash;
+  const decisionChanged =
+    !previous ||
+    diff.added.length + diff.removed.length + diff.changed.length > 0 ||
+    previous.scheduled !== decision.scheduled ||
+    previous.reason !== decision.reason ||
+    previous.message !== decision.message ||
+    previous.rebalanceToken !== decision.rebalanceToken;
+
+  const messages: SyncMessage[] = [];
+  let decisionVersion = previous?.decisionVersion ?? 0;
+  if (decisionChanged || contentChanged || generation !== previous?.generation) {
+    const compact = compactExplanation(decision.explanation);
+    const next: StoredDecision = {
+      ref: { ...ref, uid: object.metadata.uid ?? ref.uid },
+      decisionVersion: decisionVersion + 1,
+      generation,
+      resourceVersion: typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
+      uid: object.metadata.uid,
+      contentHash: hash,
+      clusters: decision.clusters,
+      scheduled: decision.scheduled,
+      reason: decision.reason,
+      message: decision.message,
+      placement: decision.placement,
+      explanation: compact.explanation,
+      explanationOmitted: compact.omitted,
+      weights: decision.weights,
+      diff,
+      rebalanceToken: decision.rebalanceToken,
+      decidedAt: new Date(deps.now()).toISOString(),
+    };
+    try {
+      await deps.decisions.put(next);
+    } catch (err) {
+      // A newer decision is recorded (a later message won the race): this one has nothing left to say.
+      if (err instanceof StaleGenerationError) {
+        log.debug('Ignoring a stale placement message', { reason: message.reason });
+        return { result: 'stale', writes: 0, messages: 0 };
+      }
+      throw err;
+    }
+    writes++;
+    decisionVersion = next.decisionVersion;
+    const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
+    const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
+    for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
+    for (const cluster of diff.removed) messages.push(syncMessage(message, ref, cluster, 'delete', decisionVersion));
+    if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
+    else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
+    deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });
+  } else if (receiveCount > 1) {
+    // A retry of a message whose decision was written but whose sync messages may not have been sent: resend (sync is idempotent).
+    for (const c of decision.clusters) messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
+  }
+
+  const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
+  if (messages.length) await deps.syncQueue.send(messages);
+  if (labels) {
+    await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
+    writes++;
+  }
+  return { result: writes || messages.length ? 'placed' : 'unchanged', writes, messages: messages.length, decision: previous && writes === 0 ? previous : undefined };
+}
+
+function placementMessage(from: PlacementMessage, ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage {
+  return { type: 'placement', ref, reason, trace: from.trace };
+}
+
+/** A SyncTarget changed: refresh its mirror; when scheduling facts changed, re-place what it runs and what waits. */
+async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessage): Promise<ReconcileOutcome> {
+  const { ref } = message;
+  const limit = deps.fanoutLimit ?? 1000;
+  const kcp = await deps.kube.kcp(ref.workspace);
+  const raw = await kcp.get(resourceName(ref));
+  const stored = await deps.inventory.getMirror(ref.workspace, ref.name);
+  const onCluster = async (): Promise<PlacementMessage[]> => (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));
+  if (!raw || raw.metadata.deletionTimestamp) {
+    if (!stored) return { result: 'cluster-removed', writes: 0, messages: 0 };
+    await deps.inventory.deleteMirror(ref.workspace, ref.name);
+    deps.kube.forget(ref.workspace, ref.name);
+    const moves = await onCluster();
+    deps.log.info(`Draining SyncTarget ${ref.name}: re-placing ${moves.length} object(s)`, { workspace: ref.workspace, cluster: ref.name });
+    if (moves.length) await deps.placementQueue.send(moves);
+    return { result: 'cluster-removed', writes: 1, messages: moves.length };
+  }
+  const parsed = SyncTargetSchema.safeParse(raw);
+  if (!parsed.success) {
+    deps.log.warn('Ignoring an invalid SyncTarget', { workspace: ref.workspace, cluster: ref.name, issues: parsed.error.issues.map((i) => i.path.join('.')) });
+    return { result: 'cluster-updated', writes: 0, messages: 0 };
+  }
+  const mirror = mirrorOf(ref.workspace, parsed.data, new Date(deps.now()));
+  if (stored && stored.hash === mirror.hash) return { result: 'cluster-updated', writes: 0, messages: 0 };
+  await deps.inventory.putMirror(mirror);
+  // Placed work re-evaluates (a new NoExecute taint or a label change may evict it); waiting work may fit now.
+  const moves = stored ? await onCluster() : [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.decisions.listByWorkspace(ref.workspace, { unscheduledOnly: true, limit: 100, cursor });
+    for (const d of page.decisions) moves.push(placementMessage(message, d.ref, 'cluster-change'));
+    cursor = page.cursor;
+  } while (cursor && moves.length < limit);
+  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
+  return { result: 'cluster-updated', writes: 1, messages: Math.min(limit, moves.length) };
+}
+
+/** A Placement or Location changed: fresh policies, Placement status, and a bounded re-placement of the workspace. */
+async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage): Promise<ReconcileOutcome> {
+  const { ref } = message;
+  const limit = deps.fanoutLimit ?? 1000;
+  deps.policies.invalidate(ref.workspace);
+  const [{ placements, locations }, clusters] = await Promise.all([deps.policies.load(ref.workspace), deps.inventory.list(ref.workspace)]);
+  let writes = 0;
+  const kcp = await deps.kube.kcp(ref.workspace);
+  for (const placement of placements) {
+    const patch = placementStatusPatch(placement, locations, clusters, deps.now());
+    if (!patch) continue;
+    await kcp.patchStatus({ group: SCHEDULING_GROUP, version: 'v1alpha1', resource: PLACEMENT_RESOURCE, name: placement.metadata.name }, patch);
+    writes++;
+  }
+  const moves: PlacementMessage[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.decisions.listByWorkspace(ref.workspace, { limit: 100, cursor });
+    for (const d of page.decisions) if (d.clusters.length || d.scheduled === false) moves.push(placementMessage(message, d.ref, 'placement-change'));
+    cursor = page.cursor;
+  } while (cursor && moves.length < limit);
+  if (moves.length >= limit) deps.log.warn('Placement change touches more objects than one fan-out; the resync sweep places the rest', { workspace: ref.workspace, limit });
+  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
+  return { result: 'policy-updated', writes, messages: Math.min(limit, moves.length) };
+}
+
+/**
+ * The placement function's use case for one message. Stale and duplicate messages end as `stale`/`unchanged`
+ * (success, nothing written); an unsatisfiable Placement is a recorded decision, not an error.
+ */
+export async function reconcilePlacement(deps: PlacementDeps, message: PlacementMessage, receiveCount = 1): Promise<ReconcileOutcome> {
+  if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message);
+  if (isPolicy(message.ref)) return reconcilePolicy(deps, message);
+  return reconcileWorkload(deps, message, receiveCount);
+}

@@ -1,0 +1,50 @@
+import type { ObjectRef } from '../api/object-ref';
+import type { DecisionDiff } from '../placement/diff';
+import type { ClusterExplanation, DecisionCluster, DecisionReason } from '../placement/types';
+
+/**
+ * Placement's record of where one object runs: item `OBJ#<obj>` / `DECISION` (docs/state.md, docs/placement.md).
+ * sync-apply reads `decisionVersion` and `clusters[{name, replicas, patch}]`; nothing else is its business.
+ */
+export interface StoredDecision {
+  ref: ObjectRef;
+  /** Monotonic: every write is exactly one more than the version it replaces. */
+  decisionVersion: number;
+  /** The kcp object's metadata.generation (0 for kinds without one) and resourceVersion this decision saw. */
+  generation: number;
+  resourceVersion?: string;
+  uid?: string;
+  /** Hash of what sync copies downstream (spec/data, labels, annotations; not status or tmc's labels). */
+  contentHash: string;
+  clusters: DecisionCluster[];
+  scheduled: boolean;
+  reason: DecisionReason;
+  message: string;
+  placement?: string;
+  /** Per cluster; large inventories keep the chosen, the best runners-up and a sample of rejections. */
+  explanation: ClusterExplanation[];
+  /** Clusters the stored explanation leaves out (0 when it is complete). */
+  explanationOmitted: number;
+  weights: Record<string, number>;
+  /** From the decision before this one. */
+  diff: DecisionDiff;
+  rebalanceToken?: string;
+  decidedAt: string;
+}
+
+export interface DecisionPage {
+  decisions: StoredDecision[];
+  /** Pass back to read the next page; undefined on the last page. */
+  cursor?: string;
+}
+
+export interface DecisionStore {
+  get(ref: ObjectRef): Promise<StoredDecision | undefined>;
+  /**
+   * Writes `next` only when the stored decision is at `next.decisionVersion - 1` (absent for version 1) and the
+   * stored resourceVersion is not newer. Rejects with StaleGenerationError otherwise: a newer decision won.
+   */
+  put(next: StoredDecision): Promise<void>;
+  /** Decisions of one workspace, a page at a time (gsi1 `DECISIONS#<workspace>`), for Placement and cluster changes. */
+  listByWorkspace(workspace: string, options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean }): Promise<DecisionPage>;
+}
