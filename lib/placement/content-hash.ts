@@ -23,7 +23,9 @@ function stable(value: unknown): unknown {
 
 function without(record: Record<string, string> | undefined, prefix: string): Record<string, string> | undefined {
   if (!record) return undefined;
-  return Object.fromEntries(Object.entries(record).filter(([k]) => !k.startsWith(prefix)));
+  const kept = Object.entries(record).filter(([k]) => !k.startsWith(prefix));
+  // No labels and only tmc's labels hash alike: tmc labelling an object is not a change to the object.
+  return kept.length ? Object.fromEntries(kept) : undefined;
 }
 
 /**

@@ -92,21 +92,24 @@ export class DynamoDecisionStore implements DecisionStore {
       gsi1pk: workspaceIndexPk(next.ref.workspace),
       gsi1sk: objectKey(next.ref),
     };
-    const values: Record<string, unknown> = { ':expected': next.decisionVersion - 1 };
-    let condition = next.decisionVersion === 1 ? 'attribute_not_exists(#pk)' : '#dv = :expected';
-    if (rv !== undefined && next.decisionVersion > 1) {
+    // Version 1 only where nothing is stored; version n+1 only over n, and never over a decision that saw a newer object.
+    const first = next.decisionVersion === 1;
+    const names: Record<string, string> = first ? { '#pk': TABLE.partitionKey } : { '#dv': 'decisionVersion' };
+    const values: Record<string, unknown> = first ? {} : { ':expected': next.decisionVersion - 1 };
+    let condition = first ? 'attribute_not_exists(#pk)' : '#dv = :expected';
+    if (!first && rv !== undefined) {
       condition += ' AND (attribute_not_exists(#rv) OR #rv <= :rv)';
+      names['#rv'] = 'rvNumber';
       values[':rv'] = rv;
     }
-    if (next.decisionVersion === 1) delete values[':expected'];
     await conditionalPut(
       this.doc,
       {
         TableName: this.tableName,
         Item: item,
         ConditionExpression: condition,
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, ...(next.decisionVersion > 1 ? { '#dv': 'decisionVersion' } : {}), ...(rv !== undefined && next.decisionVersion > 1 ? { '#rv': 'rvNumber' } : {}) },
-        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        ExpressionAttributeNames: names,
+        ...(first ? {} : { ExpressionAttributeValues: values }),
       },
       `decision for ${objectKey(next.ref)}`,
     );

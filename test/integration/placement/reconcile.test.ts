@@ -1,0 +1,237 @@
+import type { SQSEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { stateLabel } from '../../../lib/api/labels';
+import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import { StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
+import { makePolicySource } from '../../../lib/placement/policy-source';
+import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
+import type { StoredDecision } from '../../../lib/ports/decision-store';
+import { noMetrics } from '../../../lib/ports/telemetry';
+import { makePlacementHandler } from '../../../lib/runtime/placement';
+import { TABLE } from '../../../lib/runtime/resources';
+import { memoryLog } from '../../../lib/sync/sync-log';
+import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
+
+const WS = 'root:test';
+const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
+const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
+const stRef = (name: string): ObjectRef => ({ workspace: WS, group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget', name });
+const plRef = (name: string): ObjectRef => ({ workspace: WS, group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', kind: 'Placement', name });
+const msg = (ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage => ({ type: 'placement', ref, reason, trace });
+
+function syncTarget(name: string, region: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'workload.kcp.io/v1alpha1',
+    kind: 'SyncTarget',
+    metadata: { name, labels: { 'topology.kubernetes.io/region': region } },
+    spec: { workloadCluster: { name, endpoint: `https://${name}.example:6443`, credentials: { secretRef: { namespace: 'tmc', name } } }, ...extra },
+  };
+}
+
+function deploymentObj(name: string, generation = 1, replicas = 2): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default', generation },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+  };
+}
+
+let stopDynamo: () => Promise<void>;
+let client: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let tableSeq = 0;
+
+beforeAll(async () => {
+  const dynamo = await startLocalDynamo();
+  stopDynamo = dynamo.stop;
+  client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+});
+afterAll(async () => {
+  client.destroy();
+  await stopDynamo();
+});
+
+interface World {
+  kcp: FakeKcp;
+  deps: PlacementDeps;
+  sync: MemoryQueue<SyncMessage>;
+  placement: MemoryQueue<PlacementMessage>;
+  decisions: DynamoDecisionStore;
+  tableName: string;
+}
+
+async function world(): Promise<World> {
+  const tableName = `placement-${++tableSeq}`;
+  await ensureTable(client, tableName);
+  const kcp = new FakeKcp();
+  kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  const sync = new MemoryQueue<SyncMessage>('sync');
+  const placement = new MemoryQueue<PlacementMessage>('placement');
+  const decisions = new DynamoDecisionStore(doc, tableName);
+  const kube = fakeConnector(kcp);
+  const log = memoryLog();
+  const deps: PlacementDeps = {
+    kube,
+    decisions,
+    inventory: new DynamoClusterInventory(doc, tableName),
+    policies: makePolicySource(kube, log, { ttlMs: 0 }),
+    syncQueue: sync,
+    placementQueue: placement,
+    log,
+    metrics: noMetrics,
+    now: () => Date.parse('2025-01-01T00:00:00Z'),
+  };
+  return { kcp, deps, sync, placement, decisions, tableName };
+}
+
+async function itemCount(tableName: string): Promise<number> {
+  return (await doc.send(new ScanCommand({ TableName: tableName }))).Items?.length ?? 0;
+}
+
+async function registerClusters(w: World, ...targets: Array<Record<string, unknown>>): Promise<void> {
+  for (const t of targets) {
+    w.kcp.put('workload.kcp.io', 'synctargets', t as never);
+    await reconcilePlacement(w.deps, msg(stRef((t.metadata as { name: string }).name), 'cluster-change'));
+  }
+  w.placement.drain();
+}
+
+describe('DynamoDecisionStore conditional writes', () => {
+  const base = (version: number, rv: string): StoredDecision => ({
+    ref: depRef('web'),
+    decisionVersion: version,
+    generation: 1,
+    resourceVersion: rv,
+    contentHash: 'h',
+    clusters: [{ name: 'east', replicas: 2 }],
+    scheduled: true,
+    reason: 'Scheduled',
+    message: 'ok',
+    explanation: [],
+    explanationOmitted: 0,
+    weights: {},
+    diff: { added: ['east'], removed: [], changed: [], unchanged: [] },
+    decidedAt: new Date(0).toISOString(),
+  });
+
+  it('writes version n+1 over n, refuses a duplicate or a step back', async () => {
+    const w = await world();
+    await w.decisions.put(base(1, '10'));
+    await expect(w.decisions.put(base(1, '10'))).rejects.toBeInstanceOf(StaleGenerationError);
+    await w.decisions.put(base(2, '12'));
+    await expect(w.decisions.put(base(2, '12'))).rejects.toBeInstanceOf(StaleGenerationError);
+    await expect(w.decisions.put(base(3, '11'))).rejects.toBeInstanceOf(StaleGenerationError); // saw an older object
+    await expect(w.decisions.get(depRef('web'))).resolves.toMatchObject({ decisionVersion: 2, resourceVersion: '12' });
+    const page = await w.decisions.listByWorkspace(WS);
+    expect(page.decisions.map((d) => d.ref.name)).toEqual(['web']);
+  });
+});
+
+describe('reconcilePlacement on dynalite', () => {
+  it('places, then does nothing for the same message, then applies a spec change everywhere', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: { clusterConstraints: { regions: ['us-east-1', 'us-west-2'] } } });
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+
+    const first = await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(first).toMatchObject({ result: 'placed', messages: 2 });
+    const sent = w.sync.drain();
+    expect(sent.map((m) => `${m.action}:${m.cluster}`).sort()).toEqual(['apply:east', 'apply:west']);
+    expect(sent.every((m) => m.decisionVersion === 1)).toBe(true);
+    expect(w.kcp.calls.mergePatch).toBe(1);
+    const labels = (await w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' }))!.metadata.labels!;
+    expect(labels[stateLabel(WS, 'east')]).toBe('Sync');
+    expect(labels[stateLabel(WS, 'eu')]).toBeUndefined();
+
+    const items = await itemCount(w.tableName);
+    const again = await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(again).toMatchObject({ result: 'unchanged', writes: 0, messages: 0 });
+    expect(w.sync.sent).toHaveLength(0);
+    expect(w.kcp.calls.mergePatch).toBe(1);
+    expect(await itemCount(w.tableName)).toBe(items);
+
+    w.kcp.put('apps', 'deployments', { ...deploymentObj('web', 2, 5), metadata: { ...deploymentObj('web').metadata as object, generation: 2, labels } } as never);
+    const changed = await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(changed).toMatchObject({ result: 'placed', writes: 1, messages: 2 });
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}:${m.decisionVersion}`).sort()).toEqual(['apply:east:2', 'apply:west:2']);
+  });
+
+  it('a cordoned cluster keeps its work and gets no new work', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'one' }, spec: { numberOfClusters: 1 } });
+    w.kcp.put('apps', 'deployments', deploymentObj('old') as never);
+    await reconcilePlacement(w.deps, msg(depRef('old')));
+    const home = w.sync.drain()[0].cluster;
+    const other = home === 'east' ? 'west' : 'east';
+
+    w.kcp.put('workload.kcp.io', 'synctargets', syncTarget(home, home === 'east' ? 'us-east-1' : 'us-west-2', { unschedulable: true }) as never);
+    await reconcilePlacement(w.deps, msg(stRef(home), 'cluster-change'));
+    // What runs on the cordoned cluster is re-evaluated (placement messages) but stays there.
+    for (const m of w.placement.drain()) await reconcilePlacement(w.deps, m);
+    expect((await w.decisions.get(depRef('old')))!.clusters.map((c) => c.name)).toEqual([home]);
+
+    for (const name of ['new-1', 'new-2', 'new-3']) {
+      w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
+      await reconcilePlacement(w.deps, msg(depRef(name)));
+      expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual([other]);
+    }
+  });
+
+  it('an unsatisfiable Placement records Scheduled=False and succeeds; the object goes nowhere', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'eu-only', generation: 1 }, spec: { clusterConstraints: { regions: ['eu-west-1'] } } });
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+
+    const out = await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(out.result).toBe('placed');
+    expect(w.sync.sent).toHaveLength(0);
+    const d = await w.decisions.get(depRef('web'));
+    expect(d).toMatchObject({ scheduled: false, reason: 'Unschedulable' });
+    expect(d!.message).toMatch(/^0\/2 clusters match: 2 rejected by clusterConstraints\.regions=\[eu-west-1\]/);
+
+    await reconcilePlacement(w.deps, msg(plRef('eu-only'), 'placement-change'));
+    const placement = await w.kcp.get({ group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', name: 'eu-only' });
+    expect(placement!.status).toMatchObject({ phase: 'Unschedulable', conditions: [expect.objectContaining({ type: 'Scheduled', status: 'False', reason: 'Unschedulable' })] });
+    const patches = w.kcp.calls.patchStatus;
+    await reconcilePlacement(w.deps, msg(plRef('eu-only'), 'placement-change'));
+    expect(w.kcp.calls.patchStatus).toBe(patches); // unchanged status: no write
+    expect(w.placement.drain().map((m) => m.ref.name)).toEqual(['web', 'web']);
+  });
+
+  it('a deleted object is removed from every cluster; a deleted SyncTarget drains', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+
+    w.kcp.remove('apps', 'deployments', 'default', 'web');
+    await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'));
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['delete:east']);
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({ result: 'absent', messages: 0 });
+  });
+
+  it('the handler reports a malformed message as failed and places the good one', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    const handler = makePlacementHandler(w.deps);
+    const record = (id: string, body: string): SQSEvent['Records'][number] =>
+      ({ messageId: id, receiptHandle: id, body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number];
+    const out = await handler({ Records: [record('bad', '{"type":"placement"}'), record('good', JSON.stringify(msg(depRef('web'))))] });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
+    expect(w.sync.sent.map((m) => m.cluster)).toEqual(['east']);
+  });
+});
+
+void TABLE;
