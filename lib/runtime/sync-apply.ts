@@ -8,6 +8,7 @@ import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
+import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { fromPowertools } from '../sync/sync-log';
@@ -63,6 +64,7 @@ export function buildSyncApplyDeps(
     metrics: createFunctionMetrics('sync-apply'),
     log,
     namespaces: new Set(),
+    locks: new KeyedLock(),
     deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),

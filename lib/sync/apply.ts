@@ -15,8 +15,9 @@ import { failureOutcome } from './failure-outcome';
 import type { StatusReporter } from './status/report-status';
 import { deleteFromCluster } from './delete';
 import { syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
-import { placementFor, syncObjectToCluster } from './sync-object';
+import { pairKey, placementFor, syncObjectToCluster } from './sync-object';
 import type { SyncLog } from './sync-log';
+import type { KeyedLock } from './keyed-lock';
 
 export interface SyncApplyDeps {
   kube: KubeConnector;
@@ -27,6 +28,8 @@ export interface SyncApplyDeps {
   log: SyncLog;
   /** Namespaces known to exist downstream, per container. */
   namespaces: NamespaceCache;
+  /** Per (object, cluster) and per namespace serialisation within the container. */
+  locks: KeyedLock;
   now?: () => Date;
   backoff?: BackoffPolicy;
   random?: () => number;
@@ -79,6 +82,10 @@ async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: st
  * object is a no-op (zero cluster writes, zero table writes), and every record is a conditional write.
  */
 export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
+  return deps.locks.run(pairKey(message.ref, message.cluster), () => syncPair(deps, message, receiveCount));
+}
+
+async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
   const { ref, cluster } = message;
   const log = deps.log.child({
     workspace: ref.workspace,

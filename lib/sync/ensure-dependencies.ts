@@ -10,7 +10,7 @@ import {
 import type { ObjectRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { MAX_INLINE_DEPENDENCIES, podTemplateReferences } from './dependencies';
-import { placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
+import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 
 /** Downstream namespaces this container has seen applied: `<cluster>|<namespace>`. */
 export type NamespaceCache = Set<string>;
@@ -50,10 +50,21 @@ export async function ensureNamespace(
   workspace: string,
   namespace: string,
 ): Promise<void> {
+  const key = `${ctx.message.cluster}|${downstreamNamespace(workspace, namespace)}`;
+  if (ctx.deps.namespaces.has(key)) return;
+  await ctx.deps.locks.run(`namespace#${key}`, () => applyNamespaceOnce(ctx, client, workspace, namespace, key));
+}
+
+async function applyNamespaceOnce(
+  ctx: SyncContext,
+  client: KubeClient,
+  workspace: string,
+  namespace: string,
+  key: string,
+): Promise<void> {
+  if (ctx.deps.namespaces.has(key)) return; // another message of this batch did it while this one waited
   const cluster = ctx.message.cluster;
   const name = downstreamNamespace(workspace, namespace);
-  const key = `${cluster}|${name}`;
-  if (ctx.deps.namespaces.has(key)) return;
   const ref = namespaceRef(workspace, namespace);
   const record = await ctx.deps.syncState.get(ref, cluster);
   if (record?.state !== 'applied') {
@@ -89,7 +100,6 @@ export async function syncDependencies(ctx: SyncContext, client: KubeClient, sou
   const { ref, cluster } = ctx.message;
   if (!ref.namespace) return 0;
   let synced = 0;
-  const kcp = await ctx.deps.kube.kcp(ref.workspace);
   for (const dep of podTemplateReferences(source).slice(0, MAX_INLINE_DEPENDENCIES)) {
     const depRef: ObjectRef = {
       workspace: ref.workspace,
@@ -100,26 +110,33 @@ export async function syncDependencies(ctx: SyncContext, client: KubeClient, sou
       namespace: ref.namespace,
       name: dep.name,
     };
-    const record = await ctx.deps.syncState.get(depRef, cluster);
-    if (record?.state === 'applied') continue;
-    const object = await kcp.get(depRef);
-    if (!object || object.metadata.deletionTimestamp) {
-      ctx.log.debug('Skipping a referenced object kcp does not have', { dependency: `${dep.kind}/${dep.name}` });
-      continue;
-    }
-    const decision = await ctx.deps.syncState.decision(depRef);
-    const outcome = await syncObjectToCluster(
-      ctx,
-      client,
-      { ...depRef, uid: object.metadata.uid },
-      object,
-      placementFor(decision, cluster),
-      {
-        existing: record,
-        decisionVersion: Math.max(decision?.decisionVersion ?? 0, record?.decisionVersion ?? 0),
-      },
-    );
-    if (outcome === 'applied') synced++;
+    if (await ctx.deps.locks.run(pairKey(depRef, cluster), () => syncDependency(ctx, client, depRef))) synced++;
   }
   return synced;
+}
+
+/** One referenced object, under its pair lock so its own message in the same batch does not apply it twice. */
+async function syncDependency(ctx: SyncContext, client: KubeClient, depRef: ObjectRef): Promise<boolean> {
+  const { cluster } = ctx.message;
+  const record = await ctx.deps.syncState.get(depRef, cluster);
+  if (record?.state === 'applied') return false;
+  const kcp = await ctx.deps.kube.kcp(depRef.workspace);
+  const object = await kcp.get(depRef);
+  if (!object || object.metadata.deletionTimestamp) {
+    ctx.log.debug('Skipping a referenced object kcp does not have', { dependency: `${depRef.kind}/${depRef.name}` });
+    return false;
+  }
+  const decision = await ctx.deps.syncState.decision(depRef);
+  const outcome = await syncObjectToCluster(
+    ctx,
+    client,
+    { ...depRef, uid: object.metadata.uid },
+    object,
+    placementFor(decision, cluster),
+    {
+      existing: record,
+      decisionVersion: Math.max(decision?.decisionVersion ?? 0, record?.decisionVersion ?? 0),
+    },
+  );
+  return outcome === 'applied';
 }

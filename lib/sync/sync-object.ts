@@ -1,5 +1,5 @@
 import type { SyncMessage } from '../api/messages';
-import { describeRef, type ObjectRef } from '../api/object-ref';
+import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { SyncConflictError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
@@ -15,6 +15,11 @@ export interface SyncContext {
   log: SyncLog;
   /** The highest decision version seen for this pair: what records are written with. */
   decisionVersion: number;
+}
+
+/** The lock key of one (object, cluster) pair. */
+export function pairKey(ref: ObjectRef, cluster: string): string {
+  return `${objectKey(ref)}#${cluster}`;
 }
 
 export function placementFor(decision: DecisionView | undefined, cluster: string): ClusterPlacement {

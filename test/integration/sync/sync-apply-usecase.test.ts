@@ -124,6 +124,29 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     }
   });
 
+  it('a batch with a workload and its dependencies applies each once, the namespace once', async () => {
+    const ref = depRef();
+    const cmRef = refOf(WS, configMap, '', 'configmaps');
+    const secretRef = refOf(WS, secret, '', 'secrets');
+    const handler = makeSyncApplyHandler(world.applyDeps(kube));
+    const response = await handler(
+      sqsEvent([
+        syncMessage(ref, 'east', 1),
+        syncMessage(cmRef, 'east', 1),
+        syncMessage(secretRef, 'east', 1),
+        syncMessage(ref, 'east', 1),
+      ]),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    const east = kube.clusterOf('east');
+    expect(
+      east.calls
+        .filter((c) => c.verb === 'apply')
+        .map((c) => c.key.split('|')[0])
+        .sort(),
+    ).toEqual(['configmaps', 'deployments', 'namespaces', 'secrets']);
+  });
+
   it('ignores a message older than the recorded decision', async () => {
     const ref = depRef();
     await world.putDecision(ref, 5, [{ name: 'east' }]);
@@ -222,12 +245,10 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
 
   it('deletes everywhere, removes the emptied namespace and releases the finalizer (keeping others)', async () => {
     const ref = depRef();
-    kube
-      .kcpOf(WS)
-      .put('deployments', {
-        ...deployment(),
-        metadata: { ...deployment().metadata, finalizers: ['other.io/keep', SYNC_FINALIZER] },
-      });
+    kube.kcpOf(WS).put('deployments', {
+      ...deployment(),
+      metadata: { ...deployment().metadata, finalizers: ['other.io/keep', SYNC_FINALIZER] },
+    });
     await world.putDecision(ref, 1, [{ name: 'east' }, { name: 'west' }]);
     const deps = world.applyDeps(kube);
     const cmRef = refOf(WS, configMap, '', 'configmaps');
@@ -308,14 +329,12 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
 
   it('records a 422 with the API message and stops retrying', async () => {
     const ref = refOf(WS, configMap, '', 'configmaps');
-    kube
-      .clusterOf('east')
-      .failNext(
-        'apply',
-        new ValidationError('ConfigMap default/web-config on east was rejected: data[bad key]: Invalid value', {
-          statusCode: 422,
-        }),
-      );
+    kube.clusterOf('east').failNext(
+      'apply',
+      new ValidationError('ConfigMap default/web-config on east was rejected: data[bad key]: Invalid value', {
+        statusCode: 422,
+      }),
+    );
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'recorded' });
     expect(await world.syncState.get(ref, 'east')).toMatchObject({
       state: 'failed',

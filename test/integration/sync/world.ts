@@ -12,6 +12,7 @@ import type { SyncRecord, SyncStateStore } from '../../../lib/ports/sync-state-s
 import type { Metrics } from '../../../lib/ports/telemetry';
 import { TABLE } from '../../../lib/runtime/resources';
 import type { SyncApplyDeps } from '../../../lib/sync/apply';
+import { KeyedLock } from '../../../lib/sync/keyed-lock';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import type { StatusUpDeps } from '../../../lib/sync/status/status-up';
 import { memoryLog } from '../../../lib/sync/sync-log';
@@ -89,6 +90,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       metrics,
       log,
       namespaces: new Set(),
+      locks: new KeyedLock(),
       deferrer,
       random: () => 0.5,
     }),
