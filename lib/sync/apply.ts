@@ -100,20 +100,25 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
   for (let attempt = 1; ; attempt++) {
     try {
       const [decision, existing] = await Promise.all([deps.syncState.decision(ref), deps.syncState.get(ref, cluster)]);
-      const recorded = Math.max(decision?.decisionVersion ?? 0, existing?.decisionVersion ?? 0);
-      if (message.decisionVersion < recorded) {
-        log.debug('Ignoring a message older than the recorded decision', {
+      // This pair was already reconciled against a newer decision, which read newer state than this message saw.
+      if (existing && message.decisionVersion < existing.decisionVersion) {
+        log.debug('Ignoring a message older than the recorded sync state', {
           messageVersion: message.decisionVersion,
-          recorded,
+          recorded: existing.decisionVersion,
         });
         deps.metrics.increment('tmc_sync_operations_total', { result: 'stale', cluster, resource });
         return { result: 'stale' };
       }
+      // Older than the decision but this pair has not caught up: placement sends messages only to clusters whose
+      // part changed, so dropping this one could lose an update. Reconcile toward the newest decision instead,
+      // reading the object from kcp (the carried copy and the message's action are as old as the message).
+      const behind = decision !== undefined && message.decisionVersion < decision.decisionVersion;
+      const recorded = Math.max(decision?.decisionVersion ?? 0, existing?.decisionVersion ?? 0);
       const ctx = { deps, message, existing, log, decisionVersion: Math.max(message.decisionVersion, recorded) };
       const dropped = decision !== undefined && !decision.clusters.some((c) => c.name === cluster);
-      const source =
-        message.action === 'delete' || dropped ? undefined : await readSource(deps, message, existing, fresh);
-      if (!source || source.metadata.deletionTimestamp || message.action === 'delete' || dropped) {
+      const wantDelete = dropped || (!behind && message.action === 'delete');
+      const source = wantDelete ? undefined : await readSource(deps, message, existing, fresh || behind);
+      if (!source || source.metadata.deletionTimestamp || wantDelete) {
         await deleteFromCluster(ctx, source);
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });
         return { result: 'deleted' };
