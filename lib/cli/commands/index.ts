@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDevCommand } from './dev';
+import { registerPlacementCommand } from './placement';
 import { registerSimCommand } from './sim';
 import { registerWebhooksCommand } from './webhooks';
 
@@ -9,4 +10,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand];
