@@ -15,7 +15,7 @@ import { failureOutcome } from './failure-outcome';
 import type { StatusReporter } from './status/report-status';
 import { deleteFromCluster } from './delete';
 import { syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
-import { pairKey, placementFor, syncObjectToCluster } from './sync-object';
+import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { SyncLog } from './sync-log';
 import type { KeyedLock } from './keyed-lock';
 
@@ -77,6 +77,21 @@ async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: st
   });
 }
 
+function isNamespace(ref: ObjectRef): boolean {
+  return ref.group === '' && ref.resource === 'namespaces';
+}
+
+/**
+ * A kcp Namespace placed on a cluster becomes its mapped downstream namespace (never the kcp name: two workspaces
+ * would collide). Its removal is left to the objects inside it: the downstream namespace goes with the last of them,
+ * and deleting it first would delete objects whose sync items still say applied.
+ */
+async function syncNamespace(ctx: SyncContext, ref: ObjectRef, gone: boolean): Promise<SyncResult> {
+  if (gone) return { result: 'deleted' };
+  const client = await ctx.deps.kube.cluster(ref.workspace, ctx.message.cluster);
+  return { result: (await ensureNamespace(ctx, client, ref.workspace, ref.name)) ? 'applied' : 'unchanged' };
+}
+
 /**
  * Reconciles one (object, cluster) pair toward the newest state kcp has. Safe to run twice: an unchanged desired
  * object is a no-op (zero cluster writes, zero table writes), and every record is a conditional write.
@@ -118,6 +133,8 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       const dropped = decision !== undefined && !decision.clusters.some((c) => c.name === cluster);
       const wantDelete = dropped || (!behind && message.action === 'delete');
       const source = wantDelete ? undefined : await readSource(deps, message, existing, fresh || behind);
+      if (isNamespace(ref))
+        return await syncNamespace(ctx, ref, !source || source.metadata.deletionTimestamp !== undefined || wantDelete);
       if (!source || source.metadata.deletionTimestamp || wantDelete) {
         await deleteFromCluster(ctx, source);
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });

@@ -49,10 +49,10 @@ export async function ensureNamespace(
   client: KubeClient,
   workspace: string,
   namespace: string,
-): Promise<void> {
+): Promise<boolean> {
   const key = `${ctx.message.cluster}|${downstreamNamespace(workspace, namespace)}`;
-  if (ctx.deps.namespaces.has(key)) return;
-  await ctx.deps.locks.run(`namespace#${key}`, () => applyNamespaceOnce(ctx, client, workspace, namespace, key));
+  if (ctx.deps.namespaces.has(key)) return false;
+  return ctx.deps.locks.run(`namespace#${key}`, () => applyNamespaceOnce(ctx, client, workspace, namespace, key));
 }
 
 async function applyNamespaceOnce(
@@ -61,13 +61,14 @@ async function applyNamespaceOnce(
   workspace: string,
   namespace: string,
   key: string,
-): Promise<void> {
-  if (ctx.deps.namespaces.has(key)) return; // another message of this batch did it while this one waited
+): Promise<boolean> {
+  if (ctx.deps.namespaces.has(key)) return false; // another message of this batch did it while this one waited
   const cluster = ctx.message.cluster;
   const name = downstreamNamespace(workspace, namespace);
   const ref = namespaceRef(workspace, namespace);
   const record = await ctx.deps.syncState.get(ref, cluster);
-  if (record?.state !== 'applied') {
+  const apply = record?.state !== 'applied';
+  if (apply) {
     ctx.log.info(`Applying Namespace ${name} to ${cluster}`);
     const applied = await client.apply(
       { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
@@ -88,6 +89,7 @@ async function applyNamespaceOnce(
     });
   }
   ctx.deps.namespaces.add(key);
+  return apply;
 }
 
 /**

@@ -299,6 +299,25 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     expect(kube.clusterOf('east').find('deployments', downstreamNamespace(WS, NS), 'web')).toBeUndefined();
   });
 
+  it('a placed kcp Namespace becomes its mapped downstream namespace, applied once', async () => {
+    kube.kcpOf(WS).put('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, uid: 'uid-ns' } });
+    const nsRef = {
+      workspace: WS,
+      group: '',
+      version: 'v1',
+      resource: 'namespaces',
+      kind: 'Namespace',
+      name: NS,
+      uid: 'uid-ns',
+    };
+    expect(await syncOne(world.applyDeps(kube), syncMessage(nsRef, 'east', 1), 1)).toEqual({ result: 'applied' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(nsRef, 'east', 1), 1)).toEqual({ result: 'unchanged' });
+    const east = kube.clusterOf('east');
+    expect(east.find('namespaces', undefined, downstreamNamespace(WS, NS))).toBeDefined();
+    expect(east.find('namespaces', undefined, NS)).toBeUndefined();
+    expect(east.count('apply')).toBe(1);
+  });
+
   it('retries a 409 within the invocation', async () => {
     const ref = refOf(WS, configMap, '', 'configmaps');
     kube.clusterOf('east').failNext('apply', new ConflictError('changed', { statusCode: 409 }));
