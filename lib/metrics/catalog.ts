@@ -48,6 +48,7 @@ export const METRICS = [
   metric('tmc_clusters', 'gauge', 'count', 'Registered clusters by health state', ['state']),
   metric('tmc_objects', 'gauge', 'count', 'Object-cluster pairs by sync state (pending, applied, failed, deleting)', ['state']),
   metric('tmc_oldest_pending_sync_seconds', 'gauge', 'seconds', 'Age of the oldest object-cluster pair whose desired state is not yet applied'),
+  metric('tmc_remote_write_pushes_total', 'counter', 'count', 'Prometheus remote-write pushes by the metrics rollup, by result (ok, error)', ['result']),
   metric('tmc_recovery_actions_total', 'counter', 'count', 'Recovery actions taken by the sweep, by action and outcome', ['action', 'outcome']),
 ] as const satisfies readonly MetricDefinition[];
 

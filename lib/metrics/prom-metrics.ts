@@ -28,6 +28,12 @@ export class PromMetrics implements Metrics {
     (this.metric(name, 'gauge') as Gauge<string>).set(labels, value);
   }
 
+  /** Forgets every label set of a gauge, so a snapshot that no longer names a cluster does not keep its old value. */
+  resetGauge(name: string): void {
+    const existing = this.series.get(name);
+    if (existing !== undefined && metricDefinition(name).type === 'gauge') existing.reset();
+  }
+
   /** Prometheus text exposition format. */
   render(): Promise<string> {
     return this.registry.metrics();

@@ -17,6 +17,11 @@ export function useSharedMetrics(metrics: PromMetrics | undefined): void {
   shared = metrics;
 }
 
+/** The local stack's shared registry, when one is installed (the rollup pushes it; /metrics serves it). */
+export function sharedPromMetrics(): PromMetrics | undefined {
+  return shared;
+}
+
 export function createFunctionMetrics(functionName: string): FunctionMetrics {
   if (shared) {
     const registry = shared;

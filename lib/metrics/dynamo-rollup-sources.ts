@@ -1,0 +1,68 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { CircuitStore } from '../ports/circuit-store';
+import type { HealthStore } from '../ports/health-store';
+import { TABLE } from '../runtime/resources';
+import type { QueueDepth, RollupSources, SyncStateSample } from './rollup';
+
+const SyncSampleSchema = z.object({ state: z.string(), updatedAt: z.string() });
+
+export interface DynamoRollupSourcesOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  health: Pick<HealthStore, 'listClusters'>;
+  circuits: Pick<CircuitStore, 'get'>;
+  /** The SyncTarget mirror's cluster names (DynamoSyncStateStore.knownClusters: one Query on gsi1 `CLUSTERS`). */
+  mirror: { knownClusters(): Promise<string[]> };
+  queues: { queueDepths(): Promise<QueueDepth[]> };
+}
+
+/**
+ * The rollup's reads, all indexed: health items through gsi1 `HEALTH`, the mirror through gsi1 `CLUSTERS`, sync items
+ * per cluster through gsi1 `CLUSTER#<name>` projected to two attributes, circuits by key. Nothing scans the table.
+ */
+export class DynamoRollupSources implements RollupSources {
+  constructor(private readonly options: DynamoRollupSourcesOptions) {}
+
+  async clusterHealth(): Promise<Array<{ cluster: string; state: 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown' }>> {
+    return (await this.options.health.listClusters()).map((h) => ({ cluster: h.cluster, state: h.state }));
+  }
+
+  knownClusters(): Promise<string[]> {
+    return this.options.mirror.knownClusters();
+  }
+
+  async syncStates(cluster: string): Promise<SyncStateSample[]> {
+    const index = TABLE.indexes[0];
+    const out: SyncStateSample[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.doc.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#g = :g',
+          ProjectionExpression: '#state, #updatedAt',
+          ExpressionAttributeNames: { '#g': index.partitionKey, '#state': 'state', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: { ':g': `CLUSTER#${cluster}` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        // Other item kinds may share the partition later; only sync items have both attributes.
+        const parsed = SyncSampleSchema.safeParse(item);
+        if (parsed.success) out.push(parsed.data);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return out;
+  }
+
+  async circuit(cluster: string): Promise<'closed' | 'half-open' | 'open' | undefined> {
+    return (await this.options.circuits.get(cluster))?.state;
+  }
+
+  queueDepths(): Promise<QueueDepth[]> {
+    return this.options.queues.queueDepths();
+  }
+}
