@@ -131,7 +131,9 @@ export interface LocalSqs {
 
 /** fauxqs in this process. It keeps messages in memory only: a restart loses queued work, which the sweeps redo. */
 export async function startLocalSqs(options: { port?: number } = {}): Promise<LocalSqs> {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: '127.0.0.1' });
+  // `host` only names queue URLs (`sqs.<region>.<host>`); it does not change the bind address. With an IP the URL
+  // is not a valid WHATWG URL (a host ending in a numeric label must be IPv4), and loadConfig rejects it.
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: 'localhost' });
   return { endpoint: `http://127.0.0.1:${server.port}`, server, stop: () => server.stop() };
 }
 
