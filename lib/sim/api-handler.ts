@@ -1,0 +1,446 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { ApiError } from './api-error';
+import type { AdmissionDispatcher, AdmissionOperation, KubeObject } from './contracts';
+import type { ObjectSpace } from './object-space';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patches';
+import { apiVersionOf, gvrId, type ResourceInfo } from './resource-catalog';
+import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { recordUpdate, serverSideApply } from './server-side-apply';
+import { toTable, wantsTable } from './table';
+
+/** The parts of a resource request's path. */
+export interface ResourceRequest {
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface HandlerContext {
+  space: ObjectSpace;
+  admission: AdmissionDispatcher;
+  currentRv: () => number;
+  /** Records the verb for the request log once it is known. */
+  setVerb: (verb: string) => void;
+  /** Watch: all spaces this request covers (one, or every logical cluster for `/clusters/*`). */
+  watchSpaces: ObjectSpace[];
+}
+
+/** etcd's default request limit; kube-apiserver answers larger objects with 413. */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAMED = new Set(['namespaces', 'services']);
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 3 * 1024 * 1024) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseObjectBody(raw: Buffer, contentType: string | undefined): unknown {
+  // client-go sends protobuf for built-in kinds when it may; a 415 makes it fall back to JSON, as with an
+  // API server that does not speak protobuf (aggregated APIs).
+  if (contentType?.includes('protobuf') || (raw.length > 4 && raw.subarray(0, 4).toString('latin1') === 'k8s\u0000')) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  const text = raw.toString('utf8');
+  if (text.trim() === '') throw ApiError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+  try {
+    return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw ApiError.badRequest(`the object provided is unrecognized: couldn't get version/kind; json parse error: ${detail}`);
+  }
+}
+
+function asObject(body: unknown, info: ResourceInfo, r: ResourceRequest, requireKind: boolean): KubeObject {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.badRequest('the object provided is unrecognized: expected a JSON object');
+  const obj = body as Record<string, unknown>;
+  const expected = apiVersionOf(info);
+  if (requireKind || obj.apiVersion !== undefined) {
+    if (obj.apiVersion !== expected) {
+      throw ApiError.badRequest(`the API version in the data (${String(obj.apiVersion ?? '')}) does not match the expected API version (${expected})`);
+    }
+    if (obj.kind !== info.kind) throw ApiError.badRequest(`the kind in the data (${String(obj.kind ?? '')}) does not match the expected kind (${info.kind})`);
+  }
+  const metadata = typeof obj.metadata === 'object' && obj.metadata !== null ? { ...(obj.metadata as Record<string, unknown>) } : {};
+  if (r.namespace && metadata.namespace && metadata.namespace !== r.namespace && info.namespaced) {
+    throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  if (info.namespaced && r.namespace) metadata.namespace = r.namespace;
+  return { ...obj, apiVersion: expected, kind: info.kind, metadata } as KubeObject;
+}
+
+function validate(info: ResourceInfo, obj: KubeObject): void {
+  const name = obj.metadata.name ?? '';
+  const causes: Array<{ field: string; message: string; reason?: string }> = [];
+  if (!name) causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+  else {
+    const rule = LABEL_NAMED.has(info.resource) ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
+    const max = LABEL_NAMED.has(info.resource) ? 63 : 253;
+    if (!rule.test(name) || name.length > max) {
+      causes.push({
+        field: 'metadata.name',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 ${LABEL_NAMED.has(info.resource) ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      });
+    }
+  }
+  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) {
+      causes.push({ field: `metadata.labels`, message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+    }
+    if (k.length > 317) causes.push({ field: 'metadata.labels', message: `Invalid value: "${k}": name part must be no more than 63 characters` });
+  }
+  if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) {
+    throw new ApiError(413, 'RequestEntityTooLarge', 'etcdserver: request is too large');
+  }
+  if (causes.length) throw ApiError.invalid(info.kind, name, causes);
+}
+
+function managerFrom(url: URL, req: IncomingMessage): string {
+  const explicit = url.searchParams.get('fieldManager');
+  if (explicit) return explicit;
+  const ua = req.headers['user-agent'] ?? 'unknown';
+  return ua.split('/')[0] || 'unknown';
+}
+
+function listKind(info: ResourceInfo): string {
+  return `${info.kind}List`;
+}
+
+function encodeContinue(offset: number, rv: number): string {
+  return Buffer.from(JSON.stringify({ o: offset, rv })).toString('base64url');
+}
+
+function decodeContinue(token: string): { o: number; rv: number } {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o: number; rv: number };
+    if (typeof v.o === 'number') return v;
+  } catch {
+    // fall through
+  }
+  throw ApiError.badRequest('continue key is not valid: illegal base64 data');
+}
+
+/** Serves one resource request against an object space, with the semantics of kube-apiserver. */
+export async function handleResource(req: IncomingMessage, res: ServerResponse, url: URL, r: ResourceRequest, ctx: HandlerContext): Promise<void> {
+  const space = ctx.space;
+  const info = space.info({ group: r.group, version: r.version, resource: r.resource });
+  if (info.namespaced === false && r.namespace) throw ApiError.notFoundResource(info);
+  if (r.subresource && !((r.subresource === 'status' && info.hasStatus) || (r.subresource === 'scale' && info.hasScale) || (r.subresource === 'finalize' && info.resource === 'namespaces'))) {
+    throw ApiError.notFoundResource(info);
+  }
+  const method = req.method ?? 'GET';
+  const dryRun = url.searchParams.getAll('dryRun').includes('All');
+
+  if (method === 'GET' && !r.name) {
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+      ctx.setVerb('watch');
+      return watch(req, res, url, info, r, ctx);
+    }
+    ctx.setVerb('list');
+    return list(req, res, url, info, r, ctx);
+  }
+  if (method === 'GET') {
+    ctx.setVerb('get');
+    const obj = space.get(info, r.namespace, r.name!);
+    if (!obj) throw ApiError.notFound(info, r.name!);
+    if (r.subresource === 'scale') return send(res, 200, toScale(obj));
+    if (wantsTable(req.headers.accept)) return send(res, 200, toTable(info, [obj], String(ctx.currentRv())));
+    return send(res, 200, obj);
+  }
+  if (method === 'POST' && !r.name) {
+    ctx.setVerb('create');
+    const obj = asObject(parseObjectBody(await readBody(req), req.headers['content-type']), info, r, true);
+    if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
+      obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
+    }
+    delete obj.metadata.resourceVersion;
+    delete obj.metadata.uid;
+    if (info.hasStatus && info.resource !== 'customresourcedefinitions' && info.resource !== 'namespaces') delete obj.status;
+    if (info.resource === 'namespaces') {
+      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+      obj.status = { phase: 'Active' };
+    }
+    validate(info, obj);
+    space.checkNamespace(info, obj.metadata.namespace);
+    if (space.get(info, obj.metadata.namespace, obj.metadata.name!)) throw ApiError.alreadyExists(info, obj.metadata.name!);
+    const withFields = recordUpdate(undefined, obj, managerFrom(url, req));
+    const admitted = await admit(ctx, 'CREATE', info, r, withFields, undefined, dryRun, req);
+    if (dryRun) return send(res, 201, admitted);
+    if (space.get(info, admitted.metadata.namespace, admitted.metadata.name!)) throw ApiError.alreadyExists(info, admitted.metadata.name!);
+    return send(res, 201, space.insert(info, admitted));
+  }
+  if (method === 'PUT' && r.name) {
+    ctx.setVerb('update');
+    const body = asObject(parseObjectBody(await readBody(req), req.headers['content-type']), info, r, false);
+    const current = space.get(info, r.namespace, r.name);
+    if (!current) throw ApiError.notFound(info, r.name);
+    if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
+    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
+    const next = shapeWrite(info, r, current, body);
+    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun, req);
+  }
+  if (method === 'PATCH' && r.name) {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    const raw = await readBody(req);
+    const patch = parseObjectBody(raw, contentType.includes('yaml') ? 'yaml' : 'json');
+    const current = space.get(info, r.namespace, r.name);
+    if (contentType === 'application/apply-patch+yaml') {
+      ctx.setVerb('apply');
+      const manager = url.searchParams.get('fieldManager');
+      if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      const applied = asObject(patch, info, r, true);
+      applied.metadata.name = r.name;
+      const force = url.searchParams.get('force') === 'true';
+      const statusOnly = r.subresource === 'status';
+      if (!current) {
+        if (statusOnly) throw ApiError.notFound(info, r.name);
+        const created = serverSideApply(undefined, applied, manager, force, false);
+        if (info.hasStatus && info.resource !== 'customresourcedefinitions') delete created.status;
+        validate(info, created);
+        space.checkNamespace(info, created.metadata.namespace);
+        const admitted = await admit(ctx, 'CREATE', info, r, created, undefined, dryRun, req);
+        if (dryRun) return send(res, 201, admitted);
+        return send(res, 201, space.insert(info, admitted));
+      }
+      const merged = serverSideApply(current, applied, manager, force, statusOnly);
+      return commitUpdate(res, ctx, info, r, current, shapeWrite(info, r, current, merged), dryRun, req);
+    }
+    ctx.setVerb('patch');
+    if (!current) throw ApiError.notFound(info, r.name);
+    let patched: unknown;
+    if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch);
+    else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, patch);
+    else if (contentType === 'application/strategic-merge-patch+json') {
+      if (info.custom) {
+        throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+      }
+      patched = strategicMergePatch(current, patch);
+    } else {
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+    }
+    if (r.subresource === 'scale') return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
+    const next = shapeWrite(info, r, current, asObject(patched, info, r, false));
+    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun, req);
+  }
+  if (method === 'DELETE' && r.name) {
+    ctx.setVerb('delete');
+    const current = space.get(info, r.namespace, r.name);
+    if (!current) throw ApiError.notFound(info, r.name);
+    const raw = await readBody(req);
+    const options = raw.length ? (parseObjectBody(raw, 'json') as Record<string, any>) : {};
+    const precondition = options?.preconditions?.resourceVersion;
+    if (precondition && precondition !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
+    const optionsDryRun = dryRun || (Array.isArray(options?.dryRun) && options.dryRun.includes('All'));
+    await admit(ctx, 'DELETE', info, r, undefined, current, optionsDryRun, req);
+    if (optionsDryRun) return send(res, 200, current);
+    const result = space.requestDeletion(info, current);
+    if (result.removed) return send(res, 200, result.object);
+    return send(res, 200, result.object);
+  }
+  if (method === 'DELETE' && !r.name) {
+    ctx.setVerb('deletecollection');
+    const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
+    const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+    const items = space.list(info, r.namespace).filter((o) => matchLabels(o.metadata.labels) && matchFields(o));
+    for (const item of items) {
+      await admit(ctx, 'DELETE', info, { ...r, name: item.metadata.name }, undefined, item, dryRun, req);
+      if (!dryRun) space.requestDeletion(info, item);
+    }
+    return send(res, 200, { kind: listKind(info), apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(ctx.currentRv()) }, items });
+  }
+  throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+}
+
+/** What a write may change: /status writes change only status; main-resource writes keep status when it is a subresource. */
+function shapeWrite(info: ResourceInfo, r: ResourceRequest, current: KubeObject, next: KubeObject): KubeObject {
+  if (r.subresource === 'status') return { ...current, metadata: { ...current.metadata, managedFields: next.metadata.managedFields }, status: next.status };
+  const out: KubeObject = { ...next, metadata: { ...next.metadata } };
+  if (info.hasStatus && info.resource !== 'customresourcedefinitions') {
+    if (current.status === undefined) delete out.status;
+    else out.status = current.status;
+  }
+  return out;
+}
+
+async function commitUpdate(
+  res: ServerResponse,
+  ctx: HandlerContext,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  current: KubeObject,
+  next: KubeObject,
+  dryRun: boolean,
+  req: IncomingMessage,
+): Promise<void> {
+  validate(info, next);
+  const admitted = await admit(ctx, 'UPDATE', info, r, next, current, dryRun, req);
+  if (dryRun) return send(res, 200, admitted);
+  const latest = ctx.space.get(info, r.namespace, r.name!);
+  if (!latest) throw ApiError.notFound(info, r.name!);
+  // Another write landed while admission ran: an optimistic-concurrency conflict, as etcd's compare-and-swap gives.
+  if (latest.metadata.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name!);
+  send(res, 200, ctx.space.replace(info, current, admitted));
+}
+
+async function admit(
+  ctx: HandlerContext,
+  operation: AdmissionOperation,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  object: KubeObject | undefined,
+  oldObject: KubeObject | undefined,
+  dryRun: boolean,
+  req: IncomingMessage,
+): Promise<KubeObject> {
+  const outcome = await ctx.admission.admit({
+    store: ctx.space,
+    operation,
+    gvr: { group: info.group, version: info.version, resource: info.resource },
+    kind: { group: info.group, version: info.version, kind: info.kind },
+    subResource: r.subresource,
+    namespace: info.namespaced ? (object ?? oldObject)?.metadata.namespace : undefined,
+    name: (object ?? oldObject)?.metadata.name ?? r.name ?? '',
+    object,
+    oldObject,
+    userInfo: { username: userFrom(req), groups: ['system:authenticated'] },
+    dryRun,
+  });
+  if (!outcome.allowed) throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
+  return (outcome.object ?? object ?? oldObject) as KubeObject;
+}
+
+function userFrom(req: IncomingMessage): string {
+  const auth = req.headers.authorization ?? '';
+  return auth.startsWith('Bearer ') ? 'token-user' : 'system:anonymous';
+}
+
+function toScale(obj: KubeObject): Record<string, unknown> {
+  const spec = (obj.spec ?? {}) as Record<string, any>;
+  const status = (obj.status ?? {}) as Record<string, any>;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+    spec: { replicas: spec.replicas ?? 1 },
+    status: { replicas: status.replicas ?? 0, selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+  };
+}
+
+async function updateScale(
+  res: ServerResponse,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  current: KubeObject,
+  scale: KubeObject,
+  ctx: HandlerContext,
+  dryRun: boolean,
+  req: IncomingMessage,
+  url: URL,
+): Promise<void> {
+  const replicas = (scale.spec as Record<string, unknown> | undefined)?.replicas;
+  if (typeof replicas !== 'number' || replicas < 0) throw ApiError.invalid('Scale', r.name!, [{ field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
+  const next = recordUpdate(current, { ...current, spec: { ...((current.spec as object) ?? {}), replicas } }, managerFrom(url, req));
+  validate(info, next);
+  const admitted = await admit(ctx, 'UPDATE', info, { ...r, subresource: 'scale' }, next, current, dryRun, req);
+  const stored = dryRun ? admitted : ctx.space.replace(info, current, admitted);
+  send(res, 200, toScale(stored));
+}
+
+function list(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceInfo, r: ResourceRequest, ctx: HandlerContext): void {
+  const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
+  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+  const items: KubeObject[] = [];
+  for (const space of ctx.watchSpaces) {
+    for (const o of space.list(info, r.namespace)) if (matchLabels(o.metadata.labels) && matchFields(o)) items.push(o);
+  }
+  items.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+  const rv = ctx.currentRv();
+  const limit = Number(url.searchParams.get('limit') ?? 0);
+  const cont = url.searchParams.get('continue');
+  const start = cont ? decodeContinue(cont).o : 0;
+  const page = limit > 0 ? items.slice(start, start + limit) : items.slice(start);
+  const next = limit > 0 && start + limit < items.length ? encodeContinue(start + limit, rv) : undefined;
+  const meta: Record<string, unknown> = { resourceVersion: String(rv), ...(next ? { continue: next, remainingItemCount: items.length - start - limit } : {}) };
+  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(info, page, String(rv), next ? { continue: next } : {}));
+  send(res, 200, { kind: listKind(info), apiVersion: apiVersionOf(info), metadata: meta, items: page });
+}
+
+function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceInfo, r: ResourceRequest, ctx: HandlerContext): void {
+  const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
+  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+  const asTable = wantsTable(req.headers.accept);
+  const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
+  const rvParam = url.searchParams.get('resourceVersion');
+  const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+  const id = gvrId(info);
+  const matches = (o: KubeObject): boolean => (!r.namespace || o.metadata.namespace === r.namespace) && matchLabels(o.metadata.labels) && matchFields(o);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  const write = (type: string, object: KubeObject | Record<string, unknown>): void => {
+    const payload = asTable && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(info, [object as KubeObject], String((object as KubeObject).metadata?.resourceVersion ?? '')) : object;
+    res.write(`${JSON.stringify({ type, object: payload })}\n`);
+  };
+  let lastRv = ctx.currentRv();
+  if (!rvParam || rvParam === '0') {
+    const initial: KubeObject[] = [];
+    for (const space of ctx.watchSpaces) for (const o of space.list(info, r.namespace)) if (matches(o)) initial.push(o);
+    initial.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    for (const o of initial) write('ADDED', o);
+  } else {
+    const since = Number(rvParam);
+    for (const space of ctx.watchSpaces) {
+      const events = space.eventsSince(since);
+      if (!events) {
+        write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${since} (${ctx.currentRv()})`, reason: 'Expired', code: 410 });
+        res.end();
+        return;
+      }
+      for (const e of events) if (e.gvrKey === id && matches(e.object)) write(e.type, e.object);
+    }
+  }
+  const unsubscribers = ctx.watchSpaces.map((space) =>
+    space.subscribe((event) => {
+      const e = event as { gvr: { group: string; version: string; resource: string }; object: KubeObject; type: string };
+      if (gvrId(e.gvr) !== id || !matches(e.object)) return;
+      lastRv = Number(e.object.metadata.resourceVersion);
+      write(e.type, e.object);
+    }),
+  );
+  const timers: NodeJS.Timeout[] = [];
+  if (bookmarks) {
+    timers.push(
+      setInterval(() => {
+        lastRv = Math.max(lastRv, ctx.currentRv());
+        write('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(lastRv) } });
+      }, 5_000),
+    );
+  }
+  const end = (): void => {
+    for (const u of unsubscribers) u();
+    for (const t of timers) clearInterval(t);
+    if (!res.writableEnded) res.end();
+  };
+  if (timeoutSeconds > 0) timers.push(setTimeout(end, timeoutSeconds * 1000));
+  req.on('close', end);
+  res.on('close', end);
+}
+
+export { send };

@@ -1,0 +1,91 @@
+import type { ResourceInfo } from './resource-catalog';
+import { apiVersionOf } from './resource-catalog';
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
+  const byGv = new Map<string, ResourceInfo[]>();
+  for (const t of types) {
+    const gv = apiVersionOf(t);
+    byGv.set(gv, [...(byGv.get(gv) ?? []), t]);
+  }
+  return byGv;
+}
+
+export function apiVersions(): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+}
+
+/** Plain APIGroupList: kubectl accepts it when it asked for aggregated discovery. */
+export function apiGroupList(types: ResourceInfo[]): Record<string, unknown> {
+  const groups = new Map<string, string[]>();
+  for (const t of types) {
+    if (!t.group) continue;
+    const versions = groups.get(t.group) ?? [];
+    if (!versions.includes(t.version)) versions.push(t.version);
+    groups.set(t.group, versions);
+  }
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...groups.entries()].map(([name, versions]) => ({
+      name,
+      versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+      preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+    })),
+  };
+}
+
+export function apiResourceList(types: ResourceInfo[], groupVersion: string): Record<string, unknown> | undefined {
+  const list = groupVersions(types).get(groupVersion);
+  if (!list) return undefined;
+  const resources: Array<Record<string, unknown>> = [];
+  for (const t of list) {
+    resources.push({ name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: VERBS, ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
+    if (t.hasStatus) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+    if (t.hasScale) resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}
+
+/** `/openapi/v3`: one document per group version. */
+export function openApiV3Root(types: ResourceInfo[], prefix: string): Record<string, unknown> {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const gv of groupVersions(types).keys()) {
+    const p = gv.includes('/') ? `apis/${gv}` : `api/${gv}`;
+    paths[p] = { serverRelativeURL: `${prefix}/openapi/v3/${p}?hash=${types.length}` };
+  }
+  return { paths };
+}
+
+/**
+ * A group version's OpenAPI v3 document. kubectl only needs each kind's PATCH operation to declare the
+ * `fieldValidation` parameter: it then leaves validation to the server and never downloads the protobuf v2 schema.
+ * Schemas are permissive (CRDs contribute theirs).
+ */
+export function openApiV3Document(types: ResourceInfo[], groupVersion: string): Record<string, unknown> | undefined {
+  const list = groupVersions(types).get(groupVersion);
+  if (!list) return undefined;
+  const paths: Record<string, unknown> = {};
+  const schemas: Record<string, unknown> = {};
+  for (const t of list) {
+    const base = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
+    const item = t.namespaced ? `${base}/namespaces/{namespace}/${t.resource}/{name}` : `${base}/${t.resource}/{name}`;
+    const gvk = { group: t.group, version: t.version, kind: t.kind };
+    const schemaName = `${t.group || 'core'}.${t.version}.${t.kind}`;
+    schemas[schemaName] = { ...(t.schema ?? { type: 'object' }), 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvk] };
+    const param = (name: string): Record<string, unknown> => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
+    paths[item] = {
+      get: { 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK' } } },
+      put: { 'x-kubernetes-action': 'put', 'x-kubernetes-group-version-kind': gvk, parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun')], responses: { '200': { description: 'OK' } } },
+      patch: {
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': gvk,
+        parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun'), { name: 'force', in: 'query', schema: { type: 'boolean' } }],
+        responses: { '200': { description: 'OK' } },
+      },
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }, ...(t.namespaced ? [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }] : [])],
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes (tmc simulator)', version: 'v1.32.0' }, paths, components: { schemas } };
+}

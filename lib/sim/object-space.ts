@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import type { AdmissionDispatcher, GroupVersionResource, KubeObject, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
+import { apiVersionOf, BUILTIN_RESOURCES, gvrId, type ResourceInfo, resourcesFromCrd } from './resource-catalog';
+import { ApiError } from './api-error';
+
+/** One monotonic resourceVersion per server, shared by all its object spaces (as etcd's revision is). */
+export interface RevisionClock {
+  next(): number;
+  current(): number;
+}
+
+export interface HistoryEntry extends StoreEvent {
+  rv: number;
+  gvrKey: string;
+}
+
+const HISTORY_LIMIT = 50_000;
+
+function key(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Everything but metadata and status: a change here bumps metadata.generation. */
+function specOf(obj: KubeObject): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): string => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return strip(a) === strip(b) && JSON.stringify(a.metadata.managedFields) === JSON.stringify(b.metadata.managedFields);
+}
+
+/**
+ * One isolated object space: a plain cluster or one kcp logical cluster. Holds objects, served types (built-ins plus
+ * CRDs stored here), the watch history, and the semantics every write shares: uid, resourceVersion, generation,
+ * finalizers and deletionTimestamp, namespace existence and namespace deletion.
+ */
+export class ObjectSpace implements SimClusterStore {
+  private readonly types = new Map<string, ResourceInfo>();
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private readonly history: HistoryEntry[] = [];
+  private readonly listeners = new Set<(event: HistoryEntry) => void>();
+  private oldestRv = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly clock: RevisionClock,
+    private readonly admission: AdmissionDispatcher,
+    private readonly annotateCluster: boolean,
+  ) {
+    for (const info of BUILTIN_RESOURCES) this.types.set(gvrId(info), info);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      this.insert(this.info({ group: '', version: 'v1', resource: 'namespaces' }), {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      });
+    }
+  }
+
+  // ---- types ----
+
+  resolve(gvr: GroupVersionResource): { kind: string; namespaced: boolean; hasStatus: boolean } | undefined {
+    return this.types.get(gvrId(gvr));
+  }
+
+  info(gvr: GroupVersionResource): ResourceInfo {
+    const info = this.types.get(gvrId(gvr));
+    if (!info) throw ApiError.notFoundResource(gvr);
+    return info;
+  }
+
+  allTypes(): ResourceInfo[] {
+    return [...this.types.values()];
+  }
+
+  /** The type for `kind` in `apiVersion`, for bodies that name a kind (apply, create). */
+  typeForKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    for (const t of this.types.values()) if (apiVersionOf(t) === apiVersion && t.kind === kind) return t;
+    return undefined;
+  }
+
+  // ---- reads ----
+
+  get(gvr: GroupVersionResource, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.objects.get(gvrId(gvr))?.get(key(namespace, name));
+  }
+
+  list(gvr: GroupVersionResource, namespace?: string): KubeObject[] {
+    const all = this.objects.get(gvrId(gvr));
+    if (!all) return [];
+    const out: KubeObject[] = [];
+    for (const obj of all.values()) if (!namespace || obj.metadata.namespace === namespace) out.push(obj);
+    return out;
+  }
+
+  /** Watch events after `rv`, or undefined when the history no longer reaches back that far (410 Gone). */
+  eventsSince(rv: number): HistoryEntry[] | undefined {
+    if (rv < this.oldestRv - 1) return undefined;
+    let lo = 0;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.history[mid].rv <= rv) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.history.slice(lo);
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- writes without admission (the server's own controllers) ----
+
+  create(gvr: GroupVersionResource, object: KubeObject): KubeObject {
+    const info = this.info(gvr);
+    this.checkNamespace(info, object.metadata.namespace);
+    if (this.get(gvr, object.metadata.namespace, object.metadata.name ?? '')) throw ApiError.alreadyExists(info, object.metadata.name ?? '');
+    return this.insert(info, object);
+  }
+
+  async updateStatus(gvr: GroupVersionResource, object: KubeObject): Promise<KubeObject | undefined> {
+    const info = this.info(gvr);
+    const current = this.get(gvr, object.metadata.namespace, object.metadata.name ?? '');
+    if (!current) return undefined;
+    const candidate: KubeObject = { ...current, status: object.status };
+    const outcome = await this.admission.admit({
+      store: this,
+      operation: 'UPDATE',
+      gvr,
+      kind: { group: info.group, version: info.version, kind: info.kind },
+      subResource: 'status',
+      namespace: current.metadata.namespace,
+      name: current.metadata.name ?? '',
+      object: candidate,
+      oldObject: current,
+      userInfo: { username: 'system:serviceaccount:kube-system:simulated-controller', groups: ['system:serviceaccounts'] },
+      dryRun: false,
+    });
+    if (!outcome.allowed) throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
+    // The object may have changed while admission ran: status is written onto the newest version.
+    const latest = this.get(gvr, object.metadata.namespace, object.metadata.name ?? '');
+    if (!latest) return undefined;
+    return this.replace(info, latest, { ...latest, status: (outcome.object ?? candidate).status });
+  }
+
+  delete(gvr: GroupVersionResource, namespace: string | undefined, name: string): void {
+    const info = this.info(gvr);
+    const current = this.get(gvr, namespace, name);
+    if (current) this.remove(info, current);
+  }
+
+  // ---- the primitives the HTTP layer uses after admission ----
+
+  checkNamespace(info: ResourceInfo, namespace: string | undefined): void {
+    if (!info.namespaced) return;
+    if (!namespace) throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    const ns = this.get({ group: '', version: 'v1', resource: 'namespaces' }, undefined, namespace);
+    if (!ns) throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    if (ns.metadata.deletionTimestamp && info.resource !== 'events') {
+      throw new ApiError(403, 'Forbidden', `${info.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  /** Stores a new object: uid, resourceVersion, creationTimestamp, generation 1. */
+  insert(info: ResourceInfo, object: KubeObject): KubeObject {
+    const meta = { ...object.metadata };
+    meta.uid = randomUUID();
+    meta.creationTimestamp = now();
+    meta.generation = 1;
+    delete meta.deletionTimestamp;
+    if (this.annotateCluster) meta.annotations = { ...(meta.annotations ?? {}), 'kcp.io/cluster': this.name };
+    meta.resourceVersion = String(this.clock.next());
+    const stored: KubeObject = { ...object, apiVersion: apiVersionOf(info), kind: info.kind, metadata: meta };
+    if (!info.namespaced) delete stored.metadata.namespace;
+    this.bucket(info).set(key(stored.metadata.namespace, meta.name ?? ''), stored);
+    this.record(info, 'ADDED', stored);
+    if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
+    return stored;
+  }
+
+  /**
+   * Replaces a stored object: bumps resourceVersion, bumps generation when anything but metadata and status
+   * changed, and removes the object when it is being deleted and its last finalizer is gone.
+   */
+  replace(info: ResourceInfo, current: KubeObject, next: KubeObject): KubeObject {
+    const meta = { ...next.metadata };
+    meta.uid = current.metadata.uid;
+    meta.creationTimestamp = current.metadata.creationTimestamp;
+    meta.name = current.metadata.name;
+    meta.namespace = current.metadata.namespace;
+    meta.deletionTimestamp = current.metadata.deletionTimestamp;
+    meta.generation = (current.metadata.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
+    if (this.annotateCluster) meta.annotations = { ...(meta.annotations ?? {}), 'kcp.io/cluster': this.name };
+    if (!meta.annotations || Object.keys(meta.annotations).length === 0) delete meta.annotations;
+    if (!meta.labels || Object.keys(meta.labels).length === 0) delete meta.labels;
+    if (!meta.finalizers || meta.finalizers.length === 0) delete meta.finalizers;
+    const stored: KubeObject = { ...next, apiVersion: apiVersionOf(info), kind: info.kind, metadata: meta };
+    if (!info.namespaced) delete stored.metadata.namespace;
+    if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length) {
+      this.remove(info, stored);
+      return stored;
+    }
+    // An update that changes nothing is a no-op, as in kube-apiserver: no new resourceVersion, no watch event.
+    if (sameContent(stored, current)) return current;
+    meta.resourceVersion = String(this.clock.next());
+    this.bucket(info).set(key(meta.namespace, meta.name ?? ''), stored);
+    this.record(info, 'MODIFIED', stored);
+    if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
+    return stored;
+  }
+
+  /** Deletes as the API does: with finalizers the object only gets a deletionTimestamp. */
+  requestDeletion(info: ResourceInfo, current: KubeObject): { object: KubeObject; removed: boolean } {
+    if (info.resource === 'namespaces') return { object: this.terminateNamespace(current), removed: false };
+    if (current.metadata.finalizers?.length) {
+      if (current.metadata.deletionTimestamp) return { object: current, removed: false };
+      const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: now() } };
+      const meta = marked.metadata;
+      meta.resourceVersion = String(this.clock.next());
+      this.bucket(info).set(key(meta.namespace, meta.name ?? ''), marked);
+      this.record(info, 'MODIFIED', marked);
+      return { object: marked, removed: false };
+    }
+    this.remove(info, current);
+    return { object: current, removed: true };
+  }
+
+  // ---- internals ----
+
+  private remove(info: ResourceInfo, object: KubeObject): void {
+    const meta = object.metadata;
+    if (!this.bucket(info).delete(key(meta.namespace, meta.name ?? ''))) return;
+    const removed = { ...object, metadata: { ...meta, resourceVersion: String(this.clock.next()) } };
+    this.record(info, 'DELETED', removed);
+    if (info.resource === 'customresourcedefinitions') this.unserveCrd(object);
+    if (info.namespaced && meta.namespace) this.finishNamespaceIfEmpty(meta.namespace);
+  }
+
+  private terminateNamespace(ns: KubeObject): KubeObject {
+    const name = ns.metadata.name ?? '';
+    let marked = ns;
+    if (!ns.metadata.deletionTimestamp) {
+      marked = { ...ns, metadata: { ...ns.metadata, deletionTimestamp: now(), resourceVersion: String(this.clock.next()) }, status: { phase: 'Terminating' } };
+      this.bucket(this.info({ group: '', version: 'v1', resource: 'namespaces' })).set(name, marked);
+      this.record(this.info({ group: '', version: 'v1', resource: 'namespaces' }), 'MODIFIED', marked);
+    }
+    for (const info of this.types.values()) {
+      if (!info.namespaced) continue;
+      for (const obj of this.list(info, name)) this.requestDeletion(info, obj);
+    }
+    this.finishNamespaceIfEmpty(name);
+    return marked;
+  }
+
+  private finishNamespaceIfEmpty(namespace: string): void {
+    const nsType = this.info({ group: '', version: 'v1', resource: 'namespaces' });
+    const ns = this.get(nsType, undefined, namespace);
+    if (!ns?.metadata.deletionTimestamp) return;
+    for (const info of this.types.values()) if (info.namespaced && this.list(info, namespace).length > 0) return;
+    this.remove(nsType, ns);
+  }
+
+  private bucket(info: GroupVersionResource): Map<string, KubeObject> {
+    const id = gvrId(info);
+    let b = this.objects.get(id);
+    if (!b) {
+      b = new Map();
+      this.objects.set(id, b);
+    }
+    return b;
+  }
+
+  private record(info: ResourceInfo, type: WatchEventType, object: KubeObject): void {
+    const entry: HistoryEntry = { type, object, gvr: { group: info.group, version: info.version, resource: info.resource }, rv: Number(object.metadata.resourceVersion), gvrKey: gvrId(info) };
+    this.history.push(entry);
+    if (this.history.length > HISTORY_LIMIT) {
+      const dropped = this.history.splice(0, this.history.length - HISTORY_LIMIT);
+      this.oldestRv = dropped[dropped.length - 1].rv + 1;
+    }
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  private serveCrd(crd: KubeObject): void {
+    for (const info of resourcesFromCrd(crd)) this.types.set(gvrId(info), info);
+    // A CRD is Established at once: no API aggregation to wait for.
+    const status = (crd.status ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(status.conditions) || status.conditions.length === 0) {
+      const spec = (crd.spec ?? {}) as Record<string, any>;
+      crd.status = {
+        conditions: [
+          { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now() },
+          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now() },
+        ],
+        acceptedNames: spec.names ?? {},
+        storedVersions: (spec.versions ?? []).filter((v: any) => v.storage).map((v: any) => v.name),
+      };
+    }
+  }
+
+  private unserveCrd(crd: KubeObject): void {
+    for (const info of resourcesFromCrd(crd)) {
+      this.types.delete(gvrId(info));
+      this.objects.delete(gvrId(info));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/** One request the simulator answered. */
+export interface RequestRecord {
+  verb: string; // get list watch create update patch apply delete deletecollection (Kubernetes' names)
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  logicalCluster: string;
+  code: number;
+  userAgent: string;
+  at: number;
+}
+
+export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'code'>> & {
+  verbs?: string[];
+  /** Only writes: create, update, patch, apply, delete, deletecollection. */
+  writes?: boolean;
+};
+
+const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletecollection']);
+
+/** Counts every API request, so tests and benchmarks can assert how many calls tmc made. */
+export class RequestLog {
+  private records: RequestRecord[] = [];
+
+  add(record: RequestRecord): void {
+    this.records.push(record);
+    if (this.records.length > 500_000) this.records.splice(0, 100_000);
+  }
+
+  entries(filter: RequestFilter = {}): RequestRecord[] {
+    return this.records.filter((r) => matches(r, filter));
+  }
+
+  count(filter: RequestFilter = {}): number {
+    let n = 0;
+    for (const r of this.records) if (matches(r, filter)) n++;
+    return n;
+  }
+
+  reset(): void {
+    this.records = [];
+  }
+}
+
+function matches(r: RequestRecord, f: RequestFilter): boolean {
+  if (f.writes && !WRITES.has(r.verb)) return false;
+  if (f.verbs && !f.verbs.includes(r.verb)) return false;
+  for (const k of ['verb', 'group', 'resource', 'subresource', 'namespace', 'name', 'logicalCluster', 'code'] as const) {
+    if (f[k] !== undefined && r[k] !== f[k]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,89 @@
+import type { GroupVersionResource } from './contracts';
+
+/** One served resource type, as discovery describes it. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  resource: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  hasStatus: boolean;
+  hasScale: boolean;
+  shortNames?: string[];
+  /** CRD-backed: printer columns and schema come from the CRD. */
+  printerColumns?: Array<{ name: string; type: string; jsonPath: string; priority?: number }>;
+  schema?: Record<string, unknown>;
+  /** Served because a CRD declares it (strategic merge patch does not apply to these). */
+  custom?: boolean;
+}
+
+function r(group: string, version: string, resource: string, kind: string, namespaced: boolean, extra: Partial<ResourceInfo> = {}): ResourceInfo {
+  return { group, version, resource, kind, singular: kind.toLowerCase(), namespaced, hasStatus: false, hasScale: false, ...extra };
+}
+
+/** The built-in kinds the simulator serves in every object space. */
+export const BUILTIN_RESOURCES: ResourceInfo[] = [
+  r('', 'v1', 'namespaces', 'Namespace', false, { hasStatus: true, shortNames: ['ns'] }),
+  r('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
+  r('', 'v1', 'secrets', 'Secret', true),
+  r('', 'v1', 'services', 'Service', true, { hasStatus: true, shortNames: ['svc'] }),
+  r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  r('', 'v1', 'pods', 'Pod', true, { hasStatus: true, shortNames: ['po'] }),
+  r('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
+  r('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'] }),
+  r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { hasStatus: true, shortNames: ['pvc'] }),
+  r('', 'v1', 'nodes', 'Node', false, { hasStatus: true, shortNames: ['no'] }),
+  r('apps', 'v1', 'deployments', 'Deployment', true, { hasStatus: true, hasScale: true, shortNames: ['deploy'] }),
+  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, { hasStatus: true, hasScale: true, shortNames: ['rs'] }),
+  r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { hasStatus: true, hasScale: true, shortNames: ['sts'] }),
+  r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { hasStatus: true, shortNames: ['ds'] }),
+  r('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
+  r('batch', 'v1', 'jobs', 'Job', true, { hasStatus: true }),
+  r('batch', 'v1', 'cronjobs', 'CronJob', true, { hasStatus: true, shortNames: ['cj'] }),
+  r('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { hasStatus: true, shortNames: ['ing'] }),
+  r('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
+  r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+  r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  r('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { hasStatus: true, shortNames: ['hpa'] }),
+  r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { hasStatus: true, shortNames: ['pdb'] }),
+  r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  r('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
+  r('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false),
+  r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { hasStatus: true, shortNames: ['crd', 'crds'] }),
+];
+
+export function gvrId(gvr: GroupVersionResource): string {
+  return `${gvr.group}/${gvr.version}/${gvr.resource}`;
+}
+
+export function apiVersionOf(info: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
+
+/** The resource types a CRD object declares (one per served version). */
+export function resourcesFromCrd(crd: Record<string, any>): ResourceInfo[] {
+  const spec = crd.spec ?? {};
+  const names = spec.names ?? {};
+  const out: ResourceInfo[] = [];
+  for (const v of spec.versions ?? []) {
+    if (v.served === false) continue;
+    out.push({
+      group: spec.group,
+      version: v.name,
+      resource: names.plural,
+      kind: names.kind,
+      singular: names.singular ?? String(names.kind ?? '').toLowerCase(),
+      namespaced: spec.scope !== 'Cluster',
+      hasStatus: Boolean(v.subresources?.status),
+      hasScale: Boolean(v.subresources?.scale),
+      shortNames: names.shortNames,
+      printerColumns: v.additionalPrinterColumns,
+      schema: v.schema?.openAPIV3Schema,
+      custom: true,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,263 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './admission';
+import type { WebhookCredentials } from './admission/webhook-caller';
+import { ApiError } from './api-error';
+import { handleResource, type ResourceRequest, send } from './api-handler';
+import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
+import { startWorkloadSimulator } from './controllers';
+import { apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Root } from './discovery';
+import { FaultController } from './faults';
+import { writeKubeconfigFile } from './kubeconfig';
+import { ObjectSpace, type RevisionClock } from './object-space';
+import { RequestLog } from './request-log';
+
+export interface SimServerOptions {
+  name: string;
+  mode: 'kcp' | 'cluster';
+  /** 0 or absent: a free port. */
+  port?: number;
+  host?: string;
+  /** Workload controllers (cluster mode only: kcp runs no workload controllers, status comes from tmc). */
+  workloads?: Partial<WorkloadSimulationOptions> & { nodes?: number };
+  /** Added to every request, to make round trips realistic. */
+  latencyMs?: number;
+  /** When set, requests without this bearer token get 401. */
+  token?: string;
+}
+
+export interface SimServer {
+  readonly name: string;
+  readonly mode: 'kcp' | 'cluster';
+  readonly url: string;
+  readonly port: number;
+  /** The object space: a logical cluster path in kcp mode (default `root`), the cluster itself otherwise. */
+  store(logicalCluster?: string): SimClusterStore;
+  createLogicalCluster(path: string): SimClusterStore;
+  readonly faults: FaultController;
+  readonly requests: RequestLog;
+  /** Credentials the admission dispatcher sends to webhook URLs (kube-apiserver reads them from its admission config). */
+  setWebhookCredentials(fn: ((url: string) => WebhookCredentials | undefined) | undefined): void;
+  /** Writes a kubeconfig for this server (kcp: for one logical cluster) with unique names. */
+  writeKubeconfig(file: string, options?: { logicalCluster?: string; token?: string }): void;
+  /** The server URL a client uses (kcp: `<url>/clusters/<path>`). */
+  serverUrl(logicalCluster?: string): string;
+  stop(): Promise<void>;
+}
+
+const KNOWN_GROUP_PREFIXES = ['/api', '/apis'];
+
+function parseResourcePath(segs: string[]): ResourceRequest | undefined {
+  // segs: ['api','v1',...] or ['apis',group,version,...]
+  let group = '';
+  let version: string;
+  let rest: string[];
+  if (segs[0] === 'api') {
+    version = segs[1];
+    rest = segs.slice(2);
+  } else {
+    group = segs[1];
+    version = segs[2];
+    rest = segs.slice(3);
+  }
+  if (!version || rest.length === 0) return undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    return { group, version, namespace: rest[1], resource: rest[2], name: rest[3], subresource: rest[4] };
+  }
+  return { group, version, resource: rest[0], name: rest[1], subresource: rest[2] };
+}
+
+/** Starts one simulated API server: a kcp (logical clusters under /clusters/<path>) or a plain physical cluster. */
+export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
+  let rv = 0;
+  const clock: RevisionClock = { next: () => ++rv, current: () => rv };
+  let credentials: ((url: string) => WebhookCredentials | undefined) | undefined;
+  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => credentials?.(url) });
+  const spaces = new Map<string, ObjectSpace>();
+  const controllers: WorkloadSimulator[] = [];
+  const faults = new FaultController();
+  const requests = new RequestLog();
+  const isKcp = options.mode === 'kcp';
+  const defaultSpace = isKcp ? 'root' : options.name;
+
+  const spaceFor = (name: string): ObjectSpace => {
+    let space = spaces.get(name);
+    if (!space) {
+      space = new ObjectSpace(name, clock, admission, isKcp);
+      spaces.set(name, space);
+      if (!isKcp) {
+        controllers.push(
+          startWorkloadSimulator(space, {
+            readyDelayMs: options.workloads?.readyDelayMs ?? 1000,
+            simulatePods: options.workloads?.simulatePods ?? false,
+            capacity: options.workloads?.capacity,
+            nodes: options.workloads?.nodes,
+          }),
+        );
+      }
+    }
+    return space;
+  };
+  spaceFor(defaultSpace);
+
+  const held: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    let path = url.pathname;
+    let logicalCluster = defaultSpace;
+    let wildcard = false;
+    if (isKcp && path.startsWith('/clusters/')) {
+      const rest = path.slice('/clusters/'.length);
+      const slash = rest.indexOf('/');
+      logicalCluster = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+      path = slash < 0 ? '/' : rest.slice(slash);
+      wildcard = logicalCluster === '*';
+    }
+    const record = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', at: Date.now() } as {
+      verb: string;
+      group: string;
+      resource: string;
+      subresource?: string;
+      namespace?: string;
+      name?: string;
+      logicalCluster: string;
+      userAgent: string;
+      at: number;
+    };
+    let code = 200;
+    const origWriteHead = res.writeHead.bind(res);
+    res.writeHead = ((status: number, ...rest: unknown[]) => {
+      code = status;
+      return (origWriteHead as (...a: unknown[]) => ServerResponse)(status, ...rest);
+    }) as typeof res.writeHead;
+    res.on('finish', () => requests.add({ ...record, code }));
+    res.on('close', () => {
+      if (!res.writableFinished) requests.add({ ...record, code });
+    });
+
+    try {
+      const latency = (options.latencyMs ?? 0) + (faults.current.latencyMs ?? 0);
+      if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+      if (faults.current.partition) await new Promise<void>((resolve) => held.push(resolve));
+      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      const injected = path.startsWith('/_sim') ? undefined : faults.pickError();
+      if (injected) {
+        if (injected.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(injected.retryAfterSeconds));
+        const reason = injected.code === 429 ? 'TooManyRequests' : injected.code === 503 ? 'ServiceUnavailable' : 'InternalError';
+        const message = injected.code === 429 ? 'Too many requests, please try again later.' : injected.code === 503 ? 'the server is currently unable to handle the request' : 'an error on the server ("simulated fault") has prevented the request from succeeding';
+        throw new ApiError(injected.code, reason, message, injected.retryAfterSeconds ? { retryAfterSeconds: injected.retryAfterSeconds } : undefined);
+      }
+      const space = wildcard ? spaceFor(defaultSpace) : spaceFor(logicalCluster);
+      const segs = path.split('/').filter(Boolean);
+      if (path === '/version') return send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0-tmc-sim', gitCommit: 'tmc-sim', platform: 'linux/amd64', goVersion: 'go1.23' });
+      if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return void res.end('ok');
+      }
+      if (path === '/_sim/requests') return send(res, 200, { items: requests.entries() });
+      if (path === '/api') return send(res, 200, apiVersions());
+      if (path === '/apis') return send(res, 200, apiGroupList(space.allTypes()));
+      if (path === '/openapi/v3') return send(res, 200, openApiV3Root(space.allTypes(), isKcp && !wildcard && url.pathname.startsWith('/clusters/') ? `/clusters/${logicalCluster}` : ''));
+      if (path.startsWith('/openapi/v3/')) {
+        const gv = segs[2] === 'api' ? segs[3] : `${segs[3]}/${segs[4]}`;
+        const doc = openApiV3Document(space.allTypes(), gv);
+        if (!doc) throw ApiError.notFoundResource({ group: '', version: gv, resource: '' });
+        return send(res, 200, doc);
+      }
+      if (KNOWN_GROUP_PREFIXES.includes(`/${segs[0]}`)) {
+        const gvOnly = segs[0] === 'api' ? segs.length === 2 : segs.length === 3;
+        if (gvOnly) {
+          const gv = segs[0] === 'api' ? segs[1] : `${segs[1]}/${segs[2]}`;
+          const list = apiResourceList(space.allTypes(), gv);
+          if (!list) throw ApiError.notFoundResource({ group: segs[1] ?? '', version: gv, resource: '' });
+          return send(res, 200, list);
+        }
+        if (segs[0] === 'apis' && segs.length === 2) {
+          const group = (apiGroupList(space.allTypes()).groups as Array<{ name: string }>).find((g) => g.name === segs[1]);
+          if (!group) throw ApiError.notFoundResource({ group: segs[1], version: '', resource: '' });
+          return send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
+        }
+        const r = parseResourcePath(segs);
+        if (!r) throw ApiError.notFoundResource({ group: '', version: '', resource: path });
+        Object.assign(record, { group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name });
+        if (wildcard && (req.method ?? 'GET') !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
+        return await handleResource(req, res, url, r, {
+          space,
+          admission,
+          currentRv: clock.current,
+          setVerb: (verb) => (record.verb = verb),
+          watchSpaces: wildcard ? [...spaces.values()] : [space],
+        });
+      }
+      throw ApiError.notFoundResource({ group: '', version: '', resource: path });
+    } catch (err) {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (err instanceof ApiError) return send(res, err.code, err.toStatus());
+      const message = err instanceof Error ? err.message : String(err);
+      send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${message}`).toStatus());
+    }
+  };
+
+  const server: Server = createServer((req, res) => void handler(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://${host}:${port}`;
+  let listening = true;
+
+  faults.onChange((s) => {
+    if (!s.partition) for (const release of held.splice(0)) release();
+    if (s.down && listening) {
+      listening = false;
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    } else if (!s.down && !listening) {
+      listening = true;
+      server.listen(port, host);
+    }
+  });
+
+  const serverUrl = (logicalCluster?: string): string => (isKcp ? `${url}/clusters/${logicalCluster ?? defaultSpace}` : url);
+
+  return {
+    name: options.name,
+    mode: options.mode,
+    url,
+    port,
+    faults,
+    requests,
+    store: (lc) => spaceFor(lc ?? defaultSpace),
+    createLogicalCluster: (p) => spaceFor(p),
+    setWebhookCredentials: (fn) => {
+      credentials = fn;
+    },
+    serverUrl,
+    writeKubeconfig: (file, opts = {}) => {
+      const name = isKcp ? `kcp-${(opts.logicalCluster ?? defaultSpace).replace(/:/g, '-')}` : `cluster-${options.name}`;
+      writeKubeconfigFile(file, name, serverUrl(opts.logicalCluster), opts.token ?? options.token ?? `sim-token-${options.name}`);
+    },
+    stop: async () => {
+      for (const c of controllers) c.stop();
+      for (const release of held.splice(0)) release();
+      admission.close();
+      for (const socket of sockets) socket.destroy();
+      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
