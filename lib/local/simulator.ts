@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { type Simulation, startSimulation } from '../sim';
 import type { WebhookCredentialsFor } from '../webhooks';
 import type { LocalClusterSpec } from './clusters';
 import type { StackLogger } from './log';
@@ -11,7 +10,7 @@ export interface SimulatedEnvironment {
   /** Each simulated cluster's API server URL, by name. */
   clusterUrls: Record<string, string>;
   /** The simulator's own handle (fault injection, request counters) for tests and benchmarks. */
-  handle: unknown;
+  handle: Simulation;
   /** Tells the simulated API servers which bearer token to present to tmc's webhooks. */
   setWebhookCredentials(credentialsFor: WebhookCredentialsFor): void;
   stop(): Promise<void>;
@@ -23,11 +22,33 @@ export interface SimulatorRequest {
   /** Where the simulator may write its own kubeconfigs. */
   kubeconfigDir: string;
   logger: StackLogger;
+  /** Time a simulated workload takes to become ready (default 1 s). */
+  readyDelayMs?: number;
+  /** Added to every simulated API request (benchmarks use 5 ms for realistic round trips). */
+  latencyMs?: number;
 }
 
-/** Starts lib/sim's simulation (loaded by path: the simulator is built alongside the stack). */
-export async function startSimulator(projectRoot: string, request: SimulatorRequest): Promise<SimulatedEnvironment> {
-  const path = join(projectRoot, 'lib', 'sim', 'index.ts');
-  if (!existsSync(path)) throw new Error(`The simulator (lib/sim/index.ts) is not built yet; pass --kcp-kubeconfig to use a real kcp`);
-  throw new Error(`Simulator adapter pending (${request.workspace})`);
+/** Starts lib/sim's simulation: one kcp with the workspace, and a simulated API server per cluster. */
+export async function startSimulator(_projectRoot: string, request: SimulatorRequest): Promise<SimulatedEnvironment> {
+  const sim: Simulation = await startSimulation({
+    kcp: { workspaces: [request.workspace] },
+    clusters: request.clusters.map((c) => ({
+      name: c.name,
+      labels: { region: c.region, zone: c.zone, provider: c.provider },
+      capacity: { cpu: c.capacity.cpu, memory: c.capacity.memory, pods: Number(c.capacity.pods) },
+      readyDelayMs: request.readyDelayMs,
+    })),
+    kubeconfigDir: request.kubeconfigDir,
+    latencyMs: request.latencyMs,
+  });
+  request.logger.info(`Simulator up: kcp ${sim.kcp.url}, clusters ${Object.keys(sim.clusters).join(', ')}`);
+  return {
+    kcpUrl: sim.kcp.url,
+    clusterUrls: Object.fromEntries(Object.entries(sim.clusters).map(([name, server]) => [name, server.url])),
+    handle: sim,
+    setWebhookCredentials: (credentialsFor) => {
+      for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.setWebhookCredentials(credentialsFor);
+    },
+    stop: () => sim.stop(),
+  };
 }

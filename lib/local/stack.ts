@@ -1,10 +1,14 @@
+import type { Simulation } from '../sim';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { PromMetrics } from '../metrics/prom-metrics';
+import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
 import { makeSqsClient } from '../runtime/aws';
+import { useSharedMetrics } from '../runtime/metrics';
 import { ENV, QUEUES, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
@@ -53,6 +57,8 @@ export interface LocalStackOptions {
   bootstrap?: boolean;
   /** Long-poll wait of the queue pollers; Lambda's is 20 s. */
   pollWaitSeconds?: number;
+  /** A Prometheus remote-write URL: metrics-rollup pushes the whole registry there on its schedule. */
+  prometheusRemoteWriteUrl?: string;
 }
 
 export interface LocalStack {
@@ -68,8 +74,10 @@ export interface LocalStack {
   /** The environment the functions run with (also set on process.env). */
   env: Record<string, string>;
   /** The simulator's handle, when the stack runs one. */
-  simulation?: unknown;
+  simulation?: Simulation;
   sqs: SQSClient;
+  /** Every function's metrics in this process (served at GET /metrics). */
+  metrics: PromMetrics;
   /** Invokes a function as Lambda would (a realistic context), returning its result. */
   invoke(name: FunctionName, event: unknown): Promise<unknown>;
   /** Runs one schedule now, as its timer would. */
@@ -183,7 +191,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env[ENV.queueUrl(name)] = queues[name].url;
       env[ENV.dlqUrl(name)] = queues[name].dlqUrl;
     }
+    if (options.prometheusRemoteWriteUrl !== undefined) env[REMOTE_WRITE_ENV.url] = options.prometheusRemoteWriteUrl;
     Object.assign(process.env, env);
+
+    // One registry for every function in this process, installed before any handler builds its deps.
+    const metrics = new PromMetrics();
+    useSharedMetrics(metrics);
+    cleanups.push(async () => useSharedMetrics(undefined));
 
     let activeInvocations = 0;
     const runtime = new FunctionRuntime({
@@ -290,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env,
       simulation: simulation?.handle,
       sqs,
+      metrics,
       invoke: (name, event) => runtime.invoke(name, event),
       runSchedule: (name) => scheduler.runNow(name),
       idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {
