@@ -74,6 +74,13 @@ function percentile(sorted: Float64Array, p: number): number {
  * with the lowest p99, because on a shared two-core machine a round's tail measures the neighbours' load as much
  * as the engine (`cpuPerDecisionMs` is process CPU time over the best round, the load-independent figure).
  */
+export function benchInput(clusterCount: number): (i: number) => DecideInput {
+  const clusters = makeClusters(clusterCount);
+  const objects = Array.from({ length: 64 }, (_, i) => object(i));
+  const policies = [POLICY];
+  return (i) => ({ object: objects[i % objects.length], policies, locations: [], clusters, previous: i % 2 === 0 ? { clusters: [{ name: clusters[(i * 31) % clusterCount].name }] } : undefined, options: { now: 1_700_000_000_000 } });
+}
+
 export function measureEngineAt(clusterCount: number, minDecisions = 1000, minMs = 400, rounds = 5): EngineBenchResult {
   let best: EngineBenchResult | undefined;
   for (let r = 0; r < rounds; r++) {

@@ -46,49 +46,78 @@ function totalOf(cluster: ClusterInfo, dim: Dimension): number | undefined {
 }
 
 /**
+ * What the engine derives from a cluster alone (free room, utilization), computed once per ClusterInfo object and
+ * kept while the object lives: a container decides many objects against one inventory, so the per-decision loop
+ * does a lookup instead of arithmetic, and allocates nothing.
+ */
+interface ClusterStats {
+  /** Free cpu, memory, pods; NaN when unknown. */
+  free: Float64Array;
+  /** Utilization of cpu, memory; NaN when unknown. */
+  cpuUtil: number;
+  memUtil: number;
+  meanUtil: number;
+}
+const statsCache = new WeakMap<ClusterInfo, ClusterStats>();
+
+function statsOf(cluster: ClusterInfo): ClusterStats {
+  let s = statsCache.get(cluster);
+  if (s) return s;
+  const free = new Float64Array(3);
+  const utils = [NaN, NaN, NaN];
+  let sum = 0;
+  let count = 0;
+  for (let k = 0; k < DIMENSIONS.length; k++) {
+    const dim = DIMENSIONS[k];
+    const total = totalOf(cluster, dim);
+    const used = cluster.allocated?.[dim] ?? 0;
+    free[k] = total === undefined ? NaN : total - used;
+    if (total !== undefined && total > 0) {
+      utils[k] = Math.min(1, Math.max(0, used / total));
+      sum += utils[k];
+      count++;
+    }
+  }
+  s = { free, cpuUtil: utils[0], memUtil: utils[1], meanUtil: count ? sum / count : 0.5 };
+  statsCache.set(cluster, s);
+  return s;
+}
+
+/**
  * How many more replicas of `demand` fit on the cluster: the tightest dimension decides. Infinity when the cluster
  * reports no capacity (tmc cannot know, so it does not refuse) or the object asks for nothing.
  */
 export function replicasThatFit(cluster: ClusterInfo, demand: Resources | undefined): number {
   if (!demand) return Infinity;
+  const free = statsOf(cluster).free;
   let fit = Infinity;
-  for (const dim of DIMENSIONS) {
-    const need = demand[dim] ?? 0;
-    const total = totalOf(cluster, dim);
-    if (need <= 0 || total === undefined) continue;
-    const free = total - (cluster.allocated?.[dim] ?? 0);
-    fit = Math.min(fit, Math.max(0, Math.floor(free / need + 1e-9)));
+  for (let k = 0; k < DIMENSIONS.length; k++) {
+    const need = demand[DIMENSIONS[k]] ?? 0;
+    if (need <= 0 || Number.isNaN(free[k])) continue;
+    const n = Math.max(0, Math.floor(free[k] / need + 1e-9));
+    if (n < fit) fit = n;
   }
   return fit;
 }
 
 /** The dimension that runs out first, for the message "insufficient cpu". */
 export function scarceDimension(cluster: ClusterInfo, demand: Resources, replicas: number): Dimension {
-  for (const dim of DIMENSIONS) {
-    const need = (demand[dim] ?? 0) * replicas;
-    const total = totalOf(cluster, dim);
-    if (need > 0 && total !== undefined && total - (cluster.allocated?.[dim] ?? 0) < need) return dim;
+  const free = statsOf(cluster).free;
+  for (let k = 0; k < DIMENSIONS.length; k++) {
+    const need = (demand[DIMENSIONS[k]] ?? 0) * replicas;
+    if (need > 0 && !Number.isNaN(free[k]) && free[k] < need) return DIMENSIONS[k];
   }
   return 'pods';
 }
 
-/** Fraction (0..1) of a dimension in use, or undefined when unknown. */
-export function utilizationOf(cluster: ClusterInfo, dim: Dimension): number | undefined {
-  const total = totalOf(cluster, dim);
-  if (total === undefined || total <= 0) return undefined;
-  return Math.min(1, Math.max(0, (cluster.allocated?.[dim] ?? 0) / total));
+/** Fraction (0..1) of cpu or memory in use, or undefined when unknown. */
+export function utilizationOf(cluster: ClusterInfo, dim: 'cpu' | 'memory'): number | undefined {
+  const s = statsOf(cluster);
+  const u = dim === 'cpu' ? s.cpuUtil : s.memUtil;
+  return Number.isNaN(u) ? undefined : u;
 }
 
 /** Mean utilization over the known dimensions; 0.5 (neutral) when none is known. */
 export function meanUtilization(cluster: ClusterInfo): number {
-  let sum = 0;
-  let count = 0;
-  for (const dim of DIMENSIONS) {
-    const u = utilizationOf(cluster, dim);
-    if (u !== undefined) {
-      sum += u;
-      count++;
-    }
-  }
-  return count ? sum / count : 0.5;
+  return statsOf(cluster).meanUtil;
 }

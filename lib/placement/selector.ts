@@ -75,8 +75,8 @@ export const TOPOLOGY_LABELS: Record<string, readonly string[]> = {
 export function topologyValue(labels: Record<string, string>, key: string): string | undefined {
   const aliases = TOPOLOGY_LABELS[key];
   if (!aliases) return labels[key];
-  for (const alias of aliases) {
-    const v = labels[alias];
+  for (let i = 0; i < aliases.length; i++) {
+    const v = labels[aliases[i]];
     if (v !== undefined) return v;
   }
   return undefined;

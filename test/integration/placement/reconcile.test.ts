@@ -13,7 +13,6 @@ import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/r
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
-import { TABLE } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
@@ -234,4 +233,3 @@ describe('reconcilePlacement on dynalite', () => {
   });
 });
 
-void TABLE;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCrdFiles } from '../../../lib/api/crds/crd-builder';
+import { parseAllDocuments } from 'yaml';
 import { validateTmcObject } from '../../../lib/api/crds';
 
 const syncTarget = (spec: Record<string, unknown>): Record<string, unknown> => ({
@@ -63,5 +64,15 @@ describe('validateTmcObject', () => {
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.errors.map((e) => e.field)).toEqual(fields);
     }
+  });
+});
+
+describe('examples/', () => {
+  const dir = join(__dirname, '../../../examples');
+  const docs = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => [f, d.toJS()] as [string, unknown]));
+  it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
+    expect(validateTmcObject(doc)).toEqual({ ok: true });
   });
 });
