@@ -4,9 +4,18 @@ import type { Webhook } from './webhook-configuration';
 import { type AdmissionFailure, notFound } from './admission-status';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 function labelsOf(object: KubeObject | undefined): Record<string, string> | undefined {
   return object?.metadata?.labels;
+}
+
+/**
+ * kube-apiserver (1.21+) guarantees every namespace carries `kubernetes.io/metadata.name`, and webhooks select on
+ * it (tmc excludes system namespaces that way), so it is supplied here when a store has not set it.
+ */
+function namespaceLabels(namespace: KubeObject | undefined, name: string): Record<string, string> {
+  return { ...(labelsOf(namespace) ?? {}), [NAMESPACE_NAME_LABEL]: name };
 }
 
 /**
@@ -20,11 +29,11 @@ export function matchesNamespaceSelector(webhook: Webhook, attrs: AdmissionAttri
   if (!namespaceName) return true;
   if (isEmptySelector(webhook.namespaceSelector)) return true;
   if (isNamespace && !attrs.subResource && (attrs.operation === 'CREATE' || attrs.operation === 'UPDATE')) {
-    return matchesLabelSelector(webhook.namespaceSelector, labelsOf(attrs.object));
+    return matchesLabelSelector(webhook.namespaceSelector, namespaceLabels(attrs.object, namespaceName));
   }
   const namespace = attrs.store.get(NAMESPACES, undefined, namespaceName);
   if (!namespace) return notFound('namespaces', namespaceName);
-  return matchesLabelSelector(webhook.namespaceSelector, labelsOf(namespace));
+  return matchesLabelSelector(webhook.namespaceSelector, namespaceLabels(namespace, namespaceName));
 }
 
 /** objectSelector matches when either the new or the old object carries matching labels. */

@@ -186,6 +186,8 @@ describe('admission dispatcher', () => {
     ['object Exists missing', { objectSelector: { matchExpressions: [{ key: 'tmc.dev/managed', operator: 'Exists' }] } }, 'team', {}, false],
     ['object In', { objectSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] } }, 'team', { tier: 'api' }, true],
     ['empty selectors', { namespaceSelector: {}, objectSelector: {} }, 'scratch', {}, true],
+    ['the automatic metadata.name label', { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] }] } }, 'scratch', {}, false],
+    ['the automatic metadata.name label elsewhere', { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] }] } }, 'team', {}, true],
   ])('%s (%j in namespace %s, labels %j): called %s', async (_case, selectors, namespace, labels, called) => {
     const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), selectors)] });
     const object = { ...deployment(labels), metadata: { ...deployment(labels).metadata, namespace } };
