@@ -71,16 +71,23 @@ export interface BootstrapOptions {
 }
 
 /**
- * Makes a kcp workspace ready for tmc: its CRDs, one kubeconfig Secret and one SyncTarget per cluster. Every write is a
- * server-side apply with tmc's field manager, so a restart (or a second run against real kcp) converges, not fails.
+ * Makes a kcp workspace ready for tmc: its CRDs, then one kubeconfig Secret and one SyncTarget per cluster. Every write
+ * is a server-side apply with tmc's field manager, so a restart (or a second run against real kcp) converges, not fails.
+ * The local stack runs the two halves apart ({@link installCrds}, {@link registerClusters}) so that tmc's webhooks are
+ * registered in between and see every SyncTarget being created.
  */
 export async function bootstrapKcp(options: BootstrapOptions): Promise<void> {
+  if (await installCrds(options)) await registerClusters(options);
+}
+
+/** Applies every CRD in `crdsDir` to the workspace; false (with a warning) when there are none. */
+export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): Promise<boolean> {
   const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
   try {
     const crds = readCrds(options.crdsDir);
     if (crds.length === 0) {
       options.logger.warn('No CRDs found; SyncTargets cannot be registered', { dir: options.crdsDir });
-      return;
+      return false;
     }
     options.logger.info(`Installing ${crds.length} CRDs into ${options.workspace}`);
     for (const crd of crds) {
@@ -88,7 +95,16 @@ export async function bootstrapKcp(options: BootstrapOptions): Promise<void> {
         kcp.apply({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' }, crd, { force: true }),
       );
     }
+    return true;
+  } finally {
+    kcp.close();
+  }
+}
 
+/** One kubeconfig Secret (in `tmc-system`) and one SyncTarget per cluster; the CRDs must be installed. */
+export async function registerClusters(options: Omit<BootstrapOptions, 'crdsDir'>): Promise<void> {
+  const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
+  try {
     await kcp.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } }, { force: true });
     for (const cluster of options.clusters) {
       options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget`, { cluster: cluster.name, endpoint: cluster.endpoint });

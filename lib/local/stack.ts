@@ -15,7 +15,7 @@ import { clusterLabels, resolveClusters, type LocalClusterSpec } from './cluster
 import { startEventSource, type EventSourceMapping } from './event-source';
 import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
 import { startApiServer, type ApiServer } from './http-server';
-import { bootstrapKcp, type ClusterRegistration } from './kcp-bootstrap';
+import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
@@ -212,15 +212,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
     cleanups.push(() => api.close());
 
-    if (options.bootstrap !== false) {
-      await bootstrapKcp({
-        kcpKubeconfig: readFileSync(kcpKubeconfigPath, 'utf8'),
-        workspace,
-        crdsDir: join(projectRoot, 'config', 'crds'),
-        clusters: registrations,
-        logger,
-      });
-    }
+    const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
+    const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, crdsDir: join(projectRoot, 'config', 'crds'), logger }));
 
     const mappings: EventSourceMapping[] = [];
     for (const name of Object.keys(queues) as QueueName[]) {
@@ -271,6 +264,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger,
       );
       if (installed.credentialsFor !== undefined) simulation?.setWebhookCredentials(installed.credentialsFor);
+      // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
+      if (crdsInstalled) await registerClusters({ kcpKubeconfig, workspace, clusters: registrations, logger });
     }
 
     const queueCounts = async (): Promise<number> => {

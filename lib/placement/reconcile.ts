@@ -34,7 +34,21 @@ export interface PlacementDeps {
 
 export type ReconcileOutcome =
   | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision }
+  | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number }
   | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
+
+/**
+ * An admission webhook runs before the API server stores the change, so its message can reach placement before kcp
+ * serves it: after a CREATE a 404 means "not yet", not "deleted"; after a DELETE an object without a
+ * deletionTimestamp means "not marked yet". Such a message is retried this many times, a second apart, before the
+ * change is taken to have been refused by a later admission step (and what kcp holds is the truth).
+ */
+export const NOT_YET_STORED_RETRIES = 5;
+
+function notYetStored(message: PlacementMessage, receiveCount: number, expected: 'admission' | 'delete'): ReconcileOutcome | undefined {
+  if (message.reason !== expected || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
+  return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+}
 
 /** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
 const EXPLANATION_LIMIT = 100;
@@ -112,9 +126,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   const kcp = await deps.kube.kcp(ref.workspace);
   const object = carriedIsCurrent(message, previous) ? (message.object as KubeObject) : await kcp.get(resourceName(ref));
   let writes = 0;
+  const unmarked = object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
+  if (unmarked) return unmarked;
 
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
   if (!object || object.metadata.deletionTimestamp) {
+    if (!object && !previous) return notYetStored(message, receiveCount, 'admission') ?? { result: 'absent', writes: 0, messages: 0 };
     if (!previous || previous.clusters.length === 0) return { result: 'absent', writes: 0, messages: 0 };
     const next: StoredDecision = {
       ...previous,
@@ -227,7 +244,7 @@ function placementMessage(from: PlacementMessage, ref: ObjectRef, reason: Placem
 }
 
 /** A SyncTarget changed: refresh its mirror; when scheduling facts changed, re-place what it runs and what waits. */
-async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessage): Promise<ReconcileOutcome> {
+async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
   const { ref } = message;
   const limit = deps.fanoutLimit ?? 1000;
   const kcp = await deps.kube.kcp(ref.workspace);
@@ -235,7 +252,7 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
   const stored = await deps.inventory.getMirror(ref.workspace, ref.name);
   const onCluster = async (): Promise<PlacementMessage[]> => (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));
   if (!raw || raw.metadata.deletionTimestamp) {
-    if (!stored) return { result: 'cluster-removed', writes: 0, messages: 0 };
+    if (!stored) return (!raw && notYetStored(message, receiveCount, 'admission')) || { result: 'cluster-removed', writes: 0, messages: 0 };
     await deps.inventory.deleteMirror(ref.workspace, ref.name);
     deps.kube.forget(ref.workspace, ref.name);
     const moves = await onCluster();
@@ -294,7 +311,7 @@ async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage): 
  * (success, nothing written); an unsatisfiable Placement is a recorded decision, not an error.
  */
 export async function reconcilePlacement(deps: PlacementDeps, message: PlacementMessage, receiveCount = 1): Promise<ReconcileOutcome> {
-  if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message);
+  if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message, receiveCount);
   if (isPolicy(message.ref)) return reconcilePolicy(deps, message);
   return reconcileWorkload(deps, message, receiveCount);
 }

@@ -9,32 +9,56 @@ import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makePolicySource } from '../placement/policy-source';
 import { reconcilePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
-import { noDeferral } from '../ports/message-deferrer';
+import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
+import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { hasBatchFailures, measureInvocation } from '../observability/invocation-metrics';
+import { observedQueue } from '../observability/counted-queue';
+import { traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
 
 export type PlacementHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
+export interface PlacementHandlerDeps extends PlacementDeps {
+  /** Hides a message that must be retried shortly (an object kcp does not serve yet); the queue's timeout when omitted. */
+  deferrer?: MessageDeferrer;
+}
+
 /** The placement handler over injected deps: tests and the local stack call this directly. */
-export function makePlacementHandler(deps: PlacementDeps): PlacementHandler {
+export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandler {
   return (event) =>
-    processSqsBatch(
+    measureInvocation(deps.metrics, 'placement', () => processSqsBatch(
       event,
       PlacementMessageSchema,
       async (message, record) => {
-        await reconcilePlacement({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
-        return { done: true };
+        const outcome = await reconcilePlacement({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
       },
-      { deferrer: noDeferral, log: deps.log },
-    );
+      { deferrer: deps.deferrer ?? noDeferral, log: deps.log },
+    ), hasBatchFailures);
+}
+
+/** One `placed` trace step per object and change: the clusters placement sent sync messages for. */
+async function tracePlaced(trace: TraceRecorder, messages: SyncMessage[], now: number): Promise<void> {
+  const byChange = new Map<string, SyncMessage[]>();
+  for (const m of messages) {
+    const key = `${m.trace.traceId}|${JSON.stringify(m.ref)}`;
+    byChange.set(key, [...(byChange.get(key) ?? []), m]);
+  }
+  const at = new Date(now).toISOString();
+  await Promise.all(
+    [...byChange.values()].map((group) =>
+      trace.step(group[0].ref, 'placed', { at, traceId: group[0].trace.traceId, detail: group.map((m) => `${m.action} ${m.cluster}`).join(', ') }),
+    ),
+  );
 }
 
 /** Builds placement's deps from the environment, once per container. */
-export function buildPlacementDeps(env: Environment = process.env): PlacementDeps & { metrics: FunctionMetrics } {
+export function buildPlacementDeps(env: Environment = process.env): PlacementHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement', 'sync'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
@@ -44,15 +68,20 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementDep
     kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
     secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
   });
+  const metrics = createFunctionMetrics('placement');
+  const trace = traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e));
   return {
     kube,
     decisions: new DynamoDecisionStore(doc, tableName),
     inventory: new DynamoClusterInventory(doc, tableName),
     policies: makePolicySource(kube, log),
-    syncQueue: new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }),
-    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics, (messages) =>
+      tracePlaced(trace, messages, Date.now()),
+    ),
+    placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
     log,
-    metrics: createFunctionMetrics('placement'),
+    metrics,
     now: Date.now,
+    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
   };
 }

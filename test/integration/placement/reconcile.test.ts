@@ -9,7 +9,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
-import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
+import { NOT_YET_STORED_RETRIES, reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
@@ -218,6 +218,36 @@ describe('reconcilePlacement on dynalite', () => {
     await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'));
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['delete:east']);
     await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({ result: 'absent', messages: 0 });
+  });
+
+  it('an admission message that beats kcp storing the change is retried, not taken for a delete', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    // CREATE: the webhook ran, kcp has not stored the object yet.
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'admission'), 1)).resolves.toEqual({ result: 'pending', writes: 0, messages: 0, delaySeconds: 1 });
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    await reconcilePlacement(w.deps, msg(depRef('web'), 'admission'), 2);
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+    // DELETE: the webhook ran, kcp has not set the deletionTimestamp yet.
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'), 1)).resolves.toMatchObject({ result: 'pending' });
+    expect(w.sync.drain()).toEqual([]);
+    // A later admission step refused the change: after the retries what kcp holds is the truth.
+    // (a redelivered message re-sends the idempotent applies; it never deletes a live object)
+    await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'), NOT_YET_STORED_RETRIES + 1);
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+    await expect(reconcilePlacement(w.deps, msg(depRef('never'), 'admission'), NOT_YET_STORED_RETRIES + 1)).resolves.toMatchObject({ result: 'absent' });
+    // A SyncTarget admission ahead of its storage is retried too.
+    await expect(reconcilePlacement(w.deps, msg(stRef('west'), 'admission'), 1)).resolves.toMatchObject({ result: 'pending' });
+  });
+
+  it('the handler defers a pending message by its delay and reports it failed', async () => {
+    const w = await world();
+    const deferred: Array<[string, number]> = [];
+    const handler = makePlacementHandler({ ...w.deps, deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) } });
+    const record = { messageId: 'm1', receiptHandle: 'h1', body: JSON.stringify(msg(depRef('web'), 'admission')), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' };
+    const out = await handler({ Records: [record as unknown as SQSEvent['Records'][number]] });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(deferred).toEqual([['h1', 1]]);
   });
 
   it('the handler reports a malformed message as failed and places the good one', async () => {

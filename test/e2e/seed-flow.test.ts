@@ -1,0 +1,58 @@
+import { downstreamNamespace, stateLabel, SYNC_FINALIZER } from '../../lib/api/labels';
+import { kubectlGetJson, kubectlOk } from '../support/kubectl';
+import { waitFor } from '../support/wait';
+import { startE2eStack } from './support';
+
+/**
+ * The seed README's flow on the whole local stack, driven by the real kubectl: register clusters, apply a Deployment
+ * to kcp, it runs on a cluster, readiness flows back, delete removes it everywhere.
+ */
+describe('seed flow: kubectl → kcp → webhook → queue → placement → sync → cluster → status back', () => {
+  let stack: Awaited<ReturnType<typeof startE2eStack>>;
+  const ns = downstreamNamespace('root:default', 'default');
+
+  beforeAll(async () => {
+    stack = await startE2eStack();
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  async function clustersRunning(name: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
+      if (await kubectlGetJson(kubeconfig, ['deployment', name, '-n', ns])) found.push(cluster);
+    }
+    return found;
+  }
+
+  it('lists the registered clusters as SyncTargets', async () => {
+    const out = await kubectlOk(stack.kcpKubeconfig, ['get', 'synctargets', '-o', 'name']);
+    expect(out.trim().split('\n').sort()).toEqual(['synctarget.workload.kcp.io/east', 'synctarget.workload.kcp.io/edge', 'synctarget.workload.kcp.io/west']);
+  });
+
+  it('places, applies, reports readiness and deletes the nginx Deployment', async () => {
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+
+    const clusters = await waitFor('nginx on a cluster', async () => {
+      const c = await clustersRunning('nginx');
+      return c.length > 0 ? c : undefined;
+    });
+    expect(clusters).toHaveLength(1); // no Placement: one healthy cluster per namespace
+
+    const upstream = await waitFor('readyReplicas 2 in kcp', async () => {
+      const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']);
+      return d?.status?.readyReplicas === 2 ? d : undefined;
+    });
+    expect(upstream.metadata.labels[stateLabel('root:default', clusters[0])]).toBe('Sync');
+    expect(upstream.metadata.finalizers).toContain(SYNC_FINALIZER);
+
+    const downstream = await kubectlGetJson(stack.clusterKubeconfigs[clusters[0]], ['deployment', 'nginx', '-n', ns]);
+    expect(downstream?.spec.replicas).toBe(2);
+    expect(downstream?.spec.template.spec.containers[0].image).toBe('nginx:1.27');
+
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'default', '--wait=false']);
+    await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined);
+    expect(await clustersRunning('nginx')).toEqual([]);
+  });
+});
