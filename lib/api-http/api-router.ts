@@ -8,7 +8,8 @@ import { buildClusterReport, buildHealthReport, type HealthReportDeps } from '..
  * configured the route answers 503 saying so, rather than inventing numbers.
  */
 export interface MetricsRenderer {
-  render(): Promise<{ contentType: string; body: string }>;
+  /** `statusCode` defaults to 200 (the cloud renderer answers 501 with an explanation). */
+  render(): Promise<{ contentType: string; body: string; statusCode?: number }>;
 }
 
 export interface RequestAuthenticator {
@@ -69,7 +70,7 @@ export function makeApiHandler(deps: ApiDeps): ApiHandler {
       if (path === '/metrics') {
         if (deps.metricsRenderer === undefined) return failure(503, 'MetricsNotConfigured', 'Metrics are not configured for this api function yet');
         const rendered = await deps.metricsRenderer.render();
-        return { statusCode: 200, headers: { 'content-type': rendered.contentType, 'cache-control': 'no-store' }, body: rendered.body };
+        return { statusCode: rendered.statusCode ?? 200, headers: { 'content-type': rendered.contentType, 'cache-control': 'no-store' }, body: rendered.body };
       }
       const name = decodeURIComponent(event.pathParameters?.name ?? clusterMatch?.[1] ?? '');
       const report = await buildClusterReport(deps, name);

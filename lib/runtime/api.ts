@@ -7,13 +7,15 @@ import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
+import { cloudMetricsRenderer, promMetricsRenderer } from '../metrics/metrics-renderer';
 import { createLogger } from './logger';
+import { sharedPromMetrics } from './metrics';
 
 export { makeApiHandler, type ApiHandler };
 
 /**
  * Builds the api function's deps from the environment, once per container. `metricsRenderer` is the metrics
- * engineer's seam: pass one in (the local stack's Prometheus registry) and `/metrics` serves it; without, 503.
+ * engineer's seam: pass one in, or get the local stack's shared registry when installed, else a 501 that explains.
  */
 export function buildApiDeps(env: Environment = process.env, extra: { metricsRenderer?: MetricsRenderer } = {}): ApiDeps {
   const config = loadConfig(env, { table: true, webhookTokens: true });
@@ -30,7 +32,13 @@ export function buildApiDeps(env: Environment = process.env, extra: { metricsRen
     store: new DynamoHealthStore(doc, tableName),
     circuits: new DynamoCircuitStore(doc, tableName),
     authenticator: new WebhookAuthenticator(tokens),
-    metricsRenderer: extra.metricsRenderer,
+    // The local stack's shared registry when installed; in Lambda a 501 that says where metrics are (docs/metrics.md).
+    metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },
   };
+}
+
+function defaultMetricsRenderer(): MetricsRenderer {
+  const shared = sharedPromMetrics();
+  return shared === undefined ? cloudMetricsRenderer() : promMetricsRenderer(shared);
 }

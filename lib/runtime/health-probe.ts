@@ -11,6 +11,9 @@ import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { measureInvocation } from '../observability/invocation-metrics';
+import { observedQueue } from '../observability/counted-queue';
+import { noMetrics } from '../ports/telemetry';
 
 export type HealthProbeHandler = () => Promise<ProbeRunReport>;
 
@@ -23,11 +26,17 @@ export interface HealthProbeHandlerDeps extends ProbeClustersDeps {
  * (kcp or the table unreachable); clusters being down is what the probe is for.
  */
 export function makeHealthProbeHandler(deps: HealthProbeHandlerDeps): HealthProbeHandler {
-  return async () => {
-    const report = await probeClusters(deps);
-    await deps.recordInvocation('health-probe', report.failures.length === 0);
-    return report;
-  };
+  return () =>
+    measureInvocation(
+      deps.metrics ?? noMetrics,
+      'health-probe',
+      async () => {
+        const report = await probeClusters(deps);
+        await deps.recordInvocation('health-probe', report.failures.length === 0);
+        return report;
+      },
+      (report) => report.failures.length > 0,
+    );
 }
 
 /** Seconds between heartbeat writes (`TMC_HEARTBEAT_WRITE_SECONDS`, default 300). */
@@ -45,22 +54,21 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
   const doc = makeDynamoDocumentClient(config);
   const logger = createLogger('health-probe');
   const store = new DynamoHealthStore(doc, tableNameOf(config));
+  const metrics = createFunctionMetrics('health-probe');
   return {
     connector: new KubeConnectorImpl({
       kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
       secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
     }),
     store,
-    placementQueue: new SqsWorkQueue<PlacementMessage>({
-      sqs: makeSqsClient(config),
-      queueUrl: queueUrlOf(config, 'placement'),
-      name: 'placement',
-      schema: PlacementMessageSchema,
-    }),
+    placementQueue: observedQueue(
+      new SqsWorkQueue<PlacementMessage>({ sqs: makeSqsClient(config), queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+      metrics,
+    ),
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
-    metrics: createFunctionMetrics('health-probe'),
+    metrics,
     recordInvocation: makeInvocationRecorder(store, { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
   };
 }

@@ -15,6 +15,10 @@ import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { isServerError, measureInvocation } from '../observability/invocation-metrics';
+import { observedQueue } from '../observability/counted-queue';
+import { traceRecorderFor } from '../observability/trace-store';
+import { noMetrics } from '../ports/telemetry';
 
 export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -24,7 +28,7 @@ export function makeIngressHandler(deps: IngressDeps): IngressHandler {
   return async (event) => {
     const request = fromApiGatewayEvent(event);
     if (!request) return toApiGatewayResult(errorResponse(404, 'NotFound', `No webhook at ${event.rawPath}`));
-    return toApiGatewayResult(await ingress.handle(request));
+    return measureInvocation(deps.metrics, 'ingress', async () => toApiGatewayResult(await ingress.handle(request)), isServerError);
   };
 }
 
@@ -40,13 +44,19 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   } else {
     tokens = new StaticTokenSource(config.webhookTokens);
   }
+  const logger = createLogger('ingress');
+  const trace = traceRecorderFor(env, doc, tableNameOf(config), (m, e) => logger.warn(m, e));
+  const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema });
   return {
     authenticator: new WebhookAuthenticator(tokens),
-    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the wrapper only starts each change's trace.
+    placementQueue: observedQueue(placementQueue, noMetrics, async (messages) => {
+      await Promise.all(messages.map((m) => trace.begin(m.ref, { at: m.trace.enqueuedAt, traceId: m.trace.traceId, detail: m.reason })));
+    }),
     statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
     seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
     validate: validateTmcObject,
-    logger: createLogger('ingress'),
+    logger,
     metrics: createFunctionMetrics('ingress'),
   };
 }

@@ -20,12 +20,16 @@ import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { hasBatchFailures, measureInvocation } from '../observability/invocation-metrics';
+import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
 export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;
 
 export interface StatusUpHandlerDeps extends StatusUpDeps {
   deferrer: MessageDeferrer;
+  /** `status:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
+  trace?: TraceRecorder;
 }
 
 function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
@@ -34,21 +38,26 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
 
 /** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
+  const trace = deps.trace ?? noTrace;
   return async (event) => {
-    if (!isSqsEvent(event)) return runStatusBackstop(deps);
-    return processSqsBatch(
+    if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps));
+    return measureInvocation(deps.metrics, 'status-up', () => processSqsBatch(
       event,
       StatusMessageSchema,
       async (message, record) => {
         const result = await reportClusterStatus(
-          { ...deps, log: deps.log.child({ messageId: record.messageId }) },
+          { ...deps, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
           message,
           receiveCountOf(record),
         );
+        if (result.result === 'written') {
+          const at = new Date().toISOString();
+          await trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' });
+        }
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    );
+    ), hasBatchFailures);
   };
 }
 
@@ -67,6 +76,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });
   return {
+    trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,
     statusStore,

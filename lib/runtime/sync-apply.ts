@@ -16,29 +16,38 @@ import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { hasBatchFailures, measureInvocation } from '../observability/invocation-metrics';
+import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   deferrer: MessageDeferrer;
+  /** `applied:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
+  trace?: TraceRecorder;
 }
 
 /** The handler over injected deps: tests and the local stack call this directly. */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
+  const trace = deps.trace ?? noTrace;
   return (event) =>
-    processSqsBatch(
+    measureInvocation(deps.metrics, 'sync-apply', () => processSqsBatch(
       event,
       SyncMessageSchema,
       async (message, record) => {
         const result = await syncOne(
-          { ...deps, log: deps.log.child({ messageId: record.messageId }) },
+          { ...deps, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
           message,
           receiveCountOf(record),
         );
+        if (result.result === 'applied' || result.result === 'deleted') {
+          const at = new Date().toISOString();
+          await trace.step(message.ref, `applied:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: result.result });
+        }
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    );
+    ), hasBatchFailures);
 }
 
 /** Builds sync-apply's deps from the environment, once per container. */
@@ -58,6 +67,7 @@ export function buildSyncApplyDeps(
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   return {
+    trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,
     status: makeStatusReporter({ kube, syncState, statusStore: new DynamoStatusStore({ doc, tableName }) }),

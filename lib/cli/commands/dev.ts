@@ -14,6 +14,7 @@ interface DevOptions {
   cluster?: Record<string, string>;
   schedule?: Record<string, number>;
   schedules: boolean;
+  prometheusRemoteWrite?: string;
 }
 
 /** The readiness banner: what to point things at, and how to stop. */
@@ -45,6 +46,7 @@ export function registerDevCommand(program: Command): void {
     .option('--cluster <name=kubeconfig>', 'a real cluster to register (repeatable; with --kcp-kubeconfig)', collectPairs('NAME=KUBECONFIG'))
     .option('--schedule <name=seconds>', 'run a schedule at this rate (repeatable)', collectPairs('NAME=SECONDS', parseSeconds))
     .option('--no-schedules', 'do not run the schedules')
+    .option('--prometheus-remote-write <url>', 'push metrics to this Prometheus remote-write URL on the metrics-rollup schedule')
     .action(async (options: DevOptions) => {
       if (options.cluster !== undefined && options.kcpKubeconfig === undefined) {
         throw new Error('--cluster needs --kcp-kubeconfig (real clusters are registered in a real kcp)');
@@ -60,6 +62,7 @@ export function registerDevCommand(program: Command): void {
         clusterKubeconfigs: options.cluster,
         scheduleRates: options.schedule,
         schedules: options.schedules,
+        prometheusRemoteWriteUrl: options.prometheusRemoteWrite,
         logger,
       });
       process.stdout.write(renderBanner(stack));

@@ -1,0 +1,154 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { objectKey, type ObjectRef } from '../api/object-ref';
+import { isConditionalCheckFailed } from '../adapters/dynamodb/table';
+import { TABLE } from '../runtime/resources';
+
+/**
+ * The path of an object's last change, for `tmc trace`: item `OBJ#<obj>` / `TRACE` (docs/observability.md). Ingress
+ * starts it when it enqueues a change (a newer change replaces it); placement, sync-apply and status-up add one
+ * attribute per step. Steps are written only when something changed (a decision, an apply, a status write), so a no-op
+ * resync still writes nothing; the item expires after `TRACE_TTL_SECONDS`. Recording is best effort: a failed write is
+ * reported to `onError` and never fails the message.
+ */
+
+export const TRACE_TTL_SECONDS = 7 * 24 * 3600;
+const STEP_PREFIX = 'step:';
+
+export const TraceStepSchema = z.object({
+  at: z.string(),
+  traceId: z.string(),
+  cluster: z.string().optional(),
+  result: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type TraceStep = z.infer<typeof TraceStepSchema>;
+
+export interface ObjectTrace {
+  traceId: string;
+  startedAt: string;
+  /** Step name (`received`, `placed`, `applied:east`, `status:east`) → step. */
+  steps: Record<string, TraceStep>;
+}
+
+/** Records trace steps; `noTrace` records nothing. */
+export interface TraceRecorder {
+  begin(ref: ObjectRef, step: TraceStep): Promise<void>;
+  /** A step of the change `step.traceId`; dropped when a newer change has replaced it. */
+  step(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
+  /** A step that belongs to whatever change is current (status comes back on its own trace id). */
+  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
+}
+
+export const noTrace: TraceRecorder = {
+  begin: async () => undefined,
+  step: async () => undefined,
+  stepOnCurrent: async () => undefined,
+};
+
+const key = (ref: ObjectRef): Record<string, string> => ({
+  [TABLE.partitionKey]: `OBJ#${objectKey(ref)}`,
+  [TABLE.sortKey]: 'TRACE',
+});
+
+export class DynamoTraceStore implements TraceRecorder {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly onError: (err: unknown) => void = (): void => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async begin(ref: ObjectRef, step: TraceStep): Promise<void> {
+    await this.guard(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key(ref),
+            traceId: step.traceId,
+            startedAt: step.at,
+            [TABLE.ttlAttribute]: this.expiresAt(),
+            [`${STEP_PREFIX}received`]: step,
+          },
+          // A late webhook for an older change must not replace the trace of a newer one.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #startedAt <= :at',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#startedAt': 'startedAt' },
+          ExpressionAttributeValues: { ':at': step.at },
+        }),
+      ),
+    );
+  }
+
+  async step(ref: ObjectRef, name: string, step: TraceStep): Promise<void> {
+    await this.update(ref, name, step, '#traceId = :traceId', { ':traceId': step.traceId });
+  }
+
+  async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<void> {
+    await this.update(ref, name, step, 'attribute_exists(#traceId)', {});
+  }
+
+  async read(ref: ObjectRef): Promise<ObjectTrace | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key(ref), ConsistentRead: true }));
+    const item = out.Item;
+    if (item === undefined || typeof item.traceId !== 'string' || typeof item.startedAt !== 'string') return undefined;
+    const steps: Record<string, TraceStep> = {};
+    for (const [attr, value] of Object.entries(item)) {
+      if (!attr.startsWith(STEP_PREFIX)) continue;
+      const parsed = TraceStepSchema.safeParse(value);
+      if (parsed.success) steps[attr.slice(STEP_PREFIX.length)] = parsed.data;
+    }
+    return { traceId: item.traceId, startedAt: item.startedAt, steps };
+  }
+
+  private async update(
+    ref: ObjectRef,
+    name: string,
+    step: TraceStep,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<void> {
+    await this.guard(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(ref),
+          UpdateExpression: 'SET #step = :step',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#step': `${STEP_PREFIX}${name}`, '#traceId': 'traceId' },
+          ExpressionAttributeValues: { ':step': step, ...values },
+        }),
+      ),
+    );
+  }
+
+  private expiresAt(): number {
+    return Math.floor(this.now() / 1000) + TRACE_TTL_SECONDS;
+  }
+
+  private async guard(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) this.onError(err);
+    }
+  }
+}
+
+/** Trace recording is on unless `TMC_TRACE=off` (it costs one small write per step of a real change). */
+export function traceEnabled(env: Record<string, string | undefined>): boolean {
+  return (env.TMC_TRACE ?? 'on').trim().toLowerCase() !== 'off';
+}
+
+/** The recorder a composition root uses: the table's, or nothing when tracing is off. */
+export function traceRecorderFor(
+  env: Record<string, string | undefined>,
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  warn: (message: string, extra: Record<string, unknown>) => void,
+): TraceRecorder {
+  if (!traceEnabled(env)) return noTrace;
+  return new DynamoTraceStore(doc, tableName, (err) =>
+    warn('Could not record a trace step', { error: err instanceof Error ? err.message : String(err) }),
+  );
+}
