@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX, SYNC_FINALIZER } from '../api/labels';
 import type { KubeObjectShape } from '../api/messages';
 import { canonicalJson } from '../sync/canonical-hash';
+import { KCP_CLUSTER_ANNOTATION } from './refs';
 
 /** Top-level fields that are not the object's desired state. */
 const NOT_DESIRED_STATE = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/** Annotations the server sets when it stores the object: absent from a CREATE's admission, present afterwards. */
+const SERVER_SET_ANNOTATIONS = new Set([KCP_CLUSTER_ANNOTATION]);
 
 function withoutPrefix(record: unknown, prefixes: readonly string[]): Record<string, unknown> {
   if (typeof record !== 'object' || record === null) return {};
@@ -13,7 +17,8 @@ function withoutPrefix(record: unknown, prefixes: readonly string[]): Record<str
 
 /**
  * Identifies what placement and sync care about in one version of an object, for ingress dedup:
- * labels (minus tmc's `state.workload.kcp.io/*`), annotations (minus tmc's per-cluster status and `tmc.kcp.io/*`),
+ * labels (minus tmc's `state.workload.kcp.io/*`), annotations (minus tmc's per-cluster status, `tmc.kcp.io/*` and
+ * kcp's own `kcp.io/cluster`, which kcp adds on storage),
  * deletionTimestamp, finalizers (minus tmc's), every top-level field but status (spec, data, rules, …), and whether
  * the object is being deleted.
  *
@@ -31,7 +36,9 @@ export function placementFingerprint(object: KubeObjectShape, deleted: boolean):
     deleted: deleted || typeof metadata.deletionTimestamp === 'string',
     deletionTimestamp: metadata.deletionTimestamp,
     labels: withoutPrefix(metadata.labels, [STATE_LABEL_PREFIX]),
-    annotations: withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/']),
+    annotations: Object.fromEntries(
+      Object.entries(withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/'])).filter(([key]) => !SERVER_SET_ANNOTATIONS.has(key)),
+    ),
     finalizers,
     desired,
   };

@@ -107,6 +107,7 @@ describe('placementFingerprint', () => {
     ['tmc finalizer added', (o: KubeObjectShape) => (o.metadata.finalizers = [SYNC_FINALIZER])],
     ['status changed', (o: KubeObjectShape & Record<string, unknown>) => (o.status = { readyReplicas: 1 })],
     ['resourceVersion changed', (o: KubeObjectShape) => (o.metadata.resourceVersion = '11')],
+    ['kcp.io/cluster added by kcp on storage', (o: KubeObjectShape) => (o.metadata.annotations = { 'kcp.io/cluster': 'root:default' })],
     ['admission CREATE: no uid, generation or resourceVersion yet', (o: KubeObjectShape) => {
       delete o.metadata.uid;
       delete o.metadata.generation;
