@@ -15,11 +15,17 @@ type ClientConfig = Pick<TmcConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-// Keep-alive saves a TLS handshake per call on warm containers; maxSockets bounds bursts from one container.
-function requestHandler(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+/**
+ * Keep-alive saves a TLS handshake per call on warm containers; maxSockets bounds bursts from one container. The SDK
+ * sets no socket timeout by default, so one lost response would hold an invocation until the Lambda timeout: give
+ * every request a deadline (SQS's must outlast a 20 s long poll) and let the SDK's retries take over.
+ */
+function requestHandler(requestTimeoutMs: number): { httpAgent: HttpAgent; httpsAgent: HttpsAgent; requestTimeout: number; connectionTimeout: number } {
   return {
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: 3_000,
   };
 }
 
@@ -31,7 +37,7 @@ function endpointOptions(endpoint: string | undefined): Record<string, unknown> 
 export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
-    requestHandler: requestHandler(),
+    requestHandler: requestHandler(10_000),
     maxAttempts: 4,
     ...endpointOptions(config.dynamodbEndpoint),
   });
@@ -44,7 +50,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
 export function makeSqsClient(config: ClientConfig): SQSClient {
   return new SQSClient({
     region: config.region,
-    requestHandler: requestHandler(),
+    requestHandler: requestHandler(30_000),
     maxAttempts: 4,
     ...endpointOptions(config.sqsEndpoint),
   });
