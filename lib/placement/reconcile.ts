@@ -6,7 +6,9 @@ import { StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
+import type { RecoveryStore } from '../ports/recovery-store';
 import type { Metrics } from '../ports/telemetry';
+import type { VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
 import type { SyncLog } from '../sync/sync-log';
 import { contentHash } from './content-hash';
@@ -30,6 +32,19 @@ export interface PlacementDeps {
   now: () => number;
   /** Upper bound of placement messages one cluster or policy change fans out (the recovery sweep's resync covers the rest). */
   fanoutLimit?: number;
+  /**
+   * Graceful failover (docs/recovery.md): a cluster dropped because it is Unhealthy past evictAfter or tainted
+   * NoExecute keeps its copy; the recovery sweep deletes it once the replacement is ready. Without this dep the copy
+   * is deleted at once, as for any other removal.
+   */
+  evictions?: Pick<RecoveryStore, 'deferCleanup'>;
+  /** Asked before removing an object that vanished from kcp without a deletionTimestamp (the mass-deletion guard). */
+  deletionGuard?: VanishedObjectGuard;
+}
+
+/** Clusters the engine rejected for health or a NoExecute taint: their removal is a failover, not a policy change. */
+function evictedClusters(decision: Decision): Set<string> {
+  return new Set(decision.explanation.filter((e) => !e.chosen && (e.rejectedBy === 'health' || e.rejectedBy === 'taints')).map((e) => e.cluster));
 }
 
 export type ReconcileOutcome =
@@ -133,6 +148,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   if (!object || object.metadata.deletionTimestamp) {
     if (!object && !previous) return notYetStored(message, receiveCount, 'admission') ?? { result: 'absent', writes: 0, messages: 0 };
     if (!previous || previous.clusters.length === 0) return { result: 'absent', writes: 0, messages: 0 };
+    // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
+    // outage answering 404, unless the guard says the share of such deletions is ordinary.
+    if (!object && deps.deletionGuard && (await deps.deletionGuard.admitVanished(ref)) === 'hold') {
+      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp while deletions in ${ref.workspace} are held`);
+      return { result: 'unchanged', writes: 0, messages: 0 };
+    }
     const next: StoredDecision = {
       ...previous,
       decisionVersion: previous.decisionVersion + 1,
@@ -221,7 +242,11 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
     const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
-    for (const cluster of diff.removed) messages.push(syncMessage(message, ref, cluster, 'delete', decisionVersion));
+    const evicted = deps.evictions && diff.removed.length ? evictedClusters(decision) : undefined;
+    for (const cluster of diff.removed) {
+      if (evicted?.has(cluster) && deps.evictions) await deps.evictions.deferCleanup({ cluster, ref: next.ref, since: next.decidedAt });
+      else messages.push(syncMessage(message, ref, cluster, 'delete', decisionVersion));
+    }
     if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
     else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
     deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });

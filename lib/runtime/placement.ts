@@ -1,4 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
+import { DeletionGuard } from '../recovery/deletion-guard';
+import { recoverySettingsFrom } from './recovery-sweep';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
@@ -70,6 +73,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
   });
   const metrics = createFunctionMetrics('placement');
   const trace = traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e));
+  const recovery = new DynamoRecoveryStore(doc, tableName);
   return {
     kube,
     decisions: new DynamoDecisionStore(doc, tableName),
@@ -82,6 +86,8 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     log,
     metrics,
     now: Date.now,
+    evictions: recovery,
+    deletionGuard: new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard }),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
   };
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceInfo } from './resource-catalog';
 import { apiVersionOf } from './resource-catalog';
 
@@ -41,11 +43,75 @@ export function apiResourceList(types: ResourceInfo[], groupVersion: string): Re
   if (!list) return undefined;
   const resources: Array<Record<string, unknown>> = [];
   for (const t of list) {
-    resources.push({ name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: VERBS, ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
+    resources.push({
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: VERBS,
+      ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+      ...(t.categories ? { categories: t.categories } : {}),
+    });
     if (t.hasStatus) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
     if (t.hasScale) resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}
+
+const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** kubectl 1.32 asks `/api` and `/apis` for aggregated discovery first (and falls back to APIGroupList). */
+export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
+  return Boolean(accept && /g=apidiscovery\.k8s\.io;\s*v=v2;\s*as=APIGroupDiscoveryList/.test(accept));
+}
+
+/**
+ * apidiscovery.k8s.io/v2 APIGroupDiscoveryList for `/api` (the core group) or `/apis` (every other group): every
+ * resource of every version in one response. kubectl revalidates it on every run with its ETag, so a CRD created or
+ * deleted a moment ago is seen at once, as with kube-apiserver (the plain per-group-version documents are cached).
+ */
+export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis'): Record<string, unknown> {
+  const groups = new Map<string, Map<string, ResourceInfo[]>>();
+  for (const t of types) {
+    if ((root === 'api') !== (t.group === '')) continue;
+    const versions = groups.get(t.group) ?? new Map<string, ResourceInfo[]>();
+    versions.set(t.version, [...(versions.get(t.version) ?? []), t]);
+    groups.set(t.group, versions);
+  }
+  const items = [...groups.entries()].map(([group, versions]) => ({
+    metadata: { name: group, creationTimestamp: null },
+    versions: [...versions.entries()].map(([version, list]) => ({
+      version,
+      resources: list.map((t) => ({
+        resource: t.resource,
+        responseKind: { group: t.group, version: t.version, kind: t.kind },
+        scope: t.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: t.singular,
+        verbs: VERBS,
+        ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+        ...(t.categories ? { categories: t.categories } : {}),
+        subresources: [
+          ...(t.hasStatus ? [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: ['get', 'patch', 'update'] }] : []),
+          ...(t.hasScale ? [{ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] }] : []),
+        ],
+      })),
+      freshness: 'Current',
+    })),
+  }));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
+}
+
+/** Sends an aggregated discovery document with an ETag, answering 304 when the client's copy is current. */
+export function sendAggregatedDiscovery(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { ETag: etag });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': AGGREGATED_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), ETag: etag });
+  res.end(text);
 }
 
 /** `/openapi/v3`: one document per group version. */

@@ -11,6 +11,8 @@ export interface ResourceInfo {
   hasStatus: boolean;
   hasScale: boolean;
   shortNames?: string[];
+  /** Discovery categories: `kubectl get all` lists every resource in `all`. */
+  categories?: string[];
   /** CRD-backed: printer columns and schema come from the CRD. */
   printerColumns?: Array<{ name: string; type: string; jsonPath: string; priority?: number }>;
   schema?: Record<string, unknown>;
@@ -27,27 +29,27 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, { hasStatus: true, shortNames: ['ns'] }),
   r('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   r('', 'v1', 'secrets', 'Secret', true),
-  r('', 'v1', 'services', 'Service', true, { hasStatus: true, shortNames: ['svc'] }),
+  r('', 'v1', 'services', 'Service', true, { categories: ['all'], hasStatus: true, shortNames: ['svc'] }),
   r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
-  r('', 'v1', 'pods', 'Pod', true, { hasStatus: true, shortNames: ['po'] }),
+  r('', 'v1', 'pods', 'Pod', true, { categories: ['all'], hasStatus: true, shortNames: ['po'] }),
   r('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   r('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'] }),
   r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { hasStatus: true, shortNames: ['pvc'] }),
   r('', 'v1', 'nodes', 'Node', false, { hasStatus: true, shortNames: ['no'] }),
-  r('apps', 'v1', 'deployments', 'Deployment', true, { hasStatus: true, hasScale: true, shortNames: ['deploy'] }),
-  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, { hasStatus: true, hasScale: true, shortNames: ['rs'] }),
-  r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { hasStatus: true, hasScale: true, shortNames: ['sts'] }),
-  r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { hasStatus: true, shortNames: ['ds'] }),
+  r('apps', 'v1', 'deployments', 'Deployment', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['deploy'] }),
+  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['rs'] }),
+  r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['sts'] }),
+  r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { categories: ['all'], hasStatus: true, shortNames: ['ds'] }),
   r('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
-  r('batch', 'v1', 'jobs', 'Job', true, { hasStatus: true }),
-  r('batch', 'v1', 'cronjobs', 'CronJob', true, { hasStatus: true, shortNames: ['cj'] }),
+  r('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], hasStatus: true }),
+  r('batch', 'v1', 'cronjobs', 'CronJob', true, { categories: ['all'], hasStatus: true, shortNames: ['cj'] }),
   r('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, { hasStatus: true, shortNames: ['ing'] }),
   r('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
-  r('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { hasStatus: true, shortNames: ['hpa'] }),
+  r('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { categories: ['all'], hasStatus: true, shortNames: ['hpa'] }),
   r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { hasStatus: true, shortNames: ['pdb'] }),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   r('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
@@ -80,6 +82,7 @@ export function resourcesFromCrd(crd: Record<string, any>): ResourceInfo[] {
       hasStatus: Boolean(v.subresources?.status),
       hasScale: Boolean(v.subresources?.scale),
       shortNames: names.shortNames,
+      categories: names.categories,
       printerColumns: v.additionalPrinterColumns,
       schema: v.schema?.openAPIV3Schema,
       custom: true,

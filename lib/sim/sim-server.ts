@@ -6,7 +6,16 @@ import { ApiError } from './api-error';
 import { handleResource, type ResourceRequest, send } from './api-handler';
 import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
 import { startWorkloadSimulator } from './controllers';
-import { apiGroupList, apiResourceList, apiVersions, openApiV3Document, openApiV3Root } from './discovery';
+import {
+  aggregatedDiscovery,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiV3Document,
+  openApiV3Root,
+  sendAggregatedDiscovery,
+  wantsAggregatedDiscovery,
+} from './discovery';
 import { FaultController } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
@@ -159,6 +168,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         return void res.end('ok');
       }
       if (path === '/_sim/requests') return send(res, 200, { items: requests.entries() });
+      if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
+        return sendAggregatedDiscovery(req, res, aggregatedDiscovery(space.allTypes(), path === '/api' ? 'api' : 'apis'));
+      }
       if (path === '/api') return send(res, 200, apiVersions());
       if (path === '/apis') return send(res, 200, apiGroupList(space.allTypes()));
       if (path === '/openapi/v3') return send(res, 200, openApiV3Root(space.allTypes(), isKcp && !wildcard && url.pathname.startsWith('/clusters/') ? `/clusters/${logicalCluster}` : ''));

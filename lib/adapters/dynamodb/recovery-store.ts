@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import type { DeletionHold, PendingCleanup, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
+import { TABLE } from '../../runtime/resources';
+import { isConditionalCheckFailed } from './table';
+
+const DAY_SECONDS = 24 * 3600;
+/** Recovery actions are an audit trail for people: a month is enough to answer "what did tmc do last week". */
+const ACTION_TTL_SECONDS = 30 * DAY_SECONDS;
+const RETRY_TTL_SECONDS = 14 * DAY_SECONDS;
+const HOLDS_INDEX_PK = 'GUARDS';
+
+const ActionSchema = z.object({
+  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
+  outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'failed', 'parked']),
+  why: z.string(),
+  at: z.string(),
+  workspace: z.string().optional(),
+  cluster: z.string().optional(),
+  ref: ObjectRefSchema.optional(),
+});
+const CleanupSchema = z.object({ cluster: z.string(), ref: ObjectRefSchema, since: z.string(), sentAt: z.string().optional() });
+const RetrySchema = z.object({ attempts: z.number().int().nonnegative(), nextAt: z.number(), lastAt: z.string(), reason: z.string().optional() });
+const HoldSchema = z.object({
+  scope: z.string(),
+  reason: z.string(),
+  planned: z.number(),
+  total: z.number(),
+  raisedAt: z.string(),
+  refs: z.array(ObjectRefSchema),
+  confirmedAt: z.string().optional(),
+  confirmedBy: z.string().optional(),
+  confirmedUntil: z.number().optional(),
+});
+
+const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
+const pick = <T>(schema: z.ZodType<T>, item: Record<string, unknown>): T => schema.parse(item);
+
+/**
+ * The recovery manager's items in the single table (docs/state.md). Every read is a GetItem or a Query on one
+ * partition: nothing here scans. Items that only matter for a while carry `expiresAt` (TTL); dynalite never expires
+ * them, so readers that care compare it themselves.
+ */
+export class DynamoRecoveryStore implements RecoveryStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(pk: string, sk: string): Record<string, string> {
+    return { [TABLE.partitionKey]: pk, [TABLE.sortKey]: sk };
+  }
+
+  async record(action: RecoveryAction): Promise<void> {
+    const item = ActionSchema.parse(action);
+    const at = Date.parse(action.at);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(`RECOVERY#${action.at.slice(0, 10)}`, `${action.at}#${randomUUID().slice(0, 8)}`), ...item, expiresAt: epochSeconds(at) + ACTION_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async actions(day: string, limit: number): Promise<RecoveryAction[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': `RECOVERY#${day}` },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => pick(ActionSchema, i));
+  }
+
+  async deferCleanup(cleanup: PendingCleanup): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.key(`CLEANUP#${cleanup.cluster}`, `OBJ#${objectKey(cleanup.ref)}`), ...CleanupSchema.parse(cleanup) },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err; // already recorded: keep the first `since`
+    }
+  }
+
+  async pendingCleanups(cluster: string, limit: number): Promise<PendingCleanup[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ExpressionAttributeValues: { ':pk': `CLEANUP#${cluster}` },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => pick(CleanupSchema, i));
+  }
+
+  async markCleanupSent(cluster: string, ref: ObjectRef, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`),
+        UpdateExpression: 'SET sentAt = :at',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  async dropCleanup(cluster: string, ref: ObjectRef): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`) }));
+  }
+
+  async retryState(key: string): Promise<RetryState | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`RETRY#${key}`, 'RETRY'), ConsistentRead: true }));
+    return out.Item ? pick(RetrySchema, out.Item) : undefined;
+  }
+
+  async putRetryState(key: string, state: RetryState): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(`RETRY#${key}`, 'RETRY'), ...RetrySchema.parse(state), expiresAt: epochSeconds(Date.parse(state.lastAt)) + RETRY_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async clearRetryState(key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`RETRY#${key}`, 'RETRY') }));
+  }
+
+  async hold(scope: string): Promise<DeletionHold | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD'), ConsistentRead: true }));
+    return out.Item ? pick(HoldSchema, out.Item) : undefined;
+  }
+
+  async putHold(hold: DeletionHold): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(`GUARD#${hold.scope}`, 'HOLD'), gsi1pk: HOLDS_INDEX_PK, gsi1sk: hold.scope, ...HoldSchema.parse(hold) },
+      }),
+    );
+  }
+
+  async holds(): Promise<DeletionHold[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE.indexes[0].name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': HOLDS_INDEX_PK },
+      }),
+    );
+    return (out.Items ?? []).map((i) => pick(HoldSchema, i));
+  }
+
+  async clearHold(scope: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD') }));
+  }
+
+  async countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.key(`GUARD#${scope}`, `WINDOW#${windowStart}`),
+        UpdateExpression: 'ADD deletions :one SET expiresAt = :exp',
+        ExpressionAttributeValues: { ':one': 1, ':exp': epochSeconds(windowStart) + 2 * windowSeconds },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return z.object({ deletions: z.number() }).parse(out.Attributes).deletions;
+  }
+
+  async countObjects(workspace: string): Promise<number> {
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE.indexes[0].name,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}` },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      total += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return total;
+  }
+}

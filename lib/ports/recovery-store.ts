@@ -1,0 +1,81 @@
+import type { ObjectRef } from '../api/object-ref';
+
+/** What the recovery manager did. Names are metric label values (`tmc_recovery_actions_total{action}`). */
+export type RecoveryActionKind = 'failover' | 'cleanup' | 'resync-stuck' | 'drift' | 'orphan-delete' | 'dlq-redrive' | 'dlq-park' | 'deletion-hold' | 'deletion-confirm';
+export type RecoveryOutcome = 'enqueued' | 'sent' | 'succeeded' | 'skipped' | 'held' | 'failed' | 'parked';
+
+/** `RECOVERY#<yyyy-mm-dd>` / `<iso-time>#<id>`: one action, what, why and how it ended. Never object data. */
+export interface RecoveryAction {
+  action: RecoveryActionKind;
+  outcome: RecoveryOutcome;
+  /** A sentence a person can act on: why tmc did it. */
+  why: string;
+  at: string;
+  workspace?: string;
+  cluster?: string;
+  ref?: ObjectRef;
+}
+
+/**
+ * `CLEANUP#<cluster>` / `OBJ#<obj>`: a copy left on a cluster its object failed over from. It is deleted only once
+ * the replacement is ready and the cluster answers again (graceful failover, docs/recovery.md).
+ */
+export interface PendingCleanup {
+  cluster: string;
+  ref: ObjectRef;
+  since: string;
+  /** When the sweep sent the delete to sync-apply (resent if nothing happened for a while). */
+  sentAt?: string;
+}
+
+/** `RETRY#<key>` / `RETRY`: backoff state of one recovery retry (a stuck sync, a dead-lettered message). */
+export interface RetryState {
+  attempts: number;
+  /** Epoch ms before which the next attempt is not made. */
+  nextAt: number;
+  lastAt: string;
+  /** Why the last attempt was needed (shown when tmc gives up). */
+  reason?: string;
+}
+
+/**
+ * `GUARD#<scope>` / `HOLD` (gsi1 `GUARDS` / scope): deletions tmc refused to make because they looked like an API
+ * outage (too large a share of a workspace's or cluster's objects at once). Kept until a person confirms.
+ * Scopes: `workspace:<path>`, `cluster:<name>`.
+ */
+export interface DeletionHold {
+  scope: string;
+  reason: string;
+  planned: number;
+  total: number;
+  raisedAt: string;
+  /** Objects whose deletion waits (bounded); re-examined after confirmation. */
+  refs: ObjectRef[];
+  confirmedAt?: string;
+  confirmedBy?: string;
+  /** Epoch ms until which deletions in this scope go ahead without the share check. */
+  confirmedUntil?: number;
+}
+
+/** The recovery manager's state in the table (docs/state.md). */
+export interface RecoveryStore {
+  record(action: RecoveryAction): Promise<void>;
+  /** The newest actions of one UTC day (`yyyy-mm-dd`), newest first. */
+  actions(day: string, limit: number): Promise<RecoveryAction[]>;
+  /** Records a left-behind copy; an existing record (and its `since`) is kept. */
+  deferCleanup(cleanup: PendingCleanup): Promise<void>;
+  pendingCleanups(cluster: string, limit: number): Promise<PendingCleanup[]>;
+  markCleanupSent(cluster: string, ref: ObjectRef, at: string): Promise<void>;
+  dropCleanup(cluster: string, ref: ObjectRef): Promise<void>;
+  retryState(key: string): Promise<RetryState | undefined>;
+  putRetryState(key: string, state: RetryState): Promise<void>;
+  clearRetryState(key: string): Promise<void>;
+  hold(scope: string): Promise<DeletionHold | undefined>;
+  putHold(hold: DeletionHold): Promise<void>;
+  holds(): Promise<DeletionHold[]>;
+  clearHold(scope: string): Promise<void>;
+  /** Adds one to the scope's deletion counter of the window starting at `windowStart` (epoch ms); returns the count. */
+  countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number>;
+  /** Objects placement has decided in the workspace (a COUNT query on gsi1 `DECISIONS#<workspace>`). */
+  countObjects(workspace: string): Promise<number>;
+}

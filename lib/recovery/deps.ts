@@ -1,0 +1,80 @@
+import type { PlacementMessage, SyncMessage } from '../api/messages';
+import type { ObjectRef } from '../api/object-ref';
+import { randomUUID } from 'node:crypto';
+import type { ClusterInventory } from '../ports/cluster-inventory';
+import type { DeadLetterQueue } from '../ports/dead-letter-queue';
+import type { DecisionStore } from '../ports/decision-store';
+import type { KubeConnector } from '../ports/kube-client';
+import type { RecoveryActionKind, RecoveryOutcome, RecoveryStore } from '../ports/recovery-store';
+import type { StatusStore } from '../ports/status-store';
+import type { SyncStateStore } from '../ports/sync-state-store';
+import type { Metrics } from '../ports/telemetry';
+import type { WorkQueue } from '../ports/work-queue';
+import type { StatusReporter } from '../sync/status/report-status';
+import type { SyncLog } from '../sync/sync-log';
+import type { DeletionGuard } from './deletion-guard';
+
+export interface RecoverySettings {
+  /** Sync items read per cluster per sweep (one bounded Query on gsi1 `CLUSTER#<name>`). */
+  perClusterLimit: number;
+  /** A pending or failed sync item older than this is re-enqueued (with backoff). */
+  stuckAfterSeconds: number;
+  /** Applied objects per cluster compared with the live copy each sweep. */
+  driftSamples: number;
+  /** Redrives of one dead-lettered message before tmc keeps it and shows why. */
+  maxRedrives: number;
+  /** A cleanup delete sent this long ago without effect is sent again. */
+  cleanupResendSeconds: number;
+}
+
+export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
+  perClusterLimit: 500,
+  stuckAfterSeconds: 300,
+  driftSamples: 5,
+  maxRedrives: 3,
+  cleanupResendSeconds: 300,
+};
+
+/** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */
+export interface RecoverySweepDeps {
+  workspaces: string[];
+  inventory: ClusterInventory;
+  syncState: SyncStateStore;
+  decisions: DecisionStore;
+  statuses: StatusStore;
+  store: RecoveryStore;
+  guard: DeletionGuard;
+  kube: KubeConnector;
+  placementQueue: WorkQueue<PlacementMessage>;
+  syncQueue: WorkQueue<SyncMessage>;
+  deadLetters: DeadLetterQueue[];
+  /** Refreshes the kcp object's per-cluster status after tmc gives up on a message. */
+  status?: StatusReporter;
+  metrics: Metrics;
+  log: SyncLog;
+  now: () => number;
+  settings: RecoverySettings;
+}
+
+/** What one sweep did, by action and outcome (`failover:enqueued` → 3). */
+export interface RecoverySweepReport {
+  actions: Record<string, number>;
+  /** Parts of the sweep that failed (tmc's own failure: the table, kcp), each naming what and where. */
+  failures: string[];
+}
+
+/** Records one action in DynamoDB and in metrics, and counts it in the report. */
+export async function act(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  action: { action: RecoveryActionKind; outcome: RecoveryOutcome; why: string; workspace?: string; cluster?: string; ref?: ObjectRef },
+): Promise<void> {
+  const key = `${action.action}:${action.outcome}`;
+  report.actions[key] = (report.actions[key] ?? 0) + 1;
+  deps.metrics.increment('tmc_recovery_actions_total', { action: action.action, outcome: action.outcome });
+  await deps.store.record({ ...action, at: new Date(deps.now()).toISOString() });
+}
+
+export function newTrace(now: number): { traceId: string; enqueuedAt: string } {
+  return { traceId: `recovery-${randomUUID()}`, enqueuedAt: new Date(now).toISOString() };
+}

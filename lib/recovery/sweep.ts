@@ -1,0 +1,54 @@
+import type { ClusterInfo } from '../placement/types';
+import type { SyncRecord } from '../ports/sync-state-store';
+import { errorMessage } from './error-message';
+import { type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+import { redriveDeadLetters } from './dead-letters';
+import { cleanUp, evacuate } from './failover';
+import { tendHolds } from './holds';
+import { removeOrphans, type KcpIndex } from './orphans';
+import { repairDrift, resyncStuck } from './resync';
+import { evacuationReason } from './rules';
+
+/**
+ * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads the cluster's sync
+ * items once (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan) and its pending cleanups (one Query), then:
+ * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans. Then the
+ * deletion holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
+ */
+export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
+  const report: RecoverySweepReport = { actions: {}, failures: [] };
+  const guarded = async (what: string, step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      report.failures.push(`${what}: ${errorMessage(err)}`);
+      deps.log.warn(`Recovery step failed: ${what}`, { error: errorMessage(err) });
+    }
+  };
+  const clustersByWorkspace = new Map<string, string[]>();
+  for (const workspace of deps.workspaces) {
+    let clusters: ClusterInfo[] = [];
+    await guarded(`listing the SyncTargets of ${workspace}`, async () => {
+      clusters = await deps.inventory.list(workspace);
+    });
+    clustersByWorkspace.set(workspace, clusters.map((c) => c.name));
+    const kcpIndex: KcpIndex = new Map();
+    for (const cluster of clusters) {
+      let records: SyncRecord[] = [];
+      await guarded(`reading the sync items of ${cluster.name}`, async () => {
+        records = (await deps.syncState.listForCluster(cluster.name, { limit: deps.settings.perClusterLimit })).filter((r) => r.ref.workspace === workspace);
+      });
+      const why = evacuationReason(cluster, deps.now());
+      if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(deps, report, cluster, records, why));
+      await guarded(`cleaning up after failover on ${cluster.name}`, () => cleanUp(deps, report, cluster));
+      // An Unhealthy cluster cannot be read or written: its stuck syncs, drift and orphans wait until it answers.
+      if (cluster.health === 'Unhealthy') continue;
+      await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
+      await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
+      await guarded(`removing orphans on ${cluster.name}`, () => removeOrphans(deps, report, workspace, cluster, records, kcpIndex));
+    }
+  }
+  await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace));
+  await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));
+  return report;
+}

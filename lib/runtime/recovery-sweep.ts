@@ -1,0 +1,115 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
+import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
+import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
+import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
+import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
+import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
+import { ConfigurationError } from '../errors/tmc-error';
+import { parseWorkspaces } from '../health/probe-clusters';
+import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
+import { observedQueue } from '../observability/counted-queue';
+import { measureInvocation } from '../observability/invocation-metrics';
+import { DEFAULT_RECOVERY_SETTINGS, type RecoverySettings, type RecoverySweepDeps, type RecoverySweepReport } from '../recovery/deps';
+import { DeletionGuard } from '../recovery/deletion-guard';
+import { DEFAULT_GUARD, type GuardSettings } from '../recovery/rules';
+import { runRecoverySweep } from '../recovery/sweep';
+import { makeStatusReporter } from '../sync/status/report-status';
+import { fromPowertools } from '../sync/sync-log';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { createLogger } from './logger';
+import { createFunctionMetrics, type FunctionMetrics } from './metrics';
+import { QUEUES, type QueueName } from './resources';
+
+export type RecoverySweepHandler = () => Promise<RecoverySweepReport>;
+
+export interface RecoverySweepHandlerDeps extends RecoverySweepDeps {
+  recordInvocation: RecordInvocation;
+}
+
+/** The handler over injected deps. A run fails (for component health) only when part of the sweep itself failed. */
+export function makeRecoverySweepHandler(deps: RecoverySweepHandlerDeps): RecoverySweepHandler {
+  return () =>
+    measureInvocation(
+      deps.metrics,
+      'recovery-sweep',
+      async () => {
+        const report = await runRecoverySweep(deps);
+        await deps.recordInvocation('recovery-sweep', report.failures.length === 0);
+        return report;
+      },
+      (report) => report.failures.length > 0,
+    );
+}
+
+/** A non-negative number from the environment, or the default; anything else names the variable. */
+function numberFrom(env: Environment, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new ConfigurationError(`Environment variable ${name} is invalid: ${raw} (a number from 0 to ${max})`);
+  return value;
+}
+
+/** Recovery settings from `TMC_RECOVERY_*` (docs/recovery.md). */
+export function recoverySettingsFrom(env: Environment): { settings: RecoverySettings; guard: GuardSettings } {
+  const d = DEFAULT_RECOVERY_SETTINGS;
+  return {
+    settings: {
+      perClusterLimit: numberFrom(env, 'TMC_RECOVERY_PER_CLUSTER_LIMIT', d.perClusterLimit),
+      stuckAfterSeconds: numberFrom(env, 'TMC_RECOVERY_STUCK_SECONDS', d.stuckAfterSeconds),
+      driftSamples: numberFrom(env, 'TMC_RECOVERY_DRIFT_SAMPLES', d.driftSamples),
+      maxRedrives: numberFrom(env, 'TMC_RECOVERY_MAX_REDRIVES', d.maxRedrives),
+      cleanupResendSeconds: d.cleanupResendSeconds,
+    },
+    guard: {
+      ...DEFAULT_GUARD,
+      maxShare: numberFrom(env, 'TMC_RECOVERY_MAX_DELETE_SHARE', DEFAULT_GUARD.maxShare, 1),
+      minDeletions: numberFrom(env, 'TMC_RECOVERY_MIN_DELETIONS', DEFAULT_GUARD.minDeletions),
+    },
+  };
+}
+
+/** Builds recovery-sweep's deps from the environment, once per container. */
+export function buildRecoverySweepDeps(env: Environment = process.env): RecoverySweepHandlerDeps & { metrics: FunctionMetrics } {
+  const queueNames = Object.keys(QUEUES) as QueueName[];
+  const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames, kcp: true });
+  const doc = makeDynamoDocumentClient(config);
+  const sqs = makeSqsClient(config);
+  const tableName = tableNameOf(config);
+  const log = fromPowertools(createLogger('recovery-sweep'));
+  const metrics = createFunctionMetrics('recovery-sweep');
+  const kube = new KubeConnectorImpl({
+    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+  });
+  const syncState = new DynamoSyncStateStore({ doc, tableName });
+  const statuses = new DynamoStatusStore({ doc, tableName });
+  const store = new DynamoRecoveryStore(doc, tableName);
+  const { settings, guard } = recoverySettingsFrom(env);
+  return {
+    workspaces: parseWorkspaces(env.TMC_WORKSPACES),
+    inventory: new DynamoClusterInventory(doc, tableName),
+    syncState,
+    decisions: new DynamoDecisionStore(doc, tableName),
+    statuses,
+    store,
+    guard: new DeletionGuard({ store, metrics, log, now: Date.now, settings: guard }),
+    kube,
+    placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
+    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
+    deadLetters: queueNames.map((name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name))),
+    status: makeStatusReporter({ kube, syncState, statusStore: statuses }),
+    metrics,
+    log,
+    now: Date.now,
+    settings,
+    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
+  };
+}
