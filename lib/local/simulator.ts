@@ -1,4 +1,7 @@
-import { type Simulation, startSimulation } from '../sim';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { type Simulation, SimSnapshotSchema, startSimulation } from '../sim';
 import type { WebhookCredentialsFor } from '../webhooks';
 import type { LocalClusterSpec } from './clusters';
 import type { StackLogger } from './log';
@@ -26,6 +29,39 @@ export interface SimulatorRequest {
   readyDelayMs?: number;
   /** Added to every simulated API request (benchmarks use 5 ms for realistic round trips). */
   latencyMs?: number;
+  /**
+   * Where kcp's and the clusters' objects are kept between runs: restored on start when the file exists, written on
+   * stop. Without it the simulated environment starts empty every time.
+   */
+  statePath?: string;
+}
+
+const EnvironmentSnapshotSchema = z.object({ kcp: SimSnapshotSchema, clusters: z.record(z.string(), SimSnapshotSchema) });
+
+function restoreSnapshot(sim: Simulation, path: string, logger: StackLogger): void {
+  if (!existsSync(path)) return;
+  const parsed = EnvironmentSnapshotSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    logger.warn('Ignoring the saved simulator state: it is not a snapshot this version reads; run with --fresh to start clean', { path });
+    return;
+  }
+  let { restored, skipped } = sim.kcp.restore(parsed.data.kcp);
+  for (const [name, server] of Object.entries(sim.clusters)) {
+    const snapshot = parsed.data.clusters[name];
+    if (!snapshot) continue;
+    const counts = server.restore(snapshot);
+    restored += counts.restored;
+    skipped += counts.skipped;
+  }
+  logger.info(`Restored ${restored} simulated objects from the last run`, { path, ...(skipped > 0 ? { skipped } : {}) });
+}
+
+function saveSnapshot(sim: Simulation, path: string): void {
+  const snapshot = { kcp: sim.kcp.snapshot(), clusters: Object.fromEntries(Object.entries(sim.clusters).map(([name, server]) => [name, server.snapshot()])) };
+  mkdirSync(dirname(path), { recursive: true });
+  // Written aside and renamed: a crash mid-write leaves the previous snapshot, never half of one.
+  writeFileSync(`${path}.tmp`, JSON.stringify(snapshot));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Starts lib/sim's simulation: one kcp with the workspace, and a simulated API server per cluster. */
@@ -41,6 +77,7 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     kubeconfigDir: request.kubeconfigDir,
     latencyMs: request.latencyMs,
   });
+  if (request.statePath !== undefined) restoreSnapshot(sim, request.statePath, request.logger);
   request.logger.info(`Simulator up: kcp ${sim.kcp.url}, clusters ${Object.keys(sim.clusters).join(', ')}`);
   return {
     kcpUrl: sim.kcp.url,
@@ -49,6 +86,9 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     setWebhookCredentials: (credentialsFor) => {
       for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.setWebhookCredentials(credentialsFor);
     },
-    stop: () => sim.stop(),
+    stop: async () => {
+      if (request.statePath !== undefined) saveSnapshot(sim, request.statePath);
+      await sim.stop();
+    },
   };
 }

@@ -2,5 +2,5 @@
 export type { GroupVersionResource, KubeObject, SimClusterStore, StoreEvent } from './contracts';
 export { type FaultSettings, FaultController } from './faults';
 export { type RequestFilter, RequestLog, type RequestRecord } from './request-log';
-export { type SimServer, type SimServerOptions, startSimServer } from './sim-server';
+export { type SimServer, type SimServerOptions, type SimSnapshot, SimSnapshotSchema, startSimServer } from './sim-server';
 export { runSimulatorStandalone, type SimulatedClusterSpec, type Simulation, type SimulationOptions, startSimulation } from './simulation';

@@ -15,6 +15,8 @@ export interface HistoryEntry extends StoreEvent {
 }
 
 const HISTORY_LIMIT = 50_000;
+const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
+const NAMESPACE_GVR = { group: '', version: 'v1', resource: 'namespaces' };
 
 function key(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
@@ -117,6 +119,28 @@ export class ObjectSpace implements SimClusterStore {
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  // ---- snapshot (the local stack keeps kcp and its clusters across restarts) ----
+
+  /** Every stored object, CRDs first and namespaces next, so that restoring in this order serves every type. */
+  snapshot(): KubeObject[] {
+    const rank = (id: string): number => (id === gvrId(CRD_GVR) ? 0 : id === gvrId(NAMESPACE_GVR) ? 1 : 2);
+    return [...this.objects.entries()].sort(([a], [b]) => rank(a) - rank(b)).flatMap(([, bucket]) => [...bucket.values()]);
+  }
+
+  /**
+   * Puts back an object exactly as {@link snapshot} saw it (uid, resourceVersion, generation, finalizers), with no
+   * admission and no watch event: watches older than the restore get 410 Gone and relist, as after an etcd restore.
+   * False when its type is not served (its CRD was not restored first).
+   */
+  restore(object: KubeObject): boolean {
+    const info = this.typeForKind(object.apiVersion, object.kind);
+    if (!info) return false;
+    this.bucket(info).set(key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ''), object);
+    if (info.resource === 'customresourcedefinitions') this.serveCrd(object);
+    this.oldestRv = Math.max(this.oldestRv, Number(object.metadata.resourceVersion ?? 0) + 1);
+    return true;
   }
 
   // ---- writes without admission (the server's own controllers) ----

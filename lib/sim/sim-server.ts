@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { z } from 'zod';
 import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from './api-error';
 import { handleResource, type ResourceRequest, send } from './api-handler';
-import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
+import type { KubeObject, SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
 import { startWorkloadSimulator } from './controllers';
 import {
   aggregatedDiscovery,
@@ -51,8 +52,19 @@ export interface SimServer {
   writeKubeconfig(file: string, options?: { logicalCluster?: string; token?: string }): void;
   /** The server URL a client uses (kcp: `<url>/clusters/<path>`). */
   serverUrl(logicalCluster?: string): string;
+  /** Every object of every object space, and the resourceVersion clock: what {@link restore} puts back. */
+  snapshot(): SimSnapshot;
+  /** Loads a snapshot into this (new) server; objects whose type is not served are skipped and counted. */
+  restore(snapshot: SimSnapshot): { restored: number; skipped: number };
   stop(): Promise<void>;
 }
+
+/** A server's state on disk: objects by object space (a kcp logical cluster, or the cluster's own name). */
+export const SimSnapshotSchema = z.object({
+  resourceVersion: z.number().int().nonnegative(),
+  spaces: z.record(z.string(), z.array(z.looseObject({ apiVersion: z.string(), kind: z.string(), metadata: z.looseObject({ name: z.string().optional() }) }))),
+});
+export type SimSnapshot = z.infer<typeof SimSnapshotSchema>;
 
 const KNOWN_GROUP_PREFIXES = ['/api', '/apis'];
 
@@ -260,6 +272,20 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       credentials = fn;
     },
     serverUrl,
+    snapshot: () => ({ resourceVersion: rv, spaces: Object.fromEntries([...spaces].map(([name, space]) => [name, space.snapshot()])) }),
+    restore: (snapshot) => {
+      let restored = 0;
+      let skipped = 0;
+      rv = Math.max(rv, snapshot.resourceVersion);
+      for (const [name, objects] of Object.entries(snapshot.spaces)) {
+        const space = spaceFor(name);
+        for (const object of objects) {
+          if (space.restore(object as KubeObject)) restored++;
+          else skipped++;
+        }
+      }
+      return { restored, skipped };
+    },
     writeKubeconfig: (file, opts = {}) => {
       const name = isKcp ? `kcp-${(opts.logicalCluster ?? defaultSpace).replace(/:/g, '-')}` : `cluster-${options.name}`;
       writeKubeconfigFile(file, name, serverUrl(opts.logicalCluster), opts.token ?? options.token ?? `sim-token-${options.name}`);
