@@ -17,6 +17,7 @@ import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './fun
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
+import { writeStackEndpoints } from './endpoints-file';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, type Scheduler } from './schedules';
@@ -211,6 +212,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
     cleanups.push(() => api.close());
+    // For CLI commands that read this stack's state (`tmc trace`): dynalite and fauxqs ports change on every start.
+    cleanups.push(writeStackEndpoints(paths.root, { api: api.url, dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, table: tableName, region, pid: process.pid }));
 
     const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
     const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, crdsDir: join(projectRoot, 'config', 'crds'), logger }));

@@ -1,3 +1,4 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Metrics } from '../ports/telemetry';
 
 /**
@@ -31,4 +32,23 @@ export function hasBatchFailures(response: { batchItemFailures?: unknown[] } | u
 /** An HTTP result with a 5xx status (a 4xx is the caller's error, not the function's). */
 export function isServerError(response: { statusCode?: number } | undefined): boolean {
   return (response?.statusCode ?? 200) >= 500;
+}
+
+/**
+ * One SQS batch of a queue consumer: `measureInvocation`, plus `tmc_dlq_arrivals_total{queue}` for every failed
+ * message on its last delivery (ApproximateReceiveCount at the queue's maxReceiveCount): SQS moves it to the DLQ
+ * instead of delivering it again, so this is the moment it arrives there, counted by the function that saw it fail.
+ */
+export async function measureSqsBatch(
+  metrics: Metrics,
+  functionName: string,
+  queue: { name: string; maxReceiveCount: number },
+  event: SQSEvent,
+  run: () => Promise<SQSBatchResponse>,
+): Promise<SQSBatchResponse> {
+  const response = await measureInvocation(metrics, functionName, run, hasBatchFailures);
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  const lastDelivery = event.Records.filter((r) => failed.has(r.messageId) && Number(r.attributes?.ApproximateReceiveCount ?? '1') >= queue.maxReceiveCount);
+  if (lastDelivery.length > 0) metrics.increment('tmc_dlq_arrivals_total', { queue: queue.name }, lastDelivery.length);
+  return response;
 }

@@ -19,8 +19,9 @@ import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
+import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
-import { hasBatchFailures, measureInvocation } from '../observability/invocation-metrics';
+import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
 import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
@@ -41,7 +42,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
   const trace = deps.trace ?? noTrace;
   return async (event) => {
     if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps));
-    return measureInvocation(deps.metrics, 'status-up', () => processSqsBatch(
+    return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, () => processSqsBatch(
       event,
       StatusMessageSchema,
       async (message, record) => {
@@ -57,7 +58,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    ), hasBatchFailures);
+    ));
   };
 }
 

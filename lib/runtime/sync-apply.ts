@@ -15,8 +15,9 @@ import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
+import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
-import { hasBatchFailures, measureInvocation } from '../observability/invocation-metrics';
+import { measureSqsBatch } from '../observability/invocation-metrics';
 import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -31,7 +32,7 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
   const trace = deps.trace ?? noTrace;
   return (event) =>
-    measureInvocation(deps.metrics, 'sync-apply', () => processSqsBatch(
+    measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, () => processSqsBatch(
       event,
       SyncMessageSchema,
       async (message, record) => {
@@ -47,7 +48,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    ), hasBatchFailures);
+    ));
 }
 
 /** Builds sync-apply's deps from the environment, once per container. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDevCommand } from './dev';
 import { registerPlacementCommand } from './placement';
 import { registerSimCommand } from './sim';
+import { registerTraceCommand } from './trace';
 import { registerWebhooksCommand } from './webhooks';
 
 /**
@@ -10,4 +11,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand];

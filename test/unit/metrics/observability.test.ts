@@ -1,0 +1,100 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { PromMetrics } from '../../../lib/metrics/prom-metrics';
+import { measureSqsBatch } from '../../../lib/observability/invocation-metrics';
+import { formatTracePath, tracePath } from '../../../lib/observability/trace-path';
+import type { ObjectTrace } from '../../../lib/observability/trace-store';
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const at = (ms: number): string => new Date(T0 + ms).toISOString();
+const ref = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+
+function trace(steps: ObjectTrace['steps']): ObjectTrace {
+  return { traceId: 't1', startedAt: at(0), steps: { received: { at: at(0), traceId: 't1', detail: 'admission' }, ...steps } };
+}
+
+describe('tracePath', () => {
+  it.each<[string, ObjectTrace['steps'], string[], string[]]>([
+    ['nothing placed yet', {}, ['ingress', 'placed'], ['placed']],
+    [
+      'placed on two clusters, one applied',
+      { placed: { at: at(100), traceId: 't1', detail: 'apply east, apply west' }, 'applied:west': { at: at(300), traceId: 't1', cluster: 'west', result: 'applied' } },
+      ['ingress', 'placed', 'applied:west', 'status:west', 'applied:east', 'status:east'],
+      ['applied:east'],
+    ],
+    [
+      'every step on one cluster',
+      {
+        placed: { at: at(100), traceId: 't1', detail: 'apply east' },
+        'applied:east': { at: at(250), traceId: 't1', cluster: 'east', result: 'applied' },
+        'status:east': { at: at(900), traceId: 's9', cluster: 'east', result: 'written' },
+      },
+      ['ingress', 'placed', 'applied:east', 'status:east'],
+      [],
+    ],
+    [
+      'a delete brings no status back',
+      { placed: { at: at(100), traceId: 't1', detail: 'delete east' }, 'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' } },
+      ['ingress', 'placed', 'applied:east'],
+      [],
+    ],
+  ])('%s', (_name, steps, order, waiting) => {
+    const path = tracePath(trace(steps));
+    expect(path.steps.map((s) => s.step)).toEqual(order);
+    expect(path.waiting).toEqual(waiting);
+  });
+
+  it('times each step from the change and from the step it followed', () => {
+    const path = tracePath(
+      trace({
+        placed: { at: at(100), traceId: 't1', detail: 'apply east' },
+        'applied:east': { at: at(250), traceId: 't1', cluster: 'east', result: 'applied' },
+        'status:east': { at: at(900), traceId: 's9', cluster: 'east', result: 'written' },
+      }),
+    );
+    expect(path.steps.map((s) => [s.step, s.sinceStart, s.sincePrevious])).toEqual([
+      ['ingress', 0, undefined],
+      ['placed', 0.1, 0.1],
+      ['applied:east', 0.25, 0.15],
+      ['status:east', 0.9, 0.65],
+    ]);
+    expect(path.totalSeconds).toBe(0.9);
+    const text = formatTracePath(ref, path);
+    expect(text).toContain('Deployment default/web in root:default: last change t1');
+    expect(text).toMatch(/status:east\s+2026-01-01T00:00:00.900Z\s+0.900s\s+0.650s\s+written/);
+    expect(text).toContain('0.900s from the change reaching tmc to the last step');
+  });
+});
+
+function record(id: string, receiveCount: number): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: id,
+    body: '{}',
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:tmc-sync',
+    awsRegion: 'us-east-1',
+  };
+}
+
+describe('measureSqsBatch', () => {
+  it('counts a failed message on its last delivery as a DLQ arrival, and nothing else', async () => {
+    const metrics = new PromMetrics();
+    const event: SQSEvent = { Records: [record('ok-last', 5), record('failed-early', 2), record('failed-last', 5), record('failed-beyond', 6)] };
+    const response = await measureSqsBatch(metrics, 'sync-apply', { name: 'sync', maxReceiveCount: 5 }, event, async () => ({
+      batchItemFailures: [{ itemIdentifier: 'failed-early' }, { itemIdentifier: 'failed-last' }, { itemIdentifier: 'failed-beyond' }],
+    }));
+    expect(response.batchItemFailures).toHaveLength(3);
+    const text = await metrics.render();
+    expect(text).toContain('tmc_dlq_arrivals_total{queue="sync"} 2');
+    expect(text).toContain('tmc_function_invocations_total{function="sync-apply",result="error"} 1');
+  });
+
+  it('records no DLQ series when the batch succeeds', async () => {
+    const metrics = new PromMetrics();
+    await measureSqsBatch(metrics, 'status-up', { name: 'status', maxReceiveCount: 5 }, { Records: [record('a', 5)] }, async () => ({ batchItemFailures: [] }));
+    expect(await metrics.render()).not.toContain('tmc_dlq_arrivals_total');
+  });
+});
