@@ -37,7 +37,7 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
         return denyResponse(uid, message);
       }
     }
-    if (ref && !request.dryRun) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : tmcReason, false), subject, deleting);
+    if (ref && !request.dryRun) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
     return allowResponse(uid);
   }
 
@@ -57,7 +57,9 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
     deps.logger.debug('Admission without a name; leaving it to the watch event', { workspace, gvr: gvrKey(gvr), namespace: request.namespace ?? undefined });
     return allowResponse(uid, patch);
   }
-  await enqueueFailOpen(deps, placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', !deleting), stored, deleting);
+  // A Scale is not the object: placement reads the object once kcp has stored the new replicas.
+  const carry = !deleting && request.subResource !== 'scale';
+  await enqueueFailOpen(deps, placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', carry), stored, deleting);
   return allowResponse(uid, patch);
 }
 

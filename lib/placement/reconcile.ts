@@ -65,6 +65,19 @@ function notYetStored(message: PlacementMessage, receiveCount: number, expected:
   return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
 }
 
+/**
+ * The same race for an UPDATE (and a CREATE of tmc's own kinds, whose admission carries no object): kcp may still
+ * serve the version the request started from, `message.resourceVersion`, or nothing. Only admission messages: a watch
+ * event names the version kcp already stored.
+ */
+function awaitingAdmittedWrite(message: PlacementMessage, current: KubeObject | undefined, receiveCount: number): ReconcileOutcome | undefined {
+  if (message.reason !== 'admission' || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
+  const requested = message.resourceVersion ?? '';
+  const stored = current?.metadata.resourceVersion;
+  if (current === undefined || (requested !== '' && stored === requested)) return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+  return undefined;
+}
+
 /** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
 const EXPLANATION_LIMIT = 100;
 
@@ -135,14 +148,18 @@ function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string,
  * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
  */
 async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
-  const { ref } = message;
-  const log = deps.log.child({ workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId });
-  const previous = await deps.decisions.get(ref);
-  const kcp = await deps.kube.kcp(ref.workspace);
-  const object = carriedIsCurrent(message, previous) ? (message.object as KubeObject) : await kcp.get(resourceName(ref));
+  const log = deps.log.child({ workspace: message.ref.workspace, gvr: gvrKey(message.ref), namespace: message.ref.namespace, name: message.ref.name, traceId: message.trace.traceId });
+  const previous = await deps.decisions.get(message.ref);
+  const kcp = await deps.kube.kcp(message.ref.workspace);
+  const carried = carriedIsCurrent(message, previous);
+  const object = carried ? (message.object as KubeObject) : await kcp.get(resourceName(message.ref));
+  // A scale subresource's admission names the Scale kind; the object read names the real one.
+  const ref = object && object.kind !== message.ref.kind ? { ...message.ref, kind: object.kind } : message.ref;
   let writes = 0;
   const unmarked = object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
   if (unmarked) return unmarked;
+  const unwritten = object && !carried ? awaitingAdmittedWrite(message, object, receiveCount) : undefined;
+  if (unwritten) return unwritten;
 
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
   if (!object || object.metadata.deletionTimestamp) {
@@ -274,6 +291,8 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
   const limit = deps.fanoutLimit ?? 1000;
   const kcp = await deps.kube.kcp(ref.workspace);
   const raw = await kcp.get(resourceName(ref));
+  const unwritten = message.reason === 'delete' ? undefined : awaitingAdmittedWrite(message, raw, receiveCount);
+  if (unwritten) return unwritten;
   const stored = await deps.inventory.getMirror(ref.workspace, ref.name);
   const onCluster = async (): Promise<PlacementMessage[]> => (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));
   if (!raw || raw.metadata.deletionTimestamp) {
@@ -306,13 +325,21 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
 }
 
 /** A Placement or Location changed: fresh policies, Placement status, and a bounded re-placement of the workspace. */
-async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage): Promise<ReconcileOutcome> {
+async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
   const { ref } = message;
   const limit = deps.fanoutLimit ?? 1000;
+  const kcp = await deps.kube.kcp(ref.workspace);
+  if (message.reason === 'admission') {
+    const unwritten = awaitingAdmittedWrite(message, await kcp.get(resourceName(ref)), receiveCount);
+    if (unwritten) return unwritten;
+  } else if (message.reason === 'delete') {
+    const current = await kcp.get(resourceName(ref));
+    const unmarked = current && !current.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
+    if (unmarked) return unmarked;
+  }
   deps.policies.invalidate(ref.workspace);
   const [{ placements, locations }, clusters] = await Promise.all([deps.policies.load(ref.workspace), deps.inventory.list(ref.workspace)]);
   let writes = 0;
-  const kcp = await deps.kube.kcp(ref.workspace);
   for (const placement of placements) {
     const patch = placementStatusPatch(placement, locations, clusters, deps.now());
     if (!patch) continue;
@@ -337,6 +364,6 @@ async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage): 
  */
 export async function reconcilePlacement(deps: PlacementDeps, message: PlacementMessage, receiveCount = 1): Promise<ReconcileOutcome> {
   if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message, receiveCount);
-  if (isPolicy(message.ref)) return reconcilePolicy(deps, message);
+  if (isPolicy(message.ref)) return reconcilePolicy(deps, message, receiveCount);
   return reconcileWorkload(deps, message, receiveCount);
 }

@@ -2,6 +2,14 @@ import type { GroupVersionResource } from './contracts';
 
 /** An API error answered as a Kubernetes `Status`, with the reason and message a real API server gives. */
 export class ApiError extends Error {
+  /** An optimistic-concurrency conflict (the object changed under the write), which a patch without a resourceVersion retries. */
+  staleRead = false;
+
+  private static markStale(error: ApiError): ApiError {
+    error.staleRead = true;
+    return error;
+  }
+
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -32,12 +40,12 @@ export class ApiError extends Error {
 
   static conflict(info: { group: string; resource: string }, name: string): ApiError {
     const qualified = info.group ? `${info.resource}.${info.group}` : info.resource;
-    return new ApiError(
+    return ApiError.markStale(new ApiError(
       409,
       'Conflict',
       `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
       { name, group: info.group || undefined, kind: info.resource },
-    );
+    ));
   }
 
   static badRequest(message: string): ApiError {

@@ -201,7 +201,19 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     const raw = await readBody(req);
     const patch = parseObjectBody(raw, contentType.includes('yaml') ? 'yaml' : 'json');
-    const current = space.get(info, r.namespace, r.name);
+    // kube-apiserver's GuaranteedUpdate re-applies a patch that carries no resourceVersion to the newest object when
+    // another write lands meanwhile (a webhook call is a wide window); only a patch naming a resourceVersion gets 409.
+    const pinned = typeof (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion === 'string';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await patchOnce(patch, contentType);
+      } catch (err) {
+        if (!(err instanceof ApiError) || !err.staleRead || pinned || attempt >= 5) throw err;
+      }
+    }
+  }
+  async function patchOnce(patch: unknown, contentType: string): Promise<void> {
+    const current = space.get(info, r.namespace, r.name!);
     if (contentType === 'application/apply-patch+yaml') {
       ctx.setVerb('apply');
       const manager = url.searchParams.get('fieldManager');
@@ -211,7 +223,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       const force = url.searchParams.get('force') === 'true';
       const statusOnly = r.subresource === 'status';
       if (!current) {
-        if (statusOnly) throw ApiError.notFound(info, r.name);
+        if (statusOnly) throw ApiError.notFound(info, r.name!);
         const created = serverSideApply(undefined, applied, manager, force, false);
         if (info.hasStatus && info.resource !== 'customresourcedefinitions') delete created.status;
         validate(info, created);
@@ -224,7 +236,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       return commitUpdate(res, ctx, info, r, current, shapeWrite(info, r, current, merged), dryRun, req);
     }
     ctx.setVerb('patch');
-    if (!current) throw ApiError.notFound(info, r.name);
+    if (!current) throw ApiError.notFound(info, r.name!);
     let patched: unknown;
     if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch);
     else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, patch);

@@ -186,13 +186,13 @@ describe('ingress: admission', () => {
     expect(placement.sent).toHaveLength(0);
   });
 
-  it('allows a valid Placement and enqueues a placement-change', async () => {
+  it('allows a valid Placement and enqueues it for placement (reason admission: placement waits until kcp stores it)', async () => {
     const { ingress, placement } = setup();
     const review = structuredClone(sample('admission-invalid-placement.json')) as { request: { object: { spec: Record<string, unknown> } } };
     review.request.object.spec = { numberOfClusters: 2 };
     const res = await ingress.handle(request('admission', review));
     expect(JSON.parse(res.body).response.allowed).toBe(true);
-    expect(placement.sent.map((m) => [m.reason, m.ref.resource, m.ref.name])).toEqual([['placement-change', 'placements', 'spread']]);
+    expect(placement.sent.map((m) => [m.reason, m.ref.resource, m.ref.name])).toEqual([['admission', 'placements', 'spread']]);
   });
 
   it('never carries a Secret', async () => {
