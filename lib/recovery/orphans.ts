@@ -84,7 +84,10 @@ export async function removeOrphans(deps: RecoverySweepDeps, report: RecoverySwe
   }
   if (orphans.length === 0) return;
   const verdict = await deps.guard.admitBatch(clusterScope(cluster.name), orphans.map((o) => o.ref), total, `The orphan sweep of ${cluster.name} found ${orphans.length} object(s) whose kcp source is gone`);
-  if (verdict === 'hold') return;
+  if (verdict === 'hold') {
+    report.actions['deletion-hold:held'] = (report.actions['deletion-hold:held'] ?? 0) + 1;
+    return;
+  }
   for (const o of orphans) {
     const namespace = o.object.metadata.namespace;
     deps.log.info(`Deleting orphan ${describeRef(o.ref)} from ${cluster.name}: its kcp source is gone`, { cluster: cluster.name, workspace });

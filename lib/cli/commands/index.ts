@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDevCommand } from './dev';
 import { registerPlacementCommand } from './placement';
+import { registerRecoveryCommand } from './recovery';
 import { registerSimCommand } from './sim';
 import { registerTraceCommand } from './trace';
 import { registerWebhooksCommand } from './webhooks';
@@ -11,4 +12,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand];
