@@ -11,7 +11,8 @@ export type FunctionName =
   | 'health-probe'
   | 'recovery-sweep'
   | 'metrics-rollup'
-  | 'api';
+  | 'api'
+  | 'authorizer';
 
 export interface FunctionDefinition {
   /** Folder under functions/ holding handler.ts with a named export `handler`. */
@@ -30,6 +31,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
   'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 300 },
   'metrics-rollup': { name: 'metrics-rollup', description: 'Computes stateful gauges and pushes metrics', memoryMb: 512, timeoutSeconds: 60 },
   api: { name: 'api', description: 'Health API and the read-only virtual workspace', memoryMb: 512, timeoutSeconds: 10 },
+  // Cloud only: API Gateway calls it before routing. Locally ingress and api check the same tokens themselves.
+  authorizer: { name: 'authorizer', description: 'Checks webhook bearer tokens for the HTTP API', memoryMb: 256, timeoutSeconds: 5 },
 };
 
 /**
@@ -132,4 +135,59 @@ export const ENV = {
   webhookTokens: 'TMC_WEBHOOK_TOKENS', // comma-separated, local stack only; in the cloud TMC_WEBHOOK_TOKENS_SECRET_ARN
   webhookTokensSecretArn: 'TMC_WEBHOOK_TOKENS_SECRET_ARN',
   stage: 'TMC_STAGE',
+  /** CloudWatch namespace of the EMF metrics (lib/runtime/metrics.ts; `tmc` when unset). */
+  metricsNamespace: 'TMC_METRICS_NAMESPACE',
 } as const;
+
+/**
+ * What each function touches. The CDK stack grants exactly this (table actions, queues, secrets) and sets exactly the
+ * variables for it, so a function given less than its composition root's `loadConfig` needs fails a unit test
+ * (test/unit/infra), not a deployment.
+ */
+export interface FunctionAccess {
+  table: 'none' | 'read' | 'read-write';
+  /** Queues it sends to (the queue it consumes from is granted by its event source mapping). */
+  sends: readonly QueueName[];
+  /** Queues whose depth it reads (GetQueueAttributes), queue and DLQ. */
+  inspects: readonly QueueName[];
+  /** DLQs it drains back into their queues (recovery's redrive). */
+  redrives: readonly QueueName[];
+  /** Reads kcp's kubeconfig (secret TMC_KCP_KUBECONFIG_SECRET_ARN). */
+  kcp: boolean;
+  /** Reads SyncTargets' `credentials.secretsManagerArn` secrets (a name prefix in the cloud). */
+  clusterCredentials: boolean;
+  /** Reads the webhook token secret. */
+  webhookTokens: boolean;
+  /** Pushes Prometheus remote-write (REMOTE_WRITE_ENV in lib/metrics/remote-write-config.ts). */
+  remoteWrite: boolean;
+}
+
+const NO_ACCESS: FunctionAccess = {
+  table: 'none',
+  sends: [],
+  inspects: [],
+  redrives: [],
+  kcp: false,
+  clusterCredentials: false,
+  webhookTokens: false,
+  remoteWrite: false,
+};
+
+export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
+  ingress: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'status'], webhookTokens: true },
+  placement: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync'], kcp: true, clusterCredentials: true },
+  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync'], kcp: true, clusterCredentials: true },
+  'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
+  'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
+  'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true },
+  'metrics-rollup': { ...NO_ACCESS, table: 'read', inspects: ['placement', 'sync', 'status'], remoteWrite: true },
+  api: { ...NO_ACCESS, table: 'read', webhookTokens: true },
+  authorizer: { ...NO_ACCESS, webhookTokens: true },
+};
+
+/** The HTTP API's Lambda authorizer (cloud): authenticated ROUTES go through it; results cached per token. */
+export const AUTHORIZER = {
+  function: 'authorizer',
+  /** Equal to the token cache of lib/auth/token-source.ts, so a removed token stops working within the same minute. */
+  resultsCacheTtlSeconds: 60,
+} as const satisfies { function: FunctionName; resultsCacheTtlSeconds: number };

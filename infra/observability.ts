@@ -1,0 +1,191 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { HealthState } from '../lib/health/cluster-health';
+import { metricDefinition, type MetricName } from '../lib/metrics/catalog';
+import type { FunctionName, QueueName } from '../lib/runtime/resources';
+
+export interface ObservabilityProps {
+  stage: string;
+  /** CloudWatch namespace the functions' EMF metrics land in (TMC_METRICS_NAMESPACE). */
+  namespace: string;
+  functions: Partial<Record<FunctionName, lambda.IFunction>>;
+  dlqs: Record<QueueName, sqs.IQueue>;
+  syncLagAlarmSeconds: number;
+  errorRateAlarmPercent: number;
+  alarmEmail?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+const HEALTH_STATES: readonly HealthState[] = ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'];
+
+/**
+ * The CloudWatch dashboard and alarms. Metric names are typed against lib/metrics/catalog.ts and their dimensions are
+ * the ones Powertools EMF writes: `service` (the emitting function, as lib/runtime/metrics.ts names it) plus the
+ * metric's labels. Series whose label values are only known at run time (clusters, resources) are queried with
+ * Metrics Insights `SELECT … GROUP BY`; alarms use only series with fixed dimensions, which CloudWatch can alarm on.
+ */
+export class Observability extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly topic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, private readonly props: ObservabilityProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Alarms', { topicName: `tmc-${props.stage}-alarms`, enforceSSL: true });
+    Validations.of(this.topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason: 'Alarm notifications carry alarm names and states only, no tmc data; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key',
+    });
+    if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    this.createAlarms();
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `tmc-${props.stage}`, defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(...this.widgets());
+  }
+
+  /** One series of a catalog metric, with the dimensions EMF gives it: `service` plus every label of the metric. */
+  metric(name: MetricName, service: FunctionName, labels: Record<string, string>, statistic: string, label?: string): cloudwatch.Metric {
+    const def = metricDefinition(name);
+    // CloudWatch matches a metric by its whole dimension set: a label left out names a series that never exists.
+    const given = Object.keys(labels).sort().join(',');
+    const expected = [...def.labels].sort().join(',');
+    if (given !== expected) throw new Error(`Metric ${name} has labels [${expected}], the dashboard gave [${given}] (lib/metrics/catalog.ts)`);
+    return new cloudwatch.Metric({ namespace: this.props.namespace, metricName: name, dimensionsMap: { service, ...labels }, statistic, period: FIVE_MINUTES, label });
+  }
+
+  /**
+   * A Metrics Insights query over every series of a metric, summed or maxed by one label. The schema lists exactly the
+   * metric's dimensions (service + its labels): Metrics Insights matches dimension sets exactly.
+   */
+  insights(name: MetricName, aggregate: 'SUM' | 'MAX' | 'AVG', groupBy: string, label: string, where?: string): cloudwatch.MathExpression {
+    const def = metricDefinition(name);
+    if (!def.labels.includes(groupBy)) throw new Error(`Metric ${name} has no label ${groupBy} to group by (lib/metrics/catalog.ts)`);
+    const schema = [`"${this.props.namespace}"`, ...[...def.labels, 'service'].sort()].join(', ');
+    const filter = where === undefined ? '' : ` WHERE ${where}`;
+    return new cloudwatch.MathExpression({
+      expression: `SELECT ${aggregate}(${name}) FROM SCHEMA(${schema})${filter} GROUP BY ${groupBy}`,
+      label,
+      period: FIVE_MINUTES,
+    });
+  }
+
+  private alarm(id: string, props: Omit<cloudwatch.AlarmProps, 'alarmName' | 'actionsEnabled'> & { name: string }): cloudwatch.Alarm {
+    const { name, ...rest } = props;
+    const alarm = new cloudwatch.Alarm(this, id, { ...rest, alarmName: `tmc-${this.props.stage}-${name}` });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private createAlarms(): void {
+    const { props } = this;
+    // SQS's own metric, not tmc_dlq_messages: it still works when the metrics rollup itself is what broke.
+    for (const [queue, dlq] of Object.entries(props.dlqs)) {
+      this.alarm(`Dlq-${queue}`, {
+        name: `${queue}-dlq-not-empty`,
+        alarmDescription: `Messages reached the ${queue} DLQ: tmc gave up on them after every retry. Read them (aws sqs receive-message), fix the cause, let recovery-sweep redrive them (docs/deploy.md)`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    // The oldest object not yet applied, rather than the lag of applies that completed: when syncs stall entirely
+    // nothing completes, and a completed-lag alarm would go quiet exactly then.
+    this.alarm('SyncLag', {
+      name: 'sync-lag',
+      alarmDescription: `An object has waited more than ${props.syncLagAlarmSeconds} s to be applied on its cluster. Check the dashboard's sync and cluster-health panels and the sync-apply logs`,
+      metric: this.metric('tmc_oldest_pending_sync_seconds', 'metrics-rollup', {}, 'Maximum'),
+      threshold: props.syncLagAlarmSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('ClusterUnhealthy', {
+      name: 'cluster-unhealthy',
+      alarmDescription: 'At least one registered cluster is Unhealthy. `tmc` health API: GET /health; the dashboard shows which cluster',
+      metric: this.metric('tmc_clusters', 'metrics-rollup', { state: 'Unhealthy' }, 'Maximum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // Lambda's own Errors and Invocations: they include timeouts and crashes, which a function cannot report itself.
+    for (const [name, fn] of Object.entries(props.functions)) {
+      const rate = new cloudwatch.MathExpression({
+        expression: '100 * errors / MAX([errors, invocations])',
+        usingMetrics: { errors: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), invocations: fn.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }) },
+        label: `${name} error rate (%)`,
+        period: FIVE_MINUTES,
+      });
+      this.alarm(`ErrorRate-${name}`, {
+        name: `${name}-error-rate`,
+        alarmDescription: `More than ${props.errorRateAlarmPercent}% of ${name} invocations failed in 5 minutes. Read its log group (/aws/lambda/tmc-${props.stage}-${name})`,
+        metric: rate,
+        threshold: props.errorRateAlarmPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+  }
+
+  private graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 8): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+  }
+
+  private widgets(): cloudwatch.IWidget[] {
+    const { props } = this;
+    const queues = Object.keys(props.dlqs) as QueueName[];
+    const lambdaErrors = Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: name }));
+    return [
+      new cloudwatch.TextWidget({ markdown: `# tmc ${props.stage}\nSync, placement, cluster health, errors and dead-letter queues. Metrics: docs/metrics.md`, width: 24, height: 2 }),
+      this.graph('Sync throughput by result', [this.insights('tmc_sync_operations_total', 'SUM', 'result', 'sync operations')]),
+      this.graph(
+        'Sync lag (s)',
+        [this.insights('tmc_sync_lag_seconds', 'MAX', 'cluster', 'max lag by cluster')],
+        [this.metric('tmc_oldest_pending_sync_seconds', 'metrics-rollup', {}, 'Maximum', 'oldest pending sync')],
+      ),
+      this.graph(
+        'Status back into kcp',
+        [this.metric('tmc_status_lag_seconds', 'status-up', {}, 'p90', 'status lag p90 (s)'), this.metric('tmc_status_lag_seconds', 'status-up', {}, 'Maximum', 'status lag max (s)')],
+        [this.insights('tmc_status_updates_total', 'SUM', 'result', 'status updates')],
+      ),
+      this.graph(
+        'Placement',
+        [this.insights('tmc_placement_decisions_total', 'SUM', 'result', 'decisions')],
+        [this.metric('tmc_placement_duration_seconds', 'placement', { result: 'placed' }, 'p99', 'placed p99 (s)')],
+      ),
+      this.graph('Clusters by health', HEALTH_STATES.map((state) => this.metric('tmc_clusters', 'metrics-rollup', { state }, 'Maximum', state))),
+      this.graph(
+        'Cluster health and circuits (0 best)',
+        [this.insights('tmc_cluster_health_state', 'MAX', 'cluster', 'health state')],
+        [this.insights('tmc_circuit_state', 'MAX', 'cluster', 'circuit state')],
+      ),
+      this.graph(
+        'Errors',
+        [this.insights('tmc_function_invocations_total', 'SUM', 'function', 'failed invocations', "result = 'error'"), ...lambdaErrors],
+        [this.insights('tmc_retries_total', 'SUM', 'category', 'retries by category')],
+      ),
+      this.graph(
+        'Dead-letter queues',
+        [...queues.map((queue) => this.metric('tmc_dlq_messages', 'metrics-rollup', { queue }, 'Maximum', queue)), this.insights('tmc_dlq_arrivals_total', 'SUM', 'queue', 'arrivals')],
+        queues.map((queue) => props.dlqs[queue].metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: `${queue} (SQS)` })),
+      ),
+      this.graph(
+        'Queues',
+        queues.map((queue) => this.metric('tmc_queue_backlog_messages', 'metrics-rollup', { queue }, 'Maximum', `${queue} backlog`)),
+        queues.map((queue) => this.metric('tmc_queue_oldest_message_age_seconds', 'metrics-rollup', { queue }, 'Maximum', `${queue} oldest (s)`)),
+      ),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
+    ];
+  }
+}

@@ -1,0 +1,286 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as aps from 'aws-cdk-lib/aws-aps';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { REMOTE_WRITE_ENV } from '../lib/metrics/remote-write-config';
+import {
+  AUTHORIZER,
+  ENV,
+  FUNCTION_ACCESS,
+  FUNCTIONS,
+  QUEUES,
+  ROUTES,
+  SCHEDULES,
+  TABLE,
+  type FunctionName,
+  type QueueName,
+} from '../lib/runtime/resources';
+import type { TmcConfig } from './config';
+import { Observability } from './observability';
+import { TmcFunction } from './tmc-function';
+
+export interface TmcStackProps extends StackProps {
+  config: TmcConfig;
+  projectRoot: string;
+  /** Functions to build; default every FUNCTIONS entry whose functions/<name>/handler.ts exists. */
+  functions: readonly FunctionName[];
+}
+
+/** Where operators put cluster credentials: every function that reaches clusters may read secrets under it. */
+export function clusterSecretPrefix(stage: string): string {
+  return `tmc/${stage}/clusters/`;
+}
+
+/**
+ * tmc in one stack, built from lib/runtime/resources.ts (the local stack builds from the same file): the state
+ * table, the queues with their DLQs, one function per FUNCTIONS entry with exactly the access FUNCTION_ACCESS lists,
+ * the event source mappings, the HTTP API with ROUTES behind the token authorizer, the SCHEDULES, the secrets,
+ * Prometheus remote-write when asked for, and the dashboard and alarms.
+ */
+export class TmcStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly queues = {} as Record<QueueName, sqs.Queue>;
+  readonly dlqs = {} as Record<QueueName, sqs.Queue>;
+  readonly functions: Partial<Record<FunctionName, TmcFunction>> = {};
+  readonly api: apigwv2.HttpApi;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: TmcStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const prefix = `tmc-${config.stage}`;
+
+    this.table = new dynamodb.Table(this, TABLE.id, {
+      tableName: `${prefix}-state`,
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The table is tmc's memory of what it applied where; losing it on a stack delete would orphan every object.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    for (const index of TABLE.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    for (const definition of Object.values(QUEUES)) {
+      const dlq = new sqs.Queue(this, `${definition.name}-dlq`, {
+        queueName: `${prefix}-${definition.name}-dlq`,
+        retentionPeriod: Duration.seconds(definition.dlqRetentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      this.dlqs[definition.name] = dlq;
+      this.queues[definition.name] = new sqs.Queue(this, `${definition.name}-queue`, {
+        queueName: `${prefix}-${definition.name}`,
+        visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.seconds(definition.retentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: definition.maxReceiveCount },
+      });
+    }
+
+    // Created empty-ish: the operator puts kcp's kubeconfig in after the deploy (docs/deploy.md).
+    const kcpKubeconfig = new secretsmanager.Secret(this, 'KcpKubeconfig', {
+      secretName: `tmc/${config.stage}/kcp-kubeconfig`,
+      description: "kcp's kubeconfig for tmc (replace the generated value with the kubeconfig's text)",
+    });
+    // One random token to start with; rotation puts a second one next to it (docs/webhooks.md).
+    const webhookTokens = new secretsmanager.Secret(this, 'WebhookTokens', {
+      secretName: `tmc/${config.stage}/webhook-tokens`,
+      description: 'Bearer tokens kcp and the clusters present to tmc webhooks: a JSON array, {"tokens": [...]} or comma-separated',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    for (const secret of [kcpKubeconfig, webhookTokens]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation needs a matching change in kcp and every cluster (admission kubeconfig, kcp credentials), so it is the documented two-token procedure, not a rotation Lambda',
+      });
+    }
+
+    const ampWorkspace =
+      config.prometheusRemoteWrite === 'amp' ? new aps.CfnWorkspace(this, 'Prometheus', { alias: prefix }) : undefined;
+    const remoteWrite = remoteWriteSettings(config, ampWorkspace, this);
+
+    const environment = { [ENV.stage]: config.stage, [ENV.metricsNamespace]: config.metricsNamespace };
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    for (const name of props.functions) {
+      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment });
+      this.functions[name] = fn;
+      const access = FUNCTION_ACCESS[name];
+      if (access.table !== 'none') fn.bindTable(this.table, access.table);
+      for (const queue of access.sends) fn.bindQueueSend(queue, this.queues[queue]);
+      for (const queue of access.inspects) fn.bindQueueInspect(queue, this.queues[queue], this.dlqs[queue]);
+      for (const queue of access.redrives) fn.bindRedrive(queue, this.queues[queue], this.dlqs[queue]);
+      if (access.kcp) fn.bindSecret(ENV.kcpKubeconfigSecretArn, kcpKubeconfig);
+      if (access.webhookTokens) fn.bindSecret(ENV.webhookTokensSecretArn, webhookTokens);
+      if (access.clusterCredentials) fn.bindSecretPrefix(clusterSecretPrefix(config.stage));
+      if (access.remoteWrite && remoteWrite !== undefined) fn.bindRemoteWrite(remoteWrite.variables, remoteWrite.ampWorkspaceArn);
+    }
+
+    for (const definition of Object.values(QUEUES)) {
+      const consumer = this.functions[definition.consumer];
+      if (consumer === undefined) continue;
+      consumer.bindQueueConsume(definition.name, this.queues[definition.name]);
+      consumer.fn.addEventSource(
+        new SqsEventSource(this.queues[definition.name], {
+          batchSize: definition.batchSize,
+          maxBatchingWindow: definition.maximumBatchingWindowSeconds > 0 ? Duration.seconds(definition.maximumBatchingWindowSeconds) : undefined,
+          maxConcurrency: config.maxConcurrency[definition.name] ?? definition.maxConcurrency,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+
+    for (const schedule of SCHEDULES) {
+      const target = this.functions[schedule.target];
+      if (target === undefined) continue;
+      const rate = config.scheduleRates[schedule.name] ?? schedule.rateSeconds;
+      new events.Rule(this, `schedule-${schedule.name}`, {
+        ruleName: `${prefix}-${schedule.name}`,
+        description: `tmc ${schedule.name} → ${schedule.target}`,
+        schedule: events.Schedule.rate(Duration.seconds(rate)),
+        // A missed tick is caught by the next one; retrying a stale sweep only overlaps it with the fresh one.
+        targets: [new targets.LambdaFunction(target.fn, { retryAttempts: 0 })],
+      });
+    }
+
+    this.api = this.createHttpApi(prefix, logRetention);
+
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.stage,
+      namespace: config.metricsNamespace,
+      functions: Object.fromEntries(Object.entries(this.functions).map(([name, fn]) => [name, fn.fn])),
+      dlqs: this.dlqs,
+      syncLagAlarmSeconds: config.syncLagAlarmSeconds,
+      errorRateAlarmPercent: config.errorRateAlarmPercent,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tmc HTTP API: pass to `tmc webhooks install --url`' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    for (const name of Object.keys(QUEUES) as QueueName[]) {
+      new CfnOutput(this, `${name}QueueUrl`, { value: this.queues[name].queueUrl });
+      new CfnOutput(this, `${name}DlqUrl`, { value: this.dlqs[name].queueUrl });
+    }
+    new CfnOutput(this, 'WebhookTokensSecretArn', { value: webhookTokens.secretArn, description: 'pass to `tmc webhooks install --token-secret`' });
+    new CfnOutput(this, 'KcpKubeconfigSecretArn', { value: kcpKubeconfig.secretArn, description: "put kcp's kubeconfig here" });
+    new CfnOutput(this, 'ClusterSecretPrefix', { value: clusterSecretPrefix(config.stage), description: 'name cluster credential secrets under this prefix' });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${prefix}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
+    if (ampWorkspace !== undefined) new CfnOutput(this, 'PrometheusWorkspaceEndpoint', { value: ampWorkspace.attrPrometheusEndpoint });
+  }
+
+  private createHttpApi(prefix: string, logRetention: logs.RetentionDays): apigwv2.HttpApi {
+    const api = new apigwv2.HttpApi(this, 'HttpApi', { apiName: prefix, createDefaultStage: false, description: 'tmc webhooks and read APIs' });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/http-api/${prefix}`, retention: logRetention });
+    new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      // Bounds what a flood (or a misbehaving kcp) can cost; kcp's admission traffic is far below it.
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+      // No headers are logged: the Authorization header must never reach a log.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sourceIp: '$context.identity.sourceIp',
+          }),
+        ),
+      },
+    });
+
+    const authorizerFn = this.functions[AUTHORIZER.function];
+    const authorizer =
+      authorizerFn === undefined
+        ? undefined
+        : new HttpLambdaAuthorizer('WebhookToken', authorizerFn.fn, {
+            authorizerName: `${prefix}-webhook-token`,
+            identitySource: ['$request.header.Authorization'],
+            responseTypes: [HttpLambdaResponseType.SIMPLE],
+            resultsCacheTtl: Duration.seconds(AUTHORIZER.resultsCacheTtlSeconds),
+          });
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const route of ROUTES) {
+      const target = this.functions[route.target];
+      if (target === undefined) continue;
+      let integration = integrations.get(route.target);
+      if (integration === undefined) {
+        integration = new HttpLambdaIntegration(`${route.target}-integration`, target.fn);
+        integrations.set(route.target, integration);
+      }
+      if (route.authenticated && authorizer === undefined) {
+        throw new Error(`Route ${route.method} ${route.path} needs authentication but functions/${AUTHORIZER.function} is missing`);
+      }
+      const [created] = api.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration,
+        authorizer: route.authenticated ? authorizer : new apigwv2.HttpNoneAuthorizer(),
+      });
+      if (!route.authenticated) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is the liveness probe: it answers "ok" without reading any state`,
+        });
+      }
+    }
+    return api;
+  }
+}
+
+interface RemoteWriteSettings {
+  variables: Record<string, string>;
+  /** Set for Amazon Managed Prometheus: the workspace metrics-rollup may write to. */
+  ampWorkspaceArn?: string;
+}
+
+const AMP_URL = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com\/workspaces\/(ws-[A-Za-z0-9-]+)\//;
+
+/** Remote-write variables for metrics-rollup (REMOTE_WRITE_ENV), or undefined when remote-write is off. */
+function remoteWriteSettings(config: TmcConfig, amp: aps.CfnWorkspace | undefined, stack: Stack): RemoteWriteSettings | undefined {
+  if (config.prometheusRemoteWrite === 'none') return undefined;
+  if (amp !== undefined) {
+    return {
+      variables: { [REMOTE_WRITE_ENV.url]: `${amp.attrPrometheusEndpoint}api/v1/remote_write`, [REMOTE_WRITE_ENV.auth]: 'sigv4', [REMOTE_WRITE_ENV.region]: stack.region },
+      ampWorkspaceArn: amp.attrArn,
+    };
+  }
+  const url = config.prometheusRemoteWrite;
+  const existingAmp = AMP_URL.exec(url);
+  if (existingAmp === null) return { variables: { [REMOTE_WRITE_ENV.url]: url, [REMOTE_WRITE_ENV.auth]: 'none' } };
+  const [, region, workspaceId] = existingAmp;
+  return {
+    variables: { [REMOTE_WRITE_ENV.url]: url, [REMOTE_WRITE_ENV.auth]: 'sigv4', [REMOTE_WRITE_ENV.region]: region },
+    ampWorkspaceArn: stack.formatArn({ service: 'aps', region, resource: 'workspace', resourceName: workspaceId }),
+  };
+}
