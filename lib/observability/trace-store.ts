@@ -36,8 +36,11 @@ export interface TraceRecorder {
   begin(ref: ObjectRef, step: TraceStep): Promise<void>;
   /** A step of the change `step.traceId`; dropped when a newer change has replaced it. */
   step(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
-  /** A step that belongs to whatever change is current (status comes back on its own trace id). */
-  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
+  /**
+   * A step that belongs to whatever change is current (status comes back on its own trace id). Resolves with the
+   * current change's trace id, so the caller can log both ids and a search for either finds the status leg.
+   */
+  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined>;
 }
 
 export const noTrace: TraceRecorder = {
@@ -84,8 +87,10 @@ export class DynamoTraceStore implements TraceRecorder {
     await this.update(ref, name, step, '#traceId = :traceId', { ':traceId': step.traceId });
   }
 
-  async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<void> {
-    await this.update(ref, name, step, 'attribute_exists(#traceId)', {});
+  async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined> {
+    const updated = await this.update(ref, name, step, 'attribute_exists(#traceId)', {});
+    const traceId: unknown = updated?.traceId;
+    return typeof traceId === 'string' ? traceId : undefined;
   }
 
   async read(ref: ObjectRef): Promise<ObjectTrace | undefined> {
@@ -107,8 +112,8 @@ export class DynamoTraceStore implements TraceRecorder {
     step: TraceStep,
     condition: string,
     values: Record<string, unknown>,
-  ): Promise<void> {
-    await this.guard(() =>
+  ): Promise<Record<string, unknown> | undefined> {
+    const out = await this.guard(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -117,20 +122,24 @@ export class DynamoTraceStore implements TraceRecorder {
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#step': `${STEP_PREFIX}${name}`, '#traceId': 'traceId' },
           ExpressionAttributeValues: { ':step': step, ...values },
+          // The item is a handful of small attributes: returning it costs nothing and names the current change.
+          ReturnValues: 'ALL_NEW',
         }),
       ),
     );
+    return out?.Attributes;
   }
 
   private expiresAt(): number {
     return Math.floor(this.now() / 1000) + TRACE_TTL_SECONDS;
   }
 
-  private async guard(write: () => Promise<unknown>): Promise<void> {
+  private async guard<T>(write: () => Promise<T>): Promise<T | undefined> {
     try {
-      await write();
+      return await write();
     } catch (err) {
       if (!isConditionalCheckFailed(err)) this.onError(err);
+      return undefined;
     }
   }
 }

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { traceAwsClient } from '../observability/tracing';
 import type { TmcConfig } from './config';
 
 /**
@@ -41,17 +42,20 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
     maxAttempts: 4,
     ...endpointOptions(config.dynamodbEndpoint),
   });
-  return DynamoDBDocumentClient.from(client, {
+  return DynamoDBDocumentClient.from(traceAwsClient(client), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
   });
 }
 
 export function makeSqsClient(config: ClientConfig): SQSClient {
-  return new SQSClient({
-    region: config.region,
-    requestHandler: requestHandler(30_000),
-    maxAttempts: 4,
-    ...endpointOptions(config.sqsEndpoint),
-  });
+  // Traced so SendMessage carries the X-Ray header that SQS passes on as AWSTraceHeader (lib/observability/tracing.ts).
+  return traceAwsClient(
+    new SQSClient({
+      region: config.region,
+      requestHandler: requestHandler(30_000),
+      maxAttempts: 4,
+      ...endpointOptions(config.sqsEndpoint),
+    }),
+  );
 }

@@ -53,7 +53,11 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
         );
         if (result.result === 'written') {
           const at = new Date().toISOString();
-          await trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' });
+          const change = await trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' });
+          // Status arrives on its own trace id (a cluster event, not the kcp change): log both so either finds this leg.
+          if (change !== undefined && change !== message.trace.traceId) {
+            deps.log.info(`Status from ${message.cluster} is back in kcp for change ${change}`, { messageId: record.messageId, traceId: change, statusTraceId: message.trace.traceId, cluster: message.cluster, workspace: message.ref.workspace, namespace: message.ref.namespace, name: message.ref.name });
+          }
         }
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },

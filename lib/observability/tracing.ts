@@ -1,0 +1,23 @@
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+/**
+ * X-Ray in the cloud, through Powertools tracer. An instrumented SQS client sends the invocation's trace header with
+ * every SendMessage, SQS hands it to the consumer as the `AWSTraceHeader` system attribute, and Lambda links the
+ * consumer's trace to it: one kcp change is one linked trace from ingress through placement and sync-apply (with
+ * active tracing on the functions). tmc's own `traceId` travels beside it as a message attribute and in every log line
+ * (docs/observability.md). Outside Lambda (the local stack, tests, the CLI) Powertools disables itself
+ * (no `AWS_EXECUTION_ENV`), and the clients are returned unchanged.
+ */
+let tracer: Tracer | undefined;
+
+function sharedTracer(): Tracer {
+  // One per container: the X-Ray SDK keeps its context globally, so more instances would only repeat the setup.
+  tracer ??= new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tmc' });
+  return tracer;
+}
+
+/** The client, instrumented so its calls are X-Ray subsegments and carry the trace header (SQS, DynamoDB). */
+export function traceAwsClient<T>(client: T): T {
+  const t = sharedTracer();
+  return t.isTracingEnabled() ? t.captureAWSv3Client(client) : client;
+}

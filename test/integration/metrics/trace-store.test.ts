@@ -1,0 +1,44 @@
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import { startLocalTable, type LocalTable } from '../health/local-table';
+
+/** The trace item on dynalite: a newer change replaces the path, late steps of an older change never land on it. */
+describe('DynamoTraceStore on dynalite', () => {
+  let table: LocalTable;
+  let store: DynamoTraceStore;
+  const errors: unknown[] = [];
+  const ref: ObjectRef = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+  const at = (s: number): string => new Date(Date.parse('2026-05-01T00:00:00Z') + s * 1000).toISOString();
+
+  beforeAll(async () => {
+    table = await startLocalTable();
+    store = new DynamoTraceStore(table.doc, table.tableName, (err) => errors.push(err));
+  });
+  afterAll(async () => {
+    await table.close();
+  });
+
+  it('records the steps of the current change and drops those of an older one', async () => {
+    await store.begin(ref, { at: at(0), traceId: 'A', detail: 'admission' });
+    await store.step(ref, 'placed', { at: at(1), traceId: 'A', detail: 'apply east' });
+    await store.begin(ref, { at: at(5), traceId: 'B', detail: 'admission' });
+    await store.step(ref, 'applied:east', { at: at(6), traceId: 'A', cluster: 'east', result: 'applied' }); // late: change A
+    await store.step(ref, 'placed', { at: at(7), traceId: 'B', detail: 'apply west' });
+    await store.begin(ref, { at: at(3), traceId: 'C', detail: 'event' }); // a late webhook for an older write
+
+    const trace = await store.read(ref);
+    expect(trace?.traceId).toBe('B');
+    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['placed', 'received']);
+    expect(trace?.steps.placed.detail).toBe('apply west');
+    expect(errors).toEqual([]);
+  });
+
+  it('puts status on the current change and names it', async () => {
+    expect(await store.stepOnCurrent(ref, 'status:west', { at: at(9), traceId: 'S1', cluster: 'west', result: 'written' })).toBe('B');
+    expect((await store.read(ref))?.steps['status:west']?.traceId).toBe('S1');
+    const other = { ...ref, name: 'never-traced' };
+    expect(await store.stepOnCurrent(other, 'status:west', { at: at(9), traceId: 'S2', cluster: 'west' })).toBeUndefined();
+    expect(await store.read(other)).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+});
