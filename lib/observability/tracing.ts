@@ -8,16 +8,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
  * (docs/observability.md). Outside Lambda (the local stack, tests, the CLI) Powertools disables itself
  * (no `AWS_EXECUTION_ENV`), and the clients are returned unchanged.
  */
-let tracer: Tracer | undefined;
-
-function sharedTracer(): Tracer {
-  // One per container: the X-Ray SDK keeps its context globally, so more instances would only repeat the setup.
-  tracer ??= new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tmc' });
-  return tracer;
-}
-
 /** The client, instrumented so its calls are X-Ray subsegments and carry the trace header (SQS, DynamoDB). */
 export function traceAwsClient<T>(client: T): T {
-  const t = sharedTracer();
-  return t.isTracingEnabled() ? t.captureAWSv3Client(client) : client;
+  // A Tracer per client is cheap (the X-Ray SDK keeps its context globally) and reads the environment when built.
+  const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'tmc' });
+  return tracer.isTracingEnabled() ? tracer.captureAWSv3Client(client) : client;
 }
