@@ -101,10 +101,15 @@ function rvOf(value: string | undefined): number | undefined {
   return value && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
-/** The carried object is used when it is at least as new as what the last decision saw; otherwise kcp is read. */
+/**
+ * The carried object is used when it is at least as new as what the last decision saw; otherwise kcp is read. Never
+ * from admission: a mutating webhook sees the object before the API server bumps its generation (and, on CREATE,
+ * before it has a uid), so downstream objects would carry the previous generation and observedGeneration would never
+ * catch up. Watch events carry what kcp stored.
+ */
 function carriedIsCurrent(message: PlacementMessage, previous: StoredDecision | undefined): boolean {
   const carried = message.object;
-  if (!carried || message.reason === 'delete') return false;
+  if (!carried || message.reason === 'delete' || message.reason === 'admission') return false;
   const rv = rvOf(typeof carried.metadata.resourceVersion === 'string' ? carried.metadata.resourceVersion : undefined);
   if (rv === undefined) return false; // admission CREATE: not stored yet, no version; read what kcp holds
   const seen = rvOf(previous?.resourceVersion);

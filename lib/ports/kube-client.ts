@@ -35,8 +35,11 @@ export interface KubeClient {
   patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject>;
   /** Deleting what is already gone succeeds. */
   delete(name: ResourceName): Promise<'deleted' | 'absent'>;
-  /** Served resource types (discovery), cached by the adapter. */
-  resources(): Promise<ResourceType[]>;
+  /**
+   * Served resource types (discovery), cached by the adapter. `refresh` asks again (bounded by the adapter, so a cluster
+   * missing a CRD is not rediscovered per message): a CRD installed after the last discovery is found.
+   */
+  resources(options?: { refresh?: boolean }): Promise<ResourceType[]>;
   /** GET /readyz with a short timeout. */
   ready(): Promise<{ ok: boolean; latencyMs: number; detail?: string }>;
 }

@@ -61,9 +61,12 @@ async function readSource(
 }
 
 async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: string): Promise<void> {
-  const served = await cluster.resources();
-  const ok = served.some((t) => t.group === ref.group && t.version === ref.version && t.resource === ref.resource);
-  if (ok) return;
+  const serves = (types: Awaited<ReturnType<KubeClient['resources']>>): boolean =>
+    types.some((t) => t.group === ref.group && t.version === ref.version && t.resource === ref.resource);
+  if (serves(await cluster.resources())) return;
+  // A miss may be a CRD installed since the cached discovery: ask the cluster again before reporting it missing.
+  const served = await cluster.resources({ refresh: true });
+  if (serves(served)) return;
   const crd = ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
   const servedOther = served.find((t) => t.group === ref.group && t.resource === ref.resource);
   const detail = servedOther

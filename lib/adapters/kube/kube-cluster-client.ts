@@ -152,17 +152,17 @@ export class KubeClusterClient implements KubeClient {
     return 'deleted';
   }
 
-  /** Served resource types (preferred version of every group), cached for discoveryTtlMs. */
-  async resources(): Promise<ResourceType[]> {
-    if (!this.discovery || Date.now() - this.discovery.at > this.discoveryTtlMs) {
-      const resources = this.discover();
-      this.discovery = { at: Date.now(), resources };
-      // A failed discovery must not be cached.
-      resources.catch(() => {
-        if (this.discovery?.resources === resources) this.discovery = undefined;
-      });
-    }
-    return this.discovery.resources;
+  /** Served resource types (preferred version of every group), cached for discoveryTtlMs; `refresh` at most every 2 s. */
+  async resources(options: { refresh?: boolean } = {}): Promise<ResourceType[]> {
+    const age = this.discovery ? Date.now() - this.discovery.at : Infinity;
+    if (this.discovery && age <= this.discoveryTtlMs && !(options.refresh === true && age > 2000)) return this.discovery.resources;
+    const resources = this.discover();
+    this.discovery = { at: Date.now(), resources };
+    // A failed discovery must not be cached.
+    resources.catch(() => {
+      if (this.discovery?.resources === resources) this.discovery = undefined;
+    });
+    return resources;
   }
 
   /**
