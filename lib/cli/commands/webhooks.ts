@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
+import { SecretsManagerSecretReader } from '../../adapters/kube/secret-reader';
+import { parseTokenSecret } from '../../auth/token-source';
 import { installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { collectPairs } from './options';
@@ -8,21 +11,31 @@ interface WebhookOptions {
   url: string;
   token?: string;
   tokenFile?: string;
+  tokenSecret?: string;
   workspace: string;
   kcpKubeconfig: string;
   cluster?: Record<string, string>;
 }
 
-function tokenOf(options: WebhookOptions): string | undefined {
+/**
+ * The token kcp and the clusters will present. `--token-secret` reads the same Secrets Manager secret the functions
+ * accept tokens from (the stack output WebhookTokensSecretArn) and takes its first token: during a rotation the new
+ * one is listed first (docs/webhooks.md).
+ */
+async function tokenOf(options: WebhookOptions): Promise<string | undefined> {
   if (options.token !== undefined) return options.token;
   if (options.tokenFile !== undefined) return readFileSync(options.tokenFile, 'utf8').trim();
+  if (options.tokenSecret !== undefined) {
+    const value = await new SecretsManagerSecretReader(new SecretsManagerClient({})).read(options.tokenSecret);
+    return parseTokenSecret(value)[0];
+  }
   return process.env.TMC_WEBHOOK_TOKEN;
 }
 
-function requestOf(options: WebhookOptions): { url: string; token?: string; workspace: string; kcpKubeconfig: string; clusters: Array<{ name: string; kubeconfig: string }> } {
+async function requestOf(options: WebhookOptions): Promise<{ url: string; token?: string; workspace: string; kcpKubeconfig: string; clusters: Array<{ name: string; kubeconfig: string }> }> {
   return {
     url: options.url,
-    token: tokenOf(options),
+    token: await tokenOf(options),
     workspace: options.workspace,
     kcpKubeconfig: options.kcpKubeconfig,
     clusters: Object.entries(options.cluster ?? {}).map(([name, kubeconfig]) => ({ name, kubeconfig })),
@@ -49,16 +62,17 @@ export function registerWebhooksCommand(program: Command): void {
       .description('Register (or update) the webhooks, pointing at tmc\'s API')
       .requiredOption('--url <url>', "tmc's HTTP API base URL")
       .option('--token <token>', 'bearer token kcp and clusters present (or TMC_WEBHOOK_TOKEN)')
-      .option('--token-file <path>', 'file holding the bearer token'),
+      .option('--token-file <path>', 'file holding the bearer token')
+      .option('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)'),
   ).action(async (options: WebhookOptions) => {
-    const result = await installWebhooks(requestOf(options));
+    const result = await installWebhooks(await requestOf(options));
     process.stdout.write(describe(result));
     if (result.admissionKubeconfig !== undefined) {
       process.stdout.write('kcp and kube-apiserver read the token from an admission kubeconfig; see docs/webhooks.md\n');
     }
   });
   withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(async (options: WebhookOptions) => {
-    const { token: _token, ...request } = requestOf({ ...options, url: '' });
+    const { token: _token, ...request } = await requestOf({ ...options, url: '', token: '' });
     process.stdout.write(describe(await uninstallWebhooks(request)));
   });
 }
