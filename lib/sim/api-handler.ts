@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from './api-error';
+import { applyDefaults } from './defaults';
 import type { AdmissionDispatcher, AdmissionOperation, KubeObject } from './contracts';
 import type { ObjectSpace } from './object-space';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patches';
@@ -178,6 +179,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
       obj.status = { phase: 'Active' };
     }
+    applyDefaults(info, obj, { allocateClusterIp: space.allocateClusterIp });
     validate(info, obj);
     space.checkNamespace(info, obj.metadata.namespace);
     if (space.get(info, obj.metadata.namespace, obj.metadata.name!)) throw ApiError.alreadyExists(info, obj.metadata.name!);
@@ -226,6 +228,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         if (statusOnly) throw ApiError.notFound(info, r.name!);
         const created = serverSideApply(undefined, applied, manager, force, false);
         if (info.hasStatus && info.resource !== 'customresourcedefinitions') delete created.status;
+        applyDefaults(info, created, { allocateClusterIp: space.allocateClusterIp });
         validate(info, created);
         space.checkNamespace(info, created.metadata.namespace);
         const admitted = await admit(ctx, 'CREATE', info, r, created, undefined, dryRun, req);
@@ -302,6 +305,8 @@ async function commitUpdate(
   dryRun: boolean,
   req: IncomingMessage,
 ): Promise<void> {
+  // A /status write keeps the stored spec, which carries its defaults already.
+  if (!r.subresource) applyDefaults(info, next, { current, allocateClusterIp: ctx.space.allocateClusterIp });
   validate(info, next);
   const admitted = await admit(ctx, 'UPDATE', info, r, next, current, dryRun, req);
   if (dryRun) return send(res, 200, admitted);

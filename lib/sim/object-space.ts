@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AdmissionDispatcher, GroupVersionResource, KubeObject, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
 import { apiVersionOf, BUILTIN_RESOURCES, gvrId, type ResourceInfo, resourcesFromCrd } from './resource-catalog';
 import { ApiError } from './api-error';
+import { applyDefaults, clusterIpAllocator } from './defaults';
 
 /** One monotonic resourceVersion per server, shared by all its object spaces (as etcd's revision is). */
 export interface RevisionClock {
@@ -15,6 +16,8 @@ export interface HistoryEntry extends StoreEvent {
 }
 
 const HISTORY_LIMIT = 50_000;
+/** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
+const NAMESPACE_CLEANUP_DELAY_MS = 1000;
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 const NAMESPACE_GVR = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -48,6 +51,11 @@ export class ObjectSpace implements SimClusterStore {
   private readonly history: HistoryEntry[] = [];
   private readonly listeners = new Set<(event: HistoryEntry) => void>();
   private oldestRv = 0;
+  private readonly pendingNamespaceCleanups = new Set<string>();
+  /** Objects per namespace: an O(1) emptiness check instead of a scan of every type on each delete. */
+  private readonly namespaceCounts = new Map<string, number>();
+  /** Cluster IPs for Services created in this object space. */
+  readonly allocateClusterIp = clusterIpAllocator();
 
   constructor(
     readonly name: string,
@@ -137,7 +145,7 @@ export class ObjectSpace implements SimClusterStore {
   restore(object: KubeObject): boolean {
     const info = this.typeForKind(object.apiVersion, object.kind);
     if (!info) return false;
-    this.bucket(info).set(key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ''), object);
+    this.put(info, key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ''), object);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(object);
     this.oldestRv = Math.max(this.oldestRv, Number(object.metadata.resourceVersion ?? 0) + 1);
     return true;
@@ -197,6 +205,9 @@ export class ObjectSpace implements SimClusterStore {
 
   /** Stores a new object: uid, resourceVersion, creationTimestamp, generation 1. */
   insert(info: ResourceInfo, object: KubeObject): KubeObject {
+    // Every stored object carries its defaults, as objects in etcd do (the server's own controllers write here too).
+    object = { ...object };
+    applyDefaults(info, object, { allocateClusterIp: this.allocateClusterIp });
     const meta = { ...object.metadata };
     meta.uid = randomUUID();
     meta.creationTimestamp = now();
@@ -206,7 +217,7 @@ export class ObjectSpace implements SimClusterStore {
     meta.resourceVersion = String(this.clock.next());
     const stored: KubeObject = { ...object, apiVersion: apiVersionOf(info), kind: info.kind, metadata: meta };
     if (!info.namespaced) delete stored.metadata.namespace;
-    this.bucket(info).set(key(stored.metadata.namespace, meta.name ?? ''), stored);
+    this.put(info, key(stored.metadata.namespace, meta.name ?? ''), stored);
     this.record(info, 'ADDED', stored);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
     return stored;
@@ -237,7 +248,7 @@ export class ObjectSpace implements SimClusterStore {
     // An update that changes nothing is a no-op, as in kube-apiserver: no new resourceVersion, no watch event.
     if (sameContent(stored, current)) return current;
     meta.resourceVersion = String(this.clock.next());
-    this.bucket(info).set(key(meta.namespace, meta.name ?? ''), stored);
+    this.put(info, key(meta.namespace, meta.name ?? ''), stored);
     this.record(info, 'MODIFIED', stored);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
     return stored;
@@ -251,7 +262,7 @@ export class ObjectSpace implements SimClusterStore {
       const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: now() } };
       const meta = marked.metadata;
       meta.resourceVersion = String(this.clock.next());
-      this.bucket(info).set(key(meta.namespace, meta.name ?? ''), marked);
+      this.put(info, key(meta.namespace, meta.name ?? ''), marked);
       this.record(info, 'MODIFIED', marked);
       return { object: marked, removed: false };
     }
@@ -264,6 +275,7 @@ export class ObjectSpace implements SimClusterStore {
   private remove(info: ResourceInfo, object: KubeObject): void {
     const meta = object.metadata;
     if (!this.bucket(info).delete(key(meta.namespace, meta.name ?? ''))) return;
+    if (info.namespaced && meta.namespace) this.countInNamespace(meta.namespace, -1);
     const removed = { ...object, metadata: { ...meta, resourceVersion: String(this.clock.next()) } };
     this.record(info, 'DELETED', removed);
     if (info.resource === 'customresourcedefinitions') this.unserveCrd(object);
@@ -278,20 +290,48 @@ export class ObjectSpace implements SimClusterStore {
       this.bucket(this.info({ group: '', version: 'v1', resource: 'namespaces' })).set(name, marked);
       this.record(this.info({ group: '', version: 'v1', resource: 'namespaces' }), 'MODIFIED', marked);
     }
+    this.finishNamespaceIfEmpty(name);
+    // kube-apiserver only marks the namespace; its namespace controller empties it a moment later. Doing it in the
+    // same request would make `kubectl delete -f` of a file that starts with its Namespace fail on every other object
+    // (already gone). Until then the namespace is Terminating and refuses new content.
+    if (this.get(NAMESPACE_GVR, undefined, name) && !this.pendingNamespaceCleanups.has(name)) {
+      this.pendingNamespaceCleanups.add(name);
+      setTimeout(() => {
+        this.pendingNamespaceCleanups.delete(name);
+        this.emptyNamespace(name);
+      }, NAMESPACE_CLEANUP_DELAY_MS).unref();
+    }
+    return marked;
+  }
+
+  private emptyNamespace(name: string): void {
+    if (!this.get(NAMESPACE_GVR, undefined, name)?.metadata.deletionTimestamp) return;
     for (const info of this.types.values()) {
       if (!info.namespaced) continue;
       for (const obj of this.list(info, name)) this.requestDeletion(info, obj);
     }
     this.finishNamespaceIfEmpty(name);
-    return marked;
   }
 
   private finishNamespaceIfEmpty(namespace: string): void {
     const nsType = this.info({ group: '', version: 'v1', resource: 'namespaces' });
     const ns = this.get(nsType, undefined, namespace);
     if (!ns?.metadata.deletionTimestamp) return;
-    for (const info of this.types.values()) if (info.namespaced && this.list(info, namespace).length > 0) return;
+    if ((this.namespaceCounts.get(namespace) ?? 0) > 0) return;
     this.remove(nsType, ns);
+  }
+
+  /** Stores under `k`, keeping the per-namespace object counts that tell when a terminating namespace is empty. */
+  private put(info: ResourceInfo, k: string, object: KubeObject): void {
+    const bucket = this.bucket(info);
+    if (!bucket.has(k) && info.namespaced && object.metadata.namespace) this.countInNamespace(object.metadata.namespace, 1);
+    bucket.set(k, object);
+  }
+
+  private countInNamespace(namespace: string, delta: number): void {
+    const n = (this.namespaceCounts.get(namespace) ?? 0) + delta;
+    if (n > 0) this.namespaceCounts.set(namespace, n);
+    else this.namespaceCounts.delete(namespace);
   }
 
   private bucket(info: GroupVersionResource): Map<string, KubeObject> {
@@ -334,6 +374,7 @@ export class ObjectSpace implements SimClusterStore {
   private unserveCrd(crd: KubeObject): void {
     for (const info of resourcesFromCrd(crd)) {
       this.types.delete(gvrId(info));
+      if (info.namespaced) for (const o of this.objects.get(gvrId(info))?.values() ?? []) if (o.metadata.namespace) this.countInNamespace(o.metadata.namespace, -1);
       this.objects.delete(gvrId(info));
     }
   }
