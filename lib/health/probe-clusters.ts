@@ -34,6 +34,12 @@ export interface ProbeClustersDeps {
   store: HealthStore;
   /** Receives a `cluster-change` message when a cluster enters or leaves Unhealthy. */
   placementQueue?: WorkQueue;
+  /**
+   * The SyncTargets placement has mirrored for a workspace. When given, every run compares them with kcp and sends a
+   * `cluster-change` for each difference: a SyncTarget deleted in kcp (no webhook reports deletes, so its workloads
+   * drain only this way) or one that existed before tmc's webhooks were installed (never mirrored).
+   */
+  mirrored?: (workspace: string) => Promise<string[]>;
   /** Workspaces whose SyncTargets tmc serves (`TMC_WORKSPACES`). */
   workspaces: string[];
   thresholds?: ClusterThresholds;
@@ -131,11 +137,38 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
         report.failures.push({ workspace, message: error.message });
         return;
       }
-      await Promise.all(targets.map((target) => limit(() => probeOne(kcp, workspace, target))));
+      await Promise.all([
+        ...targets.map((target) => limit(() => probeOne(kcp, workspace, target))),
+        reconcileMirror(deps, workspace, targets, now, report, logger),
+      ]);
     }),
   );
   for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
   return report;
+}
+
+/** Sends a `cluster-change` for each SyncTarget mirrored but gone from kcp, or in kcp but never mirrored. */
+async function reconcileMirror(deps: ProbeClustersDeps, workspace: string, targets: unknown[], now: () => number, report: ProbeRunReport, logger: ProbeLogger): Promise<void> {
+  if (deps.mirrored === undefined || deps.placementQueue === undefined) return;
+  try {
+    const inKcp = new Set<string>();
+    for (const raw of targets) {
+      const parsed = ProbedSyncTargetSchema.safeParse(raw);
+      if (parsed.success && parsed.data.metadata.deletionTimestamp === undefined) inKcp.add(parsed.data.metadata.name);
+    }
+    const mirrored = new Set(await deps.mirrored(workspace));
+    const gone = [...mirrored].filter((name) => !inKcp.has(name));
+    const unmirrored = [...inKcp].filter((name) => !mirrored.has(name));
+    if (gone.length + unmirrored.length === 0) return;
+    if (gone.length) logger.info(`SyncTargets ${gone.join(', ')} are gone from ${workspace}: asking placement to drain them`, { workspace, clusters: gone });
+    if (unmirrored.length) logger.info(`SyncTargets ${unmirrored.join(', ')} in ${workspace} are not mirrored yet: asking placement to mirror them`, { workspace, clusters: unmirrored });
+    await deps.placementQueue.send([...gone, ...unmirrored].map((name) => clusterChangeMessage(workspace, name, now())));
+    report.placementMessages += gone.length + unmirrored.length;
+  } catch (err) {
+    const error = asTmcError(err);
+    logger.error(`Comparing SyncTargets in ${workspace} with placement's mirror failed`, { workspace, error: error.toJSON() });
+    report.failures.push({ workspace, message: error.message });
+  }
 }
 
 /** `TMC_WORKSPACES`: comma-separated workspace paths; `root:default` when unset. */

@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, type PlacementMessage } from '../api/messages';
+import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
@@ -54,6 +55,7 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
   const doc = makeDynamoDocumentClient(config);
   const logger = createLogger('health-probe');
   const store = new DynamoHealthStore(doc, tableNameOf(config));
+  const inventory = new DynamoClusterInventory(doc, tableNameOf(config));
   const metrics = createFunctionMetrics('health-probe');
   return {
     connector: new KubeConnectorImpl({
@@ -65,6 +67,7 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
       new SqsWorkQueue<PlacementMessage>({ sqs: makeSqsClient(config), queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
       metrics,
     ),
+    mirrored: async (workspace) => (await inventory.list(workspace)).map((c) => c.name),
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { downstreamNamespace, stateLabel } from '../../lib/api/labels';
+import { APIS_WEBHOOK } from '../../lib/webhooks/configurations';
+import { kubectlGetJson, kubectlOk } from '../support/kubectl';
+import { waitFor } from '../support/wait';
+import { startE2eStack } from './support';
+
+/**
+ * SyncTargets coming and going behind tmc's back, on the whole local stack: a deleted SyncTarget's workloads drain to
+ * the other clusters, and a SyncTarget created while tmc's webhooks were not installed is mirrored all the same — both
+ * through health-probe's periodic comparison of kcp with placement's mirror (kcp sends no webhook for a delete).
+ */
+describe('SyncTargets deleted or created without tmc noticing', () => {
+  let stack: Awaited<ReturnType<typeof startE2eStack>>;
+  const ws = 'root:default';
+  const ns = downstreamNamespace(ws, 'default');
+
+  beforeAll(async () => {
+    stack = await startE2eStack();
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  async function clustersRunning(name: string, namespace = ns): Promise<string[]> {
+    const found: string[] = [];
+    for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
+      if (await kubectlGetJson(kubeconfig, ['deployment', name, '-n', namespace])) found.push(cluster);
+    }
+    return found;
+  }
+
+  let drained = '';
+  let saved: Record<string, any> = {};
+
+  it('drains the workloads of a deleted SyncTarget to another cluster', async () => {
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    const [first] = await waitFor('nginx on a cluster', async () => {
+      const c = await clustersRunning('nginx');
+      return c.length === 1 ? c : undefined;
+    });
+    drained = first;
+    saved = (await kubectlGetJson(stack.kcpKubeconfig, ['synctarget', drained])) ?? {};
+
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'synctarget', drained]);
+    await stack.runSchedule('health-probe');
+    const upstream = await waitFor('nginx labelled for another cluster in kcp', async () => {
+      const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']);
+      const labels: Record<string, string> = d?.metadata.labels ?? {};
+      return labels[stateLabel(ws, drained)] === undefined && Object.keys(labels).some((k) => k.startsWith('state.workload.kcp.io/')) ? d : undefined;
+    });
+    const now = await waitFor('nginx on a remaining cluster', async () => {
+      const c = (await clustersRunning('nginx')).filter((x) => x !== drained);
+      return c.length === 1 ? c : undefined;
+    });
+    expect(upstream.metadata.labels[stateLabel(ws, now[0])]).toBe('Sync');
+    await waitFor('readyReplicas 2 in kcp from the new cluster', async () => {
+      const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']);
+      return d?.status?.readyReplicas === 2;
+    });
+  });
+
+  it('deleting the workload afterwards is not blocked by the cluster that is gone', async () => {
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'default', '--wait=false']);
+    await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined);
+    expect((await clustersRunning('nginx')).filter((c) => c !== drained)).toEqual([]);
+  });
+
+  it('mirrors a SyncTarget that was created while the webhooks were not installed', async () => {
+    const webhook = await kubectlGetJson(stack.kcpKubeconfig, ['validatingwebhookconfiguration', APIS_WEBHOOK]);
+    expect(webhook).toBeDefined();
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'validatingwebhookconfiguration', APIS_WEBHOOK]);
+    const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = saved.metadata;
+    await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify({ apiVersion: saved.apiVersion, kind: saved.kind, metadata, spec: saved.spec }));
+    await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(webhook!)));
+
+    // A Placement that only the re-created cluster satisfies: nothing can run until tmc knows about it.
+    const region = String(saved.metadata.labels.region);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: { name: pinned, labels: { pin: "yes" } }\n---\napiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: pinned }\nspec:\n  namespaceSelector: { matchLabels: { pin: "yes" } }\n  clusterConstraints: { regions: [${region}] }\n`);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], readFileSync('examples/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: pinned'));
+    await stack.idle();
+    expect(await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).toEqual([]);
+
+    await stack.runSchedule('health-probe');
+    await waitFor(`nginx on ${drained}`, async () => (await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).includes(drained));
+  });
+});
+
+function strip(object: Record<string, any>): Record<string, any> {
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
