@@ -30,6 +30,8 @@ export interface PlacementDeps {
   log: SyncLog;
   metrics: Metrics;
   now: () => number;
+  /** Waits between in-process re-reads of a change kcp has not stored yet; {@link QUICK_REREAD_DELAYS_MS} by default. */
+  rereadDelaysMs?: readonly number[];
   /** Upper bound of placement messages one cluster or policy change fans out (the recovery sweep's resync covers the rest). */
   fanoutLimit?: number;
   /**
@@ -368,6 +370,24 @@ async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage, r
  * (success, nothing written); an unsatisfiable Placement is a recorded decision, not an error.
  */
 export async function reconcilePlacement(deps: PlacementDeps, message: PlacementMessage, receiveCount = 1): Promise<ReconcileOutcome> {
+  let outcome = await reconcileOnce(deps, message, receiveCount);
+  // The admitted write usually lands within milliseconds of the webhook's answer, and SQS can hide a message for
+  // whole seconds only: on the first delivery re-read a few times first, so a create is not a second late. A
+  // pending outcome wrote nothing, so running again is safe.
+  if (receiveCount === 1) {
+    for (const waitMs of deps.rereadDelaysMs ?? QUICK_REREAD_DELAYS_MS) {
+      if (outcome.result !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      outcome = await reconcileOnce(deps, message, receiveCount);
+    }
+  }
+  return outcome;
+}
+
+/** In-process re-reads of a change kcp has not stored yet, before the message is deferred by SQS (about 0.3 s). */
+export const QUICK_REREAD_DELAYS_MS: readonly number[] = [20, 60, 200];
+
+function reconcileOnce(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
   if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message, receiveCount);
   if (isPolicy(message.ref)) return reconcilePolicy(deps, message, receiveCount);
   return reconcileWorkload(deps, message, receiveCount);

@@ -240,6 +240,15 @@ describe('reconcilePlacement on dynalite', () => {
     await expect(reconcilePlacement(w.deps, msg(stRef('west'), 'admission'), 1)).resolves.toMatchObject({ result: 'pending' });
   });
 
+  it('re-reads a create kcp stores moments after the webhook answered, instead of deferring it', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    setTimeout(() => w.kcp.put('apps', 'deployments', deploymentObj('soon') as never), 30);
+    const outcome = await reconcilePlacement({ ...w.deps, rereadDelaysMs: [10, 50, 100] }, msg(depRef('soon'), 'admission'), 1);
+    expect(outcome.result).toBe('placed');
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+  });
+
   it('the handler defers a pending message by its delay and reports it failed', async () => {
     const w = await world();
     const deferred: Array<[string, number]> = [];
