@@ -1,6 +1,7 @@
 import { decide, type ClusterInfo, type DecideInput } from '../../lib/placement';
 import type { Placement } from '../../lib/api/crds';
 import type { KubeObject } from '../../lib/sim/contracts';
+import { percentile } from '../support/stats';
 
 /**
  * Placement engine benchmark: decisions per second and p50/p99 decision time at growing cluster counts, on one core
@@ -65,10 +66,6 @@ function object(i: number): KubeObject {
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
 /**
  * One size: `rounds` rounds of at least `minDecisions` decisions and `minMs` each; the figures are from the round
  * with the lowest p99, because on a shared two-core machine a round's tail measures the neighbours' load as much
@@ -91,17 +88,7 @@ export function measureEngineAt(clusterCount: number, minDecisions = 1000, minMs
 }
 
 function measureRound(clusterCount: number, minDecisions: number, minMs: number): EngineBenchResult {
-  const clusters = makeClusters(clusterCount);
-  const objects = Array.from({ length: 64 }, (_, i) => object(i));
-  const policies = [POLICY];
-  const input = (i: number): DecideInput => ({
-    object: objects[i % objects.length],
-    policies,
-    locations: [],
-    clusters,
-    previous: i % 2 === 0 ? { clusters: [{ name: clusters[(i * 31) % clusterCount].name }] } : undefined,
-    options: { now: 1_700_000_000_000 },
-  });
+  const input = benchInput(clusterCount);
   for (let i = 0; i < 200; i++) decide(input(i)); // warm the JIT
   const samples: number[] = [];
   const cpuStart = process.cpuUsage();

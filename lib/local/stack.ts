@@ -60,6 +60,8 @@ export interface LocalStackOptions {
   pollWaitSeconds?: number;
   /** A Prometheus remote-write URL: metrics-rollup pushes the whole registry there on its schedule. */
   prometheusRemoteWriteUrl?: string;
+  /** Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips) and workload ready delay. */
+  simulator?: { latencyMs?: number; readyDelayMs?: number };
 }
 
 export interface LocalStack {
@@ -162,7 +164,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     } else {
       const clusters = resolveClusters(options.clusters);
       logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
-      simulation = await startSimulator(projectRoot, { workspace, clusters, kubeconfigDir: join(paths.root, 'sim'), logger });
+      simulation = await startSimulator(projectRoot, {
+        workspace,
+        clusters,
+        kubeconfigDir: join(paths.root, 'sim'),
+        logger,
+        // kcp and the clusters persist with DynamoDB, so that a restart finds both as they were (docs/local-stack.md).
+        statePath: options.persist === false ? undefined : join(paths.root, 'sim', 'state.json'),
+        ...options.simulator,
+      });
       const sim = simulation;
       cleanups.push(() => sim.stop());
       kcpKubeconfigPath = paths.kcpKubeconfig;

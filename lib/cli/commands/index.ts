@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBenchCommand } from './bench';
 import { registerDevCommand } from './dev';
 import { registerPlacementCommand } from './placement';
 import { registerRecoveryCommand } from './recovery';
@@ -12,4 +13,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand];

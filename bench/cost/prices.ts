@@ -1,0 +1,33 @@
+/**
+ * AWS list prices the cost figures use: region us-east-1, on-demand, no free tier, USD. Taken from AWS's public
+ * pricing pages as of 2025-06 (Lambda, SQS, DynamoDB after the November 2024 on-demand price cut, API Gateway,
+ * EventBridge). This machine has no network to re-check them: update this one file (and `asOf`) when they change.
+ */
+export const PRICES = {
+  asOf: '2025-06',
+  region: 'us-east-1',
+  lambda: {
+    /** arm64, first 6 billion GB-seconds a month. */
+    perGbSecond: 0.0000133334,
+    perMillionRequests: 0.2,
+  },
+  sqs: {
+    /** Standard queues, per million requests (each 64 KiB of payload is one request). */
+    perMillionRequests: 0.4,
+  },
+  dynamodb: {
+    /** On-demand (pay per request). */
+    perMillionWriteUnits: 0.625,
+    perMillionReadUnits: 0.125,
+  },
+  apiGateway: {
+    /** HTTP API, first 300 million requests a month, per 512 KiB. */
+    perMillionRequests: 1.0,
+  },
+  eventBridge: {
+    /** Scheduled rules (what infra/ deploys) carry no charge; EventBridge Scheduler would be $1.00 per million. */
+    perMillionScheduledInvocations: 0,
+  },
+} as const;
+
+export type Prices = typeof PRICES;

@@ -1,0 +1,401 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { downstreamNamespace } from '../../lib/api/labels';
+import type { ObjectRef } from '../../lib/api/object-ref';
+import type { PlacementMessage, SyncMessage } from '../../lib/api/messages';
+import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
+import { SqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue';
+import { resolveClusters } from '../../lib/local/clusters';
+import { createStackLogger } from '../../lib/local/log';
+import { type LocalStack, startLocalStack } from '../../lib/local/stack';
+import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
+import { SCHEDULES } from '../../lib/runtime/resources';
+import type { KubeObject } from '../../lib/sim/contracts';
+import { countAwsOperations, dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
+import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
+import { timeServers, type ServerTiming } from '../support/server-timing';
+import { summarize, type LatencySummary } from '../support/stats';
+import { keyOf, observePhase, type PhaseExpectation } from './convergence';
+import { BENCH_USER_AGENT, forEachBounded, kcpWriter } from './kcp-writer';
+
+/**
+ * The end-to-end benchmark on the real local stack: N Deployments, each with a ConfigMap it reads (envFrom), written
+ * to kcp over HTTP; a Placement selects every cluster for the benchmark namespace, so each object goes to all M
+ * clusters. Four phases: create, update (a new pod-template annotation on every Deployment), and two no-op resyncs
+ * (placement messages as the recovery sweep sends them; sync messages as a drift check would). Each phase records
+ * convergence, latency, and every API call it cost at the simulator, DynamoDB and SQS.
+ */
+
+export interface EndToEndOptions {
+  objects: number;
+  clusters: number;
+  /** Simulator per-request latency (realistic round trips). */
+  latencyMs: number;
+  /** Simulated time for a Deployment to become ready on a cluster. */
+  readyDelayMs: number;
+  /** kcp writes in flight at once. */
+  concurrency: number;
+  /** Per phase: a phase that has not converged by then is reported as not converged. */
+  phaseTimeoutMs: number;
+  progress?: (line: string) => void;
+}
+
+export type PhaseName = 'create' | 'update' | 'resync-placement' | 'resync-sync';
+
+export interface KubeCounts {
+  /** tmc's writes (create/update/patch/apply) of the benchmark's objects on the clusters, per object·cluster. */
+  clusterWritesPerObjectCluster: number;
+  clusterReadsPerObjectCluster: number;
+  /** Writes of the downstream namespace (once per cluster on first sync). */
+  namespaceWrites: number;
+  /** tmc's requests to kcp (labels, status, annotations; reads) per changed object. */
+  kcpWritesPerObject: number;
+  kcpReadsPerObject: number;
+  /** verb [subresource] → count, clusters and kcp apart, for explaining a figure above the floor. */
+  clusterRequests: Record<string, number>;
+  kcpRequests: Record<string, number>;
+}
+
+export interface PhaseResult {
+  phase: PhaseName;
+  /** Objects changed in kcp (or resynced) in this phase. */
+  objects: number;
+  clusters: number;
+  converged: boolean;
+  /** First kcp write → last apply and last status back. */
+  convergeMs: number;
+  /** object·cluster syncs applied per second over the phase. */
+  syncsPerSecond: number;
+  writeToApplied: LatencySummary;
+  writeToStatus: LatencySummary;
+  kube: KubeCounts;
+  dynamodb: AwsOpCounts & { readsPerObject: number; writesPerObject: number };
+  sqs: AwsOpCounts & { enqueued: Record<string, number>; messagesPerObject: number; requestsPerObject: number };
+  lambda: Record<string, LambdaUsage>;
+  sim: Record<string, ServerTiming>;
+}
+
+/** One run of a schedule on the stack after the phases (nothing changing): what an idle minute costs. */
+export interface ScheduleRun {
+  ok: boolean;
+  error?: string;
+  lambda: Record<string, LambdaUsage>;
+  dynamodb: AwsOpCounts;
+  sqs: AwsOpCounts;
+  /** Requests to kcp and the clusters. */
+  kubeRequests: number;
+}
+
+export interface EndToEndResult {
+  options: Omit<EndToEndOptions, 'progress'>;
+  placement: 'all clusters (Placement bench, Duplicated)';
+  startupMs: number;
+  phases: PhaseResult[];
+  schedules: Record<string, ScheduleRun>;
+}
+
+const NS = 'bench';
+const REVISION_ANNOTATION = 'bench.tmc.kcp.io/revision';
+const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
+
+function configMap(i: number): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name(i), namespace: NS }, data: { INDEX: String(i), GREETING: 'hello from tmc bench' } };
+}
+
+function deployment(i: number): KubeObject {
+  const labels = { app: name(i) };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: name(i), namespace: NS, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { [REVISION_ANNOTATION]: '1' } },
+        spec: { containers: [{ name: 'app', image: 'nginx:1.27', envFrom: [{ configMapRef: { name: name(i) } }] }] },
+      },
+    },
+  };
+}
+
+const PLACEMENT: KubeObject = {
+  apiVersion: 'scheduling.kcp.io/v1alpha1',
+  kind: 'Placement',
+  metadata: { name: 'bench' },
+  // No numberOfClusters: every feasible cluster (docs/placement.md); Duplicated: each runs all replicas.
+  spec: { namespaceSelector: { matchLabels: { 'tmc.kcp.io/bench': 'true' } }, replicas: { mode: 'Duplicated' } },
+};
+
+function ref(workspace: string, kind: 'Deployment' | 'ConfigMap', i: number): ObjectRef {
+  return kind === 'Deployment'
+    ? { workspace, group: 'apps', version: 'v1', resource: 'deployments', kind, namespace: NS, name: name(i) }
+    : { workspace, group: '', version: 'v1', resource: 'configmaps', kind, namespace: NS, name: name(i) };
+}
+
+function revisionOf(object: KubeObject): string | undefined {
+  const spec = object.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined;
+  return spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION];
+}
+
+function statusOf(object: KubeObject): { readyReplicas?: number; observedGeneration?: number } {
+  const status = object.status as { readyReplicas?: unknown; observedGeneration?: unknown } | undefined;
+  return {
+    readyReplicas: typeof status?.readyReplicas === 'number' ? status.readyReplicas : undefined,
+    observedGeneration: typeof status?.observedGeneration === 'number' ? status.observedGeneration : undefined,
+  };
+}
+
+function tally(records: Array<{ verb: string; subresource?: string }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) {
+    const k = r.subresource ? `${r.verb} ${r.subresource}` : r.verb;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletecollection']);
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+const sum = (record: Record<string, number>, verbs: Set<string>): number =>
+  Object.entries(record).reduce((n, [k, v]) => (verbs.has(k.split(' ')[0]) ? n + v : n), 0);
+
+/** Starts the stack, runs every phase, stops the stack. */
+export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
+  const say = options.progress ?? ((): void => undefined);
+  const stateDir = mkdtempSync(join(tmpdir(), 'tmc-bench-'));
+  const started = performance.now();
+  // Room for every benchmark replica: the simulator enforces capacity and placement filters on it.
+  const clusters = resolveClusters(options.clusters).map((c) => ({ ...c, capacity: { cpu: '100000', memory: '100000Gi', pods: '10000000' } }));
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      stateDir,
+      fresh: true,
+      port: 0,
+      persist: false,
+      schedules: false,
+      pollWaitSeconds: 1,
+      clusters,
+      simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
+      logger: createStackLogger({ level: 'silent' }),
+    });
+    return await runPhases(stack, options, say, performance.now() - started);
+  } finally {
+    await stack?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line: string) => void, startupMs: number): Promise<EndToEndResult> {
+  const sim = stack.simulation;
+  if (!sim) throw new Error('The end-to-end benchmark needs the simulator (it counts API calls there); run it without --kcp-kubeconfig');
+  const workspace = stack.workspace;
+  const downstreamNs = downstreamNamespace(workspace, NS);
+  const kcpStore = sim.kcp.store(workspace);
+  const clusterStores = Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.store()]));
+  const clusterNames = Object.keys(sim.clusters);
+  const kcp = kcpWriter(sim.kcp.serverUrl(workspace));
+  const aws = countAwsOperations(stack.endpoints);
+  const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
+  const timing = timeServers(simServers);
+  const N = options.objects;
+  const M = clusterNames.length;
+
+  await kcp.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'tmc.kcp.io/bench': 'true' } } });
+  await kcp.create('/apis/scheduling.kcp.io/v1alpha1/placements', PLACEMENT);
+  await stack.idle({ timeoutMs: options.phaseTimeoutMs });
+
+  const resetCounters = (): void => {
+    for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.requests.reset();
+    aws.reset();
+    timing.reset();
+  };
+
+  const measure = async (
+    phase: PhaseName,
+    changed: number,
+    expect: PhaseExpectation | undefined,
+    drive: (writeTimes: Map<string, number>) => Promise<void>,
+  ): Promise<PhaseResult> => {
+    resetCounters();
+    const metricsBefore = await tmcMetricsSnapshot(stack.metrics);
+    const writeTimes = new Map<string, number>();
+    const observation = expect ? observePhase(kcpStore, NS, clusterStores, expect) : undefined;
+    const t0 = performance.now();
+    const ticker = setInterval(() => {
+      const p = observation?.progress();
+      if (p) say(`  ${phase}: ${writeTimes.size}/${changed} written, ${p.applied}/${p.appliedTarget} applied, ${p.status}/${p.statusTarget} status back, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }, 5000);
+    let converged = true;
+    try {
+      await drive(writeTimes);
+      if (observation) {
+        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), options.phaseTimeoutMs).unref());
+        converged = (await Promise.race([observation.done.then(() => 'done' as const), timeout])) === 'done';
+      }
+      // Counts include the tail of the phase's work (late status messages, label echoes) until every queue is empty.
+      await stack.idle({ timeoutMs: options.phaseTimeoutMs }).catch(() => (converged = false));
+    } finally {
+      clearInterval(ticker);
+      observation?.stop();
+    }
+    const { lambda, enqueued } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
+    const appliedTimes: number[] = [];
+    const appliedLatency: number[] = [];
+    for (const seen of Object.values(observation?.applied ?? {})) {
+      for (const [key, at] of seen) {
+        appliedTimes.push(at);
+        const written = writeTimes.get(key);
+        if (written !== undefined) appliedLatency.push(at - written);
+      }
+    }
+    const statusLatency: number[] = [];
+    const statusTimes: number[] = [];
+    for (const [n, at] of observation?.status ?? []) {
+      statusTimes.push(at);
+      const written = writeTimes.get(keyOf('deployments', n));
+      if (written !== undefined) statusLatency.push(at - written);
+    }
+    const last = [...appliedTimes, ...statusTimes].reduce((a, b) => Math.max(a, b), t0);
+    const firstWrite = [...writeTimes.values()].reduce((a, b) => Math.min(a, b), t0);
+    const benchRecords = (s: typeof sim.kcp) => s.requests.entries({ namespace: downstreamNs }).filter((r) => r.resource === 'deployments' || r.resource === 'configmaps');
+    const clusterRecords = Object.values(sim.clusters).flatMap(benchRecords);
+    const namespaceWrites = Object.values(sim.clusters).reduce((n, s) => n + s.requests.count({ resource: 'namespaces', writes: true }), 0);
+    const kcpRecords = sim.kcp.requests.entries({ logicalCluster: workspace }).filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
+    const clusterRequests = tally(clusterRecords);
+    const kcpRequests = tally(kcpRecords);
+    const dynamodb = aws.snapshot('dynamodb');
+    const sqs = aws.snapshot('sqs');
+    // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
+    const sqsRequests = Object.entries(sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
+    const syncs = appliedTimes.length;
+    const result: PhaseResult = {
+      phase,
+      objects: changed,
+      clusters: M,
+      converged,
+      convergeMs: Math.round(last - firstWrite),
+      syncsPerSecond: syncs > 0 ? Math.round((syncs / Math.max(1, last - firstWrite)) * 1000) : 0,
+      writeToApplied: summarize(appliedLatency),
+      writeToStatus: summarize(statusLatency),
+      kube: {
+        clusterWritesPerObjectCluster: round(sum(clusterRequests, WRITE_VERBS) / (changed * M)),
+        clusterReadsPerObjectCluster: round(sum(clusterRequests, READ_VERBS) / (changed * M)),
+        namespaceWrites,
+        kcpWritesPerObject: round(sum(kcpRequests, WRITE_VERBS) / changed),
+        kcpReadsPerObject: round(sum(kcpRequests, READ_VERBS) / changed),
+        clusterRequests,
+        kcpRequests,
+      },
+      dynamodb: { ...dynamodb, readsPerObject: round(dynamoReadOps(dynamodb) / changed), writesPerObject: round(dynamoWriteOps(dynamodb) / changed) },
+      sqs: { ...sqs, enqueued, messagesPerObject: round(Object.values(enqueued).reduce((a, b) => a + b, 0) / changed), requestsPerObject: round(sqsRequests / changed) },
+      lambda,
+      sim: timing.snapshot(options.latencyMs),
+    };
+    say(`  ${phase}: ${converged ? 'converged' : 'NOT converged'} in ${(result.convergeMs / 1000).toFixed(1)} s`);
+    return result;
+  };
+
+  try {
+    const phases: PhaseResult[] = [];
+    const allKeys = Array.from({ length: N }, (_, i) => [keyOf('configmaps', name(i)), keyOf('deployments', name(i))]).flat();
+    const deploymentNames = Array.from({ length: N }, (_, i) => name(i));
+    const progressEvery = Math.max(1, Math.floor(N / 10));
+
+    say(`create: ${N} Deployments + ${N} ConfigMaps → ${M} clusters`);
+    phases.push(
+      await measure(
+        'create',
+        2 * N,
+        {
+          namespace: downstreamNs,
+          keys: allKeys,
+          applied: (e) => e.type !== 'DELETED',
+          statusNames: deploymentNames,
+          statusBack: (o) => statusOf(o).readyReplicas === M && statusOf(o).observedGeneration === 1,
+        },
+        (writes) =>
+          forEachBounded(N, options.concurrency, async (i) => {
+            writes.set(keyOf('configmaps', name(i)), performance.now());
+            await kcp.create(`/api/v1/namespaces/${NS}/configmaps`, configMap(i));
+            writes.set(keyOf('deployments', name(i)), performance.now());
+            await kcp.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i));
+          }, (done) => done % progressEvery === 0 && say(`  create: ${done}/${N} objects written`)),
+      ),
+    );
+
+    say(`update: a new pod-template annotation on ${N} Deployments`);
+    phases.push(
+      await measure(
+        'update',
+        N,
+        {
+          namespace: downstreamNs,
+          keys: deploymentNames.map((n) => keyOf('deployments', n)),
+          applied: (e) => revisionOf(e.object) === '2',
+          statusNames: deploymentNames,
+          statusBack: (o) => statusOf(o).observedGeneration === 2 && statusOf(o).readyReplicas === M,
+        },
+        (writes) =>
+          forEachBounded(N, options.concurrency, async (i) => {
+            writes.set(keyOf('deployments', name(i)), performance.now());
+            await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, { spec: { template: { metadata: { annotations: { [REVISION_ANNOTATION]: '2' } } } } });
+          }),
+      ),
+    );
+
+    const trace = (): PlacementMessage['trace'] => ({ traceId: `bench-${randomUUID()}`, enqueuedAt: new Date().toISOString() });
+    const refs = Array.from({ length: N }, (_, i) => [ref(workspace, 'ConfigMap', i), ref(workspace, 'Deployment', i)]).flat();
+
+    say(`resync-placement: ${refs.length} placement messages (reason resync), nothing changed`);
+    const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs: stack.sqs, queueUrl: stack.queues.placement.url, name: 'placement' });
+    phases.push(
+      await measure('resync-placement', refs.length, undefined, async () => {
+        const messages = refs.map((r): PlacementMessage => ({ type: 'placement', ref: r, reason: 'resync', trace: trace() }));
+        for (let i = 0; i < messages.length; i += 500) await placementQueue.send(messages.slice(i, i + 500));
+      }),
+    );
+
+    // The decision versions sync messages must carry, read before the phase so these reads are not counted.
+    const doc = makeDynamoDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb, sqsEndpoint: undefined });
+    const decisions = new DynamoDecisionStore(doc, stack.tableName);
+    const syncMessages: SyncMessage[] = [];
+    await forEachBounded(refs.length, 32, async (i) => {
+      const decision = await decisions.get(refs[i]);
+      for (const c of decision?.clusters ?? []) syncMessages.push({ type: 'sync', ref: refs[i], cluster: c.name, action: 'apply', decisionVersion: decision!.decisionVersion, trace: trace() });
+    });
+    doc.destroy();
+    say(`resync-sync: ${syncMessages.length} sync messages at the current decision, nothing changed`);
+    const syncQueue = new SqsWorkQueue<SyncMessage>({ sqs: stack.sqs, queueUrl: stack.queues.sync.url, name: 'sync' });
+    phases.push(
+      await measure('resync-sync', refs.length, undefined, async () => {
+        for (let i = 0; i < syncMessages.length; i += 500) await syncQueue.send(syncMessages.slice(i, i + 500));
+      }),
+    );
+    say('schedules: each once on the idle stack');
+    const schedules: Record<string, ScheduleRun> = {};
+    for (const schedule of SCHEDULES) {
+      resetCounters();
+      const before = await tmcMetricsSnapshot(stack.metrics);
+      let error: string | undefined;
+      try {
+        await stack.runSchedule(schedule.name);
+        await stack.idle({ timeoutMs: options.phaseTimeoutMs });
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+      }
+      const { lambda } = tmcMetricsDelta(before, await tmcMetricsSnapshot(stack.metrics));
+      const kubeRequests = [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0);
+      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb: aws.snapshot('dynamodb'), sqs: aws.snapshot('sqs'), kubeRequests };
+    }
+    return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
+  } finally {
+    aws.close();
+    timing.close();
+  }
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;

@@ -1,0 +1,69 @@
+import type { BenchResults } from './run';
+
+/** The terminal tables of `tmc bench`: the same figures as the JSON, fewer digits. */
+
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+const ms = (n: number): string => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : '-');
+const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+const usd = (n: number): string => `$${n >= 1 ? n.toFixed(2) : n.toFixed(4)}`;
+
+export function formatResults(results: BenchResults): string {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(`tmc bench ${results.mode}: ${m.cpus}× ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}; load average ${m.loadAverageStart.join(' ')} → ${m.loadAverageEnd.join(' ')} (shared machine)`);
+  for (const run of results.endToEnd) {
+    const o = run.options;
+    out.push('', `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`);
+    out.push(
+      table(
+        ['phase', 'ok', 'converge s', 'syncs/s', 'applied p50', 'p95', 'p99', 'status p50', 'p99', 'k8s w/obj·cl', 'k8s r/obj·cl', 'kcp w/obj', 'kcp r/obj', 'ddb r/obj', 'ddb w/obj', 'sqs msg/obj', 'sqs req/obj'],
+        run.phases.map((p) => [
+          p.phase,
+          p.converged ? 'yes' : 'NO',
+          (p.convergeMs / 1000).toFixed(1),
+          p.syncsPerSecond,
+          ms(p.writeToApplied.p50Ms),
+          ms(p.writeToApplied.p95Ms),
+          ms(p.writeToApplied.p99Ms),
+          ms(p.writeToStatus.p50Ms),
+          ms(p.writeToStatus.p99Ms),
+          num(p.kube.clusterWritesPerObjectCluster),
+          num(p.kube.clusterReadsPerObjectCluster),
+          num(p.kube.kcpWritesPerObject),
+          num(p.kube.kcpReadsPerObject),
+          num(p.dynamodb.readsPerObject),
+          num(p.dynamodb.writesPerObject),
+          num(p.sqs.messagesPerObject),
+          num(p.sqs.requestsPerObject),
+        ]),
+      ),
+    );
+    const create = run.phases.find((p) => p.phase === 'create');
+    if (create) {
+      const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');
+      out.push(`simulator overhead per request beyond the injected ${o.latencyMs} ms (create phase; kcp includes its admission webhook call): ${sim}`);
+    }
+  }
+  if (results.costs) {
+    out.push('', `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`);
+    out.push(table(['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'], results.costs.perMillionChanges.map((c) => [`per 1M ${c.phase} (${c.size})`, usd(c.cost.lambdaRequests + c.cost.lambdaCompute), usd(c.cost.dynamodb), usd(c.cost.sqs), usd(c.cost.apiGateway), usd(c.cost.total)])));
+    if (results.costs.idleMonth) out.push(`idle month: ${usd(results.costs.idleMonth.total)} (SQS polling ${usd(results.costs.idleMonth.sqsPolling.dollars)}; schedules the rest)`);
+  }
+  if (results.placement.length) {
+    out.push('', 'Placement engine (one core, best of 5 rounds)');
+    out.push(table(['clusters', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu ms/decision'], results.placement.map((r) => [r.clusters, r.decisionsPerSecond, r.p50Ms.toFixed(3), r.p99Ms.toFixed(3), r.maxMs.toFixed(3), r.cpuPerDecisionMs.toFixed(3)])));
+  }
+  if (results.coldStart.length) {
+    out.push('', 'Cold start (esbuild bundle as infra/ builds it; init = require in a fresh node, median)');
+    out.push(table(['function', 'KiB', '≤1 MiB', 'CDK budget KiB', 'init ms', 'init cpu ms', '≤300 ms'], results.coldStart.map((c) => [c.name, (c.bytes / 1024).toFixed(0), c.underOneMiB ? 'yes' : 'no', (c.budgetBytes / 1024).toFixed(0), ms(c.initMs), ms(c.initCpuMs), c.initUnderBudget ? 'yes' : 'no'])));
+  }
+  out.push('', 'Targets');
+  out.push(table(['target', 'measured', 'met'], results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'])));
+  return `${out.join('\n')}\n`;
+}

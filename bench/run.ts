@@ -1,0 +1,157 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { measureColdStarts, type ColdStartResult } from './cold-start';
+import { costOf, idleMonth, scale, type CostBreakdown, type IdleMonth } from './cost/model';
+import { PRICES } from './cost/prices';
+import { runEndToEnd, type EndToEndResult } from './e2e/scenario';
+import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
+import { formatResults } from './report';
+import type { EndToEndSize } from './sizes';
+
+/**
+ * `npm run bench` / `tmc bench`: the end-to-end runs on the local stack, the placement engine, cold starts and the
+ * cost derived from the counts. Figures go to the terminal and to `bench/results/<time>-<mode>.json`.
+ */
+
+export interface BenchOptions {
+  mode: 'quick' | 'default' | 'custom';
+  projectRoot: string;
+  sizes: EndToEndSize[];
+  latencyMs: number;
+  readyDelayMs: number;
+  concurrency: number;
+  phaseTimeoutMs: number;
+  placementSizes: number[];
+  coldStartRuns: number;
+  skip: Set<'e2e' | 'placement' | 'cold-start'>;
+  /** Where the JSON goes; undefined writes nothing. */
+  outDir?: string;
+  progress: (line: string) => void;
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  /** undefined: not measured in this run. */
+  met?: boolean;
+}
+
+export interface BenchResults {
+  schema: 'tmc-bench/v1';
+  mode: BenchOptions['mode'];
+  startedAt: string;
+  durationSeconds: number;
+  commit: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageStart: number[]; loadAverageEnd: number[]; note: string };
+  endToEnd: EndToEndResult[];
+  placement: EngineBenchResult[];
+  coldStart: ColdStartResult[];
+  costs?: { prices: typeof PRICES; perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>; idleMonth?: IdleMonth };
+  targets: Target[];
+}
+
+function gitCommit(projectRoot: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const round2 = (values: number[]): number[] => values.map((v) => Math.round(v * 100) / 100);
+
+function targets(results: Omit<BenchResults, 'targets'>): Target[] {
+  const out: Target[] = [];
+  const main = results.endToEnd.find((r) => r.options.objects >= 10_000 && r.options.clusters === 3);
+  const create = main?.phases.find((p) => p.phase === 'create');
+  out.push({
+    target: '10,000 objects × 3 clusters converge < 60 s',
+    measured: create ? `${(create.convergeMs / 1000).toFixed(1)} s${create.converged ? '' : ' (did not converge)'}` : 'not run at this size',
+    met: create ? create.converged && create.convergeMs < 60_000 : undefined,
+  });
+  const creates = results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === 'create').map((p) => ({ r, p })));
+  const worstP99 = creates.reduce((a, { p }) => Math.max(a, p.writeToApplied.p99Ms), 0);
+  out.push({ target: 'p99 kcp write → applied < 1 s', measured: creates.length ? `${worstP99.toFixed(0)} ms (worst run)` : 'not run', met: creates.length ? worstP99 < 1000 : undefined });
+  const phase = (name: string): Array<{ label: string; value: number }> =>
+    results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === name).map((p) => ({ label: `${r.options.objects}×${r.options.clusters}`, value: p.kube.clusterWritesPerObjectCluster })));
+  for (const [name, floor] of [['create', 1], ['update', 1], ['resync-placement', 0], ['resync-sync', 0]] as const) {
+    const got = phase(name);
+    const worst = got.reduce((a, g) => Math.max(a, g.value), 0);
+    out.push({ target: `cluster writes per object·cluster, ${name} = ${floor}`, measured: got.length ? got.map((g) => `${g.value} (${g.label})`).join(', ') : 'not run', met: got.length ? worst <= floor : undefined });
+  }
+  const at1000 = results.placement.find((p) => p.clusters === 1000);
+  out.push({ target: 'placement p99 < 1 ms at 1,000 clusters', measured: at1000 ? `${at1000.p99Ms.toFixed(3)} ms` : 'not run', met: at1000 ? at1000.p99Ms < 1 : undefined });
+  for (const c of results.coldStart) {
+    out.push({ target: `${c.name}: bundle ≤ 1 MiB, init ≤ 300 ms`, measured: `${(c.bytes / 1024).toFixed(0)} KiB, ${c.initMs} ms (cpu ${c.initCpuMs} ms)`, met: c.underOneMiB && c.initUnderBudget });
+  }
+  return out;
+}
+
+function costs(endToEnd: EndToEndResult[]): BenchResults['costs'] {
+  if (endToEnd.length === 0) return undefined;
+  const perMillionChanges = endToEnd.flatMap((run) =>
+    run.phases.map((p) => ({ size: `${run.options.objects}×${run.options.clusters}`, phase: p.phase, cost: scale(costOf(p), 1e6 / p.objects) })),
+  );
+  // The idle month from the largest run's schedules (health-probe's cost grows with clusters).
+  const largest = [...endToEnd].sort((a, b) => b.options.clusters - a.options.clusters)[0];
+  const usable = Object.fromEntries(Object.entries(largest.schedules).filter(([, s]) => s.ok));
+  return { prices: PRICES, perMillionChanges, idleMonth: idleMonth(usable) };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR'; // the functions' logs would drown the progress lines
+  const say = options.progress;
+  const startedAt = new Date();
+  const loadAverageStart = round2(loadavg());
+  const endToEnd: EndToEndResult[] = [];
+  if (!options.skip.has('e2e')) {
+    for (const size of options.sizes) {
+      say(`End to end ${size.objects} × ${size.clusters}`);
+      endToEnd.push(
+        await runEndToEnd({ ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
+      );
+    }
+  }
+  let placement: EngineBenchResult[] = [];
+  if (!options.skip.has('placement')) {
+    say(`Placement engine at ${options.placementSizes.join(', ')} clusters`);
+    placement = measurePlacementEngine(options.placementSizes);
+  }
+  let coldStart: ColdStartResult[] = [];
+  if (!options.skip.has('cold-start')) {
+    say('Cold start: bundling every function');
+    coldStart = await measureColdStarts(options.projectRoot, { runs: options.coldStartRuns, progress: say });
+  }
+  const partial: Omit<BenchResults, 'targets'> = {
+    schema: 'tmc-bench/v1',
+    mode: options.mode,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    commit: gitCommit(options.projectRoot),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      loadAverageStart,
+      loadAverageEnd: round2(loadavg()),
+      note: 'Shared with other engineers running tests and builds: a load average above the core count slows every figure that is time (not the counts)',
+    },
+    endToEnd,
+    placement,
+    coldStart,
+    costs: costs(endToEnd),
+  };
+  const results: BenchResults = { ...partial, targets: targets(partial) };
+  process.stdout.write(formatResults(results));
+  if (options.outDir !== undefined) {
+    mkdirSync(options.outDir, { recursive: true });
+    const file = join(options.outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${options.mode}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    say(`Results written to ${file}`);
+  }
+  return results;
+}

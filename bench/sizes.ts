@@ -1,0 +1,14 @@
+/** End-to-end benchmark sizes; a module of its own so `tmc --help` does not load the harness. */
+
+export interface EndToEndSize {
+  objects: number;
+  clusters: number;
+}
+
+/** The issue's sizes: 10,000 × 3, and 10 and 50 clusters with fewer objects so the default stays near ten minutes. */
+export const DEFAULT_SIZES: EndToEndSize[] = [
+  { objects: 10_000, clusters: 3 },
+  { objects: 1_000, clusters: 10 },
+  { objects: 200, clusters: 50 },
+];
+export const QUICK_SIZES: EndToEndSize[] = [{ objects: 20, clusters: 3 }];

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { BenchOptions } from '../../../bench/run';
+import { DEFAULT_SIZES, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
+import { findProjectRoot } from '../../local/paths';
+
+/** `--sizes 10000x3,1000x10`: objects × clusters per end-to-end run. */
+export function parseSizes(value: string): EndToEndSize[] {
+  return value.split(',').map((part) => {
+    const match = /^(\d+)x(\d+)$/.exec(part.trim());
+    if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new InvalidArgumentError(`must be <objects>x<clusters>[,…], e.g. 10000x3; got ${part}`);
+    return { objects: Number(match[1]), clusters: Number(match[2]) };
+  });
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+const PARTS = ['e2e', 'placement', 'cold-start'] as const;
+type Part = (typeof PARTS)[number];
+
+function parseSkip(value: string, previous: Part[] = []): Part[] {
+  const parts = value.split(',').map((p) => p.trim());
+  for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new InvalidArgumentError(`must be one of ${PARTS.join(', ')}`);
+  return [...previous, ...(parts as Part[])];
+}
+
+interface BenchFlags {
+  quick?: boolean;
+  sizes?: EndToEndSize[];
+  latencyMs: number;
+  readyDelayMs: number;
+  concurrency: number;
+  phaseTimeout: number;
+  skip: Part[];
+  out: string;
+  write: boolean;
+}
+
+/** `tmc bench` (`npm run bench`); registered by lib/cli/commands/index.ts. See docs/bench.md. */
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('Benchmarks on the local stack: throughput, latency, API efficiency, placement engine, cold start and cost (docs/bench.md)')
+    .option('--quick', 'a small size (20 objects × 3 clusters, two placement sizes) that keeps the harness working; asserts nothing about time')
+    .option('--sizes <NxM,...>', `end-to-end runs, objects x clusters (default ${DEFAULT_SIZES.map((s) => `${s.objects}x${s.clusters}`).join(',')})`, parseSizes)
+    .option('--latency-ms <ms>', 'simulator latency added to every API request', parseCount, 5)
+    .option('--ready-delay-ms <ms>', 'simulated time for a Deployment to become ready on a cluster', parseCount, 0)
+    .option('--concurrency <n>', 'kcp writes in flight', parseCount, 32)
+    .option('--phase-timeout <s>', 'seconds a phase may take before it is reported as not converged', parseCount, 600)
+    .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
+    .option('--out <dir>', 'where the JSON results go', 'bench/results')
+    .option('--no-write', 'print only; write no JSON')
+    .action(async (flags: BenchFlags) => {
+      const projectRoot = findProjectRoot();
+      const options: BenchOptions = {
+        mode: flags.quick ? 'quick' : flags.sizes ? 'custom' : 'default',
+        projectRoot,
+        sizes: flags.sizes ?? (flags.quick ? QUICK_SIZES : DEFAULT_SIZES),
+        latencyMs: flags.latencyMs,
+        readyDelayMs: flags.readyDelayMs,
+        concurrency: Math.max(1, flags.concurrency),
+        phaseTimeoutMs: flags.phaseTimeout * 1000,
+        placementSizes: flags.quick ? [10, 100] : [10, 100, 1000, 5000],
+        coldStartRuns: flags.quick ? 1 : 3,
+        skip: new Set(flags.skip),
+        outDir: flags.write ? join(projectRoot, flags.out) : undefined,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      };
+      // Loaded here: the harness pulls in the whole local stack and esbuild, which other commands do not need.
+      const { runBench } = await import('../../../bench/run');
+      await runBench(options);
+    });
+}
