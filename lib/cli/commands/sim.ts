@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { clusterLabels, resolveClusters } from '../../local/clusters';
 import { findProjectRoot } from '../../local/paths';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
+import { runSimulatorStandalone } from '../../sim';
 import { parseClusters, parsePort } from './options';
 
 interface SimOptions {
@@ -21,17 +22,15 @@ export function registerSimCommand(program: Command): void {
     .option('--clusters <n|names>', 'simulated clusters: a count or comma-separated names', parseClusters)
     .option('--state-dir <dir>', 'where kubeconfigs go (default .tmc)')
     .action(async (options: SimOptions) => {
-      const root = findProjectRoot();
-      const path = join(root, 'lib', 'sim', 'index.ts');
-      if (!existsSync(path)) throw new Error('The simulator (lib/sim) is not built yet');
-      const mod: unknown = await import(path);
-      const run = typeof mod === 'object' && mod !== null ? (mod as { runSimulatorStandalone?: unknown }).runSimulatorStandalone : undefined;
-      if (typeof run !== 'function') throw new Error('lib/sim exports no runSimulatorStandalone');
-      await (run as (options: Record<string, unknown>) => Promise<unknown>)({
-        port: options.port,
-        workspace: options.workspace,
-        clusters: options.clusters,
-        dir: options.stateDir ?? join(root, '.tmc'),
+      // The same clusters (names, labels, capacity) as `tmc dev`, without tmc's functions.
+      await runSimulatorStandalone({
+        kcp: { workspaces: [options.workspace], port: options.port },
+        clusters: resolveClusters(options.clusters).map((c) => ({
+          name: c.name,
+          labels: clusterLabels(c),
+          capacity: { cpu: c.capacity.cpu, memory: c.capacity.memory, pods: Number(c.capacity.pods) },
+        })),
+        kubeconfigDir: options.stateDir ?? join(findProjectRoot(), '.tmc'),
       });
     });
 }
