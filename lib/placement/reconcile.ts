@@ -298,7 +298,8 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
   const limit = deps.fanoutLimit ?? 1000;
   const kcp = await deps.kube.kcp(ref.workspace);
   const raw = await kcp.get(resourceName(ref));
-  const unwritten = message.reason === 'delete' ? undefined : awaitingAdmittedWrite(message, raw, receiveCount);
+  const unwritten =
+    message.reason === 'delete' ? (raw && !raw.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined) : awaitingAdmittedWrite(message, raw, receiveCount);
   if (unwritten) return unwritten;
   const stored = await deps.inventory.getMirror(ref.workspace, ref.name);
   const onCluster = async (): Promise<PlacementMessage[]> => (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));

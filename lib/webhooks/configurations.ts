@@ -73,12 +73,23 @@ export function apisWebhook(endpoint: WebhookEndpoint, workspace: string): KubeO
         admissionReviewVersions: ['v1'],
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
         rules: [
-          // No DELETE: with failurePolicy Fail a down tmc would make SyncTargets undeletable; deletes reach placement
-          // by watch events and the resync instead.
+          // No DELETE here: with failurePolicy Fail a down tmc would make SyncTargets undeletable (see the next webhook).
           { operations: ['CREATE', 'UPDATE'], apiGroups: ['workload.kcp.io'], apiVersions: ['*'], resources: ['synctargets'], scope: '*' },
           { operations: ['CREATE', 'UPDATE'], apiGroups: ['scheduling.kcp.io'], apiVersions: ['*'], resources: ['locations', 'placements'], scope: '*' },
         ],
         failurePolicy: 'Fail',
+        matchPolicy: 'Equivalent',
+        sideEffects: 'NoneOnDryRun',
+        timeoutSeconds: 5,
+      },
+      {
+        // SyncTarget deletes, fail open (Ignore): a down tmc never blocks them, and health-probe's comparison of kcp
+        // with placement's mirror drains a delete this call missed.
+        name: 'synctarget-deletes.tmc.kcp.io',
+        admissionReviewVersions: ['v1'],
+        clientConfig: clientConfig(endpoint, admissionPath(workspace)),
+        rules: [{ operations: ['DELETE'], apiGroups: ['workload.kcp.io'], apiVersions: ['*'], resources: ['synctargets'], scope: '*' }],
+        failurePolicy: 'Ignore',
         matchPolicy: 'Equivalent',
         sideEffects: 'NoneOnDryRun',
         timeoutSeconds: 5,

@@ -6,9 +6,9 @@ import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
 
 /**
- * SyncTargets coming and going behind tmc's back, on the whole local stack: a deleted SyncTarget's workloads drain to
- * the other clusters, and a SyncTarget created while tmc's webhooks were not installed is mirrored all the same — both
- * through health-probe's periodic comparison of kcp with placement's mirror (kcp sends no webhook for a delete).
+ * SyncTargets coming and going, on the whole local stack: a deleted SyncTarget's workloads drain to the other
+ * clusters (told by the fail-open DELETE webhook); a SyncTarget created, or deleted, while tmc's webhooks were not
+ * installed is noticed by health-probe's periodic comparison of kcp with placement's mirror.
  */
 describe('SyncTargets deleted or created without tmc noticing', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -42,8 +42,8 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
     drained = first;
     saved = (await kubectlGetJson(stack.kcpKubeconfig, ['synctarget', drained])) ?? {};
 
+    // The fail-open DELETE webhook tells placement at once: no health probe runs here.
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'synctarget', drained]);
-    await stack.runSchedule('health-probe');
     const upstream = await waitFor('nginx labelled for another cluster in kcp', async () => {
       const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']);
       const labels: Record<string, string> = d?.metadata.labels ?? {};
@@ -83,6 +83,25 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
 
     await stack.runSchedule('health-probe');
     await waitFor(`nginx on ${drained}`, async () => (await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).includes(drained));
+  });
+
+  it('drains a SyncTarget deleted while the webhooks were not installed at the next health probe', async () => {
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'validatingwebhookconfiguration', APIS_WEBHOOK]);
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'synctarget', drained]);
+    await stack.idle();
+    const placed = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'pinned']);
+    expect(placed?.metadata.labels[stateLabel(ws, drained)]).toBe('Sync'); // nothing told tmc yet
+
+    await stack.runSchedule('health-probe');
+    await waitFor(`nginx no longer placed on ${drained}`, async () => {
+      const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'pinned']);
+      return d !== undefined && d.metadata.labels[stateLabel(ws, drained)] === undefined;
+    });
+    const placement = await waitFor('Placement pinned Unschedulable', async () => {
+      const p = await kubectlGetJson(stack.kcpKubeconfig, ['placement', 'pinned']);
+      return p?.status?.phase === 'Unschedulable' ? p : undefined;
+    });
+    expect(placement.status.conditions.find((c: { type: string }) => c.type === 'Scheduled')).toMatchObject({ status: 'False' });
   });
 });
 
