@@ -25,6 +25,11 @@ const scheduleNames = SCHEDULES.map((s) => s.name) as [string, ...string[]];
 export const TmcContextSchema = z.object({
   /** Prefix of every resource name (`tmc-<stage>-…`) and of the secrets (`tmc/<stage>/…`). */
   stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and dashes, at most 16, starting with a letter').default('dev'),
+  /** kcp workspaces whose SyncTargets tmc serves, comma-separated (health-probe and recovery-sweep list them). */
+  workspaces: z
+    .string()
+    .regex(/^root(:[a-z0-9-]+)*(,root(:[a-z0-9-]+)*)*$/, 'comma-separated kcp workspace paths such as root:org:ws')
+    .default('root:default'),
   logRetentionDays: z.coerce
     .number()
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `one of ${LOG_RETENTION_DAYS.join(', ')}`)

@@ -132,7 +132,10 @@ export class TmcStack extends Stack {
       for (const queue of access.sends) fn.bindQueueSend(queue, this.queues[queue]);
       for (const queue of access.inspects) fn.bindQueueInspect(queue, this.queues[queue], this.dlqs[queue]);
       for (const queue of access.redrives) fn.bindRedrive(queue, this.queues[queue], this.dlqs[queue]);
-      if (access.kcp) fn.bindSecret(ENV.kcpKubeconfigSecretArn, kcpKubeconfig);
+      if (access.kcp) {
+        fn.bindSecret(ENV.kcpKubeconfigSecretArn, kcpKubeconfig);
+        fn.fn.addEnvironment(ENV.workspaces, config.workspaces);
+      }
       if (access.webhookTokens) fn.bindSecret(ENV.webhookTokensSecretArn, webhookTokens);
       if (access.clusterCredentials) fn.bindSecretPrefix(clusterSecretPrefix(config.stage));
       if (access.remoteWrite && remoteWrite !== undefined) fn.bindRemoteWrite(remoteWrite.variables, remoteWrite.ampWorkspaceArn);

@@ -137,6 +137,8 @@ export const ENV = {
   stage: 'TMC_STAGE',
   /** CloudWatch namespace of the EMF metrics (lib/runtime/metrics.ts; `tmc` when unset). */
   metricsNamespace: 'TMC_METRICS_NAMESPACE',
+  /** Comma-separated kcp workspace paths whose SyncTargets tmc serves (health-probe, recovery-sweep). */
+  workspaces: 'TMC_WORKSPACES',
 } as const;
 
 /**

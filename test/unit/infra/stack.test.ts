@@ -36,6 +36,7 @@ beforeAll(() => {
     context: {
       'aws:cdk:bundling-stacks': [],
       stage: 'test',
+      workspaces: 'root:org:team-a,root:org:team-b',
       // Strings, as `cdk deploy -c key=value` passes them: the config must coerce them.
       maxConcurrency: '{"sync": 50}',
       scheduleRates: '{"health-probe": "120"}',
@@ -108,6 +109,12 @@ describe('functions', () => {
       FunctionName: `tmc-test-${name}`,
     });
     expect(envOf(name)).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', [ENV.stage]: 'test', [ENV.metricsNamespace]: NAMESPACE });
+  });
+
+  it('tells every function that reads kcp which workspaces to serve', () => {
+    for (const name of deployed) {
+      expect(envOf(name)[ENV.workspaces]).toBe(FUNCTION_ACCESS[name].kcp ? 'root:org:team-a,root:org:team-b' : undefined);
+    }
   });
 
   it('gives every function its own log group with the configured retention', () => {
