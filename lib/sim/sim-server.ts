@@ -88,6 +88,17 @@ function parseResourcePath(segs: string[]): ResourceRequest | undefined {
   return { group, version, resource: rest[0], name: rest[1], subresource: rest[2] };
 }
 
+/** Kubernetes' name for a request's verb, decided from the request alone (handleResource records the same). */
+function kubeVerb(req: IncomingMessage, url: URL, r: ResourceRequest): string {
+  const method = req.method ?? 'GET';
+  if (method === 'GET') return r.name ? 'get' : url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'watch' : 'list';
+  if (method === 'POST') return 'create';
+  if (method === 'PUT') return 'update';
+  if (method === 'PATCH') return (req.headers['content-type'] ?? '').startsWith('application/apply-patch+yaml') ? 'apply' : 'patch';
+  if (method === 'DELETE') return r.name ? 'delete' : 'deletecollection';
+  return method.toLowerCase();
+}
+
 /** Starts one simulated API server: a kcp (logical clusters under /clusters/<path>) or a plain physical cluster. */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
   let rv = 0;
@@ -168,6 +179,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       const injected = path.startsWith('/_sim') ? undefined : faults.pickError();
       if (injected) {
         if (injected.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(injected.retryAfterSeconds));
+        // Name what was refused, so a test can count the attempts per object that a 429 or 5xx answered.
+        const parts = path.split('/').filter(Boolean);
+        const r = KNOWN_GROUP_PREFIXES.includes(`/${parts[0]}`) ? parseResourcePath(parts) : undefined;
+        if (r) Object.assign(record, { group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name, verb: kubeVerb(req, url, r) });
         const reason = injected.code === 429 ? 'TooManyRequests' : injected.code === 503 ? 'ServiceUnavailable' : 'InternalError';
         const message = injected.code === 429 ? 'Too many requests, please try again later.' : injected.code === 503 ? 'the server is currently unable to handle the request' : 'an error on the server ("simulated fault") has prevented the request from succeeding';
         throw new ApiError(injected.code, reason, message, injected.retryAfterSeconds ? { retryAfterSeconds: injected.retryAfterSeconds } : undefined);

@@ -1,4 +1,5 @@
 import { SYNC_FINALIZER, downstreamNamespace } from '../api/labels';
+import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
 import { describeRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { namespaceRef } from './ensure-dependencies';
@@ -13,20 +14,10 @@ import { ownershipOf } from './transform';
 export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | undefined): Promise<void> {
   const { ref, cluster } = ctx.message;
   const describe = describeRef(ref);
-  const client = await ctx.deps.kube.cluster(ref.workspace, cluster);
   const namespace = ref.namespace ? downstreamNamespace(ref.workspace, ref.namespace) : undefined;
   const target = { group: ref.group, version: ref.version, resource: ref.resource, namespace, name: ref.name };
   const alreadyDeleted = ctx.existing?.state === 'deleted';
-
-  if (!alreadyDeleted) {
-    const current = await client.get(target);
-    const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
-    if (ownership === 'owned') {
-      ctx.log.info(`Deleting ${describe} from ${cluster}`);
-      await client.delete(target);
-    } else if (ownership !== 'absent') {
-      ctx.log.warn(`Leaving ${describe} on ${cluster}: tmc does not own it`, { ownership });
-    }
+  const markDeleted = async (): Promise<void> => {
     const at = (ctx.deps.now?.() ?? new Date()).toISOString();
     await ctx.deps.syncState.put({
       ...(ctx.existing ?? { ref, appliedGeneration: 0 }),
@@ -37,9 +28,38 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
       lastError: undefined,
       updatedAt: at,
     });
+  };
+  let client: KubeClient;
+  try {
+    client = await ctx.deps.kube.cluster(ref.workspace, cluster);
+  } catch (err) {
+    if (alreadyDeleted || !(await syncTargetGone(ctx, ref.workspace, cluster))) throw err;
+    // Its SyncTarget was deleted (the cluster drained) and this container holds no client for it: nothing can reach
+    // it any more. The copy there is left, and the kcp object's delete must not wait for a cluster that is gone.
+    ctx.log.warn(`Leaving ${describe} on ${cluster}: SyncTarget ${cluster} no longer exists in ${ref.workspace}, so tmc cannot reach the cluster; delete it there by hand`);
+    await markDeleted();
+    await releaseFinalizer(ctx, source);
+    return;
+  }
+
+  if (!alreadyDeleted) {
+    const current = await client.get(target);
+    const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
+    if (ownership === 'owned') {
+      ctx.log.info(`Deleting ${describe} from ${cluster}`);
+      await client.delete(target);
+    } else if (ownership !== 'absent') {
+      ctx.log.warn(`Leaving ${describe} on ${cluster}: tmc does not own it`, { ownership });
+    }
+    await markDeleted();
     if (namespace && ref.namespace) await deleteNamespaceIfEmpty(ctx, client, ref.workspace, ref.namespace, namespace);
   }
   await releaseFinalizer(ctx, source);
+}
+
+async function syncTargetGone(ctx: SyncContext, workspace: string, cluster: string): Promise<boolean> {
+  const kcp = await ctx.deps.kube.kcp(workspace);
+  return (await kcp.get({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, name: cluster })) === undefined;
 }
 
 async function deleteNamespaceIfEmpty(

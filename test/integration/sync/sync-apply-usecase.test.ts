@@ -5,7 +5,7 @@ import {
   clusterStatusAnnotation,
   downstreamNamespace,
 } from '../../../lib/api/labels';
-import { ClusterThrottledError, ConflictError, ValidationError } from '../../../lib/errors/tmc-error';
+import { ClusterConfigurationError, ClusterThrottledError, ConflictError, ValidationError } from '../../../lib/errors/tmc-error';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { syncOne } from '../../../lib/sync/apply';
@@ -288,6 +288,26 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     const before = kube.clusterOf('east').writes();
     expect(await syncOne(deps, syncMessage(cmRef, 'east', 3, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
     expect(kube.clusterOf('east').writes()).toBe(before);
+  });
+
+  it('a delete on a cluster whose SyncTarget is gone (no client) is recorded and does not hold the finalizer', async () => {
+    const ref = depRef();
+    const live = deployment();
+    kube.kcpOf(WS).put('deployments', { ...live, metadata: { ...live.metadata, finalizers: [SYNC_FINALIZER] } });
+    await world.putDecision(ref, 1, [{ name: 'east' }]);
+    await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1);
+    const kcp = kube.kcpOf(WS);
+    const placed = kcp.find('deployments', NS, 'web') as KubeObject;
+    kcp.objects.set(`deployments|${NS}|web`, { ...placed, metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() } });
+    await world.putDecision(ref, 2, []);
+    // A fresh container after the SyncTarget was deleted: building east's client fails.
+    const gone = Object.assign(Object.create(kube) as FakeConnector, {
+      cluster: async (): Promise<never> => {
+        throw new ClusterConfigurationError('SyncTarget east does not exist in root:default', { cluster: 'east' });
+      },
+    });
+    expect(await syncOne(world.applyDeps(gone), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(kcp.find('deployments', NS, 'web')?.metadata.finalizers ?? []).not.toContain(SYNC_FINALIZER);
   });
 
   it('a cluster dropped by the decision gets a delete even from an apply message', async () => {
