@@ -1,15 +1,13 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
-import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { makeApiHandler, type ApiDeps, type ApiHandler, type MetricsRenderer } from '../api-http/api-router';
-import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
 import { cloudMetricsRenderer, promMetricsRenderer } from '../metrics/metrics-renderer';
 import { createLogger } from './logger';
 import { sharedPromMetrics } from './metrics';
+import { webhookTokenSource } from './webhook-tokens';
 
 export { makeApiHandler, type ApiHandler };
 
@@ -21,17 +19,11 @@ export function buildApiDeps(env: Environment = process.env, extra: { metricsRen
   const config = loadConfig(env, { table: true, webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  let tokens: TokenSource;
-  if (config.webhookTokensSecretArn) {
-    tokens = new SecretTokenSource(new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })), config.webhookTokensSecretArn);
-  } else {
-    tokens = new StaticTokenSource(config.webhookTokens);
-  }
   const logger = createLogger('api');
   return {
     store: new DynamoHealthStore(doc, tableName),
     circuits: new DynamoCircuitStore(doc, tableName),
-    authenticator: new WebhookAuthenticator(tokens),
+    authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     // The local stack's shared registry when installed; in Lambda a 501 that says where metrics are (docs/metrics.md).
     metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },

@@ -1,11 +1,8 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
 import { validateTmcObject } from '../api/crds';
-import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
-import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../ingress/api-gateway';
 import type { IngressDeps } from '../ingress/deps';
@@ -14,6 +11,7 @@ import { createIngress } from '../ingress/ingress';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
+import { webhookTokenSource } from './webhook-tokens';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { isServerError, measureInvocation } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
@@ -37,18 +35,11 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   const config = loadConfig(env, { table: true, queues: ['placement', 'status'], webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
-  let tokens: TokenSource;
-  if (config.webhookTokensSecretArn) {
-    const reader = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
-    tokens = new SecretTokenSource(reader, config.webhookTokensSecretArn);
-  } else {
-    tokens = new StaticTokenSource(config.webhookTokens);
-  }
   const logger = createLogger('ingress');
   const trace = traceRecorderFor(env, doc, tableNameOf(config), (m, e) => logger.warn(m, e));
   const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema });
   return {
-    authenticator: new WebhookAuthenticator(tokens),
+    authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the wrapper only starts each change's trace.
     placementQueue: observedQueue(placementQueue, noMetrics, async (messages) => {
       await Promise.all(messages.map((m) => trace.begin(m.ref, { at: m.trace.enqueuedAt, traceId: m.trace.traceId, detail: m.reason })));
