@@ -56,12 +56,14 @@ describe('Placement end to end', () => {
       return d?.spec.replicas === 1 ? d : undefined;
     });
     expect(await onCluster('edge', ['deployment', 'nginx', '-n', ns])).toBeUndefined();
-    // Overrides on west only: image mirror, an env var and a label.
+    // Overrides on west: image mirror, an env var and a label.
     expect(west.spec.template.spec.containers[0].image).toBe('mirror.us-west-2.example.com/nginx:1.27');
     expect(west.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'REGION', value: 'us-west-2' }]));
     expect(west.metadata.labels.mirror).toBe('us-west-2');
     expect(east.spec.template.spec.containers[0].image).toBe('nginx:1.27');
     expect(east.metadata.labels.mirror).toBeUndefined();
+    expect(east.spec.minReadySeconds).toBe(5); // east's JSON patch
+    expect(west.spec.minReadySeconds).toBeUndefined();
 
     let seen: unknown;
     const upstream = await waitFor('readyReplicas 3 in kcp', async () => {
