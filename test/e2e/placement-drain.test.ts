@@ -70,8 +70,7 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
     const webhook = await kubectlGetJson(stack.kcpKubeconfig, ['validatingwebhookconfiguration', APIS_WEBHOOK]);
     expect(webhook).toBeDefined();
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'validatingwebhookconfiguration', APIS_WEBHOOK]);
-    const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = saved.metadata;
-    await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify({ apiVersion: saved.apiVersion, kind: saved.kind, metadata, spec: saved.spec }));
+    await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(saved)));
     await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(webhook!)));
 
     // A Placement that only the re-created cluster satisfies: nothing can run until tmc knows about it.
@@ -105,7 +104,9 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
   });
 });
 
+/** An object as a user would create it again: without what the server assigned (and without status). */
 function strip(object: Record<string, any>): Record<string, any> {
   const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = object.metadata;
-  return { ...object, metadata };
+  const { status: _s, ...rest } = object;
+  return { ...rest, metadata };
 }
