@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Faults a test or benchmark injects into one simulated API server at run time. */
 export interface FaultSettings {
   /** Added to every request. */
@@ -12,6 +14,16 @@ export interface FaultSettings {
   /** Requests hang (a network partition) until cleared. */
   partition?: boolean;
 }
+
+/** FaultSettings as `PUT /_sim/faults` accepts them (outside data: parsed, never cast). */
+export const FaultSettingsSchema = z.strictObject({
+  latencyMs: z.number().int().nonnegative().optional(),
+  errorRate: z.number().min(0).max(1).optional(),
+  errorCode: z.union([z.literal(500), z.literal(503)]).optional(),
+  throttle: z.strictObject({ rate: z.number().min(0).max(1), retryAfterSeconds: z.number().int().nonnegative() }).optional(),
+  down: z.boolean().optional(),
+  partition: z.boolean().optional(),
+});
 
 export class FaultController {
   private settings: FaultSettings = {};

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from './api-error';
-import { handleResource, type ResourceRequest, send } from './api-handler';
+import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
 import type { KubeObject, SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
 import { startWorkloadSimulator } from './controllers';
 import {
@@ -17,7 +17,7 @@ import {
   sendAggregatedDiscovery,
   wantsAggregatedDiscovery,
 } from './discovery';
-import { FaultController } from './faults';
+import { FaultController, FaultSettingsSchema } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
 import { RequestLog } from './request-log';
@@ -172,7 +172,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     try {
       const latency = (options.latencyMs ?? 0) + (faults.current.latencyMs ?? 0);
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      if (faults.current.partition) await new Promise<void>((resolve) => held.push(resolve));
+      // /_sim/* is the operator's side channel: a partition must not cut off the request that ends it.
+      if (faults.current.partition && !path.startsWith('/_sim/')) await new Promise<void>((resolve) => held.push(resolve));
       if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
@@ -195,6 +196,23 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         return void res.end('ok');
       }
       if (path === '/_sim/requests') return send(res, 200, { items: requests.entries() });
+      if (path === '/_sim/faults') {
+        // Faults at run time without code: `curl -X PUT -d '{"errorRate":0.1}' <url>/_sim/faults`. A server that is
+        // down cannot be told to come back over HTTP, so `down` is refused here.
+        if (req.method === 'PUT') {
+          let body: unknown;
+          try {
+            body = JSON.parse((await readBody(req)).toString('utf8'));
+          } catch {
+            throw ApiError.badRequest('PUT /_sim/faults takes a JSON object, e.g. {"errorRate":0.1,"errorCode":503}');
+          }
+          const parsed = FaultSettingsSchema.safeParse(body);
+          if (!parsed.success) throw ApiError.badRequest(`Invalid fault settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+          if (parsed.data.down) throw ApiError.badRequest('down cannot be set over HTTP (nothing could clear it); use SimServer.faults.set({ down: true })');
+          faults.set(parsed.data);
+        }
+        return send(res, 200, faults.current);
+      }
       if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
         return sendAggregatedDiscovery(req, res, aggregatedDiscovery(space.allTypes(), path === '/api' ? 'api' : 'apis'));
       }

@@ -60,4 +60,14 @@ describe('simulator: kcp workspaces, faults and request counters with kubectl', 
     expect(hung.code).not.toBe(0);
     expect(hung.stderr).toMatch(/Timeout|timeout|deadline/i);
   });
+
+  it('takes faults over HTTP at /_sim/faults (zod-checked), and a partition does not cut that side channel off', async () => {
+    const put = (body: unknown): Promise<Response> => fetch(`${sim.server.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
+    expect((await put({ errorRate: 2 })).status).toBe(400);
+    expect((await put({ down: true })).status).toBe(400);
+    expect(await (await put({ partition: true })).json()).toEqual({ partition: true });
+    expect(sim.server.faults.current.partition).toBe(true);
+    expect(await (await put({})).json()).toEqual({});
+    expect(await sim.ok(['get', 'cm', 'counted', '-o', 'name'])).toContain('configmap/counted');
+  });
 });
