@@ -35,9 +35,14 @@ function specOf(obj: KubeObject): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * Equal but for resourceVersion and managedFields timestamps: kube-apiserver drops such an update as a no-op (its
+ * managed-fields timestamp transformer), so re-applying the same manifest later writes nothing.
+ */
 function sameContent(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject): string => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
-  return strip(a) === strip(b) && JSON.stringify(a.metadata.managedFields) === JSON.stringify(b.metadata.managedFields);
+  const fields = (o: KubeObject): string => JSON.stringify((o.metadata.managedFields ?? []).map((entry) => ({ ...entry, time: undefined })));
+  return strip(a) === strip(b) && fields(a) === fields(b);
 }
 
 /**

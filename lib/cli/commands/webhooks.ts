@@ -13,8 +13,16 @@ interface WebhookOptions {
   tokenFile?: string;
   tokenSecret?: string;
   workspace: string;
-  kcpKubeconfig: string;
+  kcpKubeconfig?: string;
+  kubeconfig?: string;
   cluster?: Record<string, string>;
+}
+
+/** `--kcp-kubeconfig`, or `--kubeconfig` as kubectl users type it; one is required. */
+function kcpKubeconfigOf(options: WebhookOptions): string {
+  const path = options.kcpKubeconfig ?? options.kubeconfig;
+  if (path === undefined) throw new Error("Name the kcp to register in: --kubeconfig <path> (kcp's kubeconfig; its server may name any workspace)");
+  return path;
 }
 
 /**
@@ -37,7 +45,7 @@ async function requestOf(options: WebhookOptions): Promise<{ url: string; token?
     url: options.url,
     token: await tokenOf(options),
     workspace: options.workspace,
-    kcpKubeconfig: options.kcpKubeconfig,
+    kcpKubeconfig: kcpKubeconfigOf(options),
     clusters: Object.entries(options.cluster ?? {}).map(([name, kubeconfig]) => ({ name, kubeconfig })),
   };
 }
@@ -48,7 +56,8 @@ function describe(result: InstallWebhooksResult): string {
 
 function withCommonOptions(command: Command): Command {
   return command
-    .requiredOption('--kcp-kubeconfig <path>', 'kubeconfig of the kcp to register in')
+    .option('--kubeconfig <path>', 'kubeconfig of the kcp to register in')
+    .option('--kcp-kubeconfig <path>', 'the same as --kubeconfig')
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
     .option('--cluster <name=kubeconfig>', 'a physical cluster to register the status webhook in (repeatable)', collectPairs('NAME=KUBECONFIG'));
 }
