@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { downstreamNamespace, stateLabel, SYNC_FINALIZER } from '../../lib/api/labels';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
+
+const run = promisify(execFile);
 
 /**
  * The seed README's flow on the whole local stack, driven by the real kubectl: register clusters, apply a Deployment
@@ -46,6 +50,11 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
     });
     expect(upstream.metadata.labels[stateLabel('root:default', clusters[0])]).toBe('Sync');
     expect(upstream.metadata.finalizers).toContain(SYNC_FINALIZER);
+
+    // Why it runs there, from the running stack's state with no flags but its state dir.
+    const explained = await run(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'deployment/nginx', '-n', 'default', '--state-dir', stack.paths.root]);
+    expect(explained.stdout).toContain(clusters[0]);
+    expect(explained.stdout).toMatch(/Scheduled/);
 
     const downstream = await kubectlGetJson(stack.clusterKubeconfigs[clusters[0]], ['deployment', 'nginx', '-n', ns]);
     expect(downstream?.spec.replicas).toBe(2);

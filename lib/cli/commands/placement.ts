@@ -12,15 +12,11 @@ import { makePolicySource } from '../../placement/policy-source';
 import { whatIf, type Hypothesis } from '../../placement/what-if';
 import type { StoredDecision } from '../../ports/decision-store';
 import type { KubeObject } from '../../ports/kube-client';
-import { makeDynamoDocumentClient } from '../../runtime/aws';
-import { TABLE } from '../../runtime/resources';
 import { memoryLog } from '../../sync/sync-log';
+import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
-interface StateOptions {
+interface StateOptions extends StateTableOptions {
   workspace: string;
-  dynamodbEndpoint?: string;
-  table: string;
-  region: string;
   kcpKubeconfig: string;
 }
 
@@ -59,16 +55,13 @@ export function parseObjectArg(arg: string, namespace: string | undefined, works
 }
 
 function stores(options: StateOptions): { decisions: DynamoDecisionStore; inventory: DynamoClusterInventory } {
-  const doc = makeDynamoDocumentClient({ region: options.region, dynamodbEndpoint: options.dynamodbEndpoint, sqsEndpoint: undefined });
-  return { decisions: new DynamoDecisionStore(doc, options.table), inventory: new DynamoClusterInventory(doc, options.table) };
+  const { doc, table } = openStateTable(options);
+  return { decisions: new DynamoDecisionStore(doc, table), inventory: new DynamoClusterInventory(doc, table) };
 }
 
 function withStateOptions(command: Command): Command {
-  return command
+  return withStateTableOptions(command)
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (the local stack\'s dynalite)', process.env.TMC_DYNAMODB_ENDPOINT)
-    .option('--table <name>', 'state table', process.env.TMC_TABLE_NAME ?? TABLE.baseName)
-    .option('--region <region>', 'AWS region', process.env.AWS_REGION ?? 'us-east-1')
     .option('--kcp-kubeconfig <path>', 'kubeconfig of kcp', process.env.TMC_KCP_KUBECONFIG ?? '.tmc/kcp.kubeconfig');
 }
 

@@ -2,26 +2,16 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { DynamoRecoveryStore } from '../../adapters/dynamodb/recovery-store';
 import { confirmDeletions } from '../../recovery/deletion-guard';
-import { makeDynamoDocumentClient } from '../../runtime/aws';
-import { TABLE } from '../../runtime/resources';
+import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
-interface StoreOptions {
-  dynamodbEndpoint?: string;
-  table: string;
-  region: string;
-}
+type StoreOptions = StateTableOptions;
 
 function storeFrom(options: StoreOptions): DynamoRecoveryStore {
-  const doc = makeDynamoDocumentClient({ region: options.region, dynamodbEndpoint: options.dynamodbEndpoint, sqsEndpoint: undefined });
-  return new DynamoRecoveryStore(doc, options.table);
+  const { doc, table } = openStateTable(options);
+  return new DynamoRecoveryStore(doc, table);
 }
 
-function withStoreOptions(command: Command): Command {
-  return command
-    .option('--dynamodb-endpoint <url>', "DynamoDB endpoint (the local stack's dynalite)", process.env.TMC_DYNAMODB_ENDPOINT)
-    .option('--table <name>', 'state table', process.env.TMC_TABLE_NAME ?? TABLE.baseName)
-    .option('--region <region>', 'AWS region', process.env.AWS_REGION ?? 'us-east-1');
-}
+const withStoreOptions = withStateTableOptions;
 
 async function holds(options: StoreOptions): Promise<void> {
   const all = await storeFrom(options).holds();
