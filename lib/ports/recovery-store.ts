@@ -76,6 +76,13 @@ export interface RecoveryStore {
   clearHold(scope: string): Promise<void>;
   /** Adds one to the scope's deletion counter of the window starting at `windowStart` (epoch ms); returns the count. */
   countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number>;
+  /**
+   * `CURSOR#<key>` / `CURSOR`: the object key after which the next sweep resumes reading a cluster's sync items
+   * (undefined: from the start). Clusters with more items than one sweep reads are covered over successive runs.
+   */
+  sweepCursor(key: string): Promise<string | undefined>;
+  /** Stores the cursor; undefined removes it (the next run starts from the beginning). */
+  putSweepCursor(key: string, after: string | undefined): Promise<void>;
   /** Objects placement has decided in the workspace (a COUNT query on gsi1 `DECISIONS#<workspace>`). */
   countObjects(workspace: string): Promise<number>;
 }

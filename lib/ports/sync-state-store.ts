@@ -52,9 +52,10 @@ export interface SyncStateStore {
   listForObject(ref: ObjectRef): Promise<SyncRecord[]>;
   /**
    * Records on one cluster (GSI `gsi1`, `CLUSTER#<cluster>`), optionally only those in one downstream namespace
-   * that are not deleted. `limit` bounds the items read.
+   * that are not deleted. `limit` bounds the items read. Records come in object-key order (`objectKey(ref)`);
+   * `after` (an object key) starts after that object, so a caller can carry a cursor from one bounded read to the next.
    */
-  listForCluster(cluster: string, options?: { downstreamNamespace?: string; limit?: number }): Promise<SyncRecord[]>;
+  listForCluster(cluster: string, options?: { downstreamNamespace?: string; limit?: number; after?: string }): Promise<SyncRecord[]>;
   /**
    * Writes `record` when it is not older than what is stored: its decisionVersion is higher, or equal with an
    * appliedGeneration not lower. Rejects with StaleGenerationError otherwise.

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import { QueueMessageSchema, type QueueMessage } from '../api/messages';
 import { describeRef } from '../api/object-ref';
-import { backoffSeconds, MAX_VISIBILITY_SECONDS, type BackoffPolicy } from '../errors/backoff';
+import { backoffSeconds, MAX_VISIBILITY_SECONDS } from '../errors/backoff';
 import type { DeadLetter, DeadLetterQueue } from '../ports/dead-letter-queue';
 import { act, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 
-/** Redrives wait 1, 2, 4 … minutes (full jitter, at least a minute), up to SQS's 15-minute delay. */
-const REDRIVE: BackoffPolicy = { baseSeconds: 60, capSeconds: 900 };
 /** Messages read from one DLQ per sweep. */
 const PER_SWEEP = 50;
 
@@ -34,7 +32,8 @@ async function park(deps: RecoverySweepDeps, report: RecoverySweepReport, queue:
   if (message?.type === 'sync') {
     const record = await deps.syncState.get(message.ref, message.cluster);
     if (record?.lastError) reason += `: ${record.lastError.message}. ${record.lastError.hint}`;
-    if (record && record.state !== 'failed') {
+    // Also when already `failed`: its message says "retrying" (a 503 and its hint), which stops being true here.
+    if (record && record.lastError?.message !== reason) {
       const at = new Date(deps.now()).toISOString();
       await deps.syncState.put({ ...record, state: 'failed', lastError: { category: 'internal', message: reason, hint: 'Fix the cause, then re-apply the object in kcp (or redrive the DLQ with the AWS console)', at }, updatedAt: at });
     }
@@ -81,7 +80,9 @@ export async function redriveDeadLetters(deps: RecoverySweepDeps, report: Recove
           await queue.hide(letter, (retry.nextAt - now) / 1000);
           continue;
         }
-        const delay = Math.max(REDRIVE.baseSeconds, backoffSeconds(attempts + 1, { policy: REDRIVE }));
+        // Redrives wait 1, 2, 4 … minutes by default (full jitter, at least the base), up to SQS's 15-minute delay.
+        const policy = deps.settings.redriveBackoff;
+        const delay = Math.max(policy.baseSeconds, backoffSeconds(attempts + 1, { policy }));
         await queue.redrive(letter.body, delay);
         await queue.remove(letter);
         await deps.store.putRetryState(key, { attempts: attempts + 1, nextAt: now + delay * 1000, lastAt: new Date(now).toISOString() });

@@ -1,6 +1,7 @@
 import type { PlacementMessage, SyncMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
+import type { BackoffPolicy } from '../errors/backoff';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DeadLetterQueue } from '../ports/dead-letter-queue';
 import type { DecisionStore } from '../ports/decision-store';
@@ -15,7 +16,7 @@ import type { SyncLog } from '../sync/sync-log';
 import type { DeletionGuard } from './deletion-guard';
 
 export interface RecoverySettings {
-  /** Sync items read per cluster per sweep (one bounded Query on gsi1 `CLUSTER#<name>`). */
+  /** Sync items read per cluster per sweep (one bounded Query on gsi1 `CLUSTER#<name>`; a cursor carries on next run). */
   perClusterLimit: number;
   /** A pending or failed sync item older than this is re-enqueued (with backoff). */
   stuckAfterSeconds: number;
@@ -25,6 +26,8 @@ export interface RecoverySettings {
   maxRedrives: number;
   /** A cleanup delete sent this long ago without effect is sent again. */
   cleanupResendSeconds: number;
+  /** Delay of the n-th redrive of a dead letter (full jitter, at least `baseSeconds`; SQS delays stop at 900 s). */
+  redriveBackoff: BackoffPolicy;
 }
 
 export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
@@ -33,6 +36,7 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   driftSamples: 5,
   maxRedrives: 3,
   cleanupResendSeconds: 300,
+  redriveBackoff: { baseSeconds: 60, capSeconds: 900 },
 };
 
 /** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */

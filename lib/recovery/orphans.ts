@@ -92,7 +92,8 @@ export async function removeOrphans(deps: RecoverySweepDeps, report: RecoverySwe
     const namespace = o.object.metadata.namespace;
     deps.log.info(`Deleting orphan ${describeRef(o.ref)} from ${cluster.name}: its kcp source is gone`, { cluster: cluster.name, workspace });
     await client.delete({ ...o.gvr, namespace, name: o.object.metadata.name ?? o.ref.name });
-    const record = records.find((r) => r.ref.namespace === o.ref.namespace && r.ref.name === o.ref.name && gvrKey(r.ref) === gvrKey(o.gvr));
+    // The sweep reads one page of the cluster's items: the orphan's own item may be on another page.
+    const record = records.find((r) => r.ref.namespace === o.ref.namespace && r.ref.name === o.ref.name && gvrKey(r.ref) === gvrKey(o.gvr)) ?? (await deps.syncState.get(o.ref, cluster.name));
     if (record && record.state !== 'deleted') await deps.syncState.put({ ...record, state: 'deleted', updatedAt: new Date(deps.now()).toISOString() });
     await act(deps, report, { action: 'orphan-delete', outcome: 'succeeded', why: `${describeRef(o.ref)} on ${cluster.name} has no source in kcp ${workspace}`, workspace, cluster: cluster.name, ref: o.ref });
   }

@@ -1,5 +1,6 @@
 import type { ClusterInfo } from '../placement/types';
 import type { SyncRecord } from '../ports/sync-state-store';
+import { sweepPage } from './cursor';
 import { errorMessage } from './error-message';
 import { type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { redriveDeadLetters } from './dead-letters';
@@ -10,8 +11,9 @@ import { repairDrift, resyncStuck } from './resync';
 import { evacuationReason } from './rules';
 
 /**
- * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads the cluster's sync
- * items once (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan) and its pending cleanups (one Query), then:
+ * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
+ * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
+ * stopped: lib/recovery/cursor.ts) and its pending cleanups (one Query), then:
  * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans. Then the
  * deletion holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
  */
@@ -36,7 +38,7 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     for (const cluster of clusters) {
       let records: SyncRecord[] = [];
       await guarded(`reading the sync items of ${cluster.name}`, async () => {
-        records = (await deps.syncState.listForCluster(cluster.name, { limit: deps.settings.perClusterLimit })).filter((r) => r.ref.workspace === workspace);
+        records = await sweepPage(deps, workspace, cluster.name);
       });
       const why = evacuationReason(cluster, deps.now());
       if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(deps, report, cluster, records, why));

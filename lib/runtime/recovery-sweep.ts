@@ -67,6 +67,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       driftSamples: numberFrom(env, 'TMC_RECOVERY_DRIFT_SAMPLES', d.driftSamples),
       maxRedrives: numberFrom(env, 'TMC_RECOVERY_MAX_REDRIVES', d.maxRedrives),
       cleanupResendSeconds: d.cleanupResendSeconds,
+      redriveBackoff: d.redriveBackoff,
     },
     guard: {
       ...DEFAULT_GUARD,

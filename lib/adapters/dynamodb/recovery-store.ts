@@ -23,6 +23,7 @@ const ActionSchema = z.object({
 });
 const CleanupSchema = z.object({ cluster: z.string(), ref: ObjectRefSchema, since: z.string(), sentAt: z.string().optional() });
 const RetrySchema = z.object({ attempts: z.number().int().nonnegative(), nextAt: z.number(), lastAt: z.string(), reason: z.string().optional() });
+const CursorSchema = z.object({ after: z.string() });
 const HoldSchema = z.object({
   scope: z.string(),
   reason: z.string(),
@@ -180,6 +181,19 @@ export class DynamoRecoveryStore implements RecoveryStore {
       }),
     );
     return z.object({ deletions: z.number() }).parse(out.Attributes).deletions;
+  }
+
+  async sweepCursor(key: string): Promise<string | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`CURSOR#${key}`, 'CURSOR'), ConsistentRead: true }));
+    return out.Item ? pick(CursorSchema, out.Item).after : undefined;
+  }
+
+  async putSweepCursor(key: string, after: string | undefined): Promise<void> {
+    if (after === undefined) {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`CURSOR#${key}`, 'CURSOR') }));
+      return;
+    }
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...this.key(`CURSOR#${key}`, 'CURSOR'), after } }));
   }
 
   async countObjects(workspace: string): Promise<number> {

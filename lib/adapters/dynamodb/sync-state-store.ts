@@ -106,25 +106,29 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async listForCluster(
     cluster: string,
-    options: { downstreamNamespace?: string; limit?: number } = {},
+    options: { downstreamNamespace?: string; limit?: number; after?: string } = {},
   ): Promise<SyncRecord[]> {
     const index = TABLE.indexes[0];
     const records: SyncRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     const filter = options.downstreamNamespace !== undefined;
+    // gsi1sk of a sync item is `OBJ#<object key>`: the index returns the cluster's items in object-key order.
+    const after = options.after !== undefined;
     do {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index.name,
-          KeyConditionExpression: '#g = :g',
+          KeyConditionExpression: after ? '#g = :g AND #s > :after' : '#g = :g',
           FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
           ExpressionAttributeNames: {
             '#g': index.partitionKey,
+            ...(after ? { '#s': index.sortKey } : {}),
             ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
           },
           ExpressionAttributeValues: {
             ':g': `CLUSTER#${cluster}`,
+            ...(after ? { ':after': `OBJ#${options.after}` } : {}),
             ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
           },
           ExclusiveStartKey: startKey,
