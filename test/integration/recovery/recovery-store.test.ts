@@ -1,0 +1,115 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
+import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
+import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
+import { confirmDeletions, DeletionGuard, workspaceScope } from '../../../lib/recovery/deletion-guard';
+import { memoryLog } from '../../../lib/sync/sync-log';
+import { waitFor } from '../../support/wait';
+import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+
+const ref = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
+
+/** The recovery store on dynalite and the DLQ adapter on fauxqs: the state the sweep and the CLI rely on. */
+describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () => {
+  let w: RecoveryWorld;
+  let store: DynamoRecoveryStore;
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+    store = w.store;
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('records actions by UTC day, newest first, never mixing days', async () => {
+    await store.record({ action: 'failover', outcome: 'enqueued', why: 'east is Unhealthy', at: '2026-01-02T10:00:00.000Z', cluster: 'east', ref: ref('a') });
+    await store.record({ action: 'cleanup', outcome: 'sent', why: 'west is ready', at: '2026-01-02T11:00:00.000Z', cluster: 'east', ref: ref('a') });
+    await store.record({ action: 'dlq-park', outcome: 'parked', why: 'gave up', at: '2026-01-03T00:00:01.000Z' });
+    expect((await store.actions('2026-01-02', 10)).map((a) => a.action)).toEqual(['cleanup', 'failover']);
+    expect(await store.actions('2026-01-02', 1)).toEqual([{ action: 'cleanup', outcome: 'sent', why: 'west is ready', at: '2026-01-02T11:00:00.000Z', cluster: 'east', ref: ref('a') }]);
+    expect((await store.actions('2026-01-03', 10)).map((a) => a.why)).toEqual(['gave up']);
+  });
+
+  it('keeps the first pending cleanup of an object (conditional put), marks it sent and drops it', async () => {
+    await store.deferCleanup({ cluster: 'east', ref: ref('web'), since: '2026-01-01T00:00:00.000Z' });
+    await store.deferCleanup({ cluster: 'east', ref: ref('web'), since: '2026-01-01T05:00:00.000Z' }); // a later failover pass
+    await store.deferCleanup({ cluster: 'east', ref: ref('api'), since: '2026-01-01T01:00:00.000Z' });
+    await store.deferCleanup({ cluster: 'west', ref: ref('web'), since: '2026-01-01T02:00:00.000Z' });
+    const east = await store.pendingCleanups('east', 10);
+    expect(east.map((c) => [c.ref.name, c.since])).toEqual([
+      ['api', '2026-01-01T01:00:00.000Z'],
+      ['web', '2026-01-01T00:00:00.000Z'],
+    ]);
+    await store.markCleanupSent('east', ref('web'), '2026-01-01T06:00:00.000Z');
+    expect((await store.pendingCleanups('east', 10)).find((c) => c.ref.name === 'web')?.sentAt).toBe('2026-01-01T06:00:00.000Z');
+    await store.dropCleanup('east', ref('web'));
+    expect((await store.pendingCleanups('east', 10)).map((c) => c.ref.name)).toEqual(['api']);
+    expect(await store.pendingCleanups('west', 10)).toHaveLength(1);
+  });
+
+  it('stores retry state and the sweep cursor, and forgets them', async () => {
+    await store.putRetryState('dlq|sync|abc', { attempts: 2, nextAt: 1_000, lastAt: '2026-01-01T00:00:00.000Z', reason: 'parked' });
+    expect(await store.retryState('dlq|sync|abc')).toEqual({ attempts: 2, nextAt: 1_000, lastAt: '2026-01-01T00:00:00.000Z', reason: 'parked' });
+    await store.clearRetryState('dlq|sync|abc');
+    expect(await store.retryState('dlq|sync|abc')).toBeUndefined();
+
+    expect(await store.sweepCursor(`sweep|${WS}|east`)).toBeUndefined();
+    await store.putSweepCursor(`sweep|${WS}|east`, objectKey(ref('m')));
+    expect(await store.sweepCursor(`sweep|${WS}|east`)).toBe(objectKey(ref('m')));
+    expect(await store.sweepCursor(`sweep|${WS}|west`)).toBeUndefined();
+    await store.putSweepCursor(`sweep|${WS}|east`, undefined);
+    expect(await store.sweepCursor(`sweep|${WS}|east`)).toBeUndefined();
+  });
+
+  it('counts deletions atomically per window, and counts a workspace’s decided objects', async () => {
+    const counts = await Promise.all(Array.from({ length: 6 }, () => store.countDeletion('workspace:root:x', 600_000, 600)));
+    expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await store.countDeletion('workspace:root:x', 1_200_000, 600)).toBe(1); // a new window starts at 1
+    for (let i = 0; i < 7; i++) {
+      await w.world.doc.send(new PutCommand({ TableName: w.world.tableName, Item: { pk: `OBJ#${objectKey(ref(`d${i}`))}`, sk: 'DECISION', gsi1pk: `DECISIONS#${WS}`, gsi1sk: objectKey(ref(`d${i}`)) } }));
+    }
+    expect(await store.countObjects(WS)).toBe(7);
+    expect(await store.countObjects('root:empty')).toBe(0);
+  });
+
+  it('raises a hold on the burst path only from the fifth vanished object, lists it, and lets a confirmation through', async () => {
+    // WS has 7 decided objects (previous test): 4 vanishing are below the minimum, the 5th is more than half.
+    const guard = new DeletionGuard({ store, metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined }, log: memoryLog(), now: () => w.clock.now });
+    const verdicts = [];
+    for (let i = 0; i < 6; i++) verdicts.push(await guard.admitVanished(ref(`d${i}`)));
+    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow', 'hold', 'hold']);
+    const hold = await store.hold(workspaceScope(WS));
+    expect(hold).toMatchObject({ scope: workspaceScope(WS), planned: 5, total: 7 });
+    expect(hold?.refs.map((r) => r.name)).toEqual(['d4', 'd5']);
+    expect((await store.holds()).map((h) => h.scope)).toEqual([workspaceScope(WS)]);
+
+    const confirmed = await confirmDeletions(store, workspaceScope(WS), 'alice', w.clock.now);
+    expect(confirmed).toMatchObject({ confirmedBy: 'alice', confirmedUntil: w.clock.now + 3_600_000 });
+    expect(await guard.admitVanished(ref('d6'))).toBe('allow');
+    await store.clearHold(workspaceScope(WS));
+    expect(await store.holds()).toEqual([]);
+  });
+
+  it('DLQ adapter: receives, hides, redrives with a delay and removes', async () => {
+    const dlq = new SqsDeadLetterQueue('status', w.sqs, w.queues.status.dlqUrl, w.queues.status.url);
+    await w.sqs.send(new SendMessageCommand({ QueueUrl: w.queues.status.dlqUrl, MessageBody: '{"type":"status"}' }));
+    const [letter] = await dlq.receive(10, 60);
+    expect(letter.body).toBe('{"type":"status"}');
+    expect(await dlq.receive(10, 60)).toEqual([]); // hidden for 60 s by the receive
+    await dlq.hide(letter, 0); // visible again at once
+    const [again] = await dlq.receive(10, 60);
+    expect(again.body).toBe(letter.body);
+
+    await dlq.redrive(again.body, 1);
+    await dlq.remove(again);
+    expect(await w.counts(w.queues.status.dlqUrl)).toEqual({ visible: 0, hidden: 0, delayed: 0 });
+    expect(await w.counts(w.queues.status.url)).toMatchObject({ visible: 0, delayed: 1 }); // DelaySeconds, not at once
+    const back = await waitFor('the redriven message on the status queue', async () => {
+      const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.status.url, WaitTimeSeconds: 1 }));
+      return out.Messages?.[0];
+    });
+    expect(back.Body).toBe('{"type":"status"}');
+  });
+});
