@@ -5,6 +5,8 @@ import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
+import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
+import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
@@ -76,6 +78,7 @@ export function buildSyncApplyDeps(
     log,
     namespaces: new Set(),
     locks: new KeyedLock(),
+    breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),

@@ -8,6 +8,7 @@ import {
   type TmcError,
 } from '../errors/tmc-error';
 import type { BackoffPolicy } from '../errors/backoff';
+import type { CircuitBreaker } from '../errors/circuit-breaker';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
@@ -33,6 +34,12 @@ export interface SyncApplyDeps {
   now?: () => Date;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /**
+   * The per-cluster circuit shared by every container (DynamoDB, docs/health.md): while it is open, messages for the
+   * cluster are deferred without a request, so a dead cluster costs one probe per interval instead of a timeout per
+   * message. Absent: no circuit (tests of the sync logic alone).
+   */
+  breaker?: CircuitBreaker;
 }
 
 export type SyncResult =
@@ -100,7 +107,22 @@ async function syncNamespace(ctx: SyncContext, ref: ObjectRef, gone: boolean): P
  * object is a no-op (zero cluster writes, zero table writes), and every record is a conditional write.
  */
 export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
-  return deps.locks.run(pairKey(message.ref, message.cluster), () => syncPair(deps, message, receiveCount));
+  return deps.locks.run(pairKey(message.ref, message.cluster), async () => {
+    const { cluster } = message;
+    const gate = await deps.breaker?.allow(cluster);
+    if (gate && !gate.allowed) {
+      // Deferred, not lost: the message comes back when the circuit may let a probe through.
+      deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource: gvrKey(message.ref) });
+      deps.log.info(`Deferring ${describeRef(message.ref)} for ${cluster}: ${gate.reason}`, { cluster, delaySeconds: gate.retryAfterSeconds });
+      return { result: 'deferred', delaySeconds: gate.retryAfterSeconds, category: 'cluster-unavailable' };
+    }
+    const result = await syncPair(deps, message, receiveCount);
+    // Only outcomes that the cluster answered prove it reachable (a stale or unchanged one may not have asked it).
+    if (deps.breaker && (result.result === 'applied' || result.result === 'deleted' || result.result === 'recorded')) {
+      await deps.breaker.recordSuccess(cluster).catch((err: unknown) => deps.log.warn('Could not record a success on the circuit', { cluster, error: asTmcError(err).toJSON() }));
+    }
+    return result;
+  });
 }
 
 async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
@@ -158,6 +180,8 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       return { result: outcome };
     } catch (thrown) {
       const err = asTmcError(thrown);
+      // Counts only unreachable/unavailable clusters (the breaker's categories); best effort like recordFailure below.
+      await deps.breaker?.recordFailure(cluster, err).catch((e: unknown) => log.warn('Could not record a failure on the circuit', { error: asTmcError(e).toJSON() }));
       const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
       const namespaceGone = err instanceof NotFoundError && ref.namespace !== undefined;
       if ((outcome.action === 'refetch-retry' || namespaceGone) && attempt < MAX_ATTEMPTS) {
