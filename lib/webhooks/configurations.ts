@@ -48,7 +48,8 @@ export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): 
         name: 'workloads.tmc.kcp.io',
         admissionReviewVersions: ['v1'],
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
-        rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Namespaced' }],
+        // `*` matches no subresource: `*/scale` is named so that `kubectl scale` (and an HPA) reaches placement.
+        rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/scale'], scope: 'Namespaced' }],
         objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },
         failurePolicy: 'Ignore',
