@@ -54,10 +54,23 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+function isProtobufBody(raw: Buffer, contentType: string | undefined): boolean {
+  return Boolean(contentType?.includes('protobuf')) || (raw.length > 4 && raw.subarray(0, 4).toString('latin1') === 'k8s\u0000');
+}
+
+/**
+ * A create, update or delete body: JSON or YAML, or protobuf from client-go's typed clients (kubectl's `create
+ * namespace|configmap|deployment…` generators). The protobuf decoder and its schema load on the first protobuf body.
+ */
+async function parseWriteBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
+  if (!isProtobufBody(raw, contentType)) return parseObjectBody(raw, contentType);
+  const { decodeProtobufObject } = await import('./protobuf/decode');
+  return decodeProtobufObject(raw);
+}
+
 function parseObjectBody(raw: Buffer, contentType: string | undefined): unknown {
-  // client-go sends protobuf for built-in kinds when it may; a 415 makes it fall back to JSON, as with an
-  // API server that does not speak protobuf (aggregated APIs).
-  if (contentType?.includes('protobuf') || (raw.length > 4 && raw.subarray(0, 4).toString('latin1') === 'k8s\u0000')) {
+  // Patches are JSON or YAML only, as with kube-apiserver: it accepts no protobuf patch type.
+  if (isProtobufBody(raw, contentType)) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
   const text = raw.toString('utf8');
@@ -168,7 +181,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (method === 'POST' && !r.name) {
     ctx.setVerb('create');
-    const obj = asObject(parseObjectBody(await readBody(req), req.headers['content-type']), info, r, true);
+    const obj = asObject(await parseWriteBody(await readBody(req), req.headers['content-type']), info, r, true);
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     }
@@ -191,7 +204,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (method === 'PUT' && r.name) {
     ctx.setVerb('update');
-    const body = asObject(parseObjectBody(await readBody(req), req.headers['content-type']), info, r, false);
+    const body = asObject(await parseWriteBody(await readBody(req), req.headers['content-type']), info, r, false);
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
@@ -260,7 +273,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     const raw = await readBody(req);
-    const options = raw.length ? (parseObjectBody(raw, 'json') as Record<string, any>) : {};
+    const options = raw.length ? ((await parseWriteBody(raw, req.headers['content-type'] ?? 'json')) as Record<string, any>) : {};
     const precondition = options?.preconditions?.resourceVersion;
     if (precondition && precondition !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
     const optionsDryRun = dryRun || (Array.isArray(options?.dryRun) && options.dryRun.includes('All'));
