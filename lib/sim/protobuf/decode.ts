@@ -80,9 +80,10 @@ function isZero(value: unknown): boolean {
   return value === '' || value === 0 || value === false;
 }
 
-function rfc3339(time: Record<string, unknown>): string | undefined {
+function rfc3339(time: Record<string, unknown>): string | null {
   const seconds = Number(time.seconds ?? 0);
-  if (seconds === 0 && Number(time.nanos ?? 0) === 0) return undefined; // Go's zero Time, sent for every unset timestamp
+  // gogo writes a non-pointer Time even when unset (a pod template's creationTimestamp); Go's JSON for it is null.
+  if (seconds === 0 && Number(time.nanos ?? 0) === 0) return null;
   // metav1.Time marshals with second precision.
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
