@@ -178,7 +178,8 @@ const NO_ACCESS: FunctionAccess = {
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   ingress: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'status'], webhookTokens: true },
   placement: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync'], kcp: true, clusterCredentials: true },
-  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync'], kcp: true, clusterCredentials: true },
+  // placement: an unreachable cluster seen while syncing feeds its health at once, and the Unhealthy transition asks placement.
+  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync', 'placement'], kcp: true, clusterCredentials: true },
   'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
   'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
   'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true },

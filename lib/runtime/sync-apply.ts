@@ -1,11 +1,14 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SyncMessageSchema } from '../api/messages';
+import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
+import { makeClusterFailureReporter } from '../health/report-cluster-failure';
 import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
@@ -57,9 +60,10 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
 export function buildSyncApplyDeps(
   env: Environment = process.env,
 ): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
-  const config = loadConfig(env, { table: true, queues: ['sync'], kcp: true });
+  const config = loadConfig(env, { table: true, queues: ['sync', 'placement'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
+  const sqs = makeSqsClient(config);
   const logger = createLogger('sync-apply');
   const log = fromPowertools(logger);
   const kube = new KubeConnectorImpl({
@@ -79,7 +83,11 @@ export function buildSyncApplyDeps(
     namespaces: new Set(),
     locks: new KeyedLock(),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
-    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'sync'), (err) =>
+    reportClusterFailure: makeClusterFailureReporter({
+      store: new DynamoHealthStore(doc, tableName),
+      placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    }),
+    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),
   };

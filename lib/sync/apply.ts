@@ -9,6 +9,7 @@ import {
 } from '../errors/tmc-error';
 import type { BackoffPolicy } from '../errors/backoff';
 import type { CircuitBreaker } from '../errors/circuit-breaker';
+import type { ReportClusterFailure } from '../health/report-cluster-failure';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
@@ -40,6 +41,11 @@ export interface SyncApplyDeps {
    * message. Absent: no circuit (tests of the sync logic alone).
    */
   breaker?: CircuitBreaker;
+  /**
+   * Feeds an unreachable cluster into its health at once (lib/health/report-cluster-failure.ts), so that failover
+   * does not wait for the next health-probe tick. Absent: only the probe judges health.
+   */
+  reportClusterFailure?: ReportClusterFailure;
 }
 
 export type SyncResult =
@@ -182,6 +188,7 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       const err = asTmcError(thrown);
       // Counts only unreachable/unavailable clusters (the breaker's categories); best effort like recordFailure below.
       await deps.breaker?.recordFailure(cluster, err).catch((e: unknown) => log.warn('Could not record a failure on the circuit', { error: asTmcError(e).toJSON() }));
+      await deps.reportClusterFailure?.(cluster, err, { workspace: ref.workspace }).catch((e: unknown) => log.warn('Could not record the failure in the cluster\'s health', { error: asTmcError(e).toJSON() }));
       const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
       const namespaceGone = err instanceof NotFoundError && ref.namespace !== undefined;
       if ((outcome.action === 'refetch-retry' || namespaceGone) && attempt < MAX_ATTEMPTS) {
