@@ -33,7 +33,6 @@ function unsupported(message: string): ApiError {
 function messageTypeFor(apiVersion: string, kind: string): Type {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
   const pkg = PROTO_PACKAGE_OF_GROUP[group];
-  if (kind === 'DeleteOptions') return schema().lookupType('k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions');
   if (!pkg || !DECODABLE_KINDS.has(`${apiVersion}/${kind}`)) {
     throw unsupported(
       `the simulator cannot decode a protobuf ${kind || '(no kind)'} of ${apiVersion || '(no apiVersion)'}: send it as JSON or YAML instead, e.g. \`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -\``,

@@ -34,8 +34,6 @@ message ObjectMeta {
   optional Time deletionTimestamp = 9; optional int64 deletionGracePeriodSeconds = 10; map<string, string> labels = 11;
   map<string, string> annotations = 12; repeated OwnerReference ownerReferences = 13; repeated string finalizers = 14;
 }
-message Preconditions { optional string uid = 1; optional string resourceVersion = 2; }
-message DeleteOptions { optional int64 gracePeriodSeconds = 1; optional Preconditions preconditions = 2; optional bool orphanDependents = 3; optional string propagationPolicy = 4; repeated string dryRun = 5; }
 `,
   `syntax = "proto2";
 package k8s.io.api.core.v1;
@@ -239,7 +237,6 @@ export const DECODABLE_KINDS: ReadonlySet<string> = new Set([
  */
 export const KEEP_ZERO_FIELDS: ReadonlySet<string> = new Set([
   'meta.v1.ObjectMeta.deletionGracePeriodSeconds', 'meta.v1.OwnerReference.controller', 'meta.v1.OwnerReference.blockOwnerDeletion',
-  'meta.v1.DeleteOptions.gracePeriodSeconds', 'meta.v1.DeleteOptions.orphanDependents',
   'core.v1.ConfigMap.immutable', 'core.v1.Secret.immutable', 'core.v1.ServiceAccount.automountServiceAccountToken',
   'core.v1.PodSpec.terminationGracePeriodSeconds', 'core.v1.PodSpec.activeDeadlineSeconds', 'core.v1.PodSpec.automountServiceAccountToken',
   'core.v1.PodSpec.shareProcessNamespace', 'core.v1.PodSpec.priority', 'core.v1.PodSpec.enableServiceLinks', 'core.v1.PodSpec.preemptionPolicy',
