@@ -1,3 +1,5 @@
+import { prettyLine } from '../runtime/pretty-log';
+
 /**
  * The local stack's own log: progress lines and warnings about the stack itself (function logs are Powertools JSON).
  * Structured JSON when stdout is not a TTY (CI, files), one readable line when it is.
@@ -12,7 +14,6 @@ export interface StackLogger {
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const COLOURS: Record<LogLevel, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 
 export interface StackLoggerOptions {
   level?: LogLevel | 'silent';
@@ -37,10 +38,7 @@ export function createStackLogger(options: StackLoggerOptions = {}): StackLogger
     if (level === 'silent' || ORDER[at] < ORDER[level]) return;
     const clean = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, errorFields(v)]));
     if (pretty) {
-      const extras = Object.entries(clean)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-        .join(' ');
-      write(`${COLOURS[at]}${at.padEnd(5)}\x1b[0m ${message}${extras ? ` \x1b[90m${extras}\x1b[0m` : ''}`);
+      write(prettyLine(at, message, clean));
     } else {
       write(JSON.stringify({ level: at.toUpperCase(), timestamp: new Date().toISOString(), service: 'tmc-local', message, ...clean }));
     }

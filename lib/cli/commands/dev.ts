@@ -51,6 +51,8 @@ export function registerDevCommand(program: Command): void {
       if (options.cluster !== undefined && options.kcpKubeconfig === undefined) {
         throw new Error('--cluster needs --kcp-kubeconfig (real clusters are registered in a real kcp)');
       }
+      // A person at a terminal reads one coloured line per record, the functions' logs included; piped, JSON stays.
+      if (process.stdout.isTTY && process.env.TMC_LOG_FORMAT === undefined) process.env.TMC_LOG_FORMAT = 'pretty';
       const logger = createStackLogger();
       const stack = await startLocalStack({
         port: options.port,
