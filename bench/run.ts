@@ -28,6 +28,8 @@ export interface BenchOptions {
   skip: Set<'e2e' | 'placement' | 'cold-start'>;
   /** Where the JSON goes; undefined writes nothing. */
   outDir?: string;
+  /** Print the tables to stdout (default true; tests turn it off). */
+  print?: boolean;
   progress: (line: string) => void;
 }
 
@@ -146,7 +148,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     costs: costs(endToEnd),
   };
   const results: BenchResults = { ...partial, targets: targets(partial) };
-  process.stdout.write(formatResults(results));
+  if (options.print !== false) process.stdout.write(formatResults(results));
   if (options.outDir !== undefined) {
     mkdirSync(options.outDir, { recursive: true });
     const file = join(options.outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${options.mode}.json`);

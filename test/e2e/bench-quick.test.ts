@@ -1,0 +1,109 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatResults } from '../../bench/report';
+import { runBench, type BenchResults } from '../../bench/run';
+import { QUICK_SIZES } from '../../bench/sizes';
+
+/**
+ * `tmc bench --quick` end to end on the real local stack (kcp writes over HTTP → webhook → SQS → placement →
+ * sync-apply → simulated clusters → status back), with the JSON it writes checked for shape and the efficiency counts
+ * checked against the floors tmc promises. Nothing here asserts a time: the machine is shared.
+ */
+
+const Latency = z.object({ count: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() });
+const Phase = z.object({
+  phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync']),
+  objects: z.number().int().positive(),
+  clusters: z.number().int().positive(),
+  converged: z.boolean(),
+  convergeMs: z.number().nonnegative(),
+  syncsPerSecond: z.number().nonnegative(),
+  writeToApplied: Latency,
+  writeToStatus: Latency,
+  kube: z.object({
+    clusterWritesPerObjectCluster: z.number(),
+    clusterReadsPerObjectCluster: z.number(),
+    kcpWritesPerObject: z.number(),
+    clusterRequests: z.record(z.string(), z.number()),
+    kcpRequests: z.record(z.string(), z.number()),
+  }),
+  dynamodb: z.object({ requests: z.record(z.string(), z.number()), byItem: z.record(z.string(), z.number()), readsPerObject: z.number(), writesPerObject: z.number() }),
+  sqs: z.object({ requests: z.record(z.string(), z.number()), enqueued: z.record(z.string(), z.number()), messagesPerObject: z.number() }),
+  lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
+});
+const Results = z.object({
+  schema: z.literal('tmc-bench/v1'),
+  mode: z.literal('quick'),
+  machine: z.object({ cpus: z.number(), node: z.string(), loadAverageStart: z.array(z.number()) }),
+  endToEnd: z.array(z.object({ options: z.object({ objects: z.number(), clusters: z.number() }), phases: z.array(Phase).length(4), schedules: z.record(z.string(), z.object({ ok: z.boolean() })) })).length(1),
+  placement: z.array(z.object({ clusters: z.number(), decisionsPerSecond: z.number().positive(), p99Ms: z.number().nonnegative() })).length(2),
+  coldStart: z.array(z.object({ name: z.string(), bytes: z.number().positive(), initMs: z.number().positive() })).min(1),
+  costs: z.object({ perMillionChanges: z.array(z.object({ cost: z.object({ total: z.number().nonnegative() }) })), idleMonth: z.object({ total: z.number().positive() }) }),
+  targets: z.array(z.object({ target: z.string(), measured: z.string() })).min(1),
+});
+
+describe('tmc bench --quick', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'tmc-bench-test-'));
+  let results: BenchResults;
+  let written: z.infer<typeof Results>;
+  const phase = (name: string): BenchResults['endToEnd'][number]['phases'][number] => results.endToEnd[0].phases.find((p) => p.phase === name)!;
+
+  beforeAll(async () => {
+    const lines: string[] = [];
+    results = await runBench({
+      mode: 'quick',
+      projectRoot: process.cwd(),
+      sizes: QUICK_SIZES,
+      latencyMs: 5,
+      readyDelayMs: 0,
+      concurrency: 8,
+      phaseTimeoutMs: 240_000,
+      placementSizes: [10, 100],
+      coldStartRuns: 1,
+      skip: new Set(),
+      outDir,
+      print: false,
+      progress: (line) => lines.push(line),
+    });
+    const files = readdirSync(outDir).filter((f) => f.endsWith('-quick.json'));
+    expect(files).toHaveLength(1);
+    written = Results.parse(JSON.parse(readFileSync(join(outDir, files[0]), 'utf8')));
+  }, 600_000);
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes well-formed results for every part, and the tables print', () => {
+    expect(formatResults(results)).toMatch(/resync-sync .*\n/);
+    expect(written.endToEnd[0].options).toEqual({ objects: QUICK_SIZES[0].objects, clusters: QUICK_SIZES[0].clusters });
+    expect(written.coldStart.map((c) => c.name)).toEqual(expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'status-up']));
+    expect(Object.values(written.endToEnd[0].schedules).every((s) => s.ok)).toBe(true);
+  });
+
+  it('converges create and update on every cluster, with a latency sample per object·cluster', () => {
+    const { objects, clusters } = QUICK_SIZES[0];
+    for (const name of ['create', 'update']) expect(phase(name).converged).toBe(true);
+    expect(phase('create').writeToApplied.count).toBe(2 * objects * clusters); // a Deployment and its ConfigMap
+    expect(phase('create').writeToStatus.count).toBe(objects);
+    expect(phase('update').writeToApplied.count).toBe(objects * clusters);
+  });
+
+  it('writes each object once per cluster on first sync and on update', () => {
+    expect(phase('create').kube.clusterWritesPerObjectCluster).toBe(1);
+    expect(phase('update').kube.clusterWritesPerObjectCluster).toBe(1);
+    // The update changed Deployments only: the ConfigMaps they read were not rewritten.
+    expect(phase('update').kube.clusterRequests.apply).toBe(QUICK_SIZES[0].objects * QUICK_SIZES[0].clusters);
+  });
+
+  it('writes nothing anywhere on a no-op resync', () => {
+    for (const name of ['resync-placement', 'resync-sync']) {
+      const p = phase(name);
+      expect(p.kube.clusterWritesPerObjectCluster).toBe(0);
+      expect(p.kube.kcpWritesPerObject).toBe(0);
+      expect(p.dynamodb.writesPerObject).toBe(0);
+      expect(p.sqs.messagesPerObject).toBe(0);
+    }
+    // The sync-level resync did reach sync-apply (one invocation per batch at least): the zero is the hash check's.
+    expect(phase('resync-sync').lambda['sync-apply'].invocations).toBeGreaterThan(0);
+  });
+});
