@@ -6,6 +6,7 @@ import { compilePolicy, governingPlacement, type CompiledPolicy } from './policy
 import { divideReplicas } from './replicas';
 import { demandPerReplica, meanUtilization, replicasOf, replicasThatFit, scarceDimension, utilizationOf } from './resources';
 import { topologyValue, type LabelMatcher } from './selector';
+import type { KubeObject } from '../sim/contracts';
 import type { ClusterExplanation, ClusterInfo, ClusterScores, DecideInput, Decision, DecisionCluster, Resources } from './types';
 
 /**
@@ -100,6 +101,8 @@ function topologyRejection(p: CompiledPolicy, key: 'region' | 'zone' | 'provider
 
 interface FilterContext {
   policy?: CompiledPolicy;
+  /** The clusters of the object's namespace, when the object follows its namespace. */
+  follow?: { names: Set<string>; rejection: Rejection };
   now: number;
   demand?: Resources;
   /** Replicas one cluster must host: all of them when duplicated, one when divided. */
@@ -119,7 +122,9 @@ function findToleration(tolerations: Toleration[], taint: Taint): Toleration | u
 
 /** The first filter that rejects the cluster, or undefined when it is feasible. */
 function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): Rejection | undefined {
-  const keep = wasPlaced && !ctx.rebalance;
+  // An object that follows its namespace is not new work on the namespace's clusters: the namespace is placed there
+  // already, so a later cordon or NoSchedule taint keeps it there (as kcp TMC, where only namespaces are scheduled).
+  const keep = (wasPlaced || (ctx.follow?.names.has(c.name) ?? false)) && !ctx.rebalance;
   // Cordoning stops new placements only: Kubernetes' cordon does not evict running pods either.
   if (c.unschedulable && !keep) return UNSCHEDULABLE;
   if (c.health === 'Unhealthy') {
@@ -173,6 +178,9 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
       }
     }
   }
+  // Placed work included: an object never stays where its namespace no longer is. After health and taints, so that
+  // a failover still reads as one (recovery keeps the old copy until the replacement is ready).
+  if (ctx.follow && !ctx.follow.names.has(c.name)) return ctx.follow.rejection;
   // Placed work already counts in the cluster's allocation: checking it again would count it twice.
   if (!wasPlaced && ctx.demand && ctx.needed > 0 && replicasThatFit(c, ctx.demand) < ctx.needed) {
     const dim = scarceDimension(c, ctx.demand, ctx.needed);
@@ -360,6 +368,19 @@ function weightsFor(policy: CompiledPolicy | undefined, clusters: ClusterInfo[],
   return chosen.map(() => 1);
 }
 
+/** A core/v1 Namespace of the workspace: the unit the default and namespace-wide Placements schedule. */
+export function isNamespace(object: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean {
+  return object.apiVersion === 'v1' && object.kind === 'Namespace';
+}
+
+function followRejection(namespace: string, clusters: string[]): { names: Set<string>; rejection: Rejection } {
+  const where = clusters.length ? clusters.join(', ') : 'no cluster';
+  return {
+    names: new Set(clusters),
+    rejection: { filter: 'namespace', summary: `not where namespace ${namespace} is placed (${where})`, detail: `namespace ${namespace} is placed on ${where}; its objects follow it` },
+  };
+}
+
 /**
  * Decides where one object runs. Never throws on bad luck: an unsatisfiable policy is `scheduled: false` with a
  * reason and a message that names what to change.
@@ -372,9 +393,14 @@ export function decide(input: DecideInput): Decision {
   if (object.metadata.deletionTimestamp) {
     return { clusters: [], scheduled: false, reason: 'Deleted', message: `${what} is being deleted`, explanation: [], weights };
   }
+  // A Namespace is placed as the namespace itself: selected by namespaceSelector on its own labels, hashed like the
+  // objects in it, so the default placement and a namespace-wide Placement put it where its objects go.
+  const namespaceObject = isNamespace(object);
+  const selectionView = namespaceObject ? { ...object, metadata: { ...object.metadata, namespace: object.metadata.name } } : object;
+  const selectionLabels = namespaceObject ? (object.metadata.labels ?? {}) : input.namespaceLabels;
   let policy: CompiledPolicy | undefined;
   if (input.policies.length > 0) {
-    const placement = governingPlacement(input.policies, object, input.namespaceLabels);
+    const placement = governingPlacement(input.policies, selectionView, selectionLabels);
     if (!placement) {
       const ns = object.metadata.namespace;
       return {
@@ -405,11 +431,14 @@ export function decide(input: DecideInput): Decision {
   const divided = policy?.replicas.mode === 'Divided';
   const demand = demandPerReplica(object);
   const rebalance = policy !== undefined && (policy.rebalanceAlways || (policy.rebalanceToken !== undefined && policy.rebalanceToken !== previous?.rebalanceToken));
-  const ctx: FilterContext = { policy, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance };
+  // A Placement that selects objects (objectSelectors) places them on their own; otherwise they follow the namespace.
+  const follows = input.namespaceClusters !== undefined && !namespaceObject && object.metadata.namespace !== undefined && !policy?.placement.spec.objectSelectors?.length;
+  const follow = follows ? followRejection(object.metadata.namespace ?? '', input.namespaceClusters ?? []) : undefined;
+  const ctx: FilterContext = { policy, follow, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance };
   const previousNames = new Set<string>();
   if (previous) for (const c of previous.clusters) previousNames.add(c.name);
-  // The default placement hashes the namespace (cluster-scoped objects: their name), never the object.
-  const namespaceKey = object.metadata.namespace !== undefined ? `ns:${object.metadata.namespace}` : `obj:${object.metadata.name ?? ''}`;
+  // The default placement hashes the namespace (a Namespace: its own name; other cluster-scoped objects: their name).
+  const namespaceKey = selectionView.metadata.namespace !== undefined ? `ns:${selectionView.metadata.namespace}` : `obj:${object.metadata.name ?? ''}`;
 
   const n = clusters.length;
   const rejected = new Array<Rejection | undefined>(n);

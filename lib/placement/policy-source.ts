@@ -1,5 +1,5 @@
 import { LocationSchema, LOCATION_RESOURCE, PlacementSchema, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SCHEDULING_VERSION, type Location, type Placement } from '../api/crds';
-import type { KubeConnector } from '../ports/kube-client';
+import type { KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncLog } from '../sync/sync-log';
 
 export interface WorkspacePolicies {
@@ -11,8 +11,10 @@ export interface WorkspacePolicies {
 export interface PolicySource {
   load(workspace: string): Promise<WorkspacePolicies>;
   namespaceLabels(workspace: string, namespace: string): Promise<Record<string, string> | undefined>;
-  /** Drops a workspace's cached policies (a Placement or Location changed). */
-  invalidate(workspace: string): void;
+  /** The kcp Namespace itself (cached like its labels); undefined when kcp has none. */
+  namespace(workspace: string, namespace: string): Promise<KubeObject | undefined>;
+  /** Drops a workspace's cached policies (a Placement or Location changed), or with `namespace` that cached Namespace. */
+  invalidate(workspace: string, namespace?: string): void;
 }
 
 /**
@@ -24,7 +26,7 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
   const ttl = options.ttlMs ?? 5000;
   const now = options.now ?? Date.now;
   const policies = new Map<string, { at: number; value: Promise<WorkspacePolicies> }>();
-  const namespaces = new Map<string, { at: number; value: Promise<Record<string, string> | undefined> }>();
+  const namespaces = new Map<string, { at: number; value: Promise<KubeObject | undefined> }>();
 
   async function read(workspace: string): Promise<WorkspacePolicies> {
     const kcp = await kube.kcp(workspace);
@@ -48,6 +50,16 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
     return { placements, locations };
   }
 
+  function readNamespace(workspace: string, namespace: string): Promise<KubeObject | undefined> {
+    const key = `${workspace}/${namespace}`;
+    const hit = namespaces.get(key);
+    if (hit && now() - hit.at < ttl) return hit.value;
+    const value = kube.kcp(workspace).then((kcp) => kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace }));
+    namespaces.set(key, { at: now(), value });
+    value.catch(() => namespaces.delete(key));
+    return value;
+  }
+
   return {
     load(workspace) {
       const hit = policies.get(workspace);
@@ -57,20 +69,14 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
       value.catch(() => policies.delete(workspace));
       return value;
     },
-    namespaceLabels(workspace, namespace) {
-      const key = `${workspace}/${namespace}`;
-      const hit = namespaces.get(key);
-      if (hit && now() - hit.at < ttl) return hit.value;
-      const value = kube
-        .kcp(workspace)
-        .then((kcp) => kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace }))
-        .then((ns) => ns?.metadata.labels ?? (ns ? {} : undefined));
-      namespaces.set(key, { at: now(), value });
-      value.catch(() => namespaces.delete(key));
-      return value;
+    namespace: readNamespace,
+    async namespaceLabels(workspace, namespace) {
+      const ns = await readNamespace(workspace, namespace);
+      return ns ? (ns.metadata.labels ?? {}) : undefined;
     },
-    invalidate(workspace) {
-      policies.delete(workspace);
+    invalidate(workspace, namespace) {
+      if (namespace !== undefined) namespaces.delete(`${workspace}/${namespace}`);
+      else policies.delete(workspace);
     },
   };
 }

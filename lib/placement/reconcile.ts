@@ -13,7 +13,8 @@ import type { WorkQueue } from '../ports/work-queue';
 import type { SyncLog } from '../sync/sync-log';
 import { contentHash } from './content-hash';
 import { diffDecisions } from './diff';
-import { decide } from './engine';
+import { decide, isNamespace } from './engine';
+import { namespaceRef } from '../sync/ensure-dependencies';
 import { mirrorOf } from './mirror';
 import { placementStatusPatch } from './placement-status';
 import type { PolicySource } from './policy-source';
@@ -92,6 +93,7 @@ export function compactExplanation(all: ClusterExplanation[]): { explanation: Cl
   return { explanation: kept, omitted: all.length - kept.length };
 }
 
+const isNamespaceRef = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 const isSyncTarget = (ref: ObjectRef): boolean => ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE;
 const isPolicy = (ref: ObjectRef): boolean => ref.group === SCHEDULING_GROUP && (ref.resource === PLACEMENT_RESOURCE || ref.resource === LOCATION_RESOURCE);
 
@@ -154,7 +156,7 @@ function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string,
  * Places one workload object: reads its newest state, decides, records the decision with a conditional write,
  * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
  */
-async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
+async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage, receiveCount: number, seed?: StoredDecision['clusters']): Promise<ReconcileOutcome> {
   const log = deps.log.child({ workspace: message.ref.workspace, gvr: gvrKey(message.ref), namespace: message.ref.namespace, name: message.ref.name, traceId: message.trace.traceId });
   const previous = await deps.decisions.get(message.ref);
   const kcp = await deps.kube.kcp(message.ref.workspace);
@@ -196,24 +198,30 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       if (err instanceof StaleGenerationError) return { result: 'stale', writes: 0, messages: 0 };
       throw err;
     }
-    const deletes = previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
+    // A Namespace's downstream copy goes with the last object in it (lib/sync), never on its own.
+    const deletes = isNamespaceRef(ref) ? [] : previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
     log.info(`Removing ${describeRef(ref)} from ${previous.clusters.map((c) => c.name).join(', ')}`);
-    await deps.syncQueue.send(deletes);
+    if (deletes.length) await deps.syncQueue.send(deletes);
     return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
   }
 
-  const [{ placements, locations }, clusters, namespaceLabels] = await Promise.all([
+  const [{ placements, locations }, clusters, namespaceLabels, namespaceClusters] = await Promise.all([
     deps.policies.load(ref.workspace),
     deps.inventory.list(ref.workspace),
     ref.namespace ? deps.policies.namespaceLabels(ref.workspace, ref.namespace) : Promise.resolve(undefined),
+    ref.namespace ? placeNamespace(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
   ]);
+  // A namespace placed for the first time starts where its first object already runs (state from before
+  // namespaces were placed), so adopting the rule moves nothing.
+  const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
   const decision: Decision = decide({
     object,
     namespaceLabels,
     policies: placements,
     locations,
     clusters,
-    previous: previous ? { clusters: previous.clusters, rebalanceToken: previous.rebalanceToken } : undefined,
+    previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
+    namespaceClusters,
     options: { now: deps.now() },
   });
   const hash = contentHash(object);
@@ -228,8 +236,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     previous.message !== decision.message ||
     previous.rebalanceToken !== decision.rebalanceToken;
 
+  // A Namespace is never synced on its own: its downstream namespace comes with its first object and goes with its
+  // last (lib/sync), so a namespace placed where none of its objects fit leaves no empty namespace behind.
+  const namespace = isNamespace(object);
   const messages: SyncMessage[] = [];
   let decisionVersion = previous?.decisionVersion ?? 0;
+  let current = previous;
   if (decisionChanged || contentChanged || generation !== previous?.generation) {
     const compact = compactExplanation(decision.explanation);
     const next: StoredDecision = {
@@ -263,11 +275,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     }
     writes++;
     decisionVersion = next.decisionVersion;
+    current = next;
     const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
     const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
     const evicted = deps.evictions && diff.removed.length ? evictedClusters(decision) : undefined;
-    for (const cluster of diff.removed) {
+    for (const cluster of namespace ? [] : diff.removed) {
       if (evicted?.has(cluster) && deps.evictions) await deps.evictions.deferCleanup({ cluster, ref: next.ref, since: next.decidedAt });
       else messages.push(syncMessage(message, ref, cluster, 'delete', decisionVersion));
     }
@@ -280,12 +293,48 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   }
 
   const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
-  if (messages.length) await deps.syncQueue.send(messages);
+  if (messages.length && !namespace) await deps.syncQueue.send(messages);
+  if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length)) await followNamespace(deps, message, ref.workspace, ref.name);
   if (labels) {
     await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
+    // The cached Namespace would still show the old labels and patch them again on the next object's turn.
+    if (namespace) deps.policies.invalidate(ref.workspace, ref.name);
     writes++;
   }
-  return { result: writes || messages.length ? 'placed' : 'unchanged', writes, messages: messages.length, decision: previous && writes === 0 ? previous : undefined };
+  const sent = namespace ? 0 : messages.length;
+  return { result: writes || sent ? 'placed' : 'unchanged', writes, messages: sent, decision: current };
+}
+
+/**
+ * Places the object's namespace (its kcp Namespace) first and returns where it runs: objects governed by the default
+ * or a namespace-wide Placement go only there (kcp TMC: the namespace is scheduled, its objects follow). Each object
+ * re-places its namespace, so it never follows a decision older than the inventory it sees; an unchanged namespace
+ * costs one table read and no writes. Undefined when kcp has no such Namespace (nothing to follow).
+ */
+async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<string[] | undefined> {
+  const ref = namespaceRef(from.ref.workspace, namespace);
+  const object = await deps.policies.namespace(from.ref.workspace, namespace);
+  if (!object) return undefined;
+  // The cached Namespace is carried; reconcileWorkload reads kcp instead when it is older than the namespace's decision.
+  const outcome = await reconcileWorkload(deps, { ...placementMessage(from, ref, 'cluster-change'), object }, 1, objectDecision?.clusters);
+  if (outcome.result === 'absent' || outcome.result === 'pending') return undefined;
+  // Stale: a concurrent message placed the namespace first; follow what it recorded.
+  const decision = 'decision' in outcome && outcome.decision ? outcome.decision : await deps.decisions.get(ref);
+  return decision?.clusters.map((c) => c.name);
+}
+
+/** The namespace moved: re-place the workspace's objects in it (bounded by the fan-out limit; the resync covers more). */
+async function followNamespace(deps: PlacementDeps, from: PlacementMessage, workspace: string, namespace: string): Promise<void> {
+  const limit = deps.fanoutLimit ?? 1000;
+  const moves: PlacementMessage[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.decisions.listByWorkspace(workspace, { limit: 100, cursor });
+    for (const d of page.decisions) if (d.ref.namespace === namespace) moves.push(placementMessage(from, d.ref, 'cluster-change'));
+    cursor = page.cursor;
+  } while (cursor && moves.length < limit);
+  deps.log.info(`Namespace ${namespace} moved: re-placing ${moves.length} object(s) in it`, { workspace, namespace });
+  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
 }
 
 function placementMessage(from: PlacementMessage, ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage {

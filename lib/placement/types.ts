@@ -95,6 +95,12 @@ export interface DecideInput {
   locations: Location[];
   clusters: ClusterInfo[];
   previous?: PreviousDecision;
+  /**
+   * Where the object's namespace is placed (its Namespace's decision). An object governed by the default placement
+   * or by a Placement without objectSelectors goes only there, so a namespace and its workloads stay together (kcp
+   * TMC: the namespace is scheduled, its objects follow). Absent: the object is decided on its own.
+   */
+  namespaceClusters?: string[];
   options?: DecideOptions;
 }
 

@@ -145,7 +145,9 @@ describe('reconcilePlacement on dynalite', () => {
     const sent = w.sync.drain();
     expect(sent.map((m) => `${m.action}:${m.cluster}`).sort()).toEqual(['apply:east', 'apply:west']);
     expect(sent.every((m) => m.decisionVersion === 1)).toBe(true);
-    expect(w.kcp.calls.mergePatch).toBe(1);
+    expect(w.kcp.calls.mergePatch).toBe(2); // the Deployment's state labels, and its namespace's (placed first)
+    const nsLabels = (await w.kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: 'default' }))!.metadata.labels!;
+    expect(nsLabels[stateLabel(WS, 'east')]).toBe('Sync');
     const labels = (await w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' }))!.metadata.labels!;
     expect(labels[stateLabel(WS, 'east')]).toBe('Sync');
     expect(labels[stateLabel(WS, 'eu')]).toBeUndefined();
@@ -154,7 +156,7 @@ describe('reconcilePlacement on dynalite', () => {
     const again = await reconcilePlacement(w.deps, msg(depRef('web')));
     expect(again).toMatchObject({ result: 'unchanged', writes: 0, messages: 0 });
     expect(w.sync.sent).toHaveLength(0);
-    expect(w.kcp.calls.mergePatch).toBe(1);
+    expect(w.kcp.calls.mergePatch).toBe(2);
     expect(await itemCount(w.tableName)).toBe(items);
 
     w.kcp.put('apps', 'deployments', { ...deploymentObj('web', 2, 5), metadata: { ...deploymentObj('web').metadata as object, generation: 2, labels } } as never);
@@ -178,11 +180,58 @@ describe('reconcilePlacement on dynalite', () => {
     for (const m of w.placement.drain()) await reconcilePlacement(w.deps, m);
     expect((await w.decisions.get(depRef('old')))!.clusters.map((c) => c.name)).toEqual([home]);
 
+    // New work is a new namespace: it avoids the cordoned cluster.
     for (const name of ['new-1', 'new-2', 'new-3']) {
+      w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      w.kcp.put('apps', 'deployments', { ...deploymentObj(name), metadata: { ...(deploymentObj(name).metadata as object), namespace: name } } as never);
+      const ref = { ...depRef(name), namespace: name };
+      await reconcilePlacement(w.deps, msg(ref));
+      expect((await w.decisions.get(ref))!.clusters.map((c) => c.name)).toEqual([other]);
+    }
+    // A new object in a namespace placed there before the cordon follows its namespace (kcp TMC: namespaces are scheduled).
+    w.kcp.put('apps', 'deployments', deploymentObj('sibling') as never);
+    await reconcilePlacement(w.deps, msg(depRef('sibling')));
+    expect((await w.decisions.get(depRef('sibling')))!.clusters.map((c) => c.name)).toEqual([home]);
+  });
+
+  it('objects follow their namespace: a SyncTarget change re-places both together, never apart', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
+    // The default placement: one cluster per namespace.
+    for (const name of ['a', 'b', 'c']) {
       w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
       await reconcilePlacement(w.deps, msg(depRef(name)));
-      expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual([other]);
     }
+    const nsRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'default' };
+    const home = (await w.decisions.get(nsRef))!.clusters.map((c) => c.name);
+    expect(home).toHaveLength(1);
+    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
+    // Namespaces are never synced on their own: only the three Deployments were sent.
+    expect(w.sync.drain().map((m) => `${m.ref.kind}:${m.cluster}`)).toEqual(['Deployment', 'Deployment', 'Deployment'].map((k) => `${k}:${home[0]}`));
+
+    // A restart re-registers the cluster with a new endpoint: what runs there is re-placed, the Namespace included, in
+    // any order, and all of it stays.
+    const region: Record<string, string> = { east: 'us-east-1', west: 'us-west-2', eu: 'eu-west-1' };
+    const moved0 = syncTarget(home[0], region[home[0]]);
+    w.kcp.put('workload.kcp.io', 'synctargets', { ...moved0, spec: { workloadCluster: { name: home[0], endpoint: 'https://127.0.0.1:40001', credentials: { secretRef: { namespace: 'tmc', name: home[0] } } } } } as never);
+    await reconcilePlacement(w.deps, msg(stRef(home[0]), 'cluster-change'));
+    for (const m of w.placement.drain().reverse()) await reconcilePlacement(w.deps, m);
+    expect((await w.decisions.get(nsRef))!.clusters.map((c) => c.name)).toEqual(home);
+    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
+    expect(w.sync.drain()).toEqual([]);
+
+    // The namespace's cluster is deleted: re-placing only the objects (no sync items here for the drain to list)
+    // moves the namespace first and every object with it.
+    w.kcp.remove('workload.kcp.io', 'synctargets', undefined, home[0]);
+    await reconcilePlacement(w.deps, msg(stRef(home[0]), 'cluster-change'));
+    await reconcilePlacement(w.deps, msg(depRef('b'), 'cluster-change'));
+    // The namespace moved: the other two are told to follow.
+    expect(w.placement.drain().map((m) => m.ref.name).sort()).toEqual(['a', 'b', 'c']);
+    for (const name of ['a', 'c']) await reconcilePlacement(w.deps, msg(depRef(name), 'cluster-change'));
+    const moved = (await w.decisions.get(nsRef))!.clusters.map((c) => c.name);
+    expect(moved).toHaveLength(1);
+    expect(moved).not.toEqual(home);
+    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(moved);
   });
 
   it('an unsatisfiable Placement records Scheduled=False and succeeds; the object goes nowhere', async () => {
@@ -204,7 +253,8 @@ describe('reconcilePlacement on dynalite', () => {
     const patches = w.kcp.calls.patchStatus;
     await reconcilePlacement(w.deps, msg(plRef('eu-only'), 'placement-change'));
     expect(w.kcp.calls.patchStatus).toBe(patches); // unchanged status: no write
-    expect(w.placement.drain().map((m) => m.ref.name)).toEqual(['web', 'web']);
+    // The Deployment and its namespace (placed with it) are re-placed, each time the Placement changes.
+    expect(w.placement.drain().map((m) => m.ref.name).sort()).toEqual(['default', 'default', 'web', 'web']);
   });
 
   it('a deleted object is removed from every cluster; a deleted SyncTarget drains', async () => {
