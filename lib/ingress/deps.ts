@@ -1,3 +1,4 @@
+import type { RecordInvocation } from '../health/record-invocation';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import type { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import type { SeenStore } from '../ports/seen-store';
@@ -23,6 +24,8 @@ export interface IngressDeps {
   validate: TmcObjectValidator;
   logger: IngressLogger;
   metrics: Metrics;
+  /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
+  recordInvocation?: RecordInvocation;
   /** How long admission waits for dedup + enqueue before allowing anyway (fail open). Default 2000 ms. */
   enqueueDeadlineMs?: number;
   /** Largest accepted decoded body. Default 6 MiB (Lambda's synchronous payload limit). */

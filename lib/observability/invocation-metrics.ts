@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { RecordInvocation } from '../health/record-invocation';
 import type { Metrics } from '../ports/telemetry';
 
 /**
@@ -11,6 +12,7 @@ export async function measureInvocation<T>(
   functionName: string,
   run: () => Promise<T>,
   failed: (result: T) => boolean = (): boolean => false,
+  record?: RecordInvocation,
 ): Promise<T> {
   const started = performance.now();
   let result: 'ok' | 'error' = 'error';
@@ -21,6 +23,8 @@ export async function measureInvocation<T>(
   } finally {
     metrics.increment('tmc_function_invocations_total', { function: functionName, result });
     metrics.observe('tmc_function_duration_seconds', { function: functionName }, (performance.now() - started) / 1000);
+    // Component health (/health): last success, error rate. The recorder never throws.
+    await record?.(functionName, result === 'ok');
   }
 }
 
@@ -45,8 +49,9 @@ export async function measureSqsBatch(
   queue: { name: string; maxReceiveCount: number },
   event: SQSEvent,
   run: () => Promise<SQSBatchResponse>,
+  record?: RecordInvocation,
 ): Promise<SQSBatchResponse> {
-  const response = await measureInvocation(metrics, functionName, run, hasBatchFailures);
+  const response = await measureInvocation(metrics, functionName, run, hasBatchFailures, record);
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const lastDelivery = event.Records.filter((r) => failed.has(r.messageId) && Number(r.attributes?.ApproximateReceiveCount ?? '1') >= queue.maxReceiveCount);
   if (lastDelivery.length > 0) metrics.increment('tmc_dlq_arrivals_total', { queue: queue.name }, lastDelivery.length);

@@ -2,9 +2,14 @@ import type { ClusterHealth, ComponentHealthRecord } from '../health/cluster-hea
 
 /** One function invocation as reported by `recordInvocation`. */
 export interface InvocationOutcome {
+  /** Whether the last of the counted invocations succeeded (it sets lastSuccessAt or lastErrorAt). */
   ok: boolean;
   /** Epoch milliseconds. */
   at: number;
+  /** Invocations counted by this report (a container reports its invocations in batches); 1 when omitted. */
+  invocations?: number;
+  /** How many of them failed; `ok ? 0 : 1` when omitted. */
+  errors?: number;
   /** Age of the oldest message the invocation handled (queue consumers), in seconds. */
   backlogAgeSeconds?: number;
 }
@@ -31,9 +36,14 @@ export function windowStartOf(at: number): number {
 }
 
 /** Applies one invocation to a component record: the same arithmetic the DynamoDB adapter expresses as updates. */
+/** The counts a report adds: one invocation unless it says more. */
+export function invocationCounts(outcome: InvocationOutcome): { invocations: number; errors: number } {
+  return { invocations: outcome.invocations ?? 1, errors: outcome.errors ?? (outcome.ok ? 0 : 1) };
+}
+
 export function applyInvocation(record: ComponentHealthRecord | undefined, component: string, outcome: InvocationOutcome): ComponentHealthRecord {
   const start = windowStartOf(outcome.at);
-  const error = outcome.ok ? 0 : 1;
+  const { invocations: count, errors: error } = invocationCounts(outcome);
   const at = new Date(outcome.at).toISOString();
   const base: ComponentHealthRecord = record ?? {
     component,
@@ -47,12 +57,12 @@ export function applyInvocation(record: ComponentHealthRecord | undefined, compo
   const next: ComponentHealthRecord = {
     ...base,
     lastInvocationAt: at,
-    invocations: base.invocations + 1,
+    invocations: base.invocations + count,
     errors: base.errors + error,
     ...(outcome.ok ? { lastSuccessAt: at } : { lastErrorAt: at }),
     ...(outcome.backlogAgeSeconds === undefined ? {} : { backlogAgeSeconds: outcome.backlogAgeSeconds, backlogObservedAt: at }),
   };
-  if (base.windowStart === start) return { ...next, windowInvocations: base.windowInvocations + 1, windowErrors: base.windowErrors + error };
+  if (base.windowStart === start) return { ...next, windowInvocations: base.windowInvocations + count, windowErrors: base.windowErrors + error };
   if (base.windowStart !== undefined && base.windowStart > start) return next; // a late report from a skewed clock: totals only
   return {
     ...next,
@@ -60,7 +70,7 @@ export function applyInvocation(record: ComponentHealthRecord | undefined, compo
     prevWindowInvocations: base.windowInvocations,
     prevWindowErrors: base.windowErrors,
     windowStart: start,
-    windowInvocations: 1,
+    windowInvocations: count,
     windowErrors: error,
   };
 }

@@ -1,3 +1,5 @@
+import { makeBatchedInvocationRecorder } from '../health/record-invocation';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
 import { validateTmcObject } from '../api/crds';
@@ -26,7 +28,7 @@ export function makeIngressHandler(deps: IngressDeps): IngressHandler {
   return async (event) => {
     const request = fromApiGatewayEvent(event);
     if (!request) return toApiGatewayResult(errorResponse(404, 'NotFound', `No webhook at ${event.rawPath}`));
-    return measureInvocation(deps.metrics, 'ingress', async () => toApiGatewayResult(await ingress.handle(request)), isServerError);
+    return measureInvocation(deps.metrics, 'ingress', async () => toApiGatewayResult(await ingress.handle(request)), isServerError, deps.recordInvocation);
   };
 }
 
@@ -49,5 +51,6 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
     validate: validateTmcObject,
     logger,
     metrics: createFunctionMetrics('ingress'),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableNameOf(config)), { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
   };
 }

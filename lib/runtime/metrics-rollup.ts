@@ -1,3 +1,4 @@
+import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
@@ -35,6 +36,8 @@ export interface MetricsRollupDeps {
   publisher?: { push(series: Timeseries[]): Promise<void> };
   log: { info(message: string, extra?: Record<string, unknown>): void; error(message: string, extra?: Record<string, unknown>): void };
   now?: () => number;
+  /** Counts the run for component health (/health); none when omitted. */
+  recordInvocation?: RecordInvocation;
 }
 
 export type MetricsRollupHandler = () => Promise<MetricsRollupReport>;
@@ -68,7 +71,7 @@ export function makeMetricsRollupHandler(deps: MetricsRollupDeps): MetricsRollup
       }
       deps.log.info('Metrics rolled up', { ...summary(snapshot), ...report });
       return report;
-    });
+    }, undefined, deps.recordInvocation);
 }
 
 function summary(snapshot: readonly GaugeSample[]): Record<string, number> {
@@ -103,6 +106,7 @@ export function buildMetricsRollupDeps(env: Environment = process.env): MetricsR
     registry: () => sharedPromMetrics() ?? new PromMetrics(),
     publisher: target === undefined ? undefined : new RemoteWritePublisher(target),
     log: { info: (m, e) => logger.info(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
   };
 }
 

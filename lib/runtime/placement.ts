@@ -1,3 +1,5 @@
+import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DeletionGuard } from '../recovery/deletion-guard';
@@ -30,6 +32,8 @@ export type PlacementHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 export interface PlacementHandlerDeps extends PlacementDeps {
   /** Hides a message that must be retried shortly (an object kcp does not serve yet); the queue's timeout when omitted. */
   deferrer?: MessageDeferrer;
+  /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
+  recordInvocation?: RecordInvocation;
 }
 
 /** The placement handler over injected deps: tests and the local stack call this directly. */
@@ -46,7 +50,7 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
         return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer ?? noDeferral, log: deps.log },
-    ));
+    ), deps.recordInvocation);
 }
 
 /** One `placed` trace step per object and change: the clusters placement sent sync messages for. */
@@ -92,6 +96,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     now: Date.now,
     evictions: recovery,
     deletionGuard: new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard }),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
   };
 }

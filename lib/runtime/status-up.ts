@@ -1,3 +1,5 @@
+import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
+import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StatusMessageSchema } from '../api/messages';
@@ -31,6 +33,8 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
   deferrer: MessageDeferrer;
   /** `status:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
   trace?: TraceRecorder;
+  /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
+  recordInvocation?: RecordInvocation;
 }
 
 function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
@@ -41,7 +45,7 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
   const trace = deps.trace ?? noTrace;
   return async (event) => {
-    if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps));
+    if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps), undefined, deps.recordInvocation);
     return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, () => processSqsBatch(
       event,
       StatusMessageSchema,
@@ -62,7 +66,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    ));
+    ), deps.recordInvocation);
   };
 }
 
@@ -81,6 +85,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });
   return {
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,

@@ -1,3 +1,4 @@
+import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
@@ -31,6 +32,8 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   deferrer: MessageDeferrer;
   /** `applied:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
   trace?: TraceRecorder;
+  /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
+  recordInvocation?: RecordInvocation;
 }
 
 /** The handler over injected deps: tests and the local stack call this directly. */
@@ -53,7 +56,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer, log: deps.log },
-    ));
+    ), deps.recordInvocation);
 }
 
 /** Builds sync-apply's deps from the environment, once per container. */
@@ -82,6 +85,7 @@ export function buildSyncApplyDeps(
     log,
     namespaces: new Set(),
     locks: new KeyedLock(),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({
       store: new DynamoHealthStore(doc, tableName),

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import { downstreamNamespace, stateLabel, SYNC_FINALIZER } from '../../lib/api/labels';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
@@ -59,6 +60,12 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
     const downstream = await kubectlGetJson(stack.clusterKubeconfigs[clusters[0]], ['deployment', 'nginx', '-n', ns]);
     expect(downstream?.spec.replicas).toBe(2);
     expect(downstream?.spec.template.spec.containers[0].image).toBe('nginx:1.27');
+
+    // Every function on the path reported its invocations to component health.
+    const health = await fetch(`${stack.apiUrl}/health`, { headers: { authorization: `Bearer ${stack.webhookToken}` } });
+    const report = z.object({ components: z.array(z.object({ name: z.string(), state: z.string() })) }).parse(await health.json());
+    const states = Object.fromEntries(report.components.map((c) => [c.name, c.state]));
+    expect([states.ingress, states.placement, states['sync-apply'], states['status-up']]).toEqual(['Healthy', 'Healthy', 'Healthy', 'Healthy']);
 
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'default', '--wait=false']);
     await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined);

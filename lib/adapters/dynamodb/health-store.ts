@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import type { z } from 'zod';
 import { InternalError } from '../../errors/tmc-error';
 import { ClusterHealthSchema, ComponentHealthRecordSchema, type ClusterHealth, type ComponentHealthRecord } from '../../health/cluster-health';
-import { windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
+import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
 import { putIfVersion } from './circuit-store';
 import { isConditionalCheckFailed } from './table';
 
@@ -63,8 +63,8 @@ export class DynamoHealthStore implements HealthStore {
       ':gpk': HEALTH_INDEX_PK,
       ':gsk': `COMPONENT#${component}`,
       ':at': at,
-      ':one': 1,
-      ':err': outcome.ok ? 0 : 1,
+      ':one': invocationCounts(outcome).invocations,
+      ':err': invocationCounts(outcome).errors,
       ':start': start,
     };
     if (outcome.backlogAgeSeconds !== undefined) {
