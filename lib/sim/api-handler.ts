@@ -397,11 +397,13 @@ async function updateScale(
 function list(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceInfo, r: ResourceRequest, ctx: HandlerContext): void {
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
-  const items: KubeObject[] = [];
+  const keyed: Array<[string, KubeObject]> = [];
   for (const space of ctx.watchSpaces) {
-    for (const o of space.list(info, r.namespace)) if (matchLabels(o.metadata.labels) && matchFields(o)) items.push(o);
+    for (const o of space.list(info, r.namespace)) if (matchLabels(o.metadata.labels) && matchFields(o)) keyed.push([`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]);
   }
-  items.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+  // etcd's key order (bytes of namespace/name), which is also far cheaper than localeCompare on 10,000s of items.
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const items = keyed.map(([, o]) => o);
   const rv = ctx.currentRv();
   const limit = Number(url.searchParams.get('limit') ?? 0);
   const cont = url.searchParams.get('continue');

@@ -198,11 +198,31 @@ export function applyDefaults(info: ResourceInfo, o: KubeObject, ctx: Defaulting
   }
 }
 
-/** Cluster IPs from 10.96.0.0/12 (kube-apiserver's default service CIDR), in order; .1 is the `kubernetes` service. */
-export function clusterIpAllocator(): () => string {
-  let next = 2;
-  return () => {
-    const n = next++;
+/**
+ * Cluster IPs from 10.96.0.0/12 (kube-apiserver's default service CIDR), in order; .1 is the `kubernetes` service.
+ * IPs already in use (a restored snapshot's Services, a Service that asked for its own clusterIP) are skipped, so a
+ * simulator restarted from its snapshot never hands out an IP a Service already holds.
+ */
+export class ClusterIpAllocator {
+  private next = 2;
+  private readonly used = new Set<string>();
+
+  allocate(): string {
+    for (;;) {
+      const ip = ClusterIpAllocator.ipAt(this.next++);
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        return ip;
+      }
+    }
+  }
+
+  /** Marks an IP held by a stored Service; it is never allocated again. */
+  reserve(ip: unknown): void {
+    if (typeof ip === 'string' && ip !== '' && ip !== 'None') this.used.add(ip);
+  }
+
+  private static ipAt(n: number): string {
     return `10.${96 + ((n >> 16) & 0x0f)}.${(n >> 8) & 0xff}.${n & 0xff}`;
-  };
+  }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AdmissionDispatcher, GroupVersionResource, KubeObject, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
 import { apiVersionOf, BUILTIN_RESOURCES, gvrId, type ResourceInfo, resourcesFromCrd } from './resource-catalog';
 import { ApiError } from './api-error';
-import { applyDefaults, clusterIpAllocator } from './defaults';
+import { applyDefaults, ClusterIpAllocator } from './defaults';
 
 /** One monotonic resourceVersion per server, shared by all its object spaces (as etcd's revision is). */
 export interface RevisionClock {
@@ -53,6 +53,11 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
 export class ObjectSpace implements SimClusterStore {
   private readonly types = new Map<string, ResourceInfo>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /**
+   * The same objects by type, then namespace: a namespaced list or watch replay reads only its namespace, not every
+   * object of the type (benchmarks keep tens of thousands of objects in one space).
+   */
+  private readonly byNamespace = new Map<string, Map<string, Map<string, KubeObject>>>();
   private readonly history: HistoryEntry[] = [];
   private readonly listeners = new Set<(event: HistoryEntry) => void>();
   private oldestRv = 0;
@@ -60,7 +65,8 @@ export class ObjectSpace implements SimClusterStore {
   /** Objects per namespace: an O(1) emptiness check instead of a scan of every type on each delete. */
   private readonly namespaceCounts = new Map<string, number>();
   /** Cluster IPs for Services created in this object space. */
-  readonly allocateClusterIp = clusterIpAllocator();
+  private readonly clusterIps = new ClusterIpAllocator();
+  readonly allocateClusterIp = (): string => this.clusterIps.allocate();
 
   constructor(
     readonly name: string,
@@ -109,11 +115,9 @@ export class ObjectSpace implements SimClusterStore {
   }
 
   list(gvr: GroupVersionResource, namespace?: string): KubeObject[] {
-    const all = this.objects.get(gvrId(gvr));
-    if (!all) return [];
-    const out: KubeObject[] = [];
-    for (const obj of all.values()) if (!namespace || obj.metadata.namespace === namespace) out.push(obj);
-    return out;
+    const id = gvrId(gvr);
+    if (namespace) return [...(this.byNamespace.get(id)?.get(namespace)?.values() ?? [])];
+    return [...(this.objects.get(id)?.values() ?? [])];
   }
 
   /** Watch events after `rv`, or undefined when the history no longer reaches back that far (410 Gone). */
@@ -279,8 +283,14 @@ export class ObjectSpace implements SimClusterStore {
 
   private remove(info: ResourceInfo, object: KubeObject): void {
     const meta = object.metadata;
-    if (!this.bucket(info).delete(key(meta.namespace, meta.name ?? ''))) return;
-    if (info.namespaced && meta.namespace) this.countInNamespace(meta.namespace, -1);
+    const k = key(meta.namespace, meta.name ?? '');
+    if (!this.bucket(info).delete(k)) return;
+    if (info.namespaced && meta.namespace) {
+      this.countInNamespace(meta.namespace, -1);
+      const inNamespace = this.byNamespace.get(gvrId(info));
+      inNamespace?.get(meta.namespace)?.delete(k);
+      if (inNamespace?.get(meta.namespace)?.size === 0) inNamespace.delete(meta.namespace);
+    }
     const removed = { ...object, metadata: { ...meta, resourceVersion: String(this.clock.next()) } };
     this.record(info, 'DELETED', removed);
     if (info.resource === 'customresourcedefinitions') this.unserveCrd(object);
@@ -326,11 +336,28 @@ export class ObjectSpace implements SimClusterStore {
     this.remove(nsType, ns);
   }
 
-  /** Stores under `k`, keeping the per-namespace object counts that tell when a terminating namespace is empty. */
+  /**
+   * Stores under `k`, keeping the namespace index, the per-namespace object counts that tell when a terminating
+   * namespace is empty, and the cluster IPs in use (restored Services included).
+   */
   private put(info: ResourceInfo, k: string, object: KubeObject): void {
     const bucket = this.bucket(info);
-    if (!bucket.has(k) && info.namespaced && object.metadata.namespace) this.countInNamespace(object.metadata.namespace, 1);
+    const namespace = info.namespaced ? object.metadata.namespace : undefined;
+    if (!bucket.has(k) && namespace) this.countInNamespace(namespace, 1);
     bucket.set(k, object);
+    if (namespace) {
+      const id = gvrId(info);
+      let inType = this.byNamespace.get(id);
+      if (!inType) this.byNamespace.set(id, (inType = new Map()));
+      let inNamespace = inType.get(namespace);
+      if (!inNamespace) inType.set(namespace, (inNamespace = new Map()));
+      inNamespace.set(k, object);
+    }
+    if (info.resource === 'services' && info.group === '') {
+      const spec = (object.spec ?? {}) as { clusterIP?: unknown; clusterIPs?: unknown };
+      this.clusterIps.reserve(spec.clusterIP);
+      if (Array.isArray(spec.clusterIPs)) for (const ip of spec.clusterIPs) this.clusterIps.reserve(ip);
+    }
   }
 
   private countInNamespace(namespace: string, delta: number): void {
@@ -381,6 +408,7 @@ export class ObjectSpace implements SimClusterStore {
       this.types.delete(gvrId(info));
       if (info.namespaced) for (const o of this.objects.get(gvrId(info))?.values() ?? []) if (o.metadata.namespace) this.countInNamespace(o.metadata.namespace, -1);
       this.objects.delete(gvrId(info));
+      this.byNamespace.delete(gvrId(info));
     }
   }
 }

@@ -1,0 +1,69 @@
+import type { AdmissionDispatcher, KubeObject } from '../../../lib/sim/contracts';
+import { ObjectSpace, type RevisionClock } from '../../../lib/sim/object-space';
+
+const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
+const SERVICES = { group: '', version: 'v1', resource: 'services' };
+const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+const allowAll: AdmissionDispatcher = { admit: async () => ({ allowed: true }) };
+
+function newSpace(): ObjectSpace {
+  let rv = 0;
+  const clock: RevisionClock = { next: () => ++rv, current: () => rv };
+  return new ObjectSpace('east', clock, allowAll, false);
+}
+
+function service(name: string, clusterIP?: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) } };
+}
+
+const ipOf = (o: KubeObject): string => (o.spec as { clusterIP: string }).clusterIP;
+
+describe('object space', () => {
+  it('continues cluster-IP allocation past the IPs restored Services hold', () => {
+    const before = newSpace();
+    const held = ['a', 'b', 'c'].map((name) => ipOf(before.create(SERVICES, service(name))));
+    expect(new Set(held).size).toBe(3);
+
+    // A restart: a new object space filled from the snapshot, as lib/local/simulator.ts does.
+    const after = newSpace();
+    for (const object of before.snapshot()) after.restore(object);
+    const fresh = ipOf(after.create(SERVICES, service('d')));
+    expect(held).not.toContain(fresh);
+  });
+
+  it('never hands out an IP a Service asked for by itself', () => {
+    const space = newSpace();
+    const first = ipOf(space.create(SERVICES, service('probe')));
+    const [a, b, c, d] = first.split('.').map(Number);
+    const nextTwo = [`${a}.${b}.${c}.${d + 1}`, `${a}.${b}.${c}.${d + 2}`];
+    space.create(SERVICES, service('pinned-1', nextTwo[0]));
+    space.create(SERVICES, service('pinned-2', nextTwo[1]));
+    expect(nextTwo).not.toContain(ipOf(space.create(SERVICES, service('auto'))));
+  });
+
+  it('lists one namespace from its index through creates, replaces, deletes and a restore', () => {
+    const space = newSpace();
+    for (const ns of ['team-a', 'team-b']) space.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (let i = 0; i < 6; i++) {
+      space.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: i % 2 ? 'team-a' : 'team-b' } });
+    }
+    const names = (ns?: string): string[] => space.list(CONFIGMAPS, ns).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+    expect(names('team-a')).toEqual(['team-a/cm-1', 'team-a/cm-3', 'team-a/cm-5']);
+    expect(names()).toHaveLength(6);
+
+    space.delete(CONFIGMAPS, 'team-a', 'cm-3');
+    expect(names('team-a')).toEqual(['team-a/cm-1', 'team-a/cm-5']);
+    expect(names('nowhere')).toEqual([]);
+
+    // A replaced object is listed in its new version, once.
+    const cm1 = space.get(CONFIGMAPS, 'team-a', 'cm-1')!;
+    const info = space.info(CONFIGMAPS);
+    space.replace(info, cm1, { ...cm1, data: { k: 'v' } });
+    expect(space.list(CONFIGMAPS, 'team-a').find((o) => o.metadata.name === 'cm-1')?.data).toEqual({ k: 'v' });
+    expect(names('team-a')).toHaveLength(2);
+
+    const restored = newSpace();
+    for (const object of space.snapshot()) restored.restore(object);
+    expect(restored.list(CONFIGMAPS, 'team-b').map((o) => o.metadata.name).sort()).toEqual(['cm-0', 'cm-2', 'cm-4']);
+  });
+});
