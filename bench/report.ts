@@ -50,6 +50,7 @@ export function formatResults(results: BenchResults): string {
       out.push(`simulator overhead per request beyond the injected ${o.latencyMs} ms (create phase; kcp includes its admission webhook call): ${sim}`);
     }
   }
+  for (const f of results.endToEndFailures) out.push('', `End to end ${f.objects} × ${f.clusters} FAILED: ${f.error}`);
   if (results.costs) {
     out.push('', `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`);
     out.push(table(['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'], results.costs.perMillionChanges.map((c) => [`per 1M ${c.phase} (${c.size})`, usd(c.cost.lambdaRequests + c.cost.lambdaCompute), usd(c.cost.dynamodb), usd(c.cost.sqs), usd(c.cost.apiGateway), usd(c.cost.total)])));

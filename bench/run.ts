@@ -48,6 +48,8 @@ export interface BenchResults {
   commit: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageStart: number[]; loadAverageEnd: number[]; note: string };
   endToEnd: EndToEndResult[];
+  /** Sizes whose run failed (e.g. the stack did not start under load); the others still count. */
+  endToEndFailures: Array<EndToEndSize & { error: string }>;
   placement: EngineBenchResult[];
   coldStart: ColdStartResult[];
   costs?: { prices: typeof PRICES; perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>; idleMonth?: IdleMonth };
@@ -108,12 +110,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const startedAt = new Date();
   const loadAverageStart = round2(loadavg());
   const endToEnd: EndToEndResult[] = [];
+  const endToEndFailures: BenchResults['endToEndFailures'] = [];
   if (!options.skip.has('e2e')) {
     for (const size of options.sizes) {
       say(`End to end ${size.objects} × ${size.clusters}`);
-      endToEnd.push(
-        await runEndToEnd({ ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
-      );
+      try {
+        endToEnd.push(
+          await runEndToEnd({ ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
+        );
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        say(`  ${size.objects} × ${size.clusters} failed: ${error}`);
+        endToEndFailures.push({ ...size, error });
+      }
     }
   }
   let placement: EngineBenchResult[] = [];
@@ -143,6 +152,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       note: 'Shared with other engineers running tests and builds: a load average above the core count slows every figure that is time (not the counts)',
     },
     endToEnd,
+    endToEndFailures,
     placement,
     coldStart,
     costs: costs(endToEnd),
