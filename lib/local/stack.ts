@@ -37,6 +37,11 @@ export interface LocalStackOptions {
   /** HTTP API port; 0 picks a free one. Default 8787. */
   port?: number;
   workspace?: string;
+  /**
+   * More kcp workspaces served by the same stack (simulator only): each gets tmc's CRDs, its webhooks and a
+   * SyncTarget for every cluster, so two workspaces share the physical clusters (and TMC_WORKSPACES names them all).
+   */
+  extraWorkspaces?: string[];
   /** Simulated clusters: a count, names, or full specs. Default east, west, edge. */
   clusters?: number | string[] | LocalClusterSpec[];
   /** A real kcp instead of the simulator. */
@@ -109,6 +114,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const projectRoot = options.projectRoot ?? findProjectRoot();
   const paths = statePaths(options.stateDir ?? join(projectRoot, '.tmc'));
   const workspace = options.workspace ?? DEFAULT_WORKSPACE;
+  const extraWorkspaces = options.kcpKubeconfig === undefined ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace) : [];
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const cleanups: Array<() => Promise<void>> = [];
 
@@ -197,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.webhookTokens]: webhookToken,
       [ENV.stage]: 'local',
       AWS_REGION: region,
+      ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
     };
     for (const name of Object.keys(queues) as QueueName[]) {
       env[ENV.queueUrl(name)] = queues[name].url;
@@ -227,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
     const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, crdsDir: join(projectRoot, 'config', 'crds'), logger }));
+    for (const extra of crdsInstalled ? extraWorkspaces : []) await installCrds({ kcpKubeconfig, workspace: extra, crdsDir: join(projectRoot, 'config', 'crds'), logger });
 
     const mappings: EventSourceMapping[] = [];
     for (const name of Object.keys(queues) as QueueName[]) {
@@ -277,8 +285,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger,
       );
       if (installed.credentialsFor !== undefined) simulation?.setWebhookCredentials(installed.credentialsFor);
+      // The clusters' status webhook is installed once; each extra workspace needs only its own kcp webhooks.
+      for (const extra of crdsInstalled ? extraWorkspaces : []) {
+        await registerWebhooks({ url: api.url, token: webhookToken, workspace: extra, kcpKubeconfig: kcpKubeconfigPath }, logger);
+      }
       // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
-      if (crdsInstalled) await registerClusters({ kcpKubeconfig, workspace, clusters: registrations, logger });
+      if (crdsInstalled) {
+        for (const ws of [workspace, ...extraWorkspaces]) await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
+      }
     }
 
     const queueCounts = async (): Promise<number> => {

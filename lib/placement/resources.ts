@@ -41,8 +41,13 @@ export function demandPerReplica(object: KubeObject): Resources | undefined {
   return { cpu, memory, pods: 1 };
 }
 
+/**
+ * The cluster's whole room: capacity, else allocatable. Never allocatable first: `allocated` is capacity − allocatable
+ * (lib/adapters/dynamodb/cluster-inventory.ts), and subtracting it from allocatable counted the used room twice (a
+ * cluster with 1 of 4 cores free had none).
+ */
 function totalOf(cluster: ClusterInfo, dim: Dimension): number | undefined {
-  return cluster.allocatable?.[dim] ?? cluster.capacity?.[dim];
+  return cluster.capacity?.[dim] ?? cluster.allocatable?.[dim];
 }
 
 /**

@@ -31,6 +31,8 @@ describe('filters', () => {
     ['capacity: no room for the replicas', [cluster('small', { allocatable: { cpu: 1 } }), cluster('big', { allocatable: { cpu: 8 } })], placement('p'), ['big']],
     ['capacity: allocated counts', [cluster('full', { allocatable: { cpu: 8 }, allocated: { cpu: 7.5 } }), cluster('free', { allocatable: { cpu: 8 } })], placement('p'), ['free']],
     ['capacity unknown is not refused', [cluster('unknown')], placement('p'), ['unknown']],
+    // As the inventory reports a SyncTarget: capacity 4, allocatable (free) 2, so allocated 2. Free is 2 (both replicas), not 2 − 2.
+    ['capacity: allocatable is the free room, not counted twice', [cluster('a', { capacity: { cpu: 4 }, allocatable: { cpu: 2 }, allocated: { cpu: 2 } })], placement('p'), ['a']],
     ['locationSelectors', [cluster('a', { labels: { loc: 'eu' } }), cluster('b', { labels: { loc: 'us' } })], placement('p', { locationSelectors: [{ matchLabels: { geo: 'europe' } }] }), ['a']],
   ])('%s', (_label, clusters, policy, expected) => {
     const object = deployment('web', { replicas: 2, cpu: '1' });
@@ -206,6 +208,36 @@ describe('default placement (no Placement in the workspace)', () => {
     const d = run({ clusters: [cluster('a', { unschedulable: true }), cluster('b', { health: 'Unhealthy' }), cluster('c')] });
     expect(names(d)).toEqual(['c']);
     expect(d.message).toContain('the default placement');
+  });
+});
+
+describe('a namespace and its objects', () => {
+  const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+  const many = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => cluster(n));
+  it('the default placement puts a Namespace where its objects go', () => {
+    for (const name of ['default', 'shop', 'team-1']) {
+      expect(names(run({ object: ns(name), clusters: many }))).toEqual(names(run({ object: deployment('web', { namespace: name }), clusters: many })));
+    }
+  });
+  it('a Namespace is selected by namespaceSelector on its own labels, not by objectSelectors', () => {
+    const policies = [placement('team', { namespaceSelector: { matchLabels: { team: 'a' } } }), placement('deps', { objectSelectors: [{ group: 'apps', kind: 'Deployment' }] })];
+    expect(decide({ object: ns('x', { team: 'a' }), policies, locations: [], clusters: many, options: { now: NOW } }).placement).toBe('team');
+    expect(decide({ object: ns('y'), policies, locations: [], clusters: many, options: { now: NOW } }).reason).toBe('NoMatchingPlacement');
+  });
+  it.each<[string, Placement[], string[], string[]]>([
+    ['default placement: only where the namespace is, even where it ran before', [], ['c'], ['c']],
+    ['namespace-wide Placement: the namespace clusters that pass the object filters', [placement('all')], ['b', 'c'], ['b', 'c']],
+    ['a Placement with objectSelectors decides on its own', [placement('deps', { objectSelectors: [{ group: 'apps', kind: 'Deployment' }], numberOfClusters: 1 })], ['c'], ['a']],
+  ])('%s', (_label, policies, namespaceClusters, expected) => {
+    const d = decide({ object: deployment('web'), policies, locations: [], clusters: many, namespaceClusters, previous: { clusters: [{ name: 'a', replicas: 1 }] }, options: { now: NOW } });
+    expect(names(d)).toEqual(expected);
+    const off = d.explanation.find((e) => e.cluster === 'd');
+    if (expected.includes('a')) expect(off?.rejectedBy).toBeUndefined();
+    else expect(off).toMatchObject({ rejectedBy: 'namespace', detail: `namespace default is placed on ${namespaceClusters.join(', ')}; its objects follow it` });
+  });
+  it('an object follows its namespace onto a cluster cordoned after the namespace went there; capacity still counts', () => {
+    const clusters = [cluster('a', { unschedulable: true, allocatable: { cpu: 8 } }), cluster('b', { allocatable: { cpu: 0.5 } })];
+    expect(names(decide({ object: deployment('web', { cpu: '1' }), policies: [placement('all')], locations: [], clusters, namespaceClusters: ['a', 'b'], options: { now: NOW } }))).toEqual(['a']);
   });
 });
 
