@@ -15,6 +15,7 @@ import {
   openApiV3Document,
   openApiV3Root,
   sendAggregatedDiscovery,
+  sendOpenApiV2,
   wantsAggregatedDiscovery,
 } from './discovery';
 import { FaultController, FaultSettingsSchema } from './faults';
@@ -218,6 +219,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       }
       if (path === '/api') return send(res, 200, apiVersions());
       if (path === '/apis') return send(res, 200, apiGroupList(space.allTypes()));
+      if (path === '/openapi/v2') return sendOpenApiV2(req, res);
       if (path === '/openapi/v3') return send(res, 200, openApiV3Root(space.allTypes(), isKcp && !wildcard && url.pathname.startsWith('/clusters/') ? `/clusters/${logicalCluster}` : ''));
       if (path.startsWith('/openapi/v3/')) {
         const gv = segs[2] === 'api' ? segs[3] : `${segs[3]}/${segs[4]}`;
@@ -256,6 +258,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         res.end();
         return;
       }
+      // A body refused before it was read in full (413) leaves unread bytes on the connection: close it after the
+      // answer, as Go's server does, or the client's next request on that keep-alive socket would be garbled.
+      if (!req.complete) res.setHeader('Connection', 'close');
       if (err instanceof ApiError) return send(res, err.code, err.toStatus());
       const message = err instanceof Error ? err.message : String(err);
       send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${message}`).toStatus());
