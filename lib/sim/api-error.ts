@@ -52,10 +52,13 @@ export class ApiError extends Error {
     return new ApiError(400, 'BadRequest', message);
   }
 
-  static invalid(kind: string, name: string, causes: Array<{ field: string; message: string; reason?: string }>): ApiError {
-    const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-    return new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${summary}`, {
+  /** 422 as kube-apiserver's NewInvalid words it: `Deployment.apps "web" is invalid: [a, b]` (brackets for several). */
+  static invalid(kind: string, name: string, causes: Array<{ field: string; message: string; reason?: string }>, group = ''): ApiError {
+    const each = causes.map((c) => `${c.field}: ${c.message}`);
+    const summary = each.length === 1 ? each[0] : `[${each.join(', ')}]`;
+    return new ApiError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${summary}`, {
       name,
+      group: group || undefined,
       kind,
       causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
     });

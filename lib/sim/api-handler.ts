@@ -9,6 +9,7 @@ import { apiVersionOf, gvrId, type ResourceInfo } from './resource-catalog';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { recordUpdate, serverSideApply } from './server-side-apply';
 import { toTable, wantsTable } from './table';
+import { validateObject } from './validation';
 
 /** The parts of a resource request's path. */
 export interface ResourceRequest {
@@ -29,13 +30,6 @@ export interface HandlerContext {
   /** Watch: all spaces this request covers (one, or every logical cluster for `/clusters/*`). */
   watchSpaces: ObjectSpace[];
 }
-
-/** etcd's default request limit; kube-apiserver answers larger objects with 413. */
-export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
-
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const LABEL_NAMED = new Set(['namespaces', 'services']);
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -62,69 +56,78 @@ function isProtobufBody(raw: Buffer, contentType: string | undefined): boolean {
  * A create, update or delete body: JSON or YAML, or protobuf from client-go's typed clients (kubectl's `create
  * namespace|configmap|deployment…` generators). The protobuf decoder and its schema load on the first protobuf body.
  */
-async function parseWriteBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
-  if (!isProtobufBody(raw, contentType)) return parseObjectBody(raw, contentType);
+async function parseWriteBody(raw: Buffer, contentType: string | undefined, kind?: string): Promise<unknown> {
+  if (!isProtobufBody(raw, contentType)) return parseObjectBody(raw, contentType, kind);
   const { decodeProtobufObject } = await import('./protobuf/decode');
   return decodeProtobufObject(raw);
 }
 
-function parseObjectBody(raw: Buffer, contentType: string | undefined): unknown {
+/**
+ * kube-apiserver's summary of an undecodable body in its 400 (summarizeData): JSON-looking bodies as text, anything
+ * else as hex, 30 bytes at most.
+ */
+function summarizeBody(raw: Buffer): string {
+  if (raw.length === 0) return '<empty>';
+  const head = raw.subarray(0, 30);
+  const shown = raw[0] === 0x7b ? head.toString('utf8') : head.toString('hex');
+  return raw.length > 30 ? `${shown} ...` : shown;
+}
+
+function parseObjectBody(raw: Buffer, contentType: string | undefined, kind?: string): unknown {
   // Patches are JSON or YAML only, as with kube-apiserver: it accepts no protobuf patch type.
   if (isProtobufBody(raw, contentType)) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw ApiError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+  const yaml = Boolean(contentType?.includes('yaml'));
   try {
-    return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+    return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw ApiError.badRequest(`the object provided is unrecognized: couldn't get version/kind; json parse error: ${detail}`);
+    const cause = yaml ? `error converting YAML to JSON: yaml: ${detail}` : `couldn't get version/kind; json parse error: ${detail}`;
+    // A create or update body names the type the URL expects, as kube-apiserver's transformDecodeError does.
+    if (kind) throw ApiError.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${cause} (${summarizeBody(raw)})`);
+    throw ApiError.badRequest(`the object provided is unrecognized: ${cause}`);
   }
 }
 
-function asObject(body: unknown, info: ResourceInfo, r: ResourceRequest, requireKind: boolean): KubeObject {
+/** The Go package of a group's internal types, as scheme conversion errors name them (`core.ConfigMap`). */
+function internalPackage(group: string): string {
+  return group === '' ? 'core' : group.split('.')[0];
+}
+
+/**
+ * A decoded body as an object of the URL's type. Create and update bodies may leave out apiVersion and kind (the URL
+ * supplies them, as kube-apiserver's decoder defaults them); a body naming another type is refused the way
+ * kube-apiserver refuses it. `apply`: a server-side apply patch, which must name its apiVersion and kind.
+ */
+function asObject(body: unknown, info: ResourceInfo, r: ResourceRequest, mode: 'write' | 'apply' | 'patched'): KubeObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.badRequest('the object provided is unrecognized: expected a JSON object');
   const obj = body as Record<string, unknown>;
   const expected = apiVersionOf(info);
-  if (requireKind || obj.apiVersion !== undefined) {
-    if (obj.apiVersion !== expected) {
-      throw ApiError.badRequest(`the API version in the data (${String(obj.apiVersion ?? '')}) does not match the expected API version (${expected})`);
-    }
-    if (obj.kind !== info.kind) throw ApiError.badRequest(`the kind in the data (${String(obj.kind ?? '')}) does not match the expected kind (${info.kind})`);
-  }
   const metadata = typeof obj.metadata === 'object' && obj.metadata !== null ? { ...(obj.metadata as Record<string, unknown>) } : {};
+  if (mode === 'apply') {
+    if (!obj.apiVersion) throw ApiError.badRequest('apiVersion must be set in apply patch');
+    if (!obj.kind) throw ApiError.badRequest('kind must be set in apply patch');
+    if (obj.apiVersion !== expected) throw ApiError.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(obj.apiVersion)}, expected: ${expected}`);
+  }
+  if (obj.kind !== undefined && obj.kind !== info.kind) {
+    const kind = String(obj.kind);
+    if (info.custom) {
+      throw ApiError.invalid(kind, String(metadata.name ?? ''), [{ field: 'kind', message: `Invalid value: ${JSON.stringify(kind)}: must be ${info.kind}` }], info.group);
+    }
+    const version = typeof obj.apiVersion === 'string' && obj.apiVersion ? obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1) : info.version;
+    throw ApiError.badRequest(`${kind} in version "${version}" cannot be handled as a ${info.kind}: converting (${version}.${kind}) to (${internalPackage(info.group)}.${info.kind}): unknown conversion`);
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expected) {
+    throw ApiError.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+  }
   if (r.namespace && metadata.namespace && metadata.namespace !== r.namespace && info.namespaced) {
     throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   if (info.namespaced && r.namespace) metadata.namespace = r.namespace;
   return { ...obj, apiVersion: expected, kind: info.kind, metadata } as KubeObject;
-}
-
-function validate(info: ResourceInfo, obj: KubeObject): void {
-  const name = obj.metadata.name ?? '';
-  const causes: Array<{ field: string; message: string; reason?: string }> = [];
-  if (!name) causes.push({ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
-  else {
-    const rule = LABEL_NAMED.has(info.resource) ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
-    const max = LABEL_NAMED.has(info.resource) ? 63 : 253;
-    if (!rule.test(name) || name.length > max) {
-      causes.push({
-        field: 'metadata.name',
-        message: `Invalid value: "${name}": a lowercase RFC 1123 ${LABEL_NAMED.has(info.resource) ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      });
-    }
-  }
-  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
-    if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v)) {
-      causes.push({ field: `metadata.labels`, message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
-    }
-    if (k.length > 317) causes.push({ field: 'metadata.labels', message: `Invalid value: "${k}": name part must be no more than 63 characters` });
-  }
-  if (Buffer.byteLength(JSON.stringify(obj)) > MAX_OBJECT_BYTES) {
-    throw new ApiError(413, 'RequestEntityTooLarge', 'etcdserver: request is too large');
-  }
-  if (causes.length) throw ApiError.invalid(info.kind, name, causes);
 }
 
 function managerFrom(url: URL, req: IncomingMessage): string {
@@ -181,7 +184,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (method === 'POST' && !r.name) {
     ctx.setVerb('create');
-    const obj = asObject(await parseWriteBody(await readBody(req), req.headers['content-type']), info, r, true);
+    const obj = asObject(await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind), info, r, 'write');
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     }
@@ -193,7 +196,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       obj.status = { phase: 'Active' };
     }
     applyDefaults(info, obj, { allocateClusterIp: space.allocateClusterIp });
-    validate(info, obj);
+    validateObject(info, obj);
     space.checkNamespace(info, obj.metadata.namespace);
     if (space.get(info, obj.metadata.namespace, obj.metadata.name!)) throw ApiError.alreadyExists(info, obj.metadata.name!);
     const withFields = recordUpdate(undefined, obj, managerFrom(url, req));
@@ -204,7 +207,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (method === 'PUT' && r.name) {
     ctx.setVerb('update');
-    const body = asObject(await parseWriteBody(await readBody(req), req.headers['content-type']), info, r, false);
+    const body = asObject(await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind), info, r, 'write');
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
@@ -233,7 +236,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       ctx.setVerb('apply');
       const manager = url.searchParams.get('fieldManager');
       if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-      const applied = asObject(patch, info, r, true);
+      const applied = asObject(patch, info, r, 'apply');
       applied.metadata.name = r.name;
       const force = url.searchParams.get('force') === 'true';
       const statusOnly = r.subresource === 'status';
@@ -242,7 +245,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         const created = serverSideApply(undefined, applied, manager, force, false);
         if (info.hasStatus && info.resource !== 'customresourcedefinitions') delete created.status;
         applyDefaults(info, created, { allocateClusterIp: space.allocateClusterIp });
-        validate(info, created);
+        validateObject(info, created);
         space.checkNamespace(info, created.metadata.namespace);
         const admitted = await admit(ctx, 'CREATE', info, r, created, undefined, dryRun, req);
         if (dryRun) return send(res, 201, admitted);
@@ -265,7 +268,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
     }
     if (r.subresource === 'scale') return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
-    const next = shapeWrite(info, r, current, asObject(patched, info, r, false));
+    const next = shapeWrite(info, r, current, asObject(patched, info, r, 'patched'));
     return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun, req);
   }
   if (method === 'DELETE' && r.name) {
@@ -320,7 +323,7 @@ async function commitUpdate(
 ): Promise<void> {
   // A /status write keeps the stored spec, which carries its defaults already.
   if (!r.subresource) applyDefaults(info, next, { current, allocateClusterIp: ctx.space.allocateClusterIp });
-  validate(info, next);
+  validateObject(info, next, current);
   const admitted = await admit(ctx, 'UPDATE', info, r, next, current, dryRun, req);
   if (dryRun) return send(res, 200, admitted);
   const latest = ctx.space.get(info, r.namespace, r.name!);
@@ -388,7 +391,7 @@ async function updateScale(
   const replicas = (scale.spec as Record<string, unknown> | undefined)?.replicas;
   if (typeof replicas !== 'number' || replicas < 0) throw ApiError.invalid('Scale', r.name!, [{ field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
   const next = recordUpdate(current, { ...current, spec: { ...((current.spec as object) ?? {}), replicas } }, managerFrom(url, req));
-  validate(info, next);
+  validateObject(info, next, current);
   const admitted = await admit(ctx, 'UPDATE', info, { ...r, subresource: 'scale' }, next, current, dryRun, req);
   const stored = dryRun ? admitted : ctx.space.replace(info, current, admitted);
   send(res, 200, toScale(stored));

@@ -155,3 +155,33 @@ export function openApiV3Document(types: ResourceInfo[], groupVersion: string): 
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes (tmc simulator)', version: 'v1.32.0' }, paths, components: { schemas } };
 }
+
+// kubectl asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, but Go's mime parser rejects that
+// name (the `@`) in a response's Content-Type, so the body goes out as plain protobuf, which client-go reads raw.
+const OPENAPI_V2_PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+/** A length-delimited protobuf field (wire type 2) with a one-byte length: all this tiny document needs. */
+function protoField(field: number, value: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(field << 3) | 2, value.length]), value]);
+}
+
+/**
+ * `/openapi/v2`: an OpenAPI v2 document with no definitions. kubectl falls back to it when a manifest's group
+ * version is not in `/openapi/v3` (a kind whose CRD is not installed); with no schema for the kind it skips
+ * client-side validation and fails the REST mapping with the message a real cluster gives (`no matches for kind
+ * "Widget" in version "example.com/v1"`), instead of "failed to download openapi". kubectl asks for the gnostic
+ * protobuf encoding (openapi_v2.Document: swagger = 1, info = 2 {title = 1, version = 2}).
+ */
+export function sendOpenApiV2(req: IncomingMessage, res: ServerResponse): void {
+  const title = 'Kubernetes (tmc simulator)';
+  const version = 'v1.32.0';
+  if ((req.headers.accept ?? '').includes('protobuf')) {
+    const body = Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, Buffer.concat([protoField(1, Buffer.from(title)), protoField(2, Buffer.from(version))]))]);
+    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, 'Content-Length': body.length });
+    res.end(body);
+    return;
+  }
+  const text = JSON.stringify({ swagger: '2.0', info: { title, version }, paths: {}, definitions: {} });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
