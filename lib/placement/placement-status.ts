@@ -9,7 +9,11 @@ import type { ClusterInfo } from './types';
  * `Scheduled` condition says why not, in the engine's words.
  */
 export function evaluatePlacement(placement: Placement, locations: Location[], clusters: ClusterInfo[], now: number): PlacementStatus {
-  const probe = { ...placement, spec: { ...placement.spec, namespaceSelector: undefined, objectSelectors: undefined, replicas: undefined, overrides: undefined } };
+  // The probe is cluster-scoped, and those are reached only by a Placement whose objectSelectors name them.
+  const probe = {
+    ...placement,
+    spec: { ...placement.spec, namespaceSelector: undefined, objectSelectors: [{ group: 'tmc.kcp.io', kind: 'PlacementProbe' }], replicas: undefined, overrides: undefined },
+  };
   const d = decide({
     object: { apiVersion: 'tmc.kcp.io/v1alpha1', kind: 'PlacementProbe', metadata: { name: placement.metadata.name } },
     policies: [probe],

@@ -101,8 +101,9 @@ export function placementSelects(placement: Placement, object: KubeObject, names
   if (placement.metadata.deletionTimestamp) return false;
   const spec = placement.spec;
   if (object.metadata.namespace === undefined) {
-    // A cluster-scoped object has no namespace to select: only Placements without a namespaceSelector reach it.
-    if (spec.namespaceSelector) return false;
+    // A cluster-scoped object has no namespace to select: only a Placement without a namespaceSelector whose
+    // objectSelectors name it reaches it (issue 5: cluster-scoped kinds only when selected explicitly).
+    if (spec.namespaceSelector || !spec.objectSelectors?.length) return false;
   } else if (spec.namespaceSelector && !compileSelector(spec.namespaceSelector)(namespaceLabels ?? {})) {
     return false;
   }

@@ -36,6 +36,9 @@ const KNOWN: Record<string, { group: string; version: string; resource: string; 
   job: { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job' },
   cronjob: { group: 'batch', version: 'v1', resource: 'cronjobs', kind: 'CronJob' },
   ingress: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', kind: 'Ingress' },
+  // Namespaces have decisions of their own: their objects follow them (docs/placement.md).
+  namespace: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
+  ns: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
 };
 
 /** `deployment/web`, `deployments.apps/web`, `widgets.example.com/w1` → an ObjectRef. */
@@ -46,7 +49,8 @@ export function parseObjectArg(arg: string, namespace: string | undefined, works
   const name = arg.slice(slash + 1);
   const singular = type.split('.')[0].replace(/s$/, '');
   const known = KNOWN[type] ?? KNOWN[singular];
-  if (known && !type.includes('.')) return { workspace, ...known, namespace, name };
+  // A Namespace is cluster-scoped: `-n` (default `default`) does not apply to it.
+  if (known && !type.includes('.')) return { workspace, ...known, namespace: known.resource === 'namespaces' ? undefined : namespace, name };
   const dot = type.indexOf('.');
   const resource = dot > 0 ? type.slice(0, dot) : type;
   const group = dot > 0 ? type.slice(dot + 1) : '';

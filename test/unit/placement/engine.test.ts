@@ -224,6 +224,12 @@ describe('a namespace and its objects', () => {
     expect(decide({ object: ns('x', { team: 'a' }), policies, locations: [], clusters: many, options: { now: NOW } }).placement).toBe('team');
     expect(decide({ object: ns('y'), policies, locations: [], clusters: many, options: { now: NOW } }).reason).toBe('NoMatchingPlacement');
   });
+  it('a cluster-scoped kind is placed only by a Placement whose objectSelectors name it', () => {
+    const role: KubeObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' } };
+    const decideWith = (policies: Placement[]): Decision => decide({ object: role, policies, locations: [], clusters: many, options: { now: NOW } });
+    expect(decideWith([placement('all')]).reason).toBe('NoMatchingPlacement');
+    expect(decideWith([placement('roles', { objectSelectors: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] })]).placement).toBe('roles');
+  });
   it.each<[string, Placement[], string[], string[]]>([
     ['default placement: only where the namespace is, even where it ran before', [], ['c'], ['c']],
     ['namespace-wide Placement: the namespace clusters that pass the object filters', [placement('all')], ['b', 'c'], ['b', 'c']],

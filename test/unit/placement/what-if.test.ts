@@ -55,4 +55,7 @@ describe('parseObjectArg', () => {
   ])('%s', (arg, expected) => {
     expect(parseObjectArg(arg, 'default', 'root:w')).toMatchObject({ ...expected, name: 'web', namespace: 'default', workspace: 'root:w' });
   });
+  it('namespace/web names the cluster-scoped Namespace, whatever -n says', () => {
+    expect(parseObjectArg('namespace/web', 'default', 'root:w')).toEqual({ workspace: 'root:w', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: undefined, name: 'web' });
+  });
 });
