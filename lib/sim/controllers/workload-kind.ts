@@ -20,6 +20,8 @@ export interface ProgressInput {
 export interface WorkloadKind {
   gvr: GroupVersionResource;
   kind: string;
+  /** Whether this controller owns the object's status (absent: every object of the kind). */
+  manages?(object: KubeObject): boolean;
   /** What progress aims at; a new value (a spec change) restarts progress. */
   target(object: KubeObject): string;
   /** The stored status already reflects the target (seen again after a restart): no intermediate write. */
@@ -77,4 +79,9 @@ export function maxUnavailable(spec: Record<string, unknown>, replicas: number):
   if (typeof value === 'number') return Math.min(value, replicas);
   if (typeof value === 'string' && value.endsWith('%')) return Math.floor((replicas * Number(value.slice(0, -1))) / 100);
   return Math.floor(replicas / 4);
+}
+
+/** Owned by a controller (a Deployment's ReplicaSet, a workload's pod): that controller's simulation writes its status. */
+export function isControlled(object: KubeObject): boolean {
+  return (object.metadata.ownerReferences ?? []).some((ref) => ref.controller === true);
 }

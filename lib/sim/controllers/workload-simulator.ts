@@ -3,6 +3,8 @@ import { createCapacityLedger } from './capacity-ledger';
 import { daemonSetKind } from './daemonset-status';
 import { deploymentKind } from './deployment-status';
 import { jobKind } from './job-status';
+import { podKind } from './pod-status';
+import { replicaSetKind } from './replicaset-status';
 import { podRequests } from './pod-requests';
 import { createPodSimulator, type PodSimulator } from './simulated-pods';
 import { statefulSetKind } from './statefulset-status';
@@ -25,7 +27,7 @@ export interface WorkloadSimulatorExtras {
 
 export type WorkloadSimulatorOptions = WorkloadSimulationOptions & WorkloadSimulatorExtras;
 
-const KINDS: WorkloadKind[] = [deploymentKind, statefulSetKind, daemonSetKind, jobKind];
+const KINDS: WorkloadKind[] = [deploymentKind, statefulSetKind, daemonSetKind, jobKind, replicaSetKind, podKind];
 const MAX_WRITE_ATTEMPTS = 3;
 
 interface WorkloadState {
@@ -141,6 +143,7 @@ export function startWorkloadSimulator(store: SimClusterStore, options: Workload
     const kind = kindsByResource.get(`${event.gvr.group}/${event.gvr.resource}`);
     if (!kind || event.gvr.version !== kind.gvr.version) return;
     const object = event.object;
+    if (kind.manages && !kind.manages(object)) return;
     const key = keyOf(kind, object);
     if (event.type === 'DELETED') {
       const state = states.get(key);
