@@ -24,6 +24,11 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
   if (request.subResource && request.subResource !== 'scale') return allowResponse(uid);
   if (request.operation === 'CONNECT' || !subject) return allowResponse(uid);
 
+  // An UPDATE that changes nothing placement or sync reads (tmc's own label, annotation and finalizer writes, a
+  // resourceVersion bump, an identical re-apply) needs no work: answered with no I/O, so tmc's writes to kcp do not
+  // each cost a dedup write and a queue round trip on their way back through this webhook.
+  const unchanged = request.operation === 'UPDATE' && !request.subResource && request.object != null && request.oldObject != null && placementFingerprint(request.oldObject, false) === placementFingerprint(request.object, false);
+
   const gvr = request.resource;
   const tmcReason = tmcKindReason(gvr);
   const ref = buildRef({ workspace, ...gvr, kind: request.kind.kind, namespace: request.namespace, name: request.name, object: subject });
@@ -37,12 +42,12 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
         return denyResponse(uid, message);
       }
     }
-    if (ref && !request.dryRun) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
+    if (ref && !request.dryRun && !unchanged) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
     return allowResponse(uid);
   }
 
   const selection = selectWorkload(gvr, request.namespace ?? subject.metadata.namespace, subject);
-  if (!selection.selected) return allowResponse(uid);
+  if (!selection.selected || unchanged) return allowResponse(uid);
 
   let patch: JsonPatchOperation[] = [];
   let stored: KubeObjectShape = subject;

@@ -171,6 +171,22 @@ describe('ingress: admission', () => {
     expect(placement.sent[2].object).toBeUndefined();
   });
 
+  it.each([
+    ['a tmc state label', (o: Record<string, any>) => (o.metadata.labels = { ...o.metadata.labels, 'state.workload.kcp.io/abc': 'Sync' })],
+    ['a per-cluster status annotation', (o: Record<string, any>) => (o.metadata.annotations = { ...o.metadata.annotations, 'experimental.status.workload.kcp.io/abc': '{}' })],
+    ['a new resourceVersion only', (o: Record<string, any>) => (o.metadata.resourceVersion = '999')],
+  ])('answers an UPDATE that changes only %s with no I/O', async (_what, change) => {
+    const seen = new MemorySeenStore();
+    const { ingress, placement } = setup({ seen });
+    const review = structuredClone(sample('admission-update-deployment.json')) as { request: { object: Record<string, any>; oldObject: Record<string, any> } };
+    review.request.object = structuredClone(review.request.oldObject);
+    change(review.request.object);
+    const res = await ingress.handle(request('admission', review));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(placement.sent).toHaveLength(0);
+    expect(seen.records.size).toBe(0);
+  });
+
   it('UPDATE carries no patch', async () => {
     const { ingress } = setup();
     const res = await ingress.handle(request('admission', sample('admission-update-deployment.json')));
