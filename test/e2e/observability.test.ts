@@ -98,7 +98,8 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
     expect(delta('tmc_sync_operations_total', { result: 'applied', cluster, resource })).toBe(1);
     expect(delta('tmc_sync_lag_seconds_count', { cluster })).toBe(1);
     expect(delta('tmc_sync_lag_seconds_sum', { cluster })).toBeGreaterThan(0);
-    expect(delta('tmc_placement_decisions_total', { result: 'scheduled' })).toBe(1);
+    // Two decisions: the namespace `default` (placed first, its objects follow it) and the Deployment.
+    expect(delta('tmc_placement_decisions_total', { result: 'scheduled' })).toBe(2);
     expect(delta('tmc_placement_duration_seconds_count', { result: 'placed' })).toBeGreaterThanOrEqual(1);
     expect(delta('tmc_status_updates_total', { result: 'written' })).toBeGreaterThanOrEqual(1);
     expect(delta('tmc_status_lag_seconds_count')).toBeGreaterThanOrEqual(1);
