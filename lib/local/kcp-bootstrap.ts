@@ -48,7 +48,8 @@ export function kcpClient(kcpKubeconfig: string, workspace: string): KubeCluster
   return new KubeClusterClient(`kcp:${workspace}`, config);
 }
 
-async function retrying<T>(what: string, attempt: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+// 60 s: under load a SyncTarget write waits on the fail-closed tmc-apis webhook (5 s timeout each try).
+async function retrying<T>(what: string, attempt: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let delayMs = 50;
   for (;;) {
