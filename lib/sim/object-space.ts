@@ -15,7 +15,8 @@ export interface HistoryEntry extends StoreEvent {
   gvrKey: string;
 }
 
-const HISTORY_LIMIT = 50_000;
+/** Watch events kept per object space (etcd keeps ~5 minutes of revisions); an older resourceVersion gets 410 Gone. */
+export const DEFAULT_WATCH_HISTORY = 50_000;
 /** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
 const NAMESPACE_CLEANUP_DELAY_MS = 1000;
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
@@ -73,6 +74,7 @@ export class ObjectSpace implements SimClusterStore {
     private readonly clock: RevisionClock,
     private readonly admission: AdmissionDispatcher,
     private readonly annotateCluster: boolean,
+    private readonly historyLimit = DEFAULT_WATCH_HISTORY,
   ) {
     for (const info of BUILTIN_RESOURCES) this.types.set(gvrId(info), info);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -379,8 +381,8 @@ export class ObjectSpace implements SimClusterStore {
   private record(info: ResourceInfo, type: WatchEventType, object: KubeObject): void {
     const entry: HistoryEntry = { type, object, gvr: { group: info.group, version: info.version, resource: info.resource }, rv: Number(object.metadata.resourceVersion), gvrKey: gvrId(info) };
     this.history.push(entry);
-    if (this.history.length > HISTORY_LIMIT) {
-      const dropped = this.history.splice(0, this.history.length - HISTORY_LIMIT);
+    if (this.history.length > this.historyLimit) {
+      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
       this.oldestRv = dropped[dropped.length - 1].rv + 1;
     }
     for (const listener of this.listeners) listener(entry);

@@ -35,6 +35,8 @@ export interface SimServerOptions {
   latencyMs?: number;
   /** When set, requests without this bearer token get 401. */
   token?: string;
+  /** Watch events kept per object space (default 50,000): small values let tests reach 410 Gone quickly. */
+  watchHistory?: number;
 }
 
 export interface SimServer {
@@ -116,7 +118,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const spaceFor = (name: string): ObjectSpace => {
     let space = spaces.get(name);
     if (!space) {
-      space = new ObjectSpace(name, clock, admission, isKcp);
+      space = new ObjectSpace(name, clock, admission, isKcp, options.watchHistory);
       spaces.set(name, space);
       if (!isKcp) {
         controllers.push(
