@@ -16,6 +16,11 @@ export interface StatusStore {
    * duplicate message), never throws for it.
    */
   put(record: ClusterStatusRecord): Promise<'written' | 'stale'>;
+  /**
+   * One cluster's stored record, or undefined. Eventually consistent (half a read unit): the backstop only uses it to
+   * skip a write when nothing changed, and the conditional put still orders whatever it does write.
+   */
+  get(ref: ObjectRef, cluster: string): Promise<ClusterStatusRecord | undefined>;
   listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]>;
   /** Forgets a cluster's status (the object was removed from that cluster). */
   delete(ref: ObjectRef, cluster: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
@@ -59,6 +59,16 @@ export class DynamoStatusStore implements StatusStore {
       if (isConditionalCheckFailed(err)) return 'stale';
       throw err;
     }
+  }
+
+  async get(ref: ObjectRef, cluster: string): Promise<ClusterStatusRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` },
+      }),
+    );
+    return out.Item ? StatusItemSchema.parse(out.Item) : undefined;
   }
 
   async listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]> {

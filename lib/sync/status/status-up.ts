@@ -1,13 +1,14 @@
 import pLimit from 'p-limit';
 import type { StatusMessage } from '../../api/messages';
-import { downstreamNamespace } from '../../api/labels';
-import { gvrKey, type ObjectRef } from '../../api/object-ref';
+import { downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../api/labels';
+import { gvrKey, objectKey, type ObjectRef } from '../../api/object-ref';
 import { asTmcError, type ErrorCategory } from '../../errors/tmc-error';
 import type { BackoffPolicy } from '../../errors/backoff';
-import type { KubeConnector } from '../../ports/kube-client';
+import type { KubeConnector, KubeObject } from '../../ports/kube-client';
 import type { StatusStore } from '../../ports/status-store';
 import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
 import type { Metrics } from '../../ports/telemetry';
+import { canonicalJson } from '../canonical-hash';
 import { failureOutcome } from '../failure-outcome';
 import type { SyncLog } from '../sync-log';
 import type { StatusReporter } from './report-status';
@@ -31,11 +32,19 @@ export type StatusResult =
 /** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
 const NO_STATUS = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
 
+type Observed = { status: Record<string, unknown>; resourceVersion: string };
+
+function observedOf(object: KubeObject): Observed {
+  const status =
+    typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
+  return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
+}
+
 async function readDownstream(
   deps: StatusUpDeps,
   ref: ObjectRef,
   cluster: string,
-): Promise<{ status: Record<string, unknown>; resourceVersion: string } | undefined> {
+): Promise<Observed | undefined> {
   const client = await deps.kube.cluster(ref.workspace, cluster);
   const object = await client.get({
     group: ref.group,
@@ -44,10 +53,7 @@ async function readDownstream(
     namespace: ref.namespace ? downstreamNamespace(ref.workspace, ref.namespace) : undefined,
     name: ref.name,
   });
-  if (!object) return undefined;
-  const status =
-    typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
-  return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
+  return object ? observedOf(object) : undefined;
 }
 
 /**
@@ -134,8 +140,57 @@ function recent(record: SyncRecord, since: number): boolean {
 }
 
 /**
+ * The downstream objects of one cluster's recent sync items: one list per workspace, resource type and namespace (only
+ * tmc's objects, by label) instead of a GET per object; a lone item is still a GET, cheaper than listing its namespace.
+ * Keyed by objectKey; an object missing downstream is absent from the map.
+ */
+async function readDownstreamOf(
+  deps: StatusUpDeps,
+  cluster: string,
+  records: SyncRecord[],
+): Promise<Map<string, Observed | Error>> {
+  const groups = new Map<string, SyncRecord[]>();
+  for (const record of records) {
+    const { workspace, group, version, resource, namespace } = record.ref;
+    const key = JSON.stringify([workspace, group, version, resource, namespace ?? null]);
+    groups.set(key, [...(groups.get(key) ?? []), record]);
+  }
+  const out = new Map<string, Observed | Error>();
+  for (const members of groups.values()) {
+    const { ref } = members[0];
+    try {
+      if (members.length === 1) {
+        const one = await readDownstream(deps, ref, cluster);
+        if (one) out.set(objectKey(ref), one);
+        continue;
+      }
+      const client = await deps.kube.cluster(ref.workspace, cluster);
+      const listed = await client.list(
+        { group: ref.group, version: ref.version, resource: ref.resource },
+        {
+          namespace: ref.namespace ? downstreamNamespace(ref.workspace, ref.namespace) : undefined,
+          labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+        },
+      );
+      const byName = new Map(listed.map((o) => [o.metadata.name, o]));
+      for (const member of members) {
+        const object = byName.get(member.ref.name);
+        if (object) out.set(objectKey(member.ref), observedOf(object));
+      }
+    } catch (thrown) {
+      // One type·namespace failing (RBAC, a CRD gone) does not stop the others: its items count as failed.
+      const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+      for (const member of members) out.set(objectKey(member.ref), err);
+    }
+  }
+  return out;
+}
+
+/**
  * The scheduled backstop for status webhooks that never arrived (a cluster's webhook down, a lost request): for sync
  * items applied recently, read the downstream status and proceed as if a status message had come. Bounded per run.
+ * On an idle stack it writes nothing: a downstream status equal to the stored one is not stored again (the stored
+ * resourceVersion may lag, since an admission message carries the version before the update) and kcp is not read.
  */
 export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOptions = {}): Promise<BackstopSummary> {
   const now = (deps.now?.() ?? new Date()).getTime();
@@ -149,14 +204,33 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
         const records = (
           await deps.syncState.listForCluster(cluster, { limit: options.perClusterLimit ?? 200 })
         ).filter((r) => recent(r, since));
+        const downstream = await readDownstreamOf(deps, cluster, records);
         for (const record of records) {
           summary.polled++;
+          const observed = downstream.get(objectKey(record.ref));
+          if (!observed) continue;
+          if (observed instanceof Error) {
+            summary.failed++;
+            deps.log.warn('Status backstop could not read a downstream object', {
+              cluster,
+              workspace: record.ref.workspace,
+              gvr: gvrKey(record.ref),
+              namespace: record.ref.namespace,
+              name: record.ref.name,
+              error: asTmcError(observed).toJSON(),
+            });
+            continue;
+          }
+          const stored = await deps.statusStore.get(record.ref, cluster);
+          if (stored && canonicalJson(stored.status) === canonicalJson(observed.status)) continue;
           const result = await reportClusterStatus(
             deps,
             {
               type: 'status',
               ref: record.ref,
               cluster,
+              status: observed.status,
+              resourceVersion: observed.resourceVersion,
               trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
             },
             1,

@@ -193,10 +193,39 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
       sqsEvent(CLUSTERS.map((c) => syncMessage(depRef, c, 1, { object: kcpObject(depRef) }))),
     );
     expect(CLUSTERS.map((c) => writes(clusters[c]))).toEqual(before);
-    // A second backstop run with nothing new writes nothing to kcp.
-    const kcpWrites = writes(kcp);
-    await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
-    expect(writes(kcp)).toBe(kcpWrites);
+    // Two more backstop runs with nothing new: no write to DynamoDB, and kcp is not even read.
+    for (let run = 0; run < 2; run++) {
+      const kcpRequests = kcp.requests.count({});
+      const dynamoWrites = world.dynamoWrites();
+      expect(await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never)).toMatchObject({ written: 0, failed: 0 });
+      expect(world.dynamoWrites()).toBe(dynamoWrites);
+      expect(kcp.requests.count({})).toBe(kcpRequests);
+    }
+  });
+
+  it('the backstop reads several objects of one type and namespace with one list per cluster, not a GET each', async () => {
+    const refs = ['api-0', 'api-1', 'api-2'].map((name) => {
+      const object = deployment();
+      object.metadata = { ...object.metadata, name };
+      return refOf(WS, kcp.store(WS).create(DEPLOYMENTS, object), 'apps', 'deployments');
+    });
+    for (const ref of refs) await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    await makeSyncApplyHandler(world.applyDeps(kube))(
+      sqsEvent(refs.flatMap((ref) => CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: kcpObject(ref) })))),
+    );
+    const ns = downstreamNamespace(WS, NS);
+    const reads = (verb: string): number[] =>
+      CLUSTERS.map((c) => clusters[c].requests.count({ verb, resource: 'deployments', namespace: ns }));
+    const [gets, lists] = [reads('get'), reads('list')];
+    const handler = makeStatusUpHandler(world.statusDeps(kube));
+    for (let i = 0; i < 40 && refs.some((ref) => (kcpObject(ref)?.status as { readyReplicas?: number } | undefined)?.readyReplicas !== 2); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
+    }
+    for (const ref of refs) expect(kcpObject(ref)?.status).toMatchObject({ readyReplicas: 2 });
+    const runs = reads('list').map((n, i) => n - lists[i]);
+    expect(runs.every((n) => n >= 1)).toBe(true);
+    expect(reads('get')).toEqual(gets);
   });
 
   it('a pre-existing unmanaged object is left alone and reported', async () => {

@@ -127,6 +127,34 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kube.kcpOf(WS).writes()).toBe(writes);
   });
 
+  it('the backstop on unchanged state writes nothing to DynamoDB or kcp, and does not read kcp', async () => {
+    const deps = world.statusDeps(kube);
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      const downstream = kube
+        .clusterOf(c)
+        .find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
+      kube.clusterOf(c).put('deployments', { ...downstream, status: ready(1) });
+      // As the status webhook reports it: the resourceVersion before the status update, so the stored one lags.
+      await reportClusterStatus(deps, message(c, downstream.metadata.resourceVersion ?? '0', ready(1)), 1);
+    }
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
+    for (let run = 0; run < 2; run++) {
+      const dynamoWrites = world.dynamoWrites();
+      const kcpCalls = kube.kcpOf(WS).calls.length;
+      expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, written: 0, failed: 0 });
+      expect(world.dynamoWrites()).toBe(dynamoWrites);
+      expect(kube.kcpOf(WS).calls.length).toBe(kcpCalls);
+    }
+    // Real progress is still picked up: one cluster's status moves, the backstop stores it and kcp shows it.
+    const east = kube.clusterOf('east').find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
+    kube.clusterOf('east').put('deployments', { ...east, status: ready(0) });
+    const dynamoWrites = world.dynamoWrites();
+    expect(await runStatusBackstop(deps)).toMatchObject({ written: 1, failed: 0 });
+    expect(world.dynamoWrites()).toBeGreaterThan(dynamoWrites);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
+  });
+
   it('status messages through the SQS handler; a malformed one fails alone', async () => {
     const handler = makeStatusUpHandler(world.statusDeps(kube));
     const response = await handler(sqsEvent([message('east', '40', ready(1)), { type: 'status' }]));

@@ -26,6 +26,10 @@ export interface SyncWorld {
   logLines: Array<{ level: string; message: string; attributes: Record<string, unknown> }>;
   metrics: Array<{ name: string; labels?: Record<string, string>; value?: number }>;
   deferred: Array<{ receiptHandle: string; delaySeconds: number }>;
+  /** Every DynamoDB request sent, by command name (`PutItemCommand`, `GetItemCommand`, …), in order. */
+  dynamoRequests: string[];
+  /** How many of dynamoRequests write (put, update, delete, batch or transactional write). */
+  dynamoWrites(): number;
   applyDeps(kube: KubeConnector): SyncApplyDeps & { deferrer: MessageDeferrer };
   statusDeps(kube: KubeConnector): StatusUpDeps & { deferrer: MessageDeferrer };
   putDecision(
@@ -47,6 +51,15 @@ export async function startSyncWorld(): Promise<SyncWorld> {
   });
   const tableName = TABLE.baseName;
   await ensureTable(client, tableName);
+  const dynamoRequests: string[] = [];
+  // Counted below the document client so every store's requests are seen, whichever command it sends.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      dynamoRequests.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name: 'countDynamoRequests' },
+  );
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const real = new DynamoSyncStateStore({ doc, tableName });
   const syncPuts: SyncRecord[] = [];
@@ -83,6 +96,8 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     logLines,
     metrics: metricsSeen,
     deferred,
+    dynamoRequests,
+    dynamoWrites: () => dynamoRequests.filter((c) => /^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(c)).length,
     applyDeps: (kube) => ({
       kube,
       syncState,
