@@ -8,7 +8,7 @@ import { DeadlineExceeded, enqueuePlacement, withDeadline } from './enqueue';
 import { finalizerPatch, withFinalizer } from './finalizer-patch';
 import { placementFingerprint } from './fingerprint';
 import { buildRef } from './refs';
-import { selectWorkload, tmcKindReason } from './selection';
+import { EXCLUDED_NAMESPACES, selectWorkload, tmcKindReason } from './selection';
 
 /**
  * Answers one AdmissionReview from kcp. tmc's own kinds are validated (an invalid one is denied with the field named);
@@ -43,6 +43,15 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
       }
     }
     if (ref && !request.dryRun && !unchanged) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
+    return allowResponse(uid);
+  }
+
+  // A namespace relabelled in kcp may now match another Placement: placement re-decides it, and its objects follow.
+  // Only UPDATE: a new namespace is placed with its first object, and tmc puts no finalizer on namespaces.
+  if (gvr.group === '' && gvr.resource === 'namespaces') {
+    const name = subject.metadata.name;
+    if (request.operation !== 'UPDATE' || unchanged || deleting || request.dryRun || !ref || typeof name !== 'string' || EXCLUDED_NAMESPACES.includes(name)) return allowResponse(uid);
+    await enqueueFailOpen(deps, placementMessage(deps, ref, subject, 'admission', false), subject, false);
     return allowResponse(uid);
   }
 

@@ -49,7 +49,11 @@ export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): 
         admissionReviewVersions: ['v1'],
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
         // `*` matches no subresource: `*/scale` is named so that `kubectl scale` (and an HPA) reaches placement.
-        rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/scale'], scope: 'Namespaced' }],
+        rules: [
+          { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/scale'], scope: 'Namespaced' },
+          // A namespace's labels choose its Placement: relabelling one re-places it and what it holds.
+          { operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], scope: 'Cluster' },
+        ],
         objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },
         failurePolicy: 'Ignore',
