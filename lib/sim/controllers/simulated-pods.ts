@@ -1,6 +1,7 @@
 import type { GroupVersionResource, KubeObject, SimClusterStore } from '../contracts';
 import { replicaSetName } from './deployment-status';
 import { JOB_FAIL_ANNOTATION } from './job-status';
+import { containerStatusOf, podConditionAt } from './pod-status';
 import { nameSuffix, templateHash } from './template-hash';
 import { type ProgressPhase, type WorkloadKind, generationOf, insufficientMessage, podTemplateOf, specOf } from './workload-kind';
 import { statefulSetRevision } from './statefulset-status';
@@ -64,13 +65,7 @@ export function createPodSimulator(store: SimClusterStore, options: PodSimulator
   function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string): Record<string, unknown> {
     const now = options.now();
     const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as Array<{ name?: string; image?: string }>) : [];
-    const condition = (type: string, status: boolean, reason?: string): Record<string, unknown> => ({
-      type,
-      status: status ? 'True' : 'False',
-      lastProbeTime: null,
-      lastTransitionTime: now,
-      ...(reason ? { reason } : {}),
-    });
+    const condition = podConditionAt(now);
     if (desired.state === 'unschedulable') {
       return {
         phase: 'Pending',
@@ -100,16 +95,9 @@ export function createPodSimulator(store: SimClusterStore, options: PodSimulator
       hostIPs: [{ ip: hostIP }],
       ...(desired.state === 'creating' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
       startTime: now,
-      containerStatuses: containers.map((container) => ({
-        name: container.name,
-        image: container.image,
-        imageID: '',
-        ready: running,
-        started: running,
-        restartCount: 0,
-        ...(desired.state === 'creating' ? {} : { containerID: `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}` }),
-        state: containerState,
-      })),
+      containerStatuses: containers.map((container) =>
+        containerStatusOf(container, running, containerState, desired.state === 'creating' ? undefined : `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}`),
+      ),
       qosClass: 'BestEffort',
     };
   }
