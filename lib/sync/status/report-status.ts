@@ -1,5 +1,5 @@
 import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX } from '../../api/labels';
-import type { ObjectRef } from '../../api/object-ref';
+import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { NotFoundError } from '../../errors/tmc-error';
 import type { KubeConnector } from '../../ports/kube-client';
 import type { StatusStore } from '../../ports/status-store';
@@ -72,81 +72,107 @@ function syncedSummary(clusters: string[], conditions: Map<string, StatusConditi
  */
 export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
   const now = deps.now ?? ((): Date => new Date());
-  return {
-    async refresh(ref: ObjectRef): Promise<StatusReport> {
-      const kcp = await deps.kube.kcp(ref.workspace);
-      const object = await kcp.get(ref);
-      if (!object) return { annotations: false, status: false };
-      const [decision, syncRecords, observed] = await Promise.all([
-        deps.syncState.decision(ref),
-        deps.syncState.listForObject(ref),
-        deps.statusStore.listForObject(ref),
-      ]);
-      const placed = decision
-        ? decision.clusters.map((c) => c.name)
-        : syncRecords
-            .filter((r) => r.state !== 'deleted')
-            .map((r) => r.cluster)
-            .sort();
-      const at = now();
-      const syncOf = new Map(syncRecords.map((r) => [r.cluster, r]));
-      // Secrets have no status, and their (would-be) status must never be copied anywhere: only sync conditions.
-      const observedOf = new Map(ref.kind === 'Secret' ? [] : observed.map((o) => [o.cluster, o]));
-
-      const annotations = object.metadata.annotations ?? {};
-      const patchAnnotations: Record<string, string | null> = {};
-      const syncedByCluster = new Map<string, StatusCondition>();
-      for (const cluster of placed) {
-        const detail = clusterDetail(cluster, syncOf.get(cluster), observedOf.get(cluster), at);
-        syncedByCluster.set(cluster, syncedCondition(syncOf.get(cluster)));
-        const key = clusterStatusAnnotation(ref.workspace, cluster);
-        if (!sameDetail(annotations[key], detail)) patchAnnotations[key] = JSON.stringify(detail);
-      }
-      const placedKeys = new Set(placed.map((c) => clusterStatusAnnotation(ref.workspace, c)));
-      for (const key of Object.keys(annotations)) {
-        if (key.startsWith(CLUSTER_STATUS_ANNOTATION_PREFIX) && !placedKeys.has(key)) patchAnnotations[key] = null; // no longer placed there
-      }
-
-      let wroteAnnotations = false;
-      if (Object.keys(patchAnnotations).length) {
-        await kcp.mergePatch(ref, { metadata: { annotations: patchAnnotations } });
-        wroteAnnotations = true;
-      }
-
-      const aggregate = aggregateStatus({
-        kind: ref.kind,
-        generation: object.metadata.generation,
-        clusters: placed.map((cluster) => ({
-          cluster,
-          status: observedOf.get(cluster)?.status,
-          appliedGeneration: syncOf.get(cluster)?.appliedGeneration,
-          downstreamGeneration: syncOf.get(cluster)?.downstreamGeneration,
-        })),
+  /**
+   * Per object: the chain of refreshes in this container and the one queued behind it, if any. A batch brings an
+   * object's messages for every cluster together; refreshing each at once read the same kcp snapshot and patched the
+   * same annotations and aggregate over each other (and into 409s). One runs at a time per object; callers arriving
+   * while one runs share the single queued refresh, which starts after their state was stored and so reads it.
+   */
+  const slots = new Map<string, { tail: Promise<unknown>; queued?: Promise<StatusReport> }>();
+  const refresh = (ref: ObjectRef): Promise<StatusReport> => {
+    const key = objectKey(ref);
+    const slot = slots.get(key);
+    if (slot?.queued) return slot.queued;
+    const queued: Promise<StatusReport> = (slot?.tail ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        const current = slots.get(key);
+        if (current?.queued === queued) current.queued = undefined; // started: a later caller needs a later run
+        return refreshOnce(ref);
       });
-      if (!aggregate) return { annotations: wroteAnnotations, status: false };
-      const conditions = [
-        ...((aggregate.conditions as StatusCondition[] | undefined) ?? []),
-        syncedSummary(placed, syncedByCluster),
-      ];
-      const current = (object.status ?? {}) as Record<string, unknown>;
-      const next: Record<string, unknown> = {
-        ...aggregate,
-        conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()),
-      };
-      const changed = Object.keys(next).some((k) =>
-        k === 'conditions'
-          ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(next[k]))
-          : canonicalJson(current[k]) !== canonicalJson(next[k]),
-      );
-      if (!changed) return { annotations: wroteAnnotations, status: false };
-      try {
-        await kcp.patchStatus(ref, next);
-      } catch (err) {
-        // A kind without a status subresource (some CRDs): the annotations carry everything.
-        if (err instanceof NotFoundError) return { annotations: wroteAnnotations, status: false };
-        throw err;
-      }
-      return { annotations: wroteAnnotations, status: true };
-    },
+    const tail: Promise<unknown> = queued
+      .catch(() => undefined)
+      .finally(() => {
+        if (slots.get(key)?.tail === tail) slots.delete(key);
+      });
+    slots.set(key, { tail, queued });
+    return queued;
   };
+  return { refresh };
+
+  async function refreshOnce(ref: ObjectRef): Promise<StatusReport> {
+    const kcp = await deps.kube.kcp(ref.workspace);
+    const object = await kcp.get(ref);
+    if (!object) return { annotations: false, status: false };
+    const [decision, syncRecords, observed] = await Promise.all([
+      deps.syncState.decision(ref),
+      deps.syncState.listForObject(ref),
+      deps.statusStore.listForObject(ref),
+    ]);
+    const placed = decision
+      ? decision.clusters.map((c) => c.name)
+      : syncRecords
+          .filter((r) => r.state !== 'deleted')
+          .map((r) => r.cluster)
+          .sort();
+    const at = now();
+    const syncOf = new Map(syncRecords.map((r) => [r.cluster, r]));
+    // Secrets have no status, and their (would-be) status must never be copied anywhere: only sync conditions.
+    const observedOf = new Map(ref.kind === 'Secret' ? [] : observed.map((o) => [o.cluster, o]));
+
+    const annotations = object.metadata.annotations ?? {};
+    const patchAnnotations: Record<string, string | null> = {};
+    const syncedByCluster = new Map<string, StatusCondition>();
+    for (const cluster of placed) {
+      const detail = clusterDetail(cluster, syncOf.get(cluster), observedOf.get(cluster), at);
+      syncedByCluster.set(cluster, syncedCondition(syncOf.get(cluster)));
+      const key = clusterStatusAnnotation(ref.workspace, cluster);
+      if (!sameDetail(annotations[key], detail)) patchAnnotations[key] = JSON.stringify(detail);
+    }
+    const placedKeys = new Set(placed.map((c) => clusterStatusAnnotation(ref.workspace, c)));
+    for (const key of Object.keys(annotations)) {
+      if (key.startsWith(CLUSTER_STATUS_ANNOTATION_PREFIX) && !placedKeys.has(key)) patchAnnotations[key] = null; // no longer placed there
+    }
+
+    let wroteAnnotations = false;
+    if (Object.keys(patchAnnotations).length) {
+      await kcp.mergePatch(ref, { metadata: { annotations: patchAnnotations } });
+      wroteAnnotations = true;
+    }
+
+    const aggregate = aggregateStatus({
+      kind: ref.kind,
+      generation: object.metadata.generation,
+      clusters: placed.map((cluster) => ({
+        cluster,
+        status: observedOf.get(cluster)?.status,
+        appliedGeneration: syncOf.get(cluster)?.appliedGeneration,
+        downstreamGeneration: syncOf.get(cluster)?.downstreamGeneration,
+      })),
+    });
+    if (!aggregate) return { annotations: wroteAnnotations, status: false };
+    const conditions = [
+      ...((aggregate.conditions as StatusCondition[] | undefined) ?? []),
+      syncedSummary(placed, syncedByCluster),
+    ];
+    const current = (object.status ?? {}) as Record<string, unknown>;
+    const next: Record<string, unknown> = {
+      ...aggregate,
+      conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()),
+    };
+    const changed = Object.keys(next).some((k) =>
+      k === 'conditions'
+        ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(next[k]))
+        : canonicalJson(current[k]) !== canonicalJson(next[k]),
+    );
+    if (!changed) return { annotations: wroteAnnotations, status: false };
+    try {
+      await kcp.patchStatus(ref, next);
+    } catch (err) {
+      // A kind without a status subresource (some CRDs): the annotations carry everything.
+      if (err instanceof NotFoundError) return { annotations: wroteAnnotations, status: false };
+      throw err;
+    }
+    return { annotations: wroteAnnotations, status: true };
+  }
 }

@@ -155,6 +155,31 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
   });
 
+  it('the after-apply refresh with nothing new writes nothing to kcp', async () => {
+    const deps = world.statusDeps(kube);
+    for (const c of CLUSTERS) await reportClusterStatus(deps, message(c, '50', ready(1)), 1);
+    const kcpWrites = kube.kcpOf(WS).writes();
+    // What sync-apply runs after a first apply or a recovery: here a re-run over unchanged state.
+    expect(await deps.reporter.refresh(ref)).toEqual({ annotations: false, status: false });
+    expect(await world.applyDeps(kube).status?.refresh(ref)).toEqual({ annotations: false, status: false });
+    expect(kube.kcpOf(WS).writes()).toBe(kcpWrites);
+  });
+
+  it("one batch with every cluster's status: the object is refreshed at most twice, not once per message", async () => {
+    const handler = makeStatusUpHandler(world.statusDeps(kube));
+    const [patches, statusPatches] = [kube.kcpOf(WS).count('mergePatch'), kube.kcpOf(WS).count('patchStatus')];
+    const response = await handler(sqsEvent(CLUSTERS.map((c) => message(c, '60', ready(1)))));
+    expect(response).toEqual({ batchItemFailures: [] });
+    // The first refresh may see one cluster's status, the one queued behind it sees all three.
+    expect(kube.kcpOf(WS).count('mergePatch') - patches).toBeLessThanOrEqual(2);
+    expect(kube.kcpOf(WS).count('patchStatus') - statusPatches).toBeLessThanOrEqual(2);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
+    for (const c of CLUSTERS)
+      expect(JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, c)] ?? '{}')).toMatchObject({
+        status: { readyReplicas: 1 },
+      });
+  });
+
   it('status messages through the SQS handler; a malformed one fails alone', async () => {
     const handler = makeStatusUpHandler(world.statusDeps(kube));
     const response = await handler(sqsEvent([message('east', '40', ready(1)), { type: 'status' }]));
