@@ -48,6 +48,14 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
   });
   const kcpObject = (): KubeObject => kube.kcpOf(WS).find('deployments', 'default', 'nginx') as KubeObject;
   const kcpStatus = (): Record<string, any> => kcpObject().status as Record<string, any>;
+  /** Sets the downstream Deployment's status on one cluster, as its controller would; returns the object before. */
+  const setDownstreamStatus = (cluster: string, status: Record<string, unknown>): KubeObject => {
+    const before = kube
+      .clusterOf(cluster)
+      .find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
+    kube.clusterOf(cluster).put('deployments', { ...before, status });
+    return before;
+  };
 
   beforeEach(async () => {
     world = await startSyncWorld();
@@ -112,10 +120,7 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
-      const downstream = kube
-        .clusterOf(c)
-        .find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
-      kube.clusterOf(c).put('deployments', { ...downstream, status: ready(1) });
+      setDownstreamStatus(c, ready(1));
     }
     const handler = makeStatusUpHandler(world.statusDeps(kube));
     const summary = await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
@@ -131,12 +136,9 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const deps = world.statusDeps(kube);
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
-      const downstream = kube
-        .clusterOf(c)
-        .find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
-      kube.clusterOf(c).put('deployments', { ...downstream, status: ready(1) });
+      const before = setDownstreamStatus(c, ready(1));
       // As the status webhook reports it: the resourceVersion before the status update, so the stored one lags.
-      await reportClusterStatus(deps, message(c, downstream.metadata.resourceVersion ?? '0', ready(1)), 1);
+      await reportClusterStatus(deps, message(c, before.metadata.resourceVersion ?? '0', ready(1)), 1);
     }
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
     for (let run = 0; run < 2; run++) {
@@ -147,8 +149,7 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
       expect(kube.kcpOf(WS).calls.length).toBe(kcpCalls);
     }
     // Real progress is still picked up: one cluster's status moves, the backstop stores it and kcp shows it.
-    const east = kube.clusterOf('east').find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject;
-    kube.clusterOf('east').put('deployments', { ...east, status: ready(0) });
+    setDownstreamStatus('east', ready(0));
     const dynamoWrites = world.dynamoWrites();
     expect(await runStatusBackstop(deps)).toMatchObject({ written: 1, failed: 0 });
     expect(world.dynamoWrites()).toBeGreaterThan(dynamoWrites);
