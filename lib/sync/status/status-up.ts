@@ -86,7 +86,9 @@ export async function reportClusterStatus(
       ...observed,
       observedAt: (deps.now?.() ?? new Date()).toISOString(),
     });
-    if (stored === 'stale') {
+    // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
+    // kcp never showed it, so a retry refreshes anyway (a no-op refresh writes nothing).
+    if (stored === 'stale' && receiveCount <= 1) {
       deps.metrics.increment('tmc_status_updates_total', { result: 'stale' });
       return { result: 'stale' };
     }

@@ -2,6 +2,7 @@ import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/l
 import type { StatusMessage } from '../../../lib/api/messages';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
+import { ClusterThrottledError } from '../../../lib/errors/tmc-error';
 import { syncOne } from '../../../lib/sync/apply';
 import { reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
 import { FakeConnector } from './fake-kube';
@@ -102,6 +103,17 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     // A newer version with the same content: stored, but nothing changed in kcp, so nothing is written there.
     expect(await reportClusterStatus(deps, message('east', '21', ready(1)), 1)).toEqual({ result: 'unchanged' });
     expect(kube.kcpOf(WS).writes()).toBe(kcpWrites);
+  });
+
+  it('a retry after the kcp refresh failed still brings the stored status to kcp', async () => {
+    const deps = world.statusDeps(kube);
+    kube
+      .kcpOf(WS)
+      .failNext('patchStatus', new ClusterThrottledError('kcp throttled', { statusCode: 429, retryAfterSeconds: 1 }));
+    expect(await reportClusterStatus(deps, message('east', '70', ready(1)), 1)).toMatchObject({ result: 'deferred' });
+    expect(kcpStatus().readyReplicas).toBe(0);
+    expect(await reportClusterStatus(deps, message('east', '70', ready(1)), 2)).toEqual({ result: 'written' });
+    expect(kcpStatus().readyReplicas).toBe(1);
   });
 
   it('a status write never touches spec, so the next resync is still a no-op', async () => {
