@@ -1,6 +1,6 @@
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
-import { STATE_LABEL_PREFIX, stateLabel } from '../api/labels';
+import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
 import { LOCATION_RESOURCE, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SyncTargetSchema } from '../api/crds';
 import { StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
@@ -173,7 +173,16 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
   if (!object || object.metadata.deletionTimestamp) {
     if (!object && !previous) return notYetStored(message, receiveCount, 'admission') ?? { result: 'absent', writes: 0, messages: 0 };
-    if (!previous || previous.clusters.length === 0) return { result: 'absent', writes: 0, messages: 0 };
+    if (!previous || previous.clusters.length === 0) {
+      // Placed nowhere (no Placement selects it, no cluster fits): no cluster has a copy to clean, so no sync-apply
+      // delete will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
+      if (object?.metadata.finalizers?.includes(SYNC_FINALIZER)) {
+        log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
+        await kcp.mergePatch(resourceName(ref), { metadata: { finalizers: object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER), resourceVersion: object.metadata.resourceVersion } });
+        return { result: 'placed', writes: 1, messages: 0 };
+      }
+      return { result: 'absent', writes: 0, messages: 0 };
+    }
     // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
     // outage answering 404, unless the guard says the share of such deletions is ordinary.
     if (!object && deps.deletionGuard && (await deps.deletionGuard.admitVanished(ref)) === 'hold') {

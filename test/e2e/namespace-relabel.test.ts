@@ -41,4 +41,15 @@ describe('relabelling a namespace re-places it and its objects', () => {
     const west = await kubectlGetJson(stack.clusterKubeconfigs.west, ['deployment', 'web', '-n', ns]);
     expect([east?.spec.replicas, west?.spec.replicas]).toEqual([2, 1]); // Divided 2:1
   }, 90_000);
+
+  it('deletes an object that runs nowhere: its tmc finalizer is released', async () => {
+    // With a Placement in the workspace, namespace `unplaced` (no team label) matches none: nothing to clean anywhere.
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/placement-two-regions.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['create', 'namespace', 'unplaced']);
+    await kubectlOk(stack.kcpKubeconfig, ['create', 'configmap', 'settings', '-n', 'unplaced', '--from-literal=a=b']);
+    await waitFor('the finalizer on settings', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced']))?.metadata?.finalizers?.length > 0);
+    await stack.idle();
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'configmap', 'settings', '-n', 'unplaced', '--wait=false']);
+    await waitFor('settings gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced'])) === undefined);
+  }, 60_000);
 });
