@@ -60,7 +60,9 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
 
   let patch: JsonPatchOperation[] = [];
   let stored: KubeObjectShape = subject;
-  if (request.operation === 'CREATE' && request.object && !deleting) {
+  // No finalizer on cluster-scoped kinds: most are never placed, and kcp's API machinery must not wait on tmc to
+  // delete them; a placed one is cleaned up from its DELETE admission, and the orphan sweep catches a missed one.
+  if (request.operation === 'CREATE' && request.object && !deleting && (request.namespace ?? subject.metadata.namespace)) {
     patch = finalizerPatch(request.object);
     stored = withFinalizer(request.object);
   }

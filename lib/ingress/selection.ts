@@ -41,8 +41,34 @@ export const EXCLUDED_NAMESPACES: readonly string[] = ['kube-system', 'kube-publ
 export type Selection = { selected: true } | { selected: false; reason: string };
 
 /** Whether a kcp object is a workload tmc places and syncs. */
+/**
+ * Cluster-scoped kinds that are never synced: the API's own machinery (CRDs, webhooks, API services), nodes and
+ * other per-cluster runtime, and kcp's own groups. Any other cluster-scoped kind goes to placement, which places it
+ * only where a Placement's objectSelectors name it.
+ */
+const EXCLUDED_CLUSTER_RESOURCES = new Set([
+  'apiextensions.k8s.io/customresourcedefinitions',
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations',
+  'admissionregistration.k8s.io/validatingwebhookconfigurations',
+  'admissionregistration.k8s.io/validatingadmissionpolicies',
+  'admissionregistration.k8s.io/validatingadmissionpolicybindings',
+  'apiregistration.k8s.io/apiservices',
+  'certificates.k8s.io/certificatesigningrequests',
+  'flowcontrol.apiserver.k8s.io/flowschemas',
+  'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
+  '/nodes',
+  '/persistentvolumes',
+  '/componentstatuses',
+]);
+
 export function selectWorkload(gr: GroupResource, namespace: string | undefined, object: KubeObjectShape | undefined): Selection {
-  if (!namespace) return { selected: false, reason: 'cluster-scoped' };
+  if (!namespace) {
+    const key = `${gr.group}/${gr.resource}`;
+    if (EXCLUDED_CLUSTER_RESOURCES.has(key) || EXCLUDED_RESOURCES.has(key) || gr.group.endsWith('kcp.io')) return { selected: false, reason: 'cluster-scoped' };
+    const labels = object?.metadata?.labels;
+    if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels) return { selected: false, reason: 'ignored' };
+    return { selected: true };
+  }
   if (EXCLUDED_NAMESPACES.includes(namespace)) return { selected: false, reason: 'system-namespace' };
   if (EXCLUDED_RESOURCES.has(`${gr.group}/${gr.resource}`)) return { selected: false, reason: 'excluded-resource' };
   const metadata = object?.metadata;

@@ -399,6 +399,16 @@ export function decide(input: DecideInput): Decision {
   const selectionView = namespaceObject ? { ...object, metadata: { ...object.metadata, namespace: object.metadata.name } } : object;
   const selectionLabels = namespaceObject ? (object.metadata.labels ?? {}) : input.namespaceLabels;
   let policy: CompiledPolicy | undefined;
+  if (input.policies.length === 0 && !namespaceObject && object.metadata.namespace === undefined) {
+    return {
+      clusters: [],
+      scheduled: false,
+      reason: 'NoMatchingPlacement',
+      message: `${what} is cluster-scoped: tmc places a cluster-scoped object only where a Placement's objectSelectors name its kind`,
+      explanation: [],
+      weights,
+    };
+  }
   if (input.policies.length > 0) {
     const placement = governingPlacement(input.policies, selectionView, selectionLabels);
     if (!placement) {

@@ -51,8 +51,9 @@ export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): 
         // `*` matches no subresource: `*/scale` is named so that `kubectl scale` (and an HPA) reaches placement.
         rules: [
           { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/scale'], scope: 'Namespaced' },
-          // A namespace's labels choose its Placement: relabelling one re-places it and what it holds.
-          { operations: ['UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], scope: 'Cluster' },
+          // Cluster-scoped writes too: a namespace's labels choose its Placement (relabelling one re-places it and what
+          // it holds), and cluster-scoped kinds (ClusterRoles, …) are synced when a Placement's objectSelectors name them.
+          { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Cluster' },
         ],
         objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { downstreamNamespace, stateLabel } from '../../lib/api/labels';
-import { APIS_WEBHOOK } from '../../lib/webhooks/configurations';
+import { APIS_WEBHOOK, WORKLOADS_WEBHOOK } from '../../lib/webhooks/configurations';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
@@ -67,11 +67,16 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
   });
 
   it('mirrors a SyncTarget that was created while the webhooks were not installed', async () => {
+    // Both of tmc's kcp webhooks see SyncTargets (tmc-workloads sees every cluster-scoped write): remove both.
     const webhook = await kubectlGetJson(stack.kcpKubeconfig, ['validatingwebhookconfiguration', APIS_WEBHOOK]);
+    const workloads = await kubectlGetJson(stack.kcpKubeconfig, ['mutatingwebhookconfiguration', WORKLOADS_WEBHOOK]);
     expect(webhook).toBeDefined();
+    expect(workloads).toBeDefined();
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'validatingwebhookconfiguration', APIS_WEBHOOK]);
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'mutatingwebhookconfiguration', WORKLOADS_WEBHOOK]);
     await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(saved)));
     await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(webhook!)));
+    await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], JSON.stringify(strip(workloads!)));
 
     // A Placement that only the re-created cluster satisfies: nothing can run until tmc knows about it.
     const region = String(saved.metadata.labels.region);
@@ -86,6 +91,7 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
 
   it('drains a SyncTarget deleted while the webhooks were not installed at the next health probe', async () => {
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'validatingwebhookconfiguration', APIS_WEBHOOK]);
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'mutatingwebhookconfiguration', WORKLOADS_WEBHOOK]);
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'synctarget', drained]);
     await stack.idle();
     const placed = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'pinned']);

@@ -44,7 +44,7 @@ describe('installWebhooks', () => {
       timeoutSeconds: 5,
       sideEffects: 'NoneOnDryRun',
       clientConfig: { url: 'https://api.example.com/webhooks/admission/root%3Aorg%3Aws' },
-      rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/scale'], scope: 'Namespaced' }, { operations: ['UPDATE'], resources: ['namespaces'], scope: 'Cluster' }],
+      rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/scale'], scope: 'Namespaced' }, { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'], scope: 'Cluster' }],
     });
     expect(hook(kcp, 'validatingwebhookconfigurations/tmc-apis')).toMatchObject({ failurePolicy: 'Fail' });
     expect(hook(east, 'validatingwebhookconfigurations/tmc-status')).toMatchObject({
