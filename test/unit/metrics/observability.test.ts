@@ -92,6 +92,21 @@ describe('measureSqsBatch', () => {
     expect(text).toContain('tmc_function_invocations_total{function="sync-apply",result="error"} 1');
   });
 
+  it('reports the oldest message of the batch as the queue backlog age, to metrics and to component health', async () => {
+    const metrics = new PromMetrics();
+    const sentAt = (id: string, ageMs: number): SQSRecord => ({ ...record(id, 1), attributes: { ...record(id, 1).attributes, SentTimestamp: String(Date.now() - ageMs) } });
+    const reported: Array<[string, boolean, number | undefined]> = [];
+    await measureSqsBatch(metrics, 'placement', { name: 'placement', maxReceiveCount: 5 }, { Records: [sentAt('a', 2_000), sentAt('b', 30_000)] }, async () => ({ batchItemFailures: [] }), async (fn, ok, extra) => {
+      reported.push([fn, ok, extra?.backlogAgeSeconds]);
+    });
+    const age = Number(/tmc_queue_oldest_message_age_seconds\{queue="placement"\} ([0-9.]+)/.exec(await metrics.render())?.[1]);
+    expect(age).toBeGreaterThanOrEqual(30);
+    expect(age).toBeLessThan(60);
+    expect(reported).toHaveLength(1);
+    expect(reported[0][0]).toBe('placement');
+    expect(reported[0][2]).toBeGreaterThanOrEqual(30);
+  });
+
   it('records no DLQ series when the batch succeeds', async () => {
     const metrics = new PromMetrics();
     await measureSqsBatch(metrics, 'status-up', { name: 'status', maxReceiveCount: 5 }, { Records: [record('a', 5)] }, async () => ({ batchItemFailures: [] }));
