@@ -1,7 +1,10 @@
+import { z } from 'zod';
 import { downstreamNamespace } from '../../lib/api/labels';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
+
+const ClusterReportSchema = z.looseObject({ state: z.string().optional(), reason: z.string().optional() });
 
 /**
  * Issue 6: "a sync failure that classifies as cluster-unreachable feeds the cluster's health at once, so failover
@@ -21,8 +24,7 @@ describe('sync-apply reports an unreachable cluster to health at once', () => {
   async function clusterHealth(name: string): Promise<{ state?: string; reason?: string } | undefined> {
     const response = await fetch(`${stack.apiUrl}/health/clusters/${name}`, { headers: { authorization: `Bearer ${stack.webhookToken}` } });
     if (!response.ok) return undefined;
-    const body: unknown = await response.json();
-    return typeof body === 'object' && body !== null ? (body as { state?: string; reason?: string }) : undefined;
+    return ClusterReportSchema.parse(await response.json());
   }
 
   it('turns the cluster Unhealthy from sync failures alone', async () => {
