@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { BenchOptions } from '../../../bench/run';
 import { DEFAULT_SIZES, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
@@ -67,7 +67,7 @@ export function registerBenchCommand(program: Command): void {
         placementSizes: flags.quick ? [10, 100] : [10, 100, 1000, 5000],
         coldStartRuns: flags.quick ? 1 : 3,
         skip: new Set(flags.skip),
-        outDir: flags.write ? join(projectRoot, flags.out) : undefined,
+        outDir: flags.write ? resolve(projectRoot, flags.out) : undefined,
         progress: (line) => process.stderr.write(`${line}\n`),
       };
       // Loaded here: the harness pulls in the whole local stack and esbuild, which other commands do not need.
