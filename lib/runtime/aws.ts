@@ -42,10 +42,14 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
     maxAttempts: 4,
     ...endpointOptions(config.dynamodbEndpoint),
   });
-  return DynamoDBDocumentClient.from(traceAwsClient(client), {
+  const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
   });
+  // The document client shares the client's middleware stack, so the X-Ray middleware reaches both; it sends on its
+  // own, so its sends wait for the instrumentation too.
+  traceAwsClient(client, doc);
+  return doc;
 }
 
 export function makeSqsClient(config: ClientConfig): SQSClient {
