@@ -1,6 +1,7 @@
 import { channel, type Channel } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { portOf, ServerRequestMessage } from './server-request';
 
 /**
  * Counts DynamoDB and SQS operations at the emulators' side (dynalite and fauxqs run in this process), from Node's
@@ -42,12 +43,13 @@ const DynamoBody = z
     RequestItems: z.record(z.string(), z.unknown()).optional(),
   })
   .loose();
+/** BatchGetItem has `{ Keys: [...] }` per table (BatchWriteItem an array of requests). */
+const BatchGetTable = z.object({ Keys: z.array(z.unknown()) });
 
-function itemKind(body: z.infer<typeof DynamoBody>): string {
-  const sk = body.Key?.sk?.S ?? body.Item?.sk?.S;
-  if (sk === undefined) return '?';
-  const hash = sk.indexOf('#');
-  return hash < 0 ? sk : sk.slice(0, hash);
+/** How one DynamoDB request is counted in `byItem`: `PutItem SYNC`, `Query gsi1`, `BatchWriteItem items` × n. */
+export interface DynamoItemCount {
+  key: string;
+  n: number;
 }
 
 export function emptyCounts(): AwsOpCounts {
@@ -64,44 +66,253 @@ export function countOf(counts: AwsOpCounts, ops: Iterable<string>): number {
 export const dynamoReadOps = (counts: AwsOpCounts): number => countOf(counts, DYNAMO_READS);
 export const dynamoWriteOps = (counts: AwsOpCounts): number => countOf(counts, DYNAMO_WRITES);
 
-/** BatchWriteItem lists requests per table; BatchGetItem has `{ Keys: [...] }` per table. */
 function batchSize(perTable: unknown): number {
   if (Array.isArray(perTable)) return perTable.length;
-  const keys = z.object({ Keys: z.array(z.unknown()) }).safeParse(perTable);
+  const keys = BatchGetTable.safeParse(perTable);
   return keys.success ? keys.data.Keys.length : 1;
+}
+
+function kindOf(sk: string | undefined): string {
+  if (sk === undefined) return '?';
+  const hash = sk.indexOf('#');
+  return hash < 0 ? sk : sk.slice(0, hash);
+}
+
+/**
+ * The count of a request from its whole parsed body: what {@link dynamoItemCount} falls back to, and what it must
+ * always agree with. `undefined` when the body is no DynamoDB JSON object (nothing is counted for it).
+ */
+export function dynamoItemCountByParsing(op: string, text: string): DynamoItemCount | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const body = DynamoBody.safeParse(json);
+  if (!body.success) return undefined;
+  if (op === 'Query' || op === 'Scan') return { key: `${op} ${body.data.IndexName ?? 'table'}`, n: 1 };
+  if (op === 'BatchGetItem' || op === 'BatchWriteItem') {
+    return {
+      key: `${op} items`,
+      n: Object.values(body.data.RequestItems ?? {}).reduce<number>((n, v) => n + batchSize(v), 0),
+    };
+  }
+  return { key: `${op} ${kindOf(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`, n: 1 };
+}
+
+/**
+ * How a DynamoDB request is counted, read off its body without parsing it where that is exact. A PutItem body carries
+ * the whole item (manifests, kilobytes) and every request of the run passes here: parsing each one (and checking it
+ * with a schema) to read one short sort key cost the benchmark ~6% of the main thread. Batch requests, rare, are
+ * parsed; so is anything the scan does not expect, so the counts are those of {@link dynamoItemCountByParsing}
+ * (test/integration/bench/aws-op-counter.test.ts compares both on real bodies).
+ */
+export function dynamoItemCount(op: string, text: string): DynamoItemCount | undefined {
+  const scanned = dynamoItemCountByScanning(op, text);
+  return scanned === 'parse' ? dynamoItemCountByParsing(op, text) : scanned;
+}
+
+/** The count read by the scan, or 'parse' when the body is one the scan leaves to the parser. */
+export function dynamoItemCountByScanning(op: string, text: string): DynamoItemCount | 'parse' {
+  if (op === 'BatchGetItem' || op === 'BatchWriteItem') return 'parse';
+  const top = topLevel(text);
+  if (top === undefined) return 'parse';
+  if (op === 'Query' || op === 'Scan') {
+    const index = top.indexName === undefined ? 'table' : stringAt(text, top.indexName);
+    return index === undefined ? 'parse' : { key: `${op} ${index}`, n: 1 };
+  }
+  return { key: `${op} ${kindOf(top.key ?? top.item ?? undefined)}`, n: 1 };
+}
+
+// A scan of the SDK's JSON, by hand: JSON.parse builds the whole value, which is the cost being avoided, and a
+// tokenizing library (jsonc-parser's visitor) walks every character of a kilobyte-long manifest string in JavaScript
+// where indexOf jumps to its closing quote. It reads only what a count needs and answers undefined (the caller then
+// parses) for anything it does not expect; it validates nothing beyond nesting and string ends (the bodies are the
+// SDK's).
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** Where a member's value starts and ends in the text. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+function skipSpace(text: string, i: number): number {
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  return i;
+}
+
+/** Index past the string whose opening quote is at `i`, or -1. */
+function endOfString(text: string, i: number): number {
+  for (let from = i + 1; ;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
+  }
+}
+
+/** Index past the JSON value starting at `i`, or -1. */
+function endOfValue(text: string, i: number): number {
+  const first = text.charCodeAt(i);
+  if (first === QUOTE) return endOfString(text, i);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    for (let j = i; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (c === QUOTE) {
+        const end = endOfString(text, j);
+        if (end < 0) return -1;
+        j = end - 1;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return j + 1;
+    }
+    return -1;
+  }
+  // A number, true, false or null: up to the next delimiter.
+  let j = i;
+  for (
+    let c = text.charCodeAt(j);
+    j < text.length &&
+    c !== COMMA &&
+    c !== CLOSE_BRACE &&
+    c !== CLOSE_BRACKET &&
+    c !== 0x20 &&
+    c !== 0x0a &&
+    c !== 0x0d &&
+    c !== 0x09;
+    c = text.charCodeAt(++j)
+  );
+  return j > i ? j : -1;
+}
+
+/**
+ * Finds the members named `names` in the object at `i`: `spans[k]` is where the value of `names[k]` is (the last of a
+ * repeated name wins, as with JSON.parse). Answers the index past the object, or -1 when there is no well-formed
+ * object there, a member name is escaped (JSON.parse would unescape it; the SDK never escapes one), or
+ * `objectValues` is set and a member's value is not an object. `endOfNamed` reads a named member's value itself
+ * (answering the index past it), so that a nested object is walked once.
+ */
+function scanObject(
+  text: string,
+  i: number,
+  names: readonly string[],
+  spans: Array<Span | undefined>,
+  options: { objectValues?: boolean; endOfNamed?: (name: number, start: number) => number } = {},
+): number {
+  if (text.charCodeAt(i) !== OPEN_BRACE) return -1;
+  i = skipSpace(text, i + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACE) return i + 1;
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return -1;
+    const keyEnd = endOfString(text, i);
+    if (keyEnd < 0) return -1;
+    for (let k = i + 1; k < keyEnd - 1; k++) if (text.charCodeAt(k) === BACKSLASH) return -1;
+    let named = -1;
+    for (let n = 0; n < names.length; n++)
+      if (names[n].length === keyEnd - i - 2 && text.startsWith(names[n], i + 1)) named = n;
+    i = skipSpace(text, keyEnd);
+    if (text.charCodeAt(i) !== COLON) return -1;
+    const start = skipSpace(text, i + 1);
+    if (options.objectValues && text.charCodeAt(start) !== OPEN_BRACE) return -1;
+    const end = named >= 0 && options.endOfNamed ? options.endOfNamed(named, start) : endOfValue(text, start);
+    if (end < 0) return -1;
+    if (named >= 0) spans[named] = { start, end };
+    i = skipSpace(text, end);
+    const c = text.charCodeAt(i);
+    if (c === CLOSE_BRACE) return i + 1;
+    if (c !== COMMA) return -1;
+    i = skipSpace(text, i + 1);
+  }
+}
+
+const TOP_LEVEL = ['Key', 'Item', 'IndexName', 'RequestItems'] as const;
+const SK = ['sk'] as const;
+const S = ['S'] as const;
+
+/**
+ * What a count reads off the body: `IndexName`, and `sk.S` of the top-level `Key` and `Item` (a string; null when
+ * that map or its `sk` or the `S` is absent or `sk` is not a string). Undefined when the body is not an object the
+ * scan understands, or is one the parsing path's schema refuses (an attribute that is no object, an `S` or
+ * `IndexName` that is no string): the caller leaves it to the parser.
+ */
+function topLevel(text: string): { key: string | null; item: string | null; indexName?: Span } | undefined {
+  const spans: Array<Span | undefined> = [];
+  const sk: Array<Array<Span | undefined>> = [[], []];
+  // Key's and Item's attributes are read as their spans are found.
+  const endOfNamed = (name: number, start: number): number =>
+    name <= 1 ? scanObject(text, start, SK, sk[name], { objectValues: true }) : endOfValue(text, start);
+  const end = scanObject(text, skipSpace(text, 0), TOP_LEVEL, spans, { endOfNamed });
+  // Text after the object: JSON.parse would refuse the body.
+  if (end < 0 || skipSpace(text, end) !== text.length) return undefined;
+  const [, , indexName, requestItems] = spans;
+  if (indexName !== undefined && text.charCodeAt(indexName.start) !== QUOTE) return undefined;
+  if (requestItems !== undefined && text.charCodeAt(requestItems.start) !== OPEN_BRACE) return undefined;
+  const key = spans[0] === undefined ? null : sortKeyOf(text, sk[0][0]);
+  const item = spans[1] === undefined ? null : sortKeyOf(text, sk[1][0]);
+  if (key === undefined || item === undefined) return undefined;
+  return { key, item, indexName };
+}
+
+/** `S` of the `sk` attribute at `span`: null when there is none, undefined when it is no string. */
+function sortKeyOf(text: string, span: Span | undefined): string | null | undefined {
+  if (span === undefined) return null;
+  const s: Array<Span | undefined> = [];
+  if (scanObject(text, span.start, S, s) < 0) return undefined;
+  return s[0] === undefined ? null : stringAt(text, s[0]);
+}
+
+/** The string at `span`, unescaped; undefined when the value there is not a string. */
+function stringAt(text: string, span: Span): string | undefined {
+  if (text.charCodeAt(span.start) !== QUOTE) return undefined;
+  const raw = text.slice(span.start + 1, span.end - 1);
+  if (!raw.includes('\\')) return raw;
+  const parsed: unknown = JSON.parse(text.slice(span.start, span.end));
+  return typeof parsed === 'string' ? parsed : undefined;
 }
 
 function add(record: Record<string, number>, key: string, n = 1): void {
   record[key] = (record[key] ?? 0) + n;
 }
 
-function readBody(request: IncomingMessage, done: (text: string) => void): void {
+/** The body as text, and its size in bytes (counted from the chunks: the text need not be measured again). */
+function readBody(request: IncomingMessage, done: (text: string, bytes: number) => void): void {
   const chunks: Buffer[] = [];
+  let bytes = 0;
   // The emulator attaches its own 'data' listener in the same tick; both see every chunk.
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  request.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    bytes += chunk.length;
+  });
+  request.on('end', () =>
+    done((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes)).toString('utf8'), bytes),
+  );
 }
 
 /** Starts counting requests to the DynamoDB and SQS endpoints given (`http://127.0.0.1:<port>`). */
 export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOpCounter {
   const ports = new Map<number, AwsService>();
-  for (const [service, url] of Object.entries(endpoints) as Array<[AwsService, string]>) ports.set(Number(new URL(url).port), service);
+  for (const [service, url] of Object.entries(endpoints) as Array<[AwsService, string]>)
+    ports.set(Number(new URL(url).port), service);
   let counts: Record<AwsService, AwsOpCounts> = { dynamodb: emptyCounts(), sqs: emptyCounts() };
 
   const onRequest = (message: unknown): void => {
-    const parsed = z.object({ request: z.custom<IncomingMessage>(), server: z.custom<Server>() }).safeParse(message);
+    const parsed = ServerRequestMessage.safeParse(message);
     if (!parsed.success) return;
-    const { request, server } = parsed.data;
-    const address = server.address();
-    const service = typeof address === 'object' && address !== null ? ports.get(address.port) : undefined;
+    const { request } = parsed.data;
+    const service = ports.get(portOf(request) ?? -1);
     if (service === undefined) return;
     const target = request.headers['x-amz-target'];
     const op = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
@@ -110,17 +321,12 @@ export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOp
     // SQS bodies are not read: fauxqs parses its body asynchronously, after chunks a second reader would start.
     // Messages sent are counted by tmc's own tmc_messages_enqueued_total instead.
     if (service === 'sqs') return;
-    readBody(request, (text) => {
+    readBody(request, (text, bytes) => {
       if (counts[service] !== bucket) return; // reset while the body was arriving: belongs to the previous phase
-      const body = parseJson(text);
-      const dynamo = DynamoBody.safeParse(body);
-      if (!dynamo.success) return;
-      if (DYNAMO_WRITES.has(op)) bucket.writeBytes += Buffer.byteLength(text);
-      if (op === 'Query' || op === 'Scan') add(bucket.byItem, `${op} ${dynamo.data.IndexName ?? 'table'}`);
-      else if (op === 'BatchGetItem' || op === 'BatchWriteItem') {
-        const items = Object.values(dynamo.data.RequestItems ?? {}).reduce<number>((n, v) => n + batchSize(v), 0);
-        add(bucket.byItem, `${op} items`, items);
-      } else add(bucket.byItem, `${op} ${itemKind(dynamo.data)}`);
+      const counted = dynamoItemCount(op, text);
+      if (counted === undefined) return;
+      if (DYNAMO_WRITES.has(op)) bucket.writeBytes += bytes;
+      add(bucket.byItem, counted.key, counted.n);
     });
   };
 

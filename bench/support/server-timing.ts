@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server } from 'node:http';
-import { z } from 'zod';
+import type { IncomingMessage } from 'node:http';
+import { portOf, ServerRequestMessage } from './server-request';
 
 /**
  * Time the simulator's servers spend per request, from Node's `http.server.request.start` and
@@ -24,32 +24,30 @@ export interface ServerTimer {
   close(): void;
 }
 
-const Message = z.object({ request: z.custom<IncomingMessage>(), server: z.custom<Server>() });
-
 /** `servers`: name → port. */
 export function timeServers(servers: Record<string, number>): ServerTimer {
   const byPort = new Map(Object.entries(servers).map(([name, port]) => [port, name]));
-  const started = new WeakMap<IncomingMessage, number>();
+  // The server's name is taken at the start, so a response's finish costs one lookup.
+  const started = new WeakMap<IncomingMessage, { name: string; at: number }>();
   let totals = new Map<string, { n: number; ms: number }>();
-  const portOf = (server: Server): number | undefined => {
-    const a = server.address();
-    return typeof a === 'object' && a !== null ? a.port : undefined;
-  };
   const onStart = (m: unknown): void => {
-    const p = Message.safeParse(m);
+    const p = ServerRequestMessage.safeParse(m);
+    if (!p.success) return;
+    const { request } = p.data;
+    const name = byPort.get(portOf(request) ?? -1);
     // Watches stay open for minutes: they are not request/response round trips.
-    if (p.success && byPort.has(portOf(p.data.server) ?? -1) && !(p.data.request.url ?? '').includes('watch=')) started.set(p.data.request, performance.now());
+    if (name !== undefined && !(request.url ?? '').includes('watch='))
+      started.set(request, { name, at: performance.now() });
   };
   const onFinish = (m: unknown): void => {
-    const p = Message.safeParse(m);
+    const p = ServerRequestMessage.safeParse(m);
     if (!p.success) return;
-    const at = started.get(p.data.request);
-    const name = byPort.get(portOf(p.data.server) ?? -1);
-    if (at === undefined || name === undefined) return;
-    const t = totals.get(name) ?? { n: 0, ms: 0 };
+    const began = started.get(p.data.request);
+    if (began === undefined) return;
+    const t = totals.get(began.name) ?? { n: 0, ms: 0 };
     t.n += 1;
-    t.ms += performance.now() - at;
-    totals.set(name, t);
+    t.ms += performance.now() - began.at;
+    totals.set(began.name, t);
   };
   const start = channel('http.server.request.start');
   const finish = channel('http.server.response.finish');
@@ -60,7 +58,15 @@ export function timeServers(servers: Record<string, number>): ServerTimer {
       Object.fromEntries(
         [...totals].map(([name, t]) => {
           const mean = t.n ? t.ms / t.n : 0;
-          return [name, { requests: t.n, meanMs: round(mean), overheadMeanMs: round(Math.max(0, mean - latencyMs)), totalSeconds: round(t.ms / 1000) }];
+          return [
+            name,
+            {
+              requests: t.n,
+              meanMs: round(mean),
+              overheadMeanMs: round(Math.max(0, mean - latencyMs)),
+              totalSeconds: round(t.ms / 1000),
+            },
+          ];
         }),
       ),
     reset: () => {
