@@ -57,7 +57,7 @@ export async function measureColdStarts(projectRoot: string, options: { runs?: n
   const outdir = mkdtempSync(join(tmpdir(), 'tmc-bench-bundles-'));
   try {
     await build({
-      ...esbuildOptions(),
+      ...esbuildOptions(projectRoot),
       entryPoints: Object.fromEntries(names.map((name) => [name, functionEntry(projectRoot, name)])),
       outdir,
       sourcemap: false,

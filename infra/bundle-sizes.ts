@@ -19,7 +19,7 @@ function packageOf(input: string): string | undefined {
 /** Bundles each function exactly as the CDK stack does (one esbuild run for all) and measures the result. */
 export async function measureBundles(projectRoot: string, names: readonly FunctionName[]): Promise<BundleSize[]> {
   const result = await build({
-    ...esbuildOptions(),
+    ...esbuildOptions(projectRoot),
     entryPoints: Object.fromEntries(names.map((name) => [name, functionEntry(projectRoot, name)])),
     outdir: `${projectRoot}/cdk.out/bundle-report`,
     write: false,

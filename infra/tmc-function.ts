@@ -8,7 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, TABLE, type FunctionDefinition, type QueueName } from '../lib/runtime/resources';
-import { BUNDLING, functionEntry } from './bundling';
+import { BUNDLING, bundlingAliasArgs, functionEntry } from './bundling';
 
 export interface TmcFunctionProps {
   definition: FunctionDefinition;
@@ -70,6 +70,7 @@ export class TmcFunction extends Construct {
         sourcesContent: BUNDLING.sourcesContent,
         mainFields: [...BUNDLING.mainFields],
         externalModules: [...BUNDLING.externalModules],
+        esbuildArgs: bundlingAliasArgs(props.projectRoot),
       },
     });
     this.logGroup.grantWrite(this.role);

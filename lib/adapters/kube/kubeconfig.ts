@@ -1,4 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
+// The KubeConfig module alone, not the package index: the index also pulls in watch/exec/attach/cp (ws, tar-fs, streamx
+// and more, ~125 KiB of every Kubernetes-facing bundle) that tmc never uses (lib/adapters/kube has its own transport).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ClusterConfigurationError } from '../../errors/tmc-error';

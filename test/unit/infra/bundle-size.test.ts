@@ -30,6 +30,14 @@ it('leaves the Kubernetes client out of functions that never reach a cluster', (
   expect(withKube).toContain('sync-apply');
 });
 
+it('bundles only the KubeConfig part of client-node, and no URL polyfill', () => {
+  for (const size of sizes) {
+    // ws and tar-fs come only with client-node's index (watch, exec, cp); tr46 only with the real whatwg-url, which
+    // infra/shims/whatwg-url.cjs replaces (node-fetch 2 uses it only where Node has no global URL).
+    expect(size.packages.filter((pkg) => ['ws', 'tar-fs', 'whatwg-url', 'tr46'].includes(pkg))).toEqual([]);
+  }
+});
+
 it('leaves the DynamoDB and SQS clients out of the authorizer', () => {
   const authorizer = sizes.find((s) => s.name === 'authorizer');
   expect(authorizer?.packages).toContain('@aws-sdk/client-secrets-manager');
