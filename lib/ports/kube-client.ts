@@ -29,10 +29,16 @@ export interface KubeClient {
   list(type: Omit<ResourceType, 'kind' | 'namespaced'>, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
   /** Server-side apply with tmc's one field manager; creates when missing. */
   apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options?: { force?: boolean }): Promise<KubeObject>;
-  /** JSON merge patch of the main resource (labels, annotations, finalizers). */
+  /**
+   * JSON merge patch of the main resource (labels, annotations, finalizers). A patch carrying
+   * `metadata.resourceVersion` is conditional on it: the object changed since then → ConflictError (409).
+   */
   mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject>;
-  /** JSON merge patch of the status subresource. */
-  patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject>;
+  /**
+   * JSON merge patch of the status subresource; with `resourceVersion`, conditional on it as a merge patch is
+   * (ConflictError when the object changed since).
+   */
+  patchStatus(name: ResourceName, status: Record<string, unknown>, options?: { resourceVersion?: string }): Promise<KubeObject>;
   /** Deleting what is already gone succeeds. */
   delete(name: ResourceName): Promise<'deleted' | 'absent'>;
   /**

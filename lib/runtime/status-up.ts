@@ -10,6 +10,7 @@ import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
+import { BatchRefresh } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
 import {
   reportClusterStatus,
@@ -46,14 +47,16 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
   const trace = deps.trace ?? noTrace;
   return async (event) => {
     if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps), undefined, deps.recordInvocation);
+    // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
+    // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
+    const batch = new BatchRefresh(deps.reporter);
     return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, () => processSqsBatch(
       event,
       StatusMessageSchema,
       async (message, record) => {
-        const result = await reportClusterStatus(
-          { ...deps, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
-          message,
-          receiveCountOf(record),
+        const log = deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId });
+        const result = await batch.member(() =>
+          reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
         );
         if (result.result === 'written') {
           const at = new Date().toISOString();
@@ -65,7 +68,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
         }
         return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
       },
-      { deferrer: deps.deferrer, log: deps.log },
+      { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
     ), deps.recordInvocation);
   };
 }

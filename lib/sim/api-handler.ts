@@ -232,8 +232,16 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   async function patchOnce(patch: unknown, contentType: string): Promise<void> {
     const current = space.get(info, r.namespace, r.name!);
+    // A patch naming a resourceVersion is a precondition in kube-apiserver (the patched object carries it, and the
+    // store compares it with the stored one), on the main resource and on /status alike: 409 when it moved on. Checked
+    // before admission, as PUT's is here.
+    const pinnedRv = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+    const checkPinned = (): void => {
+      if (current && typeof pinnedRv === 'string' && pinnedRv !== '' && pinnedRv !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name!);
+    };
     if (contentType === 'application/apply-patch+yaml') {
       ctx.setVerb('apply');
+      checkPinned();
       const manager = url.searchParams.get('fieldManager');
       if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
       const applied = asObject(patch, info, r, 'apply');
@@ -256,6 +264,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     ctx.setVerb('patch');
     if (!current) throw ApiError.notFound(info, r.name!);
+    checkPinned();
     let patched: unknown;
     if (contentType === 'application/json-patch+json') patched = jsonPatch(current, patch);
     else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, patch);

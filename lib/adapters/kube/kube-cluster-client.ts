@@ -135,10 +135,12 @@ export class KubeClusterClient implements KubeClient {
     return this.objectOf(this.ok(res, ctx), ctx);
   }
 
-  async patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject> {
+  async patchStatus(name: ResourceName, status: Record<string, unknown>, options: { resourceVersion?: string } = {}): Promise<KubeObject> {
     const ctx = this.ctx(`${describeName(name, name.namespace, name.name)} status`);
+    // A resourceVersion in the patch body is kube-apiserver's precondition: 409 Conflict when the object moved on.
+    const body = options.resourceVersion ? { metadata: { resourceVersion: options.resourceVersion }, status } : { status };
     const res = await this.send(
-      { method: 'PATCH', path: `${objectPath(name)}/status`, body: { status }, contentType: 'application/merge-patch+json' },
+      { method: 'PATCH', path: `${objectPath(name)}/status`, body, contentType: 'application/merge-patch+json' },
       ctx,
     );
     return this.objectOf(this.ok(res, ctx), ctx);

@@ -1,6 +1,6 @@
 import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX } from '../../api/labels';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
-import { NotFoundError } from '../../errors/tmc-error';
+import { ConflictError, NotFoundError } from '../../errors/tmc-error';
 import type { KubeConnector } from '../../ports/kube-client';
 import type { StatusStore } from '../../ports/status-store';
 import type { SyncStateStore } from '../../ports/sync-state-store';
@@ -70,6 +70,9 @@ function syncedSummary(clusters: string[], conditions: Map<string, StatusConditi
  * (merge patch, only when a field changed) and never to spec, so they cannot trigger a spec sync: the transform
  * strips the per-cluster annotations and the hash does not move.
  */
+/** Attempts of one refresh when kcp's object changed under it (client-go's DefaultRetry has 5 steps). */
+const MAX_CONFLICT_ATTEMPTS = 5;
+
 export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
   const now = deps.now ?? ((): Date => new Date());
   /**
@@ -100,10 +103,31 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
   };
   return { refresh };
 
+  /**
+   * Optimistic concurrency, as client-go's RetryOnConflict: every write is conditional on the resourceVersion that was
+   * read before DynamoDB was, so a write computed from older DynamoDB state than kcp already shows is refused (409)
+   * instead of overwriting it. Refreshes of one object run in other containers too (sync-apply's after an apply,
+   * status-up's in each of its containers); with unconditional merge patches the one that read DynamoDB first could
+   * write last, and its older aggregate stayed in kcp until the next status change — a Deployment stuck at 2 of 3
+   * ready with nothing left to refresh it. A conflict re-reads kcp and DynamoDB and tries again.
+   */
   async function refreshOnce(ref: ObjectRef): Promise<StatusReport> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await reconcile(ref);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= MAX_CONFLICT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async function reconcile(ref: ObjectRef): Promise<StatusReport> {
     const kcp = await deps.kube.kcp(ref.workspace);
+    // Read kcp before DynamoDB: the writes below carry this resourceVersion, so they land only if kcp still shows what
+    // was read here, and so shows nothing newer than the DynamoDB state read after it.
     const object = await kcp.get(ref);
     if (!object) return { annotations: false, status: false };
+    let resourceVersion = object.metadata.resourceVersion;
     const [decision, syncRecords, observed] = await Promise.all([
       deps.syncState.decision(ref),
       deps.syncState.listForObject(ref),
@@ -136,7 +160,10 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
 
     let wroteAnnotations = false;
     if (Object.keys(patchAnnotations).length) {
-      await kcp.mergePatch(ref, { metadata: { annotations: patchAnnotations } });
+      const patched = await kcp.mergePatch(ref, {
+        metadata: { ...(resourceVersion ? { resourceVersion } : {}), annotations: patchAnnotations },
+      });
+      resourceVersion = patched.metadata.resourceVersion;
       wroteAnnotations = true;
     }
 
@@ -167,7 +194,7 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     );
     if (!changed) return { annotations: wroteAnnotations, status: false };
     try {
-      await kcp.patchStatus(ref, next);
+      await kcp.patchStatus(ref, next, { resourceVersion });
     } catch (err) {
       // A kind without a status subresource (some CRDs): the annotations carry everything.
       if (err instanceof NotFoundError) return { annotations: wroteAnnotations, status: false };

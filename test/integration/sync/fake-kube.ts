@@ -113,11 +113,17 @@ export class FakeKubeClient implements KubeClient {
     else this.objects.set(key, after);
     return structuredClone(after);
   }
-  async patchStatus(n: ResourceName, status: Record<string, unknown>): Promise<KubeObject> {
+  async patchStatus(
+    n: ResourceName,
+    status: Record<string, unknown>,
+    options: { resourceVersion?: string } = {},
+  ): Promise<KubeObject> {
     const key = `${n.resource}|${n.namespace ?? ''}|${n.name}`;
     this.record('patchStatus', key);
     const before = this.objects.get(key);
     if (!before) throw new NotFoundError(`${key} not found`, { statusCode: 404 });
+    if (options.resourceVersion !== undefined && options.resourceVersion !== before.metadata.resourceVersion)
+      throw new ConflictError(`${key} changed`, { statusCode: 409 });
     const after = {
       ...before,
       status: mergePatch(before.status, status),

@@ -337,6 +337,24 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
     ).toBe(SECRET_B64);
   });
 
+  it('a kcp patch carrying a resourceVersion is conditional on it, on the object and on /status (the reporter relies on it)', async () => {
+    const kcpClient = await kube.kcp(WS);
+    const read = (await kcpClient.get(cmRef)) as KubeObject;
+    const stale = read.metadata.resourceVersion;
+    const moved = await kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: stale, annotations: { 'example.com/a': '1' } } });
+    await expect(
+      kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: stale, annotations: { 'example.com/a': '2' } } }),
+    ).rejects.toMatchObject({ name: 'ConflictError' });
+    const depRead = (await kcpClient.get(depRef)) as KubeObject;
+    await kcpClient.mergePatch(depRef, { metadata: { annotations: { 'example.com/a': '1' } } });
+    await expect(
+      kcpClient.patchStatus(depRef, { replicas: 99 }, { resourceVersion: depRead.metadata.resourceVersion }),
+    ).rejects.toMatchObject({ name: 'ConflictError' });
+    expect(kcpObject(depRef)?.status).not.toMatchObject({ replicas: 99 });
+    expect(kcpObject(cmRef)?.metadata.annotations?.['example.com/a']).toBe('1');
+    await kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: moved.metadata.resourceVersion, annotations: { 'example.com/a': null } } });
+  });
+
   it('delete removes the object everywhere and releases the finalizer', async () => {
     const kcpClient = await kube.kcp(WS);
     await kcpClient.delete(depRef); // the finalizer holds it with a deletionTimestamp
