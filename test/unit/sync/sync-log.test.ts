@@ -1,6 +1,6 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
-import { fromPowertools } from '../../../lib/sync/sync-log';
+import { fromPowertools, type SyncLog } from '../../../lib/sync/sync-log';
 
 /**
  * fromPowertools' child loggers merge their keys into each line instead of building a Powertools child Logger per
@@ -25,6 +25,18 @@ class RecordingLogger extends Logger {
   }
 }
 
+type Lines = Pick<SyncLog, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** How SyncLog wrote through Powertools (with a Powertools child logger per child) before. */
+function powertoolsLines(logger: Logger): Lines {
+  return {
+    debug: (m, a) => logger.debug(m, a ?? {}),
+    info: (m, a) => logger.info(m, a ?? {}),
+    warn: (m, a) => logger.warn(m, a ?? {}),
+    error: (m, a) => logger.error(m, a ?? {}),
+  };
+}
+
 describe('fromPowertools', () => {
   it('writes the lines Powertools child loggers write', () => {
     const expected: Array<Array<[string, unknown]>> = [];
@@ -38,37 +50,23 @@ describe('fromPowertools', () => {
     const log = fromPowertools(new RecordingLogger(actual, options));
     const error = new Error('boom', { cause: new Error('root cause') });
 
-    const scripts: Array<
-      (l: {
-        debug(m: string, a?: Record<string, unknown>): void;
-        info(m: string, a?: Record<string, unknown>): void;
-        warn(m: string, a?: Record<string, unknown>): void;
-        error(m: string, a?: Record<string, unknown>): void;
-      }) => void
-    > = [
+    const scripts: Array<(l: Lines) => void> = [
       (l) => l.info('Applying Deployment default/web to east', { cluster: 'east', attempt: 1 }),
       (l) => l.debug('Skipping unchanged object'),
       (l) => l.warn('Cluster throttled', { cluster: 'west', retryAfterSeconds: 2 }),
       // A line's attribute wins over a child's key of the same name, in the child key's place.
       (l) => l.error('Apply failed', { error, name: 'other', messageId: 'm-2' }),
     ];
-    const referenceChild = reference
-      .createChild({ persistentKeys: { messageId: 'm-1', traceId: 't-1' } })
-      .createChild({
-        persistentKeys: { workspace: 'root:org', gvr: 'apps/v1/deployments', namespace: undefined, name: 'web' },
-      });
+    const referenceChild = reference.createChild({ persistentKeys: { messageId: 'm-1', traceId: 't-1' } }).createChild({
+      persistentKeys: { workspace: 'root:org', gvr: 'apps/v1/deployments', namespace: undefined, name: 'web' },
+    });
     const child = log
       .child({ messageId: 'm-1', traceId: 't-1' })
       .child({ workspace: 'root:org', gvr: 'apps/v1/deployments', namespace: undefined, name: 'web' });
     for (const script of scripts) {
-      script(reference);
-      script({
-        debug: (m, a) => log.debug(m, a),
-        info: (m, a) => log.info(m, a),
-        warn: (m, a) => log.warn(m, a),
-        error: (m, a) => log.error(m, a),
-      });
-      script(referenceChild);
+      script(powertoolsLines(reference));
+      script(log);
+      script(powertoolsLines(referenceChild));
       script(child);
     }
 
