@@ -81,6 +81,18 @@ function parseObjectBody(raw: Buffer, contentType: string | undefined, kind?: st
   const text = raw.toString('utf8');
   if (text.trim() === '') throw ApiError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
   const yaml = Boolean(contentType?.includes('yaml'));
+  // A YAML body that is JSON (client-go and @kubernetes/client-node send every server-side apply as JSON under
+  // application/apply-patch+yaml) means the same to JSON.parse, which is many times faster than the YAML parser (that
+  // parse was ~1 s of a 100×3 benchmark's main thread). Anything JSON.parse refuses goes to the YAML parser, so its
+  // answers and error messages are unchanged (a repeated key, which the YAML parser refuses, is last-wins here, as in
+  // a JSON body).
+  if (yaml && looksLikeJsonObject(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // not JSON after all: YAML flow style, comments, … — parsed as YAML below
+    }
+  }
   try {
     return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
@@ -90,6 +102,14 @@ function parseObjectBody(raw: Buffer, contentType: string | undefined, kind?: st
     if (kind) throw ApiError.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${cause} (${summarizeBody(raw)})`);
     throw ApiError.badRequest(`the object provided is unrecognized: ${cause}`);
   }
+}
+
+function looksLikeJsonObject(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return c === 0x7b;
+  }
+  return false;
 }
 
 /** The Go package of a group's internal types, as scheme conversion errors name them (`core.ConfigMap`). */

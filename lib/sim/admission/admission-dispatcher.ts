@@ -5,7 +5,7 @@ import { type AdmissionFailure, deniedByWebhook, dryRunUnsupported, failedCallin
 import { matchesNamespaceSelector, matchesObjectSelector } from './object-matcher';
 import { matchesRules } from './rule-matcher';
 import { createWebhookCaller, type WebhookCaller, type WebhookCredentials } from './webhook-caller';
-import { listWebhooks, type Webhook } from './webhook-configuration';
+import { cachedWebhookLister, type Webhook } from './webhook-configuration';
 import type { WebhookFaultSource } from './webhook-faults';
 
 export interface AdmissionDispatcherOptions {
@@ -39,6 +39,7 @@ const EXEMPT_RESOURCES = new Set(['mutatingwebhookconfigurations', 'validatingwe
  */
 export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = {}): ClosableAdmissionDispatcher {
   const caller = options.caller ?? createWebhookCaller();
+  const listWebhooks = cachedWebhookLister(options.onWarning);
 
   function shouldCall(webhook: Webhook, attrs: AdmissionAttributes, object: KubeObject | undefined): Invocation {
     if (!matchesRules(webhook.rules, attrs)) return { kind: 'skip' };
@@ -85,7 +86,7 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
   }
 
   async function runMutating(attrs: AdmissionAttributes, warnings: string[]): Promise<{ object: KubeObject | undefined } | AdmissionFailure> {
-    const webhooks = listWebhooks(attrs.store, 'mutating', options.onWarning);
+    const webhooks = listWebhooks(attrs.store, 'mutating');
     let object = attrs.object;
     // Reinvocation (reinvocationPolicy IfNeeded): a webhook invoked before some later webhook changed the object
     // is called once more, in a second round, so it sees the final object.
@@ -126,7 +127,7 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
   }
 
   async function runValidating(attrs: AdmissionAttributes, object: KubeObject | undefined, warnings: string[]): Promise<AdmissionFailure | undefined> {
-    const webhooks = listWebhooks(attrs.store, 'validating', options.onWarning);
+    const webhooks = listWebhooks(attrs.store, 'validating');
     const calls: Array<Promise<AdmissionFailure | undefined>> = [];
     for (const webhook of webhooks) {
       const invocation = shouldCall(webhook, attrs, object);
