@@ -36,6 +36,8 @@ export interface TraceRecorder {
   begin(ref: ObjectRef, step: TraceStep): Promise<void>;
   /** A step of the change `step.traceId`; dropped when a newer change has replaced it. */
   step(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
+  /** Several steps of the change `traceId` in one write (step name → step); dropped like {@link step}. */
+  steps(ref: ObjectRef, traceId: string, steps: Record<string, TraceStep>): Promise<void>;
   /**
    * A step that belongs to whatever change is current (status comes back on its own trace id). Resolves with the
    * current change's trace id, so the caller can log both ids and a search for either finds the status leg.
@@ -46,6 +48,7 @@ export interface TraceRecorder {
 export const noTrace: TraceRecorder = {
   begin: async () => undefined,
   step: async () => undefined,
+  steps: async () => undefined,
   stepOnCurrent: async () => undefined,
 };
 
@@ -84,11 +87,16 @@ export class DynamoTraceStore implements TraceRecorder {
   }
 
   async step(ref: ObjectRef, name: string, step: TraceStep): Promise<void> {
-    await this.update(ref, name, step, '#traceId = :traceId', { ':traceId': step.traceId });
+    await this.steps(ref, step.traceId, { [name]: step });
+  }
+
+  async steps(ref: ObjectRef, traceId: string, steps: Record<string, TraceStep>): Promise<void> {
+    if (Object.keys(steps).length === 0) return;
+    await this.update(ref, steps, '#traceId = :traceId', { ':traceId': traceId });
   }
 
   async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined> {
-    const updated = await this.update(ref, name, step, 'attribute_exists(#traceId)', {});
+    const updated = await this.update(ref, { [name]: step }, 'attribute_exists(#traceId)', {});
     const traceId: unknown = updated?.traceId;
     return typeof traceId === 'string' ? traceId : undefined;
   }
@@ -108,20 +116,22 @@ export class DynamoTraceStore implements TraceRecorder {
 
   private async update(
     ref: ObjectRef,
-    name: string,
-    step: TraceStep,
+    steps: Record<string, TraceStep>,
     condition: string,
     values: Record<string, unknown>,
   ): Promise<Record<string, unknown> | undefined> {
+    const entries = Object.entries(steps);
+    const names = Object.fromEntries(entries.map(([name], i) => [`#step${i}`, `${STEP_PREFIX}${name}`]));
+    const stepValues = Object.fromEntries(entries.map(([, step], i) => [`:step${i}`, step]));
     const out = await this.guard(() =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(ref),
-          UpdateExpression: 'SET #step = :step',
+          UpdateExpression: `SET ${entries.map((_, i) => `#step${i} = :step${i}`).join(', ')}`,
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#step': `${STEP_PREFIX}${name}`, '#traceId': 'traceId' },
-          ExpressionAttributeValues: { ':step': step, ...values },
+          ExpressionAttributeNames: { ...names, '#traceId': 'traceId' },
+          ExpressionAttributeValues: { ...stepValues, ...values },
           // The item is a handful of small attributes: returning it costs nothing and names the current change.
           ReturnValues: 'ALL_NEW',
         }),
@@ -141,6 +151,31 @@ export class DynamoTraceStore implements TraceRecorder {
       if (!isConditionalCheckFailed(err)) this.onError(err);
       return undefined;
     }
+  }
+}
+
+/**
+ * Steps gathered over one invocation and written when it ends, one update per object and change: a sync-apply batch
+ * that applies an object to three clusters writes its three `applied:<cluster>` steps in one UpdateItem, not three.
+ * A step is recorded after its work is done, so deferring the write to the end of the batch loses nothing `tmc trace`
+ * shows; the caller must `flush()` before the invocation returns (a frozen Lambda container writes nothing).
+ */
+export class TraceStepBuffer {
+  private readonly pending = new Map<string, { ref: ObjectRef; traceId: string; steps: Record<string, TraceStep> }>();
+
+  constructor(private readonly recorder: TraceRecorder) {}
+
+  step(ref: ObjectRef, name: string, step: TraceStep): void {
+    const id = `${objectKey(ref)}|${step.traceId}`;
+    const entry = this.pending.get(id) ?? { ref, traceId: step.traceId, steps: {} };
+    entry.steps[name] = step;
+    this.pending.set(id, entry);
+  }
+
+  async flush(): Promise<void> {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    await Promise.all(entries.map((e) => this.recorder.steps(e.ref, e.traceId, e.steps)));
   }
 }
 

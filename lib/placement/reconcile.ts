@@ -10,6 +10,7 @@ import type { RecoveryStore } from '../ports/recovery-store';
 import type { Metrics } from '../ports/telemetry';
 import type { VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
+import type { InvocationCache } from '../sync/invocation-cache';
 import type { SyncLog } from '../sync/sync-log';
 import { contentHash } from './content-hash';
 import { diffDecisions } from './diff';
@@ -43,6 +44,13 @@ export interface PlacementDeps {
   evictions?: Pick<RecoveryStore, 'deferCleanup'>;
   /** Asked before removing an object that vanished from kcp without a deletionTimestamp (the mass-deletion guard). */
   deletionGuard?: VanishedObjectGuard;
+  /**
+   * Where each namespace runs, as an earlier message of the same invocation placed it (`<workspace>/<namespace>`).
+   * Built per invocation (lib/runtime/placement.ts) and never kept longer: within one invocation the inventory and
+   * policies are the same for every message, so placing the namespace again would decide the same and only race
+   * the other messages' conditional writes. Absent: every message places its namespace itself.
+   */
+  namespacePlacements?: InvocationCache<string[] | undefined>;
 }
 
 /** Clusters the engine rejected for health or a NoExecute taint: their removal is a failover, not a policy change. */
@@ -96,6 +104,8 @@ export function compactExplanation(all: ClusterExplanation[]): { explanation: Cl
 const isNamespaceRef = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 const isSyncTarget = (ref: ObjectRef): boolean => ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE;
 const isPolicy = (ref: ObjectRef): boolean => ref.group === SCHEDULING_GROUP && (ref.resource === PLACEMENT_RESOURCE || ref.resource === LOCATION_RESOURCE);
+/** A ref placement places (anything but a SyncTarget, a Placement or a Location): it reads the ref's decision. */
+export const isWorkloadRef = (ref: ObjectRef): boolean => !isSyncTarget(ref) && !isPolicy(ref);
 
 function resourceName(ref: ObjectRef): { group: string; version: string; resource: string; namespace?: string; name: string } {
   return { group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace, name: ref.name };
@@ -218,7 +228,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     deps.policies.load(ref.workspace),
     deps.inventory.list(ref.workspace),
     ref.namespace ? deps.policies.namespaceLabels(ref.workspace, ref.namespace) : Promise.resolve(undefined),
-    ref.namespace ? placeNamespace(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
+    ref.namespace ? namespaceClustersFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
   ]);
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
@@ -330,6 +340,13 @@ async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, names
   // Stale: a concurrent message placed the namespace first; follow what it recorded.
   const decision = 'decision' in outcome && outcome.decision ? outcome.decision : await deps.decisions.get(ref);
   return decision?.clusters.map((c) => c.name);
+}
+
+/** {@link placeNamespace}, once per namespace and invocation when the deps carry `namespacePlacements`. */
+function namespaceClustersFor(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<string[] | undefined> {
+  const placed = deps.namespacePlacements;
+  if (!placed) return placeNamespace(deps, from, namespace, objectDecision);
+  return placed.read(`${from.ref.workspace}/${namespace}`, () => placeNamespace(deps, from, namespace, objectDecision));
 }
 
 /** The namespace moved: re-place the workspace's objects in it (bounded by the fan-out limit; the resync covers more). */

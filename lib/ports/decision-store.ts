@@ -41,6 +41,11 @@ export interface DecisionPage {
 export interface DecisionStore {
   get(ref: ObjectRef): Promise<StoredDecision | undefined>;
   /**
+   * The decisions of many objects in as few requests as the store allows (strongly consistent, like `get`), keyed by
+   * `objectKey(ref)`: the decision, or undefined when none is recorded. A ref the store could not answer has no entry.
+   */
+  getMany(refs: readonly ObjectRef[]): Promise<Map<string, StoredDecision | undefined>>;
+  /**
    * Writes `next` only when the stored decision is at `next.decisionVersion - 1` (absent for version 1) and the
    * stored resourceVersion is not newer. Rejects with StaleGenerationError otherwise: a newer decision won.
    */

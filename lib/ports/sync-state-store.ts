@@ -1,5 +1,5 @@
 import type { JsonPatchOperation } from '../api/crds/placement';
-import type { ObjectRef } from '../api/object-ref';
+import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { ErrorCategory } from '../errors/tmc-error';
 
 /**
@@ -45,6 +45,19 @@ export interface DecisionView {
   clusters: Array<{ name: string; replicas?: number; patch?: JsonPatchOperation[] }>;
 }
 
+/** How {@link SyncStateStore.readMany} names one (object, cluster) record: `<objectKey>#<cluster>`. */
+export function syncRecordKey(ref: ObjectRef, cluster: string): string {
+  return `${objectKey(ref)}#${cluster}`;
+}
+
+/** What {@link SyncStateStore.readMany} answered: an entry per key read (undefined when nothing is stored). */
+export interface SyncStateReads {
+  /** By `objectKey(ref)`. */
+  decisions: Map<string, DecisionView | undefined>;
+  /** By {@link syncRecordKey}. */
+  records: Map<string, SyncRecord | undefined>;
+}
+
 /** Sync state per (object, cluster), plus the placement decision it follows. */
 export interface SyncStateStore {
   get(ref: ObjectRef, cluster: string): Promise<SyncRecord | undefined>;
@@ -65,4 +78,9 @@ export interface SyncStateStore {
   knownClusters(): Promise<string[]>;
   /** Placement's decision for the object, or undefined when none is recorded. */
   decision(ref: ObjectRef): Promise<DecisionView | undefined>;
+  /**
+   * Many records and decisions at once, strongly consistent like `get` and `decision`, in as few requests as the store
+   * allows (a sync-apply batch reads what its messages need this way). A key the store could not answer has no entry.
+   */
+  readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads>;
 }

@@ -12,7 +12,10 @@ import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makePolicySource } from '../placement/policy-source';
-import { reconcilePlacement, type PlacementDeps } from '../placement/reconcile';
+import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
+import { InvocationCache } from '../sync/invocation-cache';
+import type { StoredDecision } from '../ports/decision-store';
+import { isWorkloadRef, reconcilePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
@@ -36,21 +39,31 @@ export interface PlacementHandlerDeps extends PlacementDeps {
   recordInvocation?: RecordInvocation;
 }
 
-/** The placement handler over injected deps: tests and the local stack call this directly. */
+/**
+ * The placement handler over injected deps: tests and the local stack call this directly. Each invocation reads its
+ * batch's decisions in one request, each workspace's clusters once (lib/placement/batch-reads.ts) and places each
+ * namespace once; all three live for this invocation only.
+ */
 export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandler {
-  return (event) =>
-    measureSqsBatch(deps.metrics, 'placement', QUEUES.placement, event, () => processSqsBatch(
+  // The invocations running in this container at once (one on Lambda, several on the local stack) see each other's writes.
+  const running = new Set<InvocationCache<StoredDecision | undefined>>();
+  return (event) => {
+    const decisions = new BatchDecisions(deps.decisions, running);
+    const inventory = new BatchInventory(deps.inventory);
+    const namespacePlacements = new InvocationCache<string[] | undefined>();
+    return measureSqsBatch(deps.metrics, 'placement', QUEUES.placement, event, () => processSqsBatch(
       event,
       PlacementMessageSchema,
       async (message, record) => {
         const started = performance.now();
-        const outcome = await reconcilePlacement({ ...deps, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        const outcome = await reconcilePlacement({ ...deps, decisions, inventory, namespacePlacements, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
         // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
         deps.metrics.observe('tmc_placement_duration_seconds', { result: outcome.result }, (performance.now() - started) / 1000);
         return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
       },
-      { deferrer: deps.deferrer ?? noDeferral, log: deps.log },
-    ), deps.recordInvocation);
+      { deferrer: deps.deferrer ?? noDeferral, log: deps.log, prefetch: (messages) => decisions.prefetch(messages, isWorkloadRef) },
+    ).finally(() => decisions.close()), deps.recordInvocation);
+  };
 }
 
 /** One `placed` trace step per object and change: the clusters placement sent sync messages for. */

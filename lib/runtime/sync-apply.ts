@@ -14,6 +14,9 @@ import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
+import { BatchSyncState } from '../sync/batch-sync-state';
+import type { InvocationCache } from '../sync/invocation-cache';
+import type { SyncRecord } from '../ports/sync-state-store';
 import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
@@ -24,7 +27,7 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
-import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
+import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../observability/trace-store';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -36,27 +39,39 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   recordInvocation?: RecordInvocation;
 }
 
-/** The handler over injected deps: tests and the local stack call this directly. */
+/**
+ * The handler over injected deps: tests and the local stack call this directly. Each invocation reads the sync state
+ * its batch needs in one request (lib/sync/batch-sync-state.ts) and writes its trace steps at the end, one update per
+ * object (TraceStepBuffer); both live for this invocation only.
+ */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
-  const trace = deps.trace ?? noTrace;
-  return (event) =>
-    measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, () => processSqsBatch(
-      event,
-      SyncMessageSchema,
-      async (message, record) => {
-        const result = await syncOne(
-          { ...deps, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
-          message,
-          receiveCountOf(record),
-        );
-        if (result.result === 'applied' || result.result === 'deleted') {
-          const at = new Date().toISOString();
-          await trace.step(message.ref, `applied:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: result.result });
-        }
-        return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
-      },
-      { deferrer: deps.deferrer, log: deps.log },
-    ), deps.recordInvocation);
+  // The invocations running in this container at once (one on Lambda, several on the local stack) see each other's writes.
+  const running = new Set<InvocationCache<SyncRecord | undefined>>();
+  return (event) => {
+    const syncState = new BatchSyncState(deps.syncState, running);
+    const trace = new TraceStepBuffer(deps.trace ?? noTrace);
+    return measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, async () => {
+      const response = await processSqsBatch(
+        event,
+        SyncMessageSchema,
+        async (message, record) => {
+          const result = await syncOne(
+            { ...deps, syncState, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
+            message,
+            receiveCountOf(record),
+          );
+          if (result.result === 'applied' || result.result === 'deleted') {
+            const at = new Date().toISOString();
+            trace.step(message.ref, `applied:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: result.result });
+          }
+          return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+        },
+        { deferrer: deps.deferrer, log: deps.log, prefetch: (messages) => syncState.prefetch(messages, deps.namespaces) },
+      ).finally(() => syncState.close());
+      await trace.flush();
+      return response;
+    }, deps.recordInvocation);
+  };
 }
 
 /** Builds sync-apply's deps from the environment, once per container. */

@@ -100,21 +100,20 @@ async function applyNamespaceOnce(
  */
 export async function syncDependencies(ctx: SyncContext, client: KubeClient, source: KubeObject): Promise<number> {
   const { ref, cluster } = ctx.message;
-  if (!ref.namespace) return 0;
   let synced = 0;
-  for (const dep of podTemplateReferences(source).slice(0, MAX_INLINE_DEPENDENCIES)) {
-    const depRef: ObjectRef = {
-      workspace: ref.workspace,
-      group: '',
-      version: 'v1',
-      resource: dep.resource,
-      kind: dep.kind,
-      namespace: ref.namespace,
-      name: dep.name,
-    };
+  for (const depRef of dependencyRefs(ref, source)) {
     if (await ctx.deps.locks.run(pairKey(depRef, cluster), () => syncDependency(ctx, client, depRef))) synced++;
   }
   return synced;
+}
+
+/** The objects `source` (of `ref`) references that {@link syncDependencies} syncs first, at most MAX_INLINE_DEPENDENCIES. */
+export function dependencyRefs(ref: ObjectRef, source: KubeObject): ObjectRef[] {
+  const namespace = ref.namespace;
+  if (!namespace) return [];
+  return podTemplateReferences(source)
+    .slice(0, MAX_INLINE_DEPENDENCIES)
+    .map((dep) => ({ workspace: ref.workspace, group: '', version: 'v1', resource: dep.resource, kind: dep.kind, namespace, name: dep.name }));
 }
 
 /** One referenced object, under its pair lock so its own message in the same batch does not apply it twice. */

@@ -7,30 +7,48 @@ import type { SyncLog } from './sync-log';
 /** How one message ended: done (deleted by Lambda), or retried — after `delaySeconds` when given. */
 export type MessageOutcome = { done: true } | { done: false; delaySeconds?: number };
 
+type Parsed<T> = { ok: true; message: T } | { ok: false; issues: string[] } | { ok: false; error: unknown };
+
+function parseRecord<S extends z.ZodType>(schema: S, record: SQSRecord): Parsed<z.infer<S>> {
+  try {
+    const parsed = schema.safeParse(JSON.parse(record.body));
+    return parsed.success ? { ok: true, message: parsed.data } : { ok: false, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /**
  * Runs `handle` for every record of an SQS batch and reports partial batch failures (ReportBatchItemFailures): one
  * bad message never fails its neighbours, and nothing is thrown. A body that does not parse is reported failed so it
  * reaches the DLQ with its id, where someone can read it, instead of vanishing.
+ *
+ * `prefetch`, when given, sees every message that parsed before any is handled, so a consumer can read what the
+ * whole batch needs in one request (BatchGetItem) instead of one per message. It is best effort: when it fails, the
+ * failure is logged and every message is handled as if it had not run.
  */
 export async function processSqsBatch<S extends z.ZodType>(
   event: SQSEvent,
   schema: S,
   handle: (message: z.infer<S>, record: SQSRecord) => Promise<MessageOutcome>,
-  options: { deferrer: MessageDeferrer; log: SyncLog; concurrency?: number },
+  options: { deferrer: MessageDeferrer; log: SyncLog; concurrency?: number; prefetch?: (messages: Array<z.infer<S>>) => Promise<void> },
 ): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse['batchItemFailures'] = [];
+  const parsed = new Map(event.Records.map((record) => [record, parseRecord(schema, record)]));
+  if (options.prefetch) {
+    const messages = [...parsed.values()].flatMap((p) => (p.ok ? [p.message] : []));
+    if (messages.length) await options.prefetch(messages).catch((err: unknown) => options.log.warn('Could not read ahead for the batch', { error: asTmcError(err).toJSON() }));
+  }
   const run = async (record: SQSRecord): Promise<void> => {
     let outcome: MessageOutcome;
+    const body = parsed.get(record) ?? parseRecord(schema, record);
     try {
-      const parsed = schema.safeParse(JSON.parse(record.body));
-      if (!parsed.success) {
-        options.log.error('Rejecting a message that does not match its schema', {
-          messageId: record.messageId,
-          issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-        });
+      if ('error' in body) throw body.error;
+      if (!body.ok) {
+        options.log.error('Rejecting a message that does not match its schema', { messageId: record.messageId, issues: body.issues });
         outcome = { done: false };
       } else {
-        outcome = await handle(parsed.data, record);
+        outcome = await handle(body.message, record);
       }
     } catch (err) {
       // Use cases return outcomes; reaching here is a bug or an unparseable body. Retry; the DLQ keeps it if it persists.

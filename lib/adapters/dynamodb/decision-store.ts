@@ -5,7 +5,7 @@ import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref
 import { InternalError } from '../../errors/tmc-error';
 import type { DecisionPage, DecisionStore, StoredDecision } from '../../ports/decision-store';
 import { TABLE } from '../../runtime/resources';
-import { conditionalPut } from './table';
+import { batchGetItems, conditionalPut, keyOf } from './table';
 
 const ScoresSchema = z.object({
   health: z.number(),
@@ -51,6 +51,7 @@ export const DecisionItemSchema = z.object({
 const CursorSchema = z.record(z.string(), z.unknown());
 const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 const DECISION_SK = 'DECISION';
+const decisionKey = (ref: ObjectRef): Record<string, string> => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });
 const workspaceIndexPk = (workspace: string): string => `DECISIONS#${workspace}`;
 
 /** kcp resourceVersions are opaque but numeric in kcp and the simulator; compare numerically when they are. */
@@ -79,8 +80,19 @@ export class DynamoDecisionStore implements DecisionStore {
   ) {}
 
   async get(ref: ObjectRef): Promise<StoredDecision | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK }, ConsistentRead: true }));
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: decisionKey(ref), ConsistentRead: true }));
     return out.Item ? parse(out.Item) : undefined;
+  }
+
+  async getMany(refs: readonly ObjectRef[]): Promise<Map<string, StoredDecision | undefined>> {
+    const keyed = new Map(refs.map((ref) => [keyOf(decisionKey(ref)), ref]));
+    const answered = await batchGetItems(this.doc, this.tableName, refs.map(decisionKey), { consistentRead: true });
+    const decisions = new Map<string, StoredDecision | undefined>();
+    for (const [key, item] of answered) {
+      const ref = keyed.get(key);
+      if (ref) decisions.set(objectKey(ref), item ? parse(item) : undefined);
+    }
+    return decisions;
   }
 
   async put(next: StoredDecision): Promise<void> {

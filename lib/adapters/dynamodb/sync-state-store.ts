@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { CATEGORY_RULES, StaleGenerationError, type ErrorCategory } from '../../errors/tmc-error';
-import type { DecisionView, SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
+import { syncRecordKey, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
-import { isConditionalCheckFailed } from './table';
+import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
 const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
 
@@ -55,6 +55,24 @@ export interface DynamoSyncStateStoreOptions {
 
 const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 const syncSk = (cluster: string): string => `SYNC#${cluster}`;
+const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) });
+const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' });
+/**
+ * One BatchGetItem has one projection for the table: every sync-item attribute plus the two decision attributes sync
+ * reads, so a decision's explanation (up to many KiB) is not read, as in {@link DynamoSyncStateStore.decision}.
+ */
+const BATCH_PROJECTION = [...Object.keys(SyncItemSchema.shape), 'decisionVersion', 'clusters'];
+
+function decisionView(item: Record<string, unknown>): DecisionView {
+  const parsed = DecisionItemSchema.parse(item);
+  return {
+    decisionVersion: parsed.decisionVersion,
+    clusters: parsed.clusters.flatMap((c) => {
+      const name = c.name ?? c.cluster;
+      return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
+    }),
+  };
+}
 
 function parseItem(item: Record<string, unknown>): SyncRecord {
   return SyncItemSchema.parse(item);
@@ -77,7 +95,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) },
+        Key: syncKey(ref, cluster),
         ConsistentRead: true,
       }),
     );
@@ -204,21 +222,32 @@ export class DynamoSyncStateStore implements SyncStateStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' },
+        Key: decisionKey(ref),
         ConsistentRead: true,
         // The decision item also holds placement's explanation (up to many KiB): read only what sync needs.
         ProjectionExpression: '#dv, #clusters',
         ExpressionAttributeNames: { '#dv': 'decisionVersion', '#clusters': 'clusters' },
       }),
     );
-    if (!out.Item) return undefined;
-    const item = DecisionItemSchema.parse(out.Item);
-    return {
-      decisionVersion: item.decisionVersion,
-      clusters: item.clusters.flatMap((c) => {
-        const name = c.name ?? c.cluster;
-        return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
-      }),
-    };
+    return out.Item ? decisionView(out.Item) : undefined;
+  }
+
+  async readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads> {
+    const decisionRefs = new Map(keys.decisions.map((ref) => [keyOf(decisionKey(ref)), ref]));
+    const recordRefs = new Map(keys.records.map((k) => [keyOf(syncKey(k.ref, k.cluster)), k]));
+    const answered = await batchGetItems(
+      this.doc,
+      this.tableName,
+      [...keys.decisions.map(decisionKey), ...keys.records.map((k) => syncKey(k.ref, k.cluster))],
+      { consistentRead: true, projection: BATCH_PROJECTION },
+    );
+    const reads: SyncStateReads = { decisions: new Map(), records: new Map() };
+    for (const [key, item] of answered) {
+      const decisionRef = decisionRefs.get(key);
+      if (decisionRef) reads.decisions.set(objectKey(decisionRef), item ? decisionView(item) : undefined);
+      const record = recordRefs.get(key);
+      if (record) reads.records.set(syncRecordKey(record.ref, record.cluster), item ? parseItem(item) : undefined);
+    }
+    return reads;
   }
 }

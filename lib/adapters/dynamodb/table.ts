@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -51,4 +52,61 @@ export async function conditionalUpdate(
     if (isConditionalCheckFailed(err)) throw new StaleGenerationError(`A newer ${what} is already recorded`, { cause: err, object: what });
     throw err;
   }
+}
+
+/** DynamoDB's limit of keys in one BatchGetItem request. */
+const BATCH_GET_LIMIT = 100;
+/** Requests spent on one chunk's UnprocessedKeys (throttling, or a 16 MiB answer) before leaving them unanswered. */
+const BATCH_GET_ROUNDS = 4;
+
+export type TableKey = Record<string, string>;
+
+/**
+ * Reads many items of the state table with as few requests as DynamoDB allows: BatchGetItem, 100 distinct keys a
+ * request, asking again for UnprocessedKeys after a short backoff. `lib-dynamodb` sends one BatchGetItem but leaves
+ * the chunking, the de-duplication (DynamoDB rejects a request that names a key twice) and UnprocessedKeys to the
+ * caller, and no library the project uses does them, hence by hand. Strongly consistent when asked, like GetItem.
+ *
+ * The answer has an entry, keyed by {@link keyOf}, for every key DynamoDB answered: the item, or undefined when there
+ * is none. A key still unprocessed after a few rounds has no entry; the caller reads it on its own if it needs it.
+ */
+export async function batchGetItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly TableKey[],
+  options: { consistentRead?: boolean; projection?: readonly string[] } = {},
+): Promise<Map<string, Record<string, unknown> | undefined>> {
+  const answered = new Map<string, Record<string, unknown> | undefined>();
+  const distinct = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
+  // The key attributes are always read: they say which key an item answers.
+  const projected = options.projection ? [...new Set([TABLE.partitionKey, TABLE.sortKey, ...options.projection])] : undefined;
+  const names = projected ? Object.fromEntries(projected.map((attr, i) => [`#p${i}`, attr])) : undefined;
+  for (let start = 0; start < distinct.length; start += BATCH_GET_LIMIT) {
+    let pending: Array<Record<string, unknown>> = distinct.slice(start, start + BATCH_GET_LIMIT);
+    for (let round = 0; pending.length > 0 && round < BATCH_GET_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+      const out = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: pending,
+              ConsistentRead: options.consistentRead,
+              ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+            },
+          },
+        }),
+      );
+      const unprocessed = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      const left = new Set(unprocessed.map(keyOf));
+      for (const key of pending) if (!left.has(keyOf(key))) answered.set(keyOf(key), undefined);
+      for (const item of out.Responses?.[tableName] ?? []) answered.set(keyOf(item), item);
+      pending = unprocessed;
+    }
+  }
+  return answered;
+}
+
+/** `pk|sk` of a key or an item of the state table: how {@link batchGetItems} names what it answered. */
+export function keyOf(item: Record<string, unknown>): string {
+  return `${String(item[TABLE.partitionKey])}|${String(item[TABLE.sortKey])}`;
 }

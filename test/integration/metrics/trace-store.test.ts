@@ -1,5 +1,5 @@
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import { DynamoTraceStore, TraceStepBuffer } from '../../../lib/observability/trace-store';
 import { startLocalTable, type LocalTable } from '../health/local-table';
 
 /** The trace item on dynalite: a newer change replaces the path, late steps of an older change never land on it. */
@@ -30,6 +30,20 @@ describe('DynamoTraceStore on dynalite', () => {
     expect(trace?.traceId).toBe('B');
     expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['placed', 'received']);
     expect(trace?.steps.placed.detail).toBe('apply west');
+    expect(errors).toEqual([]);
+  });
+
+  it('writes several steps of one change in one update, and drops them all for an older change', async () => {
+    const multi = { ...ref, name: 'multi' };
+    await store.begin(multi, { at: at(0), traceId: 'M', detail: 'admission' });
+    const buffer = new TraceStepBuffer(store);
+    for (const cluster of ['east', 'west', 'edge']) buffer.step(multi, `applied:${cluster}`, { at: at(2), traceId: 'M', cluster, result: 'applied' });
+    buffer.step(multi, 'applied:east', { at: at(3), traceId: 'OLD', cluster: 'east', result: 'applied' }); // a late step of an older change
+    await buffer.flush();
+    const trace = await store.read(multi);
+    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['applied:east', 'applied:edge', 'applied:west', 'received']);
+    expect(trace?.steps['applied:east']).toMatchObject({ traceId: 'M', at: at(2) });
+    await buffer.flush(); // nothing left: writes nothing
     expect(errors).toEqual([]);
   });
 

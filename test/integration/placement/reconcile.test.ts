@@ -320,5 +320,47 @@ describe('reconcilePlacement on dynalite', () => {
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(w.sync.sent.map((m) => m.cluster)).toEqual(['east']);
   });
+
+  it("the handler reads a batch's decisions in one request, lists clusters once and places the namespace once", async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const name of names) w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
+    const handler = makePlacementHandler(w.deps);
+    const batch = (): SQSEvent => ({
+      Records: names.map(
+        (name) =>
+          ({ messageId: name, receiptHandle: name, body: JSON.stringify(msg(depRef(name))), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number],
+      ),
+    });
+    const commands: string[] = [];
+    const counter = 'countPlacementRequests';
+    client.middlewareStack.add((next, context) => async (args) => {
+      commands.push(context.commandName ?? 'unknown');
+      return next(args);
+    }, { step: 'initialize', name: counter });
+    try {
+      expect((await handler(batch())).batchItemFailures).toEqual([]);
+      const count = (name: string): number => commands.filter((c) => c === name).length;
+      // Six objects and their namespace: one BatchGetItem, no GetItem; the inventory's two Queries once; one decision
+      // written per object and one for the namespace, none lost to a race between the batch's messages.
+      expect(count('BatchGetItemCommand')).toBe(1);
+      expect(count('GetItemCommand')).toBe(0);
+      expect(count('QueryCommand')).toBe(2);
+      expect(count('PutItemCommand')).toBe(names.length + 1);
+      // The default placement puts a namespace on one cluster; every object follows it there.
+      const sent = w.sync.drain();
+      expect(sent).toHaveLength(names.length);
+      expect(new Set(sent.map((m) => m.cluster)).size).toBe(1);
+
+      // The same batch again: nothing changed, so one BatchGetItem, the inventory, and no write.
+      commands.length = 0;
+      expect((await handler(batch())).batchItemFailures).toEqual([]);
+      expect(commands.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+      expect(w.sync.sent).toHaveLength(0);
+    } finally {
+      client.middlewareStack.remove(counter);
+    }
+  });
 });
 

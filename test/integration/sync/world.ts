@@ -70,6 +70,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     listForCluster: (c, o) => real.listForCluster(c, o),
     knownClusters: () => real.knownClusters(),
     decision: (r) => real.decision(r),
+    readMany: (k) => real.readMany(k),
     put: async (record) => {
       syncPuts.push(structuredClone(record));
       await real.put(record);

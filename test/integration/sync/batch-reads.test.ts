@@ -1,0 +1,152 @@
+import { SYNC_FINALIZER } from '../../../lib/api/labels';
+import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import type { KubeObject } from '../../../lib/ports/kube-client';
+import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
+import { BatchSyncState } from '../../../lib/sync/batch-sync-state';
+import type { InvocationCache } from '../../../lib/sync/invocation-cache';
+import type { SyncRecord } from '../../../lib/ports/sync-state-store';
+import { StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { FakeConnector } from './fake-kube';
+import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+
+const WS = 'root:batch';
+const CLUSTERS = ['east', 'west', 'edge'];
+
+const deployment: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'default', uid: 'uid-web', generation: 1, resourceVersion: '101', finalizers: [SYNC_FINALIZER] },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image: 'nginx', envFrom: [{ configMapRef: { name: 'web-config' } }] }] },
+    },
+  },
+};
+const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' }, data: { A: '1' } };
+
+/** Requests by command name since `from`. */
+function countsSince(world: SyncWorld, from: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of world.dynamoRequests.slice(from)) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
+
+/** One sync-apply invocation reads what its batch needs in one BatchGetItem and writes one trace update per object. */
+describe('sync-apply batch reads (dynalite)', () => {
+  let world: SyncWorld;
+  let kube: FakeConnector;
+  const ref = refOf(WS, deployment, 'apps', 'deployments');
+  const cmRef = refOf(WS, configMap, '', 'configmaps');
+
+  beforeEach(async () => {
+    world = await startSyncWorld();
+    kube = new FakeConnector();
+    kube.kcpOf(WS).put('deployments', deployment);
+    kube.kcpOf(WS).put('configmaps', configMap);
+    await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name })));
+    await world.putDecision(cmRef, 1, CLUSTERS.map((name) => ({ name })));
+  });
+  afterEach(async () => world.close());
+
+  it('a batch of one object for three clusters: one BatchGetItem, no GetItem for what it named, one trace update', async () => {
+    const trace = new DynamoTraceStore(world.doc, world.tableName);
+    await trace.begin(ref, { at: new Date().toISOString(), traceId: 't-1' });
+    // No status reporter: its reads are its own (lib/sync/status), not what this batch reads ahead.
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined, trace });
+    const from = world.dynamoRequests.length;
+    const response = await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))));
+    expect(response.batchItemFailures).toEqual([]);
+    // The read ahead covers the decision, each pair's record, the namespace's and the ConfigMap's records per cluster;
+    // only the ConfigMap's decision, needed because it is not applied yet, is read on its own (once for the batch).
+    // Writes: per cluster the namespace, the ConfigMap and the Deployment; one trace update for the three applies.
+    expect(countsSince(world, from)).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, PutItemCommand: 9, UpdateItemCommand: 1 });
+    const steps = (await trace.read(ref))?.steps ?? {};
+    expect(Object.keys(steps).sort()).toEqual(['applied:east', 'applied:edge', 'applied:west', 'received']);
+    expect(steps['applied:west']).toMatchObject({ cluster: 'west', result: 'applied', traceId: 't-1' });
+
+    // The same batch again on a fresh container: everything is read in one request and nothing is written.
+    const resync = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined, trace });
+    const again = world.dynamoRequests.length;
+    const writes = kube.clusterOf('east').writes();
+    expect((await resync(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);
+    expect(countsSince(world, again)).toEqual({ BatchGetItemCommand: 1 });
+    expect(kube.clusterOf('east').writes()).toBe(writes);
+  });
+
+  it('answers prefetched keys from memory, keeps its own writes and forgets a key whose write lost', async () => {
+    const state = new BatchSyncState(world.syncState);
+    await state.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
+    const from = world.dynamoRequests.length;
+    expect(await state.decision(ref)).toEqual({ decisionVersion: 1, clusters: CLUSTERS.map((name) => ({ name })) });
+    expect(await state.get(ref, 'east')).toBeUndefined();
+    expect(await state.get(cmRef, 'east')).toBeUndefined(); // a dependency of the carried Deployment
+    expect(world.dynamoRequests.length).toBe(from);
+
+    const record = { ref, cluster: 'east', state: 'applied' as const, decisionVersion: 2, appliedGeneration: 1, appliedHash: 'h', updatedAt: new Date().toISOString() };
+    await state.put(record);
+    expect(await state.get(ref, 'east')).toEqual(record);
+    // Another container records a newer decision's apply; this invocation's older write loses and is forgotten.
+    await world.syncState.put({ ...record, decisionVersion: 3, appliedHash: 'newer' });
+    await expect(state.put({ ...record, appliedHash: 'older' })).rejects.toBeInstanceOf(StaleGenerationError);
+    const reads = world.dynamoRequests.length;
+    expect((await state.get(ref, 'east'))?.appliedHash).toBe('newer');
+    expect(world.dynamoRequests.slice(reads)).toEqual(['GetItemCommand']);
+  });
+
+  it('readMany chunks past 100 keys, names a key twice only once, and answers absent keys as undefined', async () => {
+    const refs = Array.from({ length: 130 }, (_, i) => ({ ...cmRef, name: `cm-${i}` }));
+    const at = new Date().toISOString();
+    for (const r of refs.slice(0, 3)) await world.syncState.put({ ref: r, cluster: 'east', state: 'applied', decisionVersion: 1, appliedGeneration: 0, appliedHash: r.name, updatedAt: at });
+    const from = world.dynamoRequests.length;
+    const reads = await world.syncState.readMany({ decisions: [ref, ref], records: [...refs, refs[0]].map((r) => ({ ref: r, cluster: 'east' })) });
+    expect(world.dynamoRequests.slice(from)).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
+    expect(reads.records.size).toBe(130);
+    expect([...reads.records.values()].filter((r) => r !== undefined).map((r) => r?.appliedHash)).toEqual(expect.arrayContaining(['cm-0', 'cm-1', 'cm-2']));
+    expect([...reads.records.values()].filter((r) => r === undefined)).toHaveLength(127);
+    expect([...reads.decisions.values()]).toEqual([{ decisionVersion: 1, clusters: CLUSTERS.map((name) => ({ name })) }]);
+  });
+
+  it('an invocation running beside another in the same container answers with the write the other made', async () => {
+    const running = new Set<InvocationCache<SyncRecord | undefined>>();
+    const first = new BatchSyncState(world.syncState, running);
+    const second = new BatchSyncState(world.syncState, running);
+    await second.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
+    expect(await second.get(cmRef, 'east')).toBeUndefined();
+    const record = { ref: cmRef, cluster: 'east', state: 'applied' as const, decisionVersion: 1, appliedGeneration: 0, appliedHash: 'h', updatedAt: new Date().toISOString() };
+    await first.put(record);
+    const from = world.dynamoRequests.length;
+    expect(await second.get(cmRef, 'east')).toEqual(record);
+    expect(world.dynamoRequests.length).toBe(from);
+    // A closed invocation is no longer told, and a new one reads the table.
+    second.close();
+    await first.put({ ...record, decisionVersion: 2 });
+    expect(running.size).toBe(1);
+    const third = new BatchSyncState(world.syncState, running);
+    expect((await third.get(cmRef, 'east'))?.decisionVersion).toBe(2);
+    expect(world.dynamoRequests.slice(from)).toEqual(['PutItemCommand', 'GetItemCommand']);
+  });
+
+  it('two batches at once, one with a ConfigMap and one with the Deployment that reads it, apply the ConfigMap once', async () => {
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
+    const responses = await Promise.all([
+      handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment })))),
+      handler(sqsEvent(CLUSTERS.map((c) => syncMessage(cmRef, c, 1, { object: configMap })))),
+    ]);
+    expect(responses.map((r) => r.batchItemFailures)).toEqual([[], []]);
+    for (const cluster of CLUSTERS) {
+      const applies = kube.clusterOf(cluster).calls.filter((c) => c.verb === 'apply').map((c) => c.key.split('|')[0]).sort();
+      expect(applies).toEqual(['configmaps', 'deployments', 'namespaces']);
+    }
+  });
+
+  it('reads a key it did not prefetch from the table, once', async () => {
+    const state = new BatchSyncState(world.syncState);
+    const from = world.dynamoRequests.length;
+    const [a, b] = await Promise.all([state.decision(cmRef), state.decision(cmRef)]);
+    expect(a).toEqual(b);
+    expect(world.dynamoRequests.slice(from)).toEqual(['GetItemCommand']);
+  });
+});
