@@ -14,6 +14,8 @@ export interface StatusReporterDeps {
   syncState: SyncStateStore;
   statusStore: StatusStore;
   now?: () => Date;
+  /** Jitter of the backoff between conflict retries (tests pin it). */
+  random?: () => number;
 }
 
 export interface StatusReport {
@@ -70,11 +72,17 @@ function syncedSummary(clusters: string[], conditions: Map<string, StatusConditi
  * (merge patch, only when a field changed) and never to spec, so they cannot trigger a spec sync: the transform
  * strips the per-cluster annotations and the hash does not move.
  */
-/** Attempts of one refresh when kcp's object changed under it (client-go's DefaultRetry has 5 steps). */
-const MAX_CONFLICT_ATTEMPTS = 5;
+/**
+ * Attempts of one refresh when kcp's object changed under it, and the backoff step between them. client-go's
+ * DefaultRetry has 5 steps of 10 ms; a refresh here takes a kcp read, three table reads and a webhook round trip, so
+ * several refreshers of one object overlap for longer and need more room.
+ */
+const MAX_CONFLICT_ATTEMPTS = 10;
+const CONFLICT_BACKOFF_MS = 100;
 
 export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
   const now = deps.now ?? ((): Date => new Date());
+  const random = deps.random ?? Math.random;
   /**
    * Per object: the chain of refreshes in this container and the one queued behind it, if any. A batch brings an
    * object's messages for every cluster together; refreshing each at once read the same kcp snapshot and patched the
@@ -117,6 +125,9 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
         return await reconcile(ref);
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= MAX_CONFLICT_ATTEMPTS) throw err;
+        // Full jitter: the refreshers that just collided (up to one per cluster and container) spread out instead of
+        // reading and colliding again in step. A lost sync-apply refresh is only logged, so giving up early loses it.
+        await new Promise((resolve) => setTimeout(resolve, random() * CONFLICT_BACKOFF_MS * attempt));
       }
     }
   }
