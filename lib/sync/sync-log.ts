@@ -19,15 +19,39 @@ export interface SyncLog {
  * cases take a child per message and per object·cluster; that was 1.5% of the local stack's main thread.
  */
 export function fromPowertools(logger: Logger, keys: Record<string, unknown> = {}): SyncLog {
-  const withKeys = (attributes: Record<string, unknown> | undefined): Record<string, unknown> =>
-    attributes === undefined ? keys : { ...keys, ...attributes };
-  return {
-    debug: (m, a): void => logger.debug(m, withKeys(a)),
-    info: (m, a): void => logger.info(m, withKeys(a)),
-    warn: (m, a): void => logger.warn(m, withKeys(a)),
-    error: (m, a): void => logger.error(m, withKeys(a)),
-    child: (attributes): SyncLog => fromPowertools(logger, { ...keys, ...definedOnly(attributes) }),
-  };
+  return new PowertoolsSyncLog(logger, keys);
+}
+
+// A class, not an object of closures: a child is made per message and per object·cluster.
+class PowertoolsSyncLog implements SyncLog {
+  constructor(
+    private readonly logger: Logger,
+    private readonly keys: Record<string, unknown>,
+  ) {}
+
+  debug(message: string, attributes?: Record<string, unknown>): void {
+    this.logger.debug(message, this.withKeys(attributes));
+  }
+
+  info(message: string, attributes?: Record<string, unknown>): void {
+    this.logger.info(message, this.withKeys(attributes));
+  }
+
+  warn(message: string, attributes?: Record<string, unknown>): void {
+    this.logger.warn(message, this.withKeys(attributes));
+  }
+
+  error(message: string, attributes?: Record<string, unknown>): void {
+    this.logger.error(message, this.withKeys(attributes));
+  }
+
+  child(attributes: Record<string, unknown>): SyncLog {
+    return new PowertoolsSyncLog(this.logger, { ...this.keys, ...definedOnly(attributes) });
+  }
+
+  private withKeys(attributes: Record<string, unknown> | undefined): Record<string, unknown> {
+    return attributes === undefined ? this.keys : { ...this.keys, ...attributes };
+  }
 }
 
 /** Powertools leaves out a persistent key whose value is undefined (a cluster-scoped object's namespace). */
