@@ -100,7 +100,7 @@ export const SCHEDULES: ScheduleDefinition[] = [
   { name: 'health-probe', target: 'health-probe', rateSeconds: 60 },
   { name: 'recovery-sweep', target: 'recovery-sweep', rateSeconds: 60 },
   { name: 'metrics-rollup', target: 'metrics-rollup', rateSeconds: 60 },
-  { name: 'status-backstop', target: 'status-up', rateSeconds: 300 },
+  { name: 'status-backstop', target: 'status-up', rateSeconds: 60 },
 ];
 
 export interface RouteDefinition {
