@@ -13,8 +13,7 @@ import { type LocalStack, startLocalStack } from '../../lib/local/stack';
 import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import type { KubeObject } from '../../lib/sim/contracts';
-import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
-import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
+import { countAwsOperations, dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
@@ -199,8 +198,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   const clusterStores = Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.store()]));
   const clusterNames = Object.keys(sim.clusters);
   const kcp = kcpWriter(sim.kcp.serverUrl(workspace));
-  // dynalite and fauxqs run in worker threads: their requests are counted there (aws-op-counter-threads.ts).
-  const aws = await countAwsOperationsInThreads(stack.emulators);
+  const aws = countAwsOperations(stack.endpoints);
   const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
   const timing = timeServers(simServers);
   const N = options.objects;
@@ -210,9 +208,9 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   await kcp.create('/apis/scheduling.kcp.io/v1alpha1/placements', PLACEMENT);
   await stack.idle({ timeoutMs: options.phaseTimeoutMs });
 
-  const resetCounters = async (): Promise<void> => {
+  const resetCounters = (): void => {
     for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.requests.reset();
-    await aws.reset();
+    aws.reset();
     timing.reset();
   };
 
@@ -222,7 +220,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     expect: PhaseExpectation | undefined,
     drive: (writeTimes: Map<string, number>) => Promise<void>,
   ): Promise<PhaseResult> => {
-    await resetCounters();
+    resetCounters();
     const metricsBefore = await tmcMetricsSnapshot(stack.metrics);
     const writeTimes = new Map<string, number>();
     const observation = expect ? observePhase(kcpStore, NS, clusterStores, expect) : undefined;
@@ -269,7 +267,8 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     const kcpRecords = sim.kcp.requests.entries({ logicalCluster: workspace }).filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
     const clusterRequests = tally(clusterRecords);
     const kcpRequests = tally(kcpRecords);
-    const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
+    const dynamodb = aws.snapshot('dynamodb');
+    const sqs = aws.snapshot('sqs');
     // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
     const sqsRequests = Object.entries(sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
     const syncs = appliedTimes.length;
@@ -379,7 +378,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     say('schedules: each once on the idle stack');
     const schedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) {
-      await resetCounters();
+      resetCounters();
       const before = await tmcMetricsSnapshot(stack.metrics);
       let error: string | undefined;
       try {
@@ -390,13 +389,12 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       }
       const { lambda } = tmcMetricsDelta(before, await tmcMetricsSnapshot(stack.metrics));
       const kubeRequests = [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0);
-      const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
-      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
+      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb: aws.snapshot('dynamodb'), sqs: aws.snapshot('sqs'), kubeRequests };
     }
     return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
   } finally {
+    aws.close();
     timing.close();
-    await aws.close();
   }
 }
 
