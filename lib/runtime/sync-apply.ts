@@ -20,6 +20,7 @@ import type { SyncRecord } from '../ports/sync-state-store';
 import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
+import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
 import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
@@ -31,6 +32,7 @@ import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
+/** `status`: each invocation refreshes an object once, after its batch (RefreshAfterBatch). */
 export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   deferrer: MessageDeferrer;
   /** `applied:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
@@ -50,13 +52,14 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState, running);
     const trace = new TraceStepBuffer(deps.trace ?? noTrace);
+    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log) : undefined;
     return measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, async () => {
       const response = await processSqsBatch(
         event,
         SyncMessageSchema,
         async (message, record) => {
           const result = await syncOne(
-            { ...deps, syncState, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
+            { ...deps, syncState, status, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
             message,
             receiveCountOf(record),
           );
@@ -68,6 +71,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
         },
         { deferrer: deps.deferrer, log: deps.log, prefetch: (messages) => syncState.prefetch(messages, deps.namespaces) },
       ).finally(() => syncState.close());
+      await status?.flush();
       await trace.flush();
       return response;
     }, deps.recordInvocation);

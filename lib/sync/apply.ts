@@ -14,7 +14,7 @@ import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import { failureOutcome } from './failure-outcome';
-import type { StatusReporter } from './status/report-status';
+import type { StatusRefresher } from './status/refresh-after-batch';
 import { deleteFromCluster } from './delete';
 import { syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
@@ -25,7 +25,7 @@ export interface SyncApplyDeps {
   kube: KubeConnector;
   syncState: SyncStateStore;
   /** Refreshes the kcp object's status when a sync outcome changed (absent in tests that do not look at status). */
-  status?: StatusReporter;
+  status?: StatusRefresher;
   metrics: Metrics;
   log: SyncLog;
   /** Namespaces known to exist downstream, per container. */

@@ -76,6 +76,21 @@ describe('sync-apply batch reads (dynalite)', () => {
     expect(kube.clusterOf('east').writes()).toBe(writes);
   });
 
+  it('refreshes the kcp object once for the batch, after all three clusters were applied', async () => {
+    const seen: string[][] = [];
+    const status = {
+      refresh: async (r: typeof ref): Promise<void> => {
+        // What the one refresh sees: every cluster already recorded as applied.
+        const records = await world.syncState.listForObject(r);
+        seen.push(records.filter((rec) => rec.state === 'applied').map((rec) => rec.cluster).sort());
+      },
+    };
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status });
+    const response = await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([[...CLUSTERS].sort()]);
+  });
+
   it('answers prefetched keys from memory, keeps its own writes and forgets a key whose write lost', async () => {
     const state = new BatchSyncState(world.syncState);
     await state.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
