@@ -23,6 +23,12 @@ export function makeScheduledEvent(schedule: ScheduleDefinition, region: string,
   };
 }
 
+/** The stack's `schedules` option: false none, true (the default) all, a list those named. */
+export function wantsTimer(option: boolean | readonly string[] | undefined, name: string): boolean {
+  const wanted = option ?? true;
+  return Array.isArray(wanted) ? wanted.includes(name) : wanted === true;
+}
+
 export interface SchedulerOptions {
   schedules: ScheduleDefinition[];
   /** Which schedules get timers; the others run only through `runNow`. Default all. */

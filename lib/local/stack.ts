@@ -20,7 +20,7 @@ import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfi
 import { writeStackEndpoints } from './endpoints-file';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
-import { startScheduler, type Scheduler } from './schedules';
+import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
 
@@ -50,8 +50,8 @@ export interface LocalStackOptions {
   clusterKubeconfigs?: Record<string, string>;
   /** Schedule rates in seconds by schedule name (tests make health probes fast). */
   scheduleRates?: Record<string, number>;
-  /** false: no schedule timers (tests call `runSchedule`). */
-  schedules?: boolean;
+  /** false: no schedule timers (tests call `runSchedule`); a list: timers for those schedules only. Default all. */
+  schedules?: boolean | string[];
   /** Per-queue changes to QUEUES (tests shorten visibility timeouts). */
   queues?: Partial<Record<QueueName, Partial<QueueDefinition>>>;
   /** Handlers by function name, replacing functions/<name>/handler.ts. */
@@ -265,7 +265,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const schedule of SCHEDULES) if (await runtime.available(schedule.target)) withHandler.add(schedule.name);
     const scheduler: Scheduler = startScheduler({
       schedules: SCHEDULES,
-      timed: (schedule) => options.schedules !== false && withHandler.has(schedule.name),
+      timed: (schedule) => wantsTimer(options.schedules, schedule.name) && withHandler.has(schedule.name),
       overrides: options.scheduleRates,
       region,
       invoke: (schedule, event) => runtime.invoke(schedule.target, event),

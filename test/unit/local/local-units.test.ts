@@ -2,7 +2,7 @@ import { ConfigurationError } from '../../../lib/errors/tmc-error';
 import { compileRoute, fromLambdaResult } from '../../../lib/local/api-gateway';
 import { resolveClusters } from '../../../lib/local/clusters';
 import { succeededMessageIds } from '../../../lib/local/event-source';
-import { makeScheduledEvent } from '../../../lib/local/schedules';
+import { makeScheduledEvent, wantsTimer } from '../../../lib/local/schedules';
 import { chunkEntries } from '../../../lib/adapters/sqs/sqs-work-queue';
 import { loadConfig, queueUrlOf } from '../../../lib/runtime/config';
 
@@ -104,5 +104,18 @@ it('builds an EventBridge scheduled event', () => {
     time: '2025-01-01T00:00:00Z',
     resources: ['arn:aws:events:us-east-1:000000000000:rule/tmc-local-health-probe'],
     detail: {},
+  });
+});
+
+describe('wantsTimer (the stack\'s schedules option)', () => {
+  it.each([
+    [undefined, 'health-probe', true],
+    [true, 'health-probe', true],
+    [false, 'status-backstop', false],
+    [['status-backstop'], 'status-backstop', true],
+    [['status-backstop'], 'recovery-sweep', false],
+    [[], 'status-backstop', false],
+  ] as const)('%j for %s → %s', (option, name, expected) => {
+    expect(wantsTimer(option, name)).toBe(expected);
   });
 });
