@@ -50,7 +50,18 @@ export interface PlacementDeps {
    * policies are the same for every message, so placing the namespace again would decide the same and only race
    * the other messages' conditional writes. Absent: every message places its namespace itself.
    */
-  namespacePlacements?: InvocationCache<string[] | undefined>;
+  namespacePlacements?: InvocationCache<NamespacePlacement | undefined>;
+}
+
+/**
+ * Where an object's namespace runs and the labels of the Namespace that decision was made from. An object is placed
+ * with these labels, never with a cached Namespace older than its namespace's decision: a relabelled namespace moves
+ * and re-places its objects at once, and an object placed with the labels from before would decide "nothing to
+ * do" and never move (the policy source keeps a Namespace for seconds, in every container).
+ */
+export interface NamespacePlacement {
+  clusters: string[];
+  labels: Record<string, string>;
 }
 
 /** Clusters the engine rejected for health or a NoExecute taint: their removal is a failover, not a policy change. */
@@ -59,7 +70,8 @@ function evictedClusters(decision: Decision): Set<string> {
 }
 
 export type ReconcileOutcome =
-  | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision }
+  /** `object`: the kcp object the decision was made from, when it exists and is not being deleted. */
+  | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision; object?: KubeObject }
   | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number }
   | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
 
@@ -172,6 +184,9 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   const kcp = await deps.kube.kcp(message.ref.workspace);
   const carried = carriedIsCurrent(message, previous);
   const object = carried ? (message.object as KubeObject) : await kcp.get(resourceName(message.ref));
+  // The policy source's copy of a Namespace read here may be older than what kcp just answered (a relabel): the
+  // objects placed after this one read it again instead of carrying it to here and being sent to kcp once more.
+  if (!carried && isNamespaceRef(message.ref)) deps.policies.invalidate(message.ref.workspace, message.ref.name);
   // A scale subresource's admission names the Scale kind; the object read names the real one.
   const ref = object && object.kind !== message.ref.kind ? { ...message.ref, kind: object.kind } : message.ref;
   let writes = 0;
@@ -182,7 +197,11 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
 
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
   if (!object || object.metadata.deletionTimestamp) {
-    if (!object && !previous) return notYetStored(message, receiveCount, 'admission') ?? { result: 'absent', writes: 0, messages: 0 };
+    if (!object && !previous) {
+      const pending = notYetStored(message, receiveCount, 'admission');
+      if (!pending) log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, { reason: message.reason });
+      return pending ?? { result: 'absent', writes: 0, messages: 0 };
+    }
     if (!previous || previous.clusters.length === 0) {
       // Placed nowhere (no Placement selects it, no cluster fits): no cluster has a copy to clean, so no sync-apply
       // delete will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
@@ -191,6 +210,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
         await kcp.mergePatch(resourceName(ref), { metadata: { finalizers: object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER), resourceVersion: object.metadata.resourceVersion } });
         return { result: 'placed', writes: 1, messages: 0 };
       }
+      log.debug(`Nothing to remove: ${describeRef(ref)} is deleted and runs on no cluster`, { reason: message.reason });
       return { result: 'absent', writes: 0, messages: 0 };
     }
     // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
@@ -214,7 +234,10 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     try {
       await deps.decisions.put(next);
     } catch (err) {
-      if (err instanceof StaleGenerationError) return { result: 'stale', writes: 0, messages: 0 };
+      if (err instanceof StaleGenerationError) {
+        log.debug(`Ignoring a stale removal of ${describeRef(ref)}: a newer decision is recorded`, { reason: message.reason });
+        return { result: 'stale', writes: 0, messages: 0 };
+      }
       throw err;
     }
     // A Namespace's downstream copy goes with the last object in it (lib/sync), never on its own.
@@ -224,12 +247,14 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
   }
 
-  const [{ placements, locations }, clusters, namespaceLabels, namespaceClusters] = await Promise.all([
+  const [{ placements, locations }, clusters, namespacePlacement] = await Promise.all([
     deps.policies.load(ref.workspace),
     deps.inventory.list(ref.workspace),
-    ref.namespace ? deps.policies.namespaceLabels(ref.workspace, ref.namespace) : Promise.resolve(undefined),
-    ref.namespace ? namespaceClustersFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
+    ref.namespace ? namespacePlacementFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
   ]);
+  // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
+  const namespaceLabels = ref.namespace ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace))) : undefined;
+  const namespaceClusters = namespacePlacement?.clusters;
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
   const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
@@ -321,7 +346,15 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     writes++;
   }
   const sent = namespace ? 0 : messages.length;
-  return { result: writes || sent ? 'placed' : 'unchanged', writes, messages: sent, decision: current };
+  if (!writes && !sent) {
+    log.debug(`Nothing to do for ${describeRef(ref)}: its decision, content and generation are unchanged`, {
+      reason: message.reason,
+      clusters: decision.clusters.map((c) => c.name),
+      decisionReason: decision.reason,
+      ...(namespaceClusters ? { namespaceClusters } : {}),
+    });
+  }
+  return { result: writes || sent ? 'placed' : 'unchanged', writes, messages: sent, decision: current, object };
 }
 
 /**
@@ -330,20 +363,29 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
  * re-places its namespace, so it never follows a decision older than the inventory it sees; an unchanged namespace
  * costs one table read and no writes. Undefined when kcp has no such Namespace (nothing to follow).
  */
-async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<string[] | undefined> {
+async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<NamespacePlacement | undefined> {
   const ref = namespaceRef(from.ref.workspace, namespace);
-  const object = await deps.policies.namespace(from.ref.workspace, namespace);
-  if (!object) return undefined;
+  const cached = await deps.policies.namespace(from.ref.workspace, namespace);
+  if (!cached) return undefined;
   // The cached Namespace is carried; reconcileWorkload reads kcp instead when it is older than the namespace's decision.
-  const outcome = await reconcileWorkload(deps, { ...placementMessage(from, ref, 'cluster-change'), object }, 1, objectDecision?.clusters);
+  const outcome = await reconcileWorkload(deps, { ...placementMessage(from, ref, 'cluster-change'), object: cached }, 1, objectDecision?.clusters);
   if (outcome.result === 'absent' || outcome.result === 'pending') return undefined;
-  // Stale: a concurrent message placed the namespace first; follow what it recorded.
+  // Stale: a concurrent message placed the namespace first, maybe from a newer Namespace; follow what it recorded,
+  // with the labels kcp serves now (at least as new as what that decision saw).
+  const stale = outcome.result === 'stale';
   const decision = 'decision' in outcome && outcome.decision ? outcome.decision : await deps.decisions.get(ref);
-  return decision?.clusters.map((c) => c.name);
+  const object = !stale && 'object' in outcome && outcome.object ? outcome.object : await freshNamespace(deps, from.ref.workspace, namespace);
+  if (!decision || !object) return undefined;
+  return { clusters: decision.clusters.map((c) => c.name), labels: object.metadata.labels ?? {} };
+}
+
+function freshNamespace(deps: PlacementDeps, workspace: string, namespace: string): Promise<KubeObject | undefined> {
+  deps.policies.invalidate(workspace, namespace);
+  return deps.policies.namespace(workspace, namespace);
 }
 
 /** {@link placeNamespace}, once per namespace and invocation when the deps carry `namespacePlacements`. */
-function namespaceClustersFor(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<string[] | undefined> {
+function namespacePlacementFor(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<NamespacePlacement | undefined> {
   const placed = deps.namespacePlacements;
   if (!placed) return placeNamespace(deps, from, namespace, objectDecision);
   return placed.read(`${from.ref.workspace}/${namespace}`, () => placeNamespace(deps, from, namespace, objectDecision));
@@ -393,7 +435,10 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
     return { result: 'cluster-updated', writes: 0, messages: 0 };
   }
   const mirror = mirrorOf(ref.workspace, parsed.data, new Date(deps.now()));
-  if (stored && stored.hash === mirror.hash) return { result: 'cluster-updated', writes: 0, messages: 0 };
+  if (stored && stored.hash === mirror.hash) {
+    deps.log.debug(`Nothing to do for SyncTarget ${ref.name}: its scheduling facts are unchanged`, { workspace: ref.workspace, cluster: ref.name, reason: message.reason });
+    return { result: 'cluster-updated', writes: 0, messages: 0 };
+  }
   await deps.inventory.putMirror(mirror);
   // Placed work re-evaluates (a new NoExecute taint or a label change may evict it); waiting work may fit now.
   const moves = stored ? await onCluster() : [];

@@ -15,7 +15,7 @@ import { makePolicySource } from '../placement/policy-source';
 import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../sync/invocation-cache';
 import type { StoredDecision } from '../ports/decision-store';
-import { isWorkloadRef, reconcilePlacement, type PlacementDeps } from '../placement/reconcile';
+import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
@@ -50,7 +50,7 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
   return (event) => {
     const decisions = new BatchDecisions(deps.decisions, running);
     const inventory = new BatchInventory(deps.inventory);
-    const namespacePlacements = new InvocationCache<string[] | undefined>();
+    const namespacePlacements = new InvocationCache<NamespacePlacement | undefined>();
     return measureSqsBatch(deps.metrics, 'placement', QUEUES.placement, event, () => processSqsBatch(
       event,
       PlacementMessageSchema,

@@ -1,4 +1,4 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
@@ -364,3 +364,69 @@ describe('reconcilePlacement on dynalite', () => {
   });
 });
 
+
+describe('an object re-placed because its namespace moved', () => {
+  const nsRef: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'team-a' };
+  const webRef: ObjectRef = { ...depRef('web'), namespace: 'team-a' };
+  const onClusters = async (w: World, ref: ObjectRef): Promise<string[] | undefined> => (await w.decisions.get(ref))?.clusters.map((c) => c.name);
+
+  /** team-a matches no Placement and web in it runs nowhere; the deps' policy source caches Namespaces for a minute. */
+  async function unplacedTeam(): Promise<World> {
+    const w = await world();
+    w.deps.policies = makePolicySource(w.deps.kube, w.deps.log, { ttlMs: 60_000 });
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'two-regions' },
+      spec: { namespaceSelector: { matchLabels: { team: 'web' } }, clusterConstraints: { regions: ['us-east-1', 'us-west-2'] }, numberOfClusters: 2 },
+    } as never);
+    w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    w.kcp.put('apps', 'deployments', { ...deploymentObj('web'), metadata: { name: 'web', namespace: 'team-a', generation: 1 } } as never);
+    await reconcilePlacement(w.deps, msg(webRef));
+    expect(await onClusters(w, webRef)).toEqual([]);
+    w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'web' } } });
+    return w;
+  }
+
+  function sqsEvent(messages: PlacementMessage[]): SQSEvent {
+    return {
+      Records: messages.map(
+        (m, i) =>
+          ({ messageId: `m${i}`, receiptHandle: `m${i}`, body: JSON.stringify(m), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number],
+      ),
+    };
+  }
+
+  it('follows it in an invocation that runs while the namespace is still being labelled (one container)', async () => {
+    const w = await unplacedTeam();
+    // The re-place message is taken by a second invocation that runs to its end before the first has patched
+    // team-a's state labels: what a fast queue (the emulators in worker threads) does on the local stack.
+    const handler = makePlacementHandler(w.deps);
+    const followers: SQSBatchResponse[] = [];
+    w.deps.placementQueue = { name: 'placement', send: async (messages) => void followers.push(await handler(sqsEvent(messages))) };
+    expect((await handler(sqsEvent([msg(nsRef, 'admission')]))).batchItemFailures).toEqual([]);
+    expect(followers).toEqual([{ batchItemFailures: [] }]);
+    expect(await onClusters(w, nsRef)).toEqual(['east', 'west']);
+    expect(await onClusters(w, webRef)).toEqual(['east', 'west']);
+  });
+
+  it('follows it in a container whose cached Namespace is older than the namespace decision', async () => {
+    const w = await unplacedTeam();
+    // Another container places the namespace; this one, which cached team-a before the relabel, gets web's message.
+    const other: PlacementDeps = { ...w.deps, policies: makePolicySource(w.deps.kube, w.deps.log, { ttlMs: 60_000 }) };
+    await reconcilePlacement(other, msg(nsRef, 'admission'));
+    expect(await onClusters(w, nsRef)).toEqual(['east', 'west']);
+    const follow = w.placement.drain();
+    expect(follow.map((m) => m.ref.name)).toEqual(['web']);
+    await expect(reconcilePlacement(w.deps, follow[0])).resolves.toMatchObject({ result: 'placed' });
+    expect(await onClusters(w, webRef)).toEqual(['east', 'west']);
+
+    // The same message again does nothing, and says why at DEBUG.
+    const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+    await expect(reconcilePlacement({ ...w.deps, log: memoryLog(lines) }, follow[0])).resolves.toMatchObject({ result: 'unchanged', writes: 0, messages: 0 });
+    expect(lines.filter((l) => l.attributes.name === 'web').map((l) => [l.level, l.message, l.attributes.clusters])).toEqual([
+      ['debug', 'Nothing to do for Deployment team-a/web: its decision, content and generation are unchanged', ['east', 'west']],
+    ]);
+  });
+});
