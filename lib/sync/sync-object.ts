@@ -93,8 +93,13 @@ export async function syncObjectToCluster(
     appliedAt: at,
   };
   await ctx.deps.syncState.put(record);
-  // First success or recovery from a failure: show it on the kcp object. A plain update leaves status to status-up.
-  if (existing?.state !== 'applied' && !recordOverride) {
+  // First success or recovery from a failure: show it on the kcp object. So does a new generation: the cluster's
+  // status message for it can reach status-up before this record is stored, and status-up's refresh then aggregates
+  // against the old generation (observedGeneration held back) with nothing left to refresh kcp again; the stored
+  // status equals the downstream one, so the backstop skips it too. Per batch this is one refresh per object
+  // (RefreshAfterBatch); a re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask.
+  const newGeneration = existing?.state === 'applied' && existing.appliedGeneration !== record.appliedGeneration;
+  if ((existing?.state !== 'applied' || newGeneration) && !recordOverride) {
     await ctx.deps.status
       ?.refresh(ref)
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));

@@ -91,6 +91,23 @@ describe('sync-apply batch reads (dynalite)', () => {
     expect(seen).toEqual([[...CLUSTERS].sort()]);
   });
 
+  it('refreshes kcp again after a new generation is applied, not after a re-apply of the same one', async () => {
+    const asked: string[] = [];
+    const status = { refresh: async (r: typeof ref): Promise<void> => void asked.push(r.name) };
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status });
+    const batch = (object: KubeObject): ReturnType<typeof sqsEvent> => sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object })));
+    expect((await handler(batch(deployment))).batchItemFailures).toEqual([]);
+    expect(asked).toEqual(['web']);
+    // Generation 2: the clusters' status for it may already have been aggregated against generation 1.
+    const updated: KubeObject = { ...deployment, metadata: { ...deployment.metadata, generation: 2, resourceVersion: '102' }, spec: { ...deployment.spec, replicas: 2 } };
+    kube.kcpOf(WS).put('deployments', updated);
+    expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
+    expect(asked).toEqual(['web', 'web']);
+    // The same generation again changes nothing downstream and asks for nothing.
+    expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
+    expect(asked).toEqual(['web', 'web']);
+  });
+
   it('answers prefetched keys from memory, keeps its own writes and forgets a key whose write lost', async () => {
     const state = new BatchSyncState(world.syncState);
     await state.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
