@@ -12,18 +12,20 @@ import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './
 const WS = 'root:batch';
 const CLUSTERS = ['east', 'west', 'edge'];
 
+const deploymentSpec = {
+  replicas: 1,
+  selector: { matchLabels: { app: 'web' } },
+  template: {
+    metadata: { labels: { app: 'web' } },
+    spec: { containers: [{ name: 'web', image: 'nginx', envFrom: [{ configMapRef: { name: 'web-config' } }] }] },
+  },
+};
+
 const deployment: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'default', uid: 'uid-web', generation: 1, resourceVersion: '101', finalizers: [SYNC_FINALIZER] },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: 'web' } },
-    template: {
-      metadata: { labels: { app: 'web' } },
-      spec: { containers: [{ name: 'web', image: 'nginx', envFrom: [{ configMapRef: { name: 'web-config' } }] }] },
-    },
-  },
+  spec: deploymentSpec,
 };
 const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' }, data: { A: '1' } };
 
@@ -99,7 +101,7 @@ describe('sync-apply batch reads (dynalite)', () => {
     expect((await handler(batch(deployment))).batchItemFailures).toEqual([]);
     expect(asked).toEqual(['web']);
     // Generation 2: the clusters' status for it may already have been aggregated against generation 1.
-    const updated: KubeObject = { ...deployment, metadata: { ...deployment.metadata, generation: 2, resourceVersion: '102' }, spec: { ...deployment.spec, replicas: 2 } };
+    const updated: KubeObject = { ...deployment, metadata: { ...deployment.metadata, generation: 2, resourceVersion: '102' }, spec: { ...deploymentSpec, replicas: 2 } };
     kube.kcpOf(WS).put('deployments', updated);
     expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
     expect(asked).toEqual(['web', 'web']);
