@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
 import { costOf, idleMonth, scale, type CostBreakdown, type IdleMonth } from './cost/model';
 import { PRICES } from './cost/prices';
-import { runEndToEnd, type EndToEndResult } from './e2e/scenario';
+import type { EndToEndResult } from './e2e/scenario';
+import { runEndToEndInChild } from './e2e/run-in-child';
 import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
 import { formatResults } from './report';
 import type { EndToEndSize } from './sizes';
@@ -116,7 +117,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       say(`End to end ${size.objects} × ${size.clusters}`);
       try {
         endToEnd.push(
-          await runEndToEnd({ ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
+          // Each size in a fresh process (bench/e2e/child.ts says why).
+          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import type { EndToEndOptions, EndToEndResult } from './scenario';
+
+const Outcome = z.discriminatedUnion('ok', [
+  // The result is the child's own EndToEndResult, written by the same code: its shape is checked by the bench tests.
+  z.object({ ok: z.literal(true), result: z.custom<EndToEndResult>((value) => typeof value === 'object' && value !== null) }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+
+/**
+ * Runs one end-to-end size in a fresh `node` (bench/e2e/child.ts, through tsx as bin/tmc.mjs runs the sources),
+ * forwarding its progress lines, and returns its result or throws its error.
+ */
+export async function runEndToEndInChild(projectRoot: string, options: EndToEndOptions): Promise<EndToEndResult> {
+  const { progress, ...sizeOptions } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'tmc-bench-size-'));
+  const outcomePath = join(dir, 'outcome.json');
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'e2e', 'child.ts'), outcomePath, JSON.stringify(sizeOptions)], {
+      cwd: projectRoot,
+      env: process.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => progress?.(line));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (exitCode) => resolve(exitCode));
+    });
+    let text: string;
+    try {
+      text = readFileSync(outcomePath, 'utf8');
+    } catch {
+      throw new Error(`The benchmark process for ${options.objects} × ${options.clusters} exited with code ${code} before writing a result`);
+    }
+    const outcome = Outcome.parse(JSON.parse(text));
+    if (!outcome.ok) throw new Error(outcome.error);
+    return outcome.result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
