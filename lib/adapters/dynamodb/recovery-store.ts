@@ -23,6 +23,7 @@ const ActionSchema = z.object({
 });
 const CleanupSchema = z.object({ cluster: z.string(), ref: ObjectRefSchema, since: z.string(), sentAt: z.string().optional() });
 const RetrySchema = z.object({ attempts: z.number().int().nonnegative(), nextAt: z.number(), lastAt: z.string(), reason: z.string().optional() });
+const DeletionCountSchema = z.object({ deletions: z.number() });
 const CursorSchema = z.object({ after: z.string() });
 const HoldSchema = z.object({
   scope: z.string(),
@@ -180,7 +181,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    return z.object({ deletions: z.number() }).parse(out.Attributes).deletions;
+    return DeletionCountSchema.parse(out.Attributes).deletions;
   }
 
   async sweepCursor(key: string): Promise<string | undefined> {
