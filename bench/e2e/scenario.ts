@@ -13,7 +13,8 @@ import { type LocalStack, startLocalStack } from '../../lib/local/stack';
 import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import type { KubeObject } from '../../lib/sim/contracts';
-import { countAwsOperations, dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
+import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
+import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
 import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
@@ -202,7 +203,8 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   const clusterStores = Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.store()]));
   const clusterNames = Object.keys(sim.clusters);
   const kcp = kcpWriter(sim.kcp.serverUrl(workspace));
-  const aws = countAwsOperations(stack.endpoints);
+  // dynalite and fauxqs run in worker threads: their requests are counted there (aws-op-counter-threads.ts).
+  const aws = await countAwsOperationsInThreads(stack.emulators);
   const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
   const timing = timeServers(simServers);
   const N = options.objects;
@@ -212,9 +214,9 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   await kcp.create('/apis/scheduling.kcp.io/v1alpha1/placements', PLACEMENT);
   await stack.idle({ timeoutMs: options.phaseTimeoutMs });
 
-  const resetCounters = (): void => {
+  const resetCounters = async (): Promise<void> => {
     for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.requests.reset();
-    aws.reset();
+    await aws.reset();
     timing.reset();
   };
 
@@ -224,7 +226,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     expect: PhaseExpectation | undefined,
     drive: (writeTimes: Map<string, number>) => Promise<void>,
   ): Promise<PhaseResult> => {
-    resetCounters();
+    await resetCounters();
     const metricsBefore = await tmcMetricsSnapshot(stack.metrics);
     const writeTimes = new Map<string, number>();
     const observation = expect ? observePhase(kcpStore, NS, clusterStores, expect) : undefined;
@@ -271,8 +273,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     const kcpRecords = sim.kcp.requests.entries({ logicalCluster: workspace }).filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
     const clusterRequests = tally(clusterRecords);
     const kcpRequests = tally(kcpRecords);
-    const dynamodb = aws.snapshot('dynamodb');
-    const sqs = aws.snapshot('sqs');
+    const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
     // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
     const sqsRequests = Object.entries(sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
     const syncs = appliedTimes.length;
@@ -382,7 +383,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     say('schedules: each once on the idle stack');
     const schedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) {
-      resetCounters();
+      await resetCounters();
       const before = await tmcMetricsSnapshot(stack.metrics);
       let error: string | undefined;
       try {
@@ -393,12 +394,13 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       }
       const { lambda } = tmcMetricsDelta(before, await tmcMetricsSnapshot(stack.metrics));
       const kubeRequests = [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0);
-      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb: aws.snapshot('dynamodb'), sqs: aws.snapshot('sqs'), kubeRequests };
+      const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
+      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
     }
     return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
   } finally {
-    aws.close();
     timing.close();
+    await aws.close();
   }
 }
 

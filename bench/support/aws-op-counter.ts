@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { portOf, ServerRequestMessage } from './server-request';
 
 /**
- * Counts DynamoDB and SQS operations at the emulators' side (dynalite and fauxqs run in this process), from Node's
- * `http.server.request.start` diagnostics channel: no SDK middleware, no change to the stack's clients, and the
+ * Counts DynamoDB and SQS operations at the emulators' side, from Node's `http.server.request.start` diagnostics
+ * channel of the thread it runs in (the bench runs it inside dynalite's and fauxqs's worker threads, through
+ * aws-op-counter-threads.ts): no SDK middleware, no change to the stack's clients, and the
  * count includes the SDK's own retries, which a real bill would too. Requests are told apart by the server's port.
  *
  * dynalite attaches its body listener in the same tick as this channel fires, so its bodies can be read here too:

@@ -1,37 +1,25 @@
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { QUEUES, TABLE, type QueueDefinition, type QueueName } from '../runtime/resources';
+import { startEmulatorThread, type EmulatorThread, type EmulatorThreadOptions } from './emulator-thread';
+
+/** Where the emulators run: their own worker threads (lib/local/emulator-worker.mjs), off the stack's main thread. */
+export type LocalEmulatorOptions = Pick<EmulatorThreadOptions, 'port' | 'projectRoot' | 'onCrash'>;
 
 export interface LocalDynamo {
   endpoint: string;
+  /** dynalite's thread: the benchmark loads its request counter there. */
+  thread: EmulatorThread;
   stop(): Promise<void>;
 }
 
 /**
- * dynalite in this process. With `path` its LevelDB files persist state across restarts; without, it is in memory.
- * createTableMs 0: tables are ACTIVE at once, so start-up does not wait half a second per table.
+ * dynalite in a worker thread of this process. With `path` its LevelDB files persist state across restarts;
+ * without, it is in memory. Tables are ACTIVE as soon as they are created (no half-second wait per table).
  */
-export async function startLocalDynamo(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
-  if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
-  const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: (): Promise<void> =>
-      new Promise((resolve, reject) => {
-        server.closeAllConnections?.();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+export async function startLocalDynamo(options: LocalEmulatorOptions & { path?: string } = {}): Promise<LocalDynamo> {
+  const thread = await startEmulatorThread('dynamodb', options);
+  return { endpoint: thread.endpoint, thread, stop: () => thread.stop() };
 }
 
 /**
@@ -125,15 +113,16 @@ export async function ensureQueues(sqs: SQSClient, definitions: Record<QueueName
 
 export interface LocalSqs {
   endpoint: string;
-  server: FauxqsServer;
+  /** fauxqs's thread: the benchmark loads its request counter there. */
+  thread: EmulatorThread;
   stop(): Promise<void>;
 }
 
-/** fauxqs in this process. It keeps messages in memory only: a restart loses queued work, which the sweeps redo. */
-export async function startLocalSqs(options: { port?: number } = {}): Promise<LocalSqs> {
-  // `host` only names queue URLs (`sqs.<region>.<host>`); it does not change the bind address. With an IP the URL
-  // is not a valid WHATWG URL (a host ending in a numeric label must be IPv4), and loadConfig rejects it.
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: 'localhost' });
-  return { endpoint: `http://127.0.0.1:${server.port}`, server, stop: () => server.stop() };
+/**
+ * fauxqs in a worker thread of this process. It keeps messages in memory only: a restart loses queued work, which
+ * the sweeps redo.
+ */
+export async function startLocalSqs(options: LocalEmulatorOptions = {}): Promise<LocalSqs> {
+  const thread = await startEmulatorThread('sqs', options);
+  return { endpoint: thread.endpoint, thread, stop: () => thread.stop() };
 }
-

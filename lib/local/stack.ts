@@ -11,6 +11,7 @@ import { makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
 import { ENV, QUEUES, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
+import type { EmulatorThread } from './emulator-thread';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
 import { startEventSource, type EventSourceMapping } from './event-source';
 import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
@@ -78,6 +79,8 @@ export interface LocalStack {
   tableName: string;
   queues: LocalQueues;
   endpoints: { dynamodb: string; sqs: string };
+  /** The worker threads dynalite and fauxqs run in (the benchmark counts their requests there). */
+  emulators: { dynamodb: EmulatorThread; sqs: EmulatorThread };
   webhookToken: string;
   /** The environment the functions run with (also set on process.env). */
   env: Record<string, string>;
@@ -137,12 +140,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mkdirSync(paths.clustersDir, { recursive: true });
     const webhookToken = readOrCreateToken(paths.webhookToken);
 
-    logger.info('Starting DynamoDB (dynalite)');
-    const dynamo: LocalDynamo = await startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb });
-    cleanups.push(() => dynamo.stop());
-    logger.info('Starting SQS (fauxqs)');
-    const sqsServer: LocalSqs = await startLocalSqs();
-    cleanups.push(() => sqsServer.stop());
+    // Each emulator in its own worker thread, so that their HTTP servers and storage use the second core; started
+    // side by side (each thread loads its emulator's modules). A thread that dies mid-run is logged: its requests
+    // then fail to connect, as they would against a crashed server.
+    logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
+    const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
+    const [dynamoStart, sqsStart] = await Promise.allSettled([
+      startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb, projectRoot, onCrash }),
+      startLocalSqs({ projectRoot, onCrash }),
+    ]);
+    if (dynamoStart.status === 'fulfilled') cleanups.push(() => dynamoStart.value.stop());
+    if (sqsStart.status === 'fulfilled') cleanups.push(() => sqsStart.value.stop());
+    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+    if (sqsStart.status === 'rejected') throw sqsStart.reason;
+    const dynamo: LocalDynamo = dynamoStart.value;
+    const sqsServer: LocalSqs = sqsStart.value;
 
     const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
     cleanups.push(async () => sqs.destroy());
@@ -322,6 +334,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName,
       queues,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
+      emulators: { dynamodb: dynamo.thread, sqs: sqsServer.thread },
       webhookToken,
       env,
       simulation: simulation?.handle,

@@ -1,0 +1,121 @@
+// One AWS emulator (dynalite or fauxqs) in a worker thread, so that its HTTP server, request parsing and storage run
+// on the machine's second core instead of the local stack's saturated main thread (lib/local/emulator-thread.ts
+// starts it and speaks the protocol below). Plain JavaScript that imports only the emulators from node_modules: a
+// worker thread gets neither jest's SWC transform nor the tsx loader bin/tmc.mjs registers, so a .ts worker would
+// need its own loader on every start. TypeScript is loaded only on demand, for modules `load` names (the benchmark's
+// request counter, which must run where the server's diagnostics channel fires).
+//
+// workerData: { service: 'dynamodb' | 'sqs', path?: string, port?: number }
+// To the parent, once: { type: 'ready', port } or { type: 'failed', error }.
+// From the parent: { id, op: 'load', module, factory, args } → calls module[factory](...args) and keeps the object;
+//                  { id, op: 'call', handle, method, args } → the method's (awaited) result;
+//                  { id, op: 'stop' } → closes what `load` made (`close()`) and the server; the thread then exits.
+// Answers: { type: 'reply', id, ok: true, value } or { type: 'reply', id, ok: false, error }.
+import { mkdirSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+
+/** Errors cross the thread as plain data; the parent rebuilds them (an Error's own fields do not survive cloning). */
+function describeError(err) {
+  if (err instanceof Error) return { name: err.name, message: err.message, code: typeof err.code === 'string' ? err.code : undefined, stack: err.stack };
+  return { name: 'Error', message: String(err) };
+}
+
+async function startDynamo(options) {
+  const { default: dynalite } = await import('dynalite');
+  if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
+  // createTableMs 0: tables are ACTIVE at once, so start-up does not wait half a second per table.
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: server.address().port,
+    stop: () =>
+      new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        // dynalite's close also closes its LevelDB, so a persisted table is complete on disk when this resolves.
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
+async function startSqs(options) {
+  const { startFauxqs } = await import('fauxqs');
+  // `host` only names queue URLs (`sqs.<region>.<host>`); it does not change the bind address. With an IP the URL
+  // is not a valid WHATWG URL (a host ending in a numeric label must be IPv4), and loadConfig rejects it.
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: 'localhost' });
+  return { port: server.port, stop: () => server.stop() };
+}
+
+let tsxRegistered = false;
+
+async function importModule(path) {
+  if (path.endsWith('.ts') && !tsxRegistered) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+  }
+  return import(pathToFileURL(path).href);
+}
+
+const hosted = new Map();
+let nextHandle = 1;
+
+async function handle(server, message) {
+  switch (message.op) {
+    case 'load': {
+      const module = await importModule(message.module);
+      const factory = module[message.factory];
+      if (typeof factory !== 'function') throw new TypeError(`${message.module} exports no function ${message.factory}`);
+      const handleId = nextHandle++;
+      hosted.set(handleId, await factory(...message.args));
+      return handleId;
+    }
+    case 'call': {
+      const target = hosted.get(message.handle);
+      const method = target?.[message.method];
+      if (typeof method !== 'function') throw new TypeError(`Loaded object ${message.handle} has no method ${message.method}`);
+      return method.apply(target, message.args);
+    }
+    case 'stop': {
+      // The server closes even when a loaded object's close fails; that failure is reported after.
+      const closed = await Promise.allSettled([...hosted.values()].map(async (target) => (typeof target.close === 'function' ? target.close() : undefined)));
+      hosted.clear();
+      await server.stop();
+      const failed = closed.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return undefined;
+    }
+    default:
+      throw new TypeError(`Unknown emulator thread operation ${String(message.op)}`);
+  }
+}
+
+let server;
+try {
+  server = workerData.service === 'dynamodb' ? await startDynamo(workerData) : await startSqs(workerData);
+} catch (err) {
+  parentPort.postMessage({ type: 'failed', error: describeError(err) });
+  parentPort.close();
+}
+if (server !== undefined) {
+  parentPort.on('message', async (message) => {
+    let reply;
+    try {
+      reply = { type: 'reply', id: message.id, ok: true, value: await handle(server, message) };
+    } catch (err) {
+      reply = { type: 'reply', id: message.id, ok: false, error: describeError(err) };
+    }
+    try {
+      parentPort.postMessage(reply);
+    } catch (err) {
+      // A result that cannot be cloned (a function, a socket) is the caller's error, not the thread's end.
+      parentPort.postMessage({ type: 'reply', id: message.id, ok: false, error: describeError(err) });
+    }
+    // Nothing is left on the event loop once the server and the port are closed: the thread exits by itself.
+    if (message.op === 'stop') parentPort.close();
+  });
+  parentPort.postMessage({ type: 'ready', port: server.port });
+}

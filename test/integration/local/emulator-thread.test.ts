@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { countAwsOperations } from '../../../bench/support/aws-op-counter';
+import { countAwsOperationsInThreads } from '../../../bench/support/aws-op-counter-threads';
+import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalSqs } from '../../../lib/local/aws-services';
+import { EmulatorStartError, EmulatorThreadError } from '../../../lib/local/emulator-thread';
+import { makeSqsClient } from '../../../lib/runtime/aws';
+
+/**
+ * dynalite and fauxqs run in worker threads (lib/local/emulator-worker.mjs): callers see only endpoints, a persisted
+ * table survives a restart, a failed start is named, stop ends the thread, and the benchmark's counter counts where
+ * the servers are (the main thread's diagnostics channel no longer sees their requests).
+ */
+
+const TABLE = 'tmc-state';
+
+function documentClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+}
+
+describe('local AWS emulators in worker threads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tmc-emulator-thread-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps a persisted table across a restart of its thread', async () => {
+    const path = join(dir, 'dynamodb');
+    const first = await startLocalDynamo({ path });
+    const doc = documentClient(first.endpoint);
+    try {
+      expect(await ensureTable(doc, TABLE)).toBe('created');
+      await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#a', sk: 'SYNC#east', generation: 3 } }));
+    } finally {
+      doc.destroy();
+      await first.stop();
+    }
+
+    const second = await startLocalDynamo({ path });
+    const again = documentClient(second.endpoint);
+    try {
+      expect(await ensureTable(again, TABLE)).toBe('existing');
+      const read = await again.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' } }));
+      expect(read.Item).toEqual({ pk: 'OBJ#a', sk: 'SYNC#east', generation: 3 });
+    } finally {
+      again.destroy();
+      await second.stop();
+    }
+    // The thread is gone: nothing listens on the port any more.
+    await expect(fetch(second.endpoint, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('names the emulator that failed to start, with the cause', async () => {
+    const running = await startLocalDynamo();
+    const port = Number(new URL(running.endpoint).port);
+    try {
+      const dynamo = startLocalDynamo({ port });
+      await expect(dynamo).rejects.toBeInstanceOf(EmulatorStartError);
+      await expect(dynamo).rejects.toMatchObject({ service: 'dynamodb', message: expect.stringMatching(/^The local DynamoDB \(dynalite\) did not start: .*EADDRINUSE/) });
+      await expect(startLocalSqs({ port })).rejects.toMatchObject({ name: 'EmulatorStartError', service: 'sqs', message: expect.stringContaining('SQS (fauxqs)') });
+      await expect(startLocalDynamo({ path: join(__filename, 'not-a-dir') })).rejects.toMatchObject({ service: 'dynamodb', cause: expect.objectContaining({ code: 'ENOTDIR' }) });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  describe('the benchmark counter in the emulator threads', () => {
+    let dynamo: LocalDynamo;
+    let queues: LocalSqs;
+    let doc: DynamoDBDocumentClient;
+    let sqs: SQSClient;
+    let queueUrl: string;
+
+    beforeAll(async () => {
+      [dynamo, queues] = await Promise.all([startLocalDynamo(), startLocalSqs()]);
+      doc = documentClient(dynamo.endpoint);
+      sqs = makeSqsClient({ region: 'us-east-1', sqsEndpoint: queues.endpoint });
+      await ensureTable(doc, TABLE);
+      queueUrl = (await ensureQueues(sqs)).sync.url;
+    });
+    afterAll(async () => {
+      doc.destroy();
+      sqs.destroy();
+      await Promise.all([dynamo.stop(), queues.stop()]);
+    });
+
+    it('counts requests by operation and item kind where the servers run, and resets per phase', async () => {
+      const endpoints = { dynamodb: dynamo.endpoint, sqs: queues.endpoint };
+      const inMainThread = countAwsOperations(endpoints);
+      const counter = await countAwsOperationsInThreads({ dynamodb: dynamo.thread, sqs: queues.thread });
+      try {
+        await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#b', sk: 'DECISION', clusters: ['east'] } }));
+        await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#b', sk: 'DECISION' } }));
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{}' }));
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+
+        const dynamodb = await counter.snapshot('dynamodb');
+        expect(dynamodb.requests).toEqual({ PutItem: 1, GetItem: 1 });
+        expect(dynamodb.byItem).toEqual({ 'PutItem DECISION': 1, 'GetItem DECISION': 1 });
+        expect(dynamodb.writeBytes).toBeGreaterThan(0);
+        expect((await counter.snapshot('sqs')).requests).toEqual({ SendMessage: 1, GetQueueAttributes: 1 });
+        // The servers are off the main thread: its own diagnostics channel saw none of it.
+        expect(inMainThread.snapshot('dynamodb').requests).toEqual({});
+        expect(inMainThread.snapshot('sqs').requests).toEqual({});
+
+        await counter.reset();
+        await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#b', sk: 'DECISION' } }));
+        expect((await counter.snapshot('dynamodb')).requests).toEqual({ GetItem: 1 });
+        expect((await counter.snapshot('sqs')).requests).toEqual({});
+      } finally {
+        inMainThread.close();
+        await counter.close();
+      }
+    });
+
+    it('reports a call the thread cannot answer as an EmulatorThreadError', async () => {
+      const hosted = await dynamo.thread.load(join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'), 'countAwsOperations', [{ dynamodb: dynamo.endpoint, sqs: queues.endpoint }]);
+      await expect(hosted.call('noSuchMethod')).rejects.toBeInstanceOf(EmulatorThreadError);
+      await expect(dynamo.thread.load(join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'), 'noSuchExport')).rejects.toThrow(/exports no function noSuchExport/);
+      await hosted.call('close');
+    });
+  });
+});
