@@ -106,7 +106,9 @@ function costs(endToEnd: EndToEndResult[]): BenchResults['costs'] {
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR'; // the functions' logs would drown the progress lines
+  // The functions' logs go to a file per size (bench/e2e/run-in-child.ts), not the terminal; WARN keeps what explains
+  // a straggler (a webhook that failed open, a conflict retried out) at little cost.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const say = options.progress;
   const startedAt = new Date();
   const loadAverageStart = round2(loadavg());

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,19 +14,26 @@ const Outcome = z.discriminatedUnion('ok', [
 
 /**
  * Runs one end-to-end size in a fresh `node` (bench/e2e/child.ts, through tsx as bin/tmc.mjs runs the sources),
- * forwarding its progress lines, and returns its result or throws its error.
+ * forwarding its progress lines, and returns its result or throws its error. The child's own output (the functions' and
+ * the stack's logs, at POWERTOOLS_LOG_LEVEL) goes to a file in the temporary directory, named in the progress, kept
+ * after the run for whoever has to explain a figure.
  */
 export async function runEndToEndInChild(projectRoot: string, options: EndToEndOptions): Promise<EndToEndResult> {
   const { progress, ...sizeOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'tmc-bench-size-'));
   const outcomePath = join(dir, 'outcome.json');
+  const logPath = join(tmpdir(), `tmc-bench-${options.objects}x${options.clusters}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const logFd = openSync(logPath, 'w');
+  progress?.(`  logs: ${logPath}`);
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'e2e', 'child.ts'), outcomePath, JSON.stringify(sizeOptions)], {
       cwd: projectRoot,
       env: process.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', logFd, 'pipe'],
     });
-    createInterface({ input: child.stderr }).on('line', (line) => progress?.(line));
+    const { stderr } = child;
+    if (!stderr) throw new Error('The benchmark process was started without a stderr pipe');
+    createInterface({ input: stderr }).on('line', (line) => progress?.(line));
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (exitCode) => resolve(exitCode));
@@ -41,6 +48,7 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
     if (!outcome.ok) throw new Error(outcome.error);
     return outcome.result;
   } finally {
+    closeSync(logFd);
     rmSync(dir, { recursive: true, force: true });
   }
 }
