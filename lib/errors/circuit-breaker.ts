@@ -18,6 +18,11 @@ import { asTmcError, type ErrorCategory } from './tmc-error';
  * container may still send a few requests to the dead cluster (each fails fast or times out and is retried by SQS),
  * and a half-open probe may be seen a moment late. Failure counting always ends in a conditional write, so counts are
  * never lost to a stale cache, only re-read and re-applied.
+ *
+ * Single flight: a cache miss starts one read per cluster and every caller that misses while it is in flight shares
+ * it, so a batch of messages for one cluster costs one GetItem, not one per message. The shared result is no staler
+ * than a read of each caller's own (it started no earlier than the first miss, and is cached from when it returned).
+ * A fresh read (after a lost compare-and-set) never joins a read that may predate the write it lost to.
  */
 
 export interface CircuitBreakerOptions {
@@ -70,6 +75,8 @@ export class CircuitBreaker {
   private readonly now: () => number;
   readonly instanceId: string;
   private readonly cache = new Map<string, CacheEntry>();
+  /** The read in flight per cluster, which cache misses share (single flight). */
+  private readonly reading = new Map<string, Promise<CircuitRecord | undefined>>();
 
   constructor(options: CircuitBreakerOptions) {
     this.store = options.store;
@@ -182,9 +189,19 @@ export class CircuitBreaker {
   private async read(cluster: string, fresh: boolean): Promise<CircuitRecord | undefined> {
     const cached = this.cache.get(cluster);
     if (!fresh && cached !== undefined && this.now() - cached.readAt < this.cacheTtlMs) return cached.record;
-    const record = await this.store.get(cluster);
-    this.remember(cluster, record);
-    return record;
+    const inFlight = fresh ? undefined : this.reading.get(cluster);
+    if (inFlight !== undefined) return inFlight;
+    const read = this.store.get(cluster).then((record) => {
+      this.remember(cluster, record);
+      return record;
+    });
+    // Later misses join the newest read; a settled one is dropped so the next miss reads again.
+    this.reading.set(cluster, read);
+    const forget = (): void => {
+      if (this.reading.get(cluster) === read) this.reading.delete(cluster);
+    };
+    read.then(forget, forget);
+    return read;
   }
 
   private remember(cluster: string, record: CircuitRecord | undefined): void {

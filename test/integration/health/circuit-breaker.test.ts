@@ -64,6 +64,28 @@ describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', 
     expect(await b.allow('west')).toMatchObject({ allowed: false, state: 'open', retryAfterSeconds: 10 });
   });
 
+  it('a batch of messages for three clusters costs three GetItems, one per cluster (single flight)', async () => {
+    const requests: string[] = [];
+    // Counted below the document client: every request the store sends, by command name.
+    table.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        requests.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCircuitRequests' },
+    );
+    try {
+      const breaker = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), now: clock });
+      const clusters = ['c-east', 'c-west', 'c-north'];
+      const decisions = await Promise.all(clusters.flatMap((c) => Array.from({ length: 10 }, () => breaker.allow(c))));
+      expect(decisions.every((d) => d.allowed)).toBe(true);
+      await Promise.all(clusters.map((c) => breaker.recordSuccess(c)));
+      expect(requests).toEqual(['GetItemCommand', 'GetItemCommand', 'GetItemCommand']);
+    } finally {
+      table.doc.middlewareStack.remove('countCircuitRequests');
+    }
+  });
+
   it('lets another container take over a probe whose holder never reported', async () => {
     const a = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), failureThreshold: 1, openIntervalMs: 1_000, probeTimeoutMs: 5_000, cacheTtlMs: 0, now: clock });
     const b = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), failureThreshold: 1, openIntervalMs: 1_000, probeTimeoutMs: 5_000, cacheTtlMs: 0, now: clock });

@@ -1,6 +1,51 @@
 import { CircuitBreaker } from '../../../lib/errors/circuit-breaker';
 import { ClusterUnavailableError, ClusterUnreachableError, ValidationError } from '../../../lib/errors/tmc-error';
-import { InMemoryCircuitStore } from '../../../lib/ports/circuit-store';
+import { InMemoryCircuitStore, type CircuitRecord, type CircuitStore } from '../../../lib/ports/circuit-store';
+
+/**
+ * The in-memory store with its calls held until released: each get answers with the record as it was when the get
+ * was sent (as a DynamoDB read does), and a held compareAndSet runs only when released.
+ */
+class HeldStore implements CircuitStore {
+  holdGets = true;
+  holdWrites = true;
+  compareAndSets = 0;
+  private readonly heldGets: Array<() => void> = [];
+  private readonly heldWrites: Array<() => void> = [];
+
+  constructor(readonly inner: InMemoryCircuitStore) {}
+
+  get(cluster: string): Promise<CircuitRecord | undefined> {
+    const answer = this.inner.get(cluster);
+    return this.holdGets ? new Promise((resolve) => this.heldGets.push(() => resolve(answer))) : answer;
+  }
+
+  compareAndSet(next: CircuitRecord, expectedVersion: number): Promise<boolean> {
+    this.compareAndSets += 1;
+    const write = (): Promise<boolean> => this.inner.compareAndSet(next, expectedVersion);
+    return this.holdWrites ? new Promise((resolve) => this.heldWrites.push(() => resolve(write()))) : write();
+  }
+
+  pendingGets(): number {
+    return this.heldGets.length;
+  }
+
+  /** Releases the oldest held get (or write) and lets everything it sets off run until it waits again. */
+  async releaseGet(): Promise<void> {
+    this.heldGets.shift()?.();
+    await settle();
+  }
+
+  async releaseWrite(): Promise<void> {
+    this.heldWrites.shift()?.();
+    await settle();
+  }
+}
+
+/** Lets every promise continuation already queued run (the breaker's awaits are all on settled or held promises). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await Promise.resolve();
+}
 
 describe('CircuitBreaker (in memory)', () => {
   let now = 0;
@@ -22,6 +67,41 @@ describe('CircuitBreaker (in memory)', () => {
     now += 2_000;
     await breaker.allow('east');
     expect(get).toHaveBeenCalledTimes(2);
+  });
+
+  it('concurrent misses for one cluster share one read (single flight), one per cluster', async () => {
+    const store = new InMemoryCircuitStore();
+    const get = jest.spyOn(store, 'get');
+    const breaker = new CircuitBreaker({ store, now: clock });
+    // A batch of sync messages: every one asks before the first read has answered.
+    const decisions = await Promise.all([...Array.from({ length: 20 }, () => breaker.allow('east')), ...Array.from({ length: 5 }, () => breaker.allow('west'))]);
+    expect(decisions.every((d) => d.allowed)).toBe(true);
+    expect(get.mock.calls.map(([cluster]) => cluster).sort()).toEqual(['east', 'west']);
+    // Once the shared read has settled, a miss after the cache expired reads again.
+    now += 2_000;
+    await Promise.all([breaker.allow('east'), breaker.recordSuccess('east')]);
+    expect(get).toHaveBeenCalledTimes(3);
+  });
+
+  it('a read after a lost compare-and-set does not join a read sent before the write it lost to', async () => {
+    const held = new HeldStore(new InMemoryCircuitStore());
+    const b = new CircuitBreaker({ store: held, failureThreshold: 3, cacheTtlMs: 0, now: clock });
+    const a = new CircuitBreaker({ store: held.inner, failureThreshold: 3, cacheTtlMs: 0, now: clock });
+    const down = new ClusterUnreachableError('connect ECONNREFUSED');
+
+    const failure = b.recordFailure('east', down); // reads: no circuit yet
+    await held.releaseGet(); // ... and sends its write, held
+    const allowed = b.allow('east'); // a second read, sent now and held: it will answer "no circuit"
+    expect(held.pendingGets()).toBe(1);
+    await a.recordFailure('east', down); // another container's failure lands first
+    held.holdGets = false;
+    held.holdWrites = false;
+    await held.releaseWrite(); // b's write loses; it must read afresh, not take the held read's stale answer
+    await held.releaseGet();
+    expect(await failure).toBe('closed');
+    expect(await allowed).toMatchObject({ allowed: true });
+    expect((await held.inner.get('east'))?.failures).toBe(2);
+    expect(held.compareAndSets).toBe(2); // joining the held read would have cost a second lost write
   });
 
   it.each([
