@@ -43,6 +43,8 @@ export interface TraceRecorder {
    * current change's trace id, so the caller can log both ids and a search for either finds the status leg.
    */
   stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined>;
+  /** Several steps on whatever change is current, in one write; resolves like {@link stepOnCurrent}. */
+  stepsOnCurrent(ref: ObjectRef, steps: Record<string, TraceStep>): Promise<string | undefined>;
 }
 
 export const noTrace: TraceRecorder = {
@@ -50,6 +52,7 @@ export const noTrace: TraceRecorder = {
   step: async () => undefined,
   steps: async () => undefined,
   stepOnCurrent: async () => undefined,
+  stepsOnCurrent: async () => undefined,
 };
 
 const key = (ref: ObjectRef): Record<string, string> => ({
@@ -96,7 +99,12 @@ export class DynamoTraceStore implements TraceRecorder {
   }
 
   async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined> {
-    const updated = await this.update(ref, { [name]: step }, 'attribute_exists(#traceId)', {});
+    return this.stepsOnCurrent(ref, { [name]: step });
+  }
+
+  async stepsOnCurrent(ref: ObjectRef, steps: Record<string, TraceStep>): Promise<string | undefined> {
+    if (Object.keys(steps).length === 0) return undefined;
+    const updated = await this.update(ref, steps, 'attribute_exists(#traceId)', {});
     const traceId: unknown = updated?.traceId;
     return typeof traceId === 'string' ? traceId : undefined;
   }
@@ -154,14 +162,25 @@ export class DynamoTraceStore implements TraceRecorder {
   }
 }
 
+/** Called with the change a buffered on-current step landed on (undefined: no trace item, or the write failed). */
+export type OnCurrentChange = (change: string | undefined) => void;
+
+interface OnCurrentEntry {
+  ref: ObjectRef;
+  steps: Record<string, TraceStep>;
+  callbacks: OnCurrentChange[];
+}
+
 /**
  * Steps gathered over one invocation and written when it ends, one update per object and change: a sync-apply batch
- * that applies an object to three clusters writes its three `applied:<cluster>` steps in one UpdateItem, not three.
+ * that applies an object to three clusters writes its three `applied:<cluster>` steps in one UpdateItem, not three,
+ * and a status-up batch with three clusters' status for one object writes its `status:<cluster>` steps in one.
  * A step is recorded after its work is done, so deferring the write to the end of the batch loses nothing `tmc trace`
  * shows; the caller must `flush()` before the invocation returns (a frozen Lambda container writes nothing).
  */
 export class TraceStepBuffer {
   private readonly pending = new Map<string, { ref: ObjectRef; traceId: string; steps: Record<string, TraceStep> }>();
+  private readonly onCurrent = new Map<string, OnCurrentEntry>();
 
   constructor(private readonly recorder: TraceRecorder) {}
 
@@ -172,10 +191,31 @@ export class TraceStepBuffer {
     this.pending.set(id, entry);
   }
 
+  /**
+   * A step on whatever change is current when the buffer is flushed ({@link TraceRecorder.stepOnCurrent}). The
+   * change's id is handed to `then` during `flush()`, not returned: a message of the batch that awaited it would wait
+   * for the batch's end, which waits for that message. A later step of the same name replaces an earlier one.
+   */
+  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep, then?: OnCurrentChange): void {
+    const id = objectKey(ref);
+    const entry = this.onCurrent.get(id) ?? { ref, steps: {}, callbacks: [] };
+    entry.steps[name] = step;
+    if (then !== undefined) entry.callbacks.push(then);
+    this.onCurrent.set(id, entry);
+  }
+
   async flush(): Promise<void> {
     const entries = [...this.pending.values()];
+    const current = [...this.onCurrent.values()];
     this.pending.clear();
-    await Promise.all(entries.map((e) => this.recorder.steps(e.ref, e.traceId, e.steps)));
+    this.onCurrent.clear();
+    await Promise.all([
+      ...entries.map((e) => this.recorder.steps(e.ref, e.traceId, e.steps)),
+      ...current.map(async (e) => {
+        const change = await this.recorder.stepsOnCurrent(e.ref, e.steps);
+        for (const then of e.callbacks) then(change);
+      }),
+    ]);
   }
 }
 

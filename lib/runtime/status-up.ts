@@ -25,7 +25,7 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
-import { noTrace, traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
+import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../observability/trace-store';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
 export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;
@@ -42,34 +42,43 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
   return Array.isArray((event as Partial<SQSEvent>).Records);
 }
 
-/** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
+/**
+ * SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). The batch's
+ * `status:<cluster>` trace steps are written when it ends, one update per object for all its clusters
+ * (TraceStepBuffer), and the 'back in kcp for change' lines are logged then, once the change is known.
+ */
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
-  const trace = deps.trace ?? noTrace;
   return async (event) => {
     if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps), undefined, deps.recordInvocation);
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
     const batch = new BatchRefresh(deps.reporter);
-    return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, () => processSqsBatch(
-      event,
-      StatusMessageSchema,
-      async (message, record) => {
-        const log = deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId });
-        const result = await batch.member(() =>
-          reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
-        );
-        if (result.result === 'written') {
-          const at = new Date().toISOString();
-          const change = await trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' });
-          // Status arrives on its own trace id (a cluster event, not the kcp change): log both so either finds this leg.
-          if (change !== undefined && change !== message.trace.traceId) {
-            deps.log.info(`Status from ${message.cluster} is back in kcp for change ${change}`, { messageId: record.messageId, traceId: change, statusTraceId: message.trace.traceId, cluster: message.cluster, workspace: message.ref.workspace, namespace: message.ref.namespace, name: message.ref.name });
+    const trace = new TraceStepBuffer(deps.trace ?? noTrace);
+    return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, async () => {
+      const response = await processSqsBatch(
+        event,
+        StatusMessageSchema,
+        async (message, record) => {
+          const log = deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId });
+          const result = await batch.member(() =>
+            reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
+          );
+          if (result.result === 'written') {
+            const at = new Date().toISOString();
+            trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' }, (change) => {
+              // Status arrives on its own trace id (a cluster event, not the kcp change): log both so either finds this leg.
+              if (change !== undefined && change !== message.trace.traceId) {
+                deps.log.info(`Status from ${message.cluster} is back in kcp for change ${change}`, { messageId: record.messageId, traceId: change, statusTraceId: message.trace.traceId, cluster: message.cluster, workspace: message.ref.workspace, namespace: message.ref.namespace, name: message.ref.name });
+              }
+            });
           }
-        }
-        return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
-      },
-      { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
-    ), deps.recordInvocation);
+          return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+        },
+        { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
+      );
+      await trace.flush();
+      return response;
+    }, deps.recordInvocation);
   };
 }
 

@@ -1,7 +1,7 @@
 import { DynamoCircuitStore } from '../../../lib/adapters/dynamodb/circuit-store';
 import { CircuitBreaker } from '../../../lib/errors/circuit-breaker';
 import { ClusterUnreachableError, NotFoundError } from '../../../lib/errors/tmc-error';
-import { startLocalTable, type LocalTable } from './local-table';
+import { countRequests, startLocalTable, type LocalTable } from './local-table';
 
 describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', () => {
   let table: LocalTable;
@@ -65,15 +65,7 @@ describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', 
   });
 
   it('a batch of messages for three clusters costs three GetItems, one per cluster (single flight)', async () => {
-    const requests: string[] = [];
-    // Counted below the document client: every request the store sends, by command name.
-    table.doc.middlewareStack.add(
-      (next, context) => async (args) => {
-        requests.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCircuitRequests' },
-    );
+    const { requests, stop } = countRequests(table.doc);
     try {
       const breaker = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), now: clock });
       const clusters = ['c-east', 'c-west', 'c-north'];
@@ -82,7 +74,7 @@ describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', 
       await Promise.all(clusters.map((c) => breaker.recordSuccess(c)));
       expect(requests).toEqual(['GetItemCommand', 'GetItemCommand', 'GetItemCommand']);
     } finally {
-      table.doc.middlewareStack.remove('countCircuitRequests');
+      stop();
     }
   });
 

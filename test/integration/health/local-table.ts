@@ -10,6 +10,23 @@ export interface LocalTable {
   close(): Promise<void>;
 }
 
+/**
+ * Records the command name of every request `doc` sends (`GetItemCommand`, `UpdateItemCommand`, …) until `stop()`:
+ * counted below the document client, so whatever a store sends is seen.
+ */
+export function countRequests(doc: DynamoDBDocumentClient): { requests: string[]; stop: () => void } {
+  const requests: string[] = [];
+  const name = `countRequests-${Math.random().toString(36).slice(2)}`;
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      requests.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { requests, stop: () => void doc.middlewareStack.remove(name) };
+}
+
 /** dynalite on a free port with the state table created from TABLE (resources.ts), as the local stack does. */
 export async function startLocalTable(): Promise<LocalTable> {
   const dynamo = await startLocalDynamo();

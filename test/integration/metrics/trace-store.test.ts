@@ -1,6 +1,6 @@
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { DynamoTraceStore, TraceStepBuffer } from '../../../lib/observability/trace-store';
-import { startLocalTable, type LocalTable } from '../health/local-table';
+import { countRequests, startLocalTable, type LocalTable } from '../health/local-table';
 
 /** The trace item on dynalite: a newer change replaces the path, late steps of an older change never land on it. */
 describe('DynamoTraceStore on dynalite', () => {
@@ -45,6 +45,35 @@ describe('DynamoTraceStore on dynalite', () => {
     expect(trace?.steps['applied:east']).toMatchObject({ traceId: 'M', at: at(2) });
     await buffer.flush(); // nothing left: writes nothing
     expect(errors).toEqual([]);
+  });
+
+  it("writes a batch's status steps for one object in one update on the current change, and hands each asker its id", async () => {
+    const { requests, stop } = countRequests(table.doc);
+    try {
+      const statused = { ...ref, name: 'statused' };
+      const untraced = { ...ref, name: 'untraced' };
+      await store.begin(statused, { at: at(0), traceId: 'C', detail: 'admission' });
+      requests.length = 0;
+      const buffer = new TraceStepBuffer(store);
+      const changes: Array<[string, string | undefined]> = [];
+      for (const cluster of ['east', 'west', 'edge']) {
+        // Each status message has its own trace id; the steps go on change C whatever it is.
+        buffer.stepOnCurrent(statused, `status:${cluster}`, { at: at(4), traceId: `S-${cluster}`, cluster, result: 'written' }, (change) => changes.push([cluster, change]));
+      }
+      buffer.stepOnCurrent(statused, 'status:east', { at: at(5), traceId: 'S-east-2', cluster: 'east', result: 'written' }); // a later one replaces it
+      buffer.stepOnCurrent(untraced, 'status:east', { at: at(4), traceId: 'S-x', cluster: 'east', result: 'written' }, (change) => changes.push(['untraced', change]));
+      expect(requests).toEqual([]); // nothing is written before the flush
+      await buffer.flush();
+      expect(requests).toEqual(['UpdateItemCommand', 'UpdateItemCommand']); // one per object, not one per step
+      expect(changes.sort()).toEqual([['east', 'C'], ['edge', 'C'], ['untraced', undefined], ['west', 'C']]);
+      const trace = await store.read(statused);
+      expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['received', 'status:east', 'status:edge', 'status:west']);
+      expect(trace?.steps['status:east']).toMatchObject({ traceId: 'S-east-2', at: at(5) });
+      expect(await store.read(untraced)).toBeUndefined();
+      expect(errors).toEqual([]);
+    } finally {
+      stop();
+    }
   });
 
   it('puts status on the current change and names it', async () => {
