@@ -5,6 +5,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StatusMessageSchema } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
@@ -102,7 +103,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     kube,
     syncState,
     statusStore,
-    reporter: makeStatusReporter({ kube, syncState, statusStore }),
+    reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,
     deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) =>

@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
-import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
@@ -99,7 +99,7 @@ export function buildSyncApplyDeps(
     trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,
-    status: makeStatusReporter({ kube, syncState, statusStore: new DynamoStatusStore({ doc, tableName }) }),
+    status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('sync-apply'),
     log,
     namespaces: new Set(),

@@ -1,8 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import { ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import { TABLE } from '../../runtime/resources';
+import { objPk } from './sync-state-store';
 import { isConditionalCheckFailed } from './table';
 
 const StatusItemSchema = z.object({
@@ -18,7 +19,15 @@ export interface DynamoStatusStoreOptions {
   tableName: string;
 }
 
-const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
+/** Sort keys of status items: `STATUS#<cluster>`. */
+export const STATUS_SK_PREFIX = 'STATUS#';
+/** Every attribute of a status item that {@link parseStatusItem} reads. */
+export const STATUS_ITEM_ATTRIBUTES: readonly string[] = Object.keys(StatusItemSchema.shape);
+
+/** A status item as stored (a projection of {@link STATUS_ITEM_ATTRIBUTES} is enough). */
+export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord {
+  return StatusItemSchema.parse(item);
+}
 
 /**
  * Kubernetes resourceVersions are opaque strings; every API server tmc talks to (etcd-backed, kcp, the simulator)
@@ -45,7 +54,7 @@ export class DynamoStatusStore implements StatusStore {
           TableName: this.tableName,
           Item: {
             [TABLE.partitionKey]: objPk(record.ref),
-            [TABLE.sortKey]: `STATUS#${record.cluster}`,
+            [TABLE.sortKey]: `${STATUS_SK_PREFIX}${record.cluster}`,
             ...StatusItemSchema.parse(record),
             rv: resourceVersionNumber(record.resourceVersion),
           },
@@ -65,10 +74,10 @@ export class DynamoStatusStore implements StatusStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` },
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` },
       }),
     );
-    return out.Item ? StatusItemSchema.parse(out.Item) : undefined;
+    return out.Item ? parseStatusItem(out.Item) : undefined;
   }
 
   async listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]> {
@@ -77,19 +86,19 @@ export class DynamoStatusStore implements StatusStore {
         TableName: this.tableName,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :status)',
         ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-        ExpressionAttributeValues: { ':pk': objPk(ref), ':status': 'STATUS#' },
+        ExpressionAttributeValues: { ':pk': objPk(ref), ':status': STATUS_SK_PREFIX },
         ConsistentRead: true,
       }),
     );
     // Per-object status items are one per cluster: far below one page.
-    return (out.Items ?? []).map((item) => StatusItemSchema.parse(item));
+    return (out.Items ?? []).map(parseStatusItem);
   }
 
   async delete(ref: ObjectRef, cluster: string): Promise<void> {
     await this.doc.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `STATUS#${cluster}` },
+        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` },
       }),
     );
   }

@@ -53,17 +53,23 @@ export interface DynamoSyncStateStoreOptions {
   tableName: string;
 }
 
-const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
-const syncSk = (cluster: string): string => `SYNC#${cluster}`;
+/** An object's partition: its decision, sync, status and trace items (docs/state.md). */
+export const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
+/** Sort keys of the items this store reads: `SYNC#<cluster>` and placement's `DECISION`. */
+export const SYNC_SK_PREFIX = 'SYNC#';
+export const DECISION_SK = 'DECISION';
+const syncSk = (cluster: string): string => `${SYNC_SK_PREFIX}${cluster}`;
 const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) });
-const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: 'DECISION' });
-/**
- * One BatchGetItem has one projection for the table: every sync-item attribute plus the two decision attributes sync
- * reads, so a decision's explanation (up to many KiB) is not read, as in {@link DynamoSyncStateStore.decision}.
- */
-const BATCH_PROJECTION = [...Object.keys(SyncItemSchema.shape), 'decisionVersion', 'clusters'];
+const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });
+/** Every attribute of a sync item that {@link parseSyncItem} reads. */
+export const SYNC_ITEM_ATTRIBUTES: readonly string[] = Object.keys(SyncItemSchema.shape);
+/** The decision attributes sync reads: not its explanation (up to many KiB), as in {@link DynamoSyncStateStore.decision}. */
+export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters'];
+/** One BatchGetItem has one projection for the table: every sync-item attribute plus the decision's that sync reads. */
+const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
 
-function decisionView(item: Record<string, unknown>): DecisionView {
+/** The part of a decision item sync reads (a projection of {@link DECISION_VIEW_ATTRIBUTES} is enough). */
+export function decisionView(item: Record<string, unknown>): DecisionView {
   const parsed = DecisionItemSchema.parse(item);
   return {
     decisionVersion: parsed.decisionVersion,
@@ -74,7 +80,8 @@ function decisionView(item: Record<string, unknown>): DecisionView {
   };
 }
 
-function parseItem(item: Record<string, unknown>): SyncRecord {
+/** A sync item as stored (a projection of {@link SYNC_ITEM_ATTRIBUTES} is enough). */
+export function parseSyncItem(item: Record<string, unknown>): SyncRecord {
   return SyncItemSchema.parse(item);
 }
 
@@ -99,7 +106,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? parseItem(out.Item) : undefined;
+    return out.Item ? parseSyncItem(out.Item) : undefined;
   }
 
   async listForObject(ref: ObjectRef): Promise<SyncRecord[]> {
@@ -111,12 +118,12 @@ export class DynamoSyncStateStore implements SyncStateStore {
           TableName: this.tableName,
           KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': 'SYNC#' },
+          ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': SYNC_SK_PREFIX },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      records.push(...(out.Items ?? []).map(parseItem));
+      records.push(...(out.Items ?? []).map(parseSyncItem));
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return records;
@@ -153,7 +160,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
           Limit: options.limit,
         }),
       );
-      records.push(...(out.Items ?? []).map(parseItem));
+      records.push(...(out.Items ?? []).map(parseSyncItem));
       startKey = out.LastEvaluatedKey;
     } while (startKey && (options.limit === undefined || records.length < options.limit));
     return options.limit === undefined ? records : records.slice(0, options.limit);
@@ -246,7 +253,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
       const decisionRef = decisionRefs.get(key);
       if (decisionRef) reads.decisions.set(objectKey(decisionRef), item ? decisionView(item) : undefined);
       const record = recordRefs.get(key);
-      if (record) reads.records.set(syncRecordKey(record.ref, record.cluster), item ? parseItem(item) : undefined);
+      if (record) reads.records.set(syncRecordKey(record.ref, record.cluster), item ? parseSyncItem(item) : undefined);
     }
     return reads;
   }

@@ -2,6 +2,7 @@ import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX } from '../..
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { ConflictError, NotFoundError } from '../../errors/tmc-error';
 import type { KubeConnector } from '../../ports/kube-client';
+import { snapshotFromStores, type ObjectSnapshotReader } from '../../ports/object-snapshot';
 import type { StatusStore } from '../../ports/status-store';
 import type { SyncStateStore } from '../../ports/sync-state-store';
 import { canonicalJson } from '../canonical-hash';
@@ -9,14 +10,19 @@ import { aggregateStatus } from './aggregate';
 import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
 import type { StatusCondition } from './types';
 
-export interface StatusReporterDeps {
+interface StatusReporterOptions {
   kube: KubeConnector;
-  syncState: SyncStateStore;
-  statusStore: StatusStore;
   now?: () => Date;
   /** Jitter of the backoff between conflict retries (tests pin it). */
   random?: () => number;
 }
+
+/**
+ * What a refresh reads of DynamoDB: an {@link ObjectSnapshotReader} (DynamoObjectSnapshotReader: one request), or the
+ * two stores, whose own reads make three requests a refresh.
+ */
+export type StatusReporterDeps = StatusReporterOptions &
+  ({ snapshot: ObjectSnapshotReader } | { syncState: SyncStateStore; statusStore: StatusStore });
 
 export interface StatusReport {
   /** What was written to kcp: nothing, the annotations, the status subresource, or both. */
@@ -74,13 +80,14 @@ function syncedSummary(clusters: string[], conditions: Map<string, StatusConditi
  */
 /**
  * Attempts of one refresh when kcp's object changed under it, and the backoff step between them. client-go's
- * DefaultRetry has 5 steps of 10 ms; a refresh here takes a kcp read, three table reads and a webhook round trip, so
+ * DefaultRetry has 5 steps of 10 ms; a refresh here takes a kcp read, a table read and a webhook round trip, so
  * several refreshers of one object overlap for longer and need more room.
  */
 const MAX_CONFLICT_ATTEMPTS = 10;
 const CONFLICT_BACKOFF_MS = 100;
 
 export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
+  const snapshot = 'snapshot' in deps ? deps.snapshot : snapshotFromStores(deps.syncState, deps.statusStore);
   const now = deps.now ?? ((): Date => new Date());
   const random = deps.random ?? Math.random;
   /**
@@ -139,11 +146,7 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     const object = await kcp.get(ref);
     if (!object) return { annotations: false, status: false };
     let resourceVersion = object.metadata.resourceVersion;
-    const [decision, syncRecords, observed] = await Promise.all([
-      deps.syncState.decision(ref),
-      deps.syncState.listForObject(ref),
-      deps.statusStore.listForObject(ref),
-    ]);
+    const { decision, syncRecords, statuses: observed } = await snapshot.read(ref);
     const placed = decision
       ? decision.clusters.map((c) => c.name)
       : syncRecords

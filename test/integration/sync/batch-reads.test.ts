@@ -7,7 +7,7 @@ import type { InvocationCache } from '../../../lib/sync/invocation-cache';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { FakeConnector } from './fake-kube';
-import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+import { countsSince, refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
 
 const WS = 'root:batch';
 const CLUSTERS = ['east', 'west', 'edge'];
@@ -28,13 +28,6 @@ const deployment: KubeObject = {
   spec: deploymentSpec,
 };
 const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' }, data: { A: '1' } };
-
-/** Requests by command name since `from`. */
-function countsSince(world: SyncWorld, from: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const name of world.dynamoRequests.slice(from)) counts[name] = (counts[name] ?? 0) + 1;
-  return counts;
-}
 
 /** One sync-apply invocation reads what its batch needs in one BatchGetItem and writes one trace update per object. */
 describe('sync-apply batch reads (dynalite)', () => {

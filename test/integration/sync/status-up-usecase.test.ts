@@ -233,7 +233,7 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const deps = world.statusDeps(kube);
     await reportClusterStatus(deps, message('east', '80', ready(1)), 1);
     const held = heldKcpWrites(kube);
-    const slow = { ...deps, kube: held.connector, reporter: makeStatusReporter({ ...deps, kube: held.connector }) };
+    const slow = { ...deps, kube: held.connector, reporter: makeStatusReporter({ kube: held.connector, snapshot: world.snapshot }) };
     const first = reportClusterStatus(slow, message('west', '80', ready(1)), 1);
     await held.reached;
     expect(await reportClusterStatus(deps, message('north', '80', ready(1)), 1)).toEqual({ result: 'written' });

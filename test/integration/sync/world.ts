@@ -1,6 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoObjectSnapshotReader } from '../../../lib/adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
@@ -8,6 +9,7 @@ import type { SyncMessage } from '../../../lib/api/messages';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import type { KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import type { MessageDeferrer } from '../../../lib/ports/message-deferrer';
+import type { ObjectSnapshotReader } from '../../../lib/ports/object-snapshot';
 import type { SyncRecord, SyncStateStore } from '../../../lib/ports/sync-state-store';
 import type { Metrics } from '../../../lib/ports/telemetry';
 import { TABLE } from '../../../lib/runtime/resources';
@@ -22,6 +24,8 @@ export interface SyncWorld {
   doc: DynamoDBDocumentClient;
   tableName: string;
   syncState: SyncStateStore;
+  /** The status reporter's one read of an object's partition, as the functions build it. */
+  snapshot: ObjectSnapshotReader;
   syncPuts: SyncRecord[];
   logLines: Array<{ level: string; message: string; attributes: Record<string, unknown> }>;
   metrics: Array<{ name: string; labels?: Record<string, string>; value?: number }>;
@@ -77,6 +81,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     },
   };
   const statusStore = new DynamoStatusStore({ doc, tableName });
+  const snapshot = new DynamoObjectSnapshotReader({ doc, tableName });
   const logLines: SyncWorld['logLines'] = [];
   const metricsSeen: SyncWorld['metrics'] = [];
   const metrics: Metrics = {
@@ -93,6 +98,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     doc,
     tableName,
     syncState,
+    snapshot,
     syncPuts,
     logLines,
     metrics: metricsSeen,
@@ -102,7 +108,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
     applyDeps: (kube) => ({
       kube,
       syncState,
-      status: makeStatusReporter({ kube, syncState, statusStore }),
+      status: makeStatusReporter({ kube, snapshot }),
       metrics,
       log,
       namespaces: new Set(),
@@ -114,7 +120,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       kube,
       syncState,
       statusStore,
-      reporter: makeStatusReporter({ kube, syncState, statusStore }),
+      reporter: makeStatusReporter({ kube, snapshot }),
       metrics,
       log,
       deferrer,
@@ -141,6 +147,13 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       await dynamo.stop();
     },
   };
+}
+
+/** DynamoDB requests by command name since `from` (an index into `world.dynamoRequests`). */
+export function countsSince(world: SyncWorld, from: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of world.dynamoRequests.slice(from)) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
 }
 
 export function refOf(workspace: string, object: KubeObject, group: string, resource: string): ObjectRef {
