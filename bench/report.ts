@@ -20,9 +20,10 @@ export function formatResults(results: BenchResults): string {
   for (const run of results.endToEnd) {
     const o = run.options;
     out.push('', `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`);
+    if (o.latencyObjects > 0) out.push(`latency phase: ${o.latencyObjects} Deployments + ${o.latencyObjects} ConfigMaps more, ${o.latencyRate} writes/s one at a time (the path's latency; the burst phases' is mostly queueing)`);
     out.push(
       table(
-        ['phase', 'ok', 'converge s', 'syncs/s', 'applied p50', 'p95', 'p99', 'status p50', 'p99', 'k8s w/obj·cl', 'k8s r/obj·cl', 'kcp w/obj', 'kcp r/obj', 'ddb r/obj', 'ddb w/obj', 'sqs msg/obj', 'sqs req/obj'],
+        ['phase', 'ok', 'converge s', 'syncs/s', 'applied p50', 'p95', 'p99', 'status p50', 'p95', 'p99', 'deferred', 'k8s w/obj·cl', 'k8s r/obj·cl', 'kcp w/obj', 'kcp r/obj', 'ddb r/obj', 'ddb w/obj', 'sqs msg/obj', 'sqs req/obj'],
         run.phases.map((p) => [
           p.phase,
           p.converged ? 'yes' : 'NO',
@@ -32,7 +33,9 @@ export function formatResults(results: BenchResults): string {
           ms(p.writeToApplied.p95Ms),
           ms(p.writeToApplied.p99Ms),
           ms(p.writeToStatus.p50Ms),
+          ms(p.writeToStatus.p95Ms),
           ms(p.writeToStatus.p99Ms),
+          p.placementOutcomes.pending ?? 0,
           num(p.kube.clusterWritesPerObjectCluster),
           num(p.kube.clusterReadsPerObjectCluster),
           num(p.kube.kcpWritesPerObject),
@@ -44,6 +47,11 @@ export function formatResults(results: BenchResults): string {
         ]),
       ),
     );
+    const stages = run.phases.find((p) => p.stages)?.stages;
+    if (stages) {
+      const part = (label: string, l: { p50Ms: number; p99Ms: number }): string => `${label} p50 ${ms(l.p50Ms)} / p99 ${ms(l.p99Ms)} ms`;
+      out.push(`latency phase by stage (tmc trace): ${part('write → enqueued', stages.writeToEnqueued)}; ${part('→ placed', stages.enqueuedToPlaced)}; ${part('→ applied everywhere', stages.placedToApplied)}`);
+    }
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {
       const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');

@@ -24,6 +24,10 @@ export interface BenchOptions {
   readyDelayMs: number;
   concurrency: number;
   phaseTimeoutMs: number;
+  /** The paced latency phase: Deployments (and as many ConfigMaps) created one write at a time; 0 skips it. */
+  latencyObjects: number;
+  /** The paced latency phase's kcp writes per second. */
+  latencyRate: number;
   placementSizes: number[];
   coldStartRuns: number;
   skip: Set<'e2e' | 'placement' | 'cold-start'>;
@@ -76,9 +80,16 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
     measured: create ? `${(create.convergeMs / 1000).toFixed(1)} s${create.converged ? '' : ' (did not converge)'}` : 'not run at this size',
     met: create ? create.converged && create.convergeMs < 60_000 : undefined,
   });
-  const creates = results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === 'create').map((p) => ({ r, p })));
-  const worstP99 = creates.reduce((a, { p }) => Math.max(a, p.writeToApplied.p99Ms), 0);
-  out.push({ target: 'p99 kcp write → applied < 1 s', measured: creates.length ? `${worstP99.toFixed(0)} ms (worst run)` : 'not run', met: creates.length ? worstP99 < 1000 : undefined });
+  // From the paced phase: the burst phases offer more than the stack's throughput, so their p99 is the time the
+  // last write waited in the queues (about the converge time), not the latency the target is about.
+  const paced = results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === 'latency').map((p) => ({ r, p })));
+  const worstP99 = paced.reduce((a, { p }) => Math.max(a, p.writeToApplied.p99Ms), 0);
+  const rate = paced[0]?.r.options.latencyRate;
+  out.push({
+    target: `p99 kcp write → applied < 1 s (paced latency phase${rate ? `, ${rate} writes/s one at a time` : ''})`,
+    measured: paced.length ? `${worstP99.toFixed(0)} ms (worst run)${paced.every(({ p }) => p.converged) ? '' : ' (did not converge)'}` : 'not run',
+    met: paced.length ? paced.every(({ p }) => p.converged) && worstP99 < 1000 : undefined,
+  });
   const phase = (name: string): Array<{ label: string; value: number }> =>
     results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === name).map((p) => ({ label: `${r.options.objects}×${r.options.clusters}`, value: p.kube.clusterWritesPerObjectCluster })));
   for (const [name, floor] of [['create', 1], ['update', 1], ['resync-placement', 0], ['resync-sync', 0]] as const) {
@@ -120,7 +131,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
-          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, progress: say }),
+          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate, progress: say }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -12,3 +12,10 @@ export const DEFAULT_SIZES: EndToEndSize[] = [
   { objects: 200, clusters: 50 },
 ];
 export const QUICK_SIZES: EndToEndSize[] = [{ objects: 20, clusters: 3 }];
+
+/**
+ * The paced latency phase (bench/e2e/scenario.ts): Deployments (each with a ConfigMap) created one write at a time at
+ * `rate` writes per second, well below the stack's measured throughput, so it measures the path, not a queue.
+ */
+export const DEFAULT_LATENCY_PHASE = { objects: 50, rate: 5 };
+export const QUICK_LATENCY_PHASE = { objects: 5, rate: 5 };

@@ -15,6 +15,8 @@ const Options = z.object({
   readyDelayMs: z.number().nonnegative(),
   concurrency: z.number().int().positive(),
   phaseTimeoutMs: z.number().positive(),
+  latencyObjects: z.number().int().nonnegative(),
+  latencyRate: z.number().positive(),
 });
 
 const [outcomePath, optionsJson] = process.argv.slice(2);

@@ -62,3 +62,19 @@ export async function forEachBounded(count: number, concurrency: number, work: (
     ),
   );
 }
+
+/**
+ * Runs `work(i)` for i in [0, count) one at a time, the i-th starting no earlier than `i × intervalMs` after the first:
+ * a steady offered load, so what the latency phase measures is the path, not a queue. The wait is the schedule
+ * itself (a load generator's pacing), not a stand-in for work. A write that takes longer than the interval delays
+ * the next one; the schedule does not bunch writes up to catch up.
+ */
+export async function forEachPaced(count: number, intervalMs: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    next = Math.max(next, performance.now()) + intervalMs;
+    await work(i);
+  }
+}

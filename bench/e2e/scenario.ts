@@ -6,6 +6,7 @@ import { downstreamNamespace } from '../../lib/api/labels';
 import type { ObjectRef } from '../../lib/api/object-ref';
 import type { PlacementMessage, SyncMessage } from '../../lib/api/messages';
 import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
+import { DynamoTraceStore } from '../../lib/observability/trace-store';
 import { SqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue';
 import { resolveClusters } from '../../lib/local/clusters';
 import { createStackLogger } from '../../lib/local/log';
@@ -15,18 +16,21 @@ import { SCHEDULES } from '../../lib/runtime/resources';
 import type { KubeObject } from '../../lib/sim/contracts';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
+import type { PromMetrics } from '../../lib/metrics/prom-metrics';
 import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
-import { BENCH_USER_AGENT, forEachBounded, kcpWriter } from './kcp-writer';
+import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
 
 /**
  * The end-to-end benchmark on the real local stack: N Deployments, each with a ConfigMap it reads (envFrom), written
  * to kcp over HTTP; a Placement selects every cluster for the benchmark namespace, so each object goes to all M
- * clusters. Four phases: create, update (a new pod-template annotation on every Deployment), and two no-op resyncs
- * (placement messages as the recovery sweep sends them; sync messages as a drift check would). Each phase records
- * convergence, latency, and every API call it cost at the simulator, DynamoDB and SQS.
+ * clusters. Four burst phases: create, update (a new pod-template annotation on every Deployment), and two no-op
+ * resyncs (placement messages as the recovery sweep sends them; sync messages as a drift check would). The burst
+ * phases write as fast as the writers can, so their latencies are mostly queueing; a fifth, paced phase (`latency`)
+ * creates a few more objects one at a time at a rate well below the throughput, so its latencies are the path's.
+ * Each phase records convergence, latency, and every API call it cost at the simulator, DynamoDB and SQS.
  */
 
 export interface EndToEndOptions {
@@ -40,10 +44,14 @@ export interface EndToEndOptions {
   concurrency: number;
   /** Per phase: a phase that has not converged by then is reported as not converged. */
   phaseTimeoutMs: number;
+  /** The paced latency phase: this many Deployments and as many ConfigMaps (0 skips the phase). */
+  latencyObjects: number;
+  /** The paced latency phase's kcp writes per second, one write at a time. */
+  latencyRate: number;
   progress?: (line: string) => void;
 }
 
-export type PhaseName = 'create' | 'update' | 'resync-placement' | 'resync-sync';
+export type PhaseName = 'create' | 'update' | 'resync-placement' | 'resync-sync' | 'latency';
 
 export interface KubeCounts {
   /** tmc's writes (create/update/patch/apply) of the benchmark's objects on the clusters, per object·cluster. */
@@ -57,6 +65,11 @@ export interface KubeCounts {
   /** verb [subresource] → count, clusters and kcp apart, for explaining a figure above the floor. */
   clusterRequests: Record<string, number>;
   kcpRequests: Record<string, number>;
+  /**
+   * tmc's kcp reads answered 404: placement reading an admitted create before kcp stored it (the webhook runs
+   * before storage) and reading again (reconcile.ts); each is a request that found nothing.
+   */
+  kcpNotFound: number;
 }
 
 export interface PhaseResult {
@@ -75,7 +88,26 @@ export interface PhaseResult {
   dynamodb: AwsOpCounts & { readsPerObject: number; writesPerObject: number };
   sqs: AwsOpCounts & { enqueued: Record<string, number>; messagesPerObject: number; requestsPerObject: number };
   lambda: Record<string, LambdaUsage>;
+  /**
+   * Placement messages handled, by outcome (`tmc_placement_duration_seconds`): `pending` counts the deliveries
+   * placement handed back to the queue because kcp had not stored the admitted change yet (each one a redelivery).
+   */
+  placementOutcomes: Record<string, number>;
+  /**
+   * The latency phase only: where each object's write → applied went, from its `tmc trace` item (ingress enqueued it,
+   * placement sent its sync messages, the last cluster applied it). Read after the phase's counts were taken.
+   */
+  stages?: PathStages;
   sim: Record<string, ServerTiming>;
+}
+
+export interface PathStages {
+  /** kcp write → ingress built the placement message (kcp's admission call). */
+  writeToEnqueued: LatencySummary;
+  /** → placement sent the sync messages (queue, placement's reads, decision, send). */
+  enqueuedToPlaced: LatencySummary;
+  /** → the last cluster applied it (queue, sync-apply). */
+  placedToApplied: LatencySummary;
 }
 
 /** One run of a schedule on the stack after the phases (nothing changing): what an idle minute costs. */
@@ -228,6 +260,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   ): Promise<PhaseResult> => {
     await resetCounters();
     const metricsBefore = await tmcMetricsSnapshot(stack.metrics);
+    const outcomesBefore = await placementOutcomes(stack.metrics);
     const writeTimes = new Map<string, number>();
     const observation = expect ? observePhase(kcpStore, NS, clusterStores, expect) : undefined;
     const t0 = performance.now();
@@ -249,6 +282,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       observation?.stop();
     }
     const { lambda, enqueued } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
+    const outcomes = countsDelta(outcomesBefore, await placementOutcomes(stack.metrics));
     const appliedTimes: number[] = [];
     const appliedLatency: number[] = [];
     for (const seen of Object.values(observation?.applied ?? {})) {
@@ -294,10 +328,12 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
         kcpReadsPerObject: round(sum(kcpRequests, READ_VERBS) / changed),
         clusterRequests,
         kcpRequests,
+        kcpNotFound: kcpRecords.filter((r) => r.verb === 'get' && r.code === 404).length,
       },
       dynamodb: { ...dynamodb, readsPerObject: round(dynamoReadOps(dynamodb) / changed), writesPerObject: round(dynamoWriteOps(dynamodb) / changed) },
       sqs: { ...sqs, enqueued, messagesPerObject: round(Object.values(enqueued).reduce((a, b) => a + b, 0) / changed), requestsPerObject: round(sqsRequests / changed) },
       lambda,
+      placementOutcomes: outcomes,
       sim: timing.snapshot(options.latencyMs),
     };
     say(`  ${phase}: ${converged ? 'converged' : 'NOT converged'} in ${(result.convergeMs / 1000).toFixed(1)} s`);
@@ -380,6 +416,41 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
         for (let i = 0; i < syncMessages.length; i += 500) await syncQueue.send(syncMessages.slice(i, i + 500));
       }),
     );
+    const K = options.latencyObjects;
+    if (K > 0) {
+      const latencyWrites = new Map<string, number>();
+      // New objects (indices after the burst's), so each write is a create with the whole path behind it.
+      const latencyNames = Array.from({ length: K }, (_, j) => name(N + j));
+      const intervalMs = 1000 / options.latencyRate;
+      say(`latency: ${K} Deployments + ${K} ConfigMaps, one write every ${intervalMs.toFixed(0)} ms, one at a time`);
+      phases.push(
+        await measure(
+          'latency',
+          2 * K,
+          {
+            namespace: downstreamNs,
+            keys: latencyNames.flatMap((n) => [keyOf('configmaps', n), keyOf('deployments', n)]),
+            applied: (e) => e.type !== 'DELETED',
+            statusNames: latencyNames,
+            statusBack: (o) => statusOf(o).readyReplicas === M && statusOf(o).observedGeneration === 1,
+          },
+          (writes) =>
+            // Write 2j is object j's ConfigMap, 2j+1 its Deployment: the order a kubectl apply of both would use.
+            forEachPaced(2 * K, intervalMs, async (w) => {
+              const i = N + Math.floor(w / 2);
+              const kind = w % 2 === 0 ? 'configmaps' : 'deployments';
+              const at = performance.now();
+              writes.set(keyOf(kind, name(i)), at);
+              latencyWrites.set(keyOf(kind, name(i)), at);
+              if (kind === 'configmaps') await kcp.create(`/api/v1/namespaces/${NS}/configmaps`, configMap(i));
+              else await kcp.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i));
+            }),
+        ),
+      );
+      const latencyRefs = Array.from({ length: K }, (_, j) => [ref(workspace, 'ConfigMap', N + j), ref(workspace, 'Deployment', N + j)]).flat();
+      phases[phases.length - 1].stages = await pathStages(stack, latencyRefs, latencyWrites);
+    }
+
     say('schedules: each once on the idle stack');
     const schedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) {
@@ -397,7 +468,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
       schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
     }
-    return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
+    return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
   } finally {
     timing.close();
     await aws.close();
@@ -405,3 +476,49 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** Each object's trace (lib/observability/trace-store.ts) split into the stages of {@link PathStages}. */
+async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<string, number>): Promise<PathStages> {
+  const doc = makeDynamoDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb, sqsEndpoint: undefined });
+  const traces = new DynamoTraceStore(doc, stack.tableName);
+  const stages = { writeToEnqueued: [] as number[], enqueuedToPlaced: [] as number[], placedToApplied: [] as number[] };
+  try {
+    await forEachBounded(refs.length, 8, async (i) => {
+      const r = refs[i];
+      const trace = await traces.read(r);
+      const written = writeTimes.get(keyOf(r.resource, r.name));
+      const placed = trace?.steps.placed;
+      const applied = Object.entries(trace?.steps ?? {}).filter(([step]) => step.startsWith('applied:')).map(([, step]) => Date.parse(step.at));
+      if (!trace || written === undefined || !placed || applied.length === 0) return;
+      // The bench stamps writes with performance.now(); the functions stamp traces with the wall clock.
+      const writtenAt = performance.timeOrigin + written;
+      const enqueuedAt = Date.parse(trace.startedAt);
+      const placedAt = Date.parse(placed.at);
+      stages.writeToEnqueued.push(enqueuedAt - writtenAt);
+      stages.enqueuedToPlaced.push(placedAt - enqueuedAt);
+      stages.placedToApplied.push(Math.max(...applied) - placedAt);
+    });
+  } finally {
+    doc.destroy();
+  }
+  return { writeToEnqueued: summarize(stages.writeToEnqueued), enqueuedToPlaced: summarize(stages.enqueuedToPlaced), placedToApplied: summarize(stages.placedToApplied) };
+}
+
+/** Placement messages handled so far, by outcome: the sample count of `tmc_placement_duration_seconds` per result. */
+async function placementOutcomes(metrics: PromMetrics): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const metric of await metrics.registry.getMetricsAsJSON()) {
+    if (metric.name !== 'tmc_placement_duration_seconds') continue;
+    for (const value of metric.values) {
+      const result = value.labels.result;
+      if ('metricName' in value && value.metricName === 'tmc_placement_duration_seconds_count' && typeof result === 'string') out[result] = (out[result] ?? 0) + value.value;
+    }
+  }
+  return out;
+}
+
+function countsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, n] of Object.entries(after)) if (n - (before[key] ?? 0) > 0) out[key] = n - (before[key] ?? 0);
+  return out;
+}

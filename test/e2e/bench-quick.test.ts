@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { formatResults } from '../../bench/report';
 import { runBench, type BenchResults } from '../../bench/run';
-import { QUICK_SIZES } from '../../bench/sizes';
+import { QUICK_LATENCY_PHASE, QUICK_SIZES } from '../../bench/sizes';
 
 /**
  * `tmc bench --quick` end to end on the real local stack (kcp writes over HTTP → webhook → SQS → placement →
@@ -14,7 +14,7 @@ import { QUICK_SIZES } from '../../bench/sizes';
 
 const Latency = z.object({ count: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() });
 const Phase = z.object({
-  phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync']),
+  phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync', 'latency']),
   objects: z.number().int().positive(),
   clusters: z.number().int().positive(),
   converged: z.boolean(),
@@ -28,16 +28,18 @@ const Phase = z.object({
     kcpWritesPerObject: z.number(),
     clusterRequests: z.record(z.string(), z.number()),
     kcpRequests: z.record(z.string(), z.number()),
+    kcpNotFound: z.number().int().nonnegative(),
   }),
   dynamodb: z.object({ requests: z.record(z.string(), z.number()), byItem: z.record(z.string(), z.number()), readsPerObject: z.number(), writesPerObject: z.number() }),
   sqs: z.object({ requests: z.record(z.string(), z.number()), enqueued: z.record(z.string(), z.number()), messagesPerObject: z.number() }),
   lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
+  placementOutcomes: z.record(z.string(), z.number()),
 });
 const Results = z.object({
   schema: z.literal('tmc-bench/v1'),
   mode: z.literal('quick'),
   machine: z.object({ cpus: z.number(), node: z.string(), loadAverageStart: z.array(z.number()) }),
-  endToEnd: z.array(z.object({ options: z.object({ objects: z.number(), clusters: z.number() }), phases: z.array(Phase).length(4), schedules: z.record(z.string(), z.object({ ok: z.boolean() })) })).length(1),
+  endToEnd: z.array(z.object({ options: z.object({ objects: z.number(), clusters: z.number() }), phases: z.array(Phase).length(5), schedules: z.record(z.string(), z.object({ ok: z.boolean() })) })).length(1),
   placement: z.array(z.object({ clusters: z.number(), decisionsPerSecond: z.number().positive(), p99Ms: z.number().nonnegative() })).length(2),
   coldStart: z.array(z.object({ name: z.string(), bytes: z.number().positive(), initMs: z.number().positive() })).min(1),
   costs: z.object({ perMillionChanges: z.array(z.object({ cost: z.object({ total: z.number().nonnegative() }) })), idleMonth: z.object({ total: z.number().positive() }) }),
@@ -60,6 +62,8 @@ describe('tmc bench --quick', () => {
       readyDelayMs: 0,
       concurrency: 8,
       phaseTimeoutMs: 240_000,
+      latencyObjects: QUICK_LATENCY_PHASE.objects,
+      latencyRate: QUICK_LATENCY_PHASE.rate,
       placementSizes: [10, 100],
       coldStartRuns: 1,
       skip: new Set(),
@@ -86,6 +90,18 @@ describe('tmc bench --quick', () => {
     expect(phase('create').writeToApplied.count).toBe(2 * objects * clusters); // a Deployment and its ConfigMap
     expect(phase('create').writeToStatus.count).toBe(objects);
     expect(phase('update').writeToApplied.count).toBe(objects * clusters);
+  });
+
+  it('runs the paced latency phase: new objects one write at a time, each applied everywhere, read by the latency target', () => {
+    const { clusters } = QUICK_SIZES[0];
+    const latency = phase('latency');
+    expect(latency.converged).toBe(true);
+    expect(latency.objects).toBe(2 * QUICK_LATENCY_PHASE.objects);
+    expect(latency.writeToApplied.count).toBe(2 * QUICK_LATENCY_PHASE.objects * clusters);
+    expect(latency.writeToStatus.count).toBe(QUICK_LATENCY_PHASE.objects);
+    expect(latency.kube.clusterWritesPerObjectCluster).toBe(1);
+    expect(results.targets.find((t) => t.target.startsWith('p99 kcp write → applied'))?.target).toMatch(/paced latency phase/);
+    expect(formatResults(results)).toMatch(/\nlatency .*\n/);
   });
 
   it('writes each object once per cluster on first sync and on update', () => {

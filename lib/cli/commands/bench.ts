@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { BenchOptions } from '../../../bench/run';
-import { DEFAULT_SIZES, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
+import { DEFAULT_LATENCY_PHASE, DEFAULT_SIZES, QUICK_LATENCY_PHASE, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
 import { findProjectRoot } from '../../local/paths';
 
 /** `--sizes 10000x3,1000x10`: objects × clusters per end-to-end run. */
@@ -11,6 +11,12 @@ export function parseSizes(value: string): EndToEndSize[] {
     if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new InvalidArgumentError(`must be <objects>x<clusters>[,…], e.g. 10000x3; got ${part}`);
     return { objects: Number(match[1]), clusters: Number(match[2]) };
   });
+}
+
+function parseRate(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number of writes per second, e.g. 5');
+  return n;
 }
 
 function parseCount(value: string): number {
@@ -35,6 +41,8 @@ interface BenchFlags {
   readyDelayMs: number;
   concurrency: number;
   phaseTimeout: number;
+  latencyObjects?: number;
+  latencyRate: number;
   skip: Part[];
   out: string;
   write: boolean;
@@ -51,6 +59,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--ready-delay-ms <ms>', 'simulated time for a Deployment to become ready on a cluster', parseCount, 0)
     .option('--concurrency <n>', 'kcp writes in flight', parseCount, 32)
     .option('--phase-timeout <s>', 'seconds a phase may take before it is reported as not converged', parseCount, 600)
+    .option('--latency-objects <n>', `Deployments (and as many ConfigMaps) the paced latency phase creates; 0 skips it (default ${DEFAULT_LATENCY_PHASE.objects}, --quick ${QUICK_LATENCY_PHASE.objects})`, parseCount)
+    .option('--latency-rate <writes/s>', 'kcp writes per second in the paced latency phase, one at a time', parseRate, DEFAULT_LATENCY_PHASE.rate)
     .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
     .option('--out <dir>', 'where the JSON results go', 'bench/results')
     .option('--no-write', 'print only; write no JSON')
@@ -64,6 +74,8 @@ export function registerBenchCommand(program: Command): void {
         readyDelayMs: flags.readyDelayMs,
         concurrency: Math.max(1, flags.concurrency),
         phaseTimeoutMs: flags.phaseTimeout * 1000,
+        latencyObjects: flags.latencyObjects ?? (flags.quick ? QUICK_LATENCY_PHASE : DEFAULT_LATENCY_PHASE).objects,
+        latencyRate: flags.latencyRate,
         placementSizes: flags.quick ? [10, 100] : [10, 100, 1000, 5000],
         coldStartRuns: flags.quick ? 1 : 3,
         skip: new Set(flags.skip),
