@@ -21,6 +21,12 @@ export interface StatusStore {
    * skip a write when nothing changed, and the conditional put still orders whatever it does write.
    */
   get(ref: ObjectRef, cluster: string): Promise<ClusterStatusRecord | undefined>;
+  /**
+   * Many objects' records on one cluster, eventually consistent like `get`, in as few requests as the store allows (the
+   * backstop compares a cluster's recent objects this way). Keyed by `objectKey(ref)`: the record, or undefined when
+   * none is stored; a key the store could not answer has no entry (read it with `get`).
+   */
+  getMany(refs: readonly ObjectRef[], cluster: string): Promise<Map<string, ClusterStatusRecord | undefined>>;
   listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]>;
   /** Forgets a cluster's status (the object was removed from that cluster). */
   delete(ref: ObjectRef, cluster: string): Promise<void>;

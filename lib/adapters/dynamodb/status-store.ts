@@ -1,10 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import { TABLE } from '../../runtime/resources';
 import { objPk } from './sync-state-store';
-import { isConditionalCheckFailed } from './table';
+import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
 const StatusItemSchema = z.object({
   ref: ObjectRefSchema,
@@ -23,6 +23,8 @@ export interface DynamoStatusStoreOptions {
 export const STATUS_SK_PREFIX = 'STATUS#';
 /** Every attribute of a status item that {@link parseStatusItem} reads. */
 export const STATUS_ITEM_ATTRIBUTES: readonly string[] = Object.keys(StatusItemSchema.shape);
+
+const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` });
 
 /** A status item as stored (a projection of {@link STATUS_ITEM_ATTRIBUTES} is enough). */
 export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord {
@@ -74,10 +76,23 @@ export class DynamoStatusStore implements StatusStore {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` },
+        Key: statusKey(ref, cluster),
       }),
     );
     return out.Item ? parseStatusItem(out.Item) : undefined;
+  }
+
+  async getMany(refs: readonly ObjectRef[], cluster: string): Promise<Map<string, ClusterStatusRecord | undefined>> {
+    const keyed = new Map(refs.map((ref) => [keyOf(statusKey(ref, cluster)), ref]));
+    const answered = await batchGetItems(this.doc, this.tableName, refs.map((ref) => statusKey(ref, cluster)), {
+      projection: STATUS_ITEM_ATTRIBUTES,
+    });
+    const records = new Map<string, ClusterStatusRecord | undefined>();
+    for (const [key, item] of answered) {
+      const ref = keyed.get(key);
+      if (ref) records.set(objectKey(ref), item ? parseStatusItem(item) : undefined);
+    }
+    return records;
   }
 
   async listForObject(ref: ObjectRef): Promise<ClusterStatusRecord[]> {
@@ -98,7 +113,7 @@ export class DynamoStatusStore implements StatusStore {
     await this.doc.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` },
+        Key: statusKey(ref, cluster),
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { clusterStatusAnnotation } from '../../../lib/api/labels';
+import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/labels';
 import type { StatusMessage } from '../../../lib/api/messages';
 import { DynamoObjectSnapshotReader } from '../../../lib/adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
@@ -10,6 +10,7 @@ import { snapshotFromStores } from '../../../lib/ports/object-snapshot';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
+import { runStatusBackstop } from '../../../lib/sync/status/status-up';
 import { FakeConnector } from './fake-kube';
 import { countsSince, refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
 
@@ -27,8 +28,11 @@ const deployment: KubeObject = {
 };
 const ready = { observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 };
 
-/** A status refresh reads the object's decision, sync records and statuses in one Query of its partition. */
-describe('status refresh snapshot (dynalite)', () => {
+/**
+ * A status refresh reads the object's decision, sync records and statuses in one Query of its partition; the backstop
+ * reads a cluster's stored statuses in one BatchGetItem.
+ */
+describe('status reads (dynalite)', () => {
   let world: SyncWorld;
   let kube: FakeConnector;
   const ref = refOf(WS, deployment, 'apps', 'deployments');
@@ -138,6 +142,32 @@ describe('status refresh snapshot (dynalite)', () => {
     expect(countsSince(world, from).GetItemCommand).toBeUndefined();
     const annotations = kube.kcpOf(WS).find('deployments', 'default', 'web')?.metadata.annotations ?? {};
     for (const c of CLUSTERS) expect(JSON.parse(annotations[clusterStatusAnnotation(WS, c)] ?? '{}')).toMatchObject({ cluster: c, state: 'applied' });
+  });
+
+  it('the backstop compares the objects of a cluster with what is stored in one BatchGetItem, not a GetItem each', async () => {
+    const refs = [ref, other, { ...ref, name: 'web-3' }];
+    for (const r of refs) kube.kcpOf(WS).put('deployments', { ...deployment, metadata: { ...deployment.metadata, name: r.name, uid: `uid-${r.name}` } });
+    for (const r of refs.slice(1)) await world.putDecision(r, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    const apply = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
+    const objects = refs.map((r) => kube.kcpOf(WS).find('deployments', 'default', r.name) as KubeObject);
+    const messages = objects.flatMap((object, i) => CLUSTERS.map((c) => syncMessage(refs[i], c, 1, { object })));
+    expect((await apply(sqsEvent(messages))).batchItemFailures).toEqual([]);
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      for (const r of refs) {
+        const downstream = kube.clusterOf(c).find('deployments', downstreamNamespace(WS, 'default'), r.name) as KubeObject;
+        kube.clusterOf(c).put('deployments', { ...downstream, status: ready });
+      }
+    }
+    const deps = world.statusDeps(kube);
+    // Per cluster: the namespace and the three Deployments.
+    expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, polled: 12, failed: 0 });
+    expect(kube.kcpOf(WS).find('deployments', 'default', 'web-3')?.status).toMatchObject({ readyReplicas: 3 });
+    const from = world.dynamoRequests.length;
+    expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, polled: 12, written: 0, failed: 0 });
+    // The SyncTarget mirror and each cluster's sync items (Queries), then one BatchGetItem per cluster for its objects.
+    // It was a GetItem per Deployment and cluster: { QueryCommand: 4, GetItemCommand: 9 }.
+    expect(countsSince(world, from)).toEqual({ QueryCommand: 4, BatchGetItemCommand: 3 });
   });
 
   it('the reporter on the stores alone reads the same state in three requests', async () => {
