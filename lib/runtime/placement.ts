@@ -14,6 +14,8 @@ import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makePolicySource } from '../placement/policy-source';
 import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../sync/invocation-cache';
+import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
+import { asTmcError } from '../errors/tmc-error';
 import type { StoredDecision } from '../ports/decision-store';
 import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
@@ -51,19 +53,33 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
     const decisions = new BatchDecisions(deps.decisions, running);
     const inventory = new BatchInventory(deps.inventory);
     const namespacePlacements = new InvocationCache<NamespacePlacement | undefined>();
+    const syncSends = new GatheredSends(deps.syncQueue);
     return measureSqsBatch(deps.metrics, 'placement', QUEUES.placement, event, () => processSqsBatch(
       event,
       PlacementMessageSchema,
       async (message, record) => {
         const started = performance.now();
-        const outcome = await reconcilePlacement({ ...deps, decisions, inventory, namespacePlacements, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record));
+        const syncQueue = syncSends.begin(record.messageId);
+        const outcome = await reconcilePlacement({ ...deps, decisions, inventory, namespacePlacements, syncQueue, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record)).finally(() =>
+          syncSends.end(record.messageId),
+        );
         // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
         deps.metrics.observe('tmc_placement_duration_seconds', { result: outcome.result }, (performance.now() - started) / 1000);
         return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
       },
       { deferrer: deps.deferrer ?? noDeferral, log: deps.log, prefetch: (messages) => decisions.prefetch(messages, isWorkloadRef) },
-    ).finally(() => decisions.close()), deps.recordInvocation);
+    ).then(async (response) => failUndelivered(response, await syncSends.flush(), deps.log)).finally(() => decisions.close()), deps.recordInvocation);
   };
+}
+
+/** A placement message whose sync messages did not all go out is retried (its retry resends them), not deleted. */
+function failUndelivered(response: SQSBatchResponse, undelivered: ReadonlyMap<string, Undelivered>, log: PlacementDeps['log']): SQSBatchResponse {
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const [messageId, { object, error }] of undelivered) {
+    log.error(`Could not send the sync messages of ${object}; its placement message is retried`, { messageId, error: asTmcError(error).toJSON() });
+    if (!failed.has(messageId)) response.batchItemFailures.push({ itemIdentifier: messageId });
+  }
+  return response;
 }
 
 /** One `placed` trace step per object and change: the clusters placement sent sync messages for. */

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { stateLabel } from '../../../lib/api/labels';
+import { STATE_LABEL_PREFIX, stateLabel } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
@@ -428,5 +428,70 @@ describe('an object re-placed because its namespace moved', () => {
     expect(lines.filter((l) => l.attributes.name === 'web').map((l) => [l.level, l.message, l.attributes.clusters])).toEqual([
       ['debug', 'Nothing to do for Deployment team-a/web: its decision, content and generation are unchanged', ['east', 'west']],
     ]);
+  });
+});
+
+describe("the handler's sync messages", () => {
+  /** A sync queue that records each send call (SqsWorkQueue sends up to ten messages as one SendMessageBatch). */
+  class CountingQueue extends MemoryQueue<SyncMessage> {
+    readonly calls: SyncMessage[][] = [];
+    /** Per call: whether the first message's object already carried its state labels in kcp when it was sent. */
+    readonly labelledBefore: boolean[] = [];
+    failCall?: number;
+    constructor(private readonly kcp: FakeKcp) {
+      super('sync');
+    }
+    override async send(messages: SyncMessage[]): Promise<void> {
+      const call = this.calls.push(messages);
+      const object = await this.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: messages[0].ref.name });
+      this.labelledBefore.push(Object.keys(object?.metadata.labels ?? {}).some((k) => k.startsWith(STATE_LABEL_PREFIX)));
+      if (call === this.failCall) throw new Error('SQS is down');
+      await super.send(messages);
+    }
+  }
+  const record = (name: string, receiveCount = 1): SQSEvent['Records'][number] =>
+    ({ messageId: name, receiptHandle: name, body: JSON.stringify(msg(depRef(name))), attributes: { ApproximateReceiveCount: String(receiveCount) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number];
+
+  /** `names` Deployments, each placed on all three clusters. */
+  async function onThreeClusters(names: string[]): Promise<{ w: World; queue: CountingQueue }> {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('edge', 'us-west-2'));
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: {} });
+    for (const name of names) w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
+    return { w, queue: new CountingQueue(w.kcp) };
+  }
+  // As many as the handler runs at once: all of them start before any sends, so the chunks are deterministic.
+  const four = ['a', 'b', 'c', 'd'];
+
+  it('go out in chunks of ten for the objects placed together, not one send per object', async () => {
+    const { w, queue } = await onThreeClusters(four);
+    const handler = makePlacementHandler({ ...w.deps, syncQueue: queue });
+    expect((await handler({ Records: four.map((n) => record(n)) })).batchItemFailures).toEqual([]);
+    // Four objects × three clusters: 10 + 2 in two SendMessageBatch requests (four requests of three before).
+    expect(queue.calls.map((c) => c.length)).toEqual([10, 2]);
+    expect(queue.sent.map((m) => `${m.ref.name}:${m.cluster}`).sort()).toEqual(four.flatMap((n) => ['east', 'edge', 'west'].map((c) => `${n}:${c}`)).sort());
+  });
+
+  it("a batch of one sends at once, before the object's kcp label patch: gathering adds no latency", async () => {
+    const { w, queue } = await onThreeClusters(['solo']);
+    const handler = makePlacementHandler({ ...w.deps, syncQueue: queue });
+    expect((await handler({ Records: [record('solo')] })).batchItemFailures).toEqual([]);
+    expect(queue.calls.map((c) => c.length)).toEqual([3]);
+    expect(queue.labelledBefore).toEqual([false]);
+    const labelled = await w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'solo' });
+    expect(Object.keys(labelled?.metadata.labels ?? {}).filter((k) => k.startsWith(STATE_LABEL_PREFIX))).toHaveLength(3);
+  });
+
+  it('a chunk that fails to send fails exactly the placement messages it carried, and their retry resends', async () => {
+    const { w, queue } = await onThreeClusters(four);
+    queue.failCall = 2;
+    const handler = makePlacementHandler({ ...w.deps, syncQueue: queue });
+    const out = await handler({ Records: four.map((n) => record(n)) });
+    const lost = [...new Set(queue.calls[1].map((m) => m.ref.name))];
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(lost.sort());
+    // The decisions were written; the retried deliveries resend the applies that were lost.
+    const retry = await handler({ Records: lost.map((n) => record(n, 2)) });
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(new Set(queue.sent.map((m) => `${m.ref.name}:${m.cluster}`)).size).toBe(12);
   });
 });
