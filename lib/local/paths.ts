@@ -6,6 +6,8 @@ export interface StatePaths {
   root: string;
   dynamodb: string;
   kcpKubeconfig: string;
+  /** The simulated kcp as tmc's own user (the functions' TMC_KCP_KUBECONFIG); kcpKubeconfig is the user's. */
+  tmcKcpKubeconfig: string;
   clustersDir: string;
   webhookToken: string;
   clusterKubeconfig(name: string): string;
@@ -17,6 +19,7 @@ export function statePaths(stateDir: string): StatePaths {
     root,
     dynamodb: join(root, 'dynamodb'),
     kcpKubeconfig: join(root, 'kcp.kubeconfig'),
+    tmcKcpKubeconfig: join(root, 'tmc-kcp.kubeconfig'),
     clustersDir: join(root, 'clusters'),
     webhookToken: join(root, 'webhook-token'),
     clusterKubeconfig: (name: string): string => join(root, 'clusters', `${name}.kubeconfig`),

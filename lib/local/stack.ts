@@ -24,6 +24,7 @@ import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
+import { DEFAULT_TMC_USER } from '../webhooks';
 
 export const DEFAULT_API_PORT = 8787;
 export const DEFAULT_WORKSPACE = 'root:default';
@@ -171,6 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Kubernetes side: the simulator, or the real kcp and clusters the user named.
     let simulation: SimulatedEnvironment | undefined;
     let kcpKubeconfigPath: string;
+    /** What the functions read kcp with: tmc's own identity with the simulator, the given kubeconfig with a real kcp. */
+    let functionsKcpKubeconfigPath: string | undefined;
     const clusterKubeconfigs: Record<string, string> = {};
     const registrations: ClusterRegistration[] = [];
     if (options.kcpKubeconfig !== undefined) {
@@ -195,6 +198,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => sim.stop());
       kcpKubeconfigPath = paths.kcpKubeconfig;
       writeKubeconfig(kcpKubeconfigPath, { name: workspace, server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}` });
+      // tmc's functions reach kcp as tmc's own user, not as whoever applies objects with kcp.kubeconfig: kcp's workloads
+      // webhook skips that user's updates (lib/webhooks skipOwnUpdates, docs/webhooks.md "tmc's own writes").
+      const tmcToken = randomBytes(32).toString('base64url');
+      simulation.handle.kcp.registerTokenUser(tmcToken, { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'] });
+      functionsKcpKubeconfigPath = paths.tmcKcpKubeconfig;
+      writeKubeconfig(functionsKcpKubeconfigPath, { name: `tmc@${workspace}`, server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`, token: tmcToken });
       for (const cluster of clusters) {
         const server = simulation.clusterUrls[cluster.name];
         if (server === undefined) throw new Error(`The simulator did not start cluster ${cluster.name}`);
@@ -211,7 +220,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.tableName]: tableName,
       [ENV.dynamodbEndpoint]: dynamo.endpoint,
       [ENV.sqsEndpoint]: sqsServer.endpoint,
-      [ENV.kcpKubeconfig]: kcpKubeconfigPath,
+      [ENV.kcpKubeconfig]: functionsKcpKubeconfigPath ?? kcpKubeconfigPath,
       [ENV.webhookTokens]: webhookToken,
       [ENV.stage]: 'local',
       AWS_REGION: region,

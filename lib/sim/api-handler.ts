@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from './api-error';
+import type { SimUser } from './authentication';
 import { applyDefaults } from './defaults';
 import type { AdmissionDispatcher, AdmissionOperation, KubeObject } from './contracts';
 import type { ObjectSpace } from './object-space';
@@ -29,6 +30,8 @@ export interface HandlerContext {
   setVerb: (verb: string) => void;
   /** Watch: all spaces this request covers (one, or every logical cluster for `/clusters/*`). */
   watchSpaces: ObjectSpace[];
+  /** Who sent the request (its bearer token's user): admission's `request.userInfo`. */
+  user: SimUser;
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -220,7 +223,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     space.checkNamespace(info, obj.metadata.namespace);
     if (space.get(info, obj.metadata.namespace, obj.metadata.name!)) throw ApiError.alreadyExists(info, obj.metadata.name!);
     const withFields = recordUpdate(undefined, obj, managerFrom(url, req));
-    const admitted = await admit(ctx, 'CREATE', info, r, withFields, undefined, dryRun, req);
+    const admitted = await admit(ctx, 'CREATE', info, r, withFields, undefined, dryRun);
     if (dryRun) return send(res, 201, admitted);
     if (space.get(info, admitted.metadata.namespace, admitted.metadata.name!)) throw ApiError.alreadyExists(info, admitted.metadata.name!);
     return send(res, 201, space.insert(info, admitted));
@@ -233,7 +236,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
     const next = shapeWrite(info, r, current, body);
-    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun, req);
+    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun);
   }
   if (method === 'PATCH' && r.name) {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -275,12 +278,12 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
         applyDefaults(info, created, { allocateClusterIp: space.allocateClusterIp });
         validateObject(info, created);
         space.checkNamespace(info, created.metadata.namespace);
-        const admitted = await admit(ctx, 'CREATE', info, r, created, undefined, dryRun, req);
+        const admitted = await admit(ctx, 'CREATE', info, r, created, undefined, dryRun);
         if (dryRun) return send(res, 201, admitted);
         return send(res, 201, space.insert(info, admitted));
       }
       const merged = serverSideApply(current, applied, manager, force, statusOnly);
-      return commitUpdate(res, ctx, info, r, current, shapeWrite(info, r, current, merged), dryRun, req);
+      return commitUpdate(res, ctx, info, r, current, shapeWrite(info, r, current, merged), dryRun);
     }
     ctx.setVerb('patch');
     if (!current) throw ApiError.notFound(info, r.name!);
@@ -298,7 +301,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     }
     if (r.subresource === 'scale') return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
     const next = shapeWrite(info, r, current, asObject(patched, info, r, 'patched'));
-    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun, req);
+    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun);
   }
   if (method === 'DELETE' && r.name) {
     ctx.setVerb('delete');
@@ -309,7 +312,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const precondition = options?.preconditions?.resourceVersion;
     if (precondition && precondition !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
     const optionsDryRun = dryRun || (Array.isArray(options?.dryRun) && options.dryRun.includes('All'));
-    await admit(ctx, 'DELETE', info, r, undefined, current, optionsDryRun, req);
+    await admit(ctx, 'DELETE', info, r, undefined, current, optionsDryRun);
     if (optionsDryRun) return send(res, 200, current);
     const result = space.requestDeletion(info, current);
     if (result.removed) return send(res, 200, result.object);
@@ -321,7 +324,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
     const items = space.list(info, r.namespace).filter((o) => matchLabels(o.metadata.labels) && matchFields(o));
     for (const item of items) {
-      await admit(ctx, 'DELETE', info, { ...r, name: item.metadata.name }, undefined, item, dryRun, req);
+      await admit(ctx, 'DELETE', info, { ...r, name: item.metadata.name }, undefined, item, dryRun);
       if (!dryRun) space.requestDeletion(info, item);
     }
     return send(res, 200, { kind: listKind(info), apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(ctx.currentRv()) }, items });
@@ -348,12 +351,11 @@ async function commitUpdate(
   current: KubeObject,
   next: KubeObject,
   dryRun: boolean,
-  req: IncomingMessage,
 ): Promise<void> {
   // A /status write keeps the stored spec, which carries its defaults already.
   if (!r.subresource) applyDefaults(info, next, { current, allocateClusterIp: ctx.space.allocateClusterIp });
   validateObject(info, next, current);
-  const admitted = await admit(ctx, 'UPDATE', info, r, next, current, dryRun, req);
+  const admitted = await admit(ctx, 'UPDATE', info, r, next, current, dryRun);
   if (dryRun) return send(res, 200, admitted);
   const latest = ctx.space.get(info, r.namespace, r.name!);
   if (!latest) throw ApiError.notFound(info, r.name!);
@@ -370,7 +372,6 @@ async function admit(
   object: KubeObject | undefined,
   oldObject: KubeObject | undefined,
   dryRun: boolean,
-  req: IncomingMessage,
 ): Promise<KubeObject> {
   const outcome = await ctx.admission.admit({
     store: ctx.space,
@@ -382,16 +383,11 @@ async function admit(
     name: (object ?? oldObject)?.metadata.name ?? r.name ?? '',
     object,
     oldObject,
-    userInfo: { username: userFrom(req), groups: ['system:authenticated'] },
+    userInfo: { username: ctx.user.username, groups: [...ctx.user.groups] },
     dryRun,
   });
   if (!outcome.allowed) throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
   return (outcome.object ?? object ?? oldObject) as KubeObject;
-}
-
-function userFrom(req: IncomingMessage): string {
-  const auth = req.headers.authorization ?? '';
-  return auth.startsWith('Bearer ') ? 'token-user' : 'system:anonymous';
 }
 
 function toScale(obj: KubeObject): Record<string, unknown> {
@@ -421,7 +417,7 @@ async function updateScale(
   if (typeof replicas !== 'number' || replicas < 0) throw ApiError.invalid('Scale', r.name!, [{ field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
   const next = recordUpdate(current, { ...current, spec: { ...((current.spec as object) ?? {}), replicas } }, managerFrom(url, req));
   validateObject(info, next, current);
-  const admitted = await admit(ctx, 'UPDATE', info, { ...r, subresource: 'scale' }, next, current, dryRun, req);
+  const admitted = await admit(ctx, 'UPDATE', info, { ...r, subresource: 'scale' }, next, current, dryRun);
   const stored = dryRun ? admitted : ctx.space.replace(info, current, admitted);
   send(res, 200, toScale(stored));
 }

@@ -9,10 +9,12 @@ export interface RequestRecord {
   logicalCluster: string;
   code: number;
   userAgent: string;
+  /** The username the request authenticated as (lib/sim/authentication.ts). */
+  user: string;
   at: number;
 }
 
-export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'code'>> & {
+export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'code' | 'user'>> & {
   verbs?: string[];
   /** Only writes: create, update, patch, apply, delete, deletecollection. */
   writes?: boolean;
@@ -47,7 +49,7 @@ export class RequestLog {
 function matches(r: RequestRecord, f: RequestFilter): boolean {
   if (f.writes && !WRITES.has(r.verb)) return false;
   if (f.verbs && !f.verbs.includes(r.verb)) return false;
-  for (const k of ['verb', 'group', 'resource', 'subresource', 'namespace', 'name', 'logicalCluster', 'code'] as const) {
+  for (const k of ['verb', 'group', 'resource', 'subresource', 'namespace', 'name', 'logicalCluster', 'code', 'user'] as const) {
     if (f[k] !== undefined && r[k] !== f[k]) return false;
   }
   return true;

@@ -22,6 +22,7 @@ import { FaultController, FaultSettingsSchema } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
 import { RequestLog } from './request-log';
+import { TokenAuthenticator } from './authentication';
 
 export interface SimServerOptions {
   name: string;
@@ -49,6 +50,11 @@ export interface SimServer {
   createLogicalCluster(path: string): SimClusterStore;
   readonly faults: FaultController;
   readonly requests: RequestLog;
+  /**
+   * Makes a bearer token authenticate as `user` (kube-apiserver's `--token-auth-file`): admission webhooks see that
+   * username in `request.userInfo`, and the request log records it. Unregistered tokens are `token-user`.
+   */
+  registerTokenUser(token: string, user: { username: string; groups?: string[] }): void;
   /** Credentials the admission dispatcher sends to webhook URLs (kube-apiserver reads them from its admission config). */
   setWebhookCredentials(fn: ((url: string) => WebhookCredentials | undefined) | undefined): void;
   /** Writes a kubeconfig for this server (kcp: for one logical cluster) with unique names. */
@@ -112,6 +118,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();
   const requests = new RequestLog();
+  const authenticator = new TokenAuthenticator();
   const isKcp = options.mode === 'kcp';
   const defaultSpace = isKcp ? 'root' : options.name;
 
@@ -150,7 +157,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       path = slash < 0 ? '/' : rest.slice(slash);
       wildcard = logicalCluster === '*';
     }
-    const record = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', at: Date.now() } as {
+    const user = authenticator.userOf(req);
+    const record = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', user: user.username, at: Date.now() } as {
       verb: string;
       group: string;
       resource: string;
@@ -159,6 +167,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       name?: string;
       logicalCluster: string;
       userAgent: string;
+      user: string;
       at: number;
     };
     let code = 200;
@@ -252,6 +261,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           currentRv: clock.current,
           setVerb: (verb) => (record.verb = verb),
           watchSpaces: wildcard ? [...spaces.values()] : [space],
+          user,
         });
       }
       throw ApiError.notFoundResource({ group: '', version: '', resource: path });
@@ -308,6 +318,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     requests,
     store: (lc) => spaceFor(lc ?? defaultSpace),
     createLogicalCluster: (p) => spaceFor(p),
+    registerTokenUser: (token, user) => authenticator.register(token, user),
     setWebhookCredentials: (fn) => {
       credentials = fn;
     },

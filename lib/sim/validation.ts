@@ -1,6 +1,7 @@
 import { ApiError } from './api-error';
 import type { KubeObject } from './contracts';
 import type { ResourceInfo } from './resource-catalog';
+import { webhookConfigurationCauses } from './admission/webhook-validation';
 
 /**
  * kube-apiserver's validation for what users get wrong first, with its messages word for word (they come from
@@ -195,6 +196,9 @@ function specCauses(info: ResourceInfo, obj: KubeObject): FieldCause[] {
       }
     }
     if (bytes > MAX_DATA_BYTES) causes.push(tooLong(info.resource === 'configmaps' ? '[]' : 'data', MAX_DATA_BYTES));
+  }
+  if (info.group === 'admissionregistration.k8s.io' && (info.resource === 'mutatingwebhookconfigurations' || info.resource === 'validatingwebhookconfigurations')) {
+    causes.push(...webhookConfigurationCauses(obj));
   }
   if (info.group === 'apps' && WORKLOADS_WITH_SELECTOR.has(info.resource)) {
     const spec = isObj(obj.spec) ? obj.spec : {};

@@ -35,10 +35,30 @@ export function admissionPath(workspace: string): string {
 }
 
 /**
- * Every namespaced write in the workspace: tmc adds its finalizer and enqueues placement. Fail open (Ignore): if tmc is
- * down kcp keeps working and the scheduled resync catches up.
+ * The kcp username tmc's own kubeconfig authenticates as, unless told otherwise: the service account `tmc` in the
+ * workspace's `tmc-system` namespace (a namespace the workloads webhook already leaves alone). The local stack gives
+ * tmc's functions a token for this user (docs/webhooks.md, "tmc's own writes").
  */
-export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): KubeObject {
+export const DEFAULT_TMC_USER = 'system:serviceaccount:tmc-system:tmc';
+
+/**
+ * kcp skips the webhook for UPDATEs made by tmc itself: placement's state labels, the status reporter's per-cluster
+ * annotations, finalizer removal. Ingress acts on none of them (it compares the placement fingerprints of oldObject and
+ * object, which leave out exactly those fields, and answers with no I/O), so each was an HTTP round trip holding the
+ * kcp write, an API Gateway request and a Lambda invocation for nothing. Only UPDATE: tmc creates and deletes nothing
+ * in kcp today, and if it ever does, those still reach placement. The username is a CEL string literal; JSON's string
+ * escapes are a subset of CEL's, so any username is quoted safely.
+ */
+export function skipOwnUpdates(tmcUser: string): { name: string; expression: string } {
+  return { name: 'not-an-update-by-tmc', expression: `!(request.operation == 'UPDATE' && request.userInfo.username == ${JSON.stringify(tmcUser)})` };
+}
+
+/**
+ * Every namespaced write in the workspace: tmc adds its finalizer and enqueues placement. Fail open (Ignore): if tmc is
+ * down kcp keeps working and the scheduled resync catches up. With `tmcUser`, tmc's own updates skip it
+ * ({@link skipOwnUpdates}); an empty string keeps every write.
+ */
+export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string, tmcUser: string = DEFAULT_TMC_USER): KubeObject {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -57,6 +77,8 @@ export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string): 
         ],
         objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },
+        // An evaluation error follows failurePolicy (Ignore): the write goes through uncalled, as when tmc is down.
+        ...(tmcUser !== '' ? { matchConditions: [skipOwnUpdates(tmcUser)] } : {}),
         failurePolicy: 'Ignore',
         matchPolicy: 'Equivalent',
         reinvocationPolicy: 'Never',

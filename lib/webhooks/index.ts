@@ -1,3 +1,3 @@
 export { installWebhooks, uninstallWebhooks, type InstallWebhooksOptions, type InstallWebhooksResult, type InstalledWebhook, type UninstallWebhooksOptions } from './install';
 export { admissionKubeconfig, webhookCredentialsFor, type WebhookCredentialsFor } from './credentials';
-export { APIS_WEBHOOK, STATUS_WEBHOOK, WORKLOADS_WEBHOOK, admissionPath, apisWebhook, statusWebhook, workloadsWebhook } from './configurations';
+export { APIS_WEBHOOK, DEFAULT_TMC_USER, STATUS_WEBHOOK, WORKLOADS_WEBHOOK, admissionPath, apisWebhook, skipOwnUpdates, statusWebhook, workloadsWebhook } from './configurations';

@@ -24,6 +24,11 @@ export interface InstallWebhooksOptions {
   token?: string;
   /** The kcp workspace path (`root:org:ws`). */
   workspace: string;
+  /**
+   * The kcp username tmc's own kubeconfig authenticates as (`kubectl auth whoami` with it): kcp does not call the
+   * workloads webhook for that user's UPDATEs. Default DEFAULT_TMC_USER; `''` sends every write through the webhook.
+   */
+  tmcUser?: string;
   /** kcp's kubeconfig (path or text); its server is rewritten to the workspace. */
   kcpKubeconfig: KubeconfigInput;
   /** Physical clusters that get the status webhook: name (the SyncTarget's) and kubeconfig (path or text). */
@@ -102,7 +107,7 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
   const endpoint = { apiUrl: options.url, caBundle: options.caBundle };
   try {
     const webhooks = await Promise.all([
-      applyOne(clients.kcp, workloadsWebhook(endpoint, options.workspace), MUTATING_TYPE),
+      applyOne(clients.kcp, workloadsWebhook(endpoint, options.workspace, options.tmcUser), MUTATING_TYPE),
       applyOne(clients.kcp, apisWebhook(endpoint, options.workspace), VALIDATING_TYPE),
       ...clients.clusters.map(({ name, client }) => applyOne(client, statusWebhook(endpoint, name), VALIDATING_TYPE)),
     ]);

@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { SecretsManagerSecretReader } from '../../adapters/kube/secret-reader';
 import { parseTokenSecret } from '../../auth/token-source';
-import { installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
+import { DEFAULT_TMC_USER, installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { collectPairs } from './options';
 
@@ -16,6 +16,7 @@ interface WebhookOptions {
   kcpKubeconfig?: string;
   kubeconfig?: string;
   cluster?: Record<string, string>;
+  tmcUser?: string;
 }
 
 /** `--kcp-kubeconfig`, or `--kubeconfig` as kubectl users type it; one is required. */
@@ -40,9 +41,10 @@ async function tokenOf(options: WebhookOptions): Promise<string | undefined> {
   return process.env.TMC_WEBHOOK_TOKEN;
 }
 
-async function requestOf(options: WebhookOptions): Promise<{ url: string; token?: string; workspace: string; kcpKubeconfig: string; clusters: Array<{ name: string; kubeconfig: string }> }> {
+async function requestOf(options: WebhookOptions): Promise<{ url: string; token?: string; workspace: string; kcpKubeconfig: string; tmcUser?: string; clusters: Array<{ name: string; kubeconfig: string }> }> {
   return {
     url: options.url,
+    tmcUser: options.tmcUser,
     token: await tokenOf(options),
     workspace: options.workspace,
     kcpKubeconfig: kcpKubeconfigOf(options),
@@ -72,10 +74,20 @@ export function registerWebhooksCommand(program: Command): void {
       .requiredOption('--url <url>', "tmc's HTTP API base URL")
       .option('--token <token>', 'bearer token kcp and clusters present (or TMC_WEBHOOK_TOKEN)')
       .option('--token-file <path>', 'file holding the bearer token')
-      .option('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)'),
+      .option('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)')
+      .option(
+        '--tmc-user <username>',
+        "the kcp username of tmc's own kubeconfig (`kubectl auth whoami` with it): kcp skips the workloads webhook for its updates; '' for none",
+        DEFAULT_TMC_USER,
+      ),
   ).action(async (options: WebhookOptions) => {
     const result = await installWebhooks(await requestOf(options));
     process.stdout.write(describe(result));
+    process.stdout.write(
+      options.tmcUser
+        ? `kcp will not call tmc-workloads for UPDATEs by ${options.tmcUser}: that must be the user of tmc's kcp kubeconfig, and nobody else (docs/webhooks.md)\n`
+        : 'tmc-workloads is called for every write, tmc\'s own included\n',
+    );
     if (result.admissionKubeconfig !== undefined) {
       process.stdout.write('kcp and kube-apiserver read the token from an admission kubeconfig; see docs/webhooks.md\n');
     }

@@ -1,7 +1,8 @@
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import type { AdmissionAttributes, AdmissionDispatcher, AdmissionOutcome, KubeObject } from '../contracts';
-import { buildAdmissionReview, verifyAdmissionResponse } from './admission-review';
+import { admissionRequestFields, buildAdmissionReview, verifyAdmissionResponse } from './admission-review';
 import { type AdmissionFailure, deniedByWebhook, dryRunUnsupported, failedCallingWebhook, internalError } from './admission-status';
+import { evaluateMatchConditions } from './match-conditions';
 import { matchesNamespaceSelector, matchesObjectSelector } from './object-matcher';
 import { matchesRules } from './rule-matcher';
 import { createWebhookCaller, type WebhookCaller, type WebhookCredentials } from './webhook-caller';
@@ -27,7 +28,7 @@ export interface ClosableAdmissionDispatcher extends AdmissionDispatcher {
   close(): void;
 }
 
-type Invocation = { kind: 'skip' } | { kind: 'call' } | AdmissionFailure;
+type Invocation = { kind: 'skip' } | { kind: 'call' } | { kind: 'call-failed'; reason: string } | AdmissionFailure;
 
 // kube-apiserver never sends its own webhook configurations through webhooks, so a broken webhook cannot
 // lock the cluster out of removing it.
@@ -46,7 +47,16 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
     const namespaceMatch = matchesNamespaceSelector(webhook, attrs);
     if (namespaceMatch !== true) return namespaceMatch === false ? { kind: 'skip' } : namespaceMatch;
     if (!matchesObjectSelector(webhook, object, attrs.oldObject)) return { kind: 'skip' };
-    return { kind: 'call' };
+    if (webhook.matchConditions.length === 0) return { kind: 'call' };
+    // After the selectors, as the dispatchers evaluate them, on the object as earlier mutating webhooks left it.
+    const matched = evaluateMatchConditions(webhook.matchConditions, { object, oldObject: attrs.oldObject, request: admissionRequestFields(attrs, '') });
+    if ('error' in matched) return { kind: 'call-failed', reason: `failed to evaluate match condition: ${matched.error}` };
+    return matched.matches ? { kind: 'call' } : { kind: 'skip' };
+  }
+
+  /** A webhook that could not be called: skipped under failurePolicy Ignore, the request's answer under Fail. */
+  function callFailed(webhook: Webhook, reason: string): AdmissionFailure | undefined {
+    return webhook.failurePolicy === 'Ignore' ? undefined : failedCallingWebhook(webhook.name, reason);
   }
 
   /** One call; a failure here is already the request's answer unless failurePolicy says Ignore. */
@@ -99,11 +109,12 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
         const invocation = shouldCall(webhook, attrs, object);
         if ('allowed' in invocation) return invocation;
         if (invocation.kind === 'skip') continue;
-        const outcome = await invoke(webhook, attrs, object);
+        const outcome = invocation.kind === 'call-failed' ? { result: 'call-failed' as const, reason: invocation.reason } : await invoke(webhook, attrs, object);
         if ('allowed' in outcome) return outcome;
         if (outcome.result === 'call-failed') {
-          if (webhook.failurePolicy === 'Ignore') continue;
-          return failedCallingWebhook(webhook.name, outcome.reason);
+          const failure = callFailed(webhook, outcome.reason);
+          if (failure) return failure;
+          continue;
         }
         warnings.push(...outcome.warnings);
         if (outcome.patch && outcome.patch.length > 0) {
@@ -133,10 +144,14 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
       const invocation = shouldCall(webhook, attrs, object);
       if ('allowed' in invocation) return invocation;
       if (invocation.kind === 'skip') continue;
+      if (invocation.kind === 'call-failed') {
+        calls.push(Promise.resolve(callFailed(webhook, invocation.reason)));
+        continue;
+      }
       calls.push(
         invoke(webhook, attrs, object).then((outcome) => {
           if ('allowed' in outcome) return outcome;
-          if (outcome.result === 'call-failed') return webhook.failurePolicy === 'Ignore' ? undefined : failedCallingWebhook(webhook.name, outcome.reason);
+          if (outcome.result === 'call-failed') return callFailed(webhook, outcome.reason);
           warnings.push(...outcome.warnings);
           return undefined;
         }),

@@ -12,13 +12,12 @@ export interface AdmissionReviewRequest {
 const OPTIONS_KIND = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' } as const;
 
 /**
- * Builds the review for one webhook call. `object` is the object as the previous mutating webhooks left it.
- * Absent objects are sent as null, as kube-apiserver's RawExtension encodes them (webhooks must accept null).
+ * The AdmissionRequest's fields other than the objects: also what a webhook's matchConditions see as `request`.
  */
-export function buildAdmissionReview(attrs: AdmissionAttributes, object: KubeObject | undefined): AdmissionReviewRequest {
+export function admissionRequestFields(attrs: AdmissionAttributes, uid: string = randomUUID()): AdmissionReviewRequest['request'] {
   const optionsKind = attrs.operation === 'CONNECT' ? undefined : OPTIONS_KIND[attrs.operation];
   const request: AdmissionReviewRequest['request'] = {
-    uid: randomUUID(),
+    uid,
     kind: attrs.kind,
     resource: attrs.gvr,
     requestKind: attrs.kind,
@@ -26,8 +25,6 @@ export function buildAdmissionReview(attrs: AdmissionAttributes, object: KubeObj
     name: attrs.name,
     operation: attrs.operation,
     userInfo: attrs.userInfo,
-    object: object ?? null,
-    oldObject: attrs.oldObject ?? null,
     dryRun: attrs.dryRun,
   };
   if (attrs.subResource) {
@@ -38,6 +35,15 @@ export function buildAdmissionReview(attrs: AdmissionAttributes, object: KubeObj
   if (optionsKind) {
     request.options = { apiVersion: 'meta.k8s.io/v1', kind: optionsKind, ...(attrs.dryRun ? { dryRun: ['All'] } : {}) };
   }
+  return request;
+}
+
+/**
+ * Builds the review for one webhook call. `object` is the object as the previous mutating webhooks left it.
+ * Absent objects are sent as null, as kube-apiserver's RawExtension encodes them (webhooks must accept null).
+ */
+export function buildAdmissionReview(attrs: AdmissionAttributes, object: KubeObject | undefined): AdmissionReviewRequest {
+  const request = { ...admissionRequestFields(attrs), object: object ?? null, oldObject: attrs.oldObject ?? null };
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
 }
 

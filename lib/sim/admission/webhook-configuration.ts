@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { GroupVersionResource, KubeObject, SimClusterStore } from '../contracts';
 import { labelSelectorSchema } from './label-selector';
+import { type CompiledMatchCondition, compileMatchConditions } from './match-conditions';
 
 const ruleSchema = z.object({
   operations: z.array(z.string()).nullish(),
@@ -29,6 +30,7 @@ const webhookSchema = z.object({
   sideEffects: z.string().nullish(),
   timeoutSeconds: z.number().int().nullish(),
   reinvocationPolicy: z.enum(['Never', 'IfNeeded']).nullish(),
+  matchConditions: z.array(z.object({ name: z.string(), expression: z.string() })).nullish(),
 });
 
 const configurationSchema = z.object({
@@ -53,6 +55,8 @@ export interface Webhook {
   sideEffects?: string;
   timeoutSeconds: number;
   reinvocationPolicy: 'Never' | 'IfNeeded';
+  /** Compiled once per configuration version (the lister's cache), evaluated per request after the selectors. */
+  matchConditions: CompiledMatchCondition[];
 }
 
 const GROUP = 'admissionregistration.k8s.io';
@@ -133,6 +137,7 @@ function webhooksOf(objects: KubeObject[], type: WebhookType, onInvalid: ((messa
         sideEffects: hook.sideEffects ?? undefined,
         timeoutSeconds: Math.min(Math.max(hook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 1), MAX_TIMEOUT_SECONDS),
         reinvocationPolicy: hook.reinvocationPolicy ?? 'Never',
+        matchConditions: compileMatchConditions(hook.matchConditions ?? []),
       });
     }
   }
