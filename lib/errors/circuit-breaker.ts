@@ -191,10 +191,7 @@ export class CircuitBreaker {
     if (!fresh && cached !== undefined && this.now() - cached.readAt < this.cacheTtlMs) return cached.record;
     const inFlight = fresh ? undefined : this.reading.get(cluster);
     if (inFlight !== undefined) return inFlight;
-    const read = this.store.get(cluster).then((record) => {
-      this.remember(cluster, record);
-      return record;
-    });
+    const read = this.store.get(cluster).then((record) => this.rememberRead(cluster, record));
     // Later misses join the newest read; a settled one is dropped so the next miss reads again.
     this.reading.set(cluster, read);
     const forget = (): void => {
@@ -202,6 +199,18 @@ export class CircuitBreaker {
     };
     read.then(forget, forget);
     return read;
+  }
+
+  /**
+   * A read sent before a newer record reached this instance (its own write, or a later read) may answer after it:
+   * versions only grow and circuit items are never deleted, so the higher version is the newer one. Caching the
+   * older answer would, for instance, show a circuit this container just opened as closed for `cacheTtlMs`.
+   */
+  private rememberRead(cluster: string, record: CircuitRecord | undefined): CircuitRecord | undefined {
+    const known = this.cache.get(cluster)?.record;
+    if (known !== undefined && known.version > (record?.version ?? 0)) return known;
+    this.remember(cluster, record);
+    return record;
   }
 
   private remember(cluster: string, record: CircuitRecord | undefined): void {

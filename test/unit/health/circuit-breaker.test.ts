@@ -104,6 +104,24 @@ describe('CircuitBreaker (in memory)', () => {
     expect(held.compareAndSets).toBe(2); // joining the held read would have cost a second lost write
   });
 
+  it('a read that answers after a newer record was seen does not put the older one back in the cache', async () => {
+    const held = new HeldStore(new InMemoryCircuitStore());
+    held.holdWrites = false;
+    const b = new CircuitBreaker({ store: held, failureThreshold: 1, now: clock });
+    const a = new CircuitBreaker({ store: held.inner, failureThreshold: 1, now: clock });
+
+    const early = b.allow('east'); // its read is sent now, before the circuit opens, and answers last
+    await a.recordFailure('east', new ClusterUnreachableError('connect ECONNREFUSED'));
+    held.holdGets = false;
+    expect(await b.current('east')).toMatchObject({ state: 'open', version: 1 }); // a fresh read sees it open
+    await held.releaseGet(); // the early read answers: no circuit
+    expect(await early).toMatchObject({ allowed: false, state: 'open' });
+    // Cached, not re-read: still open (caching the early answer would let messages through for cacheTtlMs).
+    const get = jest.spyOn(held, 'get');
+    expect(await b.allow('east')).toMatchObject({ allowed: false, state: 'open' });
+    expect(get).not.toHaveBeenCalled();
+  });
+
   it.each([
     ['unreachable counts', new ClusterUnreachableError('down'), 'open'],
     ['unavailable (5xx) counts', new ClusterUnavailableError('503'), 'open'],
