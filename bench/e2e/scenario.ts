@@ -215,6 +215,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       // The other schedules run once each on the idle stack at the end (`schedules` in the results).
       schedules: ['status-backstop'],
       pollWaitSeconds: 1,
+      functionThreads: true,
       clusters,
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
       logger: createStackLogger({ level: 'silent' }),

@@ -67,6 +67,13 @@ export interface LocalStackOptions {
   pollWaitSeconds?: number;
   /** A Prometheus remote-write URL: metrics-rollup pushes the whole registry there on its schedule. */
   prometheusRemoteWriteUrl?: string;
+  /**
+   * Runs the heavy functions (ingress, placement, sync-apply, status-up; the status backstop is status-up) each in its
+   * own worker thread, a "Lambda container" of its own, so they use the machine's other cores; true for those, or a
+   * list. api, authorizer and metrics-rollup stay on the main thread with the registry they serve; functions given in
+   * `handlers` stay in process. Default off (tests); `tmc dev` and the benchmark turn it on. See docs/local-stack.md.
+   */
+  functionThreads?: boolean | FunctionName[];
   /** Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips) and workload ready delay. */
   simulator?: { latencyMs?: number; readyDelayMs?: number };
 }
@@ -90,6 +97,8 @@ export interface LocalStack {
   sqs: SQSClient;
   /** Every function's metrics in this process (served at GET /metrics). */
   metrics: PromMetrics;
+  /** The functions running in worker threads of their own now (`functionThreads`), each started on first use. */
+  threadedFunctions(): FunctionName[];
   /** Invokes a function as Lambda would (a realistic context), returning its result. */
   invoke(name: FunctionName, event: unknown): Promise<unknown>;
   /** Runs one schedule now, as its timer would. */
@@ -100,6 +109,19 @@ export interface LocalStack {
    */
   idle(options?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The functions `functionThreads: true` runs in threads: the ones on the objects' path, which use most of the CPU. */
+export const THREADED_FUNCTIONS: readonly FunctionName[] = ['ingress', 'placement', 'sync-apply', 'status-up'];
+/** They read or serve the main thread's registry (sharedPromMetrics), which a thread does not have. */
+const MAIN_THREAD_FUNCTIONS: readonly FunctionName[] = ['api', 'metrics-rollup'];
+
+function threadedFunctions(option: LocalStackOptions['functionThreads']): readonly FunctionName[] {
+  if (option === undefined || option === false) return [];
+  if (option === true) return THREADED_FUNCTIONS;
+  const wrong = option.filter((name) => MAIN_THREAD_FUNCTIONS.includes(name));
+  if (wrong.length > 0) throw new Error(`functionThreads cannot include ${wrong.join(', ')}: they read the main thread's metrics registry; leave them out`);
+  return option;
 }
 
 function readOrCreateToken(path: string): string {
@@ -120,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const workspace = options.workspace ?? DEFAULT_WORKSPACE;
   const extraWorkspaces = options.kcpKubeconfig === undefined ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace) : [];
   const region = process.env.AWS_REGION ?? 'us-east-1';
+  const threads = threadedFunctions(options.functionThreads);
   const cleanups: Array<() => Promise<void>> = [];
 
   const stopAll = async (): Promise<void> => {
@@ -246,7 +269,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers: options.handlers,
       onStart: () => (activeInvocations += 1),
       onEnd: () => (activeInvocations -= 1),
+      threads,
+      metrics,
     });
+    // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
+    cleanups.push(() => runtime.stop());
+    // Their modules load while the API starts and kcp is bootstrapped; the bootstrap's admissions are their first use.
+    runtime.warmThreads();
 
     const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
     cleanups.push(() => api.close());
@@ -349,6 +378,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       simulation: simulation?.handle,
       sqs,
       metrics,
+      threadedFunctions: () => runtime.startedThreads,
       invoke: (name, event) => runtime.invoke(name, event),
       runSchedule: (name) => scheduler.runNow(name),
       idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {

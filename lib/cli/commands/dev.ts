@@ -65,6 +65,8 @@ export function registerDevCommand(program: Command): void {
         scheduleRates: options.schedule,
         schedules: options.schedules,
         prometheusRemoteWriteUrl: options.prometheusRemoteWrite,
+        // ingress, placement, sync-apply and status-up each in a worker thread: the stack uses more than one core.
+        functionThreads: true,
         logger,
       });
       process.stdout.write(renderBanner(stack));

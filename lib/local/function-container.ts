@@ -1,0 +1,100 @@
+import { pathToFileURL } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
+import { z } from 'zod';
+import { ForwardingMetrics } from '../metrics/forwarded-metrics';
+import { useForwardedMetrics } from '../runtime/metrics';
+import { FUNCTIONS, type FunctionName } from '../runtime/resources';
+import { makeLambdaContext } from './lambda-context';
+
+/**
+ * The inside of a function's worker thread (started by lib/local/function-worker.mjs): installs the metrics that
+ * forward to the main thread's registry, imports the handler once (a warm container) and runs invocations
+ * concurrently, as the in-process runtime does.
+ *
+ * To the parent: { type: 'ready' } or { type: 'failed', error } once; { type: 'metrics', updates } per tick;
+ *                { type: 'result', id, ok: true, value } or { type: 'result', id, ok: false, error } per invocation
+ *                (after the metrics it recorded); { type: 'stopped' } after the last.
+ * From the parent: { op: 'invoke', id, event, timeoutMs }; { op: 'stop' } (waits for running invocations, flushes).
+ */
+
+export const ContainerData = z.object({
+  name: z.enum(Object.keys(FUNCTIONS) as [FunctionName, ...FunctionName[]]),
+  handlerPath: z.string(),
+  region: z.string(),
+});
+export type ContainerData = z.infer<typeof ContainerData>;
+
+const ParentMessage = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('invoke'), id: z.number().int(), event: z.unknown(), timeoutMs: z.number().int().positive() }),
+  z.object({ op: z.literal('stop') }),
+]);
+
+export interface ErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/** Errors cross the thread as plain data; the parent rebuilds them (an Error's own fields do not survive cloning). */
+export function describeError(err: unknown): ErrorData {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+type Handler = (event: unknown, context: ReturnType<typeof makeLambdaContext>) => Promise<unknown>;
+
+async function importHandler(path: string): Promise<Handler> {
+  const mod: unknown = await import(pathToFileURL(path).href);
+  const handler = typeof mod === 'object' && mod !== null ? (mod as { handler?: unknown }).handler : undefined;
+  if (typeof handler !== 'function') throw new TypeError(`${path} does not export a handler: export const handler = …`);
+  return handler as Handler;
+}
+
+export async function runFunctionContainer(port: MessagePort, raw: unknown): Promise<void> {
+  const data = ContainerData.parse(raw);
+  const metrics = new ForwardingMetrics((updates) => port.postMessage({ type: 'metrics', updates }));
+  useForwardedMetrics(metrics);
+  let handler: Handler;
+  try {
+    handler = await importHandler(data.handlerPath);
+  } catch (err) {
+    port.postMessage({ type: 'failed', error: describeError(err) });
+    port.close();
+    return;
+  }
+
+  const running = new Set<Promise<void>>();
+  const invoke = async (id: number, event: unknown, timeoutMs: number): Promise<void> => {
+    let reply: Record<string, unknown>;
+    try {
+      const value = await handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs));
+      reply = { type: 'result', id, ok: true, value };
+    } catch (err) {
+      reply = { type: 'result', id, ok: false, error: describeError(err) };
+    }
+    // The invocation's metrics first: messages arrive in order, so they are in the registry when the caller resumes.
+    metrics.flush();
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      // A result that cannot be cloned (a function, a socket) fails that invocation, as Lambda's JSON encoding would.
+      port.postMessage({ type: 'result', id, ok: false, error: describeError(err) });
+    }
+  };
+
+  port.on('message', (rawMessage: unknown) => {
+    const message = ParentMessage.parse(rawMessage);
+    if (message.op === 'invoke') {
+      const done = invoke(message.id, message.event, message.timeoutMs).finally(() => running.delete(done));
+      running.add(done);
+      return;
+    }
+    void Promise.allSettled([...running]).then(() => {
+      metrics.flush();
+      port.postMessage({ type: 'stopped' });
+    });
+  });
+  port.postMessage({ type: 'ready' });
+}
