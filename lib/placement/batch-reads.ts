@@ -86,6 +86,15 @@ export class BatchInventory implements ClusterInventory {
     return this.lists.read(workspace, () => this.inventory.list(workspace));
   }
 
+  /**
+   * Lists the workspaces' clusters beside the batch's decision read, before the first message runs: every workload
+   * placement needs them after its kcp read, so listing them then would add a round trip to each batch's latency. A
+   * failed list is forgotten (the message that needs it lists again).
+   */
+  async prefetch(workspaces: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(workspaces)].map((workspace) => this.list(workspace)));
+  }
+
   getMirror(workspace: string, name: string): Promise<SyncTargetMirror | undefined> {
     return this.inventory.getMirror(workspace, name);
   }

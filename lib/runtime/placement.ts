@@ -67,9 +67,18 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
         deps.metrics.observe('tmc_placement_duration_seconds', { result: outcome.result }, (performance.now() - started) / 1000);
         return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
       },
-      { deferrer: deps.deferrer ?? noDeferral, log: deps.log, prefetch: (messages) => decisions.prefetch(messages, isWorkloadRef) },
+      { deferrer: deps.deferrer ?? noDeferral, log: deps.log, prefetch: (messages) => prefetch(decisions, inventory, messages) },
     ).then(async (response) => failUndelivered(response, await syncSends.flush(), deps.log)).finally(() => decisions.close()), deps.recordInvocation);
   };
+}
+
+/**
+ * What the batch's messages will read, in parallel before the first runs: their decisions (one BatchGetItem) and the
+ * clusters of the workspaces whose objects may be placed (a delete places nothing, so it lists none).
+ */
+async function prefetch(decisions: BatchDecisions, inventory: BatchInventory, messages: readonly PlacementMessage[]): Promise<void> {
+  const placing = messages.filter((m) => isWorkloadRef(m.ref) && m.reason !== 'delete').map((m) => m.ref.workspace);
+  await Promise.all([decisions.prefetch(messages, isWorkloadRef), inventory.prefetch(placing)]);
 }
 
 /** A placement message whose sync messages did not all go out is retried (its retry resends them), not deleted. */

@@ -495,3 +495,53 @@ describe("the handler's sync messages", () => {
     expect(new Set(queue.sent.map((m) => `${m.ref.name}:${m.cluster}`)).size).toBe(12);
   });
 });
+
+describe("the handler's read-ahead", () => {
+  /** The names of the DynamoDB commands sent while `run` runs, in order. */
+  async function commandsDuring(run: (commands: string[]) => Promise<void>): Promise<string[]> {
+    const commands: string[] = [];
+    const name = 'countReadAhead';
+    client.middlewareStack.add((next, context) => async (args) => {
+      commands.push(context.commandName ?? 'unknown');
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      await run(commands);
+    } finally {
+      client.middlewareStack.remove(name);
+    }
+    return commands;
+  }
+  const event = (message: PlacementMessage): SQSEvent => ({
+    Records: [{ messageId: 'm1', receiptHandle: 'h1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' } as unknown as SQSEvent['Records'][number]],
+  });
+
+  it('lists the clusters beside the batch decision read, so no message waits for them after its kcp read', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    const issuedAtKcpRead: string[][] = [];
+    const commands = await commandsDuring(async (sent) => {
+      const get = w.kcp.get.bind(w.kcp);
+      w.kcp.get = async (name) => {
+        issuedAtKcpRead.push([...sent]);
+        return get(name);
+      };
+      expect((await makePlacementHandler(w.deps)(event(msg(depRef('web'), 'admission')))).batchItemFailures).toEqual([]);
+    });
+    // The object's kcp read found the decisions and the inventory's two Queries already sent (before: the Queries
+    // came after it, one more round trip on every create's way to its clusters); nothing is listed twice.
+    expect(issuedAtKcpRead[0].sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+    expect(commands.filter((c) => c === 'QueryCommand')).toHaveLength(2);
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+  });
+
+  it('lists nothing ahead for a batch of deletes', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    const commands = await commandsDuring(async () => {
+      await makePlacementHandler(w.deps)(event(msg(depRef('gone'), 'delete')));
+    });
+    expect(commands.filter((c) => c === 'QueryCommand')).toEqual([]);
+  });
+});
