@@ -73,7 +73,7 @@ function tmcClients(endpoints: Endpoints, overrides: { dynamodb?: Record<string,
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   // Set before the first send, an option takes effect: the SDK reads these when it resolves a command's handler
-  // (per send, or once with cacheMiddleware) or per request. tests/unit/runtime/aws-clients.test.ts shows the effect
+  // (per send, or once with cacheMiddleware) or per request. test/unit/runtime/aws-clients.test.ts shows the effect
   // of the ones lib/runtime/aws.ts sets at construction.
   Object.assign(doc.config, overrides.dynamodb ?? {});
   Object.assign(sqs.config, overrides.sqs ?? {});
@@ -162,7 +162,7 @@ function operations(tableName: string): Record<SdkOperation, Operation> {
   return {
     GetItem: ({ doc }, i) => doc.send(new GetCommand({ TableName: tableName, Key: key(i), ConsistentRead: true })),
     PutItem: ({ doc }, i) =>
-      doc.send(new PutCommand({ TableName: tableName, Item: { ...key(i), sk: `PUT#${i % 50}`, generation: i, status: 'applied', body: PAYLOAD, labels: { app: 'web', tier: 'front' } } })),
+      doc.send(new PutCommand({ TableName: tableName, Item: { ...key(i), [TABLE.sortKey]: `PUT#${i % 50}`, generation: i, status: 'applied', body: PAYLOAD, labels: { app: 'web', tier: 'front' } } })),
     Query: ({ doc }) =>
       doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)', ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey }, ExpressionAttributeValues: { ':pk': 'OBJ#bench', ':sk': 'SYNC#' } })),
     BatchGetItem: ({ doc }) => batchGetItems(doc, tableName, [0, 1, 2, 3, 4].map(key), { consistentRead: true }),
