@@ -9,11 +9,13 @@ import type { FieldCause } from '../validation';
  * the Kubernetes binding (variables, JSON to CEL values, the matcher's false-wins rule, the create-time checks).
  */
 
-/** The variables kube-apiserver declares for a webhook's match conditions. */
+/**
+ * The variables kube-apiserver declares for a webhook's match conditions. `authorizer` is declared (an expression using
+ * it compiles, as on a real server) but the simulator has no authorizer to bind it to: evaluating it is an error
+ * ("unresolved attribute"), which the failurePolicy decides.
+ */
 const VARIABLES = ['object', 'oldObject', 'request', 'authorizer'] as const;
-// `authorizer` is declared (an expression using it compiles, as on a real server) but the simulator has no
-// authorizer to bind it to: evaluating it is an error ("unresolved attribute"), which the failurePolicy decides.
-// Type names are identifiers a CEL expression may use as values (`type(x) == string`).
+/** Type names are identifiers a CEL expression may use as values (`type(x) == string`). */
 const TYPE_IDENTIFIERS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
 
 /** validation.MaxMatchConditions (pkg/apis/admissionregistration/validation). */
