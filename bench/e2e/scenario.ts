@@ -209,11 +209,13 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       fresh: true,
       port: 0,
       persist: false,
-      // Only the status backstop runs on its timer (its cloud rate), as the safety net it is in the cloud: a cluster's
-      // status webhook fails open, and under the benchmark's load a call can time out; without the backstop that
-      // object's status would never come back and the phase would not converge. Its requests count in the phase.
-      // The other schedules run once each on the idle stack at the end (`schedules` in the results).
-      schedules: ['status-backstop'],
+      // The status backstop and the recovery sweep run on their timers (their cloud rates), as the safety nets they
+      // are in the cloud: the status webhooks and kcp's admission webhook fail open, and under the benchmark's load a
+      // call can time out; without the backstop that object's status would never come back, without the sweep an
+      // object whose placement message was never enqueued would never be placed, and the phase would not converge.
+      // Their requests count in the phase. The other schedules run once each on the idle stack at the end
+      // (`schedules` in the results).
+      schedules: ['status-backstop', 'recovery-sweep'],
       pollWaitSeconds: 1,
       functionThreads: true,
       clusters,

@@ -53,3 +53,24 @@ export interface DecisionStore {
   /** Decisions of one workspace, a page at a time (gsi1 `DECISIONS#<workspace>`), for Placement and cluster changes. */
   listByWorkspace(workspace: string, options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean }): Promise<DecisionPage>;
 }
+
+/** The few fields of a decision that say which version of its kcp object it was made from (recovery's catch-up). */
+export interface DecisionVersion {
+  ref: ObjectRef;
+  generation: number;
+  uid?: string;
+  contentHash: string;
+  reason: DecisionReason;
+}
+
+export interface DecisionVersionPage {
+  versions: DecisionVersion[];
+  /** The object key of the last decision read when more follow (pass it as `after` next time); undefined at the end. */
+  last?: string;
+}
+
+/** Reads decisions' versions in object-key order, without their explanations (a projection of gsi1 `DECISIONS#<workspace>`). */
+export interface DecisionVersionReader {
+  /** Up to `limit` decisions of the workspace whose object key sorts after `after` (from the start without it). */
+  listVersions(workspace: string, options: { limit: number; after?: string }): Promise<DecisionVersionPage>;
+}

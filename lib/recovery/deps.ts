@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { BackoffPolicy } from '../errors/backoff';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DeadLetterQueue } from '../ports/dead-letter-queue';
-import type { DecisionStore } from '../ports/decision-store';
+import type { DecisionStore, DecisionVersionReader } from '../ports/decision-store';
 import type { KubeConnector } from '../ports/kube-client';
 import type { RecoveryActionKind, RecoveryOutcome, RecoveryStore } from '../ports/recovery-store';
 import type { StatusStore } from '../ports/status-store';
@@ -28,6 +28,12 @@ export interface RecoverySettings {
   cleanupResendSeconds: number;
   /** Delay of the n-th redrive of a dead letter (full jitter, at least `baseSeconds`; SQS delays stop at 900 s). */
   redriveBackoff: BackoffPolicy;
+  /** Decisions read per workspace per sweep by the unplaced pass (gsi1 `DECISIONS#<workspace>`; a cursor carries on). */
+  unplacedDecisionLimit: number;
+  /** Placement messages the unplaced pass sends per workspace per sweep; the rest wait for the next run. */
+  unplacedPerRun: number;
+  /** An object written in kcp less than this long ago is left to its admission message, which may still be queued. */
+  unplacedGraceSeconds: number;
 }
 
 export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
@@ -37,6 +43,9 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   maxRedrives: 3,
   cleanupResendSeconds: 300,
   redriveBackoff: { baseSeconds: 60, capSeconds: 900 },
+  unplacedDecisionLimit: 2000,
+  unplacedPerRun: 100,
+  unplacedGraceSeconds: 120,
 };
 
 /** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */
@@ -44,7 +53,7 @@ export interface RecoverySweepDeps {
   workspaces: string[];
   inventory: ClusterInventory;
   syncState: SyncStateStore;
-  decisions: DecisionStore;
+  decisions: DecisionStore & DecisionVersionReader;
   statuses: StatusStore;
   store: RecoveryStore;
   guard: DeletionGuard;

@@ -9,13 +9,15 @@ import { tendHolds } from './holds';
 import { removeOrphans, type KcpIndex } from './orphans';
 import { repairDrift, resyncStuck } from './resync';
 import { evacuationReason } from './rules';
+import { resyncUnplaced } from './unplaced';
 
 /**
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
  * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
  * stopped: lib/recovery/cursor.ts) and its pending cleanups (one Query), then:
- * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans. Then the
- * deletion holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
+ * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans; then per
+ * workspace the objects kcp stored whose placement message was lost (lib/recovery/unplaced.ts). Then the deletion
+ * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { actions: {}, failures: [] };
@@ -49,6 +51,8 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
       await guarded(`removing orphans on ${cluster.name}`, () => removeOrphans(deps, report, workspace, cluster, records, kcpIndex));
     }
+    // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
+    await guarded(`asking placement about the unplaced objects of ${workspace}`, () => resyncUnplaced(deps, report, workspace, clusters.map((c) => c.name)));
   }
   await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace));
   await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));

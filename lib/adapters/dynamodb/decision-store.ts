@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { InternalError } from '../../errors/tmc-error';
-import type { DecisionPage, DecisionStore, StoredDecision } from '../../ports/decision-store';
+import type { DecisionPage, DecisionStore, DecisionVersionPage, DecisionVersionReader, StoredDecision } from '../../ports/decision-store';
 import { TABLE } from '../../runtime/resources';
-import { batchGetItems, conditionalPut, keyOf } from './table';
+import { batchGetItems, conditionalPut, keyOf, queryIndexPartition } from './table';
 
 const ScoresSchema = z.object({
   health: z.number(),
@@ -49,6 +49,8 @@ export const DecisionItemSchema = z.object({
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());
+const VersionItemSchema = DecisionItemSchema.pick({ ref: true, generation: true, uid: true, contentHash: true, reason: true });
+const VERSION_ATTRIBUTES = ['ref', 'generation', 'uid', 'contentHash', 'reason'] as const;
 const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 const DECISION_SK = 'DECISION';
 const decisionKey = (ref: ObjectRef): Record<string, string> => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });
@@ -73,7 +75,7 @@ function parse(item: Record<string, unknown>): StoredDecision {
  * Decision items also carry gsi1 `DECISIONS#<workspace>` / `<obj>` (an addition to docs/state.md) so a Placement
  * change can page through its workspace's objects without a scan.
  */
-export class DynamoDecisionStore implements DecisionStore {
+export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -143,5 +145,21 @@ export class DynamoDecisionStore implements DecisionStore {
       decisions: (out.Items ?? []).map(parse),
       cursor: out.LastEvaluatedKey ? Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') : undefined,
     };
+  }
+
+  /**
+   * Only the version fields (a ProjectionExpression: no explanations to transfer and parse), resuming after the
+   * object key `after`: gsi1 is sorted by object key, so the start key is rebuilt from it rather than stored.
+   */
+  async listVersions(workspace: string, options: { limit: number; after?: string }): Promise<DecisionVersionPage> {
+    const start = options.after === undefined ? undefined : { [TABLE.partitionKey]: `OBJ#${options.after}`, [TABLE.sortKey]: DECISION_SK, gsi1pk: workspaceIndexPk(workspace), gsi1sk: options.after };
+    const page = await queryIndexPartition(this.doc, this.tableName, workspaceIndexPk(workspace), { limit: options.limit, start, attributes: VERSION_ATTRIBUTES });
+    const versions = page.items.map((item) => {
+      const parsed = VersionItemSchema.safeParse(item);
+      if (!parsed.success) throw new InternalError(`Decision item of ${workspace} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return parsed.data;
+    });
+    const last = versions[versions.length - 1];
+    return { versions, ...(page.next && last ? { last: objectKey(last.ref) } : {}) };
   }
 }

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type PutCommandInput,
@@ -109,4 +110,35 @@ export async function batchGetItems(
 /** `pk|sk` of a key or an item of the state table: how {@link batchGetItems} names what it answered. */
 export function keyOf(item: Record<string, unknown>): string {
   return `${String(item[TABLE.partitionKey])}|${String(item[TABLE.sortKey])}`;
+}
+
+/**
+ * One gsi1 partition read page by page until `limit` items or its end, optionally only some attributes (a
+ * ProjectionExpression: less to transfer and parse). `next` is DynamoDB's key to resume from, when more may follow.
+ */
+export async function queryIndexPartition(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  options: { limit: number; start?: Record<string, unknown>; attributes?: readonly string[] },
+): Promise<{ items: Array<Record<string, unknown>>; next?: Record<string, unknown> }> {
+  const items: Array<Record<string, unknown>> = [];
+  const names = options.attributes ? Object.fromEntries(options.attributes.map((a, i) => [`#a${i}`, a])) : undefined;
+  let start = options.start;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: TABLE.indexes[0].name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+        Limit: Math.min(1000, options.limit - items.length),
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length < options.limit);
+  return { items, ...(start ? { next: start } : {}) };
 }

@@ -1,0 +1,153 @@
+import type { PlacementMessage } from '../api/messages';
+import { SYNC_FINALIZER } from '../api/labels';
+import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
+import { NotFoundError } from '../errors/tmc-error';
+import { selectWorkload } from '../ingress/selection';
+import { contentHash } from '../placement/content-hash';
+import type { DecisionVersion } from '../ports/decision-store';
+import type { KubeObject } from '../ports/kube-client';
+import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+
+type Gvr = { group: string; version: string; resource: string };
+
+/**
+ * Listed in every workspace beside the kinds its decisions name, so that a lost admission of a workspace's first
+ * object of a common kind is caught too. Secrets are left out on purpose: the sweep never reads Secret data, and
+ * the content hash needs it.
+ */
+const COMMON_KINDS: Gvr[] = [
+  { group: 'apps', version: 'v1', resource: 'deployments' },
+  { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  { group: 'batch', version: 'v1', resource: 'jobs' },
+  { group: '', version: 'v1', resource: 'services' },
+  { group: '', version: 'v1', resource: 'configmaps' },
+];
+
+const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
+
+/** Namespaced kinds to list: those the read decisions name (in their version), then the common ones not among them. */
+function kindsToList(versions: DecisionVersion[]): Gvr[] {
+  const kinds = new Map<string, Gvr>();
+  for (const { ref } of versions) {
+    if (ref.namespace === undefined || ref.kind === 'Secret') continue;
+    if (!kinds.has(groupResource(ref))) kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
+  }
+  for (const gvr of COMMON_KINDS) if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
+  return [...kinds.values()];
+}
+
+/**
+ * When this container first saw an object's current content differ from its decision, for objects whose write time
+ * kcp does not say (no managedFields: the simulator's PATCHes). Kept per container, as a warm Lambda keeps module
+ * state; a cold start only delays the catch-up by the grace period. Entries older than an hour are dropped.
+ */
+const firstSeen = new Map<string, { content: string; at: number }>();
+const FORGET_AFTER_MS = 3_600_000;
+
+/**
+ * When kcp last wrote the object, as far as anyone can tell: the newest managedFields time; else, for an object
+ * that has a decision (an UPDATE), when this container first saw it in this content; else its creation.
+ */
+function lastWritten(object: KubeObject, key: string, decided: boolean, now: number): number {
+  const times = (object.metadata.managedFields ?? []).map((f) => (typeof f.time === 'string' ? Date.parse(f.time) : NaN)).filter(Number.isFinite);
+  const created = Date.parse(object.metadata.creationTimestamp ?? '');
+  const known = Math.max(...times, Number.isFinite(created) ? created : 0);
+  if (times.length > 0 || !decided) return known;
+  const content = `${String(object.metadata.generation ?? 0)}|${contentHash(object)}`;
+  const seen = firstSeen.get(key);
+  if (seen?.content === content) return Math.max(known, seen.at);
+  firstSeen.set(key, { content, at: now });
+  return Math.max(known, now);
+}
+
+function forgetOld(now: number): void {
+  for (const [key, seen] of firstSeen) if (now - seen.at > FORGET_AFTER_MS) firstSeen.delete(key);
+}
+
+/**
+ * Why placement has not seen this version of the kcp object, or undefined when its decision is current. The
+ * resourceVersion cannot tell: tmc's own writes (state labels, per-cluster status) move it on every placed object.
+ * The content hash, generation and uid are what placement compares itself (lib/placement/reconcile.ts).
+ */
+export function missedChange(object: KubeObject, decision: DecisionVersion | undefined): string | undefined {
+  const what = describeRef({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+  if (object.metadata.deletionTimestamp) {
+    // Held by tmc's finalizer until placement removes it from its clusters: without the DELETE's message, forever.
+    if (decision && decision.reason !== 'Deleted' && object.metadata.finalizers?.includes(SYNC_FINALIZER)) return `${what} is being deleted in kcp but placement never saw the deletion`;
+    return undefined;
+  }
+  if (!decision) return `${what} is in kcp but was never placed (its admission message never reached the placement queue)`;
+  if (decision.reason === 'Deleted' || (decision.uid !== undefined && object.metadata.uid !== undefined && decision.uid !== object.metadata.uid)) {
+    return `${what} was created again in kcp but placement only saw the earlier one`;
+  }
+  const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
+  if (generation !== decision.generation || contentHash(object) !== decision.contentHash) {
+    return `${what} changed in kcp (generation ${generation}) after placement decided on generation ${decision.generation}, and placement never saw the change`;
+  }
+  return undefined;
+}
+
+function refOf(workspace: string, gvr: Gvr, object: KubeObject): ObjectRef {
+  const { namespace, name, uid } = object.metadata;
+  return { workspace, ...gvr, kind: object.kind, ...(namespace !== undefined ? { namespace } : {}), name: name ?? '', ...(uid ? { uid } : {}) };
+}
+
+/** The workspace's kcp objects of one kind; a kind kcp does not serve there has none. */
+async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): Promise<KubeObject[]> {
+  const kcp = await deps.kube.kcp(workspace);
+  try {
+    return await kcp.list(gvr);
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+}
+
+/** True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. */
+async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
+  const scopes = new Set([`workspace:${workspace}`, ...clusters.map((c) => `cluster:${c}`)]);
+  return (await deps.store.holds()).some((h) => scopes.has(h.scope) && h.confirmedUntil === undefined);
+}
+
+/**
+ * The catch-up the fail-open webhook relies on (docs/webhooks.md): kcp stores a write even when ingress could not
+ * enqueue its placement message (the queue was slow, tmc was down). Each run reads one bounded page of the
+ * workspace's decisions (only their version fields, resuming after a cursor) and lists its kcp objects of the kinds
+ * those decisions name plus the common workload kinds; an object of that key range with no decision, or newer than
+ * its decision, gets a placement message (reason `resync`). An object placed nowhere has a decision too
+ * (NoMatchingPlacement), so it is not asked about again. Nothing runs while deletions are held: kcp may be answering
+ * with partial lists then.
+ */
+export async function resyncUnplaced(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, clusters: string[]): Promise<void> {
+  if (await heldInWorkspace(deps, workspace, clusters)) return;
+  const cursorKey = `unplaced|${workspace}`;
+  const after = await deps.store.sweepCursor(cursorKey);
+  const page = await deps.decisions.listVersions(workspace, { limit: Math.max(1, deps.settings.unplacedDecisionLimit), ...(after !== undefined ? { after } : {}) });
+  if (page.last !== after) await deps.store.putSweepCursor(cursorKey, page.last);
+  // The key range this run judges: after the cursor, up to the last decision read (to the end on the last page).
+  const inRange = (key: string): boolean => (after === undefined || key > after) && (page.last === undefined || key <= page.last);
+  const decisions = new Map(page.versions.map((v) => [objectKey(v.ref), v]));
+  const now = deps.now();
+  const graceMs = deps.settings.unplacedGraceSeconds * 1000;
+  const messages: PlacementMessage[] = [];
+  for (const gvr of kindsToList(page.versions)) {
+    for (const object of await listKind(deps, workspace, gvr)) {
+      if (messages.length >= deps.settings.unplacedPerRun) break;
+      const ref = refOf(workspace, gvr, object);
+      const key = objectKey(ref);
+      if (!inRange(key) || !selectWorkload(gvr, ref.namespace, object).selected) continue;
+      const decision = decisions.get(key);
+      const why = missedChange(object, decision);
+      if (!why) continue;
+      if (now - lastWritten(object, key, decision !== undefined, now) < graceMs) continue; // its admission message may still be on its way
+      firstSeen.delete(key);
+      messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
+      await act(deps, report, { action: 'resync-unplaced', outcome: 'enqueued', why: `${why}: asking placement again`, workspace, ref });
+    }
+  }
+  forgetOld(now);
+  if (messages.length === 0) return;
+  deps.log.warn(`Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`, { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') });
+  await deps.placementQueue.send(messages);
+}

@@ -1,0 +1,115 @@
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { PlacementMessageSchema } from '../../../lib/api/messages';
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import { contentHash } from '../../../lib/placement/content-hash';
+import type { KubeObject } from '../../../lib/ports/kube-client';
+import type { DecisionReason } from '../../../lib/placement/types';
+import { runRecoverySweep } from '../../../lib/recovery/sweep';
+import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+
+const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+const MINUTE = 60_000;
+
+const refOf = (o: KubeObject): ObjectRef => ({ workspace: WS, ...CONFIGMAPS, kind: 'ConfigMap', namespace: 'default', name: o.metadata.name ?? '', uid: o.metadata.uid });
+
+/**
+ * The unplaced pass on dynalite, fauxqs and the simulated kcp (no webhooks there: every write is one whose admission
+ * was lost). Only objects placement never saw in their current version get a placement message: not a placed,
+ * unchanged one, not one placed nowhere (its NoMatchingPlacement decision is current), not one written within the
+ * grace period. Messages are counted on the real placement queue.
+ */
+describe('recovery sweep: objects kcp stored without a placement message', () => {
+  let w: RecoveryWorld;
+  let decisions: DynamoDecisionStore;
+  let written: number;
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+    decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
+    const kcp = await w.kube.kcp(WS);
+    const create = async (name: string): Promise<KubeObject> => w.kcp.store(WS).create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: name } });
+    const decide = async (object: KubeObject, reason: DecisionReason, clusters: string[]): Promise<void> => {
+      await decisions.put({
+        ref: refOf(object),
+        decisionVersion: 1,
+        generation: typeof object.metadata.generation === 'number' ? object.metadata.generation : 0,
+        resourceVersion: object.metadata.resourceVersion,
+        uid: object.metadata.uid,
+        contentHash: contentHash(object),
+        clusters: clusters.map((name) => ({ name })),
+        scheduled: clusters.length > 0,
+        reason,
+        message: reason,
+        explanation: [],
+        explanationOmitted: 0,
+        weights: {},
+        diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+        decidedAt: new Date().toISOString(),
+      });
+    };
+    await decide(await create('placed'), 'Scheduled', ['east']);
+    await decide(await create('nowhere'), 'NoMatchingPlacement', []);
+    await decide(await create('changed'), 'Scheduled', ['east']);
+    await create('lost');
+    // An UPDATE whose message was lost: kcp holds new data, the decision the old.
+    await kcp.mergePatch({ ...CONFIGMAPS, namespace: 'default', name: 'changed' }, { data: { k: 'new' } });
+    written = Date.now();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  /** Drains the placement queue: the names of the objects the sweep asked placement about. */
+  async function asked(): Promise<string[]> {
+    const names: string[] = [];
+    for (;;) {
+      const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!out.Messages?.length) return names.sort();
+      for (const m of out.Messages) {
+        const message = PlacementMessageSchema.parse(JSON.parse(m.Body ?? ''));
+        expect(message).toMatchObject({ type: 'placement', reason: 'resync' });
+        names.push(message.ref.name);
+        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.placement.url, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+
+  it('leaves objects written within the grace period to their admission message', async () => {
+    w.clock.now = written + 30_000;
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({});
+    expect(await asked()).toEqual([]);
+  });
+
+  it('asks placement about the lost CREATE and the lost UPDATE only', async () => {
+    w.clock.now = written + 5 * MINUTE;
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({ 'resync-unplaced:enqueued': 2 });
+    expect(await asked()).toEqual(['changed', 'lost']);
+    const day = new Date(w.clock.now).toISOString().slice(0, 10);
+    const logged = (await w.store.actions(day, 10)).filter((a) => a.action === 'resync-unplaced');
+    expect(logged.map((a) => a.ref?.name).sort()).toEqual(['changed', 'lost']);
+    expect(logged.find((a) => a.ref?.name === 'lost')?.why).toContain('never placed');
+  });
+
+  it('covers a workspace with more decisions than one run reads over successive runs', async () => {
+    w.clock.now = written + 10 * MINUTE;
+    const seen: string[] = [];
+    for (let run = 0; run < 4; run++) {
+      const report = await runRecoverySweep(w.deps({ unplacedDecisionLimit: 1 }));
+      expect(report.failures).toEqual([]);
+      seen.push(...(await asked()));
+    }
+    expect(seen.sort()).toEqual(['changed', 'lost']);
+  });
+
+  it('sends at most unplacedPerRun messages per workspace', async () => {
+    w.clock.now = written + 15 * MINUTE;
+    const report = await runRecoverySweep(w.deps({ unplacedPerRun: 1 }));
+    expect(report.actions).toEqual({ 'resync-unplaced:enqueued': 1 });
+    expect(await asked()).toHaveLength(1);
+  });
+});
