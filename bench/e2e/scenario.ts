@@ -217,7 +217,10 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       // (`schedules` in the results).
       schedules: ['status-backstop', 'recovery-sweep'],
       pollWaitSeconds: 1,
-      functionThreads: true,
+      // ingress, placement, sync-apply and status-up each in a worker thread, as separate Lambda containers, so the
+      // stack uses both cores (docs/local-stack.md). TMC_BENCH_FUNCTION_THREADS=off runs them on the main thread, for
+      // comparison (docs/bench.md has a measured pair).
+      functionThreads: process.env.TMC_BENCH_FUNCTION_THREADS !== 'off',
       clusters,
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
       logger: createStackLogger({ level: 'silent' }),
