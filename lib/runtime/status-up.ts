@@ -7,6 +7,7 @@ import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
@@ -103,6 +104,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     kube,
     syncState,
     statusStore,
+    cursors: new DynamoRecoveryStore(doc, tableName),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,

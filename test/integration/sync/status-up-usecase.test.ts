@@ -1,6 +1,7 @@
 import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/labels';
 import type { StatusMessage } from '../../../lib/api/messages';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
+import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
 import { DynamoTraceStore } from '../../../lib/observability/trace-store';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
 import { ClusterThrottledError } from '../../../lib/errors/tmc-error';
@@ -174,6 +175,34 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const writes = kube.kcpOf(WS).writes();
     expect(await runStatusBackstop(world.statusDeps(kube))).toMatchObject({ written: 0 });
     expect(kube.kcpOf(WS).writes()).toBe(writes);
+  });
+
+  it('the backstop pages through a cluster with more sync items than one run reads, resuming where it stopped', async () => {
+    // Four more Deployments whose keys sort before nginx's: with two items per cluster per run, reading only the first
+    // page (as the backstop did) never reached nginx, so a status lost there never came back.
+    const others = ['a-0', 'a-1', 'a-2', 'a-3'].map((name) => ({ ...deployment, metadata: { ...deployment.metadata, name, uid: `uid-${name}` } }));
+    const applyDeps = world.applyDeps(kube);
+    for (const other of others) {
+      kube.kcpOf(WS).put('deployments', other);
+      const otherRef = refOf(WS, other, 'apps', 'deployments');
+      await world.putDecision(otherRef, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+      for (const c of CLUSTERS) await syncOne(applyDeps, syncMessage(otherRef, c, 1), 1);
+    }
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    const firstPageOnly = world.statusDeps(kube);
+    for (let run = 0; run < 3; run++) await runStatusBackstop(firstPageOnly, { perClusterLimit: 2 });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 0 }); // the apply's refresh: no cluster has reported
+
+    const paged = { ...world.statusDeps(kube), cursors: new DynamoRecoveryStore(world.doc, world.tableName) };
+    // 5 items per cluster, 2 per run: the first run reads a-0, a-1; the second a-2, a-3; the third nginx.
+    await runStatusBackstop(paged, { perClusterLimit: 2 });
+    await runStatusBackstop(paged, { perClusterLimit: 2 });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 0 });
+    await runStatusBackstop(paged, { perClusterLimit: 2 });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
   });
 
   it('the backstop on unchanged state writes nothing to DynamoDB or kcp, and does not read kcp', async () => {
