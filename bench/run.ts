@@ -9,7 +9,7 @@ import type { EndToEndResult } from './e2e/scenario';
 import { runEndToEndInChild } from './e2e/run-in-child';
 import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
 import { formatResults } from './report';
-import type { EndToEndSize } from './sizes';
+import { pacedLatencyPhase, type EndToEndSize } from './sizes';
 
 /**
  * `npm run bench` / `tmc bench`: the end-to-end runs on the local stack, the placement engine, cold starts and the
@@ -24,10 +24,10 @@ export interface BenchOptions {
   readyDelayMs: number;
   concurrency: number;
   phaseTimeoutMs: number;
-  /** The paced latency phase: Deployments (and as many ConfigMaps) created one write at a time; 0 skips it. */
-  latencyObjects: number;
-  /** The paced latency phase's kcp writes per second. */
-  latencyRate: number;
+  /** The paced latency phase: Deployments (and as many ConfigMaps) created one write at a time; 0 skips it. Undefined: per size (bench/sizes.ts `pacedLatencyPhase`). */
+  latencyObjects?: number;
+  /** The paced latency phase's kcp writes per second. Undefined: per size, from a budget of syncs per second. */
+  latencyRate?: number;
   placementSizes: number[];
   coldStartRuns: number;
   skip: Set<'e2e' | 'placement' | 'cold-start'>;
@@ -84,9 +84,9 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   // last write waited in the queues (about the converge time), not the latency the target is about.
   const paced = results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === 'latency').map((p) => ({ r, p })));
   const worstP99 = paced.reduce((a, { p }) => Math.max(a, p.writeToApplied.p99Ms), 0);
-  const rate = paced[0]?.r.options.latencyRate;
+  const rates = paced.map(({ r }) => `${r.options.latencyRate}/s at ${r.options.clusters}`).join(', ');
   out.push({
-    target: `p99 kcp write → applied < 1 s (paced latency phase${rate ? `, ${rate} writes/s one at a time` : ''})`,
+    target: `p99 kcp write → applied < 1 s (paced latency phase, writes one at a time${rates ? `: ${rates}` : ''})`,
     measured: paced.length ? `${worstP99.toFixed(0)} ms (worst run)${paced.every(({ p }) => p.converged) ? '' : ' (did not converge)'}` : 'not run',
     met: paced.length ? paced.every(({ p }) => p.converged) && worstP99 < 1000 : undefined,
   });
@@ -116,6 +116,12 @@ function costs(endToEnd: EndToEndResult[]): BenchResults['costs'] {
   return { prices: PRICES, perMillionChanges, idleMonth: idleMonth(usable) };
 }
 
+/** The paced latency phase of one size: the flags' values, else derived per size (bench/sizes.ts). */
+function latencyPhaseOf(options: BenchOptions, clusters: number): { latencyObjects: number; latencyRate: number } {
+  const phase = pacedLatencyPhase(clusters, { objects: options.latencyObjects, rate: options.latencyRate }, options.mode === 'quick');
+  return { latencyObjects: phase.objects, latencyRate: phase.rate };
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   // The functions' logs go to a file per size (bench/e2e/run-in-child.ts), not the terminal; WARN keeps what explains
   // a straggler (a webhook that failed open, a conflict retried out) at little cost.
@@ -131,7 +137,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
-          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate, progress: say }),
+          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), progress: say }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { BenchOptions } from '../../../bench/run';
-import { DEFAULT_LATENCY_PHASE, DEFAULT_SIZES, QUICK_LATENCY_PHASE, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
+import { DEFAULT_LATENCY_PHASE, DEFAULT_SIZES, LATENCY_SYNC_BUDGET_PER_SECOND, QUICK_LATENCY_PHASE, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
 import { findProjectRoot } from '../../local/paths';
 
 /** `--sizes 10000x3,1000x10`: objects × clusters per end-to-end run. */
@@ -42,7 +42,7 @@ interface BenchFlags {
   concurrency: number;
   phaseTimeout: number;
   latencyObjects?: number;
-  latencyRate: number;
+  latencyRate?: number;
   skip: Part[];
   out: string;
   write: boolean;
@@ -59,8 +59,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--ready-delay-ms <ms>', 'simulated time for a Deployment to become ready on a cluster', parseCount, 0)
     .option('--concurrency <n>', 'kcp writes in flight', parseCount, 32)
     .option('--phase-timeout <s>', 'seconds a phase may take before it is reported as not converged', parseCount, 600)
-    .option('--latency-objects <n>', `Deployments (and as many ConfigMaps) the paced latency phase creates; 0 skips it (default ${DEFAULT_LATENCY_PHASE.objects}, --quick ${QUICK_LATENCY_PHASE.objects})`, parseCount)
-    .option('--latency-rate <writes/s>', 'kcp writes per second in the paced latency phase, one at a time', parseRate, DEFAULT_LATENCY_PHASE.rate)
+    .option('--latency-objects <n>', `Deployments (and as many ConfigMaps) the paced latency phase creates; 0 skips it (default: about 20 s of writes at the rate, ${QUICK_LATENCY_PHASE.objects} to ${DEFAULT_LATENCY_PHASE.objects}; --quick ${QUICK_LATENCY_PHASE.objects})`, parseCount)
+    .option('--latency-rate <writes/s>', `kcp writes per second in the paced latency phase, one at a time (default per size: ${LATENCY_SYNC_BUDGET_PER_SECOND} object·cluster syncs/s, at most ${DEFAULT_LATENCY_PHASE.rate} writes/s)`, parseRate)
     .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
     .option('--out <dir>', 'where the JSON results go', 'bench/results')
     .option('--no-write', 'print only; write no JSON')
@@ -74,7 +74,7 @@ export function registerBenchCommand(program: Command): void {
         readyDelayMs: flags.readyDelayMs,
         concurrency: Math.max(1, flags.concurrency),
         phaseTimeoutMs: flags.phaseTimeout * 1000,
-        latencyObjects: flags.latencyObjects ?? (flags.quick ? QUICK_LATENCY_PHASE : DEFAULT_LATENCY_PHASE).objects,
+        latencyObjects: flags.latencyObjects,
         latencyRate: flags.latencyRate,
         placementSizes: flags.quick ? [10, 100] : [10, 100, 1000, 5000],
         coldStartRuns: flags.quick ? 1 : 3,
