@@ -3,6 +3,7 @@ import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type 
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
@@ -109,7 +110,8 @@ export function buildRecoverySweepDeps(env: Environment = process.env): Recovery
     placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
     syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
     deadLetters: queueNames.map((name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name))),
-    status: makeStatusReporter({ kube, syncState, statusStore: statuses }),
+    // The object's decision, sync records and statuses in one Query, as status-up and sync-apply read them.
+    status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics,
     log,
     now: Date.now,
