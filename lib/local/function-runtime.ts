@@ -108,11 +108,14 @@ export class FunctionRuntime {
   /**
    * Starts the threads of every threaded function that exists, side by side: each loads its own module graph (the
    * AWS SDK, the kube client), which on first use would otherwise delay the first invocation of each in turn.
+   * Resolves when every one has loaded its handler (or failed to start: its next invocation reports it).
    */
-  warmThreads(): void {
+  async warmThreads(): Promise<void> {
+    const warming: Array<Promise<void>> = [];
     for (const name of this.options.threads ?? []) {
-      if (this.threaded(name) && this.handlerExists(name)) this.thread(name, FUNCTIONS[name].timeoutSeconds * 1000).warm();
+      if (this.threaded(name) && this.handlerExists(name)) warming.push(this.thread(name, FUNCTIONS[name].timeoutSeconds * 1000).warm());
     }
+    await Promise.all(warming);
   }
 
   /** Ends the worker threads after their in-flight invocations; in-process handlers need nothing. */

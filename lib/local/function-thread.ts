@@ -91,9 +91,14 @@ export class FunctionThread {
     return this.current !== undefined;
   }
 
-  /** Starts the thread now, so its modules load while the caller does something else (a failure waits for invoke). */
-  warm(): void {
-    if (!this.stopping) this.current ??= this.start();
+  /**
+   * Starts the thread now, so its modules load while the caller does something else. Resolves once the handler is
+   * loaded, or its thread failed to start (the failure is reported by the next invoke).
+   */
+  warm(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    const container = (this.current ??= this.start());
+    return container.ready.catch(() => undefined);
   }
 
   async invoke(event: unknown, timeoutMs: number): Promise<unknown> {
