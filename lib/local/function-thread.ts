@@ -113,7 +113,7 @@ export class FunctionThread {
       } catch (err) {
         // An event that cannot be cloned never left this thread (Lambda would reject a non-JSON payload).
         container.pending.delete(id);
-        reject(new FunctionThreadError(this.options.name, `The event for function ${this.options.name} cannot cross to its thread: ${(err as Error).message}`, err));
+        reject(new FunctionThreadError(this.options.name, `The event for function ${this.options.name} cannot cross to its thread: ${err instanceof Error ? err.message : String(err)}`, err));
       }
     });
   }
