@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Folders of the domain (README.md "Layout"): pure cores and use cases, free of AWS and of the test bed.
+const DOMAIN = ['api', 'kube', 'placement', 'sync', 'health', 'recovery', 'ports', 'ingress'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.tmc/', 'coverage/', 'bench/results/', '**/*.cjs'] },
   js.configs.recommended,
@@ -14,6 +17,33 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports (STYLE.md 12)' },
+      ],
+    },
+  },
+  {
+    // Layering (docs/architecture.md): production code never imports the simulator or the local stack.
+    files: ['lib/**/*.ts', 'functions/**/*.ts', 'infra/**/*.ts'],
+    ignores: ['lib/sim/**', 'lib/local/**', 'lib/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/sim', '**/sim/**', '**/local/**'], message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack' }] },
+      ],
+    },
+  },
+  {
+    // The domain is technology-free: no AWS SDK, no adapters, no simulator; adapters are passed in through lib/ports.
+    files: DOMAIN.map((dir) => `lib/${dir}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in lib/adapters; take a port from lib/ports' },
+            { group: ['**/adapters/**'], message: 'Domain code takes adapters through lib/ports, passed in by lib/runtime' },
+            { group: ['**/sim', '**/sim/**', '**/local/**'], message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack' },
+          ],
+        },
       ],
     },
   },

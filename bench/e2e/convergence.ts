@@ -1,4 +1,5 @@
-import type { KubeObject, SimClusterStore, StoreEvent } from '../../lib/sim/contracts';
+import type { KubeObject } from '../../lib/kube/object';
+import type { SimClusterStore, StoreEvent } from '../../lib/sim/contracts';
 
 /**
  * Watches the simulator's object spaces in-process (not over HTTP, so watching adds no API requests to the counts)

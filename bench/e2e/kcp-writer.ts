@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { KubeObject } from '../../lib/sim/contracts';
+import type { KubeObject } from '../../lib/kube/object';
 
 /**
  * Writes the benchmark's objects to kcp over its HTTP API, as a controller or `kubectl` would, with bounded

@@ -13,7 +13,7 @@ import { createStackLogger } from '../../lib/local/log';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack';
 import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
 import { SCHEDULES } from '../../lib/runtime/resources';
-import type { KubeObject } from '../../lib/sim/contracts';
+import type { KubeObject } from '../../lib/kube/object';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
 import type { PromMetrics } from '../../lib/metrics/prom-metrics';

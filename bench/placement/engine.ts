@@ -1,6 +1,6 @@
 import { decide, type ClusterInfo, type DecideInput } from '../../lib/placement';
 import type { Placement } from '../../lib/api/crds';
-import type { KubeObject } from '../../lib/sim/contracts';
+import type { KubeObject } from '../../lib/kube/object';
 import { percentile } from '../support/stats';
 
 /**

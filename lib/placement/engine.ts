@@ -6,7 +6,7 @@ import { compilePolicy, governingPlacement, type CompiledPolicy } from './policy
 import { divideReplicas } from './replicas';
 import { demandPerReplica, meanUtilization, replicasOf, replicasThatFit, scarceDimension, utilizationOf } from './resources';
 import { topologyValue, type LabelMatcher } from './selector';
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import type { ClusterExplanation, ClusterInfo, ClusterScores, DecideInput, Decision, DecisionCluster, Resources } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import type { JsonPatchOperation, Override } from '../api/crds';
 
 /** Where the pod spec lives in the common workload kinds (image and env overrides patch its containers). */

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import type { Location, Override, Placement, ReplicasPolicy, SpreadConstraint, Toleration } from '../api/crds';
 import { compileSelector, describeSelector, type LabelMatcher } from './selector';
 

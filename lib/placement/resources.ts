@@ -1,4 +1,4 @@
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import { parseQuantity } from './quantity';
 import type { ClusterInfo, Resources } from './types';
 

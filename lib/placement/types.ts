@@ -1,4 +1,4 @@
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import type { JsonPatchOperation, Location, Placement, Taint } from '../api/crds';
 
 /** Health as the health system records it (`CLUSTER#<name>/HEALTH`); a cluster with no record yet is Unknown. */

@@ -1,5 +1,5 @@
 import type { Location, Placement } from '../api/crds';
-import type { KubeObject } from '../sim/contracts';
+import type { KubeObject } from '../kube/object';
 import type { StoredDecision } from '../ports/decision-store';
 import { diffDecisions } from './diff';
 import { decide } from './engine';

@@ -1,4 +1,4 @@
-import type { GroupVersionResource } from './contracts';
+import type { GroupVersionResource } from '../kube/object';
 
 /** An API error answered as a Kubernetes `Status`, with the reason and message a real API server gives. */
 export class ApiError extends Error {

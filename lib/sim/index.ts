@@ -1,5 +1,5 @@
 // The Kubernetes/kcp API simulator: see docs/simulator.md.
-export type { GroupVersionResource, KubeObject, SimClusterStore, StoreEvent } from './contracts';
+export type { SimClusterStore, StoreEvent } from './contracts';
 export { type FaultSettings, FaultController } from './faults';
 export { type RequestFilter, RequestLog, type RequestRecord } from './request-log';
 export { type SimServer, type SimServerOptions, type SimSnapshot, SimSnapshotSchema, startSimServer } from './sim-server';

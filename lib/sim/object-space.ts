@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AdmissionDispatcher, GroupVersionResource, KubeObject, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
+import type { GroupVersionResource, KubeObject } from '../kube/object';
+import type { AdmissionDispatcher, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
 import { apiVersionOf, BUILTIN_RESOURCES, gvrId, type ResourceInfo, resourcesFromCrd } from './resource-catalog';
 import { ApiError } from './api-error';
 import { applyDefaults, ClusterIpAllocator } from './defaults';

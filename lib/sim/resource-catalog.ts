@@ -1,4 +1,4 @@
-import type { GroupVersionResource } from './contracts';
+import type { GroupVersionResource } from '../kube/object';
 
 /** One served resource type, as discovery describes it. */
 export interface ResourceInfo {

@@ -5,7 +5,8 @@ import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './a
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from './api-error';
 import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
-import type { KubeObject, SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
+import type { KubeObject } from '../kube/object';
+import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
 import { startWorkloadSimulator } from './controllers';
 import {
   aggregatedDiscovery,

@@ -1,4 +1,4 @@
-import type { KubeObject } from './contracts';
+import type { KubeObject } from '../kube/object';
 import { findJsonPathResults } from './jsonpath';
 import type { ResourceInfo } from './resource-catalog';
 

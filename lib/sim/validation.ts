@@ -1,5 +1,5 @@
 import { ApiError } from './api-error';
-import type { KubeObject } from './contracts';
+import type { KubeObject } from '../kube/object';
 import type { ResourceInfo } from './resource-catalog';
 import { webhookConfigurationCauses } from './admission/webhook-validation';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { downstreamNamespace } from '../../lib/api/labels';
-import type { KubeObject } from '../../lib/sim';
+import type { KubeObject } from '../../lib/kube/object';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';

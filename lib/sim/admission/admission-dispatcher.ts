@@ -1,5 +1,6 @@
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
-import type { AdmissionAttributes, AdmissionDispatcher, AdmissionOutcome, KubeObject } from '../contracts';
+import type { KubeObject } from '../../kube/object';
+import type { AdmissionAttributes, AdmissionDispatcher, AdmissionOutcome } from '../contracts';
 import { admissionRequestFields, buildAdmissionReview, verifyAdmissionResponse } from './admission-review';
 import { type AdmissionFailure, deniedByWebhook, dryRunUnsupported, failedCallingWebhook, internalError } from './admission-status';
 import { evaluateMatchConditions } from './match-conditions';

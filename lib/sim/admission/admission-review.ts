@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { AdmissionAttributes, KubeObject } from '../contracts';
+import type { KubeObject } from '../../kube/object';
+import type { AdmissionAttributes } from '../contracts';
 
 /** The AdmissionReview v1 request body kube-apiserver POSTs to a webhook. */
 export interface AdmissionReviewRequest {

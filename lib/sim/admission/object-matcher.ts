@@ -1,4 +1,5 @@
-import type { AdmissionAttributes, KubeObject } from '../contracts';
+import type { KubeObject } from '../../kube/object';
+import type { AdmissionAttributes } from '../contracts';
 import { isEmptySelector, matchesLabelSelector } from './label-selector';
 import type { Webhook } from './webhook-configuration';
 import { type AdmissionFailure, notFound } from './admission-status';

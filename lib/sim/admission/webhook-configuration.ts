@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { GroupVersionResource, KubeObject, SimClusterStore } from '../contracts';
+import type { GroupVersionResource, KubeObject } from '../../kube/object';
+import type { SimClusterStore } from '../contracts';
 import { labelSelectorSchema } from './label-selector';
 import { type CompiledMatchCondition, compileMatchConditions } from './match-conditions';
 

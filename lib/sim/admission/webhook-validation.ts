@@ -1,4 +1,4 @@
-import type { KubeObject } from '../contracts';
+import type { KubeObject } from '../../kube/object';
 import type { FieldCause } from '../validation';
 import { matchConditionCauses } from './match-conditions';
 

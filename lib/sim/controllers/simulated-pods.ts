@@ -1,4 +1,5 @@
-import type { GroupVersionResource, KubeObject, SimClusterStore } from '../contracts';
+import type { GroupVersionResource, KubeObject } from '../../kube/object';
+import type { SimClusterStore } from '../contracts';
 import { replicaSetName } from './deployment-status';
 import { JOB_FAIL_ANNOTATION } from './job-status';
 import { containerStatusOf, podConditionAt } from './pod-status';

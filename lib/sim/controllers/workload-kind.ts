@@ -1,4 +1,4 @@
-import type { GroupVersionResource, KubeObject } from '../contracts';
+import type { GroupVersionResource, KubeObject } from '../../kube/object';
 
 export type ProgressPhase = 'progressing' | 'ready';
 

@@ -1,4 +1,5 @@
-import type { KubeObject, SimClusterStore, StoreEvent, WorkloadSimulationOptions, WorkloadSimulator } from '../contracts';
+import type { KubeObject } from '../../kube/object';
+import type { SimClusterStore, StoreEvent, WorkloadSimulationOptions, WorkloadSimulator } from '../contracts';
 import { createCapacityLedger } from './capacity-ledger';
 import { daemonSetKind } from './daemonset-status';
 import { deploymentKind } from './deployment-status';

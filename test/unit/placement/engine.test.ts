@@ -1,6 +1,6 @@
 import { decide, divideReplicas, type ClusterInfo, type DecideInput, type Decision } from '../../../lib/placement';
 import type { Placement } from '../../../lib/api/crds';
-import type { KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
 import { cluster, configMap, deployment, location, NOW, placement, regional } from './fixtures';
 
 function run(input: Partial<DecideInput> & { clusters: ClusterInfo[] }): Decision {

@@ -1,5 +1,5 @@
 import type { Location, Placement, PlacementSpec } from '../../../lib/api/crds';
-import type { KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
 import type { ClusterInfo } from '../../../lib/placement';
 
 export const NOW = Date.parse('2025-01-01T00:00:00Z');

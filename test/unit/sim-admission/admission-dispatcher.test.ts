@@ -1,5 +1,6 @@
 import { createAdmissionDispatcher, createWebhookFaultInjector } from '../../../lib/sim/admission';
-import type { AdmissionAttributes, KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
+import type { AdmissionAttributes } from '../../../lib/sim/contracts';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, closedPort, deny, jsonPatch, startWebhookServer } from './webhook-test-server';
 

@@ -1,6 +1,7 @@
 import { createAdmissionDispatcher } from '../../../lib/sim/admission';
 import { startSimServer, type SimServer } from '../../../lib/sim';
-import type { AdmissionAttributes, KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
+import type { AdmissionAttributes } from '../../../lib/sim/contracts';
 import { DEFAULT_TMC_USER, workloadsWebhook } from '../../../lib/webhooks';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, jsonPatch, startWebhookServer } from './webhook-test-server';

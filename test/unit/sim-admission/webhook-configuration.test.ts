@@ -1,5 +1,5 @@
 import { cachedWebhookLister, listWebhooks, MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS } from '../../../lib/sim/admission/webhook-configuration';
-import type { KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { GroupVersionResource, KubeObject, SimClusterStore, StoreEvent } from '../../../lib/sim/contracts';
+import type { GroupVersionResource, KubeObject } from '../../../lib/kube/object';
+import type { SimClusterStore, StoreEvent } from '../../../lib/sim/contracts';
 
 const SERVED: Record<string, { kind: string; namespaced: boolean; hasStatus: boolean }> = {
   '/namespaces': { kind: 'Namespace', namespaced: false, hasStatus: true },

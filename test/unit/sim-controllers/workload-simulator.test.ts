@@ -1,5 +1,6 @@
 import { startWorkloadSimulator, type WorkloadSimulatorOptions } from '../../../lib/sim/controllers';
-import type { GroupVersionResource, KubeObject, WorkloadSimulator } from '../../../lib/sim/contracts';
+import type { GroupVersionResource, KubeObject } from '../../../lib/kube/object';
+import type { WorkloadSimulator } from '../../../lib/sim/contracts';
 import { FakeClusterStore } from './fake-cluster-store';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };

@@ -1,4 +1,5 @@
-import type { AdmissionDispatcher, KubeObject } from '../../../lib/sim/contracts';
+import type { KubeObject } from '../../../lib/kube/object';
+import type { AdmissionDispatcher } from '../../../lib/sim/contracts';
 import { ObjectSpace, type RevisionClock } from '../../../lib/sim/object-space';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
