@@ -7,7 +7,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, TABLE, type FunctionDefinition, type QueueName } from '../lib/runtime/resources';
+import { ENV, TABLE, TABLE_ACTIONS, type FunctionDefinition, type QueueName } from '../lib/runtime/resources';
 import { BUNDLING, bundlingAliasArgs, functionEntry } from './bundling';
 
 export interface TmcFunctionProps {
@@ -19,9 +19,6 @@ export interface TmcFunctionProps {
   environment: Record<string, string>;
 }
 
-// Only the item operations tmc issues (lib/adapters/dynamodb): no Scan, no batch or transaction calls.
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
  * One tmc function: the project's defaults (Node.js 22, arm64, esbuild-minified with source maps, X-Ray, its own log
@@ -92,7 +89,7 @@ export class TmcFunction extends Construct {
   bindTable(table: dynamodb.ITable, access: 'read' | 'read-write'): void {
     this.fn.addEnvironment(ENV.tableName, table.tableName);
     const resources = [table.tableArn, ...TABLE.indexes.map((index) => `${table.tableArn}/index/${index.name}`)];
-    const actions = access === 'read' ? TABLE_READ : [...TABLE_READ, ...TABLE_WRITE];
+    const actions = access === 'read' ? [...TABLE_ACTIONS.read] : [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write];
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
   }
 

@@ -164,6 +164,15 @@ export interface FunctionAccess {
   remoteWrite: boolean;
 }
 
+/**
+ * The DynamoDB actions behind FunctionAccess.table: every item operation lib/adapters issues (the least-privilege test
+ * derives the list from the code's commands), nothing more; no Scan, no transactions.
+ */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const satisfies Record<'read' | 'write', readonly string[]>;
+
 const NO_ACCESS: FunctionAccess = {
   table: 'none',
   sends: [],
