@@ -13,6 +13,7 @@ import { whatIf, type Hypothesis } from '../../placement/what-if';
 import type { StoredDecision } from '../../ports/decision-store';
 import type { KubeObject } from '../../ports/kube-client';
 import { memoryLog } from '../../sync/sync-log';
+import { withDefaultNamespace } from './default-namespace';
 import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
 interface StateOptions extends StateTableOptions {
@@ -77,10 +78,10 @@ function readPlacements(file: string): Placement[] {
 }
 
 async function explain(arg: string, options: StateOptions & { namespace?: string; json?: boolean }): Promise<void> {
-  const ref = parseObjectArg(arg, options.namespace, options.workspace);
+  const ref = withDefaultNamespace(parseObjectArg(arg, options.namespace, options.workspace), options.namespace, options.kcpKubeconfig);
   const decision = await stores(options).decisions.get(ref);
   if (!decision) {
-    process.stderr.write(`No placement decision is recorded for ${arg} in ${options.workspace}${options.namespace ? ` namespace ${options.namespace}` : ''}\n`);
+    process.stderr.write(`No placement decision is recorded for ${arg} in ${options.workspace}${ref.namespace ? ` namespace ${ref.namespace}` : ''}\n`);
     process.exitCode = 1;
     return;
   }
@@ -121,7 +122,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerPlacementCommand(program: Command): void {
   const group = program.command('placement').description('Placement decisions: why an object runs where it does, and what a change would move');
   withStateOptions(group.command('explain <object>').description('Print the stored decision for <kind>/<name>: every cluster, its filter or scores, and the last change'))
-    .option('-n, --namespace <ns>', 'namespace of the object')
+    .option('-n, --namespace <ns>', "namespace of the object (default: the kubeconfig context's, then default)")
     .option('--json', 'print the stored decision as JSON')
     .action((object: string, options: StateOptions & { namespace?: string; json?: boolean }) => explain(object, options));
   withStateOptions(group.command('what-if').description('Run the engine on the current inventory with a hypothetical change; writes nothing'))

@@ -2,21 +2,20 @@ import type { Command } from 'commander';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { formatTracePath, tracePath } from '../../observability/trace-path';
 import { DynamoTraceStore } from '../../observability/trace-store';
+import { withDefaultNamespace } from './default-namespace';
 import { parseObjectArg } from './placement';
 import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
 interface TraceOptions extends StateTableOptions {
   namespace?: string;
   workspace: string;
+  kcpKubeconfig: string;
   json?: boolean;
 }
 
-/** Kinds tmc places or mirrors that have no namespace; anything else defaults to `default`, as kubectl does. */
-const CLUSTER_SCOPED = new Set(['namespaces', 'synctargets', 'locations', 'placements', 'customresourcedefinitions', 'clusterroles', 'clusterrolebindings']);
-
 async function trace(arg: string, options: TraceOptions): Promise<void> {
   const parsed = parseObjectArg(arg, options.namespace, options.workspace);
-  const ref = options.namespace === undefined && !CLUSTER_SCOPED.has(parsed.resource) ? { ...parsed, namespace: 'default' } : parsed;
+  const ref = withDefaultNamespace(parsed, options.namespace, options.kcpKubeconfig);
   const { doc, table } = openStateTable(options);
   try {
     const recorded = await new DynamoTraceStore(doc, table).read(ref);
@@ -39,8 +38,9 @@ async function trace(arg: string, options: TraceOptions): Promise<void> {
 export function registerTraceCommand(program: Command): void {
   withStateTableOptions(program.command('trace <object>'))
     .description('Print the path of the last change of <kind>/<name>: ingress, placed, applied on each cluster, status back, with timings')
-    .option('-n, --namespace <ns>', 'namespace of the object (default: default, none for cluster-scoped kinds)')
+    .option('-n, --namespace <ns>', "namespace of the object (default: the kubeconfig context's, then default)")
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
+    .option('--kcp-kubeconfig <path>', 'kubeconfig of kcp, for its context namespace', process.env.TMC_KCP_KUBECONFIG ?? '.tmc/kcp.kubeconfig')
     .option('--json', 'print the path as JSON')
     .action((object: string, options: TraceOptions) => trace(object, options));
 }
