@@ -33,6 +33,11 @@ export interface HandlerContext {
   watchSpaces: ObjectSpace[];
   /** Who sent the request (its bearer token's user): admission's `request.userInfo`. */
   user: SimUser;
+  /**
+   * A fault rule's answer to a list or watch: `empty` a complete, successful list with no items (a watch that stays
+   * open and sends nothing); `expired` a watch that ends with 410 Expired at once.
+   */
+  fault?: 'empty' | 'expired';
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -427,7 +432,7 @@ function list(req: IncomingMessage, res: ServerResponse, url: URL, info: Resourc
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
   const keyed: Array<[string, KubeObject]> = [];
-  for (const space of ctx.watchSpaces) {
+  for (const space of ctx.fault === 'empty' ? [] : ctx.watchSpaces) {
     for (const o of space.list(info, r.namespace)) if (matchLabels(o.metadata.labels) && matchFields(o)) keyed.push([`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]);
   }
   // etcd's key order (bytes of namespace/name), which is also far cheaper than localeCompare on 10,000s of items.
@@ -460,6 +465,23 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
     res.write(`${JSON.stringify({ type, object: payload })}\n`);
   };
   let lastRv = ctx.currentRv();
+  let unsubscribers: Array<() => void> = [];
+  if (ctx.fault === 'expired') {
+    write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${rvParam ?? '0'} (${ctx.currentRv()})`, reason: 'Expired', code: 410 });
+    res.end();
+    return;
+  }
+  const timers: NodeJS.Timeout[] = [];
+  const end = (): void => {
+    for (const u of unsubscribers) u();
+    for (const t of timers) clearInterval(t);
+    if (!res.writableEnded) res.end();
+  };
+  if (timeoutSeconds > 0) timers.push(setTimeout(end, timeoutSeconds * 1000));
+  req.on('close', end);
+  res.on('close', end);
+  // An `empty` fault: the stream stays open and carries nothing (no events, no bookmarks) until it times out.
+  if (ctx.fault === 'empty') return;
   if (!rvParam || rvParam === '0') {
     const initial: KubeObject[] = [];
     for (const space of ctx.watchSpaces) for (const o of space.list(info, r.namespace)) if (matches(o)) initial.push(o);
@@ -477,7 +499,7 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
       for (const e of events) if (e.gvrKey === id && matches(e.object)) write(e.type, e.object);
     }
   }
-  const unsubscribers = ctx.watchSpaces.map((space) =>
+  unsubscribers = ctx.watchSpaces.map((space) =>
     space.subscribe((event) => {
       const e = event as { gvr: { group: string; version: string; resource: string }; object: KubeObject; type: string };
       if (gvrId(e.gvr) !== id || !matches(e.object)) return;
@@ -485,7 +507,6 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
       write(e.type, e.object);
     }),
   );
-  const timers: NodeJS.Timeout[] = [];
   if (bookmarks) {
     timers.push(
       setInterval(() => {
@@ -494,14 +515,6 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
       }, 5_000),
     );
   }
-  const end = (): void => {
-    for (const u of unsubscribers) u();
-    for (const t of timers) clearInterval(t);
-    if (!res.writableEnded) res.end();
-  };
-  if (timeoutSeconds > 0) timers.push(setTimeout(end, timeoutSeconds * 1000));
-  req.on('close', end);
-  res.on('close', end);
 }
 
 export { send };

@@ -19,10 +19,10 @@ import {
   sendOpenApiV2,
   wantsAggregatedDiscovery,
 } from './discovery';
-import { FaultController, FaultSettingsSchema } from './faults';
+import { FaultController, faultError, type FaultedRequest, FaultSettingsSchema } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
-import { RequestLog } from './request-log';
+import { RequestLog, type RequestRecord } from './request-log';
 import { TokenAuthenticator } from './authentication';
 
 export interface SimServerOptions {
@@ -39,6 +39,8 @@ export interface SimServerOptions {
   token?: string;
   /** Watch events kept per object space (default 50,000): small values let tests reach 410 Gone quickly. */
   watchHistory?: number;
+  /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
+  adminPort?: number;
 }
 
 export interface SimServer {
@@ -46,6 +48,8 @@ export interface SimServer {
   readonly mode: 'kcp' | 'cluster';
   readonly url: string;
   readonly port: number;
+  /** Serves only `/_sim/*` (faults, request log, info) and stays up while the server is `down`. */
+  readonly adminUrl: string;
   /** The object space: a logical cluster path in kcp mode (default `root`), the cluster itself otherwise. */
   store(logicalCluster?: string): SimClusterStore;
   createLogicalCluster(path: string): SimClusterStore;
@@ -109,6 +113,29 @@ function kubeVerb(req: IncomingMessage, url: URL, r: ResourceRequest): string {
   return method.toLowerCase();
 }
 
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  // A body refused before it was read in full (413) leaves unread bytes on the connection: close it after the
+  // answer, as Go's server does, or the client's next request on that keep-alive socket would be garbled.
+  if (!req.complete) res.setHeader('Connection', 'close');
+  if (err instanceof ApiError) return send(res, err.code, err.toStatus());
+  const message = err instanceof Error ? err.message : String(err);
+  send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${message}`).toStatus());
+}
+
 /** Starts one simulated API server: a kcp (logical clusters under /clusters/<path>) or a plain physical cluster. */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
   let rv = 0;
@@ -146,6 +173,42 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const held: Array<() => void> = [];
   const sockets = new Set<Socket>();
 
+  // Both are known once the listeners are up (the side channel answers only after that).
+  let url = '';
+  let adminUrl = '';
+  /** A socket that a `down` set over it keeps until its answer is out. */
+  let sparedSocket: Socket | undefined;
+
+  /** The operator's side channel, `/_sim/*`: served on the API port and on the admin port (which `down` leaves up). */
+  const serveSimChannel = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (path === '/_sim/requests') return send(res, 200, { items: requests.entries() });
+    if (path === '/_sim/info') return send(res, 200, { name: options.name, mode: options.mode, url, adminUrl });
+    if (path !== '/_sim/faults') throw ApiError.notFoundResource({ group: '', version: '', resource: path });
+    // Faults at run time without code: `curl -X PUT -d '{"errorRate":0.1}' <url>/_sim/faults`. A PUT replaces the
+    // whole fault state; `{}` clears it.
+    if (req.method === 'PUT') {
+      let body: unknown;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8'));
+      } catch {
+        throw ApiError.badRequest('PUT /_sim/faults takes a JSON object, e.g. {"errorRate":0.1,"errorCode":503}');
+      }
+      const parsed = FaultSettingsSchema.safeParse(body);
+      if (!parsed.success) throw ApiError.badRequest(`Invalid fault settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      sparedSocket = req.socket;
+      try {
+        faults.set(parsed.data);
+      } finally {
+        sparedSocket = undefined;
+      }
+      // `down` sent to the API port: this answer is the last thing that connection carries.
+      if (parsed.data.down && sockets.has(req.socket)) res.setHeader('Connection', 'close');
+    } else if (req.method !== 'GET') {
+      throw new ApiError(405, 'MethodNotAllowed', 'GET or PUT /_sim/faults');
+    }
+    return send(res, 200, faults.state());
+  };
+
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://sim');
     let path = url.pathname;
@@ -159,18 +222,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       wildcard = logicalCluster === '*';
     }
     const user = authenticator.userOf(req);
-    const record = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', user: user.username, at: Date.now() } as {
-      verb: string;
-      group: string;
-      resource: string;
-      subresource?: string;
-      namespace?: string;
-      name?: string;
-      logicalCluster: string;
-      userAgent: string;
-      user: string;
-      at: number;
-    };
+    const record: Omit<RequestRecord, 'code'> = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', user: user.username, at: Date.now() };
     let code = 200;
     const origWriteHead = res.writeHead.bind(res);
     res.writeHead = ((status: number, ...rest: unknown[]) => {
@@ -190,41 +242,43 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
-      const injected = path.startsWith('/_sim') ? undefined : faults.pickError();
+      if (path.startsWith('/_sim/')) return await serveSimChannel(req, res, path);
+      const segs = path.split('/').filter(Boolean);
+      const resourceRequest = KNOWN_GROUP_PREFIXES.includes(`/${segs[0]}`) ? parseResourcePath(segs) : undefined;
+      const verb = resourceRequest ? kubeVerb(req, url, resourceRequest) : undefined;
+      const faulted = (): FaultedRequest | undefined =>
+        resourceRequest && verb ? { verb, group: resourceRequest.group, resource: resourceRequest.resource, name: resourceRequest.name, resourceVersion: url.searchParams.get('resourceVersion') ?? undefined, currentResourceVersion: clock.current() } : undefined;
+      const described = resourceRequest && verb ? { ...record, group: resourceRequest.group, resource: resourceRequest.resource, subresource: resourceRequest.subresource, namespace: resourceRequest.namespace, name: resourceRequest.name, verb } : undefined;
+      // Name what a fault answered, so a test can count the attempts per object it refused.
+      const recordResource = (): void => void (described && Object.assign(record, described));
+      const rule = described ? faults.ruleFor(described) : undefined;
+      let respondEmpty = false;
+      if (rule) {
+        recordResource();
+        if (rule.respond === 'hang' || rule.respond === 'reset') {
+          code = 0;
+          if (rule.respond === 'reset') return void req.socket.resetAndDestroy();
+          // Held until the client gives up or the server stops (which destroys every socket).
+          await new Promise<void>((resolve) => res.once('close', () => resolve()));
+          return;
+        }
+        if (rule.respond === 'empty') respondEmpty = true;
+        else if (rule.respond !== 410 || verb !== 'watch') {
+          if (rule.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(rule.retryAfterSeconds));
+          throw faultError(rule.respond, faulted(), rule.retryAfterSeconds);
+        }
+      }
+      const injected = rule ? undefined : faults.pickError();
       if (injected) {
         if (injected.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(injected.retryAfterSeconds));
-        // Name what was refused, so a test can count the attempts per object that a 429 or 5xx answered.
-        const parts = path.split('/').filter(Boolean);
-        const r = KNOWN_GROUP_PREFIXES.includes(`/${parts[0]}`) ? parseResourcePath(parts) : undefined;
-        if (r) Object.assign(record, { group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name, verb: kubeVerb(req, url, r) });
-        const reason = injected.code === 429 ? 'TooManyRequests' : injected.code === 503 ? 'ServiceUnavailable' : 'InternalError';
-        const message = injected.code === 429 ? 'Too many requests, please try again later.' : injected.code === 503 ? 'the server is currently unable to handle the request' : 'an error on the server ("simulated fault") has prevented the request from succeeding';
-        throw new ApiError(injected.code, reason, message, injected.retryAfterSeconds ? { retryAfterSeconds: injected.retryAfterSeconds } : undefined);
+        recordResource();
+        throw faultError(injected.code, faulted(), injected.retryAfterSeconds);
       }
       const space = wildcard ? spaceFor(defaultSpace) : spaceFor(logicalCluster);
-      const segs = path.split('/').filter(Boolean);
       if (path === '/version') return send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0-tmc-sim', gitCommit: 'tmc-sim', platform: 'linux/amd64', goVersion: 'go1.23' });
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         return void res.end('ok');
-      }
-      if (path === '/_sim/requests') return send(res, 200, { items: requests.entries() });
-      if (path === '/_sim/faults') {
-        // Faults at run time without code: `curl -X PUT -d '{"errorRate":0.1}' <url>/_sim/faults`. A server that is
-        // down cannot be told to come back over HTTP, so `down` is refused here.
-        if (req.method === 'PUT') {
-          let body: unknown;
-          try {
-            body = JSON.parse((await readBody(req)).toString('utf8'));
-          } catch {
-            throw ApiError.badRequest('PUT /_sim/faults takes a JSON object, e.g. {"errorRate":0.1,"errorCode":503}');
-          }
-          const parsed = FaultSettingsSchema.safeParse(body);
-          if (!parsed.success) throw ApiError.badRequest(`Invalid fault settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-          if (parsed.data.down) throw ApiError.badRequest('down cannot be set over HTTP (nothing could clear it); use SimServer.faults.set({ down: true })');
-          faults.set(parsed.data);
-        }
-        return send(res, 200, faults.current);
       }
       if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
         return sendAggregatedDiscovery(req, res, aggregatedDiscovery(space.allTypes(), path === '/api' ? 'api' : 'apis'));
@@ -252,7 +306,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           if (!group) throw ApiError.notFoundResource({ group: segs[1], version: '', resource: '' });
           return send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
         }
-        const r = parseResourcePath(segs);
+        const r = resourceRequest;
         if (!r) throw ApiError.notFoundResource({ group: '', version: '', resource: path });
         Object.assign(record, { group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name });
         if (wildcard && (req.method ?? 'GET') !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
@@ -263,20 +317,23 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           setVerb: (verb) => (record.verb = verb),
           watchSpaces: wildcard ? [...spaces.values()] : [space],
           user,
+          fault: respondEmpty ? 'empty' : rule?.respond === 410 ? 'expired' : undefined,
         });
       }
       throw ApiError.notFoundResource({ group: '', version: '', resource: path });
     } catch (err) {
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      // A body refused before it was read in full (413) leaves unread bytes on the connection: close it after the
-      // answer, as Go's server does, or the client's next request on that keep-alive socket would be garbled.
-      if (!req.complete) res.setHeader('Connection', 'close');
-      if (err instanceof ApiError) return send(res, err.code, err.toStatus());
-      const message = err instanceof Error ? err.message : String(err);
-      send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${message}`).toStatus());
+      sendError(req, res, err);
+    }
+  };
+
+  /** The admin port: only the side channel, so that a server that is `down` can still be told to come back. */
+  const adminHandler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    try {
+      if (!path.startsWith('/_sim/')) throw new ApiError(404, 'NotFound', `this is the simulator's admin port: it serves only /_sim/*; the API is at ${url}`);
+      await serveSimChannel(req, res, path);
+    } catch (err) {
+      sendError(req, res, err);
     }
   };
 
@@ -286,14 +343,11 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  const adminServer: Server = createServer((req, res) => void adminHandler(req, res));
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const url = `http://${host}:${port}`;
+  const port = await listen(server, options.port ?? 0, host);
+  url = `http://${host}:${port}`;
+  adminUrl = `http://${host}:${await listen(adminServer, options.adminPort ?? 0, host)}`;
   let listening = true;
 
   faults.onChange((s) => {
@@ -301,7 +355,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     if (s.down && listening) {
       listening = false;
       server.close();
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets) if (socket !== sparedSocket) socket.destroy();
     } else if (!s.down && !listening) {
       listening = true;
       server.listen(port, host);
@@ -315,6 +369,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     mode: options.mode,
     url,
     port,
+    adminUrl,
     faults,
     requests,
     store: (lc) => spaceFor(lc ?? defaultSpace),
@@ -347,6 +402,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       for (const release of held.splice(0)) release();
       admission.close();
       for (const socket of sockets) socket.destroy();
+      adminServer.closeAllConnections();
+      await new Promise<void>((resolve) => adminServer.close(() => resolve()));
       if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -66,8 +66,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 export async function runSimulatorStandalone(options: SimulationOptions & { log?: (line: string) => void }): Promise<void> {
   const log = options.log ?? ((line: string): void => void process.stdout.write(`${line}\n`));
   const sim = await startSimulation(options);
-  log(`kcp      ${sim.kcp.url} (workspaces: ${options.kcp.workspaces.join(', ')})`);
-  for (const [name, c] of Object.entries(sim.clusters)) log(`cluster  ${name.padEnd(8)} ${c.url}`);
+  log(`kcp      ${sim.kcp.url} (workspaces: ${options.kcp.workspaces.join(', ')}; admin: ${sim.kcp.adminUrl})`);
+  for (const [name, c] of Object.entries(sim.clusters)) log(`cluster  ${name.padEnd(8)} ${c.url} (admin: ${c.adminUrl})`);
   if (sim.kubeconfigs) {
     log(`kubeconfigs in ${options.kubeconfigDir}`);
     log(`try: kubectl --kubeconfig ${sim.kubeconfigs.kcp} get namespaces`);

@@ -64,10 +64,25 @@ describe('simulator: kcp workspaces, faults and request counters with kubectl', 
   it('takes faults over HTTP at /_sim/faults (zod-checked), and a partition does not cut that side channel off', async () => {
     const put = (body: unknown): Promise<Response> => fetch(`${sim.server.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
     expect((await put({ errorRate: 2 })).status).toBe(400);
-    expect((await put({ down: true })).status).toBe(400);
     expect(await (await put({ partition: true })).json()).toEqual({ partition: true });
     expect(sim.server.faults.current.partition).toBe(true);
     expect(await (await put({})).json()).toEqual({});
     expect(await sim.ok(['get', 'cm', 'counted', '-o', 'name'])).toContain('configmap/counted');
+  });
+
+  it('goes down over HTTP, which kubectl sees refused, and comes back when cleared through the admin port', async () => {
+    expect((await fetch(`${sim.server.url}/_sim/faults`, { method: 'PUT', body: '{"down":true}' })).status).toBe(200);
+    const down = await sim.run(['get', 'cm', 'counted', '--request-timeout=5s']);
+    expect(down.stderr).toMatch(/The connection to the server 127.0.0.1:\d+ was refused/);
+    expect((await fetch(`${sim.server.adminUrl}/_sim/faults`, { method: 'PUT', body: '{}' })).status).toBe(200);
+    expect(await sim.ok(['get', 'cm', 'counted', '-o', 'name'])).toContain('configmap/counted');
+  });
+
+  it('lets kubectl see an empty list of one type while the rule lasts', async () => {
+    sim.server.faults.set({ rules: [{ match: { verb: 'list', resource: 'configmaps' }, respond: 'empty', count: 1 }] });
+    const empty = await sim.run(['get', 'cm']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toMatch(/No resources found in default namespace/);
+    expect(await sim.ok(['get', 'cm', '-o', 'name'])).toContain('configmap/counted');
   });
 });

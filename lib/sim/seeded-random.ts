@@ -1,0 +1,14 @@
+/**
+ * A small seeded pseudo-random generator (mulberry32): the same seed gives the same sequence in (0..1), so a fault
+ * schedule with probabilities can be replayed. Not for anything secret.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
