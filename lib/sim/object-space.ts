@@ -20,6 +20,13 @@ export interface HistoryEntry extends StoreEvent {
 export const DEFAULT_WATCH_HISTORY = 50_000;
 /** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
 const NAMESPACE_CLEANUP_DELAY_MS = 1000;
+/** The longest wait between its attempts while admission refuses some of the deletes. */
+const NAMESPACE_CLEANUP_MAX_DELAY_MS = 16_000;
+/** Who kube's namespace controller is when its deletes go through admission. */
+const NAMESPACE_CONTROLLER_USER = {
+  username: 'system:serviceaccount:kube-system:namespace-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
 const CRD_GVR = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
 const NAMESPACE_GVR = { group: '', version: 'v1', resource: 'namespaces' };
 
@@ -64,6 +71,8 @@ export class ObjectSpace implements SimClusterStore {
   private readonly listeners = new Set<(event: HistoryEntry) => void>();
   private oldestRv = 0;
   private readonly pendingNamespaceCleanups = new Set<string>();
+  private readonly cleanupTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
   /** Objects per namespace: an O(1) emptiness check instead of a scan of every type on each delete. */
   private readonly namespaceCounts = new Map<string, number>();
   /** Cluster IPs for Services created in this object space. */
@@ -312,23 +321,72 @@ export class ObjectSpace implements SimClusterStore {
     // kube-apiserver only marks the namespace; its namespace controller empties it a moment later. Doing it in the
     // same request would make `kubectl delete -f` of a file that starts with its Namespace fail on every other object
     // (already gone). Until then the namespace is Terminating and refuses new content.
-    if (this.get(NAMESPACE_GVR, undefined, name) && !this.pendingNamespaceCleanups.has(name)) {
-      this.pendingNamespaceCleanups.add(name);
-      setTimeout(() => {
-        this.pendingNamespaceCleanups.delete(name);
-        this.emptyNamespace(name);
-      }, NAMESPACE_CLEANUP_DELAY_MS).unref();
-    }
+    if (this.get(NAMESPACE_GVR, undefined, name)) this.scheduleNamespaceCleanup(name, NAMESPACE_CLEANUP_DELAY_MS);
     return marked;
   }
 
-  private emptyNamespace(name: string): void {
-    if (!this.get(NAMESPACE_GVR, undefined, name)?.metadata.deletionTimestamp) return;
-    for (const info of this.types.values()) {
+  /** Stops the namespace controller's pending work (the server is stopping). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.cleanupTimers) clearTimeout(timer);
+    this.cleanupTimers.clear();
+  }
+
+  private scheduleNamespaceCleanup(name: string, delayMs: number): void {
+    if (this.stopped || this.pendingNamespaceCleanups.has(name)) return;
+    this.pendingNamespaceCleanups.add(name);
+    const timer = setTimeout(() => {
+      this.cleanupTimers.delete(timer);
+      // Like kube's namespace controller, it tries again with a growing delay while a delete was refused or failed.
+      const retry = (complete: boolean): void => {
+        this.pendingNamespaceCleanups.delete(name);
+        if (!complete) this.scheduleNamespaceCleanup(name, Math.min(delayMs * 2, NAMESPACE_CLEANUP_MAX_DELAY_MS));
+      };
+      this.emptyNamespace(name).then(retry, () => retry(false));
+    }, delayMs);
+    timer.unref();
+    this.cleanupTimers.add(timer);
+  }
+
+  /**
+   * Kube's namespace controller: deletes every object in a terminating namespace through admission, as the
+   * controller's deletes pass kube-apiserver's (a DELETE with the object as oldObject, so webhooks see each one).
+   * Objects with finalizers only get a deletionTimestamp and keep the namespace until they are gone; an object
+   * already being deleted is not sent again. False when admission refused a delete (to be tried again).
+   */
+  private async emptyNamespace(name: string): Promise<boolean> {
+    let complete = true;
+    for (const info of [...this.types.values()]) {
       if (!info.namespaced) continue;
-      for (const obj of this.list(info, name)) this.requestDeletion(info, obj);
+      for (const obj of this.list(info, name)) {
+        if (this.stopped || !this.get(NAMESPACE_GVR, undefined, name)?.metadata.deletionTimestamp) return true;
+        if (obj.metadata.deletionTimestamp) continue;
+        if (!(await this.admitControllerDelete(info, obj))) {
+          complete = false;
+          continue;
+        }
+        // Admission takes a while: delete what is stored now, unless the object went or was replaced meanwhile.
+        const current = this.get(info, name, obj.metadata.name ?? '');
+        if (current && current.metadata.uid === obj.metadata.uid && !current.metadata.deletionTimestamp) this.requestDeletion(info, current);
+      }
     }
     this.finishNamespaceIfEmpty(name);
+    return complete;
+  }
+
+  private async admitControllerDelete(info: ResourceInfo, obj: KubeObject): Promise<boolean> {
+    const outcome = await this.admission.admit({
+      store: this,
+      operation: 'DELETE',
+      gvr: { group: info.group, version: info.version, resource: info.resource },
+      kind: { group: info.group, version: info.version, kind: info.kind },
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name ?? '',
+      oldObject: obj,
+      userInfo: { username: NAMESPACE_CONTROLLER_USER.username, groups: [...NAMESPACE_CONTROLLER_USER.groups] },
+      dryRun: false,
+    });
+    return outcome.allowed;
   }
 
   private finishNamespaceIfEmpty(namespace: string): void {

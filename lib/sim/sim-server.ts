@@ -399,6 +399,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     },
     stop: async () => {
       for (const c of controllers) c.stop();
+      for (const space of spaces.values()) space.stop();
       for (const release of held.splice(0)) release();
       admission.close();
       for (const socket of sockets) socket.destroy();
