@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type FaultSettings, seededRandom, type SimServer, startSimServer } from '../../../lib/sim';
+import { waitFor } from '../../support/wait';
 
 const TMC_TOKEN = 'tmc-token';
 const TMC_USER = 'system:serviceaccount:tmc-system:tmc';
@@ -35,6 +36,11 @@ async function networkFailure(request: Promise<Response>): Promise<string> {
     if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string') return cause.code;
     return typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : String(err);
   }
+}
+
+/** Resolves once the server has a request in flight (a rule holds it), seen from its `hang` rule's counter. */
+async function waitForRequest(server: SimServer): Promise<void> {
+  await waitFor('the request to reach the server', async () => server.faults.state().rules?.[0]?.fired === 1);
 }
 
 // Per-request fault rules (docs/simulator.md, "Faults and request counters"), over real HTTP against one kcp.
@@ -191,6 +197,13 @@ describe('simulator fault rules', () => {
     expect(await run(7)).toEqual(first);
     expect(first.filter((c) => c === 503).length).toBeGreaterThan(5);
     expect(first.filter((c) => c === 200).length).toBeGreaterThan(5);
+    // The seed drives the server-wide rates too.
+    server.faults.set({ seed: 11, errorRate: 0.5, errorCode: 503 });
+    const rates = seededRandom(11);
+    const expectedRates = Array.from({ length: 20 }, () => (rates() < 0.5 ? 503 : 200));
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) seen.push((await api('/api/v1/namespaces/default/configmaps/cfg')).status);
+    expect(seen).toEqual(expectedRates);
     // A rule whose probability passed it by leaves the request to the next rule.
     server.faults.set({ rules: [{ ...rule, probability: 0 }, { match: { verb: 'get' }, respond: 404 }] });
     expect((await api('/api/v1/namespaces/default/configmaps/cfg')).status).toBe(404);
@@ -217,6 +230,15 @@ describe('simulator fault rules', () => {
     expect((await getFaults()).rules[0].fired).toBe(1);
     // Other requests are answered meanwhile.
     expect((await api('/api/v1/namespaces/default/configmaps')).status).toBe(200);
+  });
+
+  it('ends a hung request when the server stops', async () => {
+    const other = await startSimServer({ name: 'hang-then-stop', mode: 'cluster', workloads: { readyDelayMs: 60_000 } });
+    other.faults.set({ rules: [{ respond: 'hang' }] });
+    const hung = networkFailure(fetch(`${other.url}/api/v1/namespaces/default/configmaps`));
+    await waitForRequest(other);
+    await other.stop();
+    expect(await hung).not.toMatch(/^answered/);
   });
 
   it('resets the connection of a matching request', async () => {
