@@ -259,7 +259,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           code = 0;
           if (rule.respond === 'reset') return void req.socket.resetAndDestroy();
           // Held until the client gives up or the server stops (which destroys every socket).
-          await new Promise<void>((resolve) => res.once('close', () => resolve()));
+          if (!res.closed) await new Promise<void>((resolve) => res.once('close', () => resolve()));
           return;
         }
         if (rule.respond === 'empty') respondEmpty = true;
