@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { LogicalClusterNameSchema } from './logical-cluster';
 
 /** Names one object in kcp: the logical cluster (workspace path), its resource and its name. */
 export const ObjectRefSchema = z.object({
-  workspace: z.string().min(1), // logical cluster path, e.g. `root:default`
+  workspace: LogicalClusterNameSchema, // logical cluster path, e.g. `root:default`
   group: z.string(), // '' for the core group
   version: z.string().min(1),
   resource: z.string().min(1), // plural, lower case

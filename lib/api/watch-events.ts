@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LogicalClusterNameSchema } from './logical-cluster';
 import { KubeObjectSchema } from './messages';
 
 /**
@@ -11,7 +12,7 @@ export const WatchEventTypeSchema = z.enum(['ADDED', 'MODIFIED', 'DELETED']);
 
 export const WatchEventSchema = z.object({
   type: WatchEventTypeSchema,
-  workspace: z.string().min(1),
+  workspace: LogicalClusterNameSchema,
   resource: z.object({ group: z.string(), version: z.string().min(1), resource: z.string().min(1) }).optional(),
   object: KubeObjectSchema.extend({
     metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional() }),

@@ -5,6 +5,15 @@ import type { IngressRequest, IngressResponse } from './http';
  * Maps an API Gateway HTTP API (payload 2.0) event to an ingress request. The route comes from `routeKey` when API
  * Gateway matched one of ROUTES, else from the raw path (the local stack's server sets both).
  */
+/** A percent-decoded path segment; a malformed escape stays as sent, so validation refuses it instead of throwing. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressRequest | undefined {
   const path = event.routeKey?.startsWith('POST ') ? event.routeKey.slice(5) : event.rawPath;
   let route: IngressRequest['route'] | undefined;
@@ -17,7 +26,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
     const match = /^\/webhooks\/status\/([^/]+)$/.exec(event.rawPath ?? '');
     if (match) {
       route = 'status';
-      cluster = decodeURIComponent(match[1]);
+      cluster = decodePathSegment(match[1]);
     }
   }
   // `/webhooks/admission/<workspace>`: the form real kube-apiserver accepts (webhook URLs may not carry a query);
@@ -27,7 +36,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
     const match = /^\/webhooks\/admission\/([^/]+)$/.exec(event.rawPath ?? '');
     if (match) {
       route = 'admission';
-      workspaceFromPath = decodeURIComponent(match[1]);
+      workspaceFromPath = decodePathSegment(match[1]);
     }
   } else if (route !== 'admission') {
     workspaceFromPath = undefined;

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { AdmissionReviewSchema } from '../api/admission-review';
+import { isLogicalClusterName, LOGICAL_CLUSTER_RULE } from '../api/logical-cluster';
 import { WatchEventBatchSchema } from '../api/watch-events';
 import { asTmcError } from '../errors/tmc-error';
 import { reviewAdmission } from './admission';
+import { parseBoundedJson } from './bounded-json';
 import { DEFAULT_MAX_BODY_BYTES, type IngressDeps } from './deps';
 import { ingestEvents } from './events';
 import { errorResponse, jsonResponse, type IngressRequest, type IngressResponse } from './http';
@@ -21,13 +23,9 @@ function parseBody<T>(request: IngressRequest, schema: z.ZodType<T>, maxBytes: n
   if (bytes.length > maxBytes) {
     return { ok: false, response: errorResponse(413, 'RequestEntityTooLarge', `The body is ${bytes.length} bytes; the limit is ${maxBytes}`) };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return { ok: false, response: errorResponse(400, 'BadRequest', 'The body is not JSON') };
-  }
-  const parsed = schema.safeParse(raw);
+  const json = parseBoundedJson(bytes.toString('utf8'));
+  if (!json.ok) return { ok: false, response: errorResponse(400, 'BadRequest', json.message) };
+  const parsed = schema.safeParse(json.value);
   if (!parsed.success) {
     const reasons = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     return { ok: false, response: errorResponse(400, 'BadRequest', `The body is not a valid request: ${reasons.join('; ')}`) };
@@ -58,6 +56,11 @@ export function createIngress(deps: IngressDeps): Ingress {
         const workspace = request.query.workspace || annotation(req.object ?? req.oldObject ?? undefined, KCP_CLUSTER_ANNOTATION);
         if (!workspace) {
           return errorResponse(400, 'BadRequest', 'The workspace is unknown: set ?workspace= in the webhook URL or send the kcp.io/cluster annotation');
+        }
+        // The workspace becomes `/clusters/<workspace>` in every kcp request tmc makes for this object.
+        if (!isLogicalClusterName(workspace)) {
+          deps.logger.warn('Rejecting an admission call for an invalid workspace', { route: request.route });
+          return errorResponse(400, 'BadRequest', `The workspace ${JSON.stringify(workspace.slice(0, 256))} is not a kcp logical cluster path: ${LOGICAL_CLUSTER_RULE}`);
         }
         return jsonResponse(200, await reviewAdmission(deps, req, workspace));
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../api/labels';
+import { isLogicalClusterName } from '../api/logical-cluster';
 import type { KubeObjectShape } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 
@@ -79,7 +80,9 @@ export function upstreamRefOf(downstream: KubeObjectShape): ObjectRef | undefine
   if (label(downstream, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) return undefined;
   const workspace = annotation(downstream, WORKSPACE_ANNOTATION);
   const source = annotation(downstream, SOURCE_ANNOTATION);
-  if (!workspace || !source) return undefined;
+  // The annotation is on the cluster's copy, where anyone who can edit it can write it: only a valid logical cluster
+  // path may name the kcp object status goes to.
+  if (!workspace || !source || !isLogicalClusterName(workspace)) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(source);

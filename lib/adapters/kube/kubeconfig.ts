@@ -3,7 +3,8 @@
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ClusterConfigurationError } from '../../errors/tmc-error';
+import { isLogicalClusterName, LOGICAL_CLUSTER_RULE } from '../../api/logical-cluster';
+import { ClusterConfigurationError, ValidationError } from '../../errors/tmc-error';
 
 /**
  * Kubeconfigs cross a trust boundary (files, Secrets, Secrets Manager), so the parts tmc relies on are checked with zod
@@ -85,7 +86,13 @@ export function kcpBaseUrl(server: string): string {
   return server.replace(/\/+$/, '').replace(/\/clusters\/[^/]+$/, '');
 }
 
-/** The kcp URL of one logical cluster. */
+/**
+ * The kcp URL of one logical cluster. Refuses a workspace that is not a logical cluster path: every caller validated
+ * it already, and this is the last point before tmc's own identity is sent to a path outside `/clusters/<workspace>`.
+ */
 export function kcpWorkspaceUrl(server: string, workspace: string): string {
+  if (!isLogicalClusterName(workspace)) {
+    throw new ValidationError(`Refusing to reach kcp for ${JSON.stringify(workspace.slice(0, 256))}: not a logical cluster path (${LOGICAL_CLUSTER_RULE})`);
+  }
   return `${kcpBaseUrl(server)}/clusters/${workspace}`;
 }
