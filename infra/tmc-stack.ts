@@ -28,6 +28,7 @@ import {
 import type { TmcConfig } from './config';
 import { Observability } from './observability';
 import { TmcFunction } from './tmc-function';
+import { clusterSecretPrefix } from '../lib/api/cluster-credentials';
 
 export interface TmcStackProps extends StackProps {
   config: TmcConfig;
@@ -36,10 +37,8 @@ export interface TmcStackProps extends StackProps {
   functions: readonly FunctionName[];
 }
 
-/** Where operators put cluster credentials: every function that reaches clusters may read secrets under it. */
-export function clusterSecretPrefix(stage: string): string {
-  return `tmc/${stage}/clusters/`;
-}
+// Where operators put cluster credentials (per workspace below it): functions that reach clusters may read under it.
+export { clusterSecretPrefix };
 
 /**
  * tmc in one stack, built from lib/runtime/resources.ts (the local stack builds from the same file): the state

@@ -1,4 +1,6 @@
 import { allowResponse, denyResponse, subjectOf, type AdmissionRequest, type AdmissionResponseBody, type JsonPatchOperation } from '../api/admission-review';
+import { secretOutsideWorkspace } from '../api/cluster-credentials';
+import { SyncTargetSchema } from '../api/crds/sync-target';
 import type { KubeObjectShape, PlacementMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
@@ -41,6 +43,11 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
         deps.logger.info('Denying an invalid object', { workspace, gvr: gvrKey(gvr), name: request.name ?? undefined, reason: message });
         return denyResponse(uid, message);
       }
+      const outside = tmcReason === 'cluster-change' ? credentialsOutsideWorkspace(request.object, workspace) : undefined;
+      if (outside) {
+        deps.logger.warn("Denying a SyncTarget that names another workspace's credentials", { workspace, gvr: gvrKey(gvr), name: request.name ?? undefined });
+        return denyResponse(uid, outside, 403, 'Forbidden');
+      }
     }
     if (ref && !request.dryRun && !unchanged) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
     return allowResponse(uid);
@@ -77,6 +84,14 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
   const carry = !deleting && request.subResource !== 'scale';
   await enqueueFailOpen(deps, placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', carry), stored, deleting);
   return allowResponse(uid, patch);
+}
+
+/** Why a SyncTarget may not use the credentials it names from `workspace` (lib/api/cluster-credentials.ts), if it may not. */
+function credentialsOutsideWorkspace(object: KubeObjectShape, workspace: string): string | undefined {
+  const parsed = SyncTargetSchema.safeParse(object);
+  const arn = parsed.success ? parsed.data.spec.workloadCluster.credentials.secretsManagerArn : undefined;
+  const why = arn === undefined ? undefined : secretOutsideWorkspace(arn, workspace);
+  return why ? `spec.workloadCluster.credentials.secretsManagerArn: ${why}` : undefined;
 }
 
 function placementMessage(

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { secretOutsideWorkspace } from '../../api/cluster-credentials';
 import { ClusterConfigurationError, ConfigurationError, TmcError } from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
 import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster-client';
@@ -122,6 +123,10 @@ export class KubeConnectorImpl implements KubeConnector {
     if ('secretRef' in credentials) {
       text = await this.kubeconfigFromKcpSecret(kcp, credentials.secretRef, syncTarget);
     } else if ('secretsManagerArn' in credentials) {
+      // Admission refuses this too; checked again here, before the read, for SyncTargets admitted earlier or written
+      // while the webhook was failing open.
+      const outside = secretOutsideWorkspace(credentials.secretsManagerArn, workspace);
+      if (outside) throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`, { cluster: syncTarget });
       text = await this.secretReader().read(credentials.secretsManagerArn);
     } else {
       throw new ClusterConfigurationError(

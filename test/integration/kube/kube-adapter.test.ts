@@ -146,6 +146,58 @@ describe('kube adapter over HTTP', () => {
     expect(east.requests.at(-1)).toMatchObject({ method: 'PATCH', auth: 'Bearer east-token', path: '/api/v1/namespaces/n/configmaps/a?fieldManager=tmc&force=false' });
   });
 
+  describe("a workspace uses only its own clusters' credentials", () => {
+    const arn = (name: string): string => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+    const syncTarget = (workspace: string, name: string, secretsManagerArn: string): void => {
+      kcp.objects.set(`/clusters/${workspace}/apis/workload.kcp.io/v1alpha1/synctargets/${name}`, {
+        apiVersion: 'workload.kcp.io/v1alpha1',
+        kind: 'SyncTarget',
+        metadata: { name },
+        spec: { workloadCluster: { name, credentials: { secretsManagerArn } } },
+      });
+    };
+    let reads: string[];
+    let scoped: KubeConnectorImpl;
+    beforeEach(() => {
+      reads = [];
+      scoped = new KubeConnectorImpl({
+        kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') },
+        secrets: { read: async (id: string) => (reads.push(id), kubeconfig(east.url, 'east-token')) },
+      });
+    });
+    afterEach(() => scoped.close());
+
+    it("refuses a SyncTarget in root:b naming root:a's secret before reading it", async () => {
+      syncTarget('root:b', 'stolen', arn('tmc/prod/clusters/root.a/east'));
+      await expect(scoped.cluster('root:b', 'stolen')).rejects.toMatchObject({
+        name: 'ClusterConfigurationError',
+        cluster: 'stolen',
+        message: expect.stringContaining('belongs to workspace root:a'),
+      });
+      expect(reads).toEqual([]);
+    });
+
+    it.each([['no workspace part', 'tmc/prod/clusters/east'], ['another prefix', 'other/root.b/east']])('refuses a secret with %s', async (_why, name) => {
+      syncTarget('root:b', 'odd', arn(name));
+      await expect(scoped.cluster('root:b', 'odd')).rejects.toMatchObject({ name: 'ClusterConfigurationError' });
+      expect(reads).toEqual([]);
+    });
+
+    it("reads a SyncTarget's own workspace's secret and builds the client", async () => {
+      syncTarget('root:a', 'east', arn('tmc/prod/clusters/root.a/east'));
+      const client = await scoped.cluster('root:a', 'east');
+      expect(reads).toEqual([arn('tmc/prod/clusters/root.a/east')]);
+      expect(client.target).toBe('east');
+    });
+  });
+
+  it('refuses to reach kcp for a workspace that is not a logical cluster path, without a request', async () => {
+    const before = kcp.requests.length;
+    await expect(connector.kcp('../../health')).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(connector.cluster('root:default/../../api', 'east')).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(kcp.requests.length).toBe(before);
+  });
+
   it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
     await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({ name: 'ClusterConfigurationError', cluster: 'nowhere' });
   });
