@@ -109,6 +109,16 @@ export class TmcStack extends Stack {
       description: 'Bearer tokens kcp and the clusters present to tmc webhooks: a JSON array, {"tokens": [...]} or comma-separated',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
     });
+    // The HMAC key of Secret content hashes (docs/state.md): generated here, never shown, read by placement and sync-apply.
+    const contentKey = new secretsmanager.Secret(this, 'ContentKey', {
+      secretName: `tmc/${config.stage}/content-key`,
+      description: 'Key of the HMAC tmc stores for Secret contents instead of a plain hash; replacing it re-applies every Secret once',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(contentKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'A new key changes every stored Secret hash, so each Secret is re-applied once to every cluster; rotate by hand (docs/state.md) rather than on a schedule',
+    });
     for (const secret of [kcpKubeconfig, webhookTokens]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
@@ -136,6 +146,7 @@ export class TmcStack extends Stack {
         fn.fn.addEnvironment(ENV.workspaces, config.workspaces);
       }
       if (access.webhookTokens) fn.bindSecret(ENV.webhookTokensSecretArn, webhookTokens);
+      if (access.contentKey) fn.bindSecret(ENV.contentKeySecretArn, contentKey);
       if (access.clusterCredentials) fn.bindSecretPrefix(clusterSecretPrefix(config.stage));
       if (access.remoteWrite && remoteWrite !== undefined) fn.bindRemoteWrite(remoteWrite.variables, remoteWrite.ampWorkspaceArn);
     }

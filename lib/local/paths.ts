@@ -10,6 +10,8 @@ export interface StatePaths {
   tmcKcpKubeconfig: string;
   clustersDir: string;
   webhookToken: string;
+  /** The key Secret content hashes are made with; generated once, kept with the state it hashes. */
+  contentKey: string;
   clusterKubeconfig(name: string): string;
 }
 
@@ -22,6 +24,7 @@ export function statePaths(stateDir: string): StatePaths {
     tmcKcpKubeconfig: join(root, 'tmc-kcp.kubeconfig'),
     clustersDir: join(root, 'clusters'),
     webhookToken: join(root, 'webhook-token'),
+    contentKey: join(root, 'content-key'),
     clusterKubeconfig: (name: string): string => join(root, 'clusters', `${name}.kubeconfig`),
   };
 }

@@ -163,6 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     mkdirSync(paths.clustersDir, { recursive: true });
     const webhookToken = readOrCreateToken(paths.webhookToken);
+    readOrCreateToken(paths.contentKey);
 
     // Each emulator in its own worker thread, so that their HTTP servers and storage use the second core; started
     // side by side (each thread loads its emulator's modules). A thread that dies mid-run is logged: its requests
@@ -245,6 +246,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.sqsEndpoint]: sqsServer.endpoint,
       [ENV.kcpKubeconfig]: functionsKcpKubeconfigPath ?? kcpKubeconfigPath,
       [ENV.webhookTokens]: webhookToken,
+      [ENV.contentKeyFile]: paths.contentKey,
       [ENV.stage]: 'local',
       AWS_REGION: region,
       ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),

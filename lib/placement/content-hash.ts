@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { KubeObject } from '../kube/object';
 import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/labels';
+import { ConfigurationError } from '../errors/tmc-error';
+import { isSecretObject } from '../sync/canonical-hash';
 
 const VOLATILE_METADATA = new Set(['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']);
 
@@ -31,12 +33,16 @@ function without(record: Record<string, string> | undefined, prefix: string): Re
 /**
  * Hash of what sync copies downstream: everything but status, volatile metadata and tmc's own labels and
  * annotations. Kinds without metadata.generation (ConfigMap, Secret) change here too, so "the object changed, tell
- * every cluster" works for them. Only the hash is stored: a Secret's data never leaves the function.
+ * every cluster" works for them. Only the hash is stored, and a Secret's is an HMAC with the content key
+ * (`contentKeyFor` in lib/sync/canonical-hash.ts): a plain hash in DynamoDB would confirm a guessed value.
  */
-export function contentHash(object: KubeObject): string {
+export function contentHash(object: KubeObject, secretKey?: Uint8Array): string {
   const { status: _status, metadata, ...rest } = object;
   const meta = Object.fromEntries(Object.entries(metadata).filter(([k]) => !VOLATILE_METADATA.has(k)));
   meta.labels = without(metadata.labels, STATE_LABEL_PREFIX);
   meta.annotations = without(metadata.annotations, CLUSTER_STATUS_ANNOTATION_PREFIX);
-  return createHash('sha256').update(JSON.stringify(stable({ ...rest, metadata: meta }))).digest('hex').slice(0, 32);
+  const content = JSON.stringify(stable({ ...rest, metadata: meta }));
+  if (!isSecretObject(object)) return createHash('sha256').update(content).digest('hex').slice(0, 32);
+  if (!secretKey) throw new ConfigurationError('A Secret is hashed only with the content key, and none was given');
+  return createHmac('sha256', secretKey).update(content).digest('hex').slice(0, 32);
 }

@@ -12,6 +12,7 @@ import type { VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
 import type { InvocationCache } from '../sync/invocation-cache';
 import type { SyncLog } from '../sync/sync-log';
+import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
 import { contentHash } from './content-hash';
 import { diffDecisions } from './diff';
 import { decide, isNamespace } from './engine';
@@ -51,6 +52,8 @@ export interface PlacementDeps {
    * the other messages' conditional writes. Absent: every message places its namespace itself.
    */
   namespacePlacements?: InvocationCache<NamespacePlacement | undefined>;
+  /** The key a Secret's content hash is made with (lib/sync/canonical-hash.ts); read only for Secrets. */
+  contentKey: ContentKeySource;
 }
 
 /**
@@ -268,7 +271,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     namespaceClusters,
     options: { now: deps.now() },
   });
-  const hash = contentHash(object);
+  const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
   const diff = diffDecisions(previous?.clusters, decision.clusters);
   const contentChanged = previous !== undefined && previous.contentHash !== hash;

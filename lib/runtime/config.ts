@@ -24,6 +24,10 @@ export interface TmcConfig {
   webhookTokens: string[];
   /** Cloud: Secrets Manager ARN holding the webhook tokens. */
   webhookTokensSecretArn?: string;
+  /** Local stack: path of the file holding the key Secret content hashes are made with (lib/runtime/content-key.ts). */
+  contentKeyFile?: string;
+  /** Cloud: Secrets Manager ARN of that key. */
+  contentKeySecretArn?: string;
 }
 
 /** What a function needs; anything listed and missing fails `loadConfig` with the variable's name. */
@@ -35,6 +39,8 @@ export interface ConfigNeeds {
   kcp?: boolean;
   /** Webhook tokens, inline (local) or by secret (cloud): one of the two must be set. */
   webhookTokens?: boolean;
+  /** The Secret content-hash key, by file (local) or by secret (cloud): one of the two must be set. */
+  contentKey?: boolean;
 }
 
 const optionalString = z
@@ -95,6 +101,12 @@ export function loadConfig(env: Environment = process.env, needs: ConfigNeeds = 
     throw new ConfigurationError(`Environment variable ${ENV.webhookTokens} (or ${ENV.webhookTokensSecretArn}) is not set`);
   }
 
+  const contentKeyFile = read(env, ENV.contentKeyFile, optionalString);
+  const contentKeySecretArn = read(env, ENV.contentKeySecretArn, optionalString);
+  if (needs.contentKey && contentKeyFile === undefined && contentKeySecretArn === undefined) {
+    throw new ConfigurationError(`Environment variable ${ENV.contentKeyFile} (or ${ENV.contentKeySecretArn}) is not set`);
+  }
+
   return {
     region: read(env, 'AWS_REGION', optionalString) ?? read(env, 'AWS_DEFAULT_REGION', optionalString) ?? 'us-east-1',
     stage: read(env, ENV.stage, optionalString) ?? 'local',
@@ -107,6 +119,8 @@ export function loadConfig(env: Environment = process.env, needs: ConfigNeeds = 
     kcpKubeconfigSecretArn,
     webhookTokens: tokens,
     webhookTokensSecretArn,
+    contentKeyFile,
+    contentKeySecretArn,
   };
 }
 

@@ -10,6 +10,7 @@ import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { contentKeySource } from './content-key';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makePolicySource } from '../placement/policy-source';
 import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
@@ -108,14 +109,15 @@ async function tracePlaced(trace: TraceRecorder, messages: SyncMessage[], now: n
 
 /** Builds placement's deps from the environment, once per container. */
 export function buildPlacementDeps(env: Environment = process.env): PlacementHandlerDeps & { metrics: FunctionMetrics } {
-  const config = loadConfig(env, { table: true, queues: ['placement', 'sync'], kcp: true });
+  const config = loadConfig(env, { table: true, queues: ['placement', 'sync'], kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
   const log = fromPowertools(createLogger('placement'));
+  const secrets = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
-    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+    secrets,
   });
   const metrics = createFunctionMetrics('placement');
   const trace = traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e));
@@ -132,6 +134,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     log,
     metrics,
     now: Date.now,
+    contentKey: contentKeySource(config, secrets),
     evictions: recovery,
     deletionGuard: new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard }),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),

@@ -134,6 +134,8 @@ export const ENV = {
   kcpKubeconfigSecretArn: 'TMC_KCP_KUBECONFIG_SECRET_ARN',
   webhookTokens: 'TMC_WEBHOOK_TOKENS', // comma-separated, local stack only; in the cloud TMC_WEBHOOK_TOKENS_SECRET_ARN
   webhookTokensSecretArn: 'TMC_WEBHOOK_TOKENS_SECRET_ARN',
+  contentKeyFile: 'TMC_CONTENT_KEY_FILE', // local stack only; in the cloud TMC_CONTENT_KEY_SECRET_ARN
+  contentKeySecretArn: 'TMC_CONTENT_KEY_SECRET_ARN',
   stage: 'TMC_STAGE',
   /** CloudWatch namespace of the EMF metrics (lib/runtime/metrics.ts; `tmc` when unset). */
   metricsNamespace: 'TMC_METRICS_NAMESPACE',
@@ -160,6 +162,8 @@ export interface FunctionAccess {
   clusterCredentials: boolean;
   /** Reads the webhook token secret. */
   webhookTokens: boolean;
+  /** Reads the key Secret content hashes are made with (TMC_CONTENT_KEY_SECRET_ARN): whoever stores those hashes. */
+  contentKey: boolean;
   /** Pushes Prometheus remote-write (REMOTE_WRITE_ENV in lib/metrics/remote-write-config.ts). */
   remoteWrite: boolean;
 }
@@ -181,14 +185,15 @@ const NO_ACCESS: FunctionAccess = {
   kcp: false,
   clusterCredentials: false,
   webhookTokens: false,
+  contentKey: false,
   remoteWrite: false,
 };
 
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   ingress: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'status'], webhookTokens: true },
-  placement: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync'], kcp: true, clusterCredentials: true },
+  placement: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync'], kcp: true, clusterCredentials: true, contentKey: true },
   // placement: an unreachable cluster seen while syncing feeds its health at once, and the Unhealthy transition asks placement.
-  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync', 'placement'], kcp: true, clusterCredentials: true },
+  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync', 'placement'], kcp: true, clusterCredentials: true, contentKey: true },
   'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
   'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
   'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true },

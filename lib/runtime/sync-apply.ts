@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
+import { contentKeySource } from './content-key';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
@@ -82,17 +83,18 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
 export function buildSyncApplyDeps(
   env: Environment = process.env,
 ): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
-  const config = loadConfig(env, { table: true, queues: ['sync', 'placement'], kcp: true });
+  const config = loadConfig(env, { table: true, queues: ['sync', 'placement'], kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
   const sqs = makeSqsClient(config);
   const logger = createLogger('sync-apply');
   const log = fromPowertools(logger);
+  const secrets = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn
       ? { secretArn: config.kcpKubeconfigSecretArn }
       : { path: config.kcpKubeconfig ?? '' },
-    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+    secrets,
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   return {
@@ -104,6 +106,7 @@ export function buildSyncApplyDeps(
     log,
     namespaces: new Set(),
     locks: new KeyedLock(),
+    contentKey: contentKeySource(config, secrets),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({

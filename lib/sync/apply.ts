@@ -13,6 +13,7 @@ import type { ReportClusterFailure } from '../health/report-cluster-failure';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
+import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
 import type { StatusRefresher } from './status/refresh-after-batch';
 import { deleteFromCluster } from './delete';
@@ -46,6 +47,8 @@ export interface SyncApplyDeps {
    * does not wait for the next health-probe tick. Absent: only the probe judges health.
    */
   reportClusterFailure?: ReportClusterFailure;
+  /** The key Secret content hashes are made with (lib/sync/canonical-hash.ts); read only when a Secret is synced. */
+  contentKey: ContentKeySource;
 }
 
 export type SyncResult =

@@ -5,6 +5,7 @@ import type { KubeClient, KubeObject } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
 import type { SyncApplyDeps } from './apply';
 import type { SyncLog } from './sync-log';
+import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
 
 /** What every step of one message's reconcile shares. */
@@ -47,7 +48,7 @@ export async function syncObjectToCluster(
   const existing = recordOverride ? recordOverride.existing : ctx.existing;
   const decisionVersion = recordOverride ? recordOverride.decisionVersion : ctx.decisionVersion;
   const desired = toDownstream(source, ref, placement);
-  const hash = downstreamHash(desired);
+  const hash = downstreamHash(desired, await contentKeyFor(desired, ctx.deps.contentKey));
   if (existing?.state === 'applied' && existing.appliedHash === hash && !existing.driftReported) return 'unchanged';
 
   const describe = describeRef(ref);

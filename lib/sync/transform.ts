@@ -13,7 +13,8 @@ import {
 } from '../api/labels';
 import { describeRef, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
-import { stableHash } from './canonical-hash';
+import { ConfigurationError } from '../errors/tmc-error';
+import { isSecretObject, keyedHash, stableHash } from './canonical-hash';
 import { applyOverrides, type ClusterOverride } from './overrides';
 import { isJsonObject, type JsonObject } from './pod-spec';
 
@@ -160,10 +161,15 @@ export function toDownstream(source: KubeObject, ref: ObjectRef, placement: Clus
   return result;
 }
 
-/** The hash recorded as applied. Status is never part of the desired state, whatever the caller passes. */
-export function downstreamHash(object: KubeObject): string {
+/**
+ * The hash recorded as applied. Status is never part of the desired state, whatever the caller passes. A Secret is
+ * hashed with the content key (`contentKeyFor`), so its stored hash cannot confirm a guessed value.
+ */
+export function downstreamHash(object: KubeObject, secretKey: Uint8Array | undefined): string {
   const { status: _status, ...rest } = object;
-  return stableHash(rest);
+  if (!isSecretObject(object)) return stableHash(rest);
+  if (!secretKey) throw new ConfigurationError('A Secret is hashed only with the content key, and none was given');
+  return keyedHash(rest, secretKey);
 }
 
 export type Ownership = 'absent' | 'owned' | 'unmanaged' | 'foreign';

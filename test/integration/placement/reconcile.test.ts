@@ -86,6 +86,7 @@ async function world(): Promise<World> {
     log,
     metrics: noMetrics,
     now: () => Date.parse('2025-01-01T00:00:00Z'),
+    contentKey: async () => Buffer.from('reconcile-test-content-key-0123456789'),
   };
   return { kcp, deps, sync, placement, decisions, tableName };
 }

@@ -9,6 +9,8 @@ import { ClusterConfigurationError, ClusterThrottledError, ConflictError, Valida
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { syncOne } from '../../../lib/sync/apply';
+import { stableHash } from '../../../lib/sync/canonical-hash';
+import { toDownstream } from '../../../lib/sync/transform';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
 
@@ -218,6 +220,38 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     expect(everything).not.toContain(SECRET_B64);
     expect(everything).not.toContain(SECRET_VALUE);
     expect(everything).toContain('secrets'); // the Secret's sync item is there, without its data
+  });
+
+  it("stores a keyed hash for a Secret: not the plain hash of its content, yet a data change is one write and a resync none", async () => {
+    const secretRef = refOf(WS, secret, '', 'secrets');
+    await world.putDecision(secretRef, 1, [{ name: 'east' }]);
+    const east = kube.clusterOf('east');
+    expect(await syncOne(world.applyDeps(kube), syncMessage(secretRef, 'east', 1), 1)).toEqual({ result: 'applied' });
+
+    // What a reader of the table could compute from a guess: the plain hash of the downstream Secret.
+    const { status: _none, ...plainContent } = toDownstream(secret, secretRef, { cluster: 'east' });
+    const plain = stableHash(plainContent);
+    const record = await world.syncState.get(secretRef, 'east');
+    expect(record?.appliedHash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(record?.appliedHash).not.toBe(plain);
+    const table = JSON.stringify(await world.scanAll());
+    expect(table).not.toContain(plain.slice('sha256:'.length));
+    expect(table).toContain(record?.appliedHash);
+
+    // A no-op resync from a fresh container: zero writes on the cluster and no new sync record.
+    const writes = east.writes();
+    const puts = world.syncPuts.length;
+    expect(await syncOne(world.applyDeps(kube), syncMessage(secretRef, 'east', 1), 1)).toEqual({ result: 'unchanged' });
+    expect(east.writes()).toBe(writes);
+    expect(world.syncPuts.length).toBe(puts);
+
+    // A change of data in kcp: exactly one write, and the new data is downstream.
+    const rotated = Buffer.from('correct-horse-battery-staple').toString('base64');
+    kube.kcpOf(WS).put('secrets', { ...secret, data: { PASSWORD: rotated } });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(secretRef, 'east', 1), 1)).toEqual({ result: 'applied' });
+    expect(east.writes()).toBe(writes + 1);
+    expect((east.find('secrets', downstreamNamespace(WS, NS), 'web-secret')?.data as Record<string, string>).PASSWORD).toBe(rotated);
+    expect((await world.syncState.get(secretRef, 'east'))?.appliedHash).not.toBe(record?.appliedHash);
   });
 
   it('two workspaces with the same namespace and name land in two downstream namespaces', async () => {

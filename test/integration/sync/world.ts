@@ -19,6 +19,9 @@ import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import type { StatusUpDeps } from '../../../lib/sync/status/status-up';
 import { memoryLog } from '../../../lib/sync/sync-log';
 
+/** The key Secret content hashes are made with in these tests (lib/runtime/content-key.ts in the functions). */
+export const TEST_CONTENT_KEY = Buffer.from('sync-world-test-content-key-0123456789');
+
 /** dynalite with the state table, the real Dynamo stores (writes counted), and a recorder for logs and metrics. */
 export interface SyncWorld {
   doc: DynamoDBDocumentClient;
@@ -115,6 +118,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       locks: new KeyedLock(),
       deferrer,
       random: () => 0.5,
+      contentKey: async () => TEST_CONTENT_KEY,
     }),
     statusDeps: (kube) => ({
       kube,

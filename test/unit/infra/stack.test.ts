@@ -267,9 +267,11 @@ describe('least privilege', () => {
     const kcpId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/kcp-kubeconfig' } }))[0];
     const tokensId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/webhook-tokens' } }))[0];
     expect(secrets.includes(refOf(kcpId))).toBe(access.kcp);
+    const contentKeyId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/content-key' } }))[0];
     expect(secrets.includes(refOf(tokensId))).toBe(access.webhookTokens);
+    expect(secrets.includes(refOf(contentKeyId))).toBe(access.contentKey);
     expect(secrets.some((s) => s.includes('secret:tmc/test/clusters/*'))).toBe(access.clusterCredentials);
-    expect(secrets).toHaveLength(Number(access.kcp) + Number(access.webhookTokens) + Number(access.clusterCredentials));
+    expect(secrets).toHaveLength(Number(access.kcp) + Number(access.webhookTokens) + Number(access.contentKey) + Number(access.clusterCredentials));
     // Never the other way round: no function may write or delete secrets.
     expect(statementsOf(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:') && !['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(a))).toEqual([]);
   });

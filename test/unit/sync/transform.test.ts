@@ -318,15 +318,15 @@ describe('stable hash', () => {
     ['a data change matters', a, { ...a, data: { z: '1', y: '3' } }, false],
     ['array order matters', { ...a, list: [1, 2] }, { ...a, list: [2, 1] }, false],
   ])('%s', (_name, x, y, same) => {
-    expect(downstreamHash(x) === downstreamHash(y)).toBe(same);
+    expect(downstreamHash(x, undefined) === downstreamHash(y, undefined)).toBe(same);
   });
   it('is sha256 hex', () => expect(stableHash({ a: 1 })).toMatch(/^sha256:[0-9a-f]{64}$/));
   it('the same kcp object transforms to the same hash whatever its resourceVersion', () => {
     const s1 = serverOwned('ConfigMap', 'v1', { data: { a: '1' } });
     const s2 = { ...s1, metadata: { ...s1.metadata, resourceVersion: '99', managedFields: [] } };
     const ref = refOf(s1, '', 'configmaps');
-    expect(downstreamHash(toDownstream(s1, ref, { cluster: 'east' }))).toBe(
-      downstreamHash(toDownstream(s2, ref, { cluster: 'east' })),
+    expect(downstreamHash(toDownstream(s1, ref, { cluster: 'east' }), undefined)).toBe(
+      downstreamHash(toDownstream(s2, ref, { cluster: 'east' }), undefined),
     );
   });
 });
