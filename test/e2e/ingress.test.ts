@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { LambdaHandler } from '../../lib/local/function-runtime';
@@ -67,6 +69,28 @@ describe('webhook ingress on the local stack', () => {
     expect(response.status).toBe(status);
     const answer = z.object({ message: z.string().min(1) }).safeParse(await response.json());
     expect(answer.success).toBe(true);
+    await stack.idle();
+    expect(received.size).toBe(before);
+  });
+
+  // Issue 14: each of these was accepted and queued, and tmc then called kcp outside /clusters/<workspace>.
+  const review = readFileSync(join(__dirname, '../../events/ingress/admission-create-deployment.json'), 'utf8');
+  const deep = (depth: number): string => review.replace('"spec": {', `"spec": {"deep": ${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},`);
+  const events = readFileSync(join(__dirname, '../../events/ingress/events-batch.json'), 'utf8');
+  const badEvents = events.replace('"workspace": "root:default"', '"workspace": "../../x"');
+  it('the bodies below carry their change', () => {
+    expect(deep(3).length).toBeGreaterThan(review.length);
+    expect(badEvents).toContain('"../../x"');
+  });
+  it.each([
+    ['a workspace ..%2F..%2Fhealth in the URL', '/webhooks/admission/..%2F..%2Fhealth', review],
+    ['a workspace root:default%2F..%2F..%2Fapi in the URL', '/webhooks/admission/root:default%2F..%2F..%2Fapi', review],
+    ['an event whose workspace is ../../x', '/webhooks/events', badEvents],
+    ['a body nested 100,000 deep', '/webhooks/admission/root:default', deep(100_000)],
+  ])('answers %s by 400 over HTTP and enqueues nothing', async (_case, path, body) => {
+    const before = received.size;
+    const response = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.webhookToken}` }, body });
+    expect(response.status).toBe(400);
     await stack.idle();
     expect(received.size).toBe(before);
   });
