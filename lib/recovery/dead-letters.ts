@@ -17,6 +17,18 @@ function parse(body: string): QueueMessage | undefined {
   }
 }
 
+/** Why a dead letter is not a queue message (its first schema issues, e.g. an invalid `ref.workspace`), for its reason. */
+function unreadableReason(body: string): string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return 'the body is not JSON';
+  }
+  const parsed = QueueMessageSchema.safeParse(raw);
+  return parsed.success ? 'it could not be read' : parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
 function describe(message: QueueMessage | undefined): string {
   if (!message) return 'an unreadable message';
   return message.type === 'sync' ? `the ${message.action} of ${describeRef(message.ref)} on ${message.cluster}` : `the ${message.type} message of ${describeRef(message.ref)}`;
@@ -29,6 +41,7 @@ function describe(message: QueueMessage | undefined): string {
 async function park(deps: RecoverySweepDeps, report: RecoverySweepReport, queue: DeadLetterQueue, letter: DeadLetter, message: QueueMessage | undefined, attempts: number): Promise<void> {
   await queue.hide(letter, MAX_VISIBILITY_SECONDS);
   let reason = `tmc gave up on ${describe(message)} after ${attempts} redrive(s) from the ${queue.name} DLQ`;
+  if (!message) reason += `: ${unreadableReason(letter.body)}`;
   if (message?.type === 'sync') {
     const record = await deps.syncState.get(message.ref, message.cluster);
     if (record?.lastError) reason += `: ${record.lastError.message}. ${record.lastError.hint}`;

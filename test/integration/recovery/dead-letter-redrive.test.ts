@@ -105,4 +105,27 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
     expect((await runRecoverySweep(deps)).actions).toEqual({});
     expect(await w.counts(w.queues.sync.dlqUrl)).toMatchObject({ visible: 0, hidden: 1 });
   }, 90_000);
+
+  it('a message naming an invalid workspace goes to the DLQ and is kept with the reason, with no request to kcp', async () => {
+    w.east.faults.set({});
+    const kcpRequests = w.kcp.requests.count();
+    const eastRequests = w.east.requests.count();
+    const bad = { ...syncMessage({ ...ref, name: 'escape' }, 'east', 1), ref: { ...ref, name: 'escape', workspace: '../../x' } };
+    // Where SQS puts it after maxReceiveCount: sync-apply never handles it (test/unit/ingress/untrusted-input.test.ts).
+    await w.sqs.send(new SendMessageCommand({ QueueUrl: w.queues.sync.dlqUrl, MessageBody: JSON.stringify(bad) }));
+    await waitFor('dead-lettered', deadLettered, { timeoutMs: 20_000 });
+    const deps = w.deps({ maxRedrives: MAX_REDRIVES, redriveBackoff: { baseSeconds: 1, capSeconds: 1 } });
+    // Unreadable: kept at once (never redriven), its reason naming the field.
+    const report = await waitFor('parked', async () => {
+      const r = await runRecoverySweep(deps);
+      return Object.keys(r.actions).length > 0 ? r : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 250 });
+    expect(report).toEqual({ actions: { 'dlq-park:parked': 1 }, failures: [] });
+    const day = new Date(w.clock.now).toISOString().slice(0, 10);
+    const parked = (await w.store.actions(day, 50)).filter((a) => a.action === 'dlq-park' && a.why.includes('unreadable'));
+    expect(parked).toEqual([expect.objectContaining({ why: expect.stringContaining('ref.workspace: must be a kcp logical cluster path') })]);
+    // The sweep's own passes read WS; nothing reached kcp for the message or outside WS.
+    expect(w.kcp.requests.entries().slice(kcpRequests).filter((r) => r.logicalCluster !== WS || r.name === 'escape')).toEqual([]);
+    expect(w.east.requests.entries().slice(eastRequests).filter((r) => r.name === 'escape')).toEqual([]);
+  }, 60_000);
 });
