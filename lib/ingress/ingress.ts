@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AdmissionReviewSchema } from '../api/admission-review';
+import { DNS_SUBDOMAIN } from '../api/crds/common';
 import { isLogicalClusterName, LOGICAL_CLUSTER_RULE } from '../api/logical-cluster';
 import { WatchEventBatchSchema } from '../api/watch-events';
 import { asTmcError } from '../errors/tmc-error';
@@ -66,6 +67,10 @@ export function createIngress(deps: IngressDeps): Ingress {
       }
       case 'status': {
         if (!request.cluster) return errorResponse(400, 'BadRequest', 'The cluster is missing from the path');
+        // A SyncTarget's name: status-up looks it up in kcp by this name.
+        if (request.cluster.length > 253 || !DNS_SUBDOMAIN.test(request.cluster)) {
+          return errorResponse(400, 'BadRequest', 'The cluster in the path is not a SyncTarget name (a DNS-1123 subdomain)');
+        }
         const parsed = parseBody(request, AdmissionReviewSchema, maxBytes);
         if (!parsed.ok) return parsed.response;
         return jsonResponse(200, await reviewStatus(deps, parsed.value.request, request.cluster));

@@ -136,6 +136,15 @@ describe('workspaces that are not logical cluster paths', () => {
   });
 });
 
+describe('the cluster of a status call', () => {
+  it.each(['..%2F..%2Fhealth', '%2E%2E', 'East'])('/webhooks/status/%s answers 400 and enqueues nothing', async (segment) => {
+    const { handler, status } = setup();
+    const result = await handler(post(`/webhooks/status/${segment}`, JSON.stringify(sample('status-update-deployment.json'))));
+    expect(result.statusCode).toBe(400);
+    expect(status.sent).toHaveLength(0);
+  });
+});
+
 describe('LogicalClusterNameSchema (kcp logical cluster paths)', () => {
   it.each(['root', 'root:default', 'root:org-1:team-a', 'system:admin', 'a'.repeat(63), '62208dab:accounting'])('accepts %s', (name) => {
     expect(LogicalClusterNameSchema.safeParse(name).success).toBe(true);
