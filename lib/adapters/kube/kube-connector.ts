@@ -120,9 +120,9 @@ export class KubeConnectorImpl implements KubeConnector {
     }
     const credentials = parsed.data.spec.workloadCluster.credentials;
     let text: string;
-    if ('secretRef' in credentials) {
+    if (credentials.secretRef) {
       text = await this.kubeconfigFromKcpSecret(kcp, credentials.secretRef, syncTarget);
-    } else if ('secretsManagerArn' in credentials) {
+    } else if (credentials.secretsManagerArn !== undefined) {
       // Admission refuses this too; checked again here, before the read, for SyncTargets admitted earlier or written
       // while the webhook was failing open.
       const outside = secretOutsideWorkspace(credentials.secretsManagerArn, workspace);
