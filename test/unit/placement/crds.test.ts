@@ -69,9 +69,13 @@ describe('validateTmcObject', () => {
 
 describe('examples/', () => {
   const dir = join(__dirname, '../../../examples');
-  const docs = readdirSync(dir)
+  // Every example folder, its subfolders (cloud/) included.
+  const docs = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => [f, d.toJS()] as [string, unknown]));
+  it('finds the examples in their folders', () => {
+    expect(docs.map(([f]) => f)).toEqual(expect.arrayContaining(['basic-setup/nginx.yaml', 'multi-cluster-deployment/placement-two-regions.yaml']));
+  });
   it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
     expect(validateTmcObject(doc)).toEqual({ ok: true });
   });
