@@ -136,12 +136,23 @@ describe('examples and the tutorial, run as written', () => {
     expect(blocks.length).toBeGreaterThan(0);
     const urls = (text: string): string =>
       text.replaceAll('http://127.0.0.1:8787', stack.apiUrl).replaceAll('http://127.0.0.1:9090', prometheus.url);
-    const script = ['set -eo pipefail', ...blocks.flatMap((b, i) => [`printf '\\n${MARK} ${i}\\n'`, urls(b.script)]), `printf '\\n${MARK} end\\n'`].join('\n');
+    const script = ['set -eo pipefail', ...blocks.flatMap((b, i) => [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, urls(b.script)]), `printf '\\n${MARK} end %s\\n' "$(date +%s%N)"`].join('\n');
     const { code, output } = await run(script, work, env, 170_000);
 
-    const parts = output.split(new RegExp(`^${MARK} `, 'm')).slice(1);
-    const outputs = new Map(parts.map((p) => [p.slice(0, p.indexOf('\n')), p.slice(p.indexOf('\n') + 1)]));
-    const last = parts.length > 0 ? parts[parts.length - 1].slice(0, parts[parts.length - 1].indexOf('\n')) : 'none';
+    // Each block's output follows its marker line: `<MARK> <index> <start time in ns>`.
+    const parts = output
+      .split(new RegExp(`^${MARK} `, 'm'))
+      .slice(1)
+      .map((p) => {
+        const [index, startedNs] = p.slice(0, p.indexOf('\n')).split(' ');
+        return { index, startedNs: Number(startedNs), text: p.slice(p.indexOf('\n') + 1) };
+      });
+    const outputs = new Map(parts.map((p) => [p.index, p.text]));
+    const last = parts.length > 0 ? parts[parts.length - 1].index : 'none';
+    if (process.env.TMC_TEST_LOG !== undefined) {
+      const seconds = parts.slice(0, -1).map((p, i) => `block at line ${blocks[Number(p.index)].line}: ${((parts[i + 1].startedNs - p.startedNs) / 1e9).toFixed(1)} s`);
+      process.stderr.write(`${document}\n  ${seconds.join('\n  ')}\n`);
+    }
     if (code !== 0 || last !== 'end') {
       const failed = blocks[Number(last)];
       throw new Error(`${document}: the block at line ${failed?.line ?? '?'} failed (exit ${code}):\n${failed?.script ?? ''}\n--- output ---\n${outputs.get(last) ?? output}`);
