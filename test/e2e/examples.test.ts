@@ -137,7 +137,7 @@ describe('examples and the tutorial, run as written', () => {
     const urls = (text: string): string =>
       text.replaceAll('http://127.0.0.1:8787', stack.apiUrl).replaceAll('http://127.0.0.1:9090', prometheus.url);
     const script = ['set -eo pipefail', ...blocks.flatMap((b, i) => [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, urls(b.script)]), `printf '\\n${MARK} end %s\\n' "$(date +%s%N)"`].join('\n');
-    const { code, output } = await run(script, work, env, 170_000);
+    const { code, output } = await run(script, work, env, 230_000);
 
     // Each block's output follows its marker line: `<MARK> <index> <start time in ns>`.
     const parts = output
@@ -163,5 +163,5 @@ describe('examples and the tutorial, run as written', () => {
       const missing = missingLines(block.expected, actual);
       if (missing.length > 0) throw new Error(`${document}: the output of the block at line ${block.line} lacks:\n${missing.join('\n')}\n--- it printed ---\n${actual}`);
     });
-  }, 180_000);
+  }, 240_000);
 });
