@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests use, when they are missing: kubectl (the end-to-end tests drive the real
-# client) and Prometheus (the remote-write round trip). Safe to run again; needs root or sudo for apt.
+# client), Prometheus (the remote-write round trip) and jq (the examples' READMEs read /health with it). Safe to run again; needs root or sudo for apt.
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "Installing ${need[*]} from Debian's packages"

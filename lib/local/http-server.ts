@@ -24,6 +24,17 @@ export interface ApiServer {
 
 class BodyTooLargeError extends Error {}
 
+/** The API's port is taken (another local stack, most often); `port` is the one asked for. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Port ${port} on 127.0.0.1 is already in use`, options);
+    this.name = 'PortInUseError';
+  }
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) return Promise.reject(new BodyTooLargeError());
@@ -116,7 +127,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, { cause: err }) : err));
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -19,27 +19,45 @@ export interface ClusterRegistration {
   capacity?: Record<string, string>;
 }
 
-const CrdDocumentSchema = z.looseObject({
-  apiVersion: z.literal('apiextensions.k8s.io/v1'),
-  kind: z.literal('CustomResourceDefinition'),
+const ManifestSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
   metadata: z.looseObject({ name: z.string().min(1) }),
-  spec: z.looseObject({ group: z.string(), names: z.looseObject({ plural: z.string() }) }),
 });
 
-/** Every CRD in `dir` (YAML, possibly several documents a file), validated; [] when the folder is missing. */
-export function readCrds(dir: string): KubeObject[] {
+/** The kinds config/tmc/ may hold, with their resources: CRDs, and tmc's namespace and RBAC. Nothing else. */
+const CONFIG_KINDS: Record<string, { group: string; version: string; resource: string }> = {
+  'apiextensions.k8s.io/v1 CustomResourceDefinition': { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' },
+  'v1 Namespace': { group: '', version: 'v1', resource: 'namespaces' },
+  'rbac.authorization.k8s.io/v1 ClusterRole': { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' },
+  'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings' },
+};
+
+export interface ConfigManifest {
+  resource: { group: string; version: string; resource: string; kind: string };
+  object: KubeObject;
+}
+
+/**
+ * Every object in `dir` (config/tmc/: YAML, possibly several documents a file), CRDs first, validated against the
+ * kinds tmc installs; [] when the folder is missing. `kubectl apply -f config/tmc/` applies the same files.
+ */
+export function readTmcConfig(dir: string): ConfigManifest[] {
   if (!existsSync(dir)) return [];
-  const crds: KubeObject[] = [];
+  const manifests: ConfigManifest[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
-      const parsed = CrdDocumentSchema.safeParse(value);
-      if (!parsed.success) throw new Error(`${file} is not a CustomResourceDefinition: ${parsed.error.issues[0]?.message ?? ''}`);
-      crds.push(parsed.data as KubeObject);
+      const parsed = ManifestSchema.safeParse(value);
+      if (!parsed.success) throw new Error(`${file} holds something that is not a Kubernetes object: ${parsed.error.issues[0]?.message ?? ''}`);
+      const resource = CONFIG_KINDS[`${parsed.data.apiVersion} ${parsed.data.kind}`];
+      if (resource === undefined) throw new Error(`${file}: ${parsed.data.apiVersion} ${parsed.data.kind} ${parsed.data.metadata.name} is not a kind config/tmc/ installs (${Object.keys(CONFIG_KINDS).join(', ')})`);
+      manifests.push({ resource: { ...resource, kind: parsed.data.kind }, object: parsed.data });
     }
   }
-  return crds;
+  const isCrd = (m: ConfigManifest): number => (m.resource.resource === 'customresourcedefinitions' ? 0 : 1);
+  return manifests.sort((a, b) => isCrd(a) - isCrd(b));
 }
 
 /** A client for one kcp workspace, from a kcp kubeconfig (whatever workspace its server names). */
@@ -66,7 +84,8 @@ async function retrying<T>(what: string, attempt: () => Promise<T>, timeoutMs = 
 export interface BootstrapOptions {
   kcpKubeconfig: string;
   workspace: string;
-  crdsDir: string;
+  /** config/tmc/: tmc's CRDs, its namespace and its RBAC. */
+  configDir: string;
   clusters: ClusterRegistration[];
   logger: StackLogger;
 }
@@ -81,20 +100,19 @@ export async function bootstrapKcp(options: BootstrapOptions): Promise<void> {
   if (await installCrds(options)) await registerClusters(options);
 }
 
-/** Applies every CRD in `crdsDir` to the workspace; false (with a warning) when there are none. */
+/** Applies everything in `configDir` (CRDs first) to the workspace; false (with a warning) when it holds no CRDs. */
 export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): Promise<boolean> {
   const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
   try {
-    const crds = readCrds(options.crdsDir);
+    const manifests = readTmcConfig(options.configDir);
+    const crds = manifests.filter((m) => m.resource.resource === 'customresourcedefinitions');
     if (crds.length === 0) {
-      options.logger.warn('No CRDs found; SyncTargets cannot be registered', { dir: options.crdsDir });
+      options.logger.warn('No CRDs found; SyncTargets cannot be registered', { dir: options.configDir });
       return false;
     }
-    options.logger.info(`Installing ${crds.length} CRDs into ${options.workspace}`);
-    for (const crd of crds) {
-      await retrying(`Applying CRD ${crd.metadata.name}`, () =>
-        kcp.apply({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' }, crd, { force: true }),
-      );
+    options.logger.info(`Installing ${crds.length} CRDs and ${manifests.length - crds.length} more objects of config/tmc into ${options.workspace}`);
+    for (const { resource, object } of manifests) {
+      await retrying(`Applying ${resource.kind} ${object.metadata.name}`, () => kcp.apply(resource, object, { force: true }));
     }
     return true;
   } finally {
@@ -103,7 +121,7 @@ export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): 
 }
 
 /** One kubeconfig Secret (in `tmc-system`) and one SyncTarget per cluster; the CRDs must be installed. */
-export async function registerClusters(options: Omit<BootstrapOptions, 'crdsDir'>): Promise<void> {
+export async function registerClusters(options: Omit<BootstrapOptions, 'configDir'>): Promise<void> {
   const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
   try {
     await kcp.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } }, { force: true });

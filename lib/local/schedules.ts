@@ -23,6 +23,9 @@ export function makeScheduledEvent(schedule: ScheduleDefinition, region: string,
   };
 }
 
+/** A timed schedule first runs this soon after start (or at its rate, if shorter). */
+export const FIRST_RUN_SECONDS = 5;
+
 /** The stack's `schedules` option: false none, true (the default) all, a list those named. */
 export function wantsTimer(option: boolean | readonly string[] | undefined, name: string): boolean {
   const wanted = option ?? true;
@@ -72,8 +75,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
   for (const schedule of options.schedules.filter(options.timed ?? ((): boolean => true))) {
     const seconds = options.overrides?.[schedule.name] ?? schedule.rateSeconds;
-    const timer = setInterval(() => void run(schedule), seconds * 1000);
-    timers.push(timer);
+    // The first run comes after at most FIRST_RUN_SECONDS, then every `seconds`: a minute-rate health probe would
+    // otherwise leave every SyncTarget's READY blank for the stack's first minute.
+    const first = setTimeout(() => {
+      void run(schedule);
+      timers.push(setInterval(() => void run(schedule), seconds * 1000));
+    }, Math.min(seconds, FIRST_RUN_SECONDS) * 1000);
+    timers.push(first);
   }
 
   return {
@@ -86,7 +94,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       await run(schedule);
     },
     stop: async (): Promise<void> => {
-      for (const timer of timers) clearInterval(timer);
+      // clearTimeout and clearInterval clear either kind of timer.
+      for (const timer of timers) clearTimeout(timer);
       await Promise.all([...active.values()]);
     },
   };

@@ -287,8 +287,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(writeStackEndpoints(paths.root, { api: api.url, dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, table: tableName, region, pid: process.pid }));
 
     const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
-    const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, crdsDir: join(projectRoot, 'config', 'crds'), logger }));
-    for (const extra of crdsInstalled ? extraWorkspaces : []) await installCrds({ kcpKubeconfig, workspace: extra, crdsDir: join(projectRoot, 'config', 'crds'), logger });
+    const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, configDir: join(projectRoot, 'config', 'tmc'), logger }));
+    for (const extra of crdsInstalled ? extraWorkspaces : []) await installCrds({ kcpKubeconfig, workspace: extra, configDir: join(projectRoot, 'config', 'tmc'), logger });
 
     const mappings: EventSourceMapping[] = [];
     for (const name of Object.keys(queues) as QueueName[]) {

@@ -33,7 +33,7 @@ describe('functions in worker threads, end to end', () => {
 
   it('places, applies and brings status back with ingress, placement, sync-apply and status-up in threads', async () => {
     const before = await scrape();
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);
     const applied = await Promise.all(
       Object.keys(stack.clusterKubeconfigs).map((c) => kubectlGetJson(stack.clusterKubeconfigs[c], ['deployment', 'nginx', '-n', downstreamNamespace('root:default', 'default')])),

@@ -27,7 +27,7 @@ describe('relabelling a namespace re-places it and its objects', () => {
   }
 
   it('places the Deployment on the clusters of the Placement its namespace now matches', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/placement-two-regions.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'namespace', 'team-a']);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'deployment', 'web', '-n', 'team-a', '--image=nginx:1.27', '--replicas=3']);
     // The workspace has a Placement and team-a matches none: placed nowhere, with the reason recorded.
@@ -44,7 +44,7 @@ describe('relabelling a namespace re-places it and its objects', () => {
 
   it('deletes an object that runs nowhere: its tmc finalizer is released', async () => {
     // With a Placement in the workspace, namespace `unplaced` (no team label) matches none: nothing to clean anywhere.
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/placement-two-regions.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'namespace', 'unplaced']);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'configmap', 'settings', '-n', 'unplaced', '--from-literal=a=b']);
     await waitFor('the finalizer on settings', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced']))?.metadata?.finalizers?.length > 0);

@@ -68,7 +68,7 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
     const before = await scrape();
     const value = (s: Samples, name: string, labels?: Record<string, string>): number => s.get(series(name, labels)) ?? 0;
 
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);
 
     // The real CLI, as a user runs it against the running stack: it finds dynalite through the state dir.

@@ -36,7 +36,7 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
   const kcp = (args: string[], input?: string): Promise<string> => kubectlOk(stack.kcpKubeconfig, args, input);
   const onCluster = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
   const deployment = (name: string, namespace: string, replicas: number, cpu = '100m'): string =>
-    readFileSync('examples/nginx.yaml', 'utf8')
+    readFileSync('examples/basic-setup/nginx.yaml', 'utf8')
       .replace(/name: nginx/, `name: ${name}`)
       .replace('namespace: default', `namespace: ${namespace}`)
       .replace('replicas: 2', `replicas: ${replicas}`)
@@ -104,7 +104,7 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
 
   it('divides replicas by capacity, honours a replicas override, and skips a cluster without room', async () => {
     await kcp(['apply', '-f', '-'], namespace('batch', 'batch'));
-    await kcp(['apply', '-f', 'examples/placement-by-capacity.yaml']);
+    await kcp(['apply', '-f', 'examples/multi-cluster-deployment/placement-by-capacity.yaml']);
     await kcp(['apply', '-f', '-'], deployment('work', 'batch', 6, '1'));
     await kcp(['apply', '-f', '-'], deployment('big', 'batch', 1, '6'));
     // west 8 cores : edge 4 cores → 4:2 of 6; the override gives edge 1. big (6 cores) has no room on edge.
@@ -116,7 +116,7 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
 
   it('a NoSchedule taint keeps new work off unless tolerated; NoExecute past tolerationSeconds evicts', async () => {
     await kcp(['patch', 'synctarget', 'west', '--type=merge', '-p', '{"spec":{"taints":[{"key":"maintenance","effect":"NoSchedule"}]}}']);
-    await kcp(['apply', '-f', 'examples/placement-tolerations.yaml']);
+    await kcp(['apply', '-f', 'examples/multi-cluster-deployment/placement-tolerations.yaml']);
     await kcp(['apply', '-f', '-'], 'apiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: plain }\nspec:\n  namespaceSelector: { matchLabels: { team: plain } }\n  clusterConstraints: { regions: [us-east-1, us-west-2] }\n');
     await kcp(['apply', '-f', '-'], namespace('ops', 'ops') + '---\n' + namespace('plain', 'plain'));
     await kcp(['apply', '-f', '-'], deployment('app', 'ops', 1));
@@ -147,7 +147,7 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     // edge reports little room left (status.allocatable); a label change re-mirrors the SyncTarget.
     await kcp(['patch', 'synctarget', 'edge', '--subresource=status', '--type=merge', '-p', '{"status":{"allocatable":{"cpu":"1","memory":"2Gi","pods":"10"}}}']);
     await kcp(['label', 'synctarget', 'edge', 'tier=silver', '--overwrite']);
-    await kcp(['apply', '-f', 'examples/placement-spread.yaml']);
+    await kcp(['apply', '-f', 'examples/multi-cluster-deployment/placement-spread.yaml']);
     await kcp(['apply', '-f', '-'], namespace('spread', 'spread') + '---\n' + namespace('pack', 'pack'));
     await kcp(['apply', '-f', '-'], deployment('app', 'spread', 1));
     await kcp(['apply', '-f', '-'], deployment('app', 'pack', 1));

@@ -34,7 +34,7 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
   let saved: Record<string, any> = {};
 
   it('drains the workloads of a deleted SyncTarget to another cluster', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     const [first] = await waitFor('nginx on a cluster', async () => {
       const c = await clustersRunning('nginx');
       return c.length === 1 ? c : undefined;
@@ -81,7 +81,7 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
     // A Placement that only the re-created cluster satisfies: nothing can run until tmc knows about it.
     const region = String(saved.metadata.labels.region);
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: { name: pinned, labels: { pin: "yes" } }\n---\napiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: pinned }\nspec:\n  namespaceSelector: { matchLabels: { pin: "yes" } }\n  clusterConstraints: { regions: [${region}] }\n`);
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], readFileSync('examples/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: pinned'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: pinned'));
     await stack.idle();
     expect(await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).toEqual([]);
 

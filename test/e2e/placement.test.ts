@@ -41,10 +41,10 @@ describe('Placement end to end', () => {
   });
 
   it('runs a Deployment on the two US clusters, divides replicas by weight, applies overrides and aggregates status', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/placement-two-regions.yaml']);
-    const nginx = readFileSync('examples/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: web');
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
+    const nginx = readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: web');
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], nginx);
-    // examples/nginx.yaml has 2 replicas; scale to 3 so the 2:1 weights are visible.
+    // examples/basic-setup/nginx.yaml has 2 replicas; scale to 3 so the 2:1 weights are visible.
     await kubectlOk(stack.kcpKubeconfig, ['scale', 'deployment', 'nginx', '-n', 'web', '--replicas=3']);
 
     const east = await waitFor('nginx with 2 replicas on east', async () => {

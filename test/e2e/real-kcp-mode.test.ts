@@ -50,7 +50,7 @@ describe('the local stack against an external kcp and clusters', () => {
   it('registers the named cluster, places a Deployment on it and brings its status back', async () => {
     const kcp = external.kubeconfigs?.kcp ?? '';
     expect((await kubectlOk(kcp, ['get', 'synctargets', '-o', 'name'])).trim()).toBe('synctarget.workload.kcp.io/prod-1');
-    await kubectlOk(kcp, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(kcp, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     const ns = downstreamNamespace('root:org:team', 'default');
     await waitFor('nginx on prod-1', () => kubectlGetJson(external.kubeconfigs?.clusters['prod-1'] ?? '', ['deployment', 'nginx', '-n', ns]));
     await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);

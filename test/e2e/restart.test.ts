@@ -31,7 +31,7 @@ describe('restarting the local stack', () => {
     const first = await startDevProcess(['--fresh', ...args]);
     let placedOn: string;
     try {
-      await kubectlOk(kcp, ['apply', '-f', 'examples/nginx.yaml']);
+      await kubectlOk(kcp, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
       // 60 s: a liveness bound for a freshly started `tmc dev` (a second process beside other test files), not a timing.
       await waitFor('nginx ready in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2, { timeoutMs: 60_000 });
       const before = await runningOn();

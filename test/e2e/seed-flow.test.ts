@@ -37,7 +37,7 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
   });
 
   it('places, applies, reports readiness and deletes the nginx Deployment', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
 
     const clusters = await waitFor('nginx on a cluster', async () => {
       const c = await clustersRunning('nginx');

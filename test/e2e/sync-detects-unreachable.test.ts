@@ -28,7 +28,7 @@ describe('sync-apply reports an unreachable cluster to health at once', () => {
   }
 
   it('turns the cluster Unhealthy from sync failures alone', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/nginx.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     const cluster = await waitFor('nginx on a cluster', async () => {
       for (const [name, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
         if (await kubectlGetJson(kubeconfig, ['deployment', 'nginx', '-n', ns])) return name;

@@ -13,7 +13,7 @@ import {
 
 /**
  * Builds tmc's CustomResourceDefinitions from the zod schemas, so what kcp validates and what tmc parses cannot
- * drift: `npx tsx lib/api/crds/generate.ts` writes config/crds/, and a unit test regenerates and compares.
+ * drift: `npx tsx lib/api/crds/generate.ts` writes config/tmc/, and a unit test regenerates and compares.
  *
  * zod's JSON Schema is turned into a Kubernetes *structural* schema: every node typed, no `propertyNames`, no
  * `additionalProperties` beside `properties`, string|number unions as `x-kubernetes-int-or-string`, and untyped

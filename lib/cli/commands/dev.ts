@@ -2,7 +2,8 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { createStackLogger } from '../../local/log';
 import { DEFAULT_API_PORT, DEFAULT_WORKSPACE, startLocalStack, type LocalStack } from '../../local/stack';
-import { collectPairs, parseClusters, parsePort, parseSeconds } from './options';
+import { PortInUseError } from '../../local/http-server';
+import { collectPairs, parseClusters, parsePort, parseSeconds, requireKubeconfigFile } from './options';
 
 interface DevOptions {
   port: number;
@@ -33,6 +34,14 @@ export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): st
   ].join('\n');
 }
 
+/** What `tmc dev` tells the user when the stack does not start: the port case says how to pick another. */
+export function explainStartFailure(err: unknown): unknown {
+  if (err instanceof PortInUseError) {
+    return new Error(`Port ${err.port} is in use (another \`npm start\`?): stop that process, or pick another port with --port <n> (--port 0 picks a free one)`, { cause: err });
+  }
+  return err;
+}
+
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
@@ -51,6 +60,12 @@ export function registerDevCommand(program: Command): void {
       if (options.cluster !== undefined && options.kcpKubeconfig === undefined) {
         throw new Error('--cluster needs --kcp-kubeconfig (real clusters are registered in a real kcp)');
       }
+      if (options.kcpKubeconfig !== undefined) {
+        requireKubeconfigFile('--kcp-kubeconfig', options.kcpKubeconfig, "Pass the path of your kcp's kubeconfig, or leave the flag out to run the simulated kcp");
+      }
+      for (const [name, path] of Object.entries(options.cluster ?? {})) {
+        requireKubeconfigFile(`--cluster ${name}=`, path, `Pass the path of cluster ${name}'s kubeconfig`);
+      }
       // A person at a terminal reads one coloured line per record, the functions' logs included; piped, JSON stays.
       if (process.stdout.isTTY && process.env.TMC_LOG_FORMAT === undefined) process.env.TMC_LOG_FORMAT = 'pretty';
       const logger = createStackLogger();
@@ -68,6 +83,8 @@ export function registerDevCommand(program: Command): void {
         // ingress, placement, sync-apply and status-up each in a worker thread: the stack uses more than one core.
         functionThreads: true,
         logger,
+      }).catch((err: unknown) => {
+        throw explainStartFailure(err);
       });
       process.stdout.write(renderBanner(stack));
       await waitForSignal();

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /** `--port 8787`: a TCP port (0 picks a free one). */
@@ -28,4 +29,13 @@ export function parseSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return seconds;
+}
+
+/**
+ * A kubeconfig file a flag names must exist: fails before anything starts, naming the flag, the file and what to do
+ * (a missing file would otherwise surface later as a bare ENOENT).
+ */
+export function requireKubeconfigFile(flag: string, path: string, remedy: string): void {
+  if (!existsSync(path)) throw new Error(`${flag} ${path}: no such file. ${remedy}`);
+  if (!statSync(path).isFile()) throw new Error(`${flag} ${path}: not a file. ${remedy}`);
 }

@@ -22,7 +22,22 @@ async function holds(options: StoreOptions): Promise<void> {
   }
 }
 
+/** The scope kinds the deletion guard raises holds in (lib/recovery/deletion-guard.ts scopeFields). */
+const SCOPE_PREFIXES = ['workspace:', 'cluster:'];
+const SCOPE_FORMAT = 'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name> (e.g. cluster:east), exactly as `tmc recovery holds` prints it';
+
+/**
+ * A scope as `tmc recovery holds` prints it: a known prefix, then a non-empty rest without spaces. Checked loosely
+ * (the rest may grow more parts) so that a typo is named here instead of answering that nothing is held.
+ */
+export function checkScope(scope: string): string {
+  const prefix = SCOPE_PREFIXES.find((p) => scope.startsWith(p));
+  if (prefix === undefined || scope.length === prefix.length || /\s/.test(scope)) throw new Error(`Malformed scope ${JSON.stringify(scope)}: ${SCOPE_FORMAT}`);
+  return scope;
+}
+
 async function confirm(scope: string, options: StoreOptions & { by?: string }): Promise<void> {
+  checkScope(scope);
   const by = options.by ?? userInfo().username;
   const hold = await confirmDeletions(storeFrom(options), scope, by, Date.now());
   if (!hold) {

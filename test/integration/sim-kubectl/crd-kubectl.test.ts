@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { kubectl } from '../../support/kubectl';
 import { startSimUnderTest, type SimUnderTest } from './sim-harness';
 
-const CRDS = join(__dirname, '..', '..', '..', 'config', 'crds');
+const CRDS = join(__dirname, '..', '..', '..', 'config', 'tmc');
 
 /** Splits kubectl's table output into cells (columns are separated by at least two spaces). */
 function table(stdout: string): string[][] {
@@ -34,7 +34,7 @@ spec:
         x-kubernetes-preserve-unknown-fields: true
 `;
 
-// CRDs through the real kubectl against a kcp workspace: tmc's own CRDs (config/crds) and their printer columns.
+// CRDs through the real kubectl against a kcp workspace: tmc's own CRDs (config/tmc) and their printer columns.
 describe('simulator: CRDs with kubectl', () => {
   let sim: SimUnderTest;
 

@@ -17,11 +17,12 @@ const placement = (spec: Record<string, unknown>): Record<string, unknown> => ({
   spec,
 });
 
-describe('CRDs in config/crds', () => {
+describe('CRDs in config/tmc', () => {
   it('match what the zod schemas generate (run `npx tsx lib/api/crds/generate.ts` after changing a schema)', () => {
-    const dir = join(__dirname, '../../../config/crds');
+    const dir = join(__dirname, '../../../config/tmc');
     const expected = renderCrdFiles();
-    expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()).toEqual(Object.keys(expected).sort());
+    // Beside the generated CRDs: tmc's namespace and RBAC (test/unit/local/tmc-config.test.ts).
+    expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()).toEqual([...Object.keys(expected), 'tmc-rbac.yaml'].sort());
     for (const [file, text] of Object.entries(expected)) {
       expect(readFileSync(join(dir, file), 'utf8')).toBe(text);
     }
@@ -69,9 +70,13 @@ describe('validateTmcObject', () => {
 
 describe('examples/', () => {
   const dir = join(__dirname, '../../../examples');
-  const docs = readdirSync(dir)
+  // Every example folder, its subfolders (cloud/) included.
+  const docs = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
     .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => [f, d.toJS()] as [string, unknown]));
+  it('finds the examples in their folders', () => {
+    expect(docs.map(([f]) => f)).toEqual(expect.arrayContaining(['basic-setup/nginx.yaml', 'multi-cluster-deployment/placement-two-regions.yaml']));
+  });
   it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
     expect(validateTmcObject(doc)).toEqual({ ok: true });
   });
