@@ -72,6 +72,22 @@ function evictedClusters(decision: Decision): Set<string> {
   return new Set(decision.explanation.filter((e) => !e.chosen && (e.rejectedBy === 'health' || e.rejectedBy === 'taints')).map((e) => e.cluster));
 }
 
+/**
+ * A failover with nowhere to go keeps the object where it runs: when the only reason it would be placed nowhere is
+ * that its clusters are being evacuated (Unhealthy past evictAfter, a NoExecute taint) and no other cluster fits, the
+ * decision keeps those clusters, unscheduled, with a message saying so. Deleting the last copies of a workload because
+ * its cluster is unwell would turn a degraded service into an outage. The recovery sweep keeps asking (with backoff),
+ * and the first decision that finds a healthy cluster moves it there.
+ */
+export function keepWhenNowhereToGo(decision: Decision, previous: Pick<StoredDecision, 'clusters' | 'reason'> | undefined): Decision {
+  if (decision.clusters.length > 0 || decision.reason !== 'Unschedulable' || !previous?.clusters.length) return decision;
+  const evicted = evictedClusters(decision);
+  const kept = previous.clusters.filter((c) => evicted.has(c.name));
+  if (kept.length === 0) return decision;
+  const names = kept.map((c) => c.name).join(', ');
+  return { ...decision, clusters: kept, message: `No cluster to fail over to: kept on ${names} until one fits. ${decision.message}` };
+}
+
 export type ReconcileOutcome =
   /** `object`: the kcp object the decision was made from, when it exists and is not being deleted. */
   | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision; object?: KubeObject }
@@ -96,12 +112,29 @@ function notYetStored(message: PlacementMessage, receiveCount: number, expected:
  * serve the version the request started from, `message.resourceVersion`, or nothing. Only admission messages: a watch
  * event names the version kcp already stored.
  */
-function awaitingAdmittedWrite(message: PlacementMessage, current: KubeObject | undefined, receiveCount: number): ReconcileOutcome | undefined {
+function awaitingAdmittedWrite(message: PlacementMessage, current: KubeObject | undefined, receiveCount: number, previous?: StoredDecision, key?: Uint8Array): ReconcileOutcome | undefined {
   if (message.reason !== 'admission' || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
   const requested = message.resourceVersion ?? '';
   const stored = current?.metadata.resourceVersion;
-  if (current === undefined || (requested !== '' && stored === requested)) return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+  if (current === undefined || (requested !== '' && stored === requested) || showsOnlyDecided(message, current, previous, key)) return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
   return undefined;
+}
+
+const generationOf = (object: KubeObject): number => (typeof object.metadata.generation === 'number' ? object.metadata.generation : 0);
+
+/**
+ * True when kcp still serves exactly what the last decision saw while the admitted UPDATE brings something else: the
+ * resourceVersion moved only because tmc's own write (status, state labels) landed in between, so the user's change
+ * is not stored yet. Taking that version for the change would decide "nothing to do" and lose the update until the
+ * sweep. The request carried its object (compared by content) or, for a scale, the generation it started from.
+ */
+function showsOnlyDecided(message: PlacementMessage, current: KubeObject, previous: StoredDecision | undefined, key: Uint8Array | undefined): boolean {
+  if (!previous || previous.reason === 'Deleted' || current.metadata.deletionTimestamp) return false;
+  const sameAsDecided = previous.contentHash === contentHash(current, key) && previous.generation === generationOf(current) && (previous.uid === undefined || previous.uid === current.metadata.uid);
+  if (!sameAsDecided) return false;
+  const carried = message.object; // never a Secret (ingress does not carry them)
+  if (carried) return !carried.metadata.deletionTimestamp && contentHash(carried as KubeObject, key) !== previous.contentHash;
+  return message.generation !== undefined && generationOf(current) <= message.generation;
 }
 
 /** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
@@ -178,6 +211,19 @@ function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string,
 }
 
 /**
+ * Delete messages for the clusters a decision dropped. A cluster dropped by a failover (Unhealthy past evictAfter, a
+ * NoExecute taint) keeps its copy until the replacement is ready: the recovery sweep's cleanup removes it.
+ */
+async function removeFrom(deps: PlacementDeps, message: PlacementMessage, ref: ObjectRef, recorded: StoredDecision, removed: string[], decision: Decision, messages: SyncMessage[]): Promise<void> {
+  const evicted = deps.evictions && removed.length ? evictedClusters(decision) : undefined;
+  for (const cluster of removed) {
+    if (decision.clusters.some((c) => c.name === cluster)) continue; // back on it since: the apply above covers it
+    if (evicted?.has(cluster) && deps.evictions) await deps.evictions.deferCleanup({ cluster, ref: recorded.ref, since: recorded.decidedAt });
+    else messages.push(syncMessage(message, ref, cluster, 'delete', recorded.decisionVersion));
+  }
+}
+
+/**
  * Places one workload object: reads its newest state, decides, records the decision with a conditional write,
  * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
  */
@@ -195,7 +241,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   let writes = 0;
   const unmarked = object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
   if (unmarked) return unmarked;
-  const unwritten = object && !carried ? awaitingAdmittedWrite(message, object, receiveCount) : undefined;
+  const unwritten = object && !carried ? awaitingAdmittedWrite(message, object, receiveCount, previous, await contentKeyFor(object, deps.contentKey)) : undefined;
   if (unwritten) return unwritten;
 
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
@@ -204,6 +250,15 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       const pending = notYetStored(message, receiveCount, 'admission');
       if (!pending) log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, { reason: message.reason });
       return pending ?? { result: 'absent', writes: 0, messages: 0 };
+    }
+    // Its removal was decided but the delete messages may never have gone out (the send failed or the process died
+    // after the decision write): send them again rather than take "runs on no cluster" for "clean" (sync-apply's
+    // delete is idempotent and releases the finalizer once every cluster is clean).
+    if (previous?.reason === 'Deleted' && object && !isNamespaceRef(ref) && previous.diff.removed.length > 0 && object.metadata.finalizers?.includes(SYNC_FINALIZER)) {
+      const again = previous.diff.removed.map((cluster) => syncMessage(message, ref, cluster, 'delete', previous.decisionVersion));
+      log.info(`Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`, { reason: message.reason });
+      await deps.syncQueue.send(again);
+      return { result: 'placed', writes: 0, messages: again.length, decision: previous };
     }
     if (!previous || previous.clusters.length === 0) {
       // Placed nowhere (no Placement selects it, no cluster fits): no cluster has a copy to clean, so no sync-apply
@@ -261,7 +316,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
   const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
-  const decision: Decision = decide({
+  const decision: Decision = keepWhenNowhereToGo(decide({
     object,
     namespaceLabels,
     policies: placements,
@@ -270,7 +325,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
     namespaceClusters,
     options: { now: deps.now() },
-  });
+  }), previous);
   const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
   const diff = diffDecisions(previous?.clusters, decision.clusters);
@@ -326,17 +381,15 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
     const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
-    const evicted = deps.evictions && diff.removed.length ? evictedClusters(decision) : undefined;
-    for (const cluster of namespace ? [] : diff.removed) {
-      if (evicted?.has(cluster) && deps.evictions) await deps.evictions.deferCleanup({ cluster, ref: next.ref, since: next.decidedAt });
-      else messages.push(syncMessage(message, ref, cluster, 'delete', decisionVersion));
-    }
+    if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
     if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
     else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
     deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });
-  } else if (receiveCount > 1) {
-    // A retry of a message whose decision was written but whose sync messages may not have been sent: resend (sync is idempotent).
+  } else if (receiveCount > 1 || message.reason === 'resync') {
+    // A retry of a message whose decision was written but whose sync messages may not have been sent, or the sweep
+    // asking: resend what the recorded decision says, its removals included (sync is idempotent).
     for (const c of decision.clusters) messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
+    if (previous && !namespace) await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
   }
 
   const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
