@@ -34,6 +34,10 @@ export interface RecoverySettings {
   unplacedPerRun: number;
   /** An object written in kcp less than this long ago is left to its admission message, which may still be queued. */
   unplacedGraceSeconds: number;
+  /** Decisions read per workspace per sweep by the anti-entropy pass (lib/recovery/resync.ts; a cursor carries on). */
+  unsyncedDecisionLimit: number;
+  /** A decision younger than this is left to the sync messages it sent. */
+  unsyncedGraceSeconds: number;
 }
 
 export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
@@ -46,6 +50,8 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unplacedDecisionLimit: 2000,
   unplacedPerRun: 100,
   unplacedGraceSeconds: 120,
+  unsyncedDecisionLimit: 200,
+  unsyncedGraceSeconds: 60,
 };
 
 /** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */

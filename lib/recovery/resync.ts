@@ -4,11 +4,13 @@ import { describeRef, objectKey } from '../api/object-ref';
 import { backoffSeconds, type BackoffPolicy } from '../errors/backoff';
 import type { ClusterInfo } from '../placement/types';
 import type { KubeObject } from '../ports/kube-client';
-import type { SyncRecord } from '../ports/sync-state-store';
+import type { StoredDecision } from '../ports/decision-store';
+import { syncRecordKey, type SyncRecord } from '../ports/sync-state-store';
 import { placementFor } from '../sync/sync-object';
 import { toDownstream } from '../sync/transform';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
+import { heldInWorkspace } from './unplaced';
 
 /** Stuck syncs are re-sent at most this often per pair, doubling: a cluster that keeps failing is not flooded. */
 const STUCK_RETRY: BackoffPolicy = { baseSeconds: 60, capSeconds: 3600 };
@@ -88,4 +90,77 @@ export async function repairDrift(deps: RecoverySweepDeps, report: RecoverySweep
     });
   }
   if (messages.length) await deps.syncQueue.send(messages);
+}
+
+/** What one decision·cluster pair lacks: a copy the decision wants, or the removal of one it no longer wants. */
+export type PairGap = { cluster: string; action: 'apply' | 'delete'; why: string };
+
+const evictedIn = (decision: StoredDecision, cluster: string): boolean | undefined => {
+  const e = decision.explanation.find((x) => x.cluster === cluster);
+  if (e) return !e.chosen && (e.rejectedBy === 'health' || e.rejectedBy === 'taints');
+  return decision.explanationOmitted > 0 ? undefined : false; // left out of a compacted explanation: unknown
+};
+
+/**
+ * The sync messages a decision still needs, judged from its sync records (pure; `records` holds an entry for every
+ * pair read, undefined when nothing is stored; a pair without an entry was not answered and is never judged).
+ * - a cluster of the decision with no record, a `deleted` record, or an applied record of an older kcp generation:
+ *   its sync message was lost (a crash between the decision write and the send) or its copy was removed;
+ * - a cluster the decision removed (its diff) whose record still holds a copy: the delete was lost. Not when the
+ *   cluster was evacuated (the failover cleanup removes that copy once the replacement is ready) or may have been.
+ * Failed and pending records are the stuck rule's; records behind only in decisionVersion are normal (placement sends
+ * only to clusters whose part changed, and an unchanged apply writes nothing).
+ */
+export function decisionGaps(decision: StoredDecision, records: ReadonlyMap<string, SyncRecord | undefined>): PairGap[] {
+  const gaps: PairGap[] = [];
+  const what = describeRef(decision.ref);
+  for (const c of decision.clusters) {
+    const key = syncRecordKey(decision.ref, c.name);
+    if (!records.has(key)) continue;
+    const record = records.get(key);
+    if (!record) gaps.push({ cluster: c.name, action: 'apply', why: `${what} is placed on ${c.name} but was never synced there` });
+    else if (record.state === 'deleted') gaps.push({ cluster: c.name, action: 'apply', why: `${what} is placed on ${c.name} but its copy there was removed` });
+    else if (record.state === 'applied' && record.appliedGeneration < decision.generation)
+      gaps.push({ cluster: c.name, action: 'apply', why: `${what} is at generation ${decision.generation} but ${c.name} has generation ${record.appliedGeneration}` });
+  }
+  for (const cluster of decision.diff.removed) {
+    if (decision.clusters.some((c) => c.name === cluster)) continue;
+    const record = records.get(syncRecordKey(decision.ref, cluster));
+    if (!record || record.state === 'deleted') continue;
+    if (decision.reason !== 'Deleted' && evictedIn(decision, cluster) !== false) continue;
+    gaps.push({ cluster, action: 'delete', why: decision.reason === 'Deleted' ? `${what} is deleted but its copy on ${cluster} is still recorded` : `${what} moved away from ${cluster} but its copy there is still recorded` });
+  }
+  return gaps;
+}
+
+/**
+ * Anti-entropy between placement's decisions and sync-apply's records (docs/recovery.md, "Convergence"): one page of
+ * the workspace's decisions per run (a cursor carries on, so every decision is looked at within
+ * ceil(decisions / unsyncedDecisionLimit) runs), their pairs read in one batch, and a sync message for each pair a
+ * lost message left behind. A decision newer than the grace period is left to the messages it sent. Deletes are not
+ * sent while deletions in the workspace are held. Idle cost: the page read and one batch read per run.
+ */
+export async function resyncUnsynced(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, clusters: ClusterInfo[]): Promise<void> {
+  const cursorKey = `unsynced|${workspace}`;
+  const cursor = await deps.store.sweepCursor(cursorKey);
+  const page = await deps.decisions.listByWorkspace(workspace, { limit: Math.max(1, deps.settings.unsyncedDecisionLimit), ...(cursor ? { cursor } : {}) });
+  if (page.cursor !== cursor) await deps.store.putSweepCursor(cursorKey, page.cursor);
+  const now = deps.now();
+  const reachable = new Set(clusters.filter((c) => c.health !== 'Unhealthy').map((c) => c.name));
+  const settled = page.decisions.filter((d) => d.ref.resource !== 'namespaces' && now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000);
+  const pairs = settled.flatMap((d) => [...d.clusters.map((c) => c.name), ...d.diff.removed].filter((c) => reachable.has(c)).map((cluster) => ({ ref: d.ref, cluster })));
+  if (pairs.length === 0) return;
+  const { records } = await deps.syncState.readMany({ decisions: [], records: pairs });
+  const held = await heldInWorkspace(deps, workspace, [...reachable]);
+  const messages: SyncMessage[] = [];
+  for (const decision of settled) {
+    for (const gap of decisionGaps(decision, records)) {
+      if (!reachable.has(gap.cluster) || (gap.action === 'delete' && held)) continue;
+      messages.push({ type: 'sync', ref: decision.ref, cluster: gap.cluster, action: gap.action, decisionVersion: decision.decisionVersion, trace: newTrace(now) });
+      await act(deps, report, { action: 'resync-unsynced', outcome: 'enqueued', why: gap.why, workspace, cluster: gap.cluster, ref: decision.ref });
+    }
+  }
+  if (messages.length === 0) return;
+  deps.log.warn(`Re-sending ${messages.length} sync message(s) of ${workspace} that its decisions never got`, { workspace });
+  await deps.syncQueue.send(messages);
 }

@@ -7,7 +7,7 @@ import { redriveDeadLetters } from './dead-letters';
 import { cleanUp, evacuate } from './failover';
 import { tendHolds } from './holds';
 import { removeOrphans, type KcpIndex } from './orphans';
-import { repairDrift, resyncStuck } from './resync';
+import { repairDrift, resyncStuck, resyncUnsynced } from './resync';
 import { evacuationReason } from './rules';
 import { resyncUnplaced } from './unplaced';
 
@@ -53,6 +53,7 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     }
     // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
     await guarded(`asking placement about the unplaced objects of ${workspace}`, () => resyncUnplaced(deps, report, workspace, clusters.map((c) => c.name)));
+    await guarded(`re-sending the lost sync messages of ${workspace}`, () => resyncUnsynced(deps, report, workspace, clusters));
   }
   await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace));
   await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));

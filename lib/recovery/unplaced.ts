@@ -105,7 +105,7 @@ async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): P
 }
 
 /** True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. */
-async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
+export async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
   const scopes = new Set([`workspace:${workspace}`, ...clusters.map((c) => `cluster:${c}`)]);
   return (await deps.store.holds()).some((h) => scopes.has(h.scope) && h.confirmedUntil === undefined);
 }

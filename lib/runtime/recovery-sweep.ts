@@ -72,6 +72,8 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNPLACED_DECISION_LIMIT', d.unplacedDecisionLimit),
       unplacedPerRun: numberFrom(env, 'TMC_RECOVERY_UNPLACED_PER_RUN', d.unplacedPerRun),
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
+      unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
+      unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
     },
     guard: {
       ...DEFAULT_GUARD,

@@ -1,0 +1,123 @@
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { SyncMessageSchema } from '../../../lib/api/messages';
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import type { StoredDecision } from '../../../lib/ports/decision-store';
+import type { SyncRecord } from '../../../lib/ports/sync-state-store';
+import { runRecoverySweep } from '../../../lib/recovery/sweep';
+import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+
+const MINUTE = 60_000;
+
+function configMap(name: string): ObjectRef {
+  return { workspace: WS, group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name };
+}
+
+/**
+ * The sweep's anti-entropy between decisions and sync records (issue 14, defect 4): a crash between placement's
+ * decision write and its sync messages left a decision with its kcp label and no sync record, and nothing ever
+ * applied it (the stuck rule needs a record, the lost-admission check sees a matching decision).
+ */
+describe('recovery sweep: decisions whose sync messages were lost', () => {
+  let w: RecoveryWorld;
+  let decisions: DynamoDecisionStore;
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+    await new DynamoClusterInventory(w.world.doc, w.world.tableName).putMirror(mirror('east'));
+    decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  async function sent(): Promise<string[]> {
+    const out: string[] = [];
+    for (;;) {
+      const got = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!got.Messages?.length) return out.sort();
+      for (const m of got.Messages) {
+        const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
+        out.push(`${message.action}:${message.ref.name}:${message.cluster}:${message.decisionVersion}`);
+        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+
+  function decision(name: string, extra: Partial<StoredDecision> = {}): StoredDecision {
+    return {
+      ref: configMap(name),
+      decisionVersion: 1,
+      generation: 0,
+      contentHash: 'h',
+      clusters: [{ name: 'east' }],
+      scheduled: true,
+      reason: 'Scheduled',
+      message: 'Placed on east',
+      explanation: [{ cluster: 'east', chosen: true, total: 1 }],
+      explanationOmitted: 0,
+      weights: {},
+      diff: { added: ['east'], removed: [], changed: [], unchanged: [] },
+      decidedAt: new Date(w.clock.now - 10 * MINUTE).toISOString(),
+      ...extra,
+    };
+  }
+
+  function applied(name: string, extra: Partial<SyncRecord> = {}): SyncRecord {
+    const at = new Date(w.clock.now - 10 * MINUTE).toISOString();
+    return { ref: configMap(name), cluster: 'east', state: 'applied', decisionVersion: 1, appliedGeneration: 0, updatedAt: at, appliedAt: at, ...extra };
+  }
+
+  it('sends the sync messages a decision never got, and nothing for pairs in step or decided a moment ago', async () => {
+    // Decided, labelled, never synced: the crash of issue 14.
+    await decisions.put(decision('lost'));
+    // Decided a moment ago: its own messages may still be in flight.
+    await decisions.put(decision('fresh', { decidedAt: new Date(w.clock.now - 5_000).toISOString() }));
+    // In step.
+    await decisions.put(decision('synced'));
+    await w.world.syncState.put(applied('synced'));
+    // Generation 3 decided; east still has generation 2 (the update's message was lost).
+    await decisions.put(decision('behind', { generation: 3 }));
+    await w.world.syncState.put(applied('behind', { appliedGeneration: 2 }));
+    // The orphan sweep removed a copy the decision still wants.
+    await decisions.put(decision('removed'));
+    await w.world.syncState.put(applied('removed', { state: 'deleted' }));
+    // Deleted in kcp; the delete to east was lost, so the finalizer is held for ever.
+    await decisions.put(decision('gone', { decisionVersion: 1, clusters: [], scheduled: false, reason: 'Deleted', message: 'deleted', explanation: [], diff: { added: [], removed: ['east'], changed: [], unchanged: [] } }));
+    await w.world.syncState.put(applied('gone'));
+    // Failed over away from east: its copy stays until the replacement is ready (the cleanup's business).
+    await decisions.put(decision('evacuated', { clusters: [{ name: 'west' }], explanation: [{ cluster: 'east', chosen: false, rejectedBy: 'health', total: 0 }], diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] } }));
+    await w.world.syncState.put(applied('evacuated'));
+
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({ 'resync-unsynced:enqueued': 4 });
+    expect(await sent()).toEqual(['apply:behind:east:1', 'apply:lost:east:1', 'apply:removed:east:1', 'delete:gone:east:1']);
+    const why = (await w.store.actions(new Date(w.clock.now).toISOString().slice(0, 10), 20)).filter((a) => a.action === 'resync-unsynced').map((a) => a.why).sort();
+    expect(why).toEqual([
+      'ConfigMap default/behind is at generation 3 but east has generation 2',
+      'ConfigMap default/gone is deleted but its copy on east is still recorded',
+      'ConfigMap default/lost is placed on east but was never synced there',
+      'ConfigMap default/removed is placed on east but its copy there was removed',
+    ]);
+
+    // sync-apply caught up: the next sweep sends nothing.
+    await w.world.syncState.put(applied('lost'));
+    await w.world.syncState.put(applied('behind', { appliedGeneration: 3, decisionVersion: 2 }));
+    await w.world.syncState.put(applied('removed', { decisionVersion: 2 }));
+    await w.world.syncState.put(applied('gone', { state: 'deleted', decisionVersion: 2 }));
+    w.clock.now += MINUTE;
+    expect((await runRecoverySweep(w.deps())).actions).toEqual({ 'resync-unsynced:enqueued': 1 }); // 'fresh', past its grace now
+    expect(await sent()).toEqual(['apply:fresh:east:1']);
+  });
+
+  it('sends no delete while deletions in the workspace are held', async () => {
+    await decisions.put(decision('held', { clusters: [], scheduled: false, reason: 'Deleted', message: 'deleted', explanation: [], diff: { added: [], removed: ['east'], changed: [], unchanged: [] } }));
+    await w.world.syncState.put(applied('held'));
+    await w.store.putHold({ scope: `workspace:${WS}`, reason: 'kcp answered an empty list', planned: 9, total: 10, raisedAt: new Date(w.clock.now).toISOString(), refs: [] });
+    const deps = w.deps();
+    await runRecoverySweep(deps);
+    expect((await sent()).filter((m) => m.startsWith('delete:'))).toEqual([]);
+  });
+});
