@@ -11,6 +11,7 @@ import type { Metrics } from '../ports/telemetry';
 import type { VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
 import type { InvocationCache } from '../sync/invocation-cache';
+import type { StatusRefresher } from '../sync/status/refresh-after-batch';
 import type { SyncLog } from '../sync/sync-log';
 import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
 import { contentHash } from './content-hash';
@@ -54,6 +55,12 @@ export interface PlacementDeps {
   namespacePlacements?: InvocationCache<NamespacePlacement | undefined>;
   /** The key a Secret's content hash is made with (lib/sync/canonical-hash.ts); read only for Secrets. */
   contentKey: ContentKeySource;
+  /**
+   * Refreshes the kcp object's status when a decision changes and no apply follows (placed nowhere, moved only off
+   * clusters, kept by a failover with nowhere to go): sync-apply's refresh after an apply covers the rest. Absent: no
+   * refresh (tests of the decision alone).
+   */
+  status?: StatusRefresher;
 }
 
 /**
@@ -210,6 +217,11 @@ function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string,
   };
 }
 
+/** Best effort, as sync-apply's: a failed refresh is healed by the next status message or the status backstop. */
+async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: SyncLog): Promise<void> {
+  await deps.status?.refresh(ref).catch((err: unknown) => log.warn(`Could not refresh the status of ${describeRef(ref)} after placing it`, { error: String(err) }));
+}
+
 /**
  * Delete messages for the clusters a decision dropped. A cluster dropped by a failover (Unhealthy past evictAfter, a
  * NoExecute taint) keeps its copy until the replacement is ready: the recovery sweep's cleanup removes it.
@@ -344,6 +356,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   const messages: SyncMessage[] = [];
   let decisionVersion = previous?.decisionVersion ?? 0;
   let current = previous;
+  let statusChanged = false;
   if (decisionChanged || contentChanged || generation !== previous?.generation) {
     const compact = compactExplanation(decision.explanation);
     const next: StoredDecision = {
@@ -382,6 +395,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
     if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
+    statusChanged = toApply.length === 0 && !namespace;
     if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
     else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
     deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });
@@ -401,6 +415,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     if (namespace) deps.policies.invalidate(ref.workspace, ref.name);
     writes++;
   }
+  if (statusChanged) await refreshStatus(deps, ref, log);
   const sent = namespace ? 0 : messages.length;
   if (!writes && !sent) {
     log.debug(`Nothing to do for ${describeRef(ref)}: its decision, content and generation are unchanged`, {

@@ -1,6 +1,7 @@
 import type { JsonPatchOperation } from '../api/crds/placement';
 import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { ErrorCategory } from '../errors/tmc-error';
+import type { DecisionReason } from '../placement/types';
 
 /**
  * Lifecycle of one (object, cluster) pair.
@@ -43,6 +44,10 @@ export interface SyncRecord {
 export interface DecisionView {
   decisionVersion: number;
   clusters: Array<{ name: string; replicas?: number; patch?: JsonPatchOperation[] }>;
+  /** Whether, and why (not), placement placed the object: what status says about an object placed nowhere. */
+  scheduled?: boolean;
+  reason?: DecisionReason;
+  message?: string;
 }
 
 /** How {@link SyncStateStore.readMany} names one (object, cluster) record: `<objectKey>#<cluster>`. */

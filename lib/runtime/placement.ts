@@ -32,6 +32,8 @@ import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
 import { traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
+import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
+import { makeStatusReporter } from '../sync/status/report-status';
 
 export type PlacementHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -136,6 +138,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     now: Date.now,
     contentKey: contentKeySource(config, secrets),
     evictions: recovery,
+    status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     deletionGuard: new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard }),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),

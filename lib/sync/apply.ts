@@ -171,6 +171,8 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
         return await syncNamespace(ctx, ref, !source || source.metadata.deletionTimestamp !== undefined || wantDelete);
       if (!source || source.metadata.deletionTimestamp || wantDelete) {
         await deleteFromCluster(ctx, source);
+        // The copy is gone: the kcp object's status must stop counting it and say where it runs now, or why nowhere.
+        await deps.status?.refresh(ref).catch((err: unknown) => log.warn('Could not refresh status after deleting', { error: String(err) }));
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });
         return { result: 'deleted' };
       }

@@ -29,27 +29,35 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
       updatedAt: at,
     });
   };
+  // Its SyncTarget was deleted: nothing can reach the cluster through tmc any more (a container may still hold a
+  // client for it, whose requests now fail). The copy there is left, and the kcp object's delete must not wait for a
+  // cluster that is gone. Only a successful kcp read that finds no SyncTarget says so; any other failure retries.
+  const leaveOnGoneCluster = async (err: unknown): Promise<void> => {
+    if (!(await syncTargetGone(ctx, ref.workspace, cluster))) throw err;
+    ctx.log.warn(`Leaving ${describe} on ${cluster}: SyncTarget ${cluster} no longer exists in ${ref.workspace}, so tmc cannot reach the cluster; delete it there by hand`);
+    await markDeleted();
+    await releaseFinalizer(ctx, source);
+  };
   let client: KubeClient;
   try {
     client = await ctx.deps.kube.cluster(ref.workspace, cluster);
   } catch (err) {
-    if (alreadyDeleted || !(await syncTargetGone(ctx, ref.workspace, cluster))) throw err;
-    // Its SyncTarget was deleted (the cluster drained) and this container holds no client for it: nothing can reach
-    // it any more. The copy there is left, and the kcp object's delete must not wait for a cluster that is gone.
-    ctx.log.warn(`Leaving ${describe} on ${cluster}: SyncTarget ${cluster} no longer exists in ${ref.workspace}, so tmc cannot reach the cluster; delete it there by hand`);
-    await markDeleted();
-    await releaseFinalizer(ctx, source);
-    return;
+    if (alreadyDeleted) throw err;
+    return leaveOnGoneCluster(err);
   }
 
   if (!alreadyDeleted) {
-    const current = await client.get(target);
-    const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
-    if (ownership === 'owned') {
-      ctx.log.info(`Deleting ${describe} from ${cluster}`);
-      await client.delete(target);
-    } else if (ownership !== 'absent') {
-      ctx.log.warn(`Leaving ${describe} on ${cluster}: tmc does not own it`, { ownership });
+    try {
+      const current = await client.get(target);
+      const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
+      if (ownership === 'owned') {
+        ctx.log.info(`Deleting ${describe} from ${cluster}`);
+        await client.delete(target);
+      } else if (ownership !== 'absent') {
+        ctx.log.warn(`Leaving ${describe} on ${cluster}: tmc does not own it`, { ownership });
+      }
+    } catch (err) {
+      return leaveOnGoneCluster(err);
     }
     await markDeleted();
     if (namespace && ref.namespace) await deleteNamespaceIfEmpty(ctx, client, ref.workspace, ref.namespace, namespace);
@@ -57,9 +65,14 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
   await releaseFinalizer(ctx, source);
 }
 
+/**
+ * Positive evidence that a cluster is gone for good: kcp answers a successful read with no such SyncTarget, and
+ * placement has dropped its mirror (it saw the SyncTarget deleted). A 404 alone may be a kcp fault.
+ */
 async function syncTargetGone(ctx: SyncContext, workspace: string, cluster: string): Promise<boolean> {
   const kcp = await ctx.deps.kube.kcp(workspace);
-  return (await kcp.get({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, name: cluster })) === undefined;
+  if ((await kcp.get({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, name: cluster })) !== undefined) return false;
+  return !(await ctx.deps.syncState.knownClusters()).includes(cluster);
 }
 
 async function deleteNamespaceIfEmpty(
@@ -101,7 +114,13 @@ async function releaseFinalizer(ctx: SyncContext, source: KubeObject | undefined
   const object = source ?? (await kcp.get(ref));
   if (!object?.metadata.deletionTimestamp || !object.metadata.finalizers?.includes(SYNC_FINALIZER)) return;
   const records = await ctx.deps.syncState.listForObject(ref);
-  if (records.some((r) => r.state !== 'deleted')) return;
+  for (const record of records.filter((r) => r.state !== 'deleted')) {
+    // A copy on a cluster whose SyncTarget is gone (evacuated and then deregistered) can never be removed by tmc:
+    // waiting for it would hold the delete for ever. Anything else still being removed keeps the finalizer.
+    if (!(await syncTargetGone(ctx, ref.workspace, record.cluster))) return;
+    ctx.log.warn(`Leaving ${describeRef(ref)} on ${record.cluster}: SyncTarget ${record.cluster} no longer exists in ${ref.workspace}; delete it there by hand`, { cluster: record.cluster });
+    await ctx.deps.syncState.put({ ...record, state: 'deleted', lastError: undefined, updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString() });
+  }
   const finalizers = object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER);
   ctx.log.info(`Removing the sync finalizer from ${describeRef(ref)}: every cluster is clean`);
   await kcp.mergePatch(ref, { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } });

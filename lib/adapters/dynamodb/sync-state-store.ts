@@ -46,6 +46,9 @@ const DecisionItemSchema = z.object({
       }),
     )
     .default([]),
+  scheduled: z.boolean().optional(),
+  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'Deleted']).optional(),
+  message: z.string().optional(),
 });
 
 export interface DynamoSyncStateStoreOptions {
@@ -64,7 +67,7 @@ const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk
 /** Every attribute of a sync item that {@link parseSyncItem} reads. */
 export const SYNC_ITEM_ATTRIBUTES: readonly string[] = Object.keys(SyncItemSchema.shape);
 /** The decision attributes sync reads: not its explanation (up to many KiB), as in {@link DynamoSyncStateStore.decision}. */
-export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters'];
+export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters', 'scheduled', 'reason', 'message'];
 /** One BatchGetItem has one projection for the table: every sync-item attribute plus the decision's that sync reads. */
 const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
 
@@ -77,6 +80,9 @@ export function decisionView(item: Record<string, unknown>): DecisionView {
       const name = c.name ?? c.cluster;
       return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
     }),
+    ...(parsed.scheduled !== undefined ? { scheduled: parsed.scheduled } : {}),
+    ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
+    ...(parsed.message !== undefined ? { message: parsed.message } : {}),
   };
 }
 
@@ -232,8 +238,8 @@ export class DynamoSyncStateStore implements SyncStateStore {
         Key: decisionKey(ref),
         ConsistentRead: true,
         // The decision item also holds placement's explanation (up to many KiB): read only what sync needs.
-        ProjectionExpression: '#dv, #clusters',
-        ExpressionAttributeNames: { '#dv': 'decisionVersion', '#clusters': 'clusters' },
+        ProjectionExpression: DECISION_VIEW_ATTRIBUTES.map((_, i) => `#d${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(DECISION_VIEW_ATTRIBUTES.map((attr, i) => [`#d${i}`, attr])),
       }),
     );
     return out.Item ? decisionView(out.Item) : undefined;

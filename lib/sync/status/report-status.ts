@@ -8,6 +8,7 @@ import type { SyncStateStore } from '../../ports/sync-state-store';
 import { canonicalJson } from '../canonical-hash';
 import { aggregateStatus } from './aggregate';
 import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
+import { copyPresent, placedCondition } from './placed-condition';
 import type { StatusCondition } from './types';
 
 interface StatusReporterOptions {
@@ -181,20 +182,26 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
       wroteAnnotations = true;
     }
 
+    // Only what clusters of the decision report about a copy they hold counts: a removed copy's last status, or a
+    // cluster the object moved away from, would show replicas that no longer run.
     const aggregate = aggregateStatus({
       kind: ref.kind,
       generation: object.metadata.generation,
       clusters: placed.map((cluster) => ({
         cluster,
-        status: observedOf.get(cluster)?.status,
+        status: copyPresent(syncOf.get(cluster)) ? observedOf.get(cluster)?.status : undefined,
         appliedGeneration: syncOf.get(cluster)?.appliedGeneration,
         downstreamGeneration: syncOf.get(cluster)?.downstreamGeneration,
       })),
     });
     if (!aggregate) return { annotations: wroteAnnotations, status: false };
+    const placedNames = new Set(placed);
+    const leftovers = syncRecords.filter((r) => r.state !== 'deleted' && !placedNames.has(r.cluster));
+    const placement = placedCondition(decision, leftovers);
     const conditions = [
       ...((aggregate.conditions as StatusCondition[] | undefined) ?? []),
       syncedSummary(placed, syncedByCluster),
+      ...(placement ? [placement] : []),
     ];
     const current = (object.status ?? {}) as Record<string, unknown>;
     const next: Record<string, unknown> = {

@@ -233,3 +233,22 @@ describe("a user's update racing tmc's own status write", () => {
     expect((await w.decisions.get(depRef('web')))?.decisionVersion).toBe(before?.decisionVersion);
   });
 });
+
+describe('status of an object no apply will follow', () => {
+  it('is refreshed by placement when it is placed nowhere, and not for an ordinary placement', async () => {
+    const w = await world(['east', 'us-east-1']);
+    const refreshed: string[] = [];
+    const deps: PlacementDeps = { ...w.deps, status: { refresh: async (ref) => void refreshed.push(ref.name) } };
+    w.kcp.put('apps', 'deployments', deployment('web'));
+    await reconcilePlacement(deps, msg(depRef('web')));
+    expect(refreshed).toEqual([]); // sync-apply refreshes after its apply
+
+    // A Placement that selects no namespace here: no apply follows, so placement writes the reason to status itself.
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'elsewhere' }, spec: { namespaceSelector: { matchLabels: { team: 'b' } } } });
+    await reconcilePlacement(deps, msg(depRef('web'), 'placement-change'));
+    expect((await w.decisions.get(depRef('web')))?.reason).toBe('NoMatchingPlacement');
+    expect(refreshed).toEqual(['web']);
+    await reconcilePlacement(deps, msg(depRef('web'), 'placement-change'));
+    expect(refreshed).toEqual(['web']); // unchanged: nothing to say again
+  });
+});

@@ -294,6 +294,8 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
       metadata: { ...deployment().metadata, finalizers: ['other.io/keep', SYNC_FINALIZER] },
     });
     await world.putDecision(ref, 1, [{ name: 'east' }, { name: 'west' }]);
+    // Registered clusters: a delete waits for every one whose SyncTarget exists.
+    for (const name of ['east', 'west']) kube.kcpOf(WS).put('synctargets', { apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTarget', metadata: { name }, spec: {} });
     const deps = world.applyDeps(kube);
     const cmRef = refOf(WS, configMap, '', 'configmaps');
     const secretRef = refOf(WS, secret, '', 'secrets');
