@@ -32,7 +32,9 @@ export async function evacuate(deps: RecoverySweepDeps, report: RecoverySweepRep
     const attempts = (retry?.attempts ?? 0) + 1;
     await deps.store.putRetryState(key, { attempts, nextAt: now + backoffSeconds(attempts, { policy: FAILOVER_RETRY }) * 1000, lastAt: new Date(now).toISOString(), reason: why });
     moves.push({ type: 'placement', ref: record.ref, reason: 'failover', trace: newTrace(now) });
-    await act(deps, report, { action: 'failover', outcome: 'enqueued', why, workspace: record.ref.workspace, cluster: cluster.name, ref: record.ref });
+    // Placement keeps an object whose failover finds nowhere to go where it runs (unscheduled): say so, and ask again.
+    const stays = decision.scheduled === false ? `; no other cluster fits yet, so it stays on ${cluster.name}: asking placement again` : '';
+    await act(deps, report, { action: 'failover', outcome: 'enqueued', why: `${why}${stays}`, workspace: record.ref.workspace, cluster: cluster.name, ref: record.ref });
   }
   if (moves.length) {
     deps.log.warn(`Failing over ${moves.length} object(s) from ${cluster.name}`, { cluster: cluster.name, reason: why });
