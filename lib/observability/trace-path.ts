@@ -1,4 +1,5 @@
 import { describeRef, type ObjectRef } from '../api/object-ref';
+import type { ObjectSnapshot } from '../ports/object-snapshot';
 import type { ObjectTrace, TraceStep } from './trace-store';
 
 /**
@@ -42,7 +43,12 @@ function placedClusters(placed: TraceStep | undefined): Array<{ action: string; 
     .map(([action, cluster]) => ({ action, cluster }));
 }
 
-export function tracePath(trace: ObjectTrace): TracePath {
+/**
+ * The path, checked against what DynamoDB holds now (`state`, the object's snapshot): a copy applied or removed by a
+ * later message (a retry, the sweep) is recorded under another trace, and a status reported under another change;
+ * without the check the path would keep waiting for what is done, or call done a delete still held by a cluster.
+ */
+export function tracePath(trace: ObjectTrace, state?: ObjectSnapshot): TracePath {
   const start = trace.steps.received?.at ?? trace.startedAt;
   const at = (step: TraceStep | undefined): Pick<PathStep, 'at' | 'sinceStart'> =>
     step === undefined ? {} : { at: step.at, sinceStart: seconds(start, step.at) };
@@ -61,31 +67,44 @@ export function tracePath(trace: ObjectTrace): TracePath {
     Object.keys(trace.steps)
       .filter((s) => s.startsWith(`${prefix}:`))
       .map((s) => s.slice(prefix.length + 1));
-  const clusters = [...new Set([...targets.map((t) => t.cluster), ...named('applied'), ...named('status')])];
+  const recordOf = new Map((state?.syncRecords ?? []).map((r) => [r.cluster, r]));
+  const statusOf = new Map((state?.statuses ?? []).map((r) => [r.cluster, r]));
+  const wanted = new Set((state?.decision?.clusters ?? []).map((c) => c.name));
+  // Copies DynamoDB still records on clusters the decision no longer names: a delete is not done while they remain.
+  const leftovers = [...recordOf.values()].filter((r) => state?.decision !== undefined && !wanted.has(r.cluster) && r.state !== 'deleted').map((r) => r.cluster);
+  const clusters = [...new Set([...targets.map((t) => t.cluster), ...named('applied'), ...named('status'), ...leftovers])];
   const byTime = (c: string): number => Date.parse(trace.steps[`applied:${c}`]?.at ?? '') || Number.MAX_SAFE_INTEGER;
   clusters.sort((a, b) => byTime(a) - byTime(b) || a.localeCompare(b));
 
   const waiting: string[] = placed === undefined ? ['placed'] : [];
   for (const cluster of clusters) {
     const applied = trace.steps[`applied:${cluster}`];
-    const action = targets.find((t) => t.cluster === cluster)?.action;
-    if (applied === undefined) waiting.push(`applied:${cluster}`);
+    const action = targets.find((t) => t.cluster === cluster)?.action ?? (leftovers.includes(cluster) ? 'delete' : undefined);
+    const record = recordOf.get(cluster);
+    const want = action === 'delete' || (state?.decision !== undefined && !wanted.has(cluster)) ? 'deleted' : 'applied';
+    // What DynamoDB says of the pair when it disagrees with (or fills in) this change's trace.
+    // An apply counts when it is this change's (traced) or happened after the change reached tmc.
+    const settled = record !== undefined && record.state === want && (want === 'deleted' || applied !== undefined || Date.parse(record.appliedAt ?? '') >= Date.parse(start));
+    const recorded = record === undefined ? undefined : settled ? `${record.state} (sync state, ${record.appliedAt ?? record.updatedAt})` : `${record.state}${record.lastError ? `: ${record.lastError.message}` : ''} (sync state)`;
+    const done = state === undefined ? applied !== undefined : record === undefined ? want === 'deleted' : settled;
+    if (!done) waiting.push(`applied:${cluster}`);
     steps.push({
       step: `applied:${cluster}`,
       cluster,
       ...at(applied),
       ...(applied && placed ? { sincePrevious: seconds(placed.at, applied.at) } : {}),
-      detail: applied?.result ?? (action === undefined ? undefined : `waiting (${action})`),
+      detail: (applied && (state === undefined || settled) ? applied.result : recorded) ?? applied?.result ?? (action === undefined ? undefined : `waiting (${action})`),
     });
     const status = trace.steps[`status:${cluster}`];
     // A delete brings no status back, and kinds without status (ConfigMap) never report one.
-    if (status === undefined && (action === 'delete' || applied?.result === 'deleted')) continue;
+    if (status === undefined && (want === 'deleted' || applied?.result === 'deleted')) continue;
+    const reported = statusOf.get(cluster);
     steps.push({
       step: `status:${cluster}`,
       cluster,
       ...at(status),
       ...(status && applied ? { sincePrevious: seconds(applied.at, status.at) } : {}),
-      detail: status?.result ?? 'no status reported yet',
+      detail: status?.result ?? (reported ? `reported ${reported.observedAt} (status in DynamoDB)` : 'no status reported yet'),
     });
   }
   const recorded = steps.map((s) => s.sinceStart).filter((s): s is number => s !== undefined);

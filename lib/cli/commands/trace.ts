@@ -3,6 +3,7 @@ import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { formatTracePath, tracePath } from '../../observability/trace-path';
 import { DynamoTraceStore } from '../../observability/trace-store';
 import { withDefaultNamespace } from './default-namespace';
+import { DynamoObjectSnapshotReader } from '../../adapters/dynamodb/object-snapshot-reader';
 import { parseObjectArg } from './placement';
 import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
@@ -27,7 +28,9 @@ async function trace(arg: string, options: TraceOptions): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    const path = tracePath(recorded);
+    // Checked against what DynamoDB holds now: work done under another trace (a retry, the sweep) is done.
+    const state = await new DynamoObjectSnapshotReader({ doc, tableName: table }).read(ref);
+    const path = tracePath(recorded, state);
     process.stdout.write(options.json ? `${JSON.stringify({ ref, ...path }, null, 2)}\n` : formatTracePath(ref, path));
   } finally {
     doc.destroy();

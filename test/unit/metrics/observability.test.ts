@@ -3,6 +3,7 @@ import { PromMetrics } from '../../../lib/metrics/prom-metrics';
 import { measureSqsBatch } from '../../../lib/observability/invocation-metrics';
 import { formatTracePath, tracePath } from '../../../lib/observability/trace-path';
 import type { ObjectTrace } from '../../../lib/observability/trace-store';
+import type { ObjectSnapshot } from '../../../lib/ports/object-snapshot';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -41,6 +42,43 @@ describe('tracePath', () => {
     const path = tracePath(trace(steps));
     expect(path.steps.map((s) => s.step)).toEqual(order);
     expect(path.waiting).toEqual(waiting);
+  });
+
+  describe('checked against what DynamoDB holds', () => {
+    const record = (cluster: string, state: 'applied' | 'deleted' | 'failed', ms: number): ObjectSnapshot['syncRecords'][number] => ({
+      ref,
+      cluster,
+      state,
+      decisionVersion: 2,
+      appliedGeneration: 1,
+      updatedAt: at(ms),
+      ...(state === 'applied' ? { appliedAt: at(ms) } : {}),
+      ...(state === 'failed' ? { lastError: { category: 'cluster-unreachable', message: 'west timed out', hint: 'retrying', at: at(ms) } } : {}),
+    });
+    const placedOn = (...clusters: string[]): ObjectSnapshot['decision'] => ({ decisionVersion: 2, clusters: clusters.map((name) => ({ name })) });
+
+    it('a copy applied by a later message (a retry, the sweep) is not waited for', () => {
+      const state: ObjectSnapshot = { decision: placedOn('east'), syncRecords: [record('east', 'applied', 500)], statuses: [{ ref, cluster: 'east', status: {}, resourceVersion: '9', observedAt: at(800) }] };
+      const path = tracePath(trace({ placed: { at: at(100), traceId: 't1', detail: 'apply east' } }), state);
+      expect(path.waiting).toEqual([]);
+      expect(path.steps.map((s) => [s.step, s.detail])).toEqual([
+        ['ingress', 'admission'],
+        ['placed', 'apply east'],
+        ['applied:east', `applied (sync state, ${at(500)})`],
+        ['status:east', `reported ${at(800)} (status in DynamoDB)`],
+      ]);
+    });
+
+    it('an apply from before this change does not count, and a delete is not done while a copy remains', () => {
+      const stale = tracePath(trace({ placed: { at: at(100), traceId: 't1', detail: 'apply east' } }), { decision: placedOn('east'), syncRecords: [{ ...record('east', 'applied', -5000) }], statuses: [] });
+      expect(stale.waiting).toEqual(['applied:east']);
+      const deleting = tracePath(
+        trace({ placed: { at: at(100), traceId: 't1', detail: 'delete east' }, 'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' } }),
+        { decision: placedOn(), syncRecords: [record('east', 'deleted', 200), record('west', 'failed', 300)], statuses: [] },
+      );
+      expect(deleting.waiting).toEqual(['applied:west']);
+      expect(deleting.steps.find((s) => s.step === 'applied:west')?.detail).toBe('failed: west timed out (sync state)');
+    });
   });
 
   it('times each step from the change and from the step it followed', () => {
