@@ -217,9 +217,10 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       return { result: 'absent', writes: 0, messages: 0 };
     }
     // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
-    // outage answering 404, unless the guard says the share of such deletions is ordinary.
-    if (!object && deps.deletionGuard && (await deps.deletionGuard.admitVanished(ref)) === 'hold') {
-      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp while deletions in ${ref.workspace} are held`);
+    // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it.
+    const vanished = !object && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    if (vanished !== 'allow') {
+      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`);
       return { result: 'unchanged', writes: 0, messages: 0 };
     }
     const next: StoredDecision = {
