@@ -104,6 +104,9 @@ function awaitingAdmittedWrite(message: PlacementMessage, current: KubeObject | 
   return undefined;
 }
 
+/** An object kcp answered 404 for, without a confirmed absence, is read again this much later (SQS visibility). */
+export const VANISHED_RECHECK_SECONDS = 30;
+
 /** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
 const EXPLANATION_LIMIT = 100;
 
@@ -221,7 +224,8 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     const vanished = !object && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
     if (vanished !== 'allow') {
       log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`);
-      return { result: 'unchanged', writes: 0, messages: 0 };
+      // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
+      return vanished === 'hold' ? { result: 'unchanged', writes: 0, messages: 0 } : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
     }
     const next: StoredDecision = {
       ...previous,

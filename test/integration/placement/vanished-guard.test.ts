@@ -7,7 +7,7 @@ import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
-import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
+import { reconcilePlacement, VANISHED_RECHECK_SECONDS, type PlacementDeps } from '../../../lib/placement/reconcile';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { DeletionGuard } from '../../../lib/recovery/deletion-guard';
 import { memoryLog } from '../../../lib/sync/sync-log';
@@ -80,7 +80,8 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
 
     for (const name of names) {
       const outcome = await reconcilePlacement(deps, { type: 'placement', ref: depRef(name), reason: 'event', trace });
-      expect(outcome).toMatchObject({ result: 'unchanged', messages: 0 });
+      // Retried later (the edit it stands for is not dropped), and nothing is removed meanwhile.
+      expect(outcome).toMatchObject({ result: 'pending', messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS });
     }
     expect(sync.sent).toEqual([]);
     expect((await decisions.get(depRef('web-0')))?.clusters).toEqual([{ name: 'east' }]);
