@@ -57,6 +57,7 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
       metrics: noMetrics,
       now: () => now,
       deletionGuard: new DeletionGuard({ store: recovery, metrics: noMetrics, log, now: () => now }),
+      contentKey: async () => Buffer.from('vanished-test-content-key-0123456789'),
     };
     const names = Array.from({ length: 10 }, (_, i) => `web-${i}`);
     for (const name of names) {
