@@ -24,6 +24,11 @@ export function objectKey(ref: ObjectRef): string {
   return [ref.workspace, ref.group || 'core', ref.resource, ref.namespace ?? '', ref.name].join('|');
 }
 
+/** The start every {@link objectKey} of one resource type in one workspace shares (a begins_with on the key). */
+export function typeKeyPrefix(workspace: string, type: Pick<ObjectRef, 'group' | 'resource'>): string {
+  return `${[workspace, type.group || 'core', type.resource].join('|')}|`;
+}
+
 /** `Deployment default/web` — how logs and errors name an object. */
 export function describeRef(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;

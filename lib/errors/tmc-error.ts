@@ -12,6 +12,7 @@ export type ErrorCategory =
   | 'cluster-unavailable'
   | 'cluster-authentication'
   | 'cluster-configuration'
+  | 'cluster-credentials-unavailable'
   | 'cluster-throttled'
   | 'placement-constraint'
   | 'placement-capacity'
@@ -52,6 +53,7 @@ export const CATEGORY_RULES: Record<ErrorCategory, CategoryRule> = {
   'cluster-unavailable': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The API server answered 5xx; tmc backs off and retries' },
   'cluster-authentication': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Renew the SyncTarget's credentials; tmc retries when they change" },
   'cluster-configuration': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Fix the SyncTarget's workloadCluster settings (endpoint, credentials reference)" },
+  'cluster-credentials-unavailable': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: "kcp did not return the SyncTarget's credentials Secret; tmc retries (a 404 may be an API hiccup). If it is really gone, create it" },
   'cluster-throttled': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster asked tmc to slow down (429); tmc honours Retry-After' },
   'placement-constraint': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: "No cluster satisfies the Placement's constraints; relax them or register a matching SyncTarget" },
   'placement-capacity': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'No selected cluster has room; add capacity or lower replicas' },
@@ -141,6 +143,8 @@ export const ClusterUnreachableError = subclass('cluster-unreachable', 'ClusterU
 export const ClusterUnavailableError = subclass('cluster-unavailable', 'ClusterUnavailableError');
 export const ClusterAuthenticationError = subclass('cluster-authentication', 'ClusterAuthenticationError');
 export const ClusterConfigurationError = subclass('cluster-configuration', 'ClusterConfigurationError');
+/** The SyncTarget's credentials Secret was not found: retried, since a 404 from an API hiccup is not evidence it is gone. */
+export const ClusterCredentialsUnavailableError = subclass('cluster-credentials-unavailable', 'ClusterCredentialsUnavailableError');
 export const ClusterThrottledError = subclass('cluster-throttled', 'ClusterThrottledError');
 export const PlacementConstraintError = subclass('placement-constraint', 'PlacementConstraintError');
 export const PlacementCapacityError = subclass('placement-capacity', 'PlacementCapacityError');

@@ -31,10 +31,9 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
   async function read(workspace: string): Promise<WorkspacePolicies> {
     const kcp = await kube.kcp(workspace);
     const gv = { group: SCHEDULING_GROUP, version: SCHEDULING_VERSION };
-    const [rawPlacements, rawLocations] = await Promise.all([
-      kcp.list({ ...gv, resource: PLACEMENT_RESOURCE }).catch(() => []),
-      kcp.list({ ...gv, resource: LOCATION_RESOURCE }).catch(() => []),
-    ]);
+    // Any failure (503, 429, timeout, even a 404 on the collection) rejects: decisions computed as if the workspace
+    // had no Placements would move objects and delete copies. The message is retried; only a successful read is truth.
+    const [rawPlacements, rawLocations] = await Promise.all([kcp.list({ ...gv, resource: PLACEMENT_RESOURCE }), kcp.list({ ...gv, resource: LOCATION_RESOURCE })]);
     const placements: Placement[] = [];
     for (const raw of rawPlacements) {
       const parsed = PlacementSchema.safeParse(raw);

@@ -144,6 +144,9 @@ function showsOnlyDecided(message: PlacementMessage, current: KubeObject, previo
   return message.generation !== undefined && generationOf(current) <= message.generation;
 }
 
+/** An object kcp answered 404 for, without a confirmed absence, is read again this much later (SQS visibility). */
+export const VANISHED_RECHECK_SECONDS = 30;
+
 /** Explanations of this many clusters are stored whole; beyond, the chosen, the best runners-up and a sample. */
 const EXPLANATION_LIMIT = 100;
 
@@ -284,10 +287,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       return { result: 'absent', writes: 0, messages: 0 };
     }
     // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
-    // outage answering 404, unless the guard says the share of such deletions is ordinary.
-    if (!object && deps.deletionGuard && (await deps.deletionGuard.admitVanished(ref)) === 'hold') {
-      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp while deletions in ${ref.workspace} are held`);
-      return { result: 'unchanged', writes: 0, messages: 0 };
+    // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it.
+    const vanished = !object && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    if (vanished !== 'allow') {
+      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`);
+      // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
+      return vanished === 'hold' ? { result: 'unchanged', writes: 0, messages: 0 } : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
     }
     const next: StoredDecision = {
       ...previous,

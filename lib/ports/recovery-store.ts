@@ -2,7 +2,7 @@ import type { ObjectRef } from '../api/object-ref';
 
 /** What the recovery manager did. Names are metric label values (`tmc_recovery_actions_total{action}`). */
 export type RecoveryActionKind = 'failover' | 'cleanup' | 'resync-stuck' | 'resync-unplaced' | 'resync-unsynced' | 'drift' | 'orphan-delete' | 'dlq-redrive' | 'dlq-park' | 'deletion-hold' | 'deletion-confirm';
-export type RecoveryOutcome = 'enqueued' | 'sent' | 'succeeded' | 'skipped' | 'held' | 'failed' | 'parked';
+export type RecoveryOutcome = 'enqueued' | 'sent' | 'succeeded' | 'skipped' | 'held' | 'released' | 'failed' | 'parked';
 
 /** `RECOVERY#<yyyy-mm-dd>` / `<iso-time>#<id>`: one action, what, why and how it ended. Never object data. */
 export interface RecoveryAction {
@@ -40,8 +40,10 @@ export interface RetryState {
 
 /**
  * `GUARD#<scope>` / `HOLD` (gsi1 `GUARDS` / scope): deletions tmc refused to make because they looked like an API
- * outage (too large a share of a workspace's or cluster's objects at once). Kept until a person confirms.
- * Scopes: `workspace:<path>`, `cluster:<name>`.
+ * outage (too many, or too large a share, of one resource type's objects at once). Kept until a person confirms, the
+ * same deletions are planned again after a delay, or the sweep no longer plans any there.
+ * Scopes (lib/recovery/deletion-guard.ts): `cluster:<name>/<workspace>/<gvr>` (orphan sweep),
+ * `workspace:<path>/<gvr>` (objects that vanished from kcp); older items may name `workspace:<path>` or `cluster:<name>`.
  */
 export interface DeletionHold {
   scope: string;
@@ -55,6 +57,22 @@ export interface DeletionHold {
   confirmedBy?: string;
   /** Epoch ms until which deletions in this scope go ahead without the share check. */
   confirmedUntil?: number;
+  /** Identifies the set of deletions last planned (a hash of their identities): "the same answer". */
+  fingerprint?: string;
+  /** When that same set was first planned (ISO time); planned again `recheckSeconds` later, it goes ahead. */
+  answerSince?: string;
+}
+
+/**
+ * `ABSENT#<obj>` / `ABSENT`: an object a complete, successful read of kcp found absent (not in the list of its type,
+ * and a direct GET answered NotFound). Its copies are deleted only when a later read confirms it (docs/recovery.md).
+ */
+export interface Absence {
+  ref: ObjectRef;
+  /** Epoch ms of the first read that found it absent. */
+  firstSeenAt: number;
+  /** Epoch ms of the later read that confirmed it; placement then removes the object's decision too. */
+  confirmedAt?: number;
 }
 
 /** The recovery manager's state in the table (docs/state.md). */
@@ -83,6 +101,13 @@ export interface RecoveryStore {
   sweepCursor(key: string): Promise<string | undefined>;
   /** Stores the cursor; undefined removes it (the next run starts from the beginning). */
   putSweepCursor(key: string, after: string | undefined): Promise<void>;
-  /** Objects placement has decided in the workspace (a COUNT query on gsi1 `DECISIONS#<workspace>`). */
-  countObjects(workspace: string): Promise<number>;
+  /**
+   * Objects placement has decided in the workspace (a COUNT query on gsi1 `DECISIONS#<workspace>`), or with `type`
+   * only those of one resource type (the same query on the sort key's prefix).
+   */
+  countObjects(workspace: string, type?: { group: string; resource: string }): Promise<number>;
+  absence(ref: ObjectRef): Promise<Absence | undefined>;
+  putAbsence(absence: Absence): Promise<void>;
+  /** Forgets an absence (the object is back); deleting what is not there succeeds. */
+  clearAbsence(ref: ObjectRef): Promise<void>;
 }

@@ -1,18 +1,48 @@
-import { describeRef, type ObjectRef } from '../api/object-ref';
+import { createHash } from 'node:crypto';
+import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import type { Metrics } from '../ports/telemetry';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
 import type { SyncLog } from '../sync/sync-log';
-import { DEFAULT_GUARD, deletionsSuspicious, type GuardSettings } from './rules';
+import { absenceConfirmed, DEFAULT_GUARD, deletionsSuspicious, type GuardSettings } from './rules';
 
 /** Objects remembered per hold; the rest are found again by the next sweep or resync. */
 const MAX_HELD_REFS = 200;
 
+type Gvr = Pick<ObjectRef, 'group' | 'version' | 'resource'>;
+
+/** The orphan sweep's scope: one cluster, one workspace, one resource type (`cluster:east/root:default/apps/v1/deployments`). */
+export const typeScope = (workspace: string, cluster: string, type: Gvr): string => `cluster:${cluster}/${workspace}/${gvrKey(type)}`;
+/** Placement's scope for objects that vanished from kcp: one workspace and resource type (`workspace:root:default/v1/configmaps`). */
+export const vanishedScope = (workspace: string, type: Gvr): string => `workspace:${workspace}/${gvrKey(type)}`;
+/** A whole workspace (holds raised before scopes named a resource type). */
 export const workspaceScope = (workspace: string): string => `workspace:${workspace}`;
-export const clusterScope = (cluster: string): string => `cluster:${cluster}`;
+
+/** What a scope names: workspace and cluster names never contain `/`, so the first slashes split it. */
+export function scopeFields(scope: string): { workspace?: string; cluster?: string; gvr?: string } {
+  if (scope.startsWith('workspace:')) {
+    const [workspace, ...gvr] = scope.slice('workspace:'.length).split('/');
+    return { workspace, ...(gvr.length ? { gvr: gvr.join('/') } : {}) };
+  }
+  if (scope.startsWith('cluster:')) {
+    const [cluster, workspace, ...gvr] = scope.slice('cluster:'.length).split('/');
+    return { cluster, ...(workspace !== undefined ? { workspace } : {}), ...(gvr.length ? { gvr: gvr.join('/') } : {}) };
+  }
+  return {};
+}
+
+/** "The same answer": a hash of the identities of the deletions a sweep planned. */
+function fingerprintOf(refs: ObjectRef[]): string {
+  const ids = refs.map((r) => `${objectKey(r)}|${r.uid ?? ''}`).sort();
+  return createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32);
+}
+
+const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
+
+export type VanishedVerdict = 'allow' | 'hold' | 'unconfirmed';
 
 /** Placement asks this before deleting an object that vanished from kcp (no deletionTimestamp was ever seen). */
 export interface VanishedObjectGuard {
-  admitVanished(ref: ObjectRef): Promise<'allow' | 'hold'>;
+  admitVanished(ref: ObjectRef): Promise<VanishedVerdict>;
 }
 
 export interface DeletionGuardDeps {
@@ -24,10 +54,14 @@ export interface DeletionGuardDeps {
 }
 
 /**
- * The guardrail against mass deletion (docs/recovery.md). An API outage that answers with empty lists or 404s looks,
- * to a reconciler, exactly like "everything was deleted". When deletions in one scope exceed the configured share,
- * tmc deletes nothing more there, records a hold (DynamoDB, a metric for the alarm, a condition on the SyncTargets)
- * and waits for `tmc recovery confirm <scope>`.
+ * The one gate every inferred deletion passes (docs/recovery.md). An API outage that answers with empty lists or
+ * 404s looks, to a reconciler, exactly like "everything was deleted", so:
+ * - an object counts as gone only on positive evidence: a complete read found it absent, and a read at least
+ *   `absentConfirmSeconds` later found it absent again (the absence ledger);
+ * - deletions are counted per workspace, cluster and resource type; past the absolute or the relative threshold
+ *   nothing more is deleted there, a hold is recorded (DynamoDB, a metric for the alarm, a condition on the
+ *   SyncTargets) until `tmc recovery confirm <scope>`, or until the same deletions are planned again
+ *   `recheckSeconds` later.
  */
 export class DeletionGuard implements VanishedObjectGuard {
   private readonly settings: GuardSettings;
@@ -37,26 +71,55 @@ export class DeletionGuard implements VanishedObjectGuard {
     this.settings = deps.settings ?? DEFAULT_GUARD;
   }
 
-  /** True while deletions in the scope may go ahead without the share check (a person confirmed). */
+  /** True while deletions in the scope may go ahead without the threshold check (a person, or the recheck, confirmed). */
   private confirmed(hold: DeletionHold | undefined): boolean {
     return hold?.confirmedUntil !== undefined && hold.confirmedUntil > this.deps.now();
   }
 
   /**
-   * A batch of deletions planned by a sweep (orphans on one cluster). Resolves 'allow' or 'hold'; on 'hold' nothing
-   * of the batch may be deleted.
+   * A batch of deletions planned by a sweep (the orphans of one type on one cluster) out of `total` such objects.
+   * Resolves 'allow' or 'hold'; on 'hold' nothing of the batch may be deleted.
    */
   async admitBatch(scope: string, refs: ObjectRef[], total: number, why: string): Promise<'allow' | 'hold'> {
     if (refs.length === 0) return 'allow';
     const hold = await this.deps.store.hold(scope);
     if (this.confirmed(hold)) return 'allow';
-    if (hold) return this.extend(hold, refs);
+    const fingerprint = fingerprintOf(refs);
+    if (hold) return this.recheck(hold, refs, total, fingerprint);
     if (!deletionsSuspicious(refs.length, total, this.settings)) return 'allow';
-    return this.raise(scope, refs, refs.length, total, why);
+    return this.raise(scope, refs, refs.length, total, why, fingerprint);
   }
 
-  async admitVanished(ref: ObjectRef): Promise<'allow' | 'hold'> {
-    const scope = workspaceScope(ref.workspace);
+  /**
+   * An object a complete read of kcp found absent (not in its type's list, and a direct GET answered NotFound).
+   * Records the first sighting; true only when an earlier sighting, `absentConfirmSeconds` or more before, confirms it.
+   */
+  async observeAbsent(ref: ObjectRef): Promise<boolean> {
+    const now = this.deps.now();
+    const seen = await this.deps.store.absence(ref);
+    if (seen && absenceConfirmed(seen.firstSeenAt, now, this.settings)) {
+      if (seen.confirmedAt === undefined) await this.deps.store.putAbsence({ ...seen, confirmedAt: now });
+      return true;
+    }
+    // Never seen, or seen so long ago that it proves nothing about now: this read is the first sighting.
+    if (!seen || now - seen.firstSeenAt > this.settings.absentForgetSeconds * 1000) await this.deps.store.putAbsence({ ref, firstSeenAt: now });
+    return false;
+  }
+
+  /** kcp has the object (a read found it): an earlier sighting of its absence was wrong. */
+  async observePresent(ref: ObjectRef): Promise<void> {
+    await this.deps.store.clearAbsence(ref);
+  }
+
+  async admitVanished(ref: ObjectRef): Promise<VanishedVerdict> {
+    // A 404 on an object tmc placed is not evidence: only an absence the sweep confirmed is (list, GET, again later).
+    // A Namespace is exempt: its downstream copy goes with its last object (lib/sync), so its removal deletes nothing.
+    if (!isNamespace(ref)) {
+      const absence = await this.deps.store.absence(ref);
+      if (absence?.confirmedAt === undefined || this.deps.now() - absence.confirmedAt > this.settings.absentForgetSeconds * 1000) return 'unconfirmed';
+      if (absence.ref.uid && ref.uid && absence.ref.uid !== ref.uid) return 'unconfirmed'; // another object of that name
+    }
+    const scope = vanishedScope(ref.workspace, ref);
     const hold = await this.deps.store.hold(scope);
     if (this.confirmed(hold)) return 'allow';
     if (hold) return this.extend(hold, [ref]);
@@ -65,18 +128,40 @@ export class DeletionGuard implements VanishedObjectGuard {
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const count = await this.deps.store.countDeletion(scope, windowStart, this.settings.windowSeconds);
     if (count < this.settings.minDeletions) return 'allow';
-    const total = await this.workspaceTotal(ref.workspace, now);
+    const total = await this.typeTotal(ref, now);
     if (!deletionsSuspicious(count, total, this.settings)) return 'allow';
-    return this.raise(scope, [ref], count, total, `${count} objects of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
+    return this.raise(scope, [ref], count, total, `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
   }
 
-  /** The workspace's object count, cached a minute: the burst path must not COUNT the partition per message. */
-  private async workspaceTotal(workspace: string, now: number): Promise<number> {
-    const cached = this.totals.get(workspace);
+  /** The workspace's decided objects of the ref's type, cached a minute: the burst path must not COUNT per message. */
+  private async typeTotal(ref: ObjectRef, now: number): Promise<number> {
+    const key = vanishedScope(ref.workspace, ref);
+    const cached = this.totals.get(key);
     if (cached && now - cached.at < 60_000) return cached.total;
-    const total = await this.deps.store.countObjects(workspace);
-    this.totals.set(workspace, { total, at: now });
+    const total = await this.deps.store.countObjects(ref.workspace, ref);
+    this.totals.set(key, { total, at: now });
     return total;
+  }
+
+  /**
+   * A held scope planned again. The same deletions, `recheckSeconds` after they were first planned, go ahead (kcp
+   * kept giving the same answer: not a blip); a different set restarts that delay.
+   */
+  private async recheck(hold: DeletionHold, refs: ObjectRef[], total: number, fingerprint: string): Promise<'allow' | 'hold'> {
+    const now = this.deps.now();
+    if (hold.fingerprint !== fingerprint) {
+      await this.deps.store.putHold({ ...hold, planned: refs.length, total, fingerprint, answerSince: new Date(now).toISOString(), refs: refs.slice(0, MAX_HELD_REFS) });
+      return 'hold';
+    }
+    const since = Date.parse(hold.answerSince ?? hold.raisedAt);
+    if (now - since < this.settings.recheckSeconds * 1000) return 'hold';
+    const at = new Date(now).toISOString();
+    const why = `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`;
+    this.deps.log.warn(`Releasing the held deletions in ${hold.scope}`, { scope: hold.scope, planned: refs.length, ...scopeFields(hold.scope) });
+    await this.deps.store.putHold({ ...hold, confirmedAt: at, confirmedBy: 'tmc (same answer after the recheck delay)', confirmedUntil: now + this.settings.confirmSeconds * 1000 });
+    await this.deps.store.record({ action: 'deletion-hold', outcome: 'released', why, at, ...actionFields(hold.scope) });
+    this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'released' });
+    return 'allow';
   }
 
   private async extend(hold: DeletionHold, refs: ObjectRef[]): Promise<'hold'> {
@@ -88,22 +173,24 @@ export class DeletionGuard implements VanishedObjectGuard {
     return 'hold';
   }
 
-  private async raise(scope: string, refs: ObjectRef[], planned: number, total: number, why: string): Promise<'hold'> {
+  private async raise(scope: string, refs: ObjectRef[], planned: number, total: number, why: string, fingerprint?: string): Promise<'hold'> {
     const at = new Date(this.deps.now()).toISOString();
-    const reason = `${why}: ${planned} of ${total} objects would be deleted (more than ${Math.round(this.settings.maxShare * 100)}%). Nothing was deleted; if the deletions are intended run: tmc recovery confirm ${scope}`;
-    this.deps.log.error(`Holding deletions in ${scope}`, { scope, planned, total, example: describeRef(refs[0]) });
-    await this.deps.store.putHold({ scope, reason, planned, total, raisedAt: at, refs: refs.slice(0, MAX_HELD_REFS) });
-    await this.deps.store.record({ action: 'deletion-hold', outcome: 'held', why: reason, at, ...scopeFields(scope) });
+    const { maxDeletions, maxShare } = this.settings;
+    const rule = planned > maxDeletions ? `more than ${maxDeletions}` : `more than ${Math.round(maxShare * 100)}%`;
+    const reason = `${why}: ${planned} of ${total} objects would be deleted (${rule}). Nothing was deleted; if the deletions are intended run: tmc recovery confirm ${scope}`;
+    this.deps.log.error(`Holding deletions in ${scope}`, { scope, planned, total, example: describeRef(refs[0]), ...scopeFields(scope) });
+    await this.deps.store.putHold({ scope, reason, planned, total, raisedAt: at, refs: refs.slice(0, MAX_HELD_REFS), ...(fingerprint ? { fingerprint, answerSince: at } : {}) });
+    await this.deps.store.record({ action: 'deletion-hold', outcome: 'held', why: reason, at, ...actionFields(scope) });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'held' });
     this.deps.metrics.gauge('tmc_recovery_deletion_holds', { scope }, 1);
     return 'hold';
   }
 }
 
-export function scopeFields(scope: string): { workspace?: string; cluster?: string } {
-  if (scope.startsWith('workspace:')) return { workspace: scope.slice('workspace:'.length) };
-  if (scope.startsWith('cluster:')) return { cluster: scope.slice('cluster:'.length) };
-  return {};
+/** The workspace and cluster a recorded action names. */
+export function actionFields(scope: string): { workspace?: string; cluster?: string } {
+  const { workspace, cluster } = scopeFields(scope);
+  return { ...(workspace !== undefined ? { workspace } : {}), ...(cluster !== undefined ? { cluster } : {}) };
 }
 
 /**
@@ -116,6 +203,6 @@ export async function confirmDeletions(store: RecoveryStore, scope: string, by: 
   const at = new Date(now).toISOString();
   const confirmed: DeletionHold = { ...hold, confirmedAt: at, confirmedBy: by, confirmedUntil: now + settings.confirmSeconds * 1000 };
   await store.putHold(confirmed);
-  await store.record({ action: 'deletion-confirm', outcome: 'succeeded', why: `${by} confirmed the held deletions in ${scope}`, at, ...scopeFields(scope) });
+  await store.record({ action: 'deletion-confirm', outcome: 'succeeded', why: `${by} confirmed the held deletions in ${scope}`, at, ...actionFields(scope) });
   return confirmed;
 }

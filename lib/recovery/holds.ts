@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema, type Condition } from '../api/crds/common';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_KIND, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
 import type { DeletionHold } from '../ports/recovery-store';
-import { scopeFields } from './deletion-guard';
+import { actionFields, scopeFields } from './deletion-guard';
 import { newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 
 export const CONDITION_DELETIONS_HELD = 'DeletionsHeld';
@@ -12,9 +12,9 @@ const StatusSchema = z.object({ status: z.object({ conditions: z.array(Condition
 /** The SyncTargets a hold concerns: the cluster's, or every one of the workspace's. */
 function targetsOf(hold: DeletionHold, clustersByWorkspace: Map<string, string[]>): Array<{ workspace: string; name: string }> {
   const { workspace, cluster } = scopeFields(hold.scope);
-  if (workspace !== undefined) return (clustersByWorkspace.get(workspace) ?? []).map((name) => ({ workspace, name }));
+  if (cluster === undefined) return workspace === undefined ? [] : (clustersByWorkspace.get(workspace) ?? []).map((name) => ({ workspace, name }));
   const found: Array<{ workspace: string; name: string }> = [];
-  for (const [ws, names] of clustersByWorkspace) if (cluster !== undefined && names.includes(cluster)) found.push({ workspace: ws, name: cluster });
+  for (const [ws, names] of clustersByWorkspace) if ((workspace === undefined || workspace === ws) && names.includes(cluster)) found.push({ workspace: ws, name: cluster });
   return found;
 }
 
@@ -33,19 +33,39 @@ async function setCondition(deps: RecoverySweepDeps, target: { workspace: string
   await kcp.patchStatus(name, { conditions: [...conditions.filter((c) => c.type !== wanted.type), next] });
 }
 
+type Wanted = Omit<Condition, 'lastTransitionTime'>;
+
 /**
- * Keeps every hold visible (condition on the SyncTargets, gauge for the alarm) while it waits for a person; after
- * confirmation re-asks placement about the held objects once, and forgets the hold when the confirmation expires.
+ * Keeps every hold visible (one condition per SyncTarget summing up its holds, a gauge per scope for the alarm) while
+ * it waits for a person; resolves a hold whose scope this sweep found nothing to delete in (`quiet`: kcp lists the
+ * objects again); after confirmation re-asks placement about the held objects once, and forgets the hold when the
+ * confirmation expires.
  */
-export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepReport, clustersByWorkspace: Map<string, string[]>): Promise<void> {
+export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepReport, clustersByWorkspace: Map<string, string[]>, quiet: ReadonlySet<string> = new Set()): Promise<void> {
   const now = deps.now();
+  const targets = new Map<string, { target: { workspace: string; name: string }; open: string[]; closed?: Wanted }>();
   for (const hold of await deps.store.holds()) {
     const confirmed = hold.confirmedUntil !== undefined;
-    deps.metrics.gauge('tmc_recovery_deletion_holds', { scope: hold.scope }, confirmed ? 0 : 1);
-    const condition = confirmed
-      ? { type: CONDITION_DELETIONS_HELD, status: 'False' as const, reason: 'Confirmed', message: `${hold.confirmedBy ?? 'someone'} confirmed the held deletions at ${hold.confirmedAt ?? ''}` }
-      : { type: CONDITION_DELETIONS_HELD, status: 'True' as const, reason: 'MassDeletionSuspected', message: hold.reason };
-    for (const target of targetsOf(hold, clustersByWorkspace)) await setCondition(deps, target, condition);
+    const resolved = !confirmed && quiet.has(hold.scope);
+    if (resolved) {
+      const at = new Date(now).toISOString();
+      const why = `The sweep found nothing left to delete in ${hold.scope} (kcp lists the objects again): the hold is resolved`;
+      deps.log.info(`Resolving the deletion hold in ${hold.scope}: nothing is left to delete there`, { scope: hold.scope, ...scopeFields(hold.scope) });
+      await deps.store.clearHold(hold.scope);
+      await deps.store.record({ action: 'deletion-hold', outcome: 'released', why, at, ...actionFields(hold.scope) });
+      deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'released' });
+    }
+    deps.metrics.gauge('tmc_recovery_deletion_holds', { scope: hold.scope }, confirmed || resolved ? 0 : 1);
+    const closed: Wanted = resolved
+      ? { type: CONDITION_DELETIONS_HELD, status: 'False', reason: 'Resolved', message: `kcp lists the objects of ${hold.scope} again; nothing was deleted` }
+      : { type: CONDITION_DELETIONS_HELD, status: 'False', reason: 'Confirmed', message: `${hold.confirmedBy ?? 'someone'} confirmed the held deletions in ${hold.scope} at ${hold.confirmedAt ?? ''}` };
+    for (const target of targetsOf(hold, clustersByWorkspace)) {
+      const key = `${target.workspace}|${target.name}`;
+      const entry = targets.get(key) ?? { target, open: [] };
+      if (confirmed || resolved) entry.closed ??= closed;
+      else entry.open.push(hold.reason);
+      targets.set(key, entry);
+    }
     if (!confirmed) continue;
     const workspaceRefs = hold.refs.filter((r) => hold.scope.startsWith('workspace:') && r.kind !== SYNC_TARGET_KIND);
     if (workspaceRefs.length) {
@@ -53,5 +73,10 @@ export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepR
     }
     if (hold.refs.length) await deps.store.putHold({ ...hold, refs: [] });
     if ((hold.confirmedUntil ?? 0) <= now) await deps.store.clearHold(hold.scope);
+  }
+  for (const { target, open, closed } of targets.values()) {
+    const more = open.length > 1 ? ` (and ${open.length - 1} more: tmc recovery holds)` : '';
+    const wanted: Wanted | undefined = open.length ? { type: CONDITION_DELETIONS_HELD, status: 'True', reason: 'MassDeletionSuspected', message: `${open[0]}${more}` } : closed;
+    if (wanted) await setCondition(deps, target, wanted);
   }
 }

@@ -59,20 +59,48 @@ export function isStuck(record: Pick<SyncRecord, 'state' | 'updatedAt' | 'lastEr
 }
 
 export interface GuardSettings {
-  /** Largest share (0..1) of a scope's objects that may be deleted in one sweep or window without confirmation. */
+  /** Relative threshold: largest share (0..1) of a scope's objects one sweep or window may delete without confirmation. */
   maxShare: number;
-  /** Fewer deletions than this never trip the guard: deleting 1 of 2 objects is not an outage signature. */
+  /** Fewer deletions than this never trip the relative threshold: deleting 1 of 2 objects is not an outage signature. */
   minDeletions: number;
+  /** Absolute threshold: more deletions than this in one scope trip the guard whatever their share. */
+  maxDeletions: number;
   /** Window over which event-driven deletions are counted, seconds. */
   windowSeconds: number;
   /** How long a person's confirmation lets deletions through, seconds. */
   confirmSeconds: number;
+  /** A held batch planned again, unchanged, this long after it was first planned goes ahead without a person, seconds. */
+  recheckSeconds: number;
+  /** An object kcp says is absent is deleted downstream only when a read at least this much later says so again, seconds. */
+  absentConfirmSeconds: number;
+  /** A first sighting of absence older than this no longer confirms anything (it is taken again), seconds. */
+  absentForgetSeconds: number;
 }
 
-export const DEFAULT_GUARD: GuardSettings = { maxShare: 0.5, minDeletions: 5, windowSeconds: 600, confirmSeconds: 3600 };
+export const DEFAULT_GUARD: GuardSettings = {
+  maxShare: 0.5,
+  minDeletions: 5,
+  maxDeletions: 25,
+  windowSeconds: 600,
+  confirmSeconds: 3600,
+  recheckSeconds: 600,
+  absentConfirmSeconds: 50,
+  absentForgetSeconds: 3600,
+};
 
-/** Whether `planned` deletions out of `total` objects look like an API outage returning empty lists. */
+/**
+ * Whether `planned` deletions out of a scope's `total` objects (one workspace, cluster and resource type) look like
+ * an API outage returning empty lists or 404s: more than `maxDeletions` at once, or at least `minDeletions` and more
+ * than `maxShare` of the objects.
+ */
 export function deletionsSuspicious(planned: number, total: number, settings: GuardSettings): boolean {
+  if (planned > settings.maxDeletions) return true;
   if (planned < settings.minDeletions) return false;
   return planned > settings.maxShare * Math.max(total, planned);
+}
+
+/** Whether a first sighting of absence at `firstSeenAt` is confirmed by a read at `now` (epoch ms). */
+export function absenceConfirmed(firstSeenAt: number, now: number, settings: GuardSettings): boolean {
+  const age = now - firstSeenAt;
+  return age >= settings.absentConfirmSeconds * 1000 && age <= settings.absentForgetSeconds * 1000;
 }

@@ -30,6 +30,8 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     }
   };
   const clustersByWorkspace = new Map<string, string[]>();
+  // Orphan scopes (workspace, cluster, type) where this sweep found nothing to delete: their holds are resolved.
+  const quiet = new Set<string>();
   for (const workspace of deps.workspaces) {
     let clusters: ClusterInfo[] = [];
     await guarded(`listing the SyncTargets of ${workspace}`, async () => {
@@ -49,13 +51,13 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       if (cluster.health === 'Unhealthy') continue;
       await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
       await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
-      await guarded(`removing orphans on ${cluster.name}`, () => removeOrphans(deps, report, workspace, cluster, records, kcpIndex));
+      await guarded(`removing orphans on ${cluster.name}`, () => removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet));
     }
     // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
     await guarded(`asking placement about the unplaced objects of ${workspace}`, () => resyncUnplaced(deps, report, workspace, clusters.map((c) => c.name)));
     await guarded(`re-sending the lost sync messages of ${workspace}`, () => resyncUnsynced(deps, report, workspace, clusters));
   }
-  await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace));
+  await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, quiet));
   await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));
   return report;
 }

@@ -7,6 +7,7 @@ import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+import { scopeFields } from './deletion-guard';
 
 type Gvr = { group: string; version: string; resource: string };
 
@@ -106,8 +107,11 @@ async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): P
 
 /** True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. */
 export async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
-  const scopes = new Set([`workspace:${workspace}`, ...clusters.map((c) => `cluster:${c}`)]);
-  return (await deps.store.holds()).some((h) => scopes.has(h.scope) && h.confirmedUntil === undefined);
+  const concerns = (scope: string): boolean => {
+    const f = scopeFields(scope);
+    return f.workspace === workspace || (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster));
+  };
+  return (await deps.store.holds()).some((h) => concerns(h.scope) && h.confirmedUntil === undefined);
 }
 
 /**

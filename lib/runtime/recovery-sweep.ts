@@ -79,6 +79,9 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       ...DEFAULT_GUARD,
       maxShare: numberFrom(env, 'TMC_RECOVERY_MAX_DELETE_SHARE', DEFAULT_GUARD.maxShare, 1),
       minDeletions: numberFrom(env, 'TMC_RECOVERY_MIN_DELETIONS', DEFAULT_GUARD.minDeletions),
+      maxDeletions: numberFrom(env, 'TMC_RECOVERY_MAX_DELETIONS', DEFAULT_GUARD.maxDeletions),
+      recheckSeconds: numberFrom(env, 'TMC_RECOVERY_RECHECK_SECONDS', DEFAULT_GUARD.recheckSeconds),
+      absentConfirmSeconds: numberFrom(env, 'TMC_RECOVERY_ABSENT_CONFIRM_SECONDS', DEFAULT_GUARD.absentConfirmSeconds),
     },
   };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
-import type { DeletionHold, PendingCleanup, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
+import { objectKey, ObjectRefSchema, typeKeyPrefix, type ObjectRef } from '../../api/object-ref';
+import type { Absence, DeletionHold, PendingCleanup, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
 import { TABLE } from '../../runtime/resources';
 import { isConditionalCheckFailed } from './table';
 
@@ -14,7 +14,7 @@ const HOLDS_INDEX_PK = 'GUARDS';
 
 const ActionSchema = z.object({
   action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
-  outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'failed', 'parked']),
+  outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'released', 'failed', 'parked']),
   why: z.string(),
   at: z.string(),
   workspace: z.string().optional(),
@@ -35,7 +35,12 @@ const HoldSchema = z.object({
   confirmedAt: z.string().optional(),
   confirmedBy: z.string().optional(),
   confirmedUntil: z.number().optional(),
+  fingerprint: z.string().optional(),
+  answerSince: z.string().optional(),
 });
+const AbsenceSchema = z.object({ ref: ObjectRefSchema, firstSeenAt: z.number(), confirmedAt: z.number().optional() });
+/** An absence matters for minutes; the TTL only tidies the table (readers judge its age themselves). */
+const ABSENCE_TTL_SECONDS = DAY_SECONDS;
 
 const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
 const pick = <T>(schema: z.ZodType<T>, item: Record<string, unknown>): T => schema.parse(item);
@@ -197,7 +202,9 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...this.key(`CURSOR#${key}`, 'CURSOR'), after } }));
   }
 
-  async countObjects(workspace: string): Promise<number> {
+  async countObjects(workspace: string, type?: { group: string; resource: string }): Promise<number> {
+    // gsi1sk is the object key, `<workspace>|<group>|<resource>|…`: one type's decisions share that prefix.
+    const prefix = type ? typeKeyPrefix(workspace, type) : undefined;
     let total = 0;
     let start: Record<string, unknown> | undefined;
     do {
@@ -205,8 +212,8 @@ export class DynamoRecoveryStore implements RecoveryStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: TABLE.indexes[0].name,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}` },
+          KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}`, ...(prefix ? { ':prefix': prefix } : {}) },
           Select: 'COUNT',
           ExclusiveStartKey: start,
         }),
@@ -215,5 +222,24 @@ export class DynamoRecoveryStore implements RecoveryStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return total;
+  }
+
+  async absence(ref: ObjectRef): Promise<Absence | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT'), ConsistentRead: true }));
+    return out.Item ? pick(AbsenceSchema, out.Item) : undefined;
+  }
+
+  async putAbsence(absence: Absence): Promise<void> {
+    const item = AbsenceSchema.parse(absence);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...this.key(`ABSENT#${objectKey(absence.ref)}`, 'ABSENT'), ...item, expiresAt: epochSeconds(absence.firstSeenAt) + ABSENCE_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async clearAbsence(ref: ObjectRef): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT') }));
   }
 }

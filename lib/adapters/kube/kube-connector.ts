@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { secretOutsideWorkspace } from '../../api/cluster-credentials';
-import { ClusterConfigurationError, ConfigurationError, TmcError } from '../../errors/tmc-error';
+import { ClusterConfigurationError, ClusterCredentialsUnavailableError, ConfigurationError } from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
 import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster-client';
 import { kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
@@ -139,10 +139,13 @@ export class KubeConnectorImpl implements KubeConnector {
   }
 
   private async kubeconfigFromKcpSecret(kcp: KubeClient, ref: { namespace: string; name: string }, syncTarget: string): Promise<string> {
-    const secret = await kcp.get({ group: '', version: 'v1', resource: 'secrets', namespace: ref.namespace, name: ref.name }).catch((err: unknown) => {
-      throw err instanceof TmcError ? err : new ClusterConfigurationError(`Secret ${ref.namespace}/${ref.name} could not be read`, { cause: err });
-    });
-    const data = secret?.data;
+    // Read errors propagate with their own category (5xx, 429, network: retried). A 404 is retried too: kcp answering
+    // 404 for a Secret it holds is an API hiccup, and a permanent configuration error would stop the cluster's work.
+    const secret = await kcp.get({ group: '', version: 'v1', resource: 'secrets', namespace: ref.namespace, name: ref.name });
+    if (!secret) {
+      throw new ClusterCredentialsUnavailableError(`Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} was not found in kcp`, { cluster: syncTarget });
+    }
+    const data = secret.data;
     const encoded = typeof data === 'object' && data !== null && 'kubeconfig' in data ? (data as { kubeconfig: unknown }).kubeconfig : undefined;
     if (typeof encoded !== 'string') {
       throw new ClusterConfigurationError(`Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} has no data.kubeconfig`, {

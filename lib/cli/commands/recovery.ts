@@ -24,7 +24,7 @@ async function holds(options: StoreOptions): Promise<void> {
 
 /** The scope kinds the deletion guard raises holds in (lib/recovery/deletion-guard.ts scopeFields). */
 const SCOPE_PREFIXES = ['workspace:', 'cluster:'];
-const SCOPE_FORMAT = 'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name> (e.g. cluster:east), exactly as `tmc recovery holds` prints it';
+const SCOPE_FORMAT = 'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name> (e.g. cluster:east), with the rest exactly as `tmc recovery holds` prints it (cluster:east/root:default/apps/v1/deployments)';
 
 /**
  * A scope as `tmc recovery holds` prints it: a known prefix, then a non-empty rest without spaces. Checked loosely
@@ -59,7 +59,7 @@ async function actions(options: StoreOptions & { day?: string; limit: string }):
 export function registerRecoveryCommand(program: Command): void {
   const group = program.command('recovery').description('The recovery manager: held mass deletions and what recovery did');
   withStoreOptions(group.command('holds').description('List scopes whose deletions tmc holds because they looked like an API outage')).action((o: StoreOptions) => holds(o));
-  withStoreOptions(group.command('confirm <scope>').description('Let held deletions in <scope> (workspace:<path> or cluster:<name>) go ahead'))
+  withStoreOptions(group.command('confirm <scope>').description('Let held deletions in <scope> (workspace:<path>/<gvr> or cluster:<name>/<workspace>/<gvr>) go ahead'))
     .option('--by <name>', 'who confirms (recorded); default: the OS user')
     .action((scope: string, o: StoreOptions & { by?: string }) => confirm(scope, o));
   withStoreOptions(group.command('actions').description("Recovery actions of one UTC day, newest first (what, why, outcome)"))

@@ -198,6 +198,25 @@ describe('kube adapter over HTTP', () => {
     expect(kcp.requests.length).toBe(before);
   });
 
+  it('a 404 on the credentials Secret is retryable, not a permanent configuration error, and is not cached', async () => {
+    kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/south', {
+      apiVersion: 'workload.kcp.io/v1alpha1',
+      kind: 'SyncTarget',
+      metadata: { name: 'south' },
+      spec: { workloadCluster: { name: 'south', credentials: { secretRef: { namespace: 'tmc-system', name: 'south-kubeconfig' } } } },
+    });
+    const failed = await connector.cluster('root:default', 'south').catch((e: unknown) => e);
+    expect(failed).toMatchObject({ name: 'ClusterCredentialsUnavailableError', category: 'cluster-credentials-unavailable', retryable: true, cluster: 'south' });
+    // kcp answers the Secret again: the next message builds the client (the failure was not cached).
+    kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/south-kubeconfig', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'south-kubeconfig', namespace: 'tmc-system' },
+      data: { kubeconfig: Buffer.from(kubeconfig(east.url, 'south-token')).toString('base64') },
+    });
+    expect((await connector.cluster('root:default', 'south')).target).toBe('south');
+  });
+
   it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
     await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({ name: 'ClusterConfigurationError', cluster: 'nowhere' });
   });

@@ -3,7 +3,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
-import { confirmDeletions, DeletionGuard, workspaceScope } from '../../../lib/recovery/deletion-guard';
+import { confirmDeletions, DeletionGuard, vanishedScope } from '../../../lib/recovery/deletion-guard';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
@@ -74,21 +74,48 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     expect(await store.countObjects('root:empty')).toBe(0);
   });
 
-  it('raises a hold on the burst path only from the fifth vanished object, lists it, and lets a confirmation through', async () => {
-    // WS has 7 decided objects (previous test): 4 vanishing are below the minimum, the 5th is more than half.
+  it('counts a workspace’s decided objects of one type', async () => {
+    const cm: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'c0' };
+    await w.world.doc.send(new PutCommand({ TableName: w.world.tableName, Item: { pk: `OBJ#${objectKey(cm)}`, sk: 'DECISION', gsi1pk: `DECISIONS#${WS}`, gsi1sk: objectKey(cm) } }));
+    expect(await store.countObjects(WS, { group: 'apps', resource: 'deployments' })).toBe(7);
+    expect(await store.countObjects(WS, { group: '', resource: 'configmaps' })).toBe(1);
+    expect(await store.countObjects(WS, { group: 'apps', resource: 'statefulsets' })).toBe(0);
+  });
+
+  it('keeps a vanished object until the sweep confirmed its absence (a 404 alone is not evidence)', async () => {
     const guard = new DeletionGuard({ store, metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined }, log: memoryLog(), now: () => w.clock.now });
+    expect(await guard.admitVanished(ref('d0'))).toBe('unconfirmed');
+    // One complete read found it absent: still not confirmed, until a read at least 50 s later finds it absent again.
+    expect(await guard.observeAbsent(ref('d0'))).toBe(false);
+    expect(await guard.admitVanished(ref('d0'))).toBe('unconfirmed');
+    w.clock.now += 49_000;
+    expect(await guard.observeAbsent(ref('d0'))).toBe(false);
+    w.clock.now += 1_000;
+    expect(await guard.observeAbsent(ref('d0'))).toBe(true);
+    expect(await store.absence(ref('d0'))).toMatchObject({ firstSeenAt: w.clock.now - 50_000, confirmedAt: w.clock.now });
+    // Seen again in kcp: the absence is forgotten.
+    await guard.observePresent(ref('d0'));
+    expect(await store.absence(ref('d0'))).toBeUndefined();
+  });
+
+  it('raises a hold on the burst path only from the fifth confirmed vanish of a type, lists it, and lets a confirmation through', async () => {
+    // WS has 7 decided Deployments: 4 vanishing are below the minimum, the 5th is more than half of them.
+    const guard = new DeletionGuard({ store, metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined }, log: memoryLog(), now: () => w.clock.now });
+    for (let i = 0; i < 7; i++) await store.putAbsence({ ref: ref(`d${i}`), firstSeenAt: w.clock.now - 60_000, confirmedAt: w.clock.now });
     const verdicts = [];
     for (let i = 0; i < 6; i++) verdicts.push(await guard.admitVanished(ref(`d${i}`)));
     expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow', 'hold', 'hold']);
-    const hold = await store.hold(workspaceScope(WS));
-    expect(hold).toMatchObject({ scope: workspaceScope(WS), planned: 5, total: 7 });
+    const scope = vanishedScope(WS, ref('d0'));
+    expect(scope).toBe(`workspace:${WS}/apps/v1/deployments`);
+    const hold = await store.hold(scope);
+    expect(hold).toMatchObject({ scope, planned: 5, total: 7 });
     expect(hold?.refs.map((r) => r.name)).toEqual(['d4', 'd5']);
-    expect((await store.holds()).map((h) => h.scope)).toEqual([workspaceScope(WS)]);
+    expect((await store.holds()).map((h) => h.scope)).toEqual([scope]);
 
-    const confirmed = await confirmDeletions(store, workspaceScope(WS), 'alice', w.clock.now);
+    const confirmed = await confirmDeletions(store, scope, 'alice', w.clock.now);
     expect(confirmed).toMatchObject({ confirmedBy: 'alice', confirmedUntil: w.clock.now + 3_600_000 });
     expect(await guard.admitVanished(ref('d6'))).toBe('allow');
-    await store.clearHold(workspaceScope(WS));
+    await store.clearHold(scope);
     expect(await store.holds()).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import type { ClusterInfo } from '../../../lib/placement/types';
-import { copyReady, DEFAULT_GUARD, deletionsSuspicious, evacuationReason, isStuck } from '../../../lib/recovery/rules';
+import { absenceConfirmed, copyReady, DEFAULT_GUARD, deletionsSuspicious, evacuationReason, isStuck } from '../../../lib/recovery/rules';
 import { containsDesired } from '../../../lib/recovery/resync';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
@@ -53,7 +53,7 @@ describe('isStuck', () => {
   });
 });
 
-describe('deletionsSuspicious (maxShare 0.5, minDeletions 5)', () => {
+describe('deletionsSuspicious (maxShare 0.5, minDeletions 5, maxDeletions 25)', () => {
   it.each<[number, number, boolean]>([
     [0, 10, false],
     [1, 1, false], // the last object of a workspace may go
@@ -61,10 +61,25 @@ describe('deletionsSuspicious (maxShare 0.5, minDeletions 5)', () => {
     [5, 10, false], // exactly half
     [6, 10, true],
     [5, 5, true], // everything: an empty list
-    [100, 1000, false],
+    [25, 1000, false], // at the absolute threshold, a small share
+    [26, 1000, true], // past it, whatever the share
     [600, 1000, true],
+    [99, 99, true], // one type listed empty on one cluster (issue 14: 89 of 99 Deployments were deleted)
+    [99, 198, true], // the same, had the types of the cluster been counted together
   ])('%i of %i → %s', (planned, total, suspicious) => {
     expect(deletionsSuspicious(planned, total, DEFAULT_GUARD)).toBe(suspicious);
+  });
+});
+
+describe('absenceConfirmed (absentConfirmSeconds 50, absentForgetSeconds 3600)', () => {
+  it.each<[string, number, boolean]>([
+    ['seen absent just now', 0, false],
+    ['seen absent 49 s ago', 49_000, false],
+    ['seen absent 50 s ago', 50_000, true],
+    ['seen absent an hour ago', 3_600_000, true],
+    ['seen absent more than an hour ago: too old to confirm', 3_600_001, false],
+  ])('%s → %s', (_name, age, confirmed) => {
+    expect(absenceConfirmed(NOW - age, NOW, DEFAULT_GUARD)).toBe(confirmed);
   });
 });
 

@@ -1,0 +1,96 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
+import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
+import { makePolicySource } from '../../../lib/placement/policy-source';
+import { reconcilePlacement, VANISHED_RECHECK_SECONDS, type PlacementDeps } from '../../../lib/placement/reconcile';
+import { noMetrics } from '../../../lib/ports/telemetry';
+import { DeletionGuard } from '../../../lib/recovery/deletion-guard';
+import { memoryLog } from '../../../lib/sync/sync-log';
+import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
+
+const WS = 'root:test';
+const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
+const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name, uid: `uid-${name}` });
+
+/**
+ * Placement's path for an object that vanished from kcp without a deletionTimestamp (issue 14, defect 2): kcp answers
+ * 404 to GETs while a user edits ten placed Deployments. No copy may be deleted on those 404s; only an absence the
+ * recovery sweep confirmed (a complete read, again after a delay) lets placement remove the object.
+ */
+describe('placement: a 404 on a placed object is not evidence of its deletion', () => {
+  let stop: () => Promise<void>;
+  let client: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    const dynamo = await startLocalDynamo();
+    stop = dynamo.stop;
+    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    await ensureTable(client, 'vanished');
+  });
+  afterAll(async () => {
+    client.destroy();
+    await stop();
+  });
+
+  it('keeps ten Deployments kcp answers 404 for, and removes one only after the sweep confirmed its absence', async () => {
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    const kcp = new FakeKcp(); // holds none of them: every GET answers 404
+    const decisions = new DynamoDecisionStore(doc, 'vanished');
+    const recovery = new DynamoRecoveryStore(doc, 'vanished');
+    const sync = new MemoryQueue<SyncMessage>('sync');
+    const log = memoryLog();
+    const deps: PlacementDeps = {
+      kube: fakeConnector(kcp),
+      decisions,
+      inventory: new DynamoClusterInventory(doc, 'vanished'),
+      policies: makePolicySource(fakeConnector(kcp), log),
+      syncQueue: sync,
+      placementQueue: new MemoryQueue<PlacementMessage>('placement'),
+      log,
+      metrics: noMetrics,
+      now: () => now,
+      deletionGuard: new DeletionGuard({ store: recovery, metrics: noMetrics, log, now: () => now }),
+      contentKey: async () => Buffer.from('vanished-test-content-key-0123456789'),
+    };
+    const names = Array.from({ length: 10 }, (_, i) => `web-${i}`);
+    for (const name of names) {
+      await decisions.put({
+        ref: depRef(name),
+        decisionVersion: 1,
+        generation: 1,
+        uid: `uid-${name}`,
+        contentHash: 'h',
+        clusters: [{ name: 'east' }],
+        scheduled: true,
+        reason: 'Scheduled',
+        message: 'placed on east',
+        explanation: [],
+        explanationOmitted: 0,
+        weights: {},
+        diff: { added: ['east'], removed: [], changed: [], unchanged: [] },
+        decidedAt: new Date(now - 60_000).toISOString(),
+      });
+    }
+
+    for (const name of names) {
+      const outcome = await reconcilePlacement(deps, { type: 'placement', ref: depRef(name), reason: 'event', trace });
+      // Retried later (the edit it stands for is not dropped), and nothing is removed meanwhile.
+      expect(outcome).toMatchObject({ result: 'pending', messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS });
+    }
+    expect(sync.sent).toEqual([]);
+    expect((await decisions.get(depRef('web-0')))?.clusters).toEqual([{ name: 'east' }]);
+
+    // The sweep found web-0 absent from a complete read, and again 60 s later: now placement removes it.
+    await recovery.putAbsence({ ref: depRef('web-0'), firstSeenAt: now - 60_000, confirmedAt: now });
+    const removed = await reconcilePlacement(deps, { type: 'placement', ref: depRef('web-0'), reason: 'resync', trace });
+    expect(removed).toMatchObject({ result: 'placed', messages: 1 });
+    expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete']]);
+  });
+});
