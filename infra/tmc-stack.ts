@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -22,9 +22,11 @@ import {
   ROUTES,
   SCHEDULES,
   TABLE,
+  type FunctionAccess,
   type FunctionName,
   type QueueName,
 } from '../lib/runtime/resources';
+import { grantsFor, resolveGrants, type GrantResource } from '../lib/runtime/grants';
 import type { TmcConfig } from './config';
 import { Observability } from './observability';
 import { TmcFunction } from './tmc-function';
@@ -53,10 +55,12 @@ export class TmcStack extends Stack {
   readonly functions: Partial<Record<FunctionName, TmcFunction>> = {};
   readonly api: apigwv2.HttpApi;
   readonly observability: Observability;
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: TmcStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.stage = config.stage;
     const prefix = `tmc-${config.stage}`;
 
     this.table = new dynamodb.Table(this, TABLE.id, {
@@ -133,28 +137,22 @@ export class TmcStack extends Stack {
 
     const environment = { [ENV.stage]: config.stage, [ENV.metricsNamespace]: config.metricsNamespace };
     const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const secretArns = { 'kcp-kubeconfig': kcpKubeconfig.secretArn, 'webhook-tokens': webhookTokens.secretArn, 'content-key': contentKey.secretArn };
+    const scheduled = new Set(SCHEDULES.map((schedule) => schedule.target));
     for (const name of props.functions) {
       const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment });
       this.functions[name] = fn;
       const access = FUNCTION_ACCESS[name];
-      if (access.table !== 'none') fn.bindTable(this.table, access.table);
-      for (const queue of access.sends) fn.bindQueueSend(queue, this.queues[queue]);
-      for (const queue of access.inspects) fn.bindQueueInspect(queue, this.queues[queue], this.dlqs[queue]);
-      for (const queue of access.redrives) fn.bindRedrive(queue, this.queues[queue], this.dlqs[queue]);
-      if (access.kcp) {
-        fn.bindSecret(ENV.kcpKubeconfigSecretArn, kcpKubeconfig);
-        fn.fn.addEnvironment(ENV.workspaces, config.workspaces);
-      }
-      if (access.webhookTokens) fn.bindSecret(ENV.webhookTokensSecretArn, webhookTokens);
-      if (access.contentKey) fn.bindSecret(ENV.contentKeySecretArn, contentKey);
-      if (access.clusterCredentials) fn.bindSecretPrefix(clusterSecretPrefix(config.stage));
-      if (access.remoteWrite && remoteWrite !== undefined) fn.bindRemoteWrite(remoteWrite.variables, remoteWrite.ampWorkspaceArn);
+      fn.setEnvironment(this.environmentFor(access, { kcpKubeconfig: kcpKubeconfig.secretArn, webhookTokens: webhookTokens.secretArn, contentKey: contentKey.secretArn, workspaces: config.workspaces, remoteWrite: remoteWrite?.variables }));
+      fn.applyGrants(resolveGrants(grantsFor(name, { scheduled: scheduled.has(name) }), (resource) => this.arnOf(resource, fn, secretArns, remoteWrite?.ampWorkspaceArn)));
+      if (access.clusterCredentials) fn.acknowledgeSecretPrefix(clusterSecretPrefix(config.stage));
     }
 
     for (const definition of Object.values(QUEUES)) {
       const consumer = this.functions[definition.consumer];
       if (consumer === undefined) continue;
-      consumer.bindQueueConsume(definition.name, this.queues[definition.name]);
+      // Its grants cover the queue it consumes (lib/runtime/grants.ts); the URL is for deferring a message's visibility.
+      consumer.setEnvironment({ [ENV.queueUrl(definition.name)]: this.queues[definition.name].queueUrl });
       consumer.fn.addEventSource(
         new SqsEventSource(this.queues[definition.name], {
           batchSize: definition.batchSize,
@@ -204,6 +202,53 @@ export class TmcStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     if (ampWorkspace !== undefined) new CfnOutput(this, 'PrometheusWorkspaceEndpoint', { value: ampWorkspace.attrPrometheusEndpoint });
+  }
+
+  /** The variables naming every resource `access` covers (queues consumed are added by their event source). */
+  private environmentFor(
+    access: FunctionAccess,
+    values: { kcpKubeconfig: string; webhookTokens: string; contentKey: string; workspaces: string; remoteWrite?: Record<string, string> },
+  ): Record<string, string> {
+    const env: Record<string, string> = {};
+    if (access.table !== 'none') env[ENV.tableName] = this.table.tableName;
+    for (const queue of [...access.sends, ...access.inspects, ...access.redrives]) env[ENV.queueUrl(queue)] = this.queues[queue].queueUrl;
+    for (const queue of [...access.inspects, ...access.redrives]) env[ENV.dlqUrl(queue)] = this.dlqs[queue].queueUrl;
+    if (access.kcp) {
+      env[ENV.kcpKubeconfigSecretArn] = values.kcpKubeconfig;
+      env[ENV.workspaces] = values.workspaces;
+    }
+    if (access.webhookTokens) env[ENV.webhookTokensSecretArn] = values.webhookTokens;
+    if (access.contentKey) env[ENV.contentKeySecretArn] = values.contentKey;
+    if (access.remoteWrite && values.remoteWrite !== undefined) Object.assign(env, values.remoteWrite);
+    return env;
+  }
+
+  /** A grant's resource (lib/runtime/grants.ts) as this stack's ARN; undefined when the stack has no such resource. */
+  private arnOf(resource: GrantResource, fn: TmcFunction, secrets: Record<'kcp-kubeconfig' | 'webhook-tokens' | 'content-key', string>, ampWorkspaceArn: string | undefined): string | undefined {
+    switch (resource.kind) {
+      case 'table':
+        return this.table.tableArn;
+      case 'index':
+        return `${this.table.tableArn}/index/${resource.index}`;
+      case 'queue':
+        return this.queues[resource.queue].queueArn;
+      case 'dlq':
+        return this.dlqs[resource.queue].queueArn;
+      case 'secret':
+        return secrets[resource.secret];
+      case 'cluster-secrets':
+        // Pseudo parameters rather than the stack's region and account, so the ARN (and its acknowledgement) reads the
+        // same whether the stack is environment-agnostic or pinned.
+        return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${clusterSecretPrefix(this.stage)}*`;
+      case 'prometheus-workspace':
+        return ampWorkspaceArn;
+      case 'log-group':
+        return fn.logGroup.logGroupArn;
+      case 'schedule-failures':
+        return undefined;
+      case 'any':
+        return '*';
+    }
   }
 
   private createHttpApi(prefix: string, logRetention: logs.RetentionDays): apigwv2.HttpApi {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ForwardingMetrics } from '../metrics/forwarded-metrics';
 import { useForwardedMetrics } from '../runtime/metrics';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
+import { enforceLocalIam, runAs } from './iam';
 import { makeLambdaContext } from './lambda-context';
 
 /**
@@ -21,6 +22,8 @@ export const ContainerData = z.object({
   name: z.enum(Object.keys(FUNCTIONS) as [FunctionName, ...FunctionName[]]),
   handlerPath: z.string(),
   region: z.string(),
+  /** Checks the function's AWS calls against its grants, as the main thread does for in-process functions. */
+  iam: z.boolean().default(false),
 });
 export type ContainerData = z.infer<typeof ContainerData>;
 
@@ -56,6 +59,8 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   const data = ContainerData.parse(raw);
   const metrics = new ForwardingMetrics((updates) => port.postMessage({ type: 'metrics', updates }));
   useForwardedMetrics(metrics);
+  // Before the handler loads: its clients are built after, and each gets the check when built.
+  if (data.iam) enforceLocalIam({ env: process.env });
   let handler: Handler;
   try {
     handler = await importHandler(data.handlerPath);
@@ -69,7 +74,7 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   const invoke = async (id: number, event: unknown, timeoutMs: number): Promise<void> => {
     let reply: Record<string, unknown>;
     try {
-      const value = await handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs));
+      const value = await runAs(data.name, () => handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs)));
       reply = { type: 'result', id, ok: true, value };
     } catch (err) {
       reply = { type: 'result', id, ok: false, error: describeError(err) };

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { Metrics } from '../ports/telemetry';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { FunctionThread } from './function-thread';
+import { runAs } from './iam';
 import { makeLambdaContext } from './lambda-context';
 import type { StackLogger } from './log';
 
@@ -43,6 +44,8 @@ export interface FunctionRuntimeOptions {
   handlerModules?: Partial<Record<FunctionName, string>>;
   /** Where the threads' metric updates go: the registry this process's functions share. */
   metrics?: Metrics;
+  /** Threads check their functions' AWS calls against their grants (lib/local/iam.ts); in-process calls are checked by the stack's hook. */
+  iam?: boolean;
 }
 
 /**
@@ -132,7 +135,8 @@ export class FunctionRuntime {
     const handler = await this.load(name);
     if (handler === undefined) throw new FunctionMissingError(name);
     const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
-    return () => handler(event, context);
+    // The invocation's AWS calls are checked against this function's grants (lib/local/iam.ts).
+    return () => runAs(name, () => handler(event, context));
   }
 
   private thread(name: FunctionName, timeoutMs: number): FunctionThread {
@@ -140,7 +144,7 @@ export class FunctionRuntime {
     if (thread === undefined) {
       const metrics = this.options.metrics;
       if (metrics === undefined) throw new Error(`Function ${name} runs in a thread but the runtime was given no metrics to forward to`);
-      thread = new FunctionThread({ name, projectRoot: this.options.projectRoot, handlerPath: this.handlerPath(name), region: this.options.region, timeoutMs, metrics, logger: this.options.logger });
+      thread = new FunctionThread({ name, projectRoot: this.options.projectRoot, handlerPath: this.handlerPath(name), region: this.options.region, timeoutMs, metrics, logger: this.options.logger, iam: this.options.iam });
       this.threads.set(name, thread);
     }
     return thread;

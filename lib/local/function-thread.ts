@@ -57,6 +57,8 @@ export interface FunctionThreadOptions {
   /** Where the thread's metric updates are applied (the stack's shared registry). */
   metrics: Metrics;
   logger: StackLogger;
+  /** Checks the function's AWS calls against its grants inside the thread (lib/local/iam.ts). */
+  iam?: boolean;
 }
 
 interface Pending {
@@ -149,7 +151,7 @@ export class FunctionThread {
     if (!existsSync(script)) throw new FunctionThreadError(name, `Function ${name} cannot run in a thread: its worker script ${script} is missing`);
     // The environment named explicitly: Worker's default is the process's real one, which under jest is not the
     // process.env the stack (and a test) set; a copy now, as a Lambda container gets its configuration at start.
-    const worker = new Worker(script, { workerData: { name, handlerPath: this.options.handlerPath, region: this.options.region }, env: { ...process.env } });
+    const worker = new Worker(script, { workerData: { name, handlerPath: this.options.handlerPath, region: this.options.region, iam: this.options.iam ?? false }, env: { ...process.env } });
     const pending = new Map<number, Pending>();
     let markReady!: () => void;
     let failStart!: (err: Error) => void;

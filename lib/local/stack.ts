@@ -19,6 +19,7 @@ import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { writeStackEndpoints } from './endpoints-file';
+import { enforceLocalIam, type LocalIamOptions } from './iam';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
@@ -74,6 +75,11 @@ export interface LocalStackOptions {
    * `handlers` stay in process. Default off (tests); `tmc dev` and the benchmark turn it on. See docs/local-stack.md.
    */
   functionThreads?: boolean | FunctionName[];
+  /**
+   * IAM on the functions' AWS calls (lib/local/iam.ts): each function may call only what its CDK role allows. On by
+   * default; `access` replaces functions' FUNCTION_ACCESS (tests remove a grant; in-process functions only).
+   */
+  iam?: false | { access?: LocalIamOptions['access'] };
   /** Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips) and workload ready delay. */
   simulator?: { latencyMs?: number; readyDelayMs?: number };
 }
@@ -257,6 +263,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (options.prometheusRemoteWriteUrl !== undefined) env[REMOTE_WRITE_ENV.url] = options.prometheusRemoteWriteUrl;
     Object.assign(process.env, env);
+    // Before any handler builds its clients; the stack's own clients (above) stay unchecked, as Lambda's service is.
+    const iam = options.iam !== false;
+    if (iam) {
+      const stopIam = enforceLocalIam({ env, access: options.iam === false ? undefined : options.iam?.access });
+      cleanups.push(async () => stopIam());
+    }
 
     // One registry for every function in this process, installed before any handler builds its deps.
     const metrics = new PromMetrics();
@@ -273,6 +285,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onEnd: () => (activeInvocations -= 1),
       threads,
       metrics,
+      iam,
     });
     // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
     cleanups.push(() => runtime.stop());

@@ -1,4 +1,3 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, type PlacementMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
@@ -8,7 +7,7 @@ import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { ConfigurationError } from '../errors/tmc-error';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { parseWorkspaces, probeClusters, type ProbeClustersDeps, type ProbeRunReport } from '../health/probe-clusters';
-import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
@@ -60,7 +59,7 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
   return {
     connector: new KubeConnectorImpl({
       kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
-      secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+      secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
     }),
     store,
     placementQueue: observedQueue(

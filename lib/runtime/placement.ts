@@ -4,7 +4,6 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DeletionGuard } from '../recovery/deletion-guard';
 import { recoverySettingsFrom } from './recovery-sweep';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
@@ -24,7 +23,7 @@ import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { fromPowertools } from '../sync/sync-log';
-import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { QUEUES } from './resources';
@@ -116,7 +115,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
   const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
   const log = fromPowertools(createLogger('placement'));
-  const secrets = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
+  const secrets = new SecretsManagerSecretReader(makeSecretsManagerClient(config));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
     secrets,

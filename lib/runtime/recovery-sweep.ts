@@ -1,4 +1,3 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
@@ -22,7 +21,7 @@ import { DEFAULT_GUARD, type GuardSettings } from '../recovery/rules';
 import { runRecoverySweep } from '../recovery/sweep';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { fromPowertools } from '../sync/sync-log';
-import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
@@ -97,7 +96,7 @@ export function buildRecoverySweepDeps(env: Environment = process.env): Recovery
   const metrics = createFunctionMetrics('recovery-sweep');
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
-    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+    secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statuses = new DynamoStatusStore({ doc, tableName });

@@ -1,7 +1,6 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StatusMessageSchema } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
@@ -21,7 +20,7 @@ import {
   type StatusUpDeps,
 } from '../sync/status/status-up';
 import { fromPowertools } from '../sync/sync-log';
-import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { QUEUES } from './resources';
@@ -94,7 +93,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     kcp: config.kcpKubeconfigSecretArn
       ? { secretArn: config.kcpKubeconfigSecretArn }
       : { path: config.kcpKubeconfig ?? '' },
-    secrets: new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+    secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });

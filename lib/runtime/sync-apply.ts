@@ -1,6 +1,5 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
@@ -23,7 +22,7 @@ import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
 import { fromPowertools } from '../sync/sync-log';
-import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { QUEUES } from './resources';
@@ -89,7 +88,7 @@ export function buildSyncApplyDeps(
   const sqs = makeSqsClient(config);
   const logger = createLogger('sync-apply');
   const log = fromPowertools(logger);
-  const secrets = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region }));
+  const secrets = new SecretsManagerSecretReader(makeSecretsManagerClient(config));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn
       ? { secretArn: config.kcpKubeconfigSecretArn }

@@ -1,4 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { makeSecretsManagerClient } from './aws';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source';
 import type { TmcConfig } from './config';
@@ -6,7 +6,7 @@ import type { TmcConfig } from './config';
 /** The accepted webhook tokens: the Secrets Manager secret in the cloud, TMC_WEBHOOK_TOKENS on the local stack. */
 export function webhookTokenSource(config: Pick<TmcConfig, 'region' | 'webhookTokens' | 'webhookTokensSecretArn'>): TokenSource {
   if (config.webhookTokensSecretArn) {
-    return new SecretTokenSource(new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })), config.webhookTokensSecretArn);
+    return new SecretTokenSource(new SecretsManagerSecretReader(makeSecretsManagerClient(config)), config.webhookTokensSecretArn);
   }
   return new StaticTokenSource(config.webhookTokens);
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Aws, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { CfnResource } from 'aws-cdk-lib';
@@ -17,6 +17,7 @@ import { buildRecoverySweepDeps } from '../../../lib/runtime/recovery-sweep';
 import { buildStatusUpDeps } from '../../../lib/runtime/status-up';
 import { buildSyncApplyDeps } from '../../../lib/runtime/sync-apply';
 import { AUTHORIZER, ENV, FUNCTION_ACCESS, TABLE_ACTIONS, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, TABLE, type FunctionName, type QueueName } from '../../../lib/runtime/resources';
+import { grantsFor, type GrantResource } from '../../../lib/runtime/grants';
 import { buildTmcApp, deployableFunctions } from '../../../infra/tmc-app';
 import type { TmcStack } from '../../../infra/tmc-stack';
 
@@ -99,6 +100,8 @@ function resourcesFor(name: FunctionName, action: string): string[] {
     .flatMap((s) => resourcesOf(s).map((r) => JSON.stringify(r)));
 }
 const arnOfQueue = (q: { node: { defaultChild?: unknown } }): string => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'Arn'] });
+/** The schedules' failure destination in the template; none yet. */
+const SCHEDULE_FAILURES = (): string | undefined => undefined;
 
 describe('functions', () => {
   it('deploys every folder of functions/ and nothing that is not one', () => {
@@ -231,6 +234,50 @@ describe('least privilege', () => {
     const reads = sent.filter((a) => /:(Get|BatchGet|Query|Scan)/.test(a));
     expect(TABLE_READ).toEqual(expect.arrayContaining(reads));
     expect([...TABLE_READ, ...TABLE_WRITE]).toEqual(expect.arrayContaining(sent));
+  });
+
+  /** A grant's resource as the template must name it, resolved here from the stack's constructs, not by the stack. */
+  function templateArnOf(name: FunctionName, resource: GrantResource): string | undefined {
+    const token = (value: string): string => JSON.stringify(stack.resolve(value));
+    const secretRef = (secretName: string): string => JSON.stringify({ Ref: Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: secretName } }))[0] });
+    switch (resource.kind) {
+      case 'table':
+        return token(stack.table.tableArn);
+      case 'index':
+        return token(`${stack.table.tableArn}/index/${resource.index}`);
+      case 'queue':
+        return arnOfQueue(stack.queues[resource.queue]);
+      case 'dlq':
+        return arnOfQueue(stack.dlqs[resource.queue]);
+      case 'secret':
+        return secretRef(`tmc/test/${resource.secret}`);
+      case 'cluster-secrets':
+        return token(`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:tmc/test/clusters/*`);
+      case 'prometheus-workspace':
+        return JSON.stringify({ 'Fn::GetAtt': [Object.keys(template.findResources('AWS::APS::Workspace'))[0], 'Arn'] });
+      case 'log-group':
+        return token(stack.functions[name]!.logGroup.logGroupArn);
+      case 'schedule-failures':
+        return SCHEDULE_FAILURES();
+      case 'any':
+        return JSON.stringify('*');
+    }
+  }
+  const pairs = (entries: Array<{ actions: readonly string[]; resources: readonly string[] }>): string[] =>
+    [...new Set(entries.flatMap((e) => e.actions.flatMap((action) => e.resources.map((resource) => `${action} on ${resource}`))))].sort();
+
+  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: the role allows exactly the grants of lib/runtime/grants.ts, nothing more', (name) => {
+    if (!deployed.includes(name)) return;
+    const scheduled = SCHEDULES.some((schedule) => schedule.target === name);
+    const expected = grantsFor(name, { scheduled }).map((grant) => ({
+      actions: grant.actions,
+      resources: grant.resources.map((resource) => templateArnOf(name, resource)).filter((arn): arn is string => arn !== undefined),
+    }));
+    const actual = statementsOf(name).map((s) => {
+      expect(s.Effect).toBe('Allow');
+      return { actions: actionsOf(s), resources: resourcesOf(s).map((r) => JSON.stringify(r)) };
+    });
+    expect(pairs(actual)).toEqual(pairs(expected));
   });
 
   it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: only its table actions, on the table and its GSI', (name) => {
