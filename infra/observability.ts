@@ -1,4 +1,5 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -42,6 +43,17 @@ export class Observability extends Construct {
       id: 'AwsSolutions-SNS2',
       reason: 'Alarm notifications carry alarm names and states only, no tmc data; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key',
     });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one that lets the account's services
+    // publish: without this statement CloudWatch could not deliver a single alarm. Only alarms of this account.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.createAlarms();

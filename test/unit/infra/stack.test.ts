@@ -411,6 +411,22 @@ describe('alarms and dashboard', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
+  it("lets CloudWatch alarms of this account publish to the alarm topic, and only over TLS", () => {
+    const topicId = logicalId(stack.observability.topic);
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { Topics: unknown[]; PolicyDocument: { Statement: Json[] } } }>;
+    const statements = policies.filter((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: topicId }])).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+    expect(statements.filter((s) => s.Effect === 'Deny')).toEqual([expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+  });
+
   it('names only metrics in lib/metrics/catalog.ts, with every label as a dimension', () => {
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Json }>) {
       const name = alarm.Properties.MetricName;
