@@ -20,6 +20,8 @@ export interface ObservabilityProps {
   syncLagAlarmSeconds: number;
   errorRateAlarmPercent: number;
   alarmEmail?: string;
+  /** Targets of schedules: one failed run must not page (their error alarms need two bad periods of three). */
+  scheduled: readonly FunctionName[];
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -138,13 +140,17 @@ export class Observability extends Construct {
         label: `${name} error rate (%)`,
         period: FIVE_MINUTES,
       });
+      // A schedule runs five times in 5 minutes, so one failed run alone is 20% of them. For schedule targets the rate
+      // must be over the threshold in two 5-minute periods of three: a single failure lands in one period only.
+      const scheduled = props.scheduled.includes(name as FunctionName);
       this.alarm(`ErrorRate-${name}`, {
         name: `${name}-error-rate`,
-        alarmDescription: `More than ${props.errorRateAlarmPercent}% of ${name} invocations failed in 5 minutes. Read its log group (/aws/lambda/tmc-${props.stage}-${name})`,
+        alarmDescription: `More than ${props.errorRateAlarmPercent}% of ${name} invocations failed in ${scheduled ? 'two of three 5-minute periods' : '5 minutes'}. Read its log group (/aws/lambda/tmc-${props.stage}-${name})`,
         metric: rate,
         threshold: props.errorRateAlarmPercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
+        evaluationPeriods: scheduled ? 3 : 1,
+        datapointsToAlarm: scheduled ? 2 : 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }

@@ -6,6 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as aps from 'aws-cdk-lib/aws-aps';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -56,6 +57,8 @@ export class TmcStack extends Stack {
   readonly api: apigwv2.HttpApi;
   readonly observability: Observability;
   readonly stage: string;
+  /** Where Lambda records a scheduled invocation that failed (no retries). */
+  readonly scheduleFailures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: TmcStackProps) {
     super(scope, id, props);
@@ -101,6 +104,17 @@ export class TmcStack extends Stack {
         deadLetterQueue: { queue: dlq, maxReceiveCount: definition.maxReceiveCount },
       });
     }
+
+    this.scheduleFailures = new sqs.Queue(this, 'ScheduleFailures', {
+      queueName: `${prefix}-schedule-failures`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.scheduleFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'It is itself a dead-letter destination: failed scheduled invocations, kept for an operator to read',
+    });
 
     // Created empty-ish: the operator puts kcp's kubeconfig in after the deploy (docs/deploy.md).
     const kcpKubeconfig = new secretsmanager.Secret(this, 'KcpKubeconfig', {
@@ -163,10 +177,18 @@ export class TmcStack extends Stack {
       );
     }
 
+    // Scheduled runs are asynchronous invocations: Lambda would retry a failed one twice more on its own (overlapping
+    // the next tick); no retries, and the failed event with its error goes to a queue an operator can read.
+    for (const name of new Set(SCHEDULES.map((schedule) => schedule.target))) {
+      this.functions[name]?.fn.configureAsyncInvoke({ retryAttempts: 0, onFailure: new destinations.SqsDestination(this.scheduleFailures) });
+    }
     for (const schedule of SCHEDULES) {
       const target = this.functions[schedule.target];
       if (target === undefined) continue;
       const rate = config.scheduleRates[schedule.name] ?? schedule.rateSeconds;
+      if (schedule.exclusive === true && FUNCTIONS[schedule.target].timeoutSeconds >= rate) {
+        throw new Error(`Schedule ${schedule.name} must never overlap: ${schedule.target}'s timeout must be shorter than its rate (${rate} s)`);
+      }
       new events.Rule(this, `schedule-${schedule.name}`, {
         ruleName: `${prefix}-${schedule.name}`,
         description: `tmc ${schedule.name} → ${schedule.target}`,
@@ -186,6 +208,7 @@ export class TmcStack extends Stack {
       syncLagAlarmSeconds: config.syncLagAlarmSeconds,
       errorRateAlarmPercent: config.errorRateAlarmPercent,
       alarmEmail: config.alarmEmail,
+      scheduled: SCHEDULES.map((schedule) => schedule.target),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tmc HTTP API: pass to `tmc webhooks install --url`' });
@@ -200,6 +223,7 @@ export class TmcStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${prefix}`,
     });
+    new CfnOutput(this, 'ScheduleFailuresQueueUrl', { value: this.scheduleFailures.queueUrl, description: 'failed scheduled runs (event and error)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     if (ampWorkspace !== undefined) new CfnOutput(this, 'PrometheusWorkspaceEndpoint', { value: ampWorkspace.attrPrometheusEndpoint });
   }
@@ -245,7 +269,7 @@ export class TmcStack extends Stack {
       case 'log-group':
         return fn.logGroup.logGroupArn;
       case 'schedule-failures':
-        return undefined;
+        return this.scheduleFailures.queueArn;
       case 'any':
         return '*';
     }

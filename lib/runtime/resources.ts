@@ -28,7 +28,9 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
   'sync-apply': { name: 'sync-apply', description: 'Applies placed objects to physical clusters', memoryMb: 1024, timeoutSeconds: 60 },
   'status-up': { name: 'status-up', description: 'Brings downstream status back into kcp', memoryMb: 512, timeoutSeconds: 60 },
   'health-probe': { name: 'health-probe', description: 'Probes every SyncTarget and records its health', memoryMb: 512, timeoutSeconds: 60 },
-  'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 300 },
+  // Shorter than its schedule's rate, so two sweeps never run at once (SCHEDULES `exclusive`); each run's work is
+  // bounded and resumes from cursors (docs/recovery.md), so a run the timeout cuts short is continued by the next.
+  'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 55 },
   'metrics-rollup': { name: 'metrics-rollup', description: 'Computes stateful gauges and pushes metrics', memoryMb: 512, timeoutSeconds: 60 },
   api: { name: 'api', description: 'Health API and the read-only virtual workspace', memoryMb: 512, timeoutSeconds: 10 },
   // Cloud only: API Gateway calls it before routing. Locally ingress and api check the same tokens themselves.
@@ -94,11 +96,16 @@ export interface ScheduleDefinition {
   target: FunctionName;
   /** EventBridge allows one minute at the finest; the local stack may be told to run faster (tests). */
   rateSeconds: number;
+  /**
+   * Runs never overlap: the target's timeout is shorter than the rate (EventBridge's finest is 60 s, and a stage may
+   * only slow a schedule down), so a run has ended before the next tick. The CDK stack refuses a rate that breaks this.
+   */
+  exclusive?: boolean;
 }
 
 export const SCHEDULES: ScheduleDefinition[] = [
   { name: 'health-probe', target: 'health-probe', rateSeconds: 60 },
-  { name: 'recovery-sweep', target: 'recovery-sweep', rateSeconds: 60 },
+  { name: 'recovery-sweep', target: 'recovery-sweep', rateSeconds: 60, exclusive: true },
   { name: 'metrics-rollup', target: 'metrics-rollup', rateSeconds: 60 },
   { name: 'status-backstop', target: 'status-up', rateSeconds: 60 },
 ];

@@ -100,8 +100,8 @@ function resourcesFor(name: FunctionName, action: string): string[] {
     .flatMap((s) => resourcesOf(s).map((r) => JSON.stringify(r)));
 }
 const arnOfQueue = (q: { node: { defaultChild?: unknown } }): string => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'Arn'] });
-/** The schedules' failure destination in the template; none yet. */
-const SCHEDULE_FAILURES = (): string | undefined => undefined;
+/** The schedules' failure destination in the template. */
+const SCHEDULE_FAILURES = (): string => arnOfQueue(stack.scheduleFailures);
 
 describe('functions', () => {
   it('deploys every folder of functions/ and nothing that is not one', () => {
@@ -297,7 +297,9 @@ describe('least privilege', () => {
     if (!deployed.includes(name)) return;
     const access = FUNCTION_ACCESS[name];
     const sends = access.sends.map((q) => arnOfQueue(stack.queues[q]));
-    expect(new Set(resourcesFor(name, 'sqs:SendMessage'))).toEqual(new Set(sends));
+    // Lambda itself sends a failed scheduled run to the schedule-failures queue, with the function's role.
+    const failures = SCHEDULES.some((s) => s.target === name) ? [SCHEDULE_FAILURES()] : [];
+    expect(new Set(resourcesFor(name, 'sqs:SendMessage'))).toEqual(new Set([...sends, ...failures]));
     const consumed = Object.values(QUEUES)
       .filter((q) => q.consumer === name)
       .map((q) => arnOfQueue(stack.queues[q.name]));
@@ -383,6 +385,51 @@ describe('schedules', () => {
       ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.functions[schedule.target]!.fn), 'Arn'] } })],
     });
+  });
+});
+
+describe('schedule runs', () => {
+  const targets = [...new Set(SCHEDULES.map((s) => s.target))];
+
+  it.each(targets)('%s: no asynchronous retries by Lambda, failures recorded in the schedule-failures queue', (name) => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack.functions[name]!.fn) },
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: JSON.parse(arnOfQueue(stack.scheduleFailures)) } },
+    });
+  });
+
+  it('configures asynchronous invocation only for schedule targets', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig'))).toHaveLength(targets.filter((t) => deployed.includes(t)).length);
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'tmc-test-schedule-failures', SqsManagedSseEnabled: true });
+  });
+
+  it.each(SCHEDULES.filter((s) => s.exclusive).map((s) => [s.name, s] as const))('%s never overlaps itself: its timeout is shorter than its rate', (name, schedule) => {
+    const rule = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Name: `tmc-test-${name}` } }))[0] as { Properties: { ScheduleExpression: string } };
+    const [, amount, unit] = /^rate\((\d+) (minutes?|seconds?|hours?)\)$/.exec(rule.Properties.ScheduleExpression) ?? [];
+    const rateSeconds = Number(amount) * (unit!.startsWith('minute') ? 60 : unit!.startsWith('hour') ? 3600 : 1);
+    expect((fnOf(schedule.target).Properties as Json).Timeout).toBeLessThan(rateSeconds);
+  });
+
+  it('refuses a stage whose rates would let an exclusive schedule overlap', () => {
+    const exclusive = SCHEDULES.find((s) => s.exclusive)!;
+    const build = (): unknown => buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], stage: 'overlap' } }), projectRoot);
+    expect(build).not.toThrow();
+    const original = FUNCTIONS[exclusive.target].timeoutSeconds;
+    FUNCTIONS[exclusive.target].timeoutSeconds = 60;
+    try {
+      expect(build).toThrow(`Schedule ${exclusive.name} must never overlap`);
+    } finally {
+      FUNCTIONS[exclusive.target].timeoutSeconds = original;
+    }
+  });
+
+  it('does not page on one failed scheduled run: schedule targets alarm on two bad 5-minute periods of three', () => {
+    for (const name of deployed) {
+      const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `tmc-test-${name}-error-rate` } }))[0] as { Properties: Json };
+      const scheduled = targets.includes(name);
+      expect(alarm.Properties).toMatchObject(scheduled ? { EvaluationPeriods: 3, DatapointsToAlarm: 2 } : { EvaluationPeriods: 1 });
+    }
   });
 });
 
