@@ -1,6 +1,8 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +24,11 @@ export interface ObservabilityProps {
   alarmEmail?: string;
   /** Targets of schedules: one failed run must not page (their error alarms need two bad periods of three). */
   scheduled: readonly FunctionName[];
+  /** The HTTP API the webhooks call: its 4xx and 5xx are alarmed on. */
+  httpApi: apigwv2.IHttpApi;
+  /** The state table and its GSI names: throttled requests are alarmed on. */
+  table: dynamodb.ITable;
+  tableIndexes: readonly string[];
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -59,6 +66,7 @@ export class Observability extends Construct {
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.createAlarms();
+    this.createPlatformAlarms();
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `tmc-${props.stage}`, defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(...this.widgets());
   }
@@ -154,6 +162,77 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+  }
+
+  /**
+   * What no tmc metric shows: the webhooks answered with errors (a wrong token makes every admission 401, which kcp
+   * ignores with failurePolicy Ignore, so objects silently pass tmc by), functions throttled by the account's
+   * concurrency, and the table throttling requests.
+   */
+  private createPlatformAlarms(): void {
+    const { props } = this;
+    const requests = props.httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' });
+    const share = (errors: cloudwatch.IMetric, label: string): cloudwatch.MathExpression =>
+      // At least 5 requests, so one rejected probe on an idle stack is not 100 %.
+      new cloudwatch.MathExpression({ expression: 'IF(requests >= 5, 100 * errors / requests, 0)', usingMetrics: { errors, requests }, label, period: FIVE_MINUTES });
+    this.alarm('Api4xx', {
+      name: 'api-4xx',
+      alarmDescription:
+        'More than 10% of webhook and API requests were refused (4xx) in two 5-minute periods running. Usually a token kcp or a cluster presents is not in the webhook token secret: admissions then pass tmc by (failurePolicy Ignore). Read the API access log group (/aws/http-api/tmc-<stage>) for the status and route, and docs/webhooks.md for the token',
+      metric: share(props.httpApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }), 'API 4xx (%)'),
+      threshold: 10,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarm('Api5xx', {
+      name: 'api-5xx',
+      alarmDescription: `More than ${props.errorRateAlarmPercent}% of webhook and API requests failed (5xx) in 5 minutes: a function failed or timed out behind the HTTP API. Read the API access log's integrationError and the ingress and api log groups`,
+      metric: share(props.httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 'API 5xx (%)'),
+      threshold: props.errorRateAlarmPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // One alarm for every function (an alarm costs the same as one per function, and any throttle means the same fix).
+    const throttles = Object.entries(props.functions).map(([name, fn], i) => [`t${i}`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: name })] as const);
+    this.alarm('LambdaThrottles', {
+      name: 'lambda-throttles',
+      alarmDescription:
+        "tmc's functions were throttled in two 5-minute periods of three: the account's Lambda concurrency is exhausted (Service Quotas: Lambda concurrent executions). Throttled queue batches return to their queue; throttled schedule runs are lost until the next tick",
+      metric: new cloudwatch.MathExpression({ expression: `SUM([${throttles.map(([id]) => id).join(', ')}])`, usingMetrics: Object.fromEntries(throttles), label: 'throttled invocations', period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // On demand, DynamoDB throttles a burst above twice the previous peak, or a hot partition (table and GSI alike).
+    const tableName = props.table.tableName;
+    const events = (metricName: string, index?: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName,
+        dimensionsMap: index === undefined ? { TableName: tableName } : { TableName: tableName, GlobalSecondaryIndexName: index },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      });
+    const tableEvents: Record<string, cloudwatch.IMetric> = { r: events('ReadThrottleEvents'), w: events('WriteThrottleEvents') };
+    props.tableIndexes.forEach((index, i) => {
+      tableEvents[`gr${i}`] = events('ReadThrottleEvents', index);
+      tableEvents[`gw${i}`] = events('WriteThrottleEvents', index);
+    });
+    this.alarm('DynamoThrottles', {
+      name: 'dynamodb-throttles',
+      alarmDescription:
+        'The state table (or its GSI) throttled requests in two 5-minute periods of three. The SDK retries them, but syncs slow down; look for a hot key in CloudWatch Contributor Insights or a burst far above the previous peak',
+      metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(tableEvents).join(', ')}])`, usingMetrics: tableEvents, label: 'throttle events', period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   private graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 8): cloudwatch.GraphWidget {

@@ -209,6 +209,9 @@ export class TmcStack extends Stack {
       errorRateAlarmPercent: config.errorRateAlarmPercent,
       alarmEmail: config.alarmEmail,
       scheduled: SCHEDULES.map((schedule) => schedule.target),
+      httpApi: this.api,
+      table: this.table,
+      tableIndexes: TABLE.indexes.map((index) => index.name),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tmc HTTP API: pass to `tmc webhooks install --url`' });

@@ -474,6 +474,54 @@ describe('alarms and dashboard', () => {
     expect(statements.filter((s) => s.Effect === 'Deny')).toEqual([expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
   });
 
+  interface AlarmMetric {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } };
+  }
+  const alarmNamed = (name: string): { Properties: Json & { Metrics?: AlarmMetric[] } } => {
+    const found = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } }));
+    expect(found).toHaveLength(1);
+    return found[0] as { Properties: Json & { Metrics?: AlarmMetric[] } };
+  };
+  const statsOf = (alarm: { Properties: { Metrics?: AlarmMetric[] } }): Array<{ ns: string; name: string; dims: Record<string, string> }> =>
+    (alarm.Properties.Metrics ?? []).flatMap((m) =>
+      m.MetricStat ? [{ ns: m.MetricStat.Metric.Namespace, name: m.MetricStat.Metric.MetricName, dims: Object.fromEntries(m.MetricStat.Metric.Dimensions.map((d) => [d.Name, JSON.stringify(d.Value)])) }] : [],
+    );
+
+  it.each([
+    ['api-4xx', '4xx'],
+    ['api-5xx', '5xx'],
+  ])('%s: the share of HTTP API requests answered %s, over at least 5 requests', (alarmName, metricName) => {
+    const alarm = alarmNamed(`tmc-test-${alarmName}`);
+    const apiId = JSON.stringify({ Ref: logicalId(stack.api) });
+    expect(statsOf(alarm)).toEqual(
+      expect.arrayContaining([
+        { ns: 'AWS/ApiGateway', name: metricName, dims: { ApiId: apiId } },
+        { ns: 'AWS/ApiGateway', name: 'Count', dims: { ApiId: apiId } },
+      ]),
+    );
+    expect(alarm.Properties.Metrics!.find((m) => m.Expression !== undefined)!.Expression).toContain('requests >= 5');
+  });
+
+  it('alarms on throttles of every function, and of the table and its GSI, not on a single period', () => {
+    const lambda = alarmNamed('tmc-test-lambda-throttles');
+    expect(statsOf(lambda).map((m) => `${m.ns} ${m.name} ${m.dims.FunctionName}`).sort()).toEqual(
+      deployed.map((name) => `AWS/Lambda Throttles ${JSON.stringify({ Ref: logicalId(stack.functions[name]!.fn) })}`).sort(),
+    );
+    const dynamo = alarmNamed('tmc-test-dynamodb-throttles');
+    const table = JSON.stringify({ Ref: logicalId(stack.table) });
+    const expected = ['ReadThrottleEvents', 'WriteThrottleEvents'].flatMap((name) => [
+      { ns: 'AWS/DynamoDB', name, dims: { TableName: table } },
+      ...TABLE.indexes.map((index) => ({ ns: 'AWS/DynamoDB', name, dims: { TableName: table, GlobalSecondaryIndexName: JSON.stringify(index.name) } })),
+    ]);
+    expect(statsOf(dynamo)).toEqual(expect.arrayContaining(expected));
+    expect(statsOf(dynamo)).toHaveLength(expected.length);
+    for (const alarm of [lambda, dynamo]) expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 1 });
+    const topic = { Ref: logicalId(stack.observability.topic) };
+    for (const name of ['api-4xx', 'api-5xx', 'lambda-throttles', 'dynamodb-throttles']) expect(alarmNamed(`tmc-test-${name}`).Properties.AlarmActions).toEqual([topic]);
+  });
+
   it('names only metrics in lib/metrics/catalog.ts, with every label as a dimension', () => {
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Json }>) {
       const name = alarm.Properties.MetricName;
