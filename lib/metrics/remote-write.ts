@@ -77,6 +77,17 @@ function nativeFetch(): MinimalFetch {
   };
 }
 
+/**
+ * What the remote-write 1.0 spec requires of every push (Prometheus itself accepts pushes without some of them;
+ * other receivers, and the spec's conformance checks, do not).
+ */
+export const REMOTE_WRITE_HEADERS = {
+  'Content-Encoding': 'snappy',
+  'Content-Type': 'application/x-protobuf',
+  'X-Prometheus-Remote-Write-Version': '0.1.0',
+  'User-Agent': 'tmc',
+} as const;
+
 export class RemoteWritePublisher {
   private readonly fetchImpl: MinimalFetch;
   private readonly headers: Record<string, string>;
@@ -87,7 +98,7 @@ export class RemoteWritePublisher {
   ) {
     const auth = target.auth;
     this.fetchImpl = auth.type === 'sigv4' ? signingFetch(auth, nativeFetch()) : nativeFetch();
-    this.headers = auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {};
+    this.headers = { ...REMOTE_WRITE_HEADERS, ...(auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {}) };
   }
 
   /** Pushes the series; retries 5xx, 429 and network errors with backoff; throws with the endpoint's answer otherwise. */
