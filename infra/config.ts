@@ -54,13 +54,24 @@ export const TmcContextSchema = z.object({
   prometheusRemoteWrite: z.union([z.enum(['none', 'amp']), z.url({ protocol: /^https$/ })]).default('none'),
   /** Metrics namespace in CloudWatch; one per stage so two stages in one account do not mix. */
   metricsNamespace: z.string().min(1).optional(),
+  /**
+   * What a stack delete does with the stage's state table, log groups and secrets: `destroy` (the default for the
+   * `dev` stage, so it can be deployed, destroyed and deployed again) or `retain` (every other stage's default: kept on
+   * delete and on replacement, removed only when the stack's first deploy rolls back, which would otherwise leave
+   * names behind that block the next deploy).
+   */
+  removalPolicy: z.enum(['retain', 'destroy']).optional(),
 });
 
 export type TmcContext = z.infer<typeof TmcContextSchema>;
 
 export interface TmcConfig extends TmcContext {
   metricsNamespace: string;
+  removalPolicy: 'retain' | 'destroy';
 }
+
+/** The stage that may be destroyed with its data unless told otherwise: the default one, for trying tmc out. */
+export const DISPOSABLE_STAGE = 'dev';
 
 /** Context keys the schema reads; anything else in the context belongs to CDK itself. */
 export const CONTEXT_KEYS = Object.keys(TmcContextSchema.shape) as Array<keyof TmcContext>;
@@ -77,5 +88,9 @@ export function parseTmcContext(read: (key: string) => unknown): TmcConfig {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`).join('; ');
     throw new Error(`Invalid tmc CDK context (see docs/deploy.md): ${problems}`);
   }
-  return { ...parsed.data, metricsNamespace: parsed.data.metricsNamespace ?? `tmc/${parsed.data.stage}` };
+  return {
+    ...parsed.data,
+    metricsNamespace: parsed.data.metricsNamespace ?? `tmc/${parsed.data.stage}`,
+    removalPolicy: parsed.data.removalPolicy ?? (parsed.data.stage === DISPOSABLE_STAGE ? 'destroy' : 'retain'),
+  };
 }

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -14,6 +14,8 @@ export interface TmcFunctionProps {
   logRetention: logs.RetentionDays;
   /** Variables every function gets (stage, metrics namespace). */
   environment: Record<string, string>;
+  /** What a stack delete does with its log group (a retained one blocks the next deploy of the stage). */
+  removalPolicy: RemovalPolicy;
 }
 
 
@@ -32,7 +34,7 @@ export class TmcFunction extends Construct {
     super(scope, id);
     const { definition } = props;
     const functionName = `tmc-${props.stage}-${definition.name}`;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { logGroupName: `/aws/lambda/${functionName}`, retention: props.logRetention });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { logGroupName: `/aws/lambda/${functionName}`, retention: props.logRetention, removalPolicy: props.removalPolicy });
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Role of ${functionName}` });
     this.fn = new nodejs.NodejsFunction(this, 'Function', {

@@ -66,6 +66,10 @@ export class TmcStack extends Stack {
     this.stage = config.stage;
     const prefix = `tmc-${config.stage}`;
 
+    // retain: kept on delete and replacement, yet removed when the first deploy rolls back (RetainExceptOnCreate), so a
+    // failed first deploy leaves no names behind. destroy: the stage goes with its stack (docs/deploy.md, Teardown).
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const retained = config.removalPolicy === 'retain';
     this.table = new dynamodb.Table(this, TABLE.id, {
       tableName: `${prefix}-state`,
       partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -74,9 +78,10 @@ export class TmcStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // The table is tmc's memory of what it applied where; losing it on a stack delete would orphan every object.
-      removalPolicy: RemovalPolicy.RETAIN,
-      deletionProtection: true,
+      // The table is tmc's memory of what it applied where; losing it on a stack delete would orphan every object,
+      // so only a disposable stage lets it go.
+      removalPolicy,
+      deletionProtection: retained,
     });
     for (const index of TABLE.indexes) {
       this.table.addGlobalSecondaryIndex({
@@ -120,12 +125,14 @@ export class TmcStack extends Stack {
     const kcpKubeconfig = new secretsmanager.Secret(this, 'KcpKubeconfig', {
       secretName: `tmc/${config.stage}/kcp-kubeconfig`,
       description: "kcp's kubeconfig for tmc (replace the generated value with the kubeconfig's text)",
+      removalPolicy,
     });
     // One random token to start with; rotation puts a second one next to it (docs/webhooks.md).
     const webhookTokens = new secretsmanager.Secret(this, 'WebhookTokens', {
       secretName: `tmc/${config.stage}/webhook-tokens`,
       description: 'Bearer tokens kcp and the clusters present to tmc webhooks: a JSON array, {"tokens": [...]} or comma-separated',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
     });
     // The HMAC key of Secret content hashes (docs/state.md): generated here, never shown, read by placement and sync-apply.
     const contentKey = new secretsmanager.Secret(this, 'ContentKey', {
@@ -147,6 +154,7 @@ export class TmcStack extends Stack {
 
     const ampWorkspace =
       config.prometheusRemoteWrite === 'amp' ? new aps.CfnWorkspace(this, 'Prometheus', { alias: prefix }) : undefined;
+    ampWorkspace?.applyRemovalPolicy(removalPolicy);
     const remoteWrite = remoteWriteSettings(config, ampWorkspace, this);
 
     const environment = { [ENV.stage]: config.stage, [ENV.metricsNamespace]: config.metricsNamespace };
@@ -154,7 +162,7 @@ export class TmcStack extends Stack {
     const secretArns = { 'kcp-kubeconfig': kcpKubeconfig.secretArn, 'webhook-tokens': webhookTokens.secretArn, 'content-key': contentKey.secretArn };
     const scheduled = new Set(SCHEDULES.map((schedule) => schedule.target));
     for (const name of props.functions) {
-      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment });
+      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment, removalPolicy });
       this.functions[name] = fn;
       const access = FUNCTION_ACCESS[name];
       fn.setEnvironment(this.environmentFor(access, { kcpKubeconfig: kcpKubeconfig.secretArn, webhookTokens: webhookTokens.secretArn, contentKey: contentKey.secretArn, workspaces: config.workspaces, remoteWrite: remoteWrite?.variables }));
@@ -198,7 +206,7 @@ export class TmcStack extends Stack {
       });
     }
 
-    this.api = this.createHttpApi(prefix, logRetention);
+    this.api = this.createHttpApi(prefix, logRetention, removalPolicy);
 
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
@@ -278,9 +286,9 @@ export class TmcStack extends Stack {
     }
   }
 
-  private createHttpApi(prefix: string, logRetention: logs.RetentionDays): apigwv2.HttpApi {
+  private createHttpApi(prefix: string, logRetention: logs.RetentionDays, removalPolicy: RemovalPolicy): apigwv2.HttpApi {
     const api = new apigwv2.HttpApi(this, 'HttpApi', { apiName: prefix, createDefaultStage: false, description: 'tmc webhooks and read APIs' });
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/http-api/${prefix}`, retention: logRetention });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/http-api/${prefix}`, retention: logRetention, removalPolicy });
     new apigwv2.HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',

@@ -28,6 +28,19 @@ describe('CDK context', () => {
     expect(() => from(context)).toThrow(/docs\/deploy\.md/);
   });
 
+  it.each([
+    [{}, 'destroy'],
+    [{ stage: 'prod' }, 'retain'],
+    [{ stage: 'dev', removalPolicy: 'retain' }, 'retain'],
+    [{ stage: 'qa', removalPolicy: 'destroy' }, 'destroy'],
+  ])('removal policy of %p is %s', (context, expected) => {
+    expect(from(context).removalPolicy).toBe(expected);
+  });
+
+  it('rejects an unknown removal policy', () => {
+    expect(() => from({ removalPolicy: 'snapshot' })).toThrow(/removalPolicy/);
+  });
+
   it('accepts an existing remote-write endpoint over https', () => {
     const url = 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-123/api/v1/remote_write';
     expect(from({ prometheusRemoteWrite: url }).prometheusRemoteWrite).toBe(url);

@@ -176,7 +176,8 @@ describe('functions', () => {
 describe('state table', () => {
   it('is on-demand with point-in-time recovery, TTL and the GSI of TABLE, retained on stack delete', () => {
     template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         TableName: 'tmc-test-state',
         BillingMode: 'PAY_PER_REQUEST',
@@ -197,6 +198,29 @@ describe('state table', () => {
         })),
       },
     });
+  });
+});
+
+describe('removal policies by stage', () => {
+  const STATEFUL = ['AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret', 'AWS::APS::Workspace'];
+  const policiesOf = (t: Template): Array<[string, unknown]> =>
+    STATEFUL.flatMap((type) => Object.values(t.findResources(type)).map((r) => [type, (r as { DeletionPolicy?: unknown }).DeletionPolicy] as [string, unknown]));
+
+  it('keeps every stateful resource of a non-dev stage on delete, but not after a failed first deploy', () => {
+    const policies = policiesOf(template);
+    expect(new Set(policies.map(([type]) => type))).toEqual(new Set(STATEFUL));
+    for (const [type, policy] of policies) expect([type, policy]).toEqual([type, 'RetainExceptOnCreate']);
+  });
+
+  it.each([
+    ['the dev stage by default', { stage: 'dev' }],
+    ['any stage told removalPolicy=destroy', { stage: 'qa', removalPolicy: 'destroy', prometheusRemoteWrite: 'amp' }],
+  ])('destroys the table, log groups and secrets of %s with the stack, so the next deploy finds no leftovers', (_, context) => {
+    const dev = Template.fromStack(buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), projectRoot));
+    const policies = policiesOf(dev);
+    expect(policies.length).toBeGreaterThan(deployed.length + 3);
+    for (const [type, policy] of policies) expect([type, policy]).toEqual([type, 'Delete']);
+    dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
   });
 });
 
@@ -566,6 +590,12 @@ describe('cdk-nag', () => {
     const findings = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);
+  });
+
+  it('finds nothing unacknowledged in a disposable dev stage either', () => {
+    const dev = buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), projectRoot);
+    const report = new AwsSolutionsChecks().validateScope(dev);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('still reports a finding nobody acknowledged (the check is live)', () => {
