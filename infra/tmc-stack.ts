@@ -139,6 +139,7 @@ export class TmcStack extends Stack {
       secretName: `tmc/${config.stage}/content-key`,
       description: 'Key of the HMAC tmc stores for Secret contents instead of a plain hash; replacing it re-applies every Secret once',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
     });
     Validations.of(contentKey).acknowledge({
       id: 'AwsSolutions-SMG4',

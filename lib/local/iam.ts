@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
 import { z } from 'zod';
-import { useAwsClientHook, type AwsService } from '../runtime/aws';
+import { useAwsClientHook, type AwsService } from '../runtime/aws-client-hook';
 import { grantsFor, isAllowed, resolveGrants, type Grant, type GrantResource, type ResolvedGrant } from '../runtime/grants';
 import { ENV, FUNCTION_ACCESS, SCHEDULES, type FunctionAccess, type FunctionName } from '../runtime/resources';
 

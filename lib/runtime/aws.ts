@@ -3,9 +3,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { traceAwsClient } from '../observability/tracing';
+import { applyAwsClientHook } from './aws-client-hook';
 import type { TmcConfig } from './config';
 
 /**
@@ -76,22 +75,6 @@ const sdkLogger = SDK_LOGGER as SdkLogger;
  * cannot remove.
  */
 
-/** The services tmc's functions call through the clients below. */
-export type AwsService = 'dynamodb' | 'sqs' | 'secretsmanager';
-
-/** What a client hook may change: the client's middleware stack (the document client shares its client's). */
-export type AwsClientHook = (client: { middlewareStack: MiddlewareStack<object, MetadataBearer> }, service: AwsService) => void;
-
-let clientHook: AwsClientHook | undefined;
-
-/**
- * Installs a hook called with every client built below from now on, before its first send: the local stack adds its
- * IAM check this way (lib/local/iam.ts). Production installs none, so its clients carry no such middleware.
- */
-export function useAwsClientHook(hook: AwsClientHook | undefined): void {
-  clientHook = hook;
-}
-
 /** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
 export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -101,7 +84,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
     logger: sdkLogger,
     ...endpointOptions(config.dynamodbEndpoint),
   });
-  clientHook?.(client, 'dynamodb');
+  applyAwsClientHook(client, 'dynamodb');
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
@@ -128,14 +111,8 @@ export function makeSqsClient(config: ClientConfig): SQSClient {
     md5: false,
     ...endpointOptions(config.sqsEndpoint),
   });
-  clientHook?.(client, 'sqs');
+  applyAwsClientHook(client, 'sqs');
   // Traced so SendMessage carries the X-Ray header that SQS passes on as AWSTraceHeader (lib/observability/tracing.ts).
   return traceAwsClient(client);
 }
 
-/** Secrets Manager (kcp's kubeconfig, webhook tokens, cluster credentials): no local endpoint exists. */
-export function makeSecretsManagerClient(config: Pick<TmcConfig, 'region'>): SecretsManagerClient {
-  const client = new SecretsManagerClient({ region: config.region, logger: sdkLogger });
-  clientHook?.(client, 'secretsmanager');
-  return client;
-}

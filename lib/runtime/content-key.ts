@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerSecretReader, type SecretReader } from '../adapters/kube/secret-reader';
 import { ConfigurationError } from '../errors/tmc-error';
 import type { ContentKeySource } from '../sync/canonical-hash';
 import type { TmcConfig } from './config';
+import { makeSecretsManagerClient } from './secrets-client';
 
 /** Shorter keys are refused: the stack generates 48 characters, the local stack 43 (32 random bytes). */
 const MIN_KEY_CHARS = 32;
@@ -15,7 +15,7 @@ const MIN_KEY_CHARS = 32;
  */
 export function contentKeySource(
   config: Pick<TmcConfig, 'region' | 'contentKeyFile' | 'contentKeySecretArn'>,
-  secrets: SecretReader = new SecretsManagerSecretReader(new SecretsManagerClient({ region: config.region })),
+  secrets: SecretReader = new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
 ): ContentKeySource {
   let key: Promise<Uint8Array> | undefined;
   const load = async (): Promise<Uint8Array> => {

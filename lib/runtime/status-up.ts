@@ -20,7 +20,8 @@ import {
   type StatusUpDeps,
 } from '../sync/status/status-up';
 import { fromPowertools } from '../sync/sync-log';
-import { makeDynamoDocumentClient, makeSqsClient, makeSecretsManagerClient } from './aws';
+import { makeDynamoDocumentClient, makeSqsClient } from './aws';
+import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { QUEUES } from './resources';

@@ -1,4 +1,4 @@
-import { makeSecretsManagerClient } from './aws';
+import { makeSecretsManagerClient } from './secrets-client';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SecretTokenSource, StaticTokenSource, type TokenSource } from '../auth/token-source';
 import type { TmcConfig } from './config';

@@ -11,7 +11,8 @@ import { enforceLocalIam, runAs } from '../../../lib/local/iam';
 import { createStackLogger } from '../../../lib/local/log';
 import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
 import { loadConfig, tableNameOf } from '../../../lib/runtime/config';
-import { makeDynamoDocumentClient, makeSecretsManagerClient, makeSqsClient } from '../../../lib/runtime/aws';
+import { makeDynamoDocumentClient, makeSqsClient } from '../../../lib/runtime/aws';
+import { makeSecretsManagerClient } from '../../../lib/runtime/secrets-client';
 import { buildPlacementDeps } from '../../../lib/runtime/placement';
 import { ENV, FUNCTION_ACCESS, QUEUES, TABLE, type QueueName } from '../../../lib/runtime/resources';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -43,7 +44,10 @@ beforeAll(async () => {
   sqs.destroy();
   const kubeconfig = join(dir, 'kcp.kubeconfig');
   writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: []\n');
+  const contentKey = join(dir, 'content-key');
+  writeFileSync(contentKey, 'local-content-key\n');
   env = {
+    [ENV.contentKeyFile]: contentKey,
     AWS_REGION: region,
     [ENV.stage]: 'local',
     [ENV.tableName]: TABLE.baseName,
