@@ -9,6 +9,9 @@ import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from '../../../lib/local/aws-services';
 import { enforceLocalIam, runAs } from '../../../lib/local/iam';
 import { createStackLogger } from '../../../lib/local/log';
+import { FunctionRuntime } from '../../../lib/local/function-runtime';
+import { findProjectRoot } from '../../../lib/local/paths';
+import { PromMetrics } from '../../../lib/metrics/prom-metrics';
 import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
 import { loadConfig, tableNameOf } from '../../../lib/runtime/config';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../../lib/runtime/aws';
@@ -154,6 +157,28 @@ describe('local IAM', () => {
     await runAs('metrics-rollup', async () => {
       await expect(store.getMany([ref])).resolves.toBeInstanceOf(Map);
     });
+  });
+});
+
+describe('local IAM in a function thread', () => {
+  it("checks the calls of a function running in a worker thread against that function's grants", async () => {
+    Object.assign(process.env, env); // a thread copies the environment when it starts
+    const runtime = new FunctionRuntime({
+      projectRoot: findProjectRoot(),
+      region: 'us-east-1',
+      logger: createStackLogger({ level: 'silent' }),
+      threads: ['ingress'],
+      handlerModules: { ingress: join(__dirname, 'fixtures', 'iam-handler.ts') },
+      metrics: new PromMetrics(),
+      iam: true,
+    });
+    try {
+      // ingress sends to placement and status, never to sync.
+      await expect(runtime.invoke('ingress', { queue: 'placement' })).resolves.toBe('sent to placement');
+      await expect(runtime.invoke('ingress', { queue: 'sync' })).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('tmc-local-ingress is not authorized to perform: sqs:SendMessage') });
+    } finally {
+      await runtime.stop();
+    }
   });
 });
 
