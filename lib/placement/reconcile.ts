@@ -404,9 +404,10 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
     else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
     deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });
-  } else if (receiveCount > 1 || message.reason === 'resync') {
-    // A retry of a message whose decision was written but whose sync messages may not have been sent, or the sweep
-    // asking: resend what the recorded decision says, its removals included (sync is idempotent).
+  } else if (receiveCount > 1) {
+    // A retry of a message whose decision was written but whose sync messages may not have been sent: resend what the
+    // recorded decision says, its removals included (sync is idempotent). A first delivery sends nothing, so a no-op
+    // resync stays at zero messages; pairs whose sync never happened are the sweep's unsynced pass (lib/recovery/resync.ts).
     for (const c of decision.clusters) messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
     if (previous && !namespace) await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
   }

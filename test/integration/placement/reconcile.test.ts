@@ -619,14 +619,15 @@ describe('a redelivered placement message after the sync send failed', () => {
     expect(summary(w.sync.drain())).toEqual(['apply:west', 'delete:east']);
   });
 
-  it('a first delivery from the sweep (reason resync) resends too; an ordinary duplicate sends nothing', async () => {
+  it('a first delivery (a duplicate or a resync) sends nothing: the floor of a no-op resync; a redelivery resends', async () => {
     const w = await convergeWorld(['east', 'us-east-1']);
     w.kcp.put('apps', 'deployments', deployment('web'));
     w.sync.failures = 1;
     await expect(reconcilePlacement(w.deps, msg(depRef('web')), 1)).rejects.toThrow('SQS is down');
     // (it still patches the state labels the failed attempt never reached)
     await expect(reconcilePlacement(w.deps, msg(depRef('web')), 1)).resolves.toMatchObject({ messages: 0 });
-    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'resync'), 1)).resolves.toMatchObject({ messages: 1 });
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'resync'), 1)).resolves.toMatchObject({ messages: 0 });
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'resync'), 2)).resolves.toMatchObject({ messages: 1 });
     expect(summary(w.sync.drain())).toEqual(['apply:east']);
   });
 });
