@@ -1,6 +1,6 @@
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import type { KubeObject } from '../kube/object';
-import type { ResourceInfo } from './resource-catalog';
+import type { ResourceInfo } from '../kube-api/resource-info';
 import { webhookConfigurationCauses } from './admission/webhook-validation';
 
 /**
