@@ -6,7 +6,7 @@ import { downstreamNamespace } from '../../lib/api/labels';
 import type { ObjectRef } from '../../lib/api/object-ref';
 import type { PlacementMessage, SyncMessage } from '../../lib/api/messages';
 import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
-import { DynamoTraceStore } from '../../lib/observability/trace-store';
+import { DynamoTraceStore } from '../../lib/adapters/dynamodb/trace-store';
 import { SqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue';
 import { resolveClusters } from '../../lib/local/clusters';
 import { createStackLogger } from '../../lib/local/log';
@@ -483,7 +483,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
-/** Each object's trace (lib/observability/trace-store.ts) split into the stages of {@link PathStages}. */
+/** Each object's trace (lib/adapters/dynamodb/trace-store.ts) split into the stages of {@link PathStages}. */
 async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<string, number>): Promise<PathStages> {
   const doc = makeDynamoDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb, sqsEndpoint: undefined });
   const traces = new DynamoTraceStore(doc, stack.tableName);

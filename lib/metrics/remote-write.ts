@@ -1,6 +1,3 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { pushTimeseries } from 'prometheus-remote-write';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -30,7 +27,8 @@ export interface Timeseries {
 }
 
 type FetchInit = { method: string; headers: Record<string, string>; body: ArrayBufferLike; timeout?: number };
-type MinimalFetch = (url: string, init?: FetchInit) => Promise<{ status: number; statusText: string; text: () => Promise<string> }>;
+/** The fetch prometheus-remote-write calls; a SigV4 target's is signed by lib/adapters/prometheus/sigv4-fetch. */
+export type RemoteWriteFetch = (url: string, init?: FetchInit) => Promise<{ status: number; statusText: string; text: () => Promise<string> }>;
 
 /** Every series in a prom-client registry as remote-write timeseries stamped with one collection time. */
 export async function collectTimeseries(registry: Registry, timestamp = Date.now()): Promise<Timeseries[]> {
@@ -47,25 +45,8 @@ export async function collectTimeseries(registry: Registry, timestamp = Date.now
   return out;
 }
 
-function signingFetch(target: Extract<RemoteWriteTarget['auth'], { type: 'sigv4' }>, base: MinimalFetch): MinimalFetch {
-  const signer = new SignatureV4({ credentials: defaultProvider(), region: target.region, service: target.service, sha256: Sha256 });
-  return async (url, init) => {
-    const u = new URL(url);
-    const signed = await signer.sign({
-      method: init?.method ?? 'POST',
-      protocol: u.protocol,
-      hostname: u.hostname,
-      port: u.port ? Number(u.port) : undefined,
-      path: u.pathname,
-      query: Object.fromEntries(u.searchParams),
-      headers: { ...(init?.headers ?? {}), host: u.host },
-      body: init ? new Uint8Array(init.body) : undefined,
-    });
-    return base(url, { method: init?.method ?? 'POST', headers: signed.headers, body: init?.body ?? new ArrayBuffer(0) });
-  };
-}
-
-function nativeFetch(): MinimalFetch {
+/** Node's fetch with a timeout, in the shape prometheus-remote-write calls. */
+export function nativeFetch(): RemoteWriteFetch {
   return async (url, init) => {
     const res = await fetch(url, {
       method: init?.method,
@@ -89,15 +70,19 @@ export const REMOTE_WRITE_HEADERS = {
 } as const;
 
 export class RemoteWritePublisher {
-  private readonly fetchImpl: MinimalFetch;
+  private readonly fetchImpl: RemoteWriteFetch;
   private readonly headers: Record<string, string>;
 
+  /** A `sigv4` target needs `signedFetch` (lib/adapters/prometheus/sigv4-fetch): an unsigned push would be refused. */
   constructor(
     private readonly target: RemoteWriteTarget,
-    private readonly options: { attempts?: number; baseDelayMs?: number } = {},
+    private readonly options: { attempts?: number; baseDelayMs?: number; signedFetch?: RemoteWriteFetch } = {},
   ) {
     const auth = target.auth;
-    this.fetchImpl = auth.type === 'sigv4' ? signingFetch(auth, nativeFetch()) : nativeFetch();
+    if (auth.type === 'sigv4' && options.signedFetch === undefined) {
+      throw new Error(`Remote-write to ${new URL(target.url).host} uses SigV4: pass a signing fetch (sigv4Fetch)`);
+    }
+    this.fetchImpl = auth.type === 'sigv4' && options.signedFetch !== undefined ? options.signedFetch : nativeFetch();
     this.headers = { ...REMOTE_WRITE_HEADERS, ...(auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {}) };
   }
 

@@ -2,26 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import type { KubeObject } from '../kube/object';
 import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/labels';
 import { ConfigurationError } from '../errors/tmc-error';
-import { isSecretObject } from '../sync/canonical-hash';
+import { canonicalJson, isSecretObject } from '../sync/canonical-hash';
 
 const VOLATILE_METADATA = new Set(['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']);
-
-/** JSON with object keys sorted, so equal content compares equal whatever order an API server wrote it in. */
-export function stableStringify(value: unknown): string {
-  return JSON.stringify(stable(value));
-}
-
-function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 function without(record: Record<string, string> | undefined, prefix: string): Record<string, string> | undefined {
   if (!record) return undefined;
@@ -41,7 +24,7 @@ export function contentHash(object: KubeObject, secretKey?: Uint8Array): string 
   const meta = Object.fromEntries(Object.entries(metadata).filter(([k]) => !VOLATILE_METADATA.has(k)));
   meta.labels = without(metadata.labels, STATE_LABEL_PREFIX);
   meta.annotations = without(metadata.annotations, CLUSTER_STATUS_ANNOTATION_PREFIX);
-  const content = JSON.stringify(stable({ ...rest, metadata: meta }));
+  const content = canonicalJson({ ...rest, metadata: meta });
   if (!isSecretObject(object)) return createHash('sha256').update(content).digest('hex').slice(0, 32);
   if (!secretKey) throw new ConfigurationError('A Secret is hashed only with the content key, and none was given');
   return createHmac('sha256', secretKey).update(content).digest('hex').slice(0, 32);

@@ -5,7 +5,8 @@ import { overrideToPatch } from './overrides';
 import { compilePolicy, governingPlacement, type CompiledPolicy } from './policy';
 import { divideReplicas } from './replicas';
 import { demandPerReplica, meanUtilization, replicasOf, replicasThatFit, scarceDimension, utilizationOf } from './resources';
-import { topologyValue, type LabelMatcher } from './selector';
+import type { LabelMatcher } from '../kube-api/label-selector';
+import { topologyValue } from './topology';
 import type { KubeObject } from '../kube/object';
 import type { ClusterExplanation, ClusterInfo, ClusterScores, DecideInput, Decision, DecisionCluster, Resources } from './types';
 

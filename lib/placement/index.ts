@@ -3,6 +3,6 @@ export { diffDecisions, isEmptyDiff } from './diff';
 export type { DecisionDiff } from './diff';
 export { divideReplicas } from './replicas';
 export { governingPlacement, placementSelects, compilePolicy } from './policy';
-export { compileSelector, describeSelector, topologyValue, TOPOLOGY_LABELS } from './selector';
+export { topologyValue, TOPOLOGY_LABELS } from './topology';
 export { parseQuantity, parseResources } from './quantity';
 export type * from './types';

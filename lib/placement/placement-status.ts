@@ -1,5 +1,5 @@
 import type { Condition, Location, Placement, PlacementStatus } from '../api/crds';
-import { stableStringify } from './content-hash';
+import { canonicalJson } from '../sync/canonical-hash';
 import { decide } from './engine';
 import type { ClusterInfo } from './types';
 
@@ -40,7 +40,7 @@ export function evaluatePlacement(placement: Placement, locations: Location[], c
 
 function comparable(status: PlacementStatus | undefined): string {
   const conditions = (status?.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c);
-  return stableStringify({ ...status, conditions });
+  return canonicalJson({ ...status, conditions });
 }
 
 /** The status patch for a Placement, or undefined when its status already says this (no write). */

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/object';
 import type { Location, Override, Placement, ReplicasPolicy, SpreadConstraint, Toleration } from '../api/crds';
-import { compileSelector, describeSelector, type LabelMatcher } from './selector';
+import { compileLabelSelector, describeLabelSelector, type LabelMatcher } from '../kube-api/label-selector';
 
 export interface CompiledOverride {
   clusters?: Set<string>;
@@ -42,12 +42,12 @@ const cache = new WeakMap<Placement, { locations: Location[]; compiled: Compiled
 function compileLocations(placement: Placement, locations: Location[]): CompiledPolicy['locations'] {
   const selectors = placement.spec.locationSelectors;
   if (!selectors || selectors.length === 0) return undefined;
-  const pickers = selectors.map(compileSelector);
+  const pickers = selectors.map(compileLabelSelector);
   const chosen = locations.filter((loc) => !loc.metadata.deletionTimestamp && pickers.some((p) => p(loc.metadata.labels)));
   return {
-    matchers: chosen.map((loc) => compileSelector(loc.spec.instanceSelector)),
+    matchers: chosen.map((loc) => compileLabelSelector(loc.spec.instanceSelector)),
     names: chosen.map((loc) => loc.metadata.name),
-    describe: selectors.map(describeSelector).join(' or '),
+    describe: selectors.map(describeLabelSelector).join(' or '),
   };
 }
 
@@ -62,26 +62,26 @@ export function compilePolicy(placement: Placement, locations: Location[]): Comp
     name: placement.metadata.name,
     placement,
     locations: compileLocations(placement, locations),
-    cluster: compileSelector(spec.clusterSelector),
-    clusterSelectorText: describeSelector(spec.clusterSelector),
+    cluster: compileLabelSelector(spec.clusterSelector),
+    clusterSelectorText: describeLabelSelector(spec.clusterSelector),
     regions: toSet(c?.regions),
     zones: toSet(c?.zones),
     providers: toSet(c?.providers),
-    required: spec.affinity?.required?.length ? spec.affinity.required.map(compileSelector) : undefined,
-    requiredText: (spec.affinity?.required ?? []).map(describeSelector).join(' or '),
-    preferred: (spec.affinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileSelector(p.preference) })),
-    antiRequired: spec.antiAffinity?.required?.length ? spec.antiAffinity.required.map(compileSelector) : undefined,
-    antiRequiredText: (spec.antiAffinity?.required ?? []).map(describeSelector).join(' or '),
-    antiPreferred: (spec.antiAffinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileSelector(p.preference) })),
+    required: spec.affinity?.required?.length ? spec.affinity.required.map(compileLabelSelector) : undefined,
+    requiredText: (spec.affinity?.required ?? []).map(describeLabelSelector).join(' or '),
+    preferred: (spec.affinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileLabelSelector(p.preference) })),
+    antiRequired: spec.antiAffinity?.required?.length ? spec.antiAffinity.required.map(compileLabelSelector) : undefined,
+    antiRequiredText: (spec.antiAffinity?.required ?? []).map(describeLabelSelector).join(' or '),
+    antiPreferred: (spec.antiAffinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileLabelSelector(p.preference) })),
     tolerations: spec.tolerations ?? [],
     spread: spec.spreadConstraints ?? [],
     strategy: spec.strategy ?? 'Spread',
     replicas: spec.replicas ?? { mode: 'Duplicated' },
-    replicaWeightMatchers: (spec.replicas?.weights ?? []).map((w) => compileSelector(w.labelSelector)),
+    replicaWeightMatchers: (spec.replicas?.weights ?? []).map((w) => compileLabelSelector(w.labelSelector)),
     numberOfClusters: spec.numberOfClusters,
     overrides: (spec.overrides ?? []).map((o) => ({
       clusters: o.clusters ? new Set(o.clusters) : undefined,
-      match: o.clusterSelector ? compileSelector(o.clusterSelector) : undefined,
+      match: o.clusterSelector ? compileLabelSelector(o.clusterSelector) : undefined,
       override: o,
     })),
     rebalanceAlways: spec.rebalance?.policy === 'Always',
@@ -104,14 +104,14 @@ export function placementSelects(placement: Placement, object: KubeObject, names
     // A cluster-scoped object has no namespace to select: only a Placement without a namespaceSelector whose
     // objectSelectors name it reaches it (issue 5: cluster-scoped kinds only when selected explicitly).
     if (spec.namespaceSelector || !spec.objectSelectors?.length) return false;
-  } else if (spec.namespaceSelector && !compileSelector(spec.namespaceSelector)(namespaceLabels ?? {})) {
+  } else if (spec.namespaceSelector && !compileLabelSelector(spec.namespaceSelector)(namespaceLabels ?? {})) {
     return false;
   }
   const selectors = spec.objectSelectors;
   if (!selectors || selectors.length === 0) return true;
   const group = groupOf(object.apiVersion);
   return selectors.some(
-    (s) => s.group === group && (s.kind === undefined || s.kind === object.kind) && (s.labelSelector ? compileSelector(s.labelSelector)(object.metadata.labels) : true),
+    (s) => s.group === group && (s.kind === undefined || s.kind === object.kind) && (s.labelSelector ? compileLabelSelector(s.labelSelector)(object.metadata.labels) : true),
   );
 }
 

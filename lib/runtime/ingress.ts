@@ -17,7 +17,7 @@ import { webhookTokenSource } from './webhook-tokens';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { isServerError, measureInvocation } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
-import { traceRecorderFor } from '../observability/trace-store';
+import { traceRecorderFor } from '../adapters/dynamodb/trace-store';
 import { noMetrics } from '../ports/telemetry';
 
 export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -2,12 +2,13 @@ import { makeInvocationRecorder, type RecordInvocation } from '../health/record-
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
-import { DynamoRollupSources } from '../metrics/dynamo-rollup-sources';
+import { DynamoRollupSources } from '../adapters/dynamodb/rollup-sources';
 import { PromMetrics } from '../metrics/prom-metrics';
 import { collectTimeseries, RemoteWritePublisher, type Timeseries } from '../metrics/remote-write';
+import { sigv4Fetch } from '../adapters/prometheus/sigv4-fetch';
 import { remoteWriteTargetFromEnv } from '../metrics/remote-write-config';
 import { computeRollup, publishGauges, type GaugeSample, type RollupSources } from '../metrics/rollup';
-import { SqsQueueDepths } from '../metrics/sqs-queue-depths';
+import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
 import { measureInvocation } from '../observability/invocation-metrics';
 import type { Metrics } from '../ports/telemetry';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
@@ -104,7 +105,7 @@ export function buildMetricsRollupDeps(env: Environment = process.env): MetricsR
     metrics: createFunctionMetrics('metrics-rollup'),
     // In Lambda a fresh registry per run: gauges of a removed cluster must not linger in a warm container.
     registry: () => sharedPromMetrics() ?? new PromMetrics(),
-    publisher: target === undefined ? undefined : new RemoteWritePublisher(target),
+    publisher: target === undefined ? undefined : new RemoteWritePublisher(target, { signedFetch: target.auth.type === 'sigv4' ? sigv4Fetch(target.auth) : undefined }),
     log: { info: (m, e) => logger.info(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
     recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
   };

@@ -20,7 +20,7 @@ import type { StoredDecision } from '../ports/decision-store';
 import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
-import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
+import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
@@ -31,7 +31,7 @@ import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
-import { traceRecorderFor, type TraceRecorder } from '../observability/trace-store';
+import { traceRecorderFor, type TraceRecorder } from '../adapters/dynamodb/trace-store';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { makeStatusReporter } from '../sync/status/report-status';
 

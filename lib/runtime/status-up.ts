@@ -8,7 +8,7 @@ import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot
 import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
-import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
+import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
@@ -27,7 +27,7 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
-import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../observability/trace-store';
+import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../adapters/dynamodb/trace-store';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
 export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;

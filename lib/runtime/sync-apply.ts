@@ -11,7 +11,7 @@ import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makeClusterFailureReporter } from '../health/report-cluster-failure';
 import { CircuitBreaker } from '../errors/circuit-breaker';
-import { SqsVisibilityDeferrer } from '../errors/sqs-visibility-deferrer';
+import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
 import { BatchSyncState } from '../sync/batch-sync-state';
@@ -29,7 +29,7 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
-import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../observability/trace-store';
+import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../adapters/dynamodb/trace-store';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 

@@ -1,17 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import type { SimUser } from './authentication';
 import { applyDefaults } from './defaults';
 import type { KubeObject } from '../kube/object';
 import type { AdmissionDispatcher, AdmissionOperation } from './contracts';
 import type { ObjectSpace } from './object-space';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patches';
-import { apiVersionOf, gvrId, type ResourceInfo } from './resource-catalog';
-import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { apiVersionOf, gvrId, type ResourceInfo } from '../kube-api/resource-info';
+import { parseFieldSelector } from '../kube-api/field-selector';
+import { parseLabelSelector } from '../kube-api/label-selector';
 import { recordUpdate, serverSideApply } from './server-side-apply';
-import { toTable, wantsTable } from './table';
+import { toTable, wantsTable } from '../kube-api/table';
 import { validateObject } from './validation';
+import { bookmarkObject, resourceVersionExpired, WATCH_RESPONSE_HEADERS, watchEventLine, type WatchStreamEventType } from '../kube-api/watch-event';
 
 /** The parts of a resource request's path. */
 export interface ResourceRequest {
@@ -458,11 +460,11 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
   const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? 0);
   const id = gvrId(info);
   const matches = (o: KubeObject): boolean => (!r.namespace || o.metadata.namespace === r.namespace) && matchLabels(o.metadata.labels) && matchFields(o);
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  res.writeHead(200, WATCH_RESPONSE_HEADERS);
   res.flushHeaders();
-  const write = (type: string, object: KubeObject | Record<string, unknown>): void => {
+  const write = (type: WatchStreamEventType, object: KubeObject | Record<string, unknown>): void => {
     const payload = asTable && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(info, [object as KubeObject], String((object as KubeObject).metadata?.resourceVersion ?? '')) : object;
-    res.write(`${JSON.stringify({ type, object: payload })}\n`);
+    res.write(watchEventLine(type, payload));
   };
   let lastRv = ctx.currentRv();
   let unsubscribers: Array<() => void> = [];
@@ -492,7 +494,7 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
     for (const space of ctx.watchSpaces) {
       const events = space.eventsSince(since);
       if (!events) {
-        write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${since} (${ctx.currentRv()})`, reason: 'Expired', code: 410 });
+        write('ERROR', resourceVersionExpired(since, ctx.currentRv()));
         res.end();
         return;
       }
@@ -501,7 +503,7 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
   }
   unsubscribers = ctx.watchSpaces.map((space) =>
     space.subscribe((event) => {
-      const e = event as { gvr: { group: string; version: string; resource: string }; object: KubeObject; type: string };
+      const e = event as { gvr: { group: string; version: string; resource: string }; object: KubeObject; type: WatchStreamEventType };
       if (gvrId(e.gvr) !== id || !matches(e.object)) return;
       lastRv = Number(e.object.metadata.resourceVersion);
       write(e.type, e.object);
@@ -511,7 +513,7 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
     timers.push(
       setInterval(() => {
         lastRv = Math.max(lastRv, ctx.currentRv());
-        write('BOOKMARK', { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(lastRv) } });
+        write('BOOKMARK', bookmarkObject(info, lastRv));
       }, 5_000),
     );
   }

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/object';
-import type { ResourceInfo } from './resource-catalog';
+import type { ResourceInfo } from '../kube-api/resource-info';
 
 /**
  * What kube-apiserver does to an object on every write before storing it, for the kinds users apply first: the

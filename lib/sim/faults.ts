@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import type { RequestRecord } from './request-log';
 import { seededRandom } from './seeded-random';
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { GroupVersionResource, KubeObject } from '../kube/object';
 import type { AdmissionDispatcher, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
-import { apiVersionOf, BUILTIN_RESOURCES, gvrId, type ResourceInfo, resourcesFromCrd } from './resource-catalog';
-import { ApiError } from './api-error';
+import { apiVersionOf, gvrId, type ResourceInfo, resourcesFromCrd } from '../kube-api/resource-info';
+import { BUILTIN_RESOURCES } from './resource-catalog';
+import { ApiError } from '../kube-api/api-error';
 import { applyDefaults, ClusterIpAllocator } from './defaults';
 
 /** One monotonic resourceVersion per server, shared by all its object spaces (as etcd's revision is). */

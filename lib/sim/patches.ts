@@ -1,5 +1,5 @@
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import { mergeKeyFor, SET_LISTS } from './merge-keys';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

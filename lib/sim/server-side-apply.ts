@@ -1,4 +1,4 @@
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import type { KubeObject } from '../kube/object';
 import { mergeKeyFor } from './merge-keys';
 import { isObject } from './patches';

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
 import type { KubeObject } from '../kube/object';
 import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
@@ -18,7 +18,7 @@ import {
   sendAggregatedDiscovery,
   sendOpenApiV2,
   wantsAggregatedDiscovery,
-} from './discovery';
+} from '../kube-api/discovery';
 import { FaultController, faultError, type FaultedRequest, FaultSettingsSchema } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';

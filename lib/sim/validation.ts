@@ -1,6 +1,7 @@
-import { ApiError } from './api-error';
+import { ApiError } from '../kube-api/api-error';
 import type { KubeObject } from '../kube/object';
-import type { ResourceInfo } from './resource-catalog';
+import { matchesLabelSelector } from '../kube-api/label-selector';
+import type { ResourceInfo } from '../kube-api/resource-info';
 import { webhookConfigurationCauses } from './admission/webhook-validation';
 
 /**
@@ -168,18 +169,14 @@ function metadataCauses(info: ResourceInfo, obj: KubeObject): FieldCause[] {
 
 const WORKLOADS_WITH_SELECTOR = new Set(['deployments', 'replicasets', 'statefulsets', 'daemonsets']);
 
+const SELECTOR_OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
+
+/** Whether a workload's raw selector selects its template's labels; an unknown operator is not this check's concern. */
 function selectorMatchesLabels(selector: Obj, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(stringMap(selector.matchLabels))) if (labels[k] !== v) return false;
-  for (const e of Array.isArray(selector.matchExpressions) ? selector.matchExpressions.filter(isObj) : []) {
-    const key = String(e.key ?? '');
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
-    if (e.operator === 'In' && !(has && values.includes(labels[key]))) return false;
-    if (e.operator === 'NotIn' && has && values.includes(labels[key])) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
+  const matchExpressions = (Array.isArray(selector.matchExpressions) ? selector.matchExpressions.filter(isObj) : [])
+    .map((e) => ({ key: String(e.key ?? ''), operator: typeof e.operator === 'string' ? e.operator : '', values: Array.isArray(e.values) ? e.values.map(String) : [] }))
+    .filter((e) => SELECTOR_OPERATORS.has(e.operator));
+  return matchesLabelSelector({ matchLabels: stringMap(selector.matchLabels), matchExpressions }, labels);
 }
 
 function specCauses(info: ResourceInfo, obj: KubeObject): FieldCause[] {

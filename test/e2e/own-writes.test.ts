@@ -6,6 +6,7 @@ import { DEFAULT_TMC_USER } from '../../lib/webhooks';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
+import { deployment } from '../support/builders';
 
 /**
  * Issue 9: tmc's own writes to kcp (placement's state labels, the status reporter's per-cluster annotations, finalizer
@@ -33,13 +34,7 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
   const admissions: string[] = [];
   const admissionsOf = (name: string): string[] => admissions.filter((a) => a.includes(`/${name} `));
 
-  const deployment = (name: string): string =>
-    JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: 'default' },
-      spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
-    });
+  const deploymentJson = (name: string): string => JSON.stringify(deployment(name, { container: 'c' }));
 
   beforeAll(async () => {
     const { handler: ingress } = (await import('../../functions/ingress/handler')) as { handler: LambdaHandler };
@@ -64,7 +59,7 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
   it('a Deployment created, placed, synced and reported calls the webhook once, for the user’s create', async () => {
     const kcpLog = stack.simulation!.kcp.requests;
     const tmcWritesBefore = kcpLog.count({ writes: true, user: DEFAULT_TMC_USER, resource: 'deployments', name: 'solo' });
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deployment('solo'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('solo'));
     await waitFor('solo reported from its clusters', async () => {
       const annotations = (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'solo', '-n', 'default']))?.metadata?.annotations ?? {};
       return Object.keys(annotations).some((key) => key.startsWith('experimental.status.workload.kcp.io/'));
@@ -79,7 +74,7 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
   it('an update by tmc’s identity is not sent to ingress; the same update by a user is', async () => {
     const tmcKubeconfig = stack.env[ENV.kcpKubeconfig];
     expect(tmcKubeconfig).not.toBe(stack.kcpKubeconfig);
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deployment('both'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('both'));
     await stack.idle();
     admissions.splice(0);
 
@@ -92,7 +87,7 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
   });
 
   it('deleting still reaches tmc, and tmc’s finalizer removal does not', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deployment('gone'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('gone'));
     await stack.idle();
     admissions.splice(0);
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'gone', '-n', 'default', '--wait=false']);

@@ -2,6 +2,7 @@ import { downstreamNamespace, stateLabel } from '../../lib/api/labels';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
+import { deployment } from '../support/builders';
 
 const PLACEMENTS = `
 apiVersion: scheduling.kcp.io/v1alpha1
@@ -22,13 +23,8 @@ spec:
   clusterConstraints: { regions: [us-west-2] }
 `;
 
-function deployment(name: string): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default', labels: { app: name } },
-    spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: 'nginx:1.27' }] } } },
-  });
+function deploymentJson(name: string): string {
+  return JSON.stringify(deployment(name, { labels: { app: name }, replicas: 2, container: name }));
 }
 
 /**
@@ -74,8 +70,8 @@ describe('recovery: failover of a cluster that goes down, and cleanup when it re
     await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', 'east', '--type', 'merge', '-p', '{"spec":{"evictAfter":"0s"}}']);
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], PLACEMENTS);
     await stack.idle();
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deployment('web'));
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deployment('other'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('web'));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('other'));
     await waitFor('web ready in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'default']))?.status?.readyReplicas === 2);
     await waitFor('other ready in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'other', '-n', 'default']))?.status?.readyReplicas === 2);
     expect(await runningOn('web', ['east', 'west', 'edge'])).toEqual(['east']);

@@ -5,6 +5,7 @@ import type { RequestRecord } from '../../lib/sim/request-log';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
+import { deployment } from '../support/builders';
 
 /**
  * Well above the first retry's own backoff (at most 2 s, plus ~2.5 s of handling measured on a loaded machine): a
@@ -36,14 +37,6 @@ spec:
 `;
 }
 
-function deployment(name: string, tier = 'burst'): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default', labels: { tier } },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
-  };
-}
 
 /** The value of one counter series in the Prometheus text the stack serves, 0 when absent. */
 function counter(text: string, name: string, labels: Record<string, string>): number {
@@ -76,10 +69,10 @@ describe('recovery: a throttling cluster receives backoff, not a flood', () => {
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], placement('eu-central-1'));
     // One Deployment on west first, so sync-apply's per-container discovery and namespace caches are warm: under the
     // fault each attempt is then exactly one request naming its Deployment.
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], JSON.stringify(deployment('warm', 'warm')));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], JSON.stringify(deployment('warm', { labels: { tier: 'warm' } })));
     // The 20 run on edge first; moving their Placement to west then places all of them there in one burst (applying
     // 20 objects through kcp's admission one by one would spread them over many seconds).
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], names.map((n) => `---\n${JSON.stringify(deployment(n))}\n`).join(''));
+    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], names.map((n) => `---\n${JSON.stringify(deployment(n, { labels: { tier: 'burst' } }))}\n`).join(''));
     await waitFor('warm on west and the 20 on edge', async () => west.store().get(DEPLOYMENTS, ns, 'warm') && names.every((n) => sim.clusters.edge.store().get(DEPLOYMENTS, ns, n)));
     await stack.idle();
     const retriesBefore = counter(await stack.metrics.render(), 'tmc_retries_total', { function: 'sync-apply', category: 'cluster-throttled' });

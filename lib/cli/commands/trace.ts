@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { formatTracePath, tracePath } from '../../observability/trace-path';
-import { DynamoTraceStore } from '../../observability/trace-store';
+import { DynamoTraceStore } from '../../adapters/dynamodb/trace-store';
 import { withDefaultNamespace } from './default-namespace';
 import { DynamoObjectSnapshotReader } from '../../adapters/dynamodb/object-snapshot-reader';
 import { parseObjectArg } from './placement';

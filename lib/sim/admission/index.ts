@@ -2,4 +2,3 @@
 export { createAdmissionDispatcher, type AdmissionDispatcherOptions, type ClosableAdmissionDispatcher } from './admission-dispatcher';
 export { createWebhookFaultInjector, type WebhookFault, type WebhookFaultInjector, type WebhookFaultSource } from './webhook-faults';
 export type { WebhookCaller, WebhookCall, WebhookCallResult, WebhookCredentials } from './webhook-caller';
-export { matchesLabelSelector, type LabelSelector } from './label-selector';

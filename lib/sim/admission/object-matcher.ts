@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object';
 import type { AdmissionAttributes } from '../contracts';
-import { isEmptySelector, matchesLabelSelector } from './label-selector';
+import { isEmptyLabelSelector, matchesLabelSelector } from '../../kube-api/label-selector';
 import type { Webhook } from './webhook-configuration';
 import { type AdmissionFailure, notFound } from './admission-status';
 
@@ -28,7 +28,7 @@ export function matchesNamespaceSelector(webhook: Webhook, attrs: AdmissionAttri
   const isNamespace = attrs.gvr.group === '' && attrs.gvr.resource === 'namespaces';
   const namespaceName = isNamespace ? attrs.name : attrs.namespace;
   if (!namespaceName) return true;
-  if (isEmptySelector(webhook.namespaceSelector)) return true;
+  if (isEmptyLabelSelector(webhook.namespaceSelector)) return true;
   if (isNamespace && !attrs.subResource && (attrs.operation === 'CREATE' || attrs.operation === 'UPDATE')) {
     return matchesLabelSelector(webhook.namespaceSelector, namespaceLabels(attrs.object, namespaceName));
   }
@@ -39,7 +39,7 @@ export function matchesNamespaceSelector(webhook: Webhook, attrs: AdmissionAttri
 
 /** objectSelector matches when either the new or the old object carries matching labels. */
 export function matchesObjectSelector(webhook: Webhook, object: KubeObject | undefined, oldObject: KubeObject | undefined): boolean {
-  if (isEmptySelector(webhook.objectSelector)) return true;
+  if (isEmptyLabelSelector(webhook.objectSelector)) return true;
   return (
     (object !== undefined && matchesLabelSelector(webhook.objectSelector, labelsOf(object))) ||
     (oldObject !== undefined && matchesLabelSelector(webhook.objectSelector, labelsOf(oldObject)))

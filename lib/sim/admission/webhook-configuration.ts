@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import type { GroupVersionResource, KubeObject } from '../../kube/object';
 import type { SimClusterStore } from '../contracts';
-import { labelSelectorSchema } from './label-selector';
 import { type CompiledMatchCondition, compileMatchConditions } from './match-conditions';
+
+/** metav1.LabelSelector as stored in webhook configurations; lib/kube-api/label-selector evaluates it. */
+const labelSelectorSchema = z.object({
+  matchLabels: z.record(z.string(), z.string()).nullish(),
+  matchExpressions: z
+    .array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).nullish() }))
+    .nullish(),
+});
 
 const ruleSchema = z.object({
   operations: z.array(z.string()).nullish(),

@@ -1,23 +1,16 @@
+import { fnv1a } from '../../placement/hash';
+
 // The alphabet of k8s.io/apimachinery/pkg/util/rand.SafeEncodeString: no vowels, no confusable characters.
 const SAFE_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
-function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
-
 /** A pod-template-hash shaped like the deployment controller's (`5d4f8c7b9`): FNV-32 of the template, safe-encoded. */
 export function templateHash(template: unknown): string {
-  return safeEncode(String(fnv1a32(JSON.stringify(template ?? {}))));
+  return safeEncode(String(fnv1a(JSON.stringify(template ?? {}))));
 }
 
 /** A stable 5-character pod-name suffix, as generateName would produce (but reproducible per owner and index). */
 export function nameSuffix(seed: string): string {
-  return safeEncode(String(fnv1a32(seed)).padStart(5, '0')).slice(-5);
+  return safeEncode(String(fnv1a(seed)).padStart(5, '0')).slice(-5);
 }
 
 function safeEncode(text: string): string {

@@ -1,7 +1,7 @@
 // protobufjs is CommonJS: a default import works under both tsx's ESM loader and jest's CommonJS transform.
 import protobuf, { type Root, type Type } from 'protobufjs';
 import { z } from 'zod';
-import { ApiError } from '../api-error';
+import { ApiError } from '../../kube-api/api-error';
 import { DECODABLE_KINDS, INLINE_FIELDS, KEEP_ZERO_FIELDS, KUBERNETES_PROTO_FILES, PROTO_PACKAGE_OF_GROUP } from './kubernetes-proto';
 
 /** The 4 bytes kube-apiserver's protobuf serializer puts before every `runtime.Unknown` envelope. */

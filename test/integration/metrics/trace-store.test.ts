@@ -1,5 +1,5 @@
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { DynamoTraceStore, TraceStepBuffer } from '../../../lib/observability/trace-store';
+import { DynamoTraceStore, TraceStepBuffer } from '../../../lib/adapters/dynamodb/trace-store';
 import { countRequests, startLocalTable, type LocalTable } from '../health/local-table';
 
 /** The trace item on dynalite: a newer change replaces the path, late steps of an older change never land on it. */

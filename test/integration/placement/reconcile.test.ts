@@ -16,6 +16,7 @@ import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
 import { memoryLog } from '../../../lib/sync/sync-log';
+import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
@@ -24,24 +25,9 @@ const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', ver
 const stRef = (name: string): ObjectRef => ({ workspace: WS, group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget', name });
 const plRef = (name: string): ObjectRef => ({ workspace: WS, group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', kind: 'Placement', name });
 const msg = (ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage => ({ type: 'placement', ref, reason, trace });
-
-function syncTarget(name: string, region: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: 'workload.kcp.io/v1alpha1',
-    kind: 'SyncTarget',
-    metadata: { name, labels: { 'topology.kubernetes.io/region': region } },
-    spec: { workloadCluster: { name, endpoint: `https://${name}.example:6443`, credentials: { secretRef: { namespace: 'tmc', name } } }, ...extra },
-  };
-}
-
-function deploymentObj(name: string, generation = 1, replicas = 2): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default', generation },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
-  };
-}
+const syncTarget = (name: string, region: string, spec: Record<string, unknown> = {}): Record<string, unknown> =>
+  build.syncTarget(name, { labels: { 'topology.kubernetes.io/region': region }, endpoint: `https://${name}.example:6443`, spec });
+const deploymentObj = (name: string, generation = 1, replicas = 2): Record<string, unknown> => build.deployment(name, { replicas, metadata: { generation } });
 
 let stopDynamo: () => Promise<void>;
 let client: DynamoDBClient;
@@ -366,7 +352,6 @@ describe('reconcilePlacement on dynalite', () => {
     }
   });
 });
-
 
 describe('an object re-placed because its namespace moved', () => {
   const nsRef: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'team-a' };

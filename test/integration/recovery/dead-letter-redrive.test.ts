@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { clusterStatusAnnotation } from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { SqsVisibilityDeferrer } from '../../../lib/errors/sqs-visibility-deferrer';
+import { SqsVisibilityDeferrer } from '../../../lib/adapters/sqs/sqs-visibility-deferrer';
 import { startEventSource, type EventSourceMapping } from '../../../lib/local/event-source';
 import { createStackLogger } from '../../../lib/local/log';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';

@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import { startSimUnderTest, type SimUnderTest } from './sim-harness';
+import * as build from '../../support/builders';
 
 const StatusSchema = z.looseObject({ kind: z.literal('Status'), code: z.number(), reason: z.string(), message: z.string() });
 const statusOf = async (res: Response): Promise<z.infer<typeof StatusSchema>> => StatusSchema.parse(await res.json());
 
 const cm = (name: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, ...extra });
 const deployment = (name: string, app: string, selectorApp = app): string =>
-  JSON.stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: { selector: { matchLabels: { app: selectorApp } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } } },
-  });
+  JSON.stringify(build.deployment(name, { namespace: null, replicas: null, podLabels: { app }, selector: { app: selectorApp }, container: 'web', image: 'nginx:1.25' }));
 
 // Bad input answered the way kube-apiserver answers it: the status code, reason and message, as raw HTTP sees them
 // and as the real kubectl prints them.

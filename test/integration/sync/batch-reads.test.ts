@@ -1,5 +1,5 @@
 import { SYNC_FINALIZER } from '../../../lib/api/labels';
-import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { BatchSyncState } from '../../../lib/sync/batch-sync-state';

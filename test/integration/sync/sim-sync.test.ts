@@ -12,6 +12,7 @@ import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { SimConnector } from './sim-connector';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+import * as build from '../../support/builders';
 
 const WS = 'root:team-a';
 const OTHER = 'root:team-b';
@@ -31,27 +32,14 @@ const SECRETS = gvr('', 'v1', 'secrets');
 const NAMESPACES = gvr('', 'v1', 'namespaces');
 
 function deployment(): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: NS, finalizers: [SYNC_FINALIZER], labels: { app: 'web' } },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: {
-          containers: [
-            {
-              name: 'web',
-              image: 'nginx:1.27',
-              envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return build.deployment('web', {
+    namespace: NS,
+    labels: { app: 'web' },
+    replicas: 2,
+    container: 'web',
+    envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }],
+    metadata: { finalizers: [SYNC_FINALIZER] },
+  });
 }
 
 describe('sync-apply and status-up against the simulator (kcp + two clusters, request counters)', () => {

@@ -4,7 +4,7 @@ import type { StatusMessage } from '../../../lib/api/messages';
 import { DynamoObjectSnapshotReader } from '../../../lib/adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { objectKey } from '../../../lib/api/object-ref';
-import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { snapshotFromStores } from '../../../lib/ports/object-snapshot';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';

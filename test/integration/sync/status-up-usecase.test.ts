@@ -2,7 +2,7 @@ import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/l
 import type { StatusMessage } from '../../../lib/api/messages';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
-import { DynamoTraceStore } from '../../../lib/observability/trace-store';
+import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
 import { ClusterThrottledError } from '../../../lib/errors/tmc-error';
 import { syncOne } from '../../../lib/sync/apply';

@@ -13,6 +13,7 @@ import { stableHash } from '../../../lib/sync/canonical-hash';
 import { toDownstream } from '../../../lib/sync/transform';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+import * as build from '../../support/builders';
 
 const WS = 'root:team-a';
 const NS = 'default';
@@ -20,34 +21,14 @@ const SECRET_VALUE = 'hunter2-super-secret';
 const SECRET_B64 = Buffer.from(SECRET_VALUE).toString('base64');
 
 function deployment(generation = 1, image = 'nginx:1.27'): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: 'web',
-      namespace: NS,
-      uid: 'uid-web',
-      generation,
-      resourceVersion: String(100 + generation),
-      finalizers: [SYNC_FINALIZER],
-    },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: {
-          containers: [
-            {
-              name: 'web',
-              image,
-              envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }],
-            },
-          ],
-        },
-      },
-    },
-  };
+  return build.deployment('web', {
+    namespace: NS,
+    replicas: 4,
+    container: 'web',
+    image,
+    envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'web-secret' } }],
+    metadata: { uid: 'uid-web', generation, resourceVersion: String(100 + generation), finalizers: [SYNC_FINALIZER] },
+  });
 }
 const configMap: KubeObject = {
   apiVersion: 'v1',

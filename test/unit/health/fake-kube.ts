@@ -1,4 +1,5 @@
 import type { KubeClient, KubeConnector, KubeObject, ResourceName } from '../../../lib/ports/kube-client';
+import * as build from '../../support/builders';
 
 /** A kcp that holds SyncTargets in memory and counts status writes. */
 export class FakeKcp implements Partial<KubeClient> {
@@ -31,10 +32,5 @@ export function fakeConnector(kcp: FakeKcp, up: Map<string, boolean>): KubeConne
 }
 
 export function syncTarget(name: string): KubeObject {
-  return {
-    apiVersion: 'workload.kcp.io/v1alpha1',
-    kind: 'SyncTarget',
-    metadata: { name },
-    spec: { workloadCluster: { name, endpoint: `https://${name}.example`, credentials: { secretRef: { namespace: 'tmc', name } } } },
-  };
+  return build.syncTarget(name);
 }

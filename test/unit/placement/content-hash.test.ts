@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, stableStringify } from '../../../lib/placement/content-hash';
+import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/kube/object';
 import { contentKeySource } from '../../../lib/runtime/content-key';
-import { contentKeyFor } from '../../../lib/sync/canonical-hash';
+import { canonicalJson, contentKeyFor } from '../../../lib/sync/canonical-hash';
 
 const KEY = Buffer.from('unit-test-content-key-0123456789abcdef');
 const OTHER_KEY = Buffer.from('another-content-key-0123456789abcdefgh');
@@ -23,7 +23,7 @@ const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: {
 function plainHash(object: KubeObject): string {
   const { metadata, ...rest } = object;
   const { resourceVersion: _rv, ...meta } = metadata;
-  return createHash('sha256').update(stableStringify({ ...rest, metadata: { ...meta, labels: undefined, annotations: undefined } })).digest('hex').slice(0, 32);
+  return createHash('sha256').update(canonicalJson({ ...rest, metadata: { ...meta, labels: undefined, annotations: undefined } })).digest('hex').slice(0, 32);
 }
 
 describe("placement's content hash of a Secret", () => {

@@ -1,6 +1,7 @@
 import type { Location, Placement, PlacementSpec } from '../../../lib/api/crds';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { ClusterInfo } from '../../../lib/placement';
+import { configMap as buildConfigMap, deployment as buildDeployment } from '../../support/builders';
 
 export const NOW = Date.parse('2025-01-01T00:00:00Z');
 
@@ -20,22 +21,12 @@ export function location(name: string, labels: Record<string, string>, instanceS
   return { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Location', metadata: { name, labels }, spec: { resource: { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' }, instanceSelector } };
 }
 
+/** A Deployment as placement reads it: stored (uid, resourceVersion) at generation 1 unless told. */
 export function deployment(name: string, opts: { namespace?: string; replicas?: number; cpu?: string; memory?: string; labels?: Record<string, string>; generation?: number } = {}): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: opts.namespace ?? 'default', labels: opts.labels, generation: opts.generation ?? 1, uid: `uid-${name}`, resourceVersion: '1' },
-    spec: {
-      replicas: opts.replicas ?? 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}) } } }] },
-      },
-    },
-  };
+  const { generation, ...rest } = opts;
+  return buildDeployment(name, { ...rest, metadata: { generation: generation ?? 1, uid: `uid-${name}`, resourceVersion: '1' } });
 }
 
 export function configMap(name: string, namespace = 'default'): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: 'b' } };
+  return buildConfigMap(name, { namespace });
 }

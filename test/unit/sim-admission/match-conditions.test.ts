@@ -5,12 +5,13 @@ import type { AdmissionAttributes } from '../../../lib/sim/contracts';
 import { DEFAULT_TMC_USER, workloadsWebhook } from '../../../lib/webhooks';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, jsonPatch, startWebhookServer } from './webhook-test-server';
+import * as build from '../../support/builders';
 
 const MUTATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' };
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
-const configMap = (data: Record<string, unknown> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'team', labels: { app: 'web' } }, data });
+const configMap = (data: Record<string, unknown> = {}): KubeObject => build.configMap('settings', { namespace: 'team', labels: { app: 'web' }, data });
 
 /** Alice changes `data.a` of a ConfigMap: the request every case starts from. */
 const UPDATE_BY_ALICE: Omit<AdmissionAttributes, 'store'> = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ApiError } from '../../../lib/sim/api-error';
+import { ApiError } from '../../../lib/kube-api/api-error';
 import { decodeProtobufObject } from '../../../lib/sim/protobuf/decode';
 
 // Bodies captured once from the real kubectl v1.32 (`kubectl create …` against the simulator), and the objects the

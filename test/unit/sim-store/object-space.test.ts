@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionDispatcher } from '../../../lib/sim/contracts';
 import { ObjectSpace, type RevisionClock } from '../../../lib/sim/object-space';
+import * as build from '../../support/builders';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 const SERVICES = { group: '', version: 'v1', resource: 'services' };
@@ -14,7 +15,7 @@ function newSpace(): ObjectSpace {
 }
 
 function service(name: string, clusterIP?: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }], ...(clusterIP ? { clusterIP } : {}) } };
+  return build.service(name, { clusterIP });
 }
 
 const ipOf = (o: KubeObject): string => (o.spec as { clusterIP: string }).clusterIP;

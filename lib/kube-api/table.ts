@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/object';
 import { findJsonPathResults } from './jsonpath';
-import type { ResourceInfo } from './resource-catalog';
+import type { ResourceInfo } from './resource-info';
 
 /** A cell: `null` is what apiextensions-apiserver sends for a missing CRD column value; kubectl prints it empty. */
 type Cell = string | number | boolean | null;

@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { objectKey, type ObjectRef } from '../api/object-ref';
-import { isConditionalCheckFailed } from '../adapters/dynamodb/table';
-import { TABLE } from '../runtime/resources';
+import { objectKey, type ObjectRef } from '../../api/object-ref';
+import { isConditionalCheckFailed } from './table';
+import { TABLE } from '../../runtime/resources';
 
 /**
  * The path of an object's last change, for `tmc trace`: item `OBJ#<obj>` / `TRACE` (docs/observability.md). Ingress

@@ -1,9 +1,9 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { CircuitStore } from '../ports/circuit-store';
-import type { HealthStore } from '../ports/health-store';
-import { TABLE } from '../runtime/resources';
-import type { QueueDepth, RollupSources, SyncStateSample } from './rollup';
+import type { CircuitStore } from '../../ports/circuit-store';
+import type { HealthStore } from '../../ports/health-store';
+import { TABLE } from '../../runtime/resources';
+import type { QueueDepth, RollupSources, SyncStateSample } from '../../metrics/rollup';
 
 const SyncSampleSchema = z.object({ state: z.string(), updatedAt: z.string() });
 

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueDepth } from './rollup';
+import type { QueueDepth } from '../../metrics/rollup';
 
 export interface QueueUrls {
   name: string;

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { MessageDeferrer } from '../ports/message-deferrer';
-import { MAX_VISIBILITY_SECONDS } from './backoff';
+import type { MessageDeferrer } from '../../ports/message-deferrer';
+import { MAX_VISIBILITY_SECONDS } from '../../errors/backoff';
 
 /**
  * Backoff on SQS: the failed message stays in flight for `delaySeconds`, then SQS redelivers it (and counts the

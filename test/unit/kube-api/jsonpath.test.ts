@@ -1,4 +1,4 @@
-import { findJsonPathResults, JsonPathSyntaxError } from '../../../lib/sim/jsonpath';
+import { findJsonPathResults, JsonPathSyntaxError } from '../../../lib/kube-api/jsonpath';
 
 const target = {
   metadata: { name: 'east', labels: { 'topology.kubernetes.io/region': 'us-east-1', app: 'web' } },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ResourceInfo } from './resource-catalog';
-import { apiVersionOf } from './resource-catalog';
+import type { ResourceInfo } from './resource-info';
+import { apiVersionOf } from './resource-info';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -1,0 +1,107 @@
+/**
+ * Builders for the Kubernetes objects tests apply, shared by every test folder: a test states only what it cares
+ * about, and every other field has one default here.
+ */
+import type { KubeObject, ObjectMeta } from '../../lib/kube/object';
+
+export interface DeploymentOptions {
+  /** Default `default`; `null` leaves it out (kubectl's `-n` or the client decides). */
+  namespace?: string | null;
+  /** metadata.labels; left out when not given. */
+  labels?: Record<string, string>;
+  /** Default 1; `null` leaves spec.replicas out. */
+  replicas?: number | null;
+  /** The pod template's labels; default `{ app: <name> }`. */
+  podLabels?: Record<string, string>;
+  /** spec.selector.matchLabels; default the pod template's labels. */
+  selector?: Record<string, string>;
+  podAnnotations?: Record<string, string>;
+  /** The one container's name (default `app`) and image (default `nginx:1.27`). */
+  container?: string;
+  image?: string;
+  envFrom?: Array<Record<string, unknown>>;
+  /** CPU and memory requests of the container; no `resources` when neither is given. */
+  cpu?: string;
+  memory?: string;
+  /** Further metadata (uid, generation, resourceVersion, finalizers, annotations), set last. */
+  metadata?: Partial<ObjectMeta>;
+}
+
+/** An apps/v1 Deployment with one container. */
+export function deployment(name: string, opts: DeploymentOptions = {}): KubeObject {
+  const podLabels = opts.podLabels ?? { app: name };
+  const requests = { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}) };
+  const container: Record<string, unknown> = {
+    name: opts.container ?? 'app',
+    image: opts.image ?? 'nginx:1.27',
+    ...(opts.envFrom ? { envFrom: opts.envFrom } : {}),
+    ...(Object.keys(requests).length > 0 ? { resources: { requests } } : {}),
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, ...namespaced(opts.namespace), ...(opts.labels ? { labels: opts.labels } : {}), ...opts.metadata },
+    spec: {
+      ...(opts.replicas === null ? {} : { replicas: opts.replicas ?? 1 }),
+      selector: { matchLabels: opts.selector ?? podLabels },
+      template: {
+        metadata: { labels: podLabels, ...(opts.podAnnotations ? { annotations: opts.podAnnotations } : {}) },
+        spec: { containers: [container] },
+      },
+    },
+  };
+}
+
+export interface ConfigMapOptions {
+  /** Default `default`; `null` leaves it out. */
+  namespace?: string | null;
+  labels?: Record<string, string>;
+  /** Default `{ a: 'b' }`. */
+  data?: Record<string, unknown>;
+  metadata?: Partial<ObjectMeta>;
+}
+
+/** A v1 ConfigMap. */
+export function configMap(name: string, opts: ConfigMapOptions = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, ...namespaced(opts.namespace), ...(opts.labels ? { labels: opts.labels } : {}), ...opts.metadata },
+    data: opts.data ?? { a: 'b' },
+  };
+}
+
+/** A v1 Service on port 80, optionally with a fixed cluster IP. */
+export function service(name: string, opts: { namespace?: string | null; clusterIP?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, ...namespaced(opts.namespace) },
+    spec: { ports: [{ port: 80 }], ...(opts.clusterIP ? { clusterIP: opts.clusterIP } : {}) },
+  };
+}
+
+export interface SyncTargetOptions {
+  labels?: Record<string, string>;
+  /** The cluster's API endpoint; default `https://<name>.example`. */
+  endpoint?: string;
+  /** Further spec fields (unschedulable, evictAfter, …). */
+  spec?: Record<string, unknown>;
+}
+
+/** A workload.kcp.io SyncTarget whose credentials are the Secret `tmc/<name>`. */
+export function syncTarget(name: string, opts: SyncTargetOptions = {}): KubeObject {
+  return {
+    apiVersion: 'workload.kcp.io/v1alpha1',
+    kind: 'SyncTarget',
+    metadata: { name, ...(opts.labels ? { labels: opts.labels } : {}) },
+    spec: {
+      workloadCluster: { name, endpoint: opts.endpoint ?? `https://${name}.example`, credentials: { secretRef: { namespace: 'tmc', name } } },
+      ...opts.spec,
+    },
+  };
+}
+
+function namespaced(namespace: string | null | undefined): { namespace?: string } {
+  return namespace === null ? {} : { namespace: namespace ?? 'default' };
+}
