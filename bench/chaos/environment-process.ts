@@ -5,7 +5,8 @@ import { startLocalEnvironment } from '../../lib/local/environment';
 import { createStackLogger } from '../../lib/local/log';
 import type { SimClusterStore } from '../../lib/sim';
 import { FaultSettingsSchema } from '../../lib/sim/faults';
-import { type ChildMessage, ParentMessageSchema, SourceRefSchema, type SourceState } from './protocol';
+import { chaosQueues } from './queues';
+import { type ChildMessage, ParentMessageSchema, parseSourceAnnotation, type SourceRef, type SourceState } from './protocol';
 
 /**
  * The chaos suite's environment process (bench/chaos/processes.ts starts it): dynalite, fauxqs and the simulated kcp
@@ -13,22 +14,21 @@ import { type ChildMessage, ParentMessageSchema, SourceRefSchema, type SourceSta
  * `down` can be set and cleared), and reports each deletion of a tmc copy on a cluster with kcp's state of its source
  * read in the same tick, which no reader from outside could see without a race.
  */
-const Args = z.object({ projectRoot: z.string(), stateDir: z.string(), apiUrl: z.url(), workspaces: z.array(z.string()).min(1), clusters: z.number().int().positive(), readyDelayMs: z.number().nonnegative() });
+const Args = z.object({ projectRoot: z.string(), stateDir: z.string(), apiUrl: z.url(), workspaces: z.array(z.string()).min(1), clusters: z.number().int().positive(), readyDelayMs: z.number().nonnegative(), visibilityTimeoutSeconds: z.number().int().positive() });
 
 const send = (message: ChildMessage): void => void process.send?.(message);
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
 const logger = createStackLogger({ pretty: false });
-const running = await startLocalEnvironment({ ...args, logger, simulator: { readyDelayMs: args.readyDelayMs } });
+const running = await startLocalEnvironment({ ...args, logger, simulator: { readyDelayMs: args.readyDelayMs }, queues: chaosQueues(args.visibilityTimeoutSeconds) });
 const sim = running.simulation.handle;
 
-function sourceState(kcp: SimClusterStore, copy: KubeObject): { workspace: string; source: z.infer<typeof SourceRefSchema>; state: SourceState } | undefined {
+function sourceState(kcp: SimClusterStore, copy: KubeObject): { workspace: string; source: SourceRef; state: SourceState } | undefined {
   const labels = copy.metadata.labels ?? {};
   const annotations = copy.metadata.annotations ?? {};
   if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return undefined;
   const workspace = annotations[WORKSPACE_ANNOTATION];
-  const parsed = SourceRefSchema.safeParse(JSON.parse(annotations[SOURCE_ANNOTATION] ?? 'null'));
-  if (workspace === undefined || !parsed.success) return undefined;
-  const source = parsed.data;
+  const source = parseSourceAnnotation(annotations[SOURCE_ANNOTATION]);
+  if (workspace === undefined || source === undefined) return undefined;
   const gvr = { group: source.group, version: source.version, resource: source.resource };
   if (source.namespace !== undefined) {
     const namespace = kcp.get({ group: '', version: 'v1', resource: 'namespaces' }, undefined, source.namespace);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readLocalEnvironment } from '../../lib/local/environment';
 import { createStackLogger } from '../../lib/local/log';
 import { startLocalStack } from '../../lib/local/stack';
+import { chaosQueues } from './queues';
 
 /**
  * The chaos suite's functions process: tmc's functions, HTTP API, SQS pollers and schedules, connected to the
@@ -15,6 +16,7 @@ const Args = z.object({
   port: z.number().int().positive(),
   bootstrap: z.boolean(),
   scheduleRates: z.record(z.string(), z.number().positive()),
+  visibilityTimeoutSeconds: z.number().int().positive(),
 });
 
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
@@ -25,6 +27,7 @@ const stack = await startLocalStack({
   port: args.port,
   bootstrap: args.bootstrap,
   scheduleRates: args.scheduleRates,
+  queues: chaosQueues(args.visibilityTimeoutSeconds),
   logger: createStackLogger({ pretty: false }),
 });
 process.send?.({ type: 'ready' });

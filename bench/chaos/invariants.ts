@@ -1,10 +1,10 @@
-import { CLUSTER_KEY_LABEL, downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../../lib/api/labels';
+import { downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../../lib/api/labels';
 import { objectKey, type ObjectRef } from '../../lib/api/object-ref';
 import type { KubeObject } from '../../lib/kube/object';
 import type { DecisionStore, StoredDecision } from '../../lib/ports/decision-store';
 import { KubeHttp } from './kube-http';
 import { APP_LABEL, CLUSTERS_PER_OBJECT, KINDS, NAMESPACE_GVR, OWNER_ANNOTATION, REVISION_ANNOTATION, type WorkloadKind } from './workload';
-import { SourceRefSchema } from './protocol';
+import { parseSourceAnnotation } from './protocol';
 
 /**
  * The chaos suite's invariant checker. It reads kcp, every cluster (over their APIs, as the checker's own client) and
@@ -22,6 +22,8 @@ export const VIOLATION_KINDS = [
   'leftover',
   // A copy on a cluster its decision does not name.
   'duplicate',
+  // An object deleted in kcp (or in a deleted namespace) still there: its delete has not completed.
+  'deletion-pending',
   // A copy deleted while kcp held its source and its decision still named that cluster.
   'wrongful-delete',
   // kcp showing a Deployment Available while a copy of its decision is missing, for longer than the grace.
@@ -153,9 +155,12 @@ export class InvariantChecker {
     const readable = (cluster: string): boolean => !snapshot.unreadable.includes(cluster);
 
     for (const source of snapshot.sources.values()) {
-      if (source.deleting) continue;
       const { workspace } = source;
       const base = { workspace, resource: source.kind.gvr.resource, namespace: source.object.metadata.namespace, name: source.object.metadata.name ?? '', at };
+      if (source.deleting) {
+        violations.push({ ...base, kind: 'deletion-pending', detail: `deleted in kcp, finalizers ${JSON.stringify(source.object.metadata.finalizers ?? [])}` });
+        continue;
+      }
       const decision = snapshot.decisions.get(objectKey(source.ref));
       const decided = decision?.clusters.map((c) => c.name) ?? [];
       if (decided.length !== CLUSTERS_PER_OBJECT) {
@@ -180,25 +185,25 @@ export class InvariantChecker {
     for (const copy of snapshot.copies) {
       const annotations = copy.object.metadata.annotations ?? {};
       const workspace = annotations[WORKSPACE_ANNOTATION] ?? '';
-      const sourceName = SourceRefSchema.safeParse(JSON.parse(annotations[SOURCE_ANNOTATION] ?? 'null'));
+      const sourceName = parseSourceAnnotation(annotations[SOURCE_ANNOTATION]);
       const base = { workspace, cluster: copy.cluster, resource: copy.kind.gvr.resource, namespace: copy.object.metadata.namespace, name: copy.object.metadata.name ?? '', at };
-      if (!sourceName.success) {
+      if (sourceName === undefined) {
         violations.push({ ...base, kind: 'isolation', detail: `copy without a readable ${SOURCE_ANNOTATION}` });
         continue;
       }
-      if (annotations[OWNER_ANNOTATION] !== workspace || (sourceName.data.namespace !== undefined && copy.object.metadata.namespace !== downstreamNamespace(workspace, sourceName.data.namespace))) {
+      if (annotations[OWNER_ANNOTATION] !== workspace || (sourceName.namespace !== undefined && copy.object.metadata.namespace !== downstreamNamespace(workspace, sourceName.namespace))) {
         violations.push({ ...base, kind: 'isolation', detail: `copy of ${annotations[OWNER_ANNOTATION] ?? '?'}'s object under ${workspace}'s name in ${copy.object.metadata.namespace ?? '-'}` });
         continue;
       }
       if (!this.workspaces.includes(workspace)) continue;
-      const source = snapshot.sources.get(sourceKey(workspace, copy.kind.gvr.resource, sourceName.data.namespace, sourceName.data.name));
+      const source = snapshot.sources.get(sourceKey(workspace, copy.kind.gvr.resource, sourceName.namespace, sourceName.name));
       if (source === undefined || source.deleting) {
         violations.push({ ...base, kind: 'leftover', detail: source ? 'its source is being deleted in kcp' : 'its source is gone from kcp' });
         continue;
       }
       const decision = snapshot.decisions.get(objectKey(source.ref));
       if (!decision?.clusters.some((c) => c.name === copy.cluster)) {
-        violations.push({ ...base, kind: 'duplicate', detail: `decision names [${decision?.clusters.map((c) => c.name).join(', ') ?? ''}], label ${copy.object.metadata.labels?.[CLUSTER_KEY_LABEL] ?? '-'}` });
+        violations.push({ ...base, kind: 'duplicate', detail: decision ? `decision v${decision.decisionVersion} names [${decision.clusters.map((c) => c.name).join(', ')}]` : 'no decision recorded for its source' });
       }
     }
     return violations;

@@ -52,6 +52,7 @@ export interface EnvironmentProcessArgs {
   workspaces: string[];
   clusters: number;
   readyDelayMs: number;
+  visibilityTimeoutSeconds: number;
 }
 
 export class EnvironmentProcess {
@@ -113,13 +114,15 @@ export interface FunctionsProcessArgs {
   port: number;
   bootstrap: boolean;
   scheduleRates: Record<string, number>;
+  visibilityTimeoutSeconds: number;
 }
 
 export class FunctionsProcess {
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(args: FunctionsProcessArgs, logPath: string, logLevel: string): Promise<FunctionsProcess> {
-    const child = startChild(args.projectRoot, 'functions-process.ts', args, logPath, { ...process.env, POWERTOOLS_LOG_LEVEL: logLevel });
+  /** `env`: added to this process's environment (log level, recovery settings). */
+  static async start(args: FunctionsProcessArgs, logPath: string, env: Record<string, string>): Promise<FunctionsProcess> {
+    const child = startChild(args.projectRoot, 'functions-process.ts', args, logPath, { ...process.env, ...env });
     try {
       await waitForReady(child, "tmc's functions process", 180_000);
     } catch (err) {

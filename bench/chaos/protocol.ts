@@ -9,6 +9,16 @@ import { z } from 'zod';
 export const SourceRefSchema = z.object({ group: z.string(), version: z.string(), resource: z.string(), namespace: z.string().optional(), name: z.string() });
 export type SourceRef = z.infer<typeof SourceRefSchema>;
 
+/** The `tmc.kcp.io/source` annotation of a copy, or undefined when it is missing or not what tmc writes. */
+export function parseSourceAnnotation(value: string | undefined): SourceRef | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return SourceRefSchema.safeParse(JSON.parse(value)).data;
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
 /** What kcp held for a copy's source when the copy was deleted, read in the same tick as the delete. */
 export const SourceStateSchema = z.enum(['exists', 'deleting', 'absent', 'replaced', 'namespace-deleting']);
 export type SourceState = z.infer<typeof SourceStateSchema>;

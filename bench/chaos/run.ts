@@ -22,6 +22,15 @@ import { CRD_GVR, KINDS, PLACEMENT_GVR, PLACEMENT_NAME, WIDGET_CRD, Workload } f
  */
 
 export const CHAOS_WORKSPACES = ['root:default', 'root:team-b'];
+/** Schedules shortened so that a run of minutes sees many sweeps (seconds, by schedule name). */
+export const CHAOS_SCHEDULE_RATES: Record<string, number> = { 'health-probe': 2, 'recovery-sweep': 5, 'status-backstop': 10 };
+/** A crashed function's in-flight messages come back after this (Lambda: six times the function timeout). */
+export const CHAOS_VISIBILITY_TIMEOUT_SECONDS = 20;
+/**
+ * The recovery sweep's settings for a run of minutes (docs/recovery.md "Configuration"): objects written while tmc was
+ * down are looked at after 15 s instead of 120 s, and unsettled syncs count as stuck after 30 s instead of 300 s.
+ */
+export const CHAOS_RECOVERY_ENV: Record<string, string> = { TMC_RECOVERY_UNPLACED_GRACE_SECONDS: '15', TMC_RECOVERY_STUCK_SECONDS: '30' };
 
 export interface ChaosOptions {
   projectRoot: string;
@@ -104,7 +113,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const pendingChecks: Array<Promise<void>> = [];
   let onCopyDeleted: (event: CopyDeleted) => void = () => undefined;
   const env = await EnvironmentProcess.start(
-    { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300 },
+    { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300, visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS },
     join(runDir, 'environment.log'),
     (event) => onCopyDeleted(event),
   );
@@ -122,10 +131,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         environmentFile: environmentFilePath(stateDir),
         port,
         bootstrap,
-        scheduleRates: { 'health-probe': 2, 'recovery-sweep': 5, 'status-backstop': 10 },
+        scheduleRates: CHAOS_SCHEDULE_RATES,
+        visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS,
       },
       join(runDir, 'functions.log'),
-      options.logLevel,
+      { ...CHAOS_RECOVERY_ENV, POWERTOOLS_LOG_LEVEL: options.logLevel },
     );
 
   try {
@@ -186,7 +196,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     await checker.createUnowned();
     const apps = Math.max(1, Math.round(options.objects / (KINDS.length * CHAOS_WORKSPACES.length)));
-    await settle('The first apps', () => workload.seed(apps));
+    await workload.seed(apps);
 
     const converge = async (label: string): Promise<{ ms?: number; remaining: Violation[]; objects: number; copies: number }> => {
       const started = Date.now();
@@ -337,6 +347,7 @@ export function formatChaosResult(result: ChaosResult): string {
     `copies wrongly deleted  ${result.counts['wrongful-delete']}`,
     `leftovers               ${result.counts.leftover}`,
     `duplicates              ${result.counts.duplicate}`,
+    `deletes not completed   ${result.counts['deletion-pending']}`,
     `status lies             ${result.counts['status-lie']}`,
     `isolation breaches      ${result.counts.isolation}`,
     `unowned objects touched ${result.counts['unowned-touched']}`,

@@ -172,7 +172,12 @@ export class Workload {
     this.apps.set(this.key(workspace, namespace, app), record);
     const revision = this.revision++;
     for (const kind of KINDS) {
-      await this.kcp(workspace).create(kind.gvr, sourceObject(kind, workspace, namespace, app, revision));
+      try {
+        await this.kcp(workspace).create(kind.gvr, sourceObject(kind, workspace, namespace, app, revision));
+      } catch (err) {
+        // A create that timed out may have been stored: its retry's 409 means it exists.
+        if (!(err instanceof KubeHttpError && err.status === 409)) throw err;
+      }
       record.kinds.add(kind.kind);
       this.counters.creates += 1;
     }
@@ -203,8 +208,9 @@ export class Workload {
       chosen = record;
       const client = this.kcp(record.workspace);
       if (op === 'update') {
-        const kind = this.random.pick(KINDS.filter((k) => record.kinds.has(k.kind)));
-        if (!kind) return;
+        const present = KINDS.filter((k) => record.kinds.has(k.kind));
+        if (present.length === 0) return;
+        const kind = this.random.pick(present);
         const revision = this.revision++;
         await client.mergePatch(kind.gvr, record.namespace, `${record.app}${kind.suffix}`, updatePatch(kind, record.workspace, record.app, revision));
         this.counters.updates += 1;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { makeSqsClient } from '../runtime/aws';
-import { TABLE } from '../runtime/resources';
+import { QUEUES, TABLE, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { DEFAULT_TMC_USER, webhookCredentialsFor } from '../webhooks';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs } from './aws-services';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
@@ -54,6 +54,11 @@ export function readLocalEnvironment(path: string): LocalEnvironment {
   return parsed.data;
 }
 
+/** QUEUES with per-queue changes (tests and the chaos suite shorten visibility timeouts). */
+export function queueDefinitions(changes: Partial<Record<QueueName, Partial<QueueDefinition>>> = {}): Record<QueueName, QueueDefinition> {
+  return Object.fromEntries((Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(changes[name] ?? {}) }])) as Record<QueueName, QueueDefinition>;
+}
+
 /**
  * A random token in a state-dir file (0600), created on first use: the webhook token (shared by the environment and
  * the stack) and the content key.
@@ -81,6 +86,8 @@ export interface LocalEnvironmentOptions {
   apiUrl: string;
   logger: StackLogger;
   simulator?: { latencyMs?: number; readyDelayMs?: number };
+  /** Per-queue changes to QUEUES; the stack connecting to this environment must be given the same. */
+  queues?: Partial<Record<QueueName, Partial<QueueDefinition>>>;
 }
 
 export interface RunningLocalEnvironment {
@@ -114,7 +121,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     await ensureTable(dynamoClient, TABLE.baseName);
     dynamoClient.destroy();
     const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
-    await ensureQueues(sqs);
+    await ensureQueues(sqs, queueDefinitions(options.queues));
     sqs.destroy();
 
     const clusters = resolveClusters(options.clusters);

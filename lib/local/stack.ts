@@ -9,7 +9,7 @@ import { PromMetrics } from '../metrics/prom-metrics';
 import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
 import { makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
-import { ENV, QUEUES, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
+import { ENV, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
 import type { EmulatorThread } from './emulator-thread';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
@@ -19,7 +19,7 @@ import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { writeStackEndpoints } from './endpoints-file';
-import { readOrCreateToken, type LocalEnvironment } from './environment';
+import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
 import { enforceLocalIam, type LocalIamOptions } from './iam';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
@@ -198,10 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = TABLE.baseName;
     const tableState = await ensureTable(dynamoClient, tableName);
     dynamoClient.destroy();
-    const definitions = Object.fromEntries(
-      (Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(options.queues?.[name] ?? {}) }]),
-    ) as Record<QueueName, QueueDefinition>;
-    const queues = await ensureQueues(sqs, definitions);
+    const queues = await ensureQueues(sqs, queueDefinitions(options.queues));
     logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
 
     // Kubernetes side: the simulator, or the real kcp and clusters the user named.
