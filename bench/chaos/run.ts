@@ -6,7 +6,8 @@ import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store'
 import { environmentFilePath, readLocalEnvironment } from '../../lib/local/environment';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../lib/runtime/aws';
 import type { QueueName } from '../../lib/runtime/resources';
-import { FAULT_KINDS, type FaultKind, meddleWithQueue, planFaults, type PlannedFault, RULE_FAULTS, ruleFaultSettings, serverFaultSettings } from './faults';
+import { FAULT_KINDS, type FaultKind, RULE_FAULTS } from './fault-kinds';
+import { meddleWithQueue, planFaults, type PlannedFault, ruleFaultSettings, serverFaultSettings } from './faults';
 import { InvariantChecker, kindOfResource, type Violation, VIOLATION_KINDS, type ViolationKind } from './invariants';
 import { KubeHttp, KubeHttpError } from './kube-http';
 import { Prng } from './prng';

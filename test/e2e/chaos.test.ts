@@ -1,7 +1,7 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FaultKind } from '../../bench/chaos/faults';
+import type { FaultKind } from '../../bench/chaos/fault-kinds';
 import { formatChaosResult, runChaos, type ChaosResult } from '../../bench/chaos/run';
 
 /**

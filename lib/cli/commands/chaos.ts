@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { FAULT_KINDS, type FaultKind } from '../../../bench/chaos/faults';
+import { FAULT_KINDS, type FaultKind } from '../../../bench/chaos/fault-kinds';
 import { findProjectRoot } from '../../local/paths';
 import { parseSeconds } from './options';
 

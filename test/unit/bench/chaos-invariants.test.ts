@@ -2,7 +2,8 @@ import { downstreamNamespace, MANAGED_BY_LABEL, SOURCE_ANNOTATION, SOURCE_UID_LA
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { DecisionStore, StoredDecision } from '../../../lib/ports/decision-store';
-import { FAULT_KINDS, planFaults } from '../../../bench/chaos/faults';
+import { FAULT_KINDS } from '../../../bench/chaos/fault-kinds';
+import { planFaults } from '../../../bench/chaos/faults';
 import { InvariantChecker, type Snapshot } from '../../../bench/chaos/invariants';
 import { Prng } from '../../../bench/chaos/prng';
 import { APP_LABEL, KINDS, OWNER_ANNOTATION, REVISION_ANNOTATION } from '../../../bench/chaos/workload';
