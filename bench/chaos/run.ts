@@ -29,9 +29,14 @@ export const CHAOS_SCHEDULE_RATES: Record<string, number> = { 'health-probe': 2,
 export const CHAOS_VISIBILITY_TIMEOUT_SECONDS = 20;
 /**
  * The recovery sweep's settings for a run of minutes (docs/recovery.md "Configuration"): objects written while tmc was
- * down are looked at after 15 s instead of 120 s, and unsettled syncs count as stuck after 30 s instead of 300 s.
+ * down, and decisions whose sync messages were lost, are looked at after 15 s instead of 120 s and 60 s; unsettled
+ * syncs count as stuck after 30 s instead of 300 s.
  */
-export const CHAOS_RECOVERY_ENV: Record<string, string> = { TMC_RECOVERY_UNPLACED_GRACE_SECONDS: '15', TMC_RECOVERY_STUCK_SECONDS: '30' };
+export const CHAOS_RECOVERY_ENV: Record<string, string> = {
+  TMC_RECOVERY_UNPLACED_GRACE_SECONDS: '15',
+  TMC_RECOVERY_UNSYNCED_GRACE_SECONDS: '15',
+  TMC_RECOVERY_STUCK_SECONDS: '30',
+};
 
 export interface ChaosOptions {
   projectRoot: string;
