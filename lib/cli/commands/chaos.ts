@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { FAULT_KINDS, type FaultKind } from '../../../bench/chaos/fault-kinds';
 import { findProjectRoot } from '../../local/paths';
 import { parseSeconds } from './options';
@@ -38,7 +38,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--seed <n>', 'fixes the workload and the fault schedule (default: random, printed)', parseWhole)
     .option('--duration <s>', 'seconds of faults while the workload writes', parseSeconds, 120)
     .option('--objects <n>', 'about how many kcp objects the workload starts with', parseWhole, 60)
-    .option('--faults <kinds>', `fault kinds to draw from (default all: ${FAULT_KINDS.join(',')})`, parseFaults, [...FAULT_KINDS])
+    .addOption(new Option('--faults <kinds>', `fault kinds to draw from, comma-separated: ${FAULT_KINDS.join(', ')}`).argParser(parseFaults).default([...FAULT_KINDS], 'all'))
     .option('--rate <writes/s>', 'workload writes per second', parseSeconds, 3)
     .option('--converge-timeout <s>', 'liveness limit for convergence', parseSeconds, 180)
     .option('--status-grace <s>', 'how long kcp may show a Deployment Available with a copy missing', parseSeconds, 45)
