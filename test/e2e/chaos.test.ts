@@ -11,7 +11,7 @@ import { formatChaosResult, runChaos, type ChaosResult } from '../../bench/chaos
  * set runs with `npm run chaos` (docs/recovery.md "Chaos suite" lists what the others still find).
  */
 const CI_SEED = 1406;
-const CI_FAULTS: FaultKind[] = ['kcp-errors', 'kcp-throttle', 'cluster-partition', 'sqs-duplicate', 'sqs-delay'];
+const CI_FAULTS: FaultKind[] = ['kcp-errors', 'kcp-throttle', 'sqs-duplicate', 'sqs-delay'];
 
 describe('tmc chaos (short seeded run)', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'tmc-chaos-test-'));
