@@ -242,6 +242,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   const clusterNames = Object.keys(sim.clusters);
   const kcp = kcpWriter(sim.kcp.serverUrl(workspace));
   // dynalite and fauxqs run in worker threads: their requests are counted there (aws-op-counter-threads.ts).
+  if (stack.emulators === undefined) throw new Error('The benchmark counts AWS requests in the stack\'s own emulators; it cannot run against an external environment');
   const aws = await countAwsOperationsInThreads(stack.emulators);
   const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
   const timing = timeServers(simServers);

@@ -1,6 +1,6 @@
 import type { Simulation } from '../sim';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,7 +9,7 @@ import { PromMetrics } from '../metrics/prom-metrics';
 import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
 import { makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
-import { ENV, QUEUES, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
+import { ENV, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
 import type { EmulatorThread } from './emulator-thread';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
@@ -19,6 +19,7 @@ import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { writeStackEndpoints } from './endpoints-file';
+import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
 import { enforceLocalIam, type LocalIamOptions } from './iam';
 import { createStackLogger, type StackLogger } from './log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
@@ -49,6 +50,11 @@ export interface LocalStackOptions {
   clusters?: number | string[] | LocalClusterSpec[];
   /** A real kcp instead of the simulator. */
   kcpKubeconfig?: string;
+  /**
+   * An environment running in another process (`startLocalEnvironment`: emulators, simulated kcp and clusters):
+   * this stack then runs only tmc's functions, its API, pollers and schedules against it (`tmc chaos`).
+   */
+  environment?: LocalEnvironment;
   /** Real clusters by name (with `kcpKubeconfig`). */
   clusterKubeconfigs?: Record<string, string>;
   /** Schedule rates in seconds by schedule name (tests make health probes fast). */
@@ -93,8 +99,8 @@ export interface LocalStack {
   tableName: string;
   queues: LocalQueues;
   endpoints: { dynamodb: string; sqs: string };
-  /** The worker threads dynalite and fauxqs run in (the benchmark counts their requests there). */
-  emulators: { dynamodb: EmulatorThread; sqs: EmulatorThread };
+  /** The worker threads dynalite and fauxqs run in (the benchmark counts their requests there); none with `environment`. */
+  emulators?: { dynamodb: EmulatorThread; sqs: EmulatorThread };
   webhookToken: string;
   /** The environment the functions run with (also set on process.env). */
   env: Record<string, string>;
@@ -130,23 +136,14 @@ function threadedFunctions(option: LocalStackOptions['functionThreads']): readon
   return option;
 }
 
-function readOrCreateToken(path: string): string {
-  if (existsSync(path)) {
-    const token = readFileSync(path, 'utf8').trim();
-    if (token !== '') return token;
-  }
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  return token;
-}
-
 /** Starts all of tmc on this machine. See docs/local-stack.md. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const logger = options.logger ?? createStackLogger();
   const projectRoot = options.projectRoot ?? findProjectRoot();
   const paths = statePaths(options.stateDir ?? join(projectRoot, '.tmc'));
-  const workspace = options.workspace ?? DEFAULT_WORKSPACE;
-  const extraWorkspaces = options.kcpKubeconfig === undefined ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace) : [];
+  const external = options.environment;
+  const workspace = external?.workspaces[0] ?? options.workspace ?? DEFAULT_WORKSPACE;
+  const extraWorkspaces = external ? external.workspaces.slice(1) : options.kcpKubeconfig === undefined ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace) : [];
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const threads = threadedFunctions(options.functionThreads);
   const cleanups: Array<() => Promise<void>> = [];
@@ -174,18 +171,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Each emulator in its own worker thread, so that their HTTP servers and storage use the second core; started
     // side by side (each thread loads its emulator's modules). A thread that dies mid-run is logged: its requests
     // then fail to connect, as they would against a crashed server.
-    logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
-    const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
-    const [dynamoStart, sqsStart] = await Promise.allSettled([
-      startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb, projectRoot, onCrash }),
-      startLocalSqs({ projectRoot, onCrash }),
-    ]);
-    if (dynamoStart.status === 'fulfilled') cleanups.push(() => dynamoStart.value.stop());
-    if (sqsStart.status === 'fulfilled') cleanups.push(() => sqsStart.value.stop());
-    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
-    if (sqsStart.status === 'rejected') throw sqsStart.reason;
-    const dynamo: LocalDynamo = dynamoStart.value;
-    const sqsServer: LocalSqs = sqsStart.value;
+    let dynamo: Pick<LocalDynamo, 'endpoint'> & Partial<LocalDynamo>;
+    let sqsServer: Pick<LocalSqs, 'endpoint'> & Partial<LocalSqs>;
+    if (external) {
+      logger.info('Using the environment of another process', { dynamodb: external.dynamodb, sqs: external.sqs, kcp: external.kcpUrl });
+      dynamo = { endpoint: external.dynamodb };
+      sqsServer = { endpoint: external.sqs };
+    } else {
+      logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
+      const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
+      const [dynamoStart, sqsStart] = await Promise.allSettled([
+        startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb, projectRoot, onCrash }),
+        startLocalSqs({ projectRoot, onCrash }),
+      ]);
+      if (dynamoStart.status === 'fulfilled') cleanups.push(() => dynamoStart.value.stop());
+      if (sqsStart.status === 'fulfilled') cleanups.push(() => sqsStart.value.stop());
+      if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+      if (sqsStart.status === 'rejected') throw sqsStart.reason;
+      dynamo = dynamoStart.value;
+      sqsServer = sqsStart.value;
+    }
 
     const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
     cleanups.push(async () => sqs.destroy());
@@ -193,10 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const tableName = TABLE.baseName;
     const tableState = await ensureTable(dynamoClient, tableName);
     dynamoClient.destroy();
-    const definitions = Object.fromEntries(
-      (Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(options.queues?.[name] ?? {}) }]),
-    ) as Record<QueueName, QueueDefinition>;
-    const queues = await ensureQueues(sqs, definitions);
+    const queues = await ensureQueues(sqs, queueDefinitions(options.queues));
     logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
 
     // Kubernetes side: the simulator, or the real kcp and clusters the user named.
@@ -206,7 +208,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let functionsKcpKubeconfigPath: string | undefined;
     const clusterKubeconfigs: Record<string, string> = {};
     const registrations: ClusterRegistration[] = [];
-    if (options.kcpKubeconfig !== undefined) {
+    if (external) {
+      kcpKubeconfigPath = external.kcpKubeconfig;
+      functionsKcpKubeconfigPath = external.tmcKcpKubeconfig;
+      for (const cluster of external.clusters) {
+        clusterKubeconfigs[cluster.name] = cluster.kubeconfig;
+        registrations.push({ name: cluster.name, kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'), endpoint: cluster.url, labels: cluster.labels, capacity: cluster.capacity });
+      }
+    } else if (options.kcpKubeconfig !== undefined) {
       kcpKubeconfigPath = options.kcpKubeconfig;
       for (const [name, path] of Object.entries(options.clusterKubeconfigs ?? {})) {
         clusterKubeconfigs[name] = path;
@@ -390,7 +399,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName,
       queues,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
-      emulators: { dynamodb: dynamo.thread, sqs: sqsServer.thread },
+      emulators: dynamo.thread && sqsServer.thread ? { dynamodb: dynamo.thread, sqs: sqsServer.thread } : undefined,
       webhookToken,
       env,
       simulation: simulation?.handle,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench';
+import { registerChaosCommand } from './chaos';
 import { registerDevCommand } from './dev';
 import { registerPlacementCommand } from './placement';
 import { registerRecoveryCommand } from './recovery';
@@ -13,4 +14,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand];

@@ -1,0 +1,129 @@
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { localQueueName } from '../../lib/local/aws-services';
+import type { QueueName } from '../../lib/runtime/resources';
+import { DEFAULT_TMC_USER } from '../../lib/webhooks';
+import type { FaultKind } from './fault-kinds';
+import type { Prng } from './prng';
+
+/**
+ * The chaos suite's faults: a schedule drawn from the seed before the run starts (so a seed names a schedule), and
+ * the code that injects each one. One fault at a time, with a few seconds between them, so each is seen coming and
+ * going while the workload keeps writing.
+ */
+export interface PlannedFault {
+  kind: FaultKind;
+  /** Milliseconds after the fault phase starts. */
+  at: number;
+  durationMs: number;
+  /** A cluster, a queue, or a resource (`apps/deployments`), by kind. */
+  target?: string;
+}
+
+const RULE_RESOURCES = ['apps/deployments', '/configmaps', '/secrets', '/services', 'chaos.tmc.dev/widgets'] as const;
+
+export interface PlanOptions {
+  durationMs: number;
+  kinds: readonly FaultKind[];
+  clusters: readonly string[];
+  /** SyncTargets' evictAfter: an outage lasts past it. */
+  evictAfterMs: number;
+}
+
+export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
+  const plan: PlannedFault[] = [];
+  if (options.kinds.length === 0) return plan;
+  let at = random.int(2_000, 5_000);
+  for (;;) {
+    const kind = random.pick(options.kinds);
+    let durationMs: number;
+    let target: string | undefined;
+    switch (kind) {
+      case 'crash':
+        durationMs = random.int(500, 4_000);
+        break;
+      case 'cluster-outage':
+        durationMs = options.evictAfterMs + random.int(15_000, 25_000);
+        target = random.pick(options.clusters);
+        break;
+      case 'cluster-partition':
+        durationMs = random.int(4_000, 12_000);
+        target = random.pick(options.clusters);
+        break;
+      case 'sqs-duplicate':
+      case 'sqs-delay':
+        durationMs = random.int(3_000, 8_000);
+        target = random.pick(['placement', 'sync', 'status']);
+        break;
+      case 'empty-list':
+      case 'get-404':
+      case 'resource-429':
+        durationMs = random.int(5_000, 15_000);
+        target = random.pick(RULE_RESOURCES);
+        break;
+      default:
+        durationMs = random.int(5_000, 12_000);
+    }
+    if (at + durationMs > options.durationMs) break;
+    plan.push({ kind, at, durationMs, ...(target !== undefined ? { target } : {}) });
+    at += durationMs + random.int(2_000, 6_000);
+  }
+  return plan;
+}
+
+/** The body of `PUT /_sim/faults` for a rule fault: only tmc's own requests are hit (the user's and the checker's pass). */
+export function ruleFaultSettings(fault: PlannedFault): Record<string, unknown> {
+  const [group, resource] = (fault.target ?? '/').split('/');
+  const username = DEFAULT_TMC_USER;
+  switch (fault.kind) {
+    case 'empty-list':
+      return { rules: [{ match: { verb: 'list', group, resource, username }, respond: 'empty' }] };
+    case 'get-404':
+      return { rules: [{ match: { verb: 'get', group, resource, username }, respond: 404 }] };
+    case 'resource-429':
+      return { rules: [{ match: { group, resource, username }, respond: 429 }] };
+    default:
+      return { rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond: 503 }] };
+  }
+}
+
+/** Server-wide settings (docs/simulator.md "Faults") for the faults that are not rules. */
+export function serverFaultSettings(kind: FaultKind): Record<string, unknown> {
+  switch (kind) {
+    case 'kcp-errors':
+      return { errorRate: 0.3, errorCode: 503 };
+    case 'kcp-throttle':
+      return { throttle: { rate: 0.3, retryAfterSeconds: 1 } };
+    case 'cluster-partition':
+      return { partition: true };
+    case 'cluster-outage':
+      return { down: true };
+    default:
+      throw new Error(`${kind} is not a server-wide fault`);
+  }
+}
+
+/**
+ * Meddles with one queue for `durationMs`: receives what it can (competing with tmc's pollers, as a second consumer
+ * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
+ * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns how many messages it touched.
+ */
+export async function meddleWithQueue(sqs: SQSClient, queue: QueueName, mode: 'duplicate' | 'delay', durationMs: number, random: Prng): Promise<number> {
+  const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localQueueName(queue) }));
+  if (url === undefined) throw new Error(`No queue ${queue}`);
+  const deadline = Date.now() + durationMs;
+  let touched = 0;
+  while (Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 5, WaitTimeSeconds: 1, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+    for (const message of Messages) {
+      if (message.ReceiptHandle === undefined || message.Body === undefined) continue;
+      if (mode === 'duplicate') {
+        await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: message.Body, MessageAttributes: message.MessageAttributes }));
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+      } else {
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: random.int(5, 15) }));
+      }
+      touched += 1;
+    }
+  }
+  return touched;
+}

@@ -1,0 +1,369 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
+import { environmentFilePath, readLocalEnvironment } from '../../lib/local/environment';
+import { makeDynamoDocumentClient, makeSqsClient } from '../../lib/runtime/aws';
+import type { QueueName } from '../../lib/runtime/resources';
+import { FAULT_KINDS, type FaultKind, RULE_FAULTS } from './fault-kinds';
+import { meddleWithQueue, planFaults, type PlannedFault, ruleFaultSettings, serverFaultSettings } from './faults';
+import { InvariantChecker, kindOfResource, type Violation, VIOLATION_KINDS, type ViolationKind } from './invariants';
+import { KubeHttp, KubeHttpError } from './kube-http';
+import { Prng } from './prng';
+import { EnvironmentProcess, FunctionsProcess } from './processes';
+import type { CopyDeleted } from './protocol';
+import { CRD_GVR, KINDS, PLACEMENT_GVR, PLACEMENT_NAME, WIDGET_CRD, Workload } from './workload';
+
+/**
+ * `tmc chaos` (`npm run chaos`): the seeded chaos suite (docs/recovery.md "Chaos suite"). The environment (emulators,
+ * simulated kcp and clusters) runs in one child process and tmc's functions in another, the workload keeps writing
+ * while faults drawn from the seed come and go, the invariant checker reads kcp, the clusters and DynamoDB during and
+ * after, and the run reports the time to converge after the last fault.
+ */
+
+export const CHAOS_WORKSPACES = ['root:default', 'root:team-b'];
+/** Schedules shortened so that a run of minutes sees many sweeps (seconds, by schedule name). */
+export const CHAOS_SCHEDULE_RATES: Record<string, number> = { 'health-probe': 2, 'recovery-sweep': 5, 'status-backstop': 10 };
+/** A crashed function's in-flight messages come back after this (Lambda: six times the function timeout). */
+export const CHAOS_VISIBILITY_TIMEOUT_SECONDS = 20;
+/**
+ * The recovery sweep's settings for a run of minutes (docs/recovery.md "Configuration"): objects written while tmc was
+ * down, and decisions whose sync messages were lost, are looked at after 15 s instead of 120 s and 60 s; unsettled
+ * syncs count as stuck after 30 s instead of 300 s.
+ */
+export const CHAOS_RECOVERY_ENV: Record<string, string> = {
+  TMC_RECOVERY_UNPLACED_GRACE_SECONDS: '15',
+  TMC_RECOVERY_UNSYNCED_GRACE_SECONDS: '15',
+  TMC_RECOVERY_STUCK_SECONDS: '30',
+};
+
+export interface ChaosOptions {
+  projectRoot: string;
+  seed: number;
+  /** The fault phase; the workload writes during it. */
+  durationMs: number;
+  /** About how many kcp objects the workload starts with (apps of five objects, in both workspaces). */
+  objects: number;
+  faults: readonly FaultKind[];
+  /** Workload writes per second during the fault phase. */
+  rate: number;
+  /** Liveness limit for convergence, at the start and after the last fault. */
+  convergeTimeoutMs: number;
+  /** How long kcp may show a Deployment Available with a decided copy missing before it counts as a lie. */
+  statusGraceMs: number;
+  evictAfterSeconds: number;
+  /** The functions' Powertools log level (their log is in the run's directory). */
+  logLevel: string;
+  /** Where the JSON result goes; nothing is written without it. */
+  outDir?: string;
+  progress: (line: string) => void;
+}
+
+export interface ChaosResult {
+  seed: number;
+  durationMs: number;
+  faultKinds: FaultKind[];
+  plan: PlannedFault[];
+  injected: Partial<Record<FaultKind, number>>;
+  /** Rule faults the simulator refused (no per-request rules in this version). */
+  skipped: Partial<Record<FaultKind, number>>;
+  sqsMessagesTouched: number;
+  workload: Workload['counters'];
+  objects: { initial: number; final: number; copies: number };
+  initialConvergeMs?: number;
+  /** From the end of the last fault (and the workload's last write) to the first clean check; absent if never. */
+  convergeMs?: number;
+  violations: Violation[];
+  counts: Record<ViolationKind, number>;
+  runDir: string;
+  resultFile?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('No free port');
+  return address.port;
+}
+
+/** Retries a setup write until it succeeds (a CRD just created is served a moment later; 409 means it exists). */
+async function settle(what: string, attempt: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await attempt();
+      return;
+    } catch (err) {
+      if (err instanceof KubeHttpError && err.status === 409) return;
+      if (Date.now() > deadline) throw new Error(`${what} did not succeed within ${timeoutMs} ms`, { cause: err });
+      await sleep(500);
+    }
+  }
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const say = options.progress;
+  const runDir = mkdtempSync(join(tmpdir(), `tmc-chaos-${options.seed}-`));
+  const stateDir = join(runDir, 'state');
+  mkdirSync(stateDir, { recursive: true });
+  say(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s of faults [${options.faults.join(', ')}], ~${options.objects} objects; logs in ${runDir}`);
+
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const violations: Violation[] = [];
+  const pendingChecks: Array<Promise<void>> = [];
+  let onCopyDeleted: (event: CopyDeleted) => void = () => undefined;
+  const env = await EnvironmentProcess.start(
+    { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300, visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS },
+    join(runDir, 'environment.log'),
+    (event) => onCopyDeleted(event),
+  );
+  let functions: FunctionsProcess | undefined;
+  const environment = readLocalEnvironment(environmentFilePath(stateDir));
+  const doc = makeDynamoDocumentClient({ region: environment.region, dynamodbEndpoint: environment.dynamodb, sqsEndpoint: undefined });
+  const sqs = makeSqsClient({ region: environment.region, sqsEndpoint: environment.sqs });
+  const decisions = new DynamoDecisionStore(doc, environment.table);
+  const clusterNames = environment.clusters.map((c) => c.name);
+  const startFunctions = (bootstrap: boolean): Promise<FunctionsProcess> =>
+    FunctionsProcess.start(
+      {
+        projectRoot: options.projectRoot,
+        stateDir,
+        environmentFile: environmentFilePath(stateDir),
+        port,
+        bootstrap,
+        scheduleRates: CHAOS_SCHEDULE_RATES,
+        visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS,
+      },
+      join(runDir, 'functions.log'),
+      { ...CHAOS_RECOVERY_ENV, POWERTOOLS_LOG_LEVEL: options.logLevel },
+    );
+
+  try {
+    say('chaos: starting tmc in its own process');
+    functions = await startFunctions(true);
+    const checker = new InvariantChecker(environment.kcpUrl, CHAOS_WORKSPACES, Object.fromEntries(environment.clusters.map((c) => [c.name, c.url])), decisions, options.statusGraceMs);
+    const workload = new Workload(environment.kcpUrl, CHAOS_WORKSPACES, new Prng(options.seed), (line, fields) => say(`  ${line} ${JSON.stringify(fields ?? {})}`));
+
+    // A copy deleted while kcp held its source: wrong when the decision, read right after, still names that cluster.
+    onCopyDeleted = (event) => {
+      if (event.sourceState !== 'exists') return;
+      const kind = kindOfResource(event.source.resource);
+      if (!kind) return;
+      const ref = { workspace: event.workspace, ...event.source, kind: kind.kind };
+      pendingChecks.push(
+        decisions.get(ref).then(
+          (decision) => {
+            if (!decision?.clusters.some((c) => c.name === event.cluster)) return;
+            const v: Violation = {
+              kind: 'wrongful-delete',
+              workspace: event.workspace,
+              cluster: event.cluster,
+              resource: event.source.resource,
+              namespace: event.source.namespace,
+              name: event.source.name,
+              detail: `deleted while kcp held the object and decision v${decision.decisionVersion} named ${event.cluster}`,
+              at: new Date(event.at).toISOString(),
+            };
+            violations.push(v);
+            say(`  VIOLATION ${v.kind} ${v.workspace} ${v.cluster} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
+          },
+          (err: unknown) => say(`  could not read the decision of a deleted copy ${event.source.name}: ${err instanceof Error ? err.message : String(err)}`),
+        ),
+      );
+    };
+
+    say('chaos: setting up the workspaces (Widget CRD, Placement, evictAfter) and the clusters');
+    for (const cluster of environment.clusters) {
+      const client = new KubeHttp(cluster.url);
+      await settle(`Widget CRD on ${cluster.name}`, () => client.create(CRD_GVR, WIDGET_CRD));
+    }
+    for (const ws of CHAOS_WORKSPACES) {
+      const kcp = workload.kcp(ws);
+      await settle(`Widget CRD in ${ws}`, () => kcp.create(CRD_GVR, WIDGET_CRD));
+      await settle(`Placement in ${ws}`, () =>
+        kcp.create(PLACEMENT_GVR, {
+          apiVersion: 'scheduling.kcp.io/v1alpha1',
+          kind: 'Placement',
+          metadata: { name: PLACEMENT_NAME },
+          spec: { namespaceSelector: { matchLabels: { chaos: 'true' } }, numberOfClusters: 2 },
+        }),
+      );
+      for (const cluster of clusterNames) {
+        await settle(`evictAfter of ${cluster} in ${ws}`, () =>
+          kcp.mergePatch({ group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' }, undefined, cluster, { spec: { evictAfter: `${options.evictAfterSeconds}s` } }),
+        );
+      }
+    }
+    await checker.createUnowned();
+    const apps = Math.max(1, Math.round(options.objects / (KINDS.length * CHAOS_WORKSPACES.length)));
+    await workload.seed(apps);
+
+    const converge = async (label: string): Promise<{ ms?: number; remaining: Violation[]; objects: number; copies: number }> => {
+      const started = Date.now();
+      let last: Violation[] = [];
+      let objects = 0;
+      let copies = 0;
+      while (Date.now() - started < options.convergeTimeoutMs) {
+        try {
+          const snapshot = await checker.snapshot();
+          objects = snapshot.sources.size;
+          copies = snapshot.copies.length;
+          last = checker.evaluate(snapshot);
+          violations.push(...checker.persistentStatusLies(last));
+          if (last.length === 0 && snapshot.unreadable.length === 0) {
+            const ms = Date.now() - started;
+            say(`chaos: ${label}: converged in ${(ms / 1000).toFixed(1)} s (${objects} objects, ${copies} copies)`);
+            return { ms, remaining: [], objects, copies };
+          }
+        } catch (err) {
+          say(`  check failed (retrying): ${err instanceof Error ? err.message : String(err)}`);
+        }
+        await sleep(2_000);
+      }
+      say(`chaos: ${label}: NOT converged within ${options.convergeTimeoutMs / 1000} s; ${last.length} violations remain`);
+      return { remaining: last, objects, copies };
+    };
+
+    const initial = await converge('initial workload');
+    violations.push(...initial.remaining);
+
+    // The fault phase: the workload writes, faults come and go, the checker samples.
+    const plan = planFaults(new Prng(options.seed ^ 0x5eed), { durationMs: options.durationMs, kinds: options.faults, clusters: clusterNames, evictAfterMs: options.evictAfterSeconds * 1000 });
+    say(`chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `(${f.target})` : ''} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`);
+    const injected: Partial<Record<FaultKind, number>> = {};
+    const skipped: Partial<Record<FaultKind, number>> = {};
+    let sqsMessagesTouched = 0;
+    const runtimeRandom = new Prng(options.seed ^ 0xfa17);
+    const phaseStart = Date.now();
+    const phaseEnd = phaseStart + options.durationMs;
+    let writing = true;
+
+    const writer = (async (): Promise<void> => {
+      const interval = 1000 / options.rate;
+      let next = Date.now();
+      while (writing && Date.now() < phaseEnd) {
+        await workload.step();
+        next += interval;
+        const wait = next - Date.now();
+        if (wait > 0) await sleep(wait);
+        else next = Date.now();
+      }
+    })();
+    const sampler = (async (): Promise<void> => {
+      while (Date.now() < phaseEnd) {
+        try {
+          const found = checker.persistentStatusLies(checker.evaluate(await checker.snapshot()));
+          for (const v of found) say(`  VIOLATION ${v.kind} ${v.workspace} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
+          violations.push(...found);
+        } catch {
+          // kcp itself failing (a kcp fault of the run): no sample this time.
+        }
+        await sleep(5_000);
+      }
+    })();
+
+    for (const fault of plan) {
+      const wait = phaseStart + fault.at - Date.now();
+      if (wait > 0) await sleep(wait);
+      say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${fault.target ? ` ${fault.target}` : ''} for ${(fault.durationMs / 1000).toFixed(0)} s`);
+      if (fault.kind === 'crash') {
+        await functions.kill();
+        await sleep(fault.durationMs);
+        functions = await startFunctions(false);
+      } else if (fault.kind === 'sqs-duplicate' || fault.kind === 'sqs-delay') {
+        const touched = await meddleWithQueue(sqs, fault.target as QueueName, fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay', fault.durationMs, runtimeRandom);
+        sqsMessagesTouched += touched;
+      } else {
+        const server = fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
+        const settings = RULE_FAULTS.includes(fault.kind) ? ruleFaultSettings(fault) : serverFaultSettings(fault.kind);
+        try {
+          await env.setFaults(server, settings);
+        } catch (err) {
+          say(`  ${fault.kind} skipped: the simulator refused it (${err instanceof Error ? err.message : String(err)})`);
+          skipped[fault.kind] = (skipped[fault.kind] ?? 0) + 1;
+          continue;
+        }
+        await sleep(fault.durationMs);
+        await env.setFaults(server, {});
+      }
+      injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
+    }
+    const remaining = phaseEnd - Date.now();
+    if (remaining > 0) await sleep(remaining);
+    writing = false;
+    await Promise.all([writer, sampler]);
+    for (const server of ['kcp', ...clusterNames]) await env.setFaults(server, {});
+    say(`chaos: faults over; workload wrote ${JSON.stringify(workload.counters)}; waiting for convergence`);
+
+    const final = await converge('after the last fault');
+    violations.push(...final.remaining);
+    violations.push(...(await checker.checkUnowned()));
+    await Promise.all(pendingChecks);
+
+    const counts = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length])) as Record<ViolationKind, number>;
+    const result: ChaosResult = {
+      seed: options.seed,
+      durationMs: options.durationMs,
+      faultKinds: [...options.faults],
+      plan,
+      injected,
+      skipped,
+      sqsMessagesTouched,
+      workload: workload.counters,
+      objects: { initial: initial.objects, final: final.objects, copies: final.copies },
+      initialConvergeMs: initial.ms,
+      convergeMs: final.ms,
+      violations,
+      counts,
+      runDir,
+    };
+    if (options.outDir !== undefined) {
+      mkdirSync(options.outDir, { recursive: true });
+      result.resultFile = join(options.outDir, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${options.seed}.json`);
+      writeFileSync(result.resultFile, `${JSON.stringify(result, null, 2)}\n`);
+    }
+    return result;
+  } finally {
+    await functions?.stop().catch(() => undefined);
+    await env.stop().catch(() => undefined);
+    doc.destroy();
+    sqs.destroy();
+  }
+}
+
+/** The run as a table, then each violation with the objects involved. */
+export function formatChaosResult(result: ChaosResult): string {
+  const seconds = (ms: number | undefined): string => (ms === undefined ? 'not converged' : `${(ms / 1000).toFixed(1)} s`);
+  const lines = [
+    `seed ${result.seed}, ${result.durationMs / 1000} s of faults`,
+    '',
+    'faults injected',
+    ...FAULT_KINDS.filter((k) => result.injected[k] || result.skipped[k]).map((k) => `  ${k.padEnd(20)} ${String(result.injected[k] ?? 0).padStart(4)}${result.skipped[k] ? `  (${result.skipped[k]} skipped: no fault rules in this simulator)` : ''}`),
+    `  sqs messages touched ${String(result.sqsMessagesTouched).padStart(4)}`,
+    '',
+    `objects in kcp          ${result.objects.initial} at the start, ${result.objects.final} at the end (${result.objects.copies} copies)`,
+    `workload writes         ${result.workload.creates} creates, ${result.workload.updates} updates, ${result.workload.deletes} deletes, ${result.workload.namespaceDeletes} namespace deletes, ${result.workload.failed} refused`,
+    `copies lost             ${result.counts['missing-copy'] + result.counts['stale-copy'] + result.counts.unplaced}`,
+    `copies wrongly deleted  ${result.counts['wrongful-delete']}`,
+    `leftovers               ${result.counts.leftover}`,
+    `duplicates              ${result.counts.duplicate}`,
+    `deletes not completed   ${result.counts['deletion-pending']}`,
+    `status lies             ${result.counts['status-lie']}`,
+    `isolation breaches      ${result.counts.isolation}`,
+    `unowned objects touched ${result.counts['unowned-touched']}`,
+    `initial convergence     ${seconds(result.initialConvergeMs)}`,
+    `converge after faults   ${seconds(result.convergeMs)}`,
+    '',
+    result.violations.length === 0 ? 'no violations' : `${result.violations.length} violations:`,
+    ...result.violations.map((v) => `  ${v.at} ${v.kind} ${v.workspace ?? ''} ${v.cluster ?? ''} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`),
+  ];
+  if (result.resultFile) lines.push('', `JSON: ${result.resultFile}`);
+  lines.push(`logs: ${result.runDir}`);
+  return lines.join('\n');
+}
