@@ -287,8 +287,11 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       return { result: 'absent', writes: 0, messages: 0 };
     }
     // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
-    // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it.
-    const vanished = !object && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it —
+    // unless kcp itself reported the delete of this very object (a DELETE admission or a DELETED event): that is
+    // positive evidence, as for objects kcp deletes without waiting for tmc's finalizer.
+    const reportedDeleted = message.reason === 'delete' && (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
+    const vanished = !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
     if (vanished !== 'allow') {
       log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`);
       // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).

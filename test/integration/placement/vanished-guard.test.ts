@@ -92,5 +92,12 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
     const removed = await reconcilePlacement(deps, { type: 'placement', ref: depRef('web-0'), reason: 'resync', trace });
     expect(removed).toMatchObject({ result: 'placed', messages: 1 });
     expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete']]);
+
+    // kcp itself reported the delete of web-1 (a DELETE admission or DELETED event, as for a kind kcp deletes without
+    // waiting for tmc's finalizer): positive evidence, removed at once; one naming another uid is not.
+    await expect(reconcilePlacement(deps, { type: 'placement', ref: { ...depRef('web-2'), uid: 'uid-other' }, reason: 'delete', trace })).resolves.toMatchObject({ result: 'pending', messages: 0 });
+    const reported = await reconcilePlacement(deps, { type: 'placement', ref: depRef('web-1'), reason: 'delete', trace });
+    expect(reported).toMatchObject({ result: 'placed', messages: 1 });
+    expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete'], ['web-1', 'east', 'delete']]);
   });
 });
