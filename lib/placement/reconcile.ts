@@ -8,7 +8,7 @@ import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
 import type { RecoveryStore } from '../ports/recovery-store';
 import type { Metrics } from '../ports/telemetry';
-import type { VanishedObjectGuard } from '../recovery/deletion-guard';
+import type { RemovalGuard, VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
 import type { InvocationCache } from '../sync/invocation-cache';
 import type { StatusRefresher } from '../sync/status/refresh-after-batch';
@@ -20,6 +20,7 @@ import { decide, isNamespace } from './engine';
 import { namespaceRef } from '../sync/ensure-dependencies';
 import { mirrorOf } from './mirror';
 import { placementStatusPatch } from './placement-status';
+import { holdGuardedRemovals } from './removal-gate';
 import type { PolicySource } from './policy-source';
 import type { ClusterExplanation, Decision } from './types';
 
@@ -46,6 +47,8 @@ export interface PlacementDeps {
   evictions?: Pick<RecoveryStore, 'deferCleanup'>;
   /** Asked before removing an object that vanished from kcp without a deletionTimestamp (the mass-deletion guard). */
   deletionGuard?: VanishedObjectGuard;
+  /** Asked before a decision removes an object from a cluster: a mass un-placement is held like a mass deletion. */
+  removalGuard?: RemovalGuard;
   /**
    * Where each namespace runs, as an earlier message of the same invocation placed it (`<workspace>/<namespace>`).
    * Built per invocation (lib/runtime/placement.ts) and never kept longer: within one invocation the inventory and
@@ -336,7 +339,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
   const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
-  const decision: Decision = keepWhenNowhereToGo(decide({
+  const decided: Decision = keepWhenNowhereToGo(decide({
     object,
     namespaceLabels,
     policies: placements,
@@ -346,6 +349,8 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     namespaceClusters,
     options: { now: deps.now() },
   }), previous);
+  // A Namespace's removal deletes nothing downstream; a failover's removal is deferred to the sweep's cleanup.
+  const decision = isNamespace(object) ? decided : await holdGuardedRemovals(deps.removalGuard, ref, previous, decided, deps.evictions ? evictedClusters(decided) : new Set());
   const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
   const diff = diffDecisions(previous?.clusters, decision.clusters);

@@ -64,6 +64,8 @@ export type DecisionReason =
   | 'Unschedulable'
   | 'NoMatchingPlacement'
   | 'NoClusters'
+  /** Kept on clusters it would leave: the mass-deletion guard holds removals there (lib/placement/removal-gate.ts). */
+  | 'DeletionHeld'
   | 'Deleted';
 
 export interface Decision {

@@ -14,6 +14,8 @@ type Gvr = Pick<ObjectRef, 'group' | 'version' | 'resource'>;
 export const typeScope = (workspace: string, cluster: string, type: Gvr): string => `cluster:${cluster}/${workspace}/${gvrKey(type)}`;
 /** Placement's scope for objects that vanished from kcp: one workspace and resource type (`workspace:root:default/v1/configmaps`). */
 export const vanishedScope = (workspace: string, type: Gvr): string => `workspace:${workspace}/${gvrKey(type)}`;
+/** Placement's scope for removals its decisions make: one cluster, workspace and resource type (`unplace:east/root:default/apps/v1/deployments`). */
+export const unplaceScope = (workspace: string, cluster: string, type: Gvr): string => `unplace:${cluster}/${workspace}/${gvrKey(type)}`;
 /** A whole workspace (holds raised before scopes named a resource type). */
 export const workspaceScope = (workspace: string): string => `workspace:${workspace}`;
 
@@ -23,8 +25,9 @@ export function scopeFields(scope: string): { workspace?: string; cluster?: stri
     const [workspace, ...gvr] = scope.slice('workspace:'.length).split('/');
     return { workspace, ...(gvr.length ? { gvr: gvr.join('/') } : {}) };
   }
-  if (scope.startsWith('cluster:')) {
-    const [cluster, workspace, ...gvr] = scope.slice('cluster:'.length).split('/');
+  const clusterPrefix = ['cluster:', 'unplace:'].find((p) => scope.startsWith(p));
+  if (clusterPrefix) {
+    const [cluster, workspace, ...gvr] = scope.slice(clusterPrefix.length).split('/');
     return { cluster, ...(workspace !== undefined ? { workspace } : {}), ...(gvr.length ? { gvr: gvr.join('/') } : {}) };
   }
   return {};
@@ -45,6 +48,14 @@ export interface VanishedObjectGuard {
   admitVanished(ref: ObjectRef): Promise<VanishedVerdict>;
 }
 
+/**
+ * Placement asks this before a decision removes an object from a cluster it runs on (a Placement changed or was
+ * deleted, a namespace relabelled): 'hold' keeps the copy there.
+ */
+export interface RemovalGuard {
+  admitRemoval(ref: ObjectRef, cluster: string): Promise<'allow' | 'hold'>;
+}
+
 export interface DeletionGuardDeps {
   store: RecoveryStore;
   metrics: Metrics;
@@ -63,7 +74,7 @@ export interface DeletionGuardDeps {
  *   SyncTargets) until `tmc recovery confirm <scope>`, or until the same deletions are planned again
  *   `recheckSeconds` later.
  */
-export class DeletionGuard implements VanishedObjectGuard {
+export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
   private readonly settings: GuardSettings;
   private readonly totals = new Map<string, { total: number; at: number }>();
 
@@ -119,7 +130,21 @@ export class DeletionGuard implements VanishedObjectGuard {
       if (absence?.confirmedAt === undefined || this.deps.now() - absence.confirmedAt > this.settings.absentForgetSeconds * 1000) return 'unconfirmed';
       if (absence.ref.uid && ref.uid && absence.ref.uid !== ref.uid) return 'unconfirmed'; // another object of that name
     }
-    const scope = vanishedScope(ref.workspace, ref);
+    return this.admitBurst(vanishedScope(ref.workspace, ref), ref, (count) => `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
+  }
+
+  /**
+   * A removal a decision computed from complete reads makes is real, but a burst of them (every Placement deleted, a
+   * selector that no longer matches) is held like any other mass deletion. Removals arrive one object at a time, from
+   * many invocations, so they are counted in the scope's window; the first `minDeletions - 1` always pass, a few
+   * objects moving is ordinary.
+   */
+  async admitRemoval(ref: ObjectRef, cluster: string): Promise<'allow' | 'hold'> {
+    return this.admitBurst(unplaceScope(ref.workspace, cluster, ref), ref, (count) => `${count} ${ref.resource} of ${ref.workspace} were removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`);
+  }
+
+  /** One deletion of a burst: counted in the scope's window and held past the thresholds, or while a hold stands. */
+  private async admitBurst(scope: string, ref: ObjectRef, why: (count: number) => string): Promise<'allow' | 'hold'> {
     const hold = await this.deps.store.hold(scope);
     if (this.confirmed(hold)) return 'allow';
     if (hold) return this.extend(hold, [ref]);
@@ -130,7 +155,7 @@ export class DeletionGuard implements VanishedObjectGuard {
     if (count < this.settings.minDeletions) return 'allow';
     const total = await this.typeTotal(ref, now);
     if (!deletionsSuspicious(count, total, this.settings)) return 'allow';
-    return this.raise(scope, [ref], count, total, `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
+    return this.raise(scope, [ref], count, total, why(count));
   }
 
   /** The workspace's decided objects of the ref's type, cached a minute: the burst path must not COUNT per message. */
@@ -155,13 +180,31 @@ export class DeletionGuard implements VanishedObjectGuard {
     }
     const since = Date.parse(hold.answerSince ?? hold.raisedAt);
     if (now - since < this.settings.recheckSeconds * 1000) return 'hold';
+    await this.release(hold, refs.length, `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`);
+    return 'allow';
+  }
+
+  /**
+   * A held un-placement (`unplace:` scope) `recheckSeconds` after it was raised: released, so that placement, asked
+   * again about the held objects, decides from fresh reads and removes what it still removes (the same answer seen
+   * again); an object a restored Placement selects again stays. Other holds, and younger ones, are returned as they are.
+   */
+  async recheckRemovals(hold: DeletionHold): Promise<DeletionHold> {
+    const now = this.deps.now();
+    const since = Date.parse(hold.answerSince ?? hold.raisedAt);
+    if (!hold.scope.startsWith('unplace:') || this.confirmed(hold) || hold.confirmedUntil !== undefined || now - since < this.settings.recheckSeconds * 1000) return hold;
+    return this.release(hold, hold.planned, `${Math.round((now - since) / 1000)}s after the removals in ${hold.scope} were held, placement is asked again: what its decisions still remove goes ahead`);
+  }
+
+  private async release(hold: DeletionHold, planned: number, why: string): Promise<DeletionHold> {
+    const now = this.deps.now();
     const at = new Date(now).toISOString();
-    const why = `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`;
-    this.deps.log.warn(`Releasing the held deletions in ${hold.scope}`, { scope: hold.scope, planned: refs.length, ...scopeFields(hold.scope) });
-    await this.deps.store.putHold({ ...hold, confirmedAt: at, confirmedBy: 'tmc (same answer after the recheck delay)', confirmedUntil: now + this.settings.confirmSeconds * 1000 });
+    this.deps.log.warn(`Releasing the held deletions in ${hold.scope}`, { scope: hold.scope, planned, ...scopeFields(hold.scope) });
+    const released: DeletionHold = { ...hold, confirmedAt: at, confirmedBy: 'tmc (same answer after the recheck delay)', confirmedUntil: now + this.settings.confirmSeconds * 1000 };
+    await this.deps.store.putHold(released);
     await this.deps.store.record({ action: 'deletion-hold', outcome: 'released', why, at, ...actionFields(hold.scope) });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'released' });
-    return 'allow';
+    return released;
   }
 
   private async extend(hold: DeletionHold, refs: ObjectRef[]): Promise<'hold'> {

@@ -38,13 +38,14 @@ type Wanted = Omit<Condition, 'lastTransitionTime'>;
 /**
  * Keeps every hold visible (one condition per SyncTarget summing up its holds, a gauge per scope for the alarm) while
  * it waits for a person; resolves a hold whose scope this sweep found nothing to delete in (`quiet`: kcp lists the
- * objects again); after confirmation re-asks placement about the held objects once, and forgets the hold when the
- * confirmation expires.
+ * objects again); releases a held un-placement after the recheck delay; after confirmation or release re-asks
+ * placement about the held objects once, and forgets the hold when the confirmation expires.
  */
 export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepReport, clustersByWorkspace: Map<string, string[]>, quiet: ReadonlySet<string> = new Set()): Promise<void> {
   const now = deps.now();
   const targets = new Map<string, { target: { workspace: string; name: string }; open: string[]; closed?: Wanted }>();
-  for (const hold of await deps.store.holds()) {
+  for (const stored of await deps.store.holds()) {
+    const hold = await deps.guard.recheckRemovals(stored);
     const confirmed = hold.confirmedUntil !== undefined;
     const resolved = !confirmed && quiet.has(hold.scope);
     if (resolved) {
@@ -67,7 +68,9 @@ export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepR
       targets.set(key, entry);
     }
     if (!confirmed) continue;
-    const workspaceRefs = hold.refs.filter((r) => hold.scope.startsWith('workspace:') && r.kind !== SYNC_TARGET_KIND);
+    // Placement holds (vanished objects, removals by decisions): placement decides again. The sweep's own holds
+    // (`cluster:`) are re-examined by its next run.
+    const workspaceRefs = hold.refs.filter((r) => !hold.scope.startsWith('cluster:') && r.kind !== SYNC_TARGET_KIND);
     if (workspaceRefs.length) {
       await deps.placementQueue.send(workspaceRefs.map((ref) => ({ type: 'placement' as const, ref, reason: 'resync' as const, trace: newTrace(now) })));
     }

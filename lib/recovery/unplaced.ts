@@ -105,9 +105,13 @@ async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): P
   }
 }
 
-/** True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. */
+/**
+ * True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. A
+ * held un-placement (`unplace:`) casts no doubt on kcp's answers: its objects were read, decided and are still placed.
+ */
 export async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
   const concerns = (scope: string): boolean => {
+    if (scope.startsWith('unplace:')) return false;
     const f = scopeFields(scope);
     return f.workspace === workspace || (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster));
   };

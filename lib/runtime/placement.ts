@@ -124,6 +124,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
   const metrics = createFunctionMetrics('placement');
   const trace = traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e));
   const recovery = new DynamoRecoveryStore(doc, tableName);
+  const guard = new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard });
   return {
     kube,
     decisions: new DynamoDecisionStore(doc, tableName),
@@ -139,7 +140,9 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     contentKey: contentKeySource(config, secrets),
     evictions: recovery,
     status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
-    deletionGuard: new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard }),
+    // One guard, one set of counters: vanished objects and decisions' removals pass the same gate.
+    deletionGuard: guard,
+    removalGuard: guard,
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
   };

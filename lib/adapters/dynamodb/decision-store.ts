@@ -28,7 +28,7 @@ export const DecisionItemSchema = z.object({
   contentHash: z.string(),
   clusters: z.array(z.object({ name: z.string(), replicas: z.number().int().nonnegative().optional(), patch: z.array(JsonPatchOperationSchema).optional() })),
   scheduled: z.boolean(),
-  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'Deleted']),
+  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']),
   message: z.string(),
   placement: z.string().optional(),
   explanation: z.array(

@@ -47,7 +47,7 @@ const DecisionItemSchema = z.object({
     )
     .default([]),
   scheduled: z.boolean().optional(),
-  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'Deleted']).optional(),
+  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']).optional(),
   message: z.string().optional(),
 });
 

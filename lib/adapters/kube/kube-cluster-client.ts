@@ -15,6 +15,7 @@ const KubeObjectResponse = z.looseObject({
 const KubeListResponse = z.looseObject({
   apiVersion: z.string().optional(),
   kind: z.string().optional(),
+  metadata: z.looseObject({ continue: z.string().optional() }).optional(),
   items: z.array(z.looseObject({ metadata: z.looseObject({}) })).nullish(),
 });
 const StatusBodySchema = z.looseObject({
@@ -39,6 +40,8 @@ export interface KubeClusterClientOptions {
   readyTimeoutMs?: number;
   /** How long discovery is trusted before a miss triggers a refresh. */
   discoveryTtlMs?: number;
+  /** Objects per LIST page (`limit`); undefined asks for everything at once. Pages are always followed to the end. */
+  listPageSize?: number;
 }
 
 type TypeRef = Pick<ResourceType, 'group' | 'version' | 'resource'>;
@@ -76,6 +79,7 @@ export class KubeClusterClient implements KubeClient {
   private readonly requestTimeoutMs: number;
   private readonly readyTimeoutMs: number;
   private readonly discoveryTtlMs: number;
+  private readonly listPageSize: number | undefined;
   private discovery: { at: number; resources: Promise<ResourceType[]> } | undefined;
 
   constructor(
@@ -89,6 +93,7 @@ export class KubeClusterClient implements KubeClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
     this.discoveryTtlMs = options.discoveryTtlMs ?? 5 * 60_000;
+    this.listPageSize = options.listPageSize;
   }
 
   close(): void {
@@ -102,16 +107,32 @@ export class KubeClusterClient implements KubeClient {
     return this.objectOf(this.ok(res, ctx), ctx);
   }
 
+  /**
+   * Every object of the type. An answer with `metadata.continue` is one page of several (the server may page even
+   * when no `limit` was asked): the rest is read until the last page, since a page taken for the whole list would make
+   * every object past it look deleted. A failed page (410 Expired included) fails the list.
+   */
   async list(type: TypeRef, options: { namespace?: string; labelSelector?: string } = {}): Promise<KubeObject[]> {
     const ctx = this.ctx(describeName(type, options.namespace, undefined));
-    const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
-    const res = this.ok(await this.send({ method: 'GET', path: `${collectionPath(type, options.namespace)}${query}` }, ctx), ctx);
-    const parsed = KubeListResponse.safeParse(res.json);
-    if (!parsed.success) throw translateHttpError(502, { message: 'malformed list response' }, undefined, ctx);
-    // List items omit apiVersion/kind; restore them from the list so callers get whole objects.
-    const apiVersion = parsed.data.apiVersion ?? (type.group ? `${type.group}/${type.version}` : type.version);
-    const kind = (parsed.data.kind ?? '').replace(/List$/, '');
-    return (parsed.data.items ?? []).map((item) => ({ apiVersion, kind, ...item }) as KubeObject);
+    const objects: KubeObject[] = [];
+    let next: string | undefined;
+    do {
+      const params = [
+        ...(options.labelSelector ? [`labelSelector=${encodeURIComponent(options.labelSelector)}`] : []),
+        ...(this.listPageSize ? [`limit=${this.listPageSize}`] : []),
+        ...(next ? [`continue=${encodeURIComponent(next)}`] : []),
+      ];
+      const query = params.length ? `?${params.join('&')}` : '';
+      const res = this.ok(await this.send({ method: 'GET', path: `${collectionPath(type, options.namespace)}${query}` }, ctx), ctx);
+      const parsed = KubeListResponse.safeParse(res.json);
+      if (!parsed.success) throw translateHttpError(502, { message: 'malformed list response' }, undefined, ctx);
+      // List items omit apiVersion/kind; restore them from the list so callers get whole objects.
+      const apiVersion = parsed.data.apiVersion ?? (type.group ? `${type.group}/${type.version}` : type.version);
+      const kind = (parsed.data.kind ?? '').replace(/List$/, '');
+      for (const item of parsed.data.items ?? []) objects.push({ apiVersion, kind, ...item } as KubeObject);
+      next = parsed.data.metadata?.continue || undefined;
+    } while (next);
+    return objects;
   }
 
   async apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options: { force?: boolean } = {}): Promise<KubeObject> {

@@ -23,8 +23,8 @@ async function holds(options: StoreOptions): Promise<void> {
 }
 
 /** The scope kinds the deletion guard raises holds in (lib/recovery/deletion-guard.ts scopeFields). */
-const SCOPE_PREFIXES = ['workspace:', 'cluster:'];
-const SCOPE_FORMAT = 'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name> (e.g. cluster:east), with the rest exactly as `tmc recovery holds` prints it (cluster:east/root:default/apps/v1/deployments)';
+const SCOPE_PREFIXES = ['workspace:', 'cluster:', 'unplace:'];
+const SCOPE_FORMAT = 'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name> / unplace:<name> (e.g. cluster:east), with the rest exactly as `tmc recovery holds` prints it (cluster:east/root:default/apps/v1/deployments)';
 
 /**
  * A scope as `tmc recovery holds` prints it: a known prefix, then a non-empty rest without spaces. Checked loosely

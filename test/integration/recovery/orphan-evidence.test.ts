@@ -167,6 +167,25 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
     expect(copies(west, CONFIGMAPS, p)).toEqual(all);
   });
 
+  it('kcp answers 404 to the LIST of a type it serves (a CRD being reinstalled): an error, never an empty list; nothing is deleted', async () => {
+    const p = `l404-${++ticket}`;
+    for (const n of names(p, 6)) await place(DEPLOYMENTS, n, w.east);
+    w.kcp.faults.set({ rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments' }, respond: 404 }] });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const report = await sweep();
+        expect(report.failures.length).toBeGreaterThan(0);
+        expect(report.actions['orphan-delete:waiting']).toBeUndefined();
+        expect(report.actions['deletion-hold:held']).toBeUndefined();
+        w.clock.now += MINUTE;
+      }
+    } finally {
+      w.kcp.faults.clear();
+    }
+    expect(copies(w.east, DEPLOYMENTS, p)).toHaveLength(6);
+    expect(await w.store.absence({ workspace: WS, ...DEPLOYMENTS, kind: 'Deployment', namespace: 'default', name: `${p}-00` })).toBeUndefined();
+  });
+
   it('a real orphan is deleted only when a sweep a delay later confirms it, logged at WARN, counted, and placement is asked again', async () => {
     const p = `real-${++ticket}`;
     for (const n of names(p, 6)) await place(CONFIGMAPS, n, w.east);
