@@ -18,17 +18,21 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
   const path = event.routeKey?.startsWith('POST ') ? event.routeKey.slice(5) : event.rawPath;
   let route: IngressRequest['route'] | undefined;
   let cluster = event.pathParameters?.cluster;
+  let credential = event.pathParameters?.credential;
   if (path === '/webhooks/admission') route = 'admission';
   else if (path === '/webhooks/events') route = 'events';
   else if (path === '/webhooks/admission/{workspace}') route = 'admission';
   else if (path === '/webhooks/status/{cluster}') route = 'status';
+  else if (path === '/webhooks/status/{cluster}/{credential}') route = 'status';
   else {
-    const match = /^\/webhooks\/status\/([^/]+)$/.exec(event.rawPath ?? '');
+    const match = /^\/webhooks\/status\/([^/]+)(?:\/([^/]+))?$/.exec(event.rawPath ?? '');
     if (match) {
       route = 'status';
       cluster = decodePathSegment(match[1]);
+      credential = match[2] === undefined ? undefined : decodePathSegment(match[2]);
     }
   }
+  if (route !== 'status') credential = undefined;
   // `/webhooks/admission/<workspace>`: the form real kube-apiserver accepts (webhook URLs may not carry a query);
   // served once ROUTES has the route (docs/webhooks.md).
   let workspaceFromPath: string | undefined = event.pathParameters?.workspace;
@@ -49,6 +53,7 @@ export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): IngressReque
     headers,
     query: { ...(event.queryStringParameters ?? {}), ...(workspaceFromPath ? { workspace: workspaceFromPath } : {}) },
     ...(cluster ? { cluster } : {}),
+    ...(credential !== undefined ? { credential } : {}),
     body: event.body,
     isBase64Encoded: event.isBase64Encoded ?? false,
   };

@@ -1,5 +1,6 @@
 import type { RecordInvocation } from '../health/record-invocation';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
+import type { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import type { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import type { SeenStore } from '../ports/seen-store';
 import type { Metrics } from '../ports/telemetry';
@@ -18,6 +19,11 @@ export interface IngressLogger {
 
 export interface IngressDeps {
   authenticator: WebhookAuthenticator;
+  /**
+   * Checks the per-cluster credential a managed cluster's status webhook carries in its URL path. Without it, a
+   * status call with a path credential is refused (401) like one without a token.
+   */
+  statusCredentials?: StatusCredentialAuthenticator;
   placementQueue: WorkQueue<PlacementMessage>;
   statusQueue: WorkQueue<StatusMessage>;
   seen: SeenStore;

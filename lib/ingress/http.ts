@@ -6,6 +6,8 @@ export interface IngressRequest {
   query: Record<string, string | undefined>;
   /** `/webhooks/status/{cluster}`'s cluster. */
   cluster?: string;
+  /** `/webhooks/status/{cluster}/{credential}`'s per-cluster credential (never logged). */
+  credential?: string;
   body: string | undefined;
   isBase64Encoded: boolean;
 }

@@ -41,11 +41,20 @@ function parseBody<T>(request: IngressRequest, schema: z.ZodType<T>, maxBytes: n
 export function createIngress(deps: IngressDeps): Ingress {
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
+  // A status call whose path carries a cluster credential is authenticated by it alone (a managed cluster sends no
+  // Authorization header); every other call by its bearer token.
+  async function authenticate(request: IngressRequest): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (request.route !== 'status' || request.credential === undefined) return deps.authenticator.authenticate(request.headers);
+    const cluster = request.cluster ?? '';
+    if (cluster.length > 253 || !DNS_SUBDOMAIN.test(cluster) || !deps.statusCredentials) return { ok: false, reason: 'invalid-cluster-credential' };
+    return (await deps.statusCredentials.authenticate(cluster, request.credential)) ? { ok: true } : { ok: false, reason: 'invalid-cluster-credential' };
+  }
+
   async function route(request: IngressRequest): Promise<IngressResponse> {
-    const auth = await deps.authenticator.authenticate(request.headers);
+    const auth = await authenticate(request);
     if (!auth.ok) {
       deps.logger.warn('Rejecting an unauthenticated webhook call', { route: request.route, reason: auth.reason });
-      return errorResponse(401, 'Unauthorized', 'A valid bearer token is required');
+      return errorResponse(401, 'Unauthorized', 'A valid bearer token or cluster credential is required');
     }
     switch (request.route) {
       case 'admission': {

@@ -5,6 +5,8 @@ export interface LocalClusterSpec {
   zone: string;
   provider: string;
   capacity: { cpu: string; memory: string; pods: string };
+  /** A managed cluster (EKS, GKE, AKS): its status webhook calls carry no bearer token, only the URL's credential. */
+  managed?: boolean;
 }
 
 /** Three clusters in two clouds and one on-premises site, so placement by region and provider has something to choose. */

@@ -73,6 +73,7 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
       labels: { region: c.region, zone: c.zone, provider: c.provider },
       capacity: { cpu: c.capacity.cpu, memory: c.capacity.memory, pods: Number(c.capacity.pods) },
       readyDelayMs: request.readyDelayMs,
+      managed: c.managed,
     })),
     kubeconfigDir: request.kubeconfigDir,
     latencyMs: request.latencyMs,

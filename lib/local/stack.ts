@@ -7,7 +7,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { PromMetrics } from '../metrics/prom-metrics';
 import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
-import { makeSqsClient } from '../runtime/aws';
+import { DynamoStatusCredentialStore } from '../adapters/dynamodb/status-credential-store';
+import { makeDynamoDocumentClient, makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
 import { ENV, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
@@ -350,6 +351,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => scheduler.stop());
 
     if (options.bootstrap !== false) {
+      // Each cluster's status webhook URL carries a credential of its own (kept hashed in the table), as `tmc webhooks
+      // install --table` does: a managed cluster's calls, which carry no bearer token, are authenticated by it.
+      const doc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
+      cleanups.push(async () => doc.destroy());
       const installed = await registerWebhooks(
         {
           url: api.url,
@@ -357,6 +362,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           workspace,
           kcpKubeconfig: kcpKubeconfigPath,
           clusters: Object.entries(clusterKubeconfigs).map(([name, kubeconfig]) => ({ name, kubeconfig })),
+          statusCredentials: new DynamoStatusCredentialStore(doc, tableName),
         },
         logger,
       );

@@ -5,7 +5,9 @@ import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, typ
 import { validateTmcObject } from '../api/crds';
 import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
+import { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
+import { DynamoStatusCredentialStore } from '../adapters/dynamodb/status-credential-store';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../ingress/api-gateway';
 import type { IngressDeps } from '../ingress/deps';
 import { errorResponse } from '../ingress/http';
@@ -42,6 +44,7 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema });
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
+    statusCredentials: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableNameOf(config))),
     // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the wrapper only starts each change's trace.
     placementQueue: observedQueue(placementQueue, noMetrics, async (messages) => {
       await Promise.all(messages.map((m) => trace.begin(m.ref, { at: m.trace.enqueuedAt, traceId: m.trace.traceId, detail: m.reason })));

@@ -116,6 +116,11 @@ export interface RouteDefinition {
   target: FunctionName;
   /** Authenticated routes check a bearer token (webhook tokens in Secrets Manager in the cloud). */
   authenticated: boolean;
+  /**
+   * The target itself checks a per-cluster credential in the path (`{credential}`), for callers that cannot send an
+   * Authorization header (managed clusters' status webhooks). Such a route has no authorizer at the edge.
+   */
+  pathCredential?: true;
 }
 
 export const ROUTES: RouteDefinition[] = [
@@ -124,6 +129,7 @@ export const ROUTES: RouteDefinition[] = [
   { method: 'POST', path: '/webhooks/admission', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/events', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true },
+  { method: 'POST', path: '/webhooks/status/{cluster}/{credential}', target: 'ingress', authenticated: false, pathCredential: true },
   { method: 'GET', path: '/healthz', target: 'api', authenticated: false },
   { method: 'GET', path: '/health', target: 'api', authenticated: true },
   { method: 'GET', path: '/health/clusters/{name}', target: 'api', authenticated: true },

@@ -37,6 +37,11 @@ export interface SimServerOptions {
   latencyMs?: number;
   /** When set, requests without this bearer token get 401. */
   token?: string;
+  /**
+   * A managed cluster (EKS, GKE, AKS): its webhook calls carry no Authorization header whatever credentials are set,
+   * as such API servers take no admission kubeconfig; only a credential in the webhook URL can authenticate them.
+   */
+  managed?: boolean;
   /** Watch events kept per object space (default 50,000): small values let tests reach 410 Gone quickly. */
   watchHistory?: number;
   /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
@@ -141,7 +146,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   let rv = 0;
   const clock: RevisionClock = { next: () => ++rv, current: () => rv };
   let credentials: ((url: string) => WebhookCredentials | undefined) | undefined;
-  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => credentials?.(url) });
+  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => (options.managed ? undefined : credentials?.(url)) });
   const spaces = new Map<string, ObjectSpace>();
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();

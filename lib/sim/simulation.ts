@@ -8,6 +8,8 @@ export interface SimulatedClusterSpec {
   capacity?: WorkloadSimulationOptions['capacity'];
   readyDelayMs?: number;
   port?: number;
+  /** Webhook calls carry no Authorization header, like a managed cluster's (SimServerOptions.managed). */
+  managed?: boolean;
 }
 
 export interface SimulationOptions {
@@ -37,6 +39,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       name: c.name,
       mode: 'cluster',
       port: c.port,
+      managed: c.managed,
       latencyMs: options.latencyMs,
       workloads: { readyDelayMs: c.readyDelayMs ?? options.readyDelayMs ?? 1000, capacity: c.capacity },
     });

@@ -126,8 +126,18 @@ export function apisWebhook(endpoint: WebhookEndpoint, workspace: string): KubeO
   };
 }
 
-/** On a physical cluster: status updates of tmc's downstream objects come back to tmc. Fail open. */
-export function statusWebhook(endpoint: WebhookEndpoint, cluster: string): KubeObject {
+/** `/webhooks/status/<cluster>`, or `/webhooks/status/<cluster>/<credential>` for a path-authenticated cluster. */
+export function statusPath(cluster: string, credential?: string): string {
+  const base = `/webhooks/status/${encodeURIComponent(cluster)}`;
+  return credential === undefined ? base : `${base}/${encodeURIComponent(credential)}`;
+}
+
+/**
+ * On a physical cluster: status updates of tmc's downstream objects come back to tmc. Fail open. With `credential`,
+ * the URL carries the cluster's own credential in its path, so a managed cluster whose API server sends no
+ * Authorization header is still authenticated (docs/webhooks.md).
+ */
+export function statusWebhook(endpoint: WebhookEndpoint, cluster: string, credential?: string): KubeObject {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
@@ -136,7 +146,7 @@ export function statusWebhook(endpoint: WebhookEndpoint, cluster: string): KubeO
       {
         name: 'status.tmc.kcp.io',
         admissionReviewVersions: ['v1'],
-        clientConfig: clientConfig(endpoint, `/webhooks/status/${encodeURIComponent(cluster)}`),
+        clientConfig: clientConfig(endpoint, statusPath(cluster, credential)),
         rules: [{ operations: ['UPDATE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/status'], scope: '*' }],
         objectSelector: { matchLabels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
         failurePolicy: 'Ignore',

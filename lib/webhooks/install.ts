@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeClusterClient } from '../adapters/kube/kube-cluster-client';
 import { kcpWorkspaceUrl, loadKubeconfig } from '../adapters/kube/kubeconfig';
+import { issueStatusCredential } from '../auth/status-credentials';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
+import type { StatusCredentialStore } from '../ports/status-credential-store';
 import { admissionKubeconfig, webhookCredentialsFor, type WebhookCredentialsFor } from './credentials';
 import {
   APIS_WEBHOOK,
@@ -34,6 +36,12 @@ export interface InstallWebhooksOptions {
   /** Physical clusters that get the status webhook: name (the SyncTarget's) and kubeconfig (path or text). */
   clusters?: Array<{ name: string; kubeconfig: KubeconfigInput }>;
   caBundle?: string;
+  /**
+   * Where per-cluster status credentials are kept (tmc's state table). With it, each cluster's status webhook URL
+   * carries a newly issued credential of its own in the path (the one before stays accepted), so clusters whose API
+   * server cannot send a bearer token (EKS, GKE, AKS) are authenticated too.
+   */
+  statusCredentials?: StatusCredentialStore;
   /** Client overrides for tests (already-built clients take precedence over kubeconfigs). */
   clients?: { kcp?: KubeClient; clusters?: Record<string, KubeClient> };
 }
@@ -109,7 +117,10 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
     const webhooks = await Promise.all([
       applyOne(clients.kcp, workloadsWebhook(endpoint, options.workspace, options.tmcUser), MUTATING_TYPE),
       applyOne(clients.kcp, apisWebhook(endpoint, options.workspace), VALIDATING_TYPE),
-      ...clients.clusters.map(({ name, client }) => applyOne(client, statusWebhook(endpoint, name), VALIDATING_TYPE)),
+      ...clients.clusters.map(async ({ name, client }) => {
+        const credential = options.statusCredentials === undefined ? undefined : await issueStatusCredential(options.statusCredentials, name);
+        return applyOne(client, statusWebhook(endpoint, name, credential), VALIDATING_TYPE);
+      }),
     ]);
     return { webhooks, ...credentials(options) };
   } finally {
@@ -132,7 +143,12 @@ export async function uninstallWebhooks(options: UninstallWebhooksOptions): Prom
     const webhooks = await Promise.all([
       remove(clients.kcp, MUTATING_TYPE, WORKLOADS_WEBHOOK),
       remove(clients.kcp, VALIDATING_TYPE, APIS_WEBHOOK),
-      ...clients.clusters.map(({ client }) => remove(client, VALIDATING_TYPE, STATUS_WEBHOOK)),
+      ...clients.clusters.map(async ({ name, client }) => {
+        const removed = await remove(client, VALIDATING_TYPE, STATUS_WEBHOOK);
+        // The cluster's path credential goes with its webhook: a copy of the old URL is refused from now on.
+        await options.statusCredentials?.revoke(name);
+        return removed;
+      }),
     ]);
     return { webhooks };
   } finally {

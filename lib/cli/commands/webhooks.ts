@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { SecretsManagerSecretReader } from '../../adapters/kube/secret-reader';
+import { DynamoStatusCredentialStore } from '../../adapters/dynamodb/status-credential-store';
+import { makeDynamoDocumentClient } from '../../runtime/aws';
 import { parseTokenSecret } from '../../auth/token-source';
 import { DEFAULT_TMC_USER, installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
@@ -17,6 +19,23 @@ interface WebhookOptions {
   kubeconfig?: string;
   cluster?: Record<string, string>;
   tmcUser?: string;
+  table?: string;
+  region?: string;
+  dynamodbEndpoint?: string;
+}
+
+/**
+ * With `--table` (the stack output TableName), each cluster's status webhook URL carries a credential of its own,
+ * kept hashed in that table: managed clusters (EKS, GKE, AKS), which send no bearer token, are authenticated by it.
+ */
+async function withStatusCredentials<T>(options: WebhookOptions, run: (store: DynamoStatusCredentialStore | undefined) => Promise<T>): Promise<T> {
+  if (options.table === undefined) return run(undefined);
+  const doc = makeDynamoDocumentClient({ region: options.region ?? process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: options.dynamodbEndpoint, sqsEndpoint: undefined });
+  try {
+    return await run(new DynamoStatusCredentialStore(doc, options.table));
+  } finally {
+    doc.destroy();
+  }
 }
 
 /** `--kcp-kubeconfig`, or `--kubeconfig` as kubectl users type it; one is required. */
@@ -61,7 +80,10 @@ function withCommonOptions(command: Command): Command {
     .option('--kubeconfig <path>', 'kubeconfig of the kcp to register in')
     .option('--kcp-kubeconfig <path>', 'the same as --kubeconfig')
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
-    .option('--cluster <name=kubeconfig>', 'a physical cluster to register the status webhook in (repeatable)', collectPairs('NAME=KUBECONFIG'));
+    .option('--cluster <name=kubeconfig>', 'a physical cluster to register the status webhook in (repeatable)', collectPairs('NAME=KUBECONFIG'))
+    .option('--table <name>', "tmc's state table (stack output TableName): status webhook URLs carry a per-cluster credential kept there (managed clusters)")
+    .option('--region <region>', 'AWS region of --table (default AWS_REGION)')
+    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint of --table (the local stack\'s)');
 }
 
 /** `tmc webhooks install|uninstall`: the registration code lives in lib/webhooks; this only parses flags. */
@@ -81,7 +103,8 @@ export function registerWebhooksCommand(program: Command): void {
         DEFAULT_TMC_USER,
       ),
   ).action(async (options: WebhookOptions) => {
-    const result = await installWebhooks(await requestOf(options));
+    const request = await requestOf(options);
+    const result = await withStatusCredentials(options, (statusCredentials) => installWebhooks({ ...request, statusCredentials }));
     process.stdout.write(describe(result));
     process.stdout.write(
       options.tmcUser
@@ -94,6 +117,6 @@ export function registerWebhooksCommand(program: Command): void {
   });
   withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(async (options: WebhookOptions) => {
     const { token: _token, ...request } = await requestOf({ ...options, url: '', token: '' });
-    process.stdout.write(describe(await uninstallWebhooks(request)));
+    process.stdout.write(describe(await withStatusCredentials(options, (statusCredentials) => uninstallWebhooks({ ...request, statusCredentials }))));
   });
 }

@@ -398,6 +398,9 @@ describe('HTTP API', () => {
     expect(stage.Properties.StageName).toBe('$default');
     expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
     expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/header|authorization/i);
+    // A managed cluster's status webhook URL carries its credential in the path: no path or URL variable is logged.
+    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/\$context\.(path|resourcePath)|\$request\.path|pathParameters|rawPath/);
+    expect(ROUTES.filter((r) => r.pathCredential).map((r) => r.path)).toEqual(['/webhooks/status/{cluster}/{credential}']);
   });
 });
 

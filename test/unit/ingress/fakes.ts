@@ -7,6 +7,7 @@ import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
 import type { IngressDeps, IngressLogger } from '../../../lib/ingress/deps';
 import type { IngressRequest } from '../../../lib/ingress/http';
 import type { SeenStore } from '../../../lib/ports/seen-store';
+import type { StatusCredentialStore } from '../../../lib/ports/status-credential-store';
 import type { Metrics } from '../../../lib/ports/telemetry';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 
@@ -88,4 +89,20 @@ export function request(route: IngressRequest['route'], body: unknown, extra: Pa
     isBase64Encoded: false,
     ...extra,
   };
+}
+
+/** Status credential digests in memory, counting reads (one per authenticated status call). */
+export class MemoryStatusCredentialStore implements StatusCredentialStore {
+  readonly items = new Map<string, string[]>();
+  reads = 0;
+  async digests(cluster: string): Promise<string[]> {
+    this.reads += 1;
+    return [...(this.items.get(cluster) ?? [])];
+  }
+  async add(cluster: string, digest: string): Promise<void> {
+    this.items.set(cluster, [digest, ...(this.items.get(cluster) ?? [])].slice(0, 2));
+  }
+  async revoke(cluster: string): Promise<void> {
+    this.items.delete(cluster);
+  }
 }
