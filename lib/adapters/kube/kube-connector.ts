@@ -134,7 +134,8 @@ export class KubeConnectorImpl implements KubeConnector {
         { cluster: syncTarget },
       );
     }
-    const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}` });
+    // Admission sees only the reference, not the kubeconfig, so an exec plugin is refused here, before any request.
+    const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}`, refuseExecPlugin: true });
     return new KubeClusterClient(syncTarget, config, this.options.client);
   }
 

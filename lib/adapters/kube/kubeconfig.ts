@@ -28,7 +28,16 @@ export interface LoadKubeconfigOptions {
   uniqueName: string;
   /** Replaces the server URL (kcp: `<base>/clusters/<workspace>`). */
   server?: (current: string) => string;
+  /**
+   * Refuses a user with an exec plugin (`users[].user.exec`): clusters reached from tmc's functions, where no plugin
+   * binary (`aws`, `gke-gcloud-auth-plugin`, `kubelogin`) exists. The CLI, on an operator's machine, may use one.
+   */
+  refuseExecPlugin?: boolean;
 }
+
+/** What to use instead of an exec-plugin kubeconfig for a cluster tmc's functions reach (docs/deploy.md). */
+export const EXEC_PLUGIN_ALTERNATIVES =
+  "use the eks credential form (spec.workloadCluster.credentials.eks: {clusterName, region}) for EKS, a kubeconfig with a token (a ServiceAccount token) for any cluster, or the syncer (pull mode) where neither fits";
 
 /** The parsed server URL of a kubeconfig's current context, before any rewrite. */
 export interface LoadedKubeconfig {
@@ -64,6 +73,9 @@ export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): Lo
   const cluster = source.getCurrentCluster() ?? (source.getClusters().length === 1 ? source.getClusters()[0] : null);
   if (!cluster) return fail('no current context naming a known cluster');
   const user = source.getCurrentUser();
+  if (options.refuseExecPlugin && user?.exec) {
+    return fail(`its user runs an exec plugin (users[].user.exec: ${JSON.stringify(String(user.exec.command ?? '').split('/').pop())}), which cannot run in tmc's functions; ${EXEC_PLUGIN_ALTERNATIVES}`);
+  }
   const context = source.getContextObject(source.getCurrentContext());
 
   const originalServer = cluster.server;

@@ -146,6 +146,31 @@ describe('kube adapter over HTTP', () => {
     expect(east.requests.at(-1)).toMatchObject({ method: 'PATCH', auth: 'Bearer east-token', path: '/api/v1/namespaces/n/configmaps/a?fieldManager=tmc&force=false' });
   });
 
+  it('refuses an exec-plugin kubeconfig before any request to the cluster, saying what to use instead', async () => {
+    kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/plugin', {
+      apiVersion: 'workload.kcp.io/v1alpha1',
+      kind: 'SyncTarget',
+      metadata: { name: 'plugin' },
+      spec: { workloadCluster: { name: 'plugin', credentials: { secretRef: { namespace: 'tmc-system', name: 'plugin-kubeconfig' } } } },
+    });
+    const execKubeconfig = kubeconfig(east.url, 'unused').replace(
+      'users: [{name: u, user: {token: unused}}]',
+      'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, plugin]}}}]',
+    );
+    expect(execKubeconfig).toContain('get-token');
+    kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/plugin-kubeconfig', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'plugin-kubeconfig', namespace: 'tmc-system' },
+      data: { kubeconfig: Buffer.from(execKubeconfig).toString('base64') },
+    });
+    const before = east.requests.length;
+    const failed = await connector.cluster('root:default', 'plugin').catch((e: unknown) => e);
+    expect(failed).toMatchObject({ name: 'ClusterConfigurationError', cluster: expect.stringContaining('plugin') });
+    expect(String((failed as Error).message)).toMatch(/exec plugin.*"aws".*eks credential form.*token.*pull mode/);
+    expect(east.requests.length).toBe(before);
+  });
+
   describe("a workspace uses only its own clusters' credentials", () => {
     const arn = (name: string): string => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
     const syncTarget = (workspace: string, name: string, secretsManagerArn: string): void => {
