@@ -30,6 +30,7 @@ export class KubeHttpTransport {
   constructor(
     private readonly config: KubeConfig,
     private readonly maxSockets: number,
+    private readonly bearerToken?: () => Promise<string>,
   ) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('KubeConfig has no current cluster');
@@ -51,6 +52,7 @@ export class KubeHttpTransport {
       if (typeof value === 'string' || typeof value === 'number') headers[key] = String(value);
     }
     if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    if (this.bearerToken) headers.Authorization = `Bearer ${await this.bearerToken()}`;
     let payload: Buffer | undefined;
     if (req.body !== undefined) {
       payload = Buffer.from(JSON.stringify(req.body));

@@ -36,6 +36,8 @@ const ApiGroupListSchema = z.looseObject({
 export interface KubeClusterClientOptions {
   /** Requests in flight to this endpoint from this container; protects the API server from bursts. */
   maxConcurrency?: number;
+  /** A bearer token asked for on every request (EKS: a cached token, re-signed before it expires). */
+  bearerToken?: () => Promise<string>;
   requestTimeoutMs?: number;
   readyTimeoutMs?: number;
   /** How long discovery is trusted before a miss triggers a refresh. */
@@ -88,7 +90,7 @@ export class KubeClusterClient implements KubeClient {
     options: KubeClusterClientOptions = {},
   ) {
     const maxConcurrency = options.maxConcurrency ?? 16;
-    this.transport = new KubeHttpTransport(config, maxConcurrency);
+    this.transport = new KubeHttpTransport(config, maxConcurrency, options.bearerToken);
     this.limit = pLimit(maxConcurrency);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { secretOutsideWorkspace } from '../../api/cluster-credentials';
 import { ClusterConfigurationError, ClusterCredentialsUnavailableError, ConfigurationError } from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
+import { EksTokenSource } from './eks-token';
 import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster-client';
-import { kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
+import { eksKubeconfig, kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
 import type { SecretReader } from './secret-reader';
 import { SyncTargetConnectionSchema } from './sync-target-credentials';
 
@@ -15,6 +16,8 @@ export interface KubeConnectorOptions {
   /** Required for `{secretArn}` sources and for SyncTargets with `credentials.secretsManagerArn`. */
   secrets?: SecretReader;
   client?: KubeClusterClientOptions;
+  /** The token source of an `eks` SyncTarget; by default signed with the function's role (EksTokenSource). */
+  eksTokens?: (eks: { clusterName: string; region: string }) => { token(): Promise<string> };
 }
 
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' } as const;
@@ -128,15 +131,35 @@ export class KubeConnectorImpl implements KubeConnector {
       const outside = secretOutsideWorkspace(credentials.secretsManagerArn, workspace);
       if (outside) throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`, { cluster: syncTarget });
       text = await this.secretReader().read(credentials.secretsManagerArn);
+    } else if (credentials.eks !== undefined) {
+      return this.eksCluster(workspace, syncTarget, parsed.data.spec.workloadCluster.endpoint, credentials.eks);
     } else {
-      throw new ClusterConfigurationError(
-        `SyncTarget ${syncTarget} uses EKS credentials, which this build does not support yet; use secretsManagerArn`,
-        { cluster: syncTarget },
-      );
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
     }
     // Admission sees only the reference, not the kubeconfig, so an exec plugin is refused here, before any request.
     const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}`, refuseExecPlugin: true });
     return new KubeClusterClient(syncTarget, config, this.options.client);
+  }
+
+  /** An EKS cluster: its endpoint and CA from the SyncTarget, a bearer token signed with the function's role. */
+  private eksCluster(
+    workspace: string,
+    syncTarget: string,
+    endpoint: string | undefined,
+    eks: { clusterName: string; region: string; roleArn?: string; certificateAuthorityData?: string },
+  ): KubeClusterClient {
+    if (endpoint === undefined) {
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} uses EKS credentials but has no spec.workloadCluster.endpoint`, { cluster: syncTarget });
+    }
+    if (eks.roleArn !== undefined) {
+      throw new ClusterConfigurationError(
+        `SyncTarget ${syncTarget} in ${workspace} names eks.roleArn, which tmc does not assume: map tmc's function role in the cluster's EKS access entries and remove roleArn (docs/deploy.md)`,
+        { cluster: syncTarget },
+      );
+    }
+    const source = this.options.eksTokens?.(eks) ?? new EksTokenSource({ clusterName: eks.clusterName, region: eks.region });
+    const config = eksKubeconfig(`tmc-${workspace}-${syncTarget}`, endpoint, eks.certificateAuthorityData);
+    return new KubeClusterClient(syncTarget, config, { ...this.options.client, bearerToken: () => source.token() });
   }
 
   private async kubeconfigFromKcpSecret(kcp: KubeClient, ref: { namespace: string; name: string }, syncTarget: string): Promise<string> {

@@ -93,6 +93,21 @@ export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): Lo
   return { config, server: originalServer };
 }
 
+/**
+ * A KubeConfig for an EKS cluster: its endpoint and CA (`certificateAuthorityData`, base64 PEM as EKS reports it), and
+ * a user with no credentials of its own (the client adds the EKS bearer token on every request).
+ */
+export function eksKubeconfig(uniqueName: string, endpoint: string, certificateAuthorityData?: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: uniqueName, server: endpoint.replace(/\/+$/, ''), caData: certificateAuthorityData, skipTLSVerify: endpoint.startsWith('http:') }],
+    users: [{ name: uniqueName }],
+    contexts: [{ name: uniqueName, cluster: uniqueName, user: uniqueName }],
+    currentContext: uniqueName,
+  });
+  return config;
+}
+
 /** `https://kcp:6443/clusters/root:org` → `https://kcp:6443`: the base any workspace path is appended to. */
 export function kcpBaseUrl(server: string): string {
   return server.replace(/\/+$/, '').replace(/\/clusters\/[^/]+$/, '');

@@ -32,6 +32,11 @@ export const CredentialsSchema = z
         clusterName: z.string().min(1),
         region: z.string().min(1),
         roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+        certificateAuthorityData: z
+          .string()
+          .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (aws eks describe-cluster --query cluster.certificateAuthority.data)')
+          .optional()
+          .describe("The cluster CA, base64 PEM, as EKS reports it; without it the endpoint's certificate must chain to a public root"),
       })
       .optional(),
   })

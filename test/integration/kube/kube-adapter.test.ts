@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EksTokenSource } from '../../../lib/adapters/kube/eks-token';
 import { KubeConnectorImpl } from '../../../lib/adapters/kube/kube-connector';
 
 /**
@@ -169,6 +170,47 @@ describe('kube adapter over HTTP', () => {
     expect(failed).toMatchObject({ name: 'ClusterConfigurationError', cluster: expect.stringContaining('plugin') });
     expect(String((failed as Error).message)).toMatch(/exec plugin.*"aws".*eks credential form.*token.*pull mode/);
     expect(east.requests.length).toBe(before);
+  });
+
+  describe('an eks SyncTarget', () => {
+    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+    let signed: string[];
+    let eksConnector: KubeConnectorImpl;
+    const eksTarget = (name: string, eks: Record<string, string>): void => {
+      kcp.objects.set(`/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/${name}`, {
+        apiVersion: 'workload.kcp.io/v1alpha1',
+        kind: 'SyncTarget',
+        metadata: { name },
+        spec: { workloadCluster: { name, endpoint: east.url, credentials: { eks } } },
+      });
+    };
+    beforeEach(() => {
+      signed = [];
+      eksConnector = new KubeConnectorImpl({
+        kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') },
+        eksTokens: (eks) => (signed.push(eks.clusterName), new EksTokenSource({ ...eks, credentials })),
+      });
+    });
+    afterEach(() => eksConnector.close());
+
+    it('sends a presigned STS token for the cluster as its bearer token', async () => {
+      eksTarget('prod-eks', { clusterName: 'prod', region: 'eu-west-1' });
+      const client = await eksConnector.cluster('root:default', 'prod-eks');
+      await client.apply({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'eks', namespace: 'n' } });
+      const auth = east.requests.at(-1)?.auth ?? '';
+      expect(auth).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+      const url = new URL(Buffer.from(auth.slice('Bearer k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+      expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+      expect(signed).toEqual(['prod']);
+    });
+
+    it('refuses roleArn, which tmc does not assume, before any request', async () => {
+      const before = east.requests.length;
+      eksTarget('role-eks', { clusterName: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/x' });
+      await expect(eksConnector.cluster('root:default', 'role-eks')).rejects.toMatchObject({ name: 'ClusterConfigurationError', message: expect.stringContaining('access entries') });
+      expect(east.requests.length).toBe(before);
+    });
   });
 
   describe("a workspace uses only its own clusters' credentials", () => {
