@@ -18,13 +18,34 @@ const DIGEST = /^[0-9a-f]{64}$/;
  * timingSafeEqual over equal-length buffers, every candidate without stopping early.
  */
 export class StatusCredentialAuthenticator {
-  constructor(private readonly store: StatusCredentialStore) {}
+  private readonly cache = new Map<string, { at: number; digests: Promise<string[]> }>();
+
+  /**
+   * Digests are cached per cluster for `ttlMs` (one table read per cluster per container and TTL, not per status
+   * call), so a revocation or rotation takes effect within it. A failed read is not cached.
+   */
+  constructor(
+    private readonly store: StatusCredentialStore,
+    private readonly ttlMs: number = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private digests(cluster: string): Promise<string[]> {
+    const cached = this.cache.get(cluster);
+    if (cached && this.now() - cached.at < this.ttlMs) return cached.digests;
+    const entry = { at: this.now(), digests: this.store.digests(cluster) };
+    this.cache.set(cluster, entry);
+    entry.digests.catch(() => {
+      if (this.cache.get(cluster) === entry) this.cache.delete(cluster);
+    });
+    return entry.digests;
+  }
 
   async authenticate(cluster: string, presented: string): Promise<boolean> {
     if (presented === '') return false;
     const digest = Buffer.from(statusCredentialDigest(presented), 'hex');
     let matched = false;
-    for (const stored of await this.store.digests(cluster)) {
+    for (const stored of await this.digests(cluster)) {
       if (!DIGEST.test(stored)) continue;
       matched = timingSafeEqual(digest, Buffer.from(stored, 'hex')) || matched;
     }

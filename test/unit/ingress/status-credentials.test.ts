@@ -8,7 +8,8 @@ import { makeDeps, MemoryStatusCredentialStore, RecordingQueue, request, sample 
 function setup() {
   const store = new MemoryStatusCredentialStore();
   const status = new RecordingQueue<StatusMessage>('status');
-  const ingress = createIngress(makeDeps({ statusQueue: status, statusCredentials: new StatusCredentialAuthenticator(store) }));
+  // No cache here: each call reads the store, so rotation and revocation show at once.
+  const ingress = createIngress(makeDeps({ statusQueue: status, statusCredentials: new StatusCredentialAuthenticator(store, 0) }));
   return { store, status, ingress };
 }
 
@@ -59,6 +60,33 @@ describe('per-cluster status credentials', () => {
     await store.revoke('east');
     expect((await ingress.handle(managedCall('east', third))).statusCode).toBe(401);
     expect(status.sent).toHaveLength(2);
+  });
+
+  it('reads a cluster digests once per TTL, sees a revocation after it, and does not cache a failed read', async () => {
+    const store = new MemoryStatusCredentialStore();
+    let now = 0;
+    const auth = new StatusCredentialAuthenticator(store, 30_000, () => now);
+    const credential = await issueStatusCredential(store, 'east');
+    expect(await auth.authenticate('east', credential)).toBe(true);
+    expect(await auth.authenticate('east', credential)).toBe(true);
+    expect(await auth.authenticate('east', 'wrong')).toBe(false);
+    expect(store.reads).toBe(1);
+    await store.revoke('east');
+    now = 29_999;
+    expect(await auth.authenticate('east', credential)).toBe(true);
+    now = 30_000;
+    expect(await auth.authenticate('east', credential)).toBe(false);
+    expect(store.reads).toBe(2);
+    const fresh = await issueStatusCredential(store, 'east');
+    let fail = true;
+    const flaky = new StatusCredentialAuthenticator(
+      { digests: async (c) => (fail ? Promise.reject(new Error('throttled')) : store.digests(c)), add: async () => undefined, revoke: async () => undefined },
+      30_000,
+      () => now,
+    );
+    await expect(flaky.authenticate('east', fresh)).rejects.toThrow('throttled');
+    fail = false;
+    expect(await flaky.authenticate('east', fresh)).toBe(true);
   });
 
   it('refuses a path credential when ingress has no credential store', async () => {
