@@ -32,8 +32,8 @@ describe('restarting the local stack', () => {
     let placedOn: string;
     try {
       await kubectlOk(kcp, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
-      // 60 s: a liveness bound for a freshly started `tmc dev` (a second process beside other test files), not a timing.
-      await waitFor('nginx ready in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2, { timeoutMs: 60_000 });
+      // 120 s: a liveness bound for a freshly started `tmc dev` (a second process beside other test files), not a timing.
+      await waitFor('nginx ready in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2, { timeoutMs: 120_000 });
       const before = await runningOn();
       expect(before).toHaveLength(1);
       placedOn = before[0][0];
@@ -56,5 +56,5 @@ describe('restarting the local stack', () => {
     } finally {
       expect(await second.interrupt()).toBe(0);
     }
-  }, 150_000);
+  }, 300_000);
 });

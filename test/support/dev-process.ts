@@ -14,7 +14,7 @@ export interface DevProcess {
 const PROJECT_ROOT = join(__dirname, '..', '..');
 
 /** Starts `tmc dev` with `args` and resolves once its readiness banner is printed (rejects if it exits first). */
-export async function startDevProcess(args: string[], timeoutMs = 60_000): Promise<DevProcess> {
+export async function startDevProcess(args: string[], timeoutMs = 120_000): Promise<DevProcess> {
   const child = spawn(process.execPath, ['bin/tmc.mjs', 'dev', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' },
