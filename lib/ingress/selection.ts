@@ -40,14 +40,13 @@ export const EXCLUDED_NAMESPACES: readonly string[] = ['kube-system', 'kube-publ
 
 export type Selection = { selected: true } | { selected: false; reason: string };
 
-/** Whether a kcp object is a workload tmc places and syncs. */
 /**
- * Cluster-scoped kinds that are never synced: the API's own machinery (CRDs, webhooks, API services), nodes and
- * other per-cluster runtime, and kcp's own groups. Any other cluster-scoped kind goes to placement, which places it
- * only where a Placement's objectSelectors name it.
+ * Cluster-scoped kinds that are never synced: admission and API-serving machinery that can affect every tenant of a
+ * cluster (webhooks, API services, flow control), nodes and other per-cluster runtime, and kcp's own groups. Any other
+ * cluster-scoped kind (CRDs, ClusterRoles and bindings, StorageClasses, IngressClasses, PersistentVolumes, cluster-
+ * scoped custom resources) goes to placement, which sends it where the workspace's work runs (docs/placement.md).
  */
 const EXCLUDED_CLUSTER_RESOURCES = new Set([
-  'apiextensions.k8s.io/customresourcedefinitions',
   'admissionregistration.k8s.io/mutatingwebhookconfigurations',
   'admissionregistration.k8s.io/validatingwebhookconfigurations',
   'admissionregistration.k8s.io/validatingadmissionpolicies',
@@ -57,14 +56,18 @@ const EXCLUDED_CLUSTER_RESOURCES = new Set([
   'flowcontrol.apiserver.k8s.io/flowschemas',
   'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
   '/nodes',
-  '/persistentvolumes',
   '/componentstatuses',
 ]);
 
+const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
+
+/** Whether a kcp object is a workload tmc places and syncs. */
 export function selectWorkload(gr: GroupResource, namespace: string | undefined, object: KubeObjectShape | undefined): Selection {
   if (!namespace) {
     const key = `${gr.group}/${gr.resource}`;
     if (EXCLUDED_CLUSTER_RESOURCES.has(key) || EXCLUDED_RESOURCES.has(key) || gr.group.endsWith('kcp.io')) return { selected: false, reason: 'cluster-scoped' };
+    // The CRDs of kcp's and tmc's own kinds (`<plural>.<group>`) describe the control plane, not an application.
+    if (key === CRD_RESOURCE && (object?.metadata?.name ?? '').endsWith('kcp.io')) return { selected: false, reason: 'cluster-scoped' };
     const labels = object?.metadata?.labels;
     if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels) return { selected: false, reason: 'ignored' };
     return { selected: true };

@@ -33,6 +33,8 @@ const HEALTH_SCORE: Record<ClusterInfo['health'], number> = { Healthy: 0, Degrad
 /** When a SyncTarget sets no evictAfter, placed work leaves an Unhealthy cluster after this long. */
 export const DEFAULT_EVICT_AFTER_SECONDS = 300;
 export const DEFAULT_PLACEMENT_NAME = '(default)';
+/** The Placement name recorded for a cluster-scoped object that follows the workspace's work. */
+export const WORKSPACE_WORK_PLACEMENT_NAME = '(workspace work)';
 
 
 interface Rejection {
@@ -374,6 +376,24 @@ export function isNamespace(object: Pick<KubeObject, 'apiVersion' | 'kind'>): bo
   return object.apiVersion === 'v1' && object.kind === 'Namespace';
 }
 
+function placedBy(placementName: string): string {
+  if (placementName === DEFAULT_PLACEMENT_NAME) return 'the default placement';
+  if (placementName === WORKSPACE_WORK_PLACEMENT_NAME) return "the workspace's work (cluster-scoped, no Placement's objectSelectors name it)";
+  return `Placement ${placementName}`;
+}
+
+function workspaceRejection(clusters: string[]): { names: Set<string>; rejection: Rejection } {
+  const where = clusters.length ? clusters.join(', ') : 'no cluster yet';
+  return {
+    names: new Set(clusters),
+    rejection: {
+      filter: 'workspace',
+      summary: `not running the workspace's namespaced work (${where})`,
+      detail: `the workspace's namespaces are placed on ${where}; cluster-scoped objects follow them unless a Placement's objectSelectors name the kind`,
+    },
+  };
+}
+
 function followRejection(namespace: string, clusters: string[]): { names: Set<string>; rejection: Rejection } {
   const where = clusters.length ? clusters.join(', ') : 'no cluster';
   return {
@@ -400,32 +420,24 @@ export function decide(input: DecideInput): Decision {
   const selectionView = namespaceObject ? { ...object, metadata: { ...object.metadata, namespace: object.metadata.name } } : object;
   const selectionLabels = namespaceObject ? (object.metadata.labels ?? {}) : input.namespaceLabels;
   let policy: CompiledPolicy | undefined;
-  if (input.policies.length === 0 && !namespaceObject && object.metadata.namespace === undefined) {
+  // A cluster-scoped object that no Placement's objectSelectors name follows the workspace's work: it goes to every
+  // cluster one of the workspace's namespaces is placed on (a CRD or ClusterRole is needed wherever the app runs).
+  const clusterScoped = !namespaceObject && object.metadata.namespace === undefined;
+  const placement = input.policies.length > 0 ? governingPlacement(input.policies, selectionView, selectionLabels) : undefined;
+  if (placement) policy = compilePolicy(placement, input.locations);
+  else if (input.policies.length > 0 && !clusterScoped) {
+    const ns = object.metadata.namespace;
     return {
       clusters: [],
       scheduled: false,
       reason: 'NoMatchingPlacement',
-      message: `${what} is cluster-scoped: tmc places a cluster-scoped object only where a Placement's objectSelectors name its kind`,
+      message: `No Placement selects ${what}: ${input.policies.length} Placement(s) in the workspace, none whose namespaceSelector and objectSelectors match${ns ? ` namespace ${ns}` : ''}. Label the namespace or add a Placement that selects it`,
       explanation: [],
       weights,
     };
   }
-  if (input.policies.length > 0) {
-    const placement = governingPlacement(input.policies, selectionView, selectionLabels);
-    if (!placement) {
-      const ns = object.metadata.namespace;
-      return {
-        clusters: [],
-        scheduled: false,
-        reason: 'NoMatchingPlacement',
-        message: `No Placement selects ${what}: ${input.policies.length} Placement(s) in the workspace, none whose namespaceSelector and objectSelectors match${ns ? ` namespace ${ns}` : ''}. Label the namespace or add a Placement that selects it`,
-        explanation: [],
-        weights,
-      };
-    }
-    policy = compilePolicy(placement, input.locations);
-  }
-  const placementName = policy?.name ?? DEFAULT_PLACEMENT_NAME;
+  const followsWorkspace = clusterScoped && !policy;
+  const placementName = policy?.name ?? (followsWorkspace ? WORKSPACE_WORK_PLACEMENT_NAME : DEFAULT_PLACEMENT_NAME);
   if (clusters.length === 0) {
     return {
       clusters: [],
@@ -444,7 +456,11 @@ export function decide(input: DecideInput): Decision {
   const rebalance = policy !== undefined && (policy.rebalanceAlways || (policy.rebalanceToken !== undefined && policy.rebalanceToken !== previous?.rebalanceToken));
   // A Placement that selects objects (objectSelectors) places them on their own; otherwise they follow the namespace.
   const follows = input.namespaceClusters !== undefined && !namespaceObject && object.metadata.namespace !== undefined && !policy?.placement.spec.objectSelectors?.length;
-  const follow = follows ? followRejection(object.metadata.namespace ?? '', input.namespaceClusters ?? []) : undefined;
+  const follow = follows
+    ? followRejection(object.metadata.namespace ?? '', input.namespaceClusters ?? [])
+    : followsWorkspace
+      ? workspaceRejection(input.workspaceClusters ?? [])
+      : undefined;
   const ctx: FilterContext = { policy, follow, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance };
   const previousNames = new Set<string>();
   if (previous) for (const c of previous.clusters) previousNames.add(c.name);
@@ -486,7 +502,7 @@ export function decide(input: DecideInput): Decision {
     return clusters[a].name < clusters[b].name ? -1 : clusters[a].name > clusters[b].name ? 1 : 0;
   });
 
-  const requested = policy ? (policy.numberOfClusters ?? feasible.length) : 1;
+  const requested = policy ? (policy.numberOfClusters ?? feasible.length) : followsWorkspace ? feasible.length : 1;
   const { chosen, skewBlocked } = selectWithSpread(feasible, clusters, Math.min(requested, feasible.length), policy);
   const notChosen = skewBlocked && policy?.spread.length ? Outcome.SpreadOrLowerScore : Outcome.LowerScore;
   for (const i of feasible) outcome[i] = notChosen;
@@ -540,7 +556,7 @@ export function decide(input: DecideInput): Decision {
     reason: partial ? 'PartiallyScheduled' : 'Scheduled',
     message: partial
       ? `${chosen.length}/${policy!.numberOfClusters} clusters selected: ${feasible.length}/${clusters.length} clusters match${rejectedText}${skewBlocked ? ', spreadConstraints maxSkew blocks the rest' : ''}; placed on ${names}`
-      : `Placed on ${names} by ${placementName === DEFAULT_PLACEMENT_NAME ? 'the default placement' : `Placement ${placementName}`}; ${feasible.length}/${clusters.length} clusters match${rejectedText}`,
+      : `Placed on ${names} by ${placedBy(placementName)}; ${feasible.length}/${clusters.length} clusters match${rejectedText}`,
     placement: placementName,
     weights,
     rebalanceToken: policy?.rebalanceToken,

@@ -1,8 +1,8 @@
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
-import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
+import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
 import { LOCATION_RESOURCE, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SyncTargetSchema } from '../api/crds';
-import { StaleGenerationError } from '../errors/tmc-error';
+import { InternalError, StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
@@ -328,10 +328,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
   }
 
-  const [{ placements, locations }, clusters, namespacePlacement] = await Promise.all([
+  const followsWorkspace = ref.namespace === undefined && !isNamespaceRef(ref);
+  const [{ placements, locations }, clusters, namespacePlacement, workspaceClusters] = await Promise.all([
     deps.policies.load(ref.workspace),
     deps.inventory.list(ref.workspace),
     ref.namespace ? namespacePlacementFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
+    followsWorkspace ? workspaceWorkClusters(deps, ref.workspace) : Promise.resolve(undefined),
   ]);
   // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
   const namespaceLabels = ref.namespace ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace))) : undefined;
@@ -347,6 +349,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     clusters,
     previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
     namespaceClusters,
+    workspaceClusters,
     options: { now: deps.now() },
   }), previous);
   // A Namespace's removal deletes nothing downstream; a failover's removal is deferred to the sweep's cleanup.
@@ -423,6 +426,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
   if (messages.length && !namespace) await deps.syncQueue.send(messages);
   if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length)) await followNamespace(deps, message, ref.workspace, ref.name);
+  if (namespace && current !== previous && (diff.added.length || diff.removed.length)) await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
   if (labels) {
     await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
     // The cached Namespace would still show the old labels and patch them again on the next object's turn.
@@ -487,6 +491,47 @@ async function followNamespace(deps: PlacementDeps, from: PlacementMessage, work
     cursor = page.cursor;
   } while (cursor && moves.length < limit);
   deps.log.info(`Namespace ${namespace} moved: re-placing ${moves.length} object(s) in it`, { workspace, namespace });
+  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
+}
+
+/**
+ * Where the workspace's work runs: the union of the clusters its kcp Namespaces are placed on, `except` one namespace.
+ * One kcp list and one batch read of the namespaces' decisions. A decision the store could not answer throws (the
+ * message is retried): a partial union would remove cluster-scoped objects from clusters that still need them.
+ */
+async function workspaceWorkClusters(deps: PlacementDeps, workspace: string, except?: string): Promise<string[]> {
+  const kcp = await deps.kube.kcp(workspace);
+  const namespaces = await kcp.list({ group: '', version: 'v1', resource: 'namespaces' });
+  const refs = namespaces.map((ns) => ns.metadata.name ?? '').filter((name) => name !== '' && name !== except).map((name) => namespaceRef(workspace, name));
+  const decisions = refs.length ? await deps.decisions.getMany(refs) : new Map<string, StoredDecision | undefined>();
+  const union = new Set<string>();
+  for (const r of refs) {
+    const key = objectKey(r);
+    if (!decisions.has(key)) throw new InternalError(`The decision of namespace ${r.name} could not be read`, { object: describeRef(r) });
+    for (const c of decisions.get(key)?.clusters ?? []) union.add(c.name);
+  }
+  return [...union].sort();
+}
+
+/**
+ * A namespace's clusters changed: when that adds a cluster to, or takes one from, the clusters running the
+ * workspace's work, re-place the workspace's cluster-scoped objects, which follow that set (bounded by the fan-out
+ * limit; the recovery sweep's unplaced pass covers a cluster-scoped object decided in between).
+ */
+async function followWorkspaceWork(deps: PlacementDeps, from: PlacementMessage, workspace: string, namespace: string, diff: { added: string[]; removed: string[] }): Promise<void> {
+  const others = new Set(await workspaceWorkClusters(deps, workspace, namespace));
+  const joined = diff.added.filter((c) => !others.has(c));
+  const left = diff.removed.filter((c) => !others.has(c));
+  if (joined.length === 0 && left.length === 0) return;
+  const limit = deps.fanoutLimit ?? 1000;
+  const moves: PlacementMessage[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.decisions.listByWorkspace(workspace, { limit: 100, cursor });
+    for (const d of page.decisions) if (d.ref.namespace === undefined && !isNamespaceRef(d.ref) && isWorkloadRef(d.ref)) moves.push(placementMessage(from, d.ref, 'cluster-change'));
+    cursor = page.cursor;
+  } while (cursor && moves.length < limit);
+  deps.log.info(`The workspace's work now runs on a different set of clusters: re-placing ${moves.length} cluster-scoped object(s)`, { workspace, namespace, joined, left });
   if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
 }
 

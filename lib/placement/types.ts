@@ -103,6 +103,11 @@ export interface DecideInput {
    * TMC: the namespace is scheduled, its objects follow). Absent: the object is decided on its own.
    */
   namespaceClusters?: string[];
+  /**
+   * Where the workspace's namespaces are placed (the union of their decisions' clusters). A cluster-scoped object no
+   * Placement's objectSelectors name goes to all of them and nowhere else; absent counts as none.
+   */
+  workspaceClusters?: string[];
   options?: DecideOptions;
 }
 

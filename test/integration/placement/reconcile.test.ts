@@ -335,7 +335,8 @@ describe('reconcilePlacement on dynalite', () => {
       // written per object and one for the namespace, none lost to a race between the batch's messages.
       expect(count('BatchGetItemCommand')).toBe(1);
       expect(count('GetItemCommand')).toBe(0);
-      expect(count('QueryCommand')).toBe(2);
+      // One more Query: the namespace's first cluster joins the workspace's work, whose cluster-scoped objects follow it.
+      expect(count('QueryCommand')).toBe(3);
       expect(count('PutItemCommand')).toBe(names.length + 1);
       // The default placement puts a namespace on one cluster; every object follows it there.
       const sent = w.sync.drain();
@@ -350,6 +351,42 @@ describe('reconcilePlacement on dynalite', () => {
     } finally {
       client.middlewareStack.remove(counter);
     }
+  });
+});
+
+
+describe("cluster-scoped objects follow the workspace's work", () => {
+  const crdRef: ObjectRef = { workspace: WS, group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: 'widgets.example.com' };
+  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', generation: 1 }, spec: { group: 'example.com' } };
+  const inNs = (namespace: string, name: string): ObjectRef => ({ ...depRef(name), namespace });
+  const clustersOf = async (w: World, ref: ObjectRef): Promise<string[]> => ((await w.decisions.get(ref))?.clusters ?? []).map((c) => c.name);
+
+  it('waits for work, then goes to every cluster a namespace is placed on, re-placed as a namespace joins one', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
+    // Applied first, as users do: no namespace of the workspace is placed yet, so it waits (and says why).
+    w.kcp.put('apiextensions.k8s.io', 'customresourcedefinitions', crd as never);
+    await reconcilePlacement(w.deps, msg(crdRef, 'admission'));
+    await expect(w.decisions.get(crdRef)).resolves.toMatchObject({ clusters: [], scheduled: false, placement: '(workspace work)' });
+    expect((await w.decisions.get(crdRef))!.message).toContain("not running the workspace's namespaced work (no cluster yet)");
+
+    // Namespaces land on clusters: each namespace that brings a new cluster re-places the CRD once.
+    const homes = new Set<string>();
+    for (const ns of ['default', 'shop', 'team-1', 'team-2', 'team-3', 'team-4']) {
+      if (ns !== 'default') w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      w.kcp.put('apps', 'deployments', { ...deploymentObj('web'), metadata: { name: 'web', namespace: ns, generation: 1 } } as never);
+      await reconcilePlacement(w.deps, msg(inNs(ns, 'web')));
+      const home = (await clustersOf(w, inNs(ns, 'web')))[0];
+      const joined = !homes.has(home);
+      homes.add(home);
+      const followers = w.placement.drain().filter((m) => m.ref.resource === 'customresourcedefinitions');
+      expect(followers).toHaveLength(joined ? 1 : 0);
+      for (const m of followers) await reconcilePlacement(w.deps, m);
+      expect(await clustersOf(w, crdRef)).toEqual([...homes].sort());
+    }
+    expect(homes.size).toBeGreaterThan(1);
+    const applies = w.sync.drain().filter((m) => m.ref.resource === 'customresourcedefinitions');
+    expect(applies.map((m) => `${m.action}:${m.cluster}`).sort()).toEqual([...homes].map((c) => `apply:${c}`).sort());
   });
 });
 
@@ -520,7 +557,8 @@ describe("the handler's read-ahead", () => {
     // The object's kcp read found the decisions and the inventory's two Queries already sent (before: the Queries
     // came after it, one more round trip on every create's way to its clusters); nothing is listed twice.
     expect(issuedAtKcpRead[0].sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
-    expect(commands.filter((c) => c === 'QueryCommand')).toHaveLength(2);
+    // The third: the namespace's first cluster joins the workspace's work, so its cluster-scoped objects are listed.
+    expect(commands.filter((c) => c === 'QueryCommand')).toHaveLength(3);
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
   });
 

@@ -82,8 +82,12 @@ describe('selectWorkload', () => {
     [{ group: 'apps', resource: 'deployments' }, 'kube-system', o(), false],
     [{ group: 'apps', resource: 'deployments' }, 'tmc-system', o(), false],
     [{ group: 'apps', resource: 'deployments' }, 'default', o({ labels: { 'tmc.kcp.io/ignore': '' } }), false],
-    [{ group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }, undefined, o(), true], // placed only where a Placement names its kind
-    [{ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }, undefined, o(), false],
+    [{ group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }, undefined, o(), true], // follows the workspace's work
+    [{ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }, undefined, o({ name: 'widgets.example.com' }), true],
+    [{ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }, undefined, o({ name: 'synctargets.workload.kcp.io' }), false],
+    [{ group: '', resource: 'persistentvolumes' }, undefined, o(), true],
+    [{ group: 'storage.k8s.io', resource: 'storageclasses' }, undefined, o(), true],
+    [{ group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' }, undefined, o(), false],
     [{ group: 'tenancy.kcp.io', resource: 'workspaces' }, undefined, o(), false],
   ])('%j in %s → %s', (gr, namespace, object, selected) => {
     expect(selectWorkload(gr, namespace, object).selected).toBe(selected);

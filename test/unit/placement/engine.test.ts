@@ -224,11 +224,31 @@ describe('a namespace and its objects', () => {
     expect(decide({ object: ns('x', { team: 'a' }), policies, locations: [], clusters: many, options: { now: NOW } }).placement).toBe('team');
     expect(decide({ object: ns('y'), policies, locations: [], clusters: many, options: { now: NOW } }).reason).toBe('NoMatchingPlacement');
   });
-  it('a cluster-scoped kind is placed only by a Placement whose objectSelectors name it', () => {
+  describe('a cluster-scoped object follows the workspace\'s work unless a Placement\'s objectSelectors name it', () => {
     const role: KubeObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' } };
-    const decideWith = (policies: Placement[]): Decision => decide({ object: role, policies, locations: [], clusters: many, options: { now: NOW } });
-    expect(decideWith([placement('all')]).reason).toBe('NoMatchingPlacement');
-    expect(decideWith([placement('roles', { objectSelectors: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }] })]).placement).toBe('roles');
+    const roles = placement('roles', { objectSelectors: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }], numberOfClusters: 1 });
+    it.each<[string, Placement[], string[] | undefined, string[], string]>([
+      ['no Placement: every cluster running the work', [], ['b', 'd'], ['b', 'd'], '(workspace work)'],
+      ['a namespace-wide Placement does not govern it', [placement('all')], ['a', 'c', 'e'], ['a', 'c', 'e'], '(workspace work)'],
+      ['no work yet: nowhere', [], [], [], '(workspace work)'],
+      ['absent set counts as none', [], undefined, [], '(workspace work)'],
+      ['objectSelectors naming the kind decide on their own', [roles], ['b', 'd'], ['e'], 'roles'],
+    ])('%s', (_label, policies, workspaceClusters, expected, by) => {
+      const d = decide({ object: role, policies, locations: [], clusters: many, workspaceClusters, options: { now: NOW } });
+      expect(names(d)).toEqual(expected);
+      expect(d.placement).toBe(by);
+      expect(d.scheduled).toBe(expected.length > 0);
+    });
+    it('explains the rule for the clusters it leaves out, and keeps it on a cluster cordoned after the work went there', () => {
+      const clusters = [cluster('a', { unschedulable: true }), cluster('b'), cluster('c')];
+      const d = decide({ object: role, policies: [], locations: [], clusters, workspaceClusters: ['a', 'b'], options: { now: NOW } });
+      expect(names(d)).toEqual(['a', 'b']);
+      expect(d.message).toContain("the workspace's work");
+      expect(d.explanation.find((e) => e.cluster === 'c')).toMatchObject({ rejectedBy: 'workspace', detail: expect.stringContaining("the workspace's namespaces are placed on a, b") });
+      const none = decide({ object: role, policies: [], locations: [], clusters, workspaceClusters: [], options: { now: NOW } });
+      expect(none).toMatchObject({ scheduled: false, reason: 'Unschedulable' });
+      expect(none.message).toContain("not running the workspace's namespaced work (no cluster yet)");
+    });
   });
   it.each<[string, Placement[], string[], string[]]>([
     ['default placement: only where the namespace is, even where it ran before', [], ['c'], ['c']],
