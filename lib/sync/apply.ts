@@ -17,7 +17,7 @@ import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
 import type { StatusRefresher } from './status/refresh-after-batch';
 import { deleteFromCluster } from './delete';
-import { syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
+import { awaitDefinition, DEFINITION_WAIT_SECONDS, syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { SyncLog } from './sync-log';
 import type { KeyedLock } from './keyed-lock';
@@ -76,13 +76,21 @@ async function readSource(
   return kcp.get(message.ref);
 }
 
-async function verifyServed(cluster: KubeClient, ref: ObjectRef, clusterName: string): Promise<void> {
+/**
+ * Whether the cluster serves `ref`'s resource; when not, a custom resource whose CRD the workspace places here gets
+ * the CRD first and waits for it ({@link awaitDefinition}): the seconds to wait. Throws when nothing will serve it.
+ */
+async function verifyServed(ctx: SyncContext, cluster: KubeClient, ref: ObjectRef, clusterName: string, receiveCount: number): Promise<number | undefined> {
   const serves = (types: Awaited<ReturnType<KubeClient['resources']>>): boolean =>
     types.some((t) => t.group === ref.group && t.version === ref.version && t.resource === ref.resource);
-  if (serves(await cluster.resources())) return;
+  if (serves(await cluster.resources())) return undefined;
+  const definition = await awaitDefinition(ctx, cluster, ref, receiveCount);
+  if (definition.state === 'wait') return definition.seconds;
   // A miss may be a CRD installed since the cached discovery: ask the cluster again before reporting it missing.
   const served = await cluster.resources({ refresh: true });
-  if (serves(served)) return;
+  if (serves(served)) return undefined;
+  // Established, but discovery is refreshed at most every few seconds: look again shortly.
+  if (definition.state === 'established') return DEFINITION_WAIT_SECONDS;
   const crd = ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
   const servedOther = served.find((t) => t.group === ref.group && t.resource === ref.resource);
   const detail = servedOther
@@ -177,7 +185,11 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
         return { result: 'deleted' };
       }
       const client = await deps.kube.cluster(ref.workspace, cluster);
-      await verifyServed(client, ref, cluster);
+      const wait = await verifyServed(ctx, client, ref, cluster, receiveCount);
+      if (wait !== undefined) {
+        deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource });
+        return { result: 'deferred', delaySeconds: wait, category: 'sync-failure' };
+      }
       const fullRef: ObjectRef = { ...ref, uid: ref.uid ?? source.metadata.uid };
       if (ref.namespace) await ensureNamespace(ctx, client, ref.workspace, ref.namespace);
       await syncDependencies(ctx, client, source);

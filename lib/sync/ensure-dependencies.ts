@@ -10,6 +10,7 @@ import {
 import type { ObjectRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { MAX_INLINE_DEPENDENCIES, podTemplateReferences } from './dependencies';
+import { isJsonObject } from './pod-spec';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 
 /** Downstream namespaces this container has seen applied: `<cluster>|<namespace>`. */
@@ -140,4 +141,52 @@ async function syncDependency(ctx: SyncContext, client: KubeClient, depRef: Obje
     },
   );
   return outcome === 'applied';
+}
+
+const CRD_TYPE = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' } as const;
+
+/** Seconds a custom resource waits before asking again whether its CRD is Established on the cluster. */
+export const DEFINITION_WAIT_SECONDS = 2;
+/** Deliveries a custom resource waits for its CRD to be placed on the cluster before it is reported unserved. */
+export const DEFINITION_PLACEMENT_WAITS = 3;
+
+export type DefinitionState = { state: 'none' | 'established' } | { state: 'wait'; seconds: number };
+
+/** The kcp CRD that defines `ref`'s kind: named `<plural>.<group>`, as Kubernetes requires. */
+export function definitionRef(ref: ObjectRef): ObjectRef {
+  return { workspace: ref.workspace, ...CRD_TYPE, kind: 'CustomResourceDefinition', name: `${ref.resource}.${ref.group}` };
+}
+
+function established(crd: KubeObject | undefined): boolean {
+  const conditions = isJsonObject(crd?.status) ? crd.status.conditions : undefined;
+  return Array.isArray(conditions) && conditions.some((c: unknown) => isJsonObject(c) && c.type === 'Established' && c.status === 'True');
+}
+
+/**
+ * A custom resource whose kind the cluster does not serve yet: when the workspace defines the kind with a CRD that
+ * tmc places on this cluster, that CRD is applied first (as a referenced object is) and the custom resource waits
+ * until the cluster reports it Established — a wait, not a failed apply. `established`: the CRD is there (the
+ * caller's discovery may still lag); `wait`: ask again that much later; `none`: kcp has no CRD of the kind, or it is
+ * not placed here (the caller reports the kind missing).
+ */
+export async function awaitDefinition(ctx: SyncContext, client: KubeClient, ref: ObjectRef, receiveCount: number): Promise<DefinitionState> {
+  const none: DefinitionState = { state: 'none' };
+  if (!ref.group) return none;
+  const crdRef = definitionRef(ref);
+  const kcp = await ctx.deps.kube.kcp(ref.workspace);
+  const crd = await kcp.get(crdRef);
+  if (!crd || crd.metadata.deletionTimestamp) return none;
+  const { cluster } = ctx.message;
+  const decision = await ctx.deps.syncState.decision(crdRef);
+  // Not placed here (yet): its placement follows the workspace's work and comes shortly; never applied unplaced. A
+  // CRD a Placement keeps off this cluster never comes: after a few deliveries the caller records the kind missing.
+  if (!decision?.clusters.some((c) => c.name === cluster)) {
+    if (receiveCount > DEFINITION_PLACEMENT_WAITS) return none;
+    ctx.log.info(`Waiting for CustomResourceDefinition ${crdRef.name} to be placed on ${cluster} before ${ref.kind} ${ref.name}`);
+    return { state: 'wait', seconds: DEFINITION_WAIT_SECONDS };
+  }
+  await ctx.deps.locks.run(pairKey(crdRef, cluster), () => syncDependency(ctx, client, crdRef));
+  if (established(await client.get({ ...CRD_TYPE, name: crdRef.name }))) return { state: 'established' };
+  ctx.log.info(`Waiting for CustomResourceDefinition ${crdRef.name} to be Established on ${cluster} before ${ref.kind} ${ref.name}`);
+  return { state: 'wait', seconds: DEFINITION_WAIT_SECONDS };
 }

@@ -14,6 +14,7 @@ import {
 import { describeRef, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
 import { ConfigurationError } from '../errors/tmc-error';
+import { EXCLUDED_NAMESPACES } from '../ingress/selection';
 import { isSecretObject, keyedHash, stableHash } from './canonical-hash';
 import { applyOverrides, type ClusterOverride } from './overrides';
 import { isJsonObject, type JsonObject } from './pod-spec';
@@ -103,6 +104,36 @@ function stripKindSpecific(object: KubeObject): void {
   if (object.kind === 'ServiceAccount') delete object.secrets; // token Secrets are per cluster
 }
 
+/** Namespaces every cluster has for itself: a reference to one names the cluster's own, never a mapped one. */
+const CLUSTER_OWN_NAMESPACES = new Set(EXCLUDED_NAMESPACES);
+
+/** Rewrites `holder[key]` from a kcp namespace name to the downstream name tmc gives it on every cluster. */
+function mapNamespaceField(holder: unknown, key: string, workspace: string): void {
+  if (!isJsonObject(holder)) return;
+  const ns = holder[key];
+  if (typeof ns === 'string' && ns !== '' && !CLUSTER_OWN_NAMESPACES.has(ns)) holder[key] = downstreamNamespace(workspace, ns);
+}
+
+/**
+ * Namespace names inside an object (a binding's ServiceAccount subjects, the Service a webhook or APIService calls)
+ * name kcp namespaces; downstream they are the mapped namespaces, as the object's own namespace is.
+ */
+function mapNamespaceReferences(object: KubeObject, workspace: string): void {
+  switch (object.kind) {
+    case 'ClusterRoleBinding':
+    case 'RoleBinding':
+      if (Array.isArray(object.subjects)) for (const subject of object.subjects) if (isJsonObject(subject) && subject.kind === 'ServiceAccount') mapNamespaceField(subject, 'namespace', workspace);
+      break;
+    case 'MutatingWebhookConfiguration':
+    case 'ValidatingWebhookConfiguration':
+      if (Array.isArray(object.webhooks)) for (const hook of object.webhooks) if (isJsonObject(hook) && isJsonObject(hook.clientConfig)) mapNamespaceField(hook.clientConfig.service, 'namespace', workspace);
+      break;
+    case 'APIService':
+      if (isJsonObject(object.spec)) mapNamespaceField(object.spec.service, 'namespace', workspace);
+      break;
+  }
+}
+
 /**
  * The object as `placement.cluster` should hold it. Pure and deterministic (no clocks, no randomness), so its hash is
  * the identity of the desired state: the same kcp object and decision always give the same downstream object.
@@ -128,6 +159,7 @@ export function toDownstream(source: KubeObject, ref: ObjectRef, placement: Clus
   else delete metadata.namespace;
 
   stripKindSpecific(object);
+  mapNamespaceReferences(object, ref.workspace);
 
   let result = object;
   if (placement.replicas !== undefined && isJsonObject(result.spec) && typeof result.spec.replicas === 'number') {

@@ -3,7 +3,18 @@ import { loadKubeconfig } from '../../adapters/kube/kubeconfig';
 import type { ObjectRef } from '../../api/object-ref';
 
 /** Kinds tmc places or mirrors that have no namespace; every other kind gets one, as kubectl gives it. */
-const CLUSTER_SCOPED = new Set(['namespaces', 'synctargets', 'locations', 'placements', 'customresourcedefinitions', 'clusterroles', 'clusterrolebindings']);
+export const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
+  'namespaces',
+  'synctargets',
+  'locations',
+  'placements',
+  'customresourcedefinitions',
+  'clusterroles',
+  'clusterrolebindings',
+  'storageclasses',
+  'ingressclasses',
+  'persistentvolumes',
+]);
 
 /**
  * The namespace a namespaced `tmc` command means when `-n` is not given, as kubectl decides it: the kubeconfig's

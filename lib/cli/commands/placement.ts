@@ -13,7 +13,7 @@ import { whatIf, type Hypothesis } from '../../placement/what-if';
 import type { StoredDecision } from '../../ports/decision-store';
 import type { KubeObject } from '../../ports/kube-client';
 import { memoryLog } from '../../sync/sync-log';
-import { withDefaultNamespace } from './default-namespace';
+import { CLUSTER_SCOPED, withDefaultNamespace } from './default-namespace';
 import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 
 interface StateOptions extends StateTableOptions {
@@ -40,6 +40,16 @@ const KNOWN: Record<string, { group: string; version: string; resource: string; 
   // Namespaces have decisions of their own: their objects follow them (docs/placement.md).
   namespace: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
   ns: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
+  // Cluster-scoped kinds follow the workspace's work (docs/placement.md).
+  customresourcedefinition: { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' },
+  crd: { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' },
+  clusterrole: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole' },
+  clusterrolebinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' },
+  storageclass: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass' },
+  sc: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass' },
+  ingressclass: { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', kind: 'IngressClass' },
+  persistentvolume: { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume' },
+  pv: { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume' },
 };
 
 /** `deployment/web`, `deployments.apps/web`, `widgets.example.com/w1` → an ObjectRef. */
@@ -50,8 +60,8 @@ export function parseObjectArg(arg: string, namespace: string | undefined, works
   const name = arg.slice(slash + 1);
   const singular = type.split('.')[0].replace(/s$/, '');
   const known = KNOWN[type] ?? KNOWN[singular];
-  // A Namespace is cluster-scoped: `-n` (default `default`) does not apply to it.
-  if (known && !type.includes('.')) return { workspace, ...known, namespace: known.resource === 'namespaces' ? undefined : namespace, name };
+  // A cluster-scoped kind (a Namespace too): `-n` (default `default`) does not apply to it.
+  if (known && !type.includes('.')) return { workspace, ...known, namespace: CLUSTER_SCOPED.has(known.resource) ? undefined : namespace, name };
   const dot = type.indexOf('.');
   const resource = dot > 0 ? type.slice(0, dot) : type;
   const group = dot > 0 ? type.slice(dot + 1) : '';

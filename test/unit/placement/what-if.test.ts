@@ -58,4 +58,13 @@ describe('parseObjectArg', () => {
   it('namespace/web names the cluster-scoped Namespace, whatever -n says', () => {
     expect(parseObjectArg('namespace/web', 'default', 'root:w')).toEqual({ workspace: 'root:w', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: undefined, name: 'web' });
   });
+  it.each([
+    ['clusterrole/web', { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' }],
+    ['clusterrolebinding/web', { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' }],
+    ['crd/web', { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' }],
+    ['storageclass/web', { group: 'storage.k8s.io', resource: 'storageclasses', kind: 'StorageClass' }],
+    ['pv/web', { group: '', resource: 'persistentvolumes', kind: 'PersistentVolume' }],
+  ])('%s names a cluster-scoped object, whatever -n says', (arg, expected) => {
+    expect(parseObjectArg(arg, 'default', 'root:w')).toMatchObject({ ...expected, name: 'web', namespace: undefined });
+  });
 });
