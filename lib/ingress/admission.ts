@@ -67,9 +67,9 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
 
   let patch: JsonPatchOperation[] = [];
   let stored: KubeObjectShape = subject;
-  // No finalizer on cluster-scoped kinds: most are never placed, and kcp's API machinery must not wait on tmc to
-  // delete them; a placed one is cleaned up from its DELETE admission, and the orphan sweep catches a missed one.
-  if (request.operation === 'CREATE' && request.object && !deleting && (request.namespace ?? subject.metadata.namespace)) {
+  // Cluster-scoped kinds that are selected get the finalizer too: they follow the workspace's work by default, and a
+  // delete must reach placement as a deletionTimestamp (an object gone without one waits for the sweep's word).
+  if (request.operation === 'CREATE' && request.object && !deleting) {
     patch = finalizerPatch(request.object);
     stored = withFinalizer(request.object);
   }

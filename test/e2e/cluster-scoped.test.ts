@@ -3,8 +3,8 @@ import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
 
 /**
- * Issue 5: cluster-scoped kinds are synced only when a Placement selects them explicitly (objectSelectors naming
- * the kind, no namespaceSelector). A ClusterRole with no such Placement stays in kcp only.
+ * A cluster-scoped kind follows the workspace's work unless a Placement's objectSelectors name it (then that Placement
+ * decides). With no namespaced work in the workspace, a ClusterRole no Placement names stays in kcp only.
  */
 describe('cluster-scoped kinds', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -24,7 +24,7 @@ describe('cluster-scoped kinds', () => {
     return found.sort();
   }
 
-  it('syncs a ClusterRole only where a Placement names its kind, and removes it on delete', async () => {
+  it('syncs a ClusterRole where a Placement naming its kind says, none without work, and removes it on delete', async () => {
     await kubectlOk(stack.kcpKubeconfig, ['create', 'clusterrole', 'unplaced-reader', '--verb=get', '--resource=pods']);
     await stack.idle();
     expect(await clustersWith('unplaced-reader')).toEqual([]);

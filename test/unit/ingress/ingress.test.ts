@@ -165,6 +165,22 @@ describe('ingress: admission', () => {
     expect(placement.sent[0].object?.metadata.finalizers).toEqual([SYNC_FINALIZER]);
   });
 
+  it("adds the finalizer to a cluster-scoped object on CREATE (it follows the workspace's work), not to a Namespace", async () => {
+    const { ingress } = setup();
+    const review = structuredClone(sample('admission-create-deployment.json')) as { request: Record<string, any> };
+    review.request.kind = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole' };
+    review.request.resource = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' };
+    delete review.request.namespace;
+    review.request.name = 'reader';
+    review.request.object = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [] };
+    expect(decodePatch((await ingress.handle(request('admission', review))).body)).toEqual([{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]);
+
+    review.request.kind = { group: '', version: 'v1', kind: 'Namespace' };
+    review.request.resource = { group: '', version: 'v1', resource: 'namespaces' };
+    review.request.object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'reader' } };
+    expect(decodePatch((await ingress.handle(request('admission', review))).body)).toBeUndefined();
+  });
+
   it('enqueues once for the same version arriving twice and again for a new one', async () => {
     const { ingress, placement } = setup();
     await ingress.handle(request('admission', sample('admission-create-deployment.json')));
