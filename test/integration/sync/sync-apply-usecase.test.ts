@@ -175,6 +175,24 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     expect(synced).toMatchObject({ status: 'False' });
   });
 
+  it('never modifies or deletes a cluster-scoped object tmc did not create', async () => {
+    const role: KubeObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader', uid: 'uid-role' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] };
+    kube.kcpOf(WS).put('clusterroles', role);
+    const ref = refOf(WS, role, 'rbac.authorization.k8s.io', 'clusterroles');
+    await world.putDecision(ref, 1, [{ name: 'east' }]);
+    const east = kube.clusterOf('east');
+    east.served.push({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false });
+    const theirs = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader', labels: { owner: 'cluster-admin' } }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] };
+    east.put('clusterroles', theirs);
+    const deps = world.applyDeps(kube);
+    expect(await syncOne(deps, syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'recorded' });
+    await expect(world.syncState.get(ref, 'east')).resolves.toMatchObject({ state: 'conflict', lastError: { category: 'sync-conflict' } });
+    expect(await syncOne(deps, syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(east.find('clusterroles', undefined, 'reader')).toMatchObject({ metadata: { labels: { owner: 'cluster-admin' } }, rules: theirs.rules });
+    expect(east.count('apply')).toBe(0);
+    expect(east.count('delete')).toBe(0);
+  });
+
   it('keeps Secret data out of DynamoDB items and logs', async () => {
     const ref = depRef();
     await world.putDecision(ref, 1, [{ name: 'east' }]);
