@@ -2,6 +2,7 @@ import type { PlacementMessage, SyncMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
 import type { BackoffPolicy } from '../errors/backoff';
+import type { ContentKeySource } from '../sync/canonical-hash';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DeadLetterQueue } from '../ports/dead-letter-queue';
 import type { DecisionStore, DecisionVersionReader } from '../ports/decision-store';
@@ -64,6 +65,8 @@ export interface RecoverySweepDeps {
   store: RecoveryStore;
   guard: DeletionGuard;
   kube: KubeConnector;
+  /** The key Secrets' content hashes are made with, to tell a Secret changed since its decision (as placement does). */
+  contentKey: ContentKeySource;
   placementQueue: WorkQueue<PlacementMessage>;
   syncQueue: WorkQueue<SyncMessage>;
   deadLetters: DeadLetterQueue[];

@@ -5,6 +5,7 @@ import { NotFoundError } from '../errors/tmc-error';
 import { selectWorkload } from '../ingress/selection';
 import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
+import { contentKeyFor } from '../sync/canonical-hash';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { scopeFields } from './deletion-guard';
@@ -13,8 +14,8 @@ type Gvr = { group: string; version: string; resource: string };
 
 /**
  * Listed in every workspace beside the kinds its decisions name, so that a lost admission of a workspace's first
- * object of a common kind is caught too. Secrets are left out on purpose: the sweep never reads Secret data, and
- * the content hash needs it.
+ * object of a common kind is caught too. Secrets are among them: their content hash is keyed (the content key, as
+ * placement hashes them), and only refs leave the sweep.
  */
 const COMMON_KINDS: Gvr[] = [
   { group: 'apps', version: 'v1', resource: 'deployments' },
@@ -23,6 +24,7 @@ const COMMON_KINDS: Gvr[] = [
   { group: 'batch', version: 'v1', resource: 'jobs' },
   { group: '', version: 'v1', resource: 'services' },
   { group: '', version: 'v1', resource: 'configmaps' },
+  { group: '', version: 'v1', resource: 'secrets' },
 ];
 
 const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
@@ -31,7 +33,7 @@ const groupResource = (t: { group: string; resource: string }): string => `${t.g
 function kindsToList(versions: DecisionVersion[]): Gvr[] {
   const kinds = new Map<string, Gvr>();
   for (const { ref } of versions) {
-    if (ref.namespace === undefined || ref.kind === 'Secret') continue;
+    if (ref.namespace === undefined) continue;
     if (!kinds.has(groupResource(ref))) kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
   }
   for (const gvr of COMMON_KINDS) if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
@@ -50,12 +52,13 @@ const FORGET_AFTER_MS = 3_600_000;
  * When kcp last wrote the object, as far as anyone can tell: the newest managedFields time; else, for an object
  * that has a decision (an UPDATE), when this container first saw it in this content; else its creation.
  */
-function lastWritten(object: KubeObject, key: string, decided: boolean, now: number): number {
+function lastWritten(object: KubeObject, hash: string, key: string, decided: boolean, now: number): number {
   const times = (object.metadata.managedFields ?? []).map((f) => (typeof f.time === 'string' ? Date.parse(f.time) : NaN)).filter(Number.isFinite);
   const created = Date.parse(object.metadata.creationTimestamp ?? '');
-  const known = Math.max(...times, Number.isFinite(created) ? created : 0);
-  if (times.length > 0 || !decided) return known;
-  const content = `${String(object.metadata.generation ?? 0)}|${contentHash(object)}`;
+  const deleted = Date.parse(object.metadata.deletionTimestamp ?? '');
+  const known = Math.max(...times, Number.isFinite(created) ? created : 0, Number.isFinite(deleted) ? deleted : 0);
+  if (times.length > 0 || !decided || Number.isFinite(deleted)) return known;
+  const content = `${String(object.metadata.generation ?? 0)}|${hash}`;
   const seen = firstSeen.get(key);
   if (seen?.content === content) return Math.max(known, seen.at);
   firstSeen.set(key, { content, at: now });
@@ -69,9 +72,10 @@ function forgetOld(now: number): void {
 /**
  * Why placement has not seen this version of the kcp object, or undefined when its decision is current. The
  * resourceVersion cannot tell: tmc's own writes (state labels, per-cluster status) move it on every placed object.
- * The content hash, generation and uid are what placement compares itself (lib/placement/reconcile.ts).
+ * The content hash (`hash`: keyed for a Secret), generation and uid are what placement compares itself
+ * (lib/placement/reconcile.ts).
  */
-export function missedChange(object: KubeObject, decision: DecisionVersion | undefined): string | undefined {
+export function missedChange(object: KubeObject, decision: DecisionVersion | undefined, hash: string = contentHash(object)): string | undefined {
   const what = describeRef({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
   if (object.metadata.deletionTimestamp) {
     // Held by tmc's finalizer until placement removes it from its clusters: without the DELETE's message, forever.
@@ -83,7 +87,7 @@ export function missedChange(object: KubeObject, decision: DecisionVersion | und
     return `${what} was created again in kcp but placement only saw the earlier one`;
   }
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
-  if (generation !== decision.generation || contentHash(object) !== decision.contentHash) {
+  if (generation !== decision.generation || hash !== decision.contentHash) {
     return `${what} changed in kcp (generation ${generation}) after placement decided on generation ${decision.generation}, and placement never saw the change`;
   }
   return undefined;
@@ -146,9 +150,10 @@ export async function resyncUnplaced(deps: RecoverySweepDeps, report: RecoverySw
       const key = objectKey(ref);
       if (!inRange(key) || !selectWorkload(gvr, ref.namespace, object).selected) continue;
       const decision = decisions.get(key);
-      const why = missedChange(object, decision);
+      const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
+      const why = missedChange(object, decision, hash);
       if (!why) continue;
-      if (now - lastWritten(object, key, decision !== undefined, now) < graceMs) continue; // its admission message may still be on its way
+      if (now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs) continue; // its admission message may still be on its way
       firstSeen.delete(key);
       messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
       await act(deps, report, { action: 'resync-unplaced', outcome: 'enqueued', why: `${why}: asking placement again`, workspace, ref });

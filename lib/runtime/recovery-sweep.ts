@@ -23,6 +23,7 @@ import { makeStatusReporter } from '../sync/status/report-status';
 import { fromPowertools } from '../sync/sync-log';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
+import { contentKeySource } from './content-key';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
@@ -89,7 +90,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
 /** Builds recovery-sweep's deps from the environment, once per container. */
 export function buildRecoverySweepDeps(env: Environment = process.env): RecoverySweepHandlerDeps & { metrics: FunctionMetrics } {
   const queueNames = Object.keys(QUEUES) as QueueName[];
-  const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames, kcp: true });
+  const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames, kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
@@ -112,6 +113,7 @@ export function buildRecoverySweepDeps(env: Environment = process.env): Recovery
     store,
     guard: new DeletionGuard({ store, metrics, log, now: Date.now, settings: guard }),
     kube,
+    contentKey: contentKeySource(config),
     placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
     syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
     deadLetters: queueNames.map((name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name))),

@@ -209,7 +209,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync', 'placement'], kcp: true, clusterCredentials: true, contentKey: true },
   'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
   'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
-  'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true },
+  'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true, contentKey: true },
   'metrics-rollup': { ...NO_ACCESS, table: 'read', inspects: ['placement', 'sync', 'status'], remoteWrite: true },
   api: { ...NO_ACCESS, table: 'read', webhookTokens: true },
   authorizer: { ...NO_ACCESS, webhookTokens: true },

@@ -18,6 +18,8 @@ import { memoryLog } from '../../../lib/sync/sync-log';
 import { SimConnector } from '../sync/sim-connector';
 import { startSyncWorld, type SyncWorld } from '../sync/world';
 
+/** The key Secrets' content hashes are made with in these tests (the local stack writes one per state directory). */
+export const CONTENT_KEY = Buffer.from('recovery-world-content-key-0123456789abcdef', 'utf8');
 export const WS = 'root:recovery';
 
 /**
@@ -83,6 +85,7 @@ export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName,
       store,
       guard: new DeletionGuard({ store, metrics, log, now }),
       kube,
+      contentKey: async () => CONTENT_KEY,
       placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queues.placement.url, name: 'placement', schema: PlacementMessageSchema }),
       syncQueue: new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queues.sync.url, name: 'sync', schema: SyncMessageSchema }),
       deadLetters: (Object.keys(queues) as QueueName[]).map((name) => new SqsDeadLetterQueue(name, sqs, queues[name].dlqUrl, queues[name].url)),
