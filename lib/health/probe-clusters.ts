@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { ConditionSchema } from '../api/crds/common';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
 import { asTmcError } from '../errors/tmc-error';
+import type { DecisionStore } from '../ports/decision-store';
 import type { HealthStore } from '../ports/health-store';
 import type { KubeClient, KubeConnector } from '../ports/kube-client';
 import { noMetrics, type Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { HealthObservation, HealthState } from './cluster-health';
 import { clusterChangeMessage } from './cluster-change-message';
+import { partialDecisionMessages } from './cluster-returned';
 import { recordClusterObservation } from './record-observation';
 import type { ClusterThresholds } from './rules';
 import { planSyncTargetStatus } from './sync-target-status';
@@ -40,6 +42,12 @@ export interface ProbeClustersDeps {
    * drain only this way) or one that existed before tmc's webhooks were installed (never mirrored).
    */
   mirrored?: (workspace: string) => Promise<string[]>;
+  /**
+   * The workspace's decisions. When given, a cluster leaving Unhealthy also sends a `cluster-change` for each object
+   * whose decision is not fully scheduled (at most `partialLimit`, default 1000), so it is placed there again.
+   */
+  decisions?: Pick<DecisionStore, 'listByWorkspace'>;
+  partialLimit?: number;
   /** Workspaces whose SyncTargets tmc serves (`TMC_WORKSPACES`). */
   workspaces: string[];
   thresholds?: ClusterThresholds;
@@ -114,8 +122,12 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
         report.statusWrites += 1;
       }
       if (change.unhealthyChanged && deps.placementQueue !== undefined) {
-        await deps.placementQueue.send([clusterChangeMessage(workspace, name, now())]);
-        report.placementMessages += 1;
+        const message = clusterChangeMessage(workspace, name, now());
+        const partial =
+          change.next.state !== 'Unhealthy' && deps.decisions !== undefined ? await partialDecisionMessages(deps.decisions, workspace, message.trace, deps.partialLimit ?? 1000) : [];
+        if (partial.length) logger.info(`Cluster ${name} is back: asking placement again about ${partial.length} object(s) not fully scheduled`, { workspace, cluster: name });
+        await deps.placementQueue.send([message, ...partial]);
+        report.placementMessages += 1 + partial.length;
       }
     } catch (err) {
       const error = asTmcError(err);

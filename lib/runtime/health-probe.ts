@@ -1,6 +1,7 @@
 import { PlacementMessageSchema, type PlacementMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
@@ -68,6 +69,7 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
       metrics,
     ),
     mirrored: async (workspace) => (await inventory.list(workspace)).map((c) => c.name),
+    decisions: new DynamoDecisionStore(doc, tableNameOf(config)),
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },

@@ -1,9 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoHealthStore } from '../../../lib/adapters/dynamodb/health-store';
 import { KubeConnectorImpl } from '../../../lib/adapters/kube/kube-connector';
 import type { PlacementMessage } from '../../../lib/api/messages';
 import { makeInvocationRecorder } from '../../../lib/health/record-invocation';
+import type { DecisionReason } from '../../../lib/placement/types';
+import type { DecisionStore } from '../../../lib/ports/decision-store';
 import { makeHealthProbeHandler } from '../../../lib/runtime/health-probe';
 import { startLocalTable, type LocalTable } from './local-table';
 
@@ -106,15 +109,52 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
     await table.close();
   });
 
+  /** Decisions of root:default, one per reason: those not fully scheduled are asked again when a cluster returns. */
+  async function decide(decisions: DecisionStore): Promise<void> {
+    const reasons: Array<[string, DecisionReason, string[]]> = [
+      ['placed', 'Scheduled', ['east', 'west']],
+      ['partial', 'PartiallyScheduled', ['west']],
+      ['waiting', 'Unschedulable', []],
+      ['nowhere', 'NoMatchingPlacement', []],
+    ];
+    for (const [name, reason, clusters] of reasons) {
+      await decisions.put({
+        ref: { workspace: 'root:default', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'shop', name },
+        decisionVersion: 1,
+        generation: 0,
+        contentHash: 'h',
+        clusters: clusters.map((c) => ({ name: c })),
+        scheduled: reason === 'Scheduled' || reason === 'PartiallyScheduled',
+        reason,
+        message: reason,
+        explanation: [],
+        explanationOmitted: 0,
+        weights: {},
+        diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+        decidedAt: '2026-01-01T00:00:00.000Z',
+      });
+    }
+  }
+
   it('marks a down cluster Unhealthy with Ready=False after the threshold, back to Healthy when it returns, and writes kcp only on change', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const store = new DynamoHealthStore(table.doc, table.tableName);
     const sent: PlacementMessage[] = [];
+    const stored = new DynamoDecisionStore(table.doc, table.tableName);
+    await decide(stored);
+    let decisionPages = 0;
+    const decisions: Pick<DecisionStore, 'listByWorkspace'> = {
+      listByWorkspace: async (workspace, options) => {
+        decisionPages += 1;
+        return stored.listByWorkspace(workspace, options);
+      },
+    };
     const connector = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`) }, client: { readyTimeoutMs: 1000 } });
     const handler = makeHealthProbeHandler({
       connector,
       store,
       placementQueue: { name: 'placement', send: async (messages) => void sent.push(...(messages as PlacementMessage[])) },
+      decisions,
       workspaces: ['root:default'],
       now: () => now,
       recordInvocation: makeInvocationRecorder(store, { now: () => now }),
@@ -142,14 +182,22 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
       expect(ready('east')).toBe('False');
       expect(ready('west')).toBe('True');
       expect(sent.map((m) => [m.reason, m.ref.name])).toEqual([['cluster-change', 'east']]);
+      expect(decisionPages).toBe(0); // entering Unhealthy asks nothing of the decisions
       expect(await tick()).toEqual({ writes: 1 }); // west's heartbeat is due (5 min); east unchanged
 
       down.delete('east');
       expect(await tick()).toEqual({ writes: 1 }); // east back: Ready=True
       expect(ready('east')).toBe('True');
       expect((await store.getCluster('east'))?.state).toBe('Healthy');
-      expect(sent).toHaveLength(2);
+      // East is back: its SyncTarget, and every object decided while it could not be chosen, are placed again.
+      expect(sent.slice(1).map((m) => [m.reason, m.ref.kind, m.ref.name])).toEqual([
+        ['cluster-change', 'SyncTarget', 'east'],
+        ['cluster-change', 'ConfigMap', 'partial'],
+        ['cluster-change', 'ConfigMap', 'waiting'],
+      ]);
+      expect(decisionPages).toBe(1);
       expect(await tick()).toEqual({ writes: 0 });
+      expect(decisionPages).toBe(1); // a steady cluster reads no decisions
       expect((await store.getComponent('health-probe'))?.invocations).toBe(8);
     } finally {
       await connector.close();
