@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
@@ -108,6 +108,19 @@ export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName,
       await Promise.all([kcp.stop(), east.stop(), local.stop(), world.close()]);
     },
   };
+}
+
+/** Receives and deletes every message on the placement queue: their bodies as sent, each with its parsed message. */
+export async function drainPlacement(w: Pick<RecoveryWorld, 'sqs' | 'queues'>): Promise<Array<{ body: string; message: PlacementMessage }>> {
+  const drained: Array<{ body: string; message: PlacementMessage }> = [];
+  for (;;) {
+    const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!out.Messages?.length) return drained;
+    for (const m of out.Messages) {
+      drained.push({ body: m.Body ?? '', message: PlacementMessageSchema.parse(JSON.parse(m.Body ?? '')) });
+      await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.placement.url, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
 }
 
 /** A SyncTarget mirror for the inventory (what placement writes when it sees the SyncTarget). */

@@ -1,11 +1,9 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { SYNC_FINALIZER } from '../../../lib/api/labels';
-import { PlacementMessageSchema } from '../../../lib/api/messages';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
-import { CONTENT_KEY, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+import { CONTENT_KEY, drainPlacement, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
@@ -68,18 +66,12 @@ describe('recovery sweep: Secrets and deletions whose admission was lost', () =>
 
   /** Drains the placement queue: `<kind>/<name>` of each object asked about; fails on Secret data in a body. */
   async function asked(): Promise<string[]> {
-    const names: string[] = [];
-    for (;;) {
-      const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (!out.Messages?.length) return names.sort();
-      for (const m of out.Messages) {
-        expect(m.Body).not.toContain(SECRET_VALUE);
-        const message = PlacementMessageSchema.parse(JSON.parse(m.Body ?? ''));
-        expect(message).toMatchObject({ type: 'placement', reason: 'resync' });
-        names.push(`${message.ref.kind}/${message.ref.name}`);
-        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.placement.url, ReceiptHandle: m.ReceiptHandle }));
-      }
+    const drained = await drainPlacement(w);
+    for (const { body, message } of drained) {
+      expect(body).not.toContain(SECRET_VALUE);
+      expect(message).toMatchObject({ type: 'placement', reason: 'resync' });
     }
+    return drained.map(({ message }) => `${message.ref.kind}/${message.ref.name}`).sort();
   }
 
   it('leaves them to their admission messages within the grace period', async () => {

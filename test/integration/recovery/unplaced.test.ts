@@ -1,12 +1,10 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { PlacementMessageSchema } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import type { DecisionReason } from '../../../lib/placement/types';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
-import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+import { drainPlacement, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 const MINUTE = 60_000;
@@ -62,17 +60,9 @@ describe('recovery sweep: objects kcp stored without a placement message', () =>
 
   /** Drains the placement queue: the names of the objects the sweep asked placement about. */
   async function asked(): Promise<string[]> {
-    const names: string[] = [];
-    for (;;) {
-      const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (!out.Messages?.length) return names.sort();
-      for (const m of out.Messages) {
-        const message = PlacementMessageSchema.parse(JSON.parse(m.Body ?? ''));
-        expect(message).toMatchObject({ type: 'placement', reason: 'resync' });
-        names.push(message.ref.name);
-        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.placement.url, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
+    const drained = await drainPlacement(w);
+    for (const { message } of drained) expect(message).toMatchObject({ type: 'placement', reason: 'resync' });
+    return drained.map(({ message }) => message.ref.name).sort();
   }
 
   it('leaves objects written within the grace period to their admission message', async () => {
