@@ -29,11 +29,18 @@ interface Container {
   env?: Array<{ name: string }>;
 }
 
+/** Whether an override changes this object: `kinds` scopes it (Karmada's resourceSelectors); absent, every kind. */
+export function overrideAppliesTo(object: KubeObject, override: Pick<Override, 'kinds'>): boolean {
+  return override.kinds === undefined || override.kinds.includes(object.kind);
+}
+
 /**
  * One override as RFC 6902 operations against this object, so sync-apply needs nothing but a JSON patch library.
- * `replicas` is not a patch: it replaces the cluster's share in the decision.
+ * `replicas` is not a patch: it replaces the cluster's share in the decision. An override scoped to other kinds
+ * yields no operations.
  */
 export function overrideToPatch(object: KubeObject, override: Override): JsonPatchOperation[] {
+  if (!overrideAppliesTo(object, override)) return [];
   const ops: JsonPatchOperation[] = [];
   if (override.labels) {
     const existing = object.metadata.labels;

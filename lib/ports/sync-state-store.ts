@@ -48,6 +48,8 @@ export interface DecisionView {
   scheduled?: boolean;
   reason?: DecisionReason;
   message?: string;
+  /** The Placement that decided: what an override's warning names. */
+  placement?: string;
 }
 
 /** How {@link SyncStateStore.readMany} names one (object, cluster) record: `<objectKey>#<cluster>`. */

@@ -1,7 +1,6 @@
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Override } from '../api/crds/placement';
-import { ValidationError } from '../errors/tmc-error';
 import type { KubeObject } from '../ports/kube-client';
 import { containersOf, isJsonObject, podSpecOf } from './pod-spec';
 
@@ -12,7 +11,10 @@ function matches(container: Record<string, unknown>, name: string | undefined): 
   return name === undefined || container.name === name;
 }
 
-function applyOne(object: KubeObject, override: ClusterOverride, describe: string): KubeObject {
+/** Why a jsonPatch override was left out of one object's copy: the Placement must change, not the object. */
+export type SkippedPatch = (reason: string) => void;
+
+function applyOne(object: KubeObject, override: ClusterOverride, describe: string, onSkipped: SkippedPatch | undefined): KubeObject {
   let result = object;
   if (override.jsonPatch?.length) {
     try {
@@ -20,10 +22,8 @@ function applyOne(object: KubeObject, override: ClusterOverride, describe: strin
       result = fastJsonPatch.applyPatch(result, override.jsonPatch as Operation[], true, false).newDocument;
     } catch (err) {
       const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new ValidationError(`The jsonPatch override for ${describe} cannot be applied: ${detail}`, {
-        cause: err,
-        object: describe,
-      });
+      // A patch whose path this kind lacks would fail on every retry: skip it and say so, never fail the sync forever.
+      onSkipped?.(`its jsonPatch does not apply to ${describe} (${detail}); scope the override with kinds or fix its path`);
     }
   }
   const podSpec = podSpecOf(result);
@@ -53,14 +53,16 @@ function applyOne(object: KubeObject, override: ClusterOverride, describe: strin
 
 /**
  * Applies a cluster's overrides in order (later ones win). Pure: `object` is cloned first. A jsonPatch that does not
- * apply (a `test` op failing, a missing path) is a ValidationError: retrying cannot fix it, the Placement must change.
+ * apply (a `test` op failing, a missing parent path) is left out and its reason passed to `onSkipped`: retrying cannot
+ * fix it, the Placement must change, and the rest of the object still syncs.
  */
 export function applyOverrides(
   object: KubeObject,
   overrides: readonly ClusterOverride[],
   describe: string,
+  onSkipped?: SkippedPatch,
 ): KubeObject {
   let result: KubeObject = structuredClone(object);
-  for (const override of overrides) result = applyOne(result, override, describe);
+  for (const override of overrides) result = applyOne(result, override, describe, onSkipped);
   return result;
 }

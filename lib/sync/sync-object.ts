@@ -29,6 +29,7 @@ export function placementFor(decision: DecisionView | undefined, cluster: string
     cluster,
     replicas: entry?.replicas,
     overrides: entry?.patch?.length ? [{ jsonPatch: entry.patch }] : undefined,
+    ...(decision?.placement !== undefined ? { placement: decision.placement } : {}),
   };
 }
 
@@ -47,9 +48,17 @@ export async function syncObjectToCluster(
 ): Promise<'applied' | 'unchanged'> {
   const existing = recordOverride ? recordOverride.existing : ctx.existing;
   const decisionVersion = recordOverride ? recordOverride.decisionVersion : ctx.decisionVersion;
-  const desired = toDownstream(source, ref, placement);
+  const skipped: string[] = [];
+  const desired = toDownstream(source, ref, placement, (reason) => skipped.push(reason));
   const hash = downstreamHash(desired, await contentKeyFor(desired, ctx.deps.contentKey));
   if (existing?.state === 'applied' && existing.appliedHash === hash && !existing.driftReported) return 'unchanged';
+  // Reported with the apply it shaped, so once per version of the object or decision, not on every resync.
+  for (const reason of skipped) {
+    ctx.log.warn(`Skipping an override of Placement ${placement.placement ?? '(unknown)'} for ${placement.cluster}: ${reason}`, {
+      cluster: placement.cluster,
+      placement: placement.placement,
+    });
+  }
 
   const describe = describeRef(ref);
   const target = {

@@ -16,7 +16,7 @@ import type { KubeObject } from '../ports/kube-client';
 import { ConfigurationError } from '../errors/tmc-error';
 import { EXCLUDED_NAMESPACES } from '../ingress/selection';
 import { isSecretObject, keyedHash, stableHash } from './canonical-hash';
-import { applyOverrides, type ClusterOverride } from './overrides';
+import { applyOverrides, type ClusterOverride, type SkippedPatch } from './overrides';
 import { isJsonObject, type JsonObject } from './pod-spec';
 
 /** What one cluster should receive, besides the object itself: from the placement decision. */
@@ -26,6 +26,8 @@ export interface ClusterPlacement {
   /** This cluster's replica share; absent when placement duplicates (every cluster runs spec.replicas). */
   replicas?: number;
   overrides?: readonly ClusterOverride[];
+  /** The Placement whose overrides these are, for messages about them. */
+  placement?: string;
 }
 
 /** Server-owned metadata: the cluster assigns its own, and carrying kcp's would be rejected or misleading. */
@@ -138,7 +140,7 @@ function mapNamespaceReferences(object: KubeObject, workspace: string): void {
  * The object as `placement.cluster` should hold it. Pure and deterministic (no clocks, no randomness), so its hash is
  * the identity of the desired state: the same kcp object and decision always give the same downstream object.
  */
-export function toDownstream(source: KubeObject, ref: ObjectRef, placement: ClusterPlacement): KubeObject {
+export function toDownstream(source: KubeObject, ref: ObjectRef, placement: ClusterPlacement, onSkipped?: SkippedPatch): KubeObject {
   const describe = describeRef(ref);
   const object: KubeObject = structuredClone(source);
   delete object.status;
@@ -165,7 +167,7 @@ export function toDownstream(source: KubeObject, ref: ObjectRef, placement: Clus
   if (placement.replicas !== undefined && isJsonObject(result.spec) && typeof result.spec.replicas === 'number') {
     result.spec.replicas = placement.replicas;
   }
-  if (placement.overrides?.length) result = applyOverrides(result, placement.overrides, describe);
+  if (placement.overrides?.length) result = applyOverrides(result, placement.overrides, describe, onSkipped);
 
   // Ownership goes last so no override can remove or forge it.
   result.metadata.labels = {

@@ -49,6 +49,7 @@ const DecisionItemSchema = z.object({
   scheduled: z.boolean().optional(),
   reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']).optional(),
   message: z.string().optional(),
+  placement: z.string().optional(),
 });
 
 export interface DynamoSyncStateStoreOptions {
@@ -67,7 +68,7 @@ const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk
 /** Every attribute of a sync item that {@link parseSyncItem} reads. */
 export const SYNC_ITEM_ATTRIBUTES: readonly string[] = Object.keys(SyncItemSchema.shape);
 /** The decision attributes sync reads: not its explanation (up to many KiB), as in {@link DynamoSyncStateStore.decision}. */
-export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters', 'scheduled', 'reason', 'message'];
+export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters', 'scheduled', 'reason', 'message', 'placement'];
 /** One BatchGetItem has one projection for the table: every sync-item attribute plus the decision's that sync reads. */
 const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
 
@@ -83,6 +84,7 @@ export function decisionView(item: Record<string, unknown>): DecisionView {
     ...(parsed.scheduled !== undefined ? { scheduled: parsed.scheduled } : {}),
     ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
     ...(parsed.message !== undefined ? { message: parsed.message } : {}),
+    ...(parsed.placement !== undefined ? { placement: parsed.placement } : {}),
   };
 }
 

@@ -101,6 +101,11 @@ export const OverrideSchema = z
   .object({
     clusterSelector: LabelSelectorSchema.optional(),
     clusters: z.array(z.string().min(1)).optional(),
+    kinds: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Kinds this override changes, e.g. [Deployment]; absent: every kind the Placement selects'),
     jsonPatch: z.array(JsonPatchOperationSchema).optional(),
     image: z.array(z.object({ container: z.string().optional().describe('Absent: every container'), image: z.string().min(1) })).optional(),
     replicas: z.number().int().nonnegative().optional(),

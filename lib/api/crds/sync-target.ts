@@ -19,12 +19,18 @@ export const TaintSchema = z.object({
 });
 export type Taint = z.infer<typeof TaintSchema>;
 
+/** What a credentials denial says: the accepted forms, so the upstream form's author knows what to add. */
+export const ACCEPTED_CREDENTIALS =
+  'set spec.workloadCluster.credentials to exactly one of secretRef {namespace, name} (a Secret in this workspace), ' +
+  'secretsManagerArn (a Secrets Manager ARN) or eks {clusterName, region}';
+
 /**
  * How tmc reaches the cluster: a reference only, never the credentials themselves. Exactly one of: a Secret in the
  * kcp workspace (local stack), a Secrets Manager secret (cloud), or IAM for EKS (no static credentials at all).
  */
 export const CredentialsSchema = z
-  .object({
+  .object(
+    {
     secretRef: z.object({ namespace: z.string().min(1), name: z.string().min(1) }).optional(),
     secretsManagerArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$/, 'must be a Secrets Manager ARN').optional(),
     eks: z
@@ -39,12 +45,13 @@ export const CredentialsSchema = z
           .describe("The cluster CA, base64 PEM, as EKS reports it; without it the endpoint's certificate must chain to a public root"),
       })
       .optional(),
-  })
+    },
+    // The upstream form (workloadCluster.{name, endpoint} only) lands here: say which forms are accepted.
+    { error: (issue) => (issue.input === undefined ? `required: ${ACCEPTED_CREDENTIALS}` : undefined) },
+  )
   .superRefine((creds, ctx) => {
     const set = [creds.secretRef, creds.secretsManagerArn, creds.eks].filter((v) => v !== undefined).length;
-    if (set !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'exactly one of secretRef, secretsManagerArn or eks must be set' });
-    }
+    if (set !== 1) ctx.addIssue({ code: 'custom', message: ACCEPTED_CREDENTIALS });
   });
 export type Credentials = z.infer<typeof CredentialsSchema>;
 

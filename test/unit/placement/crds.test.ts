@@ -42,6 +42,7 @@ describe('validateTmcObject', () => {
     ['In without values', placement({ clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }), ['spec.clusterSelector.matchExpressions[0].values']],
     ['weights with Duplicated', placement({ replicas: { mode: 'Duplicated', weights: [{ cluster: 'a', weight: 1 }] } }), ['spec.replicas.mode']],
     ['a weight naming no cluster', placement({ replicas: { mode: 'Divided', weights: [{ weight: 1 }] } }), ['spec.replicas.weights[0]']],
+    ['an override with an empty kinds list', placement({ overrides: [{ clusters: ['east'], kinds: [], replicas: 1 }] }), ['spec.overrides[0].kinds']],
     ['an override with no target', placement({ overrides: [{ replicas: 1 }] }), ['spec.overrides[0].clusters']],
     ['tolerationSeconds without NoExecute', placement({ tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 5 }] }), ['spec.tolerations[0].tolerationSeconds']],
     ['a full Placement', placement({
@@ -54,7 +55,7 @@ describe('validateTmcObject', () => {
       spreadConstraints: [{ topologyKey: 'region', maxSkew: 1 }],
       strategy: 'Spread',
       replicas: { mode: 'Divided', weights: [{ cluster: 'east', weight: 2 }] },
-      overrides: [{ clusters: ['east'], image: [{ image: 'nginx:1.28' }], jsonPatch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }],
+      overrides: [{ clusters: ['east'], kinds: ['Deployment'], image: [{ image: 'nginx:1.28' }], jsonPatch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }],
     }), []],
     ['a Location without resource', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Location', metadata: { name: 'eu' }, spec: {} }, ['spec.resource']],
     ['a kind tmc does not own', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }, []],
@@ -79,5 +80,20 @@ describe('examples/', () => {
   });
   it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
     expect(validateTmcObject(doc)).toEqual({ ok: true });
+  });
+});
+
+describe('SyncTarget credentials denial', () => {
+  // The documented upstream form: a cluster's name and endpoint, no credentials.
+  it.each([
+    ['the upstream form (no credentials)', { name: 'east', endpoint: 'https://east.example:6443' }],
+    ['empty credentials', { name: 'east', endpoint: 'https://east.example:6443', credentials: {} }],
+  ])('%s names every accepted form', (_label, workloadCluster) => {
+    const result = validateTmcObject(syncTarget({ workloadCluster }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0].field).toBe('spec.workloadCluster.credentials');
+    for (const form of ['secretRef {namespace, name}', 'secretsManagerArn', 'eks {clusterName, region}']) expect(result.errors[0].message).toContain(form);
   });
 });
