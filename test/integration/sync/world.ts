@@ -43,6 +43,7 @@ export interface SyncWorld {
     ref: ObjectRef,
     decisionVersion: number,
     clusters: Array<{ name: string; replicas?: number; patch?: unknown[] }>,
+    placement?: string,
   ): Promise<void>;
   putCluster(workspace: string, name: string): Promise<void>;
   scanAll(): Promise<Array<Record<string, unknown>>>;
@@ -129,11 +130,11 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       log,
       deferrer,
     }),
-    putDecision: async (ref, decisionVersion, clusters) => {
+    putDecision: async (ref, decisionVersion, clusters, placement) => {
       await doc.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion, clusters, generation: 1 },
+          Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion, clusters, generation: 1, ...(placement ? { placement } : {}) },
         }),
       );
     },
