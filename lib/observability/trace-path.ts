@@ -1,8 +1,6 @@
 import { describeRef, type ObjectRef } from '../api/object-ref';
 import type { ObjectSnapshot } from '../ports/object-snapshot';
-// The trace types still live beside their DynamoDB store; they belong in lib/ports (docs/architecture.md, exceptions).
-// eslint-disable-next-line no-restricted-imports
-import type { ObjectTrace, TraceStep } from '../adapters/dynamodb/trace-store';
+import type { ObjectTrace, TraceStep } from '../ports/trace-recorder';
 
 /**
  * The path of an object's last change as `tmc trace` prints it: ingress → placed → applied on each cluster → status

@@ -31,7 +31,8 @@ import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
-import { traceRecorderFor, type TraceRecorder } from '../adapters/dynamodb/trace-store';
+import { traceRecorderFor } from '../adapters/dynamodb/trace-store';
+import type { TraceRecorder } from '../ports/trace-recorder';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { makeStatusReporter } from '../sync/status/report-status';
 

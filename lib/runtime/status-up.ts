@@ -27,7 +27,8 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
-import { noTrace, traceRecorderFor, TraceStepBuffer, type TraceRecorder } from '../adapters/dynamodb/trace-store';
+import { traceRecorderFor, TraceStepBuffer } from '../adapters/dynamodb/trace-store';
+import { noTrace, type TraceRecorder } from '../ports/trace-recorder';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
 export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
+import { noTrace, TraceStepSchema, type ObjectTrace, type TraceRecorder, type TraceStep } from '../../ports/trace-recorder';
 import { isConditionalCheckFailed } from './table';
 import { TABLE } from '../../runtime/resources';
 
@@ -14,46 +14,6 @@ import { TABLE } from '../../runtime/resources';
 
 export const TRACE_TTL_SECONDS = 7 * 24 * 3600;
 const STEP_PREFIX = 'step:';
-
-export const TraceStepSchema = z.object({
-  at: z.string(),
-  traceId: z.string(),
-  cluster: z.string().optional(),
-  result: z.string().optional(),
-  detail: z.string().optional(),
-});
-export type TraceStep = z.infer<typeof TraceStepSchema>;
-
-export interface ObjectTrace {
-  traceId: string;
-  startedAt: string;
-  /** Step name (`received`, `placed`, `applied:east`, `status:east`) → step. */
-  steps: Record<string, TraceStep>;
-}
-
-/** Records trace steps; `noTrace` records nothing. */
-export interface TraceRecorder {
-  begin(ref: ObjectRef, step: TraceStep): Promise<void>;
-  /** A step of the change `step.traceId`; dropped when a newer change has replaced it. */
-  step(ref: ObjectRef, name: string, step: TraceStep): Promise<void>;
-  /** Several steps of the change `traceId` in one write (step name → step); dropped like {@link step}. */
-  steps(ref: ObjectRef, traceId: string, steps: Record<string, TraceStep>): Promise<void>;
-  /**
-   * A step that belongs to whatever change is current (status comes back on its own trace id). Resolves with the
-   * current change's trace id, so the caller can log both ids and a search for either finds the status leg.
-   */
-  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined>;
-  /** Several steps on whatever change is current, in one write; resolves like {@link stepOnCurrent}. */
-  stepsOnCurrent(ref: ObjectRef, steps: Record<string, TraceStep>): Promise<string | undefined>;
-}
-
-export const noTrace: TraceRecorder = {
-  begin: async () => undefined,
-  step: async () => undefined,
-  steps: async () => undefined,
-  stepOnCurrent: async () => undefined,
-  stepsOnCurrent: async () => undefined,
-};
 
 const key = (ref: ObjectRef): Record<string, string> => ({
   [TABLE.partitionKey]: `OBJ#${objectKey(ref)}`,
