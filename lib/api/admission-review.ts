@@ -9,7 +9,6 @@ const GroupVersionResourceSchema = z.object({ group: z.string(), version: z.stri
 const GroupVersionKindSchema = z.object({ group: z.string(), version: z.string().min(1), kind: z.string().min(1) });
 
 export const AdmissionOperationSchema = z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
-export type AdmissionOperation = z.infer<typeof AdmissionOperationSchema>;
 
 export const AdmissionRequestSchema = z.object({
   uid: z.string().min(1),
@@ -35,7 +34,6 @@ export const AdmissionReviewSchema = z.object({
   kind: z.literal('AdmissionReview'),
   request: AdmissionRequestSchema,
 });
-export type AdmissionReview = z.infer<typeof AdmissionReviewSchema>;
 
 export interface AdmissionResponseBody {
   apiVersion: 'admission.k8s.io/v1';

@@ -26,4 +26,3 @@ export const MAX_EVENTS_PER_BATCH = 500;
 export const WatchEventBatchSchema = z.object({
   events: z.array(WatchEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
 });
-export type WatchEventBatch = z.infer<typeof WatchEventBatchSchema>;

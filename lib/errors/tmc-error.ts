@@ -14,13 +14,9 @@ export type ErrorCategory =
   | 'cluster-configuration'
   | 'cluster-credentials-unavailable'
   | 'cluster-throttled'
-  | 'placement-constraint'
-  | 'placement-capacity'
-  | 'placement-policy'
   | 'sync-failure'
   | 'sync-conflict'
   | 'sync-timeout'
-  | 'aggregation'
   | 'projection'
   | 'stale'
   | 'network'
@@ -55,13 +51,9 @@ export const CATEGORY_RULES: Record<ErrorCategory, CategoryRule> = {
   'cluster-configuration': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Fix the SyncTarget's workloadCluster settings (endpoint, credentials reference)" },
   'cluster-credentials-unavailable': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: "kcp did not return the SyncTarget's credentials Secret; tmc retries (a 404 may be an API hiccup). If it is really gone, create it" },
   'cluster-throttled': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster asked tmc to slow down (429); tmc honours Retry-After' },
-  'placement-constraint': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: "No cluster satisfies the Placement's constraints; relax them or register a matching SyncTarget" },
-  'placement-capacity': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'No selected cluster has room; add capacity or lower replicas' },
-  'placement-policy': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'The Placement policy is inconsistent; see its Scheduled condition' },
   'sync-failure': { severity: 'error', retryable: true, strategy: 'retry-backoff', hint: 'Applying to the cluster failed; tmc retries with backoff and records the reason on the object' },
   'sync-conflict': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'An object tmc does not own is in the way on the cluster; delete or rename it, or label it as tmc-managed' },
   'sync-timeout': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster did not answer in time; tmc retries' },
-  aggregation: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'Status could not be aggregated; tmc retries on the next status change or backstop poll' },
   projection: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The virtual workspace view could not be built; retry the request' },
   stale: { severity: 'info', retryable: false, strategy: 'ignore', hint: 'A newer version was already processed' },
   network: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'A network error; tmc retries with backoff' },
@@ -146,13 +138,8 @@ export const ClusterConfigurationError = subclass('cluster-configuration', 'Clus
 /** The SyncTarget's credentials Secret was not found: retried, since a 404 from an API hiccup is not evidence it is gone. */
 export const ClusterCredentialsUnavailableError = subclass('cluster-credentials-unavailable', 'ClusterCredentialsUnavailableError');
 export const ClusterThrottledError = subclass('cluster-throttled', 'ClusterThrottledError');
-export const PlacementConstraintError = subclass('placement-constraint', 'PlacementConstraintError');
-export const PlacementCapacityError = subclass('placement-capacity', 'PlacementCapacityError');
-export const PlacementPolicyError = subclass('placement-policy', 'PlacementPolicyError');
-export const SyncFailureError = subclass('sync-failure', 'SyncFailureError');
 export const SyncConflictError = subclass('sync-conflict', 'SyncConflictError');
 export const SyncTimeoutError = subclass('sync-timeout', 'SyncTimeoutError');
-export const AggregationError = subclass('aggregation', 'AggregationError');
 export const ProjectionError = subclass('projection', 'ProjectionError');
 /** A conditional write lost to a newer generation or version: the message is stale, not a failure. */
 export const StaleGenerationError = subclass('stale', 'StaleGenerationError');

@@ -90,16 +90,6 @@ export interface BootstrapOptions {
   logger: StackLogger;
 }
 
-/**
- * Makes a kcp workspace ready for tmc: its CRDs, then one kubeconfig Secret and one SyncTarget per cluster. Every write
- * is a server-side apply with tmc's field manager, so a restart (or a second run against real kcp) converges, not fails.
- * The local stack runs the two halves apart ({@link installCrds}, {@link registerClusters}) so that tmc's webhooks are
- * registered in between and see every SyncTarget being created.
- */
-export async function bootstrapKcp(options: BootstrapOptions): Promise<void> {
-  if (await installCrds(options)) await registerClusters(options);
-}
-
 /** Applies everything in `configDir` (CRDs first) to the workspace; false (with a warning) when it holds no CRDs. */
 export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): Promise<boolean> {
   const kcp = kcpClient(options.kcpKubeconfig, options.workspace);

@@ -28,7 +28,3 @@ export function diffDecisions(previous: DecisionCluster[] | undefined, next: Dec
   diff.removed.sort();
   return diff;
 }
-
-export function isEmptyDiff(diff: DecisionDiff): boolean {
-  return diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0;
-}

@@ -1,5 +1,5 @@
 export { decide, SCORE_WEIGHTS, STABILITY_BONUS, DEFAULT_EVICT_AFTER_SECONDS, DEFAULT_PLACEMENT_NAME } from './engine';
-export { diffDecisions, isEmptyDiff } from './diff';
+export { diffDecisions } from './diff';
 export type { DecisionDiff } from './diff';
 export { divideReplicas } from './replicas';
 export { governingPlacement, placementSelects, compilePolicy } from './policy';

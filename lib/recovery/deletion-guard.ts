@@ -16,8 +16,6 @@ export const typeScope = (workspace: string, cluster: string, type: Gvr): string
 export const vanishedScope = (workspace: string, type: Gvr): string => `workspace:${workspace}/${gvrKey(type)}`;
 /** Placement's scope for removals its decisions make: one cluster, workspace and resource type (`unplace:east/root:default/apps/v1/deployments`). */
 export const unplaceScope = (workspace: string, cluster: string, type: Gvr): string => `unplace:${cluster}/${workspace}/${gvrKey(type)}`;
-/** A whole workspace (holds raised before scopes named a resource type). */
-export const workspaceScope = (workspace: string): string => `workspace:${workspace}`;
 
 /** What a scope names: workspace and cluster names never contain `/`, so the first slashes split it. */
 export function scopeFields(scope: string): { workspace?: string; cluster?: string; gvr?: string } {

@@ -10,8 +10,6 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
  * by an EKS access entry (docs/deploy.md).
  */
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
-/** The authenticator accepts a presigned URL for 15 minutes from its signing time, whatever X-Amz-Expires says. */
-export const EKS_TOKEN_LIFETIME_MS = 15 * 60_000;
 /** A token is replaced after this long, so one is never sent in its last minute. */
 export const EKS_TOKEN_REFRESH_MS = 14 * 60_000;
 

@@ -2,5 +2,5 @@ export { KubeClusterClient, collectionPath, objectPath, type KubeClusterClientOp
 export { KubeConnectorImpl, type KcpKubeconfigSource, type KubeConnectorOptions } from './kube-connector';
 export { kcpBaseUrl, kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
 export { SecretsManagerSecretReader, type SecretReader } from './secret-reader';
-export { SyncTargetCredentialsSchema, type SyncTargetCredentials } from './sync-target-credentials';
+export { SyncTargetCredentialsSchema } from './sync-target-credentials';
 export { parseRetryAfter, translateHttpError, translateNetworkError } from './errors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CredentialsSchema, type Credentials } from '../../api/crds/sync-target';
+import { CredentialsSchema } from '../../api/crds/sync-target';
 
 /**
  * Where a SyncTarget's cluster credentials live (`spec.workloadCluster.credentials`): the schema admission validates
@@ -12,7 +12,6 @@ import { CredentialsSchema, type Credentials } from '../../api/crds/sync-target'
  * Only references live in kcp and DynamoDB; credentials themselves never do.
  */
 export const SyncTargetCredentialsSchema = CredentialsSchema;
-export type SyncTargetCredentials = Credentials;
 
 export const SyncTargetConnectionSchema = z.looseObject({
   metadata: z.looseObject({ name: z.string() }),

@@ -28,14 +28,12 @@ export const LabelSelectorRequirementSchema = z
       ctx.addIssue({ code: 'custom', path: ['values'], message: `must be empty when operator is ${req.operator}` });
     }
   });
-export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>;
 
 /** metav1.LabelSelector: an empty selector matches everything (as in Kubernetes). */
 export const LabelSelectorSchema = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
 });
-export type LabelSelector = z.infer<typeof LabelSelectorSchema>;
 
 /** A Kubernetes quantity (`500m`, `2Gi`, `110`). */
 export const QuantitySchema = z.union([z.string().regex(/^[+-]?[0-9.]+([eE][+-]?[0-9]+)?([numkMGTPE]|[KMGTPE]i)?$/), z.number()]);

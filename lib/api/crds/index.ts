@@ -2,5 +2,5 @@ export * from './common';
 export * from './sync-target';
 export * from './location';
 export * from './placement';
-export { validateTmcObject, isTmcKind, formatFieldPath } from './validate';
+export { validateTmcObject, formatFieldPath } from './validate';
 export type { FieldError, ValidationResult } from './validate';

@@ -12,7 +12,6 @@ export const LocationSpecSchema = z.object({
   instanceSelector: LabelSelectorSchema.optional().describe('Which SyncTargets belong to this Location; empty selects all'),
   description: z.string().optional(),
 });
-export type LocationSpec = z.infer<typeof LocationSpecSchema>;
 
 export const LocationStatusSchema = z.object({
   instances: z.number().int().nonnegative().optional(),

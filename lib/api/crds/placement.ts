@@ -16,27 +16,23 @@ export const ObjectSelectorSchema = z.object({
   kind: z.string().min(1).optional().describe('Kind; absent matches every kind of the group'),
   labelSelector: LabelSelectorSchema.optional(),
 });
-export type ObjectSelector = z.infer<typeof ObjectSelectorSchema>;
 
 export const ClusterConstraintsSchema = z.object({
   regions: z.array(z.string().min(1)).optional(),
   zones: z.array(z.string().min(1)).optional(),
   providers: z.array(z.string().min(1)).optional(),
 });
-export type ClusterConstraints = z.infer<typeof ClusterConstraintsSchema>;
 
 export const WeightedSelectorSchema = z.object({
   weight: z.number().int().min(1).max(100),
   preference: LabelSelectorSchema,
 });
-export type WeightedSelector = z.infer<typeof WeightedSelectorSchema>;
 
 /** Over SyncTarget labels. `required` terms are ORed (like nodeSelectorTerms); `preferred` add their weight. */
 export const AffinitySchema = z.object({
   required: z.array(LabelSelectorSchema).optional(),
   preferred: z.array(WeightedSelectorSchema).optional(),
 });
-export type Affinity = z.infer<typeof AffinitySchema>;
 
 export const TolerationSchema = z
   .object({
@@ -73,7 +69,6 @@ export const ReplicaWeightSchema = z
       ctx.addIssue({ code: 'custom', message: 'exactly one of cluster or labelSelector must be set' });
     }
   });
-export type ReplicaWeight = z.infer<typeof ReplicaWeightSchema>;
 
 export const ReplicasSchema = z
   .object({
@@ -126,7 +121,6 @@ export const RebalanceSchema = z.object({
   policy: z.enum(['Never', 'Always']).optional().describe('Always: ignore where work runs today and pick the best clusters'),
   token: z.string().optional().describe('Change it to rebalance once'),
 });
-export type Rebalance = z.infer<typeof RebalanceSchema>;
 
 export const PlacementSpecSchema = z.object({
   namespaceSelector: LabelSelectorSchema.optional().describe('Which namespaces; absent selects every namespace'),

@@ -17,11 +17,6 @@ const SCHEMAS: Record<string, z.ZodType> = {
   [`${SCHEDULING_GROUP}/${PLACEMENT_KIND}`]: PlacementSchema,
 };
 
-/** True for the kinds tmc itself defines (SyncTarget, Location, Placement), whatever the version. */
-export function isTmcKind(apiVersion: string, kind: string): boolean {
-  return SCHEMAS[`${apiVersion.split('/')[0]}/${kind}`] !== undefined;
-}
-
 export function formatFieldPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
