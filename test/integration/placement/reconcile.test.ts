@@ -17,6 +17,7 @@ import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import * as build from '../../support/builders';
+import { loadEvent } from '../../support/events';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
@@ -286,6 +287,20 @@ describe('reconcilePlacement on dynalite', () => {
     const outcome = await reconcilePlacement({ ...w.deps, rereadDelaysMs: [10, 50, 100] }, msg(depRef('soon'), 'admission'), 1);
     expect(outcome.result).toBe('placed');
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
+  });
+
+  it('the handler places the events/placement sample: a Deployment and its SyncTarget joining', async () => {
+    const w = await world();
+    w.kcp.put('workload.kcp.io', 'synctargets', syncTarget('east', 'us-east-1') as never);
+    w.kcp.put('apps', 'deployments', deploymentObj('nginx') as never);
+    const handler = makePlacementHandler(w.deps);
+    const sample = loadEvent<SQSEvent>('placement', 'sqs-placement.json');
+    expect((await handler(sample)).batchItemFailures).toEqual([]);
+    // The sample's second message registered east; asked again, the Deployment lands there.
+    expect((await handler(sample)).batchItemFailures).toEqual([]);
+    const nginx = { ...depRef('nginx'), workspace: 'root:default' };
+    expect((await w.decisions.get(nginx))?.clusters.map((c) => c.name)).toEqual(['east']);
+    expect(w.sync.sent.filter((m) => m.ref.name === 'nginx').map((m) => [m.cluster, m.action])).toContainEqual(['east', 'apply']);
   });
 
   it('the handler defers a pending message by its delay and reports it failed', async () => {

@@ -1,3 +1,4 @@
+import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
 import { clusterStatusAnnotation, downstreamNamespace } from '../../../lib/api/labels';
 import type { StatusMessage } from '../../../lib/api/messages';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
@@ -10,6 +11,7 @@ import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import { reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
+import { loadEvent } from '../../support/events';
 
 const WS = 'root:default';
 const CLUSTERS = ['east', 'west', 'north'];
@@ -162,13 +164,22 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(CLUSTERS.map((c) => kube.clusterOf(c).writes())).toEqual(writes);
   });
 
+  it("the events/status-up sample's status reaches kcp as east's report", async () => {
+    const handler = makeStatusUpHandler(world.statusDeps(kube));
+    const writes = kube.kcpOf(WS).writes();
+    expect(await handler(loadEvent<SQSEvent>('status-up', 'status-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(kube.kcpOf(WS).writes()).toBeGreaterThan(writes);
+    const east = JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}') as Record<string, unknown>;
+    expect(east).toMatchObject({ cluster: 'east', status: { readyReplicas: 2, availableReplicas: 2 } });
+  });
+
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
       setDownstreamStatus(c, ready(1));
     }
     const handler = makeStatusUpHandler(world.statusDeps(kube));
-    const summary = await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
+    const summary = await handler(loadEvent<ScheduledEvent>('status-up', 'status-backstop.json'));
     expect(summary).toMatchObject({ clusters: 3, failed: 0 });
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
     // A second run finds nothing new to write.

@@ -1,3 +1,4 @@
+import type { SQSEvent } from 'aws-lambda';
 import {
   CLUSTER_STATUS_ANNOTATION_PREFIX,
   MANAGED_BY_LABEL,
@@ -14,6 +15,7 @@ import { toDownstream } from '../../../lib/sync/transform';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
 import * as build from '../../support/builders';
+import { loadEvent } from '../../support/events';
 
 const WS = 'root:team-a';
 const NS = 'default';
@@ -58,6 +60,24 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   afterEach(async () => world.close());
 
   const depRef = (): ReturnType<typeof refOf> => refOf(WS, deployment(), 'apps', 'deployments');
+
+  it('applies, rejects and deletes as the events/sync-apply samples ask', async () => {
+    const sampleRef = { ...refOf('root:default', build.deployment('nginx'), 'apps', 'deployments'), uid: '0b8f4a2c-5d6e-4f70-8a91-b2c3d4e5f601' };
+    const nginx = build.deployment('nginx', { replicas: 2, metadata: { uid: sampleRef.uid, generation: 1, finalizers: [SYNC_FINALIZER] } });
+    kube.kcpOf('root:default').put('deployments', nginx);
+    const copies = (): KubeObject[] => [...kube.clusterOf('east').objects.values()].filter((o) => o.kind === 'Deployment' && o.metadata.name === 'nginx');
+    const handler = makeSyncApplyHandler(world.applyDeps(kube));
+
+    await world.putDecision(sampleRef, 1, [{ name: 'east', replicas: 2 }]);
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'apply-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(copies()).toHaveLength(1);
+    // The same apply again, and a body that is no sync message: only the malformed one fails.
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'batch-with-malformed.json'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-4' }] });
+
+    await world.putDecision(sampleRef, 2, []);
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'delete-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(copies()).toEqual([]);
+  });
 
   it('first sync applies each object once per cluster (plus the namespace once); a resync writes nothing', async () => {
     const ref = depRef();

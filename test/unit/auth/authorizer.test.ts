@@ -2,6 +2,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { StaticTokenSource, type TokenSource } from '../../../lib/auth/token-source';
 import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
 import { buildAuthorizerDeps, makeAuthorizerHandler } from '../../../lib/runtime/authorizer';
+import { loadEvent } from '../../support/events';
 
 function event(headers: Record<string, string>): APIGatewayRequestAuthorizerEventV2 {
   return {
@@ -54,5 +55,11 @@ describe('HTTP API authorizer', () => {
   it('needs the token secret (or local tokens) in its environment', () => {
     expect(() => buildAuthorizerDeps({})).toThrow(/TMC_WEBHOOK_TOKENS/);
     expect(() => buildAuthorizerDeps({ TMC_WEBHOOK_TOKENS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:t', AWS_REGION: 'eu-west-1' })).not.toThrow();
+  });
+
+  it('decides the events/authorizer samples: a bearer token API Gateway forwards, and none', async () => {
+    const sampled = makeAuthorizerHandler({ authenticator: new WebhookAuthenticator(new StaticTokenSource(['sample-webhook-token'])), logger: { warn: () => undefined } });
+    await expect(sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'bearer-token.json'))).resolves.toEqual({ isAuthorized: true });
+    await expect(sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'no-token.json'))).resolves.toEqual({ isAuthorized: false });
   });
 });

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadEvent } from '../../support/events';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { makeApiHandler, type MetricsRenderer } from '../../../lib/api-http/api-router';
 import { StaticTokenSource } from '../../../lib/auth/token-source';
@@ -8,7 +7,7 @@ import { observeCluster } from '../../../lib/health/rules';
 import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 
 function event(name: string): APIGatewayProxyEventV2 {
-  return JSON.parse(readFileSync(join(__dirname, '../../../events/api', name), 'utf8')) as APIGatewayProxyEventV2;
+  return loadEvent<APIGatewayProxyEventV2>('api', name);
 }
 
 describe('api handler', () => {

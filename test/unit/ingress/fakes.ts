@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadEvent } from '../../support/events';
 import { validateTmcObject } from '../../../lib/api/crds';
 import type { QueueMessage } from '../../../lib/api/messages';
 import { StaticTokenSource } from '../../../lib/auth/token-source';
@@ -15,7 +14,7 @@ export const TOKEN = 'token-current-0123456789';
 export const OLD_TOKEN = 'token-previous-9876543210';
 
 export function sample(name: string): unknown {
-  return JSON.parse(readFileSync(join(__dirname, '../../../events/ingress', name), 'utf8'));
+  return loadEvent<unknown>('ingress', name);
 }
 
 export class MemorySeenStore implements SeenStore {
