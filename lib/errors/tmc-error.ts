@@ -140,7 +140,6 @@ export const ClusterCredentialsUnavailableError = subclass('cluster-credentials-
 export const ClusterThrottledError = subclass('cluster-throttled', 'ClusterThrottledError');
 export const SyncConflictError = subclass('sync-conflict', 'SyncConflictError');
 export const SyncTimeoutError = subclass('sync-timeout', 'SyncTimeoutError');
-export const ProjectionError = subclass('projection', 'ProjectionError');
 /** A conditional write lost to a newer generation or version: the message is stale, not a failure. */
 export const StaleGenerationError = subclass('stale', 'StaleGenerationError');
 export const NetworkError = subclass('network', 'NetworkError');

@@ -8,7 +8,6 @@ export const SYNC_TARGET_KIND = 'SyncTarget';
 export const SYNC_TARGET_RESOURCE = 'synctargets';
 
 export const TaintEffectSchema = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
-export type TaintEffect = z.infer<typeof TaintEffectSchema>;
 
 export const TaintSchema = z.object({
   key: z.string().min(1),
@@ -53,7 +52,6 @@ export const CredentialsSchema = z
     const set = [creds.secretRef, creds.secretsManagerArn, creds.eks].filter((v) => v !== undefined).length;
     if (set !== 1) ctx.addIssue({ code: 'custom', message: ACCEPTED_CREDENTIALS });
   });
-export type Credentials = z.infer<typeof CredentialsSchema>;
 
 export const SyncTargetSpecSchema = z.object({
   workloadCluster: z.object({
@@ -70,7 +68,6 @@ export const SyncTargetSpecSchema = z.object({
   taints: z.array(TaintSchema).optional(),
   capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
 });
-export type SyncTargetSpec = z.infer<typeof SyncTargetSpecSchema>;
 
 export const SyncTargetStatusSchema = z.object({
   conditions: z.array(ConditionSchema).optional(),
@@ -78,7 +75,6 @@ export const SyncTargetStatusSchema = z.object({
   allocatable: ResourceListSchema.optional(),
   capacity: ResourceListSchema.optional(),
 });
-export type SyncTargetStatus = z.infer<typeof SyncTargetStatusSchema>;
 
 export const SyncTargetSchema = z.object({
   apiVersion: z.literal(`${SYNC_TARGET_GROUP}/${SYNC_TARGET_VERSION}`),
