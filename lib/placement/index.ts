@@ -4,5 +4,5 @@ export type { DecisionDiff } from './diff';
 export { divideReplicas } from './replicas';
 export { governingPlacement, placementSelects, compilePolicy } from './policy';
 export { topologyValue, TOPOLOGY_LABELS } from './topology';
-export { parseQuantity, parseResources } from './quantity';
+export { parseResources } from './quantity';
 export type * from './types';

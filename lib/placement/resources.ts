@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/object';
-import { parseQuantity } from './quantity';
+import { parseQuantity } from '../kube/quantity';
 import type { ClusterInfo, Resources } from './types';
 
 const DIMENSIONS = ['cpu', 'memory', 'pods'] as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QUANTITY_PATTERN } from '../../kube/quantity';
 
 /**
  * Building blocks shared by tmc's CRD schemas. Every schema here must stay representable as a Kubernetes
@@ -36,8 +37,7 @@ export const LabelSelectorSchema = z.object({
 });
 
 /** A Kubernetes quantity (`500m`, `2Gi`, `110`). */
-export const QuantitySchema = z.union([z.string().regex(/^[+-]?[0-9.]+([eE][+-]?[0-9]+)?([numkMGTPE]|[KMGTPE]i)?$/), z.number()]);
-export type Quantity = z.infer<typeof QuantitySchema>;
+export const QuantitySchema = z.union([z.string().regex(QUANTITY_PATTERN), z.number()]);
 
 export const ResourceListSchema = z.object({
   cpu: QuantitySchema.optional(),

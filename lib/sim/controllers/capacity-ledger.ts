@@ -1,5 +1,5 @@
 import type { PodRequests } from './pod-requests';
-import { cpuMillis, memoryBytes } from './quantity';
+import { cpuMillis, memoryBytes } from '../../kube/quantity';
 
 export interface Allocation {
   /** Pods that fit (0..wanted). */

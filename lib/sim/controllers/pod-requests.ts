@@ -1,4 +1,4 @@
-import { cpuMillis, memoryBytes } from './quantity';
+import { cpuMillis, memoryBytes } from '../../kube/quantity';
 
 export interface PodRequests {
   cpuMillis: number;

@@ -20,17 +20,17 @@ const SUFFIX_MULTIPLIERS: Record<string, number> = {
   E: 1e18,
 };
 
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+export const QUANTITY_PATTERN = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
-/** The value of a quantity in base units (cores, bytes, count), or undefined when it is not a valid quantity. */
-export function parseQuantity(quantity: string | number): number | undefined {
+/** The value of a quantity in base units (`500m` → 0.5, `2Gi` → 2147483648), or undefined when it is not one. */
+export function parseQuantity(quantity: string | number | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
   if (typeof quantity === 'number') return Number.isFinite(quantity) ? quantity : undefined;
-  const match = QUANTITY.exec(quantity.trim());
+  const match = QUANTITY_PATTERN.exec(quantity.trim());
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;
-  const base = Number(number);
-  if (exponent !== undefined) return base * 10 ** Number(exponent);
-  return base * SUFFIX_MULTIPLIERS[suffix ?? ''];
+  const value = exponent !== undefined ? Number(number) * 10 ** Number(exponent) : Number(number) * SUFFIX_MULTIPLIERS[suffix ?? ''];
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /** CPU in millicores, rounded up as the scheduler does (`100m`, `0.5`, `2`). */

@@ -1,4 +1,4 @@
-import { cpuMillis, memoryBytes, parseQuantity } from '../../../lib/sim/controllers';
+import { cpuMillis, memoryBytes, parseQuantity } from '../../../lib/kube/quantity';
 import { podRequests } from '../../../lib/sim/controllers/pod-requests';
 
 describe('quantities', () => {
