@@ -45,99 +45,181 @@ function stringRecord(value: unknown): Record<string, string> {
   return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
 }
 
+/** What a pod's status says in short (`phase/ready/scheduled`): whether it already matches a {@link PodState}. */
+function podState(pod: KubeObject): string {
+  const status = stringRecord(pod.status) as unknown as { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
+  const ready = status.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+  const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled')?.status ?? '';
+  return `${status.phase ?? ''}/${ready}/${scheduled}`;
+}
+
+function stateSignature(state: PodState): string {
+  switch (state) {
+    case 'running':
+      return 'Running/True/True';
+    case 'unschedulable':
+      return 'Pending//False';
+    case 'creating':
+      return 'Pending/False/True';
+    case 'succeeded':
+      return 'Succeeded/False/True';
+    case 'failed':
+      return 'Failed/False/True';
+  }
+}
+
+/** The status a kubelet would report for `pod` in `desired.state`, at `now`; a scheduled pod gets an IP from `ipOf`. */
+function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string, now: string, ipOf: () => string): Record<string, unknown> {
+  const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as Array<{ name?: string; image?: string }>) : [];
+  const condition = podConditionAt(now);
+  if (desired.state === 'unschedulable') {
+    return {
+      phase: 'Pending',
+      conditions: [{ ...condition('PodScheduled', false, 'Unschedulable'), message: workloadMessage }],
+      qosClass: 'BestEffort',
+    };
+  }
+  const hostIP = `192.168.0.${(Number(desired.node?.split('-').pop() ?? '1') % 250) + 10}`;
+  const podIP = ipOf();
+  const running = desired.state === 'running';
+  const finished = desired.state === 'succeeded' || desired.state === 'failed';
+  const containerState = running
+    ? { running: { startedAt: now } }
+    : finished
+      ? { terminated: { exitCode: desired.state === 'succeeded' ? 0 : 1, reason: desired.state === 'succeeded' ? 'Completed' : 'Error', startedAt: now, finishedAt: now } }
+      : { waiting: { reason: 'ContainerCreating' } };
+  return {
+    phase: running ? 'Running' : desired.state === 'succeeded' ? 'Succeeded' : desired.state === 'failed' ? 'Failed' : 'Pending',
+    conditions: [
+      condition('PodReadyToStartContainers', !finished && desired.state !== 'creating'),
+      condition('Initialized', true),
+      condition('Ready', running, running ? undefined : finished ? 'PodCompleted' : 'ContainersNotReady'),
+      condition('ContainersReady', running, running ? undefined : finished ? 'PodCompleted' : 'ContainersNotReady'),
+      condition('PodScheduled', true),
+    ],
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    ...(desired.state === 'creating' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
+    startTime: now,
+    containerStatuses: containers.map((container) =>
+      containerStatusOf(container, running, containerState, desired.state === 'creating' ? undefined : `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}`),
+    ),
+    qosClass: 'BestEffort',
+  };
+}
+
+/** The pods one workload should have now, named as its controller names them, and who owns them. */
+interface PodPlan {
+  owner: Record<string, unknown>;
+  ownerUid: string | undefined;
+  desired: DesiredPod[];
+}
+
 /**
  * Pods for simulated workloads (off by default: thousands of pods make a benchmark measure the simulator).
  * Names follow the controllers' patterns: `<rs>-<suffix>`, `<sts>-<ordinal>`, `<ds>-<suffix>`, `<job>-<suffix>`.
  */
 export function createPodSimulator(store: SimClusterStore, options: PodSimulatorOptions): PodSimulator {
-  let nextIp = 1;
-  const ips = new Map<string, string>();
-  const ipFor = (uid: string): string => {
-    let ip = ips.get(uid);
-    if (!ip) {
-      const n = nextIp++;
-      ip = `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
-      ips.set(uid, ip);
-    }
-    return ip;
-  };
-  const nodeName = (index: number): string => `sim-node-${(index % options.nodes) + 1}`;
+  return new SimulatedPods(store, options);
+}
 
-  function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string): Record<string, unknown> {
-    const now = options.now();
-    const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as Array<{ name?: string; image?: string }>) : [];
-    const condition = podConditionAt(now);
-    if (desired.state === 'unschedulable') {
-      return {
-        phase: 'Pending',
-        conditions: [{ ...condition('PodScheduled', false, 'Unschedulable'), message: workloadMessage }],
-        qosClass: 'BestEffort',
-      };
-    }
-    const hostIP = `192.168.0.${(Number(desired.node?.split('-').pop() ?? '1') % 250) + 10}`;
-    const podIP = ipFor(pod.metadata.uid ?? pod.metadata.name ?? '');
-    const running = desired.state === 'running';
-    const finished = desired.state === 'succeeded' || desired.state === 'failed';
-    const containerState = running
-      ? { running: { startedAt: now } }
-      : finished
-        ? { terminated: { exitCode: desired.state === 'succeeded' ? 0 : 1, reason: desired.state === 'succeeded' ? 'Completed' : 'Error', startedAt: now, finishedAt: now } }
-        : { waiting: { reason: 'ContainerCreating' } };
-    return {
-      phase: running ? 'Running' : desired.state === 'succeeded' ? 'Succeeded' : desired.state === 'failed' ? 'Failed' : 'Pending',
-      conditions: [
-        condition('PodReadyToStartContainers', !finished && desired.state !== 'creating'),
-        condition('Initialized', true),
-        condition('Ready', running, running ? undefined : finished ? 'PodCompleted' : 'ContainersNotReady'),
-        condition('ContainersReady', running, running ? undefined : finished ? 'PodCompleted' : 'ContainersNotReady'),
-        condition('PodScheduled', true),
-      ],
-      hostIP,
-      hostIPs: [{ ip: hostIP }],
-      ...(desired.state === 'creating' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
-      startTime: now,
-      containerStatuses: containers.map((container) =>
-        containerStatusOf(container, running, containerState, desired.state === 'creating' ? undefined : `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}`),
-      ),
-      qosClass: 'BestEffort',
-    };
+class SimulatedPods implements PodSimulator {
+  private nextIp = 1;
+  private readonly ips = new Map<string, string>();
+
+  constructor(
+    private readonly store: SimClusterStore,
+    private readonly options: PodSimulatorOptions,
+  ) {}
+
+  async sync(kind: WorkloadKind, workload: KubeObject, phase: ProgressPhase, granted: number, insufficient: string[]): Promise<void> {
+    const message = insufficientMessage(insufficient.length > 0 ? insufficient : ['pods'], this.options.nodes);
+    const plan = await this.plan(kind, workload, phase, granted);
+    if (plan) await this.syncPods(plan, workload, message);
   }
 
-  function podState(pod: KubeObject): string {
-    const status = stringRecord(pod.status) as unknown as { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
-    const ready = status.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
-    const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled')?.status ?? '';
-    return `${status.phase ?? ''}/${ready}/${scheduled}`;
-  }
-
-  function stateSignature(state: PodState): string {
-    switch (state) {
-      case 'running':
-        return 'Running/True/True';
-      case 'unschedulable':
-        return 'Pending//False';
-      case 'creating':
-        return 'Pending/False/True';
-      case 'succeeded':
-        return 'Succeeded/False/True';
-      case 'failed':
-        return 'Failed/False/True';
+  async remove(kind: WorkloadKind, workload: KubeObject): Promise<void> {
+    const namespace = workload.metadata.namespace;
+    const owners = [workload.metadata.uid];
+    if (kind.kind === 'Deployment') {
+      for (const rs of this.store.list(REPLICA_SETS, namespace).filter((candidate) => ownedBy(candidate, workload.metadata.uid))) {
+        owners.push(rs.metadata.uid);
+        this.safely(() => this.store.delete(REPLICA_SETS, namespace, rs.metadata.name ?? ''), rs);
+      }
+    }
+    for (const pod of this.store.list(PODS, namespace).filter((candidate) => owners.some((uid) => ownedBy(candidate, uid)))) {
+      this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
     }
   }
 
-  async function syncPods(owner: Record<string, unknown>, ownerUid: string | undefined, workload: KubeObject, desired: DesiredPod[], unschedulableMessage: string): Promise<void> {
+  /** The pods `workload` should have in `phase` with `granted` of them schedulable; undefined for kinds without pods. */
+  private async plan(kind: WorkloadKind, workload: KubeObject, phase: ProgressPhase, granted: number): Promise<PodPlan | undefined> {
+    const name = workload.metadata.name ?? '';
+    const wanted = kind.wantedPods(workload, this.options.nodes);
+    const stateOf = (index: number): PodState => (phase === 'progressing' ? 'creating' : index < granted ? 'running' : 'unschedulable');
+    const nodeOf = (index: number): string | undefined => (stateOf(index) === 'unschedulable' ? undefined : this.nodeName(index));
+    const indices = Array.from({ length: wanted }, (_, index) => index);
+    const template = podTemplateOf(workload);
+    const ownedByWorkload = (apiVersion: string): Omit<PodPlan, 'desired'> => ({ owner: ownerReference(apiVersion, kind.kind, workload), ownerUid: workload.metadata.uid });
+    switch (kind.kind) {
+      case 'Deployment': {
+        const hash = templateHash(template);
+        const rsName = replicaSetName(name, template);
+        const rs = this.options.replicaSets ? await this.ensureReplicaSet(workload, wanted, phase === 'ready' ? granted : 0) : undefined;
+        const owner = rs ? ownerReference('apps/v1', 'ReplicaSet', rs) : ownerReference('apps/v1', 'Deployment', workload);
+        const desired = indices.map((index) => ({ name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`, state: stateOf(index), node: nodeOf(index), labels: { 'pod-template-hash': hash } }));
+        return { owner, ownerUid: String(owner.uid), desired };
+      }
+      case 'StatefulSet': {
+        const revision = statefulSetRevision(name, template);
+        const desired = indices.map((index) => ({
+          name: `${name}-${index}`,
+          state: stateOf(index),
+          node: nodeOf(index),
+          labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': `${name}-${index}`, 'apps.kubernetes.io/pod-index': String(index) },
+        }));
+        return { ...ownedByWorkload('apps/v1'), desired };
+      }
+      case 'DaemonSet': {
+        const desired = indices.map((index) => ({
+          name: `${name}-${nameSuffix(`${name}/${this.nodeName(index)}`)}`,
+          state: stateOf(index),
+          node: this.nodeName(index),
+          labels: { 'controller-revision-hash': templateHash(template), 'pod-template-generation': String(generationOf(workload)) },
+        }));
+        return { ...ownedByWorkload('apps/v1'), desired };
+      }
+      case 'Job': {
+        if (specOf(workload).suspend === true) return { ...ownedByWorkload('batch/v1'), desired: [] };
+        const finished: PodState = stringRecord(template.metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true' ? 'failed' : 'succeeded';
+        const uid = workload.metadata.uid ?? '';
+        const desired = indices.map((index) => ({
+          name: `${name}-${nameSuffix(`${name}/${index}`)}`,
+          state: phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
+          node: this.nodeName(index),
+          labels: { 'batch.kubernetes.io/job-name': name, 'job-name': name, 'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid },
+        }));
+        return { ...ownedByWorkload('batch/v1'), desired };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Deletes the owner's pods it no longer wants, creates the missing ones, and moves each to its desired state. */
+  private async syncPods(plan: PodPlan, workload: KubeObject, unschedulableMessage: string): Promise<void> {
     const namespace = workload.metadata.namespace;
     const template = podTemplateOf(workload);
-    const existing = store.list(PODS, namespace).filter((pod) => ownedBy(pod, ownerUid));
-    const wanted = new Set(desired.map((pod) => pod.name));
+    const existing = this.store.list(PODS, namespace).filter((pod) => ownedBy(pod, plan.ownerUid));
+    const wanted = new Set(plan.desired.map((pod) => pod.name));
     for (const pod of existing) {
-      if (!wanted.has(pod.metadata.name ?? '')) safely(() => store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
+      if (!wanted.has(pod.metadata.name ?? '')) this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
     }
-    for (const want of desired) {
+    for (const want of plan.desired) {
       let pod = existing.find((candidate) => candidate.metadata.name === want.name);
       if (!pod) {
         try {
-          pod = store.create(PODS, {
+          pod = this.store.create(PODS, {
             apiVersion: 'v1',
             kind: 'Pod',
             metadata: {
@@ -145,49 +227,39 @@ export function createPodSimulator(store: SimClusterStore, options: PodSimulator
               namespace,
               labels: { ...stringRecord(template.metadata?.labels), ...want.labels },
               ...(template.metadata?.annotations ? { annotations: stringRecord(template.metadata.annotations) } : {}),
-              ownerReferences: [owner],
+              ownerReferences: [plan.owner],
             },
             spec: { ...(template.spec ?? {}), ...(want.node ? { nodeName: want.node } : {}) },
           });
         } catch (error) {
-          options.onError?.(error, { resource: 'pods', namespace, name: want.name });
+          this.options.onError?.(error, { resource: 'pods', namespace, name: want.name });
           continue;
         }
       }
       if (podState(pod) === stateSignature(want.state)) continue;
-      await store.updateStatus(PODS, { ...pod, status: podStatus(pod, want, unschedulableMessage) }).catch((error: unknown) =>
-        options.onError?.(error, { resource: 'pods', namespace, name: want.name }),
-      );
+      const status = podStatus(pod, want, unschedulableMessage, this.options.now(), () => this.ipFor(pod.metadata.uid ?? pod.metadata.name ?? ''));
+      await this.store.updateStatus(PODS, { ...pod, status }).catch((error: unknown) => this.options.onError?.(error, { resource: 'pods', namespace, name: want.name }));
     }
   }
 
-  function safely(action: () => void, object: KubeObject): void {
-    try {
-      action();
-    } catch (error) {
-      // Deleting what is already gone is fine; anything else is reported.
-      options.onError?.(error, { resource: 'pods', namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
-    }
-  }
-
-  async function ensureReplicaSet(deployment: KubeObject, replicas: number, ready: number): Promise<KubeObject | undefined> {
+  private async ensureReplicaSet(deployment: KubeObject, replicas: number, ready: number): Promise<KubeObject | undefined> {
     const namespace = deployment.metadata.namespace;
     const template = podTemplateOf(deployment);
     const hash = templateHash(template);
     const name = replicaSetName(deployment.metadata.name ?? '', template);
-    const owned = store.list(REPLICA_SETS, namespace).filter((rs) => ownedBy(rs, deployment.metadata.uid));
+    const owned = this.store.list(REPLICA_SETS, namespace).filter((rs) => ownedBy(rs, deployment.metadata.uid));
     // The store offers no spec update to controllers, so an old template's ReplicaSet is deleted rather than
     // scaled to zero (revision history is not simulated).
     for (const old of owned) {
       if (old.metadata.name === name) continue;
-      for (const pod of store.list(PODS, namespace).filter((p) => ownedBy(p, old.metadata.uid))) safely(() => store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
-      safely(() => store.delete(REPLICA_SETS, namespace, old.metadata.name ?? ''), old);
+      for (const pod of this.store.list(PODS, namespace).filter((p) => ownedBy(p, old.metadata.uid))) this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
+      this.safely(() => this.store.delete(REPLICA_SETS, namespace, old.metadata.name ?? ''), old);
     }
-    let rs = owned.find((candidate) => candidate.metadata.name === name) ?? store.get(REPLICA_SETS, namespace, name);
+    let rs = owned.find((candidate) => candidate.metadata.name === name) ?? this.store.get(REPLICA_SETS, namespace, name);
     if (!rs) {
       const labels = { ...stringRecord(template.metadata?.labels), 'pod-template-hash': hash };
       const selector = (specOf(deployment).selector ?? {}) as { matchLabels?: Record<string, string> };
-      rs = store.create(REPLICA_SETS, {
+      rs = this.store.create(REPLICA_SETS, {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
         metadata: { name, namespace, labels, ownerReferences: [ownerReference('apps/v1', 'Deployment', deployment)] },
@@ -204,79 +276,30 @@ export function createPodSimulator(store: SimClusterStore, options: PodSimulator
       ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
       observedGeneration: generationOf(rs),
     };
-    if (JSON.stringify(rs.status ?? {}) !== JSON.stringify(status)) return store.updateStatus(REPLICA_SETS, { ...rs, status });
+    if (JSON.stringify(rs.status ?? {}) !== JSON.stringify(status)) return this.store.updateStatus(REPLICA_SETS, { ...rs, status });
     return rs;
   }
 
-  return {
-    async sync(kind, workload, phase, granted, insufficient): Promise<void> {
-      const name = workload.metadata.name ?? '';
-      const wanted = kind.wantedPods(workload, options.nodes);
-      const message = insufficientMessage(insufficient.length > 0 ? insufficient : ['pods'], options.nodes);
-      const stateOf = (index: number): PodState => (phase === 'progressing' ? 'creating' : index < granted ? 'running' : 'unschedulable');
-      const indices = Array.from({ length: wanted }, (_, index) => index);
-      switch (kind.kind) {
-        case 'Deployment': {
-          const ready = phase === 'ready' ? granted : 0;
-          const hash = templateHash(podTemplateOf(workload));
-          const rsName = replicaSetName(name, podTemplateOf(workload));
-          const rs = options.replicaSets ? await ensureReplicaSet(workload, wanted, ready) : undefined;
-          const owner = rs ? ownerReference('apps/v1', 'ReplicaSet', rs) : ownerReference('apps/v1', 'Deployment', workload);
-          const desired = indices.map((index) => ({
-            name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`,
-            state: stateOf(index),
-            node: stateOf(index) === 'unschedulable' ? undefined : nodeName(index),
-            labels: { 'pod-template-hash': hash },
-          }));
-          return syncPods(owner, String(owner.uid), workload, desired, message);
-        }
-        case 'StatefulSet': {
-          const revision = statefulSetRevision(name, podTemplateOf(workload));
-          const desired = indices.map((index) => ({
-            name: `${name}-${index}`,
-            state: stateOf(index),
-            node: stateOf(index) === 'unschedulable' ? undefined : nodeName(index),
-            labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': `${name}-${index}`, 'apps.kubernetes.io/pod-index': String(index) },
-          }));
-          return syncPods(ownerReference('apps/v1', 'StatefulSet', workload), workload.metadata.uid, workload, desired, message);
-        }
-        case 'DaemonSet': {
-          const desired = indices.map((index) => ({
-            name: `${name}-${nameSuffix(`${name}/${nodeName(index)}`)}`,
-            state: stateOf(index),
-            node: nodeName(index),
-            labels: { 'controller-revision-hash': templateHash(podTemplateOf(workload)), 'pod-template-generation': String(generationOf(workload)) },
-          }));
-          return syncPods(ownerReference('apps/v1', 'DaemonSet', workload), workload.metadata.uid, workload, desired, message);
-        }
-        case 'Job': {
-          if (specOf(workload).suspend === true) return syncPods(ownerReference('batch/v1', 'Job', workload), workload.metadata.uid, workload, [], message);
-          const fails = stringRecord(podTemplateOf(workload).metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true';
-          const finished: PodState = fails ? 'failed' : 'succeeded';
-          const desired = indices.map((index) => ({
-            name: `${name}-${nameSuffix(`${name}/${index}`)}`,
-            state: phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
-            node: nodeName(index),
-            labels: { 'batch.kubernetes.io/job-name': name, 'job-name': name, 'batch.kubernetes.io/controller-uid': workload.metadata.uid ?? '', 'controller-uid': workload.metadata.uid ?? '' },
-          }));
-          return syncPods(ownerReference('batch/v1', 'Job', workload), workload.metadata.uid, workload, desired, message);
-        }
-        default:
-          return undefined;
-      }
-    },
-    async remove(kind, workload): Promise<void> {
-      const namespace = workload.metadata.namespace;
-      const owners = [workload.metadata.uid];
-      if (kind.kind === 'Deployment') {
-        for (const rs of store.list(REPLICA_SETS, namespace).filter((candidate) => ownedBy(candidate, workload.metadata.uid))) {
-          owners.push(rs.metadata.uid);
-          safely(() => store.delete(REPLICA_SETS, namespace, rs.metadata.name ?? ''), rs);
-        }
-      }
-      for (const pod of store.list(PODS, namespace).filter((candidate) => owners.some((uid) => ownedBy(candidate, uid)))) {
-        safely(() => store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
-      }
-    },
-  };
+  private ipFor(uid: string): string {
+    let ip = this.ips.get(uid);
+    if (!ip) {
+      const n = this.nextIp++;
+      ip = `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
+      this.ips.set(uid, ip);
+    }
+    return ip;
+  }
+
+  private nodeName(index: number): string {
+    return `sim-node-${(index % this.options.nodes) + 1}`;
+  }
+
+  private safely(action: () => void, object: KubeObject): void {
+    try {
+      action();
+    } catch (error) {
+      // Deleting what is already gone is fine; anything else is reported.
+      this.options.onError?.(error, { resource: 'pods', namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+    }
+  }
 }
