@@ -319,16 +319,21 @@ function columnsFor(info: ResourceInfo): Column[] {
   return cols;
 }
 
-/** Columns a server adds to a kind's own: `afterName` right after NAME, `trailing` after the kind's columns. */
+/**
+ * Columns a server adds to a kind's own: `afterName` right after NAME, `trailing` after the kind's columns; `without`
+ * names kind columns to leave out.
+ */
 export interface ExtraColumns {
   afterName?: readonly TableColumn[];
   trailing?: readonly TableColumn[];
+  without?: readonly string[];
 }
 
 /** A meta.k8s.io/v1 Table of `objects`, the answer to kubectl's `Accept: …;as=Table`. */
 export function toTable(info: ResourceInfo, objects: KubeObject[], resourceVersion: string, extra: Record<string, unknown> = {}, columns: ExtraColumns = {}): Record<string, unknown> {
   const own = columnsFor(info);
-  const cols = columns.afterName || columns.trailing ? [own[0], ...(columns.afterName ?? []), ...own.slice(1), ...(columns.trailing ?? [])] : own;
+  const kept = columns.without ? own.slice(1).filter((c) => !columns.without?.includes(c.name)) : own.slice(1);
+  const cols = [own[0], ...(columns.afterName ?? []), ...kept, ...(columns.trailing ?? [])];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -77,7 +77,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = req.url ?? '/';
     const path = url.split('?')[0];
     let pathParameters: Record<string, string> | undefined;
-    const compiled = routes.find((r) => r.route.method === method && (pathParameters = r.match(path)) !== undefined);
+    const compiled = routes.find((r) => (r.route.method === method || r.route.method === 'ANY') && (pathParameters = r.match(path)) !== undefined);
     if (compiled === undefined || pathParameters === undefined) {
       send(res, gatewayError(404, 'Not Found'));
       return;
