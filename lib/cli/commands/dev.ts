@@ -29,6 +29,7 @@ export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): st
     `  kcp            ${show(stack.kcpKubeconfig)}  (workspace ${stack.workspace})`,
     ...(clusters.length > 0 ? ['  clusters', ...clusters] : []),
     `  try            kubectl --kubeconfig ${show(stack.kcpKubeconfig)} get synctargets`,
+    '  every copy     npx tmc vw kubeconfig, then kubectl --kubeconfig .tmc/vw.kubeconfig get deployments -A',
     '  stop           Ctrl-C',
     '',
   ].join('\n');
