@@ -63,8 +63,8 @@ const annotation = (o: KubeObject, key: string): string | undefined => o.metadat
 
 /**
  * The view's own table columns: CLUSTER after NAME; SYNC (sync-apply's state) and REPORTED (how old the cluster's
- * last status report is, `<none>` before the first) after the kind's columns. The kind's AGE is left out: a copy's
- * creation time is not recorded.
+ * last status report is, `<none>` before the first) after the kind's columns. Left out are the kind's AGE (a copy's
+ * creation time is not recorded) and the pod template's columns (tmc keeps no object content).
  */
 export const COPY_COLUMNS = {
   afterName: [{ name: 'Cluster', type: 'string', cell: (o) => o.metadata.labels?.[COPY_CLUSTER_LABEL] ?? null }],
@@ -73,5 +73,5 @@ export const COPY_COLUMNS = {
     { name: 'Reported', type: 'string', cell: (o) => { const at = annotation(o, STATUS_REPORTED_ANNOTATION); return at === undefined ? '<none>' : age(at); } },
     { name: 'Error', type: 'string', priority: 1, cell: (o) => annotation(o, SYNC_ERROR_ANNOTATION) ?? '<none>' },
   ],
-  without: ['Age'],
+  without: ['Age', 'Containers', 'Images', 'Selector'],
 } satisfies { afterName: TableColumn[]; trailing: TableColumn[]; without: string[] };

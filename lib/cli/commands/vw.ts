@@ -18,11 +18,15 @@ interface VwKubeconfigOptions {
 /** The kubeconfig name, so `kubectl config get-contexts` says what it points at. */
 const CONTEXT = 'tmc-aggregated-view';
 
-/** The kubeconfig for the aggregated view of `workspace` served by the tmc HTTP API at `apiUrl`. */
-export function aggregatedViewKubeconfig(apiUrl: string, workspace: string, token: string): KubeconfigSpec {
-  const server = `${apiUrl.replace(/\/+$/, '')}${AGGREGATED_VIEW_PREFIX}clusters/${workspace}`;
-  // A deployed API has a certificate kubectl verifies; only the local stack serves plain http.
-  return { name: CONTEXT, server, token, insecureSkipTlsVerify: false };
+/**
+ * The kubeconfig for the aggregated view of `workspace` served by the tmc HTTP API at `apiUrl`. kubectl sends the
+ * token only over TLS: a deployed API's certificate is verified; the local stack answers TLS on its API port with a
+ * certificate made at start, which is not.
+ */
+export function aggregatedViewKubeconfig(apiUrl: string, workspace: string, token: string, local: boolean): KubeconfigSpec {
+  const base = local ? apiUrl.replace(/^http:/, 'https:') : apiUrl;
+  const server = `${base.replace(/\/+$/, '')}${AGGREGATED_VIEW_PREFIX}clusters/${workspace}`;
+  return { name: CONTEXT, server, token, insecureSkipTlsVerify: local };
 }
 
 function tokenFrom(path: string): string {
@@ -39,7 +43,7 @@ function kubeconfigAction(options: VwKubeconfigOptions): void {
   if (server === undefined) {
     throw new Error(`No local stack is running on ${options.stateDir} (no endpoints.json): start one with \`npm start\`, pass --state-dir, or pass --server with a deployment's ApiUrl`);
   }
-  const spec = aggregatedViewKubeconfig(server, workspace.data, tokenFrom(options.tokenFile ?? join(options.stateDir, 'webhook-token')));
+  const spec = aggregatedViewKubeconfig(server, workspace.data, tokenFrom(options.tokenFile ?? join(options.stateDir, 'webhook-token')), options.server === undefined);
   if (options.output === '-') {
     process.stdout.write(renderKubeconfig(spec));
     return;
