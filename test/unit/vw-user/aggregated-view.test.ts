@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { makeApiHandler } from '../../../lib/api-http/api-router';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
@@ -9,6 +7,7 @@ import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 import type { ClusterStatusRecord } from '../../../lib/ports/status-store';
 import type { ClusterListOptions, DecisionView, SyncRecord, SyncState } from '../../../lib/ports/sync-state-store';
 import type { AggregatedViewStores } from '../../../lib/vw-user/list-copies';
+import { loadEvent } from '../../support/events';
 
 const WS = 'root:default';
 const VIEW = `/services/aggregated/clusters/${WS}`;
@@ -68,7 +67,7 @@ class FakeStores implements AggregatedViewStores {
 }
 
 function request(path: string, opts: { method?: string; accept?: string; query?: Record<string, string>; token?: string | null } = {}): APIGatewayProxyEventV2 {
-  const base = JSON.parse(readFileSync(join(__dirname, '../../../events/api/aggregated-view-list.json'), 'utf8')) as APIGatewayProxyEventV2;
+  const base = loadEvent<APIGatewayProxyEventV2>('api', 'aggregated-view-list.json');
   const headers: Record<string, string> = { ...base.headers, accept: opts.accept ?? 'application/json' };
   if (opts.token === null) delete headers.authorization;
   else if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
