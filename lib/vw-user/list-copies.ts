@@ -22,7 +22,7 @@ export interface CopyQuery {
   name?: string;
   /** Which clusters to read: those it rejects are never queried. */
   selectsCluster: (cluster: string) => boolean;
-  /** Copies per page at most (sync records read, before the name filter). */
+  /** Copies per page at most (sync records read); a get (`name`) reads one record per cluster and has one page. */
   limit: number;
   /** The `continue` of the previous page. */
   continueToken?: string;
@@ -88,8 +88,9 @@ export async function listCopies(stores: AggregatedViewStores, query: CopyQuery)
   const first = cursor === undefined ? 0 : clusters.findIndex((c) => c >= cursor.cluster);
   for (let i = first < 0 ? clusters.length : first; i < clusters.length; i++) {
     const cluster = clusters[i];
-    // Below `limit` here: a cluster that filled the page ended the loop.
-    const room = limit - read;
+    // Below `limit` here: a cluster that filled the page ended the loop. One name's key sorts first among the keys
+    // it is a prefix of (`web` before `web2`), so one record per cluster answers a get.
+    const room = query.name !== undefined ? 1 : limit - read;
     const after = cursor !== undefined && cluster === cursor.cluster ? cursor.after : undefined;
     let records: SyncRecord[];
     try {
@@ -101,7 +102,7 @@ export async function listCopies(stores: AggregatedViewStores, query: CopyQuery)
     read += records.length;
     const live = records.filter((r) => r.state !== 'deleted' && (query.name === undefined || r.ref.name === query.name));
     if (live.length > 0) byCluster.set(cluster, live);
-    if (records.length === room) {
+    if (query.name === undefined && records.length === room) {
       next = { cluster, after: objectKey(records[records.length - 1].ref) };
       break;
     }

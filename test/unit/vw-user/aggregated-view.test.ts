@@ -169,9 +169,12 @@ describe("the user's aggregated view", () => {
     const several = bodyOf(await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web')));
     expect(several).toMatchObject({ kind: 'List', apiVersion: 'v1' });
     expect(several.items).toHaveLength(2);
-    stores.place(deploymentRef('team-a', 'web2'), { east: 1 });
+    // Names that `web` is a prefix of do not crowd it out: one record read per cluster.
+    for (let i = 0; i < 600; i++) stores.place(deploymentRef('team-a', `web${i}`), { east: 1 });
+    stores.calls.listForCluster.length = 0;
     const table = bodyOf(await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web', { accept: TABLE_ACCEPT })));
     expect(table.rows.map((r: { cells: unknown[] }) => `${String(r.cells[0])}@${String(r.cells[1])}`)).toEqual(['web@east', 'web@west']);
+    expect(stores.calls.listForCluster.map((c) => c.options.limit)).toEqual([1, 1, 1]);
     const none = await handler(request('/apis/apps/v1/namespaces/team-a/deployments/nope'));
     expect(none.statusCode).toBe(404);
     expect(bodyOf(none)).toMatchObject({ reason: 'NotFound', message: 'deployments.apps "nope" not found' });
