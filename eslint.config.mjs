@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Folders of the domain (README.md "Layout"): pure cores and use cases, free of AWS and of the test bed.
-const DOMAIN = ['api', 'kube', 'kube-api', 'placement', 'sync', 'health', 'recovery', 'ports', 'ingress', 'metrics', 'errors', 'observability'];
+const DOMAIN = ['api', 'kube', 'kube-api', 'placement', 'sync', 'health', 'recovery', 'ports', 'ingress', 'metrics', 'errors', 'observability', 'vw-user'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.tmc/', 'coverage/', 'bench/results/', '**/*.cjs'] },

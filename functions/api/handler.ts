@@ -3,7 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { buildApiDeps, makeApiHandler, type ApiHandler } from '../../lib/runtime/api';
 
 /**
- * The read API (HTTP API, payload 2.0): /healthz, /health, /health/clusters/{name}, /metrics (lib/api-http).
+ * The read API (HTTP API, payload 2.0): /healthz, /health, /health/clusters/{name}, /metrics and the aggregated view
+ * /services/aggregated/… (lib/api-http).
  * `/healthz` is answered before deps are built, so liveness holds even when the environment is broken.
  */
 let inner: ApiHandler | undefined;

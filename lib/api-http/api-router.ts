@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { AuthResult } from '../auth/webhook-authenticator';
 import { asTmcError } from '../errors/tmc-error';
 import { buildClusterReport, buildHealthReport, type HealthReportDeps } from '../health/health-report';
+import type { AggregatedViewStores } from '../vw-user/list-copies';
+import { AGGREGATED_VIEW_PREFIX, serveAggregatedView } from './aggregated-view';
 
 /**
  * The seam for `GET /metrics` (the metrics engineer plugs the Prometheus text exposition in here). Until a renderer is
@@ -24,6 +26,8 @@ export interface ApiDeps extends HealthReportDeps {
   authenticator: RequestAuthenticator;
   metricsRenderer?: MetricsRenderer;
   logger?: ApiLogger;
+  /** The user's aggregated view (`/services/aggregated/…`); without it those paths answer 404. */
+  aggregatedView?: AggregatedViewStores;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -50,17 +54,20 @@ export function makeApiHandler(deps: ApiDeps): ApiHandler {
   return async (event) => {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = event.rawPath ?? '/';
-    if (method !== 'GET') return failure(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`);
+    const aggregated = deps.aggregatedView !== undefined && path.startsWith(AGGREGATED_VIEW_PREFIX);
+    // The aggregated view answers writes itself (after authentication), as a read-only Kubernetes API would.
+    if (method !== 'GET' && !aggregated) return failure(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`);
     if (path === '/healthz') return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
 
     const clusterMatch = CLUSTER_PATH.exec(path);
-    if (path !== '/health' && path !== '/metrics' && clusterMatch === null) return failure(404, 'NotFound', `No route for ${path}`);
+    if (path !== '/health' && path !== '/metrics' && clusterMatch === null && !aggregated) return failure(404, 'NotFound', `No route for ${path}`);
 
     const auth = await deps.authenticator.authenticate(lowerCaseHeaders(event.headers));
     if (!auth.ok) {
       const why = auth.reason === 'missing-token' ? 'A bearer token is required' : 'The bearer token is not accepted';
       return { ...failure(401, 'Unauthorized', why), headers: { ...JSON_HEADERS, 'www-authenticate': 'Bearer' } };
     }
+    if (aggregated && deps.aggregatedView !== undefined) return serveAggregatedView({ stores: deps.aggregatedView, logger: deps.logger }, event, path);
 
     try {
       if (path === '/health') {

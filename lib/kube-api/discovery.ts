@@ -4,6 +4,11 @@ import type { ResourceInfo } from './resource-info';
 import { apiVersionOf } from './resource-info';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** The verbs a read-only server (tmc's aggregated view) declares. */
+export const READ_ONLY_VERBS: readonly string[] = ['get', 'list'];
+
+/** A subresource's verbs among those the server declares. */
+const subresourceVerbs = (verbs: readonly string[]): string[] => ['get', 'patch', 'update'].filter((v) => verbs.includes(v));
 
 function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
   const byGv = new Map<string, ResourceInfo[]>();
@@ -38,7 +43,7 @@ export function apiGroupList(types: ResourceInfo[]): Record<string, unknown> {
   };
 }
 
-export function apiResourceList(types: ResourceInfo[], groupVersion: string): Record<string, unknown> | undefined {
+export function apiResourceList(types: ResourceInfo[], groupVersion: string, verbs: readonly string[] = VERBS): Record<string, unknown> | undefined {
   const list = groupVersions(types).get(groupVersion);
   if (!list) return undefined;
   const resources: Array<Record<string, unknown>> = [];
@@ -48,17 +53,17 @@ export function apiResourceList(types: ResourceInfo[], groupVersion: string): Re
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: VERBS,
+      verbs,
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.categories ? { categories: t.categories } : {}),
     });
-    if (t.hasStatus) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
-    if (t.hasScale) resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    if (t.hasStatus) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: subresourceVerbs(verbs) });
+    if (t.hasScale) resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: subresourceVerbs(verbs) });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
 
-const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+export const AGGREGATED_DISCOVERY_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
 /** kubectl 1.32 asks `/api` and `/apis` for aggregated discovery first (and falls back to APIGroupList). */
 export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
@@ -70,7 +75,7 @@ export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
  * resource of every version in one response. kubectl revalidates it on every run with its ETag, so a CRD created or
  * deleted a moment ago is seen at once, as with kube-apiserver (the plain per-group-version documents are cached).
  */
-export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis'): Record<string, unknown> {
+export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis', verbs: readonly string[] = VERBS): Record<string, unknown> {
   const groups = new Map<string, Map<string, ResourceInfo[]>>();
   for (const t of types) {
     if ((root === 'api') !== (t.group === '')) continue;
@@ -87,12 +92,12 @@ export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis')
         responseKind: { group: t.group, version: t.version, kind: t.kind },
         scope: t.namespaced ? 'Namespaced' : 'Cluster',
         singularResource: t.singular,
-        verbs: VERBS,
+        verbs,
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
         subresources: [
-          ...(t.hasStatus ? [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: ['get', 'patch', 'update'] }] : []),
-          ...(t.hasScale ? [{ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] }] : []),
+          ...(t.hasStatus ? [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: subresourceVerbs(verbs) }] : []),
+          ...(t.hasScale ? [{ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: subresourceVerbs(verbs) }] : []),
         ],
       })),
       freshness: 'Current',
@@ -101,17 +106,24 @@ export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis')
   return { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items };
 }
 
-/** Sends an aggregated discovery document with an ETag, answering 304 when the client's copy is current. */
-export function sendAggregatedDiscovery(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+/** An aggregated discovery answer: 304 when the client's ETag (`If-None-Match`) is current, else the document. */
+export function aggregatedDiscoveryAnswer(body: Record<string, unknown>, ifNoneMatch: string | undefined): { statusCode: 200 | 304; headers: Record<string, string>; text: string } {
   const text = JSON.stringify(body);
   const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
-  if (req.headers['if-none-match'] === etag) {
-    res.writeHead(304, { ETag: etag });
+  if (ifNoneMatch === etag) return { statusCode: 304, headers: { ETag: etag }, text: '' };
+  return { statusCode: 200, headers: { 'Content-Type': AGGREGATED_DISCOVERY_CONTENT_TYPE, ETag: etag }, text };
+}
+
+/** Sends an aggregated discovery document with an ETag, answering 304 when the client's copy is current. */
+export function sendAggregatedDiscovery(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+  const answer = aggregatedDiscoveryAnswer(body, req.headers['if-none-match']);
+  if (answer.statusCode === 304) {
+    res.writeHead(304, answer.headers);
     res.end();
     return;
   }
-  res.writeHead(200, { 'Content-Type': AGGREGATED_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), ETag: etag });
-  res.end(text);
+  res.writeHead(200, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.text) });
+  res.end(answer.text);
 }
 
 /** `/openapi/v3`: one document per group version. */

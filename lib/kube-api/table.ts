@@ -3,9 +3,10 @@ import { findJsonPathResults } from './jsonpath';
 import type { ResourceInfo } from './resource-info';
 
 /** A cell: `null` is what apiextensions-apiserver sends for a missing CRD column value; kubectl prints it empty. */
-type Cell = string | number | boolean | null;
+export type Cell = string | number | boolean | null;
 
-interface Column {
+/** One Table column: how kube-apiserver's printers describe it, and how to compute its cell from an object. */
+export interface TableColumn {
   name: string;
   type: string;
   format?: string;
@@ -13,6 +14,8 @@ interface Column {
   priority?: number;
   cell: (obj: KubeObject) => Cell;
 }
+
+type Column = TableColumn;
 
 /** `kubectl get` asks for `as=Table`. */
 export function wantsTable(accept: string | undefined): boolean {
@@ -316,9 +319,21 @@ function columnsFor(info: ResourceInfo): Column[] {
   return cols;
 }
 
+/**
+ * Columns a server adds to a kind's own: `afterName` right after NAME, `trailing` after the kind's columns; `without`
+ * names kind columns to leave out.
+ */
+export interface ExtraColumns {
+  afterName?: readonly TableColumn[];
+  trailing?: readonly TableColumn[];
+  without?: readonly string[];
+}
+
 /** A meta.k8s.io/v1 Table of `objects`, the answer to kubectl's `Accept: …;as=Table`. */
-export function toTable(info: ResourceInfo, objects: KubeObject[], resourceVersion: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const cols = columnsFor(info);
+export function toTable(info: ResourceInfo, objects: KubeObject[], resourceVersion: string, extra: Record<string, unknown> = {}, columns: ExtraColumns = {}): Record<string, unknown> {
+  const own = columnsFor(info);
+  const kept = columns.without ? own.slice(1).filter((c) => !columns.without?.includes(c.name)) : own.slice(1);
+  const cols = [own[0], ...(columns.afterName ?? []), ...kept, ...(columns.trailing ?? [])];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

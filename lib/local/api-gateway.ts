@@ -13,12 +13,20 @@ export interface CompiledRoute {
   match(path: string): Record<string, string> | undefined;
 }
 
-/** Compiles `/webhooks/status/{cluster}` into a matcher; a `{name}` segment matches one path segment, as in API Gateway. */
+/**
+ * Compiles `/webhooks/status/{cluster}` into a matcher; a `{name}` segment matches one path segment and a last
+ * `{name+}` segment the rest of the path (greedy), as in API Gateway.
+ */
 export function compileRoute(route: RouteDefinition): CompiledRoute {
   const names: string[] = [];
   const pattern = route.path
     .split('/')
     .map((segment) => {
+      const greedy = /^\{([A-Za-z0-9_]+)\+\}$/.exec(segment);
+      if (greedy) {
+        names.push(greedy[1]);
+        return '(.+)';
+      }
       const param = /^\{([A-Za-z0-9_]+)\}$/.exec(segment);
       if (param) {
         names.push(param[1]);

@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:https';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { ROUTES, type RouteDefinition } from '../runtime/resources';
 import { compileRoute, fromLambdaResult, gatewayError, MAX_REQUEST_BYTES, toApiGatewayEvent, type HttpResponse } from './api-gateway';
 import { FunctionMissingError, FunctionTimeoutError, type FunctionRuntime } from './function-runtime';
 import type { StackLogger } from './log';
+import { selfSignedCertificate } from './self-signed-certificate';
 
 export interface ApiServerOptions {
   runtime: FunctionRuntime;
@@ -16,6 +18,8 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   url: string;
+  /** The same API over TLS on the same port (a self-signed certificate): kubectl sends credentials only over TLS. */
+  tlsUrl: string;
   port: number;
   /** Requests being handled now (the stack is not idle while one runs). */
   readonly inFlight: number;
@@ -77,7 +81,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = req.url ?? '/';
     const path = url.split('?')[0];
     let pathParameters: Record<string, string> | undefined;
-    const compiled = routes.find((r) => r.route.method === method && (pathParameters = r.match(path)) !== undefined);
+    const compiled = routes.find((r) => (r.route.method === method || r.route.method === 'ANY') && (pathParameters = r.match(path)) !== undefined);
     if (compiled === undefined || pathParameters === undefined) {
       send(res, gatewayError(404, 'Not Found'));
       return;
@@ -114,7 +118,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight += 1;
     handle(req, res)
       .catch((err: unknown) => {
@@ -124,23 +128,39 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       .finally(() => {
         inFlight -= 1;
       });
+  };
+  const server: Server = createServer(onRequest);
+  const certificate = selfSignedCertificate();
+  const tlsServer = createTlsServer({ key: certificate.keyPem, cert: certificate.certPem }, onRequest);
+  for (const s of [server, tlsServer]) s.keepAliveTimeout = 5000;
+  // One port for both: a connection whose first byte opens a TLS handshake (0x16) goes to the TLS server.
+  const front = createTcpServer({ pauseOnConnect: true }, (socket: Socket) => {
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      (first[0] === 0x16 ? tlsServer : server).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => socket.destroy());
+    socket.resume();
   });
-  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, { cause: err }) : err));
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    front.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, { cause: err }) : err));
+    front.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = (front.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
+    tlsUrl: `https://127.0.0.1:${port}`,
     port,
     get inFlight(): number {
       return inFlight;
     },
     close: (): Promise<void> =>
       new Promise((resolve) => {
-        server.close(() => resolve());
+        front.close(() => resolve());
         server.closeAllConnections();
+        tlsServer.closeAllConnections();
       }),
   };
 }

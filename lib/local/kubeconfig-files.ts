@@ -9,6 +9,8 @@ export interface KubeconfigSpec {
   server: string;
   token?: string;
   namespace?: string;
+  /** Default: skipped for an https server (the simulator's self-signed certificates); a deployment's is verified. */
+  insecureSkipTlsVerify?: boolean;
 }
 
 /** A kubeconfig with one cluster, user and context, as plain kubectl reads it. */
@@ -16,7 +18,7 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: spec.name, cluster: { server: spec.server, ...(spec.server.startsWith('http:') ? {} : { 'insecure-skip-tls-verify': true }) } }],
+    clusters: [{ name: spec.name, cluster: { server: spec.server, ...((spec.insecureSkipTlsVerify ?? !spec.server.startsWith('http:')) ? { 'insecure-skip-tls-verify': true } : {}) } }],
     users: [{ name: spec.name, user: spec.token === undefined ? {} : { token: spec.token } }],
     contexts: [{ name: spec.name, context: { cluster: spec.name, user: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) } }],
     'current-context': spec.name,

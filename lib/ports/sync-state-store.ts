@@ -65,6 +65,14 @@ export interface SyncStateReads {
   records: Map<string, SyncRecord | undefined>;
 }
 
+/** How {@link SyncStateStore.listForCluster} bounds its read. */
+export interface ClusterListOptions {
+  downstreamNamespace?: string;
+  limit?: number;
+  after?: string;
+  prefix?: string;
+}
+
 /** Sync state per (object, cluster), plus the placement decision it follows. */
 export interface SyncStateStore {
   get(ref: ObjectRef, cluster: string): Promise<SyncRecord | undefined>;
@@ -73,9 +81,10 @@ export interface SyncStateStore {
   /**
    * Records on one cluster (GSI `gsi1`, `CLUSTER#<cluster>`), optionally only those in one downstream namespace
    * that are not deleted. `limit` bounds the items read. Records come in object-key order (`objectKey(ref)`);
-   * `after` (an object key) starts after that object, so a caller can carry a cursor from one bounded read to the next.
+   * `after` (an object key) starts after that object, so a caller can carry a cursor from one bounded read to the next;
+   * `prefix` keeps to object keys that start with it (one resource type: `typeKeyPrefix`), read by the key condition.
    */
-  listForCluster(cluster: string, options?: { downstreamNamespace?: string; limit?: number; after?: string }): Promise<SyncRecord[]>;
+  listForCluster(cluster: string, options?: ClusterListOptions): Promise<SyncRecord[]>;
   /**
    * Writes `record` when it is not older than what is stored: its decisionVersion is higher, or equal with an
    * appliedGeneration not lower. Rejects with StaleGenerationError otherwise.

@@ -1,5 +1,7 @@
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
+import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { makeApiHandler, type ApiDeps, type ApiHandler, type MetricsRenderer } from '../api-http/api-router';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { makeDynamoDocumentClient } from './aws';
@@ -27,6 +29,8 @@ export function buildApiDeps(env: Environment = process.env, extra: { metricsRen
     // The local stack's shared registry when installed; in Lambda a 501 that says where metrics are (docs/metrics.md).
     metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },
+    // Read-only: Query and BatchGetItem on the table, which the api function's `table: 'read'` grants.
+    aggregatedView: { syncState: new DynamoSyncStateStore({ doc, tableName }), statuses: new DynamoStatusStore({ doc, tableName }) },
   };
 }
 

@@ -111,7 +111,8 @@ export const SCHEDULES: ScheduleDefinition[] = [
 ];
 
 export interface RouteDefinition {
-  method: 'GET' | 'POST';
+  /** `ANY`: every method reaches the target (which refuses what it does not serve with a Kubernetes Status). */
+  method: 'GET' | 'POST' | 'ANY';
   path: string; // API Gateway HTTP API route syntax: `/webhooks/status/{cluster}`
   target: FunctionName;
   /** Authenticated routes check a bearer token (webhook tokens in Secrets Manager in the cloud). */
@@ -134,6 +135,8 @@ export const ROUTES: RouteDefinition[] = [
   { method: 'GET', path: '/health', target: 'api', authenticated: true },
   { method: 'GET', path: '/health/clusters/{name}', target: 'api', authenticated: true },
   { method: 'GET', path: '/metrics', target: 'api', authenticated: true },
+  // The user's aggregated view: a read-only Kubernetes API (kubectl); writes reach it to be refused with a Status.
+  { method: 'ANY', path: '/services/aggregated/{proxy+}', target: 'api', authenticated: true },
 ];
 
 /** Environment variable names by which the composition root finds each resource. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GroupVersionResource, KubeObject } from '../kube/object';
 import type { AdmissionDispatcher, SimClusterStore, StoreEvent, WatchEventType } from './contracts';
 import { apiVersionOf, gvrId, type ResourceInfo, resourcesFromCrd } from '../kube-api/resource-info';
-import { BUILTIN_RESOURCES } from './resource-catalog';
+import { BUILTIN_RESOURCES } from '../kube-api/resource-catalog';
 import { ApiError } from '../kube-api/api-error';
 import { applyDefaults, ClusterIpAllocator } from './defaults';
 

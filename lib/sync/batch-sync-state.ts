@@ -2,7 +2,7 @@ import { downstreamNamespace } from '../api/labels';
 import type { SyncMessage } from '../api/messages';
 import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
-import { syncRecordKey, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../ports/sync-state-store';
+import { syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../ports/sync-state-store';
 import { dependencyRefs, namespaceRef, type NamespaceCache } from './ensure-dependencies';
 import { InvocationCache } from './invocation-cache';
 
@@ -88,7 +88,7 @@ export class BatchSyncState implements SyncStateStore {
     return this.store.listForObject(ref);
   }
 
-  listForCluster(cluster: string, options?: { downstreamNamespace?: string; limit?: number; after?: string }): Promise<SyncRecord[]> {
+  listForCluster(cluster: string, options?: ClusterListOptions): Promise<SyncRecord[]> {
     return this.store.listForCluster(cluster, options);
   }
 

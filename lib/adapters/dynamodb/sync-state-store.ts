@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { CATEGORY_RULES, StaleGenerationError, type ErrorCategory } from '../../errors/tmc-error';
-import { syncRecordKey, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
+import { syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
@@ -137,38 +137,37 @@ export class DynamoSyncStateStore implements SyncStateStore {
     return records;
   }
 
-  async listForCluster(
-    cluster: string,
-    options: { downstreamNamespace?: string; limit?: number; after?: string } = {},
-  ): Promise<SyncRecord[]> {
+  async listForCluster(cluster: string, options: ClusterListOptions = {}): Promise<SyncRecord[]> {
     const index = TABLE.indexes[0];
     const records: SyncRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     const filter = options.downstreamNamespace !== undefined;
     // gsi1sk of a sync item is `OBJ#<object key>`: the index returns the cluster's items in object-key order.
-    const after = options.after !== undefined;
+    const range = sortKeyRange(options.after, options.prefix);
     do {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index.name,
-          KeyConditionExpression: after ? '#g = :g AND #s > :after' : '#g = :g',
+          KeyConditionExpression: range === undefined ? '#g = :g' : `#g = :g AND ${range.condition}`,
           FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
           ExpressionAttributeNames: {
             '#g': index.partitionKey,
-            ...(after ? { '#s': index.sortKey } : {}),
+            ...(range !== undefined ? { '#s': index.sortKey } : {}),
             ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
           },
           ExpressionAttributeValues: {
             ':g': `CLUSTER#${cluster}`,
-            ...(after ? { ':after': `OBJ#${options.after}` } : {}),
+            ...(range?.values ?? {}),
             ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
           },
           ExclusiveStartKey: startKey,
           Limit: options.limit,
         }),
       );
-      records.push(...(out.Items ?? []).map(parseSyncItem));
+      // BETWEEN includes its lower bound: the `after` object itself is not part of the answer.
+      const items = (out.Items ?? []).map(parseSyncItem);
+      records.push(...(range?.skipFirst === undefined ? items : items.filter((r) => objectKey(r.ref) !== range.skipFirst)));
       startKey = out.LastEvaluatedKey;
     } while (startKey && (options.limit === undefined || records.length < options.limit));
     return options.limit === undefined ? records : records.slice(0, options.limit);
@@ -265,4 +264,14 @@ export class DynamoSyncStateStore implements SyncStateStore {
     }
     return reads;
   }
+}
+
+/**
+ * The gsi1 sort-key condition for `after` and `prefix`: a DynamoDB key condition takes one comparison on the sort key,
+ * so both together are a BETWEEN from `after` (inclusive, skipped by the caller) to the end of the prefix.
+ */
+function sortKeyRange(after: string | undefined, prefix: string | undefined): { condition: string; values: Record<string, string>; skipFirst?: string } | undefined {
+  if (prefix === undefined) return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': `OBJ#${after}` } };
+  if (after === undefined || after < prefix) return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': `OBJ#${prefix}` } };
+  return { condition: '#s BETWEEN :after AND :end', values: { ':after': `OBJ#${after}`, ':end': `OBJ#${prefix}\uffff` }, skipFirst: after };
 }

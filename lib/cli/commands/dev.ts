@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { createStackLogger } from '../../local/log';
 import { DEFAULT_API_PORT, DEFAULT_WORKSPACE, startLocalStack, type LocalStack } from '../../local/stack';
@@ -29,6 +29,7 @@ export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): st
     `  kcp            ${show(stack.kcpKubeconfig)}  (workspace ${stack.workspace})`,
     ...(clusters.length > 0 ? ['  clusters', ...clusters] : []),
     `  try            kubectl --kubeconfig ${show(stack.kcpKubeconfig)} get synctargets`,
+    `  every copy     npx tmc vw kubeconfig, then kubectl --kubeconfig ${show(join(dirname(stack.kcpKubeconfig), 'vw.kubeconfig'))} get deployments -A`,
     '  stop           Ctrl-C',
     '',
   ].join('\n');

@@ -1,3 +1,5 @@
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { FunctionRuntime } from '../../../lib/local/function-runtime';
 import { startApiServer, type ApiServer } from '../../../lib/local/http-server';
@@ -30,6 +32,43 @@ describe('local HTTP API → API Gateway payload 2.0 events', () => {
   });
   afterAll(async () => {
     await server.close();
+  });
+
+  it('answers TLS on the same port (kubectl sends a token only over TLS), and a greedy ANY route takes every method', async () => {
+    const logger = createStackLogger({ level: 'silent' });
+    const seen: APIGatewayProxyEventV2[] = [];
+    const runtime = new FunctionRuntime({
+      projectRoot: '/nonexistent',
+      region: 'us-east-1',
+      logger,
+      handlers: { api: async (event) => (seen.push(event as APIGatewayProxyEventV2), { statusCode: 405, body: '{"kind":"Status"}' }) },
+    });
+    const both = await startApiServer({ runtime, logger, port: 0, routes: ROUTES });
+    try {
+      const answer = await new Promise<{ status: number; body: string; altNames: string }>((resolve, reject) => {
+        const url = `${both.tlsUrl}/services/aggregated/clusters/root:default/apis/apps/v1/namespaces/a/deployments/web`;
+        const req = httpsRequest(url, { method: 'DELETE', rejectUnauthorized: false, agent: false, headers: { Authorization: 'Bearer t' } }, (res) => {
+          const altNames = String((res.socket as TLSSocket).getPeerCertificate().subjectaltname);
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, altNames }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(both.tlsUrl).toBe(both.url.replace('http:', 'https:'));
+      expect(answer).toEqual({ status: 405, body: '{"kind":"Status"}', altNames: expect.stringContaining('IP Address:127.0.0.1') });
+      expect(seen[0]).toMatchObject({
+        routeKey: 'ANY /services/aggregated/{proxy+}',
+        pathParameters: { proxy: 'clusters/root:default/apis/apps/v1/namespaces/a/deployments/web' },
+        requestContext: { http: { method: 'DELETE' } },
+        headers: expect.objectContaining({ authorization: 'Bearer t' }),
+      });
+      // Plain http on the same port still works.
+      expect((await fetch(`${both.url}/services/aggregated/clusters/root:default/api`)).status).toBe(405);
+    } finally {
+      await both.close();
+    }
   });
 
   it('maps path parameters, lower-cased headers, query and a JSON body', async () => {

@@ -1,10 +1,10 @@
-import type { ResourceInfo } from '../kube-api/resource-info';
+import type { ResourceInfo } from './resource-info';
 
 function r(group: string, version: string, resource: string, kind: string, namespaced: boolean, extra: Partial<ResourceInfo> = {}): ResourceInfo {
   return { group, version, resource, kind, singular: kind.toLowerCase(), namespaced, hasStatus: false, hasScale: false, ...extra };
 }
 
-/** The built-in kinds the simulator serves in every object space. */
+/** The built-in kinds a Kubernetes API server serves: the simulator serves them in every object space. */
 export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, { hasStatus: true, shortNames: ['ns'] }),
   r('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
