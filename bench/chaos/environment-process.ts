@@ -11,10 +11,11 @@ import { type ChildMessage, ParentMessageSchema, parseSourceAnnotation, type Sou
 /**
  * The chaos suite's environment process (bench/chaos/processes.ts starts it): dynalite, fauxqs and the simulated kcp
  * and clusters, which outlive every crash of tmc's functions. It applies fault settings sent over IPC (in process, so
- * `down` can be set and cleared), and reports each deletion of a tmc copy on a cluster with kcp's state of its source
+ * `down` can be set and cleared) and webhook losses, crashes on request (after saving kcp and the clusters, when
+ * `persist`; started again with `resume`, it is the same kcp on the same ports), and reports each deletion of a tmc copy on a cluster with kcp's state of its source
  * read in the same tick, which no reader from outside could see without a race.
  */
-const Args = z.object({ projectRoot: z.string(), stateDir: z.string(), apiUrl: z.url(), workspaces: z.array(z.string()).min(1), clusters: z.number().int().positive(), readyDelayMs: z.number().nonnegative(), visibilityTimeoutSeconds: z.number().int().positive() });
+const Args = z.object({ projectRoot: z.string(), stateDir: z.string(), apiUrl: z.url(), workspaces: z.array(z.string()).min(1), clusters: z.number().int().positive(), readyDelayMs: z.number().nonnegative(), visibilityTimeoutSeconds: z.number().int().positive(), persist: z.boolean(), resume: z.boolean() });
 
 const send = (message: ChildMessage): void => void process.send?.(message);
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
@@ -57,8 +58,24 @@ process.on('message', (raw: unknown) => {
     void running.stop().finally(() => process.exit(0));
     return;
   }
-  const { id, server, settings } = message.data;
+  if (message.data.type === 'crash') {
+    running.save();
+    process.kill(process.pid, 'SIGKILL');
+    return;
+  }
+  const { id, server } = message.data;
   const target = server === 'kcp' ? sim.kcp : sim.clusters[server];
+  if (message.data.type === 'lose-webhooks') {
+    if (target === undefined) send({ type: 'faults-set', id, error: `no simulated server ${server}` });
+    else {
+      if (message.data.lost) target.webhookFaults.set('*', { kind: 'refuse' });
+      else target.webhookFaults.clear();
+      logger.info('Webhook calls', { server, lost: message.data.lost });
+      send({ type: 'faults-set', id });
+    }
+    return;
+  }
+  const settings = message.data.settings;
   const parsed = FaultSettingsSchema.safeParse(settings);
   if (target === undefined || !parsed.success) {
     send({ type: 'faults-set', id, error: target === undefined ? `no simulated server ${server}` : parsed.error?.issues.map((i) => i.message).join('; ') });

@@ -15,31 +15,50 @@ export interface PlannedFault {
   /** Milliseconds after the fault phase starts. */
   at: number;
   durationMs: number;
-  /** A cluster, a queue, or a resource (`apps/deployments`), by kind. */
+  /**
+   * By kind: a cluster (partition, outage), a queue (sqs-*), a resource `group/resource` (rule faults), the answer to
+   * Placement/Location lists (`503`, `429`, `hang`), or whose webhook calls are lost (`kcp` or a cluster).
+   */
   target?: string;
+  /** The one workspace an `empty-list` hits. */
+  workspace?: string;
 }
 
 const RULE_RESOURCES = ['apps/deployments', '/configmaps', '/secrets', '/services', 'chaos.tmc.dev/widgets'] as const;
+const PLACEMENT_LIST_ANSWERS = ['503', '429', 'hang'] as const;
 
 export interface PlanOptions {
   durationMs: number;
   kinds: readonly FaultKind[];
   clusters: readonly string[];
+  /** The workspaces the workload writes to (an `empty-list` hits one of them). */
+  workspaces: readonly string[];
   /** SyncTargets' evictAfter: an outage lasts past it. */
   evictAfterMs: number;
 }
 
+/**
+ * The schedule: kinds are dealt from a deck shuffled by the seed, every kind once before any repeats, so a short run
+ * with N kinds sees each of them once it holds N faults; targets and durations are drawn per fault.
+ */
 export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
   const plan: PlannedFault[] = [];
   if (options.kinds.length === 0) return plan;
+  let deck: FaultKind[] = [];
   let at = random.int(2_000, 5_000);
   for (;;) {
-    const kind = random.pick(options.kinds);
+    if (deck.length === 0) deck = shuffled(random, options.kinds);
+    const kind = deck.pop()!;
     let durationMs: number;
     let target: string | undefined;
+    let workspace: string | undefined;
     switch (kind) {
       case 'crash':
         durationMs = random.int(500, 4_000);
+        break;
+      case 'environment-restart':
+        // How long the environment stays down before it starts again (its start takes a few seconds more).
+        durationMs = random.int(1_000, 5_000);
         break;
       case 'cluster-outage':
         durationMs = options.evictAfterMs + random.int(15_000, 25_000);
@@ -55,34 +74,67 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
         target = random.pick(['placement', 'sync', 'status']);
         break;
       case 'empty-list':
+        durationMs = random.int(4_000, 12_000);
+        target = random.pick(RULE_RESOURCES);
+        workspace = random.pick(options.workspaces);
+        break;
       case 'get-404':
       case 'resource-429':
-        durationMs = random.int(5_000, 15_000);
+        durationMs = random.int(4_000, 12_000);
         target = random.pick(RULE_RESOURCES);
+        break;
+      case 'placement-list-503':
+        durationMs = random.int(4_000, 10_000);
+        target = random.pick(PLACEMENT_LIST_ANSWERS);
+        break;
+      case 'webhook-loss':
+        durationMs = random.int(3_000, 8_000);
+        target = random.pick(['kcp', 'kcp', ...options.clusters]);
         break;
       default:
         durationMs = random.int(5_000, 12_000);
     }
     if (at + durationMs > options.durationMs) break;
-    plan.push({ kind, at, durationMs, ...(target !== undefined ? { target } : {}) });
+    plan.push({ kind, at, durationMs, ...(target !== undefined ? { target } : {}), ...(workspace !== undefined ? { workspace } : {}) });
     at += durationMs + random.int(2_000, 6_000);
   }
   return plan;
 }
 
+function shuffled<T>(random: Prng, items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
 /** The body of `PUT /_sim/faults` for a rule fault: only tmc's own requests are hit (the user's and the checker's pass). */
 export function ruleFaultSettings(fault: PlannedFault): Record<string, unknown> {
-  const [group, resource] = (fault.target ?? '/').split('/');
   const username = DEFAULT_TMC_USER;
   switch (fault.kind) {
-    case 'empty-list':
-      return { rules: [{ match: { verb: 'list', group, resource, username }, respond: 'empty' }] };
-    case 'get-404':
-      return { rules: [{ match: { verb: 'get', group, resource, username }, respond: 404 }] };
-    case 'resource-429':
-      return { rules: [{ match: { group, resource, username }, respond: 429 }] };
+    case 'empty-list': {
+      const [group, resource] = (fault.target ?? '/').split('/');
+      return { rules: [{ match: { verb: 'list', group, resource, username, ...(fault.workspace !== undefined ? { logicalCluster: fault.workspace } : {}) }, respond: 'empty' }] };
+    }
+    case 'get-404': {
+      // Secrets too, whatever the target: a 404 on a Secret (a dependency, a cluster's credentials) is not absence.
+      const [group, resource] = (fault.target ?? '/').split('/');
+      const rules = [{ match: { verb: 'get', group, resource, username }, respond: 404 }];
+      if (resource !== 'secrets') rules.push({ match: { verb: 'get', group: '', resource: 'secrets', username }, respond: 404 });
+      return { rules };
+    }
+    case 'resource-429': {
+      const [group, resource] = (fault.target ?? '/').split('/');
+      return { rules: [{ match: { group, resource, username }, respond: 429, retryAfterSeconds: 2 }] };
+    }
+    case 'placement-list-503': {
+      const respond = fault.target === 'hang' ? 'hang' : Number(fault.target ?? '503');
+      return { rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond, ...(respond === 429 ? { retryAfterSeconds: 1 } : {}) }] };
+    }
     default:
-      return { rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond: 503 }] };
+      throw new Error(`${fault.kind} is not a rule fault`);
   }
 }
 

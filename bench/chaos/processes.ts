@@ -53,6 +53,10 @@ export interface EnvironmentProcessArgs {
   clusters: number;
   readyDelayMs: number;
   visibilityTimeoutSeconds: number;
+  /** DynamoDB on disk and kcp's and the clusters' objects saved, so that a crashed environment can be resumed. */
+  persist: boolean;
+  /** Started again on the state dir and ports of one that crashed. */
+  resume: boolean;
 }
 
 export class EnvironmentProcess {
@@ -91,12 +95,30 @@ export class EnvironmentProcess {
 
   /** Replaces a simulated server's faults (`server`: `kcp` or a cluster) with `settings`, as `PUT /_sim/faults` does. */
   setFaults(server: string, settings: unknown): Promise<void> {
+    return this.request((id) => ({ type: 'set-faults', id, server, settings }));
+  }
+
+  /** Refuses (or lets through again) a simulated server's calls to tmc's webhooks. */
+  loseWebhooks(server: string, lost: boolean): Promise<void> {
+    return this.request((id) => ({ type: 'lose-webhooks', id, server, lost }));
+  }
+
+  private request(message: (id: number) => ParentMessage): Promise<void> {
     const id = this.nextId++;
-    const message: ParentMessage = { type: 'set-faults', id, server, settings };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child.send(message);
+      this.child.send(message(id));
     });
+  }
+
+  /** An outage: the environment saves its objects and SIGKILLs itself; resolves once it is gone. */
+  async crash(): Promise<void> {
+    if (this.child.connected) this.child.send({ type: 'crash' } satisfies ParentMessage);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await exited(this.child);
+    clearTimeout(timer);
+    for (const waiter of this.pending.values()) waiter.reject(new Error('The environment process crashed'));
+    this.pending.clear();
   }
 
   async stop(): Promise<void> {
@@ -130,6 +152,10 @@ export class FunctionsProcess {
       throw err;
     }
     return new FunctionsProcess(child);
+  }
+
+  alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** A Lambda crash: no cleanup, no goodbye. */

@@ -40,9 +40,16 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;
 
-/** `server`: `kcp` or a cluster's name; `settings`: the body `PUT /_sim/faults` takes (`{}` clears). */
+/**
+ * `set-faults`: `server` is `kcp` or a cluster's name, `settings` the body `PUT /_sim/faults` takes (`{}` clears);
+ * `lose-webhooks`: that server's calls to tmc's webhooks are refused (`lost: true`) or go through again; `crash`: the
+ * environment saves kcp's and the clusters' objects and SIGKILLs itself in the same tick (an outage that loses no
+ * kcp write, and every SQS message).
+ */
 export const ParentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set-faults'), id: z.number(), server: z.string(), settings: z.unknown() }),
+  z.object({ type: z.literal('lose-webhooks'), id: z.number(), server: z.string(), lost: z.boolean() }),
+  z.object({ type: z.literal('crash') }),
   z.object({ type: z.literal('stop') }),
 ]);
 export type ParentMessage = z.infer<typeof ParentMessageSchema>;

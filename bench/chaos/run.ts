@@ -118,11 +118,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const violations: Violation[] = [];
   const pendingChecks: Array<Promise<void>> = [];
   let onCopyDeleted: (event: CopyDeleted) => void = () => undefined;
-  const env = await EnvironmentProcess.start(
-    { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300, visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS },
-    join(runDir, 'environment.log'),
-    (event) => onCopyDeleted(event),
-  );
+  // Persisted only when the run restarts the environment: dynalite on disk is slower than in memory.
+  const persist = options.faults.includes('environment-restart');
+  const startEnvironment = (resume: boolean): Promise<EnvironmentProcess> =>
+    EnvironmentProcess.start(
+      { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300, visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS, persist, resume },
+      join(runDir, 'environment.log'),
+      (event) => onCopyDeleted(event),
+    );
+  let env = await startEnvironment(false);
   let functions: FunctionsProcess | undefined;
   const environment = readLocalEnvironment(environmentFilePath(stateDir));
   const doc = makeDynamoDocumentClient({ region: environment.region, dynamodbEndpoint: environment.dynamodb, sqsEndpoint: undefined });
@@ -234,8 +238,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     violations.push(...initial.remaining);
 
     // The fault phase: the workload writes, faults come and go, the checker samples.
-    const plan = planFaults(new Prng(options.seed ^ 0x5eed), { durationMs: options.durationMs, kinds: options.faults, clusters: clusterNames, evictAfterMs: options.evictAfterSeconds * 1000 });
-    say(`chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${f.target ? `(${f.target})` : ''} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`);
+    const plan = planFaults(new Prng(options.seed ^ 0x5eed), {
+      durationMs: options.durationMs,
+      kinds: options.faults,
+      clusters: clusterNames,
+      workspaces: CHAOS_WORKSPACES,
+      evictAfterMs: options.evictAfterSeconds * 1000,
+    });
+    say(`chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${describeTarget(f)} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`);
     const injected: Partial<Record<FaultKind, number>> = {};
     const skipped: Partial<Record<FaultKind, number>> = {};
     let sqsMessagesTouched = 0;
@@ -271,11 +281,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const fault of plan) {
       const wait = phaseStart + fault.at - Date.now();
       if (wait > 0) await sleep(wait);
-      say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${fault.target ? ` ${fault.target}` : ''} for ${(fault.durationMs / 1000).toFixed(0)} s`);
+      say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${describeTarget(fault)} for ${(fault.durationMs / 1000).toFixed(0)} s`);
       if (fault.kind === 'crash') {
         await functions.kill();
         await sleep(fault.durationMs);
         functions = await startFunctions(false);
+      } else if (fault.kind === 'environment-restart') {
+        // kcp, the clusters, DynamoDB and SQS go at once; tmc's functions keep running and must not die of it.
+        await env.crash();
+        await sleep(fault.durationMs);
+        env = await startEnvironment(true);
+        if (!functions.alive()) throw new Error("tmc's functions process died while the environment was down; see functions.log");
+        say('  environment back on the same state dir and ports');
+      } else if (fault.kind === 'webhook-loss') {
+        const server = fault.target ?? 'kcp';
+        await env.loseWebhooks(server, true);
+        await sleep(fault.durationMs);
+        await env.loseWebhooks(server, false);
       } else if (fault.kind === 'sqs-duplicate' || fault.kind === 'sqs-delay') {
         const touched = await meddleWithQueue(sqs, fault.target as QueueName, fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay', fault.durationMs, runtimeRandom);
         sqsMessagesTouched += touched;
@@ -335,6 +357,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     doc.destroy();
     sqs.destroy();
   }
+}
+
+function describeTarget(fault: PlannedFault): string {
+  if (fault.target === undefined) return '';
+  return `(${fault.target}${fault.workspace !== undefined ? ` in ${fault.workspace}` : ''})`;
 }
 
 /** The run as a table, then each violation with the objects involved. */

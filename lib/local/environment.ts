@@ -88,13 +88,33 @@ export interface LocalEnvironmentOptions {
   simulator?: { latencyMs?: number; readyDelayMs?: number };
   /** Per-queue changes to QUEUES; the stack connecting to this environment must be given the same. */
   queues?: Partial<Record<QueueName, Partial<QueueDefinition>>>;
+  /**
+   * Keeps DynamoDB (LevelDB files) and kcp's and the clusters' objects (`save()`, and on stop) in the state dir, so that
+   * an environment started again on it, with `resume`, finds them (SQS's messages are not kept: fauxqs is in memory).
+   */
+  persist?: boolean;
+  /** Starts on the ports of the `environment.json` already in the state dir: the URLs tmc's functions hold stay valid. */
+  resume?: boolean;
 }
 
 export interface RunningLocalEnvironment {
   environment: LocalEnvironment;
   paths: StatePaths;
   simulation: SimulatedEnvironment;
+  /** With `persist`: writes kcp's and the clusters' objects now (DynamoDB is on disk already). */
+  save(): void;
   stop(): Promise<void>;
+}
+
+/** The ports of an environment's endpoints, to start it again where its clients look for it. */
+function portsOf(environment: LocalEnvironment): { dynamodb: number; sqs: number; kcp: number; clusters: Record<string, number> } {
+  const port = (url: string): number => Number(new URL(url).port);
+  return {
+    dynamodb: port(environment.dynamodb),
+    sqs: port(environment.sqs),
+    kcp: port(environment.kcpUrl),
+    clusters: Object.fromEntries(environment.clusters.map((c) => [c.name, port(c.url)])),
+  };
 }
 
 /**
@@ -107,15 +127,16 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const [workspace, ...extraWorkspaces] = options.workspaces;
   if (workspace === undefined) throw new Error('A local environment needs at least one workspace');
+  const ports = options.resume ? portsOf(readLocalEnvironment(environmentFilePath(paths.root))) : undefined;
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch((error: unknown) => options.logger.warn('Stopping a part of the environment failed', { error }));
   };
   try {
     const onCrash = (error: Error): void => options.logger.error('A local AWS emulator stopped unexpectedly', { error });
-    const dynamo = await startLocalDynamo({ projectRoot: options.projectRoot, onCrash });
+    const dynamo = await startLocalDynamo({ projectRoot: options.projectRoot, onCrash, port: ports?.dynamodb, path: options.persist ? paths.dynamodb : undefined });
     cleanups.push(() => dynamo.stop());
-    const sqsServer = await startLocalSqs({ projectRoot: options.projectRoot, onCrash });
+    const sqsServer = await startLocalSqs({ projectRoot: options.projectRoot, onCrash, port: ports?.sqs });
     cleanups.push(() => sqsServer.stop());
     const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await ensureTable(dynamoClient, TABLE.baseName);
@@ -125,12 +146,21 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     sqs.destroy();
 
     const clusters = resolveClusters(options.clusters);
-    const simulation = await startSimulator(options.projectRoot, { workspace, clusters, kubeconfigDir: join(paths.root, 'sim'), logger: options.logger, ...options.simulator });
+    const simulation = await startSimulator(options.projectRoot, {
+      workspace,
+      clusters,
+      kubeconfigDir: join(paths.root, 'sim'),
+      logger: options.logger,
+      ...options.simulator,
+      ...(options.persist ? { statePath: join(paths.root, 'sim', 'state.json') } : {}),
+      ...(ports ? { ports: { kcp: ports.kcp, clusters: ports.clusters } } : {}),
+    });
     cleanups.push(() => simulation.stop());
     for (const extra of extraWorkspaces) simulation.handle.kcp.createLogicalCluster(extra);
     const kcpBase = simulation.kcpUrl.replace(/\/+$/, '');
     writeKubeconfig(paths.kcpKubeconfig, { name: workspace, server: `${kcpBase}/clusters/${workspace}` });
-    const tmcToken = randomBytes(32).toString('base64url');
+    // Kept in the state dir: functions that outlive this environment still hold it in their kubeconfig.
+    const tmcToken = readOrCreateToken(join(paths.root, 'tmc-kcp-token'));
     simulation.handle.kcp.registerTokenUser(tmcToken, { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'] });
     writeKubeconfig(paths.tmcKcpKubeconfig, { name: `tmc@${workspace}`, server: `${kcpBase}/clusters/${workspace}`, token: tmcToken });
     simulation.setWebhookCredentials(webhookCredentialsFor(options.apiUrl, readOrCreateToken(paths.webhookToken)));
@@ -157,7 +187,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     // Written aside and renamed: whoever waits for the file never reads half of it.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(environment, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
-    return { environment, paths, simulation, stop };
+    return { environment, paths, simulation, save: () => simulation.save(), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -16,6 +16,8 @@ export interface SimulatedEnvironment {
   handle: Simulation;
   /** Tells the simulated API servers which bearer token to present to tmc's webhooks. */
   setWebhookCredentials(credentialsFor: WebhookCredentialsFor): void;
+  /** Writes the state file now (with `statePath`; a no-op without), as `stop` does. */
+  save(): void;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface SimulatorRequest {
    * stop. Without it the simulated environment starts empty every time.
    */
   statePath?: string;
+  /** Fixed ports (a restarted environment keeps the URLs its clients hold); free ones otherwise. */
+  ports?: { kcp?: number; clusters?: Record<string, number> };
 }
 
 const EnvironmentSnapshotSchema = z.object({ kcp: SimSnapshotSchema, clusters: z.record(z.string(), SimSnapshotSchema) });
@@ -67,9 +71,10 @@ function saveSnapshot(sim: Simulation, path: string): void {
 /** Starts lib/sim's simulation: one kcp with the workspace, and a simulated API server per cluster. */
 export async function startSimulator(_projectRoot: string, request: SimulatorRequest): Promise<SimulatedEnvironment> {
   const sim: Simulation = await startSimulation({
-    kcp: { workspaces: [request.workspace] },
+    kcp: { workspaces: [request.workspace], port: request.ports?.kcp },
     clusters: request.clusters.map((c) => ({
       name: c.name,
+      port: request.ports?.clusters?.[c.name],
       labels: { region: c.region, zone: c.zone, provider: c.provider },
       capacity: { cpu: c.capacity.cpu, memory: c.capacity.memory, pods: Number(c.capacity.pods) },
       readyDelayMs: request.readyDelayMs,
@@ -86,6 +91,9 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     handle: sim,
     setWebhookCredentials: (credentialsFor) => {
       for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.setWebhookCredentials(credentialsFor);
+    },
+    save: () => {
+      if (request.statePath !== undefined) saveSnapshot(sim, request.statePath);
     },
     stop: async () => {
       if (request.statePath !== undefined) saveSnapshot(sim, request.statePath);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { createAdmissionDispatcher, type ClosableAdmissionDispatcher } from './admission';
+import { createAdmissionDispatcher, createWebhookFaultInjector, type ClosableAdmissionDispatcher, type WebhookFaultInjector } from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from '../kube-api/api-error';
 import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
@@ -59,6 +59,8 @@ export interface SimServer {
   store(logicalCluster?: string): SimClusterStore;
   createLogicalCluster(path: string): SimClusterStore;
   readonly faults: FaultController;
+  /** Faults in front of the webhooks this server calls (a refused call is a lost admission under failurePolicy Ignore). */
+  readonly webhookFaults: WebhookFaultInjector;
   readonly requests: RequestLog;
   /**
    * Makes a bearer token authenticate as `user` (kube-apiserver's `--token-auth-file`): admission webhooks see that
@@ -146,7 +148,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   let rv = 0;
   const clock: RevisionClock = { next: () => ++rv, current: () => rv };
   let credentials: ((url: string) => WebhookCredentials | undefined) | undefined;
-  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => (options.managed ? undefined : credentials?.(url)) });
+  const webhookFaults = createWebhookFaultInjector();
+  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => (options.managed ? undefined : credentials?.(url)), faults: webhookFaults });
   const spaces = new Map<string, ObjectSpace>();
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();
@@ -376,6 +379,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     port,
     adminUrl,
     faults,
+    webhookFaults,
     requests,
     store: (lc) => spaceFor(lc ?? defaultSpace),
     createLogicalCluster: (p) => spaceFor(p),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { FAULT_KINDS, type FaultKind } from '../../../bench/chaos/fault-kinds';
+import { FAULT_KINDS, type FaultKind, parseFaultKinds } from '../../../bench/chaos/fault-kinds';
 import { findProjectRoot } from '../../local/paths';
 import { parseSeconds } from './options';
 
@@ -11,9 +11,9 @@ function parseWhole(value: string): number {
 }
 
 function parseFaults(value: string): FaultKind[] {
-  const kinds = value.split(',').map((k) => k.trim()).filter((k) => k !== '');
-  for (const kind of kinds) if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`must be a comma-separated list of ${FAULT_KINDS.join(', ')}`);
-  return kinds as FaultKind[];
+  const kinds = parseFaultKinds(value);
+  if (kinds === undefined) throw new InvalidArgumentError(`must be none or a comma-separated list of ${FAULT_KINDS.join(', ')}`);
+  return kinds;
 }
 
 interface ChaosFlags {
@@ -38,7 +38,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--seed <n>', 'fixes the workload and the fault schedule (default: random, printed)', parseWhole)
     .option('--duration <s>', 'seconds of faults while the workload writes', parseSeconds, 120)
     .option('--objects <n>', 'about how many kcp objects the workload starts with', parseWhole, 60)
-    .addOption(new Option('--faults <kinds>', `fault kinds to draw from, comma-separated: ${FAULT_KINDS.join(', ')}`).argParser(parseFaults).default([...FAULT_KINDS], 'all'))
+    .addOption(new Option('--faults <kinds>', `fault kinds to draw from, comma-separated, or none (a fault-free churn run): ${FAULT_KINDS.join(', ')}`).argParser(parseFaults).default([...FAULT_KINDS], 'all'))
     .option('--rate <writes/s>', 'workload writes per second', parseSeconds, 3)
     .option('--converge-timeout <s>', 'liveness limit for convergence', parseSeconds, 180)
     .option('--status-grace <s>', 'how long kcp may show a Deployment Available with a copy missing', parseSeconds, 45)

@@ -2,8 +2,9 @@ import { downstreamNamespace, MANAGED_BY_LABEL, SOURCE_ANNOTATION, SOURCE_UID_LA
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { DecisionStore, StoredDecision } from '../../../lib/ports/decision-store';
-import { FAULT_KINDS } from '../../../bench/chaos/fault-kinds';
-import { planFaults } from '../../../bench/chaos/faults';
+import { FAULT_KINDS, parseFaultKinds, RULE_FAULTS } from '../../../bench/chaos/fault-kinds';
+import { planFaults, ruleFaultSettings } from '../../../bench/chaos/faults';
+import { FaultSettingsSchema } from '../../../lib/sim/faults';
 import { InvariantChecker, type Snapshot } from '../../../bench/chaos/invariants';
 import { Prng } from '../../../bench/chaos/prng';
 import { APP_LABEL, KINDS, OWNER_ANNOTATION, REVISION_ANNOTATION } from '../../../bench/chaos/workload';
@@ -122,7 +123,7 @@ describe('chaos invariant checker', () => {
 });
 
 describe('chaos fault plan', () => {
-  const options = { durationMs: 120_000, kinds: FAULT_KINDS, clusters: ['east', 'west', 'edge'], evictAfterMs: 10_000 };
+  const options = { durationMs: 120_000, kinds: FAULT_KINDS, clusters: ['east', 'west', 'edge'], workspaces: ['root:a', 'root:b'], evictAfterMs: 10_000 };
 
   it('is fixed by the seed', () => {
     expect(planFaults(new Prng(7), options)).toEqual(planFaults(new Prng(7), options));
@@ -136,5 +137,52 @@ describe('chaos fault plan', () => {
       expect(fault.at + fault.durationMs).toBeLessThanOrEqual(options.durationMs);
       if (i > 0) expect(fault.at).toBeGreaterThan(plan[i - 1]!.at + plan[i - 1]!.durationMs);
     }
+  });
+
+  it('deals every kind once before any kind repeats', () => {
+    const kinds = ['empty-list', 'get-404', 'placement-list-503', 'resource-429', 'webhook-loss', 'crash'] as const;
+    for (const seed of [1, 2, 3]) {
+      const plan = planFaults(new Prng(seed), { ...options, kinds, durationMs: 600_000 });
+      expect(plan.length).toBeGreaterThanOrEqual(2 * kinds.length);
+      expect(new Set(plan.slice(0, kinds.length).map((f) => f.kind))).toEqual(new Set(kinds));
+      expect(new Set(plan.slice(kinds.length, 2 * kinds.length).map((f) => f.kind))).toEqual(new Set(kinds));
+    }
+  });
+
+  it('aims each rule fault at tmc’s requests only', () => {
+    const username = 'system:serviceaccount:tmc-system:tmc';
+    expect(ruleFaultSettings({ kind: 'empty-list', at: 0, durationMs: 1, target: 'apps/deployments', workspace: 'root:b' })).toEqual({
+      rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments', username, logicalCluster: 'root:b' }, respond: 'empty' }],
+    });
+    expect(ruleFaultSettings({ kind: 'get-404', at: 0, durationMs: 1, target: '/configmaps' })).toEqual({
+      rules: [
+        { match: { verb: 'get', group: '', resource: 'configmaps', username }, respond: 404 },
+        { match: { verb: 'get', group: '', resource: 'secrets', username }, respond: 404 },
+      ],
+    });
+    expect(ruleFaultSettings({ kind: 'get-404', at: 0, durationMs: 1, target: '/secrets' }).rules).toHaveLength(1);
+    expect(ruleFaultSettings({ kind: 'resource-429', at: 0, durationMs: 1, target: 'chaos.tmc.dev/widgets' })).toEqual({
+      rules: [{ match: { group: 'chaos.tmc.dev', resource: 'widgets', username }, respond: 429, retryAfterSeconds: 2 }],
+    });
+    for (const [target, respond] of [['503', 503], ['429', 429], ['hang', 'hang']] as const) {
+      expect(ruleFaultSettings({ kind: 'placement-list-503', at: 0, durationMs: 1, target })).toMatchObject({ rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond }] });
+    }
+  });
+
+  it('takes the rules the simulator accepts', () => {
+    const plan = planFaults(new Prng(5), { ...options, kinds: RULE_FAULTS, durationMs: 300_000 });
+    expect(plan.length).toBeGreaterThan(RULE_FAULTS.length);
+    for (const fault of plan) expect(FaultSettingsSchema.safeParse(ruleFaultSettings(fault)).success).toBe(true);
+  });
+});
+
+describe('--faults', () => {
+  it.each([
+    ['none', []],
+    ['crash, webhook-loss', ['crash', 'webhook-loss']],
+    ['environment-restart', ['environment-restart']],
+    ['crash,nope', undefined],
+  ])('%s', (value, expected) => {
+    expect(parseFaultKinds(value)).toEqual(expected);
   });
 });
