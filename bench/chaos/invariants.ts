@@ -2,7 +2,7 @@ import { downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTAT
 import { objectKey, type ObjectRef } from '../../lib/api/object-ref';
 import type { KubeObject } from '../../lib/kube/object';
 import type { DecisionStore, StoredDecision } from '../../lib/ports/decision-store';
-import { KubeHttp } from './kube-http';
+import { KubeHttp, KubeHttpError, retryTransient } from './kube-http';
 import { APP_LABEL, CLUSTERS_PER_OBJECT, KINDS, NAMESPACE_GVR, OWNER_ANNOTATION, REVISION_ANNOTATION, type WorkloadKind } from './workload';
 import { parseSourceAnnotation } from './protocol';
 
@@ -234,15 +234,27 @@ export class InvariantChecker {
   /** Objects tmc does not own, created on every cluster at the start: they must be exactly as created at the end. */
   async createUnowned(): Promise<void> {
     for (const [cluster, client] of Object.entries(this.clusters)) {
-      await client.create(NAMESPACE_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'chaos-unowned' } });
+      // Tried again on a loaded machine's timeouts; a create that was stored answers 409 and is read back.
+      const createOrRead = async (gvr: typeof NAMESPACE_GVR, object: KubeObject): Promise<KubeObject> => {
+        try {
+          return await client.create(gvr, object);
+        } catch (err) {
+          const existing = err instanceof KubeHttpError && err.status === 409 ? await client.get(gvr, object.metadata.namespace, object.metadata.name ?? '') : undefined;
+          if (existing === undefined) throw err;
+          return existing;
+        }
+      };
+      await retryTransient(`namespace chaos-unowned on ${cluster}`, () => createOrRead(NAMESPACE_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'chaos-unowned' } }));
       for (let i = 0; i < 3; i++) {
         // The second carries the workload's app label: tmc must tell ownership by its own labels, not by look-alikes.
-        const created = await client.create(KINDS[0]!.gvr, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `keep-${i}`, namespace: 'chaos-unowned', ...(i === 1 ? { labels: { [APP_LABEL]: 'keep' } } : {}) },
-          data: { owner: 'someone-else' },
-        });
+        const created = await retryTransient(`ConfigMap keep-${i} on ${cluster}`, () =>
+          createOrRead(KINDS[0]!.gvr, {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: `keep-${i}`, namespace: 'chaos-unowned', ...(i === 1 ? { labels: { [APP_LABEL]: 'keep' } } : {}) },
+            data: { owner: 'someone-else' },
+          }),
+        );
         this.unowned.push({ cluster, namespace: 'chaos-unowned', name: `keep-${i}`, uid: created.metadata.uid ?? '', resourceVersion: created.metadata.resourceVersion ?? '' });
       }
     }
@@ -252,7 +264,8 @@ export class InvariantChecker {
     const at = new Date().toISOString();
     const violations: Violation[] = [];
     for (const expected of this.unowned) {
-      const object = await this.clusters[expected.cluster]!.get(KINDS[0]!.gvr, expected.namespace, expected.name);
+      const client = this.clusters[expected.cluster]!;
+      const object = await retryTransient(`reading ${expected.name} on ${expected.cluster}`, () => client.get(KINDS[0]!.gvr, expected.namespace, expected.name));
       const base = { kind: 'unowned-touched' as const, cluster: expected.cluster, resource: 'configmaps', namespace: expected.namespace, name: expected.name, at };
       if (object === undefined) violations.push({ ...base, detail: 'deleted' });
       else if (object.metadata.uid !== expected.uid || object.metadata.resourceVersion !== expected.resourceVersion) {

@@ -23,6 +23,28 @@ export class KubeHttpError extends Error {
   }
 }
 
+/** A failure worth another try: a timeout, a refused or reset connection, 429 or a 5xx. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof KubeHttpError) return err.status === 429 || err.status >= 500;
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'TypeError');
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a setup step until it succeeds or a non-transient error ends it; past `timeoutMs` the last error is thrown. */
+export async function retryTransient<T>(what: string, attempt: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      if (Date.now() > deadline) throw new Error(`${what} did not succeed within ${timeoutMs} ms`, { cause: err });
+      await pause(1_000);
+    }
+  }
+}
+
 export interface Gvr {
   group: string;
   version: string;
@@ -41,7 +63,7 @@ export class KubeHttp {
   /** `serverUrl`: a cluster's URL, or kcp's `<url>/clusters/<workspace>`. */
   constructor(
     serverUrl: string,
-    private readonly timeoutMs = 5_000,
+    private readonly timeoutMs = 10_000,
   ) {
     this.base = serverUrl.replace(/\/+$/, '');
   }

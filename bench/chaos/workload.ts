@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../lib/kube/object';
-import { type Gvr, KubeHttp, KubeHttpError } from './kube-http';
+import { type Gvr, KubeHttp, KubeHttpError, retryTransient } from './kube-http';
 import type { Prng } from './prng';
 
 /**
@@ -145,11 +145,12 @@ export class Workload {
 
   /** The namespaces (labelled for the chaos Placement) and the first apps, the same names in both workspaces. */
   async seed(apps: number): Promise<void> {
-    for (const ws of this.workspaces) for (const ns of NAMESPACES) await this.ensureNamespace(ws, ns);
+    // A loaded machine times requests out: each step is tried again (a create that was stored answers 409).
+    for (const ws of this.workspaces) for (const ns of NAMESPACES) await retryTransient(`namespace ${ns} in ${ws}`, () => this.ensureNamespace(ws, ns));
     for (let i = 0; i < apps; i++) {
       const app = `app-${this.nextApp++}`;
       const namespace = NAMESPACES[i % NAMESPACES.length]!;
-      for (const ws of this.workspaces) await this.createApp(ws, namespace, app);
+      for (const ws of this.workspaces) await retryTransient(`${app} in ${ws}`, () => this.createApp(ws, namespace, app));
     }
   }
 
