@@ -63,6 +63,8 @@ export interface ChaosOptions {
 export interface ChaosResult {
   seed: number;
   durationMs: number;
+  /** How long the workload wrote: the phase, or longer when a slow restart pushed the last fault past it. */
+  writingMs: number;
   faultKinds: FaultKind[];
   plan: PlannedFault[];
   injected: Partial<Record<FaultKind, number>>;
@@ -79,6 +81,9 @@ export interface ChaosResult {
   runDir: string;
   resultFile?: string;
 }
+
+/** Workload steps under way at once, at most. */
+const WRITES_IN_FLIGHT = 4;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -252,21 +257,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const runtimeRandom = new Prng(options.seed ^ 0xfa17);
     const phaseStart = Date.now();
     const phaseEnd = phaseStart + options.durationMs;
+    // The workload writes and the checker samples until the phase is over and the last fault has ended (a slow
+    // restart can push faults past the planned phase).
     let writing = true;
 
+    // Steps start at `rate` a second whatever each takes (a loaded kcp answers slowly), up to a few at a time.
     const writer = (async (): Promise<void> => {
       const interval = 1000 / options.rate;
+      const inFlight = new Set<Promise<void>>();
+      let failure: { err: unknown } | undefined;
       let next = Date.now();
-      while (writing && Date.now() < phaseEnd) {
-        await workload.step();
+      while (writing && failure === undefined) {
+        if (inFlight.size >= WRITES_IN_FLIGHT) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        const step: Promise<void> = workload
+          .step()
+          .catch((err: unknown) => void (failure ??= { err }))
+          .finally(() => inFlight.delete(step));
+        inFlight.add(step);
         next += interval;
         const wait = next - Date.now();
         if (wait > 0) await sleep(wait);
         else next = Date.now();
       }
+      await Promise.all(inFlight);
+      if (failure !== undefined) throw failure.err;
     })();
     const sampler = (async (): Promise<void> => {
-      while (Date.now() < phaseEnd) {
+      while (writing) {
         try {
           const found = checker.persistentStatusLies(checker.evaluate(await checker.snapshot()));
           for (const v of found) say(`  VIOLATION ${v.kind} ${v.workspace} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
@@ -278,48 +298,52 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     })();
 
-    for (const fault of plan) {
-      const wait = phaseStart + fault.at - Date.now();
-      if (wait > 0) await sleep(wait);
-      say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${describeTarget(fault)} for ${(fault.durationMs / 1000).toFixed(0)} s`);
-      if (fault.kind === 'crash') {
-        await functions.kill();
-        await sleep(fault.durationMs);
-        functions = await startFunctions(false);
-      } else if (fault.kind === 'environment-restart') {
-        // kcp, the clusters, DynamoDB and SQS go at once; tmc's functions keep running and must not die of it.
-        await env.crash();
-        await sleep(fault.durationMs);
-        env = await startEnvironment(true);
-        if (!functions.alive()) throw new Error("tmc's functions process died while the environment was down; see functions.log");
-        say('  environment back on the same state dir and ports');
-      } else if (fault.kind === 'webhook-loss') {
-        const server = fault.target ?? 'kcp';
-        await env.loseWebhooks(server, true);
-        await sleep(fault.durationMs);
-        await env.loseWebhooks(server, false);
-      } else if (fault.kind === 'sqs-duplicate' || fault.kind === 'sqs-delay') {
-        const touched = await meddleWithQueue(sqs, fault.target as QueueName, fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay', fault.durationMs, runtimeRandom);
-        sqsMessagesTouched += touched;
-      } else {
-        const server = fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
-        const settings = RULE_FAULTS.includes(fault.kind) ? ruleFaultSettings(fault) : serverFaultSettings(fault.kind);
-        try {
-          await env.setFaults(server, settings);
-        } catch (err) {
-          say(`  ${fault.kind} skipped: the simulator refused it (${err instanceof Error ? err.message : String(err)})`);
-          skipped[fault.kind] = (skipped[fault.kind] ?? 0) + 1;
-          continue;
+    try {
+      for (const fault of plan) {
+        const wait = phaseStart + fault.at - Date.now();
+        if (wait > 0) await sleep(wait);
+        say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${describeTarget(fault)} for ${(fault.durationMs / 1000).toFixed(0)} s`);
+        if (fault.kind === 'crash') {
+          await functions.kill();
+          await sleep(fault.durationMs);
+          functions = await startFunctions(false);
+        } else if (fault.kind === 'environment-restart') {
+          // kcp, the clusters, DynamoDB and SQS go at once; tmc's functions keep running and must not die of it.
+          await env.crash();
+          await sleep(fault.durationMs);
+          env = await startEnvironment(true);
+          if (!functions.alive()) throw new Error("tmc's functions process died while the environment was down; see functions.log");
+          say('  environment back on the same state dir and ports');
+        } else if (fault.kind === 'webhook-loss') {
+          const server = fault.target ?? 'kcp';
+          await env.loseWebhooks(server, true);
+          await sleep(fault.durationMs);
+          await env.loseWebhooks(server, false);
+        } else if (fault.kind === 'sqs-duplicate' || fault.kind === 'sqs-delay') {
+          const touched = await meddleWithQueue(sqs, fault.target as QueueName, fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay', fault.durationMs, runtimeRandom);
+          sqsMessagesTouched += touched;
+        } else {
+          const server = fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
+          const settings = RULE_FAULTS.includes(fault.kind) ? ruleFaultSettings(fault) : serverFaultSettings(fault.kind);
+          try {
+            await env.setFaults(server, settings);
+          } catch (err) {
+            say(`  ${fault.kind} skipped: the simulator refused it (${err instanceof Error ? err.message : String(err)})`);
+            skipped[fault.kind] = (skipped[fault.kind] ?? 0) + 1;
+            continue;
+          }
+          await sleep(fault.durationMs);
+          await env.setFaults(server, {});
         }
-        await sleep(fault.durationMs);
-        await env.setFaults(server, {});
+        injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
       }
-      injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
+      const remaining = phaseEnd - Date.now();
+      if (remaining > 0) await sleep(remaining);
+    } finally {
+      writing = false;
     }
-    const remaining = phaseEnd - Date.now();
-    if (remaining > 0) await sleep(remaining);
-    writing = false;
     await Promise.all([writer, sampler]);
+    const writingMs = Date.now() - phaseStart;
     for (const server of ['kcp', ...clusterNames]) await env.setFaults(server, {});
     say(`chaos: faults over; workload wrote ${JSON.stringify(workload.counters)}; waiting for convergence`);
 
@@ -332,6 +356,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const result: ChaosResult = {
       seed: options.seed,
       durationMs: options.durationMs,
+      writingMs,
       faultKinds: [...options.faults],
       plan,
       injected,
@@ -359,6 +384,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
+function writesPerSecond(result: ChaosResult): number {
+  const { creates, updates, deletes, namespaceDeletes } = result.workload;
+  return result.writingMs > 0 ? (creates + updates + deletes + namespaceDeletes) / (result.writingMs / 1000) : 0;
+}
+
 function describeTarget(fault: PlannedFault): string {
   if (fault.target === undefined) return '';
   return `(${fault.target}${fault.workspace !== undefined ? ` in ${fault.workspace}` : ''})`;
@@ -375,7 +405,7 @@ export function formatChaosResult(result: ChaosResult): string {
     `  sqs messages touched ${String(result.sqsMessagesTouched).padStart(4)}`,
     '',
     `objects in kcp          ${result.objects.initial} at the start, ${result.objects.final} at the end (${result.objects.copies} copies)`,
-    `workload writes         ${result.workload.creates} creates, ${result.workload.updates} updates, ${result.workload.deletes} deletes, ${result.workload.namespaceDeletes} namespace deletes, ${result.workload.failed} refused`,
+    `workload writes         ${result.workload.creates} creates, ${result.workload.updates} updates, ${result.workload.deletes} deletes, ${result.workload.namespaceDeletes} namespace deletes, ${result.workload.failed} refused (${writesPerSecond(result).toFixed(1)}/s)`,
     `copies lost             ${result.counts['missing-copy'] + result.counts['stale-copy'] + result.counts.unplaced}`,
     `copies wrongly deleted  ${result.counts['wrongful-delete']}`,
     `leftovers               ${result.counts.leftover}`,
