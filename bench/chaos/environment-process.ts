@@ -81,9 +81,10 @@ process.on('message', (raw: unknown) => {
     send({ type: 'faults-set', id, error: target === undefined ? `no simulated server ${server}` : parsed.error?.issues.map((i) => i.message).join('; ') });
     return;
   }
+  const fired = (target.faults.state().rules ?? []).reduce((sum, rule) => sum + rule.fired, 0);
   target.faults.set(parsed.data);
-  logger.info('Faults set', { server, settings: parsed.data });
-  send({ type: 'faults-set', id });
+  logger.info('Faults set', { server, settings: parsed.data, firedBefore: fired });
+  send({ type: 'faults-set', id, fired });
 });
 // The parent's death closes the channel: nothing is left to serve.
 process.on('disconnect', () => void running.stop().finally(() => process.exit(0)));

@@ -61,7 +61,7 @@ export interface EnvironmentProcessArgs {
 
 export class EnvironmentProcess {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (fired: number) => void; reject: (err: Error) => void }>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -76,7 +76,7 @@ export class EnvironmentProcess {
         const waiter = this.pending.get(message.id);
         this.pending.delete(message.id);
         if (message.error !== undefined) waiter?.reject(new Error(message.error));
-        else waiter?.resolve();
+        else waiter?.resolve(message.fired ?? 0);
       }
     });
   }
@@ -93,17 +93,20 @@ export class EnvironmentProcess {
     return environment;
   }
 
-  /** Replaces a simulated server's faults (`server`: `kcp` or a cluster) with `settings`, as `PUT /_sim/faults` does. */
-  setFaults(server: string, settings: unknown): Promise<void> {
+  /**
+   * Replaces a simulated server's faults (`server`: `kcp` or a cluster) with `settings`, as `PUT /_sim/faults` does;
+   * resolves to how many requests the replaced rules answered.
+   */
+  setFaults(server: string, settings: unknown): Promise<number> {
     return this.request((id) => ({ type: 'set-faults', id, server, settings }));
   }
 
   /** Refuses (or lets through again) a simulated server's calls to tmc's webhooks. */
-  loseWebhooks(server: string, lost: boolean): Promise<void> {
-    return this.request((id) => ({ type: 'lose-webhooks', id, server, lost }));
+  async loseWebhooks(server: string, lost: boolean): Promise<void> {
+    await this.request((id) => ({ type: 'lose-webhooks', id, server, lost }));
   }
 
-  private request(message: (id: number) => ParentMessage): Promise<void> {
+  private request(message: (id: number) => ParentMessage): Promise<number> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -35,7 +35,8 @@ export type CopyDeleted = z.infer<typeof CopyDeletedSchema>;
 
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('faults-set'), id: z.number(), error: z.string().optional() }),
+  // `fired`: how many requests the replaced rules answered.
+  z.object({ type: z.literal('faults-set'), id: z.number(), error: z.string().optional(), fired: z.number().optional() }),
   CopyDeletedSchema,
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

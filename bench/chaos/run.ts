@@ -70,6 +70,8 @@ export interface ChaosResult {
   injected: Partial<Record<FaultKind, number>>;
   /** Rule faults the simulator refused (no per-request rules in this version). */
   skipped: Partial<Record<FaultKind, number>>;
+  /** Requests of tmc's that each rule fault's rules answered (the fault's reach). */
+  ruleAnswers: Partial<Record<FaultKind, number>>;
   sqsMessagesTouched: number;
   workload: Workload['counters'];
   objects: { initial: number; final: number; copies: number };
@@ -253,6 +255,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     say(`chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${describeTarget(f)} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`);
     const injected: Partial<Record<FaultKind, number>> = {};
     const skipped: Partial<Record<FaultKind, number>> = {};
+    const ruleAnswers: Partial<Record<FaultKind, number>> = {};
     let sqsMessagesTouched = 0;
     const runtimeRandom = new Prng(options.seed ^ 0xfa17);
     const phaseStart = Date.now();
@@ -333,7 +336,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             continue;
           }
           await sleep(fault.durationMs);
-          await env.setFaults(server, {});
+          const fired = await env.setFaults(server, {});
+          if (RULE_FAULTS.includes(fault.kind)) ruleAnswers[fault.kind] = (ruleAnswers[fault.kind] ?? 0) + fired;
         }
         injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
       }
@@ -361,6 +365,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       plan,
       injected,
       skipped,
+      ruleAnswers,
       sqsMessagesTouched,
       workload: workload.counters,
       objects: { initial: initial.objects, final: final.objects, copies: final.copies },
@@ -401,7 +406,10 @@ export function formatChaosResult(result: ChaosResult): string {
     `seed ${result.seed}, ${result.durationMs / 1000} s of faults`,
     '',
     'faults injected',
-    ...FAULT_KINDS.filter((k) => result.injected[k] || result.skipped[k]).map((k) => `  ${k.padEnd(20)} ${String(result.injected[k] ?? 0).padStart(4)}${result.skipped[k] ? `  (${result.skipped[k]} skipped: no fault rules in this simulator)` : ''}`),
+    ...FAULT_KINDS.filter((k) => result.injected[k] || result.skipped[k]).map(
+      (k) =>
+        `  ${k.padEnd(20)} ${String(result.injected[k] ?? 0).padStart(4)}${result.ruleAnswers[k] !== undefined ? `  (${result.ruleAnswers[k]} of tmc's requests answered)` : ''}${result.skipped[k] ? `  (${result.skipped[k]} skipped: no fault rules in this simulator)` : ''}`,
+    ),
     `  sqs messages touched ${String(result.sqsMessagesTouched).padStart(4)}`,
     '',
     `objects in kcp          ${result.objects.initial} at the start, ${result.objects.final} at the end (${result.objects.copies} copies)`,
