@@ -24,7 +24,7 @@ export class KubeHttpError extends Error {
 }
 
 /** A failure worth another try: a timeout, a refused or reset connection, 429 or a 5xx. */
-export function isTransient(err: unknown): boolean {
+function isTransient(err: unknown): boolean {
   if (err instanceof KubeHttpError) return err.status === 429 || err.status >= 500;
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'TypeError');
 }
