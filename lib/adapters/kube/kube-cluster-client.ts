@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { FIELD_MANAGER } from '../../api/labels';
+import { callUnderDeadline, currentDeadline } from '../../errors/deadline';
 import type { KubeClient, KubeObject, ResourceName, ResourceType } from '../../ports/kube-client';
 import { translateHttpError, translateNetworkError, type KubeErrorContext, type KubeStatusBody } from './errors';
 import { KubeHttpTransport, type KubeHttpRequest, type KubeHttpResponse } from './http-transport';
@@ -246,14 +247,23 @@ export class KubeClusterClient implements KubeClient {
     return { target: this.target, object };
   }
 
-  private async send(req: Omit<KubeHttpRequest, 'timeoutMs'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
-    return this.limit(async () => {
-      try {
-        return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs });
-      } catch (err) {
-        throw translateNetworkError(err, ctx);
-      }
-    });
+  /**
+   * One request, under the invocation's deadline (captured here: the concurrency queue may run it in another async
+   * context). A request cut off by the deadline is a DeadlineExceededError, not an unreachable cluster: the cluster
+   * may only be slow, and its circuit and health are left alone.
+   */
+  private async send(req: Omit<KubeHttpRequest, 'timeoutMs' | 'signal'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
+    const deadline = currentDeadline();
+    return this.limit(() =>
+      callUnderDeadline(deadline, `${ctx.object} on ${ctx.target}`, async (signal) => {
+        try {
+          return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs, signal });
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          throw translateNetworkError(err, ctx);
+        }
+      }),
+    );
   }
 
   /** Throws the translated error for any non-2xx answer. */
