@@ -45,6 +45,8 @@ export interface KubeClusterClientOptions {
   discoveryTtlMs?: number;
   /** Objects per LIST page (`limit`); undefined asks for everything at once. Pages are always followed to the end. */
   listPageSize?: number;
+  /** Called when the server answers 401: the connector reads the credentials again before the next request. */
+  onUnauthorized?: () => void;
 }
 
 type TypeRef = Pick<ResourceType, 'group' | 'version' | 'resource'>;
@@ -84,6 +86,9 @@ export class KubeClusterClient implements KubeClient {
   private readonly discoveryTtlMs: number;
   private readonly listPageSize: number | undefined;
   private discovery: { at: number; resources: Promise<ResourceType[]> } | undefined;
+  private readonly onUnauthorized: (() => void) | undefined;
+  private inFlight = 0;
+  private retired = false;
 
   constructor(
     readonly target: string,
@@ -97,10 +102,17 @@ export class KubeClusterClient implements KubeClient {
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
     this.discoveryTtlMs = options.discoveryTtlMs ?? 5 * 60_000;
     this.listPageSize = options.listPageSize;
+    this.onUnauthorized = options.onUnauthorized;
   }
 
   close(): void {
     this.transport.close();
+  }
+
+  /** Closes once the requests in flight are done (a client replaced by one with refreshed credentials). */
+  closeWhenIdle(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.close();
   }
 
   async get(name: ResourceName): Promise<KubeObject | undefined> {
@@ -254,16 +266,24 @@ export class KubeClusterClient implements KubeClient {
    */
   private async send(req: Omit<KubeHttpRequest, 'timeoutMs' | 'signal'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
     const deadline = currentDeadline();
-    return this.limit(() =>
-      callUnderDeadline(deadline, `${ctx.object} on ${ctx.target}`, async (signal) => {
-        try {
-          return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs, signal });
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          throw translateNetworkError(err, ctx);
-        }
-      }),
-    );
+    this.inFlight += 1;
+    try {
+      const res = await this.limit(() =>
+        callUnderDeadline(deadline, `${ctx.object} on ${ctx.target}`, async (signal) => {
+          try {
+            return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs, signal });
+          } catch (err) {
+            if (signal?.aborted) throw err;
+            throw translateNetworkError(err, ctx);
+          }
+        }),
+      );
+      if (res.statusCode === 401) this.onUnauthorized?.();
+      return res;
+    } finally {
+      this.inFlight -= 1;
+      if (this.retired && this.inFlight === 0) this.close();
+    }
   }
 
   /** Throws the translated error for any non-2xx answer. */

@@ -284,6 +284,74 @@ describe('kube adapter over HTTP', () => {
     expect((await connector.cluster('root:default', 'south')).target).toBe('south');
   });
 
+  describe('rotated credentials are picked up without a cold start', () => {
+    const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rotated', namespace: 'n' } };
+    const putCredentials = (token: string): void => {
+      kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/rotating', {
+        apiVersion: 'workload.kcp.io/v1alpha1',
+        kind: 'SyncTarget',
+        metadata: { name: 'rotating' },
+        spec: { workloadCluster: { name: 'rotating', credentials: { secretRef: { namespace: 'tmc-system', name: 'rotating-kubeconfig' } } } },
+      });
+      kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/rotating-kubeconfig', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'rotating-kubeconfig', namespace: 'tmc-system' },
+        data: { kubeconfig: Buffer.from(kubeconfig(east.url, token)).toString('base64') },
+      });
+    };
+    const allSecretReads = (): number => kcp.requests.filter((r) => r.path.endsWith('/secrets/rotating-kubeconfig')).length;
+    let readsBefore: number;
+    const secretReads = (): number => allSecretReads() - readsBefore;
+    let now: number;
+    let rotating: KubeConnectorImpl;
+    beforeEach(() => {
+      readsBefore = allSecretReads();
+      now = 1_000_000;
+      rotating = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') }, credentialTtlMs: 60_000, now: () => now });
+    });
+    afterEach(() => rotating.close());
+
+    it('reads the credentials again after the TTL, not before', async () => {
+      putCredentials('old-token');
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      putCredentials('new-token');
+      now += 59_000;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer old-token');
+      expect(secretReads()).toBe(1);
+      now += 1_000;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer new-token');
+      expect(secretReads()).toBe(2);
+    });
+
+    it('reads them again after a 401, before the TTL', async () => {
+      putCredentials('old-token');
+      const client = await rotating.cluster('root:default', 'rotating');
+      putCredentials('new-token');
+      east.fault = { status: 401 };
+      await expect(client.apply(CONFIGMAPS, configMap)).rejects.toMatchObject({ name: 'ClusterAuthenticationError' });
+      east.fault = undefined;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer new-token');
+      expect(secretReads()).toBe(2);
+    });
+
+    it('keeps the working client when the refresh cannot read the credentials', async () => {
+      putCredentials('old-token');
+      const first = await rotating.cluster('root:default', 'rotating');
+      now += 60_000;
+      kcp.fault = { status: 503 };
+      const during = await rotating.cluster('root:default', 'rotating');
+      kcp.fault = undefined;
+      expect(during).toBe(first);
+      await during.apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer old-token');
+    });
+  });
+
   it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
     await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({ name: 'ClusterConfigurationError', cluster: 'nowhere' });
   });
