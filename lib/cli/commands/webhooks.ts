@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Command } from 'commander';
 import { SecretsManagerSecretReader } from '../../adapters/kube/secret-reader';
 import { DynamoStatusCredentialStore } from '../../adapters/dynamodb/status-credential-store';
 import { makeDynamoDocumentClient } from '../../runtime/aws';
 import { parseTokenSecret } from '../../auth/token-source';
+import { rotateWebhookToken, type TokenSecretStore } from '../../auth/token-rotation';
 import { DEFAULT_TMC_USER, installWebhooks, uninstallWebhooks, type InstallWebhooksResult } from '../../webhooks';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { collectPairs } from './options';
@@ -86,7 +87,21 @@ function withCommonOptions(command: Command): Command {
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint of --table (the local stack\'s)');
 }
 
-/** `tmc webhooks install|uninstall`: the registration code lives in lib/webhooks; this only parses flags. */
+/** The token secret in Secrets Manager, read uncached (a rotation must start from the current value). */
+function secretsManagerTokenStore(client: SecretsManagerClient): TokenSecretStore {
+  return {
+    read: async (arn) => {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+      if (out.SecretString === undefined) throw new Error(`Secret ${arn} has no string value`);
+      return out.SecretString;
+    },
+    write: async (arn, value) => {
+      await client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: value }));
+    },
+  };
+}
+
+/** `tmc webhooks install|uninstall|rotate-token`: the registration code lives in lib/webhooks; this only parses flags. */
 export function registerWebhooksCommand(program: Command): void {
   const webhooks = program.command('webhooks').description("Register tmc's admission and status webhooks in kcp and clusters");
   withCommonOptions(
@@ -115,6 +130,25 @@ export function registerWebhooksCommand(program: Command): void {
       process.stdout.write('kcp and kube-apiserver read the token from an admission kubeconfig; see docs/webhooks.md\n');
     }
   });
+  webhooks
+    .command('rotate-token')
+    .description('Put a new webhook token first in the token secret; the previous ones stay accepted for the grace period')
+    .requiredOption('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)')
+    .option('--grace-minutes <n>', 'minutes the previous tokens stay accepted', '60')
+    .action(async (options: { tokenSecret: string; graceMinutes: string }) => {
+      const minutes = Number(options.graceMinutes);
+      if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--grace-minutes must be a positive number');
+      const client = new SecretsManagerClient({});
+      try {
+        const { previousAcceptedUntil, previousCount } = await rotateWebhookToken(secretsManagerTokenStore(client), options.tokenSecret, { graceMs: minutes * 60_000 });
+        process.stdout.write(
+          `The new token is first in ${options.tokenSecret}; ${previousCount} previous token(s) accepted until ${previousAcceptedUntil.toISOString()} (functions see the change within a minute).\n` +
+            'Before then, run `tmc webhooks install --token-secret <arn> --admission-kubeconfig <file> …` and give kcp and each cluster the new admission kubeconfig (docs/webhooks.md).\n',
+        );
+      } finally {
+        client.destroy();
+      }
+    });
   withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(async (options: WebhookOptions) => {
     const { token: _token, ...request } = await requestOf({ ...options, url: '', token: '' });
     process.stdout.write(describe(await withStatusCredentials(options, (statusCredentials) => uninstallWebhooks({ ...request, statusCredentials }))));
