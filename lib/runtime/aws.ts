@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { traceAwsClient } from '../observability/tracing';
 import { applyAwsClientHook } from './aws-client-hook';
+import { stampSchemaVersion } from '../adapters/dynamodb/schema-version';
 import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
 import type { TmcConfig } from './config';
 
@@ -63,6 +64,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
     ...endpointOptions(config.dynamodbEndpoint),
   });
   carryInvocationDeadline(client, 'DynamoDB');
+  stampSchemaVersion(client);
   applyAwsClientHook(client, 'dynamodb');
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
