@@ -28,7 +28,7 @@ const StatusBodySchema = z.looseObject({
 });
 const ApiResourceListSchema = z.looseObject({
   groupVersion: z.string(),
-  resources: z.array(z.looseObject({ name: z.string(), kind: z.string(), namespaced: z.boolean() })),
+  resources: z.array(z.looseObject({ name: z.string(), kind: z.string(), namespaced: z.boolean(), verbs: z.array(z.string()).optional() })),
 });
 const ApiGroupListSchema = z.looseObject({
   groups: z.array(z.looseObject({ name: z.string(), preferredVersion: z.looseObject({ version: z.string() }).optional(), versions: z.array(z.looseObject({ version: z.string() })) })),
@@ -241,7 +241,7 @@ export class KubeClusterClient implements KubeClient {
       if (!parsed.success) return;
       for (const r of parsed.data.resources) {
         if (r.name.includes('/')) continue; // subresources
-        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced });
+        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, ...(r.verbs === undefined ? {} : { verbs: r.verbs }) });
       }
     };
     const groupsRes = this.ok(await this.send({ method: 'GET', path: '/apis' }, ctx), ctx);
