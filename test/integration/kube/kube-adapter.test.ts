@@ -70,6 +70,23 @@ current-context: x
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };
 
+/** A SyncTarget in root:default whose credentials are a kubeconfig Secret `<name>-kubeconfig` in tmc-system. */
+function putSecretRefTarget(objects: Fake['objects'], name: string, server: string, token: string): void {
+  objects.set(`/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/${name}`, {
+    apiVersion: 'workload.kcp.io/v1alpha1',
+    kind: 'SyncTarget',
+    metadata: { name },
+    spec: { workloadCluster: { name, credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } } } },
+  });
+  objects.set(`/clusters/root:default/api/v1/namespaces/tmc-system/secrets/${name}-kubeconfig`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${name}-kubeconfig`, namespace: 'tmc-system' },
+    data: { kubeconfig: Buffer.from(kubeconfig(server, token)).toString('base64') },
+  });
+}
+
+
 describe('kube adapter over HTTP', () => {
   let kcp: Fake;
   let east: Fake;
@@ -128,18 +145,7 @@ describe('kube adapter over HTTP', () => {
   });
 
   it('builds a cluster client from a SyncTarget and its Secret in the workspace', async () => {
-    kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/east', {
-      apiVersion: 'workload.kcp.io/v1alpha1',
-      kind: 'SyncTarget',
-      metadata: { name: 'east' },
-      spec: { workloadCluster: { name: 'east', credentials: { secretRef: { namespace: 'tmc-system', name: 'east-kubeconfig' } } } },
-    });
-    kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/east-kubeconfig', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'east-kubeconfig', namespace: 'tmc-system' },
-      data: { kubeconfig: Buffer.from(kubeconfig(east.url, 'east-token')).toString('base64') },
-    });
+    putSecretRefTarget(kcp.objects, 'east', east.url, 'east-token');
     const client = await connector.cluster('root:default', 'east');
     expect(client.target).toBe('east');
     expect(await connector.cluster('root:default', 'east')).toBe(client); // cached per container
@@ -287,20 +293,7 @@ describe('kube adapter over HTTP', () => {
   describe('rotated credentials are picked up without a cold start', () => {
     const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rotated', namespace: 'n' } };
-    const putCredentials = (token: string): void => {
-      kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/rotating', {
-        apiVersion: 'workload.kcp.io/v1alpha1',
-        kind: 'SyncTarget',
-        metadata: { name: 'rotating' },
-        spec: { workloadCluster: { name: 'rotating', credentials: { secretRef: { namespace: 'tmc-system', name: 'rotating-kubeconfig' } } } },
-      });
-      kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/rotating-kubeconfig', {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'rotating-kubeconfig', namespace: 'tmc-system' },
-        data: { kubeconfig: Buffer.from(kubeconfig(east.url, token)).toString('base64') },
-      });
-    };
+    const putCredentials = (token: string): void => putSecretRefTarget(kcp.objects, 'rotating', east.url, token);
     const allSecretReads = (): number => kcp.requests.filter((r) => r.path.endsWith('/secrets/rotating-kubeconfig')).length;
     let readsBefore: number;
     const secretReads = (): number => allSecretReads() - readsBefore;
