@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { buildApiDeps, makeApiHandler, type ApiHandler } from '../../lib/runtime/api';
 
@@ -15,4 +16,4 @@ async function api(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStruct
   return inner(event);
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(api);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) => withInvocationDeadline(context, () => api(event)));

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
 import { buildAuthorizerDeps, makeAuthorizerHandler, type AuthorizerHandler } from '../../lib/runtime/authorizer';
 
@@ -13,4 +14,4 @@ async function authorizer(event: APIGatewayRequestAuthorizerEventV2): Promise<AP
   return inner(event);
 }
 
-export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult>().handler(authorizer);
+export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult>().handler((event, context) => withInvocationDeadline(context, () => authorizer(event)));

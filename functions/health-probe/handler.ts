@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { ProbeRunReport } from '../../lib/health/probe-clusters';
 import { buildHealthProbeDeps, makeHealthProbeHandler, type HealthProbeHandler } from '../../lib/runtime/health-probe';
@@ -22,4 +23,4 @@ async function healthProbe(_event: ScheduledEvent): Promise<ProbeRunReport> {
   }
 }
 
-export const handler = middy<ScheduledEvent, ProbeRunReport>().handler(healthProbe);
+export const handler = middy<ScheduledEvent, ProbeRunReport>().handler((event, context) => withInvocationDeadline(context, () => healthProbe(event)));

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { buildIngressDeps, makeIngressHandler, type IngressHandler } from '../../lib/runtime/ingress';
 
@@ -22,4 +23,4 @@ async function ingress(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(ingress);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) => withInvocationDeadline(context, () => ingress(event)));

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { ScheduledEvent } from 'aws-lambda';
 import { buildMetricsRollupDeps, makeMetricsRollupHandler, type MetricsRollupHandler, type MetricsRollupReport } from '../../lib/runtime/metrics-rollup';
 
@@ -22,4 +23,4 @@ async function metricsRollup(_event: ScheduledEvent): Promise<MetricsRollupRepor
   }
 }
 
-export const handler = middy<ScheduledEvent, MetricsRollupReport>().handler(metricsRollup);
+export const handler = middy<ScheduledEvent, MetricsRollupReport>().handler((event, context) => withInvocationDeadline(context, () => metricsRollup(event)));

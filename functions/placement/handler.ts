@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildPlacementDeps, makePlacementHandler, type PlacementHandler } from '../../lib/runtime/placement';
 
@@ -21,4 +22,4 @@ async function placement(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(placement);
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) => withInvocationDeadline(context, () => placement(event)));

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { RecoverySweepReport } from '../../lib/recovery/deps';
 import { buildRecoverySweepDeps, makeRecoverySweepHandler, type RecoverySweepHandler } from '../../lib/runtime/recovery-sweep';
@@ -22,4 +23,4 @@ async function recoverySweep(_event: ScheduledEvent): Promise<RecoverySweepRepor
   }
 }
 
-export const handler = middy<ScheduledEvent, RecoverySweepReport>().handler(recoverySweep);
+export const handler = middy<ScheduledEvent, RecoverySweepReport>().handler((event, context) => withInvocationDeadline(context, () => recoverySweep(event)));

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { SQSBatchResponse } from 'aws-lambda';
 import {
   buildStatusUpDeps,
@@ -27,4 +28,4 @@ async function statusUp(event: StatusUpEvent): Promise<SQSBatchResponse | Backst
   }
 }
 
-export const handler = middy<StatusUpEvent, SQSBatchResponse | BackstopSummary>().handler(statusUp);
+export const handler = middy<StatusUpEvent, SQSBatchResponse | BackstopSummary>().handler((event, context) => withInvocationDeadline(context, () => statusUp(event)));

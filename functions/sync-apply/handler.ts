@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildSyncApplyDeps, makeSyncApplyHandler, type SyncApplyHandler } from '../../lib/runtime/sync-apply';
 
@@ -21,4 +22,4 @@ async function syncApply(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(syncApply);
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) => withInvocationDeadline(context, () => syncApply(event)));

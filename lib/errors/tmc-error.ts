@@ -17,6 +17,7 @@ export type ErrorCategory =
   | 'sync-failure'
   | 'sync-conflict'
   | 'sync-timeout'
+  | 'invocation-deadline'
   | 'projection'
   | 'stale'
   | 'network'
@@ -54,6 +55,7 @@ export const CATEGORY_RULES: Record<ErrorCategory, CategoryRule> = {
   'sync-failure': { severity: 'error', retryable: true, strategy: 'retry-backoff', hint: 'Applying to the cluster failed; tmc retries with backoff and records the reason on the object' },
   'sync-conflict': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'An object tmc does not own is in the way on the cluster; delete or rename it, or label it as tmc-managed' },
   'sync-timeout': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster did not answer in time; tmc retries' },
+  'invocation-deadline': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: "The function's time ran out before the call answered; tmc retries. If it repeats, check the endpoint's latency or raise the function's timeout" },
   projection: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The virtual workspace view could not be built; retry the request' },
   stale: { severity: 'info', retryable: false, strategy: 'ignore', hint: 'A newer version was already processed' },
   network: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'A network error; tmc retries with backoff' },
@@ -140,6 +142,8 @@ export const ClusterCredentialsUnavailableError = subclass('cluster-credentials-
 export const ClusterThrottledError = subclass('cluster-throttled', 'ClusterThrottledError');
 export const SyncConflictError = subclass('sync-conflict', 'SyncConflictError');
 export const SyncTimeoutError = subclass('sync-timeout', 'SyncTimeoutError');
+/** An outbound call was cut off at the invocation's deadline (lib/errors/deadline.ts), before Lambda's own timeout. */
+export const DeadlineExceededError = subclass('invocation-deadline', 'DeadlineExceededError');
 /** A conditional write lost to a newer generation or version: the message is stale, not a failure. */
 export const StaleGenerationError = subclass('stale', 'StaleGenerationError');
 export const NetworkError = subclass('network', 'NetworkError');

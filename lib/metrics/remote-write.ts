@@ -1,6 +1,7 @@
 import { pushTimeseries } from 'prometheus-remote-write';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { callUnderDeadline, currentDeadline } from '../errors/deadline';
 
 /**
  * Prometheus remote-write (protobuf + snappy, via prometheus-remote-write). Targets: Amazon Managed Prometheus with
@@ -45,17 +46,18 @@ export async function collectTimeseries(registry: Registry, timestamp = Date.now
   return out;
 }
 
-/** Node's fetch with a timeout, in the shape prometheus-remote-write calls. */
+/** Node's fetch with a timeout and the invocation's deadline, in the shape prometheus-remote-write calls. */
 export function nativeFetch(): RemoteWriteFetch {
-  return async (url, init) => {
-    const res = await fetch(url, {
-      method: init?.method,
-      headers: init?.headers,
-      body: init ? new Uint8Array(init.body) : undefined,
-      signal: AbortSignal.timeout(init?.timeout ?? 10_000),
-    });
-    return { status: res.status, statusText: res.statusText, text: () => res.text() };
-  };
+  return async (url, init) =>
+    callUnderDeadline(
+      currentDeadline(),
+      'A remote-write push',
+      async (signal) => {
+        const res = await fetch(url, { method: init?.method, headers: init?.headers, body: init ? new Uint8Array(init.body) : undefined, signal });
+        return { status: res.status, statusText: res.statusText, text: () => res.text() };
+      },
+      AbortSignal.timeout(init?.timeout ?? 10_000),
+    );
 }
 
 /**

@@ -8,6 +8,8 @@ export interface ResourceType {
   resource: string;
   kind: string;
   namespaced: boolean;
+  /** What the API server allows on the type (`list`, `patch`, …), when discovery said. */
+  verbs?: string[];
 }
 
 export interface ResourceName {

@@ -1,10 +1,10 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { traceAwsClient } from '../observability/tracing';
 import { applyAwsClientHook } from './aws-client-hook';
+import { stampSchemaVersion } from '../adapters/dynamodb/schema-version';
+import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
 import type { TmcConfig } from './config';
 
 /**
@@ -16,27 +16,6 @@ import type { TmcConfig } from './config';
 type ClientConfig = Pick<TmcConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/**
- * Keep-alive saves a TLS handshake per call on warm containers; maxSockets bounds bursts from one container. The SDK
- * sets no socket timeout by default, so one lost response would hold an invocation until the Lambda timeout: give
- * every request a deadline (SQS's must outlast a 20 s long poll) and let the SDK's retries take over.
- *
- * Caution, as of @smithy/node-http-handler 4.x: `requestTimeout` alone no longer ends a request. When it passes, the
- * handler only warns ("a request has exceeded the configured 10000 ms requestTimeout", seen in 200x3 benchmarks on a
- * loaded machine) unless `throwOnRequestTimeout: true` is set, so today no deadline is enforced. Turning it on
- * restores the deadline, and with it retries of requests that were only slow (a conditional write's retry may then
- * meet its own first write as a failed condition, an unconditional update may apply twice): a decision of its own,
- * not taken here.
- */
-function requestHandler(requestTimeoutMs: number): { httpAgent: HttpAgent; httpsAgent: HttpsAgent; requestTimeout: number; connectionTimeout: number } {
-  return {
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-    requestTimeout: requestTimeoutMs,
-    connectionTimeout: 3_000,
-  };
-}
 
 /*
  * `cacheMiddleware`: the SDK otherwise re-resolves the whole middleware stack on every send (resolveMiddleware and
@@ -79,11 +58,13 @@ const sdkLogger = SDK_LOGGER as SdkLogger;
 export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
-    requestHandler: requestHandler(10_000),
+    requestHandler: requestHandlerOptions(10_000),
     maxAttempts: 4,
     logger: sdkLogger,
     ...endpointOptions(config.dynamodbEndpoint),
   });
+  carryInvocationDeadline(client, 'DynamoDB');
+  stampSchemaVersion(client);
   applyAwsClientHook(client, 'dynamodb');
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
@@ -104,13 +85,14 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
 export function makeSqsClient(config: ClientConfig): SQSClient {
   const client = new SQSClient({
     region: config.region,
-    requestHandler: requestHandler(30_000),
+    requestHandler: requestHandlerOptions(30_000),
     maxAttempts: 4,
     cacheMiddleware: true,
     logger: sdkLogger,
     md5: false,
     ...endpointOptions(config.sqsEndpoint),
   });
+  carryInvocationDeadline(client, 'SQS');
   applyAwsClientHook(client, 'sqs');
   // Traced so SendMessage carries the X-Ray header that SQS passes on as AWSTraceHeader (lib/observability/tracing.ts).
   return traceAwsClient(client);

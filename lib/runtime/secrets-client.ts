@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { applyAwsClientHook } from './aws-client-hook';
+import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
 import type { TmcConfig } from './config';
 
 /**
@@ -7,7 +8,8 @@ import type { TmcConfig } from './config';
  * by the composition root. Apart from lib/runtime/aws.ts so that the authorizer bundles no DynamoDB or SQS client.
  */
 export function makeSecretsManagerClient(config: Pick<TmcConfig, 'region'>): SecretsManagerClient {
-  const client = new SecretsManagerClient({ region: config.region });
+  const client = new SecretsManagerClient({ region: config.region, requestHandler: requestHandlerOptions(10_000) });
+  carryInvocationDeadline(client, 'Secrets Manager');
   applyAwsClientHook(client, 'secretsmanager');
   return client;
 }

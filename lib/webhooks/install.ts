@@ -67,13 +67,14 @@ function readKubeconfig(input: KubeconfigInput): string {
   return input;
 }
 
-interface Clients {
+export interface WebhookClients {
   kcp: KubeClient;
   clusters: Array<{ name: string; client: KubeClient }>;
   close(): void;
 }
 
-function buildClients(options: InstallWebhooksOptions): Clients {
+/** Clients for kcp (at the workspace) and each cluster, from kubeconfigs unless already-built clients are given. */
+export function buildWebhookClients(options: InstallWebhooksOptions): WebhookClients {
   const owned: KubeClusterClient[] = [];
   const make = (target: string, text: string, server?: (s: string) => string): KubeClient => {
     const { config } = loadKubeconfig(text, { uniqueName: `tmc-webhooks-${target}`, server });
@@ -111,7 +112,7 @@ async function applyOne(client: KubeClient, object: KubeObject, type: typeof MUT
  * objects, fail open). Server-side apply, so running it again changes nothing.
  */
 export async function installWebhooks(options: InstallWebhooksOptions): Promise<InstallWebhooksResult> {
-  const clients = buildClients(options);
+  const clients = buildWebhookClients(options);
   const endpoint = { apiUrl: options.url, caBundle: options.caBundle };
   try {
     const webhooks = await Promise.all([
@@ -132,7 +133,7 @@ export type UninstallWebhooksOptions = Omit<InstallWebhooksOptions, 'url' | 'tok
 
 /** Removes what installWebhooks created; webhooks already gone count as done. */
 export async function uninstallWebhooks(options: UninstallWebhooksOptions): Promise<InstallWebhooksResult> {
-  const clients = buildClients({ ...options, url: options.url ?? '' });
+  const clients = buildWebhookClients({ ...options, url: options.url ?? '' });
   const remove = async (client: KubeClient, type: typeof MUTATING_TYPE | typeof VALIDATING_TYPE, name: string): Promise<InstalledWebhook> => ({
     target: client.target,
     kind: type.kind,

@@ -9,6 +9,8 @@ export interface KubeHttpRequest {
   body?: unknown;
   contentType?: string;
   timeoutMs: number;
+  /** Aborts the request (the invocation's deadline); the request fails with the signal's AbortError. */
+  signal?: AbortSignal;
 }
 
 export interface KubeHttpResponse {
@@ -74,6 +76,7 @@ export class KubeHttpTransport {
           headers,
           agent,
           servername: opts.servername,
+          signal: req.signal,
         },
         (res) => {
           const chunks: Buffer[] = [];

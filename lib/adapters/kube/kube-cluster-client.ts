@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { z } from 'zod';
 import { FIELD_MANAGER } from '../../api/labels';
+import { callUnderDeadline, currentDeadline } from '../../errors/deadline';
 import type { KubeClient, KubeObject, ResourceName, ResourceType } from '../../ports/kube-client';
 import { translateHttpError, translateNetworkError, type KubeErrorContext, type KubeStatusBody } from './errors';
 import { KubeHttpTransport, type KubeHttpRequest, type KubeHttpResponse } from './http-transport';
@@ -27,7 +28,7 @@ const StatusBodySchema = z.looseObject({
 });
 const ApiResourceListSchema = z.looseObject({
   groupVersion: z.string(),
-  resources: z.array(z.looseObject({ name: z.string(), kind: z.string(), namespaced: z.boolean() })),
+  resources: z.array(z.looseObject({ name: z.string(), kind: z.string(), namespaced: z.boolean(), verbs: z.array(z.string()).optional() })),
 });
 const ApiGroupListSchema = z.looseObject({
   groups: z.array(z.looseObject({ name: z.string(), preferredVersion: z.looseObject({ version: z.string() }).optional(), versions: z.array(z.looseObject({ version: z.string() })) })),
@@ -44,6 +45,8 @@ export interface KubeClusterClientOptions {
   discoveryTtlMs?: number;
   /** Objects per LIST page (`limit`); undefined asks for everything at once. Pages are always followed to the end. */
   listPageSize?: number;
+  /** Called when the server answers 401: the connector reads the credentials again before the next request. */
+  onUnauthorized?: () => void;
 }
 
 type TypeRef = Pick<ResourceType, 'group' | 'version' | 'resource'>;
@@ -83,6 +86,9 @@ export class KubeClusterClient implements KubeClient {
   private readonly discoveryTtlMs: number;
   private readonly listPageSize: number | undefined;
   private discovery: { at: number; resources: Promise<ResourceType[]> } | undefined;
+  private readonly onUnauthorized: (() => void) | undefined;
+  private inFlight = 0;
+  private retired = false;
 
   constructor(
     readonly target: string,
@@ -96,10 +102,17 @@ export class KubeClusterClient implements KubeClient {
     this.readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
     this.discoveryTtlMs = options.discoveryTtlMs ?? 5 * 60_000;
     this.listPageSize = options.listPageSize;
+    this.onUnauthorized = options.onUnauthorized;
   }
 
   close(): void {
     this.transport.close();
+  }
+
+  /** Closes once the requests in flight are done (a client replaced by one with refreshed credentials). */
+  closeWhenIdle(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.close();
   }
 
   async get(name: ResourceName): Promise<KubeObject | undefined> {
@@ -228,7 +241,7 @@ export class KubeClusterClient implements KubeClient {
       if (!parsed.success) return;
       for (const r of parsed.data.resources) {
         if (r.name.includes('/')) continue; // subresources
-        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced });
+        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, ...(r.verbs === undefined ? {} : { verbs: r.verbs }) });
       }
     };
     const groupsRes = this.ok(await this.send({ method: 'GET', path: '/apis' }, ctx), ctx);
@@ -246,14 +259,31 @@ export class KubeClusterClient implements KubeClient {
     return { target: this.target, object };
   }
 
-  private async send(req: Omit<KubeHttpRequest, 'timeoutMs'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
-    return this.limit(async () => {
-      try {
-        return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs });
-      } catch (err) {
-        throw translateNetworkError(err, ctx);
-      }
-    });
+  /**
+   * One request, under the invocation's deadline (captured here: the concurrency queue may run it in another async
+   * context). A request cut off by the deadline is a DeadlineExceededError, not an unreachable cluster: the cluster
+   * may only be slow, and its circuit and health are left alone.
+   */
+  private async send(req: Omit<KubeHttpRequest, 'timeoutMs' | 'signal'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
+    const deadline = currentDeadline();
+    this.inFlight += 1;
+    try {
+      const res = await this.limit(() =>
+        callUnderDeadline(deadline, `${ctx.object} on ${ctx.target}`, async (signal) => {
+          try {
+            return await this.transport.request({ ...req, timeoutMs: this.requestTimeoutMs, signal });
+          } catch (err) {
+            if (signal?.aborted) throw err;
+            throw translateNetworkError(err, ctx);
+          }
+        }),
+      );
+      if (res.statusCode === 401) this.onUnauthorized?.();
+      return res;
+    } finally {
+      this.inFlight -= 1;
+      if (this.retired && this.inFlight === 0) this.close();
+    }
   }
 
   /** Throws the translated error for any non-2xx answer. */

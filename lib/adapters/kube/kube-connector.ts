@@ -18,6 +18,16 @@ export interface KubeConnectorOptions {
   client?: KubeClusterClientOptions;
   /** The token source of an `eks` SyncTarget; by default signed with the function's role (EksTokenSource). */
   eksTokens?: (eks: { clusterName: string; region: string }) => { token(): Promise<string> };
+  /** How long credentials read for a client are trusted before they are read again (default 5 minutes). */
+  credentialTtlMs?: number;
+  now?: () => number;
+}
+
+/** A cached client: when its credentials were read, and whether a 401 said they no longer work. */
+interface CachedClient {
+  at: number;
+  health: { stale: boolean };
+  client: Promise<KubeClusterClient>;
 }
 
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' } as const;
@@ -28,35 +38,30 @@ const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 
  * credentials reference. Secrets are read into memory only; they never reach a log or an error message.
  */
 export class KubeConnectorImpl implements KubeConnector {
-  private kcpText: Promise<string> | undefined;
-  private readonly kcpClients = new Map<string, Promise<KubeClusterClient>>();
-  private readonly clusterClients = new Map<string, Promise<KubeClusterClient>>();
+  private kcpText: { at: number; text: Promise<string> } | undefined;
+  private readonly kcpClients = new Map<string, CachedClient>();
+  private readonly clusterClients = new Map<string, CachedClient>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly options: KubeConnectorOptions) {}
+  constructor(private readonly options: KubeConnectorOptions) {
+    this.ttlMs = options.credentialTtlMs ?? 5 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
 
   kcp(workspace: string): Promise<KubeClient> {
     return this.kcpClient(workspace);
   }
 
   cluster(workspace: string, syncTarget: string): Promise<KubeClient> {
-    const key = `${workspace}|${syncTarget}`;
-    let client = this.clusterClients.get(key);
-    if (!client) {
-      client = this.buildCluster(workspace, syncTarget);
-      this.clusterClients.set(key, client);
-      // A failed build (SyncTarget not there yet, secret missing) must not stick.
-      client.catch(() => {
-        if (this.clusterClients.get(key) === client) this.clusterClients.delete(key);
-      });
-    }
-    return client;
+    return this.cached(this.clusterClients, `${workspace}|${syncTarget}`, (onUnauthorized) => this.buildCluster(workspace, syncTarget, onUnauthorized));
   }
 
   forget(workspace: string, syncTarget: string): void {
     const key = `${workspace}|${syncTarget}`;
-    const client = this.clusterClients.get(key);
+    const entry = this.clusterClients.get(key);
     this.clusterClients.delete(key);
-    client?.then((c) => c.close()).catch(() => undefined);
+    entry?.client.then((c) => c.close()).catch(() => undefined);
   }
 
   /** Closes every pooled connection (tests, local-stack shutdown). */
@@ -64,29 +69,67 @@ export class KubeConnectorImpl implements KubeConnector {
     const all = [...this.kcpClients.values(), ...this.clusterClients.values()];
     this.kcpClients.clear();
     this.clusterClients.clear();
-    await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
+    await Promise.all(all.map((e) => e.client.then((c) => c.close()).catch(() => undefined)));
   }
 
   private kcpClient(workspace: string): Promise<KubeClusterClient> {
-    let client = this.kcpClients.get(workspace);
-    if (!client) {
-      client = this.buildKcp(workspace);
-      this.kcpClients.set(workspace, client);
-      client.catch(() => {
-        if (this.kcpClients.get(workspace) === client) this.kcpClients.delete(workspace);
-      });
-    }
-    return client;
+    return this.cached(this.kcpClients, workspace, (onUnauthorized) => this.buildKcp(workspace, onUnauthorized));
   }
 
-  private async buildKcp(workspace: string): Promise<KubeClusterClient> {
+  /**
+   * The cached client for `key`, built again from freshly read credentials once they are older than the TTL or a
+   * request was answered 401 (rotated credentials are picked up without a cold start). The new client replaces the
+   * old one only once it is built; the old one closes when its requests in flight are done. A failed refresh keeps
+   * the old client (a failed read is no evidence the credentials changed) and tries again on the next call; a
+   * failed first build does not stick.
+   */
+  private cached(
+    map: Map<string, CachedClient>,
+    key: string,
+    build: (onUnauthorized: () => void) => Promise<KubeClusterClient>,
+  ): Promise<KubeClusterClient> {
+    const existing = map.get(key);
+    if (existing && !existing.health.stale && this.now() - existing.at < this.ttlMs) return existing.client;
+    const health = { stale: false };
+    const built = build(() => {
+      health.stale = true;
+    });
+    const fresh: CachedClient = { at: this.now(), health, client: built };
+    if (existing === undefined) {
+      map.set(key, fresh);
+      built.catch(() => {
+        if (map.get(key) === fresh) map.delete(key);
+      });
+      return built;
+    }
+    // Until the refresh lands, callers keep the old client; the refresh is not retried by them while it runs.
+    existing.at = this.now();
+    existing.health.stale = false;
+    return built.then(
+      (client) => {
+        if (map.get(key) === existing) {
+          map.set(key, fresh);
+          void existing.client.then((old) => old.closeWhenIdle());
+        }
+        return client;
+      },
+      () => {
+        existing.health.stale = true;
+        return existing.client;
+      },
+    );
+  }
+
+  private async buildKcp(workspace: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
     const text = await this.readKcpKubeconfig();
     const target = `kcp:${workspace}`;
     const { config } = loadKubeconfig(text, { uniqueName: `tmc-${target}`, server: (s) => kcpWorkspaceUrl(s, workspace) });
-    return new KubeClusterClient(target, config, this.options.client);
+    return new KubeClusterClient(target, config, { ...this.options.client, onUnauthorized });
   }
 
+  /** kcp's kubeconfig, read again after the TTL (a rotated kcp token is picked up). */
   private readKcpKubeconfig(): Promise<string> {
+    if (this.kcpText && this.now() - this.kcpText.at >= this.ttlMs) this.kcpText = undefined;
     if (!this.kcpText) {
       const source = this.options.kcp;
       const text =
@@ -97,12 +140,13 @@ export class KubeConnectorImpl implements KubeConnector {
                 throw new ConfigurationError(`The kcp kubeconfig ${source.path} could not be read`, { cause: err });
               })
             : this.secretReader().read(source.secretArn);
-      this.kcpText = text;
+      const entry = { at: this.now(), text };
+      this.kcpText = entry;
       text.catch(() => {
-        if (this.kcpText === text) this.kcpText = undefined;
+        if (this.kcpText === entry) this.kcpText = undefined;
       });
     }
-    return this.kcpText;
+    return this.kcpText.text;
   }
 
   private secretReader(): SecretReader {
@@ -110,7 +154,7 @@ export class KubeConnectorImpl implements KubeConnector {
     return this.options.secrets;
   }
 
-  private async buildCluster(workspace: string, syncTarget: string): Promise<KubeClusterClient> {
+  private async buildCluster(workspace: string, syncTarget: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
     const kcp = await this.kcpClient(workspace);
     const object = await kcp.get({ ...SYNC_TARGETS, name: syncTarget });
     if (!object) {
@@ -132,13 +176,13 @@ export class KubeConnectorImpl implements KubeConnector {
       if (outside) throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`, { cluster: syncTarget });
       text = await this.secretReader().read(credentials.secretsManagerArn);
     } else if (credentials.eks !== undefined) {
-      return this.eksCluster(workspace, syncTarget, parsed.data.spec.workloadCluster.endpoint, credentials.eks);
+      return this.eksCluster(workspace, syncTarget, parsed.data.spec.workloadCluster.endpoint, credentials.eks, onUnauthorized);
     } else {
       throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
     }
     // Admission sees only the reference, not the kubeconfig, so an exec plugin is refused here, before any request.
     const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}`, refuseExecPlugin: true });
-    return new KubeClusterClient(syncTarget, config, this.options.client);
+    return new KubeClusterClient(syncTarget, config, { ...this.options.client, onUnauthorized });
   }
 
   /** An EKS cluster: its endpoint and CA from the SyncTarget, a bearer token signed with the function's role. */
@@ -147,6 +191,7 @@ export class KubeConnectorImpl implements KubeConnector {
     syncTarget: string,
     endpoint: string | undefined,
     eks: { clusterName: string; region: string; roleArn?: string; certificateAuthorityData?: string },
+    onUnauthorized: () => void,
   ): KubeClusterClient {
     if (endpoint === undefined) {
       throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} uses EKS credentials but has no spec.workloadCluster.endpoint`, { cluster: syncTarget });
@@ -159,7 +204,7 @@ export class KubeConnectorImpl implements KubeConnector {
     }
     const source = this.options.eksTokens?.(eks) ?? new EksTokenSource({ clusterName: eks.clusterName, region: eks.region });
     const config = eksKubeconfig(`tmc-${workspace}-${syncTarget}`, endpoint, eks.certificateAuthorityData);
-    return new KubeClusterClient(syncTarget, config, { ...this.options.client, bearerToken: () => source.token() });
+    return new KubeClusterClient(syncTarget, config, { ...this.options.client, bearerToken: () => source.token(), onUnauthorized });
   }
 
   private async kubeconfigFromKcpSecret(kcp: KubeClient, ref: { namespace: string; name: string }, syncTarget: string): Promise<string> {

@@ -6,6 +6,7 @@ import { registerPlacementCommand } from './placement';
 import { registerRecoveryCommand } from './recovery';
 import { registerSimCommand } from './sim';
 import { registerTraceCommand } from './trace';
+import { registerUninstallCommand } from './uninstall';
 import { registerVwCommand } from './vw';
 import { registerWebhooksCommand } from './webhooks';
 
@@ -15,4 +16,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand, registerVwCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand, registerVwCommand, registerUninstallCommand];

@@ -70,6 +70,23 @@ current-context: x
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };
 
+/** A SyncTarget in root:default whose credentials are a kubeconfig Secret `<name>-kubeconfig` in tmc-system. */
+function putSecretRefTarget(objects: Fake['objects'], name: string, server: string, token: string): void {
+  objects.set(`/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/${name}`, {
+    apiVersion: 'workload.kcp.io/v1alpha1',
+    kind: 'SyncTarget',
+    metadata: { name },
+    spec: { workloadCluster: { name, credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } } } },
+  });
+  objects.set(`/clusters/root:default/api/v1/namespaces/tmc-system/secrets/${name}-kubeconfig`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${name}-kubeconfig`, namespace: 'tmc-system' },
+    data: { kubeconfig: Buffer.from(kubeconfig(server, token)).toString('base64') },
+  });
+}
+
+
 describe('kube adapter over HTTP', () => {
   let kcp: Fake;
   let east: Fake;
@@ -128,18 +145,7 @@ describe('kube adapter over HTTP', () => {
   });
 
   it('builds a cluster client from a SyncTarget and its Secret in the workspace', async () => {
-    kcp.objects.set('/clusters/root:default/apis/workload.kcp.io/v1alpha1/synctargets/east', {
-      apiVersion: 'workload.kcp.io/v1alpha1',
-      kind: 'SyncTarget',
-      metadata: { name: 'east' },
-      spec: { workloadCluster: { name: 'east', credentials: { secretRef: { namespace: 'tmc-system', name: 'east-kubeconfig' } } } },
-    });
-    kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/east-kubeconfig', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'east-kubeconfig', namespace: 'tmc-system' },
-      data: { kubeconfig: Buffer.from(kubeconfig(east.url, 'east-token')).toString('base64') },
-    });
+    putSecretRefTarget(kcp.objects, 'east', east.url, 'east-token');
     const client = await connector.cluster('root:default', 'east');
     expect(client.target).toBe('east');
     expect(await connector.cluster('root:default', 'east')).toBe(client); // cached per container
@@ -282,6 +288,61 @@ describe('kube adapter over HTTP', () => {
       data: { kubeconfig: Buffer.from(kubeconfig(east.url, 'south-token')).toString('base64') },
     });
     expect((await connector.cluster('root:default', 'south')).target).toBe('south');
+  });
+
+  describe('rotated credentials are picked up without a cold start', () => {
+    const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rotated', namespace: 'n' } };
+    const putCredentials = (token: string): void => putSecretRefTarget(kcp.objects, 'rotating', east.url, token);
+    const allSecretReads = (): number => kcp.requests.filter((r) => r.path.endsWith('/secrets/rotating-kubeconfig')).length;
+    let readsBefore: number;
+    const secretReads = (): number => allSecretReads() - readsBefore;
+    let now: number;
+    let rotating: KubeConnectorImpl;
+    beforeEach(() => {
+      readsBefore = allSecretReads();
+      now = 1_000_000;
+      rotating = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') }, credentialTtlMs: 60_000, now: () => now });
+    });
+    afterEach(() => rotating.close());
+
+    it('reads the credentials again after the TTL, not before', async () => {
+      putCredentials('old-token');
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      putCredentials('new-token');
+      now += 59_000;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer old-token');
+      expect(secretReads()).toBe(1);
+      now += 1_000;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer new-token');
+      expect(secretReads()).toBe(2);
+    });
+
+    it('reads them again after a 401, before the TTL', async () => {
+      putCredentials('old-token');
+      const client = await rotating.cluster('root:default', 'rotating');
+      putCredentials('new-token');
+      east.fault = { status: 401 };
+      await expect(client.apply(CONFIGMAPS, configMap)).rejects.toMatchObject({ name: 'ClusterAuthenticationError' });
+      east.fault = undefined;
+      await (await rotating.cluster('root:default', 'rotating')).apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer new-token');
+      expect(secretReads()).toBe(2);
+    });
+
+    it('keeps the working client when the refresh cannot read the credentials', async () => {
+      putCredentials('old-token');
+      const first = await rotating.cluster('root:default', 'rotating');
+      now += 60_000;
+      kcp.fault = { status: 503 };
+      const during = await rotating.cluster('root:default', 'rotating');
+      kcp.fault = undefined;
+      expect(during).toBe(first);
+      await during.apply(CONFIGMAPS, configMap);
+      expect(east.requests.at(-1)?.auth).toBe('Bearer old-token');
+    });
   });
 
   it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
