@@ -75,6 +75,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
+      partialDecisionLimit: numberFrom(env, 'TMC_RECOVERY_PARTIAL_DECISION_LIMIT', d.partialDecisionLimit),
     },
     guard: {
       ...DEFAULT_GUARD,

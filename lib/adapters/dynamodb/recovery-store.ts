@@ -13,7 +13,7 @@ const RETRY_TTL_SECONDS = 14 * DAY_SECONDS;
 const HOLDS_INDEX_PK = 'GUARDS';
 
 const ActionSchema = z.object({
-  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
+  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'resync-partial', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
   outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'released', 'failed', 'parked']),
   why: z.string(),
   at: z.string(),
