@@ -151,10 +151,12 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     const scope = unplaceScope(ref.workspace, cluster, ref);
     const hold = await this.deps.store.hold(scope);
     if (this.confirmed(hold)) return 'allow';
-    if (hold) return this.extend(hold, [ref]);
     const now = this.deps.now();
     const since = now - this.settings.windowSeconds * 1000;
+    // Recorded even under a hold: its own list is bounded and concurrent extensions may overwrite each other, while
+    // every planned removal is its own item, which the sweep asks placement about again once the hold is confirmed.
     const firstPlanned = await this.deps.store.noteRemoval(scope, ref, now, since);
+    if (hold) return this.extend(hold, [ref]);
     const planned = await this.deps.store.plannedRemovals(scope, since);
     const count = Math.max(1, planned.length);
     if (count >= this.settings.minDeletions || count > this.settings.maxDeletions) {
