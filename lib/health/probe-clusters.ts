@@ -44,7 +44,8 @@ export interface ProbeClustersDeps {
   mirrored?: (workspace: string) => Promise<string[]>;
   /**
    * The workspace's decisions. When given, a cluster leaving Unhealthy also sends a `cluster-change` for each object
-   * whose decision is not fully scheduled (at most `partialLimit`, default 1000), so it is placed there again.
+   * whose decision is not fully scheduled (at most `partialLimit`, default 1000), so it is placed there again. The
+   * recovery sweep re-asks the rest, and any whose message was lost, with a cursor (lib/recovery/partial.ts).
    */
   decisions?: Pick<DecisionStore, 'listByWorkspace'>;
   partialLimit?: number;

@@ -50,7 +50,7 @@ export const METRICS = [
   metric('tmc_objects', 'gauge', 'count', 'Object-cluster pairs by sync state (pending, applied, failed, deleting)', ['state']),
   metric('tmc_oldest_pending_sync_seconds', 'gauge', 'seconds', 'Age of the oldest object-cluster pair whose desired state is not yet applied'),
   metric('tmc_remote_write_pushes_total', 'counter', 'count', 'Prometheus remote-write pushes by the metrics rollup, by result (ok, error)', ['result']),
-  metric('tmc_recovery_actions_total', 'counter', 'count', 'Recovery actions taken by the sweep, by action (failover, cleanup, resync-stuck, resync-unplaced, resync-unsynced, drift, orphan-delete, dlq-redrive, dlq-park, deletion-hold, deletion-confirm) and outcome (enqueued, sent, succeeded, skipped, held, released, failed, parked)', ['action', 'outcome']),
+  metric('tmc_recovery_actions_total', 'counter', 'count', 'Recovery actions taken by the sweep, by action (failover, cleanup, resync-stuck, resync-unplaced, resync-unsynced, resync-partial, drift, orphan-delete, dlq-redrive, dlq-park, deletion-hold, deletion-confirm) and outcome (enqueued, sent, succeeded, skipped, held, released, failed, parked)', ['action', 'outcome']),
   metric('tmc_recovery_orphan_deletions_total', 'counter', 'count', 'Downstream copies the orphan sweep deleted because kcp confirmed twice that their source is gone, by cluster and resource', ['cluster', 'resource']),
   metric('tmc_recovery_deletion_holds', 'gauge', 'count', 'Mass-deletion holds by scope: 1 while a hold waits for a person to confirm it, 0 once confirmed', ['scope']),
 ] as const satisfies readonly MetricDefinition[];

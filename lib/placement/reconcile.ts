@@ -353,7 +353,8 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     options: { now: deps.now() },
   }), previous);
   // A Namespace's removal deletes nothing downstream; a failover's removal is deferred to the sweep's cleanup.
-  const decision = isNamespace(object) ? decided : await holdGuardedRemovals(deps.removalGuard, ref, previous, decided, deps.evictions ? evictedClusters(decided) : new Set());
+  const gated = isNamespace(object) ? { decision: decided } : await holdGuardedRemovals(deps.removalGuard, ref, previous, decided, deps.evictions ? evictedClusters(decided) : new Set());
+  const decision = gated.decision;
   const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
   const diff = diffDecisions(previous?.clusters, decision.clusters);
@@ -425,6 +426,8 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
 
   const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
   if (messages.length && !namespace) await deps.syncQueue.send(messages);
+  // A removal waiting to be counted with its burst (the un-placement gate): placement decides again once it may go.
+  if (gated.askAgainAfterSeconds !== undefined) await deps.placementQueue.send([placementMessage(message, ref, 'resync')], { delaySeconds: gated.askAgainAfterSeconds + 1 });
   if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length)) await followNamespace(deps, message, ref.workspace, ref.name);
   if (namespace && current !== previous && (diff.added.length || diff.removed.length)) await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
   if (labels) {

@@ -20,6 +20,8 @@ export interface ClusterInfo {
   health: HealthState;
   /** Epoch ms since the cluster has been Unhealthy; with evictAfterSeconds decides when placed work must leave. */
   unhealthySince?: number;
+  /** Epoch ms since the cluster has been in its current state when that is not Unhealthy (it returned then, at the latest). */
+  availableSince?: number;
   evictAfterSeconds?: number;
   capacity?: Resources;
   allocatable?: Resources;

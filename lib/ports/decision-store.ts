@@ -61,6 +61,7 @@ export interface DecisionVersion {
   uid?: string;
   contentHash: string;
   reason: DecisionReason;
+  decidedAt: string;
 }
 
 export interface DecisionVersionPage {

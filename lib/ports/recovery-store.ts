@@ -1,7 +1,7 @@
 import type { ObjectRef } from '../api/object-ref';
 
 /** What the recovery manager did. Names are metric label values (`tmc_recovery_actions_total{action}`). */
-export type RecoveryActionKind = 'failover' | 'cleanup' | 'resync-stuck' | 'resync-unplaced' | 'resync-unsynced' | 'drift' | 'orphan-delete' | 'dlq-redrive' | 'dlq-park' | 'deletion-hold' | 'deletion-confirm';
+export type RecoveryActionKind = 'failover' | 'cleanup' | 'resync-stuck' | 'resync-unplaced' | 'resync-unsynced' | 'resync-partial' | 'drift' | 'orphan-delete' | 'dlq-redrive' | 'dlq-park' | 'deletion-hold' | 'deletion-confirm';
 export type RecoveryOutcome = 'enqueued' | 'sent' | 'succeeded' | 'skipped' | 'held' | 'released' | 'failed' | 'parked';
 
 /** `RECOVERY#<yyyy-mm-dd>` / `<iso-time>#<id>`: one action, what, why and how it ended. Never object data. */
@@ -75,6 +75,13 @@ export interface Absence {
   confirmedAt?: number;
 }
 
+/** One removal a decision planned and the un-placement gate counted (lib/recovery/deletion-guard.ts). */
+export interface PlannedRemoval {
+  ref: ObjectRef;
+  /** Epoch ms when it was first planned. */
+  firstSeenAt: number;
+}
+
 /** The recovery manager's state in the table (docs/state.md). */
 export interface RecoveryStore {
   record(action: RecoveryAction): Promise<void>;
@@ -94,6 +101,13 @@ export interface RecoveryStore {
   clearHold(scope: string): Promise<void>;
   /** Adds one to the scope's deletion counter of the window starting at `windowStart` (epoch ms); returns the count. */
   countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number>;
+  /**
+   * `GUARD#<scope>` / `REMOVAL#<obj>`: a removal placement planned in an `unplace:` scope, counted before it is made.
+   * Records it at `at` unless it is already recorded since `since` (epoch ms); returns when it was first planned.
+   */
+  noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number>;
+  /** The removals planned in the scope since `since` (epoch ms), each once, with when they were first planned. */
+  plannedRemovals(scope: string, since: number): Promise<PlannedRemoval[]>;
   /**
    * `CURSOR#<key>` / `CURSOR`: the object key after which the next sweep resumes reading a cluster's sync items
    * (undefined: from the start). Clusters with more items than one sweep reads are covered over successive runs.

@@ -46,12 +46,17 @@ export interface VanishedObjectGuard {
   admitVanished(ref: ObjectRef): Promise<VanishedVerdict>;
 }
 
+/** 'allow': delete now; 'hold': kept until confirmed; 'wait': kept, ask again after `removalConfirmSeconds`. */
+export type RemovalVerdict = 'allow' | 'hold' | 'wait';
+
 /**
  * Placement asks this before a decision removes an object from a cluster it runs on (a Placement changed or was
- * deleted, a namespace relabelled): 'hold' keeps the copy there.
+ * deleted, a namespace relabelled): 'hold' and 'wait' keep the copy there.
  */
 export interface RemovalGuard {
-  admitRemoval(ref: ObjectRef, cluster: string): Promise<'allow' | 'hold'>;
+  /** How long a planned removal waits to be counted with the rest of its burst before it is made, seconds. */
+  readonly removalConfirmSeconds: number;
+  admitRemoval(ref: ObjectRef, cluster: string): Promise<RemovalVerdict>;
 }
 
 export interface DeletionGuardDeps {
@@ -131,14 +136,49 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     return this.admitBurst(vanishedScope(ref.workspace, ref), ref, (count) => `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
   }
 
+  get removalConfirmSeconds(): number {
+    return this.settings.removalConfirmSeconds;
+  }
+
   /**
    * A removal a decision computed from complete reads makes is real, but a burst of them (every Placement deleted, a
    * selector that no longer matches) is held like any other mass deletion. Removals arrive one object at a time, from
-   * many invocations, so they are counted in the scope's window; the first `minDeletions - 1` always pass, a few
-   * objects moving is ordinary.
+   * many invocations, so each is first counted (a planned removal in the scope) and made only once it has waited
+   * `removalConfirmSeconds`: by then the rest of its burst is counted too, and past the thresholds nothing of it is
+   * deleted. A few objects moving wait that long and go.
    */
-  async admitRemoval(ref: ObjectRef, cluster: string): Promise<'allow' | 'hold'> {
-    return this.admitBurst(unplaceScope(ref.workspace, cluster, ref), ref, (count) => `${count} ${ref.resource} of ${ref.workspace} were removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`);
+  async admitRemoval(ref: ObjectRef, cluster: string): Promise<RemovalVerdict> {
+    const scope = unplaceScope(ref.workspace, cluster, ref);
+    const hold = await this.deps.store.hold(scope);
+    if (this.confirmed(hold)) return 'allow';
+    const now = this.deps.now();
+    const since = now - this.settings.windowSeconds * 1000;
+    // Recorded even under a hold: its own list is bounded and concurrent extensions may overwrite each other, while
+    // every planned removal is its own item, which the sweep asks placement about again once the hold is confirmed.
+    const firstPlanned = await this.deps.store.noteRemoval(scope, ref, now, since);
+    if (hold) return this.extend(hold, [ref]);
+    const planned = await this.deps.store.plannedRemovals(scope, since);
+    const count = Math.max(1, planned.length);
+    if (count >= this.settings.minDeletions || count > this.settings.maxDeletions) {
+      const total = await this.typeTotal(ref, now);
+      if (deletionsSuspicious(count, total, this.settings)) {
+        const refs = [ref, ...planned.map((p) => p.ref).filter((r) => objectKey(r) !== objectKey(ref))];
+        return this.raise(scope, refs, count, total, `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`);
+      }
+    }
+    return now - firstPlanned >= this.settings.removalConfirmSeconds * 1000 ? 'allow' : 'wait';
+  }
+
+  /**
+   * The objects whose removal a held un-placement kept: those it names and every removal planned in its scope around
+   * it (its list is bounded and its extensions may race; the planned removals are each their own item).
+   */
+  async heldRemovals(hold: DeletionHold): Promise<ObjectRef[]> {
+    if (!hold.scope.startsWith('unplace:')) return hold.refs;
+    const planned = await this.deps.store.plannedRemovals(hold.scope, Date.parse(hold.raisedAt) - this.settings.windowSeconds * 1000);
+    const refs = new Map(hold.refs.map((r) => [objectKey(r), r]));
+    for (const p of planned) if (!refs.has(objectKey(p.ref))) refs.set(objectKey(p.ref), p.ref);
+    return [...refs.values()];
   }
 
   /** One deletion of a burst: counted in the scope's window and held past the thresholds, or while a hold stands. */

@@ -39,6 +39,8 @@ export interface RecoverySettings {
   unsyncedDecisionLimit: number;
   /** A decision younger than this is left to the sync messages it sent. */
   unsyncedGraceSeconds: number;
+  /** Decisions read per workspace per sweep by the re-ask after a cluster returned (lib/recovery/partial.ts; a cursor carries on). */
+  partialDecisionLimit: number;
 }
 
 export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
@@ -53,6 +55,7 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unplacedGraceSeconds: 120,
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
+  partialDecisionLimit: 2000,
 };
 
 /** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */

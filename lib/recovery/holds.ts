@@ -70,7 +70,8 @@ export async function tendHolds(deps: RecoverySweepDeps, _report: RecoverySweepR
     if (!confirmed) continue;
     // Placement holds (vanished objects, removals by decisions): placement decides again. The sweep's own holds
     // (`cluster:`) are re-examined by its next run.
-    const workspaceRefs = hold.refs.filter((r) => !hold.scope.startsWith('cluster:') && r.kind !== SYNC_TARGET_KIND);
+    const asked = hold.refs.length ? await deps.guard.heldRemovals(hold) : [];
+    const workspaceRefs = asked.filter((r) => !hold.scope.startsWith('cluster:') && r.kind !== SYNC_TARGET_KIND);
     if (workspaceRefs.length) {
       await deps.placementQueue.send(workspaceRefs.map((ref) => ({ type: 'placement' as const, ref, reason: 'resync' as const, trace: newTrace(now) })));
     }

@@ -75,6 +75,11 @@ export interface GuardSettings {
   absentConfirmSeconds: number;
   /** A first sighting of absence older than this no longer confirms anything (it is taken again), seconds. */
   absentForgetSeconds: number;
+  /**
+   * A removal a decision plans (un-placement) is counted at once and made only this much later, when the count of its
+   * scope is still within the thresholds: the gate sees a burst whole before deleting any of it, seconds.
+   */
+  removalConfirmSeconds: number;
 }
 
 export const DEFAULT_GUARD: GuardSettings = {
@@ -86,6 +91,7 @@ export const DEFAULT_GUARD: GuardSettings = {
   recheckSeconds: 600,
   absentConfirmSeconds: 50,
   absentForgetSeconds: 3600,
+  removalConfirmSeconds: 15,
 };
 
 /**

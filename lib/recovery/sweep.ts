@@ -7,6 +7,7 @@ import { redriveDeadLetters } from './dead-letters';
 import { cleanUp, evacuate } from './failover';
 import { tendHolds } from './holds';
 import { removeOrphans, type KcpIndex } from './orphans';
+import { resyncPartial } from './partial';
 import { repairDrift, resyncStuck, resyncUnsynced } from './resync';
 import { evacuationReason } from './rules';
 import { resyncUnplaced } from './unplaced';
@@ -16,7 +17,9 @@ import { resyncUnplaced } from './unplaced';
  * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
  * stopped: lib/recovery/cursor.ts) and its pending cleanups (one Query), then:
  * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans; then per
- * workspace the objects kcp stored whose placement message was lost (lib/recovery/unplaced.ts). Then the deletion
+ * workspace the objects kcp stored whose placement message was lost (lib/recovery/unplaced.ts), the pairs whose sync
+ * message was lost (lib/recovery/resync.ts) and the partial decisions a returned cluster may complete
+ * (lib/recovery/partial.ts). Then the deletion
  * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
@@ -56,6 +59,7 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
     await guarded(`asking placement about the unplaced objects of ${workspace}`, () => resyncUnplaced(deps, report, workspace, clusters.map((c) => c.name)));
     await guarded(`re-sending the lost sync messages of ${workspace}`, () => resyncUnsynced(deps, report, workspace, clusters));
+    await guarded(`asking placement again about the partial decisions of ${workspace}`, () => resyncPartial(deps, report, workspace, clusters));
   }
   await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, quiet));
   await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));

@@ -75,6 +75,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
+      partialDecisionLimit: numberFrom(env, 'TMC_RECOVERY_PARTIAL_DECISION_LIMIT', d.partialDecisionLimit),
     },
     guard: {
       ...DEFAULT_GUARD,
@@ -83,6 +84,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       maxDeletions: numberFrom(env, 'TMC_RECOVERY_MAX_DELETIONS', DEFAULT_GUARD.maxDeletions),
       recheckSeconds: numberFrom(env, 'TMC_RECOVERY_RECHECK_SECONDS', DEFAULT_GUARD.recheckSeconds),
       absentConfirmSeconds: numberFrom(env, 'TMC_RECOVERY_ABSENT_CONFIRM_SECONDS', DEFAULT_GUARD.absentConfirmSeconds),
+      removalConfirmSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACE_CONFIRM_SECONDS', DEFAULT_GUARD.removalConfirmSeconds, 900),
     },
   };
 }

@@ -78,6 +78,7 @@ export class DynamoClusterInventory implements ClusterInventory {
       .map((m) => {
         const h = byName.get(m.name);
         const since = h?.state === 'Unhealthy' ? Date.parse(h.since) : undefined;
+        const available = h !== undefined && h.state !== 'Unhealthy' ? Date.parse(h.since) : undefined;
         return {
           name: m.name,
           labels: m.labels,
@@ -85,6 +86,7 @@ export class DynamoClusterInventory implements ClusterInventory {
           unschedulable: m.unschedulable,
           health: h?.state ?? 'Unknown',
           ...(since !== undefined && Number.isFinite(since) ? { unhealthySince: since } : {}),
+          ...(available !== undefined && Number.isFinite(available) ? { availableSince: available } : {}),
           ...(m.evictAfterSeconds !== undefined ? { evictAfterSeconds: m.evictAfterSeconds } : {}),
           ...(m.capacity ? { capacity: m.capacity } : {}),
           ...(m.allocatable ? { allocatable: m.allocatable } : {}),

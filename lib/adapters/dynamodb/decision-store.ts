@@ -49,8 +49,8 @@ export const DecisionItemSchema = z.object({
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());
-const VersionItemSchema = DecisionItemSchema.pick({ ref: true, generation: true, uid: true, contentHash: true, reason: true });
-const VERSION_ATTRIBUTES = ['ref', 'generation', 'uid', 'contentHash', 'reason'] as const;
+const VersionItemSchema = DecisionItemSchema.pick({ ref: true, generation: true, uid: true, contentHash: true, reason: true, decidedAt: true });
+const VERSION_ATTRIBUTES = ['ref', 'generation', 'uid', 'contentHash', 'reason', 'decidedAt'] as const;
 const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 const DECISION_SK = 'DECISION';
 const decisionKey = (ref: ObjectRef): Record<string, string> => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });

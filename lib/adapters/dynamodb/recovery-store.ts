@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, ObjectRefSchema, typeKeyPrefix, type ObjectRef } from '../../api/object-ref';
-import type { Absence, DeletionHold, PendingCleanup, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
+import type { Absence, DeletionHold, PendingCleanup, PlannedRemoval, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
 import { TABLE } from '../../runtime/resources';
 import { isConditionalCheckFailed } from './table';
 
@@ -13,7 +13,7 @@ const RETRY_TTL_SECONDS = 14 * DAY_SECONDS;
 const HOLDS_INDEX_PK = 'GUARDS';
 
 const ActionSchema = z.object({
-  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
+  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'resync-partial', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
   outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'released', 'failed', 'parked']),
   why: z.string(),
   at: z.string(),
@@ -41,6 +41,10 @@ const HoldSchema = z.object({
 const AbsenceSchema = z.object({ ref: ObjectRefSchema, firstSeenAt: z.number(), confirmedAt: z.number().optional() });
 /** An absence matters for minutes; the TTL only tidies the table (readers judge its age themselves). */
 const ABSENCE_TTL_SECONDS = DAY_SECONDS;
+
+const PlannedRemovalSchema = z.object({ ref: ObjectRefSchema, firstSeenAt: z.number() });
+/** Readers judge a planned removal's age themselves; the TTL only tidies the table. */
+const REMOVAL_TTL_SECONDS = DAY_SECONDS;
 
 const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
 const pick = <T>(schema: z.ZodType<T>, item: Record<string, unknown>): T => schema.parse(item);
@@ -187,6 +191,47 @@ export class DynamoRecoveryStore implements RecoveryStore {
       }),
     );
     return DeletionCountSchema.parse(out.Attributes).deletions;
+  }
+
+  async noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number> {
+    const key = this.key(`GUARD#${scope}`, `REMOVAL#${objectKey(ref)}`);
+    try {
+      // Kept when planned within the window; older (an earlier burst) or absent, this is the first planning.
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ref: ObjectRefSchema.parse(ref), firstSeenAt: at, expiresAt: epochSeconds(at) + REMOVAL_TTL_SECONDS },
+          ConditionExpression: 'attribute_not_exists(firstSeenAt) OR firstSeenAt < :since',
+          ExpressionAttributeValues: { ':since': since },
+        }),
+      );
+      return at;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return pick(PlannedRemovalSchema, out.Item ?? {}).firstSeenAt;
+  }
+
+  async plannedRemovals(scope: string, since: number): Promise<PlannedRemoval[]> {
+    const found: PlannedRemoval[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          FilterExpression: 'firstSeenAt >= :since',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': `GUARD#${scope}`, ':prefix': 'REMOVAL#', ':since': since },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) found.push(pick(PlannedRemovalSchema, item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   async sweepCursor(key: string): Promise<string | undefined> {

@@ -48,7 +48,8 @@ const placement = (name: string, spec: Record<string, unknown>): KubeObject => (
 /**
  * Un-placement by a decision passes the mass-deletion guard (issue 14): a decision computed from complete reads is
  * the truth, but when it removes many objects of one type from a cluster at once (the Placement that selected them
- * deleted) the removals are held, the copies stay and say why, until a person confirms or the recheck delay passes.
+ * deleted) the removals are held — all of them: each is counted first and made only after a confirm interval — the
+ * copies stay and say why, until a person confirms or the recheck delay passes.
  */
 describe('placement: removals by decisions pass the mass-deletion guard', () => {
   let stop: () => Promise<void>;
@@ -106,42 +107,58 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
       await reconcilePlacement(deps, msg(depRef(name), 'event'));
     }
     expect(summary(sync.drain())).toEqual(names.map((n) => `apply:east:${n}`));
+    (deps.placementQueue as MemoryQueue<PlacementMessage>).drain();
     return { deps, kcp, sync, decisions, recovery, clock, guard, names };
   }
 
-  it('holds the mass removal when the Placement that selected 20 Deployments is deleted, and says so', async () => {
-    const w = await world(20);
+  /** Delivers the re-asks placement queued for removals waiting to be counted, once their wait has passed. */
+  async function reask(w: Awaited<ReturnType<typeof world>>, only?: string[]): Promise<string[]> {
+    // Beside them, the namespace's move asked about every object in it again (followNamespace): delivered too.
+    const queued = (w.deps.placementQueue as MemoryQueue<PlacementMessage>).drain().filter((m) => m.ref.resource === 'deployments' && (!only || only.includes(m.ref.name)));
+    w.clock.now += (DEFAULT_GUARD.removalConfirmSeconds + 1) * 1000;
+    for (const m of queued) await reconcilePlacement(w.deps, m);
+    return queued.filter((m) => m.reason === 'resync').map((m) => m.ref.name).sort();
+  }
+
+  it('holds the whole mass removal when the only Placement selecting 40 Deployments is deleted: none is deleted', async () => {
+    const w = await world(40);
     w.kcp.remove('scheduling.kcp.io', 'placements', undefined, 'web');
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
 
-    // Removals are counted as they come: the burst passes the relative threshold (more than half of the workspace's
-    // 20 Deployments) at the 11th; from then on nothing more is removed from east.
-    const allowed = Math.floor(DEFAULT_GUARD.maxShare * 20);
-    const deletes = w.sync.drain();
-    expect(summary(deletes)).toEqual(w.names.slice(0, allowed).map((n) => `delete:east:${n}`));
+    // Every removal is counted before any is made: the first 20 wait to be counted with the rest, the 21st (more than
+    // half of the workspace's 40 Deployments) raises the hold, and nothing leaves east.
+    const waited = Math.floor(DEFAULT_GUARD.maxShare * 40);
+    expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     const hold = await w.recovery.hold(EAST_SCOPE);
-    expect(hold).toMatchObject({ scope: EAST_SCOPE, planned: allowed + 1, total: 20 });
+    expect(hold).toMatchObject({ scope: EAST_SCOPE, planned: waited + 1, total: 40 });
     expect(hold?.reason).toContain(`tmc recovery confirm ${EAST_SCOPE}`);
-    expect(hold?.refs.map((r) => r.name)).toEqual(w.names.slice(allowed));
+    expect(await w.decisions.get(depRef(w.names[0]))).toMatchObject({ clusters: [{ name: 'east' }], reason: 'NoMatchingPlacement' });
+    expect((await w.decisions.get(depRef(w.names[0])))?.message).toContain('Leaving east within');
 
-    // A held object stays decided onto east (its copy is kept) and its Placed condition says why.
-    const kept = await w.decisions.get(depRef(w.names[19]));
-    expect(kept).toMatchObject({ clusters: [{ name: 'east' }], reason: 'DeletionHeld', scheduled: false });
-    const placed = placedCondition(kept, []);
-    expect(placed).toMatchObject({ status: 'False', reason: 'DeletionHeld' });
-    expect(placed?.message).toContain(`tmc recovery confirm ${EAST_SCOPE}`);
-    expect((await w.kcp.get(depRef(w.names[19])))?.metadata.labels).toEqual({ [stateLabel(WS, 'east')]: 'Sync' });
-    expect((await w.kcp.get(depRef(w.names[0])))?.metadata.labels).toEqual({});
+    // The waiting ones are asked again after the confirm interval: held too.
+    expect(await reask(w)).toEqual(w.names.slice(0, waited));
+    expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
+    for (const name of [w.names[0], w.names[39]]) {
+      const kept = await w.decisions.get(depRef(name));
+      expect(kept).toMatchObject({ clusters: [{ name: 'east' }], reason: 'DeletionHeld', scheduled: false });
+      const placed = placedCondition(kept, []);
+      expect(placed).toMatchObject({ status: 'False', reason: 'DeletionHeld' });
+      expect(placed?.message).toContain(`tmc recovery confirm ${EAST_SCOPE}`);
+      expect((await w.kcp.get(depRef(name)))?.metadata.labels).toEqual({ [stateLabel(WS, 'east')]: 'Sync' });
+    }
 
-    // Asked again while held (a resync): still nothing removed, nothing counted twice.
+    // Asked again while held (a resync): still nothing removed.
     await reconcilePlacement(w.deps, msg(depRef(w.names[19]), 'resync'));
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
 
-    // A person confirms: placement, asked again, removes the held objects.
-    await confirmDeletions(w.recovery, EAST_SCOPE, 'alice', w.clock.now);
-    for (const name of w.names.slice(allowed)) await reconcilePlacement(w.deps, msg(depRef(name), 'resync'));
-    expect(summary(w.sync.drain())).toEqual(w.names.slice(allowed).map((n) => `delete:east:${n}`));
-    expect(await w.decisions.get(depRef(w.names[19]))).toMatchObject({ clusters: [], reason: 'NoMatchingPlacement' });
+    // A person confirms: placement, asked again about every held object (as the sweep does), removes them all.
+    const confirmed = await confirmDeletions(w.recovery, EAST_SCOPE, 'alice', w.clock.now);
+    if (!confirmed) throw new Error('nothing held');
+    const held = await w.guard.heldRemovals(confirmed);
+    expect(held.map((r) => r.name).sort()).toEqual(w.names);
+    for (const ref of held) await reconcilePlacement(w.deps, msg(ref, 'resync'));
+    expect(summary(w.sync.drain())).toEqual(w.names.map((n) => `delete:east:${n}`));
+    expect(await w.decisions.get(depRef(w.names[39]))).toMatchObject({ clusters: [], reason: 'NoMatchingPlacement' });
   });
 
   it('moves a mass of objects to the new cluster at once while their removal from the old one is held', async () => {
@@ -150,15 +167,26 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
     const sent = summary(w.sync.drain());
     expect(sent.filter((s) => s.startsWith('apply:west'))).toHaveLength(12);
-    expect(sent.filter((s) => s.startsWith('delete:east'))).toHaveLength(6); // 7 of 12 is more than half
-    expect(await w.decisions.get(depRef(w.names[11]))).toMatchObject({ clusters: [{ name: 'west' }, { name: 'east' }], reason: 'DeletionHeld' });
+    expect(sent.filter((s) => s.startsWith('delete:'))).toEqual([]);
+    expect(await reask(w)).toHaveLength(6); // the 7th of 12 is more than half: the first six waited
+    expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
+    for (const name of w.names) expect(await w.decisions.get(depRef(name))).toMatchObject({ clusters: [{ name: 'west' }, { name: 'east' }], reason: 'DeletionHeld' });
   });
 
-  it('lets one object moving, and a few, go straight through', async () => {
+  it('lets a few objects moving go once their removals are counted', async () => {
     const w = await world(20);
+    const few = w.names.slice(0, 3);
     w.kcp.put('scheduling.kcp.io', 'placements', placement('web', { namespaceSelector: { matchLabels: { team: 'a' } }, clusterConstraints: { regions: ['us-west-2'] } }));
-    for (const name of w.names.slice(0, DEFAULT_GUARD.minDeletions - 1)) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
-    expect(summary(w.sync.drain())).toEqual(w.names.slice(0, DEFAULT_GUARD.minDeletions - 1).flatMap((n) => [`apply:west:${n}`, `delete:east:${n}`]).sort());
+    for (const name of few) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
+    // The new cluster gets its copies at once; the old one keeps its copies for the confirm interval.
+    expect(summary(w.sync.drain())).toEqual(few.map((n) => `apply:west:${n}`));
+    expect(await w.decisions.get(depRef(few[0]))).toMatchObject({ clusters: [{ name: 'west' }, { name: 'east' }], reason: 'Scheduled' });
+    // Asked again too early (another event): still waiting, asked again later.
+    await reconcilePlacement(w.deps, msg(depRef(few[0]), 'event'));
+    expect(w.sync.drain()).toEqual([]);
+    expect(await reask(w, few)).toEqual([few[0], ...few].sort());
+    expect(summary(w.sync.drain()).filter((s) => s.startsWith('delete:'))).toEqual(few.map((n) => `delete:east:${n}`));
+    expect(await w.decisions.get(depRef(few[0]))).toMatchObject({ clusters: [{ name: 'west' }], reason: 'Scheduled' });
     expect(await w.recovery.holds()).toEqual([]);
   });
 
@@ -166,7 +194,8 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     const w = await world(8);
     w.kcp.remove('scheduling.kcp.io', 'placements', undefined, 'web');
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
-    expect(w.sync.drain()).toHaveLength(4);
+    expect(await reask(w)).toHaveLength(4); // the 5th of 8 raised the hold
+    expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     const hold = await w.recovery.hold(EAST_SCOPE);
     expect(hold).toBeDefined();
     if (!hold) return;
@@ -176,7 +205,7 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     const released = await w.guard.recheckRemovals(hold);
     expect(released.confirmedBy).toContain('recheck');
     // The sweep asks placement again about the held objects (tendHolds): the same answer now goes ahead.
-    for (const name of w.names.slice(4)) await reconcilePlacement(w.deps, msg(depRef(name), 'resync'));
-    expect(summary(w.sync.drain())).toEqual(w.names.slice(4).map((n) => `delete:east:${n}`));
+    for (const ref of await w.guard.heldRemovals(released)) await reconcilePlacement(w.deps, msg(ref, 'resync'));
+    expect(summary(w.sync.drain())).toEqual(w.names.map((n) => `delete:east:${n}`));
   });
 });

@@ -63,6 +63,19 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     expect(await store.sweepCursor(`sweep|${WS}|east`)).toBeUndefined();
   });
 
+  it('records each planned removal once per window, concurrently, and lists those of the window', async () => {
+    const scope = 'unplace:east/root:x/apps/v1/deployments';
+    const firsts = await Promise.all(Array.from({ length: 4 }, (_, i) => store.noteRemoval(scope, ref('p'), 1_000 + i, 0)));
+    expect(new Set(firsts).size).toBe(1); // one of them recorded it; the others read that time back
+    expect(await store.noteRemoval(scope, ref('p'), 5_000, 0)).toBe(firsts[0]);
+    expect(await store.noteRemoval(scope, ref('q'), 5_000, 0)).toBe(5_000);
+    expect((await store.plannedRemovals(scope, 0)).map((p) => [p.ref.name, p.firstSeenAt]).sort()).toEqual([['p', firsts[0]], ['q', 5_000]]);
+    expect((await store.plannedRemovals(scope, 2_000)).map((p) => p.ref.name)).toEqual(['q']);
+    // Planned before the window began: an earlier burst; this planning starts anew.
+    expect(await store.noteRemoval(scope, ref('p'), 9_000, 2_000)).toBe(9_000);
+    expect(await store.plannedRemovals('unplace:west/root:x/apps/v1/deployments', 0)).toEqual([]);
+  });
+
   it('counts deletions atomically per window, and counts a workspace’s decided objects', async () => {
     const counts = await Promise.all(Array.from({ length: 6 }, () => store.countDeletion('workspace:root:x', 600_000, 600)));
     expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);

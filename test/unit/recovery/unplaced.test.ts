@@ -16,6 +16,7 @@ const decisionOf = (o: KubeObject, changes: Partial<DecisionVersion> = {}): Deci
   uid: 'u1',
   contentHash: contentHash(o),
   reason: 'Scheduled',
+  decidedAt: '2026-01-01T00:00:00.000Z',
   ...changes,
 });
 const withMeta = (meta: Partial<KubeObject['metadata']>, rest: Partial<KubeObject> = {}): KubeObject => ({ ...object, ...rest, metadata: { ...object.metadata, ...meta } });
