@@ -12,7 +12,7 @@ export type EnqueueOutcome = 'enqueued' | 'duplicate';
  */
 export async function enqueuePlacement(deps: IngressDeps, message: PlacementMessage, fingerprint: string): Promise<EnqueueOutcome> {
   const key = objectKey(message.ref);
-  const fresh = await deps.seen.markSeen(key, fingerprint);
+  const fresh = await deps.seen.markSeen(key, fingerprint, { traceId: message.trace.traceId, at: message.trace.enqueuedAt, reason: message.reason });
   if (!fresh) return 'duplicate';
   try {
     await deps.placementQueue.send([message]);

@@ -101,6 +101,7 @@ export async function syncObjectToCluster(
     downstreamNamespace: desired.metadata.namespace,
     updatedAt: at,
     appliedAt: at,
+    traceId: ctx.message.trace.traceId,
   };
   await ctx.deps.syncState.put(record);
   // First success or recovery from a failure: show it on the kcp object. So does a new generation: the cluster's

@@ -46,6 +46,8 @@ export const DecisionItemSchema = z.object({
   diff: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
   rebalanceToken: z.string().optional(),
   decidedAt: z.string(),
+  traceId: z.string().optional(),
+  sent: z.string().optional(),
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());

@@ -31,6 +31,7 @@ const SyncItemSchema = z.object({
     .optional(),
   updatedAt: z.string(),
   appliedAt: z.string().optional(),
+  traceId: z.string().optional(),
 });
 
 // placement writes `clusters[{name, replicas, patch}]`; docs/state.md's first draft said `cluster`: both are read.
