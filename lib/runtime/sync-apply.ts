@@ -13,6 +13,7 @@ import { makeClusterFailureReporter } from '../health/report-cluster-failure';
 import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
+import type { ObjectSnapshotReader } from '../ports/object-snapshot';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
 import { BatchSyncState } from '../sync/batch-sync-state';
 import type { InvocationCache } from '../sync/invocation-cache';
@@ -35,6 +36,8 @@ export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 /** `status`: each invocation refreshes an object once, after its batch (RefreshAfterBatch). */
 export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   deferrer: MessageDeferrer;
+  /** Lets a batch leave a refresh to the cluster's following status report (RefreshAfterBatch); without it, it never does. */
+  statusSnapshot?: ObjectSnapshotReader;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
 }
@@ -48,7 +51,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
   const running = new Set<InvocationCache<SyncRecord | undefined>>();
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState, running);
-    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log) : undefined;
+    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot) : undefined;
     return measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, async () => {
       const response = await processSqsBatch(
         event,
@@ -87,10 +90,12 @@ export function buildSyncApplyDeps(
     secrets,
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
+  const snapshot = new DynamoObjectSnapshotReader({ doc, tableName });
   return {
     kube,
     syncState,
-    status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
+    status: makeStatusReporter({ kube, snapshot }),
+    statusSnapshot: snapshot,
     metrics: createFunctionMetrics('sync-apply'),
     log,
     namespaces: new Set(),
