@@ -6,24 +6,37 @@ import type { IngressDeps } from './deps';
 export type EnqueueOutcome = 'enqueued' | 'duplicate';
 
 /**
- * Dedup, then enqueue one placement message. The seen record is written first so a concurrent duplicate (admission and
- * watch event of the same write racing) loses the conditional put; if the send then fails the record is dropped again,
- * so the next delivery of that version is not mistaken for a duplicate.
+ * Dedup, then enqueue placement messages, all that are fresh in one send (SendMessageBatch takes ten a request). The
+ * seen records are written first so a concurrent duplicate (admission and watch event of the same write racing) loses
+ * the conditional put; if the send then fails every record of the send is dropped again (some of its messages may have
+ * gone out: a duplicate is harmless, a dropped version is not), so the next delivery is not mistaken for a duplicate.
  */
-export async function enqueuePlacement(deps: IngressDeps, message: PlacementMessage, fingerprint: string): Promise<EnqueueOutcome> {
-  const key = objectKey(message.ref);
-  const fresh = await deps.seen.markSeen(key, fingerprint);
-  if (!fresh) return 'duplicate';
+export async function enqueuePlacements(deps: IngressDeps, items: ReadonlyArray<{ message: PlacementMessage; fingerprint: string }>): Promise<EnqueueOutcome[]> {
+  const fresh = await Promise.all(
+    items.map(({ message, fingerprint }) => deps.seen.markSeen(objectKey(message.ref), fingerprint, { traceId: message.trace.traceId, at: message.trace.enqueuedAt, reason: message.reason })),
+  );
+  const sending = items.filter((_, i) => fresh[i]);
+  if (sending.length === 0) return fresh.map(() => 'duplicate');
   try {
-    await deps.placementQueue.send([message]);
+    await deps.placementQueue.send(sending.map((item) => item.message));
   } catch (err) {
-    await deps.seen.forget(key, fingerprint).catch((forgetErr: unknown) => {
-      deps.logger.warn('Could not drop the seen record after a failed enqueue', { name: describeRef(message.ref), error: asTmcError(forgetErr).toJSON() });
-    });
+    await Promise.all(
+      sending.map(({ message, fingerprint }) =>
+        deps.seen.forget(objectKey(message.ref), fingerprint).catch((forgetErr: unknown) => {
+          deps.logger.warn('Could not drop the seen record after a failed enqueue', { name: describeRef(message.ref), error: asTmcError(forgetErr).toJSON() });
+        }),
+      ),
+    );
     throw err;
   }
-  deps.metrics.increment('tmc_messages_enqueued_total', { queue: deps.placementQueue.name });
-  return 'enqueued';
+  deps.metrics.increment('tmc_messages_enqueued_total', { queue: deps.placementQueue.name }, sending.length);
+  return fresh.map((f) => (f ? 'enqueued' : 'duplicate'));
+}
+
+/** Dedup, then enqueue one placement message ({@link enqueuePlacements}). */
+export async function enqueuePlacement(deps: IngressDeps, message: PlacementMessage, fingerprint: string): Promise<EnqueueOutcome> {
+  const [outcome] = await enqueuePlacements(deps, [{ message, fingerprint }]);
+  return outcome;
 }
 
 export async function enqueueStatus(deps: IngressDeps, message: StatusMessage): Promise<void> {

@@ -3,7 +3,7 @@ import type { PlacementMessage } from '../api/messages';
 import { gvrKey } from '../api/object-ref';
 import type { IngressDeps } from './deps';
 import { placementMessage } from './admission';
-import { enqueuePlacement } from './enqueue';
+import { enqueuePlacements } from './enqueue';
 import { placementFingerprint } from './fingerprint';
 import { buildRef, pluralOf, splitApiVersion } from './refs';
 import { selectWorkload, tmcKindReason } from './selection';
@@ -16,30 +16,30 @@ export interface EventsResult {
 }
 
 /**
- * Enqueues a batch of watch events. Unlike admission nothing waits on this answer, so failures are not swallowed: the
- * call fails (5xx) and the relay retries; the seen records of failed sends are dropped so the retry is not deduped away.
+ * Enqueues a batch of watch events, in as few sends as the queue allows (one SendMessageBatch per ten). Unlike
+ * admission nothing waits on this answer, so failures are not swallowed: the call fails (5xx) and the relay retries;
+ * the seen records of a failed send are dropped so the retry is not deduped away.
  */
 export async function ingestEvents(deps: IngressDeps, events: WatchEvent[]): Promise<EventsResult> {
   const result: EventsResult = { received: events.length, enqueued: 0, duplicates: 0, ignored: 0 };
-  const outcomes = await Promise.all(
-    events.map(async (event) => {
-      const { group, version } = splitApiVersion(event.object.apiVersion);
-      const gvr = event.resource ?? { group, version, resource: pluralOf(event.object.kind) };
-      const tmcReason = tmcKindReason(gvr);
-      const deleting = event.type === 'DELETED' || typeof event.object.metadata.deletionTimestamp === 'string';
-      if (!tmcReason && !selectWorkload(gvr, event.object.metadata.namespace, event.object).selected) return 'ignored' as const;
-      const ref = buildRef({ workspace: event.workspace, ...gvr, kind: event.object.kind, object: event.object });
-      if (!ref) return 'ignored' as const;
-      const reason: PlacementMessage['reason'] = deleting ? 'delete' : (tmcReason ?? 'event');
-      const message = placementMessage(deps, ref, event.object, reason, !deleting && !tmcReason);
-      deps.logger.debug('Enqueueing a watch event', { workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name });
-      return enqueuePlacement(deps, message, placementFingerprint(event.object, deleting));
-    }),
-  );
-  for (const outcome of outcomes) {
+  const items: Array<{ message: PlacementMessage; fingerprint: string }> = [];
+  for (const event of events) {
+    const { group, version } = splitApiVersion(event.object.apiVersion);
+    const gvr = event.resource ?? { group, version, resource: pluralOf(event.object.kind) };
+    const tmcReason = tmcKindReason(gvr);
+    const deleting = event.type === 'DELETED' || typeof event.object.metadata.deletionTimestamp === 'string';
+    const ref = tmcReason || selectWorkload(gvr, event.object.metadata.namespace, event.object).selected ? buildRef({ workspace: event.workspace, ...gvr, kind: event.object.kind, object: event.object }) : undefined;
+    if (!ref) {
+      result.ignored += 1;
+      continue;
+    }
+    const reason: PlacementMessage['reason'] = deleting ? 'delete' : (tmcReason ?? 'event');
+    deps.logger.debug('Enqueueing a watch event', { workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name });
+    items.push({ message: placementMessage(deps, ref, event.object, reason, !deleting && !tmcReason), fingerprint: placementFingerprint(event.object, deleting) });
+  }
+  for (const outcome of await enqueuePlacements(deps, items)) {
     if (outcome === 'enqueued') result.enqueued += 1;
-    else if (outcome === 'duplicate') result.duplicates += 1;
-    else result.ignored += 1;
+    else result.duplicates += 1;
   }
   return result;
 }

@@ -1,6 +1,6 @@
 import { describeRef, type ObjectRef } from '../api/object-ref';
 import type { ObjectSnapshot } from '../ports/object-snapshot';
-import type { ObjectTrace, TraceStep } from '../ports/trace-recorder';
+import type { ObjectTrace, TraceStep } from '../ports/object-trace';
 
 /**
  * The path of an object's last change as `tmc trace` prints it: ingress → placed → applied on each cluster → status

@@ -228,6 +228,17 @@ async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: SyncLog):
   await deps.status?.refresh(ref).catch((err: unknown) => log.warn(`Could not refresh the status of ${describeRef(ref)} after placing it`, { error: String(err) }));
 }
 
+/** The clusters of `removed` that get a delete message now: not back in the decision, not a failover's deferred cleanup. */
+function removedToDelete(deps: PlacementDeps, removed: string[], decision: Decision): string[] {
+  const evicted = deps.evictions && removed.length ? evictedClusters(decision) : undefined;
+  return removed.filter((cluster) => !decision.clusters.some((c) => c.name === cluster) && !(evicted?.has(cluster) && deps.evictions));
+}
+
+/** What a decision records of the change it was made for: `tmc trace` derives its `placed` step from it. */
+function tracedAs(message: PlacementMessage, sent: string[]): Pick<StoredDecision, 'traceId' | 'sent'> {
+  return { traceId: message.trace.traceId, ...(sent.length ? { sent: sent.join(', ') } : {}) };
+}
+
 /**
  * Delete messages for the clusters a decision dropped. A cluster dropped by a failover (Unhealthy past evictAfter, a
  * NoExecute taint) keeps its copy until the replacement is ready: the recovery sweep's cleanup removes it.
@@ -311,6 +322,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       explanationOmitted: 0,
       diff: diffDecisions(previous.clusters, []),
       decidedAt: new Date(deps.now()).toISOString(),
+      ...tracedAs(message, isNamespaceRef(ref) ? [] : previous.clusters.map((c) => `delete ${c.name}`)),
     };
     try {
       await deps.decisions.put(next);
@@ -376,6 +388,9 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   let statusChanged = false;
   if (decisionChanged || contentChanged || generation !== previous?.generation) {
     const compact = compactExplanation(decision.explanation);
+    const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
+    const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
+    const toDelete = namespace ? [] : removedToDelete(deps, diff.removed, decision);
     const next: StoredDecision = {
       ref: { ...ref, uid: object.metadata.uid ?? ref.uid },
       decisionVersion: decisionVersion + 1,
@@ -394,6 +409,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       diff,
       rebalanceToken: decision.rebalanceToken,
       decidedAt: new Date(deps.now()).toISOString(),
+      ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)]),
     };
     try {
       await deps.decisions.put(next);
@@ -408,8 +424,6 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     writes++;
     decisionVersion = next.decisionVersion;
     current = next;
-    const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
-    const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
     if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
     statusChanged = toApply.length === 0 && !namespace;

@@ -30,6 +30,10 @@ export interface StoredDecision {
   diff: DecisionDiff;
   rebalanceToken?: string;
   decidedAt: string;
+  /** The change (placement message trace id) this decision was made for: `tmc trace` reads its `placed` step here. */
+  traceId?: string;
+  /** The sync work this decision sent, as `tmc trace` shows it (`apply east, delete west`); absent when none. */
+  sent?: string;
 }
 
 export interface DecisionPage {

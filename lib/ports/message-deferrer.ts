@@ -4,6 +4,8 @@
  */
 export interface MessageDeferrer {
   defer(receiptHandle: string, delaySeconds: number): Promise<void>;
+  /** Several messages of one batch in as few requests as the queue allows (ChangeMessageVisibilityBatch: ten each). */
+  deferMany?(deferrals: ReadonlyArray<{ receiptHandle: string; delaySeconds: number }>): Promise<void>;
 }
 
 /** For consumers not fed by SQS (tests, direct invocation): redelivery uses the queue's own visibility timeout. */

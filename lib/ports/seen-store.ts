@@ -8,7 +8,16 @@ export interface SeenStore {
    * recorded, or the record expired) and false when the same fingerprint is already recorded. A different fingerprint
    * always wins, so a newer version is never dropped.
    */
-  markSeen(key: string, fingerprint: string): Promise<boolean>;
+  markSeen(key: string, fingerprint: string, received?: ReceivedChange): Promise<boolean>;
   /** Drops the record (best effort) after an enqueue failed, so the next delivery of that version is not dropped. */
   forget(key: string, fingerprint: string): Promise<void>;
+}
+
+/** The change a fresh version starts: kept with the seen record, it is the `received` step of `tmc trace`. */
+export interface ReceivedChange {
+  traceId: string;
+  /** When ingress built the message (ISO). */
+  at: string;
+  /** The placement message's reason (`admission`, `event`, `delete`, …). */
+  reason: string;
 }

@@ -8,6 +8,8 @@ export interface ClusterStatusRecord {
   /** The downstream object's resourceVersion; compared as a number so late messages never regress the record. */
   resourceVersion: string;
   observedAt: string;
+  /** The status message's trace id (the cluster's report), for `tmc trace` and a log search of this leg. */
+  traceId?: string;
 }
 
 export interface StatusStore {

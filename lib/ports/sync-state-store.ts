@@ -38,6 +38,8 @@ export interface SyncRecord {
   lastError?: SyncLastError;
   updatedAt: string;
   appliedAt?: string;
+  /** The change (message trace id) whose apply or delete last wrote this record: `tmc trace` reads its step here. */
+  traceId?: string;
 }
 
 /** The part of placement's `OBJ#<obj>` / `DECISION` item that sync-apply and status-up read. */

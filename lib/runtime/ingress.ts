@@ -18,9 +18,6 @@ import { createLogger } from './logger';
 import { webhookTokenSource } from './webhook-tokens';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { isServerError, measureInvocation } from '../observability/invocation-metrics';
-import { observedQueue } from '../observability/counted-queue';
-import { traceRecorderFor } from '../adapters/dynamodb/trace-store';
-import { noMetrics } from '../ports/telemetry';
 
 export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -40,15 +37,11 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const logger = createLogger('ingress');
-  const trace = traceRecorderFor(env, doc, tableNameOf(config), (m, e) => logger.warn(m, e));
-  const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema });
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     statusCredentials: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableNameOf(config))),
-    // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the wrapper only starts each change's trace.
-    placementQueue: observedQueue(placementQueue, noMetrics, async (messages) => {
-      await Promise.all(messages.map((m) => trace.begin(m.ref, { at: m.trace.enqueuedAt, traceId: m.trace.traceId, detail: m.reason })));
-    }),
+    // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the seen record it writes first starts each change's trace.
+    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
     statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
     seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
     validate: validateTmcObject,

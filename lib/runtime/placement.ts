@@ -31,8 +31,6 @@ import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
-import { traceRecorderFor } from '../adapters/dynamodb/trace-store';
-import type { TraceRecorder } from '../ports/trace-recorder';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
 import { makeStatusReporter } from '../sync/status/report-status';
 
@@ -95,21 +93,6 @@ function failUndelivered(response: SQSBatchResponse, undelivered: ReadonlyMap<st
   return response;
 }
 
-/** One `placed` trace step per object and change: the clusters placement sent sync messages for. */
-async function tracePlaced(trace: TraceRecorder, messages: SyncMessage[], now: number): Promise<void> {
-  const byChange = new Map<string, SyncMessage[]>();
-  for (const m of messages) {
-    const key = `${m.trace.traceId}|${JSON.stringify(m.ref)}`;
-    byChange.set(key, [...(byChange.get(key) ?? []), m]);
-  }
-  const at = new Date(now).toISOString();
-  await Promise.all(
-    [...byChange.values()].map((group) =>
-      trace.step(group[0].ref, 'placed', { at, traceId: group[0].trace.traceId, detail: group.map((m) => `${m.action} ${m.cluster}`).join(', ') }),
-    ),
-  );
-}
-
 /** Builds placement's deps from the environment, once per container. */
 export function buildPlacementDeps(env: Environment = process.env): PlacementHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement', 'sync'], kcp: true, contentKey: true });
@@ -123,7 +106,6 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     secrets,
   });
   const metrics = createFunctionMetrics('placement');
-  const trace = traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e));
   const recovery = new DynamoRecoveryStore(doc, tableName);
   const guard = new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard });
   return {
@@ -131,9 +113,7 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     decisions: new DynamoDecisionStore(doc, tableName),
     inventory: new DynamoClusterInventory(doc, tableName),
     policies: makePolicySource(kube, log),
-    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics, (messages) =>
-      tracePlaced(trace, messages, Date.now()),
-    ),
+    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
     placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
     log,
     metrics,

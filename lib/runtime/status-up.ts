@@ -27,16 +27,12 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
-import { traceRecorderFor, TraceStepBuffer } from '../adapters/dynamodb/trace-store';
-import { noTrace, type TraceRecorder } from '../ports/trace-recorder';
 
 export type StatusUpEvent = SQSEvent | ScheduledEvent;
 export type StatusUpHandler = (event: StatusUpEvent) => Promise<SQSBatchResponse | BackstopSummary>;
 
 export interface StatusUpHandlerDeps extends StatusUpDeps {
   deferrer: MessageDeferrer;
-  /** `status:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
-  trace?: TraceRecorder;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
 }
@@ -45,20 +41,15 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
   return Array.isArray((event as Partial<SQSEvent>).Records);
 }
 
-/**
- * SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). The batch's
- * `status:<cluster>` trace steps are written when it ends, one update per object for all its clusters
- * (TraceStepBuffer), and the 'back in kcp for change' lines are logged then, once the change is known.
- */
+/** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
   return async (event) => {
     if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps), undefined, deps.recordInvocation);
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
     const batch = new BatchRefresh(deps.reporter);
-    const trace = new TraceStepBuffer(deps.trace ?? noTrace);
     return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, async () => {
-      const response = await processSqsBatch(
+      return processSqsBatch(
         event,
         StatusMessageSchema,
         async (message, record) => {
@@ -66,21 +57,10 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
           const result = await batch.member(() =>
             reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
           );
-          if (result.result === 'written') {
-            const at = new Date().toISOString();
-            trace.stepOnCurrent(message.ref, `status:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: 'written' }, (change) => {
-              // Status arrives on its own trace id (a cluster event, not the kcp change): log both so either finds this leg.
-              if (change !== undefined && change !== message.trace.traceId) {
-                deps.log.info(`Status from ${message.cluster} is back in kcp for change ${change}`, { messageId: record.messageId, traceId: change, statusTraceId: message.trace.traceId, cluster: message.cluster, workspace: message.ref.workspace, namespace: message.ref.namespace, name: message.ref.name });
-              }
-            });
-          }
           return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
         },
         { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
       );
-      await trace.flush();
-      return response;
     }, deps.recordInvocation);
   };
 }
@@ -101,7 +81,6 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const statusStore = new DynamoStatusStore({ doc, tableName });
   return {
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
-    trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,
     statusStore,

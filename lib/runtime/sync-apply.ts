@@ -13,6 +13,7 @@ import { makeClusterFailureReporter } from '../health/report-cluster-failure';
 import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
+import type { ObjectSnapshotReader } from '../ports/object-snapshot';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
 import { BatchSyncState } from '../sync/batch-sync-state';
 import type { InvocationCache } from '../sync/invocation-cache';
@@ -29,32 +30,28 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
-import { traceRecorderFor, TraceStepBuffer } from '../adapters/dynamodb/trace-store';
-import { noTrace, type TraceRecorder } from '../ports/trace-recorder';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 /** `status`: each invocation refreshes an object once, after its batch (RefreshAfterBatch). */
 export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   deferrer: MessageDeferrer;
-  /** `applied:<cluster>` trace steps for `tmc trace` (docs/observability.md); none when omitted. */
-  trace?: TraceRecorder;
+  /** Lets a batch leave a refresh to the cluster's following status report (RefreshAfterBatch); without it, it never does. */
+  statusSnapshot?: ObjectSnapshotReader;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
 }
 
 /**
  * The handler over injected deps: tests and the local stack call this directly. Each invocation reads the sync state
- * its batch needs in one request (lib/sync/batch-sync-state.ts) and writes its trace steps at the end, one update per
- * object (TraceStepBuffer); both live for this invocation only.
+ * its batch needs in one request (lib/sync/batch-sync-state.ts), for this invocation only.
  */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
   // The invocations running in this container at once (one on Lambda, several on the local stack) see each other's writes.
   const running = new Set<InvocationCache<SyncRecord | undefined>>();
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState, running);
-    const trace = new TraceStepBuffer(deps.trace ?? noTrace);
-    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log) : undefined;
+    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot) : undefined;
     return measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, async () => {
       const response = await processSqsBatch(
         event,
@@ -65,16 +62,11 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
             message,
             receiveCountOf(record),
           );
-          if (result.result === 'applied' || result.result === 'deleted') {
-            const at = new Date().toISOString();
-            trace.step(message.ref, `applied:${message.cluster}`, { at, traceId: message.trace.traceId, cluster: message.cluster, result: result.result });
-          }
           return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
         },
         { deferrer: deps.deferrer, log: deps.log, prefetch: (messages) => syncState.prefetch(messages, deps.namespaces) },
       ).finally(() => syncState.close());
       await status?.flush();
-      await trace.flush();
       return response;
     }, deps.recordInvocation);
   };
@@ -98,11 +90,12 @@ export function buildSyncApplyDeps(
     secrets,
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
+  const snapshot = new DynamoObjectSnapshotReader({ doc, tableName });
   return {
-    trace: traceRecorderFor(env, doc, tableName, (m, e) => log.warn(m, e)),
     kube,
     syncState,
-    status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
+    status: makeStatusReporter({ kube, snapshot }),
+    statusSnapshot: snapshot,
     metrics: createFunctionMetrics('sync-apply'),
     log,
     namespaces: new Set(),

@@ -263,6 +263,7 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       decisionVersion: Math.max(message.decisionVersion, existing?.decisionVersion ?? 0),
       lastError: { category: err.category, message: secretSafe, hint: err.hint, statusCode: err.statusCode, at },
       updatedAt: at,
+      traceId: message.trace.traceId,
     });
     await deps.status?.refresh(ref);
   } catch (recordErr) {

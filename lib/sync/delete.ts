@@ -27,6 +27,7 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
       downstreamNamespace: namespace,
       lastError: undefined,
       updatedAt: at,
+      traceId: ctx.message.trace.traceId,
     });
   };
   // Its SyncTarget was deleted: nothing can reach the cluster through tmc any more (a container may still hold a

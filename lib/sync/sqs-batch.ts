@@ -34,6 +34,7 @@ export async function processSqsBatch<S extends z.ZodType>(
   options: { deferrer: MessageDeferrer; log: SyncLog; concurrency?: number; prefetch?: (messages: Array<z.infer<S>>) => Promise<void> },
 ): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse['batchItemFailures'] = [];
+  const deferrals: Array<{ receiptHandle: string; delaySeconds: number }> = [];
   const parsed = new Map(event.Records.map((record) => [record, parseRecord(schema, record)]));
   if (options.prefetch) {
     const messages = [...parsed.values()].flatMap((p) => (p.ok ? [p.message] : []));
@@ -59,7 +60,7 @@ export async function processSqsBatch<S extends z.ZodType>(
       outcome = { done: false };
     }
     if (!outcome.done) {
-      if (outcome.delaySeconds !== undefined) await options.deferrer.defer(record.receiptHandle, outcome.delaySeconds);
+      if (outcome.delaySeconds !== undefined) deferrals.push({ receiptHandle: record.receiptHandle, delaySeconds: outcome.delaySeconds });
       failures.push({ itemIdentifier: record.messageId });
     }
   };
@@ -71,6 +72,10 @@ export async function processSqsBatch<S extends z.ZodType>(
       for (let record = queue.shift(); record; record = queue.shift()) await run(record);
     }),
   );
+  // The batch's deferrals together: one ChangeMessageVisibilityBatch per ten where the deferrer can, not one each.
+  const deferrer = options.deferrer;
+  if (deferrals.length > 1 && deferrer.deferMany) await deferrer.deferMany(deferrals);
+  else await Promise.all(deferrals.map((d) => deferrer.defer(d.receiptHandle, d.delaySeconds)));
   return { batchItemFailures: failures };
 }
 

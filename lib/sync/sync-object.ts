@@ -7,6 +7,7 @@ import type { SyncApplyDeps } from './apply';
 import type { SyncLog } from './sync-log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
+import { reportFollowing } from './status/refresh-after-batch';
 
 /** What every step of one message's reconcile shares. */
 export interface SyncContext {
@@ -69,8 +70,12 @@ export async function syncObjectToCluster(
     name: ref.name,
   };
   // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
+  // The downstream generation before this apply (0: it creates the object), when known: it says whether the
+  // cluster's controller will report the apply (reportFollowing).
+  let before = existing?.state === 'applied' ? existing.downstreamGeneration : undefined;
   if (existing?.state !== 'applied') {
     const current = await client.get(target);
+    before = current ? current.metadata.generation : 0;
     const ownership = ownershipOf(current, ref.uid ?? '');
     if (ownership === 'unmanaged' || ownership === 'foreign') {
       throw new SyncConflictError(
@@ -101,17 +106,19 @@ export async function syncObjectToCluster(
     downstreamNamespace: desired.metadata.namespace,
     updatedAt: at,
     appliedAt: at,
+    traceId: ctx.message.trace.traceId,
   };
   await ctx.deps.syncState.put(record);
   // First success or recovery from a failure: show it on the kcp object. So does a new generation: the cluster's
   // status message for it can reach status-up before this record is stored, and status-up's refresh then aggregates
   // against the old generation (observedGeneration held back) with nothing left to refresh kcp again; the stored
   // status equals the downstream one, so the backstop skips it too. Per batch this is one refresh per object
-  // (RefreshAfterBatch); a re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask.
+  // (RefreshAfterBatch), left to the cluster's own report when one follows and has not raced ahead of this record; a
+  // re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask.
   const newGeneration = existing?.state === 'applied' && existing.appliedGeneration !== record.appliedGeneration;
   if ((existing?.state !== 'applied' || newGeneration) && !recordOverride) {
     await ctx.deps.status
-      ?.refresh(ref)
+      ?.refresh(ref, reportFollowing(ref.kind, placement.cluster, before, applied.metadata.generation))
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
   }
   return 'applied';

@@ -5,7 +5,7 @@ import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref
 import { InternalError } from '../../errors/tmc-error';
 import type { DecisionPage, DecisionStore, DecisionVersionPage, DecisionVersionReader, StoredDecision } from '../../ports/decision-store';
 import { TABLE } from '../../runtime/resources';
-import { batchGetItems, conditionalPut, keyOf, queryIndexPartition } from './table';
+import { batchGetItems, conditionalPut, deletedRecordExpiry, keyOf, queryIndexPartition } from './table';
 
 const ScoresSchema = z.object({
   health: z.number(),
@@ -46,6 +46,8 @@ export const DecisionItemSchema = z.object({
   diff: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
   rebalanceToken: z.string().optional(),
   decidedAt: z.string(),
+  traceId: z.string().optional(),
+  sent: z.string().optional(),
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());
@@ -105,6 +107,8 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
       [TABLE.sortKey]: DECISION_SK,
       gsi1pk: workspaceIndexPk(next.ref.workspace),
       gsi1sk: objectKey(next.ref),
+      // The object is gone (or going, its copies being removed): its decision expires (table.ts).
+      ...(next.reason === 'Deleted' ? deletedRecordExpiry(Date.parse(next.decidedAt) || Date.now()) : {}),
     };
     // Version 1 only where nothing is stored; version n+1 only over n, and never over a decision that saw a newer object.
     const first = next.decisionVersion === 1;

@@ -21,8 +21,8 @@ export interface DynamoObjectSnapshotReaderOptions {
 /**
  * The sort-key range of one Query that holds `DECISION`, every `STATUS#<cluster>` and every `SYNC#<cluster>` of an
  * object's partition and nothing else stored there today: the partition's sort keys are, in byte order, `DECISION` <
- * `STATUS#…` < `SYNC#…` < `TRACE` (docs/state.md), and `SYNC$` is the first string after every `SYNC#…` ('$' follows
- * '#'). The trace item (ingress' and every step's attributes, the biggest of the partition) stays out of the read.
+ * `STATUS#…` < `SYNC#…` (docs/state.md), and `SYNC$` is the first string after every `SYNC#…` ('$' follows '#'). A
+ * `TRACE` item an older release wrote (it expires) sorts after the range and stays out of the read.
  */
 const FIRST_SK = DECISION_SK;
 const LAST_SK = 'SYNC$';

@@ -12,6 +12,7 @@ const StatusItemSchema = z.object({
   status: z.record(z.string(), z.unknown()),
   resourceVersion: z.string(),
   observedAt: z.string(),
+  traceId: z.string().optional(),
 });
 
 export interface DynamoStatusStoreOptions {

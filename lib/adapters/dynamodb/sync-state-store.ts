@@ -5,7 +5,7 @@ import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref
 import { CATEGORY_RULES, StaleGenerationError, type ErrorCategory } from '../../errors/tmc-error';
 import { syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
-import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
+import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
 const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
 
@@ -31,6 +31,7 @@ const SyncItemSchema = z.object({
     .optional(),
   updatedAt: z.string(),
   appliedAt: z.string().optional(),
+  traceId: z.string().optional(),
 });
 
 // placement writes `clusters[{name, replicas, patch}]`; docs/state.md's first draft said `cluster`: both are read.
@@ -184,6 +185,8 @@ export class DynamoSyncStateStore implements SyncStateStore {
             [TABLE.indexes[0].partitionKey]: `CLUSTER#${record.cluster}`,
             [TABLE.indexes[0].sortKey]: objPk(record.ref),
             ...SyncItemSchema.parse(record),
+            // No copy left on the cluster: the record expires (table.ts); a later apply writes the whole item anew.
+            ...(record.state === 'deleted' ? deletedRecordExpiry(Date.parse(record.updatedAt) || Date.now()) : {}),
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR #dv < :dv OR (#dv = :dv AND #gen <= :gen)',
           ExpressionAttributeNames: {

@@ -9,6 +9,18 @@ import {
 import { StaleGenerationError } from '../../errors/tmc-error';
 import { TABLE } from '../../runtime/resources';
 
+/**
+ * How long the records of a deleted object (its `Deleted` decision, a copy's `deleted` sync item) are kept: DynamoDB's
+ * TTL removes them after this (`expiresAt`), so what the periodic jobs read does not grow with churn. A new object of
+ * the same name writes whole items without it.
+ */
+export const DELETED_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+/** The `expiresAt` attribute of a record that ends now (epoch seconds, DynamoDB's TTL format). */
+export function deletedRecordExpiry(nowMs: number): Record<string, number> {
+  return { [TABLE.ttlAttribute]: Math.floor(nowMs / 1000) + DELETED_RECORD_TTL_SECONDS };
+}
+
 /** True for DynamoDB's "condition not met", whichever client (plain or document) threw it. */
 export function isConditionalCheckFailed(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException');

@@ -1,198 +1,90 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
-import { noTrace, TraceStepSchema, type ObjectTrace, type TraceRecorder, type TraceStep } from '../../ports/trace-recorder';
-import { isConditionalCheckFailed } from './table';
+import type { ObjectTrace, ObjectTraceReader, TraceStep } from '../../ports/object-trace';
 import { TABLE } from '../../runtime/resources';
+import { parseStatusItem, STATUS_SK_PREFIX } from './status-store';
+import { DECISION_SK, objPk, parseSyncItem, SYNC_SK_PREFIX } from './sync-state-store';
+
+/** What the seen record (lib/adapters/dynamodb/seen-store.ts) holds of the change it started. */
+const ReceivedSchema = z.object({ traceId: z.string(), receivedAt: z.string(), reason: z.string().optional() });
+/** What a decision item holds of the change it was made for (lib/placement/reconcile.ts). */
+const PlacedSchema = z.object({ traceId: z.string(), decidedAt: z.string(), sent: z.string().optional() });
 
 /**
- * The path of an object's last change, for `tmc trace`: item `OBJ#<obj>` / `TRACE` (docs/observability.md). Ingress
- * starts it when it enqueues a change (a newer change replaces it); placement, sync-apply and status-up add one
- * attribute per step. Steps are written only when something changed (a decision, an apply, a status write), so a no-op
- * resync still writes nothing; the item expires after `TRACE_TTL_SECONDS`. Recording is best effort: a failed write is
- * reported to `onError` and never fails the message.
+ * `tmc trace`'s read side: the path of an object's last change, derived from the items its work writes anyway, so a
+ * change costs no trace write (docs/observability.md). The change is the one ingress last enqueued (`SEEN#<obj>`: trace
+ * id, time, reason); `placed` is the decision made for it (`DECISION`: `traceId`, `decidedAt`, the sync work `sent`);
+ * `applied:<cluster>` each sync item this change applied or deleted (`SYNC#<cluster>` carries the trace id of the
+ * message that wrote it); `status:<cluster>` each cluster's status stored since the change began (`STATUS#<cluster>`,
+ * on the status message's own trace id). Two requests: a GetItem and one Query of the object's partition.
  */
-
-export const TRACE_TTL_SECONDS = 7 * 24 * 3600;
-const STEP_PREFIX = 'step:';
-
-const key = (ref: ObjectRef): Record<string, string> => ({
-  [TABLE.partitionKey]: `OBJ#${objectKey(ref)}`,
-  [TABLE.sortKey]: 'TRACE',
-});
-
-export class DynamoTraceStore implements TraceRecorder {
+export class DynamoTraceStore implements ObjectTraceReader {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly onError: (err: unknown) => void = (): void => undefined,
-    private readonly now: () => number = Date.now,
   ) {}
 
-  async begin(ref: ObjectRef, step: TraceStep): Promise<void> {
-    await this.guard(() =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...key(ref),
-            traceId: step.traceId,
-            startedAt: step.at,
-            [TABLE.ttlAttribute]: this.expiresAt(),
-            [`${STEP_PREFIX}received`]: step,
-          },
-          // A late webhook for an older change must not replace the trace of a newer one.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #startedAt <= :at',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#startedAt': 'startedAt' },
-          ExpressionAttributeValues: { ':at': step.at },
-        }),
-      ),
-    );
-  }
-
-  async step(ref: ObjectRef, name: string, step: TraceStep): Promise<void> {
-    await this.steps(ref, step.traceId, { [name]: step });
-  }
-
-  async steps(ref: ObjectRef, traceId: string, steps: Record<string, TraceStep>): Promise<void> {
-    if (Object.keys(steps).length === 0) return;
-    await this.update(ref, steps, '#traceId = :traceId', { ':traceId': traceId });
-  }
-
-  async stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep): Promise<string | undefined> {
-    return this.stepsOnCurrent(ref, { [name]: step });
-  }
-
-  async stepsOnCurrent(ref: ObjectRef, steps: Record<string, TraceStep>): Promise<string | undefined> {
-    if (Object.keys(steps).length === 0) return undefined;
-    const updated = await this.update(ref, steps, 'attribute_exists(#traceId)', {});
-    const traceId: unknown = updated?.traceId;
-    return typeof traceId === 'string' ? traceId : undefined;
-  }
-
   async read(ref: ObjectRef): Promise<ObjectTrace | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key(ref), ConsistentRead: true }));
-    const item = out.Item;
-    if (item === undefined || typeof item.traceId !== 'string' || typeof item.startedAt !== 'string') return undefined;
-    const steps: Record<string, TraceStep> = {};
-    for (const [attr, value] of Object.entries(item)) {
-      if (!attr.startsWith(STEP_PREFIX)) continue;
-      const parsed = TraceStepSchema.safeParse(value);
-      if (parsed.success) steps[attr.slice(STEP_PREFIX.length)] = parsed.data;
-    }
-    return { traceId: item.traceId, startedAt: item.startedAt, steps };
-  }
-
-  private async update(
-    ref: ObjectRef,
-    steps: Record<string, TraceStep>,
-    condition: string,
-    values: Record<string, unknown>,
-  ): Promise<Record<string, unknown> | undefined> {
-    const entries = Object.entries(steps);
-    const names = Object.fromEntries(entries.map(([name], i) => [`#step${i}`, `${STEP_PREFIX}${name}`]));
-    const stepValues = Object.fromEntries(entries.map(([, step], i) => [`:step${i}`, step]));
-    const out = await this.guard(() =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(ref),
-          UpdateExpression: `SET ${entries.map((_, i) => `#step${i} = :step${i}`).join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { ...names, '#traceId': 'traceId' },
-          ExpressionAttributeValues: { ...stepValues, ...values },
-          // The item is a handful of small attributes: returning it costs nothing and names the current change.
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+    const seen = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: `SEEN#${objectKey(ref)}`, [TABLE.sortKey]: 'SEEN' }, ConsistentRead: true }),
     );
-    return out?.Attributes;
-  }
-
-  private expiresAt(): number {
-    return Math.floor(this.now() / 1000) + TRACE_TTL_SECONDS;
-  }
-
-  private async guard<T>(write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await write();
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) this.onError(err);
-      return undefined;
+    const received = ReceivedSchema.safeParse(seen.Item ?? {});
+    if (!received.success) return undefined;
+    const { traceId, receivedAt } = received.data;
+    const steps: Record<string, TraceStep> = { received: { at: receivedAt, traceId, ...(received.data.reason ? { detail: received.data.reason } : {}) } };
+    for (const item of await this.partition(ref)) {
+      const sk = item[TABLE.sortKey];
+      if (typeof sk !== 'string') continue;
+      const step = sk === DECISION_SK ? placedStep(item, traceId) : sk.startsWith(SYNC_SK_PREFIX) ? appliedStep(item, traceId) : sk.startsWith(STATUS_SK_PREFIX) ? statusStep(item, receivedAt) : undefined;
+      if (step) steps[step.name] = step.step;
     }
+    return { traceId, startedAt: receivedAt, steps };
+  }
+
+  /** DECISION, every STATUS# and every SYNC# item of the object: the sort-key range DynamoObjectSnapshotReader reads. */
+  private async partition(ref: ObjectRef): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': objPk(ref), ':first': DECISION_SK, ':last': 'SYNC$' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 }
 
-/** Called with the change a buffered on-current step landed on (undefined: no trace item, or the write failed). */
-export type OnCurrentChange = (change: string | undefined) => void;
+type NamedStep = { name: string; step: TraceStep } | undefined;
 
-interface OnCurrentEntry {
-  ref: ObjectRef;
-  steps: Record<string, TraceStep>;
-  callbacks: OnCurrentChange[];
+/** The decision made for this change, when it sent sync work (a decision that sent none leaves `placed` waiting). */
+function placedStep(item: Record<string, unknown>, traceId: string): NamedStep {
+  const placed = PlacedSchema.safeParse(item);
+  if (!placed.success || placed.data.traceId !== traceId || !placed.data.sent) return undefined;
+  return { name: 'placed', step: { at: placed.data.decidedAt, traceId, detail: placed.data.sent } };
 }
 
-/**
- * Steps gathered over one invocation and written when it ends, one update per object and change: a sync-apply batch
- * that applies an object to three clusters writes its three `applied:<cluster>` steps in one UpdateItem, not three,
- * and a status-up batch with three clusters' status for one object writes its `status:<cluster>` steps in one.
- * A step is recorded after its work is done, so deferring the write to the end of the batch loses nothing `tmc trace`
- * shows; the caller must `flush()` before the invocation returns (a frozen Lambda container writes nothing).
- */
-export class TraceStepBuffer {
-  private readonly pending = new Map<string, { ref: ObjectRef; traceId: string; steps: Record<string, TraceStep> }>();
-  private readonly onCurrent = new Map<string, OnCurrentEntry>();
-
-  constructor(private readonly recorder: TraceRecorder) {}
-
-  step(ref: ObjectRef, name: string, step: TraceStep): void {
-    const id = `${objectKey(ref)}|${step.traceId}`;
-    const entry = this.pending.get(id) ?? { ref, traceId: step.traceId, steps: {} };
-    entry.steps[name] = step;
-    this.pending.set(id, entry);
-  }
-
-  /**
-   * A step on whatever change is current when the buffer is flushed ({@link TraceRecorder.stepOnCurrent}). The
-   * change's id is handed to `then` during `flush()`, not returned: a message of the batch that awaited it would wait
-   * for the batch's end, which waits for that message. A later step of the same name replaces an earlier one.
-   */
-  stepOnCurrent(ref: ObjectRef, name: string, step: TraceStep, then?: OnCurrentChange): void {
-    const id = objectKey(ref);
-    const entry = this.onCurrent.get(id) ?? { ref, steps: {}, callbacks: [] };
-    entry.steps[name] = step;
-    if (then !== undefined) entry.callbacks.push(then);
-    this.onCurrent.set(id, entry);
-  }
-
-  async flush(): Promise<void> {
-    const entries = [...this.pending.values()];
-    const current = [...this.onCurrent.values()];
-    this.pending.clear();
-    this.onCurrent.clear();
-    await Promise.all([
-      ...entries.map((e) => this.recorder.steps(e.ref, e.traceId, e.steps)),
-      ...current.map(async (e) => {
-        const change = await this.recorder.stepsOnCurrent(e.ref, e.steps);
-        for (const then of e.callbacks) then(change);
-      }),
-    ]);
-  }
+/** A cluster's copy applied or deleted by this change's message. */
+function appliedStep(item: Record<string, unknown>, traceId: string): NamedStep {
+  const record = parseSyncItem(item);
+  if (record.traceId !== traceId) return undefined;
+  if (record.state === 'applied' && record.appliedAt) return { name: `applied:${record.cluster}`, step: { at: record.appliedAt, traceId, cluster: record.cluster, result: 'applied' } };
+  if (record.state === 'deleted') return { name: `applied:${record.cluster}`, step: { at: record.updatedAt, traceId, cluster: record.cluster, result: 'deleted' } };
+  return undefined;
 }
 
-/** Trace recording is on unless `TMC_TRACE=off` (it costs one small write per step of a real change). */
-export function traceEnabled(env: Record<string, string | undefined>): boolean {
-  return (env.TMC_TRACE ?? 'on').trim().toLowerCase() !== 'off';
-}
-
-/** The recorder a composition root uses: the table's, or nothing when tracing is off. */
-export function traceRecorderFor(
-  env: Record<string, string | undefined>,
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  warn: (message: string, extra: Record<string, unknown>) => void,
-): TraceRecorder {
-  if (!traceEnabled(env)) return noTrace;
-  return new DynamoTraceStore(doc, tableName, (err) =>
-    warn('Could not record a trace step', { error: err instanceof Error ? err.message : String(err) }),
-  );
+/** A cluster's status stored (and so brought to kcp) since the change began, on the status report's own trace id. */
+function statusStep(item: Record<string, unknown>, since: string): NamedStep {
+  const record = parseStatusItem(item);
+  if (Date.parse(record.observedAt) < Date.parse(since)) return undefined;
+  return { name: `status:${record.cluster}`, step: { at: record.observedAt, traceId: record.traceId ?? '', cluster: record.cluster, result: 'written' } };
 }

@@ -23,7 +23,7 @@ async function trace(arg: string, options: TraceOptions): Promise<void> {
     if (recorded === undefined) {
       process.stderr.write(
         `No trace is recorded for ${arg} in ${options.workspace}${ref.namespace ? ` namespace ${ref.namespace}` : ''}: ` +
-          'tmc records one when a change reaches its webhook (traces expire after 7 days; TMC_TRACE=off disables them)\n',
+          'tmc records one when a change reaches its webhook (traces expire after 7 days)\n',
       );
       process.exitCode = 1;
       return;

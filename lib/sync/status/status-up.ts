@@ -88,6 +88,7 @@ export async function reportClusterStatus(
       cluster,
       ...observed,
       observedAt: (deps.now?.() ?? new Date()).toISOString(),
+      traceId: message.trace.traceId,
     });
     // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
     // kcp never showed it, so a retry refreshes anyway (a no-op refresh writes nothing).

@@ -1,87 +1,104 @@
-import type { ObjectRef } from '../../../lib/api/object-ref';
-import { DynamoTraceStore, TraceStepBuffer } from '../../../lib/adapters/dynamodb/trace-store';
+import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { DynamoSeenStore } from '../../../lib/adapters/dynamodb/seen-store';
+import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
+import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
+import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
+import type { StoredDecision } from '../../../lib/ports/decision-store';
+import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { countRequests, startLocalTable, type LocalTable } from '../health/local-table';
 
-/** The trace item on dynalite: a newer change replaces the path, late steps of an older change never land on it. */
+/**
+ * `tmc trace` on dynalite, derived from the items a change's work writes anyway: the seen record names the change, and
+ * only the decision and sync items stamped with its trace id (and statuses stored since it began) are its steps.
+ */
 describe('DynamoTraceStore on dynalite', () => {
   let table: LocalTable;
   let store: DynamoTraceStore;
-  const errors: unknown[] = [];
+  let seen: DynamoSeenStore;
+  let decisions: DynamoDecisionStore;
+  let sync: DynamoSyncStateStore;
+  let statuses: DynamoStatusStore;
   const ref: ObjectRef = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
   const at = (s: number): string => new Date(Date.parse('2026-05-01T00:00:00Z') + s * 1000).toISOString();
 
+  const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision => ({
+    ref,
+    decisionVersion: version,
+    generation: version,
+    contentHash: `h${version}`,
+    clusters: [{ name: 'east' }, { name: 'west' }],
+    scheduled: true,
+    reason: 'Scheduled',
+    message: 'placed',
+    explanation: [],
+    explanationOmitted: 0,
+    weights: {},
+    diff: { added: [], removed: [], changed: [], unchanged: [] },
+    decidedAt: at(s),
+    traceId,
+    ...(sent ? { sent } : {}),
+  });
+  const record = (cluster: string, generation: number, traceId: string, s: number, state: SyncRecord['state'] = 'applied'): SyncRecord => ({
+    ref,
+    cluster,
+    state,
+    decisionVersion: generation,
+    appliedGeneration: generation,
+    updatedAt: at(s),
+    ...(state === 'applied' ? { appliedAt: at(s) } : {}),
+    traceId,
+  });
+
   beforeAll(async () => {
     table = await startLocalTable();
-    store = new DynamoTraceStore(table.doc, table.tableName, (err) => errors.push(err));
+    store = new DynamoTraceStore(table.doc, table.tableName);
+    seen = new DynamoSeenStore({ doc: table.doc, tableName: table.tableName });
+    decisions = new DynamoDecisionStore(table.doc, table.tableName);
+    sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
+    statuses = new DynamoStatusStore({ doc: table.doc, tableName: table.tableName });
   });
   afterAll(async () => {
     await table.close();
   });
 
-  it('records the steps of the current change and drops those of an older one', async () => {
-    await store.begin(ref, { at: at(0), traceId: 'A', detail: 'admission' });
-    await store.step(ref, 'placed', { at: at(1), traceId: 'A', detail: 'apply east' });
-    await store.begin(ref, { at: at(5), traceId: 'B', detail: 'admission' });
-    await store.step(ref, 'applied:east', { at: at(6), traceId: 'A', cluster: 'east', result: 'applied' }); // late: change A
-    await store.step(ref, 'placed', { at: at(7), traceId: 'B', detail: 'apply west' });
-    await store.begin(ref, { at: at(3), traceId: 'C', detail: 'event' }); // a late webhook for an older write
-
-    const trace = await store.read(ref);
-    expect(trace?.traceId).toBe('B');
-    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['placed', 'received']);
-    expect(trace?.steps.placed.detail).toBe('apply west');
-    expect(errors).toEqual([]);
+  it('is undefined for an object no change of which reached ingress', async () => {
+    expect(await store.read({ ...ref, name: 'never-seen' })).toBeUndefined();
   });
 
-  it('writes several steps of one change in one update, and drops them all for an older change', async () => {
-    const multi = { ...ref, name: 'multi' };
-    await store.begin(multi, { at: at(0), traceId: 'M', detail: 'admission' });
-    const buffer = new TraceStepBuffer(store);
-    for (const cluster of ['east', 'west', 'edge']) buffer.step(multi, `applied:${cluster}`, { at: at(2), traceId: 'M', cluster, result: 'applied' });
-    buffer.step(multi, 'applied:east', { at: at(3), traceId: 'OLD', cluster: 'east', result: 'applied' }); // a late step of an older change
-    await buffer.flush();
-    const trace = await store.read(multi);
-    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['applied:east', 'applied:edge', 'applied:west', 'received']);
-    expect(trace?.steps['applied:east']).toMatchObject({ traceId: 'M', at: at(2) });
-    await buffer.flush(); // nothing left: writes nothing
-    expect(errors).toEqual([]);
-  });
+  it("shows the last change's steps from the seen, decision, sync and status items, and none of an older change", async () => {
+    // Change A reaches east and west and east reports status; then change B is received, placed and applied on west.
+    await seen.markSeen(objectKey(ref), 'fp-A', { traceId: 'A', at: at(0), reason: 'admission' });
+    await decisions.put(decision(1, 'A', 'apply east, apply west', 1));
+    await sync.put(record('east', 1, 'A', 2));
+    await sync.put(record('west', 1, 'A', 2));
+    await statuses.put({ ref, cluster: 'east', status: { readyReplicas: 1 }, resourceVersion: '10', observedAt: at(3), traceId: 'S-east' });
+    await seen.markSeen(objectKey(ref), 'fp-B', { traceId: 'B', at: at(5), reason: 'event' });
+    await decisions.put(decision(2, 'B', 'apply east, apply west', 6));
+    await sync.put(record('west', 2, 'B', 7));
+    await statuses.put({ ref, cluster: 'west', status: { readyReplicas: 1 }, resourceVersion: '11', observedAt: at(8), traceId: 'S-west' });
 
-  it("writes a batch's status steps for one object in one update on the current change, and hands each asker its id", async () => {
     const { requests, stop } = countRequests(table.doc);
-    try {
-      const statused = { ...ref, name: 'statused' };
-      const untraced = { ...ref, name: 'untraced' };
-      await store.begin(statused, { at: at(0), traceId: 'C', detail: 'admission' });
-      requests.length = 0;
-      const buffer = new TraceStepBuffer(store);
-      const changes: Array<[string, string | undefined]> = [];
-      for (const cluster of ['east', 'west', 'edge']) {
-        // Each status message has its own trace id; the steps go on change C whatever it is.
-        buffer.stepOnCurrent(statused, `status:${cluster}`, { at: at(4), traceId: `S-${cluster}`, cluster, result: 'written' }, (change) => changes.push([cluster, change]));
-      }
-      buffer.stepOnCurrent(statused, 'status:east', { at: at(5), traceId: 'S-east-2', cluster: 'east', result: 'written' }); // a later one replaces it
-      buffer.stepOnCurrent(untraced, 'status:east', { at: at(4), traceId: 'S-x', cluster: 'east', result: 'written' }, (change) => changes.push(['untraced', change]));
-      expect(requests).toEqual([]); // nothing is written before the flush
-      await buffer.flush();
-      expect(requests).toEqual(['UpdateItemCommand', 'UpdateItemCommand']); // one per object, not one per step
-      expect(changes.sort()).toEqual([['east', 'C'], ['edge', 'C'], ['untraced', undefined], ['west', 'C']]);
-      const trace = await store.read(statused);
-      expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['received', 'status:east', 'status:edge', 'status:west']);
-      expect(trace?.steps['status:east']).toMatchObject({ traceId: 'S-east-2', at: at(5) });
-      expect(await store.read(untraced)).toBeUndefined();
-      expect(errors).toEqual([]);
-    } finally {
-      stop();
-    }
+    const trace = await store.read(ref);
+    stop();
+    expect(requests).toEqual(['GetItemCommand', 'QueryCommand']);
+    expect(trace).toMatchObject({ traceId: 'B', startedAt: at(5) });
+    expect(trace?.steps).toEqual({
+      received: { at: at(5), traceId: 'B', detail: 'event' },
+      placed: { at: at(6), traceId: 'B', detail: 'apply east, apply west' },
+      'applied:west': { at: at(7), traceId: 'B', cluster: 'west', result: 'applied' },
+      // east's status was reported before change B began: it is change A's.
+      'status:west': { at: at(8), traceId: 'S-west', cluster: 'west', result: 'written' },
+    });
   });
 
-  it('puts status on the current change and names it', async () => {
-    expect(await store.stepOnCurrent(ref, 'status:west', { at: at(9), traceId: 'S1', cluster: 'west', result: 'written' })).toBe('B');
-    expect((await store.read(ref))?.steps['status:west']?.traceId).toBe('S1');
-    const other = { ...ref, name: 'never-traced' };
-    expect(await store.stepOnCurrent(other, 'status:west', { at: at(9), traceId: 'S2', cluster: 'west' })).toBeUndefined();
-    expect(await store.read(other)).toBeUndefined();
-    expect(errors).toEqual([]);
+  it('shows a delete as a deleted step, and no placed step for a decision that sent no sync work', async () => {
+    const gone = { ...ref, name: 'gone' };
+    await seen.markSeen(objectKey(gone), 'fp-D', { traceId: 'D', at: at(0), reason: 'delete' });
+    await decisions.put({ ...decision(1, 'D', undefined, 1), ref: gone });
+    await sync.put({ ...record('east', 1, 'D', 2, 'deleted'), ref: gone });
+    const trace = await store.read(gone);
+    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['applied:east', 'received']);
+    expect(trace?.steps['applied:east']).toEqual({ at: at(2), traceId: 'D', cluster: 'east', result: 'deleted' });
   });
 });

@@ -153,6 +153,10 @@ describe('reconcilePlacement on dynalite', () => {
     const changed = await reconcilePlacement(w.deps, msg(depRef('web')));
     expect(changed).toMatchObject({ result: 'placed', writes: 1, messages: 2 });
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}:${m.decisionVersion}`).sort()).toEqual(['apply:east:2', 'apply:west:2']);
+    // The decision names the change and the work it sent: `tmc trace`'s placed step, with no write of its own.
+    const decided = await w.decisions.get(depRef('web'));
+    expect(decided?.traceId).toBe(msg(depRef('web')).trace.traceId);
+    expect(decided?.sent?.split(', ').sort()).toEqual(['apply east', 'apply west']);
   });
 
   it('a cordoned cluster keeps its work and gets no new work', async () => {
@@ -257,6 +261,7 @@ describe('reconcilePlacement on dynalite', () => {
     w.kcp.remove('apps', 'deployments', 'default', 'web');
     await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'));
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['delete:east']);
+    await expect(w.decisions.get(depRef('web'))).resolves.toMatchObject({ reason: 'Deleted', sent: 'delete east' });
     await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({ result: 'absent', messages: 0 });
   });
 

@@ -1,5 +1,4 @@
 import { SYNC_FINALIZER } from '../../../lib/api/labels';
-import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { BatchSyncState } from '../../../lib/sync/batch-sync-state';
@@ -29,7 +28,7 @@ const deployment: KubeObject = {
 };
 const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' }, data: { A: '1' } };
 
-/** One sync-apply invocation reads what its batch needs in one BatchGetItem and writes one trace update per object. */
+/** One sync-apply invocation reads what its batch needs in one BatchGetItem and writes one item per applied pair. */
 describe('sync-apply batch reads (dynalite)', () => {
   let world: SyncWorld;
   let kube: FakeConnector;
@@ -46,24 +45,22 @@ describe('sync-apply batch reads (dynalite)', () => {
   });
   afterEach(async () => world.close());
 
-  it('a batch of one object for three clusters: one BatchGetItem, no GetItem for what it named, one trace update', async () => {
-    const trace = new DynamoTraceStore(world.doc, world.tableName);
-    await trace.begin(ref, { at: new Date().toISOString(), traceId: 't-1' });
+  it('a batch of one object for three clusters: one BatchGetItem, no GetItem for what it named, no trace write', async () => {
     // No status reporter: its reads are its own (lib/sync/status), not what this batch reads ahead.
-    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined, trace });
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
     const from = world.dynamoRequests.length;
     const response = await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))));
     expect(response.batchItemFailures).toEqual([]);
     // The read ahead covers the decision, each pair's record, the namespace's and the ConfigMap's records per cluster;
     // only the ConfigMap's decision, needed because it is not applied yet, is read on its own (once for the batch).
-    // Writes: per cluster the namespace, the ConfigMap and the Deployment; one trace update for the three applies.
-    expect(countsSince(world, from)).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, PutItemCommand: 9, UpdateItemCommand: 1 });
-    const steps = (await trace.read(ref))?.steps ?? {};
-    expect(Object.keys(steps).sort()).toEqual(['applied:east', 'applied:edge', 'applied:west', 'received']);
-    expect(steps['applied:west']).toMatchObject({ cluster: 'west', result: 'applied', traceId: 't-1' });
+    // Writes: per cluster the namespace, the ConfigMap and the Deployment; the sync items carry the change's trace id
+    // (`tmc trace` reads its applied steps there), so no trace item is written.
+    expect(countsSince(world, from)).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, PutItemCommand: 9 });
+    const records = await world.syncState.listForObject(ref);
+    expect(records.map((r) => [r.cluster, r.state, r.traceId]).sort()).toEqual(CLUSTERS.map((c) => [c, 'applied', 't-1']).sort());
 
     // The same batch again on a fresh container: everything is read in one request and nothing is written.
-    const resync = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined, trace });
+    const resync = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
     const again = world.dynamoRequests.length;
     const writes = kube.clusterOf('east').writes();
     expect((await resync(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);

@@ -4,7 +4,6 @@ import type { StatusMessage } from '../../../lib/api/messages';
 import { DynamoObjectSnapshotReader } from '../../../lib/adapters/dynamodb/object-snapshot-reader';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { objectKey } from '../../../lib/api/object-ref';
-import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { snapshotFromStores } from '../../../lib/ports/object-snapshot';
 import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
@@ -60,7 +59,7 @@ describe('status reads (dynalite)', () => {
     expect((await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);
   }
 
-  it('reads what the three store reads do, and nothing of the trace, other objects or the explanation', async () => {
+  it('reads what the three store reads do, and nothing of other objects or the explanation', async () => {
     await applyEverywhere();
     const statuses = new DynamoStatusStore({ doc: world.doc, tableName: world.tableName });
     const at = new Date().toISOString();
@@ -79,7 +78,6 @@ describe('status reads (dynalite)', () => {
         },
       }),
     );
-    await new DynamoTraceStore(world.doc, world.tableName).begin(ref, { at, traceId: 't-1' });
     await world.putDecision(other, 1, [{ name: 'east' }]);
     await statuses.put({ ref: other, cluster: 'east', status: ready, resourceVersion: '1', observedAt: at });
     const responses: Array<Record<string, unknown>> = [];
@@ -96,7 +94,7 @@ describe('status reads (dynalite)', () => {
     const snapshot = await world.snapshot.read(ref);
     expect(world.dynamoRequests.slice(from)).toEqual(['QueryCommand']);
     expect(responses.map((item) => item.sk)).toEqual(['DECISION', 'STATUS#east', 'STATUS#north', 'STATUS#west', 'SYNC#east', 'SYNC#north', 'SYNC#west']);
-    expect(responses.some((item) => 'explanation' in item || 'diff' in item || 'traceId' in item)).toBe(false);
+    expect(responses.some((item) => 'explanation' in item || 'diff' in item)).toBe(false);
 
     const threeReads = await snapshotFromStores(world.syncState, statuses).read(ref);
     const byCluster = <T extends { cluster: string }>(items: T[]): T[] => [...items].sort((a, b) => a.cluster.localeCompare(b.cluster));

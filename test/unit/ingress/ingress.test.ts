@@ -334,6 +334,32 @@ describe('ingress: events', () => {
     expect(placement.sent.map((m) => `${m.reason} ${m.ref.resource} ${m.ref.name}`)).toEqual(['event deployments web', 'event configmaps settings']);
   });
 
+  it('sends a batch of events in one send (one SendMessageBatch per ten), duplicates left out', async () => {
+    const sends: PlacementMessage[][] = [];
+    const counting = { name: 'placement', send: async (messages: PlacementMessage[]): Promise<void> => void sends.push(messages) };
+    const { ingress, metrics } = setup({ placementQueue: counting });
+    const batch = sample('events-batch.json') as { events: Array<{ object: { metadata: { name: string } } }> };
+    const [workload] = batch.events;
+    const twelve = { events: Array.from({ length: 12 }, (_, i) => ({ ...workload, object: { ...workload.object, metadata: { ...workload.object.metadata, name: `web-${i}` } } })) };
+    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({ received: 12, enqueued: 12, duplicates: 0, ignored: 0 });
+    expect(sends.map((s) => s.length)).toEqual([12]); // the queue splits it into SendMessageBatch calls of ten
+    expect(metrics.total('tmc_messages_enqueued_total')).toBe(12);
+    // The same versions again: nothing is sent.
+    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({ received: 12, enqueued: 0, duplicates: 12, ignored: 0 });
+    expect(sends).toHaveLength(1);
+  });
+
+  it('drops the seen records of a failed send, so the relay\'s retry enqueues every event again', async () => {
+    let fail = true;
+    const sent: PlacementMessage[] = [];
+    const flaky = { name: 'placement', send: async (messages: PlacementMessage[]): Promise<void> => (fail ? Promise.reject(new Error('down')) : void sent.push(...messages)) };
+    const { ingress } = setup({ placementQueue: flaky });
+    expect((await ingress.handle(request('events', sample('events-batch.json')))).statusCode).toBe(503);
+    fail = false;
+    expect(JSON.parse((await ingress.handle(request('events', sample('events-batch.json')))).body)).toEqual({ received: 3, enqueued: 2, duplicates: 0, ignored: 1 });
+    expect(sent).toHaveLength(2);
+  });
+
   it('answers 503 when the queue fails so the relay retries', async () => {
     const failing = { name: 'placement', send: async (): Promise<void> => Promise.reject(new Error('down')) };
     const { ingress } = setup({ placementQueue: failing });

@@ -2,7 +2,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { PromMetrics } from '../../../lib/metrics/prom-metrics';
 import { measureSqsBatch } from '../../../lib/observability/invocation-metrics';
 import { formatTracePath, tracePath } from '../../../lib/observability/trace-path';
-import type { ObjectTrace } from '../../../lib/ports/trace-recorder';
+import type { ObjectTrace } from '../../../lib/ports/object-trace';
 import type { ObjectSnapshot } from '../../../lib/ports/object-snapshot';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

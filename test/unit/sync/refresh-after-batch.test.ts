@@ -1,5 +1,6 @@
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { RefreshAfterBatch } from '../../../lib/sync/status/refresh-after-batch';
+import type { ObjectSnapshot, ObjectSnapshotReader } from '../../../lib/ports/object-snapshot';
+import { RefreshAfterBatch, reportFollowing } from '../../../lib/sync/status/refresh-after-batch';
 import { memoryLog } from '../../../lib/sync/sync-log';
 
 function ref(name: string): ObjectRef {
@@ -56,5 +57,65 @@ describe('RefreshAfterBatch', () => {
     for (let i = 0; i < 10; i++) await batch.refresh(ref(`d${i}`));
     await batch.flush();
     expect(most).toBe(4);
+  });
+
+  describe('an apply whose cluster will report it', () => {
+    /** Stored reports: cluster → downstream observedGeneration. */
+    const snapshotOf = (reported: Record<string, number>, reads: string[]): ObjectSnapshotReader => ({
+      read: async (r): Promise<ObjectSnapshot> => {
+        reads.push(r.name);
+        return {
+          decision: undefined,
+          syncRecords: [],
+          statuses: Object.entries(reported).map(([cluster, observedGeneration]) => ({ ref: r, cluster, status: { observedGeneration }, resourceVersion: '1', observedAt: new Date(0).toISOString() })),
+        };
+      },
+    });
+
+    it('is left to that report while none is stored: no kcp refresh from sync-apply', async () => {
+      const refreshed: string[] = [];
+      const reads: string[] = [];
+      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({ east: 1 }, reads));
+      await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
+      await batch.refresh(ref('a'), { cluster: 'west', downstreamGeneration: 1 });
+      await batch.flush();
+      expect(reads).toEqual(['a']);
+      expect(refreshed).toEqual([]);
+    });
+
+    it('refreshes when the report raced ahead of the sync record (already stored for that generation)', async () => {
+      const refreshed: string[] = [];
+      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({ west: 3 }, []));
+      await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
+      await batch.refresh(ref('a'), { cluster: 'west', downstreamGeneration: 3 });
+      await batch.flush();
+      expect(refreshed).toEqual(['a']);
+    });
+
+    it('refreshes when any ask of the object expects no report, or without a way to read reports', async () => {
+      const refreshed: string[] = [];
+      const reads: string[] = [];
+      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({}, reads));
+      await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
+      await batch.refresh(ref('a'));
+      await batch.flush();
+      expect(reads).toEqual([]);
+      const bare = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog());
+      await bare.refresh(ref('b'), { cluster: 'east', downstreamGeneration: 2 });
+      await bare.flush();
+      expect(refreshed).toEqual(['a', 'b']);
+    });
+
+    it.each([
+      ['Deployment', 0, 1, true], // created downstream
+      ['Deployment', 1, 2, true], // a new generation
+      ['StatefulSet', 4, 5, true],
+      ['Deployment', 2, 2, false], // unchanged generation (recovery from a failed attempt, an adopted copy): no report comes
+      ['Deployment', undefined, 2, false], // generation before unknown
+      ['ConfigMap', 0, undefined, false], // no status
+      ['Service', 0, 1, false], // its status does not answer a new generation
+    ])('%s from generation %s to %s: report follows %s', (kind, before, after, follows) => {
+      expect(reportFollowing(kind, 'east', before, after) !== undefined).toBe(follows);
+    });
   });
 });
