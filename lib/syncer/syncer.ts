@@ -16,6 +16,8 @@ import { SyncTargetInfoSchema } from '../vw/syncer-view';
 import { loadVwEndpoint, VwClient } from './vw-client';
 import { VwKcpClient } from './vw-kcp-client';
 import { VwSyncStateStore } from './vw-sync-state';
+import { StatusWatch } from './status-watch';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface SyncerOptions {
   syncTargetName: string;
@@ -58,6 +60,7 @@ export class Syncer {
   private readonly retries = new Map<string, { message: SyncMessage; at: number }>();
   private readonly limit = pLimit(4);
   private timers: NodeJS.Timeout[] = [];
+  private readonly status: StatusWatch;
   private stopped = false;
   /** Whether the last full pass and heartbeat succeeded: what /readyz says. */
   ready = false;
@@ -67,9 +70,11 @@ export class Syncer {
     readonly options: SyncerOptions,
     vw: VwClient,
     cluster: KubeClient,
+    clusterConfig: KubeConfig,
     contentKey: Uint8Array,
   ) {
     this.vw = vw;
+    this.status = new StatusWatch(clusterConfig, vw, options.log.child({ cluster: options.syncTargetName }));
     this.cluster = cluster;
     const kcp = new VwKcpClient(vw, options.workspace);
     const own = (workspace: string, name: string): void => {
@@ -110,8 +115,10 @@ export class Syncer {
       throw new SyncerStartupError(`--cluster-kubeconfig ${options.clusterKubeconfig} could not be read`);
     }
     let cluster: KubeClusterClient;
+    let clusterConfig: KubeConfig;
     try {
       const { config } = loadKubeconfig(text, { uniqueName: `syncer-${options.syncTargetName}` });
+      clusterConfig = config;
       cluster = new KubeClusterClient(options.syncTargetName, config, { maxConcurrency: Math.max(1, options.burst) });
     } catch (err) {
       throw new SyncerStartupError(`--cluster-kubeconfig ${options.clusterKubeconfig} is unusable: ${asTmcError(err).message}`);
@@ -141,7 +148,7 @@ export class Syncer {
     }
     // Secret content hashes need a key the syncer holds: one derived from its credential (a rotation re-applies once).
     const contentKey = createHash('sha256').update(`tmc-syncer-content-key|${endpoint.token}`).digest();
-    return new Syncer(options, vw, cluster, contentKey);
+    return new Syncer(options, vw, cluster, clusterConfig, contentKey);
   }
 
   /** Starts the first pass, the resync and heartbeat timers and the retry loop. */
@@ -155,6 +162,7 @@ export class Syncer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.status.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.limit(() => Promise.resolve());
@@ -189,6 +197,8 @@ export class Syncer {
       return { items: 0, failed: true };
     }
     await Promise.all(records.map((record) => this.reconcile(messageFor(record))));
+    // Status of every placed type is watched from here on (list+watch), so it is back in kcp as fast as in push mode.
+    if (!this.stopped) this.status.ensure(records.map((r) => r.ref));
     this.lastPassAt = Date.now();
     this.ready = true;
     return { items: records.length, failed: false };
