@@ -1,4 +1,5 @@
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
+import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { DynamoStatusCredentialStore } from '../adapters/dynamodb/status-credential-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
@@ -30,6 +31,7 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
     health: new DynamoHealthStore(doc, tableName),
     statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
     placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    decisions: new DynamoDecisionStore(doc, tableName),
     authenticator: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableName, 'SYNCERCRED')),
     logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
   };

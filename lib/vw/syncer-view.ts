@@ -4,6 +4,8 @@ import { SYNC_FINALIZER } from '../api/labels';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import { describeRef, objectKey, ObjectRefSchema, type ObjectRef } from '../api/object-ref';
 import { clusterChangeMessage } from '../health/cluster-change-message';
+import { partialDecisionMessages } from '../health/cluster-returned';
+import type { DecisionStore } from '../ports/decision-store';
 import { recordClusterObservation } from '../health/record-observation';
 import type { HealthStore } from '../ports/health-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
@@ -22,6 +24,8 @@ export interface SyncerViewDeps {
   statusQueue: WorkQueue<StatusMessage>;
   /** Receives a `cluster-change` when a heartbeat brings the cluster out of Unhealthy. */
   placementQueue?: WorkQueue<PlacementMessage>;
+  /** The workspace's decisions: when the cluster comes back, objects not fully scheduled are placed again (as health-probe does). */
+  decisions?: Pick<DecisionStore, 'listByWorkspace'>;
   now?: () => number;
 }
 
@@ -164,7 +168,11 @@ export class SyncerView {
       { at: new Date(now).toISOString(), ok: true, source: 'syncer' },
       { workspace: this.scope.workspace },
     );
-    if (change.unhealthyChanged) await this.deps.placementQueue?.send([clusterChangeMessage(this.scope.workspace, this.scope.cluster, now)]);
+    if (!change.unhealthyChanged || this.deps.placementQueue === undefined) return;
+    const message = clusterChangeMessage(this.scope.workspace, this.scope.cluster, now);
+    const partial =
+      change.next.state !== 'Unhealthy' && this.deps.decisions !== undefined ? await partialDecisionMessages(this.deps.decisions, this.scope.workspace, message.trace, 1000) : [];
+    await this.deps.placementQueue.send([message, ...partial]);
   }
 }
 
