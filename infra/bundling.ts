@@ -79,4 +79,5 @@ export const BUNDLE_BUDGET_BYTES: Record<FunctionName, number> = {
   'status-up': 2 * MIB,
   'health-probe': 2 * MIB,
   'recovery-sweep': 2 * MIB,
+  'virtual-workspace': 2 * MIB,
 };

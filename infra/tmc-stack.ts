@@ -347,7 +347,9 @@ export class TmcStack extends Stack {
           id: 'AwsSolutions-APIG4',
           reason: route.pathCredential
             ? `${route.method} ${route.path} is authenticated by ingress itself, by the per-cluster credential in the path (managed clusters send no Authorization header)`
-            : `${route.method} ${route.path} is the liveness probe: it answers "ok" without reading any state`,
+            : route.syncerCredential
+              ? `${route.method} ${route.path} is authenticated by the virtual-workspace function itself, by the SyncTarget's own syncer credential`
+              : `${route.method} ${route.path} is the liveness probe: it answers "ok" without reading any state`,
         });
       }
     }

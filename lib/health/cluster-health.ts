@@ -13,8 +13,11 @@ export const HealthObservationSchema = z.object({
   at: z.string(),
   ok: z.boolean(),
   latencyMs: z.number().nonnegative().optional(),
-  /** `probe` (health-probe's /readyz) or `sync` (sync-apply reported a cluster-unreachable failure). */
-  source: z.enum(['probe', 'sync']),
+  /**
+   * `probe` (health-probe's /readyz), `sync` (sync-apply reported a cluster-unreachable failure) or `syncer` (a
+   * pull-mode SyncTarget: its syncer's heartbeat, or health-probe finding none recent).
+   */
+  source: z.enum(['probe', 'sync', 'syncer']),
   detail: z.string().optional(),
 });
 export type HealthObservation = z.infer<typeof HealthObservationSchema>;

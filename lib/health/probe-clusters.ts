@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { ConditionSchema } from '../api/crds/common';
-import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
+import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION, SyncModeSchema, syncModeOf, type SyncMode } from '../api/crds/sync-target';
 import { asTmcError } from '../errors/tmc-error';
 import type { DecisionStore } from '../ports/decision-store';
 import type { HealthStore } from '../ports/health-store';
@@ -11,15 +11,21 @@ import type { WorkQueue } from '../ports/work-queue';
 import type { HealthObservation, HealthState } from './cluster-health';
 import { clusterChangeMessage } from './cluster-change-message';
 import { partialDecisionMessages } from './cluster-returned';
-import { recordClusterObservation } from './record-observation';
+import { recordClusterObservation, type ClusterHealthChange } from './record-observation';
 import type { ClusterThresholds } from './rules';
 import { planSyncTargetStatus } from './sync-target-status';
 
 /** The part of a SyncTarget the probe reads. Loose: the full schema lives in lib/api/crds and may be stricter. */
 const ProbedSyncTargetSchema = z.looseObject({
   metadata: z.looseObject({ name: z.string().min(1), deletionTimestamp: z.string().optional() }),
-  status: z.looseObject({ conditions: z.array(ConditionSchema).optional(), lastSyncerHeartbeatTime: z.string().optional() }).optional(),
+  spec: z.looseObject({ syncMode: SyncModeSchema.optional(), workloadCluster: z.looseObject({ credentials: z.unknown().optional() }) }).optional(),
+  status: z
+    .looseObject({ conditions: z.array(ConditionSchema).optional(), lastSyncerHeartbeatTime: z.string().optional(), syncMode: z.string().optional() })
+    .optional(),
 });
+
+/** How long a pull-mode SyncTarget may go without a syncer heartbeat before each probe counts a failure. */
+export const DEFAULT_SYNCER_STALE_AFTER_SECONDS = 300;
 
 const SYNC_TARGETS = { group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE };
 
@@ -53,6 +59,11 @@ export interface ProbeClustersDeps {
   workspaces: string[];
   thresholds?: ClusterThresholds;
   heartbeatIntervalSeconds?: number;
+  /**
+   * A pull-mode SyncTarget is never called: its syncer's heartbeats (recorded by the virtual workspace) are its
+   * observations, and a probe finding none for this long records a failure (default {@link DEFAULT_SYNCER_STALE_AFTER_SECONDS}).
+   */
+  syncerStaleAfterSeconds?: number;
   /** Probes in flight at once: bounded so one run does not open a connection to every cluster at the same time. */
   concurrency?: number;
   now?: () => number;
@@ -70,6 +81,20 @@ export interface ProbeRunReport {
 }
 
 const STATE_GAUGE: Record<HealthState, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2, Unknown: 3 };
+
+/**
+ * A pull-mode cluster's observation: none while its syncer's last heartbeat is recent (the heartbeat was the
+ * observation), a failure once it is older than `staleAfterSeconds`. tmc never calls the cluster.
+ */
+async function heartbeatObservation(store: HealthStore, name: string, now: number, staleAfterSeconds: number): Promise<HealthObservation | undefined> {
+  const health = await store.getCluster(name);
+  const beats = (health?.history ?? []).filter((o) => o.source === 'syncer' && o.ok);
+  const last = beats[beats.length - 1];
+  const lastAt = last === undefined ? undefined : Date.parse(last.at);
+  if (lastAt !== undefined && !Number.isNaN(lastAt) && now - lastAt < staleAfterSeconds * 1000) return undefined;
+  const since = last === undefined ? 'none received yet' : `last at ${last.at}`;
+  return { at: new Date(now).toISOString(), ok: false, source: 'syncer', detail: `No heartbeat from the syncer for ${staleAfterSeconds}s (${since})` };
+}
 
 /** Probes a cluster's /readyz; failing to even build a client (credentials, endpoint) is a failed probe, not a crash. */
 async function probe(connector: KubeConnector, workspace: string, name: string, now: () => number): Promise<HealthObservation> {
@@ -106,17 +131,25 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     const target = parsed.data;
     const name = target.metadata.name;
     if (target.metadata.deletionTimestamp !== undefined) return;
+    const mode: SyncMode | undefined = target.spec === undefined ? undefined : syncModeOf(target.spec);
     try {
-      const observation = await probe(deps.connector, workspace, name, now);
+      const observation =
+        mode === 'Pull'
+          ? await heartbeatObservation(deps.store, name, now(), deps.syncerStaleAfterSeconds ?? DEFAULT_SYNCER_STALE_AFTER_SECONDS)
+          : await probe(deps.connector, workspace, name, now);
       report.probed += 1;
-      const change = await recordClusterObservation(deps.store, name, observation, { thresholds: deps.thresholds, workspace });
+      const change =
+        observation !== undefined
+          ? await recordClusterObservation(deps.store, name, observation, { thresholds: deps.thresholds, workspace })
+          : await currentHealth(deps.store, name);
+      if (change === undefined) return;
       metrics.gauge('tmc_cluster_health_state', { cluster: name }, STATE_GAUGE[change.next.state]);
       byState[change.next.state] += 1;
       if (change.stateChanged) {
         report.transitions.push({ workspace, cluster: name, from: change.previous?.state, to: change.next.state });
         logger.info(`Cluster ${name} is ${change.next.state}`, { workspace, cluster: name, from: change.previous?.state, reason: change.next.reason });
       }
-      const plan = planSyncTargetStatus(target.status, change.next, now(), deps.heartbeatIntervalSeconds);
+      const plan = planSyncTargetStatus(target.status, change.next, now(), deps.heartbeatIntervalSeconds, mode);
       if (plan.patch !== undefined) {
         logger.info(`Updating SyncTarget ${name} status`, { workspace, cluster: name, conditionsChanged: plan.conditionsChanged });
         await kcp.patchStatus({ ...SYNC_TARGETS, name }, plan.patch);
@@ -158,6 +191,12 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
   );
   for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
   return report;
+}
+
+/** A pull cluster's health as its heartbeats left it: no transition (the heartbeat's own recording reported any). */
+async function currentHealth(store: HealthStore, name: string): Promise<ClusterHealthChange | undefined> {
+  const health = await store.getCluster(name);
+  return health === undefined ? undefined : { previous: health, next: health, stateChanged: false, unhealthyChanged: false };
 }
 
 /** Sends a `cluster-change` for each SyncTarget mirrored but gone from kcp, or in kcp but never mirrored. */

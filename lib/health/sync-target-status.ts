@@ -1,4 +1,5 @@
 import type { Condition } from '../api/crds/common';
+import type { SyncMode } from '../api/crds/sync-target';
 import type { ClusterHealth } from './cluster-health';
 
 /**
@@ -29,14 +30,14 @@ export function desiredConditions(health: ClusterHealth): Array<Omit<Condition, 
     last === undefined
       ? { type: CONDITION_HEARTBEAT_HEALTHY, status: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' }
       : last.ok
-        ? { type: CONDITION_HEARTBEAT_HEALTHY, status: 'True', reason: 'HeartbeatSucceeded', message: 'readyz answered' }
+        ? { type: CONDITION_HEARTBEAT_HEALTHY, status: 'True', reason: 'HeartbeatSucceeded', message: last.source === 'syncer' ? 'the syncer reported in' : 'readyz answered' }
         : { type: CONDITION_HEARTBEAT_HEALTHY, status: 'False', reason: 'HeartbeatFailed', message: last.detail ?? 'The cluster did not answer' };
   return [ready, heartbeat];
 }
 
 export interface SyncTargetStatusPlan {
   /** The status merge patch to send, or undefined when kcp already says all of it. */
-  patch?: { conditions: Condition[]; lastSyncerHeartbeatTime?: string };
+  patch?: { conditions: Condition[]; lastSyncerHeartbeatTime?: string; syncMode?: SyncMode };
   conditionsChanged: boolean;
   heartbeatDue: boolean;
 }
@@ -50,14 +51,16 @@ function same(a: Omit<Condition, 'lastTransitionTime'>, b: Condition | undefined
  * patch replaces the whole array); `lastTransitionTime` moves only when a condition's status changes.
  */
 export function planSyncTargetStatus(
-  current: { conditions?: Condition[]; lastSyncerHeartbeatTime?: string } | undefined,
+  current: { conditions?: Condition[]; lastSyncerHeartbeatTime?: string; syncMode?: string } | undefined,
   health: ClusterHealth,
   now: number,
   heartbeatIntervalSeconds: number = DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+  syncMode?: SyncMode,
 ): SyncTargetStatusPlan {
   const existing = current?.conditions ?? [];
   const desired = desiredConditions(health);
-  const conditionsChanged = desired.some((d) => !same(d, existing.find((c) => c.type === d.type)));
+  // A mode change is written like a condition change: once, with the conditions it comes with.
+  const conditionsChanged = desired.some((d) => !same(d, existing.find((c) => c.type === d.type))) || (syncMode !== undefined && current?.syncMode !== syncMode);
   const last = health.history[health.history.length - 1];
   const reachedAt = last?.ok ? last.at : undefined;
   const previousBeat = current?.lastSyncerHeartbeatTime === undefined ? undefined : Date.parse(current.lastSyncerHeartbeatTime);
@@ -72,7 +75,11 @@ export function planSyncTargetStatus(
   });
   const others = existing.filter((c) => !desired.some((d) => d.type === c.type));
   return {
-    patch: { conditions: [...others, ...ours], ...(reachedAt !== undefined ? { lastSyncerHeartbeatTime: reachedAt } : {}) },
+    patch: {
+      conditions: [...others, ...ours],
+      ...(reachedAt !== undefined ? { lastSyncerHeartbeatTime: reachedAt } : {}),
+      ...(syncMode !== undefined ? { syncMode } : {}),
+    },
     conditionsChanged,
     heartbeatDue,
   };

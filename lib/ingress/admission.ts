@@ -89,7 +89,7 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
 /** Why a SyncTarget may not use the credentials it names from `workspace` (lib/api/cluster-credentials.ts), if it may not. */
 function credentialsOutsideWorkspace(object: KubeObjectShape, workspace: string): string | undefined {
   const parsed = SyncTargetSchema.safeParse(object);
-  const arn = parsed.success ? parsed.data.spec.workloadCluster.credentials.secretsManagerArn : undefined;
+  const arn = parsed.success ? parsed.data.spec.workloadCluster.credentials?.secretsManagerArn : undefined;
   const why = arn === undefined ? undefined : secretOutsideWorkspace(arn, workspace);
   return why ? `spec.workloadCluster.credentials.secretsManagerArn: ${why}` : undefined;
 }

@@ -17,6 +17,8 @@ export interface ClusterRegistration {
   endpoint: string;
   labels: Record<string, string>;
   capacity?: Record<string, string>;
+  /** Pull mode: no kubeconfig Secret, a SyncTarget with no credentials; its syncer reaches tmc instead. */
+  pull?: boolean;
 }
 
 const ManifestSchema = z.looseObject({
@@ -116,9 +118,9 @@ export async function registerClusters(options: Omit<BootstrapOptions, 'configDi
   try {
     await kcp.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } }, { force: true });
     for (const cluster of options.clusters) {
-      options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget`, { cluster: cluster.name, endpoint: cluster.endpoint });
+      options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget${cluster.pull ? ' in pull mode' : ''}`, { cluster: cluster.name, endpoint: cluster.endpoint });
       const secretName = `${cluster.name}-kubeconfig`;
-      await kcp.apply(
+      if (!cluster.pull) await kcp.apply(
         { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' },
         {
           apiVersion: 'v1',
@@ -137,8 +139,9 @@ export async function registerClusters(options: Omit<BootstrapOptions, 'configDi
           workloadCluster: {
             name: cluster.name,
             endpoint: cluster.endpoint,
-            credentials: { secretRef: { namespace: TMC_SYSTEM_NAMESPACE, name: secretName } },
+            ...(cluster.pull ? {} : { credentials: { secretRef: { namespace: TMC_SYSTEM_NAMESPACE, name: secretName } } }),
           },
+          ...(cluster.pull ? { syncMode: 'Pull' } : {}),
           ...(cluster.capacity ? { capacity: cluster.capacity } : {}),
         },
       };

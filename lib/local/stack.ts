@@ -18,6 +18,8 @@ import { startEventSource, type EventSourceMapping } from './event-source';
 import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
+import { issueStatusCredential } from '../auth/status-credentials';
+import { syncerSubject } from '../vw/syncer-view';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { writeStackEndpoints } from './endpoints-file';
 import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
@@ -49,6 +51,11 @@ export interface LocalStackOptions {
   extraWorkspaces?: string[];
   /** Simulated clusters: a count, names, or full specs. Default east, west, edge. */
   clusters?: number | string[] | LocalClusterSpec[];
+  /**
+   * Simulated clusters registered in pull mode (`--pull-cluster`): tmc's functions get no credentials for them; a
+   * `tmc syncer` (the command is in the banner) syncs them through the virtual workspace.
+   */
+  pullClusters?: string[];
   /** A real kcp instead of the simulator. */
   kcpKubeconfig?: string;
   /**
@@ -97,6 +104,8 @@ export interface LocalStack {
   paths: StatePaths;
   kcpKubeconfig: string;
   clusterKubeconfigs: Record<string, string>;
+  /** Pull-mode clusters' virtual-workspace credentials for their syncer (`.tmc/syncers/<name>.kubeconfig`). */
+  syncerKubeconfigs: Record<string, string>;
   tableName: string;
   queues: LocalQueues;
   endpoints: { dynamodb: string; sqs: string };
@@ -223,7 +232,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         registrations.push({ name, kubeconfig: readFileSync(path, 'utf8'), endpoint: kubeconfigServer(path, name), labels: {} });
       }
     } else {
-      const clusters = resolveClusters(options.clusters);
+      const pullNames = new Set(options.pullClusters ?? []);
+      const pushClusters = resolveClusters(options.clusters).filter((c) => !pullNames.has(c.name));
+      const clusters = [...pushClusters, ...resolveClusters([...pullNames]).map((c, i) => ({ ...c, name: [...pullNames][i] }))];
       logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
       simulation = await startSimulator(projectRoot, {
         workspace,
@@ -251,9 +262,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         const spec = { name: cluster.name, server };
         writeKubeconfig(path, spec);
         clusterKubeconfigs[cluster.name] = path;
-        registrations.push({ name: cluster.name, kubeconfig: renderKubeconfig(spec), endpoint: server, labels: clusterLabels(cluster), capacity: cluster.capacity });
+        registrations.push({
+          name: cluster.name,
+          kubeconfig: renderKubeconfig(spec),
+          endpoint: server,
+          labels: clusterLabels(cluster),
+          capacity: cluster.capacity,
+          ...(pullNames.has(cluster.name) ? { pull: true } : {}),
+        });
       }
     }
+    const pullClusterNames = new Set(registrations.filter((r) => r.pull).map((r) => r.name));
+    const syncerKubeconfigs: Record<string, string> = {};
 
     // The functions read their configuration when first imported: set it before any handler loads.
     const env: Record<string, string> = {
@@ -361,7 +381,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           token: webhookToken,
           workspace,
           kcpKubeconfig: kcpKubeconfigPath,
-          clusters: Object.entries(clusterKubeconfigs).map(([name, kubeconfig]) => ({ name, kubeconfig })),
+          // A pull cluster gets no webhook from tmc: its syncer reports status through the virtual workspace.
+          clusters: Object.entries(clusterKubeconfigs)
+            .filter(([name]) => !pullClusterNames.has(name))
+            .map(([name, kubeconfig]) => ({ name, kubeconfig })),
           statusCredentials: new DynamoStatusCredentialStore(doc, tableName),
         },
         logger,
@@ -374,6 +397,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
       if (crdsInstalled) {
         for (const ws of [workspace, ...extraWorkspaces]) await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
+      }
+      // Each pull cluster's syncer credential, kept hashed in the table like a status-webhook credential.
+      const syncerCredentials = new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' });
+      for (const name of pullClusterNames) {
+        const token = await issueStatusCredential(syncerCredentials, syncerSubject(workspace, name));
+        const path = join(paths.root, 'syncers', `${name}.kubeconfig`);
+        writeKubeconfig(path, { name: `syncer-${name}`, server: `${api.url.replace(/\/+$/, '')}/syncers/${workspace}/${name}`, token });
+        syncerKubeconfigs[name] = path;
       }
     }
 
@@ -402,6 +433,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       paths,
       kcpKubeconfig: kcpKubeconfigPath,
       clusterKubeconfigs,
+      syncerKubeconfigs,
       tableName,
       queues,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },

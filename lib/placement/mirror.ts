@@ -19,6 +19,7 @@ export function parseDurationSeconds(text: string | undefined): number | undefin
 
 function credentialsRef(st: SyncTarget): string {
   const c = st.spec.workloadCluster.credentials;
+  if (c === undefined) return 'none';
   if (c.secretRef) return `secretRef:${c.secretRef.namespace}/${c.secretRef.name}`;
   if (c.secretsManagerArn) return `secretsManager:${c.secretsManagerArn}`;
   return c.eks ? `eks:${c.eks.region}/${c.eks.clusterName}` : 'none';

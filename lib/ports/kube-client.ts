@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/object';
+import type { SyncMode } from '../api/crds/sync-target';
 
 export type { KubeObject };
 
@@ -56,6 +57,11 @@ export interface KubeClient {
 export interface KubeConnector {
   kcp(workspace: string): Promise<KubeClient>;
   cluster(workspace: string, syncTarget: string): Promise<KubeClient>;
+  /**
+   * The SyncTarget's mode (lib/api/crds/sync-target.ts `syncModeOf`): in `Pull` no function calls the cluster. Absent
+   * on connectors that only ever reach push clusters (the syncer's own, tests).
+   */
+  syncMode?(workspace: string, syncTarget: string): Promise<SyncMode>;
   /** Drops the cached client (credentials changed, SyncTarget deleted). */
   forget(workspace: string, syncTarget: string): void;
 }

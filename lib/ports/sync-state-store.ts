@@ -1,6 +1,7 @@
-import type { JsonPatchOperation } from '../api/crds/placement';
-import { objectKey, type ObjectRef } from '../api/object-ref';
-import type { ErrorCategory } from '../errors/tmc-error';
+import { z } from 'zod';
+import { JsonPatchOperationSchema, type JsonPatchOperation } from '../api/crds/placement';
+import { objectKey, ObjectRefSchema, type ObjectRef } from '../api/object-ref';
+import { CATEGORY_RULES, type ErrorCategory } from '../errors/tmc-error';
 import type { DecisionReason } from '../placement/types';
 
 /**
@@ -102,3 +103,41 @@ export interface SyncStateStore {
    */
   readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads>;
 }
+
+const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
+
+/** A {@link SyncRecord} as it crosses a trust boundary (a DynamoDB item, the virtual workspace's wire). */
+export const SyncRecordSchema = z.object({
+  ref: ObjectRefSchema,
+  cluster: z.string(),
+  state: z.enum(['pending', 'applied', 'failed', 'conflict', 'deleting', 'deleted']),
+  decisionVersion: z.number(),
+  appliedGeneration: z.number(),
+  desiredHash: z.string().optional(),
+  appliedHash: z.string().optional(),
+  downstreamGeneration: z.number().optional(),
+  downstreamNamespace: z.string().optional(),
+  driftReported: z.boolean().optional(),
+  lastError: z
+    .object({
+      category: CATEGORY,
+      message: z.string(),
+      hint: z.string(),
+      statusCode: z.number().optional(),
+      at: z.string(),
+    })
+    .optional(),
+  updatedAt: z.string(),
+  appliedAt: z.string().optional(),
+  traceId: z.string().optional(),
+});
+
+/** A {@link DecisionView} on the virtual workspace's wire. */
+export const DecisionViewSchema = z.object({
+  decisionVersion: z.number(),
+  clusters: z.array(z.object({ name: z.string(), replicas: z.number().int().nonnegative().optional(), patch: z.array(JsonPatchOperationSchema).optional() })),
+  scheduled: z.boolean().optional(),
+  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']).optional(),
+  message: z.string().optional(),
+  placement: z.string().optional(),
+});

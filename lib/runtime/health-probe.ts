@@ -50,6 +50,15 @@ function heartbeatSeconds(env: Environment): number | undefined {
   return value;
 }
 
+/** Seconds without a syncer heartbeat before a pull-mode cluster counts a failure (`TMC_SYNCER_STALE_AFTER_SECONDS`, default 300). */
+function syncerStaleAfter(env: Environment): number | undefined {
+  const raw = env.TMC_SYNCER_STALE_AFTER_SECONDS;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`Environment variable TMC_SYNCER_STALE_AFTER_SECONDS is invalid: ${raw}`);
+  return value;
+}
+
 /** Builds health-probe's deps from the environment, once per container. */
 export function buildHealthProbeDeps(env: Environment = process.env): HealthProbeHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement'], kcp: true });
@@ -72,6 +81,7 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
     decisions: new DynamoDecisionStore(doc, tableNameOf(config)),
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
+    syncerStaleAfterSeconds: syncerStaleAfter(env),
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
     metrics,
     recordInvocation: makeInvocationRecorder(store, { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),

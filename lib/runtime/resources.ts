@@ -12,6 +12,7 @@ export type FunctionName =
   | 'recovery-sweep'
   | 'metrics-rollup'
   | 'api'
+  | 'virtual-workspace'
   | 'authorizer';
 
 export interface FunctionDefinition {
@@ -33,6 +34,7 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
   'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 55 },
   'metrics-rollup': { name: 'metrics-rollup', description: 'Computes stateful gauges and pushes metrics', memoryMb: 512, timeoutSeconds: 60 },
   api: { name: 'api', description: 'Health API and the read-only virtual workspace', memoryMb: 512, timeoutSeconds: 10 },
+  'virtual-workspace': { name: 'virtual-workspace', description: "The virtual workspace's syncer view: pull-mode SyncTargets' work, state and status", memoryMb: 512, timeoutSeconds: 10 },
   // Cloud only: API Gateway calls it before routing. Locally ingress and api check the same tokens themselves.
   authorizer: { name: 'authorizer', description: 'Checks webhook bearer tokens for the HTTP API', memoryMb: 256, timeoutSeconds: 5 },
 };
@@ -117,6 +119,8 @@ export interface RouteDefinition {
   target: FunctionName;
   /** Authenticated routes check a bearer token (webhook tokens in Secrets Manager in the cloud). */
   authenticated: boolean;
+  /** The target itself checks a per-SyncTarget bearer credential (the syncers' virtual workspace); no authorizer at the edge. */
+  syncerCredential?: true;
   /**
    * The target itself checks a per-cluster credential in the path (`{credential}`), for callers that cannot send an
    * Authorization header (managed clusters' status webhooks). Such a route has no authorizer at the edge.
@@ -132,6 +136,10 @@ export const ROUTES: RouteDefinition[] = [
   { method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/status/{cluster}/{credential}', target: 'ingress', authenticated: false, pathCredential: true },
   { method: 'GET', path: '/healthz', target: 'api', authenticated: false },
+  // The syncer protocol (docs/virtual-workspace.md); a workspace path (`root:org:ws`) is one path segment.
+  { method: 'GET', path: '/syncers/{workspace}/{cluster}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
+  { method: 'GET', path: '/syncers/{workspace}/{cluster}/{operation}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
+  { method: 'POST', path: '/syncers/{workspace}/{cluster}/{operation}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
   { method: 'GET', path: '/health', target: 'api', authenticated: true },
   { method: 'GET', path: '/health/clusters/{name}', target: 'api', authenticated: true },
   { method: 'GET', path: '/metrics', target: 'api', authenticated: true },
@@ -215,6 +223,8 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true, contentKey: true },
   'metrics-rollup': { ...NO_ACCESS, table: 'read', inspects: ['placement', 'sync', 'status'], remoteWrite: true },
   api: { ...NO_ACCESS, table: 'read', webhookTokens: true },
+  // Reads kcp for the syncer (never a cluster: it has no cluster credentials), records its sync items and heartbeats.
+  'virtual-workspace': { ...NO_ACCESS, table: 'read-write', sends: ['status', 'placement'], kcp: true },
   authorizer: { ...NO_ACCESS, webhookTokens: true },
 };
 

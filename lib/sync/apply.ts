@@ -21,6 +21,8 @@ import { awaitDefinition, DEFINITION_WAIT_SECONDS, syncDependencies, ensureNames
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { SyncLog } from './sync-log';
 import type { KeyedLock } from './keyed-lock';
+import type { SyncerFeed } from '../ports/syncer-feed';
+import { forwardToSyncer } from './forward-to-syncer';
 
 export interface SyncApplyDeps {
   kube: KubeConnector;
@@ -49,10 +51,12 @@ export interface SyncApplyDeps {
   reportClusterFailure?: ReportClusterFailure;
   /** The key Secret content hashes are made with (lib/sync/canonical-hash.ts); read only when a Secret is synced. */
   contentKey: ContentKeySource;
+  /** Tells pull-mode SyncTargets' syncers about their work (lib/sync/forward-to-syncer.ts); absent: they find it by listing. */
+  syncers?: SyncerFeed;
 }
 
 export type SyncResult =
-  | { result: 'applied' | 'unchanged' | 'deleted' | 'stale' | 'recorded' }
+  | { result: 'applied' | 'unchanged' | 'deleted' | 'stale' | 'recorded' | 'forwarded' }
   | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
 
 /** Refetch-and-retry rounds for 409s and a namespace deleted under us, within one invocation. */
@@ -126,6 +130,12 @@ async function syncNamespace(ctx: SyncContext, ref: ObjectRef, gone: boolean): P
 export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receiveCount: number): Promise<SyncResult> {
   return deps.locks.run(pairKey(message.ref, message.cluster), async () => {
     const { cluster } = message;
+    // A pull-mode cluster is never called: its syncer gets the work (a failed mode read throws and SQS retries).
+    if ((await deps.kube.syncMode?.(message.ref.workspace, cluster)) === 'Pull') {
+      await forwardToSyncer(deps, message);
+      deps.metrics.increment('tmc_sync_operations_total', { result: 'forwarded', cluster, resource: gvrKey(message.ref) });
+      return { result: 'forwarded' };
+    }
     const gate = await deps.breaker?.allow(cluster);
     if (gate && !gate.allowed) {
       // Deferred, not lost: the message comes back when the circuit may let a probe through.

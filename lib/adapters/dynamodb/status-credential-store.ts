@@ -16,20 +16,27 @@ export const STATUS_CREDENTIAL_GRACE_MS = 60 * 60_000;
 /** Rounds of read-then-conditional-put when two installs rotate the same cluster at once. */
 const ROUNDS = 5;
 
-/** `STATUSCRED#<cluster>` / `STATUSCRED` items (docs/state.md): SHA-256 digests only, never a credential. */
+/**
+ * `STATUSCRED#<cluster>` / `STATUSCRED` items (docs/state.md): SHA-256 digests only, never a credential. The same
+ * store keeps syncers' virtual-workspace credentials under `kind` `SYNCERCRED` (subject `<workspace>|<SyncTarget>`).
+ */
 export class DynamoStatusCredentialStore implements StatusCredentialStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { graceMs?: number; now?: () => number } = {},
+    private readonly options: { graceMs?: number; now?: () => number; kind?: 'STATUSCRED' | 'SYNCERCRED' } = {},
   ) {}
 
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
 
+  private get kind(): 'STATUSCRED' | 'SYNCERCRED' {
+    return this.options.kind ?? 'STATUSCRED';
+  }
+
   private key(cluster: string): Record<string, string> {
-    return { [TABLE.partitionKey]: `STATUSCRED#${cluster}`, [TABLE.sortKey]: 'STATUSCRED' };
+    return { [TABLE.partitionKey]: `${this.kind}#${cluster}`, [TABLE.sortKey]: this.kind };
   }
 
   private async read(cluster: string): Promise<z.infer<typeof ItemSchema> | undefined> {

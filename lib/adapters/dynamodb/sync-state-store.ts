@@ -1,38 +1,13 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
-import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
-import { CATEGORY_RULES, StaleGenerationError, type ErrorCategory } from '../../errors/tmc-error';
-import { syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
+import { objectKey, type ObjectRef } from '../../api/object-ref';
+import { StaleGenerationError } from '../../errors/tmc-error';
+import { SyncRecordSchema, syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
-const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
-
-const SyncItemSchema = z.object({
-  ref: ObjectRefSchema,
-  cluster: z.string(),
-  state: z.enum(['pending', 'applied', 'failed', 'conflict', 'deleting', 'deleted']),
-  decisionVersion: z.number(),
-  appliedGeneration: z.number(),
-  desiredHash: z.string().optional(),
-  appliedHash: z.string().optional(),
-  downstreamGeneration: z.number().optional(),
-  downstreamNamespace: z.string().optional(),
-  driftReported: z.boolean().optional(),
-  lastError: z
-    .object({
-      category: CATEGORY,
-      message: z.string(),
-      hint: z.string(),
-      statusCode: z.number().optional(),
-      at: z.string(),
-    })
-    .optional(),
-  updatedAt: z.string(),
-  appliedAt: z.string().optional(),
-  traceId: z.string().optional(),
-});
+const SyncItemSchema = SyncRecordSchema;
 
 // placement writes `clusters[{name, replicas, patch}]`; docs/state.md's first draft said `cluster`: both are read.
 const DecisionItemSchema = z.object({

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
 import { secretOutsideWorkspace } from '../../api/cluster-credentials';
 import { ClusterConfigurationError, ClusterCredentialsUnavailableError, ConfigurationError } from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
@@ -7,6 +8,7 @@ import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster
 import { eksKubeconfig, kcpWorkspaceUrl, loadKubeconfig } from './kubeconfig';
 import type { SecretReader } from './secret-reader';
 import { SyncTargetConnectionSchema } from './sync-target-credentials';
+import { syncModeOf, type SyncMode } from '../../api/crds/sync-target';
 
 /** Where the kcp kubeconfig comes from: a file (local stack) or a Secrets Manager secret (cloud). */
 export type KcpKubeconfigSource = { path: string } | { secretArn: string } | { text: string };
@@ -55,6 +57,17 @@ export class KubeConnectorImpl implements KubeConnector {
 
   cluster(workspace: string, syncTarget: string): Promise<KubeClient> {
     return this.cached(this.clusterClients, `${workspace}|${syncTarget}`, (onUnauthorized) => this.buildCluster(workspace, syncTarget, onUnauthorized));
+  }
+
+  /**
+   * The SyncTarget's sync mode. A cached push client answers Push without a request (only a push SyncTarget builds
+   * one; `forget` drops it when the SyncTarget changes); otherwise kcp is read. Throws when the SyncTarget is absent
+   * or unreadable: the caller retries.
+   */
+  async syncMode(workspace: string, syncTarget: string): Promise<SyncMode> {
+    const cached = this.clusterClients.get(`${workspace}|${syncTarget}`);
+    if (cached !== undefined && (await cached.client.then(() => true, () => false))) return 'Push';
+    return syncModeOf((await this.readSyncTarget(workspace, syncTarget)).spec);
   }
 
   forget(workspace: string, syncTarget: string): void {
@@ -154,7 +167,7 @@ export class KubeConnectorImpl implements KubeConnector {
     return this.options.secrets;
   }
 
-  private async buildCluster(workspace: string, syncTarget: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
+  private async readSyncTarget(workspace: string, syncTarget: string): Promise<z.infer<typeof SyncTargetConnectionSchema>> {
     const kcp = await this.kcpClient(workspace);
     const object = await kcp.get({ ...SYNC_TARGETS, name: syncTarget });
     if (!object) {
@@ -165,9 +178,23 @@ export class KubeConnectorImpl implements KubeConnector {
       const where = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
       throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} has unusable credentials (${where})`, { cluster: syncTarget });
     }
-    const credentials = parsed.data.spec.workloadCluster.credentials;
+    return parsed.data;
+  }
+
+  private async buildCluster(workspace: string, syncTarget: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
+    const kcp = await this.kcpClient(workspace);
+    const target = await this.readSyncTarget(workspace, syncTarget);
+    // A pull-mode cluster is reached only by its syncer: no function may call it, whatever path asked.
+    if (syncModeOf(target.spec) === 'Pull') {
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} is in pull mode: its syncer applies its work, tmc does not call the cluster`, {
+        cluster: syncTarget,
+      });
+    }
+    const credentials = target.spec.workloadCluster.credentials;
     let text: string;
-    if (credentials.secretRef) {
+    if (credentials === undefined) {
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
+    } else if (credentials.secretRef) {
       text = await this.kubeconfigFromKcpSecret(kcp, credentials.secretRef, syncTarget);
     } else if (credentials.secretsManagerArn !== undefined) {
       // Admission refuses this too; checked again here, before the read, for SyncTargets admitted earlier or written
@@ -176,7 +203,7 @@ export class KubeConnectorImpl implements KubeConnector {
       if (outside) throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`, { cluster: syncTarget });
       text = await this.secretReader().read(credentials.secretsManagerArn);
     } else if (credentials.eks !== undefined) {
-      return this.eksCluster(workspace, syncTarget, parsed.data.spec.workloadCluster.endpoint, credentials.eks, onUnauthorized);
+      return this.eksCluster(workspace, syncTarget, target.spec.workloadCluster.endpoint, credentials.eks, onUnauthorized);
     } else {
       throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CredentialsSchema } from '../../api/crds/sync-target';
+import { CredentialsSchema, SyncModeSchema } from '../../api/crds/sync-target';
 
 /**
  * Where a SyncTarget's cluster credentials live (`spec.workloadCluster.credentials`): the schema admission validates
@@ -19,7 +19,8 @@ export const SyncTargetConnectionSchema = z.looseObject({
     workloadCluster: z.looseObject({
       name: z.string().optional(),
       endpoint: z.string().optional(),
-      credentials: SyncTargetCredentialsSchema,
+      credentials: SyncTargetCredentialsSchema.optional(),
     }),
+    syncMode: SyncModeSchema.optional(),
   }),
 });

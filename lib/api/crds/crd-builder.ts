@@ -55,6 +55,7 @@ export const CRD_DEFINITIONS: CrdDefinition[] = [
     status: SyncTargetStatusSchema,
     printerColumns: [
       { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'Mode', type: 'string', jsonPath: '.status.syncMode' },
       { name: 'Region', type: 'string', jsonPath: '.metadata.labels.topology\\.kubernetes\\.io/region' },
       { name: 'Last Heartbeat', type: 'date', jsonPath: '.status.lastSyncerHeartbeatTime' },
       { name: 'Unschedulable', type: 'boolean', jsonPath: '.spec.unschedulable', priority: 1 },

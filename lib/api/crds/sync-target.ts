@@ -53,25 +53,46 @@ export const CredentialsSchema = z
     if (set !== 1) ctx.addIssue({ code: 'custom', message: ACCEPTED_CREDENTIALS });
   });
 
-export const SyncTargetSpecSchema = z.object({
-  workloadCluster: z.object({
-    name: z.string().min(1).describe('The physical cluster\'s own name, for people and logs'),
-    endpoint: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').describe('API server URL'),
-    credentials: CredentialsSchema,
-  }),
-  unschedulable: z.boolean().optional().describe('Cordon: no new placements; placed work stays'),
-  evictAfter: z
-    .string()
-    .regex(DURATION_PATTERN, 'must be a duration like 30s, 5m or 1h')
-    .optional()
-    .describe('How long the cluster may be unhealthy before its work fails over'),
-  taints: z.array(TaintSchema).optional(),
-  capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
-});
+/**
+ * How a SyncTarget is synced. `Push`: tmc's functions call the cluster with `credentials`. `Pull`: a `tmc syncer`
+ * beside the cluster connects outbound to the virtual workspace; tmc holds no credentials and never calls the cluster.
+ */
+export const SyncModeSchema = z.enum(['Push', 'Pull']);
+export type SyncMode = z.infer<typeof SyncModeSchema>;
+
+/** What a pull-mode SyncTarget naming credentials is told: tmc stores none for a cluster it never calls. */
+export const PULL_WITHOUT_CREDENTIALS = 'a SyncTarget in pull mode (spec.syncMode: Pull) names no credentials: its syncer connects to tmc';
+
+export const SyncTargetSpecSchema = z
+  .object({
+    workloadCluster: z.object({
+      name: z.string().min(1).describe('The physical cluster\'s own name, for people and logs'),
+      endpoint: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').describe('API server URL'),
+      credentials: CredentialsSchema.optional().describe('How tmc reaches the cluster (push mode); absent in pull mode'),
+    }),
+    syncMode: SyncModeSchema.optional().describe('Push (tmc calls the cluster) or Pull (a tmc syncer does); default: Push with credentials, Pull without'),
+    unschedulable: z.boolean().optional().describe('Cordon: no new placements; placed work stays'),
+    evictAfter: z
+      .string()
+      .regex(DURATION_PATTERN, 'must be a duration like 30s, 5m or 1h')
+      .optional()
+      .describe('How long the cluster may be unhealthy before its work fails over'),
+    taints: z.array(TaintSchema).optional(),
+    capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
+  })
+  .superRefine((spec, ctx) => {
+    const credentials = spec.workloadCluster.credentials;
+    if (spec.syncMode === 'Pull' && credentials !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['workloadCluster', 'credentials'], message: PULL_WITHOUT_CREDENTIALS });
+    if (spec.syncMode === 'Push' && credentials === undefined)
+      ctx.addIssue({ code: 'custom', path: ['workloadCluster', 'credentials'], message: `required in push mode: ${ACCEPTED_CREDENTIALS}` });
+  });
 
 export const SyncTargetStatusSchema = z.object({
   conditions: z.array(ConditionSchema).optional(),
   lastSyncerHeartbeatTime: z.string().optional(),
+  /** The mode health-probe last saw (`syncModeOf(spec)`): what kubectl's MODE column shows, also for the upstream form. */
+  syncMode: SyncModeSchema.optional(),
   allocatable: ResourceListSchema.optional(),
   capacity: ResourceListSchema.optional(),
 });
@@ -84,3 +105,8 @@ export const SyncTargetSchema = z.object({
   status: SyncTargetStatusSchema.optional(),
 });
 export type SyncTarget = z.infer<typeof SyncTargetSchema>;
+
+/** The mode a SyncTarget is synced in: `spec.syncMode`, else Push when it names credentials and Pull when it names none. */
+export function syncModeOf(spec: { syncMode?: SyncMode; workloadCluster: { credentials?: unknown } }): SyncMode {
+  return spec.syncMode ?? (spec.workloadCluster.credentials === undefined ? 'Pull' : 'Push');
+}

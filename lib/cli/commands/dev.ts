@@ -9,6 +9,7 @@ interface DevOptions {
   port: number;
   workspace: string;
   clusters?: number | string[];
+  pullCluster?: string[];
   stateDir?: string;
   fresh?: boolean;
   kcpKubeconfig?: string;
@@ -28,6 +29,13 @@ export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): st
     `  API            ${stack.apiUrl}`,
     `  kcp            ${show(stack.kcpKubeconfig)}  (workspace ${stack.workspace})`,
     ...(clusters.length > 0 ? ['  clusters', ...clusters] : []),
+    ...Object.entries(stack.syncerKubeconfigs ?? {}).flatMap(([name, path]) => [
+      `  pull cluster ${name}: run its syncer in another terminal:`,
+      `    npx tmc syncer --sync-target-name=${name} \\`,
+      `      --sync-target-uid=$(kubectl --kubeconfig ${show(stack.kcpKubeconfig)} get synctarget ${name} -o jsonpath='{.metadata.uid}') \\`,
+      `      --workspace-cluster=${stack.workspace} --kcp-kubeconfig=${show(path)} \\`,
+      `      --cluster-kubeconfig=${show(stack.clusterKubeconfigs[name] ?? '')}`,
+    ]),
     `  try            kubectl --kubeconfig ${show(stack.kcpKubeconfig)} get synctargets`,
     `  every copy     npx tmc vw kubeconfig, then kubectl --kubeconfig ${show(join(dirname(stack.kcpKubeconfig), 'vw.kubeconfig'))} get deployments -A`,
     '  stop           Ctrl-C',
@@ -50,6 +58,7 @@ export function registerDevCommand(program: Command): void {
     .option('-p, --port <port>', 'HTTP API port (0 picks a free one)', parsePort, DEFAULT_API_PORT)
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
     .option('--clusters <n|names>', 'simulated clusters: a count or comma-separated names (default east,west,edge)', parseClusters)
+    .option('--pull-cluster <name>', 'a simulated cluster in pull mode, synced by `tmc syncer` (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
     .option('--state-dir <dir>', 'where state and kubeconfigs go (default .tmc)')
     .option('--fresh', 'wipe the state dir first')
     .option('--kcp-kubeconfig <path>', 'use this real kcp instead of the simulator')
@@ -74,6 +83,7 @@ export function registerDevCommand(program: Command): void {
         port: options.port,
         workspace: options.workspace,
         clusters: options.clusters,
+        pullClusters: options.pullCluster,
         stateDir: options.stateDir,
         fresh: options.fresh,
         kcpKubeconfig: options.kcpKubeconfig,

@@ -5,6 +5,7 @@ import { registerDevCommand } from './dev';
 import { registerPlacementCommand } from './placement';
 import { registerRecoveryCommand } from './recovery';
 import { registerSimCommand } from './sim';
+import { registerSyncerCommand } from './syncer';
 import { registerTraceCommand } from './trace';
 import { registerUninstallCommand } from './uninstall';
 import { registerVwCommand } from './vw';
@@ -16,4 +17,4 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand, registerVwCommand, registerUninstallCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand, registerVwCommand, registerUninstallCommand, registerSyncerCommand];

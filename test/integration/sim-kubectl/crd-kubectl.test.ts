@@ -59,14 +59,14 @@ spec:
     const heartbeat = new Date(Date.now() - 90_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await sim.ok([
       'patch', 'synctarget', 'east', '--subresource=status', '--type=merge',
-      '-p', JSON.stringify({ status: { lastSyncerHeartbeatTime: heartbeat, conditions: [{ type: 'HeartbeatHealthy', status: 'False' }, { type: 'Ready', status: 'True' }] } }),
+      '-p', JSON.stringify({ status: { lastSyncerHeartbeatTime: heartbeat, syncMode: 'Pull', conditions: [{ type: 'HeartbeatHealthy', status: 'False' }, { type: 'Ready', status: 'True' }] } }),
     ]);
     const [header, row] = table(await sim.ok(['get', 'synctargets']));
-    expect(header).toEqual(['NAME', 'READY', 'REGION', 'LAST HEARTBEAT', 'AGE']);
-    expect(row.slice(0, 3)).toEqual(['east', 'True', 'us-east-1']);
-    expect(row[3]).toMatch(/^(9\d|1\d\d)s$/);
+    expect(header).toEqual(['NAME', 'READY', 'MODE', 'REGION', 'LAST HEARTBEAT', 'AGE']);
+    expect(row.slice(0, 4)).toEqual(['east', 'True', 'Pull', 'us-east-1']);
+    expect(row[4]).toMatch(/^(9\d|1\d\d)s$/);
     const [wideHeader] = table(await sim.ok(['get', 'synctargets', '-o', 'wide']));
-    expect(wideHeader).toEqual(['NAME', 'READY', 'REGION', 'LAST HEARTBEAT', 'UNSCHEDULABLE', 'AGE']);
+    expect(wideHeader).toEqual(['NAME', 'READY', 'MODE', 'REGION', 'LAST HEARTBEAT', 'UNSCHEDULABLE', 'AGE']);
   });
 
   it('shows NAME and AGE only for a CRD that declares no columns, serves it namespaced, and keeps status out of main-resource writes', async () => {

@@ -1,6 +1,7 @@
 import type { PlacementMessage } from '../../../lib/api/messages';
 import { probeClusters } from '../../../lib/health/probe-clusters';
 import { makeClusterFailureReporter } from '../../../lib/health/report-cluster-failure';
+import { recordClusterObservation } from '../../../lib/health/record-observation';
 import { ClusterUnreachableError, ConflictError } from '../../../lib/errors/tmc-error';
 import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
@@ -63,5 +64,40 @@ describe('reportClusterFailure', () => {
     const change = await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
     expect(change?.next).toMatchObject({ state: 'Unhealthy', reason: 'SyncUnreachable', consecutiveFailures: 3 });
     expect(queue.sent).toHaveLength(1);
+  });
+});
+
+describe('probeClusters on a pull-mode SyncTarget', () => {
+  const pull = (name: string): ReturnType<typeof syncTarget> => {
+    const target = syncTarget(name);
+    return { ...target, spec: { workloadCluster: { name, endpoint: `https://${name}.example` } } };
+  };
+
+  it('never calls the cluster, judges it by the syncer heartbeats, and shows the mode', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const kcp = new FakeKcp([pull('lab')]);
+    const store = new InMemoryHealthStore();
+    const queue = recordingQueue();
+    const connector = { ...fakeConnector(kcp, new Map()), cluster: async (): Promise<never> => Promise.reject(new Error('a pull cluster was called')) };
+    const run = (): ReturnType<typeof probeClusters> => probeClusters({ connector, store, placementQueue: queue, workspaces: ['root:default'], now: () => now, syncerStaleAfterSeconds: 90 });
+    const beat = (): Promise<unknown> => recordClusterObservation(store, 'lab', { at: new Date(now).toISOString(), ok: true, source: 'syncer' }, { workspace: 'root:default' });
+
+    await beat();
+    expect(await run()).toMatchObject({ probed: 1, statusWrites: 1, failures: [] });
+    const status = (): Record<string, unknown> => kcp.syncTargets[0].status as Record<string, unknown>;
+    expect(status()).toMatchObject({ syncMode: 'Pull', lastSyncerHeartbeatTime: '2026-01-01T00:00:00.000Z' });
+    expect(status().conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
+    now += 60_000;
+    await run();
+    expect((await store.getCluster('lab'))?.consecutiveFailures).toBe(0);
+
+    // The syncer stops: every probe past the stale limit counts a failure until lab is Unhealthy and placement hears.
+    for (let i = 0; i < 4; i += 1) {
+      now += 60_000;
+      await run();
+    }
+    expect((await store.getCluster('lab'))?.state).toBe('Unhealthy');
+    expect(queue.sent.map((m) => m.ref.name)).toEqual(['lab']);
+    expect(status().conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]));
   });
 });

@@ -7,6 +7,7 @@ import type { CfnResource } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { METRICS } from '../../../lib/metrics/catalog';
 import { REMOTE_WRITE_ENV } from '../../../lib/metrics/remote-write-config';
+import { buildVirtualWorkspaceDeps } from '../../../lib/runtime/virtual-workspace';
 import { buildApiDeps } from '../../../lib/runtime/api';
 import { buildAuthorizerDeps } from '../../../lib/runtime/authorizer';
 import { buildHealthProbeDeps } from '../../../lib/runtime/health-probe';
@@ -155,6 +156,7 @@ describe('functions', () => {
     'recovery-sweep': buildRecoverySweepDeps,
     'metrics-rollup': buildMetricsRollupDeps,
     api: buildApiDeps,
+    'virtual-workspace': buildVirtualWorkspaceDeps,
     authorizer: buildAuthorizerDeps,
   };
   it.each(Object.keys(builders) as FunctionName[])('%s: the environment the stack sets is enough for its composition root', (name) => {

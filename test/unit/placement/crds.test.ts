@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { renderCrdFiles } from '../../../lib/api/crds/crd-builder';
 import { parseAllDocuments } from 'yaml';
 import { validateTmcObject } from '../../../lib/api/crds';
+import { SyncTargetSpecSchema, syncModeOf } from '../../../lib/api/crds/sync-target';
 
 const syncTarget = (spec: Record<string, unknown>): Record<string, unknown> => ({
   apiVersion: 'workload.kcp.io/v1alpha1',
@@ -83,10 +84,35 @@ describe('examples/', () => {
   });
 });
 
-describe('SyncTarget credentials denial', () => {
-  // The documented upstream form: a cluster's name and endpoint, no credentials.
+describe('SyncTarget sync mode', () => {
+  const upstream = { name: 'east', endpoint: 'https://east.example:6443' };
+  const withSecret = { ...upstream, credentials: { secretRef: { namespace: 'tmc', name: 'east' } } };
   it.each([
-    ['the upstream form (no credentials)', { name: 'east', endpoint: 'https://east.example:6443' }],
+    // The documented upstream form: a cluster's name and endpoint, no credentials.
+    ['the upstream form (no credentials)', { workloadCluster: upstream }, 'Pull'],
+    ['credentials, no mode', { workloadCluster: withSecret }, 'Push'],
+    ['explicit Pull', { workloadCluster: upstream, syncMode: 'Pull' }, 'Pull'],
+    ['explicit Push', { workloadCluster: withSecret, syncMode: 'Push' }, 'Push'],
+  ])('%s is admitted in %s mode', (_label, spec, mode) => {
+    const object = syncTarget(spec);
+    expect(validateTmcObject(object)).toEqual({ ok: true });
+    expect(syncModeOf(SyncTargetSpecSchema.parse(object.spec))).toBe(mode);
+  });
+
+  it.each([
+    ['Pull with credentials', { workloadCluster: withSecret, syncMode: 'Pull' }, 'pull mode'],
+    ['Push without credentials', { workloadCluster: upstream, syncMode: 'Push' }, 'required in push mode'],
+  ])('%s is denied', (_label, spec, says) => {
+    const result = validateTmcObject(syncTarget(spec));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0].field).toBe('spec.workloadCluster.credentials');
+    expect(result.errors[0].message).toContain(says);
+  });
+});
+
+describe('SyncTarget credentials denial', () => {
+  it.each([
     ['empty credentials', { name: 'east', endpoint: 'https://east.example:6443', credentials: {} }],
   ])('%s names every accepted form', (_label, workloadCluster) => {
     const result = validateTmcObject(syncTarget({ workloadCluster }));
