@@ -21,6 +21,8 @@ export interface ClusterInfo {
   /** Epoch ms since the cluster has been Unhealthy; with evictAfterSeconds decides when placed work must leave. */
   unhealthySince?: number;
   evictAfterSeconds?: number;
+  /** Kinds reaching beyond one tenant that may be placed here (SyncTarget `spec.allowedRiskyKinds`). */
+  allowedRiskyKinds?: string[];
   capacity?: Resources;
   allocatable?: Resources;
   /** What is already committed on the cluster (requests of running work). */
