@@ -38,4 +38,11 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
   r('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false),
   r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { hasStatus: true, shortNames: ['crd', 'crds'] }),
+  r('', 'v1', 'replicationcontrollers', 'ReplicationController', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['rc'] }),
+  r('', 'v1', 'limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
+  r('', 'v1', 'resourcequotas', 'ResourceQuota', true, { hasStatus: true, shortNames: ['quota'] }),
+  r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  r('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
+  r('node.k8s.io', 'v1', 'runtimeclasses', 'RuntimeClass', false),
+  r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
 ];

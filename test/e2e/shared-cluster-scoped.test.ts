@@ -10,8 +10,7 @@ import { startE2eStack } from './support';
 /**
  * Issue 17: two workspaces install cluster-scoped objects on one shared cluster, with no Placement. An identical CRD
  * is shared (both recorded as owners, removed only with the last), a ClusterRole with different content is a conflict
- * for the later workspace (the first one's copy untouched), and a webhook configuration waits for the SyncTarget's
- * allow-list.
+ * for the later workspace (the first one's copy untouched), and a PriorityClass waits for the SyncTarget's allow-list.
  */
 describe('two workspaces on one cluster: shared, conflicting and disallowed cluster-scoped objects', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -56,27 +55,14 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' }, data: { mode: 'prod' } },
     ],
   };
-  // failurePolicy Ignore and a selector nothing carries: registered in kcp and downstream, it never gets in the way.
-  const webhook = {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    metadata: { name: 'widget-policy' },
-    webhooks: [{
-      name: 'widgets.example.com',
-      admissionReviewVersions: ['v1'],
-      sideEffects: 'None',
-      failurePolicy: 'Ignore',
-      objectSelector: { matchLabels: { 'never-present': 'true' } },
-      clientConfig: { url: 'https://127.0.0.1:1/validate' },
-      rules: [{ apiGroups: ['example.com'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['widgets'] }],
-    }],
-  };
+  // Can preempt other tenants' pods: placed only where the SyncTarget's allow-list names it.
+  const priority = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'urgent' }, value: 1000000, globalDefault: false };
   const apply = (kubeconfig: string, object: object): Promise<string> => kubectlOk(kubeconfig, ['apply', '-f', '-'], JSON.stringify(object));
   const downstream = (args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(onCluster, args);
   const owners = async (args: string[]): Promise<string[]> =>
     (JSON.parse((await downstream(args))?.metadata.annotations?.[OWNERS_ANNOTATION] ?? '[]') as Array<{ workspace: string }>).map((o) => o.workspace).sort();
 
-  it('shares the identical CRD, refuses the different ClusterRole, holds the webhook until the SyncTarget allows it', async () => {
+  it('shares the identical CRD, refuses the different ClusterRole, holds the PriorityClass until the SyncTarget allows it', async () => {
     const wsA = stack.workspace;
     for (const kubeconfig of [stack.kcpKubeconfig, teamB]) {
       await apply(kubeconfig, work);
@@ -98,17 +84,17 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     expect((await downstream(['clusterrole', 'widget-editor']))?.rules?.[0].verbs).toEqual(['get']);
     expect(await owners(['clusterrole', 'widget-editor'])).toEqual([wsA]);
 
-    await apply(stack.kcpKubeconfig, webhook);
+    await apply(stack.kcpKubeconfig, priority);
     const explain = async (): Promise<string> =>
-      (await promisify(execFile)(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'validatingwebhookconfiguration/widget-policy', '--state-dir', stack.paths.root])).stdout;
-    const denied = await waitFor('the webhook configuration held by the allow-list', async () => {
+      (await promisify(execFile)(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'priorityclass/urgent', '--state-dir', stack.paths.root])).stdout;
+    const denied = await waitFor('the PriorityClass held by the allow-list', async () => {
       const text = await explain();
-      return text.includes('does not allow ValidatingWebhookConfiguration.admissionregistration.k8s.io') ? text : undefined;
+      return text.includes('does not allow PriorityClass.scheduling.k8s.io') ? text : undefined;
     }, { timeoutMs: 90_000 });
     expect(denied).toContain('allowedRiskyKinds');
-    expect(await downstream(['validatingwebhookconfiguration', 'widget-policy'])).toBeUndefined();
-    await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', cluster, '--type', 'merge', '-p', JSON.stringify({ spec: { allowedRiskyKinds: ['ValidatingWebhookConfiguration.admissionregistration.k8s.io'] } })]);
-    await waitFor('the webhook configuration on the cluster once allowed', async () => (await downstream(['validatingwebhookconfiguration', 'widget-policy'])) !== undefined, { timeoutMs: 90_000 });
+    expect(await downstream(['priorityclass', 'urgent'])).toBeUndefined();
+    await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', cluster, '--type', 'merge', '-p', JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io'] } })]);
+    await waitFor('the PriorityClass on the cluster once allowed', async () => (await downstream(['priorityclass', 'urgent'])) !== undefined, { timeoutMs: 90_000 });
 
     // The first owner's delete leaves the shared CRD to the other; the last owner's removes it.
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'crd', 'widgets.example.com', '--wait=false']);
