@@ -45,4 +45,6 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   r('node.k8s.io', 'v1', 'runtimeclasses', 'RuntimeClass', false),
   r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
+  // Beside core/v1 Events, as kube-apiserver serves them; here a store of its own (not a view of core/v1's).
+  r('events.k8s.io', 'v1', 'events', 'Event', true),
 ];

@@ -31,6 +31,7 @@ import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { traceRecorderFor, TraceStepBuffer } from '../adapters/dynamodb/trace-store';
 import { noTrace, type TraceRecorder } from '../ports/trace-recorder';
+import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -108,6 +109,7 @@ export function buildSyncApplyDeps(
     namespaces: new Set(),
     locks: new KeyedLock(),
     contentKey: contentKeySource(config, secrets),
+    events: makeKcpEventRecorder(kube, { onError: (err) => log.debug('Could not record an Event', { error: String(err) }) }),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({

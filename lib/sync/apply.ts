@@ -13,6 +13,8 @@ import type { ReportClusterFailure } from '../health/report-cluster-failure';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
+import type { EventRecorder } from '../ports/event-recorder';
+import { reasonOf } from './status/cluster-detail';
 import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
 import type { StatusRefresher } from './status/refresh-after-batch';
@@ -49,6 +51,8 @@ export interface SyncApplyDeps {
   reportClusterFailure?: ReportClusterFailure;
   /** The key Secret content hashes are made with (lib/sync/canonical-hash.ts); read only when a Secret is synced. */
   contentKey: ContentKeySource;
+  /** Warning Events on the kcp object, one per distinct failure (absent: none). */
+  events?: EventRecorder;
 }
 
 export type SyncResult =
@@ -264,6 +268,7 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       lastError: { category: err.category, message: secretSafe, hint: err.hint, statusCode: err.statusCode, at },
       updatedAt: at,
     });
+    await deps.events?.record(ref, { type: 'Warning', reason: reasonOf(err.category), message: `${cluster}: ${secretSafe}` });
     await deps.status?.refresh(ref);
   } catch (recordErr) {
     // Recording is best effort: the message outcome (defer or drop) stands either way.

@@ -3,6 +3,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
+import { makeKcpEventRecorder } from '../../../lib/sync/kcp-event-recorder';
 import { ownersOf } from '../../../lib/sync/shared-ownership';
 import { SimConnector } from './sim-connector';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
@@ -33,7 +34,7 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
   const sync = async (ref: ObjectRef, action: 'apply' | 'delete' = 'apply'): Promise<void> => {
     version += 1;
     await world.putDecision(ref, version, action === 'apply' ? [{ name: CLUSTER }] : []);
-    const handler = makeSyncApplyHandler(world.applyDeps(kube));
+    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), events: makeKcpEventRecorder(kube) });
     expect(await handler(sqsEvent([syncMessage(ref, CLUSTER, version, { action })]))).toEqual({ batchItemFailures: [] });
   };
   const writes = (): number => east.requests.count({ writes: true, resource: 'clusterroles' });
@@ -90,6 +91,10 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
     const detail = kcp.store(B).get(CLUSTER_ROLES, undefined, 'writer')?.metadata.annotations?.[clusterStatusAnnotation(B, CLUSTER)];
     expect(detail).toContain('SyncConflict');
     expect(detail).toContain(A);
+    // And an Event on team-b's ClusterRole, where `kubectl describe` shows it (a cluster-scoped object's: in default).
+    const events = kcp.store(B).list({ group: '', version: 'v1', resource: 'events' }, 'default');
+    expect(events.map((e) => [e.reason, e.type, (e.involvedObject as { name?: string }).name])).toEqual([['SyncConflict', 'Warning', 'writer']]);
+    expect(events[0].message).toContain(`workspace ${A}`);
   });
 
   it('the first workspace changing a shared copy is refused: the other still uses it as it is', async () => {
