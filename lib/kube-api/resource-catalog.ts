@@ -47,4 +47,7 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
   // Beside core/v1 Events, as kube-apiserver serves them; here a store of its own (not a view of core/v1's).
   r('events.k8s.io', 'v1', 'events', 'Event', true),
+  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`.
+  r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
 ];
