@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { clusterStatusAnnotation, downstreamNamespace, OWNERS_ANNOTATION } from '../../lib/api/labels';
 import { writeKubeconfig } from '../../lib/local/kubeconfig-files';
 import { kubectl, kubectlGetJson, kubectlOk } from '../support/kubectl';
+import * as build from '../support/builders';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
 
@@ -30,17 +31,7 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     await stack?.cleanup();
   });
 
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  };
+  const crd = build.widgetCrd();
   const role = (verbs: string[]): object => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
