@@ -27,6 +27,13 @@ export const WORKSPACE_ANNOTATION = 'tmc.kcp.io/workspace';
 /** JSON `{group, version, resource, kind, namespace, name}` of the kcp source object. */
 export const SOURCE_ANNOTATION = 'tmc.kcp.io/source';
 export const GENERATION_ANNOTATION = 'tmc.kcp.io/source-generation';
+/**
+ * On downstream cluster-scoped objects: JSON `[{workspace, uid, clusterKey}]`, every kcp object whose copy this is.
+ * Workspaces that apply identical content share one copy; it is deleted when the last of them lets it go.
+ */
+export const OWNERS_ANNOTATION = 'tmc.kcp.io/owners';
+/** On downstream cluster-scoped objects: the hash of their content without tmc's per-tenant metadata. */
+export const CONTENT_HASH_ANNOTATION = 'tmc.kcp.io/content-hash';
 /** On downstream namespaces: JSON `{workspace, namespace, syncTarget}`, as kcp's syncer wrote it. */
 export const NAMESPACE_LOCATOR_ANNOTATION = 'kcp.io/namespace-locator';
 

@@ -38,4 +38,16 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
   r('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false),
   r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { hasStatus: true, shortNames: ['crd', 'crds'] }),
+  r('', 'v1', 'replicationcontrollers', 'ReplicationController', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['rc'] }),
+  r('', 'v1', 'limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
+  r('', 'v1', 'resourcequotas', 'ResourceQuota', true, { hasStatus: true, shortNames: ['quota'] }),
+  r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  r('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
+  r('node.k8s.io', 'v1', 'runtimeclasses', 'RuntimeClass', false),
+  r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
+  // Beside core/v1 Events, as kube-apiserver serves them; here a store of its own (not a view of core/v1's).
+  r('events.k8s.io', 'v1', 'events', 'Event', true),
+  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`.
+  r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
 ];

@@ -9,6 +9,7 @@ import type { LabelMatcher } from '../kube-api/label-selector';
 import { topologyValue } from './topology';
 import type { KubeObject } from '../kube/object';
 import type { ClusterExplanation, ClusterInfo, ClusterScores, DecideInput, Decision, DecisionCluster, Resources } from './types';
+import { allowsRiskyKind, riskyKindOf } from './risky-kinds';
 
 /**
  * The placement engine: filter → score → select → divide replicas → resolve overrides → explain. Pure: the same
@@ -111,6 +112,8 @@ interface FilterContext {
   /** Replicas one cluster must host: all of them when duplicated, one when divided. */
   needed: number;
   rebalance: boolean;
+  /** The object's kind reaches beyond its workspace: only SyncTargets that allow it take it. */
+  risky?: { entry: string; why: string };
 }
 
 function matchesAny(matchers: LabelMatcher[], labels: Record<string, string>): boolean {
@@ -130,6 +133,14 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
   const keep = (wasPlaced || (ctx.follow?.names.has(c.name) ?? false)) && !ctx.rebalance;
   // Cordoning stops new placements only: Kubernetes' cordon does not evict running pods either.
   if (c.unschedulable && !keep) return UNSCHEDULABLE;
+  // Placed copies stay when a kind leaves the allow-list (as under a NoSchedule taint): deleting them is a person's call.
+  if (ctx.risky && !wasPlaced && !allowsRiskyKind(c.allowedRiskyKinds, ctx.risky.entry)) {
+    return {
+      filter: 'allowedRiskyKinds',
+      summary: `does not allow ${ctx.risky.entry}`,
+      detail: `${ctx.risky.entry} ${ctx.risky.why}: add it to SyncTarget ${c.name}'s spec.allowedRiskyKinds to place it there`,
+    };
+  }
   if (c.health === 'Unhealthy') {
     const evictAfterMs = (c.evictAfterSeconds ?? DEFAULT_EVICT_AFTER_SECONDS) * 1000;
     const due = c.unhealthySince === undefined || ctx.now - c.unhealthySince >= evictAfterMs;
@@ -461,7 +472,8 @@ export function decide(input: DecideInput): Decision {
     : followsWorkspace
       ? workspaceRejection(input.workspaceClusters ?? [])
       : undefined;
-  const ctx: FilterContext = { policy, follow, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance };
+  const risky = riskyKindOf(object);
+  const ctx: FilterContext = { policy, follow, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance, ...(risky ? { risky } : {}) };
   const previousNames = new Set<string>();
   if (previous) for (const c of previous.clusters) previousNames.add(c.name);
   // The default placement hashes the namespace (a Namespace: its own name; other cluster-scoped objects: their name).

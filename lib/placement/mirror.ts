@@ -39,6 +39,7 @@ export function mirrorOf(workspace: string, st: SyncTarget, now: Date): SyncTarg
     taints: st.spec.taints ?? [],
     unschedulable: st.spec.unschedulable ?? false,
     evictAfterSeconds: parseDurationSeconds(st.spec.evictAfter),
+    allowedRiskyKinds: st.spec.allowedRiskyKinds,
     capacity,
     allocatable,
   };

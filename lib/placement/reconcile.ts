@@ -23,6 +23,7 @@ import { placementStatusPatch } from './placement-status';
 import { holdGuardedRemovals } from './removal-gate';
 import type { PolicySource } from './policy-source';
 import type { ClusterExplanation, Decision } from './types';
+import { isDefinitionRef, resumeCustomResources } from './resume-custom-resources';
 
 /** Everything the placement use case talks to; built once per container (lib/runtime/placement.ts). */
 export interface PlacementDeps {
@@ -442,6 +443,7 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   if (messages.length && !namespace) await deps.syncQueue.send(messages);
   // A removal waiting to be counted with its burst (the un-placement gate): placement decides again once it may go.
   if (gated.askAgainAfterSeconds !== undefined) await deps.placementQueue.send([placementMessage(message, ref, 'resync')], { delaySeconds: gated.askAgainAfterSeconds + 1 });
+  if (isDefinitionRef(ref) && current !== previous && diff.added.length) await resumeCustomResources(deps, message, object, ref.workspace, diff.added);
   if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length)) await followNamespace(deps, message, ref.workspace, ref.name);
   if (namespace && current !== previous && (diff.added.length || diff.removed.length)) await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
   if (labels) {

@@ -23,6 +23,8 @@ export interface ClusterInfo {
   /** Epoch ms since the cluster has been in its current state when that is not Unhealthy (it returned then, at the latest). */
   availableSince?: number;
   evictAfterSeconds?: number;
+  /** Kinds reaching beyond one tenant that may be placed here (SyncTarget `spec.allowedRiskyKinds`). */
+  allowedRiskyKinds?: string[];
   capacity?: Resources;
   allocatable?: Resources;
   /** What is already committed on the cluster (requests of running work). */

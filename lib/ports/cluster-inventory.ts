@@ -18,6 +18,8 @@ export interface SyncTargetMirror {
   taints: Taint[];
   unschedulable: boolean;
   evictAfterSeconds?: number;
+  /** `spec.allowedRiskyKinds`: kinds reaching beyond one tenant that may be placed here (lib/placement/risky-kinds.ts). */
+  allowedRiskyKinds?: string[];
   /** Total room (status.capacity, else spec.capacity). */
   capacity?: Resources;
   /** Free room as the cluster reports it (status.allocatable); capacity − allocatable is what is in use. */

@@ -30,8 +30,11 @@ export interface KubeClient {
   readonly target: string;
   get(name: ResourceName): Promise<KubeObject | undefined>;
   list(type: Omit<ResourceType, 'kind' | 'namespaced'>, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
-  /** Server-side apply with tmc's one field manager; creates when missing. */
-  apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options?: { force?: boolean }): Promise<KubeObject>;
+  /**
+   * Server-side apply with tmc's one field manager; creates when missing. With `resourceVersion`, conditional on it as a
+   * merge patch is (ConflictError when the object changed since).
+   */
+  apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options?: { force?: boolean; resourceVersion?: string }): Promise<KubeObject>;
   /**
    * JSON merge patch of the main resource (labels, annotations, finalizers). A patch carrying
    * `metadata.resourceVersion` is conditional on it: the object changed since then → ConflictError (409).
@@ -42,8 +45,8 @@ export interface KubeClient {
    * (ConflictError when the object changed since).
    */
   patchStatus(name: ResourceName, status: Record<string, unknown>, options?: { resourceVersion?: string }): Promise<KubeObject>;
-  /** Deleting what is already gone succeeds. */
-  delete(name: ResourceName): Promise<'deleted' | 'absent'>;
+  /** Deleting what is already gone succeeds. With `resourceVersion`, only that version is deleted (else ConflictError). */
+  delete(name: ResourceName, options?: { resourceVersion?: string }): Promise<'deleted' | 'absent'>;
   /**
    * Served resource types (discovery), cached by the adapter. `refresh` asks again (bounded by the adapter, so a cluster
    * missing a CRD is not rediscovered per message): a CRD installed after the last discovery is found.

@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from '../ports/kube-client';
 import type { SyncRecord } from '../ports/sync-state-store';
 import { typeScope } from './deletion-guard';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+import { ownersOf } from '../sync/shared-ownership';
 
 /** What sync-apply writes in `tmc.kcp.io/source` on every downstream object. */
 const SourceSchema = z.object({
@@ -115,7 +116,8 @@ export async function removeOrphans(deps: RecoverySweepDeps, report: RecoverySwe
       continue;
     }
     const { ids, listedAt } = await kcpListing(deps, index, workspace, gvr);
-    const candidates = mine.filter((m) => !ids.has(identity(m.ref)) && !ids.has(`${m.ref.namespace ?? ''}/${m.ref.name}`) && !newerThanList(recordOf(records, m.ref, gvr), listedAt));
+    // A cluster-scoped copy another workspace also owns is not this workspace's to remove (its delete path hands it over).
+    const candidates = mine.filter((m) => ownersOf(m.object).every((o) => o.workspace === workspace) && !ids.has(identity(m.ref)) && !ids.has(`${m.ref.namespace ?? ''}/${m.ref.name}`) && !newerThanList(recordOf(records, m.ref, gvr), listedAt));
     if (candidates.length === 0) {
       quiet.add(scope);
       continue;

@@ -11,6 +11,7 @@ import { toDownstream } from '../sync/transform';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
 import { heldInWorkspace } from './unplaced';
+import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
 
 /** Stuck syncs are re-sent at most this often per pair, doubling: a cluster that keeps failing is not flooded. */
 const STUCK_RETRY: BackoffPolicy = { baseSeconds: 60, capSeconds: 3600 };
@@ -76,8 +77,10 @@ export async function repairDrift(deps: RecoverySweepDeps, report: RecoverySweep
     if (!source || source.metadata.deletionTimestamp) continue;
     const desired: KubeObject = toDownstream(source, ref, placementFor(decision, cluster.name));
     const live = await client.get({ group: ref.group, version: ref.version, resource: ref.resource, namespace: desired.metadata.namespace, name: ref.name });
-    const { status: _s, ...want } = desired;
-    if (live && containsDesired(JsonObject.parse(live), want)) continue;
+    // A shared cluster-scoped copy carries the ownership labels of one of its workspaces: compare the content only.
+    const shared = isSharedScope(ref);
+    const { status: _s, ...want } = shared ? tenantNeutral(desired) : desired;
+    if (live && containsDesired(JsonObject.parse(shared ? tenantNeutral(live) : live), want)) continue;
     await deps.syncState.put({ ...record, driftReported: true, updatedAt: new Date(now).toISOString() });
     messages.push(apply(record, decision.decisionVersion, now));
     await act(deps, report, {

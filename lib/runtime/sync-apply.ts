@@ -30,6 +30,7 @@ import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
+import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
 
 export type SyncApplyHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -101,6 +102,7 @@ export function buildSyncApplyDeps(
     namespaces: new Set(),
     locks: new KeyedLock(),
     contentKey: contentKeySource(config, secrets),
+    events: makeKcpEventRecorder(kube, { onError: (err) => log.debug('Could not record an Event', { error: String(err) }) }),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({

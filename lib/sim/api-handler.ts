@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../kube-api/api-error';
 import type { SimUser } from './authentication';
+import { answerAccessReview, isAccessReview } from './access-review';
 import { applyDefaults } from './defaults';
 import type { KubeObject } from '../kube/object';
 import type { AdmissionDispatcher, AdmissionOperation } from './contracts';
@@ -216,6 +217,7 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   if (method === 'POST' && !r.name) {
     ctx.setVerb('create');
     const obj = asObject(await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind), info, r, 'write');
+    if (isAccessReview(info)) return send(res, 201, answerAccessReview(info, obj, ctx.user));
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     }

@@ -13,6 +13,8 @@ import type { ReportClusterFailure } from '../health/report-cluster-failure';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
+import type { EventRecorder } from '../ports/event-recorder';
+import { reasonOf } from './status/cluster-detail';
 import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
 import type { StatusRefresher } from './status/refresh-after-batch';
@@ -53,6 +55,8 @@ export interface SyncApplyDeps {
   contentKey: ContentKeySource;
   /** Tells pull-mode SyncTargets' syncers about their work (lib/sync/forward-to-syncer.ts); absent: they find it by listing. */
   syncers?: SyncerFeed;
+  /** Warning Events on the kcp object, one per distinct failure (absent: none). */
+  events?: EventRecorder;
 }
 
 export type SyncResult =
@@ -275,6 +279,7 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       updatedAt: at,
       traceId: message.trace.traceId,
     });
+    await deps.events?.record(ref, { type: 'Warning', reason: reasonOf(err.category), message: `${cluster}: ${secretSafe}` });
     await deps.status?.refresh(ref);
   } catch (recordErr) {
     // Recording is best effort: the message outcome (defer or drop) stands either way.

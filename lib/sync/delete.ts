@@ -5,6 +5,7 @@ import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { namespaceRef } from './ensure-dependencies';
 import type { SyncContext } from './sync-object';
 import { ownershipOf } from './transform';
+import { isSharedScope, ownerFor, releaseSharedCopy } from './shared-ownership';
 
 /**
  * Removes the object from one cluster (absent is success; an object tmc does not own is left alone), marks the sync
@@ -50,8 +51,11 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
   if (!alreadyDeleted) {
     try {
       const current = await client.get(target);
-      const ownership = ownershipOf(current, ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '');
-      if (ownership === 'owned') {
+      const uid = ref.uid ?? source?.metadata.uid ?? ctx.existing?.ref.uid ?? '';
+      const ownership = ownershipOf(current, uid);
+      if (current && isSharedScope(ref) && ownership !== 'unmanaged') {
+        await releaseShared(ctx, client, current, uid);
+      } else if (ownership === 'owned') {
         ctx.log.info(`Deleting ${describe} from ${cluster}`);
         await client.delete(target);
       } else if (ownership !== 'absent') {
@@ -64,6 +68,29 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
     if (namespace && ref.namespace) await deleteNamespaceIfEmpty(ctx, client, ref.workspace, ref.namespace, namespace);
   }
   await releaseFinalizer(ctx, source);
+}
+
+/**
+ * Lets go of a cluster-scoped copy other workspaces may share: deleted by its last owner, else kept for the others.
+ * Both writes are conditional on the version read: an owner joining meanwhile is a 409, retried with a fresh read.
+ */
+async function releaseShared(ctx: SyncContext, client: KubeClient, current: KubeObject, uid: string): Promise<void> {
+  const { ref, cluster } = ctx.message;
+  const describe = describeRef(ref);
+  const target = { group: ref.group, version: ref.version, resource: ref.resource, name: ref.name };
+  const release = releaseSharedCopy(current, ownerFor(ref, uid, cluster));
+  switch (release.kind) {
+    case 'not-owner':
+      ctx.log.warn(`Leaving ${describe} on ${cluster}: it belongs to another kcp object`);
+      return;
+    case 'keep':
+      ctx.log.info(`Keeping ${describe} on ${cluster} for workspace ${[...new Set(release.others.map((o) => o.workspace))].join(', ')}, which still uses it`);
+      await client.mergePatch(target, release.patch);
+      return;
+    case 'delete':
+      ctx.log.info(`Deleting ${describe} from ${cluster}`);
+      await client.delete(target, { resourceVersion: current.metadata.resourceVersion });
+  }
 }
 
 /**

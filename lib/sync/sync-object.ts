@@ -1,12 +1,14 @@
 import type { SyncMessage } from '../api/messages';
+import { OWNERS_ANNOTATION } from '../api/labels';
 import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { SyncConflictError } from '../errors/tmc-error';
-import type { KubeClient, KubeObject } from '../ports/kube-client';
+import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
 import type { SyncApplyDeps } from './apply';
 import type { SyncLog } from './sync-log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
+import { contentHashOf, isSharedScope, judgeSharedCopy, ownerFor, ownersAnnotation, withOwners } from './shared-ownership';
 import { reportFollowing } from './status/refresh-after-batch';
 
 /** What every step of one message's reconcile shares. */
@@ -69,11 +71,19 @@ export async function syncObjectToCluster(
     namespace: desired.metadata.namespace,
     name: ref.name,
   };
-  // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
   // The downstream generation before this apply (0: it creates the object), when known: it says whether the
   // cluster's controller will report the apply (reportFollowing).
   let before = existing?.state === 'applied' ? existing.downstreamGeneration : undefined;
-  if (existing?.state !== 'applied') {
+  let body = desired;
+  let resourceVersion: string | undefined;
+  let written: KubeObject | undefined;
+  if (isSharedScope(ref)) {
+    // One copy per cluster for every workspace: always look first, whatever this pair's record says.
+    const shared = await judgeShared(ctx, client, target, ref, desired, placement.cluster);
+    if (shared.kind === 'write') ({ body, resourceVersion } = shared);
+    else written = shared.current;
+  } else if (existing?.state !== 'applied') {
+    // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
     const current = await client.get(target);
     before = current ? current.metadata.generation : 0;
     const ownership = ownershipOf(current, ref.uid ?? '');
@@ -86,13 +96,17 @@ export async function syncObjectToCluster(
       );
     }
   }
-  ctx.log.info(`Applying ${describe} to ${placement.cluster}`);
-  // force=true is safe here: the object is absent or carries tmc's ownership labels for this source.
-  const applied = await client.apply(
-    { group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind },
-    desired,
-    { force: true },
-  );
+  if (!written) {
+    ctx.log.info(`Applying ${describe} to ${placement.cluster}`);
+    // force=true is safe here: the object is absent or carries tmc's ownership labels for this source (or, shared, the
+    // same content with every owner kept, conditional on the version read).
+    written = await client.apply(
+      { group: ref.group, version: ref.version, resource: ref.resource, kind: ref.kind },
+      body,
+      { force: true, ...(resourceVersion ? { resourceVersion } : {}) },
+    );
+  }
+  const applied = written;
   const at = (ctx.deps.now?.() ?? new Date()).toISOString();
   const record: SyncRecord = {
     ref,
@@ -122,4 +136,42 @@ export async function syncObjectToCluster(
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
   }
   return 'applied';
+}
+
+type SharedWrite = { kind: 'write'; body: KubeObject; resourceVersion?: string } | { kind: 'shared'; current: KubeObject };
+
+/**
+ * A cluster-scoped copy: written when no other workspace owns it (conditional on the version read, so an owner joining
+ * meanwhile is a 409 and this is judged again); joined when others own identical content (only the owners annotation
+ * changes); refused with the other workspaces named when their content differs or tmc did not create it.
+ */
+async function judgeShared(ctx: SyncContext, client: KubeClient, target: ResourceName, ref: ObjectRef, desired: KubeObject, cluster: string): Promise<SharedWrite> {
+  const describe = describeRef(ref);
+  const me = ownerFor(ref, ref.uid ?? '', cluster);
+  const contentHash = contentHashOf(desired);
+  const current = await client.get(target);
+  const copy = judgeSharedCopy(current, me, contentHash);
+  switch (copy.kind) {
+    case 'absent':
+      return { kind: 'write', body: withOwners(desired, [me], contentHash) };
+    case 'sole':
+      return { kind: 'write', body: withOwners(desired, [me], contentHash), resourceVersion: current?.metadata.resourceVersion };
+    case 'unmanaged':
+      throw new SyncConflictError(`${describe} already exists on ${cluster} and was not created by tmc; it is left untouched`, { cluster, object: describe });
+    case 'conflict': {
+      const others = [...new Set(copy.others.map((o) => o.workspace))].join(', ');
+      throw new SyncConflictError(
+        `${describe} on ${cluster} is already used by workspace ${others} with different content; it is left untouched (identical content is shared)`,
+        { cluster, object: describe },
+      );
+    }
+    case 'shared': {
+      if (copy.listed || !current) return { kind: 'shared', current: current ?? desired };
+      const others = [...new Set(copy.owners.map((o) => o.workspace))].join(', ');
+      ctx.log.info(`Sharing ${describe} on ${cluster} with workspace ${others}: identical content`);
+      const owners = ownersAnnotation([...copy.owners, me]);
+      const joined = await client.mergePatch(target, { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [OWNERS_ANNOTATION]: owners } } });
+      return { kind: 'shared', current: joined };
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { downstreamNamespace } from '../../lib/api/labels';
 import { kubectl, kubectlGetJson, kubectlOk } from '../support/kubectl';
+import * as build from '../support/builders';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
 
@@ -27,17 +28,7 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
   });
 
   const namespaces = ['shop', 'billing', 'search'];
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  };
+  const crd = build.widgetCrd();
   const rest = [
     ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
     ...namespaces.map((namespace) => ({

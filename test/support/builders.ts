@@ -105,3 +105,18 @@ export function syncTarget(name: string, opts: SyncTargetOptions = {}): KubeObje
 function namespaced(namespace: string | null | undefined): { namespace?: string } {
   return namespace === null ? {} : { namespace: namespace ?? 'default' };
 }
+
+/** The `widgets.example.com` CRD (namespaced Widget, v1, any fields): the custom kind application-install tests use. */
+export function widgetCrd(): KubeObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+}

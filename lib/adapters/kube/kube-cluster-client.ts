@@ -150,14 +150,15 @@ export class KubeClusterClient implements KubeClient {
     return objects;
   }
 
-  async apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options: { force?: boolean } = {}): Promise<KubeObject> {
+  async apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options: { force?: boolean; resourceVersion?: string } = {}): Promise<KubeObject> {
     const { namespace, name } = object.metadata;
     const ctx = { ...this.ctx(describeName(type, namespace, name)), apply: true };
     if (!name) throw translateHttpError(422, { message: 'metadata.name is required for apply' }, undefined, ctx);
     const query = `?fieldManager=${encodeURIComponent(FIELD_MANAGER)}&force=${options.force ? 'true' : 'false'}`;
-    // managedFields and resourceVersion in an apply body would make the server treat it as a conditional update.
+    // managedFields and resourceVersion in an apply body would make the server treat it as a conditional update:
+    // only the caller's explicit resourceVersion does.
     const { managedFields: _mf, resourceVersion: _rv, ...metadata } = object.metadata;
-    const body = { ...object, metadata };
+    const body = { ...object, metadata: options.resourceVersion ? { ...metadata, resourceVersion: options.resourceVersion } : metadata };
     const res = await this.send(
       { method: 'PATCH', path: `${objectPath({ ...type, namespace, name })}${query}`, body, contentType: 'application/apply-patch+yaml' },
       ctx,
@@ -182,9 +183,10 @@ export class KubeClusterClient implements KubeClient {
     return this.objectOf(this.ok(res, ctx), ctx);
   }
 
-  async delete(name: ResourceName): Promise<'deleted' | 'absent'> {
+  async delete(name: ResourceName, options: { resourceVersion?: string } = {}): Promise<'deleted' | 'absent'> {
     const ctx = this.ctx(describeName(name, name.namespace, name.name));
-    const res = await this.send({ method: 'DELETE', path: objectPath(name), body: { propagationPolicy: 'Background' } }, ctx);
+    const preconditions = options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {};
+    const res = await this.send({ method: 'DELETE', path: objectPath(name), body: { propagationPolicy: 'Background', ...preconditions } }, ctx);
     if (res.statusCode === 404) return 'absent';
     this.ok(res, ctx);
     return 'deleted';

@@ -79,6 +79,10 @@ export const SyncTargetSpecSchema = z
       .describe('How long the cluster may be unhealthy before its work fails over'),
     taints: z.array(TaintSchema).optional(),
     capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
+    allowedRiskyKinds: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Kinds that reach beyond one tenant (webhook configurations, PriorityClasses, cluster-admin bindings…) tmc may place here, as <Kind>.<group>, or * for all'),
   })
   .superRefine((spec, ctx) => {
     const credentials = spec.workloadCluster.credentials;

@@ -14,6 +14,10 @@ export const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
   'storageclasses',
   'ingressclasses',
   'persistentvolumes',
+  'validatingwebhookconfigurations',
+  'mutatingwebhookconfigurations',
+  'priorityclasses',
+  'apiservices',
 ]);
 
 /**

@@ -50,6 +50,11 @@ const KNOWN: Record<string, { group: string; version: string; resource: string; 
   ingressclass: { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', kind: 'IngressClass' },
   persistentvolume: { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume' },
   pv: { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume' },
+  // Kinds placed only where a SyncTarget's spec.allowedRiskyKinds lets them (docs/placement.md).
+  validatingwebhookconfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration' },
+  mutatingwebhookconfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration' },
+  priorityclass: { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', kind: 'PriorityClass' },
+  apiservice: { group: 'apiregistration.k8s.io', version: 'v1', resource: 'apiservices', kind: 'APIService' },
 };
 
 /** `deployment/web`, `deployments.apps/web`, `widgets.example.com/w1` → an ObjectRef. */

@@ -209,6 +209,16 @@ message IngressBackend { optional IngressServiceBackend service = 4; optional .k
 message IngressServiceBackend { optional string name = 1; optional ServiceBackendPort port = 2; }
 message ServiceBackendPort { optional string name = 1; optional int32 number = 2; }
 `,
+  // k8s.io/api/authorization/v1/generated.proto: what `kubectl auth can-i` sends (status is the server's to fill).
+  `syntax = "proto2";
+package k8s.io.api.authorization.v1;
+message SelfSubjectAccessReview { optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1; optional SelfSubjectAccessReviewSpec spec = 2; }
+message SelfSubjectAccessReviewSpec { optional ResourceAttributes resourceAttributes = 1; optional NonResourceAttributes nonResourceAttributes = 2; }
+message ResourceAttributes { optional string namespace = 1; optional string verb = 2; optional string group = 3; optional string version = 4; optional string resource = 5; optional string subresource = 6; optional string name = 7; }
+message NonResourceAttributes { optional string path = 1; optional string verb = 2; }
+message SelfSubjectRulesReview { optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1; optional SelfSubjectRulesReviewSpec spec = 2; }
+message SelfSubjectRulesReviewSpec { optional string namespace = 1; }
+`,
 ];
 
 /** Proto package of each API group the decoder knows, keyed by apiVersion's group ('' is the core group). */
@@ -219,6 +229,7 @@ export const PROTO_PACKAGE_OF_GROUP: Readonly<Record<string, string>> = {
   'rbac.authorization.k8s.io': 'k8s.io.api.rbac',
   policy: 'k8s.io.api.policy',
   'networking.k8s.io': 'k8s.io.api.networking',
+  'authorization.k8s.io': 'k8s.io.api.authorization',
 };
 
 /** Top-level kinds a protobuf body may carry (a nested message such as PodSpec is not an API object). */
@@ -228,6 +239,7 @@ export const DECODABLE_KINDS: ReadonlySet<string> = new Set([
   'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
   'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
   'policy/v1/PodDisruptionBudget', 'networking.k8s.io/v1/Ingress',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview',
 ]);
 
 /**

@@ -26,6 +26,8 @@ const NO_STATUS_KINDS = new Set([
   'Endpoints',
   'Namespace',
   'LimitRange',
+  // kcp's own controller writes a CRD's status (Established, acceptedNames, storedVersions); a cluster's copy must not.
+  'CustomResourceDefinition',
 ]);
 
 /** The aggregate `.status` for the kcp object, or undefined for kinds that have no status to write. */

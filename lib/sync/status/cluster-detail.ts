@@ -19,7 +19,8 @@ export interface ClusterDetail {
   age?: string;
 }
 
-function reasonOf(category: string): string {
+/** A condition or Event reason from an error category: `sync-conflict` → `SyncConflict`. */
+export function reasonOf(category: string): string {
   return category.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
@@ -407,6 +408,43 @@ describe("cluster-scoped objects follow the workspace's work", () => {
     expect(homes.size).toBeGreaterThan(1);
     const applies = w.sync.drain().filter((m) => m.ref.resource === 'customresourcedefinitions');
     expect(applies.map((m) => `${m.action}:${m.cluster}`).sort()).toEqual([...homes].map((c) => `apply:${c}`).sort());
+  });
+});
+
+describe('a custom resource that gave up waiting for its CRD', () => {
+  const crdRef: ObjectRef = { workspace: WS, group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: 'widgets.example.com' };
+  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', generation: 1 }, spec: { group: 'example.com', names: { plural: 'widgets', kind: 'Widget' } } };
+  const widgetRef: ObjectRef = { workspace: WS, group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespace: 'default', name: 'gadget' };
+
+  it('is synced again when the CRD is placed on its cluster, without an edit', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    // A Placement keeps the CRD off every cluster at first; the Widget follows its namespace to east.
+    const hold = { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'crds' }, spec: { objectSelectors: [{ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' }], clusterConstraints: { regions: ['nowhere'] } } };
+    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: {} } as never);
+    w.kcp.put('scheduling.kcp.io', 'placements', { ...hold, spec: { ...hold.spec } } as never);
+    w.kcp.put('apiextensions.k8s.io', 'customresourcedefinitions', crd as never);
+    w.kcp.put('example.com', 'widgets', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gadget', namespace: 'default', generation: 1 }, spec: { size: 3 } } as never);
+    await reconcilePlacement(w.deps, msg(widgetRef));
+    await reconcilePlacement(w.deps, msg(crdRef));
+    expect((await w.decisions.get(widgetRef))?.clusters.map((c) => c.name)).toEqual(['east']);
+    expect((await w.decisions.get(crdRef))?.clusters).toEqual([]);
+    // sync-apply gave up on the Widget: east does not serve widgets.
+    const widgetDecision = (await w.decisions.get(widgetRef))!.decisionVersion;
+    await new DynamoSyncStateStore({ doc, tableName: w.tableName }).put({
+      ref: widgetRef, cluster: 'east', state: 'failed', decisionVersion: widgetDecision, appliedGeneration: 0, updatedAt: new Date(0).toISOString(),
+      lastError: { category: 'cluster-configuration', message: 'Cluster east does not serve example.com/v1/widgets (Widget)', hint: '', at: new Date(0).toISOString() },
+    });
+    w.sync.drain();
+
+    // The Placement is relaxed: the CRD goes to east, and the Widget is sent again toward its own decision.
+    w.kcp.put('scheduling.kcp.io', 'placements', { ...hold, spec: { objectSelectors: hold.spec.objectSelectors } } as never);
+    await reconcilePlacement(w.deps, msg(crdRef));
+    const sent = w.sync.drain().map((m) => `${m.ref.kind}:${m.action}:${m.cluster}:${m.decisionVersion}`);
+    expect(sent.sort()).toEqual([`CustomResourceDefinition:apply:east:${(await w.decisions.get(crdRef))!.decisionVersion}`, `Widget:apply:east:${widgetDecision}`]);
+    // An unchanged CRD decision resends nothing.
+    await reconcilePlacement(w.deps, msg(crdRef));
+    expect(w.sync.drain()).toEqual([]);
   });
 });
 

@@ -250,6 +250,37 @@ describe('a namespace and its objects', () => {
       expect(none.message).toContain("not running the workspace's namespaced work (no cluster yet)");
     });
   });
+  describe('kinds that reach beyond one tenant go only where the SyncTarget allows them', () => {
+    const webhook: KubeObject = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'policy' } };
+    const binding = (role: string): KubeObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role } });
+    const priority: KubeObject = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'urgent' } };
+    const crd: KubeObject = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' } };
+    const clusters = [
+      cluster('a'),
+      cluster('b', { allowedRiskyKinds: ['validatingwebhookconfiguration.admissionregistration.k8s.io'] }),
+      cluster('c', { allowedRiskyKinds: ['*'] }),
+      cluster('d', { allowedRiskyKinds: ['ClusterRoleBinding.rbac.authorization.k8s.io'] }),
+    ];
+    it.each<[string, KubeObject, string[]]>([
+      ['a webhook configuration: where listed, or *', webhook, ['b', 'c']],
+      ['a binding to cluster-admin: where ClusterRoleBindings are listed, or *', binding('cluster-admin'), ['c', 'd']],
+      ['a binding to a system: role likewise', binding('system:controller:foo'), ['c', 'd']],
+      ['a binding to an ordinary role: everywhere', binding('reader'), ['a', 'b', 'c', 'd']],
+      ['a PriorityClass: only under *', priority, ['c']],
+      ['a CRD is not risky: everywhere', crd, ['a', 'b', 'c', 'd']],
+    ])('%s', (_label, object, expected) => {
+      const d = decide({ object, policies: [], locations: [], clusters, workspaceClusters: ['a', 'b', 'c', 'd'], options: { now: NOW } });
+      expect(names(d)).toEqual(expected);
+    });
+    it('says which SyncTarget field to change, and keeps a copy placed before the kind left the list', () => {
+      const none = decide({ object: webhook, policies: [], locations: [], clusters: [cluster('a')], workspaceClusters: ['a'], options: { now: NOW } });
+      expect(none).toMatchObject({ scheduled: false, reason: 'Unschedulable' });
+      expect(none.message).toContain('does not allow ValidatingWebhookConfiguration.admissionregistration.k8s.io');
+      expect(none.explanation[0]).toMatchObject({ rejectedBy: 'allowedRiskyKinds', detail: expect.stringContaining("SyncTarget a's spec.allowedRiskyKinds") });
+      const kept = decide({ object: webhook, policies: [], locations: [], clusters: [cluster('a')], workspaceClusters: ['a'], previous: { clusters: [{ name: 'a' }] }, options: { now: NOW } });
+      expect(names(kept)).toEqual(['a']);
+    });
+  });
   it.each<[string, Placement[], string[], string[]]>([
     ['default placement: only where the namespace is, even where it ran before', [], ['c'], ['c']],
     ['namespace-wide Placement: the namespace clusters that pass the object filters', [placement('all')], ['b', 'c'], ['b', 'c']],

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { ObjectRef } from '../api/object-ref';
+import type { EventRecorder, ObjectEvent } from '../ports/event-recorder';
+import type { KubeConnector } from '../ports/kube-client';
+
+const EVENTS = { group: '', version: 'v1', resource: 'events' } as const;
+
+/** Events of cluster-scoped objects live in `default`, as kube-apiserver's recorder puts them. */
+const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
+
+export interface KcpEventRecorderOptions {
+  now?: () => number;
+  /** A repeat of one event on one object within this window is counted in memory, not written. */
+  windowMs?: number;
+  /** At most this many distinct events remembered per container (oldest forgotten first). */
+  maxTracked?: number;
+  onError?: (err: unknown) => void;
+}
+
+interface Tracked {
+  writtenAt: number;
+  /** Repeats seen since the last write. */
+  pending: number;
+}
+
+/**
+ * Writes Events to kcp through tmc's own kcp clients. The Event's name is the object's name and a hash of (uid,
+ * reason, message), so a repeat finds the Event written before and raises its `count` (one merge patch), as kube's
+ * EventAggregator does; repeats within `windowMs` of a write are only counted, and carried into the next write.
+ */
+export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecorderOptions = {}): EventRecorder {
+  const now = options.now ?? Date.now;
+  const windowMs = options.windowMs ?? 60_000;
+  const maxTracked = options.maxTracked ?? 1000;
+  const tracked = new Map<string, Tracked>();
+
+  async function write(ref: ObjectRef, event: ObjectEvent, name: string, namespace: string, repeats: number): Promise<void> {
+    const kcp = await kube.kcp(ref.workspace);
+    const at = new Date(now()).toISOString();
+    const current = await kcp.get({ ...EVENTS, namespace, name });
+    if (current) {
+      const count = typeof current.count === 'number' ? current.count : 1;
+      await kcp.mergePatch({ ...EVENTS, namespace, name }, { count: count + repeats, lastTimestamp: at, metadata: { resourceVersion: current.metadata.resourceVersion } });
+      return;
+    }
+    await kcp.apply(
+      { ...EVENTS, kind: 'Event' },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: ref.group ? `${ref.group}/${ref.version}` : ref.version,
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.namespace ? { namespace: ref.namespace } : {}),
+          ...(ref.uid ? { uid: ref.uid } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+        count: repeats,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        source: { component: 'tmc' },
+        reportingComponent: 'tmc',
+      },
+      { force: true },
+    );
+  }
+
+  return {
+    async record(ref, event) {
+      const digest = createHash('sha256').update(`${ref.uid ?? ''}\n${event.reason}\n${event.message}`).digest('hex').slice(0, 16);
+      const name = `${ref.name}.${digest}`;
+      const namespace = ref.namespace ?? CLUSTER_SCOPED_EVENT_NAMESPACE;
+      const key = `${ref.workspace}|${namespace}|${name}`;
+      const seen = tracked.get(key);
+      const at = now();
+      if (seen && at - seen.writtenAt < windowMs) {
+        seen.pending++;
+        return;
+      }
+      const repeats = 1 + (seen?.pending ?? 0);
+      tracked.delete(key);
+      tracked.set(key, { writtenAt: at, pending: 0 });
+      if (tracked.size > maxTracked) tracked.delete(tracked.keys().next().value ?? key);
+      try {
+        await write(ref, event, name, namespace, repeats);
+      } catch (err) {
+        options.onError?.(err);
+      }
+    },
+  };
+}
