@@ -13,6 +13,40 @@ const ms = (n: number): string => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0)
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 const usd = (n: number): string => `$${n >= 1 ? n.toFixed(2) : n.toFixed(4)}`;
 
+type PhaseRow = BenchResults['endToEnd'][number]['phases'][number];
+
+/** Components as rows, phases as columns: CPU ms per object·cluster sync, then requests per object·cluster sync. */
+export function cpuAndRequestTables(phases: ReadonlyArray<Pick<PhaseRow, 'phase' | 'cpu' | 'requestsPerSync'>>): string[] {
+  const out: string[] = [];
+  const withCpu = phases.filter((p) => p.cpu !== undefined);
+  const ms3 = (n: number | undefined): string => (n === undefined ? '-' : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  if (withCpu.length > 0) {
+    const components = [...new Set(withCpu.flatMap((p) => Object.keys(p.cpu!.perSyncMs)))].sort();
+    out.push('CPU ms per object·cluster sync by component (per-thread /proc CPU; the main thread split by its profile)');
+    out.push(
+      table(
+        ['component', ...withCpu.map((p) => p.phase)],
+        [
+          ...components.map((c) => [c, ...withCpu.map((p) => ms3(p.cpu!.perSyncMs[c]))]),
+          ['tmc (fn:* + tmc on main)', ...withCpu.map((p) => ms3(p.cpu!.tmcPerSyncMs))],
+          ['whole stack', ...withCpu.map((p) => ms3(p.cpu!.totalPerSyncMs))],
+        ],
+      ),
+    );
+  }
+  const kinds = (pick: (p: (typeof phases)[number]) => Record<string, number>, prefix: string): string[] => [...new Set(phases.flatMap((p) => Object.keys(pick(p))))].sort().map((k) => `${prefix}${k}`);
+  const value = (p: (typeof phases)[number], kind: string): number | undefined => {
+    const r = p.requestsPerSync;
+    if (kind.startsWith('ddb ')) return r.dynamodb[kind.slice(4)];
+    if (kind.startsWith('sqs ')) return r.sqs[kind.slice(4)];
+    return ({ 'kcp reads': r.kcpReads, 'kcp writes': r.kcpWrites, 'cluster reads': r.clusterReads, 'cluster writes': r.clusterWrites, total: r.total } as Record<string, number>)[kind];
+  };
+  const rows = [...kinds((p) => p.requestsPerSync.dynamodb, 'ddb '), ...kinds((p) => p.requestsPerSync.sqs, 'sqs '), 'kcp reads', 'kcp writes', 'cluster reads', 'cluster writes', 'total'];
+  out.push('Requests per object·cluster sync by kind (DynamoDB and SQS at the emulators, Kubernetes at the simulator)');
+  out.push(table(['request', ...phases.map((p) => p.phase)], rows.map((k) => [k, ...phases.map((p) => { const v = value(p, k); return v === undefined ? '-' : num(v); })])));
+  return out;
+}
+
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -52,6 +86,7 @@ export function formatResults(results: BenchResults): string {
       const part = (label: string, l: { p50Ms: number; p99Ms: number }): string => `${label} p50 ${ms(l.p50Ms)} / p99 ${ms(l.p99Ms)} ms`;
       out.push(`latency phase by stage (tmc trace): ${part('write → enqueued', stages.writeToEnqueued)}; ${part('→ placed', stages.enqueuedToPlaced)}; ${part('→ applied everywhere', stages.placedToApplied)}`);
     }
+    out.push(...cpuAndRequestTables(run.phases));
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {
       const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');

@@ -20,6 +20,8 @@ import type { PromMetrics } from '../../lib/metrics/prom-metrics';
 import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
+import { cpuSplitter, tmcCpuMs, type CpuSplit } from '../support/cpu-split';
+import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
 
@@ -99,6 +101,53 @@ export interface PhaseResult {
    */
   stages?: PathStages;
   sim: Record<string, ServerTiming>;
+  /** CPU per object·cluster sync by component, from each thread's /proc CPU; absent where /proc is not (not Linux). */
+  cpu?: CpuPerSync;
+  /** Requests per object·cluster sync by kind. */
+  requestsPerSync: RequestsPerSync;
+}
+
+export interface CpuPerSync {
+  /** component (bench/support/cpu-split.ts) → ms of CPU per object·cluster sync. */
+  perSyncMs: Record<string, number>;
+  totalPerSyncMs: number;
+  /** The functions' threads and tmc code on the main thread: what Lambda would bill. */
+  tmcPerSyncMs: number;
+  /** The whole phase's CPU, ms. */
+  totalMs: number;
+  /** The phase's busiest threads (tid, name, CPU ms), for explaining a component. */
+  busiestThreads: CpuSplit['busiestThreads'];
+}
+
+/** Requests per object·cluster sync: DynamoDB and SQS by operation, Kubernetes by server and direction. */
+export interface RequestsPerSync {
+  dynamodb: Record<string, number>;
+  /** Without the harness's own GetQueueAttributes (its idle checks). */
+  sqs: Record<string, number>;
+  kcpReads: number;
+  kcpWrites: number;
+  clusterReads: number;
+  clusterWrites: number;
+  total: number;
+}
+
+/** Per object·cluster sync from the phase's counts; shared with the floor run (bench/e2e/floor.ts). */
+export function requestsPerSync(syncs: number, counts: { dynamodb: Record<string, number>; sqs: Record<string, number>; kcp: Record<string, number>; clusters: Record<string, number> }): RequestsPerSync {
+  const per = (record: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(record).filter(([op]) => op !== 'GetQueueAttributes').map(([k, v]) => [k, round(v / syncs)]));
+  const dynamodb = per(counts.dynamodb);
+  const sqs = per(counts.sqs);
+  const kcpReads = round(sum(counts.kcp, READ_VERBS) / syncs);
+  const kcpWrites = round(sum(counts.kcp, WRITE_VERBS) / syncs);
+  const clusterReads = round(sum(counts.clusters, READ_VERBS) / syncs);
+  const clusterWrites = round(sum(counts.clusters, WRITE_VERBS) / syncs);
+  const total = round([...Object.values(dynamodb), ...Object.values(sqs), kcpReads, kcpWrites, clusterReads, clusterWrites].reduce((a, b) => a + b, 0));
+  return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
+}
+
+/** A CPU split turned per object·cluster sync. */
+export function cpuPerSync(split: CpuSplit, syncs: number): CpuPerSync {
+  const perSyncMs = Object.fromEntries(Object.entries(split.byComponent).map(([k, v]) => [k, round(v / syncs)]));
+  return { perSyncMs, totalPerSyncMs: round(split.totalMs / syncs), tmcPerSyncMs: round(tmcCpuMs(split) / syncs), totalMs: Math.round(split.totalMs), busiestThreads: split.busiestThreads };
 }
 
 export interface PathStages {
@@ -246,6 +295,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   const aws = await countAwsOperationsInThreads(stack.emulators);
   const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
   const timing = timeServers(simServers);
+  const cpu = cpuSplitter(findProjectRoot());
   const N = options.objects;
   const M = clusterNames.length;
 
@@ -270,6 +320,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     const outcomesBefore = await placementOutcomes(stack.metrics);
     const writeTimes = new Map<string, number>();
     const observation = expect ? observePhase(kcpStore, NS, clusterStores, expect) : undefined;
+    await cpu?.start();
     const t0 = performance.now();
     const ticker = setInterval(() => {
       const p = observation?.progress();
@@ -288,6 +339,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       clearInterval(ticker);
       observation?.stop();
     }
+    const split = await cpu?.stop();
     const { lambda, enqueued } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
     const outcomes = countsDelta(outcomesBefore, await placementOutcomes(stack.metrics));
     const appliedTimes: number[] = [];
@@ -342,6 +394,8 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       lambda,
       placementOutcomes: outcomes,
       sim: timing.snapshot(options.latencyMs),
+      ...(split ? { cpu: cpuPerSync(split, changed * M) } : {}),
+      requestsPerSync: requestsPerSync(changed * M, { dynamodb: dynamodb.requests, sqs: sqs.requests, kcp: kcpRequests, clusters: clusterRequests }),
     };
     say(`  ${phase}: ${converged ? 'converged' : 'NOT converged'} in ${(result.convergeMs / 1000).toFixed(1)} s`);
     return result;
@@ -478,6 +532,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
   } finally {
     timing.close();
+    cpu?.close();
     await aws.close();
   }
 }

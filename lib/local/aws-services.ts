@@ -17,7 +17,7 @@ export interface LocalDynamo {
  * dynalite in a worker thread of this process. With `path` its LevelDB files persist state across restarts;
  * without, it is in memory. Tables are ACTIVE as soon as they are created (no half-second wait per table).
  */
-export async function startLocalDynamo(options: LocalEmulatorOptions & { path?: string } = {}): Promise<LocalDynamo> {
+export async function startLocalDynamo(options: LocalEmulatorOptions & Pick<EmulatorThreadOptions, 'path' | 'expressionCache'> = {}): Promise<LocalDynamo> {
   const thread = await startEmulatorThread('dynamodb', options);
   return { endpoint: thread.endpoint, thread, stop: () => thread.stop() };
 }

@@ -89,13 +89,15 @@ export interface EmulatorThreadOptions {
   projectRoot?: string;
   /** Called when the thread dies while the stack runs (the emulator's requests then fail to connect). */
   onCrash?: (error: Error) => void;
+  /** dynalite only: memoize its expression parses (lib/local/dynalite-expression-cache.mjs); default true. */
+  expressionCache?: boolean;
 }
 
 /** Starts `service`'s emulator in its own worker thread and resolves once it listens. */
 export async function startEmulatorThread(service: EmulatedService, options: EmulatorThreadOptions = {}): Promise<EmulatorThread> {
   const script = emulatorWorkerScript(options.projectRoot);
   if (!existsSync(script)) throw new EmulatorStartError(service, { detail: `its worker script ${script} is missing` });
-  const worker = new Worker(script, { workerData: { service, path: options.path, port: options.port } });
+  const worker = new Worker(script, { workerData: { service, path: options.path, port: options.port, expressionCache: options.expressionCache ?? process.env.TMC_DYNALITE_EXPRESSION_CACHE !== 'off' } });
 
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 1;

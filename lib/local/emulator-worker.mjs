@@ -5,7 +5,7 @@
 // need its own loader on every start. TypeScript is loaded only on demand, for modules `load` names (the benchmark's
 // request counter, which must run where the server's diagnostics channel fires).
 //
-// workerData: { service: 'dynamodb' | 'sqs', path?: string, port?: number }
+// workerData: { service: 'dynamodb' | 'sqs', path?: string, port?: number, expressionCache?: boolean }
 // To the parent, once: { type: 'ready', port } or { type: 'failed', error }.
 // From the parent: { id, op: 'load', module, factory, args } → calls module[factory](...args) and keeps the object;
 //                  { id, op: 'call', handle, method, args } → the method's (awaited) result;
@@ -14,6 +14,10 @@
 import { mkdirSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { installDynaliteExpressionCache } from './dynalite-expression-cache.mjs';
+import { nameThisThread, THREAD_NAME_PREFIX } from './thread-name.mjs';
+
+nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
 
 /** Errors cross the thread as plain data; the parent rebuilds them (an Error's own fields do not survive cloning). */
 function describeError(err) {
@@ -23,6 +27,8 @@ function describeError(err) {
 
 async function startDynamo(options) {
   const { default: dynalite } = await import('dynalite');
+  // dynalite re-parses every condition and update expression with its PEG parser; a memo skips the repeats.
+  if (options.expressionCache !== false) installDynaliteExpressionCache();
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
   // createTableMs 0: tables are ACTIVE at once, so start-up does not wait half a second per table.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
@@ -54,7 +60,10 @@ let tsxRegistered = false;
 async function importModule(path) {
   if (path.endsWith('.ts') && !tsxRegistered) {
     const { register } = await import('tsx/esm/api');
+    // The hooks thread register() starts takes this thread's name (function-worker.mjs says why it is renamed).
+    nameThisThread(`${THREAD_NAME_PREFIX.loader}${workerData.service}`);
     register();
+    nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
     tsxRegistered = true;
   }
   return import(pathToFileURL(path).href);

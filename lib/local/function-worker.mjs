@@ -7,7 +7,12 @@
 import { URL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
+import { nameThisThread, THREAD_NAME_PREFIX } from './thread-name.mjs';
 
+// tsx's hooks run on a thread register() starts, which takes this thread's name: a loader's name first, so the
+// per-thread CPU split (bench/support/thread-cpu.ts) tells compiling TypeScript apart from running the function.
+nameThisThread(`${THREAD_NAME_PREFIX.loader}${workerData.name}`);
 register();
+nameThisThread(`${THREAD_NAME_PREFIX.function}${workerData.name}`);
 const { runFunctionContainer } = await import(new URL('./function-container.ts', import.meta.url).href);
 await runFunctionContainer(parentPort, workerData);

@@ -1,0 +1,98 @@
+// A bounded memo in front of dynalite's expression parsers (PEG.js, db/conditionParser.js, updateParser.js,
+// projectionParser.js), which dynalite runs on every request: the same few condition and update expressions arrive
+// thousands of times with different values. The parse result embeds the request's attribute values and depends on
+// the attribute names and on the values' types, so the memo keeps a template: the tree with each value replaced by a
+// marker, keyed on the parser, the expression, the names and the value types, and fills in the request's own values
+// on a hit, deleting the same keys from the unused-name and unused-value sets the parser would. Expressions whose
+// checks look at values themselves (BETWEEN compares its bounds; attribute_type checks its type name) and failed
+// parses are never cached: they go to the parser every time.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const VALUE_MARKER = Symbol('dynalite expression value');
+const VALUE_DEPENDENT = /between|attribute_type/i;
+
+function typeOf(value) {
+  if (value === null || typeof value !== 'object') return '?';
+  return Object.keys(value).join(',');
+}
+
+function keyOf(name, expression, context) {
+  const vals = context.attrVals ?? {};
+  const valTypes = Object.keys(vals)
+    .sort()
+    .map((k) => `${k}=${typeOf(vals[k])}`)
+    .join(';');
+  return `${name}\u0000${context.isKeyCondition ? 'K' : ''}\u0000${expression}\u0000${JSON.stringify(context.attrNames ?? null)}\u0000${valTypes}`;
+}
+
+/** The result with every attribute value object (by identity) replaced by a marker naming its key. */
+function toTemplate(node, valueKeys) {
+  if (node === null || typeof node !== 'object') return node;
+  const key = valueKeys.get(node);
+  if (key !== undefined) return { [VALUE_MARKER]: key };
+  if (Array.isArray(node)) return node.map((child) => toTemplate(child, valueKeys));
+  const out = Object.create(Object.getPrototypeOf(node));
+  for (const k of Object.keys(node)) out[k] = toTemplate(node[k], valueKeys);
+  return out;
+}
+
+function fromTemplate(node, vals) {
+  if (node === null || typeof node !== 'object') return node;
+  if (Object.hasOwn(node, VALUE_MARKER)) return vals[node[VALUE_MARKER]];
+  if (Array.isArray(node)) return node.map((child) => fromTemplate(child, vals));
+  const out = Object.create(Object.getPrototypeOf(node));
+  for (const k of Object.keys(node)) out[k] = fromTemplate(node[k], vals);
+  return out;
+}
+
+/** Wraps one parser module's `parse`; `stats` counts hits and misses. Returns the cache for tests. */
+export function memoizeParser(parserModule, name, { maxEntries = 1000, stats = { hits: 0, misses: 0 } } = {}) {
+  const parse = parserModule.parse;
+  const cache = new Map();
+  parserModule.parse = function memoizedParse(input, options) {
+    const context = options?.context;
+    if (typeof input !== 'string' || context === undefined || VALUE_DEPENDENT.test(input)) return parse.call(this, input, options);
+    const key = keyOf(name, input, context);
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      cache.delete(key);
+      cache.set(key, hit);
+      stats.hits += 1;
+      for (const k of hit.usedNames) delete context.unusedAttrNames?.[k];
+      for (const k of hit.usedVals) delete context.unusedAttrVals?.[k];
+      return fromTemplate(hit.template, context.attrVals ?? {});
+    }
+    stats.misses += 1;
+    const namesBefore = new Set(Object.keys(context.unusedAttrNames ?? {}));
+    const valsBefore = new Set(Object.keys(context.unusedAttrVals ?? {}));
+    const result = parse.call(this, input, options);
+    // A string is the parser's own error message (its checks return them): not cached.
+    if (result === null || typeof result !== 'object') return result;
+    const valueKeys = new Map(Object.entries(context.attrVals ?? {}).map(([k, v]) => [v, k]));
+    cache.set(key, {
+      template: toTemplate(result, valueKeys),
+      usedNames: [...namesBefore].filter((k) => !Object.hasOwn(context.unusedAttrNames ?? {}, k)),
+      usedVals: [...valsBefore].filter((k) => !Object.hasOwn(context.unusedAttrVals ?? {}, k)),
+    });
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value);
+    return result;
+  };
+  return { cache, stats, restore: () => (parserModule.parse = parse) };
+}
+
+/** Hits and misses of the memo installed in this thread. */
+const installed = { hits: 0, misses: 0 };
+let installedOnce = false;
+
+/** Installs the memo on dynalite's three parsers (the modules its validations call `parse` on at request time). */
+export function installDynaliteExpressionCache(options = {}) {
+  if (installedOnce) return;
+  installedOnce = true;
+  for (const name of ['conditionParser', 'updateParser', 'projectionParser']) memoizeParser(require(`dynalite/db/${name}.js`), name, { ...options, stats: installed });
+}
+
+/** For EmulatorThread.load: `snapshot()` returns this thread's hits and misses (both 0 when the memo is off). */
+export function expressionCacheStats() {
+  return { snapshot: () => ({ ...installed }) };
+}
