@@ -33,6 +33,8 @@ export function cpuAndRequestTables(phases: ReadonlyArray<Pick<PhaseRow, 'phase'
         ],
       ),
     );
+    const perRequest = (p: (typeof withCpu)[number]): string => Object.entries(p.cpu!.perRequestMs).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${ms3(v)}`).join(', ');
+    out.push(`environment CPU ms per request served: ${withCpu.map((p) => `${p.phase}: ${perRequest(p)}`).join('; ')}`);
   }
   const kinds = (pick: (p: (typeof phases)[number]) => Record<string, number>, prefix: string): string[] => [...new Set(phases.flatMap((p) => Object.keys(pick(p))))].sort().map((k) => `${prefix}${k}`);
   const value = (p: (typeof phases)[number], kind: string): number | undefined => {

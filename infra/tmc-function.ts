@@ -1,11 +1,12 @@
-import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { AssetHashType, DockerImage, Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionDefinition } from '../lib/runtime/resources';
-import { BUNDLING, bundlingAliasArgs, functionEntry } from './bundling';
+
 
 export interface TmcFunctionProps {
   definition: FunctionDefinition;
@@ -20,13 +21,34 @@ export interface TmcFunctionProps {
 
 
 /**
+ * The function's code: bundled by esbuild on this machine with infra/bundling.ts's options and plugins
+ * (infra/bundle-function.ts), which NodejsFunction cannot run (it passes only command-line flags to esbuild). The
+ * asset is hashed from the bundle, so a change anywhere the function imports is a new version.
+ */
+function functionCode(projectRoot: string, name: FunctionDefinition['name']): lambda.Code {
+  return lambda.Code.fromAsset(join(projectRoot, 'functions', name), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
+      command: ['sh', '-c', 'echo "tmc bundles its functions locally (infra/bundle-function.ts); run cdk from the project with its npm dependencies installed" >&2; exit 1'],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          execFileSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'infra', 'bundle-function-cli.ts'), name, outputDir], { cwd: projectRoot, stdio: 'inherit' });
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/**
  * One tmc function: the project's defaults (Node.js 22, arm64, esbuild-minified with source maps, X-Ray, its own log
  * group with a retention) and a role that starts with nothing. The stack gives it the environment and, from the same
  * FUNCTION_ACCESS entry, the grants of lib/runtime/grants.ts (`applyGrants`), so a function is never told about a
  * resource it may not use, or allowed one it is not told about.
  */
 export class TmcFunction extends Construct {
-  readonly fn: nodejs.NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -37,11 +59,11 @@ export class TmcFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { logGroupName: `/aws/lambda/${functionName}`, retention: props.logRetention, removalPolicy: props.removalPolicy });
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Role of ${functionName}` });
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+    this.fn = new lambda.Function(this, 'Function', {
       functionName,
       description: definition.description,
-      entry: functionEntry(props.projectRoot, definition.name),
-      handler: 'handler',
+      code: functionCode(props.projectRoot, definition.name),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: definition.memoryMb,
@@ -50,23 +72,12 @@ export class TmcFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: definition.name,
         // Lambda runs Node.js 22; the SDK's Node-version notice only adds noise to every cold start's log.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      bundling: {
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        sourceMap: BUNDLING.sourceMap,
-        sourcesContent: BUNDLING.sourcesContent,
-        mainFields: [...BUNDLING.mainFields],
-        externalModules: [...BUNDLING.externalModules],
-        esbuildArgs: bundlingAliasArgs(props.projectRoot),
       },
     });
     Validations.of(this.role).acknowledge({

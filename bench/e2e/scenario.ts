@@ -115,6 +115,8 @@ export interface CpuPerSync {
   tmcPerSyncMs: number;
   /** The whole phase's CPU, ms. */
   totalMs: number;
+  /** Each emulator's CPU per request it served (all of them: the harness's too), ms: what the environment costs. */
+  perRequestMs: { dynalite?: number; fauxqs?: number; simulator?: number };
   /** The phase's busiest threads (tid, name, CPU ms), for explaining a component. */
   busiestThreads: CpuSplit['busiestThreads'];
 }
@@ -145,9 +147,11 @@ export function requestsPerSync(syncs: number, counts: { dynamodb: Record<string
 }
 
 /** A CPU split turned per object·cluster sync. */
-export function cpuPerSync(split: CpuSplit, syncs: number): CpuPerSync {
+export function cpuPerSync(split: CpuSplit, syncs: number, served: { dynamodb: number; sqs: number; kube: number }): CpuPerSync {
+  const perRequest = (ms: number | undefined, n: number): number | undefined => (ms === undefined || n === 0 ? undefined : round(ms / n));
+  const perRequestMs = { dynalite: perRequest(split.byComponent.dynalite, served.dynamodb), fauxqs: perRequest(split.byComponent.fauxqs, served.sqs), simulator: perRequest(split.byComponent['main: simulator'], served.kube) };
   const perSyncMs = Object.fromEntries(Object.entries(split.byComponent).map(([k, v]) => [k, round(v / syncs)]));
-  return { perSyncMs, totalPerSyncMs: round(split.totalMs / syncs), tmcPerSyncMs: round(tmcCpuMs(split) / syncs), totalMs: Math.round(split.totalMs), busiestThreads: split.busiestThreads };
+  return { perSyncMs, totalPerSyncMs: round(split.totalMs / syncs), tmcPerSyncMs: round(tmcCpuMs(split) / syncs), totalMs: Math.round(split.totalMs), perRequestMs, busiestThreads: split.busiestThreads };
 }
 
 export interface PathStages {
@@ -394,7 +398,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       lambda,
       placementOutcomes: outcomes,
       sim: timing.snapshot(options.latencyMs),
-      ...(split ? { cpu: cpuPerSync(split, changed * M) } : {}),
+      ...(split ? { cpu: cpuPerSync(split, changed * M, { dynamodb: total(dynamodb.requests), sqs: total(sqs.requests), kube: [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0) }) } : {}),
       requestsPerSync: requestsPerSync(changed * M, { dynamodb: dynamodb.requests, sqs: sqs.requests, kcp: kcpRequests, clusters: clusterRequests }),
     };
     say(`  ${phase}: ${converged ? 'converged' : 'NOT converged'} in ${(result.convergeMs / 1000).toFixed(1)} s`);
@@ -538,6 +542,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
 }
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
+const total = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);
 
 /** Each object's trace (lib/adapters/dynamodb/trace-store.ts) split into the stages of {@link PathStages}. */
 async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<string, number>): Promise<PathStages> {

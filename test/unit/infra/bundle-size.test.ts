@@ -1,4 +1,8 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { BUNDLE_BUDGET_BYTES, BUNDLE_CAP_BYTES, esbuildOptions } from '../../../infra/bundling';
 import { measureBundles, type BundleSize } from '../../../infra/bundle-sizes';
 import { deployableFunctions } from '../../../infra/tmc-app';
 
@@ -43,4 +47,64 @@ it('leaves the DynamoDB and SQS clients out of the authorizer', () => {
   expect(authorizer?.packages).toContain('@aws-sdk/client-secrets-manager');
   expect(authorizer?.packages).not.toContain('@aws-sdk/client-dynamodb');
   expect(authorizer?.packages).not.toContain('@aws-sdk/client-sqs');
+});
+
+it('keeps every bundle at or under 1 MiB, and no budget above it', () => {
+  expect(sizes.filter((s) => s.bytes > BUNDLE_CAP_BYTES).map((s) => `${s.name}: ${s.bytes}`)).toEqual([]);
+  expect(Object.entries(BUNDLE_BUDGET_BYTES).filter(([, budget]) => budget > BUNDLE_CAP_BYTES)).toEqual([]);
+});
+
+it('leaves out what the shims replace: SOCKS, js-yaml, the non-Lambda credential sources', () => {
+  for (const size of sizes) expect(size.packages.filter((pkg) => ['socks', 'socks-proxy-agent', 'js-yaml', '@aws-sdk/credential-provider-node', '@aws-sdk/nested-clients'].includes(pkg))).toEqual([]);
+});
+
+describe('the shims, bundled and run', () => {
+  // One entry using what the shims replace, bundled with the functions' options and required in this process.
+  const dir = mkdtempSync(join(tmpdir(), 'tmc-shims-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let inputs: string[];
+  let probe: { kubeconfig(text: string): unknown; apiClient(text: string): unknown; zodError(): string; locales(): string[]; credentials(): Promise<unknown> };
+
+  beforeAll(async () => {
+    const contents = `import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { z } from 'zod';
+const load = (text: string) => { const kc = new KubeConfig(); kc.loadFromString(text); return kc; };
+export const kubeconfig = (text: string) => load(text).getCurrentCluster();
+export const apiClient = (text: string) => load(text).makeApiClient(class { constructor(readonly configuration: unknown) {} });
+export const zodError = () => z.object({ a: z.string() }).safeParse({ a: 1 }).error?.issues[0]?.message ?? '';
+export const locales = () => Object.keys(z.locales);
+export const credentials = () => defaultProvider()();
+`;
+    const result = await build({ ...esbuildOptions(projectRoot), stdin: { contents, loader: 'ts', resolveDir: projectRoot }, outfile: join(dir, 'probe.cjs'), metafile: true, logLevel: 'error' });
+    inputs = Object.keys(result.metafile.inputs);
+    probe = require(join(dir, 'probe.cjs'));
+  });
+
+  it('bundles no client-node model and no zod locale but English', () => {
+    expect(inputs.filter((i) => i.includes('client-node/dist/gen/models/'))).toEqual([]);
+    expect(inputs.filter((i) => /zod\/v4\/locales\/(?!en\.js)/.test(i))).toEqual([]);
+  });
+
+  it('loads a kubeconfig (YAML with a merge key) and builds an API client through the slim generated barrel', () => {
+    const text = 'apiVersion: v1\nkind: Config\nbase: &base\n  insecure-skip-tls-verify: true\nclusters:\n- name: c\n  cluster:\n    <<: *base\n    server: https://c.example:6443\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user: {token: t}\n';
+    expect(probe.kubeconfig(text)).toMatchObject({ name: 'c', server: 'https://c.example:6443', skipTLSVerify: true });
+    expect(probe.apiClient(text)).toHaveProperty('configuration.baseServer');
+  });
+
+  it("keeps zod's English messages and its English locale", () => {
+    expect(probe.zodError()).toBe('Invalid input: expected string, received number');
+    expect(probe.locales()).toEqual(['en']);
+  });
+
+  it('takes credentials from the environment, as Lambda provides them', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' });
+    try {
+      await expect(probe.credentials()).resolves.toMatchObject({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+    } finally {
+      for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  });
 });

@@ -1,0 +1,10 @@
+import { build } from 'esbuild';
+import { esbuildOptions, functionEntry } from '../infra/bundling';
+const root = '/work/wt/eff-bench';
+const name = process.argv[2] as any;
+const r = await build({ ...esbuildOptions(root), entryPoints: { [name]: functionEntry(root, name) }, outdir: '/tmp/an', write: false, metafile: true, logLevel: 'error' });
+const out = Object.values(r.metafile.outputs).find(o => o.entryPoint)!;
+const groups: Record<string, RegExp> = { zodLocales: /zod\/v4\/locales/, zodRest: /node_modules\/zod\//, models: /client-node\/dist\/gen\/models/, clientNodeRest: /client-node\//, awsSdk: /node_modules\/@(aws-sdk|smithy|aws-crypto)\//, nested: /nested-clients|credential-provider/, xray: /aws-xray|cls-hooked|semver|async-hook|emitter-listener|shimmer|atomic-batcher/, yaml: /node_modules\/yaml\//, jsyaml: /js-yaml/, socks: /socks|ip-address|smart-buffer|jsbn|sprintf/, powertools: /powertools/, project: /^(lib|functions)\// };
+const sums: Record<string, number> = {};
+for (const [input, v] of Object.entries(out.inputs)) for (const [g, re] of Object.entries(groups)) if (re.test(input)) sums[g] = (sums[g] ?? 0) + v.bytesInOutput;
+console.log(name, Math.round(out.bytes/1024), Object.fromEntries(Object.entries(sums).map(([k,v])=>[k,Math.round(v/1024)])));
