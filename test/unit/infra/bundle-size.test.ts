@@ -78,7 +78,7 @@ export const credentials = () => defaultProvider()();
 `;
     const result = await build({ ...esbuildOptions(projectRoot), stdin: { contents, loader: 'ts', resolveDir: projectRoot }, outfile: join(dir, 'probe.cjs'), metafile: true, logLevel: 'error' });
     inputs = Object.keys(result.metafile.inputs);
-    probe = require(join(dir, 'probe.cjs'));
+    probe = (await import(join(dir, 'probe.cjs'))) as typeof probe;
   });
 
   it('bundles no client-node model and no zod locale but English', () => {
