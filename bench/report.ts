@@ -49,6 +49,31 @@ export function cpuAndRequestTables(phases: ReadonlyArray<Pick<PhaseRow, 'phase'
   return out;
 }
 
+/** The create phase beside the floor run (bench/e2e/floor.ts): each figure and tmc ÷ floor. */
+export function floorTable(create: Pick<PhaseRow, 'cpu' | 'requestsPerSync'>, floor: NonNullable<BenchResults['endToEnd'][number]['floor']>): string[] {
+  const sumOf = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  const rows: Array<[string, number | undefined, number | undefined]> = [
+    ['whole-stack CPU ms/sync', create.cpu?.totalPerSyncMs, floor.cpu?.totalPerSyncMs],
+    ['tmc CPU ms/sync (floor: its pipeline)', create.cpu?.tmcPerSyncMs, floor.cpu?.tmcPerSyncMs],
+    ['dynalite CPU ms/sync', create.cpu?.perSyncMs.dynalite, floor.cpu?.perSyncMs.dynalite],
+    ['fauxqs CPU ms/sync', create.cpu?.perSyncMs.fauxqs, floor.cpu?.perSyncMs.fauxqs],
+    ['simulator CPU ms/sync', create.cpu?.perSyncMs['main: simulator'], floor.cpu?.perSyncMs['main: simulator']],
+    ['requests/sync', create.requestsPerSync.total, floor.requestsPerSync.total],
+    ['DynamoDB requests/sync', sumOf(create.requestsPerSync.dynamodb), sumOf(floor.requestsPerSync.dynamodb)],
+    ['SQS requests/sync', sumOf(create.requestsPerSync.sqs), sumOf(floor.requestsPerSync.sqs)],
+    ['kcp writes/sync', create.requestsPerSync.kcpWrites, floor.requestsPerSync.kcpWrites],
+    ['kcp reads/sync', create.requestsPerSync.kcpReads, floor.requestsPerSync.kcpReads],
+    ['cluster writes/sync', create.requestsPerSync.clusterWrites, floor.requestsPerSync.clusterWrites],
+    ['cluster reads/sync', create.requestsPerSync.clusterReads, floor.requestsPerSync.clusterReads],
+  ];
+  const fmt = (n: number | undefined): string => (n === undefined ? '-' : num(Math.round(n * 100) / 100));
+  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '-' : b === 0 ? (a === 0 ? '1' : '∞') : `${(a / b).toFixed(1)}×`);
+  return [
+    `tmc ÷ floor: the create phase beside the same work done by the least a correct design needs (bench/e2e/floor.ts; floor converged in ${(floor.convergeMs / 1000).toFixed(1)} s)`,
+    table(['figure', 'tmc', 'floor', 'tmc ÷ floor'], rows.map(([label, a, b]) => [label, fmt(a), fmt(b), ratio(a, b)])),
+  ];
+}
+
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -89,6 +114,8 @@ export function formatResults(results: BenchResults): string {
       out.push(`latency phase by stage (tmc trace): ${part('write → enqueued', stages.writeToEnqueued)}; ${part('→ placed', stages.enqueuedToPlaced)}; ${part('→ applied everywhere', stages.placedToApplied)}`);
     }
     out.push(...cpuAndRequestTables(run.phases));
+    const created = run.phases.find((p) => p.phase === 'create');
+    if (run.floor && created) out.push(...floorTable(created, run.floor));
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {
       const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');

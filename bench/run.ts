@@ -30,7 +30,7 @@ export interface BenchOptions {
   latencyRate?: number;
   placementSizes: number[];
   coldStartRuns: number;
-  skip: Set<'e2e' | 'placement' | 'cold-start'>;
+  skip: Set<'e2e' | 'floor' | 'placement' | 'cold-start'>;
   /** Where the JSON goes; undefined writes nothing. */
   outDir?: string;
   /** Print the tables to stdout (default true; tests turn it off). */
@@ -137,7 +137,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
-          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), progress: say }),
+          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), floor: !options.skip.has('floor'), progress: say }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { runFloor } from './floor';
 import { runEndToEnd } from './scenario';
 
 /**
@@ -17,6 +18,7 @@ const Options = z.object({
   phaseTimeoutMs: z.number().positive(),
   latencyObjects: z.number().int().nonnegative(),
   latencyRate: z.number().positive(),
+  floor: z.boolean().optional(),
 });
 
 const [outcomePath, optionsJson] = process.argv.slice(2);
@@ -25,7 +27,15 @@ if (outcomePath === undefined || optionsJson === undefined) {
   process.exit(2);
 }
 try {
-  const result = await runEndToEnd({ ...Options.parse(JSON.parse(optionsJson)), progress: (line) => process.stderr.write(`${line}\n`) });
+  const options = Options.parse(JSON.parse(optionsJson));
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  const result = await runEndToEnd({ ...options, progress });
+  if (options.floor) {
+    // After tmc's stack has stopped: the floor gets the machine as tmc had it (fresh simulator and emulators).
+    progress(`floor: the create phase's ${options.objects} Deployments + ${options.objects} ConfigMaps × ${options.clusters} clusters by the minimal pipeline`);
+    result.floor = await runFloor(options);
+    progress(`  floor: done in ${(result.floor.convergeMs / 1000).toFixed(1)} s`);
+  }
   writeFileSync(outcomePath, JSON.stringify({ ok: true, result }));
 } catch (err) {
   writeFileSync(outcomePath, JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) }));

@@ -23,6 +23,7 @@ import { summarize, type LatencySummary } from '../support/stats';
 import { cpuSplitter, tmcCpuMs, type CpuSplit } from '../support/cpu-split';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
+import type { FloorResult } from './floor';
 import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
 
 /**
@@ -50,6 +51,8 @@ export interface EndToEndOptions {
   latencyObjects: number;
   /** The paced latency phase's kcp writes per second, one write at a time. */
   latencyRate: number;
+  /** Run the floor run after the phases (bench/e2e/floor.ts; bench/e2e/child.ts runs it). */
+  floor?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -180,17 +183,19 @@ export interface EndToEndResult {
   startupMs: number;
   phases: PhaseResult[];
   schedules: Record<string, ScheduleRun>;
+  /** The create phase's work done by the least a correct design needs (bench/e2e/floor.ts). */
+  floor?: FloorResult;
 }
 
-const NS = 'bench';
+export const NS = 'bench';
 const REVISION_ANNOTATION = 'bench.tmc.kcp.io/revision';
-const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
+export const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
 
-function configMap(i: number): KubeObject {
+export function configMap(i: number): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name(i), namespace: NS }, data: { INDEX: String(i), GREETING: 'hello from tmc bench' } };
 }
 
-function deployment(i: number): KubeObject {
+export function deployment(i: number): KubeObject {
   const labels = { app: name(i) };
   return {
     apiVersion: 'apps/v1',

@@ -25,7 +25,7 @@ function parseCount(value: string): number {
   return n;
 }
 
-const PARTS = ['e2e', 'placement', 'cold-start'] as const;
+const PARTS = ['e2e', 'floor', 'placement', 'cold-start'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseSkip(value: string, previous: Part[] = []): Part[] {
