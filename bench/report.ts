@@ -74,6 +74,17 @@ export function floorTable(create: Pick<PhaseRow, 'cpu' | 'requestsPerSync'>, fl
   ];
 }
 
+/** The churn phase: its samples and each growth rate per minute. */
+export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['churn']>): string[] {
+  const jobs = Object.keys(churn.growthPerMinute.jobsMs);
+  const g = churn.growthPerMinute;
+  return [
+    `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
+    table(['at s', 'rss MB', 'heap MB', 'state dir MB', ...jobs.map((j) => `${j} ms`)], churn.samples.map((s) => [s.atSeconds, s.rssMb.toFixed(0), s.heapUsedMb.toFixed(0), s.stateDirMb.toFixed(2), ...jobs.map((j) => s.jobsMs[j] ?? '-')])),
+    `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
+  ];
+}
+
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -116,6 +127,7 @@ export function formatResults(results: BenchResults): string {
     out.push(...cpuAndRequestTables(run.phases));
     const created = run.phases.find((p) => p.phase === 'create');
     if (run.floor && created) out.push(...floorTable(created, run.floor));
+    if (run.churn) out.push(...churnLines(run.churn));
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {
       const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');

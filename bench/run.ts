@@ -28,6 +28,8 @@ export interface BenchOptions {
   latencyObjects?: number;
   /** The paced latency phase's kcp writes per second. Undefined: per size, from a budget of syncs per second. */
   latencyRate?: number;
+  /** Minutes of the churn phase per size (bench/e2e/churn.ts); 0 or absent skips it. */
+  churnMinutes?: number;
   placementSizes: number[];
   coldStartRuns: number;
   skip: Set<'e2e' | 'floor' | 'placement' | 'cold-start'>;
@@ -137,7 +139,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
-          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), floor: !options.skip.has('floor'), progress: say }),
+          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), floor: !options.skip.has('floor'), churnMinutes: options.churnMinutes, progress: say }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

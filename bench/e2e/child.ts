@@ -19,6 +19,7 @@ const Options = z.object({
   latencyObjects: z.number().int().nonnegative(),
   latencyRate: z.number().positive(),
   floor: z.boolean().optional(),
+  churnMinutes: z.number().nonnegative().optional(),
 });
 
 const [outcomePath, optionsJson] = process.argv.slice(2);

@@ -14,6 +14,8 @@ export interface KcpWriter {
   create(collectionPath: string, object: KubeObject): Promise<void>;
   /** JSON merge patch of one object. */
   mergePatch(objectPath: string, patch: Record<string, unknown>): Promise<void>;
+  /** DELETE of one object; one already gone (404) counts as deleted. */
+  delete(objectPath: string): Promise<void>;
 }
 
 export class KcpWriteError extends Error {
@@ -40,11 +42,12 @@ export function kcpWriter(serverUrl: string, token?: string): KcpWriter {
     const response = await fetch(`${base}${path}`, { method, headers: headers(contentType), body: JSON.stringify(body) });
     const text = await response.text();
     // 409 on create: a previous run's object (the bench namespace is fresh, so this means a retry of ours).
-    if (!response.ok && !(method === 'POST' && response.status === 409)) throw new KcpWriteError(path, response.status, text);
+    if (!response.ok && !(method === 'POST' && response.status === 409) && !(method === 'DELETE' && response.status === 404)) throw new KcpWriteError(path, response.status, text);
   };
   return {
     create: (collectionPath, object) => send('POST', collectionPath, 'application/json', object),
     mergePatch: (objectPath, patch) => send('PATCH', objectPath, 'application/merge-patch+json', patch),
+    delete: (objectPath) => send('DELETE', objectPath, 'application/json', {}),
   };
 }
 

@@ -24,6 +24,7 @@ import { cpuSplitter, tmcCpuMs, type CpuSplit } from '../support/cpu-split';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import type { FloorResult } from './floor';
+import { runChurn, type ChurnResult } from './churn';
 import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
 
 /**
@@ -53,6 +54,8 @@ export interface EndToEndOptions {
   latencyRate: number;
   /** Run the floor run after the phases (bench/e2e/floor.ts; bench/e2e/child.ts runs it). */
   floor?: boolean;
+  /** Minutes of the churn phase (bench/e2e/churn.ts) after the others; 0 or absent skips it. */
+  churnMinutes?: number;
   progress?: (line: string) => void;
 }
 
@@ -185,28 +188,32 @@ export interface EndToEndResult {
   schedules: Record<string, ScheduleRun>;
   /** The create phase's work done by the least a correct design needs (bench/e2e/floor.ts). */
   floor?: FloorResult;
+  /** Growth under a steady workload (bench/e2e/churn.ts), with `--churn-minutes`. */
+  churn?: ChurnResult;
 }
 
 export const NS = 'bench';
 const REVISION_ANNOTATION = 'bench.tmc.kcp.io/revision';
 export const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
 
-export function configMap(i: number): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name(i), namespace: NS }, data: { INDEX: String(i), GREETING: 'hello from tmc bench' } };
+/** Object i's ConfigMap; `objectName` for objects named otherwise (the churn phase's). */
+export function configMap(i: number, objectName = name(i)): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: objectName, namespace: NS }, data: { INDEX: String(i), GREETING: 'hello from tmc bench' } };
 }
 
-export function deployment(i: number): KubeObject {
-  const labels = { app: name(i) };
+/** Object i's Deployment, reading its ConfigMap (envFrom). */
+export function deployment(i: number, objectName = name(i)): KubeObject {
+  const labels = { app: objectName };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: name(i), namespace: NS, labels },
+    metadata: { name: objectName, namespace: NS, labels },
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },
       template: {
         metadata: { labels, annotations: { [REVISION_ANNOTATION]: '1' } },
-        spec: { containers: [{ name: 'app', image: 'nginx:1.27', envFrom: [{ configMapRef: { name: name(i) } }] }] },
+        spec: { containers: [{ name: 'app', image: 'nginx:1.27', envFrom: [{ configMapRef: { name: objectName } }] }] },
       },
     },
   };
@@ -283,14 +290,14 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
       logger: createStackLogger({ level: 'silent' }),
     });
-    return await runPhases(stack, options, say, performance.now() - started);
+    return await runPhases(stack, options, say, performance.now() - started, stateDir);
   } finally {
     await stack?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line: string) => void, startupMs: number): Promise<EndToEndResult> {
+async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line: string) => void, startupMs: number, stateDir: string): Promise<EndToEndResult> {
   const sim = stack.simulation;
   if (!sim) throw new Error('The end-to-end benchmark needs the simulator (it counts API calls there); run it without --kcp-kubeconfig');
   const workspace = stack.workspace;
@@ -521,6 +528,13 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       phases[phases.length - 1].stages = await pathStages(stack, latencyRefs, latencyWrites);
     }
 
+    let churn: ChurnResult | undefined;
+    if ((options.churnMinutes ?? 0) > 0) {
+      say(`churn: ${options.churnMinutes} min of creates, updates and deletes; memory, state dir and periodic jobs sampled`);
+      churn = await runChurn(stack, kcp, stateDir, { minutes: options.churnMinutes ?? 0, firstIndex: N + K }, say);
+      await stack.idle({ timeoutMs: options.phaseTimeoutMs });
+    }
+
     say('schedules: each once on the idle stack');
     const schedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) {
@@ -538,7 +552,7 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
       schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
     }
-    return { schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
+    return { ...(churn ? { churn } : {}), schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
   } finally {
     timing.close();
     cpu?.close();

@@ -1,0 +1,141 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalStack } from '../../lib/local/stack';
+import { SCHEDULES } from '../../lib/runtime/resources';
+import { configMap, deployment, NS } from './scenario';
+import type { KcpWriter } from './kcp-writer';
+
+/**
+ * The churn phase: a steady workload for `minutes` (each second `rate` changes, in turn a create of a Deployment and
+ * its ConfigMap, an update of a live Deployment, a delete of the oldest pair, so about `live` pairs stay), sampled
+ * every `sampleSeconds`: the process's memory (the whole stack is one process), the state directory's size, and each
+ * periodic job's duration run on demand. Growth rates are least-squares slopes per minute: what grows under churn and
+ * by how much, which a stack left running for a day multiplies.
+ */
+
+export interface ChurnSample {
+  atSeconds: number;
+  rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  stateDirMb: number;
+  /** schedule → wall ms of one run on demand. */
+  jobsMs: Record<string, number>;
+}
+
+export interface ChurnResult {
+  minutes: number;
+  ratePerSecond: number;
+  livePairs: number;
+  changes: { creates: number; updates: number; deletes: number };
+  samples: ChurnSample[];
+  /** Least-squares slope per minute over the samples. */
+  growthPerMinute: { rssMb: number; heapUsedMb: number; stateDirMb: number; jobsMs: Record<string, number> };
+}
+
+export interface ChurnOptions {
+  minutes: number;
+  ratePerSecond?: number;
+  livePairs?: number;
+  sampleSeconds?: number;
+  /** Index of the first churn object (after the burst and latency phases' names). */
+  firstIndex: number;
+}
+
+function dirBytes(path: string): number {
+  let total = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    total += entry.isDirectory() ? dirBytes(full) : statSync(full).size;
+  }
+  return total;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+}
+
+const MB = 1024 * 1024;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+export async function runChurn(stack: LocalStack, kcp: KcpWriter, stateDir: string, options: ChurnOptions, say: (line: string) => void): Promise<ChurnResult> {
+  const rate = options.ratePerSecond ?? 4;
+  const live = options.livePairs ?? 200;
+  const sampleMs = (options.sampleSeconds ?? 30) * 1000;
+  const endAt = performance.now() + options.minutes * 60_000;
+  const t0 = performance.now();
+  const changes = { creates: 0, updates: 0, deletes: 0 };
+  const samples: ChurnSample[] = [];
+  const alive: number[] = [];
+  let next = options.firstIndex;
+  let turn = 0;
+  let revision = 1;
+  const name = (i: number): string => `churn-${String(i).padStart(6, '0')}`;
+  const sample = async (): Promise<void> => {
+    const jobsMs: Record<string, number> = {};
+    for (const schedule of SCHEDULES) {
+      const started = performance.now();
+      await stack.runSchedule(schedule.name);
+      jobsMs[schedule.name] = Math.round(performance.now() - started);
+    }
+    const memory = process.memoryUsage();
+    samples.push({ atSeconds: Math.round((performance.now() - t0) / 1000), rssMb: round2(memory.rss / MB), heapUsedMb: round2(memory.heapUsed / MB), externalMb: round2(memory.external / MB), stateDirMb: round2(dirBytes(stateDir) / MB), jobsMs });
+    const s = samples[samples.length - 1];
+    say(`  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, state dir ${s.stateDirMb} MB, jobs ${Object.entries(jobsMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  };
+  const change = async (): Promise<void> => {
+    const kind = alive.length < live ? 'create' : (['create', 'update', 'delete'] as const)[turn++ % 3];
+    if (kind === 'create') {
+      const i = next++;
+      await kcp.create(`/api/v1/namespaces/${NS}/configmaps`, configMap(i, name(i)));
+      await kcp.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i, name(i)));
+      alive.push(i);
+      changes.creates += 1;
+    } else if (kind === 'update') {
+      const i = alive[Math.floor(alive.length / 2)];
+      revision += 1;
+      await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, { spec: { template: { metadata: { annotations: { 'bench.tmc.kcp.io/revision': String(revision) } } } } });
+      changes.updates += 1;
+    } else {
+      const i = alive.shift();
+      if (i === undefined) return;
+      await kcp.delete(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`);
+      await kcp.delete(`/api/v1/namespaces/${NS}/configmaps/${name(i)}`);
+      changes.deletes += 1;
+    }
+  };
+  await sample();
+  let nextSample = performance.now() + sampleMs;
+  while (performance.now() < endAt) {
+    const tick = performance.now();
+    for (let k = 0; k < rate; k += 1) await change();
+    if (performance.now() >= nextSample) {
+      await sample();
+      nextSample += sampleMs;
+    }
+    const wait = 1000 - (performance.now() - tick);
+    // The pace of the workload (changes per second), not a stand-in for work.
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await sample();
+  const perMinute = (pick: (s: ChurnSample) => number): number => round2(slope(samples.map((s) => [s.atSeconds / 60, pick(s)])));
+  return {
+    minutes: options.minutes,
+    ratePerSecond: rate,
+    livePairs: live,
+    changes,
+    samples,
+    growthPerMinute: {
+      rssMb: perMinute((s) => s.rssMb),
+      heapUsedMb: perMinute((s) => s.heapUsedMb),
+      stateDirMb: perMinute((s) => s.stateDirMb),
+      jobsMs: Object.fromEntries(SCHEDULES.map((sch) => [sch.name, perMinute((s) => s.jobsMs[sch.name] ?? 0)])),
+    },
+  };
+}
