@@ -79,7 +79,7 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
   const jobs = Object.keys(churn.growthPerMinute.jobsMs);
   const g = churn.growthPerMinute;
   return [
-    `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
+    `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
     table(['at s', 'rss MB', 'heap MB', 'state dir MB', ...jobs.map((j) => `${j} ms`)], churn.samples.map((s) => [s.atSeconds, s.rssMb.toFixed(0), s.heapUsedMb.toFixed(0), s.stateDirMb.toFixed(2), ...jobs.map((j) => s.jobsMs[j] ?? '-')])),
     `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
   ];

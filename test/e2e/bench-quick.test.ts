@@ -13,6 +13,7 @@ import { QUICK_LATENCY_PHASE, QUICK_SIZES } from '../../bench/sizes';
  */
 
 const Latency = z.object({ count: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() });
+const RequestsPerSync = z.object({ dynamodb: z.record(z.string(), z.number()), sqs: z.record(z.string(), z.number()), kcpReads: z.number(), kcpWrites: z.number(), clusterReads: z.number(), clusterWrites: z.number(), total: z.number() });
 const Phase = z.object({
   phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync', 'latency']),
   objects: z.number().int().positive(),
@@ -34,12 +35,24 @@ const Phase = z.object({
   sqs: z.object({ requests: z.record(z.string(), z.number()), enqueued: z.record(z.string(), z.number()), messagesPerObject: z.number() }),
   lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
   placementOutcomes: z.record(z.string(), z.number()),
+  requestsPerSync: RequestsPerSync,
+  // Per-thread CPU where /proc exists (Linux, as CI).
+  cpu: z.object({ perSyncMs: z.record(z.string(), z.number().nonnegative()), totalPerSyncMs: z.number().positive(), tmcPerSyncMs: z.number().positive() }).optional(),
 });
 const Results = z.object({
   schema: z.literal('tmc-bench/v1'),
   mode: z.literal('quick'),
   machine: z.object({ cpus: z.number(), node: z.string(), loadAverageStart: z.array(z.number()) }),
-  endToEnd: z.array(z.object({ options: z.object({ objects: z.number(), clusters: z.number() }), phases: z.array(Phase).length(5), schedules: z.record(z.string(), z.object({ ok: z.boolean() })) })).length(1),
+  endToEnd: z
+    .array(
+      z.object({
+        options: z.object({ objects: z.number(), clusters: z.number() }),
+        phases: z.array(Phase).length(5),
+        schedules: z.record(z.string(), z.object({ ok: z.boolean() })),
+        floor: z.object({ objects: z.number().int().positive(), clusters: z.number().int().positive(), requestsPerSync: RequestsPerSync }),
+      }),
+    )
+    .length(1),
   placement: z.array(z.object({ clusters: z.number(), decisionsPerSecond: z.number().positive(), p99Ms: z.number().nonnegative() })).length(2),
   coldStart: z.array(z.object({ name: z.string(), bytes: z.number().positive(), initMs: z.number().positive() })).min(1),
   costs: z.object({ perMillionChanges: z.array(z.object({ cost: z.object({ total: z.number().nonnegative() }) })), idleMonth: z.object({ total: z.number().positive() }) }),
@@ -109,6 +122,20 @@ describe('tmc bench --quick', () => {
     expect(phase('update').kube.clusterWritesPerObjectCluster).toBe(1);
     // The update changed Deployments only: the ConfigMaps they read were not rewritten.
     expect(phase('update').kube.clusterRequests.apply).toBe(QUICK_SIZES[0].objects * QUICK_SIZES[0].clusters);
+  });
+
+  it('runs the floor: one cluster write and one state write per object·cluster, one decision per object, one status per Deployment', () => {
+    const { objects, clusters } = QUICK_SIZES[0];
+    const floor = written.endToEnd[0].floor.requestsPerSync;
+    expect(floor.clusterWrites).toBe(1);
+    expect(floor.clusterReads).toBe(0);
+    // One status write per Deployment: objects / (2 × objects × clusters) per sync.
+    expect(floor.kcpWrites).toBeCloseTo(1 / (2 * clusters), 3);
+    expect(floor.dynamodb.PutItem).toBeCloseTo(1 + 1 / clusters, 3);
+    expect(written.endToEnd[0].floor.objects).toBe(2 * objects);
+    // tmc does at least the floor's cluster writes and state writes per sync.
+    expect(phase('create').requestsPerSync.clusterWrites).toBeGreaterThanOrEqual(floor.clusterWrites);
+    expect(formatResults(results)).toMatch(/tmc ÷ floor/);
   });
 
   it('writes nothing anywhere on a no-op resync', () => {

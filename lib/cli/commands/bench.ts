@@ -62,7 +62,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--phase-timeout <s>', 'seconds a phase may take before it is reported as not converged', parseCount, 600)
     .option('--latency-objects <n>', `Deployments (and as many ConfigMaps) the paced latency phase creates; 0 skips it (default: about 20 s of writes at the rate, ${QUICK_LATENCY_PHASE.objects} to ${DEFAULT_LATENCY_PHASE.objects}; --quick ${QUICK_LATENCY_PHASE.objects})`, parseCount)
     .option('--latency-rate <writes/s>', `kcp writes per second in the paced latency phase, one at a time (default per size: ${LATENCY_SYNC_BUDGET_PER_SECOND} object·cluster syncs/s, at most ${DEFAULT_LATENCY_PHASE.rate} writes/s)`, parseRate)
-    .option('--churn-minutes <m>', 'a churn phase of this many minutes per size after the others (creates, updates, deletes at 4/s; memory, state dir and periodic jobs sampled every 30 s, growth per minute printed); 0 skips it', parseCount, 0)
+    .option('--churn-minutes <m>', 'a churn phase of this many minutes per size after the others (creates, updates, deletes at 4/s around ~50 live pairs; memory, state dir and periodic jobs sampled every 30 s, growth per minute printed); 0 skips it', parseCount, 0)
     .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
     .option('--out <dir>', 'where the JSON results go', 'bench/results')
     .option('--no-write', 'print only; write no JSON')
