@@ -92,7 +92,10 @@ export function installDynaliteExpressionCache(options = {}) {
   for (const name of ['conditionParser', 'updateParser', 'projectionParser']) memoizeParser(require(`dynalite/db/${name}.js`), name, { ...options, stats: installed });
 }
 
-/** For EmulatorThread.load: `snapshot()` returns this thread's hits and misses (both 0 when the memo is off). */
+/**
+ * For EmulatorThread.load: `snapshot()` returns this thread's hits and misses (both 0 when the memo is off).
+ * @public loaded by name (test/integration/local/dynalite-expression-cache.test.ts)
+ */
 export function expressionCacheStats() {
   return { snapshot: () => ({ ...installed }) };
 }
