@@ -98,8 +98,11 @@ export class TmcFunction extends Construct {
    * The role's permissions: exactly the grants lib/runtime/grants.ts defines for this function, resolved to this
    * stack's ARNs. The local stack enforces the same grants, so what works there is what the role allows.
    */
-  applyGrants(grants: ReadonlyArray<{ actions: readonly string[]; resources: string[] }>): void {
-    for (const grant of grants) this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.resources }));
+  applyGrants(grants: ReadonlyArray<{ actions: readonly string[]; resources: string[]; leadingKeys?: readonly string[] }>): void {
+    for (const grant of grants) {
+      const conditions = grant.leadingKeys ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } } : undefined;
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.resources, ...(conditions ? { conditions } : {}) }));
+    }
   }
 
   /**

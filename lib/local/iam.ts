@@ -3,7 +3,7 @@ import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandle
 import { z } from 'zod';
 import { useAwsClientHook, type AwsService } from '../runtime/aws-client-hook';
 import { grantsFor, isAllowed, resolveGrants, type Grant, type GrantResource, type ResolvedGrant } from '../runtime/grants';
-import { ENV, FUNCTION_ACCESS, SCHEDULES, type FunctionAccess, type FunctionName } from '../runtime/resources';
+import { ENV, FUNCTION_ACCESS, SCHEDULES, TABLE, type FunctionAccess, type FunctionName } from '../runtime/resources';
 
 /**
  * IAM on the local stack: dynalite and fauxqs accept any signature, so without this a call the code makes and the
@@ -96,9 +96,18 @@ export function localGrants(options: LocalIamOptions): Record<FunctionName, Reso
 export interface AwsCall {
   action: string;
   resources: string[];
+  /** DynamoDB single-item calls: the item's partition key (what `dynamodb:LeadingKeys` conditions test). */
+  leadingKeys?: string[];
 }
 
-const DynamoBody = z.object({ TableName: z.string().optional(), IndexName: z.string().optional(), RequestItems: z.record(z.string(), z.unknown()).optional() });
+const KeyAttribute = z.object({ [TABLE.partitionKey]: z.object({ S: z.string() }) });
+const DynamoBody = z.object({
+  TableName: z.string().optional(),
+  IndexName: z.string().optional(),
+  RequestItems: z.record(z.string(), z.unknown()).optional(),
+  Key: KeyAttribute.optional(),
+  Item: KeyAttribute.optional(),
+});
 const SqsBody = z.object({ QueueUrl: z.string() });
 const SecretsBody = z.object({ SecretId: z.string() });
 /** IAM authorizes SQS's batch calls as their single-message action. */
@@ -113,7 +122,8 @@ export function describeCall(service: AwsService, target: string, body: unknown,
       const tableArn = (table: string): string => (table.startsWith('arn:') ? table : `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${table}`);
       const tables = input.RequestItems !== undefined ? Object.keys(input.RequestItems) : input.TableName !== undefined ? [input.TableName] : [];
       const resources = tables.map((table) => (input.IndexName === undefined ? tableArn(table) : `${tableArn(table)}/index/${input.IndexName}`));
-      return { action: `dynamodb:${operation}`, resources };
+      const item = input.Key ?? input.Item;
+      return { action: `dynamodb:${operation}`, resources, ...(item ? { leadingKeys: [item[TABLE.partitionKey]!.S] } : {}) };
     }
     case 'sqs':
       return { action: `sqs:${SQS_BATCH_ACTIONS[operation] ?? operation}`, resources: [queueArnOfUrl(SqsBody.parse(body).QueueUrl, region)] };
@@ -141,7 +151,7 @@ function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>
       const target = request.headers['x-amz-target'] ?? '';
       const text = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : '{}';
       const call = describeCall(service, target, JSON.parse(text), region);
-      const denied = call.resources.find((resource) => !isAllowed(grants[name], call.action, resource));
+      const denied = call.resources.find((resource) => !isAllowed(grants[name], call.action, resource, call.leadingKeys));
       if (denied === undefined) return next(args);
       const message = accessDeniedMessage(name, stage, call.action, denied);
       const body = new TextEncoder().encode(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }));

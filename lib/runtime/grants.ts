@@ -31,6 +31,8 @@ export interface Grant {
   purpose: string;
   actions: readonly string[];
   resources: readonly GrantResource[];
+  /** DynamoDB only: the partition keys it is limited to (the `dynamodb:LeadingKeys` condition). */
+  leadingKeys?: readonly string[];
 }
 
 /**
@@ -69,6 +71,9 @@ export function grantsFor(name: FunctionName, options: GrantOptions, access: Fun
       resources: [{ kind: 'table' }, ...TABLE.indexes.map((index) => ({ kind: 'index' as const, index: index.name }))],
     });
   }
+  if (access.recordsOwnHealth && access.table !== 'read-write') {
+    grants.push({ purpose: 'its own component-health item', actions: ['dynamodb:UpdateItem'], resources: [{ kind: 'table' }], leadingKeys: [`COMPONENT#${name}`] });
+  }
   const consumed = Object.values(QUEUES).filter((queue) => queue.consumer === name);
   const consumes = [...consumed.map((q): GrantResource => ({ kind: 'queue', queue: q.name })), ...access.redrives.map((queue): GrantResource => ({ kind: 'dlq', queue }))];
   if (consumes.length > 0) grants.push({ purpose: 'consuming its queue (event source mapping) and draining DLQs', actions: QUEUE_ACTIONS.consume, resources: consumes });
@@ -97,15 +102,19 @@ export interface ResolvedGrant {
   purpose: string;
   actions: readonly string[];
   resources: readonly string[];
+  leadingKeys?: readonly string[];
 }
 
 /**
  * Resolves each grant's resources with `arnOf`; a resource that does not exist in this deployment (no AMP workspace)
  * resolves to undefined and is left out, and a grant left without resources is dropped.
  */
-export function resolveGrants<T>(grants: readonly Grant[], arnOf: (resource: GrantResource) => T | undefined): Array<{ purpose: string; actions: readonly string[]; resources: T[] }> {
+export function resolveGrants<T>(
+  grants: readonly Grant[],
+  arnOf: (resource: GrantResource) => T | undefined,
+): Array<{ purpose: string; actions: readonly string[]; resources: T[]; leadingKeys?: readonly string[] }> {
   return grants
-    .map((grant) => ({ purpose: grant.purpose, actions: grant.actions, resources: grant.resources.map(arnOf).filter((arn): arn is T => arn !== undefined) }))
+    .map((grant) => ({ ...grant, resources: grant.resources.map(arnOf).filter((arn): arn is T => arn !== undefined) }))
     .filter((grant) => grant.resources.length > 0);
 }
 
@@ -114,11 +123,15 @@ function wildcardPattern(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** Whether IAM would allow `action` on `arn` under these (allow-only) grants: action and resource matched as IAM does. */
-export function isAllowed(grants: readonly ResolvedGrant[], action: string, arn: string): boolean {
+/**
+ * Whether IAM would allow `action` on `arn` under these (allow-only) grants: action and resource matched as IAM does,
+ * and a grant limited to leading keys only when every partition key the call names (`leadingKeys`) is one of them.
+ */
+export function isAllowed(grants: readonly ResolvedGrant[], action: string, arn: string, leadingKeys?: readonly string[]): boolean {
   return grants.some(
     (grant) =>
       grant.actions.some((granted) => wildcardPattern(granted.toLowerCase()).test(action.toLowerCase())) &&
-      grant.resources.some((resource) => wildcardPattern(resource).test(arn)),
+      grant.resources.some((resource) => wildcardPattern(resource).test(arn)) &&
+      (grant.leadingKeys === undefined || (leadingKeys !== undefined && leadingKeys.length > 0 && leadingKeys.every((key) => grant.leadingKeys!.includes(key)))),
   );
 }

@@ -174,6 +174,8 @@ export const ENV = {
  */
 export interface FunctionAccess {
   table: 'none' | 'read' | 'read-write';
+  /** Writes its own component-health item (`COMPONENT#<fn>`) although it only reads the table otherwise. */
+  recordsOwnHealth: boolean;
   /** Queues it sends to (the queue it consumes from is granted by its event source mapping). */
   sends: readonly QueueName[];
   /** Queues whose depth it reads (GetQueueAttributes), queue and DLQ. */
@@ -203,6 +205,7 @@ export const TABLE_ACTIONS = {
 
 const NO_ACCESS: FunctionAccess = {
   table: 'none',
+  recordsOwnHealth: false,
   sends: [],
   inspects: [],
   redrives: [],
@@ -221,7 +224,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
   'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
   'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true, contentKey: true },
-  'metrics-rollup': { ...NO_ACCESS, table: 'read', inspects: ['placement', 'sync', 'status'], remoteWrite: true },
+  'metrics-rollup': { ...NO_ACCESS, table: 'read', recordsOwnHealth: true, inspects: ['placement', 'sync', 'status'], remoteWrite: true },
   api: { ...NO_ACCESS, table: 'read', webhookTokens: true },
   // Reads kcp for the syncer (never a cluster: it has no cluster credentials), records its sync items and heartbeats.
   'virtual-workspace': { ...NO_ACCESS, table: 'read-write', sends: ['status', 'placement'], kcp: true },

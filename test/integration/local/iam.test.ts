@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SyncMessageSchema, type SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { DynamoHealthStore } from '../../../lib/adapters/dynamodb/health-store';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from '../../../lib/local/aws-services';
 import { enforceLocalIam, runAs } from '../../../lib/local/iam';
@@ -137,6 +138,19 @@ describe('local IAM', () => {
     const queue = new SqsWorkQueue<SyncMessage>({ sqs: makeSqsClient({ region: 'us-east-1', sqsEndpoint: sqsServer.endpoint }), queueUrl: queues.sync.url, name: 'sync', schema: SyncMessageSchema });
     await expect(queue.send([syncMessage])).resolves.toBeUndefined();
     await expect(runAs('metrics-rollup', () => failure(queue.send([syncMessage])))).resolves.toMatchObject({ name: 'AccessDenied' });
+  });
+
+  it('lets metrics-rollup record its own component health and nothing else of the table', async () => {
+    stopIam = enforceLocalIam({ env });
+    const doc = makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint });
+    const health = new DynamoHealthStore(doc, TABLE.baseName);
+    const record = (component: string): Promise<void> => health.recordInvocation(component, { ok: true, at: Date.now() });
+    await runAs('metrics-rollup', async () => {
+      await expect(record('metrics-rollup')).resolves.toBeUndefined();
+      expect((await failure(record('placement'))).message).toContain('perform: dynamodb:UpdateItem on resource');
+    });
+    await expect(health.getComponent('metrics-rollup')).resolves.toBeDefined();
+    await expect(health.getComponent('placement')).resolves.toBeUndefined();
   });
 
   it('denies reading a secret outside the function\'s grants before any request leaves the process', async () => {

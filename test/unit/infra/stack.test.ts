@@ -84,6 +84,7 @@ interface Statement {
   Action: string | string[];
   Resource: unknown;
   Effect: string;
+  Condition?: unknown;
 }
 /** Every statement of the policies attached to a function's role. */
 function statementsOf(name: FunctionName): Statement[] {
@@ -310,9 +311,16 @@ describe('least privilege', () => {
     if (!deployed.includes(name)) return;
     const access = FUNCTION_ACCESS[name];
     const dynamo = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    const actions = dynamo.flatMap(actionsOf).sort();
+    // A write limited to the function's own component-health item is a statement of its own, with the condition.
+    const ownHealth = dynamo.filter((s) => s.Condition !== undefined);
+    const actions = dynamo.filter((s) => s.Condition === undefined).flatMap(actionsOf).sort();
     const expected = access.table === 'none' ? [] : access.table === 'read' ? TABLE_READ : [...TABLE_READ, ...TABLE_WRITE];
     expect(actions).toEqual([...expected].sort());
+    expect(ownHealth.map((s) => [actionsOf(s), s.Condition])).toEqual(
+      access.recordsOwnHealth && access.table !== 'read-write'
+        ? [[['dynamodb:UpdateItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`COMPONENT#${name}`] } }]]
+        : [],
+    );
     for (const s of dynamo) {
       expect(JSON.stringify(s.Resource)).not.toContain('"*"');
       expect(JSON.stringify(s.Resource)).not.toContain('index/*');
