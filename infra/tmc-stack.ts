@@ -57,6 +57,7 @@ export class TmcStack extends Stack {
   readonly api: apigwv2.HttpApi;
   readonly observability: Observability;
   readonly stage: string;
+  readonly config: TmcConfig;
   /** Where Lambda records a scheduled invocation that failed (no retries). */
   readonly scheduleFailures: sqs.Queue;
 
@@ -64,6 +65,7 @@ export class TmcStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.stage = config.stage;
+    this.config = config;
     const prefix = `tmc-${config.stage}`;
 
     // retain: kept on delete and replacement, yet removed when the first deploy rolls back (RetainExceptOnCreate), so a
