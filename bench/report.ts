@@ -1,3 +1,4 @@
+import { formatIdleMonth } from './cost/model';
 import type { BenchResults } from './run';
 
 /** The terminal tables of `tmc bench`: the same figures as the JSON, fewer digits. */
@@ -138,7 +139,7 @@ export function formatResults(results: BenchResults): string {
   if (results.costs) {
     out.push('', `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`);
     out.push(table(['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'], results.costs.perMillionChanges.map((c) => [`per 1M ${c.phase} (${c.size})`, usd(c.cost.lambdaRequests + c.cost.lambdaCompute), usd(c.cost.dynamodb), usd(c.cost.sqs), usd(c.cost.apiGateway), usd(c.cost.total)])));
-    if (results.costs.idleMonth) out.push(`idle month: ${usd(results.costs.idleMonth.total)} (SQS polling ${usd(results.costs.idleMonth.sqsPolling.dollars)}; schedules the rest)`);
+    if (results.costs.idleMonth) out.push(formatIdleMonth(results.costs.idleMonth));
   }
   if (results.placement.length) {
     out.push('', 'Placement engine (one core, best of 5 rounds)');

@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
-import { costOf, idleMonth, scale, type CostBreakdown, type IdleMonth } from './cost/model';
+import { deployedIdleMonth } from './cost/idle';
+import { costOf, scale, type CostBreakdown, type IdleMonth } from './cost/model';
 import { PRICES } from './cost/prices';
 import type { EndToEndResult } from './e2e/scenario';
 import { runEndToEndInChild } from './e2e/run-in-child';
@@ -107,15 +108,15 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   return out;
 }
 
-function costs(endToEnd: EndToEndResult[]): BenchResults['costs'] {
+function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['costs'] {
   if (endToEnd.length === 0) return undefined;
   const perMillionChanges = endToEnd.flatMap((run) =>
     run.phases.map((p) => ({ size: `${run.options.objects}×${run.options.clusters}`, phase: p.phase, cost: scale(costOf(p), 1e6 / p.objects) })),
   );
-  // The idle month from the largest run's schedules (health-probe's cost grows with clusters).
+  // The idle month from the largest run's schedules (health-probe's cost grows with clusters), on the default stack.
   const largest = [...endToEnd].sort((a, b) => b.options.clusters - a.options.clusters)[0];
-  const usable = Object.fromEntries(Object.entries(largest.schedules).filter(([, s]) => s.ok));
-  return { prices: PRICES, perMillionChanges, idleMonth: idleMonth(usable) };
+  const measured = Object.values(largest.schedules).every((s) => s.ok);
+  return { prices: PRICES, perMillionChanges, idleMonth: measured ? deployedIdleMonth(projectRoot, {}, { clusters: largest.options.clusters, perRun: largest.schedules }) : undefined };
 }
 
 /** The paced latency phase of one size: the flags' values, else derived per size (bench/sizes.ts). */
@@ -178,7 +179,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     endToEndFailures,
     placement,
     coldStart,
-    costs: costs(endToEnd),
+    costs: costs(options.projectRoot, endToEnd),
   };
   const results: BenchResults = { ...partial, targets: targets(partial) };
   if (options.print !== false) process.stdout.write(formatResults(results));

@@ -61,6 +61,34 @@ export const TmcContextSchema = z.object({
    * names behind that block the next deploy).
    */
   removalPolicy: z.enum(['retain', 'destroy']).optional(),
+  /**
+   * Private clusters: the functions that call clusters (placement, sync-apply, status-up, health-probe,
+   * recovery-sweep) run in these private subnets, with interface endpoints for SQS and Secrets Manager (and the
+   * Prometheus workspace when remote-write goes to AMP) and a gateway endpoint for DynamoDB, so AWS is reached without
+   * NAT. kcp and the clusters' API servers must be reachable from the subnets (docs/deploy.md, Private clusters).
+   */
+  vpc: z
+    .preprocess(
+      jsonObject,
+      z.object({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id such as vpc-0abc…'),
+        /** Private subnets, with their availability zone and route table (the DynamoDB gateway endpoint's route goes there). */
+        subnets: z
+          .array(
+            z.object({
+              subnetId: z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id such as subnet-0abc…'),
+              availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'an availability zone such as eu-west-1a'),
+              routeTableId: z.string().regex(/^rtb-[0-9a-f]+$/, 'a route table id such as rtb-0abc…'),
+            }),
+          )
+          .min(1),
+        /** Security groups added to the functions' own (e.g. one the clusters' API servers admit). */
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'a security group id such as sg-0abc…')).default([]),
+        /** false when the VPC already has these endpoints (or a NAT gateway): endpoints are then not created. */
+        endpoints: z.boolean().default(true),
+      }),
+    )
+    .optional(),
 });
 
 export type TmcContext = z.infer<typeof TmcContextSchema>;

@@ -87,7 +87,8 @@ export class Observability extends Construct {
    */
   insights(name: MetricName, aggregate: 'SUM' | 'MAX' | 'AVG', groupBy: string, label: string, where?: string): cloudwatch.MathExpression {
     const def = metricDefinition(name);
-    if (!def.labels.includes(groupBy)) throw new Error(`Metric ${name} has no label ${groupBy} to group by (lib/metrics/catalog.ts)`);
+    // `service` is the emitting function, a dimension every EMF metric has: the only grouping a label-less metric has.
+    if (groupBy !== 'service' && !def.labels.includes(groupBy)) throw new Error(`Metric ${name} has no label ${groupBy} to group by (lib/metrics/catalog.ts)`);
     const schema = [`"${this.props.namespace}"`, ...[...def.labels, 'service'].sort()].join(', ');
     const filter = where === undefined ? '' : ` WHERE ${where}`;
     return new cloudwatch.MathExpression({
@@ -282,6 +283,23 @@ export class Observability extends Construct {
         queues.map((queue) => this.metric('tmc_queue_backlog_messages', 'metrics-rollup', { queue }, 'Maximum', `${queue} backlog`)),
         queues.map((queue) => this.metric('tmc_queue_oldest_message_age_seconds', 'metrics-rollup', { queue }, 'Maximum', `${queue} oldest (s)`)),
       ),
+      this.graph(
+        'Webhooks and enqueues',
+        [this.insights('tmc_webhook_requests_total', 'SUM', 'code', 'webhook requests by code'), this.insights('tmc_admission_enqueue_timeouts_total', 'SUM', 'service', 'admissions allowed without enqueue')],
+        [this.insights('tmc_messages_enqueued_total', 'SUM', 'queue', 'enqueued')],
+      ),
+      this.graph('Objects by sync state', [this.insights('tmc_objects', 'MAX', 'state', 'object-cluster pairs')]),
+      this.graph(
+        'Function duration (s)',
+        [this.insights('tmc_function_duration_seconds', 'MAX', 'function', 'max duration')],
+        [this.insights('tmc_function_duration_seconds', 'AVG', 'function', 'mean duration')],
+      ),
+      this.graph(
+        'Recovery',
+        [this.insights('tmc_recovery_actions_total', 'SUM', 'action', 'actions'), this.insights('tmc_recovery_orphan_deletions_total', 'SUM', 'cluster', 'orphans deleted')],
+        [this.insights('tmc_recovery_deletion_holds', 'MAX', 'scope', 'deletion holds waiting')],
+      ),
+      this.graph('Prometheus remote-write', [this.insights('tmc_remote_write_pushes_total', 'SUM', 'result', 'pushes')]),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     ];
   }

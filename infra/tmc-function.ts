@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionDefinition } from '../lib/runtime/resources';
-
+import { grantVpcAccess, type FunctionNetwork } from './network';
 
 export interface TmcFunctionProps {
   definition: FunctionDefinition;
@@ -17,6 +17,8 @@ export interface TmcFunctionProps {
   environment: Record<string, string>;
   /** What a stack delete does with its log group (a retained one blocks the next deploy of the stage). */
   removalPolicy: RemovalPolicy;
+  /** Runs the function in these private subnets (infra/network.ts); absent: Lambda's own network. */
+  network?: FunctionNetwork;
 }
 
 
@@ -72,6 +74,7 @@ export class TmcFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.network === undefined ? {} : { vpc: props.network.vpc, vpcSubnets: { subnets: props.network.subnets }, securityGroups: props.network.securityGroups }),
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
@@ -84,6 +87,7 @@ export class TmcFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Tracing.ACTIVE)',
     });
+    if (props.network !== undefined) grantVpcAccess(this.role);
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'Node.js 22 is the runtime tmc is built and tested for (middy 6, undici 7); moving to 24 is a deliberate upgrade',

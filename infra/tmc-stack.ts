@@ -29,6 +29,7 @@ import {
 } from '../lib/runtime/resources';
 import { grantsFor, resolveGrants, type GrantResource } from '../lib/runtime/grants';
 import type { TmcConfig } from './config';
+import { PrivateNetwork } from './network';
 import { Observability } from './observability';
 import { TmcFunction } from './tmc-function';
 import { clusterSecretPrefix } from '../lib/api/cluster-credentials';
@@ -57,6 +58,9 @@ export class TmcStack extends Stack {
   readonly api: apigwv2.HttpApi;
   readonly observability: Observability;
   readonly stage: string;
+  readonly config: TmcConfig;
+  /** Set when the context names a VPC (infra/network.ts). */
+  readonly network?: PrivateNetwork;
   /** Where Lambda records a scheduled invocation that failed (no retries). */
   readonly scheduleFailures: sqs.Queue;
 
@@ -64,6 +68,7 @@ export class TmcStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.stage = config.stage;
+    this.config = config;
     const prefix = `tmc-${config.stage}`;
 
     // retain: kept on delete and replacement, yet removed when the first deploy rolls back (RetainExceptOnCreate), so a
@@ -162,8 +167,11 @@ export class TmcStack extends Stack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     const secretArns = { 'kcp-kubeconfig': kcpKubeconfig.secretArn, 'webhook-tokens': webhookTokens.secretArn, 'content-key': contentKey.secretArn };
     const scheduled = new Set(SCHEDULES.map((schedule) => schedule.target));
+    // Only the functions that call clusters go into the VPC: the others reach nothing private, and stay off its ENIs.
+    this.network = config.vpc === undefined ? undefined : new PrivateNetwork(this, 'Network', { stage: config.stage, config: config.vpc });
     for (const name of props.functions) {
-      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment, removalPolicy });
+      const network = this.network !== undefined && FUNCTION_ACCESS[name].clusterCredentials ? this.network.functionNetwork : undefined;
+      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment, removalPolicy, network });
       this.functions[name] = fn;
       const access = FUNCTION_ACCESS[name];
       fn.setEnvironment(this.environmentFor(access, { kcpKubeconfig: kcpKubeconfig.secretArn, webhookTokens: webhookTokens.secretArn, contentKey: contentKey.secretArn, workspaces: config.workspaces, remoteWrite: remoteWrite?.variables }));

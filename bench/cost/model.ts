@@ -1,6 +1,8 @@
-import { FUNCTIONS, QUEUES, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
+import { SYNC_STATES } from '../../lib/metrics/rollup';
+import { FUNCTION_ACCESS, FUNCTIONS, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import type { LambdaUsage } from '../support/tmc-metrics';
+import type { StackInventory } from './inventory';
 import { PRICES, type Prices } from './prices';
 
 /**
@@ -67,38 +69,138 @@ export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
 
 /** Lambda's SQS event source keeps five long-polling pollers per queue while idle, each a receive every 20 s. */
 export const IDLE_POLLERS_PER_QUEUE = 5;
-const SECONDS_PER_MONTH = 30 * 24 * 3600;
+const LONG_POLL_SECONDS = 20;
+export const SECONDS_PER_MONTH = 30 * 24 * 3600;
+/** What the idle stack may cost a month beyond the fixed items (alarms, secrets, dashboard): issue 16's target. */
+export const IDLE_TARGET_DOLLARS = 1;
+
+export interface IdleLine {
+  item: string;
+  /** `fixed`: billed per resource whatever happens; `variable`: driven by the schedules' runs. */
+  kind: 'fixed' | 'variable';
+  quantity: string;
+  dollars: number;
+}
 
 export interface IdleMonth {
-  schedules: Record<string, { runsPerMonth: number; perRun: CostBreakdown }>;
-  sqsPolling: { requestsPerMonth: number; dollars: number };
+  lines: IdleLine[];
+  variable: number;
+  fixed: number;
   total: number;
+  target: { variableUnder: number; met: boolean };
   assumptions: string[];
 }
 
-/** One idle month: every schedule at its rate (each run measured once on the idle stack) plus idle queue polling. */
-export function idleMonth(perRun: Record<string, Usage>, prices: Prices = PRICES): IdleMonth {
-  const schedules: IdleMonth['schedules'] = {};
-  let total = 0;
-  for (const schedule of SCHEDULES) {
-    const usage = perRun[schedule.name];
-    if (usage === undefined) continue;
-    const runsPerMonth = SECONDS_PER_MONTH / schedule.rateSeconds;
-    const cost = costOf(usage, prices);
-    schedules[schedule.name] = { runsPerMonth, perRun: cost };
-    total += cost.total * runsPerMonth + perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
+export interface IdleInputs {
+  /** One measured run of each schedule, by SCHEDULES name, on a stack holding its clusters and objects. */
+  perRun: Record<string, Usage>;
+  inventory: StackInventory;
+  /** Registered clusters: one credential secret each, and per-cluster gauges. */
+  clusters: number;
+  /** CloudWatch Logs bytes one scheduled run writes (platform START/END/REPORT records, the EMF document, its logs). */
+  logBytesPerRun: number;
+  logRetentionDays: number;
+}
+
+/**
+ * Custom metric series an idle stack keeps sending (each is billed for every hour it is sent): per scheduled
+ * function its invocation counter and duration; health-probe's health gauge per cluster and cluster count per state;
+ * metrics-rollup's snapshot (lib/metrics/rollup.ts): health and circuit per cluster, clusters per health state, objects
+ * per sync state, the oldest pending sync, backlog and DLQ depth per queue (the oldest-message age only while a queue
+ * holds one). `service` is a dimension, so the same gauge from two functions is two series.
+ */
+export function idleMetricSeries(clusters: number, queues: number, scheduledFunctions: number): number {
+  const healthStates = 4;
+  const probe = clusters + healthStates;
+  const rollup = 2 * clusters + healthStates + SYNC_STATES.length + 1 + 2 * queues;
+  return 2 * scheduledFunctions + probe + rollup;
+}
+
+/** How long a container keeps kcp's and a cluster's credentials (lib/adapters/kube/kube-connector.ts) and other secrets (secret-reader.ts). */
+const CREDENTIAL_TTL_SECONDS = 300;
+const SECRET_TTL_SECONDS = 60;
+
+/**
+ * Secrets Manager reads a month by one schedule's target kept warm by its schedule: kcp's kubeconfig and each
+ * cluster's credentials once per credential TTL, the content key once per secret TTL (never more than once a run).
+ */
+export function secretReadsPerMonth(target: FunctionName, clusters: number, rateSeconds: number): number {
+  const access = FUNCTION_ACCESS[target];
+  const credentials = (access.kcp ? 1 : 0) + (access.clusterCredentials ? clusters : 0);
+  const others = (access.contentKey ? 1 : 0) + (access.webhookTokens ? 1 : 0);
+  return credentials * (SECONDS_PER_MONTH / Math.max(rateSeconds, CREDENTIAL_TTL_SECONDS)) + others * (SECONDS_PER_MONTH / Math.max(rateSeconds, SECRET_TTL_SECONDS));
+}
+
+const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
+
+/** One idle month of a deployed stack, each item priced; the variable part is compared with IDLE_TARGET_DOLLARS. */
+export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth {
+  const { inventory, clusters } = input;
+  const lines: IdleLine[] = [];
+  const add = (kind: IdleLine['kind'], item: string, quantity: string, dollars: number): void => {
+    lines.push({ kind, item, quantity, dollars: cents(dollars) });
+  };
+  let runs = 0;
+  let secretCalls = 0;
+  const scheduledFunctions = new Set<FunctionName>();
+  for (const rule of inventory.schedules) {
+    const schedule = SCHEDULES.find((s) => s.name === rule.name);
+    const usage = input.perRun[rule.name];
+    if (schedule === undefined || usage === undefined) throw new Error(`No measured run of schedule ${rule.name}: run \`tmc bench\` first`);
+    const runsPerMonth = SECONDS_PER_MONTH / rule.rateSeconds;
+    const run = costOf(usage, prices);
+    runs += runsPerMonth;
+    scheduledFunctions.add(schedule.target);
+    secretCalls += secretReadsPerMonth(schedule.target, clusters, rule.rateSeconds);
+    const invocation = perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
+    add('variable', `schedule ${rule.name}: Lambda`, `${runsPerMonth} runs`, (run.lambdaRequests + run.lambdaCompute) * runsPerMonth + invocation);
+    add('variable', `schedule ${rule.name}: DynamoDB`, `${dynamoReadOps(usage.dynamodb)} reads, ${dynamoWriteOps(usage.dynamodb)} writes a run`, run.dynamodb * runsPerMonth);
+    add('variable', `schedule ${rule.name}: SQS`, 'its own requests', run.sqs * runsPerMonth);
   }
-  const requestsPerMonth = Object.keys(QUEUES).length * IDLE_POLLERS_PER_QUEUE * (SECONDS_PER_MONTH / 20);
-  const polling = perMillion(requestsPerMonth, prices.sqs.perMillionRequests);
-  total += polling;
+  const receives = inventory.polledQueues * IDLE_POLLERS_PER_QUEUE * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
+  add('variable', "SQS empty receives of Lambda's pollers", `${receives} requests`, perMillion(receives, prices.sqs.perMillionRequests));
+  const series = idleMetricSeries(clusters, inventory.polledQueues, scheduledFunctions.size);
+  add('variable', 'CloudWatch custom metrics (EMF)', `${series} series`, series * prices.cloudWatch.perCustomMetricMonth);
+  const logGb = (runs * input.logBytesPerRun) / 1024 ** 3;
+  // Stored volume at steady state: the retention period's worth of logs.
+  const storedGb = logGb * (input.logRetentionDays / 30);
+  add('variable', 'CloudWatch Logs ingested and stored', `${logGb.toFixed(3)} GB a month, ${input.logRetentionDays} d kept`, logGb * prices.cloudWatch.perGbLogsIngested + storedGb * prices.cloudWatch.perGbLogsStoredMonth);
+  add('variable', 'Secrets Manager reads', `${secretCalls} calls`, (secretCalls / 10_000) * prices.secretsManager.perTenThousandApiCalls);
+  add('fixed', 'CloudWatch alarms', `${inventory.alarms} alarms, ${inventory.alarmMetrics} alarm metrics`, inventory.alarmMetrics * prices.cloudWatch.perAlarmMetricMonth);
+  add('fixed', 'CloudWatch dashboard', `${inventory.dashboards}`, inventory.dashboards * prices.cloudWatch.perDashboardMonth);
+  const secrets = inventory.secrets + clusters;
+  add('fixed', 'Secrets Manager secrets', `${inventory.secrets} of the stack + ${clusters} cluster credentials`, secrets * prices.secretsManager.perSecretMonth);
+  const sum = (kind: IdleLine['kind']): number => cents(lines.filter((l) => l.kind === kind).reduce((n, l) => n + l.dollars, 0));
+  const variable = sum('variable');
+  const fixed = sum('fixed');
   return {
-    schedules,
-    sqsPolling: { requestsPerMonth, dollars: Math.round(polling * 100) / 100 },
-    total: Math.round(total * 100) / 100,
+    lines,
+    variable,
+    fixed,
+    total: cents(variable + fixed),
+    target: { variableUnder: IDLE_TARGET_DOLLARS, met: variable < IDLE_TARGET_DOLLARS },
     assumptions: [
-      `${Object.keys(QUEUES).length} queues × ${IDLE_POLLERS_PER_QUEUE} idle Lambda pollers × one 20 s long poll each`,
-      'each schedule run measured once on the benchmark stack after the phases (its clusters and objects present)',
-      'DynamoDB storage, CloudWatch logs/metrics, Secrets Manager and data transfer are not included',
+      '30-day month, us-east-1 list prices without free tier (bench/cost/prices.ts)',
+      'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
+      `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each`,
+      'every custom metric series an idle run sends, sent every hour (idleMetricSeries in bench/cost/model.ts)',
+      `${input.logBytesPerRun} bytes of logs per scheduled run`,
+      `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s, other secrets every ${SECRET_TTL_SECONDS} s`,
+      'not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC\'s endpoints or NAT',
     ],
   };
+}
+
+const usd = (n: number): string => `$${n.toFixed(2)}`;
+
+/** The idle month as printed by `tmc bench --cost` and `tmc bench`. */
+export function formatIdleMonth(month: IdleMonth): string {
+  const width = Math.max(...month.lines.map((l) => l.item.length));
+  const rows = month.lines.map((l) => `  ${l.kind.padEnd(8)} ${l.item.padEnd(width)}  ${usd(l.dollars).padStart(8)}  ${l.quantity}`);
+  return [
+    `Idle month (${PRICES.region}, prices as of ${PRICES.asOf}; bench/cost/prices.ts)`,
+    ...rows,
+    `  variable ${usd(month.variable)} (target under ${usd(month.target.variableUnder)}: ${month.target.met ? 'met' : 'NOT met'}), fixed ${usd(month.fixed)}, total ${usd(month.total)}`,
+    ...month.assumptions.map((a) => `  - ${a}`),
+  ].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * AWS list prices the cost figures use: region us-east-1, on-demand, no free tier, USD. Taken from AWS's public
  * pricing pages as of 2025-06 (Lambda, SQS, DynamoDB after the November 2024 on-demand price cut, API Gateway,
- * EventBridge). This machine has no network to re-check them: update this one file (and `asOf`) when they change.
+ * CloudWatch, Secrets Manager, EventBridge). This machine has no network to re-check them: update this one file (and `asOf`) when they change.
  */
 export const PRICES = {
   asOf: '2025-06',
@@ -23,6 +23,21 @@ export const PRICES = {
   apiGateway: {
     /** HTTP API, first 300 million requests a month, per 512 KiB. */
     perMillionRequests: 1.0,
+  },
+  cloudWatch: {
+    /** Standard-resolution alarms are billed per metric they evaluate: a metric-math alarm over 5 metrics is 5. */
+    perAlarmMetricMonth: 0.1,
+    /** Custom dashboards beyond the free tier's three. */
+    perDashboardMonth: 3.0,
+    /** Custom metrics (each name + dimension set, EMF included), first 10,000, prorated by the hour they are sent. */
+    perCustomMetricMonth: 0.3,
+    /** Logs: standard class ingestion and storage. */
+    perGbLogsIngested: 0.5,
+    perGbLogsStoredMonth: 0.03,
+  },
+  secretsManager: {
+    perSecretMonth: 0.4,
+    perTenThousandApiCalls: 0.05,
   },
   eventBridge: {
     /** Scheduled rules (what infra/ deploys) carry no charge; EventBridge Scheduler would be $1.00 per million. */

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import type { BenchOptions } from '../../../bench/run';
 import { DEFAULT_LATENCY_PHASE, DEFAULT_SIZES, LATENCY_SYNC_BUDGET_PER_SECOND, QUICK_LATENCY_PHASE, QUICK_SIZES, type EndToEndSize } from '../../../bench/sizes';
 import { findProjectRoot } from '../../local/paths';
@@ -47,6 +49,21 @@ interface BenchFlags {
   churnMinutes: number;
   out: string;
   write: boolean;
+  cost?: boolean;
+  results?: string;
+}
+
+const CdkJsonSchema = z.object({ context: z.record(z.string(), z.unknown()).default({}) });
+
+/** `tmc bench --cost`: the idle month of the configured stack, priced item by item (docs/deploy.md). */
+async function printIdleCost(projectRoot: string, flags: BenchFlags): Promise<void> {
+  // Loaded here: synthesizing pulls in aws-cdk-lib, which other commands do not need.
+  const { deployedIdleMonth, measuredRuns } = await import('../../../bench/cost/idle');
+  const { formatIdleMonth } = await import('../../../bench/cost/model');
+  const { context } = CdkJsonSchema.parse(JSON.parse(readFileSync(resolve(projectRoot, 'cdk.json'), 'utf8')));
+  const runs = measuredRuns(resolve(projectRoot, flags.out), flags.results === undefined ? undefined : resolve(flags.results));
+  process.stdout.write(`Schedule runs measured in ${runs.file} (${runs.objects} objects × ${runs.clusters} clusters)\n`);
+  process.stdout.write(`${formatIdleMonth(deployedIdleMonth(projectRoot, context, runs))}\n`);
 }
 
 /** `tmc bench` (`npm run bench`); registered by lib/cli/commands/index.ts. See docs/bench.md. */
@@ -64,10 +81,16 @@ export function registerBenchCommand(program: Command): void {
     .option('--latency-rate <writes/s>', `kcp writes per second in the paced latency phase, one at a time (default per size: ${LATENCY_SYNC_BUDGET_PER_SECOND} object·cluster syncs/s, at most ${DEFAULT_LATENCY_PHASE.rate} writes/s)`, parseRate)
     .option('--churn-minutes <m>', 'a churn phase of this many minutes per size after the others (creates, updates, deletes at 4/s around ~50 live pairs; memory, state dir and periodic jobs sampled every 30 s, growth per minute printed); 0 skips it', parseCount, 0)
     .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
+    .option('--cost', 'print only the idle month of the stack `cdk deploy` builds (cdk.json context), from the schedule runs of the newest bench result, and exit')
+    .option('--results <file>', 'with --cost: the bench result whose schedule runs to use')
     .option('--out <dir>', 'where the JSON results go', 'bench/results')
     .option('--no-write', 'print only; write no JSON')
     .action(async (flags: BenchFlags) => {
       const projectRoot = findProjectRoot();
+      if (flags.cost) {
+        await printIdleCost(projectRoot, flags);
+        return;
+      }
       const options: BenchOptions = {
         mode: flags.quick ? 'quick' : flags.sizes ? 'custom' : 'default',
         projectRoot,

@@ -577,6 +577,11 @@ describe('alarms and dashboard', () => {
     }
   });
 
+  it('shows every metric of the catalog on a panel', () => {
+    const named = new Set([...dashboardBody().matchAll(/\btmc_[a-z_]+\b/g)].map((m) => m[0]));
+    expect(METRICS.map((m) => m.name).filter((name) => !named.has(name))).toEqual([]);
+  });
+
   it('queries each metric with exactly its dimensions in the stage namespace', () => {
     const body = dashboardBody();
     for (const match of body.matchAll(/SELECT \w+\((tmc_[a-z_]+)\) FROM SCHEMA\(\\"([^"\\]+)\\", ([^)]+)\)/g)) {

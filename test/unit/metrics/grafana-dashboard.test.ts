@@ -55,6 +55,11 @@ describe('Grafana dashboard', () => {
     for (const label of [...selectorLabels, ...groupingLabels]) expect({ label, known: allowed.has(label) }).toEqual({ label, known: true });
   });
 
+  it('queries every metric of the catalog', () => {
+    const named = new Set(queries.flatMap((q) => [...q.expr.matchAll(/\btmc_[a-z0-9_]+/g)].map((m) => m[0].replace(HISTOGRAM_SUFFIX, ''))));
+    expect(METRICS.map((m) => m.name).filter((name) => !named.has(name))).toEqual([]);
+  });
+
   it.each([
     ['sync throughput', 'tmc_sync_operations_total'],
     ['sync lag', 'tmc_sync_lag_seconds_bucket'],

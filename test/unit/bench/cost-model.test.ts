@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import { QUEUES, SCHEDULES } from '../../../lib/runtime/resources';
+import { synthesizedTemplate } from '../../../bench/cost/idle';
+import { inventoryOf, rateSeconds } from '../../../bench/cost/inventory';
+import { idleMetricSeries, idleMonth, type Usage } from '../../../bench/cost/model';
+import { Template } from 'aws-cdk-lib/assertions';
+
+/** The idle month's arithmetic, worked by hand from bench/cost/prices.ts, and the inventory read from the real stack. */
+
+const run: Usage = {
+  lambda: { 'health-probe': { invocations: 1, durationSeconds: 0.5 } },
+  dynamodb: { requests: { GetItem: 10, PutItem: 1 }, byItem: {}, writeBytes: 500 },
+  sqs: { requests: { ReceiveMessage: 2, GetQueueAttributes: 7 }, byItem: {}, writeBytes: 0 },
+};
+
+describe('idle month', () => {
+  const month = idleMonth({
+    perRun: { 'health-probe': run },
+    inventory: { alarms: 2, alarmMetrics: 5, dashboards: 1, secrets: 3, polledQueues: 3, schedules: [{ name: 'health-probe', rateSeconds: 60 }] },
+    clusters: 2,
+    logBytesPerRun: 2048,
+    logRetentionDays: 30,
+  });
+  const line = (item: string): number => {
+    const found = month.lines.find((l) => l.item === item);
+    if (found === undefined) throw new Error(`no line ${item}`);
+    return found.dollars;
+  };
+
+  it('prices each item of a month of one schedule at 60 s (43,200 runs)', () => {
+    // 43,200 × ($0.20/M requests + 0.5 s × 0.5 GB (512 MB) × $0.0000133334/GB-s) = $0.1526
+    expect(line('schedule health-probe: Lambda')).toBe(0.15);
+    // 43,200 × (1 write unit × $0.625/M + 10 reads × $0.125/M) = $0.081
+    expect(line('schedule health-probe: DynamoDB')).toBe(0.08);
+    // 43,200 × 2 requests (the harness's GetQueueAttributes excluded) × $0.40/M = $0.0346
+    expect(line('schedule health-probe: SQS')).toBe(0.03);
+    // 3 queues × 5 pollers × 129,600 receives (one per 20 s) = 1,944,000 × $0.40/M
+    expect(line("SQS empty receives of Lambda's pollers")).toBe(0.78);
+    // 2 (invocations, duration) + probe 2 clusters + 4 states + rollup 2×2 clusters + 4 + 5 sync states + 1 + 2×3 queues = 28 × $0.30
+    expect(idleMetricSeries(2, 3, 1)).toBe(28);
+    expect(line('CloudWatch custom metrics (EMF)')).toBe(8.4);
+    // 43,200 × 2 KiB = 0.0824 GB: × $0.50 ingested + 30 days of it stored × $0.03 = $0.0437
+    expect(line('CloudWatch Logs ingested and stored')).toBe(0.04);
+    // kcp + 2 clusters, each every 300 s: 3 × 8,640 = 25,920 calls × $0.05/10,000
+    expect(line('Secrets Manager reads')).toBe(0.13);
+    expect(line('CloudWatch alarms')).toBe(0.5);
+    expect(line('CloudWatch dashboard')).toBe(3);
+    expect(line('Secrets Manager secrets')).toBe(2); // (3 + 2 cluster credentials) × $0.40
+  });
+
+  it('sums variable and fixed items apart and compares the variable part with the $1 target', () => {
+    expect(month.variable).toBe(9.61);
+    expect(month.fixed).toBe(5.5);
+    expect(month.total).toBe(15.11);
+    expect(month.target).toEqual({ variableUnder: 1, met: false });
+  });
+
+  it('refuses a schedule it has no measured run for rather than pricing it at zero', () => {
+    expect(() =>
+      idleMonth({ perRun: {}, inventory: { alarms: 0, alarmMetrics: 0, dashboards: 0, secrets: 0, polledQueues: 0, schedules: [{ name: 'health-probe', rateSeconds: 60 }] }, clusters: 0, logBytesPerRun: 0, logRetentionDays: 1 }),
+    ).toThrow(/No measured run of schedule health-probe/);
+  });
+});
+
+describe('stack inventory', () => {
+  it('reads rate expressions', () => {
+    expect([rateSeconds('rate(1 minute)'), rateSeconds('rate(5 minutes)'), rateSeconds('rate(2 hours)')]).toEqual([60, 300, 7200]);
+    expect(() => rateSeconds('cron(0 * * * ? *)')).toThrow(/rate expression/);
+  });
+
+  it('counts what the synthesized stack bills for, schedules at their configured rates', () => {
+    const { template, logRetentionDays } = synthesizedTemplate(resolve(__dirname, '../../..'), { stage: 'cost', scheduleRates: '{"health-probe": "300"}', logRetentionDays: '14' });
+    const inventory = inventoryOf(template);
+    const t = Template.fromJSON(template as Record<string, unknown>);
+    expect(logRetentionDays).toBe(14);
+    expect(inventory.alarms).toBe(Object.keys(t.findResources('AWS::CloudWatch::Alarm')).length);
+    // Metric-math alarms (error rates, throttles, API shares) bill every metric they read.
+    expect(inventory.alarmMetrics).toBeGreaterThan(inventory.alarms);
+    expect(inventory.dashboards).toBe(1);
+    expect(inventory.secrets).toBe(3);
+    expect(inventory.polledQueues).toBe(Object.keys(QUEUES).length);
+    expect(inventory.schedules).toEqual(expect.arrayContaining(SCHEDULES.map((s) => ({ name: s.name, rateSeconds: s.name === 'health-probe' ? 300 : s.rateSeconds }))));
+    expect(inventory.schedules).toHaveLength(SCHEDULES.length);
+  });
+});
