@@ -811,8 +811,8 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
   const searchNamespace = (uid: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'search', uid, labels: { chaos: 'true' } } });
   const searchDeployment = (name: string, uid: string): KubeObject => ({ ...deploymentObj(name), metadata: { name, namespace: 'search', uid, generation: 1 } }) as KubeObject;
 
-  it('a 404 for the namespace of an object kcp serves is retried, never taken for "no labels"', async () => {
-    const w = await world();
+  /** east and west, the chaos suite's Placement (namespaces labelled chaos=true, two clusters), search and its api. */
+  async function seedSearch(w: World): Promise<void> {
     await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
     w.kcp.put('scheduling.kcp.io', 'placements', {
       apiVersion: 'scheduling.kcp.io/v1alpha1',
@@ -822,6 +822,11 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     } as never);
     w.kcp.put('', 'namespaces', searchNamespace('uid-search-1'));
     w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-1'));
+  }
+
+  it('a 404 for the namespace of an object kcp serves is retried, never taken for "no labels"', async () => {
+    const w = await world();
+    await seedSearch(w);
     // kcp answers 404 to every GET of the Namespace for a while (the simulator's get-404 rule on namespaces).
     const realGet = w.kcp.get.bind(w.kcp);
     const faulty = jest.spyOn(w.kcp, 'get').mockImplementation(async (n) => (n.resource === 'namespaces' ? undefined : realGet(n)));
@@ -840,15 +845,7 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     const w = await world();
     // The functions' policy source caches a Namespace (here for a minute, so the test does not race the clock).
     w.deps.policies = makePolicySource(w.deps.kube, w.deps.log, { ttlMs: 60_000 });
-    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
-    w.kcp.put('scheduling.kcp.io', 'placements', {
-      apiVersion: 'scheduling.kcp.io/v1alpha1',
-      kind: 'Placement',
-      metadata: { name: 'chaos' },
-      spec: { namespaceSelector: { matchLabels: { chaos: 'true' } }, numberOfClusters: 2 },
-    } as never);
-    w.kcp.put('', 'namespaces', searchNamespace('uid-search-1'));
-    w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-1'));
+    await seedSearch(w);
     await reconcilePlacement(w.deps, msg(inSearch('api')));
     expect((await w.decisions.get(inSearch('api')))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
 
