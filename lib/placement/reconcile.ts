@@ -148,6 +148,9 @@ function showsOnlyDecided(message: PlacementMessage, current: KubeObject, previo
   return message.generation !== undefined && generationOf(current) <= message.generation;
 }
 
+/** An object whose Namespace kcp answered 404 for is placed again this much later (SQS visibility). */
+const NAMESPACE_RECHECK_SECONDS = 2;
+
 /** An object kcp answered 404 for, without a confirmed absence, is read again this much later (SQS visibility). */
 export const VANISHED_RECHECK_SECONDS = 30;
 
@@ -188,6 +191,8 @@ function carriedIsCurrent(message: PlacementMessage, previous: StoredDecision | 
   if (!carried || message.reason === 'delete' || message.reason === 'admission') return false;
   const rv = rvOf(typeof carried.metadata.resourceVersion === 'string' ? carried.metadata.resourceVersion : undefined);
   if (rv === undefined) return false; // admission CREATE: not stored yet, no version; read what kcp holds
+  // A copy of the very object whose delete was decided (a cache from before it went): kcp may hold a new one by now.
+  if (previous?.reason === 'Deleted' && previous.uid !== undefined && carried.metadata.uid === previous.uid) return false;
   const seen = rvOf(previous?.resourceVersion);
   return seen === undefined || rv >= seen;
 }
@@ -350,6 +355,13 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   ]);
   // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
   const namespaceLabels = ref.namespace ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace))) : undefined;
+  // kcp serves no namespaced object without its Namespace: a 404 for it is a read race or an API fault, not "no labels",
+  // and deciding from it would place the object nowhere (and un-place its copies). Read again shortly.
+  if (ref.namespace && namespaceLabels === undefined && receiveCount <= NOT_YET_STORED_RETRIES) {
+    log.warn(`Not placing ${describeRef(ref)} yet: kcp answered that its namespace ${ref.namespace} does not exist`, { reason: message.reason });
+    deps.policies.invalidate(ref.workspace, ref.namespace);
+    return { result: 'pending', writes: 0, messages: 0, delaySeconds: NAMESPACE_RECHECK_SECONDS };
+  }
   const namespaceClusters = namespacePlacement?.clusters;
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
@@ -473,7 +485,10 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
  */
 async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<NamespacePlacement | undefined> {
   const ref = namespaceRef(from.ref.workspace, namespace);
-  const cached = await deps.policies.namespace(from.ref.workspace, namespace);
+  // The container's copy may predate a delete and re-create of the namespace (absent, or the old one terminating):
+  // an object exists in it now, so kcp is asked again before its objects are placed by a namespace that is gone.
+  const known = await deps.policies.namespace(from.ref.workspace, namespace);
+  const cached = known && !known.metadata.deletionTimestamp ? known : await freshNamespace(deps, from.ref.workspace, namespace);
   if (!cached) return undefined;
   // The cached Namespace is carried; reconcileWorkload reads kcp instead when it is older than the namespace's decision.
   const outcome = await reconcileWorkload(deps, { ...placementMessage(from, ref, 'cluster-change'), object: cached }, 1, objectDecision?.clusters);

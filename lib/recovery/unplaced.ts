@@ -79,7 +79,10 @@ export function missedChange(object: KubeObject, decision: DecisionVersion | und
   const what = describeRef({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
   if (object.metadata.deletionTimestamp) {
     // Held by tmc's finalizer until placement removes it from its clusters: without the DELETE's message, forever.
-    if (decision && decision.reason !== 'Deleted' && object.metadata.finalizers?.includes(SYNC_FINALIZER)) return `${what} is being deleted in kcp but placement never saw the deletion`;
+    if (!object.metadata.finalizers?.includes(SYNC_FINALIZER)) return undefined;
+    if (decision && decision.reason !== 'Deleted') return `${what} is being deleted in kcp but placement never saw the deletion`;
+    // Placement removed it, but its delete messages were lost (a crash, SQS losing them): placement sends them again.
+    if (decision?.reason === 'Deleted') return `${what} is being deleted in kcp and placement removed it, but tmc's finalizer is still held (its delete messages were lost)`;
     return undefined;
   }
   if (!decision) return `${what} is in kcp but was never placed (its admission message never reached the placement queue)`;

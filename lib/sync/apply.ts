@@ -66,6 +66,12 @@ export type SyncResult =
 /** Refetch-and-retry rounds for 409s and a namespace deleted under us, within one invocation. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * A source kcp answered 404 for while its decision still wants this cluster is read again this much later: by then
+ * either kcp answers again, or the recovery sweep confirmed the absence and placement dropped the cluster.
+ */
+export const SOURCE_MISSING_RECHECK_SECONDS = 30;
+
 async function readSource(
   deps: SyncApplyDeps,
   message: SyncMessage,
@@ -191,6 +197,16 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       const source = wantDelete ? undefined : await readSource(deps, message, existing, fresh || behind);
       if (isNamespace(ref))
         return await syncNamespace(ctx, ref, !source || source.metadata.deletionTimestamp !== undefined || wantDelete);
+      // A 404 on an object its decision still places here is not evidence that it was deleted (an API outage answers
+      // the same): only placement removes the cluster from the decision, once kcp reported the delete (admission,
+      // deletionTimestamp) or the sweep confirmed the absence. Until then the copy stays and the message comes back.
+      if (!source && !wantDelete && decision?.clusters.some((c) => c.name === cluster)) {
+        log.warn(`Keeping ${describeRef(ref)} on ${cluster}: kcp answered not found, but decision v${decision.decisionVersion} still places it there`, {
+          delaySeconds: SOURCE_MISSING_RECHECK_SECONDS,
+        });
+        deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource });
+        return { result: 'deferred', delaySeconds: SOURCE_MISSING_RECHECK_SECONDS, category: 'resource-not-found' };
+      }
       if (!source || source.metadata.deletionTimestamp || wantDelete) {
         await deleteFromCluster(ctx, source);
         // The copy is gone: the kcp object's status must stop counting it and say where it runs now, or why nowhere.

@@ -2,11 +2,11 @@ import pLimit from 'p-limit';
 import { clusterPage, type ClusterCursors } from '../cluster-page';
 import type { StatusMessage } from '../../api/messages';
 import { downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../api/labels';
-import { gvrKey, objectKey, type ObjectRef } from '../../api/object-ref';
+import { describeRef, gvrKey, objectKey, type ObjectRef } from '../../api/object-ref';
 import { asTmcError, type ErrorCategory } from '../../errors/tmc-error';
 import type { BackoffPolicy } from '../../errors/backoff';
 import type { KubeConnector, KubeObject } from '../../ports/kube-client';
-import type { StatusStore } from '../../ports/status-store';
+import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
 import type { Metrics } from '../../ports/telemetry';
 import { canonicalJson } from '../canonical-hash';
@@ -31,6 +31,9 @@ export interface StatusUpDeps {
 export type StatusResult =
   | { result: 'written' | 'unchanged' | 'stale' | 'ignored' }
   | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
+
+/** A Namespace's downstream copy has another name (its mapped namespace): its sync item is never looked up by name. */
+const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 
 /** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
 const NO_STATUS = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
@@ -118,6 +121,26 @@ export async function reportClusterStatus(
     log.warn('Deferring a status update after a transient failure', { error: err.toJSON(), delaySeconds });
     return { result: 'deferred', delaySeconds, category: err.category };
   }
+}
+
+/**
+ * The cluster answered that a copy its sync item calls applied is not there: what it last reported about the copy no
+ * longer runs, so it stops counting (the object is not Available on that cluster) until the copy is back and reports
+ * again. Only status is changed here; putting the copy back is the recovery sweep's. True when kcp was refreshed.
+ */
+async function forgetMissingCopy(deps: StatusUpDeps, record: SyncRecord, stored: ClusterStatusRecord | undefined): Promise<boolean> {
+  const { ref, cluster } = record;
+  if (!stored) return false;
+  deps.log.warn(`Not counting ${describeRef(ref)} on ${cluster}: its copy there is missing`, {
+    cluster,
+    workspace: ref.workspace,
+    gvr: gvrKey(ref),
+    namespace: ref.namespace,
+    name: ref.name,
+  });
+  await deps.statusStore.delete(ref, cluster);
+  await deps.reporter.refresh(ref);
+  return true;
 }
 
 export interface BackstopOptions {
@@ -215,15 +238,16 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
         ).filter((r) => recent(r, since));
         const downstream = await readDownstreamOf(deps, cluster, records);
         // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
-        const found = records.filter((r) => {
-          const observed = downstream.get(objectKey(r.ref));
-          return observed !== undefined && !(observed instanceof Error);
-        });
+        // Those the cluster answered for, present or missing (a missing copy's stored status stops counting).
+        const found = records.filter((r) => !(downstream.get(objectKey(r.ref)) instanceof Error) && (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)));
         const storedOf = await deps.statusStore.getMany(found.map((r) => r.ref), cluster);
         for (const record of records) {
           summary.polled++;
           const observed = downstream.get(objectKey(record.ref));
-          if (!observed) continue;
+          if (!observed) {
+            if (!isNamespace(record.ref) && (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))) summary.written++;
+            continue;
+          }
           if (observed instanceof Error) {
             summary.failed++;
             deps.log.warn('Status backstop could not read a downstream object', {

@@ -804,3 +804,75 @@ describe('status of an object no apply will follow', () => {
     expect(refreshed).toEqual(['web']); // unchanged: nothing to say again
   });
 });
+
+describe('objects in a re-created namespace (issue 14, seed 163)', () => {
+  const nsRef: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'search' };
+  const inSearch = (name: string): ObjectRef => ({ ...depRef(name), namespace: 'search' });
+  const searchNamespace = (uid: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'search', uid, labels: { chaos: 'true' } } });
+  const searchDeployment = (name: string, uid: string): KubeObject => ({ ...deploymentObj(name), metadata: { name, namespace: 'search', uid, generation: 1 } }) as KubeObject;
+
+  /** east and west, the chaos suite's Placement (namespaces labelled chaos=true, two clusters), search and its api. */
+  async function seedSearch(w: World): Promise<void> {
+    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'chaos' },
+      spec: { namespaceSelector: { matchLabels: { chaos: 'true' } }, numberOfClusters: 2 },
+    } as never);
+    w.kcp.put('', 'namespaces', searchNamespace('uid-search-1'));
+    w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-1'));
+  }
+
+  it('a 404 for the namespace of an object kcp serves is retried, never taken for "no labels"', async () => {
+    const w = await world();
+    await seedSearch(w);
+    // kcp answers 404 to every GET of the Namespace for a while (the simulator's get-404 rule on namespaces).
+    const realGet = w.kcp.get.bind(w.kcp);
+    const faulty = jest.spyOn(w.kcp, 'get').mockImplementation(async (n) => (n.resource === 'namespaces' ? undefined : realGet(n)));
+    await expect(reconcilePlacement(w.deps, msg(inSearch('api')))).resolves.toMatchObject({ result: 'pending' });
+    expect(await w.decisions.get(inSearch('api'))).toBeUndefined();
+    expect(w.sync.drain()).toEqual([]);
+    faulty.mockRestore();
+    await expect(reconcilePlacement(w.deps, msg(inSearch('api')), 2)).resolves.toMatchObject({ result: 'placed' });
+    expect((await w.decisions.get(inSearch('api')))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
+  });
+
+  it.each([
+    ['absent', 'after the namespace went'],
+    ['the old namespace', 'before the namespace was deleted'],
+  ])('are placed by the new namespace when the container cached %s (read %s)', async (_cached, when) => {
+    const w = await world();
+    // The functions' policy source caches a Namespace (here for a minute, so the test does not race the clock).
+    w.deps.policies = makePolicySource(w.deps.kube, w.deps.log, { ttlMs: 60_000 });
+    await seedSearch(w);
+    await reconcilePlacement(w.deps, msg(inSearch('api')));
+    expect((await w.decisions.get(inSearch('api')))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
+
+    if (when === 'before the namespace was deleted') expect((await w.deps.policies.namespace(WS, 'search'))?.metadata.uid).toBe('uid-search-1');
+    // The namespace is deleted with what is in it: kcp reports both deletes.
+    w.kcp.remove('apps', 'deployments', 'search', 'api');
+    w.kcp.remove('', 'namespaces', undefined, 'search');
+    // Another container takes the deletes (this one's cached Namespace stays as it was).
+    const other: PlacementDeps = { ...w.deps, policies: makePolicySource(w.deps.kube, w.deps.log, { ttlMs: 60_000 }) };
+    await reconcilePlacement(other, msg(inSearch('api'), 'delete'));
+    await reconcilePlacement(other, { ...msg(nsRef, 'delete'), ref: { ...nsRef, uid: 'uid-search-1' } });
+    expect(await w.decisions.get(nsRef)).toMatchObject({ reason: 'Deleted', clusters: [] });
+    w.sync.drain();
+    w.placement.drain();
+    // Another message in this container looked the namespace up: the container caches what it saw.
+    if (when === 'after the namespace went') expect(await w.deps.policies.namespace(WS, 'search')).toBeUndefined();
+
+    // Re-created while kcp's webhook calls were lost: no message for the Namespace, only for what is created in it.
+    w.kcp.put('', 'namespaces', searchNamespace('uid-search-2'));
+    w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-2'));
+    w.kcp.put('apps', 'deployments', searchDeployment('worker', 'uid-worker-2'));
+    for (const name of ['api', 'worker']) await reconcilePlacement(w.deps, msg(inSearch(name)));
+    expect(await w.decisions.get(nsRef)).toMatchObject({ uid: 'uid-search-2', scheduled: true, clusters: [{ name: 'east' }, { name: 'west' }] });
+    for (const name of ['api', 'worker']) {
+      expect(await w.decisions.get(inSearch(name))).toMatchObject({ scheduled: true });
+      expect((await w.decisions.get(inSearch(name)))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
+    }
+    expect(w.sync.drain().map((m) => `${m.ref.name}:${m.action}:${m.cluster}`).sort()).toEqual(['api:apply:east', 'api:apply:west', 'worker:apply:east', 'worker:apply:west']);
+  });
+});

@@ -5,7 +5,7 @@ import type { StatusMessage } from '../../../lib/api/messages';
 import { ClusterUnreachableError } from '../../../lib/errors/tmc-error';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { syncOne } from '../../../lib/sync/apply';
-import { reportClusterStatus } from '../../../lib/sync/status/status-up';
+import { reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
 import { FakeConnector } from './fake-kube';
 import { refOf, startSyncWorld, syncMessage, type SyncWorld } from './world';
 
@@ -93,6 +93,27 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
     expect(kcpObject()?.status).toMatchObject({ readyReplicas: 2, availableReplicas: 2 });
     expect(condition('Available')).toMatchObject({ status: 'False' });
     expect(String(condition('Available')?.message)).toContain('west (no status yet)');
+  });
+
+  it('a copy that vanished from its cluster while its sync item says applied stops counting: not Available', async () => {
+    await decide(1, ['east', 'west']);
+    for (const c of ['east', 'west']) await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1), 1);
+    await report('east', '10');
+    await report('west', '11');
+    expect(condition('Available')).toMatchObject({ status: 'True' });
+
+    // west's copy is gone (its delete notification lost); its sync item and last status still say 2 ready there.
+    kube.clusterOf('west').objects.delete(`deployments|${downstreamNamespace(WS, 'default')}|web`);
+    expect((await world.syncState.get(ref, 'west'))?.state).toBe('applied');
+    for (const c of ['east', 'west']) await world.putCluster(WS, c);
+    expect(await runStatusBackstop(world.statusDeps(kube))).toMatchObject({ clusters: 2, failed: 0 });
+    expect(condition('Available')).toMatchObject({ status: 'False' });
+    expect(String(condition('Available')?.message)).toContain('west (no status yet)');
+    expect(kcpObject()?.status).toMatchObject({ readyReplicas: 2, availableReplicas: 2 });
+    // The next run finds nothing more to forget: no write.
+    const patches = kube.kcpOf(WS).count('patchStatus');
+    await runStatusBackstop(world.statusDeps(kube));
+    expect(kube.kcpOf(WS).count('patchStatus')).toBe(patches);
   });
 
   it('a delete completes when a cluster is gone: its SyncTarget deleted, its requests failing', async () => {

@@ -34,7 +34,8 @@ describe('missedChange', () => {
     ['created again under the same name', withMeta({ uid: 'u2' }), decided, 'created again'],
     ['created again after a recorded deletion', object, decisionOf(object, { reason: 'Deleted' }), 'created again'],
     ['a lost DELETE held by tmc finalizer', withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z' }), decided, 'never saw the deletion'],
-    ['a deletion placement saw', withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z' }), decisionOf(object, { reason: 'Deleted' }), undefined],
+    ['a deletion placement saw whose delete messages were lost', withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z' }), decisionOf(object, { reason: 'Deleted' }), 'finalizer is still held'],
+    ['a deletion placement saw and finished', withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [] }), decisionOf(object, { reason: 'Deleted' }), undefined],
     ['a deletion without tmc finalizer', withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [] }), decided, undefined],
   ])('%s', (_what, kcpObject, decision, expected) => {
     const why = missedChange(kcpObject, decision);
