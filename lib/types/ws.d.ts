@@ -25,5 +25,4 @@ declare module 'ws' {
   }
 
   export { WebSocket, WebSocketServer };
-  export default WebSocket;
 }

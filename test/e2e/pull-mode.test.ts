@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { downstreamNamespace } from '../../lib/api/labels';
@@ -24,6 +25,7 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   let syncer: ChildProcess | undefined;
   let syncerOutput = '';
   let clusterKubeconfig: string;
+  let healthPort: number;
   const ns = downstreamNamespace('root:default', 'apps');
 
   beforeAll(async () => {
@@ -36,6 +38,7 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     for (const u of labConfig.users) u.user = { token: 'the-syncer-of-lab' };
     clusterKubeconfig = join(stack.paths.root, 'syncer-lab-cluster.kubeconfig');
     writeFileSync(clusterKubeconfig, stringify(labConfig));
+    healthPort = await freePort();
   }, 180_000);
   afterAll(async () => {
     if (syncer && syncer.exitCode === null) syncer.kill('SIGKILL');
@@ -75,6 +78,7 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
         `--kcp-kubeconfig=${stack.syncerKubeconfigs.lab}`,
         `--cluster-kubeconfig=${clusterKubeconfig}`,
         '--heartbeat=1',
+        `--health-port=${healthPort}`,
         // No full pass after the first: every change below reaches the syncer through the change feed.
         '--resync=3600',
       ],
@@ -92,6 +96,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
       },
       LIVENESS,
     );
+    // /readyz turns 200 after the first full pass: everything below happens after it and reaches the syncer by the feed.
+    await waitFor('the syncer ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200, LIVENESS);
   }, 180_000);
 
   it('lands a Deployment placed on lab and brings READY back to kcp', async () => {
@@ -167,3 +173,11 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     expect(lab().requests.count()).toBe(requestsAfterStop);
   }, 180_000);
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
