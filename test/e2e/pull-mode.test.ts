@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -154,6 +154,28 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     expect(syncerWrites).toBeGreaterThan(0);
     expect(all.filter((r) => r.user !== UNKNOWN_TOKEN_USER)).toEqual([]);
   });
+
+  it('prints the syncer credentials, and --rotate issues new ones while the old ones keep working', async () => {
+    const tmc = async (args: string[]): Promise<string> =>
+      new Promise((resolve, reject) =>
+        execFile(process.execPath, ['bin/tmc.mjs', 'syncer', 'kubeconfig', 'lab', '--state-dir', stack.paths.root, ...args], { cwd: PROJECT_ROOT }, (err, stdout, stderr) =>
+          err ? reject(new Error(`tmc syncer kubeconfig failed: ${stderr}`)) : resolve(stdout),
+        ),
+      );
+    const tokenOf = (text: string): string => (parse(text) as { users: { user: { token: string } }[] }).users[0].user.token;
+    const infoStatus = async (token: string): Promise<number> =>
+      (await fetch(`${stack.apiUrl}/syncers/${stack.workspace}/lab`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const printed = await tmc([]);
+    expect(printed).toBe(readFileSync(stack.syncerKubeconfigs.lab, 'utf8'));
+    const old = tokenOf(printed);
+    const rotated = tokenOf(await tmc(['--rotate']));
+    expect(rotated).not.toBe(old);
+    expect(tokenOf(readFileSync(stack.syncerKubeconfigs.lab, 'utf8'))).toBe(rotated);
+    // The function caches a SyncTarget's digests for up to 30 s, so the new credential is accepted within that.
+    await waitFor('the rotated credential accepted', async () => (await infoStatus(rotated)) === 200, LIVENESS);
+    expect(await infoStatus(old)).toBe(200);
+    expect(await infoStatus('not-a-credential')).toBe(401);
+  }, 120_000);
 
   it('turns lab not Ready once its syncer stops', async () => {
     const exited = new Promise<number | null>((resolve) => syncer?.once('exit', (code) => resolve(code)));
