@@ -27,6 +27,8 @@ export async function startSyncerFeedServer(options: {
   authenticate(subject: string, token: string): Promise<boolean>;
   pushToken: string;
   logger: StackLogger;
+  /** Default: a free port. */
+  port?: number;
 }): Promise<SyncerFeedServer> {
   const sockets = new Map<string, Set<WebSocket>>();
   const wss = new WebSocketServer({ noServer: true });
@@ -89,7 +91,7 @@ export async function startSyncerFeedServer(options: {
       });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     connectUrl: `ws://${base}/feed`,
