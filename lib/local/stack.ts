@@ -18,8 +18,10 @@ import { startEventSource, type EventSourceMapping } from './event-source';
 import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
-import { issueStatusCredential } from '../auth/status-credentials';
+import { issueStatusCredential, StatusCredentialAuthenticator } from '../auth/status-credentials';
+import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { syncerSubject } from '../vw/syncer-view';
+import { startSyncerFeedServer, type SyncerFeedServer } from './syncer-feed-server';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
 import { writeStackEndpoints } from './endpoints-file';
 import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
@@ -275,6 +277,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pullClusterNames = new Set(registrations.filter((r) => r.pull).map((r) => r.name));
     const syncerKubeconfigs: Record<string, string> = {};
 
+    // Pull clusters' change feed (the cloud's WebSocket API): syncers connect to it, sync-apply pushes to it.
+    let feed: SyncerFeedServer | undefined;
+    if (pullClusterNames.size > 0) {
+      const feedDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
+      cleanups.push(async () => feedDoc.destroy());
+      const credentials = new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(feedDoc, tableName, { kind: 'SYNCERCRED' }));
+      const started = await startSyncerFeedServer({ authenticate: (subject, token) => credentials.authenticate(subject, token), pushToken: webhookToken, logger });
+      cleanups.push(() => started.stop());
+      feed = started;
+    }
+
     // The functions read their configuration when first imported: set it before any handler loads.
     const env: Record<string, string> = {
       [ENV.tableName]: tableName,
@@ -286,6 +299,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.stage]: 'local',
       AWS_REGION: region,
       ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
+      ...(feed ? { [FEED_ENV.connectUrl]: feed.connectUrl, [FEED_ENV.pushUrl]: feed.pushUrl } : {}),
     };
     for (const name of Object.keys(queues) as QueueName[]) {
       env[ENV.queueUrl(name)] = queues[name].url;

@@ -27,7 +27,12 @@ import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createLogger } from './logger';
-import { QUEUES } from './resources';
+import { ENV, QUEUES } from './resources';
+import { z } from 'zod';
+import { HttpSyncerFeed } from '../adapters/feed/http-syncer-feed';
+import { ConfigurationError } from '../errors/tmc-error';
+import type { SyncerFeed } from '../ports/syncer-feed';
+import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
@@ -109,8 +114,21 @@ export function buildSyncApplyDeps(
       store: new DynamoHealthStore(doc, tableName),
       placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
     }),
+    syncers: syncerFeedOf(env),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),
   };
+}
+
+/**
+ * The pull-mode change feed's push side, when the environment names one (the local stack's WebSocket endpoint);
+ * without it syncers find their work by listing (on connect and every resync).
+ */
+function syncerFeedOf(env: Environment): SyncerFeed | undefined {
+  const pushUrl = env[FEED_ENV.pushUrl];
+  if (pushUrl === undefined || pushUrl === '') return undefined;
+  const token = (env[ENV.webhookTokens] ?? '').split(',')[0]?.trim();
+  if (!token) throw new ConfigurationError(`${FEED_ENV.pushUrl} is set but ${ENV.webhookTokens} names no token to push with`);
+  return new HttpSyncerFeed({ pushUrl: z.url().parse(pushUrl), token });
 }

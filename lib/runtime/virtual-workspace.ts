@@ -7,6 +7,7 @@ import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
 import { StatusCredentialAuthenticator } from '../auth/status-credentials';
+import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { makeSyncerApiHandler, type SyncerApiDeps, type SyncerApiHandler } from '../vw/syncer-api';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
@@ -32,6 +33,7 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
     statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
     placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
     decisions: new DynamoDecisionStore(doc, tableName),
+    ...(env[FEED_ENV.connectUrl] ? { feedUrl: env[FEED_ENV.connectUrl] } : {}),
     authenticator: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' })),
     logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
   };

@@ -16,6 +16,7 @@ import { SyncTargetInfoSchema } from '../vw/syncer-view';
 import { loadVwEndpoint, VwClient } from './vw-client';
 import { VwKcpClient } from './vw-kcp-client';
 import { VwSyncStateStore } from './vw-sync-state';
+import { FeedConnection } from './feed-connection';
 import { StatusWatch } from './status-watch';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -61,6 +62,8 @@ export class Syncer {
   private readonly limit = pLimit(4);
   private timers: NodeJS.Timeout[] = [];
   private readonly status: StatusWatch;
+  /** The change feed, when the virtual workspace offers one. */
+  readonly feed: FeedConnection | undefined;
   private stopped = false;
   /** Whether the last full pass and heartbeat succeeded: what /readyz says. */
   ready = false;
@@ -72,6 +75,7 @@ export class Syncer {
     cluster: KubeClient,
     clusterConfig: KubeConfig,
     contentKey: Uint8Array,
+    feed: { url: string; token: string } | undefined,
   ) {
     this.vw = vw;
     this.status = new StatusWatch(clusterConfig, vw, options.log.child({ cluster: options.syncTargetName }));
@@ -100,6 +104,20 @@ export class Syncer {
       locks: new KeyedLock(),
       contentKey: async () => contentKey,
     };
+    this.feed = feed
+      ? new FeedConnection({
+          url: `${feed.url.replace(/\/+$/, '')}/${encodeURIComponent(options.workspace)}/${encodeURIComponent(options.syncTargetName)}`,
+          token: feed.token,
+          log: this.deps.log,
+          // List+resume: whatever was pushed while the syncer was not connected is found by the pass.
+          onConnect: () => void this.fullPass(),
+          onFrame: (frame) => {
+            for (const message of frame.messages) void this.reconcile(message);
+            // A type first placed here between passes has its status watched from now on too.
+            if (!this.stopped) this.status.ensure(frame.messages.map((m) => m.ref));
+          },
+        })
+      : undefined;
   }
 
   /** Checks both kubeconfigs and the SyncTarget, then returns a syncer ready to {@link run}. Throws SyncerStartupError. */
@@ -148,12 +166,14 @@ export class Syncer {
     }
     // Secret content hashes need a key the syncer holds: one derived from its credential (a rotation re-applies once).
     const contentKey = createHash('sha256').update(`tmc-syncer-content-key|${endpoint.token}`).digest();
-    return new Syncer(options, vw, cluster, clusterConfig, contentKey);
+    return new Syncer(options, vw, cluster, clusterConfig, contentKey, info.feedUrl !== undefined ? { url: info.feedUrl, token: endpoint.token } : undefined);
   }
 
-  /** Starts the first pass, the resync and heartbeat timers and the retry loop. */
+  /** Connects the change feed, starts the first pass, the resync and heartbeat timers and the retry loop. */
   async run(): Promise<void> {
     await this.heartbeat();
+    // Connected before the first pass lists, so no change falls between the list and the feed.
+    this.feed?.start();
     await this.fullPass();
     this.timers.push(setInterval(() => void this.fullPass(), this.options.resyncSeconds * 1000));
     this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatSeconds * 1000));
@@ -162,6 +182,7 @@ export class Syncer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.feed?.stop();
     this.status.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];

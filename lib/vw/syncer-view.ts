@@ -26,6 +26,8 @@ export interface SyncerViewDeps {
   placementQueue?: WorkQueue<PlacementMessage>;
   /** The workspace's decisions: when the cluster comes back, objects not fully scheduled are placed again (as health-probe does). */
   decisions?: Pick<DecisionStore, 'listByWorkspace'>;
+  /** Where syncers connect for the change feed, told to them by {@link SyncerView.info}. */
+  feedUrl?: string;
   now?: () => number;
 }
 
@@ -44,7 +46,13 @@ export class SyncerScopeError extends Error {
 }
 
 /** What `GET /syncers/{workspace}/{cluster}` answers: what the syncer checks before it starts. */
-export const SyncTargetInfoSchema = z.object({ name: z.string(), uid: z.string().optional(), syncMode: SyncModeSchema });
+export const SyncTargetInfoSchema = z.object({
+  name: z.string(),
+  uid: z.string().optional(),
+  syncMode: SyncModeSchema,
+  /** The change feed's WebSocket URL (absent: the syncer relies on its resync alone). */
+  feedUrl: z.string().optional(),
+});
 export type SyncTargetInfo = z.infer<typeof SyncTargetInfoSchema>;
 
 /** One page of the work placed on the SyncTarget, in object-key order; `next` resumes after the last item. */
@@ -85,7 +93,7 @@ export class SyncerView {
     if (object === undefined) throw new SyncerScopeError(`SyncTarget ${this.scope.cluster} does not exist in ${this.scope.workspace}`);
     const spec = z.looseObject({ syncMode: SyncModeSchema.optional(), workloadCluster: z.looseObject({ credentials: z.unknown().optional() }) }).parse(object.spec);
     const mode: SyncMode = syncModeOf(spec);
-    return { name: this.scope.cluster, ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}), syncMode: mode };
+    return { name: this.scope.cluster, ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}), syncMode: mode, ...(this.deps.feedUrl ? { feedUrl: this.deps.feedUrl } : {}) };
   }
 
   /** The SyncTarget's items of this workspace, not deleted, paged by object key. */

@@ -7,6 +7,7 @@ import { createLogger } from '../../runtime/logger';
 import { fromPowertools } from '../../sync/sync-log';
 import { Syncer, SyncerStartupError } from '../../syncer/syncer';
 import { parsePort, parseSeconds } from './options';
+import { registerSyncerKubeconfigCommand } from './syncer-kubeconfig';
 
 interface SyncerCommandOptions {
   syncTargetName: string;
@@ -32,13 +33,14 @@ function parsePositive(value: string): number {
 const expandHome = (path: string): string => (path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path);
 
 export function registerSyncerCommand(program: Command): void {
-  program
-    .command('syncer')
+  const syncer = program.command('syncer');
+  registerSyncerKubeconfigCommand(syncer);
+  syncer
     .description("Run the pull-mode workload syncer beside a cluster: it connects outbound to tmc's virtual workspace (docs/syncer.md)")
-    .requiredOption('--sync-target-name <name>', 'the SyncTarget this syncer serves')
-    .requiredOption('--sync-target-uid <uid>', "the SyncTarget's metadata.uid (refuses to start on a mismatch)")
-    .requiredOption('--workspace-cluster <path>', 'the kcp workspace of the SyncTarget, e.g. root:my-workspace')
-    .requiredOption('--kcp-kubeconfig <file>', "the SyncTarget's virtual-workspace credentials (tmc syncer kubeconfig, .tmc/syncers/<name>.kubeconfig)")
+    .option('--sync-target-name <name>', 'the SyncTarget this syncer serves')
+    .option('--sync-target-uid <uid>', "the SyncTarget's metadata.uid (refuses to start on a mismatch)")
+    .option('--workspace-cluster <path>', 'the kcp workspace of the SyncTarget, e.g. root:my-workspace')
+    .option('--kcp-kubeconfig <file>', "the SyncTarget's virtual-workspace credentials (tmc syncer kubeconfig, .tmc/syncers/<name>.kubeconfig)")
     .option('--cluster-kubeconfig <file>', 'credentials for the cluster beside the syncer', '~/.kube/config')
     .option('--resync <seconds>', 'seconds between full passes over the SyncTarget\'s work', parseSeconds, 600)
     .option('--heartbeat <seconds>', 'seconds between heartbeats (the SyncTarget is not Ready without them)', parseSeconds, 60)
@@ -47,58 +49,65 @@ export function registerSyncerCommand(program: Command): void {
     .option('--health-port <port>', 'serve /healthz and /readyz on this port', parsePort)
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port', parsePort)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (options: SyncerCommandOptions) => {
-      process.env.POWERTOOLS_LOG_LEVEL = options.logLevel.toUpperCase();
-      const log = fromPowertools(createLogger('syncer'));
-      const metrics = new PromMetrics();
-      let syncer: Syncer;
-      try {
-        syncer = await Syncer.create({
-          syncTargetName: options.syncTargetName,
-          syncTargetUid: options.syncTargetUid,
-          workspace: options.workspaceCluster,
-          kcpKubeconfig: expandHome(options.kcpKubeconfig),
-          clusterKubeconfig: expandHome(options.clusterKubeconfig),
-          resyncSeconds: options.resync,
-          heartbeatSeconds: options.heartbeat,
-          qps: options.qps,
-          burst: options.burst,
-          log,
-          metrics,
-        });
-      } catch (err) {
-        if (err instanceof SyncerStartupError) {
-          process.stderr.write(`tmc syncer: ${err.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw err;
-      }
-      const servers: Server[] = [];
-      if (options.healthPort !== undefined) {
-        servers.push(
-          createServer((req, res) => {
-            const ok = req.url === '/healthz' || (req.url === '/readyz' && syncer.ready);
-            res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? (ok ? 200 : 503) : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
-          }).listen(options.healthPort),
-        );
-      }
-      if (options.metricsPort !== undefined) {
-        servers.push(
-          createServer((req, res) => {
-            if (req.url !== '/metrics') return void res.writeHead(404).end();
-            void metrics.render().then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text));
-          }).listen(options.metricsPort),
-        );
-      }
-      const shutdown = async (): Promise<void> => {
-        log.info(`Stopping the syncer of ${options.syncTargetName}`);
-        await syncer.stop();
-        for (const server of servers) server.close();
-      };
-      process.once('SIGINT', () => void shutdown());
-      process.once('SIGTERM', () => void shutdown());
-      log.info(`Syncing SyncTarget ${options.syncTargetName} of ${options.workspaceCluster}`, { workspace: options.workspaceCluster, cluster: options.syncTargetName });
-      await syncer.run();
+    .action(async (options: Partial<SyncerCommandOptions>, command: Command) => {
+      // Checked here, not as commander's required options, which would also be demanded of `tmc syncer kubeconfig`.
+      const missing = (['syncTargetName', 'syncTargetUid', 'workspaceCluster', 'kcpKubeconfig'] as const).filter((key) => options[key] === undefined);
+      if (missing.length > 0) command.error(`error: required option ${missing.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} not specified`);
+      await runSyncer(options as SyncerCommandOptions);
     });
+}
+
+async function runSyncer(options: SyncerCommandOptions): Promise<void> {
+  process.env.POWERTOOLS_LOG_LEVEL = options.logLevel.toUpperCase();
+  const log = fromPowertools(createLogger('syncer'));
+  const metrics = new PromMetrics();
+  let syncer: Syncer;
+  try {
+    syncer = await Syncer.create({
+      syncTargetName: options.syncTargetName,
+      syncTargetUid: options.syncTargetUid,
+      workspace: options.workspaceCluster,
+      kcpKubeconfig: expandHome(options.kcpKubeconfig),
+      clusterKubeconfig: expandHome(options.clusterKubeconfig),
+      resyncSeconds: options.resync,
+      heartbeatSeconds: options.heartbeat,
+      qps: options.qps,
+      burst: options.burst,
+      log,
+      metrics,
+    });
+  } catch (err) {
+    if (err instanceof SyncerStartupError) {
+      process.stderr.write(`tmc syncer: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+  const servers: Server[] = [];
+  if (options.healthPort !== undefined) {
+    servers.push(
+      createServer((req, res) => {
+        const ok = req.url === '/healthz' || (req.url === '/readyz' && syncer.ready);
+        res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? (ok ? 200 : 503) : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
+      }).listen(options.healthPort),
+    );
+  }
+  if (options.metricsPort !== undefined) {
+    servers.push(
+      createServer((req, res) => {
+        if (req.url !== '/metrics') return void res.writeHead(404).end();
+        void metrics.render().then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text));
+      }).listen(options.metricsPort),
+    );
+  }
+  const shutdown = async (): Promise<void> => {
+    log.info(`Stopping the syncer of ${options.syncTargetName}`);
+    await syncer.stop();
+    for (const server of servers) server.close();
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+  log.info(`Syncing SyncTarget ${options.syncTargetName} of ${options.workspaceCluster}`, { workspace: options.workspaceCluster, cluster: options.syncTargetName });
+  await syncer.run();
 }

@@ -8,6 +8,7 @@ import { syncRecordKey, type DecisionView, type SyncRecord, type SyncStateStore 
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 import { makeSyncerApiHandler } from '../../../lib/vw/syncer-api';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
+import { loadEvent } from '../../support/events';
 import { MemoryStatusCredentialStore } from '../ingress/fakes';
 
 const ref = (workspace: string, name: string): ObjectRef => ({ workspace, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
@@ -115,6 +116,15 @@ describe('the syncer view of the virtual workspace', () => {
     const page = await call('GET', `/syncers/${wsA}/lab/work`);
     expect(page.statusCode).toBe(200);
     expect((page.body as { items: SyncRecord[] }).items.map((r) => `${r.ref.workspace}/${r.ref.name}@${r.cluster}`)).toEqual([`${wsA}/web@lab`]);
+  });
+
+  it("answers the sample of the list route (events/virtual-workspace) with the SyncTarget's work, and 401 to its placeholder token", async () => {
+    const sample = loadEvent<APIGatewayProxyEventV2>('virtual-workspace', 'work-list.json');
+    expect((await handler(sample)).statusCode).toBe(401);
+    const result = await handler({ ...sample, headers: { ...sample.headers, authorization: `Bearer ${labToken}` } });
+    expect(result.statusCode).toBe(200);
+    const page = JSON.parse(result.body ?? 'null') as { items: SyncRecord[] };
+    expect(page.items.map((r) => `${r.ref.workspace}/${r.ref.name}@${r.cluster}`)).toEqual([`${wsA}/web@lab`]);
   });
 
   it.each([
