@@ -3,7 +3,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Folders of the domain (README.md "Layout"): pure cores and use cases, free of AWS and of the test bed.
-const DOMAIN = ['api', 'kube', 'kube-api', 'placement', 'sync', 'health', 'recovery', 'ports', 'ingress', 'metrics', 'errors', 'observability', 'vw-user'];
+const DOMAIN = [
+  'api',
+  'kube',
+  'kube-api',
+  'placement',
+  'sync',
+  'health',
+  'recovery',
+  'ports',
+  'ingress',
+  'metrics',
+  'errors',
+  'observability',
+  'vw-user',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.tmc/', 'coverage/', 'bench/results/', '**/*.cjs'] },
@@ -12,7 +26,10 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     rules: {
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
@@ -27,7 +44,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/sim', '**/sim/**', '**/local/**'], message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack' }] },
+        {
+          patterns: [
+            {
+              group: ['**/sim', '**/sim/**', '**/local/**'],
+              message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack',
+            },
+          ],
+        },
       ],
     },
   },
@@ -39,9 +63,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in lib/adapters; take a port from lib/ports' },
-            { group: ['**/adapters/**'], message: 'Domain code takes adapters through lib/ports, passed in by lib/runtime' },
-            { group: ['**/sim', '**/sim/**', '**/local/**'], message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack' },
+            {
+              group: ['@aws-sdk/*', '@smithy/*'],
+              message: 'The AWS SDK belongs in lib/adapters; take a port from lib/ports',
+            },
+            {
+              group: ['**/adapters/**'],
+              message: 'Domain code takes adapters through lib/ports, passed in by lib/runtime',
+            },
+            {
+              group: ['**/sim', '**/sim/**', '**/local/**'],
+              message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack',
+            },
           ],
         },
       ],

@@ -40,7 +40,11 @@ const Timing = z.object({ ms: z.number(), cpuMs: z.number() });
 async function timeRequire(bundle: string): Promise<z.infer<typeof Timing>> {
   const script = `const t=process.hrtime.bigint(),c=process.cpuUsage();require(${JSON.stringify(bundle)});const u=process.cpuUsage(c);process.stdout.write(JSON.stringify({ms:Number(process.hrtime.bigint()-t)/1e6,cpuMs:(u.user+u.system)/1e3}))`;
   const { stdout } = await run(process.execPath, ['-e', script], {
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   });
   return Timing.parse(JSON.parse(stdout));
 }
@@ -51,9 +55,14 @@ function median(values: number[]): number {
 }
 
 /** Bundles every function that has a handler and times its init in `runs` fresh processes each. */
-export async function measureColdStarts(projectRoot: string, options: { runs?: number; progress?: (line: string) => void } = {}): Promise<ColdStartResult[]> {
+export async function measureColdStarts(
+  projectRoot: string,
+  options: { runs?: number; progress?: (line: string) => void } = {},
+): Promise<ColdStartResult[]> {
   const runs = options.runs ?? 3;
-  const names = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => existsSync(functionEntry(projectRoot, name)));
+  const names = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) =>
+    existsSync(functionEntry(projectRoot, name)),
+  );
   const outdir = mkdtempSync(join(tmpdir(), 'tmc-bench-bundles-'));
   try {
     await build({
@@ -75,7 +84,16 @@ export async function measureColdStarts(projectRoot: string, options: { runs?: n
       }
       const bytes = statSync(bundle).size;
       const initMs = median(initRunsMs);
-      results.push({ name, bytes, budgetBytes: BUNDLE_BUDGET_BYTES[name], underOneMiB: bytes <= SIZE_TARGET_BYTES, initMs, initRunsMs, initCpuMs: median(cpu), initUnderBudget: initMs <= INIT_BUDGET_MS });
+      results.push({
+        name,
+        bytes,
+        budgetBytes: BUNDLE_BUDGET_BYTES[name],
+        underOneMiB: bytes <= SIZE_TARGET_BYTES,
+        initMs,
+        initRunsMs,
+        initCpuMs: median(cpu),
+        initUnderBudget: initMs <= INIT_BUDGET_MS,
+      });
       options.progress?.(`  ${name}: ${(bytes / 1024).toFixed(0)} KiB, init ${initMs} ms`);
     }
     return results;

@@ -13,16 +13,49 @@ const TABLE = 'tmc-state';
 
 async function round(expressionCache: boolean, requests: number): Promise<number> {
   const dynamo = await startLocalDynamo({ expressionCache });
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
   try {
     await ensureTable(doc, TABLE);
-    const cpuOf = (): number => [...threadCpuSnapshot().threads.values()].filter((t) => t.name === 'emu:dynamodb').reduce((n, t) => n + t.cpuMs, 0);
+    const cpuOf = (): number =>
+      [...threadCpuSnapshot().threads.values()]
+        .filter((t) => t.name === 'emu:dynamodb')
+        .reduce((n, t) => n + t.cpuMs, 0);
     const before = cpuOf();
     for (let i = 0; i < requests; i += 3) {
       const pk = `OBJ#${i % 97}`;
-      await doc.send(new PutCommand({ TableName: TABLE, Item: { pk, sk: `SYNC#c${i % 5}`, generation: i, hash: `h${i}` }, ConditionExpression: 'attribute_not_exists(pk) OR #g < :g', ExpressionAttributeNames: { '#g': 'generation' }, ExpressionAttributeValues: { ':g': i } }));
-      await doc.send(new UpdateCommand({ TableName: TABLE, Key: { pk, sk: 'STATUS' }, UpdateExpression: 'SET #s = :s, #v = if_not_exists(#v, :zero) + :one', ConditionExpression: 'attribute_not_exists(#v) OR #v < :max', ExpressionAttributeNames: { '#s': 'summary', '#v': 'version' }, ExpressionAttributeValues: { ':s': `s${i}`, ':zero': 0, ':one': 1, ':max': 1_000_000 } }));
-      await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now', ExpressionAttributeValues: { ':pk': pk, ':p': 'SYNC#', ':now': i } }));
+      await doc.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { pk, sk: `SYNC#c${i % 5}`, generation: i, hash: `h${i}` },
+          ConditionExpression: 'attribute_not_exists(pk) OR #g < :g',
+          ExpressionAttributeNames: { '#g': 'generation' },
+          ExpressionAttributeValues: { ':g': i },
+        }),
+      );
+      await doc.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk, sk: 'STATUS' },
+          UpdateExpression: 'SET #s = :s, #v = if_not_exists(#v, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(#v) OR #v < :max',
+          ExpressionAttributeNames: { '#s': 'summary', '#v': 'version' },
+          ExpressionAttributeValues: { ':s': `s${i}`, ':zero': 0, ':one': 1, ':max': 1_000_000 },
+        }),
+      );
+      await doc.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+          ExpressionAttributeValues: { ':pk': pk, ':p': 'SYNC#', ':now': i },
+        }),
+      );
     }
     return (cpuOf() - before) / requests;
   } finally {
@@ -39,4 +72,6 @@ for (let r = 0; r < rounds; r += 1) {
   results.on.push(await round(true, requests));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-process.stdout.write(`dynalite CPU ms per request, ${requests} requests × ${rounds} rounds (median): memo off ${median(results.off).toFixed(3)}, on ${median(results.on).toFixed(3)} (${results.off.map((v) => v.toFixed(3)).join(' ')} | ${results.on.map((v) => v.toFixed(3)).join(' ')})\n`);
+process.stdout.write(
+  `dynalite CPU ms per request, ${requests} requests × ${rounds} rounds (median): memo off ${median(results.off).toFixed(3)}, on ${median(results.on).toFixed(3)} (${results.off.map((v) => v.toFixed(3)).join(' ')} | ${results.on.map((v) => v.toFixed(3)).join(' ')})\n`,
+);

@@ -6,7 +6,8 @@ import type { BenchResults } from './run';
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = rows.map((r) => r.map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
@@ -17,13 +18,17 @@ const usd = (n: number): string => `$${n >= 1 ? n.toFixed(2) : n.toFixed(4)}`;
 type PhaseRow = BenchResults['endToEnd'][number]['phases'][number];
 
 /** Components as rows, phases as columns: CPU ms per object·cluster sync, then requests per object·cluster sync. */
-export function cpuAndRequestTables(phases: ReadonlyArray<Pick<PhaseRow, 'phase' | 'cpu' | 'requestsPerSync'>>): string[] {
+export function cpuAndRequestTables(
+  phases: ReadonlyArray<Pick<PhaseRow, 'phase' | 'cpu' | 'requestsPerSync'>>,
+): string[] {
   const out: string[] = [];
   const withCpu = phases.filter((p) => p.cpu !== undefined);
   const ms3 = (n: number | undefined): string => (n === undefined ? '-' : n >= 10 ? n.toFixed(1) : n.toFixed(2));
   if (withCpu.length > 0) {
     const components = [...new Set(withCpu.flatMap((p) => Object.keys(p.cpu!.perSyncMs)))].sort();
-    out.push('CPU ms per object·cluster sync by component (per-thread /proc CPU; the main thread split by its profile)');
+    out.push(
+      'CPU ms per object·cluster sync by component (per-thread /proc CPU; the main thread split by its profile)',
+    );
     out.push(
       table(
         ['component', ...withCpu.map((p) => p.phase)],
@@ -34,24 +39,59 @@ export function cpuAndRequestTables(phases: ReadonlyArray<Pick<PhaseRow, 'phase'
         ],
       ),
     );
-    const perRequest = (p: (typeof withCpu)[number]): string => Object.entries(p.cpu!.perRequestMs).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${ms3(v)}`).join(', ');
+    const perRequest = (p: (typeof withCpu)[number]): string =>
+      Object.entries(p.cpu!.perRequestMs)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k} ${ms3(v)}`)
+        .join(', ');
     out.push(`environment CPU ms per request served: ${withCpu.map((p) => `${p.phase}: ${perRequest(p)}`).join('; ')}`);
   }
-  const kinds = (pick: (p: (typeof phases)[number]) => Record<string, number>, prefix: string): string[] => [...new Set(phases.flatMap((p) => Object.keys(pick(p))))].sort().map((k) => `${prefix}${k}`);
+  const kinds = (pick: (p: (typeof phases)[number]) => Record<string, number>, prefix: string): string[] =>
+    [...new Set(phases.flatMap((p) => Object.keys(pick(p))))].sort().map((k) => `${prefix}${k}`);
   const value = (p: (typeof phases)[number], kind: string): number | undefined => {
     const r = p.requestsPerSync;
     if (kind.startsWith('ddb ')) return r.dynamodb[kind.slice(4)];
     if (kind.startsWith('sqs ')) return r.sqs[kind.slice(4)];
-    return ({ 'kcp reads': r.kcpReads, 'kcp writes': r.kcpWrites, 'cluster reads': r.clusterReads, 'cluster writes': r.clusterWrites, total: r.total } as Record<string, number>)[kind];
+    return (
+      {
+        'kcp reads': r.kcpReads,
+        'kcp writes': r.kcpWrites,
+        'cluster reads': r.clusterReads,
+        'cluster writes': r.clusterWrites,
+        total: r.total,
+      } as Record<string, number>
+    )[kind];
   };
-  const rows = [...kinds((p) => p.requestsPerSync.dynamodb, 'ddb '), ...kinds((p) => p.requestsPerSync.sqs, 'sqs '), 'kcp reads', 'kcp writes', 'cluster reads', 'cluster writes', 'total'];
+  const rows = [
+    ...kinds((p) => p.requestsPerSync.dynamodb, 'ddb '),
+    ...kinds((p) => p.requestsPerSync.sqs, 'sqs '),
+    'kcp reads',
+    'kcp writes',
+    'cluster reads',
+    'cluster writes',
+    'total',
+  ];
   out.push('Requests per object·cluster sync by kind (DynamoDB and SQS at the emulators, Kubernetes at the simulator)');
-  out.push(table(['request', ...phases.map((p) => p.phase)], rows.map((k) => [k, ...phases.map((p) => { const v = value(p, k); return v === undefined ? '-' : num(v); })])));
+  out.push(
+    table(
+      ['request', ...phases.map((p) => p.phase)],
+      rows.map((k) => [
+        k,
+        ...phases.map((p) => {
+          const v = value(p, k);
+          return v === undefined ? '-' : num(v);
+        }),
+      ]),
+    ),
+  );
   return out;
 }
 
 /** The create phase beside the floor run (bench/e2e/floor.ts): each figure and tmc ÷ floor. */
-export function floorTable(create: Pick<PhaseRow, 'cpu' | 'requestsPerSync'>, floor: NonNullable<BenchResults['endToEnd'][number]['floor']>): string[] {
+export function floorTable(
+  create: Pick<PhaseRow, 'cpu' | 'requestsPerSync'>,
+  floor: NonNullable<BenchResults['endToEnd'][number]['floor']>,
+): string[] {
   const sumOf = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
   const rows: Array<[string, number | undefined, number | undefined]> = [
     ['whole-stack CPU ms/sync', create.cpu?.totalPerSyncMs, floor.cpu?.totalPerSyncMs],
@@ -68,10 +108,14 @@ export function floorTable(create: Pick<PhaseRow, 'cpu' | 'requestsPerSync'>, fl
     ['cluster reads/sync', create.requestsPerSync.clusterReads, floor.requestsPerSync.clusterReads],
   ];
   const fmt = (n: number | undefined): string => (n === undefined ? '-' : num(Math.round(n * 100) / 100));
-  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '-' : b === 0 ? (a === 0 ? '1' : '∞') : `${(a / b).toFixed(1)}×`);
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined ? '-' : b === 0 ? (a === 0 ? '1' : '∞') : `${(a / b).toFixed(1)}×`;
   return [
     `tmc ÷ floor: the create phase beside the same work done by the least a correct design needs (bench/e2e/floor.ts; floor converged in ${(floor.convergeMs / 1000).toFixed(1)} s)`,
-    table(['figure', 'tmc', 'floor', 'tmc ÷ floor'], rows.map(([label, a, b]) => [label, fmt(a), fmt(b), ratio(a, b)])),
+    table(
+      ['figure', 'tmc', 'floor', 'tmc ÷ floor'],
+      rows.map(([label, a, b]) => [label, fmt(a), fmt(b), ratio(a, b)]),
+    ),
   ];
 }
 
@@ -81,7 +125,16 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
   const g = churn.growthPerMinute;
   return [
     `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
-    table(['at s', 'rss MB', 'heap MB', 'state dir MB', ...jobs.map((j) => `${j} ms`)], churn.samples.map((s) => [s.atSeconds, s.rssMb.toFixed(0), s.heapUsedMb.toFixed(0), s.stateDirMb.toFixed(2), ...jobs.map((j) => s.jobsMs[j] ?? '-')])),
+    table(
+      ['at s', 'rss MB', 'heap MB', 'state dir MB', ...jobs.map((j) => `${j} ms`)],
+      churn.samples.map((s) => [
+        s.atSeconds,
+        s.rssMb.toFixed(0),
+        s.heapUsedMb.toFixed(0),
+        s.stateDirMb.toFixed(2),
+        ...jobs.map((j) => s.jobsMs[j] ?? '-'),
+      ]),
+    ),
     `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
   ];
 }
@@ -89,14 +142,42 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
-  out.push(`tmc bench ${results.mode}: ${m.cpus}× ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}; load average ${m.loadAverageStart.join(' ')} → ${m.loadAverageEnd.join(' ')} (shared machine)`);
+  out.push(
+    `tmc bench ${results.mode}: ${m.cpus}× ${m.cpuModel}, ${m.memoryGiB} GiB, node ${m.node}; load average ${m.loadAverageStart.join(' ')} → ${m.loadAverageEnd.join(' ')} (shared machine)`,
+  );
   for (const run of results.endToEnd) {
     const o = run.options;
-    out.push('', `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`);
-    if (o.latencyObjects > 0) out.push(`latency phase: ${o.latencyObjects} Deployments + ${o.latencyObjects} ConfigMaps more, ${o.latencyRate} writes/s one at a time (the path's latency; the burst phases' is mostly queueing)`);
+    out.push(
+      '',
+      `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`,
+    );
+    if (o.latencyObjects > 0)
+      out.push(
+        `latency phase: ${o.latencyObjects} Deployments + ${o.latencyObjects} ConfigMaps more, ${o.latencyRate} writes/s one at a time (the path's latency; the burst phases' is mostly queueing)`,
+      );
     out.push(
       table(
-        ['phase', 'ok', 'converge s', 'syncs/s', 'applied p50', 'p95', 'p99', 'status p50', 'p95', 'p99', 'deferred', 'k8s w/obj·cl', 'k8s r/obj·cl', 'kcp w/obj', 'kcp r/obj', 'ddb r/obj', 'ddb w/obj', 'sqs msg/obj', 'sqs req/obj'],
+        [
+          'phase',
+          'ok',
+          'converge s',
+          'syncs/s',
+          'applied p50',
+          'p95',
+          'p99',
+          'status p50',
+          'p95',
+          'p99',
+          'deferred',
+          'k8s w/obj·cl',
+          'k8s r/obj·cl',
+          'kcp w/obj',
+          'kcp r/obj',
+          'ddb r/obj',
+          'ddb w/obj',
+          'sqs msg/obj',
+          'sqs req/obj',
+        ],
         run.phases.map((p) => [
           p.phase,
           p.converged ? 'yes' : 'NO',
@@ -122,8 +203,11 @@ export function formatResults(results: BenchResults): string {
     );
     const stages = run.phases.find((p) => p.stages)?.stages;
     if (stages) {
-      const part = (label: string, l: { p50Ms: number; p99Ms: number }): string => `${label} p50 ${ms(l.p50Ms)} / p99 ${ms(l.p99Ms)} ms`;
-      out.push(`latency phase by stage (tmc trace): ${part('write → enqueued', stages.writeToEnqueued)}; ${part('→ placed', stages.enqueuedToPlaced)}; ${part('→ applied everywhere', stages.placedToApplied)}`);
+      const part = (label: string, l: { p50Ms: number; p99Ms: number }): string =>
+        `${label} p50 ${ms(l.p50Ms)} / p99 ${ms(l.p99Ms)} ms`;
+      out.push(
+        `latency phase by stage (tmc trace): ${part('write → enqueued', stages.writeToEnqueued)}; ${part('→ placed', stages.enqueuedToPlaced)}; ${part('→ applied everywhere', stages.placedToApplied)}`,
+      );
     }
     out.push(...cpuAndRequestTables(run.phases));
     const created = run.phases.find((p) => p.phase === 'create');
@@ -131,25 +215,74 @@ export function formatResults(results: BenchResults): string {
     if (run.churn) out.push(...churnLines(run.churn));
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {
-      const sim = Object.entries(create.sim).map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`).join(', ');
-      out.push(`simulator overhead per request beyond the injected ${o.latencyMs} ms (create phase; kcp includes its admission webhook call): ${sim}`);
+      const sim = Object.entries(create.sim)
+        .map(([name, t]) => `${name} ${ms(t.overheadMeanMs)} ms`)
+        .join(', ');
+      out.push(
+        `simulator overhead per request beyond the injected ${o.latencyMs} ms (create phase; kcp includes its admission webhook call): ${sim}`,
+      );
     }
   }
   for (const f of results.endToEndFailures) out.push('', `End to end ${f.objects} × ${f.clusters} FAILED: ${f.error}`);
   if (results.costs) {
-    out.push('', `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`);
-    out.push(table(['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'], results.costs.perMillionChanges.map((c) => [`per 1M ${c.phase} (${c.size})`, usd(c.cost.lambdaRequests + c.cost.lambdaCompute), usd(c.cost.dynamodb), usd(c.cost.sqs), usd(c.cost.apiGateway), usd(c.cost.total)])));
+    out.push(
+      '',
+      `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`,
+    );
+    out.push(
+      table(
+        ['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'],
+        results.costs.perMillionChanges.map((c) => [
+          `per 1M ${c.phase} (${c.size})`,
+          usd(c.cost.lambdaRequests + c.cost.lambdaCompute),
+          usd(c.cost.dynamodb),
+          usd(c.cost.sqs),
+          usd(c.cost.apiGateway),
+          usd(c.cost.total),
+        ]),
+      ),
+    );
     if (results.costs.idleMonth) out.push(formatIdleMonth(results.costs.idleMonth));
   }
   if (results.placement.length) {
     out.push('', 'Placement engine (one core, best of 5 rounds)');
-    out.push(table(['clusters', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu ms/decision'], results.placement.map((r) => [r.clusters, r.decisionsPerSecond, r.p50Ms.toFixed(3), r.p99Ms.toFixed(3), r.maxMs.toFixed(3), r.cpuPerDecisionMs.toFixed(3)])));
+    out.push(
+      table(
+        ['clusters', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'cpu ms/decision'],
+        results.placement.map((r) => [
+          r.clusters,
+          r.decisionsPerSecond,
+          r.p50Ms.toFixed(3),
+          r.p99Ms.toFixed(3),
+          r.maxMs.toFixed(3),
+          r.cpuPerDecisionMs.toFixed(3),
+        ]),
+      ),
+    );
   }
   if (results.coldStart.length) {
     out.push('', 'Cold start (esbuild bundle as infra/ builds it; init = require in a fresh node, median)');
-    out.push(table(['function', 'KiB', '≤1 MiB', 'CDK budget KiB', 'init ms', 'init cpu ms', '≤300 ms'], results.coldStart.map((c) => [c.name, (c.bytes / 1024).toFixed(0), c.underOneMiB ? 'yes' : 'no', (c.budgetBytes / 1024).toFixed(0), ms(c.initMs), ms(c.initCpuMs), c.initUnderBudget ? 'yes' : 'no'])));
+    out.push(
+      table(
+        ['function', 'KiB', '≤1 MiB', 'CDK budget KiB', 'init ms', 'init cpu ms', '≤300 ms'],
+        results.coldStart.map((c) => [
+          c.name,
+          (c.bytes / 1024).toFixed(0),
+          c.underOneMiB ? 'yes' : 'no',
+          (c.budgetBytes / 1024).toFixed(0),
+          ms(c.initMs),
+          ms(c.initCpuMs),
+          c.initUnderBudget ? 'yes' : 'no',
+        ]),
+      ),
+    );
   }
   out.push('', 'Targets');
-  out.push(table(['target', 'measured', 'met'], results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'])));
+  out.push(
+    table(
+      ['target', 'measured', 'met'],
+      results.targets.map((t) => [t.target, t.measured, t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO']),
+    ),
+  );
   return `${out.join('\n')}\n`;
 }

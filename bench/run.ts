@@ -54,13 +54,26 @@ export interface BenchResults {
   startedAt: string;
   durationSeconds: number;
   commit: string;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageStart: number[]; loadAverageEnd: number[]; note: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    platform: string;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+    note: string;
+  };
   endToEnd: EndToEndResult[];
   /** Sizes whose run failed (e.g. the stack did not start under load); the others still count. */
   endToEndFailures: Array<EndToEndSize & { error: string }>;
   placement: EngineBenchResult[];
   coldStart: ColdStartResult[];
-  costs?: { prices: typeof PRICES; perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>; idleMonth?: IdleMonth };
+  costs?: {
+    prices: typeof PRICES;
+    perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>;
+    idleMonth?: IdleMonth;
+  };
   targets: Target[];
 }
 
@@ -80,7 +93,9 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   const create = main?.phases.find((p) => p.phase === 'create');
   out.push({
     target: '10,000 objects × 3 clusters converge < 60 s',
-    measured: create ? `${(create.convergeMs / 1000).toFixed(1)} s${create.converged ? '' : ' (did not converge)'}` : 'not run at this size',
+    measured: create
+      ? `${(create.convergeMs / 1000).toFixed(1)} s${create.converged ? '' : ' (did not converge)'}`
+      : 'not run at this size',
     met: create ? create.converged && create.convergeMs < 60_000 : undefined,
   });
   // From the paced phase: the burst phases offer more than the stack's throughput, so their p99 is the time the
@@ -90,20 +105,46 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   const rates = paced.map(({ r }) => `${r.options.latencyRate}/s at ${r.options.clusters}`).join(', ');
   out.push({
     target: `p99 kcp write → applied < 1 s (paced latency phase, writes one at a time${rates ? `: ${rates}` : ''})`,
-    measured: paced.length ? `${worstP99.toFixed(0)} ms (worst run)${paced.every(({ p }) => p.converged) ? '' : ' (did not converge)'}` : 'not run',
+    measured: paced.length
+      ? `${worstP99.toFixed(0)} ms (worst run)${paced.every(({ p }) => p.converged) ? '' : ' (did not converge)'}`
+      : 'not run',
     met: paced.length ? paced.every(({ p }) => p.converged) && worstP99 < 1000 : undefined,
   });
   const phase = (name: string): Array<{ label: string; value: number }> =>
-    results.endToEnd.flatMap((r) => r.phases.filter((p) => p.phase === name).map((p) => ({ label: `${r.options.objects}×${r.options.clusters}`, value: p.kube.clusterWritesPerObjectCluster })));
-  for (const [name, floor] of [['create', 1], ['update', 1], ['resync-placement', 0], ['resync-sync', 0]] as const) {
+    results.endToEnd.flatMap((r) =>
+      r.phases
+        .filter((p) => p.phase === name)
+        .map((p) => ({
+          label: `${r.options.objects}×${r.options.clusters}`,
+          value: p.kube.clusterWritesPerObjectCluster,
+        })),
+    );
+  for (const [name, floor] of [
+    ['create', 1],
+    ['update', 1],
+    ['resync-placement', 0],
+    ['resync-sync', 0],
+  ] as const) {
     const got = phase(name);
     const worst = got.reduce((a, g) => Math.max(a, g.value), 0);
-    out.push({ target: `cluster writes per object·cluster, ${name} = ${floor}`, measured: got.length ? got.map((g) => `${g.value} (${g.label})`).join(', ') : 'not run', met: got.length ? worst <= floor : undefined });
+    out.push({
+      target: `cluster writes per object·cluster, ${name} = ${floor}`,
+      measured: got.length ? got.map((g) => `${g.value} (${g.label})`).join(', ') : 'not run',
+      met: got.length ? worst <= floor : undefined,
+    });
   }
   const at1000 = results.placement.find((p) => p.clusters === 1000);
-  out.push({ target: 'placement p99 < 1 ms at 1,000 clusters', measured: at1000 ? `${at1000.p99Ms.toFixed(3)} ms` : 'not run', met: at1000 ? at1000.p99Ms < 1 : undefined });
+  out.push({
+    target: 'placement p99 < 1 ms at 1,000 clusters',
+    measured: at1000 ? `${at1000.p99Ms.toFixed(3)} ms` : 'not run',
+    met: at1000 ? at1000.p99Ms < 1 : undefined,
+  });
   for (const c of results.coldStart) {
-    out.push({ target: `${c.name}: bundle ≤ 1 MiB, init ≤ 300 ms`, measured: `${(c.bytes / 1024).toFixed(0)} KiB, ${c.initMs} ms (cpu ${c.initCpuMs} ms)`, met: c.underOneMiB && c.initUnderBudget });
+    out.push({
+      target: `${c.name}: bundle ≤ 1 MiB, init ≤ 300 ms`,
+      measured: `${(c.bytes / 1024).toFixed(0)} KiB, ${c.initMs} ms (cpu ${c.initCpuMs} ms)`,
+      met: c.underOneMiB && c.initUnderBudget,
+    });
   }
   return out;
 }
@@ -111,17 +152,31 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
 function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['costs'] {
   if (endToEnd.length === 0) return undefined;
   const perMillionChanges = endToEnd.flatMap((run) =>
-    run.phases.map((p) => ({ size: `${run.options.objects}×${run.options.clusters}`, phase: p.phase, cost: scale(costOf(p), 1e6 / p.objects) })),
+    run.phases.map((p) => ({
+      size: `${run.options.objects}×${run.options.clusters}`,
+      phase: p.phase,
+      cost: scale(costOf(p), 1e6 / p.objects),
+    })),
   );
   // The idle month from the largest run's schedules (health-probe's cost grows with clusters), on the default stack.
   const largest = [...endToEnd].sort((a, b) => b.options.clusters - a.options.clusters)[0];
   const measured = Object.values(largest.schedules).every((s) => s.ok);
-  return { prices: PRICES, perMillionChanges, idleMonth: measured ? deployedIdleMonth(projectRoot, {}, { clusters: largest.options.clusters, perRun: largest.schedules }) : undefined };
+  return {
+    prices: PRICES,
+    perMillionChanges,
+    idleMonth: measured
+      ? deployedIdleMonth(projectRoot, {}, { clusters: largest.options.clusters, perRun: largest.schedules })
+      : undefined,
+  };
 }
 
 /** The paced latency phase of one size: the flags' values, else derived per size (bench/sizes.ts). */
 function latencyPhaseOf(options: BenchOptions, clusters: number): { latencyObjects: number; latencyRate: number } {
-  const phase = pacedLatencyPhase(clusters, { objects: options.latencyObjects, rate: options.latencyRate }, options.mode === 'quick');
+  const phase = pacedLatencyPhase(
+    clusters,
+    { objects: options.latencyObjects, rate: options.latencyRate },
+    options.mode === 'quick',
+  );
   return { latencyObjects: phase.objects, latencyRate: phase.rate };
 }
 
@@ -140,7 +195,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
-          await runEndToEndInChild(options.projectRoot, { ...size, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, ...latencyPhaseOf(options, size.clusters), floor: !options.skip.has('floor'), churnMinutes: options.churnMinutes, progress: say }),
+          await runEndToEndInChild(options.projectRoot, {
+            ...size,
+            latencyMs: options.latencyMs,
+            readyDelayMs: options.readyDelayMs,
+            concurrency: options.concurrency,
+            phaseTimeoutMs: options.phaseTimeoutMs,
+            ...latencyPhaseOf(options, size.clusters),
+            floor: !options.skip.has('floor'),
+            churnMinutes: options.churnMinutes,
+            progress: say,
+          }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);

@@ -26,7 +26,13 @@ import { TABLE } from '../lib/runtime/resources';
  */
 
 export type SdkOperation = 'GetItem' | 'PutItem' | 'Query' | 'BatchGetItem' | 'SendMessageBatch';
-export const SDK_OPERATIONS: readonly SdkOperation[] = ['GetItem', 'PutItem', 'Query', 'BatchGetItem', 'SendMessageBatch'];
+export const SDK_OPERATIONS: readonly SdkOperation[] = [
+  'GetItem',
+  'PutItem',
+  'Query',
+  'BatchGetItem',
+  'SendMessageBatch',
+];
 
 export interface SdkOverheadOptions {
   /** Measured requests per operation and variant (after `warmup` more). */
@@ -68,7 +74,10 @@ interface Variant {
 
 const REGION = 'us-east-1';
 
-function tmcClients(endpoints: Endpoints, overrides: { dynamodb?: Record<string, unknown>; sqs?: Record<string, unknown> } = {}): Clients {
+function tmcClients(
+  endpoints: Endpoints,
+  overrides: { dynamodb?: Record<string, unknown>; sqs?: Record<string, unknown> } = {},
+): Clients {
   const config = { region: REGION, dynamodbEndpoint: endpoints.dynamodb, sqsEndpoint: endpoints.sqs };
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
@@ -110,14 +119,26 @@ function redirecting(handler: RequestHandler, targets: Record<string, URL>): Req
  * their local URL only, so SQS is told not to take its endpoint from the queue URL (in Lambda the two agree, and the
  * SDK only compares them: two URL parses a request that this variant does not pay).
  */
-function cloudShapedClients(e: Endpoints, extra: { dynamodb?: Partial<DynamoDBClientConfig>; sqs?: Partial<SQSClientConfig> } = {}): Clients {
+function cloudShapedClients(
+  e: Endpoints,
+  extra: { dynamodb?: Partial<DynamoDBClientConfig>; sqs?: Partial<SQSClientConfig> } = {},
+): Clients {
   const config = { region: REGION, dynamodbEndpoint: undefined, sqsEndpoint: undefined };
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const targets = { dynamodb: new URL(e.dynamodb), sqs: new URL(e.sqs) };
-  const credentials = (): Promise<{ accessKeyId: string; secretAccessKey: string }> => Promise.resolve({ accessKeyId: 'local', secretAccessKey: 'local' });
-  Object.assign(doc.config, { requestHandler: redirecting(doc.config.requestHandler, targets), credentials }, extra.dynamodb);
-  Object.assign(sqs.config, { requestHandler: redirecting(sqs.config.requestHandler, targets), credentials, useQueueUrlAsEndpoint: false }, extra.sqs);
+  const credentials = (): Promise<{ accessKeyId: string; secretAccessKey: string }> =>
+    Promise.resolve({ accessKeyId: 'local', secretAccessKey: 'local' });
+  Object.assign(
+    doc.config,
+    { requestHandler: redirecting(doc.config.requestHandler, targets), credentials },
+    extra.dynamodb,
+  );
+  Object.assign(
+    sqs.config,
+    { requestHandler: redirecting(sqs.config.requestHandler, targets), credentials, useQueueUrlAsEndpoint: false },
+    extra.sqs,
+  );
   return { doc, sqs, queueUrl: e.queueUrl };
 }
 
@@ -135,14 +156,34 @@ export const VARIANTS: readonly Variant[] = [
       return tmcClients(e, { dynamodb: { logger }, sqs: { logger, md5 } });
     },
   },
-  { name: 'noop-logger', description: "tmc with the SDK's NoOpLogger (redacted copies of every input and output)", build: (e) => tmcClients(e, { dynamodb: { logger: sdkDefaults().logger }, sqs: { logger: sdkDefaults().logger } }) },
-  { name: 'sqs-md5', description: 'tmc with the MD5 check of what SendMessageBatch answers', build: (e) => tmcClients(e, { sqs: { md5: sdkDefaults().md5 } }) },
-  { name: 'sqs-no-cache', description: 'tmc, SQS without cacheMiddleware (the configuration before 32ca724)', build: (e) => tmcClients(e, { sqs: { cacheMiddleware: false } }) },
-  { name: 'cloud', description: 'as in Lambda: no endpoint set, the endpoint rules run (requests redirected)', build: (e) => cloudShapedClients(e) },
+  {
+    name: 'noop-logger',
+    description: "tmc with the SDK's NoOpLogger (redacted copies of every input and output)",
+    build: (e) => tmcClients(e, { dynamodb: { logger: sdkDefaults().logger }, sqs: { logger: sdkDefaults().logger } }),
+  },
+  {
+    name: 'sqs-md5',
+    description: 'tmc with the MD5 check of what SendMessageBatch answers',
+    build: (e) => tmcClients(e, { sqs: { md5: sdkDefaults().md5 } }),
+  },
+  {
+    name: 'sqs-no-cache',
+    description: 'tmc, SQS without cacheMiddleware (the configuration before 32ca724)',
+    build: (e) => tmcClients(e, { sqs: { cacheMiddleware: false } }),
+  },
+  {
+    name: 'cloud',
+    description: 'as in Lambda: no endpoint set, the endpoint rules run (requests redirected)',
+    build: (e) => cloudShapedClients(e),
+  },
   {
     name: 'cloud-no-config-urls',
     description: 'cloud, ignoreConfiguredEndpointUrls: true',
-    build: (e) => cloudShapedClients(e, { dynamodb: { ignoreConfiguredEndpointUrls: true }, sqs: { ignoreConfiguredEndpointUrls: true } }),
+    build: (e) =>
+      cloudShapedClients(e, {
+        dynamodb: { ignoreConfiguredEndpointUrls: true },
+        sqs: { ignoreConfiguredEndpointUrls: true },
+      }),
   },
 ];
 
@@ -151,28 +192,74 @@ const PAYLOAD = 'x'.repeat(600);
 /** Items shaped like tmc's (a DECISION-sized item; a partition of a few SYNC items for Query and BatchGetItem). */
 async function seed(doc: DynamoDBDocumentClient, tableName: string): Promise<void> {
   for (let i = 0; i < 10; i++) {
-    await doc.send(new PutCommand({ TableName: tableName, Item: { [TABLE.partitionKey]: 'OBJ#bench', [TABLE.sortKey]: `SYNC#c${i}`, generation: i, status: 'applied', body: PAYLOAD } }));
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          [TABLE.partitionKey]: 'OBJ#bench',
+          [TABLE.sortKey]: `SYNC#c${i}`,
+          generation: i,
+          status: 'applied',
+          body: PAYLOAD,
+        },
+      }),
+    );
   }
 }
 
 type Operation = (clients: Clients, i: number) => Promise<unknown>;
 
 function operations(tableName: string): Record<SdkOperation, Operation> {
-  const key = (i: number): Record<string, string> => ({ [TABLE.partitionKey]: 'OBJ#bench', [TABLE.sortKey]: `SYNC#c${i % 10}` });
+  const key = (i: number): Record<string, string> => ({
+    [TABLE.partitionKey]: 'OBJ#bench',
+    [TABLE.sortKey]: `SYNC#c${i % 10}`,
+  });
   return {
     GetItem: ({ doc }, i) => doc.send(new GetCommand({ TableName: tableName, Key: key(i), ConsistentRead: true })),
     PutItem: ({ doc }, i) =>
-      doc.send(new PutCommand({ TableName: tableName, Item: { ...key(i), [TABLE.sortKey]: `PUT#${i % 50}`, generation: i, status: 'applied', body: PAYLOAD, labels: { app: 'web', tier: 'front' } } })),
+      doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...key(i),
+            [TABLE.sortKey]: `PUT#${i % 50}`,
+            generation: i,
+            status: 'applied',
+            body: PAYLOAD,
+            labels: { app: 'web', tier: 'front' },
+          },
+        }),
+      ),
     Query: ({ doc }) =>
-      doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)', ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey }, ExpressionAttributeValues: { ':pk': 'OBJ#bench', ':sk': 'SYNC#' } })),
+      doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': 'OBJ#bench', ':sk': 'SYNC#' },
+        }),
+      ),
     BatchGetItem: ({ doc }) => batchGetItems(doc, tableName, [0, 1, 2, 3, 4].map(key), { consistentRead: true }),
     SendMessageBatch: ({ sqs, queueUrl }, i) =>
-      sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: 10 }, (_, n) => ({ Id: `m${n}`, MessageBody: JSON.stringify({ i, n, body: PAYLOAD.slice(0, 300) }) })) })),
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Array.from({ length: 10 }, (_, n) => ({
+            Id: `m${n}`,
+            MessageBody: JSON.stringify({ i, n, body: PAYLOAD.slice(0, 300) }),
+          })),
+        }),
+      ),
   };
 }
 
 /** One block of sequential requests: CPU and wall µs per request. */
-async function block(run: Operation, clients: Clients, from: number, count: number): Promise<{ cpu: number; wall: number }> {
+async function block(
+  run: Operation,
+  clients: Clients,
+  from: number,
+  count: number,
+): Promise<{ cpu: number; wall: number }> {
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = from; i < from + count; i++) await run(clients, i);
@@ -197,7 +284,10 @@ async function startEmulatorProcess(): Promise<{ child: ChildProcess; endpoints:
   // This file, found from the project root: jest compiles bench to CommonJS and tsx runs it as ESM, so neither
   // import.meta nor __filename is there in both.
   const script = join(findProjectRoot(), 'bench', 'sdk-overhead.ts');
-  const child = fork(script, ['--emulators'], { execArgv: ['--import', 'tsx'], stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(script, ['--emulators'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+  });
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
@@ -209,7 +299,14 @@ async function startEmulatorProcess(): Promise<{ child: ChildProcess; endpoints:
 
 async function serveEmulators(): Promise<void> {
   const [dynamo, sqsServer] = await Promise.all([startLocalDynamo(), startLocalSqs()]);
-  await ensureTable(new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), TABLE.baseName);
+  await ensureTable(
+    new DynamoDBClient({
+      region: REGION,
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    TABLE.baseName,
+  );
   const queues = await ensureQueues(makeSqsClient({ region: REGION, sqsEndpoint: sqsServer.endpoint }));
   const endpoints: Endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, queueUrl: queues.placement.url };
   // Run by hand (no IPC channel), it prints them: a profiler can then drive the same emulators.
@@ -225,7 +322,10 @@ async function serveEmulators(): Promise<void> {
 export async function measureSdkOverhead(options: SdkOverheadOptions): Promise<SdkOverheadRow[]> {
   const variants = VARIANTS.filter((v) => options.variants === undefined || options.variants.includes(v.name));
   const unknown = (options.variants ?? []).filter((name) => !VARIANTS.some((v) => v.name === name));
-  if (unknown.length > 0) throw new Error(`Unknown SDK benchmark variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `Unknown SDK benchmark variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`,
+    );
   const { child, endpoints } = await startEmulatorProcess();
   try {
     const built = variants.map((variant) => ({ variant, clients: variant.build(endpoints) }));
@@ -248,8 +348,17 @@ export async function measureSdkOverhead(options: SdkOverheadOptions): Promise<S
         // The median block: the per-request cost without the blocks a collection or another process's burst landed in.
         const cpu = Math.round(median(samples[v]!.cpu));
         const wall = Math.round(median(samples[v]!.wall));
-        rows.push({ variant: variant.name, description: variant.description, operation, requests: blocks * BLOCK, cpuMicrosPerRequest: cpu, wallMicrosPerRequest: wall });
-        options.progress?.(`  sdk ${operation.padEnd(16)} ${variant.name.padEnd(22)} ${cpu} µs CPU, ${wall} µs wall per request (median of ${blocks} blocks of ${BLOCK})`);
+        rows.push({
+          variant: variant.name,
+          description: variant.description,
+          operation,
+          requests: blocks * BLOCK,
+          cpuMicrosPerRequest: cpu,
+          wallMicrosPerRequest: wall,
+        });
+        options.progress?.(
+          `  sdk ${operation.padEnd(16)} ${variant.name.padEnd(22)} ${cpu} µs CPU, ${wall} µs wall per request (median of ${blocks} blocks of ${BLOCK})`,
+        );
       }
     }
     return rows;
@@ -264,12 +373,23 @@ export function formatSdkOverhead(rows: readonly SdkOverheadRow[]): string {
   const variants = [...new Set(rows.map((r) => r.variant))];
   const header = ['variant'.padEnd(22), ...SDK_OPERATIONS.map((op) => op.padStart(17))].join('');
   const lines = variants.map((variant) =>
-    [variant.padEnd(22), ...SDK_OPERATIONS.map((op) => String(rows.find((r) => r.variant === variant && r.operation === op)?.cpuMicrosPerRequest ?? '-').padStart(17))].join(''),
+    [
+      variant.padEnd(22),
+      ...SDK_OPERATIONS.map((op) =>
+        String(rows.find((r) => r.variant === variant && r.operation === op)?.cpuMicrosPerRequest ?? '-').padStart(17),
+      ),
+    ].join(''),
   );
-  return ['AWS SDK client CPU per request (µs, user+system, emulators in another process)', header, ...lines].join('\n');
+  return ['AWS SDK client CPU per request (µs, user+system, emulators in another process)', header, ...lines].join(
+    '\n',
+  );
 }
 
-const Args = z.object({ requests: z.coerce.number().int().positive().default(3000), warmup: z.coerce.number().int().nonnegative().default(1000), variants: z.string().optional() });
+const Args = z.object({
+  requests: z.coerce.number().int().positive().default(3000),
+  warmup: z.coerce.number().int().nonnegative().default(1000),
+  variants: z.string().optional(),
+});
 
 function parseArgs(argv: readonly string[]): z.infer<typeof Args> {
   const raw: Record<string, string> = {};
@@ -286,7 +406,12 @@ if (basename(process.argv[1] ?? '') === 'sdk-overhead.ts') {
     void serveEmulators();
   } else {
     const args = parseArgs(process.argv.slice(2));
-    void measureSdkOverhead({ requests: args.requests, warmup: args.warmup, variants: args.variants?.split(','), progress: (line) => process.stderr.write(`${line}\n`) }).then(
+    void measureSdkOverhead({
+      requests: args.requests,
+      warmup: args.warmup,
+      variants: args.variants?.split(','),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    }).then(
       (rows) => process.stdout.write(`${formatSdkOverhead(rows)}\n`),
       (err: unknown) => {
         process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -31,10 +31,17 @@ export interface PacedLatencyPhase {
 }
 
 /** The paced phase for one size: what was given, else derived from the sync budget (see above). */
-export function pacedLatencyPhase(clusters: number, given: { objects?: number; rate?: number }, quick = false): PacedLatencyPhase {
+export function pacedLatencyPhase(
+  clusters: number,
+  given: { objects?: number; rate?: number },
+  quick = false,
+): PacedLatencyPhase {
   const defaults = quick ? QUICK_LATENCY_PHASE : DEFAULT_LATENCY_PHASE;
-  const rate = given.rate ?? Math.min(defaults.rate, Math.round((LATENCY_SYNC_BUDGET_PER_SECOND / Math.max(1, clusters)) * 10) / 10);
+  const rate =
+    given.rate ??
+    Math.min(defaults.rate, Math.round((LATENCY_SYNC_BUDGET_PER_SECOND / Math.max(1, clusters)) * 10) / 10);
   // Two writes per object (its ConfigMap and Deployment): about 20 s of writes.
-  const objects = given.objects ?? Math.max(Math.min(5, defaults.objects), Math.min(defaults.objects, Math.round(rate * 10)));
+  const objects =
+    given.objects ?? Math.max(Math.min(5, defaults.objects), Math.min(defaults.objects, Math.round(rate * 10)));
   return { objects, rate };
 }

@@ -9,5 +9,10 @@ import { esbuildOptions, functionEntry } from './bundling';
  * `npm run bundle-report` and the bundle-size test measure. `tsx infra/bundle-function.ts <function> <outDir>`.
  */
 export async function bundleFunction(projectRoot: string, name: FunctionName, outDir: string): Promise<void> {
-  await build({ ...esbuildOptions(projectRoot), entryPoints: [functionEntry(projectRoot, name)], outfile: join(outDir, 'index.js'), logLevel: 'error' });
+  await build({
+    ...esbuildOptions(projectRoot),
+    entryPoints: [functionEntry(projectRoot, name)],
+    outfile: join(outDir, 'index.js'),
+    logLevel: 'error',
+  });
 }

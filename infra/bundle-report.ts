@@ -9,6 +9,8 @@ const sizes = await measureBundles(projectRoot, deployableFunctions(projectRoot)
 process.stdout.write(`${formatBundleReport(sizes)}\n`);
 const over = sizes.filter((s) => s.bytes > s.budgetBytes);
 if (over.length > 0) {
-  process.stderr.write(`Over budget: ${over.map((s) => s.name).join(', ')}. Find what grew with esbuild's --analyze, or raise the budget in infra/bundling.ts with a reason\n`);
+  process.stderr.write(
+    `Over budget: ${over.map((s) => s.name).join(', ')}. Find what grew with esbuild's --analyze, or raise the budget in infra/bundling.ts with a reason\n`,
+  );
   process.exitCode = 1;
 }

@@ -41,8 +41,21 @@ export async function measureBundles(projectRoot: string, names: readonly Functi
 /** A table for the terminal: function, size, budget, share of budget. */
 export function formatBundleReport(sizes: readonly BundleSize[]): string {
   const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
-  const rows = sizes.map((s) => [s.name, kib(s.bytes), kib(s.budgetBytes), `${Math.round((100 * s.bytes) / s.budgetBytes)}%`, s.bytes > s.budgetBytes ? 'OVER' : 'ok']);
+  const rows = sizes.map((s) => [
+    s.name,
+    kib(s.bytes),
+    kib(s.budgetBytes),
+    `${Math.round((100 * s.bytes) / s.budgetBytes)}%`,
+    s.bytes > s.budgetBytes ? 'OVER' : 'ok',
+  ]);
   const header = ['function', 'minified', 'budget', 'used', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -47,9 +47,17 @@ export function functionEntry(projectRoot: string, name: FunctionName): string {
  */
 const REDIRECTS: ReadonlyArray<{ importer: RegExp; path: string; to: string }> = [
   // KubeConfig uses two names from the generated client's barrel, which re-exports every API model (~313 KiB).
-  { importer: /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/, path: './gen/index.js', to: 'infra/shims/client-node-gen.mjs' },
+  {
+    importer: /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/,
+    path: './gen/index.js',
+    to: 'infra/shims/client-node-gen.mjs',
+  },
   // zod's entries re-export every locale as a namespace, which esbuild cannot shake (~258 KiB).
-  { importer: /[\\/]zod[\\/]v4[\\/](core[\\/]index|classic[\\/]external)\.js$/, path: '../locales/index.js', to: 'infra/shims/zod-locales.mjs' },
+  {
+    importer: /[\\/]zod[\\/]v4[\\/](core[\\/]index|classic[\\/]external)\.js$/,
+    path: '../locales/index.js',
+    to: 'infra/shims/zod-locales.mjs',
+  },
 ];
 
 export function redirectsPlugin(projectRoot: string): Plugin {
@@ -58,7 +66,9 @@ export function redirectsPlugin(projectRoot: string): Plugin {
     setup(build) {
       for (const redirect of REDIRECTS) {
         const filter = new RegExp(`^${redirect.path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
-        build.onResolve({ filter }, (args) => (redirect.importer.test(args.importer) ? { path: `${projectRoot}/${redirect.to}` } : undefined));
+        build.onResolve({ filter }, (args) =>
+          redirect.importer.test(args.importer) ? { path: `${projectRoot}/${redirect.to}` } : undefined,
+        );
       }
     },
   };

@@ -8,7 +8,9 @@ import { QUEUES, SCHEDULES, type QueueName } from '../lib/runtime/resources';
  */
 
 // CloudWatch Logs accepts only these retention periods.
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 const jsonObject = (value: unknown): unknown => {
   if (typeof value !== 'string') return value;
@@ -24,7 +26,10 @@ const scheduleNames = SCHEDULES.map((s) => s.name) as [string, ...string[]];
 
 export const TmcContextSchema = z.object({
   /** Prefix of every resource name (`tmc-<stage>-…`) and of the secrets (`tmc/<stage>/…`). */
-  stage: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and dashes, at most 16, starting with a letter').default('dev'),
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,15}$/, 'lower-case letters, digits and dashes, at most 16, starting with a letter')
+    .default('dev'),
   /** kcp workspaces whose SyncTargets tmc serves, comma-separated (health-probe and recovery-sweep list them). */
   workspaces: z
     .string()
@@ -32,15 +37,25 @@ export const TmcContextSchema = z.object({
     .default('root:default'),
   logRetentionDays: z.coerce
     .number()
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
+    .refine(
+      (days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days),
+      `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    )
     .default(30),
   /** Schedule rates in seconds by schedule name (SCHEDULES); EventBridge needs whole minutes. */
-  scheduleRates: z.preprocess(
-    jsonObject,
-    z.partialRecord(z.enum(scheduleNames), z.coerce.number().int().min(60).multipleOf(60, 'whole minutes (EventBridge rates)')),
-  ).default({}),
+  scheduleRates: z
+    .preprocess(
+      jsonObject,
+      z.partialRecord(
+        z.enum(scheduleNames),
+        z.coerce.number().int().min(60).multipleOf(60, 'whole minutes (EventBridge rates)'),
+      ),
+    )
+    .default({}),
   /** Event source mapping maximum concurrency by queue (QUEUES); Lambda allows 2..1000. */
-  maxConcurrency: z.preprocess(jsonObject, z.partialRecord(z.enum(queueNames), z.coerce.number().int().min(2).max(1000))).default({}),
+  maxConcurrency: z
+    .preprocess(jsonObject, z.partialRecord(z.enum(queueNames), z.coerce.number().int().min(2).max(1000)))
+    .default({}),
   /** Alarm when the oldest object not yet applied on its cluster is older than this. */
   syncLagAlarmSeconds: z.coerce.number().int().positive().default(300),
   /** Alarm when a function's errors exceed this share of its invocations over 5 minutes. */
@@ -77,13 +92,17 @@ export const TmcContextSchema = z.object({
           .array(
             z.object({
               subnetId: z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id such as subnet-0abc…'),
-              availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'an availability zone such as eu-west-1a'),
+              availabilityZone: z
+                .string()
+                .regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'an availability zone such as eu-west-1a'),
               routeTableId: z.string().regex(/^rtb-[0-9a-f]+$/, 'a route table id such as rtb-0abc…'),
             }),
           )
           .min(1),
         /** Security groups added to the functions' own (e.g. one the clusters' API servers admit). */
-        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'a security group id such as sg-0abc…')).default([]),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'a security group id such as sg-0abc…'))
+          .default([]),
         /** false when the VPC already has these endpoints (or a NAT gateway): endpoints are then not created. */
         endpoints: z.boolean().default(true),
       }),
@@ -113,7 +132,9 @@ export function parseTmcContext(read: (key: string) => unknown): TmcConfig {
   }
   const parsed = TmcContextSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`)
+      .join('; ');
     throw new Error(`Invalid tmc CDK context (see docs/deploy.md): ${problems}`);
   }
   return {

@@ -41,7 +41,9 @@ export class PrivateNetwork extends Construct {
       description: `tmc ${props.stage} functions that call clusters: outbound only`,
       allowAllOutbound: true,
     });
-    this.extraGroups = config.securityGroupIds.map((groupId, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `Extra${i}`, groupId, { mutable: false }));
+    this.extraGroups = config.securityGroupIds.map((groupId, i) =>
+      ec2.SecurityGroup.fromSecurityGroupId(this, `Extra${i}`, groupId, { mutable: false }),
+    );
     if (!config.endpoints) return;
     const endpointGroup = new ec2.SecurityGroup(this, 'Endpoints', {
       vpc: this.vpc,
@@ -49,13 +51,30 @@ export class PrivateNetwork extends Construct {
       allowAllOutbound: false,
     });
     endpointGroup.addIngressRule(this.functionsGroup, ec2.Port.tcp(443), "HTTPS from tmc's functions");
-    const interfaces = { Sqs: ec2.InterfaceVpcEndpointAwsService.SQS, SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, XRay: ec2.InterfaceVpcEndpointAwsService.XRAY };
+    const interfaces = {
+      Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+      SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+    };
     for (const [name, service] of Object.entries(interfaces)) {
       this.endpoints.push(
-        new ec2.InterfaceVpcEndpoint(this, name, { vpc: this.vpc, service, subnets: { subnets: this.subnets, onePerAz: true }, securityGroups: [endpointGroup], privateDnsEnabled: true, open: false }),
+        new ec2.InterfaceVpcEndpoint(this, name, {
+          vpc: this.vpc,
+          service,
+          subnets: { subnets: this.subnets, onePerAz: true },
+          securityGroups: [endpointGroup],
+          privateDnsEnabled: true,
+          open: false,
+        }),
       );
     }
-    this.endpoints.push(new ec2.GatewayVpcEndpoint(this, 'DynamoDb', { vpc: this.vpc, service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [{ subnets: this.subnets }] }));
+    this.endpoints.push(
+      new ec2.GatewayVpcEndpoint(this, 'DynamoDb', {
+        vpc: this.vpc,
+        service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+        subnets: [{ subnets: this.subnets }],
+      }),
+    );
   }
 
   /** The VPC settings of every function that runs in it: tmc's security group and the operator's. */

@@ -45,12 +45,17 @@ export class Observability extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[] = [];
 
-  constructor(scope: Construct, id: string, private readonly props: ObservabilityProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: ObservabilityProps,
+  ) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Alarms', { topicName: `tmc-${props.stage}-alarms`, enforceSSL: true });
     Validations.of(this.topic).acknowledge({
       id: 'AwsSolutions-SNS2',
-      reason: 'Alarm notifications carry alarm names and states only, no tmc data; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key',
+      reason:
+        'Alarm notifications carry alarm names and states only, no tmc data; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key',
     });
     // enforceSSL gives the topic a policy of its own, which replaces SNS's default one that lets the account's services
     // publish: without this statement CloudWatch could not deliver a single alarm. Only alarms of this account.
@@ -63,32 +68,59 @@ export class Observability extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
-    if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    if (props.alarmEmail !== undefined)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.createAlarms();
     this.createPlatformAlarms();
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `tmc-${props.stage}`, defaultInterval: Duration.hours(3) });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `tmc-${props.stage}`,
+      defaultInterval: Duration.hours(3),
+    });
     this.dashboard.addWidgets(...this.widgets());
   }
 
   /** One series of a catalog metric, with the dimensions EMF gives it: `service` plus every label of the metric. */
-  metric(name: MetricName, service: FunctionName, labels: Record<string, string>, statistic: string, label?: string): cloudwatch.Metric {
+  metric(
+    name: MetricName,
+    service: FunctionName,
+    labels: Record<string, string>,
+    statistic: string,
+    label?: string,
+  ): cloudwatch.Metric {
     const def = metricDefinition(name);
     // CloudWatch matches a metric by its whole dimension set: a label left out names a series that never exists.
     const given = Object.keys(labels).sort().join(',');
     const expected = [...def.labels].sort().join(',');
-    if (given !== expected) throw new Error(`Metric ${name} has labels [${expected}], the dashboard gave [${given}] (lib/metrics/catalog.ts)`);
-    return new cloudwatch.Metric({ namespace: this.props.namespace, metricName: name, dimensionsMap: { service, ...labels }, statistic, period: FIVE_MINUTES, label });
+    if (given !== expected)
+      throw new Error(
+        `Metric ${name} has labels [${expected}], the dashboard gave [${given}] (lib/metrics/catalog.ts)`,
+      );
+    return new cloudwatch.Metric({
+      namespace: this.props.namespace,
+      metricName: name,
+      dimensionsMap: { service, ...labels },
+      statistic,
+      period: FIVE_MINUTES,
+      label,
+    });
   }
 
   /**
    * A Metrics Insights query over every series of a metric, summed or maxed by one label. The schema lists exactly the
    * metric's dimensions (service + its labels): Metrics Insights matches dimension sets exactly.
    */
-  insights(name: MetricName, aggregate: 'SUM' | 'MAX' | 'AVG', groupBy: string, label: string, where?: string): cloudwatch.MathExpression {
+  insights(
+    name: MetricName,
+    aggregate: 'SUM' | 'MAX' | 'AVG',
+    groupBy: string,
+    label: string,
+    where?: string,
+  ): cloudwatch.MathExpression {
     const def = metricDefinition(name);
     // `service` is the emitting function, a dimension every EMF metric has: the only grouping a label-less metric has.
-    if (groupBy !== 'service' && !def.labels.includes(groupBy)) throw new Error(`Metric ${name} has no label ${groupBy} to group by (lib/metrics/catalog.ts)`);
+    if (groupBy !== 'service' && !def.labels.includes(groupBy))
+      throw new Error(`Metric ${name} has no label ${groupBy} to group by (lib/metrics/catalog.ts)`);
     const schema = [`"${this.props.namespace}"`, ...[...def.labels, 'service'].sort()].join(', ');
     const filter = where === undefined ? '' : ` WHERE ${where}`;
     return new cloudwatch.MathExpression({
@@ -98,7 +130,10 @@ export class Observability extends Construct {
     });
   }
 
-  private alarm(id: string, props: Omit<cloudwatch.AlarmProps, 'alarmName' | 'actionsEnabled'> & { name: string }): cloudwatch.Alarm {
+  private alarm(
+    id: string,
+    props: Omit<cloudwatch.AlarmProps, 'alarmName' | 'actionsEnabled'> & { name: string },
+  ): cloudwatch.Alarm {
     const { name, ...rest } = props;
     const alarm = new cloudwatch.Alarm(this, id, { ...rest, alarmName: `tmc-${this.props.stage}-${name}` });
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
@@ -134,7 +169,8 @@ export class Observability extends Construct {
     });
     this.alarm('ClusterUnhealthy', {
       name: 'cluster-unhealthy',
-      alarmDescription: 'At least one registered cluster is Unhealthy. `tmc` health API: GET /health; the dashboard shows which cluster',
+      alarmDescription:
+        'At least one registered cluster is Unhealthy. `tmc` health API: GET /health; the dashboard shows which cluster',
       metric: this.metric('tmc_clusters', 'metrics-rollup', { state: 'Unhealthy' }, 'Maximum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -145,7 +181,10 @@ export class Observability extends Construct {
     for (const [name, fn] of Object.entries(props.functions)) {
       const rate = new cloudwatch.MathExpression({
         expression: '100 * errors / MAX([errors, invocations])',
-        usingMetrics: { errors: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), invocations: fn.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }) },
+        usingMetrics: {
+          errors: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          invocations: fn.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        },
         label: `${name} error rate (%)`,
         period: FIVE_MINUTES,
       });
@@ -175,7 +214,12 @@ export class Observability extends Construct {
     const requests = props.httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' });
     const share = (errors: cloudwatch.IMetric, label: string): cloudwatch.MathExpression =>
       // At least 5 requests, so one rejected probe on an idle stack is not 100 %.
-      new cloudwatch.MathExpression({ expression: 'IF(requests >= 5, 100 * errors / requests, 0)', usingMetrics: { errors, requests }, label, period: FIVE_MINUTES });
+      new cloudwatch.MathExpression({
+        expression: 'IF(requests >= 5, 100 * errors / requests, 0)',
+        usingMetrics: { errors, requests },
+        label,
+        period: FIVE_MINUTES,
+      });
     this.alarm('Api4xx', {
       name: 'api-4xx',
       alarmDescription:
@@ -196,12 +240,20 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     // One alarm for every function (an alarm costs the same as one per function, and any throttle means the same fix).
-    const throttles = Object.entries(props.functions).map(([name, fn], i) => [`t${i}`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: name })] as const);
+    const throttles = Object.entries(props.functions).map(
+      ([name, fn], i) =>
+        [`t${i}`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: name })] as const,
+    );
     this.alarm('LambdaThrottles', {
       name: 'lambda-throttles',
       alarmDescription:
         "tmc's functions were throttled in two 5-minute periods of three: the account's Lambda concurrency is exhausted (Service Quotas: Lambda concurrent executions). Throttled queue batches return to their queue; throttled schedule runs are lost until the next tick",
-      metric: new cloudwatch.MathExpression({ expression: `SUM([${throttles.map(([id]) => id).join(', ')}])`, usingMetrics: Object.fromEntries(throttles), label: 'throttled invocations', period: FIVE_MINUTES }),
+      metric: new cloudwatch.MathExpression({
+        expression: `SUM([${throttles.map(([id]) => id).join(', ')}])`,
+        usingMetrics: Object.fromEntries(throttles),
+        label: 'throttled invocations',
+        period: FIVE_MINUTES,
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
@@ -214,11 +266,15 @@ export class Observability extends Construct {
       new cloudwatch.Metric({
         namespace: 'AWS/DynamoDB',
         metricName,
-        dimensionsMap: index === undefined ? { TableName: tableName } : { TableName: tableName, GlobalSecondaryIndexName: index },
+        dimensionsMap:
+          index === undefined ? { TableName: tableName } : { TableName: tableName, GlobalSecondaryIndexName: index },
         statistic: 'Sum',
         period: FIVE_MINUTES,
       });
-    const tableEvents: Record<string, cloudwatch.IMetric> = { r: events('ReadThrottleEvents'), w: events('WriteThrottleEvents') };
+    const tableEvents: Record<string, cloudwatch.IMetric> = {
+      r: events('ReadThrottleEvents'),
+      w: events('WriteThrottleEvents'),
+    };
     props.tableIndexes.forEach((index, i) => {
       tableEvents[`gr${i}`] = events('ReadThrottleEvents', index);
       tableEvents[`gw${i}`] = events('WriteThrottleEvents', index);
@@ -227,7 +283,12 @@ export class Observability extends Construct {
       name: 'dynamodb-throttles',
       alarmDescription:
         'The state table (or its GSI) throttled requests in two 5-minute periods of three. The SDK retries them, but syncs slow down; look for a hot key in CloudWatch Contributor Insights or a burst far above the previous peak',
-      metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(tableEvents).join(', ')}])`, usingMetrics: tableEvents, label: 'throttle events', period: FIVE_MINUTES }),
+      metric: new cloudwatch.MathExpression({
+        expression: `SUM([${Object.keys(tableEvents).join(', ')}])`,
+        usingMetrics: tableEvents,
+        label: 'throttle events',
+        period: FIVE_MINUTES,
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 3,
@@ -236,17 +297,30 @@ export class Observability extends Construct {
     });
   }
 
-  private graph(title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 8): cloudwatch.GraphWidget {
+  private graph(
+    title: string,
+    left: cloudwatch.IMetric[],
+    right: cloudwatch.IMetric[] = [],
+    width = 8,
+  ): cloudwatch.GraphWidget {
     return new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
   }
 
   private widgets(): cloudwatch.IWidget[] {
     const { props } = this;
     const queues = Object.keys(props.dlqs) as QueueName[];
-    const lambdaErrors = Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: name }));
+    const lambdaErrors = Object.entries(props.functions).map(([name, fn]) =>
+      fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: name }),
+    );
     return [
-      new cloudwatch.TextWidget({ markdown: `# tmc ${props.stage}\nSync, placement, cluster health, errors and dead-letter queues. Metrics: docs/metrics.md`, width: 24, height: 2 }),
-      this.graph('Sync throughput by result', [this.insights('tmc_sync_operations_total', 'SUM', 'result', 'sync operations')]),
+      new cloudwatch.TextWidget({
+        markdown: `# tmc ${props.stage}\nSync, placement, cluster health, errors and dead-letter queues. Metrics: docs/metrics.md`,
+        width: 24,
+        height: 2,
+      }),
+      this.graph('Sync throughput by result', [
+        this.insights('tmc_sync_operations_total', 'SUM', 'result', 'sync operations'),
+      ]),
       this.graph(
         'Sync lag (s)',
         [this.insights('tmc_sync_lag_seconds', 'MAX', 'cluster', 'max lag by cluster')],
@@ -254,7 +328,10 @@ export class Observability extends Construct {
       ),
       this.graph(
         'Status back into kcp',
-        [this.metric('tmc_status_lag_seconds', 'status-up', {}, 'p90', 'status lag p90 (s)'), this.metric('tmc_status_lag_seconds', 'status-up', {}, 'Maximum', 'status lag max (s)')],
+        [
+          this.metric('tmc_status_lag_seconds', 'status-up', {}, 'p90', 'status lag p90 (s)'),
+          this.metric('tmc_status_lag_seconds', 'status-up', {}, 'Maximum', 'status lag max (s)'),
+        ],
         [this.insights('tmc_status_updates_total', 'SUM', 'result', 'status updates')],
       ),
       this.graph(
@@ -262,7 +339,10 @@ export class Observability extends Construct {
         [this.insights('tmc_placement_decisions_total', 'SUM', 'result', 'decisions')],
         [this.metric('tmc_placement_duration_seconds', 'placement', { result: 'placed' }, 'p99', 'placed p99 (s)')],
       ),
-      this.graph('Clusters by health', HEALTH_STATES.map((state) => this.metric('tmc_clusters', 'metrics-rollup', { state }, 'Maximum', state))),
+      this.graph(
+        'Clusters by health',
+        HEALTH_STATES.map((state) => this.metric('tmc_clusters', 'metrics-rollup', { state }, 'Maximum', state)),
+      ),
       this.graph(
         'Cluster health and circuits (0 best)',
         [this.insights('tmc_cluster_health_state', 'MAX', 'cluster', 'health state')],
@@ -270,22 +350,47 @@ export class Observability extends Construct {
       ),
       this.graph(
         'Errors',
-        [this.insights('tmc_function_invocations_total', 'SUM', 'function', 'failed invocations', "result = 'error'"), ...lambdaErrors],
+        [
+          this.insights('tmc_function_invocations_total', 'SUM', 'function', 'failed invocations', "result = 'error'"),
+          ...lambdaErrors,
+        ],
         [this.insights('tmc_retries_total', 'SUM', 'category', 'retries by category')],
       ),
       this.graph(
         'Dead-letter queues',
-        [...queues.map((queue) => this.metric('tmc_dlq_messages', 'metrics-rollup', { queue }, 'Maximum', queue)), this.insights('tmc_dlq_arrivals_total', 'SUM', 'queue', 'arrivals')],
-        queues.map((queue) => props.dlqs[queue].metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: `${queue} (SQS)` })),
+        [
+          ...queues.map((queue) => this.metric('tmc_dlq_messages', 'metrics-rollup', { queue }, 'Maximum', queue)),
+          this.insights('tmc_dlq_arrivals_total', 'SUM', 'queue', 'arrivals'),
+        ],
+        queues.map((queue) =>
+          props.dlqs[queue].metricApproximateNumberOfMessagesVisible({
+            period: FIVE_MINUTES,
+            statistic: 'Maximum',
+            label: `${queue} (SQS)`,
+          }),
+        ),
       ),
       this.graph(
         'Queues',
-        queues.map((queue) => this.metric('tmc_queue_backlog_messages', 'metrics-rollup', { queue }, 'Maximum', `${queue} backlog`)),
-        queues.map((queue) => this.metric('tmc_queue_oldest_message_age_seconds', 'metrics-rollup', { queue }, 'Maximum', `${queue} oldest (s)`)),
+        queues.map((queue) =>
+          this.metric('tmc_queue_backlog_messages', 'metrics-rollup', { queue }, 'Maximum', `${queue} backlog`),
+        ),
+        queues.map((queue) =>
+          this.metric(
+            'tmc_queue_oldest_message_age_seconds',
+            'metrics-rollup',
+            { queue },
+            'Maximum',
+            `${queue} oldest (s)`,
+          ),
+        ),
       ),
       this.graph(
         'Webhooks and enqueues',
-        [this.insights('tmc_webhook_requests_total', 'SUM', 'code', 'webhook requests by code'), this.insights('tmc_admission_enqueue_timeouts_total', 'SUM', 'service', 'admissions allowed without enqueue')],
+        [
+          this.insights('tmc_webhook_requests_total', 'SUM', 'code', 'webhook requests by code'),
+          this.insights('tmc_admission_enqueue_timeouts_total', 'SUM', 'service', 'admissions allowed without enqueue'),
+        ],
         [this.insights('tmc_messages_enqueued_total', 'SUM', 'queue', 'enqueued')],
       ),
       this.graph('Objects by sync state', [this.insights('tmc_objects', 'MAX', 'state', 'object-cluster pairs')]),
@@ -296,10 +401,15 @@ export class Observability extends Construct {
       ),
       this.graph(
         'Recovery',
-        [this.insights('tmc_recovery_actions_total', 'SUM', 'action', 'actions'), this.insights('tmc_recovery_orphan_deletions_total', 'SUM', 'cluster', 'orphans deleted')],
+        [
+          this.insights('tmc_recovery_actions_total', 'SUM', 'action', 'actions'),
+          this.insights('tmc_recovery_orphan_deletions_total', 'SUM', 'cluster', 'orphans deleted'),
+        ],
         [this.insights('tmc_recovery_deletion_holds', 'MAX', 'scope', 'deletion holds waiting')],
       ),
-      this.graph('Prometheus remote-write', [this.insights('tmc_remote_write_pushes_total', 'SUM', 'result', 'pushes')]),
+      this.graph('Prometheus remote-write', [
+        this.insights('tmc_remote_write_pushes_total', 'SUM', 'result', 'pushes'),
+      ]),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     ];
   }

@@ -21,7 +21,6 @@ export interface TmcFunctionProps {
   network?: FunctionNetwork;
 }
 
-
 /**
  * The function's code: bundled by esbuild on this machine with infra/bundling.ts's options and plugins
  * (infra/bundle-function.ts), which NodejsFunction cannot run (it passes only command-line flags to esbuild). The
@@ -32,10 +31,18 @@ function functionCode(projectRoot: string, name: FunctionDefinition['name']): la
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22'),
-      command: ['sh', '-c', 'echo "tmc bundles its functions locally (infra/bundle-function.ts); run cdk from the project with its npm dependencies installed" >&2; exit 1'],
+      command: [
+        'sh',
+        '-c',
+        'echo "tmc bundles its functions locally (infra/bundle-function.ts); run cdk from the project with its npm dependencies installed" >&2; exit 1',
+      ],
       local: {
         tryBundle(outputDir: string): boolean {
-          execFileSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'infra', 'bundle-function-cli.ts'), name, outputDir], { cwd: projectRoot, stdio: 'inherit' });
+          execFileSync(
+            process.execPath,
+            ['--import', 'tsx', join(projectRoot, 'infra', 'bundle-function-cli.ts'), name, outputDir],
+            { cwd: projectRoot, stdio: 'inherit' },
+          );
           return true;
         },
       },
@@ -58,9 +65,16 @@ export class TmcFunction extends Construct {
     super(scope, id);
     const { definition } = props;
     const functionName = `tmc-${props.stage}-${definition.name}`;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { logGroupName: `/aws/lambda/${functionName}`, retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Role of ${functionName}` });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Role of ${functionName}`,
+    });
     this.fn = new lambda.Function(this, 'Function', {
       functionName,
       description: definition.description,
@@ -74,7 +88,13 @@ export class TmcFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      ...(props.network === undefined ? {} : { vpc: props.network.vpc, vpcSubnets: { subnets: props.network.subnets }, securityGroups: props.network.securityGroups }),
+      ...(props.network === undefined
+        ? {}
+        : {
+            vpc: props.network.vpc,
+            vpcSubnets: { subnets: props.network.subnets },
+            securityGroups: props.network.securityGroups,
+          }),
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
@@ -85,12 +105,14 @@ export class TmcFunction extends Construct {
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Tracing.ACTIVE)',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (added by Tracing.ACTIVE)',
     });
     if (props.network !== undefined) grantVpcAccess(this.role);
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime tmc is built and tested for (middy 6, undici 7); moving to 24 is a deliberate upgrade',
+      reason:
+        'Node.js 22 is the runtime tmc is built and tested for (middy 6, undici 7); moving to 24 is a deliberate upgrade',
     });
   }
 
@@ -102,10 +124,20 @@ export class TmcFunction extends Construct {
    * The role's permissions: exactly the grants lib/runtime/grants.ts defines for this function, resolved to this
    * stack's ARNs. The local stack enforces the same grants, so what works there is what the role allows.
    */
-  applyGrants(grants: ReadonlyArray<{ actions: readonly string[]; resources: string[]; leadingKeys?: readonly string[] }>): void {
+  applyGrants(
+    grants: ReadonlyArray<{ actions: readonly string[]; resources: string[]; leadingKeys?: readonly string[] }>,
+  ): void {
     for (const grant of grants) {
-      const conditions = grant.leadingKeys ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } } : undefined;
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...grant.actions], resources: grant.resources, ...(conditions ? { conditions } : {}) }));
+      const conditions = grant.leadingKeys
+        ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } }
+        : undefined;
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...grant.actions],
+          resources: grant.resources,
+          ...(conditions ? { conditions } : {}),
+        }),
+      );
     }
   }
 
@@ -117,7 +149,8 @@ export class TmcFunction extends Construct {
   acknowledgeSecretPrefix(prefix: string): void {
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
-      reason: 'Cluster credential secrets are created per cluster after the deploy and named by SyncTargets; read-only access to the tmc name prefix is the narrowest grant that allows that',
+      reason:
+        'Cluster credential secrets are created per cluster after the deploy and named by SyncTargets; read-only access to the tmc name prefix is the narrowest grant that allows that',
     });
   }
 

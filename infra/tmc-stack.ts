@@ -73,7 +73,8 @@ export class TmcStack extends Stack {
 
     // retain: kept on delete and replacement, yet removed when the first deploy rolls back (RetainExceptOnCreate), so a
     // failed first deploy leaves no names behind. destroy: the stage goes with its stack (docs/deploy.md, Teardown).
-    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    const removalPolicy =
+      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const retained = config.removalPolicy === 'retain';
     this.table = new dynamodb.Table(this, TABLE.id, {
       tableName: `${prefix}-state`,
@@ -135,20 +136,23 @@ export class TmcStack extends Stack {
     // One random token to start with; rotation puts a second one next to it (docs/webhooks.md).
     const webhookTokens = new secretsmanager.Secret(this, 'WebhookTokens', {
       secretName: `tmc/${config.stage}/webhook-tokens`,
-      description: 'Bearer tokens kcp and the clusters present to tmc webhooks: a JSON array, {"tokens": [...]} or comma-separated',
+      description:
+        'Bearer tokens kcp and the clusters present to tmc webhooks: a JSON array, {"tokens": [...]} or comma-separated',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy,
     });
     // The HMAC key of Secret content hashes (docs/state.md): generated here, never shown, read by placement and sync-apply.
     const contentKey = new secretsmanager.Secret(this, 'ContentKey', {
       secretName: `tmc/${config.stage}/content-key`,
-      description: 'Key of the HMAC tmc stores for Secret contents instead of a plain hash; replacing it re-applies every Secret once',
+      description:
+        'Key of the HMAC tmc stores for Secret contents instead of a plain hash; replacing it re-applies every Secret once',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy,
     });
     Validations.of(contentKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'A new key changes every stored Secret hash, so each Secret is re-applied once to every cluster; rotate by hand (docs/state.md) rather than on a schedule',
+      reason:
+        'A new key changes every stored Secret hash, so each Secret is re-applied once to every cluster; rotate by hand (docs/state.md) rather than on a schedule',
     });
     for (const secret of [kcpKubeconfig, webhookTokens]) {
       Validations.of(secret).acknowledge({
@@ -165,17 +169,47 @@ export class TmcStack extends Stack {
 
     const environment = { [ENV.stage]: config.stage, [ENV.metricsNamespace]: config.metricsNamespace };
     const logRetention = config.logRetentionDays as logs.RetentionDays;
-    const secretArns = { 'kcp-kubeconfig': kcpKubeconfig.secretArn, 'webhook-tokens': webhookTokens.secretArn, 'content-key': contentKey.secretArn };
+    const secretArns = {
+      'kcp-kubeconfig': kcpKubeconfig.secretArn,
+      'webhook-tokens': webhookTokens.secretArn,
+      'content-key': contentKey.secretArn,
+    };
     const scheduled = new Set(SCHEDULES.map((schedule) => schedule.target));
     // Only the functions that call clusters go into the VPC: the others reach nothing private, and stay off its ENIs.
-    this.network = config.vpc === undefined ? undefined : new PrivateNetwork(this, 'Network', { stage: config.stage, config: config.vpc });
+    this.network =
+      config.vpc === undefined
+        ? undefined
+        : new PrivateNetwork(this, 'Network', { stage: config.stage, config: config.vpc });
     for (const name of props.functions) {
-      const network = this.network !== undefined && FUNCTION_ACCESS[name].clusterCredentials ? this.network.functionNetwork : undefined;
-      const fn = new TmcFunction(this, `fn-${name}`, { definition: FUNCTIONS[name], projectRoot: props.projectRoot, stage: config.stage, logRetention, environment, removalPolicy, network });
+      const network =
+        this.network !== undefined && FUNCTION_ACCESS[name].clusterCredentials
+          ? this.network.functionNetwork
+          : undefined;
+      const fn = new TmcFunction(this, `fn-${name}`, {
+        definition: FUNCTIONS[name],
+        projectRoot: props.projectRoot,
+        stage: config.stage,
+        logRetention,
+        environment,
+        removalPolicy,
+        network,
+      });
       this.functions[name] = fn;
       const access = FUNCTION_ACCESS[name];
-      fn.setEnvironment(this.environmentFor(access, { kcpKubeconfig: kcpKubeconfig.secretArn, webhookTokens: webhookTokens.secretArn, contentKey: contentKey.secretArn, workspaces: config.workspaces, remoteWrite: remoteWrite?.variables }));
-      fn.applyGrants(resolveGrants(grantsFor(name, { scheduled: scheduled.has(name) }), (resource) => this.arnOf(resource, fn, secretArns, remoteWrite?.ampWorkspaceArn)));
+      fn.setEnvironment(
+        this.environmentFor(access, {
+          kcpKubeconfig: kcpKubeconfig.secretArn,
+          webhookTokens: webhookTokens.secretArn,
+          contentKey: contentKey.secretArn,
+          workspaces: config.workspaces,
+          remoteWrite: remoteWrite?.variables,
+        }),
+      );
+      fn.applyGrants(
+        resolveGrants(grantsFor(name, { scheduled: scheduled.has(name) }), (resource) =>
+          this.arnOf(resource, fn, secretArns, remoteWrite?.ampWorkspaceArn),
+        ),
+      );
       if (access.clusterCredentials) fn.acknowledgeSecretPrefix(clusterSecretPrefix(config.stage));
     }
 
@@ -187,7 +221,10 @@ export class TmcStack extends Stack {
       consumer.fn.addEventSource(
         new SqsEventSource(this.queues[definition.name], {
           batchSize: definition.batchSize,
-          maxBatchingWindow: definition.maximumBatchingWindowSeconds > 0 ? Duration.seconds(definition.maximumBatchingWindowSeconds) : undefined,
+          maxBatchingWindow:
+            definition.maximumBatchingWindowSeconds > 0
+              ? Duration.seconds(definition.maximumBatchingWindowSeconds)
+              : undefined,
           maxConcurrency: config.maxConcurrency[definition.name] ?? definition.maxConcurrency,
           reportBatchItemFailures: true,
         }),
@@ -197,14 +234,19 @@ export class TmcStack extends Stack {
     // Scheduled runs are asynchronous invocations: Lambda would retry a failed one twice more on its own (overlapping
     // the next tick); no retries, and the failed event with its error goes to a queue an operator can read.
     for (const name of new Set(SCHEDULES.map((schedule) => schedule.target))) {
-      this.functions[name]?.fn.configureAsyncInvoke({ retryAttempts: 0, onFailure: new destinations.SqsDestination(this.scheduleFailures) });
+      this.functions[name]?.fn.configureAsyncInvoke({
+        retryAttempts: 0,
+        onFailure: new destinations.SqsDestination(this.scheduleFailures),
+      });
     }
     for (const schedule of SCHEDULES) {
       const target = this.functions[schedule.target];
       if (target === undefined) continue;
       const rate = config.scheduleRates[schedule.name] ?? schedule.rateSeconds;
       if (schedule.exclusive === true && FUNCTIONS[schedule.target].timeoutSeconds >= rate) {
-        throw new Error(`Schedule ${schedule.name} must never overlap: ${schedule.target}'s timeout must be shorter than its rate (${rate} s)`);
+        throw new Error(
+          `Schedule ${schedule.name} must never overlap: ${schedule.target}'s timeout must be shorter than its rate (${rate} s)`,
+        );
       }
       new events.Rule(this, `schedule-${schedule.name}`, {
         ruleName: `${prefix}-${schedule.name}`,
@@ -231,31 +273,54 @@ export class TmcStack extends Stack {
       tableIndexes: TABLE.indexes.map((index) => index.name),
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'tmc HTTP API: pass to `tmc webhooks install --url`' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'tmc HTTP API: pass to `tmc webhooks install --url`',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     for (const name of Object.keys(QUEUES) as QueueName[]) {
       new CfnOutput(this, `${name}QueueUrl`, { value: this.queues[name].queueUrl });
       new CfnOutput(this, `${name}DlqUrl`, { value: this.dlqs[name].queueUrl });
     }
-    new CfnOutput(this, 'WebhookTokensSecretArn', { value: webhookTokens.secretArn, description: 'pass to `tmc webhooks install --token-secret`' });
-    new CfnOutput(this, 'KcpKubeconfigSecretArn', { value: kcpKubeconfig.secretArn, description: "put kcp's kubeconfig here" });
-    new CfnOutput(this, 'ClusterSecretPrefix', { value: clusterSecretPrefix(config.stage), description: 'name cluster credential secrets under this prefix' });
+    new CfnOutput(this, 'WebhookTokensSecretArn', {
+      value: webhookTokens.secretArn,
+      description: 'pass to `tmc webhooks install --token-secret`',
+    });
+    new CfnOutput(this, 'KcpKubeconfigSecretArn', {
+      value: kcpKubeconfig.secretArn,
+      description: "put kcp's kubeconfig here",
+    });
+    new CfnOutput(this, 'ClusterSecretPrefix', {
+      value: clusterSecretPrefix(config.stage),
+      description: 'name cluster credential secrets under this prefix',
+    });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${prefix}`,
     });
-    new CfnOutput(this, 'ScheduleFailuresQueueUrl', { value: this.scheduleFailures.queueUrl, description: 'failed scheduled runs (event and error)' });
+    new CfnOutput(this, 'ScheduleFailuresQueueUrl', {
+      value: this.scheduleFailures.queueUrl,
+      description: 'failed scheduled runs (event and error)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
-    if (ampWorkspace !== undefined) new CfnOutput(this, 'PrometheusWorkspaceEndpoint', { value: ampWorkspace.attrPrometheusEndpoint });
+    if (ampWorkspace !== undefined)
+      new CfnOutput(this, 'PrometheusWorkspaceEndpoint', { value: ampWorkspace.attrPrometheusEndpoint });
   }
 
   /** The variables naming every resource `access` covers (queues consumed are added by their event source). */
   private environmentFor(
     access: FunctionAccess,
-    values: { kcpKubeconfig: string; webhookTokens: string; contentKey: string; workspaces: string; remoteWrite?: Record<string, string> },
+    values: {
+      kcpKubeconfig: string;
+      webhookTokens: string;
+      contentKey: string;
+      workspaces: string;
+      remoteWrite?: Record<string, string>;
+    },
   ): Record<string, string> {
     const env: Record<string, string> = {};
     if (access.table !== 'none') env[ENV.tableName] = this.table.tableName;
-    for (const queue of [...access.sends, ...access.inspects, ...access.redrives]) env[ENV.queueUrl(queue)] = this.queues[queue].queueUrl;
+    for (const queue of [...access.sends, ...access.inspects, ...access.redrives])
+      env[ENV.queueUrl(queue)] = this.queues[queue].queueUrl;
     for (const queue of [...access.inspects, ...access.redrives]) env[ENV.dlqUrl(queue)] = this.dlqs[queue].queueUrl;
     if (access.kcp) {
       env[ENV.kcpKubeconfigSecretArn] = values.kcpKubeconfig;
@@ -268,7 +333,12 @@ export class TmcStack extends Stack {
   }
 
   /** A grant's resource (lib/runtime/grants.ts) as this stack's ARN; undefined when the stack has no such resource. */
-  private arnOf(resource: GrantResource, fn: TmcFunction, secrets: Record<'kcp-kubeconfig' | 'webhook-tokens' | 'content-key', string>, ampWorkspaceArn: string | undefined): string | undefined {
+  private arnOf(
+    resource: GrantResource,
+    fn: TmcFunction,
+    secrets: Record<'kcp-kubeconfig' | 'webhook-tokens' | 'content-key', string>,
+    ampWorkspaceArn: string | undefined,
+  ): string | undefined {
     switch (resource.kind) {
       case 'table':
         return this.table.tableArn;
@@ -295,9 +365,21 @@ export class TmcStack extends Stack {
     }
   }
 
-  private createHttpApi(prefix: string, logRetention: logs.RetentionDays, removalPolicy: RemovalPolicy): apigwv2.HttpApi {
-    const api = new apigwv2.HttpApi(this, 'HttpApi', { apiName: prefix, createDefaultStage: false, description: 'tmc webhooks and read APIs' });
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { logGroupName: `/aws/http-api/${prefix}`, retention: logRetention, removalPolicy });
+  private createHttpApi(
+    prefix: string,
+    logRetention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): apigwv2.HttpApi {
+    const api = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: prefix,
+      createDefaultStage: false,
+      description: 'tmc webhooks and read APIs',
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/http-api/${prefix}`,
+      retention: logRetention,
+      removalPolicy,
+    });
     new apigwv2.HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
@@ -342,7 +424,9 @@ export class TmcStack extends Stack {
         integrations.set(route.target, integration);
       }
       if (route.authenticated && authorizer === undefined) {
-        throw new Error(`Route ${route.method} ${route.path} needs authentication but functions/${AUTHORIZER.function} is missing`);
+        throw new Error(
+          `Route ${route.method} ${route.path} needs authentication but functions/${AUTHORIZER.function} is missing`,
+        );
       }
       const [created] = api.addRoutes({
         path: route.path,
@@ -374,11 +458,19 @@ interface RemoteWriteSettings {
 const AMP_URL = /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com\/workspaces\/(ws-[A-Za-z0-9-]+)\//;
 
 /** Remote-write variables for metrics-rollup (REMOTE_WRITE_ENV), or undefined when remote-write is off. */
-function remoteWriteSettings(config: TmcConfig, amp: aps.CfnWorkspace | undefined, stack: Stack): RemoteWriteSettings | undefined {
+function remoteWriteSettings(
+  config: TmcConfig,
+  amp: aps.CfnWorkspace | undefined,
+  stack: Stack,
+): RemoteWriteSettings | undefined {
   if (config.prometheusRemoteWrite === 'none') return undefined;
   if (amp !== undefined) {
     return {
-      variables: { [REMOTE_WRITE_ENV.url]: `${amp.attrPrometheusEndpoint}api/v1/remote_write`, [REMOTE_WRITE_ENV.auth]: 'sigv4', [REMOTE_WRITE_ENV.region]: stack.region },
+      variables: {
+        [REMOTE_WRITE_ENV.url]: `${amp.attrPrometheusEndpoint}api/v1/remote_write`,
+        [REMOTE_WRITE_ENV.auth]: 'sigv4',
+        [REMOTE_WRITE_ENV.region]: stack.region,
+      },
       ampWorkspaceArn: amp.attrArn,
     };
   }

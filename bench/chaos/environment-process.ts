@@ -1,12 +1,24 @@
 import { z } from 'zod';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../../lib/api/labels';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SOURCE_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+} from '../../lib/api/labels';
 import type { KubeObject } from '../../lib/kube/object';
 import { startLocalEnvironment } from '../../lib/local/environment';
 import { createStackLogger } from '../../lib/local/log';
 import type { SimClusterStore } from '../../lib/sim';
 import { FaultSettingsSchema } from '../../lib/sim/faults';
 import { chaosQueues } from './queues';
-import { type ChildMessage, ParentMessageSchema, parseSourceAnnotation, type SourceRef, type SourceState } from './protocol';
+import {
+  type ChildMessage,
+  ParentMessageSchema,
+  parseSourceAnnotation,
+  type SourceRef,
+  type SourceState,
+} from './protocol';
 
 /**
  * The chaos suite's environment process (bench/chaos/processes.ts starts it): dynalite, fauxqs and the simulated kcp
@@ -15,15 +27,33 @@ import { type ChildMessage, ParentMessageSchema, parseSourceAnnotation, type Sou
  * `persist`; started again with `resume`, it is the same kcp on the same ports), and reports each deletion of a tmc copy on a cluster with kcp's state of its source
  * read in the same tick, which no reader from outside could see without a race.
  */
-const Args = z.object({ projectRoot: z.string(), stateDir: z.string(), apiUrl: z.url(), workspaces: z.array(z.string()).min(1), clusters: z.number().int().positive(), readyDelayMs: z.number().nonnegative(), visibilityTimeoutSeconds: z.number().int().positive(), persist: z.boolean(), resume: z.boolean() });
+const Args = z.object({
+  projectRoot: z.string(),
+  stateDir: z.string(),
+  apiUrl: z.url(),
+  workspaces: z.array(z.string()).min(1),
+  clusters: z.number().int().positive(),
+  readyDelayMs: z.number().nonnegative(),
+  visibilityTimeoutSeconds: z.number().int().positive(),
+  persist: z.boolean(),
+  resume: z.boolean(),
+});
 
 const send = (message: ChildMessage): void => void process.send?.(message);
 const args = Args.parse(JSON.parse(process.argv[2] ?? '{}'));
 const logger = createStackLogger({ pretty: false });
-const running = await startLocalEnvironment({ ...args, logger, simulator: { readyDelayMs: args.readyDelayMs }, queues: chaosQueues(args.visibilityTimeoutSeconds) });
+const running = await startLocalEnvironment({
+  ...args,
+  logger,
+  simulator: { readyDelayMs: args.readyDelayMs },
+  queues: chaosQueues(args.visibilityTimeoutSeconds),
+});
 const sim = running.simulation.handle;
 
-function sourceState(kcp: SimClusterStore, copy: KubeObject): { workspace: string; source: SourceRef; state: SourceState } | undefined {
+function sourceState(
+  kcp: SimClusterStore,
+  copy: KubeObject,
+): { workspace: string; source: SourceRef; state: SourceState } | undefined {
   const labels = copy.metadata.labels ?? {};
   const annotations = copy.metadata.annotations ?? {};
   if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return undefined;
@@ -47,7 +77,15 @@ for (const [cluster, server] of Object.entries(sim.clusters)) {
     const workspace = event.object.metadata.annotations?.[WORKSPACE_ANNOTATION];
     if (workspace === undefined || !args.workspaces.includes(workspace)) return;
     const found = sourceState(sim.kcp.store(workspace), event.object);
-    if (found) send({ type: 'copy-deleted', at: Date.now(), cluster, workspace: found.workspace, source: found.source, sourceState: found.state });
+    if (found)
+      send({
+        type: 'copy-deleted',
+        at: Date.now(),
+        cluster,
+        workspace: found.workspace,
+        source: found.source,
+        sourceState: found.state,
+      });
   });
 }
 
@@ -78,7 +116,12 @@ process.on('message', (raw: unknown) => {
   const settings = message.data.settings;
   const parsed = FaultSettingsSchema.safeParse(settings);
   if (target === undefined || !parsed.success) {
-    send({ type: 'faults-set', id, error: target === undefined ? `no simulated server ${server}` : parsed.error?.issues.map((i) => i.message).join('; ') });
+    send({
+      type: 'faults-set',
+      id,
+      error:
+        target === undefined ? `no simulated server ${server}` : parsed.error?.issues.map((i) => i.message).join('; '),
+    });
     return;
   }
   const fired = (target.faults.state().rules ?? []).reduce((sum, rule) => sum + rule.fired, 0);

@@ -31,7 +31,10 @@ export const RULE_FAULTS: readonly FaultKind[] = ['empty-list', 'get-404', 'plac
 
 /** A `--faults` value: kinds comma-separated, or `none` (a fault-free churn run); undefined when a kind is unknown. */
 export function parseFaultKinds(value: string): FaultKind[] | undefined {
-  const kinds = value.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   if (kinds.length === 1 && kinds[0] === 'none') return [];
   const parsed: FaultKind[] = [];
   for (const kind of kinds) {

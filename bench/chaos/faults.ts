@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { localQueueName } from '../../lib/local/aws-services';
 import type { QueueName } from '../../lib/runtime/resources';
 import { DEFAULT_TMC_USER } from '../../lib/webhooks';
@@ -95,7 +101,13 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
         durationMs = random.int(5_000, 12_000);
     }
     if (at + durationMs > options.durationMs) break;
-    plan.push({ kind, at, durationMs, ...(target !== undefined ? { target } : {}), ...(workspace !== undefined ? { workspace } : {}) });
+    plan.push({
+      kind,
+      at,
+      durationMs,
+      ...(target !== undefined ? { target } : {}),
+      ...(workspace !== undefined ? { workspace } : {}),
+    });
     at += durationMs + random.int(2_000, 6_000);
   }
   return plan;
@@ -116,13 +128,27 @@ export function ruleFaultSettings(fault: PlannedFault): Record<string, unknown> 
   switch (fault.kind) {
     case 'empty-list': {
       const [group, resource] = (fault.target ?? '/').split('/');
-      return { rules: [{ match: { verb: 'list', group, resource, username, ...(fault.workspace !== undefined ? { logicalCluster: fault.workspace } : {}) }, respond: 'empty' }] };
+      return {
+        rules: [
+          {
+            match: {
+              verb: 'list',
+              group,
+              resource,
+              username,
+              ...(fault.workspace !== undefined ? { logicalCluster: fault.workspace } : {}),
+            },
+            respond: 'empty',
+          },
+        ],
+      };
     }
     case 'get-404': {
       // Secrets too, whatever the target: a 404 on a Secret (a dependency, a cluster's credentials) is not absence.
       const [group, resource] = (fault.target ?? '/').split('/');
       const rules = [{ match: { verb: 'get', group, resource, username }, respond: 404 }];
-      if (resource !== 'secrets') rules.push({ match: { verb: 'get', group: '', resource: 'secrets', username }, respond: 404 });
+      if (resource !== 'secrets')
+        rules.push({ match: { verb: 'get', group: '', resource: 'secrets', username }, respond: 404 });
       return { rules };
     }
     case 'resource-429': {
@@ -131,7 +157,15 @@ export function ruleFaultSettings(fault: PlannedFault): Record<string, unknown> 
     }
     case 'placement-list-503': {
       const respond = fault.target === 'hang' ? 'hang' : Number(fault.target ?? '503');
-      return { rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond, ...(respond === 429 ? { retryAfterSeconds: 1 } : {}) }] };
+      return {
+        rules: [
+          {
+            match: { verb: 'list', group: 'scheduling.kcp.io', username },
+            respond,
+            ...(respond === 429 ? { retryAfterSeconds: 1 } : {}),
+          },
+        ],
+      };
     }
     default:
       throw new Error(`${fault.kind} is not a rule fault`);
@@ -159,20 +193,52 @@ export function serverFaultSettings(kind: FaultKind): Record<string, unknown> {
  * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
  * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns how many messages it touched.
  */
-export async function meddleWithQueue(sqs: SQSClient, queue: QueueName, mode: 'duplicate' | 'delay', durationMs: number, random: Prng): Promise<number> {
+export async function meddleWithQueue(
+  sqs: SQSClient,
+  queue: QueueName,
+  mode: 'duplicate' | 'delay',
+  durationMs: number,
+  random: Prng,
+): Promise<number> {
   const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localQueueName(queue) }));
   if (url === undefined) throw new Error(`No queue ${queue}`);
   const deadline = Date.now() + durationMs;
   let touched = 0;
   while (Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 5, WaitTimeSeconds: 1, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 5,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     for (const message of Messages) {
       if (message.ReceiptHandle === undefined || message.Body === undefined) continue;
       if (mode === 'duplicate') {
-        await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: message.Body, MessageAttributes: message.MessageAttributes }));
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: url,
+            MessageBody: message.Body,
+            MessageAttributes: message.MessageAttributes,
+          }),
+        );
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: url,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       } else {
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: random.int(5, 15) }));
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: url,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: random.int(5, 15),
+          }),
+        );
       }
       touched += 1;
     }

@@ -8,8 +8,20 @@ import type { KubeObject } from '../../lib/kube/object';
  */
 export const CHAOS_USER_AGENT = 'tmc-chaos';
 
-const ListSchema = z.object({ items: z.array(z.looseObject({ apiVersion: z.string().optional(), kind: z.string().optional(), metadata: z.looseObject({ name: z.string() }) })) });
-const ObjectSchema = z.looseObject({ apiVersion: z.string(), kind: z.string(), metadata: z.looseObject({ name: z.string() }) });
+const ListSchema = z.object({
+  items: z.array(
+    z.looseObject({
+      apiVersion: z.string().optional(),
+      kind: z.string().optional(),
+      metadata: z.looseObject({ name: z.string() }),
+    }),
+  ),
+});
+const ObjectSchema = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: z.looseObject({ name: z.string() }),
+});
 
 export class KubeHttpError extends Error {
   constructor(
@@ -68,10 +80,19 @@ export class KubeHttp {
     this.base = serverUrl.replace(/\/+$/, '');
   }
 
-  private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; text: string }> {
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<{ status: number; text: string }> {
     const response = await fetch(`${this.base}${path}`, {
       method,
-      headers: { accept: 'application/json', 'user-agent': CHAOS_USER_AGENT, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      headers: {
+        accept: 'application/json',
+        'user-agent': CHAOS_USER_AGENT,
+        ...(body === undefined ? {} : { 'content-type': contentType }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
@@ -101,10 +122,17 @@ export class KubeHttp {
   }
 
   async create(gvr: Gvr, object: KubeObject): Promise<KubeObject> {
-    return ObjectSchema.parse(JSON.parse(await this.expectOk('POST', resourcePath(gvr, object.metadata.namespace), object))) as KubeObject;
+    return ObjectSchema.parse(
+      JSON.parse(await this.expectOk('POST', resourcePath(gvr, object.metadata.namespace), object)),
+    ) as KubeObject;
   }
 
-  async mergePatch(gvr: Gvr, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<void> {
+  async mergePatch(
+    gvr: Gvr,
+    namespace: string | undefined,
+    name: string,
+    patch: Record<string, unknown>,
+  ): Promise<void> {
     await this.expectOk('PATCH', resourcePath(gvr, namespace, name), patch, 'application/merge-patch+json');
   }
 

@@ -8,14 +8,24 @@ import { type ChildMessage, ChildMessageSchema, type CopyDeleted, type ParentMes
  * the environment (emulators, simulator) and tmc's functions. Their output goes to log files in the run's directory.
  */
 
-function startChild(projectRoot: string, script: string, args: unknown, logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
+function startChild(
+  projectRoot: string,
+  script: string,
+  args: unknown,
+  logPath: string,
+  env: NodeJS.ProcessEnv,
+): ChildProcess {
   const logFd = openSync(logPath, 'a');
   try {
-    return spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'chaos', script), JSON.stringify(args)], {
-      cwd: projectRoot,
-      env,
-      stdio: ['ignore', logFd, logFd, 'ipc'],
-    });
+    return spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'bench', 'chaos', script), JSON.stringify(args)],
+      {
+        cwd: projectRoot,
+        env,
+        stdio: ['ignore', logFd, logFd, 'ipc'],
+      },
+    );
   } finally {
     closeSync(logFd);
   }
@@ -27,7 +37,8 @@ function waitForReady(child: ChildProcess, what: string, timeoutMs: number): Pro
     const onMessage = (raw: unknown): void => {
       if (ChildMessageSchema.safeParse(raw).data?.type === 'ready') done();
     };
-    const onExit = (code: number | null, signal: string | null): void => done(new Error(`${what} exited (${signal ?? code}) before it was ready; see its log`));
+    const onExit = (code: number | null, signal: string | null): void =>
+      done(new Error(`${what} exited (${signal ?? code}) before it was ready; see its log`));
     const done = (err?: Error): void => {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -81,7 +92,11 @@ export class EnvironmentProcess {
     });
   }
 
-  static async start(args: EnvironmentProcessArgs, logPath: string, onCopyDeleted: (event: CopyDeleted) => void): Promise<EnvironmentProcess> {
+  static async start(
+    args: EnvironmentProcessArgs,
+    logPath: string,
+    onCopyDeleted: (event: CopyDeleted) => void,
+  ): Promise<EnvironmentProcess> {
     const child = startChild(args.projectRoot, 'environment-process.ts', args, logPath, process.env);
     const environment = new EnvironmentProcess(child, onCopyDeleted);
     try {
@@ -146,7 +161,11 @@ export class FunctionsProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   /** `env`: added to this process's environment (log level, recovery settings). */
-  static async start(args: FunctionsProcessArgs, logPath: string, env: Record<string, string>): Promise<FunctionsProcess> {
+  static async start(
+    args: FunctionsProcessArgs,
+    logPath: string,
+    env: Record<string, string>,
+  ): Promise<FunctionsProcess> {
     const child = startChild(args.projectRoot, 'functions-process.ts', args, logPath, { ...process.env, ...env });
     try {
       await waitForReady(child, "tmc's functions process", 180_000);

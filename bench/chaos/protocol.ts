@@ -6,7 +6,13 @@ import { z } from 'zod';
  * a copy on a cluster together with what kcp held at that instant; the functions process only says it is ready.
  */
 
-export const SourceRefSchema = z.object({ group: z.string(), version: z.string(), resource: z.string(), namespace: z.string().optional(), name: z.string() });
+export const SourceRefSchema = z.object({
+  group: z.string(),
+  version: z.string(),
+  resource: z.string(),
+  namespace: z.string().optional(),
+  name: z.string(),
+});
 export type SourceRef = z.infer<typeof SourceRefSchema>;
 
 /** The `tmc.kcp.io/source` annotation of a copy, or undefined when it is missing or not what tmc writes. */
@@ -36,7 +42,12 @@ export type CopyDeleted = z.infer<typeof CopyDeletedSchema>;
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   // `fired`: how many requests the replaced rules answered.
-  z.object({ type: z.literal('faults-set'), id: z.number(), error: z.string().optional(), fired: z.number().optional() }),
+  z.object({
+    type: z.literal('faults-set'),
+    id: z.number(),
+    error: z.string().optional(),
+    fired: z.number().optional(),
+  }),
   CopyDeletedSchema,
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

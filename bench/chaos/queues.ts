@@ -5,5 +5,9 @@ import type { QueueDefinition, QueueName } from '../../lib/runtime/resources';
  * a shorter visibility timeout, so that messages a crashed functions process held come back within a run.
  */
 export function chaosQueues(visibilityTimeoutSeconds: number): Partial<Record<QueueName, Partial<QueueDefinition>>> {
-  return { placement: { visibilityTimeoutSeconds }, sync: { visibilityTimeoutSeconds }, status: { visibilityTimeoutSeconds } };
+  return {
+    placement: { visibilityTimeoutSeconds },
+    sync: { visibilityTimeoutSeconds },
+    status: { visibilityTimeoutSeconds },
+  };
 }

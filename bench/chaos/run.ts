@@ -24,7 +24,11 @@ import { CRD_GVR, KINDS, PLACEMENT_GVR, PLACEMENT_NAME, WIDGET_CRD, Workload } f
 
 export const CHAOS_WORKSPACES = ['root:default', 'root:team-b'];
 /** Schedules shortened so that a run of minutes sees many sweeps (seconds, by schedule name). */
-export const CHAOS_SCHEDULE_RATES: Record<string, number> = { 'health-probe': 2, 'recovery-sweep': 5, 'status-backstop': 10 };
+export const CHAOS_SCHEDULE_RATES: Record<string, number> = {
+  'health-probe': 2,
+  'recovery-sweep': 5,
+  'status-backstop': 10,
+};
 /** A crashed function's in-flight messages come back after this (Lambda: six times the function timeout). */
 export const CHAOS_VISIBILITY_TIMEOUT_SECONDS = 20;
 /**
@@ -118,7 +122,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const runDir = mkdtempSync(join(tmpdir(), `tmc-chaos-${options.seed}-`));
   const stateDir = join(runDir, 'state');
   mkdirSync(stateDir, { recursive: true });
-  say(`chaos: seed ${options.seed}, ${options.durationMs / 1000} s of faults [${options.faults.join(', ')}], ~${options.objects} objects; logs in ${runDir}`);
+  say(
+    `chaos: seed ${options.seed}, ${options.durationMs / 1000} s of faults [${options.faults.join(', ')}], ~${options.objects} objects; logs in ${runDir}`,
+  );
 
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
@@ -129,14 +135,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const persist = options.faults.includes('environment-restart');
   const startEnvironment = (resume: boolean): Promise<EnvironmentProcess> =>
     EnvironmentProcess.start(
-      { projectRoot: options.projectRoot, stateDir, apiUrl, workspaces: CHAOS_WORKSPACES, clusters: 3, readyDelayMs: 300, visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS, persist, resume },
+      {
+        projectRoot: options.projectRoot,
+        stateDir,
+        apiUrl,
+        workspaces: CHAOS_WORKSPACES,
+        clusters: 3,
+        readyDelayMs: 300,
+        visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS,
+        persist,
+        resume,
+      },
       join(runDir, 'environment.log'),
       (event) => onCopyDeleted(event),
     );
   let env = await startEnvironment(false);
   let functions: FunctionsProcess | undefined;
   const environment = readLocalEnvironment(environmentFilePath(stateDir));
-  const doc = makeDynamoDocumentClient({ region: environment.region, dynamodbEndpoint: environment.dynamodb, sqsEndpoint: undefined });
+  const doc = makeDynamoDocumentClient({
+    region: environment.region,
+    dynamodbEndpoint: environment.dynamodb,
+    sqsEndpoint: undefined,
+  });
   const sqs = makeSqsClient({ region: environment.region, sqsEndpoint: environment.sqs });
   const decisions = new DynamoDecisionStore(doc, environment.table);
   const clusterNames = environment.clusters.map((c) => c.name);
@@ -158,8 +178,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   try {
     say('chaos: starting tmc in its own process');
     functions = await startFunctions(true);
-    const checker = new InvariantChecker(environment.kcpUrl, CHAOS_WORKSPACES, Object.fromEntries(environment.clusters.map((c) => [c.name, c.url])), decisions, options.statusGraceMs);
-    const workload = new Workload(environment.kcpUrl, CHAOS_WORKSPACES, new Prng(options.seed), (line, fields) => say(`  ${line} ${JSON.stringify(fields ?? {})}`));
+    const checker = new InvariantChecker(
+      environment.kcpUrl,
+      CHAOS_WORKSPACES,
+      Object.fromEntries(environment.clusters.map((c) => [c.name, c.url])),
+      decisions,
+      options.statusGraceMs,
+    );
+    const workload = new Workload(environment.kcpUrl, CHAOS_WORKSPACES, new Prng(options.seed), (line, fields) =>
+      say(`  ${line} ${JSON.stringify(fields ?? {})}`),
+    );
 
     // A copy deleted while kcp held its source: wrong when the decision, read right after, still names that cluster.
     onCopyDeleted = (event) => {
@@ -182,9 +210,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
               at: new Date(event.at).toISOString(),
             };
             violations.push(v);
-            say(`  VIOLATION ${v.kind} ${v.workspace} ${v.cluster} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
+            say(
+              `  VIOLATION ${v.kind} ${v.workspace} ${v.cluster} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`,
+            );
           },
-          (err: unknown) => say(`  could not read the decision of a deleted copy ${event.source.name}: ${err instanceof Error ? err.message : String(err)}`),
+          (err: unknown) =>
+            say(
+              `  could not read the decision of a deleted copy ${event.source.name}: ${err instanceof Error ? err.message : String(err)}`,
+            ),
         ),
       );
     };
@@ -207,7 +240,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       );
       for (const cluster of clusterNames) {
         await settle(`evictAfter of ${cluster} in ${ws}`, () =>
-          kcp.mergePatch({ group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' }, undefined, cluster, { spec: { evictAfter: `${options.evictAfterSeconds}s` } }),
+          kcp.mergePatch(
+            { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' },
+            undefined,
+            cluster,
+            { spec: { evictAfter: `${options.evictAfterSeconds}s` } },
+          ),
         );
       }
     }
@@ -215,7 +253,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const apps = Math.max(1, Math.round(options.objects / (KINDS.length * CHAOS_WORKSPACES.length)));
     await workload.seed(apps);
 
-    const converge = async (label: string): Promise<{ ms?: number; remaining: Violation[]; objects: number; copies: number }> => {
+    const converge = async (
+      label: string,
+    ): Promise<{ ms?: number; remaining: Violation[]; objects: number; copies: number }> => {
       const started = Date.now();
       let last: Violation[] = [];
       let objects = 0;
@@ -237,7 +277,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         }
         await sleep(2_000);
       }
-      say(`chaos: ${label}: NOT converged within ${options.convergeTimeoutMs / 1000} s; ${last.length} violations remain`);
+      say(
+        `chaos: ${label}: NOT converged within ${options.convergeTimeoutMs / 1000} s; ${last.length} violations remain`,
+      );
       return { remaining: last, objects, copies };
     };
 
@@ -252,7 +294,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       workspaces: CHAOS_WORKSPACES,
       evictAfterMs: options.evictAfterSeconds * 1000,
     });
-    say(`chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${describeTarget(f)} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`);
+    say(
+      `chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${describeTarget(f)} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`,
+    );
     const injected: Partial<Record<FaultKind, number>> = {};
     const skipped: Partial<Record<FaultKind, number>> = {};
     const ruleAnswers: Partial<Record<FaultKind, number>> = {};
@@ -292,7 +336,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       while (writing) {
         try {
           const found = checker.persistentStatusLies(checker.evaluate(await checker.snapshot()));
-          for (const v of found) say(`  VIOLATION ${v.kind} ${v.workspace} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
+          for (const v of found)
+            say(`  VIOLATION ${v.kind} ${v.workspace} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`);
           violations.push(...found);
         } catch {
           // kcp itself failing (a kcp fault of the run): no sample this time.
@@ -305,7 +350,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       for (const fault of plan) {
         const wait = phaseStart + fault.at - Date.now();
         if (wait > 0) await sleep(wait);
-        say(`chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${describeTarget(fault)} for ${(fault.durationMs / 1000).toFixed(0)} s`);
+        say(
+          `chaos: ${((Date.now() - phaseStart) / 1000).toFixed(0)}s ${fault.kind}${describeTarget(fault)} for ${(fault.durationMs / 1000).toFixed(0)} s`,
+        );
         if (fault.kind === 'crash') {
           await functions.kill();
           await sleep(fault.durationMs);
@@ -315,7 +362,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           await env.crash();
           await sleep(fault.durationMs);
           env = await startEnvironment(true);
-          if (!functions.alive()) throw new Error("tmc's functions process died while the environment was down; see functions.log");
+          if (!functions.alive())
+            throw new Error("tmc's functions process died while the environment was down; see functions.log");
           say('  environment back on the same state dir and ports');
         } else if (fault.kind === 'webhook-loss') {
           const server = fault.target ?? 'kcp';
@@ -323,15 +371,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           await sleep(fault.durationMs);
           await env.loseWebhooks(server, false);
         } else if (fault.kind === 'sqs-duplicate' || fault.kind === 'sqs-delay') {
-          const touched = await meddleWithQueue(sqs, fault.target as QueueName, fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay', fault.durationMs, runtimeRandom);
+          const touched = await meddleWithQueue(
+            sqs,
+            fault.target as QueueName,
+            fault.kind === 'sqs-duplicate' ? 'duplicate' : 'delay',
+            fault.durationMs,
+            runtimeRandom,
+          );
           sqsMessagesTouched += touched;
         } else {
-          const server = fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
-          const settings = RULE_FAULTS.includes(fault.kind) ? ruleFaultSettings(fault) : serverFaultSettings(fault.kind);
+          const server =
+            fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
+          const settings = RULE_FAULTS.includes(fault.kind)
+            ? ruleFaultSettings(fault)
+            : serverFaultSettings(fault.kind);
           try {
             await env.setFaults(server, settings);
           } catch (err) {
-            say(`  ${fault.kind} skipped: the simulator refused it (${err instanceof Error ? err.message : String(err)})`);
+            say(
+              `  ${fault.kind} skipped: the simulator refused it (${err instanceof Error ? err.message : String(err)})`,
+            );
             skipped[fault.kind] = (skipped[fault.kind] ?? 0) + 1;
             continue;
           }
@@ -356,7 +415,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     violations.push(...(await checker.checkUnowned()));
     await Promise.all(pendingChecks);
 
-    const counts = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length])) as Record<ViolationKind, number>;
+    const counts = Object.fromEntries(
+      VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length]),
+    ) as Record<ViolationKind, number>;
     const result: ChaosResult = {
       seed: options.seed,
       durationMs: options.durationMs,
@@ -377,7 +438,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     };
     if (options.outDir !== undefined) {
       mkdirSync(options.outDir, { recursive: true });
-      result.resultFile = join(options.outDir, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${options.seed}.json`);
+      result.resultFile = join(
+        options.outDir,
+        `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${options.seed}.json`,
+      );
       writeFileSync(result.resultFile, `${JSON.stringify(result, null, 2)}\n`);
     }
     return result;
@@ -401,7 +465,8 @@ function describeTarget(fault: PlannedFault): string {
 
 /** The run as a table, then each violation with the objects involved. */
 export function formatChaosResult(result: ChaosResult): string {
-  const seconds = (ms: number | undefined): string => (ms === undefined ? 'not converged' : `${(ms / 1000).toFixed(1)} s`);
+  const seconds = (ms: number | undefined): string =>
+    ms === undefined ? 'not converged' : `${(ms / 1000).toFixed(1)} s`;
   const lines = [
     `seed ${result.seed}, ${result.durationMs / 1000} s of faults`,
     '',
@@ -426,7 +491,10 @@ export function formatChaosResult(result: ChaosResult): string {
     `converge after faults   ${seconds(result.convergeMs)}`,
     '',
     result.violations.length === 0 ? 'no violations' : `${result.violations.length} violations:`,
-    ...result.violations.map((v) => `  ${v.at} ${v.kind} ${v.workspace ?? ''} ${v.cluster ?? ''} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`),
+    ...result.violations.map(
+      (v) =>
+        `  ${v.at} ${v.kind} ${v.workspace ?? ''} ${v.cluster ?? ''} ${v.resource} ${v.namespace ?? ''}/${v.name}: ${v.detail}`,
+    ),
   ];
   if (result.resultFile) lines.push('', `JSON: ${result.resultFile}`);
   lines.push(`logs: ${result.runDir}`);

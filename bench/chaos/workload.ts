@@ -32,7 +32,12 @@ export const WIDGET_GVR: Gvr = { group: 'chaos.tmc.dev', version: 'v1', resource
 export const KINDS: readonly WorkloadKind[] = [
   { gvr: { group: '', version: 'v1', resource: 'configmaps' }, kind: 'ConfigMap', apiVersion: 'v1', suffix: '-config' },
   { gvr: { group: '', version: 'v1', resource: 'secrets' }, kind: 'Secret', apiVersion: 'v1', suffix: '-secret' },
-  { gvr: { group: 'apps', version: 'v1', resource: 'deployments' }, kind: 'Deployment', apiVersion: 'apps/v1', suffix: '' },
+  {
+    gvr: { group: 'apps', version: 'v1', resource: 'deployments' },
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    suffix: '',
+  },
   { gvr: { group: '', version: 'v1', resource: 'services' }, kind: 'Service', apiVersion: 'v1', suffix: '' },
   { gvr: WIDGET_GVR, kind: 'Widget', apiVersion: 'chaos.tmc.dev/v1', suffix: '' },
 ];
@@ -51,7 +56,12 @@ export const WIDGET_CRD: KubeObject = {
         name: 'v1',
         served: true,
         storage: true,
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        },
       },
     ],
   },
@@ -60,7 +70,13 @@ export const CRD_GVR: Gvr = { group: 'apiextensions.k8s.io', version: 'v1', reso
 export const NAMESPACE_GVR: Gvr = { group: '', version: 'v1', resource: 'namespaces' };
 export const PLACEMENT_GVR: Gvr = { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements' };
 
-function sourceObject(kind: WorkloadKind, workspace: string, namespace: string, app: string, revision: number): KubeObject {
+function sourceObject(
+  kind: WorkloadKind,
+  workspace: string,
+  namespace: string,
+  app: string,
+  revision: number,
+): KubeObject {
   const metadata = {
     name: `${app}${kind.suffix}`,
     namespace,
@@ -72,7 +88,11 @@ function sourceObject(kind: WorkloadKind, workspace: string, namespace: string, 
     case 'ConfigMap':
       return { ...base, data: { owner: workspace, revision: String(revision) } };
     case 'Secret':
-      return { ...base, type: 'Opaque', data: { token: Buffer.from(`${workspace}/${app}/${revision}`).toString('base64') } };
+      return {
+        ...base,
+        type: 'Opaque',
+        data: { token: Buffer.from(`${workspace}/${app}/${revision}`).toString('base64') },
+      };
     case 'Deployment':
       return {
         ...base,
@@ -83,14 +103,21 @@ function sourceObject(kind: WorkloadKind, workspace: string, namespace: string, 
             metadata: { labels: { app } },
             spec: {
               containers: [
-                { name: 'app', image: `nginx:1.${20 + (revision % 8)}`, envFrom: [{ configMapRef: { name: `${app}-config` } }, { secretRef: { name: `${app}-secret` } }] },
+                {
+                  name: 'app',
+                  image: `nginx:1.${20 + (revision % 8)}`,
+                  envFrom: [{ configMapRef: { name: `${app}-config` } }, { secretRef: { name: `${app}-secret` } }],
+                },
               ],
             },
           },
         },
       };
     case 'Service':
-      return { ...base, spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 + (revision % 3) }] } };
+      return {
+        ...base,
+        spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 + (revision % 3) }] },
+      };
     default:
       return { ...base, spec: { size: revision, owner: workspace } };
   }
@@ -134,7 +161,9 @@ export class Workload {
     private readonly random: Prng,
     private readonly log: (line: string, fields?: Record<string, unknown>) => void,
   ) {
-    this.clients = Object.fromEntries(workspaces.map((ws) => [ws, new KubeHttp(`${kcpUrl.replace(/\/+$/, '')}/clusters/${ws}`)]));
+    this.clients = Object.fromEntries(
+      workspaces.map((ws) => [ws, new KubeHttp(`${kcpUrl.replace(/\/+$/, '')}/clusters/${ws}`)]),
+    );
   }
 
   kcp(workspace: string): KubeHttp {
@@ -146,11 +175,13 @@ export class Workload {
   /** The namespaces (labelled for the chaos Placement) and the first apps, the same names in both workspaces. */
   async seed(apps: number): Promise<void> {
     // A loaded machine times requests out: each step is tried again (a create that was stored answers 409).
-    for (const ws of this.workspaces) for (const ns of NAMESPACES) await retryTransient(`namespace ${ns} in ${ws}`, () => this.ensureNamespace(ws, ns));
+    for (const ws of this.workspaces)
+      for (const ns of NAMESPACES) await retryTransient(`namespace ${ns} in ${ws}`, () => this.ensureNamespace(ws, ns));
     for (let i = 0; i < apps; i++) {
       const app = `app-${this.nextApp++}`;
       const namespace = NAMESPACES[i % NAMESPACES.length]!;
-      for (const ws of this.workspaces) await retryTransient(`${app} in ${ws}`, () => this.createApp(ws, namespace, app));
+      for (const ws of this.workspaces)
+        await retryTransient(`${app} in ${ws}`, () => this.createApp(ws, namespace, app));
     }
   }
 
@@ -162,7 +193,11 @@ export class Workload {
     const existing = await this.kcp(workspace).get(NAMESPACE_GVR, undefined, namespace);
     if (existing?.metadata.deletionTimestamp !== undefined) return false;
     if (existing === undefined) {
-      await this.kcp(workspace).create(NAMESPACE_GVR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { chaos: 'true', [NAMESPACE_LABEL]: namespace } } });
+      await this.kcp(workspace).create(NAMESPACE_GVR, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, labels: { chaos: 'true', [NAMESPACE_LABEL]: namespace } },
+      });
     }
     this.terminating.delete(`${workspace}|${namespace}`);
     return true;
@@ -202,7 +237,8 @@ export class Workload {
         const app = `app-${this.nextApp++}`;
         // Half the new apps go to both workspaces under the same namespace and name.
         const targets = this.random.chance(0.5) ? this.workspaces : [workspace];
-        for (const ws of targets) if (await this.ensureNamespace(ws, namespace)) await this.createApp(ws, namespace, app);
+        for (const ws of targets)
+          if (await this.ensureNamespace(ws, namespace)) await this.createApp(ws, namespace, app);
         return;
       }
       const record = this.random.pick(records);
@@ -213,23 +249,34 @@ export class Workload {
         if (present.length === 0) return;
         const kind = this.random.pick(present);
         const revision = this.revision++;
-        await client.mergePatch(kind.gvr, record.namespace, `${record.app}${kind.suffix}`, updatePatch(kind, record.workspace, record.app, revision));
+        await client.mergePatch(
+          kind.gvr,
+          record.namespace,
+          `${record.app}${kind.suffix}`,
+          updatePatch(kind, record.workspace, record.app, revision),
+        );
         this.counters.updates += 1;
       } else if (op === 'delete-object') {
         // Only kinds nothing else depends on: a Deployment keeps its ConfigMap and Secret.
-        const kind = this.random.pick(KINDS.filter((k) => (k.kind === 'Service' || k.kind === 'Widget') && record.kinds.has(k.kind)).concat(KINDS[3]!));
+        const kind = this.random.pick(
+          KINDS.filter((k) => (k.kind === 'Service' || k.kind === 'Widget') && record.kinds.has(k.kind)).concat(
+            KINDS[3]!,
+          ),
+        );
         await client.delete(kind.gvr, record.namespace, `${record.app}${kind.suffix}`);
         record.kinds.delete(kind.kind);
         this.counters.deletes += 1;
       } else if (op === 'delete-app') {
-        for (const kind of [...KINDS].reverse()) await client.delete(kind.gvr, record.namespace, `${record.app}${kind.suffix}`);
+        for (const kind of [...KINDS].reverse())
+          await client.delete(kind.gvr, record.namespace, `${record.app}${kind.suffix}`);
         this.apps.delete(this.key(record.workspace, record.namespace, record.app));
         this.counters.deletes += KINDS.length;
       } else {
         this.log('Deleting namespace', { workspace: record.workspace, namespace: record.namespace });
         await client.delete(NAMESPACE_GVR, undefined, record.namespace);
         this.terminating.add(`${record.workspace}|${record.namespace}`);
-        for (const [key, r] of this.apps) if (r.workspace === record.workspace && r.namespace === record.namespace) this.apps.delete(key);
+        for (const [key, r] of this.apps)
+          if (r.workspace === record.workspace && r.namespace === record.namespace) this.apps.delete(key);
         this.counters.namespaceDeletes += 1;
       }
     } catch (err) {
@@ -237,7 +284,10 @@ export class Workload {
       if (err instanceof KubeHttpError && err.status === 404) {
         // The writer's model was behind (a namespace delete took it): forget the app.
         if (chosen) this.apps.delete(this.key(chosen.workspace, chosen.namespace, chosen.app));
-      } else if (!(err instanceof KubeHttpError) && !(err instanceof Error && (err.name === 'TimeoutError' || err.name === 'TypeError'))) {
+      } else if (
+        !(err instanceof KubeHttpError) &&
+        !(err instanceof Error && (err.name === 'TimeoutError' || err.name === 'TypeError'))
+      ) {
         throw err;
       }
     }

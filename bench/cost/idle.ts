@@ -13,7 +13,10 @@ import { idleMonth, type IdleMonth, type Usage } from './model';
 export const LOG_BYTES_PER_RUN = 2048;
 
 /** The deployed stack as `cdk synth` builds it from `context` (bundling skipped: only the resources count). */
-export function synthesizedTemplate(projectRoot: string, context: Record<string, unknown>): { template: unknown; logRetentionDays: number } {
+export function synthesizedTemplate(
+  projectRoot: string,
+  context: Record<string, unknown>,
+): { template: unknown; logRetentionDays: number } {
   const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
   const stack = buildTmcApp(app, projectRoot);
   const template: unknown = app.synth().getStackByName(stack.stackName).template;
@@ -30,8 +33,16 @@ const ResultsSchema = z.object({
         z.object({
           ok: z.boolean(),
           lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
-          dynamodb: z.object({ requests: z.record(z.string(), z.number()), byItem: z.record(z.string(), z.number()), writeBytes: z.number() }),
-          sqs: z.object({ requests: z.record(z.string(), z.number()), byItem: z.record(z.string(), z.number()), writeBytes: z.number() }),
+          dynamodb: z.object({
+            requests: z.record(z.string(), z.number()),
+            byItem: z.record(z.string(), z.number()),
+            writeBytes: z.number(),
+          }),
+          sqs: z.object({
+            requests: z.record(z.string(), z.number()),
+            byItem: z.record(z.string(), z.number()),
+            writeBytes: z.number(),
+          }),
         }),
       ),
     }),
@@ -47,7 +58,14 @@ export interface MeasuredRuns {
 
 /** The schedules' measured runs: the largest end-to-end size of `file`, else of the newest bench result that has one. */
 export function measuredRuns(resultsDir: string, file?: string): MeasuredRuns {
-  const candidates = file !== undefined ? [file] : readdirSync(resultsDir).filter((f) => /^\d{4}-.*\.json$/.test(f)).sort().reverse().map((f) => join(resultsDir, f));
+  const candidates =
+    file !== undefined
+      ? [file]
+      : readdirSync(resultsDir)
+          .filter((f) => /^\d{4}-.*\.json$/.test(f))
+          .sort()
+          .reverse()
+          .map((f) => join(resultsDir, f));
   for (const path of candidates) {
     const parsed = ResultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     if (!parsed.success) {
@@ -58,11 +76,23 @@ export function measuredRuns(resultsDir: string, file?: string): MeasuredRuns {
     if (run === undefined || Object.values(run.schedules).some((s) => !s.ok)) continue;
     return { file: path, objects: run.options.objects, clusters: run.options.clusters, perRun: run.schedules };
   }
-  throw new Error(`No bench result with measured schedule runs in ${file ?? resultsDir}: run \`npm run bench -- --quick\` first`);
+  throw new Error(
+    `No bench result with measured schedule runs in ${file ?? resultsDir}: run \`npm run bench -- --quick\` first`,
+  );
 }
 
 /** The idle month of the stack `context` deploys, with the schedules' runs measured in `runs`. */
-export function deployedIdleMonth(projectRoot: string, context: Record<string, unknown>, runs: Pick<MeasuredRuns, 'clusters' | 'perRun'>): IdleMonth {
+export function deployedIdleMonth(
+  projectRoot: string,
+  context: Record<string, unknown>,
+  runs: Pick<MeasuredRuns, 'clusters' | 'perRun'>,
+): IdleMonth {
   const { template, logRetentionDays } = synthesizedTemplate(projectRoot, context);
-  return idleMonth({ perRun: runs.perRun, inventory: inventoryOf(template), clusters: runs.clusters, logBytesPerRun: LOG_BYTES_PER_RUN, logRetentionDays });
+  return idleMonth({
+    perRun: runs.perRun,
+    inventory: inventoryOf(template),
+    clusters: runs.clusters,
+    logBytesPerRun: LOG_BYTES_PER_RUN,
+    logRetentionDays,
+  });
 }

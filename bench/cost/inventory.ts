@@ -22,7 +22,14 @@ const TemplateSchema = z.object({ Resources: z.record(z.string(), ResourceSchema
 const AlarmSchema = z.object({ Metrics: z.array(z.object({ MetricStat: z.unknown().optional() })).optional() });
 const RuleSchema = z.object({ Name: z.string(), ScheduleExpression: z.string() });
 
-const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
+const UNIT_SECONDS: Record<string, number> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86400,
+  days: 86400,
+};
 
 /** `rate(5 minutes)` in seconds. */
 export function rateSeconds(expression: string): number {
@@ -43,7 +50,10 @@ export function inventoryOf(template: unknown): StackInventory {
   });
   return {
     alarms: alarms.length,
-    alarmMetrics: alarms.reduce((n, a) => n + (a.Metrics === undefined ? 1 : a.Metrics.filter((m) => m.MetricStat !== undefined).length), 0),
+    alarmMetrics: alarms.reduce(
+      (n, a) => n + (a.Metrics === undefined ? 1 : a.Metrics.filter((m) => m.MetricStat !== undefined).length),
+      0,
+    ),
     dashboards: ofType('AWS::CloudWatch::Dashboard').length,
     secrets: ofType('AWS::SecretsManager::Secret').length,
     polledQueues: ofType('AWS::Lambda::EventSourceMapping').length,

@@ -49,12 +49,17 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
   const writes = dynamoWriteOps(usage.dynamodb);
   const writeUnits = writes === 0 ? 0 : writes * Math.max(1, Math.ceil(usage.dynamodb.writeBytes / writes / 1024));
   const readUnits = dynamoReadOps(usage.dynamodb);
-  const sqsRequests = Object.entries(usage.sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
+  const sqsRequests = Object.entries(usage.sqs.requests).reduce(
+    (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),
+    0,
+  );
   const apiRequests = usage.lambda.ingress?.invocations ?? 0;
   const parts = {
     lambdaRequests: perMillion(invocations, prices.lambda.perMillionRequests),
     lambdaCompute: gbSeconds * prices.lambda.perGbSecond,
-    dynamodb: perMillion(writeUnits, prices.dynamodb.perMillionWriteUnits) + perMillion(readUnits, prices.dynamodb.perMillionReadUnits),
+    dynamodb:
+      perMillion(writeUnits, prices.dynamodb.perMillionWriteUnits) +
+      perMillion(readUnits, prices.dynamodb.perMillionReadUnits),
     sqs: perMillion(sqsRequests, prices.sqs.perMillionRequests),
     apiGateway: perMillion(apiRequests, prices.apiGateway.perMillionRequests),
   };
@@ -63,7 +68,8 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
 
 export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
   const out = { ...cost };
-  for (const k of Object.keys(out) as Array<keyof CostBreakdown>) out[k] = Math.round(cost[k] * factor * 10_000) / 10_000;
+  for (const k of Object.keys(out) as Array<keyof CostBreakdown>)
+    out[k] = Math.round(cost[k] * factor * 10_000) / 10_000;
   return out;
 }
 
@@ -128,7 +134,10 @@ export function secretReadsPerMonth(target: FunctionName, clusters: number, rate
   const access = FUNCTION_ACCESS[target];
   const credentials = (access.kcp ? 1 : 0) + (access.clusterCredentials ? clusters : 0);
   const others = (access.contentKey ? 1 : 0) + (access.webhookTokens ? 1 : 0);
-  return credentials * (SECONDS_PER_MONTH / Math.max(rateSeconds, CREDENTIAL_TTL_SECONDS)) + others * (SECONDS_PER_MONTH / Math.max(rateSeconds, SECRET_TTL_SECONDS));
+  return (
+    credentials * (SECONDS_PER_MONTH / Math.max(rateSeconds, CREDENTIAL_TTL_SECONDS)) +
+    others * (SECONDS_PER_MONTH / Math.max(rateSeconds, SECRET_TTL_SECONDS))
+  );
 }
 
 const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
@@ -146,31 +155,78 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
   for (const rule of inventory.schedules) {
     const schedule = SCHEDULES.find((s) => s.name === rule.name);
     const usage = input.perRun[rule.name];
-    if (schedule === undefined || usage === undefined) throw new Error(`No measured run of schedule ${rule.name}: run \`tmc bench\` first`);
+    if (schedule === undefined || usage === undefined)
+      throw new Error(`No measured run of schedule ${rule.name}: run \`tmc bench\` first`);
     const runsPerMonth = SECONDS_PER_MONTH / rule.rateSeconds;
     const run = costOf(usage, prices);
     runs += runsPerMonth;
     scheduledFunctions.add(schedule.target);
     secretCalls += secretReadsPerMonth(schedule.target, clusters, rule.rateSeconds);
     const invocation = perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
-    add('variable', `schedule ${rule.name}: Lambda`, `${runsPerMonth} runs`, (run.lambdaRequests + run.lambdaCompute) * runsPerMonth + invocation);
-    add('variable', `schedule ${rule.name}: DynamoDB`, `${dynamoReadOps(usage.dynamodb)} reads, ${dynamoWriteOps(usage.dynamodb)} writes a run`, run.dynamodb * runsPerMonth);
+    add(
+      'variable',
+      `schedule ${rule.name}: Lambda`,
+      `${runsPerMonth} runs`,
+      (run.lambdaRequests + run.lambdaCompute) * runsPerMonth + invocation,
+    );
+    add(
+      'variable',
+      `schedule ${rule.name}: DynamoDB`,
+      `${dynamoReadOps(usage.dynamodb)} reads, ${dynamoWriteOps(usage.dynamodb)} writes a run`,
+      run.dynamodb * runsPerMonth,
+    );
     add('variable', `schedule ${rule.name}: SQS`, 'its own requests', run.sqs * runsPerMonth);
   }
   const receives = inventory.polledQueues * IDLE_POLLERS_PER_QUEUE * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
-  add('variable', "SQS empty receives of Lambda's pollers", `${receives} requests`, perMillion(receives, prices.sqs.perMillionRequests));
+  add(
+    'variable',
+    "SQS empty receives of Lambda's pollers",
+    `${receives} requests`,
+    perMillion(receives, prices.sqs.perMillionRequests),
+  );
   const series = idleMetricSeries(clusters, inventory.polledQueues, scheduledFunctions.size);
-  add('variable', 'CloudWatch custom metrics (EMF)', `${series} series`, series * prices.cloudWatch.perCustomMetricMonth);
+  add(
+    'variable',
+    'CloudWatch custom metrics (EMF)',
+    `${series} series`,
+    series * prices.cloudWatch.perCustomMetricMonth,
+  );
   const logGb = (runs * input.logBytesPerRun) / 1024 ** 3;
   // Stored volume at steady state: the retention period's worth of logs.
   const storedGb = logGb * (input.logRetentionDays / 30);
-  add('variable', 'CloudWatch Logs ingested and stored', `${logGb.toFixed(3)} GB a month, ${input.logRetentionDays} d kept`, logGb * prices.cloudWatch.perGbLogsIngested + storedGb * prices.cloudWatch.perGbLogsStoredMonth);
-  add('variable', 'Secrets Manager reads', `${secretCalls} calls`, (secretCalls / 10_000) * prices.secretsManager.perTenThousandApiCalls);
-  add('fixed', 'CloudWatch alarms', `${inventory.alarms} alarms, ${inventory.alarmMetrics} alarm metrics`, inventory.alarmMetrics * prices.cloudWatch.perAlarmMetricMonth);
-  add('fixed', 'CloudWatch dashboard', `${inventory.dashboards}`, inventory.dashboards * prices.cloudWatch.perDashboardMonth);
+  add(
+    'variable',
+    'CloudWatch Logs ingested and stored',
+    `${logGb.toFixed(3)} GB a month, ${input.logRetentionDays} d kept`,
+    logGb * prices.cloudWatch.perGbLogsIngested + storedGb * prices.cloudWatch.perGbLogsStoredMonth,
+  );
+  add(
+    'variable',
+    'Secrets Manager reads',
+    `${secretCalls} calls`,
+    (secretCalls / 10_000) * prices.secretsManager.perTenThousandApiCalls,
+  );
+  add(
+    'fixed',
+    'CloudWatch alarms',
+    `${inventory.alarms} alarms, ${inventory.alarmMetrics} alarm metrics`,
+    inventory.alarmMetrics * prices.cloudWatch.perAlarmMetricMonth,
+  );
+  add(
+    'fixed',
+    'CloudWatch dashboard',
+    `${inventory.dashboards}`,
+    inventory.dashboards * prices.cloudWatch.perDashboardMonth,
+  );
   const secrets = inventory.secrets + clusters;
-  add('fixed', 'Secrets Manager secrets', `${inventory.secrets} of the stack + ${clusters} cluster credentials`, secrets * prices.secretsManager.perSecretMonth);
-  const sum = (kind: IdleLine['kind']): number => cents(lines.filter((l) => l.kind === kind).reduce((n, l) => n + l.dollars, 0));
+  add(
+    'fixed',
+    'Secrets Manager secrets',
+    `${inventory.secrets} of the stack + ${clusters} cluster credentials`,
+    secrets * prices.secretsManager.perSecretMonth,
+  );
+  const sum = (kind: IdleLine['kind']): number =>
+    cents(lines.filter((l) => l.kind === kind).reduce((n, l) => n + l.dollars, 0));
   const variable = sum('variable');
   const fixed = sum('fixed');
   return {
@@ -186,7 +242,7 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
       'every custom metric series an idle run sends, sent every hour (idleMetricSeries in bench/cost/model.ts)',
       `${input.logBytesPerRun} bytes of logs per scheduled run`,
       `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s, other secrets every ${SECRET_TTL_SECONDS} s`,
-      'not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC\'s endpoints or NAT',
+      "not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC's endpoints or NAT",
     ],
   };
 }
@@ -196,7 +252,9 @@ const usd = (n: number): string => `$${n.toFixed(2)}`;
 /** The idle month as printed by `tmc bench --cost` and `tmc bench`. */
 export function formatIdleMonth(month: IdleMonth): string {
   const width = Math.max(...month.lines.map((l) => l.item.length));
-  const rows = month.lines.map((l) => `  ${l.kind.padEnd(8)} ${l.item.padEnd(width)}  ${usd(l.dollars).padStart(8)}  ${l.quantity}`);
+  const rows = month.lines.map(
+    (l) => `  ${l.kind.padEnd(8)} ${l.item.padEnd(width)}  ${usd(l.dollars).padStart(8)}  ${l.quantity}`,
+  );
   return [
     `Idle month (${PRICES.region}, prices as of ${PRICES.asOf}; bench/cost/prices.ts)`,
     ...rows,

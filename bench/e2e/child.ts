@@ -33,7 +33,9 @@ try {
   const result = await runEndToEnd({ ...options, progress });
   if (options.floor) {
     // After tmc's stack has stopped: the floor gets the machine as tmc had it (fresh simulator and emulators).
-    progress(`floor: the create phase's ${options.objects} Deployments + ${options.objects} ConfigMaps × ${options.clusters} clusters by the minimal pipeline`);
+    progress(
+      `floor: the create phase's ${options.objects} Deployments + ${options.objects} ConfigMaps × ${options.clusters} clusters by the minimal pipeline`,
+    );
     result.floor = await runFloor(options);
     progress(`  floor: done in ${(result.floor.convergeMs / 1000).toFixed(1)} s`);
   }

@@ -66,7 +66,13 @@ export function slope(points: Array<[number, number]>): number {
 const MB = 1024 * 1024;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-export async function runChurn(stack: LocalStack, kcp: KcpWriter, stateDir: string, options: ChurnOptions, say: (line: string) => void): Promise<ChurnResult> {
+export async function runChurn(
+  stack: LocalStack,
+  kcp: KcpWriter,
+  stateDir: string,
+  options: ChurnOptions,
+  say: (line: string) => void,
+): Promise<ChurnResult> {
   const rate = options.ratePerSecond ?? 4;
   const live = options.livePairs ?? 50;
   const sampleMs = (options.sampleSeconds ?? 30) * 1000;
@@ -87,9 +93,20 @@ export async function runChurn(stack: LocalStack, kcp: KcpWriter, stateDir: stri
       jobsMs[schedule.name] = Math.round(performance.now() - started);
     }
     const memory = process.memoryUsage();
-    samples.push({ atSeconds: Math.round((performance.now() - t0) / 1000), rssMb: round2(memory.rss / MB), heapUsedMb: round2(memory.heapUsed / MB), externalMb: round2(memory.external / MB), stateDirMb: round2(dirBytes(stateDir) / MB), jobsMs });
+    samples.push({
+      atSeconds: Math.round((performance.now() - t0) / 1000),
+      rssMb: round2(memory.rss / MB),
+      heapUsedMb: round2(memory.heapUsed / MB),
+      externalMb: round2(memory.external / MB),
+      stateDirMb: round2(dirBytes(stateDir) / MB),
+      jobsMs,
+    });
     const s = samples[samples.length - 1];
-    say(`  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, state dir ${s.stateDirMb} MB, jobs ${Object.entries(jobsMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+    say(
+      `  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, state dir ${s.stateDirMb} MB, jobs ${Object.entries(jobsMs)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}`,
+    );
   };
   const change = async (): Promise<void> => {
     const kind = alive.length < live ? 'create' : (['create', 'update', 'delete'] as const)[turn++ % 3];
@@ -104,7 +121,9 @@ export async function runChurn(stack: LocalStack, kcp: KcpWriter, stateDir: stri
       // From the newer half: a tick's deletes take the oldest, so the two never meet on one object.
       const i = alive[alive.length - 1 - (turn % Math.max(1, Math.floor(alive.length / 2)))];
       revision += 1;
-      await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, { spec: { template: { metadata: { annotations: { 'bench.tmc.kcp.io/revision': String(revision) } } } } });
+      await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, {
+        spec: { template: { metadata: { annotations: { 'bench.tmc.kcp.io/revision': String(revision) } } } },
+      });
       changes.updates += 1;
     } else {
       const i = alive.shift();
@@ -129,11 +148,14 @@ export async function runChurn(stack: LocalStack, kcp: KcpWriter, stateDir: stri
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
   await sample();
-  const perMinute = (pick: (s: ChurnSample) => number): number => round2(slope(samples.map((s) => [s.atSeconds / 60, pick(s)])));
+  const perMinute = (pick: (s: ChurnSample) => number): number =>
+    round2(slope(samples.map((s) => [s.atSeconds / 60, pick(s)])));
   return {
     minutes: options.minutes,
     ratePerSecond: rate,
-    achievedPerSecond: round2((changes.creates + changes.updates + changes.deletes) / ((performance.now() - t0) / 1000)),
+    achievedPerSecond: round2(
+      (changes.creates + changes.updates + changes.deletes) / ((performance.now() - t0) / 1000),
+    ),
     livePairs: live,
     changes,
     samples,

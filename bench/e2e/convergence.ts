@@ -33,7 +33,12 @@ export interface PhaseObservation {
 
 export const keyOf = (resource: string, name: string): string => `${resource}/${name}`;
 
-export function observePhase(kcp: SimClusterStore, kcpNamespace: string, clusters: Record<string, SimClusterStore>, expect: PhaseExpectation): PhaseObservation {
+export function observePhase(
+  kcp: SimClusterStore,
+  kcpNamespace: string,
+  clusters: Record<string, SimClusterStore>,
+  expect: PhaseExpectation,
+): PhaseObservation {
   const wanted = new Set(expect.keys);
   const wantedStatus = new Set(expect.statusNames);
   const applied: Record<string, Map<string, number>> = {};
@@ -64,7 +69,8 @@ export function observePhase(kcp: SimClusterStore, kcpNamespace: string, cluster
   unsubscribers.push(
     kcp.subscribe((event) => {
       const meta = event.object.metadata;
-      if (event.gvr.resource !== 'deployments' || meta.namespace !== kcpNamespace || typeof meta.name !== 'string') return;
+      if (event.gvr.resource !== 'deployments' || meta.namespace !== kcpNamespace || typeof meta.name !== 'string')
+        return;
       if (!wantedStatus.has(meta.name) || status.has(meta.name) || !expect.statusBack(event.object)) return;
       status.set(meta.name, performance.now());
       check();

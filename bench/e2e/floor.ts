@@ -1,7 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalSqs } from '../../lib/local/aws-services';
+import {
+  ensureQueues,
+  ensureTable,
+  startLocalDynamo,
+  startLocalSqs,
+  type LocalDynamo,
+  type LocalSqs,
+} from '../../lib/local/aws-services';
 import { resolveClusters } from '../../lib/local/clusters';
 import { findProjectRoot } from '../../lib/local/paths';
 import { makeSqsClient } from '../../lib/runtime/aws';
@@ -11,7 +18,16 @@ import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
 import { cpuSplitter } from '../support/cpu-split';
 import { BENCH_USER_AGENT, forEachBounded, kcpWriter } from './kcp-writer';
 import type { FloorJob } from './floor-pipeline';
-import { configMap, cpuPerSync, deployment, name, NS, requestsPerSync, type CpuPerSync, type RequestsPerSync } from './scenario';
+import {
+  configMap,
+  cpuPerSync,
+  deployment,
+  name,
+  NS,
+  requestsPerSync,
+  type CpuPerSync,
+  type RequestsPerSync,
+} from './scenario';
 
 /**
  * The floor run: the create phase's work (N Deployments and N ConfigMaps written to kcp, each applied on every
@@ -29,7 +45,11 @@ export interface FloorResult {
   requestsPerSync: RequestsPerSync;
 }
 
-const WorkerReply = z.union([z.object({ type: z.literal('ready') }), z.object({ type: z.literal('done'), ok: z.literal(true) }), z.object({ type: z.literal('done'), ok: z.literal(false), error: z.string() })]);
+const WorkerReply = z.union([
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('done'), ok: z.literal(true) }),
+  z.object({ type: z.literal('done'), ok: z.literal(false), error: z.string() }),
+]);
 const WORKSPACE = 'root:floor';
 
 interface FloorThread {
@@ -63,17 +83,36 @@ async function startFloorThread(): Promise<FloorThread> {
   };
 }
 
-export async function runFloor(options: { objects: number; clusters: number; latencyMs: number; readyDelayMs: number; concurrency: number }): Promise<FloorResult> {
+export async function runFloor(options: {
+  objects: number;
+  clusters: number;
+  latencyMs: number;
+  readyDelayMs: number;
+  concurrency: number;
+}): Promise<FloorResult> {
   const N = options.objects;
-  const clusters = resolveClusters(options.clusters).map((c) => ({ name: c.name, labels: {}, capacity: { cpu: '100000', memory: '100000Gi', pods: 10_000_000 } }));
+  const clusters = resolveClusters(options.clusters).map((c) => ({
+    name: c.name,
+    labels: {},
+    capacity: { cpu: '100000', memory: '100000Gi', pods: 10_000_000 },
+  }));
   let sim: Simulation | undefined;
   let dynamo: LocalDynamo | undefined;
   let sqs: LocalSqs | undefined;
   try {
-    sim = await startSimulation({ kcp: { workspaces: [WORKSPACE] }, clusters, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs });
+    sim = await startSimulation({
+      kcp: { workspaces: [WORKSPACE] },
+      clusters,
+      latencyMs: options.latencyMs,
+      readyDelayMs: options.readyDelayMs,
+    });
     [dynamo, sqs] = await Promise.all([startLocalDynamo(), startLocalSqs()]);
     const tableName = 'tmc-floor';
-    const dynamoClient = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamoClient = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const sqsClient = makeSqsClient({ region: 'us-east-1', dynamodbEndpoint: undefined, sqsEndpoint: sqs.endpoint });
     await ensureTable(dynamoClient, tableName);
     const queues = await ensureQueues(sqsClient);
@@ -81,7 +120,12 @@ export async function runFloor(options: { objects: number; clusters: number; lat
     sqsClient.destroy();
     const kcp = kcpWriter(sim.kcp.serverUrl(WORKSPACE));
     await kcp.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    for (const server of Object.values(sim.clusters)) await kcpWriter(server.serverUrl()).create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    for (const server of Object.values(sim.clusters))
+      await kcpWriter(server.serverUrl()).create('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: NS },
+      });
     const aws = await countAwsOperationsInThreads({ dynamodb: dynamo.thread, sqs: sqs.thread });
     const cpu = cpuSplitter(findProjectRoot());
     const pipeline = await startFloorThread();
@@ -113,17 +157,33 @@ export async function runFloor(options: { objects: number; clusters: number; lat
       const convergeMs = Math.round(performance.now() - t0);
       const split = await cpu?.stop();
       const [dynamodb, sqsCounts] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
-      const tally = (records: Array<{ verb: string }>): Record<string, number> => records.reduce<Record<string, number>>((out, r) => ({ ...out, [r.verb]: (out[r.verb] ?? 0) + 1 }), {});
-      const kcpRecords = sim.kcp.requests.entries({ logicalCluster: WORKSPACE }).filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
-      const clusterRecords = Object.values(sim.clusters).flatMap((s) => s.requests.entries({ namespace: NS }).filter((r) => r.resource === 'deployments' || r.resource === 'configmaps'));
+      const tally = (records: Array<{ verb: string }>): Record<string, number> =>
+        records.reduce<Record<string, number>>((out, r) => ({ ...out, [r.verb]: (out[r.verb] ?? 0) + 1 }), {});
+      const kcpRecords = sim.kcp.requests
+        .entries({ logicalCluster: WORKSPACE })
+        .filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
+      const clusterRecords = Object.values(sim.clusters).flatMap((s) =>
+        s.requests
+          .entries({ namespace: NS })
+          .filter((r) => r.resource === 'deployments' || r.resource === 'configmaps'),
+      );
       const syncs = 2 * N * clusters.length;
-      const served = { dynamodb: Object.values(dynamodb.requests).reduce((a, b) => a + b, 0), sqs: Object.values(sqsCounts.requests).reduce((a, b) => a + b, 0), kube: [sim.kcp, ...Object.values(sim.clusters)].reduce((n, s) => n + s.requests.count(), 0) };
+      const served = {
+        dynamodb: Object.values(dynamodb.requests).reduce((a, b) => a + b, 0),
+        sqs: Object.values(sqsCounts.requests).reduce((a, b) => a + b, 0),
+        kube: [sim.kcp, ...Object.values(sim.clusters)].reduce((n, s) => n + s.requests.count(), 0),
+      };
       return {
         objects: 2 * N,
         clusters: clusters.length,
         convergeMs,
         ...(split ? { cpu: cpuPerSync(split, syncs, served) } : {}),
-        requestsPerSync: requestsPerSync(syncs, { dynamodb: dynamodb.requests, sqs: sqsCounts.requests, kcp: tally(kcpRecords), clusters: tally(clusterRecords) }),
+        requestsPerSync: requestsPerSync(syncs, {
+          dynamodb: dynamodb.requests,
+          sqs: sqsCounts.requests,
+          kcp: tally(kcpRecords),
+          clusters: tally(clusterRecords),
+        }),
       };
     } finally {
       await pipeline.stop();

@@ -24,7 +24,9 @@ export class KcpWriteError extends Error {
     readonly status: number,
     readonly body: string,
   ) {
-    super(`kcp answered ${status} to a write of ${path}: ${body.slice(0, 300)}. Check the local stack's log (TMC_TEST_LOG=debug)`);
+    super(
+      `kcp answered ${status} to a write of ${path}: ${body.slice(0, 300)}. Check the local stack's log (TMC_TEST_LOG=debug)`,
+    );
     this.name = 'KcpWriteError';
   }
 }
@@ -39,10 +41,19 @@ export function kcpWriter(serverUrl: string, token?: string): KcpWriter {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   });
   const send = async (method: string, path: string, contentType: string, body: unknown): Promise<void> => {
-    const response = await fetch(`${base}${path}`, { method, headers: headers(contentType), body: JSON.stringify(body) });
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: headers(contentType),
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     // 409 on create: a previous run's object (the bench namespace is fresh, so this means a retry of ours).
-    if (!response.ok && !(method === 'POST' && response.status === 409) && !(method === 'DELETE' && response.status === 404)) throw new KcpWriteError(path, response.status, text);
+    if (
+      !response.ok &&
+      !(method === 'POST' && response.status === 409) &&
+      !(method === 'DELETE' && response.status === 404)
+    )
+      throw new KcpWriteError(path, response.status, text);
   };
   return {
     create: (collectionPath, object) => send('POST', collectionPath, 'application/json', object),
@@ -52,7 +63,12 @@ export function kcpWriter(serverUrl: string, token?: string): KcpWriter {
 }
 
 /** Runs `work(i)` for i in [0, count) with at most `concurrency` in flight; `onDone` after each. */
-export async function forEachBounded(count: number, concurrency: number, work: (i: number) => Promise<void>, onDone?: (done: number) => void): Promise<void> {
+export async function forEachBounded(
+  count: number,
+  concurrency: number,
+  work: (i: number) => Promise<void>,
+  onDone?: (done: number) => void,
+): Promise<void> {
   const limit = pLimit(concurrency);
   let done = 0;
   await Promise.all(
@@ -72,7 +88,11 @@ export async function forEachBounded(count: number, concurrency: number, work: (
  * itself (a load generator's pacing), not a stand-in for work. A write that takes longer than the interval delays
  * the next one; the schedule does not bunch writes up to catch up.
  */
-export async function forEachPaced(count: number, intervalMs: number, work: (i: number) => Promise<void>): Promise<void> {
+export async function forEachPaced(
+  count: number,
+  intervalMs: number,
+  work: (i: number) => Promise<void>,
+): Promise<void> {
   let next = performance.now();
   for (let i = 0; i < count; i++) {
     const wait = next - performance.now();

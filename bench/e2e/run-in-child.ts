@@ -8,7 +8,10 @@ import type { EndToEndOptions, EndToEndResult } from './scenario';
 
 const Outcome = z.discriminatedUnion('ok', [
   // The result is the child's own EndToEndResult, written by the same code: its shape is checked by the bench tests.
-  z.object({ ok: z.literal(true), result: z.custom<EndToEndResult>((value) => typeof value === 'object' && value !== null) }),
+  z.object({
+    ok: z.literal(true),
+    result: z.custom<EndToEndResult>((value) => typeof value === 'object' && value !== null),
+  }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 
@@ -22,15 +25,22 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
   const { progress, ...sizeOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'tmc-bench-size-'));
   const outcomePath = join(dir, 'outcome.json');
-  const logPath = join(tmpdir(), `tmc-bench-${options.objects}x${options.clusters}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const logPath = join(
+    tmpdir(),
+    `tmc-bench-${options.objects}x${options.clusters}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`,
+  );
   const logFd = openSync(logPath, 'w');
   progress?.(`  logs: ${logPath}`);
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'e2e', 'child.ts'), outcomePath, JSON.stringify(sizeOptions)], {
-      cwd: projectRoot,
-      env: process.env,
-      stdio: ['ignore', logFd, 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'bench', 'e2e', 'child.ts'), outcomePath, JSON.stringify(sizeOptions)],
+      {
+        cwd: projectRoot,
+        env: process.env,
+        stdio: ['ignore', logFd, 'pipe'],
+      },
+    );
     const { stderr } = child;
     if (!stderr) throw new Error('The benchmark process was started without a stderr pipe');
     createInterface({ input: stderr }).on('line', (line) => progress?.(line));
@@ -42,7 +52,9 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
     try {
       text = readFileSync(outcomePath, 'utf8');
     } catch {
-      throw new Error(`The benchmark process for ${options.objects} × ${options.clusters} exited with code ${code} before writing a result`);
+      throw new Error(
+        `The benchmark process for ${options.objects} × ${options.clusters} exited with code ${code} before writing a result`,
+      );
     }
     const outcome = Outcome.parse(JSON.parse(text));
     if (!outcome.ok) throw new Error(outcome.error);

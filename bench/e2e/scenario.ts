@@ -140,24 +140,58 @@ export interface RequestsPerSync {
 }
 
 /** Per object·cluster sync from the phase's counts; shared with the floor run (bench/e2e/floor.ts). */
-export function requestsPerSync(syncs: number, counts: { dynamodb: Record<string, number>; sqs: Record<string, number>; kcp: Record<string, number>; clusters: Record<string, number> }): RequestsPerSync {
-  const per = (record: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(record).filter(([op]) => op !== 'GetQueueAttributes').map(([k, v]) => [k, round(v / syncs)]));
+export function requestsPerSync(
+  syncs: number,
+  counts: {
+    dynamodb: Record<string, number>;
+    sqs: Record<string, number>;
+    kcp: Record<string, number>;
+    clusters: Record<string, number>;
+  },
+): RequestsPerSync {
+  const per = (record: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(record)
+        .filter(([op]) => op !== 'GetQueueAttributes')
+        .map(([k, v]) => [k, round(v / syncs)]),
+    );
   const dynamodb = per(counts.dynamodb);
   const sqs = per(counts.sqs);
   const kcpReads = round(sum(counts.kcp, READ_VERBS) / syncs);
   const kcpWrites = round(sum(counts.kcp, WRITE_VERBS) / syncs);
   const clusterReads = round(sum(counts.clusters, READ_VERBS) / syncs);
   const clusterWrites = round(sum(counts.clusters, WRITE_VERBS) / syncs);
-  const total = round([...Object.values(dynamodb), ...Object.values(sqs), kcpReads, kcpWrites, clusterReads, clusterWrites].reduce((a, b) => a + b, 0));
+  const total = round(
+    [...Object.values(dynamodb), ...Object.values(sqs), kcpReads, kcpWrites, clusterReads, clusterWrites].reduce(
+      (a, b) => a + b,
+      0,
+    ),
+  );
   return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
 }
 
 /** A CPU split turned per object·cluster sync. */
-export function cpuPerSync(split: CpuSplit, syncs: number, served: { dynamodb: number; sqs: number; kube: number }): CpuPerSync {
-  const perRequest = (ms: number | undefined, n: number): number | undefined => (ms === undefined || n === 0 ? undefined : round(ms / n));
-  const perRequestMs = { dynalite: perRequest(split.byComponent.dynalite, served.dynamodb), fauxqs: perRequest(split.byComponent.fauxqs, served.sqs), simulator: perRequest(split.byComponent['main: simulator'], served.kube) };
+export function cpuPerSync(
+  split: CpuSplit,
+  syncs: number,
+  served: { dynamodb: number; sqs: number; kube: number },
+): CpuPerSync {
+  const perRequest = (ms: number | undefined, n: number): number | undefined =>
+    ms === undefined || n === 0 ? undefined : round(ms / n);
+  const perRequestMs = {
+    dynalite: perRequest(split.byComponent.dynalite, served.dynamodb),
+    fauxqs: perRequest(split.byComponent.fauxqs, served.sqs),
+    simulator: perRequest(split.byComponent['main: simulator'], served.kube),
+  };
   const perSyncMs = Object.fromEntries(Object.entries(split.byComponent).map(([k, v]) => [k, round(v / syncs)]));
-  return { perSyncMs, totalPerSyncMs: round(split.totalMs / syncs), tmcPerSyncMs: round(tmcCpuMs(split) / syncs), totalMs: Math.round(split.totalMs), perRequestMs, busiestThreads: split.busiestThreads };
+  return {
+    perSyncMs,
+    totalPerSyncMs: round(split.totalMs / syncs),
+    tmcPerSyncMs: round(tmcCpuMs(split) / syncs),
+    totalMs: Math.round(split.totalMs),
+    perRequestMs,
+    busiestThreads: split.busiestThreads,
+  };
 }
 
 export interface PathStages {
@@ -198,7 +232,12 @@ export const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`
 
 /** Object i's ConfigMap; `objectName` for objects named otherwise (the churn phase's). */
 export function configMap(i: number, objectName = name(i)): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: objectName, namespace: NS }, data: { INDEX: String(i), GREETING: 'hello from tmc bench' } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: objectName, namespace: NS },
+    data: { INDEX: String(i), GREETING: 'hello from tmc bench' },
+  };
 }
 
 /** Object i's Deployment, reading its ConfigMap (envFrom). */
@@ -266,7 +305,10 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
   const stateDir = mkdtempSync(join(tmpdir(), 'tmc-bench-'));
   const started = performance.now();
   // Room for every benchmark replica: the simulator enforces capacity and placement filters on it.
-  const clusters = resolveClusters(options.clusters).map((c) => ({ ...c, capacity: { cpu: '100000', memory: '100000Gi', pods: '10000000' } }));
+  const clusters = resolveClusters(options.clusters).map((c) => ({
+    ...c,
+    capacity: { cpu: '100000', memory: '100000Gi', pods: '10000000' },
+  }));
   let stack: LocalStack | undefined;
   try {
     stack = await startLocalStack({
@@ -297,9 +339,18 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
   }
 }
 
-async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line: string) => void, startupMs: number, stateDir: string): Promise<EndToEndResult> {
+async function runPhases(
+  stack: LocalStack,
+  options: EndToEndOptions,
+  say: (line: string) => void,
+  startupMs: number,
+  stateDir: string,
+): Promise<EndToEndResult> {
   const sim = stack.simulation;
-  if (!sim) throw new Error('The end-to-end benchmark needs the simulator (it counts API calls there); run it without --kcp-kubeconfig');
+  if (!sim)
+    throw new Error(
+      'The end-to-end benchmark needs the simulator (it counts API calls there); run it without --kcp-kubeconfig',
+    );
   const workspace = stack.workspace;
   const downstreamNs = downstreamNamespace(workspace, NS);
   const kcpStore = sim.kcp.store(workspace);
@@ -307,15 +358,25 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
   const clusterNames = Object.keys(sim.clusters);
   const kcp = kcpWriter(sim.kcp.serverUrl(workspace));
   // dynalite and fauxqs run in worker threads: their requests are counted there (aws-op-counter-threads.ts).
-  if (stack.emulators === undefined) throw new Error('The benchmark counts AWS requests in the stack\'s own emulators; it cannot run against an external environment');
+  if (stack.emulators === undefined)
+    throw new Error(
+      "The benchmark counts AWS requests in the stack's own emulators; it cannot run against an external environment",
+    );
   const aws = await countAwsOperationsInThreads(stack.emulators);
-  const simServers = { kcp: sim.kcp.port, ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])) };
+  const simServers = {
+    kcp: sim.kcp.port,
+    ...Object.fromEntries(Object.entries(sim.clusters).map(([n, s]) => [n, s.port])),
+  };
   const timing = timeServers(simServers);
   const cpu = cpuSplitter(findProjectRoot());
   const N = options.objects;
   const M = clusterNames.length;
 
-  await kcp.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'tmc.kcp.io/bench': 'true' } } });
+  await kcp.create('/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NS, labels: { 'tmc.kcp.io/bench': 'true' } },
+  });
   await kcp.create('/apis/scheduling.kcp.io/v1alpha1/placements', PLACEMENT);
   await stack.idle({ timeoutMs: options.phaseTimeoutMs });
 
@@ -340,13 +401,18 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     const t0 = performance.now();
     const ticker = setInterval(() => {
       const p = observation?.progress();
-      if (p) say(`  ${phase}: ${writeTimes.size}/${changed} written, ${p.applied}/${p.appliedTarget} applied, ${p.status}/${p.statusTarget} status back, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      if (p)
+        say(
+          `  ${phase}: ${writeTimes.size}/${changed} written, ${p.applied}/${p.appliedTarget} applied, ${p.status}/${p.statusTarget} status back, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
     }, 5000);
     let converged = true;
     try {
       await drive(writeTimes);
       if (observation) {
-        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), options.phaseTimeoutMs).unref());
+        const timeout = new Promise<'timeout'>((resolve) =>
+          setTimeout(() => resolve('timeout'), options.phaseTimeoutMs).unref(),
+        );
         converged = (await Promise.race([observation.done.then(() => 'done' as const), timeout])) === 'done';
       }
       // Counts include the tail of the phase's work (late status messages, label echoes) until every queue is empty.
@@ -376,15 +442,26 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
     }
     const last = [...appliedTimes, ...statusTimes].reduce((a, b) => Math.max(a, b), t0);
     const firstWrite = [...writeTimes.values()].reduce((a, b) => Math.min(a, b), t0);
-    const benchRecords = (s: typeof sim.kcp) => s.requests.entries({ namespace: downstreamNs }).filter((r) => r.resource === 'deployments' || r.resource === 'configmaps');
+    const benchRecords = (s: typeof sim.kcp) =>
+      s.requests
+        .entries({ namespace: downstreamNs })
+        .filter((r) => r.resource === 'deployments' || r.resource === 'configmaps');
     const clusterRecords = Object.values(sim.clusters).flatMap(benchRecords);
-    const namespaceWrites = Object.values(sim.clusters).reduce((n, s) => n + s.requests.count({ resource: 'namespaces', writes: true }), 0);
-    const kcpRecords = sim.kcp.requests.entries({ logicalCluster: workspace }).filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
+    const namespaceWrites = Object.values(sim.clusters).reduce(
+      (n, s) => n + s.requests.count({ resource: 'namespaces', writes: true }),
+      0,
+    );
+    const kcpRecords = sim.kcp.requests
+      .entries({ logicalCluster: workspace })
+      .filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
     const clusterRequests = tally(clusterRecords);
     const kcpRequests = tally(kcpRecords);
     const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
     // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
-    const sqsRequests = Object.entries(sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
+    const sqsRequests = Object.entries(sqs.requests).reduce(
+      (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),
+      0,
+    );
     const syncs = appliedTimes.length;
     const result: PhaseResult = {
       phase,
@@ -405,13 +482,35 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
         kcpRequests,
         kcpNotFound: kcpRecords.filter((r) => r.verb === 'get' && r.code === 404).length,
       },
-      dynamodb: { ...dynamodb, readsPerObject: round(dynamoReadOps(dynamodb) / changed), writesPerObject: round(dynamoWriteOps(dynamodb) / changed) },
-      sqs: { ...sqs, enqueued, messagesPerObject: round(Object.values(enqueued).reduce((a, b) => a + b, 0) / changed), requestsPerObject: round(sqsRequests / changed) },
+      dynamodb: {
+        ...dynamodb,
+        readsPerObject: round(dynamoReadOps(dynamodb) / changed),
+        writesPerObject: round(dynamoWriteOps(dynamodb) / changed),
+      },
+      sqs: {
+        ...sqs,
+        enqueued,
+        messagesPerObject: round(Object.values(enqueued).reduce((a, b) => a + b, 0) / changed),
+        requestsPerObject: round(sqsRequests / changed),
+      },
       lambda,
       placementOutcomes: outcomes,
       sim: timing.snapshot(options.latencyMs),
-      ...(split ? { cpu: cpuPerSync(split, changed * M, { dynamodb: total(dynamodb.requests), sqs: total(sqs.requests), kube: [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0) }) } : {}),
-      requestsPerSync: requestsPerSync(changed * M, { dynamodb: dynamodb.requests, sqs: sqs.requests, kcp: kcpRequests, clusters: clusterRequests }),
+      ...(split
+        ? {
+            cpu: cpuPerSync(split, changed * M, {
+              dynamodb: total(dynamodb.requests),
+              sqs: total(sqs.requests),
+              kube: [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0),
+            }),
+          }
+        : {}),
+      requestsPerSync: requestsPerSync(changed * M, {
+        dynamodb: dynamodb.requests,
+        sqs: sqs.requests,
+        kcp: kcpRequests,
+        clusters: clusterRequests,
+      }),
     };
     say(`  ${phase}: ${converged ? 'converged' : 'NOT converged'} in ${(result.convergeMs / 1000).toFixed(1)} s`);
     return result;
@@ -419,7 +518,10 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
 
   try {
     const phases: PhaseResult[] = [];
-    const allKeys = Array.from({ length: N }, (_, i) => [keyOf('configmaps', name(i)), keyOf('deployments', name(i))]).flat();
+    const allKeys = Array.from({ length: N }, (_, i) => [
+      keyOf('configmaps', name(i)),
+      keyOf('deployments', name(i)),
+    ]).flat();
     const deploymentNames = Array.from({ length: N }, (_, i) => name(i));
     const progressEvery = Math.max(1, Math.floor(N / 10));
 
@@ -436,12 +538,17 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
           statusBack: (o) => statusOf(o).readyReplicas === M && statusOf(o).observedGeneration === 1,
         },
         (writes) =>
-          forEachBounded(N, options.concurrency, async (i) => {
-            writes.set(keyOf('configmaps', name(i)), performance.now());
-            await kcp.create(`/api/v1/namespaces/${NS}/configmaps`, configMap(i));
-            writes.set(keyOf('deployments', name(i)), performance.now());
-            await kcp.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i));
-          }, (done) => done % progressEvery === 0 && say(`  create: ${done}/${N} objects written`)),
+          forEachBounded(
+            N,
+            options.concurrency,
+            async (i) => {
+              writes.set(keyOf('configmaps', name(i)), performance.now());
+              await kcp.create(`/api/v1/namespaces/${NS}/configmaps`, configMap(i));
+              writes.set(keyOf('deployments', name(i)), performance.now());
+              await kcp.create(`/apis/apps/v1/namespaces/${NS}/deployments`, deployment(i));
+            },
+            (done) => done % progressEvery === 0 && say(`  create: ${done}/${N} objects written`),
+          ),
       ),
     );
 
@@ -460,30 +567,59 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
         (writes) =>
           forEachBounded(N, options.concurrency, async (i) => {
             writes.set(keyOf('deployments', name(i)), performance.now());
-            await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, { spec: { template: { metadata: { annotations: { [REVISION_ANNOTATION]: '2' } } } } });
+            await kcp.mergePatch(`/apis/apps/v1/namespaces/${NS}/deployments/${name(i)}`, {
+              spec: { template: { metadata: { annotations: { [REVISION_ANNOTATION]: '2' } } } },
+            });
           }),
       ),
     );
 
-    const trace = (): PlacementMessage['trace'] => ({ traceId: `bench-${randomUUID()}`, enqueuedAt: new Date().toISOString() });
-    const refs = Array.from({ length: N }, (_, i) => [ref(workspace, 'ConfigMap', i), ref(workspace, 'Deployment', i)]).flat();
+    const trace = (): PlacementMessage['trace'] => ({
+      traceId: `bench-${randomUUID()}`,
+      enqueuedAt: new Date().toISOString(),
+    });
+    const refs = Array.from({ length: N }, (_, i) => [
+      ref(workspace, 'ConfigMap', i),
+      ref(workspace, 'Deployment', i),
+    ]).flat();
 
     say(`resync-placement: ${refs.length} placement messages (reason resync), nothing changed`);
-    const placementQueue = new SqsWorkQueue<PlacementMessage>({ sqs: stack.sqs, queueUrl: stack.queues.placement.url, name: 'placement' });
+    const placementQueue = new SqsWorkQueue<PlacementMessage>({
+      sqs: stack.sqs,
+      queueUrl: stack.queues.placement.url,
+      name: 'placement',
+    });
     phases.push(
       await measure('resync-placement', refs.length, undefined, async () => {
-        const messages = refs.map((r): PlacementMessage => ({ type: 'placement', ref: r, reason: 'resync', trace: trace() }));
+        const messages = refs.map((r): PlacementMessage => ({
+          type: 'placement',
+          ref: r,
+          reason: 'resync',
+          trace: trace(),
+        }));
         for (let i = 0; i < messages.length; i += 500) await placementQueue.send(messages.slice(i, i + 500));
       }),
     );
 
     // The decision versions sync messages must carry, read before the phase so these reads are not counted.
-    const doc = makeDynamoDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb, sqsEndpoint: undefined });
+    const doc = makeDynamoDocumentClient({
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      dynamodbEndpoint: stack.endpoints.dynamodb,
+      sqsEndpoint: undefined,
+    });
     const decisions = new DynamoDecisionStore(doc, stack.tableName);
     const syncMessages: SyncMessage[] = [];
     await forEachBounded(refs.length, 32, async (i) => {
       const decision = await decisions.get(refs[i]);
-      for (const c of decision?.clusters ?? []) syncMessages.push({ type: 'sync', ref: refs[i], cluster: c.name, action: 'apply', decisionVersion: decision!.decisionVersion, trace: trace() });
+      for (const c of decision?.clusters ?? [])
+        syncMessages.push({
+          type: 'sync',
+          ref: refs[i],
+          cluster: c.name,
+          action: 'apply',
+          decisionVersion: decision!.decisionVersion,
+          trace: trace(),
+        });
     });
     doc.destroy();
     say(`resync-sync: ${syncMessages.length} sync messages at the current decision, nothing changed`);
@@ -524,13 +660,18 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
             }),
         ),
       );
-      const latencyRefs = Array.from({ length: K }, (_, j) => [ref(workspace, 'ConfigMap', N + j), ref(workspace, 'Deployment', N + j)]).flat();
+      const latencyRefs = Array.from({ length: K }, (_, j) => [
+        ref(workspace, 'ConfigMap', N + j),
+        ref(workspace, 'Deployment', N + j),
+      ]).flat();
       phases[phases.length - 1].stages = await pathStages(stack, latencyRefs, latencyWrites);
     }
 
     let churn: ChurnResult | undefined;
     if ((options.churnMinutes ?? 0) > 0) {
-      say(`churn: ${options.churnMinutes} min of creates, updates and deletes; memory, state dir and periodic jobs sampled`);
+      say(
+        `churn: ${options.churnMinutes} min of creates, updates and deletes; memory, state dir and periodic jobs sampled`,
+      );
       churn = await runChurn(stack, kcp, stateDir, { minutes: options.churnMinutes ?? 0, firstIndex: N + K }, say);
       await stack.idle({ timeoutMs: options.phaseTimeoutMs });
     }
@@ -548,11 +689,37 @@ async function runPhases(stack: LocalStack, options: EndToEndOptions, say: (line
         error = err instanceof Error ? err.message : String(err);
       }
       const { lambda } = tmcMetricsDelta(before, await tmcMetricsSnapshot(stack.metrics));
-      const kubeRequests = [sim.kcp, ...Object.values(sim.clusters)].reduce((n, server) => n + server.requests.count(), 0);
+      const kubeRequests = [sim.kcp, ...Object.values(sim.clusters)].reduce(
+        (n, server) => n + server.requests.count(),
+        0,
+      );
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
-      schedules[schedule.name] = { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
+      schedules[schedule.name] = {
+        ok: error === undefined,
+        ...(error ? { error } : {}),
+        lambda,
+        dynamodb,
+        sqs,
+        kubeRequests,
+      };
     }
-    return { ...(churn ? { churn } : {}), schedules, options: { objects: N, clusters: M, latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs, concurrency: options.concurrency, phaseTimeoutMs: options.phaseTimeoutMs, latencyObjects: options.latencyObjects, latencyRate: options.latencyRate }, placement: 'all clusters (Placement bench, Duplicated)', startupMs: Math.round(startupMs), phases };
+    return {
+      ...(churn ? { churn } : {}),
+      schedules,
+      options: {
+        objects: N,
+        clusters: M,
+        latencyMs: options.latencyMs,
+        readyDelayMs: options.readyDelayMs,
+        concurrency: options.concurrency,
+        phaseTimeoutMs: options.phaseTimeoutMs,
+        latencyObjects: options.latencyObjects,
+        latencyRate: options.latencyRate,
+      },
+      placement: 'all clusters (Placement bench, Duplicated)',
+      startupMs: Math.round(startupMs),
+      phases,
+    };
   } finally {
     timing.close();
     cpu?.close();
@@ -565,7 +732,11 @@ const total = (record: Record<string, number>): number => Object.values(record).
 
 /** Each object's trace (lib/adapters/dynamodb/trace-store.ts) split into the stages of {@link PathStages}. */
 async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<string, number>): Promise<PathStages> {
-  const doc = makeDynamoDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb, sqsEndpoint: undefined });
+  const doc = makeDynamoDocumentClient({
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    dynamodbEndpoint: stack.endpoints.dynamodb,
+    sqsEndpoint: undefined,
+  });
   const traces = new DynamoTraceStore(doc, stack.tableName);
   const stages = { writeToEnqueued: [] as number[], enqueuedToPlaced: [] as number[], placedToApplied: [] as number[] };
   try {
@@ -574,7 +745,9 @@ async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<
       const trace = await traces.read(r);
       const written = writeTimes.get(keyOf(r.resource, r.name));
       const placed = trace?.steps.placed;
-      const applied = Object.entries(trace?.steps ?? {}).filter(([step]) => step.startsWith('applied:')).map(([, step]) => Date.parse(step.at));
+      const applied = Object.entries(trace?.steps ?? {})
+        .filter(([step]) => step.startsWith('applied:'))
+        .map(([, step]) => Date.parse(step.at));
       if (!trace || written === undefined || !placed || applied.length === 0) return;
       // The bench stamps writes with performance.now(); the functions stamp traces with the wall clock.
       const writtenAt = performance.timeOrigin + written;
@@ -587,7 +760,11 @@ async function pathStages(stack: LocalStack, refs: ObjectRef[], writeTimes: Map<
   } finally {
     doc.destroy();
   }
-  return { writeToEnqueued: summarize(stages.writeToEnqueued), enqueuedToPlaced: summarize(stages.enqueuedToPlaced), placedToApplied: summarize(stages.placedToApplied) };
+  return {
+    writeToEnqueued: summarize(stages.writeToEnqueued),
+    enqueuedToPlaced: summarize(stages.enqueuedToPlaced),
+    placedToApplied: summarize(stages.placedToApplied),
+  };
 }
 
 /** Placement messages handled so far, by outcome: the sample count of `tmc_placement_duration_seconds` per result. */
@@ -597,7 +774,12 @@ async function placementOutcomes(metrics: PromMetrics): Promise<Record<string, n
     if (metric.name !== 'tmc_placement_duration_seconds') continue;
     for (const value of metric.values) {
       const result = value.labels.result;
-      if ('metricName' in value && value.metricName === 'tmc_placement_duration_seconds_count' && typeof result === 'string') out[result] = (out[result] ?? 0) + value.value;
+      if (
+        'metricName' in value &&
+        value.metricName === 'tmc_placement_duration_seconds_count' &&
+        typeof result === 'string'
+      )
+        out[result] = (out[result] ?? 0) + value.value;
     }
   }
   return out;

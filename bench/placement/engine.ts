@@ -32,7 +32,12 @@ function makeClusters(n: number): ClusterInfo[] {
       env: i % 10 === 0 ? 'staging' : 'prod',
       tier: i % 7 === 0 ? 'gold' : 'standard',
     },
-    taints: i % 9 === 0 ? [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' as const }] : i % 11 === 0 ? [{ key: 'spot', effect: 'PreferNoSchedule' as const }] : [],
+    taints:
+      i % 9 === 0
+        ? [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' as const }]
+        : i % 11 === 0
+          ? [{ key: 'spot', effect: 'PreferNoSchedule' as const }]
+          : [],
     unschedulable: i % 50 === 0,
     health: i % 40 === 0 ? ('Unhealthy' as const) : i % 13 === 0 ? ('Unknown' as const) : ('Healthy' as const),
     allocatable: { cpu: 64, memory: 256 * 2 ** 30, pods: 110 },
@@ -53,7 +58,12 @@ const POLICY: Placement = {
     spreadConstraints: [{ topologyKey: 'region', maxSkew: 1 }],
     strategy: 'Spread',
     replicas: { mode: 'Divided' },
-    overrides: [{ clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 'eu-west-1' } }, image: [{ image: 'mirror.eu/nginx:1.27' }] }],
+    overrides: [
+      {
+        clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 'eu-west-1' } },
+        image: [{ image: 'mirror.eu/nginx:1.27' }],
+      },
+    ],
   },
 };
 
@@ -62,7 +72,14 @@ function object(i: number): KubeObject {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: `web-${i}`, namespace: `ns-${i % 50}`, generation: 1 },
-    spec: { replicas: 10, template: { spec: { containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '250m', memory: '256Mi' } } }] } } },
+    spec: {
+      replicas: 10,
+      template: {
+        spec: {
+          containers: [{ name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '250m', memory: '256Mi' } } }],
+        },
+      },
+    },
   };
 }
 
@@ -75,7 +92,14 @@ export function benchInput(clusterCount: number): (i: number) => DecideInput {
   const clusters = makeClusters(clusterCount);
   const objects = Array.from({ length: 64 }, (_, i) => object(i));
   const policies = [POLICY];
-  return (i) => ({ object: objects[i % objects.length], policies, locations: [], clusters, previous: i % 2 === 0 ? { clusters: [{ name: clusters[(i * 31) % clusterCount].name }] } : undefined, options: { now: 1_700_000_000_000 } });
+  return (i) => ({
+    object: objects[i % objects.length],
+    policies,
+    locations: [],
+    clusters,
+    previous: i % 2 === 0 ? { clusters: [{ name: clusters[(i * 31) % clusterCount].name }] } : undefined,
+    options: { now: 1_700_000_000_000 },
+  });
 }
 
 export function measureEngineAt(clusterCount: number, minDecisions = 1000, minMs = 400, rounds = 5): EngineBenchResult {

@@ -31,10 +31,15 @@ const Counts = z.object({
 });
 
 /** Starts counting in the thread of each service's emulator. */
-export async function countAwsOperationsInThreads(threads: Record<AwsService, EmulatorThread>, projectRoot?: string): Promise<ThreadedAwsOpCounter> {
+export async function countAwsOperationsInThreads(
+  threads: Record<AwsService, EmulatorThread>,
+  projectRoot?: string,
+): Promise<ThreadedAwsOpCounter> {
   const module = awsOpCounterModule(projectRoot);
   const endpoints: Record<AwsService, string> = { dynamodb: threads.dynamodb.endpoint, sqs: threads.sqs.endpoint };
-  const [dynamodb, sqs] = await Promise.all([threads.dynamodb, threads.sqs].map((thread) => thread.load(module, 'countAwsOperations', [endpoints])));
+  const [dynamodb, sqs] = await Promise.all(
+    [threads.dynamodb, threads.sqs].map((thread) => thread.load(module, 'countAwsOperations', [endpoints])),
+  );
   const counters: Record<AwsService, HostedObject> = { dynamodb, sqs };
   return {
     snapshot: async (service) => Counts.parse(await counters[service].call('snapshot', service)),

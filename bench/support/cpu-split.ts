@@ -1,5 +1,11 @@
 import { mainThreadProfiler, type MainThreadProfiler } from './main-thread-profile';
-import { threadCpuAvailable, threadCpuDelta, threadCpuSnapshot, type ThreadCpuDelta, type ThreadCpuSnapshot } from './thread-cpu';
+import {
+  threadCpuAvailable,
+  threadCpuDelta,
+  threadCpuSnapshot,
+  type ThreadCpuDelta,
+  type ThreadCpuSnapshot,
+} from './thread-cpu';
 
 /**
  * CPU of a stretch of the benchmark by component: each thread's /proc CPU (thread-cpu.ts), the main thread's split by
@@ -22,7 +28,10 @@ export interface CpuSplitter {
 
 /** tmc's own CPU: the functions' threads and tmc code on the main thread (what Lambda would bill). */
 export function tmcCpuMs(split: CpuSplit): number {
-  return Object.entries(split.byComponent).reduce((n, [k, v]) => (k.startsWith('fn:') || k === 'main: tmc on main' ? n + v : n), 0);
+  return Object.entries(split.byComponent).reduce(
+    (n, [k, v]) => (k.startsWith('fn:') || k === 'main: tmc on main' ? n + v : n),
+    0,
+  );
 }
 
 /** Undefined where /proc is missing (not Linux): the split is then left out of the results. */

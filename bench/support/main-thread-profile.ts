@@ -10,7 +10,11 @@ import { z } from 'zod';
  * the profiler's own cost lands in the shares, not on top of them.
  */
 
-const ProfileNode = z.object({ id: z.number(), callFrame: z.object({ url: z.string(), functionName: z.string() }), children: z.array(z.number()).optional() });
+const ProfileNode = z.object({
+  id: z.number(),
+  callFrame: z.object({ url: z.string(), functionName: z.string() }),
+  children: z.array(z.number()).optional(),
+});
 const Profile = z.object({ nodes: z.array(ProfileNode), samples: z.array(z.number()).optional() });
 type ProfileNode = z.infer<typeof ProfileNode>;
 type Profile = z.infer<typeof Profile>;

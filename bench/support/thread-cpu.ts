@@ -45,7 +45,8 @@ export function threadCpuSnapshot(): ThreadCpuSnapshot {
       threads.set(tid, { name, cpuMs: cpuMsOf(readFileSync(`/proc/self/task/${entry}/stat`, 'utf8')) });
     } catch (err) {
       // The thread exited between the listing and the read: its CPU shows in `exited threads`.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH')
+        throw err;
     }
   }
   return { threads, processCpuMs: cpuMsOf(readFileSync('/proc/self/stat', 'utf8')) };

@@ -27,10 +27,16 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
     for (const value of metric.values) {
       const fn = value.labels.function;
       const queue = value.labels.queue;
-      if (metric.name === 'tmc_messages_enqueued_total' && typeof queue === 'string') enqueued[queue] = (enqueued[queue] ?? 0) + value.value;
+      if (metric.name === 'tmc_messages_enqueued_total' && typeof queue === 'string')
+        enqueued[queue] = (enqueued[queue] ?? 0) + value.value;
       if (typeof fn !== 'string') continue;
       if (metric.name === 'tmc_function_invocations_total') entry(fn).invocations += value.value;
-      if (metric.name === 'tmc_function_duration_seconds' && 'metricName' in value && value.metricName === 'tmc_function_duration_seconds_sum') entry(fn).durationSeconds += value.value;
+      if (
+        metric.name === 'tmc_function_duration_seconds' &&
+        'metricName' in value &&
+        value.metricName === 'tmc_function_duration_seconds_sum'
+      )
+        entry(fn).durationSeconds += value.value;
     }
   }
   return { lambda, enqueued };
@@ -41,7 +47,8 @@ export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSna
   for (const [fn, a] of Object.entries(after.lambda)) {
     const b = before.lambda[fn] ?? { invocations: 0, durationSeconds: 0 };
     const invocations = a.invocations - b.invocations;
-    if (invocations > 0) lambda[fn] = { invocations, durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000 };
+    if (invocations > 0)
+      lambda[fn] = { invocations, durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000 };
   }
   const enqueued: Record<string, number> = {};
   for (const [queue, n] of Object.entries(after.enqueued)) {

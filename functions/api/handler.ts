@@ -16,4 +16,6 @@ async function api(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStruct
   return inner(event);
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) => withInvocationDeadline(context, () => api(event)));
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) =>
+  withInvocationDeadline(context, () => api(event)),
+);

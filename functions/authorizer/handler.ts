@@ -14,4 +14,6 @@ async function authorizer(event: APIGatewayRequestAuthorizerEventV2): Promise<AP
   return inner(event);
 }
 
-export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult>().handler((event, context) => withInvocationDeadline(context, () => authorizer(event)));
+export const handler = middy<APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult>().handler(
+  (event, context) => withInvocationDeadline(context, () => authorizer(event)),
+);

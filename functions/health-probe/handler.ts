@@ -23,4 +23,6 @@ async function healthProbe(_event: ScheduledEvent): Promise<ProbeRunReport> {
   }
 }
 
-export const handler = middy<ScheduledEvent, ProbeRunReport>().handler((event, context) => withInvocationDeadline(context, () => healthProbe(event)));
+export const handler = middy<ScheduledEvent, ProbeRunReport>().handler((event, context) =>
+  withInvocationDeadline(context, () => healthProbe(event)),
+);

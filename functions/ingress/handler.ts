@@ -23,4 +23,6 @@ async function ingress(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) => withInvocationDeadline(context, () => ingress(event)));
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event, context) =>
+  withInvocationDeadline(context, () => ingress(event)),
+);

@@ -1,7 +1,12 @@
 import middy from '@middy/core';
 import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { ScheduledEvent } from 'aws-lambda';
-import { buildMetricsRollupDeps, makeMetricsRollupHandler, type MetricsRollupHandler, type MetricsRollupReport } from '../../lib/runtime/metrics-rollup';
+import {
+  buildMetricsRollupDeps,
+  makeMetricsRollupHandler,
+  type MetricsRollupHandler,
+  type MetricsRollupReport,
+} from '../../lib/runtime/metrics-rollup';
 
 /**
  * Scheduled (EventBridge, every minute): the gauges that need state, published as EMF and, when configured, pushed by
@@ -23,4 +28,6 @@ async function metricsRollup(_event: ScheduledEvent): Promise<MetricsRollupRepor
   }
 }
 
-export const handler = middy<ScheduledEvent, MetricsRollupReport>().handler((event, context) => withInvocationDeadline(context, () => metricsRollup(event)));
+export const handler = middy<ScheduledEvent, MetricsRollupReport>().handler((event, context) =>
+  withInvocationDeadline(context, () => metricsRollup(event)),
+);

@@ -22,4 +22,6 @@ async function placement(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) => withInvocationDeadline(context, () => placement(event)));
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) =>
+  withInvocationDeadline(context, () => placement(event)),
+);

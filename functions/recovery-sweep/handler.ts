@@ -2,7 +2,11 @@ import middy from '@middy/core';
 import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { RecoverySweepReport } from '../../lib/recovery/deps';
-import { buildRecoverySweepDeps, makeRecoverySweepHandler, type RecoverySweepHandler } from '../../lib/runtime/recovery-sweep';
+import {
+  buildRecoverySweepDeps,
+  makeRecoverySweepHandler,
+  type RecoverySweepHandler,
+} from '../../lib/runtime/recovery-sweep';
 
 /**
  * Scheduled (EventBridge, every minute): failover, graceful cleanup, stuck syncs, drift, orphans, deletion holds and
@@ -23,4 +27,6 @@ async function recoverySweep(_event: ScheduledEvent): Promise<RecoverySweepRepor
   }
 }
 
-export const handler = middy<ScheduledEvent, RecoverySweepReport>().handler((event, context) => withInvocationDeadline(context, () => recoverySweep(event)));
+export const handler = middy<ScheduledEvent, RecoverySweepReport>().handler((event, context) =>
+  withInvocationDeadline(context, () => recoverySweep(event)),
+);

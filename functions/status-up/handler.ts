@@ -28,4 +28,6 @@ async function statusUp(event: StatusUpEvent): Promise<SQSBatchResponse | Backst
   }
 }
 
-export const handler = middy<StatusUpEvent, SQSBatchResponse | BackstopSummary>().handler((event, context) => withInvocationDeadline(context, () => statusUp(event)));
+export const handler = middy<StatusUpEvent, SQSBatchResponse | BackstopSummary>().handler((event, context) =>
+  withInvocationDeadline(context, () => statusUp(event)),
+);

@@ -22,4 +22,6 @@ async function syncApply(event: SQSEvent): Promise<SQSBatchResponse> {
   }
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) => withInvocationDeadline(context, () => syncApply(event)));
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) =>
+  withInvocationDeadline(context, () => syncApply(event)),
+);

@@ -4,6 +4,8 @@
 // smart-buffer (~72 KiB minified); a kubeconfig that asks for one fails with this error instead of connecting.
 export class SocksProxyAgent {
   constructor(proxyUrl) {
-    throw new Error(`The cluster's kubeconfig names a SOCKS proxy (${String(proxyUrl).split('@').pop()}), which tmc's functions do not support; use an HTTP(S) proxy-url`);
+    throw new Error(
+      `The cluster's kubeconfig names a SOCKS proxy (${String(proxyUrl).split('@').pop()}), which tmc's functions do not support; use an HTTP(S) proxy-url`,
+    );
   }
 }

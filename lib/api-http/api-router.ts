@@ -60,14 +60,16 @@ export function makeApiHandler(deps: ApiDeps): ApiHandler {
     if (path === '/healthz') return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
 
     const clusterMatch = CLUSTER_PATH.exec(path);
-    if (path !== '/health' && path !== '/metrics' && clusterMatch === null && !aggregated) return failure(404, 'NotFound', `No route for ${path}`);
+    if (path !== '/health' && path !== '/metrics' && clusterMatch === null && !aggregated)
+      return failure(404, 'NotFound', `No route for ${path}`);
 
     const auth = await deps.authenticator.authenticate(lowerCaseHeaders(event.headers));
     if (!auth.ok) {
       const why = auth.reason === 'missing-token' ? 'A bearer token is required' : 'The bearer token is not accepted';
       return { ...failure(401, 'Unauthorized', why), headers: { ...JSON_HEADERS, 'www-authenticate': 'Bearer' } };
     }
-    if (aggregated && deps.aggregatedView !== undefined) return serveAggregatedView({ stores: deps.aggregatedView, logger: deps.logger }, event, path);
+    if (aggregated && deps.aggregatedView !== undefined)
+      return serveAggregatedView({ stores: deps.aggregatedView, logger: deps.logger }, event, path);
 
     try {
       if (path === '/health') {
@@ -75,13 +77,19 @@ export function makeApiHandler(deps: ApiDeps): ApiHandler {
         return json(report.state === 'Unhealthy' ? 503 : 200, report);
       }
       if (path === '/metrics') {
-        if (deps.metricsRenderer === undefined) return failure(503, 'MetricsNotConfigured', 'Metrics are not configured for this api function yet');
+        if (deps.metricsRenderer === undefined)
+          return failure(503, 'MetricsNotConfigured', 'Metrics are not configured for this api function yet');
         const rendered = await deps.metricsRenderer.render();
-        return { statusCode: rendered.statusCode ?? 200, headers: { 'content-type': rendered.contentType, 'cache-control': 'no-store' }, body: rendered.body };
+        return {
+          statusCode: rendered.statusCode ?? 200,
+          headers: { 'content-type': rendered.contentType, 'cache-control': 'no-store' },
+          body: rendered.body,
+        };
       }
       const name = decodeURIComponent(event.pathParameters?.name ?? clusterMatch?.[1] ?? '');
       const report = await buildClusterReport(deps, name);
-      if (report === undefined) return failure(404, 'NotFound', `Cluster ${name} is unknown to tmc's health system (never probed)`);
+      if (report === undefined)
+        return failure(404, 'NotFound', `Cluster ${name} is unknown to tmc's health system (never probed)`);
       return json(200, report);
     } catch (err) {
       const error = asTmcError(err);

@@ -5,7 +5,11 @@ import { KubeObjectSchema, type KubeObjectShape } from './messages';
  * AdmissionReview v1 as kube-apiserver and kcp send it (admission.k8s.io/v1). Absent objects arrive as `null`
  * (RawExtension), so every optional field accepts null. Only what ingress reads is required.
  */
-const GroupVersionResourceSchema = z.object({ group: z.string(), version: z.string().min(1), resource: z.string().min(1) });
+const GroupVersionResourceSchema = z.object({
+  group: z.string(),
+  version: z.string().min(1),
+  resource: z.string().min(1),
+});
 const GroupVersionKindSchema = z.object({ group: z.string(), version: z.string().min(1), kind: z.string().min(1) });
 
 export const AdmissionOperationSchema = z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
@@ -63,7 +67,11 @@ export function allowResponse(uid: string, patch?: JsonPatchOperation[], warning
 
 /** A denial; kubectl prints `message` after `admission webhook "<name>" denied the request:`. */
 export function denyResponse(uid: string, message: string, code = 422, reason = 'Invalid'): AdmissionResponseBody {
-  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { code, reason, message } } };
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: { uid, allowed: false, status: { code, reason, message } },
+  };
 }
 
 /** The object the request is about: the new object, or on DELETE the old one. */

@@ -40,7 +40,10 @@ export const NAMESPACE_LOCATOR_ANNOTATION = 'kcp.io/namespace-locator';
 function shortHash(input: string, length: number): string {
   // base36 of sha256: lower-case alphanumerics are valid in label values and DNS-1123 names.
   const digest = createHash('sha256').update(input).digest();
-  return BigInt(`0x${digest.subarray(0, 16).toString('hex')}`).toString(36).padStart(length, '0').slice(0, length);
+  return BigInt(`0x${digest.subarray(0, 16).toString('hex')}`)
+    .toString(36)
+    .padStart(length, '0')
+    .slice(0, length);
 }
 
 /** A SyncTarget's key, unique across workspaces: used in `state.workload.kcp.io/<key>`. */

@@ -10,10 +10,13 @@ import { z } from 'zod';
 const SEGMENT = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const LOGICAL_CLUSTER_PATH = new RegExp(`^${SEGMENT}(?::${SEGMENT})*$`);
 
-export const LOGICAL_CLUSTER_RULE = "segments of lower-case letters, digits and '-' (1-63 characters, starting and ending with a letter or digit) joined by ':'";
+export const LOGICAL_CLUSTER_RULE =
+  "segments of lower-case letters, digits and '-' (1-63 characters, starting and ending with a letter or digit) joined by ':'";
 
 /** A kcp logical cluster path such as `root:org:team`. */
-export const LogicalClusterNameSchema = z.string().regex(LOGICAL_CLUSTER_PATH, `must be a kcp logical cluster path: ${LOGICAL_CLUSTER_RULE}`);
+export const LogicalClusterNameSchema = z
+  .string()
+  .regex(LOGICAL_CLUSTER_PATH, `must be a kcp logical cluster path: ${LOGICAL_CLUSTER_RULE}`);
 
 export function isLogicalClusterName(value: string): boolean {
   return LOGICAL_CLUSTER_PATH.test(value);

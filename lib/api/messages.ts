@@ -30,7 +30,16 @@ export const PlacementMessageSchema = z.object({
   generation: z.number().int().nonnegative().optional(),
   resourceVersion: z.string().optional(),
   /** Why this reconcile was asked for; for explanations and metrics, never for control flow that skips work. */
-  reason: z.enum(['admission', 'event', 'resync', 'cluster-change', 'placement-change', 'failover', 'rebalance', 'delete']),
+  reason: z.enum([
+    'admission',
+    'event',
+    'resync',
+    'cluster-change',
+    'placement-change',
+    'failover',
+    'rebalance',
+    'delete',
+  ]),
   object: KubeObjectSchema.optional(),
   trace: TraceSchema,
 });
@@ -61,7 +70,11 @@ export const StatusMessageSchema = z.object({
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 
-export const QueueMessageSchema = z.discriminatedUnion('type', [PlacementMessageSchema, SyncMessageSchema, StatusMessageSchema]);
+export const QueueMessageSchema = z.discriminatedUnion('type', [
+  PlacementMessageSchema,
+  SyncMessageSchema,
+  StatusMessageSchema,
+]);
 export type QueueMessage = z.infer<typeof QueueMessageSchema>;
 
 /** SQS allows 256 KiB per message; leave room for attributes and JSON escaping. */

@@ -18,7 +18,12 @@ export function rotateTokenSecret(value: string | undefined, token: string, grac
   const kept: TokenEntry[] = previous
     .filter((e) => e.token !== token && (e.expiresAt === undefined || now < e.expiresAt))
     .map((e) => ({ token: e.token, expiresAt: Math.min(e.expiresAt ?? graceEnd, graceEnd) }));
-  return JSON.stringify({ tokens: [{ token }, ...kept.map((e) => ({ token: e.token, expiresAt: new Date(e.expiresAt ?? graceEnd).toISOString() }))] });
+  return JSON.stringify({
+    tokens: [
+      { token },
+      ...kept.map((e) => ({ token: e.token, expiresAt: new Date(e.expiresAt ?? graceEnd).toISOString() })),
+    ],
+  });
 }
 
 /** Where the token secret is read and written (Secrets Manager in the CLI, memory in tests). */
@@ -28,7 +33,11 @@ export interface TokenSecretStore {
 }
 
 /** Rotates the webhook token in `arn`: returns when the previous tokens stop being accepted. */
-export async function rotateWebhookToken(store: TokenSecretStore, arn: string, options: { graceMs: number; now?: number; token?: string }): Promise<{ previousAcceptedUntil: Date; previousCount: number }> {
+export async function rotateWebhookToken(
+  store: TokenSecretStore,
+  arn: string,
+  options: { graceMs: number; now?: number; token?: string },
+): Promise<{ previousAcceptedUntil: Date; previousCount: number }> {
   const now = options.now ?? Date.now();
   const value = await store.read(arn);
   const next = rotateTokenSecret(value, options.token ?? newWebhookToken(), options.graceMs, now);

@@ -41,9 +41,16 @@ export function parseTokenEntries(value: string): TokenEntry[] {
       throw new ConfigurationError('The webhook token secret is not valid JSON');
     }
     const parsed = TokenSecretSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigurationError('The webhook token secret must be a JSON array of tokens or {"tokens": [...]}, a token a string or {"token", "expiresAt"}');
+    if (!parsed.success)
+      throw new ConfigurationError(
+        'The webhook token secret must be a JSON array of tokens or {"tokens": [...]}, a token a string or {"token", "expiresAt"}',
+      );
     const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.tokens;
-    entries = list.map((e) => (typeof e === 'string' ? { token: e } : { token: e.token, ...(e.expiresAt === undefined ? {} : { expiresAt: Date.parse(e.expiresAt) }) }));
+    entries = list.map((e) =>
+      typeof e === 'string'
+        ? { token: e }
+        : { token: e.token, ...(e.expiresAt === undefined ? {} : { expiresAt: Date.parse(e.expiresAt) }) },
+    );
   } else {
     entries = trimmed.split(',').map((token) => ({ token }));
   }

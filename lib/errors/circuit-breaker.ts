@@ -44,10 +44,22 @@ export interface CircuitBreakerOptions {
 
 /** What a consumer does with a message for this cluster now. */
 export type CircuitDecision =
-  | { allowed: true; state: CircuitState; /** this call holds the half-open probe slot: report its outcome */ probe: boolean }
-  | { allowed: false; state: CircuitState; /** defer the message (ChangeMessageVisibility) at least this long */ retryAfterSeconds: number; reason: string };
+  | {
+      allowed: true;
+      state: CircuitState;
+      /** this call holds the half-open probe slot: report its outcome */ probe: boolean;
+    }
+  | {
+      allowed: false;
+      state: CircuitState;
+      /** defer the message (ChangeMessageVisibility) at least this long */ retryAfterSeconds: number;
+      reason: string;
+    };
 
-export const DEFAULT_COUNTED_CATEGORIES: ReadonlySet<ErrorCategory> = new Set<ErrorCategory>(['cluster-unreachable', 'cluster-unavailable']);
+export const DEFAULT_COUNTED_CATEGORIES: ReadonlySet<ErrorCategory> = new Set<ErrorCategory>([
+  'cluster-unreachable',
+  'cluster-unavailable',
+]);
 
 export const CIRCUIT_DEFAULTS = {
   failureThreshold: 5,
@@ -101,12 +113,21 @@ export class CircuitBreaker {
       const now = this.now();
       if (record.state === 'open') {
         const dueAt = Date.parse(record.openedAt ?? record.updatedAt) + this.openIntervalMs;
-        if (now < dueAt) return this.deny(record.state, dueAt - now, `Circuit for ${cluster} is open after ${record.failures} failure(s)`);
+        if (now < dueAt)
+          return this.deny(
+            record.state,
+            dueAt - now,
+            `Circuit for ${cluster} is open after ${record.failures} failure(s)`,
+          );
       } else {
         const claimExpiresAt = Date.parse(record.probeClaimedAt ?? record.updatedAt) + this.probeTimeoutMs;
         if (now < claimExpiresAt) {
           // The probe's outcome normally arrives within seconds; the open interval is a fair guess at when to look again.
-          return this.deny(record.state, Math.min(claimExpiresAt - now, this.openIntervalMs), `Circuit for ${cluster} is half-open; another request is probing`);
+          return this.deny(
+            record.state,
+            Math.min(claimExpiresAt - now, this.openIntervalMs),
+            `Circuit for ${cluster} is half-open; another request is probing`,
+          );
         }
       }
       const claim: CircuitRecord = {
@@ -134,9 +155,17 @@ export class CircuitBreaker {
   async recordSuccess(cluster: string): Promise<void> {
     let record = await this.read(cluster, false);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
-      if (record === undefined || record.state === 'open' || (record.state === 'closed' && record.failures === 0)) return;
+      if (record === undefined || record.state === 'open' || (record.state === 'closed' && record.failures === 0))
+        return;
       const now = new Date(this.now()).toISOString();
-      const next: CircuitRecord = { cluster, state: 'closed', failures: 0, updatedAt: now, version: record.version + 1, lastFailure: record.lastFailure };
+      const next: CircuitRecord = {
+        cluster,
+        state: 'closed',
+        failures: 0,
+        updatedAt: now,
+        version: record.version + 1,
+        lastFailure: record.lastFailure,
+      };
       if (await this.store.compareAndSet(next, record.version)) {
         this.remember(cluster, next);
         return;

@@ -52,7 +52,8 @@ export async function withInvocationDeadline<T>(context: RemainingTime, run: () 
   const start = Date.now();
   const at = start + remainingMs - reserveMs;
   const hardAt = start + remainingMs - Math.ceil(reserveMs / 2);
-  const reason = (): Error => new DeadlineExceededError(`The invocation reached its deadline ${reserveMs} ms before the function's timeout`);
+  const reason = (): Error =>
+    new DeadlineExceededError(`The invocation reached its deadline ${reserveMs} ms before the function's timeout`);
   const soft = abortAt(at, reason);
   const hard = abortAt(hardAt, reason);
   const deadline: InvocationDeadline = {

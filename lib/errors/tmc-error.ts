@@ -42,25 +42,115 @@ interface CategoryRule {
 }
 
 export const CATEGORY_RULES: Record<ErrorCategory, CategoryRule> = {
-  'resource-not-found': { severity: 'info', retryable: false, strategy: 'record-stop', hint: 'The object no longer exists; nothing to do unless it is recreated' },
-  'resource-conflict': { severity: 'info', retryable: true, strategy: 'refetch-retry', hint: 'Another writer changed the object; tmc re-reads and retries' },
-  'resource-validation': { severity: 'error', retryable: false, strategy: 'record-stop', hint: 'Fix the object so the target API server accepts it; the message names the field' },
-  'resource-permission': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Grant tmc's identity the missing permission on the cluster, then update the SyncTarget" },
-  'cluster-unreachable': { severity: 'error', retryable: true, strategy: 'open-circuit', hint: "Check the cluster's endpoint and network path; tmc fails work over after the SyncTarget's evictAfter" },
-  'cluster-unavailable': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The API server answered 5xx; tmc backs off and retries' },
-  'cluster-authentication': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Renew the SyncTarget's credentials; tmc retries when they change" },
-  'cluster-configuration': { severity: 'error', retryable: false, strategy: 'record-stop', hint: "Fix the SyncTarget's workloadCluster settings (endpoint, credentials reference)" },
-  'cluster-credentials-unavailable': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: "kcp did not return the SyncTarget's credentials Secret; tmc retries (a 404 may be an API hiccup). If it is really gone, create it" },
-  'cluster-throttled': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster asked tmc to slow down (429); tmc honours Retry-After' },
-  'sync-failure': { severity: 'error', retryable: true, strategy: 'retry-backoff', hint: 'Applying to the cluster failed; tmc retries with backoff and records the reason on the object' },
-  'sync-conflict': { severity: 'warning', retryable: false, strategy: 'record-stop', hint: 'An object tmc does not own is in the way on the cluster; delete or rename it, or label it as tmc-managed' },
-  'sync-timeout': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The cluster did not answer in time; tmc retries' },
-  'invocation-deadline': { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: "The function's time ran out before the call answered; tmc retries. If it repeats, check the endpoint's latency or raise the function's timeout" },
-  projection: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'The virtual workspace view could not be built; retry the request' },
+  'resource-not-found': {
+    severity: 'info',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: 'The object no longer exists; nothing to do unless it is recreated',
+  },
+  'resource-conflict': {
+    severity: 'info',
+    retryable: true,
+    strategy: 'refetch-retry',
+    hint: 'Another writer changed the object; tmc re-reads and retries',
+  },
+  'resource-validation': {
+    severity: 'error',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: 'Fix the object so the target API server accepts it; the message names the field',
+  },
+  'resource-permission': {
+    severity: 'error',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: "Grant tmc's identity the missing permission on the cluster, then update the SyncTarget",
+  },
+  'cluster-unreachable': {
+    severity: 'error',
+    retryable: true,
+    strategy: 'open-circuit',
+    hint: "Check the cluster's endpoint and network path; tmc fails work over after the SyncTarget's evictAfter",
+  },
+  'cluster-unavailable': {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'The API server answered 5xx; tmc backs off and retries',
+  },
+  'cluster-authentication': {
+    severity: 'error',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: "Renew the SyncTarget's credentials; tmc retries when they change",
+  },
+  'cluster-configuration': {
+    severity: 'error',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: "Fix the SyncTarget's workloadCluster settings (endpoint, credentials reference)",
+  },
+  'cluster-credentials-unavailable': {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: "kcp did not return the SyncTarget's credentials Secret; tmc retries (a 404 may be an API hiccup). If it is really gone, create it",
+  },
+  'cluster-throttled': {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'The cluster asked tmc to slow down (429); tmc honours Retry-After',
+  },
+  'sync-failure': {
+    severity: 'error',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'Applying to the cluster failed; tmc retries with backoff and records the reason on the object',
+  },
+  'sync-conflict': {
+    severity: 'warning',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: 'An object tmc does not own is in the way on the cluster; delete or rename it, or label it as tmc-managed',
+  },
+  'sync-timeout': {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'The cluster did not answer in time; tmc retries',
+  },
+  'invocation-deadline': {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: "The function's time ran out before the call answered; tmc retries. If it repeats, check the endpoint's latency or raise the function's timeout",
+  },
+  projection: {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'The virtual workspace view could not be built; retry the request',
+  },
   stale: { severity: 'info', retryable: false, strategy: 'ignore', hint: 'A newer version was already processed' },
-  network: { severity: 'warning', retryable: true, strategy: 'retry-backoff', hint: 'A network error; tmc retries with backoff' },
-  configuration: { severity: 'critical', retryable: false, strategy: 'record-stop', hint: "Fix tmc's configuration (environment, stack context) and redeploy" },
-  internal: { severity: 'error', retryable: true, strategy: 'retry-backoff', hint: 'An unexpected error in tmc; it is retried, and lands in the DLQ with its reason if it persists' },
+  network: {
+    severity: 'warning',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'A network error; tmc retries with backoff',
+  },
+  configuration: {
+    severity: 'critical',
+    retryable: false,
+    strategy: 'record-stop',
+    hint: "Fix tmc's configuration (environment, stack context) and redeploy",
+  },
+  internal: {
+    severity: 'error',
+    retryable: true,
+    strategy: 'retry-backoff',
+    hint: 'An unexpected error in tmc; it is retried, and lands in the DLQ with its reason if it persists',
+  },
 };
 
 export interface TmcErrorOptions {
@@ -138,7 +228,10 @@ export const ClusterUnavailableError = subclass('cluster-unavailable', 'ClusterU
 export const ClusterAuthenticationError = subclass('cluster-authentication', 'ClusterAuthenticationError');
 export const ClusterConfigurationError = subclass('cluster-configuration', 'ClusterConfigurationError');
 /** The SyncTarget's credentials Secret was not found: retried, since a 404 from an API hiccup is not evidence it is gone. */
-export const ClusterCredentialsUnavailableError = subclass('cluster-credentials-unavailable', 'ClusterCredentialsUnavailableError');
+export const ClusterCredentialsUnavailableError = subclass(
+  'cluster-credentials-unavailable',
+  'ClusterCredentialsUnavailableError',
+);
 export const ClusterThrottledError = subclass('cluster-throttled', 'ClusterThrottledError');
 export const SyncConflictError = subclass('sync-conflict', 'SyncConflictError');
 export const SyncTimeoutError = subclass('sync-timeout', 'SyncTimeoutError');

@@ -2,7 +2,11 @@ import type { PlacementMessage } from '../api/messages';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 
 /** Decisions that wanted more clusters than they got: a cluster coming back may be one they can use now. */
-const NOT_FULLY_SCHEDULED: ReadonlySet<StoredDecision['reason']> = new Set(['PartiallyScheduled', 'Unschedulable', 'NoClusters']);
+const NOT_FULLY_SCHEDULED: ReadonlySet<StoredDecision['reason']> = new Set([
+  'PartiallyScheduled',
+  'Unschedulable',
+  'NoClusters',
+]);
 
 /** Whether a decision of this reason wanted more clusters than it got (the probe's and the sweep's re-ask). */
 export const wantsMoreClusters = (reason: StoredDecision['reason']): boolean => NOT_FULLY_SCHEDULED.has(reason);
@@ -27,10 +31,14 @@ export async function partialDecisionMessages(
   const messages: PlacementMessage[] = [];
   let cursor: string | undefined;
   do {
-    const page = await decisions.listByWorkspace(workspace, { limit: PAGE, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await decisions.listByWorkspace(workspace, {
+      limit: PAGE,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
     for (const d of page.decisions) {
       if (messages.length >= limit) break;
-      if (wantsMoreClusters(d.reason)) messages.push({ type: 'placement', reason: 'cluster-change', ref: d.ref, trace });
+      if (wantsMoreClusters(d.reason))
+        messages.push({ type: 'placement', reason: 'cluster-change', ref: d.ref, trace });
     }
     cursor = page.cursor;
   } while (cursor !== undefined && messages.length < limit);

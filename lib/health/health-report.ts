@@ -70,7 +70,10 @@ export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthR
   const components = Object.keys(FUNCTIONS).map((name): ComponentReport => {
     const record = records.find((r) => r.component === name);
     const verdict = classifyComponent(record, now, componentThresholdsFor(name));
-    const counts = record === undefined ? { invocations: 0, errors: 0 } : recentCounts(record, now, componentThresholdsFor(name).windowSeconds);
+    const counts =
+      record === undefined
+        ? { invocations: 0, errors: 0 }
+        : recentCounts(record, now, componentThresholdsFor(name).windowSeconds);
     return {
       name,
       ...verdict,
@@ -90,11 +93,19 @@ export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthR
     latencyMs: c.latencyMs,
     workspace: c.workspace,
   }));
-  return { ...aggregateHealth(components, clusterReports), checkedAt: new Date(now).toISOString(), components, clusters: clusterReports };
+  return {
+    ...aggregateHealth(components, clusterReports),
+    checkedAt: new Date(now).toISOString(),
+    components,
+    clusters: clusterReports,
+  };
 }
 
 /** One cluster's report, or undefined when tmc has no health item for it. */
-export async function buildClusterReport(deps: HealthReportDeps, name: string): Promise<ClusterDetailReport | undefined> {
+export async function buildClusterReport(
+  deps: HealthReportDeps,
+  name: string,
+): Promise<ClusterDetailReport | undefined> {
   const now = (deps.now ?? Date.now)();
   const [health, circuit] = await Promise.all([deps.store.getCluster(name), deps.circuits?.get(name)]);
   if (health === undefined) return undefined;
@@ -109,6 +120,14 @@ export async function buildClusterReport(deps: HealthReportDeps, name: string): 
     history: health.history,
     ...(circuit === undefined
       ? {}
-      : { circuit: { state: circuit.state, failures: circuit.failures, openedAt: circuit.openedAt, lastFailure: circuit.lastFailure, updatedAt: circuit.updatedAt } }),
+      : {
+          circuit: {
+            state: circuit.state,
+            failures: circuit.failures,
+            openedAt: circuit.openedAt,
+            lastFailure: circuit.lastFailure,
+            updatedAt: circuit.updatedAt,
+          },
+        }),
   };
 }

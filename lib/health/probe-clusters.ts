@@ -1,7 +1,14 @@
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { ConditionSchema } from '../api/crds/common';
-import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION, SyncModeSchema, syncModeOf, type SyncMode } from '../api/crds/sync-target';
+import {
+  SYNC_TARGET_GROUP,
+  SYNC_TARGET_RESOURCE,
+  SYNC_TARGET_VERSION,
+  SyncModeSchema,
+  syncModeOf,
+  type SyncMode,
+} from '../api/crds/sync-target';
 import { asTmcError } from '../errors/tmc-error';
 import type { DecisionStore } from '../ports/decision-store';
 import type { HealthStore } from '../ports/health-store';
@@ -18,9 +25,18 @@ import { planSyncTargetStatus } from './sync-target-status';
 /** The part of a SyncTarget the probe reads. Loose: the full schema lives in lib/api/crds and may be stricter. */
 const ProbedSyncTargetSchema = z.looseObject({
   metadata: z.looseObject({ name: z.string().min(1), deletionTimestamp: z.string().optional() }),
-  spec: z.looseObject({ syncMode: SyncModeSchema.optional(), workloadCluster: z.looseObject({ credentials: z.unknown().optional() }) }).optional(),
+  spec: z
+    .looseObject({
+      syncMode: SyncModeSchema.optional(),
+      workloadCluster: z.looseObject({ credentials: z.unknown().optional() }),
+    })
+    .optional(),
   status: z
-    .looseObject({ conditions: z.array(ConditionSchema).optional(), lastSyncerHeartbeatTime: z.string().optional(), syncMode: z.string().optional() })
+    .looseObject({
+      conditions: z.array(ConditionSchema).optional(),
+      lastSyncerHeartbeatTime: z.string().optional(),
+      syncMode: z.string().optional(),
+    })
     .optional(),
 });
 
@@ -86,18 +102,33 @@ const STATE_GAUGE: Record<HealthState, number> = { Healthy: 0, Degraded: 1, Unhe
  * A pull-mode cluster's observation: none while its syncer's last heartbeat is recent (the heartbeat was the
  * observation), a failure once it is older than `staleAfterSeconds`. tmc never calls the cluster.
  */
-async function heartbeatObservation(store: HealthStore, name: string, now: number, staleAfterSeconds: number): Promise<HealthObservation | undefined> {
+async function heartbeatObservation(
+  store: HealthStore,
+  name: string,
+  now: number,
+  staleAfterSeconds: number,
+): Promise<HealthObservation | undefined> {
   const health = await store.getCluster(name);
   const beats = (health?.history ?? []).filter((o) => o.source === 'syncer' && o.ok);
   const last = beats[beats.length - 1];
   const lastAt = last === undefined ? undefined : Date.parse(last.at);
   if (lastAt !== undefined && !Number.isNaN(lastAt) && now - lastAt < staleAfterSeconds * 1000) return undefined;
   const since = last === undefined ? 'none received yet' : `last at ${last.at}`;
-  return { at: new Date(now).toISOString(), ok: false, source: 'syncer', detail: `No heartbeat from the syncer for ${staleAfterSeconds}s (${since})` };
+  return {
+    at: new Date(now).toISOString(),
+    ok: false,
+    source: 'syncer',
+    detail: `No heartbeat from the syncer for ${staleAfterSeconds}s (${since})`,
+  };
 }
 
 /** Probes a cluster's /readyz; failing to even build a client (credentials, endpoint) is a failed probe, not a crash. */
-async function probe(connector: KubeConnector, workspace: string, name: string, now: () => number): Promise<HealthObservation> {
+async function probe(
+  connector: KubeConnector,
+  workspace: string,
+  name: string,
+  now: () => number,
+): Promise<HealthObservation> {
   const at = new Date(now()).toISOString();
   let client: KubeClient;
   try {
@@ -106,7 +137,13 @@ async function probe(connector: KubeConnector, workspace: string, name: string, 
     return { at, ok: false, source: 'probe', detail: asTmcError(err).message.slice(0, 300) };
   }
   const result = await client.ready();
-  return { at, ok: result.ok, latencyMs: result.latencyMs, source: 'probe', ...(result.detail ? { detail: result.detail.slice(0, 300) } : {}) };
+  return {
+    at,
+    ok: result.ok,
+    latencyMs: result.latencyMs,
+    source: 'probe',
+    ...(result.detail ? { detail: result.detail.slice(0, 300) } : {}),
+  };
 }
 
 /**
@@ -125,7 +162,10 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
   const probeOne = async (kcp: KubeClient, workspace: string, raw: unknown): Promise<void> => {
     const parsed = ProbedSyncTargetSchema.safeParse(raw);
     if (!parsed.success) {
-      report.failures.push({ workspace, message: `A SyncTarget in ${workspace} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      report.failures.push({
+        workspace,
+        message: `A SyncTarget in ${workspace} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      });
       return;
     }
     const target = parsed.data;
@@ -135,7 +175,12 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     try {
       const observation =
         mode === 'Pull'
-          ? await heartbeatObservation(deps.store, name, now(), deps.syncerStaleAfterSeconds ?? DEFAULT_SYNCER_STALE_AFTER_SECONDS)
+          ? await heartbeatObservation(
+              deps.store,
+              name,
+              now(),
+              deps.syncerStaleAfterSeconds ?? DEFAULT_SYNCER_STALE_AFTER_SECONDS,
+            )
           : await probe(deps.connector, workspace, name, now);
       report.probed += 1;
       const change =
@@ -147,19 +192,34 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
       byState[change.next.state] += 1;
       if (change.stateChanged) {
         report.transitions.push({ workspace, cluster: name, from: change.previous?.state, to: change.next.state });
-        logger.info(`Cluster ${name} is ${change.next.state}`, { workspace, cluster: name, from: change.previous?.state, reason: change.next.reason });
+        logger.info(`Cluster ${name} is ${change.next.state}`, {
+          workspace,
+          cluster: name,
+          from: change.previous?.state,
+          reason: change.next.reason,
+        });
       }
       const plan = planSyncTargetStatus(target.status, change.next, now(), deps.heartbeatIntervalSeconds, mode);
       if (plan.patch !== undefined) {
-        logger.info(`Updating SyncTarget ${name} status`, { workspace, cluster: name, conditionsChanged: plan.conditionsChanged });
+        logger.info(`Updating SyncTarget ${name} status`, {
+          workspace,
+          cluster: name,
+          conditionsChanged: plan.conditionsChanged,
+        });
         await kcp.patchStatus({ ...SYNC_TARGETS, name }, plan.patch);
         report.statusWrites += 1;
       }
       if (change.unhealthyChanged && deps.placementQueue !== undefined) {
         const message = clusterChangeMessage(workspace, name, now());
         const partial =
-          change.next.state !== 'Unhealthy' && deps.decisions !== undefined ? await partialDecisionMessages(deps.decisions, workspace, message.trace, deps.partialLimit ?? 1000) : [];
-        if (partial.length) logger.info(`Cluster ${name} is back: asking placement again about ${partial.length} object(s) not fully scheduled`, { workspace, cluster: name });
+          change.next.state !== 'Unhealthy' && deps.decisions !== undefined
+            ? await partialDecisionMessages(deps.decisions, workspace, message.trace, deps.partialLimit ?? 1000)
+            : [];
+        if (partial.length)
+          logger.info(
+            `Cluster ${name} is back: asking placement again about ${partial.length} object(s) not fully scheduled`,
+            { workspace, cluster: name },
+          );
         await deps.placementQueue.send([message, ...partial]);
         report.placementMessages += 1 + partial.length;
       }
@@ -196,11 +256,20 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
 /** A pull cluster's health as its heartbeats left it: no transition (the heartbeat's own recording reported any). */
 async function currentHealth(store: HealthStore, name: string): Promise<ClusterHealthChange | undefined> {
   const health = await store.getCluster(name);
-  return health === undefined ? undefined : { previous: health, next: health, stateChanged: false, unhealthyChanged: false };
+  return health === undefined
+    ? undefined
+    : { previous: health, next: health, stateChanged: false, unhealthyChanged: false };
 }
 
 /** Sends a `cluster-change` for each SyncTarget mirrored but gone from kcp, or in kcp but never mirrored. */
-async function reconcileMirror(deps: ProbeClustersDeps, workspace: string, targets: unknown[], now: () => number, report: ProbeRunReport, logger: ProbeLogger): Promise<void> {
+async function reconcileMirror(
+  deps: ProbeClustersDeps,
+  workspace: string,
+  targets: unknown[],
+  now: () => number,
+  report: ProbeRunReport,
+  logger: ProbeLogger,
+): Promise<void> {
   if (deps.mirrored === undefined || deps.placementQueue === undefined) return;
   try {
     const inKcp = new Set<string>();
@@ -212,13 +281,26 @@ async function reconcileMirror(deps: ProbeClustersDeps, workspace: string, targe
     const gone = [...mirrored].filter((name) => !inKcp.has(name));
     const unmirrored = [...inKcp].filter((name) => !mirrored.has(name));
     if (gone.length + unmirrored.length === 0) return;
-    if (gone.length) logger.info(`SyncTargets ${gone.join(', ')} are gone from ${workspace}: asking placement to drain them`, { workspace, clusters: gone });
-    if (unmirrored.length) logger.info(`SyncTargets ${unmirrored.join(', ')} in ${workspace} are not mirrored yet: asking placement to mirror them`, { workspace, clusters: unmirrored });
-    await deps.placementQueue.send([...gone, ...unmirrored].map((name) => clusterChangeMessage(workspace, name, now())));
+    if (gone.length)
+      logger.info(`SyncTargets ${gone.join(', ')} are gone from ${workspace}: asking placement to drain them`, {
+        workspace,
+        clusters: gone,
+      });
+    if (unmirrored.length)
+      logger.info(
+        `SyncTargets ${unmirrored.join(', ')} in ${workspace} are not mirrored yet: asking placement to mirror them`,
+        { workspace, clusters: unmirrored },
+      );
+    await deps.placementQueue.send(
+      [...gone, ...unmirrored].map((name) => clusterChangeMessage(workspace, name, now())),
+    );
     report.placementMessages += gone.length + unmirrored.length;
   } catch (err) {
     const error = asTmcError(err);
-    logger.error(`Comparing SyncTargets in ${workspace} with placement's mirror failed`, { workspace, error: error.toJSON() });
+    logger.error(`Comparing SyncTargets in ${workspace} with placement's mirror failed`, {
+      workspace,
+      error: error.toJSON(),
+    });
     report.failures.push({ workspace, message: error.message });
   }
 }

@@ -6,7 +6,10 @@ import type { HealthStore } from '../ports/health-store';
  */
 export type RecordInvocation = (fn: string, ok: boolean, options?: { backlogAgeSeconds?: number }) => Promise<void>;
 
-export function makeInvocationRecorder(store: HealthStore, options: { now?: () => number; onError?: (err: unknown) => void } = {}): RecordInvocation {
+export function makeInvocationRecorder(
+  store: HealthStore,
+  options: { now?: () => number; onError?: (err: unknown) => void } = {},
+): RecordInvocation {
   const now = options.now ?? Date.now;
   return async (fn, ok, extra = {}) => {
     try {
@@ -31,7 +34,10 @@ export function makeBatchedInvocationRecorder(
 ): RecordInvocation {
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 10_000;
-  const pending = new Map<string, { invocations: number; errors: number; lastFlushAt: number | undefined; failing: boolean }>();
+  const pending = new Map<
+    string,
+    { invocations: number; errors: number; lastFlushAt: number | undefined; failing: boolean }
+  >();
   return async (fn, ok, extra = {}) => {
     const at = now();
     const entry = pending.get(fn) ?? { invocations: 0, errors: 0, lastFlushAt: undefined, failing: false };
@@ -41,7 +47,13 @@ export function makeBatchedInvocationRecorder(
     const newlyFailing = !ok && !entry.failing;
     entry.failing = !ok;
     if (entry.lastFlushAt !== undefined && at - entry.lastFlushAt < intervalMs && !newlyFailing) return;
-    const report = { ok, at, invocations: entry.invocations, errors: entry.errors, backlogAgeSeconds: extra.backlogAgeSeconds };
+    const report = {
+      ok,
+      at,
+      invocations: entry.invocations,
+      errors: entry.errors,
+      backlogAgeSeconds: extra.backlogAgeSeconds,
+    };
     entry.invocations = 0;
     entry.errors = 0;
     entry.lastFlushAt = at;

@@ -27,7 +27,13 @@ export async function recordClusterObservation(
 ): Promise<ClusterHealthChange> {
   for (let attempt = 1; ; attempt += 1) {
     const previous = await store.getCluster(cluster);
-    const next = observeCluster(previous, cluster, observation, options.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS, options.workspace);
+    const next = observeCluster(
+      previous,
+      cluster,
+      observation,
+      options.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS,
+      options.workspace,
+    );
     if (await store.putCluster(next, previous?.version ?? 0)) {
       return {
         previous,
@@ -37,7 +43,10 @@ export async function recordClusterObservation(
       };
     }
     if (attempt >= MAX_ATTEMPTS) {
-      throw new ConflictError(`Cluster health of ${cluster} kept changing under ${MAX_ATTEMPTS} attempts to record an observation`, { cluster });
+      throw new ConflictError(
+        `Cluster health of ${cluster} kept changing under ${MAX_ATTEMPTS} attempts to record an observation`,
+        { cluster },
+      );
     }
   }
 }

@@ -19,7 +19,11 @@ export interface ClusterFailureReporterDeps {
  * the API server answered, which the probe judges better than one request. Resolves undefined when nothing was
  * recorded.
  */
-export type ReportClusterFailure = (cluster: string, err: unknown, context?: { workspace?: string }) => Promise<ClusterHealthChange | undefined>;
+export type ReportClusterFailure = (
+  cluster: string,
+  err: unknown,
+  context?: { workspace?: string },
+) => Promise<ClusterHealthChange | undefined>;
 
 export function makeClusterFailureReporter(deps: ClusterFailureReporterDeps): ReportClusterFailure {
   const now = deps.now ?? Date.now;

@@ -1,5 +1,11 @@
 import { SCHEDULES, type FunctionName } from '../runtime/resources';
-import { HEALTH_HISTORY_LIMIT, type ClusterHealth, type ComponentHealthRecord, type HealthObservation, type HealthState } from './cluster-health';
+import {
+  HEALTH_HISTORY_LIMIT,
+  type ClusterHealth,
+  type ComponentHealthRecord,
+  type HealthObservation,
+  type HealthState,
+} from './cluster-health';
 
 /**
  * Health rules: pure functions from observations and thresholds to a state with a reason. No I/O, no clock (callers
@@ -41,9 +47,13 @@ interface ClusterCounts {
 }
 
 /** The state of a cluster from its counts: the rule table of docs/health.md, first match wins. */
-export function classifyCluster(counts: ClusterCounts, thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS): HealthVerdict {
+export function classifyCluster(
+  counts: ClusterCounts,
+  thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS,
+): HealthVerdict {
   const last = counts.last;
-  if (last === undefined) return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
+  if (last === undefined)
+    return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
   const detail = last.detail ? `: ${last.detail}` : '';
   const what = last.source === 'sync' ? 'tmc could not reach the cluster while syncing' : 'readyz failed';
   if (counts.consecutiveFailures >= thresholds.unhealthyAfterFailures) {
@@ -54,8 +64,16 @@ export function classifyCluster(counts: ClusterCounts, thresholds: ClusterThresh
       message: `${thresholds.unhealthyAfterFailures} or more consecutive checks failed; last: ${what}${detail}`,
     };
   }
-  if (counts.previousState === 'Unhealthy' && counts.consecutiveFailures === 0 && counts.consecutiveSuccesses < thresholds.healthyAfterSuccesses) {
-    return { state: 'Unhealthy', reason: 'Recovering', message: `readyz answered; ${thresholds.healthyAfterSuccesses} consecutive successes are needed to recover` };
+  if (
+    counts.previousState === 'Unhealthy' &&
+    counts.consecutiveFailures === 0 &&
+    counts.consecutiveSuccesses < thresholds.healthyAfterSuccesses
+  ) {
+    return {
+      state: 'Unhealthy',
+      reason: 'Recovering',
+      message: `readyz answered; ${thresholds.healthyAfterSuccesses} consecutive successes are needed to recover`,
+    };
   }
   if (counts.consecutiveFailures > 0) {
     return {
@@ -65,7 +83,11 @@ export function classifyCluster(counts: ClusterCounts, thresholds: ClusterThresh
     };
   }
   if (counts.latencyMs !== undefined && counts.latencyMs > thresholds.degradedLatencyMs) {
-    return { state: 'Degraded', reason: 'HighLatency', message: `readyz answered slower than ${thresholds.degradedLatencyMs} ms` };
+    return {
+      state: 'Degraded',
+      reason: 'HighLatency',
+      message: `readyz answered slower than ${thresholds.degradedLatencyMs} ms`,
+    };
   }
   return { state: 'Healthy', reason: 'ProbeSucceeded', message: 'readyz answered' };
 }
@@ -84,7 +106,10 @@ export function observeCluster(
   const consecutiveFailures = observation.ok ? 0 : (previous?.consecutiveFailures ?? 0) + 1;
   const consecutiveSuccesses = observation.ok ? (previous?.consecutiveSuccesses ?? 0) + 1 : 0;
   const latencyMs = observation.ok && observation.latencyMs !== undefined ? observation.latencyMs : previous?.latencyMs;
-  const verdict = classifyCluster({ consecutiveFailures, consecutiveSuccesses, latencyMs, previousState: previous?.state, last: observation }, thresholds);
+  const verdict = classifyCluster(
+    { consecutiveFailures, consecutiveSuccesses, latencyMs, previousState: previous?.state, last: observation },
+    thresholds,
+  );
   const history = [...(previous?.history ?? []), observation].slice(-HEALTH_HISTORY_LIMIT);
   return {
     ...(previous ?? {}),
@@ -107,11 +132,20 @@ export function observeCluster(
  * The cluster's state as a reader should see it at `now`: the stored verdict, unless nothing has probed it for
  * `staleAfterSeconds` — then Unknown, because the stored state describes the past, not the cluster.
  */
-export function clusterVerdictAt(health: ClusterHealth | undefined, now: number, thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS): HealthVerdict {
-  if (health === undefined) return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
+export function clusterVerdictAt(
+  health: ClusterHealth | undefined,
+  now: number,
+  thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS,
+): HealthVerdict {
+  if (health === undefined)
+    return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
   const lastProbe = health.lastProbeAt === undefined ? undefined : Date.parse(health.lastProbeAt);
   if (lastProbe !== undefined && now - lastProbe > thresholds.staleAfterSeconds * 1000) {
-    return { state: 'Unknown', reason: 'ProbeStale', message: `No probe since ${health.lastProbeAt} (last known state ${health.state})` };
+    return {
+      state: 'Unknown',
+      reason: 'ProbeStale',
+      message: `No probe since ${health.lastProbeAt} (last known state ${health.state})`,
+    };
   }
   return { state: health.state, reason: health.reason, message: health.message ?? '' };
 }
@@ -146,7 +180,11 @@ export function componentThresholdsFor(fn: FunctionName | string): ComponentThre
 }
 
 /** Counts of the windows that are recent at `now` (current and previous; older windows are history). */
-export function recentCounts(record: ComponentHealthRecord, now: number, windowSeconds: number): { invocations: number; errors: number } {
+export function recentCounts(
+  record: ComponentHealthRecord,
+  now: number,
+  windowSeconds: number,
+): { invocations: number; errors: number } {
   const nowSeconds = Math.floor(now / 1000);
   const recent = (start: number | undefined): boolean => start !== undefined && start > nowSeconds - 2 * windowSeconds;
   let invocations = 0;
@@ -163,17 +201,27 @@ export function recentCounts(record: ComponentHealthRecord, now: number, windowS
 }
 
 /** A function's state from its counters: the component rule table of docs/health.md, first match wins. */
-export function classifyComponent(record: ComponentHealthRecord | undefined, now: number, thresholds: ComponentThresholds = DEFAULT_COMPONENT_THRESHOLDS): HealthVerdict {
+export function classifyComponent(
+  record: ComponentHealthRecord | undefined,
+  now: number,
+  thresholds: ComponentThresholds = DEFAULT_COMPONENT_THRESHOLDS,
+): HealthVerdict {
   if (record === undefined || record.lastInvocationAt === undefined) {
     return { state: 'Unknown', reason: 'NeverInvoked', message: 'The function has not reported an invocation yet' };
   }
   const { invocations, errors } = recentCounts(record, now, thresholds.windowSeconds);
   const rate = invocations >= thresholds.minInvocations ? errors / invocations : 0;
   const ratePercent = Math.round(rate * 100);
-  const backlogFresh = record.backlogObservedAt !== undefined && now - Date.parse(record.backlogObservedAt) <= 2 * thresholds.windowSeconds * 1000;
+  const backlogFresh =
+    record.backlogObservedAt !== undefined &&
+    now - Date.parse(record.backlogObservedAt) <= 2 * thresholds.windowSeconds * 1000;
   const backlog = backlogFresh ? (record.backlogAgeSeconds ?? 0) : 0;
   if (rate >= thresholds.unhealthyErrorRate) {
-    return { state: 'Unhealthy', reason: 'HighErrorRate', message: `${ratePercent}% of ${invocations} recent invocations failed` };
+    return {
+      state: 'Unhealthy',
+      reason: 'HighErrorRate',
+      message: `${ratePercent}% of ${invocations} recent invocations failed`,
+    };
   }
   if (thresholds.maxSilenceSeconds !== undefined) {
     const lastSuccess = record.lastSuccessAt === undefined ? undefined : Date.parse(record.lastSuccessAt);
@@ -186,15 +234,31 @@ export function classifyComponent(record: ComponentHealthRecord | undefined, now
     }
   }
   if (backlog >= thresholds.unhealthyBacklogSeconds) {
-    return { state: 'Unhealthy', reason: 'BacklogAge', message: `The oldest waiting message is ${Math.round(backlog)} s old` };
+    return {
+      state: 'Unhealthy',
+      reason: 'BacklogAge',
+      message: `The oldest waiting message is ${Math.round(backlog)} s old`,
+    };
   }
   if (rate >= thresholds.degradedErrorRate) {
-    return { state: 'Degraded', reason: 'ElevatedErrorRate', message: `${ratePercent}% of ${invocations} recent invocations failed` };
+    return {
+      state: 'Degraded',
+      reason: 'ElevatedErrorRate',
+      message: `${ratePercent}% of ${invocations} recent invocations failed`,
+    };
   }
   if (backlog >= thresholds.degradedBacklogSeconds) {
-    return { state: 'Degraded', reason: 'BacklogAge', message: `The oldest waiting message is ${Math.round(backlog)} s old` };
+    return {
+      state: 'Degraded',
+      reason: 'BacklogAge',
+      message: `The oldest waiting message is ${Math.round(backlog)} s old`,
+    };
   }
-  return { state: 'Healthy', reason: 'Succeeding', message: invocations > 0 ? `${invocations} recent invocations, ${errors} failed` : 'No recent failures' };
+  return {
+    state: 'Healthy',
+    reason: 'Succeeding',
+    message: invocations > 0 ? `${invocations} recent invocations, ${errors} failed` : 'No recent failures',
+  };
 }
 
 export interface NamedVerdict extends HealthVerdict {
@@ -217,19 +281,36 @@ function names(items: NamedVerdict[], state: HealthState): string[] {
 export function aggregateHealth(components: NamedVerdict[], clusters: NamedVerdict[]): HealthVerdict {
   const unhealthyComponents = names(components, 'Unhealthy');
   if (unhealthyComponents.length > 0) {
-    return { state: 'Unhealthy', reason: 'ComponentUnhealthy', message: `Unhealthy components: ${unhealthyComponents.join(', ')}` };
+    return {
+      state: 'Unhealthy',
+      reason: 'ComponentUnhealthy',
+      message: `Unhealthy components: ${unhealthyComponents.join(', ')}`,
+    };
   }
   const unhealthyClusters = names(clusters, 'Unhealthy');
   if (clusters.length > 0 && unhealthyClusters.length === clusters.length) {
-    return { state: 'Unhealthy', reason: 'AllClustersUnhealthy', message: `All ${clusters.length} cluster(s) are unhealthy: ${unhealthyClusters.join(', ')}` };
+    return {
+      state: 'Unhealthy',
+      reason: 'AllClustersUnhealthy',
+      message: `All ${clusters.length} cluster(s) are unhealthy: ${unhealthyClusters.join(', ')}`,
+    };
   }
   if (unhealthyClusters.length > 0) {
-    return { state: 'Degraded', reason: 'ClusterUnhealthy', message: `Unhealthy clusters: ${unhealthyClusters.join(', ')}` };
+    return {
+      state: 'Degraded',
+      reason: 'ClusterUnhealthy',
+      message: `Unhealthy clusters: ${unhealthyClusters.join(', ')}`,
+    };
   }
-  const degraded = [...names(components, 'Degraded').map((n) => `component ${n}`), ...names(clusters, 'Degraded').map((n) => `cluster ${n}`)];
-  if (degraded.length > 0) return { state: 'Degraded', reason: 'Degraded', message: `Degraded: ${degraded.join(', ')}` };
+  const degraded = [
+    ...names(components, 'Degraded').map((n) => `component ${n}`),
+    ...names(clusters, 'Degraded').map((n) => `cluster ${n}`),
+  ];
+  if (degraded.length > 0)
+    return { state: 'Degraded', reason: 'Degraded', message: `Degraded: ${degraded.join(', ')}` };
   const known = [...components, ...clusters].filter((i) => i.state !== 'Unknown');
-  if (known.length === 0) return { state: 'Unknown', reason: 'NothingReported', message: 'No component or cluster has reported yet' };
+  if (known.length === 0)
+    return { state: 'Unknown', reason: 'NothingReported', message: 'No component or cluster has reported yet' };
   return {
     state: 'Healthy',
     reason: 'AllHealthy',

@@ -28,10 +28,25 @@ export function desiredConditions(health: ClusterHealth): Array<Omit<Condition, 
   const last = health.history[health.history.length - 1];
   const heartbeat: Omit<Condition, 'lastTransitionTime'> =
     last === undefined
-      ? { type: CONDITION_HEARTBEAT_HEALTHY, status: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' }
+      ? {
+          type: CONDITION_HEARTBEAT_HEALTHY,
+          status: 'Unknown',
+          reason: 'NeverProbed',
+          message: 'The cluster has not been probed yet',
+        }
       : last.ok
-        ? { type: CONDITION_HEARTBEAT_HEALTHY, status: 'True', reason: 'HeartbeatSucceeded', message: last.source === 'syncer' ? 'the syncer reported in' : 'readyz answered' }
-        : { type: CONDITION_HEARTBEAT_HEALTHY, status: 'False', reason: 'HeartbeatFailed', message: last.detail ?? 'The cluster did not answer' };
+        ? {
+            type: CONDITION_HEARTBEAT_HEALTHY,
+            status: 'True',
+            reason: 'HeartbeatSucceeded',
+            message: last.source === 'syncer' ? 'the syncer reported in' : 'readyz answered',
+          }
+        : {
+            type: CONDITION_HEARTBEAT_HEALTHY,
+            status: 'False',
+            reason: 'HeartbeatFailed',
+            message: last.detail ?? 'The cluster did not answer',
+          };
   return [ready, heartbeat];
 }
 
@@ -43,7 +58,12 @@ export interface SyncTargetStatusPlan {
 }
 
 function same(a: Omit<Condition, 'lastTransitionTime'>, b: Condition | undefined): boolean {
-  return b !== undefined && a.status === b.status && (a.reason ?? '') === (b.reason ?? '') && (a.message ?? '') === (b.message ?? '');
+  return (
+    b !== undefined &&
+    a.status === b.status &&
+    (a.reason ?? '') === (b.reason ?? '') &&
+    (a.message ?? '') === (b.message ?? '')
+  );
 }
 
 /**
@@ -60,17 +80,31 @@ export function planSyncTargetStatus(
   const existing = current?.conditions ?? [];
   const desired = desiredConditions(health);
   // A mode change is written like a condition change: once, with the conditions it comes with.
-  const conditionsChanged = desired.some((d) => !same(d, existing.find((c) => c.type === d.type))) || (syncMode !== undefined && current?.syncMode !== syncMode);
+  const conditionsChanged =
+    desired.some(
+      (d) =>
+        !same(
+          d,
+          existing.find((c) => c.type === d.type),
+        ),
+    ) ||
+    (syncMode !== undefined && current?.syncMode !== syncMode);
   const last = health.history[health.history.length - 1];
   const reachedAt = last?.ok ? last.at : undefined;
-  const previousBeat = current?.lastSyncerHeartbeatTime === undefined ? undefined : Date.parse(current.lastSyncerHeartbeatTime);
-  const heartbeatDue = reachedAt !== undefined && (previousBeat === undefined || Number.isNaN(previousBeat) || now - previousBeat >= heartbeatIntervalSeconds * 1000);
+  const previousBeat =
+    current?.lastSyncerHeartbeatTime === undefined ? undefined : Date.parse(current.lastSyncerHeartbeatTime);
+  const heartbeatDue =
+    reachedAt !== undefined &&
+    (previousBeat === undefined || Number.isNaN(previousBeat) || now - previousBeat >= heartbeatIntervalSeconds * 1000);
   if (!conditionsChanged && !heartbeatDue) return { conditionsChanged, heartbeatDue };
 
   const nowIso = new Date(now).toISOString();
   const ours = desired.map((d): Condition => {
     const before = existing.find((c) => c.type === d.type);
-    const lastTransitionTime = before !== undefined && before.status === d.status && before.lastTransitionTime ? before.lastTransitionTime : nowIso;
+    const lastTransitionTime =
+      before !== undefined && before.status === d.status && before.lastTransitionTime
+        ? before.lastTransitionTime
+        : nowIso;
     return { ...d, lastTransitionTime };
   });
   const others = existing.filter((c) => !desired.some((d) => d.type === c.type));

@@ -1,4 +1,11 @@
-import { allowResponse, denyResponse, subjectOf, type AdmissionRequest, type AdmissionResponseBody, type JsonPatchOperation } from '../api/admission-review';
+import {
+  allowResponse,
+  denyResponse,
+  subjectOf,
+  type AdmissionRequest,
+  type AdmissionResponseBody,
+  type JsonPatchOperation,
+} from '../api/admission-review';
 import { secretOutsideWorkspace } from '../api/cluster-credentials';
 import { SyncTargetSchema } from '../api/crds/sync-target';
 import type { KubeObjectShape, PlacementMessage } from '../api/messages';
@@ -18,7 +25,11 @@ import { EXCLUDED_NAMESPACES, selectWorkload, tmcKindReason } from './selection'
  * deadline: admission is allowed even when the queue is slow or down (fail open, docs/webhooks.md), because blocking
  * every write in kcp on SQS would be worse than a late placement, which the scheduled resync supplies.
  */
-export async function reviewAdmission(deps: IngressDeps, request: AdmissionRequest, workspace: string): Promise<AdmissionResponseBody> {
+export async function reviewAdmission(
+  deps: IngressDeps,
+  request: AdmissionRequest,
+  workspace: string,
+): Promise<AdmissionResponseBody> {
   const uid = request.uid;
   const subject = subjectOf(request);
   const deleting = request.operation === 'DELETE' || typeof subject?.metadata.deletionTimestamp === 'string';
@@ -29,27 +40,55 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
   // An UPDATE that changes nothing placement or sync reads (tmc's own label, annotation and finalizer writes, a
   // resourceVersion bump, an identical re-apply) needs no work: answered with no I/O, so tmc's writes to kcp do not
   // each cost a dedup write and a queue round trip on their way back through this webhook.
-  const unchanged = request.operation === 'UPDATE' && !request.subResource && request.object != null && request.oldObject != null && placementFingerprint(request.oldObject, false) === placementFingerprint(request.object, false);
+  const unchanged =
+    request.operation === 'UPDATE' &&
+    !request.subResource &&
+    request.object != null &&
+    request.oldObject != null &&
+    placementFingerprint(request.oldObject, false) === placementFingerprint(request.object, false);
 
   const gvr = request.resource;
   const tmcReason = tmcKindReason(gvr);
-  const ref = buildRef({ workspace, ...gvr, kind: request.kind.kind, namespace: request.namespace, name: request.name, object: subject });
+  const ref = buildRef({
+    workspace,
+    ...gvr,
+    kind: request.kind.kind,
+    namespace: request.namespace,
+    name: request.name,
+    object: subject,
+  });
 
   if (tmcReason) {
     if (request.operation !== 'DELETE' && request.object) {
       const result = deps.validate(request.object);
       if (!result.ok) {
         const message = result.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
-        deps.logger.info('Denying an invalid object', { workspace, gvr: gvrKey(gvr), name: request.name ?? undefined, reason: message });
+        deps.logger.info('Denying an invalid object', {
+          workspace,
+          gvr: gvrKey(gvr),
+          name: request.name ?? undefined,
+          reason: message,
+        });
         return denyResponse(uid, message);
       }
-      const outside = tmcReason === 'cluster-change' ? credentialsOutsideWorkspace(request.object, workspace) : undefined;
+      const outside =
+        tmcReason === 'cluster-change' ? credentialsOutsideWorkspace(request.object, workspace) : undefined;
       if (outside) {
-        deps.logger.warn("Denying a SyncTarget that names another workspace's credentials", { workspace, gvr: gvrKey(gvr), name: request.name ?? undefined });
+        deps.logger.warn("Denying a SyncTarget that names another workspace's credentials", {
+          workspace,
+          gvr: gvrKey(gvr),
+          name: request.name ?? undefined,
+        });
         return denyResponse(uid, outside, 403, 'Forbidden');
       }
     }
-    if (ref && !request.dryRun && !unchanged) await enqueueFailOpen(deps, placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false), subject, deleting);
+    if (ref && !request.dryRun && !unchanged)
+      await enqueueFailOpen(
+        deps,
+        placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false),
+        subject,
+        deleting,
+      );
     return allowResponse(uid);
   }
 
@@ -57,7 +96,16 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
   // Only UPDATE: a new namespace is placed with its first object, and tmc puts no finalizer on namespaces.
   if (gvr.group === '' && gvr.resource === 'namespaces') {
     const name = subject.metadata.name;
-    if (request.operation !== 'UPDATE' || unchanged || deleting || request.dryRun || !ref || typeof name !== 'string' || EXCLUDED_NAMESPACES.includes(name)) return allowResponse(uid);
+    if (
+      request.operation !== 'UPDATE' ||
+      unchanged ||
+      deleting ||
+      request.dryRun ||
+      !ref ||
+      typeof name !== 'string' ||
+      EXCLUDED_NAMESPACES.includes(name)
+    )
+      return allowResponse(uid);
     await enqueueFailOpen(deps, placementMessage(deps, ref, subject, 'admission', false), subject, false);
     return allowResponse(uid);
   }
@@ -77,12 +125,21 @@ export async function reviewAdmission(deps: IngressDeps, request: AdmissionReque
   if (request.dryRun) return allowResponse(uid, patch);
   if (!ref) {
     // CREATE with generateName: no name yet; the ADDED watch event or the resync enqueues it.
-    deps.logger.debug('Admission without a name; leaving it to the watch event', { workspace, gvr: gvrKey(gvr), namespace: request.namespace ?? undefined });
+    deps.logger.debug('Admission without a name; leaving it to the watch event', {
+      workspace,
+      gvr: gvrKey(gvr),
+      namespace: request.namespace ?? undefined,
+    });
     return allowResponse(uid, patch);
   }
   // A Scale is not the object: placement reads the object once kcp has stored the new replicas.
   const carry = !deleting && request.subResource !== 'scale';
-  await enqueueFailOpen(deps, placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', carry), stored, deleting);
+  await enqueueFailOpen(
+    deps,
+    placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', carry),
+    stored,
+    deleting,
+  );
   return allowResponse(uid, patch);
 }
 
@@ -111,23 +168,48 @@ function placementMessage(
     resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : '',
     reason,
     ...(carried ? { object: carried } : {}),
-    trace: { traceId: deps.newTraceId?.() ?? crypto.randomUUID(), enqueuedAt: (deps.now?.() ?? new Date()).toISOString() },
+    trace: {
+      traceId: deps.newTraceId?.() ?? crypto.randomUUID(),
+      enqueuedAt: (deps.now?.() ?? new Date()).toISOString(),
+    },
   };
 }
 
-async function enqueueFailOpen(deps: IngressDeps, message: PlacementMessage, object: KubeObjectShape, deleted: boolean): Promise<void> {
+async function enqueueFailOpen(
+  deps: IngressDeps,
+  message: PlacementMessage,
+  object: KubeObjectShape,
+  deleted: boolean,
+): Promise<void> {
   const ms = deps.enqueueDeadlineMs ?? DEFAULT_ENQUEUE_DEADLINE_MS;
-  const keys = { workspace: message.ref.workspace, gvr: gvrKey(message.ref), namespace: message.ref.namespace, name: message.ref.name, traceId: message.trace.traceId };
+  const keys = {
+    workspace: message.ref.workspace,
+    gvr: gvrKey(message.ref),
+    namespace: message.ref.namespace,
+    name: message.ref.name,
+    traceId: message.trace.traceId,
+  };
   try {
     const outcome = await withDeadline(enqueuePlacement(deps, message, placementFingerprint(object, deleted)), ms);
-    deps.logger.debug(outcome === 'enqueued' ? `Enqueued ${describeRef(message.ref)} for placement` : `Skipped a duplicate of ${describeRef(message.ref)}`, keys);
+    deps.logger.debug(
+      outcome === 'enqueued'
+        ? `Enqueued ${describeRef(message.ref)} for placement`
+        : `Skipped a duplicate of ${describeRef(message.ref)}`,
+      keys,
+    );
   } catch (err) {
     if (err instanceof DeadlineExceeded) {
       deps.metrics.increment('tmc_admission_enqueue_timeouts_total');
-      deps.logger.warn(`Allowing ${describeRef(message.ref)} without enqueueing: the queue did not answer within ${ms} ms`, keys);
+      deps.logger.warn(
+        `Allowing ${describeRef(message.ref)} without enqueueing: the queue did not answer within ${ms} ms`,
+        keys,
+      );
       return;
     }
-    deps.logger.error(`Allowing ${describeRef(message.ref)} without enqueueing: the enqueue failed`, { ...keys, error: asTmcError(err).toJSON() });
+    deps.logger.error(`Allowing ${describeRef(message.ref)} without enqueueing: the enqueue failed`, {
+      ...keys,
+      error: asTmcError(err).toJSON(),
+    });
   }
 }
 

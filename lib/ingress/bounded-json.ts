@@ -6,7 +6,8 @@
  */
 export const MAX_JSON_DEPTH = 512;
 
-export type BoundedParse = { ok: true; value: unknown } | { ok: false; reason: 'too-deep' | 'not-json'; message: string };
+export type BoundedParse =
+  { ok: true; value: unknown } | { ok: false; reason: 'too-deep' | 'not-json'; message: string };
 
 /** Whether objects and arrays in `text` nest deeper than `limit`: one scan, skipping strings, stopping at the first excess. */
 export function exceedsDepth(text: string, limit: number): boolean {
@@ -30,7 +31,8 @@ export function exceedsDepth(text: string, limit: number): boolean {
 
 /** JSON.parse, refusing bodies nested deeper than `maxDepth` before parsing them. */
 export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH): BoundedParse {
-  if (exceedsDepth(text, maxDepth)) return { ok: false, reason: 'too-deep', message: `The body is nested deeper than ${maxDepth} levels` };
+  if (exceedsDepth(text, maxDepth))
+    return { ok: false, reason: 'too-deep', message: `The body is nested deeper than ${maxDepth} levels` };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {

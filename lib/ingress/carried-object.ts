@@ -11,7 +11,10 @@ export function isSecret(ref: Pick<ObjectRef, 'group' | 'resource'>): boolean {
  * The object to carry in a message so the consumer can skip a read, or undefined when it must not or cannot be carried:
  * Secrets never, and nothing over MAX_CARRIED_MESSAGE_BYTES. managedFields are dropped (large, and no consumer reads them).
  */
-export function carriedObject(ref: Pick<ObjectRef, 'group' | 'resource'>, object: KubeObjectShape | undefined): KubeObjectShape | undefined {
+export function carriedObject(
+  ref: Pick<ObjectRef, 'group' | 'resource'>,
+  object: KubeObjectShape | undefined,
+): KubeObjectShape | undefined {
   if (!object || isSecret(ref)) return undefined;
   const { managedFields: _managedFields, ...metadata } = object.metadata;
   const slim: KubeObjectShape = { ...object, metadata };

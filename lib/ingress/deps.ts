@@ -7,7 +7,9 @@ import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 
 /** A field-named validation result; `validateTmcObject` from lib/api/crds has this shape. */
-export type TmcObjectValidator = (object: unknown) => { ok: true } | { ok: false; errors: Array<{ field: string; message: string }> };
+export type TmcObjectValidator = (
+  object: unknown,
+) => { ok: true } | { ok: false; errors: Array<{ field: string; message: string }> };
 
 /** The logging ingress does: Powertools' Logger satisfies it. */
 export interface IngressLogger {

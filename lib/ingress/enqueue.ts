@@ -11,9 +11,18 @@ export type EnqueueOutcome = 'enqueued' | 'duplicate';
  * the conditional put; if the send then fails every record of the send is dropped again (some of its messages may have
  * gone out: a duplicate is harmless, a dropped version is not), so the next delivery is not mistaken for a duplicate.
  */
-export async function enqueuePlacements(deps: IngressDeps, items: ReadonlyArray<{ message: PlacementMessage; fingerprint: string }>): Promise<EnqueueOutcome[]> {
+export async function enqueuePlacements(
+  deps: IngressDeps,
+  items: ReadonlyArray<{ message: PlacementMessage; fingerprint: string }>,
+): Promise<EnqueueOutcome[]> {
   const fresh = await Promise.all(
-    items.map(({ message, fingerprint }) => deps.seen.markSeen(objectKey(message.ref), fingerprint, { traceId: message.trace.traceId, at: message.trace.enqueuedAt, reason: message.reason })),
+    items.map(({ message, fingerprint }) =>
+      deps.seen.markSeen(objectKey(message.ref), fingerprint, {
+        traceId: message.trace.traceId,
+        at: message.trace.enqueuedAt,
+        reason: message.reason,
+      }),
+    ),
   );
   const sending = items.filter((_, i) => fresh[i]);
   if (sending.length === 0) return fresh.map(() => 'duplicate');
@@ -23,7 +32,10 @@ export async function enqueuePlacements(deps: IngressDeps, items: ReadonlyArray<
     await Promise.all(
       sending.map(({ message, fingerprint }) =>
         deps.seen.forget(objectKey(message.ref), fingerprint).catch((forgetErr: unknown) => {
-          deps.logger.warn('Could not drop the seen record after a failed enqueue', { name: describeRef(message.ref), error: asTmcError(forgetErr).toJSON() });
+          deps.logger.warn('Could not drop the seen record after a failed enqueue', {
+            name: describeRef(message.ref),
+            error: asTmcError(forgetErr).toJSON(),
+          });
         }),
       ),
     );
@@ -34,7 +46,11 @@ export async function enqueuePlacements(deps: IngressDeps, items: ReadonlyArray<
 }
 
 /** Dedup, then enqueue one placement message ({@link enqueuePlacements}). */
-export async function enqueuePlacement(deps: IngressDeps, message: PlacementMessage, fingerprint: string): Promise<EnqueueOutcome> {
+export async function enqueuePlacement(
+  deps: IngressDeps,
+  message: PlacementMessage,
+  fingerprint: string,
+): Promise<EnqueueOutcome> {
   const [outcome] = await enqueuePlacements(deps, [{ message, fingerprint }]);
   return outcome;
 }

@@ -28,14 +28,25 @@ export async function ingestEvents(deps: IngressDeps, events: WatchEvent[]): Pro
     const gvr = event.resource ?? { group, version, resource: pluralOf(event.object.kind) };
     const tmcReason = tmcKindReason(gvr);
     const deleting = event.type === 'DELETED' || typeof event.object.metadata.deletionTimestamp === 'string';
-    const ref = tmcReason || selectWorkload(gvr, event.object.metadata.namespace, event.object).selected ? buildRef({ workspace: event.workspace, ...gvr, kind: event.object.kind, object: event.object }) : undefined;
+    const ref =
+      tmcReason || selectWorkload(gvr, event.object.metadata.namespace, event.object).selected
+        ? buildRef({ workspace: event.workspace, ...gvr, kind: event.object.kind, object: event.object })
+        : undefined;
     if (!ref) {
       result.ignored += 1;
       continue;
     }
     const reason: PlacementMessage['reason'] = deleting ? 'delete' : (tmcReason ?? 'event');
-    deps.logger.debug('Enqueueing a watch event', { workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name });
-    items.push({ message: placementMessage(deps, ref, event.object, reason, !deleting && !tmcReason), fingerprint: placementFingerprint(event.object, deleting) });
+    deps.logger.debug('Enqueueing a watch event', {
+      workspace: ref.workspace,
+      gvr: gvrKey(ref),
+      namespace: ref.namespace,
+      name: ref.name,
+    });
+    items.push({
+      message: placementMessage(deps, ref, event.object, reason, !deleting && !tmcReason),
+      fingerprint: placementFingerprint(event.object, deleting),
+    });
   }
   for (const outcome of await enqueuePlacements(deps, items)) {
     if (outcome === 'enqueued') result.enqueued += 1;

@@ -37,7 +37,9 @@ export function placementFingerprint(object: KubeObjectShape, deleted: boolean):
     deletionTimestamp: metadata.deletionTimestamp,
     labels: withoutPrefix(metadata.labels, [STATE_LABEL_PREFIX]),
     annotations: Object.fromEntries(
-      Object.entries(withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/'])).filter(([key]) => !SERVER_SET_ANNOTATIONS.has(key)),
+      Object.entries(withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/'])).filter(
+        ([key]) => !SERVER_SET_ANNOTATIONS.has(key),
+      ),
     ),
     finalizers,
     desired,

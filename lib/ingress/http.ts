@@ -24,5 +24,12 @@ export function jsonResponse(statusCode: number, body: unknown): IngressResponse
 
 /** A Kubernetes-style Status body, so kube-apiserver logs a readable reason for a rejected webhook call. */
 export function errorResponse(statusCode: number, reason: string, message: string): IngressResponse {
-  return jsonResponse(statusCode, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: statusCode, reason, message });
+  return jsonResponse(statusCode, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    code: statusCode,
+    reason,
+    message,
+  });
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../api/labels';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SOURCE_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+} from '../api/labels';
 import { isLogicalClusterName } from '../api/logical-cluster';
 import type { KubeObjectShape } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
@@ -15,7 +21,9 @@ export function pluralOf(kind: string): string {
 /** `apps/v1` → {group: 'apps', version: 'v1'}; `v1` → core. */
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf('/');
-  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 function str(value: unknown): string | undefined {

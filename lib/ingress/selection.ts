@@ -62,21 +62,29 @@ const EXCLUDED_CLUSTER_RESOURCES = new Set([
 const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
 
 /** Whether a kcp object is a workload tmc places and syncs. */
-export function selectWorkload(gr: GroupResource, namespace: string | undefined, object: KubeObjectShape | undefined): Selection {
+export function selectWorkload(
+  gr: GroupResource,
+  namespace: string | undefined,
+  object: KubeObjectShape | undefined,
+): Selection {
   if (!namespace) {
     const key = `${gr.group}/${gr.resource}`;
-    if (EXCLUDED_CLUSTER_RESOURCES.has(key) || EXCLUDED_RESOURCES.has(key) || gr.group.endsWith('kcp.io')) return { selected: false, reason: 'cluster-scoped' };
+    if (EXCLUDED_CLUSTER_RESOURCES.has(key) || EXCLUDED_RESOURCES.has(key) || gr.group.endsWith('kcp.io'))
+      return { selected: false, reason: 'cluster-scoped' };
     // The CRDs of kcp's and tmc's own kinds (`<plural>.<group>`) describe the control plane, not an application.
-    if (key === CRD_RESOURCE && (object?.metadata?.name ?? '').endsWith('kcp.io')) return { selected: false, reason: 'cluster-scoped' };
+    if (key === CRD_RESOURCE && (object?.metadata?.name ?? '').endsWith('kcp.io'))
+      return { selected: false, reason: 'cluster-scoped' };
     const labels = object?.metadata?.labels;
-    if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels) return { selected: false, reason: 'ignored' };
+    if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels)
+      return { selected: false, reason: 'ignored' };
     return { selected: true };
   }
   if (EXCLUDED_NAMESPACES.includes(namespace)) return { selected: false, reason: 'system-namespace' };
   if (EXCLUDED_RESOURCES.has(`${gr.group}/${gr.resource}`)) return { selected: false, reason: 'excluded-resource' };
   const metadata = object?.metadata;
   const labels = metadata?.labels;
-  if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels) return { selected: false, reason: 'ignored' };
+  if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels)
+    return { selected: false, reason: 'ignored' };
   if (gr.group === 'apps' && gr.resource === 'replicasets' && ownedByKind(metadata?.ownerReferences, 'Deployment')) {
     return { selected: false, reason: 'owned-by-deployment' };
   }
@@ -84,5 +92,8 @@ export function selectWorkload(gr: GroupResource, namespace: string | undefined,
 }
 
 function ownedByKind(ownerReferences: unknown, kind: string): boolean {
-  return Array.isArray(ownerReferences) && ownerReferences.some((o) => typeof o === 'object' && o !== null && (o as { kind?: unknown }).kind === kind);
+  return (
+    Array.isArray(ownerReferences) &&
+    ownerReferences.some((o) => typeof o === 'object' && o !== null && (o as { kind?: unknown }).kind === kind)
+  );
 }

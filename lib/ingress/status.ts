@@ -11,13 +11,21 @@ import { upstreamRefOf } from './refs';
  * A physical cluster's admission call on a status-subresource update of a tmc-managed object. Always allowed (tmc never
  * blocks a cluster's controllers); a status message for the upstream kcp object is enqueued when the object names it.
  */
-export async function reviewStatus(deps: IngressDeps, request: AdmissionRequest, cluster: string): Promise<AdmissionResponseBody> {
+export async function reviewStatus(
+  deps: IngressDeps,
+  request: AdmissionRequest,
+  cluster: string,
+): Promise<AdmissionResponseBody> {
   const uid = request.uid;
   const object = request.object;
   if (!object || request.dryRun || request.operation !== 'UPDATE') return allowResponse(uid);
   const ref = upstreamRefOf(object);
   if (!ref) {
-    deps.logger.debug('Status update of an object tmc does not manage', { cluster, gvr: gvrKey(request.resource), name: request.name ?? undefined });
+    deps.logger.debug('Status update of an object tmc does not manage', {
+      cluster,
+      gvr: gvrKey(request.resource),
+      name: request.name ?? undefined,
+    });
     return allowResponse(uid);
   }
   const resourceVersion = object.metadata.resourceVersion;
@@ -28,18 +36,34 @@ export async function reviewStatus(deps: IngressDeps, request: AdmissionRequest,
     cluster,
     ...(typeof resourceVersion === 'string' && resourceVersion !== '' ? { resourceVersion } : {}),
     ...(status ? { status } : {}),
-    trace: { traceId: deps.newTraceId?.() ?? crypto.randomUUID(), enqueuedAt: (deps.now?.() ?? new Date()).toISOString() },
+    trace: {
+      traceId: deps.newTraceId?.() ?? crypto.randomUUID(),
+      enqueuedAt: (deps.now?.() ?? new Date()).toISOString(),
+    },
   };
   const ms = deps.enqueueDeadlineMs ?? DEFAULT_ENQUEUE_DEADLINE_MS;
-  const keys = { cluster, workspace: ref.workspace, gvr: gvrKey(ref), namespace: ref.namespace, name: ref.name, traceId: message.trace.traceId };
+  const keys = {
+    cluster,
+    workspace: ref.workspace,
+    gvr: gvrKey(ref),
+    namespace: ref.namespace,
+    name: ref.name,
+    traceId: message.trace.traceId,
+  };
   try {
     await withDeadline(enqueueStatus(deps, message), ms);
   } catch (err) {
     if (err instanceof DeadlineExceeded) {
       deps.metrics.increment('tmc_admission_enqueue_timeouts_total');
-      deps.logger.warn(`Allowing the status of ${describeRef(ref)} without enqueueing: the queue did not answer within ${ms} ms`, keys);
+      deps.logger.warn(
+        `Allowing the status of ${describeRef(ref)} without enqueueing: the queue did not answer within ${ms} ms`,
+        keys,
+      );
     } else {
-      deps.logger.error(`Allowing the status of ${describeRef(ref)} without enqueueing: the enqueue failed`, { ...keys, error: asTmcError(err).toJSON() });
+      deps.logger.error(`Allowing the status of ${describeRef(ref)} without enqueueing: the enqueue failed`, {
+        ...keys,
+        error: asTmcError(err).toJSON(),
+      });
     }
   }
   return allowResponse(uid);

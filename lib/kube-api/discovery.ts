@@ -8,7 +8,8 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 export const READ_ONLY_VERBS: readonly string[] = ['get', 'list'];
 
 /** A subresource's verbs among those the server declares. */
-const subresourceVerbs = (verbs: readonly string[]): string[] => ['get', 'patch', 'update'].filter((v) => verbs.includes(v));
+const subresourceVerbs = (verbs: readonly string[]): string[] =>
+  ['get', 'patch', 'update'].filter((v) => verbs.includes(v));
 
 function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
   const byGv = new Map<string, ResourceInfo[]>();
@@ -20,7 +21,11 @@ function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
 }
 
 export function apiVersions(): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+  };
 }
 
 /** Plain APIGroupList: kubectl accepts it when it asked for aggregated discovery. */
@@ -43,7 +48,11 @@ export function apiGroupList(types: ResourceInfo[]): Record<string, unknown> {
   };
 }
 
-export function apiResourceList(types: ResourceInfo[], groupVersion: string, verbs: readonly string[] = VERBS): Record<string, unknown> | undefined {
+export function apiResourceList(
+  types: ResourceInfo[],
+  groupVersion: string,
+  verbs: readonly string[] = VERBS,
+): Record<string, unknown> | undefined {
   const list = groupVersions(types).get(groupVersion);
   if (!list) return undefined;
   const resources: Array<Record<string, unknown>> = [];
@@ -57,8 +66,24 @@ export function apiResourceList(types: ResourceInfo[], groupVersion: string, ver
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.categories ? { categories: t.categories } : {}),
     });
-    if (t.hasStatus) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: subresourceVerbs(verbs) });
-    if (t.hasScale) resources.push({ name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: subresourceVerbs(verbs) });
+    if (t.hasStatus)
+      resources.push({
+        name: `${t.resource}/status`,
+        singularName: '',
+        namespaced: t.namespaced,
+        kind: t.kind,
+        verbs: subresourceVerbs(verbs),
+      });
+    if (t.hasScale)
+      resources.push({
+        name: `${t.resource}/scale`,
+        singularName: '',
+        namespaced: t.namespaced,
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+        verbs: subresourceVerbs(verbs),
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
@@ -75,7 +100,11 @@ export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
  * resource of every version in one response. kubectl revalidates it on every run with its ETag, so a CRD created or
  * deleted a moment ago is seen at once, as with kube-apiserver (the plain per-group-version documents are cached).
  */
-export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis', verbs: readonly string[] = VERBS): Record<string, unknown> {
+export function aggregatedDiscovery(
+  types: ResourceInfo[],
+  root: 'api' | 'apis',
+  verbs: readonly string[] = VERBS,
+): Record<string, unknown> {
   const groups = new Map<string, Map<string, ResourceInfo[]>>();
   for (const t of types) {
     if ((root === 'api') !== (t.group === '')) continue;
@@ -96,8 +125,24 @@ export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis',
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
         subresources: [
-          ...(t.hasStatus ? [{ subresource: 'status', responseKind: { group: t.group, version: t.version, kind: t.kind }, verbs: subresourceVerbs(verbs) }] : []),
-          ...(t.hasScale ? [{ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: subresourceVerbs(verbs) }] : []),
+          ...(t.hasStatus
+            ? [
+                {
+                  subresource: 'status',
+                  responseKind: { group: t.group, version: t.version, kind: t.kind },
+                  verbs: subresourceVerbs(verbs),
+                },
+              ]
+            : []),
+          ...(t.hasScale
+            ? [
+                {
+                  subresource: 'scale',
+                  responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+                  verbs: subresourceVerbs(verbs),
+                },
+              ]
+            : []),
         ],
       })),
       freshness: 'Current',
@@ -107,7 +152,10 @@ export function aggregatedDiscovery(types: ResourceInfo[], root: 'api' | 'apis',
 }
 
 /** An aggregated discovery answer: 304 when the client's ETag (`If-None-Match`) is current, else the document. */
-export function aggregatedDiscoveryAnswer(body: Record<string, unknown>, ifNoneMatch: string | undefined): { statusCode: 200 | 304; headers: Record<string, string>; text: string } {
+export function aggregatedDiscoveryAnswer(
+  body: Record<string, unknown>,
+  ifNoneMatch: string | undefined,
+): { statusCode: 200 | 304; headers: Record<string, string>; text: string } {
   const text = JSON.stringify(body);
   const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
   if (ifNoneMatch === etag) return { statusCode: 304, headers: { ETag: etag }, text: '' };
@@ -115,7 +163,11 @@ export function aggregatedDiscoveryAnswer(body: Record<string, unknown>, ifNoneM
 }
 
 /** Sends an aggregated discovery document with an ETag, answering 304 when the client's copy is current. */
-export function sendAggregatedDiscovery(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+export function sendAggregatedDiscovery(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Record<string, unknown>,
+): void {
   const answer = aggregatedDiscoveryAnswer(body, req.headers['if-none-match']);
   if (answer.statusCode === 304) {
     res.writeHead(304, answer.headers);
@@ -151,21 +203,51 @@ export function openApiV3Document(types: ResourceInfo[], groupVersion: string): 
     const item = t.namespaced ? `${base}/namespaces/{namespace}/${t.resource}/{name}` : `${base}/${t.resource}/{name}`;
     const gvk = { group: t.group, version: t.version, kind: t.kind };
     const schemaName = `${t.group || 'core'}.${t.version}.${t.kind}`;
-    schemas[schemaName] = { ...(t.schema ?? { type: 'object' }), 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvk] };
-    const param = (name: string): Record<string, unknown> => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
+    schemas[schemaName] = {
+      ...(t.schema ?? { type: 'object' }),
+      'x-kubernetes-preserve-unknown-fields': true,
+      'x-kubernetes-group-version-kind': [gvk],
+    };
+    const param = (name: string): Record<string, unknown> => ({
+      name,
+      in: 'query',
+      schema: { type: 'string', uniqueItems: true },
+    });
     paths[item] = {
-      get: { 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK' } } },
-      put: { 'x-kubernetes-action': 'put', 'x-kubernetes-group-version-kind': gvk, parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun')], responses: { '200': { description: 'OK' } } },
+      get: {
+        'x-kubernetes-action': 'get',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: { '200': { description: 'OK' } },
+      },
+      put: {
+        'x-kubernetes-action': 'put',
+        'x-kubernetes-group-version-kind': gvk,
+        parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun')],
+        responses: { '200': { description: 'OK' } },
+      },
       patch: {
         'x-kubernetes-action': 'patch',
         'x-kubernetes-group-version-kind': gvk,
-        parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun'), { name: 'force', in: 'query', schema: { type: 'boolean' } }],
+        parameters: [
+          param('fieldValidation'),
+          param('fieldManager'),
+          param('dryRun'),
+          { name: 'force', in: 'query', schema: { type: 'boolean' } },
+        ],
         responses: { '200': { description: 'OK' } },
       },
-      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }, ...(t.namespaced ? [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }] : [])],
+      parameters: [
+        { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+        ...(t.namespaced ? [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }] : []),
+      ],
     };
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes (tmc simulator)', version: 'v1.32.0' }, paths, components: { schemas } };
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes (tmc simulator)', version: 'v1.32.0' },
+    paths,
+    components: { schemas },
+  };
 }
 
 // kubectl asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, but Go's mime parser rejects that
@@ -188,7 +270,10 @@ export function sendOpenApiV2(req: IncomingMessage, res: ServerResponse): void {
   const title = 'Kubernetes (tmc simulator)';
   const version = 'v1.32.0';
   if ((req.headers.accept ?? '').includes('protobuf')) {
-    const body = Buffer.concat([protoField(1, Buffer.from('2.0')), protoField(2, Buffer.concat([protoField(1, Buffer.from(title)), protoField(2, Buffer.from(version))]))]);
+    const body = Buffer.concat([
+      protoField(1, Buffer.from('2.0')),
+      protoField(2, Buffer.concat([protoField(1, Buffer.from(title)), protoField(2, Buffer.from(version))])),
+    ]);
     res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, 'Content-Length': body.length });
     res.end(body);
     return;

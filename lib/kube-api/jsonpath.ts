@@ -32,7 +32,26 @@ export class JsonPathSyntaxError extends Error {
   }
 }
 
-const TERMINATORS = new Set(['.', ',', '[', ']', '$', '@', '{', '}', ' ', '\t', '\n', '\r', '(', ')', '=', '!', '<', '>']);
+const TERMINATORS = new Set([
+  '.',
+  ',',
+  '[',
+  ']',
+  '$',
+  '@',
+  '{',
+  '}',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '(',
+  ')',
+  '=',
+  '!',
+  '<',
+  '>',
+]);
 
 class Parser {
   private pos = 0;
@@ -206,7 +225,10 @@ function descendants(value: unknown, out: unknown[]): void {
 }
 
 function compare(a: unknown, op: FilterOp, b: unknown): boolean {
-  if (op === '==') return a === b || (typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b) && typeof a === typeof b);
+  if (op === '==')
+    return (
+      a === b || (typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b) && typeof a === typeof b)
+    );
   if (op === '!=') return !compare(a, '==', b);
   if (typeof a === 'number' && typeof b === 'number') {
     return op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
@@ -244,7 +266,8 @@ function evaluateSteps(roots: unknown[], steps: Step[]): unknown[] {
         case 'slice':
           if (Array.isArray(value)) {
             const len = value.length;
-            const norm = (n: number | undefined, dflt: number): number => (n === undefined ? dflt : n < 0 ? Math.max(0, len + n) : Math.min(len, n));
+            const norm = (n: number | undefined, dflt: number): number =>
+              n === undefined ? dflt : n < 0 ? Math.max(0, len + n) : Math.min(len, n);
             const by = step.step ?? 1;
             if (by <= 0) break;
             for (let i = norm(step.start, 0); i < norm(step.end, len); i += by) next.push(value[i]);

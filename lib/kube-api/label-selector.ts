@@ -17,7 +17,8 @@ const MATCH_NONE: LabelMatcher = () => false;
 
 type Operator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
 
-const isOperator = (op: string): op is Operator => op === 'In' || op === 'NotIn' || op === 'Exists' || op === 'DoesNotExist';
+const isOperator = (op: string): op is Operator =>
+  op === 'In' || op === 'NotIn' || op === 'Exists' || op === 'DoesNotExist';
 
 interface CompiledRequirement {
   key: string;
@@ -25,7 +26,8 @@ interface CompiledRequirement {
   values: Set<string>;
 }
 
-const hasOwn = (labels: Record<string, string>, key: string): boolean => Object.prototype.hasOwnProperty.call(labels, key);
+const hasOwn = (labels: Record<string, string>, key: string): boolean =>
+  Object.prototype.hasOwnProperty.call(labels, key);
 
 /**
  * Compiles a selector once into a closure over flat arrays, so matching it against a thousand clusters allocates
@@ -73,13 +75,19 @@ export function compileLabelSelector(selector: LabelSelector | null | undefined)
 }
 
 /** Evaluates a selector once; compile it with compileLabelSelector to test many label sets. */
-export function matchesLabelSelector(selector: LabelSelector | null | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesLabelSelector(
+  selector: LabelSelector | null | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   return compileLabelSelector(selector)(labels);
 }
 
 /** True when the selector selects everything, so kube-apiserver never needs the labels it would test. */
 export function isEmptyLabelSelector(selector: LabelSelector | null | undefined): boolean {
-  return !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
+  return (
+    !selector ||
+    (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
+  );
 }
 
 /** `team=a,tier in (gold,silver),!legacy`: kubectl's selector syntax, for messages and `--selector`. */
@@ -120,7 +128,14 @@ export function parseLabelSelectorText(text: string | null | undefined): LabelSe
     if (!part) continue;
     let m: RegExpMatchArray | null;
     if ((m = part.match(/^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
-      matchExpressions.push({ key: m[1], operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3].split(',').map((v) => v.trim()).filter(Boolean) });
+      matchExpressions.push({
+        key: m[1],
+        operator: m[2] === 'in' ? 'In' : 'NotIn',
+        values: m[3]
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      });
     } else if ((m = part.match(/^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/))) {
       matchExpressions.push({ key: m[1], operator: m[2] === '!=' ? 'NotIn' : 'In', values: [m[3]] });
     } else if ((m = part.match(/^!([\w./-]+)$/))) {

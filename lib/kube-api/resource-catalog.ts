@@ -1,7 +1,24 @@
 import type { ResourceInfo } from './resource-info';
 
-function r(group: string, version: string, resource: string, kind: string, namespaced: boolean, extra: Partial<ResourceInfo> = {}): ResourceInfo {
-  return { group, version, resource, kind, singular: kind.toLowerCase(), namespaced, hasStatus: false, hasScale: false, ...extra };
+function r(
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  extra: Partial<ResourceInfo> = {},
+): ResourceInfo {
+  return {
+    group,
+    version,
+    resource,
+    kind,
+    singular: kind.toLowerCase(),
+    namespaced,
+    hasStatus: false,
+    hasScale: false,
+    ...extra,
+  };
 }
 
 /** The built-in kinds a Kubernetes API server serves: the simulator serves them in every object space. */
@@ -17,9 +34,24 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { hasStatus: true, shortNames: ['pvc'] }),
   r('', 'v1', 'nodes', 'Node', false, { hasStatus: true, shortNames: ['no'] }),
   r('', 'v1', 'persistentvolumes', 'PersistentVolume', false, { hasStatus: true, shortNames: ['pv'] }),
-  r('apps', 'v1', 'deployments', 'Deployment', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['deploy'] }),
-  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['rs'] }),
-  r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['sts'] }),
+  r('apps', 'v1', 'deployments', 'Deployment', true, {
+    categories: ['all'],
+    hasStatus: true,
+    hasScale: true,
+    shortNames: ['deploy'],
+  }),
+  r('apps', 'v1', 'replicasets', 'ReplicaSet', true, {
+    categories: ['all'],
+    hasStatus: true,
+    hasScale: true,
+    shortNames: ['rs'],
+  }),
+  r('apps', 'v1', 'statefulsets', 'StatefulSet', true, {
+    categories: ['all'],
+    hasStatus: true,
+    hasScale: true,
+    shortNames: ['sts'],
+  }),
   r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { categories: ['all'], hasStatus: true, shortNames: ['ds'] }),
   r('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   r('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], hasStatus: true }),
@@ -32,13 +64,25 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
-  r('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, { categories: ['all'], hasStatus: true, shortNames: ['hpa'] }),
+  r('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, {
+    categories: ['all'],
+    hasStatus: true,
+    shortNames: ['hpa'],
+  }),
   r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { hasStatus: true, shortNames: ['pdb'] }),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   r('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
   r('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false),
-  r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { hasStatus: true, shortNames: ['crd', 'crds'] }),
-  r('', 'v1', 'replicationcontrollers', 'ReplicationController', true, { categories: ['all'], hasStatus: true, hasScale: true, shortNames: ['rc'] }),
+  r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, {
+    hasStatus: true,
+    shortNames: ['crd', 'crds'],
+  }),
+  r('', 'v1', 'replicationcontrollers', 'ReplicationController', true, {
+    categories: ['all'],
+    hasStatus: true,
+    hasScale: true,
+    shortNames: ['rc'],
+  }),
   r('', 'v1', 'limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
   r('', 'v1', 'resourcequotas', 'ResourceQuota', true, { hasStatus: true, shortNames: ['quota'] }),
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),

@@ -34,10 +34,12 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   const days = Math.floor(hours / 24);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  if (hours < 24 * 365 * 8)
+    return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`;
   return `${Math.floor(days / 365)}y`;
 }
 
@@ -78,9 +80,34 @@ function selectorText(selector: unknown): Cell {
   return parts.length ? parts.join(',') : NONE;
 }
 
-const containersCol: Column = { name: 'Containers', type: 'string', priority: 1, cell: (o) => orNone(list(podSpecOf(o).containers).map((c) => record(c).name).join(',')) };
-const imagesCol: Column = { name: 'Images', type: 'string', priority: 1, cell: (o) => orNone(list(podSpecOf(o).containers).map((c) => record(c).image).join(',')) };
-const selectorCol: Column = { name: 'Selector', type: 'string', priority: 1, cell: (o) => selectorText(spec(o).selector) };
+const containersCol: Column = {
+  name: 'Containers',
+  type: 'string',
+  priority: 1,
+  cell: (o) =>
+    orNone(
+      list(podSpecOf(o).containers)
+        .map((c) => record(c).name)
+        .join(','),
+    ),
+};
+const imagesCol: Column = {
+  name: 'Images',
+  type: 'string',
+  priority: 1,
+  cell: (o) =>
+    orNone(
+      list(podSpecOf(o).containers)
+        .map((c) => record(c).image)
+        .join(','),
+    ),
+};
+const selectorCol: Column = {
+  name: 'Selector',
+  type: 'string',
+  priority: 1,
+  cell: (o) => selectorText(spec(o).selector),
+};
 const createdAt: Column = { name: 'Created At', type: 'date', cell: (o) => o.metadata.creationTimestamp ?? NONE };
 const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
 
@@ -120,7 +147,14 @@ function jobStatusCell(o: KubeObject): Cell {
 /** The columns of kube-apiserver's built-in printers (pkg/printers/internalversion) for the kinds served here. */
 const BUILTIN_COLUMNS: Record<string, Column[]> = {
   namespaces: [{ name: 'Status', type: 'string', cell: (o) => status(o).phase ?? 'Active' }, ageCol],
-  configmaps: [{ name: 'Data', type: 'integer', cell: (o) => Object.keys(record(o.data)).length + Object.keys(record(o.binaryData)).length }, ageCol],
+  configmaps: [
+    {
+      name: 'Data',
+      type: 'integer',
+      cell: (o) => Object.keys(record(o.data)).length + Object.keys(record(o.binaryData)).length,
+    },
+    ageCol,
+  ],
   secrets: [
     { name: 'Type', type: 'string', cell: (o) => (typeof o.type === 'string' ? o.type : 'Opaque') },
     { name: 'Data', type: 'integer', cell: (o) => Object.keys(record(o.data)).length },
@@ -135,36 +169,92 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
     ageCol,
     { name: 'Selector', type: 'string', priority: 1, cell: (o) => selectorText({ matchLabels: spec(o).selector }) },
   ],
-  endpoints: [{ name: 'Endpoints', type: 'string', cell: (o) => orNone(list(o.subsets).flatMap((s) => list(record(s).addresses).map((a) => record(a).ip)).join(',')) }, ageCol],
+  endpoints: [
+    {
+      name: 'Endpoints',
+      type: 'string',
+      cell: (o) =>
+        orNone(
+          list(o.subsets)
+            .flatMap((s) => list(record(s).addresses).map((a) => record(a).ip))
+            .join(','),
+        ),
+    },
+    ageCol,
+  ],
   pods: [
     { name: 'Ready', type: 'string', cell: podReady },
-    { name: 'Status', type: 'string', cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : (status(o).phase ?? 'Pending')) },
-    { name: 'Restarts', type: 'string', cell: (o) => String(list(status(o).containerStatuses).reduce((n, c) => n + Number(record(c).restartCount ?? 0), 0)) },
+    {
+      name: 'Status',
+      type: 'string',
+      cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : (status(o).phase ?? 'Pending')),
+    },
+    {
+      name: 'Restarts',
+      type: 'string',
+      cell: (o) =>
+        String(list(status(o).containerStatuses).reduce((n, c) => n + Number(record(c).restartCount ?? 0), 0)),
+    },
     ageCol,
     { name: 'IP', type: 'string', priority: 1, cell: (o) => status(o).podIP ?? NONE },
     { name: 'Node', type: 'string', priority: 1, cell: (o) => spec(o).nodeName ?? NONE },
     { name: 'Nominated Node', type: 'string', priority: 1, cell: (o) => status(o).nominatedNodeName ?? NONE },
-    { name: 'Readiness Gates', type: 'string', priority: 1, cell: (o) => (list(spec(o).readinessGates).length ? String(list(spec(o).readinessGates).length) : NONE) },
+    {
+      name: 'Readiness Gates',
+      type: 'string',
+      priority: 1,
+      cell: (o) => (list(spec(o).readinessGates).length ? String(list(spec(o).readinessGates).length) : NONE),
+    },
   ],
   events: [
-    { name: 'Last Seen', type: 'string', cell: (o) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) },
+    {
+      name: 'Last Seen',
+      type: 'string',
+      cell: (o) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp),
+    },
     { name: 'Type', type: 'string', cell: (o) => (typeof o.type === 'string' ? o.type : NONE) },
     { name: 'Reason', type: 'string', cell: (o) => (typeof o.reason === 'string' ? o.reason : NONE) },
-    { name: 'Object', type: 'string', cell: (o) => `${String(record(o.involvedObject).kind ?? '').toLowerCase()}/${String(record(o.involvedObject).name ?? '')}` },
+    {
+      name: 'Object',
+      type: 'string',
+      cell: (o) =>
+        `${String(record(o.involvedObject).kind ?? '').toLowerCase()}/${String(record(o.involvedObject).name ?? '')}`,
+    },
     { name: 'Message', type: 'string', cell: (o) => (typeof o.message === 'string' ? o.message : NONE) },
   ],
   persistentvolumeclaims: [
     { name: 'Status', type: 'string', cell: (o) => status(o).phase ?? 'Pending' },
     { name: 'Volume', type: 'string', cell: (o) => spec(o).volumeName ?? NONE },
     { name: 'Capacity', type: 'string', cell: (o) => record(status(o).capacity).storage ?? NONE },
-    { name: 'Access Modes', type: 'string', cell: (o) => orNone(list(status(o).accessModes).map((m) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[String(m)] ?? String(m)).join(',')) },
+    {
+      name: 'Access Modes',
+      type: 'string',
+      cell: (o) =>
+        orNone(
+          list(status(o).accessModes)
+            .map(
+              (m) =>
+                ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[
+                  String(m)
+                ] ?? String(m),
+            )
+            .join(','),
+        ),
+    },
     { name: 'StorageClass', type: 'string', cell: (o) => spec(o).storageClassName ?? NONE },
     { name: 'VolumeAttributesClass', type: 'string', cell: (o) => spec(o).volumeAttributesClassName ?? NONE },
     ageCol,
     { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => spec(o).volumeMode ?? 'Filesystem' },
   ],
   nodes: [
-    { name: 'Status', type: 'string', cell: (o) => (list(status(o).conditions).some((c) => record(c).type === 'Ready' && record(c).status === 'True') ? 'Ready' : 'NotReady') },
+    {
+      name: 'Status',
+      type: 'string',
+      cell: (o) =>
+        list(status(o).conditions).some((c) => record(c).type === 'Ready' && record(c).status === 'True')
+          ? 'Ready'
+          : 'NotReady',
+    },
     { name: 'Roles', type: 'string', cell: () => NONE },
     ageCol,
     { name: 'Version', type: 'string', cell: (o) => record(status(o).nodeInfo).kubeletVersion ?? NONE },
@@ -187,7 +277,12 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
     imagesCol,
     selectorCol,
   ],
-  statefulsets: [{ name: 'Ready', type: 'string', cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 1}` }, ageCol, containersCol, imagesCol],
+  statefulsets: [
+    { name: 'Ready', type: 'string', cell: (o) => `${status(o).readyReplicas ?? 0}/${spec(o).replicas ?? 1}` },
+    ageCol,
+    containersCol,
+    imagesCol,
+  ],
   daemonsets: [
     { name: 'Desired', type: 'integer', cell: (o) => status(o).desiredNumberScheduled ?? 0 },
     { name: 'Current', type: 'integer', cell: (o) => status(o).currentNumberScheduled ?? 0 },
@@ -223,15 +318,55 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
     { name: 'Timezone', type: 'string', cell: (o) => spec(o).timeZone ?? NONE },
     { name: 'Suspend', type: 'boolean', cell: (o) => Boolean(spec(o).suspend) },
     { name: 'Active', type: 'integer', cell: (o) => list(status(o).active).length },
-    { name: 'Last Schedule', type: 'string', cell: (o) => (status(o).lastScheduleTime ? age(status(o).lastScheduleTime) : NONE) },
+    {
+      name: 'Last Schedule',
+      type: 'string',
+      cell: (o) => (status(o).lastScheduleTime ? age(status(o).lastScheduleTime) : NONE),
+    },
     ageCol,
-    { name: 'Containers', type: 'string', priority: 1, cell: (o) => orNone(list(record(record(record(spec(o).jobTemplate).spec).template).spec?.containers).map((c) => record(c).name).join(',')) },
-    { name: 'Images', type: 'string', priority: 1, cell: (o) => orNone(list(record(record(record(spec(o).jobTemplate).spec).template).spec?.containers).map((c) => record(c).image).join(',')) },
+    {
+      name: 'Containers',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        orNone(
+          list(record(record(record(spec(o).jobTemplate).spec).template).spec?.containers)
+            .map((c) => record(c).name)
+            .join(','),
+        ),
+    },
+    {
+      name: 'Images',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        orNone(
+          list(record(record(record(spec(o).jobTemplate).spec).template).spec?.containers)
+            .map((c) => record(c).image)
+            .join(','),
+        ),
+    },
   ],
   ingresses: [
     { name: 'Class', type: 'string', cell: (o) => spec(o).ingressClassName ?? NONE },
-    { name: 'Hosts', type: 'string', cell: (o) => list(spec(o).rules).map((r) => record(r).host ?? '*').join(',') || '*' },
-    { name: 'Address', type: 'string', cell: (o) => orNone(list(record(status(o).loadBalancer).ingress).map((i) => record(i).ip ?? record(i).hostname).join(',')) },
+    {
+      name: 'Hosts',
+      type: 'string',
+      cell: (o) =>
+        list(spec(o).rules)
+          .map((r) => record(r).host ?? '*')
+          .join(',') || '*',
+    },
+    {
+      name: 'Address',
+      type: 'string',
+      cell: (o) =>
+        orNone(
+          list(record(status(o).loadBalancer).ingress)
+            .map((i) => record(i).ip ?? record(i).hostname)
+            .join(','),
+        ),
+    },
     { name: 'Ports', type: 'string', cell: (o) => (list(spec(o).tls).length ? '80, 443' : '80') },
     ageCol,
   ],
@@ -239,31 +374,106 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
   roles: [createdAt],
   clusterroles: [createdAt],
   rolebindings: [
-    { name: 'Role', type: 'string', cell: (o) => `${String(record(o.roleRef).kind ?? '')}/${String(record(o.roleRef).name ?? '')}` },
+    {
+      name: 'Role',
+      type: 'string',
+      cell: (o) => `${String(record(o.roleRef).kind ?? '')}/${String(record(o.roleRef).name ?? '')}`,
+    },
     ageCol,
-    { name: 'Users', type: 'string', priority: 1, cell: (o) => orNone(list(o.subjects).filter((s) => record(s).kind === 'User').map((s) => record(s).name).join(', ')) },
-    { name: 'Groups', type: 'string', priority: 1, cell: (o) => orNone(list(o.subjects).filter((s) => record(s).kind === 'Group').map((s) => record(s).name).join(', ')) },
-    { name: 'ServiceAccounts', type: 'string', priority: 1, cell: (o) => orNone(list(o.subjects).filter((s) => record(s).kind === 'ServiceAccount').map((s) => `${String(record(s).namespace ?? '')}/${String(record(s).name)}`).join(', ')) },
+    {
+      name: 'Users',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        orNone(
+          list(o.subjects)
+            .filter((s) => record(s).kind === 'User')
+            .map((s) => record(s).name)
+            .join(', '),
+        ),
+    },
+    {
+      name: 'Groups',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        orNone(
+          list(o.subjects)
+            .filter((s) => record(s).kind === 'Group')
+            .map((s) => record(s).name)
+            .join(', '),
+        ),
+    },
+    {
+      name: 'ServiceAccounts',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        orNone(
+          list(o.subjects)
+            .filter((s) => record(s).kind === 'ServiceAccount')
+            .map((s) => `${String(record(s).namespace ?? '')}/${String(record(s).name)}`)
+            .join(', '),
+        ),
+    },
   ],
   horizontalpodautoscalers: [
-    { name: 'Reference', type: 'string', cell: (o) => `${String(record(spec(o).scaleTargetRef).kind ?? '')}/${String(record(spec(o).scaleTargetRef).name ?? '')}` },
-    { name: 'Targets', type: 'string', cell: (o) => (list(spec(o).metrics).length ? list(spec(o).metrics).map(() => '<unknown>').join(', ') : '<none>') },
+    {
+      name: 'Reference',
+      type: 'string',
+      cell: (o) =>
+        `${String(record(spec(o).scaleTargetRef).kind ?? '')}/${String(record(spec(o).scaleTargetRef).name ?? '')}`,
+    },
+    {
+      name: 'Targets',
+      type: 'string',
+      cell: (o) =>
+        list(spec(o).metrics).length
+          ? list(spec(o).metrics)
+              .map(() => '<unknown>')
+              .join(', ')
+          : '<none>',
+    },
     { name: 'MinPods', type: 'string', cell: (o) => String(spec(o).minReplicas ?? 1) },
     { name: 'MaxPods', type: 'integer', cell: (o) => spec(o).maxReplicas ?? 0 },
     { name: 'Replicas', type: 'integer', cell: (o) => status(o).currentReplicas ?? 0 },
     ageCol,
   ],
   poddisruptionbudgets: [
-    { name: 'Min Available', type: 'string', cell: (o) => (spec(o).minAvailable === undefined ? 'N/A' : String(spec(o).minAvailable)) },
-    { name: 'Max Unavailable', type: 'string', cell: (o) => (spec(o).maxUnavailable === undefined ? 'N/A' : String(spec(o).maxUnavailable)) },
+    {
+      name: 'Min Available',
+      type: 'string',
+      cell: (o) => (spec(o).minAvailable === undefined ? 'N/A' : String(spec(o).minAvailable)),
+    },
+    {
+      name: 'Max Unavailable',
+      type: 'string',
+      cell: (o) => (spec(o).maxUnavailable === undefined ? 'N/A' : String(spec(o).maxUnavailable)),
+    },
     { name: 'Allowed Disruptions', type: 'integer', cell: (o) => status(o).disruptionsAllowed ?? 0 },
     ageCol,
   ],
   mutatingwebhookconfigurations: [{ name: 'Webhooks', type: 'integer', cell: (o) => list(o.webhooks).length }, ageCol],
-  validatingwebhookconfigurations: [{ name: 'Webhooks', type: 'integer', cell: (o) => list(o.webhooks).length }, ageCol],
+  validatingwebhookconfigurations: [
+    { name: 'Webhooks', type: 'integer', cell: (o) => list(o.webhooks).length },
+    ageCol,
+  ],
   leases: [{ name: 'Holder', type: 'string', cell: (o) => spec(o).holderIdentity ?? NONE }, ageCol],
   controllerrevisions: [
-    { name: 'Controller', type: 'string', cell: (o) => orNone(list(o.metadata.ownerReferences).filter((r) => record(r).controller).map((r) => `${String(record(r).kind).toLowerCase()}.${String(record(r).apiVersion).split('/')[0]}/${String(record(r).name)}`).join(',')) },
+    {
+      name: 'Controller',
+      type: 'string',
+      cell: (o) =>
+        orNone(
+          list(o.metadata.ownerReferences)
+            .filter((r) => record(r).controller)
+            .map(
+              (r) =>
+                `${String(record(r).kind).toLowerCase()}.${String(record(r).apiVersion).split('/')[0]}/${String(record(r).name)}`,
+            )
+            .join(','),
+        ),
+    },
     { name: 'Revision', type: 'integer', cell: (o) => (typeof o.revision === 'number' ? o.revision : 0) },
     ageCol,
   ],
@@ -300,7 +510,9 @@ function crdCell(type: string, path: string): (obj: KubeObject) => Cell {
 
 const NAME: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name ?? null };
 /** What a CRD with no printer columns gets (apiextensions' serveDefaultColumnsIfEmpty). */
-const DEFAULT_CRD_COLUMNS: NonNullable<ResourceInfo['printerColumns']> = [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
+const DEFAULT_CRD_COLUMNS: NonNullable<ResourceInfo['printerColumns']> = [
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
 
 const columnCache = new WeakMap<ResourceInfo, Column[]>();
 
@@ -310,7 +522,15 @@ function columnsFor(info: ResourceInfo): Column[] {
   let cols: Column[];
   if (info.custom) {
     const declared = info.printerColumns && info.printerColumns.length > 0 ? info.printerColumns : DEFAULT_CRD_COLUMNS;
-    cols = [NAME, ...declared.map<Column>((c) => ({ name: c.name, type: c.type, priority: c.priority, cell: crdCell(c.type, c.jsonPath) }))];
+    cols = [
+      NAME,
+      ...declared.map<Column>((c) => ({
+        name: c.name,
+        type: c.type,
+        priority: c.priority,
+        cell: crdCell(c.type, c.jsonPath),
+      })),
+    ];
   } else {
     // Kinds without a built-in printer get kube-apiserver's default table: Name and Created At.
     cols = [NAME, ...(BUILTIN_COLUMNS[info.resource] ?? [createdAt])];
@@ -330,7 +550,13 @@ export interface ExtraColumns {
 }
 
 /** A meta.k8s.io/v1 Table of `objects`, the answer to kubectl's `Accept: …;as=Table`. */
-export function toTable(info: ResourceInfo, objects: KubeObject[], resourceVersion: string, extra: Record<string, unknown> = {}, columns: ExtraColumns = {}): Record<string, unknown> {
+export function toTable(
+  info: ResourceInfo,
+  objects: KubeObject[],
+  resourceVersion: string,
+  extra: Record<string, unknown> = {},
+  columns: ExtraColumns = {},
+): Record<string, unknown> {
   const own = columnsFor(info);
   const kept = columns.without ? own.slice(1).filter((c) => !columns.without?.includes(c.name)) : own.slice(1);
   const cols = [own[0], ...(columns.afterName ?? []), ...kept, ...(columns.trailing ?? [])];
@@ -338,7 +564,13 @@ export function toTable(info: ResourceInfo, objects: KubeObject[], resourceVersi
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion, ...extra },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    columnDefinitions: cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.format ?? '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
     rows: objects.map((o) => ({
       cells: cols.map((c) => c.cell(o)),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },

@@ -17,7 +17,10 @@ export function watchEventLine(type: WatchStreamEventType, object: unknown): str
 }
 
 /** A BOOKMARK event's object: only the kind and the resourceVersion the client has seen up to. */
-export function bookmarkObject(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>, resourceVersion: string | number): Record<string, unknown> {
+export function bookmarkObject(
+  info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>,
+  resourceVersion: string | number,
+): Record<string, unknown> {
   return { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(resourceVersion) } };
 }
 

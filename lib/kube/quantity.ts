@@ -20,7 +20,8 @@ const SUFFIX_MULTIPLIERS: Record<string, number> = {
   E: 1e18,
 };
 
-export const QUANTITY_PATTERN = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+export const QUANTITY_PATTERN =
+  /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
 /** The value of a quantity in base units (`500m` → 0.5, `2Gi` → 2147483648), or undefined when it is not one. */
 export function parseQuantity(quantity: string | number | undefined): number | undefined {
@@ -29,7 +30,10 @@ export function parseQuantity(quantity: string | number | undefined): number | u
   const match = QUANTITY_PATTERN.exec(quantity.trim());
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;
-  const value = exponent !== undefined ? Number(number) * 10 ** Number(exponent) : Number(number) * SUFFIX_MULTIPLIERS[suffix ?? ''];
+  const value =
+    exponent !== undefined
+      ? Number(number) * 10 ** Number(exponent)
+      : Number(number) * SUFFIX_MULTIPLIERS[suffix ?? ''];
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -82,7 +82,11 @@ function formatRequestTime(date: Date): string {
 }
 
 /** Builds the HTTP API payload format 2.0 event API Gateway would send for this request and route. */
-export function toApiGatewayEvent(request: IncomingRequest, compiled: CompiledRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(
+  request: IncomingRequest,
+  compiled: CompiledRoute,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const queryStart = request.url.indexOf('?');
   const rawPath = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
   const rawQueryString = queryStart === -1 ? '' : request.url.slice(queryStart + 1);
@@ -94,7 +98,12 @@ export function toApiGatewayEvent(request: IncomingRequest, compiled: CompiledRo
     const name = request.rawHeaders[i].toLowerCase();
     const value = request.rawHeaders[i + 1];
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter((c) => c !== ''));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter((c) => c !== ''),
+      );
       continue;
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
@@ -164,12 +173,20 @@ export function fromLambdaResult(result: unknown): HttpResponse {
   const structured = StructuredResultSchema.safeParse(result);
   if (structured.success) {
     const value: APIGatewayProxyStructuredResultV2 = structured.data;
-    const headers = Object.fromEntries(Object.entries(value.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    const body = value.body === undefined ? Buffer.alloc(0) : Buffer.from(value.body, value.isBase64Encoded ? 'base64' : 'utf8');
+    const headers = Object.fromEntries(
+      Object.entries(value.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    );
+    const body =
+      value.body === undefined ? Buffer.alloc(0) : Buffer.from(value.body, value.isBase64Encoded ? 'base64' : 'utf8');
     return { statusCode: value.statusCode ?? 200, headers, cookies: value.cookies ?? [], body };
   }
   const body = typeof result === 'string' ? result : result === undefined ? '' : JSON.stringify(result);
-  return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(body, 'utf8') };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    cookies: [],
+    body: Buffer.from(body, 'utf8'),
+  };
 }
 
 /** API Gateway's own error answers (no function involved). */

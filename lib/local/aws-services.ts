@@ -1,4 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUES, TABLE, type QueueDefinition, type QueueName } from '../runtime/resources';
 import { startEmulatorThread, type EmulatorThread, type EmulatorThreadOptions } from './emulator-thread';
@@ -17,7 +22,9 @@ export interface LocalDynamo {
  * dynalite in a worker thread of this process. With `path` its LevelDB files persist state across restarts;
  * without, it is in memory. Tables are ACTIVE as soon as they are created (no half-second wait per table).
  */
-export async function startLocalDynamo(options: LocalEmulatorOptions & Pick<EmulatorThreadOptions, 'path' | 'expressionCache'> = {}): Promise<LocalDynamo> {
+export async function startLocalDynamo(
+  options: LocalEmulatorOptions & Pick<EmulatorThreadOptions, 'path' | 'expressionCache'> = {},
+): Promise<LocalDynamo> {
   const thread = await startEmulatorThread('dynamodb', options);
   return { endpoint: thread.endpoint, thread, stop: () => thread.stop() };
 }
@@ -54,7 +61,8 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
       }),
     );
   } catch (err) {
-    if (err instanceof ResourceInUseException || (err instanceof Error && err.name === 'ResourceInUseException')) return 'existing';
+    if (err instanceof ResourceInUseException || (err instanceof Error && err.name === 'ResourceInUseException'))
+      return 'existing';
     throw err;
   }
   // createTableMs is 0, but wait for ACTIVE anyway so a slower DynamoDB (DynamoDB Local) works too.
@@ -84,7 +92,11 @@ export function localDlqName(name: QueueName): string {
   return `tmc-${name}-dlq`;
 }
 
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const url = created.QueueUrl;
   if (url === undefined) throw new Error(`CreateQueue returned no URL for ${name}`);
@@ -95,11 +107,16 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 }
 
 /** Every queue of QUEUES with its DLQ and redrive policy, the way the CDK stack declares them. */
-export async function ensureQueues(sqs: SQSClient, definitions: Record<QueueName, QueueDefinition> = QUEUES): Promise<LocalQueues> {
+export async function ensureQueues(
+  sqs: SQSClient,
+  definitions: Record<QueueName, QueueDefinition> = QUEUES,
+): Promise<LocalQueues> {
   const entries = await Promise.all(
     (Object.keys(definitions) as QueueName[]).map(async (name): Promise<[QueueName, LocalQueue]> => {
       const definition = definitions[name];
-      const dlq = await createQueue(sqs, localDlqName(name), { MessageRetentionPeriod: String(definition.dlqRetentionSeconds) });
+      const dlq = await createQueue(sqs, localDlqName(name), {
+        MessageRetentionPeriod: String(definition.dlqRetentionSeconds),
+      });
       const main = await createQueue(sqs, localQueueName(name), {
         VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(definition.retentionSeconds),

@@ -11,9 +11,27 @@ export interface LocalClusterSpec {
 
 /** Three clusters in two clouds and one on-premises site, so placement by region and provider has something to choose. */
 export const DEFAULT_CLUSTERS: LocalClusterSpec[] = [
-  { name: 'east', region: 'us-east-1', zone: 'us-east-1a', provider: 'aws', capacity: { cpu: '16', memory: '64Gi', pods: '110' } },
-  { name: 'west', region: 'us-west-2', zone: 'us-west-2b', provider: 'aws', capacity: { cpu: '8', memory: '32Gi', pods: '110' } },
-  { name: 'edge', region: 'eu-central-1', zone: 'eu-central-1-fra', provider: 'onprem', capacity: { cpu: '4', memory: '8Gi', pods: '50' } },
+  {
+    name: 'east',
+    region: 'us-east-1',
+    zone: 'us-east-1a',
+    provider: 'aws',
+    capacity: { cpu: '16', memory: '64Gi', pods: '110' },
+  },
+  {
+    name: 'west',
+    region: 'us-west-2',
+    zone: 'us-west-2b',
+    provider: 'aws',
+    capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+  },
+  {
+    name: 'edge',
+    region: 'eu-central-1',
+    zone: 'eu-central-1-fra',
+    provider: 'onprem',
+    capacity: { cpu: '4', memory: '8Gi', pods: '50' },
+  },
 ];
 
 /**
@@ -31,7 +49,8 @@ export function resolveClusters(request: number | string[] | LocalClusterSpec[] 
   }
   return request.map((entry, i) => {
     if (typeof entry !== 'string') return entry;
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(entry)) throw new Error(`Cluster name ${entry} is not a DNS-1123 label`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(entry))
+      throw new Error(`Cluster name ${entry} is not a DNS-1123 label`);
     return { ...DEFAULT_CLUSTERS[i % DEFAULT_CLUSTERS.length], name: entry };
   });
 }

@@ -52,7 +52,8 @@ export function memoizeParser(parserModule, name, { maxEntries = 1000, stats = {
   const cache = new Map();
   parserModule.parse = function memoizedParse(input, options) {
     const context = options?.context;
-    if (typeof input !== 'string' || context === undefined || VALUE_DEPENDENT.test(input)) return parse.call(this, input, options);
+    if (typeof input !== 'string' || context === undefined || VALUE_DEPENDENT.test(input))
+      return parse.call(this, input, options);
     const key = keyOf(name, input, context);
     const hit = cache.get(key);
     if (hit !== undefined) {
@@ -89,7 +90,8 @@ let installedOnce = false;
 export function installDynaliteExpressionCache(options = {}) {
   if (installedOnce) return;
   installedOnce = true;
-  for (const name of ['conditionParser', 'updateParser', 'projectionParser']) memoizeParser(require(`dynalite/db/${name}.js`), name, { ...options, stats: installed });
+  for (const name of ['conditionParser', 'updateParser', 'projectionParser'])
+    memoizeParser(require(`dynalite/db/${name}.js`), name, { ...options, stats: installed });
 }
 
 /**

@@ -54,7 +54,12 @@ export interface EmulatorThread {
 }
 
 /** What the worker posts, parsed: it is another thread's data. */
-const RemoteError = z.object({ name: z.string(), message: z.string(), code: z.string().optional(), stack: z.string().optional() });
+const RemoteError = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  stack: z.string().optional(),
+});
 const Reply = z.discriminatedUnion('ok', [
   z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
   z.object({ type: z.literal('reply'), id: z.number().int(), ok: z.literal(false), error: RemoteError }),
@@ -94,10 +99,20 @@ export interface EmulatorThreadOptions {
 }
 
 /** Starts `service`'s emulator in its own worker thread and resolves once it listens. */
-export async function startEmulatorThread(service: EmulatedService, options: EmulatorThreadOptions = {}): Promise<EmulatorThread> {
+export async function startEmulatorThread(
+  service: EmulatedService,
+  options: EmulatorThreadOptions = {},
+): Promise<EmulatorThread> {
   const script = emulatorWorkerScript(options.projectRoot);
   if (!existsSync(script)) throw new EmulatorStartError(service, { detail: `its worker script ${script} is missing` });
-  const worker = new Worker(script, { workerData: { service, path: options.path, port: options.port, expressionCache: options.expressionCache ?? process.env.TMC_DYNALITE_EXPRESSION_CACHE !== 'off' } });
+  const worker = new Worker(script, {
+    workerData: {
+      service,
+      path: options.path,
+      port: options.port,
+      expressionCache: options.expressionCache ?? process.env.TMC_DYNALITE_EXPRESSION_CACHE !== 'off',
+    },
+  });
 
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 1;
@@ -121,11 +136,16 @@ export async function startEmulatorThread(service: EmulatedService, options: Emu
       const message = WorkerMessage.safeParse(raw);
       if (!message.success) return;
       if (message.data.type === 'ready') resolve(message.data.port);
-      else if (message.data.type === 'failed') reject(new EmulatorStartError(service, { detail: message.data.error.message, cause: rebuild(message.data.error) }));
+      else if (message.data.type === 'failed')
+        reject(
+          new EmulatorStartError(service, { detail: message.data.error.message, cause: rebuild(message.data.error) }),
+        );
     };
     worker.on('message', onMessage);
     worker.once('error', (err) => reject(new EmulatorStartError(service, { detail: err.message, cause: err })));
-    void exit.then((code) => reject(new EmulatorStartError(service, { detail: `its thread exited with code ${code} before listening` })));
+    void exit.then((code) =>
+      reject(new EmulatorStartError(service, { detail: `its thread exited with code ${code} before listening` })),
+    );
   }).catch(async (err: unknown) => {
     await worker.terminate();
     throw err;
@@ -140,16 +160,26 @@ export async function startEmulatorThread(service: EmulatedService, options: Emu
     if (waiting === undefined) return;
     pending.delete(message.data.id);
     if (message.data.ok) waiting.resolve(message.data.value);
-    else waiting.reject(new EmulatorThreadError(service, message.data.error.message, { cause: rebuild(message.data.error) }));
+    else
+      waiting.reject(
+        new EmulatorThreadError(service, message.data.error.message, { cause: rebuild(message.data.error) }),
+      );
   });
-  worker.on('error', (err) => crash(new EmulatorThreadError(service, `The local ${SERVICE_NAMES[service]} thread failed: ${err.message}`, { cause: err })));
+  worker.on('error', (err) =>
+    crash(
+      new EmulatorThreadError(service, `The local ${SERVICE_NAMES[service]} thread failed: ${err.message}`, {
+        cause: err,
+      }),
+    ),
+  );
   void exit.then((code) => {
     exited = true;
     crash(new EmulatorThreadError(service, `The local ${SERVICE_NAMES[service]} thread exited with code ${code}`));
   });
 
   const request = (message: Record<string, unknown>): Promise<unknown> => {
-    if (exited) return Promise.reject(new EmulatorThreadError(service, `The local ${SERVICE_NAMES[service]} thread has exited`));
+    if (exited)
+      return Promise.reject(new EmulatorThreadError(service, `The local ${SERVICE_NAMES[service]} thread has exited`));
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
@@ -161,7 +191,10 @@ export async function startEmulatorThread(service: EmulatedService, options: Emu
     service,
     endpoint: `http://127.0.0.1:${port}`,
     load: async (modulePath, factory, args = []): Promise<HostedObject> => {
-      const handle = z.number().int().parse(await request({ op: 'load', module: modulePath, factory, args }));
+      const handle = z
+        .number()
+        .int()
+        .parse(await request({ op: 'load', module: modulePath, factory, args }));
       return { call: (method, ...callArgs) => request({ op: 'call', handle, method, args: callArgs }) };
     },
     stop: async (): Promise<void> => {

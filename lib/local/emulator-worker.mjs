@@ -21,7 +21,13 @@ nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
 
 /** Errors cross the thread as plain data; the parent rebuilds them (an Error's own fields do not survive cloning). */
 function describeError(err) {
-  if (err instanceof Error) return { name: err.name, message: err.message, code: typeof err.code === 'string' ? err.code : undefined, stack: err.stack };
+  if (err instanceof Error)
+    return {
+      name: err.name,
+      message: err.message,
+      code: typeof err.code === 'string' ? err.code : undefined,
+      stack: err.stack,
+    };
   return { name: 'Error', message: String(err) };
 }
 
@@ -31,7 +37,12 @@ async function startDynamo(options) {
   if (options.expressionCache !== false) installDynaliteExpressionCache();
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
   // createTableMs 0: tables are ACTIVE at once, so start-up does not wait half a second per table.
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -77,7 +88,8 @@ async function handle(server, message) {
     case 'load': {
       const module = await importModule(message.module);
       const factory = module[message.factory];
-      if (typeof factory !== 'function') throw new TypeError(`${message.module} exports no function ${message.factory}`);
+      if (typeof factory !== 'function')
+        throw new TypeError(`${message.module} exports no function ${message.factory}`);
       const handleId = nextHandle++;
       hosted.set(handleId, await factory(...message.args));
       return handleId;
@@ -85,12 +97,15 @@ async function handle(server, message) {
     case 'call': {
       const target = hosted.get(message.handle);
       const method = target?.[message.method];
-      if (typeof method !== 'function') throw new TypeError(`Loaded object ${message.handle} has no method ${message.method}`);
+      if (typeof method !== 'function')
+        throw new TypeError(`Loaded object ${message.handle} has no method ${message.method}`);
       return method.apply(target, message.args);
     }
     case 'stop': {
       // The server closes even when a loaded object's close fails; that failure is reported after.
-      const closed = await Promise.allSettled([...hosted.values()].map(async (target) => (typeof target.close === 'function' ? target.close() : undefined)));
+      const closed = await Promise.allSettled(
+        [...hosted.values()].map(async (target) => (typeof target.close === 'function' ? target.close() : undefined)),
+      );
       hosted.clear();
       await server.stop();
       const failed = closed.find((result) => result.status === 'rejected');

@@ -33,7 +33,8 @@ export function readStackEndpoints(stateDir: string): StackEndpoints | undefined
   const path = endpointsFilePath(stateDir);
   if (!existsSync(path)) return undefined;
   const parsed = StackEndpointsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path} is not a local stack endpoints file; delete it and restart \`npm start\``);
+  if (!parsed.success)
+    throw new Error(`${path} is not a local stack endpoints file; delete it and restart \`npm start\``);
   // A stack that was killed leaves its file behind: its ports may belong to something else by now.
   return processAlive(parsed.data.pid) ? parsed.data : undefined;
 }

@@ -50,13 +50,18 @@ export function environmentFilePath(stateDir: string): string {
 
 export function readLocalEnvironment(path: string): LocalEnvironment {
   const parsed = LocalEnvironmentSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path} is not a local environment file: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new Error(`${path} is not a local environment file: ${parsed.error.issues[0]?.message ?? ''}`);
   return parsed.data;
 }
 
 /** QUEUES with per-queue changes (tests and the chaos suite shorten visibility timeouts). */
-export function queueDefinitions(changes: Partial<Record<QueueName, Partial<QueueDefinition>>> = {}): Record<QueueName, QueueDefinition> {
-  return Object.fromEntries((Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(changes[name] ?? {}) }])) as Record<QueueName, QueueDefinition>;
+export function queueDefinitions(
+  changes: Partial<Record<QueueName, Partial<QueueDefinition>>> = {},
+): Record<QueueName, QueueDefinition> {
+  return Object.fromEntries(
+    (Object.keys(QUEUES) as QueueName[]).map((name) => [name, { ...QUEUES[name], ...(changes[name] ?? {}) }]),
+  ) as Record<QueueName, QueueDefinition>;
 }
 
 /**
@@ -107,7 +112,12 @@ export interface RunningLocalEnvironment {
 }
 
 /** The ports of an environment's endpoints, to start it again where its clients look for it. */
-function portsOf(environment: LocalEnvironment): { dynamodb: number; sqs: number; kcp: number; clusters: Record<string, number> } {
+function portsOf(environment: LocalEnvironment): {
+  dynamodb: number;
+  sqs: number;
+  kcp: number;
+  clusters: Record<string, number>;
+} {
   const port = (url: string): number => Number(new URL(url).port);
   return {
     dynamodb: port(environment.dynamodb),
@@ -130,15 +140,28 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
   const ports = options.resume ? portsOf(readLocalEnvironment(environmentFilePath(paths.root))) : undefined;
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch((error: unknown) => options.logger.warn('Stopping a part of the environment failed', { error }));
+    for (const cleanup of cleanups.reverse().splice(0))
+      await cleanup().catch((error: unknown) =>
+        options.logger.warn('Stopping a part of the environment failed', { error }),
+      );
   };
   try {
-    const onCrash = (error: Error): void => options.logger.error('A local AWS emulator stopped unexpectedly', { error });
-    const dynamo = await startLocalDynamo({ projectRoot: options.projectRoot, onCrash, port: ports?.dynamodb, path: options.persist ? paths.dynamodb : undefined });
+    const onCrash = (error: Error): void =>
+      options.logger.error('A local AWS emulator stopped unexpectedly', { error });
+    const dynamo = await startLocalDynamo({
+      projectRoot: options.projectRoot,
+      onCrash,
+      port: ports?.dynamodb,
+      path: options.persist ? paths.dynamodb : undefined,
+    });
     cleanups.push(() => dynamo.stop());
     const sqsServer = await startLocalSqs({ projectRoot: options.projectRoot, onCrash, port: ports?.sqs });
     cleanups.push(() => sqsServer.stop());
-    const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamoClient = new DynamoDBClient({
+      region,
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await ensureTable(dynamoClient, TABLE.baseName);
     dynamoClient.destroy();
     const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
@@ -161,8 +184,15 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions): P
     writeKubeconfig(paths.kcpKubeconfig, { name: workspace, server: `${kcpBase}/clusters/${workspace}` });
     // Kept in the state dir: functions that outlive this environment still hold it in their kubeconfig.
     const tmcToken = readOrCreateToken(join(paths.root, 'tmc-kcp-token'));
-    simulation.handle.kcp.registerTokenUser(tmcToken, { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'] });
-    writeKubeconfig(paths.tmcKcpKubeconfig, { name: `tmc@${workspace}`, server: `${kcpBase}/clusters/${workspace}`, token: tmcToken });
+    simulation.handle.kcp.registerTokenUser(tmcToken, {
+      username: DEFAULT_TMC_USER,
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'],
+    });
+    writeKubeconfig(paths.tmcKcpKubeconfig, {
+      name: `tmc@${workspace}`,
+      server: `${kcpBase}/clusters/${workspace}`,
+      token: tmcToken,
+    });
     simulation.setWebhookCredentials(webhookCredentialsFor(options.apiUrl, readOrCreateToken(paths.webhookToken)));
 
     const environment: LocalEnvironment = {

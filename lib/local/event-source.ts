@@ -82,19 +82,29 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
  * failures) means all succeeded; an itemIdentifier that names no message of the batch, or a malformed response,
  * fails the whole batch.
  */
-export function succeededMessageIds(messageIds: string[], result: unknown): { succeeded: string[]; failed: string[]; invalid: boolean } {
+export function succeededMessageIds(
+  messageIds: string[],
+  result: unknown,
+): { succeeded: string[]; failed: string[]; invalid: boolean } {
   if (result === undefined || result === null) return { succeeded: messageIds, failed: [], invalid: false };
   const parsed = BatchResponseSchema.safeParse(result);
   if (!parsed.success) {
     // Lambda treats any other response as success unless it looks like a batch response; an object carrying a
     // malformed batchItemFailures is a failed batch.
     const looksLikeBatchResponse = typeof result === 'object' && 'batchItemFailures' in result;
-    return looksLikeBatchResponse ? { succeeded: [], failed: messageIds, invalid: true } : { succeeded: messageIds, failed: [], invalid: false };
+    return looksLikeBatchResponse
+      ? { succeeded: [], failed: messageIds, invalid: true }
+      : { succeeded: messageIds, failed: [], invalid: false };
   }
   const failedIds = new Set(parsed.data.batchItemFailures.map((f) => f.itemIdentifier));
   const known = new Set(messageIds);
-  for (const id of failedIds) if (id === '' || !known.has(id)) return { succeeded: [], failed: messageIds, invalid: true };
-  return { succeeded: messageIds.filter((id) => !failedIds.has(id)), failed: messageIds.filter((id) => failedIds.has(id)), invalid: false };
+  for (const id of failedIds)
+    if (id === '' || !known.has(id)) return { succeeded: [], failed: messageIds, invalid: true };
+  return {
+    succeeded: messageIds.filter((id) => !failedIds.has(id)),
+    failed: messageIds.filter((id) => failedIds.has(id)),
+    invalid: false,
+  };
 }
 
 /**
@@ -160,17 +170,24 @@ export function startEventSource(options: EventSourceOptions): EventSourceMappin
     try {
       result = await options.invoke(event);
     } catch (err) {
-      options.logger.warn(`Function failed the whole batch of ${options.name}; its messages return after the visibility timeout`, {
-        messages: ids.length,
-        error: err,
-      });
+      options.logger.warn(
+        `Function failed the whole batch of ${options.name}; its messages return after the visibility timeout`,
+        {
+          messages: ids.length,
+          error: err,
+        },
+      );
       return;
     }
     const outcome = succeededMessageIds(ids, result);
     if (outcome.invalid) {
-      options.logger.warn(`Function returned an invalid batch response for ${options.name}; the whole batch fails`, { messages: ids.length });
+      options.logger.warn(`Function returned an invalid batch response for ${options.name}; the whole batch fails`, {
+        messages: ids.length,
+      });
     } else if (outcome.failed.length > 0) {
-      options.logger.debug(`Function reported ${outcome.failed.length} of ${ids.length} messages of ${options.name} failed`);
+      options.logger.debug(
+        `Function reported ${outcome.failed.length} of ${ids.length} messages of ${options.name} failed`,
+      );
     }
     const succeeded = new Set(outcome.succeeded);
     await deleteMessages(messages.filter((m) => succeeded.has(m.MessageId ?? '')));

@@ -28,7 +28,12 @@ export const ContainerData = z.object({
 export type ContainerData = z.infer<typeof ContainerData>;
 
 const ParentMessage = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('invoke'), id: z.number().int(), event: z.unknown(), timeoutMs: z.number().int().positive() }),
+  z.object({
+    op: z.literal('invoke'),
+    id: z.number().int(),
+    event: z.unknown(),
+    timeoutMs: z.number().int().positive(),
+  }),
   z.object({ op: z.literal('stop') }),
 ]);
 
@@ -74,7 +79,9 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   const invoke = async (id: number, event: unknown, timeoutMs: number): Promise<void> => {
     let reply: Record<string, unknown>;
     try {
-      const value = await runAs(data.name, () => handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs)));
+      const value = await runAs(data.name, () =>
+        handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs)),
+      );
       reply = { type: 'result', id, ok: true, value };
     } catch (err) {
       reply = { type: 'result', id, ok: false, error: describeError(err) };

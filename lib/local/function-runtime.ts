@@ -20,7 +20,10 @@ export class FunctionMissingError extends Error {
 
 /** The invocation outlived the function's timeout, as Lambda would report it. */
 export class FunctionTimeoutError extends Error {
-  constructor(readonly functionName: FunctionName, readonly timeoutMs: number) {
+  constructor(
+    readonly functionName: FunctionName,
+    readonly timeoutMs: number,
+  ) {
     super(`Function ${functionName} timed out after ${timeoutMs} ms`);
     this.name = 'FunctionTimeoutError';
   }
@@ -116,7 +119,8 @@ export class FunctionRuntime {
   async warmThreads(): Promise<void> {
     const warming: Array<Promise<void>> = [];
     for (const name of this.options.threads ?? []) {
-      if (this.threaded(name) && this.handlerExists(name)) warming.push(this.thread(name, FUNCTIONS[name].timeoutSeconds * 1000).warm());
+      if (this.threaded(name) && this.handlerExists(name))
+        warming.push(this.thread(name, FUNCTIONS[name].timeoutSeconds * 1000).warm());
     }
     await Promise.all(warming);
   }
@@ -143,8 +147,18 @@ export class FunctionRuntime {
     let thread = this.threads.get(name);
     if (thread === undefined) {
       const metrics = this.options.metrics;
-      if (metrics === undefined) throw new Error(`Function ${name} runs in a thread but the runtime was given no metrics to forward to`);
-      thread = new FunctionThread({ name, projectRoot: this.options.projectRoot, handlerPath: this.handlerPath(name), region: this.options.region, timeoutMs, metrics, logger: this.options.logger, iam: this.options.iam });
+      if (metrics === undefined)
+        throw new Error(`Function ${name} runs in a thread but the runtime was given no metrics to forward to`);
+      thread = new FunctionThread({
+        name,
+        projectRoot: this.options.projectRoot,
+        handlerPath: this.handlerPath(name),
+        region: this.options.region,
+        timeoutMs,
+        metrics,
+        logger: this.options.logger,
+        iam: this.options.iam,
+      });
       this.threads.set(name, thread);
     }
     return thread;
@@ -160,7 +174,9 @@ export class FunctionRuntime {
   private reportMissing(name: FunctionName, path: string): void {
     if (this.reportedMissing.has(name)) return;
     this.reportedMissing.add(name);
-    this.options.logger.warn(`Function ${name} is not built yet; its routes answer 503 and its queue is not consumed`, { path });
+    this.options.logger.warn(`Function ${name} is not built yet; its routes answer 503 and its queue is not consumed`, {
+      path,
+    });
   }
 
   private load(name: FunctionName): Promise<LambdaHandler | undefined> {

@@ -11,13 +11,22 @@ import type { StackLogger } from './log';
 export class FunctionThreadError extends Error {
   override name = 'FunctionThreadError';
 
-  constructor(readonly functionName: FunctionName, message: string, cause?: unknown) {
+  constructor(
+    readonly functionName: FunctionName,
+    message: string,
+    cause?: unknown,
+  ) {
     super(message, { cause });
   }
 }
 
 /** What the worker posts, parsed: it is another thread's data (lib/local/function-container.ts). */
-const RemoteError = z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), code: z.string().optional() });
+const RemoteError = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+});
 const Result = z.discriminatedUnion('ok', [
   z.object({ type: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
   z.object({ type: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: RemoteError }),
@@ -104,7 +113,11 @@ export class FunctionThread {
   }
 
   async invoke(event: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.stopping) throw new FunctionThreadError(this.options.name, `Function ${this.options.name} is stopped with the local stack; invoke it on a running stack`);
+    if (this.stopping)
+      throw new FunctionThreadError(
+        this.options.name,
+        `Function ${this.options.name} is stopped with the local stack; invoke it on a running stack`,
+      );
     const container = (this.current ??= this.start());
     await container.ready;
     const id = this.nextId++;
@@ -115,7 +128,13 @@ export class FunctionThread {
       } catch (err) {
         // An event that cannot be cloned never left this thread (Lambda would reject a non-JSON payload).
         container.pending.delete(id);
-        reject(new FunctionThreadError(this.options.name, `The event for function ${this.options.name} cannot cross to its thread: ${err instanceof Error ? err.message : String(err)}`, err));
+        reject(
+          new FunctionThreadError(
+            this.options.name,
+            `The event for function ${this.options.name} cannot cross to its thread: ${err instanceof Error ? err.message : String(err)}`,
+            err,
+          ),
+        );
       }
     });
   }
@@ -134,7 +153,9 @@ export class FunctionThread {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          this.options.logger.warn(`Function ${this.options.name} did not finish its invocations within its timeout at stop; its thread is terminated`);
+          this.options.logger.warn(
+            `Function ${this.options.name} did not finish its invocations within its timeout at stop; its thread is terminated`,
+          );
           resolve();
         }, this.options.timeoutMs + STOP_GRACE_MS);
       });
@@ -148,10 +169,22 @@ export class FunctionThread {
   private start(): Container {
     const { name, logger } = this.options;
     const script = functionWorkerScript(this.options.projectRoot);
-    if (!existsSync(script)) throw new FunctionThreadError(name, `Function ${name} cannot run in a thread: its worker script ${script} is missing`);
+    if (!existsSync(script))
+      throw new FunctionThreadError(
+        name,
+        `Function ${name} cannot run in a thread: its worker script ${script} is missing`,
+      );
     // The environment named explicitly: Worker's default is the process's real one, which under jest is not the
     // process.env the stack (and a test) set; a copy now, as a Lambda container gets its configuration at start.
-    const worker = new Worker(script, { workerData: { name, handlerPath: this.options.handlerPath, region: this.options.region, iam: this.options.iam ?? false }, env: { ...process.env } });
+    const worker = new Worker(script, {
+      workerData: {
+        name,
+        handlerPath: this.options.handlerPath,
+        region: this.options.region,
+        iam: this.options.iam ?? false,
+      },
+      env: { ...process.env },
+    });
     const pending = new Map<number, Pending>();
     let markReady!: () => void;
     let failStart!: (err: Error) => void;
@@ -163,7 +196,13 @@ export class FunctionThread {
     // Awaited by every invocation; a start failure is theirs to report.
     ready.catch(() => undefined);
     const stopped = new Promise<void>((resolve) => (markStopped = resolve));
-    const container: Container = { worker, ready, pending, stopped, exited: new Promise((resolve) => worker.once('exit', () => resolve())) };
+    const container: Container = {
+      worker,
+      ready,
+      pending,
+      stopped,
+      exited: new Promise((resolve) => worker.once('exit', () => resolve())),
+    };
     /** Set once the container is done for (failed to load, crashed, exited): the first reason is the one reported. */
     let ended = false;
 
@@ -178,7 +217,9 @@ export class FunctionThread {
     const receive = (raw: unknown): void => {
       const parsed = WorkerMessage.safeParse(raw);
       if (!parsed.success) {
-        logger.warn(`Function ${name}'s thread sent a message this runtime does not understand; it is ignored`, { error: parsed.error });
+        logger.warn(`Function ${name}'s thread sent a message this runtime does not understand; it is ignored`, {
+          error: parsed.error,
+        });
         return;
       }
       const message = parsed.data;
@@ -187,7 +228,13 @@ export class FunctionThread {
           markReady();
           return;
         case 'failed':
-          end(new FunctionThreadError(name, `Function ${name} did not load in its thread: ${message.error.message}; fix functions/${name}/handler.ts, the next invocation loads it again`, rebuildError(message.error)));
+          end(
+            new FunctionThreadError(
+              name,
+              `Function ${name} did not load in its thread: ${message.error.message}; fix functions/${name}/handler.ts, the next invocation loads it again`,
+              rebuildError(message.error),
+            ),
+          );
           return;
         case 'metrics':
           try {
@@ -212,10 +259,21 @@ export class FunctionThread {
 
     worker.on('message', receive);
     worker.on('error', (err) =>
-      end(new FunctionThreadError(name, `Function ${name}'s thread crashed (${err.message}); its in-flight invocations failed and the next one starts a new thread`, err)),
+      end(
+        new FunctionThreadError(
+          name,
+          `Function ${name}'s thread crashed (${err.message}); its in-flight invocations failed and the next one starts a new thread`,
+          err,
+        ),
+      ),
     );
     worker.once('exit', (code) =>
-      end(new FunctionThreadError(name, `Function ${name}'s thread exited with code ${code}; its in-flight invocations failed and the next one starts a new thread`)),
+      end(
+        new FunctionThreadError(
+          name,
+          `Function ${name}'s thread exited with code ${code}; its in-flight invocations failed and the next one starts a new thread`,
+        ),
+      ),
     );
     return container;
   }

@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { ROUTES, type RouteDefinition } from '../runtime/resources';
-import { compileRoute, fromLambdaResult, gatewayError, MAX_REQUEST_BYTES, toApiGatewayEvent, type HttpResponse } from './api-gateway';
+import {
+  compileRoute,
+  fromLambdaResult,
+  gatewayError,
+  MAX_REQUEST_BYTES,
+  toApiGatewayEvent,
+  type HttpResponse,
+} from './api-gateway';
 import { FunctionMissingError, FunctionTimeoutError, type FunctionRuntime } from './function-runtime';
 import type { StackLogger } from './log';
 import { selfSignedCertificate } from './self-signed-certificate';
@@ -61,7 +68,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, response: HttpResponse): void {
-  const headers: Record<string, string | string[]> = { ...response.headers, 'content-length': String(response.body.length) };
+  const headers: Record<string, string | string[]> = {
+    ...response.headers,
+    'content-length': String(response.body.length),
+  };
   if (response.cookies.length > 0) headers['set-cookie'] = response.cookies;
   res.writeHead(response.statusCode, headers);
   res.end(response.body);
@@ -81,7 +91,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = req.url ?? '/';
     const path = url.split('?')[0];
     let pathParameters: Record<string, string> | undefined;
-    const compiled = routes.find((r) => (r.route.method === method || r.route.method === 'ANY') && (pathParameters = r.match(path)) !== undefined);
+    const compiled = routes.find(
+      (r) => (r.route.method === method || r.route.method === 'ANY') && (pathParameters = r.match(path)) !== undefined,
+    );
     if (compiled === undefined || pathParameters === undefined) {
       send(res, gatewayError(404, 'Not Found'));
       return;
@@ -98,7 +110,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw err;
     }
     const event = toApiGatewayEvent(
-      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', host: req.headers.host ?? 'localhost' },
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        host: req.headers.host ?? 'localhost',
+      },
       compiled,
       pathParameters,
     );
@@ -145,7 +164,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     socket.resume();
   });
   await new Promise<void>((resolve, reject) => {
-    front.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, { cause: err }) : err));
+    front.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, { cause: err }) : err),
+    );
     front.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (front.address() as AddressInfo).port;

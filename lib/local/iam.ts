@@ -1,8 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DeserializeHandler, DeserializeHandlerArguments, DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
+import type {
+  DeserializeHandler,
+  DeserializeHandlerArguments,
+  DeserializeHandlerOutput,
+  MetadataBearer,
+} from '@smithy/types';
 import { z } from 'zod';
 import { useAwsClientHook, type AwsService } from '../runtime/aws-client-hook';
-import { grantsFor, isAllowed, resolveGrants, type Grant, type GrantResource, type ResolvedGrant } from '../runtime/grants';
+import {
+  grantsFor,
+  isAllowed,
+  resolveGrants,
+  type Grant,
+  type GrantResource,
+  type ResolvedGrant,
+} from '../runtime/grants';
 import { ENV, FUNCTION_ACCESS, SCHEDULES, TABLE, type FunctionAccess, type FunctionName } from '../runtime/resources';
 
 /**
@@ -43,16 +55,25 @@ export interface LocalIamOptions {
 
 function queueArnOfUrl(url: string, region: string): string {
   // https://sqs.<region>.amazonaws.com/<account>/<name>, and fauxqs's http://host:port/<account>/<name>
-  const [account, name] = new URL(url).pathname.split('/').filter((part) => part !== '').slice(-2);
+  const [account, name] = new URL(url).pathname
+    .split('/')
+    .filter((part) => part !== '')
+    .slice(-2);
   return `arn:aws:sqs:${region}:${account ?? LOCAL_ACCOUNT}:${name ?? ''}`;
 }
 
 /** A grant's resource as the local stack's ARN; undefined for what the local stack does not have. */
-function localArnOf(env: LocalIamOptions['env'], region: string, name: FunctionName): (resource: GrantResource) => string | undefined {
+function localArnOf(
+  env: LocalIamOptions['env'],
+  region: string,
+  name: FunctionName,
+): (resource: GrantResource) => string | undefined {
   const stage = env[ENV.stage] ?? 'local';
   const table = `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${env[ENV.tableName] ?? ''}`;
-  const queue = (url: string | undefined): string | undefined => (url === undefined ? undefined : queueArnOfUrl(url, region));
-  const secret = (secretName: string): string => `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${secretName}`;
+  const queue = (url: string | undefined): string | undefined =>
+    url === undefined ? undefined : queueArnOfUrl(url, region);
+  const secret = (secretName: string): string =>
+    `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${secretName}`;
   return (resource) => {
     switch (resource.kind) {
       case 'table':
@@ -111,7 +132,11 @@ const DynamoBody = z.object({
 const SqsBody = z.object({ QueueUrl: z.string() });
 const SecretsBody = z.object({ SecretId: z.string() });
 /** IAM authorizes SQS's batch calls as their single-message action. */
-const SQS_BATCH_ACTIONS: Record<string, string> = { SendMessageBatch: 'SendMessage', DeleteMessageBatch: 'DeleteMessage', ChangeMessageVisibilityBatch: 'ChangeMessageVisibility' };
+const SQS_BATCH_ACTIONS: Record<string, string> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
 
 /** The IAM action and resources of a serialized AWS JSON-protocol request (`x-amz-target` and its body). */
 export function describeCall(service: AwsService, target: string, body: unknown, region: string): AwsCall {
@@ -119,18 +144,38 @@ export function describeCall(service: AwsService, target: string, body: unknown,
   switch (service) {
     case 'dynamodb': {
       const input = DynamoBody.parse(body);
-      const tableArn = (table: string): string => (table.startsWith('arn:') ? table : `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${table}`);
-      const tables = input.RequestItems !== undefined ? Object.keys(input.RequestItems) : input.TableName !== undefined ? [input.TableName] : [];
-      const resources = tables.map((table) => (input.IndexName === undefined ? tableArn(table) : `${tableArn(table)}/index/${input.IndexName}`));
+      const tableArn = (table: string): string =>
+        table.startsWith('arn:') ? table : `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${table}`;
+      const tables =
+        input.RequestItems !== undefined
+          ? Object.keys(input.RequestItems)
+          : input.TableName !== undefined
+            ? [input.TableName]
+            : [];
+      const resources = tables.map((table) =>
+        input.IndexName === undefined ? tableArn(table) : `${tableArn(table)}/index/${input.IndexName}`,
+      );
       const item = input.Key ?? input.Item;
-      return { action: `dynamodb:${operation}`, resources, ...(item ? { leadingKeys: [item[TABLE.partitionKey]!.S] } : {}) };
+      return {
+        action: `dynamodb:${operation}`,
+        resources,
+        ...(item ? { leadingKeys: [item[TABLE.partitionKey]!.S] } : {}),
+      };
     }
     case 'sqs':
-      return { action: `sqs:${SQS_BATCH_ACTIONS[operation] ?? operation}`, resources: [queueArnOfUrl(SqsBody.parse(body).QueueUrl, region)] };
+      return {
+        action: `sqs:${SQS_BATCH_ACTIONS[operation] ?? operation}`,
+        resources: [queueArnOfUrl(SqsBody.parse(body).QueueUrl, region)],
+      };
     case 'secretsmanager': {
       const id = SecretsBody.parse(body).SecretId;
       // A name stands for the secret's ARN, which ends in six random characters.
-      return { action: `secretsmanager:${operation}`, resources: [id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${id}-xxxxxx`] };
+      return {
+        action: `secretsmanager:${operation}`,
+        resources: [
+          id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${region}:${LOCAL_ACCOUNT}:secret:${id}-xxxxxx`,
+        ],
+      };
     }
   }
 }
@@ -149,13 +194,26 @@ function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>
       if (name === undefined) return next(args);
       const request = z.object({ headers: z.record(z.string(), z.string()), body: z.unknown() }).parse(args.request);
       const target = request.headers['x-amz-target'] ?? '';
-      const text = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : '{}';
+      const text =
+        typeof request.body === 'string'
+          ? request.body
+          : request.body instanceof Uint8Array
+            ? new TextDecoder().decode(request.body)
+            : '{}';
       const call = describeCall(service, target, JSON.parse(text), region);
-      const denied = call.resources.find((resource) => !isAllowed(grants[name], call.action, resource, call.leadingKeys));
+      const denied = call.resources.find(
+        (resource) => !isAllowed(grants[name], call.action, resource, call.leadingKeys),
+      );
       if (denied === undefined) return next(args);
       const message = accessDeniedMessage(name, stage, call.action, denied);
-      const body = new TextEncoder().encode(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }));
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException', 'x-amzn-requestid': 'local-iam' };
+      const body = new TextEncoder().encode(
+        JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }),
+      );
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-errortype': 'AccessDeniedException',
+        'x-amzn-requestid': 'local-iam',
+      };
       // SQS's JSON protocol also names the error its query API used, which the SDK reports.
       if (service === 'sqs') headers['x-amzn-query-error'] = 'AccessDenied;Sender';
       return { response: { statusCode: 400, headers, body } };
@@ -171,7 +229,11 @@ export function enforceLocalIam(options: LocalIamOptions): () => void {
   const region = options.env.AWS_REGION ?? 'us-east-1';
   const stage = options.env[ENV.stage] ?? 'local';
   useAwsClientHook((client, service) => {
-    client.middlewareStack.addRelativeTo(gate(service, grants, region, stage), { relation: 'after', toMiddleware: 'deserializerMiddleware', name: 'tmcLocalIam' });
+    client.middlewareStack.addRelativeTo(gate(service, grants, region, stage), {
+      relation: 'after',
+      toMiddleware: 'deserializerMiddleware',
+      name: 'tmcLocalIam',
+    });
   });
   return () => useAwsClientHook(undefined);
 }

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { KubeClusterClient, kcpWorkspaceUrl, loadKubeconfig } from '../adapters/kube';
-import { SYNC_TARGET_GROUP, SYNC_TARGET_KIND, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
+import {
+  SYNC_TARGET_GROUP,
+  SYNC_TARGET_KIND,
+  SYNC_TARGET_RESOURCE,
+  SYNC_TARGET_VERSION,
+} from '../api/crds/sync-target';
 import type { KubeObject } from '../ports/kube-client';
 import type { StackLogger } from './log';
 
@@ -29,10 +34,22 @@ const ManifestSchema = z.looseObject({
 
 /** The kinds config/tmc/ may hold, with their resources: CRDs, and tmc's namespace and RBAC. Nothing else. */
 const CONFIG_KINDS: Record<string, { group: string; version: string; resource: string }> = {
-  'apiextensions.k8s.io/v1 CustomResourceDefinition': { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' },
+  'apiextensions.k8s.io/v1 CustomResourceDefinition': {
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+  },
   'v1 Namespace': { group: '', version: 'v1', resource: 'namespaces' },
-  'rbac.authorization.k8s.io/v1 ClusterRole': { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' },
-  'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings' },
+  'rbac.authorization.k8s.io/v1 ClusterRole': {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    resource: 'clusterroles',
+  },
+  'rbac.authorization.k8s.io/v1 ClusterRoleBinding': {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    resource: 'clusterrolebindings',
+  },
 };
 
 export interface ConfigManifest {
@@ -47,14 +64,22 @@ export interface ConfigManifest {
 export function readTmcConfig(dir: string): ConfigManifest[] {
   if (!existsSync(dir)) return [];
   const manifests: ConfigManifest[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
       const parsed = ManifestSchema.safeParse(value);
-      if (!parsed.success) throw new Error(`${file} holds something that is not a Kubernetes object: ${parsed.error.issues[0]?.message ?? ''}`);
+      if (!parsed.success)
+        throw new Error(
+          `${file} holds something that is not a Kubernetes object: ${parsed.error.issues[0]?.message ?? ''}`,
+        );
       const resource = CONFIG_KINDS[`${parsed.data.apiVersion} ${parsed.data.kind}`];
-      if (resource === undefined) throw new Error(`${file}: ${parsed.data.apiVersion} ${parsed.data.kind} ${parsed.data.metadata.name} is not a kind config/tmc/ installs (${Object.keys(CONFIG_KINDS).join(', ')})`);
+      if (resource === undefined)
+        throw new Error(
+          `${file}: ${parsed.data.apiVersion} ${parsed.data.kind} ${parsed.data.metadata.name} is not a kind config/tmc/ installs (${Object.keys(CONFIG_KINDS).join(', ')})`,
+        );
       manifests.push({ resource: { ...resource, kind: parsed.data.kind }, object: parsed.data });
     }
   }
@@ -64,7 +89,10 @@ export function readTmcConfig(dir: string): ConfigManifest[] {
 
 /** A client for one kcp workspace, from a kcp kubeconfig (whatever workspace its server names). */
 export function kcpClient(kcpKubeconfig: string, workspace: string): KubeClusterClient {
-  const { config } = loadKubeconfig(kcpKubeconfig, { uniqueName: `tmc-local-kcp-${workspace}`, server: (s) => kcpWorkspaceUrl(s, workspace) });
+  const { config } = loadKubeconfig(kcpKubeconfig, {
+    uniqueName: `tmc-local-kcp-${workspace}`,
+    server: (s) => kcpWorkspaceUrl(s, workspace),
+  });
   return new KubeClusterClient(`kcp:${workspace}`, config);
 }
 
@@ -102,9 +130,13 @@ export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): 
       options.logger.warn('No CRDs found; SyncTargets cannot be registered', { dir: options.configDir });
       return false;
     }
-    options.logger.info(`Installing ${crds.length} CRDs and ${manifests.length - crds.length} more objects of config/tmc into ${options.workspace}`);
+    options.logger.info(
+      `Installing ${crds.length} CRDs and ${manifests.length - crds.length} more objects of config/tmc into ${options.workspace}`,
+    );
     for (const { resource, object } of manifests) {
-      await retrying(`Applying ${resource.kind} ${object.metadata.name}`, () => kcp.apply(resource, object, { force: true }));
+      await retrying(`Applying ${resource.kind} ${object.metadata.name}`, () =>
+        kcp.apply(resource, object, { force: true }),
+      );
     }
     return true;
   } finally {
@@ -116,21 +148,33 @@ export async function installCrds(options: Omit<BootstrapOptions, 'clusters'>): 
 export async function registerClusters(options: Omit<BootstrapOptions, 'configDir'>): Promise<void> {
   const kcp = kcpClient(options.kcpKubeconfig, options.workspace);
   try {
-    await kcp.apply({ group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } }, { force: true });
+    await kcp.apply(
+      { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TMC_SYSTEM_NAMESPACE } },
+      { force: true },
+    );
     for (const cluster of options.clusters) {
-      options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget${cluster.pull ? ' in pull mode' : ''}`, { cluster: cluster.name, endpoint: cluster.endpoint });
+      options.logger.info(`Registering cluster ${cluster.name} as a SyncTarget${cluster.pull ? ' in pull mode' : ''}`, {
+        cluster: cluster.name,
+        endpoint: cluster.endpoint,
+      });
       const secretName = `${cluster.name}-kubeconfig`;
-      if (!cluster.pull) await kcp.apply(
-        { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' },
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: secretName, namespace: TMC_SYSTEM_NAMESPACE, labels: { 'tmc.kcp.io/sync-target': cluster.name } },
-          type: 'Opaque',
-          data: { kubeconfig: Buffer.from(cluster.kubeconfig, 'utf8').toString('base64') },
-        },
-        { force: true },
-      );
+      if (!cluster.pull)
+        await kcp.apply(
+          { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' },
+          {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: {
+              name: secretName,
+              namespace: TMC_SYSTEM_NAMESPACE,
+              labels: { 'tmc.kcp.io/sync-target': cluster.name },
+            },
+            type: 'Opaque',
+            data: { kubeconfig: Buffer.from(cluster.kubeconfig, 'utf8').toString('base64') },
+          },
+          { force: true },
+        );
       const syncTarget: KubeObject = {
         apiVersion: `${SYNC_TARGET_GROUP}/${SYNC_TARGET_VERSION}`,
         kind: SYNC_TARGET_KIND,
@@ -139,7 +183,9 @@ export async function registerClusters(options: Omit<BootstrapOptions, 'configDi
           workloadCluster: {
             name: cluster.name,
             endpoint: cluster.endpoint,
-            ...(cluster.pull ? {} : { credentials: { secretRef: { namespace: TMC_SYSTEM_NAMESPACE, name: secretName } } }),
+            ...(cluster.pull
+              ? {}
+              : { credentials: { secretRef: { namespace: TMC_SYSTEM_NAMESPACE, name: secretName } } }),
           },
           ...(cluster.pull ? { syncMode: 'Pull' } : {}),
           ...(cluster.capacity ? { capacity: cluster.capacity } : {}),
@@ -147,7 +193,16 @@ export async function registerClusters(options: Omit<BootstrapOptions, 'configDi
       };
       // Right after a CRD is created its resource may not be served yet: retry until it is.
       await retrying(`Applying SyncTarget ${cluster.name}`, () =>
-        kcp.apply({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, kind: SYNC_TARGET_KIND }, syncTarget, { force: true }),
+        kcp.apply(
+          {
+            group: SYNC_TARGET_GROUP,
+            version: SYNC_TARGET_VERSION,
+            resource: SYNC_TARGET_RESOURCE,
+            kind: SYNC_TARGET_KIND,
+          },
+          syncTarget,
+          { force: true },
+        ),
       );
     }
   } finally {

@@ -18,9 +18,24 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: spec.name, cluster: { server: spec.server, ...((spec.insecureSkipTlsVerify ?? !spec.server.startsWith('http:')) ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    clusters: [
+      {
+        name: spec.name,
+        cluster: {
+          server: spec.server,
+          ...((spec.insecureSkipTlsVerify ?? !spec.server.startsWith('http:'))
+            ? { 'insecure-skip-tls-verify': true }
+            : {}),
+        },
+      },
+    ],
     users: [{ name: spec.name, user: spec.token === undefined ? {} : { token: spec.token } }],
-    contexts: [{ name: spec.name, context: { cluster: spec.name, user: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) } }],
+    contexts: [
+      {
+        name: spec.name,
+        context: { cluster: spec.name, user: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) },
+      },
+    ],
     'current-context': spec.name,
     preferences: {},
   });

@@ -10,7 +10,11 @@ export function localFunctionName(name: string): string {
 }
 
 /** A Lambda context as the Node.js runtime builds it; the deadline follows the function's configured timeout. */
-export function makeLambdaContext(fn: FunctionDefinition, region: string, timeoutMs: number = fn.timeoutSeconds * 1000): Context {
+export function makeLambdaContext(
+  fn: FunctionDefinition,
+  region: string,
+  timeoutMs: number = fn.timeoutSeconds * 1000,
+): Context {
   const functionName = localFunctionName(fn.name);
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();

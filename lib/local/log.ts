@@ -40,7 +40,15 @@ export function createStackLogger(options: StackLoggerOptions = {}): StackLogger
     if (pretty) {
       write(prettyLine(at, message, clean));
     } else {
-      write(JSON.stringify({ level: at.toUpperCase(), timestamp: new Date().toISOString(), service: 'tmc-local', message, ...clean }));
+      write(
+        JSON.stringify({
+          level: at.toUpperCase(),
+          timestamp: new Date().toISOString(),
+          service: 'tmc-local',
+          message,
+          ...clean,
+        }),
+      );
     }
   };
   return {

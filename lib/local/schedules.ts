@@ -9,7 +9,11 @@ export function scheduleRuleArn(name: string, region: string): string {
   return `arn:aws:events:${region}:${LOCAL_ACCOUNT_ID}:rule/tmc-local-${name}`;
 }
 
-export function makeScheduledEvent(schedule: ScheduleDefinition, region: string, at: Date = new Date()): ScheduledEvent {
+export function makeScheduledEvent(
+  schedule: ScheduleDefinition,
+  region: string,
+  at: Date = new Date(),
+): ScheduledEvent {
   return {
     version: '0',
     id: randomUUID(),
@@ -66,7 +70,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       .invoke(schedule, makeScheduledEvent(schedule, options.region))
       .then(
         () => undefined,
-        (err: unknown) => options.logger.warn(`Schedule ${schedule.name} failed`, { target: schedule.target, error: err }),
+        (err: unknown) =>
+          options.logger.warn(`Schedule ${schedule.name} failed`, { target: schedule.target, error: err }),
       )
       .finally(() => active.delete(schedule.name));
     active.set(schedule.name, started);
@@ -77,10 +82,13 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const seconds = options.overrides?.[schedule.name] ?? schedule.rateSeconds;
     // The first run comes after at most FIRST_RUN_SECONDS, then every `seconds`: a minute-rate health probe would
     // otherwise leave every SyncTarget's READY blank for the stack's first minute.
-    const first = setTimeout(() => {
-      void run(schedule);
-      timers.push(setInterval(() => void run(schedule), seconds * 1000));
-    }, Math.min(seconds, FIRST_RUN_SECONDS) * 1000);
+    const first = setTimeout(
+      () => {
+        void run(schedule);
+        timers.push(setInterval(() => void run(schedule), seconds * 1000));
+      },
+      Math.min(seconds, FIRST_RUN_SECONDS) * 1000,
+    );
     timers.push(first);
   }
 

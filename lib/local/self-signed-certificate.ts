@@ -41,7 +41,12 @@ function oid(dotted: string): Buffer {
 
 function utcTime(date: Date): Buffer {
   const iso = date.toISOString(); // 2026-12-06T07:00:00.000Z → 261206070000Z
-  return tlv(0x17, Buffer.from(`${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`));
+  return tlv(
+    0x17,
+    Buffer.from(
+      `${iso.slice(2, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`,
+    ),
+  );
 }
 
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
@@ -49,18 +54,25 @@ const COMMON_NAME = '2.5.4.3';
 const SUBJECT_ALT_NAME = '2.5.29.17';
 
 /** A certificate valid from an hour ago for `days` days (UTCTime: ends before 2050). */
-export function selfSignedCertificate(options: { commonName?: string; days?: number; now?: Date } = {}): SelfSignedCertificate {
+export function selfSignedCertificate(
+  options: { commonName?: string; days?: number; now?: Date } = {},
+): SelfSignedCertificate {
   const now = options.now ?? new Date();
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const algorithm = sequence(oid(ECDSA_WITH_SHA256));
-  const name = sequence(tlv(0x31, sequence(oid(COMMON_NAME), tlv(0x0c, Buffer.from(options.commonName ?? 'tmc local stack')))));
+  const name = sequence(
+    tlv(0x31, sequence(oid(COMMON_NAME), tlv(0x0c, Buffer.from(options.commonName ?? 'tmc local stack')))),
+  );
   const altNames = sequence(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost')));
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(randomBytes(16)),
     algorithm,
     name,
-    sequence(utcTime(new Date(now.getTime() - 3_600_000)), utcTime(new Date(now.getTime() + (options.days ?? 365) * 86_400_000))),
+    sequence(
+      utcTime(new Date(now.getTime() - 3_600_000)),
+      utcTime(new Date(now.getTime() + (options.days ?? 365) * 86_400_000)),
+    ),
     name,
     publicKey.export({ type: 'spki', format: 'der' }),
     tlv(0xa3, sequence(sequence(oid(SUBJECT_ALT_NAME), tlv(0x04, altNames)))),

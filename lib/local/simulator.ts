@@ -40,13 +40,19 @@ export interface SimulatorRequest {
   ports?: { kcp?: number; clusters?: Record<string, number> };
 }
 
-const EnvironmentSnapshotSchema = z.object({ kcp: SimSnapshotSchema, clusters: z.record(z.string(), SimSnapshotSchema) });
+const EnvironmentSnapshotSchema = z.object({
+  kcp: SimSnapshotSchema,
+  clusters: z.record(z.string(), SimSnapshotSchema),
+});
 
 function restoreSnapshot(sim: Simulation, path: string, logger: StackLogger): void {
   if (!existsSync(path)) return;
   const parsed = EnvironmentSnapshotSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    logger.warn('Ignoring the saved simulator state: it is not a snapshot this version reads; run with --fresh to start clean', { path });
+    logger.warn(
+      'Ignoring the saved simulator state: it is not a snapshot this version reads; run with --fresh to start clean',
+      { path },
+    );
     return;
   }
   let { restored, skipped } = sim.kcp.restore(parsed.data.kcp);
@@ -57,11 +63,17 @@ function restoreSnapshot(sim: Simulation, path: string, logger: StackLogger): vo
     restored += counts.restored;
     skipped += counts.skipped;
   }
-  logger.info(`Restored ${restored} simulated objects from the last run`, { path, ...(skipped > 0 ? { skipped } : {}) });
+  logger.info(`Restored ${restored} simulated objects from the last run`, {
+    path,
+    ...(skipped > 0 ? { skipped } : {}),
+  });
 }
 
 function saveSnapshot(sim: Simulation, path: string): void {
-  const snapshot = { kcp: sim.kcp.snapshot(), clusters: Object.fromEntries(Object.entries(sim.clusters).map(([name, server]) => [name, server.snapshot()])) };
+  const snapshot = {
+    kcp: sim.kcp.snapshot(),
+    clusters: Object.fromEntries(Object.entries(sim.clusters).map(([name, server]) => [name, server.snapshot()])),
+  };
   mkdirSync(dirname(path), { recursive: true });
   // Written aside and renamed: a crash mid-write leaves the previous snapshot, never half of one.
   writeFileSync(`${path}.tmp`, JSON.stringify(snapshot));

@@ -11,7 +11,15 @@ import { DynamoStatusCredentialStore } from '../adapters/dynamodb/status-credent
 import { makeDynamoDocumentClient, makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
 import { ENV, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
-import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from './aws-services';
+import {
+  ensureQueues,
+  ensureTable,
+  startLocalDynamo,
+  startLocalSqs,
+  type LocalDynamo,
+  type LocalQueues,
+  type LocalSqs,
+} from './aws-services';
 import type { EmulatorThread } from './emulator-thread';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
 import { startEventSource, type EventSourceMapping } from './event-source';
@@ -144,7 +152,10 @@ function threadedFunctions(option: LocalStackOptions['functionThreads']): readon
   if (option === undefined || option === false) return [];
   if (option === true) return THREADED_FUNCTIONS;
   const wrong = option.filter((name) => MAIN_THREAD_FUNCTIONS.includes(name));
-  if (wrong.length > 0) throw new Error(`functionThreads cannot include ${wrong.join(', ')}: they read the main thread's metrics registry; leave them out`);
+  if (wrong.length > 0)
+    throw new Error(
+      `functionThreads cannot include ${wrong.join(', ')}: they read the main thread's metrics registry; leave them out`,
+    );
   return option;
 }
 
@@ -155,7 +166,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const paths = statePaths(options.stateDir ?? join(projectRoot, '.tmc'));
   const external = options.environment;
   const workspace = external?.workspaces[0] ?? options.workspace ?? DEFAULT_WORKSPACE;
-  const extraWorkspaces = external ? external.workspaces.slice(1) : options.kcpKubeconfig === undefined ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace) : [];
+  const extraWorkspaces = external
+    ? external.workspaces.slice(1)
+    : options.kcpKubeconfig === undefined
+      ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace)
+      : [];
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const threads = threadedFunctions(options.functionThreads);
   const cleanups: Array<() => Promise<void>> = [];
@@ -186,7 +201,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let dynamo: Pick<LocalDynamo, 'endpoint'> & Partial<LocalDynamo>;
     let sqsServer: Pick<LocalSqs, 'endpoint'> & Partial<LocalSqs>;
     if (external) {
-      logger.info('Using the environment of another process', { dynamodb: external.dynamodb, sqs: external.sqs, kcp: external.kcpUrl });
+      logger.info('Using the environment of another process', {
+        dynamodb: external.dynamodb,
+        sqs: external.sqs,
+        kcp: external.kcpUrl,
+      });
       dynamo = { endpoint: external.dynamodb };
       sqsServer = { endpoint: external.sqs };
     } else {
@@ -206,7 +225,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
     cleanups.push(async () => sqs.destroy());
-    const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamoClient = new DynamoDBClient({
+      region,
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const tableName = TABLE.baseName;
     const tableState = await ensureTable(dynamoClient, tableName);
     dynamoClient.destroy();
@@ -225,18 +248,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionsKcpKubeconfigPath = external.tmcKcpKubeconfig;
       for (const cluster of external.clusters) {
         clusterKubeconfigs[cluster.name] = cluster.kubeconfig;
-        registrations.push({ name: cluster.name, kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'), endpoint: cluster.url, labels: cluster.labels, capacity: cluster.capacity });
+        registrations.push({
+          name: cluster.name,
+          kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'),
+          endpoint: cluster.url,
+          labels: cluster.labels,
+          capacity: cluster.capacity,
+        });
       }
     } else if (options.kcpKubeconfig !== undefined) {
       kcpKubeconfigPath = options.kcpKubeconfig;
       for (const [name, path] of Object.entries(options.clusterKubeconfigs ?? {})) {
         clusterKubeconfigs[name] = path;
-        registrations.push({ name, kubeconfig: readFileSync(path, 'utf8'), endpoint: kubeconfigServer(path, name), labels: {} });
+        registrations.push({
+          name,
+          kubeconfig: readFileSync(path, 'utf8'),
+          endpoint: kubeconfigServer(path, name),
+          labels: {},
+        });
       }
     } else {
       const pullNames = new Set(options.pullClusters ?? []);
       const pushClusters = resolveClusters(options.clusters).filter((c) => !pullNames.has(c.name));
-      const clusters = [...pushClusters, ...resolveClusters([...pullNames]).map((c, i) => ({ ...c, name: [...pullNames][i] }))];
+      const clusters = [
+        ...pushClusters,
+        ...resolveClusters([...pullNames]).map((c, i) => ({ ...c, name: [...pullNames][i] })),
+      ];
       logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
       simulation = await startSimulator(projectRoot, {
         workspace,
@@ -250,13 +287,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const sim = simulation;
       cleanups.push(() => sim.stop());
       kcpKubeconfigPath = paths.kcpKubeconfig;
-      writeKubeconfig(kcpKubeconfigPath, { name: workspace, server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}` });
+      writeKubeconfig(kcpKubeconfigPath, {
+        name: workspace,
+        server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`,
+      });
       // tmc's functions reach kcp as tmc's own user, not as whoever applies objects with kcp.kubeconfig: kcp's workloads
       // webhook skips that user's updates (lib/webhooks skipOwnUpdates, docs/webhooks.md "tmc's own writes").
       const tmcToken = randomBytes(32).toString('base64url');
-      simulation.handle.kcp.registerTokenUser(tmcToken, { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'] });
+      simulation.handle.kcp.registerTokenUser(tmcToken, {
+        username: DEFAULT_TMC_USER,
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'],
+      });
       functionsKcpKubeconfigPath = paths.tmcKcpKubeconfig;
-      writeKubeconfig(functionsKcpKubeconfigPath, { name: `tmc@${workspace}`, server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`, token: tmcToken });
+      writeKubeconfig(functionsKcpKubeconfigPath, {
+        name: `tmc@${workspace}`,
+        server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`,
+        token: tmcToken,
+      });
       for (const cluster of clusters) {
         const server = simulation.clusterUrls[cluster.name];
         if (server === undefined) throw new Error(`The simulator did not start cluster ${cluster.name}`);
@@ -282,8 +329,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (pullClusterNames.size > 0) {
       const feedDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
       cleanups.push(async () => feedDoc.destroy());
-      const credentials = new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(feedDoc, tableName, { kind: 'SYNCERCRED' }));
-      const started = await startSyncerFeedServer({ authenticate: (subject, token) => credentials.authenticate(subject, token), pushToken: webhookToken, logger });
+      const credentials = new StatusCredentialAuthenticator(
+        new DynamoStatusCredentialStore(feedDoc, tableName, { kind: 'SYNCERCRED' }),
+      );
+      const started = await startSyncerFeedServer({
+        authenticate: (subject, token) => credentials.authenticate(subject, token),
+        pushToken: webhookToken,
+        logger,
+      });
       cleanups.push(() => started.stop());
       feed = started;
     }
@@ -341,11 +394,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
     cleanups.push(() => api.close());
     // For CLI commands that read this stack's state (`tmc trace`): dynalite and fauxqs ports change on every start.
-    cleanups.push(writeStackEndpoints(paths.root, { api: api.url, dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, table: tableName, region, pid: process.pid }));
+    cleanups.push(
+      writeStackEndpoints(paths.root, {
+        api: api.url,
+        dynamodb: dynamo.endpoint,
+        sqs: sqsServer.endpoint,
+        table: tableName,
+        region,
+        pid: process.pid,
+      }),
+    );
 
     const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
-    const crdsInstalled = options.bootstrap !== false && (await installCrds({ kcpKubeconfig, workspace, configDir: join(projectRoot, 'config', 'tmc'), logger }));
-    for (const extra of crdsInstalled ? extraWorkspaces : []) await installCrds({ kcpKubeconfig, workspace: extra, configDir: join(projectRoot, 'config', 'tmc'), logger });
+    const crdsInstalled =
+      options.bootstrap !== false &&
+      (await installCrds({ kcpKubeconfig, workspace, configDir: join(projectRoot, 'config', 'tmc'), logger }));
+    for (const extra of crdsInstalled ? extraWorkspaces : [])
+      await installCrds({ kcpKubeconfig, workspace: extra, configDir: join(projectRoot, 'config', 'tmc'), logger });
 
     const mappings: EventSourceMapping[] = [];
     for (const name of Object.keys(queues) as QueueName[]) {
@@ -406,18 +471,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (installed.credentialsFor !== undefined) simulation?.setWebhookCredentials(installed.credentialsFor);
       // The clusters' status webhook is installed once; each extra workspace needs only its own kcp webhooks.
       for (const extra of crdsInstalled ? extraWorkspaces : []) {
-        await registerWebhooks({ url: api.url, token: webhookToken, workspace: extra, kcpKubeconfig: kcpKubeconfigPath }, logger);
+        await registerWebhooks(
+          { url: api.url, token: webhookToken, workspace: extra, kcpKubeconfig: kcpKubeconfigPath },
+          logger,
+        );
       }
       // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
       if (crdsInstalled) {
-        for (const ws of [workspace, ...extraWorkspaces]) await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
+        for (const ws of [workspace, ...extraWorkspaces])
+          await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
       }
       // Each pull cluster's syncer credential, kept hashed in the table like a status-webhook credential.
       const syncerCredentials = new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' });
       for (const name of pullClusterNames) {
         const token = await issueStatusCredential(syncerCredentials, syncerSubject(workspace, name));
         const path = join(paths.root, 'syncers', `${name}.kubeconfig`);
-        writeKubeconfig(path, { name: `syncer-${name}`, server: `${api.url.replace(/\/+$/, '')}/syncers/${workspace}/${name}`, token });
+        writeKubeconfig(path, {
+          name: `syncer-${name}`,
+          server: `${api.url.replace(/\/+$/, '')}/syncers/${workspace}/${name}`,
+          token,
+        });
         syncerKubeconfigs[name] = path;
       }
     }
@@ -428,16 +501,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           const response = await sqs.send(
             new GetQueueAttributesCommand({
               QueueUrl: queue.url,
-              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+              AttributeNames: [
+                'ApproximateNumberOfMessages',
+                'ApproximateNumberOfMessagesNotVisible',
+                'ApproximateNumberOfMessagesDelayed',
+              ],
             }),
           );
           const a = response.Attributes ?? {};
-          return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+          return (
+            Number(a.ApproximateNumberOfMessages ?? 0) +
+            Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+            Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+          );
         }),
       );
       return counts.reduce((sum, n) => sum + n, 0);
     };
-    const busy = (): boolean => activeInvocations > 0 || api.inFlight > 0 || scheduler.running > 0 || mappings.some((m) => m.inFlight > 0);
+    const busy = (): boolean =>
+      activeInvocations > 0 || api.inFlight > 0 || scheduler.running > 0 || mappings.some((m) => m.inFlight > 0);
 
     await warming;
     let stopped = false;

@@ -67,7 +67,8 @@ export async function startSyncerFeedServer(options: {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refuse = (code: number): void => void socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (code: number): void =>
+      void socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Length: 0\r\n\r\n`);
     const match = PATH.exec((req.url ?? '').split('?')[0]);
     const token = bearer(req);
     if (!match) return refuse(404);

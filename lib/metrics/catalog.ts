@@ -23,36 +23,135 @@ export const HISTOGRAM_BUCKETS: Record<MetricUnit, number[]> = {
   state: [0, 1, 2, 3],
 };
 
-function metric(name: string, type: MetricType, unit: MetricUnit, help: string, labels: readonly string[] = []): MetricDefinition {
+function metric(
+  name: string,
+  type: MetricType,
+  unit: MetricUnit,
+  help: string,
+  labels: readonly string[] = [],
+): MetricDefinition {
   return { name, type, unit, help, labels };
 }
 
 export const METRICS = [
-  metric('tmc_webhook_requests_total', 'counter', 'count', 'Webhook requests received by ingress, by route and HTTP status code', ['route', 'code']),
+  metric(
+    'tmc_webhook_requests_total',
+    'counter',
+    'count',
+    'Webhook requests received by ingress, by route and HTTP status code',
+    ['route', 'code'],
+  ),
   metric('tmc_messages_enqueued_total', 'counter', 'count', 'Messages put on a queue', ['queue']),
-  metric('tmc_admission_enqueue_timeouts_total', 'counter', 'count', 'Admission requests allowed without enqueueing because the queue did not answer in time (fail open; the resync catches up)'),
-  metric('tmc_placement_decisions_total', 'counter', 'count', 'Placement decisions recorded (a new or changed decision), by result: scheduled, unschedulable', ['result']),
-  metric('tmc_placement_duration_seconds', 'histogram', 'seconds', 'Time placement took for one message (read kcp, decide, record, send sync work), by outcome: placed, unchanged, stale, absent, pending, cluster-updated, cluster-removed, policy-updated', ['result']),
-  metric('tmc_sync_operations_total', 'counter', 'count', 'Downstream sync operations by result (applied, unchanged, deleted, failed, conflict, deferred), cluster and resource', ['result', 'cluster', 'resource']),
-  metric('tmc_sync_lag_seconds', 'histogram', 'seconds', 'Time from the kcp change reaching tmc to the object applied on the cluster', ['cluster']),
-  metric('tmc_status_lag_seconds', 'histogram', 'seconds', 'Time from a downstream status change reaching tmc to the aggregate written in kcp'),
-  metric('tmc_status_updates_total', 'counter', 'count', 'Status reconciles by result: written, unchanged, stale', ['result']),
-  metric('tmc_retries_total', 'counter', 'count', 'Messages deferred for retry, by function and error category', ['function', 'category']),
-  metric('tmc_function_invocations_total', 'counter', 'count', 'Function invocations by result (ok, error)', ['function', 'result']),
+  metric(
+    'tmc_admission_enqueue_timeouts_total',
+    'counter',
+    'count',
+    'Admission requests allowed without enqueueing because the queue did not answer in time (fail open; the resync catches up)',
+  ),
+  metric(
+    'tmc_placement_decisions_total',
+    'counter',
+    'count',
+    'Placement decisions recorded (a new or changed decision), by result: scheduled, unschedulable',
+    ['result'],
+  ),
+  metric(
+    'tmc_placement_duration_seconds',
+    'histogram',
+    'seconds',
+    'Time placement took for one message (read kcp, decide, record, send sync work), by outcome: placed, unchanged, stale, absent, pending, cluster-updated, cluster-removed, policy-updated',
+    ['result'],
+  ),
+  metric(
+    'tmc_sync_operations_total',
+    'counter',
+    'count',
+    'Downstream sync operations by result (applied, unchanged, deleted, failed, conflict, deferred), cluster and resource',
+    ['result', 'cluster', 'resource'],
+  ),
+  metric(
+    'tmc_sync_lag_seconds',
+    'histogram',
+    'seconds',
+    'Time from the kcp change reaching tmc to the object applied on the cluster',
+    ['cluster'],
+  ),
+  metric(
+    'tmc_status_lag_seconds',
+    'histogram',
+    'seconds',
+    'Time from a downstream status change reaching tmc to the aggregate written in kcp',
+  ),
+  metric('tmc_status_updates_total', 'counter', 'count', 'Status reconciles by result: written, unchanged, stale', [
+    'result',
+  ]),
+  metric('tmc_retries_total', 'counter', 'count', 'Messages deferred for retry, by function and error category', [
+    'function',
+    'category',
+  ]),
+  metric('tmc_function_invocations_total', 'counter', 'count', 'Function invocations by result (ok, error)', [
+    'function',
+    'result',
+  ]),
   metric('tmc_function_duration_seconds', 'histogram', 'seconds', 'Function invocation duration', ['function']),
   metric('tmc_queue_backlog_messages', 'gauge', 'count', 'Messages visible or in flight on a queue', ['queue']),
   metric('tmc_queue_oldest_message_age_seconds', 'gauge', 'seconds', 'Age of the oldest message on a queue', ['queue']),
   metric('tmc_dlq_messages', 'gauge', 'count', "Messages in a queue's dead-letter queue", ['queue']),
-  metric('tmc_dlq_arrivals_total', 'counter', 'count', "Messages that failed on their last delivery and so moved to the queue's dead-letter queue, counted by the consumer that saw them fail", ['queue']),
-  metric('tmc_circuit_state', 'gauge', 'state', "A cluster's circuit breaker: 0 closed, 1 half-open, 2 open", ['cluster']),
-  metric('tmc_cluster_health_state', 'gauge', 'state', "A cluster's health: 0 Healthy, 1 Degraded, 2 Unhealthy, 3 Unknown", ['cluster']),
+  metric(
+    'tmc_dlq_arrivals_total',
+    'counter',
+    'count',
+    "Messages that failed on their last delivery and so moved to the queue's dead-letter queue, counted by the consumer that saw them fail",
+    ['queue'],
+  ),
+  metric('tmc_circuit_state', 'gauge', 'state', "A cluster's circuit breaker: 0 closed, 1 half-open, 2 open", [
+    'cluster',
+  ]),
+  metric(
+    'tmc_cluster_health_state',
+    'gauge',
+    'state',
+    "A cluster's health: 0 Healthy, 1 Degraded, 2 Unhealthy, 3 Unknown",
+    ['cluster'],
+  ),
   metric('tmc_clusters', 'gauge', 'count', 'Registered clusters by health state', ['state']),
-  metric('tmc_objects', 'gauge', 'count', 'Object-cluster pairs by sync state (pending, applied, failed, deleting)', ['state']),
-  metric('tmc_oldest_pending_sync_seconds', 'gauge', 'seconds', 'Age of the oldest object-cluster pair whose desired state is not yet applied'),
-  metric('tmc_remote_write_pushes_total', 'counter', 'count', 'Prometheus remote-write pushes by the metrics rollup, by result (ok, error)', ['result']),
-  metric('tmc_recovery_actions_total', 'counter', 'count', 'Recovery actions taken by the sweep, by action (failover, cleanup, resync-stuck, resync-unplaced, resync-unsynced, resync-partial, drift, orphan-delete, dlq-redrive, dlq-park, deletion-hold, deletion-confirm) and outcome (enqueued, sent, succeeded, skipped, held, released, failed, parked)', ['action', 'outcome']),
-  metric('tmc_recovery_orphan_deletions_total', 'counter', 'count', 'Downstream copies the orphan sweep deleted because kcp confirmed twice that their source is gone, by cluster and resource', ['cluster', 'resource']),
-  metric('tmc_recovery_deletion_holds', 'gauge', 'count', 'Mass-deletion holds by scope: 1 while a hold waits for a person to confirm it, 0 once confirmed', ['scope']),
+  metric('tmc_objects', 'gauge', 'count', 'Object-cluster pairs by sync state (pending, applied, failed, deleting)', [
+    'state',
+  ]),
+  metric(
+    'tmc_oldest_pending_sync_seconds',
+    'gauge',
+    'seconds',
+    'Age of the oldest object-cluster pair whose desired state is not yet applied',
+  ),
+  metric(
+    'tmc_remote_write_pushes_total',
+    'counter',
+    'count',
+    'Prometheus remote-write pushes by the metrics rollup, by result (ok, error)',
+    ['result'],
+  ),
+  metric(
+    'tmc_recovery_actions_total',
+    'counter',
+    'count',
+    'Recovery actions taken by the sweep, by action (failover, cleanup, resync-stuck, resync-unplaced, resync-unsynced, resync-partial, drift, orphan-delete, dlq-redrive, dlq-park, deletion-hold, deletion-confirm) and outcome (enqueued, sent, succeeded, skipped, held, released, failed, parked)',
+    ['action', 'outcome'],
+  ),
+  metric(
+    'tmc_recovery_orphan_deletions_total',
+    'counter',
+    'count',
+    'Downstream copies the orphan sweep deleted because kcp confirmed twice that their source is gone, by cluster and resource',
+    ['cluster', 'resource'],
+  ),
+  metric(
+    'tmc_recovery_deletion_holds',
+    'gauge',
+    'count',
+    'Mass-deletion holds by scope: 1 while a hold waits for a person to confirm it, 0 once confirmed',
+    ['scope'],
+  ),
 ] as const satisfies readonly MetricDefinition[];
 
 export type MetricName = (typeof METRICS)[number]['name'];

@@ -1,11 +1,15 @@
 import { METRICS } from './catalog';
 
-const BEGIN = '<!-- metrics:begin (generated from lib/metrics/catalog.ts by `npx tsx scripts/generate-metric-docs.ts`) -->';
+const BEGIN =
+  '<!-- metrics:begin (generated from lib/metrics/catalog.ts by `npx tsx scripts/generate-metric-docs.ts`) -->';
 const END = '<!-- metrics:end -->';
 
 /** The metric table of docs/metrics.md, generated from the catalog so the two cannot drift. */
 export function renderMetricTable(): string {
-  const rows = METRICS.map((m) => `| \`${m.name}\` | ${m.type} | ${m.unit} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${m.help} |`);
+  const rows = METRICS.map(
+    (m) =>
+      `| \`${m.name}\` | ${m.type} | ${m.unit} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${m.help} |`,
+  );
   return [BEGIN, '| name | type | unit | labels | meaning |', '|---|---|---|---|---|', ...rows, END].join('\n');
 }
 

@@ -57,7 +57,8 @@ export class ForwardingMetrics implements Metrics {
     // Checked here, as PromMetrics would: a metric missing from the catalog fails the function that records it,
     // not the thread that applies the batch later.
     const def = metricDefinition(update.name);
-    if (def.type !== KIND_TYPE[update.kind]) throw new Error(`Metric ${update.name} is a ${def.type}, not a ${KIND_TYPE[update.kind]}`);
+    if (def.type !== KIND_TYPE[update.kind])
+      throw new Error(`Metric ${update.name} is a ${def.type}, not a ${KIND_TYPE[update.kind]}`);
     this.pending.push({ ...update, labels: { ...update.labels } });
     if (this.scheduled) return;
     this.scheduled = true;

@@ -22,18 +22,24 @@ export function remoteWriteTargetFromEnv(env: Record<string, string | undefined>
   if (!url) return undefined;
   const isAmp = /\.amazonaws\.com\/workspaces\//.test(url);
   const type = AuthTypeSchema.safeParse(env[REMOTE_WRITE_ENV.auth]?.trim() || (isAmp ? 'sigv4' : 'none'));
-  if (!type.success) throw new Error(`Environment variable ${REMOTE_WRITE_ENV.auth} must be one of none, bearer, basic, sigv4`);
+  if (!type.success)
+    throw new Error(`Environment variable ${REMOTE_WRITE_ENV.auth} must be one of none, bearer, basic, sigv4`);
   const auth =
     type.data === 'bearer'
       ? { type: 'bearer', token: env[REMOTE_WRITE_ENV.token] }
       : type.data === 'basic'
         ? { type: 'basic', username: env[REMOTE_WRITE_ENV.username], password: env[REMOTE_WRITE_ENV.password] }
         : type.data === 'sigv4'
-          ? { type: 'sigv4', region: env[REMOTE_WRITE_ENV.region] ?? env.AWS_REGION ?? /aps-workspaces\.([a-z0-9-]+)\./.exec(url)?.[1] }
+          ? {
+              type: 'sigv4',
+              region: env[REMOTE_WRITE_ENV.region] ?? env.AWS_REGION ?? /aps-workspaces\.([a-z0-9-]+)\./.exec(url)?.[1],
+            }
           : { type: 'none' };
   const parsed = RemoteWriteTargetSchema.safeParse({ url, auth });
   if (!parsed.success) {
-    throw new Error(`Prometheus remote-write settings are invalid (${REMOTE_WRITE_ENV.url} and friends): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Prometheus remote-write settings are invalid (${REMOTE_WRITE_ENV.url} and friends): ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

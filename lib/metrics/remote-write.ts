@@ -29,7 +29,10 @@ export interface Timeseries {
 
 type FetchInit = { method: string; headers: Record<string, string>; body: ArrayBufferLike; timeout?: number };
 /** The fetch prometheus-remote-write calls; a SigV4 target's is signed by lib/adapters/prometheus/sigv4-fetch. */
-export type RemoteWriteFetch = (url: string, init?: FetchInit) => Promise<{ status: number; statusText: string; text: () => Promise<string> }>;
+export type RemoteWriteFetch = (
+  url: string,
+  init?: FetchInit,
+) => Promise<{ status: number; statusText: string; text: () => Promise<string> }>;
 
 /** Every series in a prom-client registry as remote-write timeseries stamped with one collection time. */
 export async function collectTimeseries(registry: Registry, timestamp = Date.now()): Promise<Timeseries[]> {
@@ -53,7 +56,12 @@ export function nativeFetch(): RemoteWriteFetch {
       currentDeadline(),
       'A remote-write push',
       async (signal) => {
-        const res = await fetch(url, { method: init?.method, headers: init?.headers, body: init ? new Uint8Array(init.body) : undefined, signal });
+        const res = await fetch(url, {
+          method: init?.method,
+          headers: init?.headers,
+          body: init ? new Uint8Array(init.body) : undefined,
+          signal,
+        });
         return { status: res.status, statusText: res.statusText, text: () => res.text() };
       },
       AbortSignal.timeout(init?.timeout ?? 10_000),
@@ -85,26 +93,41 @@ export class RemoteWritePublisher {
       throw new Error(`Remote-write to ${new URL(target.url).host} uses SigV4: pass a signing fetch (sigv4Fetch)`);
     }
     this.fetchImpl = auth.type === 'sigv4' && options.signedFetch !== undefined ? options.signedFetch : nativeFetch();
-    this.headers = { ...REMOTE_WRITE_HEADERS, ...(auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {}) };
+    this.headers = {
+      ...REMOTE_WRITE_HEADERS,
+      ...(auth.type === 'bearer' ? { Authorization: `Bearer ${auth.token}` } : {}),
+    };
   }
 
   /** Pushes the series; retries 5xx, 429 and network errors with backoff; throws with the endpoint's answer otherwise. */
   async push(series: Timeseries[]): Promise<void> {
     if (series.length === 0) return;
     const attempts = this.options.attempts ?? 3;
-    const auth = this.target.auth.type === 'basic' ? { username: this.target.auth.username, password: this.target.auth.password } : undefined;
+    const auth =
+      this.target.auth.type === 'basic'
+        ? { username: this.target.auth.username, password: this.target.auth.password }
+        : undefined;
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const result = await pushTimeseries(series, { url: this.target.url, fetch: this.fetchImpl, headers: this.headers, auth, timeout: 10_000 });
+        const result = await pushTimeseries(series, {
+          url: this.target.url,
+          fetch: this.fetchImpl,
+          headers: this.headers,
+          auth,
+          timeout: 10_000,
+        });
         if (result.status >= 200 && result.status < 300) return;
         lastError = `${result.status} ${result.statusText}${result.errorMessage ? `: ${result.errorMessage}` : ''}`;
         if (result.status < 500 && result.status !== 429) break;
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
       }
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, (this.options.baseDelayMs ?? 200) * 2 ** (attempt - 1)));
+      if (attempt < attempts)
+        await new Promise((r) => setTimeout(r, (this.options.baseDelayMs ?? 200) * 2 ** (attempt - 1)));
     }
-    throw new Error(`Remote-write to ${new URL(this.target.url).host} failed: ${lastError}. Check the endpoint URL and credentials`);
+    throw new Error(
+      `Remote-write to ${new URL(this.target.url).host} failed: ${lastError}. Check the endpoint URL and credentials`,
+    );
   }
 }

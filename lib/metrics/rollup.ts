@@ -57,7 +57,11 @@ export interface GaugeSample {
 
 /** Computes every stateful gauge once. Pure over its sources: the same table gives the same snapshot. */
 export async function computeRollup(sources: RollupSources, now: number = Date.now()): Promise<GaugeSample[]> {
-  const [health, mirrored, queues] = await Promise.all([sources.clusterHealth(), sources.knownClusters(), sources.queueDepths()]);
+  const [health, mirrored, queues] = await Promise.all([
+    sources.clusterHealth(),
+    sources.knownClusters(),
+    sources.queueDepths(),
+  ]);
   const out: GaugeSample[] = [];
 
   const byHealth = Object.fromEntries(HEALTH_STATES.map((s) => [s, 0])) as Record<HealthState, number>;
@@ -88,15 +92,29 @@ export async function computeRollup(sources: RollupSources, now: number = Date.n
     }
   }
   for (const state of SYNC_STATES) out.push({ name: 'tmc_objects', labels: { state }, value: byState[state] });
-  out.push({ name: 'tmc_oldest_pending_sync_seconds', labels: {}, value: oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000) });
+  out.push({
+    name: 'tmc_oldest_pending_sync_seconds',
+    labels: {},
+    value: oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000),
+  });
 
-  clusters.forEach((cluster, i) => out.push({ name: 'tmc_circuit_state', labels: { cluster }, value: CIRCUIT_GAUGE[circuits[i] ?? 'closed'] }));
+  clusters.forEach((cluster, i) =>
+    out.push({ name: 'tmc_circuit_state', labels: { cluster }, value: CIRCUIT_GAUGE[circuits[i] ?? 'closed'] }),
+  );
 
   for (const q of queues) {
-    out.push({ name: 'tmc_queue_backlog_messages', labels: { queue: q.queue }, value: q.visible + q.inFlight + q.delayed });
+    out.push({
+      name: 'tmc_queue_backlog_messages',
+      labels: { queue: q.queue },
+      value: q.visible + q.inFlight + q.delayed,
+    });
     out.push({ name: 'tmc_dlq_messages', labels: { queue: q.queue }, value: q.dlq });
     if (q.oldestMessageAgeSeconds !== undefined) {
-      out.push({ name: 'tmc_queue_oldest_message_age_seconds', labels: { queue: q.queue }, value: q.oldestMessageAgeSeconds });
+      out.push({
+        name: 'tmc_queue_oldest_message_age_seconds',
+        labels: { queue: q.queue },
+        value: q.oldestMessageAgeSeconds,
+      });
     }
   }
   return out;

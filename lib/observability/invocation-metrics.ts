@@ -55,11 +55,14 @@ export async function measureSqsBatch(
   // ApproximateAgeOfOldestMessage needs CloudWatch; this also works locally and feeds component health).
   const sent = event.Records.map((r) => Number(r.attributes?.SentTimestamp)).filter((t) => Number.isFinite(t) && t > 0);
   const backlogAgeSeconds = sent.length > 0 ? Math.max(0, (Date.now() - Math.min(...sent)) / 1000) : undefined;
-  if (backlogAgeSeconds !== undefined) metrics.gauge('tmc_queue_oldest_message_age_seconds', { queue: queue.name }, backlogAgeSeconds);
+  if (backlogAgeSeconds !== undefined)
+    metrics.gauge('tmc_queue_oldest_message_age_seconds', { queue: queue.name }, backlogAgeSeconds);
   const recordWithBacklog: RecordInvocation | undefined = record && ((fn, ok) => record(fn, ok, { backlogAgeSeconds }));
   const response = await measureInvocation(metrics, functionName, run, hasBatchFailures, recordWithBacklog);
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  const lastDelivery = event.Records.filter((r) => failed.has(r.messageId) && Number(r.attributes?.ApproximateReceiveCount ?? '1') >= queue.maxReceiveCount);
+  const lastDelivery = event.Records.filter(
+    (r) => failed.has(r.messageId) && Number(r.attributes?.ApproximateReceiveCount ?? '1') >= queue.maxReceiveCount,
+  );
   if (lastDelivery.length > 0) metrics.increment('tmc_dlq_arrivals_total', { queue: queue.name }, lastDelivery.length);
   return response;
 }

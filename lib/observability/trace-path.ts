@@ -71,21 +71,34 @@ export function tracePath(trace: ObjectTrace, state?: ObjectSnapshot): TracePath
   const statusOf = new Map((state?.statuses ?? []).map((r) => [r.cluster, r]));
   const wanted = new Set((state?.decision?.clusters ?? []).map((c) => c.name));
   // Copies DynamoDB still records on clusters the decision no longer names: a delete is not done while they remain.
-  const leftovers = [...recordOf.values()].filter((r) => state?.decision !== undefined && !wanted.has(r.cluster) && r.state !== 'deleted').map((r) => r.cluster);
-  const clusters = [...new Set([...targets.map((t) => t.cluster), ...named('applied'), ...named('status'), ...leftovers])];
+  const leftovers = [...recordOf.values()]
+    .filter((r) => state?.decision !== undefined && !wanted.has(r.cluster) && r.state !== 'deleted')
+    .map((r) => r.cluster);
+  const clusters = [
+    ...new Set([...targets.map((t) => t.cluster), ...named('applied'), ...named('status'), ...leftovers]),
+  ];
   const byTime = (c: string): number => Date.parse(trace.steps[`applied:${c}`]?.at ?? '') || Number.MAX_SAFE_INTEGER;
   clusters.sort((a, b) => byTime(a) - byTime(b) || a.localeCompare(b));
 
   const waiting: string[] = placed === undefined ? ['placed'] : [];
   for (const cluster of clusters) {
     const applied = trace.steps[`applied:${cluster}`];
-    const action = targets.find((t) => t.cluster === cluster)?.action ?? (leftovers.includes(cluster) ? 'delete' : undefined);
+    const action =
+      targets.find((t) => t.cluster === cluster)?.action ?? (leftovers.includes(cluster) ? 'delete' : undefined);
     const record = recordOf.get(cluster);
     const want = action === 'delete' || (state?.decision !== undefined && !wanted.has(cluster)) ? 'deleted' : 'applied';
     // What DynamoDB says of the pair when it disagrees with (or fills in) this change's trace.
     // An apply counts when it is this change's (traced) or happened after the change reached tmc.
-    const settled = record !== undefined && record.state === want && (want === 'deleted' || applied !== undefined || Date.parse(record.appliedAt ?? '') >= Date.parse(start));
-    const recorded = record === undefined ? undefined : settled ? `${record.state} (sync state, ${record.appliedAt ?? record.updatedAt})` : `${record.state}${record.lastError ? `: ${record.lastError.message}` : ''} (sync state)`;
+    const settled =
+      record !== undefined &&
+      record.state === want &&
+      (want === 'deleted' || applied !== undefined || Date.parse(record.appliedAt ?? '') >= Date.parse(start));
+    const recorded =
+      record === undefined
+        ? undefined
+        : settled
+          ? `${record.state} (sync state, ${record.appliedAt ?? record.updatedAt})`
+          : `${record.state}${record.lastError ? `: ${record.lastError.message}` : ''} (sync state)`;
     const done = state === undefined ? applied !== undefined : record === undefined ? want === 'deleted' : settled;
     if (!done) waiting.push(`applied:${cluster}`);
     steps.push({
@@ -93,7 +106,10 @@ export function tracePath(trace: ObjectTrace, state?: ObjectSnapshot): TracePath
       cluster,
       ...at(applied),
       ...(applied && placed ? { sincePrevious: seconds(placed.at, applied.at) } : {}),
-      detail: (applied && (state === undefined || settled) ? applied.result : recorded) ?? applied?.result ?? (action === undefined ? undefined : `waiting (${action})`),
+      detail:
+        (applied && (state === undefined || settled) ? applied.result : recorded) ??
+        applied?.result ??
+        (action === undefined ? undefined : `waiting (${action})`),
     });
     const status = trace.steps[`status:${cluster}`];
     // A delete brings no status back, and kinds without status (ConfigMap) never report one.
@@ -104,7 +120,9 @@ export function tracePath(trace: ObjectTrace, state?: ObjectSnapshot): TracePath
       cluster,
       ...at(status),
       ...(status && applied ? { sincePrevious: seconds(applied.at, status.at) } : {}),
-      detail: status?.result ?? (reported ? `reported ${reported.observedAt} (status in DynamoDB)` : 'no status reported yet'),
+      detail:
+        status?.result ??
+        (reported ? `reported ${reported.observedAt} (status in DynamoDB)` : 'no status reported yet'),
     });
   }
   const recorded = steps.map((s) => s.sinceStart).filter((s): s is number => s !== undefined);
@@ -119,7 +137,12 @@ export function formatTracePath(ref: ObjectRef, path: TracePath): string {
   const rows = [['STEP', 'AT', 'SINCE START', 'SINCE PREVIOUS', 'DETAIL']];
   for (const s of path.steps) rows.push([s.step, s.at ?? '-', fmt(s.sinceStart), fmt(s.sincePrevious), s.detail ?? '']);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
   const footer =
     path.waiting.length > 0
       ? `Still waiting for ${path.waiting.join(', ')} after ${fmt(path.totalSeconds)}`

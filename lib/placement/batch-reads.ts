@@ -67,7 +67,10 @@ export class BatchDecisions implements DecisionStore {
     return this.store.getMany(refs);
   }
 
-  listByWorkspace(workspace: string, options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean }): Promise<DecisionPage> {
+  listByWorkspace(
+    workspace: string,
+    options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean },
+  ): Promise<DecisionPage> {
     return this.store.listByWorkspace(workspace, options);
   }
 }

@@ -4,7 +4,14 @@ import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/lab
 import { ConfigurationError } from '../errors/tmc-error';
 import { canonicalJson, isSecretObject } from '../sync/canonical-hash';
 
-const VOLATILE_METADATA = new Set(['resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'uid', 'selfLink']);
+const VOLATILE_METADATA = new Set([
+  'resourceVersion',
+  'managedFields',
+  'generation',
+  'creationTimestamp',
+  'uid',
+  'selfLink',
+]);
 
 function without(record: Record<string, string> | undefined, prefix: string): Record<string, string> | undefined {
   if (!record) return undefined;

@@ -4,11 +4,26 @@ import { fnv1a, rendezvous } from './hash';
 import { overrideToPatch } from './overrides';
 import { compilePolicy, governingPlacement, type CompiledPolicy } from './policy';
 import { divideReplicas } from './replicas';
-import { demandPerReplica, meanUtilization, replicasOf, replicasThatFit, scarceDimension, utilizationOf } from './resources';
+import {
+  demandPerReplica,
+  meanUtilization,
+  replicasOf,
+  replicasThatFit,
+  scarceDimension,
+  utilizationOf,
+} from './resources';
 import type { LabelMatcher } from '../kube-api/label-selector';
 import { topologyValue } from './topology';
 import type { KubeObject } from '../kube/object';
-import type { ClusterExplanation, ClusterInfo, ClusterScores, DecideInput, Decision, DecisionCluster, Resources } from './types';
+import type {
+  ClusterExplanation,
+  ClusterInfo,
+  ClusterScores,
+  DecideInput,
+  Decision,
+  DecisionCluster,
+  Resources,
+} from './types';
 import { allowsRiskyKind, riskyKindOf } from './risky-kinds';
 
 /**
@@ -30,13 +45,17 @@ export const SCORE_WEIGHTS = {
 /** Larger than every other score together: work stays where it runs unless a filter forbids it or rebalance asks. */
 export const STABILITY_BONUS = 1000;
 const PREFER_NO_SCHEDULE_PENALTY = -50;
-const HEALTH_SCORE: Record<ClusterInfo['health'], number> = { Healthy: 0, Degraded: -30, Unknown: -20, Unhealthy: -100 };
+const HEALTH_SCORE: Record<ClusterInfo['health'], number> = {
+  Healthy: 0,
+  Degraded: -30,
+  Unknown: -20,
+  Unhealthy: -100,
+};
 /** When a SyncTarget sets no evictAfter, placed work leaves an Unhealthy cluster after this long. */
 export const DEFAULT_EVICT_AFTER_SECONDS = 300;
 export const DEFAULT_PLACEMENT_NAME = '(default)';
 /** The Placement name recorded for a cluster-scoped object that follows the workspace's work. */
 export const WORKSPACE_WORK_PLACEMENT_NAME = '(workspace work)';
-
 
 interface Rejection {
   filter: string;
@@ -57,7 +76,11 @@ function taintText(taint: Taint): string {
 }
 
 const NO_TOLERATIONS: Toleration[] = [];
-const UNSCHEDULABLE: Rejection = { filter: 'unschedulable', summary: 'unschedulable (cordoned)', detail: 'spec.unschedulable is true' };
+const UNSCHEDULABLE: Rejection = {
+  filter: 'unschedulable',
+  summary: 'unschedulable (cordoned)',
+  detail: 'spec.unschedulable is true',
+};
 const UNHEALTHY: Rejection = { filter: 'health', summary: 'unhealthy', detail: 'cluster health is Unhealthy' };
 
 /**
@@ -80,24 +103,47 @@ function rejectionsOf(p: CompiledPolicy): PolicyRejections {
   r = {
     locations: {
       filter: 'locationSelectors',
-      summary: p.locations?.names.length ? `not in Locations [${p.locations.names.join(',')}]` : `rejected by locationSelectors=${p.locations?.describe} (no Location matches)`,
+      summary: p.locations?.names.length
+        ? `not in Locations [${p.locations.names.join(',')}]`
+        : `rejected by locationSelectors=${p.locations?.describe} (no Location matches)`,
       detail: 'not an instance of any selected Location',
     },
-    cluster: { filter: 'clusterSelector', summary: `rejected by clusterSelector=${p.clusterSelectorText}`, detail: 'labels do not match clusterSelector' },
-    required: { filter: 'affinity.required', summary: `rejected by affinity.required=${p.requiredText}`, detail: 'labels match no required affinity term' },
-    antiRequired: { filter: 'antiAffinity.required', summary: `rejected by antiAffinity.required=${p.antiRequiredText}`, detail: 'labels match a required anti-affinity term' },
+    cluster: {
+      filter: 'clusterSelector',
+      summary: `rejected by clusterSelector=${p.clusterSelectorText}`,
+      detail: 'labels do not match clusterSelector',
+    },
+    required: {
+      filter: 'affinity.required',
+      summary: `rejected by affinity.required=${p.requiredText}`,
+      detail: 'labels match no required affinity term',
+    },
+    antiRequired: {
+      filter: 'antiAffinity.required',
+      summary: `rejected by antiAffinity.required=${p.antiRequiredText}`,
+      detail: 'labels match a required anti-affinity term',
+    },
     topology: { region: new Map(), zone: new Map(), provider: new Map() },
   };
   rejectionCache.set(p, r);
   return r;
 }
 
-function topologyRejection(p: CompiledPolicy, key: 'region' | 'zone' | 'provider', allowed: Set<string>, value: string | undefined): Rejection {
+function topologyRejection(
+  p: CompiledPolicy,
+  key: 'region' | 'zone' | 'provider',
+  allowed: Set<string>,
+  value: string | undefined,
+): Rejection {
   const cache = rejectionsOf(p).topology[key];
   let r = cache.get(value);
   if (!r) {
     const set = `[${[...allowed].join(',')}]`;
-    r = { filter: `clusterConstraints.${key}s`, summary: `rejected by clusterConstraints.${key}s=${set}`, detail: `${key} ${value ?? '<none>'} not in ${set}` };
+    r = {
+      filter: `clusterConstraints.${key}s`,
+      summary: `rejected by clusterConstraints.${key}s=${set}`,
+      detail: `${key} ${value ?? '<none>'} not in ${set}`,
+    };
     cache.set(value, r);
   }
   return r;
@@ -146,7 +192,12 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
     const due = c.unhealthySince === undefined || ctx.now - c.unhealthySince >= evictAfterMs;
     // Placed work waits out evictAfter (a blip must not move everything); new work never goes to an Unhealthy cluster.
     if (!wasPlaced) return UNHEALTHY;
-    if (due) return { filter: 'health', summary: 'unhealthy past evictAfter', detail: `Unhealthy for longer than evictAfter (${evictAfterMs / 1000}s)` };
+    if (due)
+      return {
+        filter: 'health',
+        summary: 'unhealthy past evictAfter',
+        detail: `Unhealthy for longer than evictAfter (${evictAfterMs / 1000}s)`,
+      };
   }
   const p = ctx.policy;
   if (p) {
@@ -168,9 +219,16 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
     if (p.antiRequired && matchesAny(p.antiRequired, c.labels)) return rejectionsOf(p).antiRequired;
     for (let k = 0; k < p.spread.length; k++) {
       const s = p.spread[k];
-      if ((s.whenUnsatisfiable ?? 'DoNotSchedule') === 'DoNotSchedule' && topologyValue(c.labels, s.topologyKey) === undefined) {
+      if (
+        (s.whenUnsatisfiable ?? 'DoNotSchedule') === 'DoNotSchedule' &&
+        topologyValue(c.labels, s.topologyKey) === undefined
+      ) {
         // As in Kubernetes: a hard spread constraint skips nodes that lack the topology label.
-        return { filter: 'spreadConstraints', summary: `missing topology label ${s.topologyKey}`, detail: `no ${s.topologyKey} label for spreadConstraints` };
+        return {
+          filter: 'spreadConstraints',
+          summary: `missing topology label ${s.topologyKey}`,
+          detail: `no ${s.topologyKey} label for spreadConstraints`,
+        };
       }
     }
   }
@@ -180,15 +238,29 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
     if (taint.effect === 'PreferNoSchedule') continue; // a score, not a filter
     const tol = findToleration(tolerations, taint);
     if (taint.effect === 'NoSchedule') {
-      if (!tol && !keep) return { filter: 'taints', summary: `had untolerated taint {${taintText(taint)}}`, detail: `taint ${taintText(taint)} not tolerated` };
+      if (!tol && !keep)
+        return {
+          filter: 'taints',
+          summary: `had untolerated taint {${taintText(taint)}}`,
+          detail: `taint ${taintText(taint)} not tolerated`,
+        };
       continue;
     }
     // NoExecute evicts placed work too, at once or after tolerationSeconds counted from the taint's timeAdded.
-    if (!tol) return { filter: 'taints', summary: `had untolerated taint {${taintText(taint)}}`, detail: `taint ${taintText(taint)} not tolerated` };
+    if (!tol)
+      return {
+        filter: 'taints',
+        summary: `had untolerated taint {${taintText(taint)}}`,
+        detail: `taint ${taintText(taint)} not tolerated`,
+      };
     if (tol.tolerationSeconds !== undefined && taint.timeAdded) {
       const added = Date.parse(taint.timeAdded);
       if (Number.isFinite(added) && ctx.now >= added + tol.tolerationSeconds * 1000) {
-        return { filter: 'taints', summary: `tolerationSeconds expired for taint {${taintText(taint)}}`, detail: `taint ${taintText(taint)} tolerated for ${tol.tolerationSeconds}s only` };
+        return {
+          filter: 'taints',
+          summary: `tolerationSeconds expired for taint {${taintText(taint)}}`,
+          detail: `taint ${taintText(taint)} tolerated for ${tol.tolerationSeconds}s only`,
+        };
       }
     }
   }
@@ -198,14 +270,19 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
   // Placed work already counts in the cluster's allocation: checking it again would count it twice.
   if (!wasPlaced && ctx.demand && ctx.needed > 0 && replicasThatFit(c, ctx.demand) < ctx.needed) {
     const dim = scarceDimension(c, ctx.demand, ctx.needed);
-    return { filter: 'capacity', summary: `insufficient ${dim}`, detail: `no room for ${ctx.needed} replica(s): insufficient ${dim}` };
+    return {
+      filter: 'capacity',
+      summary: `insufficient ${dim}`,
+      detail: `no room for ${ctx.needed} replica(s): insufficient ${dim}`,
+    };
   }
   return undefined;
 }
 
 function untoleratedPreferNoSchedule(c: ClusterInfo, tolerations: Toleration[]): number {
   let n = 0;
-  for (let k = 0; k < c.taints.length; k++) if (c.taints[k].effect === 'PreferNoSchedule' && !findToleration(tolerations, c.taints[k])) n++;
+  for (let k = 0; k < c.taints.length; k++)
+    if (c.taints[k].effect === 'PreferNoSchedule' && !findToleration(tolerations, c.taints[k])) n++;
   return n;
 }
 
@@ -225,20 +302,31 @@ const SCORE_KEYS = ['health', 'affinity', 'strategy', 'headroom', 'taints', 'nam
 const K = SCORE_KEYS.length;
 
 /** Writes a feasible cluster's weighted score components at `buf[at..at+K)` and returns their total. */
-function scoreCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext, namespaceKey: string, buf: Float64Array, at: number): number {
+function scoreCluster(
+  c: ClusterInfo,
+  wasPlaced: boolean,
+  ctx: FilterContext,
+  namespaceKey: string,
+  buf: Float64Array,
+  at: number,
+): number {
   const p = ctx.policy;
   for (let k = 1; k < K; k++) buf[at + k] = 0; // the buffer is reused from cluster to cluster
   buf[at] = HEALTH_SCORE[c.health] * SCORE_WEIGHTS.health;
   if (p) {
     let affinity = 0;
     for (let k = 0; k < p.preferred.length; k++) if (p.preferred[k].match(c.labels)) affinity += p.preferred[k].weight;
-    for (let k = 0; k < p.antiPreferred.length; k++) if (p.antiPreferred[k].match(c.labels)) affinity -= p.antiPreferred[k].weight;
+    for (let k = 0; k < p.antiPreferred.length; k++)
+      if (p.antiPreferred[k].match(c.labels)) affinity -= p.antiPreferred[k].weight;
     buf[at + 1] = affinity * SCORE_WEIGHTS.affinity;
     buf[at + 2] = strategyScore(c, p.strategy) * SCORE_WEIGHTS.strategy;
     if (p.strategy !== 'Pack' && ctx.demand) {
       const fit = replicasThatFit(c, ctx.demand);
       // Room left after this object, relative to its own size: saturates at 10× what it needs.
-      if (Number.isFinite(fit)) buf[at + 3] = Math.min(100, (100 * Math.max(0, fit - ctx.needed)) / (10 * Math.max(1, ctx.needed))) * SCORE_WEIGHTS.headroom;
+      if (Number.isFinite(fit))
+        buf[at + 3] =
+          Math.min(100, (100 * Math.max(0, fit - ctx.needed)) / (10 * Math.max(1, ctx.needed))) *
+          SCORE_WEIGHTS.headroom;
     }
     buf[at + 4] = untoleratedPreferNoSchedule(c, p.tolerations) * PREFER_NO_SCHEDULE_PENALTY * SCORE_WEIGHTS.taints;
   } else {
@@ -290,10 +378,24 @@ function lazyExplanation(
         continue;
       }
       rescore(i, scores);
-      const s: ClusterScores = { health: 0, affinity: 0, strategy: 0, headroom: 0, taints: 0, namespaceHash: 0, stability: 0 };
+      const s: ClusterScores = {
+        health: 0,
+        affinity: 0,
+        strategy: 0,
+        headroom: 0,
+        taints: 0,
+        namespaceHash: 0,
+        stability: 0,
+      };
       SCORE_KEYS.forEach((key, k) => (s[key] = Math.round(scores[k] * 1000) / 1000));
       const detail = OUTCOME_DETAIL[outcome[i]];
-      built[i] = { cluster: clusters[i].name, chosen: outcome[i] === Outcome.Chosen, ...(detail ? { detail } : {}), scores: s, total: totals[i] };
+      built[i] = {
+        cluster: clusters[i].name,
+        chosen: outcome[i] === Outcome.Chosen,
+        ...(detail ? { detail } : {}),
+        scores: s,
+        total: totals[i],
+      };
     }
     return built;
   };
@@ -301,11 +403,20 @@ function lazyExplanation(
 
 function withExplanation(decision: Omit<Decision, 'explanation'>, explain: () => ClusterExplanation[]): Decision {
   // An enumerable getter: JSON.stringify, structuredClone-free copies ({...d}) and jest's equality all read it.
-  return Object.defineProperty(decision, 'explanation', { enumerable: true, configurable: true, get: explain }) as Decision;
+  return Object.defineProperty(decision, 'explanation', {
+    enumerable: true,
+    configurable: true,
+    get: explain,
+  }) as Decision;
 }
 
 /** Greedy selection in score order that keeps every spread constraint's skew within maxSkew. */
-function selectWithSpread(order: number[], clusters: ClusterInfo[], want: number, policy: CompiledPolicy | undefined): { chosen: number[]; skewBlocked: boolean } {
+function selectWithSpread(
+  order: number[],
+  clusters: ClusterInfo[],
+  want: number,
+  policy: CompiledPolicy | undefined,
+): { chosen: number[]; skewBlocked: boolean } {
   const spread = policy?.spread ?? [];
   if (spread.length === 0) return { chosen: order.slice(0, want), skewBlocked: false };
   const domains = spread.map((s) => {
@@ -357,7 +468,12 @@ function summarize(rejections: Map<string, number>): string {
     .join(', ');
 }
 
-function weightsFor(policy: CompiledPolicy | undefined, clusters: ClusterInfo[], chosen: number[], demand: Resources | undefined): number[] {
+function weightsFor(
+  policy: CompiledPolicy | undefined,
+  clusters: ClusterInfo[],
+  chosen: number[],
+  demand: Resources | undefined,
+): number[] {
   const r = policy?.replicas;
   if (!r || r.mode !== 'Divided') return chosen.map(() => 1);
   if (r.byCapacity) {
@@ -389,7 +505,8 @@ export function isNamespace(object: Pick<KubeObject, 'apiVersion' | 'kind'>): bo
 
 function placedBy(placementName: string): string {
   if (placementName === DEFAULT_PLACEMENT_NAME) return 'the default placement';
-  if (placementName === WORKSPACE_WORK_PLACEMENT_NAME) return "the workspace's work (cluster-scoped, no Placement's objectSelectors name it)";
+  if (placementName === WORKSPACE_WORK_PLACEMENT_NAME)
+    return "the workspace's work (cluster-scoped, no Placement's objectSelectors name it)";
   return `Placement ${placementName}`;
 }
 
@@ -409,7 +526,11 @@ function followRejection(namespace: string, clusters: string[]): { names: Set<st
   const where = clusters.length ? clusters.join(', ') : 'no cluster';
   return {
     names: new Set(clusters),
-    rejection: { filter: 'namespace', summary: `not where namespace ${namespace} is placed (${where})`, detail: `namespace ${namespace} is placed on ${where}; its objects follow it` },
+    rejection: {
+      filter: 'namespace',
+      summary: `not where namespace ${namespace} is placed (${where})`,
+      detail: `namespace ${namespace} is placed on ${where}; its objects follow it`,
+    },
   };
 }
 
@@ -420,21 +541,35 @@ function followRejection(namespace: string, clusters: string[]): { names: Set<st
 export function decide(input: DecideInput): Decision {
   const { object, clusters, previous } = input;
   const now = input.options?.now ?? Date.now();
-  const what = describeRef({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+  const what = describeRef({
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name ?? '',
+  });
   const weights = { ...SCORE_WEIGHTS, stabilityBonus: STABILITY_BONUS };
   if (object.metadata.deletionTimestamp) {
-    return { clusters: [], scheduled: false, reason: 'Deleted', message: `${what} is being deleted`, explanation: [], weights };
+    return {
+      clusters: [],
+      scheduled: false,
+      reason: 'Deleted',
+      message: `${what} is being deleted`,
+      explanation: [],
+      weights,
+    };
   }
   // A Namespace is placed as the namespace itself: selected by namespaceSelector on its own labels, hashed like the
   // objects in it, so the default placement and a namespace-wide Placement put it where its objects go.
   const namespaceObject = isNamespace(object);
-  const selectionView = namespaceObject ? { ...object, metadata: { ...object.metadata, namespace: object.metadata.name } } : object;
+  const selectionView = namespaceObject
+    ? { ...object, metadata: { ...object.metadata, namespace: object.metadata.name } }
+    : object;
   const selectionLabels = namespaceObject ? (object.metadata.labels ?? {}) : input.namespaceLabels;
   let policy: CompiledPolicy | undefined;
   // A cluster-scoped object that no Placement's objectSelectors name follows the workspace's work: it goes to every
   // cluster one of the workspace's namespaces is placed on (a CRD or ClusterRole is needed wherever the app runs).
   const clusterScoped = !namespaceObject && object.metadata.namespace === undefined;
-  const placement = input.policies.length > 0 ? governingPlacement(input.policies, selectionView, selectionLabels) : undefined;
+  const placement =
+    input.policies.length > 0 ? governingPlacement(input.policies, selectionView, selectionLabels) : undefined;
   if (placement) policy = compilePolicy(placement, input.locations);
   else if (input.policies.length > 0 && !clusterScoped) {
     const ns = object.metadata.namespace;
@@ -454,7 +589,8 @@ export function decide(input: DecideInput): Decision {
       clusters: [],
       scheduled: false,
       reason: 'NoClusters',
-      message: '0/0 clusters: no SyncTarget is registered in this workspace. Register a cluster (a SyncTarget) and tmc places the object there',
+      message:
+        '0/0 clusters: no SyncTarget is registered in this workspace. Register a cluster (a SyncTarget) and tmc places the object there',
       placement: placementName,
       explanation: [],
       weights,
@@ -464,20 +600,38 @@ export function decide(input: DecideInput): Decision {
   const totalReplicas = replicasOf(object);
   const divided = policy?.replicas.mode === 'Divided';
   const demand = demandPerReplica(object);
-  const rebalance = policy !== undefined && (policy.rebalanceAlways || (policy.rebalanceToken !== undefined && policy.rebalanceToken !== previous?.rebalanceToken));
+  const rebalance =
+    policy !== undefined &&
+    (policy.rebalanceAlways ||
+      (policy.rebalanceToken !== undefined && policy.rebalanceToken !== previous?.rebalanceToken));
   // A Placement that selects objects (objectSelectors) places them on their own; otherwise they follow the namespace.
-  const follows = input.namespaceClusters !== undefined && !namespaceObject && object.metadata.namespace !== undefined && !policy?.placement.spec.objectSelectors?.length;
+  const follows =
+    input.namespaceClusters !== undefined &&
+    !namespaceObject &&
+    object.metadata.namespace !== undefined &&
+    !policy?.placement.spec.objectSelectors?.length;
   const follow = follows
     ? followRejection(object.metadata.namespace ?? '', input.namespaceClusters ?? [])
     : followsWorkspace
       ? workspaceRejection(input.workspaceClusters ?? [])
       : undefined;
   const risky = riskyKindOf(object);
-  const ctx: FilterContext = { policy, follow, now, demand, needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas, rebalance, ...(risky ? { risky } : {}) };
+  const ctx: FilterContext = {
+    policy,
+    follow,
+    now,
+    demand,
+    needed: totalReplicas === undefined ? 0 : divided ? Math.min(1, totalReplicas) : totalReplicas,
+    rebalance,
+    ...(risky ? { risky } : {}),
+  };
   const previousNames = new Set<string>();
   if (previous) for (const c of previous.clusters) previousNames.add(c.name);
   // The default placement hashes the namespace (a Namespace: its own name; other cluster-scoped objects: their name).
-  const namespaceKey = selectionView.metadata.namespace !== undefined ? `ns:${selectionView.metadata.namespace}` : `obj:${object.metadata.name ?? ''}`;
+  const namespaceKey =
+    selectionView.metadata.namespace !== undefined
+      ? `ns:${selectionView.metadata.namespace}`
+      : `obj:${object.metadata.name ?? ''}`;
 
   const n = clusters.length;
   const rejected = new Array<Rejection | undefined>(n);
@@ -537,7 +691,11 @@ export function decide(input: DecideInput): Decision {
   // Replicas: duplicated, or divided by weight or capacity; the largest remainder makes the split deterministic.
   let shares: Array<number | undefined> = chosen.map(() => totalReplicas);
   if (divided && totalReplicas !== undefined) {
-    shares = divideReplicas(totalReplicas, chosen.map((i) => clusters[i].name), weightsFor(policy, clusters, chosen, demand));
+    shares = divideReplicas(
+      totalReplicas,
+      chosen.map((i) => clusters[i].name),
+      weightsFor(policy, clusters, chosen, demand),
+    );
   }
   const decided: DecisionCluster[] = [];
   chosen.forEach((i, k) => {
@@ -562,15 +720,18 @@ export function decide(input: DecideInput): Decision {
   const partial = policy?.numberOfClusters !== undefined && chosen.length < policy.numberOfClusters;
   const names = decided.map((d) => d.name).join(', ');
   const rejectedText = rejections.size ? ` (${summarize(rejections)})` : '';
-  return withExplanation({
-    clusters: decided,
-    scheduled: true,
-    reason: partial ? 'PartiallyScheduled' : 'Scheduled',
-    message: partial
-      ? `${chosen.length}/${policy!.numberOfClusters} clusters selected: ${feasible.length}/${clusters.length} clusters match${rejectedText}${skewBlocked ? ', spreadConstraints maxSkew blocks the rest' : ''}; placed on ${names}`
-      : `Placed on ${names} by ${placedBy(placementName)}; ${feasible.length}/${clusters.length} clusters match${rejectedText}`,
-    placement: placementName,
-    weights,
-    rebalanceToken: policy?.rebalanceToken,
-  }, explain);
+  return withExplanation(
+    {
+      clusters: decided,
+      scheduled: true,
+      reason: partial ? 'PartiallyScheduled' : 'Scheduled',
+      message: partial
+        ? `${chosen.length}/${policy!.numberOfClusters} clusters selected: ${feasible.length}/${clusters.length} clusters match${rejectedText}${skewBlocked ? ', spreadConstraints maxSkew blocks the rest' : ''}; placed on ${names}`
+        : `Placed on ${names} by ${placedBy(placementName)}; ${feasible.length}/${clusters.length} clusters match${rejectedText}`,
+      placement: placementName,
+      weights,
+      rebalanceToken: policy?.rebalanceToken,
+    },
+    explain,
+  );
 }

@@ -68,7 +68,8 @@ export class GatheredSends<M extends QueueMessage> {
 
   private dispatch(items: Array<{ owner: string; message: M }>): void {
     const sent = this.queue.send(items.map((i) => i.message)).catch((error: unknown) => {
-      for (const { owner, message } of items) if (!this.undelivered.has(owner)) this.undelivered.set(owner, { object: describeRef(message.ref), error });
+      for (const { owner, message } of items)
+        if (!this.undelivered.has(owner)) this.undelivered.set(owner, { object: describeRef(message.ref), error });
     });
     this.sending.push(sent);
   }

@@ -45,7 +45,9 @@ export function overrideToPatch(object: KubeObject, override: Override): JsonPat
   if (override.labels) {
     const existing = object.metadata.labels;
     if (!existing) ops.push({ op: 'add', path: '/metadata/labels', value: { ...override.labels } });
-    else for (const [k, v] of Object.entries(override.labels)) ops.push({ op: 'add', path: `/metadata/labels/${escapePointer(k)}`, value: v });
+    else
+      for (const [k, v] of Object.entries(override.labels))
+        ops.push({ op: 'add', path: `/metadata/labels/${escapePointer(k)}`, value: v });
   }
   const podPath = podSpecPath(object);
   const containers = podPath ? (readPath(object, `${podPath}/containers`) as Container[] | undefined) : undefined;
@@ -53,7 +55,8 @@ export function overrideToPatch(object: KubeObject, override: Override): JsonPat
     containers.forEach((container, i) => {
       const base = `${podPath}/containers/${i}`;
       for (const img of override.image ?? []) {
-        if (img.container === undefined || img.container === container.name) ops.push({ op: 'replace', path: `${base}/image`, value: img.image });
+        if (img.container === undefined || img.container === container.name)
+          ops.push({ op: 'replace', path: `${base}/image`, value: img.image });
       }
       const envs = (override.env ?? []).filter((e) => e.container === undefined || e.container === container.name);
       if (envs.length === 0) return;

@@ -8,11 +8,22 @@ import type { ClusterInfo } from './types';
  * forced to govern (no namespace or object selectors), so `kubectl get placements` shows CLUSTERS and PHASE and the
  * `Scheduled` condition says why not, in the engine's words.
  */
-export function evaluatePlacement(placement: Placement, locations: Location[], clusters: ClusterInfo[], now: number): PlacementStatus {
+export function evaluatePlacement(
+  placement: Placement,
+  locations: Location[],
+  clusters: ClusterInfo[],
+  now: number,
+): PlacementStatus {
   // The probe is cluster-scoped, and those are reached only by a Placement whose objectSelectors name them.
   const probe = {
     ...placement,
-    spec: { ...placement.spec, namespaceSelector: undefined, objectSelectors: [{ group: 'tmc.kcp.io', kind: 'PlacementProbe' }], replicas: undefined, overrides: undefined },
+    spec: {
+      ...placement.spec,
+      namespaceSelector: undefined,
+      objectSelectors: [{ group: 'tmc.kcp.io', kind: 'PlacementProbe' }],
+      replicas: undefined,
+      overrides: undefined,
+    },
   };
   const d = decide({
     object: { apiVersion: 'tmc.kcp.io/v1alpha1', kind: 'PlacementProbe', metadata: { name: placement.metadata.name } },
@@ -44,7 +55,12 @@ function comparable(status: PlacementStatus | undefined): string {
 }
 
 /** The status patch for a Placement, or undefined when its status already says this (no write). */
-export function placementStatusPatch(placement: Placement, locations: Location[], clusters: ClusterInfo[], now: number): PlacementStatus | undefined {
+export function placementStatusPatch(
+  placement: Placement,
+  locations: Location[],
+  clusters: ClusterInfo[],
+  now: number,
+): PlacementStatus | undefined {
   const next = evaluatePlacement(placement, locations, clusters, now);
   if (comparable(next) === comparable(placement.status)) return undefined;
   const previous = placement.status?.conditions?.find((c) => c.type === 'Scheduled');

@@ -1,4 +1,13 @@
-import { LocationSchema, LOCATION_RESOURCE, PlacementSchema, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SCHEDULING_VERSION, type Location, type Placement } from '../api/crds';
+import {
+  LocationSchema,
+  LOCATION_RESOURCE,
+  PlacementSchema,
+  PLACEMENT_RESOURCE,
+  SCHEDULING_GROUP,
+  SCHEDULING_VERSION,
+  type Location,
+  type Placement,
+} from '../api/crds';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
 import type { SyncLog } from '../sync/sync-log';
 
@@ -22,7 +31,11 @@ export interface PolicySource {
  * lists Placements once, not ten times; a Placement change invalidates at once in the container that sees it, and
  * other containers within ttlMs (the placement-change fan-out runs after that, so it sees the new policy).
  */
-export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { ttlMs?: number; now?: () => number } = {}): PolicySource {
+export function makePolicySource(
+  kube: KubeConnector,
+  log: SyncLog,
+  options: { ttlMs?: number; now?: () => number } = {},
+): PolicySource {
   const ttl = options.ttlMs ?? 5000;
   const now = options.now ?? Date.now;
   const policies = new Map<string, { at: number; value: Promise<WorkspacePolicies> }>();
@@ -33,13 +46,21 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
     const gv = { group: SCHEDULING_GROUP, version: SCHEDULING_VERSION };
     // Any failure (503, 429, timeout, even a 404 on the collection) rejects: decisions computed as if the workspace
     // had no Placements would move objects and delete copies. The message is retried; only a successful read is truth.
-    const [rawPlacements, rawLocations] = await Promise.all([kcp.list({ ...gv, resource: PLACEMENT_RESOURCE }), kcp.list({ ...gv, resource: LOCATION_RESOURCE })]);
+    const [rawPlacements, rawLocations] = await Promise.all([
+      kcp.list({ ...gv, resource: PLACEMENT_RESOURCE }),
+      kcp.list({ ...gv, resource: LOCATION_RESOURCE }),
+    ]);
     const placements: Placement[] = [];
     for (const raw of rawPlacements) {
       const parsed = PlacementSchema.safeParse(raw);
       // Admission denies invalid Placements; one that slipped in (webhook down, failurePolicy Ignore) is skipped, loudly.
       if (parsed.success) placements.push(parsed.data);
-      else log.warn('Skipping an invalid Placement', { workspace, name: raw.metadata.name, issues: parsed.error.issues.length });
+      else
+        log.warn('Skipping an invalid Placement', {
+          workspace,
+          name: raw.metadata.name,
+          issues: parsed.error.issues.length,
+        });
     }
     const locations: Location[] = [];
     for (const raw of rawLocations) {
@@ -53,7 +74,9 @@ export function makePolicySource(kube: KubeConnector, log: SyncLog, options: { t
     const key = `${workspace}/${namespace}`;
     const hit = namespaces.get(key);
     if (hit && now() - hit.at < ttl) return hit.value;
-    const value = kube.kcp(workspace).then((kcp) => kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace }));
+    const value = kube
+      .kcp(workspace)
+      .then((kcp) => kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace }));
     namespaces.set(key, { at: now(), value });
     value.catch(() => namespaces.delete(key));
     return value;

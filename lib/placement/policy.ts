@@ -43,7 +43,9 @@ function compileLocations(placement: Placement, locations: Location[]): Compiled
   const selectors = placement.spec.locationSelectors;
   if (!selectors || selectors.length === 0) return undefined;
   const pickers = selectors.map(compileLabelSelector);
-  const chosen = locations.filter((loc) => !loc.metadata.deletionTimestamp && pickers.some((p) => p(loc.metadata.labels)));
+  const chosen = locations.filter(
+    (loc) => !loc.metadata.deletionTimestamp && pickers.some((p) => p(loc.metadata.labels)),
+  );
   return {
     matchers: chosen.map((loc) => compileLabelSelector(loc.spec.instanceSelector)),
     names: chosen.map((loc) => loc.metadata.name),
@@ -57,7 +59,8 @@ export function compilePolicy(placement: Placement, locations: Location[]): Comp
   if (hit && (hit.locations === locations || !placement.spec.locationSelectors?.length)) return hit.compiled;
   const spec = placement.spec;
   const c = spec.clusterConstraints;
-  const toSet = (values: string[] | undefined): Set<string> | undefined => (values && values.length ? new Set(values) : undefined);
+  const toSet = (values: string[] | undefined): Set<string> | undefined =>
+    values && values.length ? new Set(values) : undefined;
   const compiled: CompiledPolicy = {
     name: placement.metadata.name,
     placement,
@@ -69,10 +72,18 @@ export function compilePolicy(placement: Placement, locations: Location[]): Comp
     providers: toSet(c?.providers),
     required: spec.affinity?.required?.length ? spec.affinity.required.map(compileLabelSelector) : undefined,
     requiredText: (spec.affinity?.required ?? []).map(describeLabelSelector).join(' or '),
-    preferred: (spec.affinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileLabelSelector(p.preference) })),
-    antiRequired: spec.antiAffinity?.required?.length ? spec.antiAffinity.required.map(compileLabelSelector) : undefined,
+    preferred: (spec.affinity?.preferred ?? []).map((p) => ({
+      weight: p.weight,
+      match: compileLabelSelector(p.preference),
+    })),
+    antiRequired: spec.antiAffinity?.required?.length
+      ? spec.antiAffinity.required.map(compileLabelSelector)
+      : undefined,
     antiRequiredText: (spec.antiAffinity?.required ?? []).map(describeLabelSelector).join(' or '),
-    antiPreferred: (spec.antiAffinity?.preferred ?? []).map((p) => ({ weight: p.weight, match: compileLabelSelector(p.preference) })),
+    antiPreferred: (spec.antiAffinity?.preferred ?? []).map((p) => ({
+      weight: p.weight,
+      match: compileLabelSelector(p.preference),
+    })),
     tolerations: spec.tolerations ?? [],
     spread: spec.spreadConstraints ?? [],
     strategy: spec.strategy ?? 'Spread',
@@ -97,7 +108,11 @@ function groupOf(apiVersion: string): string {
 }
 
 /** Whether a Placement selects this object (namespaceSelector, then objectSelectors). */
-export function placementSelects(placement: Placement, object: KubeObject, namespaceLabels: Record<string, string> | undefined): boolean {
+export function placementSelects(
+  placement: Placement,
+  object: KubeObject,
+  namespaceLabels: Record<string, string> | undefined,
+): boolean {
   if (placement.metadata.deletionTimestamp) return false;
   const spec = placement.spec;
   if (object.metadata.namespace === undefined) {
@@ -111,7 +126,10 @@ export function placementSelects(placement: Placement, object: KubeObject, names
   if (!selectors || selectors.length === 0) return true;
   const group = groupOf(object.apiVersion);
   return selectors.some(
-    (s) => s.group === group && (s.kind === undefined || s.kind === object.kind) && (s.labelSelector ? compileLabelSelector(s.labelSelector)(object.metadata.labels) : true),
+    (s) =>
+      s.group === group &&
+      (s.kind === undefined || s.kind === object.kind) &&
+      (s.labelSelector ? compileLabelSelector(s.labelSelector)(object.metadata.labels) : true),
   );
 }
 
@@ -119,7 +137,11 @@ export function placementSelects(placement: Placement, object: KubeObject, names
  * The one Placement that governs an object: of those that select it, the highest `priority`, then the first name.
  * One winner (as Karmada's PropagationPolicy) keeps decisions explainable; merging policies would not be.
  */
-export function governingPlacement(policies: Placement[], object: KubeObject, namespaceLabels: Record<string, string> | undefined): Placement | undefined {
+export function governingPlacement(
+  policies: Placement[],
+  object: KubeObject,
+  namespaceLabels: Record<string, string> | undefined,
+): Placement | undefined {
   let best: Placement | undefined;
   for (const p of policies) {
     if (!placementSelects(p, object, namespaceLabels)) continue;

@@ -1,7 +1,14 @@
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
-import { LOCATION_RESOURCE, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SyncTargetSchema } from '../api/crds';
+import {
+  LOCATION_RESOURCE,
+  PLACEMENT_RESOURCE,
+  SCHEDULING_GROUP,
+  SYNC_TARGET_GROUP,
+  SYNC_TARGET_RESOURCE,
+  SyncTargetSchema,
+} from '../api/crds';
 import { InternalError, StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
@@ -80,7 +87,11 @@ export interface NamespacePlacement {
 
 /** Clusters the engine rejected for health or a NoExecute taint: their removal is a failover, not a policy change. */
 function evictedClusters(decision: Decision): Set<string> {
-  return new Set(decision.explanation.filter((e) => !e.chosen && (e.rejectedBy === 'health' || e.rejectedBy === 'taints')).map((e) => e.cluster));
+  return new Set(
+    decision.explanation
+      .filter((e) => !e.chosen && (e.rejectedBy === 'health' || e.rejectedBy === 'taints'))
+      .map((e) => e.cluster),
+  );
 }
 
 /**
@@ -90,18 +101,32 @@ function evictedClusters(decision: Decision): Set<string> {
  * its cluster is unwell would turn a degraded service into an outage. The recovery sweep keeps asking (with backoff),
  * and the first decision that finds a healthy cluster moves it there.
  */
-export function keepWhenNowhereToGo(decision: Decision, previous: Pick<StoredDecision, 'clusters' | 'reason'> | undefined): Decision {
-  if (decision.clusters.length > 0 || decision.reason !== 'Unschedulable' || !previous?.clusters.length) return decision;
+export function keepWhenNowhereToGo(
+  decision: Decision,
+  previous: Pick<StoredDecision, 'clusters' | 'reason'> | undefined,
+): Decision {
+  if (decision.clusters.length > 0 || decision.reason !== 'Unschedulable' || !previous?.clusters.length)
+    return decision;
   const evicted = evictedClusters(decision);
   const kept = previous.clusters.filter((c) => evicted.has(c.name));
   if (kept.length === 0) return decision;
   const names = kept.map((c) => c.name).join(', ');
-  return { ...decision, clusters: kept, message: `No cluster to fail over to: kept on ${names} until one fits. ${decision.message}` };
+  return {
+    ...decision,
+    clusters: kept,
+    message: `No cluster to fail over to: kept on ${names} until one fits. ${decision.message}`,
+  };
 }
 
 export type ReconcileOutcome =
   /** `object`: the kcp object the decision was made from, when it exists and is not being deleted. */
-  | { result: 'placed' | 'unchanged' | 'stale' | 'absent'; writes: number; messages: number; decision?: StoredDecision; object?: KubeObject }
+  | {
+      result: 'placed' | 'unchanged' | 'stale' | 'absent';
+      writes: number;
+      messages: number;
+      decision?: StoredDecision;
+      object?: KubeObject;
+    }
   | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number }
   | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
 
@@ -113,7 +138,11 @@ export type ReconcileOutcome =
  */
 export const NOT_YET_STORED_RETRIES = 5;
 
-function notYetStored(message: PlacementMessage, receiveCount: number, expected: 'admission' | 'delete'): ReconcileOutcome | undefined {
+function notYetStored(
+  message: PlacementMessage,
+  receiveCount: number,
+  expected: 'admission' | 'delete',
+): ReconcileOutcome | undefined {
   if (message.reason !== expected || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
   return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
 }
@@ -123,15 +152,27 @@ function notYetStored(message: PlacementMessage, receiveCount: number, expected:
  * serve the version the request started from, `message.resourceVersion`, or nothing. Only admission messages: a watch
  * event names the version kcp already stored.
  */
-function awaitingAdmittedWrite(message: PlacementMessage, current: KubeObject | undefined, receiveCount: number, previous?: StoredDecision, key?: Uint8Array): ReconcileOutcome | undefined {
+function awaitingAdmittedWrite(
+  message: PlacementMessage,
+  current: KubeObject | undefined,
+  receiveCount: number,
+  previous?: StoredDecision,
+  key?: Uint8Array,
+): ReconcileOutcome | undefined {
   if (message.reason !== 'admission' || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
   const requested = message.resourceVersion ?? '';
   const stored = current?.metadata.resourceVersion;
-  if (current === undefined || (requested !== '' && stored === requested) || showsOnlyDecided(message, current, previous, key)) return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+  if (
+    current === undefined ||
+    (requested !== '' && stored === requested) ||
+    showsOnlyDecided(message, current, previous, key)
+  )
+    return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
   return undefined;
 }
 
-const generationOf = (object: KubeObject): number => (typeof object.metadata.generation === 'number' ? object.metadata.generation : 0);
+const generationOf = (object: KubeObject): number =>
+  typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
 
 /**
  * True when kcp still serves exactly what the last decision saw while the admitted UPDATE brings something else: the
@@ -139,12 +180,21 @@ const generationOf = (object: KubeObject): number => (typeof object.metadata.gen
  * is not stored yet. Taking that version for the change would decide "nothing to do" and lose the update until the
  * sweep. The request carried its object (compared by content) or, for a scale, the generation it started from.
  */
-function showsOnlyDecided(message: PlacementMessage, current: KubeObject, previous: StoredDecision | undefined, key: Uint8Array | undefined): boolean {
+function showsOnlyDecided(
+  message: PlacementMessage,
+  current: KubeObject,
+  previous: StoredDecision | undefined,
+  key: Uint8Array | undefined,
+): boolean {
   if (!previous || previous.reason === 'Deleted' || current.metadata.deletionTimestamp) return false;
-  const sameAsDecided = previous.contentHash === contentHash(current, key) && previous.generation === generationOf(current) && (previous.uid === undefined || previous.uid === current.metadata.uid);
+  const sameAsDecided =
+    previous.contentHash === contentHash(current, key) &&
+    previous.generation === generationOf(current) &&
+    (previous.uid === undefined || previous.uid === current.metadata.uid);
   if (!sameAsDecided) return false;
   const carried = message.object; // never a Secret (ingress does not carry them)
-  if (carried) return !carried.metadata.deletionTimestamp && contentHash(carried as KubeObject, key) !== previous.contentHash;
+  if (carried)
+    return !carried.metadata.deletionTimestamp && contentHash(carried as KubeObject, key) !== previous.contentHash;
   return message.generation !== undefined && generationOf(current) <= message.generation;
 }
 
@@ -160,19 +210,32 @@ const EXPLANATION_LIMIT = 100;
 export function compactExplanation(all: ClusterExplanation[]): { explanation: ClusterExplanation[]; omitted: number } {
   if (all.length <= EXPLANATION_LIMIT) return { explanation: all, omitted: 0 };
   const chosen = all.filter((e) => e.chosen);
-  const runnersUp = all.filter((e) => !e.chosen && e.scores).sort((a, b) => b.total - a.total).slice(0, 20);
-  const rejected = all.filter((e) => e.rejectedBy).slice(0, Math.max(0, EXPLANATION_LIMIT - chosen.length - runnersUp.length));
+  const runnersUp = all
+    .filter((e) => !e.chosen && e.scores)
+    .sort((a, b) => b.total - a.total)
+    .slice(0, 20);
+  const rejected = all
+    .filter((e) => e.rejectedBy)
+    .slice(0, Math.max(0, EXPLANATION_LIMIT - chosen.length - runnersUp.length));
   const kept = [...chosen, ...runnersUp, ...rejected];
   return { explanation: kept, omitted: all.length - kept.length };
 }
 
 const isNamespaceRef = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
-const isSyncTarget = (ref: ObjectRef): boolean => ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE;
-const isPolicy = (ref: ObjectRef): boolean => ref.group === SCHEDULING_GROUP && (ref.resource === PLACEMENT_RESOURCE || ref.resource === LOCATION_RESOURCE);
+const isSyncTarget = (ref: ObjectRef): boolean =>
+  ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE;
+const isPolicy = (ref: ObjectRef): boolean =>
+  ref.group === SCHEDULING_GROUP && (ref.resource === PLACEMENT_RESOURCE || ref.resource === LOCATION_RESOURCE);
 /** A ref placement places (anything but a SyncTarget, a Placement or a Location): it reads the ref's decision. */
 export const isWorkloadRef = (ref: ObjectRef): boolean => !isSyncTarget(ref) && !isPolicy(ref);
 
-function resourceName(ref: ObjectRef): { group: string; version: string; resource: string; namespace?: string; name: string } {
+function resourceName(ref: ObjectRef): {
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+  name: string;
+} {
   return { group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace, name: ref.name };
 }
 
@@ -192,7 +255,8 @@ function carriedIsCurrent(message: PlacementMessage, previous: StoredDecision | 
   const rv = rvOf(typeof carried.metadata.resourceVersion === 'string' ? carried.metadata.resourceVersion : undefined);
   if (rv === undefined) return false; // admission CREATE: not stored yet, no version; read what kcp holds
   // A copy of the very object whose delete was decided (a cache from before it went): kcp may hold a new one by now.
-  if (previous?.reason === 'Deleted' && previous.uid !== undefined && carried.metadata.uid === previous.uid) return false;
+  if (previous?.reason === 'Deleted' && previous.uid !== undefined && carried.metadata.uid === previous.uid)
+    return false;
   const seen = rvOf(previous?.resourceVersion);
   return seen === undefined || rv >= seen;
 }
@@ -205,7 +269,11 @@ function carriable(object: KubeObject): KubeObject | undefined {
 }
 
 /** The `state.workload.kcp.io/<key>` labels the object should carry, as a merge patch; undefined when they are right. */
-export function stateLabelPatch(workspace: string, object: KubeObject, clusters: string[]): Record<string, string | null> | undefined {
+export function stateLabelPatch(
+  workspace: string,
+  object: KubeObject,
+  clusters: string[],
+): Record<string, string | null> | undefined {
   const want = new Set(clusters.map((c) => stateLabel(workspace, c)));
   const labels = object.metadata.labels ?? {};
   const patch: Record<string, string | null> = {};
@@ -214,7 +282,14 @@ export function stateLabelPatch(workspace: string, object: KubeObject, clusters:
   return Object.keys(patch).length ? patch : undefined;
 }
 
-function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string, action: 'apply' | 'delete', decisionVersion: number, object?: KubeObject): SyncMessage {
+function syncMessage(
+  message: PlacementMessage,
+  ref: ObjectRef,
+  cluster: string,
+  action: 'apply' | 'delete',
+  decisionVersion: number,
+  object?: KubeObject,
+): SyncMessage {
   const generation = typeof object?.metadata.generation === 'number' ? object.metadata.generation : undefined;
   const carried = action === 'apply' && object ? carriable(object) : undefined;
   return {
@@ -231,13 +306,19 @@ function syncMessage(message: PlacementMessage, ref: ObjectRef, cluster: string,
 
 /** Best effort, as sync-apply's: a failed refresh is healed by the next status message or the status backstop. */
 async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: SyncLog): Promise<void> {
-  await deps.status?.refresh(ref).catch((err: unknown) => log.warn(`Could not refresh the status of ${describeRef(ref)} after placing it`, { error: String(err) }));
+  await deps.status
+    ?.refresh(ref)
+    .catch((err: unknown) =>
+      log.warn(`Could not refresh the status of ${describeRef(ref)} after placing it`, { error: String(err) }),
+    );
 }
 
 /** The clusters of `removed` that get a delete message now: not back in the decision, not a failover's deferred cleanup. */
 function removedToDelete(deps: PlacementDeps, removed: string[], decision: Decision): string[] {
   const evicted = deps.evictions && removed.length ? evictedClusters(decision) : undefined;
-  return removed.filter((cluster) => !decision.clusters.some((c) => c.name === cluster) && !(evicted?.has(cluster) && deps.evictions));
+  return removed.filter(
+    (cluster) => !decision.clusters.some((c) => c.name === cluster) && !(evicted?.has(cluster) && deps.evictions),
+  );
 }
 
 /** What a decision records of the change it was made for: `tmc trace` derives its `placed` step from it. */
@@ -249,11 +330,20 @@ function tracedAs(message: PlacementMessage, sent: string[]): Pick<StoredDecisio
  * Delete messages for the clusters a decision dropped. A cluster dropped by a failover (Unhealthy past evictAfter, a
  * NoExecute taint) keeps its copy until the replacement is ready: the recovery sweep's cleanup removes it.
  */
-async function removeFrom(deps: PlacementDeps, message: PlacementMessage, ref: ObjectRef, recorded: StoredDecision, removed: string[], decision: Decision, messages: SyncMessage[]): Promise<void> {
+async function removeFrom(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  ref: ObjectRef,
+  recorded: StoredDecision,
+  removed: string[],
+  decision: Decision,
+  messages: SyncMessage[],
+): Promise<void> {
   const evicted = deps.evictions && removed.length ? evictedClusters(decision) : undefined;
   for (const cluster of removed) {
     if (decision.clusters.some((c) => c.name === cluster)) continue; // back on it since: the apply above covers it
-    if (evicted?.has(cluster) && deps.evictions) await deps.evictions.deferCleanup({ cluster, ref: recorded.ref, since: recorded.decidedAt });
+    if (evicted?.has(cluster) && deps.evictions)
+      await deps.evictions.deferCleanup({ cluster, ref: recorded.ref, since: recorded.decidedAt });
     else messages.push(syncMessage(message, ref, cluster, 'delete', recorded.decisionVersion));
   }
 }
@@ -262,8 +352,19 @@ async function removeFrom(deps: PlacementDeps, message: PlacementMessage, ref: O
  * Places one workload object: reads its newest state, decides, records the decision with a conditional write,
  * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
  */
-async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage, receiveCount: number, seed?: StoredDecision['clusters']): Promise<ReconcileOutcome> {
-  const log = deps.log.child({ workspace: message.ref.workspace, gvr: gvrKey(message.ref), namespace: message.ref.namespace, name: message.ref.name, traceId: message.trace.traceId });
+async function reconcileWorkload(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  seed?: StoredDecision['clusters'],
+): Promise<ReconcileOutcome> {
+  const log = deps.log.child({
+    workspace: message.ref.workspace,
+    gvr: gvrKey(message.ref),
+    namespace: message.ref.namespace,
+    name: message.ref.name,
+    traceId: message.trace.traceId,
+  });
   const previous = await deps.decisions.get(message.ref);
   const kcp = await deps.kube.kcp(message.ref.workspace);
   const carried = carriedIsCurrent(message, previous);
@@ -274,24 +375,42 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   // A scale subresource's admission names the Scale kind; the object read names the real one.
   const ref = object && object.kind !== message.ref.kind ? { ...message.ref, kind: object.kind } : message.ref;
   let writes = 0;
-  const unmarked = object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
+  const unmarked =
+    object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
   if (unmarked) return unmarked;
-  const unwritten = object && !carried ? awaitingAdmittedWrite(message, object, receiveCount, previous, await contentKeyFor(object, deps.contentKey)) : undefined;
+  const unwritten =
+    object && !carried
+      ? awaitingAdmittedWrite(message, object, receiveCount, previous, await contentKeyFor(object, deps.contentKey))
+      : undefined;
   if (unwritten) return unwritten;
 
   // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
   if (!object || object.metadata.deletionTimestamp) {
     if (!object && !previous) {
       const pending = notYetStored(message, receiveCount, 'admission');
-      if (!pending) log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, { reason: message.reason });
+      if (!pending)
+        log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, {
+          reason: message.reason,
+        });
       return pending ?? { result: 'absent', writes: 0, messages: 0 };
     }
     // Its removal was decided but the delete messages may never have gone out (the send failed or the process died
     // after the decision write): send them again rather than take "runs on no cluster" for "clean" (sync-apply's
     // delete is idempotent and releases the finalizer once every cluster is clean).
-    if (previous?.reason === 'Deleted' && object && !isNamespaceRef(ref) && previous.diff.removed.length > 0 && object.metadata.finalizers?.includes(SYNC_FINALIZER)) {
-      const again = previous.diff.removed.map((cluster) => syncMessage(message, ref, cluster, 'delete', previous.decisionVersion));
-      log.info(`Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`, { reason: message.reason });
+    if (
+      previous?.reason === 'Deleted' &&
+      object &&
+      !isNamespaceRef(ref) &&
+      previous.diff.removed.length > 0 &&
+      object.metadata.finalizers?.includes(SYNC_FINALIZER)
+    ) {
+      const again = previous.diff.removed.map((cluster) =>
+        syncMessage(message, ref, cluster, 'delete', previous.decisionVersion),
+      );
+      log.info(
+        `Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`,
+        { reason: message.reason },
+      );
       await deps.syncQueue.send(again);
       return { result: 'placed', writes: 0, messages: again.length, decision: previous };
     }
@@ -300,7 +419,12 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       // delete will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
       if (object?.metadata.finalizers?.includes(SYNC_FINALIZER)) {
         log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
-        await kcp.mergePatch(resourceName(ref), { metadata: { finalizers: object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER), resourceVersion: object.metadata.resourceVersion } });
+        await kcp.mergePatch(resourceName(ref), {
+          metadata: {
+            finalizers: object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER),
+            resourceVersion: object.metadata.resourceVersion,
+          },
+        });
         return { result: 'placed', writes: 1, messages: 0 };
       }
       log.debug(`Nothing to remove: ${describeRef(ref)} is deleted and runs on no cluster`, { reason: message.reason });
@@ -310,12 +434,19 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it —
     // unless kcp itself reported the delete of this very object (a DELETE admission or a DELETED event): that is
     // positive evidence, as for objects kcp deletes without waiting for tmc's finalizer.
-    const reportedDeleted = message.reason === 'delete' && (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
-    const vanished = !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    const reportedDeleted =
+      message.reason === 'delete' &&
+      (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
+    const vanished =
+      !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
     if (vanished !== 'allow') {
-      log.warn(`Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`);
+      log.warn(
+        `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`,
+      );
       // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
-      return vanished === 'hold' ? { result: 'unchanged', writes: 0, messages: 0 } : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
+      return vanished === 'hold'
+        ? { result: 'unchanged', writes: 0, messages: 0 }
+        : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
     }
     const next: StoredDecision = {
       ...previous,
@@ -334,13 +465,17 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       await deps.decisions.put(next);
     } catch (err) {
       if (err instanceof StaleGenerationError) {
-        log.debug(`Ignoring a stale removal of ${describeRef(ref)}: a newer decision is recorded`, { reason: message.reason });
+        log.debug(`Ignoring a stale removal of ${describeRef(ref)}: a newer decision is recorded`, {
+          reason: message.reason,
+        });
         return { result: 'stale', writes: 0, messages: 0 };
       }
       throw err;
     }
     // A Namespace's downstream copy goes with the last object in it (lib/sync), never on its own.
-    const deletes = isNamespaceRef(ref) ? [] : previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
+    const deletes = isNamespaceRef(ref)
+      ? []
+      : previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
     log.info(`Removing ${describeRef(ref)} from ${previous.clusters.map((c) => c.name).join(', ')}`);
     if (deletes.length) await deps.syncQueue.send(deletes);
     return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
@@ -354,11 +489,15 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     followsWorkspace ? workspaceWorkClusters(deps, ref.workspace) : Promise.resolve(undefined),
   ]);
   // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
-  const namespaceLabels = ref.namespace ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace))) : undefined;
+  const namespaceLabels = ref.namespace
+    ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace)))
+    : undefined;
   // kcp serves no namespaced object without its Namespace: a 404 for it is a read race or an API fault, not "no labels",
   // and deciding from it would place the object nowhere (and un-place its copies). Read again shortly.
   if (ref.namespace && namespaceLabels === undefined && receiveCount <= NOT_YET_STORED_RETRIES) {
-    log.warn(`Not placing ${describeRef(ref)} yet: kcp answered that its namespace ${ref.namespace} does not exist`, { reason: message.reason });
+    log.warn(`Not placing ${describeRef(ref)} yet: kcp answered that its namespace ${ref.namespace} does not exist`, {
+      reason: message.reason,
+    });
     deps.policies.invalidate(ref.workspace, ref.namespace);
     return { result: 'pending', writes: 0, messages: 0, delaySeconds: NAMESPACE_RECHECK_SECONDS };
   }
@@ -366,19 +505,30 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
   const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
-  const decided: Decision = keepWhenNowhereToGo(decide({
-    object,
-    namespaceLabels,
-    policies: placements,
-    locations,
-    clusters,
-    previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
-    namespaceClusters,
-    workspaceClusters,
-    options: { now: deps.now() },
-  }), previous);
+  const decided: Decision = keepWhenNowhereToGo(
+    decide({
+      object,
+      namespaceLabels,
+      policies: placements,
+      locations,
+      clusters,
+      previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
+      namespaceClusters,
+      workspaceClusters,
+      options: { now: deps.now() },
+    }),
+    previous,
+  );
   // A Namespace's removal deletes nothing downstream; a failover's removal is deferred to the sweep's cleanup.
-  const gated = isNamespace(object) ? { decision: decided } : await holdGuardedRemovals(deps.removalGuard, ref, previous, decided, deps.evictions ? evictedClusters(decided) : new Set());
+  const gated = isNamespace(object)
+    ? { decision: decided }
+    : await holdGuardedRemovals(
+        deps.removalGuard,
+        ref,
+        previous,
+        decided,
+        deps.evictions ? evictedClusters(decided) : new Set(),
+      );
   const decision = gated.decision;
   const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
@@ -408,7 +558,8 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
       ref: { ...ref, uid: object.metadata.uid ?? ref.uid },
       decisionVersion: decisionVersion + 1,
       generation,
-      resourceVersion: typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
+      resourceVersion:
+        typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
       uid: object.metadata.uid,
       contentHash: hash,
       clusters: decision.clusters,
@@ -440,24 +591,43 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
     if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
     statusChanged = toApply.length === 0 && !namespace;
-    if (!decision.scheduled) log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
-    else if (diff.added.length || diff.removed.length) log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, { added: diff.added, removed: diff.removed });
-    deps.metrics.increment('tmc_placement_decisions_total', { result: decision.scheduled ? 'scheduled' : 'unschedulable' });
+    if (!decision.scheduled)
+      log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
+    else if (diff.added.length || diff.removed.length)
+      log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, {
+        added: diff.added,
+        removed: diff.removed,
+      });
+    deps.metrics.increment('tmc_placement_decisions_total', {
+      result: decision.scheduled ? 'scheduled' : 'unschedulable',
+    });
   } else if (receiveCount > 1) {
     // A retry of a message whose decision was written but whose sync messages may not have been sent: resend what the
     // recorded decision says, its removals included (sync is idempotent). A first delivery sends nothing, so a no-op
     // resync stays at zero messages; pairs whose sync never happened are the sweep's unsynced pass (lib/recovery/resync.ts).
-    for (const c of decision.clusters) messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
-    if (previous && !namespace) await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
+    for (const c of decision.clusters)
+      messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
+    if (previous && !namespace)
+      await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
   }
 
-  const labels = stateLabelPatch(ref.workspace, object, decision.clusters.map((c) => c.name));
+  const labels = stateLabelPatch(
+    ref.workspace,
+    object,
+    decision.clusters.map((c) => c.name),
+  );
   if (messages.length && !namespace) await deps.syncQueue.send(messages);
   // A removal waiting to be counted with its burst (the un-placement gate): placement decides again once it may go.
-  if (gated.askAgainAfterSeconds !== undefined) await deps.placementQueue.send([placementMessage(message, ref, 'resync')], { delaySeconds: gated.askAgainAfterSeconds + 1 });
-  if (isDefinitionRef(ref) && current !== previous && diff.added.length) await resumeCustomResources(deps, message, object, ref.workspace, diff.added);
-  if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length)) await followNamespace(deps, message, ref.workspace, ref.name);
-  if (namespace && current !== previous && (diff.added.length || diff.removed.length)) await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
+  if (gated.askAgainAfterSeconds !== undefined)
+    await deps.placementQueue.send([placementMessage(message, ref, 'resync')], {
+      delaySeconds: gated.askAgainAfterSeconds + 1,
+    });
+  if (isDefinitionRef(ref) && current !== previous && diff.added.length)
+    await resumeCustomResources(deps, message, object, ref.workspace, diff.added);
+  if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length))
+    await followNamespace(deps, message, ref.workspace, ref.name);
+  if (namespace && current !== previous && (diff.added.length || diff.removed.length))
+    await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
   if (labels) {
     await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
     // The cached Namespace would still show the old labels and patch them again on the next object's turn.
@@ -483,21 +653,35 @@ async function reconcileWorkload(deps: PlacementDeps, message: PlacementMessage,
  * re-places its namespace, so it never follows a decision older than the inventory it sees; an unchanged namespace
  * costs one table read and no writes. Undefined when kcp has no such Namespace (nothing to follow).
  */
-async function placeNamespace(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<NamespacePlacement | undefined> {
+async function placeNamespace(
+  deps: PlacementDeps,
+  from: PlacementMessage,
+  namespace: string,
+  objectDecision: StoredDecision | undefined,
+): Promise<NamespacePlacement | undefined> {
   const ref = namespaceRef(from.ref.workspace, namespace);
   // The container's copy may predate a delete and re-create of the namespace (absent, or the old one terminating):
   // an object exists in it now, so kcp is asked again before its objects are placed by a namespace that is gone.
   const known = await deps.policies.namespace(from.ref.workspace, namespace);
-  const cached = known && !known.metadata.deletionTimestamp ? known : await freshNamespace(deps, from.ref.workspace, namespace);
+  const cached =
+    known && !known.metadata.deletionTimestamp ? known : await freshNamespace(deps, from.ref.workspace, namespace);
   if (!cached) return undefined;
   // The cached Namespace is carried; reconcileWorkload reads kcp instead when it is older than the namespace's decision.
-  const outcome = await reconcileWorkload(deps, { ...placementMessage(from, ref, 'cluster-change'), object: cached }, 1, objectDecision?.clusters);
+  const outcome = await reconcileWorkload(
+    deps,
+    { ...placementMessage(from, ref, 'cluster-change'), object: cached },
+    1,
+    objectDecision?.clusters,
+  );
   if (outcome.result === 'absent' || outcome.result === 'pending') return undefined;
   // Stale: a concurrent message placed the namespace first, maybe from a newer Namespace; follow what it recorded,
   // with the labels kcp serves now (at least as new as what that decision saw).
   const stale = outcome.result === 'stale';
   const decision = 'decision' in outcome && outcome.decision ? outcome.decision : await deps.decisions.get(ref);
-  const object = !stale && 'object' in outcome && outcome.object ? outcome.object : await freshNamespace(deps, from.ref.workspace, namespace);
+  const object =
+    !stale && 'object' in outcome && outcome.object
+      ? outcome.object
+      : await freshNamespace(deps, from.ref.workspace, namespace);
   if (!decision || !object) return undefined;
   return { clusters: decision.clusters.map((c) => c.name), labels: object.metadata.labels ?? {} };
 }
@@ -508,20 +692,31 @@ function freshNamespace(deps: PlacementDeps, workspace: string, namespace: strin
 }
 
 /** {@link placeNamespace}, once per namespace and invocation when the deps carry `namespacePlacements`. */
-function namespacePlacementFor(deps: PlacementDeps, from: PlacementMessage, namespace: string, objectDecision: StoredDecision | undefined): Promise<NamespacePlacement | undefined> {
+function namespacePlacementFor(
+  deps: PlacementDeps,
+  from: PlacementMessage,
+  namespace: string,
+  objectDecision: StoredDecision | undefined,
+): Promise<NamespacePlacement | undefined> {
   const placed = deps.namespacePlacements;
   if (!placed) return placeNamespace(deps, from, namespace, objectDecision);
   return placed.read(`${from.ref.workspace}/${namespace}`, () => placeNamespace(deps, from, namespace, objectDecision));
 }
 
 /** The namespace moved: re-place the workspace's objects in it (bounded by the fan-out limit; the resync covers more). */
-async function followNamespace(deps: PlacementDeps, from: PlacementMessage, workspace: string, namespace: string): Promise<void> {
+async function followNamespace(
+  deps: PlacementDeps,
+  from: PlacementMessage,
+  workspace: string,
+  namespace: string,
+): Promise<void> {
   const limit = deps.fanoutLimit ?? 1000;
   const moves: PlacementMessage[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.decisions.listByWorkspace(workspace, { limit: 100, cursor });
-    for (const d of page.decisions) if (d.ref.namespace === namespace) moves.push(placementMessage(from, d.ref, 'cluster-change'));
+    for (const d of page.decisions)
+      if (d.ref.namespace === namespace) moves.push(placementMessage(from, d.ref, 'cluster-change'));
     cursor = page.cursor;
   } while (cursor && moves.length < limit);
   deps.log.info(`Namespace ${namespace} moved: re-placing ${moves.length} object(s) in it`, { workspace, namespace });
@@ -536,12 +731,16 @@ async function followNamespace(deps: PlacementDeps, from: PlacementMessage, work
 async function workspaceWorkClusters(deps: PlacementDeps, workspace: string, except?: string): Promise<string[]> {
   const kcp = await deps.kube.kcp(workspace);
   const namespaces = await kcp.list({ group: '', version: 'v1', resource: 'namespaces' });
-  const refs = namespaces.map((ns) => ns.metadata.name ?? '').filter((name) => name !== '' && name !== except).map((name) => namespaceRef(workspace, name));
+  const refs = namespaces
+    .map((ns) => ns.metadata.name ?? '')
+    .filter((name) => name !== '' && name !== except)
+    .map((name) => namespaceRef(workspace, name));
   const decisions = refs.length ? await deps.decisions.getMany(refs) : new Map<string, StoredDecision | undefined>();
   const union = new Set<string>();
   for (const r of refs) {
     const key = objectKey(r);
-    if (!decisions.has(key)) throw new InternalError(`The decision of namespace ${r.name} could not be read`, { object: describeRef(r) });
+    if (!decisions.has(key))
+      throw new InternalError(`The decision of namespace ${r.name} could not be read`, { object: describeRef(r) });
     for (const c of decisions.get(key)?.clusters ?? []) union.add(c.name);
   }
   return [...union].sort();
@@ -552,7 +751,13 @@ async function workspaceWorkClusters(deps: PlacementDeps, workspace: string, exc
  * workspace's work, re-place the workspace's cluster-scoped objects, which follow that set (bounded by the fan-out
  * limit; the recovery sweep's unplaced pass covers a cluster-scoped object decided in between).
  */
-async function followWorkspaceWork(deps: PlacementDeps, from: PlacementMessage, workspace: string, namespace: string, diff: { added: string[]; removed: string[] }): Promise<void> {
+async function followWorkspaceWork(
+  deps: PlacementDeps,
+  from: PlacementMessage,
+  workspace: string,
+  namespace: string,
+  diff: { added: string[]; removed: string[] },
+): Promise<void> {
   const others = new Set(await workspaceWorkClusters(deps, workspace, namespace));
   const joined = diff.added.filter((c) => !others.has(c));
   const left = diff.removed.filter((c) => !others.has(c));
@@ -562,45 +767,81 @@ async function followWorkspaceWork(deps: PlacementDeps, from: PlacementMessage, 
   let cursor: string | undefined;
   do {
     const page = await deps.decisions.listByWorkspace(workspace, { limit: 100, cursor });
-    for (const d of page.decisions) if (d.ref.namespace === undefined && !isNamespaceRef(d.ref) && isWorkloadRef(d.ref)) moves.push(placementMessage(from, d.ref, 'cluster-change'));
+    for (const d of page.decisions)
+      if (d.ref.namespace === undefined && !isNamespaceRef(d.ref) && isWorkloadRef(d.ref))
+        moves.push(placementMessage(from, d.ref, 'cluster-change'));
     cursor = page.cursor;
   } while (cursor && moves.length < limit);
-  deps.log.info(`The workspace's work now runs on a different set of clusters: re-placing ${moves.length} cluster-scoped object(s)`, { workspace, namespace, joined, left });
+  deps.log.info(
+    `The workspace's work now runs on a different set of clusters: re-placing ${moves.length} cluster-scoped object(s)`,
+    { workspace, namespace, joined, left },
+  );
   if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
 }
 
-function placementMessage(from: PlacementMessage, ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage {
+function placementMessage(
+  from: PlacementMessage,
+  ref: ObjectRef,
+  reason: PlacementMessage['reason'],
+): PlacementMessage {
   return { type: 'placement', ref, reason, trace: from.trace };
 }
 
 /** A SyncTarget changed: refresh its mirror; when scheduling facts changed, re-place what it runs and what waits. */
-async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
+async function reconcileSyncTarget(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+): Promise<ReconcileOutcome> {
   const { ref } = message;
   const limit = deps.fanoutLimit ?? 1000;
   const kcp = await deps.kube.kcp(ref.workspace);
   const raw = await kcp.get(resourceName(ref));
   const unwritten =
-    message.reason === 'delete' ? (raw && !raw.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined) : awaitingAdmittedWrite(message, raw, receiveCount);
+    message.reason === 'delete'
+      ? raw && !raw.metadata.deletionTimestamp
+        ? notYetStored(message, receiveCount, 'delete')
+        : undefined
+      : awaitingAdmittedWrite(message, raw, receiveCount);
   if (unwritten) return unwritten;
   const stored = await deps.inventory.getMirror(ref.workspace, ref.name);
-  const onCluster = async (): Promise<PlacementMessage[]> => (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));
+  const onCluster = async (): Promise<PlacementMessage[]> =>
+    (await deps.inventory.objectsOn(ref.name, limit)).map((r) => placementMessage(message, r, 'cluster-change'));
   if (!raw || raw.metadata.deletionTimestamp) {
-    if (!stored) return (!raw && notYetStored(message, receiveCount, 'admission')) || { result: 'cluster-removed', writes: 0, messages: 0 };
+    if (!stored)
+      return (
+        (!raw && notYetStored(message, receiveCount, 'admission')) || {
+          result: 'cluster-removed',
+          writes: 0,
+          messages: 0,
+        }
+      );
     await deps.inventory.deleteMirror(ref.workspace, ref.name);
     deps.kube.forget(ref.workspace, ref.name);
     const moves = await onCluster();
-    deps.log.info(`Draining SyncTarget ${ref.name}: re-placing ${moves.length} object(s)`, { workspace: ref.workspace, cluster: ref.name });
+    deps.log.info(`Draining SyncTarget ${ref.name}: re-placing ${moves.length} object(s)`, {
+      workspace: ref.workspace,
+      cluster: ref.name,
+    });
     if (moves.length) await deps.placementQueue.send(moves);
     return { result: 'cluster-removed', writes: 1, messages: moves.length };
   }
   const parsed = SyncTargetSchema.safeParse(raw);
   if (!parsed.success) {
-    deps.log.warn('Ignoring an invalid SyncTarget', { workspace: ref.workspace, cluster: ref.name, issues: parsed.error.issues.map((i) => i.path.join('.')) });
+    deps.log.warn('Ignoring an invalid SyncTarget', {
+      workspace: ref.workspace,
+      cluster: ref.name,
+      issues: parsed.error.issues.map((i) => i.path.join('.')),
+    });
     return { result: 'cluster-updated', writes: 0, messages: 0 };
   }
   const mirror = mirrorOf(ref.workspace, parsed.data, new Date(deps.now()));
   if (stored && stored.hash === mirror.hash) {
-    deps.log.debug(`Nothing to do for SyncTarget ${ref.name}: its scheduling facts are unchanged`, { workspace: ref.workspace, cluster: ref.name, reason: message.reason });
+    deps.log.debug(`Nothing to do for SyncTarget ${ref.name}: its scheduling facts are unchanged`, {
+      workspace: ref.workspace,
+      cluster: ref.name,
+      reason: message.reason,
+    });
     return { result: 'cluster-updated', writes: 0, messages: 0 };
   }
   await deps.inventory.putMirror(mirror);
@@ -617,7 +858,11 @@ async function reconcileSyncTarget(deps: PlacementDeps, message: PlacementMessag
 }
 
 /** A Placement or Location changed: fresh policies, Placement status, and a bounded re-placement of the workspace. */
-async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
+async function reconcilePolicy(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+): Promise<ReconcileOutcome> {
   const { ref } = message;
   const limit = deps.fanoutLimit ?? 1000;
   const kcp = await deps.kube.kcp(ref.workspace);
@@ -626,26 +871,38 @@ async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage, r
     if (unwritten) return unwritten;
   } else if (message.reason === 'delete') {
     const current = await kcp.get(resourceName(ref));
-    const unmarked = current && !current.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
+    const unmarked =
+      current && !current.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
     if (unmarked) return unmarked;
   }
   deps.policies.invalidate(ref.workspace);
-  const [{ placements, locations }, clusters] = await Promise.all([deps.policies.load(ref.workspace), deps.inventory.list(ref.workspace)]);
+  const [{ placements, locations }, clusters] = await Promise.all([
+    deps.policies.load(ref.workspace),
+    deps.inventory.list(ref.workspace),
+  ]);
   let writes = 0;
   for (const placement of placements) {
     const patch = placementStatusPatch(placement, locations, clusters, deps.now());
     if (!patch) continue;
-    await kcp.patchStatus({ group: SCHEDULING_GROUP, version: 'v1alpha1', resource: PLACEMENT_RESOURCE, name: placement.metadata.name }, patch);
+    await kcp.patchStatus(
+      { group: SCHEDULING_GROUP, version: 'v1alpha1', resource: PLACEMENT_RESOURCE, name: placement.metadata.name },
+      patch,
+    );
     writes++;
   }
   const moves: PlacementMessage[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.decisions.listByWorkspace(ref.workspace, { limit: 100, cursor });
-    for (const d of page.decisions) if (d.clusters.length || d.scheduled === false) moves.push(placementMessage(message, d.ref, 'placement-change'));
+    for (const d of page.decisions)
+      if (d.clusters.length || d.scheduled === false) moves.push(placementMessage(message, d.ref, 'placement-change'));
     cursor = page.cursor;
   } while (cursor && moves.length < limit);
-  if (moves.length >= limit) deps.log.warn('Placement change touches more objects than one fan-out; the resync sweep places the rest', { workspace: ref.workspace, limit });
+  if (moves.length >= limit)
+    deps.log.warn('Placement change touches more objects than one fan-out; the resync sweep places the rest', {
+      workspace: ref.workspace,
+      limit,
+    });
   if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
   return { result: 'policy-updated', writes, messages: Math.min(limit, moves.length) };
 }
@@ -654,7 +911,11 @@ async function reconcilePolicy(deps: PlacementDeps, message: PlacementMessage, r
  * The placement function's use case for one message. Stale and duplicate messages end as `stale`/`unchanged`
  * (success, nothing written); an unsatisfiable Placement is a recorded decision, not an error.
  */
-export async function reconcilePlacement(deps: PlacementDeps, message: PlacementMessage, receiveCount = 1): Promise<ReconcileOutcome> {
+export async function reconcilePlacement(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount = 1,
+): Promise<ReconcileOutcome> {
   let outcome = await reconcileOnce(deps, message, receiveCount);
   // The admitted write usually lands within milliseconds of the webhook's answer, and SQS can hide a message for
   // whole seconds only: on the first delivery re-read a few times first, so a create is not a second late. A
@@ -672,7 +933,11 @@ export async function reconcilePlacement(deps: PlacementDeps, message: Placement
 /** In-process re-reads of a change kcp has not stored yet, before the message is deferred by SQS (about 0.3 s). */
 export const QUICK_REREAD_DELAYS_MS: readonly number[] = [20, 60, 200];
 
-function reconcileOnce(deps: PlacementDeps, message: PlacementMessage, receiveCount: number): Promise<ReconcileOutcome> {
+function reconcileOnce(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+): Promise<ReconcileOutcome> {
   if (isSyncTarget(message.ref)) return reconcileSyncTarget(deps, message, receiveCount);
   if (isPolicy(message.ref)) return reconcilePolicy(deps, message, receiveCount);
   return reconcileWorkload(deps, message, receiveCount);

@@ -17,9 +17,17 @@ export interface GatedDecision {
  * and placement is asked again then. `exempt`: clusters not removed by a delete here (a failover's, cleaned up by the
  * sweep).
  */
-export async function holdGuardedRemovals(guard: RemovalGuard | undefined, ref: ObjectRef, previous: Pick<StoredDecision, 'clusters'> | undefined, decision: Decision, exempt: ReadonlySet<string>): Promise<GatedDecision> {
+export async function holdGuardedRemovals(
+  guard: RemovalGuard | undefined,
+  ref: ObjectRef,
+  previous: Pick<StoredDecision, 'clusters'> | undefined,
+  decision: Decision,
+  exempt: ReadonlySet<string>,
+): Promise<GatedDecision> {
   if (!guard || !previous?.clusters.length) return { decision };
-  const removed = previous.clusters.filter((c) => !exempt.has(c.name) && !decision.clusters.some((d) => d.name === c.name));
+  const removed = previous.clusters.filter(
+    (c) => !exempt.has(c.name) && !decision.clusters.some((d) => d.name === c.name),
+  );
   const held: StoredDecision['clusters'] = [];
   const waiting: StoredDecision['clusters'] = [];
   for (const cluster of removed) {

@@ -19,7 +19,9 @@ export function divideReplicas(total: number, names: readonly string[], weights:
     remainders[i] = exact - shares[i];
     assigned += shares[i];
   }
-  const order = names.map((_, i) => i).sort((a, b) => remainders[b] - remainders[a] || (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+  const order = names
+    .map((_, i) => i)
+    .sort((a, b) => remainders[b] - remainders[a] || (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
   for (let k = 0; assigned < total; k++, assigned++) shares[order[k % n]] += 1;
   return shares;
 }

@@ -10,7 +10,8 @@ const SCALABLE_KINDS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Repl
 
 export function replicasOf(object: KubeObject): number | undefined {
   const spec = object.spec as { replicas?: unknown } | undefined;
-  if (spec && typeof spec.replicas === 'number' && Number.isInteger(spec.replicas) && spec.replicas >= 0) return spec.replicas;
+  if (spec && typeof spec.replicas === 'number' && Number.isInteger(spec.replicas) && spec.replicas >= 0)
+    return spec.replicas;
   return SCALABLE_KINDS.has(object.kind) ? 1 : undefined;
 }
 
@@ -22,9 +23,11 @@ function podSpecOf(object: KubeObject): PodSpecLike | undefined {
   const spec = object.spec as Record<string, unknown> | undefined;
   if (!spec) return undefined;
   if (object.kind === 'Pod') return spec as PodSpecLike;
-  const template = (object.kind === 'CronJob' ? (spec.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template : spec.template) as
-    | { spec?: PodSpecLike }
-    | undefined;
+  const template = (
+    object.kind === 'CronJob'
+      ? (spec.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template
+      : spec.template
+  ) as { spec?: PodSpecLike } | undefined;
   return template?.spec;
 }
 

@@ -4,7 +4,9 @@ import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
 import type { PlacementDeps } from './reconcile';
 
-const DefinitionSchema = z.object({ spec: z.object({ group: z.string().min(1), names: z.object({ plural: z.string().min(1) }) }) });
+const DefinitionSchema = z.object({
+  spec: z.object({ group: z.string().min(1), names: z.object({ plural: z.string().min(1) }) }),
+});
 
 export function isDefinitionRef(ref: ObjectRef): boolean {
   return ref.group === 'apiextensions.k8s.io' && ref.resource === 'customresourcedefinitions';
@@ -16,7 +18,13 @@ export function isDefinitionRef(ref: ObjectRef): boolean {
  * they complete once the CRD lands, without an edit. Sync waits for the CRD to be Established; a copy already applied
  * costs a no-op resync. Bounded by the fan-out limit. Returns the messages sent.
  */
-export async function resumeCustomResources(deps: PlacementDeps, from: PlacementMessage, crd: KubeObject, workspace: string, clusters: readonly string[]): Promise<number> {
+export async function resumeCustomResources(
+  deps: PlacementDeps,
+  from: PlacementMessage,
+  crd: KubeObject,
+  workspace: string,
+  clusters: readonly string[],
+): Promise<number> {
   const parsed = DefinitionSchema.safeParse(crd);
   if (!parsed.success || clusters.length === 0) return 0;
   const { group, names } = parsed.data.spec;
@@ -24,7 +32,8 @@ export async function resumeCustomResources(deps: PlacementDeps, from: Placement
   const pairs: Array<{ ref: ObjectRef; cluster: string }> = [];
   for (const cluster of clusters) {
     for (const ref of await deps.inventory.objectsOn(cluster, limit)) {
-      if (ref.workspace === workspace && ref.group === group && ref.resource === names.plural) pairs.push({ ref, cluster });
+      if (ref.workspace === workspace && ref.group === group && ref.resource === names.plural)
+        pairs.push({ ref, cluster });
     }
   }
   if (pairs.length === 0) return 0;
@@ -33,10 +42,20 @@ export async function resumeCustomResources(deps: PlacementDeps, from: Placement
   for (const { ref, cluster } of pairs.slice(0, limit)) {
     const decision = decisions.get(objectKey(ref));
     if (!decision?.clusters.some((c) => c.name === cluster)) continue;
-    messages.push({ type: 'sync', ref, cluster, action: 'apply', decisionVersion: decision.decisionVersion, trace: from.trace });
+    messages.push({
+      type: 'sync',
+      ref,
+      cluster,
+      action: 'apply',
+      decisionVersion: decision.decisionVersion,
+      trace: from.trace,
+    });
   }
   if (messages.length === 0) return 0;
-  deps.log.info(`CustomResourceDefinition ${names.plural}.${group} placed on ${clusters.join(', ')}: syncing ${messages.length} custom resource(s) of its kind there again`, { workspace });
+  deps.log.info(
+    `CustomResourceDefinition ${names.plural}.${group} placed on ${clusters.join(', ')}: syncing ${messages.length} custom resource(s) of its kind there again`,
+    { workspace },
+  );
   await deps.syncQueue.send(messages);
   return messages.length;
 }

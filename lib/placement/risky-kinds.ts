@@ -7,11 +7,13 @@ import type { KubeObject } from '../ports/kube-client';
  */
 const RISKY: Record<string, string> = {
   'MutatingWebhookConfiguration.admissionregistration.k8s.io': "intercepts every tenant's API requests on the cluster",
-  'ValidatingWebhookConfiguration.admissionregistration.k8s.io': "intercepts every tenant's API requests on the cluster",
+  'ValidatingWebhookConfiguration.admissionregistration.k8s.io':
+    "intercepts every tenant's API requests on the cluster",
   'MutatingAdmissionPolicy.admissionregistration.k8s.io': "rewrites every tenant's API requests on the cluster",
   'MutatingAdmissionPolicyBinding.admissionregistration.k8s.io': "rewrites every tenant's API requests on the cluster",
   'ValidatingAdmissionPolicy.admissionregistration.k8s.io': "can reject every tenant's API requests on the cluster",
-  'ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io': "can reject every tenant's API requests on the cluster",
+  'ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io':
+    "can reject every tenant's API requests on the cluster",
   'PriorityClass.scheduling.k8s.io': "can preempt other tenants' pods",
   'APIService.apiregistration.k8s.io': 'serves an API group for the whole cluster',
   'FlowSchema.flowcontrol.apiserver.k8s.io': 'changes API fairness for every tenant',
@@ -25,7 +27,9 @@ function isPowerfulRole(name: unknown): boolean {
 }
 
 /** The allow-list entry naming `object`'s kind and why it is risky; undefined for an ordinary object. */
-export function riskyKindOf(object: Pick<KubeObject, 'apiVersion' | 'kind'> & { roleRef?: unknown }): { entry: string; why: string } | undefined {
+export function riskyKindOf(
+  object: Pick<KubeObject, 'apiVersion' | 'kind'> & { roleRef?: unknown },
+): { entry: string; why: string } | undefined {
   const slash = object.apiVersion.indexOf('/');
   const group = slash < 0 ? '' : object.apiVersion.slice(0, slash);
   const entry = group ? `${object.kind}.${group}` : object.kind;

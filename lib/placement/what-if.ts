@@ -21,7 +21,11 @@ export interface WhatIfMove {
 }
 
 /** The inventory and policies with the hypothetical change applied; nothing here reads or writes anywhere. */
-export function applyHypothesis(clusters: ClusterInfo[], placements: Placement[], h: Hypothesis): { clusters: ClusterInfo[]; placements: Placement[] } {
+export function applyHypothesis(
+  clusters: ClusterInfo[],
+  placements: Placement[],
+  h: Hypothesis,
+): { clusters: ClusterInfo[]; placements: Placement[] } {
   const cordon = new Set(h.cordon ?? []);
   const down = new Set(h.down ?? []);
   const changed = clusters.map((c) => ({
@@ -47,7 +51,15 @@ export function whatIf(
   const world = applyHypothesis(clusters, placements, h);
   const moves: WhatIfMove[] = [];
   for (const { decision, object, namespaceLabels } of inputs) {
-    const next = decide({ object, namespaceLabels, policies: world.placements, locations, clusters: world.clusters, previous: { clusters: decision.clusters, rebalanceToken: decision.rebalanceToken }, options: { now } });
+    const next = decide({
+      object,
+      namespaceLabels,
+      policies: world.placements,
+      locations,
+      clusters: world.clusters,
+      previous: { clusters: decision.clusters, rebalanceToken: decision.rebalanceToken },
+      options: { now },
+    });
     const diff = diffDecisions(decision.clusters, next.clusters);
     if (diff.added.length || diff.removed.length || diff.changed.length || next.scheduled !== decision.scheduled) {
       moves.push({

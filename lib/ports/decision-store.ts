@@ -55,7 +55,10 @@ export interface DecisionStore {
    */
   put(next: StoredDecision): Promise<void>;
   /** Decisions of one workspace, a page at a time (gsi1 `DECISIONS#<workspace>`), for Placement and cluster changes. */
-  listByWorkspace(workspace: string, options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean }): Promise<DecisionPage>;
+  listByWorkspace(
+    workspace: string,
+    options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean },
+  ): Promise<DecisionPage>;
 }
 
 /** The few fields of a decision that say which version of its kcp object it was made from (recovery's catch-up). */

@@ -41,7 +41,11 @@ export function invocationCounts(outcome: InvocationOutcome): { invocations: num
   return { invocations: outcome.invocations ?? 1, errors: outcome.errors ?? (outcome.ok ? 0 : 1) };
 }
 
-export function applyInvocation(record: ComponentHealthRecord | undefined, component: string, outcome: InvocationOutcome): ComponentHealthRecord {
+export function applyInvocation(
+  record: ComponentHealthRecord | undefined,
+  component: string,
+  outcome: InvocationOutcome,
+): ComponentHealthRecord {
   const start = windowStartOf(outcome.at);
   const { invocations: count, errors: error } = invocationCounts(outcome);
   const at = new Date(outcome.at).toISOString();
@@ -60,9 +64,12 @@ export function applyInvocation(record: ComponentHealthRecord | undefined, compo
     invocations: base.invocations + count,
     errors: base.errors + error,
     ...(outcome.ok ? { lastSuccessAt: at } : { lastErrorAt: at }),
-    ...(outcome.backlogAgeSeconds === undefined ? {} : { backlogAgeSeconds: outcome.backlogAgeSeconds, backlogObservedAt: at }),
+    ...(outcome.backlogAgeSeconds === undefined
+      ? {}
+      : { backlogAgeSeconds: outcome.backlogAgeSeconds, backlogObservedAt: at }),
   };
-  if (base.windowStart === start) return { ...next, windowInvocations: base.windowInvocations + count, windowErrors: base.windowErrors + error };
+  if (base.windowStart === start)
+    return { ...next, windowInvocations: base.windowInvocations + count, windowErrors: base.windowErrors + error };
   if (base.windowStart !== undefined && base.windowStart > start) return next; // a late report from a skewed clock: totals only
   return {
     ...next,
@@ -86,7 +93,9 @@ export class InMemoryHealthStore implements HealthStore {
   }
 
   async listClusters(): Promise<ClusterHealth[]> {
-    return [...this.clusters.values()].map((c) => structuredClone(c)).sort((a, b) => a.cluster.localeCompare(b.cluster));
+    return [...this.clusters.values()]
+      .map((c) => structuredClone(c))
+      .sort((a, b) => a.cluster.localeCompare(b.cluster));
   }
 
   async putCluster(next: ClusterHealth, expectedVersion: number): Promise<boolean> {

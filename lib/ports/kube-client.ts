@@ -29,12 +29,19 @@ export interface KubeClient {
   /** `kcp:root:default` or the SyncTarget's name: how logs and errors name this endpoint. */
   readonly target: string;
   get(name: ResourceName): Promise<KubeObject | undefined>;
-  list(type: Omit<ResourceType, 'kind' | 'namespaced'>, options?: { namespace?: string; labelSelector?: string }): Promise<KubeObject[]>;
+  list(
+    type: Omit<ResourceType, 'kind' | 'namespaced'>,
+    options?: { namespace?: string; labelSelector?: string },
+  ): Promise<KubeObject[]>;
   /**
    * Server-side apply with tmc's one field manager; creates when missing. With `resourceVersion`, conditional on it as a
    * merge patch is (ConflictError when the object changed since).
    */
-  apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options?: { force?: boolean; resourceVersion?: string }): Promise<KubeObject>;
+  apply(
+    type: Omit<ResourceType, 'namespaced'>,
+    object: KubeObject,
+    options?: { force?: boolean; resourceVersion?: string },
+  ): Promise<KubeObject>;
   /**
    * JSON merge patch of the main resource (labels, annotations, finalizers). A patch carrying
    * `metadata.resourceVersion` is conditional on it: the object changed since then → ConflictError (409).
@@ -44,7 +51,11 @@ export interface KubeClient {
    * JSON merge patch of the status subresource; with `resourceVersion`, conditional on it as a merge patch is
    * (ConflictError when the object changed since).
    */
-  patchStatus(name: ResourceName, status: Record<string, unknown>, options?: { resourceVersion?: string }): Promise<KubeObject>;
+  patchStatus(
+    name: ResourceName,
+    status: Record<string, unknown>,
+    options?: { resourceVersion?: string },
+  ): Promise<KubeObject>;
   /** Deleting what is already gone succeeds. With `resourceVersion`, only that version is deleted (else ConflictError). */
   delete(name: ResourceName, options?: { resourceVersion?: string }): Promise<'deleted' | 'absent'>;
   /**

@@ -1,7 +1,19 @@
 import type { ObjectRef } from '../api/object-ref';
 
 /** What the recovery manager did. Names are metric label values (`tmc_recovery_actions_total{action}`). */
-export type RecoveryActionKind = 'failover' | 'cleanup' | 'resync-stuck' | 'resync-unplaced' | 'resync-unsynced' | 'resync-partial' | 'drift' | 'orphan-delete' | 'dlq-redrive' | 'dlq-park' | 'deletion-hold' | 'deletion-confirm';
+export type RecoveryActionKind =
+  | 'failover'
+  | 'cleanup'
+  | 'resync-stuck'
+  | 'resync-unplaced'
+  | 'resync-unsynced'
+  | 'resync-partial'
+  | 'drift'
+  | 'orphan-delete'
+  | 'dlq-redrive'
+  | 'dlq-park'
+  | 'deletion-hold'
+  | 'deletion-confirm';
 export type RecoveryOutcome = 'enqueued' | 'sent' | 'succeeded' | 'skipped' | 'held' | 'released' | 'failed' | 'parked';
 
 /** `RECOVERY#<yyyy-mm-dd>` / `<iso-time>#<id>`: one action, what, why and how it ended. Never object data. */

@@ -101,7 +101,10 @@ export interface SyncStateStore {
    * Many records and decisions at once, strongly consistent like `get` and `decision`, in as few requests as the store
    * allows (a sync-apply batch reads what its messages need this way). A key the store could not answer has no entry.
    */
-  readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads>;
+  readMany(keys: {
+    decisions: readonly ObjectRef[];
+    records: ReadonlyArray<{ ref: ObjectRef; cluster: string }>;
+  }): Promise<SyncStateReads>;
 }
 
 const CATEGORY = z.enum(Object.keys(CATEGORY_RULES) as [ErrorCategory, ...ErrorCategory[]]);
@@ -135,9 +138,25 @@ export const SyncRecordSchema = z.object({
 /** A {@link DecisionView} on the virtual workspace's wire. */
 export const DecisionViewSchema = z.object({
   decisionVersion: z.number(),
-  clusters: z.array(z.object({ name: z.string(), replicas: z.number().int().nonnegative().optional(), patch: z.array(JsonPatchOperationSchema).optional() })),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      replicas: z.number().int().nonnegative().optional(),
+      patch: z.array(JsonPatchOperationSchema).optional(),
+    }),
+  ),
   scheduled: z.boolean().optional(),
-  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']).optional(),
+  reason: z
+    .enum([
+      'Scheduled',
+      'PartiallyScheduled',
+      'Unschedulable',
+      'NoMatchingPlacement',
+      'NoClusters',
+      'DeletionHeld',
+      'Deleted',
+    ])
+    .optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
 });

@@ -8,6 +8,12 @@ import type { RecoverySweepDeps } from './deps';
  * covered over successive sweeps instead of its first page only.
  */
 export async function sweepPage(deps: RecoverySweepDeps, workspace: string, cluster: string): Promise<SyncRecord[]> {
-  const page = await clusterPage(deps.syncState, deps.store, `sweep|${workspace}|${cluster}`, cluster, deps.settings.perClusterLimit);
+  const page = await clusterPage(
+    deps.syncState,
+    deps.store,
+    `sweep|${workspace}|${cluster}`,
+    cluster,
+    deps.settings.perClusterLimit,
+  );
   return page.filter((r) => r.ref.workspace === workspace);
 }

@@ -26,19 +26,33 @@ function unreadableReason(body: string): string {
     return 'the body is not JSON';
   }
   const parsed = QueueMessageSchema.safeParse(raw);
-  return parsed.success ? 'it could not be read' : parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  return parsed.success
+    ? 'it could not be read'
+    : parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ');
 }
 
 function describe(message: QueueMessage | undefined): string {
   if (!message) return 'an unreadable message';
-  return message.type === 'sync' ? `the ${message.action} of ${describeRef(message.ref)} on ${message.cluster}` : `the ${message.type} message of ${describeRef(message.ref)}`;
+  return message.type === 'sync'
+    ? `the ${message.action} of ${describeRef(message.ref)} on ${message.cluster}`
+    : `the ${message.type} message of ${describeRef(message.ref)}`;
 }
 
 /**
  * The reason a person sees after tmc gives up: the sync item's last error when there is one. For sync messages it is
  * also written on the sync item (state failed) and the kcp object's per-cluster status is refreshed.
  */
-async function park(deps: RecoverySweepDeps, report: RecoverySweepReport, queue: DeadLetterQueue, letter: DeadLetter, message: QueueMessage | undefined, attempts: number): Promise<void> {
+async function park(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  queue: DeadLetterQueue,
+  letter: DeadLetter,
+  message: QueueMessage | undefined,
+  attempts: number,
+): Promise<void> {
   await queue.hide(letter, MAX_VISIBILITY_SECONDS);
   let reason = `tmc gave up on ${describe(message)} after ${attempts} redrive(s) from the ${queue.name} DLQ`;
   if (!message) reason += `: ${unreadableReason(letter.body)}`;
@@ -48,7 +62,17 @@ async function park(deps: RecoverySweepDeps, report: RecoverySweepReport, queue:
     // Also when already `failed`: its message says "retrying" (a 503 and its hint), which stops being true here.
     if (record && record.lastError?.message !== reason) {
       const at = new Date(deps.now()).toISOString();
-      await deps.syncState.put({ ...record, state: 'failed', lastError: { category: 'internal', message: reason, hint: 'Fix the cause, then re-apply the object in kcp (or redrive the DLQ with the AWS console)', at }, updatedAt: at });
+      await deps.syncState.put({
+        ...record,
+        state: 'failed',
+        lastError: {
+          category: 'internal',
+          message: reason,
+          hint: 'Fix the cause, then re-apply the object in kcp (or redrive the DLQ with the AWS console)',
+          at,
+        },
+        updatedAt: at,
+      });
     }
     await deps.status?.refresh(message.ref);
   }
@@ -83,7 +107,12 @@ export async function redriveDeadLetters(deps: RecoverySweepDeps, report: Recove
         if (!message || attempts >= deps.settings.maxRedrives) {
           if (retry?.reason !== 'parked') {
             await park(deps, report, queue, letter, message, attempts);
-            await deps.store.putRetryState(key, { attempts, nextAt: now, lastAt: new Date(now).toISOString(), reason: 'parked' });
+            await deps.store.putRetryState(key, {
+              attempts,
+              nextAt: now,
+              lastAt: new Date(now).toISOString(),
+              reason: 'parked',
+            });
           } else {
             await queue.hide(letter, MAX_VISIBILITY_SECONDS);
           }
@@ -98,7 +127,11 @@ export async function redriveDeadLetters(deps: RecoverySweepDeps, report: Recove
         const delay = Math.max(policy.baseSeconds, backoffSeconds(attempts + 1, { policy }));
         await queue.redrive(letter.body, delay);
         await queue.remove(letter);
-        await deps.store.putRetryState(key, { attempts: attempts + 1, nextAt: now + delay * 1000, lastAt: new Date(now).toISOString() });
+        await deps.store.putRetryState(key, {
+          attempts: attempts + 1,
+          nextAt: now + delay * 1000,
+          lastAt: new Date(now).toISOString(),
+        });
         await act(deps, report, {
           action: 'dlq-redrive',
           outcome: 'enqueued',

@@ -11,11 +11,13 @@ const MAX_HELD_REFS = 200;
 type Gvr = Pick<ObjectRef, 'group' | 'version' | 'resource'>;
 
 /** The orphan sweep's scope: one cluster, one workspace, one resource type (`cluster:east/root:default/apps/v1/deployments`). */
-export const typeScope = (workspace: string, cluster: string, type: Gvr): string => `cluster:${cluster}/${workspace}/${gvrKey(type)}`;
+export const typeScope = (workspace: string, cluster: string, type: Gvr): string =>
+  `cluster:${cluster}/${workspace}/${gvrKey(type)}`;
 /** Placement's scope for objects that vanished from kcp: one workspace and resource type (`workspace:root:default/v1/configmaps`). */
 export const vanishedScope = (workspace: string, type: Gvr): string => `workspace:${workspace}/${gvrKey(type)}`;
 /** Placement's scope for removals its decisions make: one cluster, workspace and resource type (`unplace:east/root:default/apps/v1/deployments`). */
-export const unplaceScope = (workspace: string, cluster: string, type: Gvr): string => `unplace:${cluster}/${workspace}/${gvrKey(type)}`;
+export const unplaceScope = (workspace: string, cluster: string, type: Gvr): string =>
+  `unplace:${cluster}/${workspace}/${gvrKey(type)}`;
 
 /** What a scope names: workspace and cluster names never contain `/`, so the first slashes split it. */
 export function scopeFields(scope: string): { workspace?: string; cluster?: string; gvr?: string } {
@@ -26,7 +28,11 @@ export function scopeFields(scope: string): { workspace?: string; cluster?: stri
   const clusterPrefix = ['cluster:', 'unplace:'].find((p) => scope.startsWith(p));
   if (clusterPrefix) {
     const [cluster, workspace, ...gvr] = scope.slice(clusterPrefix.length).split('/');
-    return { cluster, ...(workspace !== undefined ? { workspace } : {}), ...(gvr.length ? { gvr: gvr.join('/') } : {}) };
+    return {
+      cluster,
+      ...(workspace !== undefined ? { workspace } : {}),
+      ...(gvr.length ? { gvr: gvr.join('/') } : {}),
+    };
   }
   return {};
 }
@@ -116,7 +122,8 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       return true;
     }
     // Never seen, or seen so long ago that it proves nothing about now: this read is the first sighting.
-    if (!seen || now - seen.firstSeenAt > this.settings.absentForgetSeconds * 1000) await this.deps.store.putAbsence({ ref, firstSeenAt: now });
+    if (!seen || now - seen.firstSeenAt > this.settings.absentForgetSeconds * 1000)
+      await this.deps.store.putAbsence({ ref, firstSeenAt: now });
     return false;
   }
 
@@ -130,10 +137,19 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     // A Namespace is exempt: its downstream copy goes with its last object (lib/sync), so its removal deletes nothing.
     if (!isNamespace(ref)) {
       const absence = await this.deps.store.absence(ref);
-      if (absence?.confirmedAt === undefined || this.deps.now() - absence.confirmedAt > this.settings.absentForgetSeconds * 1000) return 'unconfirmed';
+      if (
+        absence?.confirmedAt === undefined ||
+        this.deps.now() - absence.confirmedAt > this.settings.absentForgetSeconds * 1000
+      )
+        return 'unconfirmed';
       if (absence.ref.uid && ref.uid && absence.ref.uid !== ref.uid) return 'unconfirmed'; // another object of that name
     }
-    return this.admitBurst(vanishedScope(ref.workspace, ref), ref, (count) => `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`);
+    return this.admitBurst(
+      vanishedScope(ref.workspace, ref),
+      ref,
+      (count) =>
+        `${count} ${ref.resource} of ${ref.workspace} vanished from kcp within ${this.settings.windowSeconds}s without being deleted`,
+    );
   }
 
   get removalConfirmSeconds(): number {
@@ -163,7 +179,13 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       const total = await this.typeTotal(ref, now);
       if (deletionsSuspicious(count, total, this.settings)) {
         const refs = [ref, ...planned.map((p) => p.ref).filter((r) => objectKey(r) !== objectKey(ref))];
-        return this.raise(scope, refs, count, total, `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`);
+        return this.raise(
+          scope,
+          refs,
+          count,
+          total,
+          `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`,
+        );
       }
     }
     return now - firstPlanned >= this.settings.removalConfirmSeconds * 1000 ? 'allow' : 'wait';
@@ -175,7 +197,10 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
    */
   async heldRemovals(hold: DeletionHold): Promise<ObjectRef[]> {
     if (!hold.scope.startsWith('unplace:')) return hold.refs;
-    const planned = await this.deps.store.plannedRemovals(hold.scope, Date.parse(hold.raisedAt) - this.settings.windowSeconds * 1000);
+    const planned = await this.deps.store.plannedRemovals(
+      hold.scope,
+      Date.parse(hold.raisedAt) - this.settings.windowSeconds * 1000,
+    );
     const refs = new Map(hold.refs.map((r) => [objectKey(r), r]));
     for (const p of planned) if (!refs.has(objectKey(p.ref))) refs.set(objectKey(p.ref), p.ref);
     return [...refs.values()];
@@ -210,15 +235,31 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
    * A held scope planned again. The same deletions, `recheckSeconds` after they were first planned, go ahead (kcp
    * kept giving the same answer: not a blip); a different set restarts that delay.
    */
-  private async recheck(hold: DeletionHold, refs: ObjectRef[], total: number, fingerprint: string): Promise<'allow' | 'hold'> {
+  private async recheck(
+    hold: DeletionHold,
+    refs: ObjectRef[],
+    total: number,
+    fingerprint: string,
+  ): Promise<'allow' | 'hold'> {
     const now = this.deps.now();
     if (hold.fingerprint !== fingerprint) {
-      await this.deps.store.putHold({ ...hold, planned: refs.length, total, fingerprint, answerSince: new Date(now).toISOString(), refs: refs.slice(0, MAX_HELD_REFS) });
+      await this.deps.store.putHold({
+        ...hold,
+        planned: refs.length,
+        total,
+        fingerprint,
+        answerSince: new Date(now).toISOString(),
+        refs: refs.slice(0, MAX_HELD_REFS),
+      });
       return 'hold';
     }
     const since = Date.parse(hold.answerSince ?? hold.raisedAt);
     if (now - since < this.settings.recheckSeconds * 1000) return 'hold';
-    await this.release(hold, refs.length, `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`);
+    await this.release(
+      hold,
+      refs.length,
+      `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`,
+    );
     return 'allow';
   }
 
@@ -230,17 +271,42 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
   async recheckRemovals(hold: DeletionHold): Promise<DeletionHold> {
     const now = this.deps.now();
     const since = Date.parse(hold.answerSince ?? hold.raisedAt);
-    if (!hold.scope.startsWith('unplace:') || this.confirmed(hold) || hold.confirmedUntil !== undefined || now - since < this.settings.recheckSeconds * 1000) return hold;
-    return this.release(hold, hold.planned, `${Math.round((now - since) / 1000)}s after the removals in ${hold.scope} were held, placement is asked again: what its decisions still remove goes ahead`);
+    if (
+      !hold.scope.startsWith('unplace:') ||
+      this.confirmed(hold) ||
+      hold.confirmedUntil !== undefined ||
+      now - since < this.settings.recheckSeconds * 1000
+    )
+      return hold;
+    return this.release(
+      hold,
+      hold.planned,
+      `${Math.round((now - since) / 1000)}s after the removals in ${hold.scope} were held, placement is asked again: what its decisions still remove goes ahead`,
+    );
   }
 
   private async release(hold: DeletionHold, planned: number, why: string): Promise<DeletionHold> {
     const now = this.deps.now();
     const at = new Date(now).toISOString();
-    this.deps.log.warn(`Releasing the held deletions in ${hold.scope}`, { scope: hold.scope, planned, ...scopeFields(hold.scope) });
-    const released: DeletionHold = { ...hold, confirmedAt: at, confirmedBy: 'tmc (same answer after the recheck delay)', confirmedUntil: now + this.settings.confirmSeconds * 1000 };
+    this.deps.log.warn(`Releasing the held deletions in ${hold.scope}`, {
+      scope: hold.scope,
+      planned,
+      ...scopeFields(hold.scope),
+    });
+    const released: DeletionHold = {
+      ...hold,
+      confirmedAt: at,
+      confirmedBy: 'tmc (same answer after the recheck delay)',
+      confirmedUntil: now + this.settings.confirmSeconds * 1000,
+    };
     await this.deps.store.putHold(released);
-    await this.deps.store.record({ action: 'deletion-hold', outcome: 'released', why, at, ...actionFields(hold.scope) });
+    await this.deps.store.record({
+      action: 'deletion-hold',
+      outcome: 'released',
+      why,
+      at,
+      ...actionFields(hold.scope),
+    });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'released' });
     return released;
   }
@@ -254,13 +320,34 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     return 'hold';
   }
 
-  private async raise(scope: string, refs: ObjectRef[], planned: number, total: number, why: string, fingerprint?: string): Promise<'hold'> {
+  private async raise(
+    scope: string,
+    refs: ObjectRef[],
+    planned: number,
+    total: number,
+    why: string,
+    fingerprint?: string,
+  ): Promise<'hold'> {
     const at = new Date(this.deps.now()).toISOString();
     const { maxDeletions, maxShare } = this.settings;
     const rule = planned > maxDeletions ? `more than ${maxDeletions}` : `more than ${Math.round(maxShare * 100)}%`;
     const reason = `${why}: ${planned} of ${total} objects would be deleted (${rule}). Nothing was deleted; if the deletions are intended run: tmc recovery confirm ${scope}`;
-    this.deps.log.error(`Holding deletions in ${scope}`, { scope, planned, total, example: describeRef(refs[0]), ...scopeFields(scope) });
-    await this.deps.store.putHold({ scope, reason, planned, total, raisedAt: at, refs: refs.slice(0, MAX_HELD_REFS), ...(fingerprint ? { fingerprint, answerSince: at } : {}) });
+    this.deps.log.error(`Holding deletions in ${scope}`, {
+      scope,
+      planned,
+      total,
+      example: describeRef(refs[0]),
+      ...scopeFields(scope),
+    });
+    await this.deps.store.putHold({
+      scope,
+      reason,
+      planned,
+      total,
+      raisedAt: at,
+      refs: refs.slice(0, MAX_HELD_REFS),
+      ...(fingerprint ? { fingerprint, answerSince: at } : {}),
+    });
     await this.deps.store.record({ action: 'deletion-hold', outcome: 'held', why: reason, at, ...actionFields(scope) });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'held' });
     this.deps.metrics.gauge('tmc_recovery_deletion_holds', { scope }, 1);
@@ -278,12 +365,29 @@ export function actionFields(scope: string): { workspace?: string; cluster?: str
  * A person's go-ahead (`tmc recovery confirm`): deletions in the scope proceed for `confirmSeconds`, and the next
  * sweep re-examines the held objects. Returns undefined when nothing is held there.
  */
-export async function confirmDeletions(store: RecoveryStore, scope: string, by: string, now: number, settings: GuardSettings = DEFAULT_GUARD): Promise<DeletionHold | undefined> {
+export async function confirmDeletions(
+  store: RecoveryStore,
+  scope: string,
+  by: string,
+  now: number,
+  settings: GuardSettings = DEFAULT_GUARD,
+): Promise<DeletionHold | undefined> {
   const hold = await store.hold(scope);
   if (!hold) return undefined;
   const at = new Date(now).toISOString();
-  const confirmed: DeletionHold = { ...hold, confirmedAt: at, confirmedBy: by, confirmedUntil: now + settings.confirmSeconds * 1000 };
+  const confirmed: DeletionHold = {
+    ...hold,
+    confirmedAt: at,
+    confirmedBy: by,
+    confirmedUntil: now + settings.confirmSeconds * 1000,
+  };
   await store.putHold(confirmed);
-  await store.record({ action: 'deletion-confirm', outcome: 'succeeded', why: `${by} confirmed the held deletions in ${scope}`, at, ...actionFields(scope) });
+  await store.record({
+    action: 'deletion-confirm',
+    outcome: 'succeeded',
+    why: `${by} confirmed the held deletions in ${scope}`,
+    at,
+    ...actionFields(scope),
+  });
   return confirmed;
 }

@@ -92,7 +92,14 @@ export interface RecoverySweepReport {
 export async function act(
   deps: RecoverySweepDeps,
   report: RecoverySweepReport,
-  action: { action: RecoveryActionKind; outcome: RecoveryOutcome; why: string; workspace?: string; cluster?: string; ref?: ObjectRef },
+  action: {
+    action: RecoveryActionKind;
+    outcome: RecoveryOutcome;
+    why: string;
+    workspace?: string;
+    cluster?: string;
+    ref?: ObjectRef;
+  },
 ): Promise<void> {
   const key = `${action.action}:${action.outcome}`;
   report.actions[key] = (report.actions[key] ?? 0) + 1;

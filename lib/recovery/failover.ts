@@ -16,7 +16,13 @@ const isWorkload = (r: SyncRecord): boolean => r.state !== 'deleted' && r.ref.re
  * drops the cluster past evictAfter or an untolerated NoExecute taint, and picks the replacement within the
  * Placement). Objects already moved away but still on the cluster are recorded as pending cleanups.
  */
-export async function evacuate(deps: RecoverySweepDeps, report: RecoverySweepReport, cluster: ClusterInfo, records: SyncRecord[], why: string): Promise<void> {
+export async function evacuate(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  cluster: ClusterInfo,
+  records: SyncRecord[],
+  why: string,
+): Promise<void> {
   const now = deps.now();
   const moves: PlacementMessage[] = [];
   for (const record of records.filter(isWorkload)) {
@@ -30,14 +36,32 @@ export async function evacuate(deps: RecoverySweepDeps, report: RecoverySweepRep
     const retry = await deps.store.retryState(key);
     if (retry && retry.nextAt > now) continue;
     const attempts = (retry?.attempts ?? 0) + 1;
-    await deps.store.putRetryState(key, { attempts, nextAt: now + backoffSeconds(attempts, { policy: FAILOVER_RETRY }) * 1000, lastAt: new Date(now).toISOString(), reason: why });
+    await deps.store.putRetryState(key, {
+      attempts,
+      nextAt: now + backoffSeconds(attempts, { policy: FAILOVER_RETRY }) * 1000,
+      lastAt: new Date(now).toISOString(),
+      reason: why,
+    });
     moves.push({ type: 'placement', ref: record.ref, reason: 'failover', trace: newTrace(now) });
     // Placement keeps an object whose failover finds nowhere to go where it runs (unscheduled): say so, and ask again.
-    const stays = decision.scheduled === false ? `; no other cluster fits yet, so it stays on ${cluster.name}: asking placement again` : '';
-    await act(deps, report, { action: 'failover', outcome: 'enqueued', why: `${why}${stays}`, workspace: record.ref.workspace, cluster: cluster.name, ref: record.ref });
+    const stays =
+      decision.scheduled === false
+        ? `; no other cluster fits yet, so it stays on ${cluster.name}: asking placement again`
+        : '';
+    await act(deps, report, {
+      action: 'failover',
+      outcome: 'enqueued',
+      why: `${why}${stays}`,
+      workspace: record.ref.workspace,
+      cluster: cluster.name,
+      ref: record.ref,
+    });
   }
   if (moves.length) {
-    deps.log.warn(`Failing over ${moves.length} object(s) from ${cluster.name}`, { cluster: cluster.name, reason: why });
+    deps.log.warn(`Failing over ${moves.length} object(s) from ${cluster.name}`, {
+      cluster: cluster.name,
+      reason: why,
+    });
     await deps.placementQueue.send(moves);
   }
 }
@@ -46,7 +70,11 @@ export async function evacuate(deps: RecoverySweepDeps, report: RecoverySweepRep
  * Removes copies left on a cluster after their object failed over, once it is safe: the cluster answers again (not
  * Unhealthy) and every cluster the object now runs on has a ready copy. Until then the old copy keeps serving.
  */
-export async function cleanUp(deps: RecoverySweepDeps, report: RecoverySweepReport, cluster: ClusterInfo): Promise<void> {
+export async function cleanUp(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  cluster: ClusterInfo,
+): Promise<void> {
   const now = deps.now();
   const pending = await deps.store.pendingCleanups(cluster.name, deps.settings.perClusterLimit);
   const deletes: SyncMessage[] = [];
@@ -55,13 +83,24 @@ export async function cleanUp(deps: RecoverySweepDeps, report: RecoverySweepRepo
     const record = await deps.syncState.get(p.ref, cluster.name);
     if (!record || record.state === 'deleted') {
       await deps.store.dropCleanup(cluster.name, p.ref);
-      if (p.sentAt) await act(deps, report, { ...ctx, action: 'cleanup', outcome: 'succeeded', why: `${describeRef(p.ref)} moved away from ${cluster.name} and its copy there is removed` });
+      if (p.sentAt)
+        await act(deps, report, {
+          ...ctx,
+          action: 'cleanup',
+          outcome: 'succeeded',
+          why: `${describeRef(p.ref)} moved away from ${cluster.name} and its copy there is removed`,
+        });
       continue;
     }
     const decision = await deps.decisions.get(p.ref);
     if (decision?.clusters.some((c) => c.name === cluster.name)) {
       await deps.store.dropCleanup(cluster.name, p.ref);
-      await act(deps, report, { ...ctx, action: 'cleanup', outcome: 'skipped', why: `${describeRef(p.ref)} is placed on ${cluster.name} again: its copy stays` });
+      await act(deps, report, {
+        ...ctx,
+        action: 'cleanup',
+        outcome: 'skipped',
+        why: `${describeRef(p.ref)} is placed on ${cluster.name} again: its copy stays`,
+      });
       continue;
     }
     if (cluster.health === 'Unhealthy') continue; // unreachable: nothing to delete with, and the copy may still serve
@@ -82,16 +121,33 @@ export async function cleanUp(deps: RecoverySweepDeps, report: RecoverySweepRepo
     });
     await deps.store.markCleanupSent(cluster.name, p.ref, new Date(now).toISOString());
     const where = decision?.clusters.map((c) => c.name).join(', ');
-    await act(deps, report, { ...ctx, action: 'cleanup', outcome: 'sent', why: where ? `${describeRef(p.ref)} is ready on ${where}: removing the copy left on ${cluster.name}` : `${describeRef(p.ref)} is deleted: removing the copy left on ${cluster.name}` });
+    await act(deps, report, {
+      ...ctx,
+      action: 'cleanup',
+      outcome: 'sent',
+      why: where
+        ? `${describeRef(p.ref)} is ready on ${where}: removing the copy left on ${cluster.name}`
+        : `${describeRef(p.ref)} is deleted: removing the copy left on ${cluster.name}`,
+    });
   }
   if (deletes.length) {
-    deps.log.info(`Removing ${deletes.length} copy(ies) left on ${cluster.name} after failover`, { cluster: cluster.name });
+    deps.log.info(`Removing ${deletes.length} copy(ies) left on ${cluster.name} after failover`, {
+      cluster: cluster.name,
+    });
     await deps.syncQueue.send(deletes);
   }
 }
 
-async function replacementReady(deps: RecoverySweepDeps, decision: { ref: { kind: string }; clusters: Array<{ name: string; replicas?: number }> } & { ref: SyncRecord['ref'] }): Promise<boolean> {
-  const [records, statuses] = await Promise.all([deps.syncState.listForObject(decision.ref), deps.statuses.listForObject(decision.ref)]);
+async function replacementReady(
+  deps: RecoverySweepDeps,
+  decision: { ref: { kind: string }; clusters: Array<{ name: string; replicas?: number }> } & {
+    ref: SyncRecord['ref'];
+  },
+): Promise<boolean> {
+  const [records, statuses] = await Promise.all([
+    deps.syncState.listForObject(decision.ref),
+    deps.statuses.listForObject(decision.ref),
+  ]);
   return decision.clusters.every((c) =>
     copyReady(
       decision.ref.kind,

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../api/labels';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SOURCE_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+} from '../api/labels';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import type { ClusterInfo } from '../placement/types';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
@@ -35,7 +41,8 @@ function sourceOf(object: KubeObject, workspace: string): ObjectRef | undefined 
   return { workspace, ...parsed.data, ...(uid ? { uid } : {}) };
 }
 
-const identity = (o: { uid?: string; namespace?: string; name: string }): string => o.uid || `${o.namespace ?? ''}/${o.name}`;
+const identity = (o: { uid?: string; namespace?: string; name: string }): string =>
+  o.uid || `${o.namespace ?? ''}/${o.name}`;
 
 /** kcp's objects of one type as one successful LIST answered them, and when that LIST was sent (epoch ms). */
 interface KcpListing {
@@ -99,9 +106,19 @@ type Candidate = { ref: ObjectRef; object: KubeObject };
  * 4. the absence ledger holds an earlier such sighting, at least `absentConfirmSeconds` old.
  * Types with no candidate are added to `quiet`: a hold there has nothing left to hold.
  */
-export async function removeOrphans(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, cluster: ClusterInfo, records: SyncRecord[], index: KcpIndex, quiet: Set<string>): Promise<void> {
+export async function removeOrphans(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  workspace: string,
+  cluster: ClusterInfo,
+  records: SyncRecord[],
+  index: KcpIndex,
+  quiet: Set<string>,
+): Promise<void> {
   const types = new Map<string, Gvr>();
-  for (const r of records) if (r.ref.workspace === workspace && r.ref.resource !== 'namespaces') types.set(gvrKey(r.ref), { group: r.ref.group, version: r.ref.version, resource: r.ref.resource });
+  for (const r of records)
+    if (r.ref.workspace === workspace && r.ref.resource !== 'namespaces')
+      types.set(gvrKey(r.ref), { group: r.ref.group, version: r.ref.version, resource: r.ref.resource });
   if (types.size === 0) return;
   const client: KubeClient = await deps.kube.cluster(workspace, cluster.name);
   for (const gvr of types.values()) {
@@ -117,12 +134,25 @@ export async function removeOrphans(deps: RecoverySweepDeps, report: RecoverySwe
     }
     const { ids, listedAt } = await kcpListing(deps, index, workspace, gvr);
     // A cluster-scoped copy another workspace also owns is not this workspace's to remove (its delete path hands it over).
-    const candidates = mine.filter((m) => ownersOf(m.object).every((o) => o.workspace === workspace) && !ids.has(identity(m.ref)) && !ids.has(`${m.ref.namespace ?? ''}/${m.ref.name}`) && !newerThanList(recordOf(records, m.ref, gvr), listedAt));
+    const candidates = mine.filter(
+      (m) =>
+        ownersOf(m.object).every((o) => o.workspace === workspace) &&
+        !ids.has(identity(m.ref)) &&
+        !ids.has(`${m.ref.namespace ?? ''}/${m.ref.name}`) &&
+        !newerThanList(recordOf(records, m.ref, gvr), listedAt),
+    );
     if (candidates.length === 0) {
       quiet.add(scope);
       continue;
     }
-    await removeTypeOrphans(deps, report, { workspace, cluster: cluster.name, gvr, scope, client }, candidates, mine.length, records);
+    await removeTypeOrphans(
+      deps,
+      report,
+      { workspace, cluster: cluster.name, gvr, scope, client },
+      candidates,
+      mine.length,
+      records,
+    );
   }
 }
 
@@ -137,7 +167,12 @@ async function removeTypeOrphans(
   const { workspace, cluster, gvr, scope, client } = where;
   const resource = gvrKey(gvr);
   const why = `The orphan sweep of ${cluster} found ${candidates.length} ${resource} of ${workspace} missing from kcp's list`;
-  const verdict = await deps.guard.admitBatch(scope, candidates.map((c) => c.ref), total, why);
+  const verdict = await deps.guard.admitBatch(
+    scope,
+    candidates.map((c) => c.ref),
+    total,
+    why,
+  );
   if (verdict === 'hold') {
     report.actions['deletion-hold:held'] = (report.actions['deletion-hold:held'] ?? 0) + 1;
     return;
@@ -154,19 +189,41 @@ async function removeTypeOrphans(
       continue;
     }
     if (!(await deps.guard.observeAbsent(c.ref))) {
-      deps.log.info(`Keeping ${describeRef(c.ref)} on ${cluster} until a later sweep confirms kcp no longer has it`, fields);
+      deps.log.info(
+        `Keeping ${describeRef(c.ref)} on ${cluster} until a later sweep confirms kcp no longer has it`,
+        fields,
+      );
       report.actions['orphan-delete:waiting'] = (report.actions['orphan-delete:waiting'] ?? 0) + 1;
       continue;
     }
-    deps.log.warn(`Deleting orphan ${describeRef(c.ref)} from ${cluster}: kcp confirmed twice that it no longer has it`, fields);
+    deps.log.warn(
+      `Deleting orphan ${describeRef(c.ref)} from ${cluster}: kcp confirmed twice that it no longer has it`,
+      fields,
+    );
     await client.delete({ ...gvr, namespace: c.object.metadata.namespace, name: c.object.metadata.name ?? c.ref.name });
     deps.metrics.increment('tmc_recovery_orphan_deletions_total', { cluster, resource });
     // The sweep reads one page of the cluster's items: the orphan's own item may be on another page.
     const record = recordOf(records, c.ref, gvr) ?? (await deps.syncState.get(c.ref, cluster));
-    if (record && record.state !== 'deleted') await deps.syncState.put({ ...record, state: 'deleted', updatedAt: new Date(deps.now()).toISOString() });
-    await act(deps, report, { action: 'orphan-delete', outcome: 'succeeded', why: `${describeRef(c.ref)} on ${cluster} has no source in kcp ${workspace} (absent from its list and a GET, confirmed after a delay)`, workspace, cluster, ref: c.ref });
+    if (record && record.state !== 'deleted')
+      await deps.syncState.put({ ...record, state: 'deleted', updatedAt: new Date(deps.now()).toISOString() });
+    await act(deps, report, {
+      action: 'orphan-delete',
+      outcome: 'succeeded',
+      why: `${describeRef(c.ref)} on ${cluster} has no source in kcp ${workspace} (absent from its list and a GET, confirmed after a delay)`,
+      workspace,
+      cluster,
+      ref: c.ref,
+    });
     deleted.push(c.ref);
   }
   // A decision may still place them: placement now sees the confirmed absence and removes it (and other copies).
-  if (deleted.length) await deps.placementQueue.send(deleted.map((ref) => ({ type: 'placement' as const, ref, reason: 'resync' as const, trace: newTrace(deps.now()) })));
+  if (deleted.length)
+    await deps.placementQueue.send(
+      deleted.map((ref) => ({
+        type: 'placement' as const,
+        ref,
+        reason: 'resync' as const,
+        trace: newTrace(deps.now()),
+      })),
+    );
 }

@@ -34,12 +34,19 @@ function parseCursor(raw: string | undefined): PartialCursor {
  * time), at least {@link RETURN_SETTLE_MS} ago; undefined when none is known.
  */
 export function newestReturn(clusters: readonly ClusterInfo[], now: number): number | undefined {
-  const times = clusters.filter((c) => c.health !== 'Unhealthy' && c.availableSince !== undefined && now - c.availableSince >= RETURN_SETTLE_MS).map((c) => c.availableSince ?? 0);
+  const times = clusters
+    .filter(
+      (c) => c.health !== 'Unhealthy' && c.availableSince !== undefined && now - c.availableSince >= RETURN_SETTLE_MS,
+    )
+    .map((c) => c.availableSince ?? 0);
   return times.length ? Math.max(...times) : undefined;
 }
 
 /** Whether a decision should be placed again because a cluster returned at `returnedAt`: partial, and made before. */
-export function askAgainAfterReturn(decision: Pick<DecisionVersion, 'reason' | 'decidedAt'>, returnedAt: number): boolean {
+export function askAgainAfterReturn(
+  decision: Pick<DecisionVersion, 'reason' | 'decidedAt'>,
+  returnedAt: number,
+): boolean {
   const decided = Date.parse(decision.decidedAt);
   return wantsMoreClusters(decision.reason) && Number.isFinite(decided) && decided < returnedAt;
 }
@@ -53,7 +60,12 @@ export function askAgainAfterReturn(decision: Pick<DecisionVersion, 'reason' | '
  * return. When the rotation reaches the end, that return is done. An idle stack reads one cursor item per workspace;
  * a decision placement still cannot complete is asked once per return, not once per sweep.
  */
-export async function resyncPartial(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, clusters: readonly ClusterInfo[]): Promise<void> {
+export async function resyncPartial(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  workspace: string,
+  clusters: readonly ClusterInfo[],
+): Promise<void> {
   const now = deps.now();
   const returnedAt = newestReturn(clusters, now);
   if (returnedAt === undefined) return;
@@ -63,7 +75,10 @@ export async function resyncPartial(deps: RecoverySweepDeps, report: RecoverySwe
   if (returnedAt <= state.done) return;
   // A newer return than the rotation under way checks against: start over, every decision is judged against it.
   const after = state.target === returnedAt ? state.after : undefined;
-  const page = await deps.decisions.listVersions(workspace, { limit: Math.max(1, deps.settings.partialDecisionLimit), ...(after !== undefined ? { after } : {}) });
+  const page = await deps.decisions.listVersions(workspace, {
+    limit: Math.max(1, deps.settings.partialDecisionLimit),
+    ...(after !== undefined ? { after } : {}),
+  });
   const messages: PlacementMessage[] = [];
   for (const decision of page.versions) {
     if (!askAgainAfterReturn(decision, returnedAt)) continue;
@@ -77,11 +92,15 @@ export async function resyncPartial(deps: RecoverySweepDeps, report: RecoverySwe
     });
   }
   if (messages.length) {
-    deps.log.info(`Asking placement again about ${messages.length} object(s) of ${workspace} decided while a cluster was out`, { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') });
+    deps.log.info(
+      `Asking placement again about ${messages.length} object(s) of ${workspace} decided while a cluster was out`,
+      { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') },
+    );
     await deps.placementQueue.send(messages);
   }
   // Only after the messages are on the queue: a failed send leaves the cursor, and the next sweep sends them again.
-  const next: PartialCursor = page.last === undefined ? { done: returnedAt } : { done: state.done, target: returnedAt, after: page.last };
+  const next: PartialCursor =
+    page.last === undefined ? { done: returnedAt } : { done: state.done, target: returnedAt, after: page.last };
   const encoded = JSON.stringify(next);
   if (encoded !== raw) await deps.store.putSweepCursor(cursorKey, encoded);
 }

@@ -17,11 +17,23 @@ import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
 const STUCK_RETRY: BackoffPolicy = { baseSeconds: 60, capSeconds: 3600 };
 
 function apply(record: SyncRecord, decisionVersion: number, now: number): SyncMessage {
-  return { type: 'sync', ref: record.ref, cluster: record.cluster, action: 'apply', decisionVersion, trace: newTrace(now) };
+  return {
+    type: 'sync',
+    ref: record.ref,
+    cluster: record.cluster,
+    action: 'apply',
+    decisionVersion,
+    trace: newTrace(now),
+  };
 }
 
 /** Re-enqueues sync items whose desired state has not been applied for too long, with per-pair backoff. */
-export async function resyncStuck(deps: RecoverySweepDeps, report: RecoverySweepReport, cluster: ClusterInfo, records: SyncRecord[]): Promise<void> {
+export async function resyncStuck(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  cluster: ClusterInfo,
+  records: SyncRecord[],
+): Promise<void> {
   const now = deps.now();
   const messages: SyncMessage[] = [];
   for (const record of records) {
@@ -33,9 +45,21 @@ export async function resyncStuck(deps: RecoverySweepDeps, report: RecoverySweep
     if (retry && retry.nextAt > now) continue;
     const attempts = (retry?.attempts ?? 0) + 1;
     const why = `${describeRef(record.ref)} has been ${record.state} on ${cluster.name} since ${record.updatedAt}${record.lastError ? ` (${record.lastError.message})` : ''}`;
-    await deps.store.putRetryState(key, { attempts, nextAt: now + backoffSeconds(attempts, { policy: STUCK_RETRY }) * 1000, lastAt: new Date(now).toISOString(), reason: why });
+    await deps.store.putRetryState(key, {
+      attempts,
+      nextAt: now + backoffSeconds(attempts, { policy: STUCK_RETRY }) * 1000,
+      lastAt: new Date(now).toISOString(),
+      reason: why,
+    });
     messages.push(apply(record, decision.decisionVersion, now));
-    await act(deps, report, { action: 'resync-stuck', outcome: 'enqueued', why, workspace: record.ref.workspace, cluster: cluster.name, ref: record.ref });
+    await act(deps, report, {
+      action: 'resync-stuck',
+      outcome: 'enqueued',
+      why,
+      workspace: record.ref.workspace,
+      cluster: cluster.name,
+      ref: record.ref,
+    });
   }
   if (messages.length) await deps.syncQueue.send(messages);
 }
@@ -45,7 +69,10 @@ export async function resyncStuck(deps: RecoverySweepDeps, report: RecoverySweep
  * would report drift on every object; a field tmc set and someone changed (replicas, an image, a label) is found.
  */
 export function containsDesired(live: unknown, desired: unknown): boolean {
-  if (Array.isArray(desired)) return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => containsDesired(live[i], d));
+  if (Array.isArray(desired))
+    return (
+      Array.isArray(live) && live.length === desired.length && desired.every((d, i) => containsDesired(live[i], d))
+    );
   if (desired !== null && typeof desired === 'object') {
     if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
     const l = new Map(Object.entries(live));
@@ -62,21 +89,41 @@ const JsonObject = z.record(z.string(), z.unknown());
  * `driftReported` (so sync-apply applies even though the hash matches) and re-enqueued. Secrets are skipped: the
  * sweep never reads Secret data.
  */
-export async function repairDrift(deps: RecoverySweepDeps, report: RecoverySweepReport, cluster: ClusterInfo, records: SyncRecord[]): Promise<void> {
-  const candidates = records.filter((r) => r.state === 'applied' && !r.driftReported && r.ref.kind !== 'Secret' && r.ref.resource !== 'namespaces');
+export async function repairDrift(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  cluster: ClusterInfo,
+  records: SyncRecord[],
+): Promise<void> {
+  const candidates = records.filter(
+    (r) => r.state === 'applied' && !r.driftReported && r.ref.kind !== 'Secret' && r.ref.resource !== 'namespaces',
+  );
   if (candidates.length === 0 || deps.settings.driftSamples <= 0) return;
   const now = deps.now();
   const start = Math.floor(now / 60_000) * deps.settings.driftSamples;
-  const sample = Array.from({ length: Math.min(deps.settings.driftSamples, candidates.length) }, (_, i) => candidates[(start + i) % candidates.length]);
+  const sample = Array.from(
+    { length: Math.min(deps.settings.driftSamples, candidates.length) },
+    (_, i) => candidates[(start + i) % candidates.length],
+  );
   const messages: SyncMessage[] = [];
   for (const record of sample) {
     const ref = record.ref;
-    const [kcp, client, decision] = await Promise.all([deps.kube.kcp(ref.workspace), deps.kube.cluster(ref.workspace, cluster.name), deps.syncState.decision(ref)]);
+    const [kcp, client, decision] = await Promise.all([
+      deps.kube.kcp(ref.workspace),
+      deps.kube.cluster(ref.workspace, cluster.name),
+      deps.syncState.decision(ref),
+    ]);
     if (!decision?.clusters.some((c) => c.name === cluster.name)) continue;
     const source = await kcp.get(ref);
     if (!source || source.metadata.deletionTimestamp) continue;
     const desired: KubeObject = toDownstream(source, ref, placementFor(decision, cluster.name));
-    const live = await client.get({ group: ref.group, version: ref.version, resource: ref.resource, namespace: desired.metadata.namespace, name: ref.name });
+    const live = await client.get({
+      group: ref.group,
+      version: ref.version,
+      resource: ref.resource,
+      namespace: desired.metadata.namespace,
+      name: ref.name,
+    });
     // A shared cluster-scoped copy carries the ownership labels of one of its workspaces: compare the content only.
     const shared = isSharedScope(ref);
     const { status: _s, ...want } = shared ? tenantNeutral(desired) : desired;
@@ -86,7 +133,9 @@ export async function repairDrift(deps: RecoverySweepDeps, report: RecoverySweep
     await act(deps, report, {
       action: 'drift',
       outcome: 'enqueued',
-      why: live ? `${describeRef(ref)} on ${cluster.name} differs from what tmc applied: re-applying` : `${describeRef(ref)} is missing on ${cluster.name}: re-applying`,
+      why: live
+        ? `${describeRef(ref)} on ${cluster.name} differs from what tmc applied: re-applying`
+        : `${describeRef(ref)} is missing on ${cluster.name}: re-applying`,
       workspace: ref.workspace,
       cluster: cluster.name,
       ref,
@@ -114,24 +163,44 @@ const evictedIn = (decision: StoredDecision, cluster: string): boolean | undefin
  * Failed and pending records are the stuck rule's; records behind only in decisionVersion are normal (placement sends
  * only to clusters whose part changed, and an unchanged apply writes nothing).
  */
-export function decisionGaps(decision: StoredDecision, records: ReadonlyMap<string, SyncRecord | undefined>): PairGap[] {
+export function decisionGaps(
+  decision: StoredDecision,
+  records: ReadonlyMap<string, SyncRecord | undefined>,
+): PairGap[] {
   const gaps: PairGap[] = [];
   const what = describeRef(decision.ref);
   for (const c of decision.clusters) {
     const key = syncRecordKey(decision.ref, c.name);
     if (!records.has(key)) continue;
     const record = records.get(key);
-    if (!record) gaps.push({ cluster: c.name, action: 'apply', why: `${what} is placed on ${c.name} but was never synced there` });
-    else if (record.state === 'deleted') gaps.push({ cluster: c.name, action: 'apply', why: `${what} is placed on ${c.name} but its copy there was removed` });
+    if (!record)
+      gaps.push({ cluster: c.name, action: 'apply', why: `${what} is placed on ${c.name} but was never synced there` });
+    else if (record.state === 'deleted')
+      gaps.push({
+        cluster: c.name,
+        action: 'apply',
+        why: `${what} is placed on ${c.name} but its copy there was removed`,
+      });
     else if (record.state === 'applied' && record.appliedGeneration < decision.generation)
-      gaps.push({ cluster: c.name, action: 'apply', why: `${what} is at generation ${decision.generation} but ${c.name} has generation ${record.appliedGeneration}` });
+      gaps.push({
+        cluster: c.name,
+        action: 'apply',
+        why: `${what} is at generation ${decision.generation} but ${c.name} has generation ${record.appliedGeneration}`,
+      });
   }
   for (const cluster of decision.diff.removed) {
     if (decision.clusters.some((c) => c.name === cluster)) continue;
     const record = records.get(syncRecordKey(decision.ref, cluster));
     if (!record || record.state === 'deleted') continue;
     if (decision.reason !== 'Deleted' && evictedIn(decision, cluster) !== false) continue;
-    gaps.push({ cluster, action: 'delete', why: decision.reason === 'Deleted' ? `${what} is deleted but its copy on ${cluster} is still recorded` : `${what} moved away from ${cluster} but its copy there is still recorded` });
+    gaps.push({
+      cluster,
+      action: 'delete',
+      why:
+        decision.reason === 'Deleted'
+          ? `${what} is deleted but its copy on ${cluster} is still recorded`
+          : `${what} moved away from ${cluster} but its copy there is still recorded`,
+    });
   }
   return gaps;
 }
@@ -143,15 +212,30 @@ export function decisionGaps(decision: StoredDecision, records: ReadonlyMap<stri
  * lost message left behind. A decision newer than the grace period is left to the messages it sent. Deletes are not
  * sent while deletions in the workspace are held. Idle cost: the page read and one batch read per run.
  */
-export async function resyncUnsynced(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, clusters: ClusterInfo[]): Promise<void> {
+export async function resyncUnsynced(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  workspace: string,
+  clusters: ClusterInfo[],
+): Promise<void> {
   const cursorKey = `unsynced|${workspace}`;
   const cursor = await deps.store.sweepCursor(cursorKey);
-  const page = await deps.decisions.listByWorkspace(workspace, { limit: Math.max(1, deps.settings.unsyncedDecisionLimit), ...(cursor ? { cursor } : {}) });
+  const page = await deps.decisions.listByWorkspace(workspace, {
+    limit: Math.max(1, deps.settings.unsyncedDecisionLimit),
+    ...(cursor ? { cursor } : {}),
+  });
   if (page.cursor !== cursor) await deps.store.putSweepCursor(cursorKey, page.cursor);
   const now = deps.now();
   const reachable = new Set(clusters.filter((c) => c.health !== 'Unhealthy').map((c) => c.name));
-  const settled = page.decisions.filter((d) => d.ref.resource !== 'namespaces' && now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000);
-  const pairs = settled.flatMap((d) => [...d.clusters.map((c) => c.name), ...d.diff.removed].filter((c) => reachable.has(c)).map((cluster) => ({ ref: d.ref, cluster })));
+  const settled = page.decisions.filter(
+    (d) =>
+      d.ref.resource !== 'namespaces' && now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000,
+  );
+  const pairs = settled.flatMap((d) =>
+    [...d.clusters.map((c) => c.name), ...d.diff.removed]
+      .filter((c) => reachable.has(c))
+      .map((cluster) => ({ ref: d.ref, cluster })),
+  );
   if (pairs.length === 0) return;
   const { records } = await deps.syncState.readMany({ decisions: [], records: pairs });
   const held = await heldInWorkspace(deps, workspace, [...reachable]);
@@ -159,11 +243,27 @@ export async function resyncUnsynced(deps: RecoverySweepDeps, report: RecoverySw
   for (const decision of settled) {
     for (const gap of decisionGaps(decision, records)) {
       if (!reachable.has(gap.cluster) || (gap.action === 'delete' && held)) continue;
-      messages.push({ type: 'sync', ref: decision.ref, cluster: gap.cluster, action: gap.action, decisionVersion: decision.decisionVersion, trace: newTrace(now) });
-      await act(deps, report, { action: 'resync-unsynced', outcome: 'enqueued', why: gap.why, workspace, cluster: gap.cluster, ref: decision.ref });
+      messages.push({
+        type: 'sync',
+        ref: decision.ref,
+        cluster: gap.cluster,
+        action: gap.action,
+        decisionVersion: decision.decisionVersion,
+        trace: newTrace(now),
+      });
+      await act(deps, report, {
+        action: 'resync-unsynced',
+        outcome: 'enqueued',
+        why: gap.why,
+        workspace,
+        cluster: gap.cluster,
+        ref: decision.ref,
+      });
     }
   }
   if (messages.length === 0) return;
-  deps.log.warn(`Re-sending ${messages.length} sync message(s) of ${workspace} that its decisions never got`, { workspace });
+  deps.log.warn(`Re-sending ${messages.length} sync message(s) of ${workspace} that its decisions never got`, {
+    workspace,
+  });
   await deps.syncQueue.send(messages);
 }

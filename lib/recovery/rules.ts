@@ -34,11 +34,18 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
  * Whether one cluster's copy of an object is ready to take over: applied, and for kinds with replicas, as many ready
  * as it should run. `status` is the downstream `.status` the cluster last reported (undefined: none yet).
  */
-export function copyReady(kind: string, sync: Pick<SyncRecord, 'state'> | undefined, status: Record<string, unknown> | undefined, replicas: number | undefined): boolean {
+export function copyReady(
+  kind: string,
+  sync: Pick<SyncRecord, 'state'> | undefined,
+  status: Record<string, unknown> | undefined,
+  replicas: number | undefined,
+): boolean {
   if (sync?.state !== 'applied') return false;
   // Without a share (Duplicated), the cluster runs spec.replicas, which its status reports as `replicas`.
-  if (REPLICA_KINDS.has(kind)) return status !== undefined && num(status.readyReplicas) >= (replicas ?? Math.max(1, num(status.replicas)));
-  if (kind === 'DaemonSet') return status !== undefined && num(status.numberReady) >= num(status.desiredNumberScheduled);
+  if (REPLICA_KINDS.has(kind))
+    return status !== undefined && num(status.readyReplicas) >= (replicas ?? Math.max(1, num(status.replicas)));
+  if (kind === 'DaemonSet')
+    return status !== undefined && num(status.numberReady) >= num(status.desiredNumberScheduled);
   return true;
 }
 
@@ -50,7 +57,11 @@ const UNSETTLED = new Set<SyncRecord['state']>(['pending', 'failed', 'deleting']
  * a retry can fix. Authentication, validation, conflicts and missing CRDs wait for a person; their reason is already
  * on the kcp object, and re-sending would only repeat it.
  */
-export function isStuck(record: Pick<SyncRecord, 'state' | 'updatedAt' | 'lastError'>, now: number, stuckAfterSeconds: number): boolean {
+export function isStuck(
+  record: Pick<SyncRecord, 'state' | 'updatedAt' | 'lastError'>,
+  now: number,
+  stuckAfterSeconds: number,
+): boolean {
   if (!UNSETTLED.has(record.state)) return false;
   const since = Date.parse(record.updatedAt);
   if (!Number.isFinite(since) || now - since < stuckAfterSeconds * 1000) return false;

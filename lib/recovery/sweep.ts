@@ -40,7 +40,10 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     await guarded(`listing the SyncTargets of ${workspace}`, async () => {
       clusters = await deps.inventory.list(workspace);
     });
-    clustersByWorkspace.set(workspace, clusters.map((c) => c.name));
+    clustersByWorkspace.set(
+      workspace,
+      clusters.map((c) => c.name),
+    );
     const kcpIndex: KcpIndex = new Map();
     for (const cluster of clusters) {
       let records: SyncRecord[] = [];
@@ -54,12 +57,25 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       if (cluster.health === 'Unhealthy') continue;
       await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
       await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
-      await guarded(`removing orphans on ${cluster.name}`, () => removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet));
+      await guarded(`removing orphans on ${cluster.name}`, () =>
+        removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet),
+      );
     }
     // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
-    await guarded(`asking placement about the unplaced objects of ${workspace}`, () => resyncUnplaced(deps, report, workspace, clusters.map((c) => c.name)));
-    await guarded(`re-sending the lost sync messages of ${workspace}`, () => resyncUnsynced(deps, report, workspace, clusters));
-    await guarded(`asking placement again about the partial decisions of ${workspace}`, () => resyncPartial(deps, report, workspace, clusters));
+    await guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
+      resyncUnplaced(
+        deps,
+        report,
+        workspace,
+        clusters.map((c) => c.name),
+      ),
+    );
+    await guarded(`re-sending the lost sync messages of ${workspace}`, () =>
+      resyncUnsynced(deps, report, workspace, clusters),
+    );
+    await guarded(`asking placement again about the partial decisions of ${workspace}`, () =>
+      resyncPartial(deps, report, workspace, clusters),
+    );
   }
   await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, quiet));
   await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));

@@ -34,7 +34,8 @@ function kindsToList(versions: DecisionVersion[]): Gvr[] {
   const kinds = new Map<string, Gvr>();
   for (const { ref } of versions) {
     if (ref.namespace === undefined) continue;
-    if (!kinds.has(groupResource(ref))) kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
+    if (!kinds.has(groupResource(ref)))
+      kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
   }
   for (const gvr of COMMON_KINDS) if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
   return [...kinds.values()];
@@ -53,7 +54,9 @@ const FORGET_AFTER_MS = 3_600_000;
  * that has a decision (an UPDATE), when this container first saw it in this content; else its creation.
  */
 function lastWritten(object: KubeObject, hash: string, key: string, decided: boolean, now: number): number {
-  const times = (object.metadata.managedFields ?? []).map((f) => (typeof f.time === 'string' ? Date.parse(f.time) : NaN)).filter(Number.isFinite);
+  const times = (object.metadata.managedFields ?? [])
+    .map((f) => (typeof f.time === 'string' ? Date.parse(f.time) : NaN))
+    .filter(Number.isFinite);
   const created = Date.parse(object.metadata.creationTimestamp ?? '');
   const deleted = Date.parse(object.metadata.deletionTimestamp ?? '');
   const known = Math.max(...times, Number.isFinite(created) ? created : 0, Number.isFinite(deleted) ? deleted : 0);
@@ -75,18 +78,32 @@ function forgetOld(now: number): void {
  * The content hash (`hash`: keyed for a Secret), generation and uid are what placement compares itself
  * (lib/placement/reconcile.ts).
  */
-export function missedChange(object: KubeObject, decision: DecisionVersion | undefined, hash: string = contentHash(object)): string | undefined {
-  const what = describeRef({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+export function missedChange(
+  object: KubeObject,
+  decision: DecisionVersion | undefined,
+  hash: string = contentHash(object),
+): string | undefined {
+  const what = describeRef({
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name ?? '',
+  });
   if (object.metadata.deletionTimestamp) {
     // Held by tmc's finalizer until placement removes it from its clusters: without the DELETE's message, forever.
     if (!object.metadata.finalizers?.includes(SYNC_FINALIZER)) return undefined;
-    if (decision && decision.reason !== 'Deleted') return `${what} is being deleted in kcp but placement never saw the deletion`;
+    if (decision && decision.reason !== 'Deleted')
+      return `${what} is being deleted in kcp but placement never saw the deletion`;
     // Placement removed it, but its delete messages were lost (a crash, SQS losing them): placement sends them again.
-    if (decision?.reason === 'Deleted') return `${what} is being deleted in kcp and placement removed it, but tmc's finalizer is still held (its delete messages were lost)`;
+    if (decision?.reason === 'Deleted')
+      return `${what} is being deleted in kcp and placement removed it, but tmc's finalizer is still held (its delete messages were lost)`;
     return undefined;
   }
-  if (!decision) return `${what} is in kcp but was never placed (its admission message never reached the placement queue)`;
-  if (decision.reason === 'Deleted' || (decision.uid !== undefined && object.metadata.uid !== undefined && decision.uid !== object.metadata.uid)) {
+  if (!decision)
+    return `${what} is in kcp but was never placed (its admission message never reached the placement queue)`;
+  if (
+    decision.reason === 'Deleted' ||
+    (decision.uid !== undefined && object.metadata.uid !== undefined && decision.uid !== object.metadata.uid)
+  ) {
     return `${what} was created again in kcp but placement only saw the earlier one`;
   }
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
@@ -98,7 +115,14 @@ export function missedChange(object: KubeObject, decision: DecisionVersion | und
 
 function refOf(workspace: string, gvr: Gvr, object: KubeObject): ObjectRef {
   const { namespace, name, uid } = object.metadata;
-  return { workspace, ...gvr, kind: object.kind, ...(namespace !== undefined ? { namespace } : {}), name: name ?? '', ...(uid ? { uid } : {}) };
+  return {
+    workspace,
+    ...gvr,
+    kind: object.kind,
+    ...(namespace !== undefined ? { namespace } : {}),
+    name: name ?? '',
+    ...(uid ? { uid } : {}),
+  };
 }
 
 /** The workspace's kcp objects of one kind; a kind kcp does not serve there has none. */
@@ -116,11 +140,18 @@ async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): P
  * True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. A
  * held un-placement (`unplace:`) casts no doubt on kcp's answers: its objects were read, decided and are still placed.
  */
-export async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string, clusters: string[]): Promise<boolean> {
+export async function heldInWorkspace(
+  deps: RecoverySweepDeps,
+  workspace: string,
+  clusters: string[],
+): Promise<boolean> {
   const concerns = (scope: string): boolean => {
     if (scope.startsWith('unplace:')) return false;
     const f = scopeFields(scope);
-    return f.workspace === workspace || (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster));
+    return (
+      f.workspace === workspace ||
+      (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster))
+    );
   };
   return (await deps.store.holds()).some((h) => concerns(h.scope) && h.confirmedUntil === undefined);
 }
@@ -134,14 +165,23 @@ export async function heldInWorkspace(deps: RecoverySweepDeps, workspace: string
  * (NoMatchingPlacement), so it is not asked about again. Nothing runs while deletions are held: kcp may be answering
  * with partial lists then.
  */
-export async function resyncUnplaced(deps: RecoverySweepDeps, report: RecoverySweepReport, workspace: string, clusters: string[]): Promise<void> {
+export async function resyncUnplaced(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  workspace: string,
+  clusters: string[],
+): Promise<void> {
   if (await heldInWorkspace(deps, workspace, clusters)) return;
   const cursorKey = `unplaced|${workspace}`;
   const after = await deps.store.sweepCursor(cursorKey);
-  const page = await deps.decisions.listVersions(workspace, { limit: Math.max(1, deps.settings.unplacedDecisionLimit), ...(after !== undefined ? { after } : {}) });
+  const page = await deps.decisions.listVersions(workspace, {
+    limit: Math.max(1, deps.settings.unplacedDecisionLimit),
+    ...(after !== undefined ? { after } : {}),
+  });
   if (page.last !== after) await deps.store.putSweepCursor(cursorKey, page.last);
   // The key range this run judges: after the cursor, up to the last decision read (to the end on the last page).
-  const inRange = (key: string): boolean => (after === undefined || key > after) && (page.last === undefined || key <= page.last);
+  const inRange = (key: string): boolean =>
+    (after === undefined || key > after) && (page.last === undefined || key <= page.last);
   const decisions = new Map(page.versions.map((v) => [objectKey(v.ref), v]));
   const now = deps.now();
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
@@ -159,11 +199,20 @@ export async function resyncUnplaced(deps: RecoverySweepDeps, report: RecoverySw
       if (now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs) continue; // its admission message may still be on its way
       firstSeen.delete(key);
       messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
-      await act(deps, report, { action: 'resync-unplaced', outcome: 'enqueued', why: `${why}: asking placement again`, workspace, ref });
+      await act(deps, report, {
+        action: 'resync-unplaced',
+        outcome: 'enqueued',
+        why: `${why}: asking placement again`,
+        workspace,
+        ref,
+      });
     }
   }
   forgetOld(now);
   if (messages.length === 0) return;
-  deps.log.warn(`Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`, { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') });
+  deps.log.warn(
+    `Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`,
+    { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') },
+  );
   await deps.placementQueue.send(messages);
 }

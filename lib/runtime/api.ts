@@ -17,7 +17,10 @@ export { makeApiHandler, type ApiHandler };
  * Builds the api function's deps from the environment, once per container. `metricsRenderer` is the metrics
  * engineer's seam: pass one in, or get the local stack's shared registry when installed, else a 501 that explains.
  */
-export function buildApiDeps(env: Environment = process.env, extra: { metricsRenderer?: MetricsRenderer } = {}): ApiDeps {
+export function buildApiDeps(
+  env: Environment = process.env,
+  extra: { metricsRenderer?: MetricsRenderer } = {},
+): ApiDeps {
   const config = loadConfig(env, { table: true, webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
@@ -30,7 +33,10 @@ export function buildApiDeps(env: Environment = process.env, extra: { metricsRen
     metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },
     // Read-only: Query and BatchGetItem on the table, which the api function's `table: 'read'` grants.
-    aggregatedView: { syncState: new DynamoSyncStateStore({ doc, tableName }), statuses: new DynamoStatusStore({ doc, tableName }) },
+    aggregatedView: {
+      syncState: new DynamoSyncStateStore({ doc, tableName }),
+      statuses: new DynamoStatusStore({ doc, tableName }),
+    },
   };
 }
 

@@ -4,7 +4,9 @@ import { loadConfig, type Environment } from './config';
 import { createLogger } from './logger';
 import { webhookTokenSource } from './webhook-tokens';
 
-export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerResult>;
+export type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEventV2,
+) => Promise<APIGatewaySimpleAuthorizerResult>;
 
 export interface AuthorizerDeps {
   authenticator: WebhookAuthenticator;
@@ -20,7 +22,11 @@ export interface AuthorizerDeps {
 export function makeAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
   return async (event) => {
     const result = await deps.authenticator.authenticate(event.headers ?? {});
-    if (!result.ok) deps.logger.warn('Rejecting webhook call without a valid bearer token', { route: event.routeKey, reason: result.reason });
+    if (!result.ok)
+      deps.logger.warn('Rejecting webhook call without a valid bearer token', {
+        route: event.routeKey,
+        reason: result.reason,
+      });
     return { isAuthorized: result.ok };
   };
 }
@@ -29,5 +35,8 @@ export function makeAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
 export function buildAuthorizerDeps(env: Environment = process.env): AuthorizerDeps {
   const config = loadConfig(env, { webhookTokens: true });
   const logger = createLogger('authorizer');
-  return { authenticator: new WebhookAuthenticator(webhookTokenSource(config)), logger: { warn: (m, f) => logger.warn(m, f) } };
+  return {
+    authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
+    logger: { warn: (m, f) => logger.warn(m, f) },
+  };
 }

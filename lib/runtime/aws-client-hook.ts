@@ -10,7 +10,10 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 export type AwsService = 'dynamodb' | 'sqs' | 'secretsmanager';
 
 /** What a client hook may change: the client's middleware stack (the document client shares its client's). */
-export type AwsClientHook = (client: { middlewareStack: MiddlewareStack<object, MetadataBearer> }, service: AwsService) => void;
+export type AwsClientHook = (
+  client: { middlewareStack: MiddlewareStack<object, MetadataBearer> },
+  service: AwsService,
+) => void;
 
 let clientHook: AwsClientHook | undefined;
 
@@ -20,6 +23,9 @@ export function useAwsClientHook(hook: AwsClientHook | undefined): void {
 }
 
 /** Called by the client factories right after building a client. */
-export function applyAwsClientHook(client: { middlewareStack: MiddlewareStack<object, MetadataBearer> }, service: AwsService): void {
+export function applyAwsClientHook(
+  client: { middlewareStack: MiddlewareStack<object, MetadataBearer> },
+  service: AwsService,
+): void {
   clientHook?.(client, service);
 }

@@ -13,7 +13,12 @@ import { callUnderDeadline, currentDeadline } from '../errors/deadline';
  * `requestTimeout` only warns in @smithy/node-http-handler 4.x unless `throwOnRequestTimeout` is set; it is left as a
  * warning because the deadline that matters is the invocation's (below), which aborts the request for real.
  */
-export function requestHandlerOptions(requestTimeoutMs: number): { httpAgent: HttpAgent; httpsAgent: HttpsAgent; requestTimeout: number; connectionTimeout: number } {
+export function requestHandlerOptions(requestTimeoutMs: number): {
+  httpAgent: HttpAgent;
+  httpsAgent: HttpsAgent;
+  requestTimeout: number;
+  connectionTimeout: number;
+} {
   return {
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
@@ -34,14 +39,23 @@ interface RequestHandling<Request, Response> {
  * errors by name and code), so no retry starts once the time is up. Called right after building a client, before its
  * first send.
  */
-export function carryInvocationDeadline<Request, Response>(client: { config: { requestHandler: RequestHandling<Request, Response> } }, service: string): void {
+export function carryInvocationDeadline<Request, Response>(
+  client: { config: { requestHandler: RequestHandling<Request, Response> } },
+  service: string,
+): void {
   const inner = client.config.requestHandler;
   const handle = inner.handle.bind(inner);
   // The resolved handler is a NodeHttpHandler instance; only its `handle` changes, its other methods stay its own.
   inner.handle = (request, options = {}) => {
     // A caller's signal of the SDK's legacy shape cannot be combined with another; none of tmc's calls passes one.
-    if (options.abortSignal !== undefined && !(options.abortSignal instanceof AbortSignal)) return handle(request, options);
+    if (options.abortSignal !== undefined && !(options.abortSignal instanceof AbortSignal))
+      return handle(request, options);
     const own = options.abortSignal;
-    return callUnderDeadline(currentDeadline(), `A ${service} request`, (abortSignal) => handle(request, { ...options, abortSignal }), own);
+    return callUnderDeadline(
+      currentDeadline(),
+      `A ${service} request`,
+      (abortSignal) => handle(request, { ...options, abortSignal }),
+      own,
+    );
   };
 }

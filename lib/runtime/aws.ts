@@ -97,4 +97,3 @@ export function makeSqsClient(config: ClientConfig): SQSClient {
   // Traced so SendMessage carries the X-Ray header that SQS passes on as AWSTraceHeader (lib/observability/tracing.ts).
   return traceAwsClient(client);
 }
-

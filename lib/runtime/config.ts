@@ -60,7 +60,9 @@ export type Environment = Record<string, string | undefined>;
 function read(env: Environment, name: string, schema: z.ZodType<string | undefined>): string | undefined {
   const parsed = schema.safeParse(env[name]);
   if (!parsed.success) {
-    throw new ConfigurationError(`Environment variable ${name} is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new ConfigurationError(
+      `Environment variable ${name} is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -89,7 +91,9 @@ export function loadConfig(env: Environment = process.env, needs: ConfigNeeds = 
   const kcpKubeconfig = read(env, ENV.kcpKubeconfig, optionalString);
   const kcpKubeconfigSecretArn = read(env, ENV.kcpKubeconfigSecretArn, optionalString);
   if (needs.kcp && kcpKubeconfig === undefined && kcpKubeconfigSecretArn === undefined) {
-    throw new ConfigurationError(`Environment variable ${ENV.kcpKubeconfig} (or ${ENV.kcpKubeconfigSecretArn}) is not set`);
+    throw new ConfigurationError(
+      `Environment variable ${ENV.kcpKubeconfig} (or ${ENV.kcpKubeconfigSecretArn}) is not set`,
+    );
   }
 
   const tokens = (read(env, ENV.webhookTokens, optionalString) ?? '')
@@ -98,13 +102,17 @@ export function loadConfig(env: Environment = process.env, needs: ConfigNeeds = 
     .filter((token) => token !== '');
   const webhookTokensSecretArn = read(env, ENV.webhookTokensSecretArn, optionalString);
   if (needs.webhookTokens && tokens.length === 0 && webhookTokensSecretArn === undefined) {
-    throw new ConfigurationError(`Environment variable ${ENV.webhookTokens} (or ${ENV.webhookTokensSecretArn}) is not set`);
+    throw new ConfigurationError(
+      `Environment variable ${ENV.webhookTokens} (or ${ENV.webhookTokensSecretArn}) is not set`,
+    );
   }
 
   const contentKeyFile = read(env, ENV.contentKeyFile, optionalString);
   const contentKeySecretArn = read(env, ENV.contentKeySecretArn, optionalString);
   if (needs.contentKey && contentKeyFile === undefined && contentKeySecretArn === undefined) {
-    throw new ConfigurationError(`Environment variable ${ENV.contentKeyFile} (or ${ENV.contentKeySecretArn}) is not set`);
+    throw new ConfigurationError(
+      `Environment variable ${ENV.contentKeyFile} (or ${ENV.contentKeySecretArn}) is not set`,
+    );
   }
 
   return {

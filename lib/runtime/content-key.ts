@@ -34,7 +34,8 @@ export function contentKeySource(
       throw new ConfigurationError('No content key is configured (TMC_CONTENT_KEY_FILE or TMC_CONTENT_KEY_SECRET_ARN)');
     }
     const trimmed = text.trim();
-    if (trimmed.length < MIN_KEY_CHARS) throw new ConfigurationError(`The content key in ${where} is shorter than ${MIN_KEY_CHARS} characters`);
+    if (trimmed.length < MIN_KEY_CHARS)
+      throw new ConfigurationError(`The content key in ${where} is shorter than ${MIN_KEY_CHARS} characters`);
     return Buffer.from(trimmed, 'utf8');
   };
   return () => {

@@ -1,4 +1,12 @@
-import { FUNCTION_ACCESS, QUEUES, TABLE, TABLE_ACTIONS, type FunctionAccess, type FunctionName, type QueueName } from './resources';
+import {
+  FUNCTION_ACCESS,
+  QUEUES,
+  TABLE,
+  TABLE_ACTIONS,
+  type FunctionAccess,
+  type FunctionName,
+  type QueueName,
+} from './resources';
 
 /**
  * The one definition of what each function's role may do: which IAM actions on which of tmc's resources, derived from
@@ -42,7 +50,13 @@ export interface Grant {
  */
 export const QUEUE_ACTIONS = {
   send: ['sqs:SendMessage'],
-  consume: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+  consume: [
+    'sqs:ReceiveMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueUrl',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+  ],
   inspect: ['sqs:GetQueueAttributes'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -59,7 +73,11 @@ export interface GrantOptions {
 }
 
 /** The grants of `name` given its access (FUNCTION_ACCESS unless a test passes a reduced one). */
-export function grantsFor(name: FunctionName, options: GrantOptions, access: FunctionAccess = FUNCTION_ACCESS[name]): Grant[] {
+export function grantsFor(
+  name: FunctionName,
+  options: GrantOptions,
+  access: FunctionAccess = FUNCTION_ACCESS[name],
+): Grant[] {
   const grants: Grant[] = [
     { purpose: 'its own log group', actions: LOG_ACTIONS, resources: [{ kind: 'log-group' }] },
     { purpose: 'X-Ray active tracing', actions: XRAY_ACTIONS, resources: [{ kind: 'any' }] },
@@ -72,18 +90,39 @@ export function grantsFor(name: FunctionName, options: GrantOptions, access: Fun
     });
   }
   if (access.recordsOwnHealth && access.table !== 'read-write') {
-    grants.push({ purpose: 'its own component-health item', actions: ['dynamodb:UpdateItem'], resources: [{ kind: 'table' }], leadingKeys: [`COMPONENT#${name}`] });
+    grants.push({
+      purpose: 'its own component-health item',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [{ kind: 'table' }],
+      leadingKeys: [`COMPONENT#${name}`],
+    });
   }
   const consumed = Object.values(QUEUES).filter((queue) => queue.consumer === name);
-  const consumes = [...consumed.map((q): GrantResource => ({ kind: 'queue', queue: q.name })), ...access.redrives.map((queue): GrantResource => ({ kind: 'dlq', queue }))];
-  if (consumes.length > 0) grants.push({ purpose: 'consuming its queue (event source mapping) and draining DLQs', actions: QUEUE_ACTIONS.consume, resources: consumes });
+  const consumes = [
+    ...consumed.map((q): GrantResource => ({ kind: 'queue', queue: q.name })),
+    ...access.redrives.map((queue): GrantResource => ({ kind: 'dlq', queue })),
+  ];
+  if (consumes.length > 0)
+    grants.push({
+      purpose: 'consuming its queue (event source mapping) and draining DLQs',
+      actions: QUEUE_ACTIONS.consume,
+      resources: consumes,
+    });
   const sends = [...new Set([...access.sends, ...access.redrives])];
-  if (sends.length > 0) grants.push({ purpose: 'sending to queues', actions: QUEUE_ACTIONS.send, resources: sends.map((queue) => ({ kind: 'queue', queue })) });
+  if (sends.length > 0)
+    grants.push({
+      purpose: 'sending to queues',
+      actions: QUEUE_ACTIONS.send,
+      resources: sends.map((queue) => ({ kind: 'queue', queue })),
+    });
   if (access.inspects.length > 0) {
     grants.push({
       purpose: 'reading queue depths',
       actions: QUEUE_ACTIONS.inspect,
-      resources: access.inspects.flatMap((queue): GrantResource[] => [{ kind: 'queue', queue }, { kind: 'dlq', queue }]),
+      resources: access.inspects.flatMap((queue): GrantResource[] => [
+        { kind: 'queue', queue },
+        { kind: 'dlq', queue },
+      ]),
     });
   }
   const secrets: GrantResource[] = [];
@@ -91,9 +130,20 @@ export function grantsFor(name: FunctionName, options: GrantOptions, access: Fun
   if (access.webhookTokens) secrets.push({ kind: 'secret', secret: 'webhook-tokens' });
   if (access.contentKey) secrets.push({ kind: 'secret', secret: 'content-key' });
   if (access.clusterCredentials) secrets.push({ kind: 'cluster-secrets' });
-  if (secrets.length > 0) grants.push({ purpose: 'reading its secrets', actions: SECRET_ACTIONS.read, resources: secrets });
-  if (access.remoteWrite) grants.push({ purpose: 'Prometheus remote-write', actions: ['aps:RemoteWrite'], resources: [{ kind: 'prometheus-workspace' }] });
-  if (options.scheduled) grants.push({ purpose: 'reporting a failed scheduled run', actions: FAILURE_DESTINATION_ACTIONS, resources: [{ kind: 'schedule-failures' }] });
+  if (secrets.length > 0)
+    grants.push({ purpose: 'reading its secrets', actions: SECRET_ACTIONS.read, resources: secrets });
+  if (access.remoteWrite)
+    grants.push({
+      purpose: 'Prometheus remote-write',
+      actions: ['aps:RemoteWrite'],
+      resources: [{ kind: 'prometheus-workspace' }],
+    });
+  if (options.scheduled)
+    grants.push({
+      purpose: 'reporting a failed scheduled run',
+      actions: FAILURE_DESTINATION_ACTIONS,
+      resources: [{ kind: 'schedule-failures' }],
+    });
   return grants;
 }
 
@@ -119,7 +169,10 @@ export function resolveGrants<T>(
 }
 
 function wildcardPattern(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -127,11 +180,19 @@ function wildcardPattern(pattern: string): RegExp {
  * Whether IAM would allow `action` on `arn` under these (allow-only) grants: action and resource matched as IAM does,
  * and a grant limited to leading keys only when every partition key the call names (`leadingKeys`) is one of them.
  */
-export function isAllowed(grants: readonly ResolvedGrant[], action: string, arn: string, leadingKeys?: readonly string[]): boolean {
+export function isAllowed(
+  grants: readonly ResolvedGrant[],
+  action: string,
+  arn: string,
+  leadingKeys?: readonly string[],
+): boolean {
   return grants.some(
     (grant) =>
       grant.actions.some((granted) => wildcardPattern(granted.toLowerCase()).test(action.toLowerCase())) &&
       grant.resources.some((resource) => wildcardPattern(resource).test(arn)) &&
-      (grant.leadingKeys === undefined || (leadingKeys !== undefined && leadingKeys.length > 0 && leadingKeys.every((key) => grant.leadingKeys!.includes(key)))),
+      (grant.leadingKeys === undefined ||
+        (leadingKeys !== undefined &&
+          leadingKeys.length > 0 &&
+          leadingKeys.every((key) => grant.leadingKeys!.includes(key)))),
   );
 }

@@ -46,7 +46,8 @@ function heartbeatSeconds(env: Environment): number | undefined {
   const raw = env.TMC_HEARTBEAT_WRITE_SECONDS;
   if (raw === undefined || raw.trim() === '') return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`Environment variable TMC_HEARTBEAT_WRITE_SECONDS is invalid: ${raw}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigurationError(`Environment variable TMC_HEARTBEAT_WRITE_SECONDS is invalid: ${raw}`);
   return value;
 }
 
@@ -55,12 +56,15 @@ function syncerStaleAfter(env: Environment): number | undefined {
   const raw = env.TMC_SYNCER_STALE_AFTER_SECONDS;
   if (raw === undefined || raw.trim() === '') return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`Environment variable TMC_SYNCER_STALE_AFTER_SECONDS is invalid: ${raw}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ConfigurationError(`Environment variable TMC_SYNCER_STALE_AFTER_SECONDS is invalid: ${raw}`);
   return value;
 }
 
 /** Builds health-probe's deps from the environment, once per container. */
-export function buildHealthProbeDeps(env: Environment = process.env): HealthProbeHandlerDeps & { metrics: FunctionMetrics } {
+export function buildHealthProbeDeps(
+  env: Environment = process.env,
+): HealthProbeHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
   const logger = createLogger('health-probe');
@@ -69,12 +73,19 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
   const metrics = createFunctionMetrics('health-probe');
   return {
     connector: new KubeConnectorImpl({
-      kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+      kcp: config.kcpKubeconfigSecretArn
+        ? { secretArn: config.kcpKubeconfigSecretArn }
+        : { path: config.kcpKubeconfig ?? '' },
       secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
     }),
     store,
     placementQueue: observedQueue(
-      new SqsWorkQueue<PlacementMessage>({ sqs: makeSqsClient(config), queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+      new SqsWorkQueue<PlacementMessage>({
+        sqs: makeSqsClient(config),
+        queueUrl: queueUrlOf(config, 'placement'),
+        name: 'placement',
+        schema: PlacementMessageSchema,
+      }),
       metrics,
     ),
     mirrored: async (workspace) => (await inventory.list(workspace)).map((c) => c.name),
@@ -82,8 +93,14 @@ export function buildHealthProbeDeps(env: Environment = process.env): HealthProb
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     syncerStaleAfterSeconds: syncerStaleAfter(env),
-    logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+    logger: {
+      info: (m, e) => logger.info(m, e ?? {}),
+      warn: (m, e) => logger.warn(m, e ?? {}),
+      error: (m, e) => logger.error(m, e ?? {}),
+    },
     metrics,
-    recordInvocation: makeInvocationRecorder(store, { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
+    recordInvocation: makeInvocationRecorder(store, {
+      onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }),
+    }),
   };
 }

@@ -1,7 +1,12 @@
 import { makeBatchedInvocationRecorder } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
+import {
+  PlacementMessageSchema,
+  StatusMessageSchema,
+  type PlacementMessage,
+  type StatusMessage,
+} from '../api/messages';
 import { validateTmcObject } from '../api/crds';
 import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
@@ -27,7 +32,13 @@ export function makeIngressHandler(deps: IngressDeps): IngressHandler {
   return async (event) => {
     const request = fromApiGatewayEvent(event);
     if (!request) return toApiGatewayResult(errorResponse(404, 'NotFound', `No webhook at ${event.rawPath}`));
-    return measureInvocation(deps.metrics, 'ingress', async () => toApiGatewayResult(await ingress.handle(request)), isServerError, deps.recordInvocation);
+    return measureInvocation(
+      deps.metrics,
+      'ingress',
+      async () => toApiGatewayResult(await ingress.handle(request)),
+      isServerError,
+      deps.recordInvocation,
+    );
   };
 }
 
@@ -41,12 +52,24 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     statusCredentials: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableNameOf(config))),
     // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the seen record it writes first starts each change's trace.
-    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
-    statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
+    placementQueue: new SqsWorkQueue<PlacementMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'placement'),
+      name: 'placement',
+      schema: PlacementMessageSchema,
+    }),
+    statusQueue: new SqsWorkQueue<StatusMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'status'),
+      name: 'status',
+      schema: StatusMessageSchema,
+    }),
     seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
     validate: validateTmcObject,
     logger,
     metrics: createFunctionMetrics('ingress'),
-    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableNameOf(config)), { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableNameOf(config)), {
+      onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }),
+    }),
   };
 }

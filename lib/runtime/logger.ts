@@ -27,7 +27,9 @@ class PrettyLogger extends Logger {
   protected override printLog(logLevel: number, log: LogItem): void {
     const attributes = log.getAttributes();
     const fields = Object.fromEntries(Object.entries(attributes).filter(([key]) => !QUIET_KEYS.has(key)));
-    process.stdout.write(`${prettyLine(prettyLevelOf(logLevel), String(attributes.message ?? ''), fields, String(attributes.service ?? ''))}\n`);
+    process.stdout.write(
+      `${prettyLine(prettyLevelOf(logLevel), String(attributes.message ?? ''), fields, String(attributes.service ?? ''))}\n`,
+    );
   }
 
   protected override createLogger(options?: ConstructorOptions): Logger {

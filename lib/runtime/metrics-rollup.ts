@@ -35,7 +35,10 @@ export interface MetricsRollupDeps {
    */
   registry: () => PromMetrics;
   publisher?: { push(series: Timeseries[]): Promise<void> };
-  log: { info(message: string, extra?: Record<string, unknown>): void; error(message: string, extra?: Record<string, unknown>): void };
+  log: {
+    info(message: string, extra?: Record<string, unknown>): void;
+    error(message: string, extra?: Record<string, unknown>): void;
+  };
   now?: () => number;
   /** Counts the run for component health (/health); none when omitted. */
   recordInvocation?: RecordInvocation;
@@ -49,40 +52,51 @@ export type MetricsRollupHandler = () => Promise<MetricsRollupReport>;
  */
 export function makeMetricsRollupHandler(deps: MetricsRollupDeps): MetricsRollupHandler {
   return () =>
-    measureInvocation(deps.metrics, 'metrics-rollup', async () => {
-      const now = deps.now?.() ?? Date.now();
-      const snapshot = await computeRollup(deps.sources, now);
-      const registry = deps.registry();
-      for (const name of new Set(snapshot.map((g) => g.name))) registry.resetGauge(name);
-      publishGauges(snapshot, deps.metrics);
-      if (registry !== sharedPromMetrics()) publishGauges(snapshot, registry);
-      const report: MetricsRollupReport = { gauges: snapshot.length };
-      if (deps.publisher !== undefined) {
-        // One collection time for all samples: a retried push resends identical samples, which Prometheus keeps once.
-        const series = await collectTimeseries(registry.registry, now);
-        try {
-          await deps.publisher.push(series);
-          report.pushed = series.length;
-          deps.metrics.increment('tmc_remote_write_pushes_total', { result: 'ok' });
-        } catch (err) {
-          report.pushError = err instanceof Error ? err.message : String(err);
-          deps.metrics.increment('tmc_remote_write_pushes_total', { result: 'error' });
-          deps.log.error('Pushing metrics by remote-write failed', { error: report.pushError });
+    measureInvocation(
+      deps.metrics,
+      'metrics-rollup',
+      async () => {
+        const now = deps.now?.() ?? Date.now();
+        const snapshot = await computeRollup(deps.sources, now);
+        const registry = deps.registry();
+        for (const name of new Set(snapshot.map((g) => g.name))) registry.resetGauge(name);
+        publishGauges(snapshot, deps.metrics);
+        if (registry !== sharedPromMetrics()) publishGauges(snapshot, registry);
+        const report: MetricsRollupReport = { gauges: snapshot.length };
+        if (deps.publisher !== undefined) {
+          // One collection time for all samples: a retried push resends identical samples, which Prometheus keeps once.
+          const series = await collectTimeseries(registry.registry, now);
+          try {
+            await deps.publisher.push(series);
+            report.pushed = series.length;
+            deps.metrics.increment('tmc_remote_write_pushes_total', { result: 'ok' });
+          } catch (err) {
+            report.pushError = err instanceof Error ? err.message : String(err);
+            deps.metrics.increment('tmc_remote_write_pushes_total', { result: 'error' });
+            deps.log.error('Pushing metrics by remote-write failed', { error: report.pushError });
+          }
         }
-      }
-      deps.log.info('Metrics rolled up', { ...summary(snapshot), ...report });
-      return report;
-    }, undefined, deps.recordInvocation);
+        deps.log.info('Metrics rolled up', { ...summary(snapshot), ...report });
+        return report;
+      },
+      undefined,
+      deps.recordInvocation,
+    );
 }
 
 function summary(snapshot: readonly GaugeSample[]): Record<string, number> {
   const pick = (name: string, label: string, value: string): number =>
     snapshot.find((g) => g.name === name && g.labels[label] === value)?.value ?? 0;
-  return { unhealthyClusters: pick('tmc_clusters', 'state', 'Unhealthy'), pendingObjects: pick('tmc_objects', 'state', 'pending') };
+  return {
+    unhealthyClusters: pick('tmc_clusters', 'state', 'Unhealthy'),
+    pendingObjects: pick('tmc_objects', 'state', 'pending'),
+  };
 }
 
 /** Builds metrics-rollup's deps from the environment, once per container. */
-export function buildMetricsRollupDeps(env: Environment = process.env): MetricsRollupDeps & { metrics: FunctionMetrics } {
+export function buildMetricsRollupDeps(
+  env: Environment = process.env,
+): MetricsRollupDeps & { metrics: FunctionMetrics } {
   const queueNames = Object.keys(QUEUES) as QueueName[];
   const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames });
   const doc = makeDynamoDocumentClient(config);
@@ -105,9 +119,15 @@ export function buildMetricsRollupDeps(env: Environment = process.env): MetricsR
     metrics: createFunctionMetrics('metrics-rollup'),
     // In Lambda a fresh registry per run: gauges of a removed cluster must not linger in a warm container.
     registry: () => sharedPromMetrics() ?? new PromMetrics(),
-    publisher: target === undefined ? undefined : new RemoteWritePublisher(target, { signedFetch: target.auth.type === 'sigv4' ? sigv4Fetch(target.auth) : undefined }),
+    publisher:
+      target === undefined
+        ? undefined
+        : new RemoteWritePublisher(target, {
+            signedFetch: target.auth.type === 'sigv4' ? sigv4Fetch(target.auth) : undefined,
+          }),
     log: { info: (m, e) => logger.info(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
-    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }) }),
+    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), {
+      onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }),
+    }),
   };
 }
-

@@ -56,21 +56,48 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
     const inventory = new BatchInventory(deps.inventory);
     const namespacePlacements = new InvocationCache<NamespacePlacement | undefined>();
     const syncSends = new GatheredSends(deps.syncQueue);
-    return measureSqsBatch(deps.metrics, 'placement', QUEUES.placement, event, () => processSqsBatch(
+    return measureSqsBatch(
+      deps.metrics,
+      'placement',
+      QUEUES.placement,
       event,
-      PlacementMessageSchema,
-      async (message, record) => {
-        const started = performance.now();
-        const syncQueue = syncSends.begin(record.messageId);
-        const outcome = await reconcilePlacement({ ...deps, decisions, inventory, namespacePlacements, syncQueue, log: deps.log.child({ messageId: record.messageId }) }, message, receiveCountOf(record)).finally(() =>
-          syncSends.end(record.messageId),
-        );
-        // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
-        deps.metrics.observe('tmc_placement_duration_seconds', { result: outcome.result }, (performance.now() - started) / 1000);
-        return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
-      },
-      { deferrer: deps.deferrer ?? noDeferral, log: deps.log, prefetch: (messages) => prefetch(decisions, inventory, messages) },
-    ).then(async (response) => failUndelivered(response, await syncSends.flush(), deps.log)).finally(() => decisions.close()), deps.recordInvocation);
+      () =>
+        processSqsBatch(
+          event,
+          PlacementMessageSchema,
+          async (message, record) => {
+            const started = performance.now();
+            const syncQueue = syncSends.begin(record.messageId);
+            const outcome = await reconcilePlacement(
+              {
+                ...deps,
+                decisions,
+                inventory,
+                namespacePlacements,
+                syncQueue,
+                log: deps.log.child({ messageId: record.messageId }),
+              },
+              message,
+              receiveCountOf(record),
+            ).finally(() => syncSends.end(record.messageId));
+            // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
+            deps.metrics.observe(
+              'tmc_placement_duration_seconds',
+              { result: outcome.result },
+              (performance.now() - started) / 1000,
+            );
+            return outcome.result === 'pending' ? { done: false, delaySeconds: outcome.delaySeconds } : { done: true };
+          },
+          {
+            deferrer: deps.deferrer ?? noDeferral,
+            log: deps.log,
+            prefetch: (messages) => prefetch(decisions, inventory, messages),
+          },
+        )
+          .then(async (response) => failUndelivered(response, await syncSends.flush(), deps.log))
+          .finally(() => decisions.close()),
+      deps.recordInvocation,
+    );
   };
 }
 
@@ -78,23 +105,36 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
  * What the batch's messages will read, in parallel before the first runs: their decisions (one BatchGetItem) and the
  * clusters of the workspaces whose objects may be placed (a delete places nothing, so it lists none).
  */
-async function prefetch(decisions: BatchDecisions, inventory: BatchInventory, messages: readonly PlacementMessage[]): Promise<void> {
+async function prefetch(
+  decisions: BatchDecisions,
+  inventory: BatchInventory,
+  messages: readonly PlacementMessage[],
+): Promise<void> {
   const placing = messages.filter((m) => isWorkloadRef(m.ref) && m.reason !== 'delete').map((m) => m.ref.workspace);
   await Promise.all([decisions.prefetch(messages, isWorkloadRef), inventory.prefetch(placing)]);
 }
 
 /** A placement message whose sync messages did not all go out is retried (its retry resends them), not deleted. */
-function failUndelivered(response: SQSBatchResponse, undelivered: ReadonlyMap<string, Undelivered>, log: PlacementDeps['log']): SQSBatchResponse {
+function failUndelivered(
+  response: SQSBatchResponse,
+  undelivered: ReadonlyMap<string, Undelivered>,
+  log: PlacementDeps['log'],
+): SQSBatchResponse {
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   for (const [messageId, { object, error }] of undelivered) {
-    log.error(`Could not send the sync messages of ${object}; its placement message is retried`, { messageId, error: asTmcError(error).toJSON() });
+    log.error(`Could not send the sync messages of ${object}; its placement message is retried`, {
+      messageId,
+      error: asTmcError(error).toJSON(),
+    });
     if (!failed.has(messageId)) response.batchItemFailures.push({ itemIdentifier: messageId });
   }
   return response;
 }
 
 /** Builds placement's deps from the environment, once per container. */
-export function buildPlacementDeps(env: Environment = process.env): PlacementHandlerDeps & { metrics: FunctionMetrics } {
+export function buildPlacementDeps(
+  env: Environment = process.env,
+): PlacementHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement', 'sync'], kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
@@ -102,19 +142,43 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
   const log = fromPowertools(createLogger('placement'));
   const secrets = new SecretsManagerSecretReader(makeSecretsManagerClient(config));
   const kube = new KubeConnectorImpl({
-    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    kcp: config.kcpKubeconfigSecretArn
+      ? { secretArn: config.kcpKubeconfigSecretArn }
+      : { path: config.kcpKubeconfig ?? '' },
     secrets,
   });
   const metrics = createFunctionMetrics('placement');
   const recovery = new DynamoRecoveryStore(doc, tableName);
-  const guard = new DeletionGuard({ store: recovery, metrics, log, now: Date.now, settings: recoverySettingsFrom(env).guard });
+  const guard = new DeletionGuard({
+    store: recovery,
+    metrics,
+    log,
+    now: Date.now,
+    settings: recoverySettingsFrom(env).guard,
+  });
   return {
     kube,
     decisions: new DynamoDecisionStore(doc, tableName),
     inventory: new DynamoClusterInventory(doc, tableName),
     policies: makePolicySource(kube, log),
-    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
-    placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
+    syncQueue: observedQueue(
+      new SqsWorkQueue<SyncMessage>({
+        sqs,
+        queueUrl: queueUrlOf(config, 'sync'),
+        name: 'sync',
+        schema: SyncMessageSchema,
+      }),
+      metrics,
+    ),
+    placementQueue: observedQueue(
+      new SqsWorkQueue<PlacementMessage>({
+        sqs,
+        queueUrl: queueUrlOf(config, 'placement'),
+        name: 'placement',
+        schema: PlacementMessageSchema,
+      }),
+      metrics,
+    ),
     log,
     metrics,
     now: Date.now,
@@ -124,7 +188,11 @@ export function buildPlacementDeps(env: Environment = process.env): PlacementHan
     // One guard, one set of counters: vanished objects and decisions' removals pass the same gate.
     deletionGuard: guard,
     removalGuard: guard,
-    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
-    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) => log.warn('Could not change message visibility', { error: String(err) })),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), {
+      onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
+    }),
+    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'placement'), (err) =>
+      log.warn('Could not change message visibility', { error: String(err) }),
+    ),
   };
 }

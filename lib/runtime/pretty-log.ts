@@ -5,11 +5,21 @@
  */
 export type PrettyLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const COLOURS: Record<PrettyLevel, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
+const COLOURS: Record<PrettyLevel, string> = {
+  debug: '\x1b[90m',
+  info: '\x1b[36m',
+  warn: '\x1b[33m',
+  error: '\x1b[31m',
+};
 const DIM = '\x1b[90m';
 const RESET = '\x1b[0m';
 
-export function prettyLine(level: PrettyLevel, message: string, fields: Record<string, unknown>, source?: string): string {
+export function prettyLine(
+  level: PrettyLevel,
+  message: string,
+  fields: Record<string, unknown>,
+  source?: string,
+): string {
   const extras = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -15,7 +15,12 @@ import { parseWorkspaces } from '../health/probe-clusters';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { observedQueue } from '../observability/counted-queue';
 import { measureInvocation } from '../observability/invocation-metrics';
-import { DEFAULT_RECOVERY_SETTINGS, type RecoverySettings, type RecoverySweepDeps, type RecoverySweepReport } from '../recovery/deps';
+import {
+  DEFAULT_RECOVERY_SETTINGS,
+  type RecoverySettings,
+  type RecoverySweepDeps,
+  type RecoverySweepReport,
+} from '../recovery/deps';
 import { DeletionGuard } from '../recovery/deletion-guard';
 import { DEFAULT_GUARD, type GuardSettings } from '../recovery/rules';
 import { runRecoverySweep } from '../recovery/sweep';
@@ -55,7 +60,8 @@ function numberFrom(env: Environment, name: string, fallback: number, max = Numb
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > max) throw new ConfigurationError(`Environment variable ${name} is invalid: ${raw} (a number from 0 to ${max})`);
+  if (!Number.isFinite(value) || value < 0 || value > max)
+    throw new ConfigurationError(`Environment variable ${name} is invalid: ${raw} (a number from 0 to ${max})`);
   return value;
 }
 
@@ -84,13 +90,20 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       maxDeletions: numberFrom(env, 'TMC_RECOVERY_MAX_DELETIONS', DEFAULT_GUARD.maxDeletions),
       recheckSeconds: numberFrom(env, 'TMC_RECOVERY_RECHECK_SECONDS', DEFAULT_GUARD.recheckSeconds),
       absentConfirmSeconds: numberFrom(env, 'TMC_RECOVERY_ABSENT_CONFIRM_SECONDS', DEFAULT_GUARD.absentConfirmSeconds),
-      removalConfirmSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACE_CONFIRM_SECONDS', DEFAULT_GUARD.removalConfirmSeconds, 900),
+      removalConfirmSeconds: numberFrom(
+        env,
+        'TMC_RECOVERY_UNPLACE_CONFIRM_SECONDS',
+        DEFAULT_GUARD.removalConfirmSeconds,
+        900,
+      ),
     },
   };
 }
 
 /** Builds recovery-sweep's deps from the environment, once per container. */
-export function buildRecoverySweepDeps(env: Environment = process.env): RecoverySweepHandlerDeps & { metrics: FunctionMetrics } {
+export function buildRecoverySweepDeps(
+  env: Environment = process.env,
+): RecoverySweepHandlerDeps & { metrics: FunctionMetrics } {
   const queueNames = Object.keys(QUEUES) as QueueName[];
   const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames, kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
@@ -99,7 +112,9 @@ export function buildRecoverySweepDeps(env: Environment = process.env): Recovery
   const log = fromPowertools(createLogger('recovery-sweep'));
   const metrics = createFunctionMetrics('recovery-sweep');
   const kube = new KubeConnectorImpl({
-    kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+    kcp: config.kcpKubeconfigSecretArn
+      ? { secretArn: config.kcpKubeconfigSecretArn }
+      : { path: config.kcpKubeconfig ?? '' },
     secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
@@ -116,15 +131,35 @@ export function buildRecoverySweepDeps(env: Environment = process.env): Recovery
     guard: new DeletionGuard({ store, metrics, log, now: Date.now, settings: guard }),
     kube,
     contentKey: contentKeySource(config),
-    placementQueue: observedQueue(new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }), metrics),
-    syncQueue: observedQueue(new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queueUrlOf(config, 'sync'), name: 'sync', schema: SyncMessageSchema }), metrics),
-    deadLetters: queueNames.map((name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name))),
+    placementQueue: observedQueue(
+      new SqsWorkQueue<PlacementMessage>({
+        sqs,
+        queueUrl: queueUrlOf(config, 'placement'),
+        name: 'placement',
+        schema: PlacementMessageSchema,
+      }),
+      metrics,
+    ),
+    syncQueue: observedQueue(
+      new SqsWorkQueue<SyncMessage>({
+        sqs,
+        queueUrl: queueUrlOf(config, 'sync'),
+        name: 'sync',
+        schema: SyncMessageSchema,
+      }),
+      metrics,
+    ),
+    deadLetters: queueNames.map(
+      (name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name)),
+    ),
     // The object's decision, sync records and statuses in one Query, as status-up and sync-apply read them.
     status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics,
     log,
     now: Date.now,
     settings,
-    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
+    recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), {
+      onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
+    }),
   };
 }

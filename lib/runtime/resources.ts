@@ -24,19 +24,64 @@ export interface FunctionDefinition {
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
-  ingress: { name: 'ingress', description: 'Webhook ingress: admission, watch events and cluster status', memoryMb: 512, timeoutSeconds: 10 },
+  ingress: {
+    name: 'ingress',
+    description: 'Webhook ingress: admission, watch events and cluster status',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
   placement: { name: 'placement', description: 'Places objects on SyncTargets', memoryMb: 1024, timeoutSeconds: 60 },
-  'sync-apply': { name: 'sync-apply', description: 'Applies placed objects to physical clusters', memoryMb: 1024, timeoutSeconds: 60 },
-  'status-up': { name: 'status-up', description: 'Brings downstream status back into kcp', memoryMb: 512, timeoutSeconds: 60 },
-  'health-probe': { name: 'health-probe', description: 'Probes every SyncTarget and records its health', memoryMb: 512, timeoutSeconds: 60 },
+  'sync-apply': {
+    name: 'sync-apply',
+    description: 'Applies placed objects to physical clusters',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+  },
+  'status-up': {
+    name: 'status-up',
+    description: 'Brings downstream status back into kcp',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+  },
+  'health-probe': {
+    name: 'health-probe',
+    description: 'Probes every SyncTarget and records its health',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+  },
   // Shorter than its schedule's rate, so two sweeps never run at once (SCHEDULES `exclusive`); each run's work is
   // bounded and resumes from cursors (docs/recovery.md), so a run the timeout cuts short is continued by the next.
-  'recovery-sweep': { name: 'recovery-sweep', description: 'Failover, stuck syncs, drift, orphans and DLQ redrive', memoryMb: 1024, timeoutSeconds: 55 },
-  'metrics-rollup': { name: 'metrics-rollup', description: 'Computes stateful gauges and pushes metrics', memoryMb: 512, timeoutSeconds: 60 },
-  api: { name: 'api', description: 'Health API and the read-only virtual workspace', memoryMb: 512, timeoutSeconds: 10 },
-  'virtual-workspace': { name: 'virtual-workspace', description: "The virtual workspace's syncer view: pull-mode SyncTargets' work, state and status", memoryMb: 512, timeoutSeconds: 10 },
+  'recovery-sweep': {
+    name: 'recovery-sweep',
+    description: 'Failover, stuck syncs, drift, orphans and DLQ redrive',
+    memoryMb: 1024,
+    timeoutSeconds: 55,
+  },
+  'metrics-rollup': {
+    name: 'metrics-rollup',
+    description: 'Computes stateful gauges and pushes metrics',
+    memoryMb: 512,
+    timeoutSeconds: 60,
+  },
+  api: {
+    name: 'api',
+    description: 'Health API and the read-only virtual workspace',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
+  'virtual-workspace': {
+    name: 'virtual-workspace',
+    description: "The virtual workspace's syncer view: pull-mode SyncTargets' work, state and status",
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
   // Cloud only: API Gateway calls it before routing. Locally ingress and api check the same tokens themselves.
-  authorizer: { name: 'authorizer', description: 'Checks webhook bearer tokens for the HTTP API', memoryMb: 256, timeoutSeconds: 5 },
+  authorizer: {
+    name: 'authorizer',
+    description: 'Checks webhook bearer tokens for the HTTP API',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+  },
 };
 
 /**
@@ -134,12 +179,36 @@ export const ROUTES: RouteDefinition[] = [
   { method: 'POST', path: '/webhooks/admission', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/events', target: 'ingress', authenticated: true },
   { method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true },
-  { method: 'POST', path: '/webhooks/status/{cluster}/{credential}', target: 'ingress', authenticated: false, pathCredential: true },
+  {
+    method: 'POST',
+    path: '/webhooks/status/{cluster}/{credential}',
+    target: 'ingress',
+    authenticated: false,
+    pathCredential: true,
+  },
   { method: 'GET', path: '/healthz', target: 'api', authenticated: false },
   // The syncer protocol (docs/virtual-workspace.md); a workspace path (`root:org:ws`) is one path segment.
-  { method: 'GET', path: '/syncers/{workspace}/{cluster}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
-  { method: 'GET', path: '/syncers/{workspace}/{cluster}/{operation}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
-  { method: 'POST', path: '/syncers/{workspace}/{cluster}/{operation}', target: 'virtual-workspace', authenticated: false, syncerCredential: true },
+  {
+    method: 'GET',
+    path: '/syncers/{workspace}/{cluster}',
+    target: 'virtual-workspace',
+    authenticated: false,
+    syncerCredential: true,
+  },
+  {
+    method: 'GET',
+    path: '/syncers/{workspace}/{cluster}/{operation}',
+    target: 'virtual-workspace',
+    authenticated: false,
+    syncerCredential: true,
+  },
+  {
+    method: 'POST',
+    path: '/syncers/{workspace}/{cluster}/{operation}',
+    target: 'virtual-workspace',
+    authenticated: false,
+    syncerCredential: true,
+  },
   { method: 'GET', path: '/health', target: 'api', authenticated: true },
   { method: 'GET', path: '/health/clusters/{name}', target: 'api', authenticated: true },
   { method: 'GET', path: '/metrics', target: 'api', authenticated: true },
@@ -218,13 +287,41 @@ const NO_ACCESS: FunctionAccess = {
 
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   ingress: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'status'], webhookTokens: true },
-  placement: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync'], kcp: true, clusterCredentials: true, contentKey: true },
+  placement: {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['placement', 'sync'],
+    kcp: true,
+    clusterCredentials: true,
+    contentKey: true,
+  },
   // placement: an unreachable cluster seen while syncing feeds its health at once, and the Unhealthy transition asks placement.
-  'sync-apply': { ...NO_ACCESS, table: 'read-write', sends: ['sync', 'placement'], kcp: true, clusterCredentials: true, contentKey: true },
+  'sync-apply': {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['sync', 'placement'],
+    kcp: true,
+    clusterCredentials: true,
+    contentKey: true,
+  },
   'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
   'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
-  'recovery-sweep': { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'sync', 'status'], redrives: ['placement', 'sync', 'status'], kcp: true, clusterCredentials: true, contentKey: true },
-  'metrics-rollup': { ...NO_ACCESS, table: 'read', recordsOwnHealth: true, inspects: ['placement', 'sync', 'status'], remoteWrite: true },
+  'recovery-sweep': {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['placement', 'sync', 'status'],
+    redrives: ['placement', 'sync', 'status'],
+    kcp: true,
+    clusterCredentials: true,
+    contentKey: true,
+  },
+  'metrics-rollup': {
+    ...NO_ACCESS,
+    table: 'read',
+    recordsOwnHealth: true,
+    inspects: ['placement', 'sync', 'status'],
+    remoteWrite: true,
+  },
   api: { ...NO_ACCESS, table: 'read', webhookTokens: true },
   // Reads kcp for the syncer (never a cluster: it has no cluster credentials), records its sync items and heartbeats.
   'virtual-workspace': { ...NO_ACCESS, table: 'read-write', sends: ['status', 'placement'], kcp: true },

@@ -44,24 +44,38 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
 /** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
   return async (event) => {
-    if (!isSqsEvent(event)) return measureInvocation(deps.metrics, 'status-up', () => runStatusBackstop(deps), undefined, deps.recordInvocation);
+    if (!isSqsEvent(event))
+      return measureInvocation(
+        deps.metrics,
+        'status-up',
+        () => runStatusBackstop(deps),
+        undefined,
+        deps.recordInvocation,
+      );
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
     const batch = new BatchRefresh(deps.reporter);
-    return measureSqsBatch(deps.metrics, 'status-up', QUEUES.status, event, async () => {
-      return processSqsBatch(
-        event,
-        StatusMessageSchema,
-        async (message, record) => {
-          const log = deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId });
-          const result = await batch.member(() =>
-            reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
-          );
-          return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
-        },
-        { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
-      );
-    }, deps.recordInvocation);
+    return measureSqsBatch(
+      deps.metrics,
+      'status-up',
+      QUEUES.status,
+      event,
+      async () => {
+        return processSqsBatch(
+          event,
+          StatusMessageSchema,
+          async (message, record) => {
+            const log = deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId });
+            const result = await batch.member(() =>
+              reportClusterStatus({ ...deps, reporter: batch, log }, message, receiveCountOf(record)),
+            );
+            return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+          },
+          { deferrer: deps.deferrer, log: deps.log, concurrency: event.Records.length },
+        );
+      },
+      deps.recordInvocation,
+    );
   };
 }
 
@@ -80,7 +94,9 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });
   return {
-    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), {
+      onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
+    }),
     kube,
     syncState,
     statusStore,

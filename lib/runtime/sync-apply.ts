@@ -58,23 +58,39 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState, running);
     const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot) : undefined;
-    return measureSqsBatch(deps.metrics, 'sync-apply', QUEUES.sync, event, async () => {
-      const response = await processSqsBatch(
-        event,
-        SyncMessageSchema,
-        async (message, record) => {
-          const result = await syncOne(
-            { ...deps, syncState, status, log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }) },
-            message,
-            receiveCountOf(record),
-          );
-          return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
-        },
-        { deferrer: deps.deferrer, log: deps.log, prefetch: (messages) => syncState.prefetch(messages, deps.namespaces) },
-      ).finally(() => syncState.close());
-      await status?.flush();
-      return response;
-    }, deps.recordInvocation);
+    return measureSqsBatch(
+      deps.metrics,
+      'sync-apply',
+      QUEUES.sync,
+      event,
+      async () => {
+        const response = await processSqsBatch(
+          event,
+          SyncMessageSchema,
+          async (message, record) => {
+            const result = await syncOne(
+              {
+                ...deps,
+                syncState,
+                status,
+                log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }),
+              },
+              message,
+              receiveCountOf(record),
+            );
+            return result.result === 'deferred' ? { done: false, delaySeconds: result.delaySeconds } : { done: true };
+          },
+          {
+            deferrer: deps.deferrer,
+            log: deps.log,
+            prefetch: (messages) => syncState.prefetch(messages, deps.namespaces),
+          },
+        ).finally(() => syncState.close());
+        await status?.flush();
+        return response;
+      },
+      deps.recordInvocation,
+    );
   };
 }
 
@@ -107,12 +123,21 @@ export function buildSyncApplyDeps(
     namespaces: new Set(),
     locks: new KeyedLock(),
     contentKey: contentKeySource(config, secrets),
-    events: makeKcpEventRecorder(kube, { onError: (err) => log.debug('Could not record an Event', { error: String(err) }) }),
-    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), { onError: (err) => log.warn('Could not record the invocation', { error: String(err) }) }),
+    events: makeKcpEventRecorder(kube, {
+      onError: (err) => log.debug('Could not record an Event', { error: String(err) }),
+    }),
+    recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), {
+      onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
+    }),
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({
       store: new DynamoHealthStore(doc, tableName),
-      placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+      placementQueue: new SqsWorkQueue<PlacementMessage>({
+        sqs,
+        queueUrl: queueUrlOf(config, 'placement'),
+        name: 'placement',
+        schema: PlacementMessageSchema,
+      }),
     }),
     syncers: syncerFeedOf(env),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'sync'), (err) =>
@@ -129,6 +154,7 @@ function syncerFeedOf(env: Environment): SyncerFeed | undefined {
   const pushUrl = env[FEED_ENV.pushUrl];
   if (pushUrl === undefined || pushUrl === '') return undefined;
   const token = (env[ENV.webhookTokens] ?? '').split(',')[0]?.trim();
-  if (!token) throw new ConfigurationError(`${FEED_ENV.pushUrl} is set but ${ENV.webhookTokens} names no token to push with`);
+  if (!token)
+    throw new ConfigurationError(`${FEED_ENV.pushUrl} is set but ${ENV.webhookTokens} names no token to push with`);
   return new HttpSyncerFeed({ pushUrl: z.url().parse(pushUrl), token });
 }

@@ -5,7 +5,12 @@ import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
-import { PlacementMessageSchema, StatusMessageSchema, type PlacementMessage, type StatusMessage } from '../api/messages';
+import {
+  PlacementMessageSchema,
+  StatusMessageSchema,
+  type PlacementMessage,
+  type StatusMessage,
+} from '../api/messages';
 import { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { makeSyncerApiHandler, type SyncerApiDeps, type SyncerApiHandler } from '../vw/syncer-api';
@@ -26,15 +31,29 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
   return {
     syncState: new DynamoSyncStateStore({ doc, tableName }),
     kube: new KubeConnectorImpl({
-      kcp: config.kcpKubeconfigSecretArn ? { secretArn: config.kcpKubeconfigSecretArn } : { path: config.kcpKubeconfig ?? '' },
+      kcp: config.kcpKubeconfigSecretArn
+        ? { secretArn: config.kcpKubeconfigSecretArn }
+        : { path: config.kcpKubeconfig ?? '' },
       secrets: new SecretsManagerSecretReader(makeSecretsManagerClient(config)),
     }),
     health: new DynamoHealthStore(doc, tableName),
-    statusQueue: new SqsWorkQueue<StatusMessage>({ sqs, queueUrl: queueUrlOf(config, 'status'), name: 'status', schema: StatusMessageSchema }),
-    placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queueUrlOf(config, 'placement'), name: 'placement', schema: PlacementMessageSchema }),
+    statusQueue: new SqsWorkQueue<StatusMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'status'),
+      name: 'status',
+      schema: StatusMessageSchema,
+    }),
+    placementQueue: new SqsWorkQueue<PlacementMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'placement'),
+      name: 'placement',
+      schema: PlacementMessageSchema,
+    }),
     decisions: new DynamoDecisionStore(doc, tableName),
     ...(env[FEED_ENV.connectUrl] ? { feedUrl: env[FEED_ENV.connectUrl] } : {}),
-    authenticator: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' })),
+    authenticator: new StatusCredentialAuthenticator(
+      new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' }),
+    ),
     logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
   };
 }

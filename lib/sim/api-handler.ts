@@ -14,7 +14,13 @@ import { parseLabelSelector } from '../kube-api/label-selector';
 import { recordUpdate, serverSideApply } from './server-side-apply';
 import { toTable, wantsTable } from '../kube-api/table';
 import { validateObject } from './validation';
-import { bookmarkObject, resourceVersionExpired, WATCH_RESPONSE_HEADERS, watchEventLine, type WatchStreamEventType } from '../kube-api/watch-event';
+import {
+  bookmarkObject,
+  resourceVersionExpired,
+  WATCH_RESPONSE_HEADERS,
+  watchEventLine,
+  type WatchStreamEventType,
+} from '../kube-api/watch-event';
 
 /** The parts of a resource request's path. */
 export interface ResourceRequest {
@@ -54,14 +60,18 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 3 * 1024 * 1024) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    if (size > 3 * 1024 * 1024)
+      throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
 function isProtobufBody(raw: Buffer, contentType: string | undefined): boolean {
-  return Boolean(contentType?.includes('protobuf')) || (raw.length > 4 && raw.subarray(0, 4).toString('latin1') === 'k8s\u0000');
+  return (
+    Boolean(contentType?.includes('protobuf')) ||
+    (raw.length > 4 && raw.subarray(0, 4).toString('latin1') === 'k8s\u0000')
+  );
 }
 
 /**
@@ -88,10 +98,17 @@ function summarizeBody(raw: Buffer): string {
 function parseObjectBody(raw: Buffer, contentType: string | undefined, kind?: string): unknown {
   // Patches are JSON or YAML only, as with kube-apiserver: it accepts no protobuf patch type.
   if (isProtobufBody(raw, contentType)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
   }
   const text = raw.toString('utf8');
-  if (text.trim() === '') throw ApiError.badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+  if (text.trim() === '')
+    throw ApiError.badRequest(
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml',
+    );
   const yaml = Boolean(contentType?.includes('yaml'));
   // A YAML body that is JSON (client-go and @kubernetes/client-node send every server-side apply as JSON under
   // application/apply-patch+yaml) means the same to JSON.parse, which is many times faster than the YAML parser (that
@@ -109,9 +126,14 @@ function parseObjectBody(raw: Buffer, contentType: string | undefined, kind?: st
     return yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    const cause = yaml ? `error converting YAML to JSON: yaml: ${detail}` : `couldn't get version/kind; json parse error: ${detail}`;
+    const cause = yaml
+      ? `error converting YAML to JSON: yaml: ${detail}`
+      : `couldn't get version/kind; json parse error: ${detail}`;
     // A create or update body names the type the URL expects, as kube-apiserver's transformDecodeError does.
-    if (kind) throw ApiError.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${cause} (${summarizeBody(raw)})`);
+    if (kind)
+      throw ApiError.badRequest(
+        `the object provided is unrecognized (must be of type ${kind}): ${cause} (${summarizeBody(raw)})`,
+      );
     throw ApiError.badRequest(`the object provided is unrecognized: ${cause}`);
   }
 }
@@ -134,26 +156,48 @@ function internalPackage(group: string): string {
  * supplies them, as kube-apiserver's decoder defaults them); a body naming another type is refused the way
  * kube-apiserver refuses it. `apply`: a server-side apply patch, which must name its apiVersion and kind.
  */
-function asObject(body: unknown, info: ResourceInfo, r: ResourceRequest, mode: 'write' | 'apply' | 'patched'): KubeObject {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.badRequest('the object provided is unrecognized: expected a JSON object');
+function asObject(
+  body: unknown,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  mode: 'write' | 'apply' | 'patched',
+): KubeObject {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw ApiError.badRequest('the object provided is unrecognized: expected a JSON object');
   const obj = body as Record<string, unknown>;
   const expected = apiVersionOf(info);
-  const metadata = typeof obj.metadata === 'object' && obj.metadata !== null ? { ...(obj.metadata as Record<string, unknown>) } : {};
+  const metadata =
+    typeof obj.metadata === 'object' && obj.metadata !== null ? { ...(obj.metadata as Record<string, unknown>) } : {};
   if (mode === 'apply') {
     if (!obj.apiVersion) throw ApiError.badRequest('apiVersion must be set in apply patch');
     if (!obj.kind) throw ApiError.badRequest('kind must be set in apply patch');
-    if (obj.apiVersion !== expected) throw ApiError.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${String(obj.apiVersion)}, expected: ${expected}`);
+    if (obj.apiVersion !== expected)
+      throw ApiError.badRequest(
+        `Incorrect version specified in apply patch. Specified patch version: ${String(obj.apiVersion)}, expected: ${expected}`,
+      );
   }
   if (obj.kind !== undefined && obj.kind !== info.kind) {
     const kind = String(obj.kind);
     if (info.custom) {
-      throw ApiError.invalid(kind, String(metadata.name ?? ''), [{ field: 'kind', message: `Invalid value: ${JSON.stringify(kind)}: must be ${info.kind}` }], info.group);
+      throw ApiError.invalid(
+        kind,
+        String(metadata.name ?? ''),
+        [{ field: 'kind', message: `Invalid value: ${JSON.stringify(kind)}: must be ${info.kind}` }],
+        info.group,
+      );
     }
-    const version = typeof obj.apiVersion === 'string' && obj.apiVersion ? obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1) : info.version;
-    throw ApiError.badRequest(`${kind} in version "${version}" cannot be handled as a ${info.kind}: converting (${version}.${kind}) to (${internalPackage(info.group)}.${info.kind}): unknown conversion`);
+    const version =
+      typeof obj.apiVersion === 'string' && obj.apiVersion
+        ? obj.apiVersion.slice(obj.apiVersion.indexOf('/') + 1)
+        : info.version;
+    throw ApiError.badRequest(
+      `${kind} in version "${version}" cannot be handled as a ${info.kind}: converting (${version}.${kind}) to (${internalPackage(info.group)}.${info.kind}): unknown conversion`,
+    );
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== expected) {
-    throw ApiError.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`);
+    throw ApiError.badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected})`,
+    );
   }
   if (r.namespace && metadata.namespace && metadata.namespace !== r.namespace && info.namespaced) {
     throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -188,11 +232,24 @@ function decodeContinue(token: string): { o: number; rv: number } {
 }
 
 /** Serves one resource request against an object space, with the semantics of kube-apiserver. */
-export async function handleResource(req: IncomingMessage, res: ServerResponse, url: URL, r: ResourceRequest, ctx: HandlerContext): Promise<void> {
+export async function handleResource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  r: ResourceRequest,
+  ctx: HandlerContext,
+): Promise<void> {
   const space = ctx.space;
   const info = space.info({ group: r.group, version: r.version, resource: r.resource });
   if (info.namespaced === false && r.namespace) throw ApiError.notFoundResource(info);
-  if (r.subresource && !((r.subresource === 'status' && info.hasStatus) || (r.subresource === 'scale' && info.hasScale) || (r.subresource === 'finalize' && info.resource === 'namespaces'))) {
+  if (
+    r.subresource &&
+    !(
+      (r.subresource === 'status' && info.hasStatus) ||
+      (r.subresource === 'scale' && info.hasScale) ||
+      (r.subresource === 'finalize' && info.resource === 'namespaces')
+    )
+  ) {
     throw ApiError.notFoundResource(info);
   }
   const method = req.method ?? 'GET';
@@ -216,14 +273,20 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   }
   if (method === 'POST' && !r.name) {
     ctx.setVerb('create');
-    const obj = asObject(await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind), info, r, 'write');
+    const obj = asObject(
+      await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind),
+      info,
+      r,
+      'write',
+    );
     if (isAccessReview(info)) return send(res, 201, answerAccessReview(info, obj, ctx.user));
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     }
     delete obj.metadata.resourceVersion;
     delete obj.metadata.uid;
-    if (info.hasStatus && info.resource !== 'customresourcedefinitions' && info.resource !== 'namespaces') delete obj.status;
+    if (info.hasStatus && info.resource !== 'customresourcedefinitions' && info.resource !== 'namespaces')
+      delete obj.status;
     if (info.resource === 'namespaces') {
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
       obj.status = { phase: 'Active' };
@@ -231,22 +294,38 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     applyDefaults(info, obj, { allocateClusterIp: space.allocateClusterIp });
     validateObject(info, obj);
     space.checkNamespace(info, obj.metadata.namespace);
-    if (space.get(info, obj.metadata.namespace, obj.metadata.name!)) throw ApiError.alreadyExists(info, obj.metadata.name!);
+    if (space.get(info, obj.metadata.namespace, obj.metadata.name!))
+      throw ApiError.alreadyExists(info, obj.metadata.name!);
     const withFields = recordUpdate(undefined, obj, managerFrom(url, req));
     const admitted = await admit(ctx, 'CREATE', info, r, withFields, undefined, dryRun);
     if (dryRun) return send(res, 201, admitted);
-    if (space.get(info, admitted.metadata.namespace, admitted.metadata.name!)) throw ApiError.alreadyExists(info, admitted.metadata.name!);
+    if (space.get(info, admitted.metadata.namespace, admitted.metadata.name!))
+      throw ApiError.alreadyExists(info, admitted.metadata.name!);
     return send(res, 201, space.insert(info, admitted));
   }
   if (method === 'PUT' && r.name) {
     ctx.setVerb('update');
-    const body = asObject(await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind), info, r, 'write');
+    const body = asObject(
+      await parseWriteBody(await readBody(req), req.headers['content-type'], info.kind),
+      info,
+      r,
+      'write',
+    );
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
-    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
+    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion)
+      throw ApiError.conflict(info, r.name);
     const next = shapeWrite(info, r, current, body);
-    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun);
+    return commitUpdate(
+      res,
+      ctx,
+      info,
+      r,
+      current,
+      recordUpdate(current, next, managerFrom(url, req), r.subresource),
+      dryRun,
+    );
   }
   if (method === 'PATCH' && r.name) {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -254,7 +333,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const patch = parseObjectBody(raw, contentType.includes('yaml') ? 'yaml' : 'json');
     // kube-apiserver's GuaranteedUpdate re-applies a patch that carries no resourceVersion to the newest object when
     // another write lands meanwhile (a webhook call is a wide window); only a patch naming a resourceVersion gets 409.
-    const pinned = typeof (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion === 'string';
+    const pinned =
+      typeof (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion === 'string';
     for (let attempt = 1; ; attempt++) {
       try {
         return await patchOnce(patch, contentType);
@@ -270,13 +350,19 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     // before admission, as PUT's is here.
     const pinnedRv = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
     const checkPinned = (): void => {
-      if (current && typeof pinnedRv === 'string' && pinnedRv !== '' && pinnedRv !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name!);
+      if (current && typeof pinnedRv === 'string' && pinnedRv !== '' && pinnedRv !== current.metadata.resourceVersion)
+        throw ApiError.conflict(info, r.name!);
     };
     if (contentType === 'application/apply-patch+yaml') {
       ctx.setVerb('apply');
       checkPinned();
       const manager = url.searchParams.get('fieldManager');
-      if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      if (!manager)
+        throw new ApiError(
+          422,
+          'Invalid',
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        );
       const applied = asObject(patch, info, r, 'apply');
       applied.metadata.name = r.name;
       const force = url.searchParams.get('force') === 'true';
@@ -303,22 +389,41 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, patch);
     else if (contentType === 'application/strategic-merge-patch+json') {
       if (info.custom) {
-        throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        );
       }
       patched = strategicMergePatch(current, patch);
     } else {
-      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     }
-    if (r.subresource === 'scale') return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
+    if (r.subresource === 'scale')
+      return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
     const next = shapeWrite(info, r, current, asObject(patched, info, r, 'patched'));
-    return commitUpdate(res, ctx, info, r, current, recordUpdate(current, next, managerFrom(url, req), r.subresource), dryRun);
+    return commitUpdate(
+      res,
+      ctx,
+      info,
+      r,
+      current,
+      recordUpdate(current, next, managerFrom(url, req), r.subresource),
+      dryRun,
+    );
   }
   if (method === 'DELETE' && r.name) {
     ctx.setVerb('delete');
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     const raw = await readBody(req);
-    const options = raw.length ? ((await parseWriteBody(raw, req.headers['content-type'] ?? 'json')) as Record<string, any>) : {};
+    const options = raw.length
+      ? ((await parseWriteBody(raw, req.headers['content-type'] ?? 'json')) as Record<string, any>)
+      : {};
     const precondition = options?.preconditions?.resourceVersion;
     if (precondition && precondition !== current.metadata.resourceVersion) throw ApiError.conflict(info, r.name);
     const optionsDryRun = dryRun || (Array.isArray(options?.dryRun) && options.dryRun.includes('All'));
@@ -337,14 +442,24 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
       await admit(ctx, 'DELETE', info, { ...r, name: item.metadata.name }, undefined, item, dryRun);
       if (!dryRun) space.requestDeletion(info, item);
     }
-    return send(res, 200, { kind: listKind(info), apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(ctx.currentRv()) }, items });
+    return send(res, 200, {
+      kind: listKind(info),
+      apiVersion: apiVersionOf(info),
+      metadata: { resourceVersion: String(ctx.currentRv()) },
+      items,
+    });
   }
   throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
 }
 
 /** What a write may change: /status writes change only status; main-resource writes keep status when it is a subresource. */
 function shapeWrite(info: ResourceInfo, r: ResourceRequest, current: KubeObject, next: KubeObject): KubeObject {
-  if (r.subresource === 'status') return { ...current, metadata: { ...current.metadata, managedFields: next.metadata.managedFields }, status: next.status };
+  if (r.subresource === 'status')
+    return {
+      ...current,
+      metadata: { ...current.metadata, managedFields: next.metadata.managedFields },
+      status: next.status,
+    };
   const out: KubeObject = { ...next, metadata: { ...next.metadata } };
   if (info.hasStatus && info.resource !== 'customresourcedefinitions') {
     if (current.status === undefined) delete out.status;
@@ -396,7 +511,8 @@ async function admit(
     userInfo: { username: ctx.user.username, groups: [...ctx.user.groups] },
     dryRun,
   });
-  if (!outcome.allowed) throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
+  if (!outcome.allowed)
+    throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
   return (outcome.object ?? object ?? oldObject) as KubeObject;
 }
 
@@ -406,9 +522,20 @@ function toScale(obj: KubeObject): Record<string, unknown> {
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
-    metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
     spec: { replicas: spec.replicas ?? 1 },
-    status: { replicas: status.replicas ?? 0, selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') },
+    status: {
+      replicas: status.replicas ?? 0,
+      selector: Object.entries(spec.selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(','),
+    },
   };
 }
 
@@ -424,20 +551,36 @@ async function updateScale(
   url: URL,
 ): Promise<void> {
   const replicas = (scale.spec as Record<string, unknown> | undefined)?.replicas;
-  if (typeof replicas !== 'number' || replicas < 0) throw ApiError.invalid('Scale', r.name!, [{ field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
-  const next = recordUpdate(current, { ...current, spec: { ...((current.spec as object) ?? {}), replicas } }, managerFrom(url, req));
+  if (typeof replicas !== 'number' || replicas < 0)
+    throw ApiError.invalid('Scale', r.name!, [
+      { field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` },
+    ]);
+  const next = recordUpdate(
+    current,
+    { ...current, spec: { ...((current.spec as object) ?? {}), replicas } },
+    managerFrom(url, req),
+  );
   validateObject(info, next, current);
   const admitted = await admit(ctx, 'UPDATE', info, { ...r, subresource: 'scale' }, next, current, dryRun);
   const stored = dryRun ? admitted : ctx.space.replace(info, current, admitted);
   send(res, 200, toScale(stored));
 }
 
-function list(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceInfo, r: ResourceRequest, ctx: HandlerContext): void {
+function list(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  ctx: HandlerContext,
+): void {
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
   const keyed: Array<[string, KubeObject]> = [];
   for (const space of ctx.fault === 'empty' ? [] : ctx.watchSpaces) {
-    for (const o of space.list(info, r.namespace)) if (matchLabels(o.metadata.labels) && matchFields(o)) keyed.push([`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]);
+    for (const o of space.list(info, r.namespace))
+      if (matchLabels(o.metadata.labels) && matchFields(o))
+        keyed.push([`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]);
   }
   // etcd's key order (bytes of namespace/name), which is also far cheaper than localeCompare on 10,000s of items.
   keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -448,12 +591,23 @@ function list(req: IncomingMessage, res: ServerResponse, url: URL, info: Resourc
   const start = cont ? decodeContinue(cont).o : 0;
   const page = limit > 0 ? items.slice(start, start + limit) : items.slice(start);
   const next = limit > 0 && start + limit < items.length ? encodeContinue(start + limit, rv) : undefined;
-  const meta: Record<string, unknown> = { resourceVersion: String(rv), ...(next ? { continue: next, remainingItemCount: items.length - start - limit } : {}) };
-  if (wantsTable(req.headers.accept)) return send(res, 200, toTable(info, page, String(rv), next ? { continue: next } : {}));
+  const meta: Record<string, unknown> = {
+    resourceVersion: String(rv),
+    ...(next ? { continue: next, remainingItemCount: items.length - start - limit } : {}),
+  };
+  if (wantsTable(req.headers.accept))
+    return send(res, 200, toTable(info, page, String(rv), next ? { continue: next } : {}));
   send(res, 200, { kind: listKind(info), apiVersion: apiVersionOf(info), metadata: meta, items: page });
 }
 
-function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceInfo, r: ResourceRequest, ctx: HandlerContext): void {
+function watch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  info: ResourceInfo,
+  r: ResourceRequest,
+  ctx: HandlerContext,
+): void {
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
   const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
   const asTable = wantsTable(req.headers.accept);
@@ -461,17 +615,29 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
   const rvParam = url.searchParams.get('resourceVersion');
   const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? 0);
   const id = gvrId(info);
-  const matches = (o: KubeObject): boolean => (!r.namespace || o.metadata.namespace === r.namespace) && matchLabels(o.metadata.labels) && matchFields(o);
+  const matches = (o: KubeObject): boolean =>
+    (!r.namespace || o.metadata.namespace === r.namespace) && matchLabels(o.metadata.labels) && matchFields(o);
   res.writeHead(200, WATCH_RESPONSE_HEADERS);
   res.flushHeaders();
   const write = (type: WatchStreamEventType, object: KubeObject | Record<string, unknown>): void => {
-    const payload = asTable && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(info, [object as KubeObject], String((object as KubeObject).metadata?.resourceVersion ?? '')) : object;
+    const payload =
+      asTable && type !== 'ERROR' && type !== 'BOOKMARK'
+        ? toTable(info, [object as KubeObject], String((object as KubeObject).metadata?.resourceVersion ?? ''))
+        : object;
     res.write(watchEventLine(type, payload));
   };
   let lastRv = ctx.currentRv();
   let unsubscribers: Array<() => void> = [];
   if (ctx.fault === 'expired') {
-    write('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${rvParam ?? '0'} (${ctx.currentRv()})`, reason: 'Expired', code: 410 });
+    write('ERROR', {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `too old resource version: ${rvParam ?? '0'} (${ctx.currentRv()})`,
+      reason: 'Expired',
+      code: 410,
+    });
     res.end();
     return;
   }
@@ -505,7 +671,11 @@ function watch(req: IncomingMessage, res: ServerResponse, url: URL, info: Resour
   }
   unsubscribers = ctx.watchSpaces.map((space) =>
     space.subscribe((event) => {
-      const e = event as { gvr: { group: string; version: string; resource: string }; object: KubeObject; type: WatchStreamEventType };
+      const e = event as {
+        gvr: { group: string; version: string; resource: string };
+        object: KubeObject;
+        type: WatchStreamEventType;
+      };
       if (gvrId(e.gvr) !== id || !matches(e.object)) return;
       lastRv = Number(e.object.metadata.resourceVersion);
       write(e.type, e.object);

@@ -26,6 +26,8 @@ export class TokenAuthenticator {
   userOf(req: IncomingMessage): SimUser {
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ')) return ANONYMOUS;
-    return this.users.get(auth.slice('Bearer '.length)) ?? { username: UNKNOWN_TOKEN_USER, groups: ['system:authenticated'] };
+    return (
+      this.users.get(auth.slice('Bearer '.length)) ?? { username: UNKNOWN_TOKEN_USER, groups: ['system:authenticated'] }
+    );
   }
 }

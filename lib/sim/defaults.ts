@@ -94,7 +94,8 @@ function defaultService(o: KubeObject, ctx: DefaultingContext): void {
   if (spec.type === 'ExternalName') return;
   const previous = isObj(ctx.current?.spec) ? ctx.current.spec : {};
   // A cluster IP is allocated once and immutable: an update that omits it keeps the allocated one.
-  if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = typeof previous.clusterIP === 'string' ? previous.clusterIP : ctx.allocateClusterIp();
+  if (spec.clusterIP === undefined || spec.clusterIP === '')
+    spec.clusterIP = typeof previous.clusterIP === 'string' ? previous.clusterIP : ctx.allocateClusterIp();
   setDefault(spec, 'clusterIPs', [spec.clusterIP]);
   setDefault(spec, 'ipFamilies', ['IPv4']);
   setDefault(spec, 'ipFamilyPolicy', 'SingleStack');

@@ -7,7 +7,17 @@ import { seededRandom } from './seeded-random';
  * Verbs a rule can match, in Kubernetes' terms. `patch` matches every PATCH, server-side apply included (its verb in
  * kube's authorization and audit); `apply` matches server-side apply only.
  */
-export const FAULT_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'apply', 'delete', 'deletecollection'] as const;
+export const FAULT_VERBS = [
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'apply',
+  'delete',
+  'deletecollection',
+] as const;
 /** Status codes a rule can answer with, each as a Kubernetes `Status` with the reason kube-apiserver gives. */
 export const FAULT_CODES = [404, 409, 410, 429, 500, 503] as const;
 
@@ -30,9 +40,12 @@ export const FaultMatchSchema = z.strictObject({
 });
 export type FaultMatch = z.infer<typeof FaultMatchSchema>;
 
-const FaultResponseSchema = z.union([z.enum(['empty', 'hang', 'reset']), ...FAULT_CODES.map((code) => z.literal(code))], {
-  error: `must be "empty", "hang", "reset" or one of ${FAULT_CODES.join(', ')}`,
-});
+const FaultResponseSchema = z.union(
+  [z.enum(['empty', 'hang', 'reset']), ...FAULT_CODES.map((code) => z.literal(code))],
+  {
+    error: `must be "empty", "hang", "reset" or one of ${FAULT_CODES.join(', ')}`,
+  },
+);
 export type FaultResponse = z.infer<typeof FaultResponseSchema>;
 
 /** One per-request fault: the first rule (in order) that matches a request, and passes its probability, answers it. */
@@ -71,7 +84,9 @@ export const FaultSettingsSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).optional(),
   errorCode: z.union([z.literal(500), z.literal(503)]).optional(),
   /** Share of requests answered 429 with Retry-After. */
-  throttle: z.strictObject({ rate: z.number().min(0).max(1), retryAfterSeconds: z.number().int().nonnegative() }).optional(),
+  throttle: z
+    .strictObject({ rate: z.number().min(0).max(1), retryAfterSeconds: z.number().int().nonnegative() })
+    .optional(),
   /** Connection refused: the API listener and every open connection are closed until cleared (the admin port stays). */
   down: z.boolean().optional(),
   /** Requests hang (a network partition) until cleared. */
@@ -89,7 +104,10 @@ export type FaultRuleState = FaultRule & { fired: number; remaining?: number };
 export type FaultState = Omit<FaultSettings, 'rules'> & { rules?: FaultRuleState[] };
 
 /** A resource request as the rules see it: the request log's record of it. */
-export type FaultRequest = Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'userAgent' | 'user'>;
+export type FaultRequest = Pick<
+  RequestRecord,
+  'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'userAgent' | 'user'
+>;
 
 /** The rule that answers a request: its position in the list and what it answers. */
 export interface FiredRule {
@@ -144,7 +162,14 @@ export class FaultController {
   state(): FaultState {
     const { rules: _rules, ...rest } = this.settings;
     if (this.rules.length === 0) return rest;
-    return { ...rest, rules: this.rules.map((r) => ({ ...r.rule, fired: r.fired, ...(r.remaining !== undefined ? { remaining: r.remaining } : {}) })) };
+    return {
+      ...rest,
+      rules: this.rules.map((r) => ({
+        ...r.rule,
+        fired: r.fired,
+        ...(r.remaining !== undefined ? { remaining: r.remaining } : {}),
+      })),
+    };
   }
 
   /** Replaces the whole fault state; throws a ZodError for settings `PUT /_sim/faults` would refuse. */
@@ -204,21 +229,37 @@ export function faultError(code: number, request: FaultedRequest | undefined, re
   const retry = retryAfterSeconds ? { retryAfterSeconds } : undefined;
   switch (code) {
     case 404:
-      return request?.name ? ApiError.notFound(info, request.name) : ApiError.notFoundResource({ ...info, version: '' });
+      return request?.name
+        ? ApiError.notFound(info, request.name)
+        : ApiError.notFoundResource({ ...info, version: '' });
     case 409: {
       if (request?.name) return ApiError.conflict(info, request.name);
       const qualified = info.group ? `${info.resource}.${info.group}` : info.resource;
-      return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified}: the object has been modified; please apply your changes to the latest version and try again`, { group: info.group || undefined, kind: info.resource });
+      return new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${qualified}: the object has been modified; please apply your changes to the latest version and try again`,
+        { group: info.group || undefined, kind: info.resource },
+      );
     }
     case 410: {
       const reason = request?.verb === 'list' || request?.verb === 'watch' ? 'Expired' : 'Gone';
-      return new ApiError(410, reason, `too old resource version: ${request?.resourceVersion ?? '0'} (${request?.currentResourceVersion ?? 0})`);
+      return new ApiError(
+        410,
+        reason,
+        `too old resource version: ${request?.resourceVersion ?? '0'} (${request?.currentResourceVersion ?? 0})`,
+      );
     }
     case 429:
       return new ApiError(429, 'TooManyRequests', 'Too many requests, please try again later.', retry);
     case 503:
       return new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', retry);
     default:
-      return new ApiError(code, 'InternalError', 'an error on the server ("simulated fault") has prevented the request from succeeding', retry);
+      return new ApiError(
+        code,
+        'InternalError',
+        'an error on the server ("simulated fault") has prevented the request from succeeding',
+        retry,
+      );
   }
 }

@@ -1,7 +1,28 @@
 // The Kubernetes/kcp API simulator: see docs/simulator.md.
 export type { SimClusterStore, StoreEvent } from './contracts';
-export { type FaultMatch, type FaultResponse, type FaultRule, type FaultRuleState, type FaultSettings, FaultSettingsSchema, type FaultState, FaultController } from './faults';
+export {
+  type FaultMatch,
+  type FaultResponse,
+  type FaultRule,
+  type FaultRuleState,
+  type FaultSettings,
+  FaultSettingsSchema,
+  type FaultState,
+  FaultController,
+} from './faults';
 export { seededRandom } from './seeded-random';
 export { type RequestFilter, RequestLog, type RequestRecord } from './request-log';
-export { type SimServer, type SimServerOptions, type SimSnapshot, SimSnapshotSchema, startSimServer } from './sim-server';
-export { runSimulatorStandalone, type SimulatedClusterSpec, type Simulation, type SimulationOptions, startSimulation } from './simulation';
+export {
+  type SimServer,
+  type SimServerOptions,
+  type SimSnapshot,
+  SimSnapshotSchema,
+  startSimServer,
+} from './sim-server';
+export {
+  runSimulatorStandalone,
+  type SimulatedClusterSpec,
+  type Simulation,
+  type SimulationOptions,
+  startSimulation,
+} from './simulation';

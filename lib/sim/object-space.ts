@@ -50,8 +50,10 @@ function specOf(obj: KubeObject): string {
  * managed-fields timestamp transformer), so re-applying the same manifest later writes nothing.
  */
 function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): string => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
-  const fields = (o: KubeObject): string => JSON.stringify((o.metadata.managedFields ?? []).map((entry) => ({ ...entry, time: undefined })));
+  const strip = (o: KubeObject): string =>
+    JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  const fields = (o: KubeObject): string =>
+    JSON.stringify((o.metadata.managedFields ?? []).map((entry) => ({ ...entry, time: undefined })));
   return strip(a) === strip(b) && fields(a) === fields(b);
 }
 
@@ -156,7 +158,9 @@ export class ObjectSpace implements SimClusterStore {
   /** Every stored object, CRDs first and namespaces next, so that restoring in this order serves every type. */
   snapshot(): KubeObject[] {
     const rank = (id: string): number => (id === gvrId(CRD_GVR) ? 0 : id === gvrId(NAMESPACE_GVR) ? 1 : 2);
-    return [...this.objects.entries()].sort(([a], [b]) => rank(a) - rank(b)).flatMap(([, bucket]) => [...bucket.values()]);
+    return [...this.objects.entries()]
+      .sort(([a], [b]) => rank(a) - rank(b))
+      .flatMap(([, bucket]) => [...bucket.values()]);
   }
 
   /**
@@ -178,7 +182,8 @@ export class ObjectSpace implements SimClusterStore {
   create(gvr: GroupVersionResource, object: KubeObject): KubeObject {
     const info = this.info(gvr);
     this.checkNamespace(info, object.metadata.namespace);
-    if (this.get(gvr, object.metadata.namespace, object.metadata.name ?? '')) throw ApiError.alreadyExists(info, object.metadata.name ?? '');
+    if (this.get(gvr, object.metadata.namespace, object.metadata.name ?? ''))
+      throw ApiError.alreadyExists(info, object.metadata.name ?? '');
     return this.insert(info, object);
   }
 
@@ -197,10 +202,14 @@ export class ObjectSpace implements SimClusterStore {
       name: current.metadata.name ?? '',
       object: candidate,
       oldObject: current,
-      userInfo: { username: 'system:serviceaccount:kube-system:simulated-controller', groups: ['system:serviceaccounts'] },
+      userInfo: {
+        username: 'system:serviceaccount:kube-system:simulated-controller',
+        groups: ['system:serviceaccounts'],
+      },
       dryRun: false,
     });
-    if (!outcome.allowed) throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
+    if (!outcome.allowed)
+      throw new ApiError(outcome.status.code, outcome.status.reason ?? 'Forbidden', outcome.status.message);
     // The object may have changed while admission ran: status is written onto the newest version.
     const latest = this.get(gvr, object.metadata.namespace, object.metadata.name ?? '');
     if (!latest) return undefined;
@@ -217,11 +226,22 @@ export class ObjectSpace implements SimClusterStore {
 
   checkNamespace(info: ResourceInfo, namespace: string | undefined): void {
     if (!info.namespaced) return;
-    if (!namespace) throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (!namespace)
+      throw ApiError.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     const ns = this.get({ group: '', version: 'v1', resource: 'namespaces' }, undefined, namespace);
-    if (!ns) throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    if (!ns)
+      throw new ApiError(404, 'NotFound', `namespaces "${namespace}" not found`, {
+        name: namespace,
+        kind: 'namespaces',
+      });
     if (ns.metadata.deletionTimestamp && info.resource !== 'events') {
-      throw new ApiError(403, 'Forbidden', `${info.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${info.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
     }
   }
 
@@ -314,7 +334,11 @@ export class ObjectSpace implements SimClusterStore {
     const name = ns.metadata.name ?? '';
     let marked = ns;
     if (!ns.metadata.deletionTimestamp) {
-      marked = { ...ns, metadata: { ...ns.metadata, deletionTimestamp: now(), resourceVersion: String(this.clock.next()) }, status: { phase: 'Terminating' } };
+      marked = {
+        ...ns,
+        metadata: { ...ns.metadata, deletionTimestamp: now(), resourceVersion: String(this.clock.next()) },
+        status: { phase: 'Terminating' },
+      };
       this.bucket(this.info({ group: '', version: 'v1', resource: 'namespaces' })).set(name, marked);
       this.record(this.info({ group: '', version: 'v1', resource: 'namespaces' }), 'MODIFIED', marked);
     }
@@ -368,7 +392,8 @@ export class ObjectSpace implements SimClusterStore {
         }
         // Admission takes a while: delete what is stored now, unless the object went or was replaced meanwhile.
         const current = this.get(info, name, obj.metadata.name ?? '');
-        if (current && current.metadata.uid === obj.metadata.uid && !current.metadata.deletionTimestamp) this.requestDeletion(info, current);
+        if (current && current.metadata.uid === obj.metadata.uid && !current.metadata.deletionTimestamp)
+          this.requestDeletion(info, current);
       }
     }
     this.finishNamespaceIfEmpty(name);
@@ -439,7 +464,13 @@ export class ObjectSpace implements SimClusterStore {
   }
 
   private record(info: ResourceInfo, type: WatchEventType, object: KubeObject): void {
-    const entry: HistoryEntry = { type, object, gvr: { group: info.group, version: info.version, resource: info.resource }, rv: Number(object.metadata.resourceVersion), gvrKey: gvrId(info) };
+    const entry: HistoryEntry = {
+      type,
+      object,
+      gvr: { group: info.group, version: info.version, resource: info.resource },
+      rv: Number(object.metadata.resourceVersion),
+      gvrKey: gvrId(info),
+    };
     this.history.push(entry);
     if (this.history.length > this.historyLimit) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
@@ -456,8 +487,20 @@ export class ObjectSpace implements SimClusterStore {
       const spec = (crd.spec ?? {}) as Record<string, any>;
       crd.status = {
         conditions: [
-          { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now() },
-          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now() },
+          {
+            type: 'NamesAccepted',
+            status: 'True',
+            reason: 'NoConflicts',
+            message: 'no conflicts found',
+            lastTransitionTime: now(),
+          },
+          {
+            type: 'Established',
+            status: 'True',
+            reason: 'InitialNamesAccepted',
+            message: 'the initial names have been accepted',
+            lastTransitionTime: now(),
+          },
         ],
         acceptedNames: spec.names ?? {},
         storedVersions: (spec.versions ?? []).filter((v: any) => v.storage).map((v: any) => v.name),
@@ -468,7 +511,9 @@ export class ObjectSpace implements SimClusterStore {
   private unserveCrd(crd: KubeObject): void {
     for (const info of resourcesFromCrd(crd)) {
       this.types.delete(gvrId(info));
-      if (info.namespaced) for (const o of this.objects.get(gvrId(info))?.values() ?? []) if (o.metadata.namespace) this.countInNamespace(o.metadata.namespace, -1);
+      if (info.namespaced)
+        for (const o of this.objects.get(gvrId(info))?.values() ?? [])
+          if (o.metadata.namespace) this.countInNamespace(o.metadata.namespace, -1);
       this.objects.delete(gvrId(info));
       this.byNamespace.delete(gvrId(info));
     }

@@ -56,9 +56,13 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     if (value === null) {
       delete out[field];
     } else if (Array.isArray(value)) {
-      const mergeKey = mergeKeyFor(field, value.find(isObject) ?? (Array.isArray(out[field]) ? (out[field] as Json[])[0] : undefined));
+      const mergeKey = mergeKeyFor(
+        field,
+        value.find(isObject) ?? (Array.isArray(out[field]) ? (out[field] as Json[])[0] : undefined),
+      );
       if (mergeKey && Array.isArray(out[field])) out[field] = mergeKeyedList(out[field] as Json[], value, mergeKey);
-      else if (SET_LISTS.has(field) && Array.isArray(out[field])) out[field] = [...new Set([...(out[field] as Json[]), ...value])];
+      else if (SET_LISTS.has(field) && Array.isArray(out[field]))
+        out[field] = [...new Set([...(out[field] as Json[]), ...value])];
       else out[field] = value.map((item) => (isObject(item) ? (strategicMergePatch(undefined, item) as Json) : item));
     } else if (isObject(value)) {
       const merged = strategicMergePatch(out[field], value);

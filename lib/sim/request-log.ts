@@ -14,7 +14,12 @@ export interface RequestRecord {
   at: number;
 }
 
-export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'code' | 'user'>> & {
+export type RequestFilter = Partial<
+  Pick<
+    RequestRecord,
+    'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'logicalCluster' | 'code' | 'user'
+  >
+> & {
   verbs?: string[];
   /** Only writes: create, update, patch, apply, delete, deletecollection. */
   writes?: boolean;
@@ -49,7 +54,17 @@ export class RequestLog {
 function matches(r: RequestRecord, f: RequestFilter): boolean {
   if (f.writes && !WRITES.has(r.verb)) return false;
   if (f.verbs && !f.verbs.includes(r.verb)) return false;
-  for (const k of ['verb', 'group', 'resource', 'subresource', 'namespace', 'name', 'logicalCluster', 'code', 'user'] as const) {
+  for (const k of [
+    'verb',
+    'group',
+    'resource',
+    'subresource',
+    'namespace',
+    'name',
+    'logicalCluster',
+    'code',
+    'user',
+  ] as const) {
     if (f[k] !== undefined && r[k] !== f[k]) return false;
   }
   return true;

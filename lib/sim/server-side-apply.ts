@@ -22,7 +22,17 @@ interface ManagedEntry {
   subresource?: string;
 }
 
-const SERVER_OWNED_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'managedFields', 'selfLink']);
+const SERVER_OWNED_META = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'managedFields',
+  'selfLink',
+]);
 
 /** Leaf field paths of an object (what an applier or updater states). */
 export function fieldPaths(obj: Record<string, unknown>, includeStatus: boolean): Set<string> {
@@ -157,7 +167,15 @@ function describePath(path: string): string {
   return path
     .split(SEP)
     .filter((s) => s !== '.')
-    .map((s) => (s.startsWith('f:') ? `.${s.slice(2)}` : `[${s.slice(2).replace(/^\{|\}$/g, '').replace(/"/g, '').replace(':', '=')}]`))
+    .map((s) =>
+      s.startsWith('f:')
+        ? `.${s.slice(2)}`
+        : `[${s
+            .slice(2)
+            .replace(/^\{|\}$/g, '')
+            .replace(/"/g, '')
+            .replace(':', '=')}]`,
+    )
     .join('');
 }
 
@@ -166,7 +184,13 @@ function describePath(path: string): string {
  * listing them unless `force`, which takes them over. Fields this manager applied before and no longer states are
  * removed unless another manager also owns them.
  */
-export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, manager: string, force: boolean, includeStatus: boolean): KubeObject {
+export function serverSideApply(
+  live: KubeObject | undefined,
+  applied: KubeObject,
+  manager: string,
+  force: boolean,
+  includeStatus: boolean,
+): KubeObject {
   const stated = fieldPaths(applied, includeStatus);
   const managed = entries(live).map((e) => ({ ...e, paths: fromFieldsV1(e.fieldsV1) }));
   const conflicts: Array<{ manager: string; path: string }> = [];
@@ -174,19 +198,42 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     if (e.manager === manager && e.operation === 'Apply') continue;
     for (const p of stated) {
       if (!e.paths.has(p)) continue;
-      if (JSON.stringify(valueAt(live, p)) !== JSON.stringify(valueAt(applied, p))) conflicts.push({ manager: e.manager, path: p });
+      if (JSON.stringify(valueAt(live, p)) !== JSON.stringify(valueAt(applied, p)))
+        conflicts.push({ manager: e.manager, path: p });
     }
   }
   if (conflicts.length > 0 && !force) {
-    const lines = conflicts.map((c) => `conflict with "${c.manager}" using ${applied.apiVersion}: ${describePath(c.path)}`);
-    throw new ApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${lines.join('\n')}`, {
-      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: describePath(c.path) })),
-    });
+    const lines = conflicts.map(
+      (c) => `conflict with "${c.manager}" using ${applied.apiVersion}: ${describePath(c.path)}`,
+    );
+    throw new ApiError(
+      409,
+      'Conflict',
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${lines.join('\n')}`,
+      {
+        causes: conflicts.map((c) => ({
+          reason: 'FieldManagerConflict',
+          message: `conflict with "${c.manager}"`,
+          field: describePath(c.path),
+        })),
+      },
+    );
   }
   const mine = managed.find((e) => e.manager === manager && e.operation === 'Apply');
-  const base: Record<string, unknown> = live ? structuredClone(live) : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: {} };
+  const base: Record<string, unknown> = live
+    ? structuredClone(live)
+    : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: {} };
   const { metadata: appliedMeta, ...appliedRest } = applied;
-  const merged = mergeApplied(base, { ...appliedRest, metadata: Object.fromEntries(Object.entries(appliedMeta).filter(([k]) => !SERVER_OWNED_META.has(k) || k === 'name' || k === 'namespace')) }, '') as KubeObject;
+  const merged = mergeApplied(
+    base,
+    {
+      ...appliedRest,
+      metadata: Object.fromEntries(
+        Object.entries(appliedMeta).filter(([k]) => !SERVER_OWNED_META.has(k) || k === 'name' || k === 'namespace'),
+      ),
+    },
+    '',
+  ) as KubeObject;
   if (mine) {
     for (const p of mine.paths) {
       if (stated.has(p)) continue;
@@ -204,13 +251,25 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     .map(({ paths, ...e }) => ({ ...e, fieldsV1: toFieldsV1(paths) }));
   merged.metadata.managedFields = [
     ...others,
-    { manager, operation: 'Apply', apiVersion: applied.apiVersion, time: now(), fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(stated) },
+    {
+      manager,
+      operation: 'Apply',
+      apiVersion: applied.apiVersion,
+      time: now(),
+      fieldsType: 'FieldsV1',
+      fieldsV1: toFieldsV1(stated),
+    },
   ] as unknown as Array<Record<string, unknown>>;
   return merged;
 }
 
 /** Records an Update by `manager`: it takes over every field whose value it changed (no conflicts on updates). */
-export function recordUpdate(previous: KubeObject | undefined, next: KubeObject, manager: string, subresource?: string): KubeObject {
+export function recordUpdate(
+  previous: KubeObject | undefined,
+  next: KubeObject,
+  manager: string,
+  subresource?: string,
+): KubeObject {
   const prevEntries = entries(previous).map((e) => ({ ...e, paths: fromFieldsV1(e.fieldsV1) }));
   const nextPaths = fieldPaths(next, subresource === 'status');
   const changed = new Set<string>();
@@ -218,8 +277,11 @@ export function recordUpdate(previous: KubeObject | undefined, next: KubeObject,
     if (subresource === 'status' ? !p.startsWith('f:status') : p.startsWith('f:status')) continue;
     if (JSON.stringify(valueAt(previous, p)) !== JSON.stringify(valueAt(next, p))) changed.add(p);
   }
-  if (changed.size === 0 && previous) return { ...next, metadata: { ...next.metadata, managedFields: previous.metadata.managedFields } };
-  const mine = prevEntries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? ''));
+  if (changed.size === 0 && previous)
+    return { ...next, metadata: { ...next.metadata, managedFields: previous.metadata.managedFields } };
+  const mine = prevEntries.find(
+    (e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? ''),
+  );
   const minePaths = new Set([...(mine?.paths ?? []), ...changed].filter((p) => nextPaths.has(p)));
   const others = prevEntries
     .filter((e) => e !== mine)
@@ -230,7 +292,20 @@ export function recordUpdate(previous: KubeObject | undefined, next: KubeObject,
     })
     .filter((e) => e.paths.size > 0)
     .map(({ paths, ...e }) => ({ ...e, fieldsV1: toFieldsV1(paths) }));
-  const entry: ManagedEntry = { manager, operation: 'Update', apiVersion: next.apiVersion, time: now(), fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(minePaths) };
+  const entry: ManagedEntry = {
+    manager,
+    operation: 'Update',
+    apiVersion: next.apiVersion,
+    time: now(),
+    fieldsType: 'FieldsV1',
+    fieldsV1: toFieldsV1(minePaths),
+  };
   if (subresource) entry.subresource = subresource;
-  return { ...next, metadata: { ...next.metadata, managedFields: [...others, ...(minePaths.size > 0 ? [entry] : [])] as unknown as Array<Record<string, unknown>> } };
+  return {
+    ...next,
+    metadata: {
+      ...next.metadata,
+      managedFields: [...others, ...(minePaths.size > 0 ? [entry] : [])] as unknown as Array<Record<string, unknown>>,
+    },
+  };
 }

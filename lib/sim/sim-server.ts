@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { z } from 'zod';
-import { createAdmissionDispatcher, createWebhookFaultInjector, type ClosableAdmissionDispatcher, type WebhookFaultInjector } from './admission';
+import {
+  createAdmissionDispatcher,
+  createWebhookFaultInjector,
+  type ClosableAdmissionDispatcher,
+  type WebhookFaultInjector,
+} from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from '../kube-api/api-error';
 import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
@@ -83,7 +88,16 @@ export interface SimServer {
 /** A server's state on disk: objects by object space (a kcp logical cluster, or the cluster's own name). */
 export const SimSnapshotSchema = z.object({
   resourceVersion: z.number().int().nonnegative(),
-  spaces: z.record(z.string(), z.array(z.looseObject({ apiVersion: z.string(), kind: z.string(), metadata: z.looseObject({ name: z.string().optional() }) }))),
+  spaces: z.record(
+    z.string(),
+    z.array(
+      z.looseObject({
+        apiVersion: z.string(),
+        kind: z.string(),
+        metadata: z.looseObject({ name: z.string().optional() }),
+      }),
+    ),
+  ),
 });
 export type SimSnapshot = z.infer<typeof SimSnapshotSchema>;
 
@@ -103,7 +117,11 @@ function parseResourcePath(segs: string[]): ResourceRequest | undefined {
     rest = segs.slice(3);
   }
   if (!version || rest.length === 0) return undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+  ) {
     return { group, version, namespace: rest[1], resource: rest[2], name: rest[3], subresource: rest[4] };
   }
   return { group, version, resource: rest[0], name: rest[1], subresource: rest[2] };
@@ -112,10 +130,16 @@ function parseResourcePath(segs: string[]): ResourceRequest | undefined {
 /** Kubernetes' name for a request's verb, decided from the request alone (handleResource records the same). */
 function kubeVerb(req: IncomingMessage, url: URL, r: ResourceRequest): string {
   const method = req.method ?? 'GET';
-  if (method === 'GET') return r.name ? 'get' : url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'watch' : 'list';
+  if (method === 'GET')
+    return r.name
+      ? 'get'
+      : url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
+        ? 'watch'
+        : 'list';
   if (method === 'POST') return 'create';
   if (method === 'PUT') return 'update';
-  if (method === 'PATCH') return (req.headers['content-type'] ?? '').startsWith('application/apply-patch+yaml') ? 'apply' : 'patch';
+  if (method === 'PATCH')
+    return (req.headers['content-type'] ?? '').startsWith('application/apply-patch+yaml') ? 'apply' : 'patch';
   if (method === 'DELETE') return r.name ? 'delete' : 'deletecollection';
   return method.toLowerCase();
 }
@@ -149,7 +173,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const clock: RevisionClock = { next: () => ++rv, current: () => rv };
   let credentials: ((url: string) => WebhookCredentials | undefined) | undefined;
   const webhookFaults = createWebhookFaultInjector();
-  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({ credentialsFor: (url) => (options.managed ? undefined : credentials?.(url)), faults: webhookFaults });
+  const admission: ClosableAdmissionDispatcher = createAdmissionDispatcher({
+    credentialsFor: (url) => (options.managed ? undefined : credentials?.(url)),
+    faults: webhookFaults,
+  });
   const spaces = new Map<string, ObjectSpace>();
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();
@@ -202,7 +229,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         throw ApiError.badRequest('PUT /_sim/faults takes a JSON object, e.g. {"errorRate":0.1,"errorCode":503}');
       }
       const parsed = FaultSettingsSchema.safeParse(body);
-      if (!parsed.success) throw ApiError.badRequest(`Invalid fault settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw ApiError.badRequest(
+          `Invalid fault settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        );
       sparedSocket = req.socket;
       try {
         faults.set(parsed.data);
@@ -230,7 +260,15 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       wildcard = logicalCluster === '*';
     }
     const user = authenticator.userOf(req);
-    const record: Omit<RequestRecord, 'code'> = { verb: (req.method ?? 'GET').toLowerCase(), group: '', resource: '', logicalCluster, userAgent: req.headers['user-agent'] ?? '', user: user.username, at: Date.now() };
+    const record: Omit<RequestRecord, 'code'> = {
+      verb: (req.method ?? 'GET').toLowerCase(),
+      group: '',
+      resource: '',
+      logicalCluster,
+      userAgent: req.headers['user-agent'] ?? '',
+      user: user.username,
+      at: Date.now(),
+    };
     let code = 200;
     const origWriteHead = res.writeHead.bind(res);
     res.writeHead = ((status: number, ...rest: unknown[]) => {
@@ -246,7 +284,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       const latency = (options.latencyMs ?? 0) + (faults.current.latencyMs ?? 0);
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       // /_sim/* is the operator's side channel: a partition must not cut off the request that ends it.
-      if (faults.current.partition && !path.startsWith('/_sim/')) await new Promise<void>((resolve) => held.push(resolve));
+      if (faults.current.partition && !path.startsWith('/_sim/'))
+        await new Promise<void>((resolve) => held.push(resolve));
       if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
@@ -255,8 +294,28 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       const resourceRequest = KNOWN_GROUP_PREFIXES.includes(`/${segs[0]}`) ? parseResourcePath(segs) : undefined;
       const verb = resourceRequest ? kubeVerb(req, url, resourceRequest) : undefined;
       const faulted = (): FaultedRequest | undefined =>
-        resourceRequest && verb ? { verb, group: resourceRequest.group, resource: resourceRequest.resource, name: resourceRequest.name, resourceVersion: url.searchParams.get('resourceVersion') ?? undefined, currentResourceVersion: clock.current() } : undefined;
-      const described = resourceRequest && verb ? { ...record, group: resourceRequest.group, resource: resourceRequest.resource, subresource: resourceRequest.subresource, namespace: resourceRequest.namespace, name: resourceRequest.name, verb } : undefined;
+        resourceRequest && verb
+          ? {
+              verb,
+              group: resourceRequest.group,
+              resource: resourceRequest.resource,
+              name: resourceRequest.name,
+              resourceVersion: url.searchParams.get('resourceVersion') ?? undefined,
+              currentResourceVersion: clock.current(),
+            }
+          : undefined;
+      const described =
+        resourceRequest && verb
+          ? {
+              ...record,
+              group: resourceRequest.group,
+              resource: resourceRequest.resource,
+              subresource: resourceRequest.subresource,
+              namespace: resourceRequest.namespace,
+              name: resourceRequest.name,
+              verb,
+            }
+          : undefined;
       // Name what a fault answered, so a test can count the attempts per object it refused.
       const recordResource = (): void => void (described && Object.assign(record, described));
       const rule = described ? faults.ruleFor(described) : undefined;
@@ -283,18 +342,38 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         throw faultError(injected.code, faulted(), injected.retryAfterSeconds);
       }
       const space = wildcard ? spaceFor(defaultSpace) : spaceFor(logicalCluster);
-      if (path === '/version') return send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0-tmc-sim', gitCommit: 'tmc-sim', platform: 'linux/amd64', goVersion: 'go1.23' });
+      if (path === '/version')
+        return send(res, 200, {
+          major: '1',
+          minor: '32',
+          gitVersion: 'v1.32.0-tmc-sim',
+          gitCommit: 'tmc-sim',
+          platform: 'linux/amd64',
+          goVersion: 'go1.23',
+        });
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         return void res.end('ok');
       }
       if ((path === '/api' || path === '/apis') && wantsAggregatedDiscovery(req.headers.accept)) {
-        return sendAggregatedDiscovery(req, res, aggregatedDiscovery(space.allTypes(), path === '/api' ? 'api' : 'apis'));
+        return sendAggregatedDiscovery(
+          req,
+          res,
+          aggregatedDiscovery(space.allTypes(), path === '/api' ? 'api' : 'apis'),
+        );
       }
       if (path === '/api') return send(res, 200, apiVersions());
       if (path === '/apis') return send(res, 200, apiGroupList(space.allTypes()));
       if (path === '/openapi/v2') return sendOpenApiV2(req, res);
-      if (path === '/openapi/v3') return send(res, 200, openApiV3Root(space.allTypes(), isKcp && !wildcard && url.pathname.startsWith('/clusters/') ? `/clusters/${logicalCluster}` : ''));
+      if (path === '/openapi/v3')
+        return send(
+          res,
+          200,
+          openApiV3Root(
+            space.allTypes(),
+            isKcp && !wildcard && url.pathname.startsWith('/clusters/') ? `/clusters/${logicalCluster}` : '',
+          ),
+        );
       if (path.startsWith('/openapi/v3/')) {
         const gv = segs[2] === 'api' ? segs[3] : `${segs[3]}/${segs[4]}`;
         const doc = openApiV3Document(space.allTypes(), gv);
@@ -310,14 +389,23 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           return send(res, 200, list);
         }
         if (segs[0] === 'apis' && segs.length === 2) {
-          const group = (apiGroupList(space.allTypes()).groups as Array<{ name: string }>).find((g) => g.name === segs[1]);
+          const group = (apiGroupList(space.allTypes()).groups as Array<{ name: string }>).find(
+            (g) => g.name === segs[1],
+          );
           if (!group) throw ApiError.notFoundResource({ group: segs[1], version: '', resource: '' });
           return send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
         }
         const r = resourceRequest;
         if (!r) throw ApiError.notFoundResource({ group: '', version: '', resource: path });
-        Object.assign(record, { group: r.group, resource: r.resource, subresource: r.subresource, namespace: r.namespace, name: r.name });
-        if (wildcard && (req.method ?? 'GET') !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
+        Object.assign(record, {
+          group: r.group,
+          resource: r.resource,
+          subresource: r.subresource,
+          namespace: r.namespace,
+          name: r.name,
+        });
+        if (wildcard && (req.method ?? 'GET') !== 'GET')
+          throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
         return await handleResource(req, res, url, r, {
           space,
           admission,
@@ -338,7 +426,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const adminHandler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://sim').pathname;
     try {
-      if (!path.startsWith('/_sim/')) throw new ApiError(404, 'NotFound', `this is the simulator's admin port: it serves only /_sim/*; the API is at ${url}`);
+      if (!path.startsWith('/_sim/'))
+        throw new ApiError(
+          404,
+          'NotFound',
+          `this is the simulator's admin port: it serves only /_sim/*; the API is at ${url}`,
+        );
       await serveSimChannel(req, res, path);
     } catch (err) {
       sendError(req, res, err);
@@ -370,7 +463,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     }
   });
 
-  const serverUrl = (logicalCluster?: string): string => (isKcp ? `${url}/clusters/${logicalCluster ?? defaultSpace}` : url);
+  const serverUrl = (logicalCluster?: string): string =>
+    isKcp ? `${url}/clusters/${logicalCluster ?? defaultSpace}` : url;
 
   return {
     name: options.name,
@@ -388,7 +482,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       credentials = fn;
     },
     serverUrl,
-    snapshot: () => ({ resourceVersion: rv, spaces: Object.fromEntries([...spaces].map(([name, space]) => [name, space.snapshot()])) }),
+    snapshot: () => ({
+      resourceVersion: rv,
+      spaces: Object.fromEntries([...spaces].map(([name, space]) => [name, space.snapshot()])),
+    }),
     restore: (snapshot) => {
       let restored = 0;
       let skipped = 0;
@@ -403,8 +500,15 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       return { restored, skipped };
     },
     writeKubeconfig: (file, opts = {}) => {
-      const name = isKcp ? `kcp-${(opts.logicalCluster ?? defaultSpace).replace(/:/g, '-')}` : `cluster-${options.name}`;
-      writeKubeconfigFile(file, name, serverUrl(opts.logicalCluster), opts.token ?? options.token ?? `sim-token-${options.name}`);
+      const name = isKcp
+        ? `kcp-${(opts.logicalCluster ?? defaultSpace).replace(/:/g, '-')}`
+        : `cluster-${options.name}`;
+      writeKubeconfigFile(
+        file,
+        name,
+        serverUrl(opts.logicalCluster),
+        opts.token ?? options.token ?? `sim-token-${options.name}`,
+      );
     },
     stop: async () => {
       for (const c of controllers) c.stop();

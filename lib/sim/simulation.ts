@@ -31,7 +31,12 @@ export interface Simulation {
 
 /** One kcp with logical clusters plus N physical clusters, each a real HTTP API server on loopback. */
 export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
-  const kcp = await startSimServer({ name: options.kcp.name ?? 'kcp', mode: 'kcp', port: options.kcp.port, latencyMs: options.latencyMs });
+  const kcp = await startSimServer({
+    name: options.kcp.name ?? 'kcp',
+    mode: 'kcp',
+    port: options.kcp.port,
+    latencyMs: options.latencyMs,
+  });
   for (const ws of options.kcp.workspaces) kcp.createLogicalCluster(ws);
   const clusters: Record<string, SimServer> = {};
   for (const c of options.clusters) {
@@ -66,11 +71,14 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 }
 
 /** `tmc sim`: a simulation on its own, until SIGINT/SIGTERM. */
-export async function runSimulatorStandalone(options: SimulationOptions & { log?: (line: string) => void }): Promise<void> {
+export async function runSimulatorStandalone(
+  options: SimulationOptions & { log?: (line: string) => void },
+): Promise<void> {
   const log = options.log ?? ((line: string): void => void process.stdout.write(`${line}\n`));
   const sim = await startSimulation(options);
   log(`kcp      ${sim.kcp.url} (workspaces: ${options.kcp.workspaces.join(', ')}; admin: ${sim.kcp.adminUrl})`);
-  for (const [name, c] of Object.entries(sim.clusters)) log(`cluster  ${name.padEnd(8)} ${c.url} (admin: ${c.adminUrl})`);
+  for (const [name, c] of Object.entries(sim.clusters))
+    log(`cluster  ${name.padEnd(8)} ${c.url} (admin: ${c.adminUrl})`);
   if (sim.kubeconfigs) {
     log(`kubeconfigs in ${options.kubeconfigDir}`);
     log(`try: kubectl --kubeconfig ${sim.kubeconfigs.kcp} get namespaces`);

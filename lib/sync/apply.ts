@@ -19,7 +19,13 @@ import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
 import type { StatusRefresher } from './status/refresh-after-batch';
 import { deleteFromCluster } from './delete';
-import { awaitDefinition, DEFINITION_WAIT_SECONDS, syncDependencies, ensureNamespace, type NamespaceCache } from './ensure-dependencies';
+import {
+  awaitDefinition,
+  DEFINITION_WAIT_SECONDS,
+  syncDependencies,
+  ensureNamespace,
+  type NamespaceCache,
+} from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { SyncLog } from './sync-log';
 import type { KeyedLock } from './keyed-lock';
@@ -94,7 +100,13 @@ async function readSource(
  * Whether the cluster serves `ref`'s resource; when not, a custom resource whose CRD the workspace places here gets
  * the CRD first and waits for it ({@link awaitDefinition}): the seconds to wait. Throws when nothing will serve it.
  */
-async function verifyServed(ctx: SyncContext, cluster: KubeClient, ref: ObjectRef, clusterName: string, receiveCount: number): Promise<number | undefined> {
+async function verifyServed(
+  ctx: SyncContext,
+  cluster: KubeClient,
+  ref: ObjectRef,
+  clusterName: string,
+  receiveCount: number,
+): Promise<number | undefined> {
   const serves = (types: Awaited<ReturnType<KubeClient['resources']>>): boolean =>
     types.some((t) => t.group === ref.group && t.version === ref.version && t.resource === ref.resource);
   if (serves(await cluster.resources())) return undefined;
@@ -143,20 +155,35 @@ export async function syncOne(deps: SyncApplyDeps, message: SyncMessage, receive
     // A pull-mode cluster is never called: its syncer gets the work (a failed mode read throws and SQS retries).
     if ((await deps.kube.syncMode?.(message.ref.workspace, cluster)) === 'Pull') {
       await forwardToSyncer(deps, message);
-      deps.metrics.increment('tmc_sync_operations_total', { result: 'forwarded', cluster, resource: gvrKey(message.ref) });
+      deps.metrics.increment('tmc_sync_operations_total', {
+        result: 'forwarded',
+        cluster,
+        resource: gvrKey(message.ref),
+      });
       return { result: 'forwarded' };
     }
     const gate = await deps.breaker?.allow(cluster);
     if (gate && !gate.allowed) {
       // Deferred, not lost: the message comes back when the circuit may let a probe through.
-      deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource: gvrKey(message.ref) });
-      deps.log.info(`Deferring ${describeRef(message.ref)} for ${cluster}: ${gate.reason}`, { cluster, delaySeconds: gate.retryAfterSeconds });
+      deps.metrics.increment('tmc_sync_operations_total', {
+        result: 'deferred',
+        cluster,
+        resource: gvrKey(message.ref),
+      });
+      deps.log.info(`Deferring ${describeRef(message.ref)} for ${cluster}: ${gate.reason}`, {
+        cluster,
+        delaySeconds: gate.retryAfterSeconds,
+      });
       return { result: 'deferred', delaySeconds: gate.retryAfterSeconds, category: 'cluster-unavailable' };
     }
     const result = await syncPair(deps, message, receiveCount);
     // Only outcomes that the cluster answered prove it reachable (a stale or unchanged one may not have asked it).
     if (deps.breaker && (result.result === 'applied' || result.result === 'deleted' || result.result === 'recorded')) {
-      await deps.breaker.recordSuccess(cluster).catch((err: unknown) => deps.log.warn('Could not record a success on the circuit', { cluster, error: asTmcError(err).toJSON() }));
+      await deps.breaker
+        .recordSuccess(cluster)
+        .catch((err: unknown) =>
+          deps.log.warn('Could not record a success on the circuit', { cluster, error: asTmcError(err).toJSON() }),
+        );
     }
     return result;
   });
@@ -201,16 +228,21 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       // the same): only placement removes the cluster from the decision, once kcp reported the delete (admission,
       // deletionTimestamp) or the sweep confirmed the absence. Until then the copy stays and the message comes back.
       if (!source && !wantDelete && decision?.clusters.some((c) => c.name === cluster)) {
-        log.warn(`Keeping ${describeRef(ref)} on ${cluster}: kcp answered not found, but decision v${decision.decisionVersion} still places it there`, {
-          delaySeconds: SOURCE_MISSING_RECHECK_SECONDS,
-        });
+        log.warn(
+          `Keeping ${describeRef(ref)} on ${cluster}: kcp answered not found, but decision v${decision.decisionVersion} still places it there`,
+          {
+            delaySeconds: SOURCE_MISSING_RECHECK_SECONDS,
+          },
+        );
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource });
         return { result: 'deferred', delaySeconds: SOURCE_MISSING_RECHECK_SECONDS, category: 'resource-not-found' };
       }
       if (!source || source.metadata.deletionTimestamp || wantDelete) {
         await deleteFromCluster(ctx, source);
         // The copy is gone: the kcp object's status must stop counting it and say where it runs now, or why nowhere.
-        await deps.status?.refresh(ref).catch((err: unknown) => log.warn('Could not refresh status after deleting', { error: String(err) }));
+        await deps.status
+          ?.refresh(ref)
+          .catch((err: unknown) => log.warn('Could not refresh status after deleting', { error: String(err) }));
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deleted', cluster, resource });
         return { result: 'deleted' };
       }
@@ -234,8 +266,16 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
     } catch (thrown) {
       const err = asTmcError(thrown);
       // Counts only unreachable/unavailable clusters (the breaker's categories); best effort like recordFailure below.
-      await deps.breaker?.recordFailure(cluster, err).catch((e: unknown) => log.warn('Could not record a failure on the circuit', { error: asTmcError(e).toJSON() }));
-      await deps.reportClusterFailure?.(cluster, err, { workspace: ref.workspace }).catch((e: unknown) => log.warn('Could not record the failure in the cluster\'s health', { error: asTmcError(e).toJSON() }));
+      await deps.breaker
+        ?.recordFailure(cluster, err)
+        .catch((e: unknown) =>
+          log.warn('Could not record a failure on the circuit', { error: asTmcError(e).toJSON() }),
+        );
+      await deps
+        .reportClusterFailure?.(cluster, err, { workspace: ref.workspace })
+        .catch((e: unknown) =>
+          log.warn("Could not record the failure in the cluster's health", { error: asTmcError(e).toJSON() }),
+        );
       const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
       const namespaceGone = err instanceof NotFoundError && ref.namespace !== undefined;
       if ((outcome.action === 'refetch-retry' || namespaceGone) && attempt < MAX_ATTEMPTS) {
@@ -295,7 +335,11 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       updatedAt: at,
       traceId: message.trace.traceId,
     });
-    await deps.events?.record(ref, { type: 'Warning', reason: reasonOf(err.category), message: `${cluster}: ${secretSafe}` });
+    await deps.events?.record(ref, {
+      type: 'Warning',
+      reason: reasonOf(err.category),
+      message: `${cluster}: ${secretSafe}`,
+    });
     await deps.status?.refresh(ref);
   } catch (recordErr) {
     // Recording is best effort: the message outcome (defer or drop) stands either way.

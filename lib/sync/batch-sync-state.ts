@@ -2,7 +2,14 @@ import { downstreamNamespace } from '../api/labels';
 import type { SyncMessage } from '../api/messages';
 import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
-import { syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../ports/sync-state-store';
+import {
+  syncRecordKey,
+  type ClusterListOptions,
+  type DecisionView,
+  type SyncRecord,
+  type SyncStateReads,
+  type SyncStateStore,
+} from '../ports/sync-state-store';
 import { dependencyRefs, namespaceRef, type NamespaceCache } from './ensure-dependencies';
 import { InvocationCache } from './invocation-cache';
 
@@ -96,7 +103,10 @@ export class BatchSyncState implements SyncStateStore {
     return this.store.knownClusters();
   }
 
-  readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads> {
+  readMany(keys: {
+    decisions: readonly ObjectRef[];
+    records: ReadonlyArray<{ ref: ObjectRef; cluster: string }>;
+  }): Promise<SyncStateReads> {
     return this.store.readMany(keys);
   }
 }

@@ -32,7 +32,10 @@ export function isSecretObject(object: { apiVersion?: unknown; kind?: unknown })
 }
 
 /** The key to hash `object` with: the content key for a Secret, none for anything else. */
-export async function contentKeyFor(object: { apiVersion?: unknown; kind?: unknown }, source: ContentKeySource): Promise<Uint8Array | undefined> {
+export async function contentKeyFor(
+  object: { apiVersion?: unknown; kind?: unknown },
+  source: ContentKeySource,
+): Promise<Uint8Array | undefined> {
   return isSecretObject(object) ? source() : undefined;
 }
 

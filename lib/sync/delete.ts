@@ -36,7 +36,9 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
   // cluster that is gone. Only a successful kcp read that finds no SyncTarget says so; any other failure retries.
   const leaveOnGoneCluster = async (err: unknown): Promise<void> => {
     if (!(await syncTargetGone(ctx, ref.workspace, cluster))) throw err;
-    ctx.log.warn(`Leaving ${describe} on ${cluster}: SyncTarget ${cluster} no longer exists in ${ref.workspace}, so tmc cannot reach the cluster; delete it there by hand`);
+    ctx.log.warn(
+      `Leaving ${describe} on ${cluster}: SyncTarget ${cluster} no longer exists in ${ref.workspace}, so tmc cannot reach the cluster; delete it there by hand`,
+    );
     await markDeleted();
     await releaseFinalizer(ctx, source);
   };
@@ -84,7 +86,9 @@ async function releaseShared(ctx: SyncContext, client: KubeClient, current: Kube
       ctx.log.warn(`Leaving ${describe} on ${cluster}: it belongs to another kcp object`);
       return;
     case 'keep':
-      ctx.log.info(`Keeping ${describe} on ${cluster} for workspace ${[...new Set(release.others.map((o) => o.workspace))].join(', ')}, which still uses it`);
+      ctx.log.info(
+        `Keeping ${describe} on ${cluster} for workspace ${[...new Set(release.others.map((o) => o.workspace))].join(', ')}, which still uses it`,
+      );
       await client.mergePatch(target, release.patch);
       return;
     case 'delete':
@@ -99,7 +103,15 @@ async function releaseShared(ctx: SyncContext, client: KubeClient, current: Kube
  */
 async function syncTargetGone(ctx: SyncContext, workspace: string, cluster: string): Promise<boolean> {
   const kcp = await ctx.deps.kube.kcp(workspace);
-  if ((await kcp.get({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, name: cluster })) !== undefined) return false;
+  if (
+    (await kcp.get({
+      group: SYNC_TARGET_GROUP,
+      version: SYNC_TARGET_VERSION,
+      resource: SYNC_TARGET_RESOURCE,
+      name: cluster,
+    })) !== undefined
+  )
+    return false;
   return !(await ctx.deps.syncState.knownClusters()).includes(cluster);
 }
 
@@ -146,8 +158,16 @@ async function releaseFinalizer(ctx: SyncContext, source: KubeObject | undefined
     // A copy on a cluster whose SyncTarget is gone (evacuated and then deregistered) can never be removed by tmc:
     // waiting for it would hold the delete for ever. Anything else still being removed keeps the finalizer.
     if (!(await syncTargetGone(ctx, ref.workspace, record.cluster))) return;
-    ctx.log.warn(`Leaving ${describeRef(ref)} on ${record.cluster}: SyncTarget ${record.cluster} no longer exists in ${ref.workspace}; delete it there by hand`, { cluster: record.cluster });
-    await ctx.deps.syncState.put({ ...record, state: 'deleted', lastError: undefined, updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString() });
+    ctx.log.warn(
+      `Leaving ${describeRef(ref)} on ${record.cluster}: SyncTarget ${record.cluster} no longer exists in ${ref.workspace}; delete it there by hand`,
+      { cluster: record.cluster },
+    );
+    await ctx.deps.syncState.put({
+      ...record,
+      state: 'deleted',
+      lastError: undefined,
+      updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString(),
+    });
   }
   const finalizers = object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER);
   ctx.log.info(`Removing the sync finalizer from ${describeRef(ref)}: every cluster is clean`);

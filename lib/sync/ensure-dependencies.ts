@@ -114,7 +114,15 @@ export function dependencyRefs(ref: ObjectRef, source: KubeObject): ObjectRef[] 
   if (!namespace) return [];
   return podTemplateReferences(source)
     .slice(0, MAX_INLINE_DEPENDENCIES)
-    .map((dep) => ({ workspace: ref.workspace, group: '', version: 'v1', resource: dep.resource, kind: dep.kind, namespace, name: dep.name }));
+    .map((dep) => ({
+      workspace: ref.workspace,
+      group: '',
+      version: 'v1',
+      resource: dep.resource,
+      kind: dep.kind,
+      namespace,
+      name: dep.name,
+    }));
 }
 
 /** One referenced object, under its pair lock so its own message in the same batch does not apply it twice. */
@@ -154,12 +162,20 @@ export type DefinitionState = { state: 'none' | 'established' } | { state: 'wait
 
 /** The kcp CRD that defines `ref`'s kind: named `<plural>.<group>`, as Kubernetes requires. */
 export function definitionRef(ref: ObjectRef): ObjectRef {
-  return { workspace: ref.workspace, ...CRD_TYPE, kind: 'CustomResourceDefinition', name: `${ref.resource}.${ref.group}` };
+  return {
+    workspace: ref.workspace,
+    ...CRD_TYPE,
+    kind: 'CustomResourceDefinition',
+    name: `${ref.resource}.${ref.group}`,
+  };
 }
 
 function established(crd: KubeObject | undefined): boolean {
   const conditions = isJsonObject(crd?.status) ? crd.status.conditions : undefined;
-  return Array.isArray(conditions) && conditions.some((c: unknown) => isJsonObject(c) && c.type === 'Established' && c.status === 'True');
+  return (
+    Array.isArray(conditions) &&
+    conditions.some((c: unknown) => isJsonObject(c) && c.type === 'Established' && c.status === 'True')
+  );
 }
 
 /**
@@ -169,7 +185,12 @@ function established(crd: KubeObject | undefined): boolean {
  * caller's discovery may still lag); `wait`: ask again that much later; `none`: kcp has no CRD of the kind, or it is
  * not placed here (the caller reports the kind missing).
  */
-export async function awaitDefinition(ctx: SyncContext, client: KubeClient, ref: ObjectRef, receiveCount: number): Promise<DefinitionState> {
+export async function awaitDefinition(
+  ctx: SyncContext,
+  client: KubeClient,
+  ref: ObjectRef,
+  receiveCount: number,
+): Promise<DefinitionState> {
   const none: DefinitionState = { state: 'none' };
   if (!ref.group) return none;
   const crdRef = definitionRef(ref);
@@ -182,11 +203,15 @@ export async function awaitDefinition(ctx: SyncContext, client: KubeClient, ref:
   // CRD a Placement keeps off this cluster never comes: after a few deliveries the caller records the kind missing.
   if (!decision?.clusters.some((c) => c.name === cluster)) {
     if (receiveCount > DEFINITION_PLACEMENT_WAITS) return none;
-    ctx.log.info(`Waiting for CustomResourceDefinition ${crdRef.name} to be placed on ${cluster} before ${ref.kind} ${ref.name}`);
+    ctx.log.info(
+      `Waiting for CustomResourceDefinition ${crdRef.name} to be placed on ${cluster} before ${ref.kind} ${ref.name}`,
+    );
     return { state: 'wait', seconds: DEFINITION_WAIT_SECONDS };
   }
   await ctx.deps.locks.run(pairKey(crdRef, cluster), () => syncDependency(ctx, client, crdRef));
   if (established(await client.get({ ...CRD_TYPE, name: crdRef.name }))) return { state: 'established' };
-  ctx.log.info(`Waiting for CustomResourceDefinition ${crdRef.name} to be Established on ${cluster} before ${ref.kind} ${ref.name}`);
+  ctx.log.info(
+    `Waiting for CustomResourceDefinition ${crdRef.name} to be Established on ${cluster} before ${ref.kind} ${ref.name}`,
+  );
   return { state: 'wait', seconds: DEFINITION_WAIT_SECONDS };
 }

@@ -12,7 +12,11 @@ export async function forwardToSyncer(deps: SyncApplyDeps, message: SyncMessage)
   const { ref, cluster } = message;
   const existing = await deps.syncState.get(ref, cluster);
   // A listed item: anything not deleted, or deleted and placed again (an item newer than the delete it records).
-  const listed = existing !== undefined && (existing.state !== 'deleted' || message.action === 'delete' || message.decisionVersion <= existing.decisionVersion);
+  const listed =
+    existing !== undefined &&
+    (existing.state !== 'deleted' ||
+      message.action === 'delete' ||
+      message.decisionVersion <= existing.decisionVersion);
   if (!listed) {
     const at = (deps.now?.() ?? new Date()).toISOString();
     await deps.syncState.put({

@@ -34,13 +34,22 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
   const maxTracked = options.maxTracked ?? 1000;
   const tracked = new Map<string, Tracked>();
 
-  async function write(ref: ObjectRef, event: ObjectEvent, name: string, namespace: string, repeats: number): Promise<void> {
+  async function write(
+    ref: ObjectRef,
+    event: ObjectEvent,
+    name: string,
+    namespace: string,
+    repeats: number,
+  ): Promise<void> {
     const kcp = await kube.kcp(ref.workspace);
     const at = new Date(now()).toISOString();
     const current = await kcp.get({ ...EVENTS, namespace, name });
     if (current) {
       const count = typeof current.count === 'number' ? current.count : 1;
-      await kcp.mergePatch({ ...EVENTS, namespace, name }, { count: count + repeats, lastTimestamp: at, metadata: { resourceVersion: current.metadata.resourceVersion } });
+      await kcp.mergePatch(
+        { ...EVENTS, namespace, name },
+        { count: count + repeats, lastTimestamp: at, metadata: { resourceVersion: current.metadata.resourceVersion } },
+      );
       return;
     }
     await kcp.apply(
@@ -71,7 +80,10 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
 
   return {
     async record(ref, event) {
-      const digest = createHash('sha256').update(`${ref.uid ?? ''}\n${event.reason}\n${event.message}`).digest('hex').slice(0, 16);
+      const digest = createHash('sha256')
+        .update(`${ref.uid ?? ''}\n${event.reason}\n${event.message}`)
+        .digest('hex')
+        .slice(0, 16);
       const name = `${ref.name}.${digest}`;
       const namespace = ref.namespace ?? CLUSTER_SCOPED_EVENT_NAMESPACE;
       const key = `${ref.workspace}|${namespace}|${name}`;

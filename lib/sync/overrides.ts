@@ -14,7 +14,12 @@ function matches(container: Record<string, unknown>, name: string | undefined): 
 /** Why a jsonPatch override was left out of one object's copy: the Placement must change, not the object. */
 export type SkippedPatch = (reason: string) => void;
 
-function applyOne(object: KubeObject, override: ClusterOverride, describe: string, onSkipped: SkippedPatch | undefined): KubeObject {
+function applyOne(
+  object: KubeObject,
+  override: ClusterOverride,
+  describe: string,
+  onSkipped: SkippedPatch | undefined,
+): KubeObject {
   let result = object;
   if (override.jsonPatch?.length) {
     try {
@@ -23,7 +28,9 @@ function applyOne(object: KubeObject, override: ClusterOverride, describe: strin
     } catch (err) {
       const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
       // A patch whose path this kind lacks would fail on every retry: skip it and say so, never fail the sync forever.
-      onSkipped?.(`its jsonPatch does not apply to ${describe} (${detail}); scope the override with kinds or fix its path`);
+      onSkipped?.(
+        `its jsonPatch does not apply to ${describe} (${detail}); scope the override with kinds or fix its path`,
+      );
     }
   }
   const podSpec = podSpecOf(result);

@@ -46,7 +46,13 @@ const sameOwner = (a: Owner, b: Owner): boolean => a.workspace === b.workspace &
 
 /** tmc's metadata that differs between workspaces holding identical content. */
 const TENANT_LABELS = [CLUSTER_KEY_LABEL, SOURCE_UID_LABEL];
-const TENANT_ANNOTATIONS = [WORKSPACE_ANNOTATION, SOURCE_ANNOTATION, GENERATION_ANNOTATION, OWNERS_ANNOTATION, CONTENT_HASH_ANNOTATION];
+const TENANT_ANNOTATIONS = [
+  WORKSPACE_ANNOTATION,
+  SOURCE_ANNOTATION,
+  GENERATION_ANNOTATION,
+  OWNERS_ANNOTATION,
+  CONTENT_HASH_ANNOTATION,
+];
 
 function without(record: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(record ?? {}).filter(([k]) => !keys.includes(k)));
@@ -124,16 +130,18 @@ export function withOwners(desired: KubeObject, owners: readonly Owner[], conten
     ...desired,
     metadata: {
       ...desired.metadata,
-      annotations: { ...(desired.metadata.annotations ?? {}), [OWNERS_ANNOTATION]: ownersAnnotation(owners), [CONTENT_HASH_ANNOTATION]: contentHash },
+      annotations: {
+        ...(desired.metadata.annotations ?? {}),
+        [OWNERS_ANNOTATION]: ownersAnnotation(owners),
+        [CONTENT_HASH_ANNOTATION]: contentHash,
+      },
     },
   };
 }
 
 /** What releasing a copy leaves: delete it (no owner left) or keep it for the others, relabelled if this was the named owner. */
 export type Release =
-  | { kind: 'delete' }
-  | { kind: 'keep'; patch: Record<string, unknown>; others: Owner[] }
-  | { kind: 'not-owner' };
+  { kind: 'delete' } | { kind: 'keep'; patch: Record<string, unknown>; others: Owner[] } | { kind: 'not-owner' };
 
 /**
  * How `me` lets go of the copy: the last owner deletes it; otherwise it is removed from the owners, and when the copy's
@@ -145,7 +153,9 @@ export function releaseSharedCopy(current: KubeObject, me: Owner): Release {
   if (!owners.some((o) => sameOwner(o, me))) return { kind: 'not-owner' };
   const others = owners.filter((o) => !sameOwner(o, me));
   if (others.length === 0) return { kind: 'delete' };
-  const named = current.metadata.labels?.[SOURCE_UID_LABEL] === me.uid && current.metadata.annotations?.[WORKSPACE_ANNOTATION] === me.workspace;
+  const named =
+    current.metadata.labels?.[SOURCE_UID_LABEL] === me.uid &&
+    current.metadata.annotations?.[WORKSPACE_ANNOTATION] === me.workspace;
   const next = others[0];
   const metadata: Record<string, unknown> = {
     resourceVersion: current.metadata.resourceVersion,

@@ -12,7 +12,9 @@ type Parsed<T> = { ok: true; message: T } | { ok: false; issues: string[] } | { 
 function parseRecord<S extends z.ZodType>(schema: S, record: SQSRecord): Parsed<z.infer<S>> {
   try {
     const parsed = schema.safeParse(JSON.parse(record.body));
-    return parsed.success ? { ok: true, message: parsed.data } : { ok: false, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+    return parsed.success
+      ? { ok: true, message: parsed.data }
+      : { ok: false, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -31,14 +33,24 @@ export async function processSqsBatch<S extends z.ZodType>(
   event: SQSEvent,
   schema: S,
   handle: (message: z.infer<S>, record: SQSRecord) => Promise<MessageOutcome>,
-  options: { deferrer: MessageDeferrer; log: SyncLog; concurrency?: number; prefetch?: (messages: Array<z.infer<S>>) => Promise<void> },
+  options: {
+    deferrer: MessageDeferrer;
+    log: SyncLog;
+    concurrency?: number;
+    prefetch?: (messages: Array<z.infer<S>>) => Promise<void>;
+  },
 ): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   const deferrals: Array<{ receiptHandle: string; delaySeconds: number }> = [];
   const parsed = new Map(event.Records.map((record) => [record, parseRecord(schema, record)]));
   if (options.prefetch) {
     const messages = [...parsed.values()].flatMap((p) => (p.ok ? [p.message] : []));
-    if (messages.length) await options.prefetch(messages).catch((err: unknown) => options.log.warn('Could not read ahead for the batch', { error: asTmcError(err).toJSON() }));
+    if (messages.length)
+      await options
+        .prefetch(messages)
+        .catch((err: unknown) =>
+          options.log.warn('Could not read ahead for the batch', { error: asTmcError(err).toJSON() }),
+        );
   }
   const run = async (record: SQSRecord): Promise<void> => {
     let outcome: MessageOutcome;
@@ -46,7 +58,10 @@ export async function processSqsBatch<S extends z.ZodType>(
     try {
       if ('error' in body) throw body.error;
       if (!body.ok) {
-        options.log.error('Rejecting a message that does not match its schema', { messageId: record.messageId, issues: body.issues });
+        options.log.error('Rejecting a message that does not match its schema', {
+          messageId: record.messageId,
+          issues: body.issues,
+        });
         outcome = { done: false };
       } else {
         outcome = await handle(body.message, record);
@@ -60,7 +75,8 @@ export async function processSqsBatch<S extends z.ZodType>(
       outcome = { done: false };
     }
     if (!outcome.done) {
-      if (outcome.delaySeconds !== undefined) deferrals.push({ receiptHandle: record.receiptHandle, delaySeconds: outcome.delaySeconds });
+      if (outcome.delaySeconds !== undefined)
+        deferrals.push({ receiptHandle: record.receiptHandle, delaySeconds: outcome.delaySeconds });
       failures.push({ itemIdentifier: record.messageId });
     }
   };

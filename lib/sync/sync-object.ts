@@ -8,7 +8,14 @@ import type { SyncApplyDeps } from './apply';
 import type { SyncLog } from './sync-log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
-import { contentHashOf, isSharedScope, judgeSharedCopy, ownerFor, ownersAnnotation, withOwners } from './shared-ownership';
+import {
+  contentHashOf,
+  isSharedScope,
+  judgeSharedCopy,
+  ownerFor,
+  ownersAnnotation,
+  withOwners,
+} from './shared-ownership';
 import { reportFollowing } from './status/refresh-after-batch';
 
 /** What every step of one message's reconcile shares. */
@@ -57,10 +64,13 @@ export async function syncObjectToCluster(
   if (existing?.state === 'applied' && existing.appliedHash === hash && !existing.driftReported) return 'unchanged';
   // Reported with the apply it shaped, so once per version of the object or decision, not on every resync.
   for (const reason of skipped) {
-    ctx.log.warn(`Skipping an override of Placement ${placement.placement ?? '(unknown)'} for ${placement.cluster}: ${reason}`, {
-      cluster: placement.cluster,
-      placement: placement.placement,
-    });
+    ctx.log.warn(
+      `Skipping an override of Placement ${placement.placement ?? '(unknown)'} for ${placement.cluster}: ${reason}`,
+      {
+        cluster: placement.cluster,
+        placement: placement.placement,
+      },
+    );
   }
 
   const describe = describeRef(ref);
@@ -138,14 +148,22 @@ export async function syncObjectToCluster(
   return 'applied';
 }
 
-type SharedWrite = { kind: 'write'; body: KubeObject; resourceVersion?: string } | { kind: 'shared'; current: KubeObject };
+type SharedWrite =
+  { kind: 'write'; body: KubeObject; resourceVersion?: string } | { kind: 'shared'; current: KubeObject };
 
 /**
  * A cluster-scoped copy: written when no other workspace owns it (conditional on the version read, so an owner joining
  * meanwhile is a 409 and this is judged again); joined when others own identical content (only the owners annotation
  * changes); refused with the other workspaces named when their content differs or tmc did not create it.
  */
-async function judgeShared(ctx: SyncContext, client: KubeClient, target: ResourceName, ref: ObjectRef, desired: KubeObject, cluster: string): Promise<SharedWrite> {
+async function judgeShared(
+  ctx: SyncContext,
+  client: KubeClient,
+  target: ResourceName,
+  ref: ObjectRef,
+  desired: KubeObject,
+  cluster: string,
+): Promise<SharedWrite> {
   const describe = describeRef(ref);
   const me = ownerFor(ref, ref.uid ?? '', cluster);
   const contentHash = contentHashOf(desired);
@@ -155,9 +173,16 @@ async function judgeShared(ctx: SyncContext, client: KubeClient, target: Resourc
     case 'absent':
       return { kind: 'write', body: withOwners(desired, [me], contentHash) };
     case 'sole':
-      return { kind: 'write', body: withOwners(desired, [me], contentHash), resourceVersion: current?.metadata.resourceVersion };
+      return {
+        kind: 'write',
+        body: withOwners(desired, [me], contentHash),
+        resourceVersion: current?.metadata.resourceVersion,
+      };
     case 'unmanaged':
-      throw new SyncConflictError(`${describe} already exists on ${cluster} and was not created by tmc; it is left untouched`, { cluster, object: describe });
+      throw new SyncConflictError(
+        `${describe} already exists on ${cluster} and was not created by tmc; it is left untouched`,
+        { cluster, object: describe },
+      );
     case 'conflict': {
       const others = [...new Set(copy.others.map((o) => o.workspace))].join(', ');
       throw new SyncConflictError(
@@ -170,7 +195,9 @@ async function judgeShared(ctx: SyncContext, client: KubeClient, target: Resourc
       const others = [...new Set(copy.owners.map((o) => o.workspace))].join(', ');
       ctx.log.info(`Sharing ${describe} on ${cluster} with workspace ${others}: identical content`);
       const owners = ownersAnnotation([...copy.owners, me]);
-      const joined = await client.mergePatch(target, { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [OWNERS_ANNOTATION]: owners } } });
+      const joined = await client.mergePatch(target, {
+        metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { [OWNERS_ANNOTATION]: owners } },
+      });
       return { kind: 'shared', current: joined };
     }
   }

@@ -113,7 +113,8 @@ const CLUSTER_OWN_NAMESPACES = new Set(EXCLUDED_NAMESPACES);
 function mapNamespaceField(holder: unknown, key: string, workspace: string): void {
   if (!isJsonObject(holder)) return;
   const ns = holder[key];
-  if (typeof ns === 'string' && ns !== '' && !CLUSTER_OWN_NAMESPACES.has(ns)) holder[key] = downstreamNamespace(workspace, ns);
+  if (typeof ns === 'string' && ns !== '' && !CLUSTER_OWN_NAMESPACES.has(ns))
+    holder[key] = downstreamNamespace(workspace, ns);
 }
 
 /**
@@ -124,11 +125,17 @@ function mapNamespaceReferences(object: KubeObject, workspace: string): void {
   switch (object.kind) {
     case 'ClusterRoleBinding':
     case 'RoleBinding':
-      if (Array.isArray(object.subjects)) for (const subject of object.subjects) if (isJsonObject(subject) && subject.kind === 'ServiceAccount') mapNamespaceField(subject, 'namespace', workspace);
+      if (Array.isArray(object.subjects))
+        for (const subject of object.subjects)
+          if (isJsonObject(subject) && subject.kind === 'ServiceAccount')
+            mapNamespaceField(subject, 'namespace', workspace);
       break;
     case 'MutatingWebhookConfiguration':
     case 'ValidatingWebhookConfiguration':
-      if (Array.isArray(object.webhooks)) for (const hook of object.webhooks) if (isJsonObject(hook) && isJsonObject(hook.clientConfig)) mapNamespaceField(hook.clientConfig.service, 'namespace', workspace);
+      if (Array.isArray(object.webhooks))
+        for (const hook of object.webhooks)
+          if (isJsonObject(hook) && isJsonObject(hook.clientConfig))
+            mapNamespaceField(hook.clientConfig.service, 'namespace', workspace);
       break;
     case 'APIService':
       if (isJsonObject(object.spec)) mapNamespaceField(object.spec.service, 'namespace', workspace);
@@ -140,7 +147,12 @@ function mapNamespaceReferences(object: KubeObject, workspace: string): void {
  * The object as `placement.cluster` should hold it. Pure and deterministic (no clocks, no randomness), so its hash is
  * the identity of the desired state: the same kcp object and decision always give the same downstream object.
  */
-export function toDownstream(source: KubeObject, ref: ObjectRef, placement: ClusterPlacement, onSkipped?: SkippedPatch): KubeObject {
+export function toDownstream(
+  source: KubeObject,
+  ref: ObjectRef,
+  placement: ClusterPlacement,
+  onSkipped?: SkippedPatch,
+): KubeObject {
   const describe = describeRef(ref);
   const object: KubeObject = structuredClone(source);
   delete object.status;

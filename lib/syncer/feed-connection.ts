@@ -32,7 +32,10 @@ export class FeedConnection {
 
   start(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${this.options.token}` }, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(this.options.url, {
+      headers: { authorization: `Bearer ${this.options.token}` },
+      handshakeTimeout: 10_000,
+    });
     this.socket = ws;
     ws.on('open', () => {
       this.failures = 0;

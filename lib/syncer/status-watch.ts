@@ -54,7 +54,11 @@ export class StatusWatch {
     try {
       state.abort = await new Watch(this.config).watch(
         collectionPath(type),
-        { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`, allowWatchBookmarks: true, ...(state.resourceVersion ? { resourceVersion: state.resourceVersion } : {}) },
+        {
+          labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+          allowWatchBookmarks: true,
+          ...(state.resourceVersion ? { resourceVersion: state.resourceVersion } : {}),
+        },
         (phase, object: unknown) => {
           const parsed = KubeObjectSchema.safeParse(object);
           if (!parsed.success) return;
@@ -84,7 +88,11 @@ export class StatusWatch {
     if (this.reported.get(key) === digest) return;
     try {
       const rv = object.metadata.resourceVersion;
-      await this.vw.request('POST', 'status', { ref, status, ...(typeof rv === 'string' && rv !== '' ? { resourceVersion: rv } : {}) });
+      await this.vw.request('POST', 'status', {
+        ref,
+        status,
+        ...(typeof rv === 'string' && rv !== '' ? { resourceVersion: rv } : {}),
+      });
       this.reported.set(key, digest);
     } catch (err) {
       // Not recorded as reported: the next event or the next pass's relist sends it again.

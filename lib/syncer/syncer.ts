@@ -82,7 +82,10 @@ export class Syncer {
     this.cluster = cluster;
     const kcp = new VwKcpClient(vw, options.workspace);
     const own = (workspace: string, name: string): void => {
-      if (workspace !== options.workspace || name !== options.syncTargetName) throw new ConfigurationError(`The syncer of ${options.syncTargetName} serves no SyncTarget ${workspace}/${name}`);
+      if (workspace !== options.workspace || name !== options.syncTargetName)
+        throw new ConfigurationError(
+          `The syncer of ${options.syncTargetName} serves no SyncTarget ${workspace}/${name}`,
+        );
     };
     const kube: KubeConnector = {
       kcp: async (workspace) => {
@@ -139,15 +142,23 @@ export class Syncer {
       clusterConfig = config;
       cluster = new KubeClusterClient(options.syncTargetName, config, { maxConcurrency: Math.max(1, options.burst) });
     } catch (err) {
-      throw new SyncerStartupError(`--cluster-kubeconfig ${options.clusterKubeconfig} is unusable: ${asTmcError(err).message}`);
+      throw new SyncerStartupError(
+        `--cluster-kubeconfig ${options.clusterKubeconfig} is unusable: ${asTmcError(err).message}`,
+      );
     }
     const ready = await cluster.ready();
-    if (!ready.ok) throw new SyncerStartupError(`The cluster of --cluster-kubeconfig did not answer /readyz: ${ready.detail ?? 'not ready'}`);
+    if (!ready.ok)
+      throw new SyncerStartupError(
+        `The cluster of --cluster-kubeconfig did not answer /readyz: ${ready.detail ?? 'not ready'}`,
+      );
 
     let info;
     try {
       const body = await vw.request('GET', '');
-      if (body === undefined) throw new SyncerStartupError(`The virtual workspace has no SyncTarget ${options.syncTargetName} in ${options.workspace}`);
+      if (body === undefined)
+        throw new SyncerStartupError(
+          `The virtual workspace has no SyncTarget ${options.syncTargetName} in ${options.workspace}`,
+        );
       info = SyncTargetInfoSchema.parse(body);
     } catch (err) {
       if (err instanceof SyncerStartupError) throw err;
@@ -159,14 +170,25 @@ export class Syncer {
       );
     }
     if (info.uid !== options.syncTargetUid) {
-      throw new SyncerStartupError(`--sync-target-uid ${options.syncTargetUid} does not match SyncTarget ${options.syncTargetName}, whose uid is ${info.uid ?? '(none)'}: was it deleted and created again?`);
+      throw new SyncerStartupError(
+        `--sync-target-uid ${options.syncTargetUid} does not match SyncTarget ${options.syncTargetName}, whose uid is ${info.uid ?? '(none)'}: was it deleted and created again?`,
+      );
     }
     if (info.syncMode !== 'Pull') {
-      throw new SyncerStartupError(`SyncTarget ${options.syncTargetName} is in ${info.syncMode} mode: tmc's functions sync it. Set spec.syncMode: Pull (and remove its credentials) to run a syncer for it`);
+      throw new SyncerStartupError(
+        `SyncTarget ${options.syncTargetName} is in ${info.syncMode} mode: tmc's functions sync it. Set spec.syncMode: Pull (and remove its credentials) to run a syncer for it`,
+      );
     }
     // Secret content hashes need a key the syncer holds: one derived from its credential (a rotation re-applies once).
     const contentKey = createHash('sha256').update(`tmc-syncer-content-key|${endpoint.token}`).digest();
-    return new Syncer(options, vw, cluster, clusterConfig, contentKey, info.feedUrl !== undefined ? { url: info.feedUrl, token: endpoint.token } : undefined);
+    return new Syncer(
+      options,
+      vw,
+      cluster,
+      clusterConfig,
+      contentKey,
+      info.feedUrl !== undefined ? { url: info.feedUrl, token: endpoint.token } : undefined,
+    );
   }
 
   /** Connects the change feed, starts the first pass, the resync and heartbeat timers and the retry loop. */
@@ -193,14 +215,17 @@ export class Syncer {
   /** The feed's and the passes' entry: one message reconciled by the shared sync code. */
   async reconcile(message: SyncMessage): Promise<SyncResult> {
     const key = `${objectKey(message.ref)}#${message.cluster}`;
-    const attempt = (this.retries.get(key) ? 2 : 1);
+    const attempt = this.retries.get(key) ? 2 : 1;
     try {
       const result = await this.limit(() => syncOne(this.deps, message, attempt));
-      if (result.result === 'deferred') this.retries.set(key, { message, at: Date.now() + Math.max(MIN_RETRY_SECONDS, result.delaySeconds) * 1000 });
+      if (result.result === 'deferred')
+        this.retries.set(key, { message, at: Date.now() + Math.max(MIN_RETRY_SECONDS, result.delaySeconds) * 1000 });
       else this.retries.delete(key);
       return result;
     } catch (err) {
-      this.deps.log.warn(`Reconciling ${describeRef(message.ref)} failed; retrying`, { error: asTmcError(err).toJSON() });
+      this.deps.log.warn(`Reconciling ${describeRef(message.ref)} failed; retrying`, {
+        error: asTmcError(err).toJSON(),
+      });
       this.retries.set(key, { message, at: Date.now() + 5000 });
       return { result: 'deferred', delaySeconds: 5, category: asTmcError(err).category };
     }
@@ -214,7 +239,9 @@ export class Syncer {
       records = await this.deps.syncState.listForCluster(this.options.syncTargetName);
     } catch (err) {
       // Nothing is concluded from a failed list: the next pass tries again.
-      this.deps.log.warn('Listing the SyncTarget\'s work failed; keeping everything as it is', { error: asTmcError(err).toJSON() });
+      this.deps.log.warn("Listing the SyncTarget's work failed; keeping everything as it is", {
+        error: asTmcError(err).toJSON(),
+      });
       return { items: 0, failed: true };
     }
     await Promise.all(records.map((record) => this.reconcile(messageFor(record))));
@@ -227,7 +254,8 @@ export class Syncer {
 
   private async retryDue(): Promise<void> {
     const now = Date.now();
-    for (const { message, at } of [...this.retries.values()]) if (at <= now && !this.stopped) await this.reconcile(message);
+    for (const { message, at } of [...this.retries.values()])
+      if (at <= now && !this.stopped) await this.reconcile(message);
   }
 
   async heartbeat(): Promise<boolean> {

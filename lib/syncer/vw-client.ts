@@ -9,7 +9,9 @@ const VwKubeconfigSchema = z.object({
   'current-context': z.string().optional(),
   clusters: z.array(z.object({ name: z.string(), cluster: z.object({ server: z.string().url() }) })).min(1),
   users: z.array(z.object({ name: z.string(), user: z.object({ token: z.string().min(1) }) })).min(1),
-  contexts: z.array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }) })).optional(),
+  contexts: z
+    .array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }) }))
+    .optional(),
 });
 
 export interface VwEndpoint {
@@ -34,7 +36,9 @@ export async function loadVwEndpoint(path: string): Promise<VwEndpoint> {
   }
   const parsed = VwKubeconfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigurationError(`--kcp-kubeconfig ${path} is unusable: it needs a cluster server and a user token (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+    throw new ConfigurationError(
+      `--kcp-kubeconfig ${path} is unusable: it needs a cluster server and a user token (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+    );
   }
   const file = parsed.data;
   const context = file.contexts?.find((c) => c.name === file['current-context']) ?? file.contexts?.[0];
@@ -88,7 +92,12 @@ export class VwClient {
   }
 
   /** `undefined` for a 404; the parsed JSON body otherwise. */
-  async request(method: 'GET' | 'POST', operation: string, body?: unknown, query?: Record<string, string>): Promise<unknown> {
+  async request(
+    method: 'GET' | 'POST',
+    operation: string,
+    body?: unknown,
+    query?: Record<string, string>,
+  ): Promise<unknown> {
     const attempts = this.options.attempts ?? 5;
     const search = query && Object.keys(query).length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
     const url = `${this.endpoint.server}${operation === '' ? '' : `/${operation}`}${search}`;
@@ -99,7 +108,11 @@ export class VwClient {
       try {
         const response = await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${this.endpoint.token}`, 'content-type': 'application/json', accept: 'application/json' },
+          headers: {
+            authorization: `Bearer ${this.endpoint.token}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(30_000),
         });
@@ -107,8 +120,12 @@ export class VwClient {
         const text = await response.text();
         if (response.ok) return text === '' ? {} : JSON.parse(text);
         if (response.status === 404) return undefined;
-        const status = z.looseObject({ message: z.string().optional(), reason: z.string().optional() }).safeParse(safeJson(text));
-        const statusBody: KubeStatusBody | undefined = status.success ? { message: status.data.message, reason: status.data.reason } : undefined;
+        const status = z
+          .looseObject({ message: z.string().optional(), reason: z.string().optional() })
+          .safeParse(safeJson(text));
+        const statusBody: KubeStatusBody | undefined = status.success
+          ? { message: status.data.message, reason: status.data.reason }
+          : undefined;
         error = translateHttpError(response.status, statusBody, response.headers.get('retry-after') ?? undefined, ctx);
       } catch (err) {
         this.options.onRequest?.(operation, undefined);
@@ -117,7 +134,9 @@ export class VwClient {
       if (!RETRYABLE.has(error.category) || attempt >= attempts) throw error;
       const retryAfterMs = (error.retryAfterSeconds ?? 0) * 1000;
       const backoff = Math.min(30_000, (this.options.baseDelayMs ?? 250) * 2 ** (attempt - 1));
-      await (this.options.sleep ?? delay)(Math.max(retryAfterMs, Math.floor(backoff / 2 + Math.random() * (backoff / 2))));
+      await (this.options.sleep ?? delay)(
+        Math.max(retryAfterMs, Math.floor(backoff / 2 + Math.random() * (backoff / 2))),
+      );
     }
   }
 }

@@ -21,7 +21,15 @@ export class VwKcpClient implements KubeClient {
   }
 
   private ref(name: ResourceName, kind = ''): ObjectRef {
-    return { workspace: this.workspace, group: name.group, version: name.version, resource: name.resource, kind: kind || name.resource, ...(name.namespace ? { namespace: name.namespace } : {}), name: name.name };
+    return {
+      workspace: this.workspace,
+      group: name.group,
+      version: name.version,
+      resource: name.resource,
+      kind: kind || name.resource,
+      ...(name.namespace ? { namespace: name.namespace } : {}),
+      name: name.name,
+    };
   }
 
   async get(name: ResourceName): Promise<KubeObject | undefined> {
@@ -31,14 +39,18 @@ export class VwKcpClient implements KubeClient {
   }
 
   async mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject> {
-    const metadata = typeof patch.metadata === 'object' && patch.metadata !== null ? (patch.metadata as Record<string, unknown>) : {};
+    const metadata =
+      typeof patch.metadata === 'object' && patch.metadata !== null ? (patch.metadata as Record<string, unknown>) : {};
     const finalizers = Array.isArray(metadata.finalizers) ? metadata.finalizers : undefined;
     if (finalizers === undefined || finalizers.includes(SYNC_FINALIZER) || Object.keys(patch).length !== 1) {
-      throw new ConfigurationError('The syncer may only release tmc\'s finalizer in kcp');
+      throw new ConfigurationError("The syncer may only release tmc's finalizer in kcp");
     }
     const resourceVersion = typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
     const kind = 'kind' in name && typeof name.kind === 'string' ? name.kind : '';
-    const body = await this.client.request('POST', 'release-finalizer', { ref: this.ref(name, kind), ...(resourceVersion !== undefined ? { resourceVersion } : {}) });
+    const body = await this.client.request('POST', 'release-finalizer', {
+      ref: this.ref(name, kind),
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+    });
     if (body === undefined) throw new ConfigurationError(`${name.name} is gone from kcp`);
     return KubeObjectSchema.parse(body);
   }

@@ -40,14 +40,27 @@ export class VwSyncStateStore implements SyncStateStore {
     return own === undefined ? [] : [own];
   }
 
-  async listForCluster(cluster: string, options: { downstreamNamespace?: string; limit?: number; after?: string } = {}): Promise<SyncRecord[]> {
+  async listForCluster(
+    cluster: string,
+    options: { downstreamNamespace?: string; limit?: number; after?: string } = {},
+  ): Promise<SyncRecord[]> {
     this.own(cluster);
     const out: SyncRecord[] = [];
     let after = options.after;
     for (;;) {
-      const page = WorkPageSchema.parse(await this.client.request('GET', 'work', undefined, { ...(after !== undefined ? { after } : {}), limit: String(Math.min(options.limit ?? 500, 500)) }));
-      out.push(...page.items.filter((r) => options.downstreamNamespace === undefined || r.downstreamNamespace === options.downstreamNamespace));
-      if (page.next === undefined || (options.limit !== undefined && out.length >= options.limit)) return options.limit === undefined ? out : out.slice(0, options.limit);
+      const page = WorkPageSchema.parse(
+        await this.client.request('GET', 'work', undefined, {
+          ...(after !== undefined ? { after } : {}),
+          limit: String(Math.min(options.limit ?? 500, 500)),
+        }),
+      );
+      out.push(
+        ...page.items.filter(
+          (r) => options.downstreamNamespace === undefined || r.downstreamNamespace === options.downstreamNamespace,
+        ),
+      );
+      if (page.next === undefined || (options.limit !== undefined && out.length >= options.limit))
+        return options.limit === undefined ? out : out.slice(0, options.limit);
       after = page.next;
     }
   }
@@ -58,7 +71,10 @@ export class VwSyncStateStore implements SyncStateStore {
       await this.client.request('POST', 'records', record);
     } catch (err) {
       // The view answers 409 exactly when the store's conditional put refused an older record.
-      if (err instanceof Error && 'statusCode' in err && err.statusCode === 409) throw new StaleGenerationError(`A newer record of ${objectKey(record.ref)} on ${record.cluster} is stored`, { cause: err });
+      if (err instanceof Error && 'statusCode' in err && err.statusCode === 409)
+        throw new StaleGenerationError(`A newer record of ${objectKey(record.ref)} on ${record.cluster} is stored`, {
+          cause: err,
+        });
       throw err;
     }
   }
@@ -73,9 +89,15 @@ export class VwSyncStateStore implements SyncStateStore {
     return reads.decisions.get(objectKey(ref));
   }
 
-  async readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads> {
+  async readMany(keys: {
+    decisions: readonly ObjectRef[];
+    records: ReadonlyArray<{ ref: ObjectRef; cluster: string }>;
+  }): Promise<SyncStateReads> {
     for (const key of keys.records) this.own(key.cluster);
-    const body = await this.client.request('POST', 'read', { decisions: keys.decisions, records: keys.records.map((k) => k.ref) });
+    const body = await this.client.request('POST', 'read', {
+      decisions: keys.decisions,
+      records: keys.records.map((k) => k.ref),
+    });
     if (body === undefined) throw new InternalError('The virtual workspace has no read operation');
     const reads = ReadsSchema.parse(body);
     return {
@@ -85,6 +107,7 @@ export class VwSyncStateStore implements SyncStateStore {
   }
 
   private own(cluster: string): void {
-    if (cluster !== this.cluster) throw new ConfigurationError(`The syncer of ${this.cluster} cannot read or write records of ${cluster}`);
+    if (cluster !== this.cluster)
+      throw new ConfigurationError(`The syncer of ${this.cluster} cannot read or write records of ${cluster}`);
   }
 }

@@ -40,7 +40,9 @@ export function copyObject(facts: CopyFacts): KubeObject {
     [SYNC_STATE_ANNOTATION]: record.state,
     ...(record.downstreamNamespace ? { [DOWNSTREAM_NAMESPACE_ANNOTATION]: record.downstreamNamespace } : {}),
     ...(reported ? { [STATUS_REPORTED_ANNOTATION]: reported.observedAt } : {}),
-    ...(record.lastError && (record.state === 'failed' || record.state === 'conflict') ? { [SYNC_ERROR_ANNOTATION]: record.lastError.message } : {}),
+    ...(record.lastError && (record.state === 'failed' || record.state === 'conflict')
+      ? { [SYNC_ERROR_ANNOTATION]: record.lastError.message }
+      : {}),
   };
   return {
     apiVersion: ref.group ? `${ref.group}/${ref.version}` : ref.version,
@@ -70,7 +72,14 @@ export const COPY_COLUMNS = {
   afterName: [{ name: 'Cluster', type: 'string', cell: (o) => o.metadata.labels?.[COPY_CLUSTER_LABEL] ?? null }],
   trailing: [
     { name: 'Sync', type: 'string', cell: (o) => annotation(o, SYNC_STATE_ANNOTATION) ?? null },
-    { name: 'Reported', type: 'string', cell: (o) => { const at = annotation(o, STATUS_REPORTED_ANNOTATION); return at === undefined ? '<none>' : age(at); } },
+    {
+      name: 'Reported',
+      type: 'string',
+      cell: (o) => {
+        const at = annotation(o, STATUS_REPORTED_ANNOTATION);
+        return at === undefined ? '<none>' : age(at);
+      },
+    },
     { name: 'Error', type: 'string', priority: 1, cell: (o) => annotation(o, SYNC_ERROR_ANNOTATION) ?? '<none>' },
   ],
   without: ['Age', 'Containers', 'Images', 'Selector'],

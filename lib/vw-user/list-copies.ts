@@ -57,7 +57,8 @@ function decodeCursor(token: string, prefix: string): Cursor {
     throw ApiError.badRequest('continue token is not valid: it is not one this server issued');
   }
   if (!parsed.success) throw ApiError.badRequest('continue token is not valid: it is not one this server issued');
-  if (parsed.data.after !== undefined && !parsed.data.after.startsWith(prefix)) throw ApiError.badRequest('continue token is not valid for this request');
+  if (parsed.data.after !== undefined && !parsed.data.after.startsWith(prefix))
+    throw ApiError.badRequest('continue token is not valid for this request');
   return parsed.data;
 }
 
@@ -68,7 +69,10 @@ function keyPrefixOf(query: CopyQuery): string {
   return `${type}${query.namespace}|${query.name ?? ''}`;
 }
 
-const failureOf = (cluster: string, what: string, err: unknown): ClusterReadFailure => ({ cluster, message: `${what} failed: ${asTmcError(err).message}` });
+const failureOf = (cluster: string, what: string, err: unknown): ClusterReadFailure => ({
+  cluster,
+  message: `${what} failed: ${asTmcError(err).message}`,
+});
 
 /**
  * One page of copies: the sync records of the selected clusters in cluster-name then object-key order, one bounded
@@ -94,13 +98,19 @@ export async function listCopies(stores: AggregatedViewStores, query: CopyQuery)
     const after = cursor !== undefined && cluster === cursor.cluster ? cursor.after : undefined;
     let records: SyncRecord[];
     try {
-      records = await stores.syncState.listForCluster(cluster, { prefix, limit: room, ...(after !== undefined ? { after } : {}) });
+      records = await stores.syncState.listForCluster(cluster, {
+        prefix,
+        limit: room,
+        ...(after !== undefined ? { after } : {}),
+      });
     } catch (err) {
       failures.push(failureOf(cluster, 'Reading its copies', err));
       continue;
     }
     read += records.length;
-    const live = records.filter((r) => r.state !== 'deleted' && (query.name === undefined || r.ref.name === query.name));
+    const live = records.filter(
+      (r) => r.state !== 'deleted' && (query.name === undefined || r.ref.name === query.name),
+    );
     if (live.length > 0) byCluster.set(cluster, live);
     if (query.name === undefined && records.length === room) {
       next = { cluster, after: objectKey(records[records.length - 1].ref) };
@@ -128,7 +138,10 @@ export async function listCopies(stores: AggregatedViewStores, query: CopyQuery)
 }
 
 /** Decisions of the page's objects, by object key; a key the batch left unanswered is read on its own. */
-async function readDecisions(stores: AggregatedViewStores, records: SyncRecord[]): Promise<Map<string, DecisionView | undefined>> {
+async function readDecisions(
+  stores: AggregatedViewStores,
+  records: SyncRecord[],
+): Promise<Map<string, DecisionView | undefined>> {
   const refs = [...new Map(records.map((r) => [objectKey(r.ref), r.ref])).values()];
   if (refs.length === 0) return new Map();
   const { decisions } = await stores.syncState.readMany({ decisions: refs, records: [] });
@@ -140,8 +153,15 @@ async function readDecisions(stores: AggregatedViewStores, records: SyncRecord[]
 }
 
 /** One cluster's reported statuses of `records`, by object key; a key the batch left unanswered is read on its own. */
-async function readStatuses(stores: AggregatedViewStores, records: SyncRecord[], cluster: string): Promise<Map<string, ClusterStatusRecord | undefined>> {
-  const statuses = await stores.statuses.getMany(records.map((r) => r.ref), cluster);
+async function readStatuses(
+  stores: AggregatedViewStores,
+  records: SyncRecord[],
+  cluster: string,
+): Promise<Map<string, ClusterStatusRecord | undefined>> {
+  const statuses = await stores.statuses.getMany(
+    records.map((r) => r.ref),
+    cluster,
+  );
   for (const record of records) {
     const key = objectKey(record.ref);
     if (!statuses.has(key)) statuses.set(key, await stores.statuses.get(record.ref, cluster));

@@ -21,7 +21,10 @@ export interface SyncerAuthenticator {
 
 export interface SyncerApiDeps extends SyncerViewDeps {
   authenticator: SyncerAuthenticator;
-  logger?: { warn(message: string, extra?: Record<string, unknown>): void; error(message: string, extra?: Record<string, unknown>): void };
+  logger?: {
+    warn(message: string, extra?: Record<string, unknown>): void;
+    error(message: string, extra?: Record<string, unknown>): void;
+  };
 }
 
 export type SyncerApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -40,7 +43,12 @@ function failure(statusCode: number, reason: string, message: string): APIGatewa
 }
 
 function bodyOf(event: APIGatewayProxyEventV2): unknown {
-  const text = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const text =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   return text === '' ? {} : JSON.parse(text);
 }
 
@@ -57,8 +65,15 @@ export function makeSyncerApiHandler(deps: SyncerApiDeps): SyncerApiHandler {
     const operation = match[3] ?? 'info';
     const header = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
     const token = bearerToken(header);
-    if (token === undefined || !(await deps.authenticator.authenticate(syncerSubject(scope.workspace, scope.cluster), token))) {
-      return failure(401, 'Unauthorized', `Credentials for SyncTarget ${scope.cluster} in ${scope.workspace} are required`);
+    if (
+      token === undefined ||
+      !(await deps.authenticator.authenticate(syncerSubject(scope.workspace, scope.cluster), token))
+    ) {
+      return failure(
+        401,
+        'Unauthorized',
+        `Credentials for SyncTarget ${scope.cluster} in ${scope.workspace} are required`,
+      );
     }
     const view = new SyncerView(deps, scope);
     try {
@@ -97,14 +112,29 @@ export function makeSyncerApiHandler(deps: SyncerApiDeps): SyncerApiHandler {
       }
     } catch (err) {
       if (err instanceof SyncerScopeError) {
-        deps.logger?.warn('Refusing a syncer request outside its SyncTarget', { workspace: scope.workspace, cluster: scope.cluster, operation, reason: err.message });
+        deps.logger?.warn('Refusing a syncer request outside its SyncTarget', {
+          workspace: scope.workspace,
+          cluster: scope.cluster,
+          operation,
+          reason: err.message,
+        });
         return failure(403, 'Forbidden', err.message);
       }
-      if (err instanceof z.ZodError || err instanceof SyntaxError) return failure(400, 'BadRequest', `Malformed ${operation} request: ${err.message.slice(0, 300)}`);
+      if (err instanceof z.ZodError || err instanceof SyntaxError)
+        return failure(400, 'BadRequest', `Malformed ${operation} request: ${err.message.slice(0, 300)}`);
       const tmc = asTmcError(err);
       if (tmc.category === 'stale') return failure(409, 'Conflict', tmc.message);
-      deps.logger?.error('A syncer request failed', { workspace: scope.workspace, cluster: scope.cluster, operation, error: tmc.toJSON() });
-      return failure(tmc.statusCode !== undefined && tmc.statusCode >= 400 ? tmc.statusCode : 500, tmc.name, tmc.message);
+      deps.logger?.error('A syncer request failed', {
+        workspace: scope.workspace,
+        cluster: scope.cluster,
+        operation,
+        error: tmc.toJSON(),
+      });
+      return failure(
+        tmc.statusCode !== undefined && tmc.statusCode >= 400 ? tmc.statusCode : 500,
+        tmc.name,
+        tmc.message,
+      );
     }
   };
 }

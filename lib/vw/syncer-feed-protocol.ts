@@ -6,11 +6,18 @@ import { SyncMessageSchema } from '../api/messages';
  * connected syncers; the syncer reconciles each message with the shared sync code. A frame is a nudge, never the
  * truth: the syncer reads the item's state through the virtual workspace before it acts.
  */
-export const FeedFrameSchema = z.object({ type: z.literal('work'), messages: z.array(SyncMessageSchema).min(1).max(100) });
+export const FeedFrameSchema = z.object({
+  type: z.literal('work'),
+  messages: z.array(SyncMessageSchema).min(1).max(100),
+});
 export type FeedFrame = z.infer<typeof FeedFrameSchema>;
 
 /** What a function posts to the feed's push endpoint: the frame and the SyncTarget whose connections receive it. */
-export const FeedPushSchema = z.object({ workspace: z.string().min(1), cluster: z.string().min(1), frame: FeedFrameSchema });
+export const FeedPushSchema = z.object({
+  workspace: z.string().min(1),
+  cluster: z.string().min(1),
+  frame: FeedFrameSchema,
+});
 export type FeedPush = z.infer<typeof FeedPushSchema>;
 
 /** Environment of the feed: where syncers connect (told to them by the view) and where functions push. */

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION, syncModeOf, SyncModeSchema, type SyncMode } from '../api/crds/sync-target';
+import {
+  SYNC_TARGET_GROUP,
+  SYNC_TARGET_RESOURCE,
+  SYNC_TARGET_VERSION,
+  syncModeOf,
+  SyncModeSchema,
+  type SyncMode,
+} from '../api/crds/sync-target';
 import { SYNC_FINALIZER } from '../api/labels';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import { describeRef, objectKey, ObjectRefSchema, type ObjectRef } from '../api/object-ref';
@@ -59,7 +66,10 @@ export type SyncTargetInfo = z.infer<typeof SyncTargetInfoSchema>;
 export const WorkPageSchema = z.object({ items: z.array(SyncRecordSchema), next: z.string().optional() });
 export type WorkPage = z.infer<typeof WorkPageSchema>;
 
-export const ReadRequestSchema = z.object({ decisions: z.array(ObjectRefSchema).max(100), records: z.array(ObjectRefSchema).max(100) });
+export const ReadRequestSchema = z.object({
+  decisions: z.array(ObjectRefSchema).max(100),
+  records: z.array(ObjectRefSchema).max(100),
+});
 export const StatusReportSchema = z.object({
   ref: ObjectRefSchema,
   resourceVersion: z.string().optional(),
@@ -78,35 +88,60 @@ export class SyncerView {
   ) {}
 
   private inWorkspace(ref: ObjectRef): void {
-    if (ref.workspace !== this.scope.workspace) throw new SyncerScopeError(`${describeRef(ref)} is outside workspace ${this.scope.workspace}`);
+    if (ref.workspace !== this.scope.workspace)
+      throw new SyncerScopeError(`${describeRef(ref)} is outside workspace ${this.scope.workspace}`);
   }
 
   /** Whether `ref` is this cluster's work: placed here by its decision, or carrying a sync item for this cluster. */
   private async placedHere(ref: ObjectRef): Promise<boolean> {
-    const [decision, record] = await Promise.all([this.deps.syncState.decision(ref), this.deps.syncState.get(ref, this.scope.cluster)]);
+    const [decision, record] = await Promise.all([
+      this.deps.syncState.decision(ref),
+      this.deps.syncState.get(ref, this.scope.cluster),
+    ]);
     return record !== undefined || (decision?.clusters.some((c) => c.name === this.scope.cluster) ?? false);
   }
 
   async info(): Promise<SyncTargetInfo> {
     const kcp = await this.deps.kube.kcp(this.scope.workspace);
-    const object = await kcp.get({ group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE, name: this.scope.cluster });
-    if (object === undefined) throw new SyncerScopeError(`SyncTarget ${this.scope.cluster} does not exist in ${this.scope.workspace}`);
-    const spec = z.looseObject({ syncMode: SyncModeSchema.optional(), workloadCluster: z.looseObject({ credentials: z.unknown().optional() }) }).parse(object.spec);
+    const object = await kcp.get({
+      group: SYNC_TARGET_GROUP,
+      version: SYNC_TARGET_VERSION,
+      resource: SYNC_TARGET_RESOURCE,
+      name: this.scope.cluster,
+    });
+    if (object === undefined)
+      throw new SyncerScopeError(`SyncTarget ${this.scope.cluster} does not exist in ${this.scope.workspace}`);
+    const spec = z
+      .looseObject({
+        syncMode: SyncModeSchema.optional(),
+        workloadCluster: z.looseObject({ credentials: z.unknown().optional() }),
+      })
+      .parse(object.spec);
     const mode: SyncMode = syncModeOf(spec);
-    return { name: this.scope.cluster, ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}), syncMode: mode, ...(this.deps.feedUrl ? { feedUrl: this.deps.feedUrl } : {}) };
+    return {
+      name: this.scope.cluster,
+      ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}),
+      syncMode: mode,
+      ...(this.deps.feedUrl ? { feedUrl: this.deps.feedUrl } : {}),
+    };
   }
 
   /** The SyncTarget's items of this workspace, not deleted, paged by object key. */
   async work(options: { after?: string; limit?: number }): Promise<WorkPage> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_PAGE);
-    const records = await this.deps.syncState.listForCluster(this.scope.cluster, { limit, ...(options.after !== undefined ? { after: options.after } : {}) });
+    const records = await this.deps.syncState.listForCluster(this.scope.cluster, {
+      limit,
+      ...(options.after !== undefined ? { after: options.after } : {}),
+    });
     const items = records.filter((r) => r.ref.workspace === this.scope.workspace && r.state !== 'deleted');
     const last = records[records.length - 1];
     return { items, ...(records.length >= limit && last !== undefined ? { next: objectKey(last.ref) } : {}) };
   }
 
   /** Decisions and this cluster's records, strongly consistent (the syncer's `readMany`, `get` and `decision`). */
-  async read(request: z.infer<typeof ReadRequestSchema>): Promise<{ decisions: Array<[string, DecisionView | null]>; records: Array<[string, SyncRecord | null]> }> {
+  async read(
+    request: z.infer<typeof ReadRequestSchema>,
+  ): Promise<{ decisions: Array<[string, DecisionView | null]>; records: Array<[string, SyncRecord | null]> }> {
     for (const ref of [...request.decisions, ...request.records]) this.inWorkspace(ref);
     const reads = await this.deps.syncState.readMany({
       decisions: request.decisions,
@@ -121,15 +156,20 @@ export class SyncerView {
   /** Records what the syncer applied, exactly as sync-apply records it (the store's conditional put). */
   async putRecord(record: SyncRecord): Promise<void> {
     this.inWorkspace(record.ref);
-    if (record.cluster !== this.scope.cluster) throw new SyncerScopeError(`A record of cluster ${record.cluster} cannot be written with ${this.scope.cluster}'s credentials`);
+    if (record.cluster !== this.scope.cluster)
+      throw new SyncerScopeError(
+        `A record of cluster ${record.cluster} cannot be written with ${this.scope.cluster}'s credentials`,
+      );
     await this.deps.syncState.put(record);
   }
 
   /** The kcp object, when it is this cluster's work (or the SyncTarget itself); undefined when kcp has none. */
   async object(ref: ObjectRef): Promise<KubeObject | undefined> {
     this.inWorkspace(ref);
-    const ownSyncTarget = ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE && ref.name === this.scope.cluster;
-    if (!ownSyncTarget && !(await this.placedHere(ref))) throw new SyncerScopeError(`${describeRef(ref)} is not placed on ${this.scope.cluster}`);
+    const ownSyncTarget =
+      ref.group === SYNC_TARGET_GROUP && ref.resource === SYNC_TARGET_RESOURCE && ref.name === this.scope.cluster;
+    if (!ownSyncTarget && !(await this.placedHere(ref)))
+      throw new SyncerScopeError(`${describeRef(ref)} is not placed on ${this.scope.cluster}`);
     const kcp = await this.deps.kube.kcp(this.scope.workspace);
     return kcp.get(ref);
   }
@@ -146,7 +186,9 @@ export class SyncerView {
     if (remaining.length > 0) return object;
     const kcp = await this.deps.kube.kcp(this.scope.workspace);
     const finalizers = object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER);
-    return kcp.mergePatch(ref, { metadata: { finalizers, resourceVersion: resourceVersion ?? object.metadata.resourceVersion } });
+    return kcp.mergePatch(ref, {
+      metadata: { finalizers, resourceVersion: resourceVersion ?? object.metadata.resourceVersion },
+    });
   }
 
   /** Downstream status of this cluster's copy, onto the same queue the status webhook feeds (status-up). */
@@ -179,7 +221,9 @@ export class SyncerView {
     if (!change.unhealthyChanged || this.deps.placementQueue === undefined) return;
     const message = clusterChangeMessage(this.scope.workspace, this.scope.cluster, now);
     const partial =
-      change.next.state !== 'Unhealthy' && this.deps.decisions !== undefined ? await partialDecisionMessages(this.deps.decisions, this.scope.workspace, message.trace, 1000) : [];
+      change.next.state !== 'Unhealthy' && this.deps.decisions !== undefined
+        ? await partialDecisionMessages(this.deps.decisions, this.scope.workspace, message.trace, 1000)
+        : [];
     await this.deps.placementQueue.send([message, ...partial]);
   }
 }

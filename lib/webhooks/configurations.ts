@@ -6,8 +6,18 @@ export const WORKLOADS_WEBHOOK = 'tmc-workloads';
 export const APIS_WEBHOOK = 'tmc-apis';
 export const STATUS_WEBHOOK = 'tmc-status';
 
-export const MUTATING_TYPE = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration' } as const;
-export const VALIDATING_TYPE = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration' } as const;
+export const MUTATING_TYPE = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  resource: 'mutatingwebhookconfigurations',
+  kind: 'MutatingWebhookConfiguration',
+} as const;
+export const VALIDATING_TYPE = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  resource: 'validatingwebhookconfigurations',
+  kind: 'ValidatingWebhookConfiguration',
+} as const;
 
 export interface WebhookEndpoint {
   /** tmc's HTTP API base URL (`https://abc.execute-api.eu-west-1.amazonaws.com`). */
@@ -50,7 +60,10 @@ export const DEFAULT_TMC_USER = 'system:serviceaccount:tmc-system:tmc';
  * escapes are a subset of CEL's, so any username is quoted safely.
  */
 export function skipOwnUpdates(tmcUser: string): { name: string; expression: string } {
-  return { name: 'not-an-update-by-tmc', expression: `!(request.operation == 'UPDATE' && request.userInfo.username == ${JSON.stringify(tmcUser)})` };
+  return {
+    name: 'not-an-update-by-tmc',
+    expression: `!(request.operation == 'UPDATE' && request.userInfo.username == ${JSON.stringify(tmcUser)})`,
+  };
 }
 
 /**
@@ -58,7 +71,11 @@ export function skipOwnUpdates(tmcUser: string): { name: string; expression: str
  * down kcp keeps working and the scheduled resync catches up. With `tmcUser`, tmc's own updates skip it
  * ({@link skipOwnUpdates}); an empty string keeps every write.
  */
-export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string, tmcUser: string = DEFAULT_TMC_USER): KubeObject {
+export function workloadsWebhook(
+  endpoint: WebhookEndpoint,
+  workspace: string,
+  tmcUser: string = DEFAULT_TMC_USER,
+): KubeObject {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -70,13 +87,29 @@ export function workloadsWebhook(endpoint: WebhookEndpoint, workspace: string, t
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
         // `*` matches no subresource: `*/scale` is named so that `kubectl scale` (and an HPA) reaches placement.
         rules: [
-          { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*', '*/scale'], scope: 'Namespaced' },
+          {
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            apiGroups: ['*'],
+            apiVersions: ['*'],
+            resources: ['*', '*/scale'],
+            scope: 'Namespaced',
+          },
           // Cluster-scoped writes too: a namespace's labels choose its Placement (relabelling one re-places it and what
           // it holds), and cluster-scoped kinds (ClusterRoles, …) are synced when a Placement's objectSelectors name them.
-          { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope: 'Cluster' },
+          {
+            operations: ['CREATE', 'UPDATE', 'DELETE'],
+            apiGroups: ['*'],
+            apiVersions: ['*'],
+            resources: ['*'],
+            scope: 'Cluster',
+          },
         ],
         objectSelector: { matchExpressions: [{ key: IGNORE_LABEL, operator: 'DoesNotExist' }] },
-        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] }] },
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...EXCLUDED_NAMESPACES] },
+          ],
+        },
         // An evaluation error follows failurePolicy (Ignore): the write goes through uncalled, as when tmc is down.
         ...(tmcUser !== '' ? { matchConditions: [skipOwnUpdates(tmcUser)] } : {}),
         failurePolicy: 'Ignore',
@@ -102,8 +135,20 @@ export function apisWebhook(endpoint: WebhookEndpoint, workspace: string): KubeO
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
         rules: [
           // No DELETE here: with failurePolicy Fail a down tmc would make SyncTargets undeletable (see the next webhook).
-          { operations: ['CREATE', 'UPDATE'], apiGroups: ['workload.kcp.io'], apiVersions: ['*'], resources: ['synctargets'], scope: '*' },
-          { operations: ['CREATE', 'UPDATE'], apiGroups: ['scheduling.kcp.io'], apiVersions: ['*'], resources: ['locations', 'placements'], scope: '*' },
+          {
+            operations: ['CREATE', 'UPDATE'],
+            apiGroups: ['workload.kcp.io'],
+            apiVersions: ['*'],
+            resources: ['synctargets'],
+            scope: '*',
+          },
+          {
+            operations: ['CREATE', 'UPDATE'],
+            apiGroups: ['scheduling.kcp.io'],
+            apiVersions: ['*'],
+            resources: ['locations', 'placements'],
+            scope: '*',
+          },
         ],
         failurePolicy: 'Fail',
         matchPolicy: 'Equivalent',
@@ -116,7 +161,15 @@ export function apisWebhook(endpoint: WebhookEndpoint, workspace: string): KubeO
         name: 'synctarget-deletes.tmc.kcp.io',
         admissionReviewVersions: ['v1'],
         clientConfig: clientConfig(endpoint, admissionPath(workspace)),
-        rules: [{ operations: ['DELETE'], apiGroups: ['workload.kcp.io'], apiVersions: ['*'], resources: ['synctargets'], scope: '*' }],
+        rules: [
+          {
+            operations: ['DELETE'],
+            apiGroups: ['workload.kcp.io'],
+            apiVersions: ['*'],
+            resources: ['synctargets'],
+            scope: '*',
+          },
+        ],
         failurePolicy: 'Ignore',
         matchPolicy: 'Equivalent',
         sideEffects: 'NoneOnDryRun',

@@ -84,7 +84,9 @@ export function buildWebhookClients(options: InstallWebhooksOptions): WebhookCli
   };
   const kcp =
     options.clients?.kcp ??
-    make(`kcp:${options.workspace}`, readKubeconfig(options.kcpKubeconfig), (s) => kcpWorkspaceUrl(s, options.workspace));
+    make(`kcp:${options.workspace}`, readKubeconfig(options.kcpKubeconfig), (s) =>
+      kcpWorkspaceUrl(s, options.workspace),
+    );
   const clusters = (options.clusters ?? []).map(({ name, kubeconfig }) => ({
     name,
     client: options.clients?.clusters?.[name] ?? make(name, readKubeconfig(kubeconfig)),
@@ -95,12 +97,21 @@ export function buildWebhookClients(options: InstallWebhooksOptions): WebhookCli
   return { kcp, clusters, close: () => owned.forEach((c) => c.close()) };
 }
 
-function credentials(options: InstallWebhooksOptions): Pick<InstallWebhooksResult, 'credentialsFor' | 'admissionKubeconfig'> {
+function credentials(
+  options: InstallWebhooksOptions,
+): Pick<InstallWebhooksResult, 'credentialsFor' | 'admissionKubeconfig'> {
   if (!options.token) return {};
-  return { credentialsFor: webhookCredentialsFor(options.url, options.token), admissionKubeconfig: admissionKubeconfig(options.url, options.token) };
+  return {
+    credentialsFor: webhookCredentialsFor(options.url, options.token),
+    admissionKubeconfig: admissionKubeconfig(options.url, options.token),
+  };
 }
 
-async function applyOne(client: KubeClient, object: KubeObject, type: typeof MUTATING_TYPE | typeof VALIDATING_TYPE): Promise<InstalledWebhook> {
+async function applyOne(
+  client: KubeClient,
+  object: KubeObject,
+  type: typeof MUTATING_TYPE | typeof VALIDATING_TYPE,
+): Promise<InstalledWebhook> {
   // force: tmc owns these objects outright; a hand edit of a field tmc sets is reverted rather than failing the install.
   await client.apply(type, object, { force: true });
   return { target: client.target, kind: type.kind, name: object.metadata.name ?? '', result: 'applied' };
@@ -119,7 +130,10 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
       applyOne(clients.kcp, workloadsWebhook(endpoint, options.workspace, options.tmcUser), MUTATING_TYPE),
       applyOne(clients.kcp, apisWebhook(endpoint, options.workspace), VALIDATING_TYPE),
       ...clients.clusters.map(async ({ name, client }) => {
-        const credential = options.statusCredentials === undefined ? undefined : await issueStatusCredential(options.statusCredentials, name);
+        const credential =
+          options.statusCredentials === undefined
+            ? undefined
+            : await issueStatusCredential(options.statusCredentials, name);
         return applyOne(client, statusWebhook(endpoint, name, credential), VALIDATING_TYPE);
       }),
     ]);
@@ -134,7 +148,11 @@ export type UninstallWebhooksOptions = Omit<InstallWebhooksOptions, 'url' | 'tok
 /** Removes what installWebhooks created; webhooks already gone count as done. */
 export async function uninstallWebhooks(options: UninstallWebhooksOptions): Promise<InstallWebhooksResult> {
   const clients = buildWebhookClients({ ...options, url: options.url ?? '' });
-  const remove = async (client: KubeClient, type: typeof MUTATING_TYPE | typeof VALIDATING_TYPE, name: string): Promise<InstalledWebhook> => ({
+  const remove = async (
+    client: KubeClient,
+    type: typeof MUTATING_TYPE | typeof VALIDATING_TYPE,
+    name: string,
+  ): Promise<InstalledWebhook> => ({
     target: client.target,
     kind: type.kind,
     name,

@@ -20,8 +20,19 @@ export interface UninstallTmcOptions extends UninstallWebhooksOptions {
 }
 
 // Types whose objects are not workloads tmc placed, and types that cannot be listed (reviews, bindings).
-const SKIPPED_GROUPS = new Set(['apiextensions.k8s.io', 'admissionregistration.k8s.io', 'apiregistration.k8s.io', 'authorization.k8s.io', 'authentication.k8s.io', 'events.k8s.io', 'coordination.k8s.io']);
-const skipped = (t: ResourceType): boolean => SKIPPED_GROUPS.has(t.group) || (t.group === '' && t.resource === 'events') || (t.verbs !== undefined && !t.verbs.includes('list'));
+const SKIPPED_GROUPS = new Set([
+  'apiextensions.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiregistration.k8s.io',
+  'authorization.k8s.io',
+  'authentication.k8s.io',
+  'events.k8s.io',
+  'coordination.k8s.io',
+]);
+const skipped = (t: ResourceType): boolean =>
+  SKIPPED_GROUPS.has(t.group) ||
+  (t.group === '' && t.resource === 'events') ||
+  (t.verbs !== undefined && !t.verbs.includes('list'));
 
 /** kcp's metadata without tmc: its finalizer gone and its state labels set to null (removed by the merge patch). */
 function releasePatch(object: KubeObject): Record<string, unknown> | undefined {
@@ -52,7 +63,10 @@ async function release(kcp: KubeClient, type: ResourceType, object: KubeObject):
       current = await kcp.get(name);
     }
   }
-  if (current && releasePatch(current) !== undefined) throw new ConflictError(`${type.resource} ${name.namespace ?? ''}/${name.name} kept changing; run tmc uninstall again`);
+  if (current && releasePatch(current) !== undefined)
+    throw new ConflictError(
+      `${type.resource} ${name.namespace ?? ''}/${name.name} kept changing; run tmc uninstall again`,
+    );
   return false;
 }
 
@@ -63,7 +77,9 @@ async function release(kcp: KubeClient, type: ResourceType, object: KubeObject):
  * `tmc.kcp.io/managed-by=tmc` there. A failed list or patch fails the whole run (run it again; every step is
  * idempotent); nothing is deleted on the evidence of a partial list.
  */
-export async function uninstallTmc(options: UninstallTmcOptions & { clients: { kcp: KubeClient; clusters?: Record<string, KubeClient> } }): Promise<UninstallTmcReport> {
+export async function uninstallTmc(
+  options: UninstallTmcOptions & { clients: { kcp: KubeClient; clusters?: Record<string, KubeClient> } },
+): Promise<UninstallTmcReport> {
   const { webhooks } = await uninstallWebhooks(options);
   const kcp = options.clients.kcp;
   let released = 0;
@@ -77,7 +93,8 @@ export async function uninstallTmc(options: UninstallTmcOptions & { clients: { k
     for (const type of (await client.resources({ refresh: true })).filter((t) => !skipped(t))) {
       const managed = await client.list(type, { labelSelector: `${MANAGED_BY_LABEL}=tmc` });
       for (const object of managed) {
-        if (options.purge) await client.delete({ ...type, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+        if (options.purge)
+          await client.delete({ ...type, namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
         count += 1;
       }
     }

@@ -20,7 +20,10 @@ describe("the user's aggregated view end to end", () => {
 
   beforeAll(async () => {
     stack = await startE2eStack();
-    const out = await run(process.execPath, ['bin/tmc.mjs', 'vw', 'kubeconfig', '--state-dir', stack.paths.root], { cwd: join(__dirname, '..', '..'), timeout: 120_000 });
+    const out = await run(process.execPath, ['bin/tmc.mjs', 'vw', 'kubeconfig', '--state-dir', stack.paths.root], {
+      cwd: join(__dirname, '..', '..'),
+      timeout: 120_000,
+    });
     vw = join(stack.paths.root, 'vw.kubeconfig');
     expect(out.stdout).toContain('get deployments -A');
     await kubectlOk(
@@ -40,13 +43,22 @@ describe("the user's aggregated view end to end", () => {
         '',
       ].join('\n'),
     );
-    await kubectlOk(stack.kcpKubeconfig, ['create', 'deployment', 'web', '-n', 'shop', '--image=nginx:1.27', '--replicas=2']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'create',
+      'deployment',
+      'web',
+      '-n',
+      'shop',
+      '--image=nginx:1.27',
+      '--replicas=2',
+    ]);
   }, 300_000);
   afterAll(async () => {
     await stack?.cleanup();
   });
 
-  const copies = async (args: string[] = []): Promise<Array<Record<string, any>>> => JSON.parse(await kubectlOk(vw, ['get', 'deployments', '-A', '-o', 'json', ...args])).items;
+  const copies = async (args: string[] = []): Promise<Array<Record<string, any>>> =>
+    JSON.parse(await kubectlOk(vw, ['get', 'deployments', '-A', '-o', 'json', ...args])).items;
 
   it('lists a row per copy with its cluster, the reported status and its age', async () => {
     const ready = await waitFor(
@@ -54,16 +66,30 @@ describe("the user's aggregated view end to end", () => {
       async () => {
         const items = await copies();
         const web = items.filter((o) => o.metadata.name === 'web' && o.metadata.namespace === 'shop');
-        return web.length === 2 && web.every((o) => o.status?.readyReplicas === 2 && o.metadata.annotations['tmc.kcp.io/status-reported-at']) ? web : undefined;
+        return web.length === 2 &&
+          web.every((o) => o.status?.readyReplicas === 2 && o.metadata.annotations['tmc.kcp.io/status-reported-at'])
+          ? web
+          : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 1000 },
     );
     expect(ready.map((o) => o.metadata.labels['tmc.kcp.io/cluster']).sort()).toEqual(['east', 'west']);
-    expect(ready.every((o) => o.spec.replicas === 2 && o.metadata.annotations['tmc.kcp.io/sync-state'] === 'applied')).toBe(true);
+    expect(
+      ready.every((o) => o.spec.replicas === 2 && o.metadata.annotations['tmc.kcp.io/sync-state'] === 'applied'),
+    ).toBe(true);
 
     const table = await kubectlOk(vw, ['get', 'deployments', '-A']);
     const lines = table.trim().split('\n');
-    expect(lines[0].split(/\s{2,}/)).toEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'SYNC', 'REPORTED']);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      'NAMESPACE',
+      'NAME',
+      'CLUSTER',
+      'READY',
+      'UP-TO-DATE',
+      'AVAILABLE',
+      'SYNC',
+      'REPORTED',
+    ]);
     const rows = lines.slice(1).map((l) => l.split(/\s+/));
     expect(rows.filter((r) => r[1] === 'web').map((r) => r.slice(0, 7))).toEqual([
       ['shop', 'web', 'east', '2/2', '2', '2', 'applied'],
@@ -75,7 +101,12 @@ describe("the user's aggregated view end to end", () => {
 
   it('selects copies by cluster with -l, and refuses a selector copies cannot answer', async () => {
     const east = await kubectlOk(vw, ['get', 'deployments', '-A', '-l', 'tmc.kcp.io/cluster=east', '--no-headers']);
-    expect(east.trim().split('\n').map((l) => l.split(/\s+/)[2])).toEqual(['east']);
+    expect(
+      east
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[2]),
+    ).toEqual(['east']);
     const notEast = await copies(['-l', 'tmc.kcp.io/cluster!=east']);
     expect(notEast.map((o) => o.metadata.labels['tmc.kcp.io/cluster'])).toEqual(['west']);
     const other = await kubectl(vw, ['get', 'deployments', '-A', '-l', 'app=web']);
@@ -86,7 +117,10 @@ describe("the user's aggregated view end to end", () => {
   it('shows every copy of one object with get <name>, in a namespace, as yaml', async () => {
     const yaml = parse(await kubectlOk(vw, ['get', 'deployment', 'web', '-n', 'shop', '-o', 'yaml']));
     expect(yaml.kind).toBe('List');
-    expect(yaml.items.map((o: Record<string, any>) => o.metadata.labels['tmc.kcp.io/cluster']).sort()).toEqual(['east', 'west']);
+    expect(yaml.items.map((o: Record<string, any>) => o.metadata.labels['tmc.kcp.io/cluster']).sort()).toEqual([
+      'east',
+      'west',
+    ]);
     const inNamespace = await kubectlOk(vw, ['get', 'deployments', '-n', 'shop', '-o', 'name']);
     expect(inNamespace.trim().split('\n')).toEqual(['deployment.apps/web', 'deployment.apps/web']);
     const missing = await kubectl(vw, ['get', 'deployment', 'nope', '-n', 'shop']);
@@ -100,7 +134,9 @@ describe("the user's aggregated view end to end", () => {
     const create = await kubectl(vw, ['create', 'configmap', 'x', '-n', 'shop']);
     expect(create.code).not.toBe(0);
     expect(create.stderr).toContain('read-only');
-    expect(await kubectlOk(stack.kcpKubeconfig, ['get', 'deployment', 'web', '-n', 'shop', '-o', 'name'])).toBe('deployment.apps/web\n');
+    expect(await kubectlOk(stack.kcpKubeconfig, ['get', 'deployment', 'web', '-n', 'shop', '-o', 'name'])).toBe(
+      'deployment.apps/web\n',
+    );
     const watch = await kubectl(vw, ['get', 'deployments', '-A', '--watch', '--request-timeout=20s']);
     expect(watch.code).not.toBe(0);
     expect(watch.stderr).toContain('watch is not served');

@@ -35,10 +35,27 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { serviceAccountName: 'default', containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { serviceAccountName: 'default', containers: [{ name: 'web', image: 'nginx:1.27' }] },
+        },
+      },
     })),
-    { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gadget', namespace: 'shop' }, spec: { size: 3 } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'widget-reader' }, rules: [{ apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get', 'list'] }] },
+    {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'gadget', namespace: 'shop' },
+      spec: { size: 3 },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'widget-reader' },
+      rules: [{ apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get', 'list'] }],
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -46,7 +63,13 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'widget-reader' },
       subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'shop' }],
     },
-    { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'example.com/fast', reclaimPolicy: 'Delete' },
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'fast' },
+      provisioner: 'example.com/fast',
+      reclaimPolicy: 'Delete',
+    },
   ];
 
   async function present(kubeconfig: string, args: string[]): Promise<boolean> {
@@ -70,7 +93,12 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     return found.sort();
   }
 
-  const clusterScoped = [['crd', 'widgets.example.com'], ['clusterrole', 'widget-reader'], ['clusterrolebinding', 'widget-reader'], ['storageclass', 'fast']];
+  const clusterScoped = [
+    ['crd', 'widgets.example.com'],
+    ['clusterrole', 'widget-reader'],
+    ['clusterrolebinding', 'widget-reader'],
+    ['storageclass', 'fast'],
+  ];
 
   it('reaches every cluster running the work, with namespaces rewritten, and is removed by kubectl delete -f', async () => {
     const crdFile = join(dir, 'crd.json');
@@ -82,58 +110,90 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', restFile]);
 
     const shop = downstreamNamespace(stack.workspace, 'shop');
-    const expected = await waitFor('every Deployment placed', async () => {
-      const where = await workClusters();
-      let placed = 0;
-      for (const kubeconfig of Object.values(stack.clusterKubeconfigs)) {
-        for (const ns of namespaces) if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)])) placed++;
-      }
-      return placed === namespaces.length && where;
-    }, { timeoutMs: 60_000 });
+    const expected = await waitFor(
+      'every Deployment placed',
+      async () => {
+        const where = await workClusters();
+        let placed = 0;
+        for (const kubeconfig of Object.values(stack.clusterKubeconfigs)) {
+          for (const ns of namespaces)
+            if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)]))
+              placed++;
+        }
+        return placed === namespaces.length && where;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(expected.length).toBeGreaterThan(0);
 
-    await waitFor('every cluster-scoped object on every cluster running the work, and nowhere else', async () => {
-      for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
-        for (const [kind, name] of clusterScoped) if ((await present(kubeconfig, [kind, name])) !== expected.includes(cluster)) return false;
-      }
-      return true;
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'every cluster-scoped object on every cluster running the work, and nowhere else',
+      async () => {
+        for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
+          for (const [kind, name] of clusterScoped)
+            if ((await present(kubeconfig, [kind, name])) !== expected.includes(cluster)) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 60_000 },
+    );
 
-    const shopCluster = await waitFor('the Widget downstream', async () => {
-      const seen: string[] = [];
-      for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
-        const r = await kubectl(kubeconfig, ['get', 'widgets.example.com', 'gadget', '-n', shop, '-o', 'name']);
-        if (r.code === 0) return cluster;
-        seen.push(`${cluster}: ${r.stderr.trim()}`);
-      }
-      throw new Error(seen.join('; '));
-    }, { timeoutMs: 60_000 });
+    const shopCluster = await waitFor(
+      'the Widget downstream',
+      async () => {
+        const seen: string[] = [];
+        for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
+          const r = await kubectl(kubeconfig, ['get', 'widgets.example.com', 'gadget', '-n', shop, '-o', 'name']);
+          if (r.code === 0) return cluster;
+          seen.push(`${cluster}: ${r.stderr.trim()}`);
+        }
+        throw new Error(seen.join('; '));
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(expected).toContain(shopCluster);
     const widget = await kubectlGetJson(stack.clusterKubeconfigs[shopCluster], ['widget', 'gadget', '-n', shop]);
     expect(widget?.spec).toEqual({ size: 3 });
 
-    const binding = await kubectlGetJson(stack.clusterKubeconfigs[expected[0]], ['clusterrolebinding', 'widget-reader']);
+    const binding = await kubectlGetJson(stack.clusterKubeconfigs[expected[0]], [
+      'clusterrolebinding',
+      'widget-reader',
+    ]);
     expect(binding?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'default', namespace: shop }]);
     const sc = await kubectlGetJson(stack.clusterKubeconfigs[expected[0]], ['storageclass', 'fast']);
     expect(sc?.provisioner).toBe('example.com/fast');
 
     // `tmc placement explain` names the rule and the clusters.
-    const explained = await promisify(execFile)(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'clusterrole/widget-reader', '--state-dir', stack.paths.root]);
+    const explained = await promisify(execFile)(process.execPath, [
+      'bin/tmc.mjs',
+      'placement',
+      'explain',
+      'clusterrole/widget-reader',
+      '--state-dir',
+      stack.paths.root,
+    ]);
     expect(explained.stdout).toContain('(workspace work)');
     expect(explained.stdout).toContain(`Clusters:   ${expected.join(', ')}`);
 
     await kubectlOk(stack.kcpKubeconfig, ['delete', '-f', restFile, '--wait=false']);
     await kubectlOk(stack.kcpKubeconfig, ['delete', '-f', crdFile, '--wait=false']);
-    await waitFor('everything gone from every cluster', async () => {
-      const left: string[] = [];
-      for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
-        for (const [kind, name] of clusterScoped) if (await present(kubeconfig, [kind, name])) left.push(`${cluster}:${kind}/${name}`);
-        for (const ns of namespaces) if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)])) left.push(`${cluster}:${ns}/web`);
-        if (await present(kubeconfig, ['widgets.example.com', 'gadget', '-n', shop])) left.push(`${cluster}:widget`);
-      }
-      if (left.length) throw new Error(`still there: ${left.join(', ')}`);
-      return true;
-    }, { timeoutMs: 90_000 });
+    await waitFor(
+      'everything gone from every cluster',
+      async () => {
+        const left: string[] = [];
+        for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
+          for (const [kind, name] of clusterScoped)
+            if (await present(kubeconfig, [kind, name])) left.push(`${cluster}:${kind}/${name}`);
+          for (const ns of namespaces)
+            if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)]))
+              left.push(`${cluster}:${ns}/web`);
+          if (await present(kubeconfig, ['widgets.example.com', 'gadget', '-n', shop])) left.push(`${cluster}:widget`);
+        }
+        if (left.length) throw new Error(`still there: ${left.join(', ')}`);
+        return true;
+      },
+      { timeoutMs: 90_000 },
+    );
     for (const [kind, name] of clusterScoped) expect(await present(stack.kcpKubeconfig, [kind, name])).toBe(false);
   }, 240_000);
 });

@@ -12,8 +12,21 @@ import { QUICK_LATENCY_PHASE, QUICK_SIZES } from '../../bench/sizes';
  * checked against the floors tmc promises. Nothing here asserts a time: the machine is shared.
  */
 
-const Latency = z.object({ count: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() });
-const RequestsPerSync = z.object({ dynamodb: z.record(z.string(), z.number()), sqs: z.record(z.string(), z.number()), kcpReads: z.number(), kcpWrites: z.number(), clusterReads: z.number(), clusterWrites: z.number(), total: z.number() });
+const Latency = z.object({
+  count: z.number(),
+  p50Ms: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+const RequestsPerSync = z.object({
+  dynamodb: z.record(z.string(), z.number()),
+  sqs: z.record(z.string(), z.number()),
+  kcpReads: z.number(),
+  kcpWrites: z.number(),
+  clusterReads: z.number(),
+  clusterWrites: z.number(),
+  total: z.number(),
+});
 const Phase = z.object({
   phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync', 'latency']),
   objects: z.number().int().positive(),
@@ -31,13 +44,28 @@ const Phase = z.object({
     kcpRequests: z.record(z.string(), z.number()),
     kcpNotFound: z.number().int().nonnegative(),
   }),
-  dynamodb: z.object({ requests: z.record(z.string(), z.number()), byItem: z.record(z.string(), z.number()), readsPerObject: z.number(), writesPerObject: z.number() }),
-  sqs: z.object({ requests: z.record(z.string(), z.number()), enqueued: z.record(z.string(), z.number()), messagesPerObject: z.number() }),
+  dynamodb: z.object({
+    requests: z.record(z.string(), z.number()),
+    byItem: z.record(z.string(), z.number()),
+    readsPerObject: z.number(),
+    writesPerObject: z.number(),
+  }),
+  sqs: z.object({
+    requests: z.record(z.string(), z.number()),
+    enqueued: z.record(z.string(), z.number()),
+    messagesPerObject: z.number(),
+  }),
   lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
   placementOutcomes: z.record(z.string(), z.number()),
   requestsPerSync: RequestsPerSync,
   // Per-thread CPU where /proc exists (Linux, as CI).
-  cpu: z.object({ perSyncMs: z.record(z.string(), z.number().nonnegative()), totalPerSyncMs: z.number().positive(), tmcPerSyncMs: z.number().positive() }).optional(),
+  cpu: z
+    .object({
+      perSyncMs: z.record(z.string(), z.number().nonnegative()),
+      totalPerSyncMs: z.number().positive(),
+      tmcPerSyncMs: z.number().positive(),
+    })
+    .optional(),
 });
 const Results = z.object({
   schema: z.literal('tmc-bench/v1'),
@@ -49,13 +77,26 @@ const Results = z.object({
         options: z.object({ objects: z.number(), clusters: z.number() }),
         phases: z.array(Phase).length(5),
         schedules: z.record(z.string(), z.object({ ok: z.boolean() })),
-        floor: z.object({ objects: z.number().int().positive(), clusters: z.number().int().positive(), requestsPerSync: RequestsPerSync }),
+        floor: z.object({
+          objects: z.number().int().positive(),
+          clusters: z.number().int().positive(),
+          requestsPerSync: RequestsPerSync,
+        }),
       }),
     )
     .length(1),
-  placement: z.array(z.object({ clusters: z.number(), decisionsPerSecond: z.number().positive(), p99Ms: z.number().nonnegative() })).length(2),
-  coldStart: z.array(z.object({ name: z.string(), bytes: z.number().positive(), initMs: z.number().positive() })).min(1),
-  costs: z.object({ perMillionChanges: z.array(z.object({ cost: z.object({ total: z.number().nonnegative() }) })), idleMonth: z.object({ total: z.number().positive() }) }),
+  placement: z
+    .array(
+      z.object({ clusters: z.number(), decisionsPerSecond: z.number().positive(), p99Ms: z.number().nonnegative() }),
+    )
+    .length(2),
+  coldStart: z
+    .array(z.object({ name: z.string(), bytes: z.number().positive(), initMs: z.number().positive() }))
+    .min(1),
+  costs: z.object({
+    perMillionChanges: z.array(z.object({ cost: z.object({ total: z.number().nonnegative() }) })),
+    idleMonth: z.object({ total: z.number().positive() }),
+  }),
   targets: z.array(z.object({ target: z.string(), measured: z.string() })).min(1),
 });
 
@@ -63,7 +104,8 @@ describe('tmc bench --quick', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'tmc-bench-test-'));
   let results: BenchResults;
   let written: z.infer<typeof Results>;
-  const phase = (name: string): BenchResults['endToEnd'][number]['phases'][number] => results.endToEnd[0].phases.find((p) => p.phase === name)!;
+  const phase = (name: string): BenchResults['endToEnd'][number]['phases'][number] =>
+    results.endToEnd[0].phases.find((p) => p.phase === name)!;
 
   beforeAll(async () => {
     const lines: string[] = [];
@@ -93,7 +135,9 @@ describe('tmc bench --quick', () => {
   it('writes well-formed results for every part, and the tables print', () => {
     expect(formatResults(results)).toMatch(/resync-sync .*\n/);
     expect(written.endToEnd[0].options).toEqual({ objects: QUICK_SIZES[0].objects, clusters: QUICK_SIZES[0].clusters });
-    expect(written.coldStart.map((c) => c.name)).toEqual(expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'status-up']));
+    expect(written.coldStart.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'status-up']),
+    );
     expect(Object.values(written.endToEnd[0].schedules).every((s) => s.ok)).toBe(true);
   });
 
@@ -113,7 +157,9 @@ describe('tmc bench --quick', () => {
     expect(latency.writeToApplied.count).toBe(2 * QUICK_LATENCY_PHASE.objects * clusters);
     expect(latency.writeToStatus.count).toBe(QUICK_LATENCY_PHASE.objects);
     expect(latency.kube.clusterWritesPerObjectCluster).toBe(1);
-    expect(results.targets.find((t) => t.target.startsWith('p99 kcp write → applied'))?.target).toMatch(/paced latency phase/);
+    expect(results.targets.find((t) => t.target.startsWith('p99 kcp write → applied'))?.target).toMatch(
+      /paced latency phase/,
+    );
     expect(formatResults(results)).toMatch(/\nlatency .*\n/);
   });
 
@@ -145,7 +191,10 @@ describe('tmc bench --quick', () => {
       expect(p.kube.kcpWritesPerObject).toBe(0);
       // No object state is written (a cluster's circuit/health bookkeeping, HEALTH and CIRCUIT items, may tick). BatchGetItem is a
       // read: placement and sync-apply read what a batch needs with one.
-      const objectWrites = Object.entries(p.dynamodb.byItem).filter(([k]) => /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)/.test(k) && !/ (HEALTH|CIRCUIT)$/.test(k));
+      const objectWrites = Object.entries(p.dynamodb.byItem).filter(
+        ([k]) =>
+          /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)/.test(k) && !/ (HEALTH|CIRCUIT)$/.test(k),
+      );
       expect(objectWrites).toEqual([]);
       expect(p.sqs.messagesPerObject).toBe(0);
     }

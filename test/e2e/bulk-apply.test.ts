@@ -23,7 +23,9 @@ describe('one kubectl apply of 80 objects in 4 namespaces', () => {
     const docs: string[] = namespaces.map((ns) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
     for (const ns of namespaces) {
       for (let i = 0; i < 10; i++) {
-        docs.push(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-${i}\n  namespace: ${ns}\ndata:\n  index: "${i}"\n`);
+        docs.push(
+          `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg-${i}\n  namespace: ${ns}\ndata:\n  index: "${i}"\n`,
+        );
         docs.push(
           `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-${i}\n  namespace: ${ns}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: { app: app-${i} }\n  template:\n    metadata:\n      labels: { app: app-${i} }\n    spec:\n      containers:\n        - name: c\n          image: nginx\n          envFrom:\n            - configMapRef: { name: cfg-${i} }\n`,
         );
@@ -36,7 +38,11 @@ describe('one kubectl apply of 80 objects in 4 namespaces', () => {
   async function landed(kind: string, ns: string): Promise<Set<string>> {
     const names = new Set<string>();
     for (const kubeconfig of Object.values(stack.clusterKubeconfigs)) {
-      const list = await kubectlGetJson<{ items: Array<{ metadata: { name: string } }> }>(kubeconfig, [kind, '-n', downstreamNamespace('root:default', ns)]);
+      const list = await kubectlGetJson<{ items: Array<{ metadata: { name: string } }> }>(kubeconfig, [
+        kind,
+        '-n',
+        downstreamNamespace('root:default', ns),
+      ]);
       for (const item of list?.items ?? []) names.add(item.metadata.name);
     }
     return names;
@@ -63,9 +69,20 @@ describe('one kubectl apply of 80 objects in 4 namespaces', () => {
     await waitFor(
       'every Deployment Available in kcp',
       async () => {
-        const list = await kubectlGetJson<{ items: Array<{ metadata: { namespace: string; name: string }; status?: { readyReplicas?: number; conditions?: Array<{ type: string; status: string }> } }> }>(stack.kcpKubeconfig, ['deployments', '-A']);
+        const list = await kubectlGetJson<{
+          items: Array<{
+            metadata: { namespace: string; name: string };
+            status?: { readyReplicas?: number; conditions?: Array<{ type: string; status: string }> };
+          }>;
+        }>(stack.kcpKubeconfig, ['deployments', '-A']);
         const items = (list?.items ?? []).filter((d) => namespaces.includes(d.metadata.namespace));
-        const notReady = items.filter((d) => d.status?.readyReplicas !== 1 || !d.status.conditions?.some((c) => c.type === 'Placed' && c.status === 'True')).map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
+        const notReady = items
+          .filter(
+            (d) =>
+              d.status?.readyReplicas !== 1 ||
+              !d.status.conditions?.some((c) => c.type === 'Placed' && c.status === 'True'),
+          )
+          .map((d) => `${d.metadata.namespace}/${d.metadata.name}`);
         return items.length === 40 && notReady.length === 0 ? true : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 1_000 },

@@ -75,7 +75,12 @@ describe('tmc chaos (short seeded run)', () => {
 
   it('wrote the JSON result', () => {
     const written: unknown = JSON.parse(readFileSync(result.resultFile ?? '', 'utf8'));
-    expect(written).toMatchObject({ seed: CI_SEED, counts: result.counts, plan: result.plan, injected: result.injected });
+    expect(written).toMatchObject({
+      seed: CI_SEED,
+      counts: result.counts,
+      plan: result.plan,
+      injected: result.injected,
+    });
     expect(written).toHaveProperty('violations', JSON.parse(JSON.stringify(result.violations)));
   });
 });

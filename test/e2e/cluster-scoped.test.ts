@@ -33,11 +33,17 @@ describe('cluster-scoped kinds', () => {
       apiVersion: 'scheduling.kcp.io/v1alpha1',
       kind: 'Placement',
       metadata: { name: 'cluster-roles' },
-      spec: { objectSelectors: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }], clusterConstraints: { regions: ['us-east-1', 'us-west-2'] } },
+      spec: {
+        objectSelectors: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }],
+        clusterConstraints: { regions: ['us-east-1', 'us-west-2'] },
+      },
     };
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], JSON.stringify(placement));
     await kubectlOk(stack.kcpKubeconfig, ['create', 'clusterrole', 'pod-reader', '--verb=get,list', '--resource=pods']);
-    await waitFor('pod-reader on east and west', async () => JSON.stringify(await clustersWith('pod-reader')) === JSON.stringify(['east', 'west']));
+    await waitFor(
+      'pod-reader on east and west',
+      async () => JSON.stringify(await clustersWith('pod-reader')) === JSON.stringify(['east', 'west']),
+    );
     const downstream = await kubectlGetJson(stack.clusterKubeconfigs.east, ['clusterrole', 'pod-reader']);
     expect(downstream?.rules?.[0]?.verbs).toEqual(['get', 'list']);
 

@@ -33,7 +33,15 @@ describe('cordoning a SyncTarget', () => {
 
   it('keeps what runs on the cordoned cluster and sends no new namespace there', async () => {
     const first = await deployIn('before-cordon');
-    await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', first, '--type', 'merge', '-p', '{"spec":{"unschedulable":true}}']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'patch',
+      'synctarget',
+      first,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"unschedulable":true}}',
+    ]);
     await stack.idle();
 
     // Namespaces hash over the clusters; several new ones would land on `first` without the cordon.

@@ -21,10 +21,15 @@ describe('tmc dev (npm start)', () => {
     dev = await startDevProcess(['--fresh', '--state-dir', stateDir, '--port', '0', '--no-schedules']);
     expect(dev.output().stdout).toMatch(/API\s+http:\/\/127\.0\.0\.1:\d+/);
     const kcpKubeconfig = join(stateDir, 'kcp.kubeconfig');
-    for (const cluster of ['east', 'west', 'edge']) expect(existsSync(join(stateDir, 'clusters', `${cluster}.kubeconfig`))).toBe(true);
+    for (const cluster of ['east', 'west', 'edge'])
+      expect(existsSync(join(stateDir, 'clusters', `${cluster}.kubeconfig`))).toBe(true);
 
     const out = await kubectlOk(kcpKubeconfig, ['get', 'synctargets', '-o', 'name']);
-    expect(out.trim().split('\n').sort()).toEqual(['synctarget.workload.kcp.io/east', 'synctarget.workload.kcp.io/edge', 'synctarget.workload.kcp.io/west']);
+    expect(out.trim().split('\n').sort()).toEqual([
+      'synctarget.workload.kcp.io/east',
+      'synctarget.workload.kcp.io/edge',
+      'synctarget.workload.kcp.io/west',
+    ]);
 
     expect(await dev.interrupt()).toBe(0);
   }, 90_000);

@@ -43,7 +43,10 @@ function shellBlocks(markdown: string): ShellBlock[] {
     const [lang, ...flags] = m[1].trim().split(/\s+/);
     const between = markdown.slice(previous.end, m.index);
     if (lang === 'text' && previous.block !== undefined && between.trim() === '') previous.block.expected = m[2];
-    const block = lang === 'sh' && !flags.includes('skip-ci') ? { line: markdown.slice(0, m.index).split('\n').length, script: m[2] } : undefined;
+    const block =
+      lang === 'sh' && !flags.includes('skip-ci')
+        ? { line: markdown.slice(0, m.index).split('\n').length, script: m[2] }
+        : undefined;
     if (block) blocks.push(block);
     previous = { block, end: m.index + m[0].length };
   }
@@ -85,7 +88,12 @@ function missingLines(expected: string, actual: string): string[] {
 
 const MARK = '@@tmc-example-block';
 
-function run(script: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function run(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
     const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -131,37 +139,55 @@ describe('examples and the tutorial, run as written', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it.each(DOCUMENTS)('%s', async (document) => {
-    const blocks = shellBlocks(readFileSync(join(ROOT, document), 'utf8'));
-    expect(blocks.length).toBeGreaterThan(0);
-    const urls = (text: string): string =>
-      text.replaceAll('http://127.0.0.1:8787', stack.apiUrl).replaceAll('http://127.0.0.1:9090', prometheus.url);
-    const script = ['set -eo pipefail', ...blocks.flatMap((b, i) => [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, urls(b.script)]), `printf '\\n${MARK} end %s\\n' "$(date +%s%N)"`].join('\n');
-    const { code, output } = await run(script, work, env, 230_000);
+  it.each(DOCUMENTS)(
+    '%s',
+    async (document) => {
+      const blocks = shellBlocks(readFileSync(join(ROOT, document), 'utf8'));
+      expect(blocks.length).toBeGreaterThan(0);
+      const urls = (text: string): string =>
+        text.replaceAll('http://127.0.0.1:8787', stack.apiUrl).replaceAll('http://127.0.0.1:9090', prometheus.url);
+      const script = [
+        'set -eo pipefail',
+        ...blocks.flatMap((b, i) => [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, urls(b.script)]),
+        `printf '\\n${MARK} end %s\\n' "$(date +%s%N)"`,
+      ].join('\n');
+      const { code, output } = await run(script, work, env, 230_000);
 
-    // Each block's output follows its marker line: `<MARK> <index> <start time in ns>`.
-    const parts = output
-      .split(new RegExp(`^${MARK} `, 'm'))
-      .slice(1)
-      .map((p) => {
-        const [index, startedNs] = p.slice(0, p.indexOf('\n')).split(' ');
-        return { index, startedNs: Number(startedNs), text: p.slice(p.indexOf('\n') + 1) };
+      // Each block's output follows its marker line: `<MARK> <index> <start time in ns>`.
+      const parts = output
+        .split(new RegExp(`^${MARK} `, 'm'))
+        .slice(1)
+        .map((p) => {
+          const [index, startedNs] = p.slice(0, p.indexOf('\n')).split(' ');
+          return { index, startedNs: Number(startedNs), text: p.slice(p.indexOf('\n') + 1) };
+        });
+      const outputs = new Map(parts.map((p) => [p.index, p.text]));
+      const last = parts.length > 0 ? parts[parts.length - 1].index : 'none';
+      if (process.env.TMC_TEST_LOG !== undefined) {
+        const seconds = parts
+          .slice(0, -1)
+          .map(
+            (p, i) =>
+              `block at line ${blocks[Number(p.index)].line}: ${((parts[i + 1].startedNs - p.startedNs) / 1e9).toFixed(1)} s`,
+          );
+        process.stderr.write(`${document}\n  ${seconds.join('\n  ')}\n`);
+      }
+      if (code !== 0 || last !== 'end') {
+        const failed = blocks[Number(last)];
+        throw new Error(
+          `${document}: the block at line ${failed?.line ?? '?'} failed (exit ${code}):\n${failed?.script ?? ''}\n--- output ---\n${outputs.get(last) ?? output}`,
+        );
+      }
+      blocks.forEach((block, i) => {
+        if (block.expected === undefined) return;
+        const actual = outputs.get(String(i)) ?? '';
+        const missing = missingLines(block.expected, actual);
+        if (missing.length > 0)
+          throw new Error(
+            `${document}: the output of the block at line ${block.line} lacks:\n${missing.join('\n')}\n--- it printed ---\n${actual}`,
+          );
       });
-    const outputs = new Map(parts.map((p) => [p.index, p.text]));
-    const last = parts.length > 0 ? parts[parts.length - 1].index : 'none';
-    if (process.env.TMC_TEST_LOG !== undefined) {
-      const seconds = parts.slice(0, -1).map((p, i) => `block at line ${blocks[Number(p.index)].line}: ${((parts[i + 1].startedNs - p.startedNs) / 1e9).toFixed(1)} s`);
-      process.stderr.write(`${document}\n  ${seconds.join('\n  ')}\n`);
-    }
-    if (code !== 0 || last !== 'end') {
-      const failed = blocks[Number(last)];
-      throw new Error(`${document}: the block at line ${failed?.line ?? '?'} failed (exit ${code}):\n${failed?.script ?? ''}\n--- output ---\n${outputs.get(last) ?? output}`);
-    }
-    blocks.forEach((block, i) => {
-      if (block.expected === undefined) return;
-      const actual = outputs.get(String(i)) ?? '';
-      const missing = missingLines(block.expected, actual);
-      if (missing.length > 0) throw new Error(`${document}: the output of the block at line ${block.line} lacks:\n${missing.join('\n')}\n--- it printed ---\n${actual}`);
-    });
-  }, 240_000);
+    },
+    240_000,
+  );
 });

@@ -10,7 +10,9 @@ import { startE2eStack } from './support';
  */
 
 function invocations(exposition: string, fn: string): number {
-  const line = exposition.split('\n').find((l) => l.startsWith(`tmc_function_invocations_total{function="${fn}",result="ok"} `));
+  const line = exposition
+    .split('\n')
+    .find((l) => l.startsWith(`tmc_function_invocations_total{function="${fn}",result="ok"} `));
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
@@ -34,16 +36,29 @@ describe('functions in worker threads, end to end', () => {
   it('places, applies and brings status back with ingress, placement, sync-apply and status-up in threads', async () => {
     const before = await scrape();
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
-    await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);
+    await waitFor(
+      'readyReplicas 2 in kcp',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas ===
+        2,
+    );
     const applied = await Promise.all(
-      Object.keys(stack.clusterKubeconfigs).map((c) => kubectlGetJson(stack.clusterKubeconfigs[c], ['deployment', 'nginx', '-n', downstreamNamespace('root:default', 'default')])),
+      Object.keys(stack.clusterKubeconfigs).map((c) =>
+        kubectlGetJson(stack.clusterKubeconfigs[c], [
+          'deployment',
+          'nginx',
+          '-n',
+          downstreamNamespace('root:default', 'default'),
+        ]),
+      ),
     );
     expect(applied.filter((d) => d?.spec?.replicas === 2).length).toBeGreaterThanOrEqual(1);
     await stack.idle();
 
     expect(stack.threadedFunctions().sort()).toEqual(['ingress', 'placement', 'status-up', 'sync-apply']);
     const after = await scrape();
-    for (const fn of ['ingress', 'placement', 'sync-apply', 'status-up']) expect(invocations(after, fn)).toBeGreaterThan(invocations(before, fn));
+    for (const fn of ['ingress', 'placement', 'sync-apply', 'status-up'])
+      expect(invocations(after, fn)).toBeGreaterThan(invocations(before, fn));
   });
 
   it('runs the status backstop in the status-up thread, its invocation counted at /metrics when it returns', async () => {

@@ -38,14 +38,19 @@ describe('webhook ingress on the local stack', () => {
     await stack?.cleanup();
   });
 
-  const messagesFor = (name: string): Array<{ kind: string; name: string; reason: string }> => [...received.values()].filter((m) => m.name === name);
+  const messagesFor = (name: string): Array<{ kind: string; name: string; reason: string }> =>
+    [...received.values()].filter((m) => m.name === name);
 
   it('turns one kubectl apply of a Deployment into exactly one placement message', async () => {
     const manifest = JSON.stringify({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'once', namespace: 'default' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'once' } }, template: { metadata: { labels: { app: 'once' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'once' } },
+        template: { metadata: { labels: { app: 'once' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+      },
     });
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], manifest);
     await waitFor('the placement message', async () => messagesFor('once').length > 0);
@@ -56,14 +61,27 @@ describe('webhook ingress on the local stack', () => {
 
   it.each([
     ['no token', undefined, JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 401],
-    ['a wrong token', 'not-the-token', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 401],
+    [
+      'a wrong token',
+      'not-the-token',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      401,
+    ],
     ['a body that is not JSON', 'TOKEN', '{"apiVersion":', 400],
-    ['an AdmissionReview without a request', 'TOKEN', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 400],
+    [
+      'an AdmissionReview without a request',
+      'TOKEN',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      400,
+    ],
   ])('answers a request with %s by %d and enqueues nothing', async (_case, token, body, status) => {
     const before = received.size;
     const response = await fetch(`${stack.apiUrl}/webhooks/admission/${encodeURIComponent('root:default')}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token === 'TOKEN' ? stack.webhookToken : token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token === 'TOKEN' ? stack.webhookToken : token}` } : {}),
+      },
       body,
     });
     expect(response.status).toBe(status);
@@ -75,7 +93,8 @@ describe('webhook ingress on the local stack', () => {
 
   // Issue 14: each of these was accepted and queued, and tmc then called kcp outside /clusters/<workspace>.
   const review = readFileSync(join(__dirname, '../../events/ingress/admission-create-deployment.json'), 'utf8');
-  const deep = (depth: number): string => review.replace('"spec": {', `"spec": {"deep": ${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},`);
+  const deep = (depth: number): string =>
+    review.replace('"spec": {', `"spec": {"deep": ${'{"a":'.repeat(depth)}1${'}'.repeat(depth)},`);
   const events = readFileSync(join(__dirname, '../../events/ingress/events-batch.json'), 'utf8');
   const badEvents = events.replace('"workspace": "root:default"', '"workspace": "../../x"');
   it('the bodies below carry their change', () => {
@@ -89,7 +108,11 @@ describe('webhook ingress on the local stack', () => {
     ['a body nested 100,000 deep', '/webhooks/admission/root:default', deep(100_000)],
   ])('answers %s by 400 over HTTP and enqueues nothing', async (_case, path, body) => {
     const before = received.size;
-    const response = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.webhookToken}` }, body });
+    const response = await fetch(`${stack.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.webhookToken}` },
+      body,
+    });
     expect(response.status).toBe(400);
     await stack.idle();
     expect(received.size).toBe(before);

@@ -49,7 +49,10 @@ describe('a managed cluster in push mode', () => {
   });
 
   it('writes a status webhook whose URL carries the cluster credential, and sends no bearer token from the cluster', async () => {
-    const config = await kubectlGetJson(stack.clusterKubeconfigs.east, ['validatingwebhookconfiguration', 'tmc-status']);
+    const config = await kubectlGetJson(stack.clusterKubeconfigs.east, [
+      'validatingwebhookconfiguration',
+      'tmc-status',
+    ]);
     const url: string = config?.webhooks?.[0]?.clientConfig?.url ?? '';
     expect(url).toMatch(new RegExp(`^${stack.apiUrl}/webhooks/status/east/[A-Za-z0-9_-]{43}$`));
   });
@@ -62,7 +65,14 @@ describe('a managed cluster in push mode', () => {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'web', namespace: 'apps' },
-        spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },
+          },
+        },
       }),
     );
     const ready = await waitFor('the Deployment ready in kcp', async () => {
@@ -81,7 +91,11 @@ describe('a managed cluster in push mode', () => {
   ])('answers a status call with %s by 401 and enqueues nothing', async (_case, path) => {
     await stack.idle();
     const before = statusMessages.length;
-    const response = await fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: review });
+    const response = await fetch(`${stack.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: review,
+    });
     expect(response.status).toBe(401);
     await stack.idle();
     expect(statusMessages.length).toBe(before);

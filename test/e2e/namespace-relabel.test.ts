@@ -27,16 +27,37 @@ describe('relabelling a namespace re-places it and its objects', () => {
   }
 
   it('places the Deployment on the clusters of the Placement its namespace now matches', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'apply',
+      '-f',
+      'examples/multi-cluster-deployment/placement-two-regions.yaml',
+    ]);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'namespace', 'team-a']);
-    await kubectlOk(stack.kcpKubeconfig, ['create', 'deployment', 'web', '-n', 'team-a', '--image=nginx:1.27', '--replicas=3']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'create',
+      'deployment',
+      'web',
+      '-n',
+      'team-a',
+      '--image=nginx:1.27',
+      '--replicas=3',
+    ]);
     // The workspace has a Placement and team-a matches none: placed nowhere, with the reason recorded.
-    await waitFor('web placed nowhere', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'team-a']))?.metadata?.finalizers?.length > 0);
+    await waitFor(
+      'web placed nowhere',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'team-a']))?.metadata?.finalizers
+          ?.length > 0,
+    );
     await stack.idle();
     expect(await runningOn()).toEqual([]);
 
     await kubectlOk(stack.kcpKubeconfig, ['label', 'namespace', 'team-a', 'team=web']);
-    await waitFor('web on east and west', async () => JSON.stringify(await runningOn()) === JSON.stringify(['east', 'west']), { timeoutMs: 45_000 });
+    await waitFor(
+      'web on east and west',
+      async () => JSON.stringify(await runningOn()) === JSON.stringify(['east', 'west']),
+      { timeoutMs: 45_000 },
+    );
     const east = await kubectlGetJson(stack.clusterKubeconfigs.east, ['deployment', 'web', '-n', ns]);
     const west = await kubectlGetJson(stack.clusterKubeconfigs.west, ['deployment', 'web', '-n', ns]);
     expect([east?.spec.replicas, west?.spec.replicas]).toEqual([2, 1]); // Divided 2:1
@@ -44,12 +65,25 @@ describe('relabelling a namespace re-places it and its objects', () => {
 
   it('deletes an object that runs nowhere: its tmc finalizer is released', async () => {
     // With a Placement in the workspace, namespace `unplaced` (no team label) matches none: nothing to clean anywhere.
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'apply',
+      '-f',
+      'examples/multi-cluster-deployment/placement-two-regions.yaml',
+    ]);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'namespace', 'unplaced']);
     await kubectlOk(stack.kcpKubeconfig, ['create', 'configmap', 'settings', '-n', 'unplaced', '--from-literal=a=b']);
-    await waitFor('the finalizer on settings', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced']))?.metadata?.finalizers?.length > 0);
+    await waitFor(
+      'the finalizer on settings',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced']))?.metadata?.finalizers
+          ?.length > 0,
+    );
     await stack.idle();
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'configmap', 'settings', '-n', 'unplaced', '--wait=false']);
-    await waitFor('settings gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced'])) === undefined);
+    await waitFor(
+      'settings gone from kcp',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'unplaced'])) === undefined,
+    );
   }, 60_000);
 });

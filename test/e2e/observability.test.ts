@@ -27,7 +27,10 @@ function parseExposition(text: string): Samples {
 }
 
 function series(name: string, labels: Record<string, string> = {}): string {
-  return `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',')}}`;
+  return `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',')}}`;
 }
 
 function runTmc(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -66,35 +69,56 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
 
   it('one Deployment change increments the counters, records a lag sample, and tmc trace shows every step', async () => {
     const before = await scrape();
-    const value = (s: Samples, name: string, labels?: Record<string, string>): number => s.get(series(name, labels)) ?? 0;
+    const value = (s: Samples, name: string, labels?: Record<string, string>): number =>
+      s.get(series(name, labels)) ?? 0;
 
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
-    await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);
+    await waitFor(
+      'readyReplicas 2 in kcp',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas ===
+        2,
+    );
 
     // The real CLI, as a user runs it against the running stack: it finds dynalite through the state dir.
     const traced = await waitFor('a complete trace', async () => {
       const r = await runTmc(['trace', 'deployment/nginx', '--state-dir', stack.paths.root, '--json']);
       if (r.code !== 0) return undefined;
-      const path = JSON.parse(r.stdout) as { waiting: string[]; steps: Array<{ step: string; at?: string; sincePrevious?: number }> };
-      return path.waiting.length === 0 && path.steps.some((s) => s.step.startsWith('status:') && s.at !== undefined) ? path : undefined;
+      const path = JSON.parse(r.stdout) as {
+        waiting: string[];
+        steps: Array<{ step: string; at?: string; sincePrevious?: number }>;
+      };
+      return path.waiting.length === 0 && path.steps.some((s) => s.step.startsWith('status:') && s.at !== undefined)
+        ? path
+        : undefined;
     });
     const stepNames = traced.steps.map((s) => s.step);
     const cluster = stepNames.find((s) => s.startsWith('applied:'))?.slice('applied:'.length) ?? '';
     expect(stepNames).toEqual(['ingress', 'placed', `applied:${cluster}`, `status:${cluster}`]);
     expect(traced.steps.every((s) => s.at !== undefined)).toBe(true);
     // The cluster the trace names is the one running it.
-    const downstream = await kubectlGetJson(stack.clusterKubeconfigs[cluster], ['deployment', 'nginx', '-n', downstreamNamespace('root:default', 'default')]);
+    const downstream = await kubectlGetJson(stack.clusterKubeconfigs[cluster], [
+      'deployment',
+      'nginx',
+      '-n',
+      downstreamNamespace('root:default', 'default'),
+    ]);
     expect(downstream?.spec.replicas).toBe(2);
 
     const table = await runTmc(['trace', 'deployment/nginx', '--state-dir', stack.paths.root]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('Deployment default/nginx in root:default');
-    expect(table.stdout).toMatch(new RegExp(`applied:${cluster}\\s+\\S+\\s+\\d+\\.\\d{3}s\\s+\\d+\\.\\d{3}s\\s+applied`));
-    expect(table.stdout).toMatch(new RegExp(`status:${cluster}\\s+\\S+\\s+\\d+\\.\\d{3}s\\s+\\d+\\.\\d{3}s\\s+written`));
+    expect(table.stdout).toMatch(
+      new RegExp(`applied:${cluster}\\s+\\S+\\s+\\d+\\.\\d{3}s\\s+\\d+\\.\\d{3}s\\s+applied`),
+    );
+    expect(table.stdout).toMatch(
+      new RegExp(`status:${cluster}\\s+\\S+\\s+\\d+\\.\\d{3}s\\s+\\d+\\.\\d{3}s\\s+written`),
+    );
 
     const after = await scrape();
     const resource = 'apps/v1/deployments';
-    const delta = (name: string, labels?: Record<string, string>): number => value(after, name, labels) - value(before, name, labels);
+    const delta = (name: string, labels?: Record<string, string>): number =>
+      value(after, name, labels) - value(before, name, labels);
     expect(delta('tmc_sync_operations_total', { result: 'applied', cluster, resource })).toBe(1);
     expect(delta('tmc_sync_lag_seconds_count', { cluster })).toBe(1);
     expect(delta('tmc_sync_lag_seconds_sum', { cluster })).toBeGreaterThan(0);
@@ -119,7 +143,9 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
     expect(samples.get(series('tmc_queue_backlog_messages', { queue: 'sync' }))).toBe(0);
     expect(samples.get(series('tmc_remote_write_pushes_total', { result: 'ok' }))).toBe(1);
 
-    const applied = await prometheus.query('sum(tmc_sync_operations_total{result="applied",resource="apps/v1/deployments"})');
+    const applied = await prometheus.query(
+      'sum(tmc_sync_operations_total{result="applied",resource="apps/v1/deployments"})',
+    );
     expect(Number(applied[0]?.value[1])).toBe(1);
     const objects = await prometheus.query('tmc_objects{state="applied"}');
     expect(Number(objects[0]?.value[1])).toBe(samples.get(series('tmc_objects', { state: 'applied' })));

@@ -19,12 +19,21 @@ import { deployment } from '../support/builders';
  * sends no token to an http:// server, and the simulator serves http).
  */
 async function patchAs(kubeconfig: string, name: string, patch: unknown): Promise<void> {
-  const config = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: Array<{ cluster: { server: string } }>; users: Array<{ user: { token: string } }> };
-  const response = await fetch(`${config.clusters[0].cluster.server}/apis/apps/v1/namespaces/default/deployments/${name}`, {
-    method: 'PATCH',
-    headers: { authorization: `Bearer ${config.users[0].user.token}`, 'content-type': 'application/merge-patch+json' },
-    body: JSON.stringify(patch),
-  });
+  const config = parse(readFileSync(kubeconfig, 'utf8')) as {
+    clusters: Array<{ cluster: { server: string } }>;
+    users: Array<{ user: { token: string } }>;
+  };
+  const response = await fetch(
+    `${config.clusters[0].cluster.server}/apis/apps/v1/namespaces/default/deployments/${name}`,
+    {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${config.users[0].user.token}`,
+        'content-type': 'application/merge-patch+json',
+      },
+      body: JSON.stringify(patch),
+    },
+  );
   expect(response.status).toBe(200);
 }
 
@@ -43,7 +52,9 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
         ingress: async (event, context) => {
           const { rawPath, body } = event as { rawPath?: string; body?: string };
           if (rawPath?.startsWith('/webhooks/admission/') && body) {
-            const { request } = JSON.parse(body) as { request: { operation: string; kind: { kind: string }; name: string; userInfo: { username: string } } };
+            const { request } = JSON.parse(body) as {
+              request: { operation: string; kind: { kind: string }; name: string; userInfo: { username: string } };
+            };
             admissions.push(`${request.operation} ${request.kind.kind}/${request.name} ${request.userInfo.username}`);
           }
           return ingress(event, context);
@@ -58,15 +69,24 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
 
   it('a Deployment created, placed, synced and reported calls the webhook once, for the user’s create', async () => {
     const kcpLog = stack.simulation!.kcp.requests;
-    const tmcWritesBefore = kcpLog.count({ writes: true, user: DEFAULT_TMC_USER, resource: 'deployments', name: 'solo' });
+    const tmcWritesBefore = kcpLog.count({
+      writes: true,
+      user: DEFAULT_TMC_USER,
+      resource: 'deployments',
+      name: 'solo',
+    });
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('solo'));
     await waitFor('solo reported from its clusters', async () => {
-      const annotations = (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'solo', '-n', 'default']))?.metadata?.annotations ?? {};
+      const annotations =
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'solo', '-n', 'default']))?.metadata?.annotations ??
+        {};
       return Object.keys(annotations).some((key) => key.startsWith('experimental.status.workload.kcp.io/'));
     });
     await stack.idle();
     // tmc did write the Deployment in kcp (its state labels and status annotations), as its own user…
-    expect(kcpLog.count({ writes: true, user: DEFAULT_TMC_USER, resource: 'deployments', name: 'solo' }) - tmcWritesBefore).toBeGreaterThanOrEqual(2);
+    expect(
+      kcpLog.count({ writes: true, user: DEFAULT_TMC_USER, resource: 'deployments', name: 'solo' }) - tmcWritesBefore,
+    ).toBeGreaterThanOrEqual(2);
     // …and none of those writes reached ingress: only the user's CREATE did.
     expect(admissionsOf('solo')).toEqual(['CREATE Deployment/solo system:anonymous']);
   });
@@ -80,7 +100,14 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
 
     await patchAs(tmcKubeconfig, 'both', { metadata: { annotations: { 'tmc.kcp.io/probe': '1' } } });
     expect(admissionsOf('both')).toEqual([]);
-    await kubectlOk(stack.kcpKubeconfig, ['annotate', 'deployment', 'both', '-n', 'default', 'team.example.com/owner=web']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'annotate',
+      'deployment',
+      'both',
+      '-n',
+      'default',
+      'team.example.com/owner=web',
+    ]);
     expect(admissionsOf('both')).toEqual(['UPDATE Deployment/both system:anonymous']);
     await stack.idle();
     expect(admissionsOf('both')).toEqual(['UPDATE Deployment/both system:anonymous']);
@@ -91,7 +118,10 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
     await stack.idle();
     admissions.splice(0);
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'gone', '-n', 'default', '--wait=false']);
-    await waitFor('gone deleted from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'gone', '-n', 'default'])) === undefined);
+    await waitFor(
+      'gone deleted from kcp',
+      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'gone', '-n', 'default'])) === undefined,
+    );
     await stack.idle();
     expect(admissionsOf('gone')).toEqual(['DELETE Deployment/gone system:anonymous']);
   });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
-import { NAMESPACE_LOCATOR_ANNOTATION, STATE_LABEL_PREFIX, downstreamNamespace, stateLabel } from '../../lib/api/labels';
+import {
+  NAMESPACE_LOCATOR_ANNOTATION,
+  STATE_LABEL_PREFIX,
+  downstreamNamespace,
+  stateLabel,
+} from '../../lib/api/labels';
 import type { ObjectRef } from '../../lib/api/object-ref';
 import { writeKubeconfig } from '../../lib/local/kubeconfig-files';
 import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
@@ -27,21 +32,26 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     stack = await startE2eStack({ clusters: 4, extraWorkspaces: [wsB] });
     teamB = join(stack.paths.root, 'team-b.kubeconfig');
     writeKubeconfig(teamB, { name: wsB, server: stack.simulation!.kcp.serverUrl(wsB) });
-    decisions = new DynamoDecisionStore(makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb }), stack.tableName);
+    decisions = new DynamoDecisionStore(
+      makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: stack.endpoints.dynamodb }),
+      stack.tableName,
+    );
   });
   afterAll(async () => {
     await stack?.cleanup();
   });
 
   const kcp = (args: string[], input?: string): Promise<string> => kubectlOk(stack.kcpKubeconfig, args, input);
-  const onCluster = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
+  const onCluster = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> =>
+    kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
   const deployment = (name: string, namespace: string, replicas: number, cpu = '100m'): string =>
     readFileSync('examples/basic-setup/nginx.yaml', 'utf8')
       .replace(/name: nginx/, `name: ${name}`)
       .replace('namespace: default', `namespace: ${namespace}`)
       .replace('replicas: 2', `replicas: ${replicas}`)
       .replace('cpu: 100m', `cpu: ${cpu}`);
-  const namespace = (name: string, team: string): string => `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${name}, labels: { team: ${team} } }\n`;
+  const namespace = (name: string, team: string): string =>
+    `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${name}, labels: { team: ${team} } }\n`;
 
   /** Replicas of `name` on every cluster that runs it (workspace root:default unless told). */
   async function running(name: string, ns: string, workspace = ws): Promise<Record<string, number>> {
@@ -53,7 +63,12 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     // Sorted by cluster name, so results compare as JSON.
     return Object.fromEntries(Object.entries(found).sort(([x], [y]) => (x < y ? -1 : 1)));
   }
-  const waitRunning = (name: string, ns: string, want: Record<string, number>, workspace = ws): Promise<Record<string, number>> => {
+  const waitRunning = (
+    name: string,
+    ns: string,
+    want: Record<string, number>,
+    workspace = ws,
+  ): Promise<Record<string, number>> => {
     let seen: Record<string, number> = {};
     return waitFor(`${name} in ${ns} running as ${JSON.stringify(want)}`, async () => {
       seen = await running(name, ns, workspace);
@@ -73,14 +88,22 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     await kcp(['apply', '-f', '-'], deployment('web', 'default', 1));
     await kubectlOk(teamB, ['apply', '-f', '-'], deployment('web', 'default', 1));
     // The default placement hashes the namespace name, so both land on the same cluster: the case that must not collide.
-    const a = await waitFor('web of root:default on a cluster', async () => Object.keys(await running('web', 'default')).at(0));
+    const a = await waitFor('web of root:default on a cluster', async () =>
+      Object.keys(await running('web', 'default')).at(0),
+    );
     await waitRunning('web', 'default', { [a]: 1 }, wsB);
     home = a;
     const nsA = await onCluster(a, ['namespace', downstreamNamespace(ws, 'default')]);
     const nsB = await onCluster(a, ['namespace', downstreamNamespace(wsB, 'default')]);
     expect(downstreamNamespace(ws, 'default')).not.toBe(downstreamNamespace(wsB, 'default'));
-    expect(JSON.parse(nsA!.metadata.annotations[NAMESPACE_LOCATOR_ANNOTATION])).toMatchObject({ workspace: ws, namespace: 'default' });
-    expect(JSON.parse(nsB!.metadata.annotations[NAMESPACE_LOCATOR_ANNOTATION])).toMatchObject({ workspace: wsB, namespace: 'default' });
+    expect(JSON.parse(nsA!.metadata.annotations[NAMESPACE_LOCATOR_ANNOTATION])).toMatchObject({
+      workspace: ws,
+      namespace: 'default',
+    });
+    expect(JSON.parse(nsB!.metadata.annotations[NAMESPACE_LOCATOR_ANNOTATION])).toMatchObject({
+      workspace: wsB,
+      namespace: 'default',
+    });
 
     await kubectlOk(teamB, ['delete', 'deployment', 'web', '-n', 'default', '--wait=false']);
     await waitRunning('web', 'default', {}, wsB);
@@ -89,12 +112,16 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
 
   it('a namespace and its objects stay together when SyncTargets change', async () => {
     // The lead's restart bug: every SyncTarget updated, what runs on each re-placed; the kcp Namespace went elsewhere.
-    for (const cluster of Object.keys(stack.clusterKubeconfigs)) await kcp(['label', 'synctarget', cluster, 'tier=gold', '--overwrite']);
+    for (const cluster of Object.keys(stack.clusterKubeconfigs))
+      await kcp(['label', 'synctarget', cluster, 'tier=gold', '--overwrite']);
     await stack.idle();
     const nsDecision = await decisions.get(ref('Namespace', 'default'));
     expect(nsDecision?.clusters.map((c) => c.name)).toEqual([home]);
     expect((await decisions.get(ref('Deployment', 'web', 'default')))?.clusters.map((c) => c.name)).toEqual([home]);
-    const labels = (await kubectlGetJson(stack.kcpKubeconfig, ['namespace', 'default']))!.metadata.labels as Record<string, string>;
+    const labels = (await kubectlGetJson(stack.kcpKubeconfig, ['namespace', 'default']))!.metadata.labels as Record<
+      string,
+      string
+    >;
     expect(Object.keys(labels).filter((k) => k.startsWith(STATE_LABEL_PREFIX))).toEqual([stateLabel(ws, home)]);
     for (const cluster of Object.keys(stack.clusterKubeconfigs).filter((c) => c !== home)) {
       expect(await onCluster(cluster, ['namespace', downstreamNamespace(ws, 'default')])).toBeUndefined();
@@ -111,13 +138,27 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     await waitRunning('work', 'batch', { edge: 1, west: 4 });
     await waitRunning('big', 'batch', { west: 1 });
     const big = await decisions.get(ref('Deployment', 'big', 'batch'));
-    expect(big?.explanation.find((e) => e.cluster === 'edge')).toMatchObject({ chosen: false, rejectedBy: 'capacity', detail: 'no room for 1 replica(s): insufficient cpu' });
+    expect(big?.explanation.find((e) => e.cluster === 'edge')).toMatchObject({
+      chosen: false,
+      rejectedBy: 'capacity',
+      detail: 'no room for 1 replica(s): insufficient cpu',
+    });
   });
 
   it('a NoSchedule taint keeps new work off unless tolerated; NoExecute past tolerationSeconds evicts', async () => {
-    await kcp(['patch', 'synctarget', 'west', '--type=merge', '-p', '{"spec":{"taints":[{"key":"maintenance","effect":"NoSchedule"}]}}']);
+    await kcp([
+      'patch',
+      'synctarget',
+      'west',
+      '--type=merge',
+      '-p',
+      '{"spec":{"taints":[{"key":"maintenance","effect":"NoSchedule"}]}}',
+    ]);
     await kcp(['apply', '-f', 'examples/multi-cluster-deployment/placement-tolerations.yaml']);
-    await kcp(['apply', '-f', '-'], 'apiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: plain }\nspec:\n  namespaceSelector: { matchLabels: { team: plain } }\n  clusterConstraints: { regions: [us-east-1, us-west-2] }\n');
+    await kcp(
+      ['apply', '-f', '-'],
+      'apiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: plain }\nspec:\n  namespaceSelector: { matchLabels: { team: plain } }\n  clusterConstraints: { regions: [us-east-1, us-west-2] }\n',
+    );
     await kcp(['apply', '-f', '-'], namespace('ops', 'ops') + '---\n' + namespace('plain', 'plain'));
     await kcp(['apply', '-f', '-'], deployment('app', 'ops', 1));
     await kcp(['apply', '-f', '-'], deployment('app', 'plain', 1));
@@ -127,7 +168,14 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     // NoExecute added an hour ago: ops tolerates it for 60 s only, so its copy leaves west (a failover: recovery
     // removes the old copy once the others are ready).
     const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
-    await kcp(['patch', 'synctarget', 'west', '--type=merge', '-p', JSON.stringify({ spec: { taints: [{ key: 'maintenance', effect: 'NoExecute', timeAdded: anHourAgo }] } })]);
+    await kcp([
+      'patch',
+      'synctarget',
+      'west',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { taints: [{ key: 'maintenance', effect: 'NoExecute', timeAdded: anHourAgo }] } }),
+    ]);
     await waitFor('ops/app decided off west', async () => {
       const d = await decisions.get(ref('Deployment', 'app', 'ops'));
       return d && !d.clusters.some((c) => c.name === 'west') ? d : undefined;
@@ -145,7 +193,15 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
 
   it('spreads over regions within maxSkew, packs onto the fullest cluster, and CronJob and Ingress follow their namespace', async () => {
     // edge reports little room left (status.allocatable); a label change re-mirrors the SyncTarget.
-    await kcp(['patch', 'synctarget', 'edge', '--subresource=status', '--type=merge', '-p', '{"status":{"allocatable":{"cpu":"1","memory":"2Gi","pods":"10"}}}']);
+    await kcp([
+      'patch',
+      'synctarget',
+      'edge',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"allocatable":{"cpu":"1","memory":"2Gi","pods":"10"}}}',
+    ]);
     await kcp(['label', 'synctarget', 'edge', 'tier=silver', '--overwrite']);
     await kcp(['apply', '-f', 'examples/multi-cluster-deployment/placement-spread.yaml']);
     await kcp(['apply', '-f', '-'], namespace('spread', 'spread') + '---\n' + namespace('pack', 'pack'));
@@ -156,7 +212,10 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
       const seen = Object.keys(await running('app', 'spread'));
       return seen.length === 3 ? seen : undefined;
     }).catch(async (err: Error) => {
-      const [ns, app] = await Promise.all([decisions.get(ref('Namespace', 'spread')), decisions.get(ref('Deployment', 'app', 'spread'))]);
+      const [ns, app] = await Promise.all([
+        decisions.get(ref('Namespace', 'spread')),
+        decisions.get(ref('Deployment', 'app', 'spread')),
+      ]);
       throw new Error(`${err.message}; namespace: ${ns?.message}; app: ${app?.message}`);
     });
     // Without the constraint the two roomy us-east-1 clusters would both be chosen; maxSkew 1 allows one.
@@ -164,15 +223,24 @@ describe('Placement end to end: workspaces, namespaces, capacity, taints, spread
     expect(spread).toEqual(expect.arrayContaining(['edge', 'west']));
     await waitRunning('app', 'pack', { edge: 1 });
 
-    const tick = 'apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: tick, namespace: spread }\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{ name: tick, image: busybox:1.36, command: [date] }]\n';
-    const ingress = 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: app, namespace: spread }\nspec:\n  rules:\n    - host: app.example.com\n      http:\n        paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }]\n';
+    const tick =
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: tick, namespace: spread }\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{ name: tick, image: busybox:1.36, command: [date] }]\n';
+    const ingress =
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: app, namespace: spread }\nspec:\n  rules:\n    - host: app.example.com\n      http:\n        paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }]\n';
     await kcp(['apply', '-f', '-'], `${tick}---\n${ingress}`);
     const ns = downstreamNamespace(ws, 'spread');
     const copies = async (cluster: string): Promise<unknown[]> =>
-      (await Promise.all([onCluster(cluster, ['cronjob', 'tick', '-n', ns]), onCluster(cluster, ['ingress', 'app', '-n', ns])])).filter((o) => o !== undefined);
-    for (const cluster of spread) await waitFor(`CronJob and Ingress on ${cluster}`, async () => (await copies(cluster)).length === 2);
+      (
+        await Promise.all([
+          onCluster(cluster, ['cronjob', 'tick', '-n', ns]),
+          onCluster(cluster, ['ingress', 'app', '-n', ns]),
+        ])
+      ).filter((o) => o !== undefined);
+    for (const cluster of spread)
+      await waitFor(`CronJob and Ingress on ${cluster}`, async () => (await copies(cluster)).length === 2);
     await stack.idle();
-    for (const cluster of Object.keys(stack.clusterKubeconfigs).filter((c) => !spread.includes(c))) expect(await copies(cluster)).toEqual([]);
+    for (const cluster of Object.keys(stack.clusterKubeconfigs).filter((c) => !spread.includes(c)))
+      expect(await copies(cluster)).toEqual([]);
     const cron = await onCluster(spread[0], ['cronjob', 'tick', '-n', ns]);
     expect(cron?.spec.schedule).toBe('*/5 * * * *');
   });

@@ -47,7 +47,10 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
     const upstream = await waitFor('nginx labelled for another cluster in kcp', async () => {
       const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default']);
       const labels: Record<string, string> = d?.metadata.labels ?? {};
-      return labels[stateLabel(ws, drained)] === undefined && Object.keys(labels).some((k) => k.startsWith('state.workload.kcp.io/')) ? d : undefined;
+      return labels[stateLabel(ws, drained)] === undefined &&
+        Object.keys(labels).some((k) => k.startsWith('state.workload.kcp.io/'))
+        ? d
+        : undefined;
     });
     const now = await waitFor('nginx on a remaining cluster', async () => {
       const c = (await clustersRunning('nginx')).filter((x) => x !== drained);
@@ -62,7 +65,10 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
 
   it('deleting the workload afterwards is not blocked by the cluster that is gone', async () => {
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'default', '--wait=false']);
-    await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined);
+    await waitFor(
+      'nginx gone from kcp',
+      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined,
+    );
     expect((await clustersRunning('nginx')).filter((c) => c !== drained)).toEqual([]);
   });
 
@@ -80,13 +86,23 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
 
     // A Placement that only the re-created cluster satisfies: nothing can run until tmc knows about it.
     const region = String(saved.metadata.labels.region);
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: { name: pinned, labels: { pin: "yes" } }\n---\napiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: pinned }\nspec:\n  namespaceSelector: { matchLabels: { pin: "yes" } }\n  clusterConstraints: { regions: [${region}] }\n`);
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: pinned'));
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      `apiVersion: v1\nkind: Namespace\nmetadata: { name: pinned, labels: { pin: "yes" } }\n---\napiVersion: scheduling.kcp.io/v1alpha1\nkind: Placement\nmetadata: { name: pinned }\nspec:\n  namespaceSelector: { matchLabels: { pin: "yes" } }\n  clusterConstraints: { regions: [${region}] }\n`,
+    );
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: pinned'),
+    );
     await stack.idle();
     expect(await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).toEqual([]);
 
     await stack.runSchedule('health-probe');
-    await waitFor(`nginx on ${drained}`, async () => (await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).includes(drained));
+    await waitFor(`nginx on ${drained}`, async () =>
+      (await clustersRunning('nginx', downstreamNamespace(ws, 'pinned'))).includes(drained),
+    );
   });
 
   it('drains a SyncTarget deleted while the webhooks were not installed at the next health probe', async () => {
@@ -106,13 +122,22 @@ describe('SyncTargets deleted or created without tmc noticing', () => {
       const p = await kubectlGetJson(stack.kcpKubeconfig, ['placement', 'pinned']);
       return p?.status?.phase === 'Unschedulable' ? p : undefined;
     });
-    expect(placement.status.conditions.find((c: { type: string }) => c.type === 'Scheduled')).toMatchObject({ status: 'False' });
+    expect(placement.status.conditions.find((c: { type: string }) => c.type === 'Scheduled')).toMatchObject({
+      status: 'False',
+    });
   });
 });
 
 /** An object as a user would create it again: without what the server assigned (and without status). */
 function strip(object: Record<string, any>): Record<string, any> {
-  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = object.metadata;
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    generation: _g,
+    managedFields: _m,
+    ...metadata
+  } = object.metadata;
   const { status: _s, ...rest } = object;
   return { ...rest, metadata };
 }

@@ -16,13 +16,18 @@ describe('Placement end to end', () => {
 
   beforeAll(async () => {
     stack = await startE2eStack();
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: { name: web, labels: { team: web } }\n');
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: Namespace\nmetadata: { name: web, labels: { team: web } }\n',
+    );
   });
   afterAll(async () => {
     await stack?.cleanup();
   });
 
-  const onCluster = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
+  const onCluster = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> =>
+    kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
 
   it('denies an invalid Placement at kubectl apply, naming the field', async () => {
     const bad = [
@@ -41,8 +46,15 @@ describe('Placement end to end', () => {
   });
 
   it('runs a Deployment on the two US clusters, divides replicas by weight, applies overrides and aggregates status', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', 'examples/multi-cluster-deployment/placement-two-regions.yaml']);
-    const nginx = readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace('namespace: default', 'namespace: web');
+    await kubectlOk(stack.kcpKubeconfig, [
+      'apply',
+      '-f',
+      'examples/multi-cluster-deployment/placement-two-regions.yaml',
+    ]);
+    const nginx = readFileSync('examples/basic-setup/nginx.yaml', 'utf8').replace(
+      'namespace: default',
+      'namespace: web',
+    );
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], nginx);
     // examples/basic-setup/nginx.yaml has 2 replicas; scale to 3 so the 2:1 weights are visible.
     await kubectlOk(stack.kcpKubeconfig, ['scale', 'deployment', 'nginx', '-n', 'web', '--replicas=3']);
@@ -58,7 +70,9 @@ describe('Placement end to end', () => {
     expect(await onCluster('edge', ['deployment', 'nginx', '-n', ns])).toBeUndefined();
     // Overrides on west: image mirror, an env var and a label.
     expect(west.spec.template.spec.containers[0].image).toBe('mirror.us-west-2.example.com/nginx:1.27');
-    expect(west.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'REGION', value: 'us-west-2' }]));
+    expect(west.spec.template.spec.containers[0].env).toEqual(
+      expect.arrayContaining([{ name: 'REGION', value: 'us-west-2' }]),
+    );
     expect(west.metadata.labels.mirror).toBe('us-west-2');
     expect(east.spec.template.spec.containers[0].image).toBe('nginx:1.27');
     expect(east.metadata.labels.mirror).toBeUndefined();
@@ -85,8 +99,18 @@ describe('Placement end to end', () => {
   });
 
   it('deletes the object on a cluster a Placement change drops', async () => {
-    await kubectlOk(stack.kcpKubeconfig, ['patch', 'placement', 'two-regions', '--type=merge', '-p', '{"spec":{"clusterConstraints":{"regions":["us-east-1"]}}}']);
-    await waitFor('nginx gone from west', async () => (await onCluster('west', ['deployment', 'nginx', '-n', ns])) === undefined);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'patch',
+      'placement',
+      'two-regions',
+      '--type=merge',
+      '-p',
+      '{"spec":{"clusterConstraints":{"regions":["us-east-1"]}}}',
+    ]);
+    await waitFor(
+      'nginx gone from west',
+      async () => (await onCluster('west', ['deployment', 'nginx', '-n', ns])) === undefined,
+    );
     const east = await waitFor('all 3 replicas on east', async () => {
       const d = await onCluster('east', ['deployment', 'nginx', '-n', ns]);
       return d?.spec.replicas === 3 ? d : undefined;
@@ -98,7 +122,10 @@ describe('Placement end to end', () => {
 
   it('delete in kcp removes it everywhere, releases the finalizer and the downstream namespace', async () => {
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'web', '--wait=false']);
-    await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'web'])) === undefined);
+    await waitFor(
+      'nginx gone from kcp',
+      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'web'])) === undefined,
+    );
     for (const cluster of Object.keys(stack.clusterKubeconfigs)) {
       expect(await onCluster(cluster, ['deployment', 'nginx', '-n', ns])).toBeUndefined();
     }

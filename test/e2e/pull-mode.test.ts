@@ -34,7 +34,9 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     stack = await startE2eStack({ clusters: [], pullClusters: ['lab'] });
     // The syncer's own token for lab: the simulator names any unregistered token's holder `token-user`, so the request
     // log tells the syncer's requests from anyone else's.
-    const labConfig = parse(readFileSync(stack.clusterKubeconfigs.lab, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+    const labConfig = parse(readFileSync(stack.clusterKubeconfigs.lab, 'utf8')) as {
+      users: { user: Record<string, unknown> }[];
+    };
     for (const u of labConfig.users) u.user = { token: 'the-syncer-of-lab' };
     clusterKubeconfig = join(stack.paths.root, 'syncer-lab-cluster.kubeconfig');
     writeFileSync(clusterKubeconfig, stringify(labConfig));
@@ -55,7 +57,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     const st = await kubectlGetJson(stack.kcpKubeconfig, ['synctarget', 'lab']);
     return st?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status;
   };
-  const labDeployment = (): Record<string, any> | undefined => lab().store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, 'web');
+  const labDeployment = (): Record<string, any> | undefined =>
+    lab().store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, 'web');
 
   it('registers lab in pull mode and writes the syncer its credentials', async () => {
     const st = await kubectlGetJson(stack.kcpKubeconfig, ['synctarget', 'lab']);
@@ -65,7 +68,9 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   });
 
   it('starts the syncer with the banner command and its heartbeats make lab Ready', async () => {
-    const uid = (await kubectlOk(stack.kcpKubeconfig, ['get', 'synctarget', 'lab', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const uid = (
+      await kubectlOk(stack.kcpKubeconfig, ['get', 'synctarget', 'lab', '-o', 'jsonpath={.metadata.uid}'])
+    ).trim();
     expect(uid).not.toBe('');
     syncer = spawn(
       process.execPath,
@@ -97,7 +102,11 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
       LIVENESS,
     );
     // /readyz turns 200 after the first full pass: everything below happens after it and reaches the syncer by the feed.
-    await waitFor('the syncer ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200, LIVENESS);
+    await waitFor(
+      'the syncer ready',
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
+      LIVENESS,
+    );
   }, 180_000);
 
   it('lands a Deployment placed on lab and brings READY back to kcp', async () => {
@@ -118,7 +127,11 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
         '',
       ].join('\n'),
     );
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-n', 'apps', '-f', '-'], JSON.stringify(deployment('web', { namespace: 'apps', labels: { app: 'web' }, replicas: 2, container: 'web' })));
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-n', 'apps', '-f', '-'],
+      JSON.stringify(deployment('web', { namespace: 'apps', labels: { app: 'web' }, replicas: 2, container: 'web' })),
+    );
     await waitFor('the Deployment on lab', async () => labDeployment()?.spec?.replicas === 2, LIVENESS);
     const ready = await waitFor(
       'READY 2 in kcp',
@@ -136,7 +149,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     await waitFor('3 replicas on lab', async () => labDeployment()?.spec?.replicas === 3, LIVENESS);
     await waitFor(
       'READY 3 in kcp',
-      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'apps']))?.status?.readyReplicas === 3,
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'apps']))?.status?.readyReplicas === 3,
       LIVENESS,
     );
   }, 180_000);
@@ -145,7 +159,11 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'web', '-n', 'apps', '--wait=false']);
     await waitFor('the copy gone from lab', async () => labDeployment() === undefined, LIVENESS);
     // tmc's finalizer is released once the copy is gone, so kcp finishes the delete.
-    await waitFor('the Deployment gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'apps'])) === undefined, LIVENESS);
+    await waitFor(
+      'the Deployment gone from kcp',
+      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'apps'])) === undefined,
+      LIVENESS,
+    );
   }, 180_000);
 
   it("lab's request log holds requests of the syncer only: none from tmc's functions", () => {
@@ -158,13 +176,19 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   it('prints the syncer credentials, and --rotate issues new ones while the old ones keep working', async () => {
     const tmc = async (args: string[]): Promise<string> =>
       new Promise((resolve, reject) =>
-        execFile(process.execPath, ['bin/tmc.mjs', 'syncer', 'kubeconfig', 'lab', '--state-dir', stack.paths.root, ...args], { cwd: PROJECT_ROOT }, (err, stdout, stderr) =>
-          err ? reject(new Error(`tmc syncer kubeconfig failed: ${stderr}`)) : resolve(stdout),
+        execFile(
+          process.execPath,
+          ['bin/tmc.mjs', 'syncer', 'kubeconfig', 'lab', '--state-dir', stack.paths.root, ...args],
+          { cwd: PROJECT_ROOT },
+          (err, stdout, stderr) =>
+            err ? reject(new Error(`tmc syncer kubeconfig failed: ${stderr}`)) : resolve(stdout),
         ),
       );
-    const tokenOf = (text: string): string => (parse(text) as { users: { user: { token: string } }[] }).users[0].user.token;
+    const tokenOf = (text: string): string =>
+      (parse(text) as { users: { user: { token: string } }[] }).users[0].user.token;
     const infoStatus = async (token: string): Promise<number> =>
-      (await fetch(`${stack.apiUrl}/syncers/${stack.workspace}/lab`, { headers: { authorization: `Bearer ${token}` } })).status;
+      (await fetch(`${stack.apiUrl}/syncers/${stack.workspace}/lab`, { headers: { authorization: `Bearer ${token}` } }))
+        .status;
     const printed = await tmc([]);
     expect(printed).toBe(readFileSync(stack.syncerKubeconfigs.lab, 'utf8'));
     const old = tokenOf(printed);

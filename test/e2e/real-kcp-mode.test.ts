@@ -29,7 +29,8 @@ describe('the local stack against an external kcp and clusters', () => {
     const kubeconfigs = external.kubeconfigs;
     if (!kubeconfigs) throw new Error('the simulation wrote no kubeconfigs');
     // As an admission kubeconfig whose user is `*`: the token goes to every webhook (tmc's API port is not known yet).
-    for (const server of [external.kcp, ...Object.values(external.clusters)]) server.setWebhookCredentials(() => ({ token }));
+    for (const server of [external.kcp, ...Object.values(external.clusters)])
+      server.setWebhookCredentials(() => ({ token }));
     const stateDir = join(dir, 'state');
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(statePaths(stateDir).webhookToken, `${token}\n`, { flag: 'w' });
@@ -49,10 +50,17 @@ describe('the local stack against an external kcp and clusters', () => {
 
   it('registers the named cluster, places a Deployment on it and brings its status back', async () => {
     const kcp = external.kubeconfigs?.kcp ?? '';
-    expect((await kubectlOk(kcp, ['get', 'synctargets', '-o', 'name'])).trim()).toBe('synctarget.workload.kcp.io/prod-1');
+    expect((await kubectlOk(kcp, ['get', 'synctargets', '-o', 'name'])).trim()).toBe(
+      'synctarget.workload.kcp.io/prod-1',
+    );
     await kubectlOk(kcp, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
     const ns = downstreamNamespace('root:org:team', 'default');
-    await waitFor('nginx on prod-1', () => kubectlGetJson(external.kubeconfigs?.clusters['prod-1'] ?? '', ['deployment', 'nginx', '-n', ns]));
-    await waitFor('readyReplicas 2 in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2);
+    await waitFor('nginx on prod-1', () =>
+      kubectlGetJson(external.kubeconfigs?.clusters['prod-1'] ?? '', ['deployment', 'nginx', '-n', ns]),
+    );
+    await waitFor(
+      'readyReplicas 2 in kcp',
+      async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2,
+    );
   });
 });

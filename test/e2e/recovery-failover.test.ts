@@ -49,7 +49,10 @@ describe('recovery: failover of a cluster that goes down, and cleanup when it re
     await stack.idle();
   };
   const sweep = async (): Promise<Record<string, number>> => {
-    const report = (await stack.invoke('recovery-sweep', scheduled)) as { actions: Record<string, number>; failures: string[] };
+    const report = (await stack.invoke('recovery-sweep', scheduled)) as {
+      actions: Record<string, number>;
+      failures: string[];
+    };
     expect(report.failures).toEqual([]);
     await stack.idle();
     return report.actions;
@@ -60,20 +63,39 @@ describe('recovery: failover of a cluster that goes down, and cleanup when it re
   };
   const runningOn = async (name: string, clusters: string[]): Promise<string[]> => {
     const found: string[] = [];
-    for (const c of clusters) if (await kubectlGetJson(stack.clusterKubeconfigs[c], ['deployment', name, '-n', ns])) found.push(c);
+    for (const c of clusters)
+      if (await kubectlGetJson(stack.clusterKubeconfigs[c], ['deployment', name, '-n', ns])) found.push(c);
     return found;
   };
 
   it('moves web off a stopped east, keeps its copy until west is ready, and removes it once east is back', async () => {
     const sim = stack.simulation;
     if (!sim) throw new Error('The e2e stack runs the simulator');
-    await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', 'east', '--type', 'merge', '-p', '{"spec":{"evictAfter":"0s"}}']);
+    await kubectlOk(stack.kcpKubeconfig, [
+      'patch',
+      'synctarget',
+      'east',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"evictAfter":"0s"}}',
+    ]);
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], PLACEMENTS);
     await stack.idle();
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('web'));
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], deploymentJson('other'));
-    await waitFor('web ready in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'default']))?.status?.readyReplicas === 2);
-    await waitFor('other ready in kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'other', '-n', 'default']))?.status?.readyReplicas === 2);
+    await waitFor(
+      'web ready in kcp',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'default']))?.status?.readyReplicas ===
+        2,
+    );
+    await waitFor(
+      'other ready in kcp',
+      async () =>
+        (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'other', '-n', 'default']))?.status?.readyReplicas ===
+        2,
+    );
     expect(await runningOn('web', ['east', 'west', 'edge'])).toEqual(['east']);
     expect(await runningOn('other', ['east', 'west', 'edge'])).toEqual(['west']);
     const otherBefore = await kubectlGetJson(stack.clusterKubeconfigs.west, ['deployment', 'other', '-n', ns]);
@@ -89,13 +111,17 @@ describe('recovery: failover of a cluster that goes down, and cleanup when it re
     expect(failover['failover:enqueued']).toBe(1); // web only: other never ran on east
     const moved = await waitFor('web ready on west in kcp', async () => {
       const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', 'default']);
-      return d?.status?.readyReplicas === 2 && d.metadata.labels[stateLabel('root:default', 'west')] === 'Sync' ? d : undefined;
+      return d?.status?.readyReplicas === 2 && d.metadata.labels[stateLabel('root:default', 'west')] === 'Sync'
+        ? d
+        : undefined;
     });
     expect(moved.metadata.labels[stateLabel('root:default', 'east')]).toBeUndefined();
     expect(await runningOn('web', ['west', 'edge'])).toEqual(['west']); // within the Placement: aws only
     // east is still down: its copy cannot be removed and is not forgotten.
     expect((await sweep())['cleanup:sent']).toBeUndefined();
-    expect(sim.clusters.east.store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, 'web')).toBeDefined();
+    expect(
+      sim.clusters.east.store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, 'web'),
+    ).toBeDefined();
 
     // east returns: the copy that moved away is removed from it; nothing moves back.
     sim.clusters.east.faults.clear();

@@ -32,13 +32,22 @@ describe('recovery: a kcp that briefly lists nothing does not cause deletions', 
   });
 
   const sweep = async (): Promise<Record<string, number>> => {
-    const report = (await stack.invoke('recovery-sweep', scheduled)) as { actions: Record<string, number>; failures: string[] };
+    const report = (await stack.invoke('recovery-sweep', scheduled)) as {
+      actions: Record<string, number>;
+      failures: string[];
+    };
     expect(report.failures).toEqual([]);
     await stack.idle();
     return report.actions;
   };
   const copiesOn = async (cluster: string): Promise<string[]> => {
-    const list = await kubectlGetJson<{ items: KubeObject[] }>(stack.clusterKubeconfigs[cluster], ['configmaps', '-n', ns, '-l', 'tmc.kcp.io/managed-by=tmc']);
+    const list = await kubectlGetJson<{ items: KubeObject[] }>(stack.clusterKubeconfigs[cluster], [
+      'configmaps',
+      '-n',
+      ns,
+      '-l',
+      'tmc.kcp.io/managed-by=tmc',
+    ]);
     return (list?.items ?? []).map((o) => o.metadata.name ?? '').sort();
   };
   const heldCondition = async (cluster: string): Promise<{ status?: string; reason?: string } | undefined> => {
@@ -46,12 +55,22 @@ describe('recovery: a kcp that briefly lists nothing does not cause deletions', 
     return st?.status?.conditions?.find((c: { type: string }) => c.type === 'DeletionsHeld');
   };
   const tmc = (args: string[]): Promise<{ stdout: string }> =>
-    run('node', ['bin/tmc.mjs', 'recovery', ...args, '--dynamodb-endpoint', stack.endpoints.dynamodb, '--table', stack.tableName]);
+    run('node', [
+      'bin/tmc.mjs',
+      'recovery',
+      ...args,
+      '--dynamodb-endpoint',
+      stack.endpoints.dynamodb,
+      '--table',
+      stack.tableName,
+    ]);
 
   it('holds the deletions of an empty kcp list, resolves the hold when kcp lists them again, and deletes one confirmed orphan', async () => {
     const sim = stack.simulation;
     if (!sim) throw new Error('The e2e stack runs the simulator');
-    const manifest = names.map((n) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${n}, namespace: default }\ndata: { k: ${n} }\n`).join('---\n');
+    const manifest = names
+      .map((n) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${n}, namespace: default }\ndata: { k: ${n} }\n`)
+      .join('---\n');
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], manifest);
     const cluster = await waitFor('six copies on one cluster', async () => {
       for (const c of Object.keys(stack.clusterKubeconfigs)) if ((await copiesOn(c)).length === names.length) return c;
@@ -67,7 +86,9 @@ describe('recovery: a kcp that briefly lists nothing does not cause deletions', 
     for (const o of saved) kcp.delete(CONFIGMAPS, 'default', o.metadata.name ?? '');
     const clusterWrites = sim.clusters[cluster].requests.count({ writes: true });
     // Copies tmc wrote within 5 s of a kcp list are not judged by it: sweeps do nothing until the copies are older.
-    await waitFor('the sweep holding the deletions', async () => ((await sweep())['deletion-hold:held'] === 1 ? true : undefined));
+    await waitFor('the sweep holding the deletions', async () =>
+      (await sweep())['deletion-hold:held'] === 1 ? true : undefined,
+    );
     expect(await copiesOn(cluster)).toEqual(names);
     expect(await heldCondition(cluster)).toMatchObject({ status: 'True', reason: 'MassDeletionSuspected' });
     const listed = await tmc(['holds']);
@@ -75,7 +96,13 @@ describe('recovery: a kcp that briefly lists nothing does not cause deletions', 
     expect(listed.stdout).toContain('6 of 6 objects would be deleted');
 
     // kcp lists again: nothing to delete in that scope any more, so the hold resolves; still nothing was deleted.
-    for (const o of saved) kcp.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.metadata.name, namespace: 'default' }, data: o.data });
+    for (const o of saved)
+      kcp.create(CONFIGMAPS, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: o.metadata.name, namespace: 'default' },
+        data: o.data,
+      });
     expect((await sweep())['orphan-delete:succeeded']).toBeUndefined();
     expect(sim.clusters[cluster].requests.count({ writes: true })).toBe(clusterWrites);
     expect(await heldCondition(cluster)).toMatchObject({ status: 'False', reason: 'Resolved' });

@@ -37,7 +37,6 @@ spec:
 `;
 }
 
-
 /** The value of one counter series in the Prometheus text the stack serves, 0 when absent. */
 function counter(text: string, name: string, labels: Record<string, string>): number {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -69,13 +68,29 @@ describe('recovery: a throttling cluster receives backoff, not a flood', () => {
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], placement('eu-central-1'));
     // One Deployment on west first, so sync-apply's per-container discovery and namespace caches are warm: under the
     // fault each attempt is then exactly one request naming its Deployment.
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], JSON.stringify(deployment('warm', { labels: { tier: 'warm' } })));
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      JSON.stringify(deployment('warm', { labels: { tier: 'warm' } })),
+    );
     // The 20 run on edge first; moving their Placement to west then places all of them there in one burst (applying
     // 20 objects through kcp's admission one by one would spread them over many seconds).
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], names.map((n) => `---\n${JSON.stringify(deployment(n, { labels: { tier: 'burst' } }))}\n`).join(''));
-    await waitFor('warm on west and the 20 on edge', async () => west.store().get(DEPLOYMENTS, ns, 'warm') && names.every((n) => sim.clusters.edge.store().get(DEPLOYMENTS, ns, n)));
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      names.map((n) => `---\n${JSON.stringify(deployment(n, { labels: { tier: 'burst' } }))}\n`).join(''),
+    );
+    await waitFor(
+      'warm on west and the 20 on edge',
+      async () =>
+        west.store().get(DEPLOYMENTS, ns, 'warm') &&
+        names.every((n) => sim.clusters.edge.store().get(DEPLOYMENTS, ns, n)),
+    );
     await stack.idle();
-    const retriesBefore = counter(await stack.metrics.render(), 'tmc_retries_total', { function: 'sync-apply', category: 'cluster-throttled' });
+    const retriesBefore = counter(await stack.metrics.render(), 'tmc_retries_total', {
+      function: 'sync-apply',
+      category: 'cluster-throttled',
+    });
 
     west.requests.reset();
     west.faults.set({ throttle: { rate: 1, retryAfterSeconds: RETRY_AFTER_SECONDS } });
@@ -85,13 +100,21 @@ describe('recovery: a throttling cluster receives backoff, not a flood', () => {
     // is one refusal short of maxReceiveCount (past it SQS dead-letters the message; recovery-sweep redrives it
     // minutes later, which this test does not wait for).
     const lastChance = QUEUES.sync.maxReceiveCount - 1;
-    await waitFor('every Deployment refused twice', async () => names.every((n) => refused(n).length >= 2) || names.some((n) => refused(n).length >= lastChance), { timeoutMs: 40_000 });
+    await waitFor(
+      'every Deployment refused twice',
+      async () => names.every((n) => refused(n).length >= 2) || names.some((n) => refused(n).length >= lastChance),
+      { timeoutMs: 40_000 },
+    );
 
     // Throttled status is visible on the kcp object while the cluster refuses.
     const first = names.find((n) => refused(n).length > 0) ?? names[0];
     const shown = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', first, '-n', 'default']);
     const annotation = shown?.metadata?.annotations?.[clusterStatusAnnotation('root:default', 'west')];
-    expect(JSON.parse(annotation ?? '{}').conditions?.[0]).toMatchObject({ type: 'Synced', status: 'False', reason: 'ClusterThrottled' });
+    expect(JSON.parse(annotation ?? '{}').conditions?.[0]).toMatchObject({
+      type: 'Synced',
+      status: 'False',
+      reason: 'ClusterThrottled',
+    });
 
     west.faults.clear();
     const attempts = names.map(refused);
@@ -114,17 +137,38 @@ describe('recovery: a throttling cluster receives backoff, not a flood', () => {
     expect(totalRefused).toBe(perDeployment);
     // Every refused attempt was deferred (the deferrer changes the message's visibility for each one). The last
     // refusals may still be recording their failure when the log already counts them: wait for the counter.
-    const deferred = async (): Promise<number> => counter(await stack.metrics.render(), 'tmc_retries_total', { function: 'sync-apply', category: 'cluster-throttled' }) - retriesBefore;
+    const deferred = async (): Promise<number> =>
+      counter(await stack.metrics.render(), 'tmc_retries_total', {
+        function: 'sync-apply',
+        category: 'cluster-throttled',
+      }) - retriesBefore;
     await waitFor(`${perDeployment} deferrals counted`, async () => (await deferred()) >= perDeployment);
 
     // The fault lifts: everything converges, with one apply per Deployment (no pile-up of queued retries).
-    await waitFor('the 20 on west', async () => names.every((n) => west.store().get(DEPLOYMENTS, ns, n)), { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor('the 20 on west', async () => names.every((n) => west.store().get(DEPLOYMENTS, ns, n)), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
     await stack.idle({ timeoutMs: 60_000 });
-    for (const n of names) expect(west.requests.entries({ ...DEPLOYMENTS, name: n, verb: 'apply' }).filter((r) => r.code < 300)).toHaveLength(1);
-    const list = await kubectlGetJson<{ items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }> }>(stack.kcpKubeconfig, ['deployments', '-n', 'default', '-l', 'tier=burst']);
-    const synced = (list?.items ?? []).filter((d) => JSON.parse(d.metadata.annotations?.[clusterStatusAnnotation('root:default', 'west')] ?? '{}').conditions?.[0]?.status === 'True');
+    for (const n of names)
+      expect(
+        west.requests.entries({ ...DEPLOYMENTS, name: n, verb: 'apply' }).filter((r) => r.code < 300),
+      ).toHaveLength(1);
+    const list = await kubectlGetJson<{
+      items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }>;
+    }>(stack.kcpKubeconfig, ['deployments', '-n', 'default', '-l', 'tier=burst']);
+    const synced = (list?.items ?? []).filter(
+      (d) =>
+        JSON.parse(d.metadata.annotations?.[clusterStatusAnnotation('root:default', 'west')] ?? '{}').conditions?.[0]
+          ?.status === 'True',
+    );
     expect(synced.map((d) => d.metadata.name).sort()).toEqual([...names].sort());
-    const dlq = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues.sync.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const dlq = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.queues.sync.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
     expect(Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0)).toBe(0);
   }, 150_000);
 });

@@ -28,21 +28,29 @@ describe('recovery: an object whose admission never reached the queue is placed 
   });
 
   const sweep = async (): Promise<Record<string, number>> => {
-    const report = (await stack.invoke('recovery-sweep', scheduled)) as { actions: Record<string, number>; failures: string[] };
+    const report = (await stack.invoke('recovery-sweep', scheduled)) as {
+      actions: Record<string, number>;
+      failures: string[];
+    };
     expect(report.failures).toEqual([]);
     await stack.idle();
     return report.actions;
   };
   const runningOn = async (kind: string, name: string): Promise<string[]> => {
     const found: string[] = [];
-    for (const c of Object.keys(stack.clusterKubeconfigs)) if (await kubectlGetJson(stack.clusterKubeconfigs[c], [kind, name, '-n', ns])) found.push(c);
+    for (const c of Object.keys(stack.clusterKubeconfigs))
+      if (await kubectlGetJson(stack.clusterKubeconfigs[c], [kind, name, '-n', ns])) found.push(c);
     return found;
   };
 
   it('places a Deployment kcp stored without admission, and leaves placed objects alone', async () => {
     const sim = stack.simulation;
     if (!sim) throw new Error('The e2e stack runs the simulator');
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: placed, namespace: default }\ndata: { k: v }\n');
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: placed, namespace: default }\ndata: { k: v }\n',
+    );
     await waitFor('the placed ConfigMap on a cluster', async () => (await runningOn('configmap', 'placed')).length > 0);
     await stack.idle();
     // Placed and unchanged: nothing to ask placement about.
@@ -52,7 +60,11 @@ describe('recovery: an object whose admission never reached the queue is placed 
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'lost', namespace: 'default', labels: { app: 'lost' } },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'lost' } }, template: { metadata: { labels: { app: 'lost' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'lost' } },
+        template: { metadata: { labels: { app: 'lost' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+      },
     });
     await stack.idle();
     expect(await runningOn('deployment', 'lost')).toEqual([]); // nothing else would ever place it

@@ -19,7 +19,12 @@ describe('restarting the local stack', () => {
   async function runningOn(): Promise<Array<[string, number]>> {
     const found: Array<[string, number]> = [];
     for (const cluster of ['east', 'west', 'edge']) {
-      const d = await kubectlGetJson(join(stateDir, 'clusters', `${cluster}.kubeconfig`), ['deployment', 'nginx', '-n', ns]);
+      const d = await kubectlGetJson(join(stateDir, 'clusters', `${cluster}.kubeconfig`), [
+        'deployment',
+        'nginx',
+        '-n',
+        ns,
+      ]);
       if (d) found.push([cluster, d.spec.replicas]);
     }
     return found;
@@ -33,7 +38,11 @@ describe('restarting the local stack', () => {
     try {
       await kubectlOk(kcp, ['apply', '-f', 'examples/basic-setup/nginx.yaml']);
       // 120 s: a liveness bound for a freshly started `tmc dev` (a second process beside other test files), not a timing.
-      await waitFor('nginx ready in kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2, { timeoutMs: 120_000 });
+      await waitFor(
+        'nginx ready in kcp',
+        async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default']))?.status?.readyReplicas === 2,
+        { timeoutMs: 120_000 },
+      );
       const before = await runningOn();
       expect(before).toHaveLength(1);
       placedOn = before[0][0];
@@ -48,10 +57,16 @@ describe('restarting the local stack', () => {
       expect(await runningOn()).toEqual([[placedOn, 2]]);
 
       await kubectlOk(kcp, ['scale', 'deployment', 'nginx', '--replicas', '3']);
-      await waitFor('3 replicas downstream', async () => JSON.stringify(await runningOn()) === JSON.stringify([[placedOn, 3]]));
+      await waitFor(
+        '3 replicas downstream',
+        async () => JSON.stringify(await runningOn()) === JSON.stringify([[placedOn, 3]]),
+      );
 
       await kubectlOk(kcp, ['delete', 'deployment', 'nginx', '--wait=false']);
-      await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default'])) === undefined);
+      await waitFor(
+        'nginx gone from kcp',
+        async () => (await kubectlGetJson(kcp, ['deployment', 'nginx', '-n', 'default'])) === undefined,
+      );
       expect(await runningOn()).toEqual([]);
     } finally {
       expect(await second.interrupt()).toBe(0);

@@ -33,7 +33,11 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
 
   it('lists the registered clusters as SyncTargets', async () => {
     const out = await kubectlOk(stack.kcpKubeconfig, ['get', 'synctargets', '-o', 'name']);
-    expect(out.trim().split('\n').sort()).toEqual(['synctarget.workload.kcp.io/east', 'synctarget.workload.kcp.io/edge', 'synctarget.workload.kcp.io/west']);
+    expect(out.trim().split('\n').sort()).toEqual([
+      'synctarget.workload.kcp.io/east',
+      'synctarget.workload.kcp.io/edge',
+      'synctarget.workload.kcp.io/west',
+    ]);
   });
 
   it('places, applies, reports readiness and deletes the nginx Deployment', async () => {
@@ -53,7 +57,16 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
     expect(upstream.metadata.finalizers).toContain(SYNC_FINALIZER);
 
     // Why it runs there, from the running stack's state with no flags but its state dir.
-    const explained = await run(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'deployment/nginx', '-n', 'default', '--state-dir', stack.paths.root]);
+    const explained = await run(process.execPath, [
+      'bin/tmc.mjs',
+      'placement',
+      'explain',
+      'deployment/nginx',
+      '-n',
+      'default',
+      '--state-dir',
+      stack.paths.root,
+    ]);
     expect(explained.stdout).toContain(clusters[0]);
     expect(explained.stdout).toMatch(/Scheduled/);
 
@@ -62,13 +75,25 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
     expect(downstream?.spec.template.spec.containers[0].image).toBe('nginx:1.27');
 
     // Every function on the path reported its invocations to component health.
-    const health = await fetch(`${stack.apiUrl}/health`, { headers: { authorization: `Bearer ${stack.webhookToken}` } });
-    const report = z.object({ components: z.array(z.object({ name: z.string(), state: z.string() })) }).parse(await health.json());
+    const health = await fetch(`${stack.apiUrl}/health`, {
+      headers: { authorization: `Bearer ${stack.webhookToken}` },
+    });
+    const report = z
+      .object({ components: z.array(z.object({ name: z.string(), state: z.string() })) })
+      .parse(await health.json());
     const states = Object.fromEntries(report.components.map((c) => [c.name, c.state]));
-    expect([states.ingress, states.placement, states['sync-apply'], states['status-up']]).toEqual(['Healthy', 'Healthy', 'Healthy', 'Healthy']);
+    expect([states.ingress, states.placement, states['sync-apply'], states['status-up']]).toEqual([
+      'Healthy',
+      'Healthy',
+      'Healthy',
+      'Healthy',
+    ]);
 
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'deployment', 'nginx', '-n', 'default', '--wait=false']);
-    await waitFor('nginx gone from kcp', async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined);
+    await waitFor(
+      'nginx gone from kcp',
+      async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined,
+    );
     expect(await clustersRunning('nginx')).toEqual([]);
   });
 });

@@ -43,15 +43,33 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     kind: 'List',
     items: [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' }, data: { mode: 'prod' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings', namespace: 'shop' },
+        data: { mode: 'prod' },
+      },
     ],
   };
   // Can preempt other tenants' pods: placed only where the SyncTarget's allow-list names it.
-  const priority = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'urgent' }, value: 1000000, globalDefault: false };
-  const apply = (kubeconfig: string, object: object): Promise<string> => kubectlOk(kubeconfig, ['apply', '-f', '-'], JSON.stringify(object));
+  const priority = {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name: 'urgent' },
+    value: 1000000,
+    globalDefault: false,
+  };
+  const apply = (kubeconfig: string, object: object): Promise<string> =>
+    kubectlOk(kubeconfig, ['apply', '-f', '-'], JSON.stringify(object));
   const downstream = (args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(onCluster, args);
   const owners = async (args: string[]): Promise<string[]> =>
-    (JSON.parse((await downstream(args))?.metadata.annotations?.[OWNERS_ANNOTATION] ?? '[]') as Array<{ workspace: string }>).map((o) => o.workspace).sort();
+    (
+      JSON.parse((await downstream(args))?.metadata.annotations?.[OWNERS_ANNOTATION] ?? '[]') as Array<{
+        workspace: string;
+      }>
+    )
+      .map((o) => o.workspace)
+      .sort();
 
   it('shares the identical CRD, refuses the different ClusterRole, holds the PriorityClass until the SyncTarget allows it', async () => {
     const wsA = stack.workspace;
@@ -59,40 +77,95 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
       await apply(kubeconfig, work);
       await apply(kubeconfig, crd);
     }
-    await waitFor('the work of both workspaces on the cluster', async () =>
-      (await downstream(['configmap', 'settings', '-n', downstreamNamespace(wsA, 'shop')])) !== undefined &&
-      (await downstream(['configmap', 'settings', '-n', downstreamNamespace(wsB, 'shop')])) !== undefined, { timeoutMs: 90_000 });
-    await waitFor('the CRD owned by both workspaces', async () => JSON.stringify(await owners(['crd', 'widgets.example.com'])) === JSON.stringify([wsA, wsB].sort()), { timeoutMs: 90_000 });
+    await waitFor(
+      'the work of both workspaces on the cluster',
+      async () =>
+        (await downstream(['configmap', 'settings', '-n', downstreamNamespace(wsA, 'shop')])) !== undefined &&
+        (await downstream(['configmap', 'settings', '-n', downstreamNamespace(wsB, 'shop')])) !== undefined,
+      { timeoutMs: 90_000 },
+    );
+    await waitFor(
+      'the CRD owned by both workspaces',
+      async () => JSON.stringify(await owners(['crd', 'widgets.example.com'])) === JSON.stringify([wsA, wsB].sort()),
+      { timeoutMs: 90_000 },
+    );
 
     await apply(stack.kcpKubeconfig, role(['get']));
-    await waitFor("root:default's ClusterRole on the cluster", async () => (await downstream(['clusterrole', 'widget-editor'])) !== undefined, { timeoutMs: 90_000 });
+    await waitFor(
+      "root:default's ClusterRole on the cluster",
+      async () => (await downstream(['clusterrole', 'widget-editor'])) !== undefined,
+      { timeoutMs: 90_000 },
+    );
     await apply(teamB, role(['get', 'delete']));
-    const conflict = await waitFor("team-b's ClusterRole reported as a conflict", async () => {
-      const detail = (await kubectlGetJson(teamB, ['clusterrole', 'widget-editor']))?.metadata.annotations?.[clusterStatusAnnotation(wsB, cluster)];
-      return typeof detail === 'string' && detail.includes('SyncConflict') ? detail : undefined;
-    }, { timeoutMs: 90_000 });
+    const conflict = await waitFor(
+      "team-b's ClusterRole reported as a conflict",
+      async () => {
+        const detail = (await kubectlGetJson(teamB, ['clusterrole', 'widget-editor']))?.metadata.annotations?.[
+          clusterStatusAnnotation(wsB, cluster)
+        ];
+        return typeof detail === 'string' && detail.includes('SyncConflict') ? detail : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
     expect(conflict).toContain(`workspace ${wsA}`);
     expect((await downstream(['clusterrole', 'widget-editor']))?.rules?.[0].verbs).toEqual(['get']);
     expect(await owners(['clusterrole', 'widget-editor'])).toEqual([wsA]);
 
     await apply(stack.kcpKubeconfig, priority);
     const explain = async (): Promise<string> =>
-      (await promisify(execFile)(process.execPath, ['bin/tmc.mjs', 'placement', 'explain', 'priorityclass/urgent', '--state-dir', stack.paths.root])).stdout;
-    const denied = await waitFor('the PriorityClass held by the allow-list', async () => {
-      const text = await explain();
-      return text.includes('does not allow PriorityClass.scheduling.k8s.io') ? text : undefined;
-    }, { timeoutMs: 90_000 });
+      (
+        await promisify(execFile)(process.execPath, [
+          'bin/tmc.mjs',
+          'placement',
+          'explain',
+          'priorityclass/urgent',
+          '--state-dir',
+          stack.paths.root,
+        ])
+      ).stdout;
+    const denied = await waitFor(
+      'the PriorityClass held by the allow-list',
+      async () => {
+        const text = await explain();
+        return text.includes('does not allow PriorityClass.scheduling.k8s.io') ? text : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
     expect(denied).toContain('allowedRiskyKinds');
     expect(await downstream(['priorityclass', 'urgent'])).toBeUndefined();
-    await kubectlOk(stack.kcpKubeconfig, ['patch', 'synctarget', cluster, '--type', 'merge', '-p', JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io'] } })]);
-    await waitFor('the PriorityClass on the cluster once allowed', async () => (await downstream(['priorityclass', 'urgent'])) !== undefined, { timeoutMs: 90_000 });
+    await kubectlOk(stack.kcpKubeconfig, [
+      'patch',
+      'synctarget',
+      cluster,
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io'] } }),
+    ]);
+    await waitFor(
+      'the PriorityClass on the cluster once allowed',
+      async () => (await downstream(['priorityclass', 'urgent'])) !== undefined,
+      { timeoutMs: 90_000 },
+    );
 
     // The first owner's delete leaves the shared CRD to the other; the last owner's removes it.
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'crd', 'widgets.example.com', '--wait=false']);
-    await waitFor('the CRD owned by team-b alone', async () => JSON.stringify(await owners(['crd', 'widgets.example.com'])) === JSON.stringify([wsB]), { timeoutMs: 90_000 });
-    await waitFor("root:default's CRD gone from kcp", async () => (await kubectl(stack.kcpKubeconfig, ['get', 'crd', 'widgets.example.com'])).code !== 0, { timeoutMs: 90_000 });
+    await waitFor(
+      'the CRD owned by team-b alone',
+      async () => JSON.stringify(await owners(['crd', 'widgets.example.com'])) === JSON.stringify([wsB]),
+      { timeoutMs: 90_000 },
+    );
+    await waitFor(
+      "root:default's CRD gone from kcp",
+      async () => (await kubectl(stack.kcpKubeconfig, ['get', 'crd', 'widgets.example.com'])).code !== 0,
+      { timeoutMs: 90_000 },
+    );
     expect(await downstream(['crd', 'widgets.example.com'])).toBeDefined();
     await kubectlOk(teamB, ['delete', 'crd', 'widgets.example.com', '--wait=false']);
-    await waitFor('the CRD gone from the cluster', async () => (await downstream(['crd', 'widgets.example.com'])) === undefined, { timeoutMs: 90_000 });
+    await waitFor(
+      'the CRD gone from the cluster',
+      async () => (await downstream(['crd', 'widgets.example.com'])) === undefined,
+      { timeoutMs: 90_000 },
+    );
   }, 420_000);
 });

@@ -5,7 +5,9 @@ import { createStackLogger, type LogLevel } from '../../lib/local/log';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../lib/local/stack';
 
 /** A whole local stack in a temp dir on free ports: the real path (kubectl → kcp → webhook → queue → function → cluster). */
-export async function startE2eStack(options: LocalStackOptions = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
+export async function startE2eStack(
+  options: LocalStackOptions = {},
+): Promise<LocalStack & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tmc-e2e-'));
   const stack = await startLocalStack({
     stateDir,

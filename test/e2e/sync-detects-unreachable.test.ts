@@ -22,7 +22,9 @@ describe('sync-apply reports an unreachable cluster to health at once', () => {
   });
 
   async function clusterHealth(name: string): Promise<{ state?: string; reason?: string } | undefined> {
-    const response = await fetch(`${stack.apiUrl}/health/clusters/${name}`, { headers: { authorization: `Bearer ${stack.webhookToken}` } });
+    const response = await fetch(`${stack.apiUrl}/health/clusters/${name}`, {
+      headers: { authorization: `Bearer ${stack.webhookToken}` },
+    });
     if (!response.ok) return undefined;
     return ClusterReportSchema.parse(await response.json());
   }
@@ -41,11 +43,16 @@ describe('sync-apply reports an unreachable cluster to health at once', () => {
     if (!sim) throw new Error('the stack runs no simulator');
     sim.clusters[cluster].faults.set({ down: true });
     // Each change is one more sync attempt against the dead cluster.
-    for (const replicas of [3, 4, 5]) await kubectlOk(stack.kcpKubeconfig, ['scale', 'deployment', 'nginx', `--replicas=${replicas}`]);
-    const health = await waitFor(`${cluster} Unhealthy from sync failures`, async () => {
-      const h = await clusterHealth(cluster);
-      return h?.state === 'Unhealthy' ? h : undefined;
-    }, { timeoutMs: 45_000 });
+    for (const replicas of [3, 4, 5])
+      await kubectlOk(stack.kcpKubeconfig, ['scale', 'deployment', 'nginx', `--replicas=${replicas}`]);
+    const health = await waitFor(
+      `${cluster} Unhealthy from sync failures`,
+      async () => {
+        const h = await clusterHealth(cluster);
+        return h?.state === 'Unhealthy' ? h : undefined;
+      },
+      { timeoutMs: 45_000 },
+    );
     expect(JSON.stringify(health)).toContain('SyncUnreachable');
     sim.clusters[cluster].faults.set({ down: false });
   }, 90_000);

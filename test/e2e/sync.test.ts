@@ -44,7 +44,11 @@ describe('Workload syncer end to end', () => {
       return process.env.TMC_TEST_LOG ? realWrite(chunk, ...(rest as [])) : true;
     }) as typeof process.stdout.write;
     stack = await startE2eStack({
-      handlers: { placement: recording(placementHandler), 'sync-apply': recording(syncApplyHandler), 'status-up': recording(statusUpHandler) },
+      handlers: {
+        placement: recording(placementHandler),
+        'sync-apply': recording(syncApplyHandler),
+        'status-up': recording(statusUpHandler),
+      },
     });
     await kubectlOk(
       stack.kcpKubeconfig,
@@ -69,8 +73,10 @@ describe('Workload syncer end to end', () => {
     process.stdout.write = realWrite;
   });
 
-  const get = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
-  const kcpGet = (args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(stack.kcpKubeconfig, args);
+  const get = (cluster: string, args: string[]): Promise<Record<string, any> | undefined> =>
+    kubectlGetJson(stack.clusterKubeconfigs[cluster], args);
+  const kcpGet = (args: string[]): Promise<Record<string, any> | undefined> =>
+    kubectlGetJson(stack.kcpKubeconfig, args);
   const requests = (cluster: string) => stack.simulation!.clusters[cluster].requests;
   const onAll = (what: string, args: string[]): Promise<Array<Record<string, any>>> =>
     Promise.all(clusters.map((c) => waitFor(`${what} on ${c}`, () => get(c, args))));
@@ -80,14 +86,25 @@ describe('Workload syncer end to end', () => {
     const deployments = await onAll('Deployment api', ['deployment', 'api', '-n', ns]);
     expect(deployments.map((d) => d.spec.template.spec.serviceAccountName)).toEqual(['api-sa', 'api-sa']);
     for (const cluster of clusters) {
-      for (const dep of [['configmap', 'api-config'], ['secret', 'api-secret'], ['serviceaccount', 'api-sa'], ['pvc', 'api-data']]) {
+      for (const dep of [
+        ['configmap', 'api-config'],
+        ['secret', 'api-secret'],
+        ['serviceaccount', 'api-sa'],
+        ['pvc', 'api-data'],
+      ]) {
         expect(await get(cluster, [...dep, '-n', ns])).toBeDefined();
       }
       // Before the workload: the dependencies' writes come earlier in the cluster's request log.
       const log = requests(cluster).entries({ writes: true, namespace: ns });
-      const first = (resource: string, name: string): number => log.findIndex((r) => r.resource === resource && r.name === name);
+      const first = (resource: string, name: string): number =>
+        log.findIndex((r) => r.resource === resource && r.name === name);
       const workload = first('deployments', 'api');
-      for (const [resource, name] of [['configmaps', 'api-config'], ['secrets', 'api-secret'], ['serviceaccounts', 'api-sa'], ['persistentvolumeclaims', 'api-data']]) {
+      for (const [resource, name] of [
+        ['configmaps', 'api-config'],
+        ['secrets', 'api-secret'],
+        ['serviceaccounts', 'api-sa'],
+        ['persistentvolumeclaims', 'api-data'],
+      ]) {
         expect(first(resource, name)).toBeGreaterThanOrEqual(0);
         expect(first(resource, name)).toBeLessThan(workload);
       }
@@ -101,7 +118,11 @@ describe('Workload syncer end to end', () => {
     await stack.idle();
     expect(bodies.length).toBeGreaterThan(0);
     expect(bodies.filter((b) => b.includes(SECRET_B64) || b.includes(SECRET_VALUE))).toEqual([]);
-    const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.endpoints.dynamodb, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const dynamo = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.endpoints.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       const items = JSON.stringify((await dynamo.send(new ScanCommand({ TableName: stack.tableName }))).Items ?? []);
       expect(items).toContain('api-secret'); // the Secret's sync state is recorded …
@@ -119,18 +140,37 @@ describe('Workload syncer end to end', () => {
     for (const c of clusters) requests(c).reset();
     await kubectlOk(stack.kcpKubeconfig, ['set', 'image', 'deployment/api', '-n', 'apps', 'api=nginx:1.28']);
     await Promise.all(
-      clusters.map((c) => waitFor(`api on nginx:1.28 on ${c}`, async () => (await get(c, ['deployment', 'api', '-n', ns]))?.spec.template.spec.containers[0].image === 'nginx:1.28')),
+      clusters.map((c) =>
+        waitFor(
+          `api on nginx:1.28 on ${c}`,
+          async () =>
+            (await get(c, ['deployment', 'api', '-n', ns]))?.spec.template.spec.containers[0].image === 'nginx:1.28',
+        ),
+      ),
     );
     await stack.idle();
     for (const c of clusters) {
-      expect(requests(c).entries({ writes: true }).map((r) => `${r.verb} ${r.resource}/${r.name}`)).toEqual(['apply deployments/api']);
+      expect(
+        requests(c)
+          .entries({ writes: true })
+          .map((r) => `${r.verb} ${r.resource}/${r.name}`),
+      ).toEqual(['apply deployments/api']);
       requests(c).reset();
     }
 
     // The same manifest again (server-side apply: kcp sees the request, nothing changes) and a Placement edit that
     // changes no decision (every object of the workspace is re-placed).
-    const downstreamWrites = (): string[] => clusters.flatMap((c) => requests(c).entries({ writes: true }).map((r) => `${c}: ${r.verb} ${r.resource}/${r.name}`));
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', '-'], apiManifest('api', 'nginx:1.28'));
+    const downstreamWrites = (): string[] =>
+      clusters.flatMap((c) =>
+        requests(c)
+          .entries({ writes: true })
+          .map((r) => `${c}: ${r.verb} ${r.resource}/${r.name}`),
+      );
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      apiManifest('api', 'nginx:1.28'),
+    );
     await stack.idle();
     expect(downstreamWrites()).toEqual([]);
     await kubectlOk(stack.kcpKubeconfig, ['label', 'placement', 'apps-us', 'touched=yes']);
@@ -149,8 +189,15 @@ describe('Workload syncer end to end', () => {
     for (const kubeconfig of [stack.kcpKubeconfig, ...clusters.map((c) => stack.clusterKubeconfigs[c])]) {
       await kubectlOk(kubeconfig, ['apply', '-f', '-'], WIDGET_CRD);
     }
-    await waitFor('widgets served in kcp', async () => (await kubectl(stack.kcpKubeconfig, ['get', 'widgets', '-n', 'apps'])).code === 0);
-    await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w1, namespace: apps }\nspec: { size: 3 }\n');
+    await waitFor(
+      'widgets served in kcp',
+      async () => (await kubectl(stack.kcpKubeconfig, ['get', 'widgets', '-n', 'apps'])).code === 0,
+    );
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-f', '-'],
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w1, namespace: apps }\nspec: { size: 3 }\n',
+    );
     const widgets = await onAll('Widget w1', ['widget', 'w1', '-n', ns]);
     expect(widgets.map((w) => w.spec.size)).toEqual([3, 3]);
   });
@@ -165,7 +212,11 @@ describe('Workload syncer end to end', () => {
 
     const job = await waitFor('Job once Complete in kcp', async () => {
       const j = await kcpGet(['job', 'once', '-n', 'apps']);
-      return j?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+      return j?.status?.conditions?.some(
+        (c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True',
+      )
+        ? j
+        : undefined;
     });
     expect(job.status.succeeded).toBe(2); // one completion on each cluster
     const sts = await waitFor('StatefulSet db ready in kcp', async () => {
@@ -183,7 +234,18 @@ describe('Workload syncer end to end', () => {
   });
 
   it('never overwrites a downstream object tmc did not create, and shows the conflict in kcp', async () => {
-    const legacy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'legacy', namespace: ns }, spec: { selector: { matchLabels: { app: 'legacy' } }, template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'legacy', image: 'busybox:legacy' }] } } } };
+    const legacy = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'legacy', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'legacy' } },
+        template: {
+          metadata: { labels: { app: 'legacy' } },
+          spec: { containers: [{ name: 'legacy', image: 'busybox:legacy' }] },
+        },
+      },
+    };
     await kubectlOk(stack.clusterKubeconfigs.east, ['create', '-f', '-'], JSON.stringify(legacy));
     await kubectlOk(stack.kcpKubeconfig, ['apply', '-f', '-'], apiManifest('legacy'));
     await waitFor('legacy on west', () => get('west', ['deployment', 'legacy', '-n', ns]));
@@ -202,7 +264,12 @@ describe('Workload syncer end to end', () => {
 
   it('carries a ConfigMap near 1 MiB to every cluster whole', async () => {
     const big = 'x'.repeat(1000 * 1024);
-    const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'apps' }, data: { blob: big } });
+    const manifest = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: 'apps' },
+      data: { blob: big },
+    });
     await kubectlOk(stack.kcpKubeconfig, ['create', '-f', '-'], manifest);
     const copies = await onAll('ConfigMap big', ['configmap', 'big', '-n', ns]);
     const digest = (s: string): string => createHash('sha256').update(s).digest('hex');

@@ -40,7 +40,12 @@ export function deployment(name: string, opts: DeploymentOptions = {}): KubeObje
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, ...namespaced(opts.namespace), ...(opts.labels ? { labels: opts.labels } : {}), ...opts.metadata },
+    metadata: {
+      name,
+      ...namespaced(opts.namespace),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      ...opts.metadata,
+    },
     spec: {
       ...(opts.replicas === null ? {} : { replicas: opts.replicas ?? 1 }),
       selector: { matchLabels: opts.selector ?? podLabels },
@@ -66,7 +71,12 @@ export function configMap(name: string, opts: ConfigMapOptions = {}): KubeObject
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, ...namespaced(opts.namespace), ...(opts.labels ? { labels: opts.labels } : {}), ...opts.metadata },
+    metadata: {
+      name,
+      ...namespaced(opts.namespace),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      ...opts.metadata,
+    },
     data: opts.data ?? { a: 'b' },
   };
 }
@@ -96,7 +106,11 @@ export function syncTarget(name: string, opts: SyncTargetOptions = {}): KubeObje
     kind: 'SyncTarget',
     metadata: { name, ...(opts.labels ? { labels: opts.labels } : {}) },
     spec: {
-      workloadCluster: { name, endpoint: opts.endpoint ?? `https://${name}.example`, credentials: { secretRef: { namespace: 'tmc', name } } },
+      workloadCluster: {
+        name,
+        endpoint: opts.endpoint ?? `https://${name}.example`,
+        credentials: { secretRef: { namespace: 'tmc', name } },
+      },
       ...opts.spec,
     },
   };
@@ -116,7 +130,14 @@ export function widgetCrd(): KubeObject {
       group: 'example.com',
       scope: 'Namespaced',
       names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   };
 }

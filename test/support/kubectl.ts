@@ -9,10 +9,20 @@ export interface KubectlResult {
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err && typeof (err as { code?: unknown }).code === 'number' ? Number((err as { code: number }).code) : err ? 1 : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code =
+          err && typeof (err as { code?: unknown }).code === 'number'
+            ? Number((err as { code: number }).code)
+            : err
+              ? 1
+              : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin?.end(input);
   });
 }
@@ -25,7 +35,10 @@ export async function kubectlOk(kubeconfig: string, args: string[], input?: stri
 }
 
 /** `kubectl get … -o json`, or undefined when NotFound. */
-export async function kubectlGetJson<T = Record<string, any>>(kubeconfig: string, args: string[]): Promise<T | undefined> {
+export async function kubectlGetJson<T = Record<string, any>>(
+  kubeconfig: string,
+  args: string[],
+): Promise<T | undefined> {
   const r = await kubectl(kubeconfig, ['get', ...args, '-o', 'json']);
   if (r.code !== 0) {
     if (/NotFound|not found/.test(r.stderr)) return undefined;

@@ -31,7 +31,12 @@ export async function startPrometheus(): Promise<PrometheusServer> {
   const url = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(
     'prometheus',
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'],
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+    ],
     { stdio: 'ignore' },
   );
   const deadline = Date.now() + 20_000;
@@ -49,7 +54,9 @@ export async function startPrometheus(): Promise<PrometheusServer> {
     url,
     async query(promql) {
       const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const body = (await res.json()) as {
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       return body.data.result;
     },
     async stop() {

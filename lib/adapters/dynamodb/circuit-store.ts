@@ -20,11 +20,16 @@ export class DynamoCircuitStore implements CircuitStore {
   ) {}
 
   async get(cluster: string): Promise<CircuitRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: circuitKey(cluster), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: circuitKey(cluster), ConsistentRead: true }),
+    );
     if (out.Item === undefined) return undefined;
     const parsed = CircuitRecordSchema.safeParse(out.Item);
     if (!parsed.success) {
-      throw new InternalError(`Circuit item for ${cluster} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { cluster });
+      throw new InternalError(
+        `Circuit item for ${cluster} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        { cluster },
+      );
     }
     return parsed.data;
   }
@@ -39,14 +44,24 @@ export class DynamoCircuitStore implements CircuitStore {
  * Puts a whole item only if its stored `version` is `expectedVersion` (0: only if absent). False when another writer
  * won the race; other errors propagate. Shared by the versioned health items.
  */
-export async function putIfVersion(doc: DynamoDBDocumentClient, tableName: string, item: Record<string, unknown>, expectedVersion: number): Promise<boolean> {
+export async function putIfVersion(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  expectedVersion: number,
+): Promise<boolean> {
   try {
     await doc.send(
       new PutCommand({
         TableName: tableName,
         Item: item,
         ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
-        ...(expectedVersion === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } }),
+        ...(expectedVersion === 0
+          ? {}
+          : {
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expectedVersion },
+            }),
       }),
     );
     return true;

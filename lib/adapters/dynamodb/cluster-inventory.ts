@@ -7,7 +7,11 @@ import type { ClusterInventory, SyncTargetMirror } from '../../ports/cluster-inv
 import type { ClusterInfo } from '../../placement/types';
 import { TABLE } from '../../runtime/resources';
 
-const ResourcesSchema = z.object({ cpu: z.number().optional(), memory: z.number().optional(), pods: z.number().optional() });
+const ResourcesSchema = z.object({
+  cpu: z.number().optional(),
+  memory: z.number().optional(),
+  pods: z.number().optional(),
+});
 
 export const SyncTargetMirrorSchema = z.object({
   workspace: z.string().min(1),
@@ -34,8 +38,13 @@ const HEALTH_INDEX_PK = 'HEALTH';
 /** Total minus free: what the cluster reports in use, when it reports both. */
 function allocatedOf(m: SyncTargetMirror): ClusterInfo['allocated'] {
   if (!m.capacity || !m.allocatable) return undefined;
-  const used = (total?: number, free?: number): number | undefined => (total === undefined || free === undefined ? undefined : Math.max(0, total - free));
-  return { cpu: used(m.capacity.cpu, m.allocatable.cpu), memory: used(m.capacity.memory, m.allocatable.memory), pods: used(m.capacity.pods, m.allocatable.pods) };
+  const used = (total?: number, free?: number): number | undefined =>
+    total === undefined || free === undefined ? undefined : Math.max(0, total - free);
+  return {
+    cpu: used(m.capacity.cpu, m.allocatable.cpu),
+    memory: used(m.capacity.memory, m.allocatable.memory),
+    pods: used(m.capacity.pods, m.allocatable.pods),
+  };
 }
 
 /**
@@ -68,7 +77,10 @@ export class DynamoClusterInventory implements ClusterInventory {
   }
 
   async list(workspace: string): Promise<ClusterInfo[]> {
-    const [mirrors, health] = await Promise.all([this.queryAll(MIRROR_INDEX_PK, `${workspace}|`), this.queryAll(HEALTH_INDEX_PK, 'CLUSTER#')]);
+    const [mirrors, health] = await Promise.all([
+      this.queryAll(MIRROR_INDEX_PK, `${workspace}|`),
+      this.queryAll(HEALTH_INDEX_PK, 'CLUSTER#'),
+    ]);
     const byName = new Map<string, z.infer<typeof ClusterHealthSchema>>();
     for (const item of health) {
       const parsed = ClusterHealthSchema.safeParse(item);
@@ -125,7 +137,12 @@ export class DynamoClusterInventory implements ClusterInventory {
   }
 
   async deleteMirror(workspace: string, name: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: clusterPk(name), [TABLE.sortKey]: metaSk(workspace) } }));
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: clusterPk(name), [TABLE.sortKey]: metaSk(workspace) },
+      }),
+    );
   }
 
   async objectsOn(cluster: string, limit: number): Promise<ObjectRef[]> {

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { InternalError } from '../../errors/tmc-error';
-import type { DecisionPage, DecisionStore, DecisionVersionPage, DecisionVersionReader, StoredDecision } from '../../ports/decision-store';
+import type {
+  DecisionPage,
+  DecisionStore,
+  DecisionVersionPage,
+  DecisionVersionReader,
+  StoredDecision,
+} from '../../ports/decision-store';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, conditionalPut, deletedRecordExpiry, keyOf, queryIndexPartition } from './table';
 
@@ -26,9 +32,23 @@ export const DecisionItemSchema = z.object({
   rvNumber: z.number().optional(),
   uid: z.string().optional(),
   contentHash: z.string(),
-  clusters: z.array(z.object({ name: z.string(), replicas: z.number().int().nonnegative().optional(), patch: z.array(JsonPatchOperationSchema).optional() })),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      replicas: z.number().int().nonnegative().optional(),
+      patch: z.array(JsonPatchOperationSchema).optional(),
+    }),
+  ),
   scheduled: z.boolean(),
-  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']),
+  reason: z.enum([
+    'Scheduled',
+    'PartiallyScheduled',
+    'Unschedulable',
+    'NoMatchingPlacement',
+    'NoClusters',
+    'DeletionHeld',
+    'Deleted',
+  ]),
   message: z.string(),
   placement: z.string().optional(),
   explanation: z.array(
@@ -43,7 +63,12 @@ export const DecisionItemSchema = z.object({
   ),
   explanationOmitted: z.number().int().nonnegative().default(0),
   weights: z.record(z.string(), z.number()),
-  diff: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
+  diff: z.object({
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    changed: z.array(z.string()),
+    unchanged: z.array(z.string()),
+  }),
   rebalanceToken: z.string().optional(),
   decidedAt: z.string(),
   traceId: z.string().optional(),
@@ -51,11 +76,21 @@ export const DecisionItemSchema = z.object({
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());
-const VersionItemSchema = DecisionItemSchema.pick({ ref: true, generation: true, uid: true, contentHash: true, reason: true, decidedAt: true });
+const VersionItemSchema = DecisionItemSchema.pick({
+  ref: true,
+  generation: true,
+  uid: true,
+  contentHash: true,
+  reason: true,
+  decidedAt: true,
+});
 const VERSION_ATTRIBUTES = ['ref', 'generation', 'uid', 'contentHash', 'reason', 'decidedAt'] as const;
 const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 const DECISION_SK = 'DECISION';
-const decisionKey = (ref: ObjectRef): Record<string, string> => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });
+const decisionKey = (ref: ObjectRef): Record<string, string> => ({
+  [TABLE.partitionKey]: objPk(ref),
+  [TABLE.sortKey]: DECISION_SK,
+});
 const workspaceIndexPk = (workspace: string): string => `DECISIONS#${workspace}`;
 
 /** kcp resourceVersions are opaque but numeric in kcp and the simulator; compare numerically when they are. */
@@ -66,7 +101,10 @@ function rvNumber(rv: string | undefined): number | undefined {
 
 function parse(item: Record<string, unknown>): StoredDecision {
   const parsed = DecisionItemSchema.safeParse(item);
-  if (!parsed.success) throw new InternalError(`Decision item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new InternalError(
+      `Decision item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const { rvNumber: _rv, ...decision } = parsed.data;
   return decision;
 }
@@ -84,7 +122,9 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
   ) {}
 
   async get(ref: ObjectRef): Promise<StoredDecision | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: decisionKey(ref), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: decisionKey(ref), ConsistentRead: true }),
+    );
     return out.Item ? parse(out.Item) : undefined;
   }
 
@@ -133,21 +173,35 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
     );
   }
 
-  async listByWorkspace(workspace: string, options: { limit?: number; cursor?: string; unscheduledOnly?: boolean } = {}): Promise<DecisionPage> {
+  async listByWorkspace(
+    workspace: string,
+    options: { limit?: number; cursor?: string; unscheduledOnly?: boolean } = {},
+  ): Promise<DecisionPage> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: TABLE.indexes[0].name,
         KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': workspaceIndexPk(workspace), ...(options.unscheduledOnly ? { ':f': false } : {}) },
+        ExpressionAttributeValues: {
+          ':pk': workspaceIndexPk(workspace),
+          ...(options.unscheduledOnly ? { ':f': false } : {}),
+        },
         ...(options.unscheduledOnly ? { FilterExpression: 'scheduled = :f' } : {}),
         Limit: options.limit ?? 100,
-        ...(options.cursor ? { ExclusiveStartKey: CursorSchema.parse(JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8'))) } : {}),
+        ...(options.cursor
+          ? {
+              ExclusiveStartKey: CursorSchema.parse(
+                JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')),
+              ),
+            }
+          : {}),
       }),
     );
     return {
       decisions: (out.Items ?? []).map(parse),
-      cursor: out.LastEvaluatedKey ? Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') : undefined,
+      cursor: out.LastEvaluatedKey
+        ? Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url')
+        : undefined,
     };
   }
 
@@ -156,11 +210,26 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
    * object key `after`: gsi1 is sorted by object key, so the start key is rebuilt from it rather than stored.
    */
   async listVersions(workspace: string, options: { limit: number; after?: string }): Promise<DecisionVersionPage> {
-    const start = options.after === undefined ? undefined : { [TABLE.partitionKey]: `OBJ#${options.after}`, [TABLE.sortKey]: DECISION_SK, gsi1pk: workspaceIndexPk(workspace), gsi1sk: options.after };
-    const page = await queryIndexPartition(this.doc, this.tableName, workspaceIndexPk(workspace), { limit: options.limit, start, attributes: VERSION_ATTRIBUTES });
+    const start =
+      options.after === undefined
+        ? undefined
+        : {
+            [TABLE.partitionKey]: `OBJ#${options.after}`,
+            [TABLE.sortKey]: DECISION_SK,
+            gsi1pk: workspaceIndexPk(workspace),
+            gsi1sk: options.after,
+          };
+    const page = await queryIndexPartition(this.doc, this.tableName, workspaceIndexPk(workspace), {
+      limit: options.limit,
+      start,
+      attributes: VERSION_ATTRIBUTES,
+    });
     const versions = page.items.map((item) => {
       const parsed = VersionItemSchema.safeParse(item);
-      if (!parsed.success) throw new InternalError(`Decision item of ${workspace} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new InternalError(
+          `Decision item of ${workspace} is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       return parsed.data;
     });
     const last = versions[versions.length - 1];

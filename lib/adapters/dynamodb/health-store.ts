@@ -1,7 +1,12 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { InternalError } from '../../errors/tmc-error';
-import { ClusterHealthSchema, ComponentHealthRecordSchema, type ClusterHealth, type ComponentHealthRecord } from '../../health/cluster-health';
+import {
+  ClusterHealthSchema,
+  ComponentHealthRecordSchema,
+  type ClusterHealth,
+  type ComponentHealthRecord,
+} from '../../health/cluster-health';
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
 import { putIfVersion } from './circuit-store';
 import { isConditionalCheckFailed } from './table';
@@ -22,7 +27,10 @@ const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
 function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
   const data = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.includes(k)));
   const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new InternalError(`${what} item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new InternalError(
+      `${what} item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -40,8 +48,12 @@ export class DynamoHealthStore implements HealthStore {
   ) {}
 
   async getCluster(cluster: string): Promise<ClusterHealth | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: clusterHealthKey(cluster), ConsistentRead: true }));
-    return out.Item === undefined ? undefined : parseItem(ClusterHealthSchema, out.Item, `Cluster health of ${cluster}`);
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: clusterHealthKey(cluster), ConsistentRead: true }),
+    );
+    return out.Item === undefined
+      ? undefined
+      : parseItem(ClusterHealthSchema, out.Item, `Cluster health of ${cluster}`);
   }
 
   async listClusters(): Promise<ClusterHealth[]> {
@@ -50,14 +62,25 @@ export class DynamoHealthStore implements HealthStore {
 
   async putCluster(next: ClusterHealth, expectedVersion: number): Promise<boolean> {
     const record = ClusterHealthSchema.parse(next);
-    const item = { ...record, ...clusterHealthKey(record.cluster), gsi1pk: HEALTH_INDEX_PK, gsi1sk: `CLUSTER#${record.cluster}` };
+    const item = {
+      ...record,
+      ...clusterHealthKey(record.cluster),
+      gsi1pk: HEALTH_INDEX_PK,
+      gsi1sk: `CLUSTER#${record.cluster}`,
+    };
     return putIfVersion(this.doc, this.tableName, item, expectedVersion);
   }
 
   async recordInvocation(component: string, outcome: InvocationOutcome): Promise<void> {
     const start = windowStartOf(outcome.at);
     const at = new Date(outcome.at).toISOString();
-    const sets = ['#component = :component', 'gsi1pk = :gpk', 'gsi1sk = :gsk', 'lastInvocationAt = :at', outcome.ok ? 'lastSuccessAt = :at' : 'lastErrorAt = :at'];
+    const sets = [
+      '#component = :component',
+      'gsi1pk = :gpk',
+      'gsi1sk = :gsk',
+      'lastInvocationAt = :at',
+      outcome.ok ? 'lastSuccessAt = :at' : 'lastErrorAt = :at',
+    ];
     const values: Record<string, unknown> = {
       ':component': component,
       ':gpk': HEALTH_INDEX_PK,
@@ -76,7 +99,10 @@ export class DynamoHealthStore implements HealthStore {
     const totals = 'invocations :one, #errors :err';
     const attempts = [
       // The common case: the current window is stored; add to it.
-      { expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`, cond: 'windowStart = :start' },
+      {
+        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`,
+        cond: 'windowStart = :start',
+      },
       // A new window: the stored one becomes the previous one.
       {
         expr:
@@ -87,7 +113,10 @@ export class DynamoHealthStore implements HealthStore {
         extra: { ':zero': 0 },
       },
       // Another container rolled the window between our two calls: add to it after all.
-      { expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`, cond: 'windowStart = :start' },
+      {
+        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`,
+        cond: 'windowStart = :start',
+      },
     ];
     for (const attempt of attempts) {
       try {
@@ -109,17 +138,27 @@ export class DynamoHealthStore implements HealthStore {
     // A clock behind the stored window (skew between containers): count the totals, leave the windows alone.
     const { ':start': _start, ...rest } = values;
     await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: `SET ${sets.join(', ')} ADD ${totals}`, ExpressionAttributeNames: names, ExpressionAttributeValues: rest }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: `SET ${sets.join(', ')} ADD ${totals}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: rest,
+      }),
     );
   }
 
   async getComponent(component: string): Promise<ComponentHealthRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: componentHealthKey(component) }));
-    return out.Item === undefined ? undefined : parseItem(ComponentHealthRecordSchema, out.Item, `Component health of ${component}`);
+    return out.Item === undefined
+      ? undefined
+      : parseItem(ComponentHealthRecordSchema, out.Item, `Component health of ${component}`);
   }
 
   async listComponents(): Promise<ComponentHealthRecord[]> {
-    return (await this.listIndex('COMPONENT#')).map((item) => parseItem(ComponentHealthRecordSchema, item, 'Component health'));
+    return (await this.listIndex('COMPONENT#')).map((item) =>
+      parseItem(ComponentHealthRecordSchema, item, 'Component health'),
+    );
   }
 
   private async listIndex(prefix: string): Promise<Record<string, unknown>[]> {

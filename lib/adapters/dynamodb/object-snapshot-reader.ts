@@ -32,7 +32,9 @@ const LAST_SK = 'SYNC$';
  * KiB) are not returned. A projection does not lower the read units (DynamoDB counts the whole items), only the bytes
  * sent and parsed.
  */
-const PROJECTION = [...new Set([TABLE.sortKey, ...DECISION_VIEW_ATTRIBUTES, ...SYNC_ITEM_ATTRIBUTES, ...STATUS_ITEM_ATTRIBUTES])];
+const PROJECTION = [
+  ...new Set([TABLE.sortKey, ...DECISION_VIEW_ATTRIBUTES, ...SYNC_ITEM_ATTRIBUTES, ...STATUS_ITEM_ATTRIBUTES]),
+];
 const PROJECTION_NAMES = Object.fromEntries(PROJECTION.map((attr, i) => [`#p${i}`, attr]));
 
 /**

@@ -1,8 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, ObjectRefSchema, typeKeyPrefix, type ObjectRef } from '../../api/object-ref';
-import type { Absence, DeletionHold, PendingCleanup, PlannedRemoval, RecoveryAction, RecoveryStore, RetryState } from '../../ports/recovery-store';
+import type {
+  Absence,
+  DeletionHold,
+  PendingCleanup,
+  PlannedRemoval,
+  RecoveryAction,
+  RecoveryStore,
+  RetryState,
+} from '../../ports/recovery-store';
 import { TABLE } from '../../runtime/resources';
 import { isConditionalCheckFailed } from './table';
 
@@ -13,7 +28,20 @@ const RETRY_TTL_SECONDS = 14 * DAY_SECONDS;
 const HOLDS_INDEX_PK = 'GUARDS';
 
 const ActionSchema = z.object({
-  action: z.enum(['failover', 'cleanup', 'resync-stuck', 'resync-unplaced', 'resync-unsynced', 'resync-partial', 'drift', 'orphan-delete', 'dlq-redrive', 'dlq-park', 'deletion-hold', 'deletion-confirm']),
+  action: z.enum([
+    'failover',
+    'cleanup',
+    'resync-stuck',
+    'resync-unplaced',
+    'resync-unsynced',
+    'resync-partial',
+    'drift',
+    'orphan-delete',
+    'dlq-redrive',
+    'dlq-park',
+    'deletion-hold',
+    'deletion-confirm',
+  ]),
   outcome: z.enum(['enqueued', 'sent', 'succeeded', 'skipped', 'held', 'released', 'failed', 'parked']),
   why: z.string(),
   at: z.string(),
@@ -21,8 +49,18 @@ const ActionSchema = z.object({
   cluster: z.string().optional(),
   ref: ObjectRefSchema.optional(),
 });
-const CleanupSchema = z.object({ cluster: z.string(), ref: ObjectRefSchema, since: z.string(), sentAt: z.string().optional() });
-const RetrySchema = z.object({ attempts: z.number().int().nonnegative(), nextAt: z.number(), lastAt: z.string(), reason: z.string().optional() });
+const CleanupSchema = z.object({
+  cluster: z.string(),
+  ref: ObjectRefSchema,
+  since: z.string(),
+  sentAt: z.string().optional(),
+});
+const RetrySchema = z.object({
+  attempts: z.number().int().nonnegative(),
+  nextAt: z.number(),
+  lastAt: z.string(),
+  reason: z.string().optional(),
+});
 const DeletionCountSchema = z.object({ deletions: z.number() });
 const CursorSchema = z.object({ after: z.string() });
 const HoldSchema = z.object({
@@ -70,7 +108,11 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...this.key(`RECOVERY#${action.at.slice(0, 10)}`, `${action.at}#${randomUUID().slice(0, 8)}`), ...item, expiresAt: epochSeconds(at) + ACTION_TTL_SECONDS },
+        Item: {
+          ...this.key(`RECOVERY#${action.at.slice(0, 10)}`, `${action.at}#${randomUUID().slice(0, 8)}`),
+          ...item,
+          expiresAt: epochSeconds(at) + ACTION_TTL_SECONDS,
+        },
       }),
     );
   }
@@ -94,7 +136,10 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...this.key(`CLEANUP#${cleanup.cluster}`, `OBJ#${objectKey(cleanup.ref)}`), ...CleanupSchema.parse(cleanup) },
+          Item: {
+            ...this.key(`CLEANUP#${cleanup.cluster}`, `OBJ#${objectKey(cleanup.ref)}`),
+            ...CleanupSchema.parse(cleanup),
+          },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
         }),
@@ -129,11 +174,15 @@ export class DynamoRecoveryStore implements RecoveryStore {
   }
 
   async dropCleanup(cluster: string, ref: ObjectRef): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`) }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`) }),
+    );
   }
 
   async retryState(key: string): Promise<RetryState | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`RETRY#${key}`, 'RETRY'), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(`RETRY#${key}`, 'RETRY'), ConsistentRead: true }),
+    );
     return out.Item ? pick(RetrySchema, out.Item) : undefined;
   }
 
@@ -141,7 +190,11 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...this.key(`RETRY#${key}`, 'RETRY'), ...RetrySchema.parse(state), expiresAt: epochSeconds(Date.parse(state.lastAt)) + RETRY_TTL_SECONDS },
+        Item: {
+          ...this.key(`RETRY#${key}`, 'RETRY'),
+          ...RetrySchema.parse(state),
+          expiresAt: epochSeconds(Date.parse(state.lastAt)) + RETRY_TTL_SECONDS,
+        },
       }),
     );
   }
@@ -151,7 +204,9 @@ export class DynamoRecoveryStore implements RecoveryStore {
   }
 
   async hold(scope: string): Promise<DeletionHold | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD'), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD'), ConsistentRead: true }),
+    );
     return out.Item ? pick(HoldSchema, out.Item) : undefined;
   }
 
@@ -159,7 +214,12 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...this.key(`GUARD#${hold.scope}`, 'HOLD'), gsi1pk: HOLDS_INDEX_PK, gsi1sk: hold.scope, ...HoldSchema.parse(hold) },
+        Item: {
+          ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
+          gsi1pk: HOLDS_INDEX_PK,
+          gsi1sk: hold.scope,
+          ...HoldSchema.parse(hold),
+        },
       }),
     );
   }
@@ -200,7 +260,12 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, ref: ObjectRefSchema.parse(ref), firstSeenAt: at, expiresAt: epochSeconds(at) + REMOVAL_TTL_SECONDS },
+          Item: {
+            ...key,
+            ref: ObjectRefSchema.parse(ref),
+            firstSeenAt: at,
+            expiresAt: epochSeconds(at) + REMOVAL_TTL_SECONDS,
+          },
           ConditionExpression: 'attribute_not_exists(firstSeenAt) OR firstSeenAt < :since',
           ExpressionAttributeValues: { ':since': since },
         }),
@@ -235,7 +300,9 @@ export class DynamoRecoveryStore implements RecoveryStore {
   }
 
   async sweepCursor(key: string): Promise<string | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`CURSOR#${key}`, 'CURSOR'), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(`CURSOR#${key}`, 'CURSOR'), ConsistentRead: true }),
+    );
     return out.Item ? pick(CursorSchema, out.Item).after : undefined;
   }
 
@@ -244,7 +311,9 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`CURSOR#${key}`, 'CURSOR') }));
       return;
     }
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...this.key(`CURSOR#${key}`, 'CURSOR'), after } }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...this.key(`CURSOR#${key}`, 'CURSOR'), after } }),
+    );
   }
 
   async countObjects(workspace: string, type?: { group: string; resource: string }): Promise<number> {
@@ -270,7 +339,13 @@ export class DynamoRecoveryStore implements RecoveryStore {
   }
 
   async absence(ref: ObjectRef): Promise<Absence | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT'), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT'),
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? pick(AbsenceSchema, out.Item) : undefined;
   }
 
@@ -279,12 +354,18 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...this.key(`ABSENT#${objectKey(absence.ref)}`, 'ABSENT'), ...item, expiresAt: epochSeconds(absence.firstSeenAt) + ABSENCE_TTL_SECONDS },
+        Item: {
+          ...this.key(`ABSENT#${objectKey(absence.ref)}`, 'ABSENT'),
+          ...item,
+          expiresAt: epochSeconds(absence.firstSeenAt) + ABSENCE_TTL_SECONDS,
+        },
       }),
     );
   }
 
   async clearAbsence(ref: ObjectRef): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT') }));
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: this.key(`ABSENT#${objectKey(ref)}`, 'ABSENT') }),
+    );
   }
 }

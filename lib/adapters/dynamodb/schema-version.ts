@@ -21,12 +21,15 @@ export function schemaVersionOf(item: Record<string, unknown>): number {
 export function assertReadableSchema(item: Record<string, unknown>, what: string): void {
   const version = schemaVersionOf(item);
   if (version > STATE_SCHEMA_VERSION) {
-    throw new ConfigurationError(`${what} was written with state schema ${version}, newer than this tmc's ${STATE_SCHEMA_VERSION}: deploy the newer release again`);
+    throw new ConfigurationError(
+      `${what} was written with state schema ${version}, newer than this tmc's ${STATE_SCHEMA_VERSION}: deploy the newer release again`,
+    );
   }
 }
 
 type Input = Record<string, unknown>;
-const isRecord = (value: unknown): value is Input => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Input =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const NAME = '#tmcSchemaVersion';
 const VALUE = ':tmcSchemaVersion';
@@ -42,13 +45,22 @@ function stampUpdate(update: Input): Input {
   const assignment = `${NAME} = ${VALUE}`;
   return {
     ...update,
-    UpdateExpression: /\bSET\s/i.test(expression) ? expression.replace(/\bSET\s+/i, `SET ${assignment}, `) : `SET ${assignment} ${expression}`,
-    ExpressionAttributeNames: { ...(isRecord(update.ExpressionAttributeNames) ? update.ExpressionAttributeNames : {}), [NAME]: SCHEMA_VERSION_ATTRIBUTE },
-    ExpressionAttributeValues: { ...(isRecord(update.ExpressionAttributeValues) ? update.ExpressionAttributeValues : {}), [VALUE]: STATE_SCHEMA_VERSION },
+    UpdateExpression: /\bSET\s/i.test(expression)
+      ? expression.replace(/\bSET\s+/i, `SET ${assignment}, `)
+      : `SET ${assignment} ${expression}`,
+    ExpressionAttributeNames: {
+      ...(isRecord(update.ExpressionAttributeNames) ? update.ExpressionAttributeNames : {}),
+      [NAME]: SCHEMA_VERSION_ATTRIBUTE,
+    },
+    ExpressionAttributeValues: {
+      ...(isRecord(update.ExpressionAttributeValues) ? update.ExpressionAttributeValues : {}),
+      [VALUE]: STATE_SCHEMA_VERSION,
+    },
   };
 }
 
-const mapValues = (record: Input, f: (value: unknown) => unknown): Input => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+const mapValues = (record: Input, f: (value: unknown) => unknown): Input =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 
 /** The input with the version stamped on what it writes; the caller's objects are not changed. */
 function stamp(command: string | undefined, input: Input): Input {
@@ -62,7 +74,13 @@ function stamp(command: string | undefined, input: Input): Input {
       return {
         ...input,
         RequestItems: mapValues(input.RequestItems, (requests) =>
-          Array.isArray(requests) ? requests.map((r: unknown) => (isRecord(r) && isRecord(r.PutRequest) ? { ...r, PutRequest: { ...r.PutRequest, Item: stampItem(r.PutRequest.Item) } } : r)) : requests,
+          Array.isArray(requests)
+            ? requests.map((r: unknown) =>
+                isRecord(r) && isRecord(r.PutRequest)
+                  ? { ...r, PutRequest: { ...r.PutRequest, Item: stampItem(r.PutRequest.Item) } }
+                  : r,
+              )
+            : requests,
         ),
       };
     case 'TransactWriteItemsCommand':

@@ -57,8 +57,14 @@ export class DynamoSeenStore implements SeenStore {
             ...(received ? { traceId: received.traceId, receivedAt: received.at, reason: received.reason } : {}),
           },
           // Items written before `dedupUntil` existed expired for dedup at `expiresAt`.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #fp <> :fp OR #until <= :now OR (attribute_not_exists(#until) AND #exp <= :now)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#fp': 'fingerprint', '#until': 'dedupUntil', '#exp': TABLE.ttlAttribute },
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR #fp <> :fp OR #until <= :now OR (attribute_not_exists(#until) AND #exp <= :now)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE.partitionKey,
+            '#fp': 'fingerprint',
+            '#until': 'dedupUntil',
+            '#exp': TABLE.ttlAttribute,
+          },
           ExpressionAttributeValues: { ':fp': fingerprint, ':now': nowSeconds },
         }),
       );

@@ -7,7 +7,11 @@ import { assertReadableSchema } from './schema-version';
 import { isConditionalCheckFailed } from './table';
 
 /** v1 items (before schema versions) have no retireAt: the digest before the newest stays accepted until the next add. */
-const ItemSchema = z.looseObject({ digests: z.array(z.string()), version: z.number().int(), retireAt: z.iso.datetime().optional() });
+const ItemSchema = z.looseObject({
+  digests: z.array(z.string()),
+  version: z.number().int(),
+  retireAt: z.iso.datetime().optional(),
+});
 
 /** How many digests a cluster keeps: the newest and the one before it (the rotation's grace). */
 const KEPT = 2;
@@ -40,7 +44,9 @@ export class DynamoStatusCredentialStore implements StatusCredentialStore {
   }
 
   private async read(cluster: string): Promise<z.infer<typeof ItemSchema> | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(cluster), ConsistentRead: true }),
+    );
     if (Item === undefined) return undefined;
     assertReadableSchema(Item, `The status credential item of cluster ${cluster}`);
     return ItemSchema.parse(Item);
@@ -81,7 +87,9 @@ export class DynamoStatusCredentialStore implements StatusCredentialStore {
         if (!isConditionalCheckFailed(err)) throw err;
       }
     }
-    throw new ConflictError(`The status credential of cluster ${cluster} changed under ${ROUNDS} attempts to add one; retry`);
+    throw new ConflictError(
+      `The status credential of cluster ${cluster} changed under ${ROUNDS} attempts to add one; retry`,
+    );
   }
 
   async revoke(cluster: string): Promise<void> {

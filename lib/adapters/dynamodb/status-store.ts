@@ -1,4 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
@@ -25,7 +31,10 @@ export const STATUS_SK_PREFIX = 'STATUS#';
 /** Every attribute of a status item that {@link parseStatusItem} reads. */
 export const STATUS_ITEM_ATTRIBUTES: readonly string[] = Object.keys(StatusItemSchema.shape);
 
-const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}` });
+const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({
+  [TABLE.partitionKey]: objPk(ref),
+  [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}`,
+});
 
 /** A status item as stored (a projection of {@link STATUS_ITEM_ATTRIBUTES} is enough). */
 export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord {
@@ -85,9 +94,14 @@ export class DynamoStatusStore implements StatusStore {
 
   async getMany(refs: readonly ObjectRef[], cluster: string): Promise<Map<string, ClusterStatusRecord | undefined>> {
     const keyed = new Map(refs.map((ref) => [keyOf(statusKey(ref, cluster)), ref]));
-    const answered = await batchGetItems(this.doc, this.tableName, refs.map((ref) => statusKey(ref, cluster)), {
-      projection: STATUS_ITEM_ATTRIBUTES,
-    });
+    const answered = await batchGetItems(
+      this.doc,
+      this.tableName,
+      refs.map((ref) => statusKey(ref, cluster)),
+      {
+        projection: STATUS_ITEM_ATTRIBUTES,
+      },
+    );
     const records = new Map<string, ClusterStatusRecord | undefined>();
     for (const [key, item] of answered) {
       const ref = keyed.get(key);

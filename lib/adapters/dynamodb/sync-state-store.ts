@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { StaleGenerationError } from '../../errors/tmc-error';
-import { SyncRecordSchema, syncRecordKey, type ClusterListOptions, type DecisionView, type SyncRecord, type SyncStateReads, type SyncStateStore } from '../../ports/sync-state-store';
+import {
+  SyncRecordSchema,
+  syncRecordKey,
+  type ClusterListOptions,
+  type DecisionView,
+  type SyncRecord,
+  type SyncStateReads,
+  type SyncStateStore,
+} from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
@@ -23,7 +31,17 @@ const DecisionItemSchema = z.object({
     )
     .default([]),
   scheduled: z.boolean().optional(),
-  reason: z.enum(['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'NoMatchingPlacement', 'NoClusters', 'DeletionHeld', 'Deleted']).optional(),
+  reason: z
+    .enum([
+      'Scheduled',
+      'PartiallyScheduled',
+      'Unschedulable',
+      'NoMatchingPlacement',
+      'NoClusters',
+      'DeletionHeld',
+      'Deleted',
+    ])
+    .optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
 });
@@ -39,12 +57,22 @@ export const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
 export const SYNC_SK_PREFIX = 'SYNC#';
 export const DECISION_SK = 'DECISION';
 const syncSk = (cluster: string): string => `${SYNC_SK_PREFIX}${cluster}`;
-const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: syncSk(cluster) });
+const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({
+  [TABLE.partitionKey]: objPk(ref),
+  [TABLE.sortKey]: syncSk(cluster),
+});
 const decisionKey = (ref: ObjectRef): TableKey => ({ [TABLE.partitionKey]: objPk(ref), [TABLE.sortKey]: DECISION_SK });
 /** Every attribute of a sync item that {@link parseSyncItem} reads. */
 export const SYNC_ITEM_ATTRIBUTES: readonly string[] = Object.keys(SyncItemSchema.shape);
 /** The decision attributes sync reads: not its explanation (up to many KiB), as in {@link DynamoSyncStateStore.decision}. */
-export const DECISION_VIEW_ATTRIBUTES: readonly string[] = ['decisionVersion', 'clusters', 'scheduled', 'reason', 'message', 'placement'];
+export const DECISION_VIEW_ATTRIBUTES: readonly string[] = [
+  'decisionVersion',
+  'clusters',
+  'scheduled',
+  'reason',
+  'message',
+  'placement',
+];
 /** One BatchGetItem has one projection for the table: every sync-item attribute plus the decision's that sync reads. */
 const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
 
@@ -143,7 +171,9 @@ export class DynamoSyncStateStore implements SyncStateStore {
       );
       // BETWEEN includes its lower bound: the `after` object itself is not part of the answer.
       const items = (out.Items ?? []).map(parseSyncItem);
-      records.push(...(range?.skipFirst === undefined ? items : items.filter((r) => objectKey(r.ref) !== range.skipFirst)));
+      records.push(
+        ...(range?.skipFirst === undefined ? items : items.filter((r) => objectKey(r.ref) !== range.skipFirst)),
+      );
       startKey = out.LastEvaluatedKey;
     } while (startKey && (options.limit === undefined || records.length < options.limit));
     return options.limit === undefined ? records : records.slice(0, options.limit);
@@ -224,7 +254,10 @@ export class DynamoSyncStateStore implements SyncStateStore {
     return out.Item ? decisionView(out.Item) : undefined;
   }
 
-  async readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): Promise<SyncStateReads> {
+  async readMany(keys: {
+    decisions: readonly ObjectRef[];
+    records: ReadonlyArray<{ ref: ObjectRef; cluster: string }>;
+  }): Promise<SyncStateReads> {
     const decisionRefs = new Map(keys.decisions.map((ref) => [keyOf(decisionKey(ref)), ref]));
     const recordRefs = new Map(keys.records.map((k) => [keyOf(syncKey(k.ref, k.cluster)), k]));
     const answered = await batchGetItems(
@@ -248,8 +281,17 @@ export class DynamoSyncStateStore implements SyncStateStore {
  * The gsi1 sort-key condition for `after` and `prefix`: a DynamoDB key condition takes one comparison on the sort key,
  * so both together are a BETWEEN from `after` (inclusive, skipped by the caller) to the end of the prefix.
  */
-function sortKeyRange(after: string | undefined, prefix: string | undefined): { condition: string; values: Record<string, string>; skipFirst?: string } | undefined {
-  if (prefix === undefined) return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': `OBJ#${after}` } };
-  if (after === undefined || after < prefix) return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': `OBJ#${prefix}` } };
-  return { condition: '#s BETWEEN :after AND :end', values: { ':after': `OBJ#${after}`, ':end': `OBJ#${prefix}\uffff` }, skipFirst: after };
+function sortKeyRange(
+  after: string | undefined,
+  prefix: string | undefined,
+): { condition: string; values: Record<string, string>; skipFirst?: string } | undefined {
+  if (prefix === undefined)
+    return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': `OBJ#${after}` } };
+  if (after === undefined || after < prefix)
+    return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': `OBJ#${prefix}` } };
+  return {
+    condition: '#s BETWEEN :after AND :end',
+    values: { ':after': `OBJ#${after}`, ':end': `OBJ#${prefix}\uffff` },
+    skipFirst: after,
+  };
 }

@@ -23,18 +23,26 @@ export function deletedRecordExpiry(nowMs: number): Record<string, number> {
 
 /** True for DynamoDB's "condition not met", whichever client (plain or document) threw it. */
 export function isConditionalCheckFailed(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === 'ConditionalCheckFailedException');
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err instanceof Error && err.name === 'ConditionalCheckFailedException')
+  );
 }
 
 /**
  * A conditional Put. A failed condition means a newer generation or version is already recorded: it becomes
  * StaleGenerationError (category `stale`, strategy `ignore`), which consumers treat as done, not as a failure.
  */
-export async function conditionalPut(doc: DynamoDBDocumentClient, input: PutCommandInput & { ConditionExpression: string }, what: string): Promise<void> {
+export async function conditionalPut(
+  doc: DynamoDBDocumentClient,
+  input: PutCommandInput & { ConditionExpression: string },
+  what: string,
+): Promise<void> {
   try {
     await doc.send(new PutCommand(input));
   } catch (err) {
-    if (isConditionalCheckFailed(err)) throw new StaleGenerationError(`A newer ${what} is already recorded`, { cause: err, object: what });
+    if (isConditionalCheckFailed(err))
+      throw new StaleGenerationError(`A newer ${what} is already recorded`, { cause: err, object: what });
     throw err;
   }
 }
@@ -64,7 +72,9 @@ export async function batchGetItems(
   const answered = new Map<string, Record<string, unknown> | undefined>();
   const distinct = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
   // The key attributes are always read: they say which key an item answers.
-  const projected = options.projection ? [...new Set([TABLE.partitionKey, TABLE.sortKey, ...options.projection])] : undefined;
+  const projected = options.projection
+    ? [...new Set([TABLE.partitionKey, TABLE.sortKey, ...options.projection])]
+    : undefined;
   const names = projected ? Object.fromEntries(projected.map((attr, i) => [`#p${i}`, attr])) : undefined;
   for (let start = 0; start < distinct.length; start += BATCH_GET_LIMIT) {
     let pending: Array<Record<string, unknown>> = distinct.slice(start, start + BATCH_GET_LIMIT);
@@ -76,7 +86,9 @@ export async function batchGetItems(
             [tableName]: {
               Keys: pending,
               ConsistentRead: options.consistentRead,
-              ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+              ...(names
+                ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names }
+                : {}),
             },
           },
         }),

@@ -27,16 +27,29 @@ export class DynamoTraceStore implements ObjectTraceReader {
 
   async read(ref: ObjectRef): Promise<ObjectTrace | undefined> {
     const seen = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: `SEEN#${objectKey(ref)}`, [TABLE.sortKey]: 'SEEN' }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [TABLE.partitionKey]: `SEEN#${objectKey(ref)}`, [TABLE.sortKey]: 'SEEN' },
+        ConsistentRead: true,
+      }),
     );
     const received = ReceivedSchema.safeParse(seen.Item ?? {});
     if (!received.success) return undefined;
     const { traceId, receivedAt } = received.data;
-    const steps: Record<string, TraceStep> = { received: { at: receivedAt, traceId, ...(received.data.reason ? { detail: received.data.reason } : {}) } };
+    const steps: Record<string, TraceStep> = {
+      received: { at: receivedAt, traceId, ...(received.data.reason ? { detail: received.data.reason } : {}) },
+    };
     for (const item of await this.partition(ref)) {
       const sk = item[TABLE.sortKey];
       if (typeof sk !== 'string') continue;
-      const step = sk === DECISION_SK ? placedStep(item, traceId) : sk.startsWith(SYNC_SK_PREFIX) ? appliedStep(item, traceId) : sk.startsWith(STATUS_SK_PREFIX) ? statusStep(item, receivedAt) : undefined;
+      const step =
+        sk === DECISION_SK
+          ? placedStep(item, traceId)
+          : sk.startsWith(SYNC_SK_PREFIX)
+            ? appliedStep(item, traceId)
+            : sk.startsWith(STATUS_SK_PREFIX)
+              ? statusStep(item, receivedAt)
+              : undefined;
       if (step) steps[step.name] = step.step;
     }
     return { traceId, startedAt: receivedAt, steps };
@@ -77,8 +90,16 @@ function placedStep(item: Record<string, unknown>, traceId: string): NamedStep {
 function appliedStep(item: Record<string, unknown>, traceId: string): NamedStep {
   const record = parseSyncItem(item);
   if (record.traceId !== traceId) return undefined;
-  if (record.state === 'applied' && record.appliedAt) return { name: `applied:${record.cluster}`, step: { at: record.appliedAt, traceId, cluster: record.cluster, result: 'applied' } };
-  if (record.state === 'deleted') return { name: `applied:${record.cluster}`, step: { at: record.updatedAt, traceId, cluster: record.cluster, result: 'deleted' } };
+  if (record.state === 'applied' && record.appliedAt)
+    return {
+      name: `applied:${record.cluster}`,
+      step: { at: record.appliedAt, traceId, cluster: record.cluster, result: 'applied' },
+    };
+  if (record.state === 'deleted')
+    return {
+      name: `applied:${record.cluster}`,
+      step: { at: record.updatedAt, traceId, cluster: record.cluster, result: 'deleted' },
+    };
   return undefined;
 }
 
@@ -86,5 +107,8 @@ function appliedStep(item: Record<string, unknown>, traceId: string): NamedStep 
 function statusStep(item: Record<string, unknown>, since: string): NamedStep {
   const record = parseStatusItem(item);
   if (Date.parse(record.observedAt) < Date.parse(since)) return undefined;
-  return { name: `status:${record.cluster}`, step: { at: record.observedAt, traceId: record.traceId ?? '', cluster: record.cluster, result: 'written' } };
+  return {
+    name: `status:${record.cluster}`,
+    step: { at: record.observedAt, traceId: record.traceId ?? '', cluster: record.cluster, result: 'written' },
+  };
 }

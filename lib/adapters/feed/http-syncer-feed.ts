@@ -18,6 +18,7 @@ export class HttpSyncerFeed implements SyncerFeed {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
       body: JSON.stringify(body),
     });
-    if (!response.ok) throw new NetworkError(`The syncer feed answered ${response.status}`, { statusCode: response.status });
+    if (!response.ok)
+      throw new NetworkError(`The syncer feed answered ${response.status}`, { statusCode: response.status });
   }
 }

@@ -23,7 +23,12 @@ export interface EksTokenOptions {
 
 /** One EKS token, signed now. */
 export async function eksToken(options: EksTokenOptions): Promise<string> {
-  const signer = new SignatureV4({ credentials: options.credentials ?? defaultProvider(), region: options.region, service: 'sts', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials: options.credentials ?? defaultProvider(),
+    region: options.region,
+    service: 'sts',
+    sha256: Sha256,
+  });
   const hostname = `sts.${options.region}.amazonaws.com`;
   const presigned = await signer.presign(
     {

@@ -102,18 +102,25 @@ export function translateHttpError(
           retryAfterSeconds: parseRetryAfter(retryAfter),
         });
       }
-      return new InternalError(`${ctx.target} answered an unexpected ${statusCode} on ${ctx.object}: ${apiMessage}`, options);
+      return new InternalError(
+        `${ctx.target} answered an unexpected ${statusCode} on ${ctx.object}: ${apiMessage}`,
+        options,
+      );
   }
 }
 
 /** Errors that never produced an HTTP response: refused, reset, DNS, timeouts, aborts. */
 export function translateNetworkError(err: unknown, ctx: KubeErrorContext): TmcError {
   if (err instanceof TmcError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  const code =
+    typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
   const name = err instanceof Error ? err.name : undefined;
   const options = { cluster: ctx.target, object: ctx.object, cause: err };
   if ((code && UNREACHABLE_CODES.has(code)) || name === 'AbortError' || name === 'TimeoutError') {
-    return new ClusterUnreachableError(`${ctx.target} is unreachable (${code ?? name}) while requesting ${ctx.object}`, options);
+    return new ClusterUnreachableError(
+      `${ctx.target} is unreachable (${code ?? name}) while requesting ${ctx.object}`,
+      options,
+    );
   }
   return new ClusterUnreachableError(`${ctx.target} could not be reached while requesting ${ctx.object}`, options);
 }

@@ -23,15 +23,34 @@ const StatusBodySchema = z.looseObject({
   message: z.string().optional(),
   reason: z.string().optional(),
   details: z
-    .looseObject({ causes: z.array(z.looseObject({ type: z.string().optional(), field: z.string().optional(), message: z.string().optional() })).optional() })
+    .looseObject({
+      causes: z
+        .array(
+          z.looseObject({ type: z.string().optional(), field: z.string().optional(), message: z.string().optional() }),
+        )
+        .optional(),
+    })
     .optional(),
 });
 const ApiResourceListSchema = z.looseObject({
   groupVersion: z.string(),
-  resources: z.array(z.looseObject({ name: z.string(), kind: z.string(), namespaced: z.boolean(), verbs: z.array(z.string()).optional() })),
+  resources: z.array(
+    z.looseObject({
+      name: z.string(),
+      kind: z.string(),
+      namespaced: z.boolean(),
+      verbs: z.array(z.string()).optional(),
+    }),
+  ),
 });
 const ApiGroupListSchema = z.looseObject({
-  groups: z.array(z.looseObject({ name: z.string(), preferredVersion: z.looseObject({ version: z.string() }).optional(), versions: z.array(z.looseObject({ version: z.string() })) })),
+  groups: z.array(
+    z.looseObject({
+      name: z.string(),
+      preferredVersion: z.looseObject({ version: z.string() }).optional(),
+      versions: z.array(z.looseObject({ version: z.string() })),
+    }),
+  ),
 });
 
 export interface KubeClusterClientOptions {
@@ -138,7 +157,10 @@ export class KubeClusterClient implements KubeClient {
         ...(next ? [`continue=${encodeURIComponent(next)}`] : []),
       ];
       const query = params.length ? `?${params.join('&')}` : '';
-      const res = this.ok(await this.send({ method: 'GET', path: `${collectionPath(type, options.namespace)}${query}` }, ctx), ctx);
+      const res = this.ok(
+        await this.send({ method: 'GET', path: `${collectionPath(type, options.namespace)}${query}` }, ctx),
+        ctx,
+      );
       const parsed = KubeListResponse.safeParse(res.json);
       if (!parsed.success) throw translateHttpError(502, { message: 'malformed list response' }, undefined, ctx);
       // List items omit apiVersion/kind; restore them from the list so callers get whole objects.
@@ -150,7 +172,11 @@ export class KubeClusterClient implements KubeClient {
     return objects;
   }
 
-  async apply(type: Omit<ResourceType, 'namespaced'>, object: KubeObject, options: { force?: boolean; resourceVersion?: string } = {}): Promise<KubeObject> {
+  async apply(
+    type: Omit<ResourceType, 'namespaced'>,
+    object: KubeObject,
+    options: { force?: boolean; resourceVersion?: string } = {},
+  ): Promise<KubeObject> {
     const { namespace, name } = object.metadata;
     const ctx = { ...this.ctx(describeName(type, namespace, name)), apply: true };
     if (!name) throw translateHttpError(422, { message: 'metadata.name is required for apply' }, undefined, ctx);
@@ -158,9 +184,17 @@ export class KubeClusterClient implements KubeClient {
     // managedFields and resourceVersion in an apply body would make the server treat it as a conditional update:
     // only the caller's explicit resourceVersion does.
     const { managedFields: _mf, resourceVersion: _rv, ...metadata } = object.metadata;
-    const body = { ...object, metadata: options.resourceVersion ? { ...metadata, resourceVersion: options.resourceVersion } : metadata };
+    const body = {
+      ...object,
+      metadata: options.resourceVersion ? { ...metadata, resourceVersion: options.resourceVersion } : metadata,
+    };
     const res = await this.send(
-      { method: 'PATCH', path: `${objectPath({ ...type, namespace, name })}${query}`, body, contentType: 'application/apply-patch+yaml' },
+      {
+        method: 'PATCH',
+        path: `${objectPath({ ...type, namespace, name })}${query}`,
+        body,
+        contentType: 'application/apply-patch+yaml',
+      },
       ctx,
     );
     return this.objectOf(this.ok(res, ctx), ctx);
@@ -168,14 +202,23 @@ export class KubeClusterClient implements KubeClient {
 
   async mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject> {
     const ctx = this.ctx(describeName(name, name.namespace, name.name));
-    const res = await this.send({ method: 'PATCH', path: objectPath(name), body: patch, contentType: 'application/merge-patch+json' }, ctx);
+    const res = await this.send(
+      { method: 'PATCH', path: objectPath(name), body: patch, contentType: 'application/merge-patch+json' },
+      ctx,
+    );
     return this.objectOf(this.ok(res, ctx), ctx);
   }
 
-  async patchStatus(name: ResourceName, status: Record<string, unknown>, options: { resourceVersion?: string } = {}): Promise<KubeObject> {
+  async patchStatus(
+    name: ResourceName,
+    status: Record<string, unknown>,
+    options: { resourceVersion?: string } = {},
+  ): Promise<KubeObject> {
     const ctx = this.ctx(`${describeName(name, name.namespace, name.name)} status`);
     // A resourceVersion in the patch body is kube-apiserver's precondition: 409 Conflict when the object moved on.
-    const body = options.resourceVersion ? { metadata: { resourceVersion: options.resourceVersion }, status } : { status };
+    const body = options.resourceVersion
+      ? { metadata: { resourceVersion: options.resourceVersion }, status }
+      : { status };
     const res = await this.send(
       { method: 'PATCH', path: `${objectPath(name)}/status`, body, contentType: 'application/merge-patch+json' },
       ctx,
@@ -185,8 +228,13 @@ export class KubeClusterClient implements KubeClient {
 
   async delete(name: ResourceName, options: { resourceVersion?: string } = {}): Promise<'deleted' | 'absent'> {
     const ctx = this.ctx(describeName(name, name.namespace, name.name));
-    const preconditions = options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {};
-    const res = await this.send({ method: 'DELETE', path: objectPath(name), body: { propagationPolicy: 'Background', ...preconditions } }, ctx);
+    const preconditions = options.resourceVersion
+      ? { preconditions: { resourceVersion: options.resourceVersion } }
+      : {};
+    const res = await this.send(
+      { method: 'DELETE', path: objectPath(name), body: { propagationPolicy: 'Background', ...preconditions } },
+      ctx,
+    );
     if (res.statusCode === 404) return 'absent';
     this.ok(res, ctx);
     return 'deleted';
@@ -195,7 +243,8 @@ export class KubeClusterClient implements KubeClient {
   /** Served resource types (preferred version of every group), cached for discoveryTtlMs; `refresh` at most every 2 s. */
   async resources(options: { refresh?: boolean } = {}): Promise<ResourceType[]> {
     const age = this.discovery ? Date.now() - this.discovery.at : Infinity;
-    if (this.discovery && age <= this.discoveryTtlMs && !(options.refresh === true && age > 2000)) return this.discovery.resources;
+    if (this.discovery && age <= this.discoveryTtlMs && !(options.refresh === true && age > 2000))
+      return this.discovery.resources;
     const resources = this.discover();
     this.discovery = { at: Date.now(), resources };
     // A failed discovery must not be cached.
@@ -209,7 +258,12 @@ export class KubeClusterClient implements KubeClient {
    * The served type for a group/version/resource (or kind), refreshing discovery once on a miss: a CRD installed
    * after the last discovery is found without waiting for the TTL.
    */
-  async findResource(query: { group: string; version?: string; resource?: string; kind?: string }): Promise<ResourceType | undefined> {
+  async findResource(query: {
+    group: string;
+    version?: string;
+    resource?: string;
+    kind?: string;
+  }): Promise<ResourceType | undefined> {
     const match = (r: ResourceType): boolean =>
       r.group === query.group &&
       (query.version === undefined || r.version === query.version) &&
@@ -226,7 +280,9 @@ export class KubeClusterClient implements KubeClient {
     try {
       const res = await this.transport.request({ method: 'GET', path: '/readyz', timeoutMs: this.readyTimeoutMs });
       const latencyMs = Date.now() - started;
-      return res.statusCode === 200 ? { ok: true, latencyMs } : { ok: false, latencyMs, detail: `readyz answered ${res.statusCode}` };
+      return res.statusCode === 200
+        ? { ok: true, latencyMs }
+        : { ok: false, latencyMs, detail: `readyz answered ${res.statusCode}` };
     } catch (err) {
       const e = translateNetworkError(err, this.ctx('/readyz'));
       return { ok: false, latencyMs: Date.now() - started, detail: e.message };
@@ -243,7 +299,14 @@ export class KubeClusterClient implements KubeClient {
       if (!parsed.success) return;
       for (const r of parsed.data.resources) {
         if (r.name.includes('/')) continue; // subresources
-        out.push({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced, ...(r.verbs === undefined ? {} : { verbs: r.verbs }) });
+        out.push({
+          group,
+          version,
+          resource: r.name,
+          kind: r.kind,
+          namespaced: r.namespaced,
+          ...(r.verbs === undefined ? {} : { verbs: r.verbs }),
+        });
       }
     };
     const groupsRes = this.ok(await this.send({ method: 'GET', path: '/apis' }, ctx), ctx);
@@ -266,7 +329,10 @@ export class KubeClusterClient implements KubeClient {
    * context). A request cut off by the deadline is a DeadlineExceededError, not an unreachable cluster: the cluster
    * may only be slow, and its circuit and health are left alone.
    */
-  private async send(req: Omit<KubeHttpRequest, 'timeoutMs' | 'signal'>, ctx: KubeErrorContext): Promise<KubeHttpResponse> {
+  private async send(
+    req: Omit<KubeHttpRequest, 'timeoutMs' | 'signal'>,
+    ctx: KubeErrorContext,
+  ): Promise<KubeHttpResponse> {
     const deadline = currentDeadline();
     this.inFlight += 1;
     try {
@@ -299,7 +365,8 @@ export class KubeClusterClient implements KubeClient {
 
   private objectOf(res: KubeHttpResponse, ctx: KubeErrorContext): KubeObject {
     const parsed = KubeObjectResponse.safeParse(res.json);
-    if (!parsed.success) throw translateHttpError(502, { message: 'the response is not a Kubernetes object' }, undefined, ctx);
+    if (!parsed.success)
+      throw translateHttpError(502, { message: 'the response is not a Kubernetes object' }, undefined, ctx);
     return parsed.data as KubeObject;
   }
 }

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { secretOutsideWorkspace } from '../../api/cluster-credentials';
-import { ClusterConfigurationError, ClusterCredentialsUnavailableError, ConfigurationError } from '../../errors/tmc-error';
+import {
+  ClusterConfigurationError,
+  ClusterCredentialsUnavailableError,
+  ConfigurationError,
+} from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
 import { EksTokenSource } from './eks-token';
 import { KubeClusterClient, type KubeClusterClientOptions } from './kube-cluster-client';
@@ -56,7 +60,9 @@ export class KubeConnectorImpl implements KubeConnector {
   }
 
   cluster(workspace: string, syncTarget: string): Promise<KubeClient> {
-    return this.cached(this.clusterClients, `${workspace}|${syncTarget}`, (onUnauthorized) => this.buildCluster(workspace, syncTarget, onUnauthorized));
+    return this.cached(this.clusterClients, `${workspace}|${syncTarget}`, (onUnauthorized) =>
+      this.buildCluster(workspace, syncTarget, onUnauthorized),
+    );
   }
 
   /**
@@ -66,7 +72,14 @@ export class KubeConnectorImpl implements KubeConnector {
    */
   async syncMode(workspace: string, syncTarget: string): Promise<SyncMode> {
     const cached = this.clusterClients.get(`${workspace}|${syncTarget}`);
-    if (cached !== undefined && (await cached.client.then(() => true, () => false))) return 'Push';
+    if (
+      cached !== undefined &&
+      (await cached.client.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return 'Push';
     return syncModeOf((await this.readSyncTarget(workspace, syncTarget)).spec);
   }
 
@@ -136,7 +149,10 @@ export class KubeConnectorImpl implements KubeConnector {
   private async buildKcp(workspace: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
     const text = await this.readKcpKubeconfig();
     const target = `kcp:${workspace}`;
-    const { config } = loadKubeconfig(text, { uniqueName: `tmc-${target}`, server: (s) => kcpWorkspaceUrl(s, workspace) });
+    const { config } = loadKubeconfig(text, {
+      uniqueName: `tmc-${target}`,
+      server: (s) => kcpWorkspaceUrl(s, workspace),
+    });
     return new KubeClusterClient(target, config, { ...this.options.client, onUnauthorized });
   }
 
@@ -167,45 +183,74 @@ export class KubeConnectorImpl implements KubeConnector {
     return this.options.secrets;
   }
 
-  private async readSyncTarget(workspace: string, syncTarget: string): Promise<z.infer<typeof SyncTargetConnectionSchema>> {
+  private async readSyncTarget(
+    workspace: string,
+    syncTarget: string,
+  ): Promise<z.infer<typeof SyncTargetConnectionSchema>> {
     const kcp = await this.kcpClient(workspace);
     const object = await kcp.get({ ...SYNC_TARGETS, name: syncTarget });
     if (!object) {
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} does not exist in ${workspace}`, { cluster: syncTarget });
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} does not exist in ${workspace}`, {
+        cluster: syncTarget,
+      });
     }
     const parsed = SyncTargetConnectionSchema.safeParse(object);
     if (!parsed.success) {
       const where = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} has unusable credentials (${where})`, { cluster: syncTarget });
+      throw new ClusterConfigurationError(
+        `SyncTarget ${syncTarget} in ${workspace} has unusable credentials (${where})`,
+        { cluster: syncTarget },
+      );
     }
     return parsed.data;
   }
 
-  private async buildCluster(workspace: string, syncTarget: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
+  private async buildCluster(
+    workspace: string,
+    syncTarget: string,
+    onUnauthorized: () => void,
+  ): Promise<KubeClusterClient> {
     const kcp = await this.kcpClient(workspace);
     const target = await this.readSyncTarget(workspace, syncTarget);
     // A pull-mode cluster is reached only by its syncer: no function may call it, whatever path asked.
     if (syncModeOf(target.spec) === 'Pull') {
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} is in pull mode: its syncer applies its work, tmc does not call the cluster`, {
-        cluster: syncTarget,
-      });
+      throw new ClusterConfigurationError(
+        `SyncTarget ${syncTarget} in ${workspace} is in pull mode: its syncer applies its work, tmc does not call the cluster`,
+        {
+          cluster: syncTarget,
+        },
+      );
     }
     const credentials = target.spec.workloadCluster.credentials;
     let text: string;
     if (credentials === undefined) {
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, {
+        cluster: syncTarget,
+      });
     } else if (credentials.secretRef) {
       text = await this.kubeconfigFromKcpSecret(kcp, credentials.secretRef, syncTarget);
     } else if (credentials.secretsManagerArn !== undefined) {
       // Admission refuses this too; checked again here, before the read, for SyncTargets admitted earlier or written
       // while the webhook was failing open.
       const outside = secretOutsideWorkspace(credentials.secretsManagerArn, workspace);
-      if (outside) throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`, { cluster: syncTarget });
+      if (outside)
+        throw new ClusterConfigurationError(
+          `SyncTarget ${syncTarget} in ${workspace} may not use its credentials: ${outside}`,
+          { cluster: syncTarget },
+        );
       text = await this.secretReader().read(credentials.secretsManagerArn);
     } else if (credentials.eks !== undefined) {
-      return this.eksCluster(workspace, syncTarget, target.spec.workloadCluster.endpoint, credentials.eks, onUnauthorized);
+      return this.eksCluster(
+        workspace,
+        syncTarget,
+        target.spec.workloadCluster.endpoint,
+        credentials.eks,
+        onUnauthorized,
+      );
     } else {
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, { cluster: syncTarget });
+      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} names no credentials`, {
+        cluster: syncTarget,
+      });
     }
     // Admission sees only the reference, not the kubeconfig, so an exec plugin is refused here, before any request.
     const { config } = loadKubeconfig(text, { uniqueName: `tmc-${workspace}-${syncTarget}`, refuseExecPlugin: true });
@@ -221,7 +266,10 @@ export class KubeConnectorImpl implements KubeConnector {
     onUnauthorized: () => void,
   ): KubeClusterClient {
     if (endpoint === undefined) {
-      throw new ClusterConfigurationError(`SyncTarget ${syncTarget} in ${workspace} uses EKS credentials but has no spec.workloadCluster.endpoint`, { cluster: syncTarget });
+      throw new ClusterConfigurationError(
+        `SyncTarget ${syncTarget} in ${workspace} uses EKS credentials but has no spec.workloadCluster.endpoint`,
+        { cluster: syncTarget },
+      );
     }
     if (eks.roleArn !== undefined) {
       throw new ClusterConfigurationError(
@@ -229,24 +277,48 @@ export class KubeConnectorImpl implements KubeConnector {
         { cluster: syncTarget },
       );
     }
-    const source = this.options.eksTokens?.(eks) ?? new EksTokenSource({ clusterName: eks.clusterName, region: eks.region });
+    const source =
+      this.options.eksTokens?.(eks) ?? new EksTokenSource({ clusterName: eks.clusterName, region: eks.region });
     const config = eksKubeconfig(`tmc-${workspace}-${syncTarget}`, endpoint, eks.certificateAuthorityData);
-    return new KubeClusterClient(syncTarget, config, { ...this.options.client, bearerToken: () => source.token(), onUnauthorized });
+    return new KubeClusterClient(syncTarget, config, {
+      ...this.options.client,
+      bearerToken: () => source.token(),
+      onUnauthorized,
+    });
   }
 
-  private async kubeconfigFromKcpSecret(kcp: KubeClient, ref: { namespace: string; name: string }, syncTarget: string): Promise<string> {
+  private async kubeconfigFromKcpSecret(
+    kcp: KubeClient,
+    ref: { namespace: string; name: string },
+    syncTarget: string,
+  ): Promise<string> {
     // Read errors propagate with their own category (5xx, 429, network: retried). A 404 is retried too: kcp answering
     // 404 for a Secret it holds is an API hiccup, and a permanent configuration error would stop the cluster's work.
-    const secret = await kcp.get({ group: '', version: 'v1', resource: 'secrets', namespace: ref.namespace, name: ref.name });
+    const secret = await kcp.get({
+      group: '',
+      version: 'v1',
+      resource: 'secrets',
+      namespace: ref.namespace,
+      name: ref.name,
+    });
     if (!secret) {
-      throw new ClusterCredentialsUnavailableError(`Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} was not found in kcp`, { cluster: syncTarget });
+      throw new ClusterCredentialsUnavailableError(
+        `Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} was not found in kcp`,
+        { cluster: syncTarget },
+      );
     }
     const data = secret.data;
-    const encoded = typeof data === 'object' && data !== null && 'kubeconfig' in data ? (data as { kubeconfig: unknown }).kubeconfig : undefined;
+    const encoded =
+      typeof data === 'object' && data !== null && 'kubeconfig' in data
+        ? (data as { kubeconfig: unknown }).kubeconfig
+        : undefined;
     if (typeof encoded !== 'string') {
-      throw new ClusterConfigurationError(`Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} has no data.kubeconfig`, {
-        cluster: syncTarget,
-      });
+      throw new ClusterConfigurationError(
+        `Secret ${ref.namespace}/${ref.name} for SyncTarget ${syncTarget} has no data.kubeconfig`,
+        {
+          cluster: syncTarget,
+        },
+      );
     }
     return Buffer.from(encoded, 'base64').toString('utf8');
   }

@@ -37,7 +37,7 @@ export interface LoadKubeconfigOptions {
 
 /** What to use instead of an exec-plugin kubeconfig for a cluster tmc's functions reach (docs/deploy.md). */
 export const EXEC_PLUGIN_ALTERNATIVES =
-  "use the eks credential form (spec.workloadCluster.credentials.eks: {clusterName, region}) for EKS, a kubeconfig with a token (a ServiceAccount token) for any cluster, or the syncer (pull mode) where neither fits";
+  'use the eks credential form (spec.workloadCluster.credentials.eks: {clusterName, region}) for EKS, a kubeconfig with a token (a ServiceAccount token) for any cluster, or the syncer (pull mode) where neither fits';
 
 /** The parsed server URL of a kubeconfig's current context, before any rewrite. */
 export interface LoadedKubeconfig {
@@ -51,7 +51,9 @@ export interface LoadedKubeconfig {
  */
 export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): LoadedKubeconfig {
   const fail = (why: string): never => {
-    throw new ClusterConfigurationError(`The kubeconfig for ${options.uniqueName} is unusable: ${why}`, { cluster: options.uniqueName });
+    throw new ClusterConfigurationError(`The kubeconfig for ${options.uniqueName} is unusable: ${why}`, {
+      cluster: options.uniqueName,
+    });
   };
   let raw: unknown;
   try {
@@ -69,12 +71,19 @@ export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): Lo
   } catch {
     return fail('client-node could not load it');
   }
-  if (parsed.data['current-context'] === undefined && source.getContexts().length > 0) source.setCurrentContext(source.getContexts()[0].name);
+  if (parsed.data['current-context'] === undefined && source.getContexts().length > 0)
+    source.setCurrentContext(source.getContexts()[0].name);
   const cluster = source.getCurrentCluster() ?? (source.getClusters().length === 1 ? source.getClusters()[0] : null);
   if (!cluster) return fail('no current context naming a known cluster');
   const user = source.getCurrentUser();
   if (options.refuseExecPlugin && user?.exec) {
-    return fail(`its user runs an exec plugin (users[].user.exec: ${JSON.stringify(String(user.exec.command ?? '').split('/').pop())}), which cannot run in tmc's functions; ${EXEC_PLUGIN_ALTERNATIVES}`);
+    return fail(
+      `its user runs an exec plugin (users[].user.exec: ${JSON.stringify(
+        String(user.exec.command ?? '')
+          .split('/')
+          .pop(),
+      )}), which cannot run in tmc's functions; ${EXEC_PLUGIN_ALTERNATIVES}`,
+    );
   }
   const context = source.getContextObject(source.getCurrentContext());
 
@@ -100,7 +109,14 @@ export function loadKubeconfig(text: string, options: LoadKubeconfigOptions): Lo
 export function eksKubeconfig(uniqueName: string, endpoint: string, certificateAuthorityData?: string): KubeConfig {
   const config = new KubeConfig();
   config.loadFromOptions({
-    clusters: [{ name: uniqueName, server: endpoint.replace(/\/+$/, ''), caData: certificateAuthorityData, skipTLSVerify: endpoint.startsWith('http:') }],
+    clusters: [
+      {
+        name: uniqueName,
+        server: endpoint.replace(/\/+$/, ''),
+        caData: certificateAuthorityData,
+        skipTLSVerify: endpoint.startsWith('http:'),
+      },
+    ],
     users: [{ name: uniqueName }],
     contexts: [{ name: uniqueName, cluster: uniqueName, user: uniqueName }],
     currentContext: uniqueName,
@@ -119,7 +135,9 @@ export function kcpBaseUrl(server: string): string {
  */
 export function kcpWorkspaceUrl(server: string, workspace: string): string {
   if (!isLogicalClusterName(workspace)) {
-    throw new ValidationError(`Refusing to reach kcp for ${JSON.stringify(workspace.slice(0, 256))}: not a logical cluster path (${LOGICAL_CLUSTER_RULE})`);
+    throw new ValidationError(
+      `Refusing to reach kcp for ${JSON.stringify(workspace.slice(0, 256))}: not a logical cluster path (${LOGICAL_CLUSTER_RULE})`,
+    );
   }
   return `${kcpBaseUrl(server)}/clusters/${workspace}`;
 }

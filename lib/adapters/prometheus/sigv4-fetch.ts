@@ -7,8 +7,16 @@ import { nativeFetch, type RemoteWriteFetch, type RemoteWriteTarget } from '../.
  * Signs each remote-write request with SigV4 for Amazon Managed Prometheus, with the default credential chain (the
  * Lambda role in the cloud).
  */
-export function sigv4Fetch(target: Extract<RemoteWriteTarget['auth'], { type: 'sigv4' }>, base: RemoteWriteFetch = nativeFetch()): RemoteWriteFetch {
-  const signer = new SignatureV4({ credentials: defaultProvider(), region: target.region, service: target.service, sha256: Sha256 });
+export function sigv4Fetch(
+  target: Extract<RemoteWriteTarget['auth'], { type: 'sigv4' }>,
+  base: RemoteWriteFetch = nativeFetch(),
+): RemoteWriteFetch {
+  const signer = new SignatureV4({
+    credentials: defaultProvider(),
+    region: target.region,
+    service: target.service,
+    sha256: Sha256,
+  });
   return async (url, init) => {
     const u = new URL(url);
     const signed = await signer.sign({
@@ -21,6 +29,10 @@ export function sigv4Fetch(target: Extract<RemoteWriteTarget['auth'], { type: 's
       headers: { ...(init?.headers ?? {}), host: u.host },
       body: init ? new Uint8Array(init.body) : undefined,
     });
-    return base(url, { method: init?.method ?? 'POST', headers: signed.headers, body: init?.body ?? new ArrayBuffer(0) });
+    return base(url, {
+      method: init?.method ?? 'POST',
+      headers: signed.headers,
+      body: init?.body ?? new ArrayBuffer(0),
+    });
   };
 }

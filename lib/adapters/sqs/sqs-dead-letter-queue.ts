@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { MAX_VISIBILITY_SECONDS } from '../../errors/backoff';
 import type { DeadLetter, DeadLetterQueue } from '../../ports/dead-letter-queue';
 import type { QueueName } from '../../runtime/resources';
@@ -17,13 +23,26 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   async receive(max: number, visibilitySeconds: number): Promise<DeadLetter[]> {
     const out = await this.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: this.dlqUrl, MaxNumberOfMessages: Math.min(10, max), VisibilityTimeout: visibilitySeconds, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: this.dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        VisibilityTimeout: visibilitySeconds,
+        WaitTimeSeconds: 0,
+      }),
     );
-    return (out.Messages ?? []).flatMap((m) => (m.Body !== undefined && m.ReceiptHandle !== undefined ? [{ body: m.Body, receiptHandle: m.ReceiptHandle }] : []));
+    return (out.Messages ?? []).flatMap((m) =>
+      m.Body !== undefined && m.ReceiptHandle !== undefined ? [{ body: m.Body, receiptHandle: m.ReceiptHandle }] : [],
+    );
   }
 
   async redrive(body: string, delaySeconds: number): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, DelaySeconds: Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds))) }));
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: body,
+        DelaySeconds: Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.round(delaySeconds))),
+      }),
+    );
   }
 
   async remove(letter: DeadLetter): Promise<void> {
@@ -32,7 +51,11 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 
   async hide(letter: DeadLetter, seconds: number): Promise<void> {
     await this.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: this.dlqUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))) }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.dlqUrl,
+        ReceiptHandle: letter.receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
+      }),
     );
   }
 }

@@ -7,7 +7,11 @@ export interface QueueUrls {
   dlqUrl: string;
 }
 
-const DEPTH_ATTRIBUTES = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+const DEPTH_ATTRIBUTES = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+] as const;
 
 /**
  * Queue depths from SQS GetQueueAttributes (two calls per queue: the queue and its DLQ). SQS does not expose the age
@@ -30,14 +34,19 @@ export class SqsQueueDepths {
           visible: main.ApproximateNumberOfMessages,
           inFlight: main.ApproximateNumberOfMessagesNotVisible,
           delayed: main.ApproximateNumberOfMessagesDelayed,
-          dlq: dlq.ApproximateNumberOfMessages + dlq.ApproximateNumberOfMessagesNotVisible + dlq.ApproximateNumberOfMessagesDelayed,
+          dlq:
+            dlq.ApproximateNumberOfMessages +
+            dlq.ApproximateNumberOfMessagesNotVisible +
+            dlq.ApproximateNumberOfMessagesDelayed,
         };
       }),
     );
   }
 
   private async attributes(url: string): Promise<Record<(typeof DEPTH_ATTRIBUTES)[number], number>> {
-    const out = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...DEPTH_ATTRIBUTES] }));
+    const out = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...DEPTH_ATTRIBUTES] }),
+    );
     const read = (name: (typeof DEPTH_ATTRIBUTES)[number]): number => {
       const value = Number(out.Attributes?.[name] ?? 0);
       return Number.isFinite(value) ? value : 0;

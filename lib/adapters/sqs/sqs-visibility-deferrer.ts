@@ -1,4 +1,8 @@
-import { ChangeMessageVisibilityBatchCommand, ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { MessageDeferrer } from '../../ports/message-deferrer';
 import { MAX_VISIBILITY_SECONDS } from '../../errors/backoff';
 import { SQS_MAX_BATCH_ENTRIES } from './sqs-work-queue';
@@ -32,17 +36,25 @@ export class SqsVisibilityDeferrer implements MessageDeferrer {
   /** One ChangeMessageVisibilityBatch per ten; an entry SQS fails is reported like a failed `defer`, never thrown. */
   async deferMany(deferrals: ReadonlyArray<{ receiptHandle: string; delaySeconds: number }>): Promise<void> {
     const chunks: Array<typeof deferrals> = [];
-    for (let i = 0; i < deferrals.length; i += SQS_MAX_BATCH_ENTRIES) chunks.push(deferrals.slice(i, i + SQS_MAX_BATCH_ENTRIES));
+    for (let i = 0; i < deferrals.length; i += SQS_MAX_BATCH_ENTRIES)
+      chunks.push(deferrals.slice(i, i + SQS_MAX_BATCH_ENTRIES));
     await Promise.all(
       chunks.map(async (chunk) => {
         try {
           const out = await this.sqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: this.queueUrl,
-              Entries: chunk.map((d, i) => ({ Id: String(i), ReceiptHandle: d.receiptHandle, VisibilityTimeout: visibility(d.delaySeconds) })),
+              Entries: chunk.map((d, i) => ({
+                Id: String(i),
+                ReceiptHandle: d.receiptHandle,
+                VisibilityTimeout: visibility(d.delaySeconds),
+              })),
             }),
           );
-          for (const failed of out.Failed ?? []) this.onError(new Error(`ChangeMessageVisibility failed for entry ${failed.Id ?? '?'}: ${failed.Code ?? 'unknown'}`));
+          for (const failed of out.Failed ?? [])
+            this.onError(
+              new Error(`ChangeMessageVisibility failed for entry ${failed.Id ?? '?'}: ${failed.Code ?? 'unknown'}`),
+            );
         } catch (err) {
           this.onError(err);
         }

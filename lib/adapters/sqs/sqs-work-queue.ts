@@ -58,7 +58,9 @@ export class SqsWorkQueue<M extends QueueMessage = QueueMessage> implements Work
   private prepare(message: M, delaySeconds: number | undefined): PreparedEntry {
     const parsed = this.schema.safeParse(message);
     if (!parsed.success) {
-      throw new ValidationError(`Message for queue ${this.name} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new ValidationError(
+        `Message for queue ${this.name} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     const body = JSON.stringify(parsed.data);
     const traceId = parsed.data.trace.traceId;
@@ -77,9 +79,12 @@ export class SqsWorkQueue<M extends QueueMessage = QueueMessage> implements Work
       Buffer.byteLength('traceId' + 'String' + traceId) +
       Buffer.byteLength('type' + 'String' + parsed.data.type);
     if (bytes > SQS_MAX_BATCH_BYTES) {
-      throw new ValidationError(`Message for queue ${this.name} is ${bytes} bytes, over SQS's limit of ${SQS_MAX_BATCH_BYTES}`, {
-        object: describeMessage(parsed.data),
-      });
+      throw new ValidationError(
+        `Message for queue ${this.name} is ${bytes} bytes, over SQS's limit of ${SQS_MAX_BATCH_BYTES}`,
+        {
+          object: describeMessage(parsed.data),
+        },
+      );
     }
     return { entry, bytes };
   }
@@ -99,10 +104,14 @@ export class SqsWorkQueue<M extends QueueMessage = QueueMessage> implements Work
       const senderFaults = failed.filter((f) => f.SenderFault);
       if (senderFaults.length > 0) {
         const first = senderFaults[0];
-        throw new InternalError(`Queue ${this.name} rejected ${senderFaults.length} message(s): ${first.Code ?? ''} ${first.Message ?? ''}`.trim());
+        throw new InternalError(
+          `Queue ${this.name} rejected ${senderFaults.length} message(s): ${first.Code ?? ''} ${first.Message ?? ''}`.trim(),
+        );
       }
       if (attempt >= this.maxAttempts) {
-        throw new NetworkError(`Queue ${this.name} failed ${failed.length} message(s) after ${attempt} attempts: ${failed[0].Code ?? 'unknown'}`);
+        throw new NetworkError(
+          `Queue ${this.name} failed ${failed.length} message(s) after ${attempt} attempts: ${failed[0].Code ?? 'unknown'}`,
+        );
       }
       const failedIds = new Set(failed.map((f) => f.Id));
       pending = pending.filter((entry) => failedIds.has(entry.Id));
@@ -117,7 +126,10 @@ export function chunkEntries<T extends { bytes: number }>(items: T[]): T[][] {
   let current: T[] = [];
   let currentBytes = 0;
   for (const item of items) {
-    if (current.length === SQS_MAX_BATCH_ENTRIES || (current.length > 0 && currentBytes + item.bytes > SQS_MAX_BATCH_BYTES)) {
+    if (
+      current.length === SQS_MAX_BATCH_ENTRIES ||
+      (current.length > 0 && currentBytes + item.bytes > SQS_MAX_BATCH_BYTES)
+    ) {
       chunks.push(current);
       current = [];
       currentBytes = 0;

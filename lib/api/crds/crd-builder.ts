@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { LocationSpecSchema, LocationStatusSchema, LOCATION_KIND, LOCATION_RESOURCE, SCHEDULING_GROUP, SCHEDULING_VERSION } from './location';
+import {
+  LocationSpecSchema,
+  LocationStatusSchema,
+  LOCATION_KIND,
+  LOCATION_RESOURCE,
+  SCHEDULING_GROUP,
+  SCHEDULING_VERSION,
+} from './location';
 import { PlacementSpecSchema, PlacementStatusSchema, PLACEMENT_KIND, PLACEMENT_RESOURCE } from './placement';
 import {
   SyncTargetSpecSchema,
@@ -131,7 +138,9 @@ export function toStructural(node: JsonSchema, path = ''): JsonSchema {
   if (node.type === 'object') {
     const properties = node.properties as Record<string, JsonSchema> | undefined;
     if (properties) {
-      out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, toStructural(v, path ? `${path}.${k}` : k)]));
+      out.properties = Object.fromEntries(
+        Object.entries(properties).map(([k, v]) => [k, toStructural(v, path ? `${path}.${k}` : k)]),
+      );
       if (Array.isArray(node.required) && node.required.length > 0) out.required = node.required;
     } else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
       out.additionalProperties = toStructural(node.additionalProperties as JsonSchema, `${path}.*`);
@@ -144,7 +153,10 @@ export function toStructural(node: JsonSchema, path = ''): JsonSchema {
 
 function schemaOf(zodSchema: z.ZodType, path: string): JsonSchema {
   // io 'input': what a user may write (optional fields stay optional even when tmc fills in defaults).
-  return toStructural(z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) as JsonSchema, path);
+  return toStructural(
+    z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) as JsonSchema,
+    path,
+  );
 }
 
 export function buildCrd(def: CrdDefinition): Record<string, unknown> {

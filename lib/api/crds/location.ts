@@ -8,8 +8,12 @@ export const LOCATION_KIND = 'Location';
 export const LOCATION_RESOURCE = 'locations';
 
 export const LocationSpecSchema = z.object({
-  resource: GroupVersionResourceSchema.describe('The instances this Location groups: workload.kcp.io/v1alpha1 synctargets'),
-  instanceSelector: LabelSelectorSchema.optional().describe('Which SyncTargets belong to this Location; empty selects all'),
+  resource: GroupVersionResourceSchema.describe(
+    'The instances this Location groups: workload.kcp.io/v1alpha1 synctargets',
+  ),
+  instanceSelector: LabelSelectorSchema.optional().describe(
+    'Which SyncTargets belong to this Location; empty selects all',
+  ),
   description: z.string().optional(),
 });
 

@@ -40,11 +40,18 @@ export const TolerationSchema = z
     operator: z.enum(['Equal', 'Exists']).optional(),
     value: z.string().optional(),
     effect: TaintEffectSchema.optional().describe('Empty tolerates every effect'),
-    tolerationSeconds: z.number().int().nonnegative().optional().describe('NoExecute only: how long work stays after the taint appears'),
+    tolerationSeconds: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('NoExecute only: how long work stays after the taint appears'),
   })
   .superRefine((t, ctx) => {
-    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is Exists' });
-    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be Exists when key is empty' });
+    if (t.operator === 'Exists' && t.value)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is Exists' });
+    if (!t.key && t.operator !== 'Exists')
+      ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be Exists when key is empty' });
     if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
       ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'only applies to effect NoExecute' });
     }
@@ -74,13 +81,14 @@ export const ReplicasSchema = z
   .object({
     mode: z.enum(['Duplicated', 'Divided']),
     weights: z.array(ReplicaWeightSchema).optional(),
-    byCapacity: z.boolean().optional().describe('Divided: in proportion to each cluster\'s free capacity'),
+    byCapacity: z.boolean().optional().describe("Divided: in proportion to each cluster's free capacity"),
   })
   .superRefine((r, ctx) => {
     if (r.mode === 'Duplicated' && (r.weights?.length || r.byCapacity)) {
       ctx.addIssue({ code: 'custom', path: ['mode'], message: 'weights and byCapacity need mode Divided' });
     }
-    if (r.weights?.length && r.byCapacity) ctx.addIssue({ code: 'custom', path: ['byCapacity'], message: 'cannot be combined with weights' });
+    if (r.weights?.length && r.byCapacity)
+      ctx.addIssue({ code: 'custom', path: ['byCapacity'], message: 'cannot be combined with weights' });
   });
 export type ReplicasPolicy = z.infer<typeof ReplicasSchema>;
 
@@ -102,7 +110,11 @@ export const OverrideSchema = z
       .optional()
       .describe('Kinds this override changes, e.g. [Deployment]; absent: every kind the Placement selects'),
     jsonPatch: z.array(JsonPatchOperationSchema).optional(),
-    image: z.array(z.object({ container: z.string().optional().describe('Absent: every container'), image: z.string().min(1) })).optional(),
+    image: z
+      .array(
+        z.object({ container: z.string().optional().describe('Absent: every container'), image: z.string().min(1) }),
+      )
+      .optional(),
     replicas: z.number().int().nonnegative().optional(),
     labels: z.record(z.string(), z.string()).optional(),
     env: z.array(z.object({ container: z.string().optional(), name: z.string().min(1), value: z.string() })).optional(),
@@ -118,26 +130,41 @@ export const OverrideSchema = z
 export type Override = z.infer<typeof OverrideSchema>;
 
 export const RebalanceSchema = z.object({
-  policy: z.enum(['Never', 'Always']).optional().describe('Always: ignore where work runs today and pick the best clusters'),
+  policy: z
+    .enum(['Never', 'Always'])
+    .optional()
+    .describe('Always: ignore where work runs today and pick the best clusters'),
   token: z.string().optional().describe('Change it to rebalance once'),
 });
 
 export const PlacementSpecSchema = z.object({
   namespaceSelector: LabelSelectorSchema.optional().describe('Which namespaces; absent selects every namespace'),
-  objectSelectors: z.array(ObjectSelectorSchema).optional().describe('Narrows to these objects; absent selects every object'),
-  locationSelectors: z.array(LabelSelectorSchema).optional().describe('Locations by label, ORed; a cluster must be in one'),
+  objectSelectors: z
+    .array(ObjectSelectorSchema)
+    .optional()
+    .describe('Narrows to these objects; absent selects every object'),
+  locationSelectors: z
+    .array(LabelSelectorSchema)
+    .optional()
+    .describe('Locations by label, ORed; a cluster must be in one'),
   clusterSelector: LabelSelectorSchema.optional().describe('SyncTargets by label'),
   clusterConstraints: ClusterConstraintsSchema.optional(),
   numberOfClusters: z.number().int().min(1).optional().describe('Absent: every cluster that matches'),
   affinity: AffinitySchema.optional(),
-  antiAffinity: AffinitySchema.optional().describe('Avoid clusters with these labels: required excludes, preferred penalises'),
+  antiAffinity: AffinitySchema.optional().describe(
+    'Avoid clusters with these labels: required excludes, preferred penalises',
+  ),
   tolerations: z.array(TolerationSchema).optional(),
   spreadConstraints: z.array(SpreadConstraintSchema).optional(),
   strategy: z.enum(['Spread', 'Pack', 'Balanced']).optional(),
   replicas: ReplicasSchema.optional(),
   overrides: z.array(OverrideSchema).optional(),
   rebalance: RebalanceSchema.optional(),
-  priority: z.number().int().optional().describe('When several Placements match an object, the highest wins; then the oldest name'),
+  priority: z
+    .number()
+    .int()
+    .optional()
+    .describe('When several Placements match an object, the highest wins; then the oldest name'),
 });
 export type PlacementSpec = z.infer<typeof PlacementSpecSchema>;
 

@@ -30,20 +30,31 @@ export const ACCEPTED_CREDENTIALS =
 export const CredentialsSchema = z
   .object(
     {
-    secretRef: z.object({ namespace: z.string().min(1), name: z.string().min(1) }).optional(),
-    secretsManagerArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$/, 'must be a Secrets Manager ARN').optional(),
-    eks: z
-      .object({
-        clusterName: z.string().min(1),
-        region: z.string().min(1),
-        roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
-        certificateAuthorityData: z
-          .string()
-          .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (aws eks describe-cluster --query cluster.certificateAuthority.data)')
-          .optional()
-          .describe("The cluster CA, base64 PEM, as EKS reports it; without it the endpoint's certificate must chain to a public root"),
-      })
-      .optional(),
+      secretRef: z.object({ namespace: z.string().min(1), name: z.string().min(1) }).optional(),
+      secretsManagerArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$/, 'must be a Secrets Manager ARN')
+        .optional(),
+      eks: z
+        .object({
+          clusterName: z.string().min(1),
+          region: z.string().min(1),
+          roleArn: z
+            .string()
+            .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, 'must be an IAM role ARN')
+            .optional(),
+          certificateAuthorityData: z
+            .string()
+            .regex(
+              /^[A-Za-z0-9+/]+={0,2}$/,
+              'must be base64 (aws eks describe-cluster --query cluster.certificateAuthority.data)',
+            )
+            .optional()
+            .describe(
+              "The cluster CA, base64 PEM, as EKS reports it; without it the endpoint's certificate must chain to a public root",
+            ),
+        })
+        .optional(),
     },
     // The upstream form (workloadCluster.{name, endpoint} only) lands here: say which forms are accepted.
     { error: (issue) => (issue.input === undefined ? `required: ${ACCEPTED_CREDENTIALS}` : undefined) },
@@ -61,16 +72,24 @@ export const SyncModeSchema = z.enum(['Push', 'Pull']);
 export type SyncMode = z.infer<typeof SyncModeSchema>;
 
 /** What a pull-mode SyncTarget naming credentials is told: tmc stores none for a cluster it never calls. */
-export const PULL_WITHOUT_CREDENTIALS = 'a SyncTarget in pull mode (spec.syncMode: Pull) names no credentials: its syncer connects to tmc';
+export const PULL_WITHOUT_CREDENTIALS =
+  'a SyncTarget in pull mode (spec.syncMode: Pull) names no credentials: its syncer connects to tmc';
 
 export const SyncTargetSpecSchema = z
   .object({
     workloadCluster: z.object({
-      name: z.string().min(1).describe('The physical cluster\'s own name, for people and logs'),
-      endpoint: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL').describe('API server URL'),
-      credentials: CredentialsSchema.optional().describe('How tmc reaches the cluster (push mode); absent in pull mode'),
+      name: z.string().min(1).describe("The physical cluster's own name, for people and logs"),
+      endpoint: z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+        .describe('API server URL'),
+      credentials: CredentialsSchema.optional().describe(
+        'How tmc reaches the cluster (push mode); absent in pull mode',
+      ),
     }),
-    syncMode: SyncModeSchema.optional().describe('Push (tmc calls the cluster) or Pull (a tmc syncer does); default: Push with credentials, Pull without'),
+    syncMode: SyncModeSchema.optional().describe(
+      'Push (tmc calls the cluster) or Pull (a tmc syncer does); default: Push with credentials, Pull without',
+    ),
     unschedulable: z.boolean().optional().describe('Cordon: no new placements; placed work stays'),
     evictAfter: z
       .string()
@@ -82,14 +101,20 @@ export const SyncTargetSpecSchema = z
     allowedRiskyKinds: z
       .array(z.string().min(1))
       .optional()
-      .describe('Kinds that reach beyond one tenant (webhook configurations, PriorityClasses, cluster-admin bindings…) tmc may place here, as <Kind>.<group>, or * for all'),
+      .describe(
+        'Kinds that reach beyond one tenant (webhook configurations, PriorityClasses, cluster-admin bindings…) tmc may place here, as <Kind>.<group>, or * for all',
+      ),
   })
   .superRefine((spec, ctx) => {
     const credentials = spec.workloadCluster.credentials;
     if (spec.syncMode === 'Pull' && credentials !== undefined)
       ctx.addIssue({ code: 'custom', path: ['workloadCluster', 'credentials'], message: PULL_WITHOUT_CREDENTIALS });
     if (spec.syncMode === 'Push' && credentials === undefined)
-      ctx.addIssue({ code: 'custom', path: ['workloadCluster', 'credentials'], message: `required in push mode: ${ACCEPTED_CREDENTIALS}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workloadCluster', 'credentials'],
+        message: `required in push mode: ${ACCEPTED_CREDENTIALS}`,
+      });
   });
 
 export const SyncTargetStatusSchema = z.object({

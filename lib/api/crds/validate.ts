@@ -31,12 +31,16 @@ export function formatFieldPath(path: ReadonlyArray<PropertyKey>): string {
  * with the field named. Objects of other kinds are not tmc's to judge and pass.
  */
 export function validateTmcObject(obj: unknown): ValidationResult {
-  if (typeof obj !== 'object' || obj === null) return { ok: false, errors: [{ field: '', message: 'must be an object' }] };
+  if (typeof obj !== 'object' || obj === null)
+    return { ok: false, errors: [{ field: '', message: 'must be an object' }] };
   const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return { ok: true };
   const schema = SCHEMAS[`${apiVersion.split('/')[0]}/${kind}`];
   if (!schema) return { ok: true };
   const parsed = schema.safeParse(obj);
   if (parsed.success) return { ok: true };
-  return { ok: false, errors: parsed.error.issues.map((issue) => ({ field: formatFieldPath(issue.path), message: issue.message })) };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => ({ field: formatFieldPath(issue.path), message: issue.message })),
+  };
 }

@@ -12,7 +12,8 @@ function parseWhole(value: string): number {
 
 function parseFaults(value: string): FaultKind[] {
   const kinds = parseFaultKinds(value);
-  if (kinds === undefined) throw new InvalidArgumentError(`must be none or a comma-separated list of ${FAULT_KINDS.join(', ')}`);
+  if (kinds === undefined)
+    throw new InvalidArgumentError(`must be none or a comma-separated list of ${FAULT_KINDS.join(', ')}`);
   return kinds;
 }
 
@@ -34,11 +35,20 @@ interface ChaosFlags {
 export function registerChaosCommand(program: Command): void {
   program
     .command('chaos')
-    .description('Seeded chaos suite: tmc in a process of its own under faults and a steady workload, with invariants checked (docs/recovery.md)')
+    .description(
+      'Seeded chaos suite: tmc in a process of its own under faults and a steady workload, with invariants checked (docs/recovery.md)',
+    )
     .option('--seed <n>', 'fixes the workload and the fault schedule (default: random, printed)', parseWhole)
     .option('--duration <s>', 'seconds of faults while the workload writes', parseSeconds, 120)
     .option('--objects <n>', 'about how many kcp objects the workload starts with', parseWhole, 60)
-    .addOption(new Option('--faults <kinds>', `fault kinds to draw from, comma-separated, or none (a fault-free churn run): ${FAULT_KINDS.join(', ')}`).argParser(parseFaults).default([...FAULT_KINDS], 'all'))
+    .addOption(
+      new Option(
+        '--faults <kinds>',
+        `fault kinds to draw from, comma-separated, or none (a fault-free churn run): ${FAULT_KINDS.join(', ')}`,
+      )
+        .argParser(parseFaults)
+        .default([...FAULT_KINDS], 'all'),
+    )
     .option('--rate <writes/s>', 'workload writes per second', parseSeconds, 3)
     .option('--converge-timeout <s>', 'liveness limit for convergence', parseSeconds, 180)
     .option('--status-grace <s>', 'how long kcp may show a Deployment Available with a copy missing', parseSeconds, 45)

@@ -31,7 +31,11 @@ export function defaultNamespace(kubeconfigPath: string): string {
 }
 
 /** `ref` with its namespace filled in when `-n` was not given and the kind is namespaced. */
-export function withDefaultNamespace<T extends Pick<ObjectRef, 'resource' | 'namespace'>>(ref: T, flag: string | undefined, kubeconfigPath: string): T {
+export function withDefaultNamespace<T extends Pick<ObjectRef, 'resource' | 'namespace'>>(
+  ref: T,
+  flag: string | undefined,
+  kubeconfigPath: string,
+): T {
   if (flag !== undefined || CLUSTER_SCOPED.has(ref.resource)) return ref;
   return { ...ref, namespace: defaultNamespace(kubeconfigPath) };
 }

@@ -22,7 +22,9 @@ interface DevOptions {
 /** The readiness banner: what to point things at, and how to stop. */
 export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): string {
   const show = (path: string): string => (relative(cwd, path).startsWith('..') ? path : relative(cwd, path) || '.');
-  const clusters = Object.entries(stack.clusterKubeconfigs).map(([name, path]) => `    ${name.padEnd(8)} ${show(path)}`);
+  const clusters = Object.entries(stack.clusterKubeconfigs).map(
+    ([name, path]) => `    ${name.padEnd(8)} ${show(path)}`,
+  );
   return [
     '',
     'tmc is running',
@@ -46,7 +48,10 @@ export function renderBanner(stack: LocalStack, cwd: string = process.cwd()): st
 /** What `tmc dev` tells the user when the stack does not start: the port case says how to pick another. */
 export function explainStartFailure(err: unknown): unknown {
   if (err instanceof PortInUseError) {
-    return new Error(`Port ${err.port} is in use (another \`npm start\`?): stop that process, or pick another port with --port <n> (--port 0 picks a free one)`, { cause: err });
+    return new Error(
+      `Port ${err.port} is in use (another \`npm start\`?): stop that process, or pick another port with --port <n> (--port 0 picks a free one)`,
+      { cause: err },
+    );
   }
   return err;
 }
@@ -54,24 +59,49 @@ export function explainStartFailure(err: unknown): unknown {
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
-    .description('Run all of tmc on this machine: DynamoDB, SQS, the functions, the schedules and a simulated kcp with clusters')
+    .description(
+      'Run all of tmc on this machine: DynamoDB, SQS, the functions, the schedules and a simulated kcp with clusters',
+    )
     .option('-p, --port <port>', 'HTTP API port (0 picks a free one)', parsePort, DEFAULT_API_PORT)
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
-    .option('--clusters <n|names>', 'simulated clusters: a count or comma-separated names (default east,west,edge)', parseClusters)
-    .option('--pull-cluster <name>', 'a simulated cluster in pull mode, synced by `tmc syncer` (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
+    .option(
+      '--clusters <n|names>',
+      'simulated clusters: a count or comma-separated names (default east,west,edge)',
+      parseClusters,
+    )
+    .option(
+      '--pull-cluster <name>',
+      'a simulated cluster in pull mode, synced by `tmc syncer` (repeatable)',
+      (name: string, previous: string[] = []) => [...previous, name],
+    )
     .option('--state-dir <dir>', 'where state and kubeconfigs go (default .tmc)')
     .option('--fresh', 'wipe the state dir first')
     .option('--kcp-kubeconfig <path>', 'use this real kcp instead of the simulator')
-    .option('--cluster <name=kubeconfig>', 'a real cluster to register (repeatable; with --kcp-kubeconfig)', collectPairs('NAME=KUBECONFIG'))
-    .option('--schedule <name=seconds>', 'run a schedule at this rate (repeatable)', collectPairs('NAME=SECONDS', parseSeconds))
+    .option(
+      '--cluster <name=kubeconfig>',
+      'a real cluster to register (repeatable; with --kcp-kubeconfig)',
+      collectPairs('NAME=KUBECONFIG'),
+    )
+    .option(
+      '--schedule <name=seconds>',
+      'run a schedule at this rate (repeatable)',
+      collectPairs('NAME=SECONDS', parseSeconds),
+    )
     .option('--no-schedules', 'do not run the schedules')
-    .option('--prometheus-remote-write <url>', 'push metrics to this Prometheus remote-write URL on the metrics-rollup schedule')
+    .option(
+      '--prometheus-remote-write <url>',
+      'push metrics to this Prometheus remote-write URL on the metrics-rollup schedule',
+    )
     .action(async (options: DevOptions) => {
       if (options.cluster !== undefined && options.kcpKubeconfig === undefined) {
         throw new Error('--cluster needs --kcp-kubeconfig (real clusters are registered in a real kcp)');
       }
       if (options.kcpKubeconfig !== undefined) {
-        requireKubeconfigFile('--kcp-kubeconfig', options.kcpKubeconfig, "Pass the path of your kcp's kubeconfig, or leave the flag out to run the simulated kcp");
+        requireKubeconfigFile(
+          '--kcp-kubeconfig',
+          options.kcpKubeconfig,
+          "Pass the path of your kcp's kubeconfig, or leave the flag out to run the simulated kcp",
+        );
       }
       for (const [name, path] of Object.entries(options.cluster ?? {})) {
         requireKubeconfigFile(`--cluster ${name}=`, path, `Pass the path of cluster ${name}'s kubeconfig`);

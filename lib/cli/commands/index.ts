@@ -17,4 +17,16 @@ import { registerWebhooksCommand } from './webhooks';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMAND_GROUPS: RegisterCommand[] = [registerDevCommand, registerSimCommand, registerWebhooksCommand, registerPlacementCommand, registerTraceCommand, registerRecoveryCommand, registerBenchCommand, registerChaosCommand, registerVwCommand, registerUninstallCommand, registerSyncerCommand];
+export const COMMAND_GROUPS: RegisterCommand[] = [
+  registerDevCommand,
+  registerSimCommand,
+  registerWebhooksCommand,
+  registerPlacementCommand,
+  registerTraceCommand,
+  registerRecoveryCommand,
+  registerBenchCommand,
+  registerChaosCommand,
+  registerVwCommand,
+  registerUninstallCommand,
+  registerSyncerCommand,
+];

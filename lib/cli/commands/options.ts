@@ -4,14 +4,18 @@ import { InvalidArgumentError } from 'commander';
 /** `--port 8787`: a TCP port (0 picks a free one). */
 export function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535)');
   return port;
 }
 
 /** `--clusters 5` or `--clusters east,west`. */
 export function parseClusters(value: string): number | string[] {
   if (/^\d+$/.test(value)) return Number(value);
-  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   if (names.length === 0) throw new InvalidArgumentError('must be a number or a comma-separated list of names');
   return names;
 }

@@ -25,9 +25,17 @@ export interface StateTable {
 export function withStateTableOptions(command: Command): Command {
   return command
     .option('--state-dir <dir>', 'state directory of the running local stack', '.tmc')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: the local stack on --state-dir)', process.env.TMC_DYNAMODB_ENDPOINT)
-    .option('--table <name>', `state table (default: the local stack's, or TMC_TABLE_NAME; locally ${TABLE.baseName})`, process.env.TMC_TABLE_NAME)
-    .option('--region <region>', 'AWS region (default: the local stack\'s, or AWS_REGION)');
+    .option(
+      '--dynamodb-endpoint <url>',
+      'DynamoDB endpoint (default: the local stack on --state-dir)',
+      process.env.TMC_DYNAMODB_ENDPOINT,
+    )
+    .option(
+      '--table <name>',
+      `state table (default: the local stack's, or TMC_TABLE_NAME; locally ${TABLE.baseName})`,
+      process.env.TMC_TABLE_NAME,
+    )
+    .option('--region <region>', "AWS region (default: the local stack's, or AWS_REGION)");
 }
 
 /** The table the flags name, or an error that says how to name one. The caller destroys `doc` when done. */
@@ -40,6 +48,10 @@ export function openStateTable(options: StateTableOptions): StateTable {
     );
   }
   const region = options.region ?? local?.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  const doc = makeDynamoDocumentClient({ region, dynamodbEndpoint: options.dynamodbEndpoint ?? local?.dynamodb, sqsEndpoint: undefined });
+  const doc = makeDynamoDocumentClient({
+    region,
+    dynamodbEndpoint: options.dynamodbEndpoint ?? local?.dynamodb,
+    sqsEndpoint: undefined,
+  });
   return { doc, table };
 }

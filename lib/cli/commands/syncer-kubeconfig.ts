@@ -28,20 +28,38 @@ export function syncerKubeconfigPath(stateDir: string, name: string): string {
  */
 async function kubeconfigAction(name: string, options: SyncerKubeconfigOptions): Promise<void> {
   const workspace = LogicalClusterNameSchema.safeParse(options.workspace);
-  if (!workspace.success) throw new Error(`--workspace ${options.workspace} is not a workspace path (e.g. root:default)`);
+  if (!workspace.success)
+    throw new Error(`--workspace ${options.workspace} is not a workspace path (e.g. root:default)`);
   const path = syncerKubeconfigPath(options.stateDir, name);
   if (options.rotate) {
     const endpoints = readStackEndpoints(options.stateDir);
-    if (endpoints === undefined) throw new Error(`No local stack is running on ${options.stateDir} (no endpoints.json): start one with \`npm start -- --pull-cluster ${name}\`, or pass --state-dir`);
-    const doc = makeDynamoDocumentClient({ region: endpoints.region, dynamodbEndpoint: endpoints.dynamodb, sqsEndpoint: undefined });
+    if (endpoints === undefined)
+      throw new Error(
+        `No local stack is running on ${options.stateDir} (no endpoints.json): start one with \`npm start -- --pull-cluster ${name}\`, or pass --state-dir`,
+      );
+    const doc = makeDynamoDocumentClient({
+      region: endpoints.region,
+      dynamodbEndpoint: endpoints.dynamodb,
+      sqsEndpoint: undefined,
+    });
     try {
-      const token = await issueStatusCredential(new DynamoStatusCredentialStore(doc, endpoints.table, { kind: 'SYNCERCRED' }), syncerSubject(workspace.data, name));
-      writeKubeconfig(path, { name: `syncer-${name}`, server: `${endpoints.api.replace(/\/+$/, '')}/syncers/${workspace.data}/${name}`, token });
+      const token = await issueStatusCredential(
+        new DynamoStatusCredentialStore(doc, endpoints.table, { kind: 'SYNCERCRED' }),
+        syncerSubject(workspace.data, name),
+      );
+      writeKubeconfig(path, {
+        name: `syncer-${name}`,
+        server: `${endpoints.api.replace(/\/+$/, '')}/syncers/${workspace.data}/${name}`,
+        token,
+      });
     } finally {
       doc.destroy();
     }
   }
-  if (!existsSync(path)) throw new Error(`No syncer credentials for ${name} at ${path}: is it a pull cluster of the local stack (\`npm start -- --pull-cluster ${name}\`)?`);
+  if (!existsSync(path))
+    throw new Error(
+      `No syncer credentials for ${name} at ${path}: is it a pull cluster of the local stack (\`npm start -- --pull-cluster ${name}\`)?`,
+    );
   process.stdout.write(readFileSync(path, 'utf8'));
 }
 

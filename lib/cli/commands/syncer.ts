@@ -36,14 +36,24 @@ export function registerSyncerCommand(program: Command): void {
   const syncer = program.command('syncer');
   registerSyncerKubeconfigCommand(syncer);
   syncer
-    .description("Run the pull-mode workload syncer beside a cluster: it connects outbound to tmc's virtual workspace (docs/syncer.md)")
+    .description(
+      "Run the pull-mode workload syncer beside a cluster: it connects outbound to tmc's virtual workspace (docs/syncer.md)",
+    )
     .option('--sync-target-name <name>', 'the SyncTarget this syncer serves')
     .option('--sync-target-uid <uid>', "the SyncTarget's metadata.uid (refuses to start on a mismatch)")
     .option('--workspace-cluster <path>', 'the kcp workspace of the SyncTarget, e.g. root:my-workspace')
-    .option('--kcp-kubeconfig <file>', "the SyncTarget's virtual-workspace credentials (tmc syncer kubeconfig, .tmc/syncers/<name>.kubeconfig)")
+    .option(
+      '--kcp-kubeconfig <file>',
+      "the SyncTarget's virtual-workspace credentials (tmc syncer kubeconfig, .tmc/syncers/<name>.kubeconfig)",
+    )
     .option('--cluster-kubeconfig <file>', 'credentials for the cluster beside the syncer', '~/.kube/config')
-    .option('--resync <seconds>', 'seconds between full passes over the SyncTarget\'s work', parseSeconds, 600)
-    .option('--heartbeat <seconds>', 'seconds between heartbeats (the SyncTarget is not Ready without them)', parseSeconds, 60)
+    .option('--resync <seconds>', "seconds between full passes over the SyncTarget's work", parseSeconds, 600)
+    .option(
+      '--heartbeat <seconds>',
+      'seconds between heartbeats (the SyncTarget is not Ready without them)',
+      parseSeconds,
+      60,
+    )
     .option('--qps <n>', 'requests per second to the virtual workspace', parsePositive, 20)
     .option('--burst <n>', 'request burst to the virtual workspace', parsePositive, 40)
     .option('--health-port <port>', 'serve /healthz and /readyz on this port', parsePort)
@@ -51,8 +61,13 @@ export function registerSyncerCommand(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (options: Partial<SyncerCommandOptions>, command: Command) => {
       // Checked here, not as commander's required options, which would also be demanded of `tmc syncer kubeconfig`.
-      const missing = (['syncTargetName', 'syncTargetUid', 'workspaceCluster', 'kcpKubeconfig'] as const).filter((key) => options[key] === undefined);
-      if (missing.length > 0) command.error(`error: required option ${missing.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} not specified`);
+      const missing = (['syncTargetName', 'syncTargetUid', 'workspaceCluster', 'kcpKubeconfig'] as const).filter(
+        (key) => options[key] === undefined,
+      );
+      if (missing.length > 0)
+        command.error(
+          `error: required option ${missing.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} not specified`,
+        );
       await runSyncer(options as SyncerCommandOptions);
     });
 }
@@ -89,7 +104,11 @@ async function runSyncer(options: SyncerCommandOptions): Promise<void> {
     servers.push(
       createServer((req, res) => {
         const ok = req.url === '/healthz' || (req.url === '/readyz' && syncer.ready);
-        res.writeHead(req.url === '/healthz' || req.url === '/readyz' ? (ok ? 200 : 503) : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
+        res
+          .writeHead(req.url === '/healthz' || req.url === '/readyz' ? (ok ? 200 : 503) : 404, {
+            'content-type': 'text/plain',
+          })
+          .end(ok ? 'ok' : 'not ready');
       }).listen(options.healthPort),
     );
   }
@@ -97,7 +116,9 @@ async function runSyncer(options: SyncerCommandOptions): Promise<void> {
     servers.push(
       createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
-        void metrics.render().then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text));
+        void metrics
+          .render()
+          .then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text));
       }).listen(options.metricsPort),
     );
   }
@@ -108,6 +129,9 @@ async function runSyncer(options: SyncerCommandOptions): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
-  log.info(`Syncing SyncTarget ${options.syncTargetName} of ${options.workspaceCluster}`, { workspace: options.workspaceCluster, cluster: options.syncTargetName });
+  log.info(`Syncing SyncTarget ${options.syncTargetName} of ${options.workspaceCluster}`, {
+    workspace: options.workspaceCluster,
+    cluster: options.syncTargetName,
+  });
   await syncer.run();
 }

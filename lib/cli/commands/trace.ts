@@ -40,10 +40,16 @@ async function trace(arg: string, options: TraceOptions): Promise<void> {
 /** `tmc trace <kind>/<name>`; registered by lib/cli/commands/index.ts. See docs/observability.md. */
 export function registerTraceCommand(program: Command): void {
   withStateTableOptions(program.command('trace <object>'))
-    .description('Print the path of the last change of <kind>/<name>: ingress, placed, applied on each cluster, status back, with timings')
+    .description(
+      'Print the path of the last change of <kind>/<name>: ingress, placed, applied on each cluster, status back, with timings',
+    )
     .option('-n, --namespace <ns>', "namespace of the object (default: the kubeconfig context's, then default)")
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
-    .option('--kcp-kubeconfig <path>', 'kubeconfig of kcp, for its context namespace', process.env.TMC_KCP_KUBECONFIG ?? '.tmc/kcp.kubeconfig')
+    .option(
+      '--kcp-kubeconfig <path>',
+      'kubeconfig of kcp, for its context namespace',
+      process.env.TMC_KCP_KUBECONFIG ?? '.tmc/kcp.kubeconfig',
+    )
     .option('--json', 'print the path as JSON')
     .action((object: string, options: TraceOptions) => trace(object, options));
 }

@@ -23,14 +23,22 @@ const CONTEXT = 'tmc-aggregated-view';
  * token only over TLS: a deployed API's certificate is verified; the local stack answers TLS on its API port with a
  * certificate made at start, which is not.
  */
-export function aggregatedViewKubeconfig(apiUrl: string, workspace: string, token: string, local: boolean): KubeconfigSpec {
+export function aggregatedViewKubeconfig(
+  apiUrl: string,
+  workspace: string,
+  token: string,
+  local: boolean,
+): KubeconfigSpec {
   const base = local ? apiUrl.replace(/^http:/, 'https:') : apiUrl;
   const server = `${base.replace(/\/+$/, '')}${AGGREGATED_VIEW_PREFIX}clusters/${workspace}`;
   return { name: CONTEXT, server, token, insecureSkipTlsVerify: local };
 }
 
 function tokenFrom(path: string): string {
-  if (!existsSync(path)) throw new Error(`No token at ${path}: start the local stack with \`npm start\`, or pass --token-file with a webhook token of your deployment (docs/virtual-workspace.md)`);
+  if (!existsSync(path))
+    throw new Error(
+      `No token at ${path}: start the local stack with \`npm start\`, or pass --token-file with a webhook token of your deployment (docs/virtual-workspace.md)`,
+    );
   const token = readFileSync(path, 'utf8').trim();
   if (token === '') throw new Error(`${path} is empty: it should hold a bearer token`);
   return token;
@@ -38,12 +46,20 @@ function tokenFrom(path: string): string {
 
 function kubeconfigAction(options: VwKubeconfigOptions): void {
   const workspace = LogicalClusterNameSchema.safeParse(options.workspace);
-  if (!workspace.success) throw new Error(`--workspace ${options.workspace} is not a workspace path (e.g. root:default)`);
+  if (!workspace.success)
+    throw new Error(`--workspace ${options.workspace} is not a workspace path (e.g. root:default)`);
   const server = options.server ?? readStackEndpoints(options.stateDir)?.api;
   if (server === undefined) {
-    throw new Error(`No local stack is running on ${options.stateDir} (no endpoints.json): start one with \`npm start\`, pass --state-dir, or pass --server with a deployment's ApiUrl`);
+    throw new Error(
+      `No local stack is running on ${options.stateDir} (no endpoints.json): start one with \`npm start\`, pass --state-dir, or pass --server with a deployment's ApiUrl`,
+    );
   }
-  const spec = aggregatedViewKubeconfig(server, workspace.data, tokenFrom(options.tokenFile ?? join(options.stateDir, 'webhook-token')), options.server === undefined);
+  const spec = aggregatedViewKubeconfig(
+    server,
+    workspace.data,
+    tokenFrom(options.tokenFile ?? join(options.stateDir, 'webhook-token')),
+    options.server === undefined,
+  );
   if (options.output === '-') {
     process.stdout.write(renderKubeconfig(spec));
     return;
@@ -51,13 +67,17 @@ function kubeconfigAction(options: VwKubeconfigOptions): void {
   const output = options.output ?? join(options.stateDir, 'vw.kubeconfig');
   writeKubeconfig(output, spec);
   const shown = relative(process.cwd(), output).startsWith('..') ? output : relative(process.cwd(), output);
-  process.stdout.write(`Wrote ${shown}: every copy of workspace ${workspace.data}'s objects on every cluster, read-only\n  kubectl --kubeconfig ${shown} get deployments -A\n`);
+  process.stdout.write(
+    `Wrote ${shown}: every copy of workspace ${workspace.data}'s objects on every cluster, read-only\n  kubectl --kubeconfig ${shown} get deployments -A\n`,
+  );
 }
 
 export function registerVwCommand(program: Command): void {
   const vw = program.command('vw').description("tmc's virtual workspaces");
   vw.command('kubeconfig')
-    .description("Write a kubeconfig for the user's aggregated view: every copy on every cluster, read-only, for kubectl")
+    .description(
+      "Write a kubeconfig for the user's aggregated view: every copy on every cluster, read-only, for kubectl",
+    )
     .option('--state-dir <dir>', 'state directory of the running local stack', '.tmc')
     .option('-w, --workspace <path>', 'kcp workspace whose copies the view shows', DEFAULT_WORKSPACE)
     .option('--server <url>', "tmc's HTTP API (default: the local stack on --state-dir; a deployment's ApiUrl output)")

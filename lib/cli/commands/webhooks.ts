@@ -31,9 +31,16 @@ export interface WebhookOptions {
  * With `--table` (the stack output TableName), each cluster's status webhook URL carries a credential of its own,
  * kept hashed in that table: managed clusters (EKS, GKE, AKS), which send no bearer token, are authenticated by it.
  */
-export async function withStatusCredentials<T>(options: WebhookOptions, run: (store: DynamoStatusCredentialStore | undefined) => Promise<T>): Promise<T> {
+export async function withStatusCredentials<T>(
+  options: WebhookOptions,
+  run: (store: DynamoStatusCredentialStore | undefined) => Promise<T>,
+): Promise<T> {
   if (options.table === undefined) return run(undefined);
-  const doc = makeDynamoDocumentClient({ region: options.region ?? process.env.AWS_REGION ?? 'us-east-1', dynamodbEndpoint: options.dynamodbEndpoint, sqsEndpoint: undefined });
+  const doc = makeDynamoDocumentClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    dynamodbEndpoint: options.dynamodbEndpoint,
+    sqsEndpoint: undefined,
+  });
   try {
     return await run(new DynamoStatusCredentialStore(doc, options.table));
   } finally {
@@ -44,7 +51,10 @@ export async function withStatusCredentials<T>(options: WebhookOptions, run: (st
 /** `--kcp-kubeconfig`, or `--kubeconfig` as kubectl users type it; one is required. */
 export function kcpKubeconfigOf(options: WebhookOptions): string {
   const path = options.kcpKubeconfig ?? options.kubeconfig;
-  if (path === undefined) throw new Error("Name the kcp to register in: --kubeconfig <path> (kcp's kubeconfig; its server may name any workspace)");
+  if (path === undefined)
+    throw new Error(
+      "Name the kcp to register in: --kubeconfig <path> (kcp's kubeconfig; its server may name any workspace)",
+    );
   return path;
 }
 
@@ -63,7 +73,15 @@ async function tokenOf(options: WebhookOptions): Promise<string | undefined> {
   return process.env.TMC_WEBHOOK_TOKEN;
 }
 
-async function requestOf(options: WebhookOptions): Promise<{ url: string; token?: string; workspace: string; kcpKubeconfig: string; tmcUser?: string; caBundle?: string; clusters: Array<{ name: string; kubeconfig: string }> }> {
+async function requestOf(options: WebhookOptions): Promise<{
+  url: string;
+  token?: string;
+  workspace: string;
+  kcpKubeconfig: string;
+  tmcUser?: string;
+  caBundle?: string;
+  clusters: Array<{ name: string; kubeconfig: string }>;
+}> {
   return {
     url: options.url,
     // The PEM of the CA that signed tmc's API certificate (a private endpoint); the configurations carry it base64.
@@ -85,10 +103,17 @@ export function withCommonOptions(command: Command): Command {
     .option('--kubeconfig <path>', 'kubeconfig of the kcp to register in')
     .option('--kcp-kubeconfig <path>', 'the same as --kubeconfig')
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
-    .option('--cluster <name=kubeconfig>', 'a physical cluster to register the status webhook in (repeatable)', collectPairs('NAME=KUBECONFIG'))
-    .option('--table <name>', "tmc's state table (stack output TableName): status webhook URLs carry a per-cluster credential kept there (managed clusters)")
+    .option(
+      '--cluster <name=kubeconfig>',
+      'a physical cluster to register the status webhook in (repeatable)',
+      collectPairs('NAME=KUBECONFIG'),
+    )
+    .option(
+      '--table <name>',
+      "tmc's state table (stack output TableName): status webhook URLs carry a per-cluster credential kept there (managed clusters)",
+    )
     .option('--region <region>', 'AWS region of --table (default AWS_REGION)')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint of --table (the local stack\'s)');
+    .option('--dynamodb-endpoint <url>', "DynamoDB endpoint of --table (the local stack's)");
 }
 
 /** The token secret in Secrets Manager, read uncached (a rotation must start from the current value). */
@@ -107,49 +132,75 @@ function secretsManagerTokenStore(client: SecretsManagerClient): TokenSecretStor
 
 /** `tmc webhooks install|uninstall|rotate-token`: the registration code lives in lib/webhooks; this only parses flags. */
 export function registerWebhooksCommand(program: Command): void {
-  const webhooks = program.command('webhooks').description("Register tmc's admission and status webhooks in kcp and clusters");
+  const webhooks = program
+    .command('webhooks')
+    .description("Register tmc's admission and status webhooks in kcp and clusters");
   withCommonOptions(
     webhooks
       .command('install')
-      .description('Register (or update) the webhooks, pointing at tmc\'s API')
+      .description("Register (or update) the webhooks, pointing at tmc's API")
       .requiredOption('--url <url>', "tmc's HTTP API base URL")
       .option('--token <token>', 'bearer token kcp and clusters present (or TMC_WEBHOOK_TOKEN)')
       .option('--token-file <path>', 'file holding the bearer token')
-      .option('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)')
+      .option(
+        '--token-secret <arn>',
+        'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)',
+      )
       .option(
         '--tmc-user <username>',
         "the kcp username of tmc's own kubeconfig (`kubectl auth whoami` with it): kcp skips the workloads webhook for its updates; '' for none",
         DEFAULT_TMC_USER,
       )
-      .option('--ca-bundle <pem-file>', "CA certificate(s) that signed tmc's API endpoint, when not a public CA (written into every webhook's caBundle)")
-      .option('--admission-kubeconfig <path>', 'write the admission kubeconfig holding the token here (mode 0600), for kcp\'s and the clusters\' AdmissionConfiguration'),
+      .option(
+        '--ca-bundle <pem-file>',
+        "CA certificate(s) that signed tmc's API endpoint, when not a public CA (written into every webhook's caBundle)",
+      )
+      .option(
+        '--admission-kubeconfig <path>',
+        "write the admission kubeconfig holding the token here (mode 0600), for kcp's and the clusters' AdmissionConfiguration",
+      ),
   ).action(async (options: WebhookOptions) => {
     const request = await requestOf(options);
-    const result = await withStatusCredentials(options, (statusCredentials) => installWebhooks({ ...request, statusCredentials }));
+    const result = await withStatusCredentials(options, (statusCredentials) =>
+      installWebhooks({ ...request, statusCredentials }),
+    );
     process.stdout.write(describe(result));
     process.stdout.write(
       options.tmcUser
         ? `kcp will not call tmc-workloads for UPDATEs by ${options.tmcUser}: that must be the user of tmc's kcp kubeconfig, and nobody else (docs/webhooks.md)\n`
-        : 'tmc-workloads is called for every write, tmc\'s own included\n',
+        : "tmc-workloads is called for every write, tmc's own included\n",
     );
     if (result.admissionKubeconfig !== undefined && options.admissionKubeconfig !== undefined) {
       writeFileSync(options.admissionKubeconfig, result.admissionKubeconfig, { mode: 0o600 });
-      process.stdout.write(`Wrote the admission kubeconfig to ${options.admissionKubeconfig}: name it in kcp's (and each self-run cluster's) AdmissionConfiguration (docs/webhooks.md)\n`);
+      process.stdout.write(
+        `Wrote the admission kubeconfig to ${options.admissionKubeconfig}: name it in kcp's (and each self-run cluster's) AdmissionConfiguration (docs/webhooks.md)\n`,
+      );
     } else if (result.admissionKubeconfig !== undefined) {
-      process.stdout.write('kcp and kube-apiserver read the token from an admission kubeconfig: add --admission-kubeconfig <path> to write it (docs/webhooks.md)\n');
+      process.stdout.write(
+        'kcp and kube-apiserver read the token from an admission kubeconfig: add --admission-kubeconfig <path> to write it (docs/webhooks.md)\n',
+      );
     }
   });
   webhooks
     .command('rotate-token')
-    .description('Put a new webhook token first in the token secret; the previous ones stay accepted for the grace period')
-    .requiredOption('--token-secret <arn>', 'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)')
+    .description(
+      'Put a new webhook token first in the token secret; the previous ones stay accepted for the grace period',
+    )
+    .requiredOption(
+      '--token-secret <arn>',
+      'Secrets Manager secret holding the webhook tokens (stack output WebhookTokensSecretArn)',
+    )
     .option('--grace-minutes <n>', 'minutes the previous tokens stay accepted', '60')
     .action(async (options: { tokenSecret: string; graceMinutes: string }) => {
       const minutes = Number(options.graceMinutes);
       if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--grace-minutes must be a positive number');
       const client = new SecretsManagerClient({});
       try {
-        const { previousAcceptedUntil, previousCount } = await rotateWebhookToken(secretsManagerTokenStore(client), options.tokenSecret, { graceMs: minutes * 60_000 });
+        const { previousAcceptedUntil, previousCount } = await rotateWebhookToken(
+          secretsManagerTokenStore(client),
+          options.tokenSecret,
+          { graceMs: minutes * 60_000 },
+        );
         process.stdout.write(
           `The new token is first in ${options.tokenSecret}; ${previousCount} previous token(s) accepted until ${previousAcceptedUntil.toISOString()} (functions see the change within a minute).\n` +
             'Before then, run `tmc webhooks install --token-secret <arn> --admission-kubeconfig <file> …` and give kcp and each cluster the new admission kubeconfig (docs/webhooks.md).\n',
@@ -158,8 +209,16 @@ export function registerWebhooksCommand(program: Command): void {
         client.destroy();
       }
     });
-  withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(async (options: WebhookOptions) => {
-    const { token: _token, ...request } = await requestOf({ ...options, url: '', token: '' });
-    process.stdout.write(describe(await withStatusCredentials(options, (statusCredentials) => uninstallWebhooks({ ...request, statusCredentials }))));
-  });
+  withCommonOptions(webhooks.command('uninstall').description('Remove the webhooks')).action(
+    async (options: WebhookOptions) => {
+      const { token: _token, ...request } = await requestOf({ ...options, url: '', token: '' });
+      process.stdout.write(
+        describe(
+          await withStatusCredentials(options, (statusCredentials) =>
+            uninstallWebhooks({ ...request, statusCredentials }),
+          ),
+        ),
+      );
+    },
+  );
 }

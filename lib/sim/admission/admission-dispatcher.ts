@@ -2,7 +2,13 @@ import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import type { KubeObject } from '../../kube/object';
 import type { AdmissionAttributes, AdmissionDispatcher, AdmissionOutcome } from '../contracts';
 import { admissionRequestFields, buildAdmissionReview, verifyAdmissionResponse } from './admission-review';
-import { type AdmissionFailure, deniedByWebhook, dryRunUnsupported, failedCallingWebhook, internalError } from './admission-status';
+import {
+  type AdmissionFailure,
+  deniedByWebhook,
+  dryRunUnsupported,
+  failedCallingWebhook,
+  internalError,
+} from './admission-status';
 import { evaluateMatchConditions } from './match-conditions';
 import { matchesNamespaceSelector, matchesObjectSelector } from './object-matcher';
 import { matchesRules } from './rule-matcher';
@@ -33,7 +39,14 @@ type Invocation = { kind: 'skip' } | { kind: 'call' } | { kind: 'call-failed'; r
 
 // kube-apiserver never sends its own webhook configurations through webhooks, so a broken webhook cannot
 // lock the cluster out of removing it.
-const EXEMPT_RESOURCES = new Set(['mutatingwebhookconfigurations', 'validatingwebhookconfigurations', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'mutatingadmissionpolicies', 'mutatingadmissionpolicybindings']);
+const EXEMPT_RESOURCES = new Set([
+  'mutatingwebhookconfigurations',
+  'validatingwebhookconfigurations',
+  'validatingadmissionpolicies',
+  'validatingadmissionpolicybindings',
+  'mutatingadmissionpolicies',
+  'mutatingadmissionpolicybindings',
+]);
 
 /**
  * Calls the Mutating then Validating webhooks stored in the request's cluster, as kube-apiserver's
@@ -50,8 +63,13 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
     if (!matchesObjectSelector(webhook, object, attrs.oldObject)) return { kind: 'skip' };
     if (webhook.matchConditions.length === 0) return { kind: 'call' };
     // After the selectors, as the dispatchers evaluate them, on the object as earlier mutating webhooks left it.
-    const matched = evaluateMatchConditions(webhook.matchConditions, { object, oldObject: attrs.oldObject, request: admissionRequestFields(attrs, '') });
-    if ('error' in matched) return { kind: 'call-failed', reason: `failed to evaluate match condition: ${matched.error}` };
+    const matched = evaluateMatchConditions(webhook.matchConditions, {
+      object,
+      oldObject: attrs.oldObject,
+      request: admissionRequestFields(attrs, ''),
+    });
+    if ('error' in matched)
+      return { kind: 'call-failed', reason: `failed to evaluate match condition: ${matched.error}` };
     return matched.matches ? { kind: 'call' } : { kind: 'skip' };
   }
 
@@ -65,15 +83,23 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
     webhook: Webhook,
     attrs: AdmissionAttributes,
     object: KubeObject | undefined,
-  ): Promise<{ result: 'allowed'; patch?: Operation[]; warnings: string[] } | { result: 'call-failed'; reason: string } | AdmissionFailure> {
+  ): Promise<
+    | { result: 'allowed'; patch?: Operation[]; warnings: string[] }
+    | { result: 'call-failed'; reason: string }
+    | AdmissionFailure
+  > {
     if (attrs.dryRun) {
       if (webhook.sideEffects === undefined) return { result: 'call-failed', reason: 'Webhook SideEffects is nil' };
-      if (webhook.sideEffects !== 'None' && webhook.sideEffects !== 'NoneOnDryRun') return dryRunUnsupported(webhook.name);
+      if (webhook.sideEffects !== 'None' && webhook.sideEffects !== 'NoneOnDryRun')
+        return dryRunUnsupported(webhook.name);
     }
     const url = webhook.url ?? serviceUrl(webhook);
     if (!webhook.url) {
       // There is no service network behind the simulator: a service reference cannot be reached.
-      return { result: 'call-failed', reason: `failed to call webhook: Post "${url}?timeout=${webhook.timeoutSeconds}s": service "${webhook.service?.name ?? ''}" not found` };
+      return {
+        result: 'call-failed',
+        reason: `failed to call webhook: Post "${url}?timeout=${webhook.timeoutSeconds}s": service "${webhook.service?.name ?? ''}" not found`,
+      };
     }
     const review = buildAdmissionReview(attrs, object);
     const answer = await caller.call({
@@ -90,13 +116,21 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
     const response = verified.response;
     if (!response.allowed) return deniedByWebhook(webhook.name, response.status);
     if (!response.patch) return { result: 'allowed', warnings: response.warnings };
-    if (response.patchType !== 'JSONPatch') return { result: 'call-failed', reason: `unsupported patch type "${response.patchType ?? ''}"` };
+    if (response.patchType !== 'JSONPatch')
+      return { result: 'call-failed', reason: `unsupported patch type "${response.patchType ?? ''}"` };
     const patch = decodePatch(response.patch);
-    if (!patch) return { result: 'call-failed', reason: 'received undecodable patch in webhook response: not a base64 JSON patch array' };
+    if (!patch)
+      return {
+        result: 'call-failed',
+        reason: 'received undecodable patch in webhook response: not a base64 JSON patch array',
+      };
     return { result: 'allowed', patch, warnings: response.warnings };
   }
 
-  async function runMutating(attrs: AdmissionAttributes, warnings: string[]): Promise<{ object: KubeObject | undefined } | AdmissionFailure> {
+  async function runMutating(
+    attrs: AdmissionAttributes,
+    warnings: string[],
+  ): Promise<{ object: KubeObject | undefined } | AdmissionFailure> {
     const webhooks = listWebhooks(attrs.store, 'mutating');
     let object = attrs.object;
     // Reinvocation (reinvocationPolicy IfNeeded): a webhook invoked before some later webhook changed the object
@@ -110,7 +144,10 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
         const invocation = shouldCall(webhook, attrs, object);
         if ('allowed' in invocation) return invocation;
         if (invocation.kind === 'skip') continue;
-        const outcome = invocation.kind === 'call-failed' ? { result: 'call-failed' as const, reason: invocation.reason } : await invoke(webhook, attrs, object);
+        const outcome =
+          invocation.kind === 'call-failed'
+            ? { result: 'call-failed' as const, reason: invocation.reason }
+            : await invoke(webhook, attrs, object);
         if ('allowed' in outcome) return outcome;
         if (outcome.result === 'call-failed') {
           const failure = callFailed(webhook, outcome.reason);
@@ -119,7 +156,10 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
         }
         warnings.push(...outcome.warnings);
         if (outcome.patch && outcome.patch.length > 0) {
-          if (!object) return internalError(`admission webhook "${webhook.name}" attempted to modify the object, which is not supported for this operation`);
+          if (!object)
+            return internalError(
+              `admission webhook "${webhook.name}" attempted to modify the object, which is not supported for this operation`,
+            );
           let patched: KubeObject;
           try {
             patched = fastJsonPatch.applyPatch(object, outcome.patch, true, false).newDocument;
@@ -138,7 +178,11 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
     return { object };
   }
 
-  async function runValidating(attrs: AdmissionAttributes, object: KubeObject | undefined, warnings: string[]): Promise<AdmissionFailure | undefined> {
+  async function runValidating(
+    attrs: AdmissionAttributes,
+    object: KubeObject | undefined,
+    warnings: string[],
+  ): Promise<AdmissionFailure | undefined> {
     const webhooks = listWebhooks(attrs.store, 'validating');
     const calls: Array<Promise<AdmissionFailure | undefined>> = [];
     for (const webhook of webhooks) {

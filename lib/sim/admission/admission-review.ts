@@ -15,7 +15,10 @@ const OPTIONS_KIND = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE:
 /**
  * The AdmissionRequest's fields other than the objects: also what a webhook's matchConditions see as `request`.
  */
-export function admissionRequestFields(attrs: AdmissionAttributes, uid: string = randomUUID()): AdmissionReviewRequest['request'] {
+export function admissionRequestFields(
+  attrs: AdmissionAttributes,
+  uid: string = randomUUID(),
+): AdmissionReviewRequest['request'] {
   const optionsKind = attrs.operation === 'CONNECT' ? undefined : OPTIONS_KIND[attrs.operation];
   const request: AdmissionReviewRequest['request'] = {
     uid,
@@ -43,7 +46,10 @@ export function admissionRequestFields(attrs: AdmissionAttributes, uid: string =
  * Builds the review for one webhook call. `object` is the object as the previous mutating webhooks left it.
  * Absent objects are sent as null, as kube-apiserver's RawExtension encodes them (webhooks must accept null).
  */
-export function buildAdmissionReview(attrs: AdmissionAttributes, object: KubeObject | undefined): AdmissionReviewRequest {
+export function buildAdmissionReview(
+  attrs: AdmissionAttributes,
+  object: KubeObject | undefined,
+): AdmissionReviewRequest {
   const request = { ...admissionRequestFields(attrs), object: object ?? null, oldObject: attrs.oldObject ?? null };
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
 }
@@ -81,15 +87,22 @@ export function verifyAdmissionResponse(body: unknown, uid: string, mutating: bo
   const parsed = admissionReviewResponseSchema.safeParse(body);
   if (!parsed.success) return { ok: false, reason: `failed to call webhook: ${z.prettifyError(parsed.error)}` };
   const review = parsed.data;
-  const invalid = (reason: string): VerifiedResponse => ({ ok: false, reason: `received invalid webhook response: ${reason}` });
+  const invalid = (reason: string): VerifiedResponse => ({
+    ok: false,
+    reason: `received invalid webhook response: ${reason}`,
+  });
   if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview') {
-    return invalid(`expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${review.apiVersion ?? ''}, Kind=${review.kind ?? ''}`);
+    return invalid(
+      `expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got ${review.apiVersion ?? ''}, Kind=${review.kind ?? ''}`,
+    );
   }
   const response = review.response;
   if (!response) return invalid('webhook response was absent');
   if (response.uid !== uid) return invalid(`expected response.uid="${uid}", got "${response.uid ?? ''}"`);
-  if (response.patch && !response.patchType) return invalid('webhook returned response.patch but not response.patchType');
-  if (!mutating && (response.patch || response.patchType)) return invalid('validating webhook may not return response.patch');
+  if (response.patch && !response.patchType)
+    return invalid('webhook returned response.patch but not response.patchType');
+  if (!mutating && (response.patch || response.patchType))
+    return invalid('validating webhook may not return response.patch');
   return {
     ok: true,
     response: {

@@ -32,12 +32,18 @@ export function failedCallingWebhook(webhookName: string, reason: string): Admis
 }
 
 export function internalError(message: string): AdmissionFailure {
-  return { allowed: false, status: { code: 500, reason: 'InternalError', message: `Internal error occurred: ${message}` } };
+  return {
+    allowed: false,
+    status: { code: 500, reason: 'InternalError', message: `Internal error occurred: ${message}` },
+  };
 }
 
 /** A dry-run request meets a webhook with side effects (webhookerrors.NewDryRunUnsupportedErr): not subject to failurePolicy. */
 export function dryRunUnsupported(webhookName: string): AdmissionFailure {
-  return { allowed: false, status: { code: 400, reason: 'BadRequest', message: `admission webhook "${webhookName}" does not support dry run` } };
+  return {
+    allowed: false,
+    status: { code: 400, reason: 'BadRequest', message: `admission webhook "${webhookName}" does not support dry run` },
+  };
 }
 
 export function notFound(resource: string, name: string): AdmissionFailure {

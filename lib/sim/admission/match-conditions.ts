@@ -16,14 +16,28 @@ import type { FieldCause } from '../validation';
  */
 const VARIABLES = ['object', 'oldObject', 'request', 'authorizer'] as const;
 /** Type names are identifiers a CEL expression may use as values (`type(x) == string`). */
-const TYPE_IDENTIFIERS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
+const TYPE_IDENTIFIERS = new Set([
+  'int',
+  'uint',
+  'double',
+  'bool',
+  'string',
+  'bytes',
+  'list',
+  'map',
+  'null_type',
+  'type',
+  'dyn',
+]);
 
 /** validation.MaxMatchConditions (pkg/apis/admissionregistration/validation). */
 const MAX_MATCH_CONDITIONS = 64;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const env = celEnv({ variables: { object: CelScalar.DYN, oldObject: CelScalar.DYN, request: CelScalar.DYN, authorizer: CelScalar.DYN } });
+const env = celEnv({
+  variables: { object: CelScalar.DYN, oldObject: CelScalar.DYN, request: CelScalar.DYN, authorizer: CelScalar.DYN },
+});
 
 type ParsedExpr = ReturnType<typeof parse>;
 type Expr = ParsedExpr['expr'];
@@ -78,7 +92,11 @@ function undeclaredReferences(parsed: ParsedExpr): string[] {
     const kind = expr.exprKind;
     switch (kind.case) {
       case 'identExpr':
-        if (!bound.has(kind.value.name) && !TYPE_IDENTIFIERS.has(kind.value.name) && !(VARIABLES as readonly string[]).includes(kind.value.name)) {
+        if (
+          !bound.has(kind.value.name) &&
+          !TYPE_IDENTIFIERS.has(kind.value.name) &&
+          !(VARIABLES as readonly string[]).includes(kind.value.name)
+        ) {
           issues.push(located(parsed, expr.id, `undeclared reference to '${kind.value.name}' (in container '')`));
         }
         return;
@@ -143,7 +161,8 @@ export function compileMatchConditions(conditions: readonly MatchConditionSpec[]
 function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
   return value;
 }
 
@@ -151,9 +170,16 @@ function toCel(value: unknown): unknown {
  * matchconditions.Matcher.Match: any false condition skips the webhook, whatever the others did; otherwise any error
  * (or a non-bool result) is the answer, for failurePolicy to decide; otherwise the webhook is called.
  */
-export function evaluateMatchConditions(conditions: readonly CompiledMatchCondition[], input: MatchConditionInput): MatchConditionResult {
+export function evaluateMatchConditions(
+  conditions: readonly CompiledMatchCondition[],
+  input: MatchConditionInput,
+): MatchConditionResult {
   if (conditions.length === 0) return { matches: true };
-  const bindings = { object: toCel(input.object ?? null), oldObject: toCel(input.oldObject ?? null), request: toCel(input.request) };
+  const bindings = {
+    object: toCel(input.object ?? null),
+    oldObject: toCel(input.oldObject ?? null),
+    request: toCel(input.request),
+  };
   const errors: string[] = [];
   for (const condition of conditions) {
     if (!condition.program) {
@@ -166,7 +192,9 @@ export function evaluateMatchConditions(conditions: readonly CompiledMatchCondit
     } else if (result === false) {
       return { matches: false, condition: condition.name };
     } else if (result !== true) {
-      errors.push(`expression '${condition.name}' resulted in error: no such overload (expected a bool, got ${typeof result})`);
+      errors.push(
+        `expression '${condition.name}' resulted in error: no such overload (expected a bool, got ${typeof result})`,
+      );
     }
   }
   return errors.length > 0 ? { error: errors.join(', ') } : { matches: true };
@@ -179,18 +207,33 @@ export function evaluateMatchConditions(conditions: readonly CompiledMatchCondit
 export function matchConditionCauses(raw: unknown, path: string): FieldCause[] {
   if (raw === undefined || raw === null) return [];
   const field = `${path}.matchConditions`;
-  if (!Array.isArray(raw)) return [{ field, message: `Invalid value: ${JSON.stringify(raw)}: must be a list`, reason: 'FieldValueInvalid' }];
+  if (!Array.isArray(raw))
+    return [{ field, message: `Invalid value: ${JSON.stringify(raw)}: must be a list`, reason: 'FieldValueInvalid' }];
   const causes: FieldCause[] = [];
-  if (raw.length > MAX_MATCH_CONDITIONS) causes.push({ field, message: `Too many: ${raw.length}: must have at most ${MAX_MATCH_CONDITIONS} items`, reason: 'FieldValueTooMany' });
+  if (raw.length > MAX_MATCH_CONDITIONS)
+    causes.push({
+      field,
+      message: `Too many: ${raw.length}: must have at most ${MAX_MATCH_CONDITIONS} items`,
+      reason: 'FieldValueTooMany',
+    });
   const seen = new Set<string>();
   raw.forEach((entry: unknown, index) => {
     const at = `${field}[${index}]`;
     const condition = (entry ?? {}) as Partial<Record<keyof MatchConditionSpec, unknown>>;
     const name = typeof condition.name === 'string' ? condition.name : '';
     if (name === '') causes.push({ field: `${at}.name`, message: 'Required value', reason: 'FieldValueRequired' });
-    else if (seen.has(name)) causes.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(name)}`, reason: 'FieldValueDuplicate' });
+    else if (seen.has(name))
+      causes.push({
+        field: `${at}.name`,
+        message: `Duplicate value: ${JSON.stringify(name)}`,
+        reason: 'FieldValueDuplicate',
+      });
     else if (!isQualifiedName(name)) {
-      causes.push({ field: `${at}.name`, message: `Invalid value: ${JSON.stringify(name)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`, reason: 'FieldValueInvalid' });
+      causes.push({
+        field: `${at}.name`,
+        message: `Invalid value: ${JSON.stringify(name)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+        reason: 'FieldValueInvalid',
+      });
     }
     seen.add(name);
     const expression = typeof condition.expression === 'string' ? condition.expression : '';
@@ -199,7 +242,12 @@ export function matchConditionCauses(raw: unknown, path: string): FieldCause[] {
       return;
     }
     const compiled = compile(expression);
-    if ('error' in compiled) causes.push({ field: `${at}.expression`, message: `Invalid value: ${JSON.stringify(expression)}: ${compiled.error}`, reason: 'FieldValueInvalid' });
+    if ('error' in compiled)
+      causes.push({
+        field: `${at}.expression`,
+        message: `Invalid value: ${JSON.stringify(expression)}: ${compiled.error}`,
+        reason: 'FieldValueInvalid',
+      });
   });
   return causes;
 }

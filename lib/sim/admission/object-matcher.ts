@@ -38,7 +38,11 @@ export function matchesNamespaceSelector(webhook: Webhook, attrs: AdmissionAttri
 }
 
 /** objectSelector matches when either the new or the old object carries matching labels. */
-export function matchesObjectSelector(webhook: Webhook, object: KubeObject | undefined, oldObject: KubeObject | undefined): boolean {
+export function matchesObjectSelector(
+  webhook: Webhook,
+  object: KubeObject | undefined,
+  oldObject: KubeObject | undefined,
+): boolean {
   if (isEmptyLabelSelector(webhook.objectSelector)) return true;
   return (
     (object !== undefined && matchesLabelSelector(webhook.objectSelector, labelsOf(object))) ||

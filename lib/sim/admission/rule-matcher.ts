@@ -10,7 +10,11 @@ function includesOrStar(list: readonly string[] | null | undefined, value: strin
  * resource, `*\/status` every status subresource, `deployments/*` the resource and all its subresources, `*\/*`
  * everything (k8s.io/apiserver/pkg/admission/plugin/webhook/predicates/rules).
  */
-function matchesResource(resources: readonly string[] | null | undefined, resource: string, subResource: string): boolean {
+function matchesResource(
+  resources: readonly string[] | null | undefined,
+  resource: string,
+  subResource: string,
+): boolean {
   return (resources ?? []).some((entry) => {
     const slash = entry.indexOf('/');
     const res = slash < 0 ? entry : entry.slice(0, slash);

@@ -39,7 +39,10 @@ export function createWebhookCaller(): WebhookCaller {
     const key = caBundle ?? '';
     let agent = httpsAgents.get(key);
     if (!agent) {
-      agent = new https.Agent({ keepAlive: true, ...(caBundle ? { ca: Buffer.from(caBundle, 'base64').toString('utf8') } : {}) });
+      agent = new https.Agent({
+        keepAlive: true,
+        ...(caBundle ? { ca: Buffer.from(caBundle, 'base64').toString('utf8') } : {}),
+      });
       httpsAgents.set(key, agent);
     }
     return agent;
@@ -53,11 +56,17 @@ export function createWebhookCaller(): WebhookCaller {
       return { ok: false, reason: `failed to call webhook: parse "${request.url}": invalid URL` };
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return { ok: false, reason: `failed to call webhook: Post "${request.url}": unsupported protocol scheme "${url.protocol.replace(':', '')}"` };
+      return {
+        ok: false,
+        reason: `failed to call webhook: Post "${request.url}": unsupported protocol scheme "${url.protocol.replace(':', '')}"`,
+      };
     }
     // kube-apiserver tells the webhook its deadline in a `timeout` query parameter.
     url.searchParams.set('timeout', `${request.timeoutSeconds}s`);
-    const post = (detail: string): WebhookCallResult => ({ ok: false, reason: `failed to call webhook: Post "${url.toString()}": ${detail}` });
+    const post = (detail: string): WebhookCallResult => ({
+      ok: false,
+      reason: `failed to call webhook: Post "${url.toString()}": ${detail}`,
+    });
     const timeoutMs = request.timeoutSeconds * 1000;
     const deadline = post('context deadline exceeded');
     const started = Date.now();
@@ -107,7 +116,10 @@ export function createWebhookCaller(): WebhookCaller {
             try {
               resolve({ ok: true, body: JSON.parse(text) as unknown });
             } catch (error) {
-              resolve({ ok: false, reason: `failed to call webhook: couldn't get version/kind; json parse error: ${(error as Error).message}` });
+              resolve({
+                ok: false,
+                reason: `failed to call webhook: couldn't get version/kind; json parse error: ${(error as Error).message}`,
+              });
             }
           });
           res.on('error', (error) => resolve(transportError(error)));
@@ -140,14 +152,19 @@ export function createWebhookCaller(): WebhookCaller {
 function fromStatus(code: number, text: string): WebhookCallResult {
   try {
     const status = JSON.parse(text) as { kind?: unknown; message?: unknown };
-    if (status.kind === 'Status' && typeof status.message === 'string') return { ok: false, reason: `failed to call webhook: ${status.message}` };
+    if (status.kind === 'Status' && typeof status.message === 'string')
+      return { ok: false, reason: `failed to call webhook: ${status.message}` };
   } catch {
     // not a Status body: fall through to client-go's generic wording
   }
-  if (code === 404) return { ok: false, reason: 'failed to call webhook: the server could not find the requested resource' };
+  if (code === 404)
+    return { ok: false, reason: 'failed to call webhook: the server could not find the requested resource' };
   if (code === 401) return { ok: false, reason: 'failed to call webhook: Unauthorized' };
   const body = text.trim().slice(0, 1024);
-  return { ok: false, reason: `failed to call webhook: an error on the server ("${body}") has prevented the request from succeeding` };
+  return {
+    ok: false,
+    reason: `failed to call webhook: an error on the server ("${body}") has prevented the request from succeeding`,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

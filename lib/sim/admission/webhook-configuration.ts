@@ -68,8 +68,16 @@ export interface Webhook {
 }
 
 const GROUP = 'admissionregistration.k8s.io';
-export const MUTATING_WEBHOOKS: GroupVersionResource = { group: GROUP, version: 'v1', resource: 'mutatingwebhookconfigurations' };
-export const VALIDATING_WEBHOOKS: GroupVersionResource = { group: GROUP, version: 'v1', resource: 'validatingwebhookconfigurations' };
+export const MUTATING_WEBHOOKS: GroupVersionResource = {
+  group: GROUP,
+  version: 'v1',
+  resource: 'mutatingwebhookconfigurations',
+};
+export const VALIDATING_WEBHOOKS: GroupVersionResource = {
+  group: GROUP,
+  version: 'v1',
+  resource: 'validatingwebhookconfigurations',
+};
 
 // kube-apiserver clamps nothing (validation rejects values outside 1..30); the simulator store may not validate,
 // so out-of-range values are clamped instead of being trusted.
@@ -80,7 +88,11 @@ const MAX_TIMEOUT_SECONDS = 30;
  * The webhooks of one kind stored in a cluster, in the order kube-apiserver calls them: configurations sorted by
  * name, webhooks in their declared order. A webhook that does not parse is skipped and reported through `onInvalid`.
  */
-export function listWebhooks(store: SimClusterStore, type: WebhookType, onInvalid?: (message: string) => void): Webhook[] {
+export function listWebhooks(
+  store: SimClusterStore,
+  type: WebhookType,
+  onInvalid?: (message: string) => void,
+): Webhook[] {
   const gvr = type === 'mutating' ? MUTATING_WEBHOOKS : VALIDATING_WEBHOOKS;
   if (!store.resolve(gvr)) return [];
   return webhooksOf(store.list(gvr), type, onInvalid);
@@ -115,7 +127,11 @@ export function cachedWebhookLister(onInvalid?: (message: string) => void): Webh
   };
 }
 
-function webhooksOf(objects: KubeObject[], type: WebhookType, onInvalid: ((message: string) => void) | undefined): Webhook[] {
+function webhooksOf(
+  objects: KubeObject[],
+  type: WebhookType,
+  onInvalid: ((message: string) => void) | undefined,
+): Webhook[] {
   const webhooks: Webhook[] = [];
   const configurations = objects
     .map((object) => configurationSchema.safeParse(object))
@@ -125,7 +141,9 @@ function webhooksOf(objects: KubeObject[], type: WebhookType, onInvalid: ((messa
     for (const raw of configuration.webhooks ?? []) {
       const parsed = webhookSchema.safeParse(raw);
       if (!parsed.success) {
-        onInvalid?.(`Skipping invalid webhook in ${type} configuration ${configuration.metadata.name}: ${parsed.error.message}`);
+        onInvalid?.(
+          `Skipping invalid webhook in ${type} configuration ${configuration.metadata.name}: ${parsed.error.message}`,
+        );
         continue;
       }
       const hook = parsed.data;
@@ -135,7 +153,11 @@ function webhooksOf(objects: KubeObject[], type: WebhookType, onInvalid: ((messa
         name: hook.name,
         url: hook.clientConfig.url ?? undefined,
         service: hook.clientConfig.service
-          ? { ...hook.clientConfig.service, path: hook.clientConfig.service.path ?? undefined, port: hook.clientConfig.service.port ?? 443 }
+          ? {
+              ...hook.clientConfig.service,
+              path: hook.clientConfig.service.path ?? undefined,
+              port: hook.clientConfig.service.port ?? 443,
+            }
           : undefined,
         caBundle: hook.clientConfig.caBundle ?? undefined,
         rules: hook.rules ?? [],

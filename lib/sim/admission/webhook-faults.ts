@@ -38,7 +38,8 @@ export function createWebhookFaultInjector(): WebhookFaultInjector {
       let best: [string, WebhookFault] | undefined;
       for (const entry of faults) {
         const [prefix] = entry;
-        if ((prefix === '*' || url.startsWith(prefix)) && (!best || prefix.length > best[0].length || best[0] === '*')) best = entry;
+        if ((prefix === '*' || url.startsWith(prefix)) && (!best || prefix.length > best[0].length || best[0] === '*'))
+          best = entry;
       }
       return best?.[1];
     },

@@ -11,7 +11,10 @@ export function webhookConfigurationCauses(object: KubeObject): FieldCause[] {
   const webhooks: unknown = object.webhooks;
   if (!Array.isArray(webhooks)) return [];
   return webhooks.flatMap((webhook: unknown, index) => {
-    const matchConditions = webhook !== null && typeof webhook === 'object' ? (webhook as Record<string, unknown>).matchConditions : undefined;
+    const matchConditions =
+      webhook !== null && typeof webhook === 'object'
+        ? (webhook as Record<string, unknown>).matchConditions
+        : undefined;
     return matchConditionCauses(matchConditions, `webhooks[${index}]`);
   });
 }

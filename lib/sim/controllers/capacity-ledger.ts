@@ -56,12 +56,17 @@ export function createCapacityLedger(capacity: { cpu?: string; memory?: string; 
         ['pods', fits(limit.pods - used.pods, 1)],
       ];
       const granted = Math.max(0, Math.min(wanted, ...byResource.map(([, count]) => count)));
-      const held: Reservation = { pods: granted, cpuMillis: granted * perPod.cpuMillis, memoryBytes: granted * perPod.memoryBytes };
+      const held: Reservation = {
+        pods: granted,
+        cpuMillis: granted * perPod.cpuMillis,
+        memoryBytes: granted * perPod.memoryBytes,
+      };
       reservations.set(key, held);
       used.pods += held.pods;
       used.cpuMillis += held.cpuMillis;
       used.memoryBytes += held.memoryBytes;
-      const insufficient = granted < wanted ? byResource.filter(([, count]) => count < wanted).map(([name]) => name) : [];
+      const insufficient =
+        granted < wanted ? byResource.filter(([, count]) => count < wanted).map(([name]) => name) : [];
       return { granted, insufficient, freed: granted < before };
     },
   };

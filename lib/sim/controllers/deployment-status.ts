@@ -39,7 +39,8 @@ export function deploymentStatus(input: ProgressInput): Record<string, unknown> 
   } else {
     ready = Math.min(numberOr(previous.readyReplicas, 0), replicas);
     // During a rollout the new ReplicaSet surges by maxSurge (25%, rounded up) before old pods go.
-    updated = input.templateChanged && !firstRollout ? Math.min(replicas, Math.max(1, Math.ceil(replicas / 4))) : replicas;
+    updated =
+      input.templateChanged && !firstRollout ? Math.min(replicas, Math.max(1, Math.ceil(replicas / 4))) : replicas;
   }
   const available = ready;
   const minAvailable = replicas - maxUnavailable(spec, replicas);
@@ -50,13 +51,40 @@ export function deploymentStatus(input: ProgressInput): Record<string, unknown> 
     previous.conditions,
     [
       available >= minAvailable
-        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+        ? {
+            type: 'Available',
+            status: 'True',
+            reason: 'MinimumReplicasAvailable',
+            message: 'Deployment has minimum availability.',
+          }
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
       done
-        ? { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }
-        : { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` },
+        ? {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'NewReplicaSetAvailable',
+            message: `ReplicaSet "${rsName}" has successfully progressed.`,
+          }
+        : {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'ReplicaSetUpdated',
+            message: `ReplicaSet "${rsName}" is progressing.`,
+          },
       ...(shortOfCapacity
-        ? [{ type: 'ReplicaFailure', status: 'True' as const, reason: 'InsufficientCapacity', message: insufficientMessage(input.insufficient, input.nodes) }]
+        ? [
+            {
+              type: 'ReplicaFailure',
+              status: 'True' as const,
+              reason: 'InsufficientCapacity',
+              message: insufficientMessage(input.insufficient, input.nodes),
+            },
+          ]
         : []),
     ],
     shortOfCapacity ? [] : ['ReplicaFailure'],

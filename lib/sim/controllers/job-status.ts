@@ -9,13 +9,22 @@ function completionsOf(spec: Record<string, unknown>): number {
 }
 
 function isFinished(status: Record<string, unknown>): boolean {
-  return Array.isArray(status.conditions)
-    && status.conditions.some((c: { type?: unknown; status?: unknown }) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  return (
+    Array.isArray(status.conditions) &&
+    status.conditions.some(
+      (c: { type?: unknown; status?: unknown }) =>
+        (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    )
+  );
 }
 
 function shouldFail(input: ProgressInput): boolean {
   const annotations = podTemplateOf(input.object).metadata?.annotations;
-  return typeof annotations === 'object' && annotations !== null && (annotations as Record<string, unknown>)[JOB_FAIL_ANNOTATION] === 'true';
+  return (
+    typeof annotations === 'object' &&
+    annotations !== null &&
+    (annotations as Record<string, unknown>)[JOB_FAIL_ANNOTATION] === 'true'
+  );
 }
 
 /**
@@ -34,7 +43,13 @@ export function jobStatus(input: ProgressInput): Record<string, unknown> {
   if (spec.suspend === true) {
     return {
       ...base,
-      conditions: setConditions(previous.conditions, [{ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }], [], now, 'lastProbeTime'),
+      conditions: setConditions(
+        previous.conditions,
+        [{ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }],
+        [],
+        now,
+        'lastProbeTime',
+      ),
     };
   }
   const startTime = typeof previous.startTime === 'string' ? previous.startTime : now;

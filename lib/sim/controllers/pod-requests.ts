@@ -22,7 +22,9 @@ function containerRequests(container: ContainerLike): PodRequests {
 }
 
 function asContainers(value: unknown): ContainerLike[] {
-  return Array.isArray(value) ? value.filter((item): item is ContainerLike => typeof item === 'object' && item !== null) : [];
+  return Array.isArray(value)
+    ? value.filter((item): item is ContainerLike => typeof item === 'object' && item !== null)
+    : [];
 }
 
 /**

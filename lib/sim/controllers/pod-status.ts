@@ -1,14 +1,43 @@
 import { createHash } from 'node:crypto';
-import { type ProgressInput, type WorkloadKind, insufficientMessage, isControlled, specOf, statusOf } from './workload-kind';
+import {
+  type ProgressInput,
+  type WorkloadKind,
+  insufficientMessage,
+  isControlled,
+  specOf,
+  statusOf,
+} from './workload-kind';
 
 /** A PodCondition as the kubelet writes it, at `now`. */
-export function podConditionAt(now: string): (type: string, status: boolean, reason?: string) => Record<string, unknown> {
-  return (type, status, reason) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now, ...(reason ? { reason } : {}) });
+export function podConditionAt(
+  now: string,
+): (type: string, status: boolean, reason?: string) => Record<string, unknown> {
+  return (type, status, reason) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: now,
+    ...(reason ? { reason } : {}),
+  });
 }
 
 /** A ContainerStatus; `containerID` once the container exists. */
-export function containerStatusOf(container: { name?: string; image?: string }, running: boolean, state: Record<string, unknown>, containerID?: string): Record<string, unknown> {
-  return { name: container.name, image: container.image, imageID: '', ready: running, started: running, restartCount: 0, ...(containerID ? { containerID } : {}), state };
+export function containerStatusOf(
+  container: { name?: string; image?: string },
+  running: boolean,
+  state: Record<string, unknown>,
+  containerID?: string,
+): Record<string, unknown> {
+  return {
+    name: container.name,
+    image: container.image,
+    imageID: '',
+    ready: running,
+    started: running,
+    restartCount: 0,
+    ...(containerID ? { containerID } : {}),
+    state,
+  };
 }
 
 /** A stable pod IP in 10.244.0.0/16 from the pod's uid (the bare pod has no pod simulator to number it). */
@@ -24,10 +53,21 @@ function podIp(uid: string): string {
  */
 export function barePodStatus(input: ProgressInput): Record<string, unknown> {
   const { object, phase, now } = input;
-  const containers = Array.isArray(specOf(object).containers) ? (specOf(object).containers as Array<{ name?: string; image?: string }>) : [];
+  const containers = Array.isArray(specOf(object).containers)
+    ? (specOf(object).containers as Array<{ name?: string; image?: string }>)
+    : [];
   const condition = podConditionAt(now);
   if (phase === 'ready' && input.granted === 0) {
-    return { phase: 'Pending', conditions: [{ ...condition('PodScheduled', false, 'Unschedulable'), message: insufficientMessage(input.insufficient, input.nodes) }], qosClass: 'BestEffort' };
+    return {
+      phase: 'Pending',
+      conditions: [
+        {
+          ...condition('PodScheduled', false, 'Unschedulable'),
+          message: insufficientMessage(input.insufficient, input.nodes),
+        },
+      ],
+      qosClass: 'BestEffort',
+    };
   }
   const running = phase === 'ready';
   const ip = podIp(object.metadata.uid ?? object.metadata.name ?? '');
@@ -45,7 +85,13 @@ export function barePodStatus(input: ProgressInput): Record<string, unknown> {
     hostIPs: [{ ip: '192.168.0.11' }],
     ...(running ? { podIP: ip, podIPs: [{ ip }] } : {}),
     startTime,
-    containerStatuses: containers.map((container) => containerStatusOf(container, running, running ? { running: { startedAt: now } } : { waiting: { reason: 'ContainerCreating' } })),
+    containerStatuses: containers.map((container) =>
+      containerStatusOf(
+        container,
+        running,
+        running ? { running: { startedAt: now } } : { waiting: { reason: 'ContainerCreating' } },
+      ),
+    ),
     qosClass: 'BestEffort',
   };
 }

@@ -1,4 +1,13 @@
-import { type ProgressInput, type WorkloadKind, generationOf, isControlled, numberOr, omitZero, specOf, statusOf } from './workload-kind';
+import {
+  type ProgressInput,
+  type WorkloadKind,
+  generationOf,
+  isControlled,
+  numberOr,
+  omitZero,
+  specOf,
+  statusOf,
+} from './workload-kind';
 
 /**
  * ReplicaSetStatus of a bare ReplicaSet (one no Deployment controls): `replicas` always present, the other counters
@@ -7,8 +16,15 @@ import { type ProgressInput, type WorkloadKind, generationOf, isControlled, numb
 export function replicaSetStatus(input: ProgressInput): Record<string, unknown> {
   const { object, phase } = input;
   const replicas = numberOr(specOf(object).replicas, 1);
-  const ready = phase === 'ready' ? Math.min(input.granted, replicas) : Math.min(numberOr(statusOf(object).readyReplicas, 0), replicas);
-  return { replicas, ...omitZero({ fullyLabeledReplicas: replicas, readyReplicas: ready, availableReplicas: ready }), observedGeneration: generationOf(object) };
+  const ready =
+    phase === 'ready'
+      ? Math.min(input.granted, replicas)
+      : Math.min(numberOr(statusOf(object).readyReplicas, 0), replicas);
+  return {
+    replicas,
+    ...omitZero({ fullyLabeledReplicas: replicas, readyReplicas: ready, availableReplicas: ready }),
+    observedGeneration: generationOf(object),
+  };
 }
 
 export const replicaSetKind: WorkloadKind = {

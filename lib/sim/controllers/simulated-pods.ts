@@ -4,7 +4,14 @@ import { replicaSetName } from './deployment-status';
 import { JOB_FAIL_ANNOTATION } from './job-status';
 import { containerStatusOf, podConditionAt } from './pod-status';
 import { nameSuffix, templateHash } from './template-hash';
-import { type ProgressPhase, type WorkloadKind, generationOf, insufficientMessage, podTemplateOf, specOf } from './workload-kind';
+import {
+  type ProgressPhase,
+  type WorkloadKind,
+  generationOf,
+  insufficientMessage,
+  podTemplateOf,
+  specOf,
+} from './workload-kind';
 import { statefulSetRevision } from './statefulset-status';
 
 const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
@@ -21,7 +28,13 @@ interface DesiredPod {
 
 export interface PodSimulator {
   /** Brings the workload's pods (and a Deployment's ReplicaSet) in line with its progress. */
-  sync(kind: WorkloadKind, workload: KubeObject, phase: ProgressPhase, granted: number, insufficient: string[]): Promise<void>;
+  sync(
+    kind: WorkloadKind,
+    workload: KubeObject,
+    phase: ProgressPhase,
+    granted: number,
+    insufficient: string[],
+  ): Promise<void>;
   /** Deletes what the workload owned, as the garbage collector would after the owner goes. */
   remove(kind: WorkloadKind, workload: KubeObject): Promise<void>;
 }
@@ -34,7 +47,14 @@ interface PodSimulatorOptions {
 }
 
 function ownerReference(apiVersion: string, kind: string, object: KubeObject): Record<string, unknown> {
-  return { apiVersion, kind, name: object.metadata.name, uid: object.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion,
+    kind,
+    name: object.metadata.name,
+    uid: object.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 function ownedBy(object: KubeObject, uid: string | undefined): boolean {
@@ -47,7 +67,10 @@ function stringRecord(value: unknown): Record<string, string> {
 
 /** What a pod's status says in short (`phase/ready/scheduled`): whether it already matches a {@link PodState}. */
 function podState(pod: KubeObject): string {
-  const status = stringRecord(pod.status) as unknown as { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
+  const status = stringRecord(pod.status) as unknown as {
+    phase?: string;
+    conditions?: Array<{ type?: string; status?: string }>;
+  };
   const ready = status.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled')?.status ?? '';
   return `${status.phase ?? ''}/${ready}/${scheduled}`;
@@ -69,8 +92,16 @@ function stateSignature(state: PodState): string {
 }
 
 /** The status a kubelet would report for `pod` in `desired.state`, at `now`; a scheduled pod gets an IP from `ipOf`. */
-function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string, now: string, ipOf: () => string): Record<string, unknown> {
-  const containers = Array.isArray(specOf(pod).containers) ? (specOf(pod).containers as Array<{ name?: string; image?: string }>) : [];
+function podStatus(
+  pod: KubeObject,
+  desired: DesiredPod,
+  workloadMessage: string,
+  now: string,
+  ipOf: () => string,
+): Record<string, unknown> {
+  const containers = Array.isArray(specOf(pod).containers)
+    ? (specOf(pod).containers as Array<{ name?: string; image?: string }>)
+    : [];
   const condition = podConditionAt(now);
   if (desired.state === 'unschedulable') {
     return {
@@ -86,10 +117,23 @@ function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string
   const containerState = running
     ? { running: { startedAt: now } }
     : finished
-      ? { terminated: { exitCode: desired.state === 'succeeded' ? 0 : 1, reason: desired.state === 'succeeded' ? 'Completed' : 'Error', startedAt: now, finishedAt: now } }
+      ? {
+          terminated: {
+            exitCode: desired.state === 'succeeded' ? 0 : 1,
+            reason: desired.state === 'succeeded' ? 'Completed' : 'Error',
+            startedAt: now,
+            finishedAt: now,
+          },
+        }
       : { waiting: { reason: 'ContainerCreating' } };
   return {
-    phase: running ? 'Running' : desired.state === 'succeeded' ? 'Succeeded' : desired.state === 'failed' ? 'Failed' : 'Pending',
+    phase: running
+      ? 'Running'
+      : desired.state === 'succeeded'
+        ? 'Succeeded'
+        : desired.state === 'failed'
+          ? 'Failed'
+          : 'Pending',
     conditions: [
       condition('PodReadyToStartContainers', !finished && desired.state !== 'creating'),
       condition('Initialized', true),
@@ -102,7 +146,14 @@ function podStatus(pod: KubeObject, desired: DesiredPod, workloadMessage: string
     ...(desired.state === 'creating' ? {} : { podIP, podIPs: [{ ip: podIP }] }),
     startTime: now,
     containerStatuses: containers.map((container) =>
-      containerStatusOf(container, running, containerState, desired.state === 'creating' ? undefined : `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}`),
+      containerStatusOf(
+        container,
+        running,
+        containerState,
+        desired.state === 'creating'
+          ? undefined
+          : `containerd://${templateHash(`${pod.metadata.uid ?? ''}${container.name ?? ''}`)}`,
+      ),
     ),
     qosClass: 'BestEffort',
   };
@@ -132,7 +183,13 @@ class SimulatedPods implements PodSimulator {
     private readonly options: PodSimulatorOptions,
   ) {}
 
-  async sync(kind: WorkloadKind, workload: KubeObject, phase: ProgressPhase, granted: number, insufficient: string[]): Promise<void> {
+  async sync(
+    kind: WorkloadKind,
+    workload: KubeObject,
+    phase: ProgressPhase,
+    granted: number,
+    insufficient: string[],
+  ): Promise<void> {
     const message = insufficientMessage(insufficient.length > 0 ? insufficient : ['pods'], this.options.nodes);
     const plan = await this.plan(kind, workload, phase, granted);
     if (plan) await this.syncPods(plan, workload, message);
@@ -142,32 +199,55 @@ class SimulatedPods implements PodSimulator {
     const namespace = workload.metadata.namespace;
     const owners = [workload.metadata.uid];
     if (kind.kind === 'Deployment') {
-      for (const rs of this.store.list(REPLICA_SETS, namespace).filter((candidate) => ownedBy(candidate, workload.metadata.uid))) {
+      for (const rs of this.store
+        .list(REPLICA_SETS, namespace)
+        .filter((candidate) => ownedBy(candidate, workload.metadata.uid))) {
         owners.push(rs.metadata.uid);
         this.safely(() => this.store.delete(REPLICA_SETS, namespace, rs.metadata.name ?? ''), rs);
       }
     }
-    for (const pod of this.store.list(PODS, namespace).filter((candidate) => owners.some((uid) => ownedBy(candidate, uid)))) {
+    for (const pod of this.store
+      .list(PODS, namespace)
+      .filter((candidate) => owners.some((uid) => ownedBy(candidate, uid)))) {
       this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
     }
   }
 
   /** The pods `workload` should have in `phase` with `granted` of them schedulable; undefined for kinds without pods. */
-  private async plan(kind: WorkloadKind, workload: KubeObject, phase: ProgressPhase, granted: number): Promise<PodPlan | undefined> {
+  private async plan(
+    kind: WorkloadKind,
+    workload: KubeObject,
+    phase: ProgressPhase,
+    granted: number,
+  ): Promise<PodPlan | undefined> {
     const name = workload.metadata.name ?? '';
     const wanted = kind.wantedPods(workload, this.options.nodes);
-    const stateOf = (index: number): PodState => (phase === 'progressing' ? 'creating' : index < granted ? 'running' : 'unschedulable');
-    const nodeOf = (index: number): string | undefined => (stateOf(index) === 'unschedulable' ? undefined : this.nodeName(index));
+    const stateOf = (index: number): PodState =>
+      phase === 'progressing' ? 'creating' : index < granted ? 'running' : 'unschedulable';
+    const nodeOf = (index: number): string | undefined =>
+      stateOf(index) === 'unschedulable' ? undefined : this.nodeName(index);
     const indices = Array.from({ length: wanted }, (_, index) => index);
     const template = podTemplateOf(workload);
-    const ownedByWorkload = (apiVersion: string): Omit<PodPlan, 'desired'> => ({ owner: ownerReference(apiVersion, kind.kind, workload), ownerUid: workload.metadata.uid });
+    const ownedByWorkload = (apiVersion: string): Omit<PodPlan, 'desired'> => ({
+      owner: ownerReference(apiVersion, kind.kind, workload),
+      ownerUid: workload.metadata.uid,
+    });
     switch (kind.kind) {
       case 'Deployment': {
         const hash = templateHash(template);
         const rsName = replicaSetName(name, template);
-        const rs = this.options.replicaSets ? await this.ensureReplicaSet(workload, wanted, phase === 'ready' ? granted : 0) : undefined;
-        const owner = rs ? ownerReference('apps/v1', 'ReplicaSet', rs) : ownerReference('apps/v1', 'Deployment', workload);
-        const desired = indices.map((index) => ({ name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`, state: stateOf(index), node: nodeOf(index), labels: { 'pod-template-hash': hash } }));
+        const rs = this.options.replicaSets
+          ? await this.ensureReplicaSet(workload, wanted, phase === 'ready' ? granted : 0)
+          : undefined;
+        const owner = rs
+          ? ownerReference('apps/v1', 'ReplicaSet', rs)
+          : ownerReference('apps/v1', 'Deployment', workload);
+        const desired = indices.map((index) => ({
+          name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`,
+          state: stateOf(index),
+          node: nodeOf(index),
+          labels: { 'pod-template-hash': hash },
+        }));
         return { owner, ownerUid: String(owner.uid), desired };
       }
       case 'StatefulSet': {
@@ -176,7 +256,11 @@ class SimulatedPods implements PodSimulator {
           name: `${name}-${index}`,
           state: stateOf(index),
           node: nodeOf(index),
-          labels: { 'controller-revision-hash': revision, 'statefulset.kubernetes.io/pod-name': `${name}-${index}`, 'apps.kubernetes.io/pod-index': String(index) },
+          labels: {
+            'controller-revision-hash': revision,
+            'statefulset.kubernetes.io/pod-name': `${name}-${index}`,
+            'apps.kubernetes.io/pod-index': String(index),
+          },
         }));
         return { ...ownedByWorkload('apps/v1'), desired };
       }
@@ -185,19 +269,29 @@ class SimulatedPods implements PodSimulator {
           name: `${name}-${nameSuffix(`${name}/${this.nodeName(index)}`)}`,
           state: stateOf(index),
           node: this.nodeName(index),
-          labels: { 'controller-revision-hash': templateHash(template), 'pod-template-generation': String(generationOf(workload)) },
+          labels: {
+            'controller-revision-hash': templateHash(template),
+            'pod-template-generation': String(generationOf(workload)),
+          },
         }));
         return { ...ownedByWorkload('apps/v1'), desired };
       }
       case 'Job': {
         if (specOf(workload).suspend === true) return { ...ownedByWorkload('batch/v1'), desired: [] };
-        const finished: PodState = stringRecord(template.metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true' ? 'failed' : 'succeeded';
+        const finished: PodState =
+          stringRecord(template.metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true' ? 'failed' : 'succeeded';
         const uid = workload.metadata.uid ?? '';
         const desired = indices.map((index) => ({
           name: `${name}-${nameSuffix(`${name}/${index}`)}`,
-          state: phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
+          state:
+            phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
           node: this.nodeName(index),
-          labels: { 'batch.kubernetes.io/job-name': name, 'job-name': name, 'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid },
+          labels: {
+            'batch.kubernetes.io/job-name': name,
+            'job-name': name,
+            'batch.kubernetes.io/controller-uid': uid,
+            'controller-uid': uid,
+          },
         }));
         return { ...ownedByWorkload('batch/v1'), desired };
       }
@@ -213,7 +307,8 @@ class SimulatedPods implements PodSimulator {
     const existing = this.store.list(PODS, namespace).filter((pod) => ownedBy(pod, plan.ownerUid));
     const wanted = new Set(plan.desired.map((pod) => pod.name));
     for (const pod of existing) {
-      if (!wanted.has(pod.metadata.name ?? '')) this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
+      if (!wanted.has(pod.metadata.name ?? ''))
+        this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
     }
     for (const want of plan.desired) {
       let pod = existing.find((candidate) => candidate.metadata.name === want.name);
@@ -237,12 +332,20 @@ class SimulatedPods implements PodSimulator {
         }
       }
       if (podState(pod) === stateSignature(want.state)) continue;
-      const status = podStatus(pod, want, unschedulableMessage, this.options.now(), () => this.ipFor(pod.metadata.uid ?? pod.metadata.name ?? ''));
-      await this.store.updateStatus(PODS, { ...pod, status }).catch((error: unknown) => this.options.onError?.(error, { resource: 'pods', namespace, name: want.name }));
+      const status = podStatus(pod, want, unschedulableMessage, this.options.now(), () =>
+        this.ipFor(pod.metadata.uid ?? pod.metadata.name ?? ''),
+      );
+      await this.store
+        .updateStatus(PODS, { ...pod, status })
+        .catch((error: unknown) => this.options.onError?.(error, { resource: 'pods', namespace, name: want.name }));
     }
   }
 
-  private async ensureReplicaSet(deployment: KubeObject, replicas: number, ready: number): Promise<KubeObject | undefined> {
+  private async ensureReplicaSet(
+    deployment: KubeObject,
+    replicas: number,
+    ready: number,
+  ): Promise<KubeObject | undefined> {
     const namespace = deployment.metadata.namespace;
     const template = podTemplateOf(deployment);
     const hash = templateHash(template);
@@ -252,10 +355,12 @@ class SimulatedPods implements PodSimulator {
     // scaled to zero (revision history is not simulated).
     for (const old of owned) {
       if (old.metadata.name === name) continue;
-      for (const pod of this.store.list(PODS, namespace).filter((p) => ownedBy(p, old.metadata.uid))) this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
+      for (const pod of this.store.list(PODS, namespace).filter((p) => ownedBy(p, old.metadata.uid)))
+        this.safely(() => this.store.delete(PODS, namespace, pod.metadata.name ?? ''), pod);
       this.safely(() => this.store.delete(REPLICA_SETS, namespace, old.metadata.name ?? ''), old);
     }
-    let rs = owned.find((candidate) => candidate.metadata.name === name) ?? this.store.get(REPLICA_SETS, namespace, name);
+    let rs =
+      owned.find((candidate) => candidate.metadata.name === name) ?? this.store.get(REPLICA_SETS, namespace, name);
     if (!rs) {
       const labels = { ...stringRecord(template.metadata?.labels), 'pod-template-hash': hash };
       const selector = (specOf(deployment).selector ?? {}) as { matchLabels?: Record<string, string> };
@@ -276,7 +381,8 @@ class SimulatedPods implements PodSimulator {
       ...(ready > 0 ? { readyReplicas: ready, availableReplicas: ready } : {}),
       observedGeneration: generationOf(rs),
     };
-    if (JSON.stringify(rs.status ?? {}) !== JSON.stringify(status)) return this.store.updateStatus(REPLICA_SETS, { ...rs, status });
+    if (JSON.stringify(rs.status ?? {}) !== JSON.stringify(status))
+      return this.store.updateStatus(REPLICA_SETS, { ...rs, status });
     return rs;
   }
 
@@ -299,7 +405,11 @@ class SimulatedPods implements PodSimulator {
       action();
     } catch (error) {
       // Deleting what is already gone is fine; anything else is reported.
-      this.options.onError?.(error, { resource: 'pods', namespace: object.metadata.namespace, name: object.metadata.name ?? '' });
+      this.options.onError?.(error, {
+        resource: 'pods',
+        namespace: object.metadata.namespace,
+        name: object.metadata.name ?? '',
+      });
     }
   }
 }

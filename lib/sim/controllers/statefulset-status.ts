@@ -1,5 +1,14 @@
 import { templateHash } from './template-hash';
-import { type ProgressInput, type WorkloadKind, generationOf, numberOr, omitZero, podTemplateOf, specOf, statusOf } from './workload-kind';
+import {
+  type ProgressInput,
+  type WorkloadKind,
+  generationOf,
+  numberOr,
+  omitZero,
+  podTemplateOf,
+  specOf,
+  statusOf,
+} from './workload-kind';
 
 /** The ControllerRevision name the statefulset controller records (`web-7b9d5c4f8`). */
 export function statefulSetRevision(name: string, template: unknown): string {
@@ -18,7 +27,8 @@ export function statefulSetStatus(input: ProgressInput): Record<string, unknown>
   const revision = statefulSetRevision(object.metadata.name ?? '', podTemplateOf(object));
   const previousRevision = typeof previous.currentRevision === 'string' ? previous.currentRevision : revision;
 
-  const ready = phase === 'ready' ? Math.min(input.granted, replicas) : Math.min(numberOr(previous.readyReplicas, 0), replicas);
+  const ready =
+    phase === 'ready' ? Math.min(input.granted, replicas) : Math.min(numberOr(previous.readyReplicas, 0), replicas);
   const rolling = phase === 'progressing' && input.templateChanged && previousRevision !== revision;
   const current = phase === 'ready' ? replicas : rolling ? ready : replicas;
   const updated = phase === 'ready' ? replicas : rolling ? 0 : replicas;

@@ -43,9 +43,14 @@ export function statusOf(object: KubeObject): Record<string, unknown> {
   return typeof status === 'object' && status !== null ? (status as Record<string, unknown>) : {};
 }
 
-export function podTemplateOf(object: KubeObject): { metadata?: Record<string, unknown>; spec?: Record<string, unknown> } {
+export function podTemplateOf(object: KubeObject): {
+  metadata?: Record<string, unknown>;
+  spec?: Record<string, unknown>;
+} {
   const template = specOf(object).template;
-  return typeof template === 'object' && template !== null ? (template as { metadata?: Record<string, unknown>; spec?: Record<string, unknown> }) : {};
+  return typeof template === 'object' && template !== null
+    ? (template as { metadata?: Record<string, unknown>; spec?: Record<string, unknown> })
+    : {};
 }
 
 export function numberOr(value: unknown, fallback: number): number {
@@ -77,7 +82,8 @@ export function maxUnavailable(spec: Record<string, unknown>, replicas: number):
   if (strategy.type === 'Recreate') return 0;
   const value = strategy.rollingUpdate?.maxUnavailable ?? '25%';
   if (typeof value === 'number') return Math.min(value, replicas);
-  if (typeof value === 'string' && value.endsWith('%')) return Math.floor((replicas * Number(value.slice(0, -1))) / 100);
+  if (typeof value === 'string' && value.endsWith('%'))
+    return Math.floor((replicas * Number(value.slice(0, -1))) / 100);
   return Math.floor(replicas / 4);
 }
 

@@ -118,7 +118,15 @@ export function startWorkloadSimulator(store: SimClusterStore, options: Workload
       if (kind.releasesCapacityWhenReady && granted > 0) ledger.release(key);
       if (allocation.freed || (kind.releasesCapacityWhenReady && granted > 0)) queueMicrotask(wakeStarved);
     }
-    const status = kind.status({ object: current, phase, granted, insufficient, templateChanged: state.templateChanged, now: now(), nodes });
+    const status = kind.status({
+      object: current,
+      phase,
+      granted,
+      insufficient,
+      templateChanged: state.templateChanged,
+      now: now(),
+      nodes,
+    });
     if (phase === 'ready') state.templateChanged = false;
     if (JSON.stringify(current.status ?? {}) !== JSON.stringify(status)) {
       try {
@@ -135,7 +143,8 @@ export function startWorkloadSimulator(store: SimClusterStore, options: Workload
     }
     if (pods && !state.stopped) {
       const latest = store.get(kind.gvr, state.namespace, state.name);
-      if (latest && latest.metadata.uid === state.uid) await pods.sync(kind, latest, phase, granted, insufficient).catch((error: unknown) => report(error, state));
+      if (latest && latest.metadata.uid === state.uid)
+        await pods.sync(kind, latest, phase, granted, insufficient).catch((error: unknown) => report(error, state));
     }
   }
 

@@ -2,13 +2,21 @@
 import protobuf, { type Root, type Type } from 'protobufjs';
 import { z } from 'zod';
 import { ApiError } from '../../kube-api/api-error';
-import { DECODABLE_KINDS, INLINE_FIELDS, KEEP_ZERO_FIELDS, KUBERNETES_PROTO_FILES, PROTO_PACKAGE_OF_GROUP } from './kubernetes-proto';
+import {
+  DECODABLE_KINDS,
+  INLINE_FIELDS,
+  KEEP_ZERO_FIELDS,
+  KUBERNETES_PROTO_FILES,
+  PROTO_PACKAGE_OF_GROUP,
+} from './kubernetes-proto';
 
 /** The 4 bytes kube-apiserver's protobuf serializer puts before every `runtime.Unknown` envelope. */
 export const PROTOBUF_MAGIC = Buffer.from('k8s\u0000', 'latin1');
 
 const UnknownEnvelope = z.object({
-  typeMeta: z.object({ apiVersion: z.string().default(''), kind: z.string().default('') }).default({ apiVersion: '', kind: '' }),
+  typeMeta: z
+    .object({ apiVersion: z.string().default(''), kind: z.string().default('') })
+    .default({ apiVersion: '', kind: '' }),
   raw: z.instanceof(Uint8Array).optional(),
   contentEncoding: z.string().optional(),
 });
@@ -48,24 +56,37 @@ function messageTypeFor(apiVersion: string, kind: string): Type {
  */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < PROTOBUF_MAGIC.length || !body.subarray(0, PROTOBUF_MAGIC.length).equals(PROTOBUF_MAGIC)) {
-    throw unsupported('the body of the request was in an unknown format: a protobuf body starts with the 4 bytes "k8s\\0"');
+    throw unsupported(
+      'the body of the request was in an unknown format: a protobuf body starts with the 4 bytes "k8s\\0"',
+    );
   }
   const unknownType = schema().lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
   let decoded: unknown;
   try {
     decoded = unknownType.toObject(unknownType.decode(body.subarray(PROTOBUF_MAGIC.length)), { defaults: false });
   } catch (err) {
-    throw ApiError.badRequest(`the protobuf body is not a runtime.Unknown envelope: ${err instanceof Error ? err.message : String(err)}`);
+    throw ApiError.badRequest(
+      `the protobuf body is not a runtime.Unknown envelope: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const envelope = UnknownEnvelope.parse(decoded);
   const { apiVersion, kind } = envelope.typeMeta;
-  if (envelope.contentEncoding) throw unsupported(`the protobuf ${kind} of ${apiVersion} uses content encoding "${envelope.contentEncoding}", which the simulator does not decode`);
+  if (envelope.contentEncoding)
+    throw unsupported(
+      `the protobuf ${kind} of ${apiVersion} uses content encoding "${envelope.contentEncoding}", which the simulator does not decode`,
+    );
   const type = messageTypeFor(apiVersion, kind);
   let message: Record<string, unknown>;
   try {
-    message = type.toObject(type.decode(envelope.raw ?? new Uint8Array()), { defaults: false, longs: Number, bytes: String });
+    message = type.toObject(type.decode(envelope.raw ?? new Uint8Array()), {
+      defaults: false,
+      longs: Number,
+      bytes: String,
+    });
   } catch (err) {
-    throw ApiError.badRequest(`the protobuf ${kind} of ${apiVersion} could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+    throw ApiError.badRequest(
+      `the protobuf ${kind} of ${apiVersion} could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return { apiVersion, kind, ...toJson(type, message) };
 }
@@ -111,7 +132,9 @@ function toJson(type: Type, message: Record<string, unknown>): Record<string, un
     if (field.map) {
       const entries = Object.entries(value as Record<string, unknown>);
       if (entries.length === 0) continue;
-      out[field.name] = Object.fromEntries(entries.map(([k, v]) => [k, nested ? messageToJson(nested, v as Record<string, unknown>) : v]));
+      out[field.name] = Object.fromEntries(
+        entries.map(([k, v]) => [k, nested ? messageToJson(nested, v as Record<string, unknown>) : v]),
+      );
     } else if (field.repeated) {
       const items = value as unknown[];
       if (items.length === 0) continue;
@@ -119,7 +142,8 @@ function toJson(type: Type, message: Record<string, unknown>): Record<string, un
     } else if (nested) {
       const converted = messageToJson(nested, value as Record<string, unknown>);
       if (converted === undefined) continue;
-      if (INLINE_FIELDS.has(field.name) && typeof converted === 'object' && converted !== null) Object.assign(out, converted);
+      if (INLINE_FIELDS.has(field.name) && typeof converted === 'object' && converted !== null)
+        Object.assign(out, converted);
       else out[field.name] = converted;
     } else {
       if (isZero(value) && !KEEP_ZERO_FIELDS.has(`${owner}.${field.name}`)) continue;

@@ -25,17 +25,40 @@ function describeLeftovers(leftovers: SyncRecord[]): string {
  * Placement selects its namespace, no cluster fits, no SyncTarget) or is kept where it is by a failover with nowhere
  * to go; False `Deleting` naming the clusters a deleted object still waits for. Undefined before any decision.
  */
-export function placedCondition(decision: DecisionView | undefined, leftovers: SyncRecord[]): StatusCondition | undefined {
+export function placedCondition(
+  decision: DecisionView | undefined,
+  leftovers: SyncRecord[],
+): StatusCondition | undefined {
   if (!decision) return undefined;
   const names = decision.clusters.map((c) => c.name);
   if (decision.reason === 'Deleted') {
     return leftovers.length
-      ? { type: PLACED_CONDITION, status: 'False', reason: 'Deleting', message: `Being deleted: waiting for its copies on ${describeLeftovers(leftovers)} to be removed` }
-      : { type: PLACED_CONDITION, status: 'False', reason: 'Deleted', message: 'Being deleted: removed from every cluster' };
+      ? {
+          type: PLACED_CONDITION,
+          status: 'False',
+          reason: 'Deleting',
+          message: `Being deleted: waiting for its copies on ${describeLeftovers(leftovers)} to be removed`,
+        }
+      : {
+          type: PLACED_CONDITION,
+          status: 'False',
+          reason: 'Deleted',
+          message: 'Being deleted: removed from every cluster',
+        };
   }
   const removing = leftovers.length ? `; removing it from ${describeLeftovers(leftovers)}` : '';
   if (names.length === 0 || decision.scheduled === false) {
-    return { type: PLACED_CONDITION, status: 'False', reason: decision.reason ?? 'NotPlaced', message: `${decision.message ?? 'Not placed on any cluster'}${removing}` };
+    return {
+      type: PLACED_CONDITION,
+      status: 'False',
+      reason: decision.reason ?? 'NotPlaced',
+      message: `${decision.message ?? 'Not placed on any cluster'}${removing}`,
+    };
   }
-  return { type: PLACED_CONDITION, status: 'True', reason: decision.reason ?? 'Scheduled', message: `Placed on ${names.join(', ')}${removing}` };
+  return {
+    type: PLACED_CONDITION,
+    status: 'True',
+    reason: decision.reason ?? 'Scheduled',
+    message: `Placed on ${names.join(', ')}${removing}`,
+  };
 }

@@ -27,7 +27,12 @@ const REPORTING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Repl
  * downstream object (`before` 0) or raised its generation. An apply that changed no generation (a recovery from a
  * failed attempt, an adopted copy) causes no status update, so it must refresh itself.
  */
-export function reportFollowing(kind: string, cluster: string, before: number | undefined, after: number | undefined): ReportFollows | undefined {
+export function reportFollowing(
+  kind: string,
+  cluster: string,
+  before: number | undefined,
+  after: number | undefined,
+): ReportFollows | undefined {
   if (!REPORTING_KINDS.has(kind) || before === undefined || after === undefined || after <= before) return undefined;
   return { cluster, downstreamGeneration: after };
 }
@@ -86,7 +91,9 @@ export class RefreshAfterBatch implements StatusRefresher {
             if (!entry.always && !(await this.reportedAlready(entry))) return;
             await this.reporter.refresh(entry.ref);
           } catch (err) {
-            this.log.warn(`Could not refresh the status of ${describeRef(entry.ref)} after applying it`, { error: String(err) });
+            this.log.warn(`Could not refresh the status of ${describeRef(entry.ref)} after applying it`, {
+              error: String(err),
+            });
           }
         }),
       ),

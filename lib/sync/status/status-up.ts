@@ -46,11 +46,7 @@ function observedOf(object: KubeObject): Observed {
   return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
 }
 
-async function readDownstream(
-  deps: StatusUpDeps,
-  ref: ObjectRef,
-  cluster: string,
-): Promise<Observed | undefined> {
+async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: string): Promise<Observed | undefined> {
   const client = await deps.kube.cluster(ref.workspace, cluster);
   const object = await client.get({
     group: ref.group,
@@ -128,7 +124,11 @@ export async function reportClusterStatus(
  * longer runs, so it stops counting (the object is not Available on that cluster) until the copy is back and reports
  * again. Only status is changed here; putting the copy back is the recovery sweep's. True when kcp was refreshed.
  */
-async function forgetMissingCopy(deps: StatusUpDeps, record: SyncRecord, stored: ClusterStatusRecord | undefined): Promise<boolean> {
+async function forgetMissingCopy(
+  deps: StatusUpDeps,
+  record: SyncRecord,
+  stored: ClusterStatusRecord | undefined,
+): Promise<boolean> {
   const { ref, cluster } = record;
   if (!stored) return false;
   deps.log.warn(`Not counting ${describeRef(ref)} on ${cluster}: its copy there is missing`, {
@@ -234,18 +234,35 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
         // sync items than that (a 1000 × 3 benchmark has 2,000 per cluster) never looked at the rest, so a status whose
         // webhook failed open there was never brought back.
         const records = (
-          await clusterPage(deps.syncState, deps.cursors, `backstop|${cluster}`, cluster, options.perClusterLimit ?? 500)
+          await clusterPage(
+            deps.syncState,
+            deps.cursors,
+            `backstop|${cluster}`,
+            cluster,
+            options.perClusterLimit ?? 500,
+          )
         ).filter((r) => recent(r, since));
         const downstream = await readDownstreamOf(deps, cluster, records);
         // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
         // Those the cluster answered for, present or missing (a missing copy's stored status stops counting).
-        const found = records.filter((r) => !(downstream.get(objectKey(r.ref)) instanceof Error) && (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)));
-        const storedOf = await deps.statusStore.getMany(found.map((r) => r.ref), cluster);
+        const found = records.filter(
+          (r) =>
+            !(downstream.get(objectKey(r.ref)) instanceof Error) &&
+            (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)),
+        );
+        const storedOf = await deps.statusStore.getMany(
+          found.map((r) => r.ref),
+          cluster,
+        );
         for (const record of records) {
           summary.polled++;
           const observed = downstream.get(objectKey(record.ref));
           if (!observed) {
-            if (!isNamespace(record.ref) && (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))) summary.written++;
+            if (
+              !isNamespace(record.ref) &&
+              (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))
+            )
+              summary.written++;
             continue;
           }
           if (observed instanceof Error) {

@@ -20,7 +20,14 @@ describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', 
 
   function container(id: string): CircuitBreaker {
     // Caching off: these tests interleave the two containers call by call; the cache is covered in the unit tests.
-    return new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), failureThreshold: 3, openIntervalMs: 10_000, cacheTtlMs: 0, now: clock, instanceId: id });
+    return new CircuitBreaker({
+      store: new DynamoCircuitStore(table.doc, table.tableName),
+      failureThreshold: 3,
+      openIntervalMs: 10_000,
+      cacheTtlMs: 0,
+      now: clock,
+      instanceId: id,
+    });
   }
 
   it('opens for both after failures in one, allows exactly one half-open probe across both, and closes on success', async () => {
@@ -79,8 +86,22 @@ describe('CircuitBreaker shared by two containers through DynamoDB (dynalite)', 
   });
 
   it('lets another container take over a probe whose holder never reported', async () => {
-    const a = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), failureThreshold: 1, openIntervalMs: 1_000, probeTimeoutMs: 5_000, cacheTtlMs: 0, now: clock });
-    const b = new CircuitBreaker({ store: new DynamoCircuitStore(table.doc, table.tableName), failureThreshold: 1, openIntervalMs: 1_000, probeTimeoutMs: 5_000, cacheTtlMs: 0, now: clock });
+    const a = new CircuitBreaker({
+      store: new DynamoCircuitStore(table.doc, table.tableName),
+      failureThreshold: 1,
+      openIntervalMs: 1_000,
+      probeTimeoutMs: 5_000,
+      cacheTtlMs: 0,
+      now: clock,
+    });
+    const b = new CircuitBreaker({
+      store: new DynamoCircuitStore(table.doc, table.tableName),
+      failureThreshold: 1,
+      openIntervalMs: 1_000,
+      probeTimeoutMs: 5_000,
+      cacheTtlMs: 0,
+      now: clock,
+    });
     await a.recordFailure('north', new ClusterUnreachableError('down'));
     now += 1_001;
     expect(await a.allow('north')).toMatchObject({ allowed: true, probe: true });

@@ -21,7 +21,9 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function serve(handler: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void): Promise<Server> {
+async function serve(
+  handler: (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void,
+): Promise<Server> {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -76,15 +78,28 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
         apiVersion: 'workload.kcp.io/v1alpha1',
         kind: 'SyncTarget',
         metadata: { name, resourceVersion: '1' },
-        spec: { workloadCluster: { name, endpoint: clusters[name].url, credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } } } },
+        spec: {
+          workloadCluster: {
+            name,
+            endpoint: clusters[name].url,
+            credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } },
+          },
+        },
       });
     }
     kcp = await serve((req, body, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const base = '/clusters/root:default';
-      const st = /^\/clusters\/root:default\/apis\/workload\.kcp\.io\/v1alpha1\/synctargets(?:\/([^/]+))?(\/status)?$/.exec(path);
+      const st =
+        /^\/clusters\/root:default\/apis\/workload\.kcp\.io\/v1alpha1\/synctargets(?:\/([^/]+))?(\/status)?$/.exec(
+          path,
+        );
       if (st && req.method === 'GET' && st[1] === undefined) {
-        return json(res, 200, { apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTargetList', items: [...syncTargets.values()] });
+        return json(res, 200, {
+          apiVersion: 'workload.kcp.io/v1alpha1',
+          kind: 'SyncTargetList',
+          items: [...syncTargets.values()],
+        });
       }
       if (st && st[1] !== undefined) {
         const found = syncTargets.get(st[1]);
@@ -99,7 +114,12 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
       }
       const secret = new RegExp(`^${base}/api/v1/namespaces/tmc-system/secrets/([a-z]+)-kubeconfig$`).exec(path);
       if (secret && secrets.has(secret[1])) {
-        return json(res, 200, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${secret[1]}-kubeconfig` }, data: { kubeconfig: secrets.get(secret[1]) } });
+        return json(res, 200, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `${secret[1]}-kubeconfig` },
+          data: { kubeconfig: secrets.get(secret[1]) },
+        });
       }
       json(res, 404, { kind: 'Status', code: 404, message: `no ${req.method} ${path}` });
     });
@@ -119,7 +139,15 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
     ];
     for (const [name, reason, clusters] of reasons) {
       await decisions.put({
-        ref: { workspace: 'root:default', group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'shop', name },
+        ref: {
+          workspace: 'root:default',
+          group: '',
+          version: 'v1',
+          resource: 'configmaps',
+          kind: 'ConfigMap',
+          namespace: 'shop',
+          name,
+        },
         decisionVersion: 1,
         generation: 0,
         contentHash: 'h',
@@ -149,11 +177,17 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
         return stored.listByWorkspace(workspace, options);
       },
     };
-    const connector = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`) }, client: { readyTimeoutMs: 1000 } });
+    const connector = new KubeConnectorImpl({
+      kcp: { text: kubeconfig(`${kcp.url}/clusters/root`) },
+      client: { readyTimeoutMs: 1000 },
+    });
     const handler = makeHealthProbeHandler({
       connector,
       store,
-      placementQueue: { name: 'placement', send: async (messages) => void sent.push(...(messages as PlacementMessage[])) },
+      placementQueue: {
+        name: 'placement',
+        send: async (messages) => void sent.push(...(messages as PlacementMessage[])),
+      },
       decisions,
       workspaces: ['root:default'],
       now: () => now,
@@ -167,7 +201,10 @@ describe('health-probe against kcp and two clusters over HTTP', () => {
       return { writes: statusWrites - before };
     };
     const ready = (name: string): string | undefined =>
-      ((syncTargets.get(name)?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
+      (
+        (syncTargets.get(name)?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)
+          ?.conditions ?? []
+      ).find((c) => c.type === 'Ready')?.status;
 
     try {
       expect(await tick()).toEqual({ writes: 2 }); // first probe: both SyncTargets get conditions and a heartbeat

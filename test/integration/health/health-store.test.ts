@@ -59,7 +59,11 @@ describe('DynamoHealthStore on dynalite', () => {
   });
 
   it('serves /health from the table', async () => {
-    const handler = makeApiHandler({ store, authenticator: new WebhookAuthenticator(new StaticTokenSource(['t'])), now: () => T0 + 299_000 }); // within staleAfterSeconds of east's probe
+    const handler = makeApiHandler({
+      store,
+      authenticator: new WebhookAuthenticator(new StaticTokenSource(['t'])),
+      now: () => T0 + 299_000,
+    }); // within staleAfterSeconds of east's probe
     const res = await handler({
       version: '2.0',
       routeKey: 'GET /health',
@@ -73,6 +77,10 @@ describe('DynamoHealthStore on dynalite', () => {
     // east is Unhealthy and it is the only cluster: nowhere to run work.
     expect(res.statusCode).toBe(503);
     expect(body).toMatchObject({ state: 'Unhealthy', reason: 'AllClustersUnhealthy' });
-    expect(body.components.find((c: { name: string }) => c.name === 'sync-apply')).toMatchObject({ state: 'Degraded', recentInvocations: 9, recentErrors: 2 });
+    expect(body.components.find((c: { name: string }) => c.name === 'sync-apply')).toMatchObject({
+      state: 'Degraded',
+      recentInvocations: 9,
+      recentErrors: 2,
+    });
   });
 });

@@ -30,7 +30,11 @@ export function countRequests(doc: DynamoDBDocumentClient): { requests: string[]
 /** dynalite on a free port with the state table created from TABLE (resources.ts), as the local stack does. */
 export async function startLocalTable(): Promise<LocalTable> {
   const dynamo = await startLocalDynamo();
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await ensureTable(client, TABLE.baseName);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {

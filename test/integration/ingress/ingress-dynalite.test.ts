@@ -20,7 +20,11 @@ describe('ingress with the DynamoDB seen store', () => {
     server = dynalite({ createTableMs: 0 });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = server.address() as AddressInfo;
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await ensureTable(client, TABLE.baseName);
     doc = DynamoDBDocumentClient.from(client);
   });
@@ -30,7 +34,12 @@ describe('ingress with the DynamoDB seen store', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  function event(path: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, query?: Record<string, string>): APIGatewayProxyEventV2 {
+  function event(
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
+    query?: Record<string, string>,
+  ): APIGatewayProxyEventV2 {
     const cluster = /\/webhooks\/status\/(.+)$/.exec(path)?.[1];
     return {
       version: '2.0',
@@ -59,7 +68,14 @@ describe('ingress with the DynamoDB seen store', () => {
   it('enqueues one message for one version arriving by admission and by event, and one more for a new version', async () => {
     const { handler, placement } = setup();
     const create = sample('admission-create-deployment.json');
-    const added = { events: [{ ...(sample('events-batch.json') as { events: Array<Record<string, unknown>> }).events[0], workspace: 'root:dedup' }] };
+    const added = {
+      events: [
+        {
+          ...(sample('events-batch.json') as { events: Array<Record<string, unknown>> }).events[0],
+          workspace: 'root:dedup',
+        },
+      ],
+    };
 
     expect((await handler(event('/webhooks/admission', create, undefined, ws))).statusCode).toBe(200);
     expect((await handler(event('/webhooks/admission', create, undefined, ws))).statusCode).toBe(200);
@@ -70,7 +86,12 @@ describe('ingress with the DynamoDB seen store', () => {
     await handler(event('/webhooks/admission', sample('admission-update-deployment.json'), undefined, ws));
     expect(placement.sent).toHaveLength(2);
 
-    const item = await doc.send(new GetCommand({ TableName: TABLE.baseName, Key: { pk: 'SEEN#root:dedup|apps|deployments|default|web', sk: 'SEEN' } }));
+    const item = await doc.send(
+      new GetCommand({
+        TableName: TABLE.baseName,
+        Key: { pk: 'SEEN#root:dedup|apps|deployments|default|web', sk: 'SEEN' },
+      }),
+    );
     expect(item.Item).toMatchObject({ fingerprint: expect.any(String), expiresAt: expect.any(Number) });
   });
 
@@ -85,8 +106,21 @@ describe('ingress with the DynamoDB seen store', () => {
   });
 
   it.each([
-    ['no token', event('/webhooks/admission', sample('admission-create-deployment.json'), {}, { workspace: 'root:rejected' }), 401],
-    ['wrong token', event('/webhooks/admission', sample('admission-create-deployment.json'), { authorization: 'Bearer wrong' }, { workspace: 'root:rejected' }), 401],
+    [
+      'no token',
+      event('/webhooks/admission', sample('admission-create-deployment.json'), {}, { workspace: 'root:rejected' }),
+      401,
+    ],
+    [
+      'wrong token',
+      event(
+        '/webhooks/admission',
+        sample('admission-create-deployment.json'),
+        { authorization: 'Bearer wrong' },
+        { workspace: 'root:rejected' },
+      ),
+      401,
+    ],
     ['malformed', event('/webhooks/admission', '{"apiVersion":', undefined, { workspace: 'root:rejected' }), 400],
     ['malformed events', event('/webhooks/events', { events: 'no' }), 400],
   ])('%s is rejected (status checked) and nothing enqueued or recorded', async (_why, request, code) => {
@@ -94,7 +128,12 @@ describe('ingress with the DynamoDB seen store', () => {
     expect((await handler(request)).statusCode).toBe(code);
     expect(placement.sent).toHaveLength(0);
     expect(status.sent).toHaveLength(0);
-    const item = await doc.send(new GetCommand({ TableName: TABLE.baseName, Key: { pk: 'SEEN#root:rejected|apps|deployments|default|web', sk: 'SEEN' } }));
+    const item = await doc.send(
+      new GetCommand({
+        TableName: TABLE.baseName,
+        Key: { pk: 'SEEN#root:rejected|apps|deployments|default|web', sk: 'SEEN' },
+      }),
+    );
     expect(item.Item).toBeUndefined();
   });
 

@@ -25,15 +25,28 @@ async function startFake(): Promise<Fake> {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
-      requests.push({ method: req.method ?? '', path: url.pathname + url.search, contentType: req.headers['content-type'], auth: req.headers.authorization });
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname + url.search,
+        contentType: req.headers['content-type'],
+        auth: req.headers.authorization,
+      });
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
       };
-      if (fake.fault) return send(fake.fault.status, { kind: 'Status', code: fake.fault.status }, fake.fault.retryAfter ? { 'retry-after': fake.fault.retryAfter } : {});
+      if (fake.fault)
+        return send(
+          fake.fault.status,
+          { kind: 'Status', code: fake.fault.status },
+          fake.fault.retryAfter ? { 'retry-after': fake.fault.retryAfter } : {},
+        );
       const key = url.pathname;
       const existing = objects.get(key);
-      if (req.method === 'GET') return existing ? send(200, existing) : send(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
+      if (req.method === 'GET')
+        return existing
+          ? send(200, existing)
+          : send(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
       if (req.method === 'DELETE') {
         if (!existing) return send(404, { kind: 'Status', code: 404, reason: 'NotFound' });
         objects.delete(key);
@@ -41,8 +54,12 @@ async function startFake(): Promise<Fake> {
       }
       if (req.method === 'PATCH' && req.headers['content-type'] === 'application/apply-patch+yaml') {
         const applied = JSON.parse(body) as Record<string, unknown>;
-        const same = existing && JSON.stringify({ ...existing, metadata: undefined }) === JSON.stringify({ ...applied, metadata: undefined });
-        const stored = same ? existing : { ...applied, metadata: { ...(applied.metadata as object), resourceVersion: String(++rv) } };
+        const same =
+          existing &&
+          JSON.stringify({ ...existing, metadata: undefined }) === JSON.stringify({ ...applied, metadata: undefined });
+        const stored = same
+          ? existing
+          : { ...applied, metadata: { ...(applied.metadata as object), resourceVersion: String(++rv) } };
         objects.set(key, stored);
         return send(existing ? 200 : 201, stored);
       }
@@ -51,10 +68,11 @@ async function startFake(): Promise<Fake> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return fake as Fake;
 }
 
@@ -76,7 +94,9 @@ function putSecretRefTarget(objects: Fake['objects'], name: string, server: stri
     apiVersion: 'workload.kcp.io/v1alpha1',
     kind: 'SyncTarget',
     metadata: { name },
-    spec: { workloadCluster: { name, credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } } } },
+    spec: {
+      workloadCluster: { name, credentials: { secretRef: { namespace: 'tmc-system', name: `${name}-kubeconfig` } } },
+    },
   });
   objects.set(`/clusters/root:default/api/v1/namespaces/tmc-system/secrets/${name}-kubeconfig`, {
     apiVersion: 'v1',
@@ -85,7 +105,6 @@ function putSecretRefTarget(objects: Fake['objects'], name: string, server: stri
     data: { kubeconfig: Buffer.from(kubeconfig(server, token)).toString('base64') },
   });
 }
-
 
 describe('kube adapter over HTTP', () => {
   let kcp: Fake;
@@ -108,7 +127,12 @@ describe('kube adapter over HTTP', () => {
 
   it('applies with tmc as field manager under the workspace path; a second apply changes nothing', async () => {
     const client = await connector.kcp('root:default');
-    const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 2 } };
+    const object = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: 2 },
+    };
     const first = await client.apply(DEPLOYMENTS, object);
     const second = await client.apply(DEPLOYMENTS, object);
     expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
@@ -117,7 +141,9 @@ describe('kube adapter over HTTP', () => {
       '/clusters/root:default/apis/apps/v1/namespaces/default/deployments/web?fieldManager=tmc&force=false',
       '/clusters/root:default/apis/apps/v1/namespaces/default/deployments/web?fieldManager=tmc&force=false',
     ]);
-    expect(applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.auth === 'Bearer kcp-token')).toBe(true);
+    expect(
+      applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.auth === 'Bearer kcp-token'),
+    ).toBe(true);
   });
 
   it('404: get is undefined, delete is absent', async () => {
@@ -149,8 +175,15 @@ describe('kube adapter over HTTP', () => {
     const client = await connector.cluster('root:default', 'east');
     expect(client.target).toBe('east');
     expect(await connector.cluster('root:default', 'east')).toBe(client); // cached per container
-    await client.apply({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } });
-    expect(east.requests.at(-1)).toMatchObject({ method: 'PATCH', auth: 'Bearer east-token', path: '/api/v1/namespaces/n/configmaps/a?fieldManager=tmc&force=false' });
+    await client.apply(
+      { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } },
+    );
+    expect(east.requests.at(-1)).toMatchObject({
+      method: 'PATCH',
+      auth: 'Bearer east-token',
+      path: '/api/v1/namespaces/n/configmaps/a?fieldManager=tmc&force=false',
+    });
   });
 
   it('refuses an exec-plugin kubeconfig before any request to the cluster, saying what to use instead', async () => {
@@ -158,7 +191,12 @@ describe('kube adapter over HTTP', () => {
       apiVersion: 'workload.kcp.io/v1alpha1',
       kind: 'SyncTarget',
       metadata: { name: 'plugin' },
-      spec: { workloadCluster: { name: 'plugin', credentials: { secretRef: { namespace: 'tmc-system', name: 'plugin-kubeconfig' } } } },
+      spec: {
+        workloadCluster: {
+          name: 'plugin',
+          credentials: { secretRef: { namespace: 'tmc-system', name: 'plugin-kubeconfig' } },
+        },
+      },
     });
     const execKubeconfig = kubeconfig(east.url, 'unused').replace(
       'users: [{name: u, user: {token: unused}}]',
@@ -202,7 +240,10 @@ describe('kube adapter over HTTP', () => {
     it('sends a presigned STS token for the cluster as its bearer token', async () => {
       eksTarget('prod-eks', { clusterName: 'prod', region: 'eu-west-1' });
       const client = await eksConnector.cluster('root:default', 'prod-eks');
-      await client.apply({ group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'eks', namespace: 'n' } });
+      await client.apply(
+        { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' },
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'eks', namespace: 'n' } },
+      );
       const auth = east.requests.at(-1)?.auth ?? '';
       expect(auth).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
       const url = new URL(Buffer.from(auth.slice('Bearer k8s-aws-v1.'.length), 'base64url').toString('utf8'));
@@ -214,7 +255,10 @@ describe('kube adapter over HTTP', () => {
     it('refuses roleArn, which tmc does not assume, before any request', async () => {
       const before = east.requests.length;
       eksTarget('role-eks', { clusterName: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/x' });
-      await expect(eksConnector.cluster('root:default', 'role-eks')).rejects.toMatchObject({ name: 'ClusterConfigurationError', message: expect.stringContaining('access entries') });
+      await expect(eksConnector.cluster('root:default', 'role-eks')).rejects.toMatchObject({
+        name: 'ClusterConfigurationError',
+        message: expect.stringContaining('access entries'),
+      });
       expect(east.requests.length).toBe(before);
     });
   });
@@ -250,7 +294,10 @@ describe('kube adapter over HTTP', () => {
       expect(reads).toEqual([]);
     });
 
-    it.each([['no workspace part', 'tmc/prod/clusters/east'], ['another prefix', 'other/root.b/east']])('refuses a secret with %s', async (_why, name) => {
+    it.each([
+      ['no workspace part', 'tmc/prod/clusters/east'],
+      ['another prefix', 'other/root.b/east'],
+    ])('refuses a secret with %s', async (_why, name) => {
       syncTarget('root:b', 'odd', arn(name));
       await expect(scoped.cluster('root:b', 'odd')).rejects.toMatchObject({ name: 'ClusterConfigurationError' });
       expect(reads).toEqual([]);
@@ -267,7 +314,9 @@ describe('kube adapter over HTTP', () => {
   it('refuses to reach kcp for a workspace that is not a logical cluster path, without a request', async () => {
     const before = kcp.requests.length;
     await expect(connector.kcp('../../health')).rejects.toMatchObject({ name: 'ValidationError' });
-    await expect(connector.cluster('root:default/../../api', 'east')).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(connector.cluster('root:default/../../api', 'east')).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
     expect(kcp.requests.length).toBe(before);
   });
 
@@ -276,10 +325,20 @@ describe('kube adapter over HTTP', () => {
       apiVersion: 'workload.kcp.io/v1alpha1',
       kind: 'SyncTarget',
       metadata: { name: 'south' },
-      spec: { workloadCluster: { name: 'south', credentials: { secretRef: { namespace: 'tmc-system', name: 'south-kubeconfig' } } } },
+      spec: {
+        workloadCluster: {
+          name: 'south',
+          credentials: { secretRef: { namespace: 'tmc-system', name: 'south-kubeconfig' } },
+        },
+      },
     });
     const failed = await connector.cluster('root:default', 'south').catch((e: unknown) => e);
-    expect(failed).toMatchObject({ name: 'ClusterCredentialsUnavailableError', category: 'cluster-credentials-unavailable', retryable: true, cluster: 'south' });
+    expect(failed).toMatchObject({
+      name: 'ClusterCredentialsUnavailableError',
+      category: 'cluster-credentials-unavailable',
+      retryable: true,
+      cluster: 'south',
+    });
     // kcp answers the Secret again: the next message builds the client (the failure was not cached).
     kcp.objects.set('/clusters/root:default/api/v1/namespaces/tmc-system/secrets/south-kubeconfig', {
       apiVersion: 'v1',
@@ -294,7 +353,8 @@ describe('kube adapter over HTTP', () => {
     const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rotated', namespace: 'n' } };
     const putCredentials = (token: string): void => putSecretRefTarget(kcp.objects, 'rotating', east.url, token);
-    const allSecretReads = (): number => kcp.requests.filter((r) => r.path.endsWith('/secrets/rotating-kubeconfig')).length;
+    const allSecretReads = (): number =>
+      kcp.requests.filter((r) => r.path.endsWith('/secrets/rotating-kubeconfig')).length;
     let readsBefore: number;
     const secretReads = (): number => allSecretReads() - readsBefore;
     let now: number;
@@ -302,7 +362,11 @@ describe('kube adapter over HTTP', () => {
     beforeEach(() => {
       readsBefore = allSecretReads();
       now = 1_000_000;
-      rotating = new KubeConnectorImpl({ kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') }, credentialTtlMs: 60_000, now: () => now });
+      rotating = new KubeConnectorImpl({
+        kcp: { text: kubeconfig(`${kcp.url}/clusters/root`, 'kcp-token') },
+        credentialTtlMs: 60_000,
+        now: () => now,
+      });
     });
     afterEach(() => rotating.close());
 
@@ -346,7 +410,10 @@ describe('kube adapter over HTTP', () => {
   });
 
   it('a missing SyncTarget is a ClusterConfigurationError, and is not cached', async () => {
-    await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({ name: 'ClusterConfigurationError', cluster: 'nowhere' });
+    await expect(connector.cluster('root:default', 'nowhere')).rejects.toMatchObject({
+      name: 'ClusterConfigurationError',
+      cluster: 'nowhere',
+    });
   });
 
   it('a cluster that is down is ClusterUnreachableError, and ready() says not ok', async () => {
@@ -355,7 +422,10 @@ describe('kube adapter over HTTP', () => {
     await down.close();
     const c = new KubeConnectorImpl({ kcp: { text: kubeconfig(url, 't') } });
     const client = await c.kcp('root');
-    await expect(client.get({ ...DEPLOYMENTS, namespace: 'd', name: 'x' })).rejects.toMatchObject({ name: 'ClusterUnreachableError', cluster: 'kcp:root' });
+    await expect(client.get({ ...DEPLOYMENTS, namespace: 'd', name: 'x' })).rejects.toMatchObject({
+      name: 'ClusterUnreachableError',
+      cluster: 'kcp:root',
+    });
     expect(await client.ready()).toMatchObject({ ok: false });
     await c.close();
   });
@@ -368,9 +438,12 @@ describe('kube adapter over HTTP', () => {
       res.end('{}');
     });
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const c = new KubeConnectorImpl({ kcp: { text: kubeconfig(`http://127.0.0.1:${(probe.address() as AddressInfo).port}`, 't') } });
+    const c = new KubeConnectorImpl({
+      kcp: { text: kubeconfig(`http://127.0.0.1:${(probe.address() as AddressInfo).port}`, 't') },
+    });
     const client = await c.kcp('root');
-    for (let i = 0; i < 5; i++) await client.get({ group: '', version: 'v1', resource: 'configmaps', namespace: 'd', name: `x${i}` });
+    for (let i = 0; i < 5; i++)
+      await client.get({ group: '', version: 'v1', resource: 'configmaps', namespace: 'd', name: `x${i}` });
     expect(sockets.size).toBe(1);
     await c.close();
     probe.closeAllConnections();

@@ -18,7 +18,10 @@ describe('kube adapter: paged lists', () => {
   const clients: KubeClusterClient[] = [];
   const clientFor = (name: string, server: string, listPageSize?: number): KubeClusterClient => {
     const { config } = loadKubeconfig(kubeconfigFor(name, server, 'test-token'), { uniqueName: name });
-    const client = new KubeClusterClient(name, config, { discoveryTtlMs: 0, ...(listPageSize ? { listPageSize } : {}) });
+    const client = new KubeClusterClient(name, config, {
+      discoveryTtlMs: 0,
+      ...(listPageSize ? { listPageSize } : {}),
+    });
     clients.push(client);
     return client;
   };
@@ -27,7 +30,16 @@ describe('kube adapter: paged lists', () => {
   beforeAll(async () => {
     sim = await startSimServer({ name: 'pages', mode: 'cluster' });
     const direct = clientFor('direct', sim.serverUrl());
-    for (let i = 0; i < 7; i++) await direct.apply({ ...CONFIGMAPS, kind: 'ConfigMap' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'default' }, data: { i: String(i) } });
+    for (let i = 0; i < 7; i++)
+      await direct.apply(
+        { ...CONFIGMAPS, kind: 'ConfigMap' },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cm-${i}`, namespace: 'default' },
+          data: { i: String(i) },
+        },
+      );
     // A server that pages without being asked (as a proxy or an aggregated API may): every LIST gets limit=3.
     proxy = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', sim.serverUrl());
@@ -49,7 +61,9 @@ describe('kube adapter: paged lists', () => {
 
   it('follows continue tokens to the last page when it asks for pages', async () => {
     const before = listsSent();
-    const names = (await clientFor('paged', sim.serverUrl(), 2).list(CONFIGMAPS, { namespace: 'default' })).map((o) => o.metadata.name);
+    const names = (await clientFor('paged', sim.serverUrl(), 2).list(CONFIGMAPS, { namespace: 'default' })).map(
+      (o) => o.metadata.name,
+    );
     expect(names.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `cm-${i}`));
     expect(listsSent() - before).toBe(4); // 2 + 2 + 2 + 1
   });

@@ -21,7 +21,14 @@ async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
   try {
     const value = await run();
     // Request ids and such differ per server; only the data is compared.
-    return { ok: true, value: z.object({ Item: z.unknown().optional(), Items: z.unknown().optional(), Attributes: z.unknown().optional() }).loose().transform(({ Item, Items, Attributes }) => ({ Item, Items, Attributes })).parse(value) };
+    return {
+      ok: true,
+      value: z
+        .object({ Item: z.unknown().optional(), Items: z.unknown().optional(), Attributes: z.unknown().optional() })
+        .loose()
+        .transform(({ Item, Items, Attributes }) => ({ Item, Items, Attributes }))
+        .parse(value),
+    };
   } catch (err) {
     if (!(err instanceof Error)) throw err;
     return { ok: false, name: err.name, message: err.message };
@@ -32,23 +39,132 @@ async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
 async function script(doc: DynamoDBDocumentClient): Promise<Outcome[]> {
   const out: Outcome[] = [];
   const put = (sk: string, generation: number): Promise<unknown> =>
-    doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#a', sk, generation, gsi1pk: 'C#east', gsi1sk: sk }, ConditionExpression: 'attribute_not_exists(pk) OR #g < :g', ExpressionAttributeNames: { '#g': 'generation' }, ExpressionAttributeValues: { ':g': generation } }));
-  for (const [sk, generation] of [['SYNC#east', 3], ['SYNC#east', 2], ['SYNC#east', 5], ['SYNC#west', 1], ['SYNC#west', 1], ['SYNC#west', 9]] as const) out.push(await outcome(() => put(sk, generation)));
+    doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: 'OBJ#a', sk, generation, gsi1pk: 'C#east', gsi1sk: sk },
+        ConditionExpression: 'attribute_not_exists(pk) OR #g < :g',
+        ExpressionAttributeNames: { '#g': 'generation' },
+        ExpressionAttributeValues: { ':g': generation },
+      }),
+    );
+  for (const [sk, generation] of [
+    ['SYNC#east', 3],
+    ['SYNC#east', 2],
+    ['SYNC#east', 5],
+    ['SYNC#west', 1],
+    ['SYNC#west', 1],
+    ['SYNC#west', 9],
+  ] as const)
+    out.push(await outcome(() => put(sk, generation)));
   const bump = (by: number, max: number): Promise<unknown> =>
-    doc.send(new UpdateCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' }, UpdateExpression: 'SET #g = #g + :by, note = :note', ConditionExpression: '#g < :max', ExpressionAttributeNames: { '#g': 'generation' }, ExpressionAttributeValues: { ':by': by, ':max': max, ':note': `by ${by}` }, ReturnValues: 'ALL_NEW' }));
-  for (const [by, max] of [[1, 10], [2, 10], [5, 7], [1, 100]] as const) out.push(await outcome(() => bump(by, max)));
+    doc.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: 'OBJ#a', sk: 'SYNC#east' },
+        UpdateExpression: 'SET #g = #g + :by, note = :note',
+        ConditionExpression: '#g < :max',
+        ExpressionAttributeNames: { '#g': 'generation' },
+        ExpressionAttributeValues: { ':by': by, ':max': max, ':note': `by ${by}` },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+  for (const [by, max] of [
+    [1, 10],
+    [2, 10],
+    [5, 7],
+    [1, 100],
+  ] as const)
+    out.push(await outcome(() => bump(by, max)));
   // The same expression with a value of another type: a different template, and a type error for a string.
-  out.push(await outcome(() => doc.send(new UpdateCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' }, UpdateExpression: 'SET #g = #g + :by, note = :note', ConditionExpression: '#g < :max', ExpressionAttributeNames: { '#g': 'generation' }, ExpressionAttributeValues: { ':by': 'x', ':max': 100, ':note': 'n' } }))));
+  out.push(
+    await outcome(() =>
+      doc.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: { pk: 'OBJ#a', sk: 'SYNC#east' },
+          UpdateExpression: 'SET #g = #g + :by, note = :note',
+          ConditionExpression: '#g < :max',
+          ExpressionAttributeNames: { '#g': 'generation' },
+          ExpressionAttributeValues: { ':by': 'x', ':max': 100, ':note': 'n' },
+        }),
+      ),
+    ),
+  );
   const query = (prefix: string, min: number): Promise<unknown> =>
-    doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', FilterExpression: 'generation >= :min', ProjectionExpression: 'sk, generation', ExpressionAttributeValues: { ':pk': 'OBJ#a', ':prefix': prefix, ':min': min } }));
-  for (const [prefix, min] of [['SYNC#', 0], ['SYNC#w', 0], ['SYNC#', 10], ['SYNC#e', 11]] as const) out.push(await outcome(() => query(prefix, min)));
+    doc.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'generation >= :min',
+        ProjectionExpression: 'sk, generation',
+        ExpressionAttributeValues: { ':pk': 'OBJ#a', ':prefix': prefix, ':min': min },
+      }),
+    );
+  for (const [prefix, min] of [
+    ['SYNC#', 0],
+    ['SYNC#w', 0],
+    ['SYNC#', 10],
+    ['SYNC#e', 11],
+  ] as const)
+    out.push(await outcome(() => query(prefix, min)));
   // BETWEEN is never memoized (it compares its bounds while parsing): reversed bounds are an error every time.
-  for (const [low, high] of [[1, 20], [20, 1], [1, 20]]) out.push(await outcome(() => doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': 'OBJ#a', ':low': `SYNC#${low}`, ':high': `SYNC#${high}` } }))));
+  for (const [low, high] of [
+    [1, 20],
+    [20, 1],
+    [1, 20],
+  ])
+    out.push(
+      await outcome(() =>
+        doc.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
+            ExpressionAttributeValues: { ':pk': 'OBJ#a', ':low': `SYNC#${low}`, ':high': `SYNC#${high}` },
+          }),
+        ),
+      ),
+    );
   // A value the expression does not use, a name it does not define, a syntax error: each rejected alike, twice.
   for (let i = 0; i < 2; i += 1) {
-    out.push(await outcome(() => doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' }, ProjectionExpression: '#g', ExpressionAttributeNames: { '#g': 'generation', '#unused': 'x' } }))));
-    out.push(await outcome(() => put('SYNC#x', 1 + i).catch(() => doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#a', sk: 'SYNC#y' }, ConditionExpression: '#nope < :g', ExpressionAttributeValues: { ':g': 1 } })))));
-    out.push(await outcome(() => doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#a', sk: 'SYNC#z' }, ConditionExpression: 'generation <', ExpressionAttributeValues: { ':g': 1 } }))));
+    out.push(
+      await outcome(() =>
+        doc.send(
+          new GetCommand({
+            TableName: TABLE,
+            Key: { pk: 'OBJ#a', sk: 'SYNC#east' },
+            ProjectionExpression: '#g',
+            ExpressionAttributeNames: { '#g': 'generation', '#unused': 'x' },
+          }),
+        ),
+      ),
+    );
+    out.push(
+      await outcome(() =>
+        put('SYNC#x', 1 + i).catch(() =>
+          doc.send(
+            new PutCommand({
+              TableName: TABLE,
+              Item: { pk: 'OBJ#a', sk: 'SYNC#y' },
+              ConditionExpression: '#nope < :g',
+              ExpressionAttributeValues: { ':g': 1 },
+            }),
+          ),
+        ),
+      ),
+    );
+    out.push(
+      await outcome(() =>
+        doc.send(
+          new PutCommand({
+            TableName: TABLE,
+            Item: { pk: 'OBJ#a', sk: 'SYNC#z' },
+            ConditionExpression: 'generation <',
+            ExpressionAttributeValues: { ':g': 1 },
+          }),
+        ),
+      ),
+    );
   }
   out.push(await outcome(() => doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' } }))));
   return out;
@@ -56,11 +172,21 @@ async function script(doc: DynamoDBDocumentClient): Promise<Outcome[]> {
 
 async function runWith(cache: 'on' | 'off'): Promise<{ outcomes: Outcome[]; stats: z.infer<typeof Stats> }> {
   const dynamo = await startLocalDynamo({ expressionCache: cache === 'on' });
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 }));
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+  );
   try {
     await ensureTable(doc, TABLE);
     const outcomes = await script(doc);
-    const counter = await dynamo.thread.load(join(findProjectRoot(), 'lib', 'local', 'dynalite-expression-cache.mjs'), 'expressionCacheStats');
+    const counter = await dynamo.thread.load(
+      join(findProjectRoot(), 'lib', 'local', 'dynalite-expression-cache.mjs'),
+      'expressionCacheStats',
+    );
     return { outcomes, stats: Stats.parse(await counter.call('snapshot')) };
   } finally {
     doc.destroy();

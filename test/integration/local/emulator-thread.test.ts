@@ -6,7 +6,14 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { countAwsOperations } from '../../../bench/support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../../../bench/support/aws-op-counter-threads';
-import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalSqs } from '../../../lib/local/aws-services';
+import {
+  ensureQueues,
+  ensureTable,
+  startLocalDynamo,
+  startLocalSqs,
+  type LocalDynamo,
+  type LocalSqs,
+} from '../../../lib/local/aws-services';
 import { EmulatorStartError, EmulatorThreadError } from '../../../lib/local/emulator-thread';
 import { makeSqsClient } from '../../../lib/runtime/aws';
 
@@ -19,7 +26,13 @@ import { makeSqsClient } from '../../../lib/runtime/aws';
 const TABLE = 'tmc-state';
 
 function documentClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
 }
 
 describe('local AWS emulators in worker threads', () => {
@@ -58,9 +71,19 @@ describe('local AWS emulators in worker threads', () => {
     try {
       const dynamo = startLocalDynamo({ port });
       await expect(dynamo).rejects.toBeInstanceOf(EmulatorStartError);
-      await expect(dynamo).rejects.toMatchObject({ service: 'dynamodb', message: expect.stringMatching(/^The local DynamoDB \(dynalite\) did not start: .*EADDRINUSE/) });
-      await expect(startLocalSqs({ port })).rejects.toMatchObject({ name: 'EmulatorStartError', service: 'sqs', message: expect.stringContaining('SQS (fauxqs)') });
-      await expect(startLocalDynamo({ path: join(__filename, 'not-a-dir') })).rejects.toMatchObject({ service: 'dynamodb', cause: expect.objectContaining({ code: 'ENOTDIR' }) });
+      await expect(dynamo).rejects.toMatchObject({
+        service: 'dynamodb',
+        message: expect.stringMatching(/^The local DynamoDB \(dynalite\) did not start: .*EADDRINUSE/),
+      });
+      await expect(startLocalSqs({ port })).rejects.toMatchObject({
+        name: 'EmulatorStartError',
+        service: 'sqs',
+        message: expect.stringContaining('SQS (fauxqs)'),
+      });
+      await expect(startLocalDynamo({ path: join(__filename, 'not-a-dir') })).rejects.toMatchObject({
+        service: 'dynamodb',
+        cause: expect.objectContaining({ code: 'ENOTDIR' }),
+      });
     } finally {
       await running.stop();
     }
@@ -94,7 +117,9 @@ describe('local AWS emulators in worker threads', () => {
         await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#b', sk: 'DECISION', clusters: ['east'] } }));
         await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#b', sk: 'DECISION' } }));
         await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{}' }));
-        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
 
         const dynamodb = await counter.snapshot('dynamodb');
         expect(dynamodb.requests).toEqual({ PutItem: 1, GetItem: 1 });
@@ -116,9 +141,15 @@ describe('local AWS emulators in worker threads', () => {
     });
 
     it('reports a call the thread cannot answer as an EmulatorThreadError', async () => {
-      const hosted = await dynamo.thread.load(join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'), 'countAwsOperations', [{ dynamodb: dynamo.endpoint, sqs: queues.endpoint }]);
+      const hosted = await dynamo.thread.load(
+        join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'),
+        'countAwsOperations',
+        [{ dynamodb: dynamo.endpoint, sqs: queues.endpoint }],
+      );
       await expect(hosted.call('noSuchMethod')).rejects.toBeInstanceOf(EmulatorThreadError);
-      await expect(dynamo.thread.load(join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'), 'noSuchExport')).rejects.toThrow(/exports no function noSuchExport/);
+      await expect(
+        dynamo.thread.load(join(process.cwd(), 'bench', 'support', 'aws-op-counter.ts'), 'noSuchExport'),
+      ).rejects.toThrow(/exports no function noSuchExport/);
       await hosted.call('close');
     });
   });

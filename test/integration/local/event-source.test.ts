@@ -1,4 +1,10 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startLocalSqs, type LocalSqs } from '../../../lib/local/aws-services';
 import { startEventSource, type EventSourceMapping } from '../../../lib/local/event-source';
@@ -34,10 +40,15 @@ describe('SQS event source emulation against fauxqs', () => {
     await local.stop();
   });
 
-  async function queueWithDlq(maxReceiveCount: number, visibilityTimeoutSeconds = 1): Promise<{ url: string; arn: string; dlqUrl: string }> {
+  async function queueWithDlq(
+    maxReceiveCount: number,
+    visibilityTimeoutSeconds = 1,
+  ): Promise<{ url: string; arn: string; dlqUrl: string }> {
     counter += 1;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `t${counter}-dlq` }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    const dlqArn =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn ?? '';
     const main = await sqs.send(
       new CreateQueueCommand({
         QueueName: `t${counter}`,
@@ -47,7 +58,9 @@ describe('SQS event source emulation against fauxqs', () => {
         },
       }),
     );
-    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: main.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    const arn =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: main.QueueUrl, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn ?? '';
     return { url: main.QueueUrl ?? '', arn, dlqUrl: dlq.QueueUrl ?? '' };
   }
 
@@ -68,12 +81,21 @@ describe('SQS event source emulation against fauxqs', () => {
 
   async function visibleAndInFlight(url: string): Promise<number> {
     const a = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))
+      await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      )
     ).Attributes;
     return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 
-  function start(queue: { url: string; arn: string }, invoke: (event: SQSEvent) => Promise<unknown>, overrides: { batchSize?: number; maxConcurrency?: number } = {}): void {
+  function start(
+    queue: { url: string; arn: string },
+    invoke: (event: SQSEvent) => Promise<unknown>,
+    overrides: { batchSize?: number; maxConcurrency?: number } = {},
+  ): void {
     mapping = startEventSource({
       sqs,
       queueUrl: queue.url,
@@ -98,13 +120,17 @@ describe('SQS event source emulation against fauxqs', () => {
       const failures = [];
       for (const record of event.Records) {
         deliveries.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
-        if (record.body === 'b' && record.attributes.ApproximateReceiveCount === '1') failures.push({ itemIdentifier: record.messageId });
+        if (record.body === 'b' && record.attributes.ApproximateReceiveCount === '1')
+          failures.push({ itemIdentifier: record.messageId });
       }
       return { batchItemFailures: failures };
     });
     await send(queue.url, ['a', 'b', 'c']);
 
-    await waitFor('b to be redelivered and the queue to drain', async () => deliveries.length >= 4 && (await visibleAndInFlight(queue.url)) === 0);
+    await waitFor(
+      'b to be redelivered and the queue to drain',
+      async () => deliveries.length >= 4 && (await visibleAndInFlight(queue.url)) === 0,
+    );
     expect(deliveries.filter((d) => d.body === 'a')).toHaveLength(1);
     expect(deliveries.filter((d) => d.body === 'c')).toHaveLength(1);
     expect(deliveries.filter((d) => d.body === 'b').map((d) => d.receiveCount)).toEqual(['1', '2']);
@@ -114,7 +140,10 @@ describe('SQS event source emulation against fauxqs', () => {
     expect(record?.messageId).toEqual(expect.any(String));
     expect(record?.receiptHandle).toEqual(expect.any(String));
     expect(record?.attributes.SentTimestamp).toMatch(/^\d+$/);
-    expect(record?.messageAttributes.traceId).toMatchObject({ dataType: 'String', stringValue: `trace-${record?.body ?? ''}` });
+    expect(record?.messageAttributes.traceId).toMatchObject({
+      dataType: 'String',
+      stringValue: `trace-${record?.body ?? ''}`,
+    });
   });
 
   it('moves a message that fails maxReceiveCount times to the DLQ', async () => {
@@ -128,7 +157,9 @@ describe('SQS event source emulation against fauxqs', () => {
 
     let dlqBodies: string[] = [];
     await waitFor('the message to reach the DLQ', async () => {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       dlqBodies = (got.Messages ?? []).map((m) => m.Body ?? '');
       return dlqBodies.length > 0;
     });
@@ -148,7 +179,10 @@ describe('SQS event source emulation against fauxqs', () => {
       return undefined;
     });
     await send(queue.url, ['x', 'y']);
-    await waitFor('both messages to be handled twice', async () => bodies.length >= 4 && (await visibleAndInFlight(queue.url)) === 0);
+    await waitFor(
+      'both messages to be handled twice',
+      async () => bodies.length >= 4 && (await visibleAndInFlight(queue.url)) === 0,
+    );
     expect(bodies.filter((b) => b === 'x')).toHaveLength(2);
     expect(bodies.filter((b) => b === 'y')).toHaveLength(2);
   });
@@ -161,7 +195,10 @@ describe('SQS event source emulation against fauxqs', () => {
       return calls === 1 ? { batchItemFailures: [{ itemIdentifier: 'not-in-this-batch' }] } : undefined;
     });
     await send(queue.url, ['m']);
-    await waitFor('the message to be handled again', async () => calls >= 2 && (await visibleAndInFlight(queue.url)) === 0);
+    await waitFor(
+      'the message to be handled again',
+      async () => calls >= 2 && (await visibleAndInFlight(queue.url)) === 0,
+    );
     expect(calls).toBe(2);
   });
 
@@ -186,7 +223,11 @@ describe('SQS event source emulation against fauxqs', () => {
     await waitFor('two batches to run', () => running === 2);
     // While two run, the poller must not start a third even though messages are waiting.
     const visible = Number(
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages,
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        )
+      ).Attributes?.ApproximateNumberOfMessages,
     );
     expect(visible).toBeGreaterThanOrEqual(3);
     expect(running).toBe(2);

@@ -15,7 +15,13 @@ const FIXTURE = join(__dirname, 'fixtures', 'threaded-handler.ts');
 
 function recordingLogger(): StackLogger & { errors: string[] } {
   const errors: string[] = [];
-  return { errors, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message) => void errors.push(message) };
+  return {
+    errors,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (message) => void errors.push(message),
+  };
 }
 
 async function invocations(registry: PromMetrics, result: 'ok' | 'error'): Promise<number> {
@@ -25,7 +31,9 @@ async function invocations(registry: PromMetrics, result: 'ok' | 'error'): Promi
 
 async function durationCount(registry: PromMetrics): Promise<number> {
   const metric = (await registry.registry.getMetricsAsJSON()).find((m) => m.name === 'tmc_function_duration_seconds');
-  return metric?.values.find((v) => 'metricName' in v && v.metricName === 'tmc_function_duration_seconds_count')?.value ?? 0;
+  return (
+    metric?.values.find((v) => 'metricName' in v && v.metricName === 'tmc_function_duration_seconds_count')?.value ?? 0
+  );
 }
 
 describe('functions in worker threads', () => {
@@ -53,7 +61,9 @@ describe('functions in worker threads', () => {
   it('runs the handler in its own thread with a Lambda context, concurrently, and returns its results', async () => {
     expect(runtime.threaded('placement')).toBe(true);
     expect(runtime.threaded('sync-apply')).toBe(false);
-    const results = (await Promise.all([1, 2, 3].map((n) => runtime.invoke('placement', { action: 'echo', value: { n } })))) as Array<Record<string, unknown>>;
+    const results = (await Promise.all(
+      [1, 2, 3].map((n) => runtime.invoke('placement', { action: 'echo', value: { n } })),
+    )) as Array<Record<string, unknown>>;
     expect(results.map((r) => r.value)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(results.map((r) => r.invocations).sort()).toEqual([1, 2, 3]);
     for (const result of results) {
@@ -68,7 +78,9 @@ describe('functions in worker threads', () => {
   });
 
   it("rebuilds the handler's error with its name, message, stack and code", async () => {
-    const error = (await runtime.invoke('placement', { action: 'throw', value: 'web' }).catch((err: unknown) => err)) as Error & { code?: string };
+    const error = (await runtime
+      .invoke('placement', { action: 'throw', value: 'web' })
+      .catch((err: unknown) => err)) as Error & { code?: string };
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('PlacementRejected');
     expect(error.message).toBe('rejected web');
@@ -89,8 +101,12 @@ describe('functions in worker threads', () => {
   });
 
   it('fails an invocation whose result cannot be cloned, and the thread goes on', async () => {
-    await expect(runtime.invoke('placement', { action: 'uncloneable' })).rejects.toMatchObject({ name: 'DataCloneError' });
-    await expect(runtime.invoke('placement', { action: 'echo', value: 'after' })).resolves.toMatchObject({ value: 'after' });
+    await expect(runtime.invoke('placement', { action: 'uncloneable' })).rejects.toMatchObject({
+      name: 'DataCloneError',
+    });
+    await expect(runtime.invoke('placement', { action: 'echo', value: 'after' })).resolves.toMatchObject({
+      value: 'after',
+    });
   });
 
   it('fails the in-flight invocations of a crashed thread, logs it, and starts a new thread on the next invocation', async () => {

@@ -41,23 +41,36 @@ describe('local HTTP API → API Gateway payload 2.0 events', () => {
       projectRoot: '/nonexistent',
       region: 'us-east-1',
       logger,
-      handlers: { api: async (event) => (seen.push(event as APIGatewayProxyEventV2), { statusCode: 405, body: '{"kind":"Status"}' }) },
+      handlers: {
+        api: async (event) => (
+          seen.push(event as APIGatewayProxyEventV2),
+          { statusCode: 405, body: '{"kind":"Status"}' }
+        ),
+      },
     });
     const both = await startApiServer({ runtime, logger, port: 0, routes: ROUTES });
     try {
       const answer = await new Promise<{ status: number; body: string; altNames: string }>((resolve, reject) => {
         const url = `${both.tlsUrl}/services/aggregated/clusters/root:default/apis/apps/v1/namespaces/a/deployments/web`;
-        const req = httpsRequest(url, { method: 'DELETE', rejectUnauthorized: false, agent: false, headers: { Authorization: 'Bearer t' } }, (res) => {
-          const altNames = String((res.socket as TLSSocket).getPeerCertificate().subjectaltname);
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, altNames }));
-        });
+        const req = httpsRequest(
+          url,
+          { method: 'DELETE', rejectUnauthorized: false, agent: false, headers: { Authorization: 'Bearer t' } },
+          (res) => {
+            const altNames = String((res.socket as TLSSocket).getPeerCertificate().subjectaltname);
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, altNames }));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
       expect(both.tlsUrl).toBe(both.url.replace('http:', 'https:'));
-      expect(answer).toEqual({ status: 405, body: '{"kind":"Status"}', altNames: expect.stringContaining('IP Address:127.0.0.1') });
+      expect(answer).toEqual({
+        status: 405,
+        body: '{"kind":"Status"}',
+        altNames: expect.stringContaining('IP Address:127.0.0.1'),
+      });
       expect(seen[0]).toMatchObject({
         routeKey: 'ANY /services/aggregated/{proxy+}',
         pathParameters: { proxy: 'clusters/root:default/apis/apps/v1/namespaces/a/deployments/web' },
@@ -92,15 +105,27 @@ describe('local HTTP API → API Gateway payload 2.0 events', () => {
       isBase64Encoded: false,
       body: '{"kind":"AdmissionReview"}',
     });
-    expect(event.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer t', 'x-custom': 'v' });
-    expect(event.requestContext.http).toMatchObject({ method: 'POST', path: '/webhooks/status/east', sourceIp: expect.any(String) });
+    expect(event.headers).toMatchObject({
+      'content-type': 'application/json',
+      authorization: 'Bearer t',
+      'x-custom': 'v',
+    });
+    expect(event.requestContext.http).toMatchObject({
+      method: 'POST',
+      path: '/webhooks/status/east',
+      sourceIp: expect.any(String),
+    });
     expect(event.requestContext.requestId).toEqual(expect.any(String));
     expect(event.requestContext.timeEpoch).toBeGreaterThan(0);
   });
 
   it('base64-encodes a binary body', async () => {
     const bytes = Buffer.from([0, 1, 2, 250, 255]);
-    await fetch(`${server.url}/webhooks/events`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    await fetch(`${server.url}/webhooks/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
     expect(events[0].isBase64Encoded).toBe(true);
     expect(Buffer.from(events[0].body ?? '', 'base64')).toEqual(bytes);
   });
@@ -114,7 +139,11 @@ describe('local HTTP API → API Gateway payload 2.0 events', () => {
   });
 
   it('answers 413 over 10 MiB without invoking the function', async () => {
-    const res = await fetch(`${server.url}/webhooks/admission`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
+    const res = await fetch(`${server.url}/webhooks/admission`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(10 * 1024 * 1024 + 1),
+    });
     expect(res.status).toBe(413);
     expect(events).toHaveLength(0);
   });

@@ -7,7 +7,15 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoHealthStore } from '../../../lib/adapters/dynamodb/health-store';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
-import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs, type LocalDynamo, type LocalQueues, type LocalSqs } from '../../../lib/local/aws-services';
+import {
+  ensureQueues,
+  ensureTable,
+  startLocalDynamo,
+  startLocalSqs,
+  type LocalDynamo,
+  type LocalQueues,
+  type LocalSqs,
+} from '../../../lib/local/aws-services';
 import { enforceLocalIam, runAs } from '../../../lib/local/iam';
 import { createStackLogger } from '../../../lib/local/log';
 import { FunctionRuntime } from '../../../lib/local/function-runtime';
@@ -26,8 +34,23 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
  * IAM on the local stack (lib/local/iam.ts) against dynalite and fauxqs: the same deps the functions build, checked
  * against the grants the CDK roles are built from (lib/runtime/grants.ts), with one grant removed at a time.
  */
-const ref: ObjectRef = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
-const syncMessage: SyncMessage = { type: 'sync', ref, cluster: 'east', action: 'apply', decisionVersion: 1, trace: { traceId: 't-1', enqueuedAt: new Date().toISOString() } };
+const ref: ObjectRef = {
+  workspace: 'root:default',
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name: 'web',
+};
+const syncMessage: SyncMessage = {
+  type: 'sync',
+  ref,
+  cluster: 'east',
+  action: 'apply',
+  decisionVersion: 1,
+  trace: { traceId: 't-1', enqueuedAt: new Date().toISOString() },
+};
 
 let dir: string;
 let dynamo: LocalDynamo;
@@ -40,7 +63,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tmc-iam-'));
   [dynamo, sqsServer] = await Promise.all([startLocalDynamo(), startLocalSqs()]);
   const region = 'us-east-1';
-  const admin = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const admin = new DynamoDBClient({
+    region,
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await ensureTable(admin, TABLE.baseName);
   admin.destroy();
   const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
@@ -97,10 +124,13 @@ describe('local IAM', () => {
     });
   });
 
-  it('fails placement\'s BatchGetItem with AccessDeniedException once dynamodb:BatchGetItem is removed from its grants', async () => {
+  it("fails placement's BatchGetItem with AccessDeniedException once dynamodb:BatchGetItem is removed from its grants", async () => {
     stopIam = enforceLocalIam({
       env,
-      adjust: (name, grants) => (name === 'placement' ? grants.map((g) => ({ ...g, actions: g.actions.filter((a) => a !== 'dynamodb:BatchGetItem') })) : grants),
+      adjust: (name, grants) =>
+        name === 'placement'
+          ? grants.map((g) => ({ ...g, actions: g.actions.filter((a) => a !== 'dynamodb:BatchGetItem') }))
+          : grants,
     });
     const deps = buildPlacementDeps(env);
     await runAs('placement', async () => {
@@ -124,27 +154,36 @@ describe('local IAM', () => {
     });
   });
 
-  it("checks each function against its own grants: metrics-rollup reads the table but may not write it", async () => {
+  it('checks each function against its own grants: metrics-rollup reads the table but may not write it', async () => {
     stopIam = enforceLocalIam({ env });
     const doc = makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint });
     const store = new DynamoDecisionStore(doc, TABLE.baseName);
-    const put = (): Promise<unknown> => doc.send(new PutCommand({ TableName: TABLE.baseName, Item: { pk: 'iam-test', sk: 'x' } }));
+    const put = (): Promise<unknown> =>
+      doc.send(new PutCommand({ TableName: TABLE.baseName, Item: { pk: 'iam-test', sk: 'x' } }));
     await runAs('metrics-rollup', async () => {
       await expect(store.get(ref)).resolves.toBeUndefined();
       expect((await failure(put())).message).toContain('perform: dynamodb:PutItem on resource');
     });
     await expect(runAs('placement', put)).resolves.toBeDefined();
     // Outside any invocation (the stack's own calls, as Lambda's service makes them) nothing is checked.
-    const queue = new SqsWorkQueue<SyncMessage>({ sqs: makeSqsClient({ region: 'us-east-1', sqsEndpoint: sqsServer.endpoint }), queueUrl: queues.sync.url, name: 'sync', schema: SyncMessageSchema });
+    const queue = new SqsWorkQueue<SyncMessage>({
+      sqs: makeSqsClient({ region: 'us-east-1', sqsEndpoint: sqsServer.endpoint }),
+      queueUrl: queues.sync.url,
+      name: 'sync',
+      schema: SyncMessageSchema,
+    });
     await expect(queue.send([syncMessage])).resolves.toBeUndefined();
-    await expect(runAs('metrics-rollup', () => failure(queue.send([syncMessage])))).resolves.toMatchObject({ name: 'AccessDenied' });
+    await expect(runAs('metrics-rollup', () => failure(queue.send([syncMessage])))).resolves.toMatchObject({
+      name: 'AccessDenied',
+    });
   });
 
   it('lets metrics-rollup record its own component health and nothing else of the table', async () => {
     stopIam = enforceLocalIam({ env });
     const doc = makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint });
     const health = new DynamoHealthStore(doc, TABLE.baseName);
-    const record = (component: string): Promise<void> => health.recordInvocation(component, { ok: true, at: Date.now() });
+    const record = (component: string): Promise<void> =>
+      health.recordInvocation(component, { ok: true, at: Date.now() });
     await runAs('metrics-rollup', async () => {
       await expect(record('metrics-rollup')).resolves.toBeUndefined();
       expect((await failure(record('placement'))).message).toContain('perform: dynamodb:UpdateItem on resource');
@@ -153,15 +192,19 @@ describe('local IAM', () => {
     await expect(health.getComponent('placement')).resolves.toBeUndefined();
   });
 
-  it('denies reading a secret outside the function\'s grants before any request leaves the process', async () => {
+  it("denies reading a secret outside the function's grants before any request leaves the process", async () => {
     stopIam = enforceLocalIam({ env });
     // Credentials are resolved before a request is signed, as in AWS; nothing here reaches Secrets Manager.
     process.env.AWS_ACCESS_KEY_ID = 'local';
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
     const secrets = makeSecretsManagerClient({ region: 'us-east-1' });
-    const denied = await runAs('ingress', () => failure(secrets.send(new GetSecretValueCommand({ SecretId: 'tmc/local/clusters/east' }))));
+    const denied = await runAs('ingress', () =>
+      failure(secrets.send(new GetSecretValueCommand({ SecretId: 'tmc/local/clusters/east' }))),
+    );
     expect(denied.name).toBe('AccessDeniedException');
-    expect(denied.message).toContain('secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:tmc/local/clusters/east');
+    expect(denied.message).toContain(
+      'secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:tmc/local/clusters/east',
+    );
   });
 
   it('adds nothing to clients built without the hook (production)', async () => {
@@ -189,7 +232,10 @@ describe('local IAM in a function thread', () => {
     try {
       // ingress sends to placement and status, never to sync.
       await expect(runtime.invoke('ingress', { queue: 'placement' })).resolves.toBe('sent to placement');
-      await expect(runtime.invoke('ingress', { queue: 'sync' })).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('tmc-local-ingress is not authorized to perform: sqs:SendMessage') });
+      await expect(runtime.invoke('ingress', { queue: 'sync' })).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining('tmc-local-ingress is not authorized to perform: sqs:SendMessage'),
+      });
     } finally {
       await runtime.stop();
     }
@@ -211,7 +257,9 @@ describe('local IAM in the local stack', () => {
     // A handler that writes the table with a client built as the composition roots build theirs.
     const write = async (): Promise<string> => {
       const config = loadConfig(process.env, { table: true });
-      await makeDynamoDocumentClient(config).send(new PutCommand({ TableName: tableNameOf(config), Item: { pk: 'iam-stack', sk: 'x' } }));
+      await makeDynamoDocumentClient(config).send(
+        new PutCommand({ TableName: tableNameOf(config), Item: { pk: 'iam-stack', sk: 'x' } }),
+      );
       return 'written';
     };
     stack = await startLocalStack({

@@ -1,4 +1,10 @@
-import { CreateQueueCommand, ReceiveMessageCommand, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  type SendMessageBatchCommandInput,
+  type SendMessageBatchCommandOutput,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { PlacementMessage } from '../../../lib/api/messages';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
 import { ValidationError } from '../../../lib/errors/tmc-error';
@@ -9,7 +15,15 @@ function placement(i: number, padding = ''): PlacementMessage {
   return {
     type: 'placement',
     reason: 'event',
-    ref: { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: `web-${i}` },
+    ref: {
+      workspace: 'root:default',
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      kind: 'Deployment',
+      namespace: 'default',
+      name: `web-${i}`,
+    },
     ...(padding ? { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { padding } } } : {}),
     trace: { traceId: `trace-${i}`, enqueuedAt: '2025-01-01T00:00:00.000Z' },
   };
@@ -60,9 +74,18 @@ describe('SqsWorkQueue against fauxqs', () => {
   async function drain(url: string): Promise<Array<{ body: string; traceId?: string }>> {
     const out: Array<{ body: string; traceId?: string }> = [];
     for (;;) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }));
+      const got = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 60,
+        }),
+      );
       if (!got.Messages?.length) return out;
-      out.push(...got.Messages.map((m) => ({ body: m.Body ?? '', traceId: m.MessageAttributes?.traceId?.StringValue })));
+      out.push(
+        ...got.Messages.map((m) => ({ body: m.Body ?? '', traceId: m.MessageAttributes?.traceId?.StringValue })),
+      );
     }
   }
 

@@ -48,13 +48,22 @@ describe('startLocalStack plumbing', () => {
   });
 
   it('creates the table with gsi1 and every queue with its DLQ and redrive policy', async () => {
-    const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.endpoints.dynamodb, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const dynamo = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: stack.endpoints.dynamodb,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const table = await dynamo.send(new DescribeTableCommand({ TableName: stack.tableName }));
     dynamo.destroy();
     expect(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([TABLE.indexes[0].name]);
     for (const queue of Object.values(stack.queues)) {
-      const attrs = (await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] }))).Attributes ?? {};
-      expect(JSON.parse(attrs.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: queue.dlqArn, maxReceiveCount: queue.definition.maxReceiveCount });
+      const attrs =
+        (await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['All'] })))
+          .Attributes ?? {};
+      expect(JSON.parse(attrs.RedrivePolicy ?? '{}')).toEqual({
+        deadLetterTargetArn: queue.dlqArn,
+        maxReceiveCount: queue.definition.maxReceiveCount,
+      });
     }
   });
 
@@ -73,7 +82,15 @@ describe('startLocalStack plumbing', () => {
       {
         type: 'placement',
         reason: 'event',
-        ref: { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' },
+        ref: {
+          workspace: 'root:default',
+          group: 'apps',
+          version: 'v1',
+          resource: 'deployments',
+          kind: 'Deployment',
+          namespace: 'default',
+          name: 'web',
+        },
         trace: { traceId: 't', enqueuedAt: new Date().toISOString() },
       },
     ]);

@@ -21,7 +21,9 @@ const QueryAnswerSchema = z.object({
 });
 
 const dashboard = DashboardSchema.parse(JSON.parse(readFileSync('config/grafana/tmc-dashboard.json', 'utf8')));
-const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '5m') })));
+const queries = dashboard.panels.flatMap((p) =>
+  (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '5m') })),
+);
 
 /** Label values that the dashboard's selectors look for (error results, failed syncs, 5xx webhooks), plus ordinary ones. */
 const VALUES: Record<string, string[]> = { result: ['ok', 'error', 'applied', 'failed'], code: ['200', '503'] };

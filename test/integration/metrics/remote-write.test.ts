@@ -15,7 +15,11 @@ describe('remote-write to a real Prometheus', () => {
 
   it('pushes counters and histograms that PromQL reads back, and a retried push does not double-count', async () => {
     const metrics = new PromMetrics();
-    metrics.increment('tmc_sync_operations_total', { result: 'applied', cluster: 'east', resource: 'apps/v1/deployments' }, 7);
+    metrics.increment(
+      'tmc_sync_operations_total',
+      { result: 'applied', cluster: 'east', resource: 'apps/v1/deployments' },
+      7,
+    );
     metrics.observe('tmc_sync_lag_seconds', { cluster: 'east' }, 0.3);
     const publisher = new RemoteWritePublisher({ url: `${prom.url}/api/v1/write`, auth: { type: 'none' } });
     const series = await collectTimeseries(metrics.registry);
@@ -42,8 +46,16 @@ describe('remote-write to a real Prometheus', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const publisher = new RemoteWritePublisher({ url: `http://127.0.0.1:${port}/api/v1/write`, auth: { type: 'bearer', token: 't0ken' } });
-      await publisher.push([{ labels: { __name__: 'tmc_clusters', state: 'Healthy' }, samples: [{ value: 3, timestamp: 1_700_000_000_000 }] }]);
+      const publisher = new RemoteWritePublisher({
+        url: `http://127.0.0.1:${port}/api/v1/write`,
+        auth: { type: 'bearer', token: 't0ken' },
+      });
+      await publisher.push([
+        {
+          labels: { __name__: 'tmc_clusters', state: 'Healthy' },
+          samples: [{ value: 3, timestamp: 1_700_000_000_000 }],
+        },
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -62,9 +74,14 @@ describe('remote-write to a real Prometheus', () => {
   });
 
   it('names the endpoint when a push is refused', async () => {
-    const publisher = new RemoteWritePublisher({ url: `${prom.url}/api/v1/nowhere`, auth: { type: 'none' } }, { attempts: 1 });
-    await expect(publisher.push([{ labels: { __name__: 'tmc_clusters', state: 'Healthy' }, samples: [{ value: 1, timestamp: Date.now() }] }])).rejects.toThrow(
-      /Remote-write to 127\.0\.0\.1:\d+ failed: 404/,
+    const publisher = new RemoteWritePublisher(
+      { url: `${prom.url}/api/v1/nowhere`, auth: { type: 'none' } },
+      { attempts: 1 },
     );
+    await expect(
+      publisher.push([
+        { labels: { __name__: 'tmc_clusters', state: 'Healthy' }, samples: [{ value: 1, timestamp: Date.now() }] },
+      ]),
+    ).rejects.toThrow(/Remote-write to 127\.0\.0\.1:\d+ failed: 404/);
   });
 });

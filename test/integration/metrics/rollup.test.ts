@@ -32,20 +32,52 @@ describe('metrics-rollup on dynalite, fauxqs and a real Prometheus', () => {
 
     const health = new DynamoHealthStore(table.doc, table.tableName);
     const seedHealth = async (cluster: string, state: HealthState): Promise<void> => {
-      await health.putCluster({ cluster, state, since: ago(600), reason: 'Seeded', consecutiveFailures: 0, consecutiveSuccesses: 1, history: [], version: 1 }, 0);
+      await health.putCluster(
+        {
+          cluster,
+          state,
+          since: ago(600),
+          reason: 'Seeded',
+          consecutiveFailures: 0,
+          consecutiveSuccesses: 1,
+          history: [],
+          version: 1,
+        },
+        0,
+      );
     };
     await seedHealth('east', 'Healthy');
     await seedHealth('west', 'Healthy');
     await seedHealth('edge', 'Unhealthy');
     // A mirrored SyncTarget the probe has not reached yet: Unknown.
     await table.doc.send(
-      new PutCommand({ TableName: table.tableName, Item: { pk: 'CLUSTER#north', sk: 'META#root:default', gsi1pk: 'CLUSTERS', gsi1sk: 'root:default|north', name: 'north' } }),
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: 'CLUSTER#north',
+          sk: 'META#root:default',
+          gsi1pk: 'CLUSTERS',
+          gsi1sk: 'root:default|north',
+          name: 'north',
+        },
+      }),
     );
-    await new DynamoCircuitStore(table.doc, table.tableName).compareAndSet({ cluster: 'edge', state: 'open', failures: 5, openedAt: ago(30), updatedAt: ago(30), version: 1 }, 0);
+    await new DynamoCircuitStore(table.doc, table.tableName).compareAndSet(
+      { cluster: 'edge', state: 'open', failures: 5, openedAt: ago(30), updatedAt: ago(30), version: 1 },
+      0,
+    );
 
     const syncs = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
     const seedSync = async (name: string, cluster: string, state: SyncState, secondsAgo: number): Promise<void> => {
-      const ref = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name };
+      const ref = {
+        workspace: 'root:default',
+        group: 'apps',
+        version: 'v1',
+        resource: 'deployments',
+        kind: 'Deployment',
+        namespace: 'default',
+        name,
+      };
       await syncs.put({ ref, cluster, state, decisionVersion: 1, appliedGeneration: 1, updatedAt: ago(secondsAgo) });
     };
     await seedSync('web', 'east', 'applied', 100);
@@ -54,7 +86,8 @@ describe('metrics-rollup on dynalite, fauxqs and a real Prometheus', () => {
     await seedSync('api', 'edge', 'failed', 300);
     await seedSync('old', 'west', 'deleting', 10);
 
-    for (let i = 0; i < 3; i += 1) await sqs.send(new SendMessageCommand({ QueueUrl: queues.sync.url, MessageBody: `{"n":${i}}` }));
+    for (let i = 0; i < 3; i += 1)
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.sync.url, MessageBody: `{"n":${i}}` }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queues.placement.dlqUrl, MessageBody: '{}' }));
   });
 
@@ -136,7 +169,9 @@ describe('metrics-rollup on dynalite, fauxqs and a real Prometheus', () => {
       },
     };
     await makeMetricsRollupHandler({ ...deps, publisher, now: () => later })();
-    const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('count_over_time(tmc_dlq_messages{queue="placement"}[30s])')}&time=${later / 1000 + 1}`);
+    const res = await fetch(
+      `${prom.url}/api/v1/query?query=${encodeURIComponent('count_over_time(tmc_dlq_messages{queue="placement"}[30s])')}&time=${later / 1000 + 1}`,
+    );
     const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
     expect(body.data.result[0]?.value[1]).toBe('1');
   });

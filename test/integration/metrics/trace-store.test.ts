@@ -19,7 +19,15 @@ describe('DynamoTraceStore on dynalite', () => {
   let decisions: DynamoDecisionStore;
   let sync: DynamoSyncStateStore;
   let statuses: DynamoStatusStore;
-  const ref: ObjectRef = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+  const ref: ObjectRef = {
+    workspace: 'root:default',
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace: 'default',
+    name: 'web',
+  };
   const at = (s: number): string => new Date(Date.parse('2026-05-01T00:00:00Z') + s * 1000).toISOString();
 
   const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision => ({
@@ -39,7 +47,13 @@ describe('DynamoTraceStore on dynalite', () => {
     traceId,
     ...(sent ? { sent } : {}),
   });
-  const record = (cluster: string, generation: number, traceId: string, s: number, state: SyncRecord['state'] = 'applied'): SyncRecord => ({
+  const record = (
+    cluster: string,
+    generation: number,
+    traceId: string,
+    s: number,
+    state: SyncRecord['state'] = 'applied',
+  ): SyncRecord => ({
     ref,
     cluster,
     state,
@@ -72,11 +86,25 @@ describe('DynamoTraceStore on dynalite', () => {
     await decisions.put(decision(1, 'A', 'apply east, apply west', 1));
     await sync.put(record('east', 1, 'A', 2));
     await sync.put(record('west', 1, 'A', 2));
-    await statuses.put({ ref, cluster: 'east', status: { readyReplicas: 1 }, resourceVersion: '10', observedAt: at(3), traceId: 'S-east' });
+    await statuses.put({
+      ref,
+      cluster: 'east',
+      status: { readyReplicas: 1 },
+      resourceVersion: '10',
+      observedAt: at(3),
+      traceId: 'S-east',
+    });
     await seen.markSeen(objectKey(ref), 'fp-B', { traceId: 'B', at: at(5), reason: 'event' });
     await decisions.put(decision(2, 'B', 'apply east, apply west', 6));
     await sync.put(record('west', 2, 'B', 7));
-    await statuses.put({ ref, cluster: 'west', status: { readyReplicas: 1 }, resourceVersion: '11', observedAt: at(8), traceId: 'S-west' });
+    await statuses.put({
+      ref,
+      cluster: 'west',
+      status: { readyReplicas: 1 },
+      resourceVersion: '11',
+      observedAt: at(8),
+      traceId: 'S-west',
+    });
 
     const { requests, stop } = countRequests(table.doc);
     const trace = await store.read(ref);

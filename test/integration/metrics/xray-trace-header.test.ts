@@ -23,7 +23,12 @@ const LAMBDA_ENV = {
 };
 const SendMessageBody = z.object({ MessageBody: z.string() });
 /** What the SDK sends the daemon: a header line, then one (sub)segment document. */
-const SubsegmentDoc = z.looseObject({ name: z.string(), namespace: z.string().optional(), trace_id: z.string(), aws: z.looseObject({ operation: z.string().optional() }).optional() });
+const SubsegmentDoc = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+  trace_id: z.string(),
+  aws: z.looseObject({ operation: z.string().optional() }).optional(),
+});
 
 let server: Server;
 let daemon: Socket;
@@ -35,7 +40,9 @@ const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]))
 
 beforeAll(async () => {
   daemon = createSocket('udp4');
-  daemon.on('message', (message) => subsegments.push(SubsegmentDoc.parse(JSON.parse(message.toString('utf8').split('\n')[1]))));
+  daemon.on('message', (message) =>
+    subsegments.push(SubsegmentDoc.parse(JSON.parse(message.toString('utf8').split('\n')[1]))),
+  );
   await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
   Object.assign(process.env, LAMBDA_ENV, { AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}` });
   server = createServer((req, res) => {
@@ -46,7 +53,12 @@ beforeAll(async () => {
       seen.push({ target, headers: req.headers });
       const body = Buffer.concat(chunks).toString('utf8');
       const answer = target.endsWith('SendMessage')
-        ? { MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(SendMessageBody.parse(JSON.parse(body)).MessageBody).digest('hex') }
+        ? {
+            MessageId: 'm-1',
+            MD5OfMessageBody: createHash('md5')
+              .update(SendMessageBody.parse(JSON.parse(body)).MessageBody)
+              .digest('hex'),
+          }
         : {};
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(answer));
     });
@@ -67,7 +79,8 @@ afterAll(async () => {
 /** Subsegments reach the daemon socket asynchronously after the call returns. */
 async function awsSubsegments(count: number): Promise<string[]> {
   const deadline = Date.now() + 5_000;
-  const aws = (): string[] => subsegments.filter((s) => s.namespace === 'aws').map((s) => `${s.name}.${s.aws?.operation ?? ''}`);
+  const aws = (): string[] =>
+    subsegments.filter((s) => s.namespace === 'aws').map((s) => `${s.name}.${s.aws?.operation ?? ''}`);
   while (aws().length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return aws();
 }

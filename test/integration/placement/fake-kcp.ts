@@ -17,7 +17,10 @@ export class FakeKcp implements KubeClient {
     const stored = structuredClone(object);
     stored.metadata.resourceVersion = String(++this.rv);
     stored.metadata.uid ??= `uid-${object.metadata.name}`;
-    this.objects.set(this.key({ group, resource, namespace: object.metadata.namespace, name: object.metadata.name ?? '' }), stored);
+    this.objects.set(
+      this.key({ group, resource, namespace: object.metadata.namespace, name: object.metadata.name ?? '' }),
+      stored,
+    );
     return structuredClone(stored);
   }
 

@@ -23,13 +23,45 @@ import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
 const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
-const stRef = (name: string): ObjectRef => ({ workspace: WS, group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget', name });
-const plRef = (name: string): ObjectRef => ({ workspace: WS, group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', kind: 'Placement', name });
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage => ({ type: 'placement', ref, reason, trace });
+const depRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+});
+const stRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'workload.kcp.io',
+  version: 'v1alpha1',
+  resource: 'synctargets',
+  kind: 'SyncTarget',
+  name,
+});
+const plRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'scheduling.kcp.io',
+  version: 'v1alpha1',
+  resource: 'placements',
+  kind: 'Placement',
+  name,
+});
+const msg = (ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage => ({
+  type: 'placement',
+  ref,
+  reason,
+  trace,
+});
 const syncTarget = (name: string, region: string, spec: Record<string, unknown> = {}): Record<string, unknown> =>
-  build.syncTarget(name, { labels: { 'topology.kubernetes.io/region': region }, endpoint: `https://${name}.example:6443`, spec });
-const deploymentObj = (name: string, generation = 1, replicas = 2): Record<string, unknown> => build.deployment(name, { replicas, metadata: { generation } });
+  build.syncTarget(name, {
+    labels: { 'topology.kubernetes.io/region': region },
+    endpoint: `https://${name}.example:6443`,
+    spec,
+  });
+const deploymentObj = (name: string, generation = 1, replicas = 2): Record<string, unknown> =>
+  build.deployment(name, { replicas, metadata: { generation } });
 
 let stopDynamo: () => Promise<void>;
 let client: DynamoDBClient;
@@ -39,7 +71,11 @@ let tableSeq = 0;
 beforeAll(async () => {
   const dynamo = await startLocalDynamo();
   stopDynamo = dynamo.stop;
-  client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 });
 afterAll(async () => {
@@ -127,8 +163,18 @@ describe('DynamoDecisionStore conditional writes', () => {
 describe('reconcilePlacement on dynalite', () => {
   it('places, then does nothing for the same message, then applies a spec change everywhere', async () => {
     const w = await world();
-    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: { clusterConstraints: { regions: ['us-east-1', 'us-west-2'] } } });
+    await registerClusters(
+      w,
+      syncTarget('east', 'us-east-1'),
+      syncTarget('west', 'us-west-2'),
+      syncTarget('eu', 'eu-west-1'),
+    );
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'all' },
+      spec: { clusterConstraints: { regions: ['us-east-1', 'us-west-2'] } },
+    });
     w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
 
     const first = await reconcilePlacement(w.deps, msg(depRef('web')));
@@ -137,9 +183,16 @@ describe('reconcilePlacement on dynalite', () => {
     expect(sent.map((m) => `${m.action}:${m.cluster}`).sort()).toEqual(['apply:east', 'apply:west']);
     expect(sent.every((m) => m.decisionVersion === 1)).toBe(true);
     expect(w.kcp.calls.mergePatch).toBe(2); // the Deployment's state labels, and its namespace's (placed first)
-    const nsLabels = (await w.kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: 'default' }))!.metadata.labels!;
+    const nsLabels = (await w.kcp.get({ group: '', version: 'v1', resource: 'namespaces', name: 'default' }))!.metadata
+      .labels!;
     expect(nsLabels[stateLabel(WS, 'east')]).toBe('Sync');
-    const labels = (await w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' }))!.metadata.labels!;
+    const labels = (await w.kcp.get({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      namespace: 'default',
+      name: 'web',
+    }))!.metadata.labels!;
     expect(labels[stateLabel(WS, 'east')]).toBe('Sync');
     expect(labels[stateLabel(WS, 'eu')]).toBeUndefined();
 
@@ -150,10 +203,18 @@ describe('reconcilePlacement on dynalite', () => {
     expect(w.kcp.calls.mergePatch).toBe(2);
     expect(await itemCount(w.tableName)).toBe(items);
 
-    w.kcp.put('apps', 'deployments', { ...deploymentObj('web', 2, 5), metadata: { ...deploymentObj('web').metadata as object, generation: 2, labels } } as never);
+    w.kcp.put('apps', 'deployments', {
+      ...deploymentObj('web', 2, 5),
+      metadata: { ...(deploymentObj('web').metadata as object), generation: 2, labels },
+    } as never);
     const changed = await reconcilePlacement(w.deps, msg(depRef('web')));
     expect(changed).toMatchObject({ result: 'placed', writes: 1, messages: 2 });
-    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}:${m.decisionVersion}`).sort()).toEqual(['apply:east:2', 'apply:west:2']);
+    expect(
+      w.sync
+        .drain()
+        .map((m) => `${m.action}:${m.cluster}:${m.decisionVersion}`)
+        .sort(),
+    ).toEqual(['apply:east:2', 'apply:west:2']);
     // The decision names the change and the work it sent: `tmc trace`'s placed step, with no write of its own.
     const decided = await w.decisions.get(depRef('web'));
     expect(decided?.traceId).toBe(msg(depRef('web')).trace.traceId);
@@ -163,13 +224,22 @@ describe('reconcilePlacement on dynalite', () => {
   it('a cordoned cluster keeps its work and gets no new work', async () => {
     const w = await world();
     await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'one' }, spec: { numberOfClusters: 1 } });
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'one' },
+      spec: { numberOfClusters: 1 },
+    });
     w.kcp.put('apps', 'deployments', deploymentObj('old') as never);
     await reconcilePlacement(w.deps, msg(depRef('old')));
     const home = w.sync.drain()[0].cluster;
     const other = home === 'east' ? 'west' : 'east';
 
-    w.kcp.put('workload.kcp.io', 'synctargets', syncTarget(home, home === 'east' ? 'us-east-1' : 'us-west-2', { unschedulable: true }) as never);
+    w.kcp.put(
+      'workload.kcp.io',
+      'synctargets',
+      syncTarget(home, home === 'east' ? 'us-east-1' : 'us-west-2', { unschedulable: true }) as never,
+    );
     await reconcilePlacement(w.deps, msg(stRef(home), 'cluster-change'));
     // What runs on the cordoned cluster is re-evaluated (placement messages) but stays there.
     for (const m of w.placement.drain()) await reconcilePlacement(w.deps, m);
@@ -178,7 +248,10 @@ describe('reconcilePlacement on dynalite', () => {
     // New work is a new namespace: it avoids the cordoned cluster.
     for (const name of ['new-1', 'new-2', 'new-3']) {
       w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-      w.kcp.put('apps', 'deployments', { ...deploymentObj(name), metadata: { ...(deploymentObj(name).metadata as object), namespace: name } } as never);
+      w.kcp.put('apps', 'deployments', {
+        ...deploymentObj(name),
+        metadata: { ...(deploymentObj(name).metadata as object), namespace: name },
+      } as never);
       const ref = { ...depRef(name), namespace: name };
       await reconcilePlacement(w.deps, msg(ref));
       expect((await w.decisions.get(ref))!.clusters.map((c) => c.name)).toEqual([other]);
@@ -191,28 +264,53 @@ describe('reconcilePlacement on dynalite', () => {
 
   it('objects follow their namespace: a SyncTarget change re-places both together, never apart', async () => {
     const w = await world();
-    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
+    await registerClusters(
+      w,
+      syncTarget('east', 'us-east-1'),
+      syncTarget('west', 'us-west-2'),
+      syncTarget('eu', 'eu-west-1'),
+    );
     // The default placement: one cluster per namespace.
     for (const name of ['a', 'b', 'c']) {
       w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
       await reconcilePlacement(w.deps, msg(depRef(name)));
     }
-    const nsRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'default' };
+    const nsRef = {
+      workspace: WS,
+      group: '',
+      version: 'v1',
+      resource: 'namespaces',
+      kind: 'Namespace',
+      name: 'default',
+    };
     const home = (await w.decisions.get(nsRef))!.clusters.map((c) => c.name);
     expect(home).toHaveLength(1);
-    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
+    for (const name of ['a', 'b', 'c'])
+      expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
     // Namespaces are never synced on their own: only the three Deployments were sent.
-    expect(w.sync.drain().map((m) => `${m.ref.kind}:${m.cluster}`)).toEqual(['Deployment', 'Deployment', 'Deployment'].map((k) => `${k}:${home[0]}`));
+    expect(w.sync.drain().map((m) => `${m.ref.kind}:${m.cluster}`)).toEqual(
+      ['Deployment', 'Deployment', 'Deployment'].map((k) => `${k}:${home[0]}`),
+    );
 
     // A restart re-registers the cluster with a new endpoint: what runs there is re-placed, the Namespace included, in
     // any order, and all of it stays.
     const region: Record<string, string> = { east: 'us-east-1', west: 'us-west-2', eu: 'eu-west-1' };
     const moved0 = syncTarget(home[0], region[home[0]]);
-    w.kcp.put('workload.kcp.io', 'synctargets', { ...moved0, spec: { workloadCluster: { name: home[0], endpoint: 'https://127.0.0.1:40001', credentials: { secretRef: { namespace: 'tmc', name: home[0] } } } } } as never);
+    w.kcp.put('workload.kcp.io', 'synctargets', {
+      ...moved0,
+      spec: {
+        workloadCluster: {
+          name: home[0],
+          endpoint: 'https://127.0.0.1:40001',
+          credentials: { secretRef: { namespace: 'tmc', name: home[0] } },
+        },
+      },
+    } as never);
     await reconcilePlacement(w.deps, msg(stRef(home[0]), 'cluster-change'));
     for (const m of w.placement.drain().reverse()) await reconcilePlacement(w.deps, m);
     expect((await w.decisions.get(nsRef))!.clusters.map((c) => c.name)).toEqual(home);
-    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
+    for (const name of ['a', 'b', 'c'])
+      expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(home);
     expect(w.sync.drain()).toEqual([]);
 
     // The namespace's cluster is deleted: re-placing only the objects (no sync items here for the drain to list)
@@ -221,18 +319,29 @@ describe('reconcilePlacement on dynalite', () => {
     await reconcilePlacement(w.deps, msg(stRef(home[0]), 'cluster-change'));
     await reconcilePlacement(w.deps, msg(depRef('b'), 'cluster-change'));
     // The namespace moved: the other two are told to follow.
-    expect(w.placement.drain().map((m) => m.ref.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      w.placement
+        .drain()
+        .map((m) => m.ref.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     for (const name of ['a', 'c']) await reconcilePlacement(w.deps, msg(depRef(name), 'cluster-change'));
     const moved = (await w.decisions.get(nsRef))!.clusters.map((c) => c.name);
     expect(moved).toHaveLength(1);
     expect(moved).not.toEqual(home);
-    for (const name of ['a', 'b', 'c']) expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(moved);
+    for (const name of ['a', 'b', 'c'])
+      expect((await w.decisions.get(depRef(name)))!.clusters.map((c) => c.name)).toEqual(moved);
   });
 
   it('an unsatisfiable Placement records Scheduled=False and succeeds; the object goes nowhere', async () => {
     const w = await world();
     await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'));
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'eu-only', generation: 1 }, spec: { clusterConstraints: { regions: ['eu-west-1'] } } });
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'eu-only', generation: 1 },
+      spec: { clusterConstraints: { regions: ['eu-west-1'] } },
+    });
     w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
 
     const out = await reconcilePlacement(w.deps, msg(depRef('web')));
@@ -243,13 +352,26 @@ describe('reconcilePlacement on dynalite', () => {
     expect(d!.message).toMatch(/^0\/2 clusters match: 2 rejected by clusterConstraints\.regions=\[eu-west-1\]/);
 
     await reconcilePlacement(w.deps, msg(plRef('eu-only'), 'placement-change'));
-    const placement = await w.kcp.get({ group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', name: 'eu-only' });
-    expect(placement!.status).toMatchObject({ phase: 'Unschedulable', conditions: [expect.objectContaining({ type: 'Scheduled', status: 'False', reason: 'Unschedulable' })] });
+    const placement = await w.kcp.get({
+      group: 'scheduling.kcp.io',
+      version: 'v1alpha1',
+      resource: 'placements',
+      name: 'eu-only',
+    });
+    expect(placement!.status).toMatchObject({
+      phase: 'Unschedulable',
+      conditions: [expect.objectContaining({ type: 'Scheduled', status: 'False', reason: 'Unschedulable' })],
+    });
     const patches = w.kcp.calls.patchStatus;
     await reconcilePlacement(w.deps, msg(plRef('eu-only'), 'placement-change'));
     expect(w.kcp.calls.patchStatus).toBe(patches); // unchanged status: no write
     // The Deployment and its namespace (placed with it) are re-placed, each time the Placement changes.
-    expect(w.placement.drain().map((m) => m.ref.name).sort()).toEqual(['default', 'default', 'web', 'web']);
+    expect(
+      w.placement
+        .drain()
+        .map((m) => m.ref.name)
+        .sort(),
+    ).toEqual(['default', 'default', 'web', 'web']);
   });
 
   it('a deleted object is removed from every cluster; a deleted SyncTarget drains', async () => {
@@ -263,34 +385,52 @@ describe('reconcilePlacement on dynalite', () => {
     await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'));
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['delete:east']);
     await expect(w.decisions.get(depRef('web'))).resolves.toMatchObject({ reason: 'Deleted', sent: 'delete east' });
-    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({ result: 'absent', messages: 0 });
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({
+      result: 'absent',
+      messages: 0,
+    });
   });
 
   it('an admission message that beats kcp storing the change is retried, not taken for a delete', async () => {
     const w = await world();
     await registerClusters(w, syncTarget('east', 'us-east-1'));
     // CREATE: the webhook ran, kcp has not stored the object yet.
-    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'admission'), 1)).resolves.toEqual({ result: 'pending', writes: 0, messages: 0, delaySeconds: 1 });
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'admission'), 1)).resolves.toEqual({
+      result: 'pending',
+      writes: 0,
+      messages: 0,
+      delaySeconds: 1,
+    });
     w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
     await reconcilePlacement(w.deps, msg(depRef('web'), 'admission'), 2);
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
     // DELETE: the webhook ran, kcp has not set the deletionTimestamp yet.
-    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'), 1)).resolves.toMatchObject({ result: 'pending' });
+    await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'delete'), 1)).resolves.toMatchObject({
+      result: 'pending',
+    });
     expect(w.sync.drain()).toEqual([]);
     // A later admission step refused the change: after the retries what kcp holds is the truth.
     // (a redelivered message re-sends the idempotent applies; it never deletes a live object)
     await reconcilePlacement(w.deps, msg(depRef('web'), 'delete'), NOT_YET_STORED_RETRIES + 1);
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
-    await expect(reconcilePlacement(w.deps, msg(depRef('never'), 'admission'), NOT_YET_STORED_RETRIES + 1)).resolves.toMatchObject({ result: 'absent' });
+    await expect(
+      reconcilePlacement(w.deps, msg(depRef('never'), 'admission'), NOT_YET_STORED_RETRIES + 1),
+    ).resolves.toMatchObject({ result: 'absent' });
     // A SyncTarget admission ahead of its storage is retried too.
-    await expect(reconcilePlacement(w.deps, msg(stRef('west'), 'admission'), 1)).resolves.toMatchObject({ result: 'pending' });
+    await expect(reconcilePlacement(w.deps, msg(stRef('west'), 'admission'), 1)).resolves.toMatchObject({
+      result: 'pending',
+    });
   });
 
   it('re-reads a create kcp stores moments after the webhook answered, instead of deferring it', async () => {
     const w = await world();
     await registerClusters(w, syncTarget('east', 'us-east-1'));
     setTimeout(() => w.kcp.put('apps', 'deployments', deploymentObj('soon') as never), 30);
-    const outcome = await reconcilePlacement({ ...w.deps, rereadDelaysMs: [10, 50, 100] }, msg(depRef('soon'), 'admission'), 1);
+    const outcome = await reconcilePlacement(
+      { ...w.deps, rereadDelaysMs: [10, 50, 100] },
+      msg(depRef('soon'), 'admission'),
+      1,
+    );
     expect(outcome.result).toBe('placed');
     expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}`)).toEqual(['apply:east']);
   });
@@ -306,14 +446,30 @@ describe('reconcilePlacement on dynalite', () => {
     expect((await handler(sample)).batchItemFailures).toEqual([]);
     const nginx = { ...depRef('nginx'), workspace: 'root:default' };
     expect((await w.decisions.get(nginx))?.clusters.map((c) => c.name)).toEqual(['east']);
-    expect(w.sync.sent.filter((m) => m.ref.name === 'nginx').map((m) => [m.cluster, m.action])).toContainEqual(['east', 'apply']);
+    expect(w.sync.sent.filter((m) => m.ref.name === 'nginx').map((m) => [m.cluster, m.action])).toContainEqual([
+      'east',
+      'apply',
+    ]);
   });
 
   it('the handler defers a pending message by its delay and reports it failed', async () => {
     const w = await world();
     const deferred: Array<[string, number]> = [];
-    const handler = makePlacementHandler({ ...w.deps, deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) } });
-    const record = { messageId: 'm1', receiptHandle: 'h1', body: JSON.stringify(msg(depRef('web'), 'admission')), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' };
+    const handler = makePlacementHandler({
+      ...w.deps,
+      deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) },
+    });
+    const record = {
+      messageId: 'm1',
+      receiptHandle: 'h1',
+      body: JSON.stringify(msg(depRef('web'), 'admission')),
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn',
+      awsRegion: 'us-east-1',
+    };
     const out = await handler({ Records: [record as unknown as SQSEvent['Records'][number]] });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(deferred).toEqual([['h1', 1]]);
@@ -325,8 +481,20 @@ describe('reconcilePlacement on dynalite', () => {
     w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
     const handler = makePlacementHandler(w.deps);
     const record = (id: string, body: string): SQSEvent['Records'][number] =>
-      ({ messageId: id, receiptHandle: id, body, attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number];
-    const out = await handler({ Records: [record('bad', '{"type":"placement"}'), record('good', JSON.stringify(msg(depRef('web'))))] });
+      ({
+        messageId: id,
+        receiptHandle: id,
+        body,
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn',
+        awsRegion: 'us-east-1',
+      }) as unknown as SQSEvent['Records'][number];
+    const out = await handler({
+      Records: [record('bad', '{"type":"placement"}'), record('good', JSON.stringify(msg(depRef('web'))))],
+    });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
     expect(w.sync.sent.map((m) => m.cluster)).toEqual(['east']);
   });
@@ -340,15 +508,28 @@ describe('reconcilePlacement on dynalite', () => {
     const batch = (): SQSEvent => ({
       Records: names.map(
         (name) =>
-          ({ messageId: name, receiptHandle: name, body: JSON.stringify(msg(depRef(name))), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number],
+          ({
+            messageId: name,
+            receiptHandle: name,
+            body: JSON.stringify(msg(depRef(name))),
+            attributes: { ApproximateReceiveCount: '1' },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn',
+            awsRegion: 'us-east-1',
+          }) as unknown as SQSEvent['Records'][number],
       ),
     });
     const commands: string[] = [];
     const counter = 'countPlacementRequests';
-    client.middlewareStack.add((next, context) => async (args) => {
-      commands.push(context.commandName ?? 'unknown');
-      return next(args);
-    }, { step: 'initialize', name: counter });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: counter },
+    );
     try {
       expect((await handler(batch())).batchItemFailures).toEqual([]);
       const count = (name: string): number => commands.filter((c) => c === name).length;
@@ -375,27 +556,54 @@ describe('reconcilePlacement on dynalite', () => {
   });
 });
 
-
 describe("cluster-scoped objects follow the workspace's work", () => {
-  const crdRef: ObjectRef = { workspace: WS, group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: 'widgets.example.com' };
-  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', generation: 1 }, spec: { group: 'example.com' } };
+  const crdRef: ObjectRef = {
+    workspace: WS,
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    name: 'widgets.example.com',
+  };
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com', generation: 1 },
+    spec: { group: 'example.com' },
+  };
   const inNs = (namespace: string, name: string): ObjectRef => ({ ...depRef(name), namespace });
-  const clustersOf = async (w: World, ref: ObjectRef): Promise<string[]> => ((await w.decisions.get(ref))?.clusters ?? []).map((c) => c.name);
+  const clustersOf = async (w: World, ref: ObjectRef): Promise<string[]> =>
+    ((await w.decisions.get(ref))?.clusters ?? []).map((c) => c.name);
 
   it('waits for work, then goes to every cluster a namespace is placed on, re-placed as a namespace joins one', async () => {
     const w = await world();
-    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('eu', 'eu-west-1'));
+    await registerClusters(
+      w,
+      syncTarget('east', 'us-east-1'),
+      syncTarget('west', 'us-west-2'),
+      syncTarget('eu', 'eu-west-1'),
+    );
     // Applied first, as users do: no namespace of the workspace is placed yet, so it waits (and says why).
     w.kcp.put('apiextensions.k8s.io', 'customresourcedefinitions', crd as never);
     await reconcilePlacement(w.deps, msg(crdRef, 'admission'));
-    await expect(w.decisions.get(crdRef)).resolves.toMatchObject({ clusters: [], scheduled: false, placement: '(workspace work)' });
-    expect((await w.decisions.get(crdRef))!.message).toContain("not running the workspace's namespaced work (no cluster yet)");
+    await expect(w.decisions.get(crdRef)).resolves.toMatchObject({
+      clusters: [],
+      scheduled: false,
+      placement: '(workspace work)',
+    });
+    expect((await w.decisions.get(crdRef))!.message).toContain(
+      "not running the workspace's namespaced work (no cluster yet)",
+    );
 
     // Namespaces land on clusters: each namespace that brings a new cluster re-places the CRD once.
     const homes = new Set<string>();
     for (const ns of ['default', 'shop', 'team-1', 'team-2', 'team-3', 'team-4']) {
-      if (ns !== 'default') w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-      w.kcp.put('apps', 'deployments', { ...deploymentObj('web'), metadata: { name: 'web', namespace: ns, generation: 1 } } as never);
+      if (ns !== 'default')
+        w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      w.kcp.put('apps', 'deployments', {
+        ...deploymentObj('web'),
+        metadata: { name: 'web', namespace: ns, generation: 1 },
+      } as never);
       await reconcilePlacement(w.deps, msg(inNs(ns, 'web')));
       const home = (await clustersOf(w, inNs(ns, 'web')))[0];
       const joined = !homes.has(home);
@@ -412,19 +620,57 @@ describe("cluster-scoped objects follow the workspace's work", () => {
 });
 
 describe('a custom resource that gave up waiting for its CRD', () => {
-  const crdRef: ObjectRef = { workspace: WS, group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', name: 'widgets.example.com' };
-  const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com', generation: 1 }, spec: { group: 'example.com', names: { plural: 'widgets', kind: 'Widget' } } };
-  const widgetRef: ObjectRef = { workspace: WS, group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespace: 'default', name: 'gadget' };
+  const crdRef: ObjectRef = {
+    workspace: WS,
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    resource: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    name: 'widgets.example.com',
+  };
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com', generation: 1 },
+    spec: { group: 'example.com', names: { plural: 'widgets', kind: 'Widget' } },
+  };
+  const widgetRef: ObjectRef = {
+    workspace: WS,
+    group: 'example.com',
+    version: 'v1',
+    resource: 'widgets',
+    kind: 'Widget',
+    namespace: 'default',
+    name: 'gadget',
+  };
 
   it('is synced again when the CRD is placed on its cluster, without an edit', async () => {
     const w = await world();
     await registerClusters(w, syncTarget('east', 'us-east-1'));
     // A Placement keeps the CRD off every cluster at first; the Widget follows its namespace to east.
-    const hold = { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'crds' }, spec: { objectSelectors: [{ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' }], clusterConstraints: { regions: ['nowhere'] } } };
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: {} } as never);
+    const hold = {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'crds' },
+      spec: {
+        objectSelectors: [{ group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' }],
+        clusterConstraints: { regions: ['nowhere'] },
+      },
+    };
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'all' },
+      spec: {},
+    } as never);
     w.kcp.put('scheduling.kcp.io', 'placements', { ...hold, spec: { ...hold.spec } } as never);
     w.kcp.put('apiextensions.k8s.io', 'customresourcedefinitions', crd as never);
-    w.kcp.put('example.com', 'widgets', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'gadget', namespace: 'default', generation: 1 }, spec: { size: 3 } } as never);
+    w.kcp.put('example.com', 'widgets', {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'gadget', namespace: 'default', generation: 1 },
+      spec: { size: 3 },
+    } as never);
     await reconcilePlacement(w.deps, msg(widgetRef));
     await reconcilePlacement(w.deps, msg(crdRef));
     expect((await w.decisions.get(widgetRef))?.clusters.map((c) => c.name)).toEqual(['east']);
@@ -432,16 +678,32 @@ describe('a custom resource that gave up waiting for its CRD', () => {
     // sync-apply gave up on the Widget: east does not serve widgets.
     const widgetDecision = (await w.decisions.get(widgetRef))!.decisionVersion;
     await new DynamoSyncStateStore({ doc, tableName: w.tableName }).put({
-      ref: widgetRef, cluster: 'east', state: 'failed', decisionVersion: widgetDecision, appliedGeneration: 0, updatedAt: new Date(0).toISOString(),
-      lastError: { category: 'cluster-configuration', message: 'Cluster east does not serve example.com/v1/widgets (Widget)', hint: '', at: new Date(0).toISOString() },
+      ref: widgetRef,
+      cluster: 'east',
+      state: 'failed',
+      decisionVersion: widgetDecision,
+      appliedGeneration: 0,
+      updatedAt: new Date(0).toISOString(),
+      lastError: {
+        category: 'cluster-configuration',
+        message: 'Cluster east does not serve example.com/v1/widgets (Widget)',
+        hint: '',
+        at: new Date(0).toISOString(),
+      },
     });
     w.sync.drain();
 
     // The Placement is relaxed: the CRD goes to east, and the Widget is sent again toward its own decision.
-    w.kcp.put('scheduling.kcp.io', 'placements', { ...hold, spec: { objectSelectors: hold.spec.objectSelectors } } as never);
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      ...hold,
+      spec: { objectSelectors: hold.spec.objectSelectors },
+    } as never);
     await reconcilePlacement(w.deps, msg(crdRef));
     const sent = w.sync.drain().map((m) => `${m.ref.kind}:${m.action}:${m.cluster}:${m.decisionVersion}`);
-    expect(sent.sort()).toEqual([`CustomResourceDefinition:apply:east:${(await w.decisions.get(crdRef))!.decisionVersion}`, `Widget:apply:east:${widgetDecision}`]);
+    expect(sent.sort()).toEqual([
+      `CustomResourceDefinition:apply:east:${(await w.decisions.get(crdRef))!.decisionVersion}`,
+      `Widget:apply:east:${widgetDecision}`,
+    ]);
     // An unchanged CRD decision resends nothing.
     await reconcilePlacement(w.deps, msg(crdRef));
     expect(w.sync.drain()).toEqual([]);
@@ -449,9 +711,17 @@ describe('a custom resource that gave up waiting for its CRD', () => {
 });
 
 describe('an object re-placed because its namespace moved', () => {
-  const nsRef: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'team-a' };
+  const nsRef: ObjectRef = {
+    workspace: WS,
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    kind: 'Namespace',
+    name: 'team-a',
+  };
   const webRef: ObjectRef = { ...depRef('web'), namespace: 'team-a' };
-  const onClusters = async (w: World, ref: ObjectRef): Promise<string[] | undefined> => (await w.decisions.get(ref))?.clusters.map((c) => c.name);
+  const onClusters = async (w: World, ref: ObjectRef): Promise<string[] | undefined> =>
+    (await w.decisions.get(ref))?.clusters.map((c) => c.name);
 
   /** team-a matches no Placement and web in it runs nowhere; the deps' policy source caches Namespaces for a minute. */
   async function unplacedTeam(): Promise<World> {
@@ -462,13 +732,24 @@ describe('an object re-placed because its namespace moved', () => {
       apiVersion: 'scheduling.kcp.io/v1alpha1',
       kind: 'Placement',
       metadata: { name: 'two-regions' },
-      spec: { namespaceSelector: { matchLabels: { team: 'web' } }, clusterConstraints: { regions: ['us-east-1', 'us-west-2'] }, numberOfClusters: 2 },
+      spec: {
+        namespaceSelector: { matchLabels: { team: 'web' } },
+        clusterConstraints: { regions: ['us-east-1', 'us-west-2'] },
+        numberOfClusters: 2,
+      },
     } as never);
     w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
-    w.kcp.put('apps', 'deployments', { ...deploymentObj('web'), metadata: { name: 'web', namespace: 'team-a', generation: 1 } } as never);
+    w.kcp.put('apps', 'deployments', {
+      ...deploymentObj('web'),
+      metadata: { name: 'web', namespace: 'team-a', generation: 1 },
+    } as never);
     await reconcilePlacement(w.deps, msg(webRef));
     expect(await onClusters(w, webRef)).toEqual([]);
-    w.kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'web' } } });
+    w.kcp.put('', 'namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-a', labels: { team: 'web' } },
+    });
     return w;
   }
 
@@ -476,7 +757,17 @@ describe('an object re-placed because its namespace moved', () => {
     return {
       Records: messages.map(
         (m, i) =>
-          ({ messageId: `m${i}`, receiptHandle: `m${i}`, body: JSON.stringify(m), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number],
+          ({
+            messageId: `m${i}`,
+            receiptHandle: `m${i}`,
+            body: JSON.stringify(m),
+            attributes: { ApproximateReceiveCount: '1' },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn',
+            awsRegion: 'us-east-1',
+          }) as unknown as SQSEvent['Records'][number],
       ),
     };
   }
@@ -487,7 +778,10 @@ describe('an object re-placed because its namespace moved', () => {
     // team-a's state labels: what a fast queue (the emulators in worker threads) does on the local stack.
     const handler = makePlacementHandler(w.deps);
     const followers: SQSBatchResponse[] = [];
-    w.deps.placementQueue = { name: 'placement', send: async (messages) => void followers.push(await handler(sqsEvent(messages))) };
+    w.deps.placementQueue = {
+      name: 'placement',
+      send: async (messages) => void followers.push(await handler(sqsEvent(messages))),
+    };
     expect((await handler(sqsEvent([msg(nsRef, 'admission')]))).batchItemFailures).toEqual([]);
     expect(followers).toEqual([{ batchItemFailures: [] }]);
     expect(await onClusters(w, nsRef)).toEqual(['east', 'west']);
@@ -507,9 +801,19 @@ describe('an object re-placed because its namespace moved', () => {
 
     // The same message again does nothing, and says why at DEBUG.
     const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
-    await expect(reconcilePlacement({ ...w.deps, log: memoryLog(lines) }, follow[0])).resolves.toMatchObject({ result: 'unchanged', writes: 0, messages: 0 });
-    expect(lines.filter((l) => l.attributes.name === 'web').map((l) => [l.level, l.message, l.attributes.clusters])).toEqual([
-      ['debug', 'Nothing to do for Deployment team-a/web: its decision, content and generation are unchanged', ['east', 'west']],
+    await expect(reconcilePlacement({ ...w.deps, log: memoryLog(lines) }, follow[0])).resolves.toMatchObject({
+      result: 'unchanged',
+      writes: 0,
+      messages: 0,
+    });
+    expect(
+      lines.filter((l) => l.attributes.name === 'web').map((l) => [l.level, l.message, l.attributes.clusters]),
+    ).toEqual([
+      [
+        'debug',
+        'Nothing to do for Deployment team-a/web: its decision, content and generation are unchanged',
+        ['east', 'west'],
+      ],
     ]);
   });
 });
@@ -526,20 +830,48 @@ describe("the handler's sync messages", () => {
     }
     override async send(messages: SyncMessage[]): Promise<void> {
       const call = this.calls.push(messages);
-      const object = await this.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: messages[0].ref.name });
-      this.labelledBefore.push(Object.keys(object?.metadata.labels ?? {}).some((k) => k.startsWith(STATE_LABEL_PREFIX)));
+      const object = await this.kcp.get({
+        group: 'apps',
+        version: 'v1',
+        resource: 'deployments',
+        namespace: 'default',
+        name: messages[0].ref.name,
+      });
+      this.labelledBefore.push(
+        Object.keys(object?.metadata.labels ?? {}).some((k) => k.startsWith(STATE_LABEL_PREFIX)),
+      );
       if (call === this.failCall) throw new Error('SQS is down');
       await super.send(messages);
     }
   }
   const record = (name: string, receiveCount = 1): SQSEvent['Records'][number] =>
-    ({ messageId: name, receiptHandle: name, body: JSON.stringify(msg(depRef(name))), attributes: { ApproximateReceiveCount: String(receiveCount) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }) as unknown as SQSEvent['Records'][number];
+    ({
+      messageId: name,
+      receiptHandle: name,
+      body: JSON.stringify(msg(depRef(name))),
+      attributes: { ApproximateReceiveCount: String(receiveCount) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn',
+      awsRegion: 'us-east-1',
+    }) as unknown as SQSEvent['Records'][number];
 
   /** `names` Deployments, each placed on all three clusters. */
   async function onThreeClusters(names: string[]): Promise<{ w: World; queue: CountingQueue }> {
     const w = await world();
-    await registerClusters(w, syncTarget('east', 'us-east-1'), syncTarget('west', 'us-west-2'), syncTarget('edge', 'us-west-2'));
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'all' }, spec: {} });
+    await registerClusters(
+      w,
+      syncTarget('east', 'us-east-1'),
+      syncTarget('west', 'us-west-2'),
+      syncTarget('edge', 'us-west-2'),
+    );
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'all' },
+      spec: {},
+    });
     for (const name of names) w.kcp.put('apps', 'deployments', deploymentObj(name) as never);
     return { w, queue: new CountingQueue(w.kcp) };
   }
@@ -552,7 +884,9 @@ describe("the handler's sync messages", () => {
     expect((await handler({ Records: four.map((n) => record(n)) })).batchItemFailures).toEqual([]);
     // Four objects × three clusters: 10 + 2 in two SendMessageBatch requests (four requests of three before).
     expect(queue.calls.map((c) => c.length)).toEqual([10, 2]);
-    expect(queue.sent.map((m) => `${m.ref.name}:${m.cluster}`).sort()).toEqual(four.flatMap((n) => ['east', 'edge', 'west'].map((c) => `${n}:${c}`)).sort());
+    expect(queue.sent.map((m) => `${m.ref.name}:${m.cluster}`).sort()).toEqual(
+      four.flatMap((n) => ['east', 'edge', 'west'].map((c) => `${n}:${c}`)).sort(),
+    );
   });
 
   it("a batch of one sends at once, before the object's kcp label patch: gathering adds no latency", async () => {
@@ -561,8 +895,16 @@ describe("the handler's sync messages", () => {
     expect((await handler({ Records: [record('solo')] })).batchItemFailures).toEqual([]);
     expect(queue.calls.map((c) => c.length)).toEqual([3]);
     expect(queue.labelledBefore).toEqual([false]);
-    const labelled = await w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'solo' });
-    expect(Object.keys(labelled?.metadata.labels ?? {}).filter((k) => k.startsWith(STATE_LABEL_PREFIX))).toHaveLength(3);
+    const labelled = await w.kcp.get({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      namespace: 'default',
+      name: 'solo',
+    });
+    expect(Object.keys(labelled?.metadata.labels ?? {}).filter((k) => k.startsWith(STATE_LABEL_PREFIX))).toHaveLength(
+      3,
+    );
   });
 
   it('a chunk that fails to send fails exactly the placement messages it carried, and their retry resends', async () => {
@@ -584,10 +926,13 @@ describe("the handler's read-ahead", () => {
   async function commandsDuring(run: (commands: string[]) => Promise<void>): Promise<string[]> {
     const commands: string[] = [];
     const name = 'countReadAhead';
-    client.middlewareStack.add((next, context) => async (args) => {
-      commands.push(context.commandName ?? 'unknown');
-      return next(args);
-    }, { step: 'initialize', name });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
     try {
       await run(commands);
     } finally {
@@ -596,7 +941,19 @@ describe("the handler's read-ahead", () => {
     return commands;
   }
   const event = (message: PlacementMessage): SQSEvent => ({
-    Records: [{ messageId: 'm1', receiptHandle: 'h1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' } as unknown as SQSEvent['Records'][number]],
+    Records: [
+      {
+        messageId: 'm1',
+        receiptHandle: 'h1',
+        body: JSON.stringify(message),
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn',
+        awsRegion: 'us-east-1',
+      } as unknown as SQSEvent['Records'][number],
+    ],
   });
 
   it('lists the clusters beside the batch decision read, so no message waits for them after its kcp read', async () => {
@@ -610,7 +967,9 @@ describe("the handler's read-ahead", () => {
         issuedAtKcpRead.push([...sent]);
         return get(name);
       };
-      expect((await makePlacementHandler(w.deps)(event(msg(depRef('web'), 'admission')))).batchItemFailures).toEqual([]);
+      expect((await makePlacementHandler(w.deps)(event(msg(depRef('web'), 'admission')))).batchItemFailures).toEqual(
+        [],
+      );
     });
     // The object's kcp read found the decisions and the inventory's two Queries already sent (before: the Queries
     // came after it, one more round trip on every create's way to its clusters); nothing is listed twice.
@@ -644,10 +1003,19 @@ class FlakyQueue extends MemoryQueue<SyncMessage> {
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const summary = (messages: SyncMessage[]): string[] => messages.map((m) => `${m.action}:${m.cluster}`).sort();
-const withExtra = (ref: ObjectRef, reason: PlacementMessage['reason'], extra: Partial<PlacementMessage>): PlacementMessage => ({ ...msg(ref, reason), ...extra });
+const withExtra = (
+  ref: ObjectRef,
+  reason: PlacementMessage['reason'],
+  extra: Partial<PlacementMessage>,
+): PlacementMessage => ({ ...msg(ref, reason), ...extra });
 
 /** A Deployment carrying tmc's finalizer, as ingress admits it. */
-function deployment(name: string, generation = 1, replicas = 2, metadata: Partial<KubeObject['metadata']> = {}): KubeObject {
+function deployment(
+  name: string,
+  generation = 1,
+  replicas = 2,
+  metadata: Partial<KubeObject['metadata']> = {},
+): KubeObject {
   const base = deploymentObj(name, generation, replicas) as unknown as KubeObject;
   return { ...base, metadata: { ...base.metadata, finalizers: [SYNC_FINALIZER], ...metadata } };
 }
@@ -662,7 +1030,8 @@ async function convergeWorld(...clusters: Array<[string, string]>): Promise<Worl
   return out;
 }
 
-const labelsOf = (w: World, name: string): Promise<KubeObject | undefined> => w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name });
+const labelsOf = (w: World, name: string): Promise<KubeObject | undefined> =>
+  w.kcp.get({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name });
 
 describe('a redelivered placement message after the sync send failed', () => {
   it('resends the deletes of a deleted object instead of releasing its finalizer with copies left', async () => {
@@ -686,12 +1055,22 @@ describe('a redelivered placement message after the sync send failed', () => {
 
   it('resends the delete for the cluster an object moved away from, beside the applies', async () => {
     const w = await convergeWorld(['east', 'us-east-1'], ['west', 'us-west-2']);
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'p' }, spec: { clusterConstraints: { regions: ['us-east-1'] } } });
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'p' },
+      spec: { clusterConstraints: { regions: ['us-east-1'] } },
+    });
     w.kcp.put('apps', 'deployments', deployment('web'));
     await reconcilePlacement(w.deps, msg(depRef('web')));
     expect(summary(w.sync.drain())).toEqual(['apply:east']);
 
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'p' }, spec: { clusterConstraints: { regions: ['us-west-2'] } } });
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'p' },
+      spec: { clusterConstraints: { regions: ['us-west-2'] } },
+    });
     w.sync.failures = 1;
     await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'placement-change'), 1)).rejects.toThrow('SQS is down');
     expect((await w.decisions.get(depRef('web')))?.clusters.map((c) => c.name)).toEqual(['west']);
@@ -719,7 +1098,10 @@ describe('failover with nowhere to go', () => {
     return new Proxy(inventory, {
       get(target, prop, receiver) {
         if (prop === 'list') {
-          return async (workspace: string) => (await target.list(workspace)).map((c) => (c.name === 'east' ? { ...c, health: 'Unhealthy' as const, unhealthySince: NOW - 3_600_000 } : c));
+          return async (workspace: string) =>
+            (await target.list(workspace)).map((c) =>
+              c.name === 'east' ? { ...c, health: 'Unhealthy' as const, unhealthySince: NOW - 3_600_000 } : c,
+            );
         }
         const value: unknown = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -737,10 +1119,18 @@ describe('failover with nowhere to go', () => {
     await reconcilePlacement(sick, msg(depRef('web'), 'failover'));
     expect(w.sync.drain()).toEqual([]);
     const kept = await w.decisions.get(depRef('web'));
-    expect(kept).toMatchObject({ scheduled: false, reason: 'Unschedulable', clusters: [{ name: 'east', replicas: 2 }] });
+    expect(kept).toMatchObject({
+      scheduled: false,
+      reason: 'Unschedulable',
+      clusters: [{ name: 'east', replicas: 2 }],
+    });
     expect(kept?.message).toMatch(/^No cluster to fail over to: kept on east until one fits\. 0\/1 clusters match/);
     // Asked again (the sweep's backoff), nothing changes and nothing is written.
-    await expect(reconcilePlacement(sick, msg(depRef('web'), 'failover'))).resolves.toMatchObject({ result: 'unchanged', writes: 0, messages: 0 });
+    await expect(reconcilePlacement(sick, msg(depRef('web'), 'failover'))).resolves.toMatchObject({
+      result: 'unchanged',
+      writes: 0,
+      messages: 0,
+    });
 
     // A healthy cluster appears: the next failover moves the workload there.
     w.kcp.put('workload.kcp.io', 'synctargets', syncTarget('west', 'us-west-2') as never);
@@ -760,9 +1150,19 @@ describe("a user's update racing tmc's own status write", () => {
 
     // The admission of `kubectl scale --replicas=5` (an UPDATE carrying the new object) reaches placement while kcp
     // still serves the old spec, but tmc's status write has already moved the resourceVersion past the request's.
-    const scaled = deployment('web', 1, 5, { resourceVersion: stored.metadata.resourceVersion, uid: stored.metadata.uid });
-    await w.kcp.patchStatus({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' }, { readyReplicas: 2 });
-    const admission = withExtra(depRef('web'), 'admission', { resourceVersion: stored.metadata.resourceVersion, generation: 1, object: scaled });
+    const scaled = deployment('web', 1, 5, {
+      resourceVersion: stored.metadata.resourceVersion,
+      uid: stored.metadata.uid,
+    });
+    await w.kcp.patchStatus(
+      { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' },
+      { readyReplicas: 2 },
+    );
+    const admission = withExtra(depRef('web'), 'admission', {
+      resourceVersion: stored.metadata.resourceVersion,
+      generation: 1,
+      object: scaled,
+    });
     await expect(reconcilePlacement(w.deps, admission, 1)).resolves.toMatchObject({ result: 'pending' });
     expect(w.sync.drain()).toEqual([]);
 
@@ -777,8 +1177,15 @@ describe("a user's update racing tmc's own status write", () => {
     const stored = w.kcp.put('apps', 'deployments', deployment('web', 1, 2));
     await reconcilePlacement(w.deps, msg(depRef('web')));
     w.sync.drain();
-    await w.kcp.patchStatus({ group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' }, { readyReplicas: 2 });
-    const admission = withExtra(depRef('web'), 'admission', { resourceVersion: stored.metadata.resourceVersion, generation: 1, object: deployment('web', 1, 9) });
+    await w.kcp.patchStatus(
+      { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default', name: 'web' },
+      { readyReplicas: 2 },
+    );
+    const admission = withExtra(depRef('web'), 'admission', {
+      resourceVersion: stored.metadata.resourceVersion,
+      generation: 1,
+      object: deployment('web', 1, 9),
+    });
     const before = await w.decisions.get(depRef('web'));
     // Past the retries kcp is the truth: no new decision (a redelivery resends the idempotent applies).
     await expect(reconcilePlacement(w.deps, admission, 6)).resolves.toMatchObject({ writes: 0 });
@@ -796,7 +1203,12 @@ describe('status of an object no apply will follow', () => {
     expect(refreshed).toEqual([]); // sync-apply refreshes after its apply
 
     // A Placement that selects no namespace here: no apply follows, so placement writes the reason to status itself.
-    w.kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'elsewhere' }, spec: { namespaceSelector: { matchLabels: { team: 'b' } } } });
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'elsewhere' },
+      spec: { namespaceSelector: { matchLabels: { team: 'b' } } },
+    });
     await reconcilePlacement(deps, msg(depRef('web'), 'placement-change'));
     expect((await w.decisions.get(depRef('web')))?.reason).toBe('NoMatchingPlacement');
     expect(refreshed).toEqual(['web']);
@@ -806,10 +1218,22 @@ describe('status of an object no apply will follow', () => {
 });
 
 describe('objects in a re-created namespace (issue 14, seed 163)', () => {
-  const nsRef: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: 'search' };
+  const nsRef: ObjectRef = {
+    workspace: WS,
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    kind: 'Namespace',
+    name: 'search',
+  };
   const inSearch = (name: string): ObjectRef => ({ ...depRef(name), namespace: 'search' });
-  const searchNamespace = (uid: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'search', uid, labels: { chaos: 'true' } } });
-  const searchDeployment = (name: string, uid: string): KubeObject => ({ ...deploymentObj(name), metadata: { name, namespace: 'search', uid, generation: 1 } }) as KubeObject;
+  const searchNamespace = (uid: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'search', uid, labels: { chaos: 'true' } },
+  });
+  const searchDeployment = (name: string, uid: string): KubeObject =>
+    ({ ...deploymentObj(name), metadata: { name, namespace: 'search', uid, generation: 1 } }) as KubeObject;
 
   /** east and west, the chaos suite's Placement (namespaces labelled chaos=true, two clusters), search and its api. */
   async function seedSearch(w: World): Promise<void> {
@@ -829,7 +1253,9 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     await seedSearch(w);
     // kcp answers 404 to every GET of the Namespace for a while (the simulator's get-404 rule on namespaces).
     const realGet = w.kcp.get.bind(w.kcp);
-    const faulty = jest.spyOn(w.kcp, 'get').mockImplementation(async (n) => (n.resource === 'namespaces' ? undefined : realGet(n)));
+    const faulty = jest
+      .spyOn(w.kcp, 'get')
+      .mockImplementation(async (n) => (n.resource === 'namespaces' ? undefined : realGet(n)));
     await expect(reconcilePlacement(w.deps, msg(inSearch('api')))).resolves.toMatchObject({ result: 'pending' });
     expect(await w.decisions.get(inSearch('api'))).toBeUndefined();
     expect(w.sync.drain()).toEqual([]);
@@ -849,7 +1275,8 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     await reconcilePlacement(w.deps, msg(inSearch('api')));
     expect((await w.decisions.get(inSearch('api')))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
 
-    if (when === 'before the namespace was deleted') expect((await w.deps.policies.namespace(WS, 'search'))?.metadata.uid).toBe('uid-search-1');
+    if (when === 'before the namespace was deleted')
+      expect((await w.deps.policies.namespace(WS, 'search'))?.metadata.uid).toBe('uid-search-1');
     // The namespace is deleted with what is in it: kcp reports both deletes.
     w.kcp.remove('apps', 'deployments', 'search', 'api');
     w.kcp.remove('', 'namespaces', undefined, 'search');
@@ -868,11 +1295,20 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-2'));
     w.kcp.put('apps', 'deployments', searchDeployment('worker', 'uid-worker-2'));
     for (const name of ['api', 'worker']) await reconcilePlacement(w.deps, msg(inSearch(name)));
-    expect(await w.decisions.get(nsRef)).toMatchObject({ uid: 'uid-search-2', scheduled: true, clusters: [{ name: 'east' }, { name: 'west' }] });
+    expect(await w.decisions.get(nsRef)).toMatchObject({
+      uid: 'uid-search-2',
+      scheduled: true,
+      clusters: [{ name: 'east' }, { name: 'west' }],
+    });
     for (const name of ['api', 'worker']) {
       expect(await w.decisions.get(inSearch(name))).toMatchObject({ scheduled: true });
       expect((await w.decisions.get(inSearch(name)))?.clusters.map((c) => c.name)).toEqual(['east', 'west']);
     }
-    expect(w.sync.drain().map((m) => `${m.ref.name}:${m.action}:${m.cluster}`).sort()).toEqual(['api:apply:east', 'api:apply:west', 'worker:apply:east', 'worker:apply:west']);
+    expect(
+      w.sync
+        .drain()
+        .map((m) => `${m.ref.name}:${m.action}:${m.cluster}`)
+        .sort(),
+    ).toEqual(['api:apply:east', 'api:apply:west', 'worker:apply:east', 'worker:apply:west']);
   });
 });

@@ -19,10 +19,31 @@ import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
 const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
-const stRef = (name: string): ObjectRef => ({ workspace: WS, group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget', name });
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({ type: 'placement', ref, reason, trace });
-const summary = (messages: SyncMessage[]): string[] => messages.map((m) => `${m.action}:${m.cluster}:${m.ref.name}`).sort();
+const depRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+});
+const stRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'workload.kcp.io',
+  version: 'v1alpha1',
+  resource: 'synctargets',
+  kind: 'SyncTarget',
+  name,
+});
+const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({
+  type: 'placement',
+  ref,
+  reason,
+  trace,
+});
+const summary = (messages: SyncMessage[]): string[] =>
+  messages.map((m) => `${m.action}:${m.cluster}:${m.ref.name}`).sort();
 const EAST_SCOPE = unplaceScope(WS, 'east', { group: 'apps', version: 'v1', resource: 'deployments' });
 
 function syncTarget(name: string, region: string): KubeObject {
@@ -30,7 +51,13 @@ function syncTarget(name: string, region: string): KubeObject {
     apiVersion: 'workload.kcp.io/v1alpha1',
     kind: 'SyncTarget',
     metadata: { name, labels: { 'topology.kubernetes.io/region': region } },
-    spec: { workloadCluster: { name, endpoint: `https://${name}.example:6443`, credentials: { secretRef: { namespace: 'tmc', name } } } },
+    spec: {
+      workloadCluster: {
+        name,
+        endpoint: `https://${name}.example:6443`,
+        credentials: { secretRef: { namespace: 'tmc', name } },
+      },
+    },
   };
 }
 
@@ -39,11 +66,20 @@ function deployment(name: string): KubeObject {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: 'default', generation: 1, finalizers: [SYNC_FINALIZER] },
-    spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+    },
   };
 }
 
-const placement = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name }, spec });
+const placement = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'scheduling.kcp.io/v1alpha1',
+  kind: 'Placement',
+  metadata: { name },
+  spec,
+});
 
 /**
  * Un-placement by a decision passes the mass-deletion guard (issue 14): a decision computed from complete reads is
@@ -60,7 +96,11 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
   beforeAll(async () => {
     const dynamo = await startLocalDynamo();
     stop = dynamo.stop;
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   });
   afterAll(async () => {
@@ -69,7 +109,16 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
   });
 
   /** `count` Deployments placed on east by Placement `web` (beside a Placement `other` for another team's namespaces). */
-  async function world(count: number): Promise<{ deps: PlacementDeps; kcp: FakeKcp; sync: MemoryQueue<SyncMessage>; decisions: DynamoDecisionStore; recovery: DynamoRecoveryStore; clock: { now: number }; guard: DeletionGuard; names: string[] }> {
+  async function world(count: number): Promise<{
+    deps: PlacementDeps;
+    kcp: FakeKcp;
+    sync: MemoryQueue<SyncMessage>;
+    decisions: DynamoDecisionStore;
+    recovery: DynamoRecoveryStore;
+    clock: { now: number };
+    guard: DeletionGuard;
+    names: string[];
+  }> {
     const table = `unplace-${++seq}`;
     await ensureTable(client, table);
     const clock = { now: Date.parse('2026-01-01T12:00:00Z') };
@@ -94,13 +143,31 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
       removalGuard: guard,
       contentKey: async () => Buffer.from('unplace-test-content-key-0123456789'),
     };
-    kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { team: 'a' } } });
-    for (const [name, region] of [['east', 'us-east-1'], ['west', 'us-west-2']] as const) {
+    kcp.put('', 'namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'default', labels: { team: 'a' } },
+    });
+    for (const [name, region] of [
+      ['east', 'us-east-1'],
+      ['west', 'us-west-2'],
+    ] as const) {
       kcp.put('workload.kcp.io', 'synctargets', syncTarget(name, region));
       await reconcilePlacement(deps, msg(stRef(name), 'cluster-change'));
     }
-    kcp.put('scheduling.kcp.io', 'placements', placement('web', { namespaceSelector: { matchLabels: { team: 'a' } }, clusterConstraints: { regions: ['us-east-1'] } }));
-    kcp.put('scheduling.kcp.io', 'placements', placement('other', { namespaceSelector: { matchLabels: { team: 'b' } } }));
+    kcp.put(
+      'scheduling.kcp.io',
+      'placements',
+      placement('web', {
+        namespaceSelector: { matchLabels: { team: 'a' } },
+        clusterConstraints: { regions: ['us-east-1'] },
+      }),
+    );
+    kcp.put(
+      'scheduling.kcp.io',
+      'placements',
+      placement('other', { namespaceSelector: { matchLabels: { team: 'b' } } }),
+    );
     const names = Array.from({ length: count }, (_, i) => `web-${String(i).padStart(2, '0')}`);
     for (const name of names) {
       kcp.put('apps', 'deployments', deployment(name));
@@ -114,10 +181,15 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
   /** Delivers the re-asks placement queued for removals waiting to be counted, once their wait has passed. */
   async function reask(w: Awaited<ReturnType<typeof world>>, only?: string[]): Promise<string[]> {
     // Beside them, the namespace's move asked about every object in it again (followNamespace): delivered too.
-    const queued = (w.deps.placementQueue as MemoryQueue<PlacementMessage>).drain().filter((m) => m.ref.resource === 'deployments' && (!only || only.includes(m.ref.name)));
+    const queued = (w.deps.placementQueue as MemoryQueue<PlacementMessage>)
+      .drain()
+      .filter((m) => m.ref.resource === 'deployments' && (!only || only.includes(m.ref.name)));
     w.clock.now += (DEFAULT_GUARD.removalConfirmSeconds + 1) * 1000;
     for (const m of queued) await reconcilePlacement(w.deps, m);
-    return queued.filter((m) => m.reason === 'resync').map((m) => m.ref.name).sort();
+    return queued
+      .filter((m) => m.reason === 'resync')
+      .map((m) => m.ref.name)
+      .sort();
   }
 
   it('holds the whole mass removal when the only Placement selecting 40 Deployments is deleted: none is deleted', async () => {
@@ -132,7 +204,10 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     const hold = await w.recovery.hold(EAST_SCOPE);
     expect(hold).toMatchObject({ scope: EAST_SCOPE, planned: waited + 1, total: 40 });
     expect(hold?.reason).toContain(`tmc recovery confirm ${EAST_SCOPE}`);
-    expect(await w.decisions.get(depRef(w.names[0]))).toMatchObject({ clusters: [{ name: 'east' }], reason: 'NoMatchingPlacement' });
+    expect(await w.decisions.get(depRef(w.names[0]))).toMatchObject({
+      clusters: [{ name: 'east' }],
+      reason: 'NoMatchingPlacement',
+    });
     expect((await w.decisions.get(depRef(w.names[0])))?.message).toContain('Leaving east within');
 
     // The waiting ones are asked again after the confirm interval: held too.
@@ -163,24 +238,45 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
 
   it('moves a mass of objects to the new cluster at once while their removal from the old one is held', async () => {
     const w = await world(12);
-    w.kcp.put('scheduling.kcp.io', 'placements', placement('web', { namespaceSelector: { matchLabels: { team: 'a' } }, clusterConstraints: { regions: ['us-west-2'] } }));
+    w.kcp.put(
+      'scheduling.kcp.io',
+      'placements',
+      placement('web', {
+        namespaceSelector: { matchLabels: { team: 'a' } },
+        clusterConstraints: { regions: ['us-west-2'] },
+      }),
+    );
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
     const sent = summary(w.sync.drain());
     expect(sent.filter((s) => s.startsWith('apply:west'))).toHaveLength(12);
     expect(sent.filter((s) => s.startsWith('delete:'))).toEqual([]);
     expect(await reask(w)).toHaveLength(6); // the 7th of 12 is more than half: the first six waited
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
-    for (const name of w.names) expect(await w.decisions.get(depRef(name))).toMatchObject({ clusters: [{ name: 'west' }, { name: 'east' }], reason: 'DeletionHeld' });
+    for (const name of w.names)
+      expect(await w.decisions.get(depRef(name))).toMatchObject({
+        clusters: [{ name: 'west' }, { name: 'east' }],
+        reason: 'DeletionHeld',
+      });
   });
 
   it('lets a few objects moving go once their removals are counted', async () => {
     const w = await world(20);
     const few = w.names.slice(0, 3);
-    w.kcp.put('scheduling.kcp.io', 'placements', placement('web', { namespaceSelector: { matchLabels: { team: 'a' } }, clusterConstraints: { regions: ['us-west-2'] } }));
+    w.kcp.put(
+      'scheduling.kcp.io',
+      'placements',
+      placement('web', {
+        namespaceSelector: { matchLabels: { team: 'a' } },
+        clusterConstraints: { regions: ['us-west-2'] },
+      }),
+    );
     for (const name of few) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
     // The new cluster gets its copies at once; the old one keeps its copies for the confirm interval.
     expect(summary(w.sync.drain())).toEqual(few.map((n) => `apply:west:${n}`));
-    expect(await w.decisions.get(depRef(few[0]))).toMatchObject({ clusters: [{ name: 'west' }, { name: 'east' }], reason: 'Scheduled' });
+    expect(await w.decisions.get(depRef(few[0]))).toMatchObject({
+      clusters: [{ name: 'west' }, { name: 'east' }],
+      reason: 'Scheduled',
+    });
     // Asked again too early (another event): still waiting, asked again later.
     await reconcilePlacement(w.deps, msg(depRef(few[0]), 'event'));
     expect(w.sync.drain()).toEqual([]);

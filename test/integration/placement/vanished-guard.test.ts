@@ -15,7 +15,16 @@ import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
 const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const depRef = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name, uid: `uid-${name}` });
+const depRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+  uid: `uid-${name}`,
+});
 
 /**
  * Placement's path for an object that vanished from kcp without a deletionTimestamp (issue 14, defect 2): kcp answers
@@ -30,7 +39,11 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
   beforeAll(async () => {
     const dynamo = await startLocalDynamo();
     stop = dynamo.stop;
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     await ensureTable(client, 'vanished');
   });
@@ -89,15 +102,35 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
 
     // The sweep found web-0 absent from a complete read, and again 60 s later: now placement removes it.
     await recovery.putAbsence({ ref: depRef('web-0'), firstSeenAt: now - 60_000, confirmedAt: now });
-    const removed = await reconcilePlacement(deps, { type: 'placement', ref: depRef('web-0'), reason: 'resync', trace });
+    const removed = await reconcilePlacement(deps, {
+      type: 'placement',
+      ref: depRef('web-0'),
+      reason: 'resync',
+      trace,
+    });
     expect(removed).toMatchObject({ result: 'placed', messages: 1 });
     expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete']]);
 
     // kcp itself reported the delete of web-1 (a DELETE admission or DELETED event, as for a kind kcp deletes without
     // waiting for tmc's finalizer): positive evidence, removed at once; one naming another uid is not.
-    await expect(reconcilePlacement(deps, { type: 'placement', ref: { ...depRef('web-2'), uid: 'uid-other' }, reason: 'delete', trace })).resolves.toMatchObject({ result: 'pending', messages: 0 });
-    const reported = await reconcilePlacement(deps, { type: 'placement', ref: depRef('web-1'), reason: 'delete', trace });
+    await expect(
+      reconcilePlacement(deps, {
+        type: 'placement',
+        ref: { ...depRef('web-2'), uid: 'uid-other' },
+        reason: 'delete',
+        trace,
+      }),
+    ).resolves.toMatchObject({ result: 'pending', messages: 0 });
+    const reported = await reconcilePlacement(deps, {
+      type: 'placement',
+      ref: depRef('web-1'),
+      reason: 'delete',
+      trace,
+    });
     expect(reported).toMatchObject({ result: 'placed', messages: 1 });
-    expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete'], ['web-1', 'east', 'delete']]);
+    expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([
+      ['web-0', 'east', 'delete'],
+      ['web-1', 'east', 'delete'],
+    ]);
   });
 });

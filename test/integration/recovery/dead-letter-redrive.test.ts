@@ -27,11 +27,20 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
 
   beforeAll(async () => {
     w = await startRecoveryWorld({ sync: { maxReceiveCount: MAX_RECEIVES } });
-    const cm = w.kcp.store(WS).create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { mode: 'prod' } });
+    const cm = w.kcp.store(WS).create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: 'default' },
+      data: { mode: 'prod' },
+    });
     ref = refOf(WS, cm, '', 'configmaps');
     await w.world.putDecision(ref, 1, [{ name: 'east' }]);
     // Deferred one second per failure, so a message reaches maxReceiveCount in a few real seconds.
-    const syncApply = makeSyncApplyHandler({ ...w.world.applyDeps(w.kube), backoff: { baseSeconds: 1, capSeconds: 1 }, deferrer: new SqsVisibilityDeferrer(w.sqs, w.queues.sync.url) });
+    const syncApply = makeSyncApplyHandler({
+      ...w.world.applyDeps(w.kube),
+      backoff: { baseSeconds: 1, capSeconds: 1 },
+      deferrer: new SqsVisibilityDeferrer(w.sqs, w.queues.sync.url),
+    });
     source = startEventSource({
       sqs: w.sqs,
       queueUrl: w.queues.sync.url,
@@ -55,7 +64,9 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
 
   it('redrives three times with backoff, then keeps the message and shows why on the sync item and in kcp', async () => {
     w.east.faults.set({ errorRate: 1, errorCode: 503 });
-    await w.sqs.send(new SendMessageCommand({ QueueUrl: w.queues.sync.url, MessageBody: JSON.stringify(syncMessage(ref, 'east', 1)) }));
+    await w.sqs.send(
+      new SendMessageCommand({ QueueUrl: w.queues.sync.url, MessageBody: JSON.stringify(syncMessage(ref, 'east', 1)) }),
+    );
     const deps = w.deps({ maxRedrives: MAX_REDRIVES, redriveBackoff: { baseSeconds: 1, capSeconds: 1 } });
 
     for (let redrive = 1; redrive <= MAX_REDRIVES; redrive++) {
@@ -67,10 +78,14 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
         w.clock.now += 60_000;
       }
       // fauxqs returns a hidden message only once its visibility ran out (1 s here): sweep until it is redriven.
-      const report = await waitFor(`redrive ${redrive}`, async () => {
-        const r = await runRecoverySweep(deps);
-        return Object.keys(r.actions).length > 0 ? r : undefined;
-      }, { timeoutMs: 10_000, intervalMs: 250 });
+      const report = await waitFor(
+        `redrive ${redrive}`,
+        async () => {
+          const r = await runRecoverySweep(deps);
+          return Object.keys(r.actions).length > 0 ? r : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 250 },
+      );
       expect(report).toEqual({ actions: { 'dlq-redrive:enqueued': 1 }, failures: [] });
       // Back on its queue with a delay (SQS DelaySeconds), not at once.
       expect(await w.counts(w.queues.sync.dlqUrl)).toMatchObject({ visible: 0, hidden: 0 });
@@ -88,7 +103,9 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
     // The reason is on the sync item...
     const record = await w.world.syncState.get(ref, 'east');
     expect(record?.state).toBe('failed');
-    expect(record?.lastError?.message).toMatch(/^tmc gave up on the apply of ConfigMap default\/settings on east after 3 redrive\(s\) from the sync DLQ: east answered 503/);
+    expect(record?.lastError?.message).toMatch(
+      /^tmc gave up on the apply of ConfigMap default\/settings on east after 3 redrive\(s\) from the sync DLQ: east answered 503/,
+    );
     // ...on the kcp object, where `kubectl get -o yaml` shows it...
     const kcpObject = w.kcp.store(WS).get(CONFIGMAPS, 'default', 'settings');
     const shown = JSON.parse(kcpObject?.metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}');
@@ -98,7 +115,12 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
     const day = new Date(w.clock.now).toISOString().slice(0, 10);
     const actions = await w.store.actions(day, 50);
     expect(actions.filter((a) => a.action === 'dlq-redrive')).toHaveLength(MAX_REDRIVES);
-    expect(actions.find((a) => a.action === 'dlq-park')).toMatchObject({ outcome: 'parked', cluster: 'east', ref: { name: 'settings' }, why: record?.lastError?.message });
+    expect(actions.find((a) => a.action === 'dlq-park')).toMatchObject({
+      outcome: 'parked',
+      cluster: 'east',
+      ref: { name: 'settings' },
+      why: record?.lastError?.message,
+    });
 
     // A later sweep records nothing new: the kept message is hidden, not parked again (or redriven).
     w.clock.now += 60_000;
@@ -110,22 +132,43 @@ describe('dead letters: redrive with backoff, then kept with the reason visible'
     w.east.faults.set({});
     const kcpRequests = w.kcp.requests.count();
     const eastRequests = w.east.requests.count();
-    const bad = { ...syncMessage({ ...ref, name: 'escape' }, 'east', 1), ref: { ...ref, name: 'escape', workspace: '../../x' } };
+    const bad = {
+      ...syncMessage({ ...ref, name: 'escape' }, 'east', 1),
+      ref: { ...ref, name: 'escape', workspace: '../../x' },
+    };
     // Where SQS puts it after maxReceiveCount: sync-apply never handles it (test/unit/ingress/untrusted-input.test.ts).
     await w.sqs.send(new SendMessageCommand({ QueueUrl: w.queues.sync.dlqUrl, MessageBody: JSON.stringify(bad) }));
     await waitFor('dead-lettered', deadLettered, { timeoutMs: 20_000 });
     const deps = w.deps({ maxRedrives: MAX_REDRIVES, redriveBackoff: { baseSeconds: 1, capSeconds: 1 } });
     // Unreadable: kept at once (never redriven), its reason naming the field.
-    const report = await waitFor('parked', async () => {
-      const r = await runRecoverySweep(deps);
-      return Object.keys(r.actions).length > 0 ? r : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 250 });
+    const report = await waitFor(
+      'parked',
+      async () => {
+        const r = await runRecoverySweep(deps);
+        return Object.keys(r.actions).length > 0 ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
     expect(report).toEqual({ actions: { 'dlq-park:parked': 1 }, failures: [] });
     const day = new Date(w.clock.now).toISOString().slice(0, 10);
-    const parked = (await w.store.actions(day, 50)).filter((a) => a.action === 'dlq-park' && a.why.includes('unreadable'));
-    expect(parked).toEqual([expect.objectContaining({ why: expect.stringContaining('ref.workspace: must be a kcp logical cluster path') })]);
+    const parked = (await w.store.actions(day, 50)).filter(
+      (a) => a.action === 'dlq-park' && a.why.includes('unreadable'),
+    );
+    expect(parked).toEqual([
+      expect.objectContaining({ why: expect.stringContaining('ref.workspace: must be a kcp logical cluster path') }),
+    ]);
     // The sweep's own passes read WS; nothing reached kcp for the message or outside WS.
-    expect(w.kcp.requests.entries().slice(kcpRequests).filter((r) => r.logicalCluster !== WS || r.name === 'escape')).toEqual([]);
-    expect(w.east.requests.entries().slice(eastRequests).filter((r) => r.name === 'escape')).toEqual([]);
+    expect(
+      w.kcp.requests
+        .entries()
+        .slice(kcpRequests)
+        .filter((r) => r.logicalCluster !== WS || r.name === 'escape'),
+    ).toEqual([]);
+    expect(
+      w.east.requests
+        .entries()
+        .slice(eastRequests)
+        .filter((r) => r.name === 'escape'),
+    ).toEqual([]);
   }, 60_000);
 });

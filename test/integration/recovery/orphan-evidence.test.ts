@@ -1,5 +1,12 @@
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
-import { downstreamNamespace, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../../../lib/api/labels';
+import {
+  downstreamNamespace,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SOURCE_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+} from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
@@ -40,15 +47,30 @@ function withKcpFaults(kube: KubeConnector, faults: KcpFaults): KubeConnector {
     resources: (options) => client.resources(options),
     ready: () => client.ready(),
   });
-  return { kcp: async (ws) => wrap(await kube.kcp(ws)), cluster: (ws, name) => kube.cluster(ws, name), forget: (ws, name) => kube.forget(ws, name) };
+  return {
+    kcp: async (ws) => wrap(await kube.kcp(ws)),
+    cluster: (ws, name) => kube.cluster(ws, name),
+    forget: (ws, name) => kube.forget(ws, name),
+  };
 }
 
 const KINDS: Record<string, string> = { deployments: 'Deployment', configmaps: 'ConfigMap' };
 
 function sourceObject(gvr: Gvr, name: string): KubeObject {
-  const base = { apiVersion: gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version, kind: KINDS[gvr.resource], metadata: { name, namespace: 'default' } };
+  const base = {
+    apiVersion: gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version,
+    kind: KINDS[gvr.resource],
+    metadata: { name, namespace: 'default' },
+  };
   if (gvr.resource === 'configmaps') return { ...base, data: { k: name } };
-  return { ...base, spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } } };
+  return {
+    ...base,
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+    },
+  };
 }
 
 describe('recovery sweep: orphans are deleted only on positive evidence', () => {
@@ -64,7 +86,8 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
     const inventory = new DynamoClusterInventory(w.world.doc, w.world.tableName);
     await inventory.putMirror(mirror('east'));
     await inventory.putMirror(mirror('west'));
-    for (const c of [w.east, west]) c.store().create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DOWNSTREAM } });
+    for (const c of [w.east, west])
+      c.store().create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DOWNSTREAM } });
   });
   afterAll(async () => {
     kube?.close();
@@ -76,7 +99,12 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
   });
 
   /** An object in kcp, its copy on `cluster` as sync-apply writes it, and its sync item (written at `writtenAt`). */
-  async function place(gvr: Gvr, name: string, on: SimServer | SimServer[], writtenAt = w.clock.now - 10 * MINUTE): Promise<ObjectRef> {
+  async function place(
+    gvr: Gvr,
+    name: string,
+    on: SimServer | SimServer[],
+    writtenAt = w.clock.now - 10 * MINUTE,
+  ): Promise<ObjectRef> {
     const created = w.kcp.store(WS).create(gvr, sourceObject(gvr, name));
     const uid = created.metadata.uid ?? '';
     const ref: ObjectRef = { workspace: WS, ...gvr, kind: KINDS[gvr.resource], namespace: 'default', name, uid };
@@ -85,19 +113,37 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
       name,
       namespace: DOWNSTREAM,
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [SOURCE_UID_LABEL]: uid },
-      annotations: { [WORKSPACE_ANNOTATION]: WS, [SOURCE_ANNOTATION]: JSON.stringify({ ...gvr, kind: ref.kind, namespace: 'default', name }) },
+      annotations: {
+        [WORKSPACE_ANNOTATION]: WS,
+        [SOURCE_ANNOTATION]: JSON.stringify({ ...gvr, kind: ref.kind, namespace: 'default', name }),
+      },
     };
     const clusters = Array.isArray(on) ? on : [on];
     for (const cluster of clusters) cluster.store().create(gvr, structuredClone(copy));
     for (const cluster of clusters) {
-      await w.world.syncState.put({ ref, cluster: cluster.name, state: 'applied', decisionVersion: 1, appliedGeneration: 1, downstreamNamespace: DOWNSTREAM, updatedAt: new Date(writtenAt).toISOString() });
+      await w.world.syncState.put({
+        ref,
+        cluster: cluster.name,
+        state: 'applied',
+        decisionVersion: 1,
+        appliedGeneration: 1,
+        downstreamNamespace: DOWNSTREAM,
+        updatedAt: new Date(writtenAt).toISOString(),
+      });
     }
     return ref;
   }
   const copies = (cluster: SimServer, gvr: Gvr, prefix: string): string[] =>
-    cluster.store().list(gvr, DOWNSTREAM).map((o) => o.metadata.name ?? '').filter((n) => n.startsWith(prefix)).sort();
-  const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
-  const sweep = (faults: KcpFaults = {}): ReturnType<typeof runRecoverySweep> => runRecoverySweep({ ...w.deps(), kube: withKcpFaults(kube, faults) });
+    cluster
+      .store()
+      .list(gvr, DOWNSTREAM)
+      .map((o) => o.metadata.name ?? '')
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+  const names = (prefix: string, n: number): string[] =>
+    Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
+  const sweep = (faults: KcpFaults = {}): ReturnType<typeof runRecoverySweep> =>
+    runRecoverySweep({ ...w.deps(), kube: withKcpFaults(kube, faults) });
 
   it('kcp lists one type empty (Deployments) while the others answer: nothing is deleted, the type is held, and the hold resolves once kcp lists them again', async () => {
     const p = `d1-${++ticket}`;
@@ -153,7 +199,10 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
     let created: Promise<unknown> | undefined;
     const afterList = (gvr: Gvr): void => {
       if (created || gvr.resource !== 'configmaps') return;
-      created = Promise.all([place(CONFIGMAPS, `${p}-fresh`, [w.east, west], w.clock.now), place(CONFIGMAPS, `${p}-fresh-old-item`, [w.east, west], w.clock.now - 10 * MINUTE)]);
+      created = Promise.all([
+        place(CONFIGMAPS, `${p}-fresh`, [w.east, west], w.clock.now),
+        place(CONFIGMAPS, `${p}-fresh-old-item`, [w.east, west], w.clock.now - 10 * MINUTE),
+      ]);
     };
     for (let i = 0; i < 3; i++) {
       const report = await sweep({ afterList });
@@ -183,7 +232,15 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
       w.kcp.faults.clear();
     }
     expect(copies(w.east, DEPLOYMENTS, p)).toHaveLength(6);
-    expect(await w.store.absence({ workspace: WS, ...DEPLOYMENTS, kind: 'Deployment', namespace: 'default', name: `${p}-00` })).toBeUndefined();
+    expect(
+      await w.store.absence({
+        workspace: WS,
+        ...DEPLOYMENTS,
+        kind: 'Deployment',
+        namespace: 'default',
+        name: `${p}-00`,
+      }),
+    ).toBeUndefined();
   });
 
   it('a real orphan is deleted only when a sweep a delay later confirms it, logged at WARN, counted, and placement is asked again', async () => {
@@ -201,11 +258,34 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
     const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
     const second = await runRecoverySweep({ ...w.deps(), kube, log: memoryLog(lines) });
     expect(lines.filter((l) => l.message.startsWith('Deleting orphan'))).toEqual([
-      expect.objectContaining({ level: 'warn', attributes: expect.objectContaining({ workspace: WS, cluster: 'east', gvr: 'v1/configmaps', namespace: 'default', name: `${p}-05` }) }),
+      expect.objectContaining({
+        level: 'warn',
+        attributes: expect.objectContaining({
+          workspace: WS,
+          cluster: 'east',
+          gvr: 'v1/configmaps',
+          namespace: 'default',
+          name: `${p}-05`,
+        }),
+      }),
     ]);
     expect(second.actions['orphan-delete:succeeded']).toBe(1);
     expect(copies(w.east, CONFIGMAPS, p)).toEqual(names(p, 5));
-    expect(w.metrics.slice(metricsBefore)).toContainEqual({ name: 'tmc_recovery_orphan_deletions_total', labels: { cluster: 'east', resource: 'v1/configmaps' }, value: undefined });
-    expect((await w.store.absence({ workspace: WS, ...CONFIGMAPS, kind: 'ConfigMap', namespace: 'default', name: `${p}-05` }))?.confirmedAt).toBe(w.clock.now);
+    expect(w.metrics.slice(metricsBefore)).toContainEqual({
+      name: 'tmc_recovery_orphan_deletions_total',
+      labels: { cluster: 'east', resource: 'v1/configmaps' },
+      value: undefined,
+    });
+    expect(
+      (
+        await w.store.absence({
+          workspace: WS,
+          ...CONFIGMAPS,
+          kind: 'ConfigMap',
+          namespace: 'default',
+          name: `${p}-05`,
+        })
+      )?.confirmedAt,
+    ).toBe(w.clock.now);
   });
 });

@@ -15,23 +15,53 @@ import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/r
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { DeletionGuard } from '../../../lib/recovery/deletion-guard';
-import { DEFAULT_RECOVERY_SETTINGS, type RecoverySweepDeps, type RecoverySweepReport } from '../../../lib/recovery/deps';
+import {
+  DEFAULT_RECOVERY_SETTINGS,
+  type RecoverySweepDeps,
+  type RecoverySweepReport,
+} from '../../../lib/recovery/deps';
 import { resyncPartial, RETURN_SETTLE_MS } from '../../../lib/recovery/partial';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { fakeConnector, FakeKcp, MemoryQueue } from '../placement/fake-kcp';
 
 const WS = 'root:partial';
 const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const cmRef = (name: string): ObjectRef => ({ workspace: WS, group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name });
-const stRef = (name: string): ObjectRef => ({ workspace: WS, group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget', name });
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({ type: 'placement', ref, reason, trace });
+const cmRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: '',
+  version: 'v1',
+  resource: 'configmaps',
+  kind: 'ConfigMap',
+  namespace: 'default',
+  name,
+});
+const stRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'workload.kcp.io',
+  version: 'v1alpha1',
+  resource: 'synctargets',
+  kind: 'SyncTarget',
+  name,
+});
+const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({
+  type: 'placement',
+  ref,
+  reason,
+  trace,
+});
 
 function syncTarget(name: string): KubeObject {
   return {
     apiVersion: 'workload.kcp.io/v1alpha1',
     kind: 'SyncTarget',
     metadata: { name, labels: {} },
-    spec: { workloadCluster: { name, endpoint: `https://${name}.example:6443`, credentials: { secretRef: { namespace: 'tmc', name } } } },
+    spec: {
+      workloadCluster: {
+        name,
+        endpoint: `https://${name}.example:6443`,
+        credentials: { secretRef: { namespace: 'tmc', name } },
+      },
+    },
   };
 }
 
@@ -48,7 +78,11 @@ describe('recovery sweep: partial decisions after a cluster returns', () => {
   beforeAll(async () => {
     const dynamo = await startLocalDynamo();
     stop = dynamo.stop;
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     await ensureTable(client, 'partial');
   });
@@ -71,7 +105,17 @@ describe('recovery sweep: partial decisions after a cluster returns', () => {
     const versions = new Map<string, number>();
     const setHealth = async (cluster: string, state: HealthState): Promise<void> => {
       const version = (versions.get(cluster) ?? 0) + 1;
-      const record: ClusterHealth = { cluster, workspace: WS, state, since: new Date(clock.now).toISOString(), reason: state, consecutiveFailures: 0, consecutiveSuccesses: 0, history: [], version };
+      const record: ClusterHealth = {
+        cluster,
+        workspace: WS,
+        state,
+        since: new Date(clock.now).toISOString(),
+        reason: state,
+        consecutiveFailures: 0,
+        consecutiveSuccesses: 0,
+        history: [],
+        version,
+      };
       expect(await health.putCluster(record, version - 1)).toBe(true);
       versions.set(cluster, version);
     };
@@ -130,12 +174,21 @@ describe('recovery sweep: partial decisions after a cluster returns', () => {
     // Two clusters, a Placement that wants both; east has been out for a while.
     await setHealth('east', 'Healthy');
     await setHealth('west', 'Healthy');
-    kcp.put('', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { team: 'a' } } });
+    kcp.put('', 'namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'default', labels: { team: 'a' } },
+    });
     for (const name of ['east', 'west']) {
       kcp.put('workload.kcp.io', 'synctargets', syncTarget(name));
       await reconcilePlacement(placement, msg(stRef(name), 'cluster-change'));
     }
-    kcp.put('scheduling.kcp.io', 'placements', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Placement', metadata: { name: 'both' }, spec: { namespaceSelector: { matchLabels: { team: 'a' } }, numberOfClusters: 2 } });
+    kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'both' },
+      spec: { namespaceSelector: { matchLabels: { team: 'a' } }, numberOfClusters: 2 },
+    });
     clock.now += 60_000;
     await setHealth('east', 'Unhealthy');
     clock.now += 60_000;
@@ -143,10 +196,19 @@ describe('recovery sweep: partial decisions after a cluster returns', () => {
     // Objects created during the outage are placed on west only.
     const names = Array.from({ length: 6 }, (_, i) => `cfg-${i}`);
     for (const name of names) {
-      kcp.put('', 'configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: name } });
+      kcp.put('', 'configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'default' },
+        data: { k: name },
+      });
       await reconcilePlacement(placement, msg(cmRef(name), 'event'));
     }
-    for (const name of names) expect(await decisions.get(cmRef(name))).toMatchObject({ reason: 'PartiallyScheduled', clusters: [{ name: 'west' }] });
+    for (const name of names)
+      expect(await decisions.get(cmRef(name))).toMatchObject({
+        reason: 'PartiallyScheduled',
+        clusters: [{ name: 'west' }],
+      });
     sync.drain();
     placementQueue.drain();
     // The first sweeps check every decision once against west's (first) return: none was made before it.
@@ -166,12 +228,23 @@ describe('recovery sweep: partial decisions after a cluster returns', () => {
     // Pages of 4 decisions (the namespace's and six ConfigMaps', all partial): two sweeps re-ask all seven, each once.
     const first = await sweep();
     const second = await sweep();
-    expect([...first, ...second].map((m) => [m.reason, m.ref.name]).sort()).toEqual([...names, 'default'].map((n) => ['cluster-change', n]));
+    expect([...first, ...second].map((m) => [m.reason, m.ref.name]).sort()).toEqual(
+      [...names, 'default'].map((n) => ['cluster-change', n]),
+    );
     expect(first.length).toBeGreaterThan(0);
     expect(second.length).toBeGreaterThan(0);
     await deliver([...first, ...second]);
-    for (const name of names) expect(await decisions.get(cmRef(name))).toMatchObject({ reason: 'Scheduled', clusters: [{ name: 'east' }, { name: 'west' }] });
-    expect(sync.drain().map((m) => `${m.action}:${m.cluster}:${m.ref.name}`).sort()).toEqual(names.map((n) => `apply:east:${n}`));
+    for (const name of names)
+      expect(await decisions.get(cmRef(name))).toMatchObject({
+        reason: 'Scheduled',
+        clusters: [{ name: 'east' }, { name: 'west' }],
+      });
+    expect(
+      sync
+        .drain()
+        .map((m) => `${m.action}:${m.cluster}:${m.ref.name}`)
+        .sort(),
+    ).toEqual(names.map((n) => `apply:east:${n}`));
 
     // Idle: the return has been handled; sweeps send nothing and read no decision page.
     const pagesAfter = pagesRead;

@@ -8,7 +8,15 @@ import { memoryLog } from '../../../lib/sync/sync-log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
-const ref = (name: string): ObjectRef => ({ workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
+const ref = (name: string): ObjectRef => ({
+  workspace: WS,
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+});
 
 /** The recovery store on dynalite and the DLQ adapter on fauxqs: the state the sweep and the CLI rely on. */
 describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () => {
@@ -24,11 +32,34 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
   });
 
   it('records actions by UTC day, newest first, never mixing days', async () => {
-    await store.record({ action: 'failover', outcome: 'enqueued', why: 'east is Unhealthy', at: '2026-01-02T10:00:00.000Z', cluster: 'east', ref: ref('a') });
-    await store.record({ action: 'cleanup', outcome: 'sent', why: 'west is ready', at: '2026-01-02T11:00:00.000Z', cluster: 'east', ref: ref('a') });
+    await store.record({
+      action: 'failover',
+      outcome: 'enqueued',
+      why: 'east is Unhealthy',
+      at: '2026-01-02T10:00:00.000Z',
+      cluster: 'east',
+      ref: ref('a'),
+    });
+    await store.record({
+      action: 'cleanup',
+      outcome: 'sent',
+      why: 'west is ready',
+      at: '2026-01-02T11:00:00.000Z',
+      cluster: 'east',
+      ref: ref('a'),
+    });
     await store.record({ action: 'dlq-park', outcome: 'parked', why: 'gave up', at: '2026-01-03T00:00:01.000Z' });
     expect((await store.actions('2026-01-02', 10)).map((a) => a.action)).toEqual(['cleanup', 'failover']);
-    expect(await store.actions('2026-01-02', 1)).toEqual([{ action: 'cleanup', outcome: 'sent', why: 'west is ready', at: '2026-01-02T11:00:00.000Z', cluster: 'east', ref: ref('a') }]);
+    expect(await store.actions('2026-01-02', 1)).toEqual([
+      {
+        action: 'cleanup',
+        outcome: 'sent',
+        why: 'west is ready',
+        at: '2026-01-02T11:00:00.000Z',
+        cluster: 'east',
+        ref: ref('a'),
+      },
+    ]);
     expect((await store.actions('2026-01-03', 10)).map((a) => a.why)).toEqual(['gave up']);
   });
 
@@ -43,15 +74,27 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
       ['web', '2026-01-01T00:00:00.000Z'],
     ]);
     await store.markCleanupSent('east', ref('web'), '2026-01-01T06:00:00.000Z');
-    expect((await store.pendingCleanups('east', 10)).find((c) => c.ref.name === 'web')?.sentAt).toBe('2026-01-01T06:00:00.000Z');
+    expect((await store.pendingCleanups('east', 10)).find((c) => c.ref.name === 'web')?.sentAt).toBe(
+      '2026-01-01T06:00:00.000Z',
+    );
     await store.dropCleanup('east', ref('web'));
     expect((await store.pendingCleanups('east', 10)).map((c) => c.ref.name)).toEqual(['api']);
     expect(await store.pendingCleanups('west', 10)).toHaveLength(1);
   });
 
   it('stores retry state and the sweep cursor, and forgets them', async () => {
-    await store.putRetryState('dlq|sync|abc', { attempts: 2, nextAt: 1_000, lastAt: '2026-01-01T00:00:00.000Z', reason: 'parked' });
-    expect(await store.retryState('dlq|sync|abc')).toEqual({ attempts: 2, nextAt: 1_000, lastAt: '2026-01-01T00:00:00.000Z', reason: 'parked' });
+    await store.putRetryState('dlq|sync|abc', {
+      attempts: 2,
+      nextAt: 1_000,
+      lastAt: '2026-01-01T00:00:00.000Z',
+      reason: 'parked',
+    });
+    expect(await store.retryState('dlq|sync|abc')).toEqual({
+      attempts: 2,
+      nextAt: 1_000,
+      lastAt: '2026-01-01T00:00:00.000Z',
+      reason: 'parked',
+    });
     await store.clearRetryState('dlq|sync|abc');
     expect(await store.retryState('dlq|sync|abc')).toBeUndefined();
 
@@ -65,11 +108,16 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
 
   it('records each planned removal once per window, concurrently, and lists those of the window', async () => {
     const scope = 'unplace:east/root:x/apps/v1/deployments';
-    const firsts = await Promise.all(Array.from({ length: 4 }, (_, i) => store.noteRemoval(scope, ref('p'), 1_000 + i, 0)));
+    const firsts = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => store.noteRemoval(scope, ref('p'), 1_000 + i, 0)),
+    );
     expect(new Set(firsts).size).toBe(1); // one of them recorded it; the others read that time back
     expect(await store.noteRemoval(scope, ref('p'), 5_000, 0)).toBe(firsts[0]);
     expect(await store.noteRemoval(scope, ref('q'), 5_000, 0)).toBe(5_000);
-    expect((await store.plannedRemovals(scope, 0)).map((p) => [p.ref.name, p.firstSeenAt]).sort()).toEqual([['p', firsts[0]], ['q', 5_000]]);
+    expect((await store.plannedRemovals(scope, 0)).map((p) => [p.ref.name, p.firstSeenAt]).sort()).toEqual([
+      ['p', firsts[0]],
+      ['q', 5_000],
+    ]);
     expect((await store.plannedRemovals(scope, 2_000)).map((p) => p.ref.name)).toEqual(['q']);
     // Planned before the window began: an earlier burst; this planning starts anew.
     expect(await store.noteRemoval(scope, ref('p'), 9_000, 2_000)).toBe(9_000);
@@ -77,26 +125,56 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
   });
 
   it('counts deletions atomically per window, and counts a workspace’s decided objects', async () => {
-    const counts = await Promise.all(Array.from({ length: 6 }, () => store.countDeletion('workspace:root:x', 600_000, 600)));
+    const counts = await Promise.all(
+      Array.from({ length: 6 }, () => store.countDeletion('workspace:root:x', 600_000, 600)),
+    );
     expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await store.countDeletion('workspace:root:x', 1_200_000, 600)).toBe(1); // a new window starts at 1
     for (let i = 0; i < 7; i++) {
-      await w.world.doc.send(new PutCommand({ TableName: w.world.tableName, Item: { pk: `OBJ#${objectKey(ref(`d${i}`))}`, sk: 'DECISION', gsi1pk: `DECISIONS#${WS}`, gsi1sk: objectKey(ref(`d${i}`)) } }));
+      await w.world.doc.send(
+        new PutCommand({
+          TableName: w.world.tableName,
+          Item: {
+            pk: `OBJ#${objectKey(ref(`d${i}`))}`,
+            sk: 'DECISION',
+            gsi1pk: `DECISIONS#${WS}`,
+            gsi1sk: objectKey(ref(`d${i}`)),
+          },
+        }),
+      );
     }
     expect(await store.countObjects(WS)).toBe(7);
     expect(await store.countObjects('root:empty')).toBe(0);
   });
 
   it('counts a workspace’s decided objects of one type', async () => {
-    const cm: ObjectRef = { workspace: WS, group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name: 'c0' };
-    await w.world.doc.send(new PutCommand({ TableName: w.world.tableName, Item: { pk: `OBJ#${objectKey(cm)}`, sk: 'DECISION', gsi1pk: `DECISIONS#${WS}`, gsi1sk: objectKey(cm) } }));
+    const cm: ObjectRef = {
+      workspace: WS,
+      group: '',
+      version: 'v1',
+      resource: 'configmaps',
+      kind: 'ConfigMap',
+      namespace: 'default',
+      name: 'c0',
+    };
+    await w.world.doc.send(
+      new PutCommand({
+        TableName: w.world.tableName,
+        Item: { pk: `OBJ#${objectKey(cm)}`, sk: 'DECISION', gsi1pk: `DECISIONS#${WS}`, gsi1sk: objectKey(cm) },
+      }),
+    );
     expect(await store.countObjects(WS, { group: 'apps', resource: 'deployments' })).toBe(7);
     expect(await store.countObjects(WS, { group: '', resource: 'configmaps' })).toBe(1);
     expect(await store.countObjects(WS, { group: 'apps', resource: 'statefulsets' })).toBe(0);
   });
 
   it('keeps a vanished object until the sweep confirmed its absence (a 404 alone is not evidence)', async () => {
-    const guard = new DeletionGuard({ store, metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined }, log: memoryLog(), now: () => w.clock.now });
+    const guard = new DeletionGuard({
+      store,
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      log: memoryLog(),
+      now: () => w.clock.now,
+    });
     expect(await guard.admitVanished(ref('d0'))).toBe('unconfirmed');
     // One complete read found it absent: still not confirmed, until a read at least 50 s later finds it absent again.
     expect(await guard.observeAbsent(ref('d0'))).toBe(false);
@@ -105,7 +183,10 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     expect(await guard.observeAbsent(ref('d0'))).toBe(false);
     w.clock.now += 1_000;
     expect(await guard.observeAbsent(ref('d0'))).toBe(true);
-    expect(await store.absence(ref('d0'))).toMatchObject({ firstSeenAt: w.clock.now - 50_000, confirmedAt: w.clock.now });
+    expect(await store.absence(ref('d0'))).toMatchObject({
+      firstSeenAt: w.clock.now - 50_000,
+      confirmedAt: w.clock.now,
+    });
     // Seen again in kcp: the absence is forgotten.
     await guard.observePresent(ref('d0'));
     expect(await store.absence(ref('d0'))).toBeUndefined();
@@ -113,8 +194,14 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
 
   it('raises a hold on the burst path only from the fifth confirmed vanish of a type, lists it, and lets a confirmation through', async () => {
     // WS has 7 decided Deployments: 4 vanishing are below the minimum, the 5th is more than half of them.
-    const guard = new DeletionGuard({ store, metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined }, log: memoryLog(), now: () => w.clock.now });
-    for (let i = 0; i < 7; i++) await store.putAbsence({ ref: ref(`d${i}`), firstSeenAt: w.clock.now - 60_000, confirmedAt: w.clock.now });
+    const guard = new DeletionGuard({
+      store,
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      log: memoryLog(),
+      now: () => w.clock.now,
+    });
+    for (let i = 0; i < 7; i++)
+      await store.putAbsence({ ref: ref(`d${i}`), firstSeenAt: w.clock.now - 60_000, confirmedAt: w.clock.now });
     const verdicts = [];
     for (let i = 0; i < 6; i++) verdicts.push(await guard.admitVanished(ref(`d${i}`)));
     expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow', 'hold', 'hold']);

@@ -1,11 +1,21 @@
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
-import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../../../lib/api/messages';
+import {
+  PlacementMessageSchema,
+  SyncMessageSchema,
+  type PlacementMessage,
+  type SyncMessage,
+} from '../../../lib/api/messages';
 import { ensureQueues, startLocalSqs, type LocalQueues, type LocalSqs } from '../../../lib/local/aws-services';
 import type { Metrics } from '../../../lib/ports/telemetry';
 import { DEFAULT_RECOVERY_SETTINGS, type RecoverySettings, type RecoverySweepDeps } from '../../../lib/recovery/deps';
@@ -43,7 +53,9 @@ export interface RecoveryWorld {
   close(): Promise<void>;
 }
 
-export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName, Partial<QueueDefinition>>> = {}): Promise<RecoveryWorld> {
+export async function startRecoveryWorld(
+  queueChanges: Partial<Record<QueueName, Partial<QueueDefinition>>> = {},
+): Promise<RecoveryWorld> {
   const world = await startSyncWorld();
   const local: LocalSqs = await startLocalSqs();
   const sqs = makeSqsClient({ region: 'us-east-1', sqsEndpoint: local.endpoint });
@@ -86,9 +98,21 @@ export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName,
       guard: new DeletionGuard({ store, metrics, log, now }),
       kube,
       contentKey: async () => CONTENT_KEY,
-      placementQueue: new SqsWorkQueue<PlacementMessage>({ sqs, queueUrl: queues.placement.url, name: 'placement', schema: PlacementMessageSchema }),
-      syncQueue: new SqsWorkQueue<SyncMessage>({ sqs, queueUrl: queues.sync.url, name: 'sync', schema: SyncMessageSchema }),
-      deadLetters: (Object.keys(queues) as QueueName[]).map((name) => new SqsDeadLetterQueue(name, sqs, queues[name].dlqUrl, queues[name].url)),
+      placementQueue: new SqsWorkQueue<PlacementMessage>({
+        sqs,
+        queueUrl: queues.placement.url,
+        name: 'placement',
+        schema: PlacementMessageSchema,
+      }),
+      syncQueue: new SqsWorkQueue<SyncMessage>({
+        sqs,
+        queueUrl: queues.sync.url,
+        name: 'sync',
+        schema: SyncMessageSchema,
+      }),
+      deadLetters: (Object.keys(queues) as QueueName[]).map(
+        (name) => new SqsDeadLetterQueue(name, sqs, queues[name].dlqUrl, queues[name].url),
+      ),
       status: makeStatusReporter({ kube, syncState: world.syncState, statusStore: statuses }),
       metrics,
       log,
@@ -97,10 +121,21 @@ export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName,
     }),
     counts: async (url) => {
       const out = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
       );
       const a = out.Attributes ?? {};
-      return { visible: Number(a.ApproximateNumberOfMessages ?? 0), hidden: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0), delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0) };
+      return {
+        visible: Number(a.ApproximateNumberOfMessages ?? 0),
+        hidden: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      };
     },
     close: async () => {
       kube.close();
@@ -111,10 +146,14 @@ export async function startRecoveryWorld(queueChanges: Partial<Record<QueueName,
 }
 
 /** Receives and deletes every message on the placement queue: their bodies as sent, each with its parsed message. */
-export async function drainPlacement(w: Pick<RecoveryWorld, 'sqs' | 'queues'>): Promise<Array<{ body: string; message: PlacementMessage }>> {
+export async function drainPlacement(
+  w: Pick<RecoveryWorld, 'sqs' | 'queues'>,
+): Promise<Array<{ body: string; message: PlacementMessage }>> {
   const drained: Array<{ body: string; message: PlacementMessage }> = [];
   for (;;) {
-    const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const out = await w.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: w.queues.placement.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (!out.Messages?.length) return drained;
     for (const m of out.Messages) {
       drained.push({ body: m.Body ?? '', message: PlacementMessageSchema.parse(JSON.parse(m.Body ?? '')) });
@@ -125,5 +164,15 @@ export async function drainPlacement(w: Pick<RecoveryWorld, 'sqs' | 'queues'>): 
 
 /** A SyncTarget mirror for the inventory (what placement writes when it sees the SyncTarget). */
 export function mirror(name: string): Parameters<DynamoClusterInventory['putMirror']>[0] {
-  return { workspace: WS, name, endpoint: `https://${name}.example`, credentialsRef: `secretRef:tmc/${name}`, labels: {}, taints: [], unschedulable: false, hash: name, updatedAt: '2026-01-01T00:00:00Z' };
+  return {
+    workspace: WS,
+    name,
+    endpoint: `https://${name}.example`,
+    credentialsRef: `secretRef:tmc/${name}`,
+    labels: {},
+    taints: [],
+    unschedulable: false,
+    hash: name,
+    updatedAt: '2026-01-01T00:00:00Z',
+  };
 }

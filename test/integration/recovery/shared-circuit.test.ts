@@ -28,7 +28,13 @@ describe('sync-apply: one circuit per cluster shared by two handler instances', 
     const kube = new SimConnector(kcp, { east });
     connectors.push(kube);
     // No cache, so every decision is read from the shared item (the 1.5 s cache is covered by the unit tests).
-    const breaker = new CircuitBreaker({ store: new DynamoCircuitStore(world.doc, world.tableName), failureThreshold: 3, openIntervalMs: OPEN_MS, cacheTtlMs: 0, now: () => now });
+    const breaker = new CircuitBreaker({
+      store: new DynamoCircuitStore(world.doc, world.tableName),
+      failureThreshold: 3,
+      openIntervalMs: OPEN_MS,
+      cacheTtlMs: 0,
+      now: () => now,
+    });
     return makeSyncApplyHandler({ ...world.applyDeps(kube), breaker });
   }
   const one = (i: number): ReturnType<typeof sqsEvent> => sqsEvent([syncMessage(refs[i], 'east', 1)]);
@@ -39,7 +45,12 @@ describe('sync-apply: one circuit per cluster shared by two handler instances', 
     kcp.createLogicalCluster(WS);
     east = await startSimServer({ name: 'east', mode: 'cluster' });
     for (let i = 0; i < 8; i++) {
-      const cm = kcp.store(WS).create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: 'default' }, data: { i: String(i) } });
+      const cm = kcp.store(WS).create(CONFIGMAPS, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${i}`, namespace: 'default' },
+        data: { i: String(i) },
+      });
       refs.push(refOf(WS, cm, '', 'configmaps'));
       await world.putDecision(refs[i], 1, [{ name: 'east' }]);
     }

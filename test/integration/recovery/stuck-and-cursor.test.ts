@@ -19,7 +19,12 @@ function failedRecord(ref: ObjectRef, cluster: string, updatedAt: string): SyncR
     state: 'failed',
     decisionVersion: 1,
     appliedGeneration: 0,
-    lastError: { category: 'cluster-unavailable', message: `${cluster} answered 503`, hint: 'tmc backs off and retries', at: updatedAt },
+    lastError: {
+      category: 'cluster-unavailable',
+      message: `${cluster} answered 503`,
+      hint: 'tmc backs off and retries',
+      at: updatedAt,
+    },
     updatedAt,
   };
 }
@@ -44,7 +49,9 @@ describe('recovery sweep: stuck syncs and the per-cluster cursor', () => {
   async function resent(): Promise<string[]> {
     const names: string[] = [];
     for (;;) {
-      const out = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const out = await w.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!out.Messages?.length) return names.sort();
       for (const m of out.Messages) {
         const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
@@ -67,7 +74,15 @@ describe('recovery sweep: stuck syncs and the per-cluster cursor', () => {
     await seed(['stuck'], stuckSince);
     await seed(['fresh'], new Date(w.clock.now - MINUTE).toISOString());
     await w.world.putDecision(configMap('invalid'), 1, [{ name: 'east' }]);
-    await w.world.syncState.put({ ...failedRecord(configMap('invalid'), 'east', stuckSince), lastError: { category: 'resource-validation', message: 'spec.x: Invalid value', hint: 'fix the object', at: stuckSince } });
+    await w.world.syncState.put({
+      ...failedRecord(configMap('invalid'), 'east', stuckSince),
+      lastError: {
+        category: 'resource-validation',
+        message: 'spec.x: Invalid value',
+        hint: 'fix the object',
+        at: stuckSince,
+      },
+    });
     const deps = w.deps({ stuckAfterSeconds: 300 });
 
     expect((await runRecoverySweep(deps)).actions).toEqual({ 'resync-stuck:enqueued': 1 });
@@ -83,7 +98,13 @@ describe('recovery sweep: stuck syncs and the per-cluster cursor', () => {
     expect(await resent()).toEqual(['stuck']);
     expect(await w.store.retryState(`stuck|east|${objectKey(configMap('stuck'))}`)).toMatchObject({ attempts: 2 });
     expect(await w.store.sweepCursor(`sweep|${WS}|east`)).toBeUndefined(); // one page holds all: no cursor
-    for (const name of ['stuck', 'fresh', 'invalid']) await w.world.syncState.put({ ...failedRecord(configMap(name), 'east', stuckSince), state: 'applied', decisionVersion: 2, lastError: undefined });
+    for (const name of ['stuck', 'fresh', 'invalid'])
+      await w.world.syncState.put({
+        ...failedRecord(configMap(name), 'east', stuckSince),
+        state: 'applied',
+        decisionVersion: 2,
+        lastError: undefined,
+      });
   });
 
   it('visits every sync item of a cluster over successive sweeps when it has more than one sweep reads', async () => {

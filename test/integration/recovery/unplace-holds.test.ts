@@ -8,7 +8,13 @@ import { heldInWorkspace } from '../../../lib/recovery/unplaced';
 import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
-const depRef = (name: string): ObjectRef => ({ workspace: WS, ...DEPLOYMENTS, kind: 'Deployment', namespace: 'default', name });
+const depRef = (name: string): ObjectRef => ({
+  workspace: WS,
+  ...DEPLOYMENTS,
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+});
 const SCOPE = unplaceScope(WS, 'east', DEPLOYMENTS);
 
 /**
@@ -29,7 +35,9 @@ describe('recovery sweep: a held un-placement', () => {
   async function received(url: string): Promise<Array<{ reason: string; ref: ObjectRef }>> {
     const out: Array<{ reason: string; ref: ObjectRef }> = [];
     for (;;) {
-      const got = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const got = await w.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!got.Messages?.length) return out;
       for (const m of got.Messages) {
         out.push(JSON.parse(m.Body ?? '{}') as { reason: string; ref: ObjectRef });
@@ -54,7 +62,10 @@ describe('recovery sweep: a held un-placement', () => {
 
     w.clock.now += DEFAULT_GUARD.recheckSeconds * 1000;
     await runRecoverySweep(w.deps());
-    expect(await w.store.hold(SCOPE)).toMatchObject({ confirmedBy: 'tmc (same answer after the recheck delay)', refs: [] });
+    expect(await w.store.hold(SCOPE)).toMatchObject({
+      confirmedBy: 'tmc (same answer after the recheck delay)',
+      refs: [],
+    });
     const asked = (await received(w.queues.placement.url)).filter((m) => m.ref.resource === 'deployments');
     // Every removal planned in the burst, the four that waited included.
     expect(asked.map((m) => [m.reason, m.ref.name]).sort()).toEqual(names.map((n) => ['resync', n]));
@@ -62,7 +73,14 @@ describe('recovery sweep: a held un-placement', () => {
     expect(await deps.guard.admitRemoval(depRef('web-9'), 'east')).toBe('allow');
 
     // The orphan sweep's holds still pause the catch-up: there kcp may be answering with partial lists.
-    await w.store.putHold({ scope: typeScope(WS, 'east', DEPLOYMENTS), reason: 'r', planned: 9, total: 9, raisedAt: new Date(w.clock.now).toISOString(), refs: [] });
+    await w.store.putHold({
+      scope: typeScope(WS, 'east', DEPLOYMENTS),
+      reason: 'r',
+      planned: 9,
+      total: 9,
+      raisedAt: new Date(w.clock.now).toISOString(),
+      refs: [],
+    });
     expect(await heldInWorkspace(deps, WS, ['east'])).toBe(true);
   });
 });

@@ -25,12 +25,29 @@ describe('recovery sweep: Secrets and deletions whose admission was lost', () =>
     w = await startRecoveryWorld();
     const decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
     const kcp = await w.kube.kcp(WS);
-    const create = async (gvr: typeof SECRETS, kind: string, name: string, body: Record<string, unknown>): Promise<KubeObject> =>
-      w.kcp.store(WS).create(gvr, { apiVersion: 'v1', kind, metadata: { name, namespace: 'default', finalizers: [SYNC_FINALIZER] }, ...body });
+    const create = async (
+      gvr: typeof SECRETS,
+      kind: string,
+      name: string,
+      body: Record<string, unknown>,
+    ): Promise<KubeObject> =>
+      w.kcp.store(WS).create(gvr, {
+        apiVersion: 'v1',
+        kind,
+        metadata: { name, namespace: 'default', finalizers: [SYNC_FINALIZER] },
+        ...body,
+      });
     const decide = async (gvr: typeof SECRETS, object: KubeObject): Promise<void> => {
       const hash = contentHash(object, object.kind === 'Secret' ? CONTENT_KEY : undefined);
       await decisions.put({
-        ref: { workspace: WS, ...gvr, kind: object.kind, namespace: 'default', name: object.metadata.name ?? '', uid: object.metadata.uid },
+        ref: {
+          workspace: WS,
+          ...gvr,
+          kind: object.kind,
+          namespace: 'default',
+          name: object.metadata.name ?? '',
+          uid: object.metadata.uid,
+        },
         decisionVersion: 1,
         generation: typeof object.metadata.generation === 'number' ? object.metadata.generation : 0,
         resourceVersion: object.metadata.resourceVersion,
@@ -47,17 +64,23 @@ describe('recovery sweep: Secrets and deletions whose admission was lost', () =>
         decidedAt: new Date().toISOString(),
       });
     };
-    const secret = (name: string): Promise<KubeObject> => create(SECRETS, 'Secret', name, { type: 'Opaque', data: { password: SECRET_VALUE } });
+    const secret = (name: string): Promise<KubeObject> =>
+      create(SECRETS, 'Secret', name, { type: 'Opaque', data: { password: SECRET_VALUE } });
     await decide(SECRETS, await secret('placed'));
     await secret('lost');
     await decide(SECRETS, await secret('changed'));
     await decide(SECRETS, await secret('gone'));
     await decide(CONFIGMAPS, await create(CONFIGMAPS, 'ConfigMap', 'gone-config', { data: { k: 'v' } }));
     // An UPDATE and two DELETEs whose admission was lost; tmc's finalizer holds the deleted ones.
-    await kcp.mergePatch({ ...SECRETS, namespace: 'default', name: 'changed' }, { data: { password: Buffer.from('rotated').toString('base64') } });
+    await kcp.mergePatch(
+      { ...SECRETS, namespace: 'default', name: 'changed' },
+      { data: { password: Buffer.from('rotated').toString('base64') } },
+    );
     await kcp.delete({ ...SECRETS, namespace: 'default', name: 'gone' });
     await kcp.delete({ ...CONFIGMAPS, namespace: 'default', name: 'gone-config' });
-    expect((await kcp.get({ ...SECRETS, namespace: 'default', name: 'gone' }))?.metadata.deletionTimestamp).toBeDefined();
+    expect(
+      (await kcp.get({ ...SECRETS, namespace: 'default', name: 'gone' }))?.metadata.deletionTimestamp,
+    ).toBeDefined();
     written = Date.now();
   });
   afterAll(async () => {

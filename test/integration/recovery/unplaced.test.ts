@@ -9,7 +9,14 @@ import { drainPlacement, startRecoveryWorld, WS, type RecoveryWorld } from './re
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 const MINUTE = 60_000;
 
-const refOf = (o: KubeObject): ObjectRef => ({ workspace: WS, ...CONFIGMAPS, kind: 'ConfigMap', namespace: 'default', name: o.metadata.name ?? '', uid: o.metadata.uid });
+const refOf = (o: KubeObject): ObjectRef => ({
+  workspace: WS,
+  ...CONFIGMAPS,
+  kind: 'ConfigMap',
+  namespace: 'default',
+  name: o.metadata.name ?? '',
+  uid: o.metadata.uid,
+});
 
 /**
  * The unplaced pass on dynalite, fauxqs and the simulated kcp (no webhooks there: every write is one whose admission
@@ -26,7 +33,13 @@ describe('recovery sweep: objects kcp stored without a placement message', () =>
     w = await startRecoveryWorld();
     decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
     const kcp = await w.kube.kcp(WS);
-    const create = async (name: string): Promise<KubeObject> => w.kcp.store(WS).create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: name } });
+    const create = async (name: string): Promise<KubeObject> =>
+      w.kcp.store(WS).create(CONFIGMAPS, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'default' },
+        data: { k: name },
+      });
     const decide = async (object: KubeObject, reason: DecisionReason, clusters: string[]): Promise<void> => {
       await decisions.put({
         ref: refOf(object),

@@ -11,7 +11,15 @@ import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-w
 const MINUTE = 60_000;
 
 function configMap(name: string): ObjectRef {
-  return { workspace: WS, group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespace: 'default', name };
+  return {
+    workspace: WS,
+    group: '',
+    version: 'v1',
+    resource: 'configmaps',
+    kind: 'ConfigMap',
+    namespace: 'default',
+    name,
+  };
 }
 
 /**
@@ -35,7 +43,9 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
   async function sent(): Promise<string[]> {
     const out: string[] = [];
     for (;;) {
-      const got = await w.sqs.send(new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const got = await w.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!got.Messages?.length) return out.sort();
       for (const m of got.Messages) {
         const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
@@ -66,7 +76,16 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
 
   function applied(name: string, extra: Partial<SyncRecord> = {}): SyncRecord {
     const at = new Date(w.clock.now - 10 * MINUTE).toISOString();
-    return { ref: configMap(name), cluster: 'east', state: 'applied', decisionVersion: 1, appliedGeneration: 0, updatedAt: at, appliedAt: at, ...extra };
+    return {
+      ref: configMap(name),
+      cluster: 'east',
+      state: 'applied',
+      decisionVersion: 1,
+      appliedGeneration: 0,
+      updatedAt: at,
+      appliedAt: at,
+      ...extra,
+    };
   }
 
   it('sends the sync messages a decision never got, and nothing for pairs in step or decided a moment ago', async () => {
@@ -84,17 +103,41 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
     await decisions.put(decision('removed'));
     await w.world.syncState.put(applied('removed', { state: 'deleted' }));
     // Deleted in kcp; the delete to east was lost, so the finalizer is held for ever.
-    await decisions.put(decision('gone', { decisionVersion: 1, clusters: [], scheduled: false, reason: 'Deleted', message: 'deleted', explanation: [], diff: { added: [], removed: ['east'], changed: [], unchanged: [] } }));
+    await decisions.put(
+      decision('gone', {
+        decisionVersion: 1,
+        clusters: [],
+        scheduled: false,
+        reason: 'Deleted',
+        message: 'deleted',
+        explanation: [],
+        diff: { added: [], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
     await w.world.syncState.put(applied('gone'));
     // Failed over away from east: its copy stays until the replacement is ready (the cleanup's business).
-    await decisions.put(decision('evacuated', { clusters: [{ name: 'west' }], explanation: [{ cluster: 'east', chosen: false, rejectedBy: 'health', total: 0 }], diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] } }));
+    await decisions.put(
+      decision('evacuated', {
+        clusters: [{ name: 'west' }],
+        explanation: [{ cluster: 'east', chosen: false, rejectedBy: 'health', total: 0 }],
+        diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
     await w.world.syncState.put(applied('evacuated'));
 
     const report = await runRecoverySweep(w.deps());
     expect(report.failures).toEqual([]);
     expect(report.actions).toEqual({ 'resync-unsynced:enqueued': 4 });
-    expect(await sent()).toEqual(['apply:behind:east:1', 'apply:lost:east:1', 'apply:removed:east:1', 'delete:gone:east:1']);
-    const why = (await w.store.actions(new Date(w.clock.now).toISOString().slice(0, 10), 20)).filter((a) => a.action === 'resync-unsynced').map((a) => a.why).sort();
+    expect(await sent()).toEqual([
+      'apply:behind:east:1',
+      'apply:lost:east:1',
+      'apply:removed:east:1',
+      'delete:gone:east:1',
+    ]);
+    const why = (await w.store.actions(new Date(w.clock.now).toISOString().slice(0, 10), 20))
+      .filter((a) => a.action === 'resync-unsynced')
+      .map((a) => a.why)
+      .sort();
     expect(why).toEqual([
       'ConfigMap default/behind is at generation 3 but east has generation 2',
       'ConfigMap default/gone is deleted but its copy on east is still recorded',
@@ -113,9 +156,25 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
   });
 
   it('sends no delete while deletions in the workspace are held', async () => {
-    await decisions.put(decision('held', { clusters: [], scheduled: false, reason: 'Deleted', message: 'deleted', explanation: [], diff: { added: [], removed: ['east'], changed: [], unchanged: [] } }));
+    await decisions.put(
+      decision('held', {
+        clusters: [],
+        scheduled: false,
+        reason: 'Deleted',
+        message: 'deleted',
+        explanation: [],
+        diff: { added: [], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
     await w.world.syncState.put(applied('held'));
-    await w.store.putHold({ scope: `workspace:${WS}`, reason: 'kcp answered an empty list', planned: 9, total: 10, raisedAt: new Date(w.clock.now).toISOString(), refs: [] });
+    await w.store.putHold({
+      scope: `workspace:${WS}`,
+      reason: 'kcp answered an empty list',
+      planned: 9,
+      total: 10,
+      raisedAt: new Date(w.clock.now).toISOString(),
+      refs: [],
+    });
     const deps = w.deps();
     await runRecoverySweep(deps);
     expect((await sent()).filter((m) => m.startsWith('delete:'))).toEqual([]);

@@ -88,32 +88,51 @@ describe('AWS clients under the invocation deadline', () => {
     ],
   ];
 
-  it.each(clients)('%s: a hanging request ends with DeadlineExceededError inside the function time, sent once', async (service, build) => {
-    const call = build(hanging.url);
-    const context = contextEnding(3_000);
-    const result = await withInvocationDeadline(context, () => outcome(call()));
-    expect(Date.now()).toBeLessThan(context.end);
-    expect(result).toBeInstanceOf(DeadlineExceededError);
-    expect(result).toMatchObject({ category: 'invocation-deadline', message: `A ${service} request was cut off at the invocation's deadline` });
-    expect(hanging.requests()).toBe(1);
-  });
+  it.each(clients)(
+    '%s: a hanging request ends with DeadlineExceededError inside the function time, sent once',
+    async (service, build) => {
+      const call = build(hanging.url);
+      const context = contextEnding(3_000);
+      const result = await withInvocationDeadline(context, () => outcome(call()));
+      expect(Date.now()).toBeLessThan(context.end);
+      expect(result).toBeInstanceOf(DeadlineExceededError);
+      expect(result).toMatchObject({
+        category: 'invocation-deadline',
+        message: `A ${service} request was cut off at the invocation's deadline`,
+      });
+      expect(hanging.requests()).toBe(1);
+    },
+  );
 
   it('a call started after the deadline (recording the failure) still goes out until the hard deadline', async () => {
     const dynamo = await startLocalDynamo();
     try {
       const doc = makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint });
-      const admin = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const admin = new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: dynamo.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       await ensureTable(admin, 'tmc-state');
       admin.destroy();
       const hang = build(hanging.url);
       const context = contextEnding(3_000);
       const [cut, recorded] = await withInvocationDeadline(context, async () => {
         const first = await outcome(hang());
-        return [first, await outcome(doc.send(new PutCommand({ TableName: 'tmc-state', Item: { pk: 'OBJ#a', sk: 'SYNC#east', state: 'failed' } })))];
+        return [
+          first,
+          await outcome(
+            doc.send(
+              new PutCommand({ TableName: 'tmc-state', Item: { pk: 'OBJ#a', sk: 'SYNC#east', state: 'failed' } }),
+            ),
+          ),
+        ];
       });
       expect(cut).toBeInstanceOf(DeadlineExceededError);
       expect(recorded).toBe('answered');
-      expect((await doc.send(new GetCommand({ TableName: 'tmc-state', Key: { pk: 'OBJ#a', sk: 'SYNC#east' } }))).Item?.state).toBe('failed');
+      expect(
+        (await doc.send(new GetCommand({ TableName: 'tmc-state', Key: { pk: 'OBJ#a', sk: 'SYNC#east' } }))).Item?.state,
+      ).toBe('failed');
     } finally {
       await dynamo.stop();
     }
@@ -125,7 +144,10 @@ describe('AWS clients under the invocation deadline', () => {
 
   it('outside an invocation a call carries no deadline of its own', async () => {
     const call = clients[0][1](hanging.url)();
-    const settled = await Promise.race([outcome(call), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1_500))]);
+    const settled = await Promise.race([
+      outcome(call),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1_500)),
+    ]);
     expect(settled).toBe('still waiting');
   });
 });

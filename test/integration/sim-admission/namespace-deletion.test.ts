@@ -13,11 +13,16 @@ describe('simulator namespace deletion through admission webhooks', () => {
   let server: SimServer;
   let webhook: Awaited<ReturnType<typeof startWebhookServer>>;
   const deletes = (): Review[] => webhook.calls.map((c) => c.review).filter((r) => r.request.operation === 'DELETE');
-  const deletesOf = (resource: string, name: string): Review[] => deletes().filter((r) => r.request.resource.resource === resource && r.request.name === name);
+  const deletesOf = (resource: string, name: string): Review[] =>
+    deletes().filter((r) => r.request.resource.resource === resource && r.request.name === name);
   let refusedOnce = false;
 
   const api = (path: string, method = 'GET', body?: unknown, contentType = 'application/json'): Promise<Response> =>
-    fetch(`${server.serverUrl('root:default')}${path}`, { method, headers: { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${server.serverUrl('root:default')}${path}`, {
+      method,
+      headers: { 'content-type': contentType },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const create = async (path: string, body: unknown): Promise<void> => {
     const response = await api(path, 'POST', body);
     expect(response.status).toBe(201);
@@ -56,14 +61,35 @@ describe('simulator namespace deletion through admission webhooks', () => {
 
   it('sends a DELETE admission for every object of a deleted namespace, retries a refused one, and waits for finalizers', async () => {
     await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    for (const name of ['a', 'b', 'stubborn']) await create(`/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } });
-    await create(`/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
-    await create(`/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { k: 'dg==' } });
+    for (const name of ['a', 'b', 'stubborn'])
+      await create(`/api/v1/namespaces/${NS}/configmaps`, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name },
+        data: { k: name },
+      });
+    await create(`/api/v1/namespaces/${NS}/configmaps`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+    });
+    await create(`/api/v1/namespaces/${NS}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { k: 'dg==' },
+    });
     await create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
+        },
+      },
     });
     const contained = [
       ['configmaps', 'a'],
@@ -76,8 +102,11 @@ describe('simulator namespace deletion through admission webhooks', () => {
     expect(deletes()).toHaveLength(0);
 
     expect((await api(`/api/v1/namespaces/${NS}`, 'DELETE')).status).toBe(200);
-    await waitFor('a DELETE admission for each contained object, and the refused one again', async () =>
-      contained.every(([resource, name]) => deletesOf(resource, name).length > 0) && deletesOf('configmaps', 'stubborn').length === 2,
+    await waitFor(
+      'a DELETE admission for each contained object, and the refused one again',
+      async () =>
+        contained.every(([resource, name]) => deletesOf(resource, name).length > 0) &&
+        deletesOf('configmaps', 'stubborn').length === 2,
     );
     for (const [resource, name] of contained) {
       const [first] = deletesOf(resource, name);
@@ -91,23 +120,39 @@ describe('simulator namespace deletion through admission webhooks', () => {
         options: { kind: 'DeleteOptions' },
       });
     }
-    expect(deletes().find((r) => r.request.resource.resource === 'deployments')?.request.kind).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
+    expect(deletes().find((r) => r.request.resource.resource === 'deployments')?.request.kind).toEqual({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+    });
     // The user's own DELETE of the namespace went through admission as before.
     expect(deletesOf('namespaces', NS)).toHaveLength(1);
 
     // Every object without a finalizer is gone once admitted; `held` waits for its finalizer and keeps the namespace.
     const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
     const store = server.store('root:default');
-    await waitFor('the refused object deleted on the retry', async () => store.get(configMaps, NS, 'stubborn') === undefined);
+    await waitFor(
+      'the refused object deleted on the retry',
+      async () => store.get(configMaps, NS, 'stubborn') === undefined,
+    );
     expect(store.list(configMaps, NS).map((c) => c.metadata.name)).toEqual(['held']);
     expect(store.get(configMaps, NS, 'held')?.metadata.deletionTimestamp).toBeDefined();
     const namespace = (await (await api(`/api/v1/namespaces/${NS}`)).json()) as { status: { phase: string } };
     expect(namespace.status.phase).toBe('Terminating');
 
-    const released = await api(`/api/v1/namespaces/${NS}/configmaps/held`, 'PATCH', { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    const released = await api(
+      `/api/v1/namespaces/${NS}/configmaps/held`,
+      'PATCH',
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    );
     expect(released.status).toBe(200);
-    await waitFor('the namespace gone once its last object is', async () => (await api(`/api/v1/namespaces/${NS}`)).status === 404);
+    await waitFor(
+      'the namespace gone once its last object is',
+      async () => (await api(`/api/v1/namespaces/${NS}`)).status === 404,
+    );
     // An object already being deleted was not sent through admission again on the controller's retries.
-    for (const [resource, name] of contained) expect(deletesOf(resource, name)).toHaveLength(name === 'stubborn' ? 2 : 1);
+    for (const [resource, name] of contained)
+      expect(deletesOf(resource, name)).toHaveLength(name === 'stubborn' ? 2 : 1);
   });
 });

@@ -29,7 +29,11 @@ function kubeConfigFor(server: SimServer): KubeConfig {
   return kc;
 }
 
-const configMap = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = { a: '1' }): V1ConfigMap => ({
+const configMap = (
+  name: string,
+  labels: Record<string, string> = {},
+  data: Record<string, string> = { a: '1' },
+): V1ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name, namespace: NS, labels },
@@ -43,7 +47,15 @@ const deployment = (name: string): V1Deployment => ({
   spec: {
     replicas: 1,
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }, { name: 'sidecar', image: 'busybox:1.36' }] } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: {
+        containers: [
+          { name: 'web', image: 'nginx:1.25' },
+          { name: 'sidecar', image: 'busybox:1.36' },
+        ],
+      },
+    },
   },
 });
 
@@ -66,7 +78,13 @@ describe('simulator: @kubernetes/client-node conformance', () => {
   let apps: AppsV1Api;
 
   beforeAll(async () => {
-    server = await startSimServer({ name: 'client-node', mode: 'cluster', port: 0, watchHistory: WATCH_HISTORY, workloads: { readyDelayMs: 100 } });
+    server = await startSimServer({
+      name: 'client-node',
+      mode: 'cluster',
+      port: 0,
+      watchHistory: WATCH_HISTORY,
+      workloads: { readyDelayMs: 100 },
+    });
     kc = kubeConfigFor(server);
     core = kc.makeApiClient(CoreV1Api);
     apps = kc.makeApiClient(AppsV1Api);
@@ -79,7 +97,10 @@ describe('simulator: @kubernetes/client-node conformance', () => {
     expect(created.metadata?.uid).toBeTruthy();
     expect((await core.readNamespacedConfigMap({ name: 'typed', namespace: NS })).data).toEqual({ a: '1' });
 
-    const merged = await core.patchNamespacedConfigMap({ name: 'typed', namespace: NS, body: { data: { b: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const merged = await core.patchNamespacedConfigMap(
+      { name: 'typed', namespace: NS, body: { data: { b: '2' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     expect(merged.data).toEqual({ a: '1', b: '2' });
     const jsonPatched = await core.patchNamespacedConfigMap(
       { name: 'typed', namespace: NS, body: [{ op: 'remove', path: '/data/a' }] },
@@ -90,15 +111,33 @@ describe('simulator: @kubernetes/client-node conformance', () => {
     await apps.createNamespacedDeployment({ namespace: NS, body: deployment('web') });
     // Strategic merge: containers merge by name, so the sidecar survives a patch naming only web.
     const strategic = await apps.patchNamespacedDeployment(
-      { name: 'web', namespace: NS, body: { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } } },
+      {
+        name: 'web',
+        namespace: NS,
+        body: { spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    expect(strategic.spec?.template.spec?.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['web=nginx:1.27', 'sidecar=busybox:1.36']);
+    expect(strategic.spec?.template.spec?.containers.map((c) => `${c.name}=${c.image}`)).toEqual([
+      'web=nginx:1.27',
+      'sidecar=busybox:1.36',
+    ]);
     expect(strategic.metadata?.generation).toBe(2);
 
     server.requests.reset();
     const applied = await apps.patchNamespacedDeployment(
-      { name: 'web', namespace: NS, fieldManager: 'tmc', force: true, body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: NS }, spec: { replicas: 3 } } },
+      {
+        name: 'web',
+        namespace: NS,
+        fieldManager: 'tmc',
+        force: true,
+        body: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'web', namespace: NS },
+          spec: { replicas: 3 },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     );
     expect(applied.spec?.replicas).toBe(3);
@@ -110,23 +149,36 @@ describe('simulator: @kubernetes/client-node conformance', () => {
     expect((await apiError(core.readNamespacedConfigMap({ name: 'missing', namespace: NS }))).code).toBe(404);
     const current = await core.createNamespacedConfigMap({ namespace: NS, body: configMap('conflict') });
     await core.replaceNamespacedConfigMap({ name: 'conflict', namespace: NS, body: { ...current, data: { a: '2' } } });
-    const stale = await apiError(core.replaceNamespacedConfigMap({ name: 'conflict', namespace: NS, body: { ...current, data: { a: '3' } } }));
+    const stale = await apiError(
+      core.replaceNamespacedConfigMap({ name: 'conflict', namespace: NS, body: { ...current, data: { a: '3' } } }),
+    );
     expect(stale.code).toBe(409);
     expect(JSON.parse(stale.body)).toMatchObject({ kind: 'Status', reason: 'Conflict' });
-    expect((await apiError(core.createNamespacedConfigMap({ namespace: NS, body: configMap('conflict') }))).code).toBe(409);
+    expect((await apiError(core.createNamespacedConfigMap({ namespace: NS, body: configMap('conflict') }))).code).toBe(
+      409,
+    );
     const invalid = await apiError(core.createNamespacedConfigMap({ namespace: NS, body: configMap('Not_Valid') }));
     expect(invalid.code).toBe(422);
-    expect(JSON.parse(invalid.body)).toMatchObject({ reason: 'Invalid', details: { causes: [{ field: 'metadata.name' }] } });
+    expect(JSON.parse(invalid.body)).toMatchObject({
+      reason: 'Invalid',
+      details: { causes: [{ field: 'metadata.name' }] },
+    });
   });
 
   it('lists with a label selector page by page through continue tokens', async () => {
-    for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`paged-${i}`, { tier: 'paged' }) });
+    for (let i = 0; i < 5; i++)
+      await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`paged-${i}`, { tier: 'paged' }) });
     await core.createNamespacedConfigMap({ namespace: NS, body: configMap('unpaged', { tier: 'other' }) });
     const names: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'tier in (paged)', limit: 2, _continue: token });
+      const page = await core.listNamespacedConfigMap({
+        namespace: NS,
+        labelSelector: 'tier in (paged)',
+        limit: 2,
+        _continue: token,
+      });
       names.push(...page.items.map((cm) => cm.metadata?.name ?? ''));
       token = page.metadata?._continue || undefined;
       pages++;
@@ -138,13 +190,29 @@ describe('simulator: @kubernetes/client-node conformance', () => {
   it('KubernetesObjectApi: create, read, patch, list and delete by apiVersion and kind', async () => {
     const generic = KubernetesObjectApi.makeApiClient(kc);
     await generic.create(configMap('generic', { via: 'generic' }));
-    expect((await generic.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NS } })).metadata?.uid).toBeTruthy();
-    const patched = await generic.patch(configMap('generic', { via: 'generic' }, { a: 'patched' }), undefined, undefined, 'tmc-generic', true, PatchStrategy.ServerSideApply);
+    expect(
+      (await generic.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NS } }))
+        .metadata?.uid,
+    ).toBeTruthy();
+    const patched = await generic.patch(
+      configMap('generic', { via: 'generic' }, { a: 'patched' }),
+      undefined,
+      undefined,
+      'tmc-generic',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     expect((patched as V1ConfigMap).data).toEqual({ a: 'patched' });
     const listed = await generic.list('v1', 'ConfigMap', NS, undefined, undefined, undefined, undefined, 'via=generic');
     expect(listed.items.map((o) => o.metadata?.name)).toEqual(['generic']);
     await generic.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NS } });
-    expect((await apiError(generic.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NS } }))).code).toBe(404);
+    expect(
+      (
+        await apiError(
+          generic.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'generic', namespace: NS } }),
+        )
+      ).code,
+    ).toBe(404);
   });
 
   it('Watch from a resourceVersion sees ADDED, MODIFIED, DELETED in order, then a BOOKMARK', async () => {
@@ -162,7 +230,10 @@ describe('simulator: @kubernetes/client-node conformance', () => {
     );
     try {
       await core.createNamespacedConfigMap({ namespace: NS, body: configMap('watched') });
-      await core.patchNamespacedConfigMap({ name: 'watched', namespace: NS, body: { data: { a: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await core.patchNamespacedConfigMap(
+        { name: 'watched', namespace: NS, body: { data: { a: '2' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
       await core.deleteNamespacedConfigMap({ name: 'watched', namespace: NS });
       await waitFor('three watch events', async () => events.length >= 3, { timeoutMs: 10_000 });
       expect(events).toEqual(['ADDED watched', 'MODIFIED watched', 'DELETED watched']);
@@ -176,13 +247,15 @@ describe('simulator: @kubernetes/client-node conformance', () => {
 
   it('a watch from an expired resourceVersion gets ERROR 410 Expired', async () => {
     const old = (await core.listNamespacedConfigMap({ namespace: NS })).metadata?.resourceVersion ?? '';
-    for (let i = 0; i < WATCH_HISTORY + 5; i++) await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`churn-${i}`, { churn: 'yes' }) });
+    for (let i = 0; i < WATCH_HISTORY + 5; i++)
+      await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`churn-${i}`, { churn: 'yes' }) });
     const seen: Array<{ type: string; code?: number; reason?: string }> = [];
     let ended = false;
     await new Watch(kc).watch(
       `/api/v1/namespaces/${NS}/configmaps`,
       { resourceVersion: old },
-      (type, object: { code?: number; reason?: string }) => seen.push({ type, code: object.code, reason: object.reason }),
+      (type, object: { code?: number; reason?: string }) =>
+        seen.push({ type, code: object.code, reason: object.reason }),
       () => {
         ended = true;
       },
@@ -193,7 +266,12 @@ describe('simulator: @kubernetes/client-node conformance', () => {
 
   it('an informer lists, watches, and after its resourceVersion expired relists (adds and deletes caught up)', async () => {
     const path = `/api/v1/namespaces/${NS}/configmaps`;
-    const informer = makeInformer(kc, path, () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informed=yes' }), 'informed=yes');
+    const informer = makeInformer(
+      kc,
+      path,
+      () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informed=yes' }),
+      'informed=yes',
+    );
     const added: string[] = [];
     const deleted: string[] = [];
     const errors: unknown[] = [];
@@ -215,12 +293,22 @@ describe('simulator: @kubernetes/client-node conformance', () => {
       server.faults.clear();
       await core.deleteNamespacedConfigMap({ name: 'informed-gone', namespace: NS });
       await core.createNamespacedConfigMap({ namespace: NS, body: configMap('informed-2', { informed: 'yes' }) });
-      for (let i = 0; i < WATCH_HISTORY + 5; i++) await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`noise-${i}`) });
+      for (let i = 0; i < WATCH_HISTORY + 5; i++)
+        await core.createNamespacedConfigMap({ namespace: NS, body: configMap(`noise-${i}`) });
 
       // Restarting watches from the old resourceVersion: 410, then a relist that catches up.
       await informer.start();
-      await waitFor('the relist', async () => informer.list(NS).length === 3 && added.includes('informed-2') && deleted.includes('informed-gone'), { timeoutMs: 10_000 });
-      expect(informer.list(NS).map((cm) => cm.metadata?.name).sort()).toEqual(['informed-0', 'informed-1', 'informed-2']);
+      await waitFor(
+        'the relist',
+        async () => informer.list(NS).length === 3 && added.includes('informed-2') && deleted.includes('informed-gone'),
+        { timeoutMs: 10_000 },
+      );
+      expect(
+        informer
+          .list(NS)
+          .map((cm) => cm.metadata?.name)
+          .sort(),
+      ).toEqual(['informed-0', 'informed-1', 'informed-2']);
       expect(server.requests.count({ verb: 'list', resource: 'configmaps' })).toBe(2);
     } finally {
       await informer.stop();

@@ -9,10 +9,24 @@ const deployment = (name: string, namespace = 'default'): Record<string, unknown
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name, namespace },
-  spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
+  },
 });
-const configMap = (name: string, namespace = 'default'): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { a: '1' } });
-const secret = (name: string): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: { k: 'dg==' } });
+const configMap = (name: string, namespace = 'default'): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data: { a: '1' },
+});
+const secret = (name: string): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: 'default' },
+  data: { k: 'dg==' },
+});
 
 function kubeConfigFor(server: SimServer, logicalCluster: string): KubeConfig {
   const kc = new KubeConfig();
@@ -33,7 +47,8 @@ async function networkFailure(request: Promise<Response>): Promise<string> {
   } catch (err) {
     // fetch's errors come from Node's realm, not Jest's: read their fields rather than test `instanceof Error`.
     const cause: unknown = typeof err === 'object' && err !== null && 'cause' in err ? err.cause : undefined;
-    if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string') return cause.code;
+    if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string')
+      return cause.code;
     return typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : String(err);
   }
 }
@@ -46,18 +61,26 @@ async function waitForRequest(server: SimServer): Promise<void> {
 // Per-request fault rules (docs/simulator.md, "Faults and request counters"), over real HTTP against one kcp.
 describe('simulator fault rules', () => {
   let server: SimServer;
-  const api = (path: string, init: RequestInit = {}, logicalCluster = 'root:default'): Promise<Response> => fetch(`${server.serverUrl(logicalCluster)}${path}`, init);
+  const api = (path: string, init: RequestInit = {}, logicalCluster = 'root:default'): Promise<Response> =>
+    fetch(`${server.serverUrl(logicalCluster)}${path}`, init);
   const post = (path: string, body: unknown, logicalCluster = 'root:default'): Promise<Response> =>
-    api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, logicalCluster);
-  const putFaults = (body: unknown, base = server.url): Promise<Response> => fetch(`${base}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
-  const getFaults = async (base = server.url): Promise<Record<string, any>> => (await fetch(`${base}/_sim/faults`)).json() as Promise<Record<string, any>>;
+    api(
+      path,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      logicalCluster,
+    );
+  const putFaults = (body: unknown, base = server.url): Promise<Response> =>
+    fetch(`${base}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
+  const getFaults = async (base = server.url): Promise<Record<string, any>> =>
+    (await fetch(`${base}/_sim/faults`)).json() as Promise<Record<string, any>>;
 
   beforeAll(async () => {
     server = await startSimServer({ name: 'faults', mode: 'kcp' });
     server.createLogicalCluster('root:other');
     server.registerTokenUser(TMC_TOKEN, { username: TMC_USER });
     for (const lc of ['root:default', 'root:other']) {
-      for (const name of ['web', 'api']) expect((await post('/apis/apps/v1/namespaces/default/deployments', deployment(name), lc)).status).toBe(201);
+      for (const name of ['web', 'api'])
+        expect((await post('/apis/apps/v1/namespaces/default/deployments', deployment(name), lc)).status).toBe(201);
       expect((await post('/api/v1/namespaces/default/configmaps', configMap('cfg'), lc)).status).toBe(201);
     }
     expect((await post('/api/v1/namespaces/default/secrets', secret('creds'))).status).toBe(201);
@@ -66,19 +89,37 @@ describe('simulator fault rules', () => {
   afterAll(() => server?.stop());
 
   it('answers "empty" with a complete, successful empty list for one type in one logical cluster, other lists unchanged', async () => {
-    server.faults.set({ rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments', logicalCluster: 'root:default' }, respond: 'empty' }] });
+    server.faults.set({
+      rules: [
+        {
+          match: { verb: 'list', group: 'apps', resource: 'deployments', logicalCluster: 'root:default' },
+          respond: 'empty',
+        },
+      ],
+    });
     const response = await api('/apis/apps/v1/namespaces/default/deployments');
     expect(response.status).toBe(200);
-    const list = (await response.json()) as { kind: string; apiVersion: string; metadata: { resourceVersion: string; continue?: string }; items: unknown[] };
+    const list = (await response.json()) as {
+      kind: string;
+      apiVersion: string;
+      metadata: { resourceVersion: string; continue?: string };
+      items: unknown[];
+    };
     expect(list).toMatchObject({ kind: 'DeploymentList', apiVersion: 'apps/v1', items: [] });
     expect(list.metadata.continue).toBeUndefined();
     // A valid resourceVersion: a watch from it is accepted (not 410) and it is the server's current one.
     expect(Number(list.metadata.resourceVersion)).toBeGreaterThan(0);
-    const watchFrom = await api(`/apis/apps/v1/namespaces/default/deployments?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`, {}, 'root:other');
+    const watchFrom = await api(
+      `/apis/apps/v1/namespaces/default/deployments?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`,
+      {},
+      'root:other',
+    );
     expect(await watchFrom.text()).not.toContain('Expired');
 
     // The same type in another logical cluster and another type in the same one list as before.
-    const other = (await (await api('/apis/apps/v1/namespaces/default/deployments', {}, 'root:other')).json()) as { items: unknown[] };
+    const other = (await (await api('/apis/apps/v1/namespaces/default/deployments', {}, 'root:other')).json()) as {
+      items: unknown[];
+    };
     expect(other.items).toHaveLength(2);
     const configMaps = (await (await api('/api/v1/namespaces/default/configmaps')).json()) as { items: unknown[] };
     expect(configMaps.items.length).toBeGreaterThan(0);
@@ -88,7 +129,9 @@ describe('simulator fault rules', () => {
   });
 
   it('makes @kubernetes/client-node see an empty list of Deployments while it lists ConfigMaps', async () => {
-    server.faults.set({ rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments' }, respond: 'empty' }] });
+    server.faults.set({
+      rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments' }, respond: 'empty' }],
+    });
     const kc = kubeConfigFor(server, 'root:default');
     const deployments = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'default' });
     expect(deployments.items).toEqual([]);
@@ -96,16 +139,21 @@ describe('simulator fault rules', () => {
     const configMaps = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'default' });
     expect(configMaps.items.map((c) => c.metadata?.name)).toContain('cfg');
     server.faults.clear();
-    expect((await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'default' })).items).toHaveLength(2);
+    expect((await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'default' })).items).toHaveLength(
+      2,
+    );
   });
 
   it('answers a watch under "empty" with a stream that stays open and sends nothing, where it would send events', async () => {
-    const watch = (): Promise<Response> => api('/apis/apps/v1/namespaces/default/deployments?watch=true&timeoutSeconds=1');
+    const watch = (): Promise<Response> =>
+      api('/apis/apps/v1/namespaces/default/deployments?watch=true&timeoutSeconds=1');
     server.faults.set({ rules: [{ match: { verb: 'watch', resource: 'deployments' }, respond: 'empty' }] });
     const silent = await watch();
     expect(silent.status).toBe(200);
     // Written while the stream is open: a watch would report it.
-    expect((await post('/apis/apps/v1/namespaces/default/deployments', deployment('during-empty-watch'))).status).toBe(201);
+    expect((await post('/apis/apps/v1/namespaces/default/deployments', deployment('during-empty-watch'))).status).toBe(
+      201,
+    );
     expect(await silent.text()).toBe('');
     server.faults.clear();
     // The same watch without the rule: the initial ADDED events.
@@ -116,7 +164,14 @@ describe('simulator fault rules', () => {
     server.faults.set({ rules: [{ match: { verb: 'get', resource: 'secrets' }, respond: 404 }] });
     const response = await api('/api/v1/namespaces/default/secrets/creds');
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'secrets "creds" not found', details: { name: 'creds', kind: 'secrets' } });
+    expect(await response.json()).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotFound',
+      code: 404,
+      message: 'secrets "creds" not found',
+      details: { name: 'creds', kind: 'secrets' },
+    });
     expect((await api('/api/v1/namespaces/default/secrets')).status).toBe(200);
     expect((await api('/api/v1/namespaces/default/configmaps/cfg')).status).toBe(200);
     expect(server.requests.count({ verb: 'get', resource: 'secrets', name: 'creds', code: 404 })).toBe(1);
@@ -136,7 +191,12 @@ describe('simulator fault rules', () => {
     const throttled = await api('/api/v1/namespaces/default/configmaps');
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get('retry-after')).toBe('3');
-    expect(await throttled.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 3 } });
+    expect(await throttled.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 3 },
+    });
     const byDefault = await api('/api/v1/namespaces/default/secrets');
     expect(byDefault.status).toBe(429);
     expect(byDefault.headers.get('retry-after')).toBe('1');
@@ -165,12 +225,18 @@ describe('simulator fault rules', () => {
     const failed = await api('/api/v1/namespaces/default/configmaps/cfg', { method: 'DELETE' });
     expect(failed.status).toBe(500);
     expect(await failed.json()).toMatchObject({ reason: 'InternalError', code: 500 });
-    expect(server.store('root:default').get({ group: '', version: 'v1', resource: 'configmaps' }, 'default', 'never')).toBeUndefined();
-    expect(server.store('root:default').get({ group: '', version: 'v1', resource: 'configmaps' }, 'default', 'cfg')).toBeDefined();
+    expect(
+      server.store('root:default').get({ group: '', version: 'v1', resource: 'configmaps' }, 'default', 'never'),
+    ).toBeUndefined();
+    expect(
+      server.store('root:default').get({ group: '', version: 'v1', resource: 'configmaps' }, 'default', 'cfg'),
+    ).toBeDefined();
   });
 
   it('applies a rule with a count to the next N matching requests, then expires it, and shows the remaining count', async () => {
-    expect((await putFaults({ rules: [{ match: { verb: 'get', resource: 'configmaps' }, respond: 404, count: 2 }] })).status).toBe(200);
+    expect(
+      (await putFaults({ rules: [{ match: { verb: 'get', resource: 'configmaps' }, respond: 404, count: 2 }] })).status,
+    ).toBe(200);
     expect((await api('/api/v1/namespaces/default/configmaps')).status).toBe(200); // a list: not matched, not counted
     expect((await getFaults()).rules[0]).toMatchObject({ count: 2, remaining: 2, fired: 0 });
     expect((await api('/api/v1/namespaces/default/configmaps/cfg')).status).toBe(404);
@@ -205,7 +271,12 @@ describe('simulator fault rules', () => {
     for (let i = 0; i < 20; i++) seen.push((await api('/api/v1/namespaces/default/configmaps/cfg')).status);
     expect(seen).toEqual(expectedRates);
     // A rule whose probability passed it by leaves the request to the next rule.
-    server.faults.set({ rules: [{ ...rule, probability: 0 }, { match: { verb: 'get' }, respond: 404 }] });
+    server.faults.set({
+      rules: [
+        { ...rule, probability: 0 },
+        { match: { verb: 'get' }, respond: 404 },
+      ],
+    });
     expect((await api('/api/v1/namespaces/default/configmaps/cfg')).status).toBe(404);
   });
 
@@ -216,24 +287,39 @@ describe('simulator fault rules', () => {
         { match: { userAgent: 'chaos-probe', resource: 'secrets' }, respond: 500 },
       ],
     });
-    const asTmc = await api('/api/v1/namespaces/default/configmaps', { headers: { authorization: `Bearer ${TMC_TOKEN}` } });
+    const asTmc = await api('/api/v1/namespaces/default/configmaps', {
+      headers: { authorization: `Bearer ${TMC_TOKEN}` },
+    });
     expect(asTmc.status).toBe(503);
     expect((await api('/api/v1/namespaces/default/configmaps')).status).toBe(200); // anonymous
-    expect((await api('/api/v1/namespaces/default/configmaps', { headers: { authorization: 'Bearer someone-else' } })).status).toBe(200);
-    expect((await api('/api/v1/namespaces/default/secrets', { headers: { 'user-agent': 'tmc/1.0 chaos-probe' } })).status).toBe(500);
-    expect((await api('/api/v1/namespaces/default/secrets', { headers: { 'user-agent': 'kubectl/v1.32.0' } })).status).toBe(200);
+    expect(
+      (await api('/api/v1/namespaces/default/configmaps', { headers: { authorization: 'Bearer someone-else' } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api('/api/v1/namespaces/default/secrets', { headers: { 'user-agent': 'tmc/1.0 chaos-probe' } })).status,
+    ).toBe(500);
+    expect(
+      (await api('/api/v1/namespaces/default/secrets', { headers: { 'user-agent': 'kubectl/v1.32.0' } })).status,
+    ).toBe(200);
   });
 
   it('hangs a matching request until the client gives up', async () => {
     server.faults.set({ rules: [{ match: { verb: 'get', resource: 'configmaps' }, respond: 'hang' }] });
-    expect(await networkFailure(api('/api/v1/namespaces/default/configmaps/cfg', { signal: AbortSignal.timeout(500) }))).toBe('TimeoutError');
+    expect(
+      await networkFailure(api('/api/v1/namespaces/default/configmaps/cfg', { signal: AbortSignal.timeout(500) })),
+    ).toBe('TimeoutError');
     expect((await getFaults()).rules[0].fired).toBe(1);
     // Other requests are answered meanwhile.
     expect((await api('/api/v1/namespaces/default/configmaps')).status).toBe(200);
   });
 
   it('ends a hung request when the server stops', async () => {
-    const other = await startSimServer({ name: 'hang-then-stop', mode: 'cluster', workloads: { readyDelayMs: 60_000 } });
+    const other = await startSimServer({
+      name: 'hang-then-stop',
+      mode: 'cluster',
+      workloads: { readyDelayMs: 60_000 },
+    });
     other.faults.set({ rules: [{ respond: 'hang' }] });
     const hung = networkFailure(fetch(`${other.url}/api/v1/namespaces/default/configmaps`));
     await waitForRequest(other);
@@ -254,7 +340,10 @@ describe('simulator fault rules', () => {
       throttle: { rate: 0, retryAfterSeconds: 2 },
       seed: 3,
       rules: [
-        { match: { verb: 'list', group: 'apps', resource: 'deployments', logicalCluster: 'root:default' }, respond: 'empty' },
+        {
+          match: { verb: 'list', group: 'apps', resource: 'deployments', logicalCluster: 'root:default' },
+          respond: 'empty',
+        },
         { match: { verb: 'get', resource: 'secrets' }, respond: 404 },
         { match: { verb: 'list', group: 'scheduling.kcp.io' }, respond: 503 },
       ],

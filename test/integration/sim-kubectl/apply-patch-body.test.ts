@@ -27,10 +27,22 @@ describe('simulator: server-side apply bodies', () => {
   afterAll(() => sim?.stop());
 
   it.each([
-    ['JSON', 'json', ' \n{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"json"},"data":{"a":"1","b":"x: {y}"}}'],
-    ['block YAML', 'block', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: block\ndata:\n  a: "1"\n  b: "x: {y}"\n'],
+    [
+      'JSON',
+      'json',
+      ' \n{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"json"},"data":{"a":"1","b":"x: {y}"}}',
+    ],
+    [
+      'block YAML',
+      'block',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: block\ndata:\n  a: "1"\n  b: "x: {y}"\n',
+    ],
     // Starts like JSON but is YAML flow style: JSON.parse refuses it, the YAML parser reads it.
-    ['flow YAML', 'flow', '{apiVersion: v1, kind: ConfigMap, metadata: {name: flow}, data: {a: "1", b: "x: {y}"}} # a comment'],
+    [
+      'flow YAML',
+      'flow',
+      '{apiVersion: v1, kind: ConfigMap, metadata: {name: flow}, data: {a: "1", b: "x: {y}"}} # a comment',
+    ],
   ])('stores the same object from a %s body', async (_kind, name, body) => {
     const res = await apply(name, body);
     expect(res.status).toBe(201);
@@ -40,6 +52,8 @@ describe('simulator: server-side apply bodies', () => {
   it('answers a body that is neither JSON nor YAML with the YAML error', async () => {
     const res = await apply('bad', '{"apiVersion": "v1", "kind": [');
     expect(res.status).toBe(400);
-    expect(Status.parse(await res.json()).message).toMatch(/^the object provided is unrecognized: error converting YAML to JSON: yaml: /);
+    expect(Status.parse(await res.json()).message).toMatch(
+      /^the object provided is unrecognized: error converting YAML to JSON: yaml: /,
+    );
   });
 });

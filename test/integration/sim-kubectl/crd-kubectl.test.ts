@@ -58,8 +58,22 @@ spec:
     );
     const heartbeat = new Date(Date.now() - 90_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await sim.ok([
-      'patch', 'synctarget', 'east', '--subresource=status', '--type=merge',
-      '-p', JSON.stringify({ status: { lastSyncerHeartbeatTime: heartbeat, syncMode: 'Pull', conditions: [{ type: 'HeartbeatHealthy', status: 'False' }, { type: 'Ready', status: 'True' }] } }),
+      'patch',
+      'synctarget',
+      'east',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          lastSyncerHeartbeatTime: heartbeat,
+          syncMode: 'Pull',
+          conditions: [
+            { type: 'HeartbeatHealthy', status: 'False' },
+            { type: 'Ready', status: 'True' },
+          ],
+        },
+      }),
     ]);
     const [header, row] = table(await sim.ok(['get', 'synctargets']));
     expect(header).toEqual(['NAME', 'READY', 'MODE', 'REGION', 'LAST HEARTBEAT', 'AGE']);
@@ -71,13 +85,24 @@ spec:
 
   it('shows NAME and AGE only for a CRD that declares no columns, serves it namespaced, and keeps status out of main-resource writes', async () => {
     await sim.ok(['apply', '-f', '-'], WIDGETS_CRD);
-    await sim.ok(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w1, namespace: default }\nspec: { size: 2 }\nstatus: { phase: Ignored }\n');
+    await sim.ok(
+      ['apply', '-f', '-'],
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w1, namespace: default }\nspec: { size: 2 }\nstatus: { phase: Ignored }\n',
+    );
     const [header, row] = table(await sim.ok(['get', 'wd', '-n', 'default']));
     expect(header).toEqual(['NAME', 'AGE']);
     expect(row[0]).toBe('w1');
     const stored = JSON.parse(await sim.ok(['get', 'widget', 'w1', '-o', 'json']));
     expect(stored.status).toBeUndefined();
-    await sim.ok(['patch', 'widget', 'w1', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Ready"}}']);
+    await sim.ok([
+      'patch',
+      'widget',
+      'w1',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Ready"}}',
+    ]);
     expect(await sim.ok(['get', 'widget', 'w1', '-o', 'jsonpath={.status.phase}'])).toBe('Ready');
     // A spec change bumps generation; a status change does not.
     expect(await sim.ok(['get', 'widget', 'w1', '-o', 'jsonpath={.metadata.generation}'])).toBe('1');
@@ -93,7 +118,12 @@ spec:
     const stale = await sim.run(['get', 'widgets']);
     expect(stale.stderr).toMatch(/NotFound/);
     // A fresh client reads aggregated discovery, which no longer has the type.
-    const fresh = await kubectl(sim.kubeconfig, ['--cache-dir', mkdtempSync(join(tmpdir(), 'tmc-kubectl-cache-')), 'get', 'widgets']);
+    const fresh = await kubectl(sim.kubeconfig, [
+      '--cache-dir',
+      mkdtempSync(join(tmpdir(), 'tmc-kubectl-cache-')),
+      'get',
+      'widgets',
+    ]);
     expect(fresh.stderr).toMatch(/the server doesn't have a resource type "widgets"/);
   });
 });

@@ -15,9 +15,23 @@ describe('simulator: kubectl auth can-i and the standard kinds', () => {
     expect((await sim.ok(['auth', 'can-i', 'create', 'deployments', '-n', 'shop'])).trim()).toBe('yes');
     expect((await sim.ok(['auth', 'can-i', 'get', '/healthz'])).trim()).toBe('yes');
     expect(await sim.ok(['auth', 'can-i', '--list'])).toMatch(/\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
-    const review = JSON.parse(await sim.ok(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } }))) as { status?: { allowed?: boolean; reason?: string } };
-    expect(review.status).toMatchObject({ allowed: true, reason: expect.stringContaining('authorizes every authenticated request') });
-    expect(sim.server.store().list({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews' })).toEqual([]);
+    const review = JSON.parse(
+      await sim.ok(
+        ['create', '-o', 'json', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: 'get', resource: 'pods' } },
+        }),
+      ),
+    ) as { status?: { allowed?: boolean; reason?: string } };
+    expect(review.status).toMatchObject({
+      allowed: true,
+      reason: expect.stringContaining('authorizes every authenticated request'),
+    });
+    expect(
+      sim.server.store().list({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews' }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -31,7 +45,15 @@ describe('simulator: kubectl auth can-i and the standard kinds', () => {
   });
 
   it('stores a PriorityClass applied with kubectl', async () => {
-    await sim.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'urgent' }, value: 1000 }));
+    await sim.ok(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'urgent' },
+        value: 1000,
+      }),
+    );
     expect(await sim.ok(['get', 'priorityclass', 'urgent', '-o', 'jsonpath={.value}'])).toBe('1000');
   });
 });

@@ -1,7 +1,8 @@
 import { startSimUnderTest, type SimUnderTest } from './sim-harness';
 import { kubectl } from '../../support/kubectl';
 
-const CM = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: '1' } });
+const CM = (name: string): string =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: '1' } });
 
 // kcp logical clusters, fault injection and request counters, as the real kubectl sees them.
 describe('simulator: kcp workspaces, faults and request counters with kubectl', () => {
@@ -17,16 +18,26 @@ describe('simulator: kcp workspaces, faults and request counters with kubectl', 
     await sim.ok(['create', '-f', '-'], CM('only-here'));
     const other = sim.kubeconfigFor('root:other');
     expect((await kubectl(other, ['get', 'cm', '-o', 'name'])).stdout).not.toContain('only-here');
-    const viaServer = await kubectl(sim.kubeconfig, ['--server', `${sim.server.url}/clusters/root:other`, 'get', 'cm', 'only-here']);
+    const viaServer = await kubectl(sim.kubeconfig, [
+      '--server',
+      `${sim.server.url}/clusters/root:other`,
+      'get',
+      'cm',
+      'only-here',
+    ]);
     expect(viaServer.stderr).toMatch(/configmaps "only-here" not found/);
-    expect(await sim.ok(['get', 'cm', 'only-here', '-o', 'jsonpath={.metadata.annotations.kcp\\.io/cluster}'])).toBe('root:default');
+    expect(await sim.ok(['get', 'cm', 'only-here', '-o', 'jsonpath={.metadata.annotations.kcp\\.io/cluster}'])).toBe(
+      'root:default',
+    );
   });
 
   it('counts every request by verb, resource and logical cluster', async () => {
     sim.server.requests.reset();
     await sim.ok(['create', '-f', '-'], CM('counted'));
     await sim.ok(['get', 'cm', 'counted']);
-    expect(sim.server.requests.count({ verb: 'create', resource: 'configmaps', logicalCluster: 'root:default', code: 201 })).toBe(1);
+    expect(
+      sim.server.requests.count({ verb: 'create', resource: 'configmaps', logicalCluster: 'root:default', code: 201 }),
+    ).toBe(1);
     expect(sim.server.requests.count({ verb: 'get', resource: 'configmaps', name: 'counted' })).toBe(1);
     expect(sim.server.requests.count({ writes: true })).toBe(1);
   });
@@ -36,7 +47,12 @@ describe('simulator: kcp workspaces, faults and request counters with kubectl', 
     const response = await fetch(`${sim.server.serverUrl('root:default')}/api/v1/namespaces/default/configmaps`);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('7');
-    expect(await response.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 7 } });
+    expect(await response.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 7 },
+    });
   });
 
   it('fails requests with the configured 5xx at error rate 1, which kubectl reports', async () => {
@@ -62,7 +78,8 @@ describe('simulator: kcp workspaces, faults and request counters with kubectl', 
   });
 
   it('takes faults over HTTP at /_sim/faults (zod-checked), and a partition does not cut that side channel off', async () => {
-    const put = (body: unknown): Promise<Response> => fetch(`${sim.server.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
+    const put = (body: unknown): Promise<Response> =>
+      fetch(`${sim.server.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify(body) });
     expect((await put({ errorRate: 2 })).status).toBe(400);
     expect(await (await put({ partition: true })).json()).toEqual({ partition: true });
     expect(sim.server.faults.current.partition).toBe(true);

@@ -25,11 +25,25 @@ const file = (name: string): string => join(files, name);
 
 // Every `kubectl create` generator whose resource the simulator serves, in an order where references exist.
 const CASES: Array<[string, Case]> = [
-  ['namespace', { args: ['namespace', '{name}'], get: ['namespace', '{name}'], clusterScoped: true, expect: (o) => expect(o.status).toEqual({ phase: 'Active' }) }],
+  [
+    'namespace',
+    {
+      args: ['namespace', '{name}'],
+      get: ['namespace', '{name}'],
+      clusterScoped: true,
+      expect: (o) => expect(o.status).toEqual({ phase: 'Active' }),
+    },
+  ],
   [
     'configmap from literals and a binary file',
     {
-      args: ['configmap', 'cfg', '--from-literal=greeting=hello', '--from-literal=mode=fast', `--from-file=blob=${'{files}'}/blob.bin`],
+      args: [
+        'configmap',
+        'cfg',
+        '--from-literal=greeting=hello',
+        '--from-literal=mode=fast',
+        `--from-file=blob=${'{files}'}/blob.bin`,
+      ],
       get: ['configmap', 'cfg'],
       expect: (o) => {
         expect(o.data).toEqual({ greeting: 'hello', mode: 'fast' });
@@ -51,11 +65,20 @@ const CASES: Array<[string, Case]> = [
   [
     'secret docker-registry',
     {
-      args: ['secret', 'docker-registry', 'reg', '--docker-server=registry.example', '--docker-username=u', '--docker-password=p'],
+      args: [
+        'secret',
+        'docker-registry',
+        'reg',
+        '--docker-server=registry.example',
+        '--docker-username=u',
+        '--docker-password=p',
+      ],
       get: ['secret', 'reg'],
       expect: (o) => {
         expect(o.type).toBe('kubernetes.io/dockerconfigjson');
-        expect(JSON.parse(Buffer.from(o.data['.dockerconfigjson'], 'base64').toString()).auths['registry.example'].username).toBe('u');
+        expect(
+          JSON.parse(Buffer.from(o.data['.dockerconfigjson'], 'base64').toString()).auths['registry.example'].username,
+        ).toBe('u');
       },
     },
   ],
@@ -70,7 +93,14 @@ const CASES: Array<[string, Case]> = [
       },
     },
   ],
-  ['serviceaccount', { args: ['serviceaccount', 'robot'], get: ['serviceaccount', 'robot'], expect: (o) => expect(o.metadata.name).toBe('robot') }],
+  [
+    'serviceaccount',
+    {
+      args: ['serviceaccount', 'robot'],
+      get: ['serviceaccount', 'robot'],
+      expect: (o) => expect(o.metadata.name).toBe('robot'),
+    },
+  ],
   [
     'service clusterip',
     {
@@ -89,13 +119,27 @@ const CASES: Array<[string, Case]> = [
     {
       args: ['service', 'nodeport', 'np', '--tcp=80:http', '--node-port=30080'],
       get: ['service', 'np'],
-      expect: (o) => expect(o.spec.ports).toEqual([{ name: '80-http', port: 80, protocol: 'TCP', targetPort: 'http', nodePort: 30080 }]),
+      expect: (o) =>
+        expect(o.spec.ports).toEqual([
+          { name: '80-http', port: 80, protocol: 'TCP', targetPort: 'http', nodePort: 30080 },
+        ]),
     },
   ],
-  ['service loadbalancer', { args: ['service', 'loadbalancer', 'lb', '--tcp=443:8443'], get: ['service', 'lb'], expect: (o) => expect(o.spec.type).toBe('LoadBalancer') }],
+  [
+    'service loadbalancer',
+    {
+      args: ['service', 'loadbalancer', 'lb', '--tcp=443:8443'],
+      get: ['service', 'lb'],
+      expect: (o) => expect(o.spec.type).toBe('LoadBalancer'),
+    },
+  ],
   [
     'service externalname',
-    { args: ['service', 'externalname', 'ext', '--external-name=db.example.com'], get: ['service', 'ext'], expect: (o) => expect(o.spec).toMatchObject({ type: 'ExternalName', externalName: 'db.example.com' }) },
+    {
+      args: ['service', 'externalname', 'ext', '--external-name=db.example.com'],
+      get: ['service', 'ext'],
+      expect: (o) => expect(o.spec).toMatchObject({ type: 'ExternalName', externalName: 'db.example.com' }),
+    },
   ],
   [
     'deployment',
@@ -107,7 +151,9 @@ const CASES: Array<[string, Case]> = [
         expect(o.spec.replicas).toBe(2);
         expect(o.spec.selector).toEqual({ matchLabels: { app: 'web' } });
         expect(o.spec.template.metadata.labels).toEqual({ app: 'web' });
-        expect(o.spec.template.spec.containers).toMatchObject([{ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: {} }]);
+        expect(o.spec.template.spec.containers).toMatchObject([
+          { name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: {} },
+        ]);
       },
     },
   ],
@@ -127,7 +173,11 @@ const CASES: Array<[string, Case]> = [
     {
       args: ['job', 'once', '--image=busybox:1.36', '--', 'echo', 'hi'],
       get: ['job', 'once'],
-      expect: (o) => expect(o.spec.template.spec).toMatchObject({ restartPolicy: 'Never', containers: [{ name: 'once', image: 'busybox:1.36', command: ['echo', 'hi'] }] }),
+      expect: (o) =>
+        expect(o.spec.template.spec).toMatchObject({
+          restartPolicy: 'Never',
+          containers: [{ name: 'once', image: 'busybox:1.36', command: ['echo', 'hi'] }],
+        }),
     },
   ],
   [
@@ -137,7 +187,10 @@ const CASES: Array<[string, Case]> = [
       get: ['cronjob', 'nightly'],
       expect: (o) => {
         expect(o.spec.schedule).toBe('*/5 * * * *');
-        expect(o.spec.jobTemplate.spec.template.spec).toMatchObject({ restartPolicy: 'OnFailure', containers: [{ image: 'busybox:1.36', command: ['date'] }] });
+        expect(o.spec.jobTemplate.spec.template.spec).toMatchObject({
+          restartPolicy: 'OnFailure',
+          containers: [{ image: 'busybox:1.36', command: ['date'] }],
+        });
       },
     },
   ],
@@ -158,7 +211,10 @@ const CASES: Array<[string, Case]> = [
     {
       args: ['role', 'reader', '--verb=get,list', '--resource=pods,configmaps', '--resource-name=a'],
       get: ['role', 'reader'],
-      expect: (o) => expect(o.rules).toEqual([{ apiGroups: [''], resources: ['pods', 'configmaps'], resourceNames: ['a'], verbs: ['get', 'list'] }]),
+      expect: (o) =>
+        expect(o.rules).toEqual([
+          { apiGroups: [''], resources: ['pods', 'configmaps'], resourceNames: ['a'], verbs: ['get', 'list'] },
+        ]),
     },
   ],
   [
@@ -177,7 +233,12 @@ const CASES: Array<[string, Case]> = [
   ],
   [
     'clusterrole',
-    { args: ['clusterrole', '{name}', '--verb=get', '--non-resource-url=/healthz'], get: ['clusterrole', '{name}'], clusterScoped: true, expect: (o) => expect(o.rules).toEqual([{ nonResourceURLs: ['/healthz'], verbs: ['get'] }]) },
+    {
+      args: ['clusterrole', '{name}', '--verb=get', '--non-resource-url=/healthz'],
+      get: ['clusterrole', '{name}'],
+      clusterScoped: true,
+      expect: (o) => expect(o.rules).toEqual([{ nonResourceURLs: ['/healthz'], verbs: ['get'] }]),
+    },
   ],
   [
     'clusterrole with an aggregation rule',
@@ -185,7 +246,10 @@ const CASES: Array<[string, Case]> = [
       args: ['clusterrole', '{name}', '--aggregation-rule=rbac.example.com/aggregate=true'],
       get: ['clusterrole', '{name}'],
       clusterScoped: true,
-      expect: (o) => expect(o.aggregationRule).toEqual({ clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate': 'true' } }] }),
+      expect: (o) =>
+        expect(o.aggregationRule).toEqual({
+          clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate': 'true' } }],
+        }),
     },
   ],
   [
@@ -199,22 +263,45 @@ const CASES: Array<[string, Case]> = [
   ],
   [
     'poddisruptionbudget with minAvailable',
-    { args: ['poddisruptionbudget', 'pdb', '--selector=app=web', '--min-available=1'], get: ['poddisruptionbudget', 'pdb'], expect: (o) => expect(o.spec).toEqual({ minAvailable: 1, selector: { matchLabels: { app: 'web' } } }) },
+    {
+      args: ['poddisruptionbudget', 'pdb', '--selector=app=web', '--min-available=1'],
+      get: ['poddisruptionbudget', 'pdb'],
+      expect: (o) => expect(o.spec).toEqual({ minAvailable: 1, selector: { matchLabels: { app: 'web' } } }),
+    },
   ],
   [
     'poddisruptionbudget with a percentage',
-    { args: ['poddisruptionbudget', 'pdb-pct', '--selector=app=web', '--max-unavailable=50%'], get: ['poddisruptionbudget', 'pdb-pct'], expect: (o) => expect(o.spec.maxUnavailable).toBe('50%') },
+    {
+      args: ['poddisruptionbudget', 'pdb-pct', '--selector=app=web', '--max-unavailable=50%'],
+      get: ['poddisruptionbudget', 'pdb-pct'],
+      expect: (o) => expect(o.spec.maxUnavailable).toBe('50%'),
+    },
   ],
   [
     'ingress',
     {
-      args: ['ingress', 'front', '--class=nginx', '--rule=shop.example/api*=web:80,tls=shop-tls', '--default-backend=web:http'],
+      args: [
+        'ingress',
+        'front',
+        '--class=nginx',
+        '--rule=shop.example/api*=web:80,tls=shop-tls',
+        '--default-backend=web:http',
+      ],
       get: ['ingress', 'front'],
       expect: (o) =>
         expect(o.spec).toEqual({
           ingressClassName: 'nginx',
           defaultBackend: { service: { name: 'web', port: { name: 'http' } } },
-          rules: [{ host: 'shop.example', http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+          rules: [
+            {
+              host: 'shop.example',
+              http: {
+                paths: [
+                  { path: '/api', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } },
+                ],
+              },
+            },
+          ],
           tls: [{ hosts: ['shop.example'], secretName: 'shop-tls' }],
         }),
     },
@@ -225,7 +312,11 @@ const CASES: Array<[string, Case]> = [
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 /** Drops what differs between two stored objects whatever the request encoding: server-assigned fields and status. */
@@ -253,7 +344,25 @@ describe('simulator: kubectl create generators (protobuf request bodies)', () =>
   beforeAll(async () => {
     files = mkdtempSync(join(tmpdir(), 'tmc-kubectl-create-'));
     writeFileSync(file('blob.bin'), Buffer.from([0, 1, 0xfe, 0xff]));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('tls.key'), '-out', file('tls.crt'), '-days', '1', '-subj', '/CN=shop.example'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file('tls.key'),
+        '-out',
+        file('tls.crt'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=shop.example',
+      ],
+      { stdio: 'ignore' },
+    );
     sim = await startSimUnderTest();
     await sim.ok(['create', 'namespace', PROTO_NS]);
     await sim.ok(['create', 'namespace', JSON_NS]);
@@ -264,7 +373,12 @@ describe('simulator: kubectl create generators (protobuf request bodies)', () =>
   });
 
   it.each(CASES)('%s', async (_label, c) => {
-    const fill = (args: string[], prefix: string): string[] => args.map((a) => a.replaceAll('{name}', `${prefix}-${c.get[0]}-${CASES.findIndex(([, x]) => x === c)}`).replaceAll('{files}', files));
+    const fill = (args: string[], prefix: string): string[] =>
+      args.map((a) =>
+        a
+          .replaceAll('{name}', `${prefix}-${c.get[0]}-${CASES.findIndex(([, x]) => x === c)}`)
+          .replaceAll('{files}', files),
+      );
     const scope = (ns: string): string[] => (c.clusterScoped ? [] : ['-n', ns]);
 
     // Flags go before the generator's arguments: whatever follows `--` is the container's command.
@@ -273,20 +387,33 @@ describe('simulator: kubectl create generators (protobuf request bodies)', () =>
     // -v=8 prints request headers: the typed path really sent protobuf, not a JSON fallback.
     expect(viaProto.stderr).toContain(PROTOBUF_REQUEST);
 
-    const intended = await sim.ok([...scope(JSON_NS), '--dry-run=client', '-o', 'json', 'create', ...fill(c.args, 'js')]);
+    const intended = await sim.ok([
+      ...scope(JSON_NS),
+      '--dry-run=client',
+      '-o',
+      'json',
+      'create',
+      ...fill(c.args, 'js'),
+    ]);
     const viaJson = await sim.run(['create', '-f', '-', ...scope(JSON_NS), '-v=8'], intended);
     expect(viaJson.code).toBe(0);
     expect(viaJson.stderr).not.toContain(PROTOBUF_REQUEST);
 
     const [kind, name] = c.get;
-    const storedProto = JSON.parse(await sim.ok(['get', kind, fill([name], 'pb')[0], ...scope(PROTO_NS), '-o', 'json'])) as Json;
-    const storedJson = JSON.parse(await sim.ok(['get', kind, fill([name], 'js')[0], ...scope(JSON_NS), '-o', 'json'])) as Json;
+    const storedProto = JSON.parse(
+      await sim.ok(['get', kind, fill([name], 'pb')[0], ...scope(PROTO_NS), '-o', 'json']),
+    ) as Json;
+    const storedJson = JSON.parse(
+      await sim.ok(['get', kind, fill([name], 'js')[0], ...scope(JSON_NS), '-o', 'json']),
+    ) as Json;
     c.expect(storedProto);
     expect(comparable(storedProto)).toEqual(comparable(storedJson));
   });
 
   it('answers a protobuf kind it cannot decode with 415 naming the kind, and the server keeps serving', async () => {
-    const fixture = JSON.parse(readFileSync(join(__dirname, '../../unit/sim-protobuf/fixtures/kubectl-create-bodies.json'), 'utf8')) as Json;
+    const fixture = JSON.parse(
+      readFileSync(join(__dirname, '../../unit/sim-protobuf/fixtures/kubectl-create-bodies.json'), 'utf8'),
+    ) as Json;
     const res = await fetch(`${sim.server.url}/api/v1/namespaces/${PROTO_NS}/configmaps`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/json' },

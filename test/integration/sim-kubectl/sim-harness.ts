@@ -17,7 +17,13 @@ export interface SimUnderTest {
 
 export async function startSimUnderTest(options: Partial<SimServerOptions> = {}): Promise<SimUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'tmc-sim-kubectl-'));
-  const server = await startSimServer({ name: 'conformance', mode: 'cluster', port: 0, ...options, workloads: { readyDelayMs: 200, ...options.workloads } });
+  const server = await startSimServer({
+    name: 'conformance',
+    mode: 'cluster',
+    port: 0,
+    ...options,
+    workloads: { readyDelayMs: 200, ...options.workloads },
+  });
   const kubeconfigFor = (logicalCluster: string): string => {
     const file = join(dir, `${logicalCluster.replace(/[^a-z0-9]/gi, '-')}.kubeconfig`);
     server.writeKubeconfig(file, { logicalCluster });

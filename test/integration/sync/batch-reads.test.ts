@@ -23,10 +23,22 @@ const deploymentSpec = {
 const deployment: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'default', uid: 'uid-web', generation: 1, resourceVersion: '101', finalizers: [SYNC_FINALIZER] },
+  metadata: {
+    name: 'web',
+    namespace: 'default',
+    uid: 'uid-web',
+    generation: 1,
+    resourceVersion: '101',
+    finalizers: [SYNC_FINALIZER],
+  },
   spec: deploymentSpec,
 };
-const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' }, data: { A: '1' } };
+const configMap: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'web-config', namespace: 'default', uid: 'uid-cm' },
+  data: { A: '1' },
+};
 
 /** One sync-apply invocation reads what its batch needs in one BatchGetItem and writes one item per applied pair. */
 describe('sync-apply batch reads (dynalite)', () => {
@@ -40,8 +52,16 @@ describe('sync-apply batch reads (dynalite)', () => {
     kube = new FakeConnector();
     kube.kcpOf(WS).put('deployments', deployment);
     kube.kcpOf(WS).put('configmaps', configMap);
-    await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name })));
-    await world.putDecision(cmRef, 1, CLUSTERS.map((name) => ({ name })));
+    await world.putDecision(
+      ref,
+      1,
+      CLUSTERS.map((name) => ({ name })),
+    );
+    await world.putDecision(
+      cmRef,
+      1,
+      CLUSTERS.map((name) => ({ name })),
+    );
   });
   afterEach(async () => world.close());
 
@@ -57,13 +77,17 @@ describe('sync-apply batch reads (dynalite)', () => {
     // (`tmc trace` reads its applied steps there), so no trace item is written.
     expect(countsSince(world, from)).toEqual({ BatchGetItemCommand: 1, GetItemCommand: 1, PutItemCommand: 9 });
     const records = await world.syncState.listForObject(ref);
-    expect(records.map((r) => [r.cluster, r.state, r.traceId]).sort()).toEqual(CLUSTERS.map((c) => [c, 'applied', 't-1']).sort());
+    expect(records.map((r) => [r.cluster, r.state, r.traceId]).sort()).toEqual(
+      CLUSTERS.map((c) => [c, 'applied', 't-1']).sort(),
+    );
 
     // The same batch again on a fresh container: everything is read in one request and nothing is written.
     const resync = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
     const again = world.dynamoRequests.length;
     const writes = kube.clusterOf('east').writes();
-    expect((await resync(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);
+    expect(
+      (await resync(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures,
+    ).toEqual([]);
     expect(countsSince(world, again)).toEqual({ BatchGetItemCommand: 1 });
     expect(kube.clusterOf('east').writes()).toBe(writes);
   });
@@ -74,7 +98,12 @@ describe('sync-apply batch reads (dynalite)', () => {
       refresh: async (r: typeof ref): Promise<void> => {
         // What the one refresh sees: every cluster already recorded as applied.
         const records = await world.syncState.listForObject(r);
-        seen.push(records.filter((rec) => rec.state === 'applied').map((rec) => rec.cluster).sort());
+        seen.push(
+          records
+            .filter((rec) => rec.state === 'applied')
+            .map((rec) => rec.cluster)
+            .sort(),
+        );
       },
     };
     const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status });
@@ -87,11 +116,16 @@ describe('sync-apply batch reads (dynalite)', () => {
     const asked: string[] = [];
     const status = { refresh: async (r: typeof ref): Promise<void> => void asked.push(r.name) };
     const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status });
-    const batch = (object: KubeObject): ReturnType<typeof sqsEvent> => sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object })));
+    const batch = (object: KubeObject): ReturnType<typeof sqsEvent> =>
+      sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object })));
     expect((await handler(batch(deployment))).batchItemFailures).toEqual([]);
     expect(asked).toEqual(['web']);
     // Generation 2: the clusters' status for it may already have been aggregated against generation 1.
-    const updated: KubeObject = { ...deployment, metadata: { ...deployment.metadata, generation: 2, resourceVersion: '102' }, spec: { ...deploymentSpec, replicas: 2 } };
+    const updated: KubeObject = {
+      ...deployment,
+      metadata: { ...deployment.metadata, generation: 2, resourceVersion: '102' },
+      spec: { ...deploymentSpec, replicas: 2 },
+    };
     kube.kcpOf(WS).put('deployments', updated);
     expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
     expect(asked).toEqual(['web', 'web']);
@@ -109,7 +143,15 @@ describe('sync-apply batch reads (dynalite)', () => {
     expect(await state.get(cmRef, 'east')).toBeUndefined(); // a dependency of the carried Deployment
     expect(world.dynamoRequests.length).toBe(from);
 
-    const record = { ref, cluster: 'east', state: 'applied' as const, decisionVersion: 2, appliedGeneration: 1, appliedHash: 'h', updatedAt: new Date().toISOString() };
+    const record = {
+      ref,
+      cluster: 'east',
+      state: 'applied' as const,
+      decisionVersion: 2,
+      appliedGeneration: 1,
+      appliedHash: 'h',
+      updatedAt: new Date().toISOString(),
+    };
     await state.put(record);
     expect(await state.get(ref, 'east')).toEqual(record);
     // Another container records a newer decision's apply; this invocation's older write loses and is forgotten.
@@ -123,14 +165,30 @@ describe('sync-apply batch reads (dynalite)', () => {
   it('readMany chunks past 100 keys, names a key twice only once, and answers absent keys as undefined', async () => {
     const refs = Array.from({ length: 130 }, (_, i) => ({ ...cmRef, name: `cm-${i}` }));
     const at = new Date().toISOString();
-    for (const r of refs.slice(0, 3)) await world.syncState.put({ ref: r, cluster: 'east', state: 'applied', decisionVersion: 1, appliedGeneration: 0, appliedHash: r.name, updatedAt: at });
+    for (const r of refs.slice(0, 3))
+      await world.syncState.put({
+        ref: r,
+        cluster: 'east',
+        state: 'applied',
+        decisionVersion: 1,
+        appliedGeneration: 0,
+        appliedHash: r.name,
+        updatedAt: at,
+      });
     const from = world.dynamoRequests.length;
-    const reads = await world.syncState.readMany({ decisions: [ref, ref], records: [...refs, refs[0]].map((r) => ({ ref: r, cluster: 'east' })) });
+    const reads = await world.syncState.readMany({
+      decisions: [ref, ref],
+      records: [...refs, refs[0]].map((r) => ({ ref: r, cluster: 'east' })),
+    });
     expect(world.dynamoRequests.slice(from)).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
     expect(reads.records.size).toBe(130);
-    expect([...reads.records.values()].filter((r) => r !== undefined).map((r) => r?.appliedHash)).toEqual(expect.arrayContaining(['cm-0', 'cm-1', 'cm-2']));
+    expect([...reads.records.values()].filter((r) => r !== undefined).map((r) => r?.appliedHash)).toEqual(
+      expect.arrayContaining(['cm-0', 'cm-1', 'cm-2']),
+    );
     expect([...reads.records.values()].filter((r) => r === undefined)).toHaveLength(127);
-    expect([...reads.decisions.values()]).toEqual([{ decisionVersion: 1, clusters: CLUSTERS.map((name) => ({ name })) }]);
+    expect([...reads.decisions.values()]).toEqual([
+      { decisionVersion: 1, clusters: CLUSTERS.map((name) => ({ name })) },
+    ]);
   });
 
   it('an invocation running beside another in the same container answers with the write the other made', async () => {
@@ -139,7 +197,15 @@ describe('sync-apply batch reads (dynalite)', () => {
     const second = new BatchSyncState(world.syncState, running);
     await second.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
     expect(await second.get(cmRef, 'east')).toBeUndefined();
-    const record = { ref: cmRef, cluster: 'east', state: 'applied' as const, decisionVersion: 1, appliedGeneration: 0, appliedHash: 'h', updatedAt: new Date().toISOString() };
+    const record = {
+      ref: cmRef,
+      cluster: 'east',
+      state: 'applied' as const,
+      decisionVersion: 1,
+      appliedGeneration: 0,
+      appliedHash: 'h',
+      updatedAt: new Date().toISOString(),
+    };
     await first.put(record);
     const from = world.dynamoRequests.length;
     expect(await second.get(cmRef, 'east')).toEqual(record);
@@ -161,7 +227,11 @@ describe('sync-apply batch reads (dynalite)', () => {
     ]);
     expect(responses.map((r) => r.batchItemFailures)).toEqual([[], []]);
     for (const cluster of CLUSTERS) {
-      const applies = kube.clusterOf(cluster).calls.filter((c) => c.verb === 'apply').map((c) => c.key.split('|')[0]).sort();
+      const applies = kube
+        .clusterOf(cluster)
+        .calls.filter((c) => c.verb === 'apply')
+        .map((c) => c.key.split('|')[0])
+        .sort();
       expect(applies).toEqual(['configmaps', 'deployments', 'namespaces']);
     }
   });

@@ -11,11 +11,26 @@ import { startLocalTable, type LocalTable } from '../health/local-table';
 /** The records of a deleted object carry DynamoDB's TTL attribute; a live object's never do, even after a re-create. */
 describe('records of deleted objects expire (dynalite)', () => {
   let table: LocalTable;
-  const ref: ObjectRef = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+  const ref: ObjectRef = {
+    workspace: 'root:default',
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace: 'default',
+    name: 'web',
+  };
   const at = '2026-05-01T00:00:00.000Z';
   const expected = Date.parse(at) / 1000 + DELETED_RECORD_TTL_SECONDS;
   const expiresAt = async (sk: string): Promise<unknown> =>
-    (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: { [TABLE.partitionKey]: `OBJ#${objectKey(ref)}`, [TABLE.sortKey]: sk } }))).Item?.[TABLE.ttlAttribute];
+    (
+      await table.doc.send(
+        new GetCommand({
+          TableName: table.tableName,
+          Key: { [TABLE.partitionKey]: `OBJ#${objectKey(ref)}`, [TABLE.sortKey]: sk },
+        }),
+      )
+    ).Item?.[TABLE.ttlAttribute];
 
   beforeAll(async () => {
     table = await startLocalTable();
@@ -26,7 +41,15 @@ describe('records of deleted objects expire (dynalite)', () => {
 
   it('a deleted copy and a Deleted decision expire; re-applying and re-placing clear it', async () => {
     const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
-    const record: SyncRecord = { ref, cluster: 'east', state: 'applied', decisionVersion: 1, appliedGeneration: 1, updatedAt: at, appliedAt: at };
+    const record: SyncRecord = {
+      ref,
+      cluster: 'east',
+      state: 'applied',
+      decisionVersion: 1,
+      appliedGeneration: 1,
+      updatedAt: at,
+      appliedAt: at,
+    };
     await sync.put(record);
     expect(await expiresAt('SYNC#east')).toBeUndefined();
     await sync.put({ ...record, state: 'deleted', decisionVersion: 2 });
@@ -52,7 +75,14 @@ describe('records of deleted objects expire (dynalite)', () => {
     };
     await decisions.put(decision);
     expect(await expiresAt('DECISION')).toBeUndefined();
-    await decisions.put({ ...decision, decisionVersion: 2, clusters: [], scheduled: false, reason: 'Deleted', diff: { added: [], removed: ['east'], changed: [], unchanged: [] } });
+    await decisions.put({
+      ...decision,
+      decisionVersion: 2,
+      clusters: [],
+      scheduled: false,
+      reason: 'Deleted',
+      diff: { added: [], removed: ['east'], changed: [], unchanged: [] },
+    });
     expect(await expiresAt('DECISION')).toBe(expected);
     await decisions.put({ ...decision, decisionVersion: 3 });
     expect(await expiresAt('DECISION')).toBeUndefined();

@@ -31,7 +31,12 @@ describe('sync-apply under the invocation deadline (simulator hang fault + dynal
     kcp = await startSimServer({ name: 'kcp', mode: 'kcp' });
     east = await startSimServer({ name: 'east', mode: 'cluster' });
     kcp.createLogicalCluster(WS);
-    dep = kcp.store(WS).create(DEPLOYMENTS, build.deployment('web', { namespace: 'default', replicas: 1, metadata: { finalizers: [SYNC_FINALIZER] } }));
+    dep = kcp
+      .store(WS)
+      .create(
+        DEPLOYMENTS,
+        build.deployment('web', { namespace: 'default', replicas: 1, metadata: { finalizers: [SYNC_FINALIZER] } }),
+      );
     depRef = refOf(WS, dep, 'apps', 'deployments');
     world = await startSyncWorld();
     kube = new SimConnector(kcp, { east });
@@ -49,7 +54,9 @@ describe('sync-apply under the invocation deadline (simulator hang fault + dynal
     const handler = makeSyncApplyHandler(world.applyDeps(kube));
     const context = contextEnding(6_000);
 
-    const response = await withInvocationDeadline(context, () => handler(sqsEvent([syncMessage(depRef, 'east', 1, { object: dep })])));
+    const response = await withInvocationDeadline(context, () =>
+      handler(sqsEvent([syncMessage(depRef, 'east', 1, { object: dep })])),
+    );
 
     // Returned inside the function's time, with the message left for SQS to deliver again.
     expect(Date.now()).toBeLessThan(context.end);
@@ -63,15 +70,22 @@ describe('sync-apply under the invocation deadline (simulator hang fault + dynal
     expect(recorded?.lastError?.category).toBe('invocation-deadline');
     expect(recorded?.lastError?.message).toContain('on east was cut off at the invocation');
     const deferral = world.logLines.find((l) => l.message === 'Deferring after a transient failure');
-    expect(deferral?.attributes.error).toMatchObject({ name: 'DeadlineExceededError', category: 'invocation-deadline' });
+    expect(deferral?.attributes.error).toMatchObject({
+      name: 'DeadlineExceededError',
+      category: 'invocation-deadline',
+    });
     // A slow cluster is not an unreachable one: the deadline feeds no failure into its health.
-    expect(world.metrics.filter((m) => m.name === 'tmc_retries_total').map((m) => m.labels)).toEqual([{ function: 'sync-apply', category: 'invocation-deadline' }]);
+    expect(world.metrics.filter((m) => m.name === 'tmc_retries_total').map((m) => m.labels)).toEqual([
+      { function: 'sync-apply', category: 'invocation-deadline' },
+    ]);
   });
 
   it('the next delivery applies once the cluster answers again', async () => {
     east.faults.clear();
     const handler = makeSyncApplyHandler(world.applyDeps(kube));
-    const response = await withInvocationDeadline(contextEnding(30_000), () => handler(sqsEvent([syncMessage(depRef, 'east', 1, { object: dep })], 2)));
+    const response = await withInvocationDeadline(contextEnding(30_000), () =>
+      handler(sqsEvent([syncMessage(depRef, 'east', 1, { object: dep })], 2)),
+    );
     expect(response).toEqual({ batchItemFailures: [] });
     expect(world.syncPuts.at(-1)?.state).toBe('applied');
   });

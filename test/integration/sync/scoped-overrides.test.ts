@@ -20,8 +20,17 @@ const regional = (name: string, region: string): ClusterInfo => ({
   health: 'Healthy',
 });
 const clusters = [regional('east', 'us-east-1'), regional('west', 'us-west-2')];
-const deployment = build.deployment('web', { namespace: NS, replicas: 3, metadata: { uid: 'uid-web', generation: 1, resourceVersion: '1' } });
-const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config', namespace: NS, uid: 'uid-cm' }, data: { MODE: 'prod' } };
+const deployment = build.deployment('web', {
+  namespace: NS,
+  replicas: 3,
+  metadata: { uid: 'uid-web', generation: 1, resourceVersion: '1' },
+});
+const configMap: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'web-config', namespace: NS, uid: 'uid-cm' },
+  data: { MODE: 'prod' },
+};
 
 describe('Placement overrides scoped to kinds (engine decision → dynalite → sync-apply)', () => {
   let world: SyncWorld;
@@ -35,12 +44,25 @@ describe('Placement overrides scoped to kinds (engine decision → dynalite → 
   afterEach(async () => world.close());
 
   /** Decides with the real engine, stores the decision as placement does, and syncs the object to east. */
-  async function placeAndSync(placement: Placement, object: KubeObject, group: string, resource: string): Promise<KubeObject | undefined> {
-    const decision = decide({ object, namespaceLabels: { team: 'web' }, policies: [placement], locations: [], clusters });
+  async function placeAndSync(
+    placement: Placement,
+    object: KubeObject,
+    group: string,
+    resource: string,
+  ): Promise<KubeObject | undefined> {
+    const decision = decide({
+      object,
+      namespaceLabels: { team: 'web' },
+      policies: [placement],
+      locations: [],
+      clusters,
+    });
     expect(decision.placement).toBe(placement.metadata.name);
     const ref = refOf(WS, object, group, resource);
     await world.putDecision(ref, 1, decision.clusters, decision.placement);
-    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1, { object }), 1)).toEqual({ result: 'applied' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1, { object }), 1)).toEqual({
+      result: 'applied',
+    });
     return kube.clusterOf('east').find(resource, downstreamNamespace(WS, NS), object.metadata.name ?? '');
   }
 
@@ -61,17 +83,24 @@ describe('Placement overrides scoped to kinds (engine decision → dynalite → 
       apiVersion: 'scheduling.kcp.io/v1alpha1',
       kind: 'Placement',
       metadata: { name: 'legacy' },
-      spec: { namespaceSelector: { matchLabels: { team: 'web' } }, overrides: [{ clusters: ['east'], jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }] },
+      spec: {
+        namespaceSelector: { matchLabels: { team: 'web' } },
+        overrides: [{ clusters: ['east'], jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }],
+      },
     });
     const cm = await placeAndSync(unscoped, configMap, '', 'configmaps');
     expect(cm?.data).toEqual({ MODE: 'prod' });
     const warnings = (): typeof world.logLines => world.logLines.filter((l) => l.level === 'warn');
     expect(warnings()).toHaveLength(1);
-    expect(warnings()[0].message).toMatch(/Placement legacy for east: .*ConfigMap team-a\/web-config.*scope the override with kinds/);
+    expect(warnings()[0].message).toMatch(
+      /Placement legacy for east: .*ConfigMap team-a\/web-config.*scope the override with kinds/,
+    );
 
     // A resync of the same object and decision writes nothing and says nothing more.
     const ref = refOf(WS, configMap, '', 'configmaps');
-    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1, { object: configMap }), 1)).toEqual({ result: 'unchanged' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1, { object: configMap }), 1)).toEqual({
+      result: 'unchanged',
+    });
     expect(warnings()).toHaveLength(1);
   });
 });

@@ -1,4 +1,10 @@
-import { CONTENT_HASH_ANNOTATION, OWNERS_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION, clusterStatusAnnotation } from '../../../lib/api/labels';
+import {
+  CONTENT_HASH_ANNOTATION,
+  OWNERS_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+  clusterStatusAnnotation,
+} from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
@@ -35,7 +41,9 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
     version += 1;
     await world.putDecision(ref, version, action === 'apply' ? [{ name: CLUSTER }] : []);
     const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), events: makeKcpEventRecorder(kube) });
-    expect(await handler(sqsEvent([syncMessage(ref, CLUSTER, version, { action })]))).toEqual({ batchItemFailures: [] });
+    expect(await handler(sqsEvent([syncMessage(ref, CLUSTER, version, { action })]))).toEqual({
+      batchItemFailures: [],
+    });
   };
   const writes = (): number => east.requests.count({ writes: true, resource: 'clusterroles' });
 
@@ -49,8 +57,18 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
       await world.putCluster(ws, CLUSTER);
       const store = kcp.store(ws);
       // Identical in both workspaces: shared. Different verbs: a conflict for whichever comes second.
-      refs[`${ws}/reader`] = refOf(ws, store.create(CLUSTER_ROLES, clusterRole('reader', ['get', 'list'])), 'rbac.authorization.k8s.io', 'clusterroles');
-      refs[`${ws}/writer`] = refOf(ws, store.create(CLUSTER_ROLES, clusterRole('writer', ws === A ? ['get'] : ['get', 'create', 'delete'])), 'rbac.authorization.k8s.io', 'clusterroles');
+      refs[`${ws}/reader`] = refOf(
+        ws,
+        store.create(CLUSTER_ROLES, clusterRole('reader', ['get', 'list'])),
+        'rbac.authorization.k8s.io',
+        'clusterroles',
+      );
+      refs[`${ws}/writer`] = refOf(
+        ws,
+        store.create(CLUSTER_ROLES, clusterRole('writer', ws === A ? ['get'] : ['get', 'create', 'delete'])),
+        'rbac.authorization.k8s.io',
+        'clusterroles',
+      );
     }
   });
   afterAll(async () => {
@@ -73,7 +91,11 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
     await sync(refs[`${B}/reader`]);
     expect(writes() - before).toBe(1);
     const reader = downstream('reader');
-    expect(ownersOf(reader!).map((o) => o.workspace).sort()).toEqual([A, B]);
+    expect(
+      ownersOf(reader!)
+        .map((o) => o.workspace)
+        .sort(),
+    ).toEqual([A, B]);
     expect(reader?.rules).toEqual(rules);
     expect(reader?.metadata.annotations?.[WORKSPACE_ANNOTATION]).toBe(A);
     expect((await world.syncState.get(refs[`${B}/reader`], CLUSTER))?.state).toBe('applied');
@@ -88,12 +110,16 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
     const record = await world.syncState.get(refs[`${B}/writer`], CLUSTER);
     expect(record?.state).toBe('conflict');
     expect(record?.lastError?.message).toContain(`workspace ${A}`);
-    const detail = kcp.store(B).get(CLUSTER_ROLES, undefined, 'writer')?.metadata.annotations?.[clusterStatusAnnotation(B, CLUSTER)];
+    const detail = kcp.store(B).get(CLUSTER_ROLES, undefined, 'writer')?.metadata.annotations?.[
+      clusterStatusAnnotation(B, CLUSTER)
+    ];
     expect(detail).toContain('SyncConflict');
     expect(detail).toContain(A);
     // And an Event on team-b's ClusterRole, where `kubectl describe` shows it (a cluster-scoped object's: in default).
     const events = kcp.store(B).list({ group: '', version: 'v1', resource: 'events' }, 'default');
-    expect(events.map((e) => [e.reason, e.type, (e.involvedObject as { name?: string }).name])).toEqual([['SyncConflict', 'Warning', 'writer']]);
+    expect(events.map((e) => [e.reason, e.type, (e.involvedObject as { name?: string }).name])).toEqual([
+      ['SyncConflict', 'Warning', 'writer'],
+    ]);
     expect(events[0].message).toContain(`workspace ${A}`);
   });
 

@@ -184,7 +184,9 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
     for (let run = 0; run < 2; run++) {
       const kcpRequests = kcp.requests.count({});
       const dynamoWrites = world.dynamoWrites();
-      expect(await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never)).toMatchObject({ written: 0, failed: 0 });
+      expect(
+        await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never),
+      ).toMatchObject({ written: 0, failed: 0 });
       expect(world.dynamoWrites()).toBe(dynamoWrites);
       expect(kcp.requests.count({})).toBe(kcpRequests);
     }
@@ -196,7 +198,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
       object.metadata = { ...object.metadata, name };
       return refOf(WS, kcp.store(WS).create(DEPLOYMENTS, object), 'apps', 'deployments');
     });
-    for (const ref of refs) await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    for (const ref of refs)
+      await world.putDecision(
+        ref,
+        1,
+        CLUSTERS.map((name) => ({ name, replicas: 1 })),
+      );
     await makeSyncApplyHandler(world.applyDeps(kube))(
       sqsEvent(refs.flatMap((ref) => CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: kcpObject(ref) })))),
     );
@@ -205,7 +212,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
       CLUSTERS.map((c) => clusters[c].requests.count({ verb, resource: 'deployments', namespace: ns }));
     const [gets, lists] = [reads('get'), reads('list')];
     const handler = makeStatusUpHandler(world.statusDeps(kube));
-    for (let i = 0; i < 40 && refs.some((ref) => (kcpObject(ref)?.status as { readyReplicas?: number } | undefined)?.readyReplicas !== 2); i++) {
+    for (
+      let i = 0;
+      i < 40 &&
+      refs.some((ref) => (kcpObject(ref)?.status as { readyReplicas?: number } | undefined)?.readyReplicas !== 2);
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 100));
       await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as never);
     }
@@ -224,14 +236,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
       metadata: { name: 'theirs', namespace: ns },
       data: { owner: 'ops' },
     });
-    const theirs = kcp
-      .store(WS)
-      .create(CONFIGMAPS, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'theirs', namespace: NS },
-        data: { owner: 'tmc' },
-      });
+    const theirs = kcp.store(WS).create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'theirs', namespace: NS },
+      data: { owner: 'tmc' },
+    });
     const ref = refOf(WS, theirs, '', 'configmaps');
     await world.putDecision(ref, 1, [{ name: 'east' }]);
     const applied = applies(clusters.east, 'configmaps');
@@ -245,14 +255,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
   });
 
   it('a 1 MiB ConfigMap no message carries is applied whole; table items stay small', async () => {
-    const big = kcp
-      .store(WS)
-      .create(CONFIGMAPS, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'big', namespace: NS },
-        data: { blob: 'y'.repeat(1024 * 1024) },
-      });
+    const big = kcp.store(WS).create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: NS },
+      data: { blob: 'y'.repeat(1024 * 1024) },
+    });
     const ref = refOf(WS, big, '', 'configmaps');
     await world.putDecision(ref, 1, [{ name: 'west' }]);
     expect(await makeSyncApplyHandler(world.applyDeps(kube))(sqsEvent([syncMessage(ref, 'west', 1)]))).toEqual({
@@ -265,14 +273,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
   });
 
   it('two workspaces, same namespace and name: two downstream namespaces, no collision', async () => {
-    const other = kcp
-      .store(OTHER)
-      .create(CONFIGMAPS, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'web-config', namespace: NS },
-        data: { MODE: 'team-b' },
-      });
+    const other = kcp.store(OTHER).create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-config', namespace: NS },
+      data: { MODE: 'team-b' },
+    });
     const ref = refOf(OTHER, other, '', 'configmaps');
     expect(await makeSyncApplyHandler(world.applyDeps(kube))(sqsEvent([syncMessage(ref, 'east', 1)]))).toEqual({
       batchItemFailures: [],
@@ -283,14 +289,12 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
   });
 
   it('429 from a cluster: backed off by Retry-After and reported as a batch item failure', async () => {
-    const cm = kcp
-      .store(WS)
-      .create(CONFIGMAPS, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'slow', namespace: NS },
-        data: { a: '1' },
-      });
+    const cm = kcp.store(WS).create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'slow', namespace: NS },
+      data: { a: '1' },
+    });
     const ref = refOf(WS, cm, '', 'configmaps');
     clusters.west.faults.set({ throttle: { rate: 1, retryAfterSeconds: 7 } });
     world.deferred.length = 0;
@@ -329,7 +333,9 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
     const kcpClient = await kube.kcp(WS);
     const read = (await kcpClient.get(cmRef)) as KubeObject;
     const stale = read.metadata.resourceVersion;
-    const moved = await kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: stale, annotations: { 'example.com/a': '1' } } });
+    const moved = await kcpClient.mergePatch(cmRef, {
+      metadata: { resourceVersion: stale, annotations: { 'example.com/a': '1' } },
+    });
     await expect(
       kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: stale, annotations: { 'example.com/a': '2' } } }),
     ).rejects.toMatchObject({ name: 'ConflictError' });
@@ -340,7 +346,9 @@ describe('sync-apply and status-up against the simulator (kcp + two clusters, re
     ).rejects.toMatchObject({ name: 'ConflictError' });
     expect(kcpObject(depRef)?.status).not.toMatchObject({ replicas: 99 });
     expect(kcpObject(cmRef)?.metadata.annotations?.['example.com/a']).toBe('1');
-    await kcpClient.mergePatch(cmRef, { metadata: { resourceVersion: moved.metadata.resourceVersion, annotations: { 'example.com/a': null } } });
+    await kcpClient.mergePatch(cmRef, {
+      metadata: { resourceVersion: moved.metadata.resourceVersion, annotations: { 'example.com/a': null } },
+    });
   });
 
   it('delete removes the object everywhere and releases the finalizer', async () => {

@@ -40,35 +40,43 @@ describe('sync-apply when kcp answers 404 for the source', () => {
   it.each([
     ['Secret', 'secrets', '', secret],
     ['Deployment', 'deployments', 'apps', deployment],
-  ])('keeps the %s copy while its decision still wants the cluster, and deletes it once placement drops it', async (_kind, resource, group, object) => {
-    const ref = refOf(WS, object, group, resource);
-    const deps = world.applyDeps(kube);
-    await world.putDecision(ref, 3, [{ name: 'east' }, { name: 'west' }]);
-    for (const cluster of ['east', 'west']) expect(await syncOne(deps, syncMessage(ref, cluster, 3), 1)).toEqual({ result: 'applied' });
-    const west = kube.clusterOf('west');
-    expect(west.find(resource, downstream, ref.name)).toBeDefined();
+  ])(
+    'keeps the %s copy while its decision still wants the cluster, and deletes it once placement drops it',
+    async (_kind, resource, group, object) => {
+      const ref = refOf(WS, object, group, resource);
+      const deps = world.applyDeps(kube);
+      await world.putDecision(ref, 3, [{ name: 'east' }, { name: 'west' }]);
+      for (const cluster of ['east', 'west'])
+        expect(await syncOne(deps, syncMessage(ref, cluster, 3), 1)).toEqual({ result: 'applied' });
+      const west = kube.clusterOf('west');
+      expect(west.find(resource, downstream, ref.name)).toBeDefined();
 
-    // kcp answers 404 to the GET (the simulator's get-404 rule) while the object is still there.
-    const kcp = kube.kcpOf(WS);
-    jest.spyOn(kcp, 'get').mockResolvedValueOnce(undefined);
-    const deletesBefore = west.count('delete');
-    const result = await syncOne(deps, syncMessage(ref, 'west', 3, { object: undefined }), 2);
-    expect(result).toEqual({ result: 'deferred', delaySeconds: SOURCE_MISSING_RECHECK_SECONDS, category: 'resource-not-found' });
-    expect(west.count('delete')).toBe(deletesBefore);
-    expect(west.find(resource, downstream, ref.name)).toBeDefined();
-    expect((await world.syncState.get(ref, 'west'))?.state).not.toBe('deleted');
-    // kcp's finalizer is not released either: nothing was deleted.
-    expect(kcp.find(resource, NS, ref.name)?.metadata.finalizers).toContain(SYNC_FINALIZER);
+      // kcp answers 404 to the GET (the simulator's get-404 rule) while the object is still there.
+      const kcp = kube.kcpOf(WS);
+      jest.spyOn(kcp, 'get').mockResolvedValueOnce(undefined);
+      const deletesBefore = west.count('delete');
+      const result = await syncOne(deps, syncMessage(ref, 'west', 3, { object: undefined }), 2);
+      expect(result).toEqual({
+        result: 'deferred',
+        delaySeconds: SOURCE_MISSING_RECHECK_SECONDS,
+        category: 'resource-not-found',
+      });
+      expect(west.count('delete')).toBe(deletesBefore);
+      expect(west.find(resource, downstream, ref.name)).toBeDefined();
+      expect((await world.syncState.get(ref, 'west'))?.state).not.toBe('deleted');
+      // kcp's finalizer is not released either: nothing was deleted.
+      expect(kcp.find(resource, NS, ref.name)?.metadata.finalizers).toContain(SYNC_FINALIZER);
 
-    // The object really goes: the sweep confirmed its absence and placement dropped every cluster (decision v4).
-    kcp.objects.delete(`${resource}|${NS}|${ref.name}`);
-    // The redelivered v3 apply message is behind the decision now, and the decision no longer wants west.
-    await world.putDecision(ref, 4, []);
-    expect(await syncOne(deps, syncMessage(ref, 'west', 3), 3)).toEqual({ result: 'deleted' });
-    expect(west.find(resource, downstream, ref.name)).toBeUndefined();
-    expect(await syncOne(deps, syncMessage(ref, 'east', 4, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
-    expect(kube.clusterOf('east').find(resource, downstream, ref.name)).toBeUndefined();
-  });
+      // The object really goes: the sweep confirmed its absence and placement dropped every cluster (decision v4).
+      kcp.objects.delete(`${resource}|${NS}|${ref.name}`);
+      // The redelivered v3 apply message is behind the decision now, and the decision no longer wants west.
+      await world.putDecision(ref, 4, []);
+      expect(await syncOne(deps, syncMessage(ref, 'west', 3), 3)).toEqual({ result: 'deleted' });
+      expect(west.find(resource, downstream, ref.name)).toBeUndefined();
+      expect(await syncOne(deps, syncMessage(ref, 'east', 4, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+      expect(kube.clusterOf('east').find(resource, downstream, ref.name)).toBeUndefined();
+    },
+  );
 
   it('applies again once kcp answers: the deferred message loses nothing', async () => {
     const ref = refOf(WS, deployment, 'apps', 'deployments');

@@ -49,21 +49,28 @@ describe('status reads (dynalite)', () => {
     world = await startSyncWorld();
     kube = new FakeConnector();
     kube.kcpOf(WS).put('deployments', deployment);
-    await world.putDecision(ref, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    await world.putDecision(
+      ref,
+      1,
+      CLUSTERS.map((name) => ({ name, replicas: 1 })),
+    );
   });
   afterEach(async () => world.close());
 
   /** Applies ref on every cluster through sync-apply, without a status refresh (the tests count their own). */
   async function applyEverywhere(): Promise<void> {
     const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
-    expect((await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);
+    expect(
+      (await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures,
+    ).toEqual([]);
   }
 
   it('reads what the three store reads do, and nothing of other objects or the explanation', async () => {
     await applyEverywhere();
     const statuses = new DynamoStatusStore({ doc: world.doc, tableName: world.tableName });
     const at = new Date().toISOString();
-    for (const [i, cluster] of CLUSTERS.entries()) await statuses.put({ ref, cluster, status: ready, resourceVersion: String(10 + i), observedAt: at });
+    for (const [i, cluster] of CLUSTERS.entries())
+      await statuses.put({ ref, cluster, status: ready, resourceVersion: String(10 + i), observedAt: at });
     // Placement's full item: the explanation and diff are not what status reads.
     await world.doc.send(
       new PutCommand({
@@ -93,12 +100,24 @@ describe('status reads (dynalite)', () => {
     const from = world.dynamoRequests.length;
     const snapshot = await world.snapshot.read(ref);
     expect(world.dynamoRequests.slice(from)).toEqual(['QueryCommand']);
-    expect(responses.map((item) => item.sk)).toEqual(['DECISION', 'STATUS#east', 'STATUS#north', 'STATUS#west', 'SYNC#east', 'SYNC#north', 'SYNC#west']);
+    expect(responses.map((item) => item.sk)).toEqual([
+      'DECISION',
+      'STATUS#east',
+      'STATUS#north',
+      'STATUS#west',
+      'SYNC#east',
+      'SYNC#north',
+      'SYNC#west',
+    ]);
     expect(responses.some((item) => 'explanation' in item || 'diff' in item)).toBe(false);
 
     const threeReads = await snapshotFromStores(world.syncState, statuses).read(ref);
-    const byCluster = <T extends { cluster: string }>(items: T[]): T[] => [...items].sort((a, b) => a.cluster.localeCompare(b.cluster));
-    expect(snapshot.decision).toEqual({ decisionVersion: 2, clusters: CLUSTERS.map((name) => ({ name, replicas: 1 })) });
+    const byCluster = <T extends { cluster: string }>(items: T[]): T[] =>
+      [...items].sort((a, b) => a.cluster.localeCompare(b.cluster));
+    expect(snapshot.decision).toEqual({
+      decisionVersion: 2,
+      clusters: CLUSTERS.map((name) => ({ name, replicas: 1 })),
+    });
     expect(snapshot.decision).toEqual(threeReads.decision);
     expect(byCluster(snapshot.syncRecords)).toEqual(byCluster(threeReads.syncRecords));
     expect(byCluster(snapshot.statuses)).toEqual(byCluster(threeReads.statuses));
@@ -107,11 +126,16 @@ describe('status reads (dynalite)', () => {
   });
 
   it('an object with nothing stored reads as empty; a partition over one page is read to its end', async () => {
-    expect(await world.snapshot.read({ ...ref, name: 'absent' })).toEqual({ decision: undefined, syncRecords: [], statuses: [] });
+    expect(await world.snapshot.read({ ...ref, name: 'absent' })).toEqual({
+      decision: undefined,
+      syncRecords: [],
+      statuses: [],
+    });
     // DynamoDB answers at most 1 MB a page: four statuses of 300 KB take two pages.
     const statuses = new DynamoStatusStore({ doc: world.doc, tableName: world.tableName });
     const big = { note: 'x'.repeat(300 * 1024) };
-    for (const cluster of ['a', 'b', 'c', 'd']) await statuses.put({ ref, cluster, status: big, resourceVersion: '1', observedAt: new Date().toISOString() });
+    for (const cluster of ['a', 'b', 'c', 'd'])
+      await statuses.put({ ref, cluster, status: big, resourceVersion: '1', observedAt: new Date().toISOString() });
     const from = world.dynamoRequests.length;
     const snapshot = await new DynamoObjectSnapshotReader({ doc: world.doc, tableName: world.tableName }).read(ref);
     expect(world.dynamoRequests.slice(from).length).toBeGreaterThan(1);
@@ -134,18 +158,33 @@ describe('status reads (dynalite)', () => {
   it('sync-apply refreshes the object once after its batch with one Query', async () => {
     const handler = makeSyncApplyHandler(world.applyDeps(kube));
     const from = world.dynamoRequests.length;
-    expect((await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures).toEqual([]);
+    expect(
+      (await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))))).batchItemFailures,
+    ).toEqual([]);
     // The batch's own reads are one BatchGetItem; everything else read is the refresh's.
     expect(countsSince(world, from)).toMatchObject({ BatchGetItemCommand: 1, QueryCommand: 1 });
     expect(countsSince(world, from).GetItemCommand).toBeUndefined();
     const annotations = kube.kcpOf(WS).find('deployments', 'default', 'web')?.metadata.annotations ?? {};
-    for (const c of CLUSTERS) expect(JSON.parse(annotations[clusterStatusAnnotation(WS, c)] ?? '{}')).toMatchObject({ cluster: c, state: 'applied' });
+    for (const c of CLUSTERS)
+      expect(JSON.parse(annotations[clusterStatusAnnotation(WS, c)] ?? '{}')).toMatchObject({
+        cluster: c,
+        state: 'applied',
+      });
   });
 
   it('the backstop compares the objects of a cluster with what is stored in one BatchGetItem, not a GetItem each', async () => {
     const refs = [ref, other, { ...ref, name: 'web-3' }];
-    for (const r of refs) kube.kcpOf(WS).put('deployments', { ...deployment, metadata: { ...deployment.metadata, name: r.name, uid: `uid-${r.name}` } });
-    for (const r of refs.slice(1)) await world.putDecision(r, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+    for (const r of refs)
+      kube.kcpOf(WS).put('deployments', {
+        ...deployment,
+        metadata: { ...deployment.metadata, name: r.name, uid: `uid-${r.name}` },
+      });
+    for (const r of refs.slice(1))
+      await world.putDecision(
+        r,
+        1,
+        CLUSTERS.map((name) => ({ name, replicas: 1 })),
+      );
     const apply = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
     const objects = refs.map((r) => kube.kcpOf(WS).find('deployments', 'default', r.name) as KubeObject);
     const messages = objects.flatMap((object, i) => CLUSTERS.map((c) => syncMessage(refs[i], c, 1, { object })));
@@ -153,7 +192,9 @@ describe('status reads (dynalite)', () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
       for (const r of refs) {
-        const downstream = kube.clusterOf(c).find('deployments', downstreamNamespace(WS, 'default'), r.name) as KubeObject;
+        const downstream = kube
+          .clusterOf(c)
+          .find('deployments', downstreamNamespace(WS, 'default'), r.name) as KubeObject;
         kube.clusterOf(c).put('deployments', { ...downstream, status: ready });
       }
     }

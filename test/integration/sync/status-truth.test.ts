@@ -18,7 +18,11 @@ const deployment: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'default', uid: 'uid-web', generation: 1, finalizers: [SYNC_FINALIZER] },
-  spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } },
+  },
 };
 const ready = (n: number): Record<string, unknown> => ({
   observedGeneration: 1,
@@ -28,7 +32,12 @@ const ready = (n: number): Record<string, unknown> => ({
   updatedReplicas: n,
   conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }],
 });
-const syncTarget = (name: string): KubeObject => ({ apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTarget', metadata: { name }, spec: {} });
+const syncTarget = (name: string): KubeObject => ({
+  apiVersion: 'workload.kcp.io/v1alpha1',
+  kind: 'SyncTarget',
+  metadata: { name },
+  spec: {},
+});
 
 describe('status and deletion truth (dynalite + in-memory clusters)', () => {
   let world: SyncWorld;
@@ -36,22 +45,43 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
   const ref: ObjectRef = refOf(WS, deployment, 'apps', 'deployments');
   const kcpObject = (): KubeObject | undefined => kube.kcpOf(WS).find('deployments', 'default', 'web');
   const condition = (type: string): Record<string, unknown> | undefined =>
-    ((kcpObject()?.status as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).find((c) => c.type === type);
+    ((kcpObject()?.status as { conditions?: Array<Record<string, unknown>> } | undefined)?.conditions ?? []).find(
+      (c) => c.type === type,
+    );
 
   /** Placement's decision item, with the fields status reads. */
   async function decide(version: number, clusters: string[], extra: Record<string, unknown> = {}): Promise<void> {
     await world.doc.send(
       new PutCommand({
         TableName: world.tableName,
-        Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion: version, generation: 1, clusters: clusters.map((name) => ({ name, replicas: 2 })), scheduled: clusters.length > 0, reason: 'Scheduled', message: `Placed on ${clusters.join(', ')}`, ...extra },
+        Item: {
+          pk: `OBJ#${objectKey(ref)}`,
+          sk: 'DECISION',
+          decisionVersion: version,
+          generation: 1,
+          clusters: clusters.map((name) => ({ name, replicas: 2 })),
+          scheduled: clusters.length > 0,
+          reason: 'Scheduled',
+          message: `Placed on ${clusters.join(', ')}`,
+          ...extra,
+        },
       }),
     );
   }
 
   async function report(cluster: string, resourceVersion: string): Promise<void> {
-    const downstream = kube.clusterOf(cluster).find('deployments', downstreamNamespace(WS, 'default'), 'web') as KubeObject;
+    const downstream = kube
+      .clusterOf(cluster)
+      .find('deployments', downstreamNamespace(WS, 'default'), 'web') as KubeObject;
     kube.clusterOf(cluster).put('deployments', { ...downstream, status: ready(2) });
-    const message: StatusMessage = { type: 'status', ref, cluster, resourceVersion, status: ready(2), trace: { traceId: 't', enqueuedAt: new Date().toISOString() } };
+    const message: StatusMessage = {
+      type: 'status',
+      ref,
+      cluster,
+      resourceVersion,
+      status: ready(2),
+      trace: { traceId: 't', enqueuedAt: new Date().toISOString() },
+    };
     expect(await reportClusterStatus(world.statusDeps(kube), message, 1)).toEqual({ result: 'written' });
   }
 
@@ -71,9 +101,12 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
     expect(condition('Placed')).toMatchObject({ status: 'True', reason: 'Scheduled', message: 'Placed on east' });
 
     // A new Placement no longer selects the namespace: placement decides nowhere and removes the copy.
-    const why = 'No Placement selects Deployment default/web: 1 Placement(s) in the workspace, none whose namespaceSelector and objectSelectors match namespace default';
+    const why =
+      'No Placement selects Deployment default/web: 1 Placement(s) in the workspace, none whose namespaceSelector and objectSelectors match namespace default';
     await decide(2, [], { scheduled: false, reason: 'NoMatchingPlacement', message: why });
-    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({
+      result: 'deleted',
+    });
     expect(kcpObject()?.status).toMatchObject({ readyReplicas: 0, availableReplicas: 0 });
     expect(condition('Available')).toMatchObject({ status: 'False', message: 'Not placed on any cluster' });
     expect(condition('Placed')).toMatchObject({ status: 'False', reason: 'NoMatchingPlacement', message: why });
@@ -125,19 +158,32 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
     for (const c of ['east', 'west']) await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1), 1);
     // kubectl delete; placement records the removal from both.
     const placed = kcpObject()!;
-    kube.kcpOf(WS).objects.set(`deployments|default|web`, { ...placed, metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() } });
+    kube.kcpOf(WS).objects.set(`deployments|default|web`, {
+      ...placed,
+      metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() },
+    });
     await decide(2, [], { scheduled: false, reason: 'Deleted', message: 'deleted' });
 
     // east is clean; west still has its copy, and status says what the delete waits for.
-    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({
+      result: 'deleted',
+    });
     expect(kcpObject()?.metadata.finalizers).toContain(SYNC_FINALIZER);
-    expect(condition('Placed')).toMatchObject({ status: 'False', reason: 'Deleting', message: 'Being deleted: waiting for its copies on west (Applied) to be removed' });
+    expect(condition('Placed')).toMatchObject({
+      status: 'False',
+      reason: 'Deleting',
+      message: 'Being deleted: waiting for its copies on west (Applied) to be removed',
+    });
     // west's SyncTarget is deleted (kcp and placement's mirror), and this container's client for it times out. The
     // finalizer waits for west no longer than one failed request.
     kube.kcpOf(WS).objects.delete('synctargets||west');
-    await world.doc.send(new PutCommand({ TableName: world.tableName, Item: { pk: 'CLUSTER#west', sk: `META#${WS}` } }));
+    await world.doc.send(
+      new PutCommand({ TableName: world.tableName, Item: { pk: 'CLUSTER#west', sk: `META#${WS}` } }),
+    );
     kube.clusterOf('west').failNext('get', new ClusterUnreachableError('west timed out', { cluster: 'west' }));
-    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'west', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'west', 2, { action: 'delete' }), 1)).toEqual({
+      result: 'deleted',
+    });
     expect(kcpObject()).toBeUndefined();
   });
 
@@ -149,7 +195,10 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
     await decide(1, ['east', 'west']);
     for (const c of ['east', 'west']) await syncOne(world.applyDeps(kube), syncMessage(ref, c, 1), 1);
     const placed = kcpObject()!;
-    kube.kcpOf(WS).objects.set(`deployments|default|web`, { ...placed, metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() } });
+    kube.kcpOf(WS).objects.set(`deployments|default|web`, {
+      ...placed,
+      metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() },
+    });
     await decide(2, [], { scheduled: false, reason: 'Deleted', message: 'deleted' });
 
     // west still registered: its copy keeps the finalizer after east is clean.
@@ -160,7 +209,9 @@ describe('status and deletion truth (dynalite + in-memory clusters)', () => {
     await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 2);
     expect(kcpObject()?.metadata.finalizers).toContain(SYNC_FINALIZER);
     // west deregistered for good (no delete message will ever reach it): the next delete of the object completes.
-    await world.doc.send(new PutCommand({ TableName: world.tableName, Item: { pk: 'CLUSTER#west', sk: `META#${WS}` } }));
+    await world.doc.send(
+      new PutCommand({ TableName: world.tableName, Item: { pk: 'CLUSTER#west', sk: `META#${WS}` } }),
+    );
     await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 2, { action: 'delete' }), 3);
     expect(kcpObject()).toBeUndefined();
     expect((await world.syncState.get(ref, 'west'))?.state).toBe('deleted');

@@ -167,9 +167,14 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
   it("the events/status-up sample's status reaches kcp as east's report", async () => {
     const handler = makeStatusUpHandler(world.statusDeps(kube));
     const writes = kube.kcpOf(WS).writes();
-    expect(await handler(loadEvent<SQSEvent>('status-up', 'status-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(await handler(loadEvent<SQSEvent>('status-up', 'status-deployment.json'))).toEqual({
+      batchItemFailures: [],
+    });
     expect(kube.kcpOf(WS).writes()).toBeGreaterThan(writes);
-    const east = JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}') as Record<string, unknown>;
+    const east = JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}') as Record<
+      string,
+      unknown
+    >;
     expect(east).toMatchObject({ cluster: 'east', status: { readyReplicas: 2, availableReplicas: 2 } });
   });
 
@@ -191,12 +196,19 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
   it('the backstop pages through a cluster with more sync items than one run reads, resuming where it stopped', async () => {
     // Four more Deployments whose keys sort before nginx's: with two items per cluster per run, reading only the first
     // page (as the backstop did) never reached nginx, so a status lost there never came back.
-    const others = ['a-0', 'a-1', 'a-2', 'a-3'].map((name) => ({ ...deployment, metadata: { ...deployment.metadata, name, uid: `uid-${name}` } }));
+    const others = ['a-0', 'a-1', 'a-2', 'a-3'].map((name) => ({
+      ...deployment,
+      metadata: { ...deployment.metadata, name, uid: `uid-${name}` },
+    }));
     const applyDeps = world.applyDeps(kube);
     for (const other of others) {
       kube.kcpOf(WS).put('deployments', other);
       const otherRef = refOf(WS, other, 'apps', 'deployments');
-      await world.putDecision(otherRef, 1, CLUSTERS.map((name) => ({ name, replicas: 1 })));
+      await world.putDecision(
+        otherRef,
+        1,
+        CLUSTERS.map((name) => ({ name, replicas: 1 })),
+      );
       for (const c of CLUSTERS) await syncOne(applyDeps, syncMessage(otherRef, c, 1), 1);
     }
     for (const c of CLUSTERS) {
@@ -256,9 +268,15 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const kcp = kube.kcpOf(WS);
     const [gets, patches, statusPatches] = [kcp.count('get'), kcp.count('mergePatch'), kcp.count('patchStatus')];
     // A late duplicate of east's (stale: it asks for no refresh) must not hold the others up.
-    const response = await handler(sqsEvent([...CLUSTERS.map((c) => message(c, '60', ready(1))), message('east', '59', ready(0))]));
+    const response = await handler(
+      sqsEvent([...CLUSTERS.map((c) => message(c, '60', ready(1))), message('east', '59', ready(0))]),
+    );
     expect(response).toEqual({ batchItemFailures: [] });
-    expect([kcp.count('get') - gets, kcp.count('mergePatch') - patches, kcp.count('patchStatus') - statusPatches]).toEqual([1, 1, 1]);
+    expect([
+      kcp.count('get') - gets,
+      kcp.count('mergePatch') - patches,
+      kcp.count('patchStatus') - statusPatches,
+    ]).toEqual([1, 1, 1]);
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
     for (const c of CLUSTERS)
       expect(JSON.parse(kcpObject().metadata.annotations?.[clusterStatusAnnotation(WS, c)] ?? '{}')).toMatchObject({
@@ -273,7 +291,11 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const deps = world.statusDeps(kube);
     await reportClusterStatus(deps, message('east', '80', ready(1)), 1);
     const held = heldKcpWrites(kube);
-    const slow = { ...deps, kube: held.connector, reporter: makeStatusReporter({ kube: held.connector, snapshot: world.snapshot }) };
+    const slow = {
+      ...deps,
+      kube: held.connector,
+      reporter: makeStatusReporter({ kube: held.connector, snapshot: world.snapshot }),
+    };
     const first = reportClusterStatus(slow, message('west', '80', ready(1)), 1);
     await held.reached;
     expect(await reportClusterStatus(deps, message('north', '80', ready(1)), 1)).toEqual({ result: 'written' });
@@ -288,9 +310,12 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
       });
   });
 
-  it('stores each cluster status with its report\'s trace id, which `tmc trace` shows as its status step', async () => {
+  it("stores each cluster status with its report's trace id, which `tmc trace` shows as its status step", async () => {
     const handler = makeStatusUpHandler(world.statusDeps(kube));
-    const traced = (cluster: string): StatusMessage => ({ ...message(cluster, '60', ready(1)), trace: { traceId: `status-${cluster}`, enqueuedAt: new Date().toISOString() } });
+    const traced = (cluster: string): StatusMessage => ({
+      ...message(cluster, '60', ready(1)),
+      trace: { traceId: `status-${cluster}`, enqueuedAt: new Date().toISOString() },
+    });
     expect(await handler(sqsEvent(CLUSTERS.map(traced)))).toEqual({ batchItemFailures: [] });
     const stored = await new DynamoStatusStore({ doc: world.doc, tableName: world.tableName }).listForObject(ref);
     expect(stored.map((r) => [r.cluster, r.traceId]).sort()).toEqual(CLUSTERS.map((c) => [c, `status-${c}`]).sort());

@@ -6,7 +6,12 @@ import {
   clusterStatusAnnotation,
   downstreamNamespace,
 } from '../../../lib/api/labels';
-import { ClusterConfigurationError, ClusterThrottledError, ConflictError, ValidationError } from '../../../lib/errors/tmc-error';
+import {
+  ClusterConfigurationError,
+  ClusterThrottledError,
+  ConflictError,
+  ValidationError,
+} from '../../../lib/errors/tmc-error';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { syncOne } from '../../../lib/sync/apply';
@@ -62,20 +67,35 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   const depRef = (): ReturnType<typeof refOf> => refOf(WS, deployment(), 'apps', 'deployments');
 
   it('applies, rejects and deletes as the events/sync-apply samples ask', async () => {
-    const sampleRef = { ...refOf('root:default', build.deployment('nginx'), 'apps', 'deployments'), uid: '0b8f4a2c-5d6e-4f70-8a91-b2c3d4e5f601' };
-    const nginx = build.deployment('nginx', { replicas: 2, metadata: { uid: sampleRef.uid, generation: 1, finalizers: [SYNC_FINALIZER] } });
+    const sampleRef = {
+      ...refOf('root:default', build.deployment('nginx'), 'apps', 'deployments'),
+      uid: '0b8f4a2c-5d6e-4f70-8a91-b2c3d4e5f601',
+    };
+    const nginx = build.deployment('nginx', {
+      replicas: 2,
+      metadata: { uid: sampleRef.uid, generation: 1, finalizers: [SYNC_FINALIZER] },
+    });
     kube.kcpOf('root:default').put('deployments', nginx);
-    const copies = (): KubeObject[] => [...kube.clusterOf('east').objects.values()].filter((o) => o.kind === 'Deployment' && o.metadata.name === 'nginx');
+    const copies = (): KubeObject[] =>
+      [...kube.clusterOf('east').objects.values()].filter(
+        (o) => o.kind === 'Deployment' && o.metadata.name === 'nginx',
+      );
     const handler = makeSyncApplyHandler(world.applyDeps(kube));
 
     await world.putDecision(sampleRef, 1, [{ name: 'east', replicas: 2 }]);
-    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'apply-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'apply-deployment.json'))).toEqual({
+      batchItemFailures: [],
+    });
     expect(copies()).toHaveLength(1);
     // The same apply again, and a body that is no sync message: only the malformed one fails.
-    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'batch-with-malformed.json'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-4' }] });
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'batch-with-malformed.json'))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-4' }],
+    });
 
     await world.putDecision(sampleRef, 2, []);
-    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'delete-deployment.json'))).toEqual({ batchItemFailures: [] });
+    expect(await handler(loadEvent<SQSEvent>('sync-apply', 'delete-deployment.json'))).toEqual({
+      batchItemFailures: [],
+    });
     expect(copies()).toEqual([]);
   });
 
@@ -196,19 +216,41 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
   });
 
   it('never modifies or deletes a cluster-scoped object tmc did not create', async () => {
-    const role: KubeObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader', uid: 'uid-role' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] };
+    const role: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'reader', uid: 'uid-role' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+    };
     kube.kcpOf(WS).put('clusterroles', role);
     const ref = refOf(WS, role, 'rbac.authorization.k8s.io', 'clusterroles');
     await world.putDecision(ref, 1, [{ name: 'east' }]);
     const east = kube.clusterOf('east');
-    east.served.push({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false });
-    const theirs = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader', labels: { owner: 'cluster-admin' } }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] };
+    east.served.push({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      resource: 'clusterroles',
+      kind: 'ClusterRole',
+      namespaced: false,
+    });
+    const theirs = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'reader', labels: { owner: 'cluster-admin' } },
+      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+    };
     east.put('clusterroles', theirs);
     const deps = world.applyDeps(kube);
     expect(await syncOne(deps, syncMessage(ref, 'east', 1), 1)).toEqual({ result: 'recorded' });
-    await expect(world.syncState.get(ref, 'east')).resolves.toMatchObject({ state: 'conflict', lastError: { category: 'sync-conflict' } });
+    await expect(world.syncState.get(ref, 'east')).resolves.toMatchObject({
+      state: 'conflict',
+      lastError: { category: 'sync-conflict' },
+    });
     expect(await syncOne(deps, syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
-    expect(east.find('clusterroles', undefined, 'reader')).toMatchObject({ metadata: { labels: { owner: 'cluster-admin' } }, rules: theirs.rules });
+    expect(east.find('clusterroles', undefined, 'reader')).toMatchObject({
+      metadata: { labels: { owner: 'cluster-admin' } },
+      rules: theirs.rules,
+    });
     expect(east.count('apply')).toBe(0);
     expect(east.count('delete')).toBe(0);
   });
@@ -241,7 +283,7 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     expect(everything).toContain('secrets'); // the Secret's sync item is there, without its data
   });
 
-  it("stores a keyed hash for a Secret: not the plain hash of its content, yet a data change is one write and a resync none", async () => {
+  it('stores a keyed hash for a Secret: not the plain hash of its content, yet a data change is one write and a resync none', async () => {
     const secretRef = refOf(WS, secret, '', 'secrets');
     await world.putDecision(secretRef, 1, [{ name: 'east' }]);
     const east = kube.clusterOf('east');
@@ -269,7 +311,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     kube.kcpOf(WS).put('secrets', { ...secret, data: { PASSWORD: rotated } });
     expect(await syncOne(world.applyDeps(kube), syncMessage(secretRef, 'east', 1), 1)).toEqual({ result: 'applied' });
     expect(east.writes()).toBe(writes + 1);
-    expect((east.find('secrets', downstreamNamespace(WS, NS), 'web-secret')?.data as Record<string, string>).PASSWORD).toBe(rotated);
+    expect(
+      (east.find('secrets', downstreamNamespace(WS, NS), 'web-secret')?.data as Record<string, string>).PASSWORD,
+    ).toBe(rotated);
     expect((await world.syncState.get(secretRef, 'east'))?.appliedHash).not.toBe(record?.appliedHash);
   });
 
@@ -314,7 +358,13 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     });
     await world.putDecision(ref, 1, [{ name: 'east' }, { name: 'west' }]);
     // Registered clusters: a delete waits for every one whose SyncTarget exists.
-    for (const name of ['east', 'west']) kube.kcpOf(WS).put('synctargets', { apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTarget', metadata: { name }, spec: {} });
+    for (const name of ['east', 'west'])
+      kube.kcpOf(WS).put('synctargets', {
+        apiVersion: 'workload.kcp.io/v1alpha1',
+        kind: 'SyncTarget',
+        metadata: { name },
+        spec: {},
+      });
     const deps = world.applyDeps(kube);
     const cmRef = refOf(WS, configMap, '', 'configmaps');
     const secretRef = refOf(WS, secret, '', 'secrets');
@@ -353,7 +403,10 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1);
     const kcp = kube.kcpOf(WS);
     const placed = kcp.find('deployments', NS, 'web') as KubeObject;
-    kcp.objects.set(`deployments|${NS}|web`, { ...placed, metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() } });
+    kcp.objects.set(`deployments|${NS}|web`, {
+      ...placed,
+      metadata: { ...placed.metadata, deletionTimestamp: new Date().toISOString() },
+    });
     await world.putDecision(ref, 2, []);
     // A fresh container after the SyncTarget was deleted: building east's client fails.
     const gone = Object.assign(Object.create(kube) as FakeConnector, {
@@ -361,7 +414,9 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
         throw new ClusterConfigurationError('SyncTarget east does not exist in root:default', { cluster: 'east' });
       },
     });
-    expect(await syncOne(world.applyDeps(gone), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({ result: 'deleted' });
+    expect(await syncOne(world.applyDeps(gone), syncMessage(ref, 'east', 2, { action: 'delete' }), 1)).toEqual({
+      result: 'deleted',
+    });
     expect(kcp.find('deployments', NS, 'web')?.metadata.finalizers ?? []).not.toContain(SYNC_FINALIZER);
   });
 

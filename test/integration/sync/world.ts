@@ -134,7 +134,14 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       await doc.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: `OBJ#${objectKey(ref)}`, sk: 'DECISION', decisionVersion, clusters, generation: 1, ...(placement ? { placement } : {}) },
+          Item: {
+            pk: `OBJ#${objectKey(ref)}`,
+            sk: 'DECISION',
+            decisionVersion,
+            clusters,
+            generation: 1,
+            ...(placement ? { placement } : {}),
+          },
         }),
       );
     },

@@ -32,7 +32,9 @@ const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' };
 
 /** The virtual-workspace function behind a real HTTP server, as the local stack's API serves it. */
-async function serveVirtualWorkspace(handler: ReturnType<typeof makeSyncerApiHandler>): Promise<{ server: Server; url: string }> {
+async function serveVirtualWorkspace(
+  handler: ReturnType<typeof makeSyncerApiHandler>,
+): Promise<{ server: Server; url: string }> {
   const routes = ROUTES.filter((r) => r.target === 'virtual-workspace').map(compileRoute);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,7 +48,18 @@ async function serveVirtualWorkspace(handler: ReturnType<typeof makeSyncerApiHan
         res.writeHead(404).end();
         return;
       }
-      const event = toApiGatewayEvent({ method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body: Buffer.concat(chunks), sourceIp: '127.0.0.1', host: 'localhost' }, compiled, params);
+      const event = toApiGatewayEvent(
+        {
+          method,
+          url: req.url ?? '/',
+          rawHeaders: req.rawHeaders,
+          body: Buffer.concat(chunks),
+          sourceIp: '127.0.0.1',
+          host: 'localhost',
+        },
+        compiled,
+        params,
+      );
       void handler(event).then((result) => {
         const response = fromLambdaResult(result);
         res.writeHead(response.statusCode, response.headers).end(response.body);
@@ -77,9 +90,17 @@ describe('pull mode: sync-apply hands work to the syncer, which applies it throu
     const store = kcp.store(WS);
     const crd = parseAllDocuments(renderCrdFiles()['workload.kcp.io_synctargets.yaml'])[0].toJS() as KubeObject;
     store.create({ group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' }, crd);
-    const target = store.create(SYNC_TARGETS, { apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTarget', metadata: { name: 'lab' }, spec: { workloadCluster: { name: 'lab', endpoint: lab.serverUrl() } } });
+    const target = store.create(SYNC_TARGETS, {
+      apiVersion: 'workload.kcp.io/v1alpha1',
+      kind: 'SyncTarget',
+      metadata: { name: 'lab' },
+      spec: { workloadCluster: { name: 'lab', endpoint: lab.serverUrl() } },
+    });
     labUid = target.metadata.uid ?? '';
-    dep = store.create(DEPLOYMENTS, build.deployment('web', { namespace: 'default', labels: { app: 'web' }, replicas: 2, container: 'web' }));
+    dep = store.create(
+      DEPLOYMENTS,
+      build.deployment('web', { namespace: 'default', labels: { app: 'web' }, replicas: 2, container: 'web' }),
+    );
     depRef = refOf(WS, dep, 'apps', 'deployments');
     world = await startSyncWorld();
     await world.putDecision(depRef, 1, [{ name: 'lab', replicas: 2 }]);
@@ -136,11 +157,14 @@ describe('pull mode: sync-apply hands work to the syncer, which applies it throu
     syncMode: async () => 'Pull',
     forget: () => undefined,
   });
-  const labWrites = (resource?: string): number => lab.requests.count({ writes: true, ...(resource ? { resource } : {}) });
+  const labWrites = (resource?: string): number =>
+    lab.requests.count({ writes: true, ...(resource ? { resource } : {}) });
 
   it('sync-apply never calls the cluster: it records the item pending and returns', async () => {
     const handler = makeSyncApplyHandler(world.applyDeps(pullConnector()));
-    expect(await handler(sqsEvent([syncMessage(depRef, 'lab', 1, { object: dep })]))).toEqual({ batchItemFailures: [] });
+    expect(await handler(sqsEvent([syncMessage(depRef, 'lab', 1, { object: dep })]))).toEqual({
+      batchItemFailures: [],
+    });
     expect(lab.requests.count({})).toBe(0);
     expect(await world.syncState.get(depRef, 'lab')).toMatchObject({ state: 'pending', decisionVersion: 1 });
   });
@@ -163,10 +187,19 @@ describe('pull mode: sync-apply hands work to the syncer, which applies it throu
     expect(lab.store().get(DEPLOYMENTS, ns, 'web')?.spec).toMatchObject({ replicas: 2 });
     expect(labWrites('deployments')).toBe(1);
     const record = await world.syncState.get(depRef, 'lab');
-    expect(record).toMatchObject({ state: 'applied', downstreamNamespace: ns, appliedGeneration: dep.metadata.generation });
+    expect(record).toMatchObject({
+      state: 'applied',
+      downstreamNamespace: ns,
+      appliedGeneration: dep.metadata.generation,
+    });
     expect(record?.appliedHash).toBeDefined();
     // The Deployment's item and its downstream namespace's, as sync-apply writes them in push mode.
-    expect(world.syncPuts.slice(putsBefore).map((r) => `${r.ref.resource}:${r.state}`).sort()).toEqual(['deployments:applied', 'namespaces:applied']);
+    expect(
+      world.syncPuts
+        .slice(putsBefore)
+        .map((r) => `${r.ref.resource}:${r.state}`)
+        .sort(),
+    ).toEqual(['deployments:applied', 'namespaces:applied']);
   });
 
   it('a restarted syncer resyncs at the floor: zero writes on the cluster and in DynamoDB', async () => {
@@ -182,7 +215,11 @@ describe('pull mode: sync-apply hands work to the syncer, which applies it throu
   it('a scale in kcp is one apply downstream', async () => {
     const current = kcp.store(WS).get(DEPLOYMENTS, 'default', 'web') as KubeObject;
     // A scale is a new generation in kcp: the message sync-apply forwards carries it.
-    const scaled = { ...current, metadata: { ...current.metadata, generation: (current.metadata.generation ?? 1) + 1 }, spec: { ...(current.spec as object), replicas: 5 } };
+    const scaled = {
+      ...current,
+      metadata: { ...current.metadata, generation: (current.metadata.generation ?? 1) + 1 },
+      spec: { ...(current.spec as object), replicas: 5 },
+    };
     kcp.store(WS).delete(DEPLOYMENTS, 'default', 'web');
     kcp.store(WS).create(DEPLOYMENTS, scaled);
     const syncer = await Syncer.create(options);
@@ -194,6 +231,8 @@ describe('pull mode: sync-apply hands work to the syncer, which applies it throu
     expect(result).toEqual({ result: 'applied' });
 
     expect(labWrites('deployments')).toBe(before + 1);
-    expect(lab.store().get(DEPLOYMENTS, downstreamNamespace(WS, 'default'), 'web')?.spec).toMatchObject({ replicas: 5 });
+    expect(lab.store().get(DEPLOYMENTS, downstreamNamespace(WS, 'default'), 'web')?.spec).toMatchObject({
+      replicas: 5,
+    });
   });
 });

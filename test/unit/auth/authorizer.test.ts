@@ -47,19 +47,36 @@ describe('HTTP API authorizer', () => {
   });
 
   it('fails (500 at the API) instead of denying when the tokens cannot be read', async () => {
-    const broken: TokenSource = { tokens: () => Promise.reject(new Error('AccessDenied on secret tmc/prod/webhook-tokens')) };
-    const failing = makeAuthorizerHandler({ authenticator: new WebhookAuthenticator(broken), logger: { warn: () => undefined } });
+    const broken: TokenSource = {
+      tokens: () => Promise.reject(new Error('AccessDenied on secret tmc/prod/webhook-tokens')),
+    };
+    const failing = makeAuthorizerHandler({
+      authenticator: new WebhookAuthenticator(broken),
+      logger: { warn: () => undefined },
+    });
     await expect(failing(event({ authorization: 'Bearer new-token' }))).rejects.toThrow(/tmc\/prod\/webhook-tokens/);
   });
 
   it('needs the token secret (or local tokens) in its environment', () => {
     expect(() => buildAuthorizerDeps({})).toThrow(/TMC_WEBHOOK_TOKENS/);
-    expect(() => buildAuthorizerDeps({ TMC_WEBHOOK_TOKENS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:t', AWS_REGION: 'eu-west-1' })).not.toThrow();
+    expect(() =>
+      buildAuthorizerDeps({
+        TMC_WEBHOOK_TOKENS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:t',
+        AWS_REGION: 'eu-west-1',
+      }),
+    ).not.toThrow();
   });
 
   it('decides the events/authorizer samples: a bearer token API Gateway forwards, and none', async () => {
-    const sampled = makeAuthorizerHandler({ authenticator: new WebhookAuthenticator(new StaticTokenSource(['sample-webhook-token'])), logger: { warn: () => undefined } });
-    await expect(sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'bearer-token.json'))).resolves.toEqual({ isAuthorized: true });
-    await expect(sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'no-token.json'))).resolves.toEqual({ isAuthorized: false });
+    const sampled = makeAuthorizerHandler({
+      authenticator: new WebhookAuthenticator(new StaticTokenSource(['sample-webhook-token'])),
+      logger: { warn: () => undefined },
+    });
+    await expect(
+      sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'bearer-token.json')),
+    ).resolves.toEqual({ isAuthorized: true });
+    await expect(
+      sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'no-token.json')),
+    ).resolves.toEqual({ isAuthorized: false });
   });
 });

@@ -8,20 +8,40 @@ const MINUTE = 60_000;
 describe('rotateTokenSecret', () => {
   it.each([
     ['a single plain token', 'old', ['new', 'old'], [undefined, '2026-12-06T08:15:00.000Z']],
-    ['a comma list', 'old,older', ['new', 'old', 'older'], [undefined, '2026-12-06T08:15:00.000Z', '2026-12-06T08:15:00.000Z']],
-    ['a token already expiring sooner keeps its own end', '{"tokens":["old",{"token":"older","expiresAt":"2026-12-06T08:05:00.000Z"}]}', ['new', 'old', 'older'], [undefined, '2026-12-06T08:15:00.000Z', '2026-12-06T08:05:00.000Z']],
-    ['an expired token is dropped', '{"tokens":["old",{"token":"gone","expiresAt":"2026-12-06T07:59:59.000Z"}]}', ['new', 'old'], [undefined, '2026-12-06T08:15:00.000Z']],
+    [
+      'a comma list',
+      'old,older',
+      ['new', 'old', 'older'],
+      [undefined, '2026-12-06T08:15:00.000Z', '2026-12-06T08:15:00.000Z'],
+    ],
+    [
+      'a token already expiring sooner keeps its own end',
+      '{"tokens":["old",{"token":"older","expiresAt":"2026-12-06T08:05:00.000Z"}]}',
+      ['new', 'old', 'older'],
+      [undefined, '2026-12-06T08:15:00.000Z', '2026-12-06T08:05:00.000Z'],
+    ],
+    [
+      'an expired token is dropped',
+      '{"tokens":["old",{"token":"gone","expiresAt":"2026-12-06T07:59:59.000Z"}]}',
+      ['new', 'old'],
+      [undefined, '2026-12-06T08:15:00.000Z'],
+    ],
   ])('%s', (_name, before, tokens, expiries) => {
     const after = parseTokenEntries(rotateTokenSecret(before, 'new', 15 * MINUTE, T0));
     expect(after.map((e) => e.token)).toEqual(tokens);
-    expect(after.map((e) => (e.expiresAt === undefined ? undefined : new Date(e.expiresAt).toISOString()))).toEqual(expiries);
+    expect(after.map((e) => (e.expiresAt === undefined ? undefined : new Date(e.expiresAt).toISOString()))).toEqual(
+      expiries,
+    );
   });
 });
 
 describe('a webhook token rotation with a grace period', () => {
   it('accepts old and new during the grace period, only the new one after it, in a container that cached the secret', async () => {
     const secrets = new Map([['arn:tokens', '["old"]']]);
-    const store: TokenSecretStore = { read: async (arn) => secrets.get(arn) ?? '', write: async (arn, value) => void secrets.set(arn, value) };
+    const store: TokenSecretStore = {
+      read: async (arn) => secrets.get(arn) ?? '',
+      write: async (arn, value) => void secrets.set(arn, value),
+    };
     let now = T0;
     // A container that read the secret before the rotation and re-reads it after its 60 s cache.
     const auth = new WebhookAuthenticator(new SecretTokenSource(store, 'arn:tokens', MINUTE, () => now));
@@ -44,6 +64,8 @@ describe('a webhook token rotation with a grace period', () => {
   });
 
   it('refuses a secret whose every token has expired rather than accepting none silently', () => {
-    expect(() => parseTokenSecret('[{"token":"old","expiresAt":"2026-12-06T07:00:00.000Z"}]', T0)).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
+    expect(() => parseTokenSecret('[{"token":"old","expiresAt":"2026-12-06T07:00:00.000Z"}]', T0)).toThrow(
+      expect.objectContaining({ name: 'ConfigurationError' }),
+    );
   });
 });

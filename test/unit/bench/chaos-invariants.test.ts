@@ -1,4 +1,10 @@
-import { downstreamNamespace, MANAGED_BY_LABEL, SOURCE_ANNOTATION, SOURCE_UID_LABEL, WORKSPACE_ANNOTATION } from '../../../lib/api/labels';
+import {
+  downstreamNamespace,
+  MANAGED_BY_LABEL,
+  SOURCE_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+} from '../../../lib/api/labels';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { DecisionStore, StoredDecision } from '../../../lib/ports/decision-store';
@@ -19,20 +25,50 @@ const unusedStore: DecisionStore = {
   put: () => Promise.reject(new Error('not used')),
   listByWorkspace: () => Promise.reject(new Error('not used')),
 };
-const checker = (): InvariantChecker => new InvariantChecker('http://127.0.0.1:1', ['root:a', 'root:b'], { east: 'http://127.0.0.1:2', west: 'http://127.0.0.1:3' }, unusedStore, 30_000);
+const checker = (): InvariantChecker =>
+  new InvariantChecker(
+    'http://127.0.0.1:1',
+    ['root:a', 'root:b'],
+    { east: 'http://127.0.0.1:2', west: 'http://127.0.0.1:3' },
+    unusedStore,
+    30_000,
+  );
 
-function source(workspace: string, kind = CONFIGMAP, revision = '1', extra: Partial<KubeObject> = {}): Snapshot['sources'] extends Map<string, infer S> ? S : never {
+function source(
+  workspace: string,
+  kind = CONFIGMAP,
+  revision = '1',
+  extra: Partial<KubeObject> = {},
+): Snapshot['sources'] extends Map<string, infer S> ? S : never {
   const object: KubeObject = {
     apiVersion: kind.apiVersion,
     kind: kind.kind,
-    metadata: { name: 'app-0', namespace: 'shop', uid: `uid-${workspace}`, labels: { [APP_LABEL]: 'app-0' }, annotations: { [REVISION_ANNOTATION]: revision, [OWNER_ANNOTATION]: workspace } },
+    metadata: {
+      name: 'app-0',
+      namespace: 'shop',
+      uid: `uid-${workspace}`,
+      labels: { [APP_LABEL]: 'app-0' },
+      annotations: { [REVISION_ANNOTATION]: revision, [OWNER_ANNOTATION]: workspace },
+    },
     ...extra,
   };
-  const ref: ObjectRef = { workspace, group: kind.gvr.group, version: kind.gvr.version, resource: kind.gvr.resource, kind: kind.kind, namespace: 'shop', name: 'app-0' };
+  const ref: ObjectRef = {
+    workspace,
+    group: kind.gvr.group,
+    version: kind.gvr.version,
+    resource: kind.gvr.resource,
+    kind: kind.kind,
+    namespace: 'shop',
+    name: 'app-0',
+  };
   return { workspace, kind, object, ref, deleting: false };
 }
 
-function copyOf(s: ReturnType<typeof source>, cluster: string, overrides: { revision?: string; namespace?: string; owner?: string } = {}): Snapshot['copies'][number] {
+function copyOf(
+  s: ReturnType<typeof source>,
+  cluster: string,
+  overrides: { revision?: string; namespace?: string; owner?: string } = {},
+): Snapshot['copies'][number] {
   return {
     cluster,
     kind: s.kind,
@@ -45,7 +81,13 @@ function copyOf(s: ReturnType<typeof source>, cluster: string, overrides: { revi
         labels: { [MANAGED_BY_LABEL]: 'tmc', [SOURCE_UID_LABEL]: s.object.metadata.uid ?? '', [APP_LABEL]: 'app-0' },
         annotations: {
           [WORKSPACE_ANNOTATION]: s.workspace,
-          [SOURCE_ANNOTATION]: JSON.stringify({ group: s.kind.gvr.group, version: s.kind.gvr.version, resource: s.kind.gvr.resource, namespace: 'shop', name: 'app-0' }),
+          [SOURCE_ANNOTATION]: JSON.stringify({
+            group: s.kind.gvr.group,
+            version: s.kind.gvr.version,
+            resource: s.kind.gvr.resource,
+            namespace: 'shop',
+            name: 'app-0',
+          }),
           [REVISION_ANNOTATION]: overrides.revision ?? s.object.metadata.annotations?.[REVISION_ANNOTATION] ?? '',
           [OWNER_ANNOTATION]: overrides.owner ?? s.workspace,
         },
@@ -72,7 +114,11 @@ function decision(s: ReturnType<typeof source>, clusters: string[]): StoredDecis
   };
 }
 
-function snapshot(sources: Array<ReturnType<typeof source>>, copies: Snapshot['copies'], decisions: Array<[ReturnType<typeof source>, string[]]>): Snapshot {
+function snapshot(
+  sources: Array<ReturnType<typeof source>>,
+  copies: Snapshot['copies'],
+  decisions: Array<[ReturnType<typeof source>, string[]]>,
+): Snapshot {
   return {
     sources: new Map(sources.map((s) => [`${s.workspace}|${s.kind.gvr.resource}|shop|app-0`, s])),
     copies,
@@ -86,17 +132,43 @@ describe('chaos invariant checker', () => {
   const b = source('root:b');
 
   it('finds nothing when both workspaces have their copies where their decisions say', () => {
-    const snap = snapshot([a, b], [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(b, 'east'), copyOf(b, 'west')], [[a, ['east', 'west']], [b, ['east', 'west']]]);
+    const snap = snapshot(
+      [a, b],
+      [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(b, 'east'), copyOf(b, 'west')],
+      [
+        [a, ['east', 'west']],
+        [b, ['east', 'west']],
+      ],
+    );
     expect(checker().evaluate(snap)).toEqual([]);
   });
 
   it.each([
     ['missing-copy', snapshot([a], [copyOf(a, 'east')], [[a, ['east', 'west']]]), 'west'],
-    ['stale-copy', snapshot([a], [copyOf(a, 'east'), copyOf(a, 'west', { revision: '0' })], [[a, ['east', 'west']]]), 'west'],
+    [
+      'stale-copy',
+      snapshot([a], [copyOf(a, 'east'), copyOf(a, 'west', { revision: '0' })], [[a, ['east', 'west']]]),
+      'west',
+    ],
     ['unplaced', snapshot([a], [copyOf(a, 'east')], [[a, ['east']]]), undefined],
     ['leftover', snapshot([], [copyOf(a, 'east')], []), 'east'],
-    ['duplicate', snapshot([a], [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(a, 'edge')], [[a, ['east', 'west']]]), 'edge'],
-    ['isolation', snapshot([a, b], [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(b, 'east', { owner: 'root:a' }), copyOf(b, 'west')], [[a, ['east', 'west']], [b, ['east', 'west']]]), 'east'],
+    [
+      'duplicate',
+      snapshot([a], [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(a, 'edge')], [[a, ['east', 'west']]]),
+      'edge',
+    ],
+    [
+      'isolation',
+      snapshot(
+        [a, b],
+        [copyOf(a, 'east'), copyOf(a, 'west'), copyOf(b, 'east', { owner: 'root:a' }), copyOf(b, 'west')],
+        [
+          [a, ['east', 'west']],
+          [b, ['east', 'west']],
+        ],
+      ),
+      'east',
+    ],
   ])('reports %s', (kind, snap, cluster) => {
     const found = checker().evaluate(snap);
     expect(found.map((v) => v.kind)).toEqual([kind]);
@@ -104,7 +176,9 @@ describe('chaos invariant checker', () => {
   });
 
   it('reports a status lie only once it outlasts the grace', () => {
-    const available = source('root:a', DEPLOYMENT, '1', { status: { conditions: [{ type: 'Available', status: 'True' }] } });
+    const available = source('root:a', DEPLOYMENT, '1', {
+      status: { conditions: [{ type: 'Available', status: 'True' }] },
+    });
     const snap = snapshot([available], [copyOf(available, 'east')], [[available, ['east', 'west']]]);
     const c = checker();
     const found = c.evaluate(snap, 0);
@@ -117,13 +191,27 @@ describe('chaos invariant checker', () => {
 
   it('counts an object being deleted, and each copy it still has, until its delete completes', () => {
     const deleting = { ...a, deleting: true };
-    expect(checker().evaluate(snapshot([deleting], [], [[deleting, ['east', 'west']]])).map((v) => v.kind)).toEqual(['deletion-pending']);
-    expect(checker().evaluate(snapshot([deleting], [copyOf(a, 'east')], [])).map((v) => v.kind)).toEqual(['deletion-pending', 'leftover']);
+    expect(
+      checker()
+        .evaluate(snapshot([deleting], [], [[deleting, ['east', 'west']]]))
+        .map((v) => v.kind),
+    ).toEqual(['deletion-pending']);
+    expect(
+      checker()
+        .evaluate(snapshot([deleting], [copyOf(a, 'east')], []))
+        .map((v) => v.kind),
+    ).toEqual(['deletion-pending', 'leftover']);
   });
 });
 
 describe('chaos fault plan', () => {
-  const options = { durationMs: 120_000, kinds: FAULT_KINDS, clusters: ['east', 'west', 'edge'], workspaces: ['root:a', 'root:b'], evictAfterMs: 10_000 };
+  const options = {
+    durationMs: 120_000,
+    kinds: FAULT_KINDS,
+    clusters: ['east', 'west', 'edge'],
+    workspaces: ['root:a', 'root:b'],
+    evictAfterMs: 10_000,
+  };
 
   it('is fixed by the seed', () => {
     expect(planFaults(new Prng(7), options)).toEqual(planFaults(new Prng(7), options));
@@ -151,8 +239,15 @@ describe('chaos fault plan', () => {
 
   it('aims each rule fault at tmc’s requests only', () => {
     const username = 'system:serviceaccount:tmc-system:tmc';
-    expect(ruleFaultSettings({ kind: 'empty-list', at: 0, durationMs: 1, target: 'apps/deployments', workspace: 'root:b' })).toEqual({
-      rules: [{ match: { verb: 'list', group: 'apps', resource: 'deployments', username, logicalCluster: 'root:b' }, respond: 'empty' }],
+    expect(
+      ruleFaultSettings({ kind: 'empty-list', at: 0, durationMs: 1, target: 'apps/deployments', workspace: 'root:b' }),
+    ).toEqual({
+      rules: [
+        {
+          match: { verb: 'list', group: 'apps', resource: 'deployments', username, logicalCluster: 'root:b' },
+          respond: 'empty',
+        },
+      ],
     });
     expect(ruleFaultSettings({ kind: 'get-404', at: 0, durationMs: 1, target: '/configmaps' })).toEqual({
       rules: [
@@ -164,8 +259,14 @@ describe('chaos fault plan', () => {
     expect(ruleFaultSettings({ kind: 'resource-429', at: 0, durationMs: 1, target: 'chaos.tmc.dev/widgets' })).toEqual({
       rules: [{ match: { group: 'chaos.tmc.dev', resource: 'widgets', username }, respond: 429, retryAfterSeconds: 2 }],
     });
-    for (const [target, respond] of [['503', 503], ['429', 429], ['hang', 'hang']] as const) {
-      expect(ruleFaultSettings({ kind: 'placement-list-503', at: 0, durationMs: 1, target })).toMatchObject({ rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond }] });
+    for (const [target, respond] of [
+      ['503', 503],
+      ['429', 429],
+      ['hang', 'hang'],
+    ] as const) {
+      expect(ruleFaultSettings({ kind: 'placement-list-503', at: 0, durationMs: 1, target })).toMatchObject({
+        rules: [{ match: { verb: 'list', group: 'scheduling.kcp.io', username }, respond }],
+      });
     }
   });
 

@@ -16,7 +16,14 @@ const run: Usage = {
 describe('idle month', () => {
   const month = idleMonth({
     perRun: { 'health-probe': run },
-    inventory: { alarms: 2, alarmMetrics: 5, dashboards: 1, secrets: 3, polledQueues: 3, schedules: [{ name: 'health-probe', rateSeconds: 60 }] },
+    inventory: {
+      alarms: 2,
+      alarmMetrics: 5,
+      dashboards: 1,
+      secrets: 3,
+      polledQueues: 3,
+      schedules: [{ name: 'health-probe', rateSeconds: 60 }],
+    },
     clusters: 2,
     logBytesPerRun: 2048,
     logRetentionDays: 30,
@@ -57,19 +64,38 @@ describe('idle month', () => {
 
   it('refuses a schedule it has no measured run for rather than pricing it at zero', () => {
     expect(() =>
-      idleMonth({ perRun: {}, inventory: { alarms: 0, alarmMetrics: 0, dashboards: 0, secrets: 0, polledQueues: 0, schedules: [{ name: 'health-probe', rateSeconds: 60 }] }, clusters: 0, logBytesPerRun: 0, logRetentionDays: 1 }),
+      idleMonth({
+        perRun: {},
+        inventory: {
+          alarms: 0,
+          alarmMetrics: 0,
+          dashboards: 0,
+          secrets: 0,
+          polledQueues: 0,
+          schedules: [{ name: 'health-probe', rateSeconds: 60 }],
+        },
+        clusters: 0,
+        logBytesPerRun: 0,
+        logRetentionDays: 1,
+      }),
     ).toThrow(/No measured run of schedule health-probe/);
   });
 });
 
 describe('stack inventory', () => {
   it('reads rate expressions', () => {
-    expect([rateSeconds('rate(1 minute)'), rateSeconds('rate(5 minutes)'), rateSeconds('rate(2 hours)')]).toEqual([60, 300, 7200]);
+    expect([rateSeconds('rate(1 minute)'), rateSeconds('rate(5 minutes)'), rateSeconds('rate(2 hours)')]).toEqual([
+      60, 300, 7200,
+    ]);
     expect(() => rateSeconds('cron(0 * * * ? *)')).toThrow(/rate expression/);
   });
 
   it('counts what the synthesized stack bills for, schedules at their configured rates', () => {
-    const { template, logRetentionDays } = synthesizedTemplate(resolve(__dirname, '../../..'), { stage: 'cost', scheduleRates: '{"health-probe": "300"}', logRetentionDays: '14' });
+    const { template, logRetentionDays } = synthesizedTemplate(resolve(__dirname, '../../..'), {
+      stage: 'cost',
+      scheduleRates: '{"health-probe": "300"}',
+      logRetentionDays: '14',
+    });
     const inventory = inventoryOf(template);
     const t = Template.fromJSON(template as Record<string, unknown>);
     expect(logRetentionDays).toBe(14);
@@ -79,7 +105,11 @@ describe('stack inventory', () => {
     expect(inventory.dashboards).toBe(1);
     expect(inventory.secrets).toBe(3);
     expect(inventory.polledQueues).toBe(Object.keys(QUEUES).length);
-    expect(inventory.schedules).toEqual(expect.arrayContaining(SCHEDULES.map((s) => ({ name: s.name, rateSeconds: s.name === 'health-probe' ? 300 : s.rateSeconds }))));
+    expect(inventory.schedules).toEqual(
+      expect.arrayContaining(
+        SCHEDULES.map((s) => ({ name: s.name, rateSeconds: s.name === 'health-probe' ? 300 : s.rateSeconds })),
+      ),
+    );
     expect(inventory.schedules).toHaveLength(SCHEDULES.length);
   });
 });

@@ -7,11 +7,14 @@ const dir = mkdtempSync(join(tmpdir(), 'tmc-ns-'));
 function kubeconfig(namespace?: string): string {
   const file = join(dir, `kc-${namespace ?? 'none'}`);
   const context = namespace ? `{ cluster: kcp, user: u, namespace: ${namespace} }` : '{ cluster: kcp, user: u }';
-  writeFileSync(file, `clusters: [{ name: kcp, cluster: { server: "http://127.0.0.1:1/clusters/root:default" } }]
+  writeFileSync(
+    file,
+    `clusters: [{ name: kcp, cluster: { server: "http://127.0.0.1:1/clusters/root:default" } }]
 users: [{ name: u, user: { token: t } }]
 contexts: [{ name: c, context: ${context} }]
 current-context: c
-`);
+`,
+  );
   return file;
 }
 

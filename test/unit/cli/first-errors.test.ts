@@ -38,7 +38,13 @@ describe("a new user's first mistakes get errors that say what to do", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tmc-cli-'));
     const kcp = join(dir, 'kcp.kubeconfig');
     writeFileSync(kcp, 'apiVersion: v1\n');
-    const { code, stderr } = await tmc('dev', '--kcp-kubeconfig', kcp, '--cluster', `east=${join(dir, 'east.kubeconfig')}`);
+    const { code, stderr } = await tmc(
+      'dev',
+      '--kcp-kubeconfig',
+      kcp,
+      '--cluster',
+      `east=${join(dir, 'east.kubeconfig')}`,
+    );
     expect(code).toBe(1);
     expect(stderr).toContain(`--cluster east= ${join(dir, 'east.kubeconfig')}: no such file`);
   });
@@ -52,11 +58,20 @@ describe("a new user's first mistakes get errors that say what to do", () => {
     ['cluster:east', true],
   ])('recovery confirm checks the scope %s', (scope, ok) => {
     if (ok) expect(checkScope(scope)).toBe(scope);
-    else expect(() => checkScope(scope)).toThrow('a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name>');
+    else
+      expect(() => checkScope(scope)).toThrow(
+        'a scope is workspace:<path> (e.g. workspace:root:default) or cluster:<name>',
+      );
   });
 
   it('recovery confirm with a malformed scope says what a scope looks like, without needing a running stack', async () => {
-    const { code, stderr } = await tmc('recovery', 'confirm', 'east', '--state-dir', mkdtempSync(join(tmpdir(), 'tmc-cli-')));
+    const { code, stderr } = await tmc(
+      'recovery',
+      'confirm',
+      'east',
+      '--state-dir',
+      mkdtempSync(join(tmpdir(), 'tmc-cli-')),
+    );
     expect(code).toBe(1);
     expect(stderr).toContain('Malformed scope "east": a scope is workspace:<path>');
   });
@@ -82,10 +97,16 @@ describe("a new user's first mistakes get errors that say what to do", () => {
     });
 
     it('tmc dev suggests --port 0', async () => {
-      const err = await startApiServer({ runtime: {} as FunctionRuntime, logger: createStackLogger({ level: 'silent' }), port }).catch((e: unknown) => e);
+      const err = await startApiServer({
+        runtime: {} as FunctionRuntime,
+        logger: createStackLogger({ level: 'silent' }),
+        port,
+      }).catch((e: unknown) => e);
       const explained = explainStartFailure(err);
       expect(explained).toBeInstanceOf(Error);
-      expect(explained instanceof Error ? explained.message : '').toBe(`Port ${port} is in use (another \`npm start\`?): stop that process, or pick another port with --port <n> (--port 0 picks a free one)`);
+      expect(explained instanceof Error ? explained.message : '').toBe(
+        `Port ${port} is in use (another \`npm start\`?): stop that process, or pick another port with --port <n> (--port 0 picks a free one)`,
+      );
     });
   });
 });

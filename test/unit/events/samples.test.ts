@@ -26,8 +26,14 @@ function loadedSamples(): Set<string> {
   for (const path of filesUnder(TEST_ROOT, '.ts')) {
     if (path.endsWith(join('support', 'events.ts'))) continue;
     const source = readFileSync(path, 'utf8');
-    const helpers = [...source.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map((m) => join(dirname(path), `${m[1]}.ts`)).filter((p) => existsSync(p));
-    const fns = new Set([source, ...helpers.map((p) => readFileSync(p, 'utf8'))].flatMap((text) => [...text.matchAll(LOAD_CALL)].map((m) => m[1])));
+    const helpers = [...source.matchAll(/from '(\.{1,2}\/[^']+)'/g)]
+      .map((m) => join(dirname(path), `${m[1]}.ts`))
+      .filter((p) => existsSync(p));
+    const fns = new Set(
+      [source, ...helpers.map((p) => readFileSync(p, 'utf8'))].flatMap((text) =>
+        [...text.matchAll(LOAD_CALL)].map((m) => m[1]),
+      ),
+    );
     const files = [...source.matchAll(/'([a-z0-9-]+\.json)'/g)].map((m) => m[1]);
     for (const fn of fns) for (const file of files) loaded.add(`${fn}/${file}`);
   }
@@ -36,7 +42,11 @@ function loadedSamples(): Set<string> {
 
 describe('events/: sample events of every function', () => {
   const folders = readdirSync(EVENTS_DIR).filter((name) => statSync(join(EVENTS_DIR, name)).isDirectory());
-  const samples = folders.flatMap((fn) => readdirSync(join(EVENTS_DIR, fn)).filter((f) => f.endsWith('.json')).map((file) => `${fn}/${file}`));
+  const samples = folders.flatMap((fn) =>
+    readdirSync(join(EVENTS_DIR, fn))
+      .filter((f) => f.endsWith('.json'))
+      .map((file) => `${fn}/${file}`),
+  );
 
   it('has a folder for every function and none for a function that does not exist', () => {
     expect([...folders].sort()).toEqual(Object.keys(FUNCTIONS).sort());
@@ -60,12 +70,20 @@ describe('events/: sample events of every function', () => {
     expect(Object.keys(scheduled).sort()).toEqual(SCHEDULES.map((s) => s.name).sort());
   });
 
-  it.each(SCHEDULES.map((s) => [s.name, s] as const))('schedule %s: its sample has the shape the local scheduler and EventBridge send', (name, schedule) => {
-    const sample = scheduled[name]!;
-    const local = makeScheduledEvent(schedule, sample.region, new Date(sample.time));
-    expect(Object.keys(sample).sort()).toEqual(Object.keys(local).sort());
-    expect({ ...sample, id: '', account: '', resources: [] }).toEqual({ ...local, id: '', account: '', resources: [] });
-    expect(sample.resources).toHaveLength(1);
-    expect(sample.resources[0]).toMatch(new RegExp(`:rule/(tmc-[a-z0-9-]+-)?${name}$`));
-  });
+  it.each(SCHEDULES.map((s) => [s.name, s] as const))(
+    'schedule %s: its sample has the shape the local scheduler and EventBridge send',
+    (name, schedule) => {
+      const sample = scheduled[name]!;
+      const local = makeScheduledEvent(schedule, sample.region, new Date(sample.time));
+      expect(Object.keys(sample).sort()).toEqual(Object.keys(local).sort());
+      expect({ ...sample, id: '', account: '', resources: [] }).toEqual({
+        ...local,
+        id: '',
+        account: '',
+        resources: [],
+      });
+      expect(sample.resources).toHaveLength(1);
+      expect(sample.resources[0]).toMatch(new RegExp(`:rule/(tmc-[a-z0-9-]+-)?${name}$`));
+    },
+  );
 });

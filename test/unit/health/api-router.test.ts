@@ -14,9 +14,19 @@ describe('api handler', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
   const authenticator = new WebhookAuthenticator(new StaticTokenSource(['local-test-token']));
 
-  async function handlerWith(options: { metricsRenderer?: MetricsRenderer } = {}): Promise<ReturnType<typeof makeApiHandler>> {
+  async function handlerWith(
+    options: { metricsRenderer?: MetricsRenderer } = {},
+  ): Promise<ReturnType<typeof makeApiHandler>> {
     const store = new InMemoryHealthStore();
-    await store.putCluster(observeCluster(undefined, 'east', { at: new Date(now - 30_000).toISOString(), ok: true, latencyMs: 12, source: 'probe' }), 0);
+    await store.putCluster(
+      observeCluster(undefined, 'east', {
+        at: new Date(now - 30_000).toISOString(),
+        ok: true,
+        latencyMs: 12,
+        source: 'probe',
+      }),
+      0,
+    );
     await store.recordInvocation('health-probe', { ok: true, at: now - 30_000 });
     return makeApiHandler({ store, authenticator, now: () => now, ...options });
   }
@@ -43,14 +53,23 @@ describe('api handler', () => {
     const body = JSON.parse(res.body ?? '{}');
     expect(body).toMatchObject({ state: 'Healthy', reason: 'AllHealthy' });
     expect(body.clusters).toEqual([expect.objectContaining({ name: 'east', state: 'Healthy', latencyMs: 12 })]);
-    expect(body.components).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'health-probe', state: 'Healthy' }), expect.objectContaining({ name: 'placement', state: 'Unknown' })]));
+    expect(body.components).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'health-probe', state: 'Healthy' }),
+        expect.objectContaining({ name: 'placement', state: 'Unknown' }),
+      ]),
+    );
   });
 
   it('serves one cluster with history, and 404 naming an unknown one', async () => {
     const handler = await handlerWith();
     const res = await handler(event('health-cluster.json'));
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body ?? '{}')).toMatchObject({ name: 'east', state: 'Healthy', history: [expect.objectContaining({ ok: true })] });
+    expect(JSON.parse(res.body ?? '{}')).toMatchObject({
+      name: 'east',
+      state: 'Healthy',
+      history: [expect.objectContaining({ ok: true })],
+    });
     const missing = event('health-cluster.json');
     missing.rawPath = '/health/clusters/west';
     missing.pathParameters = { name: 'west' };
@@ -63,7 +82,12 @@ describe('api handler', () => {
     const unconfigured = await (await handlerWith())(event('metrics.json'));
     expect(unconfigured.statusCode).toBe(503);
     expect(unconfigured.body).toContain('not configured');
-    const renderer: MetricsRenderer = { render: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'tmc_up 1\n' }) };
-    expect(await (await handlerWith({ metricsRenderer: renderer }))(event('metrics.json'))).toMatchObject({ statusCode: 200, body: 'tmc_up 1\n' });
+    const renderer: MetricsRenderer = {
+      render: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'tmc_up 1\n' }),
+    };
+    expect(await (await handlerWith({ metricsRenderer: renderer }))(event('metrics.json'))).toMatchObject({
+      statusCode: 200,
+      body: 'tmc_up 1\n',
+    });
   });
 });

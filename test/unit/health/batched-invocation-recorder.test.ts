@@ -33,7 +33,10 @@ describe('makeBatchedInvocationRecorder', () => {
     expect(writes).toHaveLength(1);
     now = 10_000;
     await record('placement', true);
-    expect(writes.map((w) => [w.invocations, w.errors])).toEqual([[1, 0], [51, 0]]);
+    expect(writes.map((w) => [w.invocations, w.errors])).toEqual([
+      [1, 0],
+      [51, 0],
+    ]);
     expect((await store.getComponent('placement'))?.invocations).toBe(52);
   });
 
@@ -48,7 +51,10 @@ describe('makeBatchedInvocationRecorder', () => {
     await record('sync-apply', false);
     now = 3_000;
     await record('sync-apply', false);
-    expect(writes.map((w) => [w.ok, w.invocations, w.errors])).toEqual([[true, 1, 0], [false, 2, 1]]);
+    expect(writes.map((w) => [w.ok, w.invocations, w.errors])).toEqual([
+      [true, 1, 0],
+      [false, 2, 1],
+    ]);
     now = 12_000;
     await record('sync-apply', true);
     expect(writes.at(-1)).toMatchObject({ ok: true, invocations: 2, errors: 1 });
@@ -60,7 +66,11 @@ describe('makeBatchedInvocationRecorder', () => {
     let now = 0;
     const { store, writes, fail } = countingStore();
     const errors: unknown[] = [];
-    const record = makeBatchedInvocationRecorder(store, { intervalMs: 1_000, now: () => now, onError: (e) => errors.push(e) });
+    const record = makeBatchedInvocationRecorder(store, {
+      intervalMs: 1_000,
+      now: () => now,
+      onError: (e) => errors.push(e),
+    });
     fail.next = true;
     await record('ingress', true);
     expect(errors).toHaveLength(1);

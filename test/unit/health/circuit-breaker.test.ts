@@ -74,7 +74,10 @@ describe('CircuitBreaker (in memory)', () => {
     const get = jest.spyOn(store, 'get');
     const breaker = new CircuitBreaker({ store, now: clock });
     // A batch of sync messages: every one asks before the first read has answered.
-    const decisions = await Promise.all([...Array.from({ length: 20 }, () => breaker.allow('east')), ...Array.from({ length: 5 }, () => breaker.allow('west'))]);
+    const decisions = await Promise.all([
+      ...Array.from({ length: 20 }, () => breaker.allow('east')),
+      ...Array.from({ length: 5 }, () => breaker.allow('west')),
+    ]);
     expect(decisions.every((d) => d.allowed)).toBe(true);
     expect(get.mock.calls.map(([cluster]) => cluster).sort()).toEqual(['east', 'west']);
     // Once the shared read has settled, a miss after the cache expired reads again.
@@ -134,7 +137,12 @@ describe('CircuitBreaker (in memory)', () => {
   });
 
   it('tells the consumer how long to defer', async () => {
-    const breaker = new CircuitBreaker({ store: new InMemoryCircuitStore(), failureThreshold: 1, openIntervalMs: 30_000, now: clock });
+    const breaker = new CircuitBreaker({
+      store: new InMemoryCircuitStore(),
+      failureThreshold: 1,
+      openIntervalMs: 30_000,
+      now: clock,
+    });
     await breaker.recordFailure('east', new ClusterUnreachableError('down'));
     now += 12_300;
     expect(await breaker.allow('east')).toMatchObject({ allowed: false, state: 'open', retryAfterSeconds: 18 });

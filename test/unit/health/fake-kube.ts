@@ -25,7 +25,8 @@ export function fakeConnector(kcp: FakeKcp, up: Map<string, boolean>): KubeConne
     cluster: async (_ws, name) =>
       ({
         target: name,
-        ready: async () => (up.get(name) ? { ok: true, latencyMs: 5 } : { ok: false, latencyMs: 2000, detail: 'connect ECONNREFUSED' }),
+        ready: async () =>
+          up.get(name) ? { ok: true, latencyMs: 5 } : { ok: false, latencyMs: 2000, detail: 'connect ECONNREFUSED' },
       }) as unknown as KubeClient,
     forget: () => undefined,
   };

@@ -16,11 +16,20 @@ describe('probeClusters', () => {
   it('records health, writes SyncTarget status only on change, and enqueues placement on Unhealthy transitions', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const kcp = new FakeKcp([syncTarget('east'), syncTarget('west')]);
-    const up = new Map([['east', true], ['west', true]]);
+    const up = new Map([
+      ['east', true],
+      ['west', true],
+    ]);
     const store = new InMemoryHealthStore();
     const queue = recordingQueue();
     const run = async (): Promise<Awaited<ReturnType<typeof probeClusters>>> => {
-      const report = await probeClusters({ connector: fakeConnector(kcp, up), store, placementQueue: queue, workspaces: ['root:default'], now: () => now });
+      const report = await probeClusters({
+        connector: fakeConnector(kcp, up),
+        store,
+        placementQueue: queue,
+        workspaces: ['root:default'],
+        now: () => now,
+      });
       now += 60_000;
       return report;
     };
@@ -31,23 +40,48 @@ describe('probeClusters', () => {
     expect((await run()).statusWrites).toBe(1); // east: Degraded, HeartbeatHealthy False
     expect((await run()).statusWrites).toBe(0); // still Degraded, same message
     const third = await run();
-    expect(third).toMatchObject({ statusWrites: 1, placementMessages: 1, transitions: [{ cluster: 'east', from: 'Degraded', to: 'Unhealthy' }] });
+    expect(third).toMatchObject({
+      statusWrites: 1,
+      placementMessages: 1,
+      transitions: [{ cluster: 'east', from: 'Degraded', to: 'Unhealthy' }],
+    });
     expect((await store.getCluster('east'))?.state).toBe('Unhealthy');
     const east = kcp.syncTargets.find((t) => t.metadata.name === 'east');
     expect((east?.status as { conditions: Array<{ type: string; status: string }> }).conditions).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]),
     );
-    expect(queue.sent[0]).toMatchObject({ type: 'placement', reason: 'cluster-change', ref: { workspace: 'root:default', group: 'workload.kcp.io', resource: 'synctargets', kind: 'SyncTarget', name: 'east' } });
+    expect(queue.sent[0]).toMatchObject({
+      type: 'placement',
+      reason: 'cluster-change',
+      ref: {
+        workspace: 'root:default',
+        group: 'workload.kcp.io',
+        resource: 'synctargets',
+        kind: 'SyncTarget',
+        name: 'east',
+      },
+    });
 
     up.set('east', true);
     // east's conditions change; west's heartbeat comes due (5 min since its first write): two writes.
-    expect(await run()).toMatchObject({ statusWrites: 2, placementMessages: 1, transitions: [{ cluster: 'east', from: 'Unhealthy', to: 'Healthy' }] });
+    expect(await run()).toMatchObject({
+      statusWrites: 2,
+      placementMessages: 1,
+      transitions: [{ cluster: 'east', from: 'Unhealthy', to: 'Healthy' }],
+    });
     expect((await run()).statusWrites).toBe(0);
   });
 
   it('reports a kcp outage as a failure and keeps going', async () => {
-    const connector = { ...fakeConnector(new FakeKcp([]), new Map()), kcp: async (): Promise<never> => Promise.reject(new ClusterUnreachableError('kcp down')) };
-    const report = await probeClusters({ connector, store: new InMemoryHealthStore(), workspaces: ['root:a', 'root:b'] });
+    const connector = {
+      ...fakeConnector(new FakeKcp([]), new Map()),
+      kcp: async (): Promise<never> => Promise.reject(new ClusterUnreachableError('kcp down')),
+    };
+    const report = await probeClusters({
+      connector,
+      store: new InMemoryHealthStore(),
+      workspaces: ['root:a', 'root:b'],
+    });
     expect(report.failures).toHaveLength(2);
   });
 });
@@ -56,7 +90,11 @@ describe('reportClusterFailure', () => {
   it('feeds cluster-unreachable failures into health at once and ignores other categories', async () => {
     const store = new InMemoryHealthStore();
     const queue = recordingQueue();
-    const report = makeClusterFailureReporter({ store, placementQueue: queue, now: () => Date.parse('2026-01-01T00:00:00Z') });
+    const report = makeClusterFailureReporter({
+      store,
+      placementQueue: queue,
+      now: () => Date.parse('2026-01-01T00:00:00Z'),
+    });
     expect(await report('east', new ConflictError('409'))).toBeUndefined();
     await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
     await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
@@ -78,15 +116,34 @@ describe('probeClusters on a pull-mode SyncTarget', () => {
     const kcp = new FakeKcp([pull('lab')]);
     const store = new InMemoryHealthStore();
     const queue = recordingQueue();
-    const connector = { ...fakeConnector(kcp, new Map()), cluster: async (): Promise<never> => Promise.reject(new Error('a pull cluster was called')) };
-    const run = (): ReturnType<typeof probeClusters> => probeClusters({ connector, store, placementQueue: queue, workspaces: ['root:default'], now: () => now, syncerStaleAfterSeconds: 90 });
-    const beat = (): Promise<unknown> => recordClusterObservation(store, 'lab', { at: new Date(now).toISOString(), ok: true, source: 'syncer' }, { workspace: 'root:default' });
+    const connector = {
+      ...fakeConnector(kcp, new Map()),
+      cluster: async (): Promise<never> => Promise.reject(new Error('a pull cluster was called')),
+    };
+    const run = (): ReturnType<typeof probeClusters> =>
+      probeClusters({
+        connector,
+        store,
+        placementQueue: queue,
+        workspaces: ['root:default'],
+        now: () => now,
+        syncerStaleAfterSeconds: 90,
+      });
+    const beat = (): Promise<unknown> =>
+      recordClusterObservation(
+        store,
+        'lab',
+        { at: new Date(now).toISOString(), ok: true, source: 'syncer' },
+        { workspace: 'root:default' },
+      );
 
     await beat();
     expect(await run()).toMatchObject({ probed: 1, statusWrites: 1, failures: [] });
     const status = (): Record<string, unknown> => kcp.syncTargets[0].status as Record<string, unknown>;
     expect(status()).toMatchObject({ syncMode: 'Pull', lastSyncerHeartbeatTime: '2026-01-01T00:00:00.000Z' });
-    expect(status().conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]));
+    expect(status().conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]),
+    );
     now += 60_000;
     await run();
     expect((await store.getCluster('lab'))?.consecutiveFailures).toBe(0);
@@ -98,6 +155,8 @@ describe('probeClusters on a pull-mode SyncTarget', () => {
     }
     expect((await store.getCluster('lab'))?.state).toBe('Unhealthy');
     expect(queue.sent.map((m) => m.ref.name)).toEqual(['lab']);
-    expect(status().conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]));
+    expect(status().conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'False' })]),
+    );
   });
 });

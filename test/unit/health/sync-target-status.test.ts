@@ -8,7 +8,13 @@ const iso = (ms: number): string => new Date(T0 + ms).toISOString();
 function healthAfter(observations: Array<Pick<HealthObservation, 'ok'>>): ClusterHealth {
   let h: ClusterHealth | undefined;
   observations.forEach((o, i) => {
-    h = observeCluster(h, 'east', { ...o, at: iso(i * 60_000), source: 'probe', latencyMs: 10, ...(o.ok ? {} : { detail: 'connect ECONNREFUSED' }) });
+    h = observeCluster(h, 'east', {
+      ...o,
+      at: iso(i * 60_000),
+      source: 'probe',
+      latencyMs: 10,
+      ...(o.ok ? {} : { detail: 'connect ECONNREFUSED' }),
+    });
   });
   if (h === undefined) throw new Error('no observations');
   return h;
@@ -47,19 +53,45 @@ describe('planSyncTargetStatus', () => {
     const plan = planSyncTargetStatus(current, down, T0 + 240_000);
     expect(plan.conditionsChanged).toBe(true);
     expect(plan.patch?.conditions[0]).toEqual(foreign);
-    expect(plan.patch?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ProbeFailed', lastTransitionTime: iso(240_000) });
-    expect(plan.patch?.conditions.find((c) => c.type === 'HeartbeatHealthy')).toMatchObject({ status: 'False', reason: 'HeartbeatFailed' });
+    expect(plan.patch?.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ProbeFailed',
+      lastTransitionTime: iso(240_000),
+    });
+    expect(plan.patch?.conditions.find((c) => c.type === 'HeartbeatHealthy')).toMatchObject({
+      status: 'False',
+      reason: 'HeartbeatFailed',
+    });
     expect(plan.patch?.lastSyncerHeartbeatTime).toBeUndefined();
 
     // The next failing probe changes nothing kcp shows: no write.
-    const stillDown = observeCluster(down, 'east', { at: iso(240_000), ok: false, source: 'probe', detail: 'connect ECONNREFUSED' });
-    expect(planSyncTargetStatus({ conditions: plan.patch?.conditions, lastSyncerHeartbeatTime: iso(0) }, stillDown, T0 + 300_000).patch).toBeUndefined();
+    const stillDown = observeCluster(down, 'east', {
+      at: iso(240_000),
+      ok: false,
+      source: 'probe',
+      detail: 'connect ECONNREFUSED',
+    });
+    expect(
+      planSyncTargetStatus(
+        { conditions: plan.patch?.conditions, lastSyncerHeartbeatTime: iso(0) },
+        stillDown,
+        T0 + 300_000,
+      ).patch,
+    ).toBeUndefined();
   });
 
   it('keeps lastTransitionTime when only the reason changes', () => {
     const first = planSyncTargetStatus(undefined, healthy, T0);
     const slow = observeCluster(healthy, 'east', { at: iso(60_000), ok: true, latencyMs: 5000, source: 'probe' });
-    const plan = planSyncTargetStatus({ conditions: first.patch?.conditions, lastSyncerHeartbeatTime: iso(0) }, slow, T0 + 60_000);
-    expect(plan.patch?.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'HighLatency', lastTransitionTime: iso(0) });
+    const plan = planSyncTargetStatus(
+      { conditions: first.patch?.conditions, lastSyncerHeartbeatTime: iso(0) },
+      slow,
+      T0 + 60_000,
+    );
+    expect(plan.patch?.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'HighLatency',
+      lastTransitionTime: iso(0),
+    });
   });
 });

@@ -55,7 +55,18 @@ it('keeps every bundle at or under 1 MiB, and no budget above it', () => {
 });
 
 it('leaves out what the shims replace: SOCKS, js-yaml, the non-Lambda credential sources', () => {
-  for (const size of sizes) expect(size.packages.filter((pkg) => ['socks', 'socks-proxy-agent', 'js-yaml', '@aws-sdk/credential-provider-node', '@aws-sdk/nested-clients'].includes(pkg))).toEqual([]);
+  for (const size of sizes)
+    expect(
+      size.packages.filter((pkg) =>
+        [
+          'socks',
+          'socks-proxy-agent',
+          'js-yaml',
+          '@aws-sdk/credential-provider-node',
+          '@aws-sdk/nested-clients',
+        ].includes(pkg),
+      ),
+    ).toEqual([]);
 });
 
 describe('the shims, bundled and run', () => {
@@ -63,7 +74,13 @@ describe('the shims, bundled and run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tmc-shims-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let inputs: string[];
-  let probe: { kubeconfig(text: string): unknown; apiClient(text: string): unknown; zodError(): string; locales(): string[]; credentials(): Promise<unknown> };
+  let probe: {
+    kubeconfig(text: string): unknown;
+    apiClient(text: string): unknown;
+    zodError(): string;
+    locales(): string[];
+    credentials(): Promise<unknown>;
+  };
 
   beforeAll(async () => {
     const contents = `import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
@@ -76,7 +93,13 @@ export const zodError = () => z.object({ a: z.string() }).safeParse({ a: 1 }).er
 export const locales = () => Object.keys(z.locales);
 export const credentials = () => defaultProvider()();
 `;
-    const result = await build({ ...esbuildOptions(projectRoot), stdin: { contents, loader: 'ts', resolveDir: projectRoot }, outfile: join(dir, 'probe.cjs'), metafile: true, logLevel: 'error' });
+    const result = await build({
+      ...esbuildOptions(projectRoot),
+      stdin: { contents, loader: 'ts', resolveDir: projectRoot },
+      outfile: join(dir, 'probe.cjs'),
+      metafile: true,
+      logLevel: 'error',
+    });
     inputs = Object.keys(result.metafile.inputs);
     probe = (await import(join(dir, 'probe.cjs'))) as typeof probe;
   });
@@ -87,7 +110,8 @@ export const credentials = () => defaultProvider()();
   });
 
   it('loads a kubeconfig (YAML with a merge key) and builds an API client through the slim generated barrel', () => {
-    const text = 'apiVersion: v1\nkind: Config\nbase: &base\n  insecure-skip-tls-verify: true\nclusters:\n- name: c\n  cluster:\n    <<: *base\n    server: https://c.example:6443\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user: {token: t}\n';
+    const text =
+      'apiVersion: v1\nkind: Config\nbase: &base\n  insecure-skip-tls-verify: true\nclusters:\n- name: c\n  cluster:\n    <<: *base\n    server: https://c.example:6443\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\nusers:\n- name: u\n  user: {token: t}\n';
     expect(probe.kubeconfig(text)).toMatchObject({ name: 'c', server: 'https://c.example:6443', skipTLSVerify: true });
     expect(probe.apiClient(text)).toHaveProperty('configuration.baseServer');
   });
@@ -99,12 +123,21 @@ export const credentials = () => defaultProvider()();
 
   it('takes credentials from the environment, as Lambda provides them', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+    });
     try {
-      await expect(probe.credentials()).resolves.toMatchObject({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+      await expect(probe.credentials()).resolves.toMatchObject({
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'secret',
+        sessionToken: 'token',
+      });
     } finally {
-      for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
+      for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
     }
   });
 });

@@ -4,13 +4,33 @@ const from = (context: Record<string, unknown>) => parseTmcContext((key) => cont
 
 describe('CDK context', () => {
   it('defaults to a dev stage with a stage-scoped metrics namespace and remote-write off', () => {
-    expect(from({})).toMatchObject({ stage: 'dev', metricsNamespace: 'tmc/dev', logRetentionDays: 30, prometheusRemoteWrite: 'none', scheduleRates: {}, maxConcurrency: {} });
+    expect(from({})).toMatchObject({
+      stage: 'dev',
+      metricsNamespace: 'tmc/dev',
+      logRetentionDays: 30,
+      prometheusRemoteWrite: 'none',
+      scheduleRates: {},
+      maxConcurrency: {},
+    });
   });
 
   it('reads command-line strings: numbers coerced, objects as JSON', () => {
     expect(
-      from({ stage: 'prod', logRetentionDays: '90', syncLagAlarmSeconds: '900', scheduleRates: '{"metrics-rollup": 300}', maxConcurrency: '{"sync": "100"}' }),
-    ).toMatchObject({ stage: 'prod', metricsNamespace: 'tmc/prod', logRetentionDays: 90, syncLagAlarmSeconds: 900, scheduleRates: { 'metrics-rollup': 300 }, maxConcurrency: { sync: 100 } });
+      from({
+        stage: 'prod',
+        logRetentionDays: '90',
+        syncLagAlarmSeconds: '900',
+        scheduleRates: '{"metrics-rollup": 300}',
+        maxConcurrency: '{"sync": "100"}',
+      }),
+    ).toMatchObject({
+      stage: 'prod',
+      metricsNamespace: 'tmc/prod',
+      logRetentionDays: 90,
+      syncLagAlarmSeconds: 900,
+      scheduleRates: { 'metrics-rollup': 300 },
+      maxConcurrency: { sync: 100 },
+    });
   });
 
   it.each([

@@ -17,7 +17,19 @@ import { buildPlacementDeps } from '../../../lib/runtime/placement';
 import { buildRecoverySweepDeps } from '../../../lib/runtime/recovery-sweep';
 import { buildStatusUpDeps } from '../../../lib/runtime/status-up';
 import { buildSyncApplyDeps } from '../../../lib/runtime/sync-apply';
-import { AUTHORIZER, ENV, FUNCTION_ACCESS, TABLE_ACTIONS, FUNCTIONS, QUEUES, ROUTES, SCHEDULES, TABLE, type FunctionName, type QueueName } from '../../../lib/runtime/resources';
+import {
+  AUTHORIZER,
+  ENV,
+  FUNCTION_ACCESS,
+  TABLE_ACTIONS,
+  FUNCTIONS,
+  QUEUES,
+  ROUTES,
+  SCHEDULES,
+  TABLE,
+  type FunctionName,
+  type QueueName,
+} from '../../../lib/runtime/resources';
 import { grantsFor, type GrantResource } from '../../../lib/runtime/grants';
 import { buildTmcApp, deployableFunctions } from '../../../infra/tmc-app';
 import type { TmcStack } from '../../../infra/tmc-stack';
@@ -58,27 +70,35 @@ beforeAll(() => {
  */
 function dynamoActionsSentBy(dir: string): string[] {
   const actions = new Set<string>();
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !/^(local|sim)\//.test(f));
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && !/^(local|sim)\//.test(f),
+  );
   for (const file of files) {
     const source = readFileSync(resolve(dir, file), 'utf8');
-    const imported = [...source.matchAll(/import \{([^}]*)\} from '@aws-sdk\/(lib-dynamodb|client-dynamodb)'/g)].flatMap((m) => m[1]!.split(',').map((s) => s.replace('type ', '').trim()));
+    const imported = [
+      ...source.matchAll(/import \{([^}]*)\} from '@aws-sdk\/(lib-dynamodb|client-dynamodb)'/g),
+    ].flatMap((m) => m[1]!.split(',').map((s) => s.replace('type ', '').trim()));
     for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
       if (!imported.includes(`${command}Command`)) continue;
       const base = command!.replace(/Item$/, '');
-      actions.add(`dynamodb:${['Get', 'Put', 'Update', 'Delete', 'BatchGet', 'BatchWrite'].includes(base) ? `${base}Item` : command}`);
+      actions.add(
+        `dynamodb:${['Get', 'Put', 'Update', 'Delete', 'BatchGet', 'BatchWrite'].includes(base) ? `${base}Item` : command}`,
+      );
     }
   }
   return [...actions].sort();
 }
 
 type Json = Record<string, unknown>;
-const logicalId = (construct: { node: { defaultChild?: unknown } }): string => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
+  stack.getLogicalId(construct.node.defaultChild as CfnResource);
 const fnOf = (name: FunctionName): Json => {
   const fn = stack.functions[name];
   if (!fn) throw new Error(`functions/${name} is not in the stack`);
   return template.toJSON().Resources[logicalId(fn.fn)] as Json;
 };
-const envOf = (name: FunctionName): Record<string, unknown> => ((fnOf(name).Properties as Json).Environment as { Variables: Record<string, unknown> }).Variables;
+const envOf = (name: FunctionName): Record<string, unknown> =>
+  ((fnOf(name).Properties as Json).Environment as { Variables: Record<string, unknown> }).Variables;
 
 interface Statement {
   Action: string | string[];
@@ -89,7 +109,9 @@ interface Statement {
 /** Every statement of the policies attached to a function's role. */
 function statementsOf(name: FunctionName): Statement[] {
   const roleId = logicalId(stack.functions[name]!.role);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }>;
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+    Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } };
+  }>;
   return policies
     .filter((p) => p.Properties.Roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -101,7 +123,8 @@ function resourcesFor(name: FunctionName, action: string): string[] {
     .filter((s) => actionsOf(s).includes(action))
     .flatMap((s) => resourcesOf(s).map((r) => JSON.stringify(r)));
 }
-const arnOfQueue = (q: { node: { defaultChild?: unknown } }): string => JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'Arn'] });
+const arnOfQueue = (q: { node: { defaultChild?: unknown } }): string =>
+  JSON.stringify({ 'Fn::GetAtt': [logicalId(q), 'Arn'] });
 /** The schedules' failure destination in the template. */
 const SCHEDULE_FAILURES = (): string => arnOfQueue(stack.scheduleFailures);
 
@@ -117,33 +140,47 @@ describe('functions', () => {
     const routeTargets = new Set(ROUTES.map((r) => r.target));
     const consumers = new Set(Object.values(QUEUES).map((q) => q.consumer));
     const scheduled = new Set(SCHEDULES.map((s) => s.target));
-    const unwired = deployed.filter((n) => !routeTargets.has(n) && !consumers.has(n) && !scheduled.has(n) && n !== AUTHORIZER.function);
+    const unwired = deployed.filter(
+      (n) => !routeTargets.has(n) && !consumers.has(n) && !scheduled.has(n) && n !== AUTHORIZER.function,
+    );
     expect(unwired).toEqual([]);
   });
 
-  it.each(Object.values(FUNCTIONS).map((f) => [f.name, f] as const))('%s: Node.js 22 on arm64 with its memory, timeout, tracing and source maps', (name, definition) => {
-    if (!deployed.includes(name)) return; // declared before its folder exists: left out by design (tested above)
-    expect(fnOf(name).Properties).toMatchObject({
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      MemorySize: definition.memoryMb,
-      Timeout: definition.timeoutSeconds,
-      Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
-      FunctionName: `tmc-test-${name}`,
-    });
-    expect(envOf(name)).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', [ENV.stage]: 'test', [ENV.metricsNamespace]: NAMESPACE });
-  });
+  it.each(Object.values(FUNCTIONS).map((f) => [f.name, f] as const))(
+    '%s: Node.js 22 on arm64 with its memory, timeout, tracing and source maps',
+    (name, definition) => {
+      if (!deployed.includes(name)) return; // declared before its folder exists: left out by design (tested above)
+      expect(fnOf(name).Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: definition.memoryMb,
+        Timeout: definition.timeoutSeconds,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        FunctionName: `tmc-test-${name}`,
+      });
+      expect(envOf(name)).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        [ENV.stage]: 'test',
+        [ENV.metricsNamespace]: NAMESPACE,
+      });
+    },
+  );
 
   it('tells every function that reads kcp which workspaces to serve', () => {
     for (const name of deployed) {
-      expect(envOf(name)[ENV.workspaces]).toBe(FUNCTION_ACCESS[name].kcp ? 'root:org:team-a,root:org:team-b' : undefined);
+      expect(envOf(name)[ENV.workspaces]).toBe(
+        FUNCTION_ACCESS[name].kcp ? 'root:org:team-a,root:org:team-b' : undefined,
+      );
     }
   });
 
   it('gives every function its own log group with the configured retention', () => {
     for (const name of deployed) {
-      template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/tmc-test-${name}`, RetentionInDays: 30 });
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws/lambda/tmc-test-${name}`,
+        RetentionInDays: 30,
+      });
     }
   });
 
@@ -160,20 +197,26 @@ describe('functions', () => {
     'virtual-workspace': buildVirtualWorkspaceDeps,
     authorizer: buildAuthorizerDeps,
   };
-  it.each(Object.keys(builders) as FunctionName[])('%s: the environment the stack sets is enough for its composition root', (name) => {
-    if (!deployed.includes(name)) return;
-    // CloudFormation references become values of the shape the deployed function would see.
-    const env = Object.fromEntries(
-      Object.entries(envOf(name)).map(([key, value]) => {
-        if (typeof value === 'string') return [key, value];
-        if (key.endsWith('_URL')) return [key, `https://sqs.eu-west-1.amazonaws.com/123456789012/${key.toLowerCase()}`];
-        if (key.endsWith('_ARN')) return [key, `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${key.toLowerCase()}`];
-        if (key === REMOTE_WRITE_ENV.url) return [key, 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write'];
-        return [key, `${key.toLowerCase()}-value`];
-      }),
-    );
-    expect(() => builders[name]({ ...env, AWS_REGION: 'eu-west-1' })).not.toThrow();
-  });
+  it.each(Object.keys(builders) as FunctionName[])(
+    '%s: the environment the stack sets is enough for its composition root',
+    (name) => {
+      if (!deployed.includes(name)) return;
+      // CloudFormation references become values of the shape the deployed function would see.
+      const env = Object.fromEntries(
+        Object.entries(envOf(name)).map(([key, value]) => {
+          if (typeof value === 'string') return [key, value];
+          if (key.endsWith('_URL'))
+            return [key, `https://sqs.eu-west-1.amazonaws.com/123456789012/${key.toLowerCase()}`];
+          if (key.endsWith('_ARN'))
+            return [key, `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${key.toLowerCase()}`];
+          if (key === REMOTE_WRITE_ENV.url)
+            return [key, 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write'];
+          return [key, `${key.toLowerCase()}-value`];
+        }),
+      );
+      expect(() => builders[name]({ ...env, AWS_REGION: 'eu-west-1' })).not.toThrow();
+    },
+  );
 });
 
 describe('state table', () => {
@@ -205,9 +248,18 @@ describe('state table', () => {
 });
 
 describe('removal policies by stage', () => {
-  const STATEFUL = ['AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret', 'AWS::APS::Workspace'];
+  const STATEFUL = [
+    'AWS::DynamoDB::Table',
+    'AWS::Logs::LogGroup',
+    'AWS::SecretsManager::Secret',
+    'AWS::APS::Workspace',
+  ];
   const policiesOf = (t: Template): Array<[string, unknown]> =>
-    STATEFUL.flatMap((type) => Object.values(t.findResources(type)).map((r) => [type, (r as { DeletionPolicy?: unknown }).DeletionPolicy] as [string, unknown]));
+    STATEFUL.flatMap((type) =>
+      Object.values(t.findResources(type)).map(
+        (r) => [type, (r as { DeletionPolicy?: unknown }).DeletionPolicy] as [string, unknown],
+      ),
+    );
 
   it('keeps every stateful resource of a non-dev stage on delete, but not after a failed first deploy', () => {
     const policies = policiesOf(template);
@@ -218,37 +270,55 @@ describe('removal policies by stage', () => {
   it.each([
     ['the dev stage by default', { stage: 'dev' }],
     ['any stage told removalPolicy=destroy', { stage: 'qa', removalPolicy: 'destroy', prometheusRemoteWrite: 'amp' }],
-  ])('destroys the table, log groups and secrets of %s with the stack, so the next deploy finds no leftovers', (_, context) => {
-    const dev = Template.fromStack(buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), projectRoot));
-    const policies = policiesOf(dev);
-    expect(policies.length).toBeGreaterThan(deployed.length + 3);
-    for (const [type, policy] of policies) expect([type, policy]).toEqual([type, 'Delete']);
-    dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
-  });
+  ])(
+    'destroys the table, log groups and secrets of %s with the stack, so the next deploy finds no leftovers',
+    (_, context) => {
+      const dev = Template.fromStack(
+        buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), projectRoot),
+      );
+      const policies = policiesOf(dev);
+      expect(policies.length).toBeGreaterThan(deployed.length + 3);
+      for (const [type, policy] of policies) expect([type, policy]).toEqual([type, 'Delete']);
+      dev.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    },
+  );
 });
 
 describe('queues', () => {
-  it.each(Object.values(QUEUES).map((q) => [q.name, q] as const))('%s: DLQ and redrive, visibility six times its consumer timeout, encrypted', (name, definition) => {
-    template.hasResourceProperties('AWS::SQS::Queue', {
-      QueueName: `tmc-test-${name}`,
-      VisibilityTimeout: FUNCTIONS[definition.consumer].timeoutSeconds * 6,
-      MessageRetentionPeriod: definition.retentionSeconds,
-      SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.dlqs[name]), 'Arn'] }, maxReceiveCount: definition.maxReceiveCount },
-    });
-    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: `tmc-test-${name}-dlq`, MessageRetentionPeriod: definition.dlqRetentionSeconds, SqsManagedSseEnabled: true });
-  });
+  it.each(Object.values(QUEUES).map((q) => [q.name, q] as const))(
+    '%s: DLQ and redrive, visibility six times its consumer timeout, encrypted',
+    (name, definition) => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `tmc-test-${name}`,
+        VisibilityTimeout: FUNCTIONS[definition.consumer].timeoutSeconds * 6,
+        MessageRetentionPeriod: definition.retentionSeconds,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.dlqs[name]), 'Arn'] },
+          maxReceiveCount: definition.maxReceiveCount,
+        },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `tmc-test-${name}-dlq`,
+        MessageRetentionPeriod: definition.dlqRetentionSeconds,
+        SqsManagedSseEnabled: true,
+      });
+    },
+  );
 
-  it.each(Object.values(QUEUES).map((q) => [q.name, q] as const))('%s: event source mapping with batch size, concurrency and partial batch failures', (name, definition) => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.queues[name]), 'Arn'] },
-      FunctionName: { Ref: logicalId(stack.functions[definition.consumer]!.fn) },
-      BatchSize: definition.batchSize,
-      // `-c maxConcurrency={"sync":50}` overrides resources.ts for sync only.
-      ScalingConfig: { MaximumConcurrency: name === 'sync' ? 50 : definition.maxConcurrency },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-  });
+  it.each(Object.values(QUEUES).map((q) => [q.name, q] as const))(
+    '%s: event source mapping with batch size, concurrency and partial batch failures',
+    (name, definition) => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.queues[name]), 'Arn'] },
+        FunctionName: { Ref: logicalId(stack.functions[definition.consumer]!.fn) },
+        BatchSize: definition.batchSize,
+        // `-c maxConcurrency={"sync":50}` overrides resources.ts for sync only.
+        ScalingConfig: { MaximumConcurrency: name === 'sync' ? 50 : definition.maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    },
+  );
 });
 
 describe('least privilege', () => {
@@ -266,7 +336,12 @@ describe('least privilege', () => {
   /** A grant's resource as the template must name it, resolved here from the stack's constructs, not by the stack. */
   function templateArnOf(name: FunctionName, resource: GrantResource): string | undefined {
     const token = (value: string): string => JSON.stringify(stack.resolve(value));
-    const secretRef = (secretName: string): string => JSON.stringify({ Ref: Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: secretName } }))[0] });
+    const secretRef = (secretName: string): string =>
+      JSON.stringify({
+        Ref: Object.keys(
+          template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: secretName } }),
+        )[0],
+      });
     switch (resource.kind) {
       case 'table':
         return token(stack.table.tableArn);
@@ -291,72 +366,114 @@ describe('least privilege', () => {
     }
   }
   const pairs = (entries: Array<{ actions: readonly string[]; resources: readonly string[] }>): string[] =>
-    [...new Set(entries.flatMap((e) => e.actions.flatMap((action) => e.resources.map((resource) => `${action} on ${resource}`))))].sort();
+    [
+      ...new Set(
+        entries.flatMap((e) =>
+          e.actions.flatMap((action) => e.resources.map((resource) => `${action} on ${resource}`)),
+        ),
+      ),
+    ].sort();
 
-  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: the role allows exactly the grants of lib/runtime/grants.ts, nothing more', (name) => {
-    if (!deployed.includes(name)) return;
-    const scheduled = SCHEDULES.some((schedule) => schedule.target === name);
-    const expected = grantsFor(name, { scheduled }).map((grant) => ({
-      actions: grant.actions,
-      resources: grant.resources.map((resource) => templateArnOf(name, resource)).filter((arn): arn is string => arn !== undefined),
-    }));
-    const actual = statementsOf(name).map((s) => {
-      expect(s.Effect).toBe('Allow');
-      return { actions: actionsOf(s), resources: resourcesOf(s).map((r) => JSON.stringify(r)) };
-    });
-    expect(pairs(actual)).toEqual(pairs(expected));
-  });
+  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])(
+    '%s: the role allows exactly the grants of lib/runtime/grants.ts, nothing more',
+    (name) => {
+      if (!deployed.includes(name)) return;
+      const scheduled = SCHEDULES.some((schedule) => schedule.target === name);
+      const expected = grantsFor(name, { scheduled }).map((grant) => ({
+        actions: grant.actions,
+        resources: grant.resources
+          .map((resource) => templateArnOf(name, resource))
+          .filter((arn): arn is string => arn !== undefined),
+      }));
+      const actual = statementsOf(name).map((s) => {
+        expect(s.Effect).toBe('Allow');
+        return { actions: actionsOf(s), resources: resourcesOf(s).map((r) => JSON.stringify(r)) };
+      });
+      expect(pairs(actual)).toEqual(pairs(expected));
+    },
+  );
 
-  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: only its table actions, on the table and its GSI', (name) => {
-    if (!deployed.includes(name)) return;
-    const access = FUNCTION_ACCESS[name];
-    const dynamo = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    // A write limited to the function's own component-health item is a statement of its own, with the condition.
-    const ownHealth = dynamo.filter((s) => s.Condition !== undefined);
-    const actions = dynamo.filter((s) => s.Condition === undefined).flatMap(actionsOf).sort();
-    const expected = access.table === 'none' ? [] : access.table === 'read' ? TABLE_READ : [...TABLE_READ, ...TABLE_WRITE];
-    expect(actions).toEqual([...expected].sort());
-    expect(ownHealth.map((s) => [actionsOf(s), s.Condition])).toEqual(
-      access.recordsOwnHealth && access.table !== 'read-write'
-        ? [[['dynamodb:UpdateItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`COMPONENT#${name}`] } }]]
-        : [],
-    );
-    for (const s of dynamo) {
-      expect(JSON.stringify(s.Resource)).not.toContain('"*"');
-      expect(JSON.stringify(s.Resource)).not.toContain('index/*');
-    }
-  });
+  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])(
+    '%s: only its table actions, on the table and its GSI',
+    (name) => {
+      if (!deployed.includes(name)) return;
+      const access = FUNCTION_ACCESS[name];
+      const dynamo = statementsOf(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      // A write limited to the function's own component-health item is a statement of its own, with the condition.
+      const ownHealth = dynamo.filter((s) => s.Condition !== undefined);
+      const actions = dynamo
+        .filter((s) => s.Condition === undefined)
+        .flatMap(actionsOf)
+        .sort();
+      const expected =
+        access.table === 'none' ? [] : access.table === 'read' ? TABLE_READ : [...TABLE_READ, ...TABLE_WRITE];
+      expect(actions).toEqual([...expected].sort());
+      expect(ownHealth.map((s) => [actionsOf(s), s.Condition])).toEqual(
+        access.recordsOwnHealth && access.table !== 'read-write'
+          ? [
+              [
+                ['dynamodb:UpdateItem'],
+                { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`COMPONENT#${name}`] } },
+              ],
+            ]
+          : [],
+      );
+      for (const s of dynamo) {
+        expect(JSON.stringify(s.Resource)).not.toContain('"*"');
+        expect(JSON.stringify(s.Resource)).not.toContain('index/*');
+      }
+    },
+  );
 
-  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: sends only to its queues, consumes only its own queue', (name) => {
-    if (!deployed.includes(name)) return;
-    const access = FUNCTION_ACCESS[name];
-    const sends = access.sends.map((q) => arnOfQueue(stack.queues[q]));
-    // Lambda itself sends a failed scheduled run to the schedule-failures queue, with the function's role.
-    const failures = SCHEDULES.some((s) => s.target === name) ? [SCHEDULE_FAILURES()] : [];
-    expect(new Set(resourcesFor(name, 'sqs:SendMessage'))).toEqual(new Set([...sends, ...failures]));
-    const consumed = Object.values(QUEUES)
-      .filter((q) => q.consumer === name)
-      .map((q) => arnOfQueue(stack.queues[q.name]));
-    const drained = access.redrives.map((q) => arnOfQueue(stack.dlqs[q]));
-    expect(new Set(resourcesFor(name, 'sqs:ReceiveMessage'))).toEqual(new Set([...consumed, ...drained]));
-    expect(new Set(resourcesFor(name, 'sqs:DeleteMessage'))).toEqual(new Set([...consumed, ...drained]));
-  });
+  it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])(
+    '%s: sends only to its queues, consumes only its own queue',
+    (name) => {
+      if (!deployed.includes(name)) return;
+      const access = FUNCTION_ACCESS[name];
+      const sends = access.sends.map((q) => arnOfQueue(stack.queues[q]));
+      // Lambda itself sends a failed scheduled run to the schedule-failures queue, with the function's role.
+      const failures = SCHEDULES.some((s) => s.target === name) ? [SCHEDULE_FAILURES()] : [];
+      expect(new Set(resourcesFor(name, 'sqs:SendMessage'))).toEqual(new Set([...sends, ...failures]));
+      const consumed = Object.values(QUEUES)
+        .filter((q) => q.consumer === name)
+        .map((q) => arnOfQueue(stack.queues[q.name]));
+      const drained = access.redrives.map((q) => arnOfQueue(stack.dlqs[q]));
+      expect(new Set(resourcesFor(name, 'sqs:ReceiveMessage'))).toEqual(new Set([...consumed, ...drained]));
+      expect(new Set(resourcesFor(name, 'sqs:DeleteMessage'))).toEqual(new Set([...consumed, ...drained]));
+    },
+  );
 
   it.each(Object.keys(FUNCTION_ACCESS) as FunctionName[])('%s: reads only the secrets it needs', (name) => {
     if (!deployed.includes(name)) return;
     const access = FUNCTION_ACCESS[name];
     const secrets = resourcesFor(name, 'secretsmanager:GetSecretValue');
     const refOf = (id: string): string => JSON.stringify({ Ref: id });
-    const kcpId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/kcp-kubeconfig' } }))[0];
-    const tokensId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/webhook-tokens' } }))[0];
+    const kcpId = Object.keys(
+      template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/kcp-kubeconfig' } }),
+    )[0];
+    const tokensId = Object.keys(
+      template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/webhook-tokens' } }),
+    )[0];
     expect(secrets.includes(refOf(kcpId))).toBe(access.kcp);
-    const contentKeyId = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/content-key' } }))[0];
+    const contentKeyId = Object.keys(
+      template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: 'tmc/test/content-key' } }),
+    )[0];
     expect(secrets.includes(refOf(tokensId))).toBe(access.webhookTokens);
     expect(secrets.includes(refOf(contentKeyId))).toBe(access.contentKey);
     expect(secrets.some((s) => s.includes('secret:tmc/test/clusters/*'))).toBe(access.clusterCredentials);
-    expect(secrets).toHaveLength(Number(access.kcp) + Number(access.webhookTokens) + Number(access.contentKey) + Number(access.clusterCredentials));
+    expect(secrets).toHaveLength(
+      Number(access.kcp) + Number(access.webhookTokens) + Number(access.contentKey) + Number(access.clusterCredentials),
+    );
     // Never the other way round: no function may write or delete secrets.
-    expect(statementsOf(name).flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:') && !['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(a))).toEqual([]);
+    expect(
+      statementsOf(name)
+        .flatMap(actionsOf)
+        .filter(
+          (a) =>
+            a.startsWith('secretsmanager:') &&
+            !['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'].includes(a),
+        ),
+    ).toEqual([]);
   });
 
   it('allows "*" only for X-Ray, which has no resource-level permissions', () => {
@@ -376,20 +493,29 @@ describe('least privilege', () => {
 });
 
 describe('HTTP API', () => {
-  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s routes to its function, behind the authorizer when authenticated', (routeKey, route) => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: routeKey,
-      AuthorizationType: route.authenticated ? 'CUSTOM' : 'NONE',
-      ...(route.authenticated ? { AuthorizerId: Match.anyValue() } : {}),
-    });
-    // Route → integration → the target function.
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })) as Array<{ Properties: { Target: unknown } }>;
-    expect(routes).toHaveLength(1);
-    const integrationId = /integrations\/","?\{"Ref":"([^"]+)"\}/.exec(JSON.stringify(routes[0].Properties.Target))?.[1];
-    expect(integrationId).toBeDefined();
-    const integration = template.toJSON().Resources[integrationId!] as { Properties: { IntegrationUri: unknown } };
-    expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalId(stack.functions[route.target]!.fn), 'Arn'] });
-  });
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s routes to its function, behind the authorizer when authenticated',
+    (routeKey, route) => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: route.authenticated ? 'CUSTOM' : 'NONE',
+        ...(route.authenticated ? { AuthorizerId: Match.anyValue() } : {}),
+      });
+      // Route → integration → the target function.
+      const routes = Object.values(
+        template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }),
+      ) as Array<{ Properties: { Target: unknown } }>;
+      expect(routes).toHaveLength(1);
+      const integrationId = /integrations\/","?\{"Ref":"([^"]+)"\}/.exec(
+        JSON.stringify(routes[0].Properties.Target),
+      )?.[1];
+      expect(integrationId).toBeDefined();
+      const integration = template.toJSON().Resources[integrationId!] as { Properties: { IntegrationUri: unknown } };
+      expect(integration.Properties.IntegrationUri).toEqual({
+        'Fn::GetAtt': [logicalId(stack.functions[route.target]!.fn), 'Arn'],
+      });
+    },
+  );
 
   it('checks the Authorization header with the authorizer function, simple responses, cached as long as the token cache', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -399,58 +525,91 @@ describe('HTTP API', () => {
       AuthorizerPayloadFormatVersion: '2.0',
       AuthorizerResultTtlInSeconds: AUTHORIZER.resultsCacheTtlSeconds,
     });
-    const authorizer = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0] as { Properties: { AuthorizerUri: unknown } };
-    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(logicalId(stack.functions[AUTHORIZER.function]!.fn));
+    const authorizer = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0] as {
+      Properties: { AuthorizerUri: unknown };
+    };
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(
+      logicalId(stack.functions[AUTHORIZER.function]!.fn),
+    );
   });
 
   it('logs access without headers and throttles the default stage', () => {
-    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: { AccessLogSettings: { Format: string }; DefaultRouteSettings: Json; StageName: string } };
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { Format: string }; DefaultRouteSettings: Json; StageName: string };
+    };
     expect(stage.Properties.StageName).toBe('$default');
-    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 500,
+      ThrottlingBurstLimit: 1000,
+    });
     expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/header|authorization/i);
     // A managed cluster's status webhook URL carries its credential in the path: no path or URL variable is logged.
-    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/\$context\.(path|resourcePath)|\$request\.path|pathParameters|rawPath/);
-    expect(ROUTES.filter((r) => r.pathCredential).map((r) => r.path)).toEqual(['/webhooks/status/{cluster}/{credential}']);
+    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(
+      /\$context\.(path|resourcePath)|\$request\.path|pathParameters|rawPath/,
+    );
+    expect(ROUTES.filter((r) => r.pathCredential).map((r) => r.path)).toEqual([
+      '/webhooks/status/{cluster}/{credential}',
+    ]);
   });
 });
 
 describe('schedules', () => {
-  it.each(SCHEDULES.map((s) => [s.name, s] as const))('%s: an EventBridge rule invoking its target', (name, schedule) => {
-    const minutes = (name === 'health-probe' ? 120 : schedule.rateSeconds) / 60;
-    template.hasResourceProperties('AWS::Events::Rule', {
-      Name: `tmc-test-${name}`,
-      ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.functions[schedule.target]!.fn), 'Arn'] } })],
-    });
-  });
+  it.each(SCHEDULES.map((s) => [s.name, s] as const))(
+    '%s: an EventBridge rule invoking its target',
+    (name, schedule) => {
+      const minutes = (name === 'health-probe' ? 120 : schedule.rateSeconds) / 60;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: `tmc-test-${name}`,
+        ScheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
+        Targets: [
+          Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.functions[schedule.target]!.fn), 'Arn'] } }),
+        ],
+      });
+    },
+  );
 });
 
 describe('schedule runs', () => {
   const targets = [...new Set(SCHEDULES.map((s) => s.target))];
 
-  it.each(targets)('%s: no asynchronous retries by Lambda, failures recorded in the schedule-failures queue', (name) => {
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: logicalId(stack.functions[name]!.fn) },
-      MaximumRetryAttempts: 0,
-      DestinationConfig: { OnFailure: { Destination: JSON.parse(arnOfQueue(stack.scheduleFailures)) } },
+  it.each(targets)(
+    '%s: no asynchronous retries by Lambda, failures recorded in the schedule-failures queue',
+    (name) => {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack.functions[name]!.fn) },
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: JSON.parse(arnOfQueue(stack.scheduleFailures)) } },
+      });
+    },
+  );
+
+  it('configures asynchronous invocation only for schedule targets', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig'))).toHaveLength(
+      targets.filter((t) => deployed.includes(t)).length,
+    );
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'tmc-test-schedule-failures',
+      SqsManagedSseEnabled: true,
     });
   });
 
-  it('configures asynchronous invocation only for schedule targets', () => {
-    expect(Object.keys(template.findResources('AWS::Lambda::EventInvokeConfig'))).toHaveLength(targets.filter((t) => deployed.includes(t)).length);
-    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'tmc-test-schedule-failures', SqsManagedSseEnabled: true });
-  });
-
-  it.each(SCHEDULES.filter((s) => s.exclusive).map((s) => [s.name, s] as const))('%s never overlaps itself: its timeout is shorter than its rate', (name, schedule) => {
-    const rule = Object.values(template.findResources('AWS::Events::Rule', { Properties: { Name: `tmc-test-${name}` } }))[0] as { Properties: { ScheduleExpression: string } };
-    const [, amount, unit] = /^rate\((\d+) (minutes?|seconds?|hours?)\)$/.exec(rule.Properties.ScheduleExpression) ?? [];
-    const rateSeconds = Number(amount) * (unit!.startsWith('minute') ? 60 : unit!.startsWith('hour') ? 3600 : 1);
-    expect((fnOf(schedule.target).Properties as Json).Timeout).toBeLessThan(rateSeconds);
-  });
+  it.each(SCHEDULES.filter((s) => s.exclusive).map((s) => [s.name, s] as const))(
+    '%s never overlaps itself: its timeout is shorter than its rate',
+    (name, schedule) => {
+      const rule = Object.values(
+        template.findResources('AWS::Events::Rule', { Properties: { Name: `tmc-test-${name}` } }),
+      )[0] as { Properties: { ScheduleExpression: string } };
+      const [, amount, unit] =
+        /^rate\((\d+) (minutes?|seconds?|hours?)\)$/.exec(rule.Properties.ScheduleExpression) ?? [];
+      const rateSeconds = Number(amount) * (unit!.startsWith('minute') ? 60 : unit!.startsWith('hour') ? 3600 : 1);
+      expect((fnOf(schedule.target).Properties as Json).Timeout).toBeLessThan(rateSeconds);
+    },
+  );
 
   it('refuses a stage whose rates would let an exclusive schedule overlap', () => {
     const exclusive = SCHEDULES.find((s) => s.exclusive)!;
-    const build = (): unknown => buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], stage: 'overlap' } }), projectRoot);
+    const build = (): unknown =>
+      buildTmcApp(new App({ context: { 'aws:cdk:bundling-stacks': [], stage: 'overlap' } }), projectRoot);
     expect(build).not.toThrow();
     const original = FUNCTIONS[exclusive.target].timeoutSeconds;
     FUNCTIONS[exclusive.target].timeoutSeconds = 60;
@@ -463,9 +622,13 @@ describe('schedule runs', () => {
 
   it('does not page on one failed scheduled run: schedule targets alarm on two bad 5-minute periods of three', () => {
     for (const name of deployed) {
-      const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `tmc-test-${name}-error-rate` } }))[0] as { Properties: Json };
+      const alarm = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `tmc-test-${name}-error-rate` } }),
+      )[0] as { Properties: Json };
       const scheduled = targets.includes(name);
-      expect(alarm.Properties).toMatchObject(scheduled ? { EvaluationPeriods: 3, DatapointsToAlarm: 2 } : { EvaluationPeriods: 1 });
+      expect(alarm.Properties).toMatchObject(
+        scheduled ? { EvaluationPeriods: 3, DatapointsToAlarm: 2 } : { EvaluationPeriods: 1 },
+      );
     }
   });
 });
@@ -477,7 +640,13 @@ describe('alarms and dashboard', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Json }>;
     const names = alarms.map((a) => a.Properties.AlarmName as string);
     for (const queue of Object.keys(QUEUES)) expect(names).toContain(`tmc-test-${queue}-dlq-not-empty`);
-    expect(names).toEqual(expect.arrayContaining(['tmc-test-sync-lag', 'tmc-test-cluster-unhealthy', ...deployed.map((n) => `tmc-test-${n}-error-rate`)]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'tmc-test-sync-lag',
+        'tmc-test-cluster-unhealthy',
+        ...deployed.map((n) => `tmc-test-${n}-error-rate`),
+      ]),
+    );
     const topic = { Ref: logicalId(stack.observability.topic) };
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -495,10 +664,14 @@ describe('alarms and dashboard', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it("lets CloudWatch alarms of this account publish to the alarm topic, and only over TLS", () => {
+  it('lets CloudWatch alarms of this account publish to the alarm topic, and only over TLS', () => {
     const topicId = logicalId(stack.observability.topic);
-    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { Topics: unknown[]; PolicyDocument: { Statement: Json[] } } }>;
-    const statements = policies.filter((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: topicId }])).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Array<{
+      Properties: { Topics: unknown[]; PolicyDocument: { Statement: Json[] } };
+    }>;
+    const statements = policies
+      .filter((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([{ Ref: topicId }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const allows = statements.filter((s) => s.Effect === 'Allow');
     expect(allows).toEqual([
       expect.objectContaining({
@@ -508,22 +681,36 @@ describe('alarms and dashboard', () => {
         Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
       }),
     ]);
-    expect(statements.filter((s) => s.Effect === 'Deny')).toEqual([expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    expect(statements.filter((s) => s.Effect === 'Deny')).toEqual([
+      expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
   });
 
   interface AlarmMetric {
     Id: string;
     Expression?: string;
-    MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } };
+    MetricStat?: {
+      Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> };
+    };
   }
   const alarmNamed = (name: string): { Properties: Json & { Metrics?: AlarmMetric[] } } => {
     const found = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } }));
     expect(found).toHaveLength(1);
     return found[0] as { Properties: Json & { Metrics?: AlarmMetric[] } };
   };
-  const statsOf = (alarm: { Properties: { Metrics?: AlarmMetric[] } }): Array<{ ns: string; name: string; dims: Record<string, string> }> =>
+  const statsOf = (alarm: {
+    Properties: { Metrics?: AlarmMetric[] };
+  }): Array<{ ns: string; name: string; dims: Record<string, string> }> =>
     (alarm.Properties.Metrics ?? []).flatMap((m) =>
-      m.MetricStat ? [{ ns: m.MetricStat.Metric.Namespace, name: m.MetricStat.Metric.MetricName, dims: Object.fromEntries(m.MetricStat.Metric.Dimensions.map((d) => [d.Name, JSON.stringify(d.Value)])) }] : [],
+      m.MetricStat
+        ? [
+            {
+              ns: m.MetricStat.Metric.Namespace,
+              name: m.MetricStat.Metric.MetricName,
+              dims: Object.fromEntries(m.MetricStat.Metric.Dimensions.map((d) => [d.Name, JSON.stringify(d.Value)])),
+            },
+          ]
+        : [],
     );
 
   it.each([
@@ -543,24 +730,38 @@ describe('alarms and dashboard', () => {
 
   it('alarms on throttles of every function, and of the table and its GSI, not on a single period', () => {
     const lambda = alarmNamed('tmc-test-lambda-throttles');
-    expect(statsOf(lambda).map((m) => `${m.ns} ${m.name} ${m.dims.FunctionName}`).sort()).toEqual(
-      deployed.map((name) => `AWS/Lambda Throttles ${JSON.stringify({ Ref: logicalId(stack.functions[name]!.fn) })}`).sort(),
+    expect(
+      statsOf(lambda)
+        .map((m) => `${m.ns} ${m.name} ${m.dims.FunctionName}`)
+        .sort(),
+    ).toEqual(
+      deployed
+        .map((name) => `AWS/Lambda Throttles ${JSON.stringify({ Ref: logicalId(stack.functions[name]!.fn) })}`)
+        .sort(),
     );
     const dynamo = alarmNamed('tmc-test-dynamodb-throttles');
     const table = JSON.stringify({ Ref: logicalId(stack.table) });
     const expected = ['ReadThrottleEvents', 'WriteThrottleEvents'].flatMap((name) => [
       { ns: 'AWS/DynamoDB', name, dims: { TableName: table } },
-      ...TABLE.indexes.map((index) => ({ ns: 'AWS/DynamoDB', name, dims: { TableName: table, GlobalSecondaryIndexName: JSON.stringify(index.name) } })),
+      ...TABLE.indexes.map((index) => ({
+        ns: 'AWS/DynamoDB',
+        name,
+        dims: { TableName: table, GlobalSecondaryIndexName: JSON.stringify(index.name) },
+      })),
     ]);
     expect(statsOf(dynamo)).toEqual(expect.arrayContaining(expected));
     expect(statsOf(dynamo)).toHaveLength(expected.length);
-    for (const alarm of [lambda, dynamo]) expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 1 });
+    for (const alarm of [lambda, dynamo])
+      expect(alarm.Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2, Threshold: 1 });
     const topic = { Ref: logicalId(stack.observability.topic) };
-    for (const name of ['api-4xx', 'api-5xx', 'lambda-throttles', 'dynamodb-throttles']) expect(alarmNamed(`tmc-test-${name}`).Properties.AlarmActions).toEqual([topic]);
+    for (const name of ['api-4xx', 'api-5xx', 'lambda-throttles', 'dynamodb-throttles'])
+      expect(alarmNamed(`tmc-test-${name}`).Properties.AlarmActions).toEqual([topic]);
   });
 
   it('names only metrics in lib/metrics/catalog.ts, with every label as a dimension', () => {
-    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: Json }>) {
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: Json;
+    }>) {
       const name = alarm.Properties.MetricName;
       if (typeof name === 'string' && alarm.Properties.Namespace === NAMESPACE) {
         expect(catalog).toContain(name);
@@ -572,7 +773,15 @@ describe('alarms and dashboard', () => {
     const named = new Set([...body.matchAll(/\btmc_[a-z_]+\b/g)].map((m) => m[0]));
     expect([...named].filter((n) => !catalog.has(n))).toEqual([]);
     // The panels issue 7 asks for: sync throughput and lag, placement, cluster health, errors, DLQ.
-    for (const needed of ['tmc_sync_operations_total', 'tmc_sync_lag_seconds', 'tmc_placement_decisions_total', 'tmc_clusters', 'tmc_cluster_health_state', 'tmc_function_invocations_total', 'tmc_dlq_messages']) {
+    for (const needed of [
+      'tmc_sync_operations_total',
+      'tmc_sync_lag_seconds',
+      'tmc_placement_decisions_total',
+      'tmc_clusters',
+      'tmc_cluster_health_state',
+      'tmc_function_invocations_total',
+      'tmc_dlq_messages',
+    ]) {
       expect(named).toContain(needed);
     }
   });
@@ -597,7 +806,17 @@ describe('outputs', () => {
   it('prints what docs/deploy.md uses', () => {
     const outputs = Object.keys(template.toJSON().Outputs as Json);
     expect(outputs).toEqual(
-      expect.arrayContaining(['ApiUrl', 'TableName', 'WebhookTokensSecretArn', 'KcpKubeconfigSecretArn', 'ClusterSecretPrefix', 'DashboardUrl', 'AlarmTopicArn', 'PrometheusWorkspaceEndpoint', ...(Object.keys(QUEUES) as QueueName[]).flatMap((q) => [`${q}QueueUrl`, `${q}DlqUrl`])]),
+      expect.arrayContaining([
+        'ApiUrl',
+        'TableName',
+        'WebhookTokensSecretArn',
+        'KcpKubeconfigSecretArn',
+        'ClusterSecretPrefix',
+        'DashboardUrl',
+        'AlarmTopicArn',
+        'PrometheusWorkspaceEndpoint',
+        ...(Object.keys(QUEUES) as QueueName[]).flatMap((q) => [`${q}QueueUrl`, `${q}DlqUrl`]),
+      ]),
     );
   });
 });
@@ -605,7 +824,9 @@ describe('outputs', () => {
 describe('cdk-nag', () => {
   it('finds nothing unacknowledged in the AwsSolutions pack', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
-    const findings = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    const findings = report.violations.map(
+      (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);
   });
@@ -620,13 +841,17 @@ describe('cdk-nag', () => {
     const probe = new Stack(new App(), 'probe');
     new sqs.Queue(probe, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     const report = new AwsSolutionsChecks().validateScope(probe);
-    expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
   });
 });
 
 /** The dashboard's JSON text, with CloudFormation references rendered as placeholders. */
 function dashboardBody(): string {
-  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Array<{ Properties: { DashboardBody: unknown } }>;
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Array<{
+    Properties: { DashboardBody: unknown };
+  }>;
   expect(dashboards).toHaveLength(1);
   const render = (value: unknown): string => {
     if (typeof value === 'string') return value;

@@ -63,7 +63,12 @@ describe('SecretTokenSource', () => {
     let now = 0;
     let value = 'a';
     const reads: string[] = [];
-    const source = new SecretTokenSource({ read: async (arn) => (reads.push(arn), value) }, 'arn:secret', 1000, () => now);
+    const source = new SecretTokenSource(
+      { read: async (arn) => (reads.push(arn), value) },
+      'arn:secret',
+      1000,
+      () => now,
+    );
     expect(await source.tokens()).toEqual(['a']);
     value = 'a,b';
     now = 999;

@@ -30,13 +30,17 @@ async function admit(workspace: string, credentials: Record<string, unknown>) {
   const placement = new RecordingQueue<PlacementMessage>('placement');
   const ingress = createIngress(makeDeps({ placementQueue: placement }));
   const response = await ingress.handle(request('admission', syncTargetReview(credentials), { query: { workspace } }));
-  const review = JSON.parse(response.body) as { response: { allowed: boolean; status?: { code: number; message: string } } };
+  const review = JSON.parse(response.body) as {
+    response: { allowed: boolean; status?: { code: number; message: string } };
+  };
   return { statusCode: response.statusCode, review: review.response, placement };
 }
 
 describe('SyncTarget credentials at admission', () => {
   it("denies a SyncTarget in root:b naming root:a's credentials secret, with a message saying which are allowed", async () => {
-    const { statusCode, review, placement } = await admit('root:b', { secretsManagerArn: arn('tmc/prod/clusters/root.a/east') });
+    const { statusCode, review, placement } = await admit('root:b', {
+      secretsManagerArn: arn('tmc/prod/clusters/root.a/east'),
+    });
     expect(statusCode).toBe(200);
     expect(review.allowed).toBe(false);
     expect(review.status?.code).toBe(403);

@@ -60,7 +60,12 @@ export class RecordingMetrics implements Metrics {
   }
 }
 
-export const silentLogger: IngressLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: IngressLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
   placementQueue: RecordingQueue<never> | WorkQueue<never>;
@@ -79,7 +84,11 @@ export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
   } as never;
 }
 
-export function request(route: IngressRequest['route'], body: unknown, extra: Partial<IngressRequest> = {}): IngressRequest {
+export function request(
+  route: IngressRequest['route'],
+  body: unknown,
+  extra: Partial<IngressRequest> = {},
+): IngressRequest {
   return {
     route,
     headers: { authorization: `Bearer ${TOKEN}` },

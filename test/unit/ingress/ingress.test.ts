@@ -7,7 +7,16 @@ import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
 import { pluralOf } from '../../../lib/ingress/refs';
 import { selectWorkload } from '../../../lib/ingress/selection';
-import { HangingQueue, makeDeps, MemorySeenStore, RecordingMetrics, RecordingQueue, request, sample, OLD_TOKEN } from './fakes';
+import {
+  HangingQueue,
+  makeDeps,
+  MemorySeenStore,
+  RecordingMetrics,
+  RecordingQueue,
+  request,
+  sample,
+  OLD_TOKEN,
+} from './fakes';
 
 function decodePatch(body: string): unknown {
   const review = JSON.parse(body) as { response: { patch?: string } };
@@ -36,28 +45,68 @@ describe('schemas accept the sample events', () => {
     expect(WatchEventBatchSchema.safeParse(sample('events-batch.json')).success).toBe(true);
   });
   it.each([
-    ['wrong apiVersion', { ...(sample('admission-create-deployment.json') as object), apiVersion: 'admission.k8s.io/v1beta1' }],
+    [
+      'wrong apiVersion',
+      { ...(sample('admission-create-deployment.json') as object), apiVersion: 'admission.k8s.io/v1beta1' },
+    ],
     ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }],
-    ['bad operation', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, operation: 'PATCH' } }],
+    [
+      'bad operation',
+      {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          resource: { group: '', version: 'v1', resource: 'pods' },
+          operation: 'PATCH',
+        },
+      },
+    ],
   ])('rejects %s', (_why, body) => {
     expect(AdmissionReviewSchema.safeParse(body).success).toBe(false);
   });
   it.each([
     ['empty batch', { events: [] }],
-    ['unknown type', { events: [{ type: 'BOOKMARK', workspace: 'root', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } }] }],
-    ['no workspace', { events: [{ type: 'ADDED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } }] }],
-    ['no name', { events: [{ type: 'ADDED', workspace: 'root', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } }] }],
+    [
+      'unknown type',
+      {
+        events: [
+          {
+            type: 'BOOKMARK',
+            workspace: 'root',
+            object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } },
+          },
+        ],
+      },
+    ],
+    [
+      'no workspace',
+      { events: [{ type: 'ADDED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } }] },
+    ],
+    [
+      'no name',
+      { events: [{ type: 'ADDED', workspace: 'root', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } }] },
+    ],
   ])('rejects an events body with %s', (_why, body) => {
     expect(WatchEventBatchSchema.safeParse(body).success).toBe(false);
   });
 });
 
 describe('finalizerPatch', () => {
-  const obj = (finalizers?: string[]): KubeObjectShape => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', ...(finalizers ? { finalizers } : {}) } });
+  const obj = (finalizers?: string[]): KubeObjectShape => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'a', ...(finalizers ? { finalizers } : {}) },
+  });
   it.each([
     ['absent', obj(), [{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]],
     ['empty', obj([]), [{ op: 'add', path: '/metadata/finalizers/-', value: SYNC_FINALIZER }]],
-    ['others present', obj(['example.com/keep']), [{ op: 'add', path: '/metadata/finalizers/-', value: SYNC_FINALIZER }]],
+    [
+      'others present',
+      obj(['example.com/keep']),
+      [{ op: 'add', path: '/metadata/finalizers/-', value: SYNC_FINALIZER }],
+    ],
     ['already there', obj([SYNC_FINALIZER]), []],
   ])('finalizers %s', (_why, object, expected) => {
     expect(finalizerPatch(object)).toEqual(expected);
@@ -65,7 +114,11 @@ describe('finalizerPatch', () => {
 });
 
 describe('selectWorkload', () => {
-  const o = (metadata: Record<string, unknown> = {}): KubeObjectShape => ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a', ...metadata } });
+  const o = (metadata: Record<string, unknown> = {}): KubeObjectShape => ({
+    apiVersion: 'v1',
+    kind: 'X',
+    metadata: { name: 'a', ...metadata },
+  });
   it.each([
     [{ group: 'apps', resource: 'deployments' }, 'default', o(), true],
     [{ group: '', resource: 'configmaps' }, 'default', o(), true],
@@ -76,15 +129,30 @@ describe('selectWorkload', () => {
     [{ group: '', resource: 'endpoints' }, 'default', o(), false],
     [{ group: 'discovery.k8s.io', resource: 'endpointslices' }, 'default', o(), false],
     [{ group: 'apps', resource: 'controllerrevisions' }, 'default', o(), false],
-    [{ group: 'apps', resource: 'replicasets' }, 'default', o({ ownerReferences: [{ kind: 'Deployment', name: 'web' }] }), false],
+    [
+      { group: 'apps', resource: 'replicasets' },
+      'default',
+      o({ ownerReferences: [{ kind: 'Deployment', name: 'web' }] }),
+      false,
+    ],
     [{ group: 'apps', resource: 'replicasets' }, 'default', o(), true],
     [{ group: 'scheduling.kcp.io', resource: 'placements' }, 'default', o(), false],
     [{ group: 'apps', resource: 'deployments' }, 'kube-system', o(), false],
     [{ group: 'apps', resource: 'deployments' }, 'tmc-system', o(), false],
     [{ group: 'apps', resource: 'deployments' }, 'default', o({ labels: { 'tmc.kcp.io/ignore': '' } }), false],
     [{ group: 'rbac.authorization.k8s.io', resource: 'clusterroles' }, undefined, o(), true], // follows the workspace's work
-    [{ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }, undefined, o({ name: 'widgets.example.com' }), true],
-    [{ group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' }, undefined, o({ name: 'synctargets.workload.kcp.io' }), false],
+    [
+      { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' },
+      undefined,
+      o({ name: 'widgets.example.com' }),
+      true,
+    ],
+    [
+      { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' },
+      undefined,
+      o({ name: 'synctargets.workload.kcp.io' }),
+      false,
+    ],
     [{ group: '', resource: 'persistentvolumes' }, undefined, o(), true],
     [{ group: 'storage.k8s.io', resource: 'storageclasses' }, undefined, o(), true],
     [{ group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' }, undefined, o(), false],
@@ -98,7 +166,14 @@ describe('placementFingerprint', () => {
   const base: KubeObjectShape = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'default', uid: 'u1', generation: 1, resourceVersion: '10', labels: { app: 'web' } },
+    metadata: {
+      name: 'web',
+      namespace: 'default',
+      uid: 'u1',
+      generation: 1,
+      resourceVersion: '10',
+      labels: { app: 'web' },
+    },
     spec: { replicas: 1 },
   };
   const fp = placementFingerprint(base, false);
@@ -108,17 +183,29 @@ describe('placementFingerprint', () => {
     return placementFingerprint(copy, false);
   };
   it.each([
-    ['tmc state label added', (o: KubeObjectShape) => ((o.metadata.labels as Record<string, string>)['state.workload.kcp.io/abc'] = 'Sync')],
-    ['tmc per-cluster status annotation', (o: KubeObjectShape) => (o.metadata.annotations = { 'experimental.status.workload.kcp.io/abc': '{}' })],
+    [
+      'tmc state label added',
+      (o: KubeObjectShape) => ((o.metadata.labels as Record<string, string>)['state.workload.kcp.io/abc'] = 'Sync'),
+    ],
+    [
+      'tmc per-cluster status annotation',
+      (o: KubeObjectShape) => (o.metadata.annotations = { 'experimental.status.workload.kcp.io/abc': '{}' }),
+    ],
     ['tmc finalizer added', (o: KubeObjectShape) => (o.metadata.finalizers = [SYNC_FINALIZER])],
     ['status changed', (o: KubeObjectShape & Record<string, unknown>) => (o.status = { readyReplicas: 1 })],
     ['resourceVersion changed', (o: KubeObjectShape) => (o.metadata.resourceVersion = '11')],
-    ['kcp.io/cluster added by kcp on storage', (o: KubeObjectShape) => (o.metadata.annotations = { 'kcp.io/cluster': 'root:default' })],
-    ['admission CREATE: no uid, generation or resourceVersion yet', (o: KubeObjectShape) => {
-      delete o.metadata.uid;
-      delete o.metadata.generation;
-      delete o.metadata.resourceVersion;
-    }],
+    [
+      'kcp.io/cluster added by kcp on storage',
+      (o: KubeObjectShape) => (o.metadata.annotations = { 'kcp.io/cluster': 'root:default' }),
+    ],
+    [
+      'admission CREATE: no uid, generation or resourceVersion yet',
+      (o: KubeObjectShape) => {
+        delete o.metadata.uid;
+        delete o.metadata.generation;
+        delete o.metadata.resourceVersion;
+      },
+    ],
   ])('same for: %s', (_why, change) => {
     expect(variant(change)).toBe(fp);
   });
@@ -153,13 +240,25 @@ describe('ingress: admission', () => {
     const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
     expect(res.statusCode).toBe(200);
     const body = JSON.parse(res.body);
-    expect(body.response).toMatchObject({ uid: '7f0c6a3e-0001-4c1a-9a51-000000000001', allowed: true, patchType: 'JSONPatch' });
+    expect(body.response).toMatchObject({
+      uid: '7f0c6a3e-0001-4c1a-9a51-000000000001',
+      allowed: true,
+      patchType: 'JSONPatch',
+    });
     expect(decodePatch(res.body)).toEqual([{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]);
     expect(placement.sent).toHaveLength(1);
     expect(placement.sent[0]).toMatchObject({
       type: 'placement',
       reason: 'admission',
-      ref: { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' },
+      ref: {
+        workspace: 'root:default',
+        group: 'apps',
+        version: 'v1',
+        resource: 'deployments',
+        kind: 'Deployment',
+        namespace: 'default',
+        name: 'web',
+      },
       resourceVersion: '',
     });
     expect(placement.sent[0].object?.metadata.finalizers).toEqual([SYNC_FINALIZER]);
@@ -172,8 +271,15 @@ describe('ingress: admission', () => {
     review.request.resource = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles' };
     delete review.request.namespace;
     review.request.name = 'reader';
-    review.request.object = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [] };
-    expect(decodePatch((await ingress.handle(request('admission', review))).body)).toEqual([{ op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] }]);
+    review.request.object = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'reader' },
+      rules: [],
+    };
+    expect(decodePatch((await ingress.handle(request('admission', review))).body)).toEqual([
+      { op: 'add', path: '/metadata/finalizers', value: [SYNC_FINALIZER] },
+    ]);
 
     review.request.kind = { group: '', version: 'v1', kind: 'Namespace' };
     review.request.resource = { group: '', version: 'v1', resource: 'namespaces' };
@@ -184,7 +290,9 @@ describe('ingress: admission', () => {
   it('enqueues once for the same version arriving twice and again for a new one', async () => {
     const { ingress, placement } = setup();
     await ingress.handle(request('admission', sample('admission-create-deployment.json')));
-    await ingress.handle(request('events', { events: [(sample('events-batch.json') as { events: unknown[] }).events[0]] }));
+    await ingress.handle(
+      request('events', { events: [(sample('events-batch.json') as { events: unknown[] }).events[0]] }),
+    );
     expect(placement.sent).toHaveLength(1);
     await ingress.handle(request('admission', sample('admission-update-deployment.json')));
     expect(placement.sent).toHaveLength(2);
@@ -194,13 +302,22 @@ describe('ingress: admission', () => {
   });
 
   it.each([
-    ['a tmc state label', (o: Record<string, any>) => (o.metadata.labels = { ...o.metadata.labels, 'state.workload.kcp.io/abc': 'Sync' })],
-    ['a per-cluster status annotation', (o: Record<string, any>) => (o.metadata.annotations = { ...o.metadata.annotations, 'experimental.status.workload.kcp.io/abc': '{}' })],
+    [
+      'a tmc state label',
+      (o: Record<string, any>) => (o.metadata.labels = { ...o.metadata.labels, 'state.workload.kcp.io/abc': 'Sync' }),
+    ],
+    [
+      'a per-cluster status annotation',
+      (o: Record<string, any>) =>
+        (o.metadata.annotations = { ...o.metadata.annotations, 'experimental.status.workload.kcp.io/abc': '{}' }),
+    ],
     ['a new resourceVersion only', (o: Record<string, any>) => (o.metadata.resourceVersion = '999')],
   ])('answers an UPDATE that changes only %s with no I/O', async (_what, change) => {
     const seen = new MemorySeenStore();
     const { ingress, placement } = setup({ seen });
-    const review = structuredClone(sample('admission-update-deployment.json')) as { request: { object: Record<string, any>; oldObject: Record<string, any> } };
+    const review = structuredClone(sample('admission-update-deployment.json')) as {
+      request: { object: Record<string, any>; oldObject: Record<string, any> };
+    };
     review.request.object = structuredClone(review.request.oldObject);
     change(review.request.object);
     const res = await ingress.handle(request('admission', review));
@@ -226,11 +343,15 @@ describe('ingress: admission', () => {
 
   it('allows a valid Placement and enqueues it for placement (reason admission: placement waits until kcp stores it)', async () => {
     const { ingress, placement } = setup();
-    const review = structuredClone(sample('admission-invalid-placement.json')) as { request: { object: { spec: Record<string, unknown> } } };
+    const review = structuredClone(sample('admission-invalid-placement.json')) as {
+      request: { object: { spec: Record<string, unknown> } };
+    };
     review.request.object.spec = { numberOfClusters: 2 };
     const res = await ingress.handle(request('admission', review));
     expect(JSON.parse(res.body).response.allowed).toBe(true);
-    expect(placement.sent.map((m) => [m.reason, m.ref.resource, m.ref.name])).toEqual([['admission', 'placements', 'spread']]);
+    expect(placement.sent.map((m) => [m.reason, m.ref.resource, m.ref.name])).toEqual([
+      ['admission', 'placements', 'spread'],
+    ]);
   });
 
   it('never carries a Secret', async () => {
@@ -238,7 +359,12 @@ describe('ingress: admission', () => {
     const review = structuredClone(sample('admission-create-deployment.json')) as { request: Record<string, unknown> };
     review.request.kind = { group: '', version: 'v1', kind: 'Secret' };
     review.request.resource = { group: '', version: 'v1', resource: 'secrets' };
-    review.request.object = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web', namespace: 'default' }, data: { password: 'c2VjcmV0' } };
+    review.request.object = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'web', namespace: 'default' },
+      data: { password: 'c2VjcmV0' },
+    };
     await ingress.handle(request('admission', review));
     expect(placement.sent).toHaveLength(1);
     expect(placement.sent[0].object).toBeUndefined();
@@ -286,7 +412,14 @@ describe('ingress: rejections enqueue nothing', () => {
   it.each([
     ['no token', request('admission', create(), { headers: {} }), 401],
     ['wrong token', request('admission', create(), { headers: { authorization: 'Bearer nope' } }), 401],
-    ['token in the query only', request('admission', create(), { headers: {}, query: { workspace: 'root:default', token: 'token-current-0123456789' } }), 401],
+    [
+      'token in the query only',
+      request('admission', create(), {
+        headers: {},
+        query: { workspace: 'root:default', token: 'token-current-0123456789' },
+      }),
+      401,
+    ],
     ['not JSON', request('admission', '{not json'), 400],
     ['empty body', request('admission', ''), 400],
     ['not an AdmissionReview', request('admission', { hello: 'world' }), 400],
@@ -303,14 +436,20 @@ describe('ingress: rejections enqueue nothing', () => {
 
   it('accepts the previous token during a rotation', async () => {
     const { ingress, placement } = setup();
-    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json'), { headers: { authorization: `Bearer ${OLD_TOKEN}` } }));
+    const res = await ingress.handle(
+      request('admission', sample('admission-create-deployment.json'), {
+        headers: { authorization: `Bearer ${OLD_TOKEN}` },
+      }),
+    );
     expect(res.statusCode).toBe(200);
     expect(placement.sent).toHaveLength(1);
   });
 
   it('answers 413 over the size limit', async () => {
     const { ingress, placement } = setup({ maxBodyBytes: 1024 });
-    const review = structuredClone(sample('admission-create-deployment.json')) as { request: { object: { metadata: { annotations: Record<string, string> } } } };
+    const review = structuredClone(sample('admission-create-deployment.json')) as {
+      request: { object: { metadata: { annotations: Record<string, string> } } };
+    };
     review.request.object.metadata.annotations.big = 'x'.repeat(2048);
     const res = await ingress.handle(request('admission', review));
     expect(res.statusCode).toBe(413);
@@ -319,7 +458,22 @@ describe('ingress: rejections enqueue nothing', () => {
 
   it('checks the decoded size of a base64 body', async () => {
     const { ingress } = setup({ maxBodyBytes: 1024 });
-    const body = Buffer.from(JSON.stringify({ events: [{ type: 'ADDED', workspace: 'w', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'd' }, data: { x: 'y'.repeat(800) } } }] })).toString('base64');
+    const body = Buffer.from(
+      JSON.stringify({
+        events: [
+          {
+            type: 'ADDED',
+            workspace: 'w',
+            object: {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'a', namespace: 'd' },
+              data: { x: 'y'.repeat(800) },
+            },
+          },
+        ],
+      }),
+    ).toString('base64');
     const res = await ingress.handle(request('events', body, { isBase64Encoded: true }));
     expect(res.statusCode).toBe(202);
   });
@@ -331,32 +485,62 @@ describe('ingress: events', () => {
     const res = await ingress.handle(request('events', sample('events-batch.json')));
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(res.body)).toEqual({ received: 3, enqueued: 2, duplicates: 0, ignored: 1 });
-    expect(placement.sent.map((m) => `${m.reason} ${m.ref.resource} ${m.ref.name}`)).toEqual(['event deployments web', 'event configmaps settings']);
+    expect(placement.sent.map((m) => `${m.reason} ${m.ref.resource} ${m.ref.name}`)).toEqual([
+      'event deployments web',
+      'event configmaps settings',
+    ]);
   });
 
   it('sends a batch of events in one send (one SendMessageBatch per ten), duplicates left out', async () => {
     const sends: PlacementMessage[][] = [];
-    const counting = { name: 'placement', send: async (messages: PlacementMessage[]): Promise<void> => void sends.push(messages) };
+    const counting = {
+      name: 'placement',
+      send: async (messages: PlacementMessage[]): Promise<void> => void sends.push(messages),
+    };
     const { ingress, metrics } = setup({ placementQueue: counting });
     const batch = sample('events-batch.json') as { events: Array<{ object: { metadata: { name: string } } }> };
     const [workload] = batch.events;
-    const twelve = { events: Array.from({ length: 12 }, (_, i) => ({ ...workload, object: { ...workload.object, metadata: { ...workload.object.metadata, name: `web-${i}` } } })) };
-    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({ received: 12, enqueued: 12, duplicates: 0, ignored: 0 });
+    const twelve = {
+      events: Array.from({ length: 12 }, (_, i) => ({
+        ...workload,
+        object: { ...workload.object, metadata: { ...workload.object.metadata, name: `web-${i}` } },
+      })),
+    };
+    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({
+      received: 12,
+      enqueued: 12,
+      duplicates: 0,
+      ignored: 0,
+    });
     expect(sends.map((s) => s.length)).toEqual([12]); // the queue splits it into SendMessageBatch calls of ten
     expect(metrics.total('tmc_messages_enqueued_total')).toBe(12);
     // The same versions again: nothing is sent.
-    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({ received: 12, enqueued: 0, duplicates: 12, ignored: 0 });
+    expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({
+      received: 12,
+      enqueued: 0,
+      duplicates: 12,
+      ignored: 0,
+    });
     expect(sends).toHaveLength(1);
   });
 
-  it('drops the seen records of a failed send, so the relay\'s retry enqueues every event again', async () => {
+  it("drops the seen records of a failed send, so the relay's retry enqueues every event again", async () => {
     let fail = true;
     const sent: PlacementMessage[] = [];
-    const flaky = { name: 'placement', send: async (messages: PlacementMessage[]): Promise<void> => (fail ? Promise.reject(new Error('down')) : void sent.push(...messages)) };
+    const flaky = {
+      name: 'placement',
+      send: async (messages: PlacementMessage[]): Promise<void> =>
+        fail ? Promise.reject(new Error('down')) : void sent.push(...messages),
+    };
     const { ingress } = setup({ placementQueue: flaky });
     expect((await ingress.handle(request('events', sample('events-batch.json')))).statusCode).toBe(503);
     fail = false;
-    expect(JSON.parse((await ingress.handle(request('events', sample('events-batch.json')))).body)).toEqual({ received: 3, enqueued: 2, duplicates: 0, ignored: 1 });
+    expect(JSON.parse((await ingress.handle(request('events', sample('events-batch.json')))).body)).toEqual({
+      received: 3,
+      enqueued: 2,
+      duplicates: 0,
+      ignored: 1,
+    });
     expect(sent).toHaveLength(2);
   });
 
@@ -378,14 +562,23 @@ describe('ingress: status', () => {
       type: 'status',
       cluster: 'east',
       resourceVersion: '4242',
-      ref: { workspace: 'root:default', group: 'apps', resource: 'deployments', namespace: 'default', name: 'web', uid: '3b1d2c44-aaaa-4bbb-8ccc-000000000001' },
+      ref: {
+        workspace: 'root:default',
+        group: 'apps',
+        resource: 'deployments',
+        namespace: 'default',
+        name: 'web',
+        uid: '3b1d2c44-aaaa-4bbb-8ccc-000000000001',
+      },
       status: { readyReplicas: 5 },
     });
   });
 
   it('allows and ignores objects tmc does not manage', async () => {
     const { ingress, status } = setup();
-    const review = structuredClone(sample('status-update-deployment.json')) as { request: { object: { metadata: { labels: Record<string, string> } } } };
+    const review = structuredClone(sample('status-update-deployment.json')) as {
+      request: { object: { metadata: { labels: Record<string, string> } } };
+    };
     delete review.request.object.metadata.labels['tmc.kcp.io/managed-by'];
     const res = await ingress.handle(request('status', review, { cluster: 'east' }));
     expect(JSON.parse(res.body).response.allowed).toBe(true);

@@ -1,6 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StatusMessage } from '../../../lib/api/messages';
-import { issueStatusCredential, StatusCredentialAuthenticator, statusCredentialDigest } from '../../../lib/auth/status-credentials';
+import {
+  issueStatusCredential,
+  StatusCredentialAuthenticator,
+  statusCredentialDigest,
+} from '../../../lib/auth/status-credentials';
 import { fromApiGatewayEvent } from '../../../lib/ingress/api-gateway';
 import { createIngress } from '../../../lib/ingress/ingress';
 import { makeDeps, MemoryStatusCredentialStore, RecordingQueue, request, sample } from './fakes';
@@ -9,7 +13,9 @@ function setup() {
   const store = new MemoryStatusCredentialStore();
   const status = new RecordingQueue<StatusMessage>('status');
   // No cache here: each call reads the store, so rotation and revocation show at once.
-  const ingress = createIngress(makeDeps({ statusQueue: status, statusCredentials: new StatusCredentialAuthenticator(store, 0) }));
+  const ingress = createIngress(
+    makeDeps({ statusQueue: status, statusCredentials: new StatusCredentialAuthenticator(store, 0) }),
+  );
   return { store, status, ingress };
 }
 
@@ -37,7 +43,7 @@ describe('per-cluster status credentials', () => {
 
   it.each([
     ['a wrong credential', 'east', 'not-the-credential'],
-    ['another cluster\'s credential', 'west', undefined],
+    ["another cluster's credential", 'west', undefined],
     ['an empty credential', 'east', ''],
     ['a cluster name that is not a SyncTarget name', 'East_1', undefined],
   ])('answers %s by 401 and enqueues nothing', async (_case, cluster, presented) => {
@@ -80,7 +86,11 @@ describe('per-cluster status credentials', () => {
     const fresh = await issueStatusCredential(store, 'east');
     let fail = true;
     const flaky = new StatusCredentialAuthenticator(
-      { digests: async (c) => (fail ? Promise.reject(new Error('throttled')) : store.digests(c)), add: async () => undefined, revoke: async () => undefined },
+      {
+        digests: async (c) => (fail ? Promise.reject(new Error('throttled')) : store.digests(c)),
+        add: async () => undefined,
+        revoke: async () => undefined,
+      },
       30_000,
       () => now,
     );
@@ -112,9 +122,17 @@ describe('per-cluster status credentials', () => {
       pathParameters: { cluster: 'east', credential: 'abc' },
     } as unknown as APIGatewayProxyEventV2);
     expect(routed).toMatchObject({ route: 'status', cluster: 'east', credential: 'abc' });
-    const raw = fromApiGatewayEvent({ ...base, routeKey: '$default', rawPath: '/webhooks/status/east/abc' } as unknown as APIGatewayProxyEventV2);
+    const raw = fromApiGatewayEvent({
+      ...base,
+      routeKey: '$default',
+      rawPath: '/webhooks/status/east/abc',
+    } as unknown as APIGatewayProxyEventV2);
     expect(raw).toMatchObject({ route: 'status', cluster: 'east', credential: 'abc' });
-    const plain = fromApiGatewayEvent({ ...base, routeKey: '$default', rawPath: '/webhooks/status/east' } as unknown as APIGatewayProxyEventV2);
+    const plain = fromApiGatewayEvent({
+      ...base,
+      routeKey: '$default',
+      rawPath: '/webhooks/status/east',
+    } as unknown as APIGatewayProxyEventV2);
     expect(plain?.credential).toBeUndefined();
   });
 });

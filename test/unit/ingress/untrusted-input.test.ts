@@ -1,7 +1,12 @@
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { WORKSPACE_ANNOTATION } from '../../../lib/api/labels';
 import { LogicalClusterNameSchema } from '../../../lib/api/logical-cluster';
-import { SyncMessageSchema, type PlacementMessage, type StatusMessage, type SyncMessage } from '../../../lib/api/messages';
+import {
+  SyncMessageSchema,
+  type PlacementMessage,
+  type StatusMessage,
+  type SyncMessage,
+} from '../../../lib/api/messages';
 import { kcpWorkspaceUrl } from '../../../lib/adapters/kube/kubeconfig';
 import { MAX_JSON_DEPTH, parseBoundedJson } from '../../../lib/ingress/bounded-json';
 import { makeIngressHandler } from '../../../lib/runtime/ingress';
@@ -35,7 +40,8 @@ function post(rawPath: string, body: string, pathParameters?: Record<string, str
   };
 }
 
-const createDeployment = (): Record<string, unknown> => sample('admission-create-deployment.json') as Record<string, unknown>;
+const createDeployment = (): Record<string, unknown> =>
+  sample('admission-create-deployment.json') as Record<string, unknown>;
 
 function nested(depth: number): string {
   return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
@@ -79,13 +85,19 @@ describe('workspaces that are not logical cluster paths', () => {
     expect(seen.records.size).toBe(0);
   });
 
-  it.each(MALICIOUS_PATHS.map(decodeURIComponent))('admission with the matched route parameter %s answers 400', async (workspace) => {
-    const { handler, placement } = setup();
-    const event = { ...post('/webhooks/admission/x', JSON.stringify(createDeployment()), { workspace }), routeKey: 'POST /webhooks/admission/{workspace}' };
-    const result = await handler(event);
-    expect(result.statusCode).toBe(400);
-    expect(placement.sent).toHaveLength(0);
-  });
+  it.each(MALICIOUS_PATHS.map(decodeURIComponent))(
+    'admission with the matched route parameter %s answers 400',
+    async (workspace) => {
+      const { handler, placement } = setup();
+      const event = {
+        ...post('/webhooks/admission/x', JSON.stringify(createDeployment()), { workspace }),
+        routeKey: 'POST /webhooks/admission/{workspace}',
+      };
+      const result = await handler(event);
+      expect(result.statusCode).toBe(400);
+      expect(placement.sent).toHaveLength(0);
+    },
+  );
 
   it('a malformed percent escape in the path answers 400, not 500', async () => {
     const { handler, placement } = setup();
@@ -116,7 +128,9 @@ describe('workspaces that are not logical cluster paths', () => {
 
   it('a valid workspace in the same requests is accepted and enqueued (the control)', async () => {
     const { handler, placement } = setup();
-    expect((await handler(post('/webhooks/admission/root:default', JSON.stringify(createDeployment())))).statusCode).toBe(200);
+    expect(
+      (await handler(post('/webhooks/admission/root:default', JSON.stringify(createDeployment())))).statusCode,
+    ).toBe(200);
     expect((await handler(post('/webhooks/events', JSON.stringify(sample('events-batch.json'))))).statusCode).toBe(202);
     expect(placement.sent.length).toBeGreaterThan(1);
     expect(new Set(placement.sent.map((m) => m.ref.workspace))).toEqual(new Set(['root:default']));
@@ -124,7 +138,9 @@ describe('workspaces that are not logical cluster paths', () => {
 
   it("a cluster's status call for a copy whose workspace annotation was tampered with enqueues nothing", async () => {
     const { handler, status } = setup();
-    const review = sample('status-update-deployment.json') as { request: { object: { metadata: { annotations: Record<string, string> } } } };
+    const review = sample('status-update-deployment.json') as {
+      request: { object: { metadata: { annotations: Record<string, string> } } };
+    };
     const good = await handler(post('/webhooks/status/east', JSON.stringify(review)));
     expect(good.statusCode).toBe(200);
     expect(status.sent).toHaveLength(1);
@@ -137,18 +153,26 @@ describe('workspaces that are not logical cluster paths', () => {
 });
 
 describe('the cluster of a status call', () => {
-  it.each(['..%2F..%2Fhealth', '%2E%2E', 'East'])('/webhooks/status/%s answers 400 and enqueues nothing', async (segment) => {
-    const { handler, status } = setup();
-    const result = await handler(post(`/webhooks/status/${segment}`, JSON.stringify(sample('status-update-deployment.json'))));
-    expect(result.statusCode).toBe(400);
-    expect(status.sent).toHaveLength(0);
-  });
+  it.each(['..%2F..%2Fhealth', '%2E%2E', 'East'])(
+    '/webhooks/status/%s answers 400 and enqueues nothing',
+    async (segment) => {
+      const { handler, status } = setup();
+      const result = await handler(
+        post(`/webhooks/status/${segment}`, JSON.stringify(sample('status-update-deployment.json'))),
+      );
+      expect(result.statusCode).toBe(400);
+      expect(status.sent).toHaveLength(0);
+    },
+  );
 });
 
 describe('LogicalClusterNameSchema (kcp logical cluster paths)', () => {
-  it.each(['root', 'root:default', 'root:org-1:team-a', 'system:admin', 'a'.repeat(63), '62208dab:accounting'])('accepts %s', (name) => {
-    expect(LogicalClusterNameSchema.safeParse(name).success).toBe(true);
-  });
+  it.each(['root', 'root:default', 'root:org-1:team-a', 'system:admin', 'a'.repeat(63), '62208dab:accounting'])(
+    'accepts %s',
+    (name) => {
+      expect(LogicalClusterNameSchema.safeParse(name).success).toBe(true);
+    },
+  );
   it.each([
     '',
     '*',
@@ -184,22 +208,55 @@ describe('a queue message naming an invalid workspace', () => {
   it('is never handled: it is reported failed with the reason, so it reaches the DLQ', async () => {
     const message = {
       type: 'sync',
-      ref: { workspace: MALICIOUS_BODY_WORKSPACE, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' },
+      ref: {
+        workspace: MALICIOUS_BODY_WORKSPACE,
+        group: 'apps',
+        version: 'v1',
+        resource: 'deployments',
+        kind: 'Deployment',
+        namespace: 'default',
+        name: 'web',
+      },
       cluster: 'east',
       action: 'apply',
       decisionVersion: 1,
       trace: { traceId: 't', enqueuedAt: '2025-01-01T00:00:00Z' },
     };
-    const event: SQSEvent = { Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' } } as never] };
+    const event: SQSEvent = {
+      Records: [
+        {
+          messageId: 'm-1',
+          receiptHandle: 'r-1',
+          body: JSON.stringify(message),
+          attributes: { ApproximateReceiveCount: '1' },
+        } as never,
+      ],
+    };
     const errors: Array<Record<string, unknown> | undefined> = [];
-    const log: SyncLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (_m, a) => errors.push(a), child: () => log };
+    const log: SyncLog = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (_m, a) => errors.push(a),
+      child: () => log,
+    };
     const handled: SyncMessage[] = [];
-    const result = await processSqsBatch(event, SyncMessageSchema, async (m) => {
-      handled.push(m);
-      return { done: true };
-    }, { deferrer: { defer: async () => undefined }, log });
+    const result = await processSqsBatch(
+      event,
+      SyncMessageSchema,
+      async (m) => {
+        handled.push(m);
+        return { done: true };
+      },
+      { deferrer: { defer: async () => undefined }, log },
+    );
     expect(handled).toHaveLength(0);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
-    expect(errors).toEqual([expect.objectContaining({ messageId: 'm-1', issues: [expect.stringContaining('ref.workspace: must be a kcp logical cluster path')] })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        messageId: 'm-1',
+        issues: [expect.stringContaining('ref.workspace: must be a kcp logical cluster path')],
+      }),
+    ]);
   });
 });

@@ -25,7 +25,13 @@ function memoryClient(target: string): KubeClient & { objects: Map<string, KubeO
 describe('installWebhooks', () => {
   const kcp = memoryClient('kcp:root:org:ws');
   const east = memoryClient('east');
-  const options = { url: 'https://api.example.com/', token: 't0k', workspace: 'root:org:ws', kcpKubeconfig: '', clients: { kcp, clusters: { east } } };
+  const options = {
+    url: 'https://api.example.com/',
+    token: 't0k',
+    workspace: 'root:org:ws',
+    kcpKubeconfig: '',
+    clients: { kcp, clusters: { east } },
+  };
 
   it('writes the three configurations with their policies and URLs, idempotently', async () => {
     const first = await installWebhooks(options);
@@ -38,13 +44,16 @@ describe('installWebhooks', () => {
       'east ValidatingWebhookConfiguration tmc-status',
     ]);
     const hook = (c: typeof kcp, name: string): Record<string, unknown> =>
-      ((c.objects.get(name) as unknown as { webhooks: Array<Record<string, unknown>> }).webhooks[0]);
+      (c.objects.get(name) as unknown as { webhooks: Array<Record<string, unknown>> }).webhooks[0];
     expect(hook(kcp, 'mutatingwebhookconfigurations/tmc-workloads')).toMatchObject({
       failurePolicy: 'Ignore',
       timeoutSeconds: 5,
       sideEffects: 'NoneOnDryRun',
       clientConfig: { url: 'https://api.example.com/webhooks/admission/root%3Aorg%3Aws' },
-      rules: [{ operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/scale'], scope: 'Namespaced' }, { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'], scope: 'Cluster' }],
+      rules: [
+        { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/scale'], scope: 'Namespaced' },
+        { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'], scope: 'Cluster' },
+      ],
     });
     expect(hook(kcp, 'validatingwebhookconfigurations/tmc-apis')).toMatchObject({ failurePolicy: 'Fail' });
     expect(hook(east, 'validatingwebhookconfigurations/tmc-status')).toMatchObject({

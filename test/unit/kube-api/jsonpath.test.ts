@@ -2,7 +2,14 @@ import { findJsonPathResults, JsonPathSyntaxError } from '../../../lib/kube-api/
 
 const target = {
   metadata: { name: 'east', labels: { 'topology.kubernetes.io/region': 'us-east-1', app: 'web' } },
-  spec: { replicas: 3, unschedulable: false, ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] },
+  spec: {
+    replicas: 3,
+    unschedulable: false,
+    ports: [
+      { name: 'http', port: 80 },
+      { name: 'https', port: 443 },
+    ],
+  },
   status: {
     conditions: [
       { type: 'HeartbeatHealthy', status: 'True' },

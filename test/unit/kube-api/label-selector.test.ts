@@ -19,22 +19,77 @@ describe('compileLabelSelector', () => {
     ['matchLabels equal', { matchLabels: { app: 'web' } }, labels, true],
     ['matchLabels differ', { matchLabels: { app: 'api' } }, labels, false],
     ['matchLabels on no labels', { matchLabels: { app: 'web' } }, undefined, false],
-    ['In selects a listed value', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] }, labels, true],
-    ['In rejects another value', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['silver'] }] }, labels, false],
+    [
+      'In selects a listed value',
+      { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] },
+      labels,
+      true,
+    ],
+    [
+      'In rejects another value',
+      { matchExpressions: [{ key: 'tier', operator: 'In', values: ['silver'] }] },
+      labels,
+      false,
+    ],
     ['In rejects a missing key', { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, labels, false],
-    ['In with no values selects nothing', { matchExpressions: [{ key: 'tier', operator: 'In', values: [] }] }, labels, false],
-    ['NotIn rejects a listed value', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['gold'] }] }, labels, false],
-    ['NotIn selects another value', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['silver'] }] }, labels, true],
-    ['NotIn selects a missing key', { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, labels, true],
+    [
+      'In with no values selects nothing',
+      { matchExpressions: [{ key: 'tier', operator: 'In', values: [] }] },
+      labels,
+      false,
+    ],
+    [
+      'NotIn rejects a listed value',
+      { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['gold'] }] },
+      labels,
+      false,
+    ],
+    [
+      'NotIn selects another value',
+      { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['silver'] }] },
+      labels,
+      true,
+    ],
+    [
+      'NotIn selects a missing key',
+      { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] },
+      labels,
+      true,
+    ],
     ['Exists', { matchExpressions: [{ key: 'region', operator: 'Exists' }] }, labels, true],
     ['Exists on a missing key', { matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, labels, false],
     ['DoesNotExist', { matchExpressions: [{ key: 'zone', operator: 'DoesNotExist', values: null }] }, labels, true],
     ['DoesNotExist on a present key', { matchExpressions: [{ key: 'app', operator: 'DoesNotExist' }] }, labels, false],
-    ['Exists ignores Object.prototype', { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] }, labels, false],
-    ['DoesNotExist ignores Object.prototype', { matchExpressions: [{ key: 'toString', operator: 'DoesNotExist' }] }, labels, true],
-    ['every requirement must hold', { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'region', operator: 'In', values: ['west'] }] }, labels, false],
-    ['an unknown operator selects nothing', { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] }, labels, false],
-    ['an unknown operator selects nothing, even unlabelled', { matchExpressions: [{ key: 'app', operator: 'in', values: ['web'] }] }, undefined, false],
+    [
+      'Exists ignores Object.prototype',
+      { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] },
+      labels,
+      false,
+    ],
+    [
+      'DoesNotExist ignores Object.prototype',
+      { matchExpressions: [{ key: 'toString', operator: 'DoesNotExist' }] },
+      labels,
+      true,
+    ],
+    [
+      'every requirement must hold',
+      { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'region', operator: 'In', values: ['west'] }] },
+      labels,
+      false,
+    ],
+    [
+      'an unknown operator selects nothing',
+      { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] },
+      labels,
+      false,
+    ],
+    [
+      'an unknown operator selects nothing, even unlabelled',
+      { matchExpressions: [{ key: 'app', operator: 'in', values: ['web'] }] },
+      undefined,
+      false,
+    ],
   ])('%s', (_name, selector, input, expected) => {
     expect(compileLabelSelector(selector)(input)).toBe(expected);
     expect(matchesLabelSelector(selector, input)).toBe(expected);
@@ -110,9 +165,21 @@ describe('describeLabelSelector', () => {
   });
 
   it('round-trips through the string form', () => {
-    const selector: LabelSelector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['bronze'] }, { key: 'zone', operator: 'DoesNotExist' }] };
+    const selector: LabelSelector = {
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'NotIn', values: ['bronze'] },
+        { key: 'zone', operator: 'DoesNotExist' },
+      ],
+    };
     const reparsed = parseLabelSelector(describeLabelSelector(selector));
-    const inputs: Array<Record<string, string>> = [labels, { app: 'web', tier: 'bronze' }, { app: 'web', zone: 'a' }, { app: 'api' }, {}];
+    const inputs: Array<Record<string, string>> = [
+      labels,
+      { app: 'web', tier: 'bronze' },
+      { app: 'web', zone: 'a' },
+      { app: 'api' },
+      {},
+    ];
     for (const input of inputs) {
       expect(reparsed(input)).toBe(matchesLabelSelector(selector, input));
     }

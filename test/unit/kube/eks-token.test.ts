@@ -1,6 +1,10 @@
 import { EKS_TOKEN_PREFIX, EKS_TOKEN_REFRESH_MS, EksTokenSource, eksToken } from '../../../lib/adapters/kube/eks-token';
 
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token',
+};
 const at = new Date('2026-01-02T03:04:05Z');
 
 function decode(token: string): URL {
@@ -29,7 +33,10 @@ describe('EKS token', () => {
   });
 
   it('signs the cluster name: another cluster gets another signature, the same inputs the same token', async () => {
-    const sig = async (clusterName: string) => decode(await eksToken({ clusterName, region: 'eu-west-1', credentials, now: () => at })).searchParams.get('X-Amz-Signature');
+    const sig = async (clusterName: string) =>
+      decode(await eksToken({ clusterName, region: 'eu-west-1', credentials, now: () => at })).searchParams.get(
+        'X-Amz-Signature',
+      );
     expect(await sig('prod')).not.toBe(await sig('staging'));
     expect(await sig('prod')).toBe(await sig('prod'));
   });

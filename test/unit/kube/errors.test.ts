@@ -23,7 +23,10 @@ describe('translateHttpError', () => {
   });
 
   it('an apply 409 with a field-manager conflict is a SyncConflictError', () => {
-    const err = translateHttpError(409, { details: { causes: [{ type: 'FieldManagerConflict' }] } }, undefined, { ...ctx, apply: true });
+    const err = translateHttpError(409, { details: { causes: [{ type: 'FieldManagerConflict' }] } }, undefined, {
+      ...ctx,
+      apply: true,
+    });
     expect(err.name).toBe('SyncConflictError');
   });
 
@@ -77,9 +80,16 @@ contexts:
 current-context: shared
 `;
   it('renames everything to the unique name and rewrites the server', () => {
-    const { config, server } = loadKubeconfig(text, { uniqueName: 'tmc-kcp:root:a', server: (s) => kcpWorkspaceUrl(s, 'root:a') });
+    const { config, server } = loadKubeconfig(text, {
+      uniqueName: 'tmc-kcp:root:a',
+      server: (s) => kcpWorkspaceUrl(s, 'root:a'),
+    });
     expect(server).toBe('https://kcp.example.com:6443/clusters/root:org');
-    expect(config.getCurrentCluster()).toMatchObject({ name: 'tmc-kcp:root:a', server: 'https://kcp.example.com:6443/clusters/root:a', caData: 'Zm9v' });
+    expect(config.getCurrentCluster()).toMatchObject({
+      name: 'tmc-kcp:root:a',
+      server: 'https://kcp.example.com:6443/clusters/root:a',
+      caData: 'Zm9v',
+    });
     expect(config.getCurrentUser()).toMatchObject({ name: 'tmc-kcp:root:a', token: 'secret-token' });
     expect(config.getContexts()).toHaveLength(1);
   });
@@ -88,7 +98,9 @@ current-context: shared
     ['no clusters', 'apiVersion: v1\nclusters: []\n'],
     ['bad server', 'clusters:\n- name: a\n  cluster: {server: "not a url"}\n'],
   ])('rejects %s without echoing the content', (_why, bad) => {
-    expect(() => loadKubeconfig(bad, { uniqueName: 'east' })).toThrow(expect.objectContaining({ name: 'ClusterConfigurationError', cluster: 'east' }));
+    expect(() => loadKubeconfig(bad, { uniqueName: 'east' })).toThrow(
+      expect.objectContaining({ name: 'ClusterConfigurationError', cluster: 'east' }),
+    );
   });
   it.each([
     ['https://kcp:6443', 'https://kcp:6443'],

@@ -40,8 +40,28 @@ describe('quantities', () => {
 
   it.each([
     ['no resources', { containers: [{ name: 'a' }] }, { cpuMillis: 0, memoryBytes: 0 }],
-    ['requests summed', { containers: [{ resources: { requests: { cpu: '100m', memory: '1Mi' } } }, { resources: { requests: { cpu: '200m' } } }] }, { cpuMillis: 300, memoryBytes: 1048576 }],
-    ['limits stand in for missing requests', { containers: [{ resources: { limits: { cpu: '1', memory: '1Gi' } } }] }, { cpuMillis: 1000, memoryBytes: 2 ** 30 }],
-    ['a larger init container wins', { initContainers: [{ resources: { requests: { cpu: '2' } } }], containers: [{ resources: { requests: { cpu: '500m' } } }] }, { cpuMillis: 2000, memoryBytes: 0 }],
+    [
+      'requests summed',
+      {
+        containers: [
+          { resources: { requests: { cpu: '100m', memory: '1Mi' } } },
+          { resources: { requests: { cpu: '200m' } } },
+        ],
+      },
+      { cpuMillis: 300, memoryBytes: 1048576 },
+    ],
+    [
+      'limits stand in for missing requests',
+      { containers: [{ resources: { limits: { cpu: '1', memory: '1Gi' } } }] },
+      { cpuMillis: 1000, memoryBytes: 2 ** 30 },
+    ],
+    [
+      'a larger init container wins',
+      {
+        initContainers: [{ resources: { requests: { cpu: '2' } } }],
+        containers: [{ resources: { requests: { cpu: '500m' } } }],
+      },
+      { cpuMillis: 2000, memoryBytes: 0 },
+    ],
   ])('pod requests: %s', (_case, spec, expected) => expect(podRequests(spec)).toEqual(expected));
 });

@@ -24,7 +24,12 @@ describe('succeededMessageIds (Lambda ReportBatchItemFailures rules)', () => {
 });
 
 describe('compileRoute', () => {
-  const route = compileRoute({ method: 'POST', path: '/webhooks/status/{cluster}', target: 'ingress', authenticated: true });
+  const route = compileRoute({
+    method: 'POST',
+    path: '/webhooks/status/{cluster}',
+    target: 'ingress',
+    authenticated: true,
+  });
   it.each([
     ['/webhooks/status/east', { cluster: 'east' }],
     ['/webhooks/status/a%20b', { cluster: 'a b' }],
@@ -61,7 +66,9 @@ describe('chunkEntries', () => {
 
 describe('loadConfig', () => {
   it('names the missing variable', () => {
-    expect(() => loadConfig({}, { table: true })).toThrow(new ConfigurationError('Environment variable TMC_TABLE_NAME is not set'));
+    expect(() => loadConfig({}, { table: true })).toThrow(
+      new ConfigurationError('Environment variable TMC_TABLE_NAME is not set'),
+    );
     expect(() => loadConfig({ TMC_TABLE_NAME: 't' }, { table: true, queues: ['sync'] })).toThrow('TMC_SYNC_QUEUE_URL');
     expect(() => loadConfig({}, { kcp: true })).toThrow('TMC_KCP_KUBECONFIG');
   });
@@ -76,7 +83,12 @@ describe('loadConfig', () => {
       TMC_DYNAMODB_ENDPOINT: 'http://127.0.0.1:2',
       AWS_REGION: 'eu-west-1',
     });
-    expect(config).toMatchObject({ tableName: 'tmc-state', webhookTokens: ['old', 'new'], dynamodbEndpoint: 'http://127.0.0.1:2', region: 'eu-west-1' });
+    expect(config).toMatchObject({
+      tableName: 'tmc-state',
+      webhookTokens: ['old', 'new'],
+      dynamodbEndpoint: 'http://127.0.0.1:2',
+      region: 'eu-west-1',
+    });
     expect(queueUrlOf(config, 'placement')).toBe('http://127.0.0.1:1/000000000000/tmc-placement');
     expect(() => queueUrlOf(config, 'status')).toThrow('TMC_STATUS_QUEUE_URL');
   });
@@ -87,7 +99,10 @@ describe('resolveClusters', () => {
     [undefined, ['east', 'west', 'edge']],
     [2, ['east', 'west']],
     [5, ['east', 'west', 'edge', 'cluster-4', 'cluster-5']],
-    [['a', 'b'], ['a', 'b']],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
   ])('%p', (request, names) => {
     expect(resolveClusters(request).map((c) => c.name)).toEqual(names);
   });
@@ -97,7 +112,11 @@ describe('resolveClusters', () => {
 });
 
 it('builds an EventBridge scheduled event', () => {
-  const event = makeScheduledEvent({ name: 'health-probe', target: 'health-probe', rateSeconds: 60 }, 'us-east-1', new Date('2025-01-01T00:00:00.123Z'));
+  const event = makeScheduledEvent(
+    { name: 'health-probe', target: 'health-probe', rateSeconds: 60 },
+    'us-east-1',
+    new Date('2025-01-01T00:00:00.123Z'),
+  );
   expect(event).toMatchObject({
     'detail-type': 'Scheduled Event',
     source: 'aws.events',
@@ -107,7 +126,7 @@ it('builds an EventBridge scheduled event', () => {
   });
 });
 
-describe('wantsTimer (the stack\'s schedules option)', () => {
+describe("wantsTimer (the stack's schedules option)", () => {
   it.each([
     [undefined, 'health-probe', true],
     [true, 'health-probe', true],

@@ -17,9 +17,11 @@ describe('pretty logs for a terminal', () => {
   });
 
   it('prints level, source, message and the fields on one line', () => {
-    expect(plain(prettyLine('warn', 'Applying Deployment default/web to east', { cluster: 'east', attempt: 2 }, 'sync-apply'))).toBe(
-      'warn  sync-apply     Applying Deployment default/web to east cluster=east attempt=2',
-    );
+    expect(
+      plain(
+        prettyLine('warn', 'Applying Deployment default/web to east', { cluster: 'east', attempt: 2 }, 'sync-apply'),
+      ),
+    ).toBe('warn  sync-apply     Applying Deployment default/web to east cluster=east attempt=2');
   });
 
   it('makes Powertools loggers (and their children) pretty when TMC_LOG_FORMAT=pretty, JSON otherwise', () => {
@@ -33,7 +35,9 @@ describe('pretty logs for a terminal', () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
     try {
       process.env.TMC_LOG_FORMAT = 'pretty';
-      createLogger('placement').createChild({ persistentKeys: { workspace: 'root:default' } }).info('Placing Deployment default/web on east', { cluster: 'east' });
+      createLogger('placement')
+        .createChild({ persistentKeys: { workspace: 'root:default' } })
+        .info('Placing Deployment default/web on east', { cluster: 'east' });
       delete process.env.TMC_LOG_FORMAT;
       createLogger('placement').info('Placing Deployment default/web on east');
     } finally {
@@ -43,7 +47,11 @@ describe('pretty logs for a terminal', () => {
       else process.env.TMC_LOG_FORMAT = before;
     }
     const pretty = lines.find((l) => l.includes('Placing') && !l.startsWith('{'));
-    expect(plain(pretty ?? '')).toBe('info  placement      Placing Deployment default/web on east workspace=root:default cluster=east\n');
-    expect(lines.some((l) => l.startsWith('{') && l.includes('"message":"Placing Deployment default/web on east"'))).toBe(true);
+    expect(plain(pretty ?? '')).toBe(
+      'info  placement      Placing Deployment default/web on east workspace=root:default cluster=east\n',
+    );
+    expect(
+      lines.some((l) => l.startsWith('{') && l.includes('"message":"Placing Deployment default/web on east"')),
+    ).toBe(true);
   });
 });

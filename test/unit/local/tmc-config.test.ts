@@ -24,7 +24,9 @@ describe('config/tmc', () => {
 
   it("binds the role to the user tmc's functions reach kcp as", () => {
     const binding = manifests.find((m) => m.resource.kind === 'ClusterRoleBinding')?.object;
-    expect(binding?.subjects).toEqual([{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: DEFAULT_TMC_USER }]);
+    expect(binding?.subjects).toEqual([
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: DEFAULT_TMC_USER },
+    ]);
   });
 
   it('refuses a kind it does not install, such as a webhook configuration (those come from tmc webhooks install)', () => {
@@ -33,6 +35,8 @@ describe('config/tmc', () => {
       join(dir, 'hooks.yaml'),
       'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: { name: tmc }\nwebhooks: []\n',
     );
-    expect(() => readTmcConfig(dir)).toThrow('admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration tmc is not a kind config/tmc/ installs');
+    expect(() => readTmcConfig(dir)).toThrow(
+      'admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration tmc is not a kind config/tmc/ installs',
+    );
   });
 });

@@ -50,13 +50,23 @@ describe('Grafana dashboard', () => {
       expect({ name, known: def !== undefined }).toEqual({ name, known: true });
       labels.forEach((l) => allowed.add(l));
     }
-    const selectorLabels = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) => [...m[1].matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]));
-    const groupingLabels = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(',').map((l) => l.trim()).filter(Boolean));
-    for (const label of [...selectorLabels, ...groupingLabels]) expect({ label, known: allowed.has(label) }).toEqual({ label, known: true });
+    const selectorLabels = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
+      [...m[1].matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]),
+    );
+    const groupingLabels = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+      m[1]
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
+    for (const label of [...selectorLabels, ...groupingLabels])
+      expect({ label, known: allowed.has(label) }).toEqual({ label, known: true });
   });
 
   it('queries every metric of the catalog', () => {
-    const named = new Set(queries.flatMap((q) => [...q.expr.matchAll(/\btmc_[a-z0-9_]+/g)].map((m) => m[0].replace(HISTOGRAM_SUFFIX, ''))));
+    const named = new Set(
+      queries.flatMap((q) => [...q.expr.matchAll(/\btmc_[a-z0-9_]+/g)].map((m) => m[0].replace(HISTOGRAM_SUFFIX, ''))),
+    );
     expect(METRICS.map((m) => m.name).filter((name) => !named.has(name))).toEqual([]);
   });
 

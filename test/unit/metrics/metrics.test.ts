@@ -21,11 +21,17 @@ describe('PromMetrics', () => {
   it('renders counters, gauges and histograms in the text format', async () => {
     const m = new PromMetrics();
     m.increment('tmc_sync_operations_total', { result: 'applied', cluster: 'east', resource: 'apps/v1/deployments' });
-    m.increment('tmc_sync_operations_total', { result: 'applied', cluster: 'east', resource: 'apps/v1/deployments' }, 2);
+    m.increment(
+      'tmc_sync_operations_total',
+      { result: 'applied', cluster: 'east', resource: 'apps/v1/deployments' },
+      2,
+    );
     m.gauge('tmc_clusters', { state: 'Healthy' }, 3);
     m.observe('tmc_sync_lag_seconds', { cluster: 'east' }, 0.2);
     const text = await m.render();
-    expect(text).toContain('tmc_sync_operations_total{result="applied",cluster="east",resource="apps/v1/deployments"} 3');
+    expect(text).toContain(
+      'tmc_sync_operations_total{result="applied",cluster="east",resource="apps/v1/deployments"} 3',
+    );
     expect(text).toContain('tmc_clusters{state="Healthy"} 3');
     expect(text).toContain('tmc_sync_lag_seconds_bucket{le="0.25",cluster="east"} 1');
   });

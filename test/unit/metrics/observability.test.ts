@@ -7,10 +7,22 @@ import type { ObjectSnapshot } from '../../../lib/ports/object-snapshot';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
-const ref = { workspace: 'root:default', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name: 'web' };
+const ref = {
+  workspace: 'root:default',
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name: 'web',
+};
 
 function trace(steps: ObjectTrace['steps']): ObjectTrace {
-  return { traceId: 't1', startedAt: at(0), steps: { received: { at: at(0), traceId: 't1', detail: 'admission' }, ...steps } };
+  return {
+    traceId: 't1',
+    startedAt: at(0),
+    steps: { received: { at: at(0), traceId: 't1', detail: 'admission' }, ...steps },
+  };
 }
 
 describe('tracePath', () => {
@@ -18,7 +30,10 @@ describe('tracePath', () => {
     ['nothing placed yet', {}, ['ingress', 'placed'], ['placed']],
     [
       'placed on two clusters, one applied',
-      { placed: { at: at(100), traceId: 't1', detail: 'apply east, apply west' }, 'applied:west': { at: at(300), traceId: 't1', cluster: 'west', result: 'applied' } },
+      {
+        placed: { at: at(100), traceId: 't1', detail: 'apply east, apply west' },
+        'applied:west': { at: at(300), traceId: 't1', cluster: 'west', result: 'applied' },
+      },
       ['ingress', 'placed', 'applied:west', 'status:west', 'applied:east', 'status:east'],
       ['applied:east'],
     ],
@@ -34,7 +49,10 @@ describe('tracePath', () => {
     ],
     [
       'a delete brings no status back',
-      { placed: { at: at(100), traceId: 't1', detail: 'delete east' }, 'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' } },
+      {
+        placed: { at: at(100), traceId: 't1', detail: 'delete east' },
+        'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' },
+      },
       ['ingress', 'placed', 'applied:east'],
       [],
     ],
@@ -45,7 +63,11 @@ describe('tracePath', () => {
   });
 
   describe('checked against what DynamoDB holds', () => {
-    const record = (cluster: string, state: 'applied' | 'deleted' | 'failed', ms: number): ObjectSnapshot['syncRecords'][number] => ({
+    const record = (
+      cluster: string,
+      state: 'applied' | 'deleted' | 'failed',
+      ms: number,
+    ): ObjectSnapshot['syncRecords'][number] => ({
       ref,
       cluster,
       state,
@@ -53,12 +75,21 @@ describe('tracePath', () => {
       appliedGeneration: 1,
       updatedAt: at(ms),
       ...(state === 'applied' ? { appliedAt: at(ms) } : {}),
-      ...(state === 'failed' ? { lastError: { category: 'cluster-unreachable', message: 'west timed out', hint: 'retrying', at: at(ms) } } : {}),
+      ...(state === 'failed'
+        ? { lastError: { category: 'cluster-unreachable', message: 'west timed out', hint: 'retrying', at: at(ms) } }
+        : {}),
     });
-    const placedOn = (...clusters: string[]): ObjectSnapshot['decision'] => ({ decisionVersion: 2, clusters: clusters.map((name) => ({ name })) });
+    const placedOn = (...clusters: string[]): ObjectSnapshot['decision'] => ({
+      decisionVersion: 2,
+      clusters: clusters.map((name) => ({ name })),
+    });
 
     it('a copy applied by a later message (a retry, the sweep) is not waited for', () => {
-      const state: ObjectSnapshot = { decision: placedOn('east'), syncRecords: [record('east', 'applied', 500)], statuses: [{ ref, cluster: 'east', status: {}, resourceVersion: '9', observedAt: at(800) }] };
+      const state: ObjectSnapshot = {
+        decision: placedOn('east'),
+        syncRecords: [record('east', 'applied', 500)],
+        statuses: [{ ref, cluster: 'east', status: {}, resourceVersion: '9', observedAt: at(800) }],
+      };
       const path = tracePath(trace({ placed: { at: at(100), traceId: 't1', detail: 'apply east' } }), state);
       expect(path.waiting).toEqual([]);
       expect(path.steps.map((s) => [s.step, s.detail])).toEqual([
@@ -70,11 +101,22 @@ describe('tracePath', () => {
     });
 
     it('an apply from before this change does not count, and a delete is not done while a copy remains', () => {
-      const stale = tracePath(trace({ placed: { at: at(100), traceId: 't1', detail: 'apply east' } }), { decision: placedOn('east'), syncRecords: [{ ...record('east', 'applied', -5000) }], statuses: [] });
+      const stale = tracePath(trace({ placed: { at: at(100), traceId: 't1', detail: 'apply east' } }), {
+        decision: placedOn('east'),
+        syncRecords: [{ ...record('east', 'applied', -5000) }],
+        statuses: [],
+      });
       expect(stale.waiting).toEqual(['applied:east']);
       const deleting = tracePath(
-        trace({ placed: { at: at(100), traceId: 't1', detail: 'delete east' }, 'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' } }),
-        { decision: placedOn(), syncRecords: [record('east', 'deleted', 200), record('west', 'failed', 300)], statuses: [] },
+        trace({
+          placed: { at: at(100), traceId: 't1', detail: 'delete east' },
+          'applied:east': { at: at(200), traceId: 't1', cluster: 'east', result: 'deleted' },
+        }),
+        {
+          decision: placedOn(),
+          syncRecords: [record('east', 'deleted', 200), record('west', 'failed', 300)],
+          statuses: [],
+        },
       );
       expect(deleting.waiting).toEqual(['applied:west']);
       expect(deleting.steps.find((s) => s.step === 'applied:west')?.detail).toBe('failed: west timed out (sync state)');
@@ -108,7 +150,12 @@ function record(id: string, receiveCount: number): SQSRecord {
     messageId: id,
     receiptHandle: id,
     body: '{}',
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -120,10 +167,22 @@ function record(id: string, receiveCount: number): SQSRecord {
 describe('measureSqsBatch', () => {
   it('counts a failed message on its last delivery as a DLQ arrival, and nothing else', async () => {
     const metrics = new PromMetrics();
-    const event: SQSEvent = { Records: [record('ok-last', 5), record('failed-early', 2), record('failed-last', 5), record('failed-beyond', 6)] };
-    const response = await measureSqsBatch(metrics, 'sync-apply', { name: 'sync', maxReceiveCount: 5 }, event, async () => ({
-      batchItemFailures: [{ itemIdentifier: 'failed-early' }, { itemIdentifier: 'failed-last' }, { itemIdentifier: 'failed-beyond' }],
-    }));
+    const event: SQSEvent = {
+      Records: [record('ok-last', 5), record('failed-early', 2), record('failed-last', 5), record('failed-beyond', 6)],
+    };
+    const response = await measureSqsBatch(
+      metrics,
+      'sync-apply',
+      { name: 'sync', maxReceiveCount: 5 },
+      event,
+      async () => ({
+        batchItemFailures: [
+          { itemIdentifier: 'failed-early' },
+          { itemIdentifier: 'failed-last' },
+          { itemIdentifier: 'failed-beyond' },
+        ],
+      }),
+    );
     expect(response.batchItemFailures).toHaveLength(3);
     const text = await metrics.render();
     expect(text).toContain('tmc_dlq_arrivals_total{queue="sync"} 2');
@@ -132,12 +191,24 @@ describe('measureSqsBatch', () => {
 
   it('reports the oldest message of the batch as the queue backlog age, to metrics and to component health', async () => {
     const metrics = new PromMetrics();
-    const sentAt = (id: string, ageMs: number): SQSRecord => ({ ...record(id, 1), attributes: { ...record(id, 1).attributes, SentTimestamp: String(Date.now() - ageMs) } });
-    const reported: Array<[string, boolean, number | undefined]> = [];
-    await measureSqsBatch(metrics, 'placement', { name: 'placement', maxReceiveCount: 5 }, { Records: [sentAt('a', 2_000), sentAt('b', 30_000)] }, async () => ({ batchItemFailures: [] }), async (fn, ok, extra) => {
-      reported.push([fn, ok, extra?.backlogAgeSeconds]);
+    const sentAt = (id: string, ageMs: number): SQSRecord => ({
+      ...record(id, 1),
+      attributes: { ...record(id, 1).attributes, SentTimestamp: String(Date.now() - ageMs) },
     });
-    const age = Number(/tmc_queue_oldest_message_age_seconds\{queue="placement"\} ([0-9.]+)/.exec(await metrics.render())?.[1]);
+    const reported: Array<[string, boolean, number | undefined]> = [];
+    await measureSqsBatch(
+      metrics,
+      'placement',
+      { name: 'placement', maxReceiveCount: 5 },
+      { Records: [sentAt('a', 2_000), sentAt('b', 30_000)] },
+      async () => ({ batchItemFailures: [] }),
+      async (fn, ok, extra) => {
+        reported.push([fn, ok, extra?.backlogAgeSeconds]);
+      },
+    );
+    const age = Number(
+      /tmc_queue_oldest_message_age_seconds\{queue="placement"\} ([0-9.]+)/.exec(await metrics.render())?.[1],
+    );
     expect(age).toBeGreaterThanOrEqual(30);
     expect(age).toBeLessThan(60);
     expect(reported).toHaveLength(1);
@@ -147,7 +218,13 @@ describe('measureSqsBatch', () => {
 
   it('records no DLQ series when the batch succeeds', async () => {
     const metrics = new PromMetrics();
-    await measureSqsBatch(metrics, 'status-up', { name: 'status', maxReceiveCount: 5 }, { Records: [record('a', 5)] }, async () => ({ batchItemFailures: [] }));
+    await measureSqsBatch(
+      metrics,
+      'status-up',
+      { name: 'status', maxReceiveCount: 5 },
+      { Records: [record('a', 5)] },
+      async () => ({ batchItemFailures: [] }),
+    );
     expect(await metrics.render()).not.toContain('tmc_dlq_arrivals_total');
   });
 });

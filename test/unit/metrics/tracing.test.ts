@@ -10,8 +10,16 @@ describe('tracingMayBeOn (Powertools Tracer.setTracingEnabled, without loading i
   it.each([
     ['outside Lambda', {}, false],
     ['in Lambda', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }, true],
-    ['in Lambda, POWERTOOLS_TRACE_ENABLED=false', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'False' }, false],
-    ['in Lambda, POWERTOOLS_TRACE_ENABLED=true', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'true' }, true],
+    [
+      'in Lambda, POWERTOOLS_TRACE_ENABLED=false',
+      { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'False' },
+      false,
+    ],
+    [
+      'in Lambda, POWERTOOLS_TRACE_ENABLED=true',
+      { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', POWERTOOLS_TRACE_ENABLED: 'true' },
+      true,
+    ],
     ['under SAM local', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_SAM_LOCAL: 'true' }, false],
     ['under the Amplify mock', { AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' }, false],
     ['with an empty AWS_EXECUTION_ENV', { AWS_EXECUTION_ENV: '' }, false],
@@ -41,7 +49,9 @@ describe('traceAwsClient through the AWS client factories, tracing off', () => {
     makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: undefined, sqsEndpoint: undefined });
     // Let a lazy import, had one been started, settle before looking.
     await new Promise((resolve) => setImmediate(resolve));
-    const loaded = Object.keys(require.cache).filter((path) => /aws-xray-sdk-core|cls-hooked|powertools\/tracer/.test(path));
+    const loaded = Object.keys(require.cache).filter((path) =>
+      /aws-xray-sdk-core|cls-hooked|powertools\/tracer/.test(path),
+    );
     expect(loaded).toEqual([]);
   });
 });

@@ -17,13 +17,21 @@ const secret = (password: string): KubeObject => ({
   type: 'Opaque',
   data: { password: Buffer.from(password).toString('base64') },
 });
-const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { a: '1' } };
+const configMap: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'c', namespace: 'default' },
+  data: { a: '1' },
+};
 
 /** What someone who can read the table could compute for a guessed password: the unkeyed hash of the same content. */
 function plainHash(object: KubeObject): string {
   const { metadata, ...rest } = object;
   const { resourceVersion: _rv, ...meta } = metadata;
-  return createHash('sha256').update(canonicalJson({ ...rest, metadata: { ...meta, labels: undefined, annotations: undefined } })).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(canonicalJson({ ...rest, metadata: { ...meta, labels: undefined, annotations: undefined } }))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 describe("placement's content hash of a Secret", () => {
@@ -65,7 +73,10 @@ describe('contentKeySource', () => {
   });
   it('reads the Secrets Manager secret in the cloud', async () => {
     const reads: string[] = [];
-    const source = contentKeySource({ region: 'us-east-1', contentKeySecretArn: 'arn:key' }, { read: async (arn) => (reads.push(arn), 's'.repeat(48)) });
+    const source = contentKeySource(
+      { region: 'us-east-1', contentKeySecretArn: 'arn:key' },
+      { read: async (arn) => (reads.push(arn), 's'.repeat(48)) },
+    );
     expect(Buffer.from(await source()).toString()).toBe('s'.repeat(48));
     expect(reads).toEqual(['arn:key']);
   });

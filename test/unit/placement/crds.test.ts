@@ -9,7 +9,14 @@ const syncTarget = (spec: Record<string, unknown>): Record<string, unknown> => (
   apiVersion: 'workload.kcp.io/v1alpha1',
   kind: 'SyncTarget',
   metadata: { name: 'east', labels: { 'topology.kubernetes.io/region': 'us-east-1' } },
-  spec: { workloadCluster: { name: 'east', endpoint: 'https://east.example:6443', credentials: { secretRef: { namespace: 'tmc', name: 'east' } } }, ...spec },
+  spec: {
+    workloadCluster: {
+      name: 'east',
+      endpoint: 'https://east.example:6443',
+      credentials: { secretRef: { namespace: 'tmc', name: 'east' } },
+    },
+    ...spec,
+  },
 });
 const placement = (spec: Record<string, unknown>): Record<string, unknown> => ({
   apiVersion: 'scheduling.kcp.io/v1alpha1',
@@ -23,7 +30,11 @@ describe('CRDs in config/tmc', () => {
     const dir = join(__dirname, '../../../config/tmc');
     const expected = renderCrdFiles();
     // Beside the generated CRDs: tmc's namespace and RBAC (test/unit/local/tmc-config.test.ts).
-    expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()).toEqual([...Object.keys(expected), 'tmc-rbac.yaml'].sort());
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual([...Object.keys(expected), 'tmc-rbac.yaml'].sort());
     for (const [file, text] of Object.entries(expected)) {
       expect(readFileSync(join(dir, file), 'utf8')).toBe(text);
     }
@@ -33,32 +44,90 @@ describe('CRDs in config/tmc', () => {
 describe('validateTmcObject', () => {
   it.each([
     ['a minimal SyncTarget', syncTarget({}), []],
-    ['a SyncTarget with EKS credentials', syncTarget({ workloadCluster: { name: 'e', endpoint: 'https://x', credentials: { eks: { clusterName: 'c', region: 'eu-west-1' } } } }), []],
-    ['two credential kinds', syncTarget({ workloadCluster: { name: 'e', endpoint: 'https://x', credentials: { secretRef: { namespace: 'a', name: 'b' }, secretsManagerArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' } } }), ['spec.workloadCluster.credentials']],
+    [
+      'a SyncTarget with EKS credentials',
+      syncTarget({
+        workloadCluster: {
+          name: 'e',
+          endpoint: 'https://x',
+          credentials: { eks: { clusterName: 'c', region: 'eu-west-1' } },
+        },
+      }),
+      [],
+    ],
+    [
+      'two credential kinds',
+      syncTarget({
+        workloadCluster: {
+          name: 'e',
+          endpoint: 'https://x',
+          credentials: {
+            secretRef: { namespace: 'a', name: 'b' },
+            secretsManagerArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x',
+          },
+        },
+      }),
+      ['spec.workloadCluster.credentials'],
+    ],
     ['a bad evictAfter', syncTarget({ evictAfter: 'five minutes' }), ['spec.evictAfter']],
     ['a bad taint effect', syncTarget({ taints: [{ key: 'gpu', effect: 'Never' }] }), ['spec.taints[0].effect']],
     ['a minimal Placement', placement({}), []],
     ['numberOfClusters 0', placement({ numberOfClusters: 0 }), ['spec.numberOfClusters']],
     ['numberOfClusters as text', placement({ numberOfClusters: 'two' }), ['spec.numberOfClusters']],
-    ['In without values', placement({ clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }), ['spec.clusterSelector.matchExpressions[0].values']],
-    ['weights with Duplicated', placement({ replicas: { mode: 'Duplicated', weights: [{ cluster: 'a', weight: 1 }] } }), ['spec.replicas.mode']],
-    ['a weight naming no cluster', placement({ replicas: { mode: 'Divided', weights: [{ weight: 1 }] } }), ['spec.replicas.weights[0]']],
-    ['an override with an empty kinds list', placement({ overrides: [{ clusters: ['east'], kinds: [], replicas: 1 }] }), ['spec.overrides[0].kinds']],
+    [
+      'In without values',
+      placement({ clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }),
+      ['spec.clusterSelector.matchExpressions[0].values'],
+    ],
+    [
+      'weights with Duplicated',
+      placement({ replicas: { mode: 'Duplicated', weights: [{ cluster: 'a', weight: 1 }] } }),
+      ['spec.replicas.mode'],
+    ],
+    [
+      'a weight naming no cluster',
+      placement({ replicas: { mode: 'Divided', weights: [{ weight: 1 }] } }),
+      ['spec.replicas.weights[0]'],
+    ],
+    [
+      'an override with an empty kinds list',
+      placement({ overrides: [{ clusters: ['east'], kinds: [], replicas: 1 }] }),
+      ['spec.overrides[0].kinds'],
+    ],
     ['an override with no target', placement({ overrides: [{ replicas: 1 }] }), ['spec.overrides[0].clusters']],
-    ['tolerationSeconds without NoExecute', placement({ tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 5 }] }), ['spec.tolerations[0].tolerationSeconds']],
-    ['a full Placement', placement({
-      namespaceSelector: { matchLabels: { team: 'a' } },
-      objectSelectors: [{ group: 'apps', kind: 'Deployment' }],
-      clusterConstraints: { regions: ['eu-west-1'] },
-      numberOfClusters: 2,
-      affinity: { preferred: [{ weight: 10, preference: { matchLabels: { tier: 'gold' } } }] },
-      tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
-      spreadConstraints: [{ topologyKey: 'region', maxSkew: 1 }],
-      strategy: 'Spread',
-      replicas: { mode: 'Divided', weights: [{ cluster: 'east', weight: 2 }] },
-      overrides: [{ clusters: ['east'], kinds: ['Deployment'], image: [{ image: 'nginx:1.28' }], jsonPatch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }],
-    }), []],
-    ['a Location without resource', { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Location', metadata: { name: 'eu' }, spec: {} }, ['spec.resource']],
+    [
+      'tolerationSeconds without NoExecute',
+      placement({ tolerations: [{ key: 'k', operator: 'Exists', tolerationSeconds: 5 }] }),
+      ['spec.tolerations[0].tolerationSeconds'],
+    ],
+    [
+      'a full Placement',
+      placement({
+        namespaceSelector: { matchLabels: { team: 'a' } },
+        objectSelectors: [{ group: 'apps', kind: 'Deployment' }],
+        clusterConstraints: { regions: ['eu-west-1'] },
+        numberOfClusters: 2,
+        affinity: { preferred: [{ weight: 10, preference: { matchLabels: { tier: 'gold' } } }] },
+        tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }],
+        spreadConstraints: [{ topologyKey: 'region', maxSkew: 1 }],
+        strategy: 'Spread',
+        replicas: { mode: 'Divided', weights: [{ cluster: 'east', weight: 2 }] },
+        overrides: [
+          {
+            clusters: ['east'],
+            kinds: ['Deployment'],
+            image: [{ image: 'nginx:1.28' }],
+            jsonPatch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }],
+          },
+        ],
+      }),
+      [],
+    ],
+    [
+      'a Location without resource',
+      { apiVersion: 'scheduling.kcp.io/v1alpha1', kind: 'Location', metadata: { name: 'eu' }, spec: {} },
+      ['spec.resource'],
+    ],
     ['a kind tmc does not own', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' } }, []],
   ])('%s', (_label, obj, fields) => {
     const result = validateTmcObject(obj);
@@ -75,9 +144,13 @@ describe('examples/', () => {
   // Every example folder, its subfolders (cloud/) included.
   const docs = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => [f, d.toJS()] as [string, unknown]));
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => [f, d.toJS()] as [string, unknown]),
+    );
   it('finds the examples in their folders', () => {
-    expect(docs.map(([f]) => f)).toEqual(expect.arrayContaining(['basic-setup/nginx.yaml', 'multi-cluster-deployment/placement-two-regions.yaml']));
+    expect(docs.map(([f]) => f)).toEqual(
+      expect.arrayContaining(['basic-setup/nginx.yaml', 'multi-cluster-deployment/placement-two-regions.yaml']),
+    );
   });
   it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
     expect(validateTmcObject(doc)).toEqual({ ok: true });
@@ -112,14 +185,16 @@ describe('SyncTarget sync mode', () => {
 });
 
 describe('SyncTarget credentials denial', () => {
-  it.each([
-    ['empty credentials', { name: 'east', endpoint: 'https://east.example:6443', credentials: {} }],
-  ])('%s names every accepted form', (_label, workloadCluster) => {
-    const result = validateTmcObject(syncTarget({ workloadCluster }));
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors[0].field).toBe('spec.workloadCluster.credentials');
-    for (const form of ['secretRef {namespace, name}', 'secretsManagerArn', 'eks {clusterName, region}']) expect(result.errors[0].message).toContain(form);
-  });
+  it.each([['empty credentials', { name: 'east', endpoint: 'https://east.example:6443', credentials: {} }]])(
+    '%s names every accepted form',
+    (_label, workloadCluster) => {
+      const result = validateTmcObject(syncTarget({ workloadCluster }));
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0].field).toBe('spec.workloadCluster.credentials');
+      for (const form of ['secretRef {namespace, name}', 'secretsManagerArn', 'eks {clusterName, region}'])
+        expect(result.errors[0].message).toContain(form);
+    },
+  );
 });

@@ -4,7 +4,15 @@ import type { WorkQueue } from '../../../lib/ports/work-queue';
 
 const message = (name: string, cluster: string): SyncMessage => ({
   type: 'sync',
-  ref: { workspace: 'root:test', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name },
+  ref: {
+    workspace: 'root:test',
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace: 'default',
+    name,
+  },
   cluster,
   action: 'apply',
   decisionVersion: 1,

@@ -9,8 +9,18 @@ describe('override kinds scoping', () => {
   it.each<[string, Override, 'Deployment' | 'ConfigMap', number]>([
     ['unscoped: every kind', { clusters: ['east'], jsonPatch: minReady }, 'ConfigMap', 1],
     ['kinds names the object', { clusters: ['east'], kinds: ['Deployment'], jsonPatch: minReady }, 'Deployment', 1],
-    ['kinds leaves other kinds alone', { clusters: ['east'], kinds: ['Deployment'], jsonPatch: minReady }, 'ConfigMap', 0],
-    ['labels on a kind not named', { clusters: ['east'], kinds: ['Deployment', 'StatefulSet'], labels: { a: 'b' } }, 'ConfigMap', 0],
+    [
+      'kinds leaves other kinds alone',
+      { clusters: ['east'], kinds: ['Deployment'], jsonPatch: minReady },
+      'ConfigMap',
+      0,
+    ],
+    [
+      'labels on a kind not named',
+      { clusters: ['east'], kinds: ['Deployment', 'StatefulSet'], labels: { a: 'b' } },
+      'ConfigMap',
+      0,
+    ],
     ['labels on a kind named', { clusters: ['east'], kinds: ['ConfigMap'], labels: { a: 'b' } }, 'ConfigMap', 1],
   ])('%s', (_label, override, kind, ops) => {
     const object = kind === 'Deployment' ? deployment('web') : configMap('web');
@@ -18,9 +28,12 @@ describe('override kinds scoping', () => {
   });
 
   it('the engine patches the Deployment and not the ConfigMap beside it', () => {
-    const policy = placement('two-regions', { overrides: [{ clusters: ['east'], kinds: ['Deployment'], jsonPatch: minReady }] });
+    const policy = placement('two-regions', {
+      overrides: [{ clusters: ['east'], kinds: ['Deployment'], jsonPatch: minReady }],
+    });
     const run = (object: ReturnType<typeof deployment>): unknown =>
-      decide({ object, policies: [policy], locations: [], clusters: [cluster('east')], options: { now: NOW } }).clusters[0];
+      decide({ object, policies: [policy], locations: [], clusters: [cluster('east')], options: { now: NOW } })
+        .clusters[0];
     expect(run(deployment('web'))).toMatchObject({ name: 'east', patch: minReady });
     expect(run(configMap('web'))).toEqual({ name: 'east' });
   });

@@ -21,14 +21,26 @@ function kcpFailing(resource: string, fault: () => Error): { connector: KubeConn
       return type.resource === PLACEMENT_RESOURCE ? [structuredClone(placement)] : [];
     },
   };
-  const connector: KubeConnector = { kcp: async () => client as KubeClient, cluster: async () => client as KubeClient, forget: () => undefined };
+  const connector: KubeConnector = {
+    kcp: async () => client as KubeClient,
+    cluster: async () => client as KubeClient,
+    forget: () => undefined,
+  };
   return { connector, lists };
 }
 
 describe('policy source: a failed read of Placements or Locations is an error, never "no policies"', () => {
   it.each([
-    ['Placements answer 503', PLACEMENT_RESOURCE, () => new ClusterUnavailableError('kcp answered 503', { statusCode: 503 })],
-    ['Placements answer 429', PLACEMENT_RESOURCE, () => new ClusterThrottledError('kcp answered 429', { statusCode: 429, retryAfterSeconds: 1 })],
+    [
+      'Placements answer 503',
+      PLACEMENT_RESOURCE,
+      () => new ClusterUnavailableError('kcp answered 503', { statusCode: 503 }),
+    ],
+    [
+      'Placements answer 429',
+      PLACEMENT_RESOURCE,
+      () => new ClusterThrottledError('kcp answered 429', { statusCode: 429, retryAfterSeconds: 1 }),
+    ],
     ['Locations time out', LOCATION_RESOURCE, () => new SyncTimeoutError('kcp did not answer')],
   ])('%s: load rejects, and the failure is not cached', async (_case, resource, fault) => {
     let now = 1_000;

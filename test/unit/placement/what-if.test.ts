@@ -7,7 +7,15 @@ import { cluster, deployment, NOW, placement } from './fixtures';
 
 function stored(name: string, clusters: string[]): StoredDecision {
   return {
-    ref: { workspace: 'root:w', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name },
+    ref: {
+      workspace: 'root:w',
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      kind: 'Deployment',
+      namespace: 'default',
+      name,
+    },
     decisionVersion: 3,
     generation: 1,
     contentHash: 'h',
@@ -15,7 +23,13 @@ function stored(name: string, clusters: string[]): StoredDecision {
     scheduled: true,
     reason: 'Scheduled',
     message: 'ok',
-    explanation: decide({ object: deployment(name), policies: [placement('p', { clusterSelector: { matchLabels: { ok: 'y' } } })], locations: [], clusters: [cluster('east', { labels: { ok: 'y' } }), cluster('west')], options: { now: NOW } }).explanation,
+    explanation: decide({
+      object: deployment(name),
+      policies: [placement('p', { clusterSelector: { matchLabels: { ok: 'y' } } })],
+      locations: [],
+      clusters: [cluster('east', { labels: { ok: 'y' } }), cluster('west')],
+      options: { now: NOW },
+    }).explanation,
     explanationOmitted: 0,
     weights: { affinity: 1 },
     diff: { added: clusters, removed: [], changed: [], unchanged: [] },
@@ -30,9 +44,24 @@ describe('what-if', () => {
     ['nothing changes', {}, []],
     ['cordon keeps placed work', { cordon: ['east'] }, []],
     ['down moves it', { down: ['east'] }, ['Deployment default/web: east -> west']],
-    ['a new Placement that forbids east moves it', { placements: [placement('p', { numberOfClusters: 1, antiAffinity: { required: [{ matchLabels: { name: 'east' } }] } })] }, ['Deployment default/web: east -> west']],
+    [
+      'a new Placement that forbids east moves it',
+      {
+        placements: [
+          placement('p', { numberOfClusters: 1, antiAffinity: { required: [{ matchLabels: { name: 'east' } }] } }),
+        ],
+      },
+      ['Deployment default/web: east -> west'],
+    ],
   ])('%s', (_label, hypothesis, expected) => {
-    const moves = whatIf([{ decision: stored('web', ['east']), object: deployment('web') }], policies, [], clusters, hypothesis, NOW);
+    const moves = whatIf(
+      [{ decision: stored('web', ['east']), object: deployment('web') }],
+      policies,
+      [],
+      clusters,
+      hypothesis,
+      NOW,
+    );
     expect(moves.map((m) => `${m.object}: ${m.before.join(',')} -> ${m.after.join(',')}`)).toEqual(expected);
   });
 });
@@ -53,15 +82,34 @@ describe('parseObjectArg', () => {
     ['cm/web', { group: '', resource: 'configmaps', kind: 'ConfigMap' }],
     ['widgets.example.com/web', { group: 'example.com', resource: 'widgets' }],
   ])('%s', (arg, expected) => {
-    expect(parseObjectArg(arg, 'default', 'root:w')).toMatchObject({ ...expected, name: 'web', namespace: 'default', workspace: 'root:w' });
+    expect(parseObjectArg(arg, 'default', 'root:w')).toMatchObject({
+      ...expected,
+      name: 'web',
+      namespace: 'default',
+      workspace: 'root:w',
+    });
   });
   it('namespace/web names the cluster-scoped Namespace, whatever -n says', () => {
-    expect(parseObjectArg('namespace/web', 'default', 'root:w')).toEqual({ workspace: 'root:w', group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespace: undefined, name: 'web' });
+    expect(parseObjectArg('namespace/web', 'default', 'root:w')).toEqual({
+      workspace: 'root:w',
+      group: '',
+      version: 'v1',
+      resource: 'namespaces',
+      kind: 'Namespace',
+      namespace: undefined,
+      name: 'web',
+    });
   });
   it.each([
     ['clusterrole/web', { group: 'rbac.authorization.k8s.io', resource: 'clusterroles', kind: 'ClusterRole' }],
-    ['clusterrolebinding/web', { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' }],
-    ['crd/web', { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' }],
+    [
+      'clusterrolebinding/web',
+      { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', kind: 'ClusterRoleBinding' },
+    ],
+    [
+      'crd/web',
+      { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition' },
+    ],
     ['storageclass/web', { group: 'storage.k8s.io', resource: 'storageclasses', kind: 'StorageClass' }],
     ['pv/web', { group: '', resource: 'persistentvolumes', kind: 'PersistentVolume' }],
   ])('%s names a cluster-scoped object, whatever -n says', (arg, expected) => {

@@ -34,10 +34,22 @@ describe('newestReturn', () => {
   it.each<[string, ClusterInfo[], number | undefined]>([
     ['no cluster', [], undefined],
     ['the newest of usable clusters', [cluster('east', 'Healthy', T - 5_000), cluster('west', 'Degraded', T)], T],
-    ['an Unhealthy cluster is not back', [cluster('east', 'Healthy', T - 5_000), cluster('west', 'Unhealthy', T)], T - 5_000],
+    [
+      'an Unhealthy cluster is not back',
+      [cluster('east', 'Healthy', T - 5_000), cluster('west', 'Unhealthy', T)],
+      T - 5_000,
+    ],
     ['a cluster without health is unknown', [cluster('east', 'Unknown')], undefined],
-    ['a return younger than the settle time waits', [cluster('east', 'Healthy', T - 5_000), cluster('west', 'Healthy', now - RETURN_SETTLE_MS + 1)], T - 5_000],
-    ['a return exactly the settle time old counts', [cluster('west', 'Healthy', now - RETURN_SETTLE_MS)], now - RETURN_SETTLE_MS],
+    [
+      'a return younger than the settle time waits',
+      [cluster('east', 'Healthy', T - 5_000), cluster('west', 'Healthy', now - RETURN_SETTLE_MS + 1)],
+      T - 5_000,
+    ],
+    [
+      'a return exactly the settle time old counts',
+      [cluster('west', 'Healthy', now - RETURN_SETTLE_MS)],
+      now - RETURN_SETTLE_MS,
+    ],
   ])('%s', (_what, clusters, expected) => {
     expect(newestReturn(clusters, now)).toBe(expected);
   });

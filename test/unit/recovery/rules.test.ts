@@ -1,9 +1,23 @@
 import type { ClusterInfo } from '../../../lib/placement/types';
-import { absenceConfirmed, copyReady, DEFAULT_GUARD, deletionsSuspicious, evacuationReason, isStuck } from '../../../lib/recovery/rules';
+import {
+  absenceConfirmed,
+  copyReady,
+  DEFAULT_GUARD,
+  deletionsSuspicious,
+  evacuationReason,
+  isStuck,
+} from '../../../lib/recovery/rules';
 import { containsDesired } from '../../../lib/recovery/resync';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
-const cluster = (over: Partial<ClusterInfo>): ClusterInfo => ({ name: 'east', labels: {}, taints: [], unschedulable: false, health: 'Healthy', ...over });
+const cluster = (over: Partial<ClusterInfo>): ClusterInfo => ({
+  name: 'east',
+  labels: {},
+  taints: [],
+  unschedulable: false,
+  health: 'Healthy',
+  ...over,
+});
 
 describe('evacuationReason', () => {
   it.each<[string, Partial<ClusterInfo>, boolean]>([
@@ -12,7 +26,11 @@ describe('evacuationReason', () => {
     ['unknown (never probed)', { health: 'Unknown' }, false],
     ['unhealthy within the default 300 s', { health: 'Unhealthy', unhealthySince: NOW - 299_000 }, false],
     ['unhealthy past the default 300 s', { health: 'Unhealthy', unhealthySince: NOW - 300_000 }, true],
-    ['unhealthy past its own evictAfter', { health: 'Unhealthy', unhealthySince: NOW - 10_000, evictAfterSeconds: 5 }, true],
+    [
+      'unhealthy past its own evictAfter',
+      { health: 'Unhealthy', unhealthySince: NOW - 10_000, evictAfterSeconds: 5 },
+      true,
+    ],
     ['unhealthy with evictAfter 0', { health: 'Unhealthy', unhealthySince: NOW, evictAfterSeconds: 0 }, true],
     ['tainted NoExecute', { taints: [{ key: 'maintenance', effect: 'NoExecute' }] }, true],
     ['tainted NoSchedule', { taints: [{ key: 'maintenance', effect: 'NoSchedule' }] }, false],
@@ -29,9 +47,30 @@ describe('copyReady', () => {
     ['Deployment without status', 'Deployment', 'applied', undefined, 2, false],
     ['Deployment 1 of 2 ready', 'Deployment', 'applied', { readyReplicas: 1 }, 2, false],
     ['Deployment 2 of 2 ready', 'Deployment', 'applied', { readyReplicas: 2 }, 2, true],
-    ['duplicated Deployment, all of status.replicas ready', 'Deployment', 'applied', { replicas: 3, readyReplicas: 3 }, undefined, true],
-    ['duplicated Deployment, short of status.replicas', 'Deployment', 'applied', { replicas: 3, readyReplicas: 2 }, undefined, false],
-    ['DaemonSet all scheduled ready', 'DaemonSet', 'applied', { desiredNumberScheduled: 3, numberReady: 3 }, undefined, true],
+    [
+      'duplicated Deployment, all of status.replicas ready',
+      'Deployment',
+      'applied',
+      { replicas: 3, readyReplicas: 3 },
+      undefined,
+      true,
+    ],
+    [
+      'duplicated Deployment, short of status.replicas',
+      'Deployment',
+      'applied',
+      { replicas: 3, readyReplicas: 2 },
+      undefined,
+      false,
+    ],
+    [
+      'DaemonSet all scheduled ready',
+      'DaemonSet',
+      'applied',
+      { desiredNumberScheduled: 3, numberReady: 3 },
+      undefined,
+      true,
+    ],
     ['DaemonSet short', 'DaemonSet', 'applied', { desiredNumberScheduled: 3, numberReady: 1 }, undefined, false],
   ])('%s', (_name, kind, state, status, replicas, ready) => {
     expect(copyReady(kind, state ? { state: state as 'applied' } : undefined, status, replicas)).toBe(ready);
@@ -44,8 +83,24 @@ describe('isStuck', () => {
     ['applied', { state: 'applied', updatedAt: at(3600) }, false],
     ['pending, recent', { state: 'pending', updatedAt: at(10) }, false],
     ['pending, old', { state: 'pending', updatedAt: at(301) }, true],
-    ['failed on a 503, old', { state: 'failed', updatedAt: at(400), lastError: { category: 'cluster-unavailable', message: '503', hint: '', at: at(400) } }, true],
-    ['failed on a 401, old: waits for a person', { state: 'failed', updatedAt: at(400), lastError: { category: 'cluster-authentication', message: '401', hint: '', at: at(400) } }, false],
+    [
+      'failed on a 503, old',
+      {
+        state: 'failed',
+        updatedAt: at(400),
+        lastError: { category: 'cluster-unavailable', message: '503', hint: '', at: at(400) },
+      },
+      true,
+    ],
+    [
+      'failed on a 401, old: waits for a person',
+      {
+        state: 'failed',
+        updatedAt: at(400),
+        lastError: { category: 'cluster-authentication', message: '401', hint: '', at: at(400) },
+      },
+      false,
+    ],
     ['conflict: waits for a person', { state: 'conflict', updatedAt: at(400) }, false],
     ['deleted', { state: 'deleted', updatedAt: at(4000) }, false],
   ])('%s → %s', (_name, record, stuck) => {
@@ -85,12 +140,32 @@ describe('absenceConfirmed (absentConfirmSeconds 50, absentForgetSeconds 3600)',
 
 describe('containsDesired (drift)', () => {
   it.each<[string, unknown, unknown, boolean]>([
-    ['server defaults added', { spec: { replicas: 2, strategy: { type: 'RollingUpdate' } }, status: {} }, { spec: { replicas: 2 } }, true],
+    [
+      'server defaults added',
+      { spec: { replicas: 2, strategy: { type: 'RollingUpdate' } }, status: {} },
+      { spec: { replicas: 2 } },
+      true,
+    ],
     ['replicas changed by hand', { spec: { replicas: 5 } }, { spec: { replicas: 2 } }, false],
     ['a label removed', { metadata: { labels: {} } }, { metadata: { labels: { app: 'web' } } }, false],
-    ['extra label added by someone', { metadata: { labels: { app: 'web', x: '1' } } }, { metadata: { labels: { app: 'web' } } }, true],
-    ['container image changed', { spec: { containers: [{ name: 'a', image: 'b:2' }] } }, { spec: { containers: [{ name: 'a', image: 'b:1' }] } }, false],
-    ['a container added', { spec: { containers: [{ name: 'a' }, { name: 'b' }] } }, { spec: { containers: [{ name: 'a' }] } }, false],
+    [
+      'extra label added by someone',
+      { metadata: { labels: { app: 'web', x: '1' } } },
+      { metadata: { labels: { app: 'web' } } },
+      true,
+    ],
+    [
+      'container image changed',
+      { spec: { containers: [{ name: 'a', image: 'b:2' }] } },
+      { spec: { containers: [{ name: 'a', image: 'b:1' }] } },
+      false,
+    ],
+    [
+      'a container added',
+      { spec: { containers: [{ name: 'a' }, { name: 'b' }] } },
+      { spec: { containers: [{ name: 'a' }] } },
+      false,
+    ],
   ])('%s', (_name, live, desired, same) => {
     expect(containsDesired(live, desired)).toBe(same);
   });

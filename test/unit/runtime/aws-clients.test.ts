@@ -15,7 +15,11 @@ function answering(body: unknown): RequestHandler & { requests: number } {
     requests: 0,
     handle: () => {
       handler.requests += 1;
-      const response = { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(JSON.stringify(body)) };
+      const response = {
+        statusCode: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Buffer.from(JSON.stringify(body)),
+      };
       return Promise.resolve({ response });
     },
   };
@@ -36,7 +40,10 @@ function countLogFilterCalls(client: DynamoDBDocumentClient | SQSClient): { call
         counter.calls += 1;
         return filter === undefined ? value : filter(value);
       };
-      const ctx = context as { inputFilterSensitiveLog?: (value: unknown) => unknown; outputFilterSensitiveLog?: (value: unknown) => unknown };
+      const ctx = context as {
+        inputFilterSensitiveLog?: (value: unknown) => unknown;
+        outputFilterSensitiveLog?: (value: unknown) => unknown;
+      };
       ctx.inputFilterSensitiveLog = wrap(ctx.inputFilterSensitiveLog);
       ctx.outputFilterSensitiveLog = wrap(ctx.outputFilterSensitiveLog);
       return next(args);
@@ -75,9 +82,15 @@ describe('makeDynamoDocumentClient', () => {
 });
 
 describe('makeSqsClient', () => {
-  const batch = new SendMessageBatchCommand({ QueueUrl: 'http://127.0.0.1:1/000000000000/tmc-placement', Entries: [{ Id: 'm0', MessageBody: '{"object":"a"}' }] });
+  const batch = new SendMessageBatchCommand({
+    QueueUrl: 'http://127.0.0.1:1/000000000000/tmc-placement',
+    Entries: [{ Id: 'm0', MessageBody: '{"object":"a"}' }],
+  });
   // An answer whose MD5 does not match the body sent: the SDK's MD5 check would reject it.
-  const answer = { Successful: [{ Id: 'm0', MessageId: 'id-0', MD5OfMessageBody: '00000000000000000000000000000000' }], Failed: [] };
+  const answer = {
+    Successful: [{ Id: 'm0', MessageId: 'id-0', MD5OfMessageBody: '00000000000000000000000000000000' }],
+    Failed: [],
+  };
 
   function client(): { sqs: SQSClient; handler: ReturnType<typeof answering>; filters: { calls: number } } {
     const sqs = makeSqsClient(config);

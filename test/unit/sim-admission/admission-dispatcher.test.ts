@@ -5,12 +5,21 @@ import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, closedPort, deny, jsonPatch, startWebhookServer } from './webhook-test-server';
 
 const MUTATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' };
-const VALIDATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations' };
+const VALIDATING = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  resource: 'validatingwebhookconfigurations',
+};
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
 function deployment(labels: Record<string, string> = {}): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team', labels }, spec: { replicas: 1 } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'team', labels },
+    spec: { replicas: 1 },
+  };
 }
 
 function attrs(store: FakeClusterStore, overrides: Partial<AdmissionAttributes> = {}): AdmissionAttributes {
@@ -39,18 +48,39 @@ function webhook(name: string, url: string, extra: Record<string, unknown> = {})
   };
 }
 
-function storeWith(configs: { mutating?: Record<string, unknown>[]; validating?: Record<string, unknown>[] }): FakeClusterStore {
+function storeWith(configs: {
+  mutating?: Record<string, unknown>[];
+  validating?: Record<string, unknown>[];
+}): FakeClusterStore {
   const store = new FakeClusterStore();
-  store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', labels: { env: 'prod' } } });
+  store.create(NAMESPACES, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'team', labels: { env: 'prod' } },
+  });
   store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scratch' } });
-  if (configs.mutating) store.create(MUTATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'm' }, webhooks: configs.mutating });
-  if (configs.validating) store.create(VALIDATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'v' }, webhooks: configs.validating });
+  if (configs.mutating)
+    store.create(MUTATING, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'm' },
+      webhooks: configs.mutating,
+    });
+  if (configs.validating)
+    store.create(VALIDATING, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'v' },
+      webhooks: configs.validating,
+    });
   return store;
 }
 
 describe('admission dispatcher', () => {
   let server: Awaited<ReturnType<typeof startWebhookServer>>;
-  const dispatcher = createAdmissionDispatcher({ credentialsFor: (url) => (url.includes('/secure') ? { token: 's3cret' } : undefined) });
+  const dispatcher = createAdmissionDispatcher({
+    credentialsFor: (url) => (url.includes('/secure') ? { token: 's3cret' } : undefined),
+  });
 
   beforeAll(async () => {
     server = await startWebhookServer((review, path) => {
@@ -59,7 +89,13 @@ describe('admission dispatcher', () => {
           return jsonPatch(review, [{ op: 'add', path: '/metadata/labels/mutated', value: 'first' }]);
         case '/read-label':
           // Proves webhooks run in order: copies what the previous webhook set.
-          return jsonPatch(review, [{ op: 'add', path: '/metadata/annotations', value: { seen: review.request.object.metadata.labels.mutated ?? 'none' } }]);
+          return jsonPatch(review, [
+            {
+              op: 'add',
+              path: '/metadata/annotations',
+              value: { seen: review.request.object.metadata.labels.mutated ?? 'none' },
+            },
+          ]);
         case '/deny':
           return deny(review, { message: 'replicas must be at least 2' });
         case '/deny-403':
@@ -75,7 +111,13 @@ describe('admission dispatcher', () => {
         case '/garbage':
           return { body: 'not json' };
         case '/wrong-uid':
-          return { body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'nope', allowed: true } } };
+          return {
+            body: {
+              apiVersion: 'admission.k8s.io/v1',
+              kind: 'AdmissionReview',
+              response: { uid: 'nope', allowed: true },
+            },
+          };
         default:
           return allow(review);
       }
@@ -128,7 +170,10 @@ describe('admission dispatcher', () => {
     ['/deny-bare', 400, 'admission webhook "check.tmc.dev" denied the request without explanation'],
   ])('a validating denial from %s answers %i with the kube-apiserver wording', async (path, code, message) => {
     const store = storeWith({ validating: [webhook('check.tmc.dev', server.url(path))] });
-    expect(await dispatcher.admit(attrs(store))).toEqual({ allowed: false, status: expect.objectContaining({ code, message }) });
+    expect(await dispatcher.admit(attrs(store))).toEqual({
+      allowed: false,
+      status: expect.objectContaining({ code, message }),
+    });
   });
 
   describe('failurePolicy when the webhook fails', () => {
@@ -138,18 +183,47 @@ describe('admission dispatcher', () => {
     });
 
     it.each([
-      ['connection refused', () => refusedUrl, 10, /failed to call webhook: Post "http:\/\/127\.0\.0\.1:\d+\/validate\?timeout=10s": dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/],
-      ['a timeout', () => server.url('/hang'), 1, /failed to call webhook: Post ".*\/hang\?timeout=1s": context deadline exceeded$/],
-      ['a 500 answer', () => server.url('/error'), 10, /an error on the server \("boom"\) has prevented the request from succeeding$/],
+      [
+        'connection refused',
+        () => refusedUrl,
+        10,
+        /failed to call webhook: Post "http:\/\/127\.0\.0\.1:\d+\/validate\?timeout=10s": dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/,
+      ],
+      [
+        'a timeout',
+        () => server.url('/hang'),
+        1,
+        /failed to call webhook: Post ".*\/hang\?timeout=1s": context deadline exceeded$/,
+      ],
+      [
+        'a 500 answer',
+        () => server.url('/error'),
+        10,
+        /an error on the server \("boom"\) has prevented the request from succeeding$/,
+      ],
       ['a body that is not JSON', () => server.url('/garbage'), 10, /json parse error/],
-      ['a mismatched uid', () => server.url('/wrong-uid'), 10, /received invalid webhook response: expected response.uid=".*", got "nope"$/],
+      [
+        'a mismatched uid',
+        () => server.url('/wrong-uid'),
+        10,
+        /received invalid webhook response: expected response.uid=".*", got "nope"$/,
+      ],
     ])('Fail denies with 500 on %s; Ignore lets the request through', async (_case, url, timeoutSeconds, reason) => {
-      const failing = storeWith({ validating: [webhook('check.tmc.dev', url(), { failurePolicy: 'Fail', timeoutSeconds })] });
+      const failing = storeWith({
+        validating: [webhook('check.tmc.dev', url(), { failurePolicy: 'Fail', timeoutSeconds })],
+      });
       const outcome = await dispatcher.admit(attrs(failing));
-      expect(outcome).toEqual({ allowed: false, status: { code: 500, reason: 'InternalError', message: expect.stringMatching(reason) } });
-      expect(outcome.allowed === false && outcome.status.message).toMatch(/^Internal error occurred: failed calling webhook "check\.tmc\.dev": /);
+      expect(outcome).toEqual({
+        allowed: false,
+        status: { code: 500, reason: 'InternalError', message: expect.stringMatching(reason) },
+      });
+      expect(outcome.allowed === false && outcome.status.message).toMatch(
+        /^Internal error occurred: failed calling webhook "check\.tmc\.dev": /,
+      );
 
-      const ignoring = storeWith({ validating: [webhook('check.tmc.dev', url(), { failurePolicy: 'Ignore', timeoutSeconds })] });
+      const ignoring = storeWith({
+        validating: [webhook('check.tmc.dev', url(), { failurePolicy: 'Ignore', timeoutSeconds })],
+      });
       expect(await dispatcher.admit(attrs(ignoring))).toMatchObject({ allowed: true });
     });
 
@@ -172,7 +246,13 @@ describe('admission dispatcher', () => {
     [['deployments/*'], 'scale', true],
     [['statefulsets'], undefined, false],
   ])('resources %j with subresource %s: called %s', async (resources, subResource, called) => {
-    const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources }] })] });
+    const store = storeWith({
+      validating: [
+        webhook('v.tmc.dev', server.url('/deny'), {
+          rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources }],
+        }),
+      ],
+    });
     const outcome = await dispatcher.admit(attrs(store, { subResource, operation: 'UPDATE', oldObject: deployment() }));
     expect(outcome.allowed).toBe(!called);
     if (called) expect(server.calls[0].review.request.subResource).toBe(subResource);
@@ -181,14 +261,68 @@ describe('admission dispatcher', () => {
   it.each([
     ['namespace matchLabels', { namespaceSelector: { matchLabels: { env: 'prod' } } }, 'team', {}, true],
     ['namespace matchLabels elsewhere', { namespaceSelector: { matchLabels: { env: 'prod' } } }, 'scratch', {}, false],
-    ['namespace NotIn', { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] } }, 'scratch', {}, true],
-    ['namespace DoesNotExist', { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] } }, 'team', {}, false],
-    ['object Exists', { objectSelector: { matchExpressions: [{ key: 'tmc.dev/managed', operator: 'Exists' }] } }, 'team', { 'tmc.dev/managed': 'yes' }, true],
-    ['object Exists missing', { objectSelector: { matchExpressions: [{ key: 'tmc.dev/managed', operator: 'Exists' }] } }, 'team', {}, false],
-    ['object In', { objectSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] } }, 'team', { tier: 'api' }, true],
+    [
+      'namespace NotIn',
+      { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] } },
+      'scratch',
+      {},
+      true,
+    ],
+    [
+      'namespace DoesNotExist',
+      { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] } },
+      'team',
+      {},
+      false,
+    ],
+    [
+      'object Exists',
+      { objectSelector: { matchExpressions: [{ key: 'tmc.dev/managed', operator: 'Exists' }] } },
+      'team',
+      { 'tmc.dev/managed': 'yes' },
+      true,
+    ],
+    [
+      'object Exists missing',
+      { objectSelector: { matchExpressions: [{ key: 'tmc.dev/managed', operator: 'Exists' }] } },
+      'team',
+      {},
+      false,
+    ],
+    [
+      'object In',
+      { objectSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] } },
+      'team',
+      { tier: 'api' },
+      true,
+    ],
     ['empty selectors', { namespaceSelector: {}, objectSelector: {} }, 'scratch', {}, true],
-    ['the automatic metadata.name label', { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] }] } }, 'scratch', {}, false],
-    ['the automatic metadata.name label elsewhere', { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] }] } }, 'team', {}, true],
+    [
+      'the automatic metadata.name label',
+      {
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] },
+          ],
+        },
+      },
+      'scratch',
+      {},
+      false,
+    ],
+    [
+      'the automatic metadata.name label elsewhere',
+      {
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'scratch'] },
+          ],
+        },
+      },
+      'team',
+      {},
+      true,
+    ],
   ])('%s (%j in namespace %s, labels %j): called %s', async (_case, selectors, namespace, labels, called) => {
     const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), selectors)] });
     const object = { ...deployment(labels), metadata: { ...deployment(labels).metadata, namespace } };
@@ -197,14 +331,33 @@ describe('admission dispatcher', () => {
   });
 
   it('matches objectSelector on the old object of a DELETE, which sends object null and DeleteOptions', async () => {
-    const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/allow'), { rules: [{ operations: ['DELETE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] }], objectSelector: { matchLabels: { app: 'web' } } })] });
-    await dispatcher.admit(attrs(store, { operation: 'DELETE', object: undefined, oldObject: deployment({ app: 'web' }) }));
-    expect(server.calls[0].review.request).toMatchObject({ operation: 'DELETE', object: null, oldObject: { metadata: { name: 'web' } }, options: { kind: 'DeleteOptions' } });
+    const store = storeWith({
+      validating: [
+        webhook('v.tmc.dev', server.url('/allow'), {
+          rules: [{ operations: ['DELETE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'] }],
+          objectSelector: { matchLabels: { app: 'web' } },
+        }),
+      ],
+    });
+    await dispatcher.admit(
+      attrs(store, { operation: 'DELETE', object: undefined, oldObject: deployment({ app: 'web' }) }),
+    );
+    expect(server.calls[0].review.request).toMatchObject({
+      operation: 'DELETE',
+      object: null,
+      oldObject: { metadata: { name: 'web' } },
+      options: { kind: 'DeleteOptions' },
+    });
   });
 
   it('answers 404 when the namespace a selector needs does not exist', async () => {
-    const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/allow'), { namespaceSelector: { matchLabels: { env: 'prod' } } })] });
-    expect(await dispatcher.admit(attrs(store, { namespace: 'ghost' }))).toEqual({ allowed: false, status: { code: 404, reason: 'NotFound', message: 'namespaces "ghost" not found' } });
+    const store = storeWith({
+      validating: [webhook('v.tmc.dev', server.url('/allow'), { namespaceSelector: { matchLabels: { env: 'prod' } } })],
+    });
+    expect(await dispatcher.admit(attrs(store, { namespace: 'ghost' }))).toEqual({
+      allowed: false,
+      status: { code: 404, reason: 'NotFound', message: 'namespaces "ghost" not found' },
+    });
   });
 
   it.each([
@@ -219,15 +372,22 @@ describe('admission dispatcher', () => {
       expect(outcome.allowed).toBe(true);
       expect(server.calls[0].review.request).toMatchObject({ dryRun: true, options: { dryRun: ['All'] } });
     } else {
-      expect(outcome).toEqual({ allowed: false, status: { code: 400, reason: 'BadRequest', message: 'admission webhook "v.tmc.dev" does not support dry run' } });
+      expect(outcome).toEqual({
+        allowed: false,
+        status: { code: 400, reason: 'BadRequest', message: 'admission webhook "v.tmc.dev" does not support dry run' },
+      });
       expect(server.calls).toHaveLength(0);
     }
   });
 
   it('sends the bearer token credentialsFor returns, and only to that URL', async () => {
-    const store = storeWith({ validating: [webhook('a.tmc.dev', server.url('/secure')), webhook('b.tmc.dev', server.url('/open'))] });
+    const store = storeWith({
+      validating: [webhook('a.tmc.dev', server.url('/secure')), webhook('b.tmc.dev', server.url('/open'))],
+    });
     await dispatcher.admit(attrs(store));
-    const byPath = Object.fromEntries(server.calls.map((call) => [call.path.split('?')[0], call.headers.authorization]));
+    const byPath = Object.fromEntries(
+      server.calls.map((call) => [call.path.split('?')[0], call.headers.authorization]),
+    );
     expect(byPath).toEqual({ '/secure': 'Bearer s3cret', '/open': undefined });
   });
 
@@ -237,8 +397,21 @@ describe('admission dispatcher', () => {
   });
 
   it('never sends webhook configurations through webhooks', async () => {
-    const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }] })] });
-    const outcome = await dispatcher.admit(attrs(store, { gvr: VALIDATING, kind: { group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration' }, namespace: undefined, name: 'v' }));
+    const store = storeWith({
+      validating: [
+        webhook('v.tmc.dev', server.url('/deny'), {
+          rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }],
+        }),
+      ],
+    });
+    const outcome = await dispatcher.admit(
+      attrs(store, {
+        gvr: VALIDATING,
+        kind: { group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration' },
+        namespace: undefined,
+        name: 'v',
+      }),
+    );
     expect(outcome.allowed).toBe(true);
     expect(server.calls).toHaveLength(0);
   });
@@ -249,17 +422,30 @@ describe('admission dispatcher', () => {
     ['Namespaced', 'team', true],
     ['*', undefined, true],
   ])('scope %s for namespace %s: called %s', async (scope, namespace, called) => {
-    const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), { rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope }] })] });
+    const store = storeWith({
+      validating: [
+        webhook('v.tmc.dev', server.url('/deny'), {
+          rules: [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], scope }],
+        }),
+      ],
+    });
     const gvr = namespace ? DEPLOYMENTS : NAMESPACES;
-    const kind = namespace ? { group: 'apps', version: 'v1', kind: 'Deployment' } : { group: '', version: 'v1', kind: 'Namespace' };
+    const kind = namespace
+      ? { group: 'apps', version: 'v1', kind: 'Deployment' }
+      : { group: '', version: 'v1', kind: 'Namespace' };
     const object = namespace ? deployment() : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh' } };
-    const outcome = await dispatcher.admit(attrs(store, { gvr, kind, namespace, name: object.metadata.name ?? '', object }));
+    const outcome = await dispatcher.admit(
+      attrs(store, { gvr, kind, namespace, name: object.metadata.name ?? '', object }),
+    );
     expect(outcome.allowed).toBe(!called);
   });
 
   it('reinvokes an IfNeeded webhook once a later webhook changed the object', async () => {
     const store = storeWith({
-      mutating: [webhook('reader.tmc.dev', server.url('/read-label'), { reinvocationPolicy: 'IfNeeded' }), webhook('writer.tmc.dev', server.url('/add-label'))],
+      mutating: [
+        webhook('reader.tmc.dev', server.url('/read-label'), { reinvocationPolicy: 'IfNeeded' }),
+        webhook('writer.tmc.dev', server.url('/add-label')),
+      ],
     });
     const outcome = await dispatcher.admit(attrs(store));
     expect(server.calls.map((call) => call.path.split('?')[0])).toEqual(['/read-label', '/add-label', '/read-label']);

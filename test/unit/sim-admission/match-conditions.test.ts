@@ -11,7 +11,8 @@ const MUTATING = { group: 'admissionregistration.k8s.io', version: 'v1', resourc
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
-const configMap = (data: Record<string, unknown> = {}): KubeObject => build.configMap('settings', { namespace: 'team', labels: { app: 'web' }, data });
+const configMap = (data: Record<string, unknown> = {}): KubeObject =>
+  build.configMap('settings', { namespace: 'team', labels: { app: 'web' }, data });
 
 /** Alice changes `data.a` of a ConfigMap: the request every case starts from. */
 const UPDATE_BY_ALICE: Omit<AdmissionAttributes, 'store'> = {
@@ -26,10 +27,19 @@ const UPDATE_BY_ALICE: Omit<AdmissionAttributes, 'store'> = {
   dryRun: false,
 };
 
-const request = (store: FakeClusterStore, overrides: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({ ...UPDATE_BY_ALICE, store, ...overrides });
+const request = (store: FakeClusterStore, overrides: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({
+  ...UPDATE_BY_ALICE,
+  store,
+  ...overrides,
+});
 
 /** A mutating webhook on ConfigMaps with these conditions. */
-function conditioned(name: string, url: string, matchConditions: Array<{ name: string; expression: string }>, failurePolicy = 'Fail'): Record<string, unknown> {
+function conditioned(
+  name: string,
+  url: string,
+  matchConditions: Array<{ name: string; expression: string }>,
+  failurePolicy = 'Fail',
+): Record<string, unknown> {
   return {
     name,
     clientConfig: { url },
@@ -44,7 +54,12 @@ function conditioned(name: string, url: string, matchConditions: Array<{ name: s
 function storeWith(webhooks: Array<Record<string, unknown>>): FakeClusterStore {
   const store = new FakeClusterStore();
   store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
-  store.create(MUTATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'm' }, webhooks });
+  store.create(MUTATING, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'm' },
+    webhooks,
+  });
   return store;
 }
 
@@ -54,7 +69,11 @@ describe('webhook matchConditions in the simulator', () => {
   const paths = (): string[] => server.calls.map((call) => call.path.split('?')[0]);
 
   beforeAll(async () => {
-    server = await startWebhookServer((review, path) => (path === '/label' ? jsonPatch(review, [{ op: 'add', path: '/metadata/labels/stamped', value: 'yes' }]) : allow(review)));
+    server = await startWebhookServer((review, path) =>
+      path === '/label'
+        ? jsonPatch(review, [{ op: 'add', path: '/metadata/labels/stamped', value: 'yes' }])
+        : allow(review),
+    );
   });
   afterAll(async () => {
     dispatcher.close();
@@ -65,10 +84,17 @@ describe('webhook matchConditions in the simulator', () => {
   it('calls the webhook only when every condition is true, over request, object and oldObject', async () => {
     const store = storeWith([
       conditioned('true.tmc.dev', server.url('/true'), [
-        { name: 'user', expression: "request.userInfo.username == 'alice' && 'system:authenticated' in request.userInfo.groups" },
+        {
+          name: 'user',
+          expression: "request.userInfo.username == 'alice' && 'system:authenticated' in request.userInfo.groups",
+        },
         { name: 'changed', expression: 'object.data.a != oldObject.data.a' },
         { name: 'labelled', expression: "has(object.metadata.labels) && object.metadata.labels['app'] == 'web'" },
-        { name: 'kind', expression: "request.kind.kind == 'ConfigMap' && request.operation == 'UPDATE' && request.namespace == 'team'" },
+        {
+          name: 'kind',
+          expression:
+            "request.kind.kind == 'ConfigMap' && request.operation == 'UPDATE' && request.namespace == 'team'",
+        },
       ]),
       conditioned('false.tmc.dev', server.url('/false'), [
         { name: 'user', expression: "request.userInfo.username == 'alice'" },
@@ -80,7 +106,11 @@ describe('webhook matchConditions in the simulator', () => {
   });
 
   it('binds JSON whole numbers as CEL ints and an absent oldObject as null', async () => {
-    const store = storeWith([conditioned('ints.tmc.dev', server.url('/ints'), [{ name: 'replicas', expression: 'object.data.n + 1 == 4 && oldObject == null' }])]);
+    const store = storeWith([
+      conditioned('ints.tmc.dev', server.url('/ints'), [
+        { name: 'replicas', expression: 'object.data.n + 1 == 4 && oldObject == null' },
+      ]),
+    ]);
     await dispatcher.admit(request(store, { operation: 'CREATE', object: configMap({ n: 3 }), oldObject: undefined }));
     expect(paths()).toEqual(['/ints']);
   });
@@ -88,9 +118,14 @@ describe('webhook matchConditions in the simulator', () => {
   it('sees the object as the earlier mutating webhooks left it', async () => {
     const store = storeWith([
       conditioned('label.tmc.dev', server.url('/label'), []),
-      conditioned('after.tmc.dev', server.url('/after'), [{ name: 'stamped', expression: "has(object.metadata.labels.stamped)" }]),
+      conditioned('after.tmc.dev', server.url('/after'), [
+        { name: 'stamped', expression: 'has(object.metadata.labels.stamped)' },
+      ]),
     ]);
-    await expect(dispatcher.admit(request(store))).resolves.toMatchObject({ allowed: true, object: { metadata: { labels: { stamped: 'yes' } } } });
+    await expect(dispatcher.admit(request(store))).resolves.toMatchObject({
+      allowed: true,
+      object: { metadata: { labels: { stamped: 'yes' } } },
+    });
     expect(paths()).toEqual(['/label', '/after']);
   });
 
@@ -106,12 +141,16 @@ describe('webhook matchConditions in the simulator', () => {
     const failing = storeWith([conditioned('fail.tmc.dev', server.url('/fail'), [missing])]);
     const outcome = await dispatcher.admit(request(failing));
     expect(outcome).toMatchObject({ allowed: false, status: { code: 500, reason: 'InternalError' } });
-    expect(outcome.allowed === false && outcome.status.message).toMatch(/^Internal error occurred: failed calling webhook "fail.tmc.dev": failed to evaluate match condition: expression 'missing' resulted in error: /);
+    expect(outcome.allowed === false && outcome.status.message).toMatch(
+      /^Internal error occurred: failed calling webhook "fail.tmc.dev": failed to evaluate match condition: expression 'missing' resulted in error: /,
+    );
     expect(paths()).toEqual([]);
   });
 
   it("tmc's workloads webhook skips tmc's own updates, and nothing else", async () => {
-    const installed = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws') as KubeObject & { webhooks: Array<Record<string, unknown>> };
+    const installed = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws') as KubeObject & {
+      webhooks: Array<Record<string, unknown>>;
+    };
     const store = storeWith(installed.webhooks);
     const tmc = { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:authenticated'] };
     await dispatcher.admit(request(store, { userInfo: tmc }));
@@ -119,9 +158,13 @@ describe('webhook matchConditions in the simulator', () => {
     await dispatcher.admit(request(store));
     await dispatcher.admit(request(store, { userInfo: tmc, operation: 'CREATE', oldObject: undefined }));
     await dispatcher.admit(request(store, { userInfo: tmc, operation: 'DELETE', object: undefined }));
-    expect(server.calls.map((call) => `${call.review.request.operation} ${call.review.request.userInfo.username}`)).toEqual(['UPDATE alice', `CREATE ${DEFAULT_TMC_USER}`, `DELETE ${DEFAULT_TMC_USER}`]);
+    expect(
+      server.calls.map((call) => `${call.review.request.operation} ${call.review.request.userInfo.username}`),
+    ).toEqual(['UPDATE alice', `CREATE ${DEFAULT_TMC_USER}`, `DELETE ${DEFAULT_TMC_USER}`]);
 
-    const everyone = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws', '') as KubeObject & { webhooks: Array<Record<string, unknown>> };
+    const everyone = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws', '') as KubeObject & {
+      webhooks: Array<Record<string, unknown>>;
+    };
     expect(everyone.webhooks[0].matchConditions).toBeUndefined();
   });
 });
@@ -138,9 +181,21 @@ describe('webhook configurations with matchConditions, as the simulated API serv
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
       metadata: { name: `cfg-${Math.random().toString(36).slice(2, 8)}` },
-      webhooks: [{ name: 'ok.tmc.dev', clientConfig: { url: 'https://127.0.0.1:1/x' }, sideEffects: 'None', admissionReviewVersions: ['v1'], matchConditions }],
+      webhooks: [
+        {
+          name: 'ok.tmc.dev',
+          clientConfig: { url: 'https://127.0.0.1:1/x' },
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          matchConditions,
+        },
+      ],
     };
-    const response = await fetch(`${sim.url}/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${sim.url}/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
 
@@ -153,15 +208,27 @@ describe('webhook configurations with matchConditions, as the simulated API serv
     expect(syntax.status).toBe(422);
     expect(syntax.body.reason).toBe('Invalid');
     expect(syntax.body.details.causes[0].field).toBe('webhooks[0].matchConditions[0].expression');
-    expect(syntax.body.message).toContain('webhooks[0].matchConditions[0].expression: Invalid value: "request.userInfo.username == \'tmc\' &&": compilation failed: ERROR: <input>:1:');
+    expect(syntax.body.message).toContain(
+      'webhooks[0].matchConditions[0].expression: Invalid value: "request.userInfo.username == \'tmc\' &&": compilation failed: ERROR: <input>:1:',
+    );
 
-    const undeclared = await create([{ name: 'ok', expression: 'true' }, { name: 'typo', expression: "requets.userInfo.username == 'tmc'" }]);
+    const undeclared = await create([
+      { name: 'ok', expression: 'true' },
+      { name: 'typo', expression: "requets.userInfo.username == 'tmc'" },
+    ]);
     expect(undeclared.status).toBe(422);
-    expect(undeclared.body.message).toContain("webhooks[0].matchConditions[1].expression: Invalid value: \"requets.userInfo.username == 'tmc'\": compilation failed: ERROR: <input>:1:1: undeclared reference to 'requets'");
+    expect(undeclared.body.message).toContain(
+      "webhooks[0].matchConditions[1].expression: Invalid value: \"requets.userInfo.username == 'tmc'\": compilation failed: ERROR: <input>:1:1: undeclared reference to 'requets'",
+    );
   });
 
   it('refuses missing, duplicate and malformed names and empty expressions', async () => {
-    const bad = await create([{ name: 'same', expression: 'true' }, { name: 'same', expression: 'true' }, { name: 'no spaces', expression: 'true' }, { name: 'empty', expression: '' }]);
+    const bad = await create([
+      { name: 'same', expression: 'true' },
+      { name: 'same', expression: 'true' },
+      { name: 'no spaces', expression: 'true' },
+      { name: 'empty', expression: '' },
+    ]);
     expect(bad.status).toBe(422);
     expect(bad.body.details.causes.map((c: { field: string }) => c.field)).toEqual([
       'webhooks[0].matchConditions[1].name',

@@ -1,4 +1,9 @@
-import { cachedWebhookLister, listWebhooks, MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS } from '../../../lib/sim/admission/webhook-configuration';
+import {
+  cachedWebhookLister,
+  listWebhooks,
+  MUTATING_WEBHOOKS,
+  VALIDATING_WEBHOOKS,
+} from '../../../lib/sim/admission/webhook-configuration';
 import type { KubeObject } from '../../../lib/kube/object';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 
@@ -8,10 +13,20 @@ import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
  */
 
 function configuration(name: string, webhooks: unknown[]): KubeObject {
-  return { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name }, webhooks };
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks,
+  };
 }
 
-const hook = (name: string, url: string): Record<string, unknown> => ({ name, clientConfig: { url }, sideEffects: 'None', admissionReviewVersions: ['v1'] });
+const hook = (name: string, url: string): Record<string, unknown> => ({
+  name,
+  clientConfig: { url },
+  sideEffects: 'None',
+  admissionReviewVersions: ['v1'],
+});
 
 describe('cachedWebhookLister', () => {
   it('parses a configuration once per version and sees every change', () => {
@@ -32,7 +47,10 @@ describe('cachedWebhookLister', () => {
 
     store.create(MUTATING_WEBHOOKS, configuration('a', [hook('zero', 'https://a/zero')]));
     expect(names()).toEqual(['a/zero https://a/zero', 'b/one https://a/one']);
-    store.update(MUTATING_WEBHOOKS, { ...configuration('b', [hook('one', 'https://a/changed')]), metadata: { name: 'b' } });
+    store.update(MUTATING_WEBHOOKS, {
+      ...configuration('b', [hook('one', 'https://a/changed')]),
+      metadata: { name: 'b' },
+    });
     expect(names()).toEqual(['a/zero https://a/zero', 'b/one https://a/changed']);
     agrees();
     store.delete(MUTATING_WEBHOOKS, undefined, 'a');
@@ -43,7 +61,10 @@ describe('cachedWebhookLister', () => {
     agrees();
     // Each kind is cached apart.
     expect(list(store, 'validating')).toEqual([]);
-    store.create(VALIDATING_WEBHOOKS, { ...configuration('v', [hook('check', 'https://a/check')]), kind: 'ValidatingWebhookConfiguration' });
+    store.create(VALIDATING_WEBHOOKS, {
+      ...configuration('v', [hook('check', 'https://a/check')]),
+      kind: 'ValidatingWebhookConfiguration',
+    });
     expect(list(store, 'validating').map((w) => w.name)).toEqual(['check']);
     expect(names()).toEqual(['b/two https://a/two']);
   });

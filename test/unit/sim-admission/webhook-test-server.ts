@@ -10,7 +10,9 @@ export interface ReceivedCall {
 type Answer = { status?: number; body: unknown } | 'hang';
 
 /** A real webhook target on 127.0.0.1: answers each AdmissionReview with what `respond` returns. */
-export async function startWebhookServer(respond: (review: { request: Record<string, any> }, path: string) => Answer): Promise<{
+export async function startWebhookServer(
+  respond: (review: { request: Record<string, any> }, path: string) => Answer,
+): Promise<{
   url: (path: string) => string;
   calls: ReceivedCall[];
   close: () => Promise<void>;
@@ -51,12 +53,27 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export function allow(review: { request: Record<string, any> }, extra: Record<string, unknown> = {}): { body: unknown } {
-  return { body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true, ...extra } } };
+export function allow(
+  review: { request: Record<string, any> },
+  extra: Record<string, unknown> = {},
+): { body: unknown } {
+  return {
+    body: {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: review.request.uid, allowed: true, ...extra },
+    },
+  };
 }
 
 export function deny(review: { request: Record<string, any> }, status?: Record<string, unknown>): { body: unknown } {
-  return { body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: false, ...(status ? { status } : {}) } } };
+  return {
+    body: {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: review.request.uid, allowed: false, ...(status ? { status } : {}) },
+    },
+  };
 }
 
 export function jsonPatch(review: { request: Record<string, any> }, patch: unknown[]): { body: unknown } {

@@ -11,8 +11,16 @@ const SERVED: Record<string, { kind: string; namespaced: boolean; hasStatus: boo
   'apps/statefulsets': { kind: 'StatefulSet', namespaced: true, hasStatus: true },
   'apps/daemonsets': { kind: 'DaemonSet', namespaced: true, hasStatus: true },
   'batch/jobs': { kind: 'Job', namespaced: true, hasStatus: true },
-  'admissionregistration.k8s.io/mutatingwebhookconfigurations': { kind: 'MutatingWebhookConfiguration', namespaced: false, hasStatus: false },
-  'admissionregistration.k8s.io/validatingwebhookconfigurations': { kind: 'ValidatingWebhookConfiguration', namespaced: false, hasStatus: false },
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': {
+    kind: 'MutatingWebhookConfiguration',
+    namespaced: false,
+    hasStatus: false,
+  },
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': {
+    kind: 'ValidatingWebhookConfiguration',
+    namespaced: false,
+    hasStatus: false,
+  },
 };
 
 /**
@@ -44,7 +52,9 @@ export class FakeClusterStore implements SimClusterStore {
   list(gvr: GroupVersionResource, namespace?: string): KubeObject[] {
     const prefix = `${gvr.group}/${gvr.resource}/${namespace ?? ''}`;
     return [...this.objects.entries()]
-      .filter(([key]) => (namespace === undefined ? key.startsWith(`${gvr.group}/${gvr.resource}/`) : key.startsWith(`${prefix}/`)))
+      .filter(([key]) =>
+        namespace === undefined ? key.startsWith(`${gvr.group}/${gvr.resource}/`) : key.startsWith(`${prefix}/`),
+      )
       .map(([, object]) => structuredClone(object));
   }
 
@@ -53,7 +63,13 @@ export class FakeClusterStore implements SimClusterStore {
     if (this.objects.has(key)) throw new Error(`${gvr.resource} "${object.metadata.name}" already exists`);
     const stored: KubeObject = structuredClone({
       ...object,
-      metadata: { ...object.metadata, uid: randomUUID(), resourceVersion: String(++this.resourceVersion), generation: 1, creationTimestamp: new Date().toISOString() },
+      metadata: {
+        ...object.metadata,
+        uid: randomUUID(),
+        resourceVersion: String(++this.resourceVersion),
+        generation: 1,
+        creationTimestamp: new Date().toISOString(),
+      },
     });
     this.objects.set(key, stored);
     this.emit({ type: 'ADDED', gvr, object: stored });
@@ -69,7 +85,12 @@ export class FakeClusterStore implements SimClusterStore {
     const stored: KubeObject = structuredClone({
       ...object,
       status: old.status,
-      metadata: { ...object.metadata, uid: old.metadata.uid, resourceVersion: String(++this.resourceVersion), generation: (old.metadata.generation ?? 1) + (specChanged ? 1 : 0) },
+      metadata: {
+        ...object.metadata,
+        uid: old.metadata.uid,
+        resourceVersion: String(++this.resourceVersion),
+        generation: (old.metadata.generation ?? 1) + (specChanged ? 1 : 0),
+      },
     });
     this.objects.set(key, stored);
     this.emit({ type: 'MODIFIED', gvr, object: stored });
@@ -83,7 +104,11 @@ export class FakeClusterStore implements SimClusterStore {
     if (!old) return undefined;
     const failure = this.failStatusWrites?.(gvr, object);
     if (failure) throw failure;
-    const stored: KubeObject = structuredClone({ ...old, status: object.status, metadata: { ...old.metadata, resourceVersion: String(++this.resourceVersion) } });
+    const stored: KubeObject = structuredClone({
+      ...old,
+      status: object.status,
+      metadata: { ...old.metadata, resourceVersion: String(++this.resourceVersion) },
+    });
     this.objects.set(key, stored);
     this.statusWrites.push({ gvr, object: structuredClone(stored) });
     this.emit({ type: 'MODIFIED', gvr, object: stored });

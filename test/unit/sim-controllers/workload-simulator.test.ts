@@ -14,13 +14,22 @@ const DELAY = 1000;
 function template(cpu?: string, annotations?: Record<string, string>): Record<string, unknown> {
   return {
     metadata: { labels: { app: 'web' }, ...(annotations ? { annotations } : {}) },
-    spec: { containers: [{ name: 'app', image: 'nginx', ...(cpu ? { resources: { requests: { cpu, memory: '64Mi' } } } : {}) }] },
+    spec: {
+      containers: [
+        { name: 'app', image: 'nginx', ...(cpu ? { resources: { requests: { cpu, memory: '64Mi' } } } : {}) },
+      ],
+    },
   };
 }
 
 function workload(kind: string, name: string, spec: Record<string, unknown>): KubeObject {
   const apiVersion = kind === 'Job' ? 'batch/v1' : 'apps/v1';
-  return { apiVersion, kind, metadata: { name, namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web' } }, template: template(), ...spec } };
+  return {
+    apiVersion,
+    kind,
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'web' } }, template: template(), ...spec },
+  };
 }
 
 describe('workload simulator', () => {
@@ -29,11 +38,18 @@ describe('workload simulator', () => {
   const errors: unknown[] = [];
 
   function start(options: Partial<WorkloadSimulatorOptions> = {}): WorkloadSimulator {
-    simulator = startWorkloadSimulator(store, { readyDelayMs: DELAY, simulatePods: false, onError: (error) => errors.push(error), ...options });
+    simulator = startWorkloadSimulator(store, {
+      readyDelayMs: DELAY,
+      simulatePods: false,
+      onError: (error) => errors.push(error),
+      ...options,
+    });
     return simulator;
   }
-  const status = (gvr: GroupVersionResource, name: string): Record<string, any> => (store.get(gvr, 'default', name)?.status ?? {}) as Record<string, any>;
-  const writesFor = (name: string): number => store.statusWrites.filter((write) => write.object.metadata.name === name).length;
+  const status = (gvr: GroupVersionResource, name: string): Record<string, any> =>
+    (store.get(gvr, 'default', name)?.status ?? {}) as Record<string, any>;
+  const writesFor = (name: string): number =>
+    store.statusWrites.filter((write) => write.object.metadata.name === name).length;
 
   beforeEach(() => {
     jest.useFakeTimers({ now: new Date('2025-03-01T12:00:00Z') });
@@ -59,7 +75,12 @@ describe('workload simulator', () => {
         availableReplicas: 3,
         conditions: [
           expect.objectContaining({ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }),
-          expect.objectContaining({ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: expect.stringMatching(/^ReplicaSet "web-[a-z0-9]+" has successfully progressed\.$/) }),
+          expect.objectContaining({
+            type: 'Progressing',
+            status: 'True',
+            reason: 'NewReplicaSetAvailable',
+            message: expect.stringMatching(/^ReplicaSet "web-[a-z0-9]+" has successfully progressed\.$/),
+          }),
         ],
       },
     ],
@@ -67,13 +88,30 @@ describe('workload simulator', () => {
       'StatefulSet',
       STATEFULSETS,
       { replicas: 2 },
-      { observedGeneration: 1, replicas: 2, readyReplicas: 2, currentReplicas: 2, updatedReplicas: 2, availableReplicas: 2, currentRevision: expect.stringMatching(/^web-/), collisionCount: 0 },
+      {
+        observedGeneration: 1,
+        replicas: 2,
+        readyReplicas: 2,
+        currentReplicas: 2,
+        updatedReplicas: 2,
+        availableReplicas: 2,
+        currentRevision: expect.stringMatching(/^web-/),
+        collisionCount: 0,
+      },
     ],
     [
       'DaemonSet',
       DAEMONSETS,
       {},
-      { observedGeneration: 1, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, updatedNumberScheduled: 3, numberMisscheduled: 0 },
+      {
+        observedGeneration: 1,
+        desiredNumberScheduled: 3,
+        currentNumberScheduled: 3,
+        numberReady: 3,
+        numberAvailable: 3,
+        updatedNumberScheduled: 3,
+        numberMisscheduled: 0,
+      },
     ],
     [
       'Job',
@@ -83,7 +121,10 @@ describe('workload simulator', () => {
         succeeded: 2,
         startTime: '2025-03-01T12:00:00Z',
         completionTime: '2025-03-01T12:00:01Z',
-        conditions: [expect.objectContaining({ type: 'SuccessCriteriaMet', status: 'True' }), expect.objectContaining({ type: 'Complete', status: 'True', reason: 'CompletionsReached' })],
+        conditions: [
+          expect.objectContaining({ type: 'SuccessCriteriaMet', status: 'True' }),
+          expect.objectContaining({ type: 'Complete', status: 'True', reason: 'CompletionsReached' }),
+        ],
       },
     ],
   ])('a %s reaches its ready status after readyDelayMs', async (kind, gvr, spec, expected) => {
@@ -123,7 +164,10 @@ describe('workload simulator', () => {
     start();
     const created = store.create(DEPLOYMENTS, workload('Deployment', 'web', { replicas: 1 }));
     await jest.advanceTimersByTimeAsync(DELAY);
-    store.update(DEPLOYMENTS, { ...store.get(DEPLOYMENTS, 'default', 'web')!, spec: { ...(created.spec as object), replicas: 2 } });
+    store.update(DEPLOYMENTS, {
+      ...store.get(DEPLOYMENTS, 'default', 'web')!,
+      spec: { ...(created.spec as object), replicas: 2 },
+    });
     await jest.advanceTimersByTimeAsync(0);
     expect(status(DEPLOYMENTS, 'web').conditions[0]).toMatchObject({ type: 'Available', status: 'False' });
   });
@@ -134,13 +178,25 @@ describe('workload simulator', () => {
     await jest.advanceTimersByTimeAsync(DELAY);
     const availableSince = status(DEPLOYMENTS, 'web').conditions[0].lastTransitionTime;
     jest.setSystemTime(new Date('2025-03-01T12:05:00Z'));
-    store.update(DEPLOYMENTS, { ...store.get(DEPLOYMENTS, 'default', 'web')!, spec: { ...(created.spec as object), replicas: 5 } });
+    store.update(DEPLOYMENTS, {
+      ...store.get(DEPLOYMENTS, 'default', 'web')!,
+      spec: { ...(created.spec as object), replicas: 5 },
+    });
     await jest.advanceTimersByTimeAsync(0);
     // 4 of 5 available is within maxUnavailable (25% of 5, rounded down: 1), so Available stays True.
-    expect(status(DEPLOYMENTS, 'web')).toMatchObject({ observedGeneration: 2, replicas: 5, readyReplicas: 4, unavailableReplicas: 1 });
+    expect(status(DEPLOYMENTS, 'web')).toMatchObject({
+      observedGeneration: 2,
+      replicas: 5,
+      readyReplicas: 4,
+      unavailableReplicas: 1,
+    });
     await jest.advanceTimersByTimeAsync(DELAY);
     expect(status(DEPLOYMENTS, 'web')).toMatchObject({ observedGeneration: 2, readyReplicas: 5, availableReplicas: 5 });
-    expect(status(DEPLOYMENTS, 'web').conditions[0]).toMatchObject({ type: 'Available', status: 'True', lastTransitionTime: availableSince });
+    expect(status(DEPLOYMENTS, 'web').conditions[0]).toMatchObject({
+      type: 'Available',
+      status: 'True',
+      lastTransitionTime: availableSince,
+    });
   });
 
   it('ignores label-only changes (no new generation)', async () => {
@@ -159,13 +215,21 @@ describe('workload simulator', () => {
     ['backoffLimit 2', { backoffLimit: 2 }, 3],
   ])('fails a Job whose pod template asks for it, after %s', async (_case, spec, failed) => {
     start();
-    store.create(JOBS, workload('Job', 'doomed', { ...spec, template: template(undefined, { 'sim.tmc.dev/fail': 'true' }) }));
+    store.create(
+      JOBS,
+      workload('Job', 'doomed', { ...spec, template: template(undefined, { 'sim.tmc.dev/fail': 'true' }) }),
+    );
     await jest.advanceTimersByTimeAsync(DELAY);
     expect(status(JOBS, 'doomed')).toMatchObject({
       failed,
       conditions: [
         expect.objectContaining({ type: 'FailureTarget', reason: 'BackoffLimitExceeded' }),
-        expect.objectContaining({ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }),
+        expect.objectContaining({
+          type: 'Failed',
+          status: 'True',
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+        }),
       ],
     });
     expect(status(JOBS, 'doomed').completionTime).toBeUndefined();
@@ -175,7 +239,9 @@ describe('workload simulator', () => {
     start();
     store.create(JOBS, workload('Job', 'later', { suspend: true }));
     await jest.advanceTimersByTimeAsync(DELAY);
-    expect(status(JOBS, 'later')).toMatchObject({ conditions: [expect.objectContaining({ type: 'Suspended', status: 'True', reason: 'JobSuspended' })] });
+    expect(status(JOBS, 'later')).toMatchObject({
+      conditions: [expect.objectContaining({ type: 'Suspended', status: 'True', reason: 'JobSuspended' })],
+    });
     expect(status(JOBS, 'later').succeeded).toBeUndefined();
   });
 
@@ -201,14 +267,22 @@ describe('workload simulator', () => {
         unavailableReplicas: 2,
         conditions: expect.arrayContaining([
           expect.objectContaining({ type: 'Available', status: 'False' }),
-          expect.objectContaining({ type: 'ReplicaFailure', status: 'True', reason: 'InsufficientCapacity', message: '0/3 nodes are available: Insufficient cpu.' }),
+          expect.objectContaining({
+            type: 'ReplicaFailure',
+            status: 'True',
+            reason: 'InsufficientCapacity',
+            message: '0/3 nodes are available: Insufficient cpu.',
+          }),
         ]),
       });
       store.delete(DEPLOYMENTS, 'default', 'first');
       await jest.advanceTimersByTimeAsync(1);
       expect(status(DEPLOYMENTS, 'second')).toMatchObject({ readyReplicas: 3, availableReplicas: 3 });
       expect(status(DEPLOYMENTS, 'second').unavailableReplicas).toBeUndefined();
-      expect(status(DEPLOYMENTS, 'second').conditions.map((c: { type: string }) => c.type)).toEqual(['Available', 'Progressing']);
+      expect(status(DEPLOYMENTS, 'second').conditions.map((c: { type: string }) => c.type)).toEqual([
+        'Available',
+        'Progressing',
+      ]);
     });
 
     it.each([
@@ -292,15 +366,24 @@ describe('workload simulator', () => {
       const deployment = store.create(DEPLOYMENTS, workload('Deployment', 'web', { replicas: 3 }));
       await jest.advanceTimersByTimeAsync(DELAY);
       const [rs] = store.list(REPLICASETS, 'default');
-      expect(rs.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Deployment', uid: deployment.metadata.uid, controller: true })]);
+      expect(rs.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'Deployment', uid: deployment.metadata.uid, controller: true }),
+      ]);
       expect(rs.status).toMatchObject({ replicas: 3, readyReplicas: 2 });
       const pods = store.list(PODS, 'default');
       expect(pods).toHaveLength(3);
       expect(pods.every((pod) => pod.metadata.ownerReferences?.[0].uid === rs.metadata.uid)).toBe(true);
       expect(pods.every((pod) => pod.metadata.name?.startsWith(`${rs.metadata.name}-`))).toBe(true);
-      expect(pods.map((pod) => (pod.status as { phase: string }).phase).sort()).toEqual(['Pending', 'Running', 'Running']);
+      expect(pods.map((pod) => (pod.status as { phase: string }).phase).sort()).toEqual([
+        'Pending',
+        'Running',
+        'Running',
+      ]);
       const running = pods.find((pod) => (pod.status as { phase: string }).phase === 'Running')!;
-      expect(running.status).toMatchObject({ conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]), podIP: expect.stringMatching(/^10\.244\./) });
+      expect(running.status).toMatchObject({
+        conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]),
+        podIP: expect.stringMatching(/^10\.244\./),
+      });
       expect(running.spec).toMatchObject({ nodeName: expect.stringMatching(/^sim-node-/) });
 
       store.delete(DEPLOYMENTS, 'default', 'web');
@@ -314,7 +397,12 @@ describe('workload simulator', () => {
       start({ simulatePods: true });
       store.create(STATEFULSETS, workload('StatefulSet', 'db', { replicas: 3 }));
       await jest.advanceTimersByTimeAsync(DELAY);
-      expect(store.list(PODS, 'default').map((pod) => pod.metadata.name).sort()).toEqual(['db-0', 'db-1', 'db-2']);
+      expect(
+        store
+          .list(PODS, 'default')
+          .map((pod) => pod.metadata.name)
+          .sort(),
+      ).toEqual(['db-0', 'db-1', 'db-2']);
       const current = store.get(STATEFULSETS, 'default', 'db')!;
       store.update(STATEFULSETS, { ...current, spec: { ...(current.spec as object), replicas: 1 } });
       await jest.advanceTimersByTimeAsync(DELAY);

@@ -8,8 +8,12 @@ import { decodeProtobufObject } from '../../../lib/sim/protobuf/decode';
 // same commands print with `--dry-run=client -o json` (less status, which kubectl prints as {} and never sends a value
 // of): what kubectl meant to send.
 const fixtures = (file: string): unknown => JSON.parse(readFileSync(join(__dirname, 'fixtures', file), 'utf8'));
-const bodies = z.record(z.string(), z.object({ request: z.string(), contentType: z.string(), body: z.string() })).parse(fixtures('kubectl-create-bodies.json'));
-const intended = z.record(z.string(), z.record(z.string(), z.unknown())).parse(fixtures('kubectl-create-intended.json'));
+const bodies = z
+  .record(z.string(), z.object({ request: z.string(), contentType: z.string(), body: z.string() }))
+  .parse(fixtures('kubectl-create-bodies.json'));
+const intended = z
+  .record(z.string(), z.record(z.string(), z.unknown()))
+  .parse(fixtures('kubectl-create-intended.json'));
 
 const body = (name: string): Buffer => Buffer.from(bodies[name].body, 'base64');
 
@@ -20,7 +24,10 @@ describe('simulator protobuf decoder: real kubectl bodies', () => {
 
   it('keeps bytes as base64 and explicit zeros of pointer fields', () => {
     const cm = decodeProtobufObject(body('configmap'));
-    expect(cm).toMatchObject({ data: { greeting: 'hello' }, binaryData: { blob: Buffer.from([0, 1, 0xfe, 0xff, ...Buffer.from('bin')]).toString('base64') } });
+    expect(cm).toMatchObject({
+      data: { greeting: 'hello' },
+      binaryData: { blob: Buffer.from([0, 1, 0xfe, 0xff, ...Buffer.from('bin')]).toString('base64') },
+    });
     const secret = decodeProtobufObject(body('secret'));
     expect(Buffer.from(String((secret.data as Record<string, unknown>).password), 'base64').toString()).toBe('hunter2');
     // replicas is *int32: 0 must survive (dropping it would default it to 1).
@@ -45,12 +52,19 @@ describe('simulator protobuf decoder: real kubectl bodies', () => {
     // Re-frame: magic, then the Unknown envelope with raw (field 2) re-encoded around the longer object.
     const decoded = decodeProtobufObject(reframe(ns, unknownField));
     // Go prints the unset creationTimestamp as null, as kubectl's own JSON shows.
-    expect(decoded).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b', creationTimestamp: null }, spec: {} });
+    expect(decoded).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-b', creationTimestamp: null },
+      spec: {},
+    });
   });
 
   it('rejects a body without the k8s magic or with a broken envelope', () => {
     expect(() => decodeProtobufObject(Buffer.from('{"kind":"Namespace"}'))).toThrow(/starts with the 4 bytes/);
-    expect(() => decodeProtobufObject(Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from([0x0a, 0xff])]))).toThrow(ApiError);
+    expect(() =>
+      decodeProtobufObject(Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from([0x0a, 0xff])])),
+    ).toThrow(ApiError);
   });
 });
 
@@ -65,5 +79,11 @@ function reframe(captured: Buffer, extra: Buffer): Buffer {
   const raw = envelope.subarray(typeMetaEnd + 2, typeMetaEnd + 2 + rawLength);
   const rest = envelope.subarray(typeMetaEnd + 2 + rawLength);
   const longer = Buffer.concat([raw, extra]);
-  return Buffer.concat([captured.subarray(0, 4), envelope.subarray(0, typeMetaEnd), Buffer.from([0x12, longer.length]), longer, rest]);
+  return Buffer.concat([
+    captured.subarray(0, 4),
+    envelope.subarray(0, typeMetaEnd),
+    Buffer.from([0x12, longer.length]),
+    longer,
+    rest,
+  ]);
 }

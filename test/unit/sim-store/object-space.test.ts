@@ -45,11 +45,20 @@ describe('object space', () => {
 
   it('lists one namespace from its index through creates, replaces, deletes and a restore', () => {
     const space = newSpace();
-    for (const ns of ['team-a', 'team-b']) space.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const ns of ['team-a', 'team-b'])
+      space.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (let i = 0; i < 6; i++) {
-      space.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: i % 2 ? 'team-a' : 'team-b' } });
+      space.create(CONFIGMAPS, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${i}`, namespace: i % 2 ? 'team-a' : 'team-b' },
+      });
     }
-    const names = (ns?: string): string[] => space.list(CONFIGMAPS, ns).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+    const names = (ns?: string): string[] =>
+      space
+        .list(CONFIGMAPS, ns)
+        .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
+        .sort();
     expect(names('team-a')).toEqual(['team-a/cm-1', 'team-a/cm-3', 'team-a/cm-5']);
     expect(names()).toHaveLength(6);
 
@@ -66,6 +75,11 @@ describe('object space', () => {
 
     const restored = newSpace();
     for (const object of space.snapshot()) restored.restore(object);
-    expect(restored.list(CONFIGMAPS, 'team-b').map((o) => o.metadata.name).sort()).toEqual(['cm-0', 'cm-2', 'cm-4']);
+    expect(
+      restored
+        .list(CONFIGMAPS, 'team-b')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['cm-0', 'cm-2', 'cm-4']);
   });
 });

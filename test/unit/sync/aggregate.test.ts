@@ -206,7 +206,13 @@ describe('other kinds', () => {
     expect(aggregateStatus(input(kind, [c('a', {})]))).toBeUndefined();
   });
   it("a CRD's status in kcp is kcp's own (Established, acceptedNames, storedVersions): never written from a cluster's copy", () => {
-    const established = { conditions: [{ type: 'Established', status: 'True' }, { type: 'NamesAccepted', status: 'True' }], storedVersions: ['v1'] };
+    const established = {
+      conditions: [
+        { type: 'Established', status: 'True' },
+        { type: 'NamesAccepted', status: 'True' },
+      ],
+      storedVersions: ['v1'],
+    };
     expect(aggregateStatus(input('CustomResourceDefinition', [c('a', established), c('b', {})]))).toBeUndefined();
   });
 });

@@ -2,7 +2,15 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import { makeKcpEventRecorder } from '../../../lib/sync/kcp-event-recorder';
 import { FakeConnector } from '../../integration/sync/fake-kube';
 
-const ref: ObjectRef = { workspace: 'root:team-b', group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', name: 'writer', uid: 'u-1' };
+const ref: ObjectRef = {
+  workspace: 'root:team-b',
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  resource: 'clusterroles',
+  kind: 'ClusterRole',
+  name: 'writer',
+  uid: 'u-1',
+};
 function connector(): FakeConnector {
   const kube = new FakeConnector();
   kube.kcpOf('root:team-b').put('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
@@ -11,7 +19,11 @@ function connector(): FakeConnector {
 }
 const eventsIn = (kube: FakeConnector): Array<Record<string, unknown>> =>
   [...kube.kcpOf('root:team-b').objects.entries()].filter(([key]) => key.startsWith('events|')).map(([, o]) => o);
-const conflict = { type: 'Warning' as const, reason: 'SyncConflict', message: 'east: ClusterRole writer is already used by workspace root:team-a' };
+const conflict = {
+  type: 'Warning' as const,
+  reason: 'SyncConflict',
+  message: 'east: ClusterRole writer is already used by workspace root:team-a',
+};
 
 describe('Events on kcp objects, aggregated like kube’s recorder', () => {
   it('writes one Event, counts repeats inside the window in memory, and carries them into the next write', async () => {
@@ -25,7 +37,13 @@ describe('Events on kcp objects, aggregated like kube’s recorder', () => {
     expect(kcp.writes()).toBe(1);
     const [event] = eventsIn(kube);
     // A cluster-scoped object's Events live in `default`, as kube-apiserver's do.
-    expect(event).toMatchObject({ metadata: { namespace: 'default' }, type: 'Warning', reason: 'SyncConflict', count: 1, involvedObject: { kind: 'ClusterRole', name: 'writer', uid: 'u-1', apiVersion: 'rbac.authorization.k8s.io/v1' } });
+    expect(event).toMatchObject({
+      metadata: { namespace: 'default' },
+      type: 'Warning',
+      reason: 'SyncConflict',
+      count: 1,
+      involvedObject: { kind: 'ClusterRole', name: 'writer', uid: 'u-1', apiVersion: 'rbac.authorization.k8s.io/v1' },
+    });
     now = 61_000;
     await recorder.record(ref, conflict);
     expect(kcp.writes()).toBe(2);

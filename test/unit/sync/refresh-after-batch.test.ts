@@ -4,7 +4,15 @@ import { RefreshAfterBatch, reportFollowing } from '../../../lib/sync/status/ref
 import { memoryLog } from '../../../lib/sync/sync-log';
 
 function ref(name: string): ObjectRef {
-  return { workspace: 'root:org', group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'web', name };
+  return {
+    workspace: 'root:org',
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace: 'web',
+    name,
+  };
 }
 
 describe('RefreshAfterBatch', () => {
@@ -37,7 +45,13 @@ describe('RefreshAfterBatch', () => {
     await batch.refresh(ref('good'));
     await expect(batch.flush()).resolves.toBeUndefined();
     expect(refreshed).toEqual(['good']);
-    expect(lines).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('web/bad'), attributes: { error: 'Error: kcp said 500' } })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        message: expect.stringContaining('web/bad'),
+        attributes: { error: 'Error: kcp said 500' },
+      }),
+    ]);
   });
 
   it('bounds how many refreshes run at once', async () => {
@@ -67,7 +81,13 @@ describe('RefreshAfterBatch', () => {
         return {
           decision: undefined,
           syncRecords: [],
-          statuses: Object.entries(reported).map(([cluster, observedGeneration]) => ({ ref: r, cluster, status: { observedGeneration }, resourceVersion: '1', observedAt: new Date(0).toISOString() })),
+          statuses: Object.entries(reported).map(([cluster, observedGeneration]) => ({
+            ref: r,
+            cluster,
+            status: { observedGeneration },
+            resourceVersion: '1',
+            observedAt: new Date(0).toISOString(),
+          })),
         };
       },
     });
@@ -75,7 +95,11 @@ describe('RefreshAfterBatch', () => {
     it('is left to that report while none is stored: no kcp refresh from sync-apply', async () => {
       const refreshed: string[] = [];
       const reads: string[] = [];
-      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({ east: 1 }, reads));
+      const batch = new RefreshAfterBatch(
+        { refresh: async (r) => refreshed.push(r.name) },
+        memoryLog(),
+        snapshotOf({ east: 1 }, reads),
+      );
       await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
       await batch.refresh(ref('a'), { cluster: 'west', downstreamGeneration: 1 });
       await batch.flush();
@@ -85,7 +109,11 @@ describe('RefreshAfterBatch', () => {
 
     it('refreshes when the report raced ahead of the sync record (already stored for that generation)', async () => {
       const refreshed: string[] = [];
-      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({ west: 3 }, []));
+      const batch = new RefreshAfterBatch(
+        { refresh: async (r) => refreshed.push(r.name) },
+        memoryLog(),
+        snapshotOf({ west: 3 }, []),
+      );
       await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
       await batch.refresh(ref('a'), { cluster: 'west', downstreamGeneration: 3 });
       await batch.flush();
@@ -95,7 +123,11 @@ describe('RefreshAfterBatch', () => {
     it('refreshes when any ask of the object expects no report, or without a way to read reports', async () => {
       const refreshed: string[] = [];
       const reads: string[] = [];
-      const batch = new RefreshAfterBatch({ refresh: async (r) => refreshed.push(r.name) }, memoryLog(), snapshotOf({}, reads));
+      const batch = new RefreshAfterBatch(
+        { refresh: async (r) => refreshed.push(r.name) },
+        memoryLog(),
+        snapshotOf({}, reads),
+      );
       await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 });
       await batch.refresh(ref('a'));
       await batch.flush();

@@ -288,17 +288,64 @@ describe('replica share and overrides', () => {
   });
 
   // A patch whose path a kind lacks (a ConfigMap has no spec) would fail on every retry: the object syncs without it.
-  it.each<[string, KubeObject, NonNullable<Parameters<typeof toDownstream>[2]['overrides']>, number, (o: KubeObject) => unknown, unknown]>([
-    ['a failing test op is skipped', deploy, [{ jsonPatch: [{ op: 'test', path: '/spec/replicas', value: 99 }, { op: 'add', path: '/spec/paused', value: true }] }], 1, (o) => spec(o).paused, undefined],
-    ['a missing parent path is skipped', serverOwned('ConfigMap', 'v1', { data: { a: '1' } }), [{ jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }], 1, (o) => o.data, { a: '1' }],
-    ['other overrides still apply', serverOwned('ConfigMap', 'v1', {}), [{ jsonPatch: [{ op: 'add', path: '/spec/x', value: 1 }] }, { labels: { tier: 'edge' } }], 1, (o) => o.metadata.labels?.tier, 'edge'],
-    ['a patch that applies reports nothing', deploy, [{ jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }], 0, (o) => spec(o).minReadySeconds, 5],
+  it.each<
+    [
+      string,
+      KubeObject,
+      NonNullable<Parameters<typeof toDownstream>[2]['overrides']>,
+      number,
+      (o: KubeObject) => unknown,
+      unknown,
+    ]
+  >([
+    [
+      'a failing test op is skipped',
+      deploy,
+      [
+        {
+          jsonPatch: [
+            { op: 'test', path: '/spec/replicas', value: 99 },
+            { op: 'add', path: '/spec/paused', value: true },
+          ],
+        },
+      ],
+      1,
+      (o) => spec(o).paused,
+      undefined,
+    ],
+    [
+      'a missing parent path is skipped',
+      serverOwned('ConfigMap', 'v1', { data: { a: '1' } }),
+      [{ jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }],
+      1,
+      (o) => o.data,
+      { a: '1' },
+    ],
+    [
+      'other overrides still apply',
+      serverOwned('ConfigMap', 'v1', {}),
+      [{ jsonPatch: [{ op: 'add', path: '/spec/x', value: 1 }] }, { labels: { tier: 'edge' } }],
+      1,
+      (o) => o.metadata.labels?.tier,
+      'edge',
+    ],
+    [
+      'a patch that applies reports nothing',
+      deploy,
+      [{ jsonPatch: [{ op: 'add', path: '/spec/minReadySeconds', value: 5 }] }],
+      0,
+      (o) => spec(o).minReadySeconds,
+      5,
+    ],
   ])('%s', (_label, object, overrides, reports, pick, expected) => {
     const skipped: string[] = [];
-    const result = toDownstream(object, refOf(object, '', 'objects'), { cluster: 'east', overrides }, (reason) => skipped.push(reason));
+    const result = toDownstream(object, refOf(object, '', 'objects'), { cluster: 'east', overrides }, (reason) =>
+      skipped.push(reason),
+    );
     expect(pick(result)).toEqual(expected);
     expect(skipped).toHaveLength(reports);
-    for (const reason of skipped) expect(reason).toMatch(new RegExp(`does not apply to ${object.kind} .*scope the override with kinds`));
+    for (const reason of skipped)
+      expect(reason).toMatch(new RegExp(`does not apply to ${object.kind} .*scope the override with kinds`));
   });
 });
 

@@ -15,7 +15,16 @@ const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/j
 const AGGREGATED_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
 function deploymentRef(namespace: string, name: string): ObjectRef {
-  return { workspace: WS, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace, name, uid: `uid-${name}` };
+  return {
+    workspace: WS,
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace,
+    name,
+    uid: `uid-${name}`,
+  };
 }
 
 /** In-memory stores with gsi1's order and key conditions, counting every read. */
@@ -24,14 +33,40 @@ class FakeStores implements AggregatedViewStores {
   readonly statusRecords = new Map<string, ClusterStatusRecord>();
   readonly decisions = new Map<string, DecisionView>();
   readonly failing = new Set<string>();
-  readonly calls = { knownClusters: 0, listForCluster: [] as Array<{ cluster: string; options: ClusterListOptions }>, readMany: 0, getMany: 0 };
+  readonly calls = {
+    knownClusters: 0,
+    listForCluster: [] as Array<{ cluster: string; options: ClusterListOptions }>,
+    readMany: 0,
+    getMany: 0,
+  };
   clusters = ['east', 'west', 'edge'];
 
-  place(ref: ObjectRef, shares: Record<string, number>, opts: { state?: SyncState; status?: Record<string, unknown>; observedAt?: string } = {}): void {
-    this.decisions.set(objectKey(ref), { decisionVersion: 1, clusters: Object.entries(shares).map(([name, replicas]) => ({ name, replicas })) });
+  place(
+    ref: ObjectRef,
+    shares: Record<string, number>,
+    opts: { state?: SyncState; status?: Record<string, unknown>; observedAt?: string } = {},
+  ): void {
+    this.decisions.set(objectKey(ref), {
+      decisionVersion: 1,
+      clusters: Object.entries(shares).map(([name, replicas]) => ({ name, replicas })),
+    });
     for (const cluster of Object.keys(shares)) {
-      this.records.push({ ref, cluster, state: opts.state ?? 'applied', decisionVersion: 1, appliedGeneration: 1, updatedAt: '2026-01-01T00:00:00Z' });
-      if (opts.status) this.statusRecords.set(`${objectKey(ref)}#${cluster}`, { ref, cluster, status: opts.status, resourceVersion: '7', observedAt: opts.observedAt ?? new Date(Date.now() - 42_000).toISOString() });
+      this.records.push({
+        ref,
+        cluster,
+        state: opts.state ?? 'applied',
+        decisionVersion: 1,
+        appliedGeneration: 1,
+        updatedAt: '2026-01-01T00:00:00Z',
+      });
+      if (opts.status)
+        this.statusRecords.set(`${objectKey(ref)}#${cluster}`, {
+          ref,
+          cluster,
+          status: opts.status,
+          resourceVersion: '7',
+          observedAt: opts.observedAt ?? new Date(Date.now() - 42_000).toISOString(),
+        });
     }
   }
 
@@ -52,7 +87,10 @@ class FakeStores implements AggregatedViewStores {
     },
     readMany: async (keys) => {
       this.calls.readMany += 1;
-      return { decisions: new Map(keys.decisions.map((ref) => [objectKey(ref), this.decisions.get(objectKey(ref))])), records: new Map() };
+      return {
+        decisions: new Map(keys.decisions.map((ref) => [objectKey(ref), this.decisions.get(objectKey(ref))])),
+        records: new Map(),
+      };
     },
     decision: async (ref) => this.decisions.get(objectKey(ref)),
   };
@@ -66,7 +104,10 @@ class FakeStores implements AggregatedViewStores {
   };
 }
 
-function request(path: string, opts: { method?: string; accept?: string; query?: Record<string, string>; token?: string | null } = {}): APIGatewayProxyEventV2 {
+function request(
+  path: string,
+  opts: { method?: string; accept?: string; query?: Record<string, string>; token?: string | null } = {},
+): APIGatewayProxyEventV2 {
   const base = loadEvent<APIGatewayProxyEventV2>('api', 'aggregated-view-list.json');
   const headers: Record<string, string> = { ...base.headers, accept: opts.accept ?? 'application/json' };
   if (opts.token === null) delete headers.authorization;
@@ -78,12 +119,19 @@ function request(path: string, opts: { method?: string; accept?: string; query?:
     rawQueryString: new URLSearchParams(query).toString(),
     queryStringParameters: query,
     headers,
-    requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method: opts.method ?? 'GET', path: `${VIEW}${path}` } },
+    requestContext: {
+      ...base.requestContext,
+      http: { ...base.requestContext.http, method: opts.method ?? 'GET', path: `${VIEW}${path}` },
+    },
   };
 }
 
 function handlerFor(stores: FakeStores): (e: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2> {
-  return makeApiHandler({ store: new InMemoryHealthStore(), authenticator: new WebhookAuthenticator(new StaticTokenSource(['local-test-token'])), aggregatedView: stores });
+  return makeApiHandler({
+    store: new InMemoryHealthStore(),
+    authenticator: new WebhookAuthenticator(new StaticTokenSource(['local-test-token'])),
+    aggregatedView: stores,
+  });
 }
 
 const bodyOf = (res: APIGatewayProxyStructuredResultV2): any => JSON.parse(String(res.body));
@@ -94,7 +142,11 @@ describe("the user's aggregated view", () => {
   beforeEach(() => {
     stores = new FakeStores();
     handler = handlerFor(stores);
-    stores.place(deploymentRef('team-a', 'web'), { east: 4, west: 2 }, { status: { readyReplicas: 3, updatedReplicas: 4, availableReplicas: 3 } });
+    stores.place(
+      deploymentRef('team-a', 'web'),
+      { east: 4, west: 2 },
+      { status: { readyReplicas: 3, updatedReplicas: 4, availableReplicas: 3 } },
+    );
     stores.place(deploymentRef('team-b', 'api'), { edge: 1 });
   });
 
@@ -104,15 +156,29 @@ describe("the user's aggregated view", () => {
     const table = bodyOf(res);
     expect(table.kind).toBe('Table');
     // What kubectl prints without -o wide: the priority-0 columns.
-    const shown = table.columnDefinitions.flatMap((c: { name: string; priority: number }, i: number) => (c.priority === 0 ? [[c.name, i]] : [])) as Array<[string, number]>;
-    expect(shown.map(([name]) => name)).toEqual(['Name', 'Cluster', 'Ready', 'Up-to-date', 'Available', 'Sync', 'Reported']);
+    const shown = table.columnDefinitions.flatMap((c: { name: string; priority: number }, i: number) =>
+      c.priority === 0 ? [[c.name, i]] : [],
+    ) as Array<[string, number]>;
+    expect(shown.map(([name]) => name)).toEqual([
+      'Name',
+      'Cluster',
+      'Ready',
+      'Up-to-date',
+      'Available',
+      'Sync',
+      'Reported',
+    ]);
     const rows = table.rows.map((r: { cells: unknown[] }) => shown.map(([, i]) => r.cells[i]));
     expect(rows).toEqual([
       ['web', 'east', '3/4', 4, 3, 'applied', '42s'],
       ['api', 'edge', '0/1', 0, 0, 'applied', '<none>'],
       ['web', 'west', '3/2', 4, 3, 'applied', '42s'],
     ]);
-    expect(table.rows[0].object.metadata).toMatchObject({ name: 'web', namespace: 'team-a', labels: { 'tmc.kcp.io/cluster': 'east' } });
+    expect(table.rows[0].object.metadata).toMatchObject({
+      name: 'web',
+      namespace: 'team-a',
+      labels: { 'tmc.kcp.io/cluster': 'east' },
+    });
     // One Query per cluster, one decision batch, one status batch per cluster with copies.
     expect(stores.calls.listForCluster.map((c) => c.cluster)).toEqual(['east', 'edge', 'west']);
     expect(stores.calls.listForCluster.every((c) => c.options.prefix === `${WS}|apps|deployments|`)).toBe(true);
@@ -125,7 +191,12 @@ describe("the user's aggregated view", () => {
     expect(list.items).toHaveLength(2);
     expect(list.items[0]).toMatchObject({
       kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'team-a', labels: { 'tmc.kcp.io/cluster': 'east' }, annotations: { 'tmc.kcp.io/sync-state': 'applied', 'tmc.kcp.io/status-reported-at': expect.any(String) } },
+      metadata: {
+        name: 'web',
+        namespace: 'team-a',
+        labels: { 'tmc.kcp.io/cluster': 'east' },
+        annotations: { 'tmc.kcp.io/sync-state': 'applied', 'tmc.kcp.io/status-reported-at': expect.any(String) },
+      },
       spec: { replicas: 4 },
       status: { readyReplicas: 3 },
     });
@@ -138,7 +209,9 @@ describe("the user's aggregated view", () => {
     ['tmc.kcp.io/cluster!=east', ['edge', 'west'], ['edge', 'west']],
     ['tmc.kcp.io/cluster', ['east', 'edge', 'west'], ['east', 'edge', 'west']],
   ])('-l %s reads only the selected clusters', async (selector, queried, shown) => {
-    const table = bodyOf(await handler(request('/apis/apps/v1/deployments', { accept: TABLE_ACCEPT, query: { labelSelector: selector } })));
+    const table = bodyOf(
+      await handler(request('/apis/apps/v1/deployments', { accept: TABLE_ACCEPT, query: { labelSelector: selector } })),
+    );
     expect(stores.calls.listForCluster.map((c) => c.cluster)).toEqual(queried);
     expect([...new Set(table.rows.map((r: { cells: unknown[] }) => r.cells[1]))]).toEqual(shown);
   });
@@ -146,34 +219,52 @@ describe("the user's aggregated view", () => {
   it('refuses a selector on labels copies do not carry, instead of answering nothing', async () => {
     const res = await handler(request('/apis/apps/v1/deployments', { query: { labelSelector: 'app=web' } }));
     expect(res.statusCode).toBe(400);
-    expect(bodyOf(res)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: expect.stringContaining('tmc.kcp.io/cluster') });
+    expect(bodyOf(res)).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      message: expect.stringContaining('tmc.kcp.io/cluster'),
+    });
     expect(stores.calls.listForCluster).toHaveLength(0);
   });
 
   it('filters by field selector on name and namespace', async () => {
-    const list = bodyOf(await handler(request('/apis/apps/v1/deployments', { query: { fieldSelector: 'metadata.name=api' } })));
-    expect(list.items.map((o: { metadata: { labels: Record<string, string> } }) => o.metadata.labels['tmc.kcp.io/cluster'])).toEqual(['edge']);
+    const list = bodyOf(
+      await handler(request('/apis/apps/v1/deployments', { query: { fieldSelector: 'metadata.name=api' } })),
+    );
+    expect(
+      list.items.map((o: { metadata: { labels: Record<string, string> } }) => o.metadata.labels['tmc.kcp.io/cluster']),
+    ).toEqual(['edge']);
   });
 
   it('shows a cluster whose read failed as a warning naming it, and the other clusters copies', async () => {
     stores.failing.add('west');
     const res = await handler(request('/apis/apps/v1/deployments', { accept: TABLE_ACCEPT }));
     expect(res.statusCode).toBe(200);
-    expect(res.headers?.warning).toMatch(/^299 - "cluster west: Reading its copies failed: west partition throttled; its copies are not shown"$/);
+    expect(res.headers?.warning).toMatch(
+      /^299 - "cluster west: Reading its copies failed: west partition throttled; its copies are not shown"$/,
+    );
     expect(bodyOf(res).rows.map((r: { cells: unknown[] }) => r.cells[1])).toEqual(['east', 'edge']);
   });
 
   it('answers get <name> with the one copy, a List of several, 404 for none, and 503 (not 404) when the reads failed', async () => {
     const one = bodyOf(await handler(request('/apis/apps/v1/namespaces/team-b/deployments/api')));
-    expect(one).toMatchObject({ kind: 'Deployment', metadata: { name: 'api', labels: { 'tmc.kcp.io/cluster': 'edge' } } });
+    expect(one).toMatchObject({
+      kind: 'Deployment',
+      metadata: { name: 'api', labels: { 'tmc.kcp.io/cluster': 'edge' } },
+    });
     const several = bodyOf(await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web')));
     expect(several).toMatchObject({ kind: 'List', apiVersion: 'v1' });
     expect(several.items).toHaveLength(2);
     // Names that `web` is a prefix of do not crowd it out: one record read per cluster.
     for (let i = 0; i < 600; i++) stores.place(deploymentRef('team-a', `web${i}`), { east: 1 });
     stores.calls.listForCluster.length = 0;
-    const table = bodyOf(await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web', { accept: TABLE_ACCEPT })));
-    expect(table.rows.map((r: { cells: unknown[] }) => `${String(r.cells[0])}@${String(r.cells[1])}`)).toEqual(['web@east', 'web@west']);
+    const table = bodyOf(
+      await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web', { accept: TABLE_ACCEPT })),
+    );
+    expect(table.rows.map((r: { cells: unknown[] }) => `${String(r.cells[0])}@${String(r.cells[1])}`)).toEqual([
+      'web@east',
+      'web@west',
+    ]);
     expect(stores.calls.listForCluster.map((c) => c.options.limit)).toEqual([1, 1, 1]);
     const none = await handler(request('/apis/apps/v1/namespaces/team-a/deployments/nope'));
     expect(none.statusCode).toBe(404);
@@ -196,13 +287,24 @@ describe("the user's aggregated view", () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const list = bodyOf(await handler(request('/apis/apps/v1/deployments', { query: { limit: '3', ...(token ? { continue: token } : {}) } })));
+      const list = bodyOf(
+        await handler(
+          request('/apis/apps/v1/deployments', { query: { limit: '3', ...(token ? { continue: token } : {}) } }),
+        ),
+      );
       expect(list.items.length).toBeLessThanOrEqual(3);
-      seen.push(...list.items.map((o: { metadata: { name: string; labels: Record<string, string> } }) => `${o.metadata.name}@${o.metadata.labels['tmc.kcp.io/cluster']}`));
+      seen.push(
+        ...list.items.map(
+          (o: { metadata: { name: string; labels: Record<string, string> } }) =>
+            `${o.metadata.name}@${o.metadata.labels['tmc.kcp.io/cluster']}`,
+        ),
+      );
       token = list.metadata.continue;
       pages += 1;
     } while (token !== undefined && pages < 10);
-    expect(seen.sort()).toEqual(['api@edge', 'web@east', 'web@west', ...[0, 1, 2, 3].flatMap((i) => [`app-${i}@east`, `app-${i}@west`])].sort());
+    expect(seen.sort()).toEqual(
+      ['api@edge', 'web@east', 'web@west', ...[0, 1, 2, 3].flatMap((i) => [`app-${i}@east`, `app-${i}@west`])].sort(),
+    );
     expect(stores.calls.listForCluster.every((c) => (c.options.limit ?? Infinity) <= 3)).toBe(true);
   });
 
@@ -211,12 +313,21 @@ describe("the user's aggregated view", () => {
     expect(res.statusCode).toBe(400);
   });
 
-  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('refuses %s with a 405 Status saying the view is read-only', async (method) => {
-    const res = await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web', { method }));
-    expect(res.statusCode).toBe(405);
-    expect(bodyOf(res)).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'MethodNotAllowed', code: 405, message: expect.stringContaining('read-only') });
-    expect(stores.calls.listForCluster).toHaveLength(0);
-  });
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])(
+    'refuses %s with a 405 Status saying the view is read-only',
+    async (method) => {
+      const res = await handler(request('/apis/apps/v1/namespaces/team-a/deployments/web', { method }));
+      expect(res.statusCode).toBe(405);
+      expect(bodyOf(res)).toMatchObject({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'MethodNotAllowed',
+        code: 405,
+        message: expect.stringContaining('read-only'),
+      });
+      expect(stores.calls.listForCluster).toHaveLength(0);
+    },
+  );
 
   it('refuses watch with a 405 Status', async () => {
     const res = await handler(request('/apis/apps/v1/deployments', { query: { watch: 'true' } }));
@@ -227,7 +338,9 @@ describe("the user's aggregated view", () => {
   it('answers 401 without a token or with a wrong one, before reading anything', async () => {
     expect((await handler(request('/apis/apps/v1/deployments', { token: null }))).statusCode).toBe(401);
     expect((await handler(request('/apis/apps/v1/deployments', { token: 'nope' }))).statusCode).toBe(401);
-    expect((await handler(request('/apis/apps/v1/deployments', { method: 'DELETE', token: null }))).statusCode).toBe(401);
+    expect((await handler(request('/apis/apps/v1/deployments', { method: 'DELETE', token: null }))).statusCode).toBe(
+      401,
+    );
     expect(stores.calls.knownClusters).toBe(0);
   });
 
@@ -235,8 +348,18 @@ describe("the user's aggregated view", () => {
     const apis = bodyOf(await handler(request('/apis', { accept: AGGREGATED_ACCEPT })));
     const apps = apis.items.find((g: { metadata: { name: string } }) => g.metadata.name === 'apps');
     const resources = apps.versions[0].resources;
-    expect(resources.map((r: { resource: string }) => r.resource)).toEqual(['deployments', 'statefulsets', 'daemonsets']);
-    expect(resources[0]).toMatchObject({ verbs: ['get', 'list'], subresources: [{ subresource: 'status', verbs: ['get'] }, { subresource: 'scale', verbs: ['get'] }] });
+    expect(resources.map((r: { resource: string }) => r.resource)).toEqual([
+      'deployments',
+      'statefulsets',
+      'daemonsets',
+    ]);
+    expect(resources[0]).toMatchObject({
+      verbs: ['get', 'list'],
+      subresources: [
+        { subresource: 'status', verbs: ['get'] },
+        { subresource: 'scale', verbs: ['get'] },
+      ],
+    });
     const core = bodyOf(await handler(request('/api/v1')));
     expect(core.resources.map((r: { name: string }) => r.name)).not.toContain('pods');
     expect((await handler(request('/api/v1/pods'))).statusCode).toBe(404);

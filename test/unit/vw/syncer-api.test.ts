@@ -4,15 +4,36 @@ import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { issueStatusCredential, StatusCredentialAuthenticator } from '../../../lib/auth/status-credentials';
 import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 import type { KubeClient, KubeConnector, KubeObject, ResourceName } from '../../../lib/ports/kube-client';
-import { syncRecordKey, type DecisionView, type SyncRecord, type SyncStateStore } from '../../../lib/ports/sync-state-store';
+import {
+  syncRecordKey,
+  type DecisionView,
+  type SyncRecord,
+  type SyncStateStore,
+} from '../../../lib/ports/sync-state-store';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 import { makeSyncerApiHandler } from '../../../lib/vw/syncer-api';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
 import { loadEvent } from '../../support/events';
 import { MemoryStatusCredentialStore } from '../ingress/fakes';
 
-const ref = (workspace: string, name: string): ObjectRef => ({ workspace, group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespace: 'default', name });
-const record = (r: ObjectRef, cluster: string): SyncRecord => ({ ref: r, cluster, state: 'applied', decisionVersion: 1, appliedGeneration: 1, appliedHash: 'h', updatedAt: '2026-01-01T00:00:00Z' });
+const ref = (workspace: string, name: string): ObjectRef => ({
+  workspace,
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespace: 'default',
+  name,
+});
+const record = (r: ObjectRef, cluster: string): SyncRecord => ({
+  ref: r,
+  cluster,
+  state: 'applied',
+  decisionVersion: 1,
+  appliedGeneration: 1,
+  appliedHash: 'h',
+  updatedAt: '2026-01-01T00:00:00Z',
+});
 
 /** Sync items and decisions in memory, with the store's ordering and scoping rules. */
 class MemorySyncState implements SyncStateStore {
@@ -26,7 +47,9 @@ class MemorySyncState implements SyncStateStore {
     return [...this.records.values()].filter((x) => objectKey(x.ref) === objectKey(r));
   }
   async listForCluster(cluster: string, options: { limit?: number; after?: string } = {}): Promise<SyncRecord[]> {
-    const all = [...this.records.values()].filter((x) => x.cluster === cluster && (options.after === undefined || objectKey(x.ref) > options.after));
+    const all = [...this.records.values()].filter(
+      (x) => x.cluster === cluster && (options.after === undefined || objectKey(x.ref) > options.after),
+    );
     return all.sort((a, b) => objectKey(a.ref).localeCompare(objectKey(b.ref))).slice(0, options.limit);
   }
   async put(r: SyncRecord): Promise<void> {
@@ -39,10 +62,15 @@ class MemorySyncState implements SyncStateStore {
   async decision(r: ObjectRef): Promise<DecisionView | undefined> {
     return this.decisions.get(objectKey(r));
   }
-  async readMany(keys: { decisions: readonly ObjectRef[]; records: ReadonlyArray<{ ref: ObjectRef; cluster: string }> }): ReturnType<SyncStateStore['readMany']> {
+  async readMany(keys: {
+    decisions: readonly ObjectRef[];
+    records: ReadonlyArray<{ ref: ObjectRef; cluster: string }>;
+  }): ReturnType<SyncStateStore['readMany']> {
     return {
       decisions: new Map(keys.decisions.map((r) => [objectKey(r), this.decisions.get(objectKey(r))])),
-      records: new Map(keys.records.map((k) => [syncRecordKey(k.ref, k.cluster), this.records.get(syncRecordKey(k.ref, k.cluster))])),
+      records: new Map(
+        keys.records.map((k) => [syncRecordKey(k.ref, k.cluster), this.records.get(syncRecordKey(k.ref, k.cluster))]),
+      ),
     };
   }
 }
@@ -84,9 +112,22 @@ describe('the syncer view of the virtual workspace', () => {
     await syncState.put(record(foreign, 'lab'));
     syncState.decisions.set(objectKey(web), { decisionVersion: 1, clusters: [{ name: 'lab' }] });
     syncState.decisions.set(objectKey(other), { decisionVersion: 1, clusters: [{ name: 'east' }] });
-    const deployment = (name: string): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default', uid: `uid-${name}` } });
+    const deployment = (name: string): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    });
     kube = kcpWith({
-      [wsA]: [deployment('web'), deployment('other'), { apiVersion: 'workload.kcp.io/v1alpha1', kind: 'SyncTarget', metadata: { name: 'lab', uid: 'lab-uid' }, spec: { workloadCluster: { name: 'lab', endpoint: 'https://lab' } } }],
+      [wsA]: [
+        deployment('web'),
+        deployment('other'),
+        {
+          apiVersion: 'workload.kcp.io/v1alpha1',
+          kind: 'SyncTarget',
+          metadata: { name: 'lab', uid: 'lab-uid' },
+          spec: { workloadCluster: { name: 'lab', endpoint: 'https://lab' } },
+        },
+      ],
       [wsB]: [deployment('web')],
     });
     sent = [];
@@ -94,10 +135,21 @@ describe('the syncer view of the virtual workspace', () => {
     const credentials = new MemoryStatusCredentialStore();
     labToken = await issueStatusCredential(credentials, syncerSubject(wsA, 'lab'));
     eastToken = await issueStatusCredential(credentials, syncerSubject(wsA, 'east'));
-    handler = makeSyncerApiHandler({ syncState, kube, health: new InMemoryHealthStore(), statusQueue, authenticator: new StatusCredentialAuthenticator(credentials) });
+    handler = makeSyncerApiHandler({
+      syncState,
+      kube,
+      health: new InMemoryHealthStore(),
+      statusQueue,
+      authenticator: new StatusCredentialAuthenticator(credentials),
+    });
   });
 
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown, token = labToken): Promise<{ statusCode: number; body: unknown }> => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    token = labToken,
+  ): Promise<{ statusCode: number; body: unknown }> => {
     const event = {
       rawPath: path,
       headers: { authorization: `Bearer ${token}` },
@@ -109,13 +161,18 @@ describe('the syncer view of the virtual workspace', () => {
   };
 
   it('tells the syncer its SyncTarget: uid and pull mode', async () => {
-    expect(await call('GET', `/syncers/${wsA}/lab`)).toEqual({ statusCode: 200, body: { name: 'lab', uid: 'lab-uid', syncMode: 'Pull' } });
+    expect(await call('GET', `/syncers/${wsA}/lab`)).toEqual({
+      statusCode: 200,
+      body: { name: 'lab', uid: 'lab-uid', syncMode: 'Pull' },
+    });
   });
 
   it('lists only the work placed on its SyncTarget in its workspace', async () => {
     const page = await call('GET', `/syncers/${wsA}/lab/work`);
     expect(page.statusCode).toBe(200);
-    expect((page.body as { items: SyncRecord[] }).items.map((r) => `${r.ref.workspace}/${r.ref.name}@${r.cluster}`)).toEqual([`${wsA}/web@lab`]);
+    expect(
+      (page.body as { items: SyncRecord[] }).items.map((r) => `${r.ref.workspace}/${r.ref.name}@${r.cluster}`),
+    ).toEqual([`${wsA}/web@lab`]);
   });
 
   it("answers the sample of the list route (events/virtual-workspace) with the SyncTarget's work, and 401 to its placeholder token", async () => {
@@ -154,12 +211,36 @@ describe('the syncer view of the virtual workspace', () => {
 
   it('serves its own work: the kcp object, its state, a write-back and status onto the status queue', async () => {
     const web = ref(wsA, 'web');
-    expect(await call('POST', `/syncers/${wsA}/lab/object`, web)).toMatchObject({ statusCode: 200, body: { metadata: { uid: 'uid-web' } } });
+    expect(await call('POST', `/syncers/${wsA}/lab/object`, web)).toMatchObject({
+      statusCode: 200,
+      body: { metadata: { uid: 'uid-web' } },
+    });
     const reads = await call('POST', `/syncers/${wsA}/lab/read`, { decisions: [web], records: [web] });
-    expect(reads.body).toMatchObject({ decisions: [[objectKey(web), { clusters: [{ name: 'lab' }] }]], records: [[`${objectKey(web)}#lab`, { state: 'applied' }]] });
-    expect((await call('POST', `/syncers/${wsA}/lab/records`, { ...record(web, 'lab'), appliedHash: 'h2' })).statusCode).toBe(200);
+    expect(reads.body).toMatchObject({
+      decisions: [[objectKey(web), { clusters: [{ name: 'lab' }] }]],
+      records: [[`${objectKey(web)}#lab`, { state: 'applied' }]],
+    });
+    expect(
+      (await call('POST', `/syncers/${wsA}/lab/records`, { ...record(web, 'lab'), appliedHash: 'h2' })).statusCode,
+    ).toBe(200);
     expect((await syncState.get(web, 'lab'))?.appliedHash).toBe('h2');
-    expect((await call('POST', `/syncers/${wsA}/lab/status`, { ref: web, resourceVersion: '7', status: { readyReplicas: 2 } })).statusCode).toBe(202);
-    expect(sent).toEqual([expect.objectContaining({ type: 'status', cluster: 'lab', ref: web, resourceVersion: '7', status: { readyReplicas: 2 } })]);
+    expect(
+      (
+        await call('POST', `/syncers/${wsA}/lab/status`, {
+          ref: web,
+          resourceVersion: '7',
+          status: { readyReplicas: 2 },
+        })
+      ).statusCode,
+    ).toBe(202);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        type: 'status',
+        cluster: 'lab',
+        ref: web,
+        resourceVersion: '7',
+        status: { readyReplicas: 2 },
+      }),
+    ]);
   });
 });
