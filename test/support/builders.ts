@@ -3,6 +3,8 @@
  * about, and every other field has one default here.
  */
 import type { KubeObject, ObjectMeta } from '../../lib/kube/object';
+import type { PlacementMessage } from '../../lib/api/messages';
+import type { ObjectRef } from '../../lib/api/object-ref';
 
 export interface DeploymentOptions {
   /** Default `default`; `null` leaves it out (kubectl's `-n` or the client decides). */
@@ -140,4 +142,28 @@ export function widgetCrd(): KubeObject {
       ],
     },
   };
+}
+
+/** The types the tests name refs of most. */
+export const TYPES = {
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' },
+  synctargets: { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget' },
+  placements: { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', kind: 'Placement' },
+} as const;
+
+/** A ref to `name` of `type` in `workspace`; namespaced types sit in `namespace` (default: `default`). */
+export function ref(
+  workspace: string,
+  type: (typeof TYPES)[keyof typeof TYPES],
+  name: string,
+  namespace = 'default',
+): ObjectRef {
+  const namespaced = type.resource === 'deployments' || type.resource === 'configmaps';
+  return { workspace, ...type, ...(namespaced ? { namespace } : {}), name };
+}
+
+/** A placement message for `ref`, with a fixed trace. */
+export function placementMessage(ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage {
+  return { type: 'placement', ref, reason, trace: { traceId: 't-1', enqueuedAt: new Date(0).toISOString() } };
 }

@@ -22,38 +22,10 @@ import { loadEvent } from '../../support/events';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
-const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const depRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'apps',
-  version: 'v1',
-  resource: 'deployments',
-  kind: 'Deployment',
-  namespace: 'default',
-  name,
-});
-const stRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'workload.kcp.io',
-  version: 'v1alpha1',
-  resource: 'synctargets',
-  kind: 'SyncTarget',
-  name,
-});
-const plRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'scheduling.kcp.io',
-  version: 'v1alpha1',
-  resource: 'placements',
-  kind: 'Placement',
-  name,
-});
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage => ({
-  type: 'placement',
-  ref,
-  reason,
-  trace,
-});
+const depRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.deployments, name);
+const stRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.synctargets, name);
+const plRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.placements, name);
+const msg = build.placementMessage;
 const syncTarget = (name: string, region: string, spec: Record<string, unknown> = {}): Record<string, unknown> =>
   build.syncTarget(name, {
     labels: { 'topology.kubernetes.io/region': region },

@@ -15,33 +15,13 @@ import { confirmDeletions, DeletionGuard, unplaceScope } from '../../../lib/reco
 import { DEFAULT_GUARD } from '../../../lib/recovery/rules';
 import { placedCondition } from '../../../lib/sync/status/placed-condition';
 import { memoryLog } from '../../../lib/sync/sync-log';
+import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';
-const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const depRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'apps',
-  version: 'v1',
-  resource: 'deployments',
-  kind: 'Deployment',
-  namespace: 'default',
-  name,
-});
-const stRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'workload.kcp.io',
-  version: 'v1alpha1',
-  resource: 'synctargets',
-  kind: 'SyncTarget',
-  name,
-});
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({
-  type: 'placement',
-  ref,
-  reason,
-  trace,
-});
+const depRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.deployments, name);
+const stRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.synctargets, name);
+const msg = build.placementMessage;
 const summary = (messages: SyncMessage[]): string[] =>
   messages.map((m) => `${m.action}:${m.cluster}:${m.ref.name}`).sort();
 const EAST_SCOPE = unplaceScope(WS, 'east', { group: 'apps', version: 'v1', resource: 'deployments' });

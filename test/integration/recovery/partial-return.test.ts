@@ -22,33 +22,13 @@ import {
 } from '../../../lib/recovery/deps';
 import { resyncPartial, RETURN_SETTLE_MS } from '../../../lib/recovery/partial';
 import { memoryLog } from '../../../lib/sync/sync-log';
+import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from '../placement/fake-kcp';
 
 const WS = 'root:partial';
-const trace = { traceId: 't-1', enqueuedAt: new Date(0).toISOString() };
-const cmRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: '',
-  version: 'v1',
-  resource: 'configmaps',
-  kind: 'ConfigMap',
-  namespace: 'default',
-  name,
-});
-const stRef = (name: string): ObjectRef => ({
-  workspace: WS,
-  group: 'workload.kcp.io',
-  version: 'v1alpha1',
-  resource: 'synctargets',
-  kind: 'SyncTarget',
-  name,
-});
-const msg = (ref: ObjectRef, reason: PlacementMessage['reason']): PlacementMessage => ({
-  type: 'placement',
-  ref,
-  reason,
-  trace,
-});
+const cmRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.configmaps, name);
+const stRef = (name: string): ObjectRef => build.ref(WS, build.TYPES.synctargets, name);
+const msg = build.placementMessage;
 
 function syncTarget(name: string): KubeObject {
   return {
