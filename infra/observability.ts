@@ -375,15 +375,8 @@ export class Observability extends Construct {
         queues.map((queue) =>
           this.metric('tmc_queue_backlog_messages', 'metrics-rollup', { queue }, 'Maximum', `${queue} backlog`),
         ),
-        queues.map((queue) =>
-          this.metric(
-            'tmc_queue_oldest_message_age_seconds',
-            'metrics-rollup',
-            { queue },
-            'Maximum',
-            `${queue} oldest (s)`,
-          ),
-        ),
+        // Set by each consumer from the batch it receives (the rollup cannot read it without receiving).
+        [this.insights('tmc_queue_oldest_message_age_seconds', 'MAX', 'queue', 'oldest (s)')],
       ),
       this.graph(
         'Webhooks and enqueues',
@@ -394,10 +387,15 @@ export class Observability extends Construct {
         [this.insights('tmc_messages_enqueued_total', 'SUM', 'queue', 'enqueued')],
       ),
       this.graph('Objects by sync state', [this.insights('tmc_objects', 'MAX', 'state', 'object-cluster pairs')]),
+      // Lambda's own Duration: tmc does not send it again as a custom metric (lib/metrics/emf-policy.ts).
       this.graph(
-        'Function duration (s)',
-        [this.insights('tmc_function_duration_seconds', 'MAX', 'function', 'max duration')],
-        [this.insights('tmc_function_duration_seconds', 'AVG', 'function', 'mean duration')],
+        'Function duration (ms)',
+        Object.entries(props.functions).map(([name, fn]) =>
+          fn.metricDuration({ period: FIVE_MINUTES, statistic: 'Maximum', label: `${name} max (ms)` }),
+        ),
+        Object.entries(props.functions).map(([name, fn]) =>
+          fn.metricDuration({ period: FIVE_MINUTES, statistic: 'Average', label: `${name} mean (ms)` }),
+        ),
       ),
       this.graph(
         'Recovery',

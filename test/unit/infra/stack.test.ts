@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { CfnResource } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { METRICS } from '../../../lib/metrics/catalog';
+import { isLambdaBuiltIn } from '../../../lib/metrics/emf-policy';
 import { REMOTE_WRITE_ENV } from '../../../lib/metrics/remote-write-config';
 import { buildVirtualWorkspaceDeps } from '../../../lib/runtime/virtual-workspace';
 import { buildApiDeps } from '../../../lib/runtime/api';
@@ -786,9 +787,33 @@ describe('alarms and dashboard', () => {
     }
   });
 
-  it('shows every metric of the catalog on a panel', () => {
-    const named = new Set([...dashboardBody().matchAll(/\btmc_[a-z_]+\b/g)].map((m) => m[0]));
-    expect(METRICS.map((m) => m.name).filter((name) => !named.has(name))).toEqual([]);
+  it('shows every metric of the catalog on a panel, from CloudWatch EMF or from Lambda where EMF does not send it', () => {
+    const body = dashboardBody();
+    const named = new Set([...body.matchAll(/\btmc_[a-z_]+\b/g)].map((m) => m[0]));
+    // Sent to EMF only as failures (the rest is AWS/Lambda's): a panel for the failures, Lambda's metrics for the rest.
+    const neverSent = METRICS.map((m) => m.name).filter((name) => isLambdaBuiltIn(name, {}));
+    expect(neverSent).toEqual(['tmc_function_duration_seconds']);
+    expect(named.has('tmc_function_duration_seconds')).toBe(false);
+    expect(body).toContain('"Duration"');
+    expect(body).toMatch(/result = 'error'/);
+    expect(METRICS.map((m) => m.name).filter((name) => !named.has(name) && !neverSent.includes(name))).toEqual([]);
+  });
+
+  it('reads a fixed-service EMF series only where that function sends it', () => {
+    // Each `service` a panel names against what that function records (the queue age is the consumers', not the rollup's).
+    const body = JSON.parse(dashboardBody()) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+    const series = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === NAMESPACE);
+    const pairs = new Set(series.map((m) => `${String(m[1])}@${String(m[m.indexOf('service') + 1])}`));
+    expect([...pairs].sort()).toEqual(
+      [
+        'tmc_clusters@metrics-rollup',
+        'tmc_dlq_messages@metrics-rollup',
+        'tmc_oldest_pending_sync_seconds@metrics-rollup',
+        'tmc_placement_duration_seconds@placement',
+        'tmc_queue_backlog_messages@metrics-rollup',
+        'tmc_status_lag_seconds@status-up',
+      ].sort(),
+    );
   });
 
   it('queries each metric with exactly its dimensions in the stage namespace', () => {

@@ -67,6 +67,69 @@ describe('EmfMetrics', () => {
     expect(ops.cluster).toBe('east');
     expect(ops._aws.CloudWatchMetrics[0].Namespace).toBe('tmc');
   });
+
+  /** Every series a flush sends, as `name{labels}=value`. */
+  function sent(): { m: EmfMetrics; flush(): string[] } {
+    let out: string[] = [];
+    const m = new EmfMetrics('tmc', 'metrics-rollup', (labels, values) => {
+      for (const v of values) out.push(`${v.name}${JSON.stringify(labels)}=${v.value}`);
+    });
+    return {
+      m,
+      flush: () => {
+        m.flush();
+        const batch = out;
+        out = [];
+        return batch;
+      },
+    };
+  }
+
+  it('sends a quiet gauge only when it changes, and a gauge showing a problem on every flush', () => {
+    const { m, flush } = sent();
+    const run = (unhealthy: number, applied: number, oldest: number): string[] => {
+      m.gauge('tmc_clusters', { state: 'Healthy' }, 3 - unhealthy);
+      m.gauge('tmc_clusters', { state: 'Unhealthy' }, unhealthy);
+      m.gauge('tmc_objects', { state: 'applied' }, applied);
+      m.gauge('tmc_oldest_pending_sync_seconds', {}, oldest);
+      return flush();
+    };
+    // A new container: quiet values are remembered, not sent.
+    expect(run(0, 300, 0)).toEqual([]);
+    expect(run(0, 300, 0)).toEqual([]);
+    // A change is sent once; a problem on every run.
+    expect(run(0, 301, 12).sort()).toEqual(
+      ['tmc_objects{"state":"applied"}=301', 'tmc_oldest_pending_sync_seconds{}=12'].sort(),
+    );
+    expect(run(1, 301, 70).sort()).toEqual(
+      [
+        'tmc_clusters{"state":"Healthy"}=2',
+        'tmc_clusters{"state":"Unhealthy"}=1',
+        'tmc_oldest_pending_sync_seconds{}=70',
+      ].sort(),
+    );
+    expect(run(1, 301, 70).sort()).toEqual(
+      ['tmc_clusters{"state":"Unhealthy"}=1', 'tmc_oldest_pending_sync_seconds{}=70'].sort(),
+    );
+    // Back to quiet: the return to 0 is sent once (an alarm sees it), then nothing.
+    expect(run(0, 301, 0).sort()).toEqual(
+      [
+        'tmc_clusters{"state":"Healthy"}=3',
+        'tmc_clusters{"state":"Unhealthy"}=0',
+        'tmc_oldest_pending_sync_seconds{}=0',
+      ].sort(),
+    );
+    expect(run(0, 301, 0)).toEqual([]);
+  });
+
+  it("leaves to Lambda's own metrics what it publishes for free, and still sends failures", () => {
+    const { m, flush } = sent();
+    m.increment('tmc_function_invocations_total', { function: 'health-probe', result: 'ok' });
+    m.observe('tmc_function_duration_seconds', { function: 'health-probe' }, 0.2);
+    expect(flush()).toEqual([]);
+    m.increment('tmc_function_invocations_total', { function: 'health-probe', result: 'error' });
+    expect(flush()).toEqual(['tmc_function_invocations_total{"function":"health-probe","result":"error"}=1']);
+  });
 });
 
 describe('docs/metrics.md', () => {
