@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_BUDGET_BYTES, BUNDLE_CAP_BYTES, esbuildOptions } from '../../../infra/bundling';
 import { measureBundles, type BundleSize } from '../../../infra/bundle-sizes';
+import { bundleFunction } from '../../../infra/bundle-function';
+import { loadBundle } from '../../../infra/bundle-load';
 import { deployableFunctions } from '../../../infra/tmc-app';
 
 /**
@@ -139,5 +141,26 @@ export const credentials = () => defaultProvider()();
         if (saved[key] === undefined) delete process.env[key];
         else process.env[key] = saved[key];
     }
+  });
+});
+
+describe('a deployed bundle, loaded as Lambda loads it', () => {
+  // One function in CI (the Kubernetes-facing health-probe carries every shim); all of them after `npm run synth`
+  // with `npm run check:bundles` (docs/deploy.md).
+  const dir = mkdtempSync(join(tmpdir(), 'tmc-bundle-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('bundles health-probe into index.js under 1 MiB with a callable handler', async () => {
+    await bundleFunction(projectRoot, 'health-probe', dir);
+    const loaded = loadBundle(join(dir, 'index.js'), 'handler');
+    expect(loaded.handlerType).toBe('function');
+    expect(loaded.bytes).toBeLessThanOrEqual(BUNDLE_CAP_BYTES);
+  });
+
+  it('fails on a bundle that cannot load, and on a missing export', () => {
+    writeFileSync(join(dir, 'broken.js'), "require('a-module-esbuild-left-out');\nexports.handler = () => 1;\n");
+    expect(() => loadBundle(join(dir, 'broken.js'), 'handler')).toThrow(/a-module-esbuild-left-out/);
+    writeFileSync(join(dir, 'wrong.js'), 'exports.main = () => 1;\n');
+    expect(loadBundle(join(dir, 'wrong.js'), 'handler').handlerType).toBe('undefined');
   });
 });
