@@ -55,13 +55,83 @@ export interface GaugeSample {
   value: number;
 }
 
-/** Computes every stateful gauge once. Pure over its sources: the same table gives the same snapshot. */
-export async function computeRollup(sources: RollupSources, now: number = Date.now()): Promise<GaugeSample[]> {
+/** What one rollup run read: the sources' answers, with sync samples and circuits in `clusters` order. */
+export interface RollupReadings {
+  health: Array<{ cluster: string; state: HealthState }>;
+  mirrored: string[];
+  queues: QueueDepth[];
+  /** Every cluster, probed or mirrored, sorted. */
+  clusters: string[];
+  syncs: SyncStateSample[][];
+  circuits: Array<CircuitState | undefined>;
+}
+
+/** How long a census of the sync items is reused while nothing is queued (docs/metrics.md, "The rollup"). */
+export const CENSUS_MAX_AGE_MS = 15 * 60_000;
+
+/**
+ * The last census of sync items, kept by the rollup's container. Reading every sync item of every cluster each minute
+ * was what an idle stack's rollup paid for; a sync item moves only while its work is queued, so an idle stack reuses
+ * the census it took (see `censusStillValid`).
+ */
+export interface CensusMemory {
+  last?: { at: number; clusters: string[]; syncs: SyncStateSample[][]; queues: QueueDepth[] };
+}
+
+function settled(queues: readonly QueueDepth[]): boolean {
+  return queues.every((q) => q.visible + q.inFlight + q.delayed === 0);
+}
+
+/**
+ * A census may be reused when it is younger than CENSUS_MAX_AGE_MS, the clusters are the same, it found every pair
+ * applied (a pending or failed pair needs its age and state every run, for the sync-lag alarm), and no queue held
+ * work then or now, with the same DLQ depths. A change enqueued and settled entirely between two runs is counted by
+ * the next census at the latest; the oldest pending sync cannot be missed that way (it was applied).
+ */
+function censusStillValid(
+  last: NonNullable<CensusMemory['last']>,
+  clusters: readonly string[],
+  queues: readonly QueueDepth[],
+  now: number,
+): boolean {
+  const dlqs = (qs: readonly QueueDepth[]): string => JSON.stringify(qs.map((q) => [q.queue, q.dlq]).sort());
+  return (
+    now - last.at < CENSUS_MAX_AGE_MS &&
+    JSON.stringify(last.clusters) === JSON.stringify(clusters) &&
+    last.syncs.every((samples) => samples.every((s) => s.state === 'applied')) &&
+    settled(last.queues) &&
+    settled(queues) &&
+    dlqs(last.queues) === dlqs(queues)
+  );
+}
+
+/**
+ * Computes every stateful gauge once. Pure over its sources and `census`: the same table gives the same snapshot.
+ * With `census`, the sync items are read only when the last census may be out of date.
+ */
+export async function computeRollup(
+  sources: RollupSources,
+  now: number = Date.now(),
+  census?: CensusMemory,
+): Promise<GaugeSample[]> {
   const [health, mirrored, queues] = await Promise.all([
     sources.clusterHealth(),
     sources.knownClusters(),
     sources.queueDepths(),
   ]);
+  const clusters = [...new Set([...health.map((h) => h.cluster), ...mirrored])].sort();
+  const reuse = census?.last !== undefined && censusStillValid(census.last, clusters, queues, now);
+  const [syncs, circuits] = await Promise.all([
+    reuse && census.last ? census.last.syncs : Promise.all(clusters.map((c) => sources.syncStates(c))),
+    Promise.all(clusters.map((c) => sources.circuit(c))),
+  ]);
+  if (census !== undefined && !reuse) census.last = { at: now, clusters, syncs, queues };
+  return rollupSnapshot({ health, mirrored, queues, clusters, syncs, circuits }, now);
+}
+
+/** The gauges of one set of readings (pure). */
+export function rollupSnapshot(readings: RollupReadings, now: number): GaugeSample[] {
+  const { health, mirrored, queues, clusters, syncs, circuits } = readings;
   const out: GaugeSample[] = [];
 
   const byHealth = Object.fromEntries(HEALTH_STATES.map((s) => [s, 0])) as Record<HealthState, number>;
@@ -77,11 +147,6 @@ export async function computeRollup(sources: RollupSources, now: number = Date.n
   }
   for (const state of HEALTH_STATES) out.push({ name: 'tmc_clusters', labels: { state }, value: byHealth[state] });
 
-  const clusters = [...new Set([...probed, ...mirrored])].sort();
-  const [syncs, circuits] = await Promise.all([
-    Promise.all(clusters.map((c) => sources.syncStates(c))),
-    Promise.all(clusters.map((c) => sources.circuit(c))),
-  ]);
   const byState = Object.fromEntries(SYNC_STATES.map((s) => [s, 0])) as Record<SyncState, number>;
   let oldest: number | undefined;
   for (const sample of syncs.flat()) {

@@ -7,7 +7,13 @@ import { PromMetrics } from '../metrics/prom-metrics';
 import { collectTimeseries, RemoteWritePublisher, type Timeseries } from '../metrics/remote-write';
 import { sigv4Fetch } from '../adapters/prometheus/sigv4-fetch';
 import { remoteWriteTargetFromEnv } from '../metrics/remote-write-config';
-import { computeRollup, publishGauges, type GaugeSample, type RollupSources } from '../metrics/rollup';
+import {
+  computeRollup,
+  publishGauges,
+  type CensusMemory,
+  type GaugeSample,
+  type RollupSources,
+} from '../metrics/rollup';
 import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
 import { measureInvocation } from '../observability/invocation-metrics';
 import type { Metrics } from '../ports/telemetry';
@@ -42,6 +48,8 @@ export interface MetricsRollupDeps {
   now?: () => number;
   /** Counts the run for component health (/health); none when omitted. */
   recordInvocation?: RecordInvocation;
+  /** The container's last census of sync items (lib/metrics/rollup.ts); without it every run reads them all. */
+  census?: CensusMemory;
 }
 
 export type MetricsRollupHandler = () => Promise<MetricsRollupReport>;
@@ -57,7 +65,7 @@ export function makeMetricsRollupHandler(deps: MetricsRollupDeps): MetricsRollup
       'metrics-rollup',
       async () => {
         const now = deps.now?.() ?? Date.now();
-        const snapshot = await computeRollup(deps.sources, now);
+        const snapshot = await computeRollup(deps.sources, now, deps.census);
         const registry = deps.registry();
         for (const name of new Set(snapshot.map((g) => g.name))) registry.resetGauge(name);
         publishGauges(snapshot, deps.metrics);
@@ -117,6 +125,7 @@ export function buildMetricsRollupDeps(
       queues,
     }),
     metrics: createFunctionMetrics('metrics-rollup'),
+    census: {},
     // In Lambda a fresh registry per run: gauges of a removed cluster must not linger in a warm container.
     registry: () => sharedPromMetrics() ?? new PromMetrics(),
     publisher:
