@@ -1,5 +1,6 @@
-import { SYNC_STATES } from '../../lib/metrics/rollup';
-import { FUNCTION_ACCESS, FUNCTIONS, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
+import { EmfMetrics } from '../../lib/metrics/emf-metrics';
+import { publishGauges, rollupSnapshot } from '../../lib/metrics/rollup';
+import { FUNCTION_ACCESS, FUNCTIONS, QUEUES, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import type { LambdaUsage } from '../support/tmc-metrics';
 import type { StackInventory } from './inventory';
@@ -10,8 +11,9 @@ import { PRICES, type Prices } from './prices';
  * - Lambda GB-seconds = measured handler duration × the function's configured memory (lib/runtime/resources.ts).
  *   Locally every function shares two cores with the emulators and the simulator, so durations are high: an upper
  *   bound.
- * - DynamoDB: one write unit per KiB of the write request (at least one), one read unit per read or query request
- *   (strongly consistent, items under 4 KiB: what tmc's items are).
+ * - DynamoDB: one write unit per KiB of the write request (at least one) per item written, one read unit per item a
+ *   GetItem or batch reads and per query request (strongly consistent, items under 4 KiB: what tmc's items are). A
+ *   query's page over many items bills their total size in 4 KiB units: a lower bound here.
  * - SQS: every request counts (the harness's own GetQueueAttributes excluded). Locally pollers wait 1 s per receive;
  *   Lambda's pollers wait 20 s, so busy-time receives are about the same and idle receives are modelled below.
  * - API Gateway: one request per ingress invocation (each webhook call is one).
@@ -34,6 +36,21 @@ export interface CostBreakdown {
 
 const perMillion = (count: number, price: number): number => (count / 1e6) * price;
 
+/**
+ * Items read: a batch request bills each item it reads (a BatchGetItem of 100 keys is 100 reads, not one), which the
+ * byItem counts carry as `BatchGetItem items`; every other read request is one.
+ */
+export function dynamoItemReads(counts: AwsOpCounts): number {
+  const batches = counts.requests.BatchGetItem ?? 0;
+  return dynamoReadOps(counts) - batches + (batches > 0 ? (counts.byItem['BatchGetItem items'] ?? batches) : 0);
+}
+
+/** Items written, a BatchWriteItem counting each of its items. */
+export function dynamoItemWrites(counts: AwsOpCounts): number {
+  const batches = counts.requests.BatchWriteItem ?? 0;
+  return dynamoWriteOps(counts) - batches + (batches > 0 ? (counts.byItem['BatchWriteItem items'] ?? batches) : 0);
+}
+
 function memoryMb(fn: string): number {
   return fn in FUNCTIONS ? FUNCTIONS[fn as FunctionName].memoryMb : 1024;
 }
@@ -46,9 +63,9 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
     invocations += u.invocations;
     gbSeconds += u.durationSeconds * (memoryMb(fn) / 1024);
   }
-  const writes = dynamoWriteOps(usage.dynamodb);
+  const writes = dynamoItemWrites(usage.dynamodb);
   const writeUnits = writes === 0 ? 0 : writes * Math.max(1, Math.ceil(usage.dynamodb.writeBytes / writes / 1024));
-  const readUnits = dynamoReadOps(usage.dynamodb);
+  const readUnits = dynamoItemReads(usage.dynamodb);
   const sqsRequests = Object.entries(usage.sqs.requests).reduce(
     (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),
     0,
@@ -109,17 +126,49 @@ export interface IdleInputs {
 }
 
 /**
- * Custom metric series an idle stack keeps sending (each is billed for every hour it is sent): per scheduled
- * function its invocation counter and duration; health-probe's health gauge per cluster and cluster count per state;
- * metrics-rollup's snapshot (lib/metrics/rollup.ts): health and circuit per cluster, clusters per health state, objects
- * per sync state, the oldest pending sync, backlog and DLQ depth per queue (the oldest-message age only while a queue
- * holds one). `service` is a dimension, so the same gauge from two functions is two series.
+ * Custom metric series an idle stack keeps sending, counted by the code that decides what is sent: each scheduled
+ * function's invocation metrics (what measureInvocation records) and the gauges of a settled, healthy stack (the
+ * rollup's snapshot, lib/metrics/rollup.ts; health-probe's clusters by state) go through EmfMetrics twice, as two runs
+ * of one warm container; what the second run sends, every later run sends. A problem (an Unhealthy cluster, a pending
+ * sync, a DLQ message) adds its series for as long as it lasts.
  */
-export function idleMetricSeries(clusters: number, queues: number, scheduledFunctions: number): number {
-  const healthStates = 4;
-  const probe = clusters + healthStates;
-  const rollup = 2 * clusters + healthStates + SYNC_STATES.length + 1 + 2 * queues;
-  return 2 * scheduledFunctions + probe + rollup;
+export function idleMetricSeries(
+  clusters: number,
+  queues: readonly string[],
+  scheduledFunctions: readonly string[],
+): number {
+  const names = Array.from({ length: clusters }, (_, i) => `cluster-${i}`);
+  const snapshot = rollupSnapshot(
+    {
+      health: names.map((cluster) => ({ cluster, state: 'Healthy' as const })),
+      mirrored: names,
+      queues: queues.map((queue) => ({ queue, visible: 0, inFlight: 0, delayed: 0, dlq: 0 })),
+      clusters: names,
+      syncs: names.map(() => [{ state: 'applied', updatedAt: new Date(0).toISOString() }]),
+      circuits: names.map(() => undefined),
+    },
+    0,
+  );
+  const sent = new Set<string>();
+  for (const fn of scheduledFunctions) {
+    let counting = false;
+    const emf = new EmfMetrics('tmc', fn, (labels, values) => {
+      if (counting) for (const v of values) sent.add(`${fn} ${v.name} ${JSON.stringify(labels)}`);
+    });
+    for (const run of [1, 2]) {
+      counting = run === 2;
+      emf.increment('tmc_function_invocations_total', { function: fn, result: 'ok' });
+      emf.observe('tmc_function_duration_seconds', { function: fn }, 0.1);
+      if (fn === 'metrics-rollup') publishGauges(snapshot, emf);
+      if (fn === 'health-probe')
+        publishGauges(
+          snapshot.filter((g) => g.name === 'tmc_clusters'),
+          emf,
+        );
+      emf.flush();
+    }
+  }
+  return sent.size;
 }
 
 /** How long a container keeps kcp's and a cluster's credentials (lib/adapters/kube/kube-connector.ts) and other secrets (secret-reader.ts). */
@@ -172,7 +221,7 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     add(
       'variable',
       `schedule ${rule.name}: DynamoDB`,
-      `${dynamoReadOps(usage.dynamodb)} reads, ${dynamoWriteOps(usage.dynamodb)} writes a run`,
+      `${dynamoItemReads(usage.dynamodb)} reads, ${dynamoItemWrites(usage.dynamodb)} writes a run`,
       run.dynamodb * runsPerMonth,
     );
     add('variable', `schedule ${rule.name}: SQS`, 'its own requests', run.sqs * runsPerMonth);
@@ -184,11 +233,11 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     `${receives} requests`,
     perMillion(receives, prices.sqs.perMillionRequests),
   );
-  const series = idleMetricSeries(clusters, inventory.polledQueues, scheduledFunctions.size);
+  const series = idleMetricSeries(clusters, Object.keys(QUEUES), [...scheduledFunctions]);
   add(
     'variable',
     'CloudWatch custom metrics (EMF)',
-    `${series} series`,
+    `${series} series on a healthy, settled stack (each problem gauge $${prices.cloudWatch.perCustomMetricMonth.toFixed(2)} a month while it lasts)`,
     series * prices.cloudWatch.perCustomMetricMonth,
   );
   const logGb = (runs * input.logBytesPerRun) / 1024 ** 3;
@@ -239,7 +288,7 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
       '30-day month, us-east-1 list prices without free tier (bench/cost/prices.ts)',
       'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
       `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each`,
-      'every custom metric series an idle run sends, sent every hour (idleMetricSeries in bench/cost/model.ts)',
+      'custom metrics: the series a warm container sends on a settled, healthy stack (gauges on change, lib/metrics/emf-policy.ts; idleMetricSeries)',
       `${input.logBytesPerRun} bytes of logs per scheduled run`,
       `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s, other secrets every ${SECRET_TTL_SECONDS} s`,
       "not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC's endpoints or NAT",

@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import { QUEUES, SCHEDULES } from '../../../lib/runtime/resources';
 import { synthesizedTemplate } from '../../../bench/cost/idle';
 import { inventoryOf, rateSeconds } from '../../../bench/cost/inventory';
-import { idleMetricSeries, idleMonth, type Usage } from '../../../bench/cost/model';
+import {
+  costOf,
+  dynamoItemReads,
+  dynamoItemWrites,
+  idleMetricSeries,
+  idleMonth,
+  type Usage,
+} from '../../../bench/cost/model';
 import { Template } from 'aws-cdk-lib/assertions';
 
 /** The idle month's arithmetic, worked by hand from bench/cost/prices.ts, and the inventory read from the real stack. */
@@ -43,9 +50,8 @@ describe('idle month', () => {
     expect(line('schedule health-probe: SQS')).toBe(0.03);
     // 3 queues × 5 pollers × 129,600 receives (one per 20 s) = 1,944,000 × $0.40/M
     expect(line("SQS empty receives of Lambda's pollers")).toBe(0.78);
-    // 2 (invocations, duration) + probe 2 clusters + 4 states + rollup 2×2 clusters + 4 + 5 sync states + 1 + 2×3 queues = 28 × $0.30
-    expect(idleMetricSeries(2, 3, 1)).toBe(28);
-    expect(line('CloudWatch custom metrics (EMF)')).toBe(8.4);
+    // A healthy, settled stack sends no custom metric once its containers are warm (lib/metrics/emf-policy.ts).
+    expect(line('CloudWatch custom metrics (EMF)')).toBe(0);
     // 43,200 × 2 KiB = 0.0824 GB: × $0.50 ingested + 30 days of it stored × $0.03 = $0.0437
     expect(line('CloudWatch Logs ingested and stored')).toBe(0.04);
     // kcp + 2 clusters, each every 300 s: 3 × 8,640 = 25,920 calls × $0.05/10,000
@@ -56,9 +62,9 @@ describe('idle month', () => {
   });
 
   it('sums variable and fixed items apart and compares the variable part with the $1 target', () => {
-    expect(month.variable).toBe(9.61);
+    expect(month.variable).toBe(1.21);
     expect(month.fixed).toBe(5.5);
-    expect(month.total).toBe(15.11);
+    expect(month.total).toBe(6.71);
     expect(month.target).toEqual({ variableUnder: 1, met: false });
   });
 
@@ -79,6 +85,34 @@ describe('idle month', () => {
         logRetentionDays: 1,
       }),
     ).toThrow(/No measured run of schedule health-probe/);
+  });
+});
+
+describe('custom metric series of an idle stack', () => {
+  const schedules = SCHEDULES.map((s) => s.target);
+  const queues = Object.keys(QUEUES);
+
+  it('counts none on a healthy, settled stack: quiet gauges and successful runs are not sent', () => {
+    expect(idleMetricSeries(3, queues, schedules)).toBe(0);
+    expect(idleMetricSeries(50, queues, schedules)).toBe(0);
+  });
+});
+
+describe('DynamoDB units', () => {
+  it('bills each item of a batch read or write, not the request', () => {
+    const usage: Usage = {
+      lambda: {},
+      dynamodb: {
+        requests: { BatchGetItem: 2, GetItem: 3, Query: 1, BatchWriteItem: 1 },
+        byItem: { 'BatchGetItem items': 150, 'BatchWriteItem items': 25 },
+        writeBytes: 25 * 512,
+      },
+      sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+    };
+    expect(dynamoItemReads(usage.dynamodb)).toBe(154);
+    expect(dynamoItemWrites(usage.dynamodb)).toBe(25);
+    // 154 × $0.125/M + 25 × $0.625/M
+    expect(costOf(usage).dynamodb).toBeCloseTo(154 * 0.125e-6 + 25 * 0.625e-6, 12);
   });
 });
 
