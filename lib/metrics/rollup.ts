@@ -12,6 +12,20 @@ import type { MetricName } from './catalog';
 export type SyncState = 'pending' | 'applied' | 'failed' | 'conflict' | 'deleting';
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
+/**
+ * The gauges the rollup computes from the table and the queues. In the cloud only the rollup pushes them to
+ * Prometheus (a function that also sets one, health-probe's clusters by state, would be counted twice by `sum`).
+ */
+export const ROLLUP_GAUGES: ReadonlySet<string> = new Set<string>([
+  'tmc_cluster_health_state',
+  'tmc_clusters',
+  'tmc_objects',
+  'tmc_oldest_pending_sync_seconds',
+  'tmc_circuit_state',
+  'tmc_queue_backlog_messages',
+  'tmc_dlq_messages',
+] satisfies MetricName[]);
+
 /** The sync states an object-cluster pair is counted under; `deleted` tombstones are not objects any more. */
 export const SYNC_STATES: readonly SyncState[] = ['pending', 'applied', 'failed', 'conflict', 'deleting'];
 /** States whose desired object is not (yet) on the cluster: they count towards the oldest pending sync. */

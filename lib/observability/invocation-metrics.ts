@@ -23,8 +23,9 @@ export async function measureInvocation<T>(
   } finally {
     metrics.increment('tmc_function_invocations_total', { function: functionName, result });
     metrics.observe('tmc_function_duration_seconds', { function: functionName }, (performance.now() - started) / 1000);
-    // Component health (/health): last success, error rate. The recorder never throws.
+    // Component health (/health): last success, error rate. The recorder never throws; nor does endInvocation.
     await record?.(functionName, result === 'ok');
+    await metrics.endInvocation?.();
   }
 }
 

@@ -11,6 +11,8 @@ export interface Metrics {
   observe(name: string, labels: MetricLabels, value: number): void;
   /** Sets a gauge. */
   gauge(name: string, labels: MetricLabels, value: number): void;
+  /** Sends what the invocation recorded where it must leave before the function returns (remote-write in Lambda). */
+  endInvocation?(): Promise<void>;
 }
 
 /** A Metrics that records nothing, for tests that do not look at metrics. */

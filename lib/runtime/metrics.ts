@@ -1,6 +1,13 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { Metrics } from '../ports/telemetry';
+import { sigv4Fetch } from '../adapters/prometheus/sigv4-fetch';
 import { EmfMetrics } from '../metrics/emf-metrics';
 import type { PromMetrics } from '../metrics/prom-metrics';
+import { PushingMetrics } from '../metrics/pushing-metrics';
+import { RemoteWritePublisher } from '../metrics/remote-write';
+import { remoteWriteTargetFromEnv } from '../metrics/remote-write-config';
+import { ROLLUP_GAUGES } from '../metrics/rollup';
+import { createLogger } from './logger';
 
 /**
  * Where a function's metrics go. In Lambda: CloudWatch EMF (flushed after each invocation). On the local stack all
@@ -33,7 +40,19 @@ export function sharedPromMetrics(): PromMetrics | undefined {
   return shared;
 }
 
-export function createFunctionMetrics(functionName: string): FunctionMetrics {
+/**
+ * A name for this container, stable for its life: Lambda gives each execution environment its own log stream, so a
+ * hash of that names it without putting the stream's name in every series.
+ */
+function containerInstance(functionName: string, env: Record<string, string | undefined>): string {
+  const stream = env.AWS_LAMBDA_LOG_STREAM_NAME ?? randomUUID();
+  return `${functionName}-${createHash('sha256').update(stream).digest('hex').slice(0, 10)}`;
+}
+
+export function createFunctionMetrics(
+  functionName: string,
+  env: Record<string, string | undefined> = process.env,
+): FunctionMetrics {
   const registry: Metrics | undefined = shared ?? forwarded;
   if (registry) {
     return {
@@ -43,6 +62,20 @@ export function createFunctionMetrics(functionName: string): FunctionMetrics {
       flush: (): void => undefined,
     };
   }
-  const emf = new EmfMetrics(process.env.TMC_METRICS_NAMESPACE ?? 'tmc', functionName);
-  return emf;
+  const emf = new EmfMetrics(env.TMC_METRICS_NAMESPACE ?? 'tmc', functionName);
+  const target = remoteWriteTargetFromEnv(env);
+  if (target === undefined) return emf;
+  const publisher = new RemoteWritePublisher(target, {
+    signedFetch: target.auth.type === 'sigv4' ? sigv4Fetch(target.auth) : undefined,
+    attempts: 2,
+  });
+  return new PushingMetrics(emf, publisher, {
+    instance: containerInstance(functionName, env),
+    pushesGauge: (name) => functionName !== 'metrics-rollup' && !ROLLUP_GAUGES.has(name),
+    // The publisher's message names the endpoint's host and its answer, never credentials.
+    onError: (err) =>
+      createLogger(functionName).warn('Pushing metrics by remote-write failed', {
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  });
 }

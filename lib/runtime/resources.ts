@@ -259,7 +259,10 @@ export interface FunctionAccess {
   webhookTokens: boolean;
   /** Reads the key Secret content hashes are made with (TMC_CONTENT_KEY_SECRET_ARN): whoever stores those hashes. */
   contentKey: boolean;
-  /** Pushes Prometheus remote-write (REMOTE_WRITE_ENV in lib/metrics/remote-write-config.ts). */
+  /**
+   * Pushes Prometheus remote-write (REMOTE_WRITE_ENV in lib/metrics/remote-write-config.ts): every function that
+   * records metrics, from its own container (lib/metrics/pushing-metrics.ts).
+   */
   remoteWrite: boolean;
 }
 
@@ -286,7 +289,13 @@ const NO_ACCESS: FunctionAccess = {
 };
 
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
-  ingress: { ...NO_ACCESS, table: 'read-write', sends: ['placement', 'status'], webhookTokens: true },
+  ingress: {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['placement', 'status'],
+    webhookTokens: true,
+    remoteWrite: true,
+  },
   placement: {
     ...NO_ACCESS,
     table: 'read-write',
@@ -294,6 +303,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     kcp: true,
     clusterCredentials: true,
     contentKey: true,
+    remoteWrite: true,
   },
   // placement: an unreachable cluster seen while syncing feeds its health at once, and the Unhealthy transition asks placement.
   'sync-apply': {
@@ -303,9 +313,24 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     kcp: true,
     clusterCredentials: true,
     contentKey: true,
+    remoteWrite: true,
   },
-  'status-up': { ...NO_ACCESS, table: 'read-write', sends: ['status'], kcp: true, clusterCredentials: true },
-  'health-probe': { ...NO_ACCESS, table: 'read-write', sends: ['placement'], kcp: true, clusterCredentials: true },
+  'status-up': {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['status'],
+    kcp: true,
+    clusterCredentials: true,
+    remoteWrite: true,
+  },
+  'health-probe': {
+    ...NO_ACCESS,
+    table: 'read-write',
+    sends: ['placement'],
+    kcp: true,
+    clusterCredentials: true,
+    remoteWrite: true,
+  },
   'recovery-sweep': {
     ...NO_ACCESS,
     table: 'read-write',
@@ -314,6 +339,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     kcp: true,
     clusterCredentials: true,
     contentKey: true,
+    remoteWrite: true,
   },
   'metrics-rollup': {
     ...NO_ACCESS,

@@ -484,11 +484,19 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only metrics-rollup write to the Prometheus workspace', () => {
+  it('lets exactly the functions that record metrics write to the Prometheus workspace, and tells them where', () => {
+    // From the code: each composition root that builds its metrics with createFunctionMetrics pushes them
+    // (lib/runtime/metrics.ts), so each needs the grant and the endpoint.
+    const recorders = deployed.filter((name) =>
+      readFileSync(resolve(projectRoot, 'lib/runtime', `${name}.ts`), 'utf8').includes('createFunctionMetrics('),
+    );
+    expect(recorders).toContain('sync-apply');
     const writers = deployed.filter((name) => statementsOf(name).some((s) => actionsOf(s).includes('aps:RemoteWrite')));
-    expect(writers).toEqual(['metrics-rollup']);
-    expect(envOf('metrics-rollup')).toMatchObject({ [REMOTE_WRITE_ENV.auth]: 'sigv4' });
-    expect(envOf('metrics-rollup')[REMOTE_WRITE_ENV.url]).toBeDefined();
+    expect(writers.sort()).toEqual(recorders.sort());
+    for (const name of recorders) {
+      expect(envOf(name)).toMatchObject({ [REMOTE_WRITE_ENV.auth]: 'sigv4' });
+      expect(envOf(name)[REMOTE_WRITE_ENV.url]).toBeDefined();
+    }
     template.resourceCountIs('AWS::APS::Workspace', 1);
   });
 });
