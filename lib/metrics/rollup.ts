@@ -52,8 +52,11 @@ export interface QueueDepth {
 
 /** What the rollup reads. The DynamoDB and SQS adapters live next to this file; tests pass fakes. */
 export interface RollupSources {
-  /** Every cluster's health item (one Query on gsi1 `HEALTH`). */
-  clusterHealth(): Promise<Array<{ cluster: string; state: HealthState }>>;
+  /**
+   * Every cluster's health item (one Query on gsi1 `HEALTH`), as a reader should see it at `now`: a cluster nobody
+   * has probed for a while is Unknown, not its last stored state (lib/health/rules.ts, clusterVerdictAt).
+   */
+  clusterHealth(now: number): Promise<Array<{ cluster: string; state: HealthState }>>;
   /** Clusters known to the SyncTarget mirror (gsi1 `CLUSTERS`). */
   knownClusters(): Promise<string[]>;
   /** The sync items on one cluster (gsi1 `CLUSTER#<name>`), projected to state and updatedAt. */
@@ -129,7 +132,7 @@ export async function computeRollup(
   census?: CensusMemory,
 ): Promise<GaugeSample[]> {
   const [health, mirrored, queues] = await Promise.all([
-    sources.clusterHealth(),
+    sources.clusterHealth(now),
     sources.knownClusters(),
     sources.queueDepths(),
   ]);

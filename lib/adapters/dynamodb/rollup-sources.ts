@@ -1,5 +1,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { HealthState } from '../../health/cluster-health';
+import { clusterVerdictAt } from '../../health/rules';
 import type { CircuitStore } from '../../ports/circuit-store';
 import type { HealthStore } from '../../ports/health-store';
 import { TABLE } from '../../runtime/resources';
@@ -24,8 +26,12 @@ export interface DynamoRollupSourcesOptions {
 export class DynamoRollupSources implements RollupSources {
   constructor(private readonly options: DynamoRollupSourcesOptions) {}
 
-  async clusterHealth(): Promise<Array<{ cluster: string; state: 'Healthy' | 'Degraded' | 'Unhealthy' | 'Unknown' }>> {
-    return (await this.options.health.listClusters()).map((h) => ({ cluster: h.cluster, state: h.state }));
+  async clusterHealth(now: number): Promise<Array<{ cluster: string; state: HealthState }>> {
+    // A stored verdict the probe stopped refreshing describes the past: the gauge says Unknown, as /health does.
+    return (await this.options.health.listClusters()).map((h) => ({
+      cluster: h.cluster,
+      state: clusterVerdictAt(h, now).state,
+    }));
   }
 
   knownClusters(): Promise<string[]> {

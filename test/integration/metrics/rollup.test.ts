@@ -49,6 +49,21 @@ describe('metrics-rollup on dynalite, fauxqs and a real Prometheus', () => {
     await seedHealth('east', 'Healthy');
     await seedHealth('west', 'Healthy');
     await seedHealth('edge', 'Unhealthy');
+    // Healthy when last probed, 20 minutes ago: the probe stopped, so the gauge must not keep saying Healthy.
+    await health.putCluster(
+      {
+        cluster: 'south',
+        state: 'Healthy',
+        since: ago(3600),
+        reason: 'ProbeSucceeded',
+        consecutiveFailures: 0,
+        consecutiveSuccesses: 9,
+        lastProbeAt: ago(1200),
+        history: [],
+        version: 1,
+      },
+      0,
+    );
     // A mirrored SyncTarget the probe has not reached yet: Unknown.
     await table.doc.send(
       new PutCommand({
@@ -123,8 +138,9 @@ describe('metrics-rollup on dynalite, fauxqs and a real Prometheus', () => {
     const expected = [
       'tmc_clusters{state="Healthy"} 2',
       'tmc_clusters{state="Unhealthy"} 1',
-      'tmc_clusters{state="Unknown"} 1',
+      'tmc_clusters{state="Unknown"} 2',
       'tmc_cluster_health_state{cluster="edge"} 2',
+      'tmc_cluster_health_state{cluster="south"} 3',
       'tmc_cluster_health_state{cluster="north"} 3',
       'tmc_objects{state="applied"} 2',
       'tmc_objects{state="pending"} 1',
