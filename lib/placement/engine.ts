@@ -731,6 +731,7 @@ export function decide(input: DecideInput): Decision {
       placement: placementName,
       weights,
       rebalanceToken: policy?.rebalanceToken,
+      ...(totalReplicas !== undefined ? { replicaMode: divided ? ('Divided' as const) : ('Duplicated' as const) } : {}),
     },
     explain,
   );

@@ -572,6 +572,7 @@ async function reconcileWorkload(
       weights: decision.weights,
       diff,
       rebalanceToken: decision.rebalanceToken,
+      ...(decision.replicaMode ? { replicaMode: decision.replicaMode } : {}),
       decidedAt: new Date(deps.now()).toISOString(),
       ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)]),
     };

@@ -84,7 +84,14 @@ export interface Decision {
   weights: Record<string, number>;
   /** The Placement's `spec.rebalance.token` this decision honoured, so a token rebalances once. */
   rebalanceToken?: string;
+  /**
+   * For an object with replicas: whether every cluster runs a whole copy (`Duplicated`) or the clusters share
+   * `spec.replicas` (`Divided`). Status aggregation reads it to make READY mean the same in both (docs/syncer.md).
+   */
+  replicaMode?: ReplicaMode;
 }
+
+export type ReplicaMode = 'Duplicated' | 'Divided';
 
 /** What the engine needs of a previous decision. */
 export interface PreviousDecision {

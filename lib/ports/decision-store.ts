@@ -1,6 +1,6 @@
 import type { ObjectRef } from '../api/object-ref';
 import type { DecisionDiff } from '../placement/diff';
-import type { ClusterExplanation, DecisionCluster, DecisionReason } from '../placement/types';
+import type { ClusterExplanation, DecisionCluster, DecisionReason, ReplicaMode } from '../placement/types';
 
 /**
  * Placement's record of where one object runs: item `OBJ#<obj>` / `DECISION` (docs/state.md, docs/placement.md).
@@ -29,6 +29,8 @@ export interface StoredDecision {
   /** From the decision before this one. */
   diff: DecisionDiff;
   rebalanceToken?: string;
+  /** Duplicated or Divided, for an object with replicas (what status aggregation reads). */
+  replicaMode?: ReplicaMode;
   decidedAt: string;
   /** The change (placement message trace id) this decision was made for: `tmc trace` reads its `placed` step here. */
   traceId?: string;

@@ -53,6 +53,8 @@ export interface DecisionView {
   message?: string;
   /** The Placement that decided: what an override's warning names. */
   placement?: string;
+  /** Duplicated or Divided, for an object with replicas: what the aggregate replica counts mean (docs/syncer.md). */
+  replicaMode?: 'Duplicated' | 'Divided';
 }
 
 /** How {@link SyncStateStore.readMany} names one (object, cluster) record: `<objectKey>#<cluster>`. */
@@ -159,4 +161,5 @@ export const DecisionViewSchema = z.object({
     .optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
+  replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
 });

@@ -218,12 +218,20 @@ describe('Workload syncer end to end', () => {
         ? j
         : undefined;
     });
-    expect(job.status.succeeded).toBe(2); // one completion on each cluster
+    // Every cluster runs the whole Job: COMPLETIONS reads per copy (1/1 once each cluster completed its one).
+    expect(job.status.succeeded).toBe(1);
+    // A Duplicated StatefulSet of 2 on 2 clusters reads 2/2 (each copy ready), not 4/2; each copy is named.
     const sts = await waitFor('StatefulSet db ready in kcp', async () => {
       const s = await kcpGet(['statefulset', 'db', '-n', 'apps']);
-      return s?.status?.readyReplicas === 4 ? s : undefined;
+      return s?.status?.conditions?.some(
+        (c: { type: string; status: string }) => c.type === 'ClusterReplicas' && c.status === 'True',
+      )
+        ? s
+        : undefined;
     });
-    expect(sts.status.replicas).toBe(4);
+    expect(sts.status).toMatchObject({ replicas: 2, readyReplicas: 2 });
+    const perCopy = sts.status.conditions.find((c: { type: string }) => c.type === 'ClusterReplicas');
+    expect(perCopy.message).toContain(clusters.map((c) => `${c} 2/2`).join(', '));
     const ds = await waitFor('DaemonSet agent ready in kcp', async () => {
       const d = await kcpGet(['daemonset', 'agent', '-n', 'apps']);
       return d && d.status?.numberReady > 0 && d.status.numberReady === d.status.desiredNumberScheduled ? d : undefined;

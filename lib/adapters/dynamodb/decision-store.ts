@@ -70,6 +70,7 @@ export const DecisionItemSchema = z.object({
     unchanged: z.array(z.string()),
   }),
   rebalanceToken: z.string().optional(),
+  replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
   decidedAt: z.string(),
   traceId: z.string().optional(),
   sent: z.string().optional(),

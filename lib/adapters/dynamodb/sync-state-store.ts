@@ -44,6 +44,7 @@ const DecisionItemSchema = z.object({
     .optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
+  replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
 });
 
 export interface DynamoSyncStateStoreOptions {
@@ -72,6 +73,7 @@ export const DECISION_VIEW_ATTRIBUTES: readonly string[] = [
   'reason',
   'message',
   'placement',
+  'replicaMode',
 ];
 /** One BatchGetItem has one projection for the table: every sync-item attribute plus the decision's that sync reads. */
 const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
@@ -89,6 +91,7 @@ export function decisionView(item: Record<string, unknown>): DecisionView {
     ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
     ...(parsed.message !== undefined ? { message: parsed.message } : {}),
     ...(parsed.placement !== undefined ? { placement: parsed.placement } : {}),
+    ...(parsed.replicaMode !== undefined ? { replicaMode: parsed.replicaMode } : {}),
   };
 }
 

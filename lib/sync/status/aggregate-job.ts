@@ -1,4 +1,4 @@
-import { allClustersCondition, conditionOf, sumFields } from './status-fields';
+import { allClustersCondition, conditionOf, numberField } from './status-fields';
 import type { AggregateInput, AggregateStatus, StatusCondition } from './types';
 
 function times(input: AggregateInput, key: string): string[] {
@@ -8,13 +8,24 @@ function times(input: AggregateInput, key: string): string[] {
     .sort();
 }
 
+function extreme(input: AggregateInput, key: string, pick: (...values: number[]) => number): number {
+  return input.clusters.length ? pick(...input.clusters.map((c) => numberField(c.status, key))) : 0;
+}
+
 /**
- * Job: succeeded/failed/active/ready summed. Complete only when every placed cluster completed; Failed as soon as
- * any cluster's Job failed (the work as a whole cannot complete). startTime is the earliest; completionTime the
- * latest, and only once the whole Job is complete.
+ * Job: every placed cluster runs the whole Job (a Job is never divided), so, as for a Duplicated Deployment,
+ * `succeeded` and `ready` are the least advanced copy's (COMPLETIONS 1/1 once every copy completed) and `failed` and
+ * `active` the largest copy's. Complete only when every placed cluster completed; Failed as soon as any cluster's Job
+ * failed (the work as a whole cannot complete). startTime is the earliest; completionTime the latest, and only once
+ * the whole Job is complete.
  */
 export function aggregateJob(input: AggregateInput): AggregateStatus {
-  const status: AggregateStatus = sumFields(input.clusters, ['succeeded', 'failed', 'active', 'ready']);
+  const status: AggregateStatus = {
+    succeeded: extreme(input, 'succeeded', Math.min),
+    failed: extreme(input, 'failed', Math.max),
+    active: extreme(input, 'active', Math.max),
+    ready: extreme(input, 'ready', Math.min),
+  };
   const conditions: StatusCondition[] = [];
   const complete = allClustersCondition('Complete', input.clusters, 'AllClustersComplete', 'ClustersIncomplete');
   const failed = input.clusters.filter((c) => conditionOf(c, 'Failed')?.status === 'True');

@@ -184,6 +184,8 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
 
     // Only what clusters of the decision report about a copy they hold counts: a removed copy's last status, or a
     // cluster the object moved away from, would show replicas that no longer run.
+    const shares = new Map(decision?.clusters.map((c) => [c.name, c.replicas]));
+    const specReplicas = (object.spec as { replicas?: unknown } | undefined)?.replicas;
     const aggregate = aggregateStatus({
       kind: ref.kind,
       generation: object.metadata.generation,
@@ -192,7 +194,10 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
         status: copyPresent(syncOf.get(cluster)) ? observedOf.get(cluster)?.status : undefined,
         appliedGeneration: syncOf.get(cluster)?.appliedGeneration,
         downstreamGeneration: syncOf.get(cluster)?.downstreamGeneration,
+        desiredReplicas: shares.get(cluster),
       })),
+      ...(typeof specReplicas === 'number' ? { specReplicas } : {}),
+      ...(decision?.replicaMode ? { replicaMode: decision.replicaMode } : {}),
     });
     if (!aggregate) return { annotations: wroteAnnotations, status: false };
     const placedNames = new Set(placed);

@@ -7,6 +7,8 @@ export interface ClusterStatusInput {
   appliedGeneration?: number;
   /** The downstream metadata.generation the cluster gave that apply. */
   downstreamGeneration?: number;
+  /** The replicas placement asked this cluster to run (its share, or a whole copy); undefined: `spec.replicas`. */
+  desiredReplicas?: number;
 }
 
 export interface AggregateInput {
@@ -15,6 +17,13 @@ export interface AggregateInput {
   generation?: number;
   /** Every cluster the object is placed on, in a stable order. */
   clusters: ClusterStatusInput[];
+  /** The kcp object's spec.replicas, for kinds that have it. */
+  specReplicas?: number;
+  /**
+   * Placement's replica mode: `Duplicated` (every cluster runs a whole copy) or `Divided` (the clusters share
+   * spec.replicas). Undefined for objects without replicas and for decisions recorded before the mode was.
+   */
+  replicaMode?: 'Duplicated' | 'Divided';
 }
 
 export interface StatusCondition {

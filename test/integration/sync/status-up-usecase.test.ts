@@ -127,6 +127,28 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kcpStatus().conditions.find((c: { type: string }) => c.type === 'Available').status).toBe('True');
   });
 
+  it('Duplicated 3 replicas on three clusters: READY reads 3/3 (each copy), not 9/3, with every copy named', async () => {
+    await world.putDecision(
+      ref,
+      2,
+      CLUSTERS.map((name) => ({ name, replicas: 3 })),
+      undefined,
+      { replicaMode: 'Duplicated' },
+    );
+    const three = { ...ready(3), replicas: 3, updatedReplicas: 3 };
+    const deps = world.statusDeps(kube);
+    for (const c of CLUSTERS) await reportClusterStatus(deps, message(c, '20', three), 1);
+    expect(kcpStatus()).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3 });
+    expect(kcpStatus().conditions.find((c: { type: string }) => c.type === 'ClusterReplicas')).toMatchObject({
+      status: 'True',
+      reason: 'Duplicated',
+      message:
+        "Duplicated: each of 3 clusters runs all 3 replicas; counts are the least ready copy's. Ready per cluster: east 3/3, west 3/3, north 3/3",
+    });
+    await reportClusterStatus(deps, message('west', '21', { ...three, readyReplicas: 2, availableReplicas: 2 }), 1);
+    expect(kcpStatus()).toMatchObject({ replicas: 3, readyReplicas: 2 });
+  });
+
   it('a duplicate or late message writes nothing and does not regress', async () => {
     const deps = world.statusDeps(kube);
     await reportClusterStatus(deps, message('east', '20', ready(1)), 1);

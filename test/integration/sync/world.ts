@@ -44,6 +44,8 @@ export interface SyncWorld {
     decisionVersion: number,
     clusters: Array<{ name: string; replicas?: number; patch?: unknown[] }>,
     placement?: string,
+    /** More attributes of the decision item (`replicaMode`). */
+    extra?: Record<string, unknown>,
   ): Promise<void>;
   putCluster(workspace: string, name: string): Promise<void>;
   scanAll(): Promise<Array<Record<string, unknown>>>;
@@ -130,7 +132,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
       log,
       deferrer,
     }),
-    putDecision: async (ref, decisionVersion, clusters, placement) => {
+    putDecision: async (ref, decisionVersion, clusters, placement, extra) => {
       await doc.send(
         new PutCommand({
           TableName: tableName,
@@ -141,6 +143,7 @@ export async function startSyncWorld(): Promise<SyncWorld> {
             clusters,
             generation: 1,
             ...(placement ? { placement } : {}),
+            ...extra,
           },
         }),
       );

@@ -399,11 +399,20 @@ describe('replicas', () => {
   ])('%s', (_label, policy, replicas, clusters, expected) => {
     const d = run({ object: deployment('web', { replicas, cpu: '1' }), policies: [policy], clusters });
     expect(Object.fromEntries(d.clusters.map((c) => [c.name, c.replicas]))).toEqual(expected);
+    // Status aggregation reads the mode to make READY mean the same in both (per copy or summed).
+    expect(d.replicaMode).toBe(policy.spec.replicas?.mode);
   });
 
-  it('objects without replicas carry none', () => {
+  it('objects without replicas carry none, and no replica mode', () => {
     const d = run({ object: configMap('c'), policies: [placement('p')], clusters: abc });
     expect(d.clusters.every((c) => c.replicas === undefined)).toBe(true);
+    expect(d.replicaMode).toBeUndefined();
+  });
+
+  it('the default placement of a Deployment duplicates', () => {
+    expect(run({ object: deployment('web', { replicas: 2, cpu: '1' }), policies: [], clusters: abc }).replicaMode).toBe(
+      'Duplicated',
+    );
   });
 });
 

@@ -69,6 +69,135 @@ describe('Deployment aggregation', () => {
   });
 });
 
+describe('replica counts of Duplicated and Divided placements', () => {
+  const copy = (ready: number, replicas = 3): Record<string, unknown> => ({
+    replicas,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    updatedReplicas: replicas,
+    unavailableReplicas: replicas - ready,
+  });
+  const placed = (
+    kind: string,
+    replicaMode: 'Duplicated' | 'Divided' | undefined,
+    specReplicas: number,
+    clusters: Array<[string, Record<string, unknown> | undefined, number]>,
+  ): AggregateInput => ({
+    ...input(
+      kind,
+      clusters.map(([name, status, desired]) => ({ ...c(name, status), desiredReplicas: desired })),
+    ),
+    specReplicas,
+    replicaMode,
+  });
+
+  it.each<[string, AggregateInput, Record<string, number>, string | undefined]>([
+    [
+      'Duplicated 3 on 3 clusters, all ready: READY 3/3, not 9/3',
+      placed('Deployment', 'Duplicated', 3, [
+        ['east', copy(3), 3],
+        ['west', copy(3), 3],
+        ['north', copy(3), 3],
+      ]),
+      { replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3, unavailableReplicas: 0 },
+      'True',
+    ],
+    [
+      'Duplicated, one copy short: the least ready copy',
+      placed('Deployment', 'Duplicated', 3, [
+        ['east', copy(3), 3],
+        ['west', copy(2), 3],
+        ['north', copy(3), 3],
+      ]),
+      { replicas: 3, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 3, unavailableReplicas: 1 },
+      'False',
+    ],
+    [
+      'Duplicated, a copy with no status yet counts as none ready',
+      placed('Deployment', 'Duplicated', 3, [
+        ['east', copy(3), 3],
+        ['west', undefined, 3],
+      ]),
+      { replicas: 3, readyReplicas: 0, availableReplicas: 0, updatedReplicas: 0, unavailableReplicas: 0 },
+      'False',
+    ],
+    [
+      'Duplicated, a surging copy keeps replicas above updated',
+      placed('Deployment', 'Duplicated', 3, [
+        ['east', { ...copy(3, 4), updatedReplicas: 2 }, 3],
+        ['west', copy(3), 3],
+      ]),
+      { replicas: 4, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 2, unavailableReplicas: 1 },
+      'True',
+    ],
+    [
+      'Divided 3 as 2+1: summed',
+      placed('Deployment', 'Divided', 3, [
+        ['east', copy(2, 2), 2],
+        ['west', copy(1, 1), 1],
+      ]),
+      { replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3, unavailableReplicas: 0 },
+      'True',
+    ],
+    [
+      'StatefulSet Duplicated on 2 clusters',
+      placed('StatefulSet', 'Duplicated', 2, [
+        ['east', { replicas: 2, readyReplicas: 2, currentReplicas: 2, updatedReplicas: 2, availableReplicas: 2 }, 2],
+        ['west', { replicas: 2, readyReplicas: 1, currentReplicas: 2, updatedReplicas: 2, availableReplicas: 1 }, 2],
+      ]),
+      { replicas: 2, readyReplicas: 1, currentReplicas: 2, updatedReplicas: 2, availableReplicas: 1 },
+      'False',
+    ],
+    [
+      'ReplicaSet Duplicated on 2 clusters',
+      placed('ReplicaSet', 'Duplicated', 2, [
+        ['east', { replicas: 2, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 2 }, 2],
+        ['west', { replicas: 2, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 2 }, 2],
+      ]),
+      { replicas: 2, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 2 },
+      'True',
+    ],
+    [
+      'no mode recorded (an older decision): summed, no ClusterReplicas condition',
+      placed('Deployment', undefined, 3, [
+        ['east', copy(3), 3],
+        ['west', copy(3), 3],
+      ]),
+      { replicas: 6, readyReplicas: 6 },
+      undefined,
+    ],
+  ])('%s', (_name, given, counts, clusterReplicas) => {
+    const status = aggregateStatus(given);
+    expect(status).toMatchObject(counts);
+    expect(cond(status, 'ClusterReplicas')?.status).toBe(clusterReplicas);
+  });
+
+  it('names every cluster and what the counts mean', () => {
+    const status = aggregateStatus(
+      placed('Deployment', 'Duplicated', 3, [
+        ['east', copy(3), 3],
+        ['west', copy(2), 3],
+        ['north', undefined, 3],
+      ]),
+    );
+    expect(cond(status, 'ClusterReplicas')).toMatchObject({
+      status: 'False',
+      reason: 'Duplicated',
+      message:
+        "Duplicated: each of 3 clusters runs all 3 replicas; counts are the least ready copy's. Ready per cluster: east 3/3, west 2/3, north no status yet",
+    });
+    const divided = aggregateStatus(
+      placed('Deployment', 'Divided', 3, [
+        ['east', copy(2, 2), 2],
+        ['west', copy(0, 1), 1],
+      ]),
+    );
+    expect(cond(divided, 'ClusterReplicas')?.message).toBe(
+      'Divided: 2 clusters share 3 replicas; counts are summed. Ready per cluster: east 2/2, west 0/1',
+    );
+  });
+});
+
 describe('other kinds', () => {
   it.each<[string, string, ClusterStatusInput[], Record<string, unknown>]>([
     [
@@ -135,7 +264,7 @@ describe('other kinds', () => {
         }),
         c('b', { active: 1, startTime: 't0' }),
       ],
-      { succeeded: 1, active: 1, failed: 0, ready: 0, startTime: 't0' },
+      { succeeded: 0, active: 1, failed: 0, ready: 0, startTime: 't0' },
     ],
     [
       'Job complete everywhere',
@@ -145,7 +274,7 @@ describe('other kinds', () => {
         c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }], completionTime: 't5' }),
       ],
       {
-        succeeded: 2,
+        succeeded: 1,
         active: 0,
         failed: 0,
         ready: 0,
@@ -163,7 +292,7 @@ describe('other kinds', () => {
         c('b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
       ],
       {
-        succeeded: 1,
+        succeeded: 0,
         active: 0,
         failed: 6,
         ready: 0,
