@@ -18,6 +18,8 @@ import type { Metrics } from '../ports/telemetry';
 import type { RemovalGuard, VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
 import type { InvocationCache } from '../sync/invocation-cache';
+import type { EventRecorder } from '../ports/event-recorder';
+import { decisionEvent } from './decision-events';
 import type { StatusRefresher } from '../sync/status/refresh-after-batch';
 import type { SyncLog } from '../sync/sync-log';
 import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
@@ -72,6 +74,8 @@ export interface PlacementDeps {
    * refresh (tests of the decision alone).
    */
   status?: StatusRefresher;
+  /** Events on the kcp object for a decision users should see: placed, failed over, placed nowhere, held (absent: none). */
+  events?: EventRecorder;
 }
 
 /**
@@ -592,6 +596,8 @@ async function reconcileWorkload(
     for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
     if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
     statusChanged = toApply.length === 0 && !namespace;
+    const event = namespace ? undefined : decisionEvent(decision, diff, evictedClusters(decided));
+    if (event) await deps.events?.record({ ...ref, uid: object.metadata.uid ?? ref.uid }, event);
     if (!decision.scheduled)
       log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
     else if (diff.added.length || diff.removed.length)

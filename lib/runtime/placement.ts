@@ -7,6 +7,7 @@ import { recoverySettingsFrom } from './recovery-sweep';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
+import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { contentKeySource } from './content-key';
@@ -185,6 +186,9 @@ export function buildPlacementDeps(
     contentKey: contentKeySource(config, secrets),
     evictions: recovery,
     status: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
+    events: makeKcpEventRecorder(kube, {
+      onError: (err) => log.debug('Could not record an Event', { error: String(err) }),
+    }),
     // One guard, one set of counters: vanished objects and decisions' removals pass the same gate.
     deletionGuard: guard,
     removalGuard: guard,

@@ -61,7 +61,7 @@ export interface SyncApplyDeps {
   contentKey: ContentKeySource;
   /** Tells pull-mode SyncTargets' syncers about their work (lib/sync/forward-to-syncer.ts); absent: they find it by listing. */
   syncers?: SyncerFeed;
-  /** Warning Events on the kcp object, one per distinct failure (absent: none). */
+  /** Events on the kcp object: Applied per cluster, a Warning per distinct failure (absent: none). */
   events?: EventRecorder;
 }
 
@@ -258,6 +258,8 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       const outcome = await syncObjectToCluster(ctx, client, fullRef, source, placementFor(decision, cluster));
       deps.metrics.increment('tmc_sync_operations_total', { result: outcome, cluster, resource });
       if (outcome === 'applied') {
+        // Counted, not repeated: the recorder raises this Event's count on every later apply (docs/syncer.md, Events).
+        await deps.events?.record(fullRef, { type: 'Normal', reason: 'Applied', message: `Applied to ${cluster}` });
         const enqueuedAt = Date.parse(message.trace.enqueuedAt);
         if (!Number.isNaN(enqueuedAt))
           deps.metrics.observe('tmc_sync_lag_seconds', { cluster }, Math.max(0, (Date.now() - enqueuedAt) / 1000));

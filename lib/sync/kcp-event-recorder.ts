@@ -14,6 +14,12 @@ export interface KcpEventRecorderOptions {
   windowMs?: number;
   /** At most this many distinct events remembered per container (oldest forgotten first). */
   maxTracked?: number;
+  /**
+   * Spam filter per object, as kube's EventSourceObjectSpamFilter: a bucket of `burst` Events that refills one every
+   * `refillMs`; an Event that finds it empty is dropped (counted into its next write when it is a repeat).
+   */
+  burst?: number;
+  refillMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -26,13 +32,33 @@ interface Tracked {
 /**
  * Writes Events to kcp through tmc's own kcp clients. The Event's name is the object's name and a hash of (uid,
  * reason, message), so a repeat finds the Event written before and raises its `count` (one merge patch), as kube's
- * EventAggregator does; repeats within `windowMs` of a write are only counted, and carried into the next write.
+ * EventAggregator does; repeats within `windowMs` of a write are only counted, and carried into the next write. A
+ * per-object token bucket bounds how many writes one object's Events may cost, as kube's spam filter does.
  */
 export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecorderOptions = {}): EventRecorder {
   const now = options.now ?? Date.now;
   const windowMs = options.windowMs ?? 60_000;
   const maxTracked = options.maxTracked ?? 1000;
   const tracked = new Map<string, Tracked>();
+  const burst = options.burst ?? 25;
+  const refillMs = options.refillMs ?? 300_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Takes a token from the object's bucket; false when it is empty (kube's defaults: 25, then one per 5 minutes). */
+  function take(objectKey: string, at: number): boolean {
+    const bucket = buckets.get(objectKey) ?? { tokens: burst, at };
+    const gained = Math.max(0, Math.floor((at - bucket.at) / refillMs));
+    const tokens = Math.min(burst, bucket.tokens + gained);
+    const refilledAt = tokens === burst ? at : bucket.at + gained * refillMs;
+    buckets.delete(objectKey);
+    if (buckets.size >= maxTracked) buckets.delete(buckets.keys().next().value ?? objectKey);
+    if (tokens < 1) {
+      buckets.set(objectKey, { tokens, at: refilledAt });
+      return false;
+    }
+    buckets.set(objectKey, { tokens: tokens - 1, at: refilledAt });
+    return true;
+  }
 
   async function write(
     ref: ObjectRef,
@@ -73,6 +99,8 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
         lastTimestamp: at,
         source: { component: 'tmc' },
         reportingComponent: 'tmc',
+        reportingInstance: 'tmc',
+        action: event.reason,
       },
       { force: true },
     );
@@ -91,6 +119,10 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
       const at = now();
       if (seen && at - seen.writtenAt < windowMs) {
         seen.pending++;
+        return;
+      }
+      if (!take(`${ref.workspace}|${namespace}|${ref.uid ?? ref.name}`, at)) {
+        if (seen) seen.pending++;
         return;
       }
       const repeats = 1 + (seen?.pending ?? 0);

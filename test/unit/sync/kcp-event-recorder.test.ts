@@ -62,4 +62,38 @@ describe('Events on kcp objects, aggregated like kube’s recorder', () => {
     await expect(recorder.record(ref, { ...conflict, reason: 'ClusterConfiguration' })).resolves.toBeUndefined();
     expect(errors).toHaveLength(1);
   });
+
+  it('bounds one object’s Events by a token bucket, as kube’s spam filter: 25, then one per 5 minutes', async () => {
+    const kube = connector();
+    let now = 0;
+    const recorder = makeKcpEventRecorder(kube, { now: () => now, burst: 3, refillMs: 300_000 });
+    const kcp = kube.kcpOf('root:team-b');
+    for (let i = 0; i < 5; i++) await recorder.record(ref, { ...conflict, message: `east: failure ${i}` });
+    expect(eventsIn(kube)).toHaveLength(3);
+    expect(kcp.writes()).toBe(3);
+    // Another object has a bucket of its own.
+    await recorder.record({ ...ref, name: 'reader', uid: 'u-2' }, conflict);
+    expect(eventsIn(kube)).toHaveLength(4);
+    now = 299_000;
+    await recorder.record(ref, { ...conflict, message: 'east: failure 9' });
+    expect(eventsIn(kube)).toHaveLength(4);
+    now = 300_000;
+    await recorder.record(ref, { ...conflict, message: 'east: failure 9' });
+    expect(eventsIn(kube)).toHaveLength(5);
+  });
+
+  it('writes the fields events.k8s.io/v1 needs: action, reportingComponent and reportingInstance', async () => {
+    const kube = connector();
+    await makeKcpEventRecorder(kube, { now: () => 0 }).record(
+      { ...ref, namespace: 'default', kind: 'Deployment', group: 'apps', resource: 'deployments', name: 'web' },
+      { type: 'Normal', reason: 'Applied', message: 'Applied to east' },
+    );
+    expect(eventsIn(kube)[0]).toMatchObject({
+      metadata: { namespace: 'default' },
+      action: 'Applied',
+      reportingComponent: 'tmc',
+      reportingInstance: 'tmc',
+      involvedObject: { kind: 'Deployment', namespace: 'default', name: 'web' },
+    });
+  });
 });
