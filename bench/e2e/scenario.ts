@@ -67,8 +67,12 @@ export interface KubeCounts {
   clusterReadsPerObjectCluster: number;
   /** Writes of the downstream namespace (once per cluster on first sync). */
   namespaceWrites: number;
-  /** tmc's requests to kcp (labels, status, annotations; reads) per changed object. */
+  /** tmc's requests to kcp (labels, status, annotations; reads) per changed object, Events apart. */
   kcpWritesPerObject: number;
+  /** tmc's writes of Events (core/v1, on the objects) per changed object: what `kubectl describe` shows, counted apart. */
+  kcpEventWritesPerObject: number;
+  /** Event requests by verb (the reads are the recorder's look-up of an Event to raise its count). */
+  kcpEventRequests: Record<string, number>;
   kcpReadsPerObject: number;
   /** verb [subresource] → count, clusters and kcp apart, for explaining a figure above the floor. */
   clusterRequests: Record<string, number>;
@@ -451,9 +455,12 @@ async function runPhases(
       (n, s) => n + s.requests.count({ resource: 'namespaces', writes: true }),
       0,
     );
-    const kcpRecords = sim.kcp.requests
+    const tmcKcpRecords = sim.kcp.requests
       .entries({ logicalCluster: workspace })
       .filter((r) => r.userAgent !== BENCH_USER_AGENT && r.namespace === NS);
+    // Events are a product of their own (docs/syncer.md, Events): kept out of the writes-per-change figures.
+    const kcpRecords = tmcKcpRecords.filter((r) => r.resource !== 'events');
+    const kcpEventRequests = tally(tmcKcpRecords.filter((r) => r.resource === 'events'));
     const clusterRequests = tally(clusterRecords);
     const kcpRequests = tally(kcpRecords);
     const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
@@ -478,8 +485,10 @@ async function runPhases(
         namespaceWrites,
         kcpWritesPerObject: round(sum(kcpRequests, WRITE_VERBS) / changed),
         kcpReadsPerObject: round(sum(kcpRequests, READ_VERBS) / changed),
+        kcpEventWritesPerObject: round(sum(kcpEventRequests, WRITE_VERBS) / changed),
         clusterRequests,
         kcpRequests,
+        kcpEventRequests,
         kcpNotFound: kcpRecords.filter((r) => r.verb === 'get' && r.code === 404).length,
       },
       dynamodb: {

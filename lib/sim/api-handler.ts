@@ -436,7 +436,7 @@ export async function handleResource(
   if (method === 'DELETE' && !r.name) {
     ctx.setVerb('deletecollection');
     const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
-    const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+    const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'), info);
     const items = space.list(info, r.namespace).filter((o) => matchLabels(o.metadata.labels) && matchFields(o));
     for (const item of items) {
       await admit(ctx, 'DELETE', info, { ...r, name: item.metadata.name }, undefined, item, dryRun);
@@ -575,7 +575,7 @@ function list(
   ctx: HandlerContext,
 ): void {
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
-  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'), info);
   const keyed: Array<[string, KubeObject]> = [];
   for (const space of ctx.fault === 'empty' ? [] : ctx.watchSpaces) {
     for (const o of space.list(info, r.namespace))
@@ -609,7 +609,7 @@ function watch(
   ctx: HandlerContext,
 ): void {
   const matchLabels = parseLabelSelector(url.searchParams.get('labelSelector'));
-  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+  const matchFields = parseFieldSelector(url.searchParams.get('fieldSelector'), info);
   const asTable = wantsTable(req.headers.accept);
   const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
   const rvParam = url.searchParams.get('resourceVersion');

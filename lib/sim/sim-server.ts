@@ -10,6 +10,7 @@ import {
 import type { WebhookCredentials } from './admission/webhook-caller';
 import { ApiError } from '../kube-api/api-error';
 import { handleResource, readBody, type ResourceRequest, send } from './api-handler';
+import { handleEventsV1, isEventsV1 } from './event-views';
 import type { KubeObject } from '../kube/object';
 import type { SimClusterStore, WorkloadSimulationOptions, WorkloadSimulator } from './contracts';
 import { startWorkloadSimulator } from './controllers';
@@ -406,7 +407,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         });
         if (wildcard && (req.method ?? 'GET') !== 'GET')
           throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
-        return await handleResource(req, res, url, r, {
+        // events.k8s.io/v1 Events are core/v1 Events converted (lib/sim/event-views.ts), as in kube-apiserver.
+        return await (isEventsV1(r) ? handleEventsV1 : handleResource)(req, res, url, r, {
           space,
           admission,
           currentRv: clock.current,

@@ -40,6 +40,8 @@ const Phase = z.object({
     clusterWritesPerObjectCluster: z.number(),
     clusterReadsPerObjectCluster: z.number(),
     kcpWritesPerObject: z.number(),
+    kcpEventWritesPerObject: z.number(),
+    kcpEventRequests: z.record(z.string(), z.number()),
     clusterRequests: z.record(z.string(), z.number()),
     kcpRequests: z.record(z.string(), z.number()),
     kcpNotFound: z.number().int().nonnegative(),
@@ -163,6 +165,13 @@ describe('tmc bench --quick', () => {
     expect(formatResults(results)).toMatch(/\nlatency .*\n/);
   });
 
+  it('counts Events apart from the writes per change: Placed and Applied on create, none in kcpRequests', () => {
+    const create = phase('create');
+    expect(create.kube.kcpEventWritesPerObject).toBeGreaterThan(0);
+    expect(Object.keys(create.kube.kcpEventRequests).length).toBeGreaterThan(0);
+    expect(formatResults(results)).toContain('events w/obj');
+  });
+
   it('writes each object once per cluster on first sync and on update', () => {
     expect(phase('create').kube.clusterWritesPerObjectCluster).toBe(1);
     expect(phase('update').kube.clusterWritesPerObjectCluster).toBe(1);
@@ -189,6 +198,7 @@ describe('tmc bench --quick', () => {
       const p = phase(name);
       expect(p.kube.clusterWritesPerObjectCluster).toBe(0);
       expect(p.kube.kcpWritesPerObject).toBe(0);
+      expect(p.kube.kcpEventWritesPerObject).toBe(0);
       // No object state is written (a cluster's circuit/health bookkeeping, HEALTH and CIRCUIT items, may tick). BatchGetItem is a
       // read: placement and sync-apply read what a batch needs with one.
       const objectWrites = Object.entries(p.dynamodb.byItem).filter(
