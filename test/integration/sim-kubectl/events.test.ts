@@ -134,6 +134,22 @@ describe('Events: kubectl describe, events.k8s.io/v1 beside core/v1', () => {
     expect((await sim.run(['get', 'event', 'web.manual', '-n', 'shop'])).code).not.toBe(0);
   });
 
+  it('watches events.k8s.io/v1 Events in their v1 shape', async () => {
+    const token = (await sim.ok(['config', 'view', '--raw', '-o', 'jsonpath={.users[0].user.token}'])).trim();
+    const response = await fetch(
+      `${sim.server.serverUrl(WS)}/apis/events.k8s.io/v1/namespaces/shop/events?watch=true&timeoutSeconds=1&fieldSelector=regarding.name%3Dother`,
+      { headers: token ? { Authorization: `Bearer ${token}` } : {} },
+    );
+    expect(response.status).toBe(200);
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    expect(lines.map((l) => [l.type, l.object.apiVersion, l.object.note])).toEqual([
+      ['ADDED', 'events.k8s.io/v1', 'Placed on north'],
+    ]);
+  });
+
   it('refuses a field label Events do not have, as kube does', async () => {
     const r = await sim.run(['get', 'events', '-n', 'shop', '--field-selector', 'spec.nothing=x']);
     expect(r.code).not.toBe(0);
