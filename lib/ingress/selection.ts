@@ -1,4 +1,4 @@
-import { IGNORE_LABEL } from '../api/labels';
+import { IGNORE_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/labels';
 import type { KubeObjectShape } from '../api/messages';
 
 export interface GroupResource {
@@ -41,17 +41,18 @@ export const EXCLUDED_NAMESPACES: readonly string[] = ['kube-system', 'kube-publ
 export type Selection = { selected: true } | { selected: false; reason: string };
 
 /**
- * Cluster-scoped kinds that are never synced: admission and API-serving machinery that can affect every tenant of a
- * cluster (webhooks, API services, flow control), nodes and other per-cluster runtime, and kcp's own groups. Any other
- * cluster-scoped kind (CRDs, ClusterRoles and bindings, StorageClasses, IngressClasses, PersistentVolumes, cluster-
- * scoped custom resources) goes to placement, which sends it where the workspace's work runs (docs/placement.md).
+ * Cluster-scoped kinds that are never synced: admission policies and flow control (machinery that can affect every
+ * tenant of a cluster and has no namespace of the workspace to point at), nodes and other per-cluster runtime, and
+ * kcp's own groups. Any other cluster-scoped kind (CRDs, ClusterRoles and bindings, StorageClasses, IngressClasses,
+ * PersistentVolumes, cluster-scoped custom resources, and, gated by the SyncTarget's allowedRiskyKinds, webhook
+ * configurations and APIServices) goes to placement, which sends it where the workspace's work runs
+ * (docs/placement.md).
  */
 const EXCLUDED_CLUSTER_RESOURCES = new Set([
-  'admissionregistration.k8s.io/mutatingwebhookconfigurations',
-  'admissionregistration.k8s.io/validatingwebhookconfigurations',
   'admissionregistration.k8s.io/validatingadmissionpolicies',
   'admissionregistration.k8s.io/validatingadmissionpolicybindings',
-  'apiregistration.k8s.io/apiservices',
+  'admissionregistration.k8s.io/mutatingadmissionpolicies',
+  'admissionregistration.k8s.io/mutatingadmissionpolicybindings',
   'certificates.k8s.io/certificatesigningrequests',
   'flowcontrol.apiserver.k8s.io/flowschemas',
   'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
@@ -74,6 +75,9 @@ export function selectWorkload(
     // The CRDs of kcp's and tmc's own kinds (`<plural>.<group>`) describe the control plane, not an application.
     if (key === CRD_RESOURCE && (object?.metadata?.name ?? '').endsWith('kcp.io'))
       return { selected: false, reason: 'cluster-scoped' };
+    // tmc's own webhook configurations in the workspace (`tmc webhooks install`) call tmc: never a workload.
+    if (gr.group === 'admissionregistration.k8s.io' && isTmcManaged(object))
+      return { selected: false, reason: 'cluster-scoped' };
     const labels = object?.metadata?.labels;
     if (typeof labels === 'object' && labels !== null && IGNORE_LABEL in labels)
       return { selected: false, reason: 'ignored' };
@@ -95,5 +99,14 @@ function ownedByKind(ownerReferences: unknown, kind: string): boolean {
   return (
     Array.isArray(ownerReferences) &&
     ownerReferences.some((o) => typeof o === 'object' && o !== null && (o as { kind?: unknown }).kind === kind)
+  );
+}
+
+function isTmcManaged(object: KubeObjectShape | undefined): boolean {
+  const labels = object?.metadata?.labels;
+  return (
+    typeof labels === 'object' &&
+    labels !== null &&
+    (labels as Record<string, unknown>)[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
   );
 }

@@ -679,7 +679,11 @@ export function decide(input: DecideInput): Decision {
         clusters: [],
         scheduled: false,
         reason: 'Unschedulable',
-        message: `0/${clusters.length} clusters match: ${summarize(rejections)}. ${policy ? `Relax Placement ${policy.name}` : 'Uncordon or heal a cluster'} or register a matching SyncTarget`,
+        message: `0/${clusters.length} clusters match: ${summarize(rejections)}. ${
+          risky && rejections.has(`does not allow ${risky.entry}`)
+            ? `${risky.entry} ${risky.why}: add it to a SyncTarget's spec.allowedRiskyKinds to place it there`
+            : `${policy ? `Relax Placement ${policy.name}` : 'Uncordon or heal a cluster'} or register a matching SyncTarget`
+        }`,
         placement: placementName,
         weights,
         rebalanceToken: policy?.rebalanceToken,

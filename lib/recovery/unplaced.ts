@@ -27,9 +27,23 @@ const COMMON_KINDS: Gvr[] = [
   { group: '', version: 'v1', resource: 'secrets' },
 ];
 
-const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
+/**
+ * Cluster-scoped kinds kube-apiserver never sends to admission webhooks (a webhook must not be able to block its own
+ * configuration), so no admission message ever places them: listed in every workspace, and asked about without the
+ * grace an admission message on its way would need. Placement's allow-list decides where they may go.
+ */
+const ADMISSION_BLIND_KINDS: Gvr[] = [
+  { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations' },
+  { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' },
+];
 
-/** Namespaced kinds to list: those the read decisions name (in their version), then the common ones not among them. */
+const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
+const admissionBlind = new Set(ADMISSION_BLIND_KINDS.map(groupResource));
+
+/**
+ * Kinds to list: the namespaced ones the read decisions name (in their version), then the common ones not among them,
+ * and the admission-blind cluster-scoped ones.
+ */
 function kindsToList(versions: DecisionVersion[]): Gvr[] {
   const kinds = new Map<string, Gvr>();
   for (const { ref } of versions) {
@@ -37,7 +51,8 @@ function kindsToList(versions: DecisionVersion[]): Gvr[] {
     if (!kinds.has(groupResource(ref)))
       kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
   }
-  for (const gvr of COMMON_KINDS) if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
+  for (const gvr of [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS])
+    if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
   return [...kinds.values()];
 }
 
@@ -196,7 +211,12 @@ export async function resyncUnplaced(
       const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
       const why = missedChange(object, decision, hash);
       if (!why) continue;
-      if (now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs) continue; // its admission message may still be on its way
+      // Its admission message may still be on its way (none ever comes for an admission-blind kind).
+      if (
+        !admissionBlind.has(groupResource(gvr)) &&
+        now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs
+      )
+        continue;
       firstSeen.delete(key);
       messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
       await act(deps, report, {

@@ -11,7 +11,9 @@ import { startE2eStack } from './support';
 /**
  * Issue 17: two workspaces install cluster-scoped objects on one shared cluster, with no Placement. An identical CRD
  * is shared (both recorded as owners, removed only with the last), a ClusterRole with different content is a conflict
- * for the later workspace (the first one's copy untouched), and a PriorityClass waits for the SyncTarget's allow-list.
+ * for the later workspace (the first one's copy untouched), and a PriorityClass and webhook configurations wait for
+ * the SyncTarget's allow-list (refused with a FailedPlacement Event, synced with their service namespace rewritten
+ * once allowed).
  */
 describe('two workspaces on one cluster: shared, conflicting and disallowed cluster-scoped objects', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -59,6 +61,36 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     value: 1000000,
     globalDefault: false,
   };
+  // Intercepts every tenant's requests: placed only where the SyncTarget's allow-list names it. kube-apiserver calls
+  // no admission webhook for a webhook configuration, so the recovery sweep's listing is what brings it to placement.
+  const guard = (name: string): object => ({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: `${name}.example.com`,
+        clientConfig: { service: { namespace: 'shop', name: 'guard', path: '/validate' } },
+        rules: [{ apiGroups: ['example.com'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['gadgets'] }],
+        failurePolicy: 'Ignore',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+      },
+    ],
+  });
+  const WEBHOOK_KIND = 'ValidatingWebhookConfiguration.admissionregistration.k8s.io';
+  const sweep = async (): Promise<void> => {
+    const report = (await stack.invoke('recovery-sweep', {
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      detail: {},
+    })) as { failures: string[] };
+    expect(report.failures).toEqual([]);
+  };
+  /** The Events `kubectl describe` shows for a cluster-scoped object of `kubeconfig`'s workspace. */
+  const eventsOf = async (kubeconfig: string, name: string): Promise<Array<Record<string, any>>> =>
+    ((await kubectlGetJson(kubeconfig, ['events', '-A', '--field-selector', `involvedObject.name=${name}`]))?.items ??
+      []) as Array<Record<string, any>>;
   const apply = (kubeconfig: string, object: object): Promise<string> =>
     kubectlOk(kubeconfig, ['apply', '-f', '-'], JSON.stringify(object));
   const downstream = (args: string[]): Promise<Record<string, any> | undefined> => kubectlGetJson(onCluster, args);
@@ -111,6 +143,26 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     expect((await downstream(['clusterrole', 'widget-editor']))?.rules?.[0].verbs).toEqual(['get']);
     expect(await owners(['clusterrole', 'widget-editor'])).toEqual([wsA]);
 
+    // A webhook configuration in each workspace: both refused by the allow-list, with a Warning Event saying so.
+    await apply(stack.kcpKubeconfig, guard('team-a-guard'));
+    await apply(teamB, guard('team-b-guard'));
+    await sweep();
+    for (const [kubeconfig, name] of [
+      [stack.kcpKubeconfig, 'team-a-guard'],
+      [teamB, 'team-b-guard'],
+    ]) {
+      const refused = await waitFor(
+        `${name} refused by the allow-list, with an Event`,
+        async () => (await eventsOf(kubeconfig, name)).find((e) => e.reason === 'FailedPlacement'),
+        { timeoutMs: 90_000 },
+      );
+      expect(refused).toMatchObject({ type: 'Warning', involvedObject: { kind: 'ValidatingWebhookConfiguration' } });
+      expect(refused.message).toContain(`does not allow ${WEBHOOK_KIND}`);
+    }
+    const described = await kubectlOk(teamB, ['describe', 'validatingwebhookconfiguration', 'team-b-guard']);
+    expect(described).toMatch(/Warning\s+FailedPlacement/);
+    expect(await downstream(['validatingwebhookconfiguration', 'team-a-guard'])).toBeUndefined();
+
     await apply(stack.kcpKubeconfig, priority);
     const explain = async (): Promise<string> =>
       (
@@ -140,13 +192,27 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
       '--type',
       'merge',
       '-p',
-      JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io'] } }),
+      JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io', WEBHOOK_KIND] } }),
     ]);
     await waitFor(
       'the PriorityClass on the cluster once allowed',
       async () => (await downstream(['priorityclass', 'urgent'])) !== undefined,
       { timeoutMs: 90_000 },
     );
+    // root:default's SyncTarget now allows webhook configurations: its copy arrives, calling its own downstream
+    // namespace; team-b's SyncTarget still does not, so team-b's stays out.
+    const hook = await waitFor(
+      "root:default's webhook configuration on the cluster once allowed",
+      async () => downstream(['validatingwebhookconfiguration', 'team-a-guard']),
+      { timeoutMs: 90_000 },
+    );
+    expect(hook.webhooks[0].clientConfig.service).toMatchObject({
+      namespace: downstreamNamespace(wsA, 'shop'),
+      name: 'guard',
+      path: '/validate',
+    });
+    await sweep();
+    expect(await downstream(['validatingwebhookconfiguration', 'team-b-guard'])).toBeUndefined();
 
     // The first owner's delete leaves the shared CRD to the other; the last owner's removes it.
     await kubectlOk(stack.kcpKubeconfig, ['delete', 'crd', 'widgets.example.com', '--wait=false']);

@@ -26,6 +26,10 @@ const NO_STATUS_KINDS = new Set([
   'Endpoints',
   'Namespace',
   'LimitRange',
+  'StorageClass',
+  'PriorityClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
   // kcp's own controller writes a CRD's status (Established, acceptedNames, storedVersions); a cluster's copy must not.
   'CustomResourceDefinition',
 ]);

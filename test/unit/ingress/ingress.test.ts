@@ -155,7 +155,18 @@ describe('selectWorkload', () => {
     ],
     [{ group: '', resource: 'persistentvolumes' }, undefined, o(), true],
     [{ group: 'storage.k8s.io', resource: 'storageclasses' }, undefined, o(), true],
-    [{ group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' }, undefined, o(), false],
+    // Placed where the SyncTarget's allowedRiskyKinds admits them; reached by the recovery sweep (no admission).
+    [{ group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' }, undefined, o(), true],
+    [{ group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' }, undefined, o(), true],
+    [{ group: 'apiregistration.k8s.io', resource: 'apiservices' }, undefined, o(), true],
+    // tmc's own webhooks in the workspace are never a workload.
+    [
+      { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' },
+      undefined,
+      o({ name: 'tmc-workloads', labels: { 'tmc.kcp.io/managed-by': 'tmc' } }),
+      false,
+    ],
+    [{ group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicies' }, undefined, o(), false],
     [{ group: 'tenancy.kcp.io', resource: 'workspaces' }, undefined, o(), false],
   ])('%j in %s → %s', (gr, namespace, object, selected) => {
     expect(selectWorkload(gr, namespace, object).selected).toBe(selected);

@@ -649,6 +649,8 @@ describe('a namespace and its objects', () => {
       });
       expect(none).toMatchObject({ scheduled: false, reason: 'Unschedulable' });
       expect(none.message).toContain('does not allow ValidatingWebhookConfiguration.admissionregistration.k8s.io');
+      // The Event and the Placed condition carry this message: it says what to change, not "heal a cluster".
+      expect(none.message).toMatch(/add it to a SyncTarget's spec.allowedRiskyKinds to place it there$/);
       expect(none.explanation[0]).toMatchObject({
         rejectedBy: 'allowedRiskyKinds',
         detail: expect.stringContaining("SyncTarget a's spec.allowedRiskyKinds"),
