@@ -12,7 +12,8 @@ import { startE2eStack } from './support';
 /**
  * Issue 17: a multi-kind application install with cluster-scoped kinds and no Placement at all. Every object reaches
  * each cluster that runs the workspace's namespaced work, the ClusterRoleBinding's subject names the downstream
- * namespace, and `kubectl delete -f` removes everything everywhere.
+ * namespace, status comes back, `kubectl describe` shows tmc's Events, and `kubectl delete -f` removes everything
+ * everywhere.
  */
 describe('an application install with cluster-scoped kinds and no Placement', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -70,6 +71,18 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
       provisioner: 'example.com/fast',
       reclaimPolicy: 'Delete',
     },
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'shared-data' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'fast',
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: { path: '/data/shared' },
+      },
+    },
   ];
 
   async function present(kubeconfig: string, args: string[]): Promise<boolean> {
@@ -98,6 +111,7 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     ['clusterrole', 'widget-reader'],
     ['clusterrolebinding', 'widget-reader'],
     ['storageclass', 'fast'],
+    ['persistentvolume', 'shared-data'],
   ];
 
   it('reaches every cluster running the work, with namespaces rewritten, and is removed by kubectl delete -f', async () => {
@@ -162,6 +176,45 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     expect(binding?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'default', namespace: shop }]);
     const sc = await kubectlGetJson(stack.clusterKubeconfigs[expected[0]], ['storageclass', 'fast']);
     expect(sc?.provisioner).toBe('example.com/fast');
+
+    // Status comes back where the kind has status: each Deployment's READY, and the PersistentVolume's sync summary.
+    for (const ns of namespaces)
+      await waitFor(
+        `READY 1/1 for ${ns}/web in kcp`,
+        async () =>
+          (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'web', '-n', ns]))?.status?.readyReplicas === 1,
+        { timeoutMs: 90_000 },
+      );
+    const pv = await waitFor(
+      "the PersistentVolume's Synced condition in kcp",
+      async () => {
+        const o = await kubectlGetJson(stack.kcpKubeconfig, ['persistentvolume', 'shared-data']);
+        return o?.status?.conditions?.some(
+          (c: { type: string; status: string }) => c.type === 'Synced' && c.status === 'True',
+        )
+          ? o
+          : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(pv.status.conditions.find((c: { type: string }) => c.type === 'Placed')?.message).toContain(expected[0]);
+
+    // `kubectl describe` shows what tmc did: where it placed the Deployment and that it applied it there.
+    const described = await kubectlOk(stack.kcpKubeconfig, ['describe', 'deployment', 'web', '-n', 'shop']);
+    const events = described.slice(described.indexOf('Events:'));
+    expect(events).toMatch(/Normal\s+Placed\s+.*tmc\s+Placed on /);
+    expect(events).toMatch(/Normal\s+Applied\s+.*tmc\s+Applied to /);
+    const v1 = await kubectlGetJson(stack.kcpKubeconfig, [
+      'events.events.k8s.io',
+      '-n',
+      'shop',
+      '--field-selector',
+      'regarding.name=web,reason=Applied',
+    ]);
+    expect(v1?.items?.[0]).toMatchObject({
+      reportingController: 'tmc',
+      regarding: { kind: 'Deployment', name: 'web' },
+    });
 
     // `tmc placement explain` names the rule and the clusters.
     const explained = await promisify(execFile)(process.execPath, [
