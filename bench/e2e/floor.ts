@@ -152,7 +152,7 @@ export async function runFloor(options: {
         tableName,
         placementQueueUrl: queues.placement.url,
         syncQueueUrl: queues.sync.url,
-        readyReplicas: clusters.length,
+        readyReplicas: 1, // a Duplicated Deployment of 1 replica: READY counts per copy (docs/syncer.md)
       });
       const convergeMs = Math.round(performance.now() - t0);
       const split = await cpu?.stop();

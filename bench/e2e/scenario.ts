@@ -281,6 +281,19 @@ function revisionOf(object: KubeObject): string | undefined {
   return spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION];
 }
 
+/**
+ * Status back from every cluster: a Duplicated Deployment's READY counts per copy (the least ready, docs/syncer.md),
+ * so its 1 replica reads ready only once every cluster's copy reported ready, and the ClusterReplicas condition says
+ * so.
+ */
+function everyCopyReady(object: KubeObject): boolean {
+  const status = object.status as { conditions?: unknown } | undefined;
+  const conditions = Array.isArray(status?.conditions) ? (status.conditions as Array<Record<string, unknown>>) : [];
+  return (
+    statusOf(object).readyReplicas === 1 && conditions.some((c) => c.type === 'ClusterReplicas' && c.status === 'True')
+  );
+}
+
 function statusOf(object: KubeObject): { readyReplicas?: number; observedGeneration?: number } {
   const status = object.status as { readyReplicas?: unknown; observedGeneration?: unknown } | undefined;
   return {
@@ -544,7 +557,7 @@ async function runPhases(
           keys: allKeys,
           applied: (e) => e.type !== 'DELETED',
           statusNames: deploymentNames,
-          statusBack: (o) => statusOf(o).readyReplicas === M && statusOf(o).observedGeneration === 1,
+          statusBack: (o) => everyCopyReady(o) && statusOf(o).observedGeneration === 1,
         },
         (writes) =>
           forEachBounded(
@@ -571,7 +584,7 @@ async function runPhases(
           keys: deploymentNames.map((n) => keyOf('deployments', n)),
           applied: (e) => revisionOf(e.object) === '2',
           statusNames: deploymentNames,
-          statusBack: (o) => statusOf(o).observedGeneration === 2 && statusOf(o).readyReplicas === M,
+          statusBack: (o) => statusOf(o).observedGeneration === 2 && everyCopyReady(o),
         },
         (writes) =>
           forEachBounded(N, options.concurrency, async (i) => {
@@ -654,7 +667,7 @@ async function runPhases(
             keys: latencyNames.flatMap((n) => [keyOf('configmaps', n), keyOf('deployments', n)]),
             applied: (e) => e.type !== 'DELETED',
             statusNames: latencyNames,
-            statusBack: (o) => statusOf(o).readyReplicas === M && statusOf(o).observedGeneration === 1,
+            statusBack: (o) => everyCopyReady(o) && statusOf(o).observedGeneration === 1,
           },
           (writes) =>
             // Write 2j is object j's ConfigMap, 2j+1 its Deployment: the order a kubectl apply of both would use.
