@@ -11,6 +11,7 @@ import { StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
 import { NOT_YET_STORED_RETRIES, reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
+import type { EventRecorder, ObjectEvent } from '../../../lib/ports/event-recorder';
 import type { ClusterInventory } from '../../../lib/ports/cluster-inventory';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
@@ -1083,11 +1084,13 @@ describe('failover with nowhere to go', () => {
 
   it('keeps the workload where it runs, sends no delete, and says why in the decision', async () => {
     const w = await convergeWorld(['east', 'us-east-1']);
+    const events: ObjectEvent[] = [];
+    const recorded: EventRecorder = { record: async (_ref, event) => void events.push(event) };
     w.kcp.put('apps', 'deployments', deployment('web'));
-    await reconcilePlacement(w.deps, msg(depRef('web')));
+    await reconcilePlacement({ ...w.deps, events: recorded }, msg(depRef('web')));
     expect(summary(w.sync.drain())).toEqual(['apply:east']);
 
-    const sick = { ...w.deps, inventory: withUnhealthyEast(w.deps.inventory) };
+    const sick = { ...w.deps, events: recorded, inventory: withUnhealthyEast(w.deps.inventory) };
     await reconcilePlacement(sick, msg(depRef('web'), 'failover'));
     expect(w.sync.drain()).toEqual([]);
     const kept = await w.decisions.get(depRef('web'));
@@ -1110,6 +1113,18 @@ describe('failover with nowhere to go', () => {
     await reconcilePlacement(sick, msg(depRef('web'), 'failover'));
     expect((await w.decisions.get(depRef('web')))?.clusters.map((c) => c.name)).toEqual(['west']);
     expect(summary(w.sync.drain())).toEqual(['apply:west', 'delete:east']);
+    // What `kubectl describe deployment web` shows: placed, kept with nowhere to go (once: the repeat wrote nothing),
+    // then moved by failover.
+    expect(events.map((e) => [e.type, e.reason])).toEqual([
+      ['Normal', 'Placed'],
+      ['Warning', 'FailedPlacement'],
+      ['Normal', 'FailedOver'],
+    ]);
+    expect(events[0].message).toBe('Placed on east');
+    expect(events[1].message).toMatch(/^No cluster to fail over to: kept on east/);
+    expect(events[2].message).toBe(
+      'Moved off east (unhealthy past evictAfter or tainted NoExecute) to west; runs on west',
+    );
   });
 });
 
