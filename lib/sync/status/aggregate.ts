@@ -9,6 +9,8 @@ const BY_KIND: Record<string, Aggregator> = {
   Deployment: aggregateDeployment,
   StatefulSet: aggregateStatefulSet,
   ReplicaSet: aggregateReplicaSet,
+  // The same status fields as a ReplicaSet (replicas, readyReplicas, availableReplicas, fullyLabeledReplicas).
+  ReplicationController: aggregateReplicaSet,
   DaemonSet: aggregateDaemonSet,
   Job: aggregateJob,
   Service: aggregateService,

@@ -149,6 +149,15 @@ describe('replica counts of Duplicated and Divided placements', () => {
       'False',
     ],
     [
+      'ReplicationController Divided 3 as 2+1, like a ReplicaSet',
+      placed('ReplicationController', 'Divided', 3, [
+        ['east', { replicas: 2, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 2 }, 2],
+        ['west', { replicas: 1, readyReplicas: 0, availableReplicas: 0, fullyLabeledReplicas: 1 }, 1],
+      ]),
+      { replicas: 3, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 3 },
+      'False',
+    ],
+    [
       'ReplicaSet Duplicated on 2 clusters',
       placed('ReplicaSet', 'Duplicated', 2, [
         ['east', { replicas: 2, readyReplicas: 2, availableReplicas: 2, fullyLabeledReplicas: 2 }, 2],
