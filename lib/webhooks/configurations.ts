@@ -67,6 +67,15 @@ export function skipOwnUpdates(tmcUser: string): { name: string; expression: str
 }
 
 /**
+ * Events are never workloads (ingress drops them): kcp need not call tmc for any, tmc's own `Placed`/`Applied` Events
+ * (docs/syncer.md) and kcp's controllers' included, in either API group.
+ */
+export const NOT_AN_EVENT = {
+  name: 'not-an-event',
+  expression: "!(request.resource.resource == 'events' && request.resource.group in ['', 'events.k8s.io'])",
+} as const;
+
+/**
  * Every namespaced write in the workspace: tmc adds its finalizer and enqueues placement. Fail open (Ignore): if tmc is
  * down kcp keeps working and the scheduled resync catches up. With `tmcUser`, tmc's own updates skip it
  * ({@link skipOwnUpdates}); an empty string keeps every write.
@@ -111,7 +120,7 @@ export function workloadsWebhook(
           ],
         },
         // An evaluation error follows failurePolicy (Ignore): the write goes through uncalled, as when tmc is down.
-        ...(tmcUser !== '' ? { matchConditions: [skipOwnUpdates(tmcUser)] } : {}),
+        matchConditions: [...(tmcUser !== '' ? [skipOwnUpdates(tmcUser)] : []), NOT_AN_EVENT],
         failurePolicy: 'Ignore',
         matchPolicy: 'Equivalent',
         reinvocationPolicy: 'Never',

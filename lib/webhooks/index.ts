@@ -12,6 +12,7 @@ export { admissionKubeconfig, webhookCredentialsFor, type WebhookCredentialsFor 
 export {
   APIS_WEBHOOK,
   DEFAULT_TMC_USER,
+  NOT_AN_EVENT,
   STATUS_WEBHOOK,
   WORKLOADS_WEBHOOK,
   admissionPath,

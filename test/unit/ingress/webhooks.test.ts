@@ -54,6 +54,8 @@ describe('installWebhooks', () => {
         { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*', '*/scale'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['*'], scope: 'Cluster' },
       ],
+      // tmc's own updates and every Event (tmc records Events in kcp) are not sent to tmc.
+      matchConditions: [{ name: 'not-an-update-by-tmc' }, { name: 'not-an-event' }],
     });
     expect(hook(kcp, 'validatingwebhookconfigurations/tmc-apis')).toMatchObject({ failurePolicy: 'Fail' });
     expect(hook(east, 'validatingwebhookconfigurations/tmc-status')).toMatchObject({

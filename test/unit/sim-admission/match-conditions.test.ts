@@ -2,7 +2,7 @@ import { createAdmissionDispatcher } from '../../../lib/sim/admission';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionAttributes } from '../../../lib/sim/contracts';
-import { DEFAULT_TMC_USER, workloadsWebhook } from '../../../lib/webhooks';
+import { DEFAULT_TMC_USER, workloadsWebhook, NOT_AN_EVENT } from '../../../lib/webhooks';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, jsonPatch, startWebhookServer } from './webhook-test-server';
 import * as build from '../../support/builders';
@@ -165,7 +165,40 @@ describe('webhook matchConditions in the simulator', () => {
     const everyone = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws', '') as KubeObject & {
       webhooks: Array<Record<string, unknown>>;
     };
-    expect(everyone.webhooks[0].matchConditions).toBeUndefined();
+    expect(everyone.webhooks[0].matchConditions).toEqual([NOT_AN_EVENT]);
+  });
+
+  it("tmc's workloads webhook is not called for Events, in either API group, by anyone (tmc records them)", async () => {
+    const installed = workloadsWebhook({ apiUrl: server.url('') }, 'root:org:ws') as KubeObject & {
+      webhooks: Array<Record<string, unknown>>;
+    };
+    const store = storeWith(installed.webhooks);
+    const tmc = { username: DEFAULT_TMC_USER, groups: ['system:serviceaccounts', 'system:authenticated'] };
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'settings.1', namespace: 'team' },
+      involvedObject: { kind: 'ConfigMap', name: 'settings', namespace: 'team' },
+      reason: 'Applied',
+      message: 'Applied to east',
+    } as KubeObject;
+    for (const group of ['', 'events.k8s.io'])
+      for (const userInfo of [tmc, UPDATE_BY_ALICE.userInfo])
+        await dispatcher.admit(
+          request(store, {
+            userInfo,
+            operation: 'CREATE',
+            gvr: { group, version: 'v1', resource: 'events' },
+            kind: { group, version: 'v1', kind: 'Event' },
+            name: 'settings.1',
+            object: event,
+            oldObject: undefined,
+          }),
+        );
+    expect(server.calls).toHaveLength(0);
+    // A ConfigMap created by the same users still is.
+    await dispatcher.admit(request(store, { operation: 'CREATE', oldObject: undefined }));
+    expect(server.calls).toHaveLength(1);
   });
 });
 
