@@ -116,3 +116,42 @@ describe('recovery sweep: objects kcp stored without a placement message', () =>
     expect(await asked()).toHaveLength(1);
   });
 });
+
+/**
+ * kube-apiserver calls no admission webhook for a webhook configuration: the sweep is what brings one to placement,
+ * at once (no admission message can be on its way), and never tmc's own.
+ */
+describe('recovery sweep: webhook configurations, which admission never announces', () => {
+  let w: RecoveryWorld;
+  const WEBHOOKS = {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    resource: 'validatingwebhookconfigurations',
+  };
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('asks placement about a new one within the admission grace period, and not about tmc’s own', async () => {
+    const hook = (name: string, labels?: Record<string, string>): KubeObject => ({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name, ...(labels ? { labels } : {}) },
+      webhooks: [],
+    });
+    await w.kcp.store(WS).create(WEBHOOKS, hook('team-guard'));
+    await w.kcp.store(WS).create(WEBHOOKS, hook('tmc-apis', { 'tmc.kcp.io/managed-by': 'tmc' }));
+    w.clock.now = Date.now() + 5_000;
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({ 'resync-unplaced:enqueued': 1 });
+    const drained = await drainPlacement(w);
+    expect(drained.map(({ message }) => [message.ref.kind, message.ref.name, message.ref.namespace])).toEqual([
+      ['ValidatingWebhookConfiguration', 'team-guard', undefined],
+    ]);
+  });
+});
