@@ -108,9 +108,15 @@ describe("tmc's own writes to kcp skip tmc's admission webhook", () => {
       'default',
       'team.example.com/owner=web',
     ]);
-    expect(admissionsOf('both')).toEqual(['UPDATE Deployment/both system:anonymous']);
+    // A patch that meets a concurrent status write is retried by the API server, which runs admission again (as
+    // kube-apiserver's GuaranteedUpdate does): every call is the user's, none is tmc's own.
+    const usersOnly = (): void => {
+      expect(admissionsOf('both').length).toBeGreaterThanOrEqual(1);
+      expect(new Set(admissionsOf('both'))).toEqual(new Set(['UPDATE Deployment/both system:anonymous']));
+    };
+    usersOnly();
     await stack.idle();
-    expect(admissionsOf('both')).toEqual(['UPDATE Deployment/both system:anonymous']);
+    usersOnly();
   });
 
   it('deleting still reaches tmc, and tmc’s finalizer removal does not', async () => {
