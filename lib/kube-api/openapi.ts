@@ -19,12 +19,12 @@ const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 const SERVER_VERSION = 'v1.32.0';
 const TITLE = 'Kubernetes (tmc simulator)';
 
-// The descriptions kube-apiserver gives the fields it adds to every custom resource's schema.
-const API_VERSION_DESCRIPTION =
+// The descriptions Kubernetes gives every object's apiVersion, kind and metadata (also in custom resources' schemas).
+export const API_VERSION_DESCRIPTION =
   'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
-const KIND_DESCRIPTION =
+export const KIND_DESCRIPTION =
   'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
-const METADATA_DESCRIPTION =
+export const METADATA_DESCRIPTION =
   "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 export function gvkKey(gvk: { group: string; version: string; kind: string }): string {
