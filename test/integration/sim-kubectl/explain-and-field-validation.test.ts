@@ -241,6 +241,13 @@ spec:
     );
   });
 
+  it("prints kube's columns for VolumeAttachments and CSINodes", async () => {
+    expect(await sim.ok(['get', 'volumeattachments'])).toMatch(
+      /^NAME\s+ATTACHER\s+PV\s+NODE\s+ATTACHED\s+AGE\nva\s+example\.com\/disk\s+pv1\s+n1\s+false\s+/,
+    );
+    expect(await sim.ok(['get', 'csinodes'])).toMatch(/^NAME\s+DRIVERS\s+AGE\nn1\s+0\s+/);
+  });
+
   it('kubectl auth whoami answers with the user (SelfSubjectReview)', async () => {
     expect(await sim.ok(['auth', 'whoami'])).toMatch(/Username\s+system:anonymous/);
   });
