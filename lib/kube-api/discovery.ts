@@ -11,7 +11,7 @@ export const READ_ONLY_VERBS: readonly string[] = ['get', 'list'];
 const subresourceVerbs = (verbs: readonly string[]): string[] =>
   ['get', 'patch', 'update'].filter((v) => verbs.includes(v));
 
-function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
+export function groupVersions(types: ResourceInfo[]): Map<string, ResourceInfo[]> {
   const byGv = new Map<string, ResourceInfo[]>();
   for (const t of types) {
     const gv = apiVersionOf(t);
@@ -176,109 +176,4 @@ export function sendAggregatedDiscovery(
   }
   res.writeHead(200, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.text) });
   res.end(answer.text);
-}
-
-/** `/openapi/v3`: one document per group version. */
-export function openApiV3Root(types: ResourceInfo[], prefix: string): Record<string, unknown> {
-  const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of groupVersions(types).keys()) {
-    const p = gv.includes('/') ? `apis/${gv}` : `api/${gv}`;
-    paths[p] = { serverRelativeURL: `${prefix}/openapi/v3/${p}?hash=${types.length}` };
-  }
-  return { paths };
-}
-
-/**
- * A group version's OpenAPI v3 document. kubectl only needs each kind's PATCH operation to declare the
- * `fieldValidation` parameter: it then leaves validation to the server and never downloads the protobuf v2 schema.
- * Schemas are permissive (CRDs contribute theirs).
- */
-export function openApiV3Document(types: ResourceInfo[], groupVersion: string): Record<string, unknown> | undefined {
-  const list = groupVersions(types).get(groupVersion);
-  if (!list) return undefined;
-  const paths: Record<string, unknown> = {};
-  const schemas: Record<string, unknown> = {};
-  for (const t of list) {
-    const base = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
-    const item = t.namespaced ? `${base}/namespaces/{namespace}/${t.resource}/{name}` : `${base}/${t.resource}/{name}`;
-    const gvk = { group: t.group, version: t.version, kind: t.kind };
-    const schemaName = `${t.group || 'core'}.${t.version}.${t.kind}`;
-    schemas[schemaName] = {
-      ...(t.schema ?? { type: 'object' }),
-      'x-kubernetes-preserve-unknown-fields': true,
-      'x-kubernetes-group-version-kind': [gvk],
-    };
-    const param = (name: string): Record<string, unknown> => ({
-      name,
-      in: 'query',
-      schema: { type: 'string', uniqueItems: true },
-    });
-    paths[item] = {
-      get: {
-        'x-kubernetes-action': 'get',
-        'x-kubernetes-group-version-kind': gvk,
-        responses: { '200': { description: 'OK' } },
-      },
-      put: {
-        'x-kubernetes-action': 'put',
-        'x-kubernetes-group-version-kind': gvk,
-        parameters: [param('fieldValidation'), param('fieldManager'), param('dryRun')],
-        responses: { '200': { description: 'OK' } },
-      },
-      patch: {
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': gvk,
-        parameters: [
-          param('fieldValidation'),
-          param('fieldManager'),
-          param('dryRun'),
-          { name: 'force', in: 'query', schema: { type: 'boolean' } },
-        ],
-        responses: { '200': { description: 'OK' } },
-      },
-      parameters: [
-        { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-        ...(t.namespaced ? [{ name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }] : []),
-      ],
-    };
-  }
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes (tmc simulator)', version: 'v1.32.0' },
-    paths,
-    components: { schemas },
-  };
-}
-
-// kubectl asks for `application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, but Go's mime parser rejects that
-// name (the `@`) in a response's Content-Type, so the body goes out as plain protobuf, which client-go reads raw.
-const OPENAPI_V2_PROTOBUF = 'application/vnd.kubernetes.protobuf';
-
-/** A length-delimited protobuf field (wire type 2) with a one-byte length: all this tiny document needs. */
-function protoField(field: number, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([(field << 3) | 2, value.length]), value]);
-}
-
-/**
- * `/openapi/v2`: an OpenAPI v2 document with no definitions. kubectl falls back to it when a manifest's group
- * version is not in `/openapi/v3` (a kind whose CRD is not installed); with no schema for the kind it skips
- * client-side validation and fails the REST mapping with the message a real cluster gives (`no matches for kind
- * "Widget" in version "example.com/v1"`), instead of "failed to download openapi". kubectl asks for the gnostic
- * protobuf encoding (openapi_v2.Document: swagger = 1, info = 2 {title = 1, version = 2}).
- */
-export function sendOpenApiV2(req: IncomingMessage, res: ServerResponse): void {
-  const title = 'Kubernetes (tmc simulator)';
-  const version = 'v1.32.0';
-  if ((req.headers.accept ?? '').includes('protobuf')) {
-    const body = Buffer.concat([
-      protoField(1, Buffer.from('2.0')),
-      protoField(2, Buffer.concat([protoField(1, Buffer.from(title)), protoField(2, Buffer.from(version))])),
-    ]);
-    res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, 'Content-Length': body.length });
-    res.end(body);
-    return;
-  }
-  const text = JSON.stringify({ swagger: '2.0', info: { title, version }, paths: {}, definitions: {} });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -91,7 +91,34 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('storage.k8s.io', 'v1', 'csidrivers', 'CSIDriver', false),
   // Beside core/v1 Events, as kube-apiserver serves them; here a store of its own (not a view of core/v1's).
   r('events.k8s.io', 'v1', 'events', 'Event', true),
-  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`.
+  r('storage.k8s.io', 'v1', 'csinodes', 'CSINode', false),
+  r('storage.k8s.io', 'v1', 'csistoragecapacities', 'CSIStorageCapacity', true),
+  r('storage.k8s.io', 'v1', 'volumeattachments', 'VolumeAttachment', false, { hasStatus: true }),
+  r('', 'v1', 'podtemplates', 'PodTemplate', true),
+  r('', 'v1', 'componentstatuses', 'ComponentStatus', false, { shortNames: ['cs'] }),
+  r('admissionregistration.k8s.io', 'v1', 'validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, {
+    hasStatus: true,
+  }),
+  r(
+    'admissionregistration.k8s.io',
+    'v1',
+    'validatingadmissionpolicybindings',
+    'ValidatingAdmissionPolicyBinding',
+    false,
+  ),
+  r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false, { hasStatus: true }),
+  r('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', false, {
+    hasStatus: true,
+    shortNames: ['csr'],
+  }),
+  r('flowcontrol.apiserver.k8s.io', 'v1', 'flowschemas', 'FlowSchema', false, { hasStatus: true }),
+  r('flowcontrol.apiserver.k8s.io', 'v1', 'prioritylevelconfigurations', 'PriorityLevelConfiguration', false, {
+    hasStatus: true,
+  }),
+  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`, `kubectl auth whoami`.
   r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
   r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
+  r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false),
+  r('authorization.k8s.io', 'v1', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
+  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false),
 ];

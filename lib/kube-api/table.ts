@@ -459,6 +459,14 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
     ageCol,
   ],
   leases: [{ name: 'Holder', type: 'string', cell: (o) => spec(o).holderIdentity ?? NONE }, ageCol],
+  csinodes: [{ name: 'Drivers', type: 'integer', cell: (o) => list(spec(o).drivers).length }, ageCol],
+  volumeattachments: [
+    { name: 'Attacher', type: 'string', cell: (o) => spec(o).attacher ?? '' },
+    { name: 'PV', type: 'string', cell: (o) => record(spec(o).source).persistentVolumeName ?? '' },
+    { name: 'Node', type: 'string', cell: (o) => spec(o).nodeName ?? '' },
+    { name: 'Attached', type: 'boolean', cell: (o) => status(o).attached === true },
+    ageCol,
+  ],
   controllerrevisions: [
     {
       name: 'Controller',

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../kube-api/api-error';
 import type { SimUser } from './authentication';
 import { answerAccessReview, isAccessReview } from './access-review';
+import { checkApplyFields, checkFields, fieldValidationOf } from './field-validation';
 import { applyDefaults } from './defaults';
 import type { KubeObject } from '../kube/object';
 import type { AdmissionDispatcher, AdmissionOperation } from './contracts';
@@ -280,6 +281,7 @@ export async function handleResource(
       'write',
     );
     if (isAccessReview(info)) return send(res, 201, answerAccessReview(info, obj, ctx.user));
+    checkFields(info, obj, fieldValidationOf(url), res);
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
     }
@@ -314,6 +316,7 @@ export async function handleResource(
     const current = space.get(info, r.namespace, r.name);
     if (!current) throw ApiError.notFound(info, r.name);
     if (r.subresource === 'scale') return updateScale(res, info, r, current, body, ctx, dryRun, req, url);
+    checkFields(info, body, fieldValidationOf(url), res);
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== current.metadata.resourceVersion)
       throw ApiError.conflict(info, r.name);
     const next = shapeWrite(info, r, current, body);
@@ -364,6 +367,7 @@ export async function handleResource(
           'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
         );
       const applied = asObject(patch, info, r, 'apply');
+      checkApplyFields(info, applied, fieldValidationOf(url));
       applied.metadata.name = r.name;
       const force = url.searchParams.get('force') === 'true';
       const statusOnly = r.subresource === 'status';
@@ -405,7 +409,9 @@ export async function handleResource(
     }
     if (r.subresource === 'scale')
       return updateScale(res, info, r, current, patched as KubeObject, ctx, dryRun, req, url);
-    const next = shapeWrite(info, r, current, asObject(patched, info, r, 'patched'));
+    const patchedObject = asObject(patched, info, r, 'patched');
+    checkFields(info, patchedObject, fieldValidationOf(url), res, { sorted: true });
+    const next = shapeWrite(info, r, current, patchedObject);
     return commitUpdate(
       res,
       ctx,

@@ -19,12 +19,11 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
-  openApiV3Document,
-  openApiV3Root,
   sendAggregatedDiscovery,
-  sendOpenApiV2,
   wantsAggregatedDiscovery,
 } from '../kube-api/discovery';
+import { openApiV3Document, openApiV3Root, sendOpenApiV2 } from '../kube-api/openapi';
+import { builtinOpenApi } from './openapi/builtin-schemas';
 import { FaultController, faultError, type FaultedRequest, FaultSettingsSchema } from './faults';
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
@@ -377,7 +376,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         );
       if (path.startsWith('/openapi/v3/')) {
         const gv = segs[2] === 'api' ? segs[3] : `${segs[3]}/${segs[4]}`;
-        const doc = openApiV3Document(space.allTypes(), gv);
+        const doc = openApiV3Document(space.allTypes(), gv, builtinOpenApi());
         if (!doc) throw ApiError.notFoundResource({ group: '', version: gv, resource: '' });
         return send(res, 200, doc);
       }

@@ -15,9 +15,14 @@ export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
 
 export const LabelSelectorRequirementSchema = z
   .object({
-    key: z.string().min(1),
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-    values: z.array(z.string()).optional(),
+    key: z.string().min(1).describe('The label key the requirement applies to'),
+    operator: z
+      .enum(['In', 'NotIn', 'Exists', 'DoesNotExist'])
+      .describe("How the key's value is compared with values: In, NotIn, Exists or DoesNotExist"),
+    values: z
+      .array(z.string())
+      .optional()
+      .describe('The values for In and NotIn (non-empty); empty for Exists and DoesNotExist'),
   })
   .superRefine((req, ctx) => {
     const needsValues = req.operator === 'In' || req.operator === 'NotIn';
@@ -32,34 +37,45 @@ export const LabelSelectorRequirementSchema = z
 
 /** metav1.LabelSelector: an empty selector matches everything (as in Kubernetes). */
 export const LabelSelectorSchema = z.object({
-  matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z.array(LabelSelectorRequirementSchema).optional(),
+  matchLabels: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Labels that must all be present with these values (ANDed with matchExpressions)'),
+  matchExpressions: z
+    .array(LabelSelectorRequirementSchema)
+    .optional()
+    .describe('Label requirements that must all hold (ANDed with matchLabels)'),
 });
 
 /** A Kubernetes quantity (`500m`, `2Gi`, `110`). */
 export const QuantitySchema = z.union([z.string().regex(QUANTITY_PATTERN), z.number()]);
 
 export const ResourceListSchema = z.object({
-  cpu: QuantitySchema.optional(),
-  memory: QuantitySchema.optional(),
-  pods: QuantitySchema.optional(),
+  cpu: QuantitySchema.optional().describe('CPU, in cores (`4`, `500m`)'),
+  memory: QuantitySchema.optional().describe('Memory, in bytes (`16Gi`)'),
+  pods: QuantitySchema.optional().describe('How many pods'),
 });
 export type ResourceList = z.infer<typeof ResourceListSchema>;
 
 export const ConditionSchema = z.object({
-  type: z.string().min(1),
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  lastTransitionTime: z.string().optional(),
-  observedGeneration: z.number().int().nonnegative().optional(),
+  type: z.string().min(1).describe('The condition type, e.g. Ready'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown'),
+  reason: z.string().optional().describe("A CamelCase word for the condition's last transition"),
+  message: z.string().optional().describe('What happened, for people'),
+  lastTransitionTime: z.string().optional().describe('When status last changed (RFC 3339)'),
+  observedGeneration: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('The metadata.generation the condition was computed from'),
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 
 export const GroupVersionResourceSchema = z.object({
-  group: z.string(),
-  version: z.string().min(1),
-  resource: z.string().min(1),
+  group: z.string().describe("API group; '' for the core group"),
+  version: z.string().min(1).describe('API version, e.g. v1alpha1'),
+  resource: z.string().min(1).describe('Resource (plural, lower case), e.g. synctargets'),
 });
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
+import { API_VERSION_DESCRIPTION, KIND_DESCRIPTION, METADATA_DESCRIPTION } from '../../kube-api/openapi';
 import {
   LocationSpecSchema,
   LocationStatusSchema,
@@ -41,6 +42,8 @@ interface CrdDefinition {
   group: string;
   version: string;
   kind: string;
+  /** What one object is, for `kubectl explain`. */
+  description: string;
   plural: string;
   singular: string;
   shortNames?: string[];
@@ -55,6 +58,7 @@ export const CRD_DEFINITIONS: CrdDefinition[] = [
     group: SYNC_TARGET_GROUP,
     version: SYNC_TARGET_VERSION,
     kind: SYNC_TARGET_KIND,
+    description: 'SyncTarget is one physical cluster tmc may place work on, and how tmc reaches it.',
     plural: SYNC_TARGET_RESOURCE,
     singular: 'synctarget',
     categories: ['tmc'],
@@ -73,6 +77,7 @@ export const CRD_DEFINITIONS: CrdDefinition[] = [
     group: SCHEDULING_GROUP,
     version: SCHEDULING_VERSION,
     kind: LOCATION_KIND,
+    description: 'Location is a named set of SyncTargets chosen by label; Placements select Locations by label.',
     plural: LOCATION_RESOURCE,
     singular: 'location',
     categories: ['tmc'],
@@ -89,6 +94,7 @@ export const CRD_DEFINITIONS: CrdDefinition[] = [
     group: SCHEDULING_GROUP,
     version: SCHEDULING_VERSION,
     kind: PLACEMENT_KIND,
+    description: "Placement says which of a workspace's namespaces and objects go to which clusters, and how.",
     plural: PLACEMENT_RESOURCE,
     singular: 'placement',
     categories: ['tmc'],
@@ -184,14 +190,18 @@ export function buildCrd(def: CrdDefinition): Record<string, unknown> {
           additionalPrinterColumns: def.printerColumns,
           schema: {
             openAPIV3Schema: {
+              description: def.description,
               type: 'object',
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: schemaOf(def.spec, 'spec'),
-                status: schemaOf(def.status, 'status'),
+                apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
+                kind: { type: 'string', description: KIND_DESCRIPTION },
+                metadata: { type: 'object', description: METADATA_DESCRIPTION },
+                spec: { ...schemaOf(def.spec, 'spec'), description: `The desired state of the ${def.kind}.` },
+                status: {
+                  ...schemaOf(def.status, 'status'),
+                  description: `The observed state of the ${def.kind}, written by tmc.`,
+                },
               },
             },
           },

@@ -14,12 +14,12 @@ export const LocationSpecSchema = z.object({
   instanceSelector: LabelSelectorSchema.optional().describe(
     'Which SyncTargets belong to this Location; empty selects all',
   ),
-  description: z.string().optional(),
+  description: z.string().optional().describe('Free text for people'),
 });
 
 export const LocationStatusSchema = z.object({
-  instances: z.number().int().nonnegative().optional(),
-  availableInstances: z.number().int().nonnegative().optional(),
+  instances: z.number().int().nonnegative().optional().describe('How many SyncTargets the Location selects'),
+  availableInstances: z.number().int().nonnegative().optional().describe('How many of them are Ready and schedulable'),
 });
 
 export const LocationSchema = z.object({

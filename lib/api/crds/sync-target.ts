@@ -10,11 +10,16 @@ export const SYNC_TARGET_RESOURCE = 'synctargets';
 export const TaintEffectSchema = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
 export const TaintSchema = z.object({
-  key: z.string().min(1),
-  value: z.string().optional(),
-  effect: TaintEffectSchema,
+  key: z.string().min(1).describe('The taint key, matched by tolerations'),
+  value: z.string().optional().describe('The taint value, matched by tolerations with operator Equal'),
+  effect: TaintEffectSchema.describe(
+    'NoSchedule (no new work without a toleration), PreferNoSchedule (avoided) or NoExecute (work moves off)',
+  ),
   /** When a NoExecute taint was added; tolerationSeconds count from here. Set by whoever adds the taint. */
-  timeAdded: z.string().optional(),
+  timeAdded: z
+    .string()
+    .optional()
+    .describe('When a NoExecute taint was added (RFC 3339); tolerationSeconds count from here'),
 });
 export type Taint = z.infer<typeof TaintSchema>;
 
@@ -30,19 +35,27 @@ export const ACCEPTED_CREDENTIALS =
 export const CredentialsSchema = z
   .object(
     {
-      secretRef: z.object({ namespace: z.string().min(1), name: z.string().min(1) }).optional(),
+      secretRef: z
+        .object({
+          namespace: z.string().min(1).describe("The Secret's namespace"),
+          name: z.string().min(1).describe("The Secret's name"),
+        })
+        .optional()
+        .describe('A Secret in this workspace holding a kubeconfig (local stack)'),
       secretsManagerArn: z
         .string()
         .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$/, 'must be a Secrets Manager ARN')
-        .optional(),
+        .optional()
+        .describe('A Secrets Manager secret holding a kubeconfig (cloud)'),
       eks: z
         .object({
-          clusterName: z.string().min(1),
-          region: z.string().min(1),
+          clusterName: z.string().min(1).describe("The EKS cluster's name"),
+          region: z.string().min(1).describe("The EKS cluster's AWS region"),
           roleArn: z
             .string()
             .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/.+$/, 'must be an IAM role ARN')
-            .optional(),
+            .optional()
+            .describe("An IAM role tmc assumes to call the cluster; absent: the functions' own role"),
           certificateAuthorityData: z
             .string()
             .regex(
@@ -54,7 +67,8 @@ export const CredentialsSchema = z
               "The cluster CA, base64 PEM, as EKS reports it; without it the endpoint's certificate must chain to a public root",
             ),
         })
-        .optional(),
+        .optional()
+        .describe('IAM for an EKS cluster: no static credentials at all'),
     },
     // The upstream form (workloadCluster.{name, endpoint} only) lands here: say which forms are accepted.
     { error: (issue) => (issue.input === undefined ? `required: ${ACCEPTED_CREDENTIALS}` : undefined) },
@@ -77,16 +91,18 @@ export const PULL_WITHOUT_CREDENTIALS =
 
 export const SyncTargetSpecSchema = z
   .object({
-    workloadCluster: z.object({
-      name: z.string().min(1).describe("The physical cluster's own name, for people and logs"),
-      endpoint: z
-        .string()
-        .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
-        .describe('API server URL'),
-      credentials: CredentialsSchema.optional().describe(
-        'How tmc reaches the cluster (push mode); absent in pull mode',
-      ),
-    }),
+    workloadCluster: z
+      .object({
+        name: z.string().min(1).describe("The physical cluster's own name, for people and logs"),
+        endpoint: z
+          .string()
+          .regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL')
+          .describe('API server URL'),
+        credentials: CredentialsSchema.optional().describe(
+          'How tmc reaches the cluster (push mode); absent in pull mode',
+        ),
+      })
+      .describe('The physical cluster: its name, API server URL and how tmc reaches it'),
     syncMode: SyncModeSchema.optional().describe(
       'Push (tmc calls the cluster) or Pull (a tmc syncer does); default: Push with credentials, Pull without',
     ),
@@ -96,7 +112,10 @@ export const SyncTargetSpecSchema = z
       .regex(DURATION_PATTERN, 'must be a duration like 30s, 5m or 1h')
       .optional()
       .describe('How long the cluster may be unhealthy before its work fails over'),
-    taints: z.array(TaintSchema).optional(),
+    taints: z
+      .array(TaintSchema)
+      .optional()
+      .describe("Taints that keep work off the cluster unless a Placement's tolerations tolerate them"),
     capacity: ResourceListSchema.optional().describe('Capacity tmc may use, when the cluster does not report it'),
     allowedRiskyKinds: z
       .array(z.string().min(1))
@@ -118,12 +137,18 @@ export const SyncTargetSpecSchema = z
   });
 
 export const SyncTargetStatusSchema = z.object({
-  conditions: z.array(ConditionSchema).optional(),
-  lastSyncerHeartbeatTime: z.string().optional(),
+  conditions: z
+    .array(ConditionSchema)
+    .optional()
+    .describe('Ready (the cluster answers and may take work) and HeartbeatHealthy'),
+  lastSyncerHeartbeatTime: z
+    .string()
+    .optional()
+    .describe('When health-probe (push) or the syncer (pull) last reached the cluster (RFC 3339)'),
   /** The mode health-probe last saw (`syncModeOf(spec)`): what kubectl's MODE column shows, also for the upstream form. */
-  syncMode: SyncModeSchema.optional(),
-  allocatable: ResourceListSchema.optional(),
-  capacity: ResourceListSchema.optional(),
+  syncMode: SyncModeSchema.optional().describe('The sync mode in effect: Push or Pull'),
+  allocatable: ResourceListSchema.optional().describe('What is free for new work, as the cluster last reported'),
+  capacity: ResourceListSchema.optional().describe("The cluster's total capacity, as it last reported"),
 });
 
 export const SyncTargetSchema = z.object({

@@ -219,6 +219,12 @@ message NonResourceAttributes { optional string path = 1; optional string verb =
 message SelfSubjectRulesReview { optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1; optional SelfSubjectRulesReviewSpec spec = 2; }
 message SelfSubjectRulesReviewSpec { optional string namespace = 1; }
 `,
+  // k8s.io/api/authentication/v1/generated.proto: what `kubectl auth whoami` sends (an empty object: status = 2 is the
+  // server's to fill).
+  `syntax = "proto2";
+package k8s.io.api.authentication.v1;
+message SelfSubjectReview { optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1; }
+`,
 ];
 
 /** Proto package of each API group the decoder knows, keyed by apiVersion's group ('' is the core group). */
@@ -230,6 +236,7 @@ export const PROTO_PACKAGE_OF_GROUP: Readonly<Record<string, string>> = {
   policy: 'k8s.io.api.policy',
   'networking.k8s.io': 'k8s.io.api.networking',
   'authorization.k8s.io': 'k8s.io.api.authorization',
+  'authentication.k8s.io': 'k8s.io.api.authentication',
 };
 
 /** Top-level kinds a protobuf body may carry (a nested message such as PodSpec is not an API object). */
@@ -251,6 +258,7 @@ export const DECODABLE_KINDS: ReadonlySet<string> = new Set([
   'networking.k8s.io/v1/Ingress',
   'authorization.k8s.io/v1/SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview',
 ]);
 
 /**

@@ -112,6 +112,11 @@ spec:
     expect(cross.stdout.trim()).toBe('widget.example.com/w1');
   });
 
+  it('kubectl explain works in a kcp logical cluster, for built-in kinds and tmc CRDs', async () => {
+    expect(await sim.ok(['explain', 'deployment.spec.paused'])).toContain('Indicates that the deployment is paused.');
+    expect(await sim.ok(['explain', 'synctarget.spec.workloadCluster.endpoint'])).toContain('API server URL');
+  });
+
   it('stops serving a resource when its CRD is deleted', async () => {
     await sim.ok(['delete', 'crd', 'widgets.example.com']);
     // kubectl's discovery cache still maps widgets (as against kube-apiserver): the list itself answers 404.

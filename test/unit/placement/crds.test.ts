@@ -39,6 +39,33 @@ describe('CRDs in config/tmc', () => {
       expect(readFileSync(join(dir, file), 'utf8')).toBe(text);
     }
   });
+
+  /** Every named field without a description, as `kubectl explain` would show it (list items and map values excepted). */
+  function undescribed(node: Record<string, unknown>, path: string, out: string[]): string[] {
+    if (typeof node.description !== 'string' || node.description.trim() === '') out.push(path);
+    const properties = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [key, child] of Object.entries(properties)) undescribed(child, `${path}.${key}`, out);
+    const items = node.items as Record<string, unknown> | undefined;
+    if (items?.properties)
+      for (const [key, child] of Object.entries(items.properties)) {
+        undescribed(child as Record<string, unknown>, `${path}[].${key}`, out);
+      }
+    const values = node.additionalProperties as Record<string, unknown> | undefined;
+    if (values?.properties)
+      for (const [key, child] of Object.entries(values.properties)) {
+        undescribed(child as Record<string, unknown>, `${path}.*.${key}`, out);
+      }
+    return out;
+  }
+
+  it.each(Object.keys(renderCrdFiles()))('%s describes every field (kubectl explain)', (file) => {
+    const crd = parseAllDocuments(readFileSync(join(__dirname, '../../../config/tmc', file), 'utf8'))[0].toJS() as {
+      spec: { names: { kind: string }; versions: Array<{ schema: { openAPIV3Schema: Record<string, unknown> } }> };
+    };
+    for (const version of crd.spec.versions) {
+      expect(undescribed(version.schema.openAPIV3Schema, crd.spec.names.kind, [])).toEqual([]);
+    }
+  });
 });
 
 describe('validateTmcObject', () => {
