@@ -14,6 +14,7 @@ import {
 } from '../kube-api/discovery';
 import { parseFieldSelector } from '../kube-api/field-selector';
 import { compileLabelSelector, parseLabelSelectorText } from '../kube-api/label-selector';
+import { neverSyncedKind } from '../ingress/selection';
 import { BUILTIN_RESOURCES } from '../kube-api/resource-catalog';
 import { apiVersionOf, type ResourceInfo } from '../kube-api/resource-info';
 import { toTable, wantsTable } from '../kube-api/table';
@@ -28,21 +29,13 @@ export const AGGREGATED_VIEW_PREFIX = '/services/aggregated/';
 export const MAX_PAGE = 500;
 
 /**
- * Kinds a cluster makes for itself (Pods, ReplicaSets, Events, …) and kinds tmc never syncs (admission webhook
- * configurations): tmc keeps no copies of these, so the view does not offer them.
+ * Kinds tmc never syncs (selection's rule: events, reviews, admission policies, …) and kinds a cluster makes for
+ * itself (ReplicaSets of Deployments, Nodes): tmc keeps no copies of these, so the view does not offer them.
  */
-const NOT_SYNCED = new Set([
-  'pods',
-  'events',
-  'endpoints',
-  'nodes',
-  'replicasets',
-  'controllerrevisions',
-  'leases',
-  'mutatingwebhookconfigurations',
-  'validatingwebhookconfigurations',
-]);
-const SERVED: ResourceInfo[] = BUILTIN_RESOURCES.filter((t) => !NOT_SYNCED.has(t.resource));
+const CLUSTER_MADE = new Set(['replicasets', 'nodes', 'csinodes', 'volumeattachments', 'csistoragecapacities']);
+const SERVED: ResourceInfo[] = BUILTIN_RESOURCES.filter(
+  (t) => !CLUSTER_MADE.has(t.resource) && !neverSyncedKind({ group: t.group, resource: t.resource }),
+);
 
 const READ_ONLY_MESSAGE =
   "tmc's aggregated view is read-only: it shows the copies tmc made on each cluster. Change the object in its kcp workspace instead, and tmc updates every copy";

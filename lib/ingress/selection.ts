@@ -33,6 +33,8 @@ const EXCLUDED_RESOURCES = new Set([
   'authorization.k8s.io/subjectaccessreviews',
   'authorization.k8s.io/localsubjectaccessreviews',
   'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+  'authentication.k8s.io/selfsubjectreviews',
   ...Object.keys(TMC_KINDS),
 ]);
 
@@ -62,6 +64,12 @@ const EXCLUDED_CLUSTER_RESOURCES = new Set([
 
 const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
 
+/** Whether tmc never syncs any object of this kind, whatever its name, namespace or labels. */
+export function neverSyncedKind(gr: GroupResource): boolean {
+  const key = `${gr.group}/${gr.resource}`;
+  return EXCLUDED_RESOURCES.has(key) || EXCLUDED_CLUSTER_RESOURCES.has(key) || gr.group.endsWith('kcp.io');
+}
+
 /** Whether a kcp object is a workload tmc places and syncs. */
 export function selectWorkload(
   gr: GroupResource,
@@ -70,8 +78,7 @@ export function selectWorkload(
 ): Selection {
   if (!namespace) {
     const key = `${gr.group}/${gr.resource}`;
-    if (EXCLUDED_CLUSTER_RESOURCES.has(key) || EXCLUDED_RESOURCES.has(key) || gr.group.endsWith('kcp.io'))
-      return { selected: false, reason: 'cluster-scoped' };
+    if (neverSyncedKind(gr)) return { selected: false, reason: 'cluster-scoped' };
     // The CRDs of kcp's and tmc's own kinds (`<plural>.<group>`) describe the control plane, not an application.
     if (key === CRD_RESOURCE && (object?.metadata?.name ?? '').endsWith('kcp.io'))
       return { selected: false, reason: 'cluster-scoped' };
