@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { KubeClusterClient } from '../adapters/kube/kube-cluster-client';
@@ -19,6 +20,7 @@ import { VwSyncStateStore } from './vw-sync-state';
 import { FeedConnection } from './feed-connection';
 import { StatusWatch } from './status-watch';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig as KubeConfigClass } from '@kubernetes/client-node/dist/config.js';
 
 export interface SyncerOptions {
   syncTargetName: string;
@@ -26,7 +28,8 @@ export interface SyncerOptions {
   /** The SyncTarget's workspace (`--workspace-cluster`, e.g. `root:my-workspace`). */
   workspace: string;
   kcpKubeconfig: string;
-  clusterKubeconfig: string;
+  /** The cluster's kubeconfig file; absent: the pod's ServiceAccount (in-cluster, as the manifest runs it). */
+  clusterKubeconfig: string | undefined;
   /** Seconds between full passes over the SyncTarget's work (a safety net: the change feed carries changes). */
   resyncSeconds: number;
   /** Seconds between heartbeats (what keeps the SyncTarget Ready). */
@@ -129,27 +132,14 @@ export class Syncer {
       throw new SyncerStartupError(asTmcError(err).message);
     });
     const vw = new VwClient(endpoint, { qps: options.qps, burst: options.burst, attempts: 3 });
-    let text: string;
-    try {
-      text = await readFile(options.clusterKubeconfig, 'utf8');
-    } catch {
-      throw new SyncerStartupError(`--cluster-kubeconfig ${options.clusterKubeconfig} could not be read`);
-    }
-    let cluster: KubeClusterClient;
-    let clusterConfig: KubeConfig;
-    try {
-      const { config } = loadKubeconfig(text, { uniqueName: `syncer-${options.syncTargetName}` });
-      clusterConfig = config;
-      cluster = new KubeClusterClient(options.syncTargetName, config, { maxConcurrency: Math.max(1, options.burst) });
-    } catch (err) {
-      throw new SyncerStartupError(
-        `--cluster-kubeconfig ${options.clusterKubeconfig} is unusable: ${asTmcError(err).message}`,
-      );
-    }
+    const clusterConfig = await loadClusterConfig(options);
+    const cluster = new KubeClusterClient(options.syncTargetName, clusterConfig, {
+      maxConcurrency: Math.max(1, options.burst),
+    });
     const ready = await cluster.ready();
     if (!ready.ok)
       throw new SyncerStartupError(
-        `The cluster of --cluster-kubeconfig did not answer /readyz: ${ready.detail ?? 'not ready'}`,
+        `The cluster ${options.clusterKubeconfig === undefined ? '(in-cluster)' : 'of --cluster-kubeconfig'} did not answer /readyz: ${ready.detail ?? 'not ready'}`,
       );
 
     let info;
@@ -284,4 +274,32 @@ export function messageFor(record: SyncRecord): SyncMessage {
     decisionVersion: record.decisionVersion,
     trace: { traceId: randomUUID(), enqueuedAt: new Date().toISOString() },
   };
+}
+
+/** Where a pod's ServiceAccount token is mounted (client-node's in-cluster config reads it on every request). */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** The cluster's KubeConfig: from `--cluster-kubeconfig`, or in a pod from its ServiceAccount. Throws SyncerStartupError. */
+async function loadClusterConfig(options: SyncerOptions): Promise<KubeConfig> {
+  const file = options.clusterKubeconfig;
+  if (file === undefined) {
+    if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(SERVICE_ACCOUNT_TOKEN))
+      throw new SyncerStartupError(
+        `No --cluster-kubeconfig, and not in a pod (no KUBERNETES_SERVICE_HOST or no ServiceAccount token at ${SERVICE_ACCOUNT_TOKEN})`,
+      );
+    const config = new KubeConfigClass();
+    config.loadFromCluster();
+    return config;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new SyncerStartupError(`--cluster-kubeconfig ${file} could not be read`);
+  }
+  try {
+    return loadKubeconfig(text, { uniqueName: `syncer-${options.syncTargetName}` }).config;
+  } catch (err) {
+    throw new SyncerStartupError(`--cluster-kubeconfig ${file} is unusable: ${asTmcError(err).message}`);
+  }
 }
