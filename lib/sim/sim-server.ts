@@ -412,6 +412,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         });
         if (wildcard && (req.method ?? 'GET') !== 'GET')
           throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
+        if (verb) record.verb = verb; // a refused request is logged with the verb it asked for
         authorizeRequest(space, user, { ...r, verb: verb ?? 'get' }, () =>
           r.name === undefined ? false : space.get(r, r.namespace, r.name) !== undefined,
         );
