@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { ApiError } from '../kube-api/api-error';
 import type { KubeObject } from '../kube/object';
@@ -6,8 +7,8 @@ import type { SimUser, TokenAuthenticator } from './authentication';
 import type { ObjectSpace } from './object-space';
 
 /**
- * ServiceAccount tokens and RBAC for them, as kube-apiserver's TokenRequest API and RBAC authorizer do it. Only
- * ServiceAccount users are authorized: the simulator's static tokens stand for admins (tmc's functions, the operator's
+ * ServiceAccount tokens and RBAC for them, as kube-apiserver's TokenRequest API and RBAC authorizer do it. Only the
+ * holders of issued ServiceAccount tokens are authorized: the simulator's static tokens stand for admins (tmc's functions, the operator's
  * kubectl), so everything else keeps working unchanged, while a workload given a ServiceAccount token (the syncer's
  * Deployment) gets exactly what the ClusterRoles and Roles bound to it allow. Not modelled: escalation checks on
  * writes of Roles and bindings (kube-apiserver's `escalate`/`bind`), aggregated ClusterRoles, impersonation.
@@ -22,35 +23,43 @@ function serviceAccountOf(user: SimUser): { namespace: string; name: string } | 
   return namespace && name ? { namespace, name } : undefined;
 }
 
-export function isServiceAccountUser(user: SimUser): boolean {
-  return serviceAccountOf(user) !== undefined;
-}
-
 /**
- * `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token` (`kubectl create token <name>`): a new bearer token that
- * authenticates as the ServiceAccount, answered as a TokenRequest. 404 when the ServiceAccount does not exist.
+ * The ServiceAccount tokens this server issued (`kubectl create token`): only their holders are authorized by RBAC.
+ * A static token registered under a ServiceAccount-style name (tmc's functions' own, in the local stack) stays an admin.
  */
-export function issueServiceAccountToken(
-  space: ObjectSpace,
-  authenticator: TokenAuthenticator,
-  namespace: string,
-  name: string,
-): KubeObject {
-  if (!space.get({ group: '', version: 'v1', resource: 'serviceaccounts' }, namespace, name))
-    throw ApiError.notFound({ group: '', resource: 'serviceaccounts' }, name);
-  const token = `sa-${randomBytes(24).toString('base64url')}`;
-  authenticator.register(token, {
-    username: `${SA_PREFIX}${namespace}:${name}`,
-    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
-  });
-  const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  return {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    metadata: { name, namespace },
-    spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
-    status: { token, expirationTimestamp: expires },
-  };
+export class ServiceAccountTokens {
+  private readonly issued = new Set<string>();
+
+  constructor(private readonly authenticator: TokenAuthenticator) {}
+
+  /** Whether the request carries a token this server issued to a ServiceAccount. */
+  holds(req: IncomingMessage): boolean {
+    const auth = req.headers.authorization ?? '';
+    return auth.startsWith('Bearer ') && this.issued.has(auth.slice('Bearer '.length));
+  }
+
+  /**
+   * `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token`: a new bearer token that authenticates as the
+   * ServiceAccount, answered as a TokenRequest. 404 when the ServiceAccount does not exist.
+   */
+  issue(space: ObjectSpace, namespace: string, name: string): KubeObject {
+    if (!space.get({ group: '', version: 'v1', resource: 'serviceaccounts' }, namespace, name))
+      throw ApiError.notFound({ group: '', resource: 'serviceaccounts' }, name);
+    const token = `sa-${randomBytes(24).toString('base64url')}`;
+    this.authenticator.register(token, {
+      username: `${SA_PREFIX}${namespace}:${name}`,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
+    });
+    this.issued.add(token);
+    const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    return {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: { name, namespace },
+      spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
+      status: { token, expirationTimestamp: expires },
+    };
+  }
 }
 
 /** What a request asks to do, in RBAC's terms. */
@@ -154,7 +163,7 @@ export function rbacAllows(space: ObjectSpace, user: SimUser, attrs: RequestAttr
 }
 
 /**
- * Throws kube-apiserver's 403 when a ServiceAccount user may not do what it asks; anyone else passes. A server-side
+ * Throws kube-apiserver's 403 when the holder of an issued ServiceAccount token may not do what it asks. A server-side
  * apply is a `patch`, and also a `create` when the object does not exist yet (as kube-apiserver checks it).
  */
 export function authorizeRequest(
@@ -163,7 +172,6 @@ export function authorizeRequest(
   attrs: RequestAttributes,
   exists: () => boolean,
 ): void {
-  if (!isServiceAccountUser(user)) return;
   const verbs =
     'path' in attrs
       ? [attrs.verb]

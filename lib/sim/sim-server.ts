@@ -29,7 +29,7 @@ import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
 import { RequestLog, type RequestRecord } from './request-log';
 import { TokenAuthenticator } from './authentication';
-import { authorizeRequest, isServiceAccountUser, issueServiceAccountToken } from './rbac';
+import { authorizeRequest, ServiceAccountTokens } from './rbac';
 
 export interface SimServerOptions {
   name: string;
@@ -183,6 +183,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const faults = new FaultController();
   const requests = new RequestLog();
   const authenticator = new TokenAuthenticator();
+  const serviceAccountTokens = new ServiceAccountTokens(authenticator);
   const isKcp = options.mode === 'kcp';
   const defaultSpace = isKcp ? 'root' : options.name;
 
@@ -291,7 +292,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       if (
         options.token !== undefined &&
         req.headers.authorization !== `Bearer ${options.token}` &&
-        !isServiceAccountUser(user)
+        !serviceAccountTokens.holds(req)
       ) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
@@ -412,10 +413,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         });
         if (wildcard && (req.method ?? 'GET') !== 'GET')
           throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
-        if (verb) record.verb = verb; // a refused request is logged with the verb it asked for
-        authorizeRequest(space, user, { ...r, verb: verb ?? 'get' }, () =>
-          r.name === undefined ? false : space.get(r, r.namespace, r.name) !== undefined,
-        );
+        if (serviceAccountTokens.holds(req)) {
+          if (verb) record.verb = verb; // a refused request is logged with the verb it asked for
+          authorizeRequest(space, user, { ...r, verb: verb ?? 'get' }, () =>
+            r.name === undefined ? false : space.get(r, r.namespace, r.name) !== undefined,
+          );
+        }
         if (
           r.resource === 'serviceaccounts' &&
           r.subresource === 'token' &&
@@ -424,7 +427,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           verb === 'create'
         ) {
           await readBody(req);
-          return send(res, 201, issueServiceAccountToken(space, authenticator, r.namespace, r.name));
+          return send(res, 201, serviceAccountTokens.issue(space, r.namespace, r.name));
         }
         return await handleResource(req, res, url, r, {
           space,
