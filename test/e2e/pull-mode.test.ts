@@ -213,7 +213,7 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
       'lab',
       '--state-dir',
       stack.paths.root,
-      '--kcp-kubeconfig',
+      '--kubeconfig',
       stack.kcpKubeconfig,
       '--image',
       'registry.example/tmc-syncer:e2e',

@@ -20,7 +20,7 @@ import { syncerKubeconfigPath } from './syncer-kubeconfig';
 interface SyncerManifestCommandOptions {
   stateDir: string;
   workspace: string;
-  kcpKubeconfig: string;
+  kubeconfig: string;
   syncerKubeconfig?: string;
   image: string;
   namespace: string;
@@ -52,7 +52,7 @@ async function manifestAction(name: string, options: SyncerManifestCommandOption
   const credentials = options.syncerKubeconfig ?? syncerKubeconfigPath(options.stateDir, name);
   // Checked to be a usable syncer kubeconfig before it goes into the Secret; its token is never printed elsewhere.
   await loadVwEndpoint(credentials);
-  const connector = new KubeConnectorImpl({ kcp: { path: options.kcpKubeconfig } });
+  const connector = new KubeConnectorImpl({ kcp: { path: options.kubeconfig } });
   let object;
   try {
     object = await (
@@ -94,9 +94,10 @@ export function registerSyncerManifestCommand(syncer: Command): void {
     )
     .option('--state-dir <dir>', 'state directory of the running local stack', '.tmc')
     .option('-w, --workspace <path>', 'kcp workspace of the SyncTarget', DEFAULT_WORKSPACE)
+    // Not --kcp-kubeconfig: that is `tmc syncer`'s own flag (the virtual-workspace credentials), parsed before this.
     .option(
-      '--kcp-kubeconfig <file>',
-      'kubeconfig of kcp (reads the SyncTarget)',
+      '--kubeconfig <file>',
+      'kubeconfig of kcp, to read the SyncTarget',
       process.env.TMC_KCP_KUBECONFIG ?? '.tmc/kcp.kubeconfig',
     )
     .option(
