@@ -296,6 +296,50 @@ describe('pull mode, operator side: the manifest on a cluster, least RBAC, rotat
       lastError: { category: 'resource-permission', statusCode: 403 },
     });
     expect((await world.syncState.get(ref, 'lab'))?.lastError?.message).toMatch(/cannot create resource "configmaps"/);
+    await kubectlOk(
+      admin,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: role?.apiVersion,
+        kind: 'ClusterRole',
+        metadata: { name: 'tmc-syncer-lab' },
+        rules: role?.rules,
+      }),
+    );
+  });
+
+  it('waits for a dependency that is not placed yet instead of failing the workload', async () => {
+    // Placement has decided the Deployment but not yet its ConfigMap (their placement messages race).
+    const store = kcp.store(WS);
+    store.create(
+      { group: '', version: 'v1', resource: 'namespaces' },
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'team-c' },
+      },
+    );
+    const config = store.create(CONFIGMAPS, build.configMap('web-config', { namespace: 'team-c' }));
+    const dep = store.create(
+      DEPLOYMENTS,
+      build.deployment('web', { namespace: 'team-c', envFrom: [{ configMapRef: { name: 'web-config' } }] }),
+    );
+    const ref = refOf(WS, dep, 'apps', 'deployments');
+    await world.putDecision(ref, 1, [{ name: 'lab', replicas: 1 }]);
+    const handler = makeSyncApplyHandler(world.applyDeps(pullConnector()));
+    expect(await handler(sqsEvent([syncMessage(ref, 'lab', 1, { object: dep })]))).toEqual({ batchItemFailures: [] });
+    // The role is whole again: only the virtual workspace's view decides here.
+    const syncer = await Syncer.create(options);
+    syncers.push(syncer);
+    expect(await syncer.reconcile(syncMessage(ref, 'lab', 1))).toMatchObject({ result: 'deferred' });
+    // Recorded as a retryable failure (the syncer tries again), not a permission error that stops it.
+    expect((await world.syncState.get(ref, 'lab'))?.lastError).toMatchObject({ category: 'sync-failure' });
+    await world.putDecision(refOf(WS, config, '', 'configmaps'), 1, [{ name: 'lab' }]);
+    expect(await syncer.reconcile(syncMessage(ref, 'lab', 1))).toEqual({ result: 'applied' });
+    const ns = downstreamNamespace(WS, 'team-c');
+    expect(lab.store().get(CONFIGMAPS, ns, 'web-config')).toBeDefined();
+    expect(lab.store().get(DEPLOYMENTS, ns, 'web')).toBeDefined();
+    await syncer.stop();
   });
 
   it('picks up a rotated --kcp-kubeconfig without a restart; the old credential works through its grace period', async () => {
