@@ -725,6 +725,7 @@ async function runPhases(
         phaseTimeoutMs: options.phaseTimeoutMs,
         latencyObjects: options.latencyObjects,
         latencyRate: options.latencyRate,
+        ...(options.pull ? { pull: true } : {}),
       },
       placement: 'all clusters (Placement bench, Duplicated)',
       startupMs: Math.round(startupMs),
