@@ -1,5 +1,7 @@
 import { formatIdleMonth } from './cost/model';
 import type { BenchResults } from './run';
+import type { EndToEndResult, PhaseResult } from './e2e/scenario';
+import { sizeLabel } from './sizes';
 
 /** The terminal tables of `tmc bench`: the same figures as the JSON, fewer digits. */
 
@@ -149,7 +151,7 @@ export function formatResults(results: BenchResults): string {
     const o = run.options;
     out.push(
       '',
-      `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`,
+      `End to end: ${o.objects} Deployments + ${o.objects} ConfigMaps × ${o.clusters} clusters${o.pull ? ' in pull mode (each synced by an in-process tmc syncer through the virtual workspace)' : ''} (latency ${o.latencyMs} ms/request, ready delay ${o.readyDelayMs} ms, ${o.concurrency} writers)`,
     );
     if (o.latencyObjects > 0)
       out.push(
@@ -225,7 +227,8 @@ export function formatResults(results: BenchResults): string {
       );
     }
   }
-  for (const f of results.endToEndFailures) out.push('', `End to end ${f.objects} × ${f.clusters} FAILED: ${f.error}`);
+  out.push(...pushBesidePull(results.endToEnd));
+  for (const f of results.endToEndFailures) out.push('', `End to end ${sizeLabel(f)} FAILED: ${f.error}`);
   if (results.costs) {
     out.push(
       '',
@@ -287,4 +290,55 @@ export function formatResults(results: BenchResults): string {
     ),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** Each size run in both modes: throughput, latency and cluster writes per object·cluster side by side, per phase. */
+function pushBesidePull(runs: EndToEndResult[]): string[] {
+  const out: string[] = [];
+  for (const pull of runs.filter((r) => r.options.pull)) {
+    const push = runs.find(
+      (r) =>
+        !r.options.pull && r.options.objects === pull.options.objects && r.options.clusters === pull.options.clusters,
+    );
+    if (!push) continue;
+    out.push('', `Push beside pull, ${sizeLabel(push.options)}`);
+    out.push(
+      table(
+        [
+          'phase',
+          'mode',
+          'ok',
+          'syncs/s',
+          'applied p50',
+          'p99',
+          'status p50',
+          'p99',
+          'k8s w/obj·cl',
+          'k8s r/obj·cl',
+          'ddb r/obj',
+          'ddb w/obj',
+        ],
+        push.phases.flatMap((p) => {
+          const q = pull.phases.find((x) => x.phase === p.phase);
+          return [p, q]
+            .filter((x): x is PhaseResult => x !== undefined)
+            .map((x) => [
+              x.phase,
+              x === p ? 'push' : 'pull',
+              x.converged ? 'yes' : 'NO',
+              x.syncsPerSecond,
+              ms(x.writeToApplied.p50Ms),
+              ms(x.writeToApplied.p99Ms),
+              ms(x.writeToStatus.p50Ms),
+              ms(x.writeToStatus.p99Ms),
+              num(x.kube.clusterWritesPerObjectCluster),
+              num(x.kube.clusterReadsPerObjectCluster),
+              num(x.dynamodb.readsPerObject),
+              num(x.dynamodb.writesPerObject),
+            ]);
+        }),
+      ),
+    );
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import type { EndToEndResult } from './e2e/scenario';
 import { runEndToEndInChild } from './e2e/run-in-child';
 import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
 import { formatResults } from './report';
-import { pacedLatencyPhase, type EndToEndSize } from './sizes';
+import { pacedLatencyPhase, sizeLabel, type EndToEndSize } from './sizes';
 
 /**
  * `npm run bench` / `tmc bench`: the end-to-end runs on the local stack, the placement engine, cold starts and the
@@ -31,6 +31,8 @@ export interface BenchOptions {
   latencyRate?: number;
   /** Minutes of the churn phase per size (bench/e2e/churn.ts); 0 or absent skips it. */
   churnMinutes?: number;
+  /** Each size also in pull mode (every cluster synced by an in-process `tmc syncer`), printed beside push mode. */
+  pull?: boolean;
   placementSizes: number[];
   coldStartRuns: number;
   skip: Set<'e2e' | 'floor' | 'placement' | 'cold-start'>;
@@ -66,7 +68,7 @@ export interface BenchResults {
   };
   endToEnd: EndToEndResult[];
   /** Sizes whose run failed (e.g. the stack did not start under load); the others still count. */
-  endToEndFailures: Array<EndToEndSize & { error: string }>;
+  endToEndFailures: Array<EndToEndSize & { pull?: boolean; error: string }>;
   placement: EngineBenchResult[];
   coldStart: ColdStartResult[];
   costs?: {
@@ -115,7 +117,7 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
       r.phases
         .filter((p) => p.phase === name)
         .map((p) => ({
-          label: `${r.options.objects}×${r.options.clusters}`,
+          label: sizeLabel(r.options),
           value: p.kube.clusterWritesPerObjectCluster,
         })),
     );
@@ -153,7 +155,7 @@ function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['c
   if (endToEnd.length === 0) return undefined;
   const perMillionChanges = endToEnd.flatMap((run) =>
     run.phases.map((p) => ({
-      size: `${run.options.objects}×${run.options.clusters}`,
+      size: sizeLabel(run.options),
       phase: p.phase,
       cost: scale(costOf(p), 1e6 / p.objects),
     })),
@@ -190,8 +192,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const endToEnd: EndToEndResult[] = [];
   const endToEndFailures: BenchResults['endToEndFailures'] = [];
   if (!options.skip.has('e2e')) {
-    for (const size of options.sizes) {
-      say(`End to end ${size.objects} × ${size.clusters}`);
+    const runs: Array<EndToEndSize & { pull?: boolean }> = options.sizes.flatMap((size) =>
+      options.pull ? [size, { ...size, pull: true }] : [size],
+    );
+    for (const size of runs) {
+      say(`End to end ${sizeLabel(size)}`);
       try {
         endToEnd.push(
           // Each size in a fresh process (bench/e2e/child.ts says why).
@@ -202,14 +207,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
             concurrency: options.concurrency,
             phaseTimeoutMs: options.phaseTimeoutMs,
             ...latencyPhaseOf(options, size.clusters),
-            floor: !options.skip.has('floor'),
+            // The floor is the least a correct design needs, whatever the mode: measured once, with push.
+            floor: !options.skip.has('floor') && !size.pull,
             churnMinutes: options.churnMinutes,
             progress: say,
           }),
         );
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
-        say(`  ${size.objects} × ${size.clusters} failed: ${error}`);
+        say(`  ${sizeLabel(size)} failed: ${error}`);
         endToEndFailures.push({ ...size, error });
       }
     }

@@ -5,6 +5,11 @@ export interface EndToEndSize {
   clusters: number;
 }
 
+/** `200 × 3`, or `200 × 3 pull` for a pull-mode run. */
+export function sizeLabel(size: { objects: number; clusters: number; pull?: boolean }): string {
+  return `${size.objects} × ${size.clusters}${size.pull ? ' pull' : ''}`;
+}
+
 /** The issue's sizes: 10,000 × 3, and 10 and 50 clusters with fewer objects so the default stays near ten minutes. */
 export const DEFAULT_SIZES: EndToEndSize[] = [
   { objects: 10_000, clusters: 3 },

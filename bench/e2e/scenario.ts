@@ -26,6 +26,7 @@ import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import type { FloorResult } from './floor';
 import { runChurn, type ChurnResult } from './churn';
 import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
+import { startPullSyncers } from './pull-syncers';
 
 /**
  * The end-to-end benchmark on the real local stack: N Deployments, each with a ConfigMap it reads (envFrom), written
@@ -56,6 +57,8 @@ export interface EndToEndOptions {
   floor?: boolean;
   /** Minutes of the churn phase (bench/e2e/churn.ts) after the others; 0 or absent skips it. */
   churnMinutes?: number;
+  /** Every cluster in pull mode, synced by a `tmc syncer` in this process (bench/e2e/pull-syncers.ts). */
+  pull?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -327,6 +330,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     capacity: { cpu: '100000', memory: '100000Gi', pods: '10000000' },
   }));
   let stack: LocalStack | undefined;
+  let syncers: { stop(): Promise<void> } | undefined;
   try {
     stack = await startLocalStack({
       stateDir,
@@ -346,11 +350,17 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       // comparison (docs/bench.md has a measured pair).
       functionThreads: process.env.TMC_BENCH_FUNCTION_THREADS !== 'off',
       clusters,
+      ...(options.pull ? { pullClusters: clusters.map((c) => c.name) } : {}),
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
       logger: createStackLogger({ level: 'silent' }),
     });
+    if (options.pull) {
+      say(`  pull mode: starting ${clusters.length} syncers`);
+      syncers = await startPullSyncers(stack, { qps: 1000, timeoutMs: options.phaseTimeoutMs });
+    }
     return await runPhases(stack, options, say, performance.now() - started, stateDir);
   } finally {
+    await syncers?.stop();
     await stack?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -737,6 +747,7 @@ async function runPhases(
         phaseTimeoutMs: options.phaseTimeoutMs,
         latencyObjects: options.latencyObjects,
         latencyRate: options.latencyRate,
+        ...(options.pull ? { pull: true } : {}),
       },
       placement: 'all clusters (Placement bench, Duplicated)',
       startupMs: Math.round(startupMs),

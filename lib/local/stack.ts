@@ -269,10 +269,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     } else {
       const pullNames = new Set(options.pullClusters ?? []);
-      const pushClusters = resolveClusters(options.clusters).filter((c) => !pullNames.has(c.name));
+      const requested = resolveClusters(options.clusters);
+      const pushClusters = requested.filter((c) => !pullNames.has(c.name));
       const clusters = [
         ...pushClusters,
-        ...resolveClusters([...pullNames]).map((c, i) => ({ ...c, name: [...pullNames][i] })),
+        // A pull cluster also named in `clusters` keeps its spec there (capacity, labels): the benchmark's pull mode.
+        ...resolveClusters([...pullNames]).map((c) => requested.find((r) => r.name === c.name) ?? c),
       ];
       logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
       simulation = await startSimulator(projectRoot, {

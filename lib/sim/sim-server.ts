@@ -29,6 +29,7 @@ import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
 import { RequestLog, type RequestRecord } from './request-log';
 import { TokenAuthenticator } from './authentication';
+import { authorizeRequest, ServiceAccountTokens } from './rbac';
 
 export interface SimServerOptions {
   name: string;
@@ -182,6 +183,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const faults = new FaultController();
   const requests = new RequestLog();
   const authenticator = new TokenAuthenticator();
+  const serviceAccountTokens = new ServiceAccountTokens(authenticator);
   const isKcp = options.mode === 'kcp';
   const defaultSpace = isKcp ? 'root' : options.name;
 
@@ -286,7 +288,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       // /_sim/* is the operator's side channel: a partition must not cut off the request that ends it.
       if (faults.current.partition && !path.startsWith('/_sim/'))
         await new Promise<void>((resolve) => held.push(resolve));
-      if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      // A ServiceAccount token the server issued authenticates too (then RBAC decides: lib/sim/rbac.ts).
+      if (
+        options.token !== undefined &&
+        req.headers.authorization !== `Bearer ${options.token}` &&
+        !serviceAccountTokens.holds(req)
+      ) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
       if (path.startsWith('/_sim/')) return await serveSimChannel(req, res, path);
@@ -406,6 +413,22 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         });
         if (wildcard && (req.method ?? 'GET') !== 'GET')
           throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
+        if (serviceAccountTokens.holds(req)) {
+          if (verb) record.verb = verb; // a refused request is logged with the verb it asked for
+          authorizeRequest(space, user, { ...r, verb: verb ?? 'get' }, () =>
+            r.name === undefined ? false : space.get(r, r.namespace, r.name) !== undefined,
+          );
+        }
+        if (
+          r.resource === 'serviceaccounts' &&
+          r.subresource === 'token' &&
+          r.namespace &&
+          r.name &&
+          verb === 'create'
+        ) {
+          await readBody(req);
+          return send(res, 201, serviceAccountTokens.issue(space, r.namespace, r.name));
+        }
         // events.k8s.io/v1 Events are core/v1 Events converted (lib/sim/event-views.ts), as in kube-apiserver.
         return await (isEventsV1(r) ? handleEventsV1 : handleResource)(req, res, url, r, {
           space,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { KubeClusterClient } from '../adapters/kube/kube-cluster-client';
@@ -19,6 +20,7 @@ import { VwSyncStateStore } from './vw-sync-state';
 import { FeedConnection } from './feed-connection';
 import { StatusWatch } from './status-watch';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig as KubeConfigClass } from '@kubernetes/client-node/dist/config.js';
 
 export interface SyncerOptions {
   syncTargetName: string;
@@ -26,13 +28,16 @@ export interface SyncerOptions {
   /** The SyncTarget's workspace (`--workspace-cluster`, e.g. `root:my-workspace`). */
   workspace: string;
   kcpKubeconfig: string;
-  clusterKubeconfig: string;
+  /** The cluster's kubeconfig file; absent: the pod's ServiceAccount (in-cluster, as the manifest runs it). */
+  clusterKubeconfig: string | undefined;
   /** Seconds between full passes over the SyncTarget's work (a safety net: the change feed carries changes). */
   resyncSeconds: number;
   /** Seconds between heartbeats (what keeps the SyncTarget Ready). */
   heartbeatSeconds: number;
   qps: number;
   burst: number;
+  /** How often the `--kcp-kubeconfig` file is checked for rotated credentials (default 2000 ms; a 401 also re-reads it). */
+  kubeconfigPollMs?: number;
   log: SyncLog;
   metrics: Metrics;
 }
@@ -75,7 +80,7 @@ export class Syncer {
     cluster: KubeClient,
     clusterConfig: KubeConfig,
     contentKey: Uint8Array,
-    feed: { url: string; token: string } | undefined,
+    feedUrl: string | undefined,
   ) {
     this.vw = vw;
     this.status = new StatusWatch(clusterConfig, vw, options.log.child({ cluster: options.syncTargetName }));
@@ -107,10 +112,13 @@ export class Syncer {
       locks: new KeyedLock(),
       contentKey: async () => contentKey,
     };
-    this.feed = feed
+    this.feed = feedUrl
       ? new FeedConnection({
-          url: `${feed.url.replace(/\/+$/, '')}/${encodeURIComponent(options.workspace)}/${encodeURIComponent(options.syncTargetName)}`,
-          token: feed.token,
+          url: `${feedUrl.replace(/\/+$/, '')}/${encodeURIComponent(options.workspace)}/${encodeURIComponent(options.syncTargetName)}`,
+          // Read at every (re)connect, so a reconnect after a rotation uses the new credential.
+          get token() {
+            return vw.endpoint.token;
+          },
           log: this.deps.log,
           // List+resume: whatever was pushed while the syncer was not connected is found by the pass.
           onConnect: () => void this.fullPass(),
@@ -128,28 +136,20 @@ export class Syncer {
     const endpoint = await loadVwEndpoint(options.kcpKubeconfig).catch((err: unknown) => {
       throw new SyncerStartupError(asTmcError(err).message);
     });
-    const vw = new VwClient(endpoint, { qps: options.qps, burst: options.burst, attempts: 3 });
-    let text: string;
-    try {
-      text = await readFile(options.clusterKubeconfig, 'utf8');
-    } catch {
-      throw new SyncerStartupError(`--cluster-kubeconfig ${options.clusterKubeconfig} could not be read`);
-    }
-    let cluster: KubeClusterClient;
-    let clusterConfig: KubeConfig;
-    try {
-      const { config } = loadKubeconfig(text, { uniqueName: `syncer-${options.syncTargetName}` });
-      clusterConfig = config;
-      cluster = new KubeClusterClient(options.syncTargetName, config, { maxConcurrency: Math.max(1, options.burst) });
-    } catch (err) {
-      throw new SyncerStartupError(
-        `--cluster-kubeconfig ${options.clusterKubeconfig} is unusable: ${asTmcError(err).message}`,
-      );
-    }
+    const vw = new VwClient(endpoint, {
+      qps: options.qps,
+      burst: options.burst,
+      attempts: 3,
+      reload: () => loadVwEndpoint(options.kcpKubeconfig),
+    });
+    const clusterConfig = await loadClusterConfig(options);
+    const cluster = new KubeClusterClient(options.syncTargetName, clusterConfig, {
+      maxConcurrency: Math.max(1, options.burst),
+    });
     const ready = await cluster.ready();
     if (!ready.ok)
       throw new SyncerStartupError(
-        `The cluster of --cluster-kubeconfig did not answer /readyz: ${ready.detail ?? 'not ready'}`,
+        `The cluster ${options.clusterKubeconfig === undefined ? '(in-cluster)' : 'of --cluster-kubeconfig'} did not answer /readyz: ${ready.detail ?? 'not ready'}`,
       );
 
     let info;
@@ -187,12 +187,17 @@ export class Syncer {
       cluster,
       clusterConfig,
       contentKey,
-      info.feedUrl !== undefined ? { url: info.feedUrl, token: endpoint.token } : undefined,
+      info.feedUrl !== undefined ? info.feedUrl : undefined,
     );
   }
 
   /** Connects the change feed, starts the first pass, the resync and heartbeat timers and the retry loop. */
   async run(): Promise<void> {
+    watchFile(
+      this.options.kcpKubeconfig,
+      { interval: this.options.kubeconfigPollMs ?? 2000, persistent: false },
+      this.onKubeconfigChange,
+    );
     await this.heartbeat();
     // Connected before the first pass lists, so no change falls between the list and the feed.
     this.feed?.start();
@@ -204,12 +209,36 @@ export class Syncer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    unwatchFile(this.options.kcpKubeconfig, this.onKubeconfigChange);
     this.feed?.stop();
     this.status.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.limit(() => Promise.resolve());
     if (this.cluster instanceof KubeClusterClient) this.cluster.close();
+  }
+
+  private readonly onKubeconfigChange = (): void => void this.reloadCredentials();
+
+  /**
+   * Re-reads `--kcp-kubeconfig` (rewritten by `tmc syncer kubeconfig --rotate`, or by the kubelet when the Secret
+   * changes) and uses its credentials from the next request on; an unreadable file keeps the current ones.
+   */
+  async reloadCredentials(): Promise<boolean> {
+    let next;
+    try {
+      next = await loadVwEndpoint(this.options.kcpKubeconfig);
+    } catch (err) {
+      this.deps.log.warn('The --kcp-kubeconfig file changed but could not be used; keeping the current credentials', {
+        error: asTmcError(err).message,
+      });
+      return false;
+    }
+    const current = this.vw.endpoint;
+    if (next.token === current.token && next.server === current.server) return false;
+    this.deps.log.info('Using the new virtual-workspace credentials of --kcp-kubeconfig');
+    this.vw.setEndpoint(next);
+    return true;
   }
 
   /** The feed's and the passes' entry: one message reconciled by the shared sync code. */
@@ -284,4 +313,32 @@ export function messageFor(record: SyncRecord): SyncMessage {
     decisionVersion: record.decisionVersion,
     trace: { traceId: randomUUID(), enqueuedAt: new Date().toISOString() },
   };
+}
+
+/** Where a pod's ServiceAccount token is mounted (client-node's in-cluster config reads it on every request). */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** The cluster's KubeConfig: from `--cluster-kubeconfig`, or in a pod from its ServiceAccount. Throws SyncerStartupError. */
+async function loadClusterConfig(options: SyncerOptions): Promise<KubeConfig> {
+  const file = options.clusterKubeconfig;
+  if (file === undefined) {
+    if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(SERVICE_ACCOUNT_TOKEN))
+      throw new SyncerStartupError(
+        `No --cluster-kubeconfig, and not in a pod (no KUBERNETES_SERVICE_HOST or no ServiceAccount token at ${SERVICE_ACCOUNT_TOKEN})`,
+      );
+    const config = new KubeConfigClass();
+    config.loadFromCluster();
+    return config;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new SyncerStartupError(`--cluster-kubeconfig ${file} could not be read`);
+  }
+  try {
+    return loadKubeconfig(text, { uniqueName: `syncer-${options.syncTargetName}` }).config;
+  } catch (err) {
+    throw new SyncerStartupError(`--cluster-kubeconfig ${file} is unusable: ${asTmcError(err).message}`);
+  }
 }

@@ -56,6 +56,11 @@ export interface VwClientOptions {
   burst?: number;
   onRequest?: (operation: string, statusCode: number | undefined) => void;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Reads the credentials again (the `--kcp-kubeconfig` file): asked on a 401, and when it gives another token the
+   * request is sent once more with it, so a rotated kubeconfig is used even before its file watch fires.
+   */
+  reload?: () => Promise<VwEndpoint>;
 }
 
 const RETRYABLE = new Set(['cluster-throttled', 'cluster-unavailable', 'cluster-unreachable', 'sync-timeout']);
@@ -68,12 +73,38 @@ const RETRYABLE = new Set(['cluster-throttled', 'cluster-unavailable', 'cluster-
 export class VwClient {
   private tokens: number;
   private last = Date.now();
+  private current: VwEndpoint;
 
   constructor(
-    readonly endpoint: VwEndpoint,
+    endpoint: VwEndpoint,
     private readonly options: VwClientOptions = {},
   ) {
+    this.current = endpoint;
     this.tokens = options.burst ?? 20;
+  }
+
+  /** The server and credential every request uses from now on. */
+  get endpoint(): VwEndpoint {
+    return this.current;
+  }
+
+  /** Switches to new credentials (a rotated kubeconfig); requests in flight finish with the old ones. */
+  setEndpoint(endpoint: VwEndpoint): void {
+    this.current = endpoint;
+  }
+
+  /** Re-reads the credentials; true when they changed (then the caller retries with them). */
+  private async reloaded(): Promise<boolean> {
+    if (!this.options.reload) return false;
+    try {
+      const next = await this.options.reload();
+      if (next.token === this.current.token && next.server === this.current.server) return false;
+      this.current = next;
+      return true;
+    } catch {
+      // An unreadable file (mid-rewrite) changes nothing: the 401 stands and the caller retries later.
+      return false;
+    }
   }
 
   private async throttle(): Promise<void> {
@@ -100,16 +131,17 @@ export class VwClient {
   ): Promise<unknown> {
     const attempts = this.options.attempts ?? 5;
     const search = query && Object.keys(query).length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
-    const url = `${this.endpoint.server}${operation === '' ? '' : `/${operation}`}${search}`;
     const ctx = { target: 'virtual workspace', object: operation === '' ? 'SyncTarget' : operation };
+    let reloadedOnce = false;
     for (let attempt = 1; ; attempt += 1) {
       await this.throttle();
+      const url = `${this.current.server}${operation === '' ? '' : `/${operation}`}${search}`;
       let error: TmcError;
       try {
         const response = await fetch(url, {
           method,
           headers: {
-            authorization: `Bearer ${this.endpoint.token}`,
+            authorization: `Bearer ${this.current.token}`,
             'content-type': 'application/json',
             accept: 'application/json',
           },
@@ -120,6 +152,10 @@ export class VwClient {
         const text = await response.text();
         if (response.ok) return text === '' ? {} : JSON.parse(text);
         if (response.status === 404) return undefined;
+        if (response.status === 401 && !reloadedOnce) {
+          reloadedOnce = true;
+          if (await this.reloaded()) continue;
+        }
         const status = z
           .looseObject({ message: z.string().optional(), reason: z.string().optional() })
           .safeParse(safeJson(text));

@@ -1,7 +1,7 @@
 import { SYNC_FINALIZER } from '../api/labels';
 import { KubeObjectSchema } from '../api/messages';
-import type { ObjectRef } from '../api/object-ref';
-import { ConfigurationError } from '../errors/tmc-error';
+import { describeRef, type ObjectRef } from '../api/object-ref';
+import { ConfigurationError, TmcError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject, ResourceName, ResourceType } from '../ports/kube-client';
 import type { VwClient } from './vw-client';
 
@@ -34,7 +34,21 @@ export class VwKcpClient implements KubeClient {
 
   async get(name: ResourceName): Promise<KubeObject | undefined> {
     const kind = 'kind' in name && typeof name.kind === 'string' ? name.kind : '';
-    const body = await this.client.request('POST', 'object', this.ref(name, kind));
+    const ref = this.ref(name, kind);
+    let body: unknown;
+    try {
+      body = await this.client.request('POST', 'object', ref);
+    } catch (err) {
+      // 403: not placed here (yet). A workload's ConfigMap or Secret is placed by its own placement message, which
+      // may come after the workload's: wait for it (push mode reads kcp directly and has no such gap). Never read as
+      // absence, which could make the sync code remove a copy.
+      if (err instanceof TmcError && err.statusCode === 403)
+        throw new TmcError('sync-failure', `${describeRef(ref)} is not placed on this SyncTarget yet; retrying`, {
+          cause: err,
+          statusCode: 403,
+        });
+      throw err;
+    }
     return body === undefined ? undefined : KubeObjectSchema.parse(body);
   }
 

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { downstreamNamespace } from '../../lib/api/labels';
+import { downstreamNamespace, stateLabel } from '../../lib/api/labels';
 import { UNKNOWN_TOKEN_USER } from '../../lib/sim/authentication';
 import { deployment } from '../support/builders';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
@@ -31,7 +31,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   beforeAll(async () => {
     // Health-probe reads it from the functions' environment: a syncer silent for 3 s counts as stale.
     process.env.TMC_SYNCER_STALE_AFTER_SECONDS = '3';
-    stack = await startE2eStack({ clusters: [], pullClusters: ['lab'] });
+    // east, a push cluster, is where lab's work fails over to once lab's syncer stops.
+    stack = await startE2eStack({ clusters: ['east'], pullClusters: ['lab'] });
     // The syncer's own token for lab: the simulator names any unregistered token's holder `token-user`, so the request
     // log tells the syncer's requests from anyone else's.
     const labConfig = parse(readFileSync(stack.clusterKubeconfigs.lab, 'utf8')) as {
@@ -110,6 +111,7 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   }, 180_000);
 
   it('lands a Deployment placed on lab and brings READY back to kcp', async () => {
+    await kubectlOk(stack.kcpKubeconfig, ['label', 'synctarget', 'lab', 'mode=pull']);
     await kubectlOk(
       stack.kcpKubeconfig,
       ['apply', '-f', '-'],
@@ -124,6 +126,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
         'spec:',
         '  namespaceSelector: { matchLabels: { team: apps } }',
         '  clusterConstraints: { regions: [us-east-1] }',
+        '  numberOfClusters: 1',
+        '  affinity: { preferred: [{ weight: 100, preference: { matchLabels: { mode: pull } } }] }',
         '',
       ].join('\n'),
     );
@@ -166,6 +170,15 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     );
   }, 180_000);
 
+  const labDeploymentNamed = (name: string): Record<string, any> | undefined =>
+    lab().store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, name);
+  const tmc = async (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) =>
+      execFile(process.execPath, ['bin/tmc.mjs', ...args], { cwd: PROJECT_ROOT }, (err, stdout, stderr) =>
+        err ? reject(new Error(`tmc ${args.slice(0, 2).join(' ')} failed: ${stderr}`)) : resolve(stdout),
+      ),
+    );
+
   it("lab's request log holds requests of the syncer only: none from tmc's functions", () => {
     const all = lab().requests.entries();
     const syncerWrites = lab().requests.count({ user: UNKNOWN_TOKEN_USER, writes: true });
@@ -174,25 +187,17 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   });
 
   it('prints the syncer credentials, and --rotate issues new ones while the old ones keep working', async () => {
-    const tmc = async (args: string[]): Promise<string> =>
-      new Promise((resolve, reject) =>
-        execFile(
-          process.execPath,
-          ['bin/tmc.mjs', 'syncer', 'kubeconfig', 'lab', '--state-dir', stack.paths.root, ...args],
-          { cwd: PROJECT_ROOT },
-          (err, stdout, stderr) =>
-            err ? reject(new Error(`tmc syncer kubeconfig failed: ${stderr}`)) : resolve(stdout),
-        ),
-      );
+    const kubeconfig = (args: string[]): Promise<string> =>
+      tmc(['syncer', 'kubeconfig', 'lab', '--state-dir', stack.paths.root, ...args]);
     const tokenOf = (text: string): string =>
       (parse(text) as { users: { user: { token: string } }[] }).users[0].user.token;
     const infoStatus = async (token: string): Promise<number> =>
       (await fetch(`${stack.apiUrl}/syncers/${stack.workspace}/lab`, { headers: { authorization: `Bearer ${token}` } }))
         .status;
-    const printed = await tmc([]);
+    const printed = await kubeconfig([]);
     expect(printed).toBe(readFileSync(stack.syncerKubeconfigs.lab, 'utf8'));
     const old = tokenOf(printed);
-    const rotated = tokenOf(await tmc(['--rotate']));
+    const rotated = tokenOf(await kubeconfig(['--rotate']));
     expect(rotated).not.toBe(old);
     expect(tokenOf(readFileSync(stack.syncerKubeconfigs.lab, 'utf8'))).toBe(rotated);
     // The function caches a SyncTarget's digests for up to 30 s, so the new credential is accepted within that.
@@ -201,7 +206,60 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     expect(await infoStatus('not-a-credential')).toBe(401);
   }, 120_000);
 
-  it('turns lab not Ready once its syncer stops', async () => {
+  it("prints the manifest an operator applies to lab, and lab's API server accepts it", async () => {
+    const manifest = await tmc([
+      'syncer',
+      'manifest',
+      'lab',
+      '--state-dir',
+      stack.paths.root,
+      '--kubeconfig',
+      stack.kcpKubeconfig,
+      '--image',
+      'registry.example/tmc-syncer:e2e',
+    ]);
+    const applied = await kubectlOk(stack.clusterKubeconfigs.lab, ['apply', '-f', '-'], manifest);
+    for (const line of [
+      'namespace/tmc-syncer',
+      'serviceaccount/tmc-syncer-lab',
+      'clusterrole.rbac.authorization.k8s.io/tmc-syncer-lab',
+      'clusterrolebinding.rbac.authorization.k8s.io/tmc-syncer-lab',
+      'secret/tmc-syncer-lab',
+      'deployment.apps/tmc-syncer-lab',
+    ])
+      expect(applied).toContain(`${line} created`);
+    // The Secret holds the syncer's current (rotated) credentials; the Deployment the SyncTarget's uid.
+    const secret = await kubectlGetJson(stack.clusterKubeconfigs.lab, ['secret', 'tmc-syncer-lab', '-n', 'tmc-syncer']);
+    expect(Buffer.from(secret?.data.kubeconfig, 'base64').toString('utf8')).toBe(
+      readFileSync(stack.syncerKubeconfigs.lab, 'utf8'),
+    );
+    const uid = (
+      await kubectlOk(stack.kcpKubeconfig, ['get', 'synctarget', 'lab', '-o', 'jsonpath={.metadata.uid}'])
+    ).trim();
+    const pod = (
+      await kubectlGetJson(stack.clusterKubeconfigs.lab, ['deployment', 'tmc-syncer-lab', '-n', 'tmc-syncer'])
+    )?.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('tmc-syncer-lab');
+    expect(pod.containers[0].image).toBe('registry.example/tmc-syncer:e2e');
+    expect(pod.containers[0].args).toContain(`--sync-target-uid=${uid}`);
+  }, 120_000);
+
+  it('turns lab not Ready once its syncer stops, and moves its work to east past evictAfter', async () => {
+    await kubectlOk(stack.kcpKubeconfig, [
+      'patch',
+      'synctarget',
+      'lab',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"evictAfter":"1s"}}',
+    ]);
+    await kubectlOk(
+      stack.kcpKubeconfig,
+      ['apply', '-n', 'apps', '-f', '-'],
+      JSON.stringify(deployment('api', { namespace: 'apps', labels: { app: 'api' }, replicas: 1, container: 'api' })),
+    );
+    await waitFor('api on lab', async () => labDeploymentNamed('api') !== undefined, LIVENESS);
     const exited = new Promise<number | null>((resolve) => syncer?.once('exit', (code) => resolve(code)));
     syncer?.kill('SIGTERM');
     await exited;
@@ -217,7 +275,28 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     );
     // Judged from the missing heartbeats alone: health-probe never called lab.
     expect(lab().requests.count()).toBe(requestsAfterStop);
-  }, 180_000);
+
+    // Past evictAfter the recovery sweep moves api to east, the other cluster its Placement allows.
+    const moved = await waitFor(
+      'api running on east, READY in kcp',
+      async () => {
+        await stack.invoke('health-probe', scheduled);
+        await stack.invoke('recovery-sweep', scheduled);
+        await stack.idle();
+        const d = await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'api', '-n', 'apps']);
+        return d?.status?.readyReplicas === 1 && d.metadata.labels?.[stateLabel('root:default', 'east')] === 'Sync'
+          ? d
+          : undefined;
+      },
+      LIVENESS,
+    );
+    expect(moved.metadata.labels[stateLabel('root:default', 'lab')]).toBeUndefined();
+    expect(await kubectlGetJson(stack.clusterKubeconfigs.east, ['deployment', 'api', '-n', ns])).toMatchObject({
+      spec: { replicas: 1 },
+    });
+    // lab's copy stays until lab is back (its syncer removes it then): tmc's functions still never called lab.
+    expect(lab().requests.count()).toBe(requestsAfterStop);
+  }, 240_000);
 });
 
 async function freePort(): Promise<number> {

@@ -57,6 +57,7 @@ interface BenchFlags {
   latencyRate?: number;
   skip: Part[];
   churnMinutes: number;
+  pull?: boolean;
   out: string;
   write: boolean;
   cost?: boolean;
@@ -117,6 +118,10 @@ export function registerBenchCommand(program: Command): void {
       parseCount,
       0,
     )
+    .option(
+      '--pull',
+      'run each size in pull mode too (every cluster synced by an in-process tmc syncer), printed beside push mode',
+    )
     .option('--skip <parts>', `skip parts: ${PARTS.join(', ')} (repeatable, comma-separated)`, parseSkip, [])
     .option(
       '--cost',
@@ -145,6 +150,7 @@ export function registerBenchCommand(program: Command): void {
         coldStartRuns: flags.quick ? 1 : 3,
         skip: new Set(flags.skip),
         churnMinutes: flags.churnMinutes,
+        pull: flags.pull === true,
         outDir: flags.write ? resolve(projectRoot, flags.out) : undefined,
         progress: (line) => process.stderr.write(`${line}\n`),
       };

@@ -1,6 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -9,10 +8,8 @@ import { downstreamNamespace } from '../../../lib/api/labels';
 import type { StatusMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { issueStatusCredential, StatusCredentialAuthenticator } from '../../../lib/auth/status-credentials';
-import { compileRoute, fromLambdaResult, toApiGatewayEvent } from '../../../lib/local/api-gateway';
 import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 import type { KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
-import { ROUTES } from '../../../lib/runtime/resources';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { kubeconfigFor } from '../../../lib/sim/kubeconfig';
@@ -24,51 +21,13 @@ import { syncerSubject } from '../../../lib/vw/syncer-view';
 import * as build from '../../support/builders';
 import { MemoryStatusCredentialStore } from '../../unit/ingress/fakes';
 import { SimConnector } from '../sync/sim-connector';
+import { serveVirtualWorkspace } from './serve-virtual-workspace';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from '../sync/world';
 
 const WS = 'root:team-a';
 const syncerLog = memoryLog();
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' };
-
-/** The virtual-workspace function behind a real HTTP server, as the local stack's API serves it. */
-async function serveVirtualWorkspace(
-  handler: ReturnType<typeof makeSyncerApiHandler>,
-): Promise<{ server: Server; url: string }> {
-  const routes = ROUTES.filter((r) => r.target === 'virtual-workspace').map(compileRoute);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const method = req.method ?? 'GET';
-      const path = (req.url ?? '/').split('?')[0];
-      let params: Record<string, string> | undefined;
-      const compiled = routes.find((r) => r.route.method === method && (params = r.match(path)) !== undefined);
-      if (!compiled || !params) {
-        res.writeHead(404).end();
-        return;
-      }
-      const event = toApiGatewayEvent(
-        {
-          method,
-          url: req.url ?? '/',
-          rawHeaders: req.rawHeaders,
-          body: Buffer.concat(chunks),
-          sourceIp: '127.0.0.1',
-          host: 'localhost',
-        },
-        compiled,
-        params,
-      );
-      void handler(event).then((result) => {
-        const response = fromLambdaResult(result);
-        res.writeHead(response.statusCode, response.headers).end(response.body);
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 describe('pull mode: sync-apply hands work to the syncer, which applies it through the virtual workspace', () => {
   let kcp: SimServer;
