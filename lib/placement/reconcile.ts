@@ -466,6 +466,18 @@ async function reconcileWorkload(
       (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
     const vanished =
       !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    if (vanished === 'wait' && deps.deletionGuard) {
+      // Counted with its burst before any copy goes: asked again once the rest of the burst has been counted too.
+      log.info(
+        `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')} for ${deps.deletionGuard.removalConfirmSeconds}s: its absence is confirmed, and tmc counts how many ${ref.resource} vanish at once before deleting any`,
+      );
+      return {
+        result: 'pending',
+        writes: 0,
+        messages: 0,
+        delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
+      };
+    }
     if (vanished !== 'allow') {
       log.warn(
         `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`,

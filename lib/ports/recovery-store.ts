@@ -111,10 +111,9 @@ export interface RecoveryStore {
   putHold(hold: DeletionHold): Promise<void>;
   holds(): Promise<DeletionHold[]>;
   clearHold(scope: string): Promise<void>;
-  /** Adds one to the scope's deletion counter of the window starting at `windowStart` (epoch ms); returns the count. */
-  countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number>;
   /**
-   * `GUARD#<scope>` / `REMOVAL#<obj>`: a removal placement planned in an `unplace:` scope, counted before it is made.
+   * `GUARD#<scope>` / `REMOVAL#<obj>`: a removal placement planned (an `unplace:` scope) or a confirmed vanish it
+   * would delete (a `workspace:` scope), counted before it is made.
    * Records it at `at` unless it is already recorded since `since` (epoch ms); returns when it was first planned.
    */
   noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number>;

@@ -61,7 +61,6 @@ const RetrySchema = z.object({
   lastAt: z.string(),
   reason: z.string().optional(),
 });
-const DeletionCountSchema = z.object({ deletions: z.number() });
 const CursorSchema = z.object({ after: z.string() });
 const HoldSchema = z.object({
   scope: z.string(),
@@ -238,19 +237,6 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async clearHold(scope: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD') }));
-  }
-
-  async countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(`GUARD#${scope}`, `WINDOW#${windowStart}`),
-        UpdateExpression: 'ADD deletions :one SET expiresAt = :exp',
-        ExpressionAttributeValues: { ':one': 1, ':exp': epochSeconds(windowStart) + 2 * windowSeconds },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return DeletionCountSchema.parse(out.Attributes).deletions;
   }
 
   async noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number> {
