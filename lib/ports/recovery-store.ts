@@ -109,6 +109,11 @@ export interface RecoveryStore {
   clearRetryState(key: string): Promise<void>;
   hold(scope: string): Promise<DeletionHold | undefined>;
   putHold(hold: DeletionHold): Promise<void>;
+  /**
+   * Records a new hold only where the scope has none (a conditional write): false when another invocation raised one
+   * first, so a hold raised by many at once is recorded and reported once.
+   */
+  createHold(hold: DeletionHold): Promise<boolean>;
   holds(): Promise<DeletionHold[]>;
   clearHold(scope: string): Promise<void>;
   /**

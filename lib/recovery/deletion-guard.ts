@@ -327,14 +327,7 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     const { maxDeletions, maxShare } = this.settings;
     const rule = planned > maxDeletions ? `more than ${maxDeletions}` : `more than ${Math.round(maxShare * 100)}%`;
     const reason = `${why}: ${planned} of ${total} objects would be deleted (${rule}). Nothing was deleted; if the deletions are intended run: tmc recovery confirm ${scope}`;
-    this.deps.log.error(`Holding deletions in ${scope}`, {
-      scope,
-      planned,
-      total,
-      example: describeRef(refs[0]),
-      ...scopeFields(scope),
-    });
-    await this.deps.store.putHold({
+    const created = await this.deps.store.createHold({
       scope,
       reason,
       planned,
@@ -342,6 +335,18 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       raisedAt: at,
       refs: refs.slice(0, MAX_HELD_REFS),
       ...(fingerprint ? { fingerprint, answerSince: at } : {}),
+    });
+    if (!created) {
+      // Raised by a concurrent invocation that crossed the threshold too: held all the same, reported once (by it).
+      const raised = await this.deps.store.hold(scope);
+      return raised ? this.extend(raised, refs) : 'hold';
+    }
+    this.deps.log.error(`Holding deletions in ${scope}`, {
+      scope,
+      planned,
+      total,
+      example: describeRef(refs[0]),
+      ...scopeFields(scope),
     });
     await this.deps.store.record({ action: 'deletion-hold', outcome: 'held', why: reason, at, ...actionFields(scope) });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'held' });

@@ -223,6 +223,28 @@ export class DynamoRecoveryStore implements RecoveryStore {
     );
   }
 
+  async createHold(hold: DeletionHold): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
+            gsi1pk: HOLDS_INDEX_PK,
+            gsi1sk: hold.scope,
+            ...HoldSchema.parse(hold),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async holds(): Promise<DeletionHold[]> {
     const out = await this.doc.send(
       new QueryCommand({

@@ -1,9 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
+import type { RecoveryStore } from '../../../lib/ports/recovery-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
-import { confirmDeletions, DeletionGuard, vanishedScope } from '../../../lib/recovery/deletion-guard';
+import { confirmDeletions, DeletionGuard, unplaceScope, vanishedScope } from '../../../lib/recovery/deletion-guard';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
@@ -240,6 +241,61 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     w.clock.now += 15_000;
     expect(await Promise.all(few.map((r) => guard.admitVanished(r)))).toEqual(['allow', 'allow']);
     expect(await store.hold(vanishedScope(WS, few[0]))).toBeUndefined();
+  });
+
+  it('records and reports a hold that six invocations raise at once only once', async () => {
+    // Six placement invocations each plan one removal of WS's Deployments from west and read the scope at the same
+    // moment: none sees a hold, and each counts all six planned (more than half), so each raises it.
+    const barrier = (n: number): (() => Promise<void>) => {
+      let waiting = 0;
+      let open: () => void = () => undefined;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return async () => {
+        if (++waiting >= n) open();
+        await opened;
+      };
+    };
+    const beforeHoldRead = barrier(6);
+    const beforeCount = barrier(6);
+    const racing: RecoveryStore = Object.create(store) as RecoveryStore;
+    let firstReads = 0;
+    racing.hold = async (scope) => {
+      if (firstReads++ < 6) await beforeHoldRead();
+      return store.hold(scope);
+    };
+    racing.plannedRemovals = async (scope, since) => {
+      await beforeCount();
+      return store.plannedRemovals(scope, since);
+    };
+    const counted: string[] = [];
+    const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+    const log = memoryLog(lines);
+    const guard = new DeletionGuard({
+      store: racing,
+      metrics: {
+        increment: (name, labels) => void counted.push(`${name}:${labels?.outcome ?? ''}`),
+        observe: () => undefined,
+        gauge: () => undefined,
+      },
+      log,
+      now: () => w.clock.now,
+    });
+    const names = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
+    const verdicts = await Promise.all(names.map((name) => guard.admitRemoval(ref(name), 'west')));
+    expect(verdicts).toEqual(names.map(() => 'hold'));
+
+    const scope = unplaceScope(WS, 'west', ref('r0'));
+    const day = new Date(w.clock.now).toISOString().slice(0, 10);
+    const held = (await store.actions(day, 100)).filter(
+      (a) => a.action === 'deletion-hold' && a.outcome === 'held' && a.cluster === 'west',
+    );
+    expect(held).toHaveLength(1);
+    expect(lines.filter((l) => l.message === `Holding deletions in ${scope}`)).toHaveLength(1);
+    expect(counted.filter((c) => c === 'tmc_recovery_actions_total:held')).toHaveLength(1);
+    const hold = await store.hold(scope);
+    expect(hold).toMatchObject({ scope, planned: 6 });
+    expect((await guard.heldRemovals(hold!)).map((r) => r.name).sort()).toEqual(names);
+    await store.clearHold(scope);
   });
 
   it('DLQ adapter: receives, hides, redrives with a delay and removes', async () => {
