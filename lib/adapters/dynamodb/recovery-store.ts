@@ -209,18 +209,18 @@ export class DynamoRecoveryStore implements RecoveryStore {
     return out.Item ? pick(HoldSchema, out.Item) : undefined;
   }
 
+  /** A hold's item: listed on gsi1 `GUARDS` by scope. */
+  private holdItem(hold: DeletionHold): Record<string, unknown> {
+    return {
+      ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
+      gsi1pk: HOLDS_INDEX_PK,
+      gsi1sk: hold.scope,
+      ...HoldSchema.parse(hold),
+    };
+  }
+
   async putHold(hold: DeletionHold): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
-          gsi1pk: HOLDS_INDEX_PK,
-          gsi1sk: hold.scope,
-          ...HoldSchema.parse(hold),
-        },
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.holdItem(hold) }));
   }
 
   async createHold(hold: DeletionHold): Promise<boolean> {
@@ -228,12 +228,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
-            gsi1pk: HOLDS_INDEX_PK,
-            gsi1sk: hold.scope,
-            ...HoldSchema.parse(hold),
-          },
+          Item: this.holdItem(hold),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
         }),
