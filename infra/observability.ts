@@ -383,6 +383,7 @@ export class Observability extends Construct {
         [
           this.insights('tmc_webhook_requests_total', 'SUM', 'code', 'webhook requests by code'),
           this.insights('tmc_admission_enqueue_timeouts_total', 'SUM', 'service', 'admissions allowed without enqueue'),
+          this.insights('tmc_admission_enqueue_late_total', 'SUM', 'outcome', 'enqueues after the answer'),
         ],
         [this.insights('tmc_messages_enqueued_total', 'SUM', 'queue', 'enqueued')],
       ),

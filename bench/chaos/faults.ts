@@ -41,6 +41,11 @@ export interface PlanOptions {
   workspaces: readonly string[];
   /** SyncTargets' evictAfter: an outage lasts past it. */
   evictAfterMs: number;
+  /**
+   * Scales every drawn duration and gap (default 1): the CI run packs its deal into less time. The draws are the same
+   * whatever the pace, so a seed names the same deal; an outage still lasts past evictAfter.
+   */
+  pace?: number;
 }
 
 /**
@@ -51,7 +56,9 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
   const plan: PlannedFault[] = [];
   if (options.kinds.length === 0) return plan;
   let deck: FaultKind[] = [];
-  let at = random.int(2_000, 5_000);
+  const pace = options.pace ?? 1;
+  const paced = (ms: number): number => Math.max(500, Math.round(ms * pace));
+  let at = paced(random.int(2_000, 5_000));
   for (;;) {
     if (deck.length === 0) deck = shuffled(random, options.kinds);
     const kind = deck.pop()!;
@@ -67,7 +74,7 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
         durationMs = random.int(1_000, 5_000);
         break;
       case 'cluster-outage':
-        durationMs = options.evictAfterMs + random.int(15_000, 25_000);
+        durationMs = options.evictAfterMs + paced(random.int(15_000, 25_000));
         target = random.pick(options.clusters);
         break;
       case 'cluster-partition':
@@ -100,6 +107,7 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
       default:
         durationMs = random.int(5_000, 12_000);
     }
+    if (kind !== 'cluster-outage') durationMs = paced(durationMs);
     if (at + durationMs > options.durationMs) break;
     plan.push({
       kind,
@@ -108,7 +116,7 @@ export function planFaults(random: Prng, options: PlanOptions): PlannedFault[] {
       ...(target !== undefined ? { target } : {}),
       ...(workspace !== undefined ? { workspace } : {}),
     });
-    at += durationMs + random.int(2_000, 6_000);
+    at += durationMs + paced(random.int(2_000, 6_000));
   }
   return plan;
 }

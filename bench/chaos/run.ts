@@ -57,6 +57,10 @@ export interface ChaosOptions {
   /** How long kcp may show a Deployment Available with a decided copy missing before it counts as a lie. */
   statusGraceMs: number;
   evictAfterSeconds: number;
+  /** Scales the fault plan's durations and gaps (default 1; bench/chaos/faults.ts). */
+  pace?: number;
+  /** Recovery settings over {@link CHAOS_RECOVERY_ENV} (the CI run shortens the grace periods further). */
+  recoveryEnv?: Record<string, string>;
   /** The functions' Powertools log level (their log is in the run's directory). */
   logLevel: string;
   /** Where the JSON result goes; nothing is written without it. */
@@ -172,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         visibilityTimeoutSeconds: CHAOS_VISIBILITY_TIMEOUT_SECONDS,
       },
       join(runDir, 'functions.log'),
-      { ...CHAOS_RECOVERY_ENV, POWERTOOLS_LOG_LEVEL: options.logLevel },
+      { ...CHAOS_RECOVERY_ENV, ...options.recoveryEnv, POWERTOOLS_LOG_LEVEL: options.logLevel },
     );
 
   try {
@@ -293,6 +297,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       clusters: clusterNames,
       workspaces: CHAOS_WORKSPACES,
       evictAfterMs: options.evictAfterSeconds * 1000,
+      ...(options.pace !== undefined ? { pace: options.pace } : {}),
     });
     say(
       `chaos: fault plan: ${plan.map((f) => `${(f.at / 1000).toFixed(0)}s ${f.kind}${describeTarget(f)} ${(f.durationMs / 1000).toFixed(0)}s`).join(', ') || 'none'}`,

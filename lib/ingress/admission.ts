@@ -13,7 +13,13 @@ import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
 import { carriedObject } from './carried-object';
 import { DEFAULT_ENQUEUE_DEADLINE_MS, type IngressDeps } from './deps';
-import { DeadlineExceeded, enqueuePlacement, withDeadline } from './enqueue';
+import {
+  DeadlineExceeded,
+  ENQUEUE_RETRY_DELAYS_MS,
+  enqueuePlacement,
+  enqueueWithRetries,
+  withDeadline,
+} from './enqueue';
 import { finalizerPatch, withFinalizer } from './finalizer-patch';
 import { placementFingerprint } from './fingerprint';
 import { buildRef } from './refs';
@@ -175,6 +181,13 @@ function placementMessage(
   };
 }
 
+/**
+ * Enqueues the admission's placement message, answering within the deadline whatever the queue does (fail open). A
+ * send still running at the deadline goes on after the answer, and a failed one is retried
+ * ({@link enqueueWithRetries}): the change kcp stored reaches placement by the primary path, and only a send that
+ * never succeeds (or dies with its process) is left to the recovery sweep's lost-admission pass. In Lambda the
+ * carried-on send runs while the container is warm (frozen between invocations, it resumes with the next one).
+ */
 async function enqueueFailOpen(
   deps: IngressDeps,
   message: PlacementMessage,
@@ -189,28 +202,58 @@ async function enqueueFailOpen(
     name: message.ref.name,
     traceId: message.trace.traceId,
   };
+  const what = describeRef(message.ref);
+  const fingerprint = placementFingerprint(object, deleted);
+  const started = Date.now();
+  const send = enqueueWithRetries(
+    () => enqueuePlacement(deps, message, fingerprint),
+    deps.enqueueRetryDelaysMs ?? ENQUEUE_RETRY_DELAYS_MS,
+    (err, attempt) =>
+      deps.logger.warn(`Retrying the enqueue of ${what} (attempt ${attempt})`, {
+        ...keys,
+        error: asTmcError(err).toJSON(),
+      }),
+  );
   try {
-    const outcome = await withDeadline(enqueuePlacement(deps, message, placementFingerprint(object, deleted)), ms);
+    const outcome = await withDeadline(send.first, ms);
     deps.logger.debug(
-      outcome === 'enqueued'
-        ? `Enqueued ${describeRef(message.ref)} for placement`
-        : `Skipped a duplicate of ${describeRef(message.ref)}`,
+      outcome === 'enqueued' ? `Enqueued ${what} for placement` : `Skipped a duplicate of ${what}`,
       keys,
     );
+    return;
   } catch (err) {
     if (err instanceof DeadlineExceeded) {
       deps.metrics.increment('tmc_admission_enqueue_timeouts_total');
       deps.logger.warn(
-        `Allowing ${describeRef(message.ref)} without enqueueing: the queue did not answer within ${ms} ms`,
+        `Allowing ${what} before its enqueue finished: the queue did not answer within ${ms} ms; the send goes on`,
         keys,
       );
-      return;
+    } else {
+      deps.logger.warn(`Allowing ${what} before its enqueue succeeded: the first attempt failed; retrying`, {
+        ...keys,
+        error: asTmcError(err).toJSON(),
+      });
     }
-    deps.logger.error(`Allowing ${describeRef(message.ref)} without enqueueing: the enqueue failed`, {
-      ...keys,
-      error: asTmcError(err).toJSON(),
-    });
   }
+  // After the answer: the send (and its retries) goes on; its end is logged and counted.
+  void send.all.then(
+    (outcome) => {
+      deps.metrics.increment('tmc_admission_enqueue_late_total', { outcome });
+      deps.logger.info(
+        outcome === 'enqueued'
+          ? `Enqueued ${what} for placement ${Date.now() - started} ms after the admission arrived`
+          : `Skipped a late duplicate of ${what}`,
+        keys,
+      );
+    },
+    (err: unknown) => {
+      deps.metrics.increment('tmc_admission_enqueue_late_total', { outcome: 'failed' });
+      deps.logger.error(
+        `Could not enqueue ${what}: the recovery sweep's lost-admission pass will ask placement about it`,
+        { ...keys, error: asTmcError(err).toJSON() },
+      );
+    },
+  );
 }
 
 export { placementMessage };

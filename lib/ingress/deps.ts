@@ -36,6 +36,8 @@ export interface IngressDeps {
   recordInvocation?: RecordInvocation;
   /** How long admission waits for dedup + enqueue before allowing anyway (fail open). Default 2000 ms. */
   enqueueDeadlineMs?: number;
+  /** Waits before retrying an admission's failed enqueue after the answer; ENQUEUE_RETRY_DELAYS_MS by default. */
+  enqueueRetryDelaysMs?: readonly number[];
   /** Largest accepted decoded body. Default 6 MiB (Lambda's synchronous payload limit). */
   maxBodyBytes?: number;
   now?: () => Date;

@@ -1,5 +1,6 @@
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import { objectKey, describeRef } from '../api/object-ref';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { asTmcError } from '../errors/tmc-error';
 import type { IngressDeps } from './deps';
 
@@ -81,4 +82,35 @@ export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits before the attempts after the first of an enqueue that failed (the webhook has answered by then). */
+export const ENQUEUE_RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000];
+
+/**
+ * One enqueue that may outlive the webhook's answer (fail open): `first` is the first attempt, which the answer waits
+ * for up to its deadline; `all` goes on after it — a failed attempt is retried after each of `delaysMs` while its
+ * error is retryable — and settles with the first success or the last failure. An admitted write is a real change:
+ * the recovery sweep is the backstop for what this loses (the process ends), not the path.
+ */
+export function enqueueWithRetries<T>(
+  attempt: () => Promise<T>,
+  delaysMs: readonly number[],
+  onRetry: (err: unknown, attempt: number) => void,
+): { first: Promise<T>; all: Promise<T> } {
+  const first = attempt();
+  const all = (async (): Promise<T> => {
+    let current = first;
+    for (let i = 0; ; i += 1) {
+      try {
+        return await current;
+      } catch (err) {
+        if (i >= delaysMs.length || !asTmcError(err).retryable) throw err;
+        onRetry(err, i + 2);
+        await sleep(delaysMs[i]);
+        current = attempt();
+      }
+    }
+  })();
+  return { first, all };
 }

@@ -46,7 +46,14 @@ export const METRICS = [
     'tmc_admission_enqueue_timeouts_total',
     'counter',
     'count',
-    'Admission requests allowed without enqueueing because the queue did not answer in time (fail open; the resync catches up)',
+    'Admission requests answered before their enqueue finished because the queue did not answer in time (fail open; the send goes on after the answer)',
+  ),
+  metric(
+    'tmc_admission_enqueue_late_total',
+    'counter',
+    'count',
+    'Admission enqueues that went on after the webhook answered (a slow or failed first attempt), by how they ended: enqueued, duplicate, or failed (left to the recovery sweep)',
+    ['outcome'],
   ),
   metric(
     'tmc_placement_decisions_total',

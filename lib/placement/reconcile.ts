@@ -14,6 +14,7 @@ import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
 import type { RecoveryStore } from '../ports/recovery-store';
+import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import type { RemovalGuard, VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
@@ -59,6 +60,12 @@ export interface PlacementDeps {
   deletionGuard?: VanishedObjectGuard;
   /** Asked before a decision removes an object from a cluster: a mass un-placement is held like a mass deletion. */
   removalGuard?: RemovalGuard;
+  /**
+   * The copies sync-apply recorded, read only for an object being deleted that no decision places anywhere (its
+   * `Deleted` decision expired, or it was never placed): a copy left is deleted before the finalizer is released.
+   * Absent: the finalizer is released at once (tests of the decision alone).
+   */
+  copies?: Pick<SyncStateStore, 'listForObject'>;
   /**
    * Where each namespace runs, as an earlier message of the same invocation placed it (`<workspace>/<namespace>`).
    * Built per invocation (lib/runtime/placement.ts) and never kept longer: within one invocation the inventory and
@@ -419,8 +426,28 @@ async function reconcileWorkload(
       return { result: 'placed', writes: 0, messages: again.length, decision: previous };
     }
     if (!previous || previous.clusters.length === 0) {
-      // Placed nowhere (no Placement selects it, no cluster fits): no cluster has a copy to clean, so no sync-apply
-      // delete will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
+      // Placed nowhere (no Placement selects it, no cluster fits) or no decision left (a `Deleted` one expires after
+      // 7 days, and a delete held that long by a copy loses it): a copy sync-apply recorded is deleted first, and
+      // sync-apply's delete releases the finalizer once every cluster is clean. With none, no sync-apply delete
+      // will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
+      if (object?.metadata.finalizers?.includes(SYNC_FINALIZER) && deps.copies && !isNamespaceRef(ref)) {
+        const left = (await deps.copies.listForObject(ref)).filter((r) => r.state !== 'deleted');
+        if (left.length > 0) {
+          const version = Math.max(previous?.decisionVersion ?? 0, ...left.map((r) => r.decisionVersion));
+          const clusters = left.map((r) => r.cluster);
+          log.warn(
+            `Removing ${describeRef(ref)} from ${clusters.join(', ')} before its delete completes: ${previous ? 'no decision places it, but' : 'its decision is gone (expired), but'} tmc recorded copies there`,
+            { reason: message.reason },
+          );
+          await deps.syncQueue.send(clusters.map((cluster) => syncMessage(message, ref, cluster, 'delete', version)));
+          return {
+            result: 'placed',
+            writes: 0,
+            messages: clusters.length,
+            ...(previous ? { decision: previous } : {}),
+          };
+        }
+      }
       if (object?.metadata.finalizers?.includes(SYNC_FINALIZER)) {
         log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
         await kcp.mergePatch(resourceName(ref), {
@@ -443,6 +470,18 @@ async function reconcileWorkload(
       (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
     const vanished =
       !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+    if (vanished === 'wait' && deps.deletionGuard) {
+      // Counted with its burst before any copy goes: asked again once the rest of the burst has been counted too.
+      log.info(
+        `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')} for ${deps.deletionGuard.removalConfirmSeconds}s: its absence is confirmed, and tmc counts how many ${ref.resource} vanish at once before deleting any`,
+      );
+      return {
+        result: 'pending',
+        writes: 0,
+        messages: 0,
+        delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
+      };
+    }
     if (vanished !== 'allow') {
       log.warn(
         `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`,

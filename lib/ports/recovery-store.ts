@@ -109,12 +109,16 @@ export interface RecoveryStore {
   clearRetryState(key: string): Promise<void>;
   hold(scope: string): Promise<DeletionHold | undefined>;
   putHold(hold: DeletionHold): Promise<void>;
+  /**
+   * Records a new hold only where the scope has none (a conditional write): false when another invocation raised one
+   * first, so a hold raised by many at once is recorded and reported once.
+   */
+  createHold(hold: DeletionHold): Promise<boolean>;
   holds(): Promise<DeletionHold[]>;
   clearHold(scope: string): Promise<void>;
-  /** Adds one to the scope's deletion counter of the window starting at `windowStart` (epoch ms); returns the count. */
-  countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number>;
   /**
-   * `GUARD#<scope>` / `REMOVAL#<obj>`: a removal placement planned in an `unplace:` scope, counted before it is made.
+   * `GUARD#<scope>` / `REMOVAL#<obj>`: a removal placement planned (an `unplace:` scope) or a confirmed vanish it
+   * would delete (a `workspace:` scope), counted before it is made.
    * Records it at `at` unless it is already recorded since `since` (epoch ms); returns when it was first planned.
    */
   noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number>;

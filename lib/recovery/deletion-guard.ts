@@ -45,15 +45,18 @@ function fingerprintOf(refs: ObjectRef[]): string {
 
 const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 
-export type VanishedVerdict = 'allow' | 'hold' | 'unconfirmed';
+/** 'allow': delete now; 'hold': kept until confirmed; 'wait': kept, ask again after `removalConfirmSeconds`. */
+export type RemovalVerdict = 'allow' | 'hold' | 'wait';
+
+/** As {@link RemovalVerdict}, or 'unconfirmed': no sweep has confirmed the absence yet (a 404 alone is no evidence). */
+export type VanishedVerdict = RemovalVerdict | 'unconfirmed';
 
 /** Placement asks this before deleting an object that vanished from kcp (no deletionTimestamp was ever seen). */
 export interface VanishedObjectGuard {
+  /** How long a counted deletion waits for the rest of its burst before it is made, seconds. */
+  readonly removalConfirmSeconds: number;
   admitVanished(ref: ObjectRef): Promise<VanishedVerdict>;
 }
-
-/** 'allow': delete now; 'hold': kept until confirmed; 'wait': kept, ask again after `removalConfirmSeconds`. */
-export type RemovalVerdict = 'allow' | 'hold' | 'wait';
 
 /**
  * Placement asks this before a decision removes an object from a cluster it runs on (a Placement changed or was
@@ -144,7 +147,7 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
         return 'unconfirmed';
       if (absence.ref.uid && ref.uid && absence.ref.uid !== ref.uid) return 'unconfirmed'; // another object of that name
     }
-    return this.admitBurst(
+    return this.admitCounted(
       vanishedScope(ref.workspace, ref),
       ref,
       (count) =>
@@ -164,7 +167,20 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
    * deleted. A few objects moving wait that long and go.
    */
   async admitRemoval(ref: ObjectRef, cluster: string): Promise<RemovalVerdict> {
-    const scope = unplaceScope(ref.workspace, cluster, ref);
+    return this.admitCounted(
+      unplaceScope(ref.workspace, cluster, ref),
+      ref,
+      (count) =>
+        `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`,
+    );
+  }
+
+  /**
+   * Placement's deletions arrive one object at a time, from many invocations, so each is first counted (a planned
+   * removal in the scope, once per object in the window) and made only once it has waited `removalConfirmSeconds`:
+   * by then the rest of its burst is counted too, and past the thresholds nothing of it is deleted.
+   */
+  private async admitCounted(scope: string, ref: ObjectRef, why: (count: number) => string): Promise<RemovalVerdict> {
     const hold = await this.deps.store.hold(scope);
     if (this.confirmed(hold)) return 'allow';
     const now = this.deps.now();
@@ -179,13 +195,7 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       const total = await this.typeTotal(ref, now);
       if (deletionsSuspicious(count, total, this.settings)) {
         const refs = [ref, ...planned.map((p) => p.ref).filter((r) => objectKey(r) !== objectKey(ref))];
-        return this.raise(
-          scope,
-          refs,
-          count,
-          total,
-          `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`,
-        );
+        return this.raise(scope, refs, count, total, why(count));
       }
     }
     return now - firstPlanned >= this.settings.removalConfirmSeconds * 1000 ? 'allow' : 'wait';
@@ -196,7 +206,7 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
    * it (its list is bounded and its extensions may race; the planned removals are each their own item).
    */
   async heldRemovals(hold: DeletionHold): Promise<ObjectRef[]> {
-    if (!hold.scope.startsWith('unplace:')) return hold.refs;
+    if (hold.scope.startsWith('cluster:')) return hold.refs;
     const planned = await this.deps.store.plannedRemovals(
       hold.scope,
       Date.parse(hold.raisedAt) - this.settings.windowSeconds * 1000,
@@ -204,21 +214,6 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     const refs = new Map(hold.refs.map((r) => [objectKey(r), r]));
     for (const p of planned) if (!refs.has(objectKey(p.ref))) refs.set(objectKey(p.ref), p.ref);
     return [...refs.values()];
-  }
-
-  /** One deletion of a burst: counted in the scope's window and held past the thresholds, or while a hold stands. */
-  private async admitBurst(scope: string, ref: ObjectRef, why: (count: number) => string): Promise<'allow' | 'hold'> {
-    const hold = await this.deps.store.hold(scope);
-    if (this.confirmed(hold)) return 'allow';
-    if (hold) return this.extend(hold, [ref]);
-    const now = this.deps.now();
-    const windowMs = this.settings.windowSeconds * 1000;
-    const windowStart = Math.floor(now / windowMs) * windowMs;
-    const count = await this.deps.store.countDeletion(scope, windowStart, this.settings.windowSeconds);
-    if (count < this.settings.minDeletions) return 'allow';
-    const total = await this.typeTotal(ref, now);
-    if (!deletionsSuspicious(count, total, this.settings)) return 'allow';
-    return this.raise(scope, [ref], count, total, why(count));
   }
 
   /** The workspace's decided objects of the ref's type, cached a minute: the burst path must not COUNT per message. */
@@ -332,14 +327,7 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     const { maxDeletions, maxShare } = this.settings;
     const rule = planned > maxDeletions ? `more than ${maxDeletions}` : `more than ${Math.round(maxShare * 100)}%`;
     const reason = `${why}: ${planned} of ${total} objects would be deleted (${rule}). Nothing was deleted; if the deletions are intended run: tmc recovery confirm ${scope}`;
-    this.deps.log.error(`Holding deletions in ${scope}`, {
-      scope,
-      planned,
-      total,
-      example: describeRef(refs[0]),
-      ...scopeFields(scope),
-    });
-    await this.deps.store.putHold({
+    const created = await this.deps.store.createHold({
       scope,
       reason,
       planned,
@@ -347,6 +335,18 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       raisedAt: at,
       refs: refs.slice(0, MAX_HELD_REFS),
       ...(fingerprint ? { fingerprint, answerSince: at } : {}),
+    });
+    if (!created) {
+      // Raised by a concurrent invocation that crossed the threshold too: held all the same, reported once (by it).
+      const raised = await this.deps.store.hold(scope);
+      return raised ? this.extend(raised, refs) : 'hold';
+    }
+    this.deps.log.error(`Holding deletions in ${scope}`, {
+      scope,
+      planned,
+      total,
+      example: describeRef(refs[0]),
+      ...scopeFields(scope),
     });
     await this.deps.store.record({ action: 'deletion-hold', outcome: 'held', why: reason, at, ...actionFields(scope) });
     this.deps.metrics.increment('tmc_recovery_actions_total', { action: 'deletion-hold', outcome: 'held' });

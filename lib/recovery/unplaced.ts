@@ -111,7 +111,9 @@ export function missedChange(
     // Placement removed it, but its delete messages were lost (a crash, SQS losing them): placement sends them again.
     if (decision?.reason === 'Deleted')
       return `${what} is being deleted in kcp and placement removed it, but tmc's finalizer is still held (its delete messages were lost)`;
-    return undefined;
+    // No decision at all: its `Deleted` decision expired (7 days) while a copy still held the delete, or the object
+    // was deleted before placement ever saw it. Placement removes the copies sync-apply recorded, then the finalizer.
+    return `${what} is being deleted in kcp and tmc's finalizer is still held, but it has no decision (expired, or never made)`;
   }
   if (!decision)
     return `${what} is in kcp but was never placed (its admission message never reached the placement queue)`;

@@ -1,6 +1,7 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DeletionGuard } from '../recovery/deletion-guard';
 import { recoverySettingsFrom } from './recovery-sweep';
@@ -192,6 +193,7 @@ export function buildPlacementDeps(
     // One guard, one set of counters: vanished objects and decisions' removals pass the same gate.
     deletionGuard: guard,
     removalGuard: guard,
+    copies: new DynamoSyncStateStore({ doc, tableName }),
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), {
       onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
     }),

@@ -174,6 +174,10 @@ export class ObjectSpace implements SimClusterStore {
     this.put(info, key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ''), object);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(object);
     this.oldestRv = Math.max(this.oldestRv, Number(object.metadata.resourceVersion ?? 0) + 1);
+    // A namespace that was terminating when the snapshot was taken: the namespace controller resumes emptying it, as
+    // kube's does after a restart (its pending work was lost with the process).
+    if (info.resource === 'namespaces' && !info.namespaced && object.metadata.deletionTimestamp)
+      this.scheduleNamespaceCleanup(object.metadata.name ?? '', NAMESPACE_CLEANUP_DELAY_MS);
     return true;
   }
 

@@ -61,7 +61,6 @@ const RetrySchema = z.object({
   lastAt: z.string(),
   reason: z.string().optional(),
 });
-const DeletionCountSchema = z.object({ deletions: z.number() });
 const CursorSchema = z.object({ after: z.string() });
 const HoldSchema = z.object({
   scope: z.string(),
@@ -210,18 +209,35 @@ export class DynamoRecoveryStore implements RecoveryStore {
     return out.Item ? pick(HoldSchema, out.Item) : undefined;
   }
 
+  /** A hold's item: listed on gsi1 `GUARDS` by scope. */
+  private holdItem(hold: DeletionHold): Record<string, unknown> {
+    return {
+      ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
+      gsi1pk: HOLDS_INDEX_PK,
+      gsi1sk: hold.scope,
+      ...HoldSchema.parse(hold),
+    };
+  }
+
   async putHold(hold: DeletionHold): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...this.key(`GUARD#${hold.scope}`, 'HOLD'),
-          gsi1pk: HOLDS_INDEX_PK,
-          gsi1sk: hold.scope,
-          ...HoldSchema.parse(hold),
-        },
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.holdItem(hold) }));
+  }
+
+  async createHold(hold: DeletionHold): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.holdItem(hold),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   async holds(): Promise<DeletionHold[]> {
@@ -238,19 +254,6 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async clearHold(scope: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(`GUARD#${scope}`, 'HOLD') }));
-  }
-
-  async countDeletion(scope: string, windowStart: number, windowSeconds: number): Promise<number> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(`GUARD#${scope}`, `WINDOW#${windowStart}`),
-        UpdateExpression: 'ADD deletions :one SET expiresAt = :exp',
-        ExpressionAttributeValues: { ':one': 1, ':exp': epochSeconds(windowStart) + 2 * windowSeconds },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return DeletionCountSchema.parse(out.Attributes).deletions;
   }
 
   async noteRemoval(scope: string, ref: ObjectRef, at: number, since: number): Promise<number> {

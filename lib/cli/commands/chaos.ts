@@ -26,6 +26,7 @@ interface ChaosFlags {
   convergeTimeout: number;
   statusGrace: number;
   evictAfter: number;
+  pace: number;
   logLevel: string;
   out: string;
   write: boolean;
@@ -53,6 +54,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--converge-timeout <s>', 'liveness limit for convergence', parseSeconds, 180)
     .option('--status-grace <s>', 'how long kcp may show a Deployment Available with a copy missing', parseSeconds, 45)
     .option('--evict-after <s>', "SyncTargets' evictAfter", parseSeconds, 10)
+    .option('--pace <factor>', "scales the faults' durations and the gaps between them", parseSeconds, 1)
     .option('--log-level <level>', "the functions' log level (their log stays in the run's directory)", 'INFO')
     .option('--out <dir>', 'where the JSON result goes', 'bench/results')
     .option('--no-write', 'print only; write no JSON')
@@ -71,6 +73,7 @@ export function registerChaosCommand(program: Command): void {
         convergeTimeoutMs: flags.convergeTimeout * 1000,
         statusGraceMs: flags.statusGrace * 1000,
         evictAfterSeconds: flags.evictAfter,
+        pace: flags.pace,
         logLevel: flags.logLevel,
         outDir: flags.write ? resolve(projectRoot, flags.out) : undefined,
         progress: (line) => process.stderr.write(`${line}\n`),

@@ -51,6 +51,8 @@ export class FakeKcp implements KubeClient {
       else labels[k] = v;
     }
     o.metadata.labels = labels;
+    const finalizers = (patch.metadata as Record<string, unknown> | undefined)?.finalizers;
+    if (Array.isArray(finalizers)) o.metadata.finalizers = finalizers.filter((f) => typeof f === 'string');
     o.metadata.resourceVersion = String(++this.rv);
     return structuredClone(o);
   }

@@ -1,9 +1,9 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
+import { DynamoSyncStateStore, objPk } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
@@ -1062,6 +1062,43 @@ describe('a redelivered placement message after the sync send failed', () => {
     await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'resync'), 1)).resolves.toMatchObject({ messages: 0 });
     await expect(reconcilePlacement(w.deps, msg(depRef('web'), 'resync'), 2)).resolves.toMatchObject({ messages: 1 });
     expect(summary(w.sync.drain())).toEqual(['apply:east']);
+  });
+});
+
+describe('a delete held past the expiry of its Deleted decision', () => {
+  it('deletes the copies tmc recorded before releasing the finalizer, then releases it', async () => {
+    const w = await convergeWorld(['east', 'us-east-1']);
+    const syncState = new DynamoSyncStateStore({ doc, tableName: w.tableName });
+    const deps: PlacementDeps = { ...w.deps, copies: syncState };
+    w.kcp.put('apps', 'deployments', deployment('web'));
+    await reconcilePlacement(deps, msg(depRef('web')));
+    expect(summary(w.sync.drain())).toEqual(['apply:east']);
+    const applied = {
+      ref: depRef('web'),
+      cluster: 'east',
+      state: 'applied' as const,
+      decisionVersion: 1,
+      appliedGeneration: 1,
+      updatedAt: '2025-01-01T00:00:00Z',
+    };
+    await syncState.put(applied);
+
+    // Deleted in kcp; the copy on east held the delete so long that its Deleted decision expired (DynamoDB's TTL).
+    w.kcp.put('apps', 'deployments', deployment('web', 1, 2, { deletionTimestamp: '2025-01-01T00:00:00Z' }));
+    await doc.send(new DeleteCommand({ TableName: w.tableName, Key: { pk: objPk(depRef('web')), sk: 'DECISION' } }));
+
+    // The recovery sweep's resync: the copy is deleted (at the record's version, so sync-apply does not drop it as
+    // stale) and the finalizer stays until sync-apply finds every cluster clean.
+    const resync = await reconcilePlacement(deps, msg(depRef('web'), 'resync'));
+    expect(resync).toMatchObject({ result: 'placed', messages: 1 });
+    expect(w.sync.drain().map((m) => `${m.action}:${m.cluster}:v${m.decisionVersion}`)).toEqual(['delete:east:v1']);
+    expect((await labelsOf(w, 'web'))?.metadata.finalizers).toEqual([SYNC_FINALIZER]);
+
+    // The copy is gone: nothing is left to wait for, so placement lets the delete complete.
+    await syncState.put({ ...applied, state: 'deleted' });
+    await reconcilePlacement(deps, msg(depRef('web'), 'resync'));
+    expect(w.sync.drain()).toEqual([]);
+    expect((await labelsOf(w, 'web'))?.metadata.finalizers).toEqual([]);
   });
 });
 

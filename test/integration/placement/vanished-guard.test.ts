@@ -53,7 +53,7 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
   });
 
   it('keeps ten Deployments kcp answers 404 for, and removes one only after the sweep confirmed its absence', async () => {
-    const now = Date.parse('2026-01-01T12:00:00Z');
+    let now = Date.parse('2026-01-01T12:00:00Z');
     const kcp = new FakeKcp(); // holds none of them: every GET answers 404
     const decisions = new DynamoDecisionStore(doc, 'vanished');
     const recovery = new DynamoRecoveryStore(doc, 'vanished');
@@ -100,14 +100,18 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
     expect(sync.sent).toEqual([]);
     expect((await decisions.get(depRef('web-0')))?.clusters).toEqual([{ name: 'east' }]);
 
-    // The sweep found web-0 absent from a complete read, and again 60 s later: now placement removes it.
+    // The sweep found web-0 absent from a complete read, and again 60 s later: placement counts it with whatever else
+    // vanishes at once, and removes it once it has waited to be counted.
     await recovery.putAbsence({ ref: depRef('web-0'), firstSeenAt: now - 60_000, confirmedAt: now });
-    const removed = await reconcilePlacement(deps, {
-      type: 'placement',
-      ref: depRef('web-0'),
-      reason: 'resync',
-      trace,
+    const resync: PlacementMessage = { type: 'placement', ref: depRef('web-0'), reason: 'resync', trace };
+    await expect(reconcilePlacement(deps, resync)).resolves.toMatchObject({
+      result: 'pending',
+      messages: 0,
+      delaySeconds: 16,
     });
+    expect(sync.sent).toEqual([]);
+    now += 16_000;
+    const removed = await reconcilePlacement(deps, resync);
     expect(removed).toMatchObject({ result: 'placed', messages: 1 });
     expect(sync.sent.map((m) => [m.ref.name, m.cluster, m.action])).toEqual([['web-0', 'east', 'delete']]);
 

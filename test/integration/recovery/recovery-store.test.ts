@@ -1,9 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
+import type { RecoveryStore } from '../../../lib/ports/recovery-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
-import { confirmDeletions, DeletionGuard, vanishedScope } from '../../../lib/recovery/deletion-guard';
+import { confirmDeletions, DeletionGuard, unplaceScope, vanishedScope } from '../../../lib/recovery/deletion-guard';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
@@ -124,12 +125,7 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     expect(await store.plannedRemovals('unplace:west/root:x/apps/v1/deployments', 0)).toEqual([]);
   });
 
-  it('counts deletions atomically per window, and counts a workspace’s decided objects', async () => {
-    const counts = await Promise.all(
-      Array.from({ length: 6 }, () => store.countDeletion('workspace:root:x', 600_000, 600)),
-    );
-    expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await store.countDeletion('workspace:root:x', 1_200_000, 600)).toBe(1); // a new window starts at 1
+  it('counts a workspace’s decided objects', async () => {
     for (let i = 0; i < 7; i++) {
       await w.world.doc.send(
         new PutCommand({
@@ -192,7 +188,7 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     expect(await store.absence(ref('d0'))).toBeUndefined();
   });
 
-  it('raises a hold on the burst path only from the fifth confirmed vanish of a type, lists it, and lets a confirmation through', async () => {
+  it('counts a burst of confirmed vanishes before deleting any: the fifth of a type raises the hold over all', async () => {
     // WS has 7 decided Deployments: 4 vanishing are below the minimum, the 5th is more than half of them.
     const guard = new DeletionGuard({
       store,
@@ -204,19 +200,102 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
       await store.putAbsence({ ref: ref(`d${i}`), firstSeenAt: w.clock.now - 60_000, confirmedAt: w.clock.now });
     const verdicts = [];
     for (let i = 0; i < 6; i++) verdicts.push(await guard.admitVanished(ref(`d${i}`)));
-    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'allow', 'hold', 'hold']);
+    // None goes at once: each waits to be counted with its burst, and the fifth raises the hold.
+    expect(verdicts).toEqual(['wait', 'wait', 'wait', 'wait', 'hold', 'hold']);
     const scope = vanishedScope(WS, ref('d0'));
     expect(scope).toBe(`workspace:${WS}/apps/v1/deployments`);
     const hold = await store.hold(scope);
     expect(hold).toMatchObject({ scope, planned: 5, total: 7 });
-    expect(hold?.refs.map((r) => r.name)).toEqual(['d4', 'd5']);
+    expect(hold?.refs.map((r) => r.name).sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
     expect((await store.holds()).map((h) => h.scope)).toEqual([scope]);
+    // Asked again after the wait, the first four are held with the rest: not one copy of the burst was deleted.
+    w.clock.now += 16_000;
+    expect(await guard.admitVanished(ref('d0'))).toBe('hold');
+    expect((await guard.heldRemovals((await store.hold(scope))!)).map((r) => r.name).sort()).toEqual([
+      'd0',
+      'd1',
+      'd2',
+      'd3',
+      'd4',
+      'd5',
+    ]);
 
     const confirmed = await confirmDeletions(store, scope, 'alice', w.clock.now);
     expect(confirmed).toMatchObject({ confirmedBy: 'alice', confirmedUntil: w.clock.now + 3_600_000 });
     expect(await guard.admitVanished(ref('d6'))).toBe('allow');
     await store.clearHold(scope);
     expect(await store.holds()).toEqual([]);
+  });
+
+  it('lets a few confirmed vanishes go once they have waited to be counted', async () => {
+    const guard = new DeletionGuard({
+      store,
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      log: memoryLog(),
+      now: () => w.clock.now,
+    });
+    const few = ['f0', 'f1'].map((name) => ({ ...ref(name), resource: 'statefulsets', kind: 'StatefulSet' }));
+    for (const r of few)
+      await store.putAbsence({ ref: r, firstSeenAt: w.clock.now - 60_000, confirmedAt: w.clock.now });
+    expect(await Promise.all(few.map((r) => guard.admitVanished(r)))).toEqual(['wait', 'wait']);
+    w.clock.now += 15_000;
+    expect(await Promise.all(few.map((r) => guard.admitVanished(r)))).toEqual(['allow', 'allow']);
+    expect(await store.hold(vanishedScope(WS, few[0]))).toBeUndefined();
+  });
+
+  it('records and reports a hold that six invocations raise at once only once', async () => {
+    // Six placement invocations each plan one removal of WS's Deployments from west and read the scope at the same
+    // moment: none sees a hold, and each counts all six planned (more than half), so each raises it.
+    const barrier = (n: number): (() => Promise<void>) => {
+      let waiting = 0;
+      let open: () => void = () => undefined;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return async () => {
+        if (++waiting >= n) open();
+        await opened;
+      };
+    };
+    const beforeHoldRead = barrier(6);
+    const beforeCount = barrier(6);
+    const racing: RecoveryStore = Object.create(store) as RecoveryStore;
+    let firstReads = 0;
+    racing.hold = async (scope) => {
+      if (firstReads++ < 6) await beforeHoldRead();
+      return store.hold(scope);
+    };
+    racing.plannedRemovals = async (scope, since) => {
+      await beforeCount();
+      return store.plannedRemovals(scope, since);
+    };
+    const counted: string[] = [];
+    const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+    const log = memoryLog(lines);
+    const guard = new DeletionGuard({
+      store: racing,
+      metrics: {
+        increment: (name, labels) => void counted.push(`${name}:${labels?.outcome ?? ''}`),
+        observe: () => undefined,
+        gauge: () => undefined,
+      },
+      log,
+      now: () => w.clock.now,
+    });
+    const names = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
+    const verdicts = await Promise.all(names.map((name) => guard.admitRemoval(ref(name), 'west')));
+    expect(verdicts).toEqual(names.map(() => 'hold'));
+
+    const scope = unplaceScope(WS, 'west', ref('r0'));
+    const day = new Date(w.clock.now).toISOString().slice(0, 10);
+    const held = (await store.actions(day, 100)).filter(
+      (a) => a.action === 'deletion-hold' && a.outcome === 'held' && a.cluster === 'west',
+    );
+    expect(held).toHaveLength(1);
+    expect(lines.filter((l) => l.message === `Holding deletions in ${scope}`)).toHaveLength(1);
+    expect(counted.filter((c) => c === 'tmc_recovery_actions_total:held')).toHaveLength(1);
+    const hold = await store.hold(scope);
+    expect(hold).toMatchObject({ scope, planned: 6 });
+    expect((await guard.heldRemovals(hold!)).map((r) => r.name).sort()).toEqual(names);
+    await store.clearHold(scope);
   });
 
   it('DLQ adapter: receives, hides, redrives with a delay and removes', async () => {

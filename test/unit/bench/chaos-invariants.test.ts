@@ -227,6 +227,20 @@ describe('chaos fault plan', () => {
     }
   });
 
+  it('packs the same deal at a pace: durations and gaps scaled, an outage still past evictAfter', () => {
+    const full = planFaults(new Prng(42), { ...options, durationMs: 600_000 });
+    // Packed, more faults fit in the phase: the first ones are the same deal.
+    const packed = planFaults(new Prng(42), { ...options, durationMs: 600_000, pace: 0.4 }).slice(0, full.length);
+    expect(packed.map((f) => [f.kind, f.target])).toEqual(full.map((f) => [f.kind, f.target]));
+    for (const [i, fault] of packed.entries()) {
+      if (fault.kind === 'cluster-outage') {
+        expect(fault.durationMs).toBeGreaterThan(options.evictAfterMs);
+        expect(fault.durationMs - options.evictAfterMs).toBeLessThan(full[i]!.durationMs - options.evictAfterMs);
+      } else expect(fault.durationMs).toBe(Math.max(500, Math.round(full[i]!.durationMs * 0.4)));
+    }
+    expect(packed.at(-1)!.at).toBeLessThan(full.at(-1)!.at * 0.5);
+  });
+
   it('deals every kind once before any kind repeats', () => {
     const kinds = ['empty-list', 'get-404', 'placement-list-503', 'resource-429', 'webhook-loss', 'crash'] as const;
     for (const seed of [1, 2, 3]) {

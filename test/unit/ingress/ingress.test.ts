@@ -5,7 +5,10 @@ import { WatchEventBatchSchema } from '../../../lib/api/watch-events';
 import { finalizerPatch } from '../../../lib/ingress/finalizer-patch';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
+import { NetworkError } from '../../../lib/errors/tmc-error';
+import type { IngressRequest } from '../../../lib/ingress/http';
 import { pluralOf } from '../../../lib/ingress/refs';
+import { waitFor } from '../../support/wait';
 import { selectWorkload } from '../../../lib/ingress/selection';
 import {
   HangingQueue,
@@ -400,6 +403,72 @@ describe('ingress: admission', () => {
     const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
     expect(JSON.parse(res.body).response.allowed).toBe(true);
     expect(seen.records.size).toBe(0);
+  });
+
+  describe('a send still going when the webhook answers (fail open) goes on after the answer', () => {
+    const create = (): IngressRequest => request('admission', sample('admission-create-deployment.json'));
+    /** A placement queue whose first `failures` sends fail (after `slowMs`), then lands messages on `landed`. */
+    function flakyQueue(failures: number, slowMs: number) {
+      const landed = new RecordingQueue<PlacementMessage>('placement');
+      let attempts = 0;
+      const queue = {
+        name: 'placement',
+        landed,
+        attempts: () => attempts,
+        send: async (messages: PlacementMessage[]): Promise<void> => {
+          attempts += 1;
+          if (attempts <= failures) {
+            await new Promise((resolve) => setTimeout(resolve, slowMs));
+            throw new NetworkError('Sending 1 message(s) to queue placement failed');
+          }
+          await landed.send(messages);
+        },
+      };
+      return queue;
+    }
+
+    it('retries a send that failed after the answer until it lands, and keeps its seen record', async () => {
+      // SQS slow under load: the first attempt fails only after the deadline; the second lands.
+      const queue = flakyQueue(1, 100);
+      const seen = new MemorySeenStore();
+      const { ingress, metrics } = setup({
+        placementQueue: queue,
+        seen,
+        enqueueDeadlineMs: 20,
+        enqueueRetryDelaysMs: [10, 10],
+      });
+      const res = await ingress.handle(create());
+      expect(JSON.parse(res.body).response.allowed).toBe(true);
+      expect(queue.landed.sent).toEqual([]); // answered before the send ended
+      expect(metrics.total('tmc_admission_enqueue_timeouts_total')).toBe(1);
+      await waitFor('the retried enqueue', async () => queue.landed.sent.length === 1);
+      expect(queue.attempts()).toBe(2);
+      expect(queue.landed.sent[0]).toMatchObject({ type: 'placement', reason: 'admission' });
+      await waitFor('the late enqueue counted', async () => metrics.total('tmc_admission_enqueue_late_total') === 1);
+      expect(metrics.counts.get('tmc_admission_enqueue_late_total{"outcome":"enqueued"}')).toBe(1);
+      // The version is recorded as seen again: its watch event or a redelivery is a duplicate, not a second message.
+      expect(seen.records.size).toBe(1);
+    });
+
+    it('answers at once when the first attempt fails, then retries', async () => {
+      const queue = flakyQueue(1, 0);
+      const { ingress } = setup({ placementQueue: queue, enqueueRetryDelaysMs: [50] });
+      const res = await ingress.handle(create());
+      expect(JSON.parse(res.body).response.allowed).toBe(true);
+      expect(queue.attempts()).toBe(1);
+      await waitFor('the retried enqueue', async () => queue.landed.sent.length === 1);
+      expect(queue.attempts()).toBe(2);
+    });
+
+    it('gives up after its retries and says that the recovery sweep will catch up', async () => {
+      const queue = flakyQueue(10, 0);
+      const { ingress, metrics } = setup({ placementQueue: queue, enqueueRetryDelaysMs: [5, 5] });
+      await ingress.handle(create());
+      await waitFor('the enqueue given up', async () => metrics.total('tmc_admission_enqueue_late_total') === 1);
+      expect(metrics.counts.get('tmc_admission_enqueue_late_total{"outcome":"failed"}')).toBe(1);
+      expect(queue.attempts()).toBe(3);
+      expect(queue.landed.sent).toEqual([]);
+    });
   });
 
   it('takes the workspace from the kcp.io/cluster annotation when the URL has none', async () => {

@@ -80,6 +80,12 @@ describe('missedChange', () => {
       'finalizer is still held',
     ],
     [
+      'a deletion held by tmc finalizer whose decision expired',
+      withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      undefined,
+      'has no decision',
+    ],
+    [
       'a deletion placement saw and finished',
       withMeta({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [] }),
       decisionOf(object, { reason: 'Deleted' }),

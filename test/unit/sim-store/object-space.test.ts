@@ -2,6 +2,7 @@ import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionDispatcher } from '../../../lib/sim/contracts';
 import { ObjectSpace, type RevisionClock } from '../../../lib/sim/object-space';
 import * as build from '../../support/builders';
+import { waitFor } from '../../support/wait';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 const SERVICES = { group: '', version: 'v1', resource: 'services' };
@@ -31,6 +32,25 @@ describe('object space', () => {
     for (const object of before.snapshot()) after.restore(object);
     const fresh = ipOf(after.create(SERVICES, service('d')));
     expect(held).not.toContain(fresh);
+  });
+
+  it('resumes emptying a namespace that was terminating when the snapshot was taken', async () => {
+    const before = newSpace();
+    const ns = before.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    before.create(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'team-a' } });
+    before.requestDeletion(before.info(NAMESPACES), ns);
+    const snapshot = before.snapshot();
+    before.stop(); // the process dies before its namespace controller empties team-a
+
+    const after = newSpace();
+    for (const object of snapshot) after.restore(object);
+    expect(after.get(NAMESPACES, undefined, 'team-a')?.metadata.deletionTimestamp).toBeDefined();
+    await waitFor(
+      'team-a emptied and gone after the restore',
+      async () => !after.get(CONFIGMAPS, 'team-a', 'cm') && !after.get(NAMESPACES, undefined, 'team-a'),
+      { timeoutMs: 10_000 },
+    );
+    after.stop();
   });
 
   it('never hands out an IP a Service asked for by itself', () => {
