@@ -1,3 +1,4 @@
+import { silentLog, type Log } from '../observability/log';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { ConditionSchema } from '../api/crds/common';
@@ -45,14 +46,6 @@ export const DEFAULT_SYNCER_STALE_AFTER_SECONDS = 300;
 
 const SYNC_TARGETS = { group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE };
 
-export interface ProbeLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-const silent: ProbeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export interface ProbeClustersDeps {
   connector: KubeConnector;
   store: HealthStore;
@@ -83,7 +76,7 @@ export interface ProbeClustersDeps {
   /** Probes in flight at once: bounded so one run does not open a connection to every cluster at the same time. */
   concurrency?: number;
   now?: () => number;
-  logger?: ProbeLogger;
+  logger?: Log;
   metrics?: Metrics;
 }
 
@@ -153,7 +146,7 @@ async function probe(
  */
 export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunReport> {
   const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLog;
   const metrics = deps.metrics ?? noMetrics;
   const limit = pLimit(deps.concurrency ?? 8);
   const report: ProbeRunReport = { probed: 0, statusWrites: 0, placementMessages: 0, transitions: [], failures: [] };
@@ -268,7 +261,7 @@ async function reconcileMirror(
   targets: unknown[],
   now: () => number,
   report: ProbeRunReport,
-  logger: ProbeLogger,
+  logger: Log,
 ): Promise<void> {
   if (deps.mirrored === undefined || deps.placementQueue === undefined) return;
   try {

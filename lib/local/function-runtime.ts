@@ -6,7 +6,7 @@ import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { FunctionThread } from './function-thread';
 import { runAs } from './iam';
 import { makeLambdaContext } from './lambda-context';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -32,7 +32,7 @@ export class FunctionTimeoutError extends Error {
 export interface FunctionRuntimeOptions {
   projectRoot: string;
   region: string;
-  logger: StackLogger;
+  logger: Log;
   /** Handlers by name, used instead of functions/<name>/handler.ts (tests of the stack's plumbing). */
   handlers?: Partial<Record<FunctionName, LambdaHandler>>;
   /** Called around every invocation, so the stack can tell when it is idle. */

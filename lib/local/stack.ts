@@ -34,7 +34,8 @@ import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfi
 import { writeStackEndpoints } from './endpoints-file';
 import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
 import { enforceLocalIam, type LocalIamOptions } from './iam';
-import { createStackLogger, type StackLogger } from './log';
+import { createStackLogger } from './log';
+import type { Log } from '../observability/log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
@@ -85,7 +86,7 @@ export interface LocalStackOptions {
   handlers?: Partial<Record<FunctionName, LambdaHandler>>;
   /** Keeps DynamoDB state on disk in the state dir (default true); false runs it in memory. */
   persist?: boolean;
-  logger?: StackLogger;
+  logger?: Log;
   /** Skips kcp bootstrap and webhook installation (plumbing tests). */
   bootstrap?: boolean;
   /** Long-poll wait of the queue pollers; Lambda's is 20 s. */

@@ -9,7 +9,7 @@ import {
   type Placement,
 } from '../api/crds';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 
 export interface WorkspacePolicies {
   placements: Placement[];
@@ -33,7 +33,7 @@ export interface PolicySource {
  */
 export function makePolicySource(
   kube: KubeConnector,
-  log: SyncLog,
+  log: Log,
   options: { ttlMs?: number; now?: () => number } = {},
 ): PolicySource {
   const ttl = options.ttlMs ?? 5000;

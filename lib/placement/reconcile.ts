@@ -22,7 +22,7 @@ import type { InvocationCache } from '../sync/invocation-cache';
 import type { EventRecorder } from '../ports/event-recorder';
 import { decisionEvent } from './decision-events';
 import type { StatusRefresher } from '../sync/status/refresh-after-batch';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
 import { contentHash } from './content-hash';
 import { diffDecisions } from './diff';
@@ -43,7 +43,7 @@ export interface PlacementDeps {
   policies: PolicySource;
   syncQueue: WorkQueue<SyncMessage>;
   placementQueue: WorkQueue<PlacementMessage>;
-  log: SyncLog;
+  log: Log;
   metrics: Metrics;
   now: () => number;
   /** Waits between in-process re-reads of a change kcp has not stored yet; {@link QUICK_REREAD_DELAYS_MS} by default. */
@@ -316,7 +316,7 @@ function syncMessage(
 }
 
 /** Best effort, as sync-apply's: a failed refresh is healed by the next status message or the status backstop. */
-async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: SyncLog): Promise<void> {
+async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: Log): Promise<void> {
   await deps.status
     ?.refresh(ref)
     .catch((err: unknown) =>

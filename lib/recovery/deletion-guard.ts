@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import type { Metrics } from '../ports/telemetry';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import { absenceConfirmed, DEFAULT_GUARD, deletionsSuspicious, type GuardSettings } from './rules';
 
 /** Objects remembered per hold; the rest are found again by the next sweep or resync. */
@@ -71,7 +71,7 @@ export interface RemovalGuard {
 export interface DeletionGuardDeps {
   store: RecoveryStore;
   metrics: Metrics;
-  log: SyncLog;
+  log: Log;
   now: () => number;
   settings?: GuardSettings;
 }

@@ -13,7 +13,7 @@ import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { StatusReporter } from '../sync/status/report-status';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import type { DeletionGuard } from './deletion-guard';
 
 export interface RecoverySettings {
@@ -76,7 +76,7 @@ export interface RecoverySweepDeps {
   /** Refreshes the kcp object's per-cluster status after tmc gives up on a message. */
   status?: StatusReporter;
   metrics: Metrics;
-  log: SyncLog;
+  log: Log;
   now: () => number;
   settings: RecoverySettings;
 }

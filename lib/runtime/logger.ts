@@ -2,6 +2,7 @@ import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
 import { prettyLevelOf, prettyLine } from './pretty-log';
 import { z } from 'zod';
+import type { Log, LogAttributes } from '../observability/log';
 
 const LogLevelSchema = z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']);
 
@@ -35,4 +36,51 @@ class PrettyLogger extends Logger {
   protected override createLogger(options?: ConstructorOptions): Logger {
     return new PrettyLogger(options);
   }
+}
+
+/**
+ * Adapts a Powertools Logger to tmc's Log (lib/observability/log.ts). A child's keys go into each line it writes, after
+ * the logger's own persistent keys and before the line's attributes (which win on a clash), as Powertools places a
+ * child logger's persistent keys: the same lines. Not `logger.createChild()`: it builds a whole Logger (and re-reads
+ * its environment), and the use cases take a child per message and per object·cluster.
+ */
+export function fromPowertools(logger: Logger, keys: LogAttributes = {}): Log {
+  return new PowertoolsLog(logger, keys);
+}
+
+// A class, not an object of closures: a child is made per message and per object·cluster.
+class PowertoolsLog implements Log {
+  constructor(
+    private readonly logger: Logger,
+    private readonly keys: LogAttributes,
+  ) {}
+
+  debug(message: string, attributes?: LogAttributes): void {
+    this.logger.debug(message, this.withKeys(attributes));
+  }
+
+  info(message: string, attributes?: LogAttributes): void {
+    this.logger.info(message, this.withKeys(attributes));
+  }
+
+  warn(message: string, attributes?: LogAttributes): void {
+    this.logger.warn(message, this.withKeys(attributes));
+  }
+
+  error(message: string, attributes?: LogAttributes): void {
+    this.logger.error(message, this.withKeys(attributes));
+  }
+
+  child(attributes: LogAttributes): Log {
+    return new PowertoolsLog(this.logger, { ...this.keys, ...definedOnly(attributes) });
+  }
+
+  private withKeys(attributes: LogAttributes | undefined): LogAttributes {
+    return attributes === undefined ? this.keys : { ...this.keys, ...attributes };
+  }
+}
+
+/** Powertools leaves out a persistent key whose value is undefined (a cluster-scoped object's namespace). */
+function definedOnly(attributes: LogAttributes): LogAttributes {
+  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== undefined));
 }

@@ -24,7 +24,7 @@ import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type Placem
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';

@@ -25,7 +25,7 @@ import { DeletionGuard } from '../recovery/deletion-guard';
 import { DEFAULT_GUARD, type GuardSettings } from '../recovery/rules';
 import { runRecoverySweep } from '../recovery/sweep';
 import { makeStatusReporter } from '../sync/status/report-status';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { contentKeySource } from './content-key';

@@ -19,7 +19,7 @@ import {
   type BackstopSummary,
   type StatusUpDeps,
 } from '../sync/status/status-up';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';

@@ -22,7 +22,7 @@ import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';

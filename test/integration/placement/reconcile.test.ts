@@ -17,7 +17,7 @@ import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import * as build from '../../support/builders';
 import { loadEvent } from '../../support/events';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
