@@ -19,7 +19,7 @@ import type {
   RetryState,
 } from '../../ports/recovery-store';
 import { TABLE } from '../../runtime/resources';
-import { isConditionalCheckFailed } from './table';
+import { isConditionalCheckFailed, queryPages } from './table';
 
 const DAY_SECONDS = 24 * 3600;
 /** Recovery actions are an audit trail for people: a month is enough to answer "what did tmc do last week". */
@@ -283,22 +283,16 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async plannedRemovals(scope: string, since: number): Promise<PlannedRemoval[]> {
     const found: PlannedRemoval[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          FilterExpression: 'firstSeenAt >= :since',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': `GUARD#${scope}`, ':prefix': 'REMOVAL#', ':since': since },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      FilterExpression: 'firstSeenAt >= :since',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': `GUARD#${scope}`, ':prefix': 'REMOVAL#', ':since': since },
+      ConsistentRead: true,
+    })) {
       for (const item of out.Items ?? []) found.push(pick(PlannedRemovalSchema, item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return found;
   }
 
@@ -323,21 +317,15 @@ export class DynamoRecoveryStore implements RecoveryStore {
     // gsi1sk is the object key, `<workspace>|<group>|<resource>|…`: one type's decisions share that prefix.
     const prefix = type ? typeKeyPrefix(workspace, type) : undefined;
     let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes[0].name,
-          KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}`, ...(prefix ? { ':prefix': prefix } : {}) },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE.indexes[0].name,
+      KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}`, ...(prefix ? { ':prefix': prefix } : {}) },
+      Select: 'COUNT',
+    })) {
       total += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return total;
   }
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
@@ -13,7 +13,14 @@ import {
   type SyncStateStore,
 } from '../../ports/sync-state-store';
 import { TABLE } from '../../runtime/resources';
-import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
+import {
+  batchGetItems,
+  deletedRecordExpiry,
+  isConditionalCheckFailed,
+  keyOf,
+  type TableKey,
+  queryPages,
+} from './table';
 
 const SyncItemSchema = SyncRecordSchema;
 
@@ -126,59 +133,48 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async listForObject(ref: ObjectRef): Promise<SyncRecord[]> {
     const records: SyncRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': SYNC_SK_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': SYNC_SK_PREFIX },
+      ConsistentRead: true,
+    })) {
       records.push(...(out.Items ?? []).map(parseSyncItem));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return records;
   }
 
   async listForCluster(cluster: string, options: ClusterListOptions = {}): Promise<SyncRecord[]> {
     const index = TABLE.indexes[0];
     const records: SyncRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
     const filter = options.downstreamNamespace !== undefined;
     // gsi1sk of a sync item is `OBJ#<object key>`: the index returns the cluster's items in object-key order.
     const range = sortKeyRange(options.after, options.prefix);
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: range === undefined ? '#g = :g' : `#g = :g AND ${range.condition}`,
-          FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
-          ExpressionAttributeNames: {
-            '#g': index.partitionKey,
-            ...(range !== undefined ? { '#s': index.sortKey } : {}),
-            ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':g': `CLUSTER#${cluster}`,
-            ...(range?.values ?? {}),
-            ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
-          },
-          ExclusiveStartKey: startKey,
-          Limit: options.limit,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: range === undefined ? '#g = :g' : `#g = :g AND ${range.condition}`,
+      FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
+      ExpressionAttributeNames: {
+        '#g': index.partitionKey,
+        ...(range !== undefined ? { '#s': index.sortKey } : {}),
+        ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':g': `CLUSTER#${cluster}`,
+        ...(range?.values ?? {}),
+        ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
+      },
+      Limit: options.limit,
+    })) {
       // BETWEEN includes its lower bound: the `after` object itself is not part of the answer.
       const items = (out.Items ?? []).map(parseSyncItem);
       records.push(
         ...(range?.skipFirst === undefined ? items : items.filter((r) => objectKey(r.ref) !== range.skipFirst)),
       );
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && (options.limit === undefined || records.length < options.limit));
+      if (options.limit !== undefined && records.length >= options.limit) break;
+    }
     return options.limit === undefined ? records : records.slice(0, options.limit);
   }
 
@@ -222,24 +218,18 @@ export class DynamoSyncStateStore implements SyncStateStore {
   async knownClusters(): Promise<string[]> {
     const index = TABLE.indexes[0];
     const names = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#g = :g',
-          ExpressionAttributeNames: { '#g': index.partitionKey },
-          ExpressionAttributeValues: { ':g': 'CLUSTERS' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#g = :g',
+      ExpressionAttributeNames: { '#g': index.partitionKey },
+      ExpressionAttributeValues: { ':g': 'CLUSTERS' },
+    })) {
       for (const item of out.Items ?? []) {
         const sk = item[index.sortKey];
         if (typeof sk === 'string') names.add(sk.slice(sk.lastIndexOf('|') + 1));
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return [...names].sort();
   }
 
