@@ -9,7 +9,7 @@ import type { KubeConnector, KubeObject } from '../../ports/kube-client';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
 import type { Metrics } from '../../ports/telemetry';
-import { canonicalJson } from '../canonical-hash';
+import { canonicalJson } from '../../kube/canonical-json';
 import { failureOutcome } from '../failure-outcome';
 import type { Log } from '../../observability/log';
 import type { StatusReporter } from './report-status';
