@@ -5,6 +5,7 @@ import { ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { ClusterHealthSchema } from '../../health/cluster-health';
 import type { ClusterInventory, SyncTargetMirror } from '../../ports/cluster-inventory';
 import type { ClusterInfo } from '../../placement/types';
+import { clusterPk } from './keys';
 import { TABLE } from '../../runtime/resources';
 import { queryPages } from './table';
 
@@ -31,7 +32,6 @@ export const SyncTargetMirrorSchema = z.object({
   updatedAt: z.string(),
 });
 
-const clusterPk = (name: string): string => `CLUSTER#${name}`;
 const metaSk = (workspace: string): string => `META#${workspace}`;
 const MIRROR_INDEX_PK = 'CLUSTERS';
 const HEALTH_INDEX_PK = 'HEALTH';

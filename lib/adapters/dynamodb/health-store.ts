@@ -10,12 +10,13 @@ import {
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
 import { putIfVersion } from './circuit-store';
 import { isConditionalCheckFailed, queryPages } from './table';
+import { clusterPk } from './keys';
 
 /** Health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>` or `COMPONENT#<fn>`) so /health never scans. */
 const HEALTH_INDEX_PK = 'HEALTH';
 
 export function clusterHealthKey(cluster: string): { pk: string; sk: string } {
-  return { pk: `CLUSTER#${cluster}`, sk: 'HEALTH' };
+  return { pk: clusterPk(cluster), sk: 'HEALTH' };
 }
 
 export function componentHealthKey(component: string): { pk: string; sk: string } {
@@ -66,7 +67,7 @@ export class DynamoHealthStore implements HealthStore {
       ...record,
       ...clusterHealthKey(record.cluster),
       gsi1pk: HEALTH_INDEX_PK,
-      gsi1sk: `CLUSTER#${record.cluster}`,
+      gsi1sk: clusterPk(record.cluster),
     };
     return putIfVersion(this.doc, this.tableName, item, expectedVersion);
   }

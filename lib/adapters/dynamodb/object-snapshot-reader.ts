@@ -1,18 +1,11 @@
-import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshot, ObjectSnapshotReader } from '../../ports/object-snapshot';
 import { TABLE } from '../../runtime/resources';
 import { queryPages } from './table';
 import { parseStatusItem, STATUS_ITEM_ATTRIBUTES, STATUS_SK_PREFIX } from './status-store';
-import {
-  DECISION_SK,
-  DECISION_VIEW_ATTRIBUTES,
-  decisionView,
-  objPk,
-  parseSyncItem,
-  SYNC_ITEM_ATTRIBUTES,
-  SYNC_SK_PREFIX,
-} from './sync-state-store';
+import { DECISION_SK, objPk, SYNC_SK_PREFIX } from './keys';
+import { DECISION_VIEW_ATTRIBUTES, decisionView, parseSyncItem, SYNC_ITEM_ATTRIBUTES } from './sync-state-store';
 
 export interface DynamoObjectSnapshotReaderOptions {
   doc: DynamoDBDocumentClient;

@@ -18,6 +18,7 @@ import type {
   RecoveryStore,
   RetryState,
 } from '../../ports/recovery-store';
+import { objPk } from './keys';
 import { TABLE } from '../../runtime/resources';
 import { isConditionalCheckFailed, queryPages } from './table';
 
@@ -136,7 +137,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...this.key(`CLEANUP#${cleanup.cluster}`, `OBJ#${objectKey(cleanup.ref)}`),
+            ...this.key(`CLEANUP#${cleanup.cluster}`, objPk(cleanup.ref)),
             ...CleanupSchema.parse(cleanup),
           },
           ConditionExpression: 'attribute_not_exists(#pk)',
@@ -165,7 +166,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`),
+        Key: this.key(`CLEANUP#${cluster}`, objPk(ref)),
         UpdateExpression: 'SET sentAt = :at',
         ExpressionAttributeValues: { ':at': at },
       }),
@@ -174,7 +175,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async dropCleanup(cluster: string, ref: ObjectRef): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`) }),
+      new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, objPk(ref)) }),
     );
   }
 

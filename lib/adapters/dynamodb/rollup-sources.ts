@@ -1,9 +1,10 @@
-import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { HealthState } from '../../health/cluster-health';
 import { clusterVerdictAt } from '../../health/rules';
 import type { CircuitStore } from '../../ports/circuit-store';
 import type { HealthStore } from '../../ports/health-store';
+import { clusterPk } from './keys';
 import { TABLE } from '../../runtime/resources';
 import { queryPages } from './table';
 import type { QueueDepth, RollupSources, SyncStateSample } from '../../metrics/rollup';
@@ -48,7 +49,7 @@ export class DynamoRollupSources implements RollupSources {
       KeyConditionExpression: '#g = :g',
       ProjectionExpression: '#state, #updatedAt',
       ExpressionAttributeNames: { '#g': index.partitionKey, '#state': 'state', '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':g': `CLUSTER#${cluster}` },
+      ExpressionAttributeValues: { ':g': clusterPk(cluster) },
     })) {
       for (const item of page.Items ?? []) {
         // Other item kinds may share the partition later; only sync items have both attributes.

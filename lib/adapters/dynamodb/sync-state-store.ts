@@ -12,6 +12,7 @@ import {
   type SyncStateReads,
   type SyncStateStore,
 } from '../../ports/sync-state-store';
+import { clusterPk, DECISION_SK, objectKeyPk, objPk, SYNC_SK_PREFIX } from './keys';
 import { TABLE } from '../../runtime/resources';
 import {
   batchGetItems,
@@ -59,11 +60,6 @@ export interface DynamoSyncStateStoreOptions {
   tableName: string;
 }
 
-/** An object's partition: its decision, sync, status and trace items (docs/state.md). */
-export const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
-/** Sort keys of the items this store reads: `SYNC#<cluster>` and placement's `DECISION`. */
-export const SYNC_SK_PREFIX = 'SYNC#';
-export const DECISION_SK = 'DECISION';
 const syncSk = (cluster: string): string => `${SYNC_SK_PREFIX}${cluster}`;
 const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({
   [TABLE.partitionKey]: objPk(ref),
@@ -162,7 +158,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
         ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
       },
       ExpressionAttributeValues: {
-        ':g': `CLUSTER#${cluster}`,
+        ':g': clusterPk(cluster),
         ...(range?.values ?? {}),
         ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
       },
@@ -186,7 +182,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
           Item: {
             [TABLE.partitionKey]: objPk(record.ref),
             [TABLE.sortKey]: syncSk(record.cluster),
-            [TABLE.indexes[0].partitionKey]: `CLUSTER#${record.cluster}`,
+            [TABLE.indexes[0].partitionKey]: clusterPk(record.cluster),
             [TABLE.indexes[0].sortKey]: objPk(record.ref),
             ...SyncItemSchema.parse(record),
             // No copy left on the cluster: the record expires (table.ts); a later apply writes the whole item anew.
@@ -279,12 +275,12 @@ function sortKeyRange(
   prefix: string | undefined,
 ): { condition: string; values: Record<string, string>; skipFirst?: string } | undefined {
   if (prefix === undefined)
-    return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': `OBJ#${after}` } };
+    return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': objectKeyPk(after) } };
   if (after === undefined || after < prefix)
-    return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': `OBJ#${prefix}` } };
+    return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': objectKeyPk(prefix) } };
   return {
     condition: '#s BETWEEN :after AND :end',
-    values: { ':after': `OBJ#${after}`, ':end': `OBJ#${prefix}\uffff` },
+    values: { ':after': objectKeyPk(after), ':end': `${objectKeyPk(prefix)}\uffff` },
     skipFirst: after,
   };
 }

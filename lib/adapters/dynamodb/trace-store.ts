@@ -5,7 +5,8 @@ import type { ObjectTrace, ObjectTraceReader, TraceStep } from '../../ports/obje
 import { TABLE } from '../../runtime/resources';
 import { queryPages } from './table';
 import { parseStatusItem, STATUS_SK_PREFIX } from './status-store';
-import { DECISION_SK, objPk, parseSyncItem, SYNC_SK_PREFIX } from './sync-state-store';
+import { DECISION_SK, objPk, SYNC_SK_PREFIX } from './keys';
+import { parseSyncItem } from './sync-state-store';
 
 /** What the seen record (lib/adapters/dynamodb/seen-store.ts) holds of the change it started. */
 const ReceivedSchema = z.object({ traceId: z.string(), receivedAt: z.string(), reason: z.string().optional() });
