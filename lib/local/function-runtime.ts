@@ -5,7 +5,7 @@ import type { Metrics } from '../ports/telemetry';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { FunctionThread } from './function-thread';
 import { runAs } from './iam';
-import { makeLambdaContext } from './lambda-context';
+import { makeLambdaContext, runInvocation } from './lambda-context';
 import type { Log } from '../observability/log';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -140,7 +140,7 @@ export class FunctionRuntime {
     if (handler === undefined) throw new FunctionMissingError(name);
     const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
     // The invocation's AWS calls are checked against this function's grants (lib/local/iam.ts).
-    return () => runAs(name, () => handler(event, context));
+    return () => runAs(name, () => runInvocation(context, () => handler(event, context)));
   }
 
   private thread(name: FunctionName, timeoutMs: number): FunctionThread {

@@ -40,6 +40,7 @@ import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
+import { LOCAL_LAMBDA_ENV } from './lambda-context';
 import { DEFAULT_TMC_USER } from '../webhooks';
 
 export const DEFAULT_API_PORT = 8787;
@@ -354,6 +355,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.contentKeyFile]: paths.contentKey,
       [ENV.stage]: 'local',
       AWS_REGION: region,
+      ...LOCAL_LAMBDA_ENV,
       ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
       ...(feed ? { [FEED_ENV.connectUrl]: feed.connectUrl, [FEED_ENV.pushUrl]: feed.pushUrl } : {}),
     };

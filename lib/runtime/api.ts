@@ -7,7 +7,7 @@ import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
 import { cloudMetricsRenderer, promMetricsRenderer } from '../metrics/metrics-renderer';
-import { createLogger, fromPowertools } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { sharedPromMetrics } from './metrics';
 import { webhookTokenSource } from './webhook-tokens';
 
@@ -24,7 +24,7 @@ export function buildApiDeps(
   const config = loadConfig(env, { table: true, webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  const logger = fromPowertools(createLogger('api'));
+  const logger = fromPowertools(functionLogger('api'));
   return {
     store: new DynamoHealthStore(doc, tableName),
     circuits: new DynamoCircuitStore(doc, tableName),

@@ -2,7 +2,7 @@ import type { Log } from '../observability/log';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { loadConfig, type Environment } from './config';
-import { createLogger, fromPowertools } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { webhookTokenSource } from './webhook-tokens';
 
 export type AuthorizerHandler = (
@@ -35,7 +35,7 @@ export function makeAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
 /** Builds the authorizer's deps from the environment, once per container. */
 export function buildAuthorizerDeps(env: Environment = process.env): AuthorizerDeps {
   const config = loadConfig(env, { webhookTokens: true });
-  const logger = fromPowertools(createLogger('authorizer'));
+  const logger = fromPowertools(functionLogger('authorizer'));
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     logger,

@@ -17,6 +17,21 @@ export function createLogger(serviceName: string): Logger {
   return process.env.TMC_LOG_FORMAT === 'pretty' ? new PrettyLogger(options) : new Logger(options);
 }
 
+const functionLoggers = new Map<string, Logger>();
+
+/**
+ * The Powertools logger of one function, one per container: the handler's middleware (lib/runtime/wrap-handler.ts)
+ * adds each invocation's Lambda context to it, and the function's deps log through it.
+ */
+export function functionLogger(serviceName: string): Logger {
+  let logger = functionLoggers.get(serviceName);
+  if (logger === undefined) {
+    logger = createLogger(serviceName);
+    functionLoggers.set(serviceName, logger);
+  }
+  return logger;
+}
+
 /** Keys every record carries that a person at a terminal does not need on every line. */
 const QUIET_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'sampling_rate', 'xray_trace_id']);
 

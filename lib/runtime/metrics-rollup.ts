@@ -20,7 +20,7 @@ import { measureInvocation } from '../observability/invocation-metrics';
 import type { Metrics } from '../ports/telemetry';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { dlqUrlOf, loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger, fromPowertools } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { createFunctionMetrics, sharedPromMetrics, type FunctionMetrics } from './metrics';
 import { QUEUES, type QueueName } from './resources';
 
@@ -107,7 +107,7 @@ export function buildMetricsRollupDeps(
   const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  const logger = fromPowertools(createLogger('metrics-rollup'));
+  const logger = fromPowertools(functionLogger('metrics-rollup'));
   const target = remoteWriteTargetFromEnv(env);
   const queues = new SqsQueueDepths(
     makeSqsClient(config),
