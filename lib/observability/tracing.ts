@@ -12,7 +12,7 @@ import { z } from 'zod';
  *
  * The tracer is loaded only when tracing can be on. Loading it loads aws-xray-sdk-core, whose cls-hooked namespace
  * turns on async_hooks promise tracking (a destroy hook per promise) for the whole process at module load, enabled or
- * not: ~6% of the local stack's CPU went to those hooks. So the module is imported lazily, and only after
+ * not, which costs every promise the process makes. So the module is imported lazily, and only after
  * `tracingMayBeOn` says Powertools could enable it.
  */
 
