@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { silentLog, type Log } from '../observability/log';
 import pLimit from 'p-limit';
 import { z } from 'zod';
@@ -75,7 +76,7 @@ export interface ProbeClustersDeps {
   syncerStaleAfterSeconds?: number;
   /** Probes in flight at once: bounded so one run does not open a connection to every cluster at the same time. */
   concurrency?: number;
-  now?: () => number;
+  now?: Clock;
   logger?: Log;
   metrics?: Metrics;
 }
@@ -120,7 +121,7 @@ async function probe(
   connector: KubeConnector,
   workspace: string,
   name: string,
-  now: () => number,
+  now: Clock,
 ): Promise<HealthObservation> {
   const at = new Date(now()).toISOString();
   let client: KubeClient;
@@ -145,7 +146,7 @@ async function probe(
  * enqueue a placement message when a cluster enters or leaves Unhealthy. One cluster's failure never stops the rest.
  */
 export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunReport> {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   const logger = deps.logger ?? silentLog;
   const metrics = deps.metrics ?? noMetrics;
   const limit = pLimit(deps.concurrency ?? 8);
@@ -259,7 +260,7 @@ async function reconcileMirror(
   deps: ProbeClustersDeps,
   workspace: string,
   targets: unknown[],
-  now: () => number,
+  now: Clock,
   report: ProbeRunReport,
   logger: Log,
 ): Promise<void> {

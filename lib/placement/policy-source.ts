@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import {
   LocationSchema,
   LOCATION_RESOURCE,
@@ -34,10 +35,10 @@ export interface PolicySource {
 export function makePolicySource(
   kube: KubeConnector,
   log: Log,
-  options: { ttlMs?: number; now?: () => number } = {},
+  options: { ttlMs?: number; now?: Clock } = {},
 ): PolicySource {
   const ttl = options.ttlMs ?? 5000;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const policies = new Map<string, { at: number; value: Promise<WorkspacePolicies> }>();
   const namespaces = new Map<string, { at: number; value: Promise<KubeObject | undefined> }>();
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
@@ -45,7 +46,7 @@ export interface PlacementDeps {
   placementQueue: WorkQueue<PlacementMessage>;
   log: Log;
   metrics: Metrics;
-  now: () => number;
+  now: Clock;
   /** Waits between in-process re-reads of a change kcp has not stored yet; {@link QUICK_REREAD_DELAYS_MS} by default. */
   rereadDelaysMs?: readonly number[];
   /** Upper bound of placement messages one cluster or policy change fans out (the recovery sweep's resync covers the rest). */

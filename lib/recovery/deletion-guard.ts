@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import { createHash } from 'node:crypto';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import type { Metrics } from '../ports/telemetry';
@@ -72,7 +73,7 @@ export interface DeletionGuardDeps {
   store: RecoveryStore;
   metrics: Metrics;
   log: Log;
-  now: () => number;
+  now: Clock;
   settings?: GuardSettings;
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import type { PlacementMessage, SyncMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
@@ -77,7 +78,7 @@ export interface RecoverySweepDeps {
   status?: StatusReporter;
   metrics: Metrics;
   log: Log;
-  now: () => number;
+  now: Clock;
   settings: RecoverySettings;
 }
 

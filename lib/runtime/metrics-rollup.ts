@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import type { Log } from '../observability/log';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
@@ -43,7 +44,7 @@ export interface MetricsRollupDeps {
   registry: () => PromMetrics;
   publisher?: { push(series: Timeseries[]): Promise<void> };
   log: Log;
-  now?: () => number;
+  now?: Clock;
   /** Counts the run for component health (/health); none when omitted. */
   recordInvocation?: RecordInvocation;
   /** The container's last census of sync items (lib/metrics/rollup.ts); without it every run reads them all. */
@@ -62,7 +63,7 @@ export function makeMetricsRollupHandler(deps: MetricsRollupDeps): MetricsRollup
       deps.metrics,
       'metrics-rollup',
       async () => {
-        const now = deps.now?.() ?? Date.now();
+        const now = (deps.now ?? systemClock)();
         const snapshot = await computeRollup(deps.sources, now, deps.census);
         const registry = deps.registry();
         for (const name of new Set(snapshot.map((g) => g.name))) registry.resetGauge(name);
