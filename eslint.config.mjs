@@ -19,6 +19,19 @@ const DOMAIN = [
   'vw-user',
 ];
 
+// Syntax the house refuses everywhere; the logger rules are lifted only in lib/observability/log.ts.
+const LOGGER = 'tmc has one logging interface: take `Log` from lib/observability/log.ts';
+const HOUSE_SYNTAX = [
+  { selector: 'ExportDefaultDeclaration', message: 'Use named exports (STYLE.md 12)' },
+  { selector: 'TSInterfaceDeclaration[id.name=/Log(ger)?$/]', message: LOGGER },
+  { selector: 'TSTypeAliasDeclaration[id.name=/Log(ger)?$/]', message: LOGGER },
+  {
+    // An inline logger type: an object type with both a `warn` and an `error` member.
+    selector: "TSTypeLiteral:has(> [key.name='warn']):has(> [key.name='error'])",
+    message: LOGGER,
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.tmc/', 'coverage/', 'bench/results/', '**/*.cjs'] },
   js.configs.recommended,
@@ -31,11 +44,13 @@ export default tseslint.config(
         { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'ExportDefaultDeclaration', message: 'Use named exports (STYLE.md 12)' },
-      ],
+      'no-restricted-syntax': ['error', ...HOUSE_SYNTAX],
     },
+  },
+  {
+    // The one logging interface lives here (docs/architecture.md rule 5).
+    files: ['lib/observability/log.ts'],
+    rules: { 'no-restricted-syntax': ['error', HOUSE_SYNTAX[0]] },
   },
   {
     // Layering (docs/architecture.md): production code never imports the simulator or the local stack.

@@ -13,7 +13,7 @@ import { findProjectRoot } from '../lib/local/paths';
 import { TABLE } from '../lib/runtime/resources';
 
 /**
- * CPU the AWS SDK v3 client side spends per request, against the local emulators (issue #9: the local stack is bound
+ * CPU the AWS SDK v3 client side spends per request, against the local emulators (the local stack is bound
  * by one process's CPU, and the same CPU is Lambda GB-seconds in the cloud). dynalite and fauxqs run in a child
  * process of their own (this file with `--emulators`), so `process.cpuUsage()` here is the client's alone: command,
  * middleware, serde, signing, the HTTP client. Requests are sequential, after a warm-up, for each client

@@ -94,7 +94,7 @@ export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
 export const IDLE_POLLERS_PER_QUEUE = 5;
 const LONG_POLL_SECONDS = 20;
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
-/** What the idle stack may cost a month beyond the fixed items (alarms, secrets, dashboard): issue 16's target. */
+/** What the idle stack may cost a month beyond the fixed items (alarms, secrets, dashboard). */
 export const IDLE_TARGET_DOLLARS = 1;
 
 export interface IdleLine {

@@ -2,7 +2,7 @@ import type { KubeObject } from '../../lib/kube/object';
 import type { LocalStack } from '../../lib/local/stack';
 import { noMetrics } from '../../lib/ports/telemetry';
 import { createLogger } from '../../lib/runtime/logger';
-import { fromPowertools } from '../../lib/sync/sync-log';
+import { fromPowertools } from '../../lib/runtime/logger';
 import { Syncer } from '../../lib/syncer/syncer';
 
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' };

@@ -105,7 +105,7 @@ export function dynamoItemCountByParsing(op: string, text: string): DynamoItemCo
 /**
  * How a DynamoDB request is counted, read off its body without parsing it where that is exact. A PutItem body carries
  * the whole item (manifests, kilobytes) and every request of the run passes here: parsing each one (and checking it
- * with a schema) to read one short sort key cost the benchmark ~6% of the main thread. Batch requests, rare, are
+ * with a schema) to read one short sort key would cost the benchmark a visible share of its main thread. Batch requests, rare, are
  * parsed; so is anything the scan does not expect, so the counts are those of {@link dynamoItemCountByParsing}
  * (test/integration/bench/aws-op-counter.test.ts compares both on real bodies).
  */

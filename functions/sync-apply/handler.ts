@@ -1,27 +1,9 @@
-import middy from '@middy/core';
-import { withInvocationDeadline } from '../../lib/errors/deadline';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { buildSyncApplyDeps, makeSyncApplyHandler, type SyncApplyHandler } from '../../lib/runtime/sync-apply';
+import { buildSyncApplyDeps, makeSyncApplyHandler } from '../../lib/runtime/sync-apply';
+import { wrapHandler } from '../../lib/runtime/wrap-handler';
 
-/**
- * sync-apply: applies placed objects to physical clusters (lib/sync/apply.ts). Reports partial batch failures; deps
- * are built on the first invocation so a bad environment fails the call with the variable's name.
- */
-let deps: ReturnType<typeof buildSyncApplyDeps> | undefined;
-let inner: SyncApplyHandler | undefined;
-
-async function syncApply(event: SQSEvent): Promise<SQSBatchResponse> {
-  if (!inner) {
-    deps = buildSyncApplyDeps();
-    inner = makeSyncApplyHandler(deps);
-  }
-  try {
-    return await inner(event);
-  } finally {
-    deps?.metrics.flush();
-  }
-}
-
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event, context) =>
-  withInvocationDeadline(context, () => syncApply(event)),
-);
+/** sync-apply: applies placed objects to physical clusters (lib/sync/apply.ts); reports partial batch failures. */
+export const handler = wrapHandler<SQSEvent, SQSBatchResponse>('sync-apply', () => {
+  const deps = buildSyncApplyDeps();
+  return { handle: makeSyncApplyHandler(deps), metrics: deps.metrics };
+});

@@ -20,7 +20,7 @@ import { apiVersionOf, type ResourceInfo } from '../kube-api/resource-info';
 import { toTable, wantsTable } from '../kube-api/table';
 import { COPY_CLUSTER_LABEL, COPY_COLUMNS } from '../vw-user/copy-object';
 import { listCopies, type AggregatedViewStores, type ClusterReadFailure, type CopyQuery } from '../vw-user/list-copies';
-import type { ApiLogger } from './api-router';
+import type { Log } from '../observability/log';
 
 /** Where the view is served: `<api>/services/aggregated/clusters/<workspace>` is a kubeconfig's `server`. */
 export const AGGREGATED_VIEW_PREFIX = '/services/aggregated/';
@@ -42,7 +42,7 @@ const READ_ONLY_MESSAGE =
 
 export interface AggregatedViewDeps {
   stores: AggregatedViewStores;
-  logger?: ApiLogger;
+  logger?: Log;
 }
 
 type Result = APIGatewayProxyStructuredResultV2;

@@ -1,3 +1,4 @@
+import type { Log } from '../observability/log';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AuthResult } from '../auth/webhook-authenticator';
 import { asTmcError } from '../errors/tmc-error';
@@ -18,14 +19,10 @@ export interface RequestAuthenticator {
   authenticate(headers: Record<string, string | undefined>): Promise<AuthResult>;
 }
 
-export interface ApiLogger {
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
 export interface ApiDeps extends HealthReportDeps {
   authenticator: RequestAuthenticator;
   metricsRenderer?: MetricsRenderer;
-  logger?: ApiLogger;
+  logger?: Log;
   /** The user's aggregated view (`/services/aggregated/…`); without it those paths answer 404. */
   aggregatedView?: AggregatedViewStores;
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { StatusCredentialStore } from '../ports/status-credential-store';
 
@@ -27,7 +28,7 @@ export class StatusCredentialAuthenticator {
   constructor(
     private readonly store: StatusCredentialStore,
     private readonly ttlMs: number = 30_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   private digests(cluster: string): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors/tmc-error';
 import type { SecretReader } from '../adapters/kube/secret-reader';
@@ -83,7 +84,7 @@ export class SecretTokenSource implements TokenSource {
     private readonly reader: SecretReader,
     private readonly secretArn: string,
     private readonly ttlMs: number = 60_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   async tokens(): Promise<string[]> {

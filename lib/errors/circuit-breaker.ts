@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { randomUUID } from 'node:crypto';
 import type { CircuitRecord, CircuitState, CircuitStore } from '../ports/circuit-store';
 import { asTmcError, type ErrorCategory } from './tmc-error';
@@ -37,7 +38,7 @@ export interface CircuitBreakerOptions {
   cacheTtlMs?: number;
   /** Error categories that count as the cluster failing; anything else (404, 409, validation) is not the cluster's fault. */
   countedCategories?: ReadonlySet<ErrorCategory>;
-  now?: () => number;
+  now?: Clock;
   /** Names this container in the probe claim (random by default). */
   instanceId?: string;
 }
@@ -84,7 +85,7 @@ export class CircuitBreaker {
   private readonly probeTimeoutMs: number;
   private readonly cacheTtlMs: number;
   private readonly counted: ReadonlySet<ErrorCategory>;
-  private readonly now: () => number;
+  private readonly now: Clock;
   readonly instanceId: string;
   private readonly cache = new Map<string, CacheEntry>();
   /** The read in flight per cluster, which cache misses share (single flight). */
@@ -97,7 +98,7 @@ export class CircuitBreaker {
     this.probeTimeoutMs = options.probeTimeoutMs ?? CIRCUIT_DEFAULTS.probeTimeoutMs;
     this.cacheTtlMs = options.cacheTtlMs ?? CIRCUIT_DEFAULTS.cacheTtlMs;
     this.counted = options.countedCategories ?? DEFAULT_COUNTED_CATEGORIES;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
     this.instanceId = options.instanceId ?? randomUUID();
   }
 

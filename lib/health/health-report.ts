@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import type { CircuitRecord, CircuitStore } from '../ports/circuit-store';
 import type { HealthStore } from '../ports/health-store';
 import { FUNCTIONS } from '../runtime/resources';
@@ -56,7 +57,7 @@ export interface HealthReportDeps {
   store: HealthStore;
   circuits?: CircuitStore;
   thresholds?: ClusterThresholds;
-  now?: () => number;
+  now?: Clock;
 }
 
 /**
@@ -64,7 +65,7 @@ export interface HealthReportDeps {
  * never reported shows as Unknown instead of being missing.
  */
 export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthReport> {
-  const now = (deps.now ?? Date.now)();
+  const now = (deps.now ?? systemClock)();
   const thresholds = deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS;
   const [records, clusters] = await Promise.all([deps.store.listComponents(), deps.store.listClusters()]);
   const components = Object.keys(FUNCTIONS).map((name): ComponentReport => {
@@ -106,7 +107,7 @@ export async function buildClusterReport(
   deps: HealthReportDeps,
   name: string,
 ): Promise<ClusterDetailReport | undefined> {
-  const now = (deps.now ?? Date.now)();
+  const now = (deps.now ?? systemClock)();
   const [health, circuit] = await Promise.all([deps.store.getCluster(name), deps.circuits?.get(name)]);
   if (health === undefined) return undefined;
   return {

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../ports/clock';
+import { silentLog, type Log } from '../observability/log';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { ConditionSchema } from '../api/crds/common';
@@ -45,14 +47,6 @@ export const DEFAULT_SYNCER_STALE_AFTER_SECONDS = 300;
 
 const SYNC_TARGETS = { group: SYNC_TARGET_GROUP, version: SYNC_TARGET_VERSION, resource: SYNC_TARGET_RESOURCE };
 
-export interface ProbeLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-const silent: ProbeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 export interface ProbeClustersDeps {
   connector: KubeConnector;
   store: HealthStore;
@@ -82,8 +76,8 @@ export interface ProbeClustersDeps {
   syncerStaleAfterSeconds?: number;
   /** Probes in flight at once: bounded so one run does not open a connection to every cluster at the same time. */
   concurrency?: number;
-  now?: () => number;
-  logger?: ProbeLogger;
+  now?: Clock;
+  logger?: Log;
   metrics?: Metrics;
 }
 
@@ -127,7 +121,7 @@ async function probe(
   connector: KubeConnector,
   workspace: string,
   name: string,
-  now: () => number,
+  now: Clock,
 ): Promise<HealthObservation> {
   const at = new Date(now()).toISOString();
   let client: KubeClient;
@@ -152,8 +146,8 @@ async function probe(
  * enqueue a placement message when a cluster enters or leaves Unhealthy. One cluster's failure never stops the rest.
  */
 export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunReport> {
-  const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? silent;
+  const now = deps.now ?? systemClock;
+  const logger = deps.logger ?? silentLog;
   const metrics = deps.metrics ?? noMetrics;
   const limit = pLimit(deps.concurrency ?? 8);
   const report: ProbeRunReport = { probed: 0, statusWrites: 0, placementMessages: 0, transitions: [], failures: [] };
@@ -266,9 +260,9 @@ async function reconcileMirror(
   deps: ProbeClustersDeps,
   workspace: string,
   targets: unknown[],
-  now: () => number,
+  now: Clock,
   report: ProbeRunReport,
-  logger: ProbeLogger,
+  logger: Log,
 ): Promise<void> {
   if (deps.mirrored === undefined || deps.placementQueue === undefined) return;
   try {

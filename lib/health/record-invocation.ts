@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import type { HealthStore } from '../ports/health-store';
 
 /**
@@ -8,9 +9,9 @@ export type RecordInvocation = (fn: string, ok: boolean, options?: { backlogAgeS
 
 export function makeInvocationRecorder(
   store: HealthStore,
-  options: { now?: () => number; onError?: (err: unknown) => void } = {},
+  options: { now?: Clock; onError?: (err: unknown) => void } = {},
 ): RecordInvocation {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   return async (fn, ok, extra = {}) => {
     try {
       await store.recordInvocation(fn, { ok, at: now(), backlogAgeSeconds: extra.backlogAgeSeconds });
@@ -30,9 +31,9 @@ export function makeInvocationRecorder(
  */
 export function makeBatchedInvocationRecorder(
   store: HealthStore,
-  options: { intervalMs?: number; now?: () => number; onError?: (err: unknown) => void } = {},
+  options: { intervalMs?: number; now?: Clock; onError?: (err: unknown) => void } = {},
 ): RecordInvocation {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const intervalMs = options.intervalMs ?? 10_000;
   const pending = new Map<
     string,

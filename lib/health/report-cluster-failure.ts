@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { asTmcError } from '../errors/tmc-error';
 import type { HealthStore } from '../ports/health-store';
 import type { WorkQueue } from '../ports/work-queue';
@@ -10,7 +11,7 @@ export interface ClusterFailureReporterDeps {
   thresholds?: ClusterThresholds;
   /** When given (and the caller names the workspace), a transition into Unhealthy enqueues a placement message. */
   placementQueue?: WorkQueue;
-  now?: () => number;
+  now?: Clock;
 }
 
 /**
@@ -26,7 +27,7 @@ export type ReportClusterFailure = (
 ) => Promise<ClusterHealthChange | undefined>;
 
 export function makeClusterFailureReporter(deps: ClusterFailureReporterDeps): ReportClusterFailure {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   return async (cluster, err, context = {}) => {
     const error = asTmcError(err);
     if (error.category !== 'cluster-unreachable') return undefined;

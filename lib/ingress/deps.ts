@@ -1,3 +1,4 @@
+import type { Log } from '../observability/log';
 import type { RecordInvocation } from '../health/record-invocation';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import type { StatusCredentialAuthenticator } from '../auth/status-credentials';
@@ -11,14 +12,6 @@ export type TmcObjectValidator = (
   object: unknown,
 ) => { ok: true } | { ok: false; errors: Array<{ field: string; message: string }> };
 
-/** The logging ingress does: Powertools' Logger satisfies it. */
-export interface IngressLogger {
-  debug(message: string, ...extra: Array<Record<string, unknown>>): void;
-  info(message: string, ...extra: Array<Record<string, unknown>>): void;
-  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
-  error(message: string, ...extra: Array<Record<string, unknown>>): void;
-}
-
 export interface IngressDeps {
   authenticator: WebhookAuthenticator;
   /**
@@ -30,7 +23,7 @@ export interface IngressDeps {
   statusQueue: WorkQueue<StatusMessage>;
   seen: SeenStore;
   validate: TmcObjectValidator;
-  logger: IngressLogger;
+  logger: Log;
   metrics: Metrics;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX, SYNC_FINALIZER } from '../api/labels';
 import type { KubeObjectShape } from '../api/messages';
-import { canonicalJson } from '../sync/canonical-hash';
+import { canonicalJson } from '../kube/canonical-json';
 import { KCP_CLUSTER_ANNOTATION } from './refs';
 
 /** Top-level fields that are not the object's desired state. */

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/object';
 import { findJsonPathResults } from './jsonpath';
+import { describeLabelSelector, isEmptyLabelSelector, type LabelSelector } from './label-selector';
 import type { ResourceInfo } from './resource-info';
 
 /** A cell: `null` is what apiextensions-apiserver sends for a missing CRD column value; kubectl prints it empty. */
@@ -68,16 +69,15 @@ const orNone = (s: string): Cell => (s === '' ? NONE : s);
 
 function selectorText(selector: unknown): Cell {
   const sel = record(selector);
-  const parts = Object.entries(record(sel.matchLabels)).map(([k, v]) => `${k}=${String(v)}`);
-  for (const e of list(sel.matchExpressions)) {
-    const r = record(e);
-    const values = list(r.values).join(',');
-    if (r.operator === 'In') parts.push(`${String(r.key)} in (${values})`);
-    else if (r.operator === 'NotIn') parts.push(`${String(r.key)} notin (${values})`);
-    else if (r.operator === 'Exists') parts.push(String(r.key));
-    else if (r.operator === 'DoesNotExist') parts.push(`!${String(r.key)}`);
-  }
-  return parts.length ? parts.join(',') : NONE;
+  const described: LabelSelector = {
+    matchLabels: Object.fromEntries(Object.entries(record(sel.matchLabels)).map(([k, v]) => [k, String(v)])),
+    // kube-apiserver prints only the four operators it knows.
+    matchExpressions: list(sel.matchExpressions)
+      .map(record)
+      .filter((r) => ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(String(r.operator)))
+      .map((r) => ({ key: String(r.key), operator: String(r.operator), values: list(r.values).map(String) })),
+  };
+  return isEmptyLabelSelector(described) ? NONE : describeLabelSelector(described);
 }
 
 const containersCol: Column = {

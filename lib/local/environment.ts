@@ -9,7 +9,7 @@ import { DEFAULT_TMC_USER, webhookCredentialsFor } from '../webhooks';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs } from './aws-services';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
 import { writeKubeconfig } from './kubeconfig-files';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 import { statePaths, type StatePaths } from './paths';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 
@@ -89,7 +89,7 @@ export interface LocalEnvironmentOptions {
    * to that URL, so the functions' process must start its API there.
    */
   apiUrl: string;
-  logger: StackLogger;
+  logger: Log;
   simulator?: { latencyMs?: number; readyDelayMs?: number };
   /** Per-queue changes to QUEUES; the stack connecting to this environment must be given the same. */
   queues?: Partial<Record<QueueName, Partial<QueueDefinition>>>;

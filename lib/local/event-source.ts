@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { z } from 'zod';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 export interface EventSourceOptions {
   sqs: SQSClient;
@@ -20,7 +20,7 @@ export interface EventSourceOptions {
   maximumBatchingWindowSeconds: number;
   maxConcurrency: number;
   invoke: (event: SQSEvent) => Promise<unknown>;
-  logger: StackLogger;
+  logger: Log;
   /** Long-poll wait; Lambda's pollers use 20 s. Stopping aborts a pending poll, so this does not delay shutdown. */
   waitTimeSeconds?: number;
 }

@@ -5,7 +5,7 @@ import { ForwardingMetrics } from '../metrics/forwarded-metrics';
 import { useForwardedMetrics } from '../runtime/metrics';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { enforceLocalIam, runAs } from './iam';
-import { makeLambdaContext } from './lambda-context';
+import { makeLambdaContext, runInvocation } from './lambda-context';
 
 /**
  * The inside of a function's worker thread (started by lib/local/function-worker.mjs): installs the metrics that
@@ -79,9 +79,8 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   const invoke = async (id: number, event: unknown, timeoutMs: number): Promise<void> => {
     let reply: Record<string, unknown>;
     try {
-      const value = await runAs(data.name, () =>
-        handler(event, makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs)),
-      );
+      const context = makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs);
+      const value = await runAs(data.name, () => runInvocation(context, () => handler(event, context)));
       reply = { type: 'result', id, ok: true, value };
     } catch (err) {
       reply = { type: 'result', id, ok: false, error: describeError(err) };

@@ -5,8 +5,8 @@ import type { Metrics } from '../ports/telemetry';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { FunctionThread } from './function-thread';
 import { runAs } from './iam';
-import { makeLambdaContext } from './lambda-context';
-import type { StackLogger } from './log';
+import { makeLambdaContext, runInvocation } from './lambda-context';
+import type { Log } from '../observability/log';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -32,7 +32,7 @@ export class FunctionTimeoutError extends Error {
 export interface FunctionRuntimeOptions {
   projectRoot: string;
   region: string;
-  logger: StackLogger;
+  logger: Log;
   /** Handlers by name, used instead of functions/<name>/handler.ts (tests of the stack's plumbing). */
   handlers?: Partial<Record<FunctionName, LambdaHandler>>;
   /** Called around every invocation, so the stack can tell when it is idle. */
@@ -140,7 +140,7 @@ export class FunctionRuntime {
     if (handler === undefined) throw new FunctionMissingError(name);
     const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
     // The invocation's AWS calls are checked against this function's grants (lib/local/iam.ts).
-    return () => runAs(name, () => handler(event, context));
+    return () => runAs(name, () => runInvocation(context, () => handler(event, context)));
   }
 
   private thread(name: FunctionName, timeoutMs: number): FunctionThread {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { applyMetricUpdates, MetricUpdate } from '../metrics/forwarded-metrics';
 import type { Metrics } from '../ports/telemetry';
 import type { FunctionName } from '../runtime/resources';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 /** The function's thread could not start, crashed with the invocation in flight, or is stopped. */
 export class FunctionThreadError extends Error {
@@ -65,7 +65,7 @@ export interface FunctionThreadOptions {
   timeoutMs: number;
   /** Where the thread's metric updates are applied (the stack's shared registry). */
   metrics: Metrics;
-  logger: StackLogger;
+  logger: Log;
   /** Checks the function's AWS calls against its grants inside the thread (lib/local/iam.ts). */
   iam?: boolean;
 }

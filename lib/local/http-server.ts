@@ -11,12 +11,12 @@ import {
   type HttpResponse,
 } from './api-gateway';
 import { FunctionMissingError, FunctionTimeoutError, type FunctionRuntime } from './function-runtime';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 import { selfSignedCertificate } from './self-signed-certificate';
 
 export interface ApiServerOptions {
   runtime: FunctionRuntime;
-  logger: StackLogger;
+  logger: Log;
   port: number;
   host?: string;
   routes?: RouteDefinition[];

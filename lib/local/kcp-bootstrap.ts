@@ -10,7 +10,7 @@ import {
   SYNC_TARGET_VERSION,
 } from '../api/crds/sync-target';
 import type { KubeObject } from '../ports/kube-client';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 /** The namespace in kcp holding the clusters' kubeconfig Secrets the SyncTargets reference. */
 export const TMC_SYSTEM_NAMESPACE = 'tmc-system';
@@ -117,7 +117,7 @@ export interface BootstrapOptions {
   /** config/tmc/: tmc's CRDs, its namespace and its RBAC. */
   configDir: string;
   clusters: ClusterRegistration[];
-  logger: StackLogger;
+  logger: Log;
 }
 
 /** Applies everything in `configDir` (CRDs first) to the workspace; false (with a warning) when it holds no CRDs. */

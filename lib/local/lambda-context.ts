@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import type { FunctionDefinition } from '../runtime/resources';
 
@@ -32,4 +34,57 @@ export function makeLambdaContext(
     fail: (): void => undefined,
     succeed: (): void => undefined,
   };
+}
+
+/**
+ * Variables Lambda sets that Powertools reads, set in the local functions' environment. The local stack runs several
+ * invocations of a function at once in one container, as Lambda Managed Instances do, and
+ * AWS_LAMBDA_MAX_CONCURRENCY is how Lambda says so; the container starts on demand, which makes the first invocation
+ * a cold start.
+ */
+export const LOCAL_LAMBDA_ENV = { AWS_LAMBDA_MAX_CONCURRENCY: '64', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+
+type InvocationContext = Record<string | symbol, unknown>;
+
+/** The runtime's per-invocation store when invocations share a container (the RIC's InvokeStoreMulti, re-stated). */
+class LocalInvokeStore extends InvokeStoreBase {
+  private readonly als = new AsyncLocalStorage<InvocationContext>();
+
+  getContext(): InvocationContext | undefined {
+    return this.als.getStore();
+  }
+
+  hasContext(): boolean {
+    return this.als.getStore() !== undefined;
+  }
+
+  get<T = unknown>(key: string | symbol): T | undefined {
+    // The store holds what Powertools put under `key`; the type is the caller's, as in the runtime's own store.
+    return this.als.getStore()?.[key] as T | undefined;
+  }
+
+  set<T = unknown>(key: string | symbol, value: T): void {
+    if (this.isProtectedKey(key)) throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
+    const store = this.als.getStore();
+    if (store === undefined) throw new Error('No invocation context');
+    store[key] = value;
+  }
+
+  run<T>(context: InvocationContext, fn: () => T): T {
+    return this.als.run(context, fn);
+  }
+}
+
+/** Where the runtime publishes its store, and where Powertools looks for it. */
+const lambdaGlobal = globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } };
+
+/**
+ * Runs one invocation as Lambda's Node.js runtime does when invocations share a container: inside its InvokeStore
+ * (an AsyncLocalStorage), so what Powertools keeps per invocation (the logger's Lambda context: request id, cold
+ * start) stays apart between invocations running at once.
+ */
+export function runInvocation<T>(context: Context, run: () => Promise<T>): Promise<T> {
+  lambdaGlobal.awslambda ??= {};
+  const store = (lambdaGlobal.awslambda.InvokeStore ??= new LocalInvokeStore());
+  return store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, run);
 }

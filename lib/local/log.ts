@@ -1,3 +1,4 @@
+import type { Log, LogAttributes } from '../observability/log';
 import { prettyLine } from '../runtime/pretty-log';
 
 /**
@@ -5,13 +6,6 @@ import { prettyLine } from '../runtime/pretty-log';
  * Structured JSON when stdout is not a TTY (CI, files), one readable line when it is.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface StackLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -30,13 +24,13 @@ function errorFields(value: unknown): unknown {
   return value;
 }
 
-export function createStackLogger(options: StackLoggerOptions = {}): StackLogger {
+export function createStackLogger(options: StackLoggerOptions = {}, base: LogAttributes = {}): Log {
   const level = options.level ?? 'info';
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
   const write = options.write ?? ((line: string): void => void process.stdout.write(`${line}\n`));
-  const emit = (at: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
+  const emit = (at: LogLevel, message: string, fields: LogAttributes = {}): void => {
     if (level === 'silent' || ORDER[at] < ORDER[level]) return;
-    const clean = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, errorFields(v)]));
+    const clean = Object.fromEntries(Object.entries({ ...base, ...fields }).map(([k, v]) => [k, errorFields(v)]));
     if (pretty) {
       write(prettyLine(at, message, clean));
     } else {
@@ -56,5 +50,6 @@ export function createStackLogger(options: StackLoggerOptions = {}): StackLogger
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    child: (attributes) => createStackLogger(options, { ...base, ...attributes }),
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { ScheduleDefinition } from '../runtime/resources';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 /** The rule's ARN as the cloud names it, so handlers that log or branch on `resources` see a realistic value. */
 export function scheduleRuleArn(name: string, region: string): string {
@@ -44,7 +44,7 @@ export interface SchedulerOptions {
   overrides?: Record<string, number>;
   region: string;
   invoke: (schedule: ScheduleDefinition, event: ScheduledEvent) => Promise<unknown>;
-  logger: StackLogger;
+  logger: Log;
 }
 
 export interface Scheduler {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type Simulation, SimSnapshotSchema, startSimulation } from '../sim';
 import type { WebhookCredentialsFor } from '../webhooks';
 import type { LocalClusterSpec } from './clusters';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 /** The simulated kcp and clusters as the local stack sees them. */
 export interface SimulatedEnvironment {
@@ -26,7 +26,7 @@ export interface SimulatorRequest {
   clusters: LocalClusterSpec[];
   /** Where the simulator may write its own kubeconfigs. */
   kubeconfigDir: string;
-  logger: StackLogger;
+  logger: Log;
   /** Time a simulated workload takes to become ready (default 1 s). */
   readyDelayMs?: number;
   /** Added to every simulated API request (benchmarks use 5 ms for realistic round trips). */
@@ -45,7 +45,7 @@ const EnvironmentSnapshotSchema = z.object({
   clusters: z.record(z.string(), SimSnapshotSchema),
 });
 
-function restoreSnapshot(sim: Simulation, path: string, logger: StackLogger): void {
+function restoreSnapshot(sim: Simulation, path: string, logger: Log): void {
   if (!existsSync(path)) return;
   const parsed = EnvironmentSnapshotSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {

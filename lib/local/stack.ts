@@ -34,11 +34,13 @@ import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfi
 import { writeStackEndpoints } from './endpoints-file';
 import { queueDefinitions, readOrCreateToken, type LocalEnvironment } from './environment';
 import { enforceLocalIam, type LocalIamOptions } from './iam';
-import { createStackLogger, type StackLogger } from './log';
+import { createStackLogger } from './log';
+import type { Log } from '../observability/log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
+import { LOCAL_LAMBDA_ENV } from './lambda-context';
 import { DEFAULT_TMC_USER } from '../webhooks';
 
 export const DEFAULT_API_PORT = 8787;
@@ -85,7 +87,7 @@ export interface LocalStackOptions {
   handlers?: Partial<Record<FunctionName, LambdaHandler>>;
   /** Keeps DynamoDB state on disk in the state dir (default true); false runs it in memory. */
   persist?: boolean;
-  logger?: StackLogger;
+  logger?: Log;
   /** Skips kcp bootstrap and webhook installation (plumbing tests). */
   bootstrap?: boolean;
   /** Long-poll wait of the queue pollers; Lambda's is 20 s. */
@@ -353,6 +355,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [ENV.contentKeyFile]: paths.contentKey,
       [ENV.stage]: 'local',
       AWS_REGION: region,
+      ...LOCAL_LAMBDA_ENV,
       ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
       ...(feed ? { [FEED_ENV.connectUrl]: feed.connectUrl, [FEED_ENV.pushUrl]: feed.pushUrl } : {}),
     };

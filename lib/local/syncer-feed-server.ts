@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FeedPushSchema } from '../vw/syncer-feed-protocol';
 import { syncerSubject } from '../vw/syncer-view';
-import type { StackLogger } from './log';
+import type { Log } from '../observability/log';
 
 export interface SyncerFeedServer {
   /** Where syncers connect: `<connectUrl>/<workspace>/<SyncTarget>`, with the SyncTarget's bearer credential. */
@@ -26,7 +26,7 @@ const PATH = /^\/feed\/([^/]+)\/([^/]+)$/;
 export async function startSyncerFeedServer(options: {
   authenticate(subject: string, token: string): Promise<boolean>;
   pushToken: string;
-  logger: StackLogger;
+  logger: Log;
   /** Default: a free port. */
   port?: number;
 }): Promise<SyncerFeedServer> {

@@ -1,4 +1,5 @@
 import type * as PowertoolsTracer from '@aws-lambda-powertools/tracer';
+import type { MiddlewareObj } from '@middy/core';
 import { z } from 'zod';
 
 /**
@@ -11,7 +12,7 @@ import { z } from 'zod';
  *
  * The tracer is loaded only when tracing can be on. Loading it loads aws-xray-sdk-core, whose cls-hooked namespace
  * turns on async_hooks promise tracking (a destroy hook per promise) for the whole process at module load, enabled or
- * not: ~6% of the local stack's CPU went to those hooks. So the module is imported lazily, and only after
+ * not, which costs every promise the process makes. So the module is imported lazily, and only after
  * `tracingMayBeOn` says Powertools could enable it.
  */
 
@@ -81,4 +82,31 @@ export function traceAwsClient<T extends Sender>(client: T, ...sharing: Sender[]
   });
   for (const sender of [client, ...sharing]) holdSendsUntil(sender, ready);
   return client;
+}
+
+type Middleware = MiddlewareObj<unknown, unknown, Error>;
+
+/**
+ * Powertools' `captureLambdaHandler` middleware (the invocation as an X-Ray segment, its result or error recorded),
+ * loaded on the first invocation and only where tracing may be on: elsewhere there is no middleware at all (an empty
+ * list, for middy's `use`), so the X-Ray SDK stays unloaded (see above).
+ */
+export function captureLambdaHandlerWhenTracing(serviceName: string): Middleware[] {
+  const env = TracingEnvSchema.parse(process.env);
+  if (!tracingMayBeOn(env)) return [];
+  let capture: Promise<Middleware> | undefined;
+  const load = (): Promise<Middleware> => {
+    capture ??= Promise.all([loadTracer(), import('@aws-lambda-powertools/tracer/middleware')]).then(
+      ([{ Tracer }, { captureLambdaHandler }]) =>
+        captureLambdaHandler(new Tracer({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? serviceName })) as Middleware,
+    );
+    return capture;
+  };
+  return [
+    {
+      before: async (request) => (await load()).before?.(request),
+      after: async (request) => (await load()).after?.(request),
+      onError: async (request) => (await load()).onError?.(request),
+    },
+  ];
 }

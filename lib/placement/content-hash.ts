@@ -2,7 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import type { KubeObject } from '../kube/object';
 import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/labels';
 import { ConfigurationError } from '../errors/tmc-error';
-import { canonicalJson, isSecretObject } from '../sync/canonical-hash';
+import { canonicalJson } from '../kube/canonical-json';
+import { isSecretObject } from '../sync/canonical-hash';
 
 const VOLATILE_METADATA = new Set([
   'resourceVersion',

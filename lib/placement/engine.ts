@@ -661,7 +661,7 @@ export function decide(input: DecideInput): Decision {
   const explain = lazyExplanation(clusters, rejected, outcome, rescore, totals);
   // Highest total first; equal totals by a hash of the name (not the name, so "a-…" clusters do not fill first).
   // The comparator returns only -1/0/1: a double (totals) or uint32 (hashes) difference is boxed on every call from
-  // the sort builtin, which at 1,000 clusters was a third of the engine's garbage.
+  // the sort builtin, garbage that grows with the cluster count.
   feasible.sort((a, b) => {
     if (totals[a] !== totals[b]) return totals[a] > totals[b] ? -1 : 1;
     if (tie[a] !== tie[b]) return tie[a] < tie[b] ? -1 : 1;

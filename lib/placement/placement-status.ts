@@ -1,5 +1,5 @@
 import type { Condition, Location, Placement, PlacementStatus } from '../api/crds';
-import { canonicalJson } from '../sync/canonical-hash';
+import { canonicalJson } from '../kube/canonical-json';
 import { decide } from './engine';
 import type { ClusterInfo } from './types';
 

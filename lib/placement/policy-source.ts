@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import {
   LocationSchema,
   LOCATION_RESOURCE,
@@ -9,7 +10,7 @@ import {
   type Placement,
 } from '../api/crds';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 
 export interface WorkspacePolicies {
   placements: Placement[];
@@ -33,11 +34,11 @@ export interface PolicySource {
  */
 export function makePolicySource(
   kube: KubeConnector,
-  log: SyncLog,
-  options: { ttlMs?: number; now?: () => number } = {},
+  log: Log,
+  options: { ttlMs?: number; now?: Clock } = {},
 ): PolicySource {
   const ttl = options.ttlMs ?? 5000;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const policies = new Map<string, { at: number; value: Promise<WorkspacePolicies> }>();
   const namespaces = new Map<string, { at: number; value: Promise<KubeObject | undefined> }>();
 

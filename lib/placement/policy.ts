@@ -117,7 +117,7 @@ export function placementSelects(
   const spec = placement.spec;
   if (object.metadata.namespace === undefined) {
     // A cluster-scoped object has no namespace to select: only a Placement without a namespaceSelector whose
-    // objectSelectors name it reaches it (issue 5: cluster-scoped kinds only when selected explicitly).
+    // objectSelectors name it reaches it: cluster-scoped kinds are placed only when selected explicitly.
     if (spec.namespaceSelector || !spec.objectSelectors?.length) return false;
   } else if (spec.namespaceSelector && !compileLabelSelector(spec.namespaceSelector)(namespaceLabels ?? {})) {
     return false;

@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
@@ -22,7 +23,7 @@ import type { InvocationCache } from '../sync/invocation-cache';
 import type { EventRecorder } from '../ports/event-recorder';
 import { decisionEvent } from './decision-events';
 import type { StatusRefresher } from '../sync/status/refresh-after-batch';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
 import { contentHash } from './content-hash';
 import { diffDecisions } from './diff';
@@ -43,9 +44,9 @@ export interface PlacementDeps {
   policies: PolicySource;
   syncQueue: WorkQueue<SyncMessage>;
   placementQueue: WorkQueue<PlacementMessage>;
-  log: SyncLog;
+  log: Log;
   metrics: Metrics;
-  now: () => number;
+  now: Clock;
   /** Waits between in-process re-reads of a change kcp has not stored yet; {@link QUICK_REREAD_DELAYS_MS} by default. */
   rereadDelaysMs?: readonly number[];
   /** Upper bound of placement messages one cluster or policy change fans out (the recovery sweep's resync covers the rest). */
@@ -316,7 +317,7 @@ function syncMessage(
 }
 
 /** Best effort, as sync-apply's: a failed refresh is healed by the next status message or the status backstop. */
-async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: SyncLog): Promise<void> {
+async function refreshStatus(deps: PlacementDeps, ref: ObjectRef, log: Log): Promise<void> {
   await deps.status
     ?.refresh(ref)
     .catch((err: unknown) =>

@@ -1,8 +1,9 @@
+import type { Clock } from '../ports/clock';
 import { createHash } from 'node:crypto';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import type { Metrics } from '../ports/telemetry';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import { absenceConfirmed, DEFAULT_GUARD, deletionsSuspicious, type GuardSettings } from './rules';
 
 /** Objects remembered per hold; the rest are found again by the next sweep or resync. */
@@ -71,8 +72,8 @@ export interface RemovalGuard {
 export interface DeletionGuardDeps {
   store: RecoveryStore;
   metrics: Metrics;
-  log: SyncLog;
-  now: () => number;
+  log: Log;
+  now: Clock;
   settings?: GuardSettings;
 }
 

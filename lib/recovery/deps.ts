@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import type { PlacementMessage, SyncMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +14,7 @@ import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { StatusReporter } from '../sync/status/report-status';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import type { DeletionGuard } from './deletion-guard';
 
 export interface RecoverySettings {
@@ -76,8 +77,8 @@ export interface RecoverySweepDeps {
   /** Refreshes the kcp object's per-cluster status after tmc gives up on a message. */
   status?: StatusReporter;
   metrics: Metrics;
-  log: SyncLog;
-  now: () => number;
+  log: Log;
+  now: Clock;
   settings: RecoverySettings;
 }
 

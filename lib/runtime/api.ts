@@ -7,7 +7,7 @@ import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
 import { cloudMetricsRenderer, promMetricsRenderer } from '../metrics/metrics-renderer';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { sharedPromMetrics } from './metrics';
 import { webhookTokenSource } from './webhook-tokens';
 
@@ -24,14 +24,14 @@ export function buildApiDeps(
   const config = loadConfig(env, { table: true, webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  const logger = createLogger('api');
+  const logger = fromPowertools(functionLogger('api'));
   return {
     store: new DynamoHealthStore(doc, tableName),
     circuits: new DynamoCircuitStore(doc, tableName),
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     // The local stack's shared registry when installed; in Lambda a 501 that says where metrics are (docs/metrics.md).
     metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),
-    logger: { error: (m, e) => logger.error(m, e ?? {}) },
+    logger,
     // Read-only: Query and BatchGetItem on the table, which the api function's `table: 'read'` grants.
     aggregatedView: {
       syncState: new DynamoSyncStateStore({ doc, tableName }),

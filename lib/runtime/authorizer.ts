@@ -1,7 +1,8 @@
+import type { Log } from '../observability/log';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import { loadConfig, type Environment } from './config';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { webhookTokenSource } from './webhook-tokens';
 
 export type AuthorizerHandler = (
@@ -10,7 +11,7 @@ export type AuthorizerHandler = (
 
 export interface AuthorizerDeps {
   authenticator: WebhookAuthenticator;
-  logger: { warn(message: string, fields: Record<string, unknown>): void };
+  logger: Log;
 }
 
 /**
@@ -34,9 +35,9 @@ export function makeAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
 /** Builds the authorizer's deps from the environment, once per container. */
 export function buildAuthorizerDeps(env: Environment = process.env): AuthorizerDeps {
   const config = loadConfig(env, { webhookTokens: true });
-  const logger = createLogger('authorizer');
+  const logger = fromPowertools(functionLogger('authorizer'));
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
-    logger: { warn: (m, f) => logger.warn(m, f) },
+    logger,
   };
 }

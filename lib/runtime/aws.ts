@@ -19,8 +19,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /*
  * `cacheMiddleware`: the SDK otherwise re-resolves the whole middleware stack on every send (resolveMiddleware and
- * getMiddlewareList were ~3 of 18 s of SDK CPU in a 100x3 local benchmark; a GetItem against dynalite costs ~20% less
- * CPU with it). The handler is cached per command class, so nothing may change a client's middleware stack after its
+ * getMiddlewareList are a large share of the SDK's CPU; figures in docs/bench.md "SDK client options"). The handler is cached per command class, so nothing may change a client's middleware stack after its
  * first send: the X-Ray middleware is added before then, because traceAwsClient holds sends until it is in place.
  * Only the SQS client: lib-dynamodb's DynamoDBDocumentClient refuses a client with cacheMiddleware.
  */
@@ -34,24 +33,22 @@ function endpointOptions(endpoint: string | undefined): Record<string, unknown> 
  * the SDK's logger middleware calls `logger?.info?.({ input: filter(input), output: filter(output) })`, and after every
  * failure (a failed condition is a routine answer here) `logger?.error?.(…)`, and those filters walk the whole input
  * and output against the operation's schema to redact sensitive members. With NoOpLogger the copies are computed and
- * dropped; optional chaining skips the call, arguments included, only when the method is missing. bench/sdk-overhead.ts
- * measured 1–2% less client CPU per request with it (GetItem, PutItem, Query; more for larger outputs).
+ * dropped; optional chaining skips the call, arguments included, only when the method is missing (bench/sdk-overhead.ts; docs/bench.md
+ * "SDK client options").
  */
-export const SDK_LOGGER: Pick<SdkLogger, 'debug' | 'warn'> = {
+export const SDK_LOGGER: Pick<NonNullable<DynamoDBClientConfig['logger']>, 'debug' | 'warn'> = {
   debug: () => undefined,
   warn: (...content: unknown[]) => console.warn(...content),
 };
 
-/** The SDK's Logger type. It asks for all four methods; the SDK calls `info` and `error` only as optional (`?.`). */
-type SdkLogger = NonNullable<DynamoDBClientConfig['logger']>;
-const sdkLogger = SDK_LOGGER as SdkLogger;
+/** The SDK's own logger type asks for all four methods; the SDK calls `info` and `error` only as optional (`?.`). */
+const sdkLogger = SDK_LOGGER as NonNullable<DynamoDBClientConfig['logger']>;
 
 /*
  * Measured by bench/sdk-overhead.ts and left as they are: `ignoreConfiguredEndpointUrls` (the configured-endpoint
  * lookup is already memoised per client) and the endpoint rules (cached per parameter set: the clients as in Lambda,
  * no endpoint set, cost the same as with one). The DynamoDB client's middleware stack is still resolved on every send
- * (lib-dynamodb refuses cacheMiddleware, above): ~13% of a GetItem's client CPU, the largest piece configuration
- * cannot remove.
+ * (lib-dynamodb refuses cacheMiddleware, above), the largest piece configuration cannot remove.
  */
 
 /** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
@@ -78,7 +75,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
 
 /**
  * `md5: false`: the SDK otherwise hashes every message body it sends (and receives) with MD5 and compares it with
- * the MD5 SQS answers, a new hash object per message: ~11% of a 10-message SendMessageBatch's client CPU. The check
+ * the MD5 SQS answers, a new hash object per message (docs/bench.md "SDK client options"). The check
  * adds no integrity the request does not already have: SigV4 signs the SHA-256 of the request body, which SQS
  * verifies before accepting it, and responses travel over TLS. (The SDK offers the option for FIPS hosts.)
  */

@@ -11,7 +11,7 @@ import { parseWorkspaces, probeClusters, type ProbeClustersDeps, type ProbeRunRe
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation } from '../observability/invocation-metrics';
 import { observedQueue } from '../observability/counted-queue';
@@ -67,7 +67,7 @@ export function buildHealthProbeDeps(
 ): HealthProbeHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['placement'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
-  const logger = createLogger('health-probe');
+  const logger = fromPowertools(functionLogger('health-probe'));
   const store = new DynamoHealthStore(doc, tableNameOf(config));
   const inventory = new DynamoClusterInventory(doc, tableNameOf(config));
   const metrics = createFunctionMetrics('health-probe');
@@ -93,11 +93,7 @@ export function buildHealthProbeDeps(
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     syncerStaleAfterSeconds: syncerStaleAfter(env),
-    logger: {
-      info: (m, e) => logger.info(m, e ?? {}),
-      warn: (m, e) => logger.warn(m, e ?? {}),
-      error: (m, e) => logger.error(m, e ?? {}),
-    },
+    logger,
     metrics,
     recordInvocation: makeInvocationRecorder(store, {
       onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }),

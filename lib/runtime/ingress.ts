@@ -19,7 +19,7 @@ import { errorResponse } from '../ingress/http';
 import { createIngress } from '../ingress/ingress';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { webhookTokenSource } from './webhook-tokens';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { isServerError, measureInvocation } from '../observability/invocation-metrics';
@@ -47,7 +47,7 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   const config = loadConfig(env, { table: true, queues: ['placement', 'status'], webhookTokens: true });
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
-  const logger = createLogger('ingress');
+  const logger = fromPowertools(functionLogger('ingress'));
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     statusCredentials: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableNameOf(config))),

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../ports/clock';
+import type { Log } from '../observability/log';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
@@ -19,7 +21,7 @@ import { measureInvocation } from '../observability/invocation-metrics';
 import type { Metrics } from '../ports/telemetry';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { dlqUrlOf, loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { createFunctionMetrics, sharedPromMetrics, type FunctionMetrics } from './metrics';
 import { QUEUES, type QueueName } from './resources';
 
@@ -41,11 +43,8 @@ export interface MetricsRollupDeps {
    */
   registry: () => PromMetrics;
   publisher?: { push(series: Timeseries[]): Promise<void> };
-  log: {
-    info(message: string, extra?: Record<string, unknown>): void;
-    error(message: string, extra?: Record<string, unknown>): void;
-  };
-  now?: () => number;
+  log: Log;
+  now?: Clock;
   /** Counts the run for component health (/health); none when omitted. */
   recordInvocation?: RecordInvocation;
   /** The container's last census of sync items (lib/metrics/rollup.ts); without it every run reads them all. */
@@ -64,7 +63,7 @@ export function makeMetricsRollupHandler(deps: MetricsRollupDeps): MetricsRollup
       deps.metrics,
       'metrics-rollup',
       async () => {
-        const now = deps.now?.() ?? Date.now();
+        const now = (deps.now ?? systemClock)();
         const snapshot = await computeRollup(deps.sources, now, deps.census);
         const registry = deps.registry();
         for (const name of new Set(snapshot.map((g) => g.name))) registry.resetGauge(name);
@@ -109,7 +108,7 @@ export function buildMetricsRollupDeps(
   const config = loadConfig(env, { table: true, queues: queueNames, dlqs: queueNames });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  const logger = createLogger('metrics-rollup');
+  const logger = fromPowertools(functionLogger('metrics-rollup'));
   const target = remoteWriteTargetFromEnv(env);
   const queues = new SqsQueueDepths(
     makeSqsClient(config),
@@ -134,7 +133,7 @@ export function buildMetricsRollupDeps(
         : new RemoteWritePublisher(target, {
             signedFetch: target.auth.type === 'sigv4' ? sigv4Fetch(target.auth) : undefined,
           }),
-    log: { info: (m, e) => logger.info(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+    log: logger,
     recordInvocation: makeInvocationRecorder(new DynamoHealthStore(doc, tableName), {
       onError: (err) => logger.warn('Could not record the invocation', { error: String(err) }),
     }),

@@ -24,11 +24,10 @@ import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type Placem
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
@@ -141,7 +140,7 @@ export function buildPlacementDeps(
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
-  const log = fromPowertools(createLogger('placement'));
+  const log = fromPowertools(functionLogger('placement'));
   const secrets = new SecretsManagerSecretReader(makeSecretsManagerClient(config));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn

@@ -25,12 +25,11 @@ import { DeletionGuard } from '../recovery/deletion-guard';
 import { DEFAULT_GUARD, type GuardSettings } from '../recovery/rules';
 import { runRecoverySweep } from '../recovery/sweep';
 import { makeStatusReporter } from '../sync/status/report-status';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { contentKeySource } from './content-key';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { QUEUES, type QueueName } from './resources';
 
@@ -109,7 +108,7 @@ export function buildRecoverySweepDeps(
   const doc = makeDynamoDocumentClient(config);
   const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
-  const log = fromPowertools(createLogger('recovery-sweep'));
+  const log = fromPowertools(functionLogger('recovery-sweep'));
   const metrics = createFunctionMetrics('recovery-sweep');
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn

@@ -19,11 +19,10 @@ import {
   type BackstopSummary,
   type StatusUpDeps,
 } from '../sync/status/status-up';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
@@ -84,7 +83,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   const config = loadConfig(env, { table: true, queues: ['status'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
-  const log = fromPowertools(createLogger('status-up'));
+  const log = fromPowertools(functionLogger('status-up'));
   const kube = new KubeConnectorImpl({
     kcp: config.kcpKubeconfigSecretArn
       ? { secretArn: config.kcpKubeconfigSecretArn }

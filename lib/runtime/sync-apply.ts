@@ -22,11 +22,10 @@ import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
-import { fromPowertools } from '../sync/sync-log';
+import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
 import { ENV, QUEUES } from './resources';
 import { z } from 'zod';
 import { HttpSyncerFeed } from '../adapters/feed/http-syncer-feed';
@@ -102,7 +101,7 @@ export function buildSyncApplyDeps(
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
   const sqs = makeSqsClient(config);
-  const logger = createLogger('sync-apply');
+  const logger = functionLogger('sync-apply');
   const log = fromPowertools(logger);
   const secrets = new SecretsManagerSecretReader(makeSecretsManagerClient(config));
   const kube = new KubeConnectorImpl({

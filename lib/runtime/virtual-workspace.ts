@@ -16,7 +16,7 @@ import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { makeSyncerApiHandler, type SyncerApiDeps, type SyncerApiHandler } from '../vw/syncer-api';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { createLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 import { makeSecretsManagerClient } from './secrets-client';
 
 export { makeSyncerApiHandler, type SyncerApiHandler };
@@ -27,7 +27,7 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
   const sqs = makeSqsClient(config);
-  const logger = createLogger('virtual-workspace');
+  const logger = fromPowertools(functionLogger('virtual-workspace'));
   return {
     syncState: new DynamoSyncStateStore({ doc, tableName }),
     kube: new KubeConnectorImpl({
@@ -54,6 +54,6 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
     authenticator: new StatusCredentialAuthenticator(
       new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' }),
     ),
-    logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+    logger,
   };
 }

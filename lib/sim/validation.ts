@@ -1,3 +1,4 @@
+import { canonicalJson } from '../kube/canonical-json';
 import { ApiError } from '../kube-api/api-error';
 import type { KubeObject } from '../kube/object';
 import { matchesLabelSelector } from '../kube-api/label-selector';
@@ -310,18 +311,6 @@ const STATEFULSET_MUTABLE = new Set([
   'minReadySeconds',
 ]);
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value ?? null, (_k, v: unknown) =>
-    isObj(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, v[k]]),
-        )
-      : v,
-  );
-}
-
 function updateCauses(info: ResourceInfo, next: KubeObject, current: KubeObject): FieldCause[] {
   if (info.custom) return [];
   const causes: FieldCause[] = [];
@@ -331,13 +320,13 @@ function updateCauses(info: ResourceInfo, next: KubeObject, current: KubeObject)
     info.group === 'apps' &&
     WORKLOADS_WITH_SELECTOR.has(info.resource) &&
     info.resource !== 'statefulsets' &&
-    canonical(spec.selector) !== canonical(old.selector)
+    canonicalJson(spec.selector) !== canonicalJson(old.selector)
   ) {
     causes.push(immutable('spec.selector', goLabelSelector(spec.selector)));
   }
   if (info.group === 'apps' && info.resource === 'statefulsets') {
     const frozen = (s: Obj): string =>
-      canonical(Object.fromEntries(Object.entries(s).filter(([k]) => !STATEFULSET_MUTABLE.has(k))));
+      canonicalJson(Object.fromEntries(Object.entries(s).filter(([k]) => !STATEFULSET_MUTABLE.has(k))));
     if (frozen(spec) !== frozen(old)) {
       causes.push(
         forbidden(
@@ -348,8 +337,8 @@ function updateCauses(info: ResourceInfo, next: KubeObject, current: KubeObject)
     }
   }
   if (info.group === 'batch' && info.resource === 'jobs') {
-    if (canonical(spec.template) !== canonical(old.template))
-      causes.push(immutable('spec.template', canonical(spec.template)));
+    if (canonicalJson(spec.template) !== canonicalJson(old.template))
+      causes.push(immutable('spec.template', canonicalJson(spec.template)));
     if (
       spec.completions !== old.completions &&
       !(spec.completionMode === 'Indexed' && spec.completions === spec.parallelism)
@@ -363,8 +352,8 @@ function updateCauses(info: ResourceInfo, next: KubeObject, current: KubeObject)
     current.immutable === true
   ) {
     const locked = `field is immutable when \`immutable\` is set`;
-    if (canonical(next.data) !== canonical(current.data)) causes.push(forbidden('data', locked));
-    if (info.resource === 'configmaps' && canonical(next.binaryData) !== canonical(current.binaryData))
+    if (canonicalJson(next.data) !== canonicalJson(current.data)) causes.push(forbidden('data', locked));
+    if (info.resource === 'configmaps' && canonicalJson(next.binaryData) !== canonicalJson(current.binaryData))
       causes.push(forbidden('binaryData', locked));
     if (next.immutable !== true) causes.push(forbidden('immutable', locked));
   }

@@ -27,7 +27,7 @@ import {
   type NamespaceCache,
 } from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
-import type { SyncLog } from './sync-log';
+import type { Log } from '../observability/log';
 import type { KeyedLock } from './keyed-lock';
 import type { SyncerFeed } from '../ports/syncer-feed';
 import { forwardToSyncer } from './forward-to-syncer';
@@ -38,7 +38,7 @@ export interface SyncApplyDeps {
   /** Refreshes the kcp object's status when a sync outcome changed (absent in tests that do not look at status). */
   status?: StatusRefresher;
   metrics: Metrics;
-  log: SyncLog;
+  log: Log;
   /** Namespaces known to exist downstream, per container. */
   namespaces: NamespaceCache;
   /** Per (object, cluster) and per namespace serialisation within the container. */
@@ -311,7 +311,7 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
  * Records the reason on the sync item and shows it on the kcp object, once per distinct reason: a message retried ten
  * times for the same 503 writes once, not ten times.
  */
-async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: TmcError, log: SyncLog): Promise<void> {
+async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: TmcError, log: Log): Promise<void> {
   const { ref, cluster } = message;
   try {
     const existing = await deps.syncState.get(ref, cluster);

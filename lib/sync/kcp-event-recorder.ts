@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { createHash } from 'node:crypto';
 import type { ObjectRef } from '../api/object-ref';
 import type { EventRecorder, ObjectEvent } from '../ports/event-recorder';
@@ -9,7 +10,7 @@ const EVENTS = { group: '', version: 'v1', resource: 'events' } as const;
 const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
 
 export interface KcpEventRecorderOptions {
-  now?: () => number;
+  now?: Clock;
   /** A repeat of one event on one object within this window is counted in memory, not written. */
   windowMs?: number;
   /** At most this many distinct events remembered per container (oldest forgotten first). */
@@ -36,7 +37,7 @@ interface Tracked {
  * per-object token bucket bounds how many writes one object's Events may cost, as kube's spam filter does.
  */
 export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecorderOptions = {}): EventRecorder {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   const windowMs = options.windowMs ?? 60_000;
   const maxTracked = options.maxTracked ?? 1000;
   const tracked = new Map<string, Tracked>();

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { asTmcError } from '../errors/tmc-error';
 import type { MessageDeferrer } from '../ports/message-deferrer';
-import type { SyncLog } from './sync-log';
+import type { Log } from '../observability/log';
 
 /** How one message ended: done (deleted by Lambda), or retried — after `delaySeconds` when given. */
 export type MessageOutcome = { done: true } | { done: false; delaySeconds?: number };
@@ -35,7 +35,7 @@ export async function processSqsBatch<S extends z.ZodType>(
   handle: (message: z.infer<S>, record: SQSRecord) => Promise<MessageOutcome>,
   options: {
     deferrer: MessageDeferrer;
-    log: SyncLog;
+    log: Log;
     concurrency?: number;
     prefetch?: (messages: Array<z.infer<S>>) => Promise<void>;
   },

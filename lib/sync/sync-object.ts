@@ -5,7 +5,7 @@ import { SyncConflictError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
 import type { SyncApplyDeps } from './apply';
-import type { SyncLog } from './sync-log';
+import type { Log } from '../observability/log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
 import {
@@ -23,7 +23,7 @@ export interface SyncContext {
   deps: SyncApplyDeps;
   message: SyncMessage;
   existing: SyncRecord | undefined;
-  log: SyncLog;
+  log: Log;
   /** The highest decision version seen for this pair: what records are written with. */
   decisionVersion: number;
 }

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { FeedFrameSchema, type FeedFrame } from '../vw/syncer-feed-protocol';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 
 export interface FeedConnectionOptions {
   /** The SyncTarget's feed URL: the view's `feedUrl` plus `/<workspace>/<SyncTarget>`. */
@@ -9,7 +9,7 @@ export interface FeedConnectionOptions {
   /** Every (re)connect: the syncer lists its work, so nothing pushed while it was away is lost. */
   onConnect(): void;
   onFrame(frame: FeedFrame): void;
-  log: SyncLog;
+  log: Log;
   /** Reconnect backoff bounds in ms. */
   minDelayMs?: number;
   maxDelayMs?: number;

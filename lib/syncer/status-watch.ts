@@ -7,7 +7,7 @@ import { describeRef, objectKey } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
 import { carriedStatus } from '../ingress/carried-object';
 import { upstreamRefOf } from '../ingress/refs';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import type { VwClient } from './vw-client';
 
 type Gvr = { group: string; version: string; resource: string };
@@ -25,7 +25,7 @@ export class StatusWatch {
   constructor(
     private readonly config: KubeConfig,
     private readonly vw: VwClient,
-    private readonly log: SyncLog,
+    private readonly log: Log,
   ) {}
 
   /** Makes sure `types` are watched (types already watched keep their watch). */

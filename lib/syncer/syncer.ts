@@ -12,7 +12,7 @@ import type { SyncRecord } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import { syncOne, type SyncApplyDeps, type SyncResult } from '../sync/apply';
 import { KeyedLock } from '../sync/keyed-lock';
-import type { SyncLog } from '../sync/sync-log';
+import type { Log } from '../observability/log';
 import { SyncTargetInfoSchema } from '../vw/syncer-view';
 import { loadVwEndpoint, VwClient } from './vw-client';
 import { VwKcpClient } from './vw-kcp-client';
@@ -38,7 +38,7 @@ export interface SyncerOptions {
   burst: number;
   /** How often the `--kcp-kubeconfig` file is checked for rotated credentials (default 2000 ms; a 401 also re-reads it). */
   kubeconfigPollMs?: number;
-  log: SyncLog;
+  log: Log;
   metrics: Metrics;
 }
 

@@ -1,3 +1,4 @@
+import type { Log } from '../observability/log';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { bearerToken } from '../auth/constant-time';
@@ -21,10 +22,7 @@ export interface SyncerAuthenticator {
 
 export interface SyncerApiDeps extends SyncerViewDeps {
   authenticator: SyncerAuthenticator;
-  logger?: {
-    warn(message: string, extra?: Record<string, unknown>): void;
-    error(message: string, extra?: Record<string, unknown>): void;
-  };
+  logger?: Log;
 }
 
 export type SyncerApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import { z } from 'zod';
 import {
   SYNC_TARGET_GROUP,
@@ -35,7 +36,7 @@ export interface SyncerViewDeps {
   decisions?: Pick<DecisionStore, 'listByWorkspace'>;
   /** Where syncers connect for the change feed, told to them by {@link SyncerView.info}. */
   feedUrl?: string;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** Who is asking: the SyncTarget whose credentials authenticated the request. */
@@ -196,7 +197,7 @@ export class SyncerView {
     this.inWorkspace(report.ref);
     if ((await this.deps.syncState.get(report.ref, this.scope.cluster)) === undefined)
       throw new SyncerScopeError(`${describeRef(report.ref)} has no copy on ${this.scope.cluster}`);
-    const now = this.deps.now?.() ?? Date.now();
+    const now = (this.deps.now ?? systemClock)();
     await this.deps.statusQueue.send([
       {
         type: 'status',
@@ -211,7 +212,7 @@ export class SyncerView {
 
   /** The syncer is alive: one observation in the cluster's health, judged by the same rules as a probe. */
   async heartbeat(): Promise<void> {
-    const now = this.deps.now?.() ?? Date.now();
+    const now = (this.deps.now ?? systemClock)();
     const change = await recordClusterObservation(
       this.deps.health,
       this.scope.cluster,

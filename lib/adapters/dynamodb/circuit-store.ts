@@ -2,10 +2,11 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import { InternalError } from '../../errors/tmc-error';
 import { CircuitRecordSchema, type CircuitRecord, type CircuitStore } from '../../ports/circuit-store';
 import { isConditionalCheckFailed } from './table';
+import { clusterPk } from './keys';
 
 /** `CLUSTER#<name>` / `CIRCUIT` (docs/state.md). */
 export function circuitKey(cluster: string): { pk: string; sk: string } {
-  return { pk: `CLUSTER#${cluster}`, sk: 'CIRCUIT' };
+  return { pk: clusterPk(cluster), sk: 'CIRCUIT' };
 }
 
 /**

@@ -5,7 +5,9 @@ import { ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { ClusterHealthSchema } from '../../health/cluster-health';
 import type { ClusterInventory, SyncTargetMirror } from '../../ports/cluster-inventory';
 import type { ClusterInfo } from '../../placement/types';
+import { clusterPk } from './keys';
 import { TABLE } from '../../runtime/resources';
+import { queryPages } from './table';
 
 const ResourcesSchema = z.object({
   cpu: z.number().optional(),
@@ -30,7 +32,6 @@ export const SyncTargetMirrorSchema = z.object({
   updatedAt: z.string(),
 });
 
-const clusterPk = (name: string): string => `CLUSTER#${name}`;
 const metaSk = (workspace: string): string => `META#${workspace}`;
 const MIRROR_INDEX_PK = 'CLUSTERS';
 const HEALTH_INDEX_PK = 'HEALTH';
@@ -59,20 +60,14 @@ export class DynamoClusterInventory implements ClusterInventory {
 
   private async queryAll(pk: string, skPrefix?: string): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes[0].name,
-          KeyConditionExpression: skPrefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :sk)' : 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':sk': skPrefix } : {}) },
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE.indexes[0].name,
+      KeyConditionExpression: skPrefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :sk)' : 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':sk': skPrefix } : {}) },
+    })) {
       items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return items;
   }
 
@@ -147,25 +142,20 @@ export class DynamoClusterInventory implements ClusterInventory {
 
   async objectsOn(cluster: string, limit: number): Promise<ObjectRef[]> {
     const refs: ObjectRef[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes[0].name,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': clusterPk(cluster) },
-          Limit: Math.min(1000, limit - refs.length),
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE.indexes[0].name,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': clusterPk(cluster) },
+      Limit: Math.min(1000, limit),
+    })) {
       for (const item of out.Items ?? []) {
         // sync items carry `ref`; other items under CLUSTER# (if any) do not and are skipped.
         const parsed = ObjectRefSchema.safeParse(item.ref);
         if (parsed.success && item.state !== 'deleted') refs.push(parsed.data);
       }
-      start = out.LastEvaluatedKey;
-    } while (start && refs.length < limit);
-    return refs;
+      if (refs.length >= limit) break;
+    }
+    return refs.slice(0, limit);
   }
 }

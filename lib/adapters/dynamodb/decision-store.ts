@@ -10,6 +10,7 @@ import type {
   DecisionVersionReader,
   StoredDecision,
 } from '../../ports/decision-store';
+import { DECISION_SK, objectKeyPk, objPk } from './keys';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, conditionalPut, deletedRecordExpiry, keyOf, queryIndexPartition } from './table';
 
@@ -86,8 +87,6 @@ const VersionItemSchema = DecisionItemSchema.pick({
   decidedAt: true,
 });
 const VERSION_ATTRIBUTES = ['ref', 'generation', 'uid', 'contentHash', 'reason', 'decidedAt'] as const;
-const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
-const DECISION_SK = 'DECISION';
 const decisionKey = (ref: ObjectRef): Record<string, string> => ({
   [TABLE.partitionKey]: objPk(ref),
   [TABLE.sortKey]: DECISION_SK,
@@ -215,7 +214,7 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
       options.after === undefined
         ? undefined
         : {
-            [TABLE.partitionKey]: `OBJ#${options.after}`,
+            [TABLE.partitionKey]: objectKeyPk(options.after),
             [TABLE.sortKey]: DECISION_SK,
             gsi1pk: workspaceIndexPk(workspace),
             gsi1sk: options.after,

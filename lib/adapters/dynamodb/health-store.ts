@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { InternalError } from '../../errors/tmc-error';
 import {
@@ -9,13 +9,14 @@ import {
 } from '../../health/cluster-health';
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
 import { putIfVersion } from './circuit-store';
-import { isConditionalCheckFailed } from './table';
+import { isConditionalCheckFailed, queryPages } from './table';
+import { clusterPk } from './keys';
 
 /** Health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>` or `COMPONENT#<fn>`) so /health never scans. */
 const HEALTH_INDEX_PK = 'HEALTH';
 
 export function clusterHealthKey(cluster: string): { pk: string; sk: string } {
-  return { pk: `CLUSTER#${cluster}`, sk: 'HEALTH' };
+  return { pk: clusterPk(cluster), sk: 'HEALTH' };
 }
 
 export function componentHealthKey(component: string): { pk: string; sk: string } {
@@ -66,7 +67,7 @@ export class DynamoHealthStore implements HealthStore {
       ...record,
       ...clusterHealthKey(record.cluster),
       gsi1pk: HEALTH_INDEX_PK,
-      gsi1sk: `CLUSTER#${record.cluster}`,
+      gsi1sk: clusterPk(record.cluster),
     };
     return putIfVersion(this.doc, this.tableName, item, expectedVersion);
   }
@@ -163,20 +164,14 @@ export class DynamoHealthStore implements HealthStore {
 
   private async listIndex(prefix: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': HEALTH_INDEX_PK, ':prefix': prefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': HEALTH_INDEX_PK, ':prefix': prefix },
+    })) {
       items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return items;
   }
 }

@@ -1,17 +1,11 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshot, ObjectSnapshotReader } from '../../ports/object-snapshot';
 import { TABLE } from '../../runtime/resources';
+import { queryPages } from './table';
 import { parseStatusItem, STATUS_ITEM_ATTRIBUTES, STATUS_SK_PREFIX } from './status-store';
-import {
-  DECISION_SK,
-  DECISION_VIEW_ATTRIBUTES,
-  decisionView,
-  objPk,
-  parseSyncItem,
-  SYNC_ITEM_ATTRIBUTES,
-  SYNC_SK_PREFIX,
-} from './sync-state-store';
+import { DECISION_SK, objPk, SYNC_SK_PREFIX } from './keys';
+import { DECISION_VIEW_ATTRIBUTES, decisionView, parseSyncItem, SYNC_ITEM_ATTRIBUTES } from './sync-state-store';
 
 export interface DynamoObjectSnapshotReaderOptions {
   doc: DynamoDBDocumentClient;
@@ -53,23 +47,17 @@ export class DynamoObjectSnapshotReader implements ObjectSnapshotReader {
 
   async read(ref: ObjectRef): Promise<ObjectSnapshot> {
     const snapshot: ObjectSnapshot = { decision: undefined, syncRecords: [], statuses: [] };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
-          ProjectionExpression: Object.keys(PROJECTION_NAMES).join(', '),
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, ...PROJECTION_NAMES },
-          ExpressionAttributeValues: { ':pk': objPk(ref), ':first': FIRST_SK, ':last': LAST_SK },
-          // As GetItem DECISION and the two Queries it replaces: a refresh must see the state stored just before it.
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+      ProjectionExpression: Object.keys(PROJECTION_NAMES).join(', '),
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, ...PROJECTION_NAMES },
+      ExpressionAttributeValues: { ':pk': objPk(ref), ':first': FIRST_SK, ':last': LAST_SK },
+      // As GetItem DECISION and the two Queries it replaces: a refresh must see the state stored just before it.
+      ConsistentRead: true,
+    })) {
       for (const item of out.Items ?? []) add(snapshot, item);
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return snapshot;
   }
 }

@@ -18,8 +18,9 @@ import type {
   RecoveryStore,
   RetryState,
 } from '../../ports/recovery-store';
+import { objPk } from './keys';
 import { TABLE } from '../../runtime/resources';
-import { isConditionalCheckFailed } from './table';
+import { isConditionalCheckFailed, queryPages } from './table';
 
 const DAY_SECONDS = 24 * 3600;
 /** Recovery actions are an audit trail for people: a month is enough to answer "what did tmc do last week". */
@@ -136,7 +137,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...this.key(`CLEANUP#${cleanup.cluster}`, `OBJ#${objectKey(cleanup.ref)}`),
+            ...this.key(`CLEANUP#${cleanup.cluster}`, objPk(cleanup.ref)),
             ...CleanupSchema.parse(cleanup),
           },
           ConditionExpression: 'attribute_not_exists(#pk)',
@@ -165,7 +166,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`),
+        Key: this.key(`CLEANUP#${cluster}`, objPk(ref)),
         UpdateExpression: 'SET sentAt = :at',
         ExpressionAttributeValues: { ':at': at },
       }),
@@ -174,7 +175,7 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async dropCleanup(cluster: string, ref: ObjectRef): Promise<void> {
     await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, `OBJ#${objectKey(ref)}`) }),
+      new DeleteCommand({ TableName: this.tableName, Key: this.key(`CLEANUP#${cluster}`, objPk(ref)) }),
     );
   }
 
@@ -283,22 +284,16 @@ export class DynamoRecoveryStore implements RecoveryStore {
 
   async plannedRemovals(scope: string, since: number): Promise<PlannedRemoval[]> {
     const found: PlannedRemoval[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          FilterExpression: 'firstSeenAt >= :since',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': `GUARD#${scope}`, ':prefix': 'REMOVAL#', ':since': since },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      FilterExpression: 'firstSeenAt >= :since',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': `GUARD#${scope}`, ':prefix': 'REMOVAL#', ':since': since },
+      ConsistentRead: true,
+    })) {
       for (const item of out.Items ?? []) found.push(pick(PlannedRemovalSchema, item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return found;
   }
 
@@ -323,21 +318,15 @@ export class DynamoRecoveryStore implements RecoveryStore {
     // gsi1sk is the object key, `<workspace>|<group>|<resource>|…`: one type's decisions share that prefix.
     const prefix = type ? typeKeyPrefix(workspace, type) : undefined;
     let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.indexes[0].name,
-          KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}`, ...(prefix ? { ':prefix': prefix } : {}) },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE.indexes[0].name,
+      KeyConditionExpression: prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `DECISIONS#${workspace}`, ...(prefix ? { ':prefix': prefix } : {}) },
+      Select: 'COUNT',
+    })) {
       total += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return total;
   }
 

@@ -1,10 +1,12 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { HealthState } from '../../health/cluster-health';
 import { clusterVerdictAt } from '../../health/rules';
 import type { CircuitStore } from '../../ports/circuit-store';
 import type { HealthStore } from '../../ports/health-store';
+import { clusterPk } from './keys';
 import { TABLE } from '../../runtime/resources';
+import { queryPages } from './table';
 import type { QueueDepth, RollupSources, SyncStateSample } from '../../metrics/rollup';
 
 const SyncSampleSchema = z.object({ state: z.string(), updatedAt: z.string() });
@@ -41,26 +43,20 @@ export class DynamoRollupSources implements RollupSources {
   async syncStates(cluster: string): Promise<SyncStateSample[]> {
     const index = TABLE.indexes[0];
     const out: SyncStateSample[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.options.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#g = :g',
-          ProjectionExpression: '#state, #updatedAt',
-          ExpressionAttributeNames: { '#g': index.partitionKey, '#state': 'state', '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: { ':g': `CLUSTER#${cluster}` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const page of queryPages(this.options.doc, {
+      TableName: this.options.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#g = :g',
+      ProjectionExpression: '#state, #updatedAt',
+      ExpressionAttributeNames: { '#g': index.partitionKey, '#state': 'state', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':g': clusterPk(cluster) },
+    })) {
       for (const item of page.Items ?? []) {
         // Other item kinds may share the partition later; only sync items have both attributes.
         const parsed = SyncSampleSchema.safeParse(item);
         if (parsed.success) out.push(parsed.data);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return out;
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ReceivedChange, SeenStore } from '../../ports/seen-store';
 import { TABLE } from '../../runtime/resources';
@@ -13,7 +14,7 @@ export interface DynamoSeenStoreOptions {
   ttlSeconds?: number;
   /** How long the item itself is kept: it is also the `received` step of `tmc trace` (TRACE_TTL_SECONDS). */
   retentionSeconds?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** How long `tmc trace` can show an object's last change: the seen item, which holds its start, lives this long. */
@@ -30,14 +31,14 @@ export class DynamoSeenStore implements SeenStore {
   private readonly tableName: string;
   private readonly ttlSeconds: number;
   private readonly retentionSeconds: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(options: DynamoSeenStoreOptions) {
     this.doc = options.doc;
     this.tableName = options.tableName;
     this.ttlSeconds = options.ttlSeconds ?? 600;
     this.retentionSeconds = Math.max(this.ttlSeconds, options.retentionSeconds ?? TRACE_TTL_SECONDS);
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
   }
 
   async markSeen(key: string, fingerprint: string, received?: ReceivedChange): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ConflictError } from '../../errors/tmc-error';
@@ -28,11 +29,11 @@ export class DynamoStatusCredentialStore implements StatusCredentialStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { graceMs?: number; now?: () => number; kind?: 'STATUSCRED' | 'SYNCERCRED' } = {},
+    private readonly options: { graceMs?: number; now?: Clock; kind?: 'STATUSCRED' | 'SYNCERCRED' } = {},
   ) {}
 
   private now(): number {
-    return (this.options.now ?? Date.now)();
+    return (this.options.now ?? systemClock)();
   }
 
   private get kind(): 'STATUSCRED' | 'SYNCERCRED' {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import { TABLE } from '../../runtime/resources';
-import { objPk } from './sync-state-store';
+import { objPk } from './keys';
 import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
 const StatusItemSchema = z.object({

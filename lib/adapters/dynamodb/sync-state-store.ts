@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
@@ -12,8 +12,16 @@ import {
   type SyncStateReads,
   type SyncStateStore,
 } from '../../ports/sync-state-store';
+import { clusterPk, DECISION_SK, objectKeyPk, objPk, SYNC_SK_PREFIX } from './keys';
 import { TABLE } from '../../runtime/resources';
-import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
+import {
+  batchGetItems,
+  deletedRecordExpiry,
+  isConditionalCheckFailed,
+  keyOf,
+  type TableKey,
+  queryPages,
+} from './table';
 
 const SyncItemSchema = SyncRecordSchema;
 
@@ -52,11 +60,6 @@ export interface DynamoSyncStateStoreOptions {
   tableName: string;
 }
 
-/** An object's partition: its decision, sync, status and trace items (docs/state.md). */
-export const objPk = (ref: ObjectRef): string => `OBJ#${objectKey(ref)}`;
-/** Sort keys of the items this store reads: `SYNC#<cluster>` and placement's `DECISION`. */
-export const SYNC_SK_PREFIX = 'SYNC#';
-export const DECISION_SK = 'DECISION';
 const syncSk = (cluster: string): string => `${SYNC_SK_PREFIX}${cluster}`;
 const syncKey = (ref: ObjectRef, cluster: string): TableKey => ({
   [TABLE.partitionKey]: objPk(ref),
@@ -126,59 +129,48 @@ export class DynamoSyncStateStore implements SyncStateStore {
 
   async listForObject(ref: ObjectRef): Promise<SyncRecord[]> {
     const records: SyncRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': SYNC_SK_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sync)',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': objPk(ref), ':sync': SYNC_SK_PREFIX },
+      ConsistentRead: true,
+    })) {
       records.push(...(out.Items ?? []).map(parseSyncItem));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return records;
   }
 
   async listForCluster(cluster: string, options: ClusterListOptions = {}): Promise<SyncRecord[]> {
     const index = TABLE.indexes[0];
     const records: SyncRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
     const filter = options.downstreamNamespace !== undefined;
     // gsi1sk of a sync item is `OBJ#<object key>`: the index returns the cluster's items in object-key order.
     const range = sortKeyRange(options.after, options.prefix);
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: range === undefined ? '#g = :g' : `#g = :g AND ${range.condition}`,
-          FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
-          ExpressionAttributeNames: {
-            '#g': index.partitionKey,
-            ...(range !== undefined ? { '#s': index.sortKey } : {}),
-            ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ':g': `CLUSTER#${cluster}`,
-            ...(range?.values ?? {}),
-            ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
-          },
-          ExclusiveStartKey: startKey,
-          Limit: options.limit,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: range === undefined ? '#g = :g' : `#g = :g AND ${range.condition}`,
+      FilterExpression: filter ? '#ns = :ns AND #state <> :deleted' : undefined,
+      ExpressionAttributeNames: {
+        '#g': index.partitionKey,
+        ...(range !== undefined ? { '#s': index.sortKey } : {}),
+        ...(filter ? { '#ns': 'downstreamNamespace', '#state': 'state' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':g': clusterPk(cluster),
+        ...(range?.values ?? {}),
+        ...(filter ? { ':ns': options.downstreamNamespace, ':deleted': 'deleted' } : {}),
+      },
+      Limit: options.limit,
+    })) {
       // BETWEEN includes its lower bound: the `after` object itself is not part of the answer.
       const items = (out.Items ?? []).map(parseSyncItem);
       records.push(
         ...(range?.skipFirst === undefined ? items : items.filter((r) => objectKey(r.ref) !== range.skipFirst)),
       );
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && (options.limit === undefined || records.length < options.limit));
+      if (options.limit !== undefined && records.length >= options.limit) break;
+    }
     return options.limit === undefined ? records : records.slice(0, options.limit);
   }
 
@@ -190,7 +182,7 @@ export class DynamoSyncStateStore implements SyncStateStore {
           Item: {
             [TABLE.partitionKey]: objPk(record.ref),
             [TABLE.sortKey]: syncSk(record.cluster),
-            [TABLE.indexes[0].partitionKey]: `CLUSTER#${record.cluster}`,
+            [TABLE.indexes[0].partitionKey]: clusterPk(record.cluster),
             [TABLE.indexes[0].sortKey]: objPk(record.ref),
             ...SyncItemSchema.parse(record),
             // No copy left on the cluster: the record expires (table.ts); a later apply writes the whole item anew.
@@ -222,24 +214,18 @@ export class DynamoSyncStateStore implements SyncStateStore {
   async knownClusters(): Promise<string[]> {
     const index = TABLE.indexes[0];
     const names = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: '#g = :g',
-          ExpressionAttributeNames: { '#g': index.partitionKey },
-          ExpressionAttributeValues: { ':g': 'CLUSTERS' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#g = :g',
+      ExpressionAttributeNames: { '#g': index.partitionKey },
+      ExpressionAttributeValues: { ':g': 'CLUSTERS' },
+    })) {
       for (const item of out.Items ?? []) {
         const sk = item[index.sortKey];
         if (typeof sk === 'string') names.add(sk.slice(sk.lastIndexOf('|') + 1));
       }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return [...names].sort();
   }
 
@@ -289,12 +275,12 @@ function sortKeyRange(
   prefix: string | undefined,
 ): { condition: string; values: Record<string, string>; skipFirst?: string } | undefined {
   if (prefix === undefined)
-    return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': `OBJ#${after}` } };
+    return after === undefined ? undefined : { condition: '#s > :after', values: { ':after': objectKeyPk(after) } };
   if (after === undefined || after < prefix)
-    return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': `OBJ#${prefix}` } };
+    return { condition: 'begins_with(#s, :prefix)', values: { ':prefix': objectKeyPk(prefix) } };
   return {
     condition: '#s BETWEEN :after AND :end',
-    values: { ':after': `OBJ#${after}`, ':end': `OBJ#${prefix}\uffff` },
+    values: { ':after': objectKeyPk(after), ':end': `${objectKeyPk(prefix)}\uffff` },
     skipFirst: after,
   };
 }

@@ -1,10 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  paginateQuery,
   PutCommand,
   QueryCommand,
   type DynamoDBDocumentClient,
   type PutCommandInput,
+  type QueryCommandInput,
+  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { StaleGenerationError } from '../../errors/tmc-error';
 import { TABLE } from '../../runtime/resources';
@@ -109,8 +112,18 @@ export function keyOf(item: Record<string, unknown>): string {
 }
 
 /**
+ * The pages of a Query, one request each, through lib-dynamodb's paginator: the way tmc reads past DynamoDB's 1 MB page.
+ * A caller that has enough `break`s out of its `for await`, and no further page is asked for.
+ */
+export function queryPages(doc: DynamoDBDocumentClient, input: QueryCommandInput): AsyncIterable<QueryCommandOutput> {
+  // The paginator writes ExclusiveStartKey into the input it is given: a copy keeps the caller's object as it was.
+  return paginateQuery({ client: doc }, { ...input });
+}
+
+/**
  * One gsi1 partition read page by page until `limit` items or its end, optionally only some attributes (a
  * ProjectionExpression: less to transfer and parse). `next` is DynamoDB's key to resume from, when more may follow.
+ * By hand, not {@link queryPages}: each page asks for no more than the items still wanted, so `next` is exact.
  */
 export async function queryIndexPartition(
   doc: DynamoDBDocumentClient,

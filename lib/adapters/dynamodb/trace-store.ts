@@ -1,10 +1,12 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import type { ObjectTrace, ObjectTraceReader, TraceStep } from '../../ports/object-trace';
 import { TABLE } from '../../runtime/resources';
+import { queryPages } from './table';
 import { parseStatusItem, STATUS_SK_PREFIX } from './status-store';
-import { DECISION_SK, objPk, parseSyncItem, SYNC_SK_PREFIX } from './sync-state-store';
+import { DECISION_SK, objPk, SYNC_SK_PREFIX } from './keys';
+import { parseSyncItem } from './sync-state-store';
 
 /** What the seen record (lib/adapters/dynamodb/seen-store.ts) holds of the change it started. */
 const ReceivedSchema = z.object({ traceId: z.string(), receivedAt: z.string(), reason: z.string().optional() });
@@ -58,21 +60,15 @@ export class DynamoTraceStore implements ObjectTraceReader {
   /** DECISION, every STATUS# and every SYNC# item of the object: the sort-key range DynamoObjectSnapshotReader reads. */
   private async partition(ref: ObjectRef): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': objPk(ref), ':first': DECISION_SK, ':last': 'SYNC$' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    for await (const out of queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+      ExpressionAttributeValues: { ':pk': objPk(ref), ':first': DECISION_SK, ':last': 'SYNC$' },
+      ConsistentRead: true,
+    })) {
       items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
     return items;
   }
 }

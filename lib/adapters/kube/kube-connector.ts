@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { secretOutsideWorkspace } from '../../api/cluster-credentials';
@@ -26,7 +27,7 @@ export interface KubeConnectorOptions {
   eksTokens?: (eks: { clusterName: string; region: string }) => { token(): Promise<string> };
   /** How long credentials read for a client are trusted before they are read again (default 5 minutes). */
   credentialTtlMs?: number;
-  now?: () => number;
+  now?: Clock;
 }
 
 /** A cached client: when its credentials were read, and whether a 401 said they no longer work. */
@@ -48,11 +49,11 @@ export class KubeConnectorImpl implements KubeConnector {
   private readonly kcpClients = new Map<string, CachedClient>();
   private readonly clusterClients = new Map<string, CachedClient>();
   private readonly ttlMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(private readonly options: KubeConnectorOptions) {
     this.ttlMs = options.credentialTtlMs ?? 5 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? systemClock;
   }
 
   kcp(workspace: string): Promise<KubeClient> {

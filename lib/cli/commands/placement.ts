@@ -12,7 +12,7 @@ import { makePolicySource } from '../../placement/policy-source';
 import { whatIf, type Hypothesis } from '../../placement/what-if';
 import type { StoredDecision } from '../../ports/decision-store';
 import type { KubeObject } from '../../ports/kube-client';
-import { memoryLog } from '../../sync/sync-log';
+import { memoryLog } from '../../observability/log';
 import { CLUSTER_SCOPED, withDefaultNamespace } from './default-namespace';
 import { openStateTable, withStateTableOptions, type StateTableOptions } from './state-table';
 

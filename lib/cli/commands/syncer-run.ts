@@ -3,8 +3,7 @@ import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { PromMetrics } from '../../metrics/prom-metrics';
-import { createLogger } from '../../runtime/logger';
-import { fromPowertools } from '../../sync/sync-log';
+import { createLogger, fromPowertools } from '../../runtime/logger';
 import { Syncer, SyncerStartupError } from '../../syncer/syncer';
 import { parsePort, parseSeconds } from './options';
 

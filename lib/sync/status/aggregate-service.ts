@@ -1,4 +1,4 @@
-import { canonicalJson } from '../canonical-hash';
+import { canonicalJson } from '../../kube/canonical-json';
 import type { AggregateInput, AggregateStatus } from './types';
 
 /** Service: every cluster's load-balancer ingress, in placement order, duplicates dropped. */

@@ -1,6 +1,6 @@
 import type { ClusterStatusRecord } from '../../ports/status-store';
 import type { SyncRecord } from '../../ports/sync-state-store';
-import { canonicalJson } from '../canonical-hash';
+import { canonicalJson } from '../../kube/canonical-json';
 import type { StatusCondition } from './types';
 
 /**

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { describeRef, objectKey, type ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshotReader } from '../../ports/object-snapshot';
-import type { SyncLog } from '../sync-log';
+import type { Log } from '../../observability/log';
 
 /**
  * A cluster whose own status report will refresh the kcp object: an apply that moved the downstream object's
@@ -66,7 +66,7 @@ export class RefreshAfterBatch implements StatusRefresher {
 
   constructor(
     private readonly reporter: StatusRefresher,
-    private readonly log: SyncLog,
+    private readonly log: Log,
     /** Reads stored reports for the check above; without it every ask refreshes. */
     private readonly snapshot?: ObjectSnapshotReader,
   ) {}

@@ -5,7 +5,7 @@ import type { KubeConnector } from '../../ports/kube-client';
 import { snapshotFromStores, type ObjectSnapshotReader } from '../../ports/object-snapshot';
 import type { StatusStore } from '../../ports/status-store';
 import type { SyncStateStore } from '../../ports/sync-state-store';
-import { canonicalJson } from '../canonical-hash';
+import { canonicalJson } from '../../kube/canonical-json';
 import { aggregateStatus } from './aggregate';
 import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
 import { copyPresent, placedCondition } from './placed-condition';

@@ -9,9 +9,9 @@ import type { KubeConnector, KubeObject } from '../../ports/kube-client';
 import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
 import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
 import type { Metrics } from '../../ports/telemetry';
-import { canonicalJson } from '../canonical-hash';
+import { canonicalJson } from '../../kube/canonical-json';
 import { failureOutcome } from '../failure-outcome';
-import type { SyncLog } from '../sync-log';
+import type { Log } from '../../observability/log';
 import type { StatusReporter } from './report-status';
 
 export interface StatusUpDeps {
@@ -20,7 +20,7 @@ export interface StatusUpDeps {
   statusStore: StatusStore;
   reporter: StatusReporter;
   metrics: Metrics;
-  log: SyncLog;
+  log: Log;
   now?: () => Date;
   backoff?: BackoffPolicy;
   random?: () => number;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { PromMetrics } from '../../../lib/metrics/prom-metrics';
 import { FunctionRuntime } from '../../../lib/local/function-runtime';
 import { FunctionThreadError } from '../../../lib/local/function-thread';
-import type { StackLogger } from '../../../lib/local/log';
+import { memoryLog, type Log } from '../../../lib/observability/log';
 import { findProjectRoot } from '../../../lib/local/paths';
 
 /**
@@ -13,15 +13,9 @@ import { findProjectRoot } from '../../../lib/local/paths';
 
 const FIXTURE = join(__dirname, 'fixtures', 'threaded-handler.ts');
 
-function recordingLogger(): StackLogger & { errors: string[] } {
+function recordingLogger(): Log & { errors: string[] } {
   const errors: string[] = [];
-  return {
-    errors,
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (message) => void errors.push(message),
-  };
+  return { ...memoryLog(), errors, error: (message) => void errors.push(message) };
 }
 
 async function invocations(registry: PromMetrics, result: 'ok' | 'error'): Promise<number> {

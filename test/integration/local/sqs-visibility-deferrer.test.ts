@@ -10,7 +10,7 @@ import { SqsVisibilityDeferrer } from '../../../lib/adapters/sqs/sqs-visibility-
 import { startLocalSqs, type LocalSqs } from '../../../lib/local/aws-services';
 import { makeSqsClient } from '../../../lib/runtime/aws';
 import { processSqsBatch } from '../../../lib/sync/sqs-batch';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 
 /** A batch's deferrals reach SQS in one ChangeMessageVisibilityBatch per ten, and each deferred message is hidden. */
 describe('SqsVisibilityDeferrer against fauxqs', () => {

@@ -1,3 +1,4 @@
+import { silentLog } from '../../../lib/observability/log';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -114,7 +115,7 @@ describe('Grafana dashboard queries on a real Prometheus fed by the cloud path',
         metrics: rollupMetrics,
         registry: () => new PromMetrics(),
         publisher: new RemoteWritePublisher(target),
-        log: { info: () => undefined, error: () => undefined },
+        log: silentLog,
         now: () => at,
       })();
       expect(report.pushError).toBeUndefined();

@@ -14,7 +14,7 @@ import { noMetrics } from '../../../lib/ports/telemetry';
 import { confirmDeletions, DeletionGuard, unplaceScope } from '../../../lib/recovery/deletion-guard';
 import { DEFAULT_GUARD } from '../../../lib/recovery/rules';
 import { placedCondition } from '../../../lib/sync/status/placed-condition';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 

@@ -10,7 +10,7 @@ import { makePolicySource } from '../../../lib/placement/policy-source';
 import { reconcilePlacement, VANISHED_RECHECK_SECONDS, type PlacementDeps } from '../../../lib/placement/reconcile';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { DeletionGuard } from '../../../lib/recovery/deletion-guard';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
 
 const WS = 'root:test';

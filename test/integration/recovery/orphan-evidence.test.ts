@@ -11,7 +11,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
 import { startSimServer, type SimServer } from '../../../lib/sim';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { SimConnector } from '../sync/sim-connector';
 import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 

@@ -21,7 +21,7 @@ import {
   type RecoverySweepReport,
 } from '../../../lib/recovery/deps';
 import { resyncPartial, RETURN_SETTLE_MS } from '../../../lib/recovery/partial';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from '../placement/fake-kcp';
 

@@ -5,7 +5,7 @@ import type { RecoveryStore } from '../../../lib/ports/recovery-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { confirmDeletions, DeletionGuard, unplaceScope, vanishedScope } from '../../../lib/recovery/deletion-guard';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 

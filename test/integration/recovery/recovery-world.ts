@@ -24,7 +24,7 @@ import { makeSqsClient } from '../../../lib/runtime/aws';
 import { QUEUES, type QueueDefinition, type QueueName } from '../../../lib/runtime/resources';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { SimConnector } from '../sync/sim-connector';
 import { startSyncWorld, type SyncWorld } from '../sync/world';
 

@@ -17,7 +17,7 @@ import type { SyncApplyDeps } from '../../../lib/sync/apply';
 import { KeyedLock } from '../../../lib/sync/keyed-lock';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import type { StatusUpDeps } from '../../../lib/sync/status/status-up';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 
 /** The key Secret content hashes are made with in these tests (lib/runtime/content-key.ts in the functions). */
 export const TEST_CONTENT_KEY = Buffer.from('sync-world-test-content-key-0123456789');

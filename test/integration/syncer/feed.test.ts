@@ -1,7 +1,7 @@
 import { createStackLogger } from '../../../lib/local/log';
 import { startSyncerFeedServer, type SyncerFeedServer } from '../../../lib/local/syncer-feed-server';
 import { HttpSyncerFeed } from '../../../lib/adapters/feed/http-syncer-feed';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { FeedConnection } from '../../../lib/syncer/feed-connection';
 import type { FeedFrame } from '../../../lib/vw/syncer-feed-protocol';
 import { syncerSubject } from '../../../lib/vw/syncer-view';

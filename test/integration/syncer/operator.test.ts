@@ -14,7 +14,7 @@ import { noMetrics } from '../../../lib/ports/telemetry';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { kubeconfigFor } from '../../../lib/sim/kubeconfig';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { SYNCER_VERBS, syncerManifest, syncerObjectName } from '../../../lib/syncer/manifest';
 import { Syncer, type SyncerOptions } from '../../../lib/syncer/syncer';
 import { makeSyncerApiHandler } from '../../../lib/vw/syncer-api';

@@ -13,7 +13,7 @@ import type { KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { kubeconfigFor } from '../../../lib/sim/kubeconfig';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 import { Syncer, SyncerStartupError, type SyncerOptions } from '../../../lib/syncer/syncer';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makeSyncerApiHandler } from '../../../lib/vw/syncer-api';

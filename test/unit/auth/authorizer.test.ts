@@ -3,6 +3,7 @@ import { StaticTokenSource, type TokenSource } from '../../../lib/auth/token-sou
 import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
 import { buildAuthorizerDeps, makeAuthorizerHandler } from '../../../lib/runtime/authorizer';
 import { loadEvent } from '../../support/events';
+import { memoryLog, silentLog } from '../../../lib/observability/log';
 
 function event(headers: Record<string, string>): APIGatewayRequestAuthorizerEventV2 {
   return {
@@ -23,10 +24,10 @@ function event(headers: Record<string, string>): APIGatewayRequestAuthorizerEven
 }
 
 describe('HTTP API authorizer', () => {
-  const warnings: Array<Record<string, unknown>> = [];
+  const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
   const handler = makeAuthorizerHandler({
     authenticator: new WebhookAuthenticator(new StaticTokenSource(['new-token', 'old-token'])),
-    logger: { warn: (_m, fields) => warnings.push(fields) },
+    logger: memoryLog(lines),
   });
 
   it.each<{ name: string; headers: Record<string, string>; authorized: boolean }>([
@@ -40,10 +41,10 @@ describe('HTTP API authorizer', () => {
   });
 
   it('logs a rejection with the route and reason, never the presented token', async () => {
-    warnings.length = 0;
+    lines.length = 0;
     await handler(event({ authorization: 'Bearer secret-guess' }));
-    expect(warnings).toEqual([{ route: 'POST /webhooks/events', reason: 'invalid-token' }]);
-    expect(JSON.stringify(warnings)).not.toContain('secret-guess');
+    expect(lines.map((l) => l.attributes)).toEqual([{ route: 'POST /webhooks/events', reason: 'invalid-token' }]);
+    expect(JSON.stringify(lines)).not.toContain('secret-guess');
   });
 
   it('fails (500 at the API) instead of denying when the tokens cannot be read', async () => {
@@ -52,7 +53,7 @@ describe('HTTP API authorizer', () => {
     };
     const failing = makeAuthorizerHandler({
       authenticator: new WebhookAuthenticator(broken),
-      logger: { warn: () => undefined },
+      logger: silentLog,
     });
     await expect(failing(event({ authorization: 'Bearer new-token' }))).rejects.toThrow(/tmc\/prod\/webhook-tokens/);
   });
@@ -70,7 +71,7 @@ describe('HTTP API authorizer', () => {
   it('decides the events/authorizer samples: a bearer token API Gateway forwards, and none', async () => {
     const sampled = makeAuthorizerHandler({
       authenticator: new WebhookAuthenticator(new StaticTokenSource(['sample-webhook-token'])),
-      logger: { warn: () => undefined },
+      logger: silentLog,
     });
     await expect(
       sampled(loadEvent<APIGatewayRequestAuthorizerEventV2>('authorizer', 'bearer-token.json')),

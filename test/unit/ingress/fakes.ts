@@ -3,7 +3,8 @@ import { validateTmcObject } from '../../../lib/api/crds';
 import type { QueueMessage } from '../../../lib/api/messages';
 import { StaticTokenSource } from '../../../lib/auth/token-source';
 import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
-import type { IngressDeps, IngressLogger } from '../../../lib/ingress/deps';
+import type { IngressDeps } from '../../../lib/ingress/deps';
+import { silentLog } from '../../../lib/observability/log';
 import type { IngressRequest } from '../../../lib/ingress/http';
 import type { SeenStore } from '../../../lib/ports/seen-store';
 import type { StatusCredentialStore } from '../../../lib/ports/status-credential-store';
@@ -60,13 +61,6 @@ export class RecordingMetrics implements Metrics {
   }
 }
 
-export const silentLogger: IngressLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
 export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
   placementQueue: RecordingQueue<never> | WorkQueue<never>;
 } {
@@ -76,7 +70,7 @@ export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
     statusQueue: new RecordingQueue('status'),
     seen: new MemorySeenStore(),
     validate: validateTmcObject,
-    logger: silentLogger,
+    logger: silentLog,
     metrics: new RecordingMetrics(),
     newTraceId: () => 'trace-1',
     now: () => new Date('2025-01-01T00:00:00Z'),

@@ -11,7 +11,7 @@ import { kcpWorkspaceUrl } from '../../../lib/adapters/kube/kubeconfig';
 import { MAX_JSON_DEPTH, parseBoundedJson } from '../../../lib/ingress/bounded-json';
 import { makeIngressHandler } from '../../../lib/runtime/ingress';
 import { processSqsBatch } from '../../../lib/sync/sqs-batch';
-import type { SyncLog } from '../../../lib/sync/sync-log';
+import type { Log } from '../../../lib/observability/log';
 import { makeDeps, MemorySeenStore, RecordingQueue, sample, TOKEN } from './fakes';
 
 /** The three workspaces seen accepted and queued in the report (issue 14), as they arrived. */
@@ -233,7 +233,7 @@ describe('a queue message naming an invalid workspace', () => {
       ],
     };
     const errors: Array<Record<string, unknown> | undefined> = [];
-    const log: SyncLog = {
+    const log: Log = {
       debug: () => undefined,
       info: () => undefined,
       warn: () => undefined,

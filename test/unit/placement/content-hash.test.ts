@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/kube/object';
 import { contentKeySource } from '../../../lib/runtime/content-key';
-import { canonicalJson, contentKeyFor } from '../../../lib/sync/canonical-hash';
+import { canonicalJson } from '../../../lib/kube/canonical-json';
+import { contentKeyFor } from '../../../lib/sync/canonical-hash';
 
 const KEY = Buffer.from('unit-test-content-key-0123456789abcdef');
 const OTHER_KEY = Buffer.from('another-content-key-0123456789abcdefgh');

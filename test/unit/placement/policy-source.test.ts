@@ -2,7 +2,7 @@ import { LOCATION_RESOURCE, PLACEMENT_RESOURCE, SCHEDULING_GROUP, SCHEDULING_VER
 import { ClusterThrottledError, ClusterUnavailableError, SyncTimeoutError } from '../../../lib/errors/tmc-error';
 import type { KubeClient, KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { makePolicySource } from '../../../lib/placement/policy-source';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 
 const placement: KubeObject = {
   apiVersion: `${SCHEDULING_GROUP}/${SCHEDULING_VERSION}`,

@@ -1,4 +1,5 @@
-import { canonicalJson, stableHash } from '../../../lib/sync/canonical-hash';
+import { canonicalJson } from '../../../lib/kube/canonical-json';
+import { stableHash } from '../../../lib/sync/canonical-hash';
 import { fnv1a } from '../../../lib/placement/hash';
 
 describe('canonicalJson', () => {

@@ -1,7 +1,7 @@
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { ObjectSnapshot, ObjectSnapshotReader } from '../../../lib/ports/object-snapshot';
 import { RefreshAfterBatch, reportFollowing } from '../../../lib/sync/status/refresh-after-batch';
-import { memoryLog } from '../../../lib/sync/sync-log';
+import { memoryLog } from '../../../lib/observability/log';
 
 function ref(name: string): ObjectRef {
   return {

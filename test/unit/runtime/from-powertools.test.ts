@@ -1,6 +1,7 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
-import { fromPowertools, type SyncLog } from '../../../lib/sync/sync-log';
+import { type Log } from '../../../lib/observability/log';
+import { fromPowertools } from '../../../lib/runtime/logger';
 
 /**
  * fromPowertools' child loggers merge their keys into each line instead of building a Powertools child Logger per
@@ -25,9 +26,9 @@ class RecordingLogger extends Logger {
   }
 }
 
-type Lines = Pick<SyncLog, 'debug' | 'info' | 'warn' | 'error'>;
+type Lines = Pick<Log, 'debug' | 'info' | 'warn' | 'error'>;
 
-/** How SyncLog wrote through Powertools (with a Powertools child logger per child) before. */
+/** How Log wrote through Powertools (with a Powertools child logger per child) before. */
 function powertoolsLines(logger: Logger): Lines {
   return {
     debug: (m, a) => logger.debug(m, a ?? {}),
