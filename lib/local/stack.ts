@@ -335,13 +335,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Pull clusters' change feed (the cloud's WebSocket API, routed to the same functions): syncers connect to it,
     // sync-apply posts to its @connections endpoint. It invokes through the runtime built below.
-    let invokeFeed: ((name: FunctionName, event: unknown) => Promise<unknown>) | undefined;
+    const feedInvoker: { invoke?: (name: FunctionName, event: unknown) => Promise<unknown> } = {};
     let feed: SyncerFeedServer | undefined;
     if (pullClusterNames.size > 0) {
       const started = await startSyncerFeedServer({
         invoke: (name, event) => {
-          if (invokeFeed === undefined) throw new Error('The local stack is not ready for change-feed connections yet');
-          return invokeFeed(name, event);
+          if (feedInvoker.invoke === undefined)
+            throw new Error('The local stack is not ready for change-feed connections yet');
+          return feedInvoker.invoke(name, event);
         },
         region,
         logger,
@@ -394,7 +395,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
     cleanups.push(() => runtime.stop());
-    invokeFeed = (name, event) => runtime.invoke(name, event);
+    feedInvoker.invoke = (name, event) => runtime.invoke(name, event);
     // Stopped before the runtime, so that no connection reaches a stopped function.
     const feedServer = feed;
     if (feedServer !== undefined) cleanups.push(() => feedServer.stop());

@@ -41,7 +41,8 @@ export class ApiGatewaySyncerFeed implements SyncerFeed {
     const ids = await this.deps.connections.list(subject);
     if (ids.length === 0) return;
     const frames: Uint8Array[] = [];
-    for (let i = 0; i < messages.length; i += FRAME_MESSAGES) frames.push(frameOf(messages.slice(i, i + FRAME_MESSAGES)));
+    for (let i = 0; i < messages.length; i += FRAME_MESSAGES)
+      frames.push(frameOf(messages.slice(i, i + FRAME_MESSAGES)));
     const failures: unknown[] = [];
     await Promise.all(
       ids.map(async (connectionId) => {
@@ -56,8 +57,11 @@ export class ApiGatewaySyncerFeed implements SyncerFeed {
       }),
     );
     if (failures.length > 0)
-      throw new NetworkError(`Posting to ${failures.length} of ${ids.length} change-feed connections of ${cluster} failed`, {
-        cause: failures[0],
-      });
+      throw new NetworkError(
+        `Posting to ${failures.length} of ${ids.length} change-feed connections of ${cluster} failed`,
+        {
+          cause: failures[0],
+        },
+      );
   }
 }

@@ -1,5 +1,5 @@
 import {
-  CreateSecretCommand,
+  type CreateSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
