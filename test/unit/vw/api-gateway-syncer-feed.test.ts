@@ -5,7 +5,7 @@ import { SYNCER_FEED } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { FeedFrameSchema } from '../../../lib/vw/syncer-feed-protocol';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
-import { deployment } from '../../support/builders';
+import { deployment, ref, TYPES } from '../../support/builders';
 
 const WS = 'root:default';
 const LAB = syncerSubject(WS, 'lab');
@@ -13,16 +13,7 @@ const LAB = syncerSubject(WS, 'lab');
 function message(name: string, object?: SyncMessage['object']): SyncMessage {
   return {
     type: 'sync',
-    ref: {
-      workspace: WS,
-      group: 'apps',
-      version: 'v1',
-      resource: 'deployments',
-      kind: 'Deployment',
-      namespace: 'default',
-      name,
-      uid: `uid-${name}`,
-    },
+    ref: ref(WS, TYPES.deployments, name),
     cluster: 'lab',
     action: 'apply',
     decisionVersion: 1,
