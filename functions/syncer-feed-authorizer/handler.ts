@@ -1,6 +1,10 @@
 import middy from '@middy/core';
 import { withInvocationDeadline } from '../../lib/errors/deadline';
-import { buildFeedAuthorizerDeps, makeFeedAuthorizer, type FeedAuthorizerResult } from '../../lib/runtime/syncer-feed';
+import {
+  buildFeedAuthorizerDeps,
+  makeFeedAuthorizer,
+  type FeedAuthorizerResult,
+} from '../../lib/runtime/syncer-feed-authorizer';
 
 /** The change feed's `$connect` authorizer: the syncer's SyncTarget credential (lib/vw/syncer-feed-routes.ts). */
 let inner: ((event: unknown) => Promise<FeedAuthorizerResult>) | undefined;

@@ -15,7 +15,8 @@ import { startSyncerFeedServer, type SyncerFeedServer } from '../../../lib/local
 import { makeDynamoDocumentClient } from '../../../lib/runtime/aws';
 import { makeFeedConnectionsClient } from '../../../lib/runtime/feed-client';
 import { SYNCER_FEED, TABLE, type FunctionName } from '../../../lib/runtime/resources';
-import { makeFeedAuthorizer, makeFeedRoutes } from '../../../lib/runtime/syncer-feed';
+import { makeFeedRoutes } from '../../../lib/runtime/syncer-feed';
+import { makeFeedAuthorizer } from '../../../lib/runtime/syncer-feed-authorizer';
 import { memoryLog } from '../../../lib/sync/sync-log';
 import { FeedConnection } from '../../../lib/syncer/feed-connection';
 import { feedConnectUrl, type FeedFrame } from '../../../lib/vw/syncer-feed-protocol';

@@ -18,7 +18,8 @@ import { buildPlacementDeps } from '../../../lib/runtime/placement';
 import { buildRecoverySweepDeps } from '../../../lib/runtime/recovery-sweep';
 import { buildStatusUpDeps } from '../../../lib/runtime/status-up';
 import { buildSyncApplyDeps } from '../../../lib/runtime/sync-apply';
-import { buildFeedAuthorizerDeps, buildFeedRouteDeps } from '../../../lib/runtime/syncer-feed';
+import { buildFeedRouteDeps } from '../../../lib/runtime/syncer-feed';
+import { buildFeedAuthorizerDeps } from '../../../lib/runtime/syncer-feed-authorizer';
 import {
   AUTHORIZER,
   ENV,
