@@ -141,4 +141,6 @@ export const BUNDLE_BUDGET_BYTES: Record<FunctionName, number> = {
   'health-probe': MIB,
   'recovery-sweep': MIB,
   'virtual-workspace': MIB,
+  'syncer-feed': 0.65 * MIB,
+  'syncer-feed-authorizer': 0.65 * MIB,
 };

@@ -22,6 +22,7 @@ import {
   QUEUES,
   ROUTES,
   SCHEDULES,
+  SYNCER_FEED,
   TABLE,
   type FunctionAccess,
   type FunctionName,
@@ -31,6 +32,7 @@ import { grantsFor, resolveGrants, type GrantResource } from '../lib/runtime/gra
 import type { TmcConfig } from './config';
 import { PrivateNetwork } from './network';
 import { Observability } from './observability';
+import { SyncerFeedApi } from './syncer-feed';
 import { TmcFunction } from './tmc-function';
 import { clusterSecretPrefix } from '../lib/api/cluster-credentials';
 
@@ -63,6 +65,8 @@ export class TmcStack extends Stack {
   readonly network?: PrivateNetwork;
   /** Where Lambda records a scheduled invocation that failed (no retries). */
   readonly scheduleFailures: sqs.Queue;
+  /** The pull-mode change feed's WebSocket API (infra/syncer-feed.ts), when its functions are built. */
+  readonly syncerFeed?: SyncerFeedApi;
 
   constructor(scope: Construct, id: string, props: TmcStackProps) {
     super(scope, id, props);
@@ -175,6 +179,8 @@ export class TmcStack extends Stack {
       'content-key': contentKey.secretArn,
     };
     const scheduled = new Set(SCHEDULES.map((schedule) => schedule.target));
+    if (props.functions.includes(SYNCER_FEED.function))
+      this.syncerFeed = new SyncerFeedApi(this, 'SyncerFeed', { prefix, logRetention, removalPolicy });
     // Only the functions that call clusters go into the VPC: the others reach nothing private, and stay off its ENIs.
     this.network =
       config.vpc === undefined
@@ -211,6 +217,7 @@ export class TmcStack extends Stack {
         ),
       );
       if (access.clusterCredentials) fn.acknowledgeSecretPrefix(clusterSecretPrefix(config.stage));
+      if (access.feedConnections) this.syncerFeed?.acknowledgeConnectionsGrant(fn.role);
     }
 
     for (const definition of Object.values(QUEUES)) {
@@ -258,6 +265,10 @@ export class TmcStack extends Stack {
     }
 
     this.api = this.createHttpApi(prefix, logRetention, removalPolicy);
+    if (this.syncerFeed !== undefined) {
+      this.syncerFeed.addRoutes(this.functions, prefix);
+      this.functions['virtual-workspace']?.setEnvironment({ [SYNCER_FEED.env.url]: this.syncerFeed.url });
+    }
 
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
@@ -278,6 +289,11 @@ export class TmcStack extends Stack {
       description: 'tmc HTTP API: pass to `tmc webhooks install --url`',
     });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    if (this.syncerFeed !== undefined)
+      new CfnOutput(this, 'SyncerFeedUrl', {
+        value: this.syncerFeed.url,
+        description: 'the change feed pull-mode syncers connect to (the virtual workspace tells them)',
+      });
     for (const name of Object.keys(QUEUES) as QueueName[]) {
       new CfnOutput(this, `${name}QueueUrl`, { value: this.queues[name].queueUrl });
       new CfnOutput(this, `${name}DlqUrl`, { value: this.dlqs[name].queueUrl });
@@ -329,6 +345,8 @@ export class TmcStack extends Stack {
     if (access.webhookTokens) env[ENV.webhookTokensSecretArn] = values.webhookTokens;
     if (access.contentKey) env[ENV.contentKeySecretArn] = values.contentKey;
     if (access.remoteWrite && values.remoteWrite !== undefined) Object.assign(env, values.remoteWrite);
+    if (access.feedConnections && this.syncerFeed !== undefined)
+      env[SYNCER_FEED.env.endpoint] = this.syncerFeed.endpoint;
     return env;
   }
 
@@ -360,6 +378,8 @@ export class TmcStack extends Stack {
         return fn.logGroup.logGroupArn;
       case 'schedule-failures':
         return this.scheduleFailures.queueArn;
+      case 'feed-connections':
+        return this.syncerFeed?.connectionsArn;
       case 'any':
         return '*';
     }

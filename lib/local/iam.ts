@@ -15,7 +15,15 @@ import {
   type GrantResource,
   type ResolvedGrant,
 } from '../runtime/grants';
-import { ENV, FUNCTION_ACCESS, SCHEDULES, TABLE, type FunctionAccess, type FunctionName } from '../runtime/resources';
+import {
+  ENV,
+  FUNCTION_ACCESS,
+  SCHEDULES,
+  SYNCER_FEED,
+  TABLE,
+  type FunctionAccess,
+  type FunctionName,
+} from '../runtime/resources';
 
 /**
  * IAM on the local stack: dynalite and fauxqs accept any signature, so without this a call the code makes and the
@@ -91,6 +99,8 @@ function localArnOf(
         return secret(`tmc/${stage}/clusters/*`);
       case 'log-group':
         return `arn:aws:logs:${region}:${LOCAL_ACCOUNT}:log-group:/aws/lambda/tmc-${stage}-${name}:*`;
+      case 'feed-connections':
+        return `arn:aws:execute-api:${region}:${LOCAL_ACCOUNT}:${LOCAL_FEED_API_ID}/${SYNCER_FEED.stageName}/POST/@connections/*`;
       case 'prometheus-workspace':
       case 'schedule-failures':
         return undefined;
@@ -138,10 +148,34 @@ const SQS_BATCH_ACTIONS: Record<string, string> = {
   ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
 };
 
-/** The IAM action and resources of a serialized AWS JSON-protocol request (`x-amz-target` and its body). */
-export function describeCall(service: AwsService, target: string, body: unknown, region: string): AwsCall {
+/** The change feed's @connections calls: `/<stage>/@connections/<id>` on the local feed server. */
+const CONNECTIONS_PATH = /^\/([^/]+)\/@connections\/([^/]+)$/;
+
+/** The WebSocket API's id in the local stack's execute-api ARNs (the cloud's is API Gateway's). */
+export const LOCAL_FEED_API_ID = 'local';
+
+/**
+ * The IAM action and resources of a serialized AWS request: a JSON-protocol one by its `x-amz-target` and body, an
+ * @connections one (REST) by its method and path.
+ */
+export function describeCall(
+  service: AwsService,
+  target: string,
+  body: unknown,
+  region: string,
+  http: { method: string; path: string } = { method: 'POST', path: '/' },
+): AwsCall {
   const operation = target.slice(target.lastIndexOf('.') + 1);
   switch (service) {
+    case 'execute-api': {
+      const [, stage, connectionId] = CONNECTIONS_PATH.exec(http.path) ?? [];
+      return {
+        action: 'execute-api:ManageConnections',
+        resources: [
+          `arn:aws:execute-api:${region}:${LOCAL_ACCOUNT}:${LOCAL_FEED_API_ID}/${stage ?? ''}/${http.method}/@connections/${connectionId ?? ''}`,
+        ],
+      };
+    }
     case 'dynamodb': {
       const input = DynamoBody.parse(body);
       const tableArn = (table: string): string =>
@@ -192,7 +226,9 @@ function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>
     async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<MetadataBearer>> => {
       const name = invokingFunction();
       if (name === undefined) return next(args);
-      const request = z.object({ headers: z.record(z.string(), z.string()), body: z.unknown() }).parse(args.request);
+      const request = z
+        .object({ headers: z.record(z.string(), z.string()), body: z.unknown(), method: z.string(), path: z.string() })
+        .parse(args.request);
       const target = request.headers['x-amz-target'] ?? '';
       const text =
         typeof request.body === 'string'
@@ -200,7 +236,8 @@ function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>
           : request.body instanceof Uint8Array
             ? new TextDecoder().decode(request.body)
             : '{}';
-      const call = describeCall(service, target, JSON.parse(text), region);
+      // An @connections post's body is the frame itself, not a request document.
+      const call = describeCall(service, target, service === 'execute-api' ? {} : JSON.parse(text), region, request);
       const denied = call.resources.find(
         (resource) => !isAllowed(grants[name], call.action, resource, call.leadingKeys),
       );
@@ -214,7 +251,16 @@ function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>
         'x-amzn-errortype': 'AccessDeniedException',
         'x-amzn-requestid': 'local-iam',
       };
-      // SQS's JSON protocol also names the error its query API used, which the SDK reports.
+      // SQS's JSON protocol also names the error its query API used, which the SDK reports; API Gateway's REST
+      // @connections API answers 403 with the error type in the header.
+      if (service === 'execute-api')
+        return {
+          response: {
+            statusCode: 403,
+            headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' },
+            body: new TextEncoder().encode(JSON.stringify({ message })),
+          },
+        };
       if (service === 'sqs') headers['x-amzn-query-error'] = 'AccessDenied;Sender';
       return { response: { statusCode: 400, headers, body } };
     };

@@ -10,7 +10,15 @@ import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
 import { DynamoStatusCredentialStore } from '../adapters/dynamodb/status-credential-store';
 import { makeDynamoDocumentClient, makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
-import { ENV, SCHEDULES, TABLE, type FunctionName, type QueueDefinition, type QueueName } from '../runtime/resources';
+import {
+  ENV,
+  SCHEDULES,
+  SYNCER_FEED,
+  TABLE,
+  type FunctionName,
+  type QueueDefinition,
+  type QueueName,
+} from '../runtime/resources';
 import {
   ensureQueues,
   ensureTable,
@@ -26,8 +34,7 @@ import { startEventSource, type EventSourceMapping } from './event-source';
 import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
-import { issueStatusCredential, StatusCredentialAuthenticator } from '../auth/status-credentials';
-import { FEED_ENV } from '../vw/syncer-feed-protocol';
+import { issueStatusCredential } from '../auth/status-credentials';
 import { syncerSubject } from '../vw/syncer-view';
 import { startSyncerFeedServer, type SyncerFeedServer } from './syncer-feed-server';
 import { kubeconfigServer, renderKubeconfig, writeKubeconfig } from './kubeconfig-files';
@@ -328,20 +335,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pullClusterNames = new Set(registrations.filter((r) => r.pull).map((r) => r.name));
     const syncerKubeconfigs: Record<string, string> = {};
 
-    // Pull clusters' change feed (the cloud's WebSocket API): syncers connect to it, sync-apply pushes to it.
+    // Pull clusters' change feed (the cloud's WebSocket API, routed to the same functions): syncers connect to it,
+    // sync-apply posts to its @connections endpoint. It invokes through the runtime built below.
+    const feedInvoker: { invoke?: (name: FunctionName, event: unknown) => Promise<unknown> } = {};
     let feed: SyncerFeedServer | undefined;
     if (pullClusterNames.size > 0) {
-      const feedDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
-      cleanups.push(async () => feedDoc.destroy());
-      const credentials = new StatusCredentialAuthenticator(
-        new DynamoStatusCredentialStore(feedDoc, tableName, { kind: 'SYNCERCRED' }),
-      );
       const started = await startSyncerFeedServer({
-        authenticate: (subject, token) => credentials.authenticate(subject, token),
-        pushToken: webhookToken,
+        invoke: (name, event) => {
+          if (feedInvoker.invoke === undefined)
+            throw new Error('The local stack is not ready for change-feed connections yet');
+          return feedInvoker.invoke(name, event);
+        },
+        region,
         logger,
       });
-      cleanups.push(() => started.stop());
       feed = started;
     }
 
@@ -357,7 +364,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_REGION: region,
       ...LOCAL_LAMBDA_ENV,
       ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
-      ...(feed ? { [FEED_ENV.connectUrl]: feed.connectUrl, [FEED_ENV.pushUrl]: feed.pushUrl } : {}),
+      ...(feed ? { [SYNCER_FEED.env.url]: feed.url, [SYNCER_FEED.env.endpoint]: feed.endpoint } : {}),
     };
     for (const name of Object.keys(queues) as QueueName[]) {
       env[ENV.queueUrl(name)] = queues[name].url;
@@ -391,6 +398,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
     cleanups.push(() => runtime.stop());
+    feedInvoker.invoke = (name, event) => runtime.invoke(name, event);
+    // Stopped before the runtime, so that no connection reaches a stopped function.
+    const feedServer = feed;
+    if (feedServer !== undefined) cleanups.push(() => feedServer.stop());
     // Their modules load while the API starts and kcp is bootstrapped; the bootstrap's admissions are their first use.
     // The stack is returned (and `tmc dev` says it is ready) only once all have loaded, so a user's first apply is not
     // slowed by four module graphs loading at once (seconds of CPU each on 2 cores).

@@ -7,7 +7,7 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
  */
 
 /** The services tmc's functions call through those clients. */
-export type AwsService = 'dynamodb' | 'sqs' | 'secretsmanager';
+export type AwsService = 'dynamodb' | 'sqs' | 'secretsmanager' | 'execute-api';
 
 /** What a client hook may change: the client's middleware stack (the document client shares its client's). */
 export type AwsClientHook = (

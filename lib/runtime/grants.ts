@@ -31,6 +31,8 @@ export type GrantResource =
   | { kind: 'log-group' }
   /** Where Lambda puts a scheduled invocation that failed (infra/tmc-stack.ts `ScheduleFailures`). */
   | { kind: 'schedule-failures' }
+  /** The change feed's connections (SYNCER_FEED): `@connections/*` of its WebSocket API's stage. */
+  | { kind: 'feed-connections' }
   /** No resource-level permissions exist for the action (X-Ray). */
   | { kind: 'any' };
 
@@ -60,6 +62,8 @@ export const QUEUE_ACTIONS = {
   inspect: ['sqs:GetQueueAttributes'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** What PostToConnection (and a GoneException's cleanup) needs on the change feed's WebSocket API. */
+export const FEED_ACTIONS = ['execute-api:ManageConnections'] as const;
 export const SECRET_ACTIONS = { read: ['secretsmanager:GetSecretValue'] } as const;
 export const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
 /** What Lambda's active tracing adds; X-Ray has no resource-level permissions. */
@@ -137,6 +141,12 @@ export function grantsFor(
       purpose: 'Prometheus remote-write',
       actions: ['aps:RemoteWrite'],
       resources: [{ kind: 'prometheus-workspace' }],
+    });
+  if (access.feedConnections)
+    grants.push({
+      purpose: "posting to syncers' change-feed connections",
+      actions: FEED_ACTIONS,
+      resources: [{ kind: 'feed-connections' }],
     });
   if (options.scheduled)
     grants.push({

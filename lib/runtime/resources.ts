@@ -13,7 +13,9 @@ export type FunctionName =
   | 'metrics-rollup'
   | 'api'
   | 'virtual-workspace'
-  | 'authorizer';
+  | 'authorizer'
+  | 'syncer-feed'
+  | 'syncer-feed-authorizer';
 
 export interface FunctionDefinition {
   /** Folder under functions/ holding handler.ts with a named export `handler`. */
@@ -79,6 +81,19 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
   authorizer: {
     name: 'authorizer',
     description: 'Checks webhook bearer tokens for the HTTP API',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+  },
+  // The pull-mode change feed (SYNCER_FEED): a WebSocket API in the cloud, lib/local/syncer-feed-server.ts locally.
+  'syncer-feed': {
+    name: 'syncer-feed',
+    description: "The syncers' change feed: records and forgets WebSocket connections, answers keepalives",
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  'syncer-feed-authorizer': {
+    name: 'syncer-feed-authorizer',
+    description: "Checks a syncer's SyncTarget credential when it connects to the change feed",
     memoryMb: 256,
     timeoutSeconds: 5,
   },
@@ -264,6 +279,8 @@ export interface FunctionAccess {
    * records metrics, from its own container (lib/metrics/pushing-metrics.ts).
    */
   remoteWrite: boolean;
+  /** Posts to syncers' change-feed connections (`execute-api:ManageConnections` on SYNCER_FEED's API). */
+  feedConnections: boolean;
 }
 
 /**
@@ -286,6 +303,7 @@ const NO_ACCESS: FunctionAccess = {
   webhookTokens: false,
   contentKey: false,
   remoteWrite: false,
+  feedConnections: false,
 };
 
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
@@ -314,6 +332,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     clusterCredentials: true,
     contentKey: true,
     remoteWrite: true,
+    feedConnections: true,
   },
   'status-up': {
     ...NO_ACCESS,
@@ -352,6 +371,9 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   // Reads kcp for the syncer (never a cluster: it has no cluster credentials), records its sync items and heartbeats.
   'virtual-workspace': { ...NO_ACCESS, table: 'read-write', sends: ['status', 'placement'], kcp: true },
   authorizer: { ...NO_ACCESS, webhookTokens: true },
+  // Connection items (SYNCERCONN#…); the authorizer reads the syncers' credential digests (SYNCERCRED#…).
+  'syncer-feed': { ...NO_ACCESS, table: 'read-write' },
+  'syncer-feed-authorizer': { ...NO_ACCESS, table: 'read' },
 };
 
 /** The HTTP API's Lambda authorizer (cloud): authenticated ROUTES go through it; results cached per token. */
@@ -360,3 +382,41 @@ export const AUTHORIZER = {
   /** Equal to the token cache of lib/auth/token-source.ts, so a removed token stops working within the same minute. */
   resultsCacheTtlSeconds: 60,
 } as const satisfies { function: FunctionName; resultsCacheTtlSeconds: number };
+
+/**
+ * The pull-mode change feed (docs/virtual-workspace.md): an API Gateway WebSocket API in the cloud (infra/syncer-feed.ts)
+ * and lib/local/syncer-feed-server.ts on the local stack, both routing to the same functions. A syncer connects to
+ * `<url>?workspace=<ws>&syncTarget=<name>` with its SyncTarget's bearer credential; the authorizer checks it on
+ * `$connect`, whose context (workspace, SyncTarget) API Gateway hands to every later route of the connection.
+ */
+export const SYNCER_FEED = {
+  /** The WebSocket API's one stage: the last segment of its URL and of its @connections endpoint. */
+  stageName: 'feed',
+  /** The function behind `$connect`, `$disconnect` and `$default` (the syncer's keepalives). */
+  function: 'syncer-feed',
+  authorizer: 'syncer-feed-authorizer',
+  routes: ['$connect', '$disconnect', '$default'],
+  /** Query parameters naming the SyncTarget (WebSocket APIs have one fixed path); required by the authorizer. */
+  query: { workspace: 'workspace', syncTarget: 'syncTarget' },
+  /**
+   * API Gateway closes a connection after 2 hours, so a connection item expires after that (DynamoDB TTL) even when
+   * its `$disconnect` never ran; a post to one that is gone deletes it sooner.
+   */
+  connectionTtlSeconds: 2 * 3600 + 600,
+  /** API Gateway closes a connection idle for 10 minutes: the syncer sends a keepalive well within that. */
+  keepaliveSeconds: 300,
+  /** API Gateway's limit on one WebSocket frame (PostToConnection's Data). */
+  maxFrameBytes: 128 * 1024,
+  /** Variables: where syncers connect (virtual-workspace answers it), and the @connections endpoint (sync-apply). */
+  env: { url: 'TMC_SYNCER_FEED_URL', endpoint: 'TMC_SYNCER_FEED_ENDPOINT' },
+} as const satisfies {
+  stageName: string;
+  function: FunctionName;
+  authorizer: FunctionName;
+  routes: readonly string[];
+  query: Record<string, string>;
+  connectionTtlSeconds: number;
+  keepaliveSeconds: number;
+  maxFrameBytes: number;
+  env: Record<string, string>;
+};

@@ -26,12 +26,15 @@ import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { ENV, QUEUES } from './resources';
+import { ENV, QUEUES, SYNCER_FEED } from './resources';
 import { z } from 'zod';
-import { HttpSyncerFeed } from '../adapters/feed/http-syncer-feed';
-import { ConfigurationError } from '../errors/tmc-error';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiGatewaySyncerFeed } from '../adapters/feed/api-gateway-syncer-feed';
+import { DynamoSyncerConnectionStore } from '../adapters/dynamodb/syncer-connection-store';
 import type { SyncerFeed } from '../ports/syncer-feed';
-import { FEED_ENV } from '../vw/syncer-feed-protocol';
+import type { Log } from '../observability/log';
+import { makeFeedConnectionsClient } from './feed-client';
+import type { TmcConfig } from './config';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureSqsBatch } from '../observability/invocation-metrics';
 import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
@@ -138,7 +141,7 @@ export function buildSyncApplyDeps(
         schema: PlacementMessageSchema,
       }),
     }),
-    syncers: syncerFeedOf(env),
+    syncers: syncerFeedOf(env, config, doc, tableName, log),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),
@@ -146,14 +149,22 @@ export function buildSyncApplyDeps(
 }
 
 /**
- * The pull-mode change feed's push side, when the environment names one (the local stack's WebSocket endpoint);
- * without it syncers find their work by listing (on connect and every resync).
+ * The pull-mode change feed's push side (the WebSocket API's @connections endpoint in the cloud, the local stack's
+ * feed server locally), when the environment names one; without it syncers find their work by listing (on connect
+ * and every resync).
  */
-function syncerFeedOf(env: Environment): SyncerFeed | undefined {
-  const pushUrl = env[FEED_ENV.pushUrl];
-  if (pushUrl === undefined || pushUrl === '') return undefined;
-  const token = (env[ENV.webhookTokens] ?? '').split(',')[0]?.trim();
-  if (!token)
-    throw new ConfigurationError(`${FEED_ENV.pushUrl} is set but ${ENV.webhookTokens} names no token to push with`);
-  return new HttpSyncerFeed({ pushUrl: z.url().parse(pushUrl), token });
+function syncerFeedOf(
+  env: Environment,
+  config: TmcConfig,
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  log: Log,
+): SyncerFeed | undefined {
+  const endpoint = env[SYNCER_FEED.env.endpoint];
+  if (endpoint === undefined || endpoint === '') return undefined;
+  return new ApiGatewaySyncerFeed({
+    connections: new DynamoSyncerConnectionStore(doc, tableName),
+    client: makeFeedConnectionsClient(config, z.url().parse(endpoint)),
+    log,
+  });
 }

@@ -12,11 +12,11 @@ import {
   type StatusMessage,
 } from '../api/messages';
 import { StatusCredentialAuthenticator } from '../auth/status-credentials';
-import { FEED_ENV } from '../vw/syncer-feed-protocol';
 import { makeSyncerApiHandler, type SyncerApiDeps, type SyncerApiHandler } from '../vw/syncer-api';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { fromPowertools, functionLogger } from './logger';
+import { SYNCER_FEED } from './resources';
 import { makeSecretsManagerClient } from './secrets-client';
 
 export { makeSyncerApiHandler, type SyncerApiHandler };
@@ -50,7 +50,7 @@ export function buildVirtualWorkspaceDeps(env: Environment = process.env): Synce
       schema: PlacementMessageSchema,
     }),
     decisions: new DynamoDecisionStore(doc, tableName),
-    ...(env[FEED_ENV.connectUrl] ? { feedUrl: env[FEED_ENV.connectUrl] } : {}),
+    ...(env[SYNCER_FEED.env.url] ? { feedUrl: env[SYNCER_FEED.env.url] } : {}),
     authenticator: new StatusCredentialAuthenticator(
       new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' }),
     ),

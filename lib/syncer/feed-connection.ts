@@ -1,9 +1,10 @@
 import { WebSocket } from 'ws';
-import { FeedFrameSchema, type FeedFrame } from '../vw/syncer-feed-protocol';
+import { SYNCER_FEED } from '../runtime/resources';
+import { FeedFrameSchema, type FeedFrame, type FeedKeepalive } from '../vw/syncer-feed-protocol';
 import type { Log } from '../observability/log';
 
 export interface FeedConnectionOptions {
-  /** The SyncTarget's feed URL: the view's `feedUrl` plus `/<workspace>/<SyncTarget>`. */
+  /** The SyncTarget's feed URL: the view's `feedUrl`, which names the SyncTarget in its query. */
   url: string;
   token: string;
   /** Every (re)connect: the syncer lists its work, so nothing pushed while it was away is lost. */
@@ -13,15 +14,19 @@ export interface FeedConnectionOptions {
   /** Reconnect backoff bounds in ms. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Keepalive interval in ms: API Gateway closes a WebSocket idle for 10 minutes. Default SYNCER_FEED.keepaliveSeconds. */
+  keepaliveMs?: number;
 }
 
 /**
  * The syncer's outbound connection to the change feed. It reconnects with capped exponential backoff for as long as
- * the syncer runs; while it is down the syncer's resync is what finds changes.
+ * the syncer runs (API Gateway also ends every connection after 2 hours); while it is down the syncer's resync is what
+ * finds changes. A keepalive goes out every few minutes so an idle connection is not closed.
  */
 export class FeedConnection {
   private socket: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
   connected = false;
@@ -42,6 +47,12 @@ export class FeedConnection {
       this.connected = true;
       this.connects++;
       this.options.log.info('Connected to the change feed');
+      clearInterval(this.keepaliveTimer);
+      this.keepaliveTimer = setInterval(
+        () => this.keepalive(),
+        this.options.keepaliveMs ?? SYNCER_FEED.keepaliveSeconds * 1000,
+      );
+      this.keepaliveTimer.unref();
       this.options.onConnect();
     });
     ws.on('message', (data) => {
@@ -61,6 +72,7 @@ export class FeedConnection {
     ws.on('error', (err) => this.options.log.debug('The change-feed connection failed', { error: err.message }));
     ws.on('close', () => {
       if (this.socket !== ws) return;
+      clearInterval(this.keepaliveTimer);
       this.connected = false;
       this.socket = undefined;
       if (this.stopped) return;
@@ -70,9 +82,17 @@ export class FeedConnection {
     });
   }
 
+  /** Sends one keepalive (the feed's `$default` route) when connected. */
+  keepalive(): void {
+    if (!this.connected) return;
+    const ping: FeedKeepalive = { type: 'ping' };
+    this.socket?.send(JSON.stringify(ping));
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.keepaliveTimer);
     this.socket?.close();
     this.socket = undefined;
     this.connected = false;

@@ -114,7 +114,7 @@ export class Syncer {
     };
     this.feed = feedUrl
       ? new FeedConnection({
-          url: `${feedUrl.replace(/\/+$/, '')}/${encodeURIComponent(options.workspace)}/${encodeURIComponent(options.syncTargetName)}`,
+          url: feedUrl,
           // Read at every (re)connect, so a reconnect after a rotation uses the new credential.
           get token() {
             return vw.endpoint.token;

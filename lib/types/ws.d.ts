@@ -19,7 +19,7 @@ declare module 'ws' {
   }
 
   class WebSocketServer extends EventEmitter {
-    constructor(options: { noServer: true } | { server: Server });
+    constructor(options: ({ noServer: true } | { server: Server }) & { maxPayload?: number });
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket) => void): void;
     close(callback?: () => void): void;
   }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { SyncMessageSchema } from '../api/messages';
+import { LogicalClusterNameSchema } from '../api/logical-cluster';
+import { SYNCER_FEED } from '../runtime/resources';
 
 /**
  * The change feed's wire format (docs/virtual-workspace.md). The feed pushes one frame per change to a SyncTarget's
@@ -12,18 +14,31 @@ export const FeedFrameSchema = z.object({
 });
 export type FeedFrame = z.infer<typeof FeedFrameSchema>;
 
-/** What a function posts to the feed's push endpoint: the frame and the SyncTarget whose connections receive it. */
-export const FeedPushSchema = z.object({
-  workspace: z.string().min(1),
-  cluster: z.string().min(1),
-  frame: FeedFrameSchema,
-});
-export type FeedPush = z.infer<typeof FeedPushSchema>;
+/** What a syncer sends on its connection (the `$default` route): a keepalive, so API Gateway does not close it idle. */
+export const FeedKeepaliveSchema = z.object({ type: z.literal('ping') });
+export type FeedKeepalive = z.infer<typeof FeedKeepaliveSchema>;
 
-/** Environment of the feed: where syncers connect (told to them by the view) and where functions push. */
-export const FEED_ENV = {
-  /** The WebSocket URL syncers connect to (`GET /syncers/{ws}/{st}` answers it as `feedUrl`). */
-  connectUrl: 'TMC_SYNCER_FEED_URL',
-  /** The URL sync-apply posts pushes to, authenticated with the webhook token. */
-  pushUrl: 'TMC_SYNCER_FEED_PUSH_URL',
-} as const;
+/** A SyncTarget's name as kcp allows it (a DNS-1123 subdomain). */
+const SyncTargetNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+
+/**
+ * Whom a connection belongs to: the `$connect` authorizer's context, which API Gateway passes to every later route of
+ * the connection (`requestContext.authorizer`), `$disconnect` included.
+ */
+export const FeedConnectionScopeSchema = z.object({
+  workspace: LogicalClusterNameSchema,
+  syncTarget: SyncTargetNameSchema,
+});
+export type FeedConnectionScope = z.infer<typeof FeedConnectionScopeSchema>;
+
+/** Where a SyncTarget's syncer connects: the feed's URL with the SyncTarget in the query (the path is fixed). */
+export function feedConnectUrl(base: string, scope: FeedConnectionScope): string {
+  const url = new URL(base);
+  url.searchParams.set(SYNCER_FEED.query.workspace, scope.workspace);
+  url.searchParams.set(SYNCER_FEED.query.syncTarget, scope.syncTarget);
+  return url.toString();
+}

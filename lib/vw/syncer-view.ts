@@ -19,6 +19,7 @@ import type { HealthStore } from '../ports/health-store';
 import type { KubeConnector, KubeObject } from '../ports/kube-client';
 import { SyncRecordSchema, type DecisionView, type SyncRecord, type SyncStateStore } from '../ports/sync-state-store';
 import type { WorkQueue } from '../ports/work-queue';
+import { feedConnectUrl } from './syncer-feed-protocol';
 
 /**
  * The syncer's view of one SyncTarget (docs/virtual-workspace.md): what a `tmc syncer` holding that SyncTarget's
@@ -34,7 +35,7 @@ export interface SyncerViewDeps {
   placementQueue?: WorkQueue<PlacementMessage>;
   /** The workspace's decisions: when the cluster comes back, objects not fully scheduled are placed again (as health-probe does). */
   decisions?: Pick<DecisionStore, 'listByWorkspace'>;
-  /** Where syncers connect for the change feed, told to them by {@link SyncerView.info}. */
+  /** The change feed's URL; {@link SyncerView.info} answers it with this SyncTarget in its query. */
   feedUrl?: string;
   now?: Clock;
 }
@@ -123,7 +124,14 @@ export class SyncerView {
       name: this.scope.cluster,
       ...(object.metadata.uid !== undefined ? { uid: object.metadata.uid } : {}),
       syncMode: mode,
-      ...(this.deps.feedUrl ? { feedUrl: this.deps.feedUrl } : {}),
+      ...(this.deps.feedUrl
+        ? {
+            feedUrl: feedConnectUrl(this.deps.feedUrl, {
+              workspace: this.scope.workspace,
+              syncTarget: this.scope.cluster,
+            }),
+          }
+        : {}),
     };
   }
 

@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { DynamoSyncerConnectionStore } from '../../lib/adapters/dynamodb/syncer-connection-store';
 import { downstreamNamespace, stateLabel } from '../../lib/api/labels';
+import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
+import { syncerSubject } from '../../lib/vw/syncer-view';
 import { UNKNOWN_TOKEN_USER } from '../../lib/sim/authentication';
 import { deployment } from '../support/builders';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
@@ -58,6 +61,15 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     const st = await kubectlGetJson(stack.kcpKubeconfig, ['synctarget', 'lab']);
     return st?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status;
   };
+  /** lab's change-feed connections as the table records them ($connect and $disconnect of the syncer-feed function). */
+  const feedConnections = async (): Promise<string[]> => {
+    const doc = makeDynamoDocumentClient({ region: stack.env.AWS_REGION, dynamodbEndpoint: stack.endpoints.dynamodb });
+    try {
+      return await new DynamoSyncerConnectionStore(doc, stack.tableName).list(syncerSubject(stack.workspace, 'lab'));
+    } finally {
+      doc.destroy();
+    }
+  };
   const labDeployment = (): Record<string, any> | undefined =>
     lab().store().get({ group: 'apps', version: 'v1', resource: 'deployments' }, ns, 'web');
 
@@ -108,6 +120,10 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
       async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
       LIVENESS,
     );
+    // One connection, recorded by the feed's $connect route after its authorizer admitted the syncer's credential:
+    // sync-apply posts every change below to it (PostToConnection), and the syncer runs no second pass (--resync).
+    // Its handshake may finish after the first pass: it runs the authorizer and $connect (cold starts on a busy machine).
+    await waitFor('the feed connection recorded', async () => (await feedConnections()).length === 1, LIVENESS);
   }, 180_000);
 
   it('lands a Deployment placed on lab and brings READY back to kcp', async () => {
@@ -275,6 +291,8 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
     );
     // Judged from the missing heartbeats alone: health-probe never called lab.
     expect(lab().requests.count()).toBe(requestsAfterStop);
+    // The syncer's close ran $disconnect, which forgot its connection.
+    expect(await feedConnections()).toEqual([]);
 
     // Past evictAfter the recovery sweep moves api to east, the other cluster its Placement allows.
     const moved = await waitFor(

@@ -5,7 +5,11 @@ import { DynamoStatusCredentialStore } from '../../adapters/dynamodb/status-cred
 import { LogicalClusterNameSchema } from '../../api/logical-cluster';
 import { issueStatusCredential } from '../../auth/status-credentials';
 import { readStackEndpoints } from '../../local/endpoints-file';
-import { writeKubeconfig } from '../../local/kubeconfig-files';
+import { renderKubeconfig, writeKubeconfig } from '../../local/kubeconfig-files';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { SecretsManagerSyncerCredentials } from '../../adapters/secrets-manager/syncer-credential-secrets';
+import { syncerCredential } from '../../auth/syncer-credentials';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { makeDynamoDocumentClient } from '../../runtime/aws';
 import { syncerSubject } from '../../vw/syncer-view';
@@ -14,6 +18,11 @@ interface SyncerKubeconfigOptions {
   stateDir: string;
   workspace: string;
   rotate?: boolean;
+  /** A deployed stack: its HTTP API (output ApiUrl); the credential lives in Secrets Manager, its digest in --table. */
+  server?: string;
+  table?: string;
+  region?: string;
+  stage: string;
 }
 
 /** `<state-dir>/syncers/<name>.kubeconfig`: the syncer's virtual-workspace credentials, as the local stack writes them. */
@@ -30,6 +39,7 @@ async function kubeconfigAction(name: string, options: SyncerKubeconfigOptions):
   const workspace = LogicalClusterNameSchema.safeParse(options.workspace);
   if (!workspace.success)
     throw new Error(`--workspace ${options.workspace} is not a workspace path (e.g. root:default)`);
+  if (options.server !== undefined) return deployedKubeconfig(name, workspace.data, options);
   const path = syncerKubeconfigPath(options.stateDir, name);
   if (options.rotate) {
     const endpoints = readStackEndpoints(options.stateDir);
@@ -63,12 +73,57 @@ async function kubeconfigAction(name: string, options: SyncerKubeconfigOptions):
   process.stdout.write(readFileSync(path, 'utf8'));
 }
 
+/**
+ * A deployed stack's syncer kubeconfig (docs/virtual-workspace.md): the credential from Secrets Manager
+ * (`tmc/<stage>/syncers/…`), or with `--rotate` a new one stored there and its digest in the state table.
+ */
+async function deployedKubeconfig(name: string, workspace: string, options: SyncerKubeconfigOptions): Promise<void> {
+  const server = z.url({ protocol: /^https?$/ }).safeParse(options.server);
+  if (!server.success) throw new Error(`--server ${options.server} is not the stack's ApiUrl (https://…)`);
+  if (options.table === undefined) throw new Error('--server needs --table (the stack output TableName)');
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const doc = makeDynamoDocumentClient({ region, dynamodbEndpoint: undefined, sqsEndpoint: undefined });
+  const secretsClient = new SecretsManagerClient({ region });
+  try {
+    const token = await syncerCredential(
+      {
+        digests: new DynamoStatusCredentialStore(doc, options.table, { kind: 'SYNCERCRED' }),
+        secrets: new SecretsManagerSyncerCredentials(secretsClient),
+      },
+      { stage: options.stage, workspace, syncTarget: name, rotate: options.rotate === true },
+    );
+    process.stdout.write(
+      renderKubeconfig({
+        name: `syncer-${name}`,
+        server: `${server.data.replace(/\/+$/, '')}/syncers/${workspace}/${name}`,
+        token,
+      }),
+    );
+  } finally {
+    doc.destroy();
+    secretsClient.destroy();
+  }
+}
+
 export function registerSyncerKubeconfigCommand(syncer: Command): void {
   syncer
     .command('kubeconfig <synctarget>')
-    .description("Print a pull-mode SyncTarget's syncer credentials (its --kcp-kubeconfig); --rotate issues new ones")
+    .description(
+      "Print a pull-mode SyncTarget's syncer credentials (its --kcp-kubeconfig) from the local stack, or with --server a deployed one; --rotate issues new ones",
+    )
     .option('--state-dir <dir>', 'state directory of the running local stack', '.tmc')
     .option('-w, --workspace <path>', 'kcp workspace of the SyncTarget', DEFAULT_WORKSPACE)
     .option('--rotate', 'issue new credentials and rewrite the file; the old ones keep working for the grace period')
+    .option(
+      '--server <url>',
+      "a deployed stack's HTTP API (output ApiUrl): credentials from Secrets Manager, not --state-dir",
+    )
+    .option('--table <name>', 'with --server: the state table (output TableName)')
+    .option('--region <region>', 'with --server: AWS region (default AWS_REGION)')
+    .option(
+      '--stage <stage>',
+      'with --server: the stage, whose tmc/<stage>/syncers/ secrets hold the credentials',
+      'dev',
+    )
     .action((name: string, options: SyncerKubeconfigOptions) => kubeconfigAction(name, options));
 }

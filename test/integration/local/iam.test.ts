@@ -26,8 +26,12 @@ import { loadConfig, tableNameOf } from '../../../lib/runtime/config';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../../lib/runtime/aws';
 import { makeSecretsManagerClient } from '../../../lib/runtime/secrets-client';
 import { buildPlacementDeps } from '../../../lib/runtime/placement';
-import { ENV, FUNCTION_ACCESS, QUEUES, TABLE, type QueueName } from '../../../lib/runtime/resources';
+import { ENV, FUNCTION_ACCESS, QUEUES, SYNCER_FEED, TABLE, type QueueName } from '../../../lib/runtime/resources';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { makeFeedConnectionsClient } from '../../../lib/runtime/feed-client';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -205,6 +209,41 @@ describe('local IAM', () => {
     expect(denied.message).toContain(
       'secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:tmc/local/clusters/east',
     );
+  });
+
+  it("lets sync-apply post to the change feed's connections, and no function whose access lacks it", async () => {
+    const posts: string[] = [];
+    const server = createServer((req, res) => {
+      posts.push(`${req.method} ${req.url}`);
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${SYNCER_FEED.stageName}`;
+    const post = new PostToConnectionCommand({
+      ConnectionId: 'L0SM9cOFvHcCIhw=',
+      Data: new TextEncoder().encode('{}'),
+    });
+    try {
+      stopIam = enforceLocalIam({ env });
+      const client = makeFeedConnectionsClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint }, endpoint);
+      await runAs('sync-apply', () => client.send(post));
+      expect(posts).toEqual(['POST /feed/@connections/L0SM9cOFvHcCIhw%3D']);
+      const denied = await runAs('virtual-workspace', () => failure(client.send(post)));
+      expect(denied.name).toBe('AccessDeniedException');
+      expect(denied.message).toContain(
+        'execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:000000000000:local/feed/POST/@connections/',
+      );
+      stopIam();
+      stopIam = enforceLocalIam({
+        env,
+        access: { 'sync-apply': { ...FUNCTION_ACCESS['sync-apply'], feedConnections: false } },
+      });
+      const reduced = makeFeedConnectionsClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint }, endpoint);
+      expect((await runAs('sync-apply', () => failure(reduced.send(post)))).name).toBe('AccessDeniedException');
+      expect(posts).toHaveLength(1);
+    } finally {
+      server.close();
+    }
   });
 
   it('adds nothing to clients built without the hook (production)', async () => {

@@ -1,9 +1,25 @@
+import {
+  type ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoStatusCredentialStore } from '../../../lib/adapters/dynamodb/status-credential-store';
+import { DynamoSyncerConnectionStore } from '../../../lib/adapters/dynamodb/syncer-connection-store';
+import { ApiGatewaySyncerFeed } from '../../../lib/adapters/feed/api-gateway-syncer-feed';
+import { issueStatusCredential, StatusCredentialAuthenticator } from '../../../lib/auth/status-credentials';
+import { ensureTable, startLocalDynamo, type LocalDynamo } from '../../../lib/local/aws-services';
 import { createStackLogger } from '../../../lib/local/log';
 import { startSyncerFeedServer, type SyncerFeedServer } from '../../../lib/local/syncer-feed-server';
-import { HttpSyncerFeed } from '../../../lib/adapters/feed/http-syncer-feed';
+import { makeDynamoDocumentClient } from '../../../lib/runtime/aws';
+import { makeFeedConnectionsClient } from '../../../lib/runtime/feed-client';
+import { SYNCER_FEED, TABLE, type FunctionName } from '../../../lib/runtime/resources';
+import { makeFeedRoutes } from '../../../lib/runtime/syncer-feed';
+import { makeFeedAuthorizer } from '../../../lib/runtime/syncer-feed-authorizer';
 import { memoryLog } from '../../../lib/observability/log';
 import { FeedConnection } from '../../../lib/syncer/feed-connection';
-import type { FeedFrame } from '../../../lib/vw/syncer-feed-protocol';
+import { feedConnectUrl, type FeedFrame } from '../../../lib/vw/syncer-feed-protocol';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
 import { waitFor } from '../../support/wait';
 import { refOf, syncMessage } from '../sync/world';
@@ -15,37 +31,79 @@ const ref = refOf(
   'apps',
   'deployments',
 );
+const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
-/** The local change feed: who may connect, who may push, and that a push reaches exactly its SyncTarget's syncers. */
-describe('the local syncer change feed', () => {
+/**
+ * The change feed as the local stack serves it: the feed server in API Gateway's part, invoking the feed's real
+ * authorizer and routes over dynalite, and sync-apply's adapter posting through the SDK's @connections client.
+ */
+describe('the syncer change feed (local WebSocket API, real functions, dynalite)', () => {
+  let dynamo: LocalDynamo;
+  let raw: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
   let server: SyncerFeedServer;
+  let connections: DynamoSyncerConnectionStore;
+  let client: ApiGatewayManagementApiClient;
+  const invocations: Array<{ name: FunctionName; routeKey: string }> = [];
   const open: FeedConnection[] = [];
-  const tokens: Record<string, string> = {
-    [syncerSubject(WS, 'lab')]: 'lab-credential',
-    [syncerSubject(WS, 'east')]: 'east-credential',
+  const tokens: Record<string, string> = {};
+
+  const start = async (port?: number): Promise<SyncerFeedServer> => {
+    const authorizer = makeFeedAuthorizer({
+      authenticate: (subject, token) =>
+        new StatusCredentialAuthenticator(
+          new DynamoStatusCredentialStore(doc, TABLE.baseName, { kind: 'SYNCERCRED' }),
+        ).authenticate(subject, token),
+      logger: quiet,
+    });
+    const routes = makeFeedRoutes({ connections, logger: quiet });
+    return startSyncerFeedServer({
+      invoke: async (name, event) => {
+        const routeKey = String((event as { requestContext: { routeKey: string } }).requestContext.routeKey);
+        invocations.push({ name, routeKey });
+        return name === SYNCER_FEED.authorizer ? authorizer(event) : routes(event);
+      },
+      region: 'us-east-1',
+      logger: createStackLogger({ level: 'silent' }),
+      ...(port !== undefined ? { port } : {}),
+    });
   };
 
   beforeAll(async () => {
-    server = await startSyncerFeedServer({
-      authenticate: async (subject, token) => tokens[subject] === token,
-      pushToken: 'webhook-token',
-      logger: createStackLogger({ level: 'silent' }),
+    dynamo = await startLocalDynamo();
+    raw = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    await ensureTable(raw, TABLE.baseName);
+    doc = makeDynamoDocumentClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint });
+    const credentials = new DynamoStatusCredentialStore(doc, TABLE.baseName, { kind: 'SYNCERCRED' });
+    for (const cluster of ['lab', 'east'])
+      tokens[cluster] = await issueStatusCredential(credentials, syncerSubject(WS, cluster));
+    connections = new DynamoSyncerConnectionStore(doc, TABLE.baseName);
+    server = await start();
+    client = makeFeedConnectionsClient({ region: 'us-east-1', dynamodbEndpoint: dynamo.endpoint }, server.endpoint);
   });
   afterAll(async () => {
     for (const c of open) c.stop();
     await server.stop();
+    client.destroy();
+    doc.destroy();
+    raw.destroy();
+    await dynamo.stop();
   });
 
   const connect = (
     cluster: string,
     token: string,
+    url = feedConnectUrl(server.url, { workspace: WS, syncTarget: cluster }),
   ): { connection: FeedConnection; frames: FeedFrame[]; connects: () => number; lines: Array<{ message: string }> } => {
     const frames: FeedFrame[] = [];
     const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
     let connects = 0;
     const connection = new FeedConnection({
-      url: `${server.connectUrl}/${encodeURIComponent(WS)}/${cluster}`,
+      url,
       token,
       log: memoryLog(lines),
       onConnect: () => void connects++,
@@ -57,65 +115,91 @@ describe('the local syncer change feed', () => {
     connection.start();
     return { connection, frames, connects: () => connects, lines };
   };
+  const refusals = (lines: Array<{ message: string }>, status: number): number =>
+    lines.filter((l) => l.message.includes(`refused the connection (${status})`)).length;
 
-  it("refuses a connection with another SyncTarget's credential", async () => {
-    const { connection, lines } = connect('lab', 'east-credential');
-    // Refused attempts are retried with backoff; none is ever accepted.
-    await waitFor(
-      'two refusals',
-      async () => lines.filter((l) => l.message.includes('refused the connection (401)')).length >= 2,
-    );
-    expect(connection.connects).toBe(0);
-    expect(server.connections(WS, 'lab')).toBe(0);
+  it("refuses a connection with another SyncTarget's credential, after asking the authorizer, and records nothing", async () => {
+    const before = invocations.length;
+    const { connection, lines } = connect('lab', tokens.east!);
+    await waitFor('two refusals', async () => refusals(lines, 401) >= 2);
     connection.stop();
+    expect(connection.connects).toBe(0);
+    const asked = invocations.slice(before);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    // The authorizer refused each attempt: the $connect route never ran.
+    expect(asked.every((i) => i.name === SYNCER_FEED.authorizer)).toBe(true);
+    expect(await connections.list(syncerSubject(WS, 'lab'))).toEqual([]);
   });
 
-  it('sends a push to the connections of its SyncTarget only', async () => {
-    const lab = connect('lab', 'lab-credential');
-    const east = connect('east', 'east-credential');
-    await waitFor(
-      'both connected',
-      async () => server.connections(WS, 'lab') === 1 && server.connections(WS, 'east') === 1,
-    );
-    expect(lab.connects()).toBe(1);
+  it('refuses a connection that names no SyncTarget before invoking anything, and one with an empty credential', async () => {
+    const before = invocations.length;
+    const noScope = connect('lab', tokens.lab!, server.url);
+    await waitFor('refused', async () => refusals(noScope.lines, 401) >= 2);
+    noScope.connection.stop();
+    // The query parameters are identity sources: API Gateway refuses without calling the authorizer.
+    expect(invocations.slice(before)).toEqual([]);
+    const emptyToken = connect('lab', '');
+    await waitFor('refused', async () => refusals(emptyToken.lines, 401) >= 1);
+    emptyToken.connection.stop();
+    expect(emptyToken.connection.connects).toBe(0);
+    expect(await connections.list(syncerSubject(WS, 'lab'))).toEqual([]);
+  });
+
+  it('records a connection under its SyncTarget, posts reach exactly its syncers, and a close forgets it', async () => {
+    const lab = connect('lab', tokens.lab!);
+    const east = connect('east', tokens.east!);
+    await waitFor('both connected', async () => lab.connects() === 1 && east.connects() === 1);
+    const [labConnection] = await connections.list(syncerSubject(WS, 'lab'));
+    expect(await connections.list(syncerSubject(WS, 'lab'))).toHaveLength(1);
+    expect(await connections.list(syncerSubject(WS, 'east'))).toHaveLength(1);
+
     const message = syncMessage(ref, 'lab', 3);
-    await new HttpSyncerFeed({ pushUrl: server.pushUrl, token: 'webhook-token' }).notify(WS, 'lab', [message]);
+    const feed = new ApiGatewaySyncerFeed({ connections, client, log: memoryLog() });
+    await feed.notify(WS, 'lab', [message]);
     await waitFor('the frame at lab', async () => lab.frames.length === 1);
     expect(lab.frames[0]).toEqual({ type: 'work', messages: [message] });
     expect(east.frames).toEqual([]);
+
     lab.connection.stop();
+    await waitFor('lab forgotten', async () => (await connections.list(syncerSubject(WS, 'lab'))).length === 0);
+    expect(invocations.filter((i) => i.routeKey === '$disconnect').length).toBeGreaterThanOrEqual(1);
+    // A post to the closed connection is API Gateway's 410, as the SDK's GoneException.
+    await expect(
+      client.send(new PostToConnectionCommand({ ConnectionId: labConnection!, Data: new TextEncoder().encode('{}') })),
+    ).rejects.toBeInstanceOf(GoneException);
     east.connection.stop();
-    await waitFor(
-      'both closed',
-      async () => server.connections(WS, 'lab') === 0 && server.connections(WS, 'east') === 0,
-    );
   });
 
-  it('refuses a push without the webhook token, and a malformed one', async () => {
-    await expect(
-      new HttpSyncerFeed({ pushUrl: server.pushUrl, token: 'wrong' }).notify(WS, 'lab', [syncMessage(ref, 'lab', 1)]),
-    ).rejects.toMatchObject({ statusCode: 401 });
-    const response = await fetch(server.pushUrl, {
-      method: 'POST',
-      headers: { authorization: 'Bearer webhook-token' },
-      body: JSON.stringify({ workspace: WS, cluster: 'lab', frame: { type: 'work', messages: [] } }),
-    });
-    expect(response.status).toBe(400);
+  it('forgets a connection that is gone when a post finds it so (its $disconnect never ran)', async () => {
+    const subject = syncerSubject(WS, 'lab');
+    await connections.add(subject, 'L0SM9cOFvHcCIhw=');
+    await new ApiGatewaySyncerFeed({ connections, client, log: memoryLog() }).notify(WS, 'lab', [
+      syncMessage(ref, 'lab', 4),
+    ]);
+    expect(await connections.list(subject)).toEqual([]);
+  });
+
+  it('routes keepalives to $default', async () => {
+    const lab = connect('lab', tokens.lab!);
+    await waitFor('connected', async () => lab.connects() === 1);
+    const before = invocations.filter((i) => i.routeKey === '$default').length;
+    lab.connection.keepalive();
+    await waitFor(
+      'keepalive routed',
+      async () => invocations.filter((i) => i.routeKey === '$default').length === before + 1,
+    );
+    lab.connection.stop();
   });
 
   it('reconnects after the feed restarts, calling onConnect again (the syncer lists its work then)', async () => {
-    const lab = connect('lab', 'lab-credential');
+    const lab = connect('lab', tokens.lab!);
     await waitFor('connected', async () => lab.connects() === 1);
-    const port = Number(new URL(server.connectUrl).port);
+    const port = Number(new URL(server.url).port);
     await server.stop();
     await waitFor('the drop seen', async () => !lab.connection.connected);
-    server = await startSyncerFeedServer({
-      authenticate: async (subject, token) => tokens[subject] === token,
-      pushToken: 'webhook-token',
-      logger: createStackLogger({ level: 'silent' }),
-      port,
-    });
+    server = await start(port);
     await waitFor('reconnected', async () => lab.connects() === 2, { timeoutMs: 30_000 });
     expect(server.connections(WS, 'lab')).toBe(1);
+    lab.connection.stop();
   });
 });

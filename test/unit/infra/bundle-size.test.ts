@@ -32,7 +32,8 @@ it('keeps every bundle under its budget', () => {
 
 it('leaves the Kubernetes client out of functions that never reach a cluster', () => {
   const withKube = sizes.filter((s) => s.packages.includes('@kubernetes/client-node')).map((s) => s.name);
-  for (const name of ['ingress', 'api', 'authorizer', 'metrics-rollup']) expect(withKube).not.toContain(name);
+  for (const name of ['ingress', 'api', 'authorizer', 'metrics-rollup', 'syncer-feed', 'syncer-feed-authorizer'])
+    expect(withKube).not.toContain(name);
   expect(withKube).toContain('sync-apply');
 });
 

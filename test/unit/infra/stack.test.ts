@@ -18,6 +18,8 @@ import { buildPlacementDeps } from '../../../lib/runtime/placement';
 import { buildRecoverySweepDeps } from '../../../lib/runtime/recovery-sweep';
 import { buildStatusUpDeps } from '../../../lib/runtime/status-up';
 import { buildSyncApplyDeps } from '../../../lib/runtime/sync-apply';
+import { buildFeedRouteDeps } from '../../../lib/runtime/syncer-feed';
+import { buildFeedAuthorizerDeps } from '../../../lib/runtime/syncer-feed-authorizer';
 import {
   AUTHORIZER,
   ENV,
@@ -27,6 +29,7 @@ import {
   QUEUES,
   ROUTES,
   SCHEDULES,
+  SYNCER_FEED,
   TABLE,
   type FunctionName,
   type QueueName,
@@ -137,8 +140,8 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', folders.length);
   });
 
-  it('wires every function to a route, a queue, a schedule or the authorizer', () => {
-    const routeTargets = new Set(ROUTES.map((r) => r.target));
+  it('wires every function to a route, a queue, a schedule or an authorizer', () => {
+    const routeTargets = new Set([...ROUTES.map((r) => r.target), SYNCER_FEED.function, SYNCER_FEED.authorizer]);
     const consumers = new Set(Object.values(QUEUES).map((q) => q.consumer));
     const scheduled = new Set(SCHEDULES.map((s) => s.target));
     const unwired = deployed.filter(
@@ -197,6 +200,8 @@ describe('functions', () => {
     api: buildApiDeps,
     'virtual-workspace': buildVirtualWorkspaceDeps,
     authorizer: buildAuthorizerDeps,
+    'syncer-feed': buildFeedRouteDeps,
+    'syncer-feed-authorizer': buildFeedAuthorizerDeps,
   };
   it.each(Object.keys(builders) as FunctionName[])(
     '%s: the environment the stack sets is enough for its composition root',
@@ -206,6 +211,8 @@ describe('functions', () => {
       const env = Object.fromEntries(
         Object.entries(envOf(name)).map(([key, value]) => {
           if (typeof value === 'string') return [key, value];
+          if (key === SYNCER_FEED.env.endpoint)
+            return [key, `https://a1b2c3.execute-api.eu-west-1.amazonaws.com/${SYNCER_FEED.stageName}`];
           if (key.endsWith('_URL'))
             return [key, `https://sqs.eu-west-1.amazonaws.com/123456789012/${key.toLowerCase()}`];
           if (key.endsWith('_ARN'))
@@ -362,6 +369,10 @@ describe('least privilege', () => {
         return token(stack.functions[name]!.logGroup.logGroupArn);
       case 'schedule-failures':
         return SCHEDULE_FAILURES();
+      case 'feed-connections':
+        return token(
+          `arn:${Aws.PARTITION}:execute-api:${Aws.REGION}:${Aws.ACCOUNT_ID}:${stack.syncerFeed!.api.apiId}/${SYNCER_FEED.stageName}/POST/@connections/*`,
+        );
       case 'any':
         return JSON.stringify('*');
     }
@@ -527,14 +538,17 @@ describe('HTTP API', () => {
   );
 
   it('checks the Authorization header with the authorizer function, simple responses, cached as long as the token cache', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    const httpAuthorizer = {
       AuthorizerType: 'REQUEST',
       IdentitySource: ['$request.header.Authorization'],
       EnableSimpleResponses: true,
       AuthorizerPayloadFormatVersion: '2.0',
       AuthorizerResultTtlInSeconds: AUTHORIZER.resultsCacheTtlSeconds,
-    });
-    const authorizer = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0] as {
+    };
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', httpAuthorizer);
+    const authorizer = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: httpAuthorizer }),
+    )[0] as {
       Properties: { AuthorizerUri: unknown };
     };
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(
@@ -543,7 +557,9 @@ describe('HTTP API', () => {
   });
 
   it('logs access without headers and throttles the default stage', () => {
-    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+    const stage = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: '$default' } }),
+    )[0] as {
       Properties: { AccessLogSettings: { Format: string }; DefaultRouteSettings: Json; StageName: string };
     };
     expect(stage.Properties.StageName).toBe('$default');
@@ -559,6 +575,95 @@ describe('HTTP API', () => {
     expect(ROUTES.filter((r) => r.pathCredential).map((r) => r.path)).toEqual([
       '/webhooks/status/{cluster}/{credential}',
     ]);
+  });
+});
+
+describe('syncer change feed (WebSocket API)', () => {
+  const feed = (): NonNullable<TmcStack['syncerFeed']> => {
+    if (stack.syncerFeed === undefined) throw new Error('the stack has no change feed');
+    return stack.syncerFeed;
+  };
+  const apiRef = (): Json => ({ Ref: logicalId(feed().api) });
+  const integrationTargetOf = (routeKey: string): unknown => {
+    const routes = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey, ApiId: apiRef() } }),
+    ) as Array<{ Properties: { Target: unknown } }>;
+    expect(routes).toHaveLength(1);
+    const integrationId = /integrations\/","?\{"Ref":"([^"]+)"\}/.exec(
+      JSON.stringify(routes[0].Properties.Target),
+    )?.[1];
+    return (template.toJSON().Resources[integrationId!] as { Properties: { IntegrationUri: unknown } }).Properties
+      .IntegrationUri;
+  };
+
+  it('is a WebSocket API with one auto-deployed, throttled stage whose access log has no header or query', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      Name: 'tmc-test-syncer-feed',
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    });
+    const stages = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { ApiId: apiRef() } }),
+    ) as Array<{ Properties: { StageName: string; AutoDeploy: boolean; AccessLogSettings: { Format: string } } }>;
+    expect(stages).toHaveLength(1);
+    expect(stages[0].Properties).toMatchObject({ StageName: SYNCER_FEED.stageName, AutoDeploy: true });
+    expect(stages[0].Properties.AccessLogSettings.Format).not.toMatch(/header|authorization|querystring/i);
+  });
+
+  it.each(SYNCER_FEED.routes.map((r) => [r] as const))('%s runs the syncer-feed function', (routeKey) => {
+    expect(integrationTargetOf(routeKey)).toEqual(
+      expect.objectContaining({
+        'Fn::Join': expect.arrayContaining([
+          expect.arrayContaining([{ 'Fn::GetAtt': [logicalId(stack.functions[SYNCER_FEED.function]!.fn), 'Arn'] }]),
+        ]),
+      }),
+    );
+  });
+
+  it('admits $connect only through the syncer-credential authorizer, with the credential and SyncTarget as identity sources', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      ApiId: apiRef(),
+      RouteKey: '$connect',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: Match.anyValue(),
+    });
+    for (const routeKey of ['$disconnect', '$default'])
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        ApiId: apiRef(),
+        RouteKey: routeKey,
+        AuthorizationType: 'NONE',
+      });
+    const authorizers = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { ApiId: apiRef() } }),
+    ) as Array<{ Properties: Json }>;
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0].Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      IdentitySource: [
+        'route.request.header.Authorization',
+        `route.request.querystring.${SYNCER_FEED.query.workspace}`,
+        `route.request.querystring.${SYNCER_FEED.query.syncTarget}`,
+      ],
+    });
+    expect(JSON.stringify(authorizers[0].Properties.AuthorizerUri)).toContain(
+      logicalId(stack.functions[SYNCER_FEED.authorizer]!.fn),
+    );
+  });
+
+  it('lets exactly the functions whose access says so post to connections, on this API’s stage only', () => {
+    const posters = deployed.filter((name) =>
+      statementsOf(name).some((s) => actionsOf(s).includes('execute-api:ManageConnections')),
+    );
+    expect(posters).toEqual(deployed.filter((name) => FUNCTION_ACCESS[name].feedConnections));
+    expect(posters).toContain('sync-apply');
+    for (const name of posters) {
+      const [resource, ...others] = resourcesFor(name, 'execute-api:ManageConnections');
+      expect(others).toEqual([]);
+      expect(resource).toContain(JSON.stringify(apiRef()));
+      expect(resource).toContain(`/${SYNCER_FEED.stageName}/POST/@connections/*`);
+      expect(envOf(name)[SYNCER_FEED.env.endpoint]).toBeDefined();
+    }
+    expect(JSON.stringify(envOf('virtual-workspace')[SYNCER_FEED.env.url])).toContain(logicalId(feed().api));
   });
 });
 
@@ -737,14 +842,16 @@ describe('alarms and dashboard', () => {
     expect(alarm.Properties.Metrics!.find((m) => m.Expression !== undefined)!.Expression).toContain('requests >= 5');
   });
 
-  it('alarms on throttles of every function, and of the table and its GSI, not on a single period', () => {
+  it('alarms on throttles of every function but the change feed’s, and of the table and its GSI, not on a single period', () => {
     const lambda = alarmNamed('tmc-test-lambda-throttles');
+    const feed: FunctionName[] = [SYNCER_FEED.function, SYNCER_FEED.authorizer];
     expect(
       statsOf(lambda)
         .map((m) => `${m.ns} ${m.name} ${m.dims.FunctionName}`)
         .sort(),
     ).toEqual(
       deployed
+        .filter((name) => !feed.includes(name))
         .map((name) => `AWS/Lambda Throttles ${JSON.stringify({ Ref: logicalId(stack.functions[name]!.fn) })}`)
         .sort(),
     );
@@ -848,6 +955,7 @@ describe('outputs', () => {
         'DashboardUrl',
         'AlarmTopicArn',
         'PrometheusWorkspaceEndpoint',
+        'SyncerFeedUrl',
         ...(Object.keys(QUEUES) as QueueName[]).flatMap((q) => [`${q}QueueUrl`, `${q}DlqUrl`]),
       ]),
     );
