@@ -26,7 +26,7 @@ import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
-import { ENV, QUEUES, SYNCER_FEED } from './resources';
+import { QUEUES, SYNCER_FEED } from './resources';
 import { z } from 'zod';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewaySyncerFeed } from '../adapters/feed/api-gateway-syncer-feed';

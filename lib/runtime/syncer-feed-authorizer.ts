@@ -3,7 +3,7 @@ import { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import { makeFeedAuthorizer, type FeedAuthorizerDeps, type FeedAuthorizerResult } from '../vw/syncer-feed-routes';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
-import { functionLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 
 export { makeFeedAuthorizer, type FeedAuthorizerResult };
 
@@ -17,6 +17,6 @@ export function buildFeedAuthorizerDeps(env: Environment = process.env): FeedAut
   const logger = functionLogger('syncer-feed-authorizer');
   return {
     authenticate: (subject, token) => credentials.authenticate(subject, token),
-    logger: { info: (m, f) => logger.info(m, f), warn: (m, f) => logger.warn(m, f) },
+    logger: fromPowertools(logger),
   };
 }

@@ -2,7 +2,7 @@ import { DynamoSyncerConnectionStore } from '../adapters/dynamodb/syncer-connect
 import { makeFeedRoutes, type FeedRouteDeps, type FeedRouteResult } from '../vw/syncer-feed-routes';
 import { makeDynamoDocumentClient } from './aws';
 import { loadConfig, tableNameOf, type Environment } from './config';
-import { functionLogger } from './logger';
+import { fromPowertools, functionLogger } from './logger';
 
 export { makeFeedRoutes, type FeedRouteResult };
 
@@ -12,10 +12,6 @@ export function buildFeedRouteDeps(env: Environment = process.env): FeedRouteDep
   const logger = functionLogger('syncer-feed');
   return {
     connections: new DynamoSyncerConnectionStore(makeDynamoDocumentClient(config), tableNameOf(config)),
-    logger: {
-      info: (m, f) => logger.info(m, f),
-      warn: (m, f) => logger.warn(m, f),
-      debug: (m, f) => logger.debug(m, f),
-    },
+    logger: fromPowertools(logger),
   };
 }

@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { PermissionError } from '../errors/tmc-error';
+import type { Log } from '../observability/log';
 import type { SyncerConnectionStore } from '../ports/syncer-connection-store';
 import { SYNCER_FEED } from '../runtime/resources';
 import { FeedConnectionScopeSchema, FeedKeepaliveSchema, type FeedConnectionScope } from './syncer-feed-protocol';
 import { syncerSubject } from './syncer-view';
-
-/** What the feed's functions log: about the connection, never its credential. */
-interface FeedLogger {
-  info(message: string, fields: Record<string, unknown>): void;
-  warn(message: string, fields: Record<string, unknown>): void;
-}
 
 const Strings = z.record(z.string(), z.string()).nullish();
 
@@ -35,7 +30,8 @@ export interface FeedAuthorizerResult {
 export interface FeedAuthorizerDeps {
   /** The syncers' credential check (SYNCERCRED digests), the one the virtual workspace's HTTP routes use. */
   authenticate(subject: string, token: string): Promise<boolean>;
-  logger: FeedLogger;
+  /** Logs about the connection, never its credential. */
+  logger: Log;
 }
 
 /** API Gateway answers 401 to an authorizer that fails with exactly this message, and 500 to any other failure. */
@@ -100,7 +96,7 @@ export interface FeedRouteResult {
 
 export interface FeedRouteDeps {
   connections: SyncerConnectionStore;
-  logger: FeedLogger & { debug(message: string, fields: Record<string, unknown>): void };
+  logger: Log;
 }
 
 /**

@@ -17,7 +17,7 @@ import { makeFeedConnectionsClient } from '../../../lib/runtime/feed-client';
 import { SYNCER_FEED, TABLE, type FunctionName } from '../../../lib/runtime/resources';
 import { makeFeedRoutes } from '../../../lib/runtime/syncer-feed';
 import { makeFeedAuthorizer } from '../../../lib/runtime/syncer-feed-authorizer';
-import { memoryLog } from '../../../lib/observability/log';
+import { memoryLog, silentLog } from '../../../lib/observability/log';
 import { FeedConnection } from '../../../lib/syncer/feed-connection';
 import { feedConnectUrl, type FeedFrame } from '../../../lib/vw/syncer-feed-protocol';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
@@ -31,7 +31,7 @@ const ref = refOf(
   'apps',
   'deployments',
 );
-const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const quiet = silentLog;
 
 /**
  * The change feed as the local stack serves it: the feed server in API Gateway's part, invoking the feed's real

@@ -1,3 +1,4 @@
+import { silentLog } from '../../../lib/observability/log';
 import type { SyncerConnectionStore } from '../../../lib/ports/syncer-connection-store';
 import { makeFeedAuthorizer, makeFeedRoutes } from '../../../lib/vw/syncer-feed-routes';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
@@ -5,7 +6,7 @@ import { loadEvent } from '../../support/events';
 
 const LAB = syncerSubject('root:default', 'lab');
 const CONNECTION = 'L0SM9cOFvHcCIhw=';
-const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const quiet = silentLog;
 
 /** Connections in memory, with every call recorded. */
 function memoryConnections(): SyncerConnectionStore & { items: Map<string, Set<string>>; calls: string[] } {
