@@ -114,7 +114,7 @@ describe('health-probe fills Location status', () => {
   });
 
   it('leaves the Locations as they are when a SyncTarget cannot be read', async () => {
-    const kcp = new FakeKcp([regional('east', 'us-east-1'), { metadata: {} }], [
+    const kcp = new FakeKcp([regional('east', 'us-east-1'), { ...build.syncTarget('bad'), metadata: { name: '' } }], [
       location('all', {}, undefined),
     ] as KubeObject[]);
     const report = await probeClusters({
