@@ -242,6 +242,9 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     }
   };
 
+  // Every SyncTarget name of every workspace, while every list succeeded: what `forgetUnregistered` may trust.
+  const registered = new Set<string>();
+  let listedAll = true;
   await Promise.all(
     deps.workspaces.map(async (workspace) => {
       let kcp: KubeClient;
@@ -253,8 +256,11 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
         const error = asTmcError(err);
         logger.error(`Listing SyncTargets in ${workspace} failed`, { workspace, error: error.toJSON() });
         report.failures.push({ workspace, message: error.message });
+        listedAll = false;
         return;
       }
+      for (const name of syncTargetNames(targets)) registered.add(name);
+      if (registered.has('')) listedAll = false;
       const ready = new Map<string, boolean>();
       await Promise.all([
         ...targets.map((target) => limit(() => probeOne(kcp, workspace, target, ready))),
@@ -264,6 +270,7 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     }),
   );
   for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
+  if (listedAll) await forgetUnregistered(deps.store, registered, report, logger);
   return report;
 }
 
@@ -286,6 +293,40 @@ async function updateLocations(
     const error = asTmcError(err);
     logger.error(`Updating Location status in ${workspace} failed`, { workspace, error: error.toJSON() });
     report.failures.push({ workspace, message: error.message });
+  }
+}
+
+/** The SyncTargets' names in a list; '' for one whose name cannot be read (then nothing may be judged gone). */
+function syncTargetNames(targets: unknown[]): string[] {
+  return targets.map((raw) => {
+    const parsed = ProbedSyncTargetSchema.safeParse(raw);
+    return parsed.success ? parsed.data.metadata.name : '';
+  });
+}
+
+/**
+ * Removes the health of clusters no workspace registers any more (a deleted SyncTarget): nothing probes them, so
+ * /health and the metrics would count them forever as they last were. Only after every workspace's list succeeded,
+ * and each delete is conditional on the version read, so an observation recorded meanwhile keeps the item.
+ */
+async function forgetUnregistered(
+  store: HealthStore,
+  registered: ReadonlySet<string>,
+  report: ProbeRunReport,
+  logger: ProbeLogger,
+): Promise<void> {
+  try {
+    for (const health of await store.listClusters()) {
+      if (registered.has(health.cluster)) continue;
+      logger.info(`Cluster ${health.cluster} is no longer registered: forgetting its health`, {
+        cluster: health.cluster,
+      });
+      await store.deleteCluster(health.cluster, health.version);
+    }
+  } catch (err) {
+    const error = asTmcError(err);
+    logger.error('Forgetting the health of unregistered clusters failed', { error: error.toJSON() });
+    report.failures.push({ workspace: '', message: error.message });
   }
 }
 

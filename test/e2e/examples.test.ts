@@ -10,7 +10,8 @@ import { startE2eStack } from './support';
  * block marked ```sh skip-ci is not run: starting the stack, cloud-only steps), one bash per document so variables
  * carry over, stopping at the first failing command. A block marked ```sh background is what a user starts in another
  * terminal and leaves running (`tmc syncer`): it is started in a session of its own where it stands, and stopped
- * (SIGTERM to its process group) when its document ends. A ```text block right after a ```sh block is that block's output:
+ * (SIGTERM to its process group) by a block marked ```sh stop-background (the user's Ctrl-C there: its text is a comment
+ * for the reader) or when its document ends. A ```text block right after a ```sh block is that block's output:
  * each of its lines must appear, in order, in what the block printed, after both are normalised (times, ages, uids,
  * ports; `…` matches anything). So an example that stops working, or whose output changes, fails here.
  *
@@ -35,6 +36,8 @@ interface ShellBlock {
   script: string;
   /** Started and left running: a long-running process a user runs in another terminal. */
   background: boolean;
+  /** Stops the background blocks started so far (a user's Ctrl-C in their terminals). */
+  stopBackground: boolean;
   expected?: string;
 }
 
@@ -53,6 +56,7 @@ function shellBlocks(markdown: string): ShellBlock[] {
             line: markdown.slice(0, m.index).split('\n').length,
             script: m[2],
             background: flags.includes('background'),
+            stopBackground: flags.includes('stop-background'),
           }
         : undefined;
     if (block) blocks.push(block);
@@ -106,6 +110,16 @@ interface Background {
 /** The line of the document's script that starts a background block in a session of its own (so one signal stops it). */
 function startInBackground(b: Background): string {
   return `setsid bash ${JSON.stringify(b.script)} > ${JSON.stringify(b.log)} 2>&1 & echo $! > ${JSON.stringify(b.pid)}`;
+}
+
+/** The lines of the document's script that stop background blocks (SIGTERM to each group) and wait until they are gone. */
+function stopInScript(started: readonly Background[]): string {
+  return started
+    .map((b) => {
+      const group = `-$(cat ${JSON.stringify(b.pid)})`;
+      return `kill -TERM -- ${group} 2>/dev/null || true; while kill -0 -- ${group} 2>/dev/null; do sleep 0.2; done`;
+    })
+    .join('\n');
 }
 
 /** Stops a background block's process group: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
@@ -210,7 +224,9 @@ describe('examples and the tutorial, run as written', () => {
         'set -eo pipefail',
         ...blocks.flatMap((b, i) => {
           const bg = background.get(i);
-          return [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, bg ? startInBackground(bg) : urls(b.script)];
+          const started = [...background.entries()].filter(([j]) => j < i).map(([, files]) => files);
+          const line = bg ? startInBackground(bg) : b.stopBackground ? stopInScript(started) : urls(b.script);
+          return [`printf '\\n${MARK} ${i} %s\\n' "$(date +%s%N)"`, line];
         }),
         `printf '\\n${MARK} end %s\\n' "$(date +%s%N)"`,
       ].join('\n');

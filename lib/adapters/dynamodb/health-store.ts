@@ -1,4 +1,10 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { InternalError } from '../../errors/tmc-error';
 import {
@@ -69,6 +75,24 @@ export class DynamoHealthStore implements HealthStore {
       gsi1sk: `CLUSTER#${record.cluster}`,
     };
     return putIfVersion(this.doc, this.tableName, item, expectedVersion);
+  }
+
+  async deleteCluster(cluster: string, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: clusterHealthKey(cluster),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   async recordInvocation(component: string, outcome: InvocationOutcome): Promise<void> {
