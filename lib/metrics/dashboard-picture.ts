@@ -89,6 +89,19 @@ export interface PictureOptions {
 }
 
 const PALETTE = ['#73bf69', '#f2cc0c', '#8ab8ff', '#ff780a', '#f2495c', '#5794f2', '#b877d9', '#705da0', '#37872d'];
+/** Grafana's habit for states: good green, warning yellow, bad red, unknown grey; other series take the palette. */
+const STATE_COLORS: Record<string, string> = {
+  Healthy: '#73bf69',
+  applied: '#73bf69',
+  scheduled: '#73bf69',
+  Degraded: '#f2cc0c',
+  deferred: '#f2cc0c',
+  conflict: '#ff780a',
+  Unhealthy: '#f2495c',
+  failed: '#f2495c',
+  Unknown: '#8e8e8e',
+  pending: '#8e8e8e',
+};
 const BACKGROUND = '#111217';
 const PANEL = '#181b1f';
 const TEXT = '#ccccdc';
@@ -148,7 +161,7 @@ function drawPanel(panel: DrawnPanel, x: number, y: number, w: number, h: number
       `<text x="${plot.x + plot.w / 2}" y="${plot.y + plot.h / 2}" font-size="13" text-anchor="middle" fill="${TEXT}">No data</text>`,
     );
   panel.series.forEach((series, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const color = STATE_COLORS[series.name] ?? PALETTE[i % PALETTE.length];
     const segments: string[][] = [[]];
     for (const [t, v] of series.points) {
       if (!Number.isFinite(v)) {
