@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { kubectlOk } from '../support/kubectl';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus';
 import { startE2eStack } from './support';
 
@@ -28,6 +29,8 @@ const DOCUMENTS = [
   'examples/metrics/README.md',
   'examples/disaster-recovery/README.md',
   'docs/tutorial-hello-world.md',
+  // Last: until it registers lab, the stack is what plain `npm start` gives (see beforeAll).
+  'examples/basic-setup/pull-mode.md',
 ];
 
 interface ShellBlock {
@@ -194,9 +197,12 @@ describe('examples and the tutorial, run as written', () => {
       schedules: true,
       scheduleRates: { 'health-probe': 1, 'recovery-sweep': 2, 'status-backstop': 3, 'metrics-rollup': 2 },
       prometheusRemoteWriteUrl: `${prometheus.url}/api/v1/write`,
-      // `npm start -- --pull-cluster lab`: basic-setup registers lab by hand and runs its syncer.
+      // `npm start -- --pull-cluster lab` for basic-setup/pull-mode.md: lab's simulated cluster and syncer credentials.
       pullClusters: ['lab'],
     });
+    // Every other document is written for plain `npm start`: lab is unregistered until pull-mode.md registers it (its
+    // syncer credentials go by name, so they hold for the new SyncTarget), and health-probe forgets it meanwhile.
+    await kubectlOk(stack.kcpKubeconfig, ['delete', 'synctarget', 'lab']);
     env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECONFIG: '' };
   });
   afterAll(async () => {
