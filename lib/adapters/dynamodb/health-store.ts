@@ -1,10 +1,4 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { InternalError } from '../../errors/tmc-error';
 import {
@@ -14,7 +8,7 @@ import {
   type ComponentHealthRecord,
 } from '../../health/cluster-health';
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
-import { putIfVersion } from './circuit-store';
+import { deleteIfVersion, putIfVersion } from './circuit-store';
 import { isConditionalCheckFailed } from './table';
 
 /** Health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>` or `COMPONENT#<fn>`) so /health never scans. */
@@ -78,21 +72,7 @@ export class DynamoHealthStore implements HealthStore {
   }
 
   async deleteCluster(cluster: string, expectedVersion: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: clusterHealthKey(cluster),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+    return deleteIfVersion(this.doc, this.tableName, clusterHealthKey(cluster), expectedVersion);
   }
 
   async recordInvocation(component: string, outcome: InvocationOutcome): Promise<void> {
