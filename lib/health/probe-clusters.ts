@@ -22,7 +22,8 @@ import { clusterChangeMessage } from './cluster-change-message';
 import { partialDecisionMessages } from './cluster-returned';
 import { recordClusterObservation, type ClusterHealthChange } from './record-observation';
 import type { ClusterThresholds } from './rules';
-import { planSyncTargetStatus } from './sync-target-status';
+import { locationInstances, updateLocationStatuses } from './location-status';
+import { CONDITION_READY, desiredConditions, planSyncTargetStatus } from './sync-target-status';
 
 /** The part of a SyncTarget the probe reads. Loose: the full schema lives in lib/api/crds and may be stricter. */
 const ProbedSyncTargetSchema = z.looseObject({
@@ -83,6 +84,7 @@ export interface ProbeClustersDeps {
 
 export interface ProbeRunReport {
   probed: number;
+  /** SyncTarget and Location status writes. */
   statusWrites: number;
   placementMessages: number;
   transitions: Array<{ workspace: string; cluster: string; from?: HealthState; to: HealthState }>;
@@ -153,7 +155,13 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
   const report: ProbeRunReport = { probed: 0, statusWrites: 0, placementMessages: 0, transitions: [], failures: [] };
   const byState: Record<HealthState, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 0 };
 
-  const probeOne = async (kcp: KubeClient, workspace: string, raw: unknown): Promise<void> => {
+  /** `ready` receives each probed SyncTarget's Ready as this run decides it, for the workspace's Locations. */
+  const probeOne = async (
+    kcp: KubeClient,
+    workspace: string,
+    raw: unknown,
+    ready: Map<string, boolean>,
+  ): Promise<void> => {
     const parsed = ProbedSyncTargetSchema.safeParse(raw);
     if (!parsed.success) {
       report.failures.push({
@@ -193,6 +201,10 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
           reason: change.next.reason,
         });
       }
+      ready.set(
+        name,
+        desiredConditions(change.next).some((c) => c.type === CONDITION_READY && c.status === 'True'),
+      );
       const plan = planSyncTargetStatus(target.status, change.next, now(), deps.heartbeatIntervalSeconds, mode);
       if (plan.patch !== undefined) {
         logger.info(`Updating SyncTarget ${name} status`, {
@@ -224,6 +236,9 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     }
   };
 
+  // Every SyncTarget name of every workspace, while every list succeeded: what `forgetUnregistered` may trust.
+  const registered = new Set<string>();
+  let listedAll = true;
   await Promise.all(
     deps.workspaces.map(async (workspace) => {
       let kcp: KubeClient;
@@ -235,16 +250,78 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
         const error = asTmcError(err);
         logger.error(`Listing SyncTargets in ${workspace} failed`, { workspace, error: error.toJSON() });
         report.failures.push({ workspace, message: error.message });
+        listedAll = false;
         return;
       }
+      for (const name of syncTargetNames(targets)) registered.add(name);
+      if (registered.has('')) listedAll = false;
+      const ready = new Map<string, boolean>();
       await Promise.all([
-        ...targets.map((target) => limit(() => probeOne(kcp, workspace, target))),
+        ...targets.map((target) => limit(() => probeOne(kcp, workspace, target, ready))),
         reconcileMirror(deps, workspace, targets, now, report, logger),
       ]);
+      await updateLocations(kcp, workspace, targets, ready, report, logger);
     }),
   );
   for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
+  if (listedAll) await forgetUnregistered(deps.store, registered, report, logger);
   return report;
+}
+
+/** Location status (`kubectl get locations`: AVAILABLE/INSTANCES) from the SyncTargets this run listed and probed. */
+async function updateLocations(
+  kcp: KubeClient,
+  workspace: string,
+  targets: unknown[],
+  ready: ReadonlyMap<string, boolean>,
+  report: ProbeRunReport,
+  logger: Log,
+): Promise<void> {
+  const instances = locationInstances(targets, ready);
+  if (instances === undefined) return; // a malformed SyncTarget, already reported: no counts from part of the list
+  try {
+    const result = await updateLocationStatuses(kcp, instances);
+    report.statusWrites += result.writes;
+    for (const failure of result.failures) report.failures.push({ workspace, message: failure.message });
+  } catch (err) {
+    const error = asTmcError(err);
+    logger.error(`Updating Location status in ${workspace} failed`, { workspace, error: error.toJSON() });
+    report.failures.push({ workspace, message: error.message });
+  }
+}
+
+/** The SyncTargets' names in a list; '' for one whose name cannot be read (then nothing may be judged gone). */
+function syncTargetNames(targets: unknown[]): string[] {
+  return targets.map((raw) => {
+    const parsed = ProbedSyncTargetSchema.safeParse(raw);
+    return parsed.success ? parsed.data.metadata.name : '';
+  });
+}
+
+/**
+ * Removes the health of clusters no workspace registers any more (a deleted SyncTarget): nothing probes them, so
+ * /health and the metrics would count them forever as they last were. Only after every workspace's list succeeded,
+ * and each delete is conditional on the version read, so an observation recorded meanwhile keeps the item.
+ */
+async function forgetUnregistered(
+  store: HealthStore,
+  registered: ReadonlySet<string>,
+  report: ProbeRunReport,
+  logger: Log,
+): Promise<void> {
+  try {
+    for (const health of await store.listClusters()) {
+      if (registered.has(health.cluster)) continue;
+      logger.info(`Cluster ${health.cluster} is no longer registered: forgetting its health`, {
+        cluster: health.cluster,
+      });
+      await store.deleteCluster(health.cluster, health.version);
+    }
+  } catch (err) {
+    const error = asTmcError(err);
+    logger.error('Forgetting the health of unregistered clusters failed', { error: error.toJSON() });
+    report.failures.push({ workspace: '', message: error.message });
+  }
 }
 
 /** A pull cluster's health as its heartbeats left it: no transition (the heartbeat's own recording reported any). */

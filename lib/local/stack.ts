@@ -497,6 +497,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         for (const ws of [workspace, ...extraWorkspaces])
           await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
       }
+      // Probe the SyncTargets just registered before the stack counts as started, so READY is filled when the banner
+      // shows (the timer's first run may have listed kcp before they existed). runNow joins a run in progress: the
+      // second call is one that started after the registrations.
+      if (crdsInstalled && wantsTimer(options.schedules, 'health-probe') && withHandler.has('health-probe')) {
+        await scheduler.runNow('health-probe');
+        await scheduler.runNow('health-probe');
+      }
       // Each pull cluster's syncer credential, kept hashed in the table like a status-webhook credential.
       const syncerCredentials = new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' });
       for (const name of pullClusterNames) {

@@ -23,6 +23,8 @@ export interface HealthStore {
   listClusters(): Promise<ClusterHealth[]>;
   /** Writes only when the stored version is `expectedVersion` (0: only when absent); false when another writer won. */
   putCluster(next: ClusterHealth, expectedVersion: number): Promise<boolean>;
+  /** Forgets a cluster that is no longer registered, only if still at `expectedVersion`; false when a writer won. */
+  deleteCluster(cluster: string, expectedVersion: number): Promise<boolean>;
   /** Counts one invocation: cheap (one UpdateItem almost always), never read-modify-write. */
   recordInvocation(component: string, outcome: InvocationOutcome): Promise<void>;
   getComponent(component: string): Promise<ComponentHealthRecord | undefined>;
@@ -101,6 +103,12 @@ export class InMemoryHealthStore implements HealthStore {
   async putCluster(next: ClusterHealth, expectedVersion: number): Promise<boolean> {
     if ((this.clusters.get(next.cluster)?.version ?? 0) !== expectedVersion) return false;
     this.clusters.set(next.cluster, structuredClone(next));
+    return true;
+  }
+
+  async deleteCluster(cluster: string, expectedVersion: number): Promise<boolean> {
+    if (this.clusters.get(cluster)?.version !== expectedVersion) return false;
+    this.clusters.delete(cluster);
     return true;
   }
 

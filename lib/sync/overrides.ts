@@ -27,9 +27,12 @@ function applyOne(
       result = fastJsonPatch.applyPatch(result, override.jsonPatch as Operation[], true, false).newDocument;
     } catch (err) {
       const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      // Which operation failed names the override in the Placement (its op and path), not just the object.
+      const failed = err instanceof fastJsonPatch.JsonPatchError ? err.operation : undefined;
+      const which = failed?.op !== undefined && failed.path !== undefined ? ` (${failed.op} ${failed.path})` : '';
       // A patch whose path this kind lacks would fail on every retry: skip it and say so, never fail the sync forever.
       onSkipped?.(
-        `its jsonPatch does not apply to ${describe} (${detail}); scope the override with kinds or fix its path`,
+        `its jsonPatch${which} does not apply to ${describe} (${detail}); scope the override with kinds or fix its path`,
       );
     }
   }

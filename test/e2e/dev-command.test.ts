@@ -6,7 +6,7 @@ import { kubectlOk } from '../support/kubectl';
 
 /**
  * `npm start` as a user runs it: `tmc dev` in its own process reaches the banner, plain kubectl lists the three
- * simulated clusters as SyncTargets, and Ctrl-C (SIGINT) stops everything, the process exiting 0 on its own.
+ * simulated clusters as SyncTargets, READY already, and Ctrl-C (SIGINT) stops everything, the process exiting 0 on its own.
  */
 describe('tmc dev (npm start)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'tmc-dev-'));
@@ -18,7 +18,8 @@ describe('tmc dev (npm start)', () => {
   });
 
   it('reaches its banner, serves kubectl and stops cleanly on Ctrl-C', async () => {
-    dev = await startDevProcess(['--fresh', '--state-dir', stateDir, '--port', '0', '--no-schedules']);
+    // The schedules at their own rates, as `npm start` runs them: health-probe's is a minute.
+    dev = await startDevProcess(['--fresh', '--state-dir', stateDir, '--port', '0']);
     expect(dev.output().stdout).toMatch(/API\s+http:\/\/127\.0\.0\.1:\d+/);
     const kcpKubeconfig = join(stateDir, 'kcp.kubeconfig');
     for (const cluster of ['east', 'west', 'edge'])
@@ -30,6 +31,15 @@ describe('tmc dev (npm start)', () => {
       'synctarget.workload.kcp.io/edge',
       'synctarget.workload.kcp.io/west',
     ]);
+
+    // READY is filled when the banner shows, not after the probe's first minute.
+    const ready = await kubectlOk(kcpKubeconfig, [
+      'get',
+      'synctargets',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}',
+    ]);
+    expect(ready.trim().split(' ').sort()).toEqual(['east=True', 'edge=True', 'west=True']);
 
     expect(await dev.interrupt()).toBe(0);
   }, 90_000);

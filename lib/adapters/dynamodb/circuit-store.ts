@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InternalError } from '../../errors/tmc-error';
 import { CircuitRecordSchema, type CircuitRecord, type CircuitStore } from '../../ports/circuit-store';
 import { isConditionalCheckFailed } from './table';
@@ -41,6 +41,32 @@ export class DynamoCircuitStore implements CircuitStore {
   }
 }
 
+/** The condition that the stored `version` is `expectedVersion` (0: that the item is absent). */
+function versionCondition(expectedVersion: number): {
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  return expectedVersion === 0
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      };
+}
+
+/** A conditional write: false when its condition failed (another writer won the race); other errors propagate. */
+async function unlessRaced(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
+
 /**
  * Puts a whole item only if its stored `version` is `expectedVersion` (0: only if absent). False when another writer
  * won the race; other errors propagate. Shared by the versioned health items.
@@ -51,23 +77,19 @@ export async function putIfVersion(
   item: Record<string, unknown>,
   expectedVersion: number,
 ): Promise<boolean> {
-  try {
-    await doc.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: item,
-        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#version = :expected',
-        ...(expectedVersion === 0
-          ? {}
-          : {
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':expected': expectedVersion },
-            }),
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+  return unlessRaced(() =>
+    doc.send(new PutCommand({ TableName: tableName, Item: item, ...versionCondition(expectedVersion) })),
+  );
+}
+
+/** Deletes an item only if its stored `version` is `expectedVersion`. False when another writer won the race. */
+export async function deleteIfVersion(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  key: Record<string, unknown>,
+  expectedVersion: number,
+): Promise<boolean> {
+  return unlessRaced(() =>
+    doc.send(new DeleteCommand({ TableName: tableName, Key: key, ...versionCondition(expectedVersion) })),
+  );
 }

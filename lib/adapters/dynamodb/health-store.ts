@@ -8,7 +8,7 @@ import {
   type ComponentHealthRecord,
 } from '../../health/cluster-health';
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
-import { putIfVersion } from './circuit-store';
+import { deleteIfVersion, putIfVersion } from './circuit-store';
 import { isConditionalCheckFailed, queryPages } from './table';
 import { clusterPk } from './keys';
 
@@ -70,6 +70,10 @@ export class DynamoHealthStore implements HealthStore {
       gsi1sk: clusterPk(record.cluster),
     };
     return putIfVersion(this.doc, this.tableName, item, expectedVersion);
+  }
+
+  async deleteCluster(cluster: string, expectedVersion: number): Promise<boolean> {
+    return deleteIfVersion(this.doc, this.tableName, clusterHealthKey(cluster), expectedVersion);
   }
 
   async recordInvocation(component: string, outcome: InvocationOutcome): Promise<void> {

@@ -58,6 +58,17 @@ describe('DynamoHealthStore on dynalite', () => {
     expect((await store.listClusters()).map((c) => c.cluster)).toEqual(['east']);
   });
 
+  it('forgets a cluster only at the version read', async () => {
+    const at = new Date(T0).toISOString();
+    await recordClusterObservation(store, 'gone', { at, ok: true, latencyMs: 8, source: 'probe' });
+    const read = await store.getCluster('gone');
+    await recordClusterObservation(store, 'gone', { at, ok: true, latencyMs: 9, source: 'probe' });
+    expect(await store.deleteCluster('gone', read!.version)).toBe(false);
+    expect(await store.deleteCluster('gone', read!.version + 1)).toBe(true);
+    expect(await store.getCluster('gone')).toBeUndefined();
+    expect(await store.deleteCluster('gone', read!.version + 1)).toBe(false);
+  });
+
   it('serves /health from the table', async () => {
     const handler = makeApiHandler({
       store,

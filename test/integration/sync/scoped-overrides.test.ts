@@ -93,7 +93,7 @@ describe('Placement overrides scoped to kinds (engine decision → dynalite → 
     const warnings = (): typeof world.logLines => world.logLines.filter((l) => l.level === 'warn');
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0].message).toMatch(
-      /Placement legacy for east: .*ConfigMap team-a\/web-config.*scope the override with kinds/,
+      /Placement legacy for east: its jsonPatch \(add \/spec\/minReadySeconds\) does not apply to ConfigMap team-a\/web-config.*scope the override with kinds/,
     );
 
     // A resync of the same object and decision writes nothing and says nothing more.

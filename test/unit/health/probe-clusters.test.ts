@@ -160,3 +160,29 @@ describe('probeClusters on a pull-mode SyncTarget', () => {
     );
   });
 });
+
+describe('probeClusters forgets deleted SyncTargets', () => {
+  it('removes the health of a cluster no workspace lists any more, and only after every list succeeded', async () => {
+    const kcp = new FakeKcp([syncTarget('east'), syncTarget('west')]);
+    const store = new InMemoryHealthStore();
+    const up = new Map([
+      ['east', true],
+      ['west', true],
+    ]);
+    const probe = (connector = fakeConnector(kcp, up)): ReturnType<typeof probeClusters> =>
+      probeClusters({ connector, store, workspaces: ['root:default'] });
+    await probe();
+    expect((await store.listClusters()).map((h) => h.cluster)).toEqual(['east', 'west']);
+
+    kcp.syncTargets.splice(1, 1); // west deleted in kcp
+    const failingKcp = {
+      ...fakeConnector(kcp, up),
+      kcp: async (): Promise<never> => Promise.reject(new ClusterUnreachableError('kcp down')),
+    };
+    await probe(failingKcp);
+    expect((await store.listClusters()).map((h) => h.cluster)).toEqual(['east', 'west']); // no list, no judgement
+
+    expect((await probe()).failures).toEqual([]);
+    expect((await store.listClusters()).map((h) => h.cluster)).toEqual(['east']);
+  });
+});

@@ -182,6 +182,19 @@ describe('examples/', () => {
   it.each(docs.filter(([, d]) => d !== null))('%s validates', (_file, doc) => {
     expect(validateTmcObject(doc)).toEqual({ ok: true });
   });
+  // `kubectl apply -f examples/<folder>/` (not recursive) must not register or replace a cluster: no SyncTarget or
+  // Secret at a folder's top level; the one cloud SyncTarget sits in cloud/ with an endpoint that cannot resolve.
+  it('keeps clusters out of what a user applies wholesale', () => {
+    const kindOf = (d: unknown): unknown => (typeof d === 'object' && d !== null ? Reflect.get(d, 'kind') : undefined);
+    const wholesale = docs.filter(([f]) => f.split('/').length === 2);
+    expect(wholesale.filter(([, d]) => ['SyncTarget', 'Secret'].includes(String(kindOf(d))))).toEqual([]);
+    const elsewhere = docs.filter(([f, d]) => f.split('/').length > 2 && kindOf(d) === 'SyncTarget');
+    expect(elsewhere.map(([f]) => f)).toEqual(['basic-setup/cloud/synctarget-eks.yaml']);
+    for (const [, d] of elsewhere)
+      expect(
+        new URL(SyncTargetSpecSchema.parse(Reflect.get(Object(d), 'spec')).workloadCluster.endpoint).hostname,
+      ).toMatch(/\.invalid$/);
+  });
 });
 
 describe('SyncTarget sync mode', () => {
