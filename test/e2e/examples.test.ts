@@ -31,6 +31,8 @@ const DOCUMENTS = [
   'docs/tutorial-hello-world.md',
   // Last: until it registers lab, the stack is what plain `npm start` gives (see beforeAll).
   'examples/basic-setup/pull-mode.md',
+  // The front door, top to bottom as written: its tour adds Placements, so it runs after every example.
+  'README.md',
 ];
 
 interface ShellBlock {
