@@ -150,7 +150,7 @@ async function deleteNamespaceIfEmpty(
 }
 
 /**
- * The first object tmc placed in `namespace` that the cluster lists (`<resource>/<name>`), or undefined when a
+ * The first object tmc placed in `namespace` (not being deleted) that the cluster lists (`<resource>/<name>`), or undefined when a
  * successful list of every namespaced type the cluster serves finds none. A failed list throws: never a reason to
  * delete.
  */
@@ -159,8 +159,10 @@ async function managedObjectIn(client: KubeClient, namespace: string): Promise<s
     (t) => t.namespaced && (t.verbs === undefined || t.verbs.includes('list')) && !t.resource.includes('/'),
   );
   for (const type of types) {
-    const found = await client.list(type, { namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` });
-    if (found.length > 0) return `${type.resource}/${found[0].metadata.name}`;
+    const listed = await client.list(type, { namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` });
+    // A copy already being deleted is on its way out and does not keep the namespace.
+    const found = listed.find((o) => !o.metadata.deletionTimestamp);
+    if (found) return `${type.resource}/${found.metadata.name}`;
   }
   return undefined;
 }
