@@ -1,4 +1,4 @@
-import { SYNC_FINALIZER, downstreamNamespace } from '../api/labels';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SYNC_FINALIZER, downstreamNamespace } from '../api/labels';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
 import { describeRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
@@ -128,6 +128,12 @@ async function deleteNamespaceIfEmpty(
   if (remaining.some((r) => r.ref.resource !== 'namespaces')) return;
   const current = await client.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
   if (current && ownershipOf(current, '') === 'owned') {
+    // Sync items lag the cluster: a copy being applied now has none yet. Only the cluster's own complete read decides.
+    const holder = await managedObjectIn(client, namespace);
+    if (holder) {
+      ctx.log.info(`Keeping Namespace ${namespace} on ${cluster}: the cluster still holds ${holder} of tmc's in it`);
+      return;
+    }
     ctx.log.info(`Deleting Namespace ${namespace} from ${cluster}: no tmc objects left in it`);
     await client.delete({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
   }
@@ -141,6 +147,24 @@ async function deleteNamespaceIfEmpty(
       updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString(),
     });
   }
+}
+
+/**
+ * The first object tmc placed in `namespace` (not being deleted) that the cluster lists (`<resource>/<name>`), or undefined when a
+ * successful list of every namespaced type the cluster serves finds none. A failed list throws: never a reason to
+ * delete.
+ */
+async function managedObjectIn(client: KubeClient, namespace: string): Promise<string | undefined> {
+  const types = (await client.resources()).filter(
+    (t) => t.namespaced && (t.verbs === undefined || t.verbs.includes('list')) && !t.resource.includes('/'),
+  );
+  for (const type of types) {
+    const listed = await client.list(type, { namespace, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` });
+    // A copy already being deleted is on its way out and does not keep the namespace.
+    const found = listed.find((o) => !o.metadata.deletionTimestamp);
+    if (found) return `${type.resource}/${found.metadata.name}`;
+  }
+  return undefined;
 }
 
 /**
