@@ -16,7 +16,8 @@ import { resyncUnplaced } from './unplaced';
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
  * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
  * stopped: lib/recovery/cursor.ts) and its pending cleanups (one Query), then:
- * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans; then per
+ * failover of evacuating clusters, graceful cleanup of copies left behind, stuck syncs, drift, orphans (drift and
+ * orphans only on push-mode clusters: a pull-mode one's syncer owns them); then per
  * workspace the objects kcp stored whose placement message was lost (lib/recovery/unplaced.ts), the pairs whose sync
  * message was lost (lib/recovery/resync.ts) and the partial decisions a returned cluster may complete
  * (lib/recovery/partial.ts). Then the deletion
@@ -56,6 +57,13 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       // An Unhealthy cluster cannot be read or written: its stuck syncs, drift and orphans wait until it answers.
       if (cluster.health === 'Unhealthy') continue;
       await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
+      // A pull-mode cluster is never called: its syncer applies and reports through the VW, so its drift and orphans
+      // are the syncer's. Skipping says nothing about its copies; a failed mode read skips both and retries next run.
+      let push = false;
+      await guarded(`reading the sync mode of ${cluster.name}`, async () => {
+        push = (await deps.kube.syncMode?.(workspace, cluster.name)) !== 'Pull';
+      });
+      if (!push) continue;
       await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
       await guarded(`removing orphans on ${cluster.name}`, () =>
         removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet),

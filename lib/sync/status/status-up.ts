@@ -216,6 +216,17 @@ async function readDownstreamOf(
 }
 
 /**
+ * The items of workspaces where `cluster` is in push mode. A pull-mode cluster is never called: its syncer reports its
+ * status, so its items are left alone (neither read nor forgotten). A failed mode read throws: the run retries later.
+ */
+async function pushModeOnly(deps: StatusUpDeps, cluster: string, records: SyncRecord[]): Promise<SyncRecord[]> {
+  const pull = new Set<string>();
+  for (const workspace of new Set(records.map((r) => r.ref.workspace)))
+    if ((await deps.kube.syncMode?.(workspace, cluster)) === 'Pull') pull.add(workspace);
+  return records.filter((r) => !pull.has(r.ref.workspace));
+}
+
+/**
  * The scheduled backstop for status webhooks that never arrived (a cluster's webhook down, a lost request): for sync
  * items applied recently, read the downstream status and proceed as if a status message had come. Bounded per run.
  * On an idle stack it writes nothing: a downstream status equal to the stored one is not stored again (the stored
@@ -233,7 +244,7 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
         // A page per run, resuming where the last run stopped: reading only the first page of a cluster with more
         // sync items than that (a 1000 × 3 benchmark has 2,000 per cluster) never looked at the rest, so a status whose
         // webhook failed open there was never brought back.
-        const records = (
+        const recentRecords = (
           await clusterPage(
             deps.syncState,
             deps.cursors,
@@ -242,6 +253,7 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
             options.perClusterLimit ?? 500,
           )
         ).filter((r) => recent(r, since));
+        const records = await pushModeOnly(deps, cluster, recentRecords);
         const downstream = await readDownstreamOf(deps, cluster, records);
         // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
         // Those the cluster answered for, present or missing (a missing copy's stored status stops counting).

@@ -250,6 +250,33 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
   });
 
+  it('the backstop never calls a pull-mode cluster and leaves what its syncer reported alone', async () => {
+    const deps = world.statusDeps(kube);
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    // north is in pull mode: its syncer reported its status; the connector refuses to call it, as the real one does.
+    await reportClusterStatus(deps, message('north', '70', ready(1)), 1);
+    const called: string[] = [];
+    const connector: KubeConnector = {
+      kcp: (workspace) => kube.kcp(workspace),
+      cluster: async (workspace, name) => {
+        called.push(name);
+        if (name === 'north') throw new Error(`SyncTarget north in ${workspace} is in pull mode`);
+        return kube.cluster(workspace, name);
+      },
+      syncMode: async (_workspace, name) => (name === 'north' ? 'Pull' : 'Push'),
+      forget: () => undefined,
+    };
+    const summary = await runStatusBackstop({ ...deps, kube: connector });
+    expect(summary).toMatchObject({ clusters: 3, failed: 0 });
+    expect(called.filter((c) => c === 'north')).toEqual([]);
+    expect([...new Set(called)].sort()).toEqual(['east', 'west']);
+    // The push clusters' statuses were read and north's syncer-reported one still counts.
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
+  });
+
   it('the backstop on unchanged state writes nothing to DynamoDB or kcp, and does not read kcp', async () => {
     const deps = world.statusDeps(kube);
     for (const c of CLUSTERS) {
