@@ -8,6 +8,7 @@ import {
   type Location,
 } from '../api/crds/location';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE } from '../api/crds/sync-target';
+import { NotFoundError } from '../errors/tmc-error';
 import { compileLabelSelector } from '../kube-api/label-selector';
 import type { KubeClient } from '../ports/kube-client';
 
@@ -97,7 +98,14 @@ export async function updateLocationStatuses(
   instances: readonly LocationInstance[],
 ): Promise<LocationStatusReport> {
   const report: LocationStatusReport = { writes: 0, failures: [] };
-  const locations = await kcp.list(LOCATIONS);
+  let locations: unknown[];
+  try {
+    locations = await kcp.list(LOCATIONS);
+  } catch (err) {
+    // A workspace that does not serve Locations (tmc's CRDs not installed there) has none to count; only writes follow.
+    if (err instanceof NotFoundError) return report;
+    throw err;
+  }
   for (const raw of locations) {
     const parsed = CountedLocationSchema.safeParse(raw);
     if (!parsed.success) {
