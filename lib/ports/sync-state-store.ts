@@ -137,6 +137,17 @@ export const SyncRecordSchema = z.object({
   traceId: z.string().optional(),
 });
 
+/** Why a decision is as it is ({@link DecisionReason}): one list for DynamoDB items and the virtual workspace's wire. */
+export const DecisionReasonSchema = z.enum([
+  'Scheduled',
+  'PartiallyScheduled',
+  'Unschedulable',
+  'NoMatchingPlacement',
+  'NoClusters',
+  'DeletionHeld',
+  'Deleted',
+]) satisfies z.ZodType<DecisionReason>;
+
 /** A {@link DecisionView} on the virtual workspace's wire. */
 export const DecisionViewSchema = z.object({
   decisionVersion: z.number(),
@@ -148,17 +159,7 @@ export const DecisionViewSchema = z.object({
     }),
   ),
   scheduled: z.boolean().optional(),
-  reason: z
-    .enum([
-      'Scheduled',
-      'PartiallyScheduled',
-      'Unschedulable',
-      'NoMatchingPlacement',
-      'NoClusters',
-      'DeletionHeld',
-      'Deleted',
-    ])
-    .optional(),
+  reason: DecisionReasonSchema.optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
   replicaMode: z.enum(['Duplicated', 'Divided']).optional(),

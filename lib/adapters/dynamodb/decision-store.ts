@@ -10,6 +10,7 @@ import type {
   DecisionVersionReader,
   StoredDecision,
 } from '../../ports/decision-store';
+import { DecisionReasonSchema } from '../../ports/sync-state-store';
 import { DECISION_SK, objectKeyPk, objPk } from './keys';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, conditionalPut, deletedRecordExpiry, keyOf, queryIndexPartition } from './table';
@@ -41,15 +42,7 @@ export const DecisionItemSchema = z.object({
     }),
   ),
   scheduled: z.boolean(),
-  reason: z.enum([
-    'Scheduled',
-    'PartiallyScheduled',
-    'Unschedulable',
-    'NoMatchingPlacement',
-    'NoClusters',
-    'DeletionHeld',
-    'Deleted',
-  ]),
+  reason: DecisionReasonSchema,
   message: z.string(),
   placement: z.string().optional(),
   explanation: z.array(

@@ -4,6 +4,7 @@ import { JsonPatchOperationSchema } from '../../api/crds/placement';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { StaleGenerationError } from '../../errors/tmc-error';
 import {
+  DecisionReasonSchema,
   SyncRecordSchema,
   syncRecordKey,
   type ClusterListOptions,
@@ -39,17 +40,7 @@ const DecisionItemSchema = z.object({
     )
     .default([]),
   scheduled: z.boolean().optional(),
-  reason: z
-    .enum([
-      'Scheduled',
-      'PartiallyScheduled',
-      'Unschedulable',
-      'NoMatchingPlacement',
-      'NoClusters',
-      'DeletionHeld',
-      'Deleted',
-    ])
-    .optional(),
+  reason: DecisionReasonSchema.optional(),
   message: z.string().optional(),
   placement: z.string().optional(),
   replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
