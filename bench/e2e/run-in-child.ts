@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { WORKER_YOUNG_GENERATION_MB } from '../../lib/local/young-generation';
 import type { EndToEndOptions, EndToEndResult } from './scenario';
 
 const Outcome = z.discriminatedUnion('ok', [
@@ -14,6 +15,12 @@ const Outcome = z.discriminatedUnion('ok', [
   }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
+
+/** `--max-semi-space-size` for the child's main thread: a third of the young generation the stack's threads get. */
+function mainThreadHeapFlags(): string[] {
+  const mb = Number(process.env.TMC_BENCH_YOUNG_GENERATION_MB ?? WORKER_YOUNG_GENERATION_MB);
+  return mb > 0 ? [`--max-semi-space-size=${Math.round(mb / 3)}`] : [];
+}
 
 /**
  * Runs one end-to-end size in a fresh `node` (bench/e2e/child.ts, through tsx as bin/tmc.mjs runs the sources),
@@ -34,7 +41,15 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
   try {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(projectRoot, 'bench', 'e2e', 'child.ts'), outcomePath, JSON.stringify(sizeOptions)],
+      [
+        // The main thread's young generation as the worker threads' (lib/local/young-generation.ts).
+        ...mainThreadHeapFlags(),
+        '--import',
+        'tsx',
+        join(projectRoot, 'bench', 'e2e', 'child.ts'),
+        outcomePath,
+        JSON.stringify(sizeOptions),
+      ],
       {
         cwd: projectRoot,
         env: process.env,

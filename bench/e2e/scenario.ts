@@ -349,6 +349,13 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       // stack uses both cores (docs/local-stack.md). TMC_BENCH_FUNCTION_THREADS=off runs them on the main thread, for
       // comparison (docs/bench.md has a measured pair).
       functionThreads: process.env.TMC_BENCH_FUNCTION_THREADS !== 'off',
+      functionThreadLayout: process.env.TMC_BENCH_FUNCTION_THREADS === 'own' ? 'own' : 'shared',
+      ...(process.env.TMC_BENCH_CONSUMER_CONTAINERS === undefined
+        ? {}
+        : { consumerContainers: Number(process.env.TMC_BENCH_CONSUMER_CONTAINERS) }),
+      ...(process.env.TMC_BENCH_YOUNG_GENERATION_MB === undefined
+        ? {}
+        : { youngGenerationMb: Number(process.env.TMC_BENCH_YOUNG_GENERATION_MB) }),
       clusters,
       ...(options.pull ? { pullClusters: clusters.map((c) => c.name) } : {}),
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },

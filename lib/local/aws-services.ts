@@ -9,7 +9,10 @@ import { QUEUES, TABLE, type QueueDefinition, type QueueName } from '../runtime/
 import { startEmulatorThread, type EmulatorThread, type EmulatorThreadOptions } from './emulator-thread';
 
 /** Where the emulators run: their own worker threads (lib/local/emulator-worker.mjs), off the stack's main thread. */
-export type LocalEmulatorOptions = Pick<EmulatorThreadOptions, 'port' | 'projectRoot' | 'onCrash'>;
+export type LocalEmulatorOptions = Pick<
+  EmulatorThreadOptions,
+  'port' | 'projectRoot' | 'onCrash' | 'youngGenerationMb'
+>;
 
 export interface LocalDynamo {
   endpoint: string;

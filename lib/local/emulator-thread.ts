@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { findProjectRoot } from './paths';
+import { WORKER_YOUNG_GENERATION_MB, youngGenerationLimits } from './young-generation';
 
 export type EmulatedService = 'dynamodb' | 'sqs';
 
@@ -96,6 +97,8 @@ export interface EmulatorThreadOptions {
   onCrash?: (error: Error) => void;
   /** dynalite only: memoize its expression parses (lib/local/dynalite-expression-cache.mjs); default true. */
   expressionCache?: boolean;
+  /** The thread's young generation in MiB (lib/local/young-generation.ts); 0: V8's default. */
+  youngGenerationMb?: number;
 }
 
 /** Starts `service`'s emulator in its own worker thread and resolves once it listens. */
@@ -112,6 +115,7 @@ export async function startEmulatorThread(
       port: options.port,
       expressionCache: options.expressionCache ?? process.env.TMC_DYNALITE_EXPRESSION_CACHE !== 'off',
     },
+    ...youngGenerationLimits(options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB),
   });
 
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();

@@ -4,23 +4,36 @@ import { z } from 'zod';
 import { ForwardingMetrics } from '../metrics/forwarded-metrics';
 import { useForwardedMetrics } from '../runtime/metrics';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
+import { ContainerPool, containerStarter, type LambdaHandler } from './container-pool';
 import { enforceLocalIam, runAs } from './iam';
 import { makeLambdaContext, runInvocation } from './lambda-context';
 
 /**
- * The inside of a function's worker thread (started by lib/local/function-worker.mjs): installs the metrics that
- * forward to the main thread's registry, imports the handler once (a warm container) and runs invocations
- * concurrently, as the in-process runtime does.
+ * The inside of a functions' worker thread (started by lib/local/function-worker.mjs): installs the metrics that
+ * forward to the main thread's registry, imports each function's handler once and runs invocations concurrently,
+ * each in a container of its own (lib/local/container-pool.ts), as the in-process runtime does.
  *
  * To the parent: { type: 'ready' } or { type: 'failed', error } once; { type: 'metrics', updates } per tick;
  *                { type: 'result', id, ok: true, value } or { type: 'result', id, ok: false, error } per invocation
  *                (after the metrics it recorded); { type: 'stopped' } after the last.
- * From the parent: { op: 'invoke', id, event, timeoutMs }; { op: 'stop' } (waits for running invocations, flushes).
+ * From the parent: { op: 'invoke', id, name, event, timeoutMs }; { op: 'stop' } (waits for running invocations,
+ *                flushes).
  */
 
+const FunctionNameSchema = z.enum(Object.keys(FUNCTIONS) as [FunctionName, ...FunctionName[]]);
+
 export const ContainerData = z.object({
-  name: z.enum(Object.keys(FUNCTIONS) as [FunctionName, ...FunctionName[]]),
-  handlerPath: z.string(),
+  /** The functions this thread runs, each from its handler module. */
+  functions: z
+    .array(
+      z.object({
+        name: FunctionNameSchema,
+        handlerPath: z.string(),
+        /** At most this many containers at once (lib/local/container-pool.ts); no limit when absent. */
+        maxContainers: z.number().int().positive().optional(),
+      }),
+    )
+    .min(1),
   region: z.string(),
   /** Checks the function's AWS calls against its grants, as the main thread does for in-process functions. */
   iam: z.boolean().default(false),
@@ -31,6 +44,7 @@ const ParentMessage = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('invoke'),
     id: z.number().int(),
+    name: FunctionNameSchema,
     event: z.unknown(),
     timeoutMs: z.number().int().positive(),
   }),
@@ -51,13 +65,11 @@ export function describeError(err: unknown): ErrorData {
   return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
 }
 
-type Handler = (event: unknown, context: ReturnType<typeof makeLambdaContext>) => Promise<unknown>;
-
-async function importHandler(path: string): Promise<Handler> {
+async function importHandler(path: string): Promise<LambdaHandler> {
   const mod: unknown = await import(pathToFileURL(path).href);
   const handler = typeof mod === 'object' && mod !== null ? (mod as { handler?: unknown }).handler : undefined;
   if (typeof handler !== 'function') throw new TypeError(`${path} does not export a handler: export const handler = …`);
-  return handler as Handler;
+  return handler as LambdaHandler;
 }
 
 export async function runFunctionContainer(port: MessagePort, raw: unknown): Promise<void> {
@@ -66,9 +78,10 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   useForwardedMetrics(metrics);
   // Before the handler loads: its clients are built after, and each gets the check when built.
   if (data.iam) enforceLocalIam({ env: process.env });
-  let handler: Handler;
+  const pools = new Map<FunctionName, ContainerPool>();
   try {
-    handler = await importHandler(data.handlerPath);
+    for (const fn of data.functions)
+      pools.set(fn.name, new ContainerPool(containerStarter(await importHandler(fn.handlerPath)), fn.maxContainers));
   } catch (err) {
     port.postMessage({ type: 'failed', error: describeError(err) });
     port.close();
@@ -76,11 +89,15 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   }
 
   const running = new Set<Promise<void>>();
-  const invoke = async (id: number, event: unknown, timeoutMs: number): Promise<void> => {
+  const invoke = async (id: number, name: FunctionName, event: unknown, timeoutMs: number): Promise<void> => {
     let reply: Record<string, unknown>;
     try {
-      const context = makeLambdaContext(FUNCTIONS[data.name], data.region, timeoutMs);
-      const value = await runAs(data.name, () => runInvocation(context, () => handler(event, context)));
+      const pool = pools.get(name);
+      if (pool === undefined) throw new Error(`Function ${name} does not run in this thread`);
+      const context = makeLambdaContext(FUNCTIONS[name], data.region, timeoutMs);
+      const value = await pool.run((handler) =>
+        runAs(name, () => runInvocation(context, () => handler(event, context))),
+      );
       reply = { type: 'result', id, ok: true, value };
     } catch (err) {
       reply = { type: 'result', id, ok: false, error: describeError(err) };
@@ -98,7 +115,9 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
   port.on('message', (rawMessage: unknown) => {
     const message = ParentMessage.parse(rawMessage);
     if (message.op === 'invoke') {
-      const done = invoke(message.id, message.event, message.timeoutMs).finally(() => running.delete(done));
+      const done = invoke(message.id, message.name, message.event, message.timeoutMs).finally(() =>
+        running.delete(done),
+      );
       running.add(done);
       return;
     }

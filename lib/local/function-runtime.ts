@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
 import type { Metrics } from '../ports/telemetry';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
+import { ContainerPool, containerStarter, type LambdaHandler } from './container-pool';
 import { FunctionThread } from './function-thread';
 import { runAs } from './iam';
 import { makeLambdaContext, runInvocation } from './lambda-context';
 import type { Log } from '../observability/log';
-
-export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** A function that is not there yet (its folder is missing): the HTTP server answers 503, pollers leave messages. */
 export class FunctionMissingError extends Error {
@@ -39,10 +37,19 @@ export interface FunctionRuntimeOptions {
   onStart?: () => void;
   onEnd?: () => void;
   /**
-   * Functions run each in its own worker thread (lib/local/function-thread.ts) instead of this one; a function with a
-   * handler in `handlers` stays here. Needs `metrics`.
+   * Functions run in a worker thread (lib/local/function-thread.ts) instead of this one; a function with a handler in
+   * `handlers` stays here. Needs `metrics`.
    */
   threads?: readonly FunctionName[];
+  /**
+   * `shared` (default): the threaded functions share one worker thread, so one isolate compiles and collects their
+   * common code (the AWS SDK, the kube client, zod); `own`: a thread each.
+   */
+  threadLayout?: 'shared' | 'own';
+  /** The functions' threads' young generation, in MiB (lib/local/function-thread.ts); V8's default when omitted. */
+  youngGenerationMb?: number;
+  /** At most this many containers of a function at once (lib/local/container-pool.ts); no limit for the others. */
+  maxContainers?: Partial<Record<FunctionName, number>>;
   /** A module per function instead of functions/<name>/handler.ts (tests: a handler file a thread can load). */
   handlerModules?: Partial<Record<FunctionName, string>>;
   /** Where the threads' metric updates go: the registry this process's functions share. */
@@ -52,14 +59,15 @@ export interface FunctionRuntimeOptions {
 }
 
 /**
- * Runs the functions the way Lambda runs them: the handler module imported once (a warm container), the same event
- * shapes, a context whose deadline is the function's timeout. In this thread, or with `threads` in a worker thread
- * of its own (its own module instances and deps, events and results structured-cloned); either way invocations run
- * concurrently, as one container each would. Lambda would kill a timed-out invocation; here it cannot be killed, so
- * the caller gets a timeout error and the late result is dropped.
+ * Runs the functions the way Lambda runs them: the handler module imported once, the same event shapes, a context
+ * whose deadline is the function's timeout, and one invocation at a time per container: invocations that overlap run
+ * in containers of their own (lib/local/container-pool.ts), each with its own deps and caches, kept warm for the next.
+ * In this thread, or with `threads` in a worker thread (apart from this thread's module instances, events and results
+ * structured-cloned). Lambda would kill a timed-out invocation; here it cannot be killed, so the caller gets a timeout
+ * error and the late result is dropped (its container is free again when it ends).
  */
 export class FunctionRuntime {
-  private readonly loaded = new Map<FunctionName, Promise<LambdaHandler | undefined>>();
+  private readonly loaded = new Map<FunctionName, Promise<ContainerPool | undefined>>();
   private readonly reportedMissing = new Set<FunctionName>();
   private readonly threads = new Map<FunctionName, FunctionThread>();
   private active = 0;
@@ -119,48 +127,55 @@ export class FunctionRuntime {
   async warmThreads(): Promise<void> {
     const warming: Array<Promise<void>> = [];
     for (const name of this.options.threads ?? []) {
-      if (this.threaded(name) && this.handlerExists(name))
-        warming.push(this.thread(name, FUNCTIONS[name].timeoutSeconds * 1000).warm());
+      if (this.threaded(name) && this.handlerExists(name)) warming.push(this.thread(name).warm());
     }
     await Promise.all(warming);
   }
 
   /** Ends the worker threads after their in-flight invocations; in-process handlers need nothing. */
   async stop(): Promise<void> {
-    await Promise.all([...this.threads.values()].map((thread) => thread.stop()));
+    await Promise.all([...new Set(this.threads.values())].map((thread) => thread.stop()));
   }
 
   private async runner(name: FunctionName, event: unknown, timeoutMs: number): Promise<() => Promise<unknown>> {
     if (this.threaded(name)) {
       if (!this.threads.has(name) && !this.handlerExists(name)) throw new FunctionMissingError(name);
-      const thread = this.thread(name, timeoutMs);
-      return () => thread.invoke(event, timeoutMs);
+      const thread = this.thread(name);
+      return () => thread.invoke(name, event, timeoutMs);
     }
-    const handler = await this.load(name);
-    if (handler === undefined) throw new FunctionMissingError(name);
+    const pool = await this.load(name);
+    if (pool === undefined) throw new FunctionMissingError(name);
     const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
     // The invocation's AWS calls are checked against this function's grants (lib/local/iam.ts).
-    return () => runAs(name, () => runInvocation(context, () => handler(event, context)));
+    return () => pool.run((handler) => runAs(name, () => runInvocation(context, () => handler(event, context))));
   }
 
-  private thread(name: FunctionName, timeoutMs: number): FunctionThread {
+  /** `name`'s thread: its own, or the one it shares with the other threaded functions that exist. */
+  private thread(name: FunctionName): FunctionThread {
     let thread = this.threads.get(name);
-    if (thread === undefined) {
-      const metrics = this.options.metrics;
-      if (metrics === undefined)
-        throw new Error(`Function ${name} runs in a thread but the runtime was given no metrics to forward to`);
-      thread = new FunctionThread({
-        name,
-        projectRoot: this.options.projectRoot,
-        handlerPath: this.handlerPath(name),
-        region: this.options.region,
-        timeoutMs,
-        metrics,
-        logger: this.options.logger,
-        iam: this.options.iam,
-      });
-      this.threads.set(name, thread);
-    }
+    if (thread !== undefined) return thread;
+    const metrics = this.options.metrics;
+    if (metrics === undefined)
+      throw new Error(`Function ${name} runs in a thread but the runtime was given no metrics to forward to`);
+    const names =
+      this.options.threadLayout === 'own'
+        ? [name]
+        : (this.options.threads ?? []).filter((n) => this.threaded(n) && (n === name || this.handlerExists(n)));
+    thread = new FunctionThread({
+      functions: names.map((n) => ({
+        name: n,
+        handlerPath: this.handlerPath(n),
+        maxContainers: this.options.maxContainers?.[n],
+      })),
+      projectRoot: this.options.projectRoot,
+      region: this.options.region,
+      timeoutMs: Math.max(...names.map((n) => FUNCTIONS[n].timeoutSeconds * 1000)),
+      youngGenerationMb: this.options.youngGenerationMb,
+      metrics,
+      logger: this.options.logger,
+      iam: this.options.iam,
+    });
+    for (const n of names) this.threads.set(n, thread);
     return thread;
   }
 
@@ -179,10 +194,14 @@ export class FunctionRuntime {
     });
   }
 
-  private load(name: FunctionName): Promise<LambdaHandler | undefined> {
+  private load(name: FunctionName): Promise<ContainerPool | undefined> {
     let pending = this.loaded.get(name);
     if (pending === undefined) {
-      pending = this.importHandler(name);
+      pending = this.importHandler(name).then((handler) =>
+        handler === undefined
+          ? undefined
+          : new ContainerPool(containerStarter(handler), this.options.maxContainers?.[name]),
+      );
       this.loaded.set(name, pending);
     }
     return pending;

@@ -6,16 +6,13 @@ import { applyMetricUpdates, MetricUpdate } from '../metrics/forwarded-metrics';
 import type { Metrics } from '../ports/telemetry';
 import type { FunctionName } from '../runtime/resources';
 import type { Log } from '../observability/log';
+import { youngGenerationLimits } from './young-generation';
 
-/** The function's thread could not start, crashed with the invocation in flight, or is stopped. */
+/** The functions' thread could not start, crashed with the invocation in flight, or is stopped. */
 export class FunctionThreadError extends Error {
   override name = 'FunctionThreadError';
 
-  constructor(
-    readonly functionName: FunctionName,
-    message: string,
-    cause?: unknown,
-  ) {
+  constructor(message: string, cause?: unknown) {
     super(message, { cause });
   }
 }
@@ -57,12 +54,14 @@ export function functionWorkerScript(projectRoot: string): string {
 }
 
 export interface FunctionThreadOptions {
-  name: FunctionName;
+  /** The functions the thread runs, each from its handler module. */
+  functions: ReadonlyArray<{ name: FunctionName; handlerPath: string; maxContainers?: number }>;
   projectRoot: string;
-  handlerPath: string;
   region: string;
-  /** The function's timeout: how long `stop` lets an invocation finish. */
+  /** The longest of the functions' timeouts: how long `stop` lets an invocation finish. */
   timeoutMs: number;
+  /** The thread's young generation in MiB (lib/local/young-generation.ts); V8's default when omitted or 0. */
+  youngGenerationMb?: number;
   /** Where the thread's metric updates are applied (the stack's shared registry). */
   metrics: Metrics;
   logger: Log;
@@ -85,17 +84,26 @@ interface Container {
 }
 
 /**
- * One function in its own worker thread, as Lambda runs it in its own container: own module instances and deps,
- * reached only through structured-cloned events and results. Started by `warm` or the first invocation; a thread that crashes
- * fails its in-flight invocations, is logged, and the next invocation starts a new one (a new container). The worker
- * gets a copy of process.env taken when it starts, after the stack has set the functions' environment.
+ * Functions in a worker thread of their own, apart from the main thread's module instances, reached only through
+ * structured-cloned events and results; inside, each invocation runs in a container of its own
+ * (lib/local/function-container.ts). Started by `warm` or the first invocation; a thread that crashes fails its
+ * in-flight invocations, is logged, and the next invocation starts a new one (new containers). The worker gets a copy
+ * of process.env taken when it starts, after the stack has set the functions' environment.
  */
 export class FunctionThread {
   private current: Container | undefined;
   private nextId = 1;
   private stopping = false;
+  /** The thread's name (bench/support/thread-cpu.ts reads it): its function's, or `functions` for several. */
+  readonly label: string;
+  /** How messages name the thread. */
+  private readonly what: string;
 
-  constructor(private readonly options: FunctionThreadOptions) {}
+  constructor(private readonly options: FunctionThreadOptions) {
+    const names = options.functions.map((f) => f.name);
+    this.label = names.length === 1 ? names[0] : 'functions';
+    this.what = names.length === 1 ? `Function ${names[0]}'s thread` : `The thread of functions ${names.join(', ')}`;
+  }
 
   /** A thread is started (or starting) for the function now. */
   get started(): boolean {
@@ -112,26 +120,22 @@ export class FunctionThread {
     return container.ready.catch(() => undefined);
   }
 
-  async invoke(event: unknown, timeoutMs: number): Promise<unknown> {
+  async invoke(name: FunctionName, event: unknown, timeoutMs: number): Promise<unknown> {
     if (this.stopping)
-      throw new FunctionThreadError(
-        this.options.name,
-        `Function ${this.options.name} is stopped with the local stack; invoke it on a running stack`,
-      );
+      throw new FunctionThreadError(`Function ${name} is stopped with the local stack; invoke it on a running stack`);
     const container = (this.current ??= this.start());
     await container.ready;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       container.pending.set(id, { resolve, reject });
       try {
-        container.worker.postMessage({ op: 'invoke', id, event, timeoutMs });
+        container.worker.postMessage({ op: 'invoke', id, name, event, timeoutMs });
       } catch (err) {
         // An event that cannot be cloned never left this thread (Lambda would reject a non-JSON payload).
         container.pending.delete(id);
         reject(
           new FunctionThreadError(
-            this.options.name,
-            `The event for function ${this.options.name} cannot cross to its thread: ${err instanceof Error ? err.message : String(err)}`,
+            `The event for function ${name} cannot cross to its thread: ${err instanceof Error ? err.message : String(err)}`,
             err,
           ),
         );
@@ -154,7 +158,7 @@ export class FunctionThread {
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           this.options.logger.warn(
-            `Function ${this.options.name} did not finish its invocations within its timeout at stop; its thread is terminated`,
+            `${this.what} did not finish its invocations within their timeout at stop; it is terminated`,
           );
           resolve();
         }, this.options.timeoutMs + STOP_GRACE_MS);
@@ -167,23 +171,22 @@ export class FunctionThread {
   }
 
   private start(): Container {
-    const { name, logger } = this.options;
+    const { logger } = this.options;
+    const what = this.what;
     const script = functionWorkerScript(this.options.projectRoot);
     if (!existsSync(script))
-      throw new FunctionThreadError(
-        name,
-        `Function ${name} cannot run in a thread: its worker script ${script} is missing`,
-      );
+      throw new FunctionThreadError(`${what} cannot start: its worker script ${script} is missing`);
     // The environment named explicitly: Worker's default is the process's real one, which under jest is not the
     // process.env the stack (and a test) set; a copy now, as a Lambda container gets its configuration at start.
     const worker = new Worker(script, {
       workerData: {
-        name,
-        handlerPath: this.options.handlerPath,
+        label: this.label,
+        functions: this.options.functions,
         region: this.options.region,
         iam: this.options.iam ?? false,
       },
       env: { ...process.env },
+      ...youngGenerationLimits(this.options.youngGenerationMb ?? 0),
     });
     const pending = new Map<number, Pending>();
     let markReady!: () => void;
@@ -217,7 +220,7 @@ export class FunctionThread {
     const receive = (raw: unknown): void => {
       const parsed = WorkerMessage.safeParse(raw);
       if (!parsed.success) {
-        logger.warn(`Function ${name}'s thread sent a message this runtime does not understand; it is ignored`, {
+        logger.warn(`${what} sent a message this runtime does not understand; it is ignored`, {
           error: parsed.error,
         });
         return;
@@ -230,8 +233,7 @@ export class FunctionThread {
         case 'failed':
           end(
             new FunctionThreadError(
-              name,
-              `Function ${name} did not load in its thread: ${message.error.message}; fix functions/${name}/handler.ts, the next invocation loads it again`,
+              `${what} did not load: ${message.error.message}; fix the handler, the next invocation loads it again`,
               rebuildError(message.error),
             ),
           );
@@ -240,7 +242,9 @@ export class FunctionThread {
           try {
             applyMetricUpdates(this.options.metrics, message.updates);
           } catch (err) {
-            logger.warn(`Metrics from function ${name}'s thread could not be recorded`, { error: err });
+            logger.warn(`Metrics from ${what.charAt(0).toLowerCase()}${what.slice(1)} could not be recorded`, {
+              error: err,
+            });
           }
           return;
         case 'result': {
@@ -261,8 +265,7 @@ export class FunctionThread {
     worker.on('error', (err) =>
       end(
         new FunctionThreadError(
-          name,
-          `Function ${name}'s thread crashed (${err.message}); its in-flight invocations failed and the next one starts a new thread`,
+          `${what} crashed (${err.message}); its in-flight invocations failed and the next one starts a new thread`,
           err,
         ),
       ),
@@ -270,8 +273,7 @@ export class FunctionThread {
     worker.once('exit', (code) =>
       end(
         new FunctionThreadError(
-          name,
-          `Function ${name}'s thread exited with code ${code}; its in-flight invocations failed and the next one starts a new thread`,
+          `${what} exited with code ${code}; its in-flight invocations failed and the next one starts a new thread`,
         ),
       ),
     );

@@ -37,16 +37,17 @@ export function makeLambdaContext(
 }
 
 /**
- * Variables Lambda sets that Powertools reads, set in the local functions' environment. The local stack runs several
- * invocations of a function at once in one container, as Lambda Managed Instances do, and
- * AWS_LAMBDA_MAX_CONCURRENCY is how Lambda says so; the container starts on demand, which makes the first invocation
- * a cold start.
+ * Variables Lambda sets that Powertools reads, set in the local functions' environment. The local stack runs each
+ * invocation in a container of its own, but a function's containers share one isolate and so its module-level state
+ * (Powertools' logger): AWS_LAMBDA_MAX_CONCURRENCY makes Powertools keep what is per invocation in the runtime's
+ * per-invocation store, as on Lambda Managed Instances; the container starts on demand, which makes the first
+ * invocation a cold start.
  */
 export const LOCAL_LAMBDA_ENV = { AWS_LAMBDA_MAX_CONCURRENCY: '64', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
 
 type InvocationContext = Record<string | symbol, unknown>;
 
-/** The runtime's per-invocation store when invocations share a container (the RIC's InvokeStoreMulti, re-stated). */
+/** The runtime's per-invocation store when invocations share an isolate (the RIC's InvokeStoreMulti, re-stated). */
 class LocalInvokeStore extends InvokeStoreBase {
   private readonly als = new AsyncLocalStorage<InvocationContext>();
 
@@ -79,7 +80,7 @@ class LocalInvokeStore extends InvokeStoreBase {
 const lambdaGlobal = globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase } };
 
 /**
- * Runs one invocation as Lambda's Node.js runtime does when invocations share a container: inside its InvokeStore
+ * Runs one invocation as Lambda's Node.js runtime does when invocations share an isolate: inside its InvokeStore
  * (an AsyncLocalStorage), so what Powertools keeps per invocation (the logger's Lambda context: request id, cold
  * start) stays apart between invocations running at once.
  */

@@ -12,6 +12,7 @@ import { makeDynamoDocumentClient, makeSqsClient } from '../runtime/aws';
 import { useSharedMetrics } from '../runtime/metrics';
 import {
   ENV,
+  QUEUES,
   SCHEDULES,
   SYNCER_FEED,
   TABLE,
@@ -31,7 +32,9 @@ import {
 import type { EmulatorThread } from './emulator-thread';
 import { clusterLabels, resolveClusters, type LocalClusterSpec } from './clusters';
 import { startEventSource, type EventSourceMapping } from './event-source';
-import { FunctionMissingError, FunctionRuntime, type LambdaHandler } from './function-runtime';
+import type { LambdaHandler } from './container-pool';
+import { WORKER_YOUNG_GENERATION_MB } from './young-generation';
+import { FunctionMissingError, FunctionRuntime } from './function-runtime';
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { issueStatusCredential } from '../auth/status-credentials';
@@ -102,12 +105,22 @@ export interface LocalStackOptions {
   /** A Prometheus remote-write URL: metrics-rollup pushes the whole registry there on its schedule. */
   prometheusRemoteWriteUrl?: string;
   /**
-   * Runs the heavy functions (ingress, placement, sync-apply, status-up; the status backstop is status-up) each in its
-   * own worker thread, a "Lambda container" of its own, so they use the machine's other cores; true for those, or a
-   * list. api, authorizer and metrics-rollup stay on the main thread with the registry they serve; functions given in
-   * `handlers` stay in process. Default off (tests); `tmc dev` and the benchmark turn it on. See docs/local-stack.md.
+   * Runs the heavy functions (ingress, placement, sync-apply, status-up; the status backstop is status-up) in a worker
+   * thread, so they use the machine's other core; true for those, or a list. api, authorizer and metrics-rollup stay
+   * on the main thread with the registry they serve; functions given in `handlers` stay in process. Default off
+   * (tests); `tmc dev` and the benchmark turn it on. See docs/local-stack.md.
    */
   functionThreads?: boolean | FunctionName[];
+  /** `shared` (default): the threaded functions share one thread (one isolate); `own`: a thread each. */
+  functionThreadLayout?: 'shared' | 'own';
+  /** The worker threads' young generation in MiB (lib/local/young-generation.ts); 0: V8's default. */
+  youngGenerationMb?: number;
+  /**
+   * Containers of each queue consumer (placement, sync-apply, status-up), each running one batch at a time as on
+   * Lambda; their queue's poller keeps at most this many batches in flight. Default 1 (a Lambda with reserved
+   * concurrency 1): see docs/local-stack.md "One invocation per container" for what more would change.
+   */
+  consumerContainers?: number;
   /**
    * IAM on the functions' AWS calls (lib/local/iam.ts): each function may call only what its CDK role allows. On by
    * default; `access` replaces functions' FUNCTION_ACCESS (tests remove a grant; in-process functions only).
@@ -182,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : [];
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const threads = threadedFunctions(options.functionThreads);
+  const consumerContainers = options.consumerContainers ?? 1;
   const cleanups: Array<() => Promise<void>> = [];
 
   const stopAll = async (): Promise<void> => {
@@ -221,8 +235,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
       const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
       const [dynamoStart, sqsStart] = await Promise.allSettled([
-        startLocalDynamo({ path: options.persist === false ? undefined : paths.dynamodb, projectRoot, onCrash }),
-        startLocalSqs({ projectRoot, onCrash }),
+        startLocalDynamo({
+          path: options.persist === false ? undefined : paths.dynamodb,
+          projectRoot,
+          onCrash,
+          youngGenerationMb: options.youngGenerationMb,
+        }),
+        startLocalSqs({ projectRoot, onCrash, youngGenerationMb: options.youngGenerationMb }),
       ]);
       if (dynamoStart.status === 'fulfilled') cleanups.push(() => dynamoStart.value.stop());
       if (sqsStart.status === 'fulfilled') cleanups.push(() => sqsStart.value.stop());
@@ -393,6 +412,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onStart: () => (activeInvocations += 1),
       onEnd: () => (activeInvocations -= 1),
       threads,
+      threadLayout: options.functionThreadLayout,
+      maxContainers: Object.fromEntries(Object.values(QUEUES).map((q) => [q.consumer, consumerContainers])),
+      youngGenerationMb: options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
       metrics,
       iam,
     });
@@ -442,7 +464,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           name: `${name} → ${consumer}`,
           batchSize: queue.definition.batchSize,
           maximumBatchingWindowSeconds: queue.definition.maximumBatchingWindowSeconds,
-          maxConcurrency: queue.definition.maxConcurrency,
+          maxConcurrency: Math.min(queue.definition.maxConcurrency, consumerContainers),
           invoke: (event: SQSEvent) => runtime.invoke(consumer, event),
           logger,
           waitTimeSeconds: options.pollWaitSeconds,

@@ -17,17 +17,24 @@ export interface WrapOptions {
   deadline?: boolean;
 }
 
+/** A function's handler, and how another container of it starts (see {@link wrapHandler}). */
+type WrappedHandler<E, R> = MiddyfiedHandler<E, R, Error, Context> & {
+  newContainer(): WrappedHandler<E, R>;
+};
+
 /**
  * The one shape of every `functions/<name>/handler.ts`: middy with Powertools' middlewares (each log line carries the
  * Lambda request id, function name and cold-start flag; the invocation is an X-Ray segment when tracing is on), the
  * app built on the first invocation, not at import, so a bad environment fails the call with its variable's name,
- * the invocation deadline, and the function's metrics flushed after every call, failed or not.
+ * the invocation deadline, and the function's metrics flushed after every call, failed or not. `newContainer` is the
+ * same handler with an app of its own, as a new Lambda container would have: the local stack runs one invocation per
+ * container at a time, as Lambda does, and starts another for an invocation that overlaps (lib/local/container-pool.ts).
  */
 export function wrapHandler<E, R>(
   name: FunctionName,
   build: () => FunctionApp<E, R>,
   options: WrapOptions = {},
-): MiddyfiedHandler<E, R, Error, Context> {
+): WrappedHandler<E, R> {
   let app: FunctionApp<E, R> | undefined;
   const invoke = async (event: E): Promise<R> => {
     try {
@@ -37,10 +44,11 @@ export function wrapHandler<E, R>(
       app?.metrics?.flush();
     }
   };
-  return middy<E, R, Error, Context>()
+  const handler = middy<E, R, Error, Context>()
     .use(injectLambdaContext(functionLogger(name)))
     .use(captureLambdaHandlerWhenTracing(name))
     .handler((event, context) =>
       options.deadline === false ? invoke(event) : withInvocationDeadline(context, () => invoke(event)),
     );
+  return Object.assign(handler, { newContainer: () => wrapHandler(name, build, options) });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import type { LambdaHandler } from '../../lib/local/function-runtime';
+import type { LambdaHandler } from '../../lib/local/container-pool';
 import { kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';

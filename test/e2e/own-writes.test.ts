@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { LambdaHandler } from '../../lib/local/function-runtime';
+import type { LambdaHandler } from '../../lib/local/container-pool';
 import { ENV } from '../../lib/runtime/resources';
 import { DEFAULT_TMC_USER } from '../../lib/webhooks';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
