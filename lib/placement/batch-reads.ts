@@ -15,20 +15,13 @@ import type { ClusterInfo } from './types';
  * Within one invocation this answers what a read would have answered a moment earlier. Every decision write stays
  * conditional on the version it replaces, so a decision another container wrote since the batch read makes this
  * invocation's put fail as stale, exactly as it would after a GetItem; a failed put forgets the key so the next read
- * goes to the table. A put that succeeds is kept, by this invocation and by those running beside it in this
- * container (`peers`, lib/sync/invocation-cache.ts), so the next message about the same object or namespace builds
- * on it instead of reading it back or racing it.
+ * goes to the table. A put that succeeds is kept, so the invocation's next message about the same object or namespace
+ * builds on it instead of reading it back.
  */
 export class BatchDecisions implements DecisionStore {
-  private readonly decisions: InvocationCache<StoredDecision | undefined>;
+  private readonly decisions = new InvocationCache<StoredDecision | undefined>();
 
-  /** `peers`: one set per container, shared by the BatchDecisions of the invocations running in it. */
-  constructor(
-    private readonly store: DecisionStore,
-    peers?: Set<InvocationCache<StoredDecision | undefined>>,
-  ) {
-    this.decisions = new InvocationCache(peers);
-  }
+  constructor(private readonly store: DecisionStore) {}
 
   /** Reads the decisions of the batch's workload objects and of the namespaces they are in, in one request. */
   async prefetch(messages: readonly PlacementMessage[], isWorkload: (ref: ObjectRef) => boolean): Promise<void> {

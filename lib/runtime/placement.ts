@@ -18,7 +18,6 @@ import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../sync/invocation-cache';
 import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
 import { asTmcError } from '../errors/tmc-error';
-import type { StoredDecision } from '../ports/decision-store';
 import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';
 // Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
@@ -50,10 +49,8 @@ export interface PlacementHandlerDeps extends PlacementDeps {
  * namespace once; all three live for this invocation only.
  */
 export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandler {
-  // The invocations running in this container at once (one on Lambda, several on the local stack) see each other's writes.
-  const running = new Set<InvocationCache<StoredDecision | undefined>>();
   return (event) => {
-    const decisions = new BatchDecisions(deps.decisions, running);
+    const decisions = new BatchDecisions(deps.decisions);
     const inventory = new BatchInventory(deps.inventory);
     const namespacePlacements = new InvocationCache<NamespacePlacement | undefined>();
     const syncSends = new GatheredSends(deps.syncQueue);

@@ -16,8 +16,6 @@ import type { MessageDeferrer } from '../ports/message-deferrer';
 import type { ObjectSnapshotReader } from '../ports/object-snapshot';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
 import { BatchSyncState } from '../sync/batch-sync-state';
-import type { InvocationCache } from '../sync/invocation-cache';
-import type { SyncRecord } from '../ports/sync-state-store';
 import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
@@ -55,10 +53,8 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
  * its batch needs in one request (lib/sync/batch-sync-state.ts), for this invocation only.
  */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
-  // The invocations running in this container at once (one on Lambda, several on the local stack) see each other's writes.
-  const running = new Set<InvocationCache<SyncRecord | undefined>>();
   return (event) => {
-    const syncState = new BatchSyncState(deps.syncState, running);
+    const syncState = new BatchSyncState(deps.syncState);
     const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot) : undefined;
     return measureSqsBatch(
       deps.metrics,

@@ -21,22 +21,15 @@ import { InvocationCache } from './invocation-cache';
  * Why answering from memory is safe within one invocation:
  * - Decisions are written by placement only, before it sends the message that names them, and the batch is read
  *   after its messages were received: what is read is at least as new as every message of the batch asks for.
- * - Sync records: a write this container makes ({@link put}) is kept by this invocation and by those running beside
- *   it (`peers`, lib/sync/invocation-cache.ts), so two invocations here never both act on a copy older than the
- *   other's write. A write another container makes meanwhile is the race a GetItem followed by a conditional Put has
- *   too, and the Put's condition still decides. A Put that fails forgets the key, so the next read goes to the table.
+ * - Sync records: a write this invocation makes ({@link put}) is kept, so its later messages build on it. A write
+ *   another container makes meanwhile is the race a GetItem followed by a conditional Put has too, and the Put's
+ *   condition still decides. A Put that fails forgets the key, so the next read goes to the table.
  */
 export class BatchSyncState implements SyncStateStore {
   private readonly decisions = new InvocationCache<DecisionView | undefined>();
-  private readonly records: InvocationCache<SyncRecord | undefined>;
+  private readonly records = new InvocationCache<SyncRecord | undefined>();
 
-  /** `peers`: one set per container, shared by the BatchSyncStates of the invocations running in it. */
-  constructor(
-    private readonly store: SyncStateStore,
-    peers?: Set<InvocationCache<SyncRecord | undefined>>,
-  ) {
-    this.records = new InvocationCache(peers);
-  }
+  constructor(private readonly store: SyncStateStore) {}
 
   /**
    * Reads, in one request, the decision and the record of every message's pair, the record of its namespace on that

@@ -2,8 +2,6 @@ import { SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { BatchSyncState } from '../../../lib/sync/batch-sync-state';
-import type { InvocationCache } from '../../../lib/sync/invocation-cache';
-import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { FakeConnector } from './fake-kube';
 import { countsSince, refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
@@ -189,51 +187,6 @@ describe('sync-apply batch reads (dynalite)', () => {
     expect([...reads.decisions.values()]).toEqual([
       { decisionVersion: 1, clusters: CLUSTERS.map((name) => ({ name })) },
     ]);
-  });
-
-  it('an invocation running beside another in the same container answers with the write the other made', async () => {
-    const running = new Set<InvocationCache<SyncRecord | undefined>>();
-    const first = new BatchSyncState(world.syncState, running);
-    const second = new BatchSyncState(world.syncState, running);
-    await second.prefetch([syncMessage(ref, 'east', 1, { object: deployment })], new Set());
-    expect(await second.get(cmRef, 'east')).toBeUndefined();
-    const record = {
-      ref: cmRef,
-      cluster: 'east',
-      state: 'applied' as const,
-      decisionVersion: 1,
-      appliedGeneration: 0,
-      appliedHash: 'h',
-      updatedAt: new Date().toISOString(),
-    };
-    await first.put(record);
-    const from = world.dynamoRequests.length;
-    expect(await second.get(cmRef, 'east')).toEqual(record);
-    expect(world.dynamoRequests.length).toBe(from);
-    // A closed invocation is no longer told, and a new one reads the table.
-    second.close();
-    await first.put({ ...record, decisionVersion: 2 });
-    expect(running.size).toBe(1);
-    const third = new BatchSyncState(world.syncState, running);
-    expect((await third.get(cmRef, 'east'))?.decisionVersion).toBe(2);
-    expect(world.dynamoRequests.slice(from)).toEqual(['PutItemCommand', 'GetItemCommand']);
-  });
-
-  it('two batches at once, one with a ConfigMap and one with the Deployment that reads it, apply the ConfigMap once', async () => {
-    const handler = makeSyncApplyHandler({ ...world.applyDeps(kube), status: undefined });
-    const responses = await Promise.all([
-      handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment })))),
-      handler(sqsEvent(CLUSTERS.map((c) => syncMessage(cmRef, c, 1, { object: configMap })))),
-    ]);
-    expect(responses.map((r) => r.batchItemFailures)).toEqual([[], []]);
-    for (const cluster of CLUSTERS) {
-      const applies = kube
-        .clusterOf(cluster)
-        .calls.filter((c) => c.verb === 'apply')
-        .map((c) => c.key.split('|')[0])
-        .sort();
-      expect(applies).toEqual(['configmaps', 'deployments', 'namespaces']);
-    }
   });
 
   it('reads a key it did not prefetch from the table, once', async () => {
