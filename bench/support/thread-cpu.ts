@@ -60,6 +60,8 @@ export function componentOfThread(tid: number, name: string): string {
   if (name.startsWith('fn:')) return name;
   // tsx's module hooks of a worker (lib/local/function-worker.mjs names them): compiling TypeScript as it loads.
   if (name.startsWith('ld:')) return 'module loaders';
+  // V8's CPU profiler's event thread: the benchmark's own main-thread profile (bench/support/main-thread-profile.ts).
+  if (name === 'v8:ProfEvntProc') return 'harness: profiler';
   return 'V8/libuv background';
 }
 
