@@ -148,6 +148,11 @@ export class ObjectSpace implements SimClusterStore {
     return this.history.slice(lo);
   }
 
+  /** Watch events held for watches that resume from a resourceVersion: what the history costs in memory. */
+  get historySize(): number {
+    return this.history.length;
+  }
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

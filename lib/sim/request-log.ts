@@ -46,6 +46,11 @@ export class RequestLog {
     return n;
   }
 
+  /** Records held. */
+  get size(): number {
+    return this.records.length;
+  }
+
   reset(): void {
     this.records = [];
   }

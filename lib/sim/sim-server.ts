@@ -81,6 +81,8 @@ export interface SimServer {
   serverUrl(logicalCluster?: string): string;
   /** Every object of every object space, and the resourceVersion clock: what {@link restore} puts back. */
   snapshot(): SimSnapshot;
+  /** What the server holds beyond its objects: watch events kept for resuming watches, request log records. */
+  retained(): { watchEvents: number; requestRecords: number };
   /** Loads a snapshot into this (new) server; objects whose type is not served are skipped and counted. */
   restore(snapshot: SimSnapshot): { restored: number; skipped: number };
   stop(): Promise<void>;
@@ -509,6 +511,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     snapshot: () => ({
       resourceVersion: rv,
       spaces: Object.fromEntries([...spaces].map(([name, space]) => [name, space.snapshot()])),
+    }),
+    retained: () => ({
+      watchEvents: [...spaces.values()].reduce((n, space) => n + space.historySize, 0),
+      requestRecords: requests.size,
     }),
     restore: (snapshot) => {
       let restored = 0;
