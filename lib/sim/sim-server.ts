@@ -50,6 +50,8 @@ export interface SimServerOptions {
   managed?: boolean;
   /** Watch events kept per object space (default 50,000): small values let tests reach 410 Gone quickly. */
   watchHistory?: number;
+  /** How long watch events are kept (default 5 minutes, etcd's compaction interval). */
+  watchHistoryMs?: number;
   /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
   adminPort?: number;
 }
@@ -192,7 +194,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const spaceFor = (name: string): ObjectSpace => {
     let space = spaces.get(name);
     if (!space) {
-      space = new ObjectSpace(name, clock, admission, isKcp, options.watchHistory);
+      space = new ObjectSpace(name, clock, admission, isKcp, options.watchHistory, options.watchHistoryMs);
       spaces.set(name, space);
       if (!isKcp) {
         controllers.push(
