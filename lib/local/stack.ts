@@ -44,6 +44,7 @@ import { enforceLocalIam, type LocalIamOptions } from './iam';
 import { createStackLogger } from './log';
 import type { Log } from '../observability/log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
+import { startExpirySweeper } from './expiry-sweep';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
@@ -464,6 +465,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
     });
     cleanups.push(() => scheduler.stop());
+    // dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud.
+    const expiryDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
+    const sweeper = startExpirySweeper({ doc: expiryDoc, tableName, logger });
+    cleanups.push(async () => {
+      await sweeper.stop();
+      expiryDoc.destroy();
+    });
 
     if (options.bootstrap !== false) {
       // Each cluster's status webhook URL carries a credential of its own (kept hashed in the table), as `tmc webhooks
