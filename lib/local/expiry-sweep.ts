@@ -4,7 +4,7 @@ import type { Log } from '../observability/log';
 import { TABLE } from '../runtime/resources';
 
 /** How often the local stack deletes expired items (DynamoDB's TTL deletes within days; readers never rely on it). */
-export const EXPIRY_SWEEP_SECONDS = 10 * 60;
+const EXPIRY_SWEEP_SECONDS = 10 * 60;
 
 /**
  * DynamoDB's TTL, which dynalite lacks: deletes every item whose `expiresAt` (epoch seconds) is past, each only while
