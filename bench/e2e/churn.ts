@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { findProjectRoot } from '../../lib/local/paths';
+import type { ThreadHeap } from '../support/thread-heap';
 import type { LocalStack } from '../../lib/local/stack';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import { configMap, deployment, NS } from './scenario';
@@ -107,7 +108,7 @@ export async function runChurn(
       }
     : undefined;
   const heapMb = async (which: 'dynamodb' | 'sqs'): Promise<number> =>
-    heaps ? round2(z.number().parse(await heaps[which].call('usedBytes')) / MB) : 0;
+    heaps ? round2(z.number().parse(await heaps[which].call('usedBytes' satisfies keyof ThreadHeap)) / MB) : 0;
   const sim = stack.simulation;
   const simServers = sim ? [sim.kcp, ...Object.values(sim.clusters)] : [];
   const sample = async (): Promise<void> => {
