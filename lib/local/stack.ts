@@ -114,8 +114,11 @@ export interface LocalStackOptions {
    * default; `access` replaces functions' FUNCTION_ACCESS (tests remove a grant; in-process functions only).
    */
   iam?: false | { access?: LocalIamOptions['access'] };
-  /** Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips) and workload ready delay. */
-  simulator?: { latencyMs?: number; readyDelayMs?: number };
+  /**
+   * Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips), workload ready delay, and
+   * request log records kept per server (`tmc dev` keeps fewer: nothing resets them there).
+   */
+  simulator?: { latencyMs?: number; readyDelayMs?: number; requestLogLimit?: number };
 }
 
 export interface LocalStack {

@@ -52,6 +52,8 @@ export interface SimServerOptions {
   watchHistory?: number;
   /** How long watch events are kept (default 5 minutes, etcd's compaction interval). */
   watchHistoryMs?: number;
+  /** Request log records kept (default 500,000); a long-running stack that never resets the log keeps fewer. */
+  requestLogLimit?: number;
   /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
   adminPort?: number;
 }
@@ -185,7 +187,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const spaces = new Map<string, ObjectSpace>();
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();
-  const requests = new RequestLog();
+  const requests = new RequestLog(options.requestLogLimit);
   const authenticator = new TokenAuthenticator();
   const serviceAccountTokens = new ServiceAccountTokens(authenticator);
   const isKcp = options.mode === 'kcp';
