@@ -128,16 +128,30 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
   return [
     `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
     table(
-      ['at s', 'rss MB', 'heap MB', 'state dir MB', ...jobs.map((j) => `${j} ms`)],
+      [
+        'at s',
+        'rss MB',
+        'main heap MB',
+        'dynalite heap MB',
+        'fauxqs heap MB',
+        'sim watch events',
+        'sim request records',
+        'state dir MB',
+        ...jobs.map((j) => `${j} ms`),
+      ],
       churn.samples.map((s) => [
         s.atSeconds,
         s.rssMb.toFixed(0),
         s.heapUsedMb.toFixed(0),
+        s.emulatorHeapMb.dynamodb.toFixed(0),
+        s.emulatorHeapMb.sqs.toFixed(0),
+        s.simulator.watchEvents,
+        s.simulator.requestRecords,
         s.stateDirMb.toFixed(2),
         ...jobs.map((j) => s.jobsMs[j] ?? '-'),
       ]),
     ),
-    `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
+    `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, dynalite heap ${g.dynamoHeapMb} MB, sim watch events ${g.watchEvents}, sim request records ${g.requestRecords}, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
   ];
 }
 

@@ -1,5 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { findProjectRoot } from '../../lib/local/paths';
+import type { ThreadHeap } from '../support/thread-heap';
 import type { LocalStack } from '../../lib/local/stack';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import { configMap, deployment, NS } from './scenario';
@@ -19,6 +22,10 @@ export interface ChurnSample {
   heapUsedMb: number;
   externalMb: number;
   stateDirMb: number;
+  /** The emulators' threads' JS heaps (dynalite, fauxqs). */
+  emulatorHeapMb: { dynamodb: number; sqs: number };
+  /** What the simulator holds besides objects, summed over kcp and the clusters. */
+  simulator: { watchEvents: number; requestRecords: number };
   /** schedule → wall ms of one run on demand. */
   jobsMs: Record<string, number>;
 }
@@ -32,7 +39,15 @@ export interface ChurnResult {
   changes: { creates: number; updates: number; deletes: number };
   samples: ChurnSample[];
   /** Least-squares slope per minute over the samples. */
-  growthPerMinute: { rssMb: number; heapUsedMb: number; stateDirMb: number; jobsMs: Record<string, number> };
+  growthPerMinute: {
+    rssMb: number;
+    heapUsedMb: number;
+    stateDirMb: number;
+    dynamoHeapMb: number;
+    watchEvents: number;
+    requestRecords: number;
+    jobsMs: Record<string, number>;
+  };
 }
 
 export interface ChurnOptions {
@@ -85,6 +100,17 @@ export async function runChurn(
   let turn = 0;
   let revision = 1;
   const name = (i: number): string => `churn-${String(i).padStart(6, '0')}`;
+  const heapModule = join(findProjectRoot(), 'bench', 'support', 'thread-heap.ts');
+  const heaps = stack.emulators
+    ? {
+        dynamodb: await stack.emulators.dynamodb.load(heapModule, 'threadHeap'),
+        sqs: await stack.emulators.sqs.load(heapModule, 'threadHeap'),
+      }
+    : undefined;
+  const heapMb = async (which: 'dynamodb' | 'sqs'): Promise<number> =>
+    heaps ? round2(z.number().parse(await heaps[which].call('usedBytes' satisfies keyof ThreadHeap)) / MB) : 0;
+  const sim = stack.simulation;
+  const simServers = sim ? [sim.kcp, ...Object.values(sim.clusters)] : [];
   const sample = async (): Promise<void> => {
     const jobsMs: Record<string, number> = {};
     for (const schedule of SCHEDULES) {
@@ -99,11 +125,23 @@ export async function runChurn(
       heapUsedMb: round2(memory.heapUsed / MB),
       externalMb: round2(memory.external / MB),
       stateDirMb: round2(dirBytes(stateDir) / MB),
+      emulatorHeapMb: { dynamodb: await heapMb('dynamodb'), sqs: await heapMb('sqs') },
+      simulator: simServers
+        .map((server) => server.retained())
+        .reduce(
+          (a, b) => ({
+            watchEvents: a.watchEvents + b.watchEvents,
+            requestRecords: a.requestRecords + b.requestRecords,
+          }),
+          { watchEvents: 0, requestRecords: 0 },
+        ),
       jobsMs,
     });
     const s = samples[samples.length - 1];
     say(
-      `  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, state dir ${s.stateDirMb} MB, jobs ${Object.entries(jobsMs)
+      `  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, main heap ${s.heapUsedMb} MB, dynalite heap ${s.emulatorHeapMb.dynamodb} MB, fauxqs heap ${s.emulatorHeapMb.sqs} MB, sim watch events ${s.simulator.watchEvents}, sim request records ${s.simulator.requestRecords}, state dir ${s.stateDirMb} MB, jobs ${Object.entries(
+        jobsMs,
+      )
         .map(([k, v]) => `${k} ${v} ms`)
         .join(', ')}`,
     );
@@ -163,6 +201,9 @@ export async function runChurn(
       rssMb: perMinute((s) => s.rssMb),
       heapUsedMb: perMinute((s) => s.heapUsedMb),
       stateDirMb: perMinute((s) => s.stateDirMb),
+      dynamoHeapMb: perMinute((s) => s.emulatorHeapMb.dynamodb),
+      watchEvents: perMinute((s) => s.simulator.watchEvents),
+      requestRecords: perMinute((s) => s.simulator.requestRecords),
       jobsMs: Object.fromEntries(SCHEDULES.map((sch) => [sch.name, perMinute((s) => s.jobsMs[sch.name] ?? 0)])),
     },
   };

@@ -336,7 +336,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       stateDir,
       fresh: true,
       port: 0,
-      persist: false,
+      // A churn phase measures what `npm start` grows, on disk too: DynamoDB in LevelDB files, as `npm start` keeps it.
+      persist: (options.churnMinutes ?? 0) > 0,
       // The status backstop and the recovery sweep run on their timers (their cloud rates), as the safety nets they
       // are in the cloud: the status webhooks and kcp's admission webhook fail open, and under the benchmark's load a
       // call can time out; without the backstop that object's status would never come back, without the sweep an

@@ -31,6 +31,8 @@ export interface SimulatorRequest {
   readyDelayMs?: number;
   /** Added to every simulated API request (benchmarks use 5 ms for realistic round trips). */
   latencyMs?: number;
+  /** Request log records each simulated server keeps (default 500,000). */
+  requestLogLimit?: number;
   /**
    * Where kcp's and the clusters' objects are kept between runs: restored on start when the file exists, written on
    * stop. Without it the simulated environment starts empty every time.
@@ -94,6 +96,7 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     })),
     kubeconfigDir: request.kubeconfigDir,
     latencyMs: request.latencyMs,
+    requestLogLimit: request.requestLogLimit,
   });
   if (request.statePath !== undefined) restoreSnapshot(sim, request.statePath, request.logger);
   request.logger.info(`Simulator up: kcp ${sim.kcp.url}, clusters ${Object.keys(sim.clusters).join(', ')}`);

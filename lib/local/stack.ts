@@ -47,6 +47,7 @@ import { enforceLocalIam, type LocalIamOptions } from './iam';
 import { createStackLogger } from './log';
 import type { Log } from '../observability/log';
 import { findProjectRoot, statePaths, type StatePaths } from './paths';
+import { startExpirySweeper } from './expiry-sweep';
 import { startScheduler, wantsTimer, type Scheduler } from './schedules';
 import { startSimulator, type SimulatedEnvironment } from './simulator';
 import { registerWebhooks } from './webhooks';
@@ -126,8 +127,11 @@ export interface LocalStackOptions {
    * default; `access` replaces functions' FUNCTION_ACCESS (tests remove a grant; in-process functions only).
    */
   iam?: false | { access?: LocalIamOptions['access'] };
-  /** Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips) and workload ready delay. */
-  simulator?: { latencyMs?: number; readyDelayMs?: number };
+  /**
+   * Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips), workload ready delay, and
+   * request log records kept per server (`tmc dev` keeps fewer: nothing resets them there).
+   */
+  simulator?: { latencyMs?: number; readyDelayMs?: number; requestLogLimit?: number };
 }
 
 export interface LocalStack {
@@ -486,6 +490,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
     });
     cleanups.push(() => scheduler.stop());
+    // dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud.
+    const expiryDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
+    const sweeper = startExpirySweeper({ doc: expiryDoc, tableName, logger });
+    cleanups.push(async () => {
+      await sweeper.stop();
+      expiryDoc.destroy();
+    });
 
     if (options.bootstrap !== false) {
       // Each cluster's status webhook URL carries a credential of its own (kept hashed in the table), as `tmc webhooks

@@ -56,7 +56,10 @@ export interface DecisionStore {
    * stored resourceVersion is not newer. Rejects with StaleGenerationError otherwise: a newer decision won.
    */
   put(next: StoredDecision): Promise<void>;
-  /** Decisions of one workspace, a page at a time (gsi1 `DECISIONS#<workspace>`), for Placement and cluster changes. */
+  /**
+   * Decisions of one workspace, a page at a time (gsi1 `DECISIONS#<workspace>`), for Placement and cluster changes.
+   * `Deleted` decisions are not on the index: the pages hold objects that exist.
+   */
   listByWorkspace(
     workspace: string,
     options?: { limit?: number; cursor?: string; unscheduledOnly?: boolean },
@@ -81,6 +84,9 @@ export interface DecisionVersionPage {
 
 /** Reads decisions' versions in object-key order, without their explanations (a projection of gsi1 `DECISIONS#<workspace>`). */
 export interface DecisionVersionReader {
-  /** Up to `limit` decisions of the workspace whose object key sorts after `after` (from the start without it). */
+  /**
+   * Up to `limit` decisions of the workspace whose object key sorts after `after` (from the start without it);
+   * `Deleted` decisions are not listed.
+   */
   listVersions(workspace: string, options: { limit: number; after?: string }): Promise<DecisionVersionPage>;
 }

@@ -84,8 +84,8 @@ export interface SyncStateStore {
   /** Every cluster's record for one object (one Query on the object's partition). */
   listForObject(ref: ObjectRef): Promise<SyncRecord[]>;
   /**
-   * Records on one cluster (GSI `gsi1`, `CLUSTER#<cluster>`), optionally only those in one downstream namespace
-   * that are not deleted. `limit` bounds the items read. Records come in object-key order (`objectKey(ref)`);
+   * Records on one cluster (GSI `gsi1`, `CLUSTER#<cluster>`), optionally only those in one downstream namespace.
+   * A `deleted` record (no copy left) is not on the index: what is listed is what runs there or is on its way. `limit` bounds the items read. Records come in object-key order (`objectKey(ref)`);
    * `after` (an object key) starts after that object, so a caller can carry a cursor from one bounded read to the next;
    * `prefix` keeps to object keys that start with it (one resource type: `typeKeyPrefix`), read by the key condition.
    */

@@ -101,8 +101,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
 
 /**
  * Single-table design (see docs/state.md). Partition key `pk`, sort key `sk`; one GSI `gsi1` (`gsi1pk`, `gsi1sk`)
- * for "everything on a cluster" and "all clusters"; TTL on `expiresAt` (epoch seconds). dynalite never expires items,
- * so readers filter `expiresAt > now` themselves.
+ * for "everything on a cluster" and "all clusters"; TTL on `expiresAt` (epoch seconds). DynamoDB's TTL deletes lazily
+ * (dynalite not at all: the local stack sweeps, lib/local/expiry-sweep.ts), so readers filter `expiresAt > now`.
  */
 export const TABLE = {
   id: 'State',

@@ -15,10 +15,18 @@ export interface RevisionClock {
 export interface HistoryEntry extends StoreEvent {
   rv: number;
   gvrKey: string;
+  /** When it happened (epoch ms): the history keeps a window of time, as etcd does. */
+  at: number;
 }
 
-/** Watch events kept per object space (etcd keeps ~5 minutes of revisions); an older resourceVersion gets 410 Gone. */
+/** Watch events kept per object space at most; an older resourceVersion gets 410 Gone. */
 export const DEFAULT_WATCH_HISTORY = 50_000;
+/**
+ * And no older than this: kube-apiserver compacts etcd every 5 minutes, so a watch resuming from an older
+ * resourceVersion gets 410 Gone and relists. Without it a stack left running under churn holds 50,000 old object
+ * versions per object space.
+ */
+export const DEFAULT_WATCH_HISTORY_MS = 5 * 60_000;
 /** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
 const NAMESPACE_CLEANUP_DELAY_MS = 1000;
 /** The longest wait between its attempts while admission refuses some of the deletes. */
@@ -88,6 +96,8 @@ export class ObjectSpace implements SimClusterStore {
     private readonly admission: AdmissionDispatcher,
     private readonly annotateCluster: boolean,
     private readonly historyLimit = DEFAULT_WATCH_HISTORY,
+    private readonly historyMaxAgeMs = DEFAULT_WATCH_HISTORY_MS,
+    private readonly now: () => number = Date.now,
   ) {
     for (const info of BUILTIN_RESOURCES) this.types.set(gvrId(info), info);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -146,6 +156,11 @@ export class ObjectSpace implements SimClusterStore {
       else hi = mid;
     }
     return this.history.slice(lo);
+  }
+
+  /** Watch events held for watches that resume from a resourceVersion: what the history costs in memory. */
+  get historySize(): number {
+    return this.history.length;
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -474,10 +489,16 @@ export class ObjectSpace implements SimClusterStore {
       gvr: { group: info.group, version: info.version, resource: info.resource },
       rv: Number(object.metadata.resourceVersion),
       gvrKey: gvrId(info),
+      at: this.now(),
     };
     this.history.push(entry);
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
+    // Aged events go a tenth of the window at a time, not one splice of the whole array per write.
+    const horizon = entry.at - this.historyMaxAgeMs;
+    let aged = 0;
+    if (this.history[0].at < horizon - this.historyMaxAgeMs / 10) while (this.history[aged].at < horizon) aged++;
+    const cut = Math.max(aged, this.history.length - this.historyLimit);
+    if (cut > 0) {
+      const dropped = this.history.splice(0, cut);
       this.oldestRv = dropped[dropped.length - 1].rv + 1;
     }
     for (const listener of this.listeners) listener(entry);

@@ -27,13 +27,21 @@ export type RequestFilter = Partial<
 
 const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletecollection']);
 
-/** Counts every API request, so tests and benchmarks can assert how many calls tmc made. */
+/** Records a request log keeps by default: the benchmark's largest phase, reset between phases, fits. */
+export const DEFAULT_REQUEST_LOG_LIMIT = 500_000;
+
+/**
+ * Counts every API request, so tests and benchmarks can assert how many calls tmc made. Keeps the newest `limit`
+ * records: past it the oldest fifth goes at once (not one splice per request).
+ */
 export class RequestLog {
   private records: RequestRecord[] = [];
 
+  constructor(private readonly limit: number = DEFAULT_REQUEST_LOG_LIMIT) {}
+
   add(record: RequestRecord): void {
     this.records.push(record);
-    if (this.records.length > 500_000) this.records.splice(0, 100_000);
+    if (this.records.length > this.limit) this.records.splice(0, Math.ceil(this.limit / 5));
   }
 
   entries(filter: RequestFilter = {}): RequestRecord[] {
@@ -44,6 +52,11 @@ export class RequestLog {
     let n = 0;
     for (const r of this.records) if (matches(r, filter)) n++;
     return n;
+  }
+
+  /** Records held. */
+  get size(): number {
+    return this.records.length;
   }
 
   reset(): void {

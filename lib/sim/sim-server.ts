@@ -50,6 +50,10 @@ export interface SimServerOptions {
   managed?: boolean;
   /** Watch events kept per object space (default 50,000): small values let tests reach 410 Gone quickly. */
   watchHistory?: number;
+  /** How long watch events are kept (default 5 minutes, etcd's compaction interval). */
+  watchHistoryMs?: number;
+  /** Request log records kept (default 500,000); a long-running stack that never resets the log keeps fewer. */
+  requestLogLimit?: number;
   /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
   adminPort?: number;
 }
@@ -81,6 +85,8 @@ export interface SimServer {
   serverUrl(logicalCluster?: string): string;
   /** Every object of every object space, and the resourceVersion clock: what {@link restore} puts back. */
   snapshot(): SimSnapshot;
+  /** What the server holds beyond its objects: watch events kept for resuming watches, request log records. */
+  retained(): { watchEvents: number; requestRecords: number };
   /** Loads a snapshot into this (new) server; objects whose type is not served are skipped and counted. */
   restore(snapshot: SimSnapshot): { restored: number; skipped: number };
   stop(): Promise<void>;
@@ -181,7 +187,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const spaces = new Map<string, ObjectSpace>();
   const controllers: WorkloadSimulator[] = [];
   const faults = new FaultController();
-  const requests = new RequestLog();
+  const requests = new RequestLog(options.requestLogLimit);
   const authenticator = new TokenAuthenticator();
   const serviceAccountTokens = new ServiceAccountTokens(authenticator);
   const isKcp = options.mode === 'kcp';
@@ -190,7 +196,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   const spaceFor = (name: string): ObjectSpace => {
     let space = spaces.get(name);
     if (!space) {
-      space = new ObjectSpace(name, clock, admission, isKcp, options.watchHistory);
+      space = new ObjectSpace(name, clock, admission, isKcp, options.watchHistory, options.watchHistoryMs);
       spaces.set(name, space);
       if (!isKcp) {
         controllers.push(
@@ -509,6 +515,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     snapshot: () => ({
       resourceVersion: rv,
       spaces: Object.fromEntries([...spaces].map(([name, space]) => [name, space.snapshot()])),
+    }),
+    retained: () => ({
+      watchEvents: [...spaces.values()].reduce((n, space) => n + space.historySize, 0),
+      requestRecords: requests.size,
     }),
     restore: (snapshot) => {
       let restored = 0;

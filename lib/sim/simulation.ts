@@ -20,6 +20,8 @@ export interface SimulationOptions {
   /** Added to every request of every server (realistic round trips for benchmarks). */
   latencyMs?: number;
   readyDelayMs?: number;
+  /** Request log records each server keeps (SimServerOptions.requestLogLimit). */
+  requestLogLimit?: number;
 }
 
 export interface Simulation {
@@ -36,6 +38,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     mode: 'kcp',
     port: options.kcp.port,
     latencyMs: options.latencyMs,
+    requestLogLimit: options.requestLogLimit,
   });
   for (const ws of options.kcp.workspaces) kcp.createLogicalCluster(ws);
   const clusters: Record<string, SimServer> = {};
@@ -46,6 +49,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       port: c.port,
       managed: c.managed,
       latencyMs: options.latencyMs,
+      requestLogLimit: options.requestLogLimit,
       workloads: { readyDelayMs: c.readyDelayMs ?? options.readyDelayMs ?? 1000, capacity: c.capacity },
     });
   }

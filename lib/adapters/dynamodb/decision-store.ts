@@ -138,10 +138,13 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
       ...DecisionItemSchema.parse({ ...next, rvNumber: rv }),
       [TABLE.partitionKey]: objPk(next.ref),
       [TABLE.sortKey]: DECISION_SK,
-      gsi1pk: workspaceIndexPk(next.ref.workspace),
-      gsi1sk: objectKey(next.ref),
-      // The object is gone (or going, its copies being removed): its decision expires (table.ts).
-      ...(next.reason === 'Deleted' ? deletedRecordExpiry(Date.parse(next.decidedAt) || Date.now()) : {}),
+      // The object is gone (or going, its copies being removed): its decision leaves gsi1, so the workspace's pages
+      // (recovery sweep passes, fan-outs) hold live objects only, and expires (table.ts). A delete whose messages are
+      // lost is still finished: the sweep's lost-admission pass asks placement about an object kcp holds by tmc's
+      // finalizer, with or without a decision on the page (lib/recovery/unplaced.ts).
+      ...(next.reason === 'Deleted'
+        ? deletedRecordExpiry(Date.parse(next.decidedAt) || Date.now())
+        : { gsi1pk: workspaceIndexPk(next.ref.workspace), gsi1sk: objectKey(next.ref) }),
     };
     // Version 1 only where nothing is stored; version n+1 only over n, and never over a decision that saw a newer object.
     const first = next.decisionVersion === 1;

@@ -173,11 +173,15 @@ export class DynamoSyncStateStore implements SyncStateStore {
           Item: {
             [TABLE.partitionKey]: objPk(record.ref),
             [TABLE.sortKey]: syncSk(record.cluster),
-            [TABLE.indexes[0].partitionKey]: clusterPk(record.cluster),
-            [TABLE.indexes[0].sortKey]: objPk(record.ref),
             ...SyncItemSchema.parse(record),
-            // No copy left on the cluster: the record expires (table.ts); a later apply writes the whole item anew.
-            ...(record.state === 'deleted' ? deletedRecordExpiry(Date.parse(record.updatedAt) || Date.now()) : {}),
+            // No copy left on the cluster: the record leaves gsi1 (what runs on the cluster), so the periodic jobs'
+            // reads do not grow with churn, and expires (table.ts); a later apply writes the whole item anew.
+            ...(record.state === 'deleted'
+              ? deletedRecordExpiry(Date.parse(record.updatedAt) || Date.now())
+              : {
+                  [TABLE.indexes[0].partitionKey]: clusterPk(record.cluster),
+                  [TABLE.indexes[0].sortKey]: objPk(record.ref),
+                }),
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR #dv < :dv OR (#dv = :dv AND #gen <= :gen)',
           ExpressionAttributeNames: {

@@ -5,6 +5,9 @@ import { DEFAULT_API_PORT, DEFAULT_WORKSPACE, startLocalStack, type LocalStack }
 import { PortInUseError } from '../../local/http-server';
 import { collectPairs, parseClusters, parsePort, parseSeconds, requireKubeconfigFile } from './options';
 
+/** Simulator request log records `tmc dev` keeps per server (`/_sim/requests` shows the newest). */
+const DEV_REQUEST_LOG_LIMIT = 20_000;
+
 interface DevOptions {
   port: number;
   workspace: string;
@@ -123,6 +126,8 @@ export function registerDevCommand(program: Command): void {
         prometheusRemoteWriteUrl: options.prometheusRemoteWrite,
         // ingress, placement, sync-apply and status-up each in a worker thread: the stack uses more than one core.
         functionThreads: true,
+        // Nothing resets the simulator's request logs in a stack left running: the newest requests only.
+        simulator: { requestLogLimit: DEV_REQUEST_LOG_LIMIT },
         logger,
       }).catch((err: unknown) => {
         throw explainStartFailure(err);

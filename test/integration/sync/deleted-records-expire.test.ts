@@ -1,8 +1,10 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { DynamoRollupSources } from '../../../lib/adapters/dynamodb/rollup-sources';
 import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { DELETED_RECORD_TTL_SECONDS } from '../../../lib/adapters/dynamodb/table';
+import { computeRollup } from '../../../lib/metrics/rollup';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { TABLE } from '../../../lib/runtime/resources';
@@ -86,5 +88,133 @@ describe('records of deleted objects expire (dynalite)', () => {
     expect(await expiresAt('DECISION')).toBe(expected);
     await decisions.put({ ...decision, decisionVersion: 3 });
     expect(await expiresAt('DECISION')).toBeUndefined();
+  });
+});
+
+/**
+ * Items DynamoDB read to answer `doc`'s Queries until `stop()` (ScannedCount: what a filter drops is read and billed
+ * too), counted below the document client so whatever a store sends is seen.
+ */
+function countItemsRead(doc: DynamoDBDocumentClient): { read: () => number; stop: () => void } {
+  let items = 0;
+  const name = `countItemsRead-${Math.random().toString(36).slice(2)}`;
+  doc.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const output: object = result.output;
+      if ('ScannedCount' in output && typeof output.ScannedCount === 'number') items += output.ScannedCount;
+      return result;
+    },
+    { step: 'initialize', name },
+  );
+  return { read: () => items, stop: () => void doc.middlewareStack.remove(name) };
+}
+
+/**
+ * The periodic jobs read a cluster's sync items (metrics-rollup's census, the recovery sweep's page) and a
+ * workspace's decisions (the sweep's lost-admission, lost-sync and partial passes, placement's fan-outs) through
+ * gsi1. A deleted object's records leave the index, so what those reads cost does not grow as objects come and go.
+ */
+describe('periodic reads under churn (dynalite)', () => {
+  let table: LocalTable;
+  const workspace = 'root:churn';
+  const clusters = ['east', 'west', 'edge'];
+  const at = '2026-05-01T00:00:00.000Z';
+  const refOf = (name: string): ObjectRef => ({
+    workspace,
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespace: 'default',
+    name,
+  });
+  const placed = (ref: ObjectRef): StoredDecision => ({
+    ref,
+    decisionVersion: 1,
+    generation: 1,
+    contentHash: 'h',
+    clusters: clusters.map((name) => ({ name })),
+    scheduled: true,
+    reason: 'Scheduled',
+    message: 'placed',
+    explanation: [],
+    explanationOmitted: 0,
+    weights: {},
+    diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+    decidedAt: at,
+  });
+  const applied = (ref: ObjectRef, cluster: string): SyncRecord => ({
+    ref,
+    cluster,
+    state: 'applied',
+    decisionVersion: 1,
+    appliedGeneration: 1,
+    updatedAt: at,
+    appliedAt: at,
+  });
+
+  beforeAll(async () => {
+    table = await startLocalTable();
+  });
+  afterAll(async () => {
+    await table.close();
+  });
+
+  it('reads as many items after 20 objects came and went as before', async () => {
+    const decisions = new DynamoDecisionStore(table.doc, table.tableName);
+    const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
+    const create = async (ref: ObjectRef): Promise<void> => {
+      await decisions.put(placed(ref));
+      await Promise.all(clusters.map((cluster) => sync.put(applied(ref, cluster))));
+    };
+    const remove = async (ref: ObjectRef): Promise<void> => {
+      await decisions.put({
+        ...placed(ref),
+        decisionVersion: 2,
+        clusters: [],
+        scheduled: false,
+        reason: 'Deleted',
+        diff: { added: [], removed: clusters, changed: [], unchanged: [] },
+      });
+      for (const cluster of clusters)
+        await sync.put({ ...applied(ref, cluster), state: 'deleted', decisionVersion: 2 });
+    };
+    const rollup = new DynamoRollupSources({
+      doc: table.doc,
+      tableName: table.tableName,
+      health: { listClusters: async () => [] },
+      circuits: { get: async () => undefined },
+      mirror: { knownClusters: async () => clusters },
+      queues: { queueDepths: async () => [] },
+    });
+    // What each periodic job reads in one run, in items DynamoDB read.
+    const periodicReads = async (): Promise<Record<string, number>> => {
+      const reads: Record<string, () => Promise<unknown>> = {
+        'metrics-rollup census': () => computeRollup(rollup, Date.parse(at)),
+        'recovery-sweep cluster pages': () => Promise.all(clusters.map((c) => sync.listForCluster(c, { limit: 1000 }))),
+        'recovery-sweep decision versions': () => decisions.listVersions(workspace, { limit: 1000 }),
+        'recovery-sweep decision page': () => decisions.listByWorkspace(workspace, { limit: 1000 }),
+      };
+      const out: Record<string, number> = {};
+      for (const [job, read] of Object.entries(reads)) {
+        const counter = countItemsRead(table.doc);
+        await read();
+        counter.stop();
+        out[job] = counter.read();
+      }
+      return out;
+    };
+
+    for (let i = 0; i < 5; i++) await create(refOf(`live-${i}`));
+    const before = await periodicReads();
+    expect(before['metrics-rollup census']).toBe(5 * clusters.length);
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        await create(refOf(`gone-${i}`));
+        await remove(refOf(`gone-${i}`));
+      }),
+    );
+    expect(await periodicReads()).toEqual(before);
   });
 });

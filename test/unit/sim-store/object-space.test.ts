@@ -22,6 +22,24 @@ function service(name: string, clusterIP?: string): KubeObject {
 const ipOf = (o: KubeObject): string => (o.spec as { clusterIP: string }).clusterIP;
 
 describe('object space', () => {
+  it('keeps watch events for a window of time, as etcd does, and answers older resumes with 410 Gone', () => {
+    let rv = 0;
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    const clock: RevisionClock = { next: () => ++rv, current: () => rv };
+    const space = new ObjectSpace('east', clock, allowAll, false, 50_000, 5 * 60_000, () => now);
+    const first = space.create(CONFIGMAPS, build.configMap('cm-0'));
+    for (let i = 1; i < 100; i++) space.create(CONFIGMAPS, build.configMap(`cm-${i}`));
+    const held = space.historySize;
+    expect(held).toBeGreaterThanOrEqual(100);
+    expect(space.eventsSince(Number(first.metadata.resourceVersion))).toHaveLength(99);
+
+    now += 6 * 60_000;
+    const latest = space.create(CONFIGMAPS, build.configMap('cm-late'));
+    expect(space.historySize).toBe(1);
+    expect(space.eventsSince(Number(first.metadata.resourceVersion))).toBeUndefined();
+    expect(space.eventsSince(Number(latest.metadata.resourceVersion) - 1)).toHaveLength(1);
+  });
+
   it('continues cluster-IP allocation past the IPs restored Services hold', () => {
     const before = newSpace();
     const held = ['a', 'b', 'c'].map((name) => ipOf(before.create(SERVICES, service(name))));

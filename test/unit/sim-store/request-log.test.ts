@@ -1,0 +1,24 @@
+import { RequestLog, type RequestRecord } from '../../../lib/sim/request-log';
+
+const request = (name: string): RequestRecord => ({
+  verb: 'get',
+  group: 'apps',
+  resource: 'deployments',
+  namespace: 'default',
+  name,
+  logicalCluster: 'root',
+  code: 200,
+  userAgent: 'test',
+  user: 'tmc',
+  at: 0,
+});
+
+describe('request log', () => {
+  it('keeps at most its limit of records, the newest', () => {
+    const log = new RequestLog(10);
+    for (let i = 0; i < 25; i++) log.add(request(`web-${i}`));
+    expect(log.size).toBeLessThanOrEqual(10);
+    expect(log.count({ name: 'web-24' })).toBe(1);
+    expect(log.count({ name: 'web-0' })).toBe(0);
+  });
+});
