@@ -29,6 +29,7 @@ const EXCLUDED_RESOURCES = new Set([
   'discovery.k8s.io/endpointslices',
   '/pods',
   'apps/controllerrevisions',
+  '/bindings',
   'authentication.k8s.io/tokenreviews',
   'authorization.k8s.io/subjectaccessreviews',
   'authorization.k8s.io/localsubjectaccessreviews',
