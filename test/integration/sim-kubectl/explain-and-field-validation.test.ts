@@ -43,6 +43,35 @@ describe('simulator: kubectl explain, field validation, prune and the standard k
       expect(out.replace(/\s+/g, ' ')).toContain(text);
     });
 
+    it.each([
+      [
+        'deployment.spec.strategy.type',
+        ['Recreate', 'RollingUpdate'],
+        'Kill all existing pods before creating new ones.',
+      ],
+      [
+        'pods.spec.containers.imagePullPolicy',
+        ['Always', 'IfNotPresent', 'Never'],
+        'means that kubelet always attempts',
+      ],
+      [
+        'service.spec.type',
+        ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'],
+        'will only be accessible inside',
+      ],
+      ['placement.spec.replicas.mode', ['Duplicated', 'Divided'], 'Duplicated: every cluster runs all replicas'],
+    ])('prints ENUM for %s as a 1.32 cluster does', async (field, values, text) => {
+      const out = await sim.ok(['explain', field]);
+      expect(out).toContain(`ENUM:\n${values.map((v) => `    ${v}\n`).join('')}\nDESCRIPTION:`);
+      expect(out.replace(/\s+/g, ' ')).toContain(text);
+    });
+
+    it('lists enum values beside a field, as kubectl explain does for a kind', async () => {
+      expect(await sim.ok(['explain', 'deployment.spec.strategy'])).toMatch(
+        /^ {2}type\t<string>\n {2}enum: Recreate, RollingUpdate\n/m,
+      );
+    });
+
     it('lists the fields of a kind', async () => {
       const out = await sim.ok(['explain', 'deployment.spec']);
       for (const field of ['minReadySeconds', 'replicas', 'selector', 'strategy', 'template'])
@@ -149,8 +178,9 @@ spec:
 
   it('serves every standard kind of kubectl api-resources on kube 1.32', async () => {
     const served = (await sim.ok(['api-resources', '-o', 'name'])).split('\n');
-    // kube-apiserver 1.32's list, less bindings and tokenreviews (create-only, not simulated).
+    // kube-apiserver 1.32's list.
     const expected = [
+      'bindings',
       'componentstatuses',
       'configmaps',
       'endpoints',
@@ -179,6 +209,7 @@ spec:
       'replicasets.apps',
       'statefulsets.apps',
       'selfsubjectreviews.authentication.k8s.io',
+      'tokenreviews.authentication.k8s.io',
       'localsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectrulesreviews.authorization.k8s.io',

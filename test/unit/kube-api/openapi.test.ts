@@ -45,6 +45,27 @@ describe('the generated built-in OpenAPI schemas (scripts/generate-kube-openapi.
     expect(missing).toEqual([]);
   });
 
+  it('carry the enums a 1.32 server publishes with OpenAPIEnums on (values, and the description kubectl prints)', () => {
+    const schemas = builtinOpenApi().schemas as Record<string, any>;
+    expect(schemas['io.k8s.api.apps.v1.DeploymentStrategy'].properties.type).toEqual({
+      type: 'string',
+      enum: ['Recreate', 'RollingUpdate'],
+      description:
+        'Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.\n\nPossible enum values:\n - `"Recreate"` Kill all existing pods before creating new ones.\n - `"RollingUpdate"` Replace the old ReplicaSets by new one using rolling update i.e gradually scale down the old ReplicaSets and scale up the new one.',
+    });
+    expect(schemas['io.k8s.api.core.v1.PersistentVolumeClaimSpec'].properties.accessModes.items.enum).toEqual([
+      'ReadOnlyMany',
+      'ReadWriteMany',
+      'ReadWriteOnce',
+      'ReadWriteOncePod',
+    ]);
+    expect(schemas['io.k8s.api.core.v1.EphemeralContainer'].properties.imagePullPolicy.enum).toEqual([
+      'Always',
+      'IfNotPresent',
+      'Never',
+    ]);
+  });
+
   it('resolve every reference they make', () => {
     const spec = builtinOpenApi();
     const refs = [...JSON.stringify(spec.schemas).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)];
