@@ -154,6 +154,93 @@ spec:
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('strict decoding error: unknown field "spec.unschedulabel"');
     });
+
+    describe("a custom resource's unknown fields are pruned by its CRD's structural schema", () => {
+      const gadgetCrd = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'gadgets.example.com' },
+        spec: {
+          group: 'example.com',
+          scope: 'Namespaced',
+          names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: {
+                      type: 'object',
+                      properties: {
+                        size: { type: 'integer' },
+                        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      };
+      const gadget = (name: string, spec: Record<string, unknown>): string =>
+        JSON.stringify({
+          apiVersion: 'example.com/v1',
+          kind: 'Gadget',
+          metadata: { name, namespace: 'default' },
+          spec,
+        });
+      const stored = async (name: string): Promise<Record<string, unknown>> =>
+        (JSON.parse(await sim.ok(['get', 'gadget', name, '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
+      beforeAll(async () => {
+        await sim.ok(['apply', '-f', '-'], JSON.stringify(gadgetCrd));
+        await sim.ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com']);
+      });
+
+      it('--validate=warn: a warning, the field dropped, preserve-unknown-fields kept', async () => {
+        const r = await sim.run(
+          ['apply', '--validate=warn', '-f', '-'],
+          gadget('warned', { size: 1, sise: 2, extra: { anything: { goes: true } } }),
+        );
+        expect(r.code).toBe(0);
+        expect(r.stderr).toContain('Warning: unknown field "spec.sise"');
+        expect(await stored('warned')).toEqual({ size: 1, extra: { anything: { goes: true } } });
+      });
+
+      it('--validate=false: dropped without a warning; a merge patch is pruned too', async () => {
+        const r = await sim.run(
+          ['apply', '--validate=false', '-f', '-'],
+          gadget('ignored', { size: 1, colour: 'red' }),
+        );
+        expect(r.code).toBe(0);
+        expect(r.stderr).not.toContain('unknown field');
+        expect(await stored('ignored')).toEqual({ size: 1 });
+        const patched = await sim.run([
+          'patch',
+          'gadget',
+          'ignored',
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { shape: 'round', size: 3 } }),
+        ]);
+        expect(patched.stderr).toContain('Warning: unknown field "spec.shape"');
+        expect(await stored('ignored')).toEqual({ size: 3 });
+      });
+
+      it("Strict (kubectl's default): a 400, nothing stored", async () => {
+        const r = await sim.run(['apply', '-f', '-'], gadget('strict', { size: 1, sise: 2 }));
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(
+          'Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: unknown field "spec.sise"',
+        );
+        expect((await sim.run(['get', 'gadget', 'strict'])).code).not.toBe(0);
+      });
+    });
   });
 
   it('kubectl apply --prune -l prunes without --prune-allowlist, listing the default allowlist', async () => {
@@ -239,7 +326,9 @@ spec:
       'storageclasses.storage.k8s.io',
       'volumeattachments.storage.k8s.io',
     ];
-    expect(served.filter((n) => n && !n.endsWith('kcp.io')).sort()).toEqual(expected.sort());
+    expect(served.filter((n) => n && !n.endsWith('kcp.io') && !n.endsWith('example.com')).sort()).toEqual(
+      expected.sort(),
+    );
     expect(BUILTIN_RESOURCES).toHaveLength(expected.length);
   });
 
