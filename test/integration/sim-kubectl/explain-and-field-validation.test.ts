@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { BUILTIN_RESOURCES } from '../../../lib/kube-api/resource-catalog';
-import { configMap, deployment, widgetCrd } from '../../support/builders';
+import { configMap, deployment, gadgetCrd, widgetCrd } from '../../support/builders';
 import { startSimUnderTest, type SimUnderTest } from './sim-harness';
 
 const CRDS = join(__dirname, '../../../config/tmc');
@@ -156,37 +156,6 @@ spec:
     });
 
     describe("a custom resource's unknown fields are pruned by its CRD's structural schema", () => {
-      const gadgetCrd = {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: 'gadgets.example.com' },
-        spec: {
-          group: 'example.com',
-          scope: 'Namespaced',
-          names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: {
-                openAPIV3Schema: {
-                  type: 'object',
-                  properties: {
-                    spec: {
-                      type: 'object',
-                      properties: {
-                        size: { type: 'integer' },
-                        extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          ],
-        },
-      };
       const gadget = (name: string, spec: Record<string, unknown>): string =>
         JSON.stringify({
           apiVersion: 'example.com/v1',
@@ -197,7 +166,7 @@ spec:
       const stored = async (name: string): Promise<Record<string, unknown>> =>
         (JSON.parse(await sim.ok(['get', 'gadget', name, '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
       beforeAll(async () => {
-        await sim.ok(['apply', '-f', '-'], JSON.stringify(gadgetCrd));
+        await sim.ok(['apply', '-f', '-'], JSON.stringify(gadgetCrd()));
         await sim.ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com']);
       });
 

@@ -3,40 +3,13 @@ import { BUILTIN_RESOURCES } from '../../../lib/kube-api/resource-catalog';
 import { resourcesFromCrd, type ResourceInfo } from '../../../lib/kube-api/resource-info';
 import { unknownFields } from '../../../lib/sim/field-validation';
 import { builtinOpenApi } from '../../../lib/sim/openapi/builtin-schemas';
+import { gadgetCrd } from '../../support/builders';
 
 const info = (group: string, version: string, kind: string): ResourceInfo => {
   const found = BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
   if (!found) throw new Error(`${group}/${version}/${kind} is not served`);
   return found;
 };
-
-const gadgetCrd = (sizeType: string): Record<string, unknown> => ({
-  spec: {
-    group: 'example.com',
-    scope: 'Namespaced',
-    names: { kind: 'Gadget', plural: 'gadgets' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: {
-                type: 'object',
-                properties: {
-                  size: { type: sizeType },
-                  extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                },
-              },
-            },
-          },
-        },
-      },
-    ],
-  },
-});
 
 describe('the generated built-in OpenAPI schemas (scripts/generate-kube-openapi.ts)', () => {
   it('cover every served built-in kind (regenerate after adding one to the resource catalog)', () => {
