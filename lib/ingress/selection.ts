@@ -19,7 +19,8 @@ export function tmcKindReason(gr: GroupResource): 'cluster-change' | 'placement-
 
 /**
  * Never synced: per-cluster runtime objects that each cluster makes for itself (pods, replicasets of deployments,
- * endpoints, events, leases), review APIs that are not objects, and tmc's own kinds.
+ * endpoints, events, leases, a CSI driver's storage capacities), review APIs and Bindings that are requests rather
+ * than objects, and tmc's own kinds.
  */
 const EXCLUDED_RESOURCES = new Set([
   '/events',
@@ -29,6 +30,8 @@ const EXCLUDED_RESOURCES = new Set([
   'discovery.k8s.io/endpointslices',
   '/pods',
   'apps/controllerrevisions',
+  'storage.k8s.io/csistoragecapacities',
+  '/bindings',
   'authentication.k8s.io/tokenreviews',
   'authorization.k8s.io/subjectaccessreviews',
   'authorization.k8s.io/localsubjectaccessreviews',
@@ -60,6 +63,9 @@ const EXCLUDED_CLUSTER_RESOURCES = new Set([
   'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations',
   '/nodes',
   '/componentstatuses',
+  // A cluster's own nodes' CSI drivers and volume attachments, made by its kubelets and controllers.
+  'storage.k8s.io/csinodes',
+  'storage.k8s.io/volumeattachments',
 ]);
 
 const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';

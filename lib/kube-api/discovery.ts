@@ -7,6 +7,10 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 /** The verbs a read-only server (tmc's aggregated view) declares. */
 export const READ_ONLY_VERBS: readonly string[] = ['get', 'list'];
 
+/** A resource's verbs among those the server declares (a review or a Binding is `create` only). */
+const verbsOf = (t: ResourceInfo, verbs: readonly string[]): readonly string[] =>
+  t.verbs ? t.verbs.filter((v) => verbs.includes(v)) : verbs;
+
 /** A subresource's verbs among those the server declares. */
 const subresourceVerbs = (verbs: readonly string[]): string[] =>
   ['get', 'patch', 'update'].filter((v) => verbs.includes(v));
@@ -62,7 +66,7 @@ export function apiResourceList(
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs,
+      verbs: verbsOf(t, verbs),
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.categories ? { categories: t.categories } : {}),
     });
@@ -83,6 +87,14 @@ export function apiResourceList(
         version: 'v1',
         kind: 'Scale',
         verbs: subresourceVerbs(verbs),
+      });
+    for (const sub of t.subresources ?? [])
+      resources.push({
+        name: `${t.resource}/${sub.name}`,
+        singularName: '',
+        namespaced: t.namespaced,
+        kind: sub.kind,
+        verbs: sub.verbs.filter((v) => verbs.includes(v)),
       });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
@@ -121,7 +133,7 @@ export function aggregatedDiscovery(
         responseKind: { group: t.group, version: t.version, kind: t.kind },
         scope: t.namespaced ? 'Namespaced' : 'Cluster',
         singularResource: t.singular,
-        verbs,
+        verbs: verbsOf(t, verbs),
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
         subresources: [
@@ -143,6 +155,11 @@ export function aggregatedDiscovery(
                 },
               ]
             : []),
+          ...(t.subresources ?? []).map((sub) => ({
+            subresource: sub.name,
+            responseKind: { group: t.group, version: t.version, kind: sub.kind },
+            verbs: sub.verbs.filter((v) => verbs.includes(v)),
+          })),
         ],
       })),
       freshness: 'Current',

@@ -21,6 +21,8 @@ function r(
   };
 }
 
+const CREATE_ONLY: readonly string[] = ['create'];
+
 /** The built-in kinds a Kubernetes API server serves: the simulator serves them in every object space. */
 export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, { hasStatus: true, shortNames: ['ns'] }),
@@ -28,7 +30,14 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'secrets', 'Secret', true),
   r('', 'v1', 'services', 'Service', true, { categories: ['all'], hasStatus: true, shortNames: ['svc'] }),
   r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
-  r('', 'v1', 'pods', 'Pod', true, { categories: ['all'], hasStatus: true, shortNames: ['po'] }),
+  r('', 'v1', 'pods', 'Pod', true, {
+    categories: ['all'],
+    hasStatus: true,
+    shortNames: ['po'],
+    subresources: [{ name: 'binding', kind: 'Binding', verbs: CREATE_ONLY }],
+  }),
+  // Answered, never stored (lib/sim/pod-binding.ts): a scheduler's assignment of a Pod to a Node.
+  r('', 'v1', 'bindings', 'Binding', true, { verbs: CREATE_ONLY }),
   r('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   r('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'] }),
   r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { hasStatus: true, shortNames: ['pvc'] }),
@@ -115,10 +124,13 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('flowcontrol.apiserver.k8s.io', 'v1', 'prioritylevelconfigurations', 'PriorityLevelConfiguration', false, {
     hasStatus: true,
   }),
-  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`, `kubectl auth whoami`.
-  r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
-  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
-  r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false),
-  r('authorization.k8s.io', 'v1', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
-  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false),
+  // Answered, never stored (lib/sim/access-review.ts): `kubectl auth can-i`, `kubectl auth whoami`, a TokenReview.
+  r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: CREATE_ONLY }),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, { verbs: CREATE_ONLY }),
+  r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false, { verbs: CREATE_ONLY }),
+  r('authorization.k8s.io', 'v1', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true, {
+    verbs: CREATE_ONLY,
+  }),
+  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false, { verbs: CREATE_ONLY }),
+  r('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false, { verbs: CREATE_ONLY }),
 ];

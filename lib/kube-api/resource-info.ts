@@ -18,6 +18,10 @@ export interface ResourceInfo {
   schema?: Record<string, unknown>;
   /** Served because a CRD declares it (strategic merge patch does not apply to these). */
   custom?: boolean;
+  /** The verbs discovery declares when not every verb (a review or a Binding: `create` only). */
+  verbs?: readonly string[];
+  /** Subresources beyond status and scale (a Pod's `binding`), as discovery lists them. */
+  subresources?: ReadonlyArray<{ name: string; kind: string; verbs: readonly string[] }>;
 }
 
 export function gvrId(gvr: GroupVersionResource): string {

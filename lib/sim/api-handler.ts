@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from '../kube-api/api-error';
-import type { SimUser } from './authentication';
+import type { SimUser, TokenAuthenticator } from './authentication';
 import { answerAccessReview, isAccessReview } from './access-review';
+import { bindPod } from './pod-binding';
 import { checkApplyFields, checkFields, fieldValidationOf } from './field-validation';
 import { applyDefaults } from './defaults';
 import type { KubeObject } from '../kube/object';
@@ -41,8 +42,11 @@ export interface HandlerContext {
   setVerb: (verb: string) => void;
   /** Watch: all spaces this request covers (one, or every logical cluster for `/clusters/*`). */
   watchSpaces: ObjectSpace[];
-  /** Who sent the request (its bearer token's user): admission's `request.userInfo`. */
+  /** Who sent the request (its bearer token's user, or whom it impersonates): admission's `request.userInfo`. */
   user: SimUser;
+  /** Whether RBAC decides for `user` (an issued ServiceAccount token or an impersonated user): access reviews ask. */
+  rbacSubject: boolean;
+  authenticator: Pick<TokenAuthenticator, 'userOfToken' | 'isAdmin'>;
   /**
    * A fault rule's answer to a list or watch: `empty` a complete, successful list with no items (a watch that stays
    * open and sends nothing); `expired` a watch that ends with 410 Expired at once.
@@ -243,8 +247,10 @@ export async function handleResource(
   const space = ctx.space;
   const info = space.info({ group: r.group, version: r.version, resource: r.resource });
   if (info.namespaced === false && r.namespace) throw ApiError.notFoundResource(info);
+  const extra = r.subresource ? info.subresources?.find((s) => s.name === r.subresource) : undefined;
   if (
     r.subresource &&
+    !extra &&
     !(
       (r.subresource === 'status' && info.hasStatus) ||
       (r.subresource === 'scale' && info.hasScale) ||
@@ -255,6 +261,20 @@ export async function handleResource(
   }
   const method = req.method ?? 'GET';
   const dryRun = url.searchParams.getAll('dryRun').includes('All');
+  // A create-only resource or subresource (a review, a Binding): anything else is 405, as kube-apiserver answers.
+  const verbs = extra ? extra.verbs : info.verbs;
+  if (verbs && !(method === 'POST' && verbs.includes('create')))
+    throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  if (info.resource === 'bindings' || (info.resource === 'pods' && r.subresource === 'binding')) {
+    ctx.setVerb('create');
+    const binding = asObject(
+      await parseWriteBody(await readBody(req), req.headers['content-type'], 'Binding'),
+      { ...info, resource: 'bindings', kind: 'Binding' },
+      { ...r, name: undefined },
+      'write',
+    );
+    return send(res, 201, bindPod(space, r.namespace ?? '', binding, r.subresource ? r.name : undefined));
+  }
 
   if (method === 'GET' && !r.name) {
     if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
@@ -280,7 +300,17 @@ export async function handleResource(
       r,
       'write',
     );
-    if (isAccessReview(info)) return send(res, 201, answerAccessReview(info, obj, ctx.user));
+    if (isAccessReview(info))
+      return send(
+        res,
+        201,
+        answerAccessReview(
+          info,
+          obj,
+          { space, user: ctx.user, rbacSubject: ctx.rbacSubject, authenticator: ctx.authenticator },
+          info.namespaced ? r.namespace : undefined,
+        ),
+      );
     checkFields(info, obj, fieldValidationOf(url), res);
     if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
       obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;

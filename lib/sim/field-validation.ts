@@ -140,8 +140,9 @@ function warn(res: ServerResponse, messages: string[]): void {
 
 /**
  * Field validation of a create, update or patched object, as kube-apiserver 1.32 does it: unknown fields are a 400
- * under Strict, a `Warning` header each under Warn (the default), silent under Ignore; a built-in kind's unknown
- * fields are dropped before storing (its decoder has nowhere to put them). `sorted`: a patched object, whose fields
+ * under Strict, a `Warning` header each under Warn (the default), silent under Ignore; they are dropped before storing,
+ * a built-in kind's because its decoder has nowhere to put them, a custom resource's because its CRD's structural
+ * schema prunes them (except under `x-kubernetes-preserve-unknown-fields`). `sorted`: a patched object, whose fields
  * kube reports in key order rather than in the body's.
  */
 export function checkFields(
@@ -151,7 +152,7 @@ export function checkFields(
   res: ServerResponse,
   options: { sorted?: boolean } = {},
 ): void {
-  const found = unknownFields(info, obj, { prune: !info.custom && validation !== 'Strict' });
+  const found = unknownFields(info, obj, { prune: validation !== 'Strict' });
   if (options.sorted) found.sort();
   if (found.length === 0 || validation === 'Ignore') return;
   const messages = found.map((path) => `unknown field ${JSON.stringify(path)}`);

@@ -8,10 +8,12 @@ import type { ObjectSpace } from './object-space';
 
 /**
  * ServiceAccount tokens and RBAC for them, as kube-apiserver's TokenRequest API and RBAC authorizer do it. Only the
- * holders of issued ServiceAccount tokens are authorized: the simulator's static tokens stand for admins (tmc's functions, the operator's
- * kubectl), so everything else keeps working unchanged, while a workload given a ServiceAccount token (the syncer's
- * Deployment) gets exactly what the ClusterRoles and Roles bound to it allow. Not modelled: escalation checks on
- * writes of Roles and bindings (kube-apiserver's `escalate`/`bind`), aggregated ClusterRoles, impersonation.
+ * holders of issued ServiceAccount tokens, and users a request impersonates (`kubectl --as`), are authorized by RBAC:
+ * the simulator's static tokens stand for admins (tmc's functions, the operator's kubectl), so everything else keeps
+ * working unchanged, while a workload given a ServiceAccount token (the syncer's Deployment) gets exactly what the
+ * ClusterRoles and Roles bound to it allow. Access reviews (`kubectl auth can-i`) are answered by the same evaluation.
+ * Not modelled: escalation checks on writes of Roles and bindings (kube-apiserver's `escalate`/`bind`), aggregated
+ * ClusterRoles.
  */
 
 const SA_PREFIX = 'system:serviceaccount:';
@@ -46,10 +48,14 @@ export class ServiceAccountTokens {
     if (!space.get({ group: '', version: 'v1', resource: 'serviceaccounts' }, namespace, name))
       throw ApiError.notFound({ group: '', resource: 'serviceaccounts' }, name);
     const token = `sa-${randomBytes(24).toString('base64url')}`;
-    this.authenticator.register(token, {
-      username: `${SA_PREFIX}${namespace}:${name}`,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
-    });
+    this.authenticator.register(
+      token,
+      {
+        username: `${SA_PREFIX}${namespace}:${name}`,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
+      },
+      true,
+    );
     this.issued.add(token);
     const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     return {
@@ -104,6 +110,35 @@ const PUBLIC_PATHS = [
   /^\/(healthz|livez|readyz)$/,
 ];
 
+/**
+ * The rules kube-apiserver's bootstrap ClusterRoles `system:basic-user` and `system:discovery` give every
+ * authenticated user (through the `system:authenticated` group), as a rules review lists them.
+ */
+const AUTHENTICATED_RULES: Rule[] = [
+  {
+    verbs: ['create'],
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+  },
+  { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+  {
+    verbs: ['get'],
+    nonResourceURLs: [
+      '/api',
+      '/api/*',
+      '/apis',
+      '/apis/*',
+      '/healthz',
+      '/livez',
+      '/openapi',
+      '/openapi/*',
+      '/readyz',
+      '/version',
+      '/version/',
+    ],
+  },
+];
+
 function bound(binding: z.infer<typeof BindingSchema>, bindingNamespace: string | undefined, user: SimUser): boolean {
   const sa = serviceAccountOf(user);
   return (binding.subjects ?? []).some((s) => {
@@ -138,28 +173,106 @@ function matches(rule: Rule, attrs: RequestAttributes): boolean {
   return names.length === 0 || (attrs.name !== undefined && names.includes(attrs.name));
 }
 
-/** Whether the ClusterRoles and Roles bound to `user` in `space` allow `attrs`. */
-export function rbacAllows(space: ObjectSpace, user: SimUser, attrs: RequestAttributes): boolean {
-  if ('path' in attrs && PUBLIC_PATHS.some((p) => p.test(attrs.path))) return true;
+/** kube's name for a binding's subject in an RBAC reason (`ServiceAccount "ns/name"`, `User "alice"`). */
+function subjectName(user: SimUser): string {
+  const sa = serviceAccountOf(user);
+  return sa ? `ServiceAccount "${sa.namespace}/${sa.name}"` : `User "${user.username}"`;
+}
+
+/** One binding that applies to a user, with the rules of the role it grants. */
+interface Grant {
+  /** RBAC's description of the grant, as its allow reason names it. */
+  describe: string;
+  rules: Rule[];
+}
+
+/** Every grant `user` holds in `space`: cluster-wide ones, and a namespace's RoleBindings when one is named. */
+function grantsOf(space: ObjectSpace, user: SimUser, namespace: string | undefined): Grant[] {
   const clusterRole = (name: string): Rule[] => rulesOf(space.get(type('clusterroles'), undefined, name));
+  const grants: Grant[] = [];
   for (const object of space.list(type('clusterrolebindings'))) {
     const binding = BindingSchema.safeParse(object);
     if (!binding.success || binding.data.roleRef.kind !== 'ClusterRole' || !bound(binding.data, undefined, user))
       continue;
-    if (clusterRole(binding.data.roleRef.name).some((rule) => matches(rule, attrs))) return true;
+    const { name } = binding.data.roleRef;
+    grants.push({
+      describe: `ClusterRoleBinding "${object.metadata.name ?? ''}" of ClusterRole "${name}"`,
+      rules: clusterRole(name),
+    });
   }
-  const namespace = 'path' in attrs ? undefined : attrs.namespace;
-  if (namespace === undefined) return false;
+  if (namespace === undefined) return grants;
   for (const object of space.list(type('rolebindings'), namespace)) {
     const binding = BindingSchema.safeParse(object);
     if (!binding.success || !bound(binding.data, namespace, user)) continue;
-    const rules =
-      binding.data.roleRef.kind === 'Role'
-        ? rulesOf(space.get(type('roles'), namespace, binding.data.roleRef.name))
-        : clusterRole(binding.data.roleRef.name);
-    if (rules.some((rule) => matches(rule, attrs))) return true;
+    const { kind, name } = binding.data.roleRef;
+    grants.push({
+      describe: `RoleBinding "${object.metadata.name ?? ''}/${namespace}" of ${kind} "${name}"`,
+      rules: kind === 'Role' ? rulesOf(space.get(type('roles'), namespace, name)) : clusterRole(name),
+    });
   }
-  return false;
+  return grants;
+}
+
+/**
+ * RBAC's decision for `user` asking `attrs` in `space`, with kube-apiserver's reason when allowed (`RBAC: allowed by
+ * ClusterRoleBinding "x" of ClusterRole "y" to ServiceAccount "ns/name"`). The one evaluation behind both a request's
+ * 403 and an access review's answer.
+ */
+export function rbacDecision(
+  space: ObjectSpace,
+  user: SimUser,
+  attrs: RequestAttributes,
+): { allowed: boolean; reason: string } {
+  if ('path' in attrs && PUBLIC_PATHS.some((p) => p.test(attrs.path)) && attrs.verb === 'get')
+    return {
+      allowed: true,
+      reason:
+        'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"',
+    };
+  if (user.groups.includes('system:authenticated') && AUTHENTICATED_RULES.some((rule) => matches(rule, attrs)))
+    return {
+      allowed: true,
+      reason:
+        'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole "system:basic-user" to Group "system:authenticated"',
+    };
+  const namespace = 'path' in attrs ? undefined : attrs.namespace;
+  for (const grant of grantsOf(space, user, namespace))
+    if (grant.rules.some((rule) => matches(rule, attrs)))
+      return { allowed: true, reason: `RBAC: allowed by ${grant.describe} to ${subjectName(user)}` };
+  return { allowed: false, reason: '' };
+}
+
+/** Whether the ClusterRoles and Roles bound to `user` in `space` allow `attrs`. */
+export function rbacAllows(space: ObjectSpace, user: SimUser, attrs: RequestAttributes): boolean {
+  return rbacDecision(space, user, attrs).allowed;
+}
+
+/** What `user` may do in `namespace` (a SelfSubjectRulesReview): every rule of every grant, bootstrap ones included. */
+export function rbacRules(
+  space: ObjectSpace,
+  user: SimUser,
+  namespace: string | undefined,
+): { resourceRules: Rule[]; nonResourceRules: Rule[] } {
+  const rules = [
+    ...(user.groups.includes('system:authenticated') ? AUTHENTICATED_RULES : []),
+    ...grantsOf(space, user, namespace).flatMap((g) => g.rules),
+  ];
+  return {
+    resourceRules: rules
+      .filter((r) => (r.resources ?? []).length > 0)
+      .map(({ verbs, apiGroups, resources, resourceNames }) => ({ verbs, apiGroups, resources, resourceNames })),
+    nonResourceRules: rules
+      .filter((r) => (r.nonResourceURLs ?? []).length > 0)
+      .map(({ verbs, nonResourceURLs }) => ({ verbs, nonResourceURLs })),
+  };
+}
+
+/** What impersonating `username` asks of RBAC: `impersonate` on that ServiceAccount, or on that user. */
+export function impersonationAttributes(username: string): RequestAttributes {
+  const sa = serviceAccountOf({ username, groups: [] });
+  return sa
+    ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name }
+    : { verb: 'impersonate', group: '', resource: 'users', name: username };
 }
 
 /**

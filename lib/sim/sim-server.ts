@@ -28,8 +28,8 @@ import { FaultController, faultError, type FaultedRequest, FaultSettingsSchema }
 import { writeKubeconfigFile } from './kubeconfig';
 import { ObjectSpace, type RevisionClock } from './object-space';
 import { RequestLog, type RequestRecord } from './request-log';
-import { TokenAuthenticator } from './authentication';
-import { authorizeRequest, ServiceAccountTokens } from './rbac';
+import { impersonatedUser, TokenAuthenticator } from './authentication';
+import { authorizeRequest, impersonationAttributes, ServiceAccountTokens } from './rbac';
 
 export interface SimServerOptions {
   name: string;
@@ -267,7 +267,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       path = slash < 0 ? '/' : rest.slice(slash);
       wildcard = logicalCluster === '*';
     }
-    const user = authenticator.userOf(req);
+    // `kubectl --as`: the request acts as the impersonated user, whom RBAC then decides for (lib/sim/rbac.ts).
+    const caller = authenticator.userOf(req);
+    const impersonated = impersonatedUser(req);
+    const user = impersonated ?? caller;
     const record: Omit<RequestRecord, 'code'> = {
       verb: (req.method ?? 'GET').toLowerCase(),
       group: '',
@@ -419,8 +422,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         });
         if (wildcard && (req.method ?? 'GET') !== 'GET')
           throw new ApiError(405, 'MethodNotAllowed', 'wildcard requests across logical clusters are read-only');
-        if (serviceAccountTokens.holds(req)) {
+        const rbacSubject = serviceAccountTokens.holds(req) || impersonated !== undefined;
+        if (rbacSubject) {
           if (verb) record.verb = verb; // a refused request is logged with the verb it asked for
+          // Impersonating takes the `impersonate` verb on the user (or ServiceAccount) from a token RBAC decides for.
+          if (impersonated && serviceAccountTokens.holds(req))
+            authorizeRequest(space, caller, impersonationAttributes(impersonated.username), () => true);
           authorizeRequest(space, user, { ...r, verb: verb ?? 'get' }, () =>
             r.name === undefined ? false : space.get(r, r.namespace, r.name) !== undefined,
           );
@@ -443,6 +450,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           setVerb: (verb) => (record.verb = verb),
           watchSpaces: wildcard ? [...spaces.values()] : [space],
           user,
+          rbacSubject,
+          authenticator,
           fault: respondEmpty ? 'empty' : rule?.respond === 410 ? 'expired' : undefined,
         });
       }

@@ -11,9 +11,9 @@ import { startE2eStack } from './support';
 /**
  * Issue 17: two workspaces install cluster-scoped objects on one shared cluster, with no Placement. An identical CRD
  * is shared (both recorded as owners, removed only with the last), a ClusterRole with different content is a conflict
- * for the later workspace (the first one's copy untouched), and a PriorityClass and webhook configurations wait for
- * the SyncTarget's allow-list (refused with a FailedPlacement Event, synced with their service namespace rewritten
- * once allowed).
+ * for the later workspace (the first one's copy untouched), and a PriorityClass, webhook configurations and an
+ * APIService wait for the SyncTarget's allow-list (refused with a FailedPlacement Event, synced with their service
+ * namespace rewritten once allowed).
  */
 describe('two workspaces on one cluster: shared, conflicting and disallowed cluster-scoped objects', () => {
   let stack: Awaited<ReturnType<typeof startE2eStack>>;
@@ -79,6 +79,21 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     ],
   });
   const WEBHOOK_KIND = 'ValidatingWebhookConfiguration.admissionregistration.k8s.io';
+  // Serves an API group for the whole cluster from a Service of the workspace: held by the allow-list too.
+  const apiService = {
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
+    metadata: { name: 'v1beta1.metrics.example.com' },
+    spec: {
+      group: 'metrics.example.com',
+      version: 'v1beta1',
+      service: { namespace: 'shop', name: 'metrics', port: 443 },
+      groupPriorityMinimum: 100,
+      versionPriority: 10,
+      insecureSkipTLSVerify: true,
+    },
+  };
+  const API_SERVICE_KIND = 'APIService.apiregistration.k8s.io';
   const sweep = async (): Promise<void> => {
     const report = (await stack.invoke('recovery-sweep', {
       'detail-type': 'Scheduled Event',
@@ -143,22 +158,26 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
     expect((await downstream(['clusterrole', 'widget-editor']))?.rules?.[0].verbs).toEqual(['get']);
     expect(await owners(['clusterrole', 'widget-editor'])).toEqual([wsA]);
 
-    // A webhook configuration in each workspace: both refused by the allow-list, with a Warning Event saying so.
+    // A webhook configuration in each workspace and an APIService: all refused by the allow-list, with a Warning
+    // Event saying so.
     await apply(stack.kcpKubeconfig, guard('team-a-guard'));
     await apply(teamB, guard('team-b-guard'));
+    await apply(stack.kcpKubeconfig, apiService);
     await sweep();
-    for (const [kubeconfig, name] of [
-      [stack.kcpKubeconfig, 'team-a-guard'],
-      [teamB, 'team-b-guard'],
+    for (const [kubeconfig, name, kind, entry] of [
+      [stack.kcpKubeconfig, 'team-a-guard', 'ValidatingWebhookConfiguration', WEBHOOK_KIND],
+      [teamB, 'team-b-guard', 'ValidatingWebhookConfiguration', WEBHOOK_KIND],
+      [stack.kcpKubeconfig, apiService.metadata.name, 'APIService', API_SERVICE_KIND],
     ]) {
       const refused = await waitFor(
         `${name} refused by the allow-list, with an Event`,
         async () => (await eventsOf(kubeconfig, name)).find((e) => e.reason === 'FailedPlacement'),
         { timeoutMs: 90_000 },
       );
-      expect(refused).toMatchObject({ type: 'Warning', involvedObject: { kind: 'ValidatingWebhookConfiguration' } });
-      expect(refused.message).toContain(`does not allow ${WEBHOOK_KIND}`);
+      expect(refused).toMatchObject({ type: 'Warning', involvedObject: { kind } });
+      expect(refused.message).toContain(`does not allow ${entry}`);
     }
+    expect(await downstream(['apiservice', apiService.metadata.name])).toBeUndefined();
     const described = await kubectlOk(teamB, ['describe', 'validatingwebhookconfiguration', 'team-b-guard']);
     expect(described).toMatch(/Warning\s+FailedPlacement/);
     expect(await downstream(['validatingwebhookconfiguration', 'team-a-guard'])).toBeUndefined();
@@ -192,7 +211,9 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
       '--type',
       'merge',
       '-p',
-      JSON.stringify({ spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io', WEBHOOK_KIND] } }),
+      JSON.stringify({
+        spec: { allowedRiskyKinds: ['PriorityClass.scheduling.k8s.io', WEBHOOK_KIND, API_SERVICE_KIND] },
+      }),
     ]);
     await waitFor(
       'the PriorityClass on the cluster once allowed',
@@ -211,6 +232,13 @@ describe('two workspaces on one cluster: shared, conflicting and disallowed clus
       name: 'guard',
       path: '/validate',
     });
+    // The APIService too, calling the workspace's Service in its downstream namespace.
+    const served = await waitFor(
+      "root:default's APIService on the cluster once allowed",
+      async () => downstream(['apiservice', apiService.metadata.name]),
+      { timeoutMs: 90_000 },
+    );
+    expect(served.spec.service).toEqual({ namespace: downstreamNamespace(wsA, 'shop'), name: 'metrics', port: 443 });
     await sweep();
     expect(await downstream(['validatingwebhookconfiguration', 'team-b-guard'])).toBeUndefined();
 

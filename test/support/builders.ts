@@ -144,6 +144,44 @@ export function widgetCrd(): KubeObject {
   };
 }
 
+/**
+ * A CRD with a structural schema (`spec.size` of `sizeType`, `spec.extra` preserving unknown fields): its custom
+ * resources' other fields are pruned.
+ */
+export function gadgetCrd(sizeType = 'integer'): KubeObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'gadgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: {
+                    size: { type: sizeType },
+                    extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
 /** The types the tests name refs of most. */
 export const TYPES = {
   deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' },

@@ -5,7 +5,7 @@ import { KUBE_OPENAPI_GZIP_BASE64 } from './kube-openapi-data';
 /** The Kubernetes release whose published OpenAPI document the built-in schemas come from. */
 export const KUBE_OPENAPI_RELEASE = 'release-1.32';
 
-/** Written by `npx tsx scripts/generate-kube-openapi.ts <swagger.json>`, relative to the repository root. */
+/** Written by `npx tsx scripts/generate-kube-openapi.ts <swagger.json> <Go API dirs>`, relative to the repository root. */
 export const BUILTIN_OPENAPI_FILE = 'lib/sim/openapi/kube-openapi-data.ts';
 
 const BuiltinOpenApiSchema = z.object({

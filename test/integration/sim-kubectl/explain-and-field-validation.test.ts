@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { BUILTIN_RESOURCES } from '../../../lib/kube-api/resource-catalog';
-import { configMap, deployment, widgetCrd } from '../../support/builders';
+import { configMap, deployment, gadgetCrd, widgetCrd } from '../../support/builders';
 import { startSimUnderTest, type SimUnderTest } from './sim-harness';
 
 const CRDS = join(__dirname, '../../../config/tmc');
@@ -41,6 +41,35 @@ describe('simulator: kubectl explain, field validation, prune and the standard k
     ])('explains %s', async (field, text) => {
       const out = await sim.ok(['explain', field]);
       expect(out.replace(/\s+/g, ' ')).toContain(text);
+    });
+
+    it.each([
+      [
+        'deployment.spec.strategy.type',
+        ['Recreate', 'RollingUpdate'],
+        'Kill all existing pods before creating new ones.',
+      ],
+      [
+        'pods.spec.containers.imagePullPolicy',
+        ['Always', 'IfNotPresent', 'Never'],
+        'means that kubelet always attempts',
+      ],
+      [
+        'service.spec.type',
+        ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'],
+        'will only be accessible inside',
+      ],
+      ['placement.spec.replicas.mode', ['Duplicated', 'Divided'], 'Duplicated: every cluster runs all replicas'],
+    ])('prints ENUM for %s as a 1.32 cluster does', async (field, values, text) => {
+      const out = await sim.ok(['explain', field]);
+      expect(out).toContain(`ENUM:\n${values.map((v) => `    ${v}\n`).join('')}\nDESCRIPTION:`);
+      expect(out.replace(/\s+/g, ' ')).toContain(text);
+    });
+
+    it('lists enum values beside a field, as kubectl explain does for a kind', async () => {
+      expect(await sim.ok(['explain', 'deployment.spec.strategy'])).toMatch(
+        /^ {2}type\t<string>\n {2}enum: Recreate, RollingUpdate\n/m,
+      );
     });
 
     it('lists the fields of a kind', async () => {
@@ -125,6 +154,62 @@ spec:
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('strict decoding error: unknown field "spec.unschedulabel"');
     });
+
+    describe("a custom resource's unknown fields are pruned by its CRD's structural schema", () => {
+      const gadget = (name: string, spec: Record<string, unknown>): string =>
+        JSON.stringify({
+          apiVersion: 'example.com/v1',
+          kind: 'Gadget',
+          metadata: { name, namespace: 'default' },
+          spec,
+        });
+      const stored = async (name: string): Promise<Record<string, unknown>> =>
+        (JSON.parse(await sim.ok(['get', 'gadget', name, '-o', 'json'])) as { spec: Record<string, unknown> }).spec;
+      beforeAll(async () => {
+        await sim.ok(['apply', '-f', '-'], JSON.stringify(gadgetCrd()));
+        await sim.ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com']);
+      });
+
+      it('--validate=warn: a warning, the field dropped, preserve-unknown-fields kept', async () => {
+        const r = await sim.run(
+          ['apply', '--validate=warn', '-f', '-'],
+          gadget('warned', { size: 1, sise: 2, extra: { anything: { goes: true } } }),
+        );
+        expect(r.code).toBe(0);
+        expect(r.stderr).toContain('Warning: unknown field "spec.sise"');
+        expect(await stored('warned')).toEqual({ size: 1, extra: { anything: { goes: true } } });
+      });
+
+      it('--validate=false: dropped without a warning; a merge patch is pruned too', async () => {
+        const r = await sim.run(
+          ['apply', '--validate=false', '-f', '-'],
+          gadget('ignored', { size: 1, colour: 'red' }),
+        );
+        expect(r.code).toBe(0);
+        expect(r.stderr).not.toContain('unknown field');
+        expect(await stored('ignored')).toEqual({ size: 1 });
+        const patched = await sim.run([
+          'patch',
+          'gadget',
+          'ignored',
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { shape: 'round', size: 3 } }),
+        ]);
+        expect(patched.stderr).toContain('Warning: unknown field "spec.shape"');
+        expect(await stored('ignored')).toEqual({ size: 3 });
+      });
+
+      it("Strict (kubectl's default): a 400, nothing stored", async () => {
+        const r = await sim.run(['apply', '-f', '-'], gadget('strict', { size: 1, sise: 2 }));
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(
+          'Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: unknown field "spec.sise"',
+        );
+        expect((await sim.run(['get', 'gadget', 'strict'])).code).not.toBe(0);
+      });
+    });
   });
 
   it('kubectl apply --prune -l prunes without --prune-allowlist, listing the default allowlist', async () => {
@@ -149,8 +234,9 @@ spec:
 
   it('serves every standard kind of kubectl api-resources on kube 1.32', async () => {
     const served = (await sim.ok(['api-resources', '-o', 'name'])).split('\n');
-    // kube-apiserver 1.32's list, less bindings and tokenreviews (create-only, not simulated).
+    // kube-apiserver 1.32's list.
     const expected = [
+      'bindings',
       'componentstatuses',
       'configmaps',
       'endpoints',
@@ -179,6 +265,7 @@ spec:
       'replicasets.apps',
       'statefulsets.apps',
       'selfsubjectreviews.authentication.k8s.io',
+      'tokenreviews.authentication.k8s.io',
       'localsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectaccessreviews.authorization.k8s.io',
       'selfsubjectrulesreviews.authorization.k8s.io',
@@ -208,7 +295,9 @@ spec:
       'storageclasses.storage.k8s.io',
       'volumeattachments.storage.k8s.io',
     ];
-    expect(served.filter((n) => n && !n.endsWith('kcp.io')).sort()).toEqual(expected.sort());
+    expect(served.filter((n) => n && !n.endsWith('kcp.io') && !n.endsWith('example.com')).sort()).toEqual(
+      expected.sort(),
+    );
     expect(BUILTIN_RESOURCES).toHaveLength(expected.length);
   });
 

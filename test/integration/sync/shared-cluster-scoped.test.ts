@@ -148,6 +148,28 @@ describe('a cluster-scoped object applied by two workspaces to one cluster', () 
     expect(JSON.parse(reader?.metadata.annotations?.[OWNERS_ANNOTATION] ?? '[]')).toHaveLength(1);
   });
 
+  it('a cluster-scoped object tmc did not create is never modified or deleted', async () => {
+    east.store().create(CLUSTER_ROLES, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'operator-made' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    });
+    const ref = refOf(
+      A,
+      kcp.store(A).create(CLUSTER_ROLES, clusterRole('operator-made', ['get', 'delete'])),
+      'rbac.authorization.k8s.io',
+      'clusterroles',
+    );
+    const before = writes('operator-made');
+    await sync(ref);
+    await sync(ref, 'delete');
+    expect(writes('operator-made')).toBe(before);
+    const copy = downstream('operator-made');
+    expect(copy?.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    expect(copy?.metadata.annotations?.[OWNERS_ANNOTATION]).toBeUndefined();
+  });
+
   it('the last owner deletes it', async () => {
     await sync(refs[`${B}/reader`], 'delete');
     expect(downstream('reader')).toBeUndefined();

@@ -503,6 +503,44 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     expect(annotations[clusterStatusAnnotation(WS, 'east')]).toContain('Invalid value');
   });
 
+  it('applies a placed CRD first and holds its custom resource until Established: a wait, never a failed apply', async () => {
+    const crd = build.widgetCrd();
+    const widget: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: NS, uid: 'uid-w' },
+      spec: { size: 1 },
+    };
+    kube.kcpOf(WS).put('customresourcedefinitions', { ...crd, metadata: { ...crd.metadata, uid: 'uid-crd' } });
+    kube.kcpOf(WS).put('widgets', widget);
+    const crdRef = refOf(
+      WS,
+      { ...crd, metadata: { ...crd.metadata, uid: 'uid-crd' } },
+      'apiextensions.k8s.io',
+      'customresourcedefinitions',
+    );
+    await world.putDecision(crdRef, 1, [{ name: 'east' }]);
+    const ref = refOf(WS, widget, 'example.com', 'widgets');
+    await world.putDecision(ref, 1, [{ name: 'east' }]);
+    const east = kube.clusterOf('east');
+
+    const first = await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 1);
+    expect(first).toMatchObject({ result: 'deferred' });
+    const applied = east.find('customresourcedefinitions', undefined, 'widgets.example.com');
+    expect(applied).toBeDefined();
+    expect(east.objects.has(`widgets|${downstreamNamespace(WS, NS)}|w`)).toBe(false);
+    expect((await world.syncState.get(ref, 'east'))?.state).not.toBe('failed');
+
+    // The cluster establishes the CRD and serves the kind: the custom resource goes on.
+    east.put('customresourcedefinitions', {
+      ...applied!,
+      status: { conditions: [{ type: 'Established', status: 'True' }] },
+    });
+    east.served.push({ group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
+    expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 2)).toEqual({ result: 'applied' });
+    expect(east.objects.has(`widgets|${downstreamNamespace(WS, NS)}|w`)).toBe(true);
+  });
+
   it('names the missing CRD and the cluster', async () => {
     const widget: KubeObject = {
       apiVersion: 'example.com/v1',

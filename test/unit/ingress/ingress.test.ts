@@ -132,6 +132,11 @@ describe('selectWorkload', () => {
     [{ group: '', resource: 'endpoints' }, 'default', o(), false],
     [{ group: 'discovery.k8s.io', resource: 'endpointslices' }, 'default', o(), false],
     [{ group: 'apps', resource: 'controllerrevisions' }, 'default', o(), false],
+    [{ group: 'storage.k8s.io', resource: 'csistoragecapacities' }, 'default', o(), false],
+    [{ group: '', resource: 'bindings' }, 'default', o(), false],
+    [{ group: 'storage.k8s.io', resource: 'csinodes' }, undefined, o(), false],
+    [{ group: 'storage.k8s.io', resource: 'volumeattachments' }, undefined, o(), false],
+    [{ group: '', resource: 'podtemplates' }, 'default', o(), true],
     [
       { group: 'apps', resource: 'replicasets' },
       'default',

@@ -3,6 +3,7 @@ import { BUILTIN_RESOURCES } from '../../../lib/kube-api/resource-catalog';
 import { resourcesFromCrd, type ResourceInfo } from '../../../lib/kube-api/resource-info';
 import { unknownFields } from '../../../lib/sim/field-validation';
 import { builtinOpenApi } from '../../../lib/sim/openapi/builtin-schemas';
+import { gadgetCrd } from '../../support/builders';
 
 const info = (group: string, version: string, kind: string): ResourceInfo => {
   const found = BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
@@ -10,39 +11,32 @@ const info = (group: string, version: string, kind: string): ResourceInfo => {
   return found;
 };
 
-const gadgetCrd = (sizeType: string): Record<string, unknown> => ({
-  spec: {
-    group: 'example.com',
-    scope: 'Namespaced',
-    names: { kind: 'Gadget', plural: 'gadgets' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: {
-                type: 'object',
-                properties: {
-                  size: { type: sizeType },
-                  extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-                },
-              },
-            },
-          },
-        },
-      },
-    ],
-  },
-});
-
 describe('the generated built-in OpenAPI schemas (scripts/generate-kube-openapi.ts)', () => {
   it('cover every served built-in kind (regenerate after adding one to the resource catalog)', () => {
     const spec = builtinOpenApi();
     const missing = BUILTIN_RESOURCES.filter((r) => !spec.schemas[spec.kinds[gvkKey(r)] ?? '']).map(gvkKey);
     expect(missing).toEqual([]);
+  });
+
+  it('carry the enums a 1.32 server publishes with OpenAPIEnums on (values, and the description kubectl prints)', () => {
+    const schemas = builtinOpenApi().schemas as Record<string, any>;
+    expect(schemas['io.k8s.api.apps.v1.DeploymentStrategy'].properties.type).toEqual({
+      type: 'string',
+      enum: ['Recreate', 'RollingUpdate'],
+      description:
+        'Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.\n\nPossible enum values:\n - `"Recreate"` Kill all existing pods before creating new ones.\n - `"RollingUpdate"` Replace the old ReplicaSets by new one using rolling update i.e gradually scale down the old ReplicaSets and scale up the new one.',
+    });
+    expect(schemas['io.k8s.api.core.v1.PersistentVolumeClaimSpec'].properties.accessModes.items.enum).toEqual([
+      'ReadOnlyMany',
+      'ReadWriteMany',
+      'ReadWriteOnce',
+      'ReadWriteOncePod',
+    ]);
+    expect(schemas['io.k8s.api.core.v1.EphemeralContainer'].properties.imagePullPolicy.enum).toEqual([
+      'Always',
+      'IfNotPresent',
+      'Never',
+    ]);
   });
 
   it('resolve every reference they make', () => {
