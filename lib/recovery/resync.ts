@@ -11,6 +11,7 @@ import { toDownstream } from '../sync/transform';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
 import { heldInWorkspace } from './unplaced';
+import { removeStrayCopies, strayCopies } from './stray-copies';
 import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
 
 /** Stuck syncs are re-sent at most this often per pair, doubling: a cluster that keeps failing is not flooded. */
@@ -231,15 +232,19 @@ export async function resyncUnsynced(
     (d) =>
       d.ref.resource !== 'namespaces' && now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000,
   );
-  const pairs = settled.flatMap((d) =>
-    [...d.clusters.map((c) => c.name), ...d.diff.removed]
-      .filter((c) => reachable.has(c))
-      .map((cluster) => ({ ref: d.ref, cluster })),
-  );
+  // Every reachable cluster, not only the decision's: a copy on a cluster the decision never named (a dependency a
+  // workload took along) is found the same way.
+  const pairs = settled.flatMap((d) => [...reachable].map((cluster) => ({ ref: d.ref, cluster })));
   if (pairs.length === 0) return;
   const { records } = await deps.syncState.readMany({ decisions: [], records: pairs });
   const held = await heldInWorkspace(deps, workspace, [...reachable]);
-  const messages: SyncMessage[] = [];
+  const messages: SyncMessage[] = await removeStrayCopies(
+    deps,
+    report,
+    workspace,
+    settled.flatMap((d) => strayCopies(d, records, reachable)),
+    held,
+  );
   for (const decision of settled) {
     for (const gap of decisionGaps(decision, records)) {
       if (!reachable.has(gap.cluster) || (gap.action === 'delete' && held)) continue;

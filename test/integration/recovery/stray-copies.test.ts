@@ -1,0 +1,199 @@
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { downstreamNamespace } from '../../../lib/api/labels';
+import { SyncMessageSchema, type SyncMessage } from '../../../lib/api/messages';
+import type { ObjectRef } from '../../../lib/api/object-ref';
+import type { KubeObject } from '../../../lib/ports/kube-client';
+import type { StoredDecision } from '../../../lib/ports/decision-store';
+import { runRecoverySweep } from '../../../lib/recovery/sweep';
+import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
+import * as build from '../../support/builders';
+import { refOf, sqsEvent, syncMessage } from '../sync/world';
+import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+
+const MINUTE = 60_000;
+const NS = 'shop';
+const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
+const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+
+/**
+ * Issue 14: a ConfigMap applied to a cluster as a Deployment's dependency (not by its own decision) stayed there after
+ * the Deployment moved away. The anti-entropy pass finds a copy recorded on a cluster its own decision does not name,
+ * keeps it while a workload tmc placed there still references it, and otherwise removes it through the deletion gate
+ * (counted first, deleted on a later sweep), by a sync message sync-apply carries out.
+ */
+describe('recovery sweep: dependency copies left on a cluster their own decision does not name', () => {
+  let w: RecoveryWorld;
+  let decisions: DynamoDecisionStore;
+  const refs: Record<string, ObjectRef> = {};
+
+  function decision(ref: ObjectRef, clusters: string[], extra: Partial<StoredDecision> = {}): StoredDecision {
+    return {
+      ref,
+      decisionVersion: 1,
+      generation: 1,
+      contentHash: 'h',
+      clusters: clusters.map((name) => ({ name })),
+      scheduled: true,
+      reason: 'Scheduled',
+      message: `Placed on ${clusters.join(', ')}`,
+      explanation: [
+        ...clusters.map((cluster) => ({ cluster, chosen: true, total: 1 })),
+        ...(clusters.includes('east') ? [] : [{ cluster: 'east', chosen: false, rejectedBy: 'placement', total: 0 }]),
+      ],
+      explanationOmitted: 0,
+      weights: {},
+      diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+      decidedAt: new Date(w.clock.now - 10 * MINUTE).toISOString(),
+      ...extra,
+    };
+  }
+
+  async function sent(): Promise<SyncMessage[]> {
+    const out: SyncMessage[] = [];
+    for (;;) {
+      const got = await w.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      if (!got.Messages?.length) return out;
+      for (const m of got.Messages) {
+        out.push(SyncMessageSchema.parse(JSON.parse(m.Body ?? '')));
+        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+  }
+
+  const onEast = (name: string): KubeObject | undefined =>
+    w.east.store().get(CONFIGMAPS, downstreamNamespace(WS, NS), name);
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+    await new DynamoClusterInventory(w.world.doc, w.world.tableName).putMirror(mirror('east'));
+    decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
+    const store = w.kcp.store(WS);
+    store.create(
+      { group: '', version: 'v1', resource: 'namespaces' },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+    );
+    for (const name of ['app-config', 'shared-config', 'worker-config']) {
+      refs[name] = refOf(WS, store.create(CONFIGMAPS, build.configMap(name, { namespace: NS })), '', 'configmaps');
+    }
+    const uses = (name: string, config: string): KubeObject =>
+      build.deployment(name, { namespace: NS, envFrom: [{ configMapRef: { name: config } }] });
+    refs.web = refOf(WS, store.create(DEPLOYMENTS, uses('web', 'app-config')), 'apps', 'deployments');
+    refs.api = refOf(WS, store.create(DEPLOYMENTS, uses('api', 'shared-config')), 'apps', 'deployments');
+    refs.worker = refOf(WS, store.create(DEPLOYMENTS, uses('worker', 'worker-config')), 'apps', 'deployments');
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('removes the copy no placed workload references, on a later sweep, and keeps the ones still referenced', async () => {
+    // The ConfigMaps' own decisions never named east; the three Deployments ran there and took them along.
+    for (const name of ['app-config', 'shared-config', 'worker-config'])
+      await decisions.put(decision(refs[name], ['west']));
+    for (const name of ['web', 'api', 'worker']) await decisions.put(decision(refs[name], ['east']));
+    const handler = makeSyncApplyHandler(w.world.applyDeps(w.kube));
+    const toEast = ['web', 'api', 'worker'].map((name) => syncMessage(refs[name], 'east', 1));
+    expect(await handler(sqsEvent(toEast))).toEqual({ batchItemFailures: [] });
+    for (const name of ['app-config', 'shared-config', 'worker-config']) expect(onEast(name)).toBeDefined();
+
+    // web moved to west (its copy on east removed); worker failed over (its copy on east waits for the cleanup);
+    // api stays on east.
+    await decisions.put(
+      decision(refs.web, ['west'], {
+        decisionVersion: 2,
+        diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
+    expect(await handler(sqsEvent([syncMessage(refs.web, 'east', 2, { action: 'delete' })]))).toEqual({
+      batchItemFailures: [],
+    });
+    await decisions.put(
+      decision(refs.worker, ['west'], {
+        decisionVersion: 2,
+        explanation: [
+          { cluster: 'west', chosen: true, total: 1 },
+          { cluster: 'east', chosen: false, rejectedBy: 'health', total: 0 },
+        ],
+        diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
+    await sent();
+
+    // First sweep: app-config's removal is counted by the gate, not made yet.
+    const first = await runRecoverySweep(w.deps());
+    expect(first.failures).toEqual([]);
+    expect((await sent()).filter((m) => m.action === 'delete')).toEqual([]);
+    expect(onEast('app-config')).toBeDefined();
+
+    // A later sweep: the same removal, past the gate's wait, goes out; the referenced ones stay.
+    w.clock.now += MINUTE;
+    const second = await runRecoverySweep(w.deps());
+    expect(second.failures).toEqual([]);
+    const deletes = (await sent()).filter((m) => m.action === 'delete');
+    expect(deletes.map((m) => `${m.ref.name}:${m.cluster}`)).toEqual(['app-config:east']);
+    const why = (await w.store.actions(new Date(w.clock.now).toISOString().slice(0, 10), 50))
+      .filter((a) => a.action === 'resync-unsynced')
+      .map((a) => a.why);
+    expect(why).toContain(
+      'ConfigMap shop/app-config is not placed on east, no workload tmc placed there references it, but its copy there is still recorded',
+    );
+
+    expect(await handler(sqsEvent(deletes))).toEqual({ batchItemFailures: [] });
+    expect(onEast('app-config')).toBeUndefined();
+    expect(onEast('shared-config')).toBeDefined();
+    expect(onEast('worker-config')).toBeDefined();
+
+    // Converged: later sweeps send nothing, and an idle sweep costs the same as the one before it (the kept copies'
+    // references are read again, one LIST per kind in their namespace; nothing else grows).
+    const idleSweep = async (): Promise<number> => {
+      w.clock.now += MINUTE;
+      const before = w.kcp.requests.entries().length;
+      const report = await runRecoverySweep(w.deps());
+      expect(report.failures).toEqual([]);
+      expect((await sent()).filter((m) => m.action === 'delete')).toEqual([]);
+      return w.kcp.requests.entries().length - before;
+    };
+    const third = await idleSweep();
+    expect(await idleSweep()).toBe(third);
+    expect(onEast('shared-config')).toBeDefined();
+    expect(onEast('worker-config')).toBeDefined();
+  }, 60_000);
+  it('keeps a stray copy while a list of its namespace in kcp fails, and removes it once the lists answer', async () => {
+    // api moved to west too: shared-config is referenced by no workload placed on east any more.
+    await decisions.put(
+      decision(refs.api, ['west'], {
+        decisionVersion: 2,
+        diff: { added: ['west'], removed: ['east'], changed: [], unchanged: [] },
+      }),
+    );
+    const handler = makeSyncApplyHandler(w.world.applyDeps(w.kube));
+    expect(await handler(sqsEvent([syncMessage(refs.api, 'east', 2, { action: 'delete' })]))).toEqual({
+      batchItemFailures: [],
+    });
+    await sent();
+    // kcp answers 503 to lists of StatefulSets: whether a StatefulSet there references it is unknown.
+    w.kcp.faults.set({ rules: [{ match: { verb: 'list', resource: 'statefulsets' }, respond: 503 }] });
+    for (let i = 0; i < 2; i++) {
+      w.clock.now += MINUTE;
+      const report = await runRecoverySweep(w.deps());
+      expect(report.failures.join('\n')).toContain('re-sending the lost sync messages');
+      expect((await sent()).filter((m) => m.action === 'delete')).toEqual([]);
+    }
+    expect(onEast('shared-config')).toBeDefined();
+
+    w.kcp.faults.clear();
+    const deletes: SyncMessage[] = [];
+    for (let i = 0; i < 2 && deletes.length === 0; i++) {
+      w.clock.now += MINUTE;
+      expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+      deletes.push(...(await sent()).filter((m) => m.action === 'delete'));
+    }
+    expect(deletes.map((m) => `${m.ref.name}:${m.cluster}`)).toEqual(['shared-config:east']);
+    expect(await handler(sqsEvent(deletes))).toEqual({ batchItemFailures: [] });
+    expect(onEast('shared-config')).toBeUndefined();
+    expect(onEast('worker-config')).toBeDefined();
+  }, 60_000);
+});
