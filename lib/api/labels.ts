@@ -15,6 +15,13 @@ export const SYNC_FINALIZER = 'workload.kcp.io/syncer';
 export const STATE_LABEL_PREFIX = 'state.workload.kcp.io/';
 /** On kcp objects: per-cluster status detail as JSON. */
 export const CLUSTER_STATUS_ANNOTATION_PREFIX = 'experimental.status.workload.kcp.io/';
+/**
+ * On kcp objects whose status cannot hold conditions (ConfigMap, Secret, PersistentVolume, …): JSON array of tmc's
+ * `Synced` and `Placed` conditions, the ones other kinds carry in `status.conditions`.
+ */
+export const CONDITIONS_ANNOTATION = 'status.tmc.kcp.io/conditions';
+/** Annotation prefixes of status tmc writes on kcp objects: never part of an object's content, never synced. */
+export const STATUS_ANNOTATION_PREFIXES: readonly string[] = [CLUSTER_STATUS_ANNOTATION_PREFIX, 'status.tmc.kcp.io/'];
 /** On kcp objects: set by a user to keep an object out of tmc. */
 export const IGNORE_LABEL = 'tmc.kcp.io/ignore';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX, SYNC_FINALIZER } from '../api/labels';
+import { STATE_LABEL_PREFIX, STATUS_ANNOTATION_PREFIXES, SYNC_FINALIZER } from '../api/labels';
 import type { KubeObjectShape } from '../api/messages';
 import { canonicalJson } from '../kube/canonical-json';
 import { KCP_CLUSTER_ANNOTATION } from './refs';
@@ -37,7 +37,7 @@ export function placementFingerprint(object: KubeObjectShape, deleted: boolean):
     deletionTimestamp: metadata.deletionTimestamp,
     labels: withoutPrefix(metadata.labels, [STATE_LABEL_PREFIX]),
     annotations: Object.fromEntries(
-      Object.entries(withoutPrefix(metadata.annotations, [CLUSTER_STATUS_ANNOTATION_PREFIX, 'tmc.kcp.io/'])).filter(
+      Object.entries(withoutPrefix(metadata.annotations, [...STATUS_ANNOTATION_PREFIXES, 'tmc.kcp.io/'])).filter(
         ([key]) => !SERVER_SET_ANNOTATIONS.has(key),
       ),
     ),

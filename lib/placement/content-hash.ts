@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { KubeObject } from '../kube/object';
-import { CLUSTER_STATUS_ANNOTATION_PREFIX, STATE_LABEL_PREFIX } from '../api/labels';
+import { STATE_LABEL_PREFIX, STATUS_ANNOTATION_PREFIXES } from '../api/labels';
 import { ConfigurationError } from '../errors/tmc-error';
 import { canonicalJson } from '../kube/canonical-json';
 import { isSecretObject } from '../sync/canonical-hash';
@@ -14,9 +14,12 @@ const VOLATILE_METADATA = new Set([
   'selfLink',
 ]);
 
-function without(record: Record<string, string> | undefined, prefix: string): Record<string, string> | undefined {
+function without(
+  record: Record<string, string> | undefined,
+  prefixes: readonly string[],
+): Record<string, string> | undefined {
   if (!record) return undefined;
-  const kept = Object.entries(record).filter(([k]) => !k.startsWith(prefix));
+  const kept = Object.entries(record).filter(([k]) => !prefixes.some((p) => k.startsWith(p)));
   // No labels and only tmc's labels hash alike: tmc labelling an object is not a change to the object.
   return kept.length ? Object.fromEntries(kept) : undefined;
 }
@@ -30,8 +33,8 @@ function without(record: Record<string, string> | undefined, prefix: string): Re
 export function contentHash(object: KubeObject, secretKey?: Uint8Array): string {
   const { status: _status, metadata, ...rest } = object;
   const meta = Object.fromEntries(Object.entries(metadata).filter(([k]) => !VOLATILE_METADATA.has(k)));
-  meta.labels = without(metadata.labels, STATE_LABEL_PREFIX);
-  meta.annotations = without(metadata.annotations, CLUSTER_STATUS_ANNOTATION_PREFIX);
+  meta.labels = without(metadata.labels, [STATE_LABEL_PREFIX]);
+  meta.annotations = without(metadata.annotations, STATUS_ANNOTATION_PREFIXES);
   const content = canonicalJson({ ...rest, metadata: meta });
   if (!isSecretObject(object)) return createHash('sha256').update(content).digest('hex').slice(0, 32);
   if (!secretKey) throw new ConfigurationError('A Secret is hashed only with the content key, and none was given');

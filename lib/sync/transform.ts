@@ -1,6 +1,6 @@
 import {
   CLUSTER_KEY_LABEL,
-  CLUSTER_STATUS_ANNOTATION_PREFIX,
+  STATUS_ANNOTATION_PREFIXES,
   GENERATION_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -47,7 +47,7 @@ const STRIPPED_METADATA = [
 ];
 
 const STRIPPED_ANNOTATIONS = ['kcp.io/cluster', 'kubectl.kubernetes.io/last-applied-configuration'];
-const STRIPPED_ANNOTATION_PREFIXES = [CLUSTER_STATUS_ANNOTATION_PREFIX];
+const STRIPPED_ANNOTATION_PREFIXES = STATUS_ANNOTATION_PREFIXES;
 const STRIPPED_LABEL_PREFIXES = [STATE_LABEL_PREFIX];
 
 /** Labels the Job controller writes into selector and template; the cluster's controller writes its own. */

@@ -34,7 +34,14 @@ const NO_STATUS_KINDS = new Set([
   'MutatingWebhookConfiguration',
   // kcp's own controller writes a CRD's status (Established, acceptedNames, storedVersions); a cluster's copy must not.
   'CustomResourceDefinition',
+  // Its status (phase, message, reason) is each cluster's own and has no conditions: the server would drop tmc's.
+  'PersistentVolume',
 ]);
+
+/** Whether the kind's status can carry tmc's conditions; for the others they go to an annotation (report-status). */
+export function statusHoldsConditions(kind: string): boolean {
+  return !NO_STATUS_KINDS.has(kind);
+}
 
 /** The aggregate `.status` for the kcp object, or undefined for kinds that have no status to write. */
 export function aggregateStatus(input: AggregateInput): AggregateStatus | undefined {

@@ -1,4 +1,4 @@
-import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX } from '../../api/labels';
+import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX, CONDITIONS_ANNOTATION } from '../../api/labels';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { ConflictError, NotFoundError } from '../../errors/tmc-error';
 import type { KubeConnector } from '../../ports/kube-client';
@@ -6,7 +6,7 @@ import { snapshotFromStores, type ObjectSnapshotReader } from '../../ports/objec
 import type { StatusStore } from '../../ports/status-store';
 import type { SyncStateStore } from '../../ports/sync-state-store';
 import { canonicalJson } from '../../kube/canonical-json';
-import { aggregateStatus } from './aggregate';
+import { aggregateStatus, statusHoldsConditions } from './aggregate';
 import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
 import { copyPresent, placedCondition } from './placed-condition';
 import type { StatusCondition } from './types';
@@ -55,6 +55,28 @@ function carryTransitionTimes(next: StatusCondition[], current: unknown, now: st
           : (c.lastTransitionTime ?? now),
     };
   });
+}
+
+/**
+ * The conditions annotation's new value, or undefined when the one on the object says the same (compared without
+ * lastTransitionTime, which is carried over while a condition's status holds).
+ */
+function conditionsAnnotationValue(
+  annotations: Record<string, string>,
+  conditions: StatusCondition[],
+  now: string,
+): string | undefined {
+  const raw = annotations[CONDITIONS_ANNOTATION];
+  let current: unknown;
+  try {
+    current = raw === undefined ? undefined : JSON.parse(raw);
+  } catch {
+    current = undefined; // not tmc's JSON (a person edited it): written anew
+  }
+  const next = carryTransitionTimes(conditions, current, now);
+  if (raw !== undefined && canonicalJson(withoutTransitionTime(current)) === canonicalJson(withoutTransitionTime(next)))
+    return undefined;
+  return JSON.stringify(next);
 }
 
 function syncedSummary(clusters: string[], conditions: Map<string, StatusCondition>): StatusCondition {
@@ -172,6 +194,15 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     for (const key of Object.keys(annotations)) {
       if (key.startsWith(CLUSTER_STATUS_ANNOTATION_PREFIX) && !placedKeys.has(key)) patchAnnotations[key] = null; // no longer placed there
     }
+    const placedNames = new Set(placed);
+    const leftovers = syncRecords.filter((r) => r.state !== 'deleted' && !placedNames.has(r.cluster));
+    const placement = placedCondition(decision, leftovers);
+    // tmc's own conditions, whatever the kind: in status.conditions where the kind's status holds them, else in an
+    // annotation (a ConfigMap placed nowhere still says why).
+    const tmcConditions = [syncedSummary(placed, syncedByCluster), ...(placement ? [placement] : [])];
+    const conditionsAnnotation = conditionsAnnotationValue(annotations, tmcConditions, at.toISOString());
+    if (!statusHoldsConditions(ref.kind) && conditionsAnnotation !== undefined)
+      patchAnnotations[CONDITIONS_ANNOTATION] = conditionsAnnotation;
 
     let wroteAnnotations = false;
     if (Object.keys(patchAnnotations).length) {
@@ -200,14 +231,7 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
       ...(decision?.replicaMode ? { replicaMode: decision.replicaMode } : {}),
     });
     if (!aggregate) return { annotations: wroteAnnotations, status: false };
-    const placedNames = new Set(placed);
-    const leftovers = syncRecords.filter((r) => r.state !== 'deleted' && !placedNames.has(r.cluster));
-    const placement = placedCondition(decision, leftovers);
-    const conditions = [
-      ...((aggregate.conditions as StatusCondition[] | undefined) ?? []),
-      syncedSummary(placed, syncedByCluster),
-      ...(placement ? [placement] : []),
-    ];
+    const conditions = [...((aggregate.conditions as StatusCondition[] | undefined) ?? []), ...tmcConditions];
     const current = (object.status ?? {}) as Record<string, unknown>;
     const next: Record<string, unknown> = {
       ...aggregate,
@@ -222,9 +246,16 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     try {
       await kcp.patchStatus(ref, next, { resourceVersion });
     } catch (err) {
-      // A kind without a status subresource (some CRDs): the annotations carry everything.
-      if (err instanceof NotFoundError) return { annotations: wroteAnnotations, status: false };
-      throw err;
+      if (!(err instanceof NotFoundError)) throw err;
+      // A kind without a status subresource (some CRDs): the annotations carry everything, tmc's conditions included.
+      if (conditionsAnnotation === undefined) return { annotations: wroteAnnotations, status: false };
+      await kcp.mergePatch(ref, {
+        metadata: {
+          ...(resourceVersion ? { resourceVersion } : {}),
+          annotations: { [CONDITIONS_ANNOTATION]: conditionsAnnotation },
+        },
+      });
+      return { annotations: true, status: false };
     }
     return { annotations: wroteAnnotations, status: true };
   }

@@ -44,13 +44,18 @@ export class FakeKcp implements KubeClient {
     this.calls.mergePatch++;
     const o = this.objects.get(this.key(name));
     if (!o) throw new Error('not found');
-    const labels = { ...(o.metadata.labels ?? {}) };
-    const want = ((patch.metadata as Record<string, unknown>)?.labels ?? {}) as Record<string, string | null>;
-    for (const [k, v] of Object.entries(want)) {
-      if (v === null) delete labels[k];
-      else labels[k] = v;
-    }
-    o.metadata.labels = labels;
+    const merged = (field: 'labels' | 'annotations'): Record<string, string> => {
+      const out = { ...(o.metadata[field] ?? {}) };
+      const want = ((patch.metadata as Record<string, unknown>)?.[field] ?? {}) as Record<string, string | null>;
+      for (const [k, v] of Object.entries(want)) {
+        if (v === null) delete out[k];
+        else out[k] = v;
+      }
+      return out;
+    };
+    o.metadata.labels = merged('labels');
+    const annotations = merged('annotations');
+    if (Object.keys(annotations).length) o.metadata.annotations = annotations;
     const finalizers = (patch.metadata as Record<string, unknown> | undefined)?.finalizers;
     if (Array.isArray(finalizers)) o.metadata.finalizers = finalizers.filter((f) => typeof f === 'string');
     o.metadata.resourceVersion = String(++this.rv);

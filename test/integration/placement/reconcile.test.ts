@@ -5,7 +5,8 @@ import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-i
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { objPk } from '../../../lib/adapters/dynamodb/keys';
 import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
-import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
+import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
+import { CONDITIONS_ANNOTATION, STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
@@ -19,6 +20,7 @@ import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
 import { memoryLog } from '../../../lib/observability/log';
+import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import * as build from '../../support/builders';
 import { loadEvent } from '../../support/events';
 import { fakeConnector, FakeKcp, MemoryQueue } from './fake-kcp';
@@ -1239,6 +1241,66 @@ describe('status of an object no apply will follow', () => {
     expect(refreshed).toEqual(['web']);
     await reconcilePlacement(deps, msg(depRef('web'), 'placement-change'));
     expect(refreshed).toEqual(['web']); // unchanged: nothing to say again
+  });
+});
+
+describe('kinds whose status has no conditions say why they are placed nowhere (issue 14, "status never lies")', () => {
+  it('a ConfigMap in a namespace no Placement selects and a PersistentVolume placed nowhere carry the reason in an annotation and an Event', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    const events: Array<{ name: string; event: ObjectEvent }> = [];
+    const recorded: EventRecorder = { record: async (ref, event) => void events.push({ name: ref.name, event }) };
+    const status = makeStatusReporter({
+      kube: w.deps.kube,
+      syncState: new DynamoSyncStateStore({ doc, tableName: w.tableName }),
+      statusStore: new DynamoStatusStore({ doc, tableName: w.tableName }),
+    });
+    const deps: PlacementDeps = { ...w.deps, status, events: recorded };
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'team-b-only' },
+      spec: { namespaceSelector: { matchLabels: { team: 'b' } } },
+    });
+    w.kcp.put('', 'configmaps', build.configMap('settings'));
+    const cmRef = build.ref(WS, build.TYPES.configmaps, 'settings', 'default');
+    const pvRef: ObjectRef = {
+      workspace: WS,
+      group: '',
+      version: 'v1',
+      resource: 'persistentvolumes',
+      kind: 'PersistentVolume',
+      name: 'shared-data',
+    };
+    w.kcp.put('', 'persistentvolumes', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'shared-data' },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/data' } },
+    });
+    await reconcilePlacement(deps, msg(cmRef));
+    await reconcilePlacement(deps, msg(pvRef));
+
+    const conditionsOf = async (ref: ObjectRef): Promise<Array<Record<string, string>>> => {
+      const object = await w.kcp.get(ref);
+      const raw = object?.metadata.annotations?.[CONDITIONS_ANNOTATION];
+      return raw ? (JSON.parse(raw) as Array<Record<string, string>>) : [];
+    };
+    for (const ref of [cmRef, pvRef]) {
+      const decision = await w.decisions.get(ref);
+      expect(decision?.clusters).toEqual([]);
+      const placed = (await conditionsOf(ref)).find((c) => c.type === 'Placed');
+      expect(placed).toMatchObject({ status: 'False', reason: decision?.reason, message: decision?.message });
+      expect((await conditionsOf(ref)).find((c) => c.type === 'Synced')).toMatchObject({
+        status: 'False',
+        message: 'Not placed on any cluster',
+      });
+      expect(events.filter((e) => e.name === ref.name).map((e) => [e.event.reason, e.event.message])).toEqual([
+        ['FailedPlacement', decision?.message],
+      ]);
+    }
+    expect((await w.decisions.get(cmRef))?.reason).toBe('NoMatchingPlacement');
+    expect((await w.kcp.get(cmRef))?.status).toBeUndefined();
   });
 });
 

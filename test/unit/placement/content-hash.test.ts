@@ -93,3 +93,19 @@ describe('contentKeySource', () => {
     await expect(contentKeySource({ region: 'us-east-1' })()).rejects.toThrow('TMC_CONTENT_KEY_FILE');
   });
 });
+
+describe("placement's content hash and tmc's own status", () => {
+  it('does not move when tmc writes status annotations (per cluster, or its conditions on a kind without them)', () => {
+    const annotated: KubeObject = {
+      ...configMap,
+      metadata: {
+        ...configMap.metadata,
+        annotations: {
+          'experimental.status.workload.kcp.io/abc123': '{}',
+          'status.tmc.kcp.io/conditions': '[{"type":"Placed","status":"False"}]',
+        },
+      },
+    };
+    expect(contentHash(annotated)).toBe(contentHash(configMap));
+  });
+});

@@ -37,6 +37,7 @@ function serverOwned(kind: string, apiVersion: string, extra: Record<string, unk
         'kcp.io/cluster': 'root:team-a',
         'kubectl.kubernetes.io/last-applied-configuration': '{}',
         'experimental.status.workload.kcp.io/abc123': '{}',
+        'status.tmc.kcp.io/conditions': '[]',
         keep: 'me',
       },
     },
