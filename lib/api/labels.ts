@@ -41,6 +41,11 @@ export const GENERATION_ANNOTATION = 'tmc.kcp.io/source-generation';
 export const OWNERS_ANNOTATION = 'tmc.kcp.io/owners';
 /** On downstream cluster-scoped objects: the hash of their content without tmc's per-tenant metadata. */
 export const CONTENT_HASH_ANNOTATION = 'tmc.kcp.io/content-hash';
+/**
+ * On a downstream namespace tmc is about to delete (its time): set before the last emptiness check, removed by an apply
+ * that creates a copy in it meanwhile, so the DELETE (conditional on the marked version) fails (lib/sync/delete.ts).
+ */
+export const NAMESPACE_CLOSING_ANNOTATION = 'tmc.kcp.io/closing';
 /** On downstream namespaces: JSON `{workspace, namespace, syncTarget}`, as kcp's syncer wrote it. */
 export const NAMESPACE_LOCATOR_ANNOTATION = 'kcp.io/namespace-locator';
 

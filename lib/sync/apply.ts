@@ -3,9 +3,9 @@ import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import {
   ClusterConfigurationError,
   NotFoundError,
+  TmcError,
   asTmcError,
   type ErrorCategory,
-  type TmcError,
 } from '../errors/tmc-error';
 import type { BackoffPolicy } from '../errors/backoff';
 import type { CircuitBreaker } from '../errors/circuit-breaker';
@@ -266,7 +266,17 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       }
       return { result: outcome };
     } catch (thrown) {
-      const err = asTmcError(thrown);
+      const raised = asTmcError(thrown);
+      // A namespaced apply answered 404: its downstream namespace was deleted under it (the last object in it went).
+      // The next delivery re-creates the namespace, so it is retried with backoff, never recorded as final.
+      const namespaceGone = raised instanceof NotFoundError && ref.namespace !== undefined;
+      const err = namespaceGone
+        ? new TmcError(
+            'sync-failure',
+            `${describeRef(ref)} could not be applied to ${cluster}: its namespace there was deleted meanwhile; applying it again`,
+            { cause: raised, cluster, object: describeRef(ref) },
+          )
+        : raised;
       // Counts only unreachable/unavailable clusters (the breaker's categories); best effort like recordFailure below.
       await deps.breaker
         ?.recordFailure(cluster, err)
@@ -279,7 +289,6 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
           log.warn("Could not record the failure in the cluster's health", { error: asTmcError(e).toJSON() }),
         );
       const outcome = failureOutcome(err, receiveCount, { policy: deps.backoff, random: deps.random });
-      const namespaceGone = err instanceof NotFoundError && ref.namespace !== undefined;
       if ((outcome.action === 'refetch-retry' || namespaceGone) && attempt < MAX_ATTEMPTS) {
         log.info('Retrying after a concurrent change', { attempt, category: err.category });
         fresh = true;

@@ -1,4 +1,11 @@
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SYNC_FINALIZER, downstreamNamespace } from '../api/labels';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAMESPACE_CLOSING_ANNOTATION,
+  SYNC_FINALIZER,
+  downstreamNamespace,
+} from '../api/labels';
+import { ConflictError } from '../errors/tmc-error';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
 import { describeRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
@@ -126,16 +133,39 @@ async function deleteNamespaceIfEmpty(
   const remaining = await ctx.deps.syncState.listForCluster(cluster, { downstreamNamespace: namespace });
   // The namespace's own record has resource `namespaces`; anything else not deleted keeps the namespace.
   if (remaining.some((r) => r.ref.resource !== 'namespaces')) return;
-  const current = await client.get({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
+  const target = { group: '', version: 'v1', resource: 'namespaces', name: namespace };
+  const current = await client.get(target);
   if (current && ownershipOf(current, '') === 'owned') {
+    // Marked first, then checked, then deleted only in the marked version: an apply that creates a copy in it after the
+    // check sees the mark and removes it (lib/sync/sync-object.ts), so this DELETE is a 409 and the copy stays.
+    let marked: KubeObject;
+    try {
+      marked = await client.mergePatch(target, {
+        metadata: {
+          resourceVersion: current.metadata.resourceVersion,
+          annotations: { [NAMESPACE_CLOSING_ANNOTATION]: (ctx.deps.now?.() ?? new Date()).toISOString() },
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      ctx.log.info(`Keeping Namespace ${namespace} on ${cluster}: it changed while tmc was about to delete it`);
+      return;
+    }
     // Sync items lag the cluster: a copy being applied now has none yet. Only the cluster's own complete read decides.
     const holder = await managedObjectIn(client, namespace);
     if (holder) {
       ctx.log.info(`Keeping Namespace ${namespace} on ${cluster}: the cluster still holds ${holder} of tmc's in it`);
+      await client.mergePatch(target, { metadata: { annotations: { [NAMESPACE_CLOSING_ANNOTATION]: null } } });
       return;
     }
     ctx.log.info(`Deleting Namespace ${namespace} from ${cluster}: no tmc objects left in it`);
-    await client.delete({ group: '', version: 'v1', resource: 'namespaces', name: namespace });
+    try {
+      await client.delete(target, { resourceVersion: marked.metadata.resourceVersion });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      ctx.log.info(`Keeping Namespace ${namespace} on ${cluster}: a copy was applied into it while tmc checked it`);
+      return;
+    }
   }
   ctx.deps.namespaces.delete(`${cluster}|${namespace}`);
   const nsRef = namespaceRef(workspace, kcpNamespace);

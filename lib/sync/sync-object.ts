@@ -1,7 +1,7 @@
 import type { SyncMessage } from '../api/messages';
-import { OWNERS_ANNOTATION } from '../api/labels';
+import { NAMESPACE_CLOSING_ANNOTATION, OWNERS_ANNOTATION } from '../api/labels';
 import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
-import { SyncConflictError } from '../errors/tmc-error';
+import { SyncConflictError, TmcError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
 import type { SyncApplyDeps } from './apply';
@@ -84,6 +84,8 @@ export async function syncObjectToCluster(
   // The downstream generation before this apply (0: it creates the object), when known: it says whether the
   // cluster's controller will report the apply (reportFollowing).
   let before = existing?.state === 'applied' ? existing.downstreamGeneration : undefined;
+  // Whether this apply creates the copy (known when tmc looked first): a namespace being emptied may take it.
+  let creates = false;
   let body = desired;
   let resourceVersion: string | undefined;
   let written: KubeObject | undefined;
@@ -96,6 +98,7 @@ export async function syncObjectToCluster(
     // A record saying tmc applied this object is proof enough of ownership; otherwise look before writing.
     const current = await client.get(target);
     before = current ? current.metadata.generation : 0;
+    creates = current === undefined;
     const ownership = ownershipOf(current, ref.uid ?? '');
     if (ownership === 'unmanaged' || ownership === 'foreign') {
       throw new SyncConflictError(
@@ -116,6 +119,7 @@ export async function syncObjectToCluster(
       { force: true, ...(resourceVersion ? { resourceVersion } : {}) },
     );
   }
+  if (creates && target.namespace) await keepNamespaceOpen(ctx, client, target.namespace, describe);
   const applied = written;
   const at = (ctx.deps.now?.() ?? new Date()).toISOString();
   const record: SyncRecord = {
@@ -146,6 +150,33 @@ export async function syncObjectToCluster(
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
   }
   return 'applied';
+}
+
+/**
+ * After creating a copy in `namespace`: a container deleting the namespace (its last object went) marks it closing
+ * before its last emptiness check and deletes only the marked version (lib/sync/delete.ts). Removing the mark here
+ * makes that DELETE fail, so a copy created after the check stays; a namespace already terminating (or gone) takes
+ * the copy with it, so the apply is retried (no sync item is written for a copy that will not last).
+ */
+async function keepNamespaceOpen(
+  ctx: SyncContext,
+  client: KubeClient,
+  namespace: string,
+  describe: string,
+): Promise<void> {
+  const target = { group: '', version: 'v1', resource: 'namespaces', name: namespace };
+  let ns = await client.get(target);
+  if (ns && !ns.metadata.deletionTimestamp && ns.metadata.annotations?.[NAMESPACE_CLOSING_ANNOTATION] !== undefined) {
+    ctx.log.info(`Keeping Namespace ${namespace} on ${ctx.message.cluster}: ${describe} was just created in it`);
+    ns = await client.mergePatch(target, { metadata: { annotations: { [NAMESPACE_CLOSING_ANNOTATION]: null } } });
+  }
+  if (ns && !ns.metadata.deletionTimestamp) return;
+  ctx.deps.namespaces.delete(`${ctx.message.cluster}|${namespace}`);
+  throw new TmcError(
+    'sync-failure',
+    `${describe} was created in namespace ${namespace} on ${ctx.message.cluster} while the namespace was being deleted; applying it again once the namespace is back`,
+    { cluster: ctx.message.cluster, object: describe },
+  );
 }
 
 type SharedWrite =

@@ -6,7 +6,7 @@ import {
   downstreamNamespace,
 } from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import type { KubeObject } from '../../../lib/ports/kube-client';
+import type { KubeConnector, KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import { SimConnector } from './sim-connector';
@@ -102,5 +102,78 @@ describe('deleting the last recorded object of a downstream namespace', () => {
     expect(edge.store().get(CONFIGMAPS, ns, 'app-3-config')).toBeUndefined();
     const namespace = edge.store().get(NAMESPACES, undefined, ns);
     expect(namespace === undefined || namespace.metadata.deletionTimestamp !== undefined).toBe(true);
+  });
+  it.each([
+    ['between its empty-check list and the namespace DELETE: the copy and its namespace stay', 'before', 'orders'],
+    ['after the namespace DELETE: no sync item says applied, and the apply is retried', 'after', 'billing'],
+  ])('a copy created %s (the race injected)', async (_what, when, ORDERS) => {
+    const store = kcp.store(WS);
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ORDERS } });
+    const dep = store.create(
+      DEPLOYMENTS,
+      build.deployment('app-9', { namespace: ORDERS, container: 'app', metadata: { finalizers: [SYNC_FINALIZER] } }),
+    );
+    const cm = store.create(CONFIGMAPS, build.configMap('late-config', { namespace: ORDERS }));
+    const depRef: ObjectRef = refOf(WS, dep, 'apps', 'deployments');
+    const cmRef: ObjectRef = refOf(WS, cm, '', 'configmaps');
+    await world.putDecision(depRef, 1, [{ name: CLUSTER, replicas: 1 }]);
+    await world.putDecision(cmRef, 1, [{ name: CLUSTER }]);
+    const ns = downstreamNamespace(WS, ORDERS);
+
+    // Two containers: one deletes the last object of the namespace; the other applies the ConfigMap, and its apply runs
+    // exactly between the first one's last list of the namespace and its namespace DELETE.
+    const applying = makeSyncApplyHandler(world.applyDeps(kube));
+    let inject: (() => Promise<void>) | undefined;
+    const racing: KubeConnector = {
+      kcp: (workspace) => kube.kcp(workspace),
+      forget: () => kube.forget(),
+      cluster: async (workspace, target) => {
+        const c = await kube.cluster(workspace, target);
+        return {
+          target: c.target,
+          get: (name) => c.get(name),
+          list: (type, options) => c.list(type, options),
+          apply: (type, object, options) => c.apply(type, object, options),
+          mergePatch: (name, patch) => c.mergePatch(name, patch),
+          patchStatus: (name, status, options) => c.patchStatus(name, status, options),
+          resources: (options) => c.resources(options),
+          ready: () => c.ready(),
+          delete: async (name, options) => {
+            const run = name.resource === 'namespaces' ? inject : undefined;
+            if (run) inject = undefined;
+            if (when === 'before') await run?.();
+            const deleted = await c.delete(name, options);
+            if (when === 'after') await run?.();
+            return deleted;
+          },
+        };
+      },
+    };
+    const deleting = makeSyncApplyHandler(world.applyDeps(racing));
+    expect(await deleting(sqsEvent([syncMessage(depRef, CLUSTER, 1, { object: dep })]))).toEqual({
+      batchItemFailures: [],
+    });
+
+    await (await kube.kcp(WS)).delete(depRef);
+    await world.putDecision(depRef, 2, []);
+    let injected: Awaited<ReturnType<typeof applying>> | undefined;
+    inject = async () => {
+      injected = await applying(sqsEvent([syncMessage(cmRef, CLUSTER, 1)]));
+    };
+    expect(await deleting(sqsEvent([syncMessage(depRef, CLUSTER, 2, { action: 'delete' })]))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(edge.store().get(DEPLOYMENTS, ns, 'app-9')).toBeUndefined();
+    if (when === 'before') {
+      expect(injected).toEqual({ batchItemFailures: [] });
+      // The ConfigMap's sync item says applied: its copy is there, in a namespace that is not going away.
+      expect((await world.syncState.get(cmRef, CLUSTER))?.state).toBe('applied');
+      expect(edge.store().get(CONFIGMAPS, ns, 'late-config')).toBeDefined();
+      expect(edge.store().get(NAMESPACES, undefined, ns)?.metadata.deletionTimestamp).toBeUndefined();
+    } else {
+      // The namespace is terminating and takes the copy: the apply is deferred and nothing claims it is there.
+      expect(injected?.batchItemFailures).toHaveLength(1);
+      expect((await world.syncState.get(cmRef, CLUSTER))?.state).not.toBe('applied');
+    }
   });
 });
