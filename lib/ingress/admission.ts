@@ -12,7 +12,7 @@ import type { KubeObjectShape, PlacementMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
 import { carriedObject } from './carried-object';
-import { DEFAULT_ENQUEUE_DEADLINE_MS, type IngressDeps } from './deps';
+import { DEFAULT_ENQUEUE_DEADLINE_MS, OUTBOX_HOLD_DEADLINE_MS, type IngressDeps } from './deps';
 import {
   DeadlineExceeded,
   ENQUEUE_RETRY_DELAYS_MS,
@@ -235,10 +235,20 @@ async function enqueueFailOpen(
       });
     }
   }
-  // After the answer: the send (and its retries) goes on; its end is logged and counted.
+  const held = await holdInOutbox(deps, message, keys);
+  // After the answer: the send (and its retries) goes on; its end is logged and counted, and its outbox record dropped.
   void send.all.then(
     (outcome) => {
       deps.metrics.increment('tmc_admission_enqueue_late_total', { outcome });
+      if (held)
+        void held.written
+          .then(() => deps.outbox?.release(message))
+          .catch((err: unknown) =>
+            deps.logger.warn(`Could not drop the outbox record of ${what}; the sweep sends it again`, {
+              ...keys,
+              error: asTmcError(err).toJSON(),
+            }),
+          );
       deps.logger.info(
         outcome === 'enqueued'
           ? `Enqueued ${what} for placement ${Date.now() - started} ms after the admission arrived`
@@ -254,6 +264,31 @@ async function enqueueFailOpen(
       );
     },
   );
+}
+
+/**
+ * Before answering an admission whose enqueue has not finished: its message is recorded in the outbox (bounded by
+ * OUTBOX_HOLD_DEADLINE_MS), so that if this container dies before the carried-on send lands, the recovery sweep sends
+ * it. Resolves with the record's write (which may land after the answer, or fail: then only the lost-admission pass
+ * is left, as without an outbox), or undefined when there is no outbox.
+ */
+async function holdInOutbox(
+  deps: IngressDeps,
+  message: PlacementMessage,
+  keys: Record<string, string | undefined>,
+): Promise<{ written: Promise<void> } | undefined> {
+  if (!deps.outbox) return undefined;
+  const written = deps.outbox.hold(message);
+  try {
+    await withDeadline(written, OUTBOX_HOLD_DEADLINE_MS);
+  } catch (err) {
+    deps.logger.warn(`Could not record ${describeRef(message.ref)} in the outbox before answering`, {
+      ...keys,
+      error: err instanceof DeadlineExceeded ? err.message : asTmcError(err).toJSON(),
+    });
+  }
+  // A record written after the answer is still dropped once the send lands; one never written needs no dropping.
+  return { written };
 }
 
 export { placementMessage };

@@ -3,6 +3,7 @@ import type { RecordInvocation } from '../health/record-invocation';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import type { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import type { WebhookAuthenticator } from '../auth/webhook-authenticator';
+import type { AdmissionOutbox } from '../ports/admission-outbox';
 import type { SeenStore } from '../ports/seen-store';
 import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
@@ -22,6 +23,12 @@ export interface IngressDeps {
   placementQueue: WorkQueue<PlacementMessage>;
   statusQueue: WorkQueue<StatusMessage>;
   seen: SeenStore;
+  /**
+   * Where an admission answered before its enqueue finished records its message first, so a container that dies
+   * before the send lands does not lose it (the recovery sweep sends what is left). Absent: the send is carried on
+   * after the answer only, and a lost one is left to the lost-admission pass.
+   */
+  outbox?: AdmissionOutbox;
   validate: TmcObjectValidator;
   logger: Log;
   metrics: Metrics;
@@ -38,4 +45,6 @@ export interface IngressDeps {
 }
 
 export const DEFAULT_ENQUEUE_DEADLINE_MS = 2_000;
+/** How long the answer waits for the outbox record of an enqueue that missed its deadline. */
+export const OUTBOX_HOLD_DEADLINE_MS = 1_000;
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;

@@ -4,6 +4,7 @@ import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
 import type { BackoffPolicy } from '../errors/backoff';
 import type { ContentKeySource } from '../sync/canonical-hash';
+import type { AdmissionOutbox } from '../ports/admission-outbox';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DeadLetterQueue } from '../ports/dead-letter-queue';
 import type { DecisionStore, DecisionVersionReader } from '../ports/decision-store';
@@ -74,6 +75,8 @@ export interface RecoverySweepDeps {
   placementQueue: WorkQueue<PlacementMessage>;
   syncQueue: WorkQueue<SyncMessage>;
   deadLetters: DeadLetterQueue[];
+  /** Admissions answered before their enqueue finished (lib/recovery/held-admissions.ts); absent: none are kept. */
+  outbox?: AdmissionOutbox;
   /** Refreshes the kcp object's per-cluster status after tmc gives up on a message. */
   status?: StatusReporter;
   metrics: Metrics;

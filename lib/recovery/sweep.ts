@@ -11,6 +11,7 @@ import { resyncPartial } from './partial';
 import { repairDrift, resyncStuck, resyncUnsynced } from './resync';
 import { evacuationReason } from './rules';
 import { resyncUnplaced } from './unplaced';
+import { sendHeldAdmissions } from './held-admissions';
 
 /**
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
@@ -33,6 +34,8 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       deps.log.warn(`Recovery step failed: ${what}`, { error: errorMessage(err) });
     }
   };
+  // First: a lost admission's message, sent now, makes the passes below find its object placed.
+  await guarded('sending held admissions', () => sendHeldAdmissions(deps, report));
   const clustersByWorkspace = new Map<string, string[]>();
   // Orphan scopes (workspace, cluster, type) where this sweep found nothing to delete: their holds are resolved.
   const quiet = new Set<string>();

@@ -1,3 +1,4 @@
+import { DynamoAdmissionOutbox } from '../adapters/dynamodb/admission-outbox';
 import { makeBatchedInvocationRecorder } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -65,6 +66,7 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
       schema: StatusMessageSchema,
     }),
     seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
+    outbox: new DynamoAdmissionOutbox(doc, tableNameOf(config)),
     validate: validateTmcObject,
     logger,
     metrics: createFunctionMetrics('ingress'),

@@ -1,3 +1,4 @@
+import { DynamoAdmissionOutbox } from '../adapters/dynamodb/admission-outbox';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
@@ -130,6 +131,7 @@ export function buildRecoverySweepDeps(
     guard: new DeletionGuard({ store, metrics, log, now: Date.now, settings: guard }),
     kube,
     contentKey: contentKeySource(config),
+    outbox: new DynamoAdmissionOutbox(doc, tableName),
     placementQueue: observedQueue(
       new SqsWorkQueue<PlacementMessage>({
         sqs,

@@ -4,6 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoAdmissionOutbox } from '../../../lib/adapters/dynamodb/admission-outbox';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
@@ -110,6 +111,7 @@ export async function startRecoveryWorld(
         name: 'sync',
         schema: SyncMessageSchema,
       }),
+      outbox: new DynamoAdmissionOutbox(world.doc, world.tableName, now),
       deadLetters: (Object.keys(queues) as QueueName[]).map(
         (name) => new SqsDeadLetterQueue(name, sqs, queues[name].dlqUrl, queues[name].url),
       ),

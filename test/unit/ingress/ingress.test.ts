@@ -5,6 +5,7 @@ import { WatchEventBatchSchema } from '../../../lib/api/watch-events';
 import { finalizerPatch } from '../../../lib/ingress/finalizer-patch';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
+import type { AdmissionOutbox } from '../../../lib/ports/admission-outbox';
 import { NetworkError } from '../../../lib/errors/tmc-error';
 import type { IngressRequest } from '../../../lib/ingress/http';
 import { pluralOf } from '../../../lib/ingress/refs';
@@ -453,6 +454,30 @@ describe('ingress: admission', () => {
       expect(metrics.counts.get('tmc_admission_enqueue_late_total{"outcome":"enqueued"}')).toBe(1);
       // The version is recorded as seen again: its watch event or a redelivery is a duplicate, not a second message.
       expect(seen.records.size).toBe(1);
+    });
+
+    it('holds the message in the outbox before answering, and drops it once the late send lands (kept if it never does)', async () => {
+      const held = new Map<string, PlacementMessage>();
+      const outbox: AdmissionOutbox = {
+        hold: async (m) => void held.set(m.trace.traceId, m),
+        release: async (m) => void held.delete(m.trace.traceId),
+        due: async () => [...held.values()],
+      };
+      const landing = flakyQueue(1, 100);
+      const { ingress } = setup({ placementQueue: landing, outbox, enqueueDeadlineMs: 20, enqueueRetryDelaysMs: [10] });
+      await ingress.handle(create());
+      expect(held.size).toBe(1); // recorded before the answer
+      await waitFor('the late send landed and its record dropped', async () => held.size === 0);
+      expect(landing.landed.sent).toHaveLength(1);
+
+      const never = flakyQueue(10, 0);
+      const failing = setup({ placementQueue: never, outbox, enqueueRetryDelaysMs: [5] });
+      await failing.ingress.handle(create());
+      await waitFor(
+        'the enqueue given up',
+        async () => failing.metrics.total('tmc_admission_enqueue_late_total') === 1,
+      );
+      expect(held.size).toBe(1); // left for the recovery sweep
     });
 
     it('answers at once when the first attempt fails, then retries', async () => {
