@@ -837,4 +837,3 @@ async function placementOutcomes(metrics: PromMetrics): Promise<Record<string, n
   }
   return out;
 }
-

@@ -66,7 +66,11 @@ export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSna
     if (invocations > 0)
       lambda[fn] = { invocations, durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000 };
   }
-  return { lambda, enqueued: countsDelta(before.enqueued, after.enqueued), safetyNet: countsDelta(before.safetyNet, after.safetyNet) };
+  return {
+    lambda,
+    enqueued: countsDelta(before.enqueued, after.enqueued),
+    safetyNet: countsDelta(before.safetyNet, after.safetyNet),
+  };
 }
 
 /** What each counter grew by between two snapshots; counters that did not grow are left out. */
