@@ -185,6 +185,7 @@ export function formatResults(results: BenchResults): string {
           'p95',
           'p99',
           'deferred',
+          'safety net',
           'k8s w/obj·cl',
           'k8s r/obj·cl',
           'kcp w/obj',
@@ -207,6 +208,7 @@ export function formatResults(results: BenchResults): string {
           ms(p.writeToStatus.p95Ms),
           ms(p.writeToStatus.p99Ms),
           p.placementOutcomes.pending ?? 0,
+          p.safetyNet.total,
           num(p.kube.clusterWritesPerObjectCluster),
           num(p.kube.clusterReadsPerObjectCluster),
           num(p.kube.kcpWritesPerObject),
@@ -218,6 +220,19 @@ export function formatResults(results: BenchResults): string {
           num(p.sqs.requestsPerObject),
         ]),
       ),
+    );
+    const netted = run.phases.filter((p) => p.safetyNet.total > 0);
+    out.push(
+      netted.length === 0
+        ? 'objects that needed a safety net (recovery sweep, status backstop): 0 in every phase'
+        : `objects that needed a safety net (recovery sweep, status backstop; target 0): ${netted
+            .map(
+              (p) =>
+                `${p.phase} ${p.safetyNet.total} (${Object.entries(p.safetyNet.byRepair)
+                  .map(([k, n]) => `${k} ${n}`)
+                  .join(', ')})`,
+            )
+            .join('; ')}`,
     );
     const stages = run.phases.find((p) => p.stages)?.stages;
     if (stages) {

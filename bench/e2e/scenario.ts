@@ -17,7 +17,7 @@ import type { KubeObject } from '../../lib/kube/object';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
 import type { PromMetrics } from '../../lib/metrics/prom-metrics';
-import { tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
+import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
 import { cpuSplitter, tmcCpuMs, type CpuSplit } from '../support/cpu-split';
@@ -85,6 +85,8 @@ export interface KubeCounts {
    * before storage) and reading again (reconcile.ts); each is a request that found nothing.
    */
   kcpNotFound: number;
+  /** kcp writes refused with 409 (a status refresh that lost a race with another; counted in kcpWritesPerObject). */
+  kcpConflicts: number;
 }
 
 export interface PhaseResult {
@@ -108,6 +110,13 @@ export interface PhaseResult {
    * placement handed back to the queue because kcp had not stored the admitted change yet (each one a redelivery).
    */
   placementOutcomes: Record<string, number>;
+  /**
+   * Repairs the safety nets made during the phase (`<net>:<what>` → count; bench/support/tmc-metrics.ts): the recovery
+   * sweep re-sending work the primary path never carried, the status backstop bringing back a status no message did.
+   * Each repair names one object (or object·cluster), so `total` bounds the objects that needed a safety net; 0 in a
+   * fault-free run.
+   */
+  safetyNet: { total: number; byRepair: Record<string, number> };
   /**
    * The latency phase only: where each object's write → applied went, from its `tmc trace` item (ingress enqueued it,
    * placement sent its sync messages, the last cluster applied it). Read after the phase's counts were taken.
@@ -345,7 +354,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       // Their requests count in the phase. The other schedules run once each on the idle stack at the end
       // (`schedules` in the results).
       schedules: ['status-backstop', 'recovery-sweep'],
-      pollWaitSeconds: 1,
+      // The queue pollers long-poll 20 s, as Lambda's do (the stack's default): a shorter wait made an empty receive per
+      // queue per second that a deployed stack never makes, and the phases counted it as SQS requests.
       // ingress, placement, sync-apply and status-up each in a worker thread, as separate Lambda containers, so the
       // stack uses both cores (docs/local-stack.md). TMC_BENCH_FUNCTION_THREADS=off runs them on the main thread, for
       // comparison (docs/bench.md has a measured pair).
@@ -457,7 +467,7 @@ async function runPhases(
       observation?.stop();
     }
     const split = await cpu?.stop();
-    const { lambda, enqueued } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
+    const { lambda, enqueued, safetyNet } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
     const outcomes = countsDelta(outcomesBefore, await placementOutcomes(stack.metrics));
     const appliedTimes: number[] = [];
     const appliedLatency: number[] = [];
@@ -521,6 +531,7 @@ async function runPhases(
         kcpRequests,
         kcpEventRequests,
         kcpNotFound: kcpRecords.filter((r) => r.verb === 'get' && r.code === 404).length,
+        kcpConflicts: kcpRecords.filter((r) => r.code === 409).length,
       },
       dynamodb: {
         ...dynamodb,
@@ -535,6 +546,7 @@ async function runPhases(
       },
       lambda,
       placementOutcomes: outcomes,
+      safetyNet: { total: Object.values(safetyNet).reduce((a, b) => a + b, 0), byRepair: safetyNet },
       sim: timing.snapshot(options.latencyMs),
       ...(split
         ? {
@@ -823,11 +835,5 @@ async function placementOutcomes(metrics: PromMetrics): Promise<Record<string, n
         out[result] = (out[result] ?? 0) + value.value;
     }
   }
-  return out;
-}
-
-function countsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, n] of Object.entries(after)) if (n - (before[key] ?? 0) > 0) out[key] = n - (before[key] ?? 0);
   return out;
 }

@@ -17,11 +17,21 @@ export interface TmcMetricsSnapshot {
   lambda: Record<string, LambdaUsage>;
   /** queue → messages enqueued by tmc's functions. */
   enqueued: Record<string, number>;
+  /** `<net>:<what>` → repairs made by a safety net ({@link SAFETY_NET_ACTIONS}); absent when none. */
+  safetyNet: Record<string, number>;
 }
+
+/**
+ * The recovery sweep's actions that repair an object the primary path should have carried (a placement or sync message
+ * never sent or lost, a copy that drifted or went missing, a status never reported). Failover, cleanup, orphans and the
+ * dead-letter and deletion-gate bookkeeping answer to faults or deletes, not to a straggler, and are not counted.
+ */
+const SAFETY_NET_ACTIONS = new Set(['resync-unplaced', 'resync-unsynced', 'resync-stuck', 'resync-partial', 'drift']);
 
 export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetricsSnapshot> {
   const lambda: Record<string, LambdaUsage> = {};
   const enqueued: Record<string, number> = {};
+  const safetyNet: Record<string, number> = {};
   const entry = (fn: string): LambdaUsage => (lambda[fn] ??= { invocations: 0, durationSeconds: 0 });
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     for (const value of metric.values) {
@@ -29,6 +39,12 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
       const queue = value.labels.queue;
       if (metric.name === 'tmc_messages_enqueued_total' && typeof queue === 'string')
         enqueued[queue] = (enqueued[queue] ?? 0) + value.value;
+      const action = value.labels.action;
+      if (metric.name === 'tmc_recovery_actions_total' && typeof action === 'string' && SAFETY_NET_ACTIONS.has(action))
+        safetyNet[`recovery-sweep:${action}`] = (safetyNet[`recovery-sweep:${action}`] ?? 0) + value.value;
+      if (metric.name === 'tmc_status_backstop_repairs_total')
+        safetyNet[`status-backstop:${String(value.labels.found)}`] =
+          (safetyNet[`status-backstop:${String(value.labels.found)}`] ?? 0) + value.value;
       if (typeof fn !== 'string') continue;
       if (metric.name === 'tmc_function_invocations_total') entry(fn).invocations += value.value;
       if (
@@ -39,7 +55,7 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
         entry(fn).durationSeconds += value.value;
     }
   }
-  return { lambda, enqueued };
+  return { lambda, enqueued, safetyNet };
 }
 
 export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSnapshot): TmcMetricsSnapshot {
@@ -50,10 +66,19 @@ export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSna
     if (invocations > 0)
       lambda[fn] = { invocations, durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000 };
   }
-  const enqueued: Record<string, number> = {};
-  for (const [queue, n] of Object.entries(after.enqueued)) {
-    const d = n - (before.enqueued[queue] ?? 0);
-    if (d > 0) enqueued[queue] = d;
+  return {
+    lambda,
+    enqueued: countsDelta(before.enqueued, after.enqueued),
+    safetyNet: countsDelta(before.safetyNet, after.safetyNet),
+  };
+}
+
+/** What each counter grew by between two snapshots; counters that did not grow are left out. */
+export function countsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, n] of Object.entries(after)) {
+    const d = n - (before[key] ?? 0);
+    if (d > 0) out[key] = d;
   }
-  return { lambda, enqueued };
+  return out;
 }

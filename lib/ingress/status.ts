@@ -4,7 +4,7 @@ import { describeRef, gvrKey } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
 import { carriedStatus } from './carried-object';
 import { DEFAULT_ENQUEUE_DEADLINE_MS, type IngressDeps } from './deps';
-import { DeadlineExceeded, enqueueStatus, withDeadline } from './enqueue';
+import { DeadlineExceeded, ENQUEUE_RETRY_DELAYS_MS, enqueueStatus, enqueueWithRetries, withDeadline } from './enqueue';
 import { upstreamRefOf } from './refs';
 
 /**
@@ -50,21 +50,45 @@ export async function reviewStatus(
     name: ref.name,
     traceId: message.trace.traceId,
   };
+  const what = describeRef(ref);
+  // As an admission's (admission.ts): a send still running at the deadline goes on after the answer, and a failed one
+  // is retried, so a report reaches status-up by the primary path; only a send that never succeeds is the backstop's.
+  const send = enqueueWithRetries(
+    () => enqueueStatus(deps, message),
+    deps.enqueueRetryDelaysMs ?? ENQUEUE_RETRY_DELAYS_MS,
+    (err, attempt) =>
+      deps.logger.warn(`Retrying the enqueue of the status of ${what} (attempt ${attempt})`, {
+        ...keys,
+        error: asTmcError(err).toJSON(),
+      }),
+  );
   try {
-    await withDeadline(enqueueStatus(deps, message), ms);
+    await withDeadline(send.first, ms);
+    return allowResponse(uid);
   } catch (err) {
     if (err instanceof DeadlineExceeded) {
       deps.metrics.increment('tmc_admission_enqueue_timeouts_total');
       deps.logger.warn(
-        `Allowing the status of ${describeRef(ref)} without enqueueing: the queue did not answer within ${ms} ms`,
+        `Allowing the status of ${what} before its enqueue finished: the queue did not answer within ${ms} ms; the send goes on`,
         keys,
       );
     } else {
-      deps.logger.error(`Allowing the status of ${describeRef(ref)} without enqueueing: the enqueue failed`, {
-        ...keys,
-        error: asTmcError(err).toJSON(),
-      });
+      deps.logger.warn(
+        `Allowing the status of ${what} before its enqueue succeeded: the first attempt failed; retrying`,
+        {
+          ...keys,
+          error: asTmcError(err).toJSON(),
+        },
+      );
     }
   }
+  void send.all.then(
+    () => deps.logger.info(`Enqueued the status of ${what} after the answer`, keys),
+    (err: unknown) =>
+      deps.logger.error(`Could not enqueue the status of ${what}: the status backstop will poll it`, {
+        ...keys,
+        error: asTmcError(err).toJSON(),
+      }),
+  );
   return allowResponse(uid);
 }

@@ -92,6 +92,13 @@ export const METRICS = [
   metric('tmc_status_updates_total', 'counter', 'count', 'Status reconciles by result: written, unchanged, stale', [
     'result',
   ]),
+  metric(
+    'tmc_status_backstop_repairs_total',
+    'counter',
+    'count',
+    'Object·cluster statuses the status backstop brought to kcp because no status message had, by what it found (status: a newer downstream status; missing-copy: a copy gone downstream). 0 when the webhooks carry everything',
+    ['found'],
+  ),
   metric('tmc_retries_total', 'counter', 'count', 'Messages deferred for retry, by function and error category', [
     'function',
     'category',

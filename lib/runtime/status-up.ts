@@ -16,6 +16,7 @@ import { makeStatusReporter } from '../sync/status/report-status';
 import {
   reportClusterStatus,
   runStatusBackstop,
+  type BackstopOptions,
   type BackstopSummary,
   type StatusUpDeps,
 } from '../sync/status/status-up';
@@ -34,7 +35,15 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
   deferrer: MessageDeferrer;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
+  /** How the scheduled backstop polls; every recent pair when omitted. */
+  backstop?: BackstopOptions;
 }
+
+/**
+ * The backstop leaves a pair to its status message for two of its periods (60 s): a report waits in the status queue
+ * for seconds, or for most of a minute when the queue is busy; one still missing after that was lost.
+ */
+const BACKSTOP_GRACE_SECONDS = 120;
 
 function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
   return Array.isArray((event as Partial<SQSEvent>).Records);
@@ -47,7 +56,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
       return measureInvocation(
         deps.metrics,
         'status-up',
-        () => runStatusBackstop(deps),
+        () => runStatusBackstop(deps, deps.backstop),
         undefined,
         deps.recordInvocation,
       );
@@ -100,6 +109,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     syncState,
     statusStore,
     cursors: new DynamoRecoveryStore(doc, tableName),
+    backstop: { graceSeconds: BACKSTOP_GRACE_SECONDS },
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,

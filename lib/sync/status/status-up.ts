@@ -146,6 +146,12 @@ async function forgetMissingCopy(
 export interface BackstopOptions {
   /** Only pairs applied within this window are polled: a settled object's status arrives by webhook. */
   windowSeconds?: number;
+  /**
+   * Pairs applied more recently than this are left to their status message, which may still be in the queue: polling
+   * them raced the primary path (a busy status queue holds a report for longer than a backstop period) and wrote kcp
+   * a second time. 0 polls every pair of the window.
+   */
+  graceSeconds?: number;
   /** Upper bound of sync items read per cluster per run. */
   perClusterLimit?: number;
   /** Clusters polled at once. */
@@ -159,13 +165,10 @@ export interface BackstopSummary {
   failed: number;
 }
 
-function recent(record: SyncRecord, since: number): boolean {
-  return (
-    record.state === 'applied' &&
-    !NO_STATUS.has(record.ref.kind) &&
-    record.appliedAt !== undefined &&
-    Date.parse(record.appliedAt) >= since
-  );
+function recent(record: SyncRecord, since: number, until: number): boolean {
+  if (record.state !== 'applied' || NO_STATUS.has(record.ref.kind) || record.appliedAt === undefined) return false;
+  const appliedAt = Date.parse(record.appliedAt);
+  return appliedAt >= since && appliedAt <= until;
 }
 
 /**
@@ -235,6 +238,7 @@ async function pushModeOnly(deps: StatusUpDeps, cluster: string, records: SyncRe
 export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOptions = {}): Promise<BackstopSummary> {
   const now = (deps.now?.() ?? new Date()).getTime();
   const since = now - (options.windowSeconds ?? 900) * 1000;
+  const until = now - (options.graceSeconds ?? 0) * 1000;
   const clusters = await deps.syncState.knownClusters();
   const limit = pLimit(options.concurrency ?? 4);
   const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0 };
@@ -252,7 +256,7 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
             cluster,
             options.perClusterLimit ?? 500,
           )
-        ).filter((r) => recent(r, since));
+        ).filter((r) => recent(r, since, until));
         const records = await pushModeOnly(deps, cluster, recentRecords);
         const downstream = await readDownstreamOf(deps, cluster, records);
         // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
@@ -273,8 +277,10 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
             if (
               !isNamespace(record.ref) &&
               (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))
-            )
+            ) {
               summary.written++;
+              deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'missing-copy' });
+            }
             continue;
           }
           if (observed instanceof Error) {
@@ -304,7 +310,10 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
             },
             1,
           );
-          if (result.result === 'written') summary.written++;
+          if (result.result === 'written') {
+            summary.written++;
+            deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'status' });
+          }
           if (result.result === 'deferred') summary.failed++;
         }
       }).catch((err: unknown) => {

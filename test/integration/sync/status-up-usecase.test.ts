@@ -200,6 +200,24 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(east).toMatchObject({ cluster: 'east', status: { readyReplicas: 2, availableReplicas: 2 } });
   });
 
+  it('the backstop leaves a pair applied within its grace to the status message still in the queue', async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    const grace = { graceSeconds: 120 };
+    expect(await runStatusBackstop(world.statusDeps(kube), grace)).toMatchObject({ polled: 0, written: 0 });
+    expect((kcpObject().status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0).toBe(0);
+    const later = new Date(Date.now() + 121_000);
+    const summary = await runStatusBackstop({ ...world.statusDeps(kube), now: () => later }, grace);
+    expect(summary).toMatchObject({ failed: 0 });
+    expect(summary.written).toBeGreaterThan(0);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3, observedGeneration: 1 });
+    expect(
+      world.metrics.filter((m) => m.name === 'tmc_status_backstop_repairs_total' && m.labels?.found === 'status'),
+    ).toHaveLength(summary.written);
+  });
+
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);

@@ -695,6 +695,30 @@ describe('ingress: status', () => {
     expect(status.sent).toHaveLength(0);
   });
 
+  it('retries a status send that failed after the answer until it lands', async () => {
+    // SQS slow under load: the first attempt fails only after the webhook answered; the retry lands.
+    const landed = new RecordingQueue<StatusMessage>('status');
+    let attempts = 0;
+    const statusQueue = {
+      name: 'status',
+      send: async (messages: StatusMessage[]): Promise<void> => {
+        attempts += 1;
+        if (attempts === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          throw new NetworkError('Sending 1 message(s) to queue status failed');
+        }
+        await landed.send(messages);
+      },
+    };
+    const { ingress } = setup({ statusQueue, enqueueDeadlineMs: 20, enqueueRetryDelaysMs: [10, 10] });
+    const res = await ingress.handle(request('status', sample('status-update-deployment.json'), { cluster: 'east' }));
+    expect(JSON.parse(res.body).response.allowed).toBe(true);
+    expect(landed.sent).toEqual([]); // answered before the send ended
+    await waitFor('the retried status enqueue', async () => landed.sent.length === 1);
+    expect(attempts).toBe(2);
+    expect(landed.sent[0]).toMatchObject({ type: 'status', cluster: 'east' });
+  });
+
   it('allows even when the status queue hangs', async () => {
     const { ingress } = setup({ statusQueue: new HangingQueue('status'), enqueueDeadlineMs: 50 });
     const res = await ingress.handle(request('status', sample('status-update-deployment.json'), { cluster: 'east' }));
