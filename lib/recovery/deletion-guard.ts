@@ -76,6 +76,11 @@ export interface RemovalGuard {
   /** How long a planned removal waits to be counted with the rest of its burst before it is made, seconds. */
   readonly removalConfirmSeconds: number;
   admitRemoval(ref: ObjectRef, cluster: string): Promise<RemovalVerdict>;
+  /**
+   * Counts a whole plan of removals (a fan-out's, before any of its messages goes out): each is recorded as planned,
+   * and a scope the plan takes past the thresholds is held at once, so its removals are held all or none.
+   */
+  countPlan(removals: ReadonlyArray<{ ref: ObjectRef; cluster: string }>): Promise<void>;
 }
 
 export interface DeletionGuardDeps {
@@ -186,6 +191,39 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       (count) =>
         `${count} ${ref.resource} of ${ref.workspace} would be removed from ${cluster} by placement decisions within ${this.settings.windowSeconds}s`,
     );
+  }
+
+  async countPlan(removals: ReadonlyArray<{ ref: ObjectRef; cluster: string }>): Promise<void> {
+    const byScope = new Map<string, ObjectRef[]>();
+    for (const { ref, cluster } of removals) {
+      const scope = unplaceScope(ref.workspace, cluster, ref);
+      byScope.set(scope, [...(byScope.get(scope) ?? []), ref]);
+    }
+    const now = this.deps.now();
+    const since = now - this.settings.windowSeconds * 1000;
+    for (const [scope, refs] of byScope) {
+      const hold = await this.deps.store.hold(scope);
+      if (this.confirmed(hold)) continue;
+      for (const ref of refs) await this.deps.store.noteRemoval(scope, ref, now, since);
+      if (hold) {
+        await this.extend(hold, refs);
+        continue;
+      }
+      const planned = await this.deps.store.plannedRemovals(scope, since);
+      const count = Math.max(refs.length, planned.length);
+      const first = refs[0]!;
+      const total = await this.typeTotal(first, now);
+      if (!deletionsSuspicious(count, total, this.settings)) continue;
+      const cluster = scopeFields(scope).cluster ?? '';
+      const known = new Set(refs.map((r) => objectKey(r)));
+      await this.raise(
+        scope,
+        [...refs, ...planned.map((p) => p.ref).filter((r) => !known.has(objectKey(r)))],
+        count,
+        total,
+        `${count} ${first.resource} of ${first.workspace} would be removed from ${cluster} by one change to where the workspace's objects go (counted before any was removed)`,
+      );
+    }
   }
 
   /**
