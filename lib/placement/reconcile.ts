@@ -32,6 +32,7 @@ import { namespaceRef } from '../sync/ensure-dependencies';
 import { mirrorOf } from './mirror';
 import { placementStatusPatch } from './placement-status';
 import { holdGuardedRemovals } from './removal-gate';
+import { type PlannedLeave, removalsFollowingNamespaces } from './removal-plan';
 import type { PolicySource } from './policy-source';
 import type { ClusterExplanation, Decision } from './types';
 import { isDefinitionRef, resumeCustomResources } from './resume-custom-resources';
@@ -672,7 +673,7 @@ async function reconcileWorkload(
   if (isDefinitionRef(ref) && current !== previous && diff.added.length)
     await resumeCustomResources(deps, message, object, ref.workspace, diff.added);
   if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length))
-    await followNamespace(deps, message, ref.workspace, ref.name);
+    await followNamespace(deps, message, ref.workspace, ref.name, removedToDelete(deps, diff.removed, decision));
   if (namespace && current !== previous && (diff.added.length || diff.removed.length))
     await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
   if (labels) {
@@ -756,18 +757,65 @@ async function followNamespace(
   from: PlacementMessage,
   workspace: string,
   namespace: string,
+  leaving: string[],
 ): Promise<void> {
   const limit = deps.fanoutLimit ?? 1000;
-  const moves: PlacementMessage[] = [];
+  const inNamespace: StoredDecision[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.decisions.listByWorkspace(workspace, { limit: 100, cursor });
-    for (const d of page.decisions)
-      if (d.ref.namespace === namespace) moves.push(placementMessage(from, d.ref, 'cluster-change'));
+    for (const d of page.decisions) if (d.ref.namespace === namespace) inNamespace.push(d);
     cursor = page.cursor;
-  } while (cursor && moves.length < limit);
+  } while (cursor && inNamespace.length < limit);
+  const moves = inNamespace.slice(0, limit);
+  // Its objects leave with it: counted as one plan before any of them is asked, so the gate holds all or none.
+  await countRemovalPlan(deps, removalsFollowingNamespaces(moves, new Map([[namespace, leaving]])));
   deps.log.info(`Namespace ${namespace} moved: re-placing ${moves.length} object(s) in it`, { workspace, namespace });
-  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
+  if (moves.length) await deps.placementQueue.send(moves.map((d) => placementMessage(from, d.ref, 'cluster-change')));
+}
+
+/** Records a fan-out's planned removals with the un-placement gate (a hold where they cross its thresholds). */
+async function countRemovalPlan(deps: PlacementDeps, plan: PlannedLeave[]): Promise<void> {
+  if (!deps.removalGuard || plan.length === 0) return;
+  deps.log.info(`Counting ${plan.length} removal(s) this change plans before any is made`, {
+    workspace: plan[0]?.ref.workspace,
+  });
+  await deps.removalGuard.countPlan(plan);
+}
+
+/**
+ * The clusters each of the workspace's placed namespaces would leave under the policies just loaded (the engine run
+ * on the namespace as placement runs it; failovers excepted, as the gate excepts them). A namespace kcp no longer
+ * has is skipped: its objects go by their deletes, not by un-placement.
+ */
+async function namespacesLeaving(
+  deps: PlacementDeps,
+  workspace: string,
+  decisions: readonly StoredDecision[],
+  world: Pick<Parameters<typeof decide>[0], 'policies' | 'locations' | 'clusters'>,
+): Promise<Map<string, string[]>> {
+  const left = new Map<string, string[]>();
+  for (const d of decisions) {
+    if (!isNamespaceRef(d.ref) || d.clusters.length === 0) continue;
+    const object = await deps.policies.namespace(workspace, d.ref.name);
+    if (!object || object.metadata.deletionTimestamp) continue;
+    const decided = keepWhenNowhereToGo(
+      decide({
+        object,
+        ...world,
+        previous: { clusters: d.clusters, rebalanceToken: d.rebalanceToken },
+        options: { now: deps.now() },
+      }),
+      d,
+    );
+    const leaving = removedToDelete(
+      deps,
+      d.clusters.map((c) => c.name),
+      decided,
+    );
+    if (leaving.length) left.set(d.ref.name, leaving);
+  }
+  return left;
 }
 
 /**
@@ -937,21 +985,28 @@ async function reconcilePolicy(
     );
     writes++;
   }
-  const moves: PlacementMessage[] = [];
+  const affected: StoredDecision[] = [];
   let cursor: string | undefined;
   do {
     const page = await deps.decisions.listByWorkspace(ref.workspace, { limit: 100, cursor });
-    for (const d of page.decisions)
-      if (d.clusters.length || d.scheduled === false) moves.push(placementMessage(message, d.ref, 'placement-change'));
+    for (const d of page.decisions) if (d.clusters.length || d.scheduled === false) affected.push(d);
     cursor = page.cursor;
-  } while (cursor && moves.length < limit);
-  if (moves.length >= limit)
+  } while (cursor && affected.length < limit);
+  if (affected.length >= limit)
     deps.log.warn('Placement change touches more objects than one fan-out; the resync sweep places the rest', {
       workspace: ref.workspace,
       limit,
     });
-  if (moves.length) await deps.placementQueue.send(moves.slice(0, limit));
-  return { result: 'policy-updated', writes, messages: Math.min(limit, moves.length) };
+  const moves = affected.slice(0, limit);
+  // The whole plan is counted before any object is asked (a deleted Placement un-places everything at once): the
+  // gate then holds all of a scope's removals or none, however slowly the messages are worked off.
+  if (deps.removalGuard) {
+    const left = await namespacesLeaving(deps, ref.workspace, moves, { policies: placements, locations, clusters });
+    await countRemovalPlan(deps, removalsFollowingNamespaces(moves, left));
+  }
+  if (moves.length)
+    await deps.placementQueue.send(moves.map((d) => placementMessage(message, d.ref, 'placement-change')));
+  return { result: 'policy-updated', writes, messages: moves.length };
 }
 
 /**

@@ -73,6 +73,11 @@ export interface DeletionHold {
   fingerprint?: string;
   /** When that same set was first planned (ISO time); planned again `recheckSeconds` later, it goes ahead. */
   answerSince?: string;
+  /**
+   * Per held deletion (`<object key>|<uid>`, at most the held refs' bound), since when every sweep has planned it
+   * (epoch ms): one planned without a break for `recheckSeconds` goes ahead even while newer ones keep the hold.
+   */
+  plannedSince?: Record<string, number>;
 }
 
 /**

@@ -38,10 +38,19 @@ export function scopeFields(scope: string): { workspace?: string; cluster?: stri
   return {};
 }
 
+/** One planned deletion's identity: the object and the uid of the source its copy was made from. */
+const deletionId = (r: ObjectRef): string => `${objectKey(r)}|${r.uid ?? ''}`;
+
 /** "The same answer": a hash of the identities of the deletions a sweep planned. */
 function fingerprintOf(refs: ObjectRef[]): string {
-  const ids = refs.map((r) => `${objectKey(r)}|${r.uid ?? ''}`).sort();
+  const ids = refs.map(deletionId).sort();
   return createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32);
+}
+
+/** What the guard lets through of a sweep's batch: the deletions admitted now, and how many it holds. */
+export interface BatchVerdict {
+  admitted: ObjectRef[];
+  held: number;
 }
 
 const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
@@ -67,6 +76,11 @@ export interface RemovalGuard {
   /** How long a planned removal waits to be counted with the rest of its burst before it is made, seconds. */
   readonly removalConfirmSeconds: number;
   admitRemoval(ref: ObjectRef, cluster: string): Promise<RemovalVerdict>;
+  /**
+   * Counts a whole plan of removals (a fan-out's, before any of its messages goes out): each is recorded as planned,
+   * and a scope the plan takes past the thresholds is held at once, so its removals are held all or none.
+   */
+  countPlan(removals: ReadonlyArray<{ ref: ObjectRef; cluster: string }>): Promise<void>;
 }
 
 export interface DeletionGuardDeps {
@@ -102,16 +116,19 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
 
   /**
    * A batch of deletions planned by a sweep (the orphans of one type on one cluster) out of `total` such objects.
-   * Resolves 'allow' or 'hold'; on 'hold' nothing of the batch may be deleted.
+   * Resolves the deletions that may go ahead now: all of them, none (a new hold), or under a hold those the sweep
+   * has planned without a break for `recheckSeconds` (see {@link recheck}).
    */
-  async admitBatch(scope: string, refs: ObjectRef[], total: number, why: string): Promise<'allow' | 'hold'> {
-    if (refs.length === 0) return 'allow';
+  async admitBatch(scope: string, refs: ObjectRef[], total: number, why: string): Promise<BatchVerdict> {
+    const all = { admitted: refs, held: 0 };
+    if (refs.length === 0) return all;
     const hold = await this.deps.store.hold(scope);
-    if (this.confirmed(hold)) return 'allow';
+    if (this.confirmed(hold)) return all;
     const fingerprint = fingerprintOf(refs);
     if (hold) return this.recheck(hold, refs, total, fingerprint);
-    if (!deletionsSuspicious(refs.length, total, this.settings)) return 'allow';
-    return this.raise(scope, refs, refs.length, total, why, fingerprint);
+    if (!deletionsSuspicious(refs.length, total, this.settings)) return all;
+    await this.raise(scope, refs, refs.length, total, why, fingerprint);
+    return { admitted: [], held: refs.length };
   }
 
   /**
@@ -176,6 +193,39 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
     );
   }
 
+  async countPlan(removals: ReadonlyArray<{ ref: ObjectRef; cluster: string }>): Promise<void> {
+    const byScope = new Map<string, ObjectRef[]>();
+    for (const { ref, cluster } of removals) {
+      const scope = unplaceScope(ref.workspace, cluster, ref);
+      byScope.set(scope, [...(byScope.get(scope) ?? []), ref]);
+    }
+    const now = this.deps.now();
+    const since = now - this.settings.windowSeconds * 1000;
+    for (const [scope, refs] of byScope) {
+      const hold = await this.deps.store.hold(scope);
+      if (this.confirmed(hold)) continue;
+      for (const ref of refs) await this.deps.store.noteRemoval(scope, ref, now, since);
+      if (hold) {
+        await this.extend(hold, refs);
+        continue;
+      }
+      const planned = await this.deps.store.plannedRemovals(scope, since);
+      const count = Math.max(refs.length, planned.length);
+      const first = refs[0]!;
+      const total = await this.typeTotal(first, now);
+      if (!deletionsSuspicious(count, total, this.settings)) continue;
+      const cluster = scopeFields(scope).cluster ?? '';
+      const known = new Set(refs.map((r) => objectKey(r)));
+      await this.raise(
+        scope,
+        [...refs, ...planned.map((p) => p.ref).filter((r) => !known.has(objectKey(r)))],
+        count,
+        total,
+        `${count} ${first.resource} of ${first.workspace} would be removed from ${cluster} by one change to where the workspace's objects go (counted before any was removed)`,
+      );
+    }
+  }
+
   /**
    * Placement's deletions arrive one object at a time, from many invocations, so each is first counted (a planned
    * removal in the scope, once per object in the window) and made only once it has waited `removalConfirmSeconds`:
@@ -228,35 +278,58 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
   }
 
   /**
-   * A held scope planned again. The same deletions, `recheckSeconds` after they were first planned, go ahead (kcp
-   * kept giving the same answer: not a blip); a different set restarts that delay.
+   * A held scope planned again. Each deletion the sweep has planned in every look since at least `recheckSeconds` ago
+   * goes ahead (kcp kept giving the same answer about it: not a blip); one planned later waits its own delay, so
+   * steady churn (new orphans joining the plan) never holds the older ones for good. When every planned deletion has
+   * waited that long the hold is released, as "the same answer seen again".
    */
   private async recheck(
     hold: DeletionHold,
     refs: ObjectRef[],
     total: number,
     fingerprint: string,
-  ): Promise<'allow' | 'hold'> {
+  ): Promise<BatchVerdict> {
     const now = this.deps.now();
-    if (hold.fingerprint !== fingerprint) {
+    const recheckMs = this.settings.recheckSeconds * 1000;
+    // A hold written before per-object times were kept: its objects count from when its answer was first given.
+    const before =
+      hold.plannedSince ??
+      Object.fromEntries(hold.refs.map((r) => [deletionId(r), Date.parse(hold.answerSince ?? hold.raisedAt)]));
+    const plannedSince: Record<string, number> = {};
+    for (const r of refs.slice(0, MAX_HELD_REFS)) plannedSince[deletionId(r)] = before[deletionId(r)] ?? now;
+    const ripe = refs.filter((r) => {
+      const since = plannedSince[deletionId(r)];
+      return since !== undefined && now - since >= recheckMs;
+    });
+    if (ripe.length === refs.length) {
+      const since = Math.min(...ripe.map((r) => plannedSince[deletionId(r)] ?? now));
+      await this.release(
+        hold,
+        refs.length,
+        `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`,
+      );
+      return { admitted: refs, held: 0 };
+    }
+    const changed = hold.fingerprint !== fingerprint;
+    // The same set as last time, with its times recorded: nothing to write.
+    if (changed || hold.plannedSince === undefined)
       await this.deps.store.putHold({
         ...hold,
         planned: refs.length,
         total,
         fingerprint,
-        answerSince: new Date(now).toISOString(),
+        ...(changed ? { answerSince: new Date(now).toISOString() } : {}),
         refs: refs.slice(0, MAX_HELD_REFS),
+        plannedSince,
       });
-      return 'hold';
-    }
-    const since = Date.parse(hold.answerSince ?? hold.raisedAt);
-    if (now - since < this.settings.recheckSeconds * 1000) return 'hold';
-    await this.release(
-      hold,
-      refs.length,
-      `kcp gave the same answer for ${Math.round((now - since) / 1000)}s: the ${refs.length} held deletion(s) in ${hold.scope} go ahead, each once its absence is confirmed`,
-    );
-    return 'allow';
+    if (ripe.length)
+      this.deps.log.warn(`Letting ${ripe.length} held deletion(s) in ${hold.scope} go ahead`, {
+        scope: hold.scope,
+        planned: refs.length,
+        ripe: ripe.length,
+        ...scopeFields(hold.scope),
+      });
+    return { admitted: ripe, held: refs.length - ripe.length };
   }
 
   /**
@@ -335,7 +408,13 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
       total,
       raisedAt: at,
       refs: refs.slice(0, MAX_HELD_REFS),
-      ...(fingerprint ? { fingerprint, answerSince: at } : {}),
+      ...(fingerprint
+        ? {
+            fingerprint,
+            answerSince: at,
+            plannedSince: Object.fromEntries(refs.slice(0, MAX_HELD_REFS).map((r) => [deletionId(r), Date.parse(at)])),
+          }
+        : {}),
     });
     if (!created) {
       // Raised by a concurrent invocation that crossed the threshold too: held all the same, reported once (by it).

@@ -167,19 +167,17 @@ async function removeTypeOrphans(
   const { workspace, cluster, gvr, scope, client } = where;
   const resource = gvrKey(gvr);
   const why = `The orphan sweep of ${cluster} found ${candidates.length} ${resource} of ${workspace} missing from kcp's list`;
-  const verdict = await deps.guard.admitBatch(
+  const { admitted, held } = await deps.guard.admitBatch(
     scope,
     candidates.map((c) => c.ref),
     total,
     why,
   );
-  if (verdict === 'hold') {
-    report.actions['deletion-hold:held'] = (report.actions['deletion-hold:held'] ?? 0) + 1;
-    return;
-  }
+  if (held > 0) report.actions['deletion-hold:held'] = (report.actions['deletion-hold:held'] ?? 0) + 1;
+  if (admitted.length === 0) return;
   const kcp = await deps.kube.kcp(workspace);
   const deleted: ObjectRef[] = [];
-  for (const c of candidates) {
+  for (const c of candidates.filter((c) => admitted.includes(c.ref))) {
     const fields = { workspace, cluster, gvr: resource, namespace: c.ref.namespace, name: c.ref.name };
     // kcp's truth for this one object now: a list can be older than the copy, or incomplete. Errors propagate.
     const source = await kcp.get({ ...gvr, namespace: c.ref.namespace, name: c.ref.name });

@@ -72,14 +72,8 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
         removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet),
       );
     }
-    // After the orphan sweeps: a deletion hold they raise this run also stops this pass (kcp's lists are in doubt).
     await guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
-      resyncUnplaced(
-        deps,
-        report,
-        workspace,
-        clusters.map((c) => c.name),
-      ),
+      resyncUnplaced(deps, report, workspace),
     );
     await guarded(`re-sending the lost sync messages of ${workspace}`, () =>
       resyncUnsynced(deps, report, workspace, clusters),

@@ -156,6 +156,7 @@ async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): P
 /**
  * True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. A
  * held un-placement (`unplace:`) casts no doubt on kcp's answers: its objects were read, decided and are still placed.
+ * The anti-entropy pass sends no delete of a decision's move meanwhile.
  */
 export async function heldInWorkspace(
   deps: RecoverySweepDeps,
@@ -179,16 +180,15 @@ export async function heldInWorkspace(
  * workspace's decisions (only their version fields, resuming after a cursor) and lists its kcp objects of the kinds
  * those decisions name plus the common workload kinds; an object of that key range with no decision, or newer than
  * its decision, gets a placement message (reason `resync`). An object placed nowhere has a decision too
- * (NoMatchingPlacement), so it is not asked about again. Nothing runs while deletions are held: kcp may be answering
- * with partial lists then.
+ * (NoMatchingPlacement), so it is not asked about again. It runs while deletions are held too: it acts only on objects
+ * kcp lists (a deletion kcp shows is positive evidence), never on an object's absence from a list, so a partial list
+ * only leaves something for a later run.
  */
 export async function resyncUnplaced(
   deps: RecoverySweepDeps,
   report: RecoverySweepReport,
   workspace: string,
-  clusters: string[],
 ): Promise<void> {
-  if (await heldInWorkspace(deps, workspace, clusters)) return;
   const cursorKey = `unplaced|${workspace}`;
   const after = await deps.store.sweepCursor(cursorKey);
   const page = await deps.decisions.listVersions(workspace, {

@@ -75,6 +75,7 @@ const HoldSchema = z.object({
   confirmedUntil: z.number().optional(),
   fingerprint: z.string().optional(),
   answerSince: z.string().optional(),
+  plannedSince: z.record(z.string(), z.number()).optional(),
 });
 const AbsenceSchema = z.object({ ref: ObjectRefSchema, firstSeenAt: z.number(), confirmedAt: z.number().optional() });
 /** An absence matters for minutes; the TTL only tidies the table (readers judge its age themselves). */

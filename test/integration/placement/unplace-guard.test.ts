@@ -177,21 +177,15 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     w.kcp.remove('scheduling.kcp.io', 'placements', undefined, 'web');
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
 
-    // Every removal is counted before any is made: the first 20 wait to be counted with the rest, the 21st (more than
-    // half of the workspace's 40 Deployments) raises the hold, and nothing leaves east.
-    const waited = Math.floor(DEFAULT_GUARD.maxShare * 40);
+    // Every removal is counted before any is made: the first object places its namespace, which leaves east, and
+    // that move counts all 40 of its objects as one plan (more than half of the workspace's 40 Deployments): the
+    // scope is held before the first object's removal, and nothing leaves east.
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     const hold = await w.recovery.hold(EAST_SCOPE);
-    expect(hold).toMatchObject({ scope: EAST_SCOPE, planned: waited + 1, total: 40 });
+    expect(hold).toMatchObject({ scope: EAST_SCOPE, planned: 40, total: 40 });
     expect(hold?.reason).toContain(`tmc recovery confirm ${EAST_SCOPE}`);
-    expect(await w.decisions.get(depRef(w.names[0]))).toMatchObject({
-      clusters: [{ name: 'east' }],
-      reason: 'NoMatchingPlacement',
-    });
-    expect((await w.decisions.get(depRef(w.names[0])))?.message).toContain('Leaving east within');
-
-    // The waiting ones are asked again after the confirm interval: held too.
-    expect(await reask(w)).toEqual(w.names.slice(0, waited));
+    // None waits to be counted: all are held at once.
+    expect(await reask(w)).toEqual([]);
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     for (const name of [w.names[0], w.names[39]]) {
       const kept = await w.decisions.get(depRef(name));
@@ -216,6 +210,40 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     expect(await w.decisions.get(depRef(w.names[39]))).toMatchObject({ clusters: [], reason: 'NoMatchingPlacement' });
   });
 
+  it('counts the whole plan when the Placement is deleted, so none leaves however slowly its fan-out is worked off', async () => {
+    const w = await world(40);
+    const queue = w.deps.placementQueue as MemoryQueue<PlacementMessage>;
+    w.kcp.remove('scheduling.kcp.io', 'placements', undefined, 'web');
+    // The Placement's own delete fans out: the plan (all 40 leave east with their namespace) is counted first, and
+    // the scope is held before any object is asked.
+    await reconcilePlacement(w.deps, msg(build.ref(WS, build.TYPES.placements, 'web'), 'delete'));
+    expect(await w.recovery.hold(EAST_SCOPE)).toMatchObject({ planned: 40, total: 40 });
+    const fanout = queue.drain().filter((m) => m.ref.resource === 'deployments');
+    expect(fanout.map((m) => m.ref.name).sort()).toEqual(w.names);
+
+    // Worked off slowly (a loaded machine: one object every 2 s), each waiting object asked again 16 s later, so the
+    // first ones' waits end long before the last object is asked: still, none is removed.
+    const due: Array<{ at: number; message: PlacementMessage }> = [];
+    const deletes: SyncMessage[] = [];
+    for (let next = fanout.shift(); next !== undefined || due.length; next = fanout.shift()) {
+      w.clock.now += 2_000;
+      const ready = due.filter((d) => d.at <= w.clock.now);
+      for (const d of ready) due.splice(due.indexOf(d), 1);
+      for (const message of [...ready.map((d) => d.message), ...(next ? [next] : [])]) {
+        await reconcilePlacement(w.deps, message);
+        for (const again of queue.drain().filter((m) => m.reason === 'resync'))
+          due.push({ at: w.clock.now + (DEFAULT_GUARD.removalConfirmSeconds + 1) * 1000, message: again });
+      }
+      deletes.push(...w.sync.drain().filter((m) => m.action === 'delete'));
+    }
+    expect(deletes).toEqual([]);
+    for (const name of w.names)
+      expect(await w.decisions.get(depRef(name))).toMatchObject({
+        clusters: [{ name: 'east' }],
+        reason: 'DeletionHeld',
+      });
+  });
+
   it('moves a mass of objects to the new cluster at once while their removal from the old one is held', async () => {
     const w = await world(12);
     w.kcp.put(
@@ -230,7 +258,7 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     const sent = summary(w.sync.drain());
     expect(sent.filter((s) => s.startsWith('apply:west'))).toHaveLength(12);
     expect(sent.filter((s) => s.startsWith('delete:'))).toEqual([]);
-    expect(await reask(w)).toHaveLength(6); // the 7th of 12 is more than half: the first six waited
+    expect(await reask(w)).toEqual([]); // the namespace's move counted all 12 first: none waited
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     for (const name of w.names)
       expect(await w.decisions.get(depRef(name))).toMatchObject({
@@ -240,8 +268,8 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
   });
 
   it('lets a few objects moving go once their removals are counted', async () => {
-    const w = await world(20);
-    const few = w.names.slice(0, 3);
+    const w = await world(4);
+    const few = w.names;
     w.kcp.put(
       'scheduling.kcp.io',
       'placements',
@@ -270,7 +298,7 @@ describe('placement: removals by decisions pass the mass-deletion guard', () => 
     const w = await world(8);
     w.kcp.remove('scheduling.kcp.io', 'placements', undefined, 'web');
     for (const name of w.names) await reconcilePlacement(w.deps, msg(depRef(name), 'placement-change'));
-    expect(await reask(w)).toHaveLength(4); // the 5th of 8 raised the hold
+    expect(await reask(w)).toEqual([]); // the namespace's move counted all 8 first and raised the hold
     expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
     const hold = await w.recovery.hold(EAST_SCOPE);
     expect(hold).toBeDefined();

@@ -190,6 +190,43 @@ describe('recovery sweep: orphans are deleted only on positive evidence', () => 
     expect(copies(west, DEPLOYMENTS, p)).toHaveLength(8);
   });
 
+  it('under churn, a held orphan goes once every sweep has planned it for the recheck delay, though newer orphans keep changing the plan', async () => {
+    const p = `churn-${++ticket}`;
+    const all = names(p, 12);
+    for (const n of all) await place(CONFIGMAPS, n, west);
+    // A namespace deleted in kcp while its DELETE admissions were lost: 7 of the 12 vanish at once, a mass deletion.
+    for (const n of all.slice(0, 7)) w.kcp.store(WS).delete(CONFIGMAPS, 'default', n);
+    const raised = await sweep();
+    expect(raised.actions['deletion-hold:held']).toBe(1);
+    const scope = `cluster:west/${WS}/v1/configmaps`;
+    expect(await w.store.hold(scope)).toMatchObject({ planned: 7, total: 12 });
+
+    // The workload keeps deleting (its admissions lost too): every other minute one more orphan joins the plan, so
+    // the planned set is never the same twice in a row.
+    const deletedAt = new Map<string, number>();
+    for (let minute = 1; minute <= 11; minute++) {
+      w.clock.now += MINUTE;
+      const next = all[6 + minute / 2];
+      if (minute % 2 === 0 && minute <= 6 && next) {
+        w.kcp.store(WS).delete(CONFIGMAPS, 'default', next);
+      }
+      const report = await sweep();
+      expect(report.failures).toEqual([]);
+      for (const n of all) if (!deletedAt.has(n) && !copies(west, CONFIGMAPS, n).length) deletedAt.set(n, minute);
+    }
+    // The first seven were planned in every sweep since the hold was raised: past the ten-minute recheck they go (the
+    // sweep at minute 10 sees them first by a direct GET, the one at minute 11 confirms and deletes).
+    expect(all.slice(0, 7).map((n) => deletedAt.get(n))).toEqual([11, 11, 11, 11, 11, 11, 11]);
+    // The later ones wait their own ten minutes; the two kcp still has are never touched.
+    expect(copies(west, CONFIGMAPS, p)).toEqual(all.slice(7));
+    expect((await w.store.hold(scope))?.confirmedUntil).toBeUndefined(); // still held for the newer ones
+    for (let minute = 12; minute <= 20; minute++) {
+      w.clock.now += MINUTE;
+      expect((await sweep()).failures).toEqual([]);
+    }
+    expect(copies(west, CONFIGMAPS, p)).toEqual(all.slice(10));
+  });
+
   it('objects created in kcp after the sweep listed it are not orphans on the clusters checked later', async () => {
     const p = `d8-${++ticket}`;
     for (const n of names(`${p}-old`, 6)) await place(CONFIGMAPS, n, [w.east, west]);

@@ -116,4 +116,24 @@ describe('recovery sweep: Secrets and deletions whose admission was lost', () =>
     expect(logged.find((a) => a.ref?.name === 'gone')?.why).toContain('placement never saw the deletion');
     expect(JSON.stringify(logged)).not.toContain(SECRET_VALUE);
   });
+
+  it('asks about them while deletions in the workspace are held: the pass acts only on what kcp lists, never on absence', async () => {
+    // An orphan hold in the workspace (kcp's lists of Secrets in doubt on east): a DELETE kcp shows is still positive
+    // evidence, and a listed object's lost CREATE or UPDATE deletes nothing; absence from a list is never judged here.
+    await w.store.putHold({
+      scope: `cluster:east/${WS}/v1/secrets`,
+      reason: 'the orphan sweep found 9 of 10 Secrets missing from kcp',
+      planned: 9,
+      total: 10,
+      raisedAt: new Date(w.clock.now).toISOString(),
+      refs: [],
+    });
+    await w.store.putSweepCursor(`unplaced|${WS}`, undefined);
+    w.clock.now += MINUTE;
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({ 'resync-unplaced:enqueued': 4 });
+    expect(await asked()).toEqual(['ConfigMap/gone-config', 'Secret/changed', 'Secret/gone', 'Secret/lost']);
+    await w.store.clearHold(`cluster:east/${WS}/v1/secrets`);
+  });
 });
