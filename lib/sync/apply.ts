@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import {
@@ -43,7 +44,7 @@ export interface SyncApplyDeps {
   namespaces: NamespaceCache;
   /** Per (object, cluster) and per namespace serialisation within the container. */
   locks: KeyedLock;
-  now?: () => Date;
+  now?: Clock;
   backoff?: BackoffPolicy;
   random?: () => number;
   /**
@@ -326,7 +327,7 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       existing.lastError.message === secretSafe
     )
       return;
-    const at = (deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((deps.now ?? systemClock)()).toISOString();
     await deps.syncState.put({
       ...(existing ?? { ref, cluster, appliedGeneration: 0 }),
       ref: existing?.ref ?? ref,

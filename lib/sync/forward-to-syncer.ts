@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
@@ -18,7 +19,7 @@ export async function forwardToSyncer(deps: SyncApplyDeps, message: SyncMessage)
       message.action === 'delete' ||
       message.decisionVersion <= existing.decisionVersion);
   if (!listed) {
-    const at = (deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((deps.now ?? systemClock)()).toISOString();
     await deps.syncState.put({
       ...(existing ?? { appliedGeneration: 0 }),
       ref,

@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { OWNERS_ANNOTATION } from '../api/labels';
 import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
@@ -117,7 +118,7 @@ export async function syncObjectToCluster(
     );
   }
   const applied = written;
-  const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+  const at = new Date((ctx.deps.now ?? systemClock)()).toISOString();
   const record: SyncRecord = {
     ref,
     cluster: placement.cluster,

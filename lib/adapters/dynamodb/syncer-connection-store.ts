@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { SyncerConnectionStore } from '../../ports/syncer-connection-store';
@@ -20,7 +21,7 @@ export class DynamoSyncerConnectionStore implements SyncerConnectionStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   private pk(subject: string): string {
