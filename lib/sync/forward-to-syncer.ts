@@ -2,7 +2,7 @@ import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
-import type { SyncApplyDeps } from './apply';
+import type { SyncApplyDeps } from './deps';
 
 /**
  * sync-apply's step for a pull-mode SyncTarget: no call to the cluster. The pair's SYNC item is made to exist (pending)

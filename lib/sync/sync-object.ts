@@ -5,7 +5,7 @@ import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { SyncConflictError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
-import type { SyncApplyDeps } from './apply';
+import type { SyncApplyDeps } from './deps';
 import type { Log } from '../observability/log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
