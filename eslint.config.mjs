@@ -32,6 +32,25 @@ const HOUSE_SYNTAX = [
   },
 ];
 
+// Functions that were longer than the limit when it was set (lines without blanks and comments). Split one when you
+// change it, then take its file off this list; do not add files to it.
+const LONG_FUNCTIONS = [
+  'lib/health/probe-clusters.ts',
+  'lib/ingress/admission.ts',
+  'lib/local/emulator-thread.ts',
+  'lib/local/event-source.ts',
+  'lib/local/function-thread.ts',
+  'lib/local/http-server.ts',
+  'lib/local/syncer-feed-server.ts',
+  'lib/placement/engine.ts',
+  'lib/sim/admission/admission-dispatcher.ts',
+  'lib/sim/admission/webhook-caller.ts',
+  'lib/sim/api-handler.ts',
+  'lib/sim/controllers/workload-simulator.ts',
+  'lib/sync/apply.ts',
+  'lib/sync/status/report-status.ts',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.tmc/', 'coverage/', 'bench/results/', '**/*.cjs'] },
   js.configs.recommended,
@@ -46,6 +65,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', ...HOUSE_SYNTAX],
     },
+  },
+  {
+    // A thin entry point over named steps (STYLE.md 1, cluster-api's reconcile): a function past a screen is split.
+    files: ['lib/**/*.ts', 'functions/**/*.ts'],
+    ignores: LONG_FUNCTIONS,
+    rules: { 'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }] },
   },
   {
     // The one logging interface lives here (docs/architecture.md rule 5).

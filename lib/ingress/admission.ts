@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import {
   allowResponse,
   denyResponse,
@@ -176,7 +177,7 @@ function placementMessage(
     ...(carried ? { object: carried } : {}),
     trace: {
       traceId: deps.newTraceId?.() ?? crypto.randomUUID(),
-      enqueuedAt: (deps.now?.() ?? new Date()).toISOString(),
+      enqueuedAt: new Date((deps.now ?? systemClock)()).toISOString(),
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock';
 import type { Log } from '../observability/log';
 import type { RecordInvocation } from '../health/record-invocation';
 import type { PlacementMessage, StatusMessage } from '../api/messages';
@@ -40,7 +41,7 @@ export interface IngressDeps {
   enqueueRetryDelaysMs?: readonly number[];
   /** Largest accepted decoded body. Default 6 MiB (Lambda's synchronous payload limit). */
   maxBodyBytes?: number;
-  now?: () => Date;
+  now?: Clock;
   newTraceId?: () => string;
 }
 

@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import { allowResponse, type AdmissionRequest, type AdmissionResponseBody } from '../api/admission-review';
 import type { StatusMessage } from '../api/messages';
 import { describeRef, gvrKey } from '../api/object-ref';
@@ -38,7 +39,7 @@ export async function reviewStatus(
     ...(status ? { status } : {}),
     trace: {
       traceId: deps.newTraceId?.() ?? crypto.randomUUID(),
-      enqueuedAt: (deps.now?.() ?? new Date()).toISOString(),
+      enqueuedAt: new Date((deps.now ?? systemClock)()).toISOString(),
     },
   };
   const ms = deps.enqueueDeadlineMs ?? DEFAULT_ENQUEUE_DEADLINE_MS;

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { PromMetrics } from '../metrics/prom-metrics';
 import { REMOTE_WRITE_ENV } from '../metrics/remote-write-config';
@@ -185,11 +186,95 @@ function threadedFunctions(option: LocalStackOptions['functionThreads']): readon
   return option;
 }
 
+/** What every step of starting the stack reads, and the cleanups they register (run in reverse by {@link stopAll}). */
+interface StackContext {
+  options: LocalStackOptions;
+  logger: Log;
+  projectRoot: string;
+  paths: StatePaths;
+  workspace: string;
+  extraWorkspaces: string[];
+  region: string;
+  /** The functions run in worker threads of their own (checked before anything starts). */
+  threads: readonly FunctionName[];
+  /** Containers per queue consumer (`consumerContainers`), and so batches in flight per queue. */
+  consumerContainers: number;
+  cleanups: Array<() => Promise<void>>;
+}
+
+/** DynamoDB and SQS as the functions reach them, with the table and queues created. */
+interface AwsSide {
+  dynamo: Pick<LocalDynamo, 'endpoint'> & Partial<LocalDynamo>;
+  sqsServer: Pick<LocalSqs, 'endpoint'> & Partial<LocalSqs>;
+  sqs: SQSClient;
+  tableName: string;
+  queues: LocalQueues;
+}
+
+/** kcp and the clusters: the simulator's, a real kcp's, or those of an environment in another process. */
+interface KubernetesSide {
+  simulation?: SimulatedEnvironment;
+  kcpKubeconfigPath: string;
+  /** What the functions read kcp with: tmc's own identity with the simulator, the given kubeconfig with a real kcp. */
+  functionsKcpKubeconfigPath?: string;
+  clusterKubeconfigs: Record<string, string>;
+  registrations: ClusterRegistration[];
+}
+
+/** tmc's functions in this process: the runtime that invokes them and the registry their metrics go to. */
+interface StackFunctions {
+  runtime: FunctionRuntime;
+  metrics: PromMetrics;
+  /** Invocations running now. */
+  active(): number;
+  /** Resolves when every function thread has loaded its modules. */
+  warming: Promise<void>;
+}
+
 /** Starts all of tmc on this machine. See docs/local-stack.md. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const logger = options.logger ?? createStackLogger();
+  const ctx = stackContext(options);
+  try {
+    prepareStateDir(ctx);
+    const webhookToken = readOrCreateToken(ctx.paths.webhookToken);
+    readOrCreateToken(ctx.paths.contentKey);
+    const aws = await startAwsSide(ctx);
+    const kube = await startKubernetesSide(ctx);
+    const pullClusterNames = new Set(kube.registrations.filter((r) => r.pull).map((r) => r.name));
+    const feed = pullClusterNames.size > 0 ? await startFeed(ctx) : undefined;
+    const env = functionEnvironment(ctx, aws, kube, webhookToken, feed?.server);
+    const functions = startFunctions(ctx, env);
+    // Stopped before the runtime, so that no connection reaches a stopped function.
+    if (feed) {
+      feed.connect(functions.runtime);
+      ctx.cleanups.push(() => feed.server.stop());
+    }
+    const api = await startApi(ctx, aws, functions.runtime);
+    const kcpKubeconfig = readFileSync(kube.kcpKubeconfigPath, 'utf8');
+    const crdsInstalled = options.bootstrap !== false && (await installWorkspaceCrds(ctx, kcpKubeconfig));
+    const mappings = await startPollers(ctx, aws, functions.runtime);
+    const schedules = await startSchedules(ctx, functions.runtime);
+    startExpirySweep(ctx, aws);
+    const syncerKubeconfigs =
+      options.bootstrap === false
+        ? {}
+        : await bootstrapKcp(ctx, { aws, kube, api, webhookToken, kcpKubeconfig, crdsInstalled, schedules });
+    const busy = (): boolean =>
+      functions.active() > 0 ||
+      api.inFlight > 0 ||
+      schedules.scheduler.running > 0 ||
+      mappings.some((m) => m.inFlight > 0);
+    await functions.warming;
+    const { scheduler } = schedules;
+    return stackHandle(ctx, { aws, kube, api, env, functions, scheduler, webhookToken, syncerKubeconfigs, busy });
+  } catch (err) {
+    await stopAll(ctx);
+    throw err;
+  }
+}
+
+function stackContext(options: LocalStackOptions): StackContext {
   const projectRoot = options.projectRoot ?? findProjectRoot();
-  const paths = statePaths(options.stateDir ?? join(projectRoot, '.tmc'));
   const external = options.environment;
   const workspace = external?.workspaces[0] ?? options.workspace ?? DEFAULT_WORKSPACE;
   const extraWorkspaces = external
@@ -197,427 +282,560 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     : options.kcpKubeconfig === undefined
       ? (options.extraWorkspaces ?? []).filter((w) => w !== workspace)
       : [];
-  const region = process.env.AWS_REGION ?? 'us-east-1';
-  const threads = threadedFunctions(options.functionThreads);
-  const consumerContainers = options.consumerContainers ?? 1;
-  const cleanups: Array<() => Promise<void>> = [];
-
-  const stopAll = async (): Promise<void> => {
-    while (cleanups.length > 0) {
-      const cleanup = cleanups.pop();
-      try {
-        await cleanup?.();
-      } catch (err) {
-        logger.warn('Stopping a part of the local stack failed', { error: err });
-      }
-    }
+  return {
+    options,
+    logger: options.logger ?? createStackLogger(),
+    projectRoot,
+    paths: statePaths(options.stateDir ?? join(projectRoot, '.tmc')),
+    workspace,
+    extraWorkspaces,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    threads: threadedFunctions(options.functionThreads),
+    consumerContainers: options.consumerContainers ?? 1,
+    cleanups: [],
   };
+}
 
-  try {
-    if (options.fresh && existsSync(paths.root)) {
-      logger.info('Wiping local state', { dir: paths.root });
-      rmSync(paths.root, { recursive: true, force: true });
+/** Runs the cleanups in reverse order of registration; a failing one is logged and the rest still run. */
+async function stopAll({ cleanups, logger }: StackContext): Promise<void> {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop();
+    try {
+      await cleanup?.();
+    } catch (err) {
+      logger.warn('Stopping a part of the local stack failed', { error: err });
     }
-    mkdirSync(paths.clustersDir, { recursive: true });
-    const webhookToken = readOrCreateToken(paths.webhookToken);
-    readOrCreateToken(paths.contentKey);
+  }
+}
 
-    // Each emulator in its own worker thread, so that their HTTP servers and storage use the second core; started
-    // side by side (each thread loads its emulator's modules). A thread that dies mid-run is logged: its requests
-    // then fail to connect, as they would against a crashed server.
-    let dynamo: Pick<LocalDynamo, 'endpoint'> & Partial<LocalDynamo>;
-    let sqsServer: Pick<LocalSqs, 'endpoint'> & Partial<LocalSqs>;
-    if (external) {
-      logger.info('Using the environment of another process', {
-        dynamodb: external.dynamodb,
-        sqs: external.sqs,
-        kcp: external.kcpUrl,
-      });
-      dynamo = { endpoint: external.dynamodb };
-      sqsServer = { endpoint: external.sqs };
-    } else {
-      logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
-      const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
-      const [dynamoStart, sqsStart] = await Promise.allSettled([
-        startLocalDynamo({
-          path: options.persist === false ? undefined : paths.dynamodb,
-          projectRoot,
-          onCrash,
-          youngGenerationMb: options.youngGenerationMb,
-        }),
-        startLocalSqs({ projectRoot, onCrash, youngGenerationMb: options.youngGenerationMb }),
-      ]);
-      if (dynamoStart.status === 'fulfilled') cleanups.push(() => dynamoStart.value.stop());
-      if (sqsStart.status === 'fulfilled') cleanups.push(() => sqsStart.value.stop());
-      if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
-      if (sqsStart.status === 'rejected') throw sqsStart.reason;
-      dynamo = dynamoStart.value;
-      sqsServer = sqsStart.value;
-    }
+function prepareStateDir({ options, paths, logger }: StackContext): void {
+  if (options.fresh && existsSync(paths.root)) {
+    logger.info('Wiping local state', { dir: paths.root });
+    rmSync(paths.root, { recursive: true, force: true });
+  }
+  mkdirSync(paths.clustersDir, { recursive: true });
+}
 
-    const sqs = makeSqsClient({ region, sqsEndpoint: sqsServer.endpoint });
-    cleanups.push(async () => sqs.destroy());
-    const dynamoClient = new DynamoDBClient({
-      region,
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+/** The emulators (or another process's), an SQS client, and the table and queues the functions use. */
+async function startAwsSide(ctx: StackContext): Promise<AwsSide> {
+  const { dynamo, sqsServer } = await startAwsEmulators(ctx);
+  const sqs = makeSqsClient({ region: ctx.region, sqsEndpoint: sqsServer.endpoint });
+  ctx.cleanups.push(async () => sqs.destroy());
+  const dynamoClient = new DynamoDBClient({
+    region: ctx.region,
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const tableName = TABLE.baseName;
+  const tableState = await ensureTable(dynamoClient, tableName);
+  dynamoClient.destroy();
+  const queues = await ensureQueues(sqs, queueDefinitions(ctx.options.queues));
+  ctx.logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
+  return { dynamo, sqsServer, sqs, tableName, queues };
+}
+
+/**
+ * Each emulator in its own worker thread, so that their HTTP servers and storage use the second core; started side
+ * by side (each thread loads its emulator's modules). A thread that dies mid-run is logged: its requests then fail to
+ * connect, as they would against a crashed server.
+ */
+async function startAwsEmulators(ctx: StackContext): Promise<Pick<AwsSide, 'dynamo' | 'sqsServer'>> {
+  const { options, logger, projectRoot, paths } = ctx;
+  const external = options.environment;
+  if (external) {
+    logger.info('Using the environment of another process', {
+      dynamodb: external.dynamodb,
+      sqs: external.sqs,
+      kcp: external.kcpUrl,
     });
-    const tableName = TABLE.baseName;
-    const tableState = await ensureTable(dynamoClient, tableName);
-    dynamoClient.destroy();
-    const queues = await ensureQueues(sqs, queueDefinitions(options.queues));
-    logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
-
-    // Kubernetes side: the simulator, or the real kcp and clusters the user named.
-    let simulation: SimulatedEnvironment | undefined;
-    let kcpKubeconfigPath: string;
-    /** What the functions read kcp with: tmc's own identity with the simulator, the given kubeconfig with a real kcp. */
-    let functionsKcpKubeconfigPath: string | undefined;
-    const clusterKubeconfigs: Record<string, string> = {};
-    const registrations: ClusterRegistration[] = [];
-    if (external) {
-      kcpKubeconfigPath = external.kcpKubeconfig;
-      functionsKcpKubeconfigPath = external.tmcKcpKubeconfig;
-      for (const cluster of external.clusters) {
-        clusterKubeconfigs[cluster.name] = cluster.kubeconfig;
-        registrations.push({
-          name: cluster.name,
-          kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'),
-          endpoint: cluster.url,
-          labels: cluster.labels,
-          capacity: cluster.capacity,
-        });
-      }
-    } else if (options.kcpKubeconfig !== undefined) {
-      kcpKubeconfigPath = options.kcpKubeconfig;
-      for (const [name, path] of Object.entries(options.clusterKubeconfigs ?? {})) {
-        clusterKubeconfigs[name] = path;
-        registrations.push({
-          name,
-          kubeconfig: readFileSync(path, 'utf8'),
-          endpoint: kubeconfigServer(path, name),
-          labels: {},
-        });
-      }
-    } else {
-      const pullNames = new Set(options.pullClusters ?? []);
-      const requested = resolveClusters(options.clusters);
-      const pushClusters = requested.filter((c) => !pullNames.has(c.name));
-      const clusters = [
-        ...pushClusters,
-        // A pull cluster also named in `clusters` keeps its spec there (capacity, labels): the benchmark's pull mode.
-        ...resolveClusters([...pullNames]).map((c) => requested.find((r) => r.name === c.name) ?? c),
-      ];
-      logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
-      simulation = await startSimulator(projectRoot, {
-        workspace,
-        clusters,
-        kubeconfigDir: join(paths.root, 'sim'),
-        logger,
-        // kcp and the clusters persist with DynamoDB, so that a restart finds both as they were (docs/local-stack.md).
-        statePath: options.persist === false ? undefined : join(paths.root, 'sim', 'state.json'),
-        ...options.simulator,
-      });
-      const sim = simulation;
-      cleanups.push(() => sim.stop());
-      kcpKubeconfigPath = paths.kcpKubeconfig;
-      writeKubeconfig(kcpKubeconfigPath, {
-        name: workspace,
-        server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`,
-      });
-      // tmc's functions reach kcp as tmc's own user, not as whoever applies objects with kcp.kubeconfig: kcp's workloads
-      // webhook skips that user's updates (lib/webhooks skipOwnUpdates, docs/webhooks.md "tmc's own writes").
-      const tmcToken = randomBytes(32).toString('base64url');
-      simulation.handle.kcp.registerTokenUser(tmcToken, {
-        username: DEFAULT_TMC_USER,
-        groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'],
-      });
-      functionsKcpKubeconfigPath = paths.tmcKcpKubeconfig;
-      writeKubeconfig(functionsKcpKubeconfigPath, {
-        name: `tmc@${workspace}`,
-        server: `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`,
-        token: tmcToken,
-      });
-      for (const cluster of clusters) {
-        const server = simulation.clusterUrls[cluster.name];
-        if (server === undefined) throw new Error(`The simulator did not start cluster ${cluster.name}`);
-        const path = paths.clusterKubeconfig(cluster.name);
-        const spec = { name: cluster.name, server };
-        writeKubeconfig(path, spec);
-        clusterKubeconfigs[cluster.name] = path;
-        registrations.push({
-          name: cluster.name,
-          kubeconfig: renderKubeconfig(spec),
-          endpoint: server,
-          labels: clusterLabels(cluster),
-          capacity: cluster.capacity,
-          ...(pullNames.has(cluster.name) ? { pull: true } : {}),
-        });
-      }
-    }
-    const pullClusterNames = new Set(registrations.filter((r) => r.pull).map((r) => r.name));
-    const syncerKubeconfigs: Record<string, string> = {};
-
-    // Pull clusters' change feed (the cloud's WebSocket API, routed to the same functions): syncers connect to it,
-    // sync-apply posts to its @connections endpoint. It invokes through the runtime built below.
-    const feedInvoker: { invoke?: (name: FunctionName, event: unknown) => Promise<unknown> } = {};
-    let feed: SyncerFeedServer | undefined;
-    if (pullClusterNames.size > 0) {
-      const started = await startSyncerFeedServer({
-        invoke: (name, event) => {
-          if (feedInvoker.invoke === undefined)
-            throw new Error('The local stack is not ready for change-feed connections yet');
-          return feedInvoker.invoke(name, event);
-        },
-        region,
-        logger,
-      });
-      feed = started;
-    }
-
-    // The functions read their configuration when first imported: set it before any handler loads.
-    const env: Record<string, string> = {
-      [ENV.tableName]: tableName,
-      [ENV.dynamodbEndpoint]: dynamo.endpoint,
-      [ENV.sqsEndpoint]: sqsServer.endpoint,
-      [ENV.kcpKubeconfig]: functionsKcpKubeconfigPath ?? kcpKubeconfigPath,
-      [ENV.webhookTokens]: webhookToken,
-      [ENV.contentKeyFile]: paths.contentKey,
-      [ENV.stage]: 'local',
-      AWS_REGION: region,
-      ...LOCAL_LAMBDA_ENV,
-      ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
-      ...(feed ? { [SYNCER_FEED.env.url]: feed.url, [SYNCER_FEED.env.endpoint]: feed.endpoint } : {}),
-    };
-    for (const name of Object.keys(queues) as QueueName[]) {
-      env[ENV.queueUrl(name)] = queues[name].url;
-      env[ENV.dlqUrl(name)] = queues[name].dlqUrl;
-    }
-    if (options.prometheusRemoteWriteUrl !== undefined) env[REMOTE_WRITE_ENV.url] = options.prometheusRemoteWriteUrl;
-    Object.assign(process.env, env);
-    // Before any handler builds its clients; the stack's own clients (above) stay unchecked, as Lambda's service is.
-    const iam = options.iam !== false;
-    if (iam) {
-      const stopIam = enforceLocalIam({ env, access: options.iam === false ? undefined : options.iam?.access });
-      cleanups.push(async () => stopIam());
-    }
-
-    // One registry for every function in this process, installed before any handler builds its deps.
-    const metrics = new PromMetrics();
-    useSharedMetrics(metrics);
-    cleanups.push(async () => useSharedMetrics(undefined));
-
-    let activeInvocations = 0;
-    const runtime = new FunctionRuntime({
+    return { dynamo: { endpoint: external.dynamodb }, sqsServer: { endpoint: external.sqs } };
+  }
+  logger.info('Starting DynamoDB (dynalite) and SQS (fauxqs) in worker threads');
+  const onCrash = (error: Error): void => logger.error('A local AWS emulator stopped unexpectedly', { error });
+  const [dynamoStart, sqsStart] = await Promise.allSettled([
+    startLocalDynamo({
+      path: options.persist === false ? undefined : paths.dynamodb,
       projectRoot,
-      region,
-      logger,
-      handlers: options.handlers,
-      onStart: () => (activeInvocations += 1),
-      onEnd: () => (activeInvocations -= 1),
-      threads,
-      threadLayout: options.functionThreadLayout,
-      maxContainers: Object.fromEntries(Object.values(QUEUES).map((q) => [q.consumer, consumerContainers])),
-      youngGenerationMb: options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
-      metrics,
-      iam,
-    });
-    // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
-    cleanups.push(() => runtime.stop());
-    feedInvoker.invoke = (name, event) => runtime.invoke(name, event);
-    // Stopped before the runtime, so that no connection reaches a stopped function.
-    const feedServer = feed;
-    if (feedServer !== undefined) cleanups.push(() => feedServer.stop());
-    // Their modules load while the API starts and kcp is bootstrapped; the bootstrap's admissions are their first use.
-    // The stack is returned (and `tmc dev` says it is ready) only once all have loaded, so a user's first apply is not
-    // slowed by four module graphs loading at once (seconds of CPU each on 2 cores).
-    const warming = runtime.warmThreads();
+      onCrash,
+      youngGenerationMb: options.youngGenerationMb,
+    }),
+    startLocalSqs({ projectRoot, onCrash, youngGenerationMb: options.youngGenerationMb }),
+  ]);
+  if (dynamoStart.status === 'fulfilled') ctx.cleanups.push(() => dynamoStart.value.stop());
+  if (sqsStart.status === 'fulfilled') ctx.cleanups.push(() => sqsStart.value.stop());
+  if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+  if (sqsStart.status === 'rejected') throw sqsStart.reason;
+  return { dynamo: dynamoStart.value, sqsServer: sqsStart.value };
+}
 
-    const api: ApiServer = await startApiServer({ runtime, logger, port: options.port ?? DEFAULT_API_PORT });
-    cleanups.push(() => api.close());
-    // For CLI commands that read this stack's state (`tmc trace`): dynalite and fauxqs ports change on every start.
-    cleanups.push(
-      writeStackEndpoints(paths.root, {
-        api: api.url,
-        dynamodb: dynamo.endpoint,
-        sqs: sqsServer.endpoint,
-        table: tableName,
-        region,
-        pid: process.pid,
+/** Kubernetes side: the simulator, or the real kcp and clusters the user named, or another process's environment. */
+async function startKubernetesSide(ctx: StackContext): Promise<KubernetesSide> {
+  const { options } = ctx;
+  if (options.environment) return externalKubernetes(options.environment);
+  if (options.kcpKubeconfig !== undefined) return realKubernetes(options.kcpKubeconfig, options.clusterKubeconfigs);
+  return simulatedKubernetes(ctx);
+}
+
+function externalKubernetes(external: LocalEnvironment): KubernetesSide {
+  const clusterKubeconfigs: Record<string, string> = {};
+  const registrations: ClusterRegistration[] = [];
+  for (const cluster of external.clusters) {
+    clusterKubeconfigs[cluster.name] = cluster.kubeconfig;
+    registrations.push({
+      name: cluster.name,
+      kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'),
+      endpoint: cluster.url,
+      labels: cluster.labels,
+      capacity: cluster.capacity,
+    });
+  }
+  return {
+    kcpKubeconfigPath: external.kcpKubeconfig,
+    functionsKcpKubeconfigPath: external.tmcKcpKubeconfig,
+    clusterKubeconfigs,
+    registrations,
+  };
+}
+
+function realKubernetes(kcpKubeconfigPath: string, clusters: Record<string, string> = {}): KubernetesSide {
+  const clusterKubeconfigs: Record<string, string> = {};
+  const registrations: ClusterRegistration[] = [];
+  for (const [name, path] of Object.entries(clusters)) {
+    clusterKubeconfigs[name] = path;
+    registrations.push({
+      name,
+      kubeconfig: readFileSync(path, 'utf8'),
+      endpoint: kubeconfigServer(path, name),
+      labels: {},
+    });
+  }
+  return { kcpKubeconfigPath, clusterKubeconfigs, registrations };
+}
+
+/** Starts the simulator's kcp and clusters, and writes a kubeconfig for each (and one for tmc's own kcp user). */
+async function simulatedKubernetes(ctx: StackContext): Promise<KubernetesSide> {
+  const { options, logger, projectRoot, paths, workspace } = ctx;
+  const pullNames = new Set(options.pullClusters ?? []);
+  const requested = resolveClusters(options.clusters);
+  const pushClusters = requested.filter((c) => !pullNames.has(c.name));
+  const clusters = [
+    ...pushClusters,
+    // A pull cluster also named in `clusters` keeps its spec there (capacity, labels): the benchmark's pull mode.
+    ...resolveClusters([...pullNames]).map((c) => requested.find((r) => r.name === c.name) ?? c),
+  ];
+  logger.info(`Starting the simulator: kcp workspace ${workspace} and ${clusters.length} clusters`);
+  const simulation = await startSimulator(projectRoot, {
+    workspace,
+    clusters,
+    kubeconfigDir: join(paths.root, 'sim'),
+    logger,
+    // kcp and the clusters persist with DynamoDB, so that a restart finds both as they were (docs/local-stack.md).
+    statePath: options.persist === false ? undefined : join(paths.root, 'sim', 'state.json'),
+    ...options.simulator,
+  });
+  ctx.cleanups.push(() => simulation.stop());
+  const kcpServer = `${simulation.kcpUrl.replace(/\/+$/, '')}/clusters/${workspace}`;
+  writeKubeconfig(paths.kcpKubeconfig, { name: workspace, server: kcpServer });
+  writeTmcKcpKubeconfig(simulation, paths.tmcKcpKubeconfig, workspace, kcpServer);
+  const clusterKubeconfigs: Record<string, string> = {};
+  const registrations: ClusterRegistration[] = [];
+  for (const cluster of clusters) {
+    const server = simulation.clusterUrls[cluster.name];
+    if (server === undefined) throw new Error(`The simulator did not start cluster ${cluster.name}`);
+    const path = paths.clusterKubeconfig(cluster.name);
+    const spec = { name: cluster.name, server };
+    writeKubeconfig(path, spec);
+    clusterKubeconfigs[cluster.name] = path;
+    registrations.push({
+      name: cluster.name,
+      kubeconfig: renderKubeconfig(spec),
+      endpoint: server,
+      labels: clusterLabels(cluster),
+      capacity: cluster.capacity,
+      ...(pullNames.has(cluster.name) ? { pull: true } : {}),
+    });
+  }
+  return {
+    simulation,
+    kcpKubeconfigPath: paths.kcpKubeconfig,
+    functionsKcpKubeconfigPath: paths.tmcKcpKubeconfig,
+    clusterKubeconfigs,
+    registrations,
+  };
+}
+
+/**
+ * tmc's functions reach kcp as tmc's own user, not as whoever applies objects with kcp.kubeconfig: kcp's workloads
+ * webhook skips that user's updates (lib/webhooks skipOwnUpdates, docs/webhooks.md "tmc's own writes").
+ */
+function writeTmcKcpKubeconfig(
+  simulation: SimulatedEnvironment,
+  path: string,
+  workspace: string,
+  server: string,
+): void {
+  const tmcToken = randomBytes(32).toString('base64url');
+  simulation.handle.kcp.registerTokenUser(tmcToken, {
+    username: DEFAULT_TMC_USER,
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:tmc-system'],
+  });
+  writeKubeconfig(path, { name: `tmc@${workspace}`, server, token: tmcToken });
+}
+
+/**
+ * Pull clusters' change feed (the cloud's WebSocket API, routed to the same functions): syncers connect to it,
+ * sync-apply posts to its @connections endpoint. It invokes through the runtime it is connected to once that exists.
+ */
+async function startFeed(
+  ctx: StackContext,
+): Promise<{ server: SyncerFeedServer; connect(runtime: FunctionRuntime): void }> {
+  let runtime: FunctionRuntime | undefined;
+  const server = await startSyncerFeedServer({
+    invoke: (name, event) => {
+      if (runtime === undefined) throw new Error('The local stack is not ready for change-feed connections yet');
+      return runtime.invoke(name, event);
+    },
+    region: ctx.region,
+    logger: ctx.logger,
+  });
+  return { server, connect: (connected) => (runtime = connected) };
+}
+
+/** The environment the functions run with, as Lambda's would be set from the CDK stack (lib/runtime/resources.ts). */
+function functionEnvironment(
+  { options, paths, workspace, extraWorkspaces, region }: StackContext,
+  aws: AwsSide,
+  kube: KubernetesSide,
+  webhookToken: string,
+  feed: SyncerFeedServer | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.tableName]: aws.tableName,
+    [ENV.dynamodbEndpoint]: aws.dynamo.endpoint,
+    [ENV.sqsEndpoint]: aws.sqsServer.endpoint,
+    [ENV.kcpKubeconfig]: kube.functionsKcpKubeconfigPath ?? kube.kcpKubeconfigPath,
+    [ENV.webhookTokens]: webhookToken,
+    [ENV.contentKeyFile]: paths.contentKey,
+    [ENV.stage]: 'local',
+    AWS_REGION: region,
+    ...LOCAL_LAMBDA_ENV,
+    ...(extraWorkspaces.length ? { [ENV.workspaces]: [workspace, ...extraWorkspaces].join(',') } : {}),
+    ...(feed ? { [SYNCER_FEED.env.url]: feed.url, [SYNCER_FEED.env.endpoint]: feed.endpoint } : {}),
+  };
+  for (const name of Object.keys(aws.queues) as QueueName[]) {
+    env[ENV.queueUrl(name)] = aws.queues[name].url;
+    env[ENV.dlqUrl(name)] = aws.queues[name].dlqUrl;
+  }
+  if (options.prometheusRemoteWriteUrl !== undefined) env[REMOTE_WRITE_ENV.url] = options.prometheusRemoteWriteUrl;
+  return env;
+}
+
+/** Sets the functions' environment, IAM and shared metrics registry, and the runtime that invokes them. */
+function startFunctions(ctx: StackContext, env: Record<string, string>): StackFunctions {
+  const { options, cleanups } = ctx;
+  // The functions read their configuration when first imported: set it before any handler loads.
+  Object.assign(process.env, env);
+  // Before any handler builds its clients; the stack's own clients (above) stay unchecked, as Lambda's service is.
+  const iam = options.iam !== false;
+  if (iam) {
+    const stopIam = enforceLocalIam({ env, access: options.iam === false ? undefined : options.iam?.access });
+    cleanups.push(async () => stopIam());
+  }
+  // One registry for every function in this process, installed before any handler builds its deps.
+  const metrics = new PromMetrics();
+  useSharedMetrics(metrics);
+  cleanups.push(async () => useSharedMetrics(undefined));
+  let activeInvocations = 0;
+  const runtime = new FunctionRuntime({
+    projectRoot: ctx.projectRoot,
+    region: ctx.region,
+    logger: ctx.logger,
+    handlers: options.handlers,
+    onStart: () => (activeInvocations += 1),
+    onEnd: () => (activeInvocations -= 1),
+    threads: ctx.threads,
+    threadLayout: options.functionThreadLayout,
+    maxContainers: Object.fromEntries(Object.values(QUEUES).map((q) => [q.consumer, ctx.consumerContainers])),
+    youngGenerationMb: options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB,
+    metrics,
+    iam,
+  });
+  // Stopped after everything that invokes (pollers, schedules, the HTTP API), before the emulators the threads use.
+  cleanups.push(() => runtime.stop());
+  // Their modules load while the API starts and kcp is bootstrapped; the bootstrap's admissions are their first use.
+  // The stack is returned (and `tmc dev` says it is ready) only once all have loaded, so a user's first apply is not
+  // slowed by four module graphs loading at once (seconds of CPU each on 2 cores).
+  const warming = runtime.warmThreads();
+  return { runtime, metrics, active: () => activeInvocations, warming };
+}
+
+/** The HTTP API (webhooks, health, virtual workspace) and the endpoints file CLI commands find this stack by. */
+async function startApi(ctx: StackContext, aws: AwsSide, runtime: FunctionRuntime): Promise<ApiServer> {
+  const api = await startApiServer({ runtime, logger: ctx.logger, port: ctx.options.port ?? DEFAULT_API_PORT });
+  ctx.cleanups.push(() => api.close());
+  // For CLI commands that read this stack's state (`tmc trace`): dynalite and fauxqs ports change on every start.
+  ctx.cleanups.push(
+    writeStackEndpoints(ctx.paths.root, {
+      api: api.url,
+      dynamodb: aws.dynamo.endpoint,
+      sqs: aws.sqsServer.endpoint,
+      table: aws.tableName,
+      region: ctx.region,
+      pid: process.pid,
+    }),
+  );
+  return api;
+}
+
+/** tmc's CRDs in the workspace and every extra one; false when kcp refused them (then nothing is registered). */
+async function installWorkspaceCrds(ctx: StackContext, kcpKubeconfig: string): Promise<boolean> {
+  const configDir = join(ctx.projectRoot, 'config', 'tmc');
+  const installed = await installCrds({ kcpKubeconfig, workspace: ctx.workspace, configDir, logger: ctx.logger });
+  for (const extra of installed ? ctx.extraWorkspaces : [])
+    await installCrds({ kcpKubeconfig, workspace: extra, configDir, logger: ctx.logger });
+  return installed;
+}
+
+/** One poller per queue whose consumer has a handler, as Lambda's event source mappings. */
+async function startPollers(ctx: StackContext, aws: AwsSide, runtime: FunctionRuntime): Promise<EventSourceMapping[]> {
+  const mappings: EventSourceMapping[] = [];
+  for (const name of Object.keys(aws.queues) as QueueName[]) {
+    const queue = aws.queues[name];
+    const consumer = queue.definition.consumer;
+    if (!(await runtime.available(consumer))) continue;
+    mappings.push(
+      startEventSource({
+        sqs: aws.sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region: ctx.region,
+        name: `${name} → ${consumer}`,
+        batchSize: queue.definition.batchSize,
+        maximumBatchingWindowSeconds: queue.definition.maximumBatchingWindowSeconds,
+        maxConcurrency: Math.min(queue.definition.maxConcurrency, ctx.consumerContainers),
+        invoke: (event: SQSEvent) => runtime.invoke(consumer, event),
+        logger: ctx.logger,
+        waitTimeSeconds: ctx.options.pollWaitSeconds,
       }),
     );
-
-    const kcpKubeconfig = readFileSync(kcpKubeconfigPath, 'utf8');
-    const crdsInstalled =
-      options.bootstrap !== false &&
-      (await installCrds({ kcpKubeconfig, workspace, configDir: join(projectRoot, 'config', 'tmc'), logger }));
-    for (const extra of crdsInstalled ? extraWorkspaces : [])
-      await installCrds({ kcpKubeconfig, workspace: extra, configDir: join(projectRoot, 'config', 'tmc'), logger });
-
-    const mappings: EventSourceMapping[] = [];
-    for (const name of Object.keys(queues) as QueueName[]) {
-      const queue = queues[name];
-      const consumer = queue.definition.consumer;
-      if (!(await runtime.available(consumer))) continue;
-      mappings.push(
-        startEventSource({
-          sqs,
-          queueUrl: queue.url,
-          queueArn: queue.arn,
-          region,
-          name: `${name} → ${consumer}`,
-          batchSize: queue.definition.batchSize,
-          maximumBatchingWindowSeconds: queue.definition.maximumBatchingWindowSeconds,
-          maxConcurrency: Math.min(queue.definition.maxConcurrency, consumerContainers),
-          invoke: (event: SQSEvent) => runtime.invoke(consumer, event),
-          logger,
-          waitTimeSeconds: options.pollWaitSeconds,
-        }),
-      );
-    }
-    cleanups.push(async () => {
-      await Promise.all(mappings.map((m) => m.stop()));
-    });
-
-    const withHandler = new Set<string>();
-    for (const schedule of SCHEDULES) if (await runtime.available(schedule.target)) withHandler.add(schedule.name);
-    const scheduler: Scheduler = startScheduler({
-      schedules: SCHEDULES,
-      timed: (schedule) => wantsTimer(options.schedules, schedule.name) && withHandler.has(schedule.name),
-      overrides: options.scheduleRates,
-      region,
-      invoke: (schedule, event) => runtime.invoke(schedule.target, event),
-      logger,
-    });
-    cleanups.push(() => scheduler.stop());
-    // dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud.
-    const expiryDoc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
-    const sweeper = startExpirySweeper({ doc: expiryDoc, tableName, logger });
-    cleanups.push(async () => {
-      await sweeper.stop();
-      expiryDoc.destroy();
-    });
-
-    if (options.bootstrap !== false) {
-      // Each cluster's status webhook URL carries a credential of its own (kept hashed in the table), as `tmc webhooks
-      // install --table` does: a managed cluster's calls, which carry no bearer token, are authenticated by it.
-      const doc = makeDynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
-      cleanups.push(async () => doc.destroy());
-      const installed = await registerWebhooks(
-        {
-          url: api.url,
-          token: webhookToken,
-          workspace,
-          kcpKubeconfig: kcpKubeconfigPath,
-          // A pull cluster gets no webhook from tmc: its syncer reports status through the virtual workspace.
-          clusters: Object.entries(clusterKubeconfigs)
-            .filter(([name]) => !pullClusterNames.has(name))
-            .map(([name, kubeconfig]) => ({ name, kubeconfig })),
-          statusCredentials: new DynamoStatusCredentialStore(doc, tableName),
-        },
-        logger,
-      );
-      if (installed.credentialsFor !== undefined) simulation?.setWebhookCredentials(installed.credentialsFor);
-      // The clusters' status webhook is installed once; each extra workspace needs only its own kcp webhooks.
-      for (const extra of crdsInstalled ? extraWorkspaces : []) {
-        await registerWebhooks(
-          { url: api.url, token: webhookToken, workspace: extra, kcpKubeconfig: kcpKubeconfigPath },
-          logger,
-        );
-      }
-      // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
-      if (crdsInstalled) {
-        for (const ws of [workspace, ...extraWorkspaces])
-          await registerClusters({ kcpKubeconfig, workspace: ws, clusters: registrations, logger });
-      }
-      // Probe the SyncTargets just registered before the stack counts as started, so READY is filled when the banner
-      // shows (the timer's first run may have listed kcp before they existed). runNow joins a run in progress: the
-      // second call is one that started after the registrations.
-      if (crdsInstalled && wantsTimer(options.schedules, 'health-probe') && withHandler.has('health-probe')) {
-        await scheduler.runNow('health-probe');
-        await scheduler.runNow('health-probe');
-      }
-      // Each pull cluster's syncer credential, kept hashed in the table like a status-webhook credential.
-      const syncerCredentials = new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' });
-      for (const name of pullClusterNames) {
-        const token = await issueStatusCredential(syncerCredentials, syncerSubject(workspace, name));
-        const path = join(paths.root, 'syncers', `${name}.kubeconfig`);
-        writeKubeconfig(path, {
-          name: `syncer-${name}`,
-          server: `${api.url.replace(/\/+$/, '')}/syncers/${workspace}/${name}`,
-          token,
-        });
-        syncerKubeconfigs[name] = path;
-      }
-    }
-
-    const queueCounts = async (): Promise<number> => {
-      const counts = await Promise.all(
-        Object.values(queues).map(async (queue) => {
-          const response = await sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: queue.url,
-              AttributeNames: [
-                'ApproximateNumberOfMessages',
-                'ApproximateNumberOfMessagesNotVisible',
-                'ApproximateNumberOfMessagesDelayed',
-              ],
-            }),
-          );
-          const a = response.Attributes ?? {};
-          return (
-            Number(a.ApproximateNumberOfMessages ?? 0) +
-            Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-            Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-          );
-        }),
-      );
-      return counts.reduce((sum, n) => sum + n, 0);
-    };
-    const busy = (): boolean =>
-      activeInvocations > 0 || api.inFlight > 0 || scheduler.running > 0 || mappings.some((m) => m.inFlight > 0);
-
-    await warming;
-    let stopped = false;
-    const stack: LocalStack = {
-      apiUrl: api.url,
-      workspace,
-      paths,
-      kcpKubeconfig: kcpKubeconfigPath,
-      clusterKubeconfigs,
-      syncerKubeconfigs,
-      tableName,
-      queues,
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
-      emulators: dynamo.thread && sqsServer.thread ? { dynamodb: dynamo.thread, sqs: sqsServer.thread } : undefined,
-      webhookToken,
-      env,
-      simulation: simulation?.handle,
-      sqs,
-      metrics,
-      threadedFunctions: () => runtime.startedThreads,
-      invoke: (name, event) => runtime.invoke(name, event),
-      runSchedule: (name) => scheduler.runNow(name),
-      idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {
-        const deadline = Date.now() + timeoutMs;
-        let quietChecks = 0;
-        while (quietChecks < 2) {
-          if (Date.now() > deadline) throw new Error(`The local stack did not become idle within ${timeoutMs} ms`);
-          quietChecks = !busy() && (await queueCounts()) === 0 && !busy() ? quietChecks + 1 : 0;
-          if (quietChecks < 2) await new Promise((resolve) => setTimeout(resolve, pollMs));
-        }
-      },
-      stop: async (): Promise<void> => {
-        if (stopped) return;
-        stopped = true;
-        await stopAll();
-      },
-    };
-    return stack;
-  } catch (err) {
-    await stopAll();
-    throw err;
   }
+  ctx.cleanups.push(async () => {
+    await Promise.all(mappings.map((m) => m.stop()));
+  });
+  return mappings;
+}
+
+/** The schedules' timers; `withHandler` names the schedules whose target function exists. */
+async function startSchedules(
+  ctx: StackContext,
+  runtime: FunctionRuntime,
+): Promise<{ scheduler: Scheduler; withHandler: Set<string> }> {
+  const withHandler = new Set<string>();
+  for (const schedule of SCHEDULES) if (await runtime.available(schedule.target)) withHandler.add(schedule.name);
+  const scheduler = startScheduler({
+    schedules: SCHEDULES,
+    timed: (schedule) => wantsTimer(ctx.options.schedules, schedule.name) && withHandler.has(schedule.name),
+    overrides: ctx.options.scheduleRates,
+    region: ctx.region,
+    invoke: (schedule, event) => runtime.invoke(schedule.target, event),
+    logger: ctx.logger,
+  });
+  ctx.cleanups.push(() => scheduler.stop());
+  return { scheduler, withHandler };
+}
+
+/** dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud. */
+function startExpirySweep(ctx: StackContext, aws: AwsSide): void {
+  const expiryDoc = makeDynamoDocumentClient({ region: ctx.region, dynamodbEndpoint: aws.dynamo.endpoint });
+  const sweeper = startExpirySweeper({ doc: expiryDoc, tableName: aws.tableName, logger: ctx.logger });
+  ctx.cleanups.push(async () => {
+    await sweeper.stop();
+    expiryDoc.destroy();
+  });
+}
+
+/**
+ * Registers tmc with kcp and the clusters: webhooks, SyncTargets, a first health probe, and the pull clusters'
+ * syncer kubeconfigs (returned by cluster name).
+ */
+async function bootstrapKcp(
+  ctx: StackContext,
+  started: {
+    aws: AwsSide;
+    kube: KubernetesSide;
+    api: ApiServer;
+    webhookToken: string;
+    kcpKubeconfig: string;
+    crdsInstalled: boolean;
+    schedules: { scheduler: Scheduler; withHandler: Set<string> };
+  },
+): Promise<Record<string, string>> {
+  const { aws, kube, kcpKubeconfig, crdsInstalled, schedules } = started;
+  const { options, workspace, extraWorkspaces, logger } = ctx;
+  const doc = makeDynamoDocumentClient({ region: ctx.region, dynamodbEndpoint: aws.dynamo.endpoint });
+  ctx.cleanups.push(async () => doc.destroy());
+  const pullClusterNames = new Set(kube.registrations.filter((r) => r.pull).map((r) => r.name));
+  await registerStackWebhooks(ctx, started, doc, pullClusterNames);
+  // After the webhooks, so that each SyncTarget's admission reaches placement and is mirrored into the table.
+  if (crdsInstalled) {
+    for (const ws of [workspace, ...extraWorkspaces])
+      await registerClusters({ kcpKubeconfig, workspace: ws, clusters: kube.registrations, logger });
+  }
+  // Probe the SyncTargets just registered before the stack counts as started, so READY is filled when the banner
+  // shows (the timer's first run may have listed kcp before they existed). runNow joins a run in progress: the
+  // second call is one that started after the registrations.
+  if (crdsInstalled && wantsTimer(options.schedules, 'health-probe') && schedules.withHandler.has('health-probe')) {
+    await schedules.scheduler.runNow('health-probe');
+    await schedules.scheduler.runNow('health-probe');
+  }
+  return writeSyncerKubeconfigs(ctx, started.api, doc, aws.tableName, pullClusterNames);
+}
+
+/**
+ * tmc's webhooks in kcp and the push clusters. Each cluster's status webhook URL carries a credential of its own
+ * (kept hashed in the table), as `tmc webhooks install --table` does: a managed cluster's calls, which carry no bearer
+ * token, are authenticated by it.
+ */
+async function registerStackWebhooks(
+  ctx: StackContext,
+  {
+    aws,
+    kube,
+    api,
+    webhookToken,
+    crdsInstalled,
+  }: { aws: AwsSide; kube: KubernetesSide; api: ApiServer; webhookToken: string; crdsInstalled: boolean },
+  doc: DynamoDBDocumentClient,
+  pullClusterNames: ReadonlySet<string>,
+): Promise<void> {
+  const installed = await registerWebhooks(
+    {
+      url: api.url,
+      token: webhookToken,
+      workspace: ctx.workspace,
+      kcpKubeconfig: kube.kcpKubeconfigPath,
+      // A pull cluster gets no webhook from tmc: its syncer reports status through the virtual workspace.
+      clusters: Object.entries(kube.clusterKubeconfigs)
+        .filter(([name]) => !pullClusterNames.has(name))
+        .map(([name, kubeconfig]) => ({ name, kubeconfig })),
+      statusCredentials: new DynamoStatusCredentialStore(doc, aws.tableName),
+    },
+    ctx.logger,
+  );
+  if (installed.credentialsFor !== undefined) kube.simulation?.setWebhookCredentials(installed.credentialsFor);
+  // The clusters' status webhook is installed once; each extra workspace needs only its own kcp webhooks.
+  for (const extra of crdsInstalled ? ctx.extraWorkspaces : []) {
+    await registerWebhooks(
+      { url: api.url, token: webhookToken, workspace: extra, kcpKubeconfig: kube.kcpKubeconfigPath },
+      ctx.logger,
+    );
+  }
+}
+
+/** Each pull cluster's syncer credential, kept hashed in the table like a status-webhook credential. */
+async function writeSyncerKubeconfigs(
+  { paths, workspace }: StackContext,
+  api: ApiServer,
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  pullClusterNames: ReadonlySet<string>,
+): Promise<Record<string, string>> {
+  const syncerKubeconfigs: Record<string, string> = {};
+  const syncerCredentials = new DynamoStatusCredentialStore(doc, tableName, { kind: 'SYNCERCRED' });
+  for (const name of pullClusterNames) {
+    const token = await issueStatusCredential(syncerCredentials, syncerSubject(workspace, name));
+    const path = join(paths.root, 'syncers', `${name}.kubeconfig`);
+    writeKubeconfig(path, {
+      name: `syncer-${name}`,
+      server: `${api.url.replace(/\/+$/, '')}/syncers/${workspace}/${name}`,
+      token,
+    });
+    syncerKubeconfigs[name] = path;
+  }
+  return syncerKubeconfigs;
+}
+
+/** Messages in every queue: visible, in flight and delayed. */
+async function queuedMessages({ sqs, queues }: AwsSide): Promise<number> {
+  const counts = await Promise.all(
+    Object.values(queues).map(async (queue) => {
+      const response = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue.url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const a = response.Attributes ?? {};
+      return (
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+      );
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/** The stack's handle, returned once everything started. */
+function stackHandle(
+  ctx: StackContext,
+  parts: {
+    aws: AwsSide;
+    kube: KubernetesSide;
+    api: ApiServer;
+    env: Record<string, string>;
+    functions: StackFunctions;
+    scheduler: Scheduler;
+    webhookToken: string;
+    syncerKubeconfigs: Record<string, string>;
+    /** Whether a function, request, schedule or poller is running now. */
+    busy: () => boolean;
+  },
+): LocalStack {
+  const { aws, kube, api, env, functions, scheduler, webhookToken, busy } = parts;
+  const { runtime } = functions;
+  let stopped = false;
+  return {
+    apiUrl: api.url,
+    workspace: ctx.workspace,
+    paths: ctx.paths,
+    kcpKubeconfig: kube.kcpKubeconfigPath,
+    clusterKubeconfigs: kube.clusterKubeconfigs,
+    syncerKubeconfigs: parts.syncerKubeconfigs,
+    tableName: aws.tableName,
+    queues: aws.queues,
+    endpoints: { dynamodb: aws.dynamo.endpoint, sqs: aws.sqsServer.endpoint },
+    emulators:
+      aws.dynamo.thread && aws.sqsServer.thread
+        ? { dynamodb: aws.dynamo.thread, sqs: aws.sqsServer.thread }
+        : undefined,
+    webhookToken,
+    env,
+    simulation: kube.simulation?.handle,
+    sqs: aws.sqs,
+    metrics: functions.metrics,
+    threadedFunctions: () => runtime.startedThreads,
+    invoke: (name, event) => runtime.invoke(name, event),
+    runSchedule: (name) => scheduler.runNow(name),
+    idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {
+      const deadline = Date.now() + timeoutMs;
+      let quietChecks = 0;
+      while (quietChecks < 2) {
+        if (Date.now() > deadline) throw new Error(`The local stack did not become idle within ${timeoutMs} ms`);
+        quietChecks = !busy() && (await queuedMessages(aws)) === 0 && !busy() ? quietChecks + 1 : 0;
+        if (quietChecks < 2) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    },
+    stop: async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      await stopAll(ctx);
+    },
+  };
 }
 
 export { FunctionMissingError };

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../ports/clock';
 import type { MetricLabels, Metrics } from '../ports/telemetry';
 import { PromMetrics } from './prom-metrics';
 import { collectTimeseries, type Timeseries } from './remote-write';
@@ -23,7 +24,7 @@ export class PushingMetrics implements Metrics {
       /** Gauges this container pushes; the rollup's go out in its own snapshot push (lib/runtime/metrics-rollup.ts). */
       pushesGauge: (name: string) => boolean;
       onError: (err: unknown) => void;
-      now?: () => number;
+      now?: Clock;
     },
   ) {}
 
@@ -55,7 +56,7 @@ export class PushingMetrics implements Metrics {
     if (!this.dirty) return;
     this.dirty = false;
     try {
-      const series = await collectTimeseries(this.registry.registry, this.options.now?.() ?? Date.now());
+      const series = await collectTimeseries(this.registry.registry, (this.options.now ?? systemClock)());
       for (const s of series) s.labels.instance = this.options.instance;
       await this.publisher.push(series);
     } catch (err) {

@@ -13,7 +13,7 @@ import {
 import { InternalError, StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
-import type { KubeConnector, KubeObject } from '../ports/kube-client';
+import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
 import type { RecoveryStore } from '../ports/recovery-store';
 import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
@@ -26,15 +26,15 @@ import type { StatusRefresher } from '../sync/status/refresh-after-batch';
 import type { Log } from '../observability/log';
 import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
 import { contentHash } from './content-hash';
-import { diffDecisions } from './diff';
+import { diffDecisions, type DecisionDiff } from './diff';
 import { decide, isNamespace } from './engine';
 import { namespaceRef } from '../sync/ensure-dependencies';
 import { mirrorOf } from './mirror';
 import { placementStatusPatch } from './placement-status';
-import { holdGuardedRemovals } from './removal-gate';
+import { holdGuardedRemovals, type GatedDecision } from './removal-gate';
 import { type PlannedLeave, removalsFollowingNamespaces } from './removal-plan';
 import type { PolicySource } from './policy-source';
-import type { ClusterExplanation, Decision } from './types';
+import type { ClusterExplanation, DecideInput, Decision } from './types';
 import { isDefinitionRef, resumeCustomResources } from './resume-custom-resources';
 
 /** Everything the placement use case talks to; built once per container (lib/runtime/placement.ts). */
@@ -361,9 +361,37 @@ async function removeFrom(
   }
 }
 
+/** What a placement message reads before it decides: the last decision and kcp's newest copy of the object. */
+interface WorkloadRead {
+  log: Log;
+  kcp: KubeClient;
+  previous: StoredDecision | undefined;
+  /** The message's own object was current enough to decide from, so kcp was not read. */
+  carried: boolean;
+  object: KubeObject | undefined;
+  /** The message's ref with the kind of the object read (a scale subresource's admission names the Scale kind). */
+  ref: ObjectRef;
+}
+
+/** What a decision is made from besides the object and its previous decision. */
+type PlacementInputs = Pick<
+  DecideInput,
+  'policies' | 'locations' | 'clusters' | 'namespaceLabels' | 'namespaceClusters' | 'workspaceClusters'
+>;
+
+/** What the normal path recorded: its writes so far, the decision now stored, and the sync messages to send. */
+interface RecordedDecision {
+  writes: number;
+  current: StoredDecision | undefined;
+  messages: SyncMessage[];
+  /** The decision changed and no apply follows, so no sync-apply refreshes the kcp object's status: placement does. */
+  statusChanged: boolean;
+}
+
 /**
- * Places one workload object: reads its newest state, decides, records the decision with a conditional write,
- * labels the kcp object and tells sync-apply what changed. Unchanged input writes nothing and sends nothing.
+ * Places one workload object: reads its newest state, then takes the delete path (gone from kcp or being deleted)
+ * or the normal path (decide, record the decision with a conditional write, tell sync-apply what changed, label the
+ * kcp object). Unchanged input writes nothing and sends nothing.
  */
 async function reconcileWorkload(
   deps: PlacementDeps,
@@ -371,6 +399,16 @@ async function reconcileWorkload(
   receiveCount: number,
   seed?: StoredDecision['clusters'],
 ): Promise<ReconcileOutcome> {
+  const read = await readWorkload(deps, message);
+  const notStored = await awaitingStoredChange(deps, message, receiveCount, read);
+  if (notStored) return notStored;
+  const { object } = read;
+  if (!object || object.metadata.deletionTimestamp) return reconcileWorkloadDelete(deps, message, receiveCount, read);
+  return reconcileWorkloadNormal(deps, message, receiveCount, { ...read, object }, seed);
+}
+
+/** The last decision and the object: the message's own copy when it is current ({@link carriedIsCurrent}), else kcp's. */
+async function readWorkload(deps: PlacementDeps, message: PlacementMessage): Promise<WorkloadRead> {
   const log = deps.log.child({
     workspace: message.ref.workspace,
     gvr: gvrKey(message.ref),
@@ -385,181 +423,281 @@ async function reconcileWorkload(
   // The policy source's copy of a Namespace read here may be older than what kcp just answered (a relabel): the
   // objects placed after this one read it again instead of carrying it to here and being sent to kcp once more.
   if (!carried && isNamespaceRef(message.ref)) deps.policies.invalidate(message.ref.workspace, message.ref.name);
-  // A scale subresource's admission names the Scale kind; the object read names the real one.
   const ref = object && object.kind !== message.ref.kind ? { ...message.ref, kind: object.kind } : message.ref;
-  let writes = 0;
-  const unmarked =
-    object && !object.metadata.deletionTimestamp ? notYetStored(message, receiveCount, 'delete') : undefined;
-  if (unmarked) return unmarked;
-  const unwritten =
-    object && !carried
-      ? awaitingAdmittedWrite(message, object, receiveCount, previous, await contentKeyFor(object, deps.contentKey))
-      : undefined;
-  if (unwritten) return unwritten;
+  return { log, kcp, previous, carried, object, ref };
+}
 
-  // Gone or going: no clusters. A delete message per cluster lets sync-apply clean up (and release the finalizer).
-  if (!object || object.metadata.deletionTimestamp) {
-    if (!object && !previous) {
-      const pending = notYetStored(message, receiveCount, 'admission');
-      if (!pending)
-        log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, {
-          reason: message.reason,
-        });
-      return pending ?? { result: 'absent', writes: 0, messages: 0 };
-    }
-    // Its removal was decided but the delete messages may never have gone out (the send failed or the process died
-    // after the decision write): send them again rather than take "runs on no cluster" for "clean" (sync-apply's
-    // delete is idempotent and releases the finalizer once every cluster is clean).
-    if (
-      previous?.reason === 'Deleted' &&
-      object &&
-      !isNamespaceRef(ref) &&
-      previous.diff.removed.length > 0 &&
-      object.metadata.finalizers?.includes(SYNC_FINALIZER)
-    ) {
-      const again = previous.diff.removed.map((cluster) =>
-        syncMessage(message, ref, cluster, 'delete', previous.decisionVersion),
-      );
-      log.info(
-        `Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`,
-        { reason: message.reason },
-      );
-      await deps.syncQueue.send(again);
-      return { result: 'placed', writes: 0, messages: again.length, decision: previous };
-    }
-    if (!previous || previous.clusters.length === 0) {
-      // Placed nowhere (no Placement selects it, no cluster fits) or no decision left (a `Deleted` one expires after
-      // 7 days, and a delete held that long by a copy loses it): a copy sync-apply recorded is deleted first, and
-      // sync-apply's delete releases the finalizer once every cluster is clean. With none, no sync-apply delete
-      // will come to release tmc's finalizer — placement releases it, or kubectl delete would hang forever.
-      if (object?.metadata.finalizers?.includes(SYNC_FINALIZER) && deps.copies && !isNamespaceRef(ref)) {
-        const left = (await deps.copies.listForObject(ref)).filter((r) => r.state !== 'deleted');
-        if (left.length > 0) {
-          const version = Math.max(previous?.decisionVersion ?? 0, ...left.map((r) => r.decisionVersion));
-          const clusters = left.map((r) => r.cluster);
-          log.warn(
-            `Removing ${describeRef(ref)} from ${clusters.join(', ')} before its delete completes: ${previous ? 'no decision places it, but' : 'its decision is gone (expired), but'} tmc recorded copies there`,
-            { reason: message.reason },
-          );
-          await deps.syncQueue.send(clusters.map((cluster) => syncMessage(message, ref, cluster, 'delete', version)));
-          return {
-            result: 'placed',
-            writes: 0,
-            messages: clusters.length,
-            ...(previous ? { decision: previous } : {}),
-          };
-        }
-      }
-      if (object?.metadata.finalizers?.includes(SYNC_FINALIZER)) {
-        log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
-        await kcp.mergePatch(resourceName(ref), {
-          metadata: {
-            finalizers: object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER),
-            resourceVersion: object.metadata.resourceVersion,
-          },
-        });
-        return { result: 'placed', writes: 1, messages: 0 };
-      }
-      log.debug(`Nothing to remove: ${describeRef(ref)} is deleted and runs on no cluster`, { reason: message.reason });
-      return { result: 'absent', writes: 0, messages: 0 };
-    }
-    // Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
-    // outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it —
-    // unless kcp itself reported the delete of this very object (a DELETE admission or a DELETED event): that is
-    // positive evidence, as for objects kcp deletes without waiting for tmc's finalizer.
-    const reportedDeleted =
-      message.reason === 'delete' &&
-      (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
-    const vanished =
-      !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
-    if (vanished === 'wait' && deps.deletionGuard) {
-      // Counted with its burst before any copy goes: asked again once the rest of the burst has been counted too.
-      log.info(
-        `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')} for ${deps.deletionGuard.removalConfirmSeconds}s: its absence is confirmed, and tmc counts how many ${ref.resource} vanish at once before deleting any`,
-      );
-      return {
-        result: 'pending',
-        writes: 0,
-        messages: 0,
-        delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
-      };
-    }
-    if (vanished !== 'allow') {
-      log.warn(
-        `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`,
-      );
-      // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
-      return vanished === 'hold'
-        ? { result: 'unchanged', writes: 0, messages: 0 }
-        : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
-    }
-    const next: StoredDecision = {
-      ...previous,
-      decisionVersion: previous.decisionVersion + 1,
-      clusters: [],
-      scheduled: false,
-      reason: 'Deleted',
-      message: `${describeRef(ref)} is deleted`,
-      explanation: [],
-      explanationOmitted: 0,
-      diff: diffDecisions(previous.clusters, []),
-      decidedAt: new Date(deps.now()).toISOString(),
-      ...tracedAs(message, isNamespaceRef(ref) ? [] : previous.clusters.map((c) => `delete ${c.name}`)),
-    };
-    try {
-      await deps.decisions.put(next);
-    } catch (err) {
-      if (err instanceof StaleGenerationError) {
-        log.debug(`Ignoring a stale removal of ${describeRef(ref)}: a newer decision is recorded`, {
-          reason: message.reason,
-        });
-        return { result: 'stale', writes: 0, messages: 0 };
-      }
-      throw err;
-    }
-    // A Namespace's downstream copy goes with the last object in it (lib/sync), never on its own.
-    const deletes = isNamespaceRef(ref)
-      ? []
-      : previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
-    log.info(`Removing ${describeRef(ref)} from ${previous.clusters.map((c) => c.name).join(', ')}`);
-    if (deletes.length) await deps.syncQueue.send(deletes);
-    return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
+/** A pending outcome while the change the message reports is not in kcp yet ({@link NOT_YET_STORED_RETRIES}). */
+async function awaitingStoredChange(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  { object, carried, previous }: WorkloadRead,
+): Promise<ReconcileOutcome | undefined> {
+  if (!object) return undefined;
+  const unmarked = object.metadata.deletionTimestamp ? undefined : notYetStored(message, receiveCount, 'delete');
+  if (unmarked || carried) return unmarked;
+  return awaitingAdmittedWrite(message, object, receiveCount, previous, await contentKeyFor(object, deps.contentKey));
+}
+
+/**
+ * The delete path: the object is gone from kcp or being deleted, so it should run on no cluster. A delete message per
+ * cluster lets sync-apply clean up (and release the finalizer).
+ */
+async function reconcileWorkloadDelete(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  read: WorkloadRead,
+): Promise<ReconcileOutcome> {
+  const { log, object, previous, ref } = read;
+  if (!object && !previous) {
+    const pending = notYetStored(message, receiveCount, 'admission');
+    if (!pending)
+      log.debug(`Nothing to place: ${describeRef(ref)} is not in kcp and was never placed`, {
+        reason: message.reason,
+      });
+    return pending ?? { result: 'absent', writes: 0, messages: 0 };
   }
+  // Its removal was decided but the delete messages may never have gone out (the send failed or the process died
+  // after the decision write): send them again rather than take "runs on no cluster" for "clean" (sync-apply's
+  // delete is idempotent and releases the finalizer once every cluster is clean).
+  if (
+    previous?.reason === 'Deleted' &&
+    object &&
+    !isNamespaceRef(ref) &&
+    previous.diff.removed.length > 0 &&
+    object.metadata.finalizers?.includes(SYNC_FINALIZER)
+  )
+    return resendHeldDeletes(deps, message, read, previous);
+  if (!previous || previous.clusters.length === 0) return releaseUnplaced(deps, message, read);
+  const kept = await keepVanished(deps, message, read, previous);
+  if (kept) return kept;
+  return recordRemoval(deps, message, read, previous);
+}
 
-  const followsWorkspace = ref.namespace === undefined && !isNamespaceRef(ref);
-  const [{ placements, locations }, clusters, namespacePlacement, workspaceClusters] = await Promise.all([
-    deps.policies.load(ref.workspace),
-    deps.inventory.list(ref.workspace),
-    ref.namespace ? namespacePlacementFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
-    followsWorkspace ? workspaceWorkClusters(deps, ref.workspace) : Promise.resolve(undefined),
-  ]);
-  // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
-  const namespaceLabels = ref.namespace
-    ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace)))
-    : undefined;
+/** Sends the delete messages of a recorded `Deleted` decision again: the object's delete is still held by them. */
+async function resendHeldDeletes(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { log, ref }: WorkloadRead,
+  previous: StoredDecision,
+): Promise<ReconcileOutcome> {
+  const again = previous.diff.removed.map((cluster) =>
+    syncMessage(message, ref, cluster, 'delete', previous.decisionVersion),
+  );
+  log.info(`Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`, {
+    reason: message.reason,
+  });
+  await deps.syncQueue.send(again);
+  return { result: 'placed', writes: 0, messages: again.length, decision: previous };
+}
+
+/**
+ * Placed nowhere (no Placement selects it, no cluster fits) or no decision left (a `Deleted` one expires after 7 days,
+ * and a delete held that long by a copy loses it): a copy sync-apply recorded is deleted first, and sync-apply's
+ * delete releases the finalizer once every cluster is clean. With none, no sync-apply delete will come to release
+ * tmc's finalizer — placement releases it, or kubectl delete would hang forever.
+ */
+async function releaseUnplaced(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  read: WorkloadRead,
+): Promise<ReconcileOutcome> {
+  const { log, kcp, object, ref } = read;
+  const finalizers = object?.metadata.finalizers;
+  if (!object || !finalizers?.includes(SYNC_FINALIZER)) {
+    log.debug(`Nothing to remove: ${describeRef(ref)} is deleted and runs on no cluster`, { reason: message.reason });
+    return { result: 'absent', writes: 0, messages: 0 };
+  }
+  const removing =
+    deps.copies && !isNamespaceRef(ref) ? await deleteRecordedCopies(deps, deps.copies, message, read) : undefined;
+  if (removing) return removing;
+  log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
+  await kcp.mergePatch(resourceName(ref), {
+    metadata: {
+      finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
+      resourceVersion: object.metadata.resourceVersion,
+    },
+  });
+  return { result: 'placed', writes: 1, messages: 0 };
+}
+
+/** Delete messages for the copies sync-apply recorded of an object no decision places; undefined when none is left. */
+async function deleteRecordedCopies(
+  deps: PlacementDeps,
+  copies: NonNullable<PlacementDeps['copies']>,
+  message: PlacementMessage,
+  { log, previous, ref }: WorkloadRead,
+): Promise<ReconcileOutcome | undefined> {
+  const left = (await copies.listForObject(ref)).filter((r) => r.state !== 'deleted');
+  if (left.length === 0) return undefined;
+  const version = Math.max(previous?.decisionVersion ?? 0, ...left.map((r) => r.decisionVersion));
+  const clusters = left.map((r) => r.cluster);
+  log.warn(
+    `Removing ${describeRef(ref)} from ${clusters.join(', ')} before its delete completes: ${previous ? 'no decision places it, but' : 'its decision is gone (expired), but'} tmc recorded copies there`,
+    { reason: message.reason },
+  );
+  await deps.syncQueue.send(clusters.map((cluster) => syncMessage(message, ref, cluster, 'delete', version)));
+  return { result: 'placed', writes: 0, messages: clusters.length, ...(previous ? { decision: previous } : {}) };
+}
+
+/**
+ * Gone without a deletionTimestamp ever seen (tmc's finalizer makes kcp show one first): the signature of an API
+ * outage answering 404. Removed only once the recovery sweep confirmed the absence and the guard admits it — unless
+ * kcp itself reported the delete of this very object (a DELETE admission or a DELETED event): that is positive
+ * evidence, as for objects kcp deletes without waiting for tmc's finalizer. The outcome that keeps the copies, or
+ * undefined when they may go.
+ */
+async function keepVanished(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { log, object, ref }: WorkloadRead,
+  previous: StoredDecision,
+): Promise<ReconcileOutcome | undefined> {
+  const reportedDeleted =
+    message.reason === 'delete' &&
+    (message.ref.uid === undefined || previous.uid === undefined || message.ref.uid === previous.uid);
+  const vanished =
+    !object && !reportedDeleted && deps.deletionGuard ? await deps.deletionGuard.admitVanished(ref) : 'allow';
+  if (vanished === 'wait' && deps.deletionGuard) {
+    // Counted with its burst before any copy goes: asked again once the rest of the burst has been counted too.
+    log.info(
+      `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')} for ${deps.deletionGuard.removalConfirmSeconds}s: its absence is confirmed, and tmc counts how many ${ref.resource} vanish at once before deleting any`,
+    );
+    return {
+      result: 'pending',
+      writes: 0,
+      messages: 0,
+      delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
+    };
+  }
+  if (vanished === 'allow') return undefined;
+  log.warn(
+    `Keeping ${describeRef(ref)} on ${previous.clusters.map((c) => c.name).join(', ')}: it vanished from kcp, and ${vanished === 'hold' ? `deletions of ${ref.resource} in ${ref.workspace} are held` : 'no sweep has confirmed its absence yet'}`,
+  );
+  // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
+  return vanished === 'hold'
+    ? { result: 'unchanged', writes: 0, messages: 0 }
+    : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
+}
+
+/** Records the `Deleted` decision (a conditional write) and sends a delete message per cluster it ran on. */
+async function recordRemoval(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { log, ref }: WorkloadRead,
+  previous: StoredDecision,
+): Promise<ReconcileOutcome> {
+  const next: StoredDecision = {
+    ...previous,
+    decisionVersion: previous.decisionVersion + 1,
+    clusters: [],
+    scheduled: false,
+    reason: 'Deleted',
+    message: `${describeRef(ref)} is deleted`,
+    explanation: [],
+    explanationOmitted: 0,
+    diff: diffDecisions(previous.clusters, []),
+    decidedAt: new Date(deps.now()).toISOString(),
+    ...tracedAs(message, isNamespaceRef(ref) ? [] : previous.clusters.map((c) => `delete ${c.name}`)),
+  };
+  try {
+    await deps.decisions.put(next);
+  } catch (err) {
+    if (err instanceof StaleGenerationError) {
+      log.debug(`Ignoring a stale removal of ${describeRef(ref)}: a newer decision is recorded`, {
+        reason: message.reason,
+      });
+      return { result: 'stale', writes: 0, messages: 0 };
+    }
+    throw err;
+  }
+  // A Namespace's downstream copy goes with the last object in it (lib/sync), never on its own.
+  const deletes = isNamespaceRef(ref)
+    ? []
+    : previous.clusters.map((c) => syncMessage(message, ref, c.name, 'delete', next.decisionVersion));
+  log.info(`Removing ${describeRef(ref)} from ${previous.clusters.map((c) => c.name).join(', ')}`);
+  if (deletes.length) await deps.syncQueue.send(deletes);
+  return { result: 'placed', writes: 1, messages: deletes.length, decision: next };
+}
+
+/**
+ * The normal path: decide where the object runs; when the decision, the content or the generation changed, record it
+ * and send sync messages; then follow up (namespaces, custom resources, state labels, status).
+ */
+async function reconcileWorkloadNormal(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  read: WorkloadRead & { object: KubeObject },
+  seed: StoredDecision['clusters'] | undefined,
+): Promise<ReconcileOutcome> {
+  const { log, object, previous, ref } = read;
+  const inputs = await loadPlacementInputs(deps, message, ref, previous);
   // kcp serves no namespaced object without its Namespace: a 404 for it is a read race or an API fault, not "no labels",
   // and deciding from it would place the object nowhere (and un-place its copies). Read again shortly.
-  if (ref.namespace && namespaceLabels === undefined && receiveCount <= NOT_YET_STORED_RETRIES) {
+  if (ref.namespace && inputs.namespaceLabels === undefined && receiveCount <= NOT_YET_STORED_RETRIES) {
     log.warn(`Not placing ${describeRef(ref)} yet: kcp answered that its namespace ${ref.namespace} does not exist`, {
       reason: message.reason,
     });
     deps.policies.invalidate(ref.workspace, ref.namespace);
     return { result: 'pending', writes: 0, messages: 0, delaySeconds: NAMESPACE_RECHECK_SECONDS };
   }
-  const namespaceClusters = namespacePlacement?.clusters;
+  const { decided, gated } = await decideWorkload(deps, read, inputs, seed);
+  const decision = gated.decision;
+  const change = await changeSinceRecorded(deps, read, decision);
+
+  let recorded: RecordedDecision;
+  if (change.changed) {
+    const stored = await recordDecision(deps, message, read, { ...change, decision, decided });
+    if (stored === 'stale') return { result: 'stale', writes: 0, messages: 0 };
+    recorded = stored;
+  } else {
+    recorded = { writes: 0, current: previous, messages: [], statusChanged: false };
+    if (receiveCount > 1) recorded.messages = await resendRecorded(deps, message, read, decision);
+  }
+
+  // A Namespace is never synced on its own: its downstream namespace comes with its first object and goes with its
+  // last (lib/sync), so a namespace placed where none of its objects fit leaves no empty namespace behind.
+  const namespace = isNamespace(object);
+  if (recorded.messages.length && !namespace) await deps.syncQueue.send(recorded.messages);
+  await followDecision(deps, message, read, gated, change.diff, recorded.current);
+  const writes = recorded.writes + (await labelPlaced(deps, read, decision));
+  if (recorded.statusChanged) await refreshStatus(deps, ref, log);
+  const sent = namespace ? 0 : recorded.messages.length;
+  if (!writes && !sent) {
+    log.debug(`Nothing to do for ${describeRef(ref)}: its decision, content and generation are unchanged`, {
+      reason: message.reason,
+      clusters: decision.clusters.map((c) => c.name),
+      decisionReason: decision.reason,
+      ...(inputs.namespaceClusters ? { namespaceClusters: inputs.namespaceClusters } : {}),
+    });
+  }
+  return {
+    result: writes || sent ? 'placed' : 'unchanged',
+    writes,
+    messages: sent,
+    decision: recorded.current,
+    object,
+  };
+}
+
+/** Decides where the object runs, and passes the clusters the decision drops through the un-placement gate. */
+async function decideWorkload(
+  deps: PlacementDeps,
+  { object, previous, ref }: WorkloadRead & { object: KubeObject },
+  inputs: PlacementInputs,
+  seed: StoredDecision['clusters'] | undefined,
+): Promise<{ decided: Decision; gated: GatedDecision }> {
   // A namespace placed for the first time starts where its first object already runs (state from before
   // namespaces were placed), so adopting the rule moves nothing.
   const prior = previous ?? (seed?.length ? { clusters: seed } : undefined);
   const decided: Decision = keepWhenNowhereToGo(
     decide({
+      ...inputs,
       object,
-      namespaceLabels,
-      policies: placements,
-      locations,
-      clusters,
       previous: prior ? { clusters: prior.clusters, rebalanceToken: previous?.rebalanceToken } : undefined,
-      namespaceClusters,
-      workspaceClusters,
       options: { now: deps.now() },
     }),
     previous,
@@ -574,7 +712,15 @@ async function reconcileWorkload(
         decided,
         deps.evictions ? evictedClusters(decided) : new Set(),
       );
-  const decision = gated.decision;
+  return { decided, gated };
+}
+
+/** How the decision, the object's content and its generation differ from the recorded decision's. */
+async function changeSinceRecorded(
+  deps: PlacementDeps,
+  { object, previous }: WorkloadRead & { object: KubeObject },
+  decision: Decision,
+): Promise<{ changed: boolean; diff: DecisionDiff; hash: string; generation: number }> {
   const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
   const generation = typeof object.metadata.generation === 'number' ? object.metadata.generation : 0;
   const diff = diffDecisions(previous?.clusters, decision.clusters);
@@ -586,113 +732,158 @@ async function reconcileWorkload(
     previous.reason !== decision.reason ||
     previous.message !== decision.message ||
     previous.rebalanceToken !== decision.rebalanceToken;
+  return { changed: decisionChanged || contentChanged || generation !== previous?.generation, diff, hash, generation };
+}
 
-  // A Namespace is never synced on its own: its downstream namespace comes with its first object and goes with its
-  // last (lib/sync), so a namespace placed where none of its objects fit leaves no empty namespace behind.
+/** The workspace's policies and clusters, and where the object's namespace (or, cluster-scoped, its workspace) runs. */
+async function loadPlacementInputs(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  ref: ObjectRef,
+  previous: StoredDecision | undefined,
+): Promise<PlacementInputs> {
+  const followsWorkspace = ref.namespace === undefined && !isNamespaceRef(ref);
+  const [{ placements, locations }, clusters, namespacePlacement, workspaceClusters] = await Promise.all([
+    deps.policies.load(ref.workspace),
+    deps.inventory.list(ref.workspace),
+    ref.namespace ? namespacePlacementFor(deps, message, ref.namespace, previous) : Promise.resolve(undefined),
+    followsWorkspace ? workspaceWorkClusters(deps, ref.workspace) : Promise.resolve(undefined),
+  ]);
+  // Not read beside the namespace's placement: the labels must be those its decision saw (NamespacePlacement).
+  const namespaceLabels = ref.namespace
+    ? (namespacePlacement?.labels ?? (await deps.policies.namespaceLabels(ref.workspace, ref.namespace)))
+    : undefined;
+  return {
+    policies: placements,
+    locations,
+    clusters,
+    namespaceLabels,
+    namespaceClusters: namespacePlacement?.clusters,
+    workspaceClusters,
+  };
+}
+
+/**
+ * Records a changed decision with a conditional write ('stale' when a newer one is recorded: a later message won the
+ * race), and builds the sync messages for what it adds, changes and removes. Records an event and a metric.
+ */
+async function recordDecision(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { log, object, previous, ref }: WorkloadRead & { object: KubeObject },
+  change: { decision: Decision; decided: Decision; diff: DecisionDiff; hash: string; generation: number },
+): Promise<RecordedDecision | 'stale'> {
+  const { decision, decided, diff, hash, generation } = change;
   const namespace = isNamespace(object);
-  const messages: SyncMessage[] = [];
-  let decisionVersion = previous?.decisionVersion ?? 0;
-  let current = previous;
-  let statusChanged = false;
-  if (decisionChanged || contentChanged || generation !== previous?.generation) {
-    const compact = compactExplanation(decision.explanation);
-    const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
-    const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
-    const toDelete = namespace ? [] : removedToDelete(deps, diff.removed, decision);
-    const next: StoredDecision = {
-      ref: { ...ref, uid: object.metadata.uid ?? ref.uid },
-      decisionVersion: decisionVersion + 1,
-      generation,
-      resourceVersion:
-        typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
-      uid: object.metadata.uid,
-      contentHash: hash,
-      clusters: decision.clusters,
-      scheduled: decision.scheduled,
-      reason: decision.reason,
-      message: decision.message,
-      placement: decision.placement,
-      explanation: compact.explanation,
-      explanationOmitted: compact.omitted,
-      weights: decision.weights,
-      diff,
-      rebalanceToken: decision.rebalanceToken,
-      ...(decision.replicaMode ? { replicaMode: decision.replicaMode } : {}),
-      decidedAt: new Date(deps.now()).toISOString(),
-      ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)]),
-    };
-    try {
-      await deps.decisions.put(next);
-    } catch (err) {
-      // A newer decision is recorded (a later message won the race): this one has nothing left to say.
-      if (err instanceof StaleGenerationError) {
-        log.debug('Ignoring a stale placement message', { reason: message.reason });
-        return { result: 'stale', writes: 0, messages: 0 };
-      }
-      throw err;
+  const compact = compactExplanation(decision.explanation);
+  const contentChanged = previous !== undefined && previous.contentHash !== hash;
+  const applyAll = contentChanged || (previous !== undefined && generation !== previous.generation);
+  const toApply = applyAll ? decision.clusters.map((c) => c.name) : [...diff.added, ...diff.changed];
+  const toDelete = namespace ? [] : removedToDelete(deps, diff.removed, decision);
+  const next: StoredDecision = {
+    ref: { ...ref, uid: object.metadata.uid ?? ref.uid },
+    decisionVersion: (previous?.decisionVersion ?? 0) + 1,
+    generation,
+    resourceVersion: typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined,
+    uid: object.metadata.uid,
+    contentHash: hash,
+    clusters: decision.clusters,
+    scheduled: decision.scheduled,
+    reason: decision.reason,
+    message: decision.message,
+    placement: decision.placement,
+    explanation: compact.explanation,
+    explanationOmitted: compact.omitted,
+    weights: decision.weights,
+    diff,
+    rebalanceToken: decision.rebalanceToken,
+    ...(decision.replicaMode ? { replicaMode: decision.replicaMode } : {}),
+    decidedAt: new Date(deps.now()).toISOString(),
+    ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)]),
+  };
+  try {
+    await deps.decisions.put(next);
+  } catch (err) {
+    if (err instanceof StaleGenerationError) {
+      log.debug('Ignoring a stale placement message', { reason: message.reason });
+      return 'stale';
     }
-    writes++;
-    decisionVersion = next.decisionVersion;
-    current = next;
-    for (const cluster of toApply) messages.push(syncMessage(message, ref, cluster, 'apply', decisionVersion, object));
-    if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
-    statusChanged = toApply.length === 0 && !namespace;
-    const event = namespace ? undefined : decisionEvent(decision, diff, evictedClusters(decided));
-    if (event) await deps.events?.record({ ...ref, uid: object.metadata.uid ?? ref.uid }, event);
-    if (!decision.scheduled)
-      log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
-    else if (diff.added.length || diff.removed.length)
-      log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, {
-        added: diff.added,
-        removed: diff.removed,
-      });
-    deps.metrics.increment('tmc_placement_decisions_total', {
-      result: decision.scheduled ? 'scheduled' : 'unschedulable',
-    });
-  } else if (receiveCount > 1) {
-    // A retry of a message whose decision was written but whose sync messages may not have been sent: resend what the
-    // recorded decision says, its removals included (sync is idempotent). A first delivery sends nothing, so a no-op
-    // resync stays at zero messages; pairs whose sync never happened are the sweep's unsynced pass (lib/recovery/resync.ts).
-    for (const c of decision.clusters)
-      messages.push(syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
-    if (previous && !namespace)
-      await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
+    throw err;
   }
+  const messages = toApply.map((cluster) => syncMessage(message, ref, cluster, 'apply', next.decisionVersion, object));
+  if (!namespace) await removeFrom(deps, message, ref, next, diff.removed, decision, messages);
+  const event = namespace ? undefined : decisionEvent(decision, diff, evictedClusters(decided));
+  if (event) await deps.events?.record({ ...ref, uid: object.metadata.uid ?? ref.uid }, event);
+  if (!decision.scheduled)
+    log.warn(`Cannot place ${describeRef(ref)}: ${decision.message}`, { reason: decision.reason });
+  else if (diff.added.length || diff.removed.length)
+    log.info(`Placing ${describeRef(ref)} on ${decision.clusters.map((c) => c.name).join(', ')}`, {
+      added: diff.added,
+      removed: diff.removed,
+    });
+  deps.metrics.increment('tmc_placement_decisions_total', {
+    result: decision.scheduled ? 'scheduled' : 'unschedulable',
+  });
+  return { writes: 1, current: next, messages, statusChanged: toApply.length === 0 && !namespace };
+}
 
-  const labels = stateLabelPatch(
-    ref.workspace,
-    object,
-    decision.clusters.map((c) => c.name),
-  );
-  if (messages.length && !namespace) await deps.syncQueue.send(messages);
+/**
+ * A retry of a message whose decision was written but whose sync messages may not have been sent: resend what the
+ * recorded decision says, its removals included (sync is idempotent). A first delivery sends nothing, so a no-op
+ * resync stays at zero messages; pairs whose sync never happened are the sweep's unsynced pass (lib/recovery/resync.ts).
+ */
+async function resendRecorded(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { object, previous, ref }: WorkloadRead & { object: KubeObject },
+  decision: Decision,
+): Promise<SyncMessage[]> {
+  const decisionVersion = previous?.decisionVersion ?? 0;
+  const messages = decision.clusters.map((c) => syncMessage(message, ref, c.name, 'apply', decisionVersion, object));
+  if (previous && !isNamespace(object))
+    await removeFrom(deps, message, ref, previous, previous.diff.removed, decision, messages);
+  return messages;
+}
+
+/** What a new decision sets off beyond its sync messages: a later look at held removals, custom resources, namespaces. */
+async function followDecision(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  { object, previous, ref }: WorkloadRead & { object: KubeObject },
+  gated: GatedDecision,
+  diff: DecisionDiff,
+  current: StoredDecision | undefined,
+): Promise<void> {
   // A removal waiting to be counted with its burst (the un-placement gate): placement decides again once it may go.
   if (gated.askAgainAfterSeconds !== undefined)
     await deps.placementQueue.send([placementMessage(message, ref, 'resync')], {
       delaySeconds: gated.askAgainAfterSeconds + 1,
     });
+  const moved = current !== previous && (diff.added.length > 0 || diff.removed.length > 0);
   if (isDefinitionRef(ref) && current !== previous && diff.added.length)
     await resumeCustomResources(deps, message, object, ref.workspace, diff.added);
-  if (namespace && current !== previous && previous && (diff.added.length || diff.removed.length))
-    await followNamespace(deps, message, ref.workspace, ref.name, removedToDelete(deps, diff.removed, decision));
-  if (namespace && current !== previous && (diff.added.length || diff.removed.length))
-    await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
-  if (labels) {
-    await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
-    // The cached Namespace would still show the old labels and patch them again on the next object's turn.
-    if (namespace) deps.policies.invalidate(ref.workspace, ref.name);
-    writes++;
-  }
-  if (statusChanged) await refreshStatus(deps, ref, log);
-  const sent = namespace ? 0 : messages.length;
-  if (!writes && !sent) {
-    log.debug(`Nothing to do for ${describeRef(ref)}: its decision, content and generation are unchanged`, {
-      reason: message.reason,
-      clusters: decision.clusters.map((c) => c.name),
-      decisionReason: decision.reason,
-      ...(namespaceClusters ? { namespaceClusters } : {}),
-    });
-  }
-  return { result: writes || sent ? 'placed' : 'unchanged', writes, messages: sent, decision: current, object };
+  if (!isNamespace(object) || !moved) return;
+  if (previous)
+    await followNamespace(deps, message, ref.workspace, ref.name, removedToDelete(deps, diff.removed, gated.decision));
+  await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
+}
+
+/** Sets the object's `state.workload.kcp.io/<key>` labels to the clusters it is placed on; the writes it made (0 or 1). */
+async function labelPlaced(
+  deps: PlacementDeps,
+  { kcp, object, ref }: WorkloadRead & { object: KubeObject },
+  decision: Decision,
+): Promise<number> {
+  const labels = stateLabelPatch(
+    ref.workspace,
+    object,
+    decision.clusters.map((c) => c.name),
+  );
+  if (!labels) return 0;
+  await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
+  // The cached Namespace would still show the old labels and patch them again on the next object's turn.
+  if (isNamespace(object)) deps.policies.invalidate(ref.workspace, ref.name);
+  return 1;
 }
 
 /**

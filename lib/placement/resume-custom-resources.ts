@@ -2,11 +2,23 @@ import { z } from 'zod';
 import type { PlacementMessage, SyncMessage } from '../api/messages';
 import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
-import type { PlacementDeps } from './reconcile';
+import type { ClusterInventory } from '../ports/cluster-inventory';
+import type { DecisionStore } from '../ports/decision-store';
+import type { WorkQueue } from '../ports/work-queue';
+import type { Log } from '../observability/log';
 
 const DefinitionSchema = z.object({
   spec: z.object({ group: z.string().min(1), names: z.object({ plural: z.string().min(1) }) }),
 });
+
+/** What resuming reads and sends: the part of the placement deps (lib/placement/reconcile.ts) it uses. */
+interface ResumeDeps {
+  inventory: Pick<ClusterInventory, 'objectsOn'>;
+  decisions: Pick<DecisionStore, 'getMany'>;
+  syncQueue: WorkQueue<SyncMessage>;
+  log: Log;
+  fanoutLimit?: number;
+}
 
 export function isDefinitionRef(ref: ObjectRef): boolean {
   return ref.group === 'apiextensions.k8s.io' && ref.resource === 'customresourcedefinitions';
@@ -19,7 +31,7 @@ export function isDefinitionRef(ref: ObjectRef): boolean {
  * costs a no-op resync. Bounded by the fan-out limit. Returns the messages sent.
  */
 export async function resumeCustomResources(
-  deps: PlacementDeps,
+  deps: ResumeDeps,
   from: PlacementMessage,
   crd: KubeObject,
   workspace: string,

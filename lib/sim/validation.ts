@@ -4,6 +4,7 @@ import type { KubeObject } from '../kube/object';
 import { matchesLabelSelector } from '../kube-api/label-selector';
 import type { ResourceInfo } from '../kube-api/resource-info';
 import { webhookConfigurationCauses } from './admission/webhook-validation';
+import type { FieldCause } from './field-cause';
 
 /**
  * kube-apiserver's validation for what users get wrong first, with its messages word for word (they come from
@@ -18,12 +19,6 @@ export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 const MAX_DATA_BYTES = 1024 * 1024;
 /** apimachinery's TotalAnnotationSizeLimitB; client-side apply's last-applied annotation hits it first. */
 const MAX_ANNOTATION_BYTES = 256 * 1024;
-
-export interface FieldCause {
-  field: string;
-  message: string;
-  reason?: string;
-}
 
 const DNS1123_LABEL_FMT = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;

@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
 import {
@@ -7,63 +8,18 @@ import {
   asTmcError,
   type ErrorCategory,
 } from '../errors/tmc-error';
-import type { BackoffPolicy } from '../errors/backoff';
-import type { CircuitBreaker } from '../errors/circuit-breaker';
-import type { ReportClusterFailure } from '../health/report-cluster-failure';
-import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
-import type { SyncRecord, SyncStateStore } from '../ports/sync-state-store';
-import type { Metrics } from '../ports/telemetry';
-import type { EventRecorder } from '../ports/event-recorder';
+import type { KubeClient, KubeObject } from '../ports/kube-client';
+import type { SyncRecord } from '../ports/sync-state-store';
 import { reasonOf } from './status/cluster-detail';
-import type { ContentKeySource } from './canonical-hash';
 import { failureOutcome } from './failure-outcome';
-import type { StatusRefresher } from './status/refresh-after-batch';
 import { deleteFromCluster } from './delete';
-import {
-  awaitDefinition,
-  DEFINITION_WAIT_SECONDS,
-  syncDependencies,
-  ensureNamespace,
-  type NamespaceCache,
-} from './ensure-dependencies';
+import { awaitDefinition, DEFINITION_WAIT_SECONDS, syncDependencies, ensureNamespace } from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { Log } from '../observability/log';
-import type { KeyedLock } from './keyed-lock';
-import type { SyncerFeed } from '../ports/syncer-feed';
 import { forwardToSyncer } from './forward-to-syncer';
+import type { SyncApplyDeps } from './deps';
 
-export interface SyncApplyDeps {
-  kube: KubeConnector;
-  syncState: SyncStateStore;
-  /** Refreshes the kcp object's status when a sync outcome changed (absent in tests that do not look at status). */
-  status?: StatusRefresher;
-  metrics: Metrics;
-  log: Log;
-  /** Namespaces known to exist downstream, per container. */
-  namespaces: NamespaceCache;
-  /** Per (object, cluster) and per namespace serialisation within the container. */
-  locks: KeyedLock;
-  now?: () => Date;
-  backoff?: BackoffPolicy;
-  random?: () => number;
-  /**
-   * The per-cluster circuit shared by every container (DynamoDB, docs/health.md): while it is open, messages for the
-   * cluster are deferred without a request, so a dead cluster costs one probe per interval instead of a timeout per
-   * message. Absent: no circuit (tests of the sync logic alone).
-   */
-  breaker?: CircuitBreaker;
-  /**
-   * Feeds an unreachable cluster into its health at once (lib/health/report-cluster-failure.ts), so that failover
-   * does not wait for the next health-probe tick. Absent: only the probe judges health.
-   */
-  reportClusterFailure?: ReportClusterFailure;
-  /** The key Secret content hashes are made with (lib/sync/canonical-hash.ts); read only when a Secret is synced. */
-  contentKey: ContentKeySource;
-  /** Tells pull-mode SyncTargets' syncers about their work (lib/sync/forward-to-syncer.ts); absent: they find it by listing. */
-  syncers?: SyncerFeed;
-  /** Events on the kcp object: Applied per cluster, a Warning per distinct failure (absent: none). */
-  events?: EventRecorder;
-}
+export type { SyncApplyDeps };
 
 export type SyncResult =
   | { result: 'applied' | 'unchanged' | 'deleted' | 'stale' | 'recorded' | 'forwarded' }
@@ -335,7 +291,7 @@ async function recordFailure(deps: SyncApplyDeps, message: SyncMessage, err: Tmc
       existing.lastError.message === secretSafe
     )
       return;
-    const at = (deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((deps.now ?? systemClock)()).toISOString();
     await deps.syncState.put({
       ...(existing ?? { ref, cluster, appliedGeneration: 0 }),
       ref: existing?.ref ?? ref,

@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -26,7 +27,7 @@ export async function deleteFromCluster(ctx: SyncContext, source: KubeObject | u
   const target = { group: ref.group, version: ref.version, resource: ref.resource, namespace, name: ref.name };
   const alreadyDeleted = ctx.existing?.state === 'deleted';
   const markDeleted = async (): Promise<void> => {
-    const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((ctx.deps.now ?? systemClock)()).toISOString();
     await ctx.deps.syncState.put({
       ...(ctx.existing ?? { ref, appliedGeneration: 0 }),
       cluster,
@@ -143,7 +144,7 @@ async function deleteNamespaceIfEmpty(
       marked = await client.mergePatch(target, {
         metadata: {
           resourceVersion: current.metadata.resourceVersion,
-          annotations: { [NAMESPACE_CLOSING_ANNOTATION]: (ctx.deps.now?.() ?? new Date()).toISOString() },
+          annotations: { [NAMESPACE_CLOSING_ANNOTATION]: new Date((ctx.deps.now ?? systemClock)()).toISOString() },
         },
       });
     } catch (err) {
@@ -174,7 +175,7 @@ async function deleteNamespaceIfEmpty(
     await ctx.deps.syncState.put({
       ...record,
       state: 'deleted',
-      updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString(),
+      updatedAt: new Date((ctx.deps.now ?? systemClock)()).toISOString(),
     });
   }
 }
@@ -220,7 +221,7 @@ async function releaseFinalizer(ctx: SyncContext, source: KubeObject | undefined
       ...record,
       state: 'deleted',
       lastError: undefined,
-      updatedAt: (ctx.deps.now?.() ?? new Date()).toISOString(),
+      updatedAt: new Date((ctx.deps.now ?? systemClock)()).toISOString(),
     });
   }
   const finalizers = object.metadata.finalizers.filter((f) => f !== SYNC_FINALIZER);

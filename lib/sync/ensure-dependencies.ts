@@ -1,3 +1,4 @@
+import { systemClock } from '../ports/clock';
 import {
   CLUSTER_KEY_LABEL,
   MANAGED_BY_LABEL,
@@ -76,7 +77,7 @@ async function applyNamespaceOnce(
       downstreamNamespaceObject(workspace, namespace, cluster),
       { force: true },
     );
-    const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((ctx.deps.now ?? systemClock)()).toISOString();
     await ctx.deps.syncState.put({
       ref,
       cluster,

@@ -1,7 +1,8 @@
+import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey } from '../api/object-ref';
 import { asTmcError } from '../errors/tmc-error';
-import type { SyncApplyDeps } from './apply';
+import type { SyncApplyDeps } from './deps';
 
 /**
  * sync-apply's step for a pull-mode SyncTarget: no call to the cluster. The pair's SYNC item is made to exist (pending)
@@ -18,7 +19,7 @@ export async function forwardToSyncer(deps: SyncApplyDeps, message: SyncMessage)
       message.action === 'delete' ||
       message.decisionVersion <= existing.decisionVersion);
   if (!listed) {
-    const at = (deps.now?.() ?? new Date()).toISOString();
+    const at = new Date((deps.now ?? systemClock)()).toISOString();
     await deps.syncState.put({
       ...(existing ?? { appliedGeneration: 0 }),
       ref,

@@ -1,10 +1,11 @@
+import { systemClock } from '../ports/clock';
 import type { SyncMessage } from '../api/messages';
 import { NAMESPACE_CLOSING_ANNOTATION, OWNERS_ANNOTATION } from '../api/labels';
 import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { SyncConflictError, TmcError } from '../errors/tmc-error';
 import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client';
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
-import type { SyncApplyDeps } from './apply';
+import type { SyncApplyDeps } from './deps';
 import type { Log } from '../observability/log';
 import { contentKeyFor } from './canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
@@ -121,7 +122,7 @@ export async function syncObjectToCluster(
   }
   if (creates && target.namespace) await keepNamespaceOpen(ctx, client, target.namespace, describe);
   const applied = written;
-  const at = (ctx.deps.now?.() ?? new Date()).toISOString();
+  const at = new Date((ctx.deps.now ?? systemClock)()).toISOString();
   const record: SyncRecord = {
     ref,
     cluster: placement.cluster,

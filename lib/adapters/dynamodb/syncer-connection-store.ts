@@ -1,7 +1,9 @@
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { systemClock, type Clock } from '../../ports/clock';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { SyncerConnectionStore } from '../../ports/syncer-connection-store';
 import { SYNCER_FEED, TABLE } from '../../runtime/resources';
+import { queryPages } from './table';
 
 const ItemSchema = z.looseObject({
   [TABLE.sortKey]: z.string().min(1),
@@ -20,7 +22,7 @@ export class DynamoSyncerConnectionStore implements SyncerConnectionStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   private pk(subject: string): string {
@@ -54,25 +56,20 @@ export class DynamoSyncerConnectionStore implements SyncerConnectionStore {
   async list(subject: string): Promise<string[]> {
     const nowSeconds = Math.floor(this.now() / 1000);
     const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': this.pk(subject) },
-          ConsistentRead: true,
-          Limit: PAGE,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+    const pages = queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      ExpressionAttributeValues: { ':pk': this.pk(subject) },
+      ConsistentRead: true,
+      Limit: PAGE,
+    });
+    for await (const page of pages) {
       for (const raw of page.Items ?? []) {
         const item = ItemSchema.parse(raw);
         if (item[TABLE.ttlAttribute] > nowSeconds) ids.push(item[TABLE.sortKey]);
       }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    }
     return ids;
   }
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -18,7 +19,7 @@ export interface EksTokenOptions {
   region: string;
   /** The function's role credentials by default (the Node credential chain). */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /** One EKS token, signed now. */
@@ -39,7 +40,7 @@ export async function eksToken(options: EksTokenOptions): Promise<string> {
       query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
       headers: { host: hostname, 'x-k8s-aws-id': options.clusterName },
     },
-    { expiresIn: 60, signingDate: (options.now ?? (() => new Date()))() },
+    { expiresIn: 60, signingDate: new Date((options.now ?? systemClock)()) },
   );
   const url = new URL(`https://${hostname}/`);
   for (const [key, value] of Object.entries(presigned.query ?? {})) {
@@ -63,7 +64,7 @@ export class EksTokenSource {
   }
 
   token(): Promise<string> {
-    const now = (this.options.now ?? (() => new Date()))().getTime();
+    const now = (this.options.now ?? systemClock)();
     if (!this.current || now - this.current.at >= EKS_TOKEN_REFRESH_MS) {
       const token = eksToken(this.options);
       const entry = { at: now, token };

@@ -1,5 +1,5 @@
 import { CelScalar, celEnv, isCelError, parse, plan } from '@bufbuild/cel';
-import type { FieldCause } from '../validation';
+import type { FieldCause } from '../field-cause';
 
 /**
  * Webhook matchConditions (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) as kube-apiserver evaluates them

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object';
-import type { FieldCause } from '../validation';
+import type { FieldCause } from '../field-cause';
 import { matchConditionCauses } from './match-conditions';
 
 /**

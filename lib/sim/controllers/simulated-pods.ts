@@ -166,6 +166,42 @@ interface PodPlan {
   desired: DesiredPod[];
 }
 
+/** The pod slots of one workload: their indices, and each one's state and node in the current phase. */
+interface PodSlots {
+  indices: number[];
+  stateOf(index: number): PodState;
+  nodeOf(index: number): string | undefined;
+}
+
+/** A Deployment's pods, named after its current ReplicaSet (`<rs>-<suffix>`). */
+function deploymentPods(workload: KubeObject, { indices, stateOf, nodeOf }: PodSlots): DesiredPod[] {
+  const template = podTemplateOf(workload);
+  const hash = templateHash(template);
+  const rsName = replicaSetName(workload.metadata.name ?? '', template);
+  return indices.map((index) => ({
+    name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`,
+    state: stateOf(index),
+    node: nodeOf(index),
+    labels: { 'pod-template-hash': hash },
+  }));
+}
+
+/** A StatefulSet's pods, `<sts>-<ordinal>`, with the labels its controller sets. */
+function statefulSetPods(workload: KubeObject, { indices, stateOf, nodeOf }: PodSlots): DesiredPod[] {
+  const name = workload.metadata.name ?? '';
+  const revision = statefulSetRevision(name, podTemplateOf(workload));
+  return indices.map((index) => ({
+    name: `${name}-${index}`,
+    state: stateOf(index),
+    node: nodeOf(index),
+    labels: {
+      'controller-revision-hash': revision,
+      'statefulset.kubernetes.io/pod-name': `${name}-${index}`,
+      'apps.kubernetes.io/pod-index': String(index),
+    },
+  }));
+}
+
 /**
  * Pods for simulated workloads (off by default: thousands of pods make a benchmark measure the simulator).
  * Names follow the controllers' patterns: `<rs>-<suffix>`, `<sts>-<ordinal>`, `<ds>-<suffix>`, `<job>-<suffix>`.
@@ -220,84 +256,73 @@ class SimulatedPods implements PodSimulator {
     phase: ProgressPhase,
     granted: number,
   ): Promise<PodPlan | undefined> {
-    const name = workload.metadata.name ?? '';
     const wanted = kind.wantedPods(workload, this.options.nodes);
     const stateOf = (index: number): PodState =>
       phase === 'progressing' ? 'creating' : index < granted ? 'running' : 'unschedulable';
-    const nodeOf = (index: number): string | undefined =>
-      stateOf(index) === 'unschedulable' ? undefined : this.nodeName(index);
-    const indices = Array.from({ length: wanted }, (_, index) => index);
-    const template = podTemplateOf(workload);
+    const slots: PodSlots = {
+      indices: Array.from({ length: wanted }, (_, index) => index),
+      stateOf,
+      nodeOf: (index) => (stateOf(index) === 'unschedulable' ? undefined : this.nodeName(index)),
+    };
     const ownedByWorkload = (apiVersion: string): Omit<PodPlan, 'desired'> => ({
       owner: ownerReference(apiVersion, kind.kind, workload),
       ownerUid: workload.metadata.uid,
     });
     switch (kind.kind) {
       case 'Deployment': {
-        const hash = templateHash(template);
-        const rsName = replicaSetName(name, template);
         const rs = this.options.replicaSets
           ? await this.ensureReplicaSet(workload, wanted, phase === 'ready' ? granted : 0)
           : undefined;
         const owner = rs
           ? ownerReference('apps/v1', 'ReplicaSet', rs)
           : ownerReference('apps/v1', 'Deployment', workload);
-        const desired = indices.map((index) => ({
-          name: `${rsName}-${nameSuffix(`${rsName}/${index}`)}`,
-          state: stateOf(index),
-          node: nodeOf(index),
-          labels: { 'pod-template-hash': hash },
-        }));
-        return { owner, ownerUid: String(owner.uid), desired };
+        return { owner, ownerUid: String(owner.uid), desired: deploymentPods(workload, slots) };
       }
-      case 'StatefulSet': {
-        const revision = statefulSetRevision(name, template);
-        const desired = indices.map((index) => ({
-          name: `${name}-${index}`,
-          state: stateOf(index),
-          node: nodeOf(index),
-          labels: {
-            'controller-revision-hash': revision,
-            'statefulset.kubernetes.io/pod-name': `${name}-${index}`,
-            'apps.kubernetes.io/pod-index': String(index),
-          },
-        }));
-        return { ...ownedByWorkload('apps/v1'), desired };
-      }
-      case 'DaemonSet': {
-        const desired = indices.map((index) => ({
-          name: `${name}-${nameSuffix(`${name}/${this.nodeName(index)}`)}`,
-          state: stateOf(index),
-          node: this.nodeName(index),
-          labels: {
-            'controller-revision-hash': templateHash(template),
-            'pod-template-generation': String(generationOf(workload)),
-          },
-        }));
-        return { ...ownedByWorkload('apps/v1'), desired };
-      }
-      case 'Job': {
-        if (specOf(workload).suspend === true) return { ...ownedByWorkload('batch/v1'), desired: [] };
-        const finished: PodState =
-          stringRecord(template.metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true' ? 'failed' : 'succeeded';
-        const uid = workload.metadata.uid ?? '';
-        const desired = indices.map((index) => ({
-          name: `${name}-${nameSuffix(`${name}/${index}`)}`,
-          state:
-            phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
-          node: this.nodeName(index),
-          labels: {
-            'batch.kubernetes.io/job-name': name,
-            'job-name': name,
-            'batch.kubernetes.io/controller-uid': uid,
-            'controller-uid': uid,
-          },
-        }));
-        return { ...ownedByWorkload('batch/v1'), desired };
-      }
+      case 'StatefulSet':
+        return { ...ownedByWorkload('apps/v1'), desired: statefulSetPods(workload, slots) };
+      case 'DaemonSet':
+        return { ...ownedByWorkload('apps/v1'), desired: this.daemonSetPods(workload, slots) };
+      case 'Job':
+        return { ...ownedByWorkload('batch/v1'), desired: this.jobPods(workload, phase, granted, slots) };
       default:
         return undefined;
     }
+  }
+
+  /** One pod per node, named from the node. */
+  private daemonSetPods(workload: KubeObject, { indices, stateOf }: PodSlots): DesiredPod[] {
+    const name = workload.metadata.name ?? '';
+    const template = podTemplateOf(workload);
+    return indices.map((index) => ({
+      name: `${name}-${nameSuffix(`${name}/${this.nodeName(index)}`)}`,
+      state: stateOf(index),
+      node: this.nodeName(index),
+      labels: {
+        'controller-revision-hash': templateHash(template),
+        'pod-template-generation': String(generationOf(workload)),
+      },
+    }));
+  }
+
+  /** A Job's pods run to completion (or fail, with JOB_FAIL_ANNOTATION on the template); none while it is suspended. */
+  private jobPods(workload: KubeObject, phase: ProgressPhase, granted: number, { indices }: PodSlots): DesiredPod[] {
+    if (specOf(workload).suspend === true) return [];
+    const name = workload.metadata.name ?? '';
+    const template = podTemplateOf(workload);
+    const finished: PodState =
+      stringRecord(template.metadata?.annotations)[JOB_FAIL_ANNOTATION] === 'true' ? 'failed' : 'succeeded';
+    const uid = workload.metadata.uid ?? '';
+    return indices.map((index) => ({
+      name: `${name}-${nameSuffix(`${name}/${index}`)}`,
+      state: phase === 'progressing' ? ('creating' as const) : granted === 0 ? ('unschedulable' as const) : finished,
+      node: this.nodeName(index),
+      labels: {
+        'batch.kubernetes.io/job-name': name,
+        'job-name': name,
+        'batch.kubernetes.io/controller-uid': uid,
+        'controller-uid': uid,
+      },
+    }));
   }
 
   /** Deletes the owner's pods it no longer wants, creates the missing ones, and moves each to its desired state. */

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import type { KubeObject } from '../../kube/object';
 import type { SimClusterStore, StoreEvent, WorkloadSimulationOptions, WorkloadSimulator } from '../contracts';
 import { createCapacityLedger } from './capacity-ledger';
@@ -23,7 +24,7 @@ export interface WorkloadSimulatorExtras {
   /** Status writes the simulator gave up on (after retries), and other failures. */
   onError?: (error: unknown, object: { resource: string; namespace?: string; name: string }) => void;
   /** Clock for status timestamps (tests). */
-  now?: () => Date;
+  now?: Clock;
 }
 
 export type WorkloadSimulatorOptions = WorkloadSimulationOptions & WorkloadSimulatorExtras;
@@ -54,7 +55,7 @@ export function startWorkloadSimulator(store: SimClusterStore, options: Workload
   const nodes = options.nodes ?? 3;
   const delayMs = Math.max(0, options.readyDelayMs);
   const intermediate = options.intermediateStatus ?? true;
-  const now = (): string => (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = (): string => new Date((options.now ?? systemClock)()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const ledger = options.capacity ? createCapacityLedger(options.capacity) : undefined;
   const pods: PodSimulator | undefined = options.simulatePods
     ? createPodSimulator(store, { nodes, replicaSets: options.replicaSets ?? true, now, onError: options.onError })

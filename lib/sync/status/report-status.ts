@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX, CONDITIONS_ANNOTATION } from '../../api/labels';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { ConflictError, NotFoundError } from '../../errors/tmc-error';
@@ -13,7 +14,7 @@ import type { StatusCondition } from './types';
 
 interface StatusReporterOptions {
   kube: KubeConnector;
-  now?: () => Date;
+  now?: Clock;
   /** Jitter of the backoff between conflict retries (tests pin it). */
   random?: () => number;
 }
@@ -111,7 +112,7 @@ const CONFLICT_BACKOFF_MS = 100;
 
 export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
   const snapshot = 'snapshot' in deps ? deps.snapshot : snapshotFromStores(deps.syncState, deps.statusStore);
-  const now = deps.now ?? ((): Date => new Date());
+  const now = deps.now ?? systemClock;
   const random = deps.random ?? Math.random;
   /**
    * Per object: the chain of refreshes in this container and the one queued behind it, if any. A batch brings an
@@ -176,7 +177,7 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
           .filter((r) => r.state !== 'deleted')
           .map((r) => r.cluster)
           .sort();
-    const at = now();
+    const at = new Date(now());
     const syncOf = new Map(syncRecords.map((r) => [r.cluster, r]));
     // Secrets have no status, and their (would-be) status must never be copied anywhere: only sync conditions.
     const observedOf = new Map(ref.kind === 'Secret' ? [] : observed.map((o) => [o.cluster, o]));

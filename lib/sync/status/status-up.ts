@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../ports/clock';
 import pLimit from 'p-limit';
 import { clusterPage, type ClusterCursors } from '../cluster-page';
 import type { StatusMessage } from '../../api/messages';
@@ -21,7 +22,7 @@ export interface StatusUpDeps {
   reporter: StatusReporter;
   metrics: Metrics;
   log: Log;
-  now?: () => Date;
+  now?: Clock;
   backoff?: BackoffPolicy;
   random?: () => number;
   /** Where the status backstop resumes on each cluster (without: every run reads each cluster's first page only). */
@@ -86,7 +87,7 @@ export async function reportClusterStatus(
       ref,
       cluster,
       ...observed,
-      observedAt: (deps.now?.() ?? new Date()).toISOString(),
+      observedAt: new Date((deps.now ?? systemClock)()).toISOString(),
       traceId: message.trace.traceId,
     });
     // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
@@ -236,7 +237,7 @@ async function pushModeOnly(deps: StatusUpDeps, cluster: string, records: SyncRe
  * resourceVersion may lag, since an admission message carries the version before the update) and kcp is not read.
  */
 export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOptions = {}): Promise<BackstopSummary> {
-  const now = (deps.now?.() ?? new Date()).getTime();
+  const now = (deps.now ?? systemClock)();
   const since = now - (options.windowSeconds ?? 900) * 1000;
   const until = now - (options.graceSeconds ?? 0) * 1000;
   const clusters = await deps.syncState.knownClusters();

@@ -42,16 +42,7 @@ function syncTarget(name: string, region: string): KubeObject {
 }
 
 function deployment(name: string): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default', generation: 1, finalizers: [SYNC_FINALIZER] },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
-    },
-  };
+  return build.deployment(name, { replicas: 2, metadata: { generation: 1, finalizers: [SYNC_FINALIZER] } });
 }
 
 const placement = (name: string, spec: Record<string, unknown>): KubeObject => ({

@@ -27,7 +27,7 @@ describe('recovery sweep: admissions whose send died with their container', () =
         placementQueue: new HangingQueue('placement'),
         outbox,
         enqueueDeadlineMs: 50,
-        now: () => new Date(w.clock.now),
+        now: () => w.clock.now,
       }),
     );
     const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));

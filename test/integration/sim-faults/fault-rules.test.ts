@@ -1,20 +1,14 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type FaultSettings, seededRandom, type SimServer, startSimServer } from '../../../lib/sim';
+import type { KubeObject } from '../../../lib/kube/object';
+import * as build from '../../support/builders';
 import { waitFor } from '../../support/wait';
 
 const TMC_TOKEN = 'tmc-token';
 const TMC_USER = 'system:serviceaccount:tmc-system:tmc';
 
-const deployment = (name: string, namespace = 'default'): Record<string, unknown> => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] } },
-  },
-});
+const deployment = (name: string, namespace = 'default'): KubeObject =>
+  build.deployment(name, { namespace, container: 'web', image: 'nginx:1.25' });
 const configMap = (name: string, namespace = 'default'): Record<string, unknown> => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',

@@ -208,7 +208,7 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const grace = { graceSeconds: 120 };
     expect(await runStatusBackstop(world.statusDeps(kube), grace)).toMatchObject({ polled: 0, written: 0 });
     expect((kcpObject().status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0).toBe(0);
-    const later = new Date(Date.now() + 121_000);
+    const later = Date.now() + 121_000;
     const summary = await runStatusBackstop({ ...world.statusDeps(kube), now: () => later }, grace);
     expect(summary).toMatchObject({ failed: 0 });
     expect(summary.written).toBeGreaterThan(0);

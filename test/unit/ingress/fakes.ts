@@ -73,7 +73,7 @@ export function makeDeps(overrides: Partial<IngressDeps> = {}): IngressDeps & {
     logger: silentLog,
     metrics: new RecordingMetrics(),
     newTraceId: () => 'trace-1',
-    now: () => new Date('2025-01-01T00:00:00Z'),
+    now: () => Date.parse('2025-01-01T00:00:00Z'),
     // No retries after the answer unless a test asks for them: nothing outlives a test.
     enqueueRetryDelaysMs: [],
     ...overrides,
