@@ -14,6 +14,7 @@ import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
 import {
+  BackstopMemo,
   reportClusterStatus,
   runStatusBackstop,
   type BackstopSummary,
@@ -100,6 +101,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     syncState,
     statusStore,
     cursors: new DynamoRecoveryStore(doc, tableName),
+    backstopMemo: new BackstopMemo(),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,

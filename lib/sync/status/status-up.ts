@@ -26,6 +26,38 @@ export interface StatusUpDeps {
   random?: () => number;
   /** Where the status backstop resumes on each cluster (without: every run reads each cluster's first page only). */
   cursors?: ClusterCursors;
+  /** The backstop's memory across runs of a warm container (without: every run reads every stored status it polls). */
+  backstopMemo?: BackstopMemo;
+}
+
+/**
+ * Per object·cluster, the downstream resourceVersion whose status the backstop last found stored, and when. While the
+ * copy's resourceVersion is the same, its status is the same, so the stored one is not read again for `ttlMs`: an idle
+ * run reads no status item. Past the TTL it is read once more (a stored status can change without the copy changing,
+ * when a status-up write lost a race).
+ */
+export class BackstopMemo {
+  private readonly seen = new Map<string, { resourceVersion: string; at: number }>();
+
+  constructor(private readonly ttlMs = 300_000) {}
+
+  matches(key: string, resourceVersion: string, now: number): boolean {
+    const hit = this.seen.get(key);
+    return hit !== undefined && hit.resourceVersion === resourceVersion && now - hit.at < this.ttlMs;
+  }
+
+  remember(key: string, resourceVersion: string, now: number): void {
+    this.seen.set(key, { resourceVersion, at: now });
+  }
+
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
+  /** Drops what is older than the TTL, so objects applied long ago do not stay in memory. */
+  prune(now: number): void {
+    for (const [key, hit] of this.seen) if (now - hit.at >= this.ttlMs) this.seen.delete(key);
+  }
 }
 
 export type StatusResult =
@@ -256,11 +288,24 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
         const records = await pushModeOnly(deps, cluster, recentRecords);
         const downstream = await readDownstreamOf(deps, cluster, records);
         // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
-        // Those the cluster answered for, present or missing (a missing copy's stored status stops counting).
+        // Those the cluster answered for, present or missing (a missing copy's stored status stops counting), except
+        // copies unchanged since a run found their status stored (the memo).
+        const memo = deps.backstopMemo;
+        const memoKey = (r: SyncRecord): string => `${objectKey(r.ref)}|${cluster}`;
+        const unchanged = (r: SyncRecord): boolean => {
+          const observed = downstream.get(objectKey(r.ref));
+          return (
+            memo !== undefined &&
+            observed !== undefined &&
+            !(observed instanceof Error) &&
+            memo.matches(memoKey(r), observed.resourceVersion, now)
+          );
+        };
         const found = records.filter(
           (r) =>
             !(downstream.get(objectKey(r.ref)) instanceof Error) &&
-            (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)),
+            (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)) &&
+            !unchanged(r),
         );
         const storedOf = await deps.statusStore.getMany(
           found.map((r) => r.ref),
@@ -270,6 +315,7 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
           summary.polled++;
           const observed = downstream.get(objectKey(record.ref));
           if (!observed) {
+            memo?.forget(memoKey(record));
             if (
               !isNamespace(record.ref) &&
               (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))
@@ -289,9 +335,14 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
             });
             continue;
           }
+          if (unchanged(record)) continue;
           const key = objectKey(record.ref);
           const stored = storedOf.has(key) ? storedOf.get(key) : await deps.statusStore.get(record.ref, cluster);
-          if (stored && canonicalJson(stored.status) === canonicalJson(observed.status)) continue;
+          if (stored && canonicalJson(stored.status) === canonicalJson(observed.status)) {
+            memo?.remember(memoKey(record), observed.resourceVersion, now);
+            continue;
+          }
+          memo?.forget(memoKey(record));
           const result = await reportClusterStatus(
             deps,
             {
@@ -313,5 +364,6 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
       }),
     ),
   );
+  deps.backstopMemo?.prune(now);
   return summary;
 }
