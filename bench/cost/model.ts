@@ -207,6 +207,24 @@ export function secretReadsPerMonth(target: FunctionName, clusters: number, rate
   );
 }
 
+/**
+ * A schedule run's SQS requests as its target makes them. The measured window also holds the local stack's pollers'
+ * receives (Lambda's pollers in the cloud: the fixed line) and the harness's depth reads, which no request tells apart
+ * from the target's; so receives and depth reads are replaced by what the target's FUNCTION_ACCESS lets it make: one
+ * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and two depth reads per queue it inspects
+ * (queue and DLQ: an upper bound for the sweep, which reads the queue only).
+ */
+export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): Usage {
+  const access = FUNCTION_ACCESS[target];
+  const requests: Record<string, number> = { ...usage.sqs.requests };
+  delete requests.ReceiveMessage;
+  delete requests.GetQueueAttributes;
+  if (full && access.redrives.length > 0) requests.ReceiveMessage = access.redrives.length;
+  // Under its own key: costOf leaves `GetQueueAttributes` out as the harness's.
+  if (access.inspects.length > 0) requests['GetQueueAttributes (target)'] = 2 * access.inspects.length;
+  return { ...usage, sqs: { ...usage.sqs, requests } };
+}
+
 const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
 
 /** One idle month of a deployed stack, each item priced; the variable part is compared with IDLE_TARGET_DOLLARS. */
@@ -234,8 +252,8 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
         : rule.name === 'recovery-sweep'
           ? SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)
           : 0;
-    const full = costOf(usage, prices);
-    const rest = costOf(settled, prices);
+    const full = costOf(ownSqsOnly(schedule.target, usage, true), prices);
+    const rest = costOf(ownSqsOnly(schedule.target, settled, fullRuns === runsPerMonth), prices);
     const monthOf = (k: keyof CostBreakdown): number => full[k] * fullRuns + rest[k] * (runsPerMonth - fullRuns);
     runs += runsPerMonth;
     scheduledFunctions.add(schedule.target);

@@ -34,7 +34,7 @@ import {
  * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
  *
  * With `deps.queueDepths`, a quiet gate runs first (lib/recovery/quiet-gate.ts, docs/recovery.md "Idle runs"): when
- * nothing it sees changed since a quiet full pass, the run tends only the holds and the DLQs.
+ * nothing it sees changed since a quiet full pass, the run tends only the holds.
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { actions: {}, failures: [] };
@@ -56,16 +56,17 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
     inventories.set(workspace, clusters);
   }
   const clustersByWorkspace = new Map([...inventories].map(([ws, cs]) => [ws, cs.map((c) => c.name)]));
-  // The quiet gate: a run that finds nothing changed since a quiet full pass tends only the holds and the DLQs.
+  // The quiet gate: a run that finds nothing changed since a quiet full pass tends only the holds.
   let gate: GateReading | undefined;
   if (deps.queueDepths && report.failures.length === 0)
     await guarded('reading what changed since the last full pass', async () => {
       gate = await readGate(deps, inventories);
     });
   const allClusters = [...inventories.values()].flat();
+  // No DLQ read either: a message reaches a DLQ only after its last delivery kept its queue busy (in flight), which
+  // keeps the gate from skipping until a full pass has run after it; the full pass every fullPassSeconds reads them too.
   if (gate && maySkip(gate, allClusters, startedAt, deps.settings)) {
     await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, new Set()));
-    await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));
     return report;
   }
   const cursors = observeCursors(deps.store);
