@@ -6,7 +6,20 @@ import type { ClusterInfo } from '../placement/types';
 import type { RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
 import type { RecoverySweepDeps } from './deps';
-import { GATE_KINDS, listKind } from './unplaced';
+import { ALWAYS_LISTED_KINDS, listKind } from './unplaced';
+
+/**
+ * Listed by the gate in every workspace: what the lost-admission pass lists, and what moves placement without changing
+ * a placed object (a namespace's labels, Placements, Locations), whose messages can be lost too. Not SyncTargets:
+ * health-probe writes their heartbeat every few minutes, and what placement reads of them is the inventory's mirror,
+ * which the gate hashes.
+ */
+const GATE_KINDS: readonly Gvr[] = [
+  ...ALWAYS_LISTED_KINDS,
+  { group: '', version: 'v1', resource: 'namespaces' },
+  { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements' },
+  { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'locations' },
+];
 
 /** Where the gate keeps what the last full pass saw (a cursor item: `CURSOR#quiet`). */
 const GATE_KEY = 'quiet';

@@ -37,8 +37,8 @@ const ADMISSION_BLIND_KINDS: Gvr[] = [
   { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' },
 ];
 
-/** What the quiet gate lists in every workspace (lib/recovery/quiet-gate.ts), beside the kinds tmc recorded. */
-export const GATE_KINDS: readonly Gvr[] = [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS];
+/** What this pass lists in every workspace, whatever its decisions name (the quiet gate lists them too). */
+export const ALWAYS_LISTED_KINDS: readonly Gvr[] = [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS];
 
 const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
 const admissionBlind = new Set(ADMISSION_BLIND_KINDS.map(groupResource));
