@@ -84,8 +84,13 @@ export async function readGate(
       hash.update(`cluster ${canonicalJson(c)}\n`);
     const kinds = new Map(GATE_KINDS.map((g) => [gvrKey(g), g]));
     for (const gvr of state?.kinds[workspace] ?? []) if (!kinds.has(gvrKey(gvr))) kinds.set(gvrKey(gvr), gvr);
-    for (const [key, gvr] of [...kinds].sort(([a], [b]) => a.localeCompare(b))) {
-      const objects = await listKind(deps, workspace, gvr);
+    // All at once: a Lambda run is billed by its wall time, and these lists are most of an idle run's.
+    const listed = await Promise.all(
+      [...kinds]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(async ([key, gvr]) => ({ key, objects: await listKind(deps, workspace, gvr) })),
+    );
+    for (const { key, objects } of listed) {
       const lines = objects
         .map(
           (o) =>
