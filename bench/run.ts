@@ -167,7 +167,17 @@ function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['c
     prices: PRICES,
     perMillionChanges,
     idleMonth: measured
-      ? deployedIdleMonth(projectRoot, {}, { clusters: largest.options.clusters, perRun: largest.schedules })
+      ? deployedIdleMonth(
+          projectRoot,
+          {},
+          {
+            clusters: largest.options.clusters,
+            perRun: largest.schedules,
+            ...(largest.settledSchedules && Object.values(largest.settledSchedules).every((s) => s.ok)
+              ? { settledRun: largest.settledSchedules }
+              : {}),
+          },
+        )
       : undefined,
   };
 }

@@ -11,7 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { HealthState } from '../lib/health/cluster-health';
 import { metricDefinition, type MetricName } from '../lib/metrics/catalog';
-import { SYNCER_FEED, type FunctionName, type QueueName } from '../lib/runtime/resources';
+import type { FunctionName, QueueName } from '../lib/runtime/resources';
 
 export interface ObservabilityProps {
   stage: string;
@@ -31,6 +31,8 @@ export interface ObservabilityProps {
   tableIndexes: readonly string[];
 }
 
+/** CloudWatch's limit on the metrics one alarm's math expression reads. */
+const MAX_ALARM_METRICS = 10;
 const FIVE_MINUTES = Duration.minutes(5);
 const HEALTH_STATES: readonly HealthState[] = ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'];
 
@@ -239,32 +241,30 @@ export class Observability extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // One alarm for every function (an alarm costs the same as one per function, and any throttle means the same fix).
-    // CloudWatch allows 10 metrics in an alarm: the change feed's functions are left out, a throttled connect being
-    // retried by the syncer with backoff (and its resync covering the gap).
-    const feedFunctions: readonly string[] = [SYNCER_FEED.function, SYNCER_FEED.authorizer];
-    const throttles = Object.entries(props.functions)
-      .filter(([name]) => !feedFunctions.includes(name))
-      .map(
-        ([name, fn], i) =>
-          [`t${i}`, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: name })] as const,
-      );
-    this.alarm('LambdaThrottles', {
-      name: 'lambda-throttles',
-      alarmDescription:
-        "tmc's functions were throttled in two 5-minute periods of three: the account's Lambda concurrency is exhausted (Service Quotas: Lambda concurrent executions). Throttled queue batches return to their queue; throttled schedule runs are lost until the next tick",
-      metric: new cloudwatch.MathExpression({
-        expression: `SUM([${throttles.map(([id]) => id).join(', ')}])`,
-        usingMetrics: Object.fromEntries(throttles),
-        label: 'throttled invocations',
-        period: FIVE_MINUTES,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // Every function's throttles, summed; CloudWatch allows 10 metrics in an alarm, so in as few alarms as that takes
+    // (billed per metric either way, and any throttle means the same fix: more account concurrency).
+    const throttles = Object.entries(props.functions).map(
+      ([name, fn]) => [name, fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum', label: name })] as const,
+    );
+    for (let start = 0, n = 1; start < throttles.length; start += MAX_ALARM_METRICS, n++) {
+      const chunk = throttles.slice(start, start + MAX_ALARM_METRICS);
+      const metrics = Object.fromEntries(chunk.map(([, metric], i) => [`t${i}`, metric]));
+      this.alarm(n === 1 ? 'LambdaThrottles' : `LambdaThrottles${n}`, {
+        name: n === 1 ? 'lambda-throttles' : `lambda-throttles-${n}`,
+        alarmDescription: `tmc's functions (${chunk.map(([name]) => name).join(', ')}) were throttled in two 5-minute periods of three: the account's Lambda concurrency is exhausted (Service Quotas: Lambda concurrent executions). Throttled queue batches return to their queue; throttled schedule runs are lost until the next tick`,
+        metric: new cloudwatch.MathExpression({
+          expression: `SUM([${Object.keys(metrics).join(', ')}])`,
+          usingMetrics: metrics,
+          label: 'throttled invocations',
+          period: FIVE_MINUTES,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     // On demand, DynamoDB throttles a burst above twice the previous peak, or a hot partition (table and GSI alike).
     const tableName = props.table.tableName;
     const events = (metricName: string, index?: string): cloudwatch.Metric =>

@@ -23,28 +23,27 @@ export function synthesizedTemplate(
   return { template, logRetentionDays: stack.config.logRetentionDays };
 }
 
+const ScheduleRunSchema = z.object({
+  ok: z.boolean(),
+  lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
+  dynamodb: z.object({
+    requests: z.record(z.string(), z.number()),
+    byItem: z.record(z.string(), z.number()),
+    writeBytes: z.number(),
+  }),
+  sqs: z.object({
+    requests: z.record(z.string(), z.number()),
+    byItem: z.record(z.string(), z.number()),
+    writeBytes: z.number(),
+  }),
+});
 const ResultsSchema = z.object({
   startedAt: z.string(),
   endToEnd: z.array(
     z.object({
       options: z.object({ objects: z.number(), clusters: z.number() }),
-      schedules: z.record(
-        z.string(),
-        z.object({
-          ok: z.boolean(),
-          lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
-          dynamodb: z.object({
-            requests: z.record(z.string(), z.number()),
-            byItem: z.record(z.string(), z.number()),
-            writeBytes: z.number(),
-          }),
-          sqs: z.object({
-            requests: z.record(z.string(), z.number()),
-            byItem: z.record(z.string(), z.number()),
-            writeBytes: z.number(),
-          }),
-        }),
-      ),
+      schedules: z.record(z.string(), ScheduleRunSchema),
+      settledSchedules: z.record(z.string(), ScheduleRunSchema).optional(),
     }),
   ),
 });
@@ -54,6 +53,8 @@ export interface MeasuredRuns {
   objects: number;
   clusters: number;
   perRun: Record<string, Usage>;
+  /** The second run of each schedule (results written before it was measured have none). */
+  settledRun?: Record<string, Usage>;
 }
 
 /** The schedules' measured runs: the largest end-to-end size of `file`, else of the newest bench result that has one. */
@@ -74,7 +75,15 @@ export function measuredRuns(resultsDir: string, file?: string): MeasuredRuns {
     }
     const run = [...parsed.data.endToEnd].sort((a, b) => b.options.clusters - a.options.clusters)[0];
     if (run === undefined || Object.values(run.schedules).some((s) => !s.ok)) continue;
-    return { file: path, objects: run.options.objects, clusters: run.options.clusters, perRun: run.schedules };
+    const settled =
+      run.settledSchedules && Object.values(run.settledSchedules).every((s) => s.ok) ? run.settledSchedules : undefined;
+    return {
+      file: path,
+      objects: run.options.objects,
+      clusters: run.options.clusters,
+      perRun: run.schedules,
+      ...(settled ? { settledRun: settled } : {}),
+    };
   }
   throw new Error(
     `No bench result with measured schedule runs in ${file ?? resultsDir}: run \`npm run bench -- --quick\` first`,
@@ -85,11 +94,12 @@ export function measuredRuns(resultsDir: string, file?: string): MeasuredRuns {
 export function deployedIdleMonth(
   projectRoot: string,
   context: Record<string, unknown>,
-  runs: Pick<MeasuredRuns, 'clusters' | 'perRun'>,
+  runs: Pick<MeasuredRuns, 'clusters' | 'perRun' | 'settledRun'>,
 ): IdleMonth {
   const { template, logRetentionDays } = synthesizedTemplate(projectRoot, context);
   return idleMonth({
     perRun: runs.perRun,
+    ...(runs.settledRun ? { settledRun: runs.settledRun } : {}),
     inventory: inventoryOf(template),
     clusters: runs.clusters,
     logBytesPerRun: LOG_BYTES_PER_RUN,

@@ -1,5 +1,7 @@
 import { EmfMetrics } from '../../lib/metrics/emf-metrics';
 import { publishGauges, rollupSnapshot } from '../../lib/metrics/rollup';
+import { CREDENTIAL_TTL_MS } from '../../lib/adapters/kube/kube-connector';
+import { DEFAULT_RECOVERY_SETTINGS } from '../../lib/recovery/deps';
 import { FUNCTION_ACCESS, FUNCTIONS, QUEUES, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import type { LambdaUsage } from '../support/tmc-metrics';
@@ -94,7 +96,7 @@ export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
 export const IDLE_POLLERS_PER_QUEUE = 5;
 const LONG_POLL_SECONDS = 20;
 export const SECONDS_PER_MONTH = 30 * 24 * 3600;
-/** What the idle stack may cost a month beyond the fixed items (alarms, secrets, dashboard). */
+/** What the idle stack may cost a month beyond the fixed items (alarms, secrets, dashboard, the queues' pollers). */
 export const IDLE_TARGET_DOLLARS = 1;
 
 export interface IdleLine {
@@ -115,8 +117,16 @@ export interface IdleMonth {
 }
 
 export interface IdleInputs {
-  /** One measured run of each schedule, by SCHEDULES name, on a stack holding its clusters and objects. */
+  /**
+   * One measured run of each schedule, by SCHEDULES name, on a stack holding its clusters and objects, right after
+   * the stack's last change (recovery-sweep: a full pass).
+   */
   perRun: Record<string, Usage>;
+  /**
+   * The run after it, on the same warm container with nothing changed in between: what every later run of an idle
+   * month costs (recovery-sweep: a run its quiet gate lets skip the full pass). Without it every run costs `perRun`.
+   */
+  settledRun?: Record<string, Usage>;
   inventory: StackInventory;
   /** Registered clusters: one credential secret each, and per-cluster gauges. */
   clusters: number;
@@ -171,22 +181,48 @@ export function idleMetricSeries(
   return sent.size;
 }
 
-/** How long a container keeps kcp's and a cluster's credentials (lib/adapters/kube/kube-connector.ts) and other secrets (secret-reader.ts). */
-const CREDENTIAL_TTL_SECONDS = 300;
+/** How long a container keeps kcp's and a cluster's credentials (lib/adapters/kube/kube-connector.ts). */
+const CREDENTIAL_TTL_SECONDS = CREDENTIAL_TTL_MS / 1000;
+/** The webhook tokens' cache (lib/adapters/kube/secret-reader.ts). */
 const SECRET_TTL_SECONDS = 60;
+/**
+ * The content key is read once per container (lib/runtime/content-key.ts); Lambda replaces a warm container every few
+ * hours at most, so once an hour is an upper bound.
+ */
+const CONTAINER_LIFE_SECONDS = 3600;
 
 /**
  * Secrets Manager reads a month by one schedule's target kept warm by its schedule: kcp's kubeconfig and each
- * cluster's credentials once per credential TTL, the content key once per secret TTL (never more than once a run).
+ * cluster's credentials once per credential TTL, the content key once per container, the webhook tokens once per
+ * their TTL (never more than once a run).
  */
 export function secretReadsPerMonth(target: FunctionName, clusters: number, rateSeconds: number): number {
   const access = FUNCTION_ACCESS[target];
   const credentials = (access.kcp ? 1 : 0) + (access.clusterCredentials ? clusters : 0);
-  const others = (access.contentKey ? 1 : 0) + (access.webhookTokens ? 1 : 0);
+  const every = (seconds: number): number => SECONDS_PER_MONTH / Math.max(rateSeconds, seconds);
   return (
-    credentials * (SECONDS_PER_MONTH / Math.max(rateSeconds, CREDENTIAL_TTL_SECONDS)) +
-    others * (SECONDS_PER_MONTH / Math.max(rateSeconds, SECRET_TTL_SECONDS))
+    credentials * every(CREDENTIAL_TTL_SECONDS) +
+    (access.contentKey ? every(CONTAINER_LIFE_SECONDS) : 0) +
+    (access.webhookTokens ? every(SECRET_TTL_SECONDS) : 0)
   );
+}
+
+/**
+ * A schedule run's SQS requests as its target makes them. The measured window also holds the local stack's pollers'
+ * receives (Lambda's pollers in the cloud: the fixed line) and the harness's depth reads, which no request tells apart
+ * from the target's; so receives and depth reads are replaced by what the target's FUNCTION_ACCESS lets it make: one
+ * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and two depth reads per queue it inspects
+ * (queue and DLQ: an upper bound for the sweep, which reads the queue only).
+ */
+export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): Usage {
+  const access = FUNCTION_ACCESS[target];
+  const requests: Record<string, number> = { ...usage.sqs.requests };
+  delete requests.ReceiveMessage;
+  delete requests.GetQueueAttributes;
+  if (full && access.redrives.length > 0) requests.ReceiveMessage = access.redrives.length;
+  // Under its own key: costOf leaves `GetQueueAttributes` out as the harness's.
+  if (access.inspects.length > 0) requests['GetQueueAttributes (target)'] = 2 * access.inspects.length;
+  return { ...usage, sqs: { ...usage.sqs, requests } };
 }
 
 const cents = (dollars: number): number => Math.round(dollars * 100) / 100;
@@ -207,30 +243,49 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     if (schedule === undefined || usage === undefined)
       throw new Error(`No measured run of schedule ${rule.name}: run \`tmc bench\` first`);
     const runsPerMonth = SECONDS_PER_MONTH / rule.rateSeconds;
-    const run = costOf(usage, prices);
+    const settled = input.settledRun?.[rule.name] ?? usage;
+    // Full runs a month: the sweep's quiet gate makes one at least every fullPassSeconds; any other schedule's runs
+    // after the first cost what the settled run cost.
+    const fullRuns =
+      input.settledRun?.[rule.name] === undefined
+        ? runsPerMonth
+        : rule.name === 'recovery-sweep'
+          ? SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)
+          : 0;
+    const full = costOf(ownSqsOnly(schedule.target, usage, true), prices);
+    const rest = costOf(ownSqsOnly(schedule.target, settled, fullRuns === runsPerMonth), prices);
+    const monthOf = (k: keyof CostBreakdown): number => full[k] * fullRuns + rest[k] * (runsPerMonth - fullRuns);
     runs += runsPerMonth;
     scheduledFunctions.add(schedule.target);
     secretCalls += secretReadsPerMonth(schedule.target, clusters, rule.rateSeconds);
     const invocation = perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
+    const split = fullRuns === runsPerMonth ? '' : ` (${Math.round(fullRuns)} full, the rest settled)`;
     add(
       'variable',
       `schedule ${rule.name}: Lambda`,
-      `${runsPerMonth} runs`,
-      (run.lambdaRequests + run.lambdaCompute) * runsPerMonth + invocation,
+      `${runsPerMonth} runs${split}`,
+      monthOf('lambdaRequests') + monthOf('lambdaCompute') + invocation,
     );
+    const perRunItems = (u: Usage): string =>
+      `${dynamoItemReads(u.dynamodb)} reads, ${dynamoItemWrites(u.dynamodb)} writes`;
     add(
       'variable',
       `schedule ${rule.name}: DynamoDB`,
-      `${dynamoItemReads(usage.dynamodb)} reads, ${dynamoItemWrites(usage.dynamodb)} writes a run`,
-      run.dynamodb * runsPerMonth,
+      fullRuns === runsPerMonth
+        ? `${perRunItems(usage)} a run`
+        : `${perRunItems(usage)} a full run, ${perRunItems(settled)} a settled one`,
+      monthOf('dynamodb'),
     );
-    add('variable', `schedule ${rule.name}: SQS`, 'its own requests', run.sqs * runsPerMonth);
+    add('variable', `schedule ${rule.name}: SQS`, 'its own requests', monthOf('sqs'));
   }
+  // Billed per event source mapping whatever the traffic, as an alarm is per alarm: Lambda's pollers long-poll every
+  // mapped queue all the time, and their number is not configurable (provisioned mode's minimum pollers bill by the
+  // hour, more). Only fewer queues would lower it.
   const receives = inventory.polledQueues * IDLE_POLLERS_PER_QUEUE * (SECONDS_PER_MONTH / LONG_POLL_SECONDS);
   add(
-    'variable',
+    'fixed',
     "SQS empty receives of Lambda's pollers",
-    `${receives} requests`,
+    `${receives} requests (${inventory.polledQueues} event source mappings)`,
     perMillion(receives, prices.sqs.perMillionRequests),
   );
   const series = idleMetricSeries(clusters, Object.keys(QUEUES), [...scheduledFunctions]);
@@ -286,11 +341,13 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     target: { variableUnder: IDLE_TARGET_DOLLARS, met: variable < IDLE_TARGET_DOLLARS },
     assumptions: [
       '30-day month, us-east-1 list prices without free tier (bench/cost/prices.ts)',
-      'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
-      `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each`,
+      input.settledRun
+        ? `each schedule run twice on the benchmark stack after its phases (its clusters and objects present): the first run as the month's full runs (recovery-sweep: one full pass every ${DEFAULT_RECOVERY_SETTINGS.fullPassSeconds} s), the second, settled one as every other run`
+        : 'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
+      `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each (fixed: per event source mapping)`,
       'custom metrics: the series a warm container sends on a settled, healthy stack (gauges on change, lib/metrics/emf-policy.ts; idleMetricSeries)',
       `${input.logBytesPerRun} bytes of logs per scheduled run`,
-      `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s, other secrets every ${SECRET_TTL_SECONDS} s`,
+      `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s (and at once after a 401), the content key once per container (${CONTAINER_LIFE_SECONDS} s assumed), webhook tokens every ${SECRET_TTL_SECONDS} s`,
       "not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC's endpoints or NAT",
     ],
   };

@@ -16,6 +16,7 @@ import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { StatusReporter } from '../sync/status/report-status';
 import type { Log } from '../observability/log';
+import type { QueueDepth } from '../metrics/rollup';
 import type { DeletionGuard } from './deletion-guard';
 
 export interface RecoverySettings {
@@ -43,6 +44,10 @@ export interface RecoverySettings {
   unsyncedGraceSeconds: number;
   /** Decisions read per workspace per sweep by the re-ask after a cluster returned (lib/recovery/partial.ts; a cursor carries on). */
   partialDecisionLimit: number;
+  /** With the quiet gate: a full pass at least this often, whatever the gate sees. */
+  fullPassSeconds: number;
+  /** With the quiet gate: a full pass is quiet only when nothing the gate sees changed for this long before it. */
+  settleSeconds: number;
 }
 
 export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
@@ -58,6 +63,9 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
   partialDecisionLimit: 2000,
+  fullPassSeconds: 1800,
+  // The longest grace of the passes (unplaced 120 s) plus two runs: SQS's approximate depths lag up to a minute.
+  settleSeconds: 240,
 };
 
 /** Everything the sweep talks to; built once per container (lib/runtime/recovery-sweep.ts). */
@@ -77,6 +85,11 @@ export interface RecoverySweepDeps {
   deadLetters: DeadLetterQueue[];
   /** Admissions answered before their enqueue finished (lib/recovery/held-admissions.ts); absent: none are kept. */
   outbox?: AdmissionOutbox;
+  /**
+   * Depths of tmc's queues. With it the sweep runs its quiet gate (lib/recovery/quiet-gate.ts): an idle run makes a
+   * full pass only when something changed or at `fullPassSeconds`; without it every run is a full pass.
+   */
+  queueDepths?: () => Promise<QueueDepth[]>;
   /** Refreshes the kcp object's per-cluster status after tmc gives up on a message. */
   status?: StatusReporter;
   metrics: Metrics;

@@ -69,12 +69,13 @@ export async function evacuate(
 /**
  * Removes copies left on a cluster after their object failed over, once it is safe: the cluster answers again (not
  * Unhealthy) and every cluster the object now runs on has a ready copy. Until then the old copy keeps serving.
+ * Returns how many cleanups were pending at the start.
  */
 export async function cleanUp(
   deps: RecoverySweepDeps,
   report: RecoverySweepReport,
   cluster: ClusterInfo,
-): Promise<void> {
+): Promise<number> {
   const now = deps.now();
   const pending = await deps.store.pendingCleanups(cluster.name, deps.settings.perClusterLimit);
   const deletes: SyncMessage[] = [];
@@ -136,6 +137,7 @@ export async function cleanUp(
     });
     await deps.syncQueue.send(deletes);
   }
+  return pending.length;
 }
 
 async function replacementReady(

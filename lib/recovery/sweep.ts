@@ -12,6 +12,16 @@ import { repairDrift, resyncStuck, resyncUnsynced } from './resync';
 import { evacuationReason } from './rules';
 import { resyncUnplaced } from './unplaced';
 import { sendHeldAdmissions } from './held-admissions';
+import {
+  maySkip,
+  observeCursors,
+  readGate,
+  recordGate,
+  recordKinds,
+  unsettledRecord,
+  type GateReading,
+  type SweepProgress,
+} from './quiet-gate';
 
 /**
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
@@ -23,6 +33,9 @@ import { sendHeldAdmissions } from './held-admissions';
  * message was lost (lib/recovery/resync.ts) and the partial decisions a returned cluster may complete
  * (lib/recovery/partial.ts). Then the deletion
  * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
+ *
+ * With `deps.queueDepths`, a quiet gate runs first (lib/recovery/quiet-gate.ts, docs/recovery.md "Idle runs"): when
+ * nothing it sees changed since a quiet full pass, the run tends only the holds.
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { actions: {}, failures: [] };
@@ -36,30 +49,54 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
   };
   // First: a lost admission's message, sent now, makes the passes below find its object placed.
   await guarded('sending held admissions', () => sendHeldAdmissions(deps, report));
-  const clustersByWorkspace = new Map<string, string[]>();
-  // Orphan scopes (workspace, cluster, type) where this sweep found nothing to delete: their holds are resolved.
-  const quiet = new Set<string>();
+  const startedAt = deps.now();
+  const inventories = new Map<string, ClusterInfo[]>();
   for (const workspace of deps.workspaces) {
     let clusters: ClusterInfo[] = [];
     await guarded(`listing the SyncTargets of ${workspace}`, async () => {
       clusters = await deps.inventory.list(workspace);
     });
-    clustersByWorkspace.set(
-      workspace,
-      clusters.map((c) => c.name),
-    );
+    inventories.set(workspace, clusters);
+  }
+  const clustersByWorkspace = new Map([...inventories].map(([ws, cs]) => [ws, cs.map((c) => c.name)]));
+  // The quiet gate: a run that finds nothing changed since a quiet full pass tends only the holds.
+  let gate: GateReading | undefined;
+  if (deps.queueDepths && report.failures.length === 0)
+    await guarded('reading what changed since the last full pass', async () => {
+      gate = await readGate(deps, inventories);
+    });
+  const allClusters = [...inventories.values()].flat();
+  // No DLQ read either: a message reaches a DLQ only after its last delivery kept its queue busy (in flight), which
+  // keeps the gate from skipping until a full pass has run after it; the full pass every fullPassSeconds reads them too.
+  if (gate && maySkip(gate, allClusters, startedAt, deps.settings)) {
+    await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, new Set()));
+    return report;
+  }
+  const cursors = observeCursors(deps.store);
+  const full: RecoverySweepDeps = { ...deps, store: cursors.store };
+  const progress: SweepProgress = { unsettled: [] };
+  const kinds: Record<string, Array<{ group: string; version: string; resource: string }>> = {};
+  // Orphan scopes (workspace, cluster, type) where this sweep found nothing to delete: their holds are resolved.
+  const quiet = new Set<string>();
+  for (const [workspace, clusters] of inventories) {
     const kcpIndex: KcpIndex = new Map();
+    const seen: SyncRecord[] = [];
     for (const cluster of clusters) {
       let records: SyncRecord[] = [];
       await guarded(`reading the sync items of ${cluster.name}`, async () => {
-        records = await sweepPage(deps, workspace, cluster.name);
+        records = await sweepPage(full, workspace, cluster.name);
       });
+      seen.push(...records);
+      if (cluster.health !== 'Healthy') progress.unsettled.push(`${cluster.name} is ${cluster.health}`);
+      if (records.some(unsettledRecord)) progress.unsettled.push(`${cluster.name} has unsettled sync items`);
       const why = evacuationReason(cluster, deps.now());
-      if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(deps, report, cluster, records, why));
-      await guarded(`cleaning up after failover on ${cluster.name}`, () => cleanUp(deps, report, cluster));
+      if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(full, report, cluster, records, why));
+      await guarded(`cleaning up after failover on ${cluster.name}`, async () => {
+        if ((await cleanUp(full, report, cluster)) > 0) progress.unsettled.push(`${cluster.name} has cleanups`);
+      });
       // An Unhealthy cluster cannot be read or written: its stuck syncs, drift and orphans wait until it answers.
       if (cluster.health === 'Unhealthy') continue;
-      await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
+      await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(full, report, cluster, records));
       // A pull-mode cluster is never called: its syncer applies and reports through the VW, so its drift and orphans
       // are the syncer's. Skipping says nothing about its copies; a failed mode read skips both and retries next run.
       let push = false;
@@ -67,22 +104,40 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
         push = (await deps.kube.syncMode?.(workspace, cluster.name)) !== 'Pull';
       });
       if (!push) continue;
-      await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
+      await guarded(`checking drift on ${cluster.name}`, () => repairDrift(full, report, cluster, records));
       await guarded(`removing orphans on ${cluster.name}`, () =>
-        removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet),
+        removeOrphans(full, report, workspace, cluster, records, kcpIndex, quiet),
       );
     }
+    kinds[workspace] = recordKinds(seen);
     await guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
-      resyncUnplaced(deps, report, workspace),
+      resyncUnplaced(full, report, workspace),
     );
     await guarded(`re-sending the lost sync messages of ${workspace}`, () =>
-      resyncUnsynced(deps, report, workspace, clusters),
+      resyncUnsynced(full, report, workspace, clusters),
     );
     await guarded(`asking placement again about the partial decisions of ${workspace}`, () =>
-      resyncPartial(deps, report, workspace, clusters),
+      resyncPartial(full, report, workspace, clusters),
     );
   }
-  await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, quiet));
-  await guarded('redriving dead letters', () => redriveDeadLetters(deps, report));
+  await guarded('tending deletion holds', () => tendHolds(full, report, clustersByWorkspace, quiet));
+  await guarded('redriving dead letters', () => redriveDeadLetters(full, report));
+  if (gate) {
+    const reading = gate;
+    const quietPass =
+      Object.keys(report.actions).length === 0 &&
+      report.failures.length === 0 &&
+      progress.unsettled.length === 0 &&
+      cursors.carryingOn().length === 0;
+    await guarded('recording what the full pass saw', () =>
+      recordGate(deps, reading, {
+        startedAt,
+        full: true,
+        quiet: quietPass,
+        kinds,
+        settleSeconds: deps.settings.settleSeconds,
+      }),
+    );
+  }
   return report;
 }

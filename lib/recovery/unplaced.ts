@@ -37,6 +37,9 @@ const ADMISSION_BLIND_KINDS: Gvr[] = [
   { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' },
 ];
 
+/** What this pass lists in every workspace, whatever its decisions name (the quiet gate lists them too). */
+export const ALWAYS_LISTED_KINDS: readonly Gvr[] = [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS];
+
 const groupResource = (t: { group: string; resource: string }): string => `${t.group}/${t.resource}`;
 const admissionBlind = new Set(ADMISSION_BLIND_KINDS.map(groupResource));
 
@@ -143,7 +146,7 @@ function refOf(workspace: string, gvr: Gvr, object: KubeObject): ObjectRef {
 }
 
 /** The workspace's kcp objects of one kind; a kind kcp does not serve there has none. */
-async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): Promise<KubeObject[]> {
+export async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: Gvr): Promise<KubeObject[]> {
   const kcp = await deps.kube.kcp(workspace);
   try {
     return await kcp.list(gvr);

@@ -10,6 +10,7 @@ import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue';
+import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { ConfigurationError } from '../errors/tmc-error';
 import { parseWorkspaces } from '../health/probe-clusters';
@@ -82,6 +83,8 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
       partialDecisionLimit: numberFrom(env, 'TMC_RECOVERY_PARTIAL_DECISION_LIMIT', d.partialDecisionLimit),
+      fullPassSeconds: numberFrom(env, 'TMC_RECOVERY_FULL_PASS_SECONDS', d.fullPassSeconds),
+      settleSeconds: numberFrom(env, 'TMC_RECOVERY_SETTLE_SECONDS', d.settleSeconds),
     },
     guard: {
       ...DEFAULT_GUARD,
@@ -121,6 +124,11 @@ export function buildRecoverySweepDeps(
   const statuses = new DynamoStatusStore({ doc, tableName });
   const store = new DynamoRecoveryStore(doc, tableName);
   const { settings, guard } = recoverySettingsFrom(env);
+  // The quiet gate's "is anything on its way": the queues only (the DLQs are received from every run anyway).
+  const queueDepths = new SqsQueueDepths(
+    sqs,
+    queueNames.map((name) => ({ name, url: queueUrlOf(config, name) })),
+  );
   return {
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
     inventory: new DynamoClusterInventory(doc, tableName),
@@ -150,6 +158,7 @@ export function buildRecoverySweepDeps(
       }),
       metrics,
     ),
+    queueDepths: () => queueDepths.queueDepths(),
     deadLetters: queueNames.map(
       (name) => new SqsDeadLetterQueue(name, sqs, config.dlqUrls[name] ?? '', queueUrlOf(config, name)),
     ),

@@ -355,6 +355,8 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     table: 'read-write',
     sends: ['placement', 'sync', 'status'],
     redrives: ['placement', 'sync', 'status'],
+    // The quiet gate's depths (lib/recovery/quiet-gate.ts).
+    inspects: ['placement', 'sync', 'status'],
     kcp: true,
     clusterCredentials: true,
     contentKey: true,

@@ -14,6 +14,7 @@ import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
 import {
+  BackstopMemo,
   reportClusterStatus,
   runStatusBackstop,
   type BackstopOptions,
@@ -110,6 +111,7 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     statusStore,
     cursors: new DynamoRecoveryStore(doc, tableName),
     backstop: { graceSeconds: BACKSTOP_GRACE_SECONDS },
+    backstopMemo: new BackstopMemo(),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,

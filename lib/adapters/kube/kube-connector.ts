@@ -25,7 +25,7 @@ export interface KubeConnectorOptions {
   client?: KubeClusterClientOptions;
   /** The token source of an `eks` SyncTarget; by default signed with the function's role (EksTokenSource). */
   eksTokens?: (eks: { clusterName: string; region: string }) => { token(): Promise<string> };
-  /** How long credentials read for a client are trusted before they are read again (default 5 minutes). */
+  /** How long credentials read for a client are trusted before they are read again (CREDENTIAL_TTL_MS). */
   credentialTtlMs?: number;
   now?: Clock;
 }
@@ -36,6 +36,13 @@ interface CachedClient {
   health: { stale: boolean };
   client: Promise<KubeClusterClient>;
 }
+
+/**
+ * How long a container trusts credentials it read (an hour, as AWS's Secrets Manager caching client): a 401 refreshes
+ * them at once, so a rotation never waits for it; the TTL only bounds how long a revoked-but-working old credential
+ * stays in use. Each read is a Secrets Manager call in the cloud, so a shorter TTL is what an idle stack pays for.
+ */
+export const CREDENTIAL_TTL_MS = 60 * 60_000;
 
 const SYNC_TARGETS = { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets' } as const;
 
@@ -52,7 +59,7 @@ export class KubeConnectorImpl implements KubeConnector {
   private readonly now: Clock;
 
   constructor(private readonly options: KubeConnectorOptions) {
-    this.ttlMs = options.credentialTtlMs ?? 5 * 60_000;
+    this.ttlMs = options.credentialTtlMs ?? CREDENTIAL_TTL_MS;
     this.now = options.now ?? systemClock;
   }
 

@@ -4,8 +4,15 @@ import type { QueueDepth } from '../../metrics/rollup';
 export interface QueueUrls {
   name: string;
   url: string;
-  dlqUrl: string;
+  /** Without it the DLQ is not read (`dlq` 0): the recovery sweep's quiet gate reads its DLQs by receiving. */
+  dlqUrl?: string;
 }
+
+const NONE = {
+  ApproximateNumberOfMessages: 0,
+  ApproximateNumberOfMessagesNotVisible: 0,
+  ApproximateNumberOfMessagesDelayed: 0,
+};
 
 const DEPTH_ATTRIBUTES = [
   'ApproximateNumberOfMessages',
@@ -28,7 +35,10 @@ export class SqsQueueDepths {
   async queueDepths(): Promise<QueueDepth[]> {
     return Promise.all(
       this.queues.map(async (q) => {
-        const [main, dlq] = await Promise.all([this.attributes(q.url), this.attributes(q.dlqUrl)]);
+        const [main, dlq] = await Promise.all([
+          this.attributes(q.url),
+          q.dlqUrl === undefined ? NONE : this.attributes(q.dlqUrl),
+        ]);
         return {
           queue: q.name,
           visible: main.ApproximateNumberOfMessages,

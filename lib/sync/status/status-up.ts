@@ -27,6 +27,38 @@ export interface StatusUpDeps {
   random?: () => number;
   /** Where the status backstop resumes on each cluster (without: every run reads each cluster's first page only). */
   cursors?: ClusterCursors;
+  /** The backstop's memory across runs of a warm container (without: every run reads every stored status it polls). */
+  backstopMemo?: BackstopMemo;
+}
+
+/**
+ * Per object·cluster, the downstream resourceVersion whose status the backstop last found stored, and when. While the
+ * copy's resourceVersion is the same, its status is the same, so the stored one is not read again for `ttlMs`: an idle
+ * run reads no status item. Past the TTL it is read once more (a stored status can change without the copy changing,
+ * when a status-up write lost a race).
+ */
+export class BackstopMemo {
+  private readonly seen = new Map<string, { resourceVersion: string; at: number }>();
+
+  constructor(private readonly ttlMs = 300_000) {}
+
+  matches(key: string, resourceVersion: string, now: number): boolean {
+    const hit = this.seen.get(key);
+    return hit !== undefined && hit.resourceVersion === resourceVersion && now - hit.at < this.ttlMs;
+  }
+
+  remember(key: string, resourceVersion: string, now: number): void {
+    this.seen.set(key, { resourceVersion, at: now });
+  }
+
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
+  /** Drops what is older than the TTL, so objects applied long ago do not stay in memory. */
+  prune(now: number): void {
+    for (const [key, hit] of this.seen) if (now - hit.at >= this.ttlMs) this.seen.delete(key);
+  }
 }
 
 export type StatusResult =
@@ -245,83 +277,103 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
   const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0 };
   await Promise.all(
     clusters.map((cluster) =>
-      limit(async () => {
-        // A page per run, resuming where the last run stopped: reading only the first page of a cluster with more
-        // sync items than that (a 1000 × 3 benchmark has 2,000 per cluster) never looked at the rest, so a status whose
-        // webhook failed open there was never brought back.
-        const recentRecords = (
-          await clusterPage(
-            deps.syncState,
-            deps.cursors,
-            `backstop|${cluster}`,
-            cluster,
-            options.perClusterLimit ?? 500,
-          )
-        ).filter((r) => recent(r, since, until));
-        const records = await pushModeOnly(deps, cluster, recentRecords);
-        const downstream = await readDownstreamOf(deps, cluster, records);
-        // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
-        // Those the cluster answered for, present or missing (a missing copy's stored status stops counting).
-        const found = records.filter(
-          (r) =>
-            !(downstream.get(objectKey(r.ref)) instanceof Error) &&
-            (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)),
-        );
-        const storedOf = await deps.statusStore.getMany(
-          found.map((r) => r.ref),
-          cluster,
-        );
-        for (const record of records) {
-          summary.polled++;
-          const observed = downstream.get(objectKey(record.ref));
-          if (!observed) {
-            if (
-              !isNamespace(record.ref) &&
-              (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))
-            ) {
-              summary.written++;
-              deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'missing-copy' });
-            }
-            continue;
-          }
-          if (observed instanceof Error) {
-            summary.failed++;
-            deps.log.warn('Status backstop could not read a downstream object', {
-              cluster,
-              workspace: record.ref.workspace,
-              gvr: gvrKey(record.ref),
-              namespace: record.ref.namespace,
-              name: record.ref.name,
-              error: asTmcError(observed).toJSON(),
-            });
-            continue;
-          }
-          const key = objectKey(record.ref);
-          const stored = storedOf.has(key) ? storedOf.get(key) : await deps.statusStore.get(record.ref, cluster);
-          if (stored && canonicalJson(stored.status) === canonicalJson(observed.status)) continue;
-          const result = await reportClusterStatus(
-            deps,
-            {
-              type: 'status',
-              ref: record.ref,
-              cluster,
-              status: observed.status,
-              resourceVersion: observed.resourceVersion,
-              trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
-            },
-            1,
-          );
-          if (result.result === 'written') {
-            summary.written++;
-            deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'status' });
-          }
-          if (result.result === 'deferred') summary.failed++;
-        }
-      }).catch((err: unknown) => {
+      limit(() => backstopCluster(deps, options, cluster, { now, since, until }, summary)).catch((err: unknown) => {
         summary.failed++;
         deps.log.warn('Status backstop could not poll a cluster', { cluster, error: asTmcError(err).toJSON() });
       }),
     ),
   );
+  deps.backstopMemo?.prune(now);
   return summary;
+}
+
+/** One cluster's page of the backstop: reads its recent copies downstream and stores what changed. */
+async function backstopCluster(
+  deps: StatusUpDeps,
+  options: BackstopOptions,
+  cluster: string,
+  { now, since, until }: { now: number; since: number; until: number },
+  summary: BackstopSummary,
+): Promise<void> {
+  // A page per run, resuming where the last run stopped: reading only the first page of a cluster with more
+  // sync items than that (a 1000 × 3 benchmark has 2,000 per cluster) never looked at the rest, so a status whose
+  // webhook failed open there was never brought back.
+  const recentRecords = (
+    await clusterPage(deps.syncState, deps.cursors, `backstop|${cluster}`, cluster, options.perClusterLimit ?? 500)
+  ).filter((r) => recent(r, since, until));
+  const records = await pushModeOnly(deps, cluster, recentRecords);
+  const downstream = await readDownstreamOf(deps, cluster, records);
+  // What is stored for every object read downstream, in one BatchGetItem per 100 instead of a GetItem each.
+  // Those the cluster answered for, present or missing (a missing copy's stored status stops counting), except
+  // copies unchanged since a run found their status stored (the memo).
+  const memo = deps.backstopMemo;
+  const memoKey = (r: SyncRecord): string => `${objectKey(r.ref)}|${cluster}`;
+  const unchanged = (r: SyncRecord): boolean => {
+    const observed = downstream.get(objectKey(r.ref));
+    return (
+      memo !== undefined &&
+      observed !== undefined &&
+      !(observed instanceof Error) &&
+      memo.matches(memoKey(r), observed.resourceVersion, now)
+    );
+  };
+  const found = records.filter(
+    (r) =>
+      !(downstream.get(objectKey(r.ref)) instanceof Error) &&
+      (downstream.has(objectKey(r.ref)) || !isNamespace(r.ref)) &&
+      !unchanged(r),
+  );
+  const storedOf = await deps.statusStore.getMany(
+    found.map((r) => r.ref),
+    cluster,
+  );
+  for (const record of records) {
+    summary.polled++;
+    const observed = downstream.get(objectKey(record.ref));
+    if (!observed) {
+      memo?.forget(memoKey(record));
+      if (!isNamespace(record.ref) && (await forgetMissingCopy(deps, record, storedOf.get(objectKey(record.ref))))) {
+        summary.written++;
+        deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'missing-copy' });
+      }
+      continue;
+    }
+    if (observed instanceof Error) {
+      summary.failed++;
+      deps.log.warn('Status backstop could not read a downstream object', {
+        cluster,
+        workspace: record.ref.workspace,
+        gvr: gvrKey(record.ref),
+        namespace: record.ref.namespace,
+        name: record.ref.name,
+        error: asTmcError(observed).toJSON(),
+      });
+      continue;
+    }
+    if (unchanged(record)) continue;
+    const key = objectKey(record.ref);
+    const stored = storedOf.has(key) ? storedOf.get(key) : await deps.statusStore.get(record.ref, cluster);
+    if (stored && canonicalJson(stored.status) === canonicalJson(observed.status)) {
+      memo?.remember(memoKey(record), observed.resourceVersion, now);
+      continue;
+    }
+    memo?.forget(memoKey(record));
+    const result = await reportClusterStatus(
+      deps,
+      {
+        type: 'status',
+        ref: record.ref,
+        cluster,
+        status: observed.status,
+        resourceVersion: observed.resourceVersion,
+        trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
+      },
+      1,
+    );
+    if (result.result === 'written') {
+      summary.written++;
+      deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'status' });
+    }
+    if (result.result === 'deferred') summary.failed++;
+  }
 }

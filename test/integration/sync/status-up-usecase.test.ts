@@ -8,7 +8,7 @@ import { makeStatusUpHandler } from '../../../lib/runtime/status-up';
 import { ClusterThrottledError } from '../../../lib/errors/tmc-error';
 import { syncOne } from '../../../lib/sync/apply';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
-import { reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
+import { BackstopMemo, reportClusterStatus, runStatusBackstop } from '../../../lib/sync/status/status-up';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';
 import { loadEvent } from '../../support/events';
@@ -316,6 +316,37 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     const dynamoWrites = world.dynamoWrites();
     expect(await runStatusBackstop(deps)).toMatchObject({ written: 1, failed: 0 });
     expect(world.dynamoWrites()).toBeGreaterThan(dynamoWrites);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
+  });
+
+  it('a warm backstop reads no stored status for copies unchanged since it found theirs stored', async () => {
+    const base = world.statusDeps(kube);
+    let statusReads = 0;
+    const statusStore = Object.create(base.statusStore) as typeof base.statusStore;
+    statusStore.getMany = async (refs, cluster) => {
+      statusReads += refs.length;
+      return base.statusStore.getMany(refs, cluster);
+    };
+    statusStore.get = async (ref, cluster) => {
+      statusReads++;
+      return base.statusStore.get(ref, cluster);
+    };
+    const deps = { ...base, statusStore, backstopMemo: new BackstopMemo() };
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      const before = setDownstreamStatus(c, ready(1));
+      await reportClusterStatus(deps, message(c, before.metadata.resourceVersion ?? '0', ready(1)), 1);
+    }
+    statusReads = 0;
+    expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, written: 0, failed: 0 });
+    expect(statusReads).toBe(3);
+    statusReads = 0;
+    expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, written: 0, failed: 0 });
+    expect(statusReads).toBe(0);
+    // A copy whose status moves is read and stored again.
+    setDownstreamStatus('east', ready(0));
+    expect(await runStatusBackstop(deps)).toMatchObject({ written: 1, failed: 0 });
+    expect(statusReads).toBe(1);
     expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
   });
 

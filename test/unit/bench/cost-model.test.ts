@@ -46,26 +46,60 @@ describe('idle month', () => {
     expect(line('schedule health-probe: Lambda')).toBe(0.15);
     // 43,200 × (1 write unit × $0.625/M + 10 reads × $0.125/M) = $0.081
     expect(line('schedule health-probe: DynamoDB')).toBe(0.08);
-    // 43,200 × 2 requests (the harness's GetQueueAttributes excluded) × $0.40/M = $0.0346
-    expect(line('schedule health-probe: SQS')).toBe(0.03);
-    // 3 queues × 5 pollers × 129,600 receives (one per 20 s) = 1,944,000 × $0.40/M
+    // Its 2 receives are the local pollers' (Lambda's pollers: the fixed line below) and it inspects no queue: $0
+    expect(line('schedule health-probe: SQS')).toBe(0);
+    // 3 queues × 5 pollers × 129,600 receives (one per 20 s) = 1,944,000 × $0.40/M, fixed: per event source mapping
     expect(line("SQS empty receives of Lambda's pollers")).toBe(0.78);
+    expect(month.lines.find((l) => l.item.startsWith('SQS empty receives'))?.kind).toBe('fixed');
     // A healthy, settled stack sends no custom metric once its containers are warm (lib/metrics/emf-policy.ts).
     expect(line('CloudWatch custom metrics (EMF)')).toBe(0);
     // 43,200 × 2 KiB = 0.0824 GB: × $0.50 ingested + 30 days of it stored × $0.03 = $0.0437
     expect(line('CloudWatch Logs ingested and stored')).toBe(0.04);
-    // kcp + 2 clusters, each every 300 s: 3 × 8,640 = 25,920 calls × $0.05/10,000
-    expect(line('Secrets Manager reads')).toBe(0.13);
+    // kcp + 2 clusters, each once an hour (a 401 refreshes at once): 3 × 720 = 2,160 calls × $0.05/10,000
+    expect(line('Secrets Manager reads')).toBe(0.01);
     expect(line('CloudWatch alarms')).toBe(0.5);
     expect(line('CloudWatch dashboard')).toBe(3);
     expect(line('Secrets Manager secrets')).toBe(2); // (3 + 2 cluster credentials) × $0.40
   });
 
   it('sums variable and fixed items apart and compares the variable part with the $1 target', () => {
-    expect(month.variable).toBe(1.21);
-    expect(month.fixed).toBe(5.5);
-    expect(month.total).toBe(6.71);
-    expect(month.target).toEqual({ variableUnder: 1, met: false });
+    expect(month.variable).toBe(0.28);
+    expect(month.fixed).toBe(6.28);
+    expect(month.total).toBe(6.56);
+    expect(month.target).toEqual({ variableUnder: 1, met: true });
+  });
+
+  it('prices the sweep as full passes every fullPassSeconds and settled runs between them', () => {
+    const full: Usage = {
+      lambda: { 'recovery-sweep': { invocations: 1, durationSeconds: 2 } },
+      dynamodb: { requests: { GetItem: 100 }, byItem: {}, writeBytes: 0 },
+      sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+    };
+    const settled: Usage = {
+      lambda: { 'recovery-sweep': { invocations: 1, durationSeconds: 0.1 } },
+      dynamodb: { requests: { GetItem: 4 }, byItem: {}, writeBytes: 0 },
+      sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+    };
+    const sweep = (settledRun?: Record<string, Usage>) =>
+      idleMonth({
+        perRun: { 'recovery-sweep': full },
+        ...(settledRun ? { settledRun } : {}),
+        inventory: {
+          alarms: 0,
+          alarmMetrics: 0,
+          dashboards: 0,
+          secrets: 0,
+          polledQueues: 0,
+          schedules: [{ name: 'recovery-sweep', rateSeconds: 60 }],
+        },
+        clusters: 0,
+        logBytesPerRun: 0,
+        logRetentionDays: 1,
+      }).lines.find((l) => l.item === 'schedule recovery-sweep: DynamoDB')!.dollars;
+    // Every run a full pass: 43,200 × 100 reads × $0.125/M = $0.54
+    expect(sweep()).toBe(0.54);
+    // 1,440 full passes (one per 1,800 s) × 100 reads + 41,760 settled runs × 4 reads, × $0.125/M = $0.0389
+    expect(sweep({ 'recovery-sweep': settled })).toBe(0.04);
   });
 
   it('refuses a schedule it has no measured run for rather than pricing it at zero', () => {

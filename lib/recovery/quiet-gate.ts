@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { gvrKey } from '../api/object-ref';
+import { canonicalJson } from '../kube/canonical-json';
+import type { ClusterInfo } from '../placement/types';
+import type { RecoveryStore } from '../ports/recovery-store';
+import type { SyncRecord } from '../ports/sync-state-store';
+import type { RecoverySweepDeps } from './deps';
+import { ALWAYS_LISTED_KINDS, listKind } from './unplaced';
+
+/**
+ * Listed by the gate in every workspace: what the lost-admission pass lists, and what moves placement without changing
+ * a placed object (a namespace's labels, Placements, Locations), whose messages can be lost too. Not SyncTargets:
+ * health-probe writes their heartbeat every few minutes, and what placement reads of them is the inventory's mirror,
+ * which the gate hashes.
+ */
+const GATE_KINDS: readonly Gvr[] = [
+  ...ALWAYS_LISTED_KINDS,
+  { group: '', version: 'v1', resource: 'namespaces' },
+  { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements' },
+  { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'locations' },
+];
+
+/** Where the gate keeps what the last full pass saw (a cursor item: `CURSOR#quiet`). */
+const GATE_KEY = 'quiet';
+
+const GateStateSchema = z.object({
+  /** What the gate saw before the last full pass (clusters and their health, kcp's objects, busy queues). */
+  fingerprint: z.string(),
+  /** When the fingerprint last changed, or the queues were last busy (epoch ms). */
+  changedAt: z.number(),
+  /** When the last full pass started (epoch ms). */
+  fullAt: z.number(),
+  /** The last full pass acted on nothing, failed nowhere, saw nothing unsettled and read everything in one page. */
+  quiet: z.boolean(),
+  /** Per workspace, the resource types the last full pass found sync items of (listed in kcp beside GATE_KINDS). */
+  kinds: z.record(z.string(), z.array(z.object({ group: z.string(), version: z.string(), resource: z.string() }))),
+});
+type Gvr = { group: string; version: string; resource: string };
+export type GateState = z.infer<typeof GateStateSchema>;
+
+/** What one full pass saw that is not settled yet; any of it keeps the next run a full pass. */
+export interface SweepProgress {
+  unsettled: string[];
+}
+
+/**
+ * A sync item in a state a later sweep may act on without any new change (stuck after stuckAfterSeconds, deleting,
+ * failed and retryable): applied and deleted are the only states no time-based rule acts on.
+ */
+export const unsettledRecord = (r: SyncRecord): boolean => r.state !== 'applied' && r.state !== 'deleted';
+
+function parseState(raw: string | undefined): GateState | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = GateStateSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // not JSON: treated as no state, so the next run is a full pass
+  }
+}
+
+export interface GateReading {
+  fingerprint: string;
+  busy: boolean;
+  state: GateState | undefined;
+}
+
+/**
+ * What the gate compares between runs: every workspace's SyncTargets with their health, every kcp object of the
+ * kinds the sweep's kcp passes look at (uid and resourceVersion: any write to one, tmc's own included, changes it;
+ * a delete removes it), and whether any queue holds a message (visible, in flight or delayed). A read that fails
+ * throws: the run is then a full pass.
+ */
+export async function readGate(
+  deps: RecoverySweepDeps,
+  clustersByWorkspace: ReadonlyMap<string, ClusterInfo[]>,
+): Promise<GateReading> {
+  const state = parseState(await deps.store.sweepCursor(GATE_KEY));
+  const hash = createHash('sha256');
+  for (const [workspace, clusters] of clustersByWorkspace) {
+    hash.update(`ws ${workspace}\n`);
+    for (const c of [...clusters].sort((a, b) => a.name.localeCompare(b.name)))
+      hash.update(`cluster ${canonicalJson(c)}\n`);
+    const kinds = new Map(GATE_KINDS.map((g) => [gvrKey(g), g]));
+    for (const gvr of state?.kinds[workspace] ?? []) if (!kinds.has(gvrKey(gvr))) kinds.set(gvrKey(gvr), gvr);
+    // All at once: a Lambda run is billed by its wall time, and these lists are most of an idle run's.
+    const listed = await Promise.all(
+      [...kinds]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(async ([key, gvr]) => ({ key, objects: await listKind(deps, workspace, gvr) })),
+    );
+    for (const { key, objects } of listed) {
+      const lines = objects
+        .map(
+          (o) =>
+            `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''} ${o.metadata.uid ?? ''} ${o.metadata.resourceVersion ?? ''}`,
+        )
+        .sort();
+      hash.update(`kind ${key} ${lines.length}\n${lines.join('\n')}\n`);
+    }
+  }
+  const depths = deps.queueDepths ? await deps.queueDepths() : [];
+  const busy = depths.some((q) => q.visible + q.inFlight + q.delayed > 0);
+  return { fingerprint: hash.digest('hex'), busy, state };
+}
+
+/**
+ * Whether this run may skip the full pass: the last full pass was quiet and started after everything had been
+ * unchanged for `settleSeconds` (every grace period of the passes has run out since the last change), nothing the
+ * gate sees changed since, no queue holds a message, every cluster is Healthy, and the last full pass is younger than
+ * `fullPassSeconds` (what the gate cannot see, such as a copy edited by hand on a cluster, waits at most that long).
+ */
+export function maySkip(
+  reading: GateReading,
+  clusters: readonly ClusterInfo[],
+  now: number,
+  settings: { fullPassSeconds: number },
+): boolean {
+  const { state } = reading;
+  if (!state || !state.quiet || reading.busy) return false;
+  if (state.fingerprint !== reading.fingerprint) return false;
+  if (clusters.some((c) => c.health !== 'Healthy')) return false;
+  return now - state.fullAt < settings.fullPassSeconds * 1000;
+}
+
+/** Cursors the passes read or wrote during a run, so the gate knows whether a pass's rotation carries on. */
+export function observeCursors(store: RecoveryStore): { store: RecoveryStore; carryingOn: () => string[] } {
+  const last = new Map<string, string | undefined>();
+  const observed: RecoveryStore = Object.create(store) as RecoveryStore;
+  observed.sweepCursor = async (key: string): Promise<string | undefined> => {
+    const value = await store.sweepCursor(key);
+    if (!last.has(key)) last.set(key, value);
+    return value;
+  };
+  observed.putSweepCursor = async (key: string, after: string | undefined): Promise<void> => {
+    await store.putSweepCursor(key, after);
+    last.set(key, after);
+  };
+  const carrying = (key: string, value: string | undefined): boolean => {
+    if (value === undefined || key === GATE_KEY) return false;
+    // The partial pass keeps `{done}` once its rotation is over; `after` only while it carries on.
+    if (key.startsWith('partial|')) return value.includes('"after"');
+    return true;
+  };
+  return { store: observed, carryingOn: () => [...last].filter(([k, v]) => carrying(k, v)).map(([k]) => k) };
+}
+
+/** Records what this run saw, for the next run's decision. */
+export async function recordGate(
+  deps: Pick<RecoverySweepDeps, 'store'>,
+  reading: GateReading,
+  run: { startedAt: number; full: boolean; quiet: boolean; kinds: Record<string, Gvr[]>; settleSeconds: number },
+): Promise<void> {
+  const previous = reading.state;
+  const changed = previous === undefined || previous.fingerprint !== reading.fingerprint || reading.busy;
+  const changedAt = changed ? run.startedAt : previous.changedAt;
+  const settled = run.startedAt - changedAt >= run.settleSeconds * 1000;
+  const next: GateState = run.full
+    ? {
+        fingerprint: reading.fingerprint,
+        changedAt,
+        fullAt: run.startedAt,
+        quiet: run.quiet && settled,
+        kinds: run.kinds,
+      }
+    : { ...(previous ?? { fullAt: 0, quiet: false, kinds: {} }), fingerprint: reading.fingerprint, changedAt };
+  const encoded = JSON.stringify(next);
+  if (encoded !== JSON.stringify(previous)) await deps.store.putSweepCursor(GATE_KEY, encoded);
+}
+
+/** The namespaced resource types of `records`, each once. */
+export function recordKinds(records: readonly SyncRecord[]): Gvr[] {
+  const kinds = new Map<string, Gvr>();
+  for (const { ref } of records)
+    if (ref.namespace !== undefined)
+      kinds.set(gvrKey(ref), { group: ref.group, version: ref.version, resource: ref.resource });
+  return [...kinds.values()];
+}
