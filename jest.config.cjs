@@ -1,7 +1,12 @@
 // Jest runs TypeScript through SWC into CommonJS. The ESM-only dependencies below are transformed too;
 // @middy/* publishes only an ESM entry under "import", so it is mapped to its index.js.
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // Two files at a time even on 2 cores (jest's default there is one): e2e stacks spend much of their time waiting on
+  // timers and other processes, so a second worker cuts the suite's wall time without starving either.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   testEnvironment: 'node',
   // lib and functions are roots too, so `npm run coverage` counts the files no test loads; tests live in test/ only.
   roots: ['<rootDir>/test', '<rootDir>/lib', '<rootDir>/functions'],
