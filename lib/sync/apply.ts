@@ -13,7 +13,13 @@ import type { SyncRecord } from '../ports/sync-state-store';
 import { reasonOf } from './status/cluster-detail';
 import { failureOutcome } from './failure-outcome';
 import { deleteFromCluster } from './delete';
-import { awaitDefinition, DEFINITION_WAIT_SECONDS, syncDependencies, ensureNamespace } from './ensure-dependencies';
+import {
+  awaitBoundRole,
+  awaitDefinition,
+  DEFINITION_WAIT_SECONDS,
+  syncDependencies,
+  ensureNamespace,
+} from './ensure-dependencies';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
 import type { Log } from '../observability/log';
 import { forwardToSyncer } from './forward-to-syncer';
@@ -203,7 +209,9 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
         return { result: 'deleted' };
       }
       const client = await deps.kube.cluster(ref.workspace, cluster);
-      const wait = await verifyServed(ctx, client, ref, cluster, receiveCount);
+      const wait =
+        (await verifyServed(ctx, client, ref, cluster, receiveCount)) ??
+        (await awaitBoundRole(ctx, client, source, receiveCount));
       if (wait !== undefined) {
         deps.metrics.increment('tmc_sync_operations_total', { result: 'deferred', cluster, resource });
         return { result: 'deferred', delaySeconds: wait, category: 'sync-failure' };

@@ -216,3 +216,65 @@ export async function awaitDefinition(
   );
   return { state: 'wait', seconds: DEFINITION_WAIT_SECONDS };
 }
+
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+const BINDING_RESOURCES = new Set(['clusterrolebindings', 'rolebindings']);
+/** Deliveries a binding waits for its role (one of the workspace's, not on the cluster yet) before it goes anyway. */
+const ROLE_WAITS = 3;
+
+/**
+ * The role a ClusterRoleBinding or RoleBinding (`ref`, read from kcp as `source`) references, as a ref in the
+ * binding's workspace: a ClusterRole, or a Role in the binding's namespace. Undefined for any other object.
+ */
+function boundRoleRef(ref: ObjectRef, source: KubeObject): ObjectRef | undefined {
+  if (ref.group !== RBAC_GROUP || !BINDING_RESOURCES.has(ref.resource)) return undefined;
+  const roleRef = source.roleRef;
+  if (!isJsonObject(roleRef) || roleRef.apiGroup !== RBAC_GROUP || typeof roleRef.name !== 'string') return undefined;
+  const base = { workspace: ref.workspace, group: RBAC_GROUP, version: 'v1', name: roleRef.name };
+  if (roleRef.kind === 'ClusterRole') return { ...base, resource: 'clusterroles', kind: 'ClusterRole' };
+  if (roleRef.kind === 'Role' && ref.namespace)
+    return { ...base, resource: 'roles', kind: 'Role', namespace: ref.namespace };
+  return undefined;
+}
+
+/**
+ * ClusterRoles (and Roles) before their bindings: a binding whose role is one of the workspace's kcp objects waits
+ * until that role is on the cluster. Seconds to wait, or undefined to apply now: the binding is already there, its
+ * role is not tmc's (a built-in such as `cluster-admin`), placement keeps the role off this cluster, or the role has
+ * not come within {@link ROLE_WAITS} deliveries (Kubernetes accepts a binding to a missing role; never a DLQ).
+ */
+export async function awaitBoundRole(
+  ctx: SyncContext,
+  client: KubeClient,
+  source: KubeObject,
+  receiveCount: number,
+): Promise<number | undefined> {
+  const { ref, cluster } = ctx.message;
+  const roleRef = boundRoleRef(ref, source);
+  if (!roleRef || ctx.existing?.state === 'applied') return undefined;
+  const kcp = await ctx.deps.kube.kcp(ref.workspace);
+  const role = await kcp.get(roleRef);
+  if (!role || role.metadata.deletionTimestamp) return undefined;
+  const [decision, record] = await Promise.all([
+    ctx.deps.syncState.decision(roleRef),
+    ctx.deps.syncState.get(roleRef, cluster),
+  ]);
+  if (decision && !decision.clusters.some((c) => c.name === cluster)) return undefined;
+  if (record?.state === 'applied') return undefined;
+  const downstream = {
+    group: RBAC_GROUP,
+    version: 'v1',
+    resource: roleRef.resource,
+    namespace: roleRef.namespace && downstreamNamespace(ref.workspace, roleRef.namespace),
+    name: roleRef.name,
+  };
+  if (await client.get(downstream)) return undefined;
+  if (receiveCount > ROLE_WAITS) {
+    ctx.log.warn(`Applying ${ref.kind} ${ref.name} to ${cluster} before its ${roleRef.kind} ${roleRef.name}`, {
+      receiveCount,
+    });
+    return undefined;
+  }
+  ctx.log.info(`Waiting for ${roleRef.kind} ${roleRef.name} to be on ${cluster} before ${ref.kind} ${ref.name}`);
+  return DEFINITION_WAIT_SECONDS;
+}

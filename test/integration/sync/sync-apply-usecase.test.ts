@@ -12,6 +12,7 @@ import {
   ConflictError,
   ValidationError,
 } from '../../../lib/errors/tmc-error';
+import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { syncOne } from '../../../lib/sync/apply';
@@ -539,6 +540,84 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
     east.served.push({ group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
     expect(await syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), 2)).toEqual({ result: 'applied' });
     expect(east.objects.has(`widgets|${downstreamNamespace(WS, NS)}|w`)).toBe(true);
+  });
+
+  it("holds a binding until the workspace's role it references is on the cluster; a built-in role's binding goes at once", async () => {
+    const RBAC = 'rbac.authorization.k8s.io';
+    const east = kube.clusterOf('east');
+    for (const [resource, kind, namespaced] of [
+      ['clusterroles', 'ClusterRole', false],
+      ['clusterrolebindings', 'ClusterRoleBinding', false],
+      ['roles', 'Role', true],
+      ['rolebindings', 'RoleBinding', true],
+    ] as const)
+      east.served.push({ group: RBAC, version: 'v1', resource, kind, namespaced });
+    const rules = [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }];
+    const subjects = [{ kind: 'ServiceAccount', name: 'app', namespace: NS }];
+    const clusterRole: KubeObject = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'app-reader', uid: 'uid-cr' },
+      rules,
+    };
+    const role: KubeObject = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'Role',
+      metadata: { name: 'app-local', namespace: NS, uid: 'uid-r' },
+      rules,
+    };
+    const binding = (kind: string, name: string, roleKind: string, namespace?: string): KubeObject => ({
+      apiVersion: `${RBAC}/v1`,
+      kind,
+      metadata: { name, uid: `uid-${name}`, ...(namespace ? { namespace } : {}) },
+      roleRef: { apiGroup: RBAC, kind: roleKind, name: name === 'viewers' ? 'view' : `app-${name}` },
+      subjects,
+    });
+    const crb = binding('ClusterRoleBinding', 'reader', 'ClusterRole');
+    const rb = binding('RoleBinding', 'local', 'Role', NS);
+    const builtIn = binding('ClusterRoleBinding', 'viewers', 'ClusterRole');
+    const kcp = kube.kcpOf(WS);
+    kcp.put('clusterroles', clusterRole);
+    kcp.put('roles', role);
+    for (const b of [crb, builtIn]) kcp.put('clusterrolebindings', b);
+    kcp.put('rolebindings', rb);
+    const refs = {
+      clusterRole: refOf(WS, clusterRole, RBAC, 'clusterroles'),
+      role: refOf(WS, role, RBAC, 'roles'),
+      crb: refOf(WS, crb, RBAC, 'clusterrolebindings'),
+      rb: refOf(WS, rb, RBAC, 'rolebindings'),
+      builtIn: refOf(WS, builtIn, RBAC, 'clusterrolebindings'),
+    };
+    for (const ref of Object.values(refs)) await world.putDecision(ref, 1, [{ name: 'east' }]);
+    const sync = (ref: ObjectRef, receiveCount: number): ReturnType<typeof syncOne> =>
+      syncOne(world.applyDeps(kube), syncMessage(ref, 'east', 1), receiveCount);
+    const downstreamNs = downstreamNamespace(WS, NS);
+
+    // Bindings first: each waits for its role (deferred, nothing applied, nothing recorded as failed)...
+    expect(await sync(refs.crb, 1)).toMatchObject({ result: 'deferred' });
+    expect(await sync(refs.rb, 1)).toMatchObject({ result: 'deferred' });
+    expect(east.find('clusterrolebindings', undefined, 'reader')).toBeUndefined();
+    expect(east.find('rolebindings', downstreamNs, 'local')).toBeUndefined();
+    expect((await world.syncState.get(refs.crb, 'east'))?.state).not.toBe('failed');
+    // ...except a binding to a role tmc does not sync (`view` is the cluster's own).
+    expect(await sync(refs.builtIn, 1)).toEqual({ result: 'applied' });
+    expect(east.count('apply')).toBe(1);
+
+    // The roles arrive: the redelivered bindings go on, one apply each.
+    expect(await sync(refs.clusterRole, 1)).toEqual({ result: 'applied' });
+    expect(await sync(refs.role, 1)).toEqual({ result: 'applied' });
+    expect(await sync(refs.crb, 2)).toEqual({ result: 'applied' });
+    expect(await sync(refs.rb, 2)).toEqual({ result: 'applied' });
+    expect(east.find('clusterrolebindings', undefined, 'reader')?.roleRef).toMatchObject({ name: 'app-reader' });
+    expect(east.find('rolebindings', downstreamNs, 'local')?.roleRef).toMatchObject({ name: 'app-local' });
+    const applies = east.calls.filter((c) => c.verb === 'apply').map((c) => c.key.split('|')[0]);
+    expect(applies.filter((r) => r !== 'namespaces')).toEqual([
+      'clusterrolebindings',
+      'clusterroles',
+      'roles',
+      'clusterrolebindings',
+      'rolebindings',
+    ]);
   });
 
   it('names the missing CRD and the cluster', async () => {
