@@ -24,8 +24,12 @@ const tlv = (tag: number, ...content: Buffer[]): Buffer => {
 };
 const sequence = (...parts: Buffer[]): Buffer => tlv(0x30, ...parts);
 
+/** A non-negative DER INTEGER in its minimal form (no redundant leading zero bytes, which TLS stacks refuse). */
 function integer(bytes: Buffer): Buffer {
-  return tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0 && !(bytes[start + 1] & 0x80)) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, minimal[0] & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
@@ -55,7 +59,7 @@ const SUBJECT_ALT_NAME = '2.5.29.17';
 
 /** A certificate valid from an hour ago for `days` days (UTCTime: ends before 2050). */
 export function selfSignedCertificate(
-  options: { commonName?: string; days?: number; now?: Date } = {},
+  options: { commonName?: string; days?: number; now?: Date; serial?: Buffer } = {},
 ): SelfSignedCertificate {
   const now = options.now ?? new Date();
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -66,7 +70,7 @@ export function selfSignedCertificate(
   const altNames = sequence(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost')));
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
-    integer(randomBytes(16)),
+    integer(options.serial ?? randomBytes(16)),
     algorithm,
     name,
     sequence(
