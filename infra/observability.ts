@@ -337,7 +337,10 @@ export class Observability extends Construct {
           this.metric('tmc_status_lag_seconds', 'status-up', {}, 'p90', 'status lag p90 (s)'),
           this.metric('tmc_status_lag_seconds', 'status-up', {}, 'Maximum', 'status lag max (s)'),
         ],
-        [this.insights('tmc_status_updates_total', 'SUM', 'result', 'status updates')],
+        [
+          this.insights('tmc_status_updates_total', 'SUM', 'result', 'status updates'),
+          this.insights('tmc_status_backstop_repairs_total', 'SUM', 'found', 'backstop repairs'),
+        ],
       ),
       this.graph(
         'Placement',
