@@ -92,20 +92,6 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     throw new Error(`kubectl get ${args.join(' ')} failed: ${r.stderr}`);
   }
 
-  /** Clusters where a Deployment of the install runs: the clusters running the workspace's work. */
-  async function workClusters(): Promise<string[]> {
-    const found: string[] = [];
-    for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
-      for (const ns of namespaces) {
-        if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)])) {
-          found.push(cluster);
-          break;
-        }
-      }
-    }
-    return found.sort();
-  }
-
   const clusterScoped = [
     ['crd', 'widgets.example.com'],
     ['clusterrole', 'widget-reader'],
@@ -127,14 +113,17 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     const expected = await waitFor(
       'every Deployment placed',
       async () => {
-        const where = await workClusters();
+        // One scan for both: where the Deployments run and how many there are.
+        const where = new Set<string>();
         let placed = 0;
-        for (const kubeconfig of Object.values(stack.clusterKubeconfigs)) {
+        for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
           for (const ns of namespaces)
-            if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)]))
+            if (await present(kubeconfig, ['deployment', 'web', '-n', downstreamNamespace(stack.workspace, ns)])) {
               placed++;
+              where.add(cluster);
+            }
         }
-        return placed === namespaces.length && where;
+        return placed === namespaces.length && [...where].sort();
       },
       { timeoutMs: 60_000 },
     );
@@ -143,10 +132,13 @@ describe('an application install with cluster-scoped kinds and no Placement', ()
     await waitFor(
       'every cluster-scoped object on every cluster running the work, and nowhere else',
       async () => {
+        const wrong: string[] = [];
         for (const [cluster, kubeconfig] of Object.entries(stack.clusterKubeconfigs)) {
           for (const [kind, name] of clusterScoped)
-            if ((await present(kubeconfig, [kind, name])) !== expected.includes(cluster)) return false;
+            if ((await present(kubeconfig, [kind, name])) !== expected.includes(cluster))
+              wrong.push(`${kind}/${name} ${expected.includes(cluster) ? 'missing on' : 'present on'} ${cluster}`);
         }
+        if (wrong.length) throw new Error(wrong.join('; '));
         return true;
       },
       { timeoutMs: 60_000 },
