@@ -19,6 +19,16 @@ const DOMAIN = [
   'vw-user',
 ];
 
+// What a domain folder may not import (docs/architecture.md rule 2).
+const DOMAIN_IMPORTS = [
+  { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in lib/adapters; take a port from lib/ports' },
+  { group: ['**/adapters/**'], message: 'Domain code takes adapters through lib/ports, passed in by lib/runtime' },
+  {
+    group: ['**/sim', '**/sim/**', '**/local/**'],
+    message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack',
+  },
+];
+
 // Syntax the house refuses everywhere; the logger rules are lifted only in lib/observability/log.ts.
 const LOGGER = 'tmc has one logging interface: take `Log` from lib/observability/log.ts';
 const HOUSE_SYNTAX = [
@@ -73,7 +83,7 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }] },
   },
   {
-    // The one logging interface lives here (docs/architecture.md rule 5).
+    // The one logging interface lives here (docs/architecture.md rule 6).
     files: ['lib/observability/log.ts'],
     rules: { 'no-restricted-syntax': ['error', HOUSE_SYNTAX[0]] },
   },
@@ -98,22 +108,20 @@ export default tseslint.config(
   {
     // The domain is technology-free: no AWS SDK, no adapters, no simulator; adapters are passed in through lib/ports.
     files: DOMAIN.map((dir) => `lib/${dir}/**/*.ts`),
+    rules: { 'no-restricted-imports': ['error', { patterns: DOMAIN_IMPORTS }] },
+  },
+  {
+    // Placement decides, sync applies: what both use lives below them (lib/api, lib/kube, lib/ports).
+    files: ['lib/placement/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...DOMAIN_IMPORTS,
             {
-              group: ['@aws-sdk/*', '@smithy/*'],
-              message: 'The AWS SDK belongs in lib/adapters; take a port from lib/ports',
-            },
-            {
-              group: ['**/adapters/**'],
-              message: 'Domain code takes adapters through lib/ports, passed in by lib/runtime',
-            },
-            {
-              group: ['**/sim', '**/sim/**', '**/local/**'],
-              message: 'Only lib/local, lib/cli, tests and bench may import the simulator or the local stack',
+              group: ['**/sync', '**/sync/**'],
+              message: 'lib/placement does not import lib/sync: move what both use to lib/api, lib/kube or lib/ports',
             },
           ],
         },

@@ -1,5 +1,5 @@
 import { formatIdleMonth } from './cost/model';
-import type { BenchResults } from './run';
+import type { BenchResults } from './bench-results';
 import type { EndToEndResult, PhaseResult } from './e2e/scenario';
 import { sizeLabel } from './sizes';
 

@@ -4,13 +4,14 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
 import { deployedIdleMonth } from './cost/idle';
-import { costOf, scale, type CostBreakdown, type IdleMonth } from './cost/model';
+import { costOf, scale } from './cost/model';
 import { PRICES } from './cost/prices';
 import type { EndToEndResult } from './e2e/scenario';
 import { runEndToEndInChild } from './e2e/run-in-child';
 import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
 import { formatResults } from './report';
 import { pacedLatencyPhase, sizeLabel, type EndToEndSize } from './sizes';
+import type { BenchMode, BenchResults, Target } from './bench-results';
 
 /**
  * `npm run bench` / `tmc bench`: the end-to-end runs on the local stack, the placement engine, cold starts and the
@@ -18,7 +19,7 @@ import { pacedLatencyPhase, sizeLabel, type EndToEndSize } from './sizes';
  */
 
 export interface BenchOptions {
-  mode: 'quick' | 'default' | 'custom';
+  mode: BenchMode;
   projectRoot: string;
   sizes: EndToEndSize[];
   latencyMs: number;
@@ -41,42 +42,6 @@ export interface BenchOptions {
   /** Print the tables to stdout (default true; tests turn it off). */
   print?: boolean;
   progress: (line: string) => void;
-}
-
-export interface Target {
-  target: string;
-  measured: string;
-  /** undefined: not measured in this run. */
-  met?: boolean;
-}
-
-export interface BenchResults {
-  schema: 'tmc-bench/v1';
-  mode: BenchOptions['mode'];
-  startedAt: string;
-  durationSeconds: number;
-  commit: string;
-  machine: {
-    cpus: number;
-    cpuModel: string;
-    memoryGiB: number;
-    node: string;
-    platform: string;
-    loadAverageStart: number[];
-    loadAverageEnd: number[];
-    note: string;
-  };
-  endToEnd: EndToEndResult[];
-  /** Sizes whose run failed (e.g. the stack did not start under load); the others still count. */
-  endToEndFailures: Array<EndToEndSize & { pull?: boolean; error: string }>;
-  placement: EngineBenchResult[];
-  coldStart: ColdStartResult[];
-  costs?: {
-    prices: typeof PRICES;
-    perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>;
-    idleMonth?: IdleMonth;
-  };
-  targets: Target[];
 }
 
 function gitCommit(projectRoot: string): string {

@@ -5,7 +5,7 @@ import { findProjectRoot } from '../../lib/local/paths';
 import type { ThreadHeap } from '../support/thread-heap';
 import type { LocalStack } from '../../lib/local/stack';
 import { SCHEDULES } from '../../lib/runtime/resources';
-import { configMap, deployment, NS } from './scenario';
+import { configMap, deployment, NS } from './objects';
 import type { KcpWriter } from './kcp-writer';
 
 /**

@@ -18,16 +18,8 @@ import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
 import { cpuSplitter } from '../support/cpu-split';
 import { BENCH_USER_AGENT, forEachBounded, kcpWriter } from './kcp-writer';
 import type { FloorJob } from './floor-pipeline';
-import {
-  configMap,
-  cpuPerSync,
-  deployment,
-  name,
-  NS,
-  requestsPerSync,
-  type CpuPerSync,
-  type RequestsPerSync,
-} from './scenario';
+import { configMap, deployment, name, NS } from './objects';
+import { cpuPerSync, requestsPerSync, type CpuPerSync, type RequestsPerSync } from './per-sync';
 
 /**
  * The floor run: the create phase's work (N Deployments and N ConfigMaps written to kcp, each applied on every

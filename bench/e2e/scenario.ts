@@ -20,10 +20,21 @@ import type { PromMetrics } from '../../lib/metrics/prom-metrics';
 import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
-import { cpuSplitter, tmcCpuMs, type CpuSplit } from '../support/cpu-split';
+import { cpuSplitter } from '../support/cpu-split';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import type { FloorResult } from './floor';
+import { configMap, deployment, name, NS, REVISION_ANNOTATION } from './objects';
+import {
+  cpuPerSync,
+  READ_VERBS,
+  requestsPerSync,
+  round,
+  sum,
+  WRITE_VERBS,
+  type CpuPerSync,
+  type RequestsPerSync,
+} from './per-sync';
 import { runChurn, type ChurnResult } from './churn';
 import { BENCH_USER_AGENT, forEachBounded, forEachPaced, kcpWriter } from './kcp-writer';
 import { startPullSyncers } from './pull-syncers';
@@ -129,87 +140,6 @@ export interface PhaseResult {
   requestsPerSync: RequestsPerSync;
 }
 
-export interface CpuPerSync {
-  /** component (bench/support/cpu-split.ts) → ms of CPU per object·cluster sync. */
-  perSyncMs: Record<string, number>;
-  totalPerSyncMs: number;
-  /** The functions' threads and tmc code on the main thread: what Lambda would bill. */
-  tmcPerSyncMs: number;
-  /** The whole phase's CPU, ms. */
-  totalMs: number;
-  /** Each emulator's CPU per request it served (all of them: the harness's too), ms: what the environment costs. */
-  perRequestMs: { dynalite?: number; fauxqs?: number; simulator?: number };
-  /** The phase's busiest threads (tid, name, CPU ms), for explaining a component. */
-  busiestThreads: CpuSplit['busiestThreads'];
-}
-
-/** Requests per object·cluster sync: DynamoDB and SQS by operation, Kubernetes by server and direction. */
-export interface RequestsPerSync {
-  dynamodb: Record<string, number>;
-  /** Without the harness's own GetQueueAttributes (its idle checks). */
-  sqs: Record<string, number>;
-  kcpReads: number;
-  kcpWrites: number;
-  clusterReads: number;
-  clusterWrites: number;
-  total: number;
-}
-
-/** Per object·cluster sync from the phase's counts; shared with the floor run (bench/e2e/floor.ts). */
-export function requestsPerSync(
-  syncs: number,
-  counts: {
-    dynamodb: Record<string, number>;
-    sqs: Record<string, number>;
-    kcp: Record<string, number>;
-    clusters: Record<string, number>;
-  },
-): RequestsPerSync {
-  const per = (record: Record<string, number>): Record<string, number> =>
-    Object.fromEntries(
-      Object.entries(record)
-        .filter(([op]) => op !== 'GetQueueAttributes')
-        .map(([k, v]) => [k, round(v / syncs)]),
-    );
-  const dynamodb = per(counts.dynamodb);
-  const sqs = per(counts.sqs);
-  const kcpReads = round(sum(counts.kcp, READ_VERBS) / syncs);
-  const kcpWrites = round(sum(counts.kcp, WRITE_VERBS) / syncs);
-  const clusterReads = round(sum(counts.clusters, READ_VERBS) / syncs);
-  const clusterWrites = round(sum(counts.clusters, WRITE_VERBS) / syncs);
-  const total = round(
-    [...Object.values(dynamodb), ...Object.values(sqs), kcpReads, kcpWrites, clusterReads, clusterWrites].reduce(
-      (a, b) => a + b,
-      0,
-    ),
-  );
-  return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
-}
-
-/** A CPU split turned per object·cluster sync. */
-export function cpuPerSync(
-  split: CpuSplit,
-  syncs: number,
-  served: { dynamodb: number; sqs: number; kube: number },
-): CpuPerSync {
-  const perRequest = (ms: number | undefined, n: number): number | undefined =>
-    ms === undefined || n === 0 ? undefined : round(ms / n);
-  const perRequestMs = {
-    dynalite: perRequest(split.byComponent.dynalite, served.dynamodb),
-    fauxqs: perRequest(split.byComponent.fauxqs, served.sqs),
-    simulator: perRequest(split.byComponent['main: simulator'], served.kube),
-  };
-  const perSyncMs = Object.fromEntries(Object.entries(split.byComponent).map(([k, v]) => [k, round(v / syncs)]));
-  return {
-    perSyncMs,
-    totalPerSyncMs: round(split.totalMs / syncs),
-    tmcPerSyncMs: round(tmcCpuMs(split) / syncs),
-    totalMs: Math.round(split.totalMs),
-    perRequestMs,
-    busiestThreads: split.busiestThreads,
-  };
-}
-
 export interface PathStages {
   /** kcp write → ingress built the placement message (kcp's admission call). */
   writeToEnqueued: LatencySummary;
@@ -242,38 +172,6 @@ export interface EndToEndResult {
   floor?: FloorResult;
   /** Growth under a steady workload (bench/e2e/churn.ts), with `--churn-minutes`. */
   churn?: ChurnResult;
-}
-
-export const NS = 'bench';
-const REVISION_ANNOTATION = 'bench.tmc.kcp.io/revision';
-export const name = (i: number): string => `bench-${String(i).padStart(6, '0')}`;
-
-/** Object i's ConfigMap; `objectName` for objects named otherwise (the churn phase's). */
-export function configMap(i: number, objectName = name(i)): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: objectName, namespace: NS },
-    data: { INDEX: String(i), GREETING: 'hello from tmc bench' },
-  };
-}
-
-/** Object i's Deployment, reading its ConfigMap (envFrom). */
-export function deployment(i: number, objectName = name(i)): KubeObject {
-  const labels = { app: objectName };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: objectName, namespace: NS, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels, annotations: { [REVISION_ANNOTATION]: '1' } },
-        spec: { containers: [{ name: 'app', image: 'nginx:1.27', envFrom: [{ configMapRef: { name: objectName } }] }] },
-      },
-    },
-  };
 }
 
 const PLACEMENT: KubeObject = {
@@ -324,11 +222,6 @@ function tally(records: Array<{ verb: string; subresource?: string }>): Record<s
   }
   return out;
 }
-
-const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletecollection']);
-const READ_VERBS = new Set(['get', 'list', 'watch']);
-const sum = (record: Record<string, number>, verbs: Set<string>): number =>
-  Object.entries(record).reduce((n, [k, v]) => (verbs.has(k.split(' ')[0]) ? n + v : n), 0);
 
 /** Starts the stack, runs every phase, stops the stack. */
 export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
@@ -785,7 +678,6 @@ async function runPhases(
   }
 }
 
-const round = (n: number): number => Math.round(n * 1000) / 1000;
 const total = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);
 
 /** Each object's trace (lib/adapters/dynamodb/trace-store.ts) split into the stages of {@link PathStages}. */

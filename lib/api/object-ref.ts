@@ -29,6 +29,11 @@ export function typeKeyPrefix(workspace: string, type: Pick<ObjectRef, 'group' |
   return `${[workspace, type.group || 'core', type.resource].join('|')}|`;
 }
 
+/** The sync item a downstream namespace is recorded under: the kcp namespace, as a core/v1 object of its workspace. */
+export function namespaceRef(workspace: string, namespace: string): ObjectRef {
+  return { workspace, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: namespace };
+}
+
 /** `Deployment default/web` — how logs and errors name an object. */
 export function describeRef(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;

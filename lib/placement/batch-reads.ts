@@ -1,9 +1,8 @@
 import type { PlacementMessage } from '../api/messages';
-import { objectKey, type ObjectRef } from '../api/object-ref';
+import { namespaceRef, objectKey, type ObjectRef } from '../api/object-ref';
 import type { ClusterInventory, SyncTargetMirror } from '../ports/cluster-inventory';
 import type { DecisionPage, DecisionStore, StoredDecision } from '../ports/decision-store';
-import { namespaceRef } from '../sync/ensure-dependencies';
-import { InvocationCache } from '../sync/invocation-cache';
+import { InvocationCache } from '../ports/invocation-cache';
 import type { ClusterInfo } from './types';
 
 /**

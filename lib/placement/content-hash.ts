@@ -3,7 +3,7 @@ import type { KubeObject } from '../kube/object';
 import { STATE_LABEL_PREFIX, STATUS_ANNOTATION_PREFIXES } from '../api/labels';
 import { ConfigurationError } from '../errors/tmc-error';
 import { canonicalJson } from '../kube/canonical-json';
-import { isSecretObject } from '../sync/canonical-hash';
+import { isSecretObject } from '../kube/canonical-hash';
 
 const VOLATILE_METADATA = new Set([
   'resourceVersion',
@@ -28,7 +28,7 @@ function without(
  * Hash of what sync copies downstream: everything but status, volatile metadata and tmc's own labels and
  * annotations. Kinds without metadata.generation (ConfigMap, Secret) change here too, so "the object changed, tell
  * every cluster" works for them. Only the hash is stored, and a Secret's is an HMAC with the content key
- * (`contentKeyFor` in lib/sync/canonical-hash.ts): a plain hash in DynamoDB would confirm a guessed value.
+ * (`contentKeyFor` in lib/kube/canonical-hash.ts): a plain hash in DynamoDB would confirm a guessed value.
  */
 export function contentHash(object: KubeObject, secretKey?: Uint8Array): string {
   const { status: _status, metadata, ...rest } = object;

@@ -1,6 +1,6 @@
 import type { Clock } from '../ports/clock';
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
-import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
+import { describeRef, gvrKey, namespaceRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
 import {
   LOCATION_RESOURCE,
@@ -19,16 +19,15 @@ import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
 import type { RemovalGuard, VanishedObjectGuard } from '../recovery/deletion-guard';
 import type { WorkQueue } from '../ports/work-queue';
-import type { InvocationCache } from '../sync/invocation-cache';
+import type { InvocationCache } from '../ports/invocation-cache';
 import type { EventRecorder } from '../ports/event-recorder';
 import { decisionEvent } from './decision-events';
-import type { StatusRefresher } from '../sync/status/refresh-after-batch';
+import type { StatusRefresher } from '../ports/status-refresher';
 import type { Log } from '../observability/log';
-import { contentKeyFor, type ContentKeySource } from '../sync/canonical-hash';
+import { contentKeyFor, type ContentKeySource } from '../kube/canonical-hash';
 import { contentHash } from './content-hash';
 import { diffDecisions, type DecisionDiff } from './diff';
 import { decide, isNamespace } from './engine';
-import { namespaceRef } from '../sync/ensure-dependencies';
 import { mirrorOf } from './mirror';
 import { placementStatusPatch } from './placement-status';
 import { holdGuardedRemovals, type GatedDecision } from './removal-gate';
@@ -75,7 +74,7 @@ export interface PlacementDeps {
    * the other messages' conditional writes. Absent: every message places its namespace itself.
    */
   namespacePlacements?: InvocationCache<NamespacePlacement | undefined>;
-  /** The key a Secret's content hash is made with (lib/sync/canonical-hash.ts); read only for Secrets. */
+  /** The key a Secret's content hash is made with (lib/kube/canonical-hash.ts); read only for Secrets. */
   contentKey: ContentKeySource;
   /**
    * Refreshes the kcp object's status when a decision changes and no apply follows (placed nowhere, moved only off

@@ -3,7 +3,7 @@ import type { PlacementMessage, SyncMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 import { randomUUID } from 'node:crypto';
 import type { BackoffPolicy } from '../errors/backoff';
-import type { ContentKeySource } from '../sync/canonical-hash';
+import type { ContentKeySource } from '../kube/canonical-hash';
 import type { AdmissionOutbox } from '../ports/admission-outbox';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DeadLetterQueue } from '../ports/dead-letter-queue';

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors/tmc-error';
 import { selectWorkload } from '../ingress/selection';
 import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
-import { contentKeyFor } from '../sync/canonical-hash';
+import { contentKeyFor } from '../kube/canonical-hash';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { scopeFields } from './deletion-guard';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SecretsManagerSecretReader, type SecretReader } from '../adapters/kube/secret-reader';
 import { ConfigurationError } from '../errors/tmc-error';
-import type { ContentKeySource } from '../sync/canonical-hash';
+import type { ContentKeySource } from '../kube/canonical-hash';
 import type { TmcConfig } from './config';
 import { makeSecretsManagerClient } from './secrets-client';
 
@@ -9,7 +9,7 @@ import { makeSecretsManagerClient } from './secrets-client';
 const MIN_KEY_CHARS = 32;
 
 /**
- * The key Secret content hashes are made with (HMAC-SHA256, lib/sync/canonical-hash.ts): a Secrets Manager secret the
+ * The key Secret content hashes are made with (HMAC-SHA256, lib/kube/canonical-hash.ts): a Secrets Manager secret the
  * stack generates in the cloud, a file the local stack writes once into its state directory. Read on the first Secret
  * a container hashes and kept for the container's life; a failed read is not kept, so the next Secret retries.
  */

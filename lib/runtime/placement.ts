@@ -15,7 +15,7 @@ import { contentKeySource } from './content-key';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makePolicySource } from '../placement/policy-source';
 import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
-import { InvocationCache } from '../sync/invocation-cache';
+import { InvocationCache } from '../ports/invocation-cache';
 import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
 import { asTmcError } from '../errors/tmc-error';
 import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';

@@ -1,6 +1,6 @@
 import { downstreamNamespace } from '../api/labels';
 import type { SyncMessage } from '../api/messages';
-import { objectKey, type ObjectRef } from '../api/object-ref';
+import { namespaceRef, objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
 import {
   syncRecordKey,
@@ -10,8 +10,8 @@ import {
   type SyncStateReads,
   type SyncStateStore,
 } from '../ports/sync-state-store';
-import { dependencyRefs, namespaceRef, type NamespaceCache } from './ensure-dependencies';
-import { InvocationCache } from './invocation-cache';
+import { dependencyRefs, type NamespaceCache } from './ensure-dependencies';
+import { InvocationCache } from '../ports/invocation-cache';
 
 /**
  * The sync state one sync-apply invocation sees: what its messages need is read in one BatchGetItem before the first

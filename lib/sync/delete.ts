@@ -8,9 +8,8 @@ import {
 } from '../api/labels';
 import { ConflictError } from '../errors/tmc-error';
 import { SYNC_TARGET_GROUP, SYNC_TARGET_RESOURCE, SYNC_TARGET_VERSION } from '../api/crds/sync-target';
-import { describeRef } from '../api/object-ref';
+import { describeRef, namespaceRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
-import { namespaceRef } from './ensure-dependencies';
 import type { SyncContext } from './sync-object';
 import { ownershipOf } from './transform';
 import { isSharedScope, ownerFor, releaseSharedCopy } from './shared-ownership';

@@ -8,9 +8,9 @@ import type { KubeConnector } from '../ports/kube-client';
 import type { SyncStateStore } from '../ports/sync-state-store';
 import type { SyncerFeed } from '../ports/syncer-feed';
 import type { Metrics } from '../ports/telemetry';
-import type { ContentKeySource } from './canonical-hash';
+import type { ContentKeySource } from '../kube/canonical-hash';
 import type { KeyedLock } from './keyed-lock';
-import type { StatusRefresher } from './status/refresh-after-batch';
+import type { StatusRefresher } from '../ports/status-refresher';
 
 /** Everything the sync use case talks to; built once per container (lib/runtime/sync-apply.ts). */
 export interface SyncApplyDeps {
@@ -38,7 +38,7 @@ export interface SyncApplyDeps {
    * does not wait for the next health-probe tick. Absent: only the probe judges health.
    */
   reportClusterFailure?: ReportClusterFailure;
-  /** The key Secret content hashes are made with (lib/sync/canonical-hash.ts); read only when a Secret is synced. */
+  /** The key Secret content hashes are made with (lib/kube/canonical-hash.ts); read only when a Secret is synced. */
   contentKey: ContentKeySource;
   /** Tells pull-mode SyncTargets' syncers about their work (lib/sync/forward-to-syncer.ts); absent: they find it by listing. */
   syncers?: SyncerFeed;

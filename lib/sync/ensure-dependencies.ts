@@ -8,7 +8,7 @@ import {
   clusterKey,
   downstreamNamespace,
 } from '../api/labels';
-import type { ObjectRef } from '../api/object-ref';
+import { namespaceRef, type ObjectRef } from '../api/object-ref';
 import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { MAX_INLINE_DEPENDENCIES, podTemplateReferences } from './dependencies';
 import { isJsonObject } from './pod-spec';
@@ -16,11 +16,6 @@ import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './
 
 /** Downstream namespaces this container has seen applied: `<cluster>|<namespace>`. */
 export type NamespaceCache = Set<string>;
-
-/** The sync item a downstream namespace is recorded under: the kcp namespace, as a core/v1 object of its workspace. */
-export function namespaceRef(workspace: string, namespace: string): ObjectRef {
-  return { workspace, group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', name: namespace };
-}
 
 export function downstreamNamespaceObject(workspace: string, namespace: string, cluster: string): KubeObject {
   return {

@@ -13,7 +13,7 @@ import {
 } from '../api/labels';
 import type { ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
-import { stableHash } from './canonical-hash';
+import { stableHash } from '../kube/canonical-hash';
 
 /**
  * Cluster-scoped objects (a CRD, a ClusterRole, a StorageClass) have one name per cluster, so two workspaces that

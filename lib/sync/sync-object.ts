@@ -7,7 +7,7 @@ import type { KubeClient, KubeObject, ResourceName } from '../ports/kube-client'
 import type { DecisionView, SyncRecord } from '../ports/sync-state-store';
 import type { SyncApplyDeps } from './deps';
 import type { Log } from '../observability/log';
-import { contentKeyFor } from './canonical-hash';
+import { contentKeyFor } from '../kube/canonical-hash';
 import { downstreamHash, ownershipOf, toDownstream, type ClusterPlacement } from './transform';
 import {
   contentHashOf,

@@ -15,7 +15,7 @@ import { describeRef, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
 import { ConfigurationError } from '../errors/tmc-error';
 import { EXCLUDED_NAMESPACES } from '../ingress/selection';
-import { isSecretObject, keyedHash, stableHash } from './canonical-hash';
+import { isSecretObject, keyedHash, stableHash } from '../kube/canonical-hash';
 import { applyOverrides, type ClusterOverride, type SkippedPatch } from './overrides';
 import { isJsonObject, type JsonObject } from './pod-spec';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { formatResults } from '../../bench/report';
-import { runBench, type BenchResults } from '../../bench/run';
+import type { BenchResults } from '../../bench/bench-results';
+import { runBench } from '../../bench/run';
 import { QUICK_LATENCY_PHASE, QUICK_SIZES } from '../../bench/sizes';
 
 /**

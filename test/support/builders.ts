@@ -22,6 +22,8 @@ export interface DeploymentOptions {
   container?: string;
   image?: string;
   envFrom?: Array<Record<string, unknown>>;
+  /** Further containers after the first, each a name and an image. */
+  sidecars?: Array<{ name: string; image: string }>;
   /** CPU and memory requests of the container; no `resources` when neither is given. */
   cpu?: string;
   memory?: string;
@@ -29,7 +31,7 @@ export interface DeploymentOptions {
   metadata?: Partial<ObjectMeta>;
 }
 
-/** An apps/v1 Deployment with one container. */
+/** An apps/v1 Deployment with one container (and any `sidecars`). */
 export function deployment(name: string, opts: DeploymentOptions = {}): KubeObject {
   const podLabels = opts.podLabels ?? { app: name };
   const requests = { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}) };
@@ -53,7 +55,7 @@ export function deployment(name: string, opts: DeploymentOptions = {}): KubeObje
       selector: { matchLabels: opts.selector ?? podLabels },
       template: {
         metadata: { labels: podLabels, ...(opts.podAnnotations ? { annotations: opts.podAnnotations } : {}) },
-        spec: { containers: [container] },
+        spec: { containers: [container, ...(opts.sidecars ?? [])] },
       },
     },
   };

@@ -1,23 +1,8 @@
 import pLimit from 'p-limit';
 import { describeRef, objectKey, type ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshotReader } from '../../ports/object-snapshot';
+import type { ReportFollows, StatusRefresher } from '../../ports/status-refresher';
 import type { Log } from '../../observability/log';
-
-/**
- * A cluster whose own status report will refresh the kcp object: an apply that moved the downstream object's
- * generation of a kind whose controller always answers a new generation with a status update (`observedGeneration`),
- * which the cluster's status webhook brings to status-up.
- */
-export interface ReportFollows {
-  cluster: string;
-  downstreamGeneration: number;
-}
-
-/** What sync-apply needs of a status reporter: ask for a refresh; the answer is not read. */
-export interface StatusRefresher {
-  /** With `follows`, the refresh may be left to that cluster's report (RefreshAfterBatch); a reporter may ignore it. */
-  refresh(ref: ObjectRef, follows?: ReportFollows): Promise<unknown>;
-}
 
 /** Kinds whose controllers report every new generation in `status.observedGeneration` (Kubernetes' own do). */
 const REPORTING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);

@@ -12,6 +12,7 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { type SimServer, startSimServer } from '../../../lib/sim';
+import * as build from '../../support/builders';
 import { waitFor } from '../../support/wait';
 
 const NS = 'client-node';
@@ -40,24 +41,15 @@ const configMap = (
   data,
 });
 
-const deployment = (name: string): V1Deployment => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace: NS },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: { labels: { app: name } },
-      spec: {
-        containers: [
-          { name: 'web', image: 'nginx:1.25' },
-          { name: 'sidecar', image: 'busybox:1.36' },
-        ],
-      },
-    },
-  },
-});
+/** Two containers, so a strategic merge patch of one leaves the other (merge by `name`). */
+const deployment = (name: string): V1Deployment =>
+  // client-node types timestamps as Date where tmc's KubeObject has strings; the builder sets none.
+  build.deployment(name, {
+    namespace: NS,
+    container: 'web',
+    image: 'nginx:1.25',
+    sidecars: [{ name: 'sidecar', image: 'busybox:1.36' }],
+  }) as V1Deployment;
 
 async function apiError(promise: Promise<unknown>): Promise<ApiException<string>> {
   try {

@@ -16,7 +16,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import { syncOne } from '../../../lib/sync/apply';
-import { stableHash } from '../../../lib/sync/canonical-hash';
+import { stableHash } from '../../../lib/kube/canonical-hash';
 import { toDownstream } from '../../../lib/sync/transform';
 import { FakeConnector } from './fake-kube';
 import { refOf, sqsEvent, startSyncWorld, syncMessage, type SyncWorld } from './world';

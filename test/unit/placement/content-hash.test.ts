@@ -6,7 +6,7 @@ import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/kube/object';
 import { contentKeySource } from '../../../lib/runtime/content-key';
 import { canonicalJson } from '../../../lib/kube/canonical-json';
-import { contentKeyFor } from '../../../lib/sync/canonical-hash';
+import { contentKeyFor } from '../../../lib/kube/canonical-hash';
 
 const KEY = Buffer.from('unit-test-content-key-0123456789abcdef');
 const OTHER_KEY = Buffer.from('another-content-key-0123456789abcdefgh');

@@ -1,6 +1,7 @@
 import { createAdmissionDispatcher, createWebhookFaultInjector } from '../../../lib/sim/admission';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionAttributes } from '../../../lib/sim/contracts';
+import * as build from '../../support/builders';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, closedPort, deny, jsonPatch, startWebhookServer } from './webhook-test-server';
 
@@ -13,14 +14,9 @@ const VALIDATING = {
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 
-function deployment(labels: Record<string, string> = {}): KubeObject {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace: 'team', labels },
-    spec: { replicas: 1 },
-  };
-}
+/** The Deployment these cases admit; `labels` is always set (a webhook's JSON patch adds to it). */
+const deployment = (labels: Record<string, string> = {}, namespace = 'team'): KubeObject =>
+  build.deployment('web', { namespace, labels });
 
 function attrs(store: FakeClusterStore, overrides: Partial<AdmissionAttributes> = {}): AdmissionAttributes {
   return {
@@ -325,7 +321,7 @@ describe('admission dispatcher', () => {
     ],
   ])('%s (%j in namespace %s, labels %j): called %s', async (_case, selectors, namespace, labels, called) => {
     const store = storeWith({ validating: [webhook('v.tmc.dev', server.url('/deny'), selectors)] });
-    const object = { ...deployment(labels), metadata: { ...deployment(labels).metadata, namespace } };
+    const object = deployment(labels, namespace);
     const outcome = await dispatcher.admit(attrs(store, { namespace, object }));
     expect(outcome.allowed).toBe(!called);
   });

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../../../lib/kube/canonical-json';
-import { stableHash } from '../../../lib/sync/canonical-hash';
+import { stableHash } from '../../../lib/kube/canonical-hash';
 import { fnv1a } from '../../../lib/placement/hash';
 
 describe('canonicalJson', () => {

@@ -10,7 +10,7 @@ import {
 } from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
-import { stableHash } from '../../../lib/sync/canonical-hash';
+import { stableHash } from '../../../lib/kube/canonical-hash';
 import { podTemplateReferences } from '../../../lib/sync/dependencies';
 import { downstreamHash, ownershipOf, toDownstream } from '../../../lib/sync/transform';
 

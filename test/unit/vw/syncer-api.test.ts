@@ -13,6 +13,7 @@ import {
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 import { makeSyncerApiHandler } from '../../../lib/vw/syncer-api';
 import { syncerSubject } from '../../../lib/vw/syncer-view';
+import * as build from '../../support/builders';
 import { loadEvent } from '../../support/events';
 import { MemoryStatusCredentialStore } from '../ingress/fakes';
 
@@ -112,11 +113,7 @@ describe('the syncer view of the virtual workspace', () => {
     await syncState.put(record(foreign, 'lab'));
     syncState.decisions.set(objectKey(web), { decisionVersion: 1, clusters: [{ name: 'lab' }] });
     syncState.decisions.set(objectKey(other), { decisionVersion: 1, clusters: [{ name: 'east' }] });
-    const deployment = (name: string): KubeObject => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: 'default', uid: `uid-${name}` },
-    });
+    const deployment = (name: string): KubeObject => build.deployment(name, { metadata: { uid: `uid-${name}` } });
     kube = kcpWith({
       [wsA]: [
         deployment('web'),

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { canonicalJson } from '../kube/canonical-json';
+import { canonicalJson } from './canonical-json';
 
 /** `sha256:<hex>` of the canonical JSON: the identity of a desired downstream object for zero-write resyncs. */
 export function stableHash(value: unknown): string {

@@ -1,0 +1,91 @@
+import { tmcCpuMs, type CpuSplit } from '../support/cpu-split';
+
+/** Figures per object·cluster sync, shared by the phases (scenario.ts) and the floor run (floor.ts). */
+
+export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletecollection']);
+export const READ_VERBS = new Set(['get', 'list', 'watch']);
+export const sum = (record: Record<string, number>, verbs: Set<string>): number =>
+  Object.entries(record).reduce((n, [k, v]) => (verbs.has(k.split(' ')[0]) ? n + v : n), 0);
+
+export const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+export interface CpuPerSync {
+  /** component (bench/support/cpu-split.ts) → ms of CPU per object·cluster sync. */
+  perSyncMs: Record<string, number>;
+  totalPerSyncMs: number;
+  /** The functions' threads and tmc code on the main thread: what Lambda would bill. */
+  tmcPerSyncMs: number;
+  /** The whole phase's CPU, ms. */
+  totalMs: number;
+  /** Each emulator's CPU per request it served (all of them: the harness's too), ms: what the environment costs. */
+  perRequestMs: { dynalite?: number; fauxqs?: number; simulator?: number };
+  /** The phase's busiest threads (tid, name, CPU ms), for explaining a component. */
+  busiestThreads: CpuSplit['busiestThreads'];
+}
+
+/** Requests per object·cluster sync: DynamoDB and SQS by operation, Kubernetes by server and direction. */
+export interface RequestsPerSync {
+  dynamodb: Record<string, number>;
+  /** Without the harness's own GetQueueAttributes (its idle checks). */
+  sqs: Record<string, number>;
+  kcpReads: number;
+  kcpWrites: number;
+  clusterReads: number;
+  clusterWrites: number;
+  total: number;
+}
+
+/** Per object·cluster sync from the phase's counts; shared with the floor run (bench/e2e/floor.ts). */
+export function requestsPerSync(
+  syncs: number,
+  counts: {
+    dynamodb: Record<string, number>;
+    sqs: Record<string, number>;
+    kcp: Record<string, number>;
+    clusters: Record<string, number>;
+  },
+): RequestsPerSync {
+  const per = (record: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(record)
+        .filter(([op]) => op !== 'GetQueueAttributes')
+        .map(([k, v]) => [k, round(v / syncs)]),
+    );
+  const dynamodb = per(counts.dynamodb);
+  const sqs = per(counts.sqs);
+  const kcpReads = round(sum(counts.kcp, READ_VERBS) / syncs);
+  const kcpWrites = round(sum(counts.kcp, WRITE_VERBS) / syncs);
+  const clusterReads = round(sum(counts.clusters, READ_VERBS) / syncs);
+  const clusterWrites = round(sum(counts.clusters, WRITE_VERBS) / syncs);
+  const total = round(
+    [...Object.values(dynamodb), ...Object.values(sqs), kcpReads, kcpWrites, clusterReads, clusterWrites].reduce(
+      (a, b) => a + b,
+      0,
+    ),
+  );
+  return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
+}
+
+/** A CPU split turned per object·cluster sync. */
+export function cpuPerSync(
+  split: CpuSplit,
+  syncs: number,
+  served: { dynamodb: number; sqs: number; kube: number },
+): CpuPerSync {
+  const perRequest = (ms: number | undefined, n: number): number | undefined =>
+    ms === undefined || n === 0 ? undefined : round(ms / n);
+  const perRequestMs = {
+    dynalite: perRequest(split.byComponent.dynalite, served.dynamodb),
+    fauxqs: perRequest(split.byComponent.fauxqs, served.sqs),
+    simulator: perRequest(split.byComponent['main: simulator'], served.kube),
+  };
+  const perSyncMs = Object.fromEntries(Object.entries(split.byComponent).map(([k, v]) => [k, round(v / syncs)]));
+  return {
+    perSyncMs,
+    totalPerSyncMs: round(split.totalMs / syncs),
+    tmcPerSyncMs: round(tmcCpuMs(split) / syncs),
+    totalMs: Math.round(split.totalMs),
+    perRequestMs,
+    busiestThreads: split.busiestThreads,
+  };
+}
