@@ -32,6 +32,15 @@ export interface ObservabilityProps {
 }
 
 /** CloudWatch's limit on the metrics one alarm's math expression reads. */
+/** Any throttle in two 5-minute periods of three: one blip does not page, a sustained shortage does. */
+const ANY_IN_TWO_OF_THREE = {
+  threshold: 1,
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+};
+
 const MAX_ALARM_METRICS = 10;
 const FIVE_MINUTES = Duration.minutes(5);
 const HEALTH_STATES: readonly HealthState[] = ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'];
@@ -258,11 +267,7 @@ export class Observability extends Construct {
           label: 'throttled invocations',
           period: FIVE_MINUTES,
         }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ANY_IN_TWO_OF_THREE,
       });
     }
     // On demand, DynamoDB throttles a burst above twice the previous peak, or a hot partition (table and GSI alike).
@@ -294,11 +299,7 @@ export class Observability extends Construct {
         label: 'throttle events',
         period: FIVE_MINUTES,
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ANY_IN_TWO_OF_THREE,
     });
   }
 
