@@ -82,6 +82,8 @@ export interface Snapshot {
   /** Clusters whose lists failed (down, partitioned): nothing is concluded about them. */
   unreadable: string[];
   decisions: Map<string, StoredDecision | undefined>;
+  /** kcp namespaces being deleted, with what each still holds: a namespace must finish, not stay Terminating. */
+  terminatingNamespaces: { workspace: string; name: string }[];
 }
 
 const sourceKey = (workspace: string, resource: string, namespace: string | undefined, name: string): string =>
@@ -142,12 +144,14 @@ export class InvariantChecker {
   /** Reads everything the invariants need. kcp must answer in full (a partial read of the truth proves nothing). */
   async snapshot(): Promise<Snapshot> {
     const sources = new Map<string, Source>();
+    const terminatingNamespaces: Snapshot['terminatingNamespaces'] = [];
     for (const ws of this.workspaces) {
       const client = this.kcp[ws]!;
       const namespaces = await client.list(NAMESPACE_GVR);
       const terminating = new Set(
         namespaces.filter((n) => n.metadata.deletionTimestamp !== undefined).map((n) => n.metadata.name),
       );
+      for (const name of terminating) if (name) terminatingNamespaces.push({ workspace: ws, name });
       for (const kind of KINDS) {
         for (const object of await client.list(kind.gvr, { labelSelector: APP_LABEL })) {
           const deleting =
@@ -182,7 +186,7 @@ export class InvariantChecker {
       }),
     );
     const decisions = await this.decisions.getMany([...sources.values()].map((s) => s.ref));
-    return { sources, copies, unreadable, decisions };
+    return { sources, copies, unreadable, decisions, terminatingNamespaces };
   }
 
   /** Everything the converged state must satisfy; [] when converged. `now` stamps the violations. */
@@ -219,6 +223,15 @@ export class InvariantChecker {
     };
     const readable = (cluster: string): boolean => !snapshot.unreadable.includes(cluster);
 
+    for (const ns of snapshot.terminatingNamespaces)
+      violations.push({
+        kind: 'deletion-pending',
+        workspace: ns.workspace,
+        resource: 'namespaces',
+        name: ns.name,
+        at,
+        detail: 'the namespace is still Terminating in kcp',
+      });
     for (const source of snapshot.sources.values()) {
       const { workspace } = source;
       const base = {

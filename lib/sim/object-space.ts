@@ -255,7 +255,8 @@ export class ObjectSpace implements SimClusterStore {
         name: namespace,
         kind: 'namespaces',
       });
-    if (ns.metadata.deletionTimestamp && info.resource !== 'events') {
+    // kube's NamespaceLifecycle admission refuses every create here, Events included.
+    if (ns.metadata.deletionTimestamp) {
       throw new ApiError(
         403,
         'Forbidden',
@@ -416,7 +417,16 @@ export class ObjectSpace implements SimClusterStore {
       }
     }
     this.finishNamespaceIfEmpty(name);
-    return complete;
+    // Like kube's namespace controller, it comes back while anything is left (an object waiting for its finalizers,
+    // or content stored after this pass by a write admitted before the namespace was marked).
+    return complete && !this.holdsContent(name);
+  }
+
+  private holdsContent(namespace: string): boolean {
+    return (
+      !!this.get(NAMESPACE_GVR, undefined, namespace)?.metadata.deletionTimestamp &&
+      (this.namespaceCounts.get(namespace) ?? 0) > 0
+    );
   }
 
   private async admitControllerDelete(info: ResourceInfo, obj: KubeObject): Promise<boolean> {

@@ -155,4 +155,39 @@ describe('simulator namespace deletion through admission webhooks', () => {
     for (const [resource, name] of contained)
       expect(deletesOf(resource, name)).toHaveLength(name === 'stubborn' ? 2 : 1);
   });
+
+  // kube's NamespaceLifecycle admission refuses every create in a terminating namespace, Events included:
+  // Events tmc records while a namespace empties must not strand it in Terminating.
+  it('refuses Events in a terminating namespace', async () => {
+    const ns = 'late';
+    await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await create(`/api/v1/namespaces/${ns}/configmaps`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+    });
+    expect((await api(`/api/v1/namespaces/${ns}`, 'DELETE')).status).toBe(200);
+    const event = await api(`/api/v1/namespaces/${ns}/events`, 'POST', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'held.1' },
+      involvedObject: { kind: 'ConfigMap', namespace: ns, name: 'held' },
+      reason: 'Applied',
+      message: 'late',
+    });
+    expect(event.status).toBe(403);
+    expect(((await event.json()) as { message: string }).message).toContain('being terminated');
+
+    expect(
+      (
+        await api(
+          `/api/v1/namespaces/${ns}/configmaps/held`,
+          'PATCH',
+          { metadata: { finalizers: null } },
+          'application/merge-patch+json',
+        )
+      ).status,
+    ).toBe(200);
+    await waitFor('the namespace gone', async () => (await api(`/api/v1/namespaces/${ns}`)).status === 404);
+  });
 });

@@ -124,6 +124,7 @@ function snapshot(
     copies,
     unreadable: [],
     decisions: new Map(decisions.map(([s, clusters]) => [objectKey(s.ref), decision(s, clusters)])),
+    terminatingNamespaces: [],
   };
 }
 
@@ -201,6 +202,13 @@ describe('chaos invariant checker', () => {
         .evaluate(snapshot([deleting], [copyOf(a, 'east')], []))
         .map((v) => v.kind),
     ).toEqual(['deletion-pending', 'leftover']);
+  });
+
+  it('counts a kcp namespace still Terminating, even once its workload objects are gone', () => {
+    const stuck = { ...snapshot([], [], []), terminatingNamespaces: [{ workspace: 'root:b', name: 'shop' }] };
+    expect(checker().evaluate(stuck)).toEqual([
+      expect.objectContaining({ kind: 'deletion-pending', workspace: 'root:b', resource: 'namespaces', name: 'shop' }),
+    ]);
   });
 });
 

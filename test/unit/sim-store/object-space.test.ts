@@ -71,6 +71,32 @@ describe('object space', () => {
     after.stop();
   });
 
+  it('comes back to a terminating namespace until it is empty, removing content stored after its pass', async () => {
+    const space = newSpace();
+    const ns = space.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    space.create(CONFIGMAPS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', namespace: 'team-a', finalizers: ['example.com/hold'] },
+    });
+    space.requestDeletion(space.info(NAMESPACES), ns);
+    await waitFor('held marked', async () => !!space.get(CONFIGMAPS, 'team-a', 'held')?.metadata.deletionTimestamp);
+    // A write admitted before the namespace was marked and stored after the controller's pass.
+    space.insert(space.info(CONFIGMAPS), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'straggler', namespace: 'team-a' },
+    });
+    const held = space.get(CONFIGMAPS, 'team-a', 'held')!;
+    space.replace(space.info(CONFIGMAPS), held, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+    await waitFor(
+      'team-a emptied of its late content and gone',
+      async () => !space.get(CONFIGMAPS, 'team-a', 'straggler') && !space.get(NAMESPACES, undefined, 'team-a'),
+      { timeoutMs: 10_000 },
+    );
+    space.stop();
+  });
+
   it('never hands out an IP a Service asked for by itself', () => {
     const space = newSpace();
     const first = ipOf(space.create(SERVICES, service('probe')));
