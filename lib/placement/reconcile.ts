@@ -145,10 +145,11 @@ export type ReconcileOutcome =
 /**
  * An admission webhook runs before the API server stores the change, so its message can reach placement before kcp
  * serves it: after a CREATE a 404 means "not yet", not "deleted"; after a DELETE an object without a
- * deletionTimestamp means "not marked yet". Such a message is retried this many times, a second apart, before the
- * change is taken to have been refused by a later admission step (and what kcp holds is the truth).
+ * deletionTimestamp means "not marked yet". Such a message is retried this many times (1, 2 and 3 s apart) before the
+ * change is taken to have been refused by a later admission step (and what kcp holds is the truth). Fewer than the
+ * queue's maxReceiveCount minus one: each retry is a delivery, and the last must stay for a transient failure.
  */
-export const NOT_YET_STORED_RETRIES = 5;
+export const NOT_YET_STORED_RETRIES = 3;
 
 function notYetStored(
   message: PlacementMessage,
@@ -156,7 +157,7 @@ function notYetStored(
   expected: 'admission' | 'delete',
 ): ReconcileOutcome | undefined {
   if (message.reason !== expected || receiveCount > NOT_YET_STORED_RETRIES) return undefined;
-  return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+  return { result: 'pending', writes: 0, messages: 0, delaySeconds: receiveCount };
 }
 
 /**
@@ -179,7 +180,7 @@ function awaitingAdmittedWrite(
     (requested !== '' && stored === requested) ||
     showsOnlyDecided(message, current, previous, key)
   )
-    return { result: 'pending', writes: 0, messages: 0, delaySeconds: 1 };
+    return { result: 'pending', writes: 0, messages: 0, delaySeconds: receiveCount };
   return undefined;
 }
 

@@ -19,6 +19,7 @@ import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler } from '../../../lib/runtime/placement';
+import { QUEUES } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/observability/log';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import * as build from '../../support/builders';
@@ -365,6 +366,30 @@ describe('reconcilePlacement on dynalite', () => {
       result: 'absent',
       messages: 0,
     });
+  });
+
+  // A pending answer is a redelivery, and SQS counts each one towards the DLQ: the waits must end with deliveries to
+  // spare, or a change kcp never stored (a create deleted at once, a namespace already gone) is dead-lettered.
+  it('stops waiting for kcp before the queue would dead-letter the message', async () => {
+    const w = await world();
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    const { maxReceiveCount } = QUEUES.placement;
+    const deliveriesUntilAnswered = async (message: PlacementMessage): Promise<number> => {
+      for (let receive = 1; receive <= maxReceiveCount; receive++)
+        if ((await reconcilePlacement(w.deps, message, receive)).result !== 'pending') return receive;
+      return Infinity;
+    };
+    // CREATE admitted, never stored (or deleted before placement read it).
+    expect(await deliveriesUntilAnswered(msg(depRef('never'), 'admission'))).toBeLessThan(maxReceiveCount);
+    // DELETE admitted, refused by a later admission step: the object stays live.
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    expect(await deliveriesUntilAnswered(msg(depRef('web'), 'delete'))).toBeLessThan(maxReceiveCount);
+    // Its namespace gone from kcp.
+    const orphan = build.deployment('lost', { namespace: 'gone' });
+    w.kcp.put('apps', 'deployments', orphan as never);
+    expect(
+      await deliveriesUntilAnswered(msg(build.ref(WS, build.TYPES.deployments, 'lost', 'gone'), 'event')),
+    ).toBeLessThan(maxReceiveCount);
   });
 
   it('an admission message that beats kcp storing the change is retried, not taken for a delete', async () => {
