@@ -1,12 +1,13 @@
 import {
   ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { localQueueName } from '../../lib/local/aws-services';
-import type { QueueName } from '../../lib/runtime/resources';
+import { localDlqName, localQueueName } from '../../lib/local/aws-services';
+import { QUEUES, type QueueName } from '../../lib/runtime/resources';
 import { DEFAULT_TMC_USER } from '../../lib/webhooks';
 import type { FaultKind } from './fault-kinds';
 import type { Prng } from './prng';
@@ -252,4 +253,24 @@ export async function meddleWithQueue(
     }
   }
   return touched;
+}
+
+/** Messages each queue's DLQ holds now: a fault-free run must end with none (every message was carried or dropped). */
+export async function deadLettered(sqs: SQSClient): Promise<Partial<Record<QueueName, number>>> {
+  const counts: Partial<Record<QueueName, number>> = {};
+  for (const queue of Object.keys(QUEUES) as QueueName[]) {
+    const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localDlqName(queue) }));
+    if (url === undefined) throw new Error(`No DLQ for ${queue}`);
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const held =
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+    if (held > 0) counts[queue] = held;
+  }
+  return counts;
 }

@@ -7,7 +7,14 @@ import { environmentFilePath, readLocalEnvironment } from '../../lib/local/envir
 import { makeDynamoDocumentClient, makeSqsClient } from '../../lib/runtime/aws';
 import type { QueueName } from '../../lib/runtime/resources';
 import { FAULT_KINDS, type FaultKind, RULE_FAULTS } from './fault-kinds';
-import { meddleWithQueue, planFaults, type PlannedFault, ruleFaultSettings, serverFaultSettings } from './faults';
+import {
+  deadLettered,
+  meddleWithQueue,
+  planFaults,
+  type PlannedFault,
+  ruleFaultSettings,
+  serverFaultSettings,
+} from './faults';
 import { InvariantChecker, kindOfResource, type Violation, VIOLATION_KINDS, type ViolationKind } from './invariants';
 import { KubeHttp, KubeHttpError } from './kube-http';
 import { Prng } from './prng';
@@ -84,6 +91,8 @@ export interface ChaosResult {
   /** Requests of tmc's that each rule fault's rules answered (the fault's reach). */
   ruleAnswers: Partial<Record<FaultKind, number>>;
   sqsMessagesTouched: number;
+  /** Messages left in each queue's DLQ after convergence (none in a fault-free run). */
+  deadLettered: Partial<Record<QueueName, number>>;
   workload: Workload['counters'];
   objects: { initial: number; final: number; copies: number };
   initialConvergeMs?: number;
@@ -422,6 +431,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     violations.push(...final.remaining);
     violations.push(...(await checker.checkUnowned()));
     await Promise.all(pendingChecks);
+    const dead = await deadLettered(sqs);
 
     const counts = Object.fromEntries(
       VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length]),
@@ -436,6 +446,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       skipped,
       ruleAnswers,
       sqsMessagesTouched,
+      deadLettered: dead,
       workload: workload.counters,
       objects: { initial: initial.objects, final: final.objects, copies: final.copies },
       initialConvergeMs: initial.ms,
@@ -485,6 +496,11 @@ export function formatChaosResult(result: ChaosResult): string {
     ),
     `  sqs messages touched ${String(result.sqsMessagesTouched).padStart(4)}`,
     '',
+    `dead-lettered           ${
+      Object.entries(result.deadLettered)
+        .map(([q, n]) => `${q} ${n}`)
+        .join(', ') || '0'
+    }`,
     `objects in kcp          ${result.objects.initial} at the start, ${result.objects.final} at the end (${result.objects.copies} copies)`,
     `workload writes         ${result.workload.creates} creates, ${result.workload.updates} updates, ${result.workload.deletes} deletes, ${result.workload.namespaceDeletes} namespace deletes, ${result.workload.failed} refused (${writesPerSecond(result).toFixed(1)}/s)`,
     `copies lost             ${result.counts['missing-copy'] + result.counts['stale-copy'] + result.counts.unplaced}`,
