@@ -161,6 +161,8 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
   // Last in this file: its Placement leaves namespace `default` (nginx above) selected by none.
   describe('tmc trace agrees with DynamoDB (issue 14)', () => {
     type Item = Record<string, any>;
+    /** Liveness limit of every wait below: a loaded machine takes its time, a broken one never gets there. */
+    const LIVENESS = { timeoutMs: 120_000 };
     const ref = (kind: string, resource: string, namespace: string, name: string): ObjectRef => ({
       workspace: 'root:default',
       group: kind === 'Deployment' ? 'apps' : '',
@@ -250,13 +252,25 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
     /** `tmc trace --json`, run between two reads of the partition that agree (nothing changed meanwhile). */
     async function traced(object: ObjectRef): Promise<{ path: TracePath; items: Item[] }> {
       const arg = `${object.kind.toLowerCase()}/${object.name}`;
-      return waitFor(`tmc trace ${arg} between two equal reads of its items`, async () => {
-        const before = await itemsOf(object);
-        const r = await runTmc(['trace', arg, '-n', object.namespace ?? '', '--state-dir', stack.paths.root, '--json']);
-        const after = await itemsOf(object);
-        if (r.code !== 0 || JSON.stringify(before) !== JSON.stringify(after)) return undefined;
-        return { path: JSON.parse(r.stdout) as TracePath, items: after };
-      });
+      return waitFor(
+        `tmc trace ${arg} between two equal reads of its items`,
+        async () => {
+          const before = await itemsOf(object);
+          const r = await runTmc([
+            'trace',
+            arg,
+            '-n',
+            object.namespace ?? '',
+            '--state-dir',
+            stack.paths.root,
+            '--json',
+          ]);
+          const after = await itemsOf(object);
+          if (r.code !== 0 || JSON.stringify(before) !== JSON.stringify(after)) return undefined;
+          return { path: JSON.parse(r.stdout) as TracePath, items: after };
+        },
+        LIVENESS,
+      );
     }
 
     /** The trace states what the items say, and its path waits for exactly what they show undone. */
@@ -298,11 +312,16 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
           .replace('namespace: default', 'namespace: traced'),
       );
       for (const object of [web, gone, held])
-        await waitFor(`${object.name} applied on every cluster`, async () =>
-          JSON.stringify(await syncStates(object)) === JSON.stringify(everywhere('applied')) ? true : undefined,
+        await waitFor(
+          `${object.name} applied on every cluster`,
+          async () =>
+            JSON.stringify(await syncStates(object)) === JSON.stringify(everywhere('applied')) ? true : undefined,
+          LIVENESS,
         );
-      await waitFor('web reported by every cluster', async () =>
-        bySk(await itemsOf(web), 'STATUS#').length === clusters.length ? true : undefined,
+      await waitFor(
+        'web reported by every cluster',
+        async () => (bySk(await itemsOf(web), 'STATUS#').length === clusters.length ? true : undefined),
+        LIVENESS,
       );
 
       // One cluster refuses ConfigMap writes, another Service deletes (429), for as long as this describe runs.
@@ -317,7 +336,23 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
       await kcp(['delete', 'configmap', 'gone', '-n', 'traced', '--wait=false']);
       await kcp(['delete', 'service', 'held', '-n', 'traced', '--wait=false']);
       await kcp(['create', 'configmap', 'lonely', '-n', 'default', '--from-literal=k=v']);
-    });
+      // A create whose enqueue outlasted the webhook's wait on a loaded machine is sent from the admission outbox by the
+      // recovery sweep, which the deployed schedule runs every minute and this stack does not: run it while one waits.
+      let sweptAt = Date.now();
+      for (const object of [settings, lonely])
+        await waitFor(
+          `a decision for ${object.name}`,
+          async () => {
+            if (bySk(await itemsOf(object), 'DECISION').length) return true;
+            if (Date.now() - sweptAt > 20_000) {
+              sweptAt = Date.now();
+              await stack.runSchedule('recovery-sweep');
+            }
+            return undefined;
+          },
+          LIVENESS,
+        );
+    }, 600_000);
     afterAll(() => {
       for (const c of Object.values(stack.simulation?.clusters ?? {})) c.faults.clear();
     });
@@ -327,45 +362,62 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
       expect(path.now?.decision?.clusters.sort()).toEqual(clusters);
       expect(path.now?.clusters.every((c) => c.sync === 'applied' && c.status !== undefined)).toBe(true);
       expect(path.waiting).toEqual([]);
-    });
+    }, 300_000);
 
     it('a copy failing on one cluster is waited for, with the error DynamoDB records', async () => {
       const [failing, ...others] = clusters;
-      await waitFor(`settings failed on ${failing} and applied elsewhere`, async () => {
-        const states = await syncStates(settings);
-        return states[failing!] === 'failed' && others.every((c) => states[c] === 'applied') ? true : undefined;
+      let states: Record<string, string> = {};
+      let items: Item[] = [];
+      await waitFor(
+        `settings failed on ${failing} and applied elsewhere`,
+        async () => {
+          items = await itemsOf(settings);
+          states = Object.fromEntries(bySk(items, 'SYNC#').map((i) => [i.cluster, i.state]));
+          return states[failing!] === 'failed' && others.every((c) => states[c] === 'applied') ? true : undefined;
+        },
+        LIVENESS,
+      ).catch(async (err: Error) => {
+        const source = await kubectlGetJson(stack.kcpKubeconfig, ['configmap', 'settings', '-n', 'traced']);
+        const trace = await runTmc(['trace', 'configmap/settings', '-n', 'traced', '--state-dir', stack.paths.root]);
+        throw new Error(
+          `${err.message}; sync states ${JSON.stringify(states)}; decision ${JSON.stringify(bySk(items, 'DECISION'))}; kcp ${JSON.stringify(source?.metadata)}; trace ${trace.stdout} ${trace.stderr}`,
+        );
       });
       const path = await expectAgreement(settings);
       expect(path.waiting).toEqual([`applied:${failing}`]);
       expect(path.now?.clusters.find((c) => c.cluster === failing)?.error).toBeDefined();
-    });
+    }, 300_000);
 
     it('deleted everywhere: nothing waited for', async () => {
-      await waitFor('gone deleted from every cluster', async () =>
-        JSON.stringify(await syncStates(gone)) === JSON.stringify(everywhere('deleted')) ? true : undefined,
+      await waitFor(
+        'gone deleted from every cluster',
+        async () =>
+          JSON.stringify(await syncStates(gone)) === JSON.stringify(everywhere('deleted')) ? true : undefined,
+        LIVENESS,
       );
       const path = await expectAgreement(gone);
       expect(path.now?.decision).toMatchObject({ reason: 'Deleted', clusters: [] });
       expect(path.waiting).toEqual([]);
-    });
+    }, 300_000);
 
     it('a delete held by one cluster is waited for, never called finished', async () => {
       const refusing = clusters[2]!;
-      await waitFor(`held removed everywhere but ${refusing}`, async () => {
-        const states = await syncStates(held);
-        return clusters.every((c) => (c === refusing ? states[c] === 'failed' : states[c] === 'deleted'))
-          ? true
-          : undefined;
-      });
+      await waitFor(
+        `held removed everywhere but ${refusing}`,
+        async () => {
+          const states = await syncStates(held);
+          return clusters.every((c) => (c === refusing ? states[c] === 'failed' : states[c] === 'deleted'))
+            ? true
+            : undefined;
+        },
+        LIVENESS,
+      );
       const path = await expectAgreement(held);
       expect(path.now?.decision).toMatchObject({ reason: 'Deleted', clusters: [] });
       expect(path.waiting).toEqual([`applied:${refusing}`]);
-    });
+    }, 300_000);
 
     it('placed nowhere (no Placement selects its namespace): says why, waits for nothing', async () => {
-      await waitFor('a decision for lonely', async () =>
-        bySk(await itemsOf(lonely), 'DECISION').length ? true : undefined,
-      );
       const path = await expectAgreement(lonely);
       expect(path.now?.decision).toMatchObject({ scheduled: false, clusters: [] });
       expect(path.now?.clusters).toEqual([]);
@@ -373,6 +425,6 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
       expect(path.steps.find((s) => s.step === 'placed')?.detail).toContain('no sync work sent');
       // nginx, un-placed by the new Placement under another change's trace, agrees too.
       await expectAgreement(nginx);
-    });
+    }, 300_000);
   });
 });
