@@ -912,7 +912,8 @@ async function placeNamespace(
     1,
     objectDecision?.clusters,
   );
-  if (outcome.result === 'absent' || outcome.result === 'pending') return undefined;
+  if (outcome.result === 'pending') return undefined;
+  if (outcome.result === 'absent') return await terminatingNamespace(deps, from.ref.workspace, namespace, cached);
   // Stale: a concurrent message placed the namespace first, maybe from a newer Namespace; follow what it recorded,
   // with the labels kcp serves now (at least as new as what that decision saw).
   const stale = outcome.result === 'stale';
@@ -923,6 +924,21 @@ async function placeNamespace(
       : await freshNamespace(deps, from.ref.workspace, namespace);
   if (!decision || !object) return undefined;
   return { clusters: decision.clusters.map((c) => c.name), labels: object.metadata.labels ?? {} };
+}
+
+/**
+ * Nothing placed for a namespace kcp has (its decision is `Deleted` or it never had one): while it is being deleted
+ * it runs nowhere, and so does anything still stored in it (a create admitted while the delete began), which kube's
+ * namespace controller deletes next. Undefined when kcp has no such Namespace (nothing to follow).
+ */
+async function terminatingNamespace(
+  deps: PlacementDeps,
+  workspace: string,
+  namespace: string,
+  read: KubeObject,
+): Promise<NamespacePlacement | undefined> {
+  const current = read.metadata.deletionTimestamp ? read : await freshNamespace(deps, workspace, namespace);
+  return current?.metadata.deletionTimestamp ? { clusters: [], labels: current.metadata.labels ?? {} } : undefined;
 }
 
 function freshNamespace(deps: PlacementDeps, workspace: string, namespace: string): Promise<KubeObject | undefined> {

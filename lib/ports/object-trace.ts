@@ -21,6 +21,11 @@ export interface ObjectTrace {
   startedAt: string;
   /** Step name (`received`, `placed`, `applied:east`, `status:east`) → step. */
   steps: Record<string, TraceStep>;
+  /**
+   * The decision item's own stamp, whichever change wrote it (`at` its decidedAt, `detail` the sync work it sent): a
+   * decision recorded after this change began under another trace (a redelivery, the recovery sweep) placed it too.
+   */
+  decided?: TraceStep;
 }
 
 /** Reads an object's {@link ObjectTrace}; undefined when no change of it reached ingress (or its record expired). */

@@ -36,9 +36,11 @@ export async function evacuate(
     const retry = await deps.store.retryState(key);
     if (retry && retry.nextAt > now) continue;
     const attempts = (retry?.attempts ?? 0) + 1;
+    // Full jitter may draw 0 s: at least the base, or the next sweep asks again at once.
+    const delay = Math.max(FAILOVER_RETRY.baseSeconds, backoffSeconds(attempts, { policy: FAILOVER_RETRY }));
     await deps.store.putRetryState(key, {
       attempts,
-      nextAt: now + backoffSeconds(attempts, { policy: FAILOVER_RETRY }) * 1000,
+      nextAt: now + delay * 1000,
       lastAt: new Date(now).toISOString(),
       reason: why,
     });

@@ -16,7 +16,8 @@ const PlacedSchema = z.object({ traceId: z.string(), decidedAt: z.string(), sent
 /**
  * `tmc trace`'s read side: the path of an object's last change, derived from the items its work writes anyway, so a
  * change costs no trace write (docs/observability.md). The change is the one ingress last enqueued (`SEEN#<obj>`: trace
- * id, time, reason); `placed` is the decision made for it (`DECISION`: `traceId`, `decidedAt`, the sync work `sent`);
+ * id, time, reason); `placed` is the decision made for it (`DECISION`: `traceId`, `decidedAt`, the sync work `sent`,
+ * if any), and `decided` that item's stamp whichever change wrote it;
  * `applied:<cluster>` each sync item this change applied or deleted (`SYNC#<cluster>` carries the trace id of the
  * message that wrote it); `status:<cluster>` each cluster's status stored since the change began (`STATUS#<cluster>`,
  * on the status message's own trace id). Two requests: a GetItem and one Query of the object's partition.
@@ -41,12 +42,14 @@ export class DynamoTraceStore implements ObjectTraceReader {
     const steps: Record<string, TraceStep> = {
       received: { at: receivedAt, traceId, ...(received.data.reason ? { detail: received.data.reason } : {}) },
     };
+    let decided: TraceStep | undefined;
     for (const item of await this.partition(ref)) {
       const sk = item[TABLE.sortKey];
       if (typeof sk !== 'string') continue;
+      if (sk === DECISION_SK) decided = decisionStamp(item);
       const step =
         sk === DECISION_SK
-          ? placedStep(item, traceId)
+          ? placedStep(decided, traceId)
           : sk.startsWith(SYNC_SK_PREFIX)
             ? appliedStep(item, traceId)
             : sk.startsWith(STATUS_SK_PREFIX)
@@ -54,7 +57,7 @@ export class DynamoTraceStore implements ObjectTraceReader {
               : undefined;
       if (step) steps[step.name] = step.step;
     }
-    return { traceId, startedAt: receivedAt, steps };
+    return { traceId, startedAt: receivedAt, steps, ...(decided ? { decided } : {}) };
   }
 
   /** DECISION, every STATUS# and every SYNC# item of the object: the sort-key range DynamoObjectSnapshotReader reads. */
@@ -75,11 +78,18 @@ export class DynamoTraceStore implements ObjectTraceReader {
 
 type NamedStep = { name: string; step: TraceStep } | undefined;
 
-/** The decision made for this change, when it sent sync work (a decision that sent none leaves `placed` waiting). */
-function placedStep(item: Record<string, unknown>, traceId: string): NamedStep {
+/** Who wrote the decision item last, when, and the sync work it sent; undefined for an item without the stamp. */
+function decisionStamp(item: Record<string, unknown>): TraceStep | undefined {
   const placed = PlacedSchema.safeParse(item);
-  if (!placed.success || placed.data.traceId !== traceId || !placed.data.sent) return undefined;
-  return { name: 'placed', step: { at: placed.data.decidedAt, traceId, detail: placed.data.sent } };
+  if (!placed.success) return undefined;
+  const { traceId, decidedAt, sent } = placed.data;
+  return { at: decidedAt, traceId, ...(sent ? { detail: sent } : {}) };
+}
+
+/** The decision made for this change, whether or not it sent sync work (placed nowhere, or nothing changed there). */
+function placedStep(decided: TraceStep | undefined, traceId: string): NamedStep {
+  if (decided?.traceId !== traceId) return undefined;
+  return { name: 'placed', step: decided };
 }
 
 /** A cluster's copy applied or deleted by this change's message. */

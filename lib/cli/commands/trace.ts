@@ -30,7 +30,7 @@ async function trace(arg: string, options: TraceOptions): Promise<void> {
     }
     // Checked against what DynamoDB holds now: work done under another trace (a retry, the sweep) is done.
     const state = await new DynamoObjectSnapshotReader({ doc, tableName: table }).read(ref);
-    const path = tracePath(recorded, state);
+    const path = tracePath(recorded, state, new Date().toISOString());
     process.stdout.write(options.json ? `${JSON.stringify({ ref, ...path }, null, 2)}\n` : formatTracePath(ref, path));
   } finally {
     doc.destroy();

@@ -120,13 +120,23 @@ describe('DynamoTraceStore on dynalite', () => {
     });
   });
 
-  it('shows a delete as a deleted step, and no placed step for a decision that sent no sync work', async () => {
+  it('shows a delete as a deleted step, and the decision made for the change though it sent no sync work', async () => {
     const gone = { ...ref, name: 'gone' };
     await seen.markSeen(objectKey(gone), 'fp-D', { traceId: 'D', at: at(0), reason: 'delete' });
     await decisions.put({ ...decision(1, 'D', undefined, 1), ref: gone });
     await sync.put({ ...record('east', 1, 'D', 2, 'deleted'), ref: gone });
     const trace = await store.read(gone);
-    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['applied:east', 'received']);
+    expect(Object.keys(trace?.steps ?? {}).sort()).toEqual(['applied:east', 'placed', 'received']);
+    expect(trace?.steps.placed).toEqual({ at: at(1), traceId: 'D' });
     expect(trace?.steps['applied:east']).toEqual({ at: at(2), traceId: 'D', cluster: 'east', result: 'deleted' });
+  });
+
+  it("carries the decision's stamp when another change (the sweep) wrote it, with no placed step", async () => {
+    const swept = { ...ref, name: 'swept' };
+    await seen.markSeen(objectKey(swept), 'fp-S', { traceId: 'S', at: at(0), reason: 'admission' });
+    await decisions.put({ ...decision(1, 'recovery-1', 'apply east, apply west', 4), ref: swept });
+    const trace = await store.read(swept);
+    expect(Object.keys(trace?.steps ?? {})).toEqual(['received']);
+    expect(trace?.decided).toEqual({ at: at(4), traceId: 'recovery-1', detail: 'apply east, apply west' });
   });
 });

@@ -1360,6 +1360,29 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
     w.kcp.put('apps', 'deployments', searchDeployment('api', 'uid-api-1'));
   }
 
+  it('an object stored in a namespace being deleted follows it nowhere, on its first message and when asked again', async () => {
+    // Chaos seed 2502: a create admitted slowly was stored after its namespace began terminating. The first object
+    // placed after the namespace's delete recorded it Deleted and went nowhere; a later ask (the sweep's) found the
+    // Deleted decision, took the namespace for absent and placed the object by the Placement alone.
+    const w = await world();
+    await seedSearch(w);
+    await reconcilePlacement(w.deps, msg(inSearch('api')));
+    w.sync.drain();
+    w.kcp.put('', 'namespaces', {
+      ...searchNamespace('uid-search-1'),
+      metadata: { ...searchNamespace('uid-search-1').metadata, deletionTimestamp: '2025-01-01T00:00:00Z' },
+    });
+    await reconcilePlacement(w.deps, { ...msg(nsRef, 'delete'), ref: { ...nsRef, uid: 'uid-search-1' } });
+    expect(await w.decisions.get(nsRef)).toMatchObject({ reason: 'Deleted', clusters: [] });
+
+    w.kcp.put('apps', 'deployments', searchDeployment('late', 'uid-late-1'));
+    for (const reason of ['event', 'cluster-change'] as const) {
+      await reconcilePlacement(w.deps, msg(inSearch('late'), reason));
+      expect(await w.decisions.get(inSearch('late'))).toMatchObject({ scheduled: false, clusters: [] });
+      expect(w.sync.drain()).toEqual([]);
+    }
+  });
+
   it('a 404 for the namespace of an object kcp serves is retried, never taken for "no labels"', async () => {
     const w = await world();
     await seedSearch(w);

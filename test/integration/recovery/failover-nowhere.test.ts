@@ -31,6 +31,7 @@ describe('recovery sweep: a failover with nowhere to go', () => {
   afterAll(async () => {
     await w?.close();
   });
+  afterEach(() => jest.restoreAllMocks());
 
   /** The inventory with `east` Unhealthy for an hour (past the default evictAfter of 5 minutes). */
   function sick(inventory: ClusterInventory): ClusterInventory {
@@ -64,6 +65,8 @@ describe('recovery sweep: a failover with nowhere to go', () => {
   }
 
   it('asks placement again with backoff, says the object stays, and sends no delete', async () => {
+    // Full jitter's worst draw (a delay of 0 s): the backoff still holds the next ask for at least its base.
+    jest.spyOn(Math, 'random').mockReturnValue(0);
     // What placement recorded when the failover found no other cluster: kept on east, unscheduled.
     await new DynamoDecisionStore(w.world.doc, w.world.tableName).put({
       ref,
@@ -108,7 +111,13 @@ describe('recovery sweep: a failover with nowhere to go', () => {
     expect(await w.store.pendingCleanups('east', 10)).toEqual([]); // the copy is not on its way out
 
     // Within the backoff: nothing asked, nothing deleted.
+    w.clock.now += 59_000;
     expect((await runRecoverySweep(deps)).actions).toEqual({});
+    expect(await received(w.queues.sync.url)).toEqual([]);
+    // Past it: asked again, still no delete.
+    w.clock.now += 2_000;
+    expect((await runRecoverySweep(deps)).actions).toEqual({ 'failover:enqueued': 1 });
+    expect((await received(w.queues.placement.url)).length).toBe(1);
     expect(await received(w.queues.sync.url)).toEqual([]);
   });
 });

@@ -16,6 +16,9 @@ describe('simulator namespace deletion through admission webhooks', () => {
   const deletesOf = (resource: string, name: string): Review[] =>
     deletes().filter((r) => r.request.resource.resource === resource && r.request.name === name);
   let refusedOnce = false;
+  // The CREATE of `late` waits in admission until the test lets it go (a slow webhook).
+  let letLateThrough: () => void = () => undefined;
+  const lateReleased = new Promise<void>((resolve) => (letLateThrough = resolve));
 
   const api = (path: string, method = 'GET', body?: unknown, contentType = 'application/json'): Promise<Response> =>
     fetch(`${server.serverUrl('root:default')}${path}`, {
@@ -29,7 +32,8 @@ describe('simulator namespace deletion through admission webhooks', () => {
   };
 
   beforeAll(async () => {
-    webhook = await startWebhookServer((review) => {
+    webhook = await startWebhookServer(async (review) => {
+      if (review.request.operation === 'CREATE' && review.request.object?.metadata?.name === 'late') await lateReleased;
       // The first DELETE of `stubborn` is refused: the namespace controller must try it again later.
       if (review.request.operation === 'DELETE' && review.request.name === 'stubborn' && !refusedOnce) {
         refusedOnce = true;
@@ -46,8 +50,12 @@ describe('simulator namespace deletion through admission webhooks', () => {
         {
           name: 'deletes.example.com',
           clientConfig: { url: webhook.url('/deletes') },
-          rules: [{ operations: ['DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] }],
+          rules: [
+            { operations: ['DELETE'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*'] },
+            { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] },
+          ],
           failurePolicy: 'Fail',
+          timeoutSeconds: 30,
           sideEffects: 'None',
           admissionReviewVersions: ['v1'],
         },
@@ -188,6 +196,49 @@ describe('simulator namespace deletion through admission webhooks', () => {
         )
       ).status,
     ).toBe(200);
+    await waitFor('the namespace gone', async () => (await api(`/api/v1/namespaces/${ns}`)).status === 404);
+  });
+
+  it('deletes an object whose create was in admission when its namespace was deleted, then the namespace', async () => {
+    // kube-apiserver checks the namespace before the webhooks run, so a create admitted slowly is stored in a namespace
+    // that began terminating meanwhile; the namespace controller requeues while content remains and deletes it.
+    const ns = 'racing';
+    const configMaps = { group: '', version: 'v1', resource: 'configmaps' };
+    const store = server.store('root:default');
+    await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await create(`/api/v1/namespaces/${ns}/configmaps`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+    });
+    const late = api(`/api/v1/namespaces/${ns}/configmaps`, 'POST', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'late' },
+    });
+    await waitFor('the create of late waiting in admission', async () =>
+      webhook.calls.some((c) => c.review.request.operation === 'CREATE' && c.review.request.name === 'late'),
+    );
+    expect((await api(`/api/v1/namespaces/${ns}`, 'DELETE')).status).toBe(200);
+    await waitFor(
+      "the namespace controller's pass past the namespace's ConfigMaps",
+      async () => store.get(configMaps, ns, 'held')?.metadata.deletionTimestamp !== undefined,
+    );
+    letLateThrough();
+    expect((await late).status).toBe(201);
+    expect(store.get(configMaps, ns, 'late')?.metadata.deletionTimestamp).toBeUndefined();
+
+    await waitFor(
+      'a DELETE admission for late, and late gone',
+      async () => deletesOf('configmaps', 'late').length === 1 && store.get(configMaps, ns, 'late') === undefined,
+    );
+    const released = await api(
+      `/api/v1/namespaces/${ns}/configmaps/held`,
+      'PATCH',
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    );
+    expect(released.status).toBe(200);
     await waitFor('the namespace gone', async () => (await api(`/api/v1/namespaces/${ns}`)).status === 404);
   });
 });

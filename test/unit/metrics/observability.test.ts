@@ -123,6 +123,144 @@ describe('tracePath', () => {
     });
   });
 
+  describe('agrees with DynamoDB (issue 14, "status never lies")', () => {
+    const applied = (cluster: string, ms: number, version = 2): ObjectSnapshot['syncRecords'][number] => ({
+      ref,
+      cluster,
+      state: 'applied',
+      decisionVersion: version,
+      appliedGeneration: 1,
+      updatedAt: at(ms),
+      appliedAt: at(ms),
+    });
+
+    it('an object placed nowhere for this change waits for nothing and says why', () => {
+      const path = tracePath(trace({ placed: { at: at(100), traceId: 't1' } }), {
+        decision: {
+          decisionVersion: 1,
+          clusters: [],
+          scheduled: false,
+          reason: 'Unschedulable',
+          message: 'No Placement selects namespace default',
+        },
+        syncRecords: [],
+        statuses: [],
+      });
+      expect(path.waiting).toEqual([]);
+      expect(path.steps.map((s) => [s.step, s.detail])).toEqual([
+        ['ingress', 'admission'],
+        ['placed', 'no sync work sent: decision v1 Unschedulable: No Placement selects namespace default'],
+      ]);
+    });
+
+    it('a decision recorded after the change under another trace placed it, and its clusters are shown', () => {
+      const path = tracePath(
+        { ...trace({}), decided: { at: at(500), traceId: 'recovery-1', detail: 'apply east, apply west' } },
+        {
+          decision: { decisionVersion: 2, clusters: [{ name: 'east' }, { name: 'west' }] },
+          syncRecords: [applied('east', 600), applied('west', 700)],
+          statuses: [],
+        },
+      );
+      expect(path.waiting).toEqual([]);
+      expect(path.steps.map((s) => [s.step, s.detail])).toEqual([
+        ['ingress', 'admission'],
+        ['placed', 'apply east, apply west (decided under recovery-1)'],
+        ['applied:east', `applied (sync state, ${at(600)})`],
+        ['status:east', 'no status reported yet'],
+        ['applied:west', `applied (sync state, ${at(700)})`],
+        ['status:west', 'no status reported yet'],
+      ]);
+    });
+
+    it('a decision older than the change is not its placement', () => {
+      const path = tracePath(
+        { ...trace({}), decided: { at: at(-500), traceId: 't0', detail: 'apply east' } },
+        {
+          decision: { decisionVersion: 2, clusters: [{ name: 'east' }] },
+          syncRecords: [applied('east', -400)],
+          statuses: [],
+        },
+      );
+      expect(path.waiting).toEqual(['placed']);
+    });
+
+    it('shows every cluster the decision names, also those this change sent no work to, and what each holds', () => {
+      const state: ObjectSnapshot = {
+        decision: {
+          decisionVersion: 3,
+          clusters: [{ name: 'east' }, { name: 'west' }],
+          scheduled: true,
+          reason: 'Scheduled',
+          message: 'placed',
+        },
+        syncRecords: [
+          applied('east', 300, 3),
+          // west's part did not change: its copy was applied before this change, under decision v2.
+          applied('west', -5000, 2),
+          {
+            ref,
+            cluster: 'edge',
+            state: 'failed',
+            decisionVersion: 2,
+            appliedGeneration: 1,
+            updatedAt: at(400),
+            lastError: { category: 'cluster-throttled', message: 'edge answered 429', hint: 'retrying', at: at(400) },
+          },
+        ],
+        statuses: [{ ref, cluster: 'east', status: {}, resourceVersion: '9', observedAt: at(800) }],
+      };
+      const path = tracePath(
+        trace({
+          placed: { at: at(100), traceId: 't1', detail: 'apply east, delete edge' },
+          'applied:east': { at: at(300), traceId: 't1', cluster: 'east', result: 'applied' },
+        }),
+        state,
+        at(10_800),
+      );
+      expect(path.waiting).toEqual(['applied:edge']);
+      expect(path.steps.find((s) => s.step === 'applied:west')?.detail).toBe(`applied (sync state, ${at(-5000)})`);
+      expect(path.now).toEqual({
+        readAt: at(10_800),
+        decision: { version: 3, clusters: ['east', 'west'], scheduled: true, reason: 'Scheduled', message: 'placed' },
+        clusters: [
+          {
+            cluster: 'east',
+            placed: true,
+            sync: 'applied',
+            decisionVersion: 3,
+            appliedGeneration: 1,
+            updatedAt: at(300),
+            appliedAt: at(300),
+            status: { observedAt: at(800), ageSeconds: 10 },
+          },
+          {
+            cluster: 'edge',
+            placed: false,
+            sync: 'failed',
+            decisionVersion: 2,
+            appliedGeneration: 1,
+            updatedAt: at(400),
+            error: 'edge answered 429',
+          },
+          {
+            cluster: 'west',
+            placed: true,
+            sync: 'applied',
+            decisionVersion: 2,
+            appliedGeneration: 1,
+            updatedAt: at(-5000),
+            appliedAt: at(-5000),
+          },
+        ],
+      });
+      const text = formatTracePath(ref, path);
+      expect(text).toContain(`Now in DynamoDB (read ${at(10_800)}): decision v3 Scheduled on east, west (placed)`);
+      expect(text).toMatch(/edge\s+no\s+failed\s+v2\s+1\s+\S+\s+-\s+edge answered 429/);
+      expect(text).toMatch(/east\s+yes\s+applied\s+v3\s+1\s+\S+\s+10\.000s/);
+    });
+  });
+
   it('times each step from the change and from the step it followed', () => {
     const path = tracePath(
       trace({

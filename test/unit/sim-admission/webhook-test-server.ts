@@ -9,9 +9,9 @@ export interface ReceivedCall {
 
 type Answer = { status?: number; body: unknown } | 'hang';
 
-/** A real webhook target on 127.0.0.1: answers each AdmissionReview with what `respond` returns. */
+/** A real webhook target on 127.0.0.1: answers each AdmissionReview with what `respond` returns (or resolves to). */
 export async function startWebhookServer(
-  respond: (review: { request: Record<string, any> }, path: string) => Answer,
+  respond: (review: { request: Record<string, any> }, path: string) => Answer | Promise<Answer>,
 ): Promise<{
   url: (path: string) => string;
   calls: ReceivedCall[];
@@ -21,11 +21,11 @@ export async function startWebhookServer(
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       const path = (req.url ?? '').split('?')[0];
       calls.push({ path: req.url ?? '', headers: req.headers, review });
-      const answer = respond(review, path);
+      const answer = await respond(review, path);
       if (answer === 'hang') return;
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
       res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
