@@ -120,6 +120,39 @@ describe('DynamoTraceStore on dynalite', () => {
     });
   });
 
+  it("takes the received step from the decision when ingress wrote no seen record (a workload's change)", async () => {
+    const placed = { ...ref, name: 'placed-only' };
+    await decisions.put({
+      ...decision(1, 'P', 'apply east', 2),
+      ref: placed,
+      receivedAt: at(1),
+      receivedReason: 'admission',
+    });
+    await sync.put({ ...record('east', 1, 'P', 3), ref: placed });
+    const trace = await store.read(placed);
+    expect(trace).toMatchObject({ traceId: 'P', startedAt: at(1) });
+    expect(trace?.steps).toEqual({
+      received: { at: at(1), traceId: 'P', detail: 'admission' },
+      placed: { at: at(2), traceId: 'P', detail: 'apply east' },
+      'applied:east': { at: at(3), traceId: 'P', cluster: 'east', result: 'applied' },
+    });
+  });
+
+  it('takes the newer of a seen record (written by an older release) and the decision', async () => {
+    const both = { ...ref, name: 'both' };
+    await seen.markSeen(objectKey(both), 'fp-O', { traceId: 'O', at: at(0), reason: 'admission' });
+    await decisions.put({
+      ...decision(1, 'N', 'apply east', 6),
+      ref: both,
+      receivedAt: at(5),
+      receivedReason: 'event',
+    });
+    expect((await store.read(both))?.steps.received).toEqual({ at: at(5), traceId: 'N', detail: 'event' });
+    // A change ingress recorded after the decision (one of tmc's own kinds, or an older release's) is the last one.
+    await seen.markSeen(objectKey(both), 'fp-L', { traceId: 'L', at: at(9), reason: 'admission' });
+    expect((await store.read(both))?.steps).toEqual({ received: { at: at(9), traceId: 'L', detail: 'admission' } });
+  });
+
   it('shows a delete as a deleted step, and no placed step for a decision that sent no sync work', async () => {
     const gone = { ...ref, name: 'gone' };
     await seen.markSeen(objectKey(gone), 'fp-D', { traceId: 'D', at: at(0), reason: 'delete' });
