@@ -14,6 +14,7 @@ import { ensureTable } from '../../../lib/local/aws-services';
 import { makeIngressHandler } from '../../../lib/runtime/ingress';
 import { TABLE } from '../../../lib/runtime/resources';
 import { makeDeps, RecordingQueue, sample, TOKEN } from '../../unit/ingress/fakes';
+import { storedDecision } from '../../support/builders';
 
 /**
  * Records every request `doc` sends as `<command> <item kind>` (the sort key's prefix: `PutItem SEEN`, `GetItem`, …)
@@ -93,25 +94,13 @@ describe('ingress with the DynamoDB seen store', () => {
 
   const ws = { workspace: 'root:dedup' };
 
-  /** A decision made from `object` as placement records it (lib/placement/reconcile.ts `tracedAs`). */
-  const decisionFrom = (object: KubeObjectShape, ref: StoredDecision['ref']): StoredDecision => ({
-    ref,
-    decisionVersion: 1,
-    generation: 1,
-    uid: typeof object.metadata.uid === 'string' ? object.metadata.uid : undefined,
-    contentHash: 'h',
-    clusters: [{ name: 'east' }],
-    scheduled: true,
-    reason: 'Scheduled',
-    message: 'placed',
-    explanation: [],
-    explanationOmitted: 0,
-    weights: {},
-    diff: { added: ['east'], removed: [], changed: [], unchanged: [] },
-    decidedAt: new Date().toISOString(),
-    traceId: 't',
-    fingerprint: placementFingerprint(object, false),
-  });
+  /** A decision made from `object`, with the version placement records (lib/placement/reconcile.ts `tracedAs`). */
+  const decisionFrom = (object: KubeObjectShape, ref: StoredDecision['ref']): StoredDecision =>
+    storedDecision(ref, ['east'], {
+      uid: typeof object.metadata.uid === 'string' ? object.metadata.uid : undefined,
+      traceId: 't',
+      fingerprint: placementFingerprint(object, false),
+    });
 
   it("writes nothing for a workload's admission; its watch event after placement decided is a duplicate found by one read", async () => {
     const { handler, placement } = setup();

@@ -7,6 +7,7 @@ import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { countRequests, startLocalTable, type LocalTable } from '../health/local-table';
+import { storedDecision } from '../../support/builders';
 
 /**
  * `tmc trace` on dynalite, derived from the items a change's work writes anyway: the seen record names the change, and
@@ -30,23 +31,16 @@ describe('DynamoTraceStore on dynalite', () => {
   };
   const at = (s: number): string => new Date(Date.parse('2026-05-01T00:00:00Z') + s * 1000).toISOString();
 
-  const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision => ({
-    ref,
-    decisionVersion: version,
-    generation: version,
-    contentHash: `h${version}`,
-    clusters: [{ name: 'east' }, { name: 'west' }],
-    scheduled: true,
-    reason: 'Scheduled',
-    message: 'placed',
-    explanation: [],
-    explanationOmitted: 0,
-    weights: {},
-    diff: { added: [], removed: [], changed: [], unchanged: [] },
-    decidedAt: at(s),
-    traceId,
-    ...(sent ? { sent } : {}),
-  });
+  const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision =>
+    storedDecision(ref, ['east', 'west'], {
+      decisionVersion: version,
+      generation: version,
+      contentHash: `h${version}`,
+      diff: { added: [], removed: [], changed: [], unchanged: [] },
+      decidedAt: at(s),
+      traceId,
+      ...(sent ? { sent } : {}),
+    });
   const record = (
     cluster: string,
     generation: number,
