@@ -2,6 +2,7 @@ import { AdmissionReviewSchema } from '../../../lib/api/admission-review';
 import { SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { KubeObjectShape, PlacementMessage, StatusMessage } from '../../../lib/api/messages';
 import { WatchEventBatchSchema } from '../../../lib/api/watch-events';
+import { objectKey } from '../../../lib/api/object-ref';
 import { finalizerPatch } from '../../../lib/ingress/finalizer-patch';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
@@ -317,9 +318,14 @@ describe('ingress: admission', () => {
     expect(decodePatch((await ingress.handle(request('admission', review))).body)).toBeUndefined();
   });
 
-  it('enqueues once for the same version arriving twice and again for a new one', async () => {
-    const { ingress, placement } = setup();
+  it('enqueues once for the same version arriving twice (once placed) and again for a new one', async () => {
+    const placed = new MemoryPlacedVersions();
+    const { ingress, placement } = setup({ placed });
     await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    // Placement decides from the admission's carried object and records its fingerprint: the ADDED event of the same
+    // write (now with uid, generation, resourceVersion) has the same one.
+    const [admitted] = placement.sent;
+    placed.versions.set(objectKey(admitted.ref), { fingerprint: placementFingerprint(admitted.object!, false) });
     await ingress.handle(
       request('events', { events: [(sample('events-batch.json') as { events: unknown[] }).events[0]] }),
     );
