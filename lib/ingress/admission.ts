@@ -16,6 +16,7 @@ import { carriedObject } from './carried-object';
 import { DEFAULT_ENQUEUE_DEADLINE_MS, OUTBOX_HOLD_DEADLINE_MS, type IngressDeps } from './deps';
 import {
   DeadlineExceeded,
+  type Dedup,
   ENQUEUE_RETRY_DELAYS_MS,
   enqueuePlacement,
   enqueueWithRetries,
@@ -46,7 +47,7 @@ export async function reviewAdmission(
 
   // An UPDATE that changes nothing placement or sync reads (tmc's own label, annotation and finalizer writes, a
   // resourceVersion bump, an identical re-apply) needs no work: answered with no I/O, so tmc's writes to kcp do not
-  // each cost a dedup write and a queue round trip on their way back through this webhook.
+  // each cost a queue round trip and a placement read on their way back through this webhook.
   const unchanged =
     request.operation === 'UPDATE' &&
     !request.subResource &&
@@ -95,6 +96,7 @@ export async function reviewAdmission(
         placementMessage(deps, ref, subject, deleting ? 'delete' : 'admission', false),
         subject,
         deleting,
+        'seen',
       );
     return allowResponse(uid);
   }
@@ -113,7 +115,7 @@ export async function reviewAdmission(
       EXCLUDED_NAMESPACES.includes(name)
     )
       return allowResponse(uid);
-    await enqueueFailOpen(deps, placementMessage(deps, ref, subject, 'admission', false), subject, false);
+    await enqueueFailOpen(deps, placementMessage(deps, ref, subject, 'admission', false), subject, false, 'none');
     return allowResponse(uid);
   }
 
@@ -146,6 +148,7 @@ export async function reviewAdmission(
     placementMessage(deps, ref, stored, deleting ? 'delete' : 'admission', carry),
     stored,
     deleting,
+    'none',
   );
   return allowResponse(uid, patch);
 }
@@ -194,6 +197,7 @@ async function enqueueFailOpen(
   message: PlacementMessage,
   object: KubeObjectShape,
   deleted: boolean,
+  dedup: Dedup,
 ): Promise<void> {
   const ms = deps.enqueueDeadlineMs ?? DEFAULT_ENQUEUE_DEADLINE_MS;
   const keys = {
@@ -207,7 +211,7 @@ async function enqueueFailOpen(
   const fingerprint = placementFingerprint(object, deleted);
   const started = Date.now();
   const send = enqueueWithRetries(
-    () => enqueuePlacement(deps, message, fingerprint),
+    () => enqueuePlacement(deps, { message, fingerprint, dedup }),
     deps.enqueueRetryDelaysMs ?? ENQUEUE_RETRY_DELAYS_MS,
     (err, attempt) =>
       deps.logger.warn(`Retrying the enqueue of ${what} (attempt ${attempt})`, {

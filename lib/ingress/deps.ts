@@ -5,7 +5,7 @@ import type { PlacementMessage, StatusMessage } from '../api/messages';
 import type { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import type { WebhookAuthenticator } from '../auth/webhook-authenticator';
 import type { AdmissionOutbox } from '../ports/admission-outbox';
-import type { SeenStore } from '../ports/seen-store';
+import type { PlacedVersions, SeenStore } from '../ports/seen-store';
 import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 
@@ -23,7 +23,13 @@ export interface IngressDeps {
   statusCredentials?: StatusCredentialAuthenticator;
   placementQueue: WorkQueue<PlacementMessage>;
   statusQueue: WorkQueue<StatusMessage>;
+  /** Dedup of tmc's own kinds (SyncTarget, Placement, Location): a conditional write per fresh version. */
   seen: SeenStore;
+  /**
+   * Dedup of a workload's watch events against the version its decision was made from (a read). Absent: every such
+   * event is enqueued (placement, level-triggered, writes nothing for a version it has decided on).
+   */
+  placed?: PlacedVersions;
   /**
    * Where an admission answered before its enqueue finished records its message first, so a container that dies
    * before the send lands does not lose it (the recovery sweep sends what is left). Absent: the send is carried on

@@ -7,22 +7,55 @@ import type { IngressDeps } from './deps';
 export type EnqueueOutcome = 'enqueued' | 'duplicate';
 
 /**
+ * How a placement message is told from a duplicate before it is sent:
+ * - `seen`: a conditional write of the version (SeenStore), for tmc's own kinds, which have no decision to compare with;
+ * - `placed`: the version the object's decision was made from (PlacedVersions, a read), for a workload's watch event,
+ *   which follows the admission of the same write;
+ * - `none`: always sent, for a workload's admission: the first delivery of a version, whose decision will record it.
+ *   A duplicate that passes costs placement a read and no write (it is level-triggered).
+ */
+export type Dedup = 'seen' | 'placed' | 'none';
+
+export interface PlacementItem {
+  message: PlacementMessage;
+  fingerprint: string;
+  dedup: Dedup;
+}
+
+/** The items whose version placement has already decided on (same fingerprint, same object uid). */
+async function alreadyPlaced(deps: IngressDeps, items: readonly PlacementItem[]): Promise<Set<PlacementItem>> {
+  const asked = items.filter((item) => item.dedup === 'placed');
+  if (asked.length === 0 || !deps.placed) return new Set();
+  const placed = await deps.placed.placed(asked.map((item) => item.message.ref));
+  return new Set(
+    asked.filter(({ message, fingerprint }) => {
+      const version = placed.get(objectKey(message.ref));
+      return (
+        version !== undefined &&
+        version.fingerprint === fingerprint &&
+        (version.uid === undefined || message.ref.uid === undefined || version.uid === message.ref.uid)
+      );
+    }),
+  );
+}
+
+/**
  * Dedup, then enqueue placement messages, all that are fresh in one send (SendMessageBatch takes ten a request). The
  * seen records are written first so a concurrent duplicate (admission and watch event of the same write racing) loses
  * the conditional put; if the send then fails every record of the send is dropped again (some of its messages may have
  * gone out: a duplicate is harmless, a dropped version is not), so the next delivery is not mistaken for a duplicate.
  */
-export async function enqueuePlacements(
-  deps: IngressDeps,
-  items: ReadonlyArray<{ message: PlacementMessage; fingerprint: string }>,
-): Promise<EnqueueOutcome[]> {
+export async function enqueuePlacements(deps: IngressDeps, items: readonly PlacementItem[]): Promise<EnqueueOutcome[]> {
+  const placed = await alreadyPlaced(deps, items);
   const fresh = await Promise.all(
-    items.map(({ message, fingerprint }) =>
-      deps.seen.markSeen(objectKey(message.ref), fingerprint, {
-        traceId: message.trace.traceId,
-        at: message.trace.enqueuedAt,
-        reason: message.reason,
-      }),
+    items.map(({ message, fingerprint, dedup }, i) =>
+      dedup === 'seen'
+        ? deps.seen.markSeen(objectKey(message.ref), fingerprint, {
+            traceId: message.trace.traceId,
+            at: message.trace.enqueuedAt,
+            reason: message.reason,
+          })
+        : Promise.resolve(!placed.has(items[i])),
     ),
   );
   const sending = items.filter((_, i) => fresh[i]);
@@ -31,14 +64,16 @@ export async function enqueuePlacements(
     await deps.placementQueue.send(sending.map((item) => item.message));
   } catch (err) {
     await Promise.all(
-      sending.map(({ message, fingerprint }) =>
-        deps.seen.forget(objectKey(message.ref), fingerprint).catch((forgetErr: unknown) => {
-          deps.logger.warn('Could not drop the seen record after a failed enqueue', {
-            name: describeRef(message.ref),
-            error: asTmcError(forgetErr).toJSON(),
-          });
-        }),
-      ),
+      sending
+        .filter(({ dedup }) => dedup === 'seen')
+        .map(({ message, fingerprint }) =>
+          deps.seen.forget(objectKey(message.ref), fingerprint).catch((forgetErr: unknown) => {
+            deps.logger.warn('Could not drop the seen record after a failed enqueue', {
+              name: describeRef(message.ref),
+              error: asTmcError(forgetErr).toJSON(),
+            });
+          }),
+        ),
     );
     throw err;
   }
@@ -47,12 +82,8 @@ export async function enqueuePlacements(
 }
 
 /** Dedup, then enqueue one placement message ({@link enqueuePlacements}). */
-export async function enqueuePlacement(
-  deps: IngressDeps,
-  message: PlacementMessage,
-  fingerprint: string,
-): Promise<EnqueueOutcome> {
-  const [outcome] = await enqueuePlacements(deps, [{ message, fingerprint }]);
+export async function enqueuePlacement(deps: IngressDeps, item: PlacementItem): Promise<EnqueueOutcome> {
+  const [outcome] = await enqueuePlacements(deps, [item]);
   return outcome;
 }
 

@@ -25,6 +25,7 @@ import { decisionEvent } from './decision-events';
 import type { StatusRefresher } from '../ports/status-refresher';
 import type { Log } from '../observability/log';
 import { contentKeyFor, type ContentKeySource } from '../kube/canonical-hash';
+import { placementFingerprint } from '../ingress/fingerprint';
 import { contentHash } from './content-hash';
 import { diffDecisions, type DecisionDiff } from './diff';
 import { decide, isNamespace } from './engine';
@@ -334,9 +335,25 @@ function removedToDelete(deps: PlacementDeps, removed: string[], decision: Decis
   );
 }
 
-/** What a decision records of the change it was made for: `tmc trace` derives its `placed` step from it. */
-function tracedAs(message: PlacementMessage, sent: string[]): Pick<StoredDecision, 'traceId' | 'sent'> {
-  return { traceId: message.trace.traceId, ...(sent.length ? { sent: sent.join(', ') } : {}) };
+/**
+ * What a decision records of the change it was made for: `tmc trace` derives its `received` and `placed` steps from
+ * it, and ingress's dedup of watch events compares with `fingerprint` (that of `object`, the version decided on; none
+ * when placement decided without it, so nothing is deduplicated against an older version's).
+ */
+function tracedAs(
+  message: PlacementMessage,
+  sent: string[],
+  object: KubeObject | undefined,
+): Pick<StoredDecision, 'traceId' | 'sent' | 'receivedAt' | 'receivedReason' | 'fingerprint'> {
+  return {
+    traceId: message.trace.traceId,
+    ...(sent.length ? { sent: sent.join(', ') } : {}),
+    receivedAt: message.trace.enqueuedAt,
+    receivedReason: message.reason,
+    fingerprint: object
+      ? placementFingerprint(object, typeof object.metadata.deletionTimestamp === 'string')
+      : undefined,
+  };
 }
 
 /**
@@ -586,7 +603,7 @@ async function keepVanished(
 async function recordRemoval(
   deps: PlacementDeps,
   message: PlacementMessage,
-  { log, ref }: WorkloadRead,
+  { log, object, ref }: WorkloadRead,
   previous: StoredDecision,
 ): Promise<ReconcileOutcome> {
   const next: StoredDecision = {
@@ -600,7 +617,7 @@ async function recordRemoval(
     explanationOmitted: 0,
     diff: diffDecisions(previous.clusters, []),
     decidedAt: new Date(deps.now()).toISOString(),
-    ...tracedAs(message, isNamespaceRef(ref) ? [] : previous.clusters.map((c) => `delete ${c.name}`)),
+    ...tracedAs(message, isNamespaceRef(ref) ? [] : previous.clusters.map((c) => `delete ${c.name}`), object),
   };
   try {
     await deps.decisions.put(next);
@@ -799,7 +816,7 @@ async function recordDecision(
     rebalanceToken: decision.rebalanceToken,
     ...(decision.replicaMode ? { replicaMode: decision.replicaMode } : {}),
     decidedAt: new Date(deps.now()).toISOString(),
-    ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)]),
+    ...tracedAs(message, [...toApply.map((c) => `apply ${c}`), ...toDelete.map((c) => `delete ${c}`)], object),
   };
   try {
     await deps.decisions.put(next);

@@ -36,6 +36,15 @@ export interface StoredDecision {
   traceId?: string;
   /** The sync work this decision sent, as `tmc trace` shows it (`apply east, delete west`); absent when none. */
   sent?: string;
+  /** When ingress received the change this decision was made for (the message's `enqueuedAt`): `tmc trace`'s start. */
+  receivedAt?: string;
+  /** How that change arrived (the placement message's reason: `admission`, `event`, `delete`, …). */
+  receivedReason?: string;
+  /**
+   * Ingress's fingerprint (lib/ingress/fingerprint.ts) of the kcp object version this decision was made from: a watch
+   * event of that version is a duplicate ingress need not enqueue. Absent when placement decided without the object.
+   */
+  fingerprint?: string;
 }
 
 export interface DecisionPage {

@@ -1,6 +1,9 @@
+import type { ObjectRef } from '../api/object-ref';
+
 /**
- * Remembers the last object version ingress enqueued, so the same version arriving by admission and by a watch event
- * is enqueued once. Keyed by `objectKey(ref)`; the fingerprint identifies what placement cares about in that version.
+ * Remembers the last version of one of tmc's own objects (SyncTarget, Placement, Location: kinds placement keeps no
+ * decision for) ingress enqueued, so the same version arriving by admission and by a watch event is enqueued once.
+ * Keyed by `objectKey(ref)`; the fingerprint identifies what placement cares about in that version.
  */
 export interface SeenStore {
   /**
@@ -20,4 +23,22 @@ export interface ReceivedChange {
   at: string;
   /** The placement message's reason (`admission`, `event`, `delete`, …). */
   reason: string;
+}
+
+/** The version of an object placement's decision was made from (the decision's `fingerprint` and `uid`). */
+export interface PlacedVersion {
+  fingerprint: string;
+  uid?: string;
+}
+
+/**
+ * What placement last decided on, for ingress's dedup of a workload's watch events: an event of the version the
+ * decision was made from needs no message. Read, not written: a workload's change costs ingress no write.
+ */
+export interface PlacedVersions {
+  /**
+   * Keyed by `objectKey(ref)`: the version each object's decision was made from; no entry when the object has no
+   * decision, or a decision that records none. Strongly consistent, so a newer decision is never read as an older one.
+   */
+  placed(refs: readonly ObjectRef[]): Promise<Map<string, PlacedVersion>>;
 }

@@ -9,7 +9,7 @@ import {
   type StatusMessage,
 } from '../api/messages';
 import { validateTmcObject } from '../api/crds';
-import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
+import { DynamoPlacedVersions, DynamoSeenStore } from '../adapters/dynamodb/seen-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { StatusCredentialAuthenticator } from '../auth/status-credentials';
 import { WebhookAuthenticator } from '../auth/webhook-authenticator';
@@ -52,7 +52,7 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
   return {
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     statusCredentials: new StatusCredentialAuthenticator(new DynamoStatusCredentialStore(doc, tableNameOf(config))),
-    // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the seen record it writes first starts each change's trace.
+    // Ingress counts its own enqueues (lib/ingress/enqueue.ts); the decision placement writes starts each change's trace.
     placementQueue: new SqsWorkQueue<PlacementMessage>({
       sqs,
       queueUrl: queueUrlOf(config, 'placement'),
@@ -66,6 +66,7 @@ export function buildIngressDeps(env: Environment = process.env): IngressDeps & 
       schema: StatusMessageSchema,
     }),
     seen: new DynamoSeenStore({ doc, tableName: tableNameOf(config) }),
+    placed: new DynamoPlacedVersions(doc, tableNameOf(config)),
     outbox: new DynamoAdmissionOutbox(doc, tableNameOf(config)),
     validate: validateTmcObject,
     logger,

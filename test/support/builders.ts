@@ -5,6 +5,7 @@
 import type { KubeObject, ObjectMeta } from '../../lib/kube/object';
 import type { PlacementMessage } from '../../lib/api/messages';
 import type { ObjectRef } from '../../lib/api/object-ref';
+import type { StoredDecision } from '../../lib/ports/decision-store';
 
 export interface DeploymentOptions {
   /** Default `default`; `null` leaves it out (kubectl's `-n` or the client decides). */
@@ -206,4 +207,28 @@ export function ref(
 /** A placement message for `ref`, with a fixed trace. */
 export function placementMessage(ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage {
   return { type: 'placement', ref, reason, trace: { traceId: 't-1', enqueuedAt: new Date(0).toISOString() } };
+}
+
+/** A decision placing `ref` on `clusters` (version 1, `Scheduled`), as placement stores it; `extra` is set last. */
+export function storedDecision(
+  ref: ObjectRef,
+  clusters: string[] = ['east'],
+  extra: Partial<StoredDecision> = {},
+): StoredDecision {
+  return {
+    ref,
+    decisionVersion: 1,
+    generation: 1,
+    contentHash: 'h',
+    clusters: clusters.map((name) => ({ name })),
+    scheduled: true,
+    reason: 'Scheduled',
+    message: 'placed',
+    explanation: [],
+    explanationOmitted: 0,
+    weights: {},
+    diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+    decidedAt: new Date(0).toISOString(),
+    ...extra,
+  };
 }

@@ -68,6 +68,9 @@ export const DecisionItemSchema = z.object({
   decidedAt: z.string(),
   traceId: z.string().optional(),
   sent: z.string().optional(),
+  receivedAt: z.string().optional(),
+  receivedReason: z.string().optional(),
+  fingerprint: z.string().optional(),
 });
 
 const CursorSchema = z.record(z.string(), z.unknown());

@@ -1,8 +1,11 @@
 import { systemClock, type Clock } from '../../ports/clock';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ReceivedChange, SeenStore } from '../../ports/seen-store';
+import { z } from 'zod';
+import { objectKey, type ObjectRef } from '../../api/object-ref';
+import type { PlacedVersion, PlacedVersions, ReceivedChange, SeenStore } from '../../ports/seen-store';
 import { TABLE } from '../../runtime/resources';
-import { isConditionalCheckFailed } from './table';
+import { DECISION_SK, objPk } from './keys';
+import { batchGetItems, isConditionalCheckFailed, keyOf } from './table';
 
 export interface DynamoSeenStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -21,7 +24,8 @@ export interface DynamoSeenStoreOptions {
 export const TRACE_TTL_SECONDS = 7 * 24 * 3600;
 
 /**
- * `SEEN#<obj>` / `SEEN` items (docs/state.md). One conditional Put per call: it succeeds when no record exists, the
+ * `SEEN#<obj>` / `SEEN` items (docs/state.md), written for tmc's own kinds only (a workload's decision records the
+ * version it was made from: {@link DynamoPlacedVersions}). One conditional Put per call: it succeeds when no record exists, the
  * fingerprint differs, or the dedup window (`dedupUntil`) has passed. The same put records the change it starts
  * (trace id, time, reason) for `tmc trace`, so tracing costs no write of its own; the item expires (`expiresAt`)
  * after {@link TRACE_TTL_SECONDS}.
@@ -92,5 +96,39 @@ export class DynamoSeenStore implements SeenStore {
       if (isConditionalCheckFailed(err)) return;
       throw err;
     }
+  }
+}
+
+/** What a decision item records of the version it was made from (lib/placement/reconcile.ts). */
+const PlacedItemSchema = z.object({ fingerprint: z.string(), uid: z.string().optional() });
+
+/**
+ * {@link PlacedVersions} from the decision items (`OBJ#<obj>` / `DECISION`: `fingerprint`, `uid`): one strongly
+ * consistent BatchGetItem per hundred objects, projected to those two attributes.
+ */
+export class DynamoPlacedVersions implements PlacedVersions {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async placed(refs: readonly ObjectRef[]): Promise<Map<string, PlacedVersion>> {
+    const keyOfRef = (ref: ObjectRef): Record<string, string> => ({
+      [TABLE.partitionKey]: objPk(ref),
+      [TABLE.sortKey]: DECISION_SK,
+    });
+    const byKey = new Map(refs.map((ref) => [keyOf(keyOfRef(ref)), ref]));
+    const answered = await batchGetItems(this.doc, this.tableName, refs.map(keyOfRef), {
+      consistentRead: true,
+      projection: ['fingerprint', 'uid'],
+    });
+    const placed = new Map<string, PlacedVersion>();
+    for (const [key, item] of answered) {
+      const ref = byKey.get(key);
+      // A decision written before decisions recorded their version has none: nothing to compare with.
+      const version = PlacedItemSchema.safeParse(item ?? {});
+      if (ref && version.success) placed.set(objectKey(ref), version.data);
+    }
+    return placed;
   }
 }

@@ -12,15 +12,24 @@ import { parseSyncItem } from './sync-state-store';
 const ReceivedSchema = z.object({ traceId: z.string(), receivedAt: z.string(), reason: z.string().optional() });
 /** What a decision item holds of the change it was made for (lib/placement/reconcile.ts). */
 const PlacedSchema = z.object({ traceId: z.string(), decidedAt: z.string(), sent: z.string().optional() });
+/** What a decision item holds of when that change was received (decisions written before it hold none). */
+const DecisionReceivedSchema = z.object({
+  traceId: z.string(),
+  receivedAt: z.string(),
+  receivedReason: z.string().optional(),
+});
+
+type Received = z.infer<typeof ReceivedSchema>;
 
 /**
  * `tmc trace`'s read side: the path of an object's last change, derived from the items its work writes anyway, so a
- * change costs no trace write (docs/observability.md). The change is the one ingress last enqueued (`SEEN#<obj>`: trace
- * id, time, reason); `placed` is the decision made for it (`DECISION`: `traceId`, `decidedAt`, the sync work `sent`,
- * if any), and `decided` that item's stamp whichever change wrote it;
- * `applied:<cluster>` each sync item this change applied or deleted (`SYNC#<cluster>` carries the trace id of the
- * message that wrote it); `status:<cluster>` each cluster's status stored since the change began (`STATUS#<cluster>`,
- * on the status message's own trace id). Two requests: a GetItem and one Query of the object's partition.
+ * change costs no trace write (docs/observability.md). The change is the newest of the one the object's decision was
+ * made for (`DECISION`: `traceId`, `receivedAt`, `receivedReason`) and, from items written before decisions recorded
+ * it, the one ingress last enqueued (`SEEN#<obj>`); `placed` is the decision made for it (`decidedAt`, the sync work
+ * `sent`, if any), and `decided` that item's stamp whichever change wrote it; `applied:<cluster>` each sync item this change applied or deleted (`SYNC#<cluster>` carries the trace id
+ * of the message that wrote it); `status:<cluster>` each cluster's status stored since the change began
+ * (`STATUS#<cluster>`, on the status message's own trace id). Two requests: a GetItem and one Query of the object's
+ * partition.
  */
 export class DynamoTraceStore implements ObjectTraceReader {
   constructor(
@@ -29,21 +38,27 @@ export class DynamoTraceStore implements ObjectTraceReader {
   ) {}
 
   async read(ref: ObjectRef): Promise<ObjectTrace | undefined> {
-    const seen = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: `SEEN#${objectKey(ref)}`, [TABLE.sortKey]: 'SEEN' },
-        ConsistentRead: true,
-      }),
+    const [seen, items] = await Promise.all([
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { [TABLE.partitionKey]: `SEEN#${objectKey(ref)}`, [TABLE.sortKey]: 'SEEN' },
+          ConsistentRead: true,
+        }),
+      ),
+      this.partition(ref),
+    ]);
+    const received = newest(
+      ReceivedSchema.safeParse(seen.Item ?? {}).data,
+      receivedOf(items.find((item) => item[TABLE.sortKey] === DECISION_SK)),
     );
-    const received = ReceivedSchema.safeParse(seen.Item ?? {});
-    if (!received.success) return undefined;
-    const { traceId, receivedAt } = received.data;
+    if (!received) return undefined;
+    const { traceId, receivedAt } = received;
     const steps: Record<string, TraceStep> = {
-      received: { at: receivedAt, traceId, ...(received.data.reason ? { detail: received.data.reason } : {}) },
+      received: { at: receivedAt, traceId, ...(received.reason ? { detail: received.reason } : {}) },
     };
     let decided: TraceStep | undefined;
-    for (const item of await this.partition(ref)) {
+    for (const item of items) {
       const sk = item[TABLE.sortKey];
       if (typeof sk !== 'string') continue;
       if (sk === DECISION_SK) decided = decisionStamp(item);
@@ -77,6 +92,20 @@ export class DynamoTraceStore implements ObjectTraceReader {
 }
 
 type NamedStep = { name: string; step: TraceStep } | undefined;
+
+/** The change a decision item says it was made for, when it says so. */
+function receivedOf(item: Record<string, unknown> | undefined): Received | undefined {
+  const parsed = DecisionReceivedSchema.safeParse(item ?? {});
+  if (!parsed.success) return undefined;
+  const { traceId, receivedAt, receivedReason } = parsed.data;
+  return { traceId, receivedAt, ...(receivedReason ? { reason: receivedReason } : {}) };
+}
+
+/** The later of two received changes (a seen record of an older release, a decision's): the object's last change. */
+function newest(a: Received | undefined, b: Received | undefined): Received | undefined {
+  if (!a || !b) return a ?? b;
+  return Date.parse(b.receivedAt) >= Date.parse(a.receivedAt) ? b : a;
+}
 
 /** Who wrote the decision item last, when, and the sync work it sent; undefined for an item without the stamp. */
 function decisionStamp(item: Record<string, unknown>): TraceStep | undefined {

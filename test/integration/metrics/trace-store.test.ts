@@ -7,6 +7,7 @@ import { DynamoTraceStore } from '../../../lib/adapters/dynamodb/trace-store';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
 import { countRequests, startLocalTable, type LocalTable } from '../health/local-table';
+import { storedDecision } from '../../support/builders';
 
 /**
  * `tmc trace` on dynalite, derived from the items a change's work writes anyway: the seen record names the change, and
@@ -30,23 +31,16 @@ describe('DynamoTraceStore on dynalite', () => {
   };
   const at = (s: number): string => new Date(Date.parse('2026-05-01T00:00:00Z') + s * 1000).toISOString();
 
-  const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision => ({
-    ref,
-    decisionVersion: version,
-    generation: version,
-    contentHash: `h${version}`,
-    clusters: [{ name: 'east' }, { name: 'west' }],
-    scheduled: true,
-    reason: 'Scheduled',
-    message: 'placed',
-    explanation: [],
-    explanationOmitted: 0,
-    weights: {},
-    diff: { added: [], removed: [], changed: [], unchanged: [] },
-    decidedAt: at(s),
-    traceId,
-    ...(sent ? { sent } : {}),
-  });
+  const decision = (version: number, traceId: string, sent: string | undefined, s: number): StoredDecision =>
+    storedDecision(ref, ['east', 'west'], {
+      decisionVersion: version,
+      generation: version,
+      contentHash: `h${version}`,
+      diff: { added: [], removed: [], changed: [], unchanged: [] },
+      decidedAt: at(s),
+      traceId,
+      ...(sent ? { sent } : {}),
+    });
   const record = (
     cluster: string,
     generation: number,
@@ -118,6 +112,39 @@ describe('DynamoTraceStore on dynalite', () => {
       // east's status was reported before change B began: it is change A's.
       'status:west': { at: at(8), traceId: 'S-west', cluster: 'west', result: 'written' },
     });
+  });
+
+  it("takes the received step from the decision when ingress wrote no seen record (a workload's change)", async () => {
+    const placed = { ...ref, name: 'placed-only' };
+    await decisions.put({
+      ...decision(1, 'P', 'apply east', 2),
+      ref: placed,
+      receivedAt: at(1),
+      receivedReason: 'admission',
+    });
+    await sync.put({ ...record('east', 1, 'P', 3), ref: placed });
+    const trace = await store.read(placed);
+    expect(trace).toMatchObject({ traceId: 'P', startedAt: at(1) });
+    expect(trace?.steps).toEqual({
+      received: { at: at(1), traceId: 'P', detail: 'admission' },
+      placed: { at: at(2), traceId: 'P', detail: 'apply east' },
+      'applied:east': { at: at(3), traceId: 'P', cluster: 'east', result: 'applied' },
+    });
+  });
+
+  it('takes the newer of a seen record (written by an older release) and the decision', async () => {
+    const both = { ...ref, name: 'both' };
+    await seen.markSeen(objectKey(both), 'fp-O', { traceId: 'O', at: at(0), reason: 'admission' });
+    await decisions.put({
+      ...decision(1, 'N', 'apply east', 6),
+      ref: both,
+      receivedAt: at(5),
+      receivedReason: 'event',
+    });
+    expect((await store.read(both))?.steps.received).toEqual({ at: at(5), traceId: 'N', detail: 'event' });
+    // A change ingress recorded after the decision (one of tmc's own kinds, or an older release's) is the last one.
+    await seen.markSeen(objectKey(both), 'fp-L', { traceId: 'L', at: at(9), reason: 'admission' });
+    expect((await store.read(both))?.steps).toEqual({ received: { at: at(9), traceId: 'L', detail: 'admission' } });
   });
 
   it('shows a delete as a deleted step, and the decision made for the change though it sent no sync work', async () => {

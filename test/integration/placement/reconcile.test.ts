@@ -10,6 +10,7 @@ import { CONDITIONS_ANNOTATION, STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER }
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
 import { NOT_YET_STORED_RETRIES, reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
@@ -196,6 +197,20 @@ describe('reconcilePlacement on dynalite', () => {
     const decided = await w.decisions.get(depRef('web'));
     expect(decided?.traceId).toBe(msg(depRef('web')).trace.traceId);
     expect(decided?.sent?.split(', ').sort()).toEqual(['apply east', 'apply west']);
+    // …and when and how the change arrived (`received`, which ingress no longer writes for a workload), and the
+    // version it was made from, against which ingress deduplicates the object's watch events.
+    expect(decided).toMatchObject({
+      receivedAt: msg(depRef('web')).trace.enqueuedAt,
+      receivedReason: msg(depRef('web')).reason,
+    });
+    const stored = await w.kcp.get({
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      namespace: 'default',
+      name: 'web',
+    });
+    expect(decided?.fingerprint).toBe(placementFingerprint(stored!, false));
   });
 
   it('a cordoned cluster keeps its work and gets no new work', async () => {

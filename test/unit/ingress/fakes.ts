@@ -1,12 +1,13 @@
 import { loadEvent } from '../../support/events';
 import { validateTmcObject } from '../../../lib/api/crds';
 import type { QueueMessage } from '../../../lib/api/messages';
+import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { StaticTokenSource } from '../../../lib/auth/token-source';
 import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
 import type { IngressDeps } from '../../../lib/ingress/deps';
 import { silentLog } from '../../../lib/observability/log';
 import type { IngressRequest } from '../../../lib/ingress/http';
-import type { SeenStore } from '../../../lib/ports/seen-store';
+import type { PlacedVersion, PlacedVersions, SeenStore } from '../../../lib/ports/seen-store';
 import type { StatusCredentialStore } from '../../../lib/ports/status-credential-store';
 import type { Metrics } from '../../../lib/ports/telemetry';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
@@ -20,13 +21,31 @@ export function sample(name: string): unknown {
 
 export class MemorySeenStore implements SeenStore {
   readonly records = new Map<string, string>();
+  /** markSeen calls: each is a conditional write of a SEEN item in DynamoDB. */
+  writes = 0;
   async markSeen(key: string, fingerprint: string): Promise<boolean> {
+    this.writes += 1;
     if (this.records.get(key) === fingerprint) return false;
     this.records.set(key, fingerprint);
     return true;
   }
   async forget(key: string, fingerprint: string): Promise<void> {
     if (this.records.get(key) === fingerprint) this.records.delete(key);
+  }
+}
+
+/** The versions decisions were made from, by object key (what placement records); counts the reads asked. */
+export class MemoryPlacedVersions implements PlacedVersions {
+  readonly versions = new Map<string, PlacedVersion>();
+  reads = 0;
+  async placed(refs: readonly ObjectRef[]): Promise<Map<string, PlacedVersion>> {
+    this.reads += 1;
+    const out = new Map<string, PlacedVersion>();
+    for (const ref of refs) {
+      const version = this.versions.get(objectKey(ref));
+      if (version) out.set(objectKey(ref), version);
+    }
+    return out;
   }
 }
 

@@ -2,6 +2,7 @@ import { AdmissionReviewSchema } from '../../../lib/api/admission-review';
 import { SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { KubeObjectShape, PlacementMessage, StatusMessage } from '../../../lib/api/messages';
 import { WatchEventBatchSchema } from '../../../lib/api/watch-events';
+import { objectKey } from '../../../lib/api/object-ref';
 import { finalizerPatch } from '../../../lib/ingress/finalizer-patch';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
@@ -14,6 +15,7 @@ import { selectWorkload } from '../../../lib/ingress/selection';
 import {
   HangingQueue,
   makeDeps,
+  MemoryPlacedVersions,
   MemorySeenStore,
   RecordingMetrics,
   RecordingQueue,
@@ -25,6 +27,15 @@ import {
 function decodePatch(body: string): unknown {
   const review = JSON.parse(body) as { response: { patch?: string } };
   return review.response.patch ? JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')) : undefined;
+}
+
+/** A valid Placement's admission (tmc's own kind: deduplicated by a seen record). */
+function validPlacement(): unknown {
+  const review = structuredClone(sample('admission-invalid-placement.json')) as {
+    request: { object: { spec: Record<string, unknown> } };
+  };
+  review.request.object.spec = { numberOfClusters: 2 };
+  return review;
 }
 
 function setup(overrides: Parameters<typeof makeDeps>[0] = {}) {
@@ -307,9 +318,14 @@ describe('ingress: admission', () => {
     expect(decodePatch((await ingress.handle(request('admission', review))).body)).toBeUndefined();
   });
 
-  it('enqueues once for the same version arriving twice and again for a new one', async () => {
-    const { ingress, placement } = setup();
+  it('enqueues once for the same version arriving twice (once placed) and again for a new one', async () => {
+    const placed = new MemoryPlacedVersions();
+    const { ingress, placement } = setup({ placed });
     await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    // Placement decides from the admission's carried object and records its fingerprint: the ADDED event of the same
+    // write (now with uid, generation, resourceVersion) has the same one.
+    const [admitted] = placement.sent;
+    placed.versions.set(objectKey(admitted.ref), { fingerprint: placementFingerprint(admitted.object!, false) });
     await ingress.handle(
       request('events', { events: [(sample('events-batch.json') as { events: unknown[] }).events[0]] }),
     );
@@ -406,9 +422,31 @@ describe('ingress: admission', () => {
     const seen = new MemorySeenStore();
     const failing = { name: 'placement', send: async (): Promise<void> => Promise.reject(new Error('SQS down')) };
     const { ingress } = setup({ placementQueue: failing, seen });
-    const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    const res = await ingress.handle(request('admission', validPlacement()));
     expect(JSON.parse(res.body).response.allowed).toBe(true);
-    expect(seen.records.size).toBe(0);
+    expect(seen.writes).toBe(1); // a Placement is deduplicated by its seen record…
+    expect(seen.records.size).toBe(0); // …which the failed send dropped again
+  });
+
+  it('writes no seen record for a workload: its admission is sent, and the decision placement writes records it', async () => {
+    const seen = new MemorySeenStore();
+    const placed = new MemoryPlacedVersions();
+    const { ingress, placement } = setup({ seen, placed });
+    await ingress.handle(request('admission', sample('admission-create-deployment.json')));
+    await ingress.handle(request('admission', sample('admission-update-deployment.json')));
+    await ingress.handle(request('admission', sample('admission-delete-deployment.json')));
+    expect(placement.sent.map((m) => m.reason)).toEqual(['admission', 'admission', 'delete']);
+    expect(seen.writes).toBe(0);
+    expect(placed.reads).toBe(0); // nor a read: an admission is the first delivery of its version
+  });
+
+  it("deduplicates tmc's own kinds by their seen record (they have no decision)", async () => {
+    const seen = new MemorySeenStore();
+    const { ingress, placement } = setup({ seen });
+    await ingress.handle(request('admission', validPlacement()));
+    await ingress.handle(request('admission', validPlacement()));
+    expect(seen.writes).toBe(2);
+    expect(placement.sent).toHaveLength(1);
   });
 
   describe('a send still going when the webhook answers (fail open) goes on after the answer', () => {
@@ -433,7 +471,7 @@ describe('ingress: admission', () => {
       return queue;
     }
 
-    it('retries a send that failed after the answer until it lands, and keeps its seen record', async () => {
+    it('retries a send that failed after the answer until it lands', async () => {
       // SQS slow under load: the first attempt fails only after the deadline; the second lands.
       const queue = flakyQueue(1, 100);
       const seen = new MemorySeenStore();
@@ -452,8 +490,8 @@ describe('ingress: admission', () => {
       expect(queue.landed.sent[0]).toMatchObject({ type: 'placement', reason: 'admission' });
       await waitFor('the late enqueue counted', async () => metrics.total('tmc_admission_enqueue_late_total') === 1);
       expect(metrics.counts.get('tmc_admission_enqueue_late_total{"outcome":"enqueued"}')).toBe(1);
-      // The version is recorded as seen again: its watch event or a redelivery is a duplicate, not a second message.
-      expect(seen.records.size).toBe(1);
+      // A workload's version is recorded by its decision, not by ingress.
+      expect(seen.writes).toBe(0);
     });
 
     it('holds the message in the outbox before answering, and drops it once the late send lands (kept if it never does)', async () => {
@@ -607,7 +645,9 @@ describe('ingress: events', () => {
       name: 'placement',
       send: async (messages: PlacementMessage[]): Promise<void> => void sends.push(messages),
     };
-    const { ingress, metrics } = setup({ placementQueue: counting });
+    const seen = new MemorySeenStore();
+    const placed = new MemoryPlacedVersions();
+    const { ingress, metrics } = setup({ placementQueue: counting, seen, placed });
     const batch = sample('events-batch.json') as { events: Array<{ object: { metadata: { name: string } } }> };
     const [workload] = batch.events;
     const twelve = {
@@ -624,7 +664,12 @@ describe('ingress: events', () => {
     });
     expect(sends.map((s) => s.length)).toEqual([12]); // the queue splits it into SendMessageBatch calls of ten
     expect(metrics.total('tmc_messages_enqueued_total')).toBe(12);
-    // The same versions again: nothing is sent.
+    expect(placed.reads).toBe(1); // one read for the batch
+    // Placement decides on those versions; the same versions again: nothing is sent, nothing is written.
+    for (const e of twelve.events)
+      placed.versions.set(`root:default|apps|deployments|default|${e.object.metadata.name}`, {
+        fingerprint: placementFingerprint(e.object as KubeObjectShape, false),
+      });
     expect(JSON.parse((await ingress.handle(request('events', twelve))).body)).toEqual({
       received: 12,
       enqueued: 0,
@@ -632,6 +677,27 @@ describe('ingress: events', () => {
       ignored: 0,
     });
     expect(sends).toHaveLength(1);
+    expect(seen.writes).toBe(0);
+  });
+
+  it.each([
+    ['another version of the object', { fingerprint: 'older' }, 1],
+    ['the same version of an object deleted and created again', { uid: 'uid-of-the-first' }, 1],
+    ['the version the decision was made from', {}, 0],
+  ])('enqueues a watch event of %s only if placement has not decided on it', async (_what, differ, expected) => {
+    const placed = new MemoryPlacedVersions();
+    const { ingress, placement } = setup({ placed });
+    const batch = sample('events-batch.json') as { events: Array<{ workspace: string; object: KubeObjectShape }> };
+    const [workload] = batch.events;
+    const object = { ...workload.object, metadata: { ...workload.object.metadata, uid: 'uid-now' } };
+    placed.versions.set(`${workload.workspace}|apps|deployments|default|web`, {
+      fingerprint: placementFingerprint(object, false),
+      uid: 'uid-now',
+      ...differ,
+    });
+    const res = await ingress.handle(request('events', { events: [{ ...workload, object }] }));
+    expect(JSON.parse(res.body)).toMatchObject({ enqueued: expected, duplicates: 1 - expected });
+    expect(placement.sent).toHaveLength(expected);
   });
 
   it("drops the seen records of a failed send, so the relay's retry enqueues every event again", async () => {
