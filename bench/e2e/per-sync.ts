@@ -28,6 +28,10 @@ export interface RequestsPerSync {
   dynamodb: Record<string, number>;
   /** Without the harness's own GetQueueAttributes (its idle checks). */
   sqs: Record<string, number>;
+  /** SQS by operation and queue (`DeleteMessageBatch tmc-sync`), per sync; from runs that counted it. */
+  sqsByQueue?: Record<string, number>;
+  /** SQS batch operations by queue: entries per request (10 is a full batch). */
+  sqsEntriesPerRequest?: Record<string, number>;
   kcpReads: number;
   kcpWrites: number;
   clusterReads: number;
@@ -43,12 +47,14 @@ export function requestsPerSync(
     sqs: Record<string, number>;
     kcp: Record<string, number>;
     clusters: Record<string, number>;
+    /** The SQS counter's `byItem` and `entries` (bench/support/aws-op-counter.ts). */
+    sqsByQueue?: { byItem: Record<string, number>; entries?: Record<string, number> };
   },
 ): RequestsPerSync {
   const per = (record: Record<string, number>): Record<string, number> =>
     Object.fromEntries(
       Object.entries(record)
-        .filter(([op]) => op !== 'GetQueueAttributes')
+        .filter(([op]) => op.split(' ')[0] !== 'GetQueueAttributes')
         .map(([k, v]) => [k, round(v / syncs)]),
     );
   const dynamodb = per(counts.dynamodb);
@@ -63,7 +69,25 @@ export function requestsPerSync(
       0,
     ),
   );
-  return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
+  const byQueue = counts.sqsByQueue;
+  const sqsByQueue = byQueue === undefined ? undefined : per(byQueue.byItem);
+  const sqsEntriesPerRequest =
+    byQueue === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(byQueue.entries ?? {}).map(([k, n]) => [k, round(n / Math.max(1, byQueue.byItem[k] ?? 0))]),
+        );
+  return {
+    dynamodb,
+    sqs,
+    ...(sqsByQueue ? { sqsByQueue } : {}),
+    ...(sqsEntriesPerRequest ? { sqsEntriesPerRequest } : {}),
+    kcpReads,
+    kcpWrites,
+    clusterReads,
+    clusterWrites,
+    total,
+  };
 }
 
 /** A CPU split turned per object·cluster sync. */
