@@ -1,10 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { traceAwsClient } from '../observability/tracing';
 import { applyAwsClientHook } from './aws-client-hook';
 import { stampSchemaVersion } from '../adapters/dynamodb/schema-version';
 import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
+import { HandlerCachingDocumentClient } from './aws-document-client';
 import type { TmcConfig } from './config';
 
 /**
@@ -63,7 +64,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
   carryInvocationDeadline(client, 'DynamoDB');
   stampSchemaVersion(client);
   applyAwsClientHook(client, 'dynamodb');
-  const doc = DynamoDBDocumentClient.from(client, {
+  const doc = new HandlerCachingDocumentClient(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
   });
