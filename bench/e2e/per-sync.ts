@@ -90,6 +90,20 @@ export function requestsPerSync(
   };
 }
 
+/**
+ * SQS requests per object·cluster sync at this design's floor, from the messages each queue carried in the phase: one
+ * send per message ingress enqueues (a webhook call is one invocation and answers only after its own send, so its
+ * sends cannot be batched: placement and status messages), placement's sync messages sent ten a request, and every
+ * message received and deleted ten a request. A lower bound for the design, not a plan: receives fill only as far as
+ * messages wait in the queue when a consumer polls.
+ */
+export function sqsDesignFloorPerSync(enqueued: Record<string, number>, syncs: number): number {
+  const tens = (n: number | undefined): number => Math.ceil((n ?? 0) / 10);
+  const ingressSends = (enqueued.placement ?? 0) + (enqueued.status ?? 0);
+  const consumed = tens(enqueued.placement) + tens(enqueued.sync) + tens(enqueued.status);
+  return syncs === 0 ? 0 : round((ingressSends + tens(enqueued.sync) + 2 * consumed) / syncs);
+}
+
 /** A CPU split turned per object·cluster sync. */
 export function cpuPerSync(
   split: CpuSplit,
