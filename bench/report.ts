@@ -86,8 +86,31 @@ export function cpuAndRequestTables(
       ]),
     ),
   );
+  const byQueue = phases.filter((p) => p.requestsPerSync.sqsByQueue !== undefined);
+  if (byQueue.length > 0) {
+    const keys = [...new Set(byQueue.flatMap((p) => Object.keys(p.requestsPerSync.sqsByQueue!)))].sort(
+      (a, b) => queueOf(a).localeCompare(queueOf(b)) || a.localeCompare(b),
+    );
+    out.push('SQS requests per object·cluster sync by queue (a batch operation: entries per request in brackets)');
+    out.push(
+      table(
+        ['request', ...byQueue.map((p) => p.phase)],
+        keys.map((k) => [
+          k,
+          ...byQueue.map((p) => {
+            const v = p.requestsPerSync.sqsByQueue![k];
+            const entries = p.requestsPerSync.sqsEntriesPerRequest?.[k];
+            return v === undefined ? '-' : entries === undefined ? num(v) : `${num(v)} (${entries.toFixed(1)})`;
+          }),
+        ]),
+      ),
+    );
+  }
   return out;
 }
+
+/** `SendMessageBatch tmc-sync` → `tmc-sync`. */
+const queueOf = (key: string): string => key.slice(key.indexOf(' ') + 1);
 
 /** The create phase beside the floor run (bench/e2e/floor.ts): each figure and tmc ÷ floor. */
 export function floorTable(

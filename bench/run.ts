@@ -6,7 +6,8 @@ import { measureColdStarts, type ColdStartResult } from './cold-start';
 import { deployedIdleMonth } from './cost/idle';
 import { costOf, scale } from './cost/model';
 import { PRICES } from './cost/prices';
-import type { EndToEndResult } from './e2e/scenario';
+import type { EndToEndResult, PhaseResult } from './e2e/scenario';
+import { sqsDesignFloorPerSync } from './e2e/per-sync';
 import { runEndToEndInChild } from './e2e/run-in-child';
 import { measurePlacementEngine, type EngineBenchResult } from './placement/engine';
 import { formatResults } from './report';
@@ -100,6 +101,31 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
       met: got.length ? worst <= floor : undefined,
     });
   }
+  // Issue 20's request and CPU targets, read off the create phase of every size (the floor of the design beside SQS's).
+  const creates = results.endToEnd.flatMap((r) =>
+    r.phases.filter((p) => p.phase === 'create').map((p) => ({ label: sizeLabel(r.options), p })),
+  );
+  const sqsPerSync = (p: PhaseResult): number => Object.values(p.requestsPerSync.sqs).reduce((a, b) => a + b, 0);
+  out.push({
+    target: 'SQS requests per object·cluster sync ≤ 0.5, create (floor of this design in brackets)',
+    measured: creates.length
+      ? creates
+          .map(
+            ({ label, p }) =>
+              `${sqsPerSync(p).toFixed(2)} (${sqsDesignFloorPerSync(p.sqs.enqueued, p.objects * p.clusters).toFixed(2)}) at ${label}`,
+          )
+          .join(', ')
+      : 'not run',
+    met: creates.length ? creates.every(({ p }) => sqsPerSync(p) <= 0.5) : undefined,
+  });
+  const withCpu = creates.filter(({ p }) => p.cpu !== undefined);
+  out.push({
+    target: "tmc's own CPU per object·cluster sync ≤ 2 ms, create (the functions' threads; load average in the header)",
+    measured: withCpu.length
+      ? withCpu.map(({ label, p }) => `${p.cpu!.tmcPerSyncMs.toFixed(1)} ms at ${label}`).join(', ')
+      : 'not measured (no /proc)',
+    met: withCpu.length ? withCpu.every(({ p }) => p.cpu!.tmcPerSyncMs <= 2) : undefined,
+  });
   const at1000 = results.placement.find((p) => p.clusters === 1000);
   out.push({
     target: 'placement p99 < 1 ms at 1,000 clusters',

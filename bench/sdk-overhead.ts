@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { batchGetItems } from '../lib/adapters/dynamodb/table';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs } from '../lib/local/aws-services';
@@ -170,6 +170,16 @@ export const VARIANTS: readonly Variant[] = [
     name: 'sqs-no-cache',
     description: 'tmc, SQS without cacheMiddleware (the configuration before 32ca724)',
     build: (e) => tmcClients(e, { sqs: { cacheMiddleware: false } }),
+  },
+  {
+    name: 'doc-uncached',
+    description: "tmc with lib-dynamodb's own send (the document client resolving its middleware stack on every send)",
+    build: (e) => {
+      const clients = tmcClients(e);
+      // The same client, its prototype's caching send swapped for the one every DynamoDBDocumentClient has.
+      Object.setPrototypeOf(clients.doc, DynamoDBDocumentClient.prototype);
+      return clients;
+    },
   },
   {
     name: 'cloud',

@@ -173,6 +173,7 @@ export async function runFloor(options: {
         requestsPerSync: requestsPerSync(syncs, {
           dynamodb: dynamodb.requests,
           sqs: sqsCounts.requests,
+          sqsByQueue: sqsCounts,
           kcp: tally(kcpRecords),
           clusters: tally(clusterRecords),
         }),

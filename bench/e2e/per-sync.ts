@@ -28,6 +28,10 @@ export interface RequestsPerSync {
   dynamodb: Record<string, number>;
   /** Without the harness's own GetQueueAttributes (its idle checks). */
   sqs: Record<string, number>;
+  /** SQS by operation and queue (`DeleteMessageBatch tmc-sync`), per sync; from runs that counted it. */
+  sqsByQueue?: Record<string, number>;
+  /** SQS batch operations by queue: entries per request (10 is a full batch). */
+  sqsEntriesPerRequest?: Record<string, number>;
   kcpReads: number;
   kcpWrites: number;
   clusterReads: number;
@@ -43,12 +47,14 @@ export function requestsPerSync(
     sqs: Record<string, number>;
     kcp: Record<string, number>;
     clusters: Record<string, number>;
+    /** The SQS counter's `byItem` and `entries` (bench/support/aws-op-counter.ts). */
+    sqsByQueue?: { byItem: Record<string, number>; entries?: Record<string, number> };
   },
 ): RequestsPerSync {
   const per = (record: Record<string, number>): Record<string, number> =>
     Object.fromEntries(
       Object.entries(record)
-        .filter(([op]) => op !== 'GetQueueAttributes')
+        .filter(([op]) => op.split(' ')[0] !== 'GetQueueAttributes')
         .map(([k, v]) => [k, round(v / syncs)]),
     );
   const dynamodb = per(counts.dynamodb);
@@ -63,7 +69,39 @@ export function requestsPerSync(
       0,
     ),
   );
-  return { dynamodb, sqs, kcpReads, kcpWrites, clusterReads, clusterWrites, total };
+  const byQueue = counts.sqsByQueue;
+  const sqsByQueue = byQueue === undefined ? undefined : per(byQueue.byItem);
+  const sqsEntriesPerRequest =
+    byQueue === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(byQueue.entries ?? {}).map(([k, n]) => [k, round(n / Math.max(1, byQueue.byItem[k] ?? 0))]),
+        );
+  return {
+    dynamodb,
+    sqs,
+    ...(sqsByQueue ? { sqsByQueue } : {}),
+    ...(sqsEntriesPerRequest ? { sqsEntriesPerRequest } : {}),
+    kcpReads,
+    kcpWrites,
+    clusterReads,
+    clusterWrites,
+    total,
+  };
+}
+
+/**
+ * SQS requests per object·cluster sync at this design's floor, from the messages each queue carried in the phase: one
+ * send per message ingress enqueues (a webhook call is one invocation and answers only after its own send, so its
+ * sends cannot be batched: placement and status messages), placement's sync messages sent ten a request, and every
+ * message received and deleted ten a request. A lower bound for the design, not a plan: receives fill only as far as
+ * messages wait in the queue when a consumer polls.
+ */
+export function sqsDesignFloorPerSync(enqueued: Record<string, number>, syncs: number): number {
+  const tens = (n: number | undefined): number => Math.ceil((n ?? 0) / 10);
+  const ingressSends = (enqueued.placement ?? 0) + (enqueued.status ?? 0);
+  const consumed = tens(enqueued.placement) + tens(enqueued.sync) + tens(enqueued.status);
+  return syncs === 0 ? 0 : round((ingressSends + tens(enqueued.sync) + 2 * consumed) / syncs);
 }
 
 /** A CPU split turned per object·cluster sync. */

@@ -458,6 +458,7 @@ async function runPhases(
       requestsPerSync: requestsPerSync(changed * M, {
         dynamodb: dynamodb.requests,
         sqs: sqs.requests,
+        sqsByQueue: sqs,
         kcp: kcpRequests,
         clusters: clusterRequests,
       }),

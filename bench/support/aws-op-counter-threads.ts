@@ -27,6 +27,7 @@ export function awsOpCounterModule(projectRoot: string = findProjectRoot()): str
 const Counts = z.object({
   requests: z.record(z.string(), z.number()),
   byItem: z.record(z.string(), z.number()),
+  entries: z.record(z.string(), z.number()).optional(),
   writeBytes: z.number(),
 });
 

@@ -19,8 +19,13 @@ export type AwsService = 'dynamodb' | 'sqs';
 export interface AwsOpCounts {
   /** `PutItem`, `GetItem`, `SendMessageBatch`, … → requests. */
   requests: Record<string, number>;
-  /** DynamoDB: `PutItem SYNC`, `Query gsi1`, … → requests (batch operations count their items). */
+  /**
+   * DynamoDB: `PutItem SYNC`, `Query gsi1`, … → requests (batch operations count their items). SQS: the operation and
+   * the queue it addressed, `SendMessageBatch tmc-sync` → requests.
+   */
   byItem: Record<string, number>;
+  /** SQS batch operations by queue (`DeleteMessageBatch tmc-sync`) → entries they carried, for entries per request. */
+  entries?: Record<string, number>;
   /** DynamoDB request body bytes of writes (a lower bound on item sizes, for write units). */
   writeBytes: number;
 }
@@ -54,7 +59,7 @@ export interface DynamoItemCount {
 }
 
 export function emptyCounts(): AwsOpCounts {
-  return { requests: {}, byItem: {}, writeBytes: 0 };
+  return { requests: {}, byItem: {}, entries: {}, writeBytes: 0 };
 }
 
 /** Total of the named operations in a snapshot. */
@@ -288,6 +293,43 @@ function add(record: Record<string, number>, key: string, n = 1): void {
   record[key] = (record[key] ?? 0) + n;
 }
 
+/**
+ * How an SQS request is counted: its operation and the queue its `QueueUrl` names (the URL's last path segment), and
+ * for a batch operation the entries it carries. Read off the SDK's JSON with a search, not a parse: a value inside a
+ * string has its quotes escaped, so `"QueueUrl"` and `"Id"` followed by a colon occur only as member names. `entries`
+ * is undefined for operations that are not batches.
+ */
+export function sqsRequestCount(op: string, text: string): { key: string; entries?: number } {
+  const url = /"QueueUrl"\s*:\s*"([^"]*)"/.exec(text)?.[1];
+  const queue = url === undefined ? '?' : url.slice(url.lastIndexOf('/') + 1) || '?';
+  const key = `${op} ${queue}`;
+  if (!op.endsWith('Batch')) return { key };
+  let entries = 0;
+  for (const member = /"Id"\s*:/g; member.exec(text) !== null;) entries++;
+  return { key, entries };
+}
+
+/**
+ * The body as the server's own reader sees it, without reading it: the request's `emit` is wrapped, so every `data`
+ * chunk the server's listener gets passes here too, and no listener of ours changes when or how the stream flows
+ * (fauxqs's fastify attaches its reader a few ticks after this channel fires; a reader attached now would start the
+ * flow and the server would miss the chunks before its own).
+ */
+function tapBody(request: IncomingMessage, done: (text: string) => void): void {
+  const parts: string[] = [];
+  const emit = request.emit;
+  const tapped = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data') {
+      const chunk = args[0];
+      parts.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '');
+    } else if (event === 'end') {
+      done(parts.join(''));
+    }
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  };
+  Object.defineProperty(request, 'emit', { value: tapped, configurable: true, writable: true });
+}
+
 /** The body as text, and its size in bytes (counted from the chunks: the text need not be measured again). */
 function readBody(request: IncomingMessage, done: (text: string, bytes: number) => void): void {
   const chunks: Buffer[] = [];
@@ -319,9 +361,15 @@ export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOp
     const op = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
     const bucket = counts[service];
     add(bucket.requests, op);
-    // SQS bodies are not read: fauxqs parses its body asynchronously, after chunks a second reader would start.
-    // Messages sent are counted by tmc's own tmc_messages_enqueued_total instead.
-    if (service === 'sqs') return;
+    if (service === 'sqs') {
+      tapBody(request, (text) => {
+        if (counts[service] !== bucket) return;
+        const counted = sqsRequestCount(op, text);
+        add(bucket.byItem, counted.key);
+        if (counted.entries !== undefined) add((bucket.entries ??= {}), counted.key, counted.entries);
+      });
+      return;
+    }
     readBody(request, (text, bytes) => {
       if (counts[service] !== bucket) return; // reset while the body was arriving: belongs to the previous phase
       const counted = dynamoItemCount(op, text);

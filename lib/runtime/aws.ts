@@ -1,10 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { traceAwsClient } from '../observability/tracing';
 import { applyAwsClientHook } from './aws-client-hook';
 import { stampSchemaVersion } from '../adapters/dynamodb/schema-version';
 import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
+import { HandlerCachingDocumentClient } from './aws-document-client';
 import type { TmcConfig } from './config';
 
 /**
@@ -21,7 +22,8 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
  * `cacheMiddleware`: the SDK otherwise re-resolves the whole middleware stack on every send (resolveMiddleware and
  * getMiddlewareList are a large share of the SDK's CPU; figures in docs/bench.md "SDK client options"). The handler is cached per command class, so nothing may change a client's middleware stack after its
  * first send: the X-Ray middleware is added before then, because traceAwsClient holds sends until it is in place.
- * Only the SQS client: lib-dynamodb's DynamoDBDocumentClient refuses a client with cacheMiddleware.
+ * Only the SQS client: lib-dynamodb's DynamoDBDocumentClient refuses a client with cacheMiddleware, so the document
+ * client caches its commands' handlers itself (HandlerCachingDocumentClient).
  */
 function endpointOptions(endpoint: string | undefined): Record<string, unknown> {
   return endpoint === undefined ? {} : { endpoint, credentials: LOCAL_CREDENTIALS };
@@ -47,8 +49,7 @@ const sdkLogger = SDK_LOGGER as NonNullable<DynamoDBClientConfig['logger']>;
 /*
  * Measured by bench/sdk-overhead.ts and left as they are: `ignoreConfiguredEndpointUrls` (the configured-endpoint
  * lookup is already memoised per client) and the endpoint rules (cached per parameter set: the clients as in Lambda,
- * no endpoint set, cost the same as with one). The DynamoDB client's middleware stack is still resolved on every send
- * (lib-dynamodb refuses cacheMiddleware, above), the largest piece configuration cannot remove.
+ * no endpoint set, cost the same as with one).
  */
 
 /** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
@@ -63,7 +64,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
   carryInvocationDeadline(client, 'DynamoDB');
   stampSchemaVersion(client);
   applyAwsClientHook(client, 'dynamodb');
-  const doc = DynamoDBDocumentClient.from(client, {
+  const doc = new HandlerCachingDocumentClient(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     unmarshallOptions: { wrapNumbers: false },
   });

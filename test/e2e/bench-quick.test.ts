@@ -27,6 +27,8 @@ const RequestsPerSync = z.object({
   clusterReads: z.number(),
   clusterWrites: z.number(),
   total: z.number(),
+  sqsByQueue: z.record(z.string(), z.number()).optional(),
+  sqsEntriesPerRequest: z.record(z.string(), z.number()).optional(),
 });
 const Phase = z.object({
   phase: z.enum(['create', 'update', 'resync-placement', 'resync-sync', 'latency']),
@@ -202,6 +204,20 @@ describe('tmc bench --quick', () => {
     // tmc does at least the floor's cluster writes and state writes per sync.
     expect(phase('create').requestsPerSync.clusterWrites).toBeGreaterThanOrEqual(floor.clusterWrites);
     expect(formatResults(results)).toMatch(/tmc ÷ floor/);
+  });
+
+  it('splits SQS requests by queue, ingress sending one message a request, beside the floor of the design', () => {
+    const { clusters } = QUICK_SIZES[0];
+    const create = phase('create').requestsPerSync;
+    // One admission per object, one SendMessageBatch each: 1 / clusters per object·cluster sync.
+    expect(create.sqsByQueue?.['SendMessageBatch tmc-placement']).toBeCloseTo(1 / clusters, 2);
+    expect(create.sqsEntriesPerRequest?.['SendMessageBatch tmc-placement']).toBe(1);
+    // The queues' split adds up to the split by API.
+    const total = (r: Record<string, number> | undefined): number => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
+    expect(total(create.sqsByQueue)).toBeCloseTo(total(create.sqs), 1);
+    const target = results.targets.find((t) => t.target.startsWith('SQS requests per object·cluster sync'));
+    expect(target?.measured).toMatch(/^\d+\.\d\d \(\d+\.\d\d\) at /);
+    expect(formatResults(results)).toMatch(/SQS requests per object·cluster sync by queue/);
   });
 
   it('writes nothing anywhere on a no-op resync', () => {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { countAwsOperations } from '../../../bench/support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../../../bench/support/aws-op-counter-threads';
 import {
@@ -125,7 +132,10 @@ describe('local AWS emulators in worker threads', () => {
         expect(dynamodb.requests).toEqual({ PutItem: 1, GetItem: 1 });
         expect(dynamodb.byItem).toEqual({ 'PutItem DECISION': 1, 'GetItem DECISION': 1 });
         expect(dynamodb.writeBytes).toBeGreaterThan(0);
-        expect((await counter.snapshot('sqs')).requests).toEqual({ SendMessage: 1, GetQueueAttributes: 1 });
+        const sqsCounts = await counter.snapshot('sqs');
+        expect(sqsCounts.requests).toEqual({ SendMessage: 1, GetQueueAttributes: 1 });
+        // By queue, read off the bodies without disturbing fauxqs's own reading of them (the sends succeeded).
+        expect(sqsCounts.byItem).toEqual({ 'SendMessage tmc-sync': 1, 'GetQueueAttributes tmc-sync': 1 });
         // The servers are off the main thread: its own diagnostics channel saw none of it.
         expect(inMainThread.snapshot('dynamodb').requests).toEqual({});
         expect(inMainThread.snapshot('sqs').requests).toEqual({});
@@ -134,6 +144,35 @@ describe('local AWS emulators in worker threads', () => {
         await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#b', sk: 'DECISION' } }));
         expect((await counter.snapshot('dynamodb')).requests).toEqual({ GetItem: 1 });
         expect((await counter.snapshot('sqs')).requests).toEqual({});
+
+        // Batches: entries counted per request, and the bodies still reach fauxqs whole.
+        await counter.reset();
+        const bodies = ['{"Id":"not a member"}', 'say \\"Id\\": no', '{}'];
+        const sent = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: bodies.map((body, i) => ({ Id: `e${i}`, MessageBody: body })),
+          }),
+        );
+        expect(sent.Successful).toHaveLength(3);
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        // The batch's three, and the SendMessage of the first phase.
+        expect((received.Messages ?? []).map((m) => m.Body).sort()).toEqual([...bodies, '{}'].sort());
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: (received.Messages ?? []).map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+        const batches = await counter.snapshot('sqs');
+        expect(batches.byItem).toEqual({
+          'SendMessageBatch tmc-sync': 1,
+          'ReceiveMessage tmc-sync': 1,
+          'DeleteMessageBatch tmc-sync': 1,
+        });
+        expect(batches.entries).toEqual({ 'SendMessageBatch tmc-sync': 3, 'DeleteMessageBatch tmc-sync': 4 });
       } finally {
         inMainThread.close();
         await counter.close();

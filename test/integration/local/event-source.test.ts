@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
 import { startLocalSqs, type LocalSqs } from '../../../lib/local/aws-services';
 import { startEventSource, type EventSourceMapping } from '../../../lib/local/event-source';
 import { createStackLogger } from '../../../lib/local/log';
@@ -94,10 +95,10 @@ describe('SQS event source emulation against fauxqs', () => {
   function start(
     queue: { url: string; arn: string },
     invoke: (event: SQSEvent) => Promise<unknown>,
-    overrides: { batchSize?: number; maxConcurrency?: number } = {},
+    overrides: { batchSize?: number; maxConcurrency?: number; client?: SQSClient } = {},
   ): void {
     mapping = startEventSource({
-      sqs,
+      sqs: overrides.client ?? sqs,
       queueUrl: queue.url,
       queueArn: queue.arn,
       region: 'us-east-1',
@@ -144,6 +145,51 @@ describe('SQS event source emulation against fauxqs', () => {
       dataType: 'String',
       stringValue: `trace-${record?.body ?? ''}`,
     });
+  });
+
+  it('takes what waits in the queue ten at a time and deletes each batch in one request, as Lambda does', async () => {
+    const queue = await queueWithDlq(5);
+    await send(
+      queue.url,
+      Array.from({ length: 25 }, (_, i) => `m${i}`),
+    );
+    // The mapping's own client, counting what it asks SQS: receives that brought messages, and deletes.
+    const polling = makeSqsClient({ region: 'us-east-1', sqsEndpoint: local.endpoint });
+    const calls = { receivesWithMessages: 0, emptyReceives: 0, deletes: 0, deleted: 0 };
+    polling.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const output: unknown = result.output;
+        if (context.commandName === 'ReceiveMessageCommand') {
+          const messages = z.object({ Messages: z.array(z.unknown()).optional() }).parse(output).Messages ?? [];
+          if (messages.length > 0) calls.receivesWithMessages += 1;
+          else calls.emptyReceives += 1;
+        }
+        if (context.commandName === 'DeleteMessageBatchCommand') {
+          calls.deletes += 1;
+          calls.deleted += z.object({ Successful: z.array(z.unknown()) }).parse(output).Successful.length;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'countPolling' },
+    );
+    const batches: number[] = [];
+    try {
+      start(
+        queue,
+        async (event) => {
+          batches.push(event.Records.length);
+        },
+        { maxConcurrency: 1, client: polling },
+      );
+      await waitFor('every message handled and deleted', () => calls.deleted === 25);
+      await mapping?.stop();
+      mapping = undefined;
+    } finally {
+      polling.destroy();
+    }
+    expect(batches).toEqual([10, 10, 5]);
+    expect(calls).toMatchObject({ receivesWithMessages: 3, deletes: 3, deleted: 25 });
   });
 
   it('moves a message that fails maxReceiveCount times to the DLQ', async () => {

@@ -1,5 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../../lib/runtime/aws';
 
 /**
@@ -78,6 +80,95 @@ describe('makeDynamoDocumentClient', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+/** A request handler that answers each request with `answer(body)` and keeps the bodies it was sent. */
+function echoing(answer: (body: unknown) => unknown): RequestHandler & { bodies: unknown[] } {
+  const handler = {
+    bodies: [] as unknown[],
+    handle: (request: { body?: unknown }) => {
+      const body: unknown = JSON.parse(String(request.body));
+      handler.bodies.push(body);
+      const response = {
+        statusCode: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Buffer.from(JSON.stringify(answer(body))),
+      };
+      return Promise.resolve({ response });
+    },
+  };
+  return handler as unknown as RequestHandler & { bodies: unknown[] };
+}
+
+/** Counts how often the client's middleware stack is resolved (a middleware's factory runs once per resolution). */
+function countResolutions(client: DynamoDBDocumentClient): { resolutions: number; requests: number } {
+  const counter = { resolutions: 0, requests: 0 };
+  client.middlewareStack.add(
+    (next) => {
+      counter.resolutions += 1;
+      return (args) => {
+        counter.requests += 1;
+        return next(args);
+      };
+    },
+    { step: 'initialize', name: 'countResolutions' },
+  );
+  return counter;
+}
+
+const KeyBody = z.object({ Key: z.object({ sk: z.object({ S: z.string() }) }) });
+
+describe('makeDynamoDocumentClient: one middleware resolution per command class', () => {
+  it('sends each command with its own input and answers it with its own output', async () => {
+    const doc = makeDynamoDocumentClient(config);
+    // GetItem answers the item it was asked for: a handler bound to the first command would answer `a` every time.
+    const handler = echoing((body) => {
+      const key = KeyBody.safeParse(body);
+      return key.success ? { Item: { pk: { S: 'OBJ#x' }, sk: key.data.Key.sk, n: { N: '1' } } } : {};
+    });
+    doc.config.requestHandler = handler;
+    const counter = countResolutions(doc);
+
+    const gets = await Promise.all(
+      ['a', 'b', 'c'].map((sk) => doc.send(new GetCommand({ TableName: 't', Key: { pk: 'OBJ#x', sk } }))),
+    );
+    await doc.send(new PutCommand({ TableName: 't', Item: { pk: 'OBJ#x', sk: 'd', labels: { app: 'web' } } }));
+    await doc.send(new PutCommand({ TableName: 't', Item: { pk: 'OBJ#x', sk: 'e', gone: undefined } }));
+
+    expect(gets.map((g) => g.Item)).toEqual([
+      { pk: 'OBJ#x', sk: 'a', n: 1 },
+      { pk: 'OBJ#x', sk: 'b', n: 1 },
+      { pk: 'OBJ#x', sk: 'c', n: 1 },
+    ]);
+    expect(handler.bodies[3]).toMatchObject({
+      TableName: 't',
+      Item: { pk: { S: 'OBJ#x' }, sk: { S: 'd' }, labels: { M: { app: { S: 'web' } } } },
+    });
+    // The client's translate options hold for every command of the class (undefined members removed).
+    expect(handler.bodies[4]).toMatchObject({ Item: { sk: { S: 'e' } } });
+    expect(handler.bodies[4]).not.toHaveProperty('Item.gone');
+    // Five requests, two command classes: two resolutions.
+    expect(counter).toEqual({ resolutions: 2, requests: 5 });
+  });
+
+  it('resolves a send with options, and a DynamoDB command sent through it, as the SDK does', async () => {
+    const doc = makeDynamoDocumentClient(config);
+    doc.config.requestHandler = echoing(() => ({ Items: [], Count: 0 }));
+    const counter = countResolutions(doc);
+    const query = (): QueryCommand =>
+      new QueryCommand({
+        TableName: 't',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'OBJ#x' },
+      });
+
+    await doc.send(query(), { abortSignal: new AbortController().signal });
+    await doc.send(query(), { abortSignal: new AbortController().signal });
+    await doc.send(new DeleteItemCommand({ TableName: 't', Key: { pk: { S: 'OBJ#x' }, sk: { S: 'a' } } }));
+    await doc.send(new DeleteItemCommand({ TableName: 't', Key: { pk: { S: 'OBJ#x' }, sk: { S: 'b' } } }));
+
+    expect(counter).toEqual({ resolutions: 4, requests: 4 });
   });
 });
 
