@@ -7,6 +7,7 @@ import { selectWorkload } from '../ingress/selection';
 import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
 import { contentKeyFor } from '../kube/canonical-hash';
+import { holdsMessages } from '../metrics/rollup';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { scopeFields } from './deletion-guard';
@@ -158,7 +159,7 @@ function placementQueueBusy(deps: RecoverySweepDeps): () => Promise<boolean> {
       if (!deps.queueDepths) return false;
       try {
         const placement = (await deps.queueDepths()).find((q) => q.queue === 'placement');
-        return placement !== undefined && placement.visible + placement.inFlight + placement.delayed > 0;
+        return placement !== undefined && holdsMessages(placement);
       } catch (err) {
         deps.log.warn('Could not read the placement queue depth; asking about unplaced objects regardless', {
           error: errorMessage(err),
