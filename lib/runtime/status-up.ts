@@ -26,7 +26,7 @@ import {
 import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
-import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { loadConfig, numberFrom, queueUrlOf, tableNameOf, type Environment } from './config';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
@@ -117,7 +117,10 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     syncState,
     statusStore,
     cursors: new DynamoRecoveryStore(doc, tableName),
-    backstop: { graceSeconds: BACKSTOP_GRACE_SECONDS, queuedMaxSeconds: BACKSTOP_QUEUED_MAX_SECONDS },
+    backstop: {
+      graceSeconds: numberFrom(env, 'TMC_STATUS_BACKSTOP_GRACE_SECONDS', BACKSTOP_GRACE_SECONDS),
+      queuedMaxSeconds: numberFrom(env, 'TMC_STATUS_BACKSTOP_QUEUED_MAX_SECONDS', BACKSTOP_QUEUED_MAX_SECONDS),
+    },
     backstopMemo: new BackstopMemo(),
     statusQueueBusy: async () => (await statusQueue.queueDepths()).some(holdsMessages),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
