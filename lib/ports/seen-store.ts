@@ -21,16 +21,3 @@ export interface ReceivedChange {
   /** The placement message's reason (`admission`, `event`, `delete`, …). */
   reason: string;
 }
-
-/** The last version ingress recorded of one object (its `SEEN` record), as the recovery sweep reads it. */
-export interface SeenVersion {
-  fingerprint: string;
-  /** When ingress recorded it (ISO), just before sending its placement message. */
-  seenAt: string;
-}
-
-/** Reads ingress's seen records: the recovery sweep's evidence that an object's message was sent and may be queued. */
-export interface SeenReader {
-  /** The record for `key` (`objectKey(ref)`), or undefined when ingress has none (never sent, expired, or dropped). */
-  lastSeen(key: string): Promise<SeenVersion | undefined>;
-}

@@ -10,7 +10,6 @@ import type { DeadLetterQueue } from '../ports/dead-letter-queue';
 import type { DecisionStore, DecisionVersionReader } from '../ports/decision-store';
 import type { KubeConnector } from '../ports/kube-client';
 import type { RecoveryActionKind, RecoveryOutcome, RecoveryStore } from '../ports/recovery-store';
-import type { SeenReader } from '../ports/seen-store';
 import type { StatusStore } from '../ports/status-store';
 import type { SyncStateStore } from '../ports/sync-state-store';
 import type { Metrics } from '../ports/telemetry';
@@ -39,12 +38,6 @@ export interface RecoverySettings {
   unplacedPerRun: number;
   /** An object written in kcp less than this long ago is left to its admission message, which may still be queued. */
   unplacedGraceSeconds: number;
-  /**
-   * Past the grace, an object whose message ingress recorded sending is still left to it while the placement queue
-   * holds messages, up to this long after its write: a busy queue holds a message for minutes, a lost one is repaired
-   * when the queue is empty or at this bound.
-   */
-  unplacedQueuedMaxSeconds: number;
   /** Decisions read per workspace per sweep by the anti-entropy pass (lib/recovery/resync.ts; a cursor carries on). */
   unsyncedDecisionLimit: number;
   /** A decision younger than this is left to the sync messages it sent. */
@@ -67,7 +60,6 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unplacedDecisionLimit: 2000,
   unplacedPerRun: 100,
   unplacedGraceSeconds: 120,
-  unplacedQueuedMaxSeconds: 600,
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
   partialDecisionLimit: 2000,
@@ -93,11 +85,6 @@ export interface RecoverySweepDeps {
   deadLetters: DeadLetterQueue[];
   /** Admissions answered before their enqueue finished (lib/recovery/held-admissions.ts); absent: none are kept. */
   outbox?: AdmissionOutbox;
-  /**
-   * Ingress's seen records: with `queueDepths`, the lost-admission pass tells a message still queued from a lost one
-   * (lib/recovery/unplaced.ts); without either, every object past the grace is asked about.
-   */
-  seen?: SeenReader;
   /**
    * Depths of tmc's queues. With it the sweep runs its quiet gate (lib/recovery/quiet-gate.ts): an idle run makes a
    * full pass only when something changed or at `fullPassSeconds`; without it every run is a full pass.

@@ -110,11 +110,9 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       );
     }
     kinds[workspace] = recordKinds(seen);
-    await guarded(`asking placement about the unplaced objects of ${workspace}`, async () => {
-      // Objects left to an admission still queued are judged again by the next run, whatever the gate sees then.
-      if ((await resyncUnplaced(full, report, workspace)) > 0)
-        progress.unsettled.push(`${workspace} has admissions still queued`);
-    });
+    await guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
+      resyncUnplaced(full, report, workspace),
+    );
     await guarded(`re-sending the lost sync messages of ${workspace}`, () =>
       resyncUnsynced(full, report, workspace, clusters),
     );

@@ -2,16 +2,13 @@ import type { PlacementMessage } from '../api/messages';
 import { SYNC_FINALIZER } from '../api/labels';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
 import { NotFoundError } from '../errors/tmc-error';
-import { placementFingerprint } from '../ingress/fingerprint';
 import { selectWorkload } from '../ingress/selection';
 import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
 import { contentKeyFor } from '../kube/canonical-hash';
-import { holdsMessages } from '../metrics/rollup';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { scopeFields } from './deletion-guard';
-import { errorMessage } from './error-message';
 
 type Gvr = { group: string; version: string; resource: string };
 
@@ -136,56 +133,6 @@ export function missedChange(
   return undefined;
 }
 
-/**
- * The fingerprints under which ingress records the object's current version (lib/ingress/fingerprint.ts): as kcp
- * stores it (a CREATE's or UPDATE's admission, or its watch event) and, for an object being deleted, as its DELETE's
- * admission carried it, before kcp set the deletionTimestamp.
- */
-function admittedFingerprints(object: KubeObject): string[] {
-  if (typeof object.metadata.deletionTimestamp !== 'string') return [placementFingerprint(object, false)];
-  const { deletionTimestamp: _deletionTimestamp, ...before } = object.metadata;
-  return [placementFingerprint(object, true), placementFingerprint({ ...object, metadata: before }, true)];
-}
-
-/**
- * Whether placement's queue holds any message (visible, in flight or delayed), read once per run and only when an
- * object asks. A failed read answers false: the object is then asked about, as without the check (a duplicate
- * placement message changes nothing), rather than left waiting on a reading that did not happen.
- */
-function placementQueueBusy(deps: RecoverySweepDeps): () => Promise<boolean> {
-  let busy: Promise<boolean> | undefined;
-  return () =>
-    (busy ??= (async (): Promise<boolean> => {
-      if (!deps.queueDepths) return false;
-      try {
-        const placement = (await deps.queueDepths()).find((q) => q.queue === 'placement');
-        return placement !== undefined && holdsMessages(placement);
-      } catch (err) {
-        deps.log.warn('Could not read the placement queue depth; asking about unplaced objects regardless', {
-          error: errorMessage(err),
-        });
-        return false;
-      }
-    })());
-}
-
-/**
- * True while the object's admission may still be in placement's queue: ingress recorded sending this very version (its
- * seen record holds the version's fingerprint) and the queue holds messages. A busy queue delays an admission for
- * minutes; asking placement again then only duplicated it. What this cannot tell from a queued message (ingress's
- * container died between its record and its send) waits for the queue to empty or `unplacedQueuedMaxSeconds`.
- */
-async function admissionQueued(
-  deps: RecoverySweepDeps,
-  key: string,
-  object: KubeObject,
-  queueBusy: () => Promise<boolean>,
-): Promise<boolean> {
-  if (!deps.seen || !(await queueBusy())) return false;
-  const seen = await deps.seen.lastSeen(key);
-  return seen !== undefined && admittedFingerprints(object).includes(seen.fingerprint);
-}
-
 function refOf(workspace: string, gvr: Gvr, object: KubeObject): ObjectRef {
   const { namespace, name, uid } = object.metadata;
   return {
@@ -238,14 +185,13 @@ export async function heldInWorkspace(
  * its decision, gets a placement message (reason `resync`). An object placed nowhere has a decision too
  * (NoMatchingPlacement), so it is not asked about again. It runs while deletions are held too: it acts only on objects
  * kcp lists (a deletion kcp shows is positive evidence), never on an object's absence from a list, so a partial list
- * only leaves something for a later run. Resolves with the number of objects left to an admission still queued
- * ({@link admissionQueued}): a later run judges them again.
+ * only leaves something for a later run.
  */
 export async function resyncUnplaced(
   deps: RecoverySweepDeps,
   report: RecoverySweepReport,
   workspace: string,
-): Promise<number> {
+): Promise<void> {
   const cursorKey = `unplaced|${workspace}`;
   const after = await deps.store.sweepCursor(cursorKey);
   const page = await deps.decisions.listVersions(workspace, {
@@ -259,10 +205,7 @@ export async function resyncUnplaced(
   const decisions = new Map(page.versions.map((v) => [objectKey(v.ref), v]));
   const now = deps.now();
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
-  const queuedMaxMs = deps.settings.unplacedQueuedMaxSeconds * 1000;
-  const queueBusy = placementQueueBusy(deps);
   const messages: PlacementMessage[] = [];
-  let queued = 0;
   for (const gvr of kindsToList(page.versions)) {
     for (const object of await listKind(deps, workspace, gvr)) {
       if (messages.length >= deps.settings.unplacedPerRun) break;
@@ -274,14 +217,11 @@ export async function resyncUnplaced(
       const why = missedChange(object, decision, hash);
       if (!why) continue;
       // Its admission message may still be on its way (none ever comes for an admission-blind kind).
-      if (!admissionBlind.has(groupResource(gvr))) {
-        const age = now - lastWritten(object, hash, key, decision !== undefined, now);
-        if (age < graceMs) continue;
-        if (age < queuedMaxMs && (await admissionQueued(deps, key, object, queueBusy))) {
-          queued++;
-          continue;
-        }
-      }
+      if (
+        !admissionBlind.has(groupResource(gvr)) &&
+        now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs
+      )
+        continue;
       firstSeen.delete(key);
       messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
       await act(deps, report, {
@@ -294,16 +234,10 @@ export async function resyncUnplaced(
     }
   }
   forgetOld(now);
-  if (queued > 0)
-    deps.log.info(`Leaving ${queued} object(s) of ${workspace} to their admission, still in placement's busy queue`, {
-      workspace,
-      count: queued,
-    });
-  if (messages.length === 0) return queued;
+  if (messages.length === 0) return;
   deps.log.warn(
     `Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`,
     { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') },
   );
   await deps.placementQueue.send(messages);
-  return queued;
 }

@@ -11,7 +11,6 @@ import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue';
 import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
-import { DynamoSeenStore } from '../adapters/dynamodb/seen-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { parseWorkspaces } from '../health/probe-clusters';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
@@ -70,7 +69,6 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNPLACED_DECISION_LIMIT', d.unplacedDecisionLimit),
       unplacedPerRun: numberFrom(env, 'TMC_RECOVERY_UNPLACED_PER_RUN', d.unplacedPerRun),
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
-      unplacedQueuedMaxSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_QUEUED_MAX_SECONDS', d.unplacedQueuedMaxSeconds),
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
       partialDecisionLimit: numberFrom(env, 'TMC_RECOVERY_PARTIAL_DECISION_LIMIT', d.partialDecisionLimit),
@@ -131,7 +129,6 @@ export function buildRecoverySweepDeps(
     kube,
     contentKey: contentKeySource(config),
     outbox: new DynamoAdmissionOutbox(doc, tableName),
-    seen: new DynamoSeenStore({ doc, tableName }),
     placementQueue: observedQueue(
       new SqsWorkQueue<PlacementMessage>({
         sqs,

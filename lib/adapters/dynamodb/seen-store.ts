@@ -1,7 +1,6 @@
 import { systemClock, type Clock } from '../../ports/clock';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import type { ReceivedChange, SeenReader, SeenStore, SeenVersion } from '../../ports/seen-store';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ReceivedChange, SeenStore } from '../../ports/seen-store';
 import { TABLE } from '../../runtime/resources';
 import { isConditionalCheckFailed } from './table';
 
@@ -21,15 +20,13 @@ export interface DynamoSeenStoreOptions {
 /** How long `tmc trace` can show an object's last change: the seen item, which holds its start, lives this long. */
 export const TRACE_TTL_SECONDS = 7 * 24 * 3600;
 
-const SeenItem = z.object({ fingerprint: z.string(), seenAt: z.string() });
-
 /**
  * `SEEN#<obj>` / `SEEN` items (docs/state.md). One conditional Put per call: it succeeds when no record exists, the
  * fingerprint differs, or the dedup window (`dedupUntil`) has passed. The same put records the change it starts
  * (trace id, time, reason) for `tmc trace`, so tracing costs no write of its own; the item expires (`expiresAt`)
  * after {@link TRACE_TTL_SECONDS}.
  */
-export class DynamoSeenStore implements SeenStore, SeenReader {
+export class DynamoSeenStore implements SeenStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly ttlSeconds: number;
@@ -95,19 +92,5 @@ export class DynamoSeenStore implements SeenStore, SeenReader {
       if (isConditionalCheckFailed(err)) return;
       throw err;
     }
-  }
-
-  async lastSeen(key: string): Promise<SeenVersion | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: `SEEN#${key}`, [TABLE.sortKey]: 'SEEN' },
-        ProjectionExpression: 'fingerprint, seenAt',
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    const { fingerprint, seenAt } = SeenItem.parse(out.Item);
-    return { fingerprint, seenAt };
   }
 }
