@@ -40,7 +40,8 @@ export const CHAOS_SCHEDULE_RATES: Record<string, number> = {
 export const CHAOS_VISIBILITY_TIMEOUT_SECONDS = 20;
 /**
  * The recovery sweep's settings for a run of minutes (docs/recovery.md "Configuration"): objects written while tmc was
- * down, and decisions whose sync messages were lost, are looked at after 15 s instead of 120 s and 60 s; unsettled
+ * down, and decisions whose sync messages were lost, are looked at after 15 s instead of 120 s and 60 s (an admission
+ * ingress recorded waits for a busy placement queue up to 60 s instead of 600 s); unsettled
  * syncs count as stuck after 30 s instead of 300 s; a held deletion planned again unchanged goes after 60 s instead of
  * 600 s, and an absence is confirmed after 20 s instead of 50 s, so a hold's bound fits the convergence limit.
  */

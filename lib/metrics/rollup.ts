@@ -50,6 +50,11 @@ export interface QueueDepth {
   oldestMessageAgeSeconds?: number;
 }
 
+/** Whether the queue holds any message: waiting, being handled (in flight) or delayed. */
+export function holdsMessages(q: QueueDepth): boolean {
+  return q.visible + q.inFlight + q.delayed > 0;
+}
+
 /** What the rollup reads. The DynamoDB and SQS adapters live next to this file; tests pass fakes. */
 export interface RollupSources {
   /**
@@ -100,7 +105,7 @@ export interface CensusMemory {
 }
 
 function settled(queues: readonly QueueDepth[]): boolean {
-  return queues.every((q) => q.visible + q.inFlight + q.delayed === 0);
+  return !queues.some(holdsMessages);
 }
 
 /**

@@ -5,6 +5,7 @@ import { canonicalJson } from '../kube/canonical-json';
 import type { ClusterInfo } from '../placement/types';
 import type { RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
+import { holdsMessages } from '../metrics/rollup';
 import type { RecoverySweepDeps } from './deps';
 import { ALWAYS_LISTED_KINDS, listKind } from './unplaced';
 
@@ -101,7 +102,7 @@ export async function readGate(
     }
   }
   const depths = deps.queueDepths ? await deps.queueDepths() : [];
-  const busy = depths.some((q) => q.visible + q.inFlight + q.delayed > 0);
+  const busy = depths.some(holdsMessages);
   return { fingerprint: hash.digest('hex'), busy, state };
 }
 

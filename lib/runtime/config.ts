@@ -133,6 +133,16 @@ export function loadConfig(env: Environment = process.env, needs: ConfigNeeds = 
 }
 
 /** The table name, or a ConfigurationError naming the variable. */
+/** A non-negative number from the environment, or the default; anything else names the variable. */
+export function numberFrom(env: Environment, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > max)
+    throw new ConfigurationError(`Environment variable ${name} is invalid: ${raw} (a number from 0 to ${max})`);
+  return value;
+}
+
 export function tableNameOf(config: TmcConfig): string {
   return required(ENV.tableName, config.tableName);
 }

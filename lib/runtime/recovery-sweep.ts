@@ -12,7 +12,6 @@ import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue';
 import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
-import { ConfigurationError } from '../errors/tmc-error';
 import { parseWorkspaces } from '../health/probe-clusters';
 import { makeInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { observedQueue } from '../observability/counted-queue';
@@ -31,7 +30,7 @@ import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
 import { contentKeySource } from './content-key';
-import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { loadConfig, numberFrom, queueUrlOf, tableNameOf, type Environment } from './config';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { QUEUES, type QueueName } from './resources';
 
@@ -54,16 +53,6 @@ export function makeRecoverySweepHandler(deps: RecoverySweepHandlerDeps): Recove
       },
       (report) => report.failures.length > 0,
     );
-}
-
-/** A non-negative number from the environment, or the default; anything else names the variable. */
-function numberFrom(env: Environment, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > max)
-    throw new ConfigurationError(`Environment variable ${name} is invalid: ${raw} (a number from 0 to ${max})`);
-  return value;
 }
 
 /** Recovery settings from `TMC_RECOVERY_*` (docs/recovery.md). */

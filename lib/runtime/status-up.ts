@@ -9,6 +9,8 @@ import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
+import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
+import { holdsMessages } from '../metrics/rollup';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
@@ -24,7 +26,7 @@ import {
 import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
-import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
+import { loadConfig, numberFrom, queueUrlOf, tableNameOf, type Environment } from './config';
 import { QUEUES } from './resources';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
 import { measureInvocation, measureSqsBatch } from '../observability/invocation-metrics';
@@ -45,6 +47,8 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
  * for seconds, or for most of a minute when the queue is busy; one still missing after that was lost.
  */
 const BACKSTOP_GRACE_SECONDS = 120;
+/** While the status queue holds messages, a pair applied this recently is left to its report (the backstop's bound). */
+const BACKSTOP_QUEUED_MAX_SECONDS = 600;
 
 function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
   return Array.isArray((event as Partial<SQSEvent>).Records);
@@ -102,6 +106,9 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });
+  const sqs = makeSqsClient(config);
+  // GetQueueAttributes on the queue it consumes: granted with its event source mapping (grantConsumeMessages).
+  const statusQueue = new SqsQueueDepths(sqs, [{ name: 'status', url: queueUrlOf(config, 'status') }]);
   return {
     recordInvocation: makeBatchedInvocationRecorder(new DynamoHealthStore(doc, tableName), {
       onError: (err) => log.warn('Could not record the invocation', { error: String(err) }),
@@ -110,12 +117,16 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     syncState,
     statusStore,
     cursors: new DynamoRecoveryStore(doc, tableName),
-    backstop: { graceSeconds: BACKSTOP_GRACE_SECONDS },
+    backstop: {
+      graceSeconds: numberFrom(env, 'TMC_STATUS_BACKSTOP_GRACE_SECONDS', BACKSTOP_GRACE_SECONDS),
+      queuedMaxSeconds: numberFrom(env, 'TMC_STATUS_BACKSTOP_QUEUED_MAX_SECONDS', BACKSTOP_QUEUED_MAX_SECONDS),
+    },
     backstopMemo: new BackstopMemo(),
+    statusQueueBusy: async () => (await statusQueue.queueDepths()).some(holdsMessages),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,
-    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) =>
+    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'status'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),
   };

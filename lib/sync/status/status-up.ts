@@ -29,6 +29,11 @@ export interface StatusUpDeps {
   cursors?: ClusterCursors;
   /** The backstop's memory across runs of a warm container (without: every run reads every stored status it polls). */
   backstopMemo?: BackstopMemo;
+  /**
+   * Whether the status queue holds messages (visible, in flight or delayed): the backstop then leaves a recent pair
+   * to the report that may be among them (`BackstopOptions.queuedMaxSeconds`). Without it, it never waits for them.
+   */
+  statusQueueBusy?: () => Promise<boolean>;
 }
 
 /**
@@ -185,6 +190,12 @@ export interface BackstopOptions {
    * a second time. 0 polls every pair of the window.
    */
   graceSeconds?: number;
+  /**
+   * While the status queue holds messages, pairs applied less than this long ago are left to their report too: a busy
+   * queue holds one for minutes, and the backstop then only wrote kcp ahead of it. Once the queue is empty, or past
+   * this, a status still missing is repaired. Unset: only `graceSeconds` applies.
+   */
+  queuedMaxSeconds?: number;
   /** Upper bound of sync items read per cluster per run. */
   perClusterLimit?: number;
   /** Clusters polled at once. */
@@ -196,6 +207,8 @@ export interface BackstopSummary {
   polled: number;
   written: number;
   failed: number;
+  /** Pairs whose downstream status differed from the stored one, left to a report still in the busy status queue. */
+  queued: number;
 }
 
 function recent(record: SyncRecord, since: number, until: number): boolean {
@@ -274,10 +287,11 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
   const until = now - (options.graceSeconds ?? 0) * 1000;
   const clusters = await deps.syncState.knownClusters();
   const limit = pLimit(options.concurrency ?? 4);
-  const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0 };
+  const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0, queued: 0 };
+  const window = { now, since, until, queuedSince: queuedSince(deps, options, now) };
   await Promise.all(
     clusters.map((cluster) =>
-      limit(() => backstopCluster(deps, options, cluster, { now, since, until }, summary)).catch((err: unknown) => {
+      limit(() => backstopCluster(deps, options, cluster, window, summary)).catch((err: unknown) => {
         summary.failed++;
         deps.log.warn('Status backstop could not poll a cluster', { cluster, error: asTmcError(err).toJSON() });
       }),
@@ -287,12 +301,45 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
   return summary;
 }
 
+/** What one backstop run polls: pairs applied in [since, until]; `queuedSince` in the doc of {@link queuedSince}. */
+interface BackstopWindow {
+  now: number;
+  since: number;
+  until: number;
+  queuedSince?: () => Promise<number | undefined>;
+}
+
+/**
+ * Pairs applied after the time this resolves to are left to a report that may still be queued; undefined when the
+ * status queue is empty (or the backstop does not read it). The queue is read at most once per run, and only when a
+ * recent pair's status differs. A failed read is logged and waits for nothing: a repair written ahead of its queued
+ * report only writes kcp twice, while waiting on a read that failed could leave a lost status for good.
+ */
+function queuedSince(
+  deps: StatusUpDeps,
+  options: BackstopOptions,
+  now: number,
+): (() => Promise<number | undefined>) | undefined {
+  const busy = deps.statusQueueBusy;
+  if (!busy || options.queuedMaxSeconds === undefined) return undefined;
+  const since = now - options.queuedMaxSeconds * 1000;
+  let reading: Promise<number | undefined> | undefined;
+  return () =>
+    (reading ??= busy().then(
+      (isBusy) => (isBusy ? since : undefined),
+      (err: unknown) => {
+        deps.log.warn('Status backstop could not read the status queue depth', { error: asTmcError(err).toJSON() });
+        return undefined;
+      },
+    ));
+}
+
 /** One cluster's page of the backstop: reads its recent copies downstream and stores what changed. */
 async function backstopCluster(
   deps: StatusUpDeps,
   options: BackstopOptions,
   cluster: string,
-  { now, since, until }: { now: number; since: number; until: number },
+  { now, since, until, queuedSince: queued }: BackstopWindow,
   summary: BackstopSummary,
 ): Promise<void> {
   // A page per run, resuming where the last run stopped: reading only the first page of a cluster with more
@@ -358,6 +405,11 @@ async function backstopCluster(
       continue;
     }
     memo?.forget(memoKey(record));
+    const waitingSince = await queued?.();
+    if (waitingSince !== undefined && Date.parse(record.appliedAt ?? '') >= waitingSince) {
+      summary.queued++;
+      continue;
+    }
     const result = await reportClusterStatus(
       deps,
       {

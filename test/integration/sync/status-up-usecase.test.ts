@@ -218,6 +218,43 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     ).toHaveLength(summary.written);
   });
 
+  it('the backstop leaves a recent pair to a report in the busy status queue, and repairs it once the queue is empty', async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    let busy = true;
+    let depthReads = 0;
+    const later = Date.now() + 121_000;
+    const deps = {
+      ...world.statusDeps(kube),
+      now: () => later,
+      statusQueueBusy: async () => (depthReads++, busy),
+    };
+    const options = { graceSeconds: 120, queuedMaxSeconds: 600 };
+    const writes = kube.kcpOf(WS).writes();
+    expect(await runStatusBackstop(deps, options)).toMatchObject({ queued: 3, written: 0, failed: 0 });
+    expect(kube.kcpOf(WS).writes()).toBe(writes);
+    expect(depthReads).toBe(1); // once per run, however many pairs wait
+    busy = false;
+    const summary = await runStatusBackstop(deps, options);
+    expect(summary).toMatchObject({ queued: 0, failed: 0 });
+    expect(summary.written).toBeGreaterThan(0);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
+  });
+
+  it('the backstop repairs a pair past queuedMaxSeconds although the status queue stays busy (a report was lost)', async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    const deps = { ...world.statusDeps(kube), now: () => Date.now() + 601_000, statusQueueBusy: async () => true };
+    const summary = await runStatusBackstop(deps, { graceSeconds: 120, queuedMaxSeconds: 600 });
+    expect(summary).toMatchObject({ queued: 0, failed: 0 });
+    expect(summary.written).toBeGreaterThan(0);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
+  });
+
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
