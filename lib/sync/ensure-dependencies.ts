@@ -233,7 +233,7 @@ const ROLE_WAITS = 3;
  * The role a ClusterRoleBinding or RoleBinding (`ref`, read from kcp as `source`) references, as a ref in the
  * binding's workspace: a ClusterRole, or a Role in the binding's namespace. Undefined for any other object.
  */
-function boundRoleRef(ref: ObjectRef, source: KubeObject): ObjectRef | undefined {
+export function boundRoleRef(ref: ObjectRef, source: KubeObject): ObjectRef | undefined {
   if (ref.group !== RBAC_GROUP || !BINDING_RESOURCES.has(ref.resource)) return undefined;
   const roleRef = source.roleRef;
   if (!isJsonObject(roleRef) || roleRef.apiGroup !== RBAC_GROUP || typeof roleRef.name !== 'string') return undefined;

@@ -1,7 +1,14 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { downstreamNamespace } from '../../../lib/api/labels';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  OWNERS_ANNOTATION,
+  SOURCE_UID_LABEL,
+  WORKSPACE_ANNOTATION,
+  downstreamNamespace,
+} from '../../../lib/api/labels';
 import { SyncMessageSchema, type SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { KubeObject } from '../../../lib/ports/kube-client';
@@ -16,6 +23,19 @@ const MINUTE = 60_000;
 const NS = 'shop';
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+const RBAC = 'rbac.authorization.k8s.io';
+const CLUSTER_ROLES = { group: RBAC, version: 'v1', resource: 'clusterroles' };
+const CLUSTER_ROLE_BINDINGS = { group: RBAC, version: 'v1', resource: 'clusterrolebindings' };
+const OTHER_WS = 'root:other';
+
+function clusterRole(name: string): KubeObject {
+  return {
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }],
+  };
+}
 
 /**
  * Issue 14: a ConfigMap applied to a cluster as a Deployment's dependency (not by its own decision) stayed there after
@@ -196,4 +216,129 @@ describe('recovery sweep: dependency copies left on a cluster their own decision
     expect(onEast('shared-config')).toBeUndefined();
     expect(onEast('worker-config')).toBeDefined();
   }, 60_000);
+
+  describe('cluster-scoped copies', () => {
+    const roles = ['auditor', 'binder', 'metrics-reader', 'viewer', 'scanner'];
+    const onEastRole = (name: string): KubeObject | undefined => w.east.store().get(CLUSTER_ROLES, undefined, name);
+    const deletesFor = (messages: SyncMessage[]): string[] =>
+      messages.filter((m) => m.action === 'delete').map((m) => `${m.ref.name}:${m.cluster}`);
+    const moveToWest = (ref: ObjectRef): Promise<void> =>
+      // Its delete from east was lost and a later decision changed something else: its last change names no east.
+      decisions.put(
+        decision(ref, ['west'], {
+          decisionVersion: 3,
+          diff: { added: [], removed: [], changed: [], unchanged: ['west'] },
+        }),
+      );
+
+    beforeAll(async () => {
+      const store = w.kcp.store(WS);
+      for (const name of roles)
+        refs[name] = refOf(WS, store.create(CLUSTER_ROLES, clusterRole(name)), RBAC, 'clusterroles');
+      refs['binder-binding'] = refOf(
+        WS,
+        store.create(CLUSTER_ROLE_BINDINGS, {
+          apiVersion: `${RBAC}/v1`,
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'binder-binding' },
+          roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'binder' },
+          subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }],
+        }),
+        RBAC,
+        'clusterrolebindings',
+      );
+      for (const name of [...roles, 'binder-binding']) await decisions.put(decision(refs[name], ['east']));
+      const handler = makeSyncApplyHandler(w.world.applyDeps(w.kube));
+      // The roles first: a binding waits for its role to be on the cluster.
+      for (const batch of [roles, ['binder-binding']])
+        expect(await handler(sqsEvent(batch.map((name) => syncMessage(refs[name], 'east', 1))))).toEqual({
+          batchItemFailures: [],
+        });
+      for (const name of roles) expect(onEastRole(name)).toBeDefined();
+      // Since then, east's metrics-reader was replaced by another workspace's copy of the same name, and a cluster
+      // admin replaced viewer with a ClusterRole of their own: neither is this workspace's to remove.
+      w.east.store().delete(CLUSTER_ROLES, undefined, 'metrics-reader');
+      w.east.store().create(CLUSTER_ROLES, {
+        ...clusterRole('metrics-reader'),
+        metadata: {
+          name: 'metrics-reader',
+          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [SOURCE_UID_LABEL]: 'other-uid' },
+          annotations: {
+            [WORKSPACE_ANNOTATION]: OTHER_WS,
+            [OWNERS_ANNOTATION]: JSON.stringify([{ workspace: OTHER_WS, uid: 'other-uid', clusterKey: 'other' }]),
+          },
+        },
+      });
+      w.east.store().delete(CLUSTER_ROLES, undefined, 'viewer');
+      w.east
+        .store()
+        .create(CLUSTER_ROLES, { ...clusterRole('viewer'), metadata: { name: 'viewer', labels: { team: 'ops' } } });
+      await sent();
+    });
+
+    it("removes a ClusterRole no decision wants on a cluster, and never another workspace's or a non-tmc one", async () => {
+      for (const name of ['auditor', 'binder', 'metrics-reader', 'viewer']) await moveToWest(refs[name]);
+      const otherCopy = onEastRole('metrics-reader');
+      const adminCopy = onEastRole('viewer');
+
+      // First sweep: auditor's removal is counted, not made; binder stays for its binding placed on east; the two
+      // copies that are not this workspace's only have their records cleared (nothing to delete, no gate).
+      w.clock.now += MINUTE;
+      expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+      const first = await sent();
+      expect(deletesFor(first).sort()).toEqual(['metrics-reader:east', 'viewer:east']);
+      w.clock.now += MINUTE;
+      expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+      const second = await sent();
+      expect(deletesFor(second)).toEqual(['auditor:east']);
+
+      const handler = makeSyncApplyHandler(w.world.applyDeps(w.kube));
+      expect(await handler(sqsEvent([...first, ...second].filter((m) => m.action === 'delete')))).toEqual({
+        batchItemFailures: [],
+      });
+      expect(onEastRole('auditor')).toBeUndefined();
+      expect(onEastRole('binder')).toBeDefined();
+      expect(onEastRole('metrics-reader')).toEqual(otherCopy);
+      expect(onEastRole('viewer')).toEqual(adminCopy);
+      expect((await w.world.syncState.get(refs['metrics-reader'], 'east'))?.state).toBe('deleted');
+
+      // Converged: the next sweep sends nothing.
+      w.clock.now += MINUTE;
+      expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+      expect(deletesFor(await sent())).toEqual([]);
+    }, 60_000);
+
+    it.each([
+      ['an empty list', { match: { verb: 'list', resource: 'clusterroles', logicalCluster: WS }, respond: 'empty' }],
+      ['a failed list', { match: { verb: 'list', resource: 'clusterroles', logicalCluster: WS }, respond: 503 }],
+      ['a 404 on its GET', { match: { verb: 'get', resource: 'clusterroles', logicalCluster: WS }, respond: 404 }],
+    ] as const)(
+      'removes nothing while kcp answers %s for it',
+      async (_what, rule) => {
+        await moveToWest(refs.scanner);
+        w.kcp.faults.set({ rules: [rule] });
+        try {
+          for (let i = 0; i < 3; i++) {
+            w.clock.now += MINUTE;
+            await runRecoverySweep(w.deps());
+            expect(deletesFor(await sent())).toEqual([]);
+          }
+        } finally {
+          w.kcp.faults.clear();
+        }
+        expect(onEastRole('scanner')).toBeDefined();
+      },
+      60_000,
+    );
+
+    it('removes that copy once kcp answers completely again', async () => {
+      const deletes: string[] = [];
+      for (let i = 0; i < 2 && deletes.length === 0; i++) {
+        w.clock.now += MINUTE;
+        expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+        deletes.push(...deletesFor(await sent()));
+      }
+      expect(deletes).toEqual(['scanner:east']);
+    }, 60_000);
+  });
 });
