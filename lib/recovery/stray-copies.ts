@@ -1,6 +1,6 @@
 import type { SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, downstreamNamespace } from '../api/labels';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKSPACE_ANNOTATION, downstreamNamespace } from '../api/labels';
 import { NotFoundError } from '../errors/tmc-error';
 import type { StoredDecision } from '../ports/decision-store';
 import type { KubeObject } from '../ports/kube-client';
@@ -33,10 +33,10 @@ const WORKLOAD_KINDS: Gvr[] = [
 /**
  * The copies of `decision`'s object that `records` (an entry per pair read, as in decisionGaps) show on a cluster the
  * decision does not name and its last change did not remove (those are decisionGaps' deletes): typically a ConfigMap or
- * Secret a workload took along as a dependency, left there when the workload moved away, or a cluster-scoped object
- * whose delete was lost before a later decision. Pure. Not judged: Namespaces (their downstream namespace goes with
- * its last object), and clusters the decision rejected for health or taints, or may have (a failover cleanup may
- * still be waiting there).
+ * Secret a workload took along as a dependency, left there when the workload moved away, a cluster-scoped object
+ * whose delete was lost before a later decision, or a downstream namespace left when its Namespace moved away. Pure.
+ * Not judged: clusters the decision rejected for health or taints, or may have (a failover cleanup may still be
+ * waiting there).
  */
 export function strayCopies(
   decision: StoredDecision,
@@ -44,7 +44,6 @@ export function strayCopies(
   clusters: Iterable<string>,
 ): StrayCopy[] {
   const { ref } = decision;
-  if (ref.group === '' && ref.resource === 'namespaces') return [];
   const named = new Set([...decision.clusters.map((c) => c.name), ...decision.diff.removed]);
   const out: StrayCopy[] = [];
   for (const cluster of clusters) {
@@ -110,6 +109,8 @@ async function referencesIn(
   }
   return referencing;
 }
+
+const isNamespaceRef = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 
 /** The first of `users` that keeps a copy on `cluster`: placed there, still holding a copy there, or not answered. */
 function keeperOf(users: ObjectRef[], reads: SyncStateReads, cluster: string): ObjectRef | undefined {
@@ -189,6 +190,38 @@ async function clusterScopedUsers(
   return [];
 }
 
+/** What keeps a cluster-scoped copy on `cluster`: one of its users placed there or still there (or unanswered). */
+async function userOn(
+  deps: RecoverySweepDeps,
+  workspace: string,
+  ref: ObjectRef,
+  source: KubeObject,
+  cluster: string,
+): Promise<string | undefined> {
+  const users = await clusterScopedUsers(deps, workspace, ref, source);
+  if (users === undefined) return 'what uses it (its list could not be read)';
+  const reads = await deps.syncState.readMany({
+    decisions: users,
+    records: users.map((user) => ({ ref: user, cluster })),
+  });
+  const keeper = keeperOf(users, reads, cluster);
+  return keeper && describeRef(keeper);
+}
+
+/** A copy tmc recorded in the downstream namespace of `namespace` on `cluster` (its last one takes the namespace). */
+async function recordedIn(
+  deps: RecoverySweepDeps,
+  workspace: string,
+  namespace: string,
+  cluster: string,
+): Promise<string | undefined> {
+  const records = await deps.syncState.listForCluster(cluster, {
+    downstreamNamespace: downstreamNamespace(workspace, namespace),
+  });
+  const inside = records.find((r) => !isNamespaceRef(r.ref) && r.state !== 'deleted');
+  return inside && describeRef(inside.ref);
+}
+
 type Send = (stray: StrayCopy, why: string) => Promise<void>;
 
 /** Asks the deletion gate, as an un-placement does, and sends the delete it allows. */
@@ -217,9 +250,11 @@ async function removeThroughGate(
  * Cluster-scoped strays, on positive evidence only: kcp's list of the type (successful) shows the object and a GET
  * finds it, with the decision's uid and not being deleted (anything else is the orphan sweep's or the delete path's
  * business: kept); no object that needs it beside it (a binding of a ClusterRole, a custom resource of a CRD) is placed
- * on that cluster or still has a copy there. The cluster's copy is let go of only when this workspace's object is one
- * of its recorded owners (sync-apply then releases it: deleted by its last owner, kept for the others); a copy that is
- * gone, not tmc's, or another workspace's only has its record cleared, through sync-apply, which leaves the object.
+ * on that cluster or still has a copy there — for a Namespace, no copy of tmc's is recorded in its downstream
+ * namespace there. The cluster's copy is let go of only when this workspace's object is one of its recorded owners
+ * (sync-apply then releases it: deleted by its last owner, kept for the others; a namespace is closed by sync-apply's
+ * own checks); a copy that is gone, not tmc's, or another workspace's only has its record cleared, through sync-apply,
+ * which leaves the object.
  */
 async function removeClusterScopedStrays(
   deps: RecoverySweepDeps,
@@ -263,26 +298,26 @@ async function removeClusterScopedStrays(
         deps.log.debug(`Keeping ${what} on ${stray.cluster}: kcp's read of it does not confirm its list`, fields);
         continue;
       }
-      const users = await clusterScopedUsers(deps, workspace, ref, source);
-      if (users === undefined) {
-        deps.log.info(`Keeping ${what} on ${stray.cluster}: what uses it there could not be listed`, fields);
-        continue;
-      }
-      const reads = await deps.syncState.readMany({
-        decisions: users,
-        records: users.map((user) => ({ ref: user, cluster: stray.cluster })),
-      });
-      const keeper = keeperOf(users, reads, stray.cluster);
+      const keeper = isNamespaceRef(ref)
+        ? await recordedIn(deps, workspace, ref.name, stray.cluster)
+        : await userOn(deps, workspace, ref, source, stray.cluster);
       if (keeper) {
-        deps.log.debug(`Keeping ${what} on ${stray.cluster}: ${describeRef(keeper)} there uses it`, fields);
+        deps.log.debug(`Keeping ${what} on ${stray.cluster}: ${keeper} there needs it`, fields);
         continue;
       }
       const uid = ref.uid ?? source.metadata.uid ?? '';
       const client = await deps.kube.cluster(workspace, stray.cluster);
-      const copy = await client.get({ ...gvr, name: ref.name });
+      const copy = await client.get({
+        ...gvr,
+        name: isNamespaceRef(ref) ? downstreamNamespace(workspace, ref.name) : ref.name,
+      });
+      // A downstream namespace's name is its workspace's own (a hash), and it records only the workspace.
       const owned =
         copy?.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
-        ownersOf(copy).some((o) => o.workspace === workspace && o.uid === uid);
+        !copy.metadata.deletionTimestamp &&
+        (isNamespaceRef(ref)
+          ? copy.metadata.annotations?.[WORKSPACE_ANNOTATION] === workspace
+          : ownersOf(copy).some((o) => o.workspace === workspace && o.uid === uid));
       if (!owned) {
         // Nothing is deleted (sync-apply leaves a copy this object does not own): no gate to ask.
         await send(
@@ -345,6 +380,8 @@ export async function removeStrayCopies(
   const live: StrayCopy[] = [];
   for (const stray of strays) {
     const what = describeRef(stray.decision.ref);
+    // A Namespace kcp deleted reaches the cluster through its objects' deletes; the last one takes the namespace.
+    if (stray.decision.reason === 'Deleted' && isNamespaceRef(stray.decision.ref)) continue;
     if (stray.decision.reason === 'Deleted')
       await send(stray, `${what} is deleted but its copy on ${stray.cluster} is still recorded`);
     else live.push(stray);

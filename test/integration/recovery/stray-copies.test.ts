@@ -341,4 +341,59 @@ describe('recovery sweep: dependency copies left on a cluster their own decision
       expect(deletes).toEqual(['scanner:east']);
     }, 60_000);
   });
+
+  describe('downstream namespaces', () => {
+    const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
+    const onEastNs = (name: string): KubeObject | undefined =>
+      w.east.store().get(NAMESPACES, undefined, downstreamNamespace(WS, name));
+
+    it('closes a namespace tmc created on a cluster its Namespace moved away from, unless a copy of tmc is in it', async () => {
+      const store = w.kcp.store(WS);
+      const handler = makeSyncApplyHandler(w.world.applyDeps(w.kube));
+      for (const name of ['quiet', 'busy']) {
+        refs[`ns:${name}`] = refOf(
+          WS,
+          store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+          '',
+          'namespaces',
+        );
+        await decisions.put(decision(refs[`ns:${name}`], ['east']));
+      }
+      refs['busy-config'] = refOf(
+        WS,
+        store.create(CONFIGMAPS, build.configMap('busy-config', { namespace: 'busy' })),
+        '',
+        'configmaps',
+      );
+      await decisions.put(decision(refs['busy-config'], ['east']));
+      const applies = [refs['ns:quiet'], refs['ns:busy'], refs['busy-config']].map((ref) =>
+        syncMessage(ref, 'east', 1),
+      );
+      expect(await handler(sqsEvent(applies))).toEqual({ batchItemFailures: [] });
+      expect(onEastNs('quiet')).toBeDefined();
+      expect(w.east.store().get(CONFIGMAPS, downstreamNamespace(WS, 'busy'), 'busy-config')).toBeDefined();
+
+      // Both Namespaces moved to west; their delete messages from east were lost. busy's ConfigMap is still on east.
+      for (const name of ['quiet', 'busy'])
+        await decisions.put(
+          decision(refs[`ns:${name}`], ['west'], {
+            decisionVersion: 3,
+            diff: { added: [], removed: [], changed: [], unchanged: ['west'] },
+          }),
+        );
+      await sent();
+      const deletes: SyncMessage[] = [];
+      for (let i = 0; i < 2; i++) {
+        w.clock.now += MINUTE;
+        expect((await runRecoverySweep(w.deps())).failures).toEqual([]);
+        deletes.push(...(await sent()).filter((m) => m.action === 'delete'));
+      }
+      expect(deletes.map((m) => `${m.ref.resource}/${m.ref.name}:${m.cluster}`)).toEqual(['namespaces/quiet:east']);
+      expect(await handler(sqsEvent(deletes))).toEqual({ batchItemFailures: [] });
+      const quiet = onEastNs('quiet');
+      expect(quiet === undefined || quiet.metadata.deletionTimestamp !== undefined).toBe(true);
+      expect(onEastNs('busy')?.metadata.deletionTimestamp).toBeUndefined();
+      expect((await w.world.syncState.get(refs['ns:quiet'], 'east'))?.state).toBe('deleted');
+    }, 60_000);
+  });
 });
