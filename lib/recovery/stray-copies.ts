@@ -314,7 +314,6 @@ async function removeClusterScopedStrays(
       // A downstream namespace's name is its workspace's own (a hash), and it records only the workspace.
       const owned =
         copy?.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
-        !copy.metadata.deletionTimestamp &&
         (isNamespaceRef(ref)
           ? copy.metadata.annotations?.[WORKSPACE_ANNOTATION] === workspace
           : ownersOf(copy).some((o) => o.workspace === workspace && o.uid === uid));
