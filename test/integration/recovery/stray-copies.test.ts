@@ -49,25 +49,15 @@ describe('recovery sweep: dependency copies left on a cluster their own decision
   const refs: Record<string, ObjectRef> = {};
 
   function decision(ref: ObjectRef, clusters: string[], extra: Partial<StoredDecision> = {}): StoredDecision {
-    return {
-      ref,
-      decisionVersion: 1,
-      generation: 1,
-      contentHash: 'h',
-      clusters: clusters.map((name) => ({ name })),
-      scheduled: true,
-      reason: 'Scheduled',
+    return build.storedDecision(ref, clusters, {
       message: `Placed on ${clusters.join(', ')}`,
       explanation: [
         ...clusters.map((cluster) => ({ cluster, chosen: true, total: 1 })),
         ...(clusters.includes('east') ? [] : [{ cluster: 'east', chosen: false, rejectedBy: 'placement', total: 0 }]),
       ],
-      explanationOmitted: 0,
-      weights: {},
-      diff: { added: clusters, removed: [], changed: [], unchanged: [] },
       decidedAt: new Date(w.clock.now - 10 * MINUTE).toISOString(),
       ...extra,
-    };
+    });
   }
 
   async function sent(): Promise<SyncMessage[]> {

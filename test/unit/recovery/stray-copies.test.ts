@@ -14,36 +14,18 @@ const CLUSTER_ROLE: ObjectRef = {
   kind: 'ClusterRole',
   name: 'auditor',
 };
-const NAMESPACE: ObjectRef = {
-  workspace: WS,
-  group: '',
-  version: 'v1',
-  resource: 'namespaces',
-  kind: 'Namespace',
-  name: 'shop',
-};
+const NAMESPACE: ObjectRef = build.ref(WS, build.TYPES.namespaces, 'shop');
 
-function decided(ref: ObjectRef, extra: Partial<StoredDecision> = {}): StoredDecision {
-  return {
-    ref,
+const decided = (ref: ObjectRef, extra: Partial<StoredDecision> = {}): StoredDecision =>
+  build.storedDecision(ref, ['west'], {
     decisionVersion: 2,
-    generation: 1,
-    contentHash: 'h',
-    clusters: [{ name: 'west' }],
-    scheduled: true,
-    reason: 'Scheduled',
-    message: '',
     explanation: [
       { cluster: 'west', chosen: true, total: 1 },
       { cluster: 'east', chosen: false, rejectedBy: 'placement', total: 0 },
     ],
-    explanationOmitted: 0,
-    weights: {},
     diff: { added: [], removed: [], changed: [], unchanged: ['west'] },
-    decidedAt: '2026-01-01T00:00:00Z',
     ...extra,
-  };
-}
+  });
 
 const record = (ref: ObjectRef, cluster: string, state: SyncRecord['state'] = 'applied'): SyncRecord => ({
   ref,
