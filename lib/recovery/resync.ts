@@ -229,8 +229,7 @@ export async function resyncUnsynced(
   const now = deps.now();
   const reachable = new Set(clusters.filter((c) => c.health !== 'Unhealthy').map((c) => c.name));
   const settled = page.decisions.filter(
-    (d) =>
-      d.ref.resource !== 'namespaces' && now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000,
+    (d) => now - Date.parse(d.decidedAt) >= deps.settings.unsyncedGraceSeconds * 1000,
   );
   // Every reachable cluster, not only the decision's: a copy on a cluster the decision never named (a dependency a
   // workload took along) is found the same way.
@@ -245,7 +244,9 @@ export async function resyncUnsynced(
     settled.flatMap((d) => strayCopies(d, records, reachable)),
     held,
   );
-  for (const decision of settled) {
+  // A Namespace's downstream namespace is made by its objects' applies and goes with the last of them: only a stray
+  // one (the namespace moved away) is judged, above.
+  for (const decision of settled.filter((d) => !(d.ref.group === '' && d.ref.resource === 'namespaces'))) {
     for (const gap of decisionGaps(decision, records)) {
       if (!reachable.has(gap.cluster) || (gap.action === 'delete' && held)) continue;
       messages.push({

@@ -12,7 +12,7 @@ import type { KubeClient, KubeObject } from '../ports/kube-client';
 import type { SyncRecord } from '../ports/sync-state-store';
 import { reasonOf } from './status/cluster-detail';
 import { failureOutcome } from './failure-outcome';
-import { deleteFromCluster } from './delete';
+import { closeNamespace, deleteFromCluster } from './delete';
 import {
   awaitBoundRole,
   awaitDefinition,
@@ -99,10 +99,14 @@ function isNamespace(ref: ObjectRef): boolean {
 /**
  * A kcp Namespace placed on a cluster becomes its mapped downstream namespace (never the kcp name: two workspaces
  * would collide). Its removal is left to the objects inside it: the downstream namespace goes with the last of them,
- * and deleting it first would delete objects whose sync items still say applied.
+ * and deleting it first would delete objects whose sync items still say applied; one its decision moved away from
+ * that holds nothing of tmc's goes at once.
  */
-async function syncNamespace(ctx: SyncContext, ref: ObjectRef, gone: boolean): Promise<SyncResult> {
-  if (gone) return { result: 'deleted' };
+async function syncNamespace(ctx: SyncContext, ref: ObjectRef, gone: boolean, moved: boolean): Promise<SyncResult> {
+  // Only a decision that moved the namespace away (computed from complete reads) closes an empty one; kcp's delete of
+  // a namespace reaches the cluster through its objects' deletes.
+  if (moved) await closeNamespace(ctx);
+  if (gone || moved) return { result: 'deleted' };
   const client = await ctx.deps.kube.cluster(ref.workspace, ctx.message.cluster);
   return { result: (await ensureNamespace(ctx, client, ref.workspace, ref.name)) ? 'applied' : 'unchanged' };
 }
@@ -185,7 +189,12 @@ async function syncPair(deps: SyncApplyDeps, message: SyncMessage, receiveCount:
       const wantDelete = dropped || (!behind && message.action === 'delete');
       const source = wantDelete ? undefined : await readSource(deps, message, existing, fresh || behind);
       if (isNamespace(ref))
-        return await syncNamespace(ctx, ref, !source || source.metadata.deletionTimestamp !== undefined || wantDelete);
+        return await syncNamespace(
+          ctx,
+          ref,
+          !source || source.metadata.deletionTimestamp !== undefined || wantDelete,
+          dropped && decision.reason !== 'Deleted',
+        );
       // A 404 on an object its decision still places here is not evidence that it was deleted (an API outage answers
       // the same): only placement removes the cluster from the decision, once kcp reported the delete (admission,
       // deletionTimestamp) or the sweep confirmed the absence. Until then the copy stays and the message comes back.

@@ -122,6 +122,30 @@ async function syncTargetGone(ctx: SyncContext, workspace: string, cluster: stri
   return !(await ctx.deps.syncState.knownClusters()).includes(cluster);
 }
 
+/**
+ * A kcp Namespace no longer placed on the cluster (moved, or deleted in kcp): its downstream namespace goes now if
+ * nothing of tmc's is left in it (an empty one would otherwise stay for good: it goes with its last object only when
+ * an object is deleted from it), by the same checks; one that still holds tmc's objects goes with the last of them.
+ * A namespace tmc did not create is never deleted. Nothing to do when the namespace's record holds no copy.
+ */
+export async function closeNamespace(ctx: SyncContext): Promise<void> {
+  const { ref, cluster } = ctx.message;
+  if (!ctx.existing || ctx.existing.state === 'deleted') return;
+  let client: KubeClient;
+  try {
+    client = await ctx.deps.kube.cluster(ref.workspace, cluster);
+  } catch (err) {
+    if (!(await syncTargetGone(ctx, ref.workspace, cluster))) throw err;
+    await ctx.deps.syncState.put({
+      ...ctx.existing,
+      state: 'deleted',
+      updatedAt: new Date((ctx.deps.now ?? systemClock)()).toISOString(),
+    });
+    return;
+  }
+  await deleteNamespaceIfEmpty(ctx, client, ref.workspace, ref.name, downstreamNamespace(ref.workspace, ref.name));
+}
+
 async function deleteNamespaceIfEmpty(
   ctx: SyncContext,
   client: KubeClient,

@@ -13,6 +13,7 @@ import type { KubeClient, KubeObject } from '../ports/kube-client';
 import { MAX_INLINE_DEPENDENCIES, podTemplateReferences } from './dependencies';
 import { isJsonObject } from './pod-spec';
 import { pairKey, placementFor, syncObjectToCluster, type SyncContext } from './sync-object';
+import { ownershipOf } from './transform';
 
 /** Downstream namespaces this container has seen applied: `<cluster>|<namespace>`. */
 export type NamespaceCache = Set<string>;
@@ -66,12 +67,23 @@ async function applyNamespaceOnce(
   const record = await ctx.deps.syncState.get(ref, cluster);
   const apply = record?.state !== 'applied';
   if (apply) {
-    ctx.log.info(`Applying Namespace ${name} to ${cluster}`);
-    const applied = await client.apply(
-      { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
-      downstreamNamespaceObject(workspace, namespace, cluster),
-      { force: true },
-    );
+    // A namespace of that name that tmc did not create (a cluster admin made it ahead): tmc places its copies into it
+    // but never claims it (a forced apply would add tmc's labels), so tmc never deletes it either (lib/sync/delete.ts).
+    const current = await client.get({ group: '', version: 'v1', resource: 'namespaces', name });
+    let applied: KubeObject;
+    if (current && ownershipOf(current, '') === 'unmanaged') {
+      ctx.log.info(
+        `Using Namespace ${name} on ${cluster}: it exists and tmc did not create it, so tmc leaves it as it is`,
+      );
+      applied = current;
+    } else {
+      ctx.log.info(`Applying Namespace ${name} to ${cluster}`);
+      applied = await client.apply(
+        { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
+        downstreamNamespaceObject(workspace, namespace, cluster),
+        { force: true },
+      );
+    }
     const at = new Date((ctx.deps.now ?? systemClock)()).toISOString();
     await ctx.deps.syncState.put({
       ref,
@@ -221,7 +233,7 @@ const ROLE_WAITS = 3;
  * The role a ClusterRoleBinding or RoleBinding (`ref`, read from kcp as `source`) references, as a ref in the
  * binding's workspace: a ClusterRole, or a Role in the binding's namespace. Undefined for any other object.
  */
-function boundRoleRef(ref: ObjectRef, source: KubeObject): ObjectRef | undefined {
+export function boundRoleRef(ref: ObjectRef, source: KubeObject): ObjectRef | undefined {
   if (ref.group !== RBAC_GROUP || !BINDING_RESOURCES.has(ref.resource)) return undefined;
   const roleRef = source.roleRef;
   if (!isJsonObject(roleRef) || roleRef.apiGroup !== RBAC_GROUP || typeof roleRef.name !== 'string') return undefined;

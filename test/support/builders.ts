@@ -189,6 +189,7 @@ export function gadgetCrd(sizeType = 'integer'): KubeObject {
 export const TYPES = {
   deployments: { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' },
   configmaps: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' },
   synctargets: { group: 'workload.kcp.io', version: 'v1alpha1', resource: 'synctargets', kind: 'SyncTarget' },
   placements: { group: 'scheduling.kcp.io', version: 'v1alpha1', resource: 'placements', kind: 'Placement' },
 } as const;
@@ -202,6 +203,31 @@ export function ref(
 ): ObjectRef {
   const namespaced = type.resource === 'deployments' || type.resource === 'configmaps';
   return { workspace, ...type, ...(namespaced ? { namespace } : {}), name };
+}
+
+/** `ref`'s placement decision v1 onto `clusters` (all added, nothing explained); `extra` overrides any field. */
+export function storedDecision(
+  ref: ObjectRef,
+  clusters: string[],
+  extra: Partial<StoredDecision> = {},
+): StoredDecision {
+  const reason = extra.reason ?? 'Scheduled';
+  return {
+    ref,
+    decisionVersion: 1,
+    generation: 1,
+    contentHash: 'h',
+    clusters: clusters.map((name) => ({ name })),
+    scheduled: reason === 'Scheduled',
+    reason,
+    message: '',
+    explanation: [],
+    explanationOmitted: 0,
+    weights: {},
+    diff: { added: clusters, removed: [], changed: [], unchanged: [] },
+    decidedAt: '2026-01-01T00:00:00Z',
+    ...extra,
+  };
 }
 
 /** A placement message for `ref`, with a fixed trace. */

@@ -176,4 +176,44 @@ describe('deleting the last recorded object of a downstream namespace', () => {
       expect((await world.syncState.get(cmRef, CLUSTER))?.state).not.toBe('applied');
     }
   });
+
+  it('places copies into a namespace it did not create, removes them when kcp deletes the namespace, and leaves the namespace', async () => {
+    // A cluster admin created the downstream namespace ahead of tmc, with an object of their own in it.
+    const TEAM = 'team-owned';
+    const ns = downstreamNamespace(WS, TEAM);
+    edge.store().create(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { owner: 'platform' } },
+    });
+    edge.store().create(CONFIGMAPS, build.configMap('platform-quota', { namespace: ns }));
+    const store = kcp.store(WS);
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: TEAM } });
+    const dep = store.create(
+      DEPLOYMENTS,
+      build.deployment('app-2', { namespace: TEAM, container: 'app', metadata: { finalizers: [SYNC_FINALIZER] } }),
+    );
+    const depRef: ObjectRef = refOf(WS, dep, 'apps', 'deployments');
+    await world.putDecision(depRef, 1, [{ name: CLUSTER, replicas: 1 }]);
+    const handler = makeSyncApplyHandler(world.applyDeps(kube));
+    expect(await handler(sqsEvent([syncMessage(depRef, CLUSTER, 1, { object: dep })]))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(edge.store().get(DEPLOYMENTS, ns, 'app-2')).toBeDefined();
+    // tmc used the namespace without claiming it: no ownership label was added.
+    expect(edge.store().get(NAMESPACES, undefined, ns)?.metadata.labels).toEqual({ owner: 'platform' });
+
+    // kcp's namespace is deleted: the namespace controller's DELETE of the Deployment reaches sync-apply.
+    await (await kube.kcp(WS)).delete(depRef);
+    await world.putDecision(depRef, 2, []);
+    expect(await handler(sqsEvent([syncMessage(depRef, CLUSTER, 2, { action: 'delete' })]))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(edge.store().get(DEPLOYMENTS, ns, 'app-2')).toBeUndefined();
+    const namespace = edge.store().get(NAMESPACES, undefined, ns);
+    expect(namespace).toBeDefined();
+    expect(namespace?.metadata.deletionTimestamp).toBeUndefined();
+    expect(edge.store().get(CONFIGMAPS, ns, 'platform-quota')).toBeDefined();
+    expect(kcp.store(WS).get(DEPLOYMENTS, TEAM, 'app-2')).toBeUndefined(); // the finalizer was released
+  });
 });

@@ -4,32 +4,10 @@ import { removalsFollowingNamespaces } from '../../../lib/placement/removal-plan
 import * as build from '../../support/builders';
 
 const WS = 'root:plan';
-const NAMESPACE: ObjectRef = {
-  workspace: WS,
-  group: '',
-  version: 'v1',
-  resource: 'namespaces',
-  kind: 'Namespace',
-  name: 'shop',
-};
+const NAMESPACE: ObjectRef = build.ref(WS, build.TYPES.namespaces, 'shop');
 
-function decided(ref: ObjectRef, clusters: string[], reason: StoredDecision['reason'] = 'Scheduled'): StoredDecision {
-  return {
-    ref,
-    decisionVersion: 1,
-    generation: 1,
-    contentHash: 'h',
-    clusters: clusters.map((name) => ({ name })),
-    scheduled: reason === 'Scheduled',
-    reason,
-    message: '',
-    explanation: [],
-    explanationOmitted: 0,
-    weights: {},
-    diff: { added: clusters, removed: [], changed: [], unchanged: [] },
-    decidedAt: '2026-01-01T00:00:00Z',
-  };
-}
+const decided = (ref: ObjectRef, clusters: string[], reason: StoredDecision['reason'] = 'Scheduled'): StoredDecision =>
+  build.storedDecision(ref, clusters, { reason });
 
 const shop = (name: string): ObjectRef => build.ref(WS, build.TYPES.deployments, name, 'shop');
 const other = (name: string): ObjectRef => build.ref(WS, build.TYPES.configmaps, name, 'other');
