@@ -21,6 +21,7 @@ import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } fr
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
 import { cpuSplitter } from '../support/cpu-split';
+import { profileIdleRuns, type IdleRunProfile } from '../support/idle-run-profile';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import type { FloorResult } from './floor';
@@ -158,6 +159,8 @@ export interface ScheduleRun {
   sqs: AwsOpCounts;
   /** Requests to kcp and the clusters. */
   kubeRequests: number;
+  /** Settled runs only: CPU, request rounds and log bytes of a run, for pricing its billed duration (bench/cost). */
+  profile?: IdleRunProfile;
 }
 
 export interface EndToEndResult {
@@ -173,6 +176,9 @@ export interface EndToEndResult {
   /** Growth under a steady workload (bench/e2e/churn.ts), with `--churn-minutes`. */
   churn?: ChurnResult;
 }
+
+/** Settled runs of each schedule profiled (CPU is read in 10 ms ticks: the mean of several). */
+const IDLE_PROFILE_RUNS = 5;
 
 const PLACEMENT: KubeObject = {
   apiVersion: 'scheduling.kcp.io/v1alpha1',
@@ -653,6 +659,17 @@ async function runPhases(
     // the recovery sweep's quiet gate past a quiet full pass, the status backstop's memory).
     const settledSchedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) settledSchedules[schedule.name] = await measureSchedule(schedule.name);
+    // What a settled run costs Lambda away from this machine's load: its CPU, its requests' rounds, its log lines.
+    for (const schedule of SCHEDULES) {
+      const profile = await profileIdleRuns({
+        target: schedule.target,
+        inMainThread: !running.threadedFunctions().includes(schedule.target),
+        runs: IDLE_PROFILE_RUNS,
+        run: () => running.runSchedule(schedule.name),
+        settle: () => running.idle({ timeoutMs: options.phaseTimeoutMs }),
+      });
+      if (profile) settledSchedules[schedule.name].profile = profile;
+    }
     return {
       ...(churn ? { churn } : {}),
       schedules,
