@@ -298,11 +298,17 @@ export function secretReadsPerMonth(target: FunctionName, clusters: number, rate
 }
 
 /**
+ * GetQueueAttributes a run makes per queue it inspects: the queue and its DLQ (metrics-rollup's gauges), but the queue
+ * only for recovery-sweep's quiet gate (lib/runtime/recovery-sweep.ts gives its SqsQueueDepths no DLQ URL).
+ */
+const DEPTH_READS_PER_QUEUE: Partial<Record<FunctionName, number>> = { 'recovery-sweep': 1 };
+
+/**
  * A schedule run's SQS requests as its target makes them. The measured window also holds the local stack's pollers'
  * receives (Lambda's pollers in the cloud: the fixed line) and the harness's depth reads, which no request tells apart
  * from the target's; so receives and depth reads are replaced by what the target's FUNCTION_ACCESS lets it make: one
- * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and two depth reads per queue it inspects
- * (queue and DLQ: an upper bound for the sweep, which reads the queue only).
+ * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and its depth reads per queue it inspects
+ * (DEPTH_READS_PER_QUEUE).
  */
 export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): Usage {
   const access = FUNCTION_ACCESS[target];
@@ -311,7 +317,8 @@ export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): U
   delete requests.GetQueueAttributes;
   if (full && access.redrives.length > 0) requests.ReceiveMessage = access.redrives.length;
   // Under its own key: costOf leaves `GetQueueAttributes` out as the harness's.
-  if (access.inspects.length > 0) requests['GetQueueAttributes (target)'] = 2 * access.inspects.length;
+  if (access.inspects.length > 0)
+    requests['GetQueueAttributes (target)'] = (DEPTH_READS_PER_QUEUE[target] ?? 2) * access.inspects.length;
   return { ...usage, sqs: { ...usage.sqs, requests } };
 }
 
@@ -345,13 +352,16 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
         : rule.name === 'recovery-sweep'
           ? SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)
           : 0;
-    const full = costOf(ownSqsOnly(schedule.target, usage, true), prices);
+    const fullOwn = ownSqsOnly(schedule.target, usage, true);
+    const full = costOf(fullOwn, prices);
     const settledOwn = ownSqsOnly(schedule.target, settled, fullRuns === runsPerMonth);
     const rest = costOf(settledOwn, prices);
     const memory = memoryMb(schedule.target);
     const billed = billedRun(settled, memory, sqsRequestsOf(settledOwn));
     // A settled run's Lambda time as Lambda would bill it (billedRun), not its local duration under this machine's load.
     if (billed) rest.lambdaCompute = (billed.ms / 1000) * (memory / 1024) * prices.lambda.perGbSecond;
+    const billedFull = billedRun(usage, memory, sqsRequestsOf(fullOwn));
+    if (billedFull) full.lambdaCompute = (billedFull.ms / 1000) * (memory / 1024) * prices.lambda.perGbSecond;
     const monthOf = (k: keyof CostBreakdown): number => full[k] * fullRuns + rest[k] * (runsPerMonth - fullRuns);
     runs += runsPerMonth;
     const traced = inventory.tracedFunctions.includes(schedule.target);
@@ -362,8 +372,14 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     secretCalls += secretReadsPerMonth(schedule.target, clusters, rule.rateSeconds);
     const invocation = perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
     const split = fullRuns === runsPerMonth ? '' : ` (${Math.round(fullRuns)} full, the rest settled)`;
+    const fullHow =
+      fullRuns === 0
+        ? ''
+        : billedFull
+          ? `, a full one billed ${billedFull.ms} ms`
+          : `, a full one at its local duration (${usage.lambda[schedule.target]?.durationSeconds ?? 0} s)`;
     const how = billed
-      ? `, a settled one billed ${billed.ms} ms at ${memory} MB (CPU ${billed.cpuMs} ms + ${billed.ioMs} ms of in-region waits, ${billed.rounds === 'measured' ? `${settled.profile?.rounds?.length ?? 0} measured rounds of requests` : 'each request waited for in turn'})`
+      ? `${fullHow}, a settled one billed ${billed.ms} ms at ${memory} MB (CPU ${billed.cpuMs} ms + ${billed.ioMs} ms of in-region waits, ${billed.rounds === 'measured' ? `${settled.profile?.rounds?.length ?? 0} measured rounds of requests` : 'each request waited for in turn'})`
       : `, local durations at ${memory} MB`;
     add(
       'variable',
@@ -460,7 +476,7 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
       logLevels.size > 0
         ? `logs: each run's own JSON lines as measured at level ${[...logLevels].join('/')} (deployed: INFO), plus Lambda's platform.start and platform.report records (${platformLogBytes(false)}-${platformLogBytes(true)} bytes)`
         : `${input.logBytesPerRun} bytes of logs per scheduled run (not measured)`,
-      `Lambda: a settled run billed as CPU × max(1, ${FULL_VCPU_MB} MB / memory) + one in-region latency per round of requests (DynamoDB ${IN_REGION_LATENCY_MS.dynamodb} ms, SQS ${IN_REGION_LATENCY_MS.sqs} ms, kcp and clusters ${IN_REGION_LATENCY_MS.kubernetes} ms), rounded up to 1 ms; full passes at their local duration (an upper bound)`,
+      `Lambda: a settled run billed as CPU × max(1, ${FULL_VCPU_MB} MB / memory) + one in-region latency per round of requests (DynamoDB ${IN_REGION_LATENCY_MS.dynamodb} ms, SQS ${IN_REGION_LATENCY_MS.sqs} ms, kcp and clusters ${IN_REGION_LATENCY_MS.kubernetes} ms), rounded up to 1 ms; a run without a profile at its local duration (an upper bound)`,
       `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s (and at once after a 401), the content key once per container (${CONTAINER_LIFE_SECONDS} s assumed), webhook tokens every ${SECRET_TTL_SECONDS} s`,
       "not counted: DynamoDB storage and backups, data transfer, a VPC's endpoints or NAT",
     ],

@@ -635,12 +635,22 @@ async function runPhases(
 
     say('schedules: each twice on the idle stack (right after the phases, then settled)');
     const running = stack;
-    const measureSchedule = async (schedule: string): Promise<ScheduleRun> => {
+    const measureSchedule = async (schedule: string, profiled = false): Promise<ScheduleRun> => {
       await resetCounters();
       const before = await tmcMetricsSnapshot(running.metrics);
+      const target = SCHEDULES.find((s) => s.name === schedule)?.target;
       let error: string | undefined;
+      let profile: IdleRunProfile | undefined;
       try {
-        await running.runSchedule(schedule);
+        if (profiled)
+          profile = await profileIdleRuns({
+            target: target ?? schedule,
+            inMainThread: target === undefined || !running.threadedFunctions().includes(target),
+            runs: 1,
+            run: () => running.runSchedule(schedule),
+            settle: async () => undefined,
+          });
+        else await running.runSchedule(schedule);
         await running.idle({ timeoutMs: options.phaseTimeoutMs });
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -651,10 +661,19 @@ async function runPhases(
         0,
       );
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
-      return { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
+      return {
+        ok: error === undefined,
+        ...(error ? { error } : {}),
+        lambda,
+        dynamodb,
+        sqs,
+        kubeRequests,
+        ...(profile ? { profile } : {}),
+      };
     };
     const schedules: Record<string, ScheduleRun> = {};
-    for (const schedule of SCHEDULES) schedules[schedule.name] = await measureSchedule(schedule.name);
+    // The first run's profile too: it prices the month's full runs (the sweep's full pass every 30 minutes).
+    for (const schedule of SCHEDULES) schedules[schedule.name] = await measureSchedule(schedule.name, true);
     // The same again with nothing changed in between: what every later run of an idle month costs (warm containers,
     // the recovery sweep's quiet gate past a quiet full pass, the status backstop's memory).
     const settledSchedules: Record<string, ScheduleRun> = {};
