@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { QUEUES, SCHEDULES } from '../../../lib/runtime/resources';
 import { synthesizedTemplate } from '../../../bench/cost/idle';
-import { inventoryOf, rateSeconds } from '../../../bench/cost/inventory';
+import { inventoryOf, rateSeconds, type StackInventory } from '../../../bench/cost/inventory';
 import {
   billedRun,
   costOf,
@@ -21,6 +21,17 @@ const run: Usage = {
   dynamodb: { requests: { GetItem: 10, PutItem: 1 }, byItem: {}, writeBytes: 500 },
   sqs: { requests: { ReceiveMessage: 2, GetQueueAttributes: 7 }, byItem: {}, writeBytes: 0 },
 };
+
+/** A stack with one schedule at 60 s and nothing else billed. */
+const bareInventory = (schedule: string): StackInventory => ({
+  alarms: 0,
+  alarmMetrics: 0,
+  dashboards: 0,
+  secrets: 0,
+  polledQueues: 0,
+  tracedFunctions: [],
+  schedules: [{ name: schedule, rateSeconds: 60 }],
+});
 
 describe('idle month', () => {
   const month = idleMonth({
@@ -96,15 +107,7 @@ describe('idle month', () => {
       idleMonth({
         perRun: { 'recovery-sweep': full },
         ...(settledRun ? { settledRun } : {}),
-        inventory: {
-          alarms: 0,
-          alarmMetrics: 0,
-          dashboards: 0,
-          secrets: 0,
-          polledQueues: 0,
-          tracedFunctions: [],
-          schedules: [{ name: 'recovery-sweep', rateSeconds: 60 }],
-        },
+        inventory: bareInventory('recovery-sweep'),
         clusters: 0,
         logBytesPerRun: 0,
         logRetentionDays: 1,
@@ -150,15 +153,7 @@ describe('idle month', () => {
     const lambda = idleMonth({
       perRun: { 'recovery-sweep': full },
       settledRun: { 'recovery-sweep': settled },
-      inventory: {
-        alarms: 0,
-        alarmMetrics: 0,
-        dashboards: 0,
-        secrets: 0,
-        polledQueues: 0,
-        tracedFunctions: [],
-        schedules: [{ name: 'recovery-sweep', rateSeconds: 60 }],
-      },
+      inventory: bareInventory('recovery-sweep'),
       clusters: 0,
       logBytesPerRun: 0,
       logRetentionDays: 1,
@@ -173,15 +168,7 @@ describe('idle month', () => {
     expect(() =>
       idleMonth({
         perRun: {},
-        inventory: {
-          alarms: 0,
-          alarmMetrics: 0,
-          dashboards: 0,
-          secrets: 0,
-          polledQueues: 0,
-          tracedFunctions: [],
-          schedules: [{ name: 'health-probe', rateSeconds: 60 }],
-        },
+        inventory: bareInventory('health-probe'),
         clusters: 0,
         logBytesPerRun: 0,
         logRetentionDays: 1,
