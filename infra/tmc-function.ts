@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionDefinition } from '../lib/runtime/resources';
+import { scheduledOnly, type FunctionDefinition } from '../lib/runtime/resources';
 import { grantVpcAccess, type FunctionNetwork } from './network';
 
 export interface TmcFunctionProps {
@@ -65,6 +65,7 @@ export class TmcFunction extends Construct {
     super(scope, id);
     const { definition } = props;
     const functionName = `tmc-${props.stage}-${definition.name}`;
+    const untraced = scheduledOnly(definition.name);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention,
@@ -87,7 +88,7 @@ export class TmcFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: untraced ? lambda.Tracing.PASS_THROUGH : lambda.Tracing.ACTIVE,
       ...(props.network === undefined
         ? {}
         : {
@@ -101,6 +102,8 @@ export class TmcFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: definition.name,
         // Lambda runs Node.js 22; the SDK's Node-version notice only adds noise to every cold start's log.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // No segment to add to: Powertools then loads no X-Ray SDK (lib/observability/tracing.ts).
+        ...(untraced ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
       },
     });
     Validations.of(this.role).acknowledge({

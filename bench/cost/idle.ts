@@ -36,6 +36,17 @@ const ScheduleRunSchema = z.object({
     byItem: z.record(z.string(), z.number()),
     writeBytes: z.number(),
   }),
+  kubeRequests: z.number().optional(),
+  profile: z
+    .object({
+      runs: z.number(),
+      cpuMs: z.number(),
+      thread: z.enum(['main', 'function thread']),
+      rounds: z.array(z.array(z.enum(['dynamodb', 'sqs', 'secretsmanager', 'kubernetes']))).optional(),
+      logBytes: z.number(),
+      logLevel: z.string(),
+    })
+    .optional(),
 });
 const ResultsSchema = z.object({
   startedAt: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCHEDULES } from '../../lib/runtime/resources';
+import { FUNCTIONS, SCHEDULES } from '../../lib/runtime/resources';
 
 /**
  * What a synthesized tmc stack bills for by the month whether or not anything happens: counted from the CloudFormation
@@ -13,6 +13,8 @@ export interface StackInventory {
   secrets: number;
   /** Queues a Lambda event source mapping polls (Lambda's pollers receive from them all the time). */
   polledQueues: number;
+  /** Functions (lib/runtime/resources.ts names) with active X-Ray tracing: every scheduled run of one is a trace. */
+  tracedFunctions: string[];
   /** Each scheduled rule: the SCHEDULES name its rule is named after, and its rate. */
   schedules: Array<{ name: string; rateSeconds: number }>;
 }
@@ -21,6 +23,10 @@ const ResourceSchema = z.object({ Type: z.string(), Properties: z.record(z.strin
 const TemplateSchema = z.object({ Resources: z.record(z.string(), ResourceSchema) });
 const AlarmSchema = z.object({ Metrics: z.array(z.object({ MetricStat: z.unknown().optional() })).optional() });
 const RuleSchema = z.object({ Name: z.string(), ScheduleExpression: z.string() });
+const FunctionSchema = z.object({
+  FunctionName: z.unknown().optional(),
+  TracingConfig: z.object({ Mode: z.string() }).optional(),
+});
 
 const UNIT_SECONDS: Record<string, number> = {
   minute: 60,
@@ -48,7 +54,15 @@ export function inventoryOf(template: unknown): StackInventory {
     if (schedule === undefined) throw new Error(`Rule ${rule.Name} runs no schedule of lib/runtime/resources.ts`);
     return { name: schedule.name, rateSeconds: rateSeconds(rule.ScheduleExpression) };
   });
+  const tracedFunctions = ofType('AWS::Lambda::Function').flatMap((r) => {
+    const fn = FunctionSchema.parse(r.Properties ?? {});
+    const name = fn.FunctionName;
+    if (fn.TracingConfig?.Mode !== 'Active' || typeof name !== 'string') return [];
+    const target = Object.keys(FUNCTIONS).find((f) => name.endsWith(`-${f}`));
+    return target === undefined ? [] : [target];
+  });
   return {
+    tracedFunctions,
     alarms: alarms.length,
     alarmMetrics: alarms.reduce(
       (n, a) => n + (a.Metrics === undefined ? 1 : a.Metrics.filter((m) => m.MetricStat !== undefined).length),

@@ -4,6 +4,8 @@ import { CREDENTIAL_TTL_MS } from '../../lib/adapters/kube/kube-connector';
 import { DEFAULT_RECOVERY_SETTINGS } from '../../lib/recovery/deps';
 import { FUNCTION_ACCESS, FUNCTIONS, QUEUES, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
+import type { IoService } from '../support/io-rounds';
+import type { IdleRunProfile } from '../support/idle-run-profile';
 import type { LambdaUsage } from '../support/tmc-metrics';
 import type { StackInventory } from './inventory';
 import { PRICES, type Prices } from './prices';
@@ -25,6 +27,10 @@ export interface Usage {
   lambda: Record<string, LambdaUsage>;
   dynamodb: AwsOpCounts;
   sqs: AwsOpCounts;
+  /** Requests to kcp and the clusters. */
+  kubeRequests?: number;
+  /** A settled run's CPU, request rounds and log bytes (bench/support/idle-run-profile.ts). */
+  profile?: IdleRunProfile;
 }
 
 export interface CostBreakdown {
@@ -57,6 +63,11 @@ function memoryMb(fn: string): number {
   return fn in FUNCTIONS ? FUNCTIONS[fn as FunctionName].memoryMb : 1024;
 }
 
+/** SQS requests billed, the harness's own `GetQueueAttributes` left out. */
+function sqsRequestsOf(usage: Usage): number {
+  return Object.entries(usage.sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
+}
+
 /** The bill of one measured piece of work. */
 export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
   let invocations = 0;
@@ -68,10 +79,7 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
   const writes = dynamoItemWrites(usage.dynamodb);
   const writeUnits = writes === 0 ? 0 : writes * Math.max(1, Math.ceil(usage.dynamodb.writeBytes / writes / 1024));
   const readUnits = dynamoItemReads(usage.dynamodb);
-  const sqsRequests = Object.entries(usage.sqs.requests).reduce(
-    (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),
-    0,
-  );
+  const sqsRequests = sqsRequestsOf(usage);
   const apiRequests = usage.lambda.ingress?.invocations ?? 0;
   const parts = {
     lambdaRequests: perMillion(invocations, prices.lambda.perMillionRequests),
@@ -90,6 +98,88 @@ export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
   for (const k of Object.keys(out) as Array<keyof CostBreakdown>)
     out[k] = Math.round(cost[k] * factor * 10_000) / 10_000;
   return out;
+}
+
+/**
+ * Round-trip latency of one request from a Lambda function in the same region, keep-alive connection, small items:
+ * DynamoDB GetItem/Query/UpdateItem 5-10 ms (priced at 10), SQS GetQueueAttributes/ReceiveMessage 10-20 ms (20),
+ * Secrets Manager (30), and kcp or a cluster's API server answering a LIST of a few objects (30: tmc does not run them,
+ * so this assumes one in the same region; a farther one adds its distance to every round). Not this machine's emulators
+ * and simulator, whose latency under a shared 2-core load is what local durations measure.
+ */
+export const IN_REGION_LATENCY_MS: Record<IoService, number> = {
+  dynamodb: 10,
+  sqs: 20,
+  secretsmanager: 30,
+  kubernetes: 30,
+};
+/** Lambda gives a function CPU in proportion to its memory: one whole vCPU at 1,769 MB. */
+export const FULL_VCPU_MB = 1769;
+
+export interface BilledRun {
+  /** Billed ms of one run (Lambda rounds each invocation up to 1 ms). */
+  ms: number;
+  cpuMs: number;
+  ioMs: number;
+  /** `measured`: the run's own rounds; `sequential`: each request a round of its own (an upper bound). */
+  rounds: 'measured' | 'sequential';
+}
+
+/**
+ * The billed duration of a settled run: Lambda bills wall time, which is the CPU the run needs (stretched when the
+ * function has less than a whole vCPU) plus its waits for requests, one in-region latency per round of requests sent
+ * together (the slowest service in the round). Rounds measured in the main thread; a target in a worker thread (its
+ * requests not visible there) is priced as if every request waited for the one before.
+ */
+export function billedRun(usage: Usage, memoryMb: number, ownSqsRequests: number): BilledRun | undefined {
+  const { profile } = usage;
+  if (profile === undefined) return undefined;
+  const cpuMs = profile.cpuMs * Math.max(1, FULL_VCPU_MB / memoryMb);
+  const roundMs = (services: readonly IoService[]): number =>
+    Math.max(0, ...services.map((s) => IN_REGION_LATENCY_MS[s]));
+  const ioMs =
+    profile.rounds !== undefined
+      ? profile.rounds.reduce((n, r) => n + roundMs(r), 0)
+      : (dynamoReadOps(usage.dynamodb) + dynamoWriteOps(usage.dynamodb)) * IN_REGION_LATENCY_MS.dynamodb +
+        ownSqsRequests * IN_REGION_LATENCY_MS.sqs +
+        (usage.kubeRequests ?? 0) * IN_REGION_LATENCY_MS.kubernetes;
+  return {
+    ms: Math.ceil(cpuMs + ioMs),
+    cpuMs: Math.round(cpuMs),
+    ioMs,
+    rounds: profile.rounds !== undefined ? 'measured' : 'sequential',
+  };
+}
+
+/**
+ * Lambda's JSON-format platform records of one invocation at the default system log level (INFO): `platform.start`
+ * and `platform.report`, with their tracing fields when the function is traced. Built from the documented record
+ * shapes with realistic values, as they cannot be measured locally.
+ */
+export function platformLogBytes(traced: boolean): number {
+  const requestId = '8f5c3a1e-2b7d-4c9a-9e1f-0a6b5d4c3e21';
+  const time = '2026-12-06T16:00:00.000Z';
+  const tracing = traced
+    ? {
+        tracing: {
+          spanId: '1b2c3d4e5f607182',
+          type: 'X-Amzn-Trace-Id',
+          value: 'Root=1-67530a40-0123456789abcdef01234567;Parent=1b2c3d4e5f607182;Sampled=1',
+        },
+      }
+    : {};
+  const start = { time, type: 'platform.start', record: { requestId, version: '$LATEST', ...tracing } };
+  const report = {
+    time,
+    type: 'platform.report',
+    record: {
+      requestId,
+      metrics: { durationMs: 41.87, billedDurationMs: 42, memorySizeMB: 1024, maxMemoryUsedMB: 118 },
+      ...tracing,
+      status: 'success',
+    },
+  };
+  return Buffer.byteLength(`${JSON.stringify(start)}\n${JSON.stringify(report)}\n`);
 }
 
 /** Lambda's SQS event source keeps five long-polling pollers per queue while idle, each a receive every 20 s. */
@@ -208,11 +298,17 @@ export function secretReadsPerMonth(target: FunctionName, clusters: number, rate
 }
 
 /**
+ * GetQueueAttributes a run makes per queue it inspects: the queue and its DLQ (metrics-rollup's gauges), but the queue
+ * only for recovery-sweep's quiet gate (lib/runtime/recovery-sweep.ts gives its SqsQueueDepths no DLQ URL).
+ */
+const DEPTH_READS_PER_QUEUE: Partial<Record<FunctionName, number>> = { 'recovery-sweep': 1 };
+
+/**
  * A schedule run's SQS requests as its target makes them. The measured window also holds the local stack's pollers'
  * receives (Lambda's pollers in the cloud: the fixed line) and the harness's depth reads, which no request tells apart
  * from the target's; so receives and depth reads are replaced by what the target's FUNCTION_ACCESS lets it make: one
- * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and two depth reads per queue it inspects
- * (queue and DLQ: an upper bound for the sweep, which reads the queue only).
+ * receive per DLQ it redrives (a full run; the sweep's gated runs read none) and its depth reads per queue it inspects
+ * (DEPTH_READS_PER_QUEUE).
  */
 export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): Usage {
   const access = FUNCTION_ACCESS[target];
@@ -221,7 +317,8 @@ export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): U
   delete requests.GetQueueAttributes;
   if (full && access.redrives.length > 0) requests.ReceiveMessage = access.redrives.length;
   // Under its own key: costOf leaves `GetQueueAttributes` out as the harness's.
-  if (access.inspects.length > 0) requests['GetQueueAttributes (target)'] = 2 * access.inspects.length;
+  if (access.inspects.length > 0)
+    requests['GetQueueAttributes (target)'] = (DEPTH_READS_PER_QUEUE[target] ?? 2) * access.inspects.length;
   return { ...usage, sqs: { ...usage.sqs, requests } };
 }
 
@@ -235,6 +332,9 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     lines.push({ kind, item, quantity, dollars: cents(dollars) });
   };
   let runs = 0;
+  let tracedRuns = 0;
+  let logBytes = 0;
+  const logLevels = new Set<string>();
   let secretCalls = 0;
   const scheduledFunctions = new Set<FunctionName>();
   for (const rule of inventory.schedules) {
@@ -252,18 +352,39 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
         : rule.name === 'recovery-sweep'
           ? SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)
           : 0;
-    const full = costOf(ownSqsOnly(schedule.target, usage, true), prices);
-    const rest = costOf(ownSqsOnly(schedule.target, settled, fullRuns === runsPerMonth), prices);
+    const fullOwn = ownSqsOnly(schedule.target, usage, true);
+    const full = costOf(fullOwn, prices);
+    const settledOwn = ownSqsOnly(schedule.target, settled, fullRuns === runsPerMonth);
+    const rest = costOf(settledOwn, prices);
+    const memory = memoryMb(schedule.target);
+    const billed = billedRun(settled, memory, sqsRequestsOf(settledOwn));
+    // A settled run's Lambda time as Lambda would bill it (billedRun), not its local duration under this machine's load.
+    if (billed) rest.lambdaCompute = (billed.ms / 1000) * (memory / 1024) * prices.lambda.perGbSecond;
+    const billedFull = billedRun(usage, memory, sqsRequestsOf(fullOwn));
+    if (billedFull) full.lambdaCompute = (billedFull.ms / 1000) * (memory / 1024) * prices.lambda.perGbSecond;
     const monthOf = (k: keyof CostBreakdown): number => full[k] * fullRuns + rest[k] * (runsPerMonth - fullRuns);
     runs += runsPerMonth;
+    const traced = inventory.tracedFunctions.includes(schedule.target);
+    if (traced) tracedRuns += runsPerMonth;
+    logBytes += runsPerMonth * ((settled.profile?.logBytes ?? input.logBytesPerRun) + platformLogBytes(traced));
+    if (settled.profile) logLevels.add(settled.profile.logLevel);
     scheduledFunctions.add(schedule.target);
     secretCalls += secretReadsPerMonth(schedule.target, clusters, rule.rateSeconds);
     const invocation = perMillion(runsPerMonth, prices.eventBridge.perMillionScheduledInvocations);
     const split = fullRuns === runsPerMonth ? '' : ` (${Math.round(fullRuns)} full, the rest settled)`;
+    const fullHow =
+      fullRuns === 0
+        ? ''
+        : billedFull
+          ? `, a full one billed ${billedFull.ms} ms`
+          : `, a full one at its local duration (${usage.lambda[schedule.target]?.durationSeconds ?? 0} s)`;
+    const how = billed
+      ? `${fullHow}, a settled one billed ${billed.ms} ms at ${memory} MB (CPU ${billed.cpuMs} ms + ${billed.ioMs} ms of in-region waits, ${billed.rounds === 'measured' ? `${settled.profile?.rounds?.length ?? 0} measured rounds of requests` : 'each request waited for in turn'})`
+      : `, local durations at ${memory} MB`;
     add(
       'variable',
       `schedule ${rule.name}: Lambda`,
-      `${runsPerMonth} runs${split}`,
+      `${runsPerMonth} runs${split}${how}`,
       monthOf('lambdaRequests') + monthOf('lambdaCompute') + invocation,
     );
     const perRunItems = (u: Usage): string =>
@@ -295,14 +416,20 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     `${series} series on a healthy, settled stack (each problem gauge $${prices.cloudWatch.perCustomMetricMonth.toFixed(2)} a month while it lasts)`,
     series * prices.cloudWatch.perCustomMetricMonth,
   );
-  const logGb = (runs * input.logBytesPerRun) / 1024 ** 3;
+  const logGb = logBytes / 1024 ** 3;
   // Stored volume at steady state: the retention period's worth of logs.
   const storedGb = logGb * (input.logRetentionDays / 30);
   add(
     'variable',
     'CloudWatch Logs ingested and stored',
-    `${logGb.toFixed(3)} GB a month, ${input.logRetentionDays} d kept`,
+    `${logGb.toFixed(3)} GB a month (${Math.round(logBytes / runs)} bytes a run), ${input.logRetentionDays} d kept`,
     logGb * prices.cloudWatch.perGbLogsIngested + storedGb * prices.cloudWatch.perGbLogsStoredMonth,
+  );
+  add(
+    'variable',
+    'X-Ray traces of scheduled runs',
+    `${tracedRuns} traces (active tracing samples every run at these rates)`,
+    perMillion(tracedRuns, prices.xRay.perMillionTracesRecorded),
   );
   add(
     'variable',
@@ -346,9 +473,12 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
         : 'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
       `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each (fixed: per event source mapping)`,
       'custom metrics: the series a warm container sends on a settled, healthy stack (gauges on change, lib/metrics/emf-policy.ts; idleMetricSeries)',
-      `${input.logBytesPerRun} bytes of logs per scheduled run`,
+      logLevels.size > 0
+        ? `logs: each run's own JSON lines as measured at level ${[...logLevels].join('/')} (deployed: INFO), plus Lambda's platform.start and platform.report records (${platformLogBytes(false)}-${platformLogBytes(true)} bytes)`
+        : `${input.logBytesPerRun} bytes of logs per scheduled run (not measured)`,
+      `Lambda: a settled run billed as CPU × max(1, ${FULL_VCPU_MB} MB / memory) + one in-region latency per round of requests (DynamoDB ${IN_REGION_LATENCY_MS.dynamodb} ms, SQS ${IN_REGION_LATENCY_MS.sqs} ms, kcp and clusters ${IN_REGION_LATENCY_MS.kubernetes} ms), rounded up to 1 ms; a run without a profile at its local duration (an upper bound)`,
       `one warm container per schedule target: credentials read every ${CREDENTIAL_TTL_SECONDS} s (and at once after a 401), the content key once per container (${CONTAINER_LIFE_SECONDS} s assumed), webhook tokens every ${SECRET_TTL_SECONDS} s`,
-      "not counted: DynamoDB storage and backups, X-Ray traces beyond the free 100,000, data transfer, a VPC's endpoints or NAT",
+      "not counted: DynamoDB storage and backups, data transfer, a VPC's endpoints or NAT",
     ],
   };
 }

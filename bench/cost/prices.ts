@@ -1,7 +1,7 @@
 /**
  * AWS list prices the cost figures use: region us-east-1, on-demand, no free tier, USD. Taken from AWS's public
  * pricing pages as of 2025-06 (Lambda, SQS, DynamoDB after the November 2024 on-demand price cut, API Gateway,
- * CloudWatch, Secrets Manager, EventBridge). This machine has no network to re-check them: update this one file (and `asOf`) when they change.
+ * CloudWatch, Secrets Manager, X-Ray, EventBridge). This machine has no network to re-check them: update this one file (and `asOf`) when they change.
  */
 export const PRICES = {
   asOf: '2025-06',
@@ -38,6 +38,10 @@ export const PRICES = {
   secretsManager: {
     perSecretMonth: 0.4,
     perTenThousandApiCalls: 0.05,
+  },
+  xRay: {
+    /** Traces recorded (Lambda's active tracing samples the first request each second and 5% of the rest). */
+    perMillionTracesRecorded: 5.0,
   },
   eventBridge: {
     /** Scheduled rules (what infra/ deploys) carry no charge; EventBridge Scheduler would be $1.00 per million. */

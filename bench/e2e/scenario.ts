@@ -21,6 +21,7 @@ import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } fr
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
 import { cpuSplitter } from '../support/cpu-split';
+import { profileIdleRuns, type IdleRunProfile } from '../support/idle-run-profile';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
 import type { FloorResult } from './floor';
@@ -158,6 +159,8 @@ export interface ScheduleRun {
   sqs: AwsOpCounts;
   /** Requests to kcp and the clusters. */
   kubeRequests: number;
+  /** Settled runs only: CPU, request rounds and log bytes of a run, for pricing its billed duration (bench/cost). */
+  profile?: IdleRunProfile;
 }
 
 export interface EndToEndResult {
@@ -173,6 +176,9 @@ export interface EndToEndResult {
   /** Growth under a steady workload (bench/e2e/churn.ts), with `--churn-minutes`. */
   churn?: ChurnResult;
 }
+
+/** Settled runs of each schedule profiled (CPU is read in 10 ms ticks: the mean of several). */
+const IDLE_PROFILE_RUNS = 5;
 
 const PLACEMENT: KubeObject = {
   apiVersion: 'scheduling.kcp.io/v1alpha1',
@@ -629,12 +635,22 @@ async function runPhases(
 
     say('schedules: each twice on the idle stack (right after the phases, then settled)');
     const running = stack;
-    const measureSchedule = async (schedule: string): Promise<ScheduleRun> => {
+    const measureSchedule = async (schedule: string, profiled = false): Promise<ScheduleRun> => {
       await resetCounters();
       const before = await tmcMetricsSnapshot(running.metrics);
+      const target = SCHEDULES.find((s) => s.name === schedule)?.target;
       let error: string | undefined;
+      let profile: IdleRunProfile | undefined;
       try {
-        await running.runSchedule(schedule);
+        if (profiled)
+          profile = await profileIdleRuns({
+            target: target ?? schedule,
+            inMainThread: target === undefined || !running.threadedFunctions().includes(target),
+            runs: 1,
+            run: () => running.runSchedule(schedule),
+            settle: async () => undefined,
+          });
+        else await running.runSchedule(schedule);
         await running.idle({ timeoutMs: options.phaseTimeoutMs });
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -645,14 +661,34 @@ async function runPhases(
         0,
       );
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
-      return { ok: error === undefined, ...(error ? { error } : {}), lambda, dynamodb, sqs, kubeRequests };
+      return {
+        ok: error === undefined,
+        ...(error ? { error } : {}),
+        lambda,
+        dynamodb,
+        sqs,
+        kubeRequests,
+        ...(profile ? { profile } : {}),
+      };
     };
     const schedules: Record<string, ScheduleRun> = {};
-    for (const schedule of SCHEDULES) schedules[schedule.name] = await measureSchedule(schedule.name);
+    // The first run's profile too: it prices the month's full runs (the sweep's full pass every 30 minutes).
+    for (const schedule of SCHEDULES) schedules[schedule.name] = await measureSchedule(schedule.name, true);
     // The same again with nothing changed in between: what every later run of an idle month costs (warm containers,
     // the recovery sweep's quiet gate past a quiet full pass, the status backstop's memory).
     const settledSchedules: Record<string, ScheduleRun> = {};
     for (const schedule of SCHEDULES) settledSchedules[schedule.name] = await measureSchedule(schedule.name);
+    // What a settled run costs Lambda away from this machine's load: its CPU, its requests' rounds, its log lines.
+    for (const schedule of SCHEDULES) {
+      const profile = await profileIdleRuns({
+        target: schedule.target,
+        inMainThread: !running.threadedFunctions().includes(schedule.target),
+        runs: IDLE_PROFILE_RUNS,
+        run: () => running.runSchedule(schedule.name),
+        settle: () => running.idle({ timeoutMs: options.phaseTimeoutMs }),
+      });
+      if (profile) settledSchedules[schedule.name].profile = profile;
+    }
     return {
       ...(churn ? { churn } : {}),
       schedules,

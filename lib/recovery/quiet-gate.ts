@@ -67,41 +67,66 @@ export interface GateReading {
   state: GateState | undefined;
 }
 
-/**
- * What the gate compares between runs: every workspace's SyncTargets with their health, every kcp object of the
- * kinds the sweep's kcp passes look at (uid and resourceVersion: any write to one, tmc's own included, changes it;
- * a delete removes it), and whether any queue holds a message (visible, in flight or delayed). A read that fails
- * throws: the run is then a full pass.
- */
-export async function readGate(
+/** Each kind's objects in kcp as the gate hashes them: key, then one line per object. */
+async function listedLines(
   deps: RecoverySweepDeps,
-  clustersByWorkspace: ReadonlyMap<string, ClusterInfo[]>,
-): Promise<GateReading> {
-  const state = parseState(await deps.store.sweepCursor(GATE_KEY));
-  const hash = createHash('sha256');
-  for (const [workspace, clusters] of clustersByWorkspace) {
-    hash.update(`ws ${workspace}\n`);
-    for (const c of [...clusters].sort((a, b) => a.name.localeCompare(b.name)))
-      hash.update(`cluster ${canonicalJson(c)}\n`);
-    const kinds = new Map(GATE_KINDS.map((g) => [gvrKey(g), g]));
-    for (const gvr of state?.kinds[workspace] ?? []) if (!kinds.has(gvrKey(gvr))) kinds.set(gvrKey(gvr), gvr);
-    // All at once: a Lambda run is billed by its wall time, and these lists are most of an idle run's.
-    const listed = await Promise.all(
-      [...kinds]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(async ([key, gvr]) => ({ key, objects: await listKind(deps, workspace, gvr) })),
-    );
-    for (const { key, objects } of listed) {
+  workspace: string,
+  gvrs: readonly Gvr[],
+): Promise<Map<string, string[]>> {
+  const listed = await Promise.all(
+    gvrs.map(async (gvr) => {
+      const objects = await listKind(deps, workspace, gvr);
       const lines = objects
         .map(
           (o) =>
             `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''} ${o.metadata.uid ?? ''} ${o.metadata.resourceVersion ?? ''}`,
         )
         .sort();
-      hash.update(`kind ${key} ${lines.length}\n${lines.join('\n')}\n`);
-    }
+      return [gvrKey(gvr), lines] as const;
+    }),
+  );
+  return new Map(listed);
+}
+
+/**
+ * What the gate compares between runs: every workspace's SyncTargets with their health, every kcp object of the
+ * kinds the sweep's kcp passes look at (uid and resourceVersion: any write to one, tmc's own included, changes it;
+ * a delete removes it), and whether any queue holds a message (visible, in flight or delayed). A read that fails
+ * throws: the run is then a full pass.
+ *
+ * Its reads go out at once, beside the SyncTargets' (`inventories`, read by the caller): a Lambda run is billed by its
+ * wall time, and an idle run is mostly this wait. Only a kind the last full pass recorded beyond GATE_KINDS needs the
+ * cursor item first.
+ */
+export async function readGate(
+  deps: RecoverySweepDeps,
+  inventories: Promise<ReadonlyMap<string, ClusterInfo[]>>,
+): Promise<GateReading> {
+  const [state, clustersByWorkspace, depths, common] = await Promise.all([
+    deps.store.sweepCursor(GATE_KEY).then(parseState),
+    inventories,
+    deps.queueDepths ? deps.queueDepths() : Promise.resolve([]),
+    Promise.all(deps.workspaces.map((workspace) => listedLines(deps, workspace, GATE_KINDS))),
+  ]);
+  const gateKeys = new Set(GATE_KINDS.map(gvrKey));
+  const extra = await Promise.all(
+    deps.workspaces.map((workspace) =>
+      listedLines(
+        deps,
+        workspace,
+        (state?.kinds[workspace] ?? []).filter((gvr) => !gateKeys.has(gvrKey(gvr))),
+      ),
+    ),
+  );
+  const linesOf = new Map(deps.workspaces.map((ws, i) => [ws, new Map([...common[i], ...extra[i]])]));
+  const hash = createHash('sha256');
+  for (const [workspace, clusters] of clustersByWorkspace) {
+    hash.update(`ws ${workspace}\n`);
+    for (const c of [...clusters].sort((a, b) => a.name.localeCompare(b.name)))
+      hash.update(`cluster ${canonicalJson(c)}\n`);
+    const kinds = [...(linesOf.get(workspace) ?? new Map<string, string[]>())].sort(([a], [b]) => a.localeCompare(b));
+    for (const [key, lines] of kinds) hash.update(`kind ${key} ${lines.length}\n${lines.join('\n')}\n`);
   }
-  const depths = deps.queueDepths ? await deps.queueDepths() : [];
   const busy = depths.some(holdsMessages);
   return { fingerprint: hash.digest('hex'), busy, state };
 }

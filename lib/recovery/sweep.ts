@@ -1,4 +1,5 @@
 import type { ClusterInfo } from '../placement/types';
+import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
 import { sweepPage } from './cursor';
 import { errorMessage } from './error-message';
@@ -23,6 +24,55 @@ import {
   type SweepProgress,
 } from './quiet-gate';
 
+/** A promise's outcome as a value, so that one read early and awaited late is never an unhandled rejection. */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+type Guarded = (what: string, step: () => Promise<void>) => Promise<void>;
+
+/**
+ * What every run reads first, all at once (the held admissions, the SyncTargets, the gate's reads, the holds a skipped
+ * run tends): a Lambda run is billed by its wall time, and an idle run is mostly waiting for these. No gate when the
+ * SyncTargets or the held admissions could not be read; a held admission sent now counts as a busy queue.
+ */
+async function readFirst(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  guarded: Guarded,
+): Promise<{
+  inventories: Map<string, ClusterInfo[]>;
+  gate: GateReading | undefined;
+  holds: Promise<{ value: DeletionHold[] } | { error: unknown }> | undefined;
+}> {
+  const inventories = new Map<string, ClusterInfo[]>(deps.workspaces.map((workspace) => [workspace, []]));
+  const listed = Promise.all(
+    deps.workspaces.map((workspace) =>
+      guarded(`listing the SyncTargets of ${workspace}`, async () => {
+        inventories.set(workspace, await deps.inventory.list(workspace));
+      }),
+    ),
+  ).then(() => inventories);
+  const holds = deps.queueDepths ? settle(deps.store.holds()) : undefined;
+  let gate: GateReading | undefined;
+  await Promise.all([
+    // A lost admission's message, sent now, makes the passes below find its object placed.
+    guarded('sending held admissions', () => sendHeldAdmissions(deps, report)),
+    listed,
+    deps.queueDepths
+      ? guarded('reading what changed since the last full pass', async () => {
+          gate = await readGate(deps, listed);
+        })
+      : undefined,
+  ]);
+  if (report.failures.length > 0) gate = undefined;
+  if (gate && Object.keys(report.actions).length > 0) gate = { ...gate, busy: true };
+  return { inventories, gate, holds };
+}
+
 /**
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
  * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
@@ -39,7 +89,7 @@ import {
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { actions: {}, failures: [] };
-  const guarded = async (what: string, step: () => Promise<void>): Promise<void> => {
+  const guarded: Guarded = async (what, step) => {
     try {
       await step();
     } catch (err) {
@@ -47,29 +97,22 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       deps.log.warn(`Recovery step failed: ${what}`, { error: errorMessage(err) });
     }
   };
-  // First: a lost admission's message, sent now, makes the passes below find its object placed.
-  await guarded('sending held admissions', () => sendHeldAdmissions(deps, report));
   const startedAt = deps.now();
-  const inventories = new Map<string, ClusterInfo[]>();
-  for (const workspace of deps.workspaces) {
-    let clusters: ClusterInfo[] = [];
-    await guarded(`listing the SyncTargets of ${workspace}`, async () => {
-      clusters = await deps.inventory.list(workspace);
-    });
-    inventories.set(workspace, clusters);
-  }
+  const { inventories, gate, holds } = await readFirst(deps, report, guarded);
   const clustersByWorkspace = new Map([...inventories].map(([ws, cs]) => [ws, cs.map((c) => c.name)]));
-  // The quiet gate: a run that finds nothing changed since a quiet full pass tends only the holds.
-  let gate: GateReading | undefined;
-  if (deps.queueDepths && report.failures.length === 0)
-    await guarded('reading what changed since the last full pass', async () => {
-      gate = await readGate(deps, inventories);
-    });
   const allClusters = [...inventories.values()].flat();
   // No DLQ read either: a message reaches a DLQ only after its last delivery kept its queue busy (in flight), which
   // keeps the gate from skipping until a full pass has run after it; the full pass every fullPassSeconds reads them too.
-  if (gate && maySkip(gate, allClusters, startedAt, deps.settings)) {
-    await guarded('tending deletion holds', () => tendHolds(deps, report, clustersByWorkspace, new Set()));
+  if (gate && holds && maySkip(gate, allClusters, startedAt, deps.settings)) {
+    const store: RecoveryStore = Object.create(deps.store) as RecoveryStore;
+    store.holds = async () => {
+      const read = await holds;
+      if ('error' in read) throw read.error;
+      return read.value;
+    };
+    await guarded('tending deletion holds', () =>
+      tendHolds({ ...deps, store }, report, clustersByWorkspace, new Set()),
+    );
     return report;
   }
   const cursors = observeCursors(deps.store);

@@ -422,3 +422,19 @@ export const SYNCER_FEED = {
   maxFrameBytes: number;
   env: Record<string, string>;
 };
+
+/**
+ * Functions only schedules invoke (no queue, route or feed): deployed without active X-Ray tracing. Their runs are no
+ * part of a kcp change's trace, and Lambda samples every run of a once-a-minute schedule, each a trace billed ($5 per
+ * million: ≈$0.22 a month per schedule, docs/deploy.md "Idle cost"). Their logs, metrics and alarms stay.
+ */
+export function scheduledOnly(name: FunctionName): boolean {
+  const invokedOtherwise = new Set<string>([
+    ...Object.values(QUEUES).map((q) => q.consumer),
+    ...ROUTES.map((r) => r.target),
+    AUTHORIZER.function,
+    SYNCER_FEED.function,
+    SYNCER_FEED.authorizer,
+  ]);
+  return SCHEDULES.some((s) => s.target === name) && !invokedOtherwise.has(name);
+}

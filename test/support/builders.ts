@@ -208,7 +208,7 @@ export function ref(
 /** `ref`'s placement decision v1 onto `clusters` (all added, nothing explained); `extra` overrides any field. */
 export function storedDecision(
   ref: ObjectRef,
-  clusters: string[],
+  clusters: string[] = ['east'],
   extra: Partial<StoredDecision> = {},
 ): StoredDecision {
   const reason = extra.reason ?? 'Scheduled';
@@ -233,28 +233,4 @@ export function storedDecision(
 /** A placement message for `ref`, with a fixed trace. */
 export function placementMessage(ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage {
   return { type: 'placement', ref, reason, trace: { traceId: 't-1', enqueuedAt: new Date(0).toISOString() } };
-}
-
-/** A decision placing `ref` on `clusters` (version 1, `Scheduled`), as placement stores it; `extra` is set last. */
-export function storedDecision(
-  ref: ObjectRef,
-  clusters: string[] = ['east'],
-  extra: Partial<StoredDecision> = {},
-): StoredDecision {
-  return {
-    ref,
-    decisionVersion: 1,
-    generation: 1,
-    contentHash: 'h',
-    clusters: clusters.map((name) => ({ name })),
-    scheduled: true,
-    reason: 'Scheduled',
-    message: 'placed',
-    explanation: [],
-    explanationOmitted: 0,
-    weights: {},
-    diff: { added: clusters, removed: [], changed: [], unchanged: [] },
-    decidedAt: new Date(0).toISOString(),
-    ...extra,
-  };
 }

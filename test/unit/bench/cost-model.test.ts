@@ -1,13 +1,15 @@
 import { resolve } from 'node:path';
 import { QUEUES, SCHEDULES } from '../../../lib/runtime/resources';
 import { synthesizedTemplate } from '../../../bench/cost/idle';
-import { inventoryOf, rateSeconds } from '../../../bench/cost/inventory';
+import { inventoryOf, rateSeconds, type StackInventory } from '../../../bench/cost/inventory';
 import {
+  billedRun,
   costOf,
   dynamoItemReads,
   dynamoItemWrites,
   idleMetricSeries,
   idleMonth,
+  platformLogBytes,
   type Usage,
 } from '../../../bench/cost/model';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -20,6 +22,17 @@ const run: Usage = {
   sqs: { requests: { ReceiveMessage: 2, GetQueueAttributes: 7 }, byItem: {}, writeBytes: 0 },
 };
 
+/** A stack with one schedule at 60 s and nothing else billed. */
+const bareInventory = (schedule: string): StackInventory => ({
+  alarms: 0,
+  alarmMetrics: 0,
+  dashboards: 0,
+  secrets: 0,
+  polledQueues: 0,
+  tracedFunctions: [],
+  schedules: [{ name: schedule, rateSeconds: 60 }],
+});
+
 describe('idle month', () => {
   const month = idleMonth({
     perRun: { 'health-probe': run },
@@ -29,6 +42,7 @@ describe('idle month', () => {
       dashboards: 1,
       secrets: 3,
       polledQueues: 3,
+      tracedFunctions: ['health-probe'],
       schedules: [{ name: 'health-probe', rateSeconds: 60 }],
     },
     clusters: 2,
@@ -53,8 +67,12 @@ describe('idle month', () => {
     expect(month.lines.find((l) => l.item.startsWith('SQS empty receives'))?.kind).toBe('fixed');
     // A healthy, settled stack sends no custom metric once its containers are warm (lib/metrics/emf-policy.ts).
     expect(line('CloudWatch custom metrics (EMF)')).toBe(0);
-    // 43,200 × 2 KiB = 0.0824 GB: × $0.50 ingested + 30 days of it stored × $0.03 = $0.0437
-    expect(line('CloudWatch Logs ingested and stored')).toBe(0.04);
+    // 43,200 × (2 KiB + Lambda's traced platform records) = 0.0824 GB + 43,200 × platformLogBytes(true): × $0.50
+    // ingested + 30 days of it stored × $0.03
+    const logGb = (43_200 * (2048 + platformLogBytes(true))) / 1024 ** 3;
+    expect(line('CloudWatch Logs ingested and stored')).toBe(Math.round(logGb * 0.53 * 100) / 100);
+    // Every run of the traced health-probe is a trace: 43,200 × $5/M = $0.216
+    expect(line('X-Ray traces of scheduled runs')).toBe(0.22);
     // kcp + 2 clusters, each once an hour (a 401 refreshes at once): 3 × 720 = 2,160 calls × $0.05/10,000
     expect(line('Secrets Manager reads')).toBe(0.01);
     expect(line('CloudWatch alarms')).toBe(0.5);
@@ -63,9 +81,14 @@ describe('idle month', () => {
   });
 
   it('sums variable and fixed items apart and compares the variable part with the $1 target', () => {
-    expect(month.variable).toBe(0.28);
+    const variable = month.lines.filter((l) => l.kind === 'variable').reduce((n, l) => n + l.dollars, 0);
+    expect(month.variable).toBeCloseTo(variable, 10);
+    expect(month.variable).toBeCloseTo(
+      0.15 + 0.08 + 0 + 0 + line('CloudWatch Logs ingested and stored') + 0.22 + 0.01,
+      10,
+    );
     expect(month.fixed).toBe(6.28);
-    expect(month.total).toBe(6.56);
+    expect(month.total).toBeCloseTo(month.variable + 6.28, 10);
     expect(month.target).toEqual({ variableUnder: 1, met: true });
   });
 
@@ -84,14 +107,7 @@ describe('idle month', () => {
       idleMonth({
         perRun: { 'recovery-sweep': full },
         ...(settledRun ? { settledRun } : {}),
-        inventory: {
-          alarms: 0,
-          alarmMetrics: 0,
-          dashboards: 0,
-          secrets: 0,
-          polledQueues: 0,
-          schedules: [{ name: 'recovery-sweep', rateSeconds: 60 }],
-        },
+        inventory: bareInventory('recovery-sweep'),
         clusters: 0,
         logBytesPerRun: 0,
         logRetentionDays: 1,
@@ -102,18 +118,57 @@ describe('idle month', () => {
     expect(sweep({ 'recovery-sweep': settled })).toBe(0.04);
   });
 
+  it("prices a settled run's Lambda time from its CPU and rounds of requests at in-region latency, not its local duration", () => {
+    const full: Usage = {
+      lambda: { 'recovery-sweep': { invocations: 1, durationSeconds: 2 } },
+      dynamodb: { requests: {}, byItem: {}, writeBytes: 0 },
+      sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+    };
+    const settled: Usage = {
+      // 0.8 s locally, on a loaded machine: not what Lambda bills
+      lambda: { 'recovery-sweep': { invocations: 1, durationSeconds: 0.8 } },
+      dynamodb: { requests: { Query: 3, GetItem: 1, UpdateItem: 1 }, byItem: {}, writeBytes: 0 },
+      sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+      kubeRequests: 13,
+      profile: {
+        runs: 5,
+        cpuMs: 20,
+        thread: 'main',
+        rounds: [['dynamodb', 'kubernetes', 'sqs'], ['dynamodb']],
+        logBytes: 0,
+        logLevel: 'INFO',
+      },
+    };
+    // 20 ms of CPU at 1,024 MB (0.58 of a vCPU) = 34.55 ms, + 30 ms (a round with kcp) + 10 ms (DynamoDB): 75 ms
+    expect(billedRun(settled, 1024, 0)).toEqual({ ms: 75, cpuMs: 35, ioMs: 40, rounds: 'measured' });
+    // The same run at 2,048 MB has a whole vCPU: 20 + 40 = 60 ms
+    expect(billedRun(settled, 2048, 0)?.ms).toBe(60);
+    // Rounds not measured (a worker thread's requests): each request waits in turn, 5 × 10 + 13 × 30 + 2 × 20 ms
+    const { rounds: _measured, ...noRounds } = settled.profile!;
+    expect(billedRun({ ...settled, profile: noRounds }, 1024, 2)).toMatchObject({
+      ioMs: 480,
+      rounds: 'sequential',
+    });
+    expect(billedRun({ ...settled, profile: undefined }, 1024, 0)).toBeUndefined();
+    const lambda = idleMonth({
+      perRun: { 'recovery-sweep': full },
+      settledRun: { 'recovery-sweep': settled },
+      inventory: bareInventory('recovery-sweep'),
+      clusters: 0,
+      logBytesPerRun: 0,
+      logRetentionDays: 1,
+    }).lines.find((l) => l.item === 'schedule recovery-sweep: Lambda')!;
+    // 1,440 full passes × 2 s × 1 GB + 41,760 settled runs × 0.075 s × 1 GB, × $0.0000133334; + 43,200 × $0.20/M
+    const expected = (1440 * 2 + 41_760 * 0.075) * 0.0000133334 + 43_200 * 0.2e-6;
+    expect(lambda.dollars).toBe(Math.round(expected * 100) / 100);
+    expect(lambda.quantity).toMatch(/billed 75 ms at 1024 MB/);
+  });
+
   it('refuses a schedule it has no measured run for rather than pricing it at zero', () => {
     expect(() =>
       idleMonth({
         perRun: {},
-        inventory: {
-          alarms: 0,
-          alarmMetrics: 0,
-          dashboards: 0,
-          secrets: 0,
-          polledQueues: 0,
-          schedules: [{ name: 'health-probe', rateSeconds: 60 }],
-        },
+        inventory: bareInventory('health-probe'),
         clusters: 0,
         logBytesPerRun: 0,
         logRetentionDays: 1,
@@ -173,6 +228,12 @@ describe('stack inventory', () => {
     expect(inventory.dashboards).toBe(1);
     expect(inventory.secrets).toBe(3);
     expect(inventory.polledQueues).toBe(Object.keys(QUEUES).length);
+    // Functions only schedules run are not traced (each run would be a billed trace); the message path is.
+    expect(inventory.tracedFunctions).toEqual(
+      expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'status-up']),
+    );
+    for (const name of ['health-probe', 'recovery-sweep', 'metrics-rollup'])
+      expect(inventory.tracedFunctions).not.toContain(name);
     expect(inventory.schedules).toEqual(
       expect.arrayContaining(
         SCHEDULES.map((s) => ({ name: s.name, rateSeconds: s.name === 'health-probe' ? 300 : s.rateSeconds })),

@@ -154,6 +154,17 @@ describe('a deployed bundle, loaded as Lambda loads it', () => {
     expect(loaded.bytes).toBeLessThanOrEqual(BUNDLE_CAP_BYTES);
   });
 
+  it("loads a bundle where `npm run synth` leaves it, inside the project's ES-module package, as CommonJS", () => {
+    // cdk.out is under package.json's "type": "module"; Lambda loads the asset from /var/task, with no package.json.
+    const inProject = mkdtempSync(join(projectRoot, '.tmc-bundle-'));
+    try {
+      writeFileSync(join(inProject, 'index.js'), '"use strict";\nmodule.exports = { handler: () => 1 };\n');
+      expect(loadBundle(join(inProject, 'index.js'), 'handler').handlerType).toBe('function');
+    } finally {
+      rmSync(inProject, { recursive: true, force: true });
+    }
+  });
+
   it('fails on a bundle that cannot load, and on a missing export', () => {
     writeFileSync(join(dir, 'broken.js'), "require('a-module-esbuild-left-out');\nexports.handler = () => 1;\n");
     expect(() => loadBundle(join(dir, 'broken.js'), 'handler')).toThrow(/a-module-esbuild-left-out/);

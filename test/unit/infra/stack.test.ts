@@ -28,6 +28,7 @@ import {
   FUNCTIONS,
   QUEUES,
   ROUTES,
+  scheduledOnly,
   SCHEDULES,
   SYNCER_FEED,
   TABLE,
@@ -160,9 +161,12 @@ describe('functions', () => {
         MemorySize: definition.memoryMb,
         Timeout: definition.timeoutSeconds,
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
+        // Runs only a schedule invokes are no part of a change's trace, and each would be a billed trace.
+        TracingConfig: { Mode: scheduledOnly(name) ? 'PassThrough' : 'Active' },
         FunctionName: `tmc-test-${name}`,
       });
+      if (scheduledOnly(name)) expect(envOf(name)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'false' });
+      else expect(envOf(name).POWERTOOLS_TRACE_ENABLED).toBeUndefined();
       expect(envOf(name)).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.stage]: 'test',
