@@ -1,7 +1,7 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { StatusMessageSchema } from '../api/messages';
+import { StatusMessageSchema, type StatusMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
@@ -9,7 +9,9 @@ import { DynamoStatusStore } from '../adapters/dynamodb/status-store';
 import { DynamoRecoveryStore } from '../adapters/dynamodb/recovery-store';
 import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import type { MessageDeferrer } from '../ports/message-deferrer';
+import type { WorkQueue } from '../ports/work-queue';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
@@ -38,7 +40,18 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
   recordInvocation?: RecordInvocation;
   /** How the scheduled backstop polls; every recent pair when omitted. */
   backstop?: BackstopOptions;
+  /**
+   * The status queue, for the re-runs of refreshes held back while other clusters' reports are on their way; without
+   * it every refresh writes at once.
+   */
+  rerunQueue?: WorkQueue<StatusMessage>;
 }
+
+/**
+ * When a held-back refresh runs again: long enough for the reports it waits for (sent by the clusters moments after
+ * its own) to be stored and written by the last one's refresh, which leaves the re-run nothing to write.
+ */
+export const RERUN_DELAY_SECONDS = 5;
 
 /**
  * The backstop leaves a pair to its status message for two of its periods (60 s): a report waits in the status queue
@@ -63,7 +76,11 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
       );
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
-    const batch = new BatchRefresh(deps.reporter);
+    const rerunQueue = deps.rerunQueue;
+    const batch = new BatchRefresh(
+      deps.reporter,
+      rerunQueue && ((reruns) => rerunQueue.send(reruns, { delaySeconds: RERUN_DELAY_SECONDS })),
+    );
     return measureSqsBatch(
       deps.metrics,
       'status-up',
@@ -92,6 +109,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
 export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['status'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
+  const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
   const log = fromPowertools(functionLogger('status-up'));
   const kube = new KubeConnectorImpl({
@@ -112,10 +130,16 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     cursors: new DynamoRecoveryStore(doc, tableName),
     backstop: { graceSeconds: BACKSTOP_GRACE_SECONDS },
     backstopMemo: new BackstopMemo(),
+    rerunQueue: new SqsWorkQueue<StatusMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'status'),
+      name: 'status',
+      schema: StatusMessageSchema,
+    }),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,
-    deferrer: new SqsVisibilityDeferrer(makeSqsClient(config), queueUrlOf(config, 'status'), (err) =>
+    deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'status'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),
   };
