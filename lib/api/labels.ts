@@ -72,6 +72,23 @@ export function stateLabel(workspace: string, syncTarget: string): string {
   return `${STATE_LABEL_PREFIX}${clusterKey(workspace, syncTarget)}`;
 }
 
+/**
+ * The `state.workload.kcp.io/<key>` labels an object placed on `clusters` should carry, as a merge patch of its
+ * `labels`; undefined when they are right.
+ */
+export function stateLabelPatch(
+  workspace: string,
+  labels: Readonly<Record<string, string>> | undefined,
+  clusters: readonly string[],
+): Record<string, string | null> | undefined {
+  const want = new Set(clusters.map((c) => stateLabel(workspace, c)));
+  const patch: Record<string, string | null> = {};
+  for (const key of want) if (labels?.[key] !== 'Sync') patch[key] = 'Sync';
+  for (const key of Object.keys(labels ?? {}))
+    if (key.startsWith(STATE_LABEL_PREFIX) && !want.has(key)) patch[key] = null;
+  return Object.keys(patch).length ? patch : undefined;
+}
+
 export function clusterStatusAnnotation(workspace: string, syncTarget: string): string {
   return `${CLUSTER_STATUS_ANNOTATION_PREFIX}${clusterKey(workspace, syncTarget)}`;
 }

@@ -66,6 +66,11 @@ export const StatusMessageSchema = z.object({
   /** The downstream object's resourceVersion on the cluster, for ordering. */
   resourceVersion: z.string().optional(),
   status: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Sent by status-up itself: a refresh of the kcp object that held its write back for reports on their way
+   * (lib/sync/status/batch-refresh.ts) comes back as this, delayed. Nothing to store; the refresh never holds back.
+   */
+  rerun: z.literal(true).optional(),
   trace: TraceSchema,
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;

@@ -89,9 +89,13 @@ export const METRICS = [
     'seconds',
     'Time from a downstream status change reaching tmc to the aggregate written in kcp',
   ),
-  metric('tmc_status_updates_total', 'counter', 'count', 'Status reconciles by result: written, unchanged, stale', [
-    'result',
-  ]),
+  metric(
+    'tmc_status_updates_total',
+    'counter',
+    'count',
+    'Status reconciles by result: written, unchanged, stale, held (written after reports on their way)',
+    ['result'],
+  ),
   metric(
     'tmc_status_backstop_repairs_total',
     'counter',

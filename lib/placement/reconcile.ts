@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock';
 import { MAX_CARRIED_MESSAGE_BYTES, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { describeRef, gvrKey, namespaceRef, objectKey, type ObjectRef } from '../api/object-ref';
-import { STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../api/labels';
+import { stateLabelPatch, SYNC_FINALIZER } from '../api/labels';
 import {
   LOCATION_RESOURCE,
   PLACEMENT_RESOURCE,
@@ -280,20 +280,6 @@ function carriable(object: KubeObject): KubeObject | undefined {
   const { managedFields: _m, ...metadata } = object.metadata;
   const slim = { ...object, metadata };
   return Buffer.byteLength(JSON.stringify(slim)) <= MAX_CARRIED_MESSAGE_BYTES / 2 ? slim : undefined;
-}
-
-/** The `state.workload.kcp.io/<key>` labels the object should carry, as a merge patch; undefined when they are right. */
-export function stateLabelPatch(
-  workspace: string,
-  object: KubeObject,
-  clusters: string[],
-): Record<string, string | null> | undefined {
-  const want = new Set(clusters.map((c) => stateLabel(workspace, c)));
-  const labels = object.metadata.labels ?? {};
-  const patch: Record<string, string | null> = {};
-  for (const key of want) if (labels[key] !== 'Sync') patch[key] = 'Sync';
-  for (const key of Object.keys(labels)) if (key.startsWith(STATE_LABEL_PREFIX) && !want.has(key)) patch[key] = null;
-  return Object.keys(patch).length ? patch : undefined;
 }
 
 function syncMessage(
@@ -680,7 +666,14 @@ async function reconcileWorkloadNormal(
   const namespace = isNamespace(object);
   if (recorded.messages.length && !namespace) await deps.syncQueue.send(recorded.messages);
   await followDecision(deps, message, read, gated, change.diff, recorded.current);
-  const writes = recorded.writes + (await labelPlaced(deps, read, decision));
+  // A first decision sends every placed cluster its first apply, and each first apply (or its failure) refreshes the
+  // object's status, which writes these labels in the same patch as the per-cluster detail: one kcp write, not two.
+  const labelsFollow =
+    previous === undefined &&
+    !namespace &&
+    decision.clusters.length > 0 &&
+    recorded.messages.length >= decision.clusters.length;
+  const writes = recorded.writes + (labelsFollow ? 0 : await labelPlaced(deps, read, decision));
   if (recorded.statusChanged) await refreshStatus(deps, ref, log);
   const sent = namespace ? 0 : recorded.messages.length;
   if (!writes && !sent) {
@@ -893,7 +886,7 @@ async function labelPlaced(
 ): Promise<number> {
   const labels = stateLabelPatch(
     ref.workspace,
-    object,
+    object.metadata.labels,
     decision.clusters.map((c) => c.name),
   );
   if (!labels) return 0;

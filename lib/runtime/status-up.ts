@@ -1,7 +1,7 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import type { ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { StatusMessageSchema } from '../api/messages';
+import { StatusMessageSchema, type StatusMessage } from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
@@ -11,7 +11,9 @@ import { DynamoSyncStateStore } from '../adapters/dynamodb/sync-state-store';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import { SqsQueueDepths } from '../adapters/sqs/sqs-queue-depths';
 import { holdsMessages } from '../metrics/rollup';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import type { MessageDeferrer } from '../ports/message-deferrer';
+import type { WorkQueue } from '../ports/work-queue';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { BatchRefresh } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
@@ -40,7 +42,18 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
   recordInvocation?: RecordInvocation;
   /** How the scheduled backstop polls; every recent pair when omitted. */
   backstop?: BackstopOptions;
+  /**
+   * The status queue, for the re-runs of refreshes held back while other clusters' reports are on their way; without
+   * it every refresh writes at once.
+   */
+  rerunQueue?: WorkQueue<StatusMessage>;
 }
+
+/**
+ * When a held-back refresh runs again: long enough for the reports it waits for (sent by the clusters moments after
+ * its own) to be stored and written by the last one's refresh, which leaves the re-run nothing to write.
+ */
+export const RERUN_DELAY_SECONDS = 5;
 
 /**
  * The backstop leaves a pair to its status message for two of its periods (60 s): a report waits in the status queue
@@ -67,7 +80,11 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
       );
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
-    const batch = new BatchRefresh(deps.reporter);
+    const rerunQueue = deps.rerunQueue;
+    const batch = new BatchRefresh(
+      deps.reporter,
+      rerunQueue && ((reruns) => rerunQueue.send(reruns, { delaySeconds: RERUN_DELAY_SECONDS })),
+    );
     return measureSqsBatch(
       deps.metrics,
       'status-up',
@@ -96,6 +113,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
 export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandlerDeps & { metrics: FunctionMetrics } {
   const config = loadConfig(env, { table: true, queues: ['status'], kcp: true });
   const doc = makeDynamoDocumentClient(config);
+  const sqs = makeSqsClient(config);
   const tableName = tableNameOf(config);
   const log = fromPowertools(functionLogger('status-up'));
   const kube = new KubeConnectorImpl({
@@ -106,7 +124,6 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
   });
   const syncState = new DynamoSyncStateStore({ doc, tableName });
   const statusStore = new DynamoStatusStore({ doc, tableName });
-  const sqs = makeSqsClient(config);
   // GetQueueAttributes on the queue it consumes: granted with its event source mapping (grantConsumeMessages).
   const statusQueue = new SqsQueueDepths(sqs, [{ name: 'status', url: queueUrlOf(config, 'status') }]);
   return {
@@ -123,6 +140,12 @@ export function buildStatusUpDeps(env: Environment = process.env): StatusUpHandl
     },
     backstopMemo: new BackstopMemo(),
     statusQueueBusy: async () => (await statusQueue.queueDepths()).some(holdsMessages),
+    rerunQueue: new SqsWorkQueue<StatusMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'status'),
+      name: 'status',
+      schema: StatusMessageSchema,
+    }),
     reporter: makeStatusReporter({ kube, snapshot: new DynamoObjectSnapshotReader({ doc, tableName }) }),
     metrics: createFunctionMetrics('status-up'),
     log,

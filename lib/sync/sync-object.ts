@@ -143,9 +143,11 @@ export async function syncObjectToCluster(
   // against the old generation (observedGeneration held back) with nothing left to refresh kcp again; the stored
   // status equals the downstream one, so the backstop skips it too. Per batch this is one refresh per object
   // (RefreshAfterBatch), left to the cluster's own report when one follows and has not raced ahead of this record; a
-  // re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask.
+  // re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask. A dependency applied
+  // ahead of its own message asks too: that message then finds it unchanged and asks nothing, and the object's first
+  // refresh is what writes its state labels (placement leaves them to it).
   const newGeneration = existing?.state === 'applied' && existing.appliedGeneration !== record.appliedGeneration;
-  if ((existing?.state !== 'applied' || newGeneration) && !recordOverride) {
+  if (existing?.state !== 'applied' || newGeneration) {
     await ctx.deps.status
       ?.refresh(ref, reportFollowing(ref.kind, placement.cluster, before, applied.metadata.generation))
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));

@@ -1,10 +1,20 @@
 import { objectKey, type ObjectRef } from '../../api/object-ref';
-import type { StatusReport, StatusReporter } from './report-status';
+import type { StatusMessage } from '../../api/messages';
+import type { CoalescingStatusReporter, StatusReport, StatusReporter } from './report-status';
 
 interface Pending {
   ref: ObjectRef;
+  /** When every asker allows it: the re-run message of the first (its cluster and trace). */
+  rerun: StatusMessage | undefined;
+  mayDefer: boolean;
   waiters: Array<{ resolve: (report: StatusReport) => void; reject: (err: unknown) => void }>;
 }
+
+/**
+ * Sends the plain refreshes that held-back refreshes owe (a delayed message each on the status queue); resolves once
+ * the queue has them.
+ */
+export type ScheduleRefreshes = (reruns: StatusMessage[]) => Promise<void>;
 
 /**
  * The refreshes asked for by the messages of one SQS batch, one per object. Each message runs as a `member`, stores
@@ -13,15 +23,23 @@ interface Pending {
  * that one refresh reads every member's state. Every asker gets its object's result (a failure fails them all, and
  * each message is retried as before).
  *
+ * With a `schedule`, an asker may pass its re-run message: the refresh may then hold its write back while other
+ * clusters' reports are on their way (CoalescingStatusReporter), and when it does, the re-run is on the queue before
+ * any asker is answered. A held-back refresh never relies on another message to finish its work: if the awaited
+ * report is lost, late or found stale, its own re-run (which never holds back) writes what the table holds then.
+ *
  * Members wait for one another, so a member must not wait here while holding something another member needs (a
- * KeyedLock, say); status-up's messages hold nothing. A refresh asked outside any member runs at once.
+ * KeyedLock, say); status-up's messages hold nothing. A refresh asked outside any member runs at once, never held.
  */
 export class BatchRefresh implements StatusReporter {
   private running = 0;
   private waiting = 0;
   private pending = new Map<string, Pending>();
 
-  constructor(private readonly reporter: StatusReporter) {}
+  constructor(
+    private readonly reporter: StatusReporter | CoalescingStatusReporter,
+    private readonly schedule?: ScheduleRefreshes,
+  ) {}
 
   /** Runs one message's handling as a member of the batch. */
   async member<T>(work: () => Promise<T>): Promise<T> {
@@ -35,10 +53,20 @@ export class BatchRefresh implements StatusReporter {
   }
 
   refresh(ref: ObjectRef): Promise<StatusReport> {
+    return this.ask(ref, undefined);
+  }
+
+  /** {@link refresh}, allowing the write to wait for reports on their way; `rerun` comes back if it does. */
+  refreshOrReschedule(ref: ObjectRef, rerun: StatusMessage): Promise<StatusReport> {
+    return this.ask(ref, rerun);
+  }
+
+  private ask(ref: ObjectRef, rerun: StatusMessage | undefined): Promise<StatusReport> {
     if (this.running === 0) return this.reporter.refresh(ref);
     const key = objectKey(ref);
     let entry = this.pending.get(key);
-    if (!entry) this.pending.set(key, (entry = { ref, waiters: [] }));
+    if (!entry) this.pending.set(key, (entry = { ref, rerun, mayDefer: true, waiters: [] }));
+    entry.mayDefer &&= rerun !== undefined;
     const asked = entry;
     this.waiting++;
     const report = new Promise<StatusReport>((resolve, reject) => asked.waiters.push({ resolve, reject }));
@@ -51,10 +79,41 @@ export class BatchRefresh implements StatusReporter {
     if (this.pending.size === 0 || this.waiting < this.running) return;
     const asked = [...this.pending.values()];
     this.pending = new Map();
-    for (const { ref, waiters } of asked) {
-      this.waiting -= waiters.length;
-      const report = this.reporter.refresh(ref);
-      for (const { resolve, reject } of waiters) report.then(resolve, reject);
+    for (const entry of asked) this.waiting -= entry.waiters.length;
+    void this.refreshAll(asked);
+  }
+
+  private async refreshAll(asked: Pending[]): Promise<void> {
+    const reporter = this.reporter;
+    const coalescing = this.schedule !== undefined && 'refreshUnlessAwaited' in reporter ? reporter : undefined;
+    const outcomes = await Promise.allSettled(
+      asked.map((entry) =>
+        coalescing && entry.mayDefer ? coalescing.refreshUnlessAwaited(entry.ref) : reporter.refresh(entry.ref),
+      ),
+    );
+    // Every held-back refresh's re-run goes out in one send before anyone is answered: a failed send fails those
+    // askers, whose messages are then retried (and a retry never holds back).
+    const held = asked.filter((entry, i) => {
+      const outcome = outcomes[i];
+      return outcome.status === 'fulfilled' && outcome.value.awaiting !== undefined;
+    });
+    let sendError: unknown;
+    let sendFailed = false;
+    if (held.length && this.schedule) {
+      try {
+        await this.schedule(held.flatMap((entry) => (entry.rerun ? [entry.rerun] : [])));
+      } catch (err) {
+        sendFailed = true;
+        sendError = err;
+      }
     }
+    asked.forEach((entry, i) => {
+      const outcome = outcomes[i];
+      for (const { resolve, reject } of entry.waiters) {
+        if (outcome.status === 'rejected') reject(outcome.reason);
+        else if (sendFailed && outcome.value.awaiting !== undefined) reject(sendError);
+        else resolve(outcome.value);
+      }
+    });
   }
 }

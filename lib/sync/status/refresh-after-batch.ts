@@ -3,9 +3,7 @@ import { describeRef, objectKey, type ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshotReader } from '../../ports/object-snapshot';
 import type { ReportFollows, StatusRefresher } from '../../ports/status-refresher';
 import type { Log } from '../../observability/log';
-
-/** Kinds whose controllers report every new generation in `status.observedGeneration` (Kubernetes' own do). */
-const REPORTING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+import { REPORTING_KINDS } from './awaited-reports';
 
 /**
  * The report an apply can count on, if any: only for {@link REPORTING_KINDS}, and only when the apply created the

@@ -1,5 +1,10 @@
 import { systemClock, type Clock } from '../../ports/clock';
-import { clusterStatusAnnotation, CLUSTER_STATUS_ANNOTATION_PREFIX, CONDITIONS_ANNOTATION } from '../../api/labels';
+import {
+  clusterStatusAnnotation,
+  CLUSTER_STATUS_ANNOTATION_PREFIX,
+  CONDITIONS_ANNOTATION,
+  stateLabelPatch,
+} from '../../api/labels';
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { ConflictError, NotFoundError } from '../../errors/tmc-error';
 import type { KubeConnector } from '../../ports/kube-client';
@@ -8,6 +13,7 @@ import type { StatusStore } from '../../ports/status-store';
 import type { SyncStateStore } from '../../ports/sync-state-store';
 import { canonicalJson } from '../../kube/canonical-json';
 import { aggregateStatus, statusHoldsConditions } from './aggregate';
+import { awaitedReports } from './awaited-reports';
 import { clusterDetail, sameDetail, syncedCondition } from './cluster-detail';
 import { copyPresent, placedCondition } from './placed-condition';
 import type { StatusCondition } from './types';
@@ -27,14 +33,29 @@ export type StatusReporterDeps = StatusReporterOptions &
   ({ snapshot: ObjectSnapshotReader } | { syncState: SyncStateStore; statusStore: StatusStore });
 
 export interface StatusReport {
-  /** What was written to kcp: nothing, the annotations, the status subresource, or both. */
+  /** What was written to kcp: nothing, the metadata (annotations, state labels), the status subresource, or both. */
   annotations: boolean;
   status: boolean;
+  /**
+   * Set when kcp was behind but nothing was written because these clusters' reports are on their way
+   * ({@link CoalescingStatusReporter.refreshUnlessAwaited}); the caller must see that the object is refreshed again.
+   */
+  awaiting?: string[];
 }
 
 /** Brings the kcp object's status and per-cluster annotations up to date from DynamoDB; used by status-up and sync-apply. */
 export interface StatusReporter {
   refresh(ref: ObjectRef): Promise<StatusReport>;
+}
+
+/** A reporter that can also hold a write back while other clusters' reports are on their way. */
+export interface CoalescingStatusReporter extends StatusReporter {
+  /**
+   * {@link StatusReporter.refresh}, except that when kcp is behind and another placed cluster's report is on its way
+   * (awaited-reports.ts) it writes nothing and answers `awaiting`: the write after the last report then carries every
+   * cluster's, one write instead of one per report. Never strands a status: the caller schedules a plain refresh.
+   */
+  refreshUnlessAwaited(ref: ObjectRef): Promise<StatusReport>;
 }
 
 function withoutTransitionTime(conditions: unknown): unknown {
@@ -110,7 +131,7 @@ function syncedSummary(clusters: string[], conditions: Map<string, StatusConditi
 const MAX_CONFLICT_ATTEMPTS = 10;
 const CONFLICT_BACKOFF_MS = 100;
 
-export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
+export function makeStatusReporter(deps: StatusReporterDeps): CoalescingStatusReporter {
   const snapshot = 'snapshot' in deps ? deps.snapshot : snapshotFromStores(deps.syncState, deps.statusStore);
   const now = deps.now ?? systemClock;
   const random = deps.random ?? Math.random;
@@ -118,29 +139,43 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
    * Per object: the chain of refreshes in this container and the one queued behind it, if any. A batch brings an
    * object's messages for every cluster together; refreshing each at once read the same kcp snapshot and patched the
    * same annotations and aggregate over each other (and into 409s). One runs at a time per object; callers arriving
-   * while one runs share the single queued refresh, which starts after their state was stored and so reads it.
+   * while one runs share the single queued refresh, which starts after their state was stored and so reads it. The
+   * shared refresh may hold its write back only if every caller sharing it allows that.
    */
-  const slots = new Map<string, { tail: Promise<unknown>; queued?: Promise<StatusReport> }>();
-  const refresh = (ref: ObjectRef): Promise<StatusReport> => {
+  interface Queued {
+    run: Promise<StatusReport>;
+    mayDefer: boolean;
+  }
+  const slots = new Map<string, { tail: Promise<unknown>; queued?: Queued }>();
+  const refreshWith = (ref: ObjectRef, mayDefer: boolean): Promise<StatusReport> => {
     const key = objectKey(ref);
     const slot = slots.get(key);
-    if (slot?.queued) return slot.queued;
-    const queued: Promise<StatusReport> = (slot?.tail ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => {
-        const current = slots.get(key);
-        if (current?.queued === queued) current.queued = undefined; // started: a later caller needs a later run
-        return refreshOnce(ref);
-      });
-    const tail: Promise<unknown> = queued
+    if (slot?.queued) {
+      slot.queued.mayDefer &&= mayDefer;
+      return slot.queued.run;
+    }
+    const queued: Queued = {
+      mayDefer,
+      run: (slot?.tail ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => {
+          const current = slots.get(key);
+          if (current?.queued === queued) current.queued = undefined; // started: a later caller needs a later run
+          return refreshOnce(ref, queued.mayDefer);
+        }),
+    };
+    const tail: Promise<unknown> = queued.run
       .catch(() => undefined)
       .finally(() => {
         if (slots.get(key)?.tail === tail) slots.delete(key);
       });
     slots.set(key, { tail, queued });
-    return queued;
+    return queued.run;
   };
-  return { refresh };
+  return {
+    refresh: (ref) => refreshWith(ref, false),
+    refreshUnlessAwaited: (ref) => refreshWith(ref, true),
+  };
 
   /**
    * Optimistic concurrency, as client-go's RetryOnConflict: every write is conditional on the resourceVersion that was
@@ -150,10 +185,10 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
    * write last, and its older aggregate stayed in kcp until the next status change — a Deployment stuck at 2 of 3
    * ready with nothing left to refresh it. A conflict re-reads kcp and DynamoDB and tries again.
    */
-  async function refreshOnce(ref: ObjectRef): Promise<StatusReport> {
+  async function refreshOnce(ref: ObjectRef, mayDefer: boolean): Promise<StatusReport> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await reconcile(ref);
+        return await reconcile(ref, mayDefer);
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= MAX_CONFLICT_ATTEMPTS) throw err;
         // Full jitter: the refreshers that just collided (up to one per cluster and container) spread out instead of
@@ -163,7 +198,7 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     }
   }
 
-  async function reconcile(ref: ObjectRef): Promise<StatusReport> {
+  async function reconcile(ref: ObjectRef, mayDefer: boolean): Promise<StatusReport> {
     const kcp = await deps.kube.kcp(ref.workspace);
     // Read kcp before DynamoDB: the writes below carry this resourceVersion, so they land only if kcp still shows what
     // was read here, and so shows nothing newer than the DynamoDB state read after it.
@@ -205,14 +240,13 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
     if (!statusHoldsConditions(ref.kind) && conditionsAnnotation !== undefined)
       patchAnnotations[CONDITIONS_ANNOTATION] = conditionsAnnotation;
 
-    let wroteAnnotations = false;
-    if (Object.keys(patchAnnotations).length) {
-      const patched = await kcp.mergePatch(ref, {
-        metadata: { ...(resourceVersion ? { resourceVersion } : {}), annotations: patchAnnotations },
-      });
-      resourceVersion = patched.metadata.resourceVersion;
-      wroteAnnotations = true;
-    }
+    // Placement leaves an object's first state labels to its first refresh (lib/placement/reconcile.ts): they go in
+    // the same metadata patch as the per-cluster detail. A deleted object's labels are left as they are.
+    const patchLabels =
+      decision && decision.reason !== 'Deleted' && !object.metadata.deletionTimestamp
+        ? stateLabelPatch(ref.workspace, object.metadata.labels, placed)
+        : undefined;
+    const metadataChanged = patchLabels !== undefined || Object.keys(patchAnnotations).length > 0;
 
     // Only what clusters of the decision report about a copy they hold counts: a removed copy's last status, or a
     // cluster the object moved away from, would show replicas that no longer run.
@@ -231,19 +265,49 @@ export function makeStatusReporter(deps: StatusReporterDeps): StatusReporter {
       ...(typeof specReplicas === 'number' ? { specReplicas } : {}),
       ...(decision?.replicaMode ? { replicaMode: decision.replicaMode } : {}),
     });
-    if (!aggregate) return { annotations: wroteAnnotations, status: false };
-    const conditions = [...((aggregate.conditions as StatusCondition[] | undefined) ?? []), ...tmcConditions];
     const current = (object.status ?? {}) as Record<string, unknown>;
-    const next: Record<string, unknown> = {
-      ...aggregate,
-      conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()),
-    };
-    const changed = Object.keys(next).some((k) =>
-      k === 'conditions'
-        ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(next[k]))
-        : canonicalJson(current[k]) !== canonicalJson(next[k]),
-    );
-    if (!changed) return { annotations: wroteAnnotations, status: false };
+    let next: Record<string, unknown> | undefined;
+    if (aggregate) {
+      const conditions = [...((aggregate.conditions as StatusCondition[] | undefined) ?? []), ...tmcConditions];
+      const candidate: Record<string, unknown> = {
+        ...aggregate,
+        conditions: carryTransitionTimes(conditions, current.conditions, at.toISOString()),
+      };
+      const changed = Object.keys(candidate).some((k) =>
+        k === 'conditions'
+          ? canonicalJson(withoutTransitionTime(current[k])) !== canonicalJson(withoutTransitionTime(candidate[k]))
+          : canonicalJson(current[k]) !== canonicalJson(candidate[k]),
+      );
+      if (changed) next = candidate;
+    }
+    if (!metadataChanged && next === undefined) return { annotations: false, status: false };
+    if (mayDefer) {
+      const awaiting = awaitedReports({
+        kind: ref.kind,
+        generation: object.metadata.generation,
+        placed: decision ? placed : [],
+        syncOf,
+        observedOf,
+        desiredReplicas: (cluster) =>
+          shares.get(cluster) ?? (typeof specReplicas === 'number' ? specReplicas : undefined),
+        now: at.getTime(),
+      });
+      if (awaiting.length) return { annotations: false, status: false, awaiting };
+    }
+
+    let wroteAnnotations = false;
+    if (metadataChanged) {
+      const patched = await kcp.mergePatch(ref, {
+        metadata: {
+          ...(resourceVersion ? { resourceVersion } : {}),
+          ...(patchLabels ? { labels: patchLabels } : {}),
+          ...(Object.keys(patchAnnotations).length ? { annotations: patchAnnotations } : {}),
+        },
+      });
+      resourceVersion = patched.metadata.resourceVersion;
+      wroteAnnotations = true;
+    }
+    if (next === undefined) return { annotations: wroteAnnotations, status: false };
     try {
       await kcp.patchStatus(ref, next, { resourceVersion });
     } catch (err) {

@@ -13,13 +13,17 @@ import type { Metrics } from '../../ports/telemetry';
 import { canonicalJson } from '../../kube/canonical-json';
 import { failureOutcome } from '../failure-outcome';
 import type { Log } from '../../observability/log';
-import type { StatusReporter } from './report-status';
+import type { StatusReport, StatusReporter } from './report-status';
 
 export interface StatusUpDeps {
   kube: KubeConnector;
   syncState: SyncStateStore;
   statusStore: StatusStore;
-  reporter: StatusReporter;
+  /**
+   * With `refreshOrReschedule` (status-up's BatchRefresh), a first delivery's refresh may hold its kcp write back
+   * while other clusters' reports are on their way, and then comes back by itself as a delayed re-run message.
+   */
+  reporter: StatusReporter & { refreshOrReschedule?(ref: ObjectRef, rerun: StatusMessage): Promise<StatusReport> };
   metrics: Metrics;
   log: Log;
   now?: Clock;
@@ -67,7 +71,7 @@ export class BackstopMemo {
 }
 
 export type StatusResult =
-  | { result: 'written' | 'unchanged' | 'stale' | 'ignored' }
+  | { result: 'written' | 'unchanged' | 'stale' | 'ignored' | 'held' }
   | { result: 'deferred'; delaySeconds: number; category: ErrorCategory };
 
 /** A Namespace's downstream copy has another name (its mapped namespace): its sync item is never looked up by name. */
@@ -116,24 +120,37 @@ export async function reportClusterStatus(
     traceId: message.trace.traceId,
   });
   try {
-    const observed = message.status
-      ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' }
-      : await readDownstream(deps, ref, cluster);
-    if (!observed) return { result: 'ignored' };
-    const stored = await deps.statusStore.put({
-      ref,
-      cluster,
-      ...observed,
-      observedAt: new Date((deps.now ?? systemClock)()).toISOString(),
-      traceId: message.trace.traceId,
-    });
-    // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
-    // kcp never showed it, so a retry refreshes anyway (a no-op refresh writes nothing).
-    if (stored === 'stale' && receiveCount <= 1) {
-      deps.metrics.increment('tmc_status_updates_total', { result: 'stale' });
-      return { result: 'stale' };
+    // A re-run of a held-back refresh stores nothing: its report was stored when it first ran.
+    if (!message.rerun) {
+      const observed = message.status
+        ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' }
+        : await readDownstream(deps, ref, cluster);
+      if (!observed) return { result: 'ignored' };
+      const stored = await deps.statusStore.put({
+        ref,
+        cluster,
+        ...observed,
+        observedAt: new Date((deps.now ?? systemClock)()).toISOString(),
+        traceId: message.trace.traceId,
+      });
+      // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
+      // kcp never showed it, so a retry refreshes anyway (a no-op refresh writes nothing).
+      if (stored === 'stale' && receiveCount <= 1) {
+        deps.metrics.increment('tmc_status_updates_total', { result: 'stale' });
+        return { result: 'stale' };
+      }
     }
-    const report = await deps.reporter.refresh(ref);
+    // Only a first delivery holds back: a retry or a re-run writes what the table holds.
+    const hold =
+      receiveCount <= 1 && !message.rerun ? deps.reporter.refreshOrReschedule?.bind(deps.reporter) : undefined;
+    const report = hold
+      ? await hold(ref, { type: 'status', ref, cluster, rerun: true, trace: message.trace })
+      : await deps.reporter.refresh(ref);
+    if (report.awaiting) {
+      deps.metrics.increment('tmc_status_updates_total', { result: 'held' });
+      log.debug('Holding the kcp status write back for reports on their way', { awaiting: report.awaiting });
+      return { result: 'held' };
+    }
     const written = report.status || report.annotations;
     deps.metrics.increment('tmc_status_updates_total', { result: written ? 'written' : 'unchanged' });
     if (written) {

@@ -5,6 +5,7 @@ import {
   SYNC_FINALIZER,
   clusterStatusAnnotation,
   downstreamNamespace,
+  stateLabel,
 } from '../../../lib/api/labels';
 import {
   ClusterConfigurationError,
@@ -146,6 +147,24 @@ describe('sync-apply use case (dynalite + in-memory clusters)', () => {
       ).toEqual({ result: 'applied' });
       expect(kube.clusterOf(cluster).count('apply')).toBe(before + 1);
     }
+  });
+
+  it('a ConfigMap applied ahead of its own message (a dependency) shows on kcp as applied there, labels too', async () => {
+    const ref = depRef();
+    const cmRef = refOf(WS, configMap, '', 'configmaps');
+    await world.putDecision(ref, 1, [{ name: 'east' }]);
+    await world.putDecision(cmRef, 1, [{ name: 'east' }]);
+    const deps = world.applyDeps(kube);
+    expect(await syncOne(deps, syncMessage(ref, 'east', 1, { object: deployment() }), 1)).toEqual({
+      result: 'applied',
+    });
+    // Its own message then finds it applied and asks for nothing: the dependency's apply must have asked.
+    expect(await syncOne(deps, syncMessage(cmRef, 'east', 1), 1)).toEqual({ result: 'unchanged' });
+    const shown = kube.kcpOf(WS).find('configmaps', NS, configMap.metadata.name ?? '');
+    expect(JSON.parse(shown?.metadata.annotations?.[clusterStatusAnnotation(WS, 'east')] ?? '{}')).toMatchObject({
+      state: 'applied',
+    });
+    expect(shown?.metadata.labels?.[stateLabel(WS, 'east')]).toBe('Sync');
   });
 
   it('a batch with a workload and its dependencies applies each once, the namespace once', async () => {
