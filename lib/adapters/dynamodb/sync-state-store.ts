@@ -14,6 +14,7 @@ import {
   type SyncStateStore,
 } from '../../ports/sync-state-store';
 import { clusterPk, DECISION_SK, objectKeyPk, objPk, SYNC_SK_PREFIX } from './keys';
+import { markStatusOfRemovedCopy } from './status-store';
 import { TABLE } from '../../runtime/resources';
 import {
   batchGetItems,
@@ -204,6 +205,15 @@ export class DynamoSyncStateStore implements SyncStateStore {
       }
       throw err;
     }
+    // After the sync item, so a removal refused as stale (a newer copy recorded) never marks the newer copy's status.
+    if (record.state === 'deleted')
+      await markStatusOfRemovedCopy(
+        this.doc,
+        this.tableName,
+        record.ref,
+        record.cluster,
+        Date.parse(record.updatedAt) || Date.now(),
+      );
   }
 
   async knownClusters(): Promise<string[]> {
