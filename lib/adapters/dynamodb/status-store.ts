@@ -37,7 +37,7 @@ const COPY_REMOVED_AT = 'copyRemovedAt';
 /** Every attribute of a status item that {@link parseStatusItem} reads. */
 export const STATUS_ITEM_ATTRIBUTES: readonly string[] = [...Object.keys(StatusItemSchema.shape), COPY_REMOVED_AT];
 /** An item that holds only a removal mark: written where the removed copy had no status stored. */
-const RemovalMarkSchema = z.object({ [COPY_REMOVED_AT]: z.number(), status: z.undefined() });
+const RemovalMarkSchema = z.object({ [COPY_REMOVED_AT]: z.number() });
 
 const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({
   [TABLE.partitionKey]: objPk(ref),
@@ -49,7 +49,7 @@ const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({
  * mark, which holds no status.
  */
 export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord | undefined {
-  if (RemovalMarkSchema.safeParse(item).success) return undefined;
+  if (item.status === undefined && RemovalMarkSchema.safeParse(item).success) return undefined;
   return StatusItemSchema.parse(item);
 }
 
