@@ -60,11 +60,12 @@ function reportedAtMs(record: ClusterStatusRecord): number {
 }
 
 /**
- * The cluster's copy of `ref` was removed at `atMs` (its sync item recorded `deleted`): its status item expires with
- * the sync item (DynamoDB's TTL; lib/local/expiry-sweep.ts locally), or a bare mark that expires alike is written
- * where none was stored, so a report of the removed copy that arrives late (made before `atMs`) is refused instead
- * of storing an item that never expires. A new copy's report, made after `atMs`, replaces the item whole, without the
- * expiry. Kinds whose status is never stored get nothing.
+ * The cluster's copy of `ref` was removed at `atMs` (its sync item is being recorded `deleted`): its status item
+ * expires with the sync item (DynamoDB's TTL; lib/local/expiry-sweep.ts locally), or a bare mark that expires alike is
+ * written where none was stored, so a report of the removed copy that arrives late (made before `atMs`) is refused
+ * instead of storing an item that never expires. A new copy's report, made after `atMs`, replaces the item whole,
+ * without the expiry. A mark never moves back in time. Kinds whose status is never stored get nothing. True when this
+ * call set the mark (for {@link unmarkStatusOfRemovedCopy}).
  */
 export async function markStatusOfRemovedCopy(
   doc: DynamoDBDocumentClient,
@@ -72,18 +73,73 @@ export async function markStatusOfRemovedCopy(
   ref: ObjectRef,
   cluster: string,
   atMs: number,
+): Promise<boolean> {
+  if (STATUSLESS_KINDS.has(ref.kind)) return false;
+  const expiry = deletedRecordExpiry(atMs);
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        UpdateExpression: 'SET #exp = :exp, #removed = :at',
+        ConditionExpression: 'attribute_not_exists(#removed) OR #removed < :at',
+        ExpressionAttributeNames: { '#exp': TABLE.ttlAttribute, '#removed': COPY_REMOVED_AT },
+        ExpressionAttributeValues: { ':exp': expiry[TABLE.ttlAttribute], ':at': atMs },
+      }),
+    );
+    return true;
+  } catch (err) {
+    // A later removal already marked it: that mark stands.
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Takes back a removal mark: the one {@link markStatusOfRemovedCopy} set at `atMs` when the removal was not recorded
+ * after all (a newer copy's sync item was there), or any mark when a new copy was recorded over a removed one (its
+ * status may not change for days, and must not expire meanwhile). The stored status stays, without expiry; a bare mark
+ * goes. With `atMs`, a mark set since by another removal is left.
+ */
+export async function unmarkStatusOfRemovedCopy(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  ref: ObjectRef,
+  cluster: string,
+  atMs?: number,
 ): Promise<void> {
   if (STATUSLESS_KINDS.has(ref.kind)) return;
-  const expiry = deletedRecordExpiry(atMs);
-  await doc.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: statusKey(ref, cluster),
-      UpdateExpression: 'SET #exp = :exp, #removed = :at',
-      ExpressionAttributeNames: { '#exp': TABLE.ttlAttribute, '#removed': COPY_REMOVED_AT },
-      ExpressionAttributeValues: { ':exp': expiry[TABLE.ttlAttribute], ':at': atMs },
-    }),
-  );
+  const ours = atMs === undefined ? 'attribute_exists(#removed)' : '#removed = :at';
+  const values = atMs === undefined ? undefined : { ':at': atMs };
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        UpdateExpression: 'REMOVE #exp, #removed',
+        ConditionExpression: `${ours} AND attribute_exists(#status)`,
+        ExpressionAttributeNames: { '#exp': TABLE.ttlAttribute, '#removed': COPY_REMOVED_AT, '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return;
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
+  try {
+    await doc.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        ConditionExpression: `${ours} AND attribute_not_exists(#status)`,
+        ExpressionAttributeNames: { '#removed': COPY_REMOVED_AT, '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (err) {
+    // No mark of this removal (none, or a later one's): nothing to take back.
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
 }
 
 /**

@@ -151,7 +151,7 @@ describe('records of deleted objects expire (dynalite)', () => {
     expect(await sync.listForObject(statusRef)).toEqual([]);
   });
 
-  it("a new copy's report, made after the removal, replaces the mark and no longer expires", async () => {
+  it("a new copy's status never expires: re-placing takes the mark back, a stale removal too, its report replaces the item", async () => {
     const again: ObjectRef = { ...ref, name: 'again-web' };
     const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
     const statuses = new DynamoStatusStore({ doc: table.doc, tableName: table.tableName });
@@ -164,9 +164,43 @@ describe('records of deleted objects expire (dynalite)', () => {
       updatedAt: at,
       appliedAt: at,
     };
+    const statusItem = async (cluster: string): Promise<Record<string, unknown> | undefined> =>
+      (
+        await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: { [TABLE.partitionKey]: `OBJ#${objectKey(again)}`, [TABLE.sortKey]: `STATUS#${cluster}` },
+          }),
+        )
+      ).Item;
+    // west reported, its copy was removed, then placed there again: the old status stays (until the new copy
+    // reports) and no longer expires. east never reported: its bare mark goes.
     await sync.put(base);
+    await sync.put({ ...base, cluster: 'west' });
+    await statuses.put({
+      ref: again,
+      cluster: 'west',
+      status: { readyReplicas: 2 },
+      resourceVersion: '20',
+      observedAt: at,
+      reportedAt: at,
+    });
     await sync.put({ ...base, state: 'deleted', decisionVersion: 2 });
+    await sync.put({ ...base, cluster: 'west', state: 'deleted', decisionVersion: 2 });
+    expect(await statusItem('east')).toHaveProperty(TABLE.ttlAttribute);
+    expect(await statusItem('west')).toHaveProperty(TABLE.ttlAttribute);
     await sync.put({ ...base, decisionVersion: 3, updatedAt: '2026-05-01T00:05:00.000Z' });
+    await sync.put({ ...base, cluster: 'west', decisionVersion: 3, updatedAt: '2026-05-01T00:05:00.000Z' });
+    expect(await statusItem('east')).toBeUndefined();
+    const west = await statusItem('west');
+    expect(west?.[TABLE.ttlAttribute]).toBeUndefined();
+    expect(west?.copyRemovedAt).toBeUndefined();
+    expect(west?.status).toEqual({ readyReplicas: 2 });
+    // A removal that lost to a newer copy (its sync put is stale) takes its mark back.
+    await expect(sync.put({ ...base, cluster: 'west', state: 'deleted', decisionVersion: 2 })).rejects.toMatchObject({
+      name: 'StaleGenerationError',
+    });
+    expect((await statusItem('west'))?.[TABLE.ttlAttribute]).toBeUndefined();
     const written = await statuses.put({
       ref: again,
       cluster: 'east',
