@@ -21,6 +21,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { installDynaliteExpressionCache } from './dynalite-expression-cache.mjs';
+import { closeIteratorsOfStreams } from './dynalite-level-streams.mjs';
 import { nameThisThread, THREAD_NAME_PREFIX } from './thread-name.mjs';
 
 nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
@@ -72,6 +73,8 @@ async function startDynamo(options) {
   } finally {
     dbModule.create = create;
   }
+  if (store === undefined) throw new Error("dynalite's store was not created through its db module");
+  closeIteratorsOfStreams(store.db);
   let compacting = Promise.resolve();
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -81,7 +84,7 @@ async function startDynamo(options) {
     port: server.address().port,
     // In memory (memory-level) there is nothing to compact: a deleted or overwritten key is gone at once.
     compact: () => {
-      if (options.path === undefined || store === undefined) return Promise.resolve(false);
+      if (options.path === undefined) return Promise.resolve(false);
       compacting = compactLevelDb(store.db).then(() => true);
       return compacting;
     },

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -78,7 +78,7 @@ describe('local AWS emulators in worker threads', () => {
     await expect(fetch(second.endpoint, { method: 'POST' })).rejects.toThrow();
   });
 
-  it('compacts a persisted table to about its live items, and reports its heap', async () => {
+  it('compacts a persisted table to about its live items, though it was queried all along, and reports its heap', async () => {
     const path = join(dir, 'compacted');
     const dynamo = await startLocalDynamo({ path });
     const doc = documentClient(dynamo.endpoint);
@@ -99,6 +99,16 @@ describe('local AWS emulators in worker threads', () => {
             }),
           );
         }
+        // A Query each round: dynalite once left every Query's LevelDB iterator open, which kept the files each one
+        // started on from being deleted (and its memory from being freed) however often the table was compacted.
+        const queried = await doc.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `OBJ#${round % 40}` },
+          }),
+        );
+        expect(queried.Items).toHaveLength(1);
       }
       const before = dirBytes(path);
       expect(await dynamo.thread.compact()).toBe(true);
