@@ -144,19 +144,22 @@ export function floorTable(
   ];
 }
 
-/** The churn phase: its samples and each growth rate per minute. */
+/** The churn phase: its samples and each growth rate per minute, per thread's heap and outside the heaps. */
 export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['churn']>): string[] {
   const jobs = Object.keys(churn.growthPerMinute.jobsMs);
   const g = churn.growthPerMinute;
+  const threads = Object.keys(g.threadHeapsMb);
+  const functions = [...new Set(churn.samples.flatMap((s) => Object.keys(s.containers)))].sort();
+  const perHour = (perMinute: number): string => (perMinute * 60).toFixed(0);
   return [
     `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
     table(
       [
         'at s',
         'rss MB',
-        'main heap MB',
-        'dynalite heap MB',
-        'fauxqs heap MB',
+        ...threads.map((t) => `${t} heap MB`),
+        'outside heaps MB',
+        'containers',
         'sim watch events',
         'sim request records',
         'state dir MB',
@@ -165,16 +168,28 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
       churn.samples.map((s) => [
         s.atSeconds,
         s.rssMb.toFixed(0),
-        s.heapUsedMb.toFixed(0),
-        s.emulatorHeapMb.dynamodb.toFixed(0),
-        s.emulatorHeapMb.sqs.toFixed(0),
+        ...threads.map((t) => (s.threadHeapsMb[t] ?? 0).toFixed(1)),
+        s.outsideHeapsMb.toFixed(0),
+        functions.map((f) => s.containers[f] ?? 0).join('/'),
         s.simulator.watchEvents,
         s.simulator.requestRecords,
         s.stateDirMb.toFixed(2),
         ...jobs.map((j) => s.jobsMs[j] ?? '-'),
       ]),
     ),
-    `growth per minute: rss ${g.rssMb} MB, main heap ${g.heapUsedMb} MB, dynalite heap ${g.dynamoHeapMb} MB, sim watch events ${g.watchEvents}, sim request records ${g.requestRecords}, state dir ${g.stateDirMb} MB; ${jobs.map((j) => `${j} ${g.jobsMs[j]} ms`).join(', ')}`,
+    `containers column: ${functions.join('/')}`,
+    table(
+      ['growth (least-squares slope)', 'per minute', 'per hour'],
+      [
+        ['rss MB', g.rssMb, perHour(g.rssMb)],
+        ...threads.map((t) => [`${t} heap MB (after a full GC)`, g.threadHeapsMb[t], perHour(g.threadHeapsMb[t])]),
+        ['outside the heaps MB (native: malloc, LevelDB, buffers)', g.outsideHeapsMb, perHour(g.outsideHeapsMb)],
+        ['state dir MB', g.stateDirMb, perHour(g.stateDirMb)],
+        ['sim watch events', g.watchEvents, perHour(g.watchEvents)],
+        ['sim request records', g.requestRecords, perHour(g.requestRecords)],
+        ...jobs.map((j) => [`${j} run ms`, g.jobsMs[j], perHour(g.jobsMs[j])]),
+      ],
+    ),
   ];
 }
 

@@ -1,9 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { findProjectRoot } from '../../lib/local/paths';
-import type { ThreadHeap } from '../support/thread-heap';
-import type { LocalStack } from '../../lib/local/stack';
+import type { LocalStack, StackHeaps } from '../../lib/local/stack';
+import type { ThreadHeap } from '../../lib/local/thread-heap';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import { configMap, deployment, NS } from './objects';
 import type { KcpWriter } from './kcp-writer';
@@ -11,9 +9,11 @@ import type { KcpWriter } from './kcp-writer';
 /**
  * The churn phase: a steady workload for `minutes` (each second `rate` changes, in turn a create of a Deployment and
  * its ConfigMap, an update of a live Deployment, a delete of the oldest pair, so about `live` pairs stay), sampled
- * every `sampleSeconds`: the process's memory (the whole stack is one process), the state directory's size, and each
- * periodic job's duration run on demand. Growth rates are least-squares slopes per minute: what grows under churn and
- * by how much, which a stack left running for a day multiplies.
+ * every `sampleSeconds`: the process's memory, every thread's V8 heap after a full collection (the main thread's, each
+ * functions' thread's, dynalite's and fauxqs'), the rest of the process's memory outside those heaps, containers
+ * started per function, the state directory's size, and each periodic job's duration run on demand. Growth rates are
+ * least-squares slopes per minute: what grows under churn and by how much, which a stack left running for a day
+ * multiplies.
  */
 
 export interface ChurnSample {
@@ -22,8 +22,12 @@ export interface ChurnSample {
   heapUsedMb: number;
   externalMb: number;
   stateDirMb: number;
-  /** The emulators' threads' JS heaps (dynalite, fauxqs). */
-  emulatorHeapMb: { dynamodb: number; sqs: number };
+  /** Each isolate's live heap (after a full collection) by thread: `main`, the functions' thread labels, `dynamodb`, `sqs`. */
+  threadHeapsMb: Record<string, number>;
+  /** RSS less every isolate's reserved heap: native memory (malloc arenas, LevelDB, buffers, code). */
+  outsideHeapsMb: number;
+  /** Containers started per function, over every thread. */
+  containers: Record<string, number>;
   /** What the simulator holds besides objects, summed over kcp and the clusters. */
   simulator: { watchEvents: number; requestRecords: number };
   /** schedule → wall ms of one run on demand. */
@@ -43,7 +47,9 @@ export interface ChurnResult {
     rssMb: number;
     heapUsedMb: number;
     stateDirMb: number;
-    dynamoHeapMb: number;
+    /** By thread, as in {@link ChurnSample.threadHeapsMb}. */
+    threadHeapsMb: Record<string, number>;
+    outsideHeapsMb: number;
     watchEvents: number;
     requestRecords: number;
     jobsMs: Record<string, number>;
@@ -81,6 +87,23 @@ export function slope(points: Array<[number, number]>): number {
 const MB = 1024 * 1024;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** Every isolate's heap by thread name, from {@link LocalStack.heaps}. */
+function heapsByThread(heaps: StackHeaps): Record<string, ThreadHeap> {
+  return {
+    main: heaps.main,
+    ...Object.fromEntries(Object.entries(heaps.functionThreads).map(([label, t]) => [label, t.heap])),
+    ...(heaps.emulators ?? {}),
+  };
+}
+
+/** Containers per function over the functions' threads and the main thread. */
+function containersOf(heaps: StackHeaps): Record<string, number> {
+  const out: Record<string, number> = { ...heaps.inProcessContainers };
+  for (const thread of Object.values(heaps.functionThreads))
+    for (const [name, n] of Object.entries(thread.containers)) out[name] = (out[name] ?? 0) + n;
+  return out;
+}
+
 export async function runChurn(
   stack: LocalStack,
   kcp: KcpWriter,
@@ -100,15 +123,6 @@ export async function runChurn(
   let turn = 0;
   let revision = 1;
   const name = (i: number): string => `churn-${String(i).padStart(6, '0')}`;
-  const heapModule = join(findProjectRoot(), 'bench', 'support', 'thread-heap.ts');
-  const heaps = stack.emulators
-    ? {
-        dynamodb: await stack.emulators.dynamodb.load(heapModule, 'threadHeap'),
-        sqs: await stack.emulators.sqs.load(heapModule, 'threadHeap'),
-      }
-    : undefined;
-  const heapMb = async (which: 'dynamodb' | 'sqs'): Promise<number> =>
-    heaps ? round2(z.number().parse(await heaps[which].call('usedBytes' satisfies keyof ThreadHeap)) / MB) : 0;
   const sim = stack.simulation;
   const simServers = sim ? [sim.kcp, ...Object.values(sim.clusters)] : [];
   const sample = async (): Promise<void> => {
@@ -118,14 +132,20 @@ export async function runChurn(
       await stack.runSchedule(schedule.name);
       jobsMs[schedule.name] = Math.round(performance.now() - started);
     }
+    // Each isolate collects its garbage first, so the heaps are what they retain, not when V8 last collected.
+    const stackHeaps = await stack.heaps({ collectGarbage: true });
+    const heaps = heapsByThread(stackHeaps);
     const memory = process.memoryUsage();
+    const reservedBytes = Object.values(heaps).reduce((sum, h) => sum + h.totalBytes, 0);
     samples.push({
       atSeconds: Math.round((performance.now() - t0) / 1000),
       rssMb: round2(memory.rss / MB),
       heapUsedMb: round2(memory.heapUsed / MB),
       externalMb: round2(memory.external / MB),
       stateDirMb: round2(dirBytes(stateDir) / MB),
-      emulatorHeapMb: { dynamodb: await heapMb('dynamodb'), sqs: await heapMb('sqs') },
+      threadHeapsMb: Object.fromEntries(Object.entries(heaps).map(([name, h]) => [name, round2(h.usedBytes / MB)])),
+      outsideHeapsMb: round2((memory.rss - reservedBytes) / MB),
+      containers: containersOf(stackHeaps),
       simulator: simServers
         .map((server) => server.retained())
         .reduce(
@@ -139,7 +159,13 @@ export async function runChurn(
     });
     const s = samples[samples.length - 1];
     say(
-      `  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, main heap ${s.heapUsedMb} MB, dynalite heap ${s.emulatorHeapMb.dynamodb} MB, fauxqs heap ${s.emulatorHeapMb.sqs} MB, sim watch events ${s.simulator.watchEvents}, sim request records ${s.simulator.requestRecords}, state dir ${s.stateDirMb} MB, jobs ${Object.entries(
+      `  churn: ${s.atSeconds} s, rss ${s.rssMb} MB, heaps ${Object.entries(s.threadHeapsMb)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} MB, outside heaps ${s.outsideHeapsMb} MB, containers ${Object.entries(s.containers)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ', ',
+        )}, sim watch events ${s.simulator.watchEvents}, sim request records ${s.simulator.requestRecords}, state dir ${s.stateDirMb} MB, jobs ${Object.entries(
         jobsMs,
       )
         .map(([k, v]) => `${k} ${v} ms`)
@@ -201,7 +227,13 @@ export async function runChurn(
       rssMb: perMinute((s) => s.rssMb),
       heapUsedMb: perMinute((s) => s.heapUsedMb),
       stateDirMb: perMinute((s) => s.stateDirMb),
-      dynamoHeapMb: perMinute((s) => s.emulatorHeapMb.dynamodb),
+      threadHeapsMb: Object.fromEntries(
+        [...new Set(samples.flatMap((s) => Object.keys(s.threadHeapsMb)))].map((name) => [
+          name,
+          perMinute((s) => s.threadHeapsMb[name] ?? 0),
+        ]),
+      ),
+      outsideHeapsMb: perMinute((s) => s.outsideHeapsMb),
       watchEvents: perMinute((s) => s.simulator.watchEvents),
       requestRecords: perMinute((s) => s.simulator.requestRecords),
       jobsMs: Object.fromEntries(SCHEDULES.map((sch) => [sch.name, perMinute((s) => s.jobsMs[sch.name] ?? 0)])),

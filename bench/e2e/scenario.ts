@@ -251,6 +251,9 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       port: 0,
       // A churn phase measures what `npm start` grows, on disk too: DynamoDB in LevelDB files, as `npm start` keeps it.
       persist: (options.churnMinutes ?? 0) > 0,
+      // Expired items deleted and the table's files compacted every 2 minutes, not `npm start`'s 10, so a churn phase of
+      // minutes shows what bounds the state dir (it then holds the live items and at most one period's writes).
+      expirySweepSeconds: (options.churnMinutes ?? 0) > 0 ? 120 : undefined,
       // The status backstop and the recovery sweep run on their timers (their cloud rates), as the safety nets they
       // are in the cloud: the status webhooks and kcp's admission webhook fail open, and under the benchmark's load a
       // call can time out; without the backstop that object's status would never come back, without the sweep an

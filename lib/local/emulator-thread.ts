@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { findProjectRoot } from './paths';
+import { ThreadHeapSchema, type ThreadHeap } from './thread-heap';
 import { WORKER_YOUNG_GENERATION_MB, youngGenerationLimits } from './young-generation';
 
 export type EmulatedService = 'dynamodb' | 'sqs';
@@ -50,6 +51,13 @@ export interface EmulatorThread {
    * object it returns stays there until `stop`, which calls its `close()` if it has one.
    */
   load(modulePath: string, factory: string, args?: unknown[]): Promise<HostedObject>;
+  /** The thread's V8 heap now, after a full collection with `collectGarbage` (its in-memory structures live there). */
+  heap(options?: { collectGarbage?: boolean }): Promise<ThreadHeap>;
+  /**
+   * dynalite only: compacts its LevelDB files, dropping overwritten versions and deletion markers (see
+   * emulator-worker.mjs). False when the table is in memory, where there is nothing to compact.
+   */
+  compact(): Promise<boolean>;
   /** Closes the server (and a persisted table's files) and waits for the thread to exit. */
   stop(): Promise<void>;
 }
@@ -201,6 +209,9 @@ export async function startEmulatorThread(
         .parse(await request({ op: 'load', module: modulePath, factory, args }));
       return { call: (method, ...callArgs) => request({ op: 'call', handle, method, args: callArgs }) };
     },
+    compact: async (): Promise<boolean> => z.boolean().parse(await request({ op: 'compact' })),
+    heap: async (heapOptions = {}): Promise<ThreadHeap> =>
+      ThreadHeapSchema.parse(await request({ op: 'heap', collectGarbage: heapOptions.collectGarbage ?? false })),
     stop: async (): Promise<void> => {
       if (stopping) {
         await exit;

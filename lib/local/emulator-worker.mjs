@@ -9,12 +9,19 @@
 // To the parent, once: { type: 'ready', port } or { type: 'failed', error }.
 // From the parent: { id, op: 'load', module, factory, args } → calls module[factory](...args) and keeps the object;
 //                  { id, op: 'call', handle, method, args } → the method's (awaited) result;
+//                  { id, op: 'heap', collectGarbage } → this thread's V8 heap, after a full collection if asked (the
+//                  fields of lib/local/thread-heap.ts, which says why gc comes from a new context);
+//                  { id, op: 'compact' } → dynalite only: compacts its LevelDB (see compactLevelDb);
 //                  { id, op: 'stop' } → closes what `load` made (`close()`) and the server; the thread then exits.
 // Answers: { type: 'reply', id, ok: true, value } or { type: 'reply', id, ok: false, error }.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { installDynaliteExpressionCache } from './dynalite-expression-cache.mjs';
+import { closeIteratorsOfStreams } from './dynalite-level-streams.mjs';
 import { nameThisThread, THREAD_NAME_PREFIX } from './thread-name.mjs';
 
 nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
@@ -31,30 +38,65 @@ function describeError(err) {
   return { name: 'Error', message: String(err) };
 }
 
+/**
+ * Compacts the whole of a LevelDB (classic-level) into its bottom level, which drops every overwritten version and
+ * every deletion marker. LevelDB compacts a level only once it outgrows its limit (10 MB, 100 MB, 1 GB, …), so a
+ * table whose items are rewritten all the time (sync, status and health items) keeps up to that much of dead versions
+ * on disk, far more than its live data; nothing else ever removes them.
+ */
+async function compactLevelDb(db) {
+  const [first] = await db.keys({ limit: 1 }).all();
+  const [last] = await db.keys({ limit: 1, reverse: true }).all();
+  if (first === undefined || last === undefined) return;
+  await db.compactRange(first, last);
+}
+
 async function startDynamo(options) {
   const { default: dynalite } = await import('dynalite');
   // dynalite re-parses every condition and update expression with its PEG parser; a memo skips the repeats.
   if (options.expressionCache !== false) installDynaliteExpressionCache();
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
+  // dynalite keeps its store (and the LevelDB in it) to itself: its db module's create is the one place it is made.
+  const dbModule = createRequire(import.meta.url)('dynalite/db/index.js');
+  const create = dbModule.create;
+  let store;
+  dbModule.create = (storeOptions) => (store = create(storeOptions));
   // createTableMs 0: tables are ACTIVE at once, so start-up does not wait half a second per table.
-  const server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.path ? { path: options.path } : {}),
-  });
+  let server;
+  try {
+    server = dynalite({
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(options.path ? { path: options.path } : {}),
+    });
+  } finally {
+    dbModule.create = create;
+  }
+  if (store === undefined) throw new Error("dynalite's store was not created through its db module");
+  closeIteratorsOfStreams(store.db);
+  let compacting = Promise.resolve();
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   return {
     port: server.address().port,
-    stop: () =>
-      new Promise((resolve, reject) => {
+    // In memory (memory-level) there is nothing to compact: a deleted or overwritten key is gone at once.
+    compact: () => {
+      if (options.path === undefined) return Promise.resolve(false);
+      compacting = compactLevelDb(store.db).then(() => true);
+      return compacting;
+    },
+    stop: async () => {
+      // A compaction in progress finishes before LevelDB closes.
+      await compacting.catch(() => undefined);
+      return new Promise((resolve, reject) => {
         server.closeAllConnections();
         // dynalite's close also closes its LevelDB, so a persisted table is complete on disk when this resolves.
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      });
+    },
   };
 }
 
@@ -100,6 +142,24 @@ async function handle(server, message) {
       if (typeof method !== 'function')
         throw new TypeError(`Loaded object ${message.handle} has no method ${message.method}`);
       return method.apply(target, message.args);
+    }
+    case 'heap': {
+      if (message.collectGarbage) {
+        setFlagsFromString('--expose-gc');
+        runInNewContext('gc')();
+      }
+      const stats = getHeapStatistics();
+      return {
+        usedBytes: stats.used_heap_size,
+        totalBytes: stats.total_heap_size,
+        mallocedBytes: stats.malloced_memory,
+        externalBytes: stats.external_memory,
+      };
+    }
+    case 'compact': {
+      if (typeof server.compact !== 'function')
+        throw new TypeError(`The ${workerData.service} emulator has no compaction`);
+      return server.compact();
     }
     case 'stop': {
       // The server closes even when a loaded object's close fails; that failure is reported after.

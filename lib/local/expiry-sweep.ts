@@ -55,23 +55,31 @@ export async function deleteExpiredItems(
   return { scanned, deleted };
 }
 
-/** Runs {@link deleteExpiredItems} every `everySeconds` until stopped; a failed run is logged and tried next time. */
+/**
+ * Runs {@link deleteExpiredItems} every `everySeconds` until stopped, then `compact` (dynalite's LevelDB files, which
+ * otherwise keep every overwritten version and deletion: lib/local/emulator-worker.mjs); a failed run is logged and
+ * tried next time.
+ */
 export function startExpirySweeper(options: {
   doc: DynamoDBDocumentClient;
   tableName: string;
   logger: Log;
   everySeconds?: number;
+  compact?: () => Promise<unknown>;
 }): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const timer = setInterval(
     () => {
       if (running) return;
       running = deleteExpiredItems(options.doc, options.tableName, Date.now())
-        .then(({ deleted }) => {
+        .then(async ({ deleted }) => {
           if (deleted > 0) options.logger.info(`Deleted ${deleted} expired item(s) from ${options.tableName}`);
+          await options.compact?.();
         })
         .catch((err: unknown) =>
-          options.logger.warn('Deleting expired items failed; trying again next time', { error: err }),
+          options.logger.warn('Deleting expired items or compacting the table failed; trying again next time', {
+            error: err,
+          }),
         )
         .finally(() => {
           running = undefined;

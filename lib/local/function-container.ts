@@ -7,6 +7,7 @@ import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { ContainerPool, containerStarter, type LambdaHandler } from './container-pool';
 import { enforceLocalIam, runAs } from './iam';
 import { makeLambdaContext, runInvocation } from './lambda-context';
+import { collectGarbage, threadHeapNow } from './thread-heap';
 
 /**
  * The inside of a functions' worker thread (started by lib/local/function-worker.mjs): installs the metrics that
@@ -15,8 +16,10 @@ import { makeLambdaContext, runInvocation } from './lambda-context';
  *
  * To the parent: { type: 'ready' } or { type: 'failed', error } once; { type: 'metrics', updates } per tick;
  *                { type: 'result', id, ok: true, value } or { type: 'result', id, ok: false, error } per invocation
- *                (after the metrics it recorded); { type: 'stopped' } after the last.
- * From the parent: { op: 'invoke', id, name, event, timeoutMs }; { op: 'stop' } (waits for running invocations,
+ *                (after the metrics it recorded); { type: 'heap', id, heap, containers } per heap request;
+ *                { type: 'stopped' } after the last.
+ * From the parent: { op: 'invoke', id, name, event, timeoutMs }; { op: 'heap', id, collectGarbage } (this isolate's heap,
+ *                after a full collection if asked, and each function's containers, lib/local/thread-heap.ts); { op: 'stop' } (waits for running invocations,
  *                flushes).
  */
 
@@ -48,6 +51,7 @@ const ParentMessage = z.discriminatedUnion('op', [
     event: z.unknown(),
     timeoutMs: z.number().int().positive(),
   }),
+  z.object({ op: z.literal('heap'), id: z.number().int(), collectGarbage: z.boolean().default(false) }),
   z.object({ op: z.literal('stop') }),
 ]);
 
@@ -119,6 +123,12 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
         running.delete(done),
       );
       running.add(done);
+      return;
+    }
+    if (message.op === 'heap') {
+      if (message.collectGarbage) collectGarbage();
+      const containers = Object.fromEntries([...pools].map(([name, pool]) => [name, pool.size]));
+      port.postMessage({ type: 'heap', id: message.id, heap: threadHeapNow(), containers });
       return;
     }
     void Promise.allSettled([...running]).then(() => {

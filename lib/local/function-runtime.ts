@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Metrics } from '../ports/telemetry';
 import { FUNCTIONS, type FunctionName } from '../runtime/resources';
 import { ContainerPool, containerStarter, type LambdaHandler } from './container-pool';
-import { FunctionThread } from './function-thread';
+import { FunctionThread, type FunctionThreadHeap } from './function-thread';
 import { runAs } from './iam';
 import { makeLambdaContext, runInvocation } from './lambda-context';
 import type { Log } from '../observability/log';
@@ -130,6 +130,26 @@ export class FunctionRuntime {
       if (this.threaded(name) && this.handlerExists(name)) warming.push(this.thread(name).warm());
     }
     await Promise.all(warming);
+  }
+
+  /**
+   * Each running functions' thread's heap and containers (by the thread's label), and the containers started in this
+   * thread: what the benchmark's churn phase samples to tell which isolate grows.
+   */
+  async heaps(
+    options: { collectGarbage?: boolean } = {},
+  ): Promise<{ threads: Record<string, FunctionThreadHeap>; inProcessContainers: Record<string, number> }> {
+    const threads: Record<string, FunctionThreadHeap> = {};
+    for (const thread of new Set(this.threads.values())) {
+      const heap = await thread.heap(options);
+      if (heap !== undefined) threads[thread.label] = heap;
+    }
+    const inProcessContainers: Record<string, number> = {};
+    for (const [name, pending] of this.loaded) {
+      const pool = await pending;
+      if (pool !== undefined) inProcessContainers[name] = pool.size;
+    }
+    return { threads, inProcessContainers };
   }
 
   /** Ends the worker threads after their in-flight invocations; in-process handlers need nothing. */

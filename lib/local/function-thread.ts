@@ -6,6 +6,7 @@ import { applyMetricUpdates, MetricUpdate } from '../metrics/forwarded-metrics';
 import type { Metrics } from '../ports/telemetry';
 import type { FunctionName } from '../runtime/resources';
 import type { Log } from '../observability/log';
+import { ThreadHeapSchema } from './thread-heap';
 import { youngGenerationLimits } from './young-generation';
 
 /** The functions' thread could not start, crashed with the invocation in flight, or is stopped. */
@@ -28,11 +29,17 @@ const Result = z.discriminatedUnion('ok', [
   z.object({ type: z.literal('result'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
   z.object({ type: z.literal('result'), id: z.number().int(), ok: z.literal(false), error: RemoteError }),
 ]);
+/** A thread's answer to a heap request: its isolate's heap, and containers started per function. */
+const HeapReply = z.object({
+  heap: ThreadHeapSchema,
+  containers: z.record(z.string(), z.number().int().nonnegative()),
+});
 const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('failed'), error: RemoteError }),
   z.object({ type: z.literal('metrics'), updates: z.array(MetricUpdate) }),
   Result,
+  HeapReply.extend({ type: z.literal('heap'), id: z.number().int() }),
   z.object({ type: z.literal('stopped') }),
 ]);
 type RemoteErrorData = z.infer<typeof RemoteError>;
@@ -73,6 +80,9 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
+
+/** A functions' thread's heap and how many containers each of its functions has started. */
+export type FunctionThreadHeap = z.infer<typeof HeapReply>;
 
 /** One started worker ("container"): its pending invocations by id and how it ends. */
 interface Container {
@@ -141,6 +151,22 @@ export class FunctionThread {
         );
       }
     });
+  }
+
+  /**
+   * The thread's heap and containers now (after a full collection with `collectGarbage`); undefined when no thread is
+   * running (not started yet, or stopped).
+   */
+  async heap(options: { collectGarbage?: boolean } = {}): Promise<FunctionThreadHeap | undefined> {
+    const container = this.current;
+    if (container === undefined || this.stopping) return undefined;
+    await container.ready;
+    const id = this.nextId++;
+    const reply = await new Promise<unknown>((resolve, reject) => {
+      container.pending.set(id, { resolve, reject });
+      container.worker.postMessage({ op: 'heap', id, collectGarbage: options.collectGarbage ?? false });
+    });
+    return HeapReply.parse(reply);
   }
 
   /** Lets in-flight invocations finish (up to the function's timeout), collects the last metrics, ends the thread. */
@@ -253,6 +279,12 @@ export class FunctionThread {
           pending.delete(message.id);
           if (message.ok) waiting.resolve(message.value);
           else waiting.reject(rebuildError(message.error));
+          return;
+        }
+        case 'heap': {
+          const waiting = pending.get(message.id);
+          pending.delete(message.id);
+          waiting?.resolve({ heap: message.heap, containers: message.containers });
           return;
         }
         case 'stopped':

@@ -36,6 +36,8 @@ import { startEventSource, type EventSourceMapping } from './event-source';
 import type { LambdaHandler } from './container-pool';
 import { WORKER_YOUNG_GENERATION_MB } from './young-generation';
 import { FunctionMissingError, FunctionRuntime } from './function-runtime';
+import type { FunctionThreadHeap } from './function-thread';
+import { collectGarbage, threadHeapNow, type ThreadHeap } from './thread-heap';
 import { startApiServer, type ApiServer } from './http-server';
 import { installCrds, registerClusters, type ClusterRegistration } from './kcp-bootstrap';
 import { issueStatusCredential } from '../auth/status-credentials';
@@ -99,6 +101,8 @@ export interface LocalStackOptions {
   handlers?: Partial<Record<FunctionName, LambdaHandler>>;
   /** Keeps DynamoDB state on disk in the state dir (default true); false runs it in memory. */
   persist?: boolean;
+  /** How often expired items are deleted and the table's files compacted (lib/local/expiry-sweep.ts); 10 minutes. */
+  expirySweepSeconds?: number;
   logger?: Log;
   /** Skips kcp bootstrap and webhook installation (plumbing tests). */
   bootstrap?: boolean;
@@ -158,6 +162,11 @@ export interface LocalStack {
   metrics: PromMetrics;
   /** The functions running in worker threads of their own now (`functionThreads`), each started on first use. */
   threadedFunctions(): FunctionName[];
+  /**
+   * Every thread's V8 heap now (this one, the functions' threads, the emulators'), each after a full collection with
+   * `collectGarbage`, and containers per function.
+   */
+  heaps(options?: { collectGarbage?: boolean }): Promise<StackHeaps>;
   /** Invokes a function as Lambda would (a realistic context), returning its result. */
   invoke(name: FunctionName, event: unknown): Promise<unknown>;
   /** Runs one schedule now, as its timer would. */
@@ -168,6 +177,17 @@ export interface LocalStack {
    */
   idle(options?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** What {@link LocalStack.heaps} reports: one V8 heap per isolate, so growth can be told apart by thread. */
+export interface StackHeaps {
+  main: ThreadHeap;
+  /** By thread label (`functions` when they share one, else the function's name). */
+  functionThreads: Record<string, FunctionThreadHeap>;
+  /** Containers started per function running in the main thread. */
+  inProcessContainers: Record<string, number>;
+  /** None when the emulators run in another process (`environment`). */
+  emulators?: { dynamodb: ThreadHeap; sqs: ThreadHeap };
 }
 
 /** The functions `functionThreads: true` runs in threads: the ones on the objects' path, which use most of the CPU. */
@@ -644,10 +664,20 @@ async function startSchedules(
   return { scheduler, withHandler };
 }
 
-/** dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud. */
+/**
+ * dynalite has no TTL: expired items are deleted here, as DynamoDB's TTL does in the cloud; then its LevelDB files are
+ * compacted, so the state dir holds about the live items (not with another process's environment: it compacts its own).
+ */
 function startExpirySweep(ctx: StackContext, aws: AwsSide): void {
   const expiryDoc = makeDynamoDocumentClient({ region: ctx.region, dynamodbEndpoint: aws.dynamo.endpoint });
-  const sweeper = startExpirySweeper({ doc: expiryDoc, tableName: aws.tableName, logger: ctx.logger });
+  const thread = aws.dynamo.thread;
+  const sweeper = startExpirySweeper({
+    doc: expiryDoc,
+    tableName: aws.tableName,
+    logger: ctx.logger,
+    everySeconds: ctx.options.expirySweepSeconds,
+    ...(thread ? { compact: () => thread.compact() } : {}),
+  });
   ctx.cleanups.push(async () => {
     await sweeper.stop();
     expiryDoc.destroy();
@@ -819,6 +849,20 @@ function stackHandle(
     sqs: aws.sqs,
     metrics: functions.metrics,
     threadedFunctions: () => runtime.startedThreads,
+    heaps: async (options = {}): Promise<StackHeaps> => {
+      const { threads, inProcessContainers } = await runtime.heaps(options);
+      const dynamodb = aws.dynamo.thread;
+      const sqs = aws.sqsServer.thread;
+      if (options.collectGarbage) collectGarbage();
+      return {
+        main: threadHeapNow(),
+        functionThreads: threads,
+        inProcessContainers,
+        ...(dynamodb && sqs
+          ? { emulators: { dynamodb: await dynamodb.heap(options), sqs: await sqs.heap(options) } }
+          : {}),
+      };
+    },
     invoke: (name, event) => runtime.invoke(name, event),
     runSchedule: (name) => scheduler.runNow(name),
     idle: async ({ timeoutMs = 30_000, pollMs = 20 } = {}): Promise<void> => {

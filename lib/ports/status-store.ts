@@ -1,5 +1,8 @@
 import type { ObjectRef } from '../api/object-ref';
 
+/** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
+export const STATUSLESS_KINDS: ReadonlySet<string> = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
+
 /** `OBJ#<obj>` / `STATUS#<cluster>` (docs/state.md): the downstream `.status` one cluster last reported. */
 export interface ClusterStatusRecord {
   ref: ObjectRef;
@@ -10,12 +13,17 @@ export interface ClusterStatusRecord {
   observedAt: string;
   /** The status message's trace id (the cluster's report), for `tmc trace` and a log search of this leg. */
   traceId?: string;
+  /**
+   * When the cluster's report was made (ISO), if before `observedAt` (a queued webhook report): a report made before
+   * the copy was removed is not stored for it. Not stored itself.
+   */
+  reportedAt?: string;
 }
 
 export interface StatusStore {
   /**
-   * Stores `record` unless one with an equal or higher resourceVersion is there. Resolves 'stale' then (a late or
-   * duplicate message), never throws for it.
+   * Stores `record` unless one with an equal or higher resourceVersion is there, or the copy was removed after the
+   * report was made. Resolves 'stale' then (a late or duplicate message), never throws for it.
    */
   put(record: ClusterStatusRecord): Promise<'written' | 'stale'>;
   /**

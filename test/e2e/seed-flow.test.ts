@@ -1,7 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { objPk } from '../../lib/adapters/dynamodb/keys';
+import { DELETED_RECORD_TTL_SECONDS } from '../../lib/adapters/dynamodb/table';
 import { downstreamNamespace, stateLabel, SYNC_FINALIZER } from '../../lib/api/labels';
+import { objectKey, type ObjectRef } from '../../lib/api/object-ref';
+import { deleteExpiredItems } from '../../lib/local/expiry-sweep';
+import { makeDynamoDocumentClient } from '../../lib/runtime/aws';
+import { TABLE } from '../../lib/runtime/resources';
 import { kubectlGetJson, kubectlOk } from '../support/kubectl';
 import { waitFor } from '../support/wait';
 import { startE2eStack } from './support';
@@ -95,5 +102,45 @@ describe('seed flow: kubectl → kcp → webhook → queue → placement → syn
       async () => (await kubectlGetJson(stack.kcpKubeconfig, ['deployment', 'nginx', '-n', 'default'])) === undefined,
     );
     expect(await clustersRunning('nginx')).toEqual([]);
+
+    // Every record the deleted object left in the table expires, its cluster's status included, and the local
+    // expiry sweep (DynamoDB's TTL in the cloud) removes them all once their time is up.
+    const ref: ObjectRef = {
+      workspace: 'root:default',
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      kind: 'Deployment',
+      namespace: 'default',
+      name: 'nginx',
+    };
+    const doc = makeDynamoDocumentClient({ region: stack.env.AWS_REGION, dynamodbEndpoint: stack.endpoints.dynamodb });
+    try {
+      const partition = async (pk: string): Promise<Array<Record<string, unknown>>> =>
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: stack.tableName,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+              ExpressionAttributeValues: { ':pk': pk },
+              ConsistentRead: true,
+            }),
+          )
+        ).Items ?? [];
+      const objectItems = await partition(objPk(ref));
+      expect(objectItems.map((item) => item[TABLE.sortKey])).toEqual([
+        'DECISION',
+        `STATUS#${clusters[0]}`,
+        `SYNC#${clusters[0]}`,
+      ]);
+      // Ingress's dedup record, where it keeps one for the kind.
+      const left = [...objectItems, ...(await partition(`SEEN#${objectKey(ref)}`))];
+      for (const item of left) expect(item).toHaveProperty(TABLE.ttlAttribute);
+      await deleteExpiredItems(doc, stack.tableName, Date.now() + (DELETED_RECORD_TTL_SECONDS + 60) * 1000);
+      expect([...(await partition(objPk(ref))), ...(await partition(`SEEN#${objectKey(ref)}`))]).toEqual([]);
+    } finally {
+      doc.destroy();
+    }
   });
 });

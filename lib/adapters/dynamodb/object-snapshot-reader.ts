@@ -68,5 +68,8 @@ function add(snapshot: ObjectSnapshot, item: Record<string, unknown>): void {
   if (typeof sk !== 'string') return;
   if (sk === DECISION_SK) snapshot.decision = decisionView(item);
   else if (sk.startsWith(SYNC_SK_PREFIX)) snapshot.syncRecords.push(parseSyncItem(item));
-  else if (sk.startsWith(STATUS_SK_PREFIX)) snapshot.statuses.push(parseStatusItem(item));
+  else if (sk.startsWith(STATUS_SK_PREFIX)) {
+    const status = parseStatusItem(item);
+    if (status) snapshot.statuses.push(status);
+  }
 }

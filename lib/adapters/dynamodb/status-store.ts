@@ -3,14 +3,15 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
-import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
+import { STATUSLESS_KINDS, type ClusterStatusRecord, type StatusStore } from '../../ports/status-store';
 import { TABLE } from '../../runtime/resources';
 import { objPk } from './keys';
-import { batchGetItems, isConditionalCheckFailed, keyOf, type TableKey } from './table';
+import { batchGetItems, deletedRecordExpiry, isConditionalCheckFailed, keyOf, type TableKey } from './table';
 
 const StatusItemSchema = z.object({
   ref: ObjectRefSchema,
@@ -28,17 +29,117 @@ export interface DynamoStatusStoreOptions {
 
 /** Sort keys of status items: `STATUS#<cluster>`. */
 export const STATUS_SK_PREFIX = 'STATUS#';
+/**
+ * Epoch ms at which the cluster's copy was recorded removed ({@link markStatusOfRemovedCopy}); the item then expires
+ * with the copy's sync item, and only a report made after that time (a new copy's) may replace it.
+ */
+const COPY_REMOVED_AT = 'copyRemovedAt';
 /** Every attribute of a status item that {@link parseStatusItem} reads. */
-export const STATUS_ITEM_ATTRIBUTES: readonly string[] = Object.keys(StatusItemSchema.shape);
+export const STATUS_ITEM_ATTRIBUTES: readonly string[] = [...Object.keys(StatusItemSchema.shape), COPY_REMOVED_AT];
+/** An item that holds only a removal mark: written where the removed copy had no status stored. */
+const RemovalMarkSchema = z.object({ [COPY_REMOVED_AT]: z.number() });
 
 const statusKey = (ref: ObjectRef, cluster: string): TableKey => ({
   [TABLE.partitionKey]: objPk(ref),
   [TABLE.sortKey]: `${STATUS_SK_PREFIX}${cluster}`,
 });
 
-/** A status item as stored (a projection of {@link STATUS_ITEM_ATTRIBUTES} is enough). */
-export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord {
+/**
+ * A status item as stored (a projection of {@link STATUS_ITEM_ATTRIBUTES} is enough); undefined for a bare removal
+ * mark, which holds no status.
+ */
+export function parseStatusItem(item: Record<string, unknown>): ClusterStatusRecord | undefined {
+  if (item.status === undefined && RemovalMarkSchema.safeParse(item).success) return undefined;
   return StatusItemSchema.parse(item);
+}
+
+/** When the report was made, epoch ms: a message's `reportedAt`, else when it was stored. */
+function reportedAtMs(record: ClusterStatusRecord): number {
+  const reported = Date.parse(record.reportedAt ?? record.observedAt);
+  return Number.isNaN(reported) ? Date.now() : reported;
+}
+
+/**
+ * The cluster's copy of `ref` was removed at `atMs` (its sync item is being recorded `deleted`): its status item
+ * expires with the sync item (DynamoDB's TTL; lib/local/expiry-sweep.ts locally), or a bare mark that expires alike is
+ * written where none was stored, so a report of the removed copy that arrives late (made before `atMs`) is refused
+ * instead of storing an item that never expires. A new copy's report, made after `atMs`, replaces the item whole,
+ * without the expiry. A mark never moves back in time. Kinds whose status is never stored get nothing. True when this
+ * call set the mark (for {@link unmarkStatusOfRemovedCopy}).
+ */
+export async function markStatusOfRemovedCopy(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  ref: ObjectRef,
+  cluster: string,
+  atMs: number,
+): Promise<boolean> {
+  if (STATUSLESS_KINDS.has(ref.kind)) return false;
+  const expiry = deletedRecordExpiry(atMs);
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        UpdateExpression: 'SET #exp = :exp, #removed = :at',
+        ConditionExpression: 'attribute_not_exists(#removed) OR #removed < :at',
+        ExpressionAttributeNames: { '#exp': TABLE.ttlAttribute, '#removed': COPY_REMOVED_AT },
+        ExpressionAttributeValues: { ':exp': expiry[TABLE.ttlAttribute], ':at': atMs },
+      }),
+    );
+    return true;
+  } catch (err) {
+    // A later removal already marked it: that mark stands.
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Takes back a removal mark: the one {@link markStatusOfRemovedCopy} set at `atMs` when the removal was not recorded
+ * after all (a newer copy's sync item was there), or any mark when a new copy was recorded over a removed one (its
+ * status may not change for days, and must not expire meanwhile). The stored status stays, without expiry; a bare mark
+ * goes. With `atMs`, a mark set since by another removal is left.
+ */
+export async function unmarkStatusOfRemovedCopy(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  ref: ObjectRef,
+  cluster: string,
+  atMs?: number,
+): Promise<void> {
+  if (STATUSLESS_KINDS.has(ref.kind)) return;
+  const ours = atMs === undefined ? 'attribute_exists(#removed)' : '#removed = :at';
+  const values = atMs === undefined ? undefined : { ':at': atMs };
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        UpdateExpression: 'REMOVE #exp, #removed',
+        ConditionExpression: `${ours} AND attribute_exists(#status)`,
+        ExpressionAttributeNames: { '#exp': TABLE.ttlAttribute, '#removed': COPY_REMOVED_AT, '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return;
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
+  try {
+    await doc.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: statusKey(ref, cluster),
+        ConditionExpression: `${ours} AND attribute_not_exists(#status)`,
+        ExpressionAttributeNames: { '#removed': COPY_REMOVED_AT, '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (err) {
+    // No mark of this removal (none, or a later one's): nothing to take back.
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
 }
 
 /**
@@ -70,9 +171,14 @@ export class DynamoStatusStore implements StatusStore {
             ...StatusItemSchema.parse(record),
             rv: resourceVersionNumber(record.resourceVersion),
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #rv < :rv',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#rv': 'rv' },
-          ExpressionAttributeValues: { ':rv': resourceVersionNumber(record.resourceVersion) },
+          // Newer than what is stored, and, where the copy was removed, made after that (a new copy's report).
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR ((attribute_not_exists(#rv) OR #rv < :rv) AND (attribute_not_exists(#removed) OR #removed < :reported))',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#rv': 'rv', '#removed': COPY_REMOVED_AT },
+          ExpressionAttributeValues: {
+            ':rv': resourceVersionNumber(record.resourceVersion),
+            ':reported': reportedAtMs(record),
+          },
         }),
       );
       return 'written';
@@ -121,7 +227,7 @@ export class DynamoStatusStore implements StatusStore {
       }),
     );
     // Per-object status items are one per cluster: far below one page.
-    return (out.Items ?? []).map(parseStatusItem);
+    return (out.Items ?? []).flatMap((item) => parseStatusItem(item) ?? []);
   }
 
   async delete(ref: ObjectRef, cluster: string): Promise<void> {

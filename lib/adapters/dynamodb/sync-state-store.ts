@@ -14,6 +14,7 @@ import {
   type SyncStateStore,
 } from '../../ports/sync-state-store';
 import { clusterPk, DECISION_SK, objectKeyPk, objPk, SYNC_SK_PREFIX } from './keys';
+import { markStatusOfRemovedCopy, unmarkStatusOfRemovedCopy } from './status-store';
 import { TABLE } from '../../runtime/resources';
 import {
   batchGetItems,
@@ -166,10 +167,19 @@ export class DynamoSyncStateStore implements SyncStateStore {
   }
 
   async put(record: SyncRecord): Promise<void> {
+    // The copy's status is marked to expire before the sync item records the removal: a failure in between leaves
+    // the copy not yet recorded removed, so the retry marks it again (it would skip an already `deleted` copy).
+    const removedAt = record.state === 'deleted' ? Date.parse(record.updatedAt) || Date.now() : undefined;
+    const marked =
+      removedAt !== undefined &&
+      (await markStatusOfRemovedCopy(this.doc, this.tableName, record.ref, record.cluster, removedAt));
+    let previous: Record<string, unknown> | undefined;
     try {
-      await this.doc.send(
+      const out = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
+          // What the put replaced comes back with it, at no extra cost: a copy recorded over a removed one.
+          ReturnValues: removedAt === undefined ? 'ALL_OLD' : 'NONE',
           Item: {
             [TABLE.partitionKey]: objPk(record.ref),
             [TABLE.sortKey]: syncSk(record.cluster),
@@ -192,8 +202,12 @@ export class DynamoSyncStateStore implements SyncStateStore {
           ExpressionAttributeValues: { ':dv': record.decisionVersion, ':gen': record.appliedGeneration },
         }),
       );
+      previous = out.Attributes;
     } catch (err) {
       if (isConditionalCheckFailed(err)) {
+        // A newer copy is recorded: its status must not expire.
+        if (marked && removedAt !== undefined)
+          await unmarkStatusOfRemovedCopy(this.doc, this.tableName, record.ref, record.cluster, removedAt);
         throw new StaleGenerationError(
           `A newer sync state is recorded for ${objectKey(record.ref)} on ${record.cluster}`,
           {
@@ -204,6 +218,9 @@ export class DynamoSyncStateStore implements SyncStateStore {
       }
       throw err;
     }
+    // A new copy where one was removed (re-placed, or an object of the same name): its status no longer expires.
+    if (previous?.state === 'deleted')
+      await unmarkStatusOfRemovedCopy(this.doc, this.tableName, record.ref, record.cluster);
   }
 
   async knownClusters(): Promise<string[]> {

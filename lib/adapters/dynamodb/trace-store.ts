@@ -141,7 +141,7 @@ function appliedStep(item: Record<string, unknown>, traceId: string): NamedStep 
 /** A cluster's status stored (and so brought to kcp) since the change began, on the status report's own trace id. */
 function statusStep(item: Record<string, unknown>, since: string): NamedStep {
   const record = parseStatusItem(item);
-  if (Date.parse(record.observedAt) < Date.parse(since)) return undefined;
+  if (!record || Date.parse(record.observedAt) < Date.parse(since)) return undefined;
   return {
     name: `status:${record.cluster}`,
     step: { at: record.observedAt, traceId: record.traceId ?? '', cluster: record.cluster, result: 'written' },

@@ -7,7 +7,7 @@ import { describeRef, gvrKey, objectKey, type ObjectRef } from '../../api/object
 import { asTmcError, type ErrorCategory } from '../../errors/tmc-error';
 import type { BackoffPolicy } from '../../errors/backoff';
 import type { KubeConnector, KubeObject } from '../../ports/kube-client';
-import type { ClusterStatusRecord, StatusStore } from '../../ports/status-store';
+import { STATUSLESS_KINDS, type ClusterStatusRecord, type StatusStore } from '../../ports/status-store';
 import type { SyncRecord, SyncStateStore } from '../../ports/sync-state-store';
 import type { Metrics } from '../../ports/telemetry';
 import { canonicalJson } from '../../kube/canonical-json';
@@ -77,9 +77,6 @@ export type StatusResult =
 /** A Namespace's downstream copy has another name (its mapped namespace): its sync item is never looked up by name. */
 const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 
-/** Kinds whose status is never stored: Secrets (nothing of a Secret's is copied anywhere) and status-less kinds. */
-const NO_STATUS = new Set(['Secret', 'ConfigMap', 'ServiceAccount']);
-
 type Observed = { status: Record<string, unknown>; resourceVersion: string };
 
 function observedOf(object: KubeObject): Observed {
@@ -110,7 +107,7 @@ export async function reportClusterStatus(
   receiveCount: number,
 ): Promise<StatusResult> {
   const { ref, cluster } = message;
-  if (NO_STATUS.has(ref.kind)) return { result: 'ignored' };
+  if (STATUSLESS_KINDS.has(ref.kind)) return { result: 'ignored' };
   const log = deps.log.child({
     workspace: ref.workspace,
     cluster,
@@ -126,11 +123,14 @@ export async function reportClusterStatus(
         ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' }
         : await readDownstream(deps, ref, cluster);
       if (!observed) return { result: 'ignored' };
+      const observedAt = new Date((deps.now ?? systemClock)()).toISOString();
       const stored = await deps.statusStore.put({
         ref,
         cluster,
         ...observed,
-        observedAt: new Date((deps.now ?? systemClock)()).toISOString(),
+        observedAt,
+        // A carried report was made when it was enqueued; one read downstream just now, now.
+        reportedAt: message.status ? message.trace.enqueuedAt : observedAt,
         traceId: message.trace.traceId,
       });
       // A redelivered message may be the retry of one whose refresh failed after its put: the put is then 'stale', yet
@@ -229,7 +229,8 @@ export interface BackstopSummary {
 }
 
 function recent(record: SyncRecord, since: number, until: number): boolean {
-  if (record.state !== 'applied' || NO_STATUS.has(record.ref.kind) || record.appliedAt === undefined) return false;
+  if (record.state !== 'applied' || STATUSLESS_KINDS.has(record.ref.kind) || record.appliedAt === undefined)
+    return false;
   const appliedAt = Date.parse(record.appliedAt);
   return appliedAt >= since && appliedAt <= until;
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -42,6 +43,11 @@ function documentClient(endpoint: string): DynamoDBDocumentClient {
   );
 }
 
+/** Bytes of the files directly in `dir` (LevelDB keeps no subdirectories). */
+function dirBytes(dir: string): number {
+  return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+}
+
 describe('local AWS emulators in worker threads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tmc-emulator-thread-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,6 +76,61 @@ describe('local AWS emulators in worker threads', () => {
     }
     // The thread is gone: nothing listens on the port any more.
     await expect(fetch(second.endpoint, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('compacts a persisted table to about its live items, though it was queried all along, and reports its heap', async () => {
+    const path = join(dir, 'compacted');
+    const dynamo = await startLocalDynamo({ path });
+    const doc = documentClient(dynamo.endpoint);
+    try {
+      await ensureTable(doc, TABLE);
+      // 40 items, each rewritten 150 times with 3 KB that does not compress: ≈18 MB written, ≈120 KB live.
+      for (let round = 0; round < 150; round++) {
+        for (const first of [0, 20]) {
+          await doc.send(
+            new BatchWriteCommand({
+              RequestItems: {
+                [TABLE]: Array.from({ length: 20 }, (_, i) => ({
+                  PutRequest: {
+                    Item: { pk: `OBJ#${first + i}`, sk: 'STATUS#east', round, data: randomBytes(1536).toString('hex') },
+                  },
+                })),
+              },
+            }),
+          );
+        }
+        // A Query each round: dynalite once left every Query's LevelDB iterator open, which kept the files each one
+        // started on from being deleted (and its memory from being freed) however often the table was compacted.
+        const queried = await doc.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `OBJ#${round % 40}` },
+          }),
+        );
+        expect(queried.Items).toHaveLength(1);
+      }
+      const before = dirBytes(path);
+      expect(await dynamo.thread.compact()).toBe(true);
+      const after = dirBytes(path);
+      expect(before).toBeGreaterThan(4 * 1024 * 1024);
+      expect(after).toBeLessThan(1024 * 1024);
+      const read = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#7', sk: 'STATUS#east' } }));
+      expect(read.Item?.round).toBe(149);
+      const heap = await dynamo.thread.heap({ collectGarbage: true });
+      expect(heap.usedBytes).toBeGreaterThan(0);
+      expect(heap.usedBytes).toBeLessThanOrEqual(heap.totalBytes);
+    } finally {
+      doc.destroy();
+      await dynamo.stop();
+    }
+    // In memory there are no files to compact.
+    const inMemory = await startLocalDynamo();
+    try {
+      expect(await inMemory.thread.compact()).toBe(false);
+    } finally {
+      await inMemory.stop();
+    }
   });
 
   it('names the emulator that failed to start, with the cause', async () => {

@@ -71,6 +71,16 @@ describe('functions in worker threads', () => {
     await expect(runtime.invoke('placement', { action: 'env' })).resolves.toEqual({ table: 'tmc-threads-table' });
   });
 
+  it("reports the thread's own heap, after a full collection when asked, and its containers", async () => {
+    const before = (await runtime.heaps({ collectGarbage: true })).threads.placement;
+    expect(before.containers.placement).toBeGreaterThanOrEqual(1);
+    await runtime.invoke('placement', { action: 'retain', value: 20 });
+    const after = (await runtime.heaps({ collectGarbage: true })).threads.placement;
+    // 20 MB retained there; the main thread's heap, which does not hold them, is not what was measured.
+    expect(after.heap.usedBytes - before.heap.usedBytes).toBeGreaterThan(19 * 1024 * 1024);
+    expect(after.heap.usedBytes).toBeLessThanOrEqual(after.heap.totalBytes);
+  });
+
   it("rebuilds the handler's error with its name, message, stack and code", async () => {
     const error = (await runtime
       .invoke('placement', { action: 'throw', value: 'web' })

@@ -2,8 +2,10 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoRollupSources } from '../../../lib/adapters/dynamodb/rollup-sources';
+import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { DELETED_RECORD_TTL_SECONDS } from '../../../lib/adapters/dynamodb/table';
+import { deleteExpiredItems } from '../../../lib/local/expiry-sweep';
 import { computeRollup } from '../../../lib/metrics/rollup';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
@@ -88,6 +90,135 @@ describe('records of deleted objects expire (dynalite)', () => {
     expect(await expiresAt('DECISION')).toBe(expected);
     await decisions.put({ ...decision, decisionVersion: 3 });
     expect(await expiresAt('DECISION')).toBeUndefined();
+  });
+
+  it("a removed copy's status expires with it, refuses the removed copy's late reports, and the sweep removes it", async () => {
+    const statusRef: ObjectRef = { ...ref, name: 'status-web' };
+    const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
+    const statuses = new DynamoStatusStore({ doc: table.doc, tableName: table.tableName });
+    const statusExpiry = async (cluster: string): Promise<unknown> =>
+      (
+        await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: { [TABLE.partitionKey]: `OBJ#${objectKey(statusRef)}`, [TABLE.sortKey]: `STATUS#${cluster}` },
+          }),
+        )
+      ).Item?.[TABLE.ttlAttribute];
+    const report = (cluster: string, resourceVersion: string, reportedAt: string) => ({
+      ref: statusRef,
+      cluster,
+      status: { readyReplicas: Number(resourceVersion) },
+      resourceVersion,
+      observedAt: '2026-05-01T00:10:00.000Z',
+      reportedAt,
+    });
+    const applied: SyncRecord = {
+      ref: statusRef,
+      cluster: 'east',
+      state: 'applied',
+      decisionVersion: 1,
+      appliedGeneration: 1,
+      updatedAt: at,
+      appliedAt: at,
+    };
+    // east reported before its copy was removed; west's copy was removed before any report of it was stored.
+    await sync.put(applied);
+    await sync.put({ ...applied, cluster: 'west' });
+    expect(await statuses.put(report('east', '10', '2026-04-30T23:59:00.000Z'))).toBe('written');
+    expect(await statusExpiry('east')).toBeUndefined();
+    await sync.put({ ...applied, state: 'deleted', decisionVersion: 2 });
+    await sync.put({ ...applied, cluster: 'west', state: 'deleted', decisionVersion: 2 });
+    expect(await statusExpiry('east')).toBe(expected);
+    expect(await statusExpiry('west')).toBe(expected);
+    // The removed copies' reports that were still queued (made before the removal, newer resourceVersions) are refused.
+    expect(await statuses.put(report('east', '12', '2026-04-30T23:59:30.000Z'))).toBe('stale');
+    expect(await statuses.put(report('west', '11', '2026-04-30T23:59:30.000Z'))).toBe('stale');
+    expect(await statusExpiry('east')).toBe(expected);
+    // Readers see east's last report (its sync item says the copy is gone) and nothing for west's bare mark.
+    expect((await statuses.listForObject(statusRef)).map((r) => r.cluster)).toEqual(['east']);
+    expect(await statuses.get(statusRef, 'west')).toBeUndefined();
+    // A ConfigMap has no status: its removal writes no mark.
+    const configMap: ObjectRef = { ...ref, group: '', resource: 'configmaps', kind: 'ConfigMap', name: 'status-web' };
+    await sync.put({ ...applied, ref: configMap, state: 'deleted' });
+    expect(await statuses.listForObject(configMap)).toEqual([]);
+
+    // The local sweep, once the records' time is up, leaves nothing of the object.
+    const after = (Date.parse(at) / 1000 + DELETED_RECORD_TTL_SECONDS + 1) * 1000;
+    await deleteExpiredItems(table.doc, table.tableName, after);
+    expect(await statusExpiry('east')).toBeUndefined();
+    expect(await statuses.listForObject(statusRef)).toEqual([]);
+    expect(await sync.listForObject(statusRef)).toEqual([]);
+  });
+
+  it("a new copy's status never expires: re-placing takes the mark back, a stale removal too, its report replaces the item", async () => {
+    const again: ObjectRef = { ...ref, name: 'again-web' };
+    const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
+    const statuses = new DynamoStatusStore({ doc: table.doc, tableName: table.tableName });
+    const base: SyncRecord = {
+      ref: again,
+      cluster: 'east',
+      state: 'applied',
+      decisionVersion: 1,
+      appliedGeneration: 1,
+      updatedAt: at,
+      appliedAt: at,
+    };
+    const statusItem = async (cluster: string): Promise<Record<string, unknown> | undefined> =>
+      (
+        await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: { [TABLE.partitionKey]: `OBJ#${objectKey(again)}`, [TABLE.sortKey]: `STATUS#${cluster}` },
+          }),
+        )
+      ).Item;
+    // west reported, its copy was removed, then placed there again: the old status stays (until the new copy
+    // reports) and no longer expires. east never reported: its bare mark goes.
+    await sync.put(base);
+    await sync.put({ ...base, cluster: 'west' });
+    await statuses.put({
+      ref: again,
+      cluster: 'west',
+      status: { readyReplicas: 2 },
+      resourceVersion: '20',
+      observedAt: at,
+      reportedAt: at,
+    });
+    await sync.put({ ...base, state: 'deleted', decisionVersion: 2 });
+    await sync.put({ ...base, cluster: 'west', state: 'deleted', decisionVersion: 2 });
+    expect(await statusItem('east')).toHaveProperty(TABLE.ttlAttribute);
+    expect(await statusItem('west')).toHaveProperty(TABLE.ttlAttribute);
+    await sync.put({ ...base, decisionVersion: 3, updatedAt: '2026-05-01T00:05:00.000Z' });
+    await sync.put({ ...base, cluster: 'west', decisionVersion: 3, updatedAt: '2026-05-01T00:05:00.000Z' });
+    expect(await statusItem('east')).toBeUndefined();
+    const west = await statusItem('west');
+    expect(west?.[TABLE.ttlAttribute]).toBeUndefined();
+    expect(west?.copyRemovedAt).toBeUndefined();
+    expect(west?.status).toEqual({ readyReplicas: 2 });
+    // A removal that lost to a newer copy (its sync put is stale) takes its mark back.
+    await expect(sync.put({ ...base, cluster: 'west', state: 'deleted', decisionVersion: 2 })).rejects.toMatchObject({
+      name: 'StaleGenerationError',
+    });
+    expect((await statusItem('west'))?.[TABLE.ttlAttribute]).toBeUndefined();
+    const written = await statuses.put({
+      ref: again,
+      cluster: 'east',
+      status: { readyReplicas: 1 },
+      resourceVersion: '40',
+      observedAt: '2026-05-01T00:06:00.000Z',
+      reportedAt: '2026-05-01T00:05:30.000Z',
+    });
+    expect(written).toBe('written');
+    const item = await table.doc.send(
+      new GetCommand({
+        TableName: table.tableName,
+        Key: { [TABLE.partitionKey]: `OBJ#${objectKey(again)}`, [TABLE.sortKey]: 'STATUS#east' },
+      }),
+    );
+    expect(item.Item?.[TABLE.ttlAttribute]).toBeUndefined();
+    expect(item.Item?.copyRemovedAt).toBeUndefined();
+    expect((await statuses.get(again, 'east'))?.status).toEqual({ readyReplicas: 1 });
   });
 });
 
