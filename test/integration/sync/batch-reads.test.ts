@@ -92,8 +92,11 @@ describe('sync-apply batch reads (dynalite)', () => {
 
   it('refreshes the kcp object once for the batch, after all three clusters were applied', async () => {
     const seen: string[][] = [];
+    const dependencies: string[] = [];
     const status = {
       refresh: async (r: typeof ref): Promise<void> => {
+        // The ConfigMap applied as the Deployment's dependency ahead of its own message gets its own refresh.
+        if (r.name !== ref.name) return void dependencies.push(r.name);
         // What the one refresh sees: every cluster already recorded as applied.
         const records = await world.syncState.listForObject(r);
         seen.push(
@@ -108,6 +111,7 @@ describe('sync-apply batch reads (dynalite)', () => {
     const response = await handler(sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object: deployment }))));
     expect(response.batchItemFailures).toEqual([]);
     expect(seen).toEqual([[...CLUSTERS].sort()]);
+    expect(dependencies).toEqual(['web-config']);
   });
 
   it('refreshes kcp again after a new generation is applied, not after a re-apply of the same one', async () => {
@@ -117,7 +121,8 @@ describe('sync-apply batch reads (dynalite)', () => {
     const batch = (object: KubeObject): ReturnType<typeof sqsEvent> =>
       sqsEvent(CLUSTERS.map((c) => syncMessage(ref, c, 1, { object })));
     expect((await handler(batch(deployment))).batchItemFailures).toEqual([]);
-    expect(asked).toEqual(['web']);
+    // Its ConfigMap, first applied as its dependency, is refreshed once too (never again while it is unchanged).
+    expect(asked).toEqual(['web-config', 'web']);
     // Generation 2: the clusters' status for it may already have been aggregated against generation 1.
     const updated: KubeObject = {
       ...deployment,
@@ -126,10 +131,10 @@ describe('sync-apply batch reads (dynalite)', () => {
     };
     kube.kcpOf(WS).put('deployments', updated);
     expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
-    expect(asked).toEqual(['web', 'web']);
+    expect(asked).toEqual(['web-config', 'web', 'web']);
     // The same generation again changes nothing downstream and asks for nothing.
     expect((await handler(batch(updated))).batchItemFailures).toEqual([]);
-    expect(asked).toEqual(['web', 'web']);
+    expect(asked).toEqual(['web-config', 'web', 'web']);
   });
 
   it('answers prefetched keys from memory, keeps its own writes and forgets a key whose write lost', async () => {
