@@ -424,17 +424,14 @@ export const SYNCER_FEED = {
 };
 
 /**
- * Functions only schedules invoke (no queue, route or feed): deployed without active X-Ray tracing. Their runs are no
- * part of a kcp change's trace, and Lambda samples every run of a once-a-minute schedule, each a trace billed ($5 per
- * million: ≈$0.22 a month per schedule, docs/deploy.md "Idle cost"). Their logs, metrics and alarms stay.
+ * Functions a schedule invokes are deployed without active X-Ray tracing (PassThrough). With Active, Lambda samples
+ * every run of a once-a-minute schedule, each a billed trace ($5 per million: ≈$0.22 a month per schedule,
+ * docs/deploy.md "Idle cost"), and such a run belongs to no kcp change. In PassThrough Lambda records no segment and
+ * only hands the trace context on (Lambda developer guide, "Visualize Lambda function invocations using AWS X-Ray");
+ * X-Ray sampling rules cannot change Lambda's own sampling. This includes status-up, the status queue's consumer too:
+ * its message runs then end a status report's X-Ray trace at the status queue (ingress's SendMessage stays in it),
+ * and `tmc trace` still shows the status step. Their logs, metrics and alarms stay.
  */
-export function scheduledOnly(name: FunctionName): boolean {
-  const invokedOtherwise = new Set<string>([
-    ...Object.values(QUEUES).map((q) => q.consumer),
-    ...ROUTES.map((r) => r.target),
-    AUTHORIZER.function,
-    SYNCER_FEED.function,
-    SYNCER_FEED.authorizer,
-  ]);
-  return SCHEDULES.some((s) => s.target === name) && !invokedOtherwise.has(name);
+export function activelyTraced(name: FunctionName): boolean {
+  return !SCHEDULES.some((s) => s.target === name);
 }
