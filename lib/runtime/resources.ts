@@ -424,13 +424,11 @@ export const SYNCER_FEED = {
 };
 
 /**
- * Functions a schedule invokes are deployed without active X-Ray tracing (PassThrough). With Active, Lambda samples
- * every run of a once-a-minute schedule, each a billed trace ($5 per million: ≈$0.22 a month per schedule,
- * docs/deploy.md "Idle cost"), and such a run belongs to no kcp change. In PassThrough Lambda records no segment and
- * only hands the trace context on (Lambda developer guide, "Visualize Lambda function invocations using AWS X-Ray");
- * X-Ray sampling rules cannot change Lambda's own sampling. This includes status-up, the status queue's consumer too:
- * its message runs then end a status report's X-Ray trace at the status queue (ingress's SendMessage stays in it),
- * and `tmc trace` still shows the status step. Their logs, metrics and alarms stay.
+ * Functions a schedule invokes are deployed without active X-Ray tracing (PassThrough): with Active, Lambda samples
+ * every run of a once-a-minute schedule, each a billed trace that belongs to no kcp change. A schedule's event carries
+ * no trace header, and Lambda's own sampling cannot be configured (no X-Ray sampling rule applies to it). This covers
+ * status-up, the status queue's consumer too: a status report's X-Ray trace then ends at its SendMessage to the status
+ * queue (docs/deploy.md "Idle cost"); `tmc trace`, logs, metrics and alarms are unchanged.
  */
 export function activelyTraced(name: FunctionName): boolean {
   return !SCHEDULES.some((s) => s.target === name);
