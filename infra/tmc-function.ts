@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { scheduledOnly, type FunctionDefinition } from '../lib/runtime/resources';
+import { activelyTraced, type FunctionDefinition } from '../lib/runtime/resources';
 import { grantVpcAccess, type FunctionNetwork } from './network';
 
 export interface TmcFunctionProps {
@@ -65,7 +65,7 @@ export class TmcFunction extends Construct {
     super(scope, id);
     const { definition } = props;
     const functionName = `tmc-${props.stage}-${definition.name}`;
-    const untraced = scheduledOnly(definition.name);
+    const untraced = !activelyTraced(definition.name);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention,

@@ -424,17 +424,12 @@ export const SYNCER_FEED = {
 };
 
 /**
- * Functions only schedules invoke (no queue, route or feed): deployed without active X-Ray tracing. Their runs are no
- * part of a kcp change's trace, and Lambda samples every run of a once-a-minute schedule, each a trace billed ($5 per
- * million: ≈$0.22 a month per schedule, docs/deploy.md "Idle cost"). Their logs, metrics and alarms stay.
+ * Functions a schedule invokes are deployed without active X-Ray tracing (PassThrough): with Active, Lambda samples
+ * every run of a once-a-minute schedule, each a billed trace that belongs to no kcp change. A schedule's event carries
+ * no trace header, and Lambda's own sampling cannot be configured (no X-Ray sampling rule applies to it). This covers
+ * status-up, the status queue's consumer too: a status report's X-Ray trace then ends at its SendMessage to the status
+ * queue (docs/deploy.md "Idle cost"); `tmc trace`, logs, metrics and alarms are unchanged.
  */
-export function scheduledOnly(name: FunctionName): boolean {
-  const invokedOtherwise = new Set<string>([
-    ...Object.values(QUEUES).map((q) => q.consumer),
-    ...ROUTES.map((r) => r.target),
-    AUTHORIZER.function,
-    SYNCER_FEED.function,
-    SYNCER_FEED.authorizer,
-  ]);
-  return SCHEDULES.some((s) => s.target === name) && !invokedOtherwise.has(name);
+export function activelyTraced(name: FunctionName): boolean {
+  return !SCHEDULES.some((s) => s.target === name);
 }

@@ -228,11 +228,12 @@ describe('stack inventory', () => {
     expect(inventory.dashboards).toBe(1);
     expect(inventory.secrets).toBe(3);
     expect(inventory.polledQueues).toBe(Object.keys(QUEUES).length);
-    // Functions only schedules run are not traced (each run would be a billed trace); the message path is.
+    // No schedule target is actively traced (each run would be a billed trace), status-up (the backstop) included;
+    // the message path is.
     expect(inventory.tracedFunctions).toEqual(
-      expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'status-up']),
+      expect.arrayContaining(['ingress', 'placement', 'sync-apply', 'virtual-workspace']),
     );
-    for (const name of ['health-probe', 'recovery-sweep', 'metrics-rollup'])
+    for (const name of ['health-probe', 'recovery-sweep', 'metrics-rollup', 'status-up'])
       expect(inventory.tracedFunctions).not.toContain(name);
     expect(inventory.schedules).toEqual(
       expect.arrayContaining(

@@ -28,7 +28,7 @@ import {
   FUNCTIONS,
   QUEUES,
   ROUTES,
-  scheduledOnly,
+  activelyTraced,
   SCHEDULES,
   SYNCER_FEED,
   TABLE,
@@ -161,11 +161,11 @@ describe('functions', () => {
         MemorySize: definition.memoryMb,
         Timeout: definition.timeoutSeconds,
         Handler: 'index.handler',
-        // Runs only a schedule invokes are no part of a change's trace, and each would be a billed trace.
-        TracingConfig: { Mode: scheduledOnly(name) ? 'PassThrough' : 'Active' },
+        // A scheduled run is no part of a change's trace, and with Active each would be a billed trace.
+        TracingConfig: { Mode: activelyTraced(name) ? 'Active' : 'PassThrough' },
         FunctionName: `tmc-test-${name}`,
       });
-      if (scheduledOnly(name)) expect(envOf(name)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'false' });
+      if (!activelyTraced(name)) expect(envOf(name)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'false' });
       else expect(envOf(name).POWERTOOLS_TRACE_ENABLED).toBeUndefined();
       expect(envOf(name)).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
@@ -174,6 +174,15 @@ describe('functions', () => {
       });
     },
   );
+
+  it('actively traces the message path only: every schedule target, status-up too, is PassThrough', () => {
+    const modeOf = (name: FunctionName): unknown => (fnOf(name).Properties as Json).TracingConfig;
+    // status-up consumes the status queue but also runs every minute as the status backstop.
+    for (const name of ['health-probe', 'recovery-sweep', 'metrics-rollup', 'status-up'] as const)
+      expect([name, modeOf(name)]).toEqual([name, { Mode: 'PassThrough' }]);
+    for (const name of ['ingress', 'placement', 'sync-apply', 'virtual-workspace'] as const)
+      expect([name, modeOf(name)]).toEqual([name, { Mode: 'Active' }]);
+  });
 
   it('tells every function that reads kcp which workspaces to serve', () => {
     for (const name of deployed) {
