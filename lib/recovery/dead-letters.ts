@@ -124,7 +124,7 @@ export async function redriveDeadLetters(deps: RecoverySweepDeps, report: Recove
         }
         // Redrives wait 1, 2, 4 … minutes by default (full jitter, at least the base), up to SQS's 15-minute delay.
         const policy = deps.settings.redriveBackoff;
-        const delay = Math.max(policy.baseSeconds, backoffSeconds(attempts + 1, { policy }));
+        const delay = backoffSeconds(attempts + 1, { policy, atLeastBase: true });
         await queue.redrive(letter.body, delay);
         await queue.remove(letter);
         await deps.store.putRetryState(key, {

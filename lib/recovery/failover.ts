@@ -36,8 +36,7 @@ export async function evacuate(
     const retry = await deps.store.retryState(key);
     if (retry && retry.nextAt > now) continue;
     const attempts = (retry?.attempts ?? 0) + 1;
-    // Full jitter may draw 0 s: at least the base, or the next sweep asks again at once.
-    const delay = Math.max(FAILOVER_RETRY.baseSeconds, backoffSeconds(attempts, { policy: FAILOVER_RETRY }));
+    const delay = backoffSeconds(attempts, { policy: FAILOVER_RETRY, atLeastBase: true });
     await deps.store.putRetryState(key, {
       attempts,
       nextAt: now + delay * 1000,

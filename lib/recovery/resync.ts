@@ -48,7 +48,7 @@ export async function resyncStuck(
     const why = `${describeRef(record.ref)} has been ${record.state} on ${cluster.name} since ${record.updatedAt}${record.lastError ? ` (${record.lastError.message})` : ''}`;
     await deps.store.putRetryState(key, {
       attempts,
-      nextAt: now + backoffSeconds(attempts, { policy: STUCK_RETRY }) * 1000,
+      nextAt: now + backoffSeconds(attempts, { policy: STUCK_RETRY, atLeastBase: true }) * 1000,
       lastAt: new Date(now).toISOString(),
       reason: why,
     });

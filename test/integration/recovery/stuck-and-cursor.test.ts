@@ -84,8 +84,11 @@ describe('recovery sweep: stuck syncs and the per-cluster cursor', () => {
       },
     });
     const deps = w.deps({ stuckAfterSeconds: 300 });
+    // Full jitter drawing 0 s (1 time in 61) must still wait the base: else the next sweep would send it again.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0);
 
     expect((await runRecoverySweep(deps)).actions).toEqual({ 'resync-stuck:enqueued': 1 });
+    random.mockRestore();
     expect(await resent()).toEqual(['stuck']);
     // Backoff: the next sweeps within the delay send nothing, though the item is still failed.
     expect((await runRecoverySweep(deps)).actions).toEqual({});
