@@ -205,7 +205,12 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
       const decision = bySk(items, 'DECISION')[0];
       const placed: string[] = (decision?.clusters ?? []).map((c: Item) => c.name ?? c.cluster);
       const sync = new Map(bySk(items, 'SYNC#').map((i) => [i.cluster as string, i]));
-      const status = new Map(bySk(items, 'STATUS#').map((i) => [i.cluster as string, i]));
+      // A removed copy's bare expiry mark holds no status (docs/state.md): not a report.
+      const status = new Map(
+        bySk(items, 'STATUS#')
+          .filter((i) => i.status !== undefined)
+          .map((i) => [i.cluster as string, i]),
+      );
       const clusters = [...new Set([...placed, ...sync.keys(), ...status.keys()])].sort();
       return {
         readAt,
