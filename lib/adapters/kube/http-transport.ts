@@ -20,13 +20,27 @@ export interface KubeHttpResponse {
   json: unknown;
 }
 
+/** What a request carries from the KubeConfig: its headers (auth, impersonation) and the TLS material for the agent. */
+interface RequestAuth {
+  headers: Readonly<Record<string, string>>;
+  tls: https.RequestOptions;
+}
+
 /**
  * One keep-alive connection pool per endpoint. client-node's own request path builds a new Agent for every call
  * (no connection reuse), so tmc takes the TLS material and auth headers from the KubeConfig and sends the request over
- * its own long-lived Agent. Auth headers are asked for on every request so exec and OIDC tokens refresh.
+ * its own long-lived Agent. A user with an exec plugin or an auth provider (OIDC, a token file through
+ * `auth-provider`) is asked for its headers on every request, so its tokens refresh; any other user's credentials are
+ * fixed when the kubeconfig is loaded (a token, a client certificate, basic auth), so they are read once.
  */
 export class KubeHttpTransport {
   private readonly base: URL;
+  /** The server URL's path (kcp: /clusters/<workspace>) without its trailing slash: request paths are appended. */
+  private readonly basePath: string;
+  private readonly isHttps: boolean;
+  /** Whether the user's credentials can change between requests (exec plugin, auth provider). */
+  private readonly refreshesAuth: boolean;
+  private fixedAuth: Promise<RequestAuth> | undefined;
   private agent: http.Agent | undefined;
 
   constructor(
@@ -37,6 +51,10 @@ export class KubeHttpTransport {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('KubeConfig has no current cluster');
     this.base = new URL(cluster.server);
+    this.basePath = this.base.pathname.replace(/\/+$/, '');
+    this.isHttps = this.base.protocol === 'https:';
+    const user = config.getCurrentUser();
+    this.refreshesAuth = user?.exec !== undefined || user?.authProvider !== undefined;
   }
 
   /** Closes idle sockets (for tests and for `forget`). */
@@ -46,14 +64,9 @@ export class KubeHttpTransport {
   }
 
   async request(req: KubeHttpRequest): Promise<KubeHttpResponse> {
-    const opts: https.RequestOptions = { headers: {} };
-    await this.config.applyToHTTPSOptions(opts);
-    const agent = this.agentFor(opts);
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    for (const [key, value] of Object.entries(opts.headers ?? {})) {
-      if (typeof value === 'string' || typeof value === 'number') headers[key] = String(value);
-    }
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const auth = await this.auth();
+    const agent = this.agentFor(auth.tls);
+    const headers: Record<string, string> = { ...auth.headers };
     if (this.bearerToken) headers.Authorization = `Bearer ${await this.bearerToken()}`;
     let payload: Buffer | undefined;
     if (req.body !== undefined) {
@@ -61,9 +74,7 @@ export class KubeHttpTransport {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    // The server URL may carry a path (kcp: /clusters/<workspace>); request paths are appended to it.
-    const basePath = this.base.pathname.replace(/\/+$/, '');
-    const isHttps = this.base.protocol === 'https:';
+    const isHttps = this.isHttps;
     const send = isHttps ? https.request : http.request;
     return new Promise<KubeHttpResponse>((resolve, reject) => {
       const request = send(
@@ -72,10 +83,10 @@ export class KubeHttpTransport {
           hostname: this.base.hostname,
           port: this.base.port || (isHttps ? 443 : 80),
           method: req.method,
-          path: `${basePath}${req.path}`,
+          path: `${this.basePath}${req.path}`,
           headers,
           agent,
-          servername: opts.servername,
+          servername: auth.tls.servername,
           signal: req.signal,
         },
         (res) => {
@@ -104,6 +115,30 @@ export class KubeHttpTransport {
       request.on('error', reject);
       request.end(payload);
     });
+  }
+
+  /** The user's headers and TLS material: asked for per request when they can change, else once (until one fails). */
+  private auth(): Promise<RequestAuth> {
+    if (this.refreshesAuth) return this.readAuth();
+    if (this.fixedAuth === undefined) {
+      const reading = this.readAuth();
+      this.fixedAuth = reading;
+      reading.catch(() => {
+        if (this.fixedAuth === reading) this.fixedAuth = undefined;
+      });
+    }
+    return this.fixedAuth;
+  }
+
+  private async readAuth(): Promise<RequestAuth> {
+    const opts: https.RequestOptions = { headers: {} };
+    await this.config.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    for (const [key, value] of Object.entries(opts.headers ?? {})) {
+      if (typeof value === 'string' || typeof value === 'number') headers[key] = String(value);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    return { headers, tls: opts };
   }
 
   private agentFor(opts: https.RequestOptions): http.Agent {
