@@ -23,6 +23,15 @@ function mainThreadHeapFlags(): string[] {
 }
 
 /**
+ * `TMC_BENCH_CPU_PROFILE_DIR`: V8 CPU profiles of the child's every thread (`--cpu-prof`, which Node refuses in
+ * NODE_OPTIONS), one file per thread, read with bench/support/cpu-profile-summary.ts.
+ */
+function cpuProfileFlags(): string[] {
+  const dir = process.env.TMC_BENCH_CPU_PROFILE_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/**
  * Runs one end-to-end size in a fresh `node` (bench/e2e/child.ts, through tsx as bin/tmc.mjs runs the sources),
  * forwarding its progress lines, and returns its result or throws its error. The child's own output (the functions' and
  * the stack's logs, at POWERTOOLS_LOG_LEVEL) goes to a file in the temporary directory, named in the progress, kept
@@ -44,6 +53,7 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
       [
         // The main thread's young generation as the worker threads' (lib/local/young-generation.ts).
         ...mainThreadHeapFlags(),
+        ...cpuProfileFlags(),
         '--import',
         'tsx',
         join(projectRoot, 'bench', 'e2e', 'child.ts'),

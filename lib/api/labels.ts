@@ -49,13 +49,26 @@ export const NAMESPACE_CLOSING_ANNOTATION = 'tmc.kcp.io/closing';
 /** On downstream namespaces: JSON `{workspace, namespace, syncTarget}`, as kcp's syncer wrote it. */
 export const NAMESPACE_LOCATOR_ANNOTATION = 'kcp.io/namespace-locator';
 
+/**
+ * Hashes already computed, by length and input: the inputs are a deployment's workspaces × clusters and workspaces ×
+ * namespaces, asked for on every object a batch touches. Bounded: past the limit the oldest entry is forgotten.
+ */
+const knownHashes = new Map<string, string>();
+const KNOWN_HASHES_LIMIT = 4096;
+
 function shortHash(input: string, length: number): string {
+  const memoKey = `${length}|${input}`;
+  const known = knownHashes.get(memoKey);
+  if (known !== undefined) return known;
   // base36 of sha256: lower-case alphanumerics are valid in label values and DNS-1123 names.
   const digest = createHash('sha256').update(input).digest();
-  return BigInt(`0x${digest.subarray(0, 16).toString('hex')}`)
+  const hash = BigInt(`0x${digest.subarray(0, 16).toString('hex')}`)
     .toString(36)
     .padStart(length, '0')
     .slice(0, length);
+  if (knownHashes.size >= KNOWN_HASHES_LIMIT) knownHashes.delete(knownHashes.keys().next().value!);
+  knownHashes.set(memoKey, hash);
+  return hash;
 }
 
 /** A SyncTarget's key, unique across workspaces: used in `state.workload.kcp.io/<key>`. */

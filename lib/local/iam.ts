@@ -220,21 +220,32 @@ export function accessDeniedMessage(name: FunctionName, stage: string, action: s
   return `User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${role}/${role} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
 }
 
+/**
+ * What the gate reads of the signed request; built once (a zod schema is compiled on its first parse, so one built
+ * per request costs that compilation on every call). The headers as an object with the one header read: a record
+ * schema would check, and copy, every header.
+ */
+const SignedRequest = z.object({
+  headers: z.looseObject({ 'x-amz-target': z.string().optional() }),
+  body: z.unknown(),
+  method: z.string(),
+  path: z.string(),
+});
+const utf8 = new TextDecoder();
+
 /** A middleware at the innermost place of the SDK's stack (after the deserializer): it sees the signed request. */
 function gate(service: AwsService, grants: Record<FunctionName, ResolvedGrant[]>, region: string, stage: string) {
   return (next: DeserializeHandler<object, MetadataBearer>) =>
     async (args: DeserializeHandlerArguments<object>): Promise<DeserializeHandlerOutput<MetadataBearer>> => {
       const name = invokingFunction();
       if (name === undefined) return next(args);
-      const request = z
-        .object({ headers: z.record(z.string(), z.string()), body: z.unknown(), method: z.string(), path: z.string() })
-        .parse(args.request);
+      const request = SignedRequest.parse(args.request);
       const target = request.headers['x-amz-target'] ?? '';
       const text =
         typeof request.body === 'string'
           ? request.body
           : request.body instanceof Uint8Array
-            ? new TextDecoder().decode(request.body)
+            ? utf8.decode(request.body)
             : '{}';
       // An @connections post's body is the frame itself, not a request document.
       const call = describeCall(service, target, service === 'execute-api' ? {} : JSON.parse(text), region, request);

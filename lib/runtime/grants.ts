@@ -178,12 +178,19 @@ export function resolveGrants<T>(
     .filter((grant) => grant.resources.length > 0);
 }
 
+/** Compiled patterns by pattern: the patterns are the grants' own actions and ARNs, a fixed set per deployment. */
+const compiledPatterns = new Map<string, RegExp>();
+
 function wildcardPattern(pattern: string): RegExp {
+  const known = compiledPatterns.get(pattern);
+  if (known !== undefined) return known;
   const escaped = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
+  const compiled = new RegExp(`^${escaped}$`);
+  compiledPatterns.set(pattern, compiled);
+  return compiled;
 }
 
 /**
@@ -196,9 +203,10 @@ export function isAllowed(
   arn: string,
   leadingKeys?: readonly string[],
 ): boolean {
+  const lowerAction = action.toLowerCase();
   return grants.some(
     (grant) =>
-      grant.actions.some((granted) => wildcardPattern(granted.toLowerCase()).test(action.toLowerCase())) &&
+      grant.actions.some((granted) => wildcardPattern(granted.toLowerCase()).test(lowerAction)) &&
       grant.resources.some((resource) => wildcardPattern(resource).test(arn)) &&
       (grant.leadingKeys === undefined ||
         (leadingKeys !== undefined &&

@@ -206,6 +206,16 @@ describe('namespace mapping', () => {
     expect(downstreamNamespace(w1, n1) === downstreamNamespace(w2, n2)).toBe(same);
     expect(downstreamNamespace(w1, n1)).toMatch(/^kcp-[a-z0-9]{12}$/);
   });
+
+  // Values computed before the hashes were memoised: names already on clusters must not change.
+  it('keeps the names it gave before, asked once, again, and after thousands of other names', () => {
+    const asked = (): string[] => [clusterKey('root:org', 'east'), downstreamNamespace('root:org', 'default')];
+    expect(asked()).toEqual(['ahmrw6eqedif', 'kcp-bl64afnwctp5']);
+    expect(asked()).toEqual(['ahmrw6eqedif', 'kcp-bl64afnwctp5']);
+    for (let i = 0; i < 5_000; i++) clusterKey(`root:w${i}`, 'east');
+    expect(asked()).toEqual(['ahmrw6eqedif', 'kcp-bl64afnwctp5']);
+    expect(clusterKey('root:w4999', 'east')).not.toBe(clusterKey('root:w4998', 'east'));
+  });
 });
 
 describe('replica share and overrides', () => {
