@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { batchGetItems } from '../lib/adapters/dynamodb/table';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs } from '../lib/local/aws-services';
@@ -25,13 +25,17 @@ import { TABLE } from '../lib/runtime/resources';
  * one run, not runs.
  */
 
-export type SdkOperation = 'GetItem' | 'PutItem' | 'Query' | 'BatchGetItem' | 'SendMessageBatch';
+/** BatchWriteItem puts 25 PutItem-shaped items; SendMessageBatch sends 10 messages, SendMessage one of the same. */
+export type SdkOperation =
+  'GetItem' | 'PutItem' | 'Query' | 'BatchGetItem' | 'BatchWriteItem' | 'SendMessageBatch' | 'SendMessage';
 export const SDK_OPERATIONS: readonly SdkOperation[] = [
   'GetItem',
   'PutItem',
   'Query',
   'BatchGetItem',
+  'BatchWriteItem',
   'SendMessageBatch',
+  'SendMessage',
 ];
 
 export interface SdkOverheadOptions {
@@ -182,6 +186,17 @@ export const VARIANTS: readonly Variant[] = [
     },
   },
   {
+    name: 'no-user-agent',
+    description:
+      "tmc without the SDK's user-agent middleware: not a candidate (AWS would get other headers), the upper bound of what a user-agent computed once per client could save",
+    build: (e) => {
+      const clients = tmcClients(e);
+      clients.doc.middlewareStack.remove('getUserAgentMiddleware');
+      clients.sqs.middlewareStack.remove('getUserAgentMiddleware');
+      return clients;
+    },
+  },
+  {
     name: 'cloud',
     description: 'as in Lambda: no endpoint set, the endpoint rules run (requests redirected)',
     build: (e) => cloudShapedClients(e),
@@ -224,22 +239,18 @@ function operations(tableName: string): Record<SdkOperation, Operation> {
     [TABLE.partitionKey]: 'OBJ#bench',
     [TABLE.sortKey]: `SYNC#c${i % 10}`,
   });
+  const item = (i: number): Record<string, unknown> => ({
+    ...key(i),
+    [TABLE.sortKey]: `PUT#${i % 50}`,
+    generation: i,
+    status: 'applied',
+    body: PAYLOAD,
+    labels: { app: 'web', tier: 'front' },
+  });
+  const message = (i: number, n: number): string => JSON.stringify({ i, n, body: PAYLOAD.slice(0, 300) });
   return {
     GetItem: ({ doc }, i) => doc.send(new GetCommand({ TableName: tableName, Key: key(i), ConsistentRead: true })),
-    PutItem: ({ doc }, i) =>
-      doc.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...key(i),
-            [TABLE.sortKey]: `PUT#${i % 50}`,
-            generation: i,
-            status: 'applied',
-            body: PAYLOAD,
-            labels: { app: 'web', tier: 'front' },
-          },
-        }),
-      ),
+    PutItem: ({ doc }, i) => doc.send(new PutCommand({ TableName: tableName, Item: item(i) })),
     Query: ({ doc }) =>
       doc.send(
         new QueryCommand({
@@ -250,16 +261,28 @@ function operations(tableName: string): Record<SdkOperation, Operation> {
         }),
       ),
     BatchGetItem: ({ doc }) => batchGetItems(doc, tableName, [0, 1, 2, 3, 4].map(key), { consistentRead: true }),
+    BatchWriteItem: ({ doc }, i) =>
+      doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [tableName]: Array.from({ length: 25 }, (_, n) => ({
+              PutRequest: { Item: { ...item(i * 25 + n), [TABLE.sortKey]: `BATCH#${n}` } },
+            })),
+          },
+        }),
+      ),
     SendMessageBatch: ({ sqs, queueUrl }, i) =>
       sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: Array.from({ length: 10 }, (_, n) => ({
             Id: `m${n}`,
-            MessageBody: JSON.stringify({ i, n, body: PAYLOAD.slice(0, 300) }),
+            MessageBody: message(i, n),
           })),
         }),
       ),
+    SendMessage: ({ sqs, queueUrl }, i) =>
+      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message(i, 0) })),
   };
 }
 

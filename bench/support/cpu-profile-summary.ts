@@ -128,9 +128,10 @@ export function summarizeProfile(
     asker ??= 'node: no JS caller (socket I/O, timers, microtasks)';
     askers.set(asker, (askers.get(asker) ?? 0) + 1);
     if (callersOf !== undefined) {
-      // The innermost frame of `callersOf`'s code on the stack, then the nearest project frame below it.
+      // The innermost frame of `callersOf`'s code on the stack, then the nearest project frame outside that code below.
       let at: number | undefined = id;
       while (at !== undefined && !ownerOf(byId.get(at)!.callFrame, projectUrl).includes(callersOf)) at = parent.get(at);
+      while (at !== undefined && ownerOf(byId.get(at)!.callFrame, projectUrl).includes(callersOf)) at = parent.get(at);
       while (at !== undefined && !isProject(byId.get(at)!)) at = parent.get(at);
       if (at !== undefined) {
         const name = frameName(byId.get(at)!, projectUrl);
