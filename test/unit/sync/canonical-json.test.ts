@@ -11,8 +11,33 @@ describe('canonicalJson', () => {
     ['sorts integer-like keys as strings', { '9': 'a', '10': 'b', x: 'c' }, '{"10":"b","9":"a","x":"c"}'],
     ['scalars as JSON', 'text', '"text"'],
     ['top-level undefined as null', undefined, 'null'],
+    ['an object of undefined members as {}', { a: undefined }, '{}'],
+    ['empty containers', { 'a"b': [{}, [[]]], e: [] }, '{"a\\"b":[{},[[]]],"e":[]}'],
   ])('%s', (_name, value, expected) => {
     expect(canonicalJson(value)).toBe(expected);
+  });
+
+  // Computed before canonicalJson was rewritten for speed: hashes stored in DynamoDB must stay what they were, or every
+  // object would be applied again on its next resync.
+  it('hashes a Deployment as it always has (escapes, unicode, empty values)', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: 'kcp-x',
+        labels: { 'state.workload.kcp.io/k': 'Sync', app: 'web' },
+        annotations: { 'a"b\\c': 'ü\n\u2028', skipped: undefined },
+      },
+      spec: {
+        replicas: 0,
+        paused: false,
+        template: {
+          spec: { containers: [{ name: 'web', args: ['--x', '', null, undefined], ports: [] }], tolerations: [{}] },
+        },
+      },
+    };
+    expect(stableHash(deployment)).toBe('sha256:b19fe3749fc924816c5977cde301aaddf93d9f6d4c27398618e820474f0bcfb8');
   });
 
   it('equal content in any key order serialises and hashes alike', () => {
