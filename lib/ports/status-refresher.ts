@@ -1,3 +1,4 @@
+import type { StatusMessage } from '../api/messages';
 import type { ObjectRef } from '../api/object-ref';
 
 /**
@@ -12,6 +13,10 @@ export interface ReportFollows {
 
 /** What sync-apply and placement need of a status reporter: ask for a refresh; the answer is not read. */
 export interface StatusRefresher {
-  /** With `follows`, the refresh may be left to that cluster's report (RefreshAfterBatch); a reporter may ignore it. */
-  refresh(ref: ObjectRef, follows?: ReportFollows): Promise<unknown>;
+  /**
+   * With `follows`, the refresh may be left to that cluster's report (RefreshAfterBatch); with `rerun`, its write may
+   * be held back while other clusters' applies are on their way, and `rerun` (a status message that refreshes) is
+   * then sent to come back by itself. A reporter may ignore both.
+   */
+  refresh(ref: ObjectRef, follows?: ReportFollows, rerun?: StatusMessage): Promise<unknown>;
 }

@@ -327,7 +327,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   'sync-apply': {
     ...NO_ACCESS,
     table: 'read-write',
-    sends: ['sync', 'placement'],
+    sends: ['sync', 'placement', 'status'],
     kcp: true,
     clusterCredentials: true,
     contentKey: true,

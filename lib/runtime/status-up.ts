@@ -15,7 +15,7 @@ import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import type { WorkQueue } from '../ports/work-queue';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
-import { BatchRefresh } from '../sync/status/batch-refresh';
+import { BatchRefresh, RERUN_DELAY_SECONDS } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
 import {
   BackstopMemo,
@@ -48,12 +48,6 @@ export interface StatusUpHandlerDeps extends StatusUpDeps {
    */
   rerunQueue?: WorkQueue<StatusMessage>;
 }
-
-/**
- * When a held-back refresh runs again: long enough for the reports it waits for (sent by the clusters moments after
- * its own) to be stored and written by the last one's refresh, which leaves the re-run nothing to write.
- */
-export const RERUN_DELAY_SECONDS = 5;
 
 /**
  * The backstop leaves a pair to its status message for two of its periods (60 s): a report waits in the status queue

@@ -1,6 +1,12 @@
 import { makeBatchedInvocationRecorder, type RecordInvocation } from '../health/record-invocation';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage } from '../api/messages';
+import {
+  PlacementMessageSchema,
+  StatusMessageSchema,
+  SyncMessageSchema,
+  type PlacementMessage,
+  type StatusMessage,
+} from '../api/messages';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
 import { SecretsManagerSecretReader } from '../adapters/kube/secret-reader';
 import { contentKeySource } from './content-key';
@@ -20,6 +26,8 @@ import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
+import { RERUN_DELAY_SECONDS } from '../sync/status/batch-refresh';
+import type { WorkQueue } from '../ports/work-queue';
 import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
@@ -46,6 +54,11 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
   statusSnapshot?: ObjectSnapshotReader;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
+  /**
+   * The status queue, for the re-runs of refreshes held back while other clusters' applies are on their way
+   * (RefreshAfterBatch); without it every refresh writes at once.
+   */
+  rerunQueue?: WorkQueue<StatusMessage>;
 }
 
 /**
@@ -55,7 +68,15 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState);
-    const status = deps.status ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot) : undefined;
+    const rerunQueue = deps.rerunQueue;
+    const status = deps.status
+      ? new RefreshAfterBatch(
+          deps.status,
+          deps.log,
+          deps.statusSnapshot,
+          rerunQueue && ((reruns) => rerunQueue.send(reruns, { delaySeconds: RERUN_DELAY_SECONDS })),
+        )
+      : undefined;
     return measureSqsBatch(
       deps.metrics,
       'sync-apply',
@@ -96,7 +117,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
 export function buildSyncApplyDeps(
   env: Environment = process.env,
 ): SyncApplyHandlerDeps & { metrics: FunctionMetrics } {
-  const config = loadConfig(env, { table: true, queues: ['sync', 'placement'], kcp: true, contentKey: true });
+  const config = loadConfig(env, { table: true, queues: ['sync', 'placement', 'status'], kcp: true, contentKey: true });
   const doc = makeDynamoDocumentClient(config);
   const tableName = tableNameOf(config);
   const sqs = makeSqsClient(config);
@@ -138,6 +159,12 @@ export function buildSyncApplyDeps(
       }),
     }),
     syncers: syncerFeedOf(env, config, doc, tableName, log),
+    rerunQueue: new SqsWorkQueue<StatusMessage>({
+      sqs,
+      queueUrl: queueUrlOf(config, 'status'),
+      name: 'status',
+      schema: StatusMessageSchema,
+    }),
     deferrer: new SqsVisibilityDeferrer(sqs, queueUrlOf(config, 'sync'), (err) =>
       log.warn('Could not change message visibility', { error: String(err) }),
     ),

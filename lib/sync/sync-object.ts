@@ -1,5 +1,5 @@
 import { systemClock } from '../ports/clock';
-import type { SyncMessage } from '../api/messages';
+import type { StatusMessage, SyncMessage } from '../api/messages';
 import { NAMESPACE_CLOSING_ANNOTATION, OWNERS_ANNOTATION } from '../api/labels';
 import { describeRef, objectKey, type ObjectRef } from '../api/object-ref';
 import { SyncConflictError, TmcError } from '../errors/tmc-error';
@@ -145,11 +145,19 @@ export async function syncObjectToCluster(
   // (RefreshAfterBatch), left to the cluster's own report when one follows and has not raced ahead of this record; a
   // re-apply of the same generation (drift repair, a no-op resync never gets here) does not ask. A dependency applied
   // ahead of its own message asks too: that message then finds it unchanged and asks nothing, and the object's first
-  // refresh is what writes its state labels (placement leaves them to it).
+  // refresh is what writes its state labels (placement leaves them to it). Its write may wait for the other placed
+  // clusters' applies, and then comes back as a status-queue re-run (RefreshAfterBatch).
   const newGeneration = existing?.state === 'applied' && existing.appliedGeneration !== record.appliedGeneration;
   if (existing?.state !== 'applied' || newGeneration) {
+    const rerun: StatusMessage = {
+      type: 'status',
+      ref,
+      cluster: placement.cluster,
+      rerun: true,
+      trace: ctx.message.trace,
+    };
     await ctx.deps.status
-      ?.refresh(ref, reportFollowing(ref.kind, placement.cluster, before, applied.metadata.generation))
+      ?.refresh(ref, reportFollowing(ref.kind, placement.cluster, before, applied.metadata.generation), rerun)
       .catch((err: unknown) => ctx.log.warn('Could not refresh status after applying', { error: String(err) }));
   }
   return 'applied';

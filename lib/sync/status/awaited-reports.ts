@@ -37,21 +37,22 @@ function rollingOut(status: Record<string, unknown>, desired: number | undefined
 }
 
 /**
- * The placed clusters whose next report is on its way, so a refresh writing kcp now would be followed by another
- * write moments later: an apply of the object's current generation not yet recorded; an apply recorded in the last
- * {@link REPORT_EXPECTED_WITHIN_MS} whose downstream generation the cluster has not reported yet (its controller
- * answers every new generation); a copy that reported its rollout in progress in the last
- * {@link PROGRESS_EXPECTED_WITHIN_MS}. Only for {@link REPORTING_KINDS}; a failed or conflicting pair awaits nothing.
- * "On its way" is a guess that can be wrong (a lost webhook call): whoever defers on it must come back by itself.
+ * The placed clusters whose next apply or report is on its way, so a refresh writing kcp now would be followed by
+ * another write moments later. Any kind: an apply of the object's current generation not yet recorded (no sync item,
+ * or one pending without an error, or applied at an older generation). For {@link REPORTING_KINDS} also: an apply
+ * recorded in the last {@link REPORT_EXPECTED_WITHIN_MS} whose downstream generation the cluster has not reported yet
+ * (its controller answers every new generation); a copy that reported its rollout in progress in the last
+ * {@link PROGRESS_EXPECTED_WITHIN_MS}. A failed or conflicting pair awaits nothing. "On its way" is a guess that can
+ * be wrong (a lost message or webhook call): whoever defers on it must come back by itself.
  */
 export function awaitedReports(input: AwaitedReportsInput): string[] {
-  if (!REPORTING_KINDS.has(input.kind)) return [];
   return input.placed.filter((cluster) => {
     const record = input.syncOf.get(cluster);
     if (!record) return true;
     if (record.state === 'pending') return record.lastError === undefined;
     if (record.state !== 'applied') return false;
     if (input.generation !== undefined && record.appliedGeneration < input.generation) return true;
+    if (!REPORTING_KINDS.has(input.kind)) return false;
     const report = input.observedOf.get(cluster);
     const observed = report?.status.observedGeneration;
     if (

@@ -11,8 +11,14 @@ interface Pending {
 }
 
 /**
- * Sends the plain refreshes that held-back refreshes owe (a delayed message each on the status queue); resolves once
- * the queue has them.
+ * When a held-back refresh runs again: long enough for the reports it waits for (sent by the clusters moments after
+ * its own) to be stored and written by the last one's refresh, which leaves the re-run nothing to write.
+ */
+export const RERUN_DELAY_SECONDS = 5;
+
+/**
+ * Sends the plain refreshes that held-back refreshes owe (a delayed message each on the status queue, which status-up
+ * runs as a refresh that never holds back); resolves once the queue has them.
  */
 export type ScheduleRefreshes = (reruns: StatusMessage[]) => Promise<void>;
 

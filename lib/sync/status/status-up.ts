@@ -107,7 +107,8 @@ export async function reportClusterStatus(
   receiveCount: number,
 ): Promise<StatusResult> {
   const { ref, cluster } = message;
-  if (STATUSLESS_KINDS.has(ref.kind)) return { result: 'ignored' };
+  // A kind without status has no report to store, but sync-apply sends its held refreshes' re-runs here too.
+  if (STATUSLESS_KINDS.has(ref.kind) && !message.rerun) return { result: 'ignored' };
   const log = deps.log.child({
     workspace: ref.workspace,
     cluster,

@@ -107,7 +107,31 @@ describe("awaitedReports: is east's next report on its way?", () => {
       },
       false,
     ],
-    ['a kind whose controller does not report generations (ConfigMap)', { kind: 'ConfigMap' }, false],
+    [
+      'a kind without a controller (ConfigMap), no sync record yet: its apply is in flight',
+      { kind: 'ConfigMap' },
+      true,
+    ],
+    [
+      'a ConfigMap pending, never failed: its apply is in flight',
+      { kind: 'ConfigMap', record: applied({ state: 'pending', appliedAt: undefined }) },
+      true,
+    ],
+    [
+      'a ConfigMap applied at an older generation: the new apply is in flight',
+      { kind: 'ConfigMap', record: applied({ appliedGeneration: 1 }) },
+      true,
+    ],
+    [
+      'a ConfigMap applied just now: no report follows an apply of a kind without a controller',
+      { kind: 'ConfigMap', record: applied() },
+      false,
+    ],
+    [
+      'a ConfigMap that failed: nothing is on its way',
+      { kind: 'ConfigMap', record: applied({ state: 'failed' }) },
+      false,
+    ],
   ])('%s', (_name, { kind, record, report: stored, desired }, expected) => {
     const awaited = awaitedReports({
       kind: kind ?? 'Deployment',

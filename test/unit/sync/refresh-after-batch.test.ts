@@ -1,7 +1,9 @@
+import type { StatusMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { ObjectSnapshot, ObjectSnapshotReader } from '../../../lib/ports/object-snapshot';
 import { RefreshAfterBatch, reportFollowing } from '../../../lib/sync/status/refresh-after-batch';
 import { memoryLog } from '../../../lib/observability/log';
+import type { StatusReport } from '../../../lib/sync/status/report-status';
 
 function ref(name: string): ObjectRef {
   return {
@@ -148,6 +150,89 @@ describe('RefreshAfterBatch', () => {
       ['Service', 0, 1, false], // its status does not answer a new generation
     ])('%s from generation %s to %s: report follows %s', (kind, before, after, follows) => {
       expect(reportFollowing(kind, 'east', before, after) !== undefined).toBe(follows);
+    });
+  });
+  describe("held back while other clusters' applies are on their way (with a schedule)", () => {
+    const rerunOf = (r: ObjectRef, cluster: string): StatusMessage => ({
+      type: 'status',
+      ref: r,
+      cluster,
+      rerun: true,
+      trace: { traceId: `t-${cluster}`, enqueuedAt: new Date(0).toISOString() },
+    });
+    /** A coalescing reporter that holds every object named in `awaiting`, and records what it was asked. */
+    const reporterOf = (awaiting: Set<string>, asked: string[]) => ({
+      refresh: async (r: ObjectRef): Promise<StatusReport> => {
+        asked.push(`refresh ${r.name}`);
+        return { annotations: true, status: false };
+      },
+      refreshUnlessAwaited: async (r: ObjectRef): Promise<StatusReport> => {
+        asked.push(`unless-awaited ${r.name}`);
+        return awaiting.has(r.name)
+          ? { annotations: false, status: false, awaiting: ['west'] }
+          : { annotations: true, status: false };
+      },
+    });
+
+    it('a held refresh sends its re-run (one send for the batch) and writes nothing; the others write', async () => {
+      const asked: string[] = [];
+      const sent: StatusMessage[][] = [];
+      const batch = new RefreshAfterBatch(reporterOf(new Set(['a', 'b']), asked), memoryLog(), undefined, async (m) => {
+        sent.push(m);
+      });
+      await batch.refresh(ref('a'), undefined, rerunOf(ref('a'), 'east'));
+      await batch.refresh(ref('b'), undefined, rerunOf(ref('b'), 'east'));
+      await batch.refresh(ref('c'), undefined, rerunOf(ref('c'), 'east'));
+      await batch.flush();
+      expect(asked.sort()).toEqual(['unless-awaited a', 'unless-awaited b', 'unless-awaited c']);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].map((m) => m.ref.name).sort()).toEqual(['a', 'b']);
+    });
+
+    it('an ask without a re-run (a failure or a delete recorded) is never held, whatever else the batch asked', async () => {
+      const asked: string[] = [];
+      const sent: StatusMessage[] = [];
+      const batch = new RefreshAfterBatch(reporterOf(new Set(['a']), asked), memoryLog(), undefined, async (m) => {
+        sent.push(...m);
+      });
+      await batch.refresh(ref('a'), undefined, rerunOf(ref('a'), 'east'));
+      await batch.refresh(ref('a'));
+      await batch.flush();
+      expect(asked).toEqual(['refresh a']);
+      expect(sent).toEqual([]);
+    });
+
+    it('a re-run that could not be sent: the held refresh writes at once, and the failure is logged', async () => {
+      const asked: string[] = [];
+      const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+      const batch = new RefreshAfterBatch(reporterOf(new Set(['a']), asked), memoryLog(lines), undefined, async () => {
+        throw new Error('SQS unavailable');
+      });
+      await batch.refresh(ref('a'), undefined, rerunOf(ref('a'), 'east'));
+      await batch.flush();
+      expect(asked).toEqual(['unless-awaited a', 'refresh a']);
+      expect(lines).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('re-runs') })]);
+    });
+
+    it('a report that raced ahead of the apply: its re-run is sent, and nothing is refreshed here', async () => {
+      const asked: string[] = [];
+      const sent: StatusMessage[] = [];
+      const snapshot: ObjectSnapshotReader = {
+        read: async (r): Promise<ObjectSnapshot> => ({
+          decision: undefined,
+          syncRecords: [],
+          statuses: [
+            { ref: r, cluster: 'east', status: { observedGeneration: 2 }, resourceVersion: '1', observedAt: '' },
+          ],
+        }),
+      };
+      const batch = new RefreshAfterBatch(reporterOf(new Set(), asked), memoryLog(), snapshot, async (m) => {
+        sent.push(...m);
+      });
+      await batch.refresh(ref('a'), { cluster: 'east', downstreamGeneration: 2 }, rerunOf(ref('a'), 'east'));
+      await batch.flush();
+      expect(asked).toEqual([]);
+      expect(sent.map((m) => [m.ref.name, m.cluster, m.rerun])).toEqual([['a', 'east', true]]);
     });
   });
 });
