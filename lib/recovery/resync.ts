@@ -7,7 +7,9 @@ import type { KubeObject } from '../ports/kube-client';
 import type { StoredDecision } from '../ports/decision-store';
 import { syncRecordKey, type SyncRecord } from '../ports/sync-state-store';
 import { placementFor } from '../sync/sync-object';
-import { toDownstream } from '../sync/transform';
+import { downstreamHash, toDownstream } from '../sync/transform';
+import { contentKeyFor } from '../kube/canonical-hash';
+import { contentHash } from '../placement/content-hash';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
 import { heldInWorkspace } from './unplaced';
@@ -86,9 +88,12 @@ const JsonObject = z.record(z.string(), z.unknown());
 
 /**
  * Drift: a few applied objects per cluster per sweep (rotating through the page) are read live and compared with
- * what tmc applied, rebuilt from the kcp object and the decision. A changed or deleted copy is marked
- * `driftReported` (so sync-apply applies even though the hash matches) and re-enqueued. Secrets are skipped: the
- * sweep never reads Secret data.
+ * what tmc applied. A record keeps only the hash of what was applied, so the copy is compared with the kcp object
+ * rebuilt for this cluster (`toDownstream` with the decision) only when that rebuild hashes to the record's
+ * `appliedHash`. A changed or deleted copy is then marked `driftReported` (so sync-apply applies even though the hash
+ * matches) and re-enqueued. A rebuild that hashes otherwise is a change tmc has not applied to this pair yet, not
+ * drift: its messages are on their way (an update in flight), or lost, which {@link missedApply} judges. Secrets are
+ * skipped: the sweep never reads Secret data.
  */
 export async function repairDrift(
   deps: RecoverySweepDeps,
@@ -118,6 +123,20 @@ export async function repairDrift(
     const source = await kcp.get(ref);
     if (!source || source.metadata.deletionTimestamp) continue;
     const desired: KubeObject = toDownstream(source, ref, placementFor(decision, cluster.name));
+    if (downstreamHash(desired, await contentKeyFor(desired, deps.contentKey)) !== record.appliedHash) {
+      const why = await missedApply(deps, record, source, now);
+      if (why === undefined) continue;
+      messages.push(apply(record, decision.decisionVersion, now));
+      await act(deps, report, {
+        action: 'resync-unsynced',
+        outcome: 'enqueued',
+        why,
+        workspace: ref.workspace,
+        cluster: cluster.name,
+        ref,
+      });
+      continue;
+    }
     const live = await client.get({
       group: ref.group,
       version: ref.version,
@@ -143,6 +162,28 @@ export async function repairDrift(
     });
   }
   if (messages.length) await deps.syncQueue.send(messages);
+}
+
+/**
+ * Why an applied pair whose copy is not the kcp object's current version lost its apply, or undefined while the apply
+ * may still be on its way. Lost only when placement decided this very version (its content hash and generation) longer
+ * than the anti-entropy grace ago and the generation the pair applied is the current one: a pair behind in generation
+ * is {@link decisionGaps}'s, a decision behind kcp is the lost-admission pass's (lib/recovery/unplaced.ts). What is
+ * left is a change without a new generation (ConfigMap data, labels) or a changed override whose message was lost.
+ */
+async function missedApply(
+  deps: RecoverySweepDeps,
+  record: SyncRecord,
+  source: KubeObject,
+  now: number,
+): Promise<string | undefined> {
+  const generation = source.metadata.generation ?? 0;
+  if (record.appliedGeneration !== generation) return undefined;
+  const decision = await deps.decisions.get(record.ref);
+  if (!decision || decision.generation !== generation) return undefined;
+  if (decision.contentHash !== contentHash(source, await contentKeyFor(source, deps.contentKey))) return undefined;
+  if (now - Date.parse(decision.decidedAt) < deps.settings.unsyncedGraceSeconds * 1000) return undefined;
+  return `${describeRef(record.ref)} on ${record.cluster} is not the version decision v${decision.decisionVersion} placed (decided ${decision.decidedAt}): re-applying`;
 }
 
 /** What one decision·cluster pair lacks: a copy the decision wants, or the removal of one it no longer wants. */
