@@ -1,8 +1,6 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { downstreamNamespace } from '../../../lib/api/labels';
-import { SyncMessageSchema } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/ports/kube-client';
@@ -10,7 +8,7 @@ import { runRecoverySweep } from '../../../lib/recovery/sweep';
 import { makeSyncApplyHandler } from '../../../lib/runtime/sync-apply';
 import * as build from '../../support/builders';
 import { refOf, sqsEvent, syncMessage } from '../sync/world';
-import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+import { drainSync, mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const MINUTE = 60_000;
 const NS = 'shop';
@@ -37,20 +35,7 @@ describe('recovery sweep: drift', () => {
     return object;
   };
 
-  async function sent(): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const got = await w.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
-      if (!got.Messages?.length) return out.sort();
-      for (const m of got.Messages) {
-        const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
-        out.push(`${message.action}:${message.ref.name}:${message.cluster}:${message.decisionVersion}`);
-        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
-  }
+  const sent = (): Promise<string[]> => drainSync(w);
 
   /** Placement's decision onto east for the kcp object as it is now, decided `ageMs` before the sweep's clock. */
   async function decide(ref: ObjectRef, ageMs: number): Promise<number> {

@@ -1,7 +1,5 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { SyncMessageSchema } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
@@ -9,7 +7,7 @@ import { resyncUnsynced } from '../../../lib/recovery/resync';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
 import type { QueueDepth } from '../../../lib/metrics/rollup';
 import type { ClusterInfo } from '../../../lib/placement/types';
-import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+import { drainSync, mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const MINUTE = 60_000;
 
@@ -43,20 +41,7 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
     await w?.close();
   });
 
-  async function sent(): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const got = await w.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
-      if (!got.Messages?.length) return out.sort();
-      for (const m of got.Messages) {
-        const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
-        out.push(`${message.action}:${message.ref.name}:${message.cluster}:${message.decisionVersion}`);
-        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
-  }
+  const sent = (): Promise<string[]> => drainSync(w);
 
   function decision(name: string, extra: Partial<StoredDecision> = {}): StoredDecision {
     return {
