@@ -277,7 +277,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       clusters,
       ...(options.pull ? { pullClusters: clusters.map((c) => c.name) } : {}),
       simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
-      logger: createStackLogger({ level: 'silent' }),
+      // Warnings only (the event source's failed batches and receives), into the run's log file (run-in-child.ts).
+      logger: createStackLogger({ level: 'warn' }),
     });
     if (options.pull) {
       say(`  pull mode: starting ${clusters.length} syncers`);

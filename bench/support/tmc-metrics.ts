@@ -11,6 +11,11 @@ import type { PromMetrics } from '../../lib/metrics/prom-metrics';
 export interface LambdaUsage {
   invocations: number;
   durationSeconds: number;
+  /**
+   * Invocations that failed or reported failed messages (`result="error"`): a failed message without a delay of its
+   * own comes back only after its queue's visibility timeout. Absent when none.
+   */
+  failed?: number;
 }
 
 export interface TmcMetricsSnapshot {
@@ -46,7 +51,10 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
         safetyNet[`status-backstop:${String(value.labels.found)}`] =
           (safetyNet[`status-backstop:${String(value.labels.found)}`] ?? 0) + value.value;
       if (typeof fn !== 'string') continue;
-      if (metric.name === 'tmc_function_invocations_total') entry(fn).invocations += value.value;
+      if (metric.name === 'tmc_function_invocations_total') {
+        entry(fn).invocations += value.value;
+        if (value.labels.result === 'error') entry(fn).failed = (entry(fn).failed ?? 0) + value.value;
+      }
       if (
         metric.name === 'tmc_function_duration_seconds' &&
         'metricName' in value &&
@@ -63,8 +71,13 @@ export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSna
   for (const [fn, a] of Object.entries(after.lambda)) {
     const b = before.lambda[fn] ?? { invocations: 0, durationSeconds: 0 };
     const invocations = a.invocations - b.invocations;
+    const failed = (a.failed ?? 0) - (b.failed ?? 0);
     if (invocations > 0)
-      lambda[fn] = { invocations, durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000 };
+      lambda[fn] = {
+        invocations,
+        durationSeconds: Math.round((a.durationSeconds - b.durationSeconds) * 1000) / 1000,
+        ...(failed > 0 ? { failed } : {}),
+      };
   }
   return {
     lambda,

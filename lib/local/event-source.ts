@@ -140,7 +140,17 @@ export function startEventSource(options: EventSourceOptions): EventSourceMappin
     const deadline = Date.now() + options.maximumBatchingWindowSeconds * 1000;
     while (running && batch.length < options.batchSize && Date.now() < deadline) {
       const wait = Math.min(20, Math.ceil((deadline - Date.now()) / 1000));
-      const more = await receive(options.batchSize - batch.length, wait);
+      let more: Message[];
+      try {
+        more = await receive(options.batchSize - batch.length, wait);
+      } catch (err) {
+        // What was received is in flight, hidden until its visibility timeout: hand it over now rather than drop it.
+        if (running)
+          options.logger.warn(`Receiving more for a batch of ${options.name} failed; invoking with what came`, {
+            error: err,
+          });
+        break;
+      }
       batch.push(...more);
       if (more.length === 0) break;
     }

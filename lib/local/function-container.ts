@@ -98,9 +98,13 @@ export async function runFunctionContainer(port: MessagePort, raw: unknown): Pro
     try {
       const pool = pools.get(name);
       if (pool === undefined) throw new Error(`Function ${name} does not run in this thread`);
-      const context = makeLambdaContext(FUNCTIONS[name], data.region, timeoutMs);
-      const value = await pool.run((handler) =>
-        runAs(name, () => runInvocation(context, () => handler(event, context))),
+      // The clock starts with the container (lib/local/container-pool.ts), for the context's deadline too.
+      const value = await pool.run(
+        (handler) => {
+          const context = makeLambdaContext(FUNCTIONS[name], data.region, timeoutMs);
+          return runAs(name, () => runInvocation(context, () => handler(event, context)));
+        },
+        { functionName: name, timeoutMs },
       );
       reply = { type: 'result', id, ok: true, value };
     } catch (err) {

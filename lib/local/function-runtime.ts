@@ -16,17 +16,6 @@ export class FunctionMissingError extends Error {
   }
 }
 
-/** The invocation outlived the function's timeout, as Lambda would report it. */
-export class FunctionTimeoutError extends Error {
-  constructor(
-    readonly functionName: FunctionName,
-    readonly timeoutMs: number,
-  ) {
-    super(`Function ${functionName} timed out after ${timeoutMs} ms`);
-    this.name = 'FunctionTimeoutError';
-  }
-}
-
 export interface FunctionRuntimeOptions {
   projectRoot: string;
   region: string;
@@ -50,6 +39,8 @@ export interface FunctionRuntimeOptions {
   youngGenerationMb?: number;
   /** At most this many containers of a function at once (lib/local/container-pool.ts); no limit for the others. */
   maxContainers?: Partial<Record<FunctionName, number>>;
+  /** A function's timeout in ms instead of its configured one (tests of what a timeout does). */
+  timeoutMs?: Partial<Record<FunctionName, number>>;
   /** A module per function instead of functions/<name>/handler.ts (tests: a handler file a thread can load). */
   handlerModules?: Partial<Record<FunctionName, string>>;
   /** Where the threads' metric updates go: the registry this process's functions share. */
@@ -63,8 +54,9 @@ export interface FunctionRuntimeOptions {
  * whose deadline is the function's timeout, and one invocation at a time per container: invocations that overlap run
  * in containers of their own (lib/local/container-pool.ts), each with its own deps and caches, kept warm for the next.
  * In this thread, or with `threads` in a worker thread (apart from this thread's module instances, events and results
- * structured-cloned). Lambda would kill a timed-out invocation; here it cannot be killed, so the caller gets a timeout
- * error and the late result is dropped (its container is free again when it ends).
+ * structured-cloned). The timeout is enforced where the invocation runs, from when it has a container: the caller
+ * gets a timeout error, and the container, which cannot be killed as Lambda would kill it, is retired
+ * (lib/local/container-pool.ts), so the next invocation does not wait for the late one.
  */
 export class FunctionRuntime {
   private readonly loaded = new Map<FunctionName, Promise<ContainerPool | undefined>>();
@@ -100,20 +92,13 @@ export class FunctionRuntime {
   }
 
   async invoke(name: FunctionName, event: unknown): Promise<unknown> {
-    const fn = FUNCTIONS[name];
-    const timeoutMs = fn.timeoutSeconds * 1000;
+    const timeoutMs = this.options.timeoutMs?.[name] ?? FUNCTIONS[name].timeoutSeconds * 1000;
     const run = await this.runner(name, event, timeoutMs);
     this.active += 1;
     this.options.onStart?.();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new FunctionTimeoutError(name, timeoutMs)), timeoutMs);
-        timer.unref();
-      });
-      return await Promise.race([Promise.resolve().then(run), timeout]);
+      return await run();
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
       this.active -= 1;
       this.options.onEnd?.();
     }
@@ -165,9 +150,15 @@ export class FunctionRuntime {
     }
     const pool = await this.load(name);
     if (pool === undefined) throw new FunctionMissingError(name);
-    const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
     // The invocation's AWS calls are checked against this function's grants (lib/local/iam.ts).
-    return () => pool.run((handler) => runAs(name, () => runInvocation(context, () => handler(event, context))));
+    return () =>
+      pool.run(
+        (handler) => {
+          const context = makeLambdaContext(FUNCTIONS[name], this.options.region, timeoutMs);
+          return runAs(name, () => runInvocation(context, () => handler(event, context)));
+        },
+        { functionName: name, timeoutMs },
+      );
   }
 
   /** `name`'s thread: its own, or the one it shares with the other threaded functions that exist. */

@@ -10,7 +10,8 @@ import {
   toApiGatewayEvent,
   type HttpResponse,
 } from './api-gateway';
-import { FunctionMissingError, FunctionTimeoutError, type FunctionRuntime } from './function-runtime';
+import { FunctionMissingError, type FunctionRuntime } from './function-runtime';
+import { isFunctionTimeout } from './container-pool';
 import type { Log } from '../observability/log';
 import { selfSignedCertificate } from './self-signed-certificate';
 
@@ -127,7 +128,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     } catch (err) {
       if (err instanceof FunctionMissingError) {
         send(res, gatewayError(503, 'Service Unavailable'));
-      } else if (err instanceof FunctionTimeoutError) {
+      } else if (isFunctionTimeout(err)) {
         options.logger.error(`Function ${compiled.route.target} timed out`, { routeKey: compiled.routeKey });
         send(res, gatewayError(503, 'Service Unavailable'));
       } else {

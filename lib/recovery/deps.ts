@@ -42,6 +42,11 @@ export interface RecoverySettings {
   unsyncedDecisionLimit: number;
   /** A decision younger than this is left to the sync messages it sent. */
   unsyncedGraceSeconds: number;
+  /**
+   * While the sync queue holds messages, a decision younger than this is left to them too: under load the queue holds
+   * an update's messages for minutes. Once the queue is empty, or past this, a pair still behind is re-sent.
+   */
+  unsyncedQueuedMaxSeconds: number;
   /** Decisions read per workspace per sweep by the re-ask after a cluster returned (lib/recovery/partial.ts; a cursor carries on). */
   partialDecisionLimit: number;
   /** With the quiet gate: a full pass at least this often, whatever the gate sees. */
@@ -62,6 +67,7 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unplacedGraceSeconds: 120,
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
+  unsyncedQueuedMaxSeconds: 600,
   partialDecisionLimit: 2000,
   fullPassSeconds: 1800,
   // The longest grace of the passes (unplaced 120 s) plus two runs: SQS's approximate depths lag up to a minute.

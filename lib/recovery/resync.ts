@@ -7,12 +7,15 @@ import type { KubeObject } from '../ports/kube-client';
 import type { StoredDecision } from '../ports/decision-store';
 import { syncRecordKey, type SyncRecord } from '../ports/sync-state-store';
 import { placementFor } from '../sync/sync-object';
-import { toDownstream } from '../sync/transform';
+import { downstreamHash, toDownstream } from '../sync/transform';
+import { contentKeyFor } from '../kube/canonical-hash';
+import { contentHash } from '../placement/content-hash';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
 import { heldInWorkspace } from './unplaced';
 import { removeStrayCopies, strayCopies } from './stray-copies';
 import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
+import { holdsMessages } from '../metrics/rollup';
 
 /** Stuck syncs are re-sent at most this often per pair, doubling: a cluster that keeps failing is not flooded. */
 const STUCK_RETRY: BackoffPolicy = { baseSeconds: 60, capSeconds: 3600 };
@@ -86,9 +89,12 @@ const JsonObject = z.record(z.string(), z.unknown());
 
 /**
  * Drift: a few applied objects per cluster per sweep (rotating through the page) are read live and compared with
- * what tmc applied, rebuilt from the kcp object and the decision. A changed or deleted copy is marked
- * `driftReported` (so sync-apply applies even though the hash matches) and re-enqueued. Secrets are skipped: the
- * sweep never reads Secret data.
+ * what tmc applied. A record keeps only the hash of what was applied, so the copy is compared with the kcp object
+ * rebuilt for this cluster (`toDownstream` with the decision) only when that rebuild hashes to the record's
+ * `appliedHash`. A changed or deleted copy is then marked `driftReported` (so sync-apply applies even though the hash
+ * matches) and re-enqueued. A rebuild that hashes otherwise is a change tmc has not applied to this pair yet, not
+ * drift: its messages are on their way (an update in flight), or lost, which {@link missedApply} judges. Secrets are
+ * skipped: the sweep never reads Secret data.
  */
 export async function repairDrift(
   deps: RecoverySweepDeps,
@@ -118,6 +124,20 @@ export async function repairDrift(
     const source = await kcp.get(ref);
     if (!source || source.metadata.deletionTimestamp) continue;
     const desired: KubeObject = toDownstream(source, ref, placementFor(decision, cluster.name));
+    if (downstreamHash(desired, await contentKeyFor(desired, deps.contentKey)) !== record.appliedHash) {
+      const why = await missedApply(deps, record, source, now);
+      if (why === undefined) continue;
+      messages.push(apply(record, decision.decisionVersion, now));
+      await act(deps, report, {
+        action: 'resync-unsynced',
+        outcome: 'enqueued',
+        why,
+        workspace: ref.workspace,
+        cluster: cluster.name,
+        ref,
+      });
+      continue;
+    }
     const live = await client.get({
       group: ref.group,
       version: ref.version,
@@ -143,6 +163,51 @@ export async function repairDrift(
     });
   }
   if (messages.length) await deps.syncQueue.send(messages);
+}
+
+/**
+ * Why an applied pair whose copy is not the kcp object's current version lost its apply, or undefined while the apply
+ * may still be on its way. Lost only when placement decided this very version (its content hash and generation) longer
+ * than the anti-entropy grace ago and the generation the pair applied is the current one: a pair behind in generation
+ * is {@link decisionGaps}'s, a decision behind kcp is the lost-admission pass's (lib/recovery/unplaced.ts). What is
+ * left is a change without a new generation (ConfigMap data, labels) or a changed override whose message was lost.
+ */
+async function missedApply(
+  deps: RecoverySweepDeps,
+  record: SyncRecord,
+  source: KubeObject,
+  now: number,
+): Promise<string | undefined> {
+  const generation = source.metadata.generation ?? 0;
+  if (record.appliedGeneration !== generation) return undefined;
+  const decision = await deps.decisions.get(record.ref);
+  if (!decision || decision.generation !== generation) return undefined;
+  if (decision.contentHash !== contentHash(source, await contentKeyFor(source, deps.contentKey))) return undefined;
+  if (now - Date.parse(decision.decidedAt) < deps.settings.unsyncedGraceSeconds * 1000) return undefined;
+  if (queuedFor(deps, decision, now) && (await syncQueueHolds(deps)())) return undefined;
+  return `${describeRef(record.ref)} on ${record.cluster} is not the version decision v${decision.decisionVersion} placed (decided ${decision.decidedAt}): re-applying`;
+}
+
+/** Whether a decision is young enough to be left to its sync messages while the sync queue holds messages. */
+function queuedFor(deps: RecoverySweepDeps, decision: { decidedAt: string }, now: number): boolean {
+  return now - Date.parse(decision.decidedAt) < deps.settings.unsyncedQueuedMaxSeconds * 1000;
+}
+
+/**
+ * Whether the sync queue holds messages (waiting, in flight or delayed): the queue is read on the first call of the
+ * returned function, at most once. False without queue depths (tests of the passes alone) or when the read fails: a
+ * re-send ahead of its queued message only applies twice, while waiting on a failed read could leave a lost message.
+ */
+function syncQueueHolds(deps: RecoverySweepDeps): () => Promise<boolean> {
+  let reading: Promise<boolean> | undefined;
+  return () =>
+    (reading ??= (deps.queueDepths ? deps.queueDepths() : Promise.resolve([])).then(
+      (depths) => depths.some((q) => q.queue === 'sync' && holdsMessages(q)),
+      (err: unknown) => {
+        deps.log.warn('Recovery sweep could not read the sync queue depth', { error: String(err) });
+        return false;
+      },
+    ));
 }
 
 /** What one decision·cluster pair lacks: a copy the decision wants, or the removal of one it no longer wants. */
@@ -246,9 +311,14 @@ export async function resyncUnsynced(
   );
   // A Namespace's downstream namespace is made by its objects' applies and goes with the last of them: only a stray
   // one (the namespace moved away) is judged, above.
+  const queued = syncQueueHolds(deps);
   for (const decision of settled.filter((d) => !(d.ref.group === '' && d.ref.resource === 'namespaces'))) {
-    for (const gap of decisionGaps(decision, records)) {
-      if (!reachable.has(gap.cluster) || (gap.action === 'delete' && held)) continue;
+    const gaps = decisionGaps(decision, records).filter(
+      (gap) => reachable.has(gap.cluster) && !(gap.action === 'delete' && held),
+    );
+    // Its messages may still be in the busy sync queue (read once per run, and only when a gap needs it).
+    if (gaps.length > 0 && queuedFor(deps, decision, now) && (await queued())) continue;
+    for (const gap of gaps) {
       messages.push({
         type: 'sync',
         ref: decision.ref,

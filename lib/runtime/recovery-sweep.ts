@@ -71,6 +71,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
+      unsyncedQueuedMaxSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_QUEUED_MAX_SECONDS', d.unsyncedQueuedMaxSeconds),
       partialDecisionLimit: numberFrom(env, 'TMC_RECOVERY_PARTIAL_DECISION_LIMIT', d.partialDecisionLimit),
       fullPassSeconds: numberFrom(env, 'TMC_RECOVERY_FULL_PASS_SECONDS', d.fullPassSeconds),
       settleSeconds: numberFrom(env, 'TMC_RECOVERY_SETTLE_SECONDS', d.settleSeconds),

@@ -95,7 +95,7 @@ describe('SQS event source emulation against fauxqs', () => {
   function start(
     queue: { url: string; arn: string },
     invoke: (event: SQSEvent) => Promise<unknown>,
-    overrides: { batchSize?: number; maxConcurrency?: number; client?: SQSClient } = {},
+    overrides: { batchSize?: number; maxConcurrency?: number; client?: SQSClient; batchingWindowSeconds?: number } = {},
   ): void {
     mapping = startEventSource({
       sqs: overrides.client ?? sqs,
@@ -104,7 +104,7 @@ describe('SQS event source emulation against fauxqs', () => {
       region: 'us-east-1',
       name: 'test',
       batchSize: overrides.batchSize ?? 10,
-      maximumBatchingWindowSeconds: 0,
+      maximumBatchingWindowSeconds: overrides.batchingWindowSeconds ?? 0,
       maxConcurrency: overrides.maxConcurrency ?? 5,
       invoke,
       logger,
@@ -284,5 +284,38 @@ describe('SQS event source emulation against fauxqs', () => {
     }
     await waitFor('the queue to drain', async () => (await visibleAndInFlight(queue.url)) === 0);
     expect(peak).toBe(2);
+  });
+
+  it('hands over what a batching window received when a later receive of the window fails', async () => {
+    // Visibility 60 s: a dropped message would not come back within this test.
+    const queue = await queueWithDlq(5, 60);
+    const polling = makeSqsClient({ region: 'us-east-1', sqsEndpoint: local.endpoint });
+    let receives = 0;
+    polling.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand' && ++receives === 2)
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSecondReceive' },
+    );
+    const handled: string[] = [];
+    await send(queue.url, ['x']);
+    start(
+      queue,
+      async (event) => {
+        handled.push(...event.Records.map((r) => r.body));
+      },
+      { client: polling, batchingWindowSeconds: 2 },
+    );
+    await waitFor(
+      'the received message to be handled and deleted',
+      async () => (await visibleAndInFlight(queue.url)) === 0,
+    );
+    expect(handled).toEqual(['x']);
+    expect(receives).toBeGreaterThanOrEqual(2);
+    await mapping?.stop();
+    mapping = undefined;
+    polling.destroy();
   });
 });

@@ -164,6 +164,22 @@ export async function drainPlacement(
   }
 }
 
+/** Receives and deletes every message on the sync queue: `action:name:cluster:decisionVersion`, sorted. */
+export async function drainSync(w: Pick<RecoveryWorld, 'sqs' | 'queues'>): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const got = await w.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!got.Messages?.length) return out.sort();
+    for (const m of got.Messages) {
+      const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
+      out.push(`${message.action}:${message.ref.name}:${message.cluster}:${message.decisionVersion}`);
+      await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+}
+
 /** A SyncTarget mirror for the inventory (what placement writes when it sees the SyncTarget). */
 export function mirror(name: string): Parameters<DynamoClusterInventory['putMirror']>[0] {
   return {

@@ -1,12 +1,13 @@
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
-import { SyncMessageSchema } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { SyncRecord } from '../../../lib/ports/sync-state-store';
+import { resyncUnsynced } from '../../../lib/recovery/resync';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
-import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
+import type { QueueDepth } from '../../../lib/metrics/rollup';
+import type { ClusterInfo } from '../../../lib/placement/types';
+import { drainSync, mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const MINUTE = 60_000;
 
@@ -40,20 +41,7 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
     await w?.close();
   });
 
-  async function sent(): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const got = await w.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: w.queues.sync.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
-      if (!got.Messages?.length) return out.sort();
-      for (const m of got.Messages) {
-        const message = SyncMessageSchema.parse(JSON.parse(m.Body ?? ''));
-        out.push(`${message.action}:${message.ref.name}:${message.cluster}:${message.decisionVersion}`);
-        await w.sqs.send(new DeleteMessageCommand({ QueueUrl: w.queues.sync.url, ReceiptHandle: m.ReceiptHandle }));
-      }
-    }
-  }
+  const sent = (): Promise<string[]> => drainSync(w);
 
   function decision(name: string, extra: Partial<StoredDecision> = {}): StoredDecision {
     return {
@@ -170,5 +158,49 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
     const deps = w.deps();
     await runRecoverySweep(deps);
     expect((await sent()).filter((m) => m.startsWith('delete:'))).toEqual([]);
+  });
+
+  it('leaves a pair behind to its messages while the sync queue holds them, up to the bound', async () => {
+    // Past the 60 s grace: decided 5 minutes ago (inside the 600 s bound) and 15 minutes ago (past it).
+    const ago = (minutes: number): string => new Date(w.clock.now - minutes * MINUTE).toISOString();
+    await decisions.put(decision('queued', { generation: 2, decidedAt: ago(5) }));
+    await w.world.syncState.put(applied('queued', { appliedGeneration: 1 }));
+    await decisions.put(decision('overdue', { generation: 2, decidedAt: ago(15) }));
+    await w.world.syncState.put(applied('overdue', { appliedGeneration: 1 }));
+    const east: ClusterInfo = { name: 'east', labels: {}, taints: [], unschedulable: false, health: 'Healthy' };
+    let waiting = 40;
+    let reads = 0;
+    const deps = {
+      ...w.deps(),
+      queueDepths: async (): Promise<QueueDepth[]> => {
+        reads += 1;
+        return [
+          { queue: 'placement', visible: 0, inFlight: 0, delayed: 0, dlq: 0 },
+          { queue: 'sync', visible: waiting, inFlight: 10, delayed: 0, dlq: 0 },
+        ];
+      },
+    };
+    const pass = async (queueDepths = deps.queueDepths): Promise<void> => {
+      const report = { actions: {}, failures: [] };
+      await resyncUnsynced({ ...deps, queueDepths }, report, WS, [east]);
+      expect(report.failures).toEqual([]);
+    };
+
+    // (Pairs of the earlier cases may be re-sent beside them: only these two are judged here.)
+    await pass();
+    expect((await sent()).filter((m) => /:(queued|overdue):/.test(m))).toEqual(['apply:overdue:east:1']);
+    expect(reads).toBe(1);
+
+    // The queue drained and the pair is still behind: its message was lost.
+    waiting = 0;
+    await w.world.syncState.put(applied('overdue', { appliedGeneration: 2 }));
+    const before = reads;
+    const drained = async (): Promise<QueueDepth[]> => {
+      reads += 1;
+      return [{ queue: 'sync', visible: waiting, inFlight: 0, delayed: 0, dlq: 0 }];
+    };
+    await pass(drained);
+    expect((await sent()).filter((m) => /:(queued|overdue):/.test(m))).toEqual(['apply:queued:east:1']);
+    expect(reads).toBe(before + 1);
   });
 });
