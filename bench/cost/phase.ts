@@ -195,7 +195,7 @@ export const floorWebhookCalls = (objects: number, deployments: number, clusters
  * sync-apply by their requests.
  */
 export function floorCost(
-  floor: Pick<FloorResult, 'objects' | 'clusters' | 'cpu' | 'requestsPerSync'>,
+  floor: Pick<FloorResult, 'objects' | 'clusters' | 'requestsPerSync'> & { cpu?: Pick<CpuPerSync, 'perSyncMs'> },
   deployments: number,
   memoryOf: MemoryOf = configuredMemory,
   prices: Prices = PRICES,

@@ -91,7 +91,8 @@ channel.onmessage = ({ data }) => {
   else if (data.op === 'reset') {
     invocations = new Map();
     channel.postMessage({ op: 'reply', id: data.id, thread: threadId, summary: {} });
-  } else if (data.op === 'collect') channel.postMessage({ op: 'reply', id: data.id, thread: threadId, summary: summary() });
+  } else if (data.op === 'collect')
+    channel.postMessage({ op: 'reply', id: data.id, thread: threadId, summary: summary() });
   else if (data.op === 'reply' && isMainThread) {
     known.add(data.thread);
     const w = waiting.get(data.id);
