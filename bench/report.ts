@@ -204,11 +204,23 @@ export function costLines(costs: NonNullable<BenchResults['costs']>): string[] {
   const out = [
     `Cost per 1M objects changed (${costs.prices.region}, prices as of ${costs.prices.asOf}; bench/cost/prices.ts; Lambda modelled, bench/cost/phase.ts)`,
     table(
-      ['what', 'lambda', 'lambda upper bound', 'dynamodb', 'sqs', 'api gw', 'total', 'floor', 'total ÷ floor'],
+      [
+        'what',
+        'lambda',
+        'lambda upper bound',
+        'sched.',
+        'dynamodb',
+        'sqs',
+        'api gw',
+        'total',
+        'floor',
+        'total ÷ floor',
+      ],
       rows.map((c) => [
         `per 1M ${c.phase} (${c.size})`,
         c.cost.lambdaBasis === 'modeled' ? usd(c.cost.lambdaRequests + c.cost.lambdaCompute) : '-',
         usd(c.cost.lambdaUpperBound),
+        c.cost.schedules === undefined ? '-' : usd(c.cost.schedules),
         usd(c.cost.dynamodb),
         usd(c.cost.sqs),
         usd(c.cost.apiGateway),

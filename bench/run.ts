@@ -127,6 +127,24 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
       : 'not measured (no /proc)',
     met: withCpu.length ? withCpu.every(({ p }) => p.cpu!.tmcPerSyncMs <= 2) : undefined,
   });
+  // Issue 20's cost target per million creates, at 3 clusters and at 50 (the floor run's work priced alike in brackets).
+  for (const [clusters, limit] of [
+    [3, 10],
+    [50, 90],
+  ] as const) {
+    const rows = (results.costs?.perMillionChanges ?? []).filter(
+      (c) => c.phase === 'create' && c.size.endsWith(`× ${clusters}`),
+    );
+    out.push({
+      target: `cost per 1M creates at ${clusters} clusters ≤ $${limit} (Lambda modelled; floor in brackets)`,
+      measured: rows.length
+        ? rows
+            .map((c) => `$${c.cost.total.toFixed(2)}${c.floor ? ` ($${c.floor.total.toFixed(2)})` : ''} at ${c.size}`)
+            .join(', ')
+        : 'not run',
+      met: rows.length ? rows.every((c) => c.cost.total <= limit) : undefined,
+    });
+  }
   const at1000 = results.placement.find((p) => p.clusters === 1000);
   out.push({
     target: 'placement p99 < 1 ms at 1,000 clusters',
@@ -150,7 +168,9 @@ function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['c
   if (endToEnd.length === 0) return undefined;
   const perMillionChanges = endToEnd.flatMap((run) => {
     // The floor per object: the floor run's create, priced at its own object count (half of them Deployments).
-    const floor = run.floor ? scaleCost(floorCost(run.floor, run.floor.objects / 2), 1e6 / run.floor.objects) : undefined;
+    const floor = run.floor
+      ? scaleCost(floorCost(run.floor, run.floor.objects / 2), 1e6 / run.floor.objects)
+      : undefined;
     return run.phases.map((p) => ({
       size: sizeLabel(run.options),
       phase: p.phase,

@@ -1,4 +1,4 @@
-import { FUNCTIONS, QUEUES, type FunctionName } from '../../lib/runtime/resources';
+import { FUNCTIONS, QUEUES, ROUTES, SCHEDULES, type FunctionName } from '../../lib/runtime/resources';
 import type { FloorResult } from '../e2e/floor';
 import type { CpuPerSync } from '../e2e/per-sync';
 import type { InvocationIo } from '../support/invocation-io';
@@ -120,6 +120,13 @@ export function functionCpuMs(
   return out;
 }
 
+/** Functions only a schedule invokes (no queue, no route): their runs are paid per minute, not per change. */
+const SCHEDULED_ONLY = new Set<string>(
+  SCHEDULES.map((s) => s.target).filter(
+    (fn) => !Object.values(QUEUES).some((q) => q.consumer === fn) && !ROUTES.some((r) => r.target === fn),
+  ),
+);
+
 /** What a phase measured that the model needs. */
 export interface PhaseMeasure extends Usage {
   objects: number;
@@ -131,6 +138,12 @@ export interface PhaseMeasure extends Usage {
 export interface PhaseCost extends CostBreakdown {
   /** `modeled`: lambdaRequests/lambdaCompute from CPU and rounds; `local durations`: the upper bound (no profile). */
   lambdaBasis: 'modeled' | 'local durations';
+  /**
+   * Lambda of the scheduled-only functions' runs that fell in the phase (recovery-sweep, health-probe,
+   * metrics-rollup), modelled alike: they run on their timers whatever changes, so they are a cost per minute (the
+   * idle month's), not per change, and are left out of lambdaRequests, lambdaCompute and total.
+   */
+  schedules?: number;
   /** Lambda at local duration × configured memory (requests included): the upper bound, kept in view. */
   lambdaUpperBound: number;
   byFunction?: Record<string, FunctionBill>;
@@ -166,9 +179,10 @@ export function phaseCost(
   const byFunction = Object.fromEntries(
     Object.entries(work).map(([fn, w]) => [fn, billFunction(w, memoryOf(fn), prices)]),
   );
-  const bills = Object.values(byFunction);
-  const lambdaRequests = bills.reduce((n, b) => n + b.requestsDollars, 0);
-  const lambdaCompute = bills.reduce((n, b) => n + b.computeDollars, 0);
+  const dollars = (b: FunctionBill): number => b.requestsDollars + b.computeDollars;
+  const perChange = Object.entries(byFunction).filter(([fn]) => !SCHEDULED_ONLY.has(fn));
+  const lambdaRequests = perChange.reduce((n, [, b]) => n + b.requestsDollars, 0);
+  const lambdaCompute = perChange.reduce((n, [, b]) => n + b.computeDollars, 0);
   return {
     ...upper,
     lambdaRequests,
@@ -176,6 +190,9 @@ export function phaseCost(
     total: lambdaRequests + lambdaCompute + upper.dynamodb + upper.sqs + upper.apiGateway,
     lambdaBasis: 'modeled',
     lambdaUpperBound,
+    schedules: Object.entries(byFunction)
+      .filter(([fn]) => SCHEDULED_ONLY.has(fn))
+      .reduce((n, [, b]) => n + dollars(b), 0),
     byFunction,
   };
 }
@@ -278,6 +295,7 @@ export function scaleCost(cost: PhaseCost, factor: number): PhaseCost {
     apiGateway: cost.apiGateway * factor,
     total: cost.total * factor,
     lambdaUpperBound: cost.lambdaUpperBound * factor,
+    ...(cost.schedules === undefined ? {} : { schedules: cost.schedules * factor }),
     ...(cost.byFunction
       ? { byFunction: Object.fromEntries(Object.entries(cost.byFunction).map(([k, b]) => [k, scaleBill(b)])) }
       : {}),
@@ -340,7 +358,8 @@ export const PHASE_COST_ASSUMPTIONS: readonly string[] = [
     .join(
       ', ',
     )}) and batching window (0 s), one container per consumer, so batches fill as far as messages wait, as Lambda's pollers fill them`,
-  'upper bound: local duration × configured memory, as before (a 2-core machine shared with the emulators and the simulator)',
+  'scheduled-only functions (recovery-sweep, health-probe, metrics-rollup) run on their timers whatever changes: their runs during a phase are shown apart (`sched.`) and left out of Lambda and the total (the idle month bills them per minute); their DynamoDB and SQS requests during the phase stay in those columns (the emulators cannot tell callers apart): an overstatement',
+  'upper bound: local duration × configured memory of every function that ran, as before (a 2-core machine shared with the emulators and the simulator)',
   "DynamoDB, SQS and API Gateway are counts × list prices (firm); API Gateway: one request per ingress invocation (kcp admission calls, the clusters' status calls)",
   "floor: the floor run's DynamoDB and SQS requests as measured, API Gateway at 1 admission call per object + 1 status call per Deployment·cluster, Lambda as a floor design runs (webhook calls one SQS round each, their CPU not measured: 0; placement and sync-apply in full batches, two rounds each, a kcp round per Deployment status), the floor pipeline's CPU split by requests",
 ];

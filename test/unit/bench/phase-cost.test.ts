@@ -143,6 +143,28 @@ describe("a phase's bill", () => {
     expect(scaleCost(cost, 1e6 / 20).total).toBeCloseTo(cost.total * 50_000, 9);
   });
 
+  it("shows a scheduled-only function's runs apart: paid per minute, not per change", () => {
+    const withSweep: PhaseMeasure = {
+      ...phase,
+      lambda: { ...phase.lambda, 'recovery-sweep': { invocations: 1, durationSeconds: 5 } },
+      cpu: { perSyncMs: { 'fn:functions': 1, 'main: tmc on main': 0.5 } },
+      invocationIo: {
+        byFunction: {
+          ...phase.invocationIo!.byFunction,
+          'recovery-sweep': { invocations: 1, requests: {}, rounds: { dynamodb: 10 }, maxRounds: 10 },
+        },
+      },
+    };
+    const memoryOf = memory({ ingress: 512, 'sync-apply': 1024, 'recovery-sweep': 1024 });
+    const cost = phaseCost(withSweep, ['ingress', 'sync-apply'], memoryOf);
+    const without = phaseCost(phase, ['ingress', 'sync-apply'], memoryOf);
+    // 30 ms of the main thread's tmc CPU × 1769 / 1024 = 51.8 ms + 10 rounds × 10 ms = 152 ms at 1 GB
+    expect(cost.byFunction?.['recovery-sweep'].billedMs).toBe(152);
+    expect(cost.schedules).toBeCloseTo(0.152 * GB_S + 0.2e-6, 15);
+    expect(cost.lambdaCompute).toBeCloseTo(without.lambdaCompute, 15);
+    expect(cost.total).toBeCloseTo(without.total, 15);
+  });
+
   it('falls back to the upper bound when the phase has no rounds measured', () => {
     const { invocationIo: _none, ...old } = phase;
     const cost = phaseCost(old, ['ingress', 'sync-apply']);
