@@ -13,6 +13,7 @@
 'use strict';
 const { subscribe } = require('node:diagnostics_channel');
 const { BroadcastChannel, isMainThread, threadId } = require('node:worker_threads');
+const { serviceOf } = require('./io-service.cjs');
 
 const CHANNEL = 'tmc-bench:invocation-io';
 const FUNCTION_KEY = 'tmc-local:function';
@@ -22,15 +23,6 @@ const API = Symbol.for('tmc-bench.invocation-io');
 /** Invocation context object → { fn, finished, rounds: Set<service>[], requests: { service: n } }. */
 let invocations = new Map();
 const requestDepth = new WeakMap();
-
-function serviceOf(request) {
-  const target = request.getHeader('x-amz-target');
-  const text = typeof target === 'string' ? target : '';
-  if (text.startsWith('DynamoDB_')) return 'dynamodb';
-  if (text.startsWith('AmazonSQS.')) return 'sqs';
-  if (text.startsWith('secretsmanager.')) return 'secretsmanager';
-  return 'kubernetes';
-}
 
 function currentInvocation() {
   const store = globalThis.awslambda && globalThis.awslambda.InvokeStore;
