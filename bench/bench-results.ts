@@ -1,5 +1,6 @@
 import type { ColdStartResult } from './cold-start';
-import type { CostBreakdown, IdleMonth } from './cost/model';
+import type { IdleMonth } from './cost/model';
+import type { PhaseCost } from './cost/phase';
 import type { PRICES } from './cost/prices';
 import type { EndToEndResult } from './e2e/scenario';
 import type { EngineBenchResult } from './placement/engine';
@@ -39,7 +40,8 @@ export interface BenchResults {
   coldStart: ColdStartResult[];
   costs?: {
     prices: typeof PRICES;
-    perMillionChanges: Array<{ size: string; phase: string; cost: CostBreakdown }>;
+    /** Each phase per million objects changed; `floor`: the floor run's work priced alike (create-like phases). */
+    perMillionChanges: Array<{ size: string; phase: string; cost: PhaseCost; floor?: PhaseCost }>;
     idleMonth?: IdleMonth;
   };
   targets: Target[];

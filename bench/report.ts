@@ -1,4 +1,5 @@
 import { formatIdleMonth } from './cost/model';
+import { PHASE_COST_ASSUMPTIONS } from './cost/phase';
 import type { BenchResults } from './bench-results';
 import type { EndToEndResult, PhaseResult } from './e2e/scenario';
 import { sizeLabel } from './sizes';
@@ -193,6 +194,80 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
   ];
 }
 
+/**
+ * Per million objects changed, each phase and size: Lambda modelled (CPU and rounds of requests at in-region latencies)
+ * beside its upper bound (local durations), the firm request-count items, the total, and the floor run's work priced
+ * the same way; then each function's modelled Lambda line for the create phases, and the assumptions.
+ */
+export function costLines(costs: NonNullable<BenchResults['costs']>): string[] {
+  const rows = costs.perMillionChanges;
+  const out = [
+    `Cost per 1M objects changed (${costs.prices.region}, prices as of ${costs.prices.asOf}; bench/cost/prices.ts; Lambda modelled, bench/cost/phase.ts)`,
+    table(
+      [
+        'what',
+        'lambda',
+        'lambda upper bound',
+        'sched.',
+        'dynamodb',
+        'sqs',
+        'api gw',
+        'total',
+        'floor',
+        'total ÷ floor',
+      ],
+      rows.map((c) => [
+        `per 1M ${c.phase} (${c.size})`,
+        c.cost.lambdaBasis === 'modeled' ? usd(c.cost.lambdaRequests + c.cost.lambdaCompute) : '-',
+        usd(c.cost.lambdaUpperBound),
+        c.cost.schedules === undefined ? '-' : usd(c.cost.schedules),
+        usd(c.cost.dynamodb),
+        usd(c.cost.sqs),
+        usd(c.cost.apiGateway),
+        usd(c.cost.total),
+        c.floor ? usd(c.floor.total) : '-',
+        c.floor && c.floor.total > 0 ? `${(c.cost.total / c.floor.total).toFixed(1)}×` : '-',
+      ]),
+    ),
+  ];
+  const floors = rows.filter((c) => c.phase === 'create' && c.floor);
+  if (floors.length > 0)
+    out.push(
+      `floor per 1M creates: ${floors
+        .map(
+          (c) =>
+            `${c.size}: lambda ${usd(c.floor!.lambdaRequests + c.floor!.lambdaCompute)}, dynamodb ${usd(c.floor!.dynamodb)}, sqs ${usd(c.floor!.sqs)}, api gw ${usd(c.floor!.apiGateway)}`,
+        )
+        .join('; ')}`,
+    );
+  const creates = rows.filter((c) => c.phase === 'create' && c.cost.byFunction);
+  if (creates.length > 0) {
+    out.push('Lambda per function, create phase, per 1M objects (modelled; per invocation: CPU, rounds, billed ms)');
+    out.push(
+      table(
+        ['size', 'function', 'MB', 'invocations', 'cpu ms', 'cpu billed ms', 'rounds', 'waits ms', 'billed ms', '$'],
+        creates.flatMap((c) =>
+          Object.entries(c.cost.byFunction!).map(([fn, b]) => [
+            c.size,
+            fn,
+            b.memoryMb,
+            Math.round(b.invocations),
+            ms(b.cpuMs),
+            ms(b.cpuBilledMs),
+            num(Math.round(b.rounds * 10) / 10),
+            ms(b.ioMs),
+            b.billedMs,
+            usd(b.requestsDollars + b.computeDollars),
+          ]),
+        ),
+      ),
+    );
+  }
+  out.push(...PHASE_COST_ASSUMPTIONS.map((a) => `  - ${a}`));
+  if (costs.idleMonth) out.push(formatIdleMonth(costs.idleMonth));
+  return out;
+}
+
 export function formatResults(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
@@ -297,24 +372,7 @@ export function formatResults(results: BenchResults): string {
   out.push(...pushBesidePull(results.endToEnd));
   for (const f of results.endToEndFailures) out.push('', `End to end ${sizeLabel(f)} FAILED: ${f.error}`);
   if (results.costs) {
-    out.push(
-      '',
-      `Cost (${results.costs.prices.region}, prices as of ${results.costs.prices.asOf}; bench/cost/prices.ts)`,
-    );
-    out.push(
-      table(
-        ['what', 'lambda', 'dynamodb', 'sqs', 'api gw', 'total'],
-        results.costs.perMillionChanges.map((c) => [
-          `per 1M ${c.phase} (${c.size})`,
-          usd(c.cost.lambdaRequests + c.cost.lambdaCompute),
-          usd(c.cost.dynamodb),
-          usd(c.cost.sqs),
-          usd(c.cost.apiGateway),
-          usd(c.cost.total),
-        ]),
-      ),
-    );
-    if (results.costs.idleMonth) out.push(formatIdleMonth(results.costs.idleMonth));
+    out.push('', ...costLines(results.costs));
   }
   if (results.placement.length) {
     out.push('', 'Placement engine (one core, best of 5 rounds)');

@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
+import { THREADED_FUNCTIONS } from '../lib/local/stack';
 import { deployedIdleMonth } from './cost/idle';
-import { costOf, scale } from './cost/model';
+import { floorCost, phaseCost, scaleCost } from './cost/phase';
 import { PRICES } from './cost/prices';
 import type { EndToEndResult, PhaseResult } from './e2e/scenario';
 import { sqsDesignFloorPerSync } from './e2e/per-sync';
@@ -126,6 +127,24 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
       : 'not measured (no /proc)',
     met: withCpu.length ? withCpu.every(({ p }) => p.cpu!.tmcPerSyncMs <= 2) : undefined,
   });
+  // Issue 20's cost target per million creates, at 3 clusters and at 50 (the floor run's work priced alike in brackets).
+  for (const [clusters, limit] of [
+    [3, 10],
+    [50, 90],
+  ] as const) {
+    const rows = (results.costs?.perMillionChanges ?? []).filter(
+      (c) => c.phase === 'create' && c.size.endsWith(`× ${clusters}`),
+    );
+    out.push({
+      target: `cost per 1M creates at ${clusters} clusters ≤ $${limit} (Lambda modelled; floor in brackets)`,
+      measured: rows.length
+        ? rows
+            .map((c) => `$${c.cost.total.toFixed(2)}${c.floor ? ` ($${c.floor.total.toFixed(2)})` : ''} at ${c.size}`)
+            .join(', ')
+        : 'not run',
+      met: rows.length ? rows.every((c) => c.cost.total <= limit) : undefined,
+    });
+  }
   const at1000 = results.placement.find((p) => p.clusters === 1000);
   out.push({
     target: 'placement p99 < 1 ms at 1,000 clusters',
@@ -142,15 +161,23 @@ function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   return out;
 }
 
+/** Phases that create or change every object: the floor run's work (a create) is their floor; a no-op resync's is 0. */
+const FLOORED_PHASES = new Set(['create', 'update', 'latency']);
+
 function costs(projectRoot: string, endToEnd: EndToEndResult[]): BenchResults['costs'] {
   if (endToEnd.length === 0) return undefined;
-  const perMillionChanges = endToEnd.flatMap((run) =>
-    run.phases.map((p) => ({
+  const perMillionChanges = endToEnd.flatMap((run) => {
+    // The floor per object: the floor run's create, priced at its own object count (half of them Deployments).
+    const floor = run.floor
+      ? scaleCost(floorCost(run.floor, run.floor.objects / 2), 1e6 / run.floor.objects)
+      : undefined;
+    return run.phases.map((p) => ({
       size: sizeLabel(run.options),
       phase: p.phase,
-      cost: scale(costOf(p), 1e6 / p.objects),
-    })),
-  );
+      cost: scaleCost(phaseCost(p, THREADED_FUNCTIONS), 1e6 / p.objects),
+      ...(floor && FLOORED_PHASES.has(p.phase) ? { floor } : {}),
+    }));
+  });
   // The idle month from the largest run's schedules (health-probe's cost grows with clusters), on the default stack.
   const largest = [...endToEnd].sort((a, b) => b.options.clusters - a.options.clusters)[0];
   const measured = Object.values(largest.schedules).every((s) => s.ok);

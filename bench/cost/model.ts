@@ -93,13 +93,6 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
   return { ...parts, total: Object.values(parts).reduce((a, b) => a + b, 0) };
 }
 
-export function scale(cost: CostBreakdown, factor: number): CostBreakdown {
-  const out = { ...cost };
-  for (const k of Object.keys(out) as Array<keyof CostBreakdown>)
-    out[k] = Math.round(cost[k] * factor * 10_000) / 10_000;
-  return out;
-}
-
 /**
  * Round-trip latency of one request from a Lambda function in the same region, keep-alive connection, small items:
  * DynamoDB GetItem/Query/UpdateItem 5-10 ms (priced at 10), SQS GetQueueAttributes/ReceiveMessage 10-20 ms (20),

@@ -54,6 +54,9 @@ export async function runEndToEndInChild(projectRoot: string, options: EndToEndO
         // The main thread's young generation as the worker threads' (lib/local/young-generation.ts).
         ...mainThreadHeapFlags(),
         ...cpuProfileFlags(),
+        // Every invocation's requests in rounds, in this process and (inherited) its worker threads: the cost model's.
+        '--require',
+        join(projectRoot, 'bench', 'support', 'invocation-io-preload.cjs'),
         '--import',
         'tsx',
         join(projectRoot, 'bench', 'e2e', 'child.ts'),

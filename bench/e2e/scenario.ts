@@ -21,6 +21,7 @@ import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } fr
 import { timeServers, type ServerTiming } from '../support/server-timing';
 import { summarize, type LatencySummary } from '../support/stats';
 import { cpuSplitter } from '../support/cpu-split';
+import { invocationIoTracker, type InvocationIo } from '../support/invocation-io';
 import { profileIdleRuns, type IdleRunProfile } from '../support/idle-run-profile';
 import { findProjectRoot } from '../../lib/local/paths';
 import { keyOf, observePhase, type PhaseExpectation } from './convergence';
@@ -117,6 +118,8 @@ export interface PhaseResult {
   dynamodb: AwsOpCounts & { readsPerObject: number; writesPerObject: number };
   sqs: AwsOpCounts & { enqueued: Record<string, number>; messagesPerObject: number; requestsPerObject: number };
   lambda: Record<string, LambdaUsage>;
+  /** Each function's invocations' requests in rounds (bench/support/invocation-io.ts), for the cost model. */
+  invocationIo?: InvocationIo;
   /**
    * Placement messages handled, by outcome (`tmc_placement_duration_seconds`): `pending` counts the deliveries
    * placement handed back to the queue because kcp had not stored the admitted change yet (each one a redelivery).
@@ -333,9 +336,11 @@ async function runPhases(
   await kcp.create('/apis/scheduling.kcp.io/v1alpha1/placements', PLACEMENT);
   await stack.idle({ timeoutMs: options.phaseTimeoutMs });
 
+  const invocationIo = invocationIoTracker();
   const resetCounters = async (): Promise<void> => {
     for (const server of [sim.kcp, ...Object.values(sim.clusters)]) server.requests.reset();
     await aws.reset();
+    await invocationIo?.reset();
     timing.reset();
   };
 
@@ -375,6 +380,7 @@ async function runPhases(
       observation?.stop();
     }
     const split = await cpu?.stop();
+    const io = await invocationIo?.collect();
     const { lambda, enqueued, safetyNet } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
     const outcomes = countsDelta(outcomesBefore, await placementOutcomes(stack.metrics));
     const appliedTimes: number[] = [];
@@ -453,6 +459,7 @@ async function runPhases(
         requestsPerObject: round(sqsRequests / changed),
       },
       lambda,
+      ...(io ? { invocationIo: io } : {}),
       placementOutcomes: outcomes,
       safetyNet: { total: Object.values(safetyNet).reduce((a, b) => a + b, 0), byRepair: safetyNet },
       sim: timing.snapshot(options.latencyMs),

@@ -1,8 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import { serviceOf, type IoService } from './io-service.cjs';
 
-/** What a request went to, as a run's billed wait is priced: each service at its own in-region latency. */
-export type IoService = 'dynamodb' | 'sqs' | 'secretsmanager' | 'kubernetes';
+export type { IoService } from './io-service.cjs';
 
 /**
  * The outgoing HTTP requests of one piece of work in rounds: a request that starts before any request issued after it
@@ -13,16 +13,6 @@ export type IoService = 'dynamodb' | 'sqs' | 'secretsmanager' | 'kubernetes';
 export interface IoRounds {
   rounds: IoService[][];
   requests: number;
-}
-
-/** The service of an outgoing request, from the AWS SDK's `x-amz-target` (JSON protocols) or its host. */
-function serviceOf(request: ClientRequest): IoService {
-  const target = request.getHeader('x-amz-target');
-  const text = typeof target === 'string' ? target : '';
-  if (text.startsWith('DynamoDB_')) return 'dynamodb';
-  if (text.startsWith('AmazonSQS.')) return 'sqs';
-  if (text.startsWith('secretsmanager.')) return 'secretsmanager';
-  return 'kubernetes';
 }
 
 export interface IoRoundTracker {

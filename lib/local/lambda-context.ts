@@ -87,5 +87,14 @@ const lambdaGlobal = globalThis as { awslambda?: { InvokeStore?: InvokeStoreBase
 export function runInvocation<T>(context: Context, run: () => Promise<T>): Promise<T> {
   lambdaGlobal.awslambda ??= {};
   const store = (lambdaGlobal.awslambda.InvokeStore ??= new LocalInvokeStore());
-  return store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, run);
+  // The function's name beside the request id, and whether the invocation has ended (a timer or listener set up in it
+  // keeps its context after): the benchmark prices each invocation's requests by function
+  // (bench/support/invocation-io-preload.cjs).
+  const invocation: InvocationContext = {
+    [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId,
+    'tmc-local:function': context.functionName.replace(/^tmc-local-/, ''),
+  };
+  return store.run(invocation, run).finally(() => {
+    invocation['tmc-local:ended'] = true;
+  });
 }

@@ -32,11 +32,13 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
     memoryMb: 512,
     timeoutSeconds: 10,
   },
-  placement: { name: 'placement', description: 'Places objects on SyncTargets', memoryMb: 1024, timeoutSeconds: 60 },
+  // placement and sync-apply wait on requests most of an invocation, and waits bill in proportion to memory: the least
+  // that keeps a cold start's init within 300 ms at its share of a vCPU (docs/bench.md, "Memory sizing").
+  placement: { name: 'placement', description: 'Places objects on SyncTargets', memoryMb: 896, timeoutSeconds: 60 },
   'sync-apply': {
     name: 'sync-apply',
     description: 'Applies placed objects to physical clusters',
-    memoryMb: 1024,
+    memoryMb: 896,
     timeoutSeconds: 60,
   },
   'status-up': {
