@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
+import { DynamoRecoveryStore } from '../../lib/adapters/dynamodb/recovery-store';
 import { environmentFilePath, readLocalEnvironment } from '../../lib/local/environment';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../lib/runtime/aws';
 import type { QueueName } from '../../lib/runtime/resources';
@@ -18,6 +19,7 @@ import {
 import { InvariantChecker, kindOfResource, type Violation, VIOLATION_KINDS, type ViolationKind } from './invariants';
 import { KubeHttp, KubeHttpError } from './kube-http';
 import { Prng } from './prng';
+import { type ConvergenceVerdict, EvidenceReader, judge, observe, startConvergence } from './settled';
 import { EnvironmentProcess, FunctionsProcess } from './processes';
 import type { CopyDeleted } from './protocol';
 import { CRD_GVR, KINDS, PLACEMENT_GVR, PLACEMENT_NAME, WIDGET_CRD, Workload } from './workload';
@@ -51,7 +53,15 @@ export const CHAOS_RECOVERY_ENV: Record<string, string> = {
   TMC_RECOVERY_STUCK_SECONDS: '30',
   TMC_RECOVERY_RECHECK_SECONDS: '60',
   TMC_RECOVERY_ABSENT_CONFIRM_SECONDS: '20',
+  // The quiet gate's settle time (240 s: the 120 s grace plus two runs) scaled like the graces: 15 s plus two 5 s
+  // runs, rounded up. A quiet full pass is what tells the checker tmc is done (bench/chaos/settled.ts).
+  TMC_RECOVERY_SETTLE_SECONDS: '30',
 };
+/**
+ * How long convergence may take at most, as a multiple of the liveness limit: the checker waits while tmc shows it is
+ * working and the violations keep changing (each change restarts the limit), but never past this.
+ */
+const CAP_FACTOR = 4;
 
 export interface ChaosOptions {
   projectRoot: string;
@@ -101,6 +111,8 @@ export interface ChaosResult {
   convergeMs?: number;
   violations: Violation[];
   counts: Record<ViolationKind, number>;
+  /** How each convergence check ended, on tmc's evidence (bench/chaos/settled.ts). */
+  convergence: { initial: ConvergenceVerdict; final: ConvergenceVerdict };
   runDir: string;
   resultFile?: string;
 }
@@ -270,34 +282,58 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const apps = Math.max(1, Math.round(options.objects / (KINDS.length * CHAOS_WORKSPACES.length)));
     await workload.seed(apps);
 
+    // Judged on tmc's own evidence (bench/chaos/settled.ts): converged, done with violations left (findings), or
+    // still working — waited for while the violations keep changing, up to the liveness limit without change.
+    const evidence = new EvidenceReader(sqs, new DynamoRecoveryStore(doc, environment.table));
+    const limits = { stallMs: options.convergeTimeoutMs, capMs: options.convergeTimeoutMs * CAP_FACTOR };
     const converge = async (
       label: string,
-    ): Promise<{ ms?: number; remaining: Violation[]; objects: number; copies: number }> => {
+    ): Promise<{
+      ms?: number;
+      remaining: Violation[];
+      objects: number;
+      copies: number;
+      verdict: ConvergenceVerdict;
+    }> => {
       const started = Date.now();
+      const state = startConvergence(started);
       let last: Violation[] = [];
       let objects = 0;
       let copies = 0;
-      while (Date.now() - started < options.convergeTimeoutMs) {
+      let verdict: ConvergenceVerdict = { kind: 'working', why: 'not checked yet' };
+      let said = '';
+      for (;;) {
+        let unreadable: string[] = [];
         try {
           const snapshot = await checker.snapshot();
           objects = snapshot.sources.size;
           copies = snapshot.copies.length;
           last = checker.evaluate(snapshot);
           violations.push(...checker.persistentStatusLies(last));
-          if (last.length === 0 && snapshot.unreadable.length === 0) {
-            const ms = Date.now() - started;
-            say(`chaos: ${label}: converged in ${(ms / 1000).toFixed(1)} s (${objects} objects, ${copies} copies)`);
-            return { ms, remaining: [], objects, copies };
-          }
+          unreadable = snapshot.unreadable;
         } catch (err) {
+          unreadable = ['kcp'];
           say(`  check failed (retrying): ${err instanceof Error ? err.message : String(err)}`);
         }
+        const now = Date.now();
+        observe(state, last, now);
+        const unverified = unreadable.length > 0 ? `the checker could not read ${unreadable.join(', ')}` : undefined;
+        verdict = judge(state, last, await evidence.read().catch(() => undefined), now, limits, unverified);
+        if (verdict.kind === 'converged') {
+          const ms = now - started;
+          say(`chaos: ${label}: converged in ${(ms / 1000).toFixed(1)} s (${objects} objects, ${copies} copies)`);
+          return { ms, remaining: [], objects, copies, verdict };
+        }
+        if (verdict.kind !== 'working') break;
+        const line = `  ${last.length} violation(s) left; tmc still working: ${verdict.why}`;
+        if (line !== said) say(line);
+        said = line;
         await sleep(2_000);
       }
       say(
-        `chaos: ${label}: NOT converged within ${options.convergeTimeoutMs / 1000} s; ${last.length} violations remain`,
+        `chaos: ${label}: NOT converged after ${((Date.now() - started) / 1000).toFixed(0)} s (${verdict.kind}: ${verdict.why}); ${last.length} violations remain`,
       );
-      return { remaining: last, objects, copies };
+      return { remaining: last, objects, copies, verdict };
     };
 
     const initial = await converge('initial workload');
@@ -454,6 +490,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       convergeMs: final.ms,
       violations,
       counts,
+      convergence: { initial: initial.verdict, final: final.verdict },
       runDir,
     };
     if (options.outDir !== undefined) {
@@ -514,6 +551,9 @@ export function formatChaosResult(result: ChaosResult): string {
     `unowned objects touched ${result.counts['unowned-touched']}`,
     `initial convergence     ${seconds(result.initialConvergeMs)}`,
     `converge after faults   ${seconds(result.convergeMs)}`,
+    ...(result.convergence.final.kind === 'converged'
+      ? []
+      : [`verdict                 ${result.convergence.final.kind}: ${result.convergence.final.why}`]),
     '',
     result.violations.length === 0 ? 'no violations' : `${result.violations.length} violations:`,
     ...result.violations.map(

@@ -61,6 +61,11 @@ function parseState(raw: string | undefined): GateState | undefined {
   }
 }
 
+/** The sweep's record of its last full pass (its start, whether it was quiet), for readers outside the sweep. */
+export async function lastFullPass(store: Pick<RecoveryStore, 'sweepCursor'>): Promise<GateState | undefined> {
+  return parseState(await store.sweepCursor(GATE_KEY));
+}
+
 export interface GateReading {
   fingerprint: string;
   busy: boolean;

@@ -51,7 +51,12 @@ export function registerChaosCommand(program: Command): void {
         .default([...FAULT_KINDS], 'all'),
     )
     .option('--rate <writes/s>', 'workload writes per second', parseSeconds, 3)
-    .option('--converge-timeout <s>', 'liveness limit for convergence', parseSeconds, 180)
+    .option(
+      '--converge-timeout <s>',
+      'liveness limit: how long violations may stay unchanged while tmc is still working (at most 4 times this in all)',
+      parseSeconds,
+      180,
+    )
     .option('--status-grace <s>', 'how long kcp may show a Deployment Available with a copy missing', parseSeconds, 45)
     .option('--evict-after <s>', "SyncTargets' evictAfter", parseSeconds, 10)
     .option('--pace <factor>', "scales the faults' durations and the gaps between them", parseSeconds, 1)
