@@ -63,8 +63,9 @@ export interface PlacementDeps {
   /** Asked before a decision removes an object from a cluster: a mass un-placement is held like a mass deletion. */
   removalGuard?: RemovalGuard;
   /**
-   * The copies sync-apply recorded, read only for an object being deleted that no decision places anywhere (its
-   * `Deleted` decision expired, or it was never placed): a copy left is deleted before the finalizer is released.
+   * The copies sync-apply recorded, read only for an object being deleted whose finalizer is still held: one no
+   * decision places anywhere (its `Deleted` decision expired, or it was never placed), or whose `Deleted` decision's
+   * deletes are sent again. A copy left is deleted before the finalizer is released.
    * Absent: the finalizer is released at once (tests of the decision alone).
    */
   copies?: Pick<SyncStateStore, 'listForObject'>;
@@ -479,17 +480,26 @@ async function reconcileWorkloadDelete(
   return recordRemoval(deps, message, read, previous);
 }
 
-/** Sends the delete messages of a recorded `Deleted` decision again: the object's delete is still held by them. */
+/**
+ * Sends the delete messages of a recorded `Deleted` decision again: the object's delete is still held by them. Also to
+ * every other cluster where sync-apply still records the object (a cluster an earlier decision evacuated, whose
+ * cleanup delete was lost or dead-lettered): sync-apply releases the finalizer only once every cluster is clean, and
+ * the Deleted decision's diff does not name such a cluster.
+ */
 async function resendHeldDeletes(
   deps: PlacementDeps,
   message: PlacementMessage,
   { log, ref }: WorkloadRead,
   previous: StoredDecision,
 ): Promise<ReconcileOutcome> {
-  const again = previous.diff.removed.map((cluster) =>
-    syncMessage(message, ref, cluster, 'delete', previous.decisionVersion),
-  );
-  log.info(`Removing ${describeRef(ref)} from ${previous.diff.removed.join(', ')} again: its delete is still held`, {
+  const recorded = deps.copies
+    ? (await deps.copies.listForObject(ref))
+        .filter((r) => r.state !== 'deleted' && !previous.diff.removed.includes(r.cluster))
+        .map((r) => r.cluster)
+    : [];
+  const clusters = [...previous.diff.removed, ...recorded];
+  const again = clusters.map((cluster) => syncMessage(message, ref, cluster, 'delete', previous.decisionVersion));
+  log.info(`Removing ${describeRef(ref)} from ${clusters.join(', ')} again: its delete is still held`, {
     reason: message.reason,
   });
   await deps.syncQueue.send(again);

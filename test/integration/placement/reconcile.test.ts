@@ -1111,6 +1111,70 @@ describe('a redelivered placement message after the sync send failed', () => {
   });
 });
 
+describe('a deleted object still recorded on a cluster an earlier decision left (chaos seed 101)', () => {
+  it('sends the delete there too when its held deletes go again, so the finalizer can be released', async () => {
+    const w = await convergeWorld(['east', 'us-east-1'], ['west', 'us-west-2']);
+    const syncState = new DynamoSyncStateStore({ doc, tableName: w.tableName });
+    const deps: PlacementDeps = { ...w.deps, copies: syncState };
+    const placement = (region: string): KubeObject => ({
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'p' },
+      spec: { clusterConstraints: { regions: [region] } },
+    });
+    w.kcp.put('scheduling.kcp.io', 'placements', placement('us-east-1'));
+    w.kcp.put('apps', 'deployments', deployment('web'));
+    await reconcilePlacement(deps, msg(depRef('web')));
+    expect(summary(w.sync.drain())).toEqual(['apply:east']);
+    // Moved to west; the delete to east failed until it was dead-lettered (kcp answering 429), so east's item stays.
+    w.kcp.put('scheduling.kcp.io', 'placements', placement('us-west-2'));
+    await reconcilePlacement(deps, msg(depRef('web'), 'placement-change'));
+    expect(summary(w.sync.drain())).toEqual(['apply:west', 'delete:east']);
+    const at = '2025-01-01T00:00:00Z';
+    await syncState.put({
+      ref: depRef('web'),
+      cluster: 'west',
+      state: 'applied',
+      decisionVersion: 2,
+      appliedGeneration: 1,
+      updatedAt: at,
+    });
+    await syncState.put({
+      ref: depRef('web'),
+      cluster: 'east',
+      state: 'failed',
+      decisionVersion: 2,
+      appliedGeneration: 1,
+      updatedAt: at,
+      lastError: { category: 'cluster-throttled', message: 'kcp throttled the request', hint: 'retried', at },
+    });
+
+    // kubectl delete: the Deleted decision removes it from west, the cluster its last decision named.
+    w.kcp.put('apps', 'deployments', deployment('web', 1, 2, { deletionTimestamp: at }));
+    await reconcilePlacement(deps, msg(depRef('web'), 'delete'));
+    expect(summary(w.sync.drain())).toEqual(['delete:west']);
+    await syncState.put({
+      ref: depRef('web'),
+      cluster: 'west',
+      state: 'deleted',
+      decisionVersion: 3,
+      appliedGeneration: 1,
+      updatedAt: at,
+    });
+
+    // The sweep asks again about the object kcp still holds: east's copy gets its delete, west's goes again.
+    const again = await reconcilePlacement(deps, msg(depRef('web'), 'resync'));
+    expect(again).toMatchObject({ result: 'placed', messages: 2 });
+    expect(
+      w.sync
+        .drain()
+        .map((m) => `${m.action}:${m.cluster}:v${m.decisionVersion}`)
+        .sort(),
+    ).toEqual(['delete:east:v3', 'delete:west:v3']);
+    expect((await labelsOf(w, 'web'))?.metadata.finalizers).toEqual([SYNC_FINALIZER]);
+  });
+});
+
 describe('a delete held past the expiry of its Deleted decision', () => {
   it('deletes the copies tmc recorded before releasing the finalizer, then releases it', async () => {
     const w = await convergeWorld(['east', 'us-east-1']);
