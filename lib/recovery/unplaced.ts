@@ -44,16 +44,24 @@ const groupResource = (t: { group: string; resource: string }): string => `${t.g
 const admissionBlind = new Set(ADMISSION_BLIND_KINDS.map(groupResource));
 
 /**
- * Kinds to list: the namespaced ones the read decisions name (in their version), then the common ones not among them,
- * and the admission-blind cluster-scoped ones.
+ * Per workspace, the namespaced kinds a page of its decisions named, kept per container like `firstSeen`. A kind whose
+ * every decision is `Deleted` leaves the decisions' index, while an object of it may still hold tmc's finalizer (its
+ * release lost: sync-apply read a 404 for the kcp object); such a kind is still listed until a list finds none of it.
  */
-function kindsToList(versions: DecisionVersion[]): Gvr[] {
-  const kinds = new Map<string, Gvr>();
+const rememberedKinds = new Map<string, Map<string, Gvr>>();
+
+/**
+ * Kinds to list: the namespaced ones the read decisions name (in their version) or an earlier page named, then the
+ * common ones not among them, and the admission-blind cluster-scoped ones.
+ */
+function kindsToList(workspace: string, versions: DecisionVersion[]): Gvr[] {
+  const remembered = rememberedKinds.get(workspace) ?? new Map<string, Gvr>();
+  rememberedKinds.set(workspace, remembered);
   for (const { ref } of versions) {
     if (ref.namespace === undefined) continue;
-    if (!kinds.has(groupResource(ref)))
-      kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
+    remembered.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
   }
+  const kinds = new Map(remembered);
   for (const gvr of [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS])
     if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
   return [...kinds.values()];
@@ -206,8 +214,11 @@ export async function resyncUnplaced(
   const now = deps.now();
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
   const messages: PlacementMessage[] = [];
-  for (const gvr of kindsToList(page.versions)) {
-    for (const object of await listKind(deps, workspace, gvr)) {
+  for (const gvr of kindsToList(workspace, page.versions)) {
+    const objects = await listKind(deps, workspace, gvr);
+    // None left in kcp (or a kind kcp no longer serves): a decision naming it brings it back.
+    if (objects.length === 0) rememberedKinds.get(workspace)?.delete(groupResource(gvr));
+    for (const object of objects) {
       if (messages.length >= deps.settings.unplacedPerRun) break;
       const ref = refOf(workspace, gvr, object);
       const key = objectKey(ref);

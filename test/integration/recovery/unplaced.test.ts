@@ -1,4 +1,5 @@
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
+import { SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { ObjectRef } from '../../../lib/api/object-ref';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/ports/kube-client';
@@ -153,5 +154,95 @@ describe('recovery sweep: webhook configurations, which admission never announce
     expect(drained.map(({ message }) => [message.ref.kind, message.ref.name, message.ref.namespace])).toEqual([
       ['ValidatingWebhookConfiguration', 'team-guard', undefined],
     ]);
+  });
+});
+
+/**
+ * Chaos seed 202: Widgets deleted while kcp answered 404 to tmc's GETs of Widgets. sync-apply removed every copy, then
+ * read a 404 for the kcp object and had no finalizer to release; the objects stayed Terminating. Their decisions were
+ * `Deleted` (out of the decisions' index) and no other decision named the kind, so the pass no longer listed it.
+ */
+describe('recovery sweep: a kind whose every decision is Deleted', () => {
+  const SERVICEACCOUNTS = { group: '', version: 'v1', resource: 'serviceaccounts' };
+  let w: RecoveryWorld;
+  let decisions: DynamoDecisionStore;
+
+  beforeAll(async () => {
+    w = await startRecoveryWorld();
+    decisions = new DynamoDecisionStore(w.world.doc, w.world.tableName);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  const refOfAccount = (name: string, uid?: string): ObjectRef => ({
+    workspace: WS,
+    ...SERVICEACCOUNTS,
+    kind: 'ServiceAccount',
+    namespace: 'default',
+    name,
+    ...(uid ? { uid } : {}),
+  });
+  const decide = async (object: KubeObject, version: number, reason: DecisionReason, clusters: string[]) =>
+    decisions.put({
+      ref: refOfAccount(object.metadata.name ?? '', object.metadata.uid),
+      decisionVersion: version,
+      generation: 0,
+      uid: object.metadata.uid,
+      contentHash: contentHash(object),
+      clusters: clusters.map((name) => ({ name })),
+      scheduled: clusters.length > 0,
+      reason,
+      message: reason,
+      explanation: [],
+      explanationOmitted: 0,
+      weights: {},
+      diff: {
+        added: version === 1 ? clusters : [],
+        removed: version === 1 ? [] : ['east'],
+        changed: [],
+        unchanged: [],
+      },
+      decidedAt: new Date().toISOString(),
+    });
+
+  it('still lists it while an object of it holds tmc’s finalizer, and asks placement about that object', async () => {
+    const kcp = await w.kube.kcp(WS);
+    const account = w.kcp.store(WS).create(SERVICEACCOUNTS, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'runner', namespace: 'default', finalizers: [SYNC_FINALIZER] },
+    });
+    await decide(account, 1, 'Scheduled', ['east']);
+    w.clock.now = Date.now() + 5 * MINUTE;
+    await runRecoverySweep(w.deps());
+    expect(await drainPlacement(w)).toEqual([]);
+
+    // Deleted in kcp; placement removed it (a Deleted decision leaves the index), but the finalizer release was lost.
+    await kcp.delete({ ...SERVICEACCOUNTS, namespace: 'default', name: 'runner' });
+    await decide(account, 2, 'Deleted', []);
+    expect((await decisions.listVersions(WS, { limit: 10 })).versions).toEqual([]);
+
+    w.clock.now = Date.now() + 10 * MINUTE;
+    const report = await runRecoverySweep(w.deps());
+    expect(report.failures).toEqual([]);
+    const asked = await drainPlacement(w);
+    expect(asked.map(({ message }) => `${message.ref.resource}/${message.ref.name}`)).toEqual([
+      'serviceaccounts/runner',
+    ]);
+
+    // Once kcp has none of the kind left, one more list finds that, and then it is not listed any more.
+    await kcp.mergePatch(
+      { ...SERVICEACCOUNTS, namespace: 'default', name: 'runner' },
+      { metadata: { finalizers: [] } },
+    );
+    const lists = (): number => w.kcp.requests.count({ verb: 'list', resource: 'serviceaccounts' });
+    let before = lists();
+    await runRecoverySweep(w.deps());
+    expect(await drainPlacement(w)).toEqual([]);
+    expect(lists() - before).toBe(1);
+    before = lists();
+    await runRecoverySweep(w.deps());
+    expect(lists() - before).toBe(0);
   });
 });
