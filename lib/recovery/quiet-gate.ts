@@ -169,7 +169,8 @@ export function observeCursors(store: RecoveryStore): { store: RecoveryStore; ca
     last.set(key, after);
   };
   const carrying = (key: string, value: string | undefined): boolean => {
-    if (value === undefined || key === GATE_KEY) return false;
+    // The gate's own record, and the lost-admission pass's remembered kinds, are state, not a rotation.
+    if (value === undefined || key === GATE_KEY || key.startsWith('unplaced-kinds|')) return false;
     // The partial pass keeps `{done}` once its rotation is over; `after` only while it carries on.
     if (key.startsWith('partial|')) return value.includes('"after"');
     return true;

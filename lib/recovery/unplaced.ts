@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { PlacementMessage } from '../api/messages';
 import { SYNC_FINALIZER } from '../api/labels';
 import { describeRef, gvrKey, objectKey, type ObjectRef } from '../api/object-ref';
@@ -44,24 +45,38 @@ const groupResource = (t: { group: string; resource: string }): string => `${t.g
 const admissionBlind = new Set(ADMISSION_BLIND_KINDS.map(groupResource));
 
 /**
- * Per workspace, the namespaced kinds a page of its decisions named, kept per container like `firstSeen`. A kind whose
- * every decision is `Deleted` leaves the decisions' index, while an object of it may still hold tmc's finalizer (its
- * release lost: sync-apply read a 404 for the kcp object); such a kind is still listed until a list finds none of it.
+ * Per workspace, the namespaced kinds beyond the common ones that a page of its decisions named (a sweep cursor item:
+ * `CURSOR#unplaced-kinds|<workspace>`, JSON). A kind whose every decision is `Deleted` leaves the decisions' index,
+ * while an object of it may still hold tmc's finalizer (its delete messages lost, or its release lost to a 404 for the
+ * kcp object); such a kind is listed until a list finds none of it. Kept in DynamoDB, not in memory: a crash or a cold
+ * start must not forget it.
  */
-const rememberedKinds = new Map<string, Map<string, Gvr>>();
+const kindsKey = (workspace: string): string => `unplaced-kinds|${workspace}`;
+const RememberedKindsSchema = z.array(z.object({ group: z.string(), version: z.string(), resource: z.string() }));
+
+async function rememberedKinds(deps: RecoverySweepDeps, workspace: string): Promise<Gvr[]> {
+  const raw = await deps.store.sweepCursor(kindsKey(workspace));
+  if (raw === undefined) return [];
+  try {
+    const parsed = RememberedKindsSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return []; // not JSON: the next page's decisions name their kinds again
+  }
+}
+
+const alwaysListed = new Set(ALWAYS_LISTED_KINDS.map((g) => groupResource(g)));
 
 /**
  * Kinds to list: the namespaced ones the read decisions name (in their version) or an earlier page named, then the
  * common ones not among them, and the admission-blind cluster-scoped ones.
  */
-function kindsToList(workspace: string, versions: DecisionVersion[]): Gvr[] {
-  const remembered = rememberedKinds.get(workspace) ?? new Map<string, Gvr>();
-  rememberedKinds.set(workspace, remembered);
+function kindsToList(versions: DecisionVersion[], remembered: readonly Gvr[]): Gvr[] {
+  const kinds = new Map<string, Gvr>(remembered.map((g) => [groupResource(g), g]));
   for (const { ref } of versions) {
     if (ref.namespace === undefined) continue;
-    remembered.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
+    kinds.set(groupResource(ref), { group: ref.group, version: ref.version, resource: ref.resource });
   }
-  const kinds = new Map(remembered);
   for (const gvr of [...COMMON_KINDS, ...ADMISSION_BLIND_KINDS])
     if (!kinds.has(groupResource(gvr))) kinds.set(groupResource(gvr), gvr);
   return [...kinds.values()];
@@ -201,7 +216,7 @@ export async function resyncUnplaced(
   workspace: string,
 ): Promise<void> {
   const cursorKey = `unplaced|${workspace}`;
-  const after = await deps.store.sweepCursor(cursorKey);
+  const [after, remembered] = await Promise.all([deps.store.sweepCursor(cursorKey), rememberedKinds(deps, workspace)]);
   const page = await deps.decisions.listVersions(workspace, {
     limit: Math.max(1, deps.settings.unplacedDecisionLimit),
     ...(after !== undefined ? { after } : {}),
@@ -214,10 +229,11 @@ export async function resyncUnplaced(
   const now = deps.now();
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
   const messages: PlacementMessage[] = [];
-  for (const gvr of kindsToList(workspace, page.versions)) {
+  const keep: Gvr[] = [];
+  for (const gvr of kindsToList(page.versions, remembered)) {
     const objects = await listKind(deps, workspace, gvr);
-    // None left in kcp (or a kind kcp no longer serves): a decision naming it brings it back.
-    if (objects.length === 0) rememberedKinds.get(workspace)?.delete(groupResource(gvr));
+    // None left in kcp (or a kind kcp no longer serves) is forgotten: a decision naming it brings it back.
+    if (objects.length > 0 && !alwaysListed.has(groupResource(gvr))) keep.push(gvr);
     for (const object of objects) {
       if (messages.length >= deps.settings.unplacedPerRun) break;
       const ref = refOf(workspace, gvr, object);
@@ -245,6 +261,8 @@ export async function resyncUnplaced(
     }
   }
   forgetOld(now);
+  const kinds = JSON.stringify(keep.sort((a, b) => groupResource(a).localeCompare(groupResource(b))));
+  if (kinds !== JSON.stringify(remembered)) await deps.store.putSweepCursor(kindsKey(workspace), kinds);
   if (messages.length === 0) return;
   deps.log.warn(
     `Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`,

@@ -159,8 +159,9 @@ describe('recovery sweep: webhook configurations, which admission never announce
 
 /**
  * Chaos seed 202: Widgets deleted while kcp answered 404 to tmc's GETs of Widgets. sync-apply removed every copy, then
- * read a 404 for the kcp object and had no finalizer to release; the objects stayed Terminating. Their decisions were
- * `Deleted` (out of the decisions' index) and no other decision named the kind, so the pass no longer listed it.
+ * read a 404 for the kcp object and had no finalizer to release; the objects stayed Terminating. Seed 404: Widgets'
+ * delete messages lost with SQS at an environment restart. Their decisions were `Deleted` (out of the decisions'
+ * index) and no other decision named the kind, so the pass no longer listed it.
  */
 describe('recovery sweep: a kind whose every decision is Deleted', () => {
   const SERVICEACCOUNTS = { group: '', version: 'v1', resource: 'serviceaccounts' };
@@ -217,6 +218,8 @@ describe('recovery sweep: a kind whose every decision is Deleted', () => {
     w.clock.now = Date.now() + 5 * MINUTE;
     await runRecoverySweep(w.deps());
     expect(await drainPlacement(w)).toEqual([]);
+    // Remembered in DynamoDB, not in the container: a crash or a cold start does not forget it.
+    expect(JSON.parse((await w.store.sweepCursor(`unplaced-kinds|${WS}`)) ?? '[]')).toEqual([SERVICEACCOUNTS]);
 
     // Deleted in kcp; placement removed it (a Deleted decision leaves the index), but the finalizer release was lost.
     await kcp.delete({ ...SERVICEACCOUNTS, namespace: 'default', name: 'runner' });
@@ -244,5 +247,6 @@ describe('recovery sweep: a kind whose every decision is Deleted', () => {
     before = lists();
     await runRecoverySweep(w.deps());
     expect(lists() - before).toBe(0);
+    expect(await w.store.sweepCursor(`unplaced-kinds|${WS}`)).toBe('[]');
   });
 });
