@@ -220,6 +220,75 @@ describe('records of deleted objects expire (dynalite)', () => {
     expect(item.Item?.copyRemovedAt).toBeUndefined();
     expect((await statuses.get(again, 'east'))?.status).toEqual({ readyReplicas: 1 });
   });
+
+  it('a removal interrupted between its two writes leaves the status expiring, and its retry records the removal', async () => {
+    const stalled: ObjectRef = { ...ref, name: 'stalled-web' };
+    const sync = new DynamoSyncStateStore({ doc: table.doc, tableName: table.tableName });
+    const statuses = new DynamoStatusStore({ doc: table.doc, tableName: table.tableName });
+    const item = async (sk: string): Promise<Record<string, unknown> | undefined> =>
+      (
+        await table.doc.send(
+          new GetCommand({
+            TableName: table.tableName,
+            Key: { [TABLE.partitionKey]: `OBJ#${objectKey(stalled)}`, [TABLE.sortKey]: sk },
+          }),
+        )
+      ).Item;
+    const applied: SyncRecord = {
+      ref: stalled,
+      cluster: 'east',
+      state: 'applied',
+      decisionVersion: 1,
+      appliedGeneration: 1,
+      updatedAt: at,
+      appliedAt: at,
+    };
+    await sync.put(applied);
+    await statuses.put({
+      ref: stalled,
+      cluster: 'east',
+      status: { readyReplicas: 1 },
+      resourceVersion: '5',
+      observedAt: at,
+      reportedAt: at,
+    });
+    // The removal's second write (the sync item's Put) fails, as when the function dies or DynamoDB times out.
+    const name = 'fail-sync-put-once';
+    let failed = 0;
+    table.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        // The document client's PutCommand reaches this stack as PutItemCommand, its Item marshalled.
+        const isSyncPut =
+          /^Put(Item)?Command$/.test(context.commandName ?? '') &&
+          JSON.stringify(args.input).includes(`"SYNC#east"`) &&
+          JSON.stringify(args.input).includes('stalled-web');
+        if (isSyncPut && failed === 0) {
+          failed += 1;
+          throw new Error('the removal stalled between its two writes');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    const removal: SyncRecord = { ...applied, state: 'deleted', decisionVersion: 2 };
+    try {
+      await expect(sync.put(removal)).rejects.toThrow('stalled between its two writes');
+    } finally {
+      table.doc.middlewareStack.remove(name);
+    }
+    expect(failed).toBe(1);
+    // Between the writes: the status already expires with the copy, the sync item still records the copy.
+    expect((await item('STATUS#east'))?.[TABLE.ttlAttribute]).toBe(expected);
+    expect((await item('SYNC#east'))?.state).toBe('applied');
+    // The message's retry runs the removal again: both writes land, the status keeps its expiry and its last report.
+    await sync.put({ ...removal, updatedAt: '2026-05-01T00:00:05.000Z' });
+    expect((await item('SYNC#east'))?.state).toBe('deleted');
+    const status = await item('STATUS#east');
+    expect(status?.[TABLE.ttlAttribute]).toBe(
+      Date.parse('2026-05-01T00:00:05.000Z') / 1000 + DELETED_RECORD_TTL_SECONDS,
+    );
+    expect(status?.status).toEqual({ readyReplicas: 1 });
+  });
 });
 
 /**
