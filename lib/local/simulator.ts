@@ -33,6 +33,8 @@ export interface SimulatorRequest {
   latencyMs?: number;
   /** Request log records each simulated server keeps (default 500,000). */
   requestLogLimit?: number;
+  /** How long simulated Events live after their last write (default 1 hour, kube-apiserver's `--event-ttl`). */
+  eventTtlMs?: number;
   /**
    * Where kcp's and the clusters' objects are kept between runs: restored on start when the file exists, written on
    * stop. Without it the simulated environment starts empty every time.
@@ -97,6 +99,7 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     kubeconfigDir: request.kubeconfigDir,
     latencyMs: request.latencyMs,
     requestLogLimit: request.requestLogLimit,
+    eventTtlMs: request.eventTtlMs,
   });
   if (request.statePath !== undefined) restoreSnapshot(sim, request.statePath, request.logger);
   request.logger.info(`Simulator up: kcp ${sim.kcp.url}, clusters ${Object.keys(sim.clusters).join(', ')}`);

@@ -136,7 +136,7 @@ export interface LocalStackOptions {
    * Simulator knobs: per-request latency (benchmarks use 5 ms for realistic round trips), workload ready delay, and
    * request log records kept per server (`tmc dev` keeps fewer: nothing resets them there).
    */
-  simulator?: { latencyMs?: number; readyDelayMs?: number; requestLogLimit?: number };
+  simulator?: { latencyMs?: number; readyDelayMs?: number; requestLogLimit?: number; eventTtlMs?: number };
 }
 
 export interface LocalStack {

@@ -27,6 +27,23 @@ export const DEFAULT_WATCH_HISTORY = 50_000;
  * versions per object space.
  */
 export const DEFAULT_WATCH_HISTORY_MS = 5 * 60_000;
+/**
+ * How long an Event lives after its last write: kube-apiserver's `--event-ttl` (default 1 h), which stores each Event
+ * with an etcd lease of that length, renewed by every write; kcp serves Events the same way.
+ */
+export const DEFAULT_EVENT_TTL_MS = 60 * 60_000;
+/** The limits and clock of an object space; tests shorten them. */
+export interface ObjectSpaceOptions {
+  /** Watch events kept at most (default {@link DEFAULT_WATCH_HISTORY}). */
+  watchHistory?: number;
+  /** And for at most this long (default {@link DEFAULT_WATCH_HISTORY_MS}). */
+  watchHistoryMs?: number;
+  /** Events are deleted this long after their last write (default {@link DEFAULT_EVENT_TTL_MS}). */
+  eventTtlMs?: number;
+  /** Epoch ms: the watch window's and the Event TTL's clock (the timers are Node's, which jest's fake timers drive). */
+  now?: () => number;
+}
+const EVENTS_GVR = { group: '', version: 'v1', resource: 'events' };
 /** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
 const NAMESPACE_CLEANUP_DELAY_MS = 1000;
 /** The longest wait between its attempts while admission refuses some of the deletes. */
@@ -41,6 +58,23 @@ const NAMESPACE_GVR = { group: '', version: 'v1', resource: 'namespaces' };
 
 function key(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
+}
+
+const isEvents = (info: GroupVersionResource): boolean => info.group === '' && info.resource === 'events';
+
+/** An Event's newest timestamp (epoch ms): its creation, last occurrence, series or managed-fields time. */
+function lastWrittenAt(event: KubeObject): number | undefined {
+  const series = event.series;
+  const times = [
+    event.metadata.creationTimestamp,
+    event.lastTimestamp,
+    event.eventTime,
+    typeof series === 'object' && series !== null && 'lastObservedTime' in series ? series.lastObservedTime : undefined,
+    ...(event.metadata.managedFields ?? []).map((entry) => entry.time),
+  ]
+    .map((t) => (typeof t === 'string' ? Date.parse(t) : NaN))
+    .filter((t) => Number.isFinite(t));
+  return times.length ? Math.max(...times) : undefined;
 }
 
 function now(): string {
@@ -89,16 +123,30 @@ export class ObjectSpace implements SimClusterStore {
   /** Cluster IPs for Services created in this object space. */
   private readonly clusterIps = new ClusterIpAllocator();
   readonly allocateClusterIp = (): string => this.clusterIps.allocate();
+  private readonly historyLimit: number;
+  private readonly historyMaxAgeMs: number;
+  private readonly eventTtlMs: number;
+  private readonly now: () => number;
+  /**
+   * Each stored Event's expiry (epoch ms) by key, in write order: with one TTL for all, the first entry expires first
+   * (a write moves its Event to the end). One timer waits for the first.
+   */
+  private readonly eventExpiries = new Map<string, number>();
+  private eventTimer: { timer: NodeJS.Timeout; dueAt: number } | undefined;
+  /** The last entry's expiry in {@link eventExpiries} (or later): what keeps the map in expiry order. */
+  private newestEventExpiry = 0;
 
   constructor(
     readonly name: string,
     private readonly clock: RevisionClock,
     private readonly admission: AdmissionDispatcher,
     private readonly annotateCluster: boolean,
-    private readonly historyLimit = DEFAULT_WATCH_HISTORY,
-    private readonly historyMaxAgeMs = DEFAULT_WATCH_HISTORY_MS,
-    private readonly now: () => number = Date.now,
+    options: ObjectSpaceOptions = {},
   ) {
+    this.historyLimit = options.watchHistory ?? DEFAULT_WATCH_HISTORY;
+    this.historyMaxAgeMs = options.watchHistoryMs ?? DEFAULT_WATCH_HISTORY_MS;
+    this.eventTtlMs = options.eventTtlMs ?? DEFAULT_EVENT_TTL_MS;
+    this.now = options.now ?? Date.now;
     for (const info of BUILTIN_RESOURCES) this.types.set(gvrId(info), info);
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.insert(this.info({ group: '', version: 'v1', resource: 'namespaces' }), {
@@ -163,6 +211,11 @@ export class ObjectSpace implements SimClusterStore {
     return this.history.length;
   }
 
+  /** Events stored now (each deleted {@link ObjectSpaceOptions.eventTtlMs} after its last write). */
+  get eventCount(): number {
+    return this.eventExpiries.size;
+  }
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -186,7 +239,17 @@ export class ObjectSpace implements SimClusterStore {
   restore(object: KubeObject): boolean {
     const info = this.typeForKind(object.apiVersion, object.kind);
     if (!info) return false;
-    this.put(info, key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? ''), object);
+    const k = key(info.namespaced ? object.metadata.namespace : undefined, object.metadata.name ?? '');
+    if (isEvents(info)) {
+      // The lease's start was not saved: the Event's newest timestamp stands for its last write. One that would have
+      // expired while the process was down is not restored, as etcd would have deleted it.
+      const expiresAt = Math.min(lastWrittenAt(object) ?? this.now(), this.now()) + this.eventTtlMs;
+      if (expiresAt <= this.now()) return true;
+      this.put(info, k, object);
+      this.trackEventExpiry(k, expiresAt);
+      return true;
+    }
+    this.put(info, k, object);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(object);
     this.oldestRv = Math.max(this.oldestRv, Number(object.metadata.resourceVersion ?? 0) + 1);
     // A namespace that was terminating when the snapshot was taken: the namespace controller resumes emptying it, as
@@ -280,6 +343,8 @@ export class ObjectSpace implements SimClusterStore {
     const stored: KubeObject = { ...object, apiVersion: apiVersionOf(info), kind: info.kind, metadata: meta };
     if (!info.namespaced) delete stored.metadata.namespace;
     this.put(info, key(stored.metadata.namespace, meta.name ?? ''), stored);
+    if (isEvents(info))
+      this.trackEventExpiry(key(stored.metadata.namespace, meta.name ?? ''), this.now() + this.eventTtlMs);
     this.record(info, 'ADDED', stored);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
     return stored;
@@ -311,6 +376,8 @@ export class ObjectSpace implements SimClusterStore {
     if (sameContent(stored, current)) return current;
     meta.resourceVersion = String(this.clock.next());
     this.put(info, key(meta.namespace, meta.name ?? ''), stored);
+    // Every write renews an Event's lease, as kube's Event storage does.
+    if (isEvents(info)) this.trackEventExpiry(key(meta.namespace, meta.name ?? ''), this.now() + this.eventTtlMs);
     this.record(info, 'MODIFIED', stored);
     if (info.resource === 'customresourcedefinitions') this.serveCrd(stored);
     return stored;
@@ -325,6 +392,7 @@ export class ObjectSpace implements SimClusterStore {
       const meta = marked.metadata;
       meta.resourceVersion = String(this.clock.next());
       this.put(info, key(meta.namespace, meta.name ?? ''), marked);
+      if (isEvents(info)) this.trackEventExpiry(key(meta.namespace, meta.name ?? ''), this.now() + this.eventTtlMs);
       this.record(info, 'MODIFIED', marked);
       return { object: marked, removed: false };
     }
@@ -338,6 +406,7 @@ export class ObjectSpace implements SimClusterStore {
     const meta = object.metadata;
     const k = key(meta.namespace, meta.name ?? '');
     if (!this.bucket(info).delete(k)) return;
+    if (isEvents(info)) this.eventExpiries.delete(k);
     if (info.namespaced && meta.namespace) {
       this.countInNamespace(meta.namespace, -1);
       const inNamespace = this.byNamespace.get(gvrId(info));
@@ -370,11 +439,63 @@ export class ObjectSpace implements SimClusterStore {
     return marked;
   }
 
-  /** Stops the namespace controller's pending work (the server is stopping). */
+  /** Stops the namespace controller's pending work and the Events' expiry (the server is stopping). */
   stop(): void {
     this.stopped = true;
     for (const timer of this.cleanupTimers) clearTimeout(timer);
     this.cleanupTimers.clear();
+    if (this.eventTimer) clearTimeout(this.eventTimer.timer);
+    this.eventTimer = undefined;
+  }
+
+  /**
+   * Deletes every Event whose TTL has passed, with a DELETED watch event each, as etcd's lease expiry does (no
+   * admission, finalizers not consulted). Returns how many went.
+   */
+  expireEvents(): number {
+    const at = this.now();
+    const info = this.info(EVENTS_GVR);
+    let expired = 0;
+    for (const [k, expiresAt] of this.eventExpiries) {
+      if (expiresAt > at) break;
+      const current = this.bucket(info).get(k);
+      if (current) this.remove(info, current);
+      this.eventExpiries.delete(k);
+      expired++;
+    }
+    this.scheduleEventExpiry();
+    return expired;
+  }
+
+  /** (Re)starts an Event's TTL: written now, or restored with its own expiry. */
+  private trackEventExpiry(k: string, expiresAt: number): void {
+    this.eventExpiries.delete(k);
+    // Restored Events may come in any order; keeping the map in expiry order lets the timer look at its first entry
+    // only, at the cost of a restored Event living until the one before it expires (never past the restore + TTL).
+    this.newestEventExpiry = Math.max(this.newestEventExpiry, expiresAt);
+    this.eventExpiries.set(k, this.newestEventExpiry);
+    this.scheduleEventExpiry();
+  }
+
+  /** One timer, due when the first Event expires; none while no Event is stored. */
+  private scheduleEventExpiry(): void {
+    const first = this.eventExpiries.values().next();
+    if (this.stopped || first.done) {
+      if (this.eventTimer) clearTimeout(this.eventTimer.timer);
+      this.eventTimer = undefined;
+      return;
+    }
+    if (this.eventTimer?.dueAt === first.value) return;
+    if (this.eventTimer) clearTimeout(this.eventTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.eventTimer = undefined;
+        this.expireEvents();
+      },
+      Math.max(0, first.value - this.now()),
+    );
+    timer.unref();
+    this.eventTimer = { timer, dueAt: first.value };
   }
 
   private scheduleNamespaceCleanup(name: string, delayMs: number): void {

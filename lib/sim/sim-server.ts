@@ -52,6 +52,11 @@ export interface SimServerOptions {
   watchHistory?: number;
   /** How long watch events are kept (default 5 minutes, etcd's compaction interval). */
   watchHistoryMs?: number;
+  /**
+   * How long an Event lives after its last write before the server deletes it (kube-apiserver's `--event-ttl`,
+   * default 1 hour; kcp's too).
+   */
+  eventTtlMs?: number;
   /** Request log records kept (default 500,000); a long-running stack that never resets the log keeps fewer. */
   requestLogLimit?: number;
   /** The admin port (`/_sim/*` only, up while the server is `down`); 0 or absent: a free port. */
@@ -85,8 +90,11 @@ export interface SimServer {
   serverUrl(logicalCluster?: string): string;
   /** Every object of every object space, and the resourceVersion clock: what {@link restore} puts back. */
   snapshot(): SimSnapshot;
-  /** What the server holds beyond its objects: watch events kept for resuming watches, request log records. */
-  retained(): { watchEvents: number; requestRecords: number };
+  /**
+   * What the server holds that grows with use: watch events kept for resuming watches, request log records, and the
+   * Events stored (they expire after `eventTtlMs`).
+   */
+  retained(): { watchEvents: number; requestRecords: number; events: number };
   /** Loads a snapshot into this (new) server; objects whose type is not served are skipped and counted. */
   restore(snapshot: SimSnapshot): { restored: number; skipped: number };
   stop(): Promise<void>;
@@ -275,14 +283,11 @@ function spaceFor(state: ServerState, name: string): ObjectSpace {
   const existing = state.spaces.get(name);
   if (existing) return existing;
   const { options, isKcp } = state;
-  const space = new ObjectSpace(
-    name,
-    state.clock,
-    state.admission,
-    isKcp,
-    options.watchHistory,
-    options.watchHistoryMs,
-  );
+  const space = new ObjectSpace(name, state.clock, state.admission, isKcp, {
+    watchHistory: options.watchHistory,
+    watchHistoryMs: options.watchHistoryMs,
+    eventTtlMs: options.eventTtlMs,
+  });
   state.spaces.set(name, space);
   if (!isKcp) {
     state.controllers.push(
@@ -682,6 +687,7 @@ function simServerHandle(
     retained: () => ({
       watchEvents: [...state.spaces.values()].reduce((n, space) => n + space.historySize, 0),
       requestRecords: state.requests.size,
+      events: [...state.spaces.values()].reduce((n, space) => n + space.eventCount, 0),
     }),
     restore: (snapshot) => restoreSnapshot(state, snapshot),
     writeKubeconfig: (file, opts = {}) => {

@@ -22,6 +22,8 @@ export interface SimulationOptions {
   readyDelayMs?: number;
   /** Request log records each server keeps (SimServerOptions.requestLogLimit). */
   requestLogLimit?: number;
+  /** How long Events live after their last write on every server (SimServerOptions.eventTtlMs; default 1 hour). */
+  eventTtlMs?: number;
 }
 
 export interface Simulation {
@@ -39,6 +41,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     port: options.kcp.port,
     latencyMs: options.latencyMs,
     requestLogLimit: options.requestLogLimit,
+    eventTtlMs: options.eventTtlMs,
   });
   for (const ws of options.kcp.workspaces) kcp.createLogicalCluster(ws);
   const clusters: Record<string, SimServer> = {};
@@ -50,6 +53,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       managed: c.managed,
       latencyMs: options.latencyMs,
       requestLogLimit: options.requestLogLimit,
+      eventTtlMs: options.eventTtlMs,
       workloads: { readyDelayMs: c.readyDelayMs ?? options.readyDelayMs ?? 1000, capacity: c.capacity },
     });
   }

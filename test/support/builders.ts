@@ -86,6 +86,26 @@ export function configMap(name: string, opts: ConfigMapOptions = {}): KubeObject
   };
 }
 
+/** A core/v1 Event about Deployment `regarding` (default `web`), as tmc's recorder writes one. */
+export function event(
+  name: string,
+  opts: { namespace?: string | null; regarding?: string; lastTimestamp?: string; metadata?: Partial<ObjectMeta> } = {},
+): KubeObject {
+  const namespace = namespaced(opts.namespace);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, ...namespace, ...opts.metadata },
+    involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: opts.regarding ?? 'web', ...namespace },
+    type: 'Normal',
+    reason: 'Applied',
+    message: 'Applied to east',
+    count: 1,
+    ...(opts.lastTimestamp ? { firstTimestamp: opts.lastTimestamp, lastTimestamp: opts.lastTimestamp } : {}),
+    source: { component: 'tmc' },
+  };
+}
+
 /** A v1 Service on port 80, optionally with a fixed cluster IP. */
 export function service(name: string, opts: { namespace?: string | null; clusterIP?: string } = {}): KubeObject {
   return {

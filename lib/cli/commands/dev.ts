@@ -20,6 +20,7 @@ interface DevOptions {
   schedule?: Record<string, number>;
   schedules: boolean;
   prometheusRemoteWrite?: string;
+  eventTtl: number;
 }
 
 /** The readiness banner: what to point things at, and how to stop. */
@@ -92,6 +93,12 @@ export function registerDevCommand(program: Command): void {
     )
     .option('--no-schedules', 'do not run the schedules')
     .option(
+      '--event-ttl <seconds>',
+      "simulated kcp and clusters delete an Event this long after its last write (kube's --event-ttl)",
+      parseSeconds,
+      3600,
+    )
+    .option(
       '--prometheus-remote-write <url>',
       'push metrics to this Prometheus remote-write URL on the metrics-rollup schedule',
     )
@@ -127,7 +134,7 @@ export function registerDevCommand(program: Command): void {
         // ingress, placement, sync-apply and status-up each in a worker thread: the stack uses more than one core.
         functionThreads: true,
         // Nothing resets the simulator's request logs in a stack left running: the newest requests only.
-        simulator: { requestLogLimit: DEV_REQUEST_LOG_LIMIT },
+        simulator: { requestLogLimit: DEV_REQUEST_LOG_LIMIT, eventTtlMs: options.eventTtl * 1000 },
         logger,
       }).catch((err: unknown) => {
         throw explainStartFailure(err);

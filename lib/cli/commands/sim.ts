@@ -4,13 +4,14 @@ import { clusterLabels, resolveClusters } from '../../local/clusters';
 import { findProjectRoot } from '../../local/paths';
 import { DEFAULT_WORKSPACE } from '../../local/stack';
 import { runSimulatorStandalone } from '../../sim';
-import { parseClusters, parsePort } from './options';
+import { parseClusters, parsePort, parseSeconds } from './options';
 
 interface SimOptions {
   port?: number;
   workspace: string;
   clusters?: number | string[];
   stateDir?: string;
+  eventTtl: number;
 }
 
 export function registerSimCommand(program: Command): void {
@@ -21,6 +22,12 @@ export function registerSimCommand(program: Command): void {
     .option('-w, --workspace <path>', 'kcp workspace', DEFAULT_WORKSPACE)
     .option('--clusters <n|names>', 'simulated clusters: a count or comma-separated names', parseClusters)
     .option('--state-dir <dir>', 'where kubeconfigs go (default .tmc)')
+    .option(
+      '--event-ttl <seconds>',
+      "Events are deleted this long after their last write (kube's --event-ttl)",
+      parseSeconds,
+      3600,
+    )
     .action(async (options: SimOptions) => {
       // The same clusters (names, labels, capacity) as `tmc dev`, without tmc's functions.
       await runSimulatorStandalone({
@@ -31,6 +38,7 @@ export function registerSimCommand(program: Command): void {
           capacity: { cpu: c.capacity.cpu, memory: c.capacity.memory, pods: Number(c.capacity.pods) },
         })),
         kubeconfigDir: options.stateDir ?? join(findProjectRoot(), '.tmc'),
+        eventTtlMs: options.eventTtl * 1000,
       });
     });
 }

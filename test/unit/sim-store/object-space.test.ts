@@ -1,18 +1,20 @@
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionDispatcher } from '../../../lib/sim/contracts';
-import { ObjectSpace, type RevisionClock } from '../../../lib/sim/object-space';
+import type { HistoryEntry } from '../../../lib/sim/object-space';
+import { ObjectSpace, type ObjectSpaceOptions, type RevisionClock } from '../../../lib/sim/object-space';
 import * as build from '../../support/builders';
 import { waitFor } from '../../support/wait';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
 const SERVICES = { group: '', version: 'v1', resource: 'services' };
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+const EVENTS = { group: '', version: 'v1', resource: 'events' };
 const allowAll: AdmissionDispatcher = { admit: async () => ({ allowed: true }) };
 
-function newSpace(): ObjectSpace {
+function newSpace(options: ObjectSpaceOptions = {}): ObjectSpace {
   let rv = 0;
   const clock: RevisionClock = { next: () => ++rv, current: () => rv };
-  return new ObjectSpace('east', clock, allowAll, false);
+  return new ObjectSpace('east', clock, allowAll, false, options);
 }
 
 function service(name: string, clusterIP?: string): KubeObject {
@@ -26,7 +28,7 @@ describe('object space', () => {
     let rv = 0;
     let now = Date.parse('2026-05-01T00:00:00Z');
     const clock: RevisionClock = { next: () => ++rv, current: () => rv };
-    const space = new ObjectSpace('east', clock, allowAll, false, 50_000, 5 * 60_000, () => now);
+    const space = new ObjectSpace('east', clock, allowAll, false, { now: () => now });
     const first = space.create(CONFIGMAPS, build.configMap('cm-0'));
     for (let i = 1; i < 100; i++) space.create(CONFIGMAPS, build.configMap(`cm-${i}`));
     const held = space.historySize;
@@ -145,5 +147,91 @@ describe('object space', () => {
         .map((o) => o.metadata.name)
         .sort(),
     ).toEqual(['cm-0', 'cm-2', 'cm-4']);
+  });
+});
+
+describe('object space: Events expire as kube-apiserver expires them (--event-ttl)', () => {
+  const T0 = Date.parse('2026-05-01T00:00:00Z');
+  const MINUTE = 60_000;
+  // jest's fake timers drive both the object space's clock (Date.now) and its expiry timer.
+  beforeEach(() => jest.useFakeTimers({ now: T0 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('deletes an Event an hour after its last write, by its own timer, with a DELETED watch event', () => {
+    const space = newSpace();
+    const seen: HistoryEntry[] = [];
+    space.subscribe((e) => seen.push(e as HistoryEntry));
+    space.create(EVENTS, build.event('web.a'));
+    space.create(CONFIGMAPS, build.configMap('cm'));
+    jest.advanceTimersByTime(30 * MINUTE);
+    // A write renews the Event's TTL (its lease), as a repeat's count patch does in kube.
+    const a = space.get(EVENTS, 'default', 'web.a')!;
+    space.replace(space.info(EVENTS), a, { ...a, count: 2 });
+    jest.advanceTimersByTime(15 * MINUTE);
+    space.create(EVENTS, build.event('web.b'));
+    expect(space.eventCount).toBe(2);
+
+    jest.advanceTimersByTime(45 * MINUTE - 1); // 89:59.999 after T0: web.a's renewed hour is not over
+    expect(space.get(EVENTS, 'default', 'web.a')).toBeDefined();
+    jest.advanceTimersByTime(1);
+    expect(space.get(EVENTS, 'default', 'web.a')).toBeUndefined();
+    expect(space.get(EVENTS, 'default', 'web.b')).toBeDefined();
+    const deleted = seen.filter((e) => e.type === 'DELETED');
+    expect(deleted.map((e) => e.object.metadata.name)).toEqual(['web.a']);
+    expect(deleted[0].gvr).toEqual(EVENTS);
+    // The DELETED event carries a new resourceVersion and is in the history a resuming watch replays.
+    expect(Number(deleted[0].object.metadata.resourceVersion)).toBeGreaterThan(Number(a.metadata.resourceVersion));
+    expect(space.eventsSince(deleted[0].rv - 1)?.[0]).toMatchObject({ type: 'DELETED' });
+
+    jest.advanceTimersByTime(15 * MINUTE);
+    expect(space.eventCount).toBe(0);
+    expect(space.list(EVENTS)).toEqual([]);
+    // Only Events expire.
+    expect(space.get(CONFIGMAPS, 'default', 'cm')).toBeDefined();
+    expect(seen.filter((e) => e.type === 'DELETED')).toHaveLength(2);
+    // With no Event left, no timer waits.
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('holds at most the Events of one TTL under a steady stream: 600 written, never more than 60 kept', () => {
+    const space = newSpace({ eventTtlMs: MINUTE });
+    let most = 0;
+    for (let i = 0; i < 600; i++) {
+      space.create(EVENTS, build.event(`web.${i}`, { namespace: ['default', 'kube-system', 'kube-public'][i % 3] }));
+      most = Math.max(most, space.eventCount, space.list(EVENTS).length);
+      jest.advanceTimersByTime(1000);
+    }
+    // At second i the Events of seconds i-59..i are kept: each goes when its minute is over.
+    expect(most).toBe(60);
+    jest.advanceTimersByTime(MINUTE);
+    expect(space.eventCount).toBe(0);
+    expect(space.list(EVENTS)).toHaveLength(0);
+  });
+
+  it('expires a restored Event from its last timestamp, and leaves out one that expired while stopped', () => {
+    const before = newSpace();
+    before.create(EVENTS, build.event('old', { lastTimestamp: new Date(T0).toISOString() }));
+    jest.advanceTimersByTime(50 * MINUTE);
+    before.create(EVENTS, build.event('recent', { lastTimestamp: new Date(T0 + 50 * MINUTE).toISOString() }));
+    const snapshot = before.snapshot();
+    before.stop();
+
+    jest.advanceTimersByTime(20 * MINUTE); // the restart: 70 minutes after T0
+    const after = newSpace();
+    for (const object of snapshot) after.restore(object);
+    expect(after.list(EVENTS).map((e) => e.metadata.name)).toEqual(['recent']);
+    jest.advanceTimersByTime(40 * MINUTE - 1);
+    expect(after.eventCount).toBe(1);
+    jest.advanceTimersByTime(1);
+    expect(after.eventCount).toBe(0);
+  });
+
+  it('stops expiring when the server stops', () => {
+    const space = newSpace({ eventTtlMs: MINUTE });
+    space.create(EVENTS, build.event('web.a'));
+    space.stop();
+    jest.advanceTimersByTime(2 * MINUTE);
+    expect(space.get(EVENTS, 'default', 'web.a')).toBeDefined();
+    expect(jest.getTimerCount()).toBe(0);
   });
 });
