@@ -145,13 +145,31 @@ export function floorTable(
   ];
 }
 
-/** The churn phase: its samples and each growth rate per minute, per thread's heap and outside the heaps. */
+/** A churn quantity's name as the growth table prints it. */
+function growthLabel(quantity: string, unit: string): string {
+  const [group, name] = quantity.split('.');
+  const label: Record<string, string> = {
+    rssMb: 'rss',
+    threadHeapsMb: `${name} heap (after a full GC)`,
+    outsideHeapsMb: 'outside the heaps (native: malloc, LevelDB, buffers)',
+    stateDirMb: 'state dir',
+    simulator: `sim ${name === 'events' ? 'Events stored' : name === 'watchEvents' ? 'watch events' : 'request records'}`,
+    jobsMs: `${name} run`,
+  };
+  return `${label[group] ?? quantity}${unit === 'count' ? '' : ` ${unit}`}`;
+}
+
+const signed = (n: number, digits = 2): string => `${n > 0 ? '+' : ''}${n.toFixed(digits)}`;
+
+/**
+ * The churn phase: its samples, then each quantity's growth per minute over the run and over its second half (near 0
+ * there: it levelled off), per hour at the second half's rate, and where that rate takes it after 24 h.
+ */
 export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['churn']>): string[] {
   const jobs = Object.keys(churn.growthPerMinute.jobsMs);
-  const g = churn.growthPerMinute;
-  const threads = Object.keys(g.threadHeapsMb);
+  const threads = Object.keys(churn.growthPerMinute.threadHeapsMb);
   const functions = [...new Set(churn.samples.flatMap((s) => Object.keys(s.containers)))].sort();
-  const perHour = (perMinute: number): string => (perMinute * 60).toFixed(0);
+  const rss = churn.growth.find((g) => g.quantity === 'rssMb');
   return [
     `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
     table(
@@ -163,6 +181,7 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
         'containers',
         'sim watch events',
         'sim request records',
+        'sim Events',
         'state dir MB',
         ...jobs.map((j) => `${j} ms`),
       ],
@@ -174,23 +193,37 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
         functions.map((f) => s.containers[f] ?? 0).join('/'),
         s.simulator.watchEvents,
         s.simulator.requestRecords,
+        s.simulator.events,
         s.stateDirMb.toFixed(2),
         ...jobs.map((j) => s.jobsMs[j] ?? '-'),
       ]),
     ),
     `containers column: ${functions.join('/')}`,
     table(
-      ['growth (least-squares slope)', 'per minute', 'per hour'],
       [
-        ['rss MB', g.rssMb, perHour(g.rssMb)],
-        ...threads.map((t) => [`${t} heap MB (after a full GC)`, g.threadHeapsMb[t], perHour(g.threadHeapsMb[t])]),
-        ['outside the heaps MB (native: malloc, LevelDB, buffers)', g.outsideHeapsMb, perHour(g.outsideHeapsMb)],
-        ['state dir MB', g.stateDirMb, perHour(g.stateDirMb)],
-        ['sim watch events', g.watchEvents, perHour(g.watchEvents)],
-        ['sim request records', g.requestRecords, perHour(g.requestRecords)],
-        ...jobs.map((j) => [`${j} run ms`, g.jobsMs[j], perHour(g.jobsMs[j])]),
+        'growth (least-squares slope)',
+        'start',
+        'end',
+        'per min',
+        'per min, 2nd half',
+        'per hour (2nd half)',
+        'after 24 h',
       ],
+      churn.growth.map((g) => [
+        growthLabel(g.quantity, g.unit),
+        num(g.start),
+        num(g.end),
+        signed(g.perMinute),
+        signed(g.secondHalfPerMinute),
+        signed(g.perHour, 0),
+        g.after24h.toFixed(0),
+      ]),
     ),
+    ...(rss
+      ? [
+          `rss: ${signed(rss.perHour, 0)} MB/h at the second half's rate (${signed(rss.perMinute)} MB/min over the run, ${signed(rss.secondHalfPerMinute)} over its second half), ≈${(rss.after24h / 1024).toFixed(2)} GB after 24 h at this rate`,
+        ]
+      : []),
   ];
 }
 

@@ -28,8 +28,8 @@ export interface ChurnSample {
   outsideHeapsMb: number;
   /** Containers started per function, over every thread. */
   containers: Record<string, number>;
-  /** What the simulator holds besides objects, summed over kcp and the clusters. */
-  simulator: { watchEvents: number; requestRecords: number };
+  /** What the simulator holds that grows with use, summed over kcp and the clusters (SimServer.retained). */
+  simulator: { watchEvents: number; requestRecords: number; events: number };
   /** schedule → wall ms of one run on demand. */
   jobsMs: Record<string, number>;
 }
@@ -54,6 +54,28 @@ export interface ChurnResult {
     requestRecords: number;
     jobsMs: Record<string, number>;
   };
+  /**
+   * Every sampled quantity's growth over the run and over its second half (a second-half slope near 0 is growth that
+   * levelled off), and where the second half's rate would take it after a day.
+   */
+  growth: Growth[];
+}
+
+/** One quantity's growth over a churn run. */
+export interface Growth {
+  /** `rssMb`, `threadHeapsMb.main`, `simulator.events`, `jobsMs.health-probe`, … */
+  quantity: string;
+  unit: 'MB' | 'count' | 'ms';
+  start: number;
+  end: number;
+  /** Least-squares slope per minute over every sample. */
+  perMinute: number;
+  /** The same over the samples of the run's second half: what the rate has become. */
+  secondHalfPerMinute: number;
+  /** The second half's rate per hour. */
+  perHour: number;
+  /** The end value plus the second half's rate until 24 h of running (at least 0). */
+  after24h: number;
 }
 
 export interface ChurnOptions {
@@ -82,6 +104,50 @@ export function slope(points: Array<[number, number]>): number {
   const my = points.reduce((a, [, y]) => a + y, 0) / n;
   const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
   return sxx === 0 ? 0 : points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+}
+
+const DAY_MINUTES = 24 * 60;
+
+/**
+ * Each quantity's {@link Growth}: slopes over all of `samples` and over those of the second half of the run (at least
+ * two), and a projection from the second half's rate to 24 h after the first sample.
+ */
+export function growthOf(samples: ChurnSample[]): Growth[] {
+  if (samples.length === 0) return [];
+  const first = samples[0].atSeconds;
+  const last = samples[samples.length - 1].atSeconds;
+  const half = first + (last - first) / 2;
+  const secondHalf = samples.filter((s) => s.atSeconds >= half);
+  const tail = secondHalf.length >= 2 ? secondHalf : samples.slice(-2);
+  const perMinute = (of: ChurnSample[], pick: (s: ChurnSample) => number): number =>
+    slope(of.map((s) => [s.atSeconds / 60, pick(s)]));
+  const row = (quantity: string, unit: Growth['unit'], pick: (s: ChurnSample) => number): Growth => {
+    const end = pick(samples[samples.length - 1]);
+    const recent = perMinute(tail, pick);
+    return {
+      quantity,
+      unit,
+      start: pick(samples[0]),
+      end,
+      perMinute: round2(perMinute(samples, pick)),
+      secondHalfPerMinute: round2(recent),
+      perHour: round2(recent * 60),
+      after24h: round2(Math.max(0, end + recent * (DAY_MINUTES - (last - first) / 60))),
+    };
+  };
+  const names = (pick: (s: ChurnSample) => Record<string, number>): string[] => [
+    ...new Set(samples.flatMap((s) => Object.keys(pick(s)))),
+  ];
+  return [
+    row('rssMb', 'MB', (s) => s.rssMb),
+    ...names((s) => s.threadHeapsMb).map((t) => row(`threadHeapsMb.${t}`, 'MB', (s) => s.threadHeapsMb[t] ?? 0)),
+    row('outsideHeapsMb', 'MB', (s) => s.outsideHeapsMb),
+    row('stateDirMb', 'MB', (s) => s.stateDirMb),
+    row('simulator.watchEvents', 'count', (s) => s.simulator.watchEvents),
+    row('simulator.requestRecords', 'count', (s) => s.simulator.requestRecords),
+    row('simulator.events', 'count', (s) => s.simulator.events),
+    ...names((s) => s.jobsMs).map((j) => row(`jobsMs.${j}`, 'ms', (s) => s.jobsMs[j] ?? 0)),
+  ];
 }
 
 const MB = 1024 * 1024;
@@ -152,8 +218,9 @@ export async function runChurn(
           (a, b) => ({
             watchEvents: a.watchEvents + b.watchEvents,
             requestRecords: a.requestRecords + b.requestRecords,
+            events: a.events + b.events,
           }),
-          { watchEvents: 0, requestRecords: 0 },
+          { watchEvents: 0, requestRecords: 0, events: 0 },
         ),
       jobsMs,
     });
@@ -165,7 +232,7 @@ export async function runChurn(
         .map(([k, v]) => `${k} ${v}`)
         .join(
           ', ',
-        )}, sim watch events ${s.simulator.watchEvents}, sim request records ${s.simulator.requestRecords}, state dir ${s.stateDirMb} MB, jobs ${Object.entries(
+        )}, sim watch events ${s.simulator.watchEvents}, sim request records ${s.simulator.requestRecords}, sim Events ${s.simulator.events}, state dir ${s.stateDirMb} MB, jobs ${Object.entries(
         jobsMs,
       )
         .map(([k, v]) => `${k} ${v} ms`)
@@ -238,5 +305,6 @@ export async function runChurn(
       requestRecords: perMinute((s) => s.simulator.requestRecords),
       jobsMs: Object.fromEntries(SCHEDULES.map((sch) => [sch.name, perMinute((s) => s.jobsMs[sch.name] ?? 0)])),
     },
+    growth: growthOf(samples),
   };
 }
