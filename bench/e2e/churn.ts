@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalStack, StackHeaps } from '../../lib/local/stack';
 import type { ThreadHeap } from '../../lib/local/thread-heap';
+import { LONG_RUNNING_REQUEST_LOG_LIMIT } from '../../lib/sim';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import { configMap, deployment, NS } from './objects';
 import type { KcpWriter } from './kcp-writer';
@@ -191,6 +192,9 @@ export async function runChurn(
   const name = (i: number): string => `churn-${String(i).padStart(6, '0')}`;
   const sim = stack.simulation;
   const simServers = sim ? [sim.kcp, ...Object.values(sim.clusters)] : [];
+  // What `npm start` keeps of the request log: the earlier phases' 500,000 per server would stand for a sink that
+  // `tmc dev` does not have.
+  for (const server of simServers) server.requests.keepNewest(LONG_RUNNING_REQUEST_LOG_LIMIT);
   const sample = async (): Promise<void> => {
     const jobsMs: Record<string, number> = {};
     for (const schedule of SCHEDULES) {

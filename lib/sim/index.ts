@@ -11,7 +11,7 @@ export {
   FaultController,
 } from './faults';
 export { seededRandom } from './seeded-random';
-export { type RequestFilter, RequestLog, type RequestRecord } from './request-log';
+export { LONG_RUNNING_REQUEST_LOG_LIMIT, type RequestFilter, RequestLog, type RequestRecord } from './request-log';
 export {
   type SimServer,
   type SimServerOptions,

@@ -31,17 +31,29 @@ const WRITES = new Set(['create', 'update', 'patch', 'apply', 'delete', 'deletec
 export const DEFAULT_REQUEST_LOG_LIMIT = 500_000;
 
 /**
+ * Records a server left running keeps (`tmc dev`, the benchmark's churn phase): nothing resets its log, so only the
+ * newest (≈100 bytes each).
+ */
+export const LONG_RUNNING_REQUEST_LOG_LIMIT = 20_000;
+
+/**
  * Counts every API request, so tests and benchmarks can assert how many calls tmc made. Keeps the newest `limit`
  * records: past it the oldest fifth goes at once (not one splice per request).
  */
 export class RequestLog {
   private records: RequestRecord[] = [];
 
-  constructor(private readonly limit: number = DEFAULT_REQUEST_LOG_LIMIT) {}
+  constructor(private limit: number = DEFAULT_REQUEST_LOG_LIMIT) {}
 
   add(record: RequestRecord): void {
     this.records.push(record);
     if (this.records.length > this.limit) this.records.splice(0, Math.ceil(this.limit / 5));
+  }
+
+  /** From now on keeps the newest `limit` records (and drops the older ones it holds). */
+  keepNewest(limit: number): void {
+    this.limit = limit;
+    if (this.records.length > limit) this.records.splice(0, this.records.length - limit);
   }
 
   entries(filter: RequestFilter = {}): RequestRecord[] {

@@ -3,10 +3,8 @@ import type { Command } from 'commander';
 import { createStackLogger } from '../../local/log';
 import { DEFAULT_API_PORT, DEFAULT_WORKSPACE, startLocalStack, type LocalStack } from '../../local/stack';
 import { PortInUseError } from '../../local/http-server';
+import { LONG_RUNNING_REQUEST_LOG_LIMIT } from '../../sim';
 import { collectPairs, parseClusters, parsePort, parseSeconds, requireKubeconfigFile } from './options';
-
-/** Simulator request log records `tmc dev` keeps per server (`/_sim/requests` shows the newest). */
-const DEV_REQUEST_LOG_LIMIT = 20_000;
 
 interface DevOptions {
   port: number;
@@ -134,7 +132,7 @@ export function registerDevCommand(program: Command): void {
         // ingress, placement, sync-apply and status-up each in a worker thread: the stack uses more than one core.
         functionThreads: true,
         // Nothing resets the simulator's request logs in a stack left running: the newest requests only.
-        simulator: { requestLogLimit: DEV_REQUEST_LOG_LIMIT, eventTtlMs: options.eventTtl * 1000 },
+        simulator: { requestLogLimit: LONG_RUNNING_REQUEST_LOG_LIMIT, eventTtlMs: options.eventTtl * 1000 },
         logger,
       }).catch((err: unknown) => {
         throw explainStartFailure(err);

@@ -21,4 +21,16 @@ describe('request log', () => {
     expect(log.count({ name: 'web-24' })).toBe(1);
     expect(log.count({ name: 'web-0' })).toBe(0);
   });
+
+  it('keeps the newest of a smaller limit from then on (a long-running phase after the counted ones)', () => {
+    const log = new RequestLog();
+    for (let i = 0; i < 1000; i++) log.add(request(`web-${i}`));
+    log.keepNewest(100);
+    expect(log.size).toBe(100);
+    expect(log.count({ name: 'web-900' })).toBe(1);
+    expect(log.count({ name: 'web-899' })).toBe(0);
+    for (let i = 1000; i < 5000; i++) log.add(request(`web-${i}`));
+    expect(log.size).toBeLessThanOrEqual(100);
+    expect(log.count({ name: 'web-4999' })).toBe(1);
+  });
 });
