@@ -44,6 +44,8 @@ export interface ObjectSpaceOptions {
   now?: () => number;
 }
 const EVENTS_GVR = { group: '', version: 'v1', resource: 'events' };
+/** The longest delay setTimeout takes (2^31 - 1 ms, ≈24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** How long the simulated namespace controller waits before emptying a deleted namespace (kube's takes seconds). */
 const NAMESPACE_CLEANUP_DELAY_MS = 1000;
 /** The longest wait between its attempts while admission refuses some of the deletes. */
@@ -492,7 +494,8 @@ export class ObjectSpace implements SimClusterStore {
         this.eventTimer = undefined;
         this.expireEvents();
       },
-      Math.max(0, first.value - this.now()),
+      // Node fires a longer timeout at once; a capped one fires early, finds nothing due and waits again.
+      Math.min(Math.max(0, first.value - this.now()), MAX_TIMEOUT_MS),
     );
     timer.unref();
     this.eventTimer = { timer, dueAt: first.value };

@@ -226,6 +226,16 @@ describe('object space: Events expire as kube-apiserver expires them (--event-tt
     expect(after.eventCount).toBe(0);
   });
 
+  it('waits for a TTL longer than a timer can (25 days) without firing at once', () => {
+    const DAY = 24 * 60 * MINUTE;
+    const space = newSpace({ eventTtlMs: 30 * DAY });
+    space.create(EVENTS, build.event('web.a'));
+    jest.advanceTimersByTime(29 * DAY);
+    expect(space.eventCount).toBe(1);
+    jest.advanceTimersByTime(DAY);
+    expect(space.eventCount).toBe(0);
+  });
+
   it('stops expiring when the server stops', () => {
     const space = newSpace({ eventTtlMs: MINUTE });
     space.create(EVENTS, build.event('web.a'));
