@@ -212,7 +212,6 @@ export function createPodSimulator(store: SimClusterStore, options: PodSimulator
 
 class SimulatedPods implements PodSimulator {
   private nextIp = 1;
-  private readonly ips = new Map<string, string>();
 
   constructor(
     private readonly store: SimClusterStore,
@@ -357,9 +356,7 @@ class SimulatedPods implements PodSimulator {
         }
       }
       if (podState(pod) === stateSignature(want.state)) continue;
-      const status = podStatus(pod, want, unschedulableMessage, this.options.now(), () =>
-        this.ipFor(pod.metadata.uid ?? pod.metadata.name ?? ''),
-      );
+      const status = podStatus(pod, want, unschedulableMessage, this.options.now(), () => this.ipFor(pod));
       await this.store
         .updateStatus(PODS, { ...pod, status })
         .catch((error: unknown) => this.options.onError?.(error, { resource: 'pods', namespace, name: want.name }));
@@ -411,14 +408,13 @@ class SimulatedPods implements PodSimulator {
     return rs;
   }
 
-  private ipFor(uid: string): string {
-    let ip = this.ips.get(uid);
-    if (!ip) {
-      const n = this.nextIp++;
-      ip = `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
-      this.ips.set(uid, ip);
-    }
-    return ip;
+  /** A pod keeps its IP for life: the one its status carries, else the next free one (nothing kept per pod here). */
+  private ipFor(pod: KubeObject): string {
+    const status: unknown = pod.status;
+    const known = status !== null && typeof status === 'object' && 'podIP' in status ? status.podIP : undefined;
+    if (typeof known === 'string') return known;
+    const n = this.nextIp++;
+    return `10.244.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`;
   }
 
   private nodeName(index: number): string {
