@@ -255,7 +255,8 @@ export function itemSizeLines(phases: readonly PhaseRow[]): string[] {
         k.maxBytes,
         `${Math.round(k.overOneKiB * 100)}%`,
         num(Math.round(k.unitsPerWrite * 100) / 100),
-        Object.entries(k.topAttributes)
+        Object.entries(k.attributes)
+          .slice(0, 5)
           .map(([a, b]) => `${a} ${b}`)
           .join(', '),
       ]),

@@ -51,8 +51,8 @@ export interface KindSizes {
   overOneKiB: number;
   /** Mean write units of a write of one of these items (each item's own units, averaged). */
   unitsPerWrite: number;
-  /** The attributes that weigh most, name and value: mean bytes, largest first (at most 5). */
-  topAttributes: Record<string, number>;
+  /** Each attribute, name and value: mean bytes per item of the kind, largest first. */
+  attributes: Record<string, number>;
 }
 
 /** Per-kind size statistics of the items given. */
@@ -71,9 +71,8 @@ export function sizesByKind(items: ReadonlyArray<Record<string, AttributeValue>>
     for (const item of group)
       for (const [name, value] of Object.entries(item))
         attributes.set(name, (attributes.get(name) ?? 0) + itemSize({ [name]: value }));
-    const top = [...attributes]
+    const weights = [...attributes]
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 5)
       .map(([name, total]) => [name, Math.round(total / group.length)] as const);
     out[kind] = {
       count: group.length,
@@ -82,7 +81,7 @@ export function sizesByKind(items: ReadonlyArray<Record<string, AttributeValue>>
       maxBytes: sizes[sizes.length - 1],
       overOneKiB: sizes.filter((s) => s > 1024).length / sizes.length,
       unitsPerWrite: sizes.reduce((n, s) => n + writeUnitsOf(s), 0) / sizes.length,
-      topAttributes: Object.fromEntries(top),
+      attributes: Object.fromEntries(weights),
     };
   }
   return out;

@@ -213,7 +213,7 @@ describe('DynamoDB units', () => {
       maxBytes: 0,
       overOneKiB: 0,
       unitsPerWrite,
-      topAttributes: {},
+      attributes: {},
     });
     const counts = {
       requests: { PutItem: 130, UpdateItem: 20, DeleteItem: 2 },

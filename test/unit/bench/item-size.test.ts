@@ -66,7 +66,7 @@ describe('DynamoDB item size', () => {
     ]);
     expect(Object.keys(sizes)).toEqual(['OTHER', 'SYNC']);
     expect(sizes.SYNC).toMatchObject({ count: 2, meanBytes: 617, maxBytes: 1117, overOneKiB: 0.5, unitsPerWrite: 1.5 });
-    expect(sizes.SYNC.topAttributes).toEqual({ x: 601, sk: 9, pk: 7 });
+    expect(sizes.SYNC.attributes).toEqual({ x: 601, sk: 9, pk: 7 });
     expect(itemKind('STATUS#c1')).toBe('STATUS');
     expect(itemKind('a1b2-uuid')).toBe('OTHER');
   });
