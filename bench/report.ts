@@ -1,4 +1,4 @@
-import { formatIdleMonth } from './cost/model';
+import { dynamoWriteUnits, formatIdleMonth } from './cost/model';
 import { PHASE_COST_ASSUMPTIONS } from './cost/phase';
 import type { BenchResults } from './bench-results';
 import type { EndToEndResult, PhaseResult } from './e2e/scenario';
@@ -228,6 +228,44 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
 }
 
 /**
+ * DynamoDB item sizes by kind after the create phase (what its writes are billed by: bench/support/item-size.ts),
+ * and each phase's write units per item written, from those sizes, beside the request-body estimate.
+ */
+export function itemSizeLines(phases: readonly PhaseRow[]): string[] {
+  const sized =
+    phases.find((p) => p.phase === 'create' && p.dynamodb.itemBytes) ?? phases.find((p) => p.dynamodb.itemBytes);
+  if (sized?.dynamodb.itemBytes === undefined) return [];
+  const kinds = Object.entries(sized.dynamodb.itemBytes);
+  const perWrite = (p: PhaseRow): string => {
+    const w = dynamoWriteUnits(p.dynamodb);
+    const body = dynamoWriteUnits({ ...p.dynamodb, itemBytes: undefined });
+    return w.writes === 0
+      ? `${p.phase} -`
+      : `${p.phase} ${num(Math.round((w.units / w.writes) * 100) / 100)} (request bodies: ${num(body.units / body.writes)}; ${w.sized} of ${w.writes} writes by item size)`;
+  };
+  return [
+    `DynamoDB items by kind after ${sized.phase} (DynamoDB's item size: names + values, bench/support/item-size.ts)`,
+    table(
+      ['kind', 'items', 'mean B', 'p95 B', 'max B', '> 1 KiB', 'WCU/write', 'largest attributes (mean B)'],
+      kinds.map(([kind, k]) => [
+        kind,
+        k.count,
+        k.meanBytes,
+        k.p95Bytes,
+        k.maxBytes,
+        `${Math.round(k.overOneKiB * 100)}%`,
+        num(Math.round(k.unitsPerWrite * 100) / 100),
+        Object.entries(k.attributes)
+          .slice(0, 5)
+          .map(([a, b]) => `${a} ${b}`)
+          .join(', '),
+      ]),
+    ),
+    `write units per item written: ${phases.map(perWrite).join('; ')}`,
+  ];
+}
+
+/**
  * Per million objects changed, each phase and size: Lambda modelled (CPU and rounds of requests at in-region latencies)
  * beside its upper bound (local durations), the firm request-count items, the total, and the floor run's work priced
  * the same way; then each function's modelled Lambda line for the create phases, and the assumptions.
@@ -391,6 +429,7 @@ export function formatResults(results: BenchResults): string {
     out.push(...cpuAndRequestTables(run.phases));
     const created = run.phases.find((p) => p.phase === 'create');
     if (run.floor && created) out.push(...floorTable(created, run.floor));
+    out.push(...itemSizeLines(run.phases));
     if (run.churn) out.push(...churnLines(run.churn));
     const create = run.phases.find((p) => p.phase === 'create');
     if (create) {

@@ -15,7 +15,7 @@ import { PRICES, type Prices } from './prices';
  * - Lambda GB-seconds = measured handler duration × the function's configured memory (lib/runtime/resources.ts).
  *   Locally every function shares two cores with the emulators and the simulator, so durations are high: an upper
  *   bound.
- * - DynamoDB: one write unit per KiB of the write request (at least one) per item written, one read unit per item a
+ * - DynamoDB: write units by the item's size by kind, 1 per KiB started (dynamoWriteUnits), one read unit per item a
  *   GetItem or batch reads and per query request (strongly consistent, items under 4 KiB: what tmc's items are). A
  *   query's page over many items bills their total size in 4 KiB units: a lower bound here.
  * - SQS: every request counts (the harness's own GetQueueAttributes excluded). Locally pollers wait 1 s per receive;
@@ -59,6 +59,36 @@ export function dynamoItemWrites(counts: AwsOpCounts): number {
   return dynamoWriteOps(counts) - batches + (batches > 0 ? (counts.byItem['BatchWriteItem items'] ?? batches) : 0);
 }
 
+const WRITE_OPS = ['PutItem', 'UpdateItem', 'DeleteItem'];
+
+/**
+ * Write units billed: DynamoDB bills a write by the item's size (the larger of before and after), 1 unit per KiB
+ * started. With the table's items sized by kind after the phase (`itemBytes`), each `PutItem SYNC`-like count is
+ * billed at its kind's mean units per item; writes of a kind not in the table at the end (deleted, or batch items with
+ * no kind) and every write without sizes fall back to the request body's size per write, which overstates an item (its
+ * JSON type descriptors, expressions and placeholders).
+ */
+export function dynamoWriteUnits(counts: AwsOpCounts): {
+  units: number;
+  /** Writes billed from their kind's measured item sizes; the rest from the request bodies. */
+  sized: number;
+  writes: number;
+} {
+  const writes = dynamoItemWrites(counts);
+  if (writes === 0) return { units: 0, sized: 0, writes };
+  const perBody = Math.max(1, Math.ceil(counts.writeBytes / writes / 1024));
+  let units = 0;
+  let sized = 0;
+  for (const [key, n] of Object.entries(counts.byItem)) {
+    const space = key.indexOf(' ');
+    const sizes = counts.itemBytes?.[key.slice(space + 1)];
+    if (sizes === undefined || !WRITE_OPS.includes(key.slice(0, space))) continue;
+    units += n * sizes.unitsPerWrite;
+    sized += n;
+  }
+  return { units: units + Math.max(0, writes - sized) * perBody, sized, writes };
+}
+
 function memoryMb(fn: string): number {
   return fn in FUNCTIONS ? FUNCTIONS[fn as FunctionName].memoryMb : 1024;
 }
@@ -76,8 +106,7 @@ export function costOf(usage: Usage, prices: Prices = PRICES): CostBreakdown {
     invocations += u.invocations;
     gbSeconds += u.durationSeconds * (memoryMb(fn) / 1024);
   }
-  const writes = dynamoItemWrites(usage.dynamodb);
-  const writeUnits = writes === 0 ? 0 : writes * Math.max(1, Math.ceil(usage.dynamodb.writeBytes / writes / 1024));
+  const writeUnits = dynamoWriteUnits(usage.dynamodb).units;
   const readUnits = dynamoItemReads(usage.dynamodb);
   const sqsRequests = sqsRequestsOf(usage);
   const apiRequests = usage.lambda.ingress?.invocations ?? 0;

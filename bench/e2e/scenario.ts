@@ -16,6 +16,7 @@ import { SCHEDULES } from '../../lib/runtime/resources';
 import type { KubeObject } from '../../lib/kube/object';
 import { dynamoReadOps, dynamoWriteOps, type AwsOpCounts } from '../support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../support/aws-op-counter-threads';
+import { scanItemSizes } from '../support/item-size';
 import type { PromMetrics } from '../../lib/metrics/prom-metrics';
 import { countsDelta, tmcMetricsDelta, tmcMetricsSnapshot, type LambdaUsage } from '../support/tmc-metrics';
 import { timeServers, type ServerTiming } from '../support/server-timing';
@@ -419,6 +420,8 @@ async function runPhases(
     const clusterRequests = tally(clusterRecords);
     const kcpRequests = tally(kcpRecords);
     const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
+    // After the counts were taken (the next phase resets them): what the phase's writes are billed by.
+    dynamodb.itemBytes = await scanItemSizes(stack.endpoints.dynamodb, stack.tableName);
     // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
     const sqsRequests = Object.entries(sqs.requests).reduce(
       (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),

@@ -1,6 +1,7 @@
 import { channel, type Channel } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import type { KindSizes } from './item-size';
 import { portOf, ServerRequestMessage } from './server-request';
 
 /**
@@ -26,8 +27,10 @@ export interface AwsOpCounts {
   byItem: Record<string, number>;
   /** SQS batch operations by queue (`DeleteMessageBatch tmc-sync`) → entries they carried, for entries per request. */
   entries?: Record<string, number>;
-  /** DynamoDB request body bytes of writes (a lower bound on item sizes, for write units). */
+  /** DynamoDB request body bytes of writes (what write units were estimated from before item sizes were measured). */
   writeBytes: number;
+  /** DynamoDB: the table's items sized by kind after the phase (bench/support/item-size.ts); not the counter's. */
+  itemBytes?: Record<string, KindSizes>;
 }
 
 export interface AwsOpCounter {
@@ -78,10 +81,15 @@ function batchSize(perTable: unknown): number {
   return keys.success ? keys.data.Keys.length : 1;
 }
 
-function kindOf(sk: string | undefined): string {
+/**
+ * The kind of an item by its sort key: the prefix before `#` (`SYNC`, `STATUS`, `DECISION`, …); `OTHER` for a sort
+ * key that is no such word (a recovery journal entry's time, an outbox entry's trace id, a syncer connection's id).
+ */
+export function itemKind(sk: string | undefined): string {
   if (sk === undefined) return '?';
   const hash = sk.indexOf('#');
-  return hash < 0 ? sk : sk.slice(0, hash);
+  const prefix = hash < 0 ? sk : sk.slice(0, hash);
+  return /^[A-Z][A-Z0-9_]*$/.test(prefix) ? prefix : 'OTHER';
 }
 
 /**
@@ -104,7 +112,7 @@ export function dynamoItemCountByParsing(op: string, text: string): DynamoItemCo
       n: Object.values(body.data.RequestItems ?? {}).reduce<number>((n, v) => n + batchSize(v), 0),
     };
   }
-  return { key: `${op} ${kindOf(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`, n: 1 };
+  return { key: `${op} ${itemKind(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`, n: 1 };
 }
 
 /**
@@ -128,7 +136,7 @@ export function dynamoItemCountByScanning(op: string, text: string): DynamoItemC
     const index = top.indexName === undefined ? 'table' : stringAt(text, top.indexName);
     return index === undefined ? 'parse' : { key: `${op} ${index}`, n: 1 };
   }
-  return { key: `${op} ${kindOf(top.key ?? top.item ?? undefined)}`, n: 1 };
+  return { key: `${op} ${itemKind(top.key ?? top.item ?? undefined)}`, n: 1 };
 }
 
 // A scan of the SDK's JSON, by hand: JSON.parse builds the whole value, which is the cost being avoided, and a

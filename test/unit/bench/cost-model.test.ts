@@ -7,6 +7,7 @@ import {
   costOf,
   dynamoItemReads,
   dynamoItemWrites,
+  dynamoWriteUnits,
   idleMetricSeries,
   idleMonth,
   platformLogBytes,
@@ -202,6 +203,30 @@ describe('DynamoDB units', () => {
     expect(dynamoItemWrites(usage.dynamodb)).toBe(25);
     // 154 × $0.125/M + 25 × $0.625/M
     expect(costOf(usage).dynamodb).toBeCloseTo(154 * 0.125e-6 + 25 * 0.625e-6, 12);
+  });
+
+  it("bills a write by its kind's item size, and a write of no sized kind by its request body", () => {
+    const kind = (unitsPerWrite: number) => ({
+      count: 1,
+      meanBytes: 0,
+      p95Bytes: 0,
+      maxBytes: 0,
+      overOneKiB: 0,
+      unitsPerWrite,
+      attributes: {},
+    });
+    const counts = {
+      requests: { PutItem: 130, UpdateItem: 20, DeleteItem: 2 },
+      byItem: { 'PutItem SYNC': 100, 'PutItem DECISION': 30, 'UpdateItem HEALTH': 20, 'DeleteItem CURSOR': 2 },
+      // 152 writes of 1,500 bytes of request body each: 2 units each by the body.
+      writeBytes: 152 * 1500,
+      itemBytes: { SYNC: kind(1), DECISION: kind(1.5), HEALTH: kind(1) },
+    };
+    // SYNC 100 × 1 + DECISION 30 × 1.5 + HEALTH 20 × 1 + CURSOR (not in the table) 2 × 2 by the body = 169.
+    expect(dynamoWriteUnits(counts)).toEqual({ units: 169, sized: 150, writes: 152 });
+    expect(dynamoWriteUnits({ ...counts, itemBytes: undefined }).units).toBe(304);
+    const usage: Usage = { lambda: {}, dynamodb: counts, sqs: { requests: {}, byItem: {}, writeBytes: 0 } };
+    expect(costOf(usage).dynamodb).toBeCloseTo(169 * 0.625e-6, 12);
   });
 });
 
