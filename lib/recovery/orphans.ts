@@ -79,7 +79,7 @@ function kcpListing(deps: RecoverySweepDeps, index: KcpIndex, workspace: string,
 }
 
 /** Clocks of tmc's functions may differ by this much: a sync item written this close to the list counts as newer. */
-const CLOCK_SKEW_MS = 5000;
+export const CLOCK_SKEW_MS = 5000;
 
 /**
  * Whether tmc wrote the copy after kcp's list was sent (its sync item, in tmc's clock, is newer): its source may be

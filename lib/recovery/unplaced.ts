@@ -10,6 +10,7 @@ import { contentKeyFor } from '../kube/canonical-hash';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { scopeFields } from './deletion-guard';
+import { absentFromList, confirmVanished } from './vanished';
 
 type Gvr = { group: string; version: string; resource: string };
 
@@ -207,8 +208,9 @@ export async function heldInWorkspace(
  * those decisions name plus the common workload kinds; an object of that key range with no decision, or newer than
  * its decision, gets a placement message (reason `resync`). An object placed nowhere has a decision too
  * (NoMatchingPlacement), so it is not asked about again. It runs while deletions are held too: it acts only on objects
- * kcp lists (a deletion kcp shows is positive evidence), never on an object's absence from a list, so a partial list
- * only leaves something for a later run.
+ * kcp lists (a deletion kcp shows is positive evidence), so a partial list only leaves something for a later run. An
+ * object absent from a list is only a candidate for the absence ledger (lib/recovery/vanished.ts: a GET, a second
+ * sighting later, not while deletions in the workspace are held), and placement's gate decides its removal.
  */
 export async function resyncUnplaced(
   deps: RecoverySweepDeps,
@@ -230,8 +232,11 @@ export async function resyncUnplaced(
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
   const messages: PlacementMessage[] = [];
   const keep: Gvr[] = [];
+  const listed: Parameters<typeof confirmVanished>[3] = [];
   for (const gvr of kindsToList(page.versions, remembered)) {
+    const listedAt = deps.now();
     const objects = await listKind(deps, workspace, gvr);
+    listed.push({ gvr, listedAt, absent: absentFromList(page.versions, gvr, objects) });
     // None left in kcp (or a kind kcp no longer serves) is forgotten: a decision naming it brings it back.
     if (objects.length > 0 && !alwaysListed.has(groupResource(gvr))) keep.push(gvr);
     for (const object of objects) {
@@ -263,10 +268,13 @@ export async function resyncUnplaced(
   forgetOld(now);
   const kinds = JSON.stringify(keep.sort((a, b) => groupResource(a).localeCompare(groupResource(b))));
   if (kinds !== JSON.stringify(remembered)) await deps.store.putSweepCursor(kindsKey(workspace), kinds);
-  if (messages.length === 0) return;
-  deps.log.warn(
-    `Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`,
-    { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') },
-  );
-  await deps.placementQueue.send(messages);
+  if (messages.length > 0) {
+    deps.log.warn(
+      `Asking placement about ${messages.length} object(s) of ${workspace} it never saw in their current version`,
+      { workspace, kinds: [...new Set(messages.map((m) => gvrKey(m.ref)))].join(',') },
+    );
+    await deps.placementQueue.send(messages);
+  }
+  // The complete lists read above are also evidence of what kcp no longer has: decisions that still place it.
+  await confirmVanished(deps, report, workspace, listed);
 }
