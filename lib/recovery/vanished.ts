@@ -10,7 +10,11 @@ import { heldInWorkspace } from './unplaced';
 type Gvr = { group: string; version: string; resource: string };
 
 /** Reasons whose decisions place the object somewhere: only those keep copies, and applies, alive. */
-const PLACING: ReadonlySet<DecisionReason> = new Set<DecisionReason>(['Scheduled', 'PartiallyScheduled', 'DeletionHeld']);
+const PLACING: ReadonlySet<DecisionReason> = new Set<DecisionReason>([
+  'Scheduled',
+  'PartiallyScheduled',
+  'DeletionHeld',
+]);
 
 /**
  * The decisions of one kind that still place an object kcp's list of that kind lacks (neither its uid nor its
