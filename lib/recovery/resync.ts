@@ -272,6 +272,34 @@ export function decisionGaps(
 }
 
 /**
+ * Whether a pair with no sync record at all is due for another apply. sync-apply writes nothing for a pair whose kcp
+ * object answers NotFound while the decision still places it (an object deleted while its admission was lost, until
+ * the sweep confirms its absence and placement removes it: lib/recovery/vanished.ts), so re-sending every run only
+ * feeds the queue. The first re-send goes at once; the next ones back off per pair and decision version (the
+ * stuck-sync policy). Other gaps are always due.
+ */
+async function neverSyncedDue(
+  deps: RecoverySweepDeps,
+  decision: StoredDecision,
+  gap: PairGap,
+  records: ReadonlyMap<string, SyncRecord | undefined>,
+  now: number,
+): Promise<boolean> {
+  if (gap.action !== 'apply' || records.get(syncRecordKey(decision.ref, gap.cluster)) !== undefined) return true;
+  const key = `unsynced|${gap.cluster}|${objectKey(decision.ref)}|v${decision.decisionVersion}`;
+  const retry = await deps.store.retryState(key);
+  if (retry && retry.nextAt > now) return false;
+  const attempts = (retry?.attempts ?? 0) + 1;
+  await deps.store.putRetryState(key, {
+    attempts,
+    nextAt: now + backoffSeconds(attempts, { policy: STUCK_RETRY, atLeastBase: true }) * 1000,
+    lastAt: new Date(now).toISOString(),
+    reason: gap.why,
+  });
+  return true;
+}
+
+/**
  * Anti-entropy between placement's decisions and sync-apply's records (docs/recovery.md, "Convergence"): one page of
  * the workspace's decisions per run (a cursor carries on, so every decision is looked at within
  * ceil(decisions / unsyncedDecisionLimit) runs), their pairs read in one batch, and a sync message for each pair a
@@ -319,6 +347,7 @@ export async function resyncUnsynced(
     // Its messages may still be in the busy sync queue (read once per run, and only when a gap needs it).
     if (gaps.length > 0 && queuedFor(deps, decision, now) && (await queued())) continue;
     for (const gap of gaps) {
+      if (!(await neverSyncedDue(deps, decision, gap, records, now))) continue;
       messages.push({
         type: 'sync',
         ref: decision.ref,

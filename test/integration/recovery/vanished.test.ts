@@ -312,4 +312,30 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
     expect(await decisions.get(cmRef('copied'))).toMatchObject({ reason: 'Deleted', clusters: [] });
     expect(syncFor('copied')).toEqual(CLUSTERS.map((c) => `delete:${c}`).sort());
   });
+
+  it('backs off the applies of a vanished object while its removal is held', async () => {
+    await placedObject('waiting', false);
+    kcp.remove('', 'configmaps', 'default', 'waiting');
+    const scope = vanishedScope(WS, CM);
+    await recovery.clearHold(scope);
+    await recovery.putHold({
+      scope,
+      reason: 'test',
+      planned: 9,
+      total: 9,
+      raisedAt: new Date(clock.now).toISOString(),
+      refs: [],
+    });
+    sync.drain();
+    // The longest delays the backoff may draw: its first re-sends 60, 120, 240, 480 and 960 s apart.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      for (let i = 0; i < 30; i++) expect((await sweep()).failures).toEqual([]);
+    } finally {
+      random.mockRestore();
+    }
+    // 30 sweeps a minute apart: 5 applies per cluster instead of 30.
+    expect(syncFor('waiting')).toEqual(CLUSTERS.flatMap((c) => Array<string>(5).fill(`apply:${c}`)).sort());
+    expect(await decisions.get(cmRef('waiting'))).toMatchObject({ reason: 'Scheduled' });
+  });
 });
