@@ -1,18 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
 import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
-import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { memoryLog } from '../../../lib/observability/log';
 import { contentHash } from '../../../lib/placement/content-hash';
 import { makePolicySource } from '../../../lib/placement/policy-source';
 import { reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
 import type { KubeObject } from '../../../lib/ports/kube-client';
+import type { SyncStateStore } from '../../../lib/ports/sync-state-store';
 import { noMetrics } from '../../../lib/ports/telemetry';
 import { confirmDeletions, DeletionGuard, vanishedScope } from '../../../lib/recovery/deletion-guard';
 import {
@@ -25,9 +22,9 @@ import { resyncUnsynced } from '../../../lib/recovery/resync';
 import { resyncUnplaced } from '../../../lib/recovery/unplaced';
 import * as build from '../../support/builders';
 import { fakeConnector, FakeKcp, MemoryQueue } from '../placement/fake-kcp';
+import { startSyncWorld, type SyncWorld } from '../sync/world';
 import { mirror, WS } from './recovery-world';
 
-const TABLE = 'vanished-sweep';
 const CM = build.TYPES.configmaps;
 const cmRef = (name: string): ObjectRef => build.ref(WS, CM, name);
 const CLUSTERS = ['east', 'west', 'north'];
@@ -53,34 +50,25 @@ class FaultyKcp extends FakeKcp {
  * unplaced pass's complete lists now feed the absence ledger; placement removes them through its one gate.
  */
 describe('recovery sweep: objects that vanished from kcp before any copy was applied', () => {
-  let stop: () => Promise<void>;
-  let client: DynamoDBClient;
-  let doc: DynamoDBDocumentClient;
+  let world: SyncWorld;
   const clock = { now: Date.parse('2026-01-01T12:00:00Z') };
   const kcp = new FaultyKcp();
   const sync = new MemoryQueue<SyncMessage>('sync');
   const placementQueue = new MemoryQueue<PlacementMessage>('placement');
   let decisions: DynamoDecisionStore;
-  let syncState: DynamoSyncStateStore;
+  let syncState: SyncStateStore;
   let recovery: DynamoRecoveryStore;
   let inventory: DynamoClusterInventory;
   let placement: PlacementDeps;
   let sweepDeps: RecoverySweepDeps;
 
   beforeAll(async () => {
-    const dynamo = await startLocalDynamo();
-    stop = dynamo.stop;
-    client = new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    await ensureTable(client, TABLE);
-    decisions = new DynamoDecisionStore(doc, TABLE);
-    syncState = new DynamoSyncStateStore({ doc, tableName: TABLE });
-    recovery = new DynamoRecoveryStore(doc, TABLE);
-    inventory = new DynamoClusterInventory(doc, TABLE);
+    world = await startSyncWorld();
+    const { doc, tableName } = world;
+    decisions = new DynamoDecisionStore(doc, tableName);
+    syncState = world.syncState;
+    recovery = new DynamoRecoveryStore(doc, tableName);
+    inventory = new DynamoClusterInventory(doc, tableName);
     for (const name of CLUSTERS) await inventory.putMirror(mirror(name));
     const log = memoryLog();
     const now = (): number => clock.now;
@@ -105,7 +93,7 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
       inventory,
       syncState,
       decisions,
-      statuses: new DynamoStatusStore({ doc, tableName: TABLE }),
+      statuses: new DynamoStatusStore({ doc, tableName }),
       store: recovery,
       guard: new DeletionGuard({ store: recovery, metrics: noMetrics, log, now }),
       kube: fakeConnector(kcp),
@@ -122,8 +110,7 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
     for (const name of ['live-0', 'live-1', 'live-2']) await placedObject(name, true);
   });
   afterAll(async () => {
-    client.destroy();
-    await stop();
+    await world?.close();
   });
 
   /** A ConfigMap in kcp with a decision placing it on the three clusters (and, if `applied`, a copy on each). */
@@ -161,6 +148,18 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
       decisionVersion: 1,
       appliedGeneration: 1,
       updatedAt: new Date(clock.now - 9 * MINUTE).toISOString(),
+    });
+  }
+
+  /** A hold on placement's deletions of vanished objects, as its burst rule raises one. */
+  async function holdVanished(scope: string): Promise<void> {
+    await recovery.putHold({
+      scope,
+      reason: 'ConfigMaps of the workspace vanished from kcp at once',
+      planned: 9,
+      total: 9,
+      raisedAt: new Date(clock.now).toISOString(),
+      refs: [],
     });
   }
 
@@ -286,14 +285,7 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
     kcp.remove('', 'configmaps', 'default', 'copied');
     // Deletions of ConfigMaps in the workspace are held (kcp's answers are in doubt): no sighting, no removal.
     const scope = vanishedScope(WS, CM);
-    await recovery.putHold({
-      scope,
-      reason: 'test',
-      planned: 9,
-      total: 9,
-      raisedAt: new Date(clock.now).toISOString(),
-      refs: [],
-    });
+    await holdVanished(scope);
     for (let i = 0; i < 3; i++) {
       const report = await sweep();
       expect(report.actions['vanished-absence:waiting']).toBeUndefined();
@@ -318,14 +310,7 @@ describe('recovery sweep: objects that vanished from kcp before any copy was app
     kcp.remove('', 'configmaps', 'default', 'waiting');
     const scope = vanishedScope(WS, CM);
     await recovery.clearHold(scope);
-    await recovery.putHold({
-      scope,
-      reason: 'test',
-      planned: 9,
-      total: 9,
-      raisedAt: new Date(clock.now).toISOString(),
-      refs: [],
-    });
+    await holdVanished(scope);
     sync.drain();
     // The longest delays the backoff may draw: its first re-sends 60, 120, 240, 480 and 960 s apart.
     const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
