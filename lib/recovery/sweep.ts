@@ -1,7 +1,8 @@
 import type { ClusterInfo } from '../placement/types';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
-import { sweepPage } from './cursor';
+import { TmcError } from '../errors/tmc-error';
+import { nextSweepStart, recordSweepStart, sweepPage, sweepStart, type SweepStart } from './cursor';
 import { errorMessage } from './error-message';
 import { type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { redriveDeadLetters } from './dead-letters';
@@ -73,6 +74,107 @@ async function readFirst(
   return { inventories, gate, holds };
 }
 
+/** Set once a step failed at the invocation's deadline: every call after it would fail the same way. */
+interface CutOff {
+  off: boolean;
+}
+
+/** One part of a full pass a run cut off by the deadline stops before, named for the order cursor (cursor.ts). */
+interface Step {
+  key: string;
+  run: () => Promise<void>;
+}
+
+/** What the steps of one workspace share: the kcp listings orphans compare with, and what the pages held. */
+interface ClusterScope {
+  workspace: string;
+  cluster: ClusterInfo;
+  kcpIndex: KcpIndex;
+  quiet: Set<string>;
+  seen: Map<string, SyncRecord[]>;
+}
+
+/**
+ * One cluster's step: a page of its sync items, then failover, cleanups, stuck syncs, drift and orphans (drift and
+ * orphans only on a push-mode cluster: a pull-mode one's syncer owns them).
+ */
+async function sweepCluster(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  guarded: Guarded,
+  progress: SweepProgress,
+  { workspace, cluster, kcpIndex, quiet, seen }: ClusterScope,
+): Promise<void> {
+  let records: SyncRecord[] = [];
+  await guarded(`reading the sync items of ${cluster.name}`, async () => {
+    records = await sweepPage(deps, workspace, cluster.name);
+  });
+  seen.get(workspace)?.push(...records);
+  if (cluster.health !== 'Healthy') progress.unsettled.push(`${cluster.name} is ${cluster.health}`);
+  if (records.some(unsettledRecord)) progress.unsettled.push(`${cluster.name} has unsettled sync items`);
+  const why = evacuationReason(cluster, deps.now());
+  if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(deps, report, cluster, records, why));
+  await guarded(`cleaning up after failover on ${cluster.name}`, async () => {
+    if ((await cleanUp(deps, report, cluster)) > 0) progress.unsettled.push(`${cluster.name} has cleanups`);
+  });
+  // An Unhealthy cluster cannot be read or written: its stuck syncs, drift and orphans wait until it answers.
+  if (cluster.health === 'Unhealthy') return;
+  await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(deps, report, cluster, records));
+  // A pull-mode cluster is never called: its syncer applies and reports through the VW, so its drift and orphans
+  // are the syncer's. Skipping says nothing about its copies; a failed mode read skips both and retries next run.
+  let push = false;
+  await guarded(`reading the sync mode of ${cluster.name}`, async () => {
+    push = (await deps.kube.syncMode?.(workspace, cluster.name)) !== 'Pull';
+  });
+  if (!push) return;
+  await guarded(`checking drift on ${cluster.name}`, () => repairDrift(deps, report, cluster, records));
+  await guarded(`removing orphans on ${cluster.name}`, () =>
+    removeOrphans(deps, report, workspace, cluster, records, kcpIndex, quiet),
+  );
+}
+
+/**
+ * Runs the steps in turn from where the order cursor says (cursor.ts), stopping at the first one the deadline cut
+ * off: the steps after it would fail at once, and the next run starts there instead of at the first step again, so no
+ * workspace's passes starve behind another's slow clusters. A run that reached every step clears the cursor.
+ */
+async function runInTurn(
+  deps: RecoverySweepDeps,
+  report: RecoverySweepReport,
+  guarded: Guarded,
+  steps: readonly Step[],
+  cut: CutOff,
+): Promise<void> {
+  // The reads before the steps were cut off already: none of them could run, and the start stays where it is.
+  if (cut.off) return;
+  let read: SweepStart = { start: 0, stored: undefined };
+  await guarded('reading where the full pass starts', async () => {
+    read = await sweepStart(
+      deps.store,
+      steps.map((s) => s.key),
+    );
+  });
+  const turn = [...steps.slice(read.start), ...steps.slice(0, read.start)];
+  let cutAt: number | undefined;
+  for (const [i, step] of turn.entries()) {
+    await step.run();
+    if (cut.off) {
+      cutAt = i;
+      break;
+    }
+  }
+  const keys = turn.map((s) => s.key);
+  const next = nextSweepStart(keys, cutAt);
+  if (cutAt !== undefined) {
+    const waiting = keys.length - cutAt - 1;
+    report.failures.push(
+      `stopped at the invocation's deadline in ${keys[cutAt]}: ${waiting} steps not reached, the next run starts with ${next}`,
+    );
+    deps.log.warn("Recovery sweep stopped at the invocation's deadline", { step: keys[cutAt], waiting, next });
+  }
+  await guarded('recording where the next full pass starts', () => recordSweepStart(deps.store, read, next));
+}
+
 /**
  * One run of the recovery manager (scheduled every minute). Per workspace and cluster it reads one page of the
  * cluster's sync items (a bounded Query on gsi1 `CLUSTER#<name>`, never a scan, resuming where the previous run
@@ -89,10 +191,12 @@ async function readFirst(
  */
 export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
   const report: RecoverySweepReport = { actions: {}, failures: [] };
+  const cut: CutOff = { off: false };
   const guarded: Guarded = async (what, step) => {
     try {
       await step();
     } catch (err) {
+      if (err instanceof TmcError && err.category === 'invocation-deadline') cut.off = true;
       report.failures.push(`${what}: ${errorMessage(err)}`);
       deps.log.warn(`Recovery step failed: ${what}`, { error: errorMessage(err) });
     }
@@ -118,53 +222,51 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
   const cursors = observeCursors(deps.store);
   const full: RecoverySweepDeps = { ...deps, store: cursors.store };
   const progress: SweepProgress = { unsettled: [] };
-  const kinds: Record<string, Array<{ group: string; version: string; resource: string }>> = {};
   // Orphan scopes (workspace, cluster, type) where this sweep found nothing to delete: their holds are resolved.
   const quiet = new Set<string>();
+  const seen = new Map<string, SyncRecord[]>();
+  const steps: Step[] = [];
   for (const [workspace, clusters] of inventories) {
     const kcpIndex: KcpIndex = new Map();
-    const seen: SyncRecord[] = [];
-    for (const cluster of clusters) {
-      let records: SyncRecord[] = [];
-      await guarded(`reading the sync items of ${cluster.name}`, async () => {
-        records = await sweepPage(full, workspace, cluster.name);
+    seen.set(workspace, []);
+    for (const cluster of clusters)
+      steps.push({
+        key: `cluster|${workspace}|${cluster.name}`,
+        run: () => sweepCluster(full, report, guarded, progress, { workspace, cluster, kcpIndex, quiet, seen }),
       });
-      seen.push(...records);
-      if (cluster.health !== 'Healthy') progress.unsettled.push(`${cluster.name} is ${cluster.health}`);
-      if (records.some(unsettledRecord)) progress.unsettled.push(`${cluster.name} has unsettled sync items`);
-      const why = evacuationReason(cluster, deps.now());
-      if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(full, report, cluster, records, why));
-      await guarded(`cleaning up after failover on ${cluster.name}`, async () => {
-        if ((await cleanUp(full, report, cluster)) > 0) progress.unsettled.push(`${cluster.name} has cleanups`);
-      });
-      // An Unhealthy cluster cannot be read or written: its stuck syncs, drift and orphans wait until it answers.
-      if (cluster.health === 'Unhealthy') continue;
-      await guarded(`re-enqueueing stuck syncs on ${cluster.name}`, () => resyncStuck(full, report, cluster, records));
-      // A pull-mode cluster is never called: its syncer applies and reports through the VW, so its drift and orphans
-      // are the syncer's. Skipping says nothing about its copies; a failed mode read skips both and retries next run.
-      let push = false;
-      await guarded(`reading the sync mode of ${cluster.name}`, async () => {
-        push = (await deps.kube.syncMode?.(workspace, cluster.name)) !== 'Pull';
-      });
-      if (!push) continue;
-      await guarded(`checking drift on ${cluster.name}`, () => repairDrift(full, report, cluster, records));
-      await guarded(`removing orphans on ${cluster.name}`, () =>
-        removeOrphans(full, report, workspace, cluster, records, kcpIndex, quiet),
-      );
-    }
-    kinds[workspace] = recordKinds(seen);
-    await guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
-      resyncUnplaced(full, report, workspace),
-    );
-    await guarded(`re-sending the lost sync messages of ${workspace}`, () =>
-      resyncUnsynced(full, report, workspace, clusters),
-    );
-    await guarded(`asking placement again about the partial decisions of ${workspace}`, () =>
-      resyncPartial(full, report, workspace, clusters),
+    steps.push(
+      {
+        key: `unplaced|${workspace}`,
+        run: () =>
+          guarded(`asking placement about the unplaced objects of ${workspace}`, () =>
+            resyncUnplaced(full, report, workspace),
+          ),
+      },
+      {
+        key: `unsynced|${workspace}`,
+        run: () =>
+          guarded(`re-sending the lost sync messages of ${workspace}`, () =>
+            resyncUnsynced(full, report, workspace, clusters),
+          ),
+      },
+      {
+        key: `partial|${workspace}`,
+        run: () =>
+          guarded(`asking placement again about the partial decisions of ${workspace}`, () =>
+            resyncPartial(full, report, workspace, clusters),
+          ),
+      },
     );
   }
-  await guarded('tending deletion holds', () => tendHolds(full, report, clustersByWorkspace, quiet));
-  await guarded('redriving dead letters', () => redriveDeadLetters(full, report));
+  steps.push(
+    {
+      key: 'holds',
+      run: () => guarded('tending deletion holds', () => tendHolds(full, report, clustersByWorkspace, quiet)),
+    },
+    { key: 'dead-letters', run: () => guarded('redriving dead letters', () => redriveDeadLetters(full, report)) },
+  );
+  await runInTurn(full, report, guarded, steps, cut);
+  const kinds = Object.fromEntries([...seen].map(([workspace, records]) => [workspace, recordKinds(records)]));
   if (gate) {
     const reading = gate;
     const quietPass =
