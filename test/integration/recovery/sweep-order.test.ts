@@ -96,14 +96,14 @@ describe('recovery sweep: runs cut off by the deadline', () => {
   it("runs the second workspace's lost-admission pass although every run is cut off in the first workspace", async () => {
     const runs: Array<{ report: RecoverySweepReport; asked: string[] }> = [];
     for (let i = 0; i < 6; i++) runs.push(await sweep());
+    // Run 1 was cut off in its first step (east), so run 2 starts after it and reaches the second workspace.
+    const firstAsked = runs.findIndex(({ asked }) => asked.includes(`${WS_B}/lost`)) + 1;
+    expect(firstAsked).toBe(2);
     // Every run was cut off in east's step: the first workspace's clusters are tried in every run.
     for (const { report } of runs) {
       expect(report.failures.some((f) => f.includes(`east of ${WS} was cut off`))).toBe(true);
       expect(report.failures.some((f) => f.startsWith("stopped at the invocation's deadline"))).toBe(true);
     }
-    // Run 1 was cut off in its first step (east), so run 2 starts after it and reaches the second workspace.
-    const firstAsked = runs.findIndex(({ asked }) => asked.includes(`${WS_B}/lost`)) + 1;
-    expect(firstAsked).toBe(2);
     // A cut-off run is never quiet: the gate keeps making full passes while a rotation is under way.
     expect((await lastFullPass(w.store))?.quiet).toBe(false);
     expect(await w.store.sweepCursor('sweep-order')).toBeDefined();
