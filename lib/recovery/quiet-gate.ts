@@ -171,7 +171,8 @@ export function observeCursors(store: RecoveryStore): { store: RecoveryStore; ca
   const carrying = (key: string, value: string | undefined): boolean => {
     // The gate's own record, and the lost-admission pass's remembered kinds, are state, not a rotation.
     if (value === undefined || key === GATE_KEY || key.startsWith('unplaced-kinds|')) return false;
-    // The partial pass keeps `{done}` once its rotation is over; `after` only while it carries on.
+    // The partial pass keeps `{done}` once its rotation is over; `after` only while it carries on. The sweep's order
+    // cursor (cursor.ts) is set only while runs are cut off before their last step: a rotation too.
     if (key.startsWith('partial|')) return value.includes('"after"');
     return true;
   };

@@ -184,7 +184,8 @@ async function runInTurn(
  * workspace the objects kcp stored whose placement message was lost (lib/recovery/unplaced.ts), the pairs whose sync
  * message was lost (lib/recovery/resync.ts) and the partial decisions a returned cluster may complete
  * (lib/recovery/partial.ts). Then the deletion
- * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others.
+ * holds and the DLQs. One part failing (a cluster that does not answer) does not stop the others; the invocation's
+ * deadline does: the next run starts at the step it cut off (runInTurn, docs/recovery.md "Runs cut off by the deadline").
  *
  * With `deps.queueDepths`, a quiet gate runs first (lib/recovery/quiet-gate.ts, docs/recovery.md "Idle runs"): when
  * nothing it sees changed since a quiet full pass, the run tends only the holds.
