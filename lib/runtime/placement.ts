@@ -18,8 +18,16 @@ import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../ports/invocation-cache';
 import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
 import { asTmcError } from '../errors/tmc-error';
-import { isWorkloadRef, reconcilePlacement, type NamespacePlacement, type PlacementDeps } from '../placement/reconcile';
-// Placement never delays a message itself: a failed one is retried after the queue's visibility timeout.
+import type { BackoffPolicy } from '../errors/backoff';
+import {
+  isWorkloadRef,
+  reconcilePlacement,
+  type NamespacePlacement,
+  type PlacementDeps,
+  type ReconcileOutcome,
+} from '../placement/reconcile';
+import { failureOutcome } from '../sync/failure-outcome';
+import type { Log } from '../observability/log';
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
@@ -37,7 +45,7 @@ import { makeStatusReporter } from '../sync/status/report-status';
 export type PlacementHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface PlacementHandlerDeps extends PlacementDeps {
-  /** Hides a message that must be retried shortly (an object kcp does not serve yet); the queue's timeout when omitted. */
+  /** Hides a message to retry shortly (kcp does not serve the object yet, or failed transiently); the queue's timeout when omitted. */
   deferrer?: MessageDeferrer;
   /** Counts invocations for component health (/health); none when omitted (tests of the logic alone). */
   recordInvocation?: RecordInvocation;
@@ -66,6 +74,7 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
           async (message, record) => {
             const started = performance.now();
             const syncQueue = syncSends.begin(record.messageId);
+            const receiveCount = receiveCountOf(record);
             const outcome = await reconcilePlacement(
               {
                 ...deps,
@@ -76,8 +85,12 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
                 log: deps.log.child({ messageId: record.messageId }),
               },
               message,
-              receiveCountOf(record),
-            ).finally(() => syncSends.end(record.messageId));
+              receiveCount,
+            )
+              .catch((err: unknown) =>
+                deferTransient(err, receiveCount, deps.log.child({ messageId: record.messageId })),
+              )
+              .finally(() => syncSends.end(record.messageId));
             // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
             deps.metrics.observe(
               'tmc_placement_duration_seconds',
@@ -97,6 +110,29 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
       deps.recordInvocation,
     );
   };
+}
+
+/**
+ * Retries of a message whose kcp reads failed transiently (429, 5xx, unreachable): seconds apart rather than the
+ * queue's visibility timeout (6 minutes), and four retries (ceilings 10, 20, 40, 80 s) before the DLQ, which the
+ * recovery sweep redrives.
+ */
+export const PLACEMENT_RETRY: BackoffPolicy = { baseSeconds: 10, capSeconds: 300 };
+
+/**
+ * A transient failure of a dependency is deferred by backoff (Retry-After honoured). Anything else, a bug (`internal`)
+ * included, fails as before and comes back after the visibility timeout, its error logged.
+ */
+function deferTransient(err: unknown, receiveCount: number, log: Log): ReconcileOutcome {
+  const error = asTmcError(err);
+  const outcome = failureOutcome(error, receiveCount, { policy: PLACEMENT_RETRY });
+  if (error.category === 'internal' || outcome.action !== 'defer') throw err;
+  log.warn('Placement deferred: kcp failed transiently', {
+    error: error.toJSON(),
+    delaySeconds: outcome.delaySeconds,
+    receiveCount,
+  });
+  return { result: 'pending', writes: 0, messages: 0, delaySeconds: outcome.delaySeconds };
 }
 
 /**

@@ -9,7 +9,7 @@ import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { CONDITIONS_ANNOTATION, STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { ClusterThrottledError, StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
@@ -19,7 +19,7 @@ import type { ClusterInventory } from '../../../lib/ports/cluster-inventory';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import { noMetrics } from '../../../lib/ports/telemetry';
-import { makePlacementHandler } from '../../../lib/runtime/placement';
+import { makePlacementHandler, PLACEMENT_RETRY } from '../../../lib/runtime/placement';
 import { QUEUES } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/observability/log';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
@@ -491,6 +491,48 @@ describe('reconcilePlacement on dynalite', () => {
     const out = await handler({ Records: [record as unknown as SQSEvent['Records'][number]] });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(deferred).toEqual([['h1', 1]]);
+  });
+
+  it('the handler defers a message whose kcp read was throttled by backoff, not the visibility timeout', async () => {
+    const w = await world();
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    const deferred: Array<[string, number]> = [];
+    const handler = makePlacementHandler({
+      ...w.deps,
+      rereadDelaysMs: [],
+      deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) },
+    });
+    const record = (id: string, receiveCount: number): SQSEvent['Records'][number] =>
+      ({
+        messageId: id,
+        receiptHandle: `h-${id}`,
+        body: JSON.stringify(msg(depRef('web'), 'admission')),
+        attributes: { ApproximateReceiveCount: String(receiveCount) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn',
+        awsRegion: 'us-east-1',
+      }) as unknown as SQSEvent['Records'][number];
+    const get = w.kcp.get.bind(w.kcp);
+    w.kcp.get = () => Promise.reject(new ClusterThrottledError('kcp throttled', { retryAfterSeconds: 7 }));
+    expect((await handler({ Records: [record('m1', 1), record('m2', 4)] })).batchItemFailures).toEqual([
+      { itemIdentifier: 'm1' },
+      { itemIdentifier: 'm2' },
+    ]);
+    // Retry-After is the floor; the first retry's ceiling is PLACEMENT_RETRY's base, the fourth's 8 × base.
+    expect(deferred.map(([handle]) => handle)).toEqual(['h-m1', 'h-m2']);
+    expect(deferred[0][1]).toBeGreaterThanOrEqual(7);
+    expect(deferred[0][1]).toBeLessThanOrEqual(PLACEMENT_RETRY.baseSeconds);
+    expect(deferred[1][1]).toBeGreaterThanOrEqual(7);
+    expect(deferred[1][1]).toBeLessThanOrEqual(8 * PLACEMENT_RETRY.baseSeconds);
+
+    // A bug is not deferred: it fails as before and comes back after the visibility timeout.
+    deferred.length = 0;
+    w.kcp.get = () => Promise.reject(new Error('boom'));
+    expect((await handler({ Records: [record('m3', 1)] })).batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+    expect(deferred).toEqual([]);
+    w.kcp.get = get;
   });
 
   it('the handler reports a malformed message as failed and places the good one', async () => {
