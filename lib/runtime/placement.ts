@@ -18,7 +18,7 @@ import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../ports/invocation-cache';
 import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
 import { asTmcError } from '../errors/tmc-error';
-import type { BackoffPolicy } from '../errors/backoff';
+import { backoffSeconds, type BackoffPolicy } from '../errors/backoff';
 import {
   isWorkloadRef,
   reconcilePlacement,
@@ -26,7 +26,6 @@ import {
   type PlacementDeps,
   type ReconcileOutcome,
 } from '../placement/reconcile';
-import { failureOutcome } from '../sync/failure-outcome';
 import type { Log } from '../observability/log';
 import { noDeferral, type MessageDeferrer } from '../ports/message-deferrer';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
@@ -114,7 +113,7 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
 
 /**
  * Retries of a message whose kcp reads failed transiently (429, 5xx, unreachable): seconds apart rather than the
- * queue's visibility timeout (6 minutes), and four retries (ceilings 10, 20, 40, 80 s) before the DLQ, which the
+ * queue's visibility timeout (6 minutes); four retries of 10–10, 10–20, 10–40 and 10–80 s before the DLQ, which the
  * recovery sweep redrives.
  */
 export const PLACEMENT_RETRY: BackoffPolicy = { baseSeconds: 10, capSeconds: 300 };
@@ -125,14 +124,16 @@ export const PLACEMENT_RETRY: BackoffPolicy = { baseSeconds: 10, capSeconds: 300
  */
 function deferTransient(err: unknown, receiveCount: number, log: Log): ReconcileOutcome {
   const error = asTmcError(err);
-  const outcome = failureOutcome(error, receiveCount, { policy: PLACEMENT_RETRY });
-  if (error.category === 'internal' || outcome.action !== 'defer') throw err;
-  log.warn('Placement deferred: kcp failed transiently', {
-    error: error.toJSON(),
-    delaySeconds: outcome.delaySeconds,
-    receiveCount,
+  if (error.category === 'internal' || (error.strategy !== 'retry-backoff' && error.strategy !== 'open-circuit'))
+    throw err;
+  // At least the base each time: a throttle of seconds must not use up the deliveries before the DLQ.
+  const delaySeconds = backoffSeconds(receiveCount, {
+    policy: PLACEMENT_RETRY,
+    retryAfterSeconds: error.retryAfterSeconds,
+    atLeastBase: true,
   });
-  return { result: 'pending', writes: 0, messages: 0, delaySeconds: outcome.delaySeconds };
+  log.warn('Placement deferred: kcp failed transiently', { error: error.toJSON(), delaySeconds, receiveCount });
+  return { result: 'pending', writes: 0, messages: 0, delaySeconds };
 }
 
 /**
