@@ -1,16 +1,8 @@
-import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { EventRecorder, ObjectEvent } from '../../../lib/ports/event-recorder';
 import { BatchEvents } from '../../../lib/sync/batch-events';
+import * as build from '../../support/builders';
 
-const ref: ObjectRef = {
-  workspace: 'root:a',
-  group: '',
-  version: 'v1',
-  resource: 'configmaps',
-  kind: 'ConfigMap',
-  namespace: 'default',
-  name: 'web',
-};
+const ref = build.ref('root:a', build.TYPES.configmaps, 'web');
 const applied = (cluster: string): ObjectEvent => ({
   type: 'Normal',
   reason: 'Applied',
