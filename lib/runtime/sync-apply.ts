@@ -22,6 +22,7 @@ import type { MessageDeferrer } from '../ports/message-deferrer';
 import type { ObjectSnapshotReader } from '../ports/object-snapshot';
 import { syncOne, type SyncApplyDeps } from '../sync/apply';
 import { BatchSyncState } from '../sync/batch-sync-state';
+import { BatchEvents } from '../sync/batch-events';
 import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
@@ -63,11 +64,16 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
 
 /**
  * The handler over injected deps: tests and the local stack call this directly. Each invocation reads the sync state
- * its batch needs in one request (lib/sync/batch-sync-state.ts), for this invocation only.
+ * its batch needs in one request (lib/sync/batch-sync-state.ts), for this invocation only, works on all of its
+ * messages at once, and writes its status refreshes and Events together after them: Lambda bills the wall time, and
+ * that is mostly rounds of requests waited for in sequence.
  */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState);
+    const events =
+      deps.events &&
+      new BatchEvents(deps.events, (err) => deps.log.debug('Could not record an Event', { error: String(err) }));
     const rerunQueue = deps.rerunQueue;
     const status = deps.status
       ? new RefreshAfterBatch(
@@ -92,6 +98,7 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
                 ...deps,
                 syncState,
                 status,
+                events,
                 log: deps.log.child({ messageId: record.messageId, traceId: message.trace.traceId }),
               },
               message,
@@ -103,9 +110,12 @@ export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandl
             deferrer: deps.deferrer,
             log: deps.log,
             prefetch: (messages) => syncState.prefetch(messages, deps.namespaces),
+            // The whole batch at once: its messages wait for no one but an earlier message of the same pair (the
+            // pair's lock, taken in the batch's order) and shared dependencies (their own locks).
+            concurrency: event.Records.length,
           },
         ).finally(() => syncState.close());
-        await status?.flush();
+        await Promise.all([status?.flush(), events?.settle()]);
         return response;
       },
       deps.recordInvocation,

@@ -14,13 +14,15 @@ export class SimConnector implements KubeConnector {
   constructor(
     private readonly kcpServer: SimServer,
     private readonly clusters: Record<string, SimServer>,
+    /** 0 (the default here): every discovery read asks the server; the functions' clients keep it for minutes. */
+    private readonly discoveryTtlMs = 0,
   ) {}
 
   private client(name: string, server: string): KubeClusterClient {
     let client = this.clients.get(name);
     if (!client) {
       const { config } = loadKubeconfig(kubeconfigFor(name, server, 'test-token'), { uniqueName: name });
-      client = new KubeClusterClient(name, config, { discoveryTtlMs: 0 });
+      client = new KubeClusterClient(name, config, { discoveryTtlMs: this.discoveryTtlMs });
       this.clients.set(name, client);
     }
     return client;
