@@ -171,7 +171,7 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
   const functions = [...new Set(churn.samples.flatMap((s) => Object.keys(s.containers)))].sort();
   const rss = churn.growth.find((g) => g.quantity === 'rssMb');
   return [
-    `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs)`,
+    `churn: ${churn.minutes} min at ${churn.ratePerSecond} changes/s offered, ${churn.achievedPerSecond}/s achieved (${churn.changes.creates} creates, ${churn.changes.updates} updates, ${churn.changes.deletes} deletes; ~${churn.livePairs} live pairs; simulator Events expire ${churn.eventTtlSeconds} s after their last write)`,
     table(
       [
         'at s',

@@ -34,6 +34,8 @@ export interface BenchOptions {
   latencyRate?: number;
   /** Minutes of the churn phase per size (bench/e2e/churn.ts); 0 or absent skips it. */
   churnMinutes?: number;
+  /** Seconds a simulated Event lives after its last write (kube's `--event-ttl`); undefined: the simulator's 1 h. */
+  eventTtlSeconds?: number;
   /** Each size also in pull mode (every cluster synced by an in-process `tmc syncer`), printed beside push mode. */
   pull?: boolean;
   placementSizes: number[];
@@ -238,6 +240,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
             // The floor is the least a correct design needs, whatever the mode: measured once, with push.
             floor: !options.skip.has('floor') && !size.pull,
             churnMinutes: options.churnMinutes,
+            eventTtlSeconds: options.eventTtlSeconds,
             progress: say,
           }),
         );

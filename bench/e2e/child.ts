@@ -20,6 +20,7 @@ const Options = z.object({
   latencyRate: z.number().positive(),
   floor: z.boolean().optional(),
   churnMinutes: z.number().nonnegative().optional(),
+  eventTtlSeconds: z.number().positive().optional(),
   pull: z.boolean().optional(),
 });
 

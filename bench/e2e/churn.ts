@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalStack, StackHeaps } from '../../lib/local/stack';
 import type { ThreadHeap } from '../../lib/local/thread-heap';
-import { LONG_RUNNING_REQUEST_LOG_LIMIT } from '../../lib/sim';
+import { DEFAULT_EVENT_TTL_MS, LONG_RUNNING_REQUEST_LOG_LIMIT } from '../../lib/sim';
 import { SCHEDULES } from '../../lib/runtime/resources';
 import { configMap, deployment, NS } from './objects';
 import type { KcpWriter } from './kcp-writer';
@@ -41,6 +41,8 @@ export interface ChurnResult {
   /** Changes per second achieved (below ratePerSecond when the stack cannot keep up). */
   achievedPerSecond: number;
   livePairs: number;
+  /** Seconds the simulator kept an Event after its last write (kube's `--event-ttl`). */
+  eventTtlSeconds: number;
   changes: { creates: number; updates: number; deletes: number };
   samples: ChurnSample[];
   /** Least-squares slope per minute over the samples. */
@@ -86,6 +88,8 @@ export interface ChurnOptions {
   sampleSeconds?: number;
   /** Index of the first churn object (after the burst and latency phases' names). */
   firstIndex: number;
+  /** The stack's simulator Event TTL, reported with the result (undefined: the simulator's default). */
+  eventTtlSeconds?: number;
 }
 
 function dirBytes(path: string): number {
@@ -292,6 +296,7 @@ export async function runChurn(
       (changes.creates + changes.updates + changes.deletes) / ((performance.now() - t0) / 1000),
     ),
     livePairs: live,
+    eventTtlSeconds: options.eventTtlSeconds ?? DEFAULT_EVENT_TTL_MS / 1000,
     changes,
     samples,
     growthPerMinute: {

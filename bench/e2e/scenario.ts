@@ -71,6 +71,8 @@ export interface EndToEndOptions {
   floor?: boolean;
   /** Minutes of the churn phase (bench/e2e/churn.ts) after the others; 0 or absent skips it. */
   churnMinutes?: number;
+  /** Seconds a simulated Event lives after its last write (kube's `--event-ttl`); undefined: the simulator's 1 h. */
+  eventTtlSeconds?: number;
   /** Every cluster in pull mode, synced by a `tmc syncer` in this process (bench/e2e/pull-syncers.ts). */
   pull?: boolean;
   progress?: (line: string) => void;
@@ -280,7 +282,11 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
         : { youngGenerationMb: Number(process.env.TMC_BENCH_YOUNG_GENERATION_MB) }),
       clusters,
       ...(options.pull ? { pullClusters: clusters.map((c) => c.name) } : {}),
-      simulator: { latencyMs: options.latencyMs, readyDelayMs: options.readyDelayMs },
+      simulator: {
+        latencyMs: options.latencyMs,
+        readyDelayMs: options.readyDelayMs,
+        ...(options.eventTtlSeconds === undefined ? {} : { eventTtlMs: options.eventTtlSeconds * 1000 }),
+      },
       // Warnings only (the event source's failed batches and receives), into the run's log file (run-in-child.ts).
       logger: createStackLogger({ level: 'warn' }),
     });
@@ -643,7 +649,13 @@ async function runPhases(
       say(
         `churn: ${options.churnMinutes} min of creates, updates and deletes; memory, state dir and periodic jobs sampled`,
       );
-      churn = await runChurn(stack, kcp, stateDir, { minutes: options.churnMinutes ?? 0, firstIndex: N + K }, say);
+      churn = await runChurn(
+        stack,
+        kcp,
+        stateDir,
+        { minutes: options.churnMinutes ?? 0, firstIndex: N + K, eventTtlSeconds: options.eventTtlSeconds },
+        say,
+      );
       await stack.idle({ timeoutMs: options.phaseTimeoutMs });
     }
 

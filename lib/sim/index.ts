@@ -10,6 +10,7 @@ export {
   type FaultState,
   FaultController,
 } from './faults';
+export { DEFAULT_EVENT_TTL_MS } from './object-space';
 export { seededRandom } from './seeded-random';
 export { LONG_RUNNING_REQUEST_LOG_LIMIT, type RequestFilter, RequestLog, type RequestRecord } from './request-log';
 export {

@@ -12,6 +12,7 @@ import {
   type EndToEndSize,
 } from '../../../bench/sizes';
 import { findProjectRoot } from '../../local/paths';
+import { parseSeconds } from './options';
 
 /** `--sizes 10000x3,1000x10`: objects × clusters per end-to-end run. */
 export function parseSizes(value: string): EndToEndSize[] {
@@ -57,6 +58,7 @@ interface BenchFlags {
   latencyRate?: number;
   skip: Part[];
   churnMinutes: number;
+  eventTtl?: number;
   pull?: boolean;
   out: string;
   write: boolean;
@@ -119,6 +121,11 @@ export function registerBenchCommand(program: Command): void {
       0,
     )
     .option(
+      '--event-ttl <seconds>',
+      "simulated kcp and clusters delete an Event this long after its last write (kube's --event-ttl; default 3600)",
+      parseSeconds,
+    )
+    .option(
       '--pull',
       'run each size in pull mode too (every cluster synced by an in-process tmc syncer), printed beside push mode',
     )
@@ -150,6 +157,7 @@ export function registerBenchCommand(program: Command): void {
         coldStartRuns: flags.quick ? 1 : 3,
         skip: new Set(flags.skip),
         churnMinutes: flags.churnMinutes,
+        eventTtlSeconds: flags.eventTtl,
         pull: flags.pull === true,
         outDir: flags.write ? resolve(projectRoot, flags.out) : undefined,
         progress: (line) => process.stderr.write(`${line}\n`),

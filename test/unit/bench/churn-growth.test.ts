@@ -63,6 +63,7 @@ describe('churn growth: over the run, over its second half, per hour and after a
       ratePerSecond: 4,
       achievedPerSecond: 3.5,
       livePairs: 50,
+      eventTtlSeconds: 300,
       changes: { creates: 1, updates: 1, deletes: 1 },
       samples,
       growthPerMinute: {
@@ -77,6 +78,7 @@ describe('churn growth: over the run, over its second half, per hour and after a
       },
       growth,
     }).join('\n');
+    expect(lines).toContain('simulator Events expire 300 s after their last write');
     expect(lines).toMatch(/per min, 2nd half/);
     expect(lines).toMatch(/main heap \(after a full GC\) MB +80 +120 +\+2\.00 +\+2\.00 +\+120 +2960/);
     expect(lines).toContain('rss: 0 MB/h at the second half');
