@@ -20,9 +20,39 @@ const FUNCTION_KEY = 'tmc-local:function';
 const ENDED_KEY = 'tmc-local:ended';
 const API = Symbol.for('tmc-bench.invocation-io');
 
-/** Invocation context object → { fn, finished, rounds: Set<service>[], requests: { service: n } }. */
+/** Invocation context object → { fn, finished, rounds: Set<service>[], requests: { service: n } }: live ones only. */
 let invocations = new Map();
+/** Ended invocations, folded into the per-function summary so a long run (the churn phase) keeps nothing per call. */
+let folded = {};
+let started = 0;
+const FOLD_EVERY = 256;
 const requestDepth = new WeakMap();
+
+/** Adds one invocation's figures to a per-function summary. */
+function fold(out, state) {
+  const f = (out[state.fn] ??= { invocations: 0, requests: {}, rounds: {}, maxRounds: 0 });
+  f.invocations += 1;
+  f.maxRounds = Math.max(f.maxRounds, state.rounds.length);
+  for (const [service, n] of Object.entries(state.requests)) f.requests[service] = (f.requests[service] || 0) + n;
+  for (const round of state.rounds) {
+    const key = [...round].sort().join('+');
+    f.rounds[key] = (f.rounds[key] || 0) + 1;
+  }
+}
+
+/** Moves every ended invocation from the live map into `folded`. */
+function foldEnded() {
+  for (const [context, state] of invocations)
+    if (context[ENDED_KEY] === true) {
+      fold(folded, state);
+      invocations.delete(context);
+    }
+}
+
+function reset() {
+  invocations = new Map();
+  folded = {};
+}
 
 function currentInvocation() {
   const store = globalThis.awslambda && globalThis.awslambda.InvokeStore;
@@ -34,6 +64,7 @@ function currentInvocation() {
   if (state === undefined) {
     state = { fn, finished: 0, rounds: [], requests: {} };
     invocations.set(context, state);
+    if (++started % FOLD_EVERY === 0) foldEnded();
   }
   return state;
 }
@@ -57,17 +88,9 @@ subscribe('http.client.response.finish', ({ request }) => {
 
 /** Per function: invocations that made a request, requests by service, rounds by the services each round went to. */
 function summary() {
-  const out = {};
-  for (const state of invocations.values()) {
-    const f = (out[state.fn] ??= { invocations: 0, requests: {}, rounds: {}, maxRounds: 0 });
-    f.invocations += 1;
-    f.maxRounds = Math.max(f.maxRounds, state.rounds.length);
-    for (const [service, n] of Object.entries(state.requests)) f.requests[service] = (f.requests[service] || 0) + n;
-    for (const round of state.rounds) {
-      const key = [...round].sort().join('+');
-      f.rounds[key] = (f.rounds[key] || 0) + 1;
-    }
-  }
+  foldEnded();
+  const out = structuredClone(folded);
+  for (const state of invocations.values()) fold(out, state);
   return out;
 }
 
@@ -81,7 +104,7 @@ channel.onmessage = ({ data }) => {
   if (data === null || typeof data !== 'object') return;
   if (data.op === 'hello') known.add(data.thread);
   else if (data.op === 'reset') {
-    invocations = new Map();
+    reset();
     channel.postMessage({ op: 'reply', id: data.id, thread: threadId, summary: {} });
   } else if (data.op === 'collect')
     channel.postMessage({ op: 'reply', id: data.id, thread: threadId, summary: summary() });
@@ -99,7 +122,7 @@ channel.postMessage({ op: 'hello', thread: threadId });
 /** Asks every known thread (this one answers itself) and resolves with their answers; `timeoutMs` bounds the wait. */
 function ask(op, timeoutMs) {
   const id = nextId++;
-  if (op === 'reset') invocations = new Map();
+  if (op === 'reset') reset();
   const own = op === 'collect' ? summary() : {};
   return new Promise((resolve) => {
     const replies = new Map();
@@ -122,4 +145,6 @@ if (isMainThread)
   globalThis[API] = {
     reset: (timeoutMs) => ask('reset', timeoutMs),
     collect: (timeoutMs) => ask('collect', timeoutMs),
+    /** Invocations this thread still holds one by one (live, or ended and not yet folded). */
+    retained: () => invocations.size,
   };

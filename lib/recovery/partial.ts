@@ -42,13 +42,16 @@ export function newestReturn(clusters: readonly ClusterInfo[], now: number): num
   return times.length ? Math.max(...times) : undefined;
 }
 
-/** Whether a decision should be placed again because a cluster returned at `returnedAt`: partial, and made before. */
+/**
+ * Whether a decision should be placed again because a cluster returned at `returnedAt`: partial, and made before the
+ * return or within {@link RETURN_SETTLE_MS} after it, when placement may still have read health from before it.
+ */
 export function askAgainAfterReturn(
   decision: Pick<DecisionVersion, 'reason' | 'decidedAt'>,
   returnedAt: number,
 ): boolean {
   const decided = Date.parse(decision.decidedAt);
-  return wantsMoreClusters(decision.reason) && Number.isFinite(decided) && decided < returnedAt;
+  return wantsMoreClusters(decision.reason) && Number.isFinite(decided) && decided < returnedAt + RETURN_SETTLE_MS;
 }
 
 /**

@@ -79,3 +79,20 @@ it('counts each invocation’s requests in rounds, by function, and nothing outs
   await tracker.reset();
   expect((await tracker.collect()).byFunction).toEqual({});
 });
+
+it('keeps nothing per ended invocation: a long run is folded into the summary as it goes', async () => {
+  const tracker = invocationIoTracker();
+  if (tracker === undefined) throw new Error('the preload did not publish its API');
+  await tracker.reset();
+  for (let i = 0; i < 600; i++) await invoke('ingress', () => call('AmazonSQS.SendMessageBatch'));
+  const api: unknown = Reflect.get(globalThis, Symbol.for('tmc-bench.invocation-io'));
+  const retained = (api as { retained: () => number }).retained();
+  expect(retained).toBeLessThan(256);
+  expect((await tracker.collect()).byFunction.ingress).toEqual({
+    invocations: 600,
+    requests: { 'sqs SendMessageBatch': 600 },
+    rounds: { sqs: 600 },
+    maxRounds: 1,
+  });
+  await tracker.reset();
+});

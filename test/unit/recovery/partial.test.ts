@@ -19,8 +19,15 @@ describe('askAgainAfterReturn', () => {
     ['partial, decided before the return', 'PartiallyScheduled', T - 1, true],
     ['unschedulable, decided before the return', 'Unschedulable', T - 60_000, true],
     ['no clusters, decided before the return', 'NoClusters', T - 1, true],
-    ['partial, decided after the return (it saw the cluster)', 'PartiallyScheduled', T + 1, false],
-    ['partial, decided at the return', 'PartiallyScheduled', T, false],
+    // Seed 1406: decided 9 ms after the return from a health view read before it, then never asked again.
+    ['partial, decided just after the return (its view may predate it)', 'PartiallyScheduled', T + 9, true],
+    ['partial, decided at the return', 'PartiallyScheduled', T, true],
+    [
+      'partial, decided a settle time after the return (it saw the cluster)',
+      'PartiallyScheduled',
+      T + RETURN_SETTLE_MS,
+      false,
+    ],
     ['fully scheduled', 'Scheduled', T - 1, false],
     ['placed nowhere by policy', 'NoMatchingPlacement', T - 1, false],
     ['held deletion', 'DeletionHeld', T - 1, false],
