@@ -1,6 +1,7 @@
 import { channel, type Channel } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { itemKind } from './item-kind';
 import type { KindSizes } from './item-size';
 import { portOf, ServerRequestMessage } from './server-request';
 
@@ -79,17 +80,6 @@ function batchSize(perTable: unknown): number {
   if (Array.isArray(perTable)) return perTable.length;
   const keys = BatchGetTable.safeParse(perTable);
   return keys.success ? keys.data.Keys.length : 1;
-}
-
-/**
- * The kind of an item by its sort key: the prefix before `#` (`SYNC`, `STATUS`, `DECISION`, …); `OTHER` for a sort
- * key that is no such word (a recovery journal entry's time, an outbox entry's trace id, a syncer connection's id).
- */
-export function itemKind(sk: string | undefined): string {
-  if (sk === undefined) return '?';
-  const hash = sk.indexOf('#');
-  const prefix = hash < 0 ? sk : sk.slice(0, hash);
-  return /^[A-Z][A-Z0-9_]*$/.test(prefix) ? prefix : 'OTHER';
 }
 
 /**

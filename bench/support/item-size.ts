@@ -1,5 +1,5 @@
 import { DynamoDBClient, paginateScan, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { itemKind } from './aws-op-counter';
+import { itemKind } from './item-kind';
 import { percentile } from './stats';
 
 /**

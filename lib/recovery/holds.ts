@@ -149,3 +149,24 @@ export async function tendHolds(
     if (wanted) await setCondition(deps, target, wanted);
   }
 }
+
+/**
+ * True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. A
+ * held un-placement (`unplace:`) casts no doubt on kcp's answers: its objects were read, decided and are still placed.
+ * The anti-entropy pass sends no delete of a decision's move meanwhile.
+ */
+export async function heldInWorkspace(
+  deps: RecoverySweepDeps,
+  workspace: string,
+  clusters: string[],
+): Promise<boolean> {
+  const concerns = (scope: string): boolean => {
+    if (scope.startsWith('unplace:')) return false;
+    const f = scopeFields(scope);
+    return (
+      f.workspace === workspace ||
+      (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster))
+    );
+  };
+  return (await deps.store.holds()).some((h) => concerns(h.scope) && h.confirmedUntil === undefined);
+}

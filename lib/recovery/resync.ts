@@ -12,7 +12,7 @@ import { contentKeyFor } from '../kube/canonical-hash';
 import { contentHash } from '../placement/content-hash';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
-import { heldInWorkspace } from './unplaced';
+import { heldInWorkspace } from './holds';
 import { removeStrayCopies, strayCopies } from './stray-copies';
 import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
 import { holdsMessages } from '../metrics/rollup';

@@ -9,7 +9,6 @@ import type { DecisionVersion } from '../ports/decision-store';
 import { contentKeyFor } from '../kube/canonical-hash';
 import type { KubeObject } from '../ports/kube-client';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
-import { scopeFields } from './deletion-guard';
 import { absentFromList, confirmVanished } from './vanished';
 
 type Gvr = { group: string; version: string; resource: string };
@@ -178,27 +177,6 @@ export async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: 
     if (err instanceof NotFoundError) return [];
     throw err;
   }
-}
-
-/**
- * True while deletions in the workspace or on one of its clusters wait for a person: kcp's answers are in doubt. A
- * held un-placement (`unplace:`) casts no doubt on kcp's answers: its objects were read, decided and are still placed.
- * The anti-entropy pass sends no delete of a decision's move meanwhile.
- */
-export async function heldInWorkspace(
-  deps: RecoverySweepDeps,
-  workspace: string,
-  clusters: string[],
-): Promise<boolean> {
-  const concerns = (scope: string): boolean => {
-    if (scope.startsWith('unplace:')) return false;
-    const f = scopeFields(scope);
-    return (
-      f.workspace === workspace ||
-      (f.workspace === undefined && f.cluster !== undefined && clusters.includes(f.cluster))
-    );
-  };
-  return (await deps.store.holds()).some((h) => concerns(h.scope) && h.confirmedUntil === undefined);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { KubeObject } from '../ports/kube-client';
 import type { DecisionReason } from '../placement/types';
 import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { CLOCK_SKEW_MS } from './orphans';
-import { heldInWorkspace } from './unplaced';
+import { heldInWorkspace } from './holds';
 
 type Gvr = { group: string; version: string; resource: string };
 

@@ -4,7 +4,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import { typeScope, unplaceScope } from '../../../lib/recovery/deletion-guard';
 import { DEFAULT_GUARD } from '../../../lib/recovery/rules';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
-import { heldInWorkspace } from '../../../lib/recovery/unplaced';
+import { heldInWorkspace } from '../../../lib/recovery/holds';
 import { mirror, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' };

@@ -1,5 +1,5 @@
 import { itemSize, sizesByKind, writeUnitsOf } from '../../../bench/support/item-size';
-import { itemKind } from '../../../bench/support/aws-op-counter';
+import { itemKind } from '../../../bench/support/item-kind';
 
 /**
  * Worked by hand from the rules of AWS's developer guide, "DynamoDB item sizes and formats": a string is its name's
