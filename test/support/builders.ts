@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 /**
  * Builders for the Kubernetes objects tests apply, shared by every test folder: a test states only what it cares
  * about, and every other field has one default here.
@@ -253,4 +254,28 @@ export function storedDecision(
 /** A placement message for `ref`, with a fixed trace. */
 export function placementMessage(ref: ObjectRef, reason: PlacementMessage['reason'] = 'event'): PlacementMessage {
   return { type: 'placement', ref, reason, trace: { traceId: 't-1', enqueuedAt: new Date(0).toISOString() } };
+}
+
+/** One SQS record as Lambda's event source delivers it, carrying `body` as JSON. */
+export function sqsRecord(
+  id: string,
+  body: unknown,
+  options: { receiveCount?: number; receiptHandle?: string } = {},
+): SQSRecord {
+  return {
+    messageId: id,
+    receiptHandle: options.receiptHandle ?? id,
+    body: JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: '0',
+      SenderId: 'tmc',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn',
+    awsRegion: 'us-east-1',
+  };
 }

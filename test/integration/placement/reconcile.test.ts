@@ -503,17 +503,7 @@ describe('reconcilePlacement on dynalite', () => {
       deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) },
     });
     const record = (id: string, receiveCount: number): SQSEvent['Records'][number] =>
-      ({
-        messageId: id,
-        receiptHandle: `h-${id}`,
-        body: JSON.stringify(msg(depRef('web'), 'admission')),
-        attributes: { ApproximateReceiveCount: String(receiveCount) },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn',
-        awsRegion: 'us-east-1',
-      }) as unknown as SQSEvent['Records'][number];
+      build.sqsRecord(id, msg(depRef('web'), 'admission'), { receiveCount, receiptHandle: `h-${id}` });
     const get = w.kcp.get.bind(w.kcp);
     w.kcp.get = () => Promise.reject(new ClusterThrottledError('kcp throttled', { retryAfterSeconds: 7 }));
     expect((await handler({ Records: [record('m1', 1), record('m2', 4)] })).batchItemFailures).toEqual([
@@ -904,17 +894,7 @@ describe("the handler's sync messages", () => {
     }
   }
   const record = (name: string, receiveCount = 1): SQSEvent['Records'][number] =>
-    ({
-      messageId: name,
-      receiptHandle: name,
-      body: JSON.stringify(msg(depRef(name))),
-      attributes: { ApproximateReceiveCount: String(receiveCount) },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn',
-      awsRegion: 'us-east-1',
-    }) as unknown as SQSEvent['Records'][number];
+    build.sqsRecord(name, msg(depRef(name)), { receiveCount });
 
   /** `names` Deployments, each placed on all three clusters. */
   async function onThreeClusters(names: string[]): Promise<{ w: World; queue: CountingQueue }> {
