@@ -193,6 +193,8 @@ export class DynamoStatusStore implements StatusStore {
       new GetCommand({
         TableName: this.tableName,
         Key: statusKey(ref, cluster),
+        // Read what status-up just stored, not a replica behind it: a stale read is a status the backstop re-writes.
+        ConsistentRead: true,
       }),
     );
     return out.Item ? parseStatusItem(out.Item) : undefined;
@@ -206,6 +208,7 @@ export class DynamoStatusStore implements StatusStore {
       refs.map((ref) => statusKey(ref, cluster)),
       {
         projection: STATUS_ITEM_ATTRIBUTES,
+        consistentRead: true,
       },
     );
     const records = new Map<string, ClusterStatusRecord | undefined>();

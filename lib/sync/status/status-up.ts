@@ -48,6 +48,8 @@ export interface StatusUpDeps {
  */
 export class BackstopMemo {
   private readonly seen = new Map<string, { resourceVersion: string; at: number }>();
+  /** Per object·cluster, the downstream resourceVersion whose status a run first found missing, and when. */
+  private readonly differing = new Map<string, { resourceVersion: string; at: number }>();
 
   constructor(private readonly ttlMs = 300_000) {}
 
@@ -64,9 +66,25 @@ export class BackstopMemo {
     this.seen.delete(key);
   }
 
+  /**
+   * Whether an earlier run already found this copy's status (the same resourceVersion) missing from the table. The
+   * first sighting is recorded and answers false: a report can be on its way without being in the queue yet (ingress
+   * answers the cluster at its enqueue deadline and goes on sending), so only a difference that outlives a run is lost.
+   */
+  differedBefore(key: string, resourceVersion: string, now: number): boolean {
+    const hit = this.differing.get(key);
+    if (hit !== undefined && hit.resourceVersion === resourceVersion && hit.at < now && now - hit.at < this.ttlMs) {
+      this.differing.delete(key);
+      return true;
+    }
+    this.differing.set(key, { resourceVersion, at: now });
+    return false;
+  }
+
   /** Drops what is older than the TTL, so objects applied long ago do not stay in memory. */
   prune(now: number): void {
     for (const [key, hit] of this.seen) if (now - hit.at >= this.ttlMs) this.seen.delete(key);
+    for (const [key, hit] of this.differing) if (now - hit.at >= this.ttlMs) this.differing.delete(key);
   }
 }
 
@@ -227,6 +245,8 @@ export interface BackstopSummary {
   failed: number;
   /** Pairs whose downstream status differed from the stored one, left to a report still in the busy status queue. */
   queued: number;
+  /** Pairs whose status this run found missing for the first time: repaired by the next run if still missing. */
+  sighted: number;
 }
 
 function recent(record: SyncRecord, since: number, until: number): boolean {
@@ -297,6 +317,8 @@ async function pushModeOnly(deps: StatusUpDeps, cluster: string, records: SyncRe
 /**
  * The scheduled backstop for status webhooks that never arrived (a cluster's webhook down, a lost request): for sync
  * items applied recently, read the downstream status and proceed as if a status message had come. Bounded per run.
+ * With a memo, a missing status is repaired when a second run still finds it missing: the primary path's report may
+ * be on its way and not yet in the queue, and repairing ahead of it is a straggler in a fault-free run.
  * On an idle stack it writes nothing: a downstream status equal to the stored one is not stored again (the stored
  * resourceVersion may lag, since an admission message carries the version before the update) and kcp is not read.
  */
@@ -306,7 +328,14 @@ export async function runStatusBackstop(deps: StatusUpDeps, options: BackstopOpt
   const until = now - (options.graceSeconds ?? 0) * 1000;
   const clusters = await deps.syncState.knownClusters();
   const limit = pLimit(options.concurrency ?? 4);
-  const summary: BackstopSummary = { clusters: clusters.length, polled: 0, written: 0, failed: 0, queued: 0 };
+  const summary: BackstopSummary = {
+    clusters: clusters.length,
+    polled: 0,
+    written: 0,
+    failed: 0,
+    queued: 0,
+    sighted: 0,
+  };
   const window = { now, since, until, queuedSince: queuedSince(deps, options, now) };
   await Promise.all(
     clusters.map((cluster) =>
@@ -429,22 +458,61 @@ async function backstopCluster(
       summary.queued++;
       continue;
     }
-    const result = await reportClusterStatus(
-      deps,
-      {
-        type: 'status',
-        ref: record.ref,
-        cluster,
-        status: observed.status,
-        resourceVersion: observed.resourceVersion,
-        trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
-      },
-      1,
-    );
-    if (result.result === 'written') {
-      summary.written++;
-      deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'status' });
+    if (memo && !memo.differedBefore(memoKey(record), observed.resourceVersion, now)) {
+      summary.sighted++;
+      continue;
     }
-    if (result.result === 'deferred') summary.failed++;
+    const result = await repairStatus(deps, record, cluster, observed, now);
+    if (result === 'written') {
+      summary.written++;
+      memo?.remember(memoKey(record), observed.resourceVersion, now);
+    }
+    if (result === 'stored') memo?.remember(memoKey(record), observed.resourceVersion, now);
+    if (result === 'failed') summary.failed++;
   }
+}
+
+/**
+ * Brings a status the primary path did not carry to the table and kcp, as a message would. status-up may have stored
+ * the report since the run compared (and taken it off the queue, which then read empty): it is read again first.
+ */
+async function repairStatus(
+  deps: StatusUpDeps,
+  record: SyncRecord,
+  cluster: string,
+  observed: Observed,
+  now: number,
+): Promise<'written' | 'stored' | 'unwritten' | 'failed'> {
+  const current = await deps.statusStore.get(record.ref, cluster);
+  if (current && canonicalJson(current.status) === canonicalJson(observed.status)) return 'stored';
+  const result = await reportClusterStatus(
+    deps,
+    {
+      type: 'status',
+      ref: record.ref,
+      cluster,
+      status: observed.status,
+      resourceVersion: observed.resourceVersion,
+      trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
+    },
+    1,
+  );
+  if (result.result === 'deferred') return 'failed';
+  if (result.result !== 'written') return 'unwritten';
+  deps.metrics.increment('tmc_status_backstop_repairs_total', { found: 'status' });
+  // A repair means a status webhook's report was lost: an operator checks that cluster's webhook and ingress.
+  deps.log.warn(
+    `Status backstop repaired the status of ${describeRef(record.ref)} on ${cluster}: its report never arrived`,
+    {
+      cluster,
+      workspace: record.ref.workspace,
+      gvr: gvrKey(record.ref),
+      namespace: record.ref.namespace,
+      name: record.ref.name,
+      appliedAt: record.appliedAt,
+      storedResourceVersion: current?.resourceVersion,
+      downstreamResourceVersion: observed.resourceVersion,
+    },
+  );
+  return 'written';
 }

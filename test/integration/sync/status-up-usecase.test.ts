@@ -255,6 +255,63 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
   });
 
+  it('with a memo, a missing status is repaired on its second sighting; a report arriving in between is left alone', async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    const memo = new BackstopMemo();
+    let now = Date.now() + 121_000;
+    const deps = { ...world.statusDeps(kube), now: () => now, backstopMemo: memo, statusQueueBusy: async () => false };
+    const options = { graceSeconds: 120, queuedMaxSeconds: 600 };
+    const writes = kube.kcpOf(WS).writes();
+    // First sighting: each report may still be on its way (its enqueue outlived ingress's deadline), not yet queued.
+    expect(await runStatusBackstop(deps, options)).toMatchObject({ sighted: 3, written: 0, failed: 0 });
+    expect(kube.kcpOf(WS).writes()).toBe(writes);
+    // east's and west's reports arrive by the primary path; north's was lost.
+    const downstreamVersion = (c: string): string =>
+      String(
+        (kube.clusterOf(c).find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject).metadata
+          .resourceVersion,
+      );
+    for (const c of ['east', 'west'])
+      await reportClusterStatus(
+        world.statusDeps(kube),
+        message(c, String(Number(downstreamVersion(c)) - 1), ready(1)),
+        1,
+      );
+    now += 60_000;
+    expect(await runStatusBackstop(deps, options)).toMatchObject({ sighted: 0, written: 1, failed: 0 });
+    expect(
+      world.metrics.filter((m) => m.name === 'tmc_status_backstop_repairs_total' && m.labels?.found === 'status'),
+    ).toHaveLength(1);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
+  });
+
+  it('the backstop reads the stored status again before repairing: a report stored meanwhile is not written ahead of', async () => {
+    await world.putCluster(WS, 'east');
+    setDownstreamStatus('east', ready(1));
+    const version = (
+      kube.clusterOf('east').find('deployments', downstreamNamespace(WS, 'default'), 'nginx') as KubeObject
+    ).metadata.resourceVersion;
+    // status-up takes east's report off the queue while the backstop compares: when it reads the queue, it is empty.
+    let dynamoWrites = 0;
+    const deps = {
+      ...world.statusDeps(kube),
+      now: () => Date.now() + 121_000,
+      statusQueueBusy: async () => {
+        await reportClusterStatus(world.statusDeps(kube), message('east', String(Number(version) - 1), ready(1)), 1);
+        dynamoWrites = world.dynamoWrites();
+        return false;
+      },
+    };
+    const summary = await runStatusBackstop(deps, { graceSeconds: 120, queuedMaxSeconds: 600 });
+    expect(summary).toMatchObject({ written: 0, failed: 0 });
+    expect(world.dynamoWrites()).toBe(dynamoWrites); // nothing stored again over the report
+    expect(world.metrics.filter((m) => m.name === 'tmc_status_backstop_repairs_total')).toHaveLength(0);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 1 });
+  });
+
   it('the scheduled backstop reads downstream status for recently applied objects', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);
@@ -380,10 +437,13 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     statusReads = 0;
     expect(await runStatusBackstop(deps)).toMatchObject({ clusters: 3, written: 0, failed: 0 });
     expect(statusReads).toBe(0);
-    // A copy whose status moves is read and stored again.
+    // A copy whose status moves and whose report never comes is read again, and stored when a second run finds it
+    // still missing (read once more, consistently, right before the repair).
     setDownstreamStatus('east', ready(0));
-    expect(await runStatusBackstop(deps)).toMatchObject({ written: 1, failed: 0 });
+    expect(await runStatusBackstop(deps)).toMatchObject({ sighted: 1, written: 0, failed: 0 });
     expect(statusReads).toBe(1);
+    expect(await runStatusBackstop(deps)).toMatchObject({ sighted: 0, written: 1, failed: 0 });
+    expect(statusReads).toBe(3);
     expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
   });
 
