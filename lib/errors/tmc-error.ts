@@ -249,3 +249,21 @@ export function asTmcError(err: unknown): TmcError {
   const message = err instanceof Error ? err.message : String(err);
   return new InternalError(message, { cause: err });
 }
+
+/** The `cluster` a kcp client's errors name: kcp is tmc's source of truth, not a SyncTarget. */
+export function kcpTarget(workspace: string): string {
+  return `kcp:${workspace}`;
+}
+
+const CLUSTER_SIDE: ReadonlySet<ErrorCategory> = new Set([
+  'cluster-unreachable',
+  'cluster-unavailable',
+  'cluster-authentication',
+  'cluster-credentials-unavailable',
+  'cluster-throttled',
+]);
+
+/** Whether a physical cluster (not kcp) failed to answer: that cluster's health, which health-probe judges. */
+export function failedOnCluster(err: TmcError): boolean {
+  return CLUSTER_SIDE.has(err.category) && err.cluster !== undefined && !err.cluster.startsWith(kcpTarget(''));
+}

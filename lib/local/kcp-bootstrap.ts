@@ -1,3 +1,4 @@
+import { kcpTarget } from '../errors/tmc-error';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -93,7 +94,7 @@ export function kcpClient(kcpKubeconfig: string, workspace: string): KubeCluster
     uniqueName: `tmc-local-kcp-${workspace}`,
     server: (s) => kcpWorkspaceUrl(s, workspace),
   });
-  return new KubeClusterClient(`kcp:${workspace}`, config);
+  return new KubeClusterClient(kcpTarget(workspace), config);
 }
 
 // 60 s: under load a SyncTarget write waits on the fail-closed tmc-apis webhook (5 s timeout each try).

@@ -109,6 +109,11 @@ export interface RecoverySweepReport {
   actions: Record<string, number>;
   /** Parts of the sweep that failed (tmc's own failure: the table, kcp), each naming what and where. */
   failures: string[];
+  /**
+   * Parts that failed because a cluster did not answer (unreachable, 5xx, throttled, credentials): that cluster's
+   * health, which health-probe judges, not a failure of the sweep (its run still counts as a success).
+   */
+  clusterFailures?: string[];
 }
 
 /** Records one action in DynamoDB and in metrics, and counts it in the report. */

@@ -1,7 +1,7 @@
 import type { ClusterInfo } from '../placement/types';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
-import { TmcError } from '../errors/tmc-error';
+import { asTmcError, failedOnCluster, TmcError } from '../errors/tmc-error';
 import { nextSweepStart, recordSweepStart, sweepPage, sweepStart, type SweepStart } from './cursor';
 import { errorMessage } from './error-message';
 import { type RecoverySweepDeps, type RecoverySweepReport } from './deps';
@@ -198,7 +198,8 @@ export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<Recover
       await step();
     } catch (err) {
       if (err instanceof TmcError && err.category === 'invocation-deadline') cut.off = true;
-      report.failures.push(`${what}: ${errorMessage(err)}`);
+      const failures = failedOnCluster(asTmcError(err)) ? (report.clusterFailures ??= []) : report.failures;
+      failures.push(`${what}: ${errorMessage(err)}`);
       deps.log.warn(`Recovery step failed: ${what}`, { error: errorMessage(err) });
     }
   };

@@ -1,3 +1,4 @@
+import { kcpTarget } from '../errors/tmc-error';
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeClusterClient } from '../adapters/kube/kube-cluster-client';
 import { kcpWorkspaceUrl, loadKubeconfig } from '../adapters/kube/kubeconfig';
@@ -84,7 +85,7 @@ export function buildWebhookClients(options: InstallWebhooksOptions): WebhookCli
   };
   const kcp =
     options.clients?.kcp ??
-    make(`kcp:${options.workspace}`, readKubeconfig(options.kcpKubeconfig), (s) =>
+    make(kcpTarget(options.workspace), readKubeconfig(options.kcpKubeconfig), (s) =>
       kcpWorkspaceUrl(s, options.workspace),
     );
   const clusters = (options.clusters ?? []).map(({ name, kubeconfig }) => ({

@@ -6,6 +6,7 @@ import {
   ClusterConfigurationError,
   ClusterCredentialsUnavailableError,
   ConfigurationError,
+  kcpTarget,
 } from '../../errors/tmc-error';
 import type { KubeClient, KubeConnector } from '../../ports/kube-client';
 import { EksTokenSource } from './eks-token';
@@ -156,7 +157,7 @@ export class KubeConnectorImpl implements KubeConnector {
 
   private async buildKcp(workspace: string, onUnauthorized: () => void): Promise<KubeClusterClient> {
     const text = await this.readKcpKubeconfig();
-    const target = `kcp:${workspace}`;
+    const target = kcpTarget(workspace);
     const { config } = loadKubeconfig(text, {
       uniqueName: `tmc-${target}`,
       server: (s) => kcpWorkspaceUrl(s, workspace),

@@ -134,6 +134,28 @@ describe('recovery sweep: drift', () => {
     expect(await w.world.syncState.get(deleted, 'east')).toMatchObject({ driftReported: true });
   });
 
+  it("a cluster answering 503 is that cluster's failure, not the sweep's: the run still counts as a success", async () => {
+    await appliedDeployment('web');
+    w.east.faults.set({ errorRate: 1, errorCode: 503 });
+    try {
+      const report = await runRecoverySweep(w.deps({ driftSamples: 50 }));
+      // Counted as the sweep's own failures, a cluster outage kept recovery-sweep Degraded for 10 minutes after it.
+      expect(report.failures).toEqual([]);
+      expect(report.clusterFailures?.length).toBeGreaterThan(0);
+      expect(report.clusterFailures?.join('\n')).toMatch(/east/);
+    } finally {
+      w.east.faults.set({});
+    }
+    // kcp failing is tmc's own dependency failing: still a failure of the run.
+    w.kcp.faults.set({ rules: [{ match: { verb: 'list' }, respond: 503 }] });
+    try {
+      const report = await runRecoverySweep(w.deps({ driftSamples: 50 }));
+      expect(report.failures.length).toBeGreaterThan(0);
+    } finally {
+      w.kcp.faults.clear();
+    }
+  });
+
   it('re-sends the apply of a settled decision the pair missed, and waits for one decided a moment ago', async () => {
     // A label change: a new decision (its content hash), no new generation, so no generation gap shows it.
     const lost = await appliedDeployment('lost');
