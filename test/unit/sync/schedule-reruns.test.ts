@@ -1,20 +1,11 @@
 import type { StatusMessage } from '../../../lib/api/messages';
-import type { ObjectRef } from '../../../lib/api/object-ref';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 import { RERUN_DELAY_SECONDS, scheduleReruns } from '../../../lib/sync/status/batch-refresh';
+import { ref, TYPES } from '../../support/builders';
 
-const ref = (name: string): ObjectRef => ({
-  workspace: 'root:org',
-  group: 'apps',
-  version: 'v1',
-  resource: 'deployments',
-  kind: 'Deployment',
-  namespace: 'web',
-  name,
-});
 const rerunOf = (name: string, cluster: string): StatusMessage => ({
   type: 'status',
-  ref: ref(name),
+  ref: ref('root:org', TYPES.deployments, name),
   cluster,
   rerun: true,
   trace: { traceId: `t-${cluster}`, enqueuedAt: new Date(0).toISOString() },
