@@ -18,7 +18,8 @@ import { PRICES, type Prices } from './prices';
  * - DynamoDB: write units by the item's size by kind, 1 per KiB started (dynamoWriteUnits), one read unit per item a
  *   GetItem or batch reads and per query request (strongly consistent, items under 4 KiB: what tmc's items are). A
  *   query's page over many items bills their total size in 4 KiB units: a lower bound here.
- * - SQS: every request counts (the harness's own GetQueueAttributes excluded). Locally pollers wait 1 s per receive;
+ * - SQS: every request counts but GetQueueAttributes (the harness's are not counted at all; the schedules' are
+ *   billed with their runs, ownSqsOnly). Locally pollers wait 1 s per receive;
  *   Lambda's pollers wait 20 s, so busy-time receives are about the same and idle receives are modelled below.
  * - API Gateway: one request per ingress invocation (each webhook call is one).
  */
@@ -93,7 +94,7 @@ function memoryMb(fn: string): number {
   return fn in FUNCTIONS ? FUNCTIONS[fn as FunctionName].memoryMb : 1024;
 }
 
-/** SQS requests billed, the harness's own `GetQueueAttributes` left out. */
+/** SQS requests billed, `GetQueueAttributes` left out (the schedules' depth reads: billed per run, ownSqsOnly). */
 function sqsRequestsOf(usage: Usage): number {
   return Object.entries(usage.sqs.requests).reduce((n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v), 0);
 }
@@ -338,7 +339,7 @@ export function ownSqsOnly(target: FunctionName, usage: Usage, full: boolean): U
   delete requests.ReceiveMessage;
   delete requests.GetQueueAttributes;
   if (full && access.redrives.length > 0) requests.ReceiveMessage = access.redrives.length;
-  // Under its own key: costOf leaves `GetQueueAttributes` out as the harness's.
+  // Under its own key: costOf leaves `GetQueueAttributes` out (the phases' depth reads are the schedules').
   if (access.inspects.length > 0)
     requests['GetQueueAttributes (target)'] = (DEPTH_READS_PER_QUEUE[target] ?? 2) * access.inspects.length;
   return { ...usage, sqs: { ...usage.sqs, requests } };

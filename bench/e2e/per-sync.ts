@@ -26,9 +26,15 @@ export interface CpuPerSync {
 /** Requests per object·cluster sync: DynamoDB and SQS by operation, Kubernetes by server and direction. */
 export interface RequestsPerSync {
   dynamodb: Record<string, number>;
-  /** Without the harness's own GetQueueAttributes (its idle checks). */
+  /**
+   * Without GetQueueAttributes: the schedules' queue-depth reads are per run, not per sync (in `sqsByQueue`); the
+   * harness's idle checks are not counted at all (aws-op-counter.ts `harness`).
+   */
   sqs: Record<string, number>;
-  /** SQS by operation and queue (`DeleteMessageBatch tmc-sync`), per sync; from runs that counted it. */
+  /**
+   * SQS by operation and queue (`DeleteMessageBatch tmc-sync`), per sync; from runs that counted it. Includes tmc's
+   * own GetQueueAttributes (the schedules' depth reads that ran in the phase).
+   */
   sqsByQueue?: Record<string, number>;
   /** SQS batch operations by queue: entries per request (10 is a full batch). */
   sqsEntriesPerRequest?: Record<string, number>;
@@ -51,10 +57,10 @@ export function requestsPerSync(
     sqsByQueue?: { byItem: Record<string, number>; entries?: Record<string, number> };
   },
 ): RequestsPerSync {
-  const per = (record: Record<string, number>): Record<string, number> =>
+  const per = (record: Record<string, number>, depthReads = false): Record<string, number> =>
     Object.fromEntries(
       Object.entries(record)
-        .filter(([op]) => op.split(' ')[0] !== 'GetQueueAttributes')
+        .filter(([op]) => depthReads || op.split(' ')[0] !== 'GetQueueAttributes')
         .map(([k, v]) => [k, round(v / syncs)]),
     );
   const dynamodb = per(counts.dynamodb);
@@ -70,7 +76,7 @@ export function requestsPerSync(
     ),
   );
   const byQueue = counts.sqsByQueue;
-  const sqsByQueue = byQueue === undefined ? undefined : per(byQueue.byItem);
+  const sqsByQueue = byQueue === undefined ? undefined : per(byQueue.byItem, true);
   const sqsEntriesPerRequest =
     byQueue === undefined
       ? undefined

@@ -428,7 +428,7 @@ async function runPhases(
     const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
     // After the counts were taken (the next phase resets them): what the phase's writes are billed by.
     dynamodb.itemBytes = await scanItemSizes(stack.endpoints.dynamodb, stack.tableName);
-    // The harness's own idle checks are GetQueueAttributes; tmc's hot path sends none.
+    // GetQueueAttributes are the schedules' depth reads, per run (the harness's idle checks are not counted).
     const sqsRequests = Object.entries(sqs.requests).reduce(
       (n, [op, v]) => (op === 'GetQueueAttributes' ? n : n + v),
       0,

@@ -28,6 +28,7 @@ const Counts = z.object({
   requests: z.record(z.string(), z.number()),
   byItem: z.record(z.string(), z.number()),
   entries: z.record(z.string(), z.number()).optional(),
+  harness: z.record(z.string(), z.number()).optional(),
   writeBytes: z.number(),
 });
 

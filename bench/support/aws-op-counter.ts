@@ -1,6 +1,7 @@
 import { channel, type Channel } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { HARNESS_USER_AGENT } from '../../lib/local/harness-user-agent';
 import { itemKind } from './item-kind';
 import type { KindSizes } from './item-size';
 import { portOf, ServerRequestMessage } from './server-request';
@@ -28,6 +29,11 @@ export interface AwsOpCounts {
   byItem: Record<string, number>;
   /** SQS batch operations by queue (`DeleteMessageBatch tmc-sync`) → entries they carried, for entries per request. */
   entries?: Record<string, number>;
+  /**
+   * The local stack's own requests (its idle checks, told apart by HARNESS_USER_AGENT) by operation: left out of
+   * `requests` and `byItem`, which then hold what tmc sent, its schedules' GetQueueAttributes included.
+   */
+  harness?: Record<string, number>;
   /** DynamoDB request body bytes of writes (what write units were estimated from before item sizes were measured). */
   writeBytes: number;
   /** DynamoDB: the table's items sized by kind after the phase (bench/support/item-size.ts); not the counter's. */
@@ -342,6 +348,12 @@ function readBody(request: IncomingMessage, done: (text: string, bytes: number) 
   );
 }
 
+/** Whether the local stack itself sent the request (its SQS client's user agent carries HARNESS_USER_AGENT). */
+function fromHarness(request: IncomingMessage): boolean {
+  const agents = [request.headers['user-agent'], request.headers['x-amz-user-agent']];
+  return agents.some((agent) => typeof agent === 'string' && agent.includes(HARNESS_USER_AGENT));
+}
+
 /** Starts counting requests to the DynamoDB and SQS endpoints given (`http://127.0.0.1:<port>`). */
 export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOpCounter {
   const ports = new Map<number, AwsService>();
@@ -358,6 +370,10 @@ export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOp
     const target = request.headers['x-amz-target'];
     const op = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
     const bucket = counts[service];
+    if (fromHarness(request)) {
+      add((bucket.harness ??= {}), op);
+      return;
+    }
     add(bucket.requests, op);
     if (service === 'sqs') {
       tapBody(request, (text) => {

@@ -2,7 +2,7 @@ import type { Simulation } from '../sim';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -35,6 +35,7 @@ import { clusterLabels, resolveClusters, type LocalClusterSpec } from './cluster
 import { startEventSource, type EventSourceMapping } from './event-source';
 import type { LambdaHandler } from './container-pool';
 import { WORKER_YOUNG_GENERATION_MB } from './young-generation';
+import { HARNESS_USER_AGENT } from './harness-user-agent';
 import { FunctionMissingError, FunctionRuntime } from './function-runtime';
 import type { FunctionThreadHeap } from './function-thread';
 import { collectGarbage, threadHeapNow, type ThreadHeap } from './thread-heap';
@@ -227,6 +228,8 @@ interface AwsSide {
   dynamo: Pick<LocalDynamo, 'endpoint'> & Partial<LocalDynamo>;
   sqsServer: Pick<LocalSqs, 'endpoint'> & Partial<LocalSqs>;
   sqs: SQSClient;
+  /** The stack's idle checks' own client, marked by its user agent (HARNESS_USER_AGENT). */
+  idleSqs: SQSClient;
   tableName: string;
   queues: LocalQueues;
 }
@@ -341,6 +344,13 @@ async function startAwsSide(ctx: StackContext): Promise<AwsSide> {
   const { dynamo, sqsServer } = await startAwsEmulators(ctx);
   const sqs = makeSqsClient({ region: ctx.region, sqsEndpoint: sqsServer.endpoint });
   ctx.cleanups.push(async () => sqs.destroy());
+  const idleSqs = new SQSClient({
+    region: ctx.region,
+    endpoint: sqsServer.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    customUserAgent: HARNESS_USER_AGENT,
+  });
+  ctx.cleanups.push(async () => idleSqs.destroy());
   const dynamoClient = new DynamoDBClient({
     region: ctx.region,
     endpoint: dynamo.endpoint,
@@ -351,7 +361,7 @@ async function startAwsSide(ctx: StackContext): Promise<AwsSide> {
   dynamoClient.destroy();
   const queues = await ensureQueues(sqs, queueDefinitions(ctx.options.queues));
   ctx.logger.info(`Table ${tableName} ${tableState}; queues ${Object.keys(queues).join(', ')} with DLQs ready`);
-  return { dynamo, sqsServer, sqs, tableName, queues };
+  return { dynamo, sqsServer, sqs, idleSqs, tableName, queues };
 }
 
 /**
@@ -786,10 +796,10 @@ async function writeSyncerKubeconfigs(
 }
 
 /** Messages in every queue: visible, in flight and delayed. */
-async function queuedMessages({ sqs, queues }: AwsSide): Promise<number> {
+async function queuedMessages({ idleSqs, queues }: AwsSide): Promise<number> {
   const counts = await Promise.all(
     Object.values(queues).map(async (queue) => {
-      const response = await sqs.send(
+      const response = await idleSqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queue.url,
           AttributeNames: [

@@ -74,6 +74,24 @@ async function readFirst(
   return { inventories, gate, holds };
 }
 
+/**
+ * The queue depths read at most once per run: the quiet gate's reading answers the anti-entropy and drift passes'
+ * "is the sync queue busy" too (each asked anew, up to once per pair it judged). A reading a few seconds old is as
+ * good as a new one for them: either way a busy queue defers a re-send (bounded by unsyncedQueuedMaxSeconds) and an
+ * idle one lets it go (a duplicate apply at worst). A failed read is not kept: the next caller reads again.
+ */
+function withDepthsReadOncePerRun(deps: RecoverySweepDeps): RecoverySweepDeps {
+  const read = deps.queueDepths;
+  if (!read) return deps;
+  let reading: ReturnType<typeof read> | undefined;
+  const queueDepths = (): ReturnType<typeof read> =>
+    (reading ??= read().catch((err: unknown) => {
+      reading = undefined;
+      throw err;
+    }));
+  return { ...deps, queueDepths };
+}
+
 /** Set once a step failed at the invocation's deadline: every call after it would fail the same way. */
 interface CutOff {
   off: boolean;
@@ -190,7 +208,8 @@ async function runInTurn(
  * With `deps.queueDepths`, a quiet gate runs first (lib/recovery/quiet-gate.ts, docs/recovery.md "Idle runs"): when
  * nothing it sees changed since a quiet full pass, the run tends only the holds.
  */
-export async function runRecoverySweep(deps: RecoverySweepDeps): Promise<RecoverySweepReport> {
+export async function runRecoverySweep(given: RecoverySweepDeps): Promise<RecoverySweepReport> {
+  const deps = withDepthsReadOncePerRun(given);
   const report: RecoverySweepReport = { actions: {}, failures: [] };
   const cut: CutOff = { off: false };
   const guarded: Guarded = async (what, step) => {

@@ -15,7 +15,7 @@ import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import type { MessageDeferrer } from '../ports/message-deferrer';
 import type { WorkQueue } from '../ports/work-queue';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
-import { BatchRefresh, RERUN_DELAY_SECONDS } from '../sync/status/batch-refresh';
+import { BatchRefresh, scheduleReruns } from '../sync/status/batch-refresh';
 import { makeStatusReporter } from '../sync/status/report-status';
 import {
   BackstopMemo,
@@ -63,6 +63,7 @@ function isSqsEvent(event: StatusUpEvent): event is SQSEvent {
 
 /** SQS batches of StatusMessages, or the `status-backstop` schedule (an EventBridge scheduled event). */
 export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler {
+  const schedule = deps.rerunQueue && scheduleReruns(deps.rerunQueue);
   return async (event) => {
     if (!isSqsEvent(event))
       return measureInvocation(
@@ -74,11 +75,7 @@ export function makeStatusUpHandler(deps: StatusUpHandlerDeps): StatusUpHandler 
       );
     // One refresh per object per batch, after every message of the batch stored its cluster's status; so all of a
     // batch's messages run at once (each is one DynamoDB put, or a downstream GET and a put).
-    const rerunQueue = deps.rerunQueue;
-    const batch = new BatchRefresh(
-      deps.reporter,
-      rerunQueue && ((reruns) => rerunQueue.send(reruns, { delaySeconds: RERUN_DELAY_SECONDS })),
-    );
+    const batch = new BatchRefresh(deps.reporter, schedule);
     return measureSqsBatch(
       deps.metrics,
       'status-up',

@@ -27,7 +27,7 @@ import { KeyedLock } from '../sync/keyed-lock';
 import { processSqsBatch, receiveCountOf } from '../sync/sqs-batch';
 import { makeStatusReporter } from '../sync/status/report-status';
 import { RefreshAfterBatch } from '../sync/status/refresh-after-batch';
-import { RERUN_DELAY_SECONDS } from '../sync/status/batch-refresh';
+import { scheduleReruns } from '../sync/status/batch-refresh';
 import type { WorkQueue } from '../ports/work-queue';
 import { fromPowertools, functionLogger } from './logger';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
@@ -69,19 +69,14 @@ export interface SyncApplyHandlerDeps extends SyncApplyDeps {
  * that is mostly rounds of requests waited for in sequence.
  */
 export function makeSyncApplyHandler(deps: SyncApplyHandlerDeps): SyncApplyHandler {
+  const schedule = deps.rerunQueue && scheduleReruns(deps.rerunQueue);
   return (event) => {
     const syncState = new BatchSyncState(deps.syncState);
     const events =
       deps.events &&
       new BatchEvents(deps.events, (err) => deps.log.debug('Could not record an Event', { error: String(err) }));
-    const rerunQueue = deps.rerunQueue;
     const status = deps.status
-      ? new RefreshAfterBatch(
-          deps.status,
-          deps.log,
-          deps.statusSnapshot,
-          rerunQueue && ((reruns) => rerunQueue.send(reruns, { delaySeconds: RERUN_DELAY_SECONDS })),
-        )
+      ? new RefreshAfterBatch(deps.status, deps.log, deps.statusSnapshot, schedule)
       : undefined;
     return measureSqsBatch(
       deps.metrics,

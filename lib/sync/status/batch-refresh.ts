@@ -1,5 +1,6 @@
 import { objectKey, type ObjectRef } from '../../api/object-ref';
 import type { StatusMessage } from '../../api/messages';
+import type { WorkQueue } from '../../ports/work-queue';
 import type { CoalescingStatusReporter, StatusReport, StatusReporter } from './report-status';
 
 interface Pending {
@@ -21,6 +22,36 @@ export const RERUN_DELAY_SECONDS = 5;
  * runs as a refresh that never holds back); resolves once the queue has them.
  */
 export type ScheduleRefreshes = (reruns: StatusMessage[]) => Promise<void>;
+
+/**
+ * How long before a queued re-run can run a later held refresh of its object still counts on it: the re-run must
+ * read the table after the later refresh's state was stored, and SQS never delivers a delayed message early.
+ */
+const RERUN_MARGIN_MS = 1000;
+
+/**
+ * The re-runs of one container (make one per container, not per invocation): each sent to `queue` delayed by
+ * RERUN_DELAY_SECONDS, except for an object whose re-run this container queued and which cannot run for another
+ * RERUN_MARGIN_MS. That re-run does what a second one would: it reads the table after every state stored until now
+ * (strongly consistent) and never holds back; so an object whose reports arrive one a batch costs one re-run message,
+ * not one per batch. Only a send that succeeded counts; a failed one is thrown to the caller, as before.
+ */
+export function scheduleReruns(queue: WorkQueue<StatusMessage>, now: () => number = Date.now): ScheduleRefreshes {
+  /** objectKey → the earliest time its queued re-run can run. */
+  const queued = new Map<string, number>();
+  return async (reruns) => {
+    const sentAt = now();
+    for (const [key, runsAt] of queued) if (runsAt - RERUN_MARGIN_MS <= sentAt) queued.delete(key);
+    const fresh = new Map<string, StatusMessage>();
+    for (const rerun of reruns) {
+      const key = objectKey(rerun.ref);
+      if (!queued.has(key) && !fresh.has(key)) fresh.set(key, rerun);
+    }
+    if (fresh.size === 0) return;
+    await queue.send([...fresh.values()], { delaySeconds: RERUN_DELAY_SECONDS });
+    for (const key of fresh.keys()) queued.set(key, sentAt + RERUN_DELAY_SECONDS * 1000);
+  };
+}
 
 /**
  * The refreshes asked for by the messages of one SQS batch, one per object. Each message runs as a `member`, stores

@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import { describeRef, objectKey, type ObjectRef } from '../../api/object-ref';
 import type { ObjectSnapshotReader } from '../../ports/object-snapshot';
 import type { ReportFollows, StatusRefresher } from '../../ports/status-refresher';
@@ -22,9 +21,6 @@ export function reportFollowing(
   if (!REPORTING_KINDS.has(kind) || before === undefined || after === undefined || after <= before) return undefined;
   return { cluster, downstreamGeneration: after };
 }
-
-/** Refreshes in flight at once when a batch ends: a batch is at most 10 messages, so this bounds kcp writes from it. */
-const FLUSH_CONCURRENCY = 4;
 
 interface Pending {
   ref: ObjectRef;
@@ -84,30 +80,29 @@ export class RefreshAfterBatch implements StatusRefresher {
   async flush(): Promise<void> {
     const entries = [...this.pending.values()];
     this.pending.clear();
-    const limit = pLimit(FLUSH_CONCURRENCY);
     const held: Pending[] = [];
+    // Every object of the batch at once (at most one per message: ten with the sync queue's batch size). Lambda bills
+    // the invocation's wall time, and a bound here made a batch of more objects than it wait for refreshes in waves.
     await Promise.all(
-      entries.map((entry) =>
-        limit(async () => {
-          try {
-            const coalescing = this.coalescing();
-            if (!entry.always) {
-              if (!(await this.reportedAlready(entry))) return;
-              // The report raced ahead: status-up's refresh of it may have read this apply's record or not. Its re-run
-              // reads after this record was stored; refreshing here too only collided with status-up's (409s).
-              if (coalescing && entry.mayHold) {
-                held.push(entry);
-                return;
-              }
-            }
+      entries.map(async (entry) => {
+        try {
+          const coalescing = this.coalescing();
+          if (!entry.always) {
+            if (!(await this.reportedAlready(entry))) return;
+            // The report raced ahead: status-up's refresh of it may have read this apply's record or not. Its re-run
+            // reads after this record was stored; refreshing here too only collided with status-up's (409s).
             if (coalescing && entry.mayHold) {
-              if ((await coalescing.refreshUnlessAwaited(entry.ref)).awaiting) held.push(entry);
-            } else await this.reporter.refresh(entry.ref);
-          } catch (err) {
-            this.warnNotRefreshed(entry, err);
+              held.push(entry);
+              return;
+            }
           }
-        }),
-      ),
+          if (coalescing && entry.mayHold) {
+            if ((await coalescing.refreshUnlessAwaited(entry.ref)).awaiting) held.push(entry);
+          } else await this.reporter.refresh(entry.ref);
+        } catch (err) {
+          this.warnNotRefreshed(entry, err);
+        }
+      }),
     );
     if (held.length) await this.scheduleReruns(held);
   }
@@ -127,11 +122,8 @@ export class RefreshAfterBatch implements StatusRefresher {
         error: String(err),
       });
     }
-    const limit = pLimit(FLUSH_CONCURRENCY);
     await Promise.all(
-      held.map((entry) =>
-        limit(() => this.reporter.refresh(entry.ref).catch((err: unknown) => this.warnNotRefreshed(entry, err))),
-      ),
+      held.map((entry) => this.reporter.refresh(entry.ref).catch((err: unknown) => this.warnNotRefreshed(entry, err))),
     );
   }
 

@@ -10,7 +10,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  type SQSClient,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { countAwsOperations } from '../../../bench/support/aws-op-counter';
 import { countAwsOperationsInThreads } from '../../../bench/support/aws-op-counter-threads';
@@ -23,6 +23,7 @@ import {
   type LocalSqs,
 } from '../../../lib/local/aws-services';
 import { EmulatorStartError, EmulatorThreadError } from '../../../lib/local/emulator-thread';
+import { HARNESS_USER_AGENT } from '../../../lib/local/harness-user-agent';
 import { makeSqsClient } from '../../../lib/runtime/aws';
 
 /**
@@ -236,6 +237,32 @@ describe('local AWS emulators in worker threads', () => {
         expect(batches.entries).toEqual({ 'SendMessageBatch tmc-sync': 3, 'DeleteMessageBatch tmc-sync': 4 });
       } finally {
         inMainThread.close();
+        await counter.close();
+      }
+    });
+
+    it("counts the local stack's own depth reads apart from the functions'", async () => {
+      const harness = new SQSClient({
+        region: 'us-east-1',
+        endpoint: queues.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        customUserAgent: HARNESS_USER_AGENT,
+      });
+      const counter = await countAwsOperationsInThreads({ dynamodb: dynamo.thread, sqs: queues.thread });
+      try {
+        const read = new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        });
+        await sqs.send(read);
+        await harness.send(read);
+        await harness.send(read);
+        const counts = await counter.snapshot('sqs');
+        expect(counts.requests).toEqual({ GetQueueAttributes: 1 });
+        expect(counts.byItem).toEqual({ 'GetQueueAttributes tmc-sync': 1 });
+        expect(counts.harness).toEqual({ GetQueueAttributes: 2 });
+      } finally {
+        harness.destroy();
         await counter.close();
       }
     });

@@ -203,4 +203,23 @@ describe('recovery sweep: decisions whose sync messages were lost', () => {
     expect((await sent()).filter((m) => /:(queued|overdue):/.test(m))).toEqual(['apply:queued:east:1']);
     expect(reads).toBe(before + 1);
   });
+
+  it("reads the queue depths once per run: the quiet gate's reading answers the anti-entropy pass", async () => {
+    // Behind and decided 5 minutes ago (past the grace, inside the bound): judged against the busy sync queue.
+    await decisions.put(
+      decision('waiting', { generation: 2, decidedAt: new Date(w.clock.now - 5 * MINUTE).toISOString() }),
+    );
+    await w.world.syncState.put(applied('waiting', { appliedGeneration: 1 }));
+    let reads = 0;
+    const report = await runRecoverySweep({
+      ...w.deps(),
+      queueDepths: async (): Promise<QueueDepth[]> => {
+        reads += 1;
+        return [{ queue: 'sync', visible: 5, inFlight: 0, delayed: 0, dlq: 0 }];
+      },
+    });
+    expect(report.failures).toEqual([]);
+    expect((await sent()).filter((m) => m.includes(':waiting:'))).toEqual([]);
+    expect(reads).toBe(1);
+  });
 });

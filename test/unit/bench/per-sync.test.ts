@@ -15,7 +15,7 @@ describe('sqsDesignFloorPerSync', () => {
 });
 
 describe('requestsPerSync', () => {
-  it('splits SQS by queue with entries per batch request, leaving the harness’s idle checks out', () => {
+  it('splits SQS by queue with entries per batch request; depth reads by queue only, not in the per-sync total', () => {
     const perSync = requestsPerSync(20, {
       dynamodb: {},
       sqs: { SendMessageBatch: 4, GetQueueAttributes: 7 },
@@ -27,7 +27,11 @@ describe('requestsPerSync', () => {
       },
     });
     expect(perSync.sqs).toEqual({ SendMessageBatch: 0.2 });
-    expect(perSync.sqsByQueue).toEqual({ 'SendMessageBatch tmc-sync': 0.1, 'SendMessageBatch tmc-status': 0.1 });
+    expect(perSync.sqsByQueue).toEqual({
+      'SendMessageBatch tmc-sync': 0.1,
+      'SendMessageBatch tmc-status': 0.1,
+      'GetQueueAttributes tmc-sync': 0.35,
+    });
     expect(perSync.sqsEntriesPerRequest).toEqual({ 'SendMessageBatch tmc-sync': 10, 'SendMessageBatch tmc-status': 1 });
     expect(perSync.total).toBe(0.2);
   });

@@ -56,12 +56,14 @@ describe('RefreshAfterBatch', () => {
     ]);
   });
 
-  it('bounds how many refreshes run at once', async () => {
+  it("runs every object's refresh of a full batch at once: one wave of requests, not three", async () => {
     let running = 0;
     let most = 0;
+    let waves = 0;
     const batch = new RefreshAfterBatch(
       {
         refresh: async () => {
+          if (running === 0) waves++;
           running++;
           most = Math.max(most, running);
           await new Promise((resolve) => setImmediate(resolve));
@@ -72,7 +74,8 @@ describe('RefreshAfterBatch', () => {
     );
     for (let i = 0; i < 10; i++) await batch.refresh(ref(`d${i}`));
     await batch.flush();
-    expect(most).toBe(4);
+    expect(most).toBe(10);
+    expect(waves).toBe(1);
   });
 
   describe('an apply whose cluster will report it', () => {
