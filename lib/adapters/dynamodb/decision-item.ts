@@ -189,8 +189,8 @@ export function encodeDecision(d: StoredDecision): Record<string, unknown> {
 /** The decision a stored item holds, whichever form it was written in. */
 export function decodeDecision(item: DecisionItem): StoredDecision {
   const {
-    message,
-    messageAround,
+    message: _message,
+    messageAround: _around,
     explanation,
     explained,
     weights,

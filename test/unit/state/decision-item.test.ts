@@ -212,3 +212,102 @@ describe('items of earlier releases', () => {
     expect(decisionView(item).message).toBe(moved.message);
   });
 });
+
+describe('the stored format', () => {
+  // Written by hand: items already in a table must read the same after any change to the code.
+  it('reads a compact item as the decision it stores', () => {
+    const item = {
+      ref: REF,
+      decisionVersion: 2,
+      generation: 3,
+      contentHash: 'h',
+      clusters: [
+        { name: 'east', replicas: 2 },
+        { name: 'west', replicas: 1 },
+      ],
+      scheduled: true,
+      reason: 'Scheduled',
+      messageAround: ['Placed on ', ' by Placement p; 2/3 clusters match'],
+      placement: 'p',
+      explained: {
+        clusters: ['east', 'eu', 'west'],
+        kinds: [
+          { chosen: true, scored: true },
+          {
+            chosen: false,
+            rejectedBy: 'clusterConstraints.regions',
+            detail: 'region eu-west-1 not in [us]',
+            scored: false,
+          },
+        ],
+        kindOf: '010',
+        scores: {
+          health: 0,
+          affinity: [5, 0],
+          strategy: 0,
+          headroom: 50,
+          taints: 0,
+          namespaceHash: 0,
+          stability: 1000,
+        },
+      },
+      changes: { added: ['west'], removed: ['gone'] },
+      decidedAt: '2025-01-01T00:00:00.000Z',
+      sentAs: 'changes+removed',
+      rvNumber: 12,
+      schemaVersion: 3,
+    };
+    const decision = decodeDecision(DecisionItemSchema.parse(item));
+    expect(decision).toEqual({
+      ref: REF,
+      decisionVersion: 2,
+      generation: 3,
+      contentHash: 'h',
+      clusters: item.clusters,
+      scheduled: true,
+      reason: 'Scheduled',
+      message: 'Placed on east, west by Placement p; 2/3 clusters match',
+      placement: 'p',
+      explanation: [
+        {
+          cluster: 'east',
+          chosen: true,
+          scores: { health: 0, affinity: 5, strategy: 0, headroom: 50, taints: 0, namespaceHash: 0, stability: 1000 },
+          total: 1055,
+        },
+        {
+          cluster: 'eu',
+          chosen: false,
+          rejectedBy: 'clusterConstraints.regions',
+          detail: 'region eu-west-1 not in [us]',
+          total: 0,
+        },
+        {
+          cluster: 'west',
+          chosen: true,
+          scores: { health: 0, affinity: 0, strategy: 0, headroom: 50, taints: 0, namespaceHash: 0, stability: 1000 },
+          total: 1050,
+        },
+      ],
+      explanationOmitted: 0,
+      weights: {
+        affinity: 1,
+        strategy: 1,
+        headroom: 0.5,
+        taints: 1,
+        health: 1,
+        stability: 1,
+        namespaceHash: 1,
+        stabilityBonus: 1000,
+      },
+      diff: { added: ['west'], removed: ['gone'], changed: [], unchanged: ['east'] },
+      decidedAt: '2025-01-01T00:00:00.000Z',
+      sent: 'apply west, delete gone',
+    });
+    expect(storedSent(item)).toBe('apply west, delete gone');
+    expect(decisionView(item).message).toBe('Placed on east, west by Placement p; 2/3 clusters match');
+    // …and a decision of that shape is stored so.
+    const { rvNumber: _rv, schemaVersion: _v, ...attributes } = item;
+    expect(encodeDecision(decision)).toEqual(attributes);
+  });
+});
