@@ -11,11 +11,10 @@ import type { ClusterExplanation, ClusterScores } from '../../placement/types';
 /**
  * How a decision is stored (docs/state.md, "The decision item"): the fields sync and recovery act on as they are, and
  * the display fields (`explanation`, `diff`, `sent`, `message`, `weights`) without repeating what the item already
- * holds. A decision over 50 clusters named each cluster five or six times (≈10 KiB, ≈10 write units per write, and as
- * many again on gsi1, which projects every attribute); stored compactly it names each once. Every compact field is
- * checked when written: one that would not read back exactly as given is stored as it is, so what `tmc placement
- * explain`, `tmc trace` and the Placed condition show never depends on the encoding. Items of earlier releases (every
- * field stored as it is) read as before.
+ * holds, since DynamoDB bills a write, and its copy on gsi1 (which projects every attribute), by the item's size, and
+ * each of those fields would name every cluster again. Every compact field is checked when written: one that would
+ * not read back exactly as given is stored as it is, so what `tmc placement explain`, `tmc trace` and the Placed
+ * condition show never depends on the encoding. Items of earlier releases (every field stored as it is) read as before.
  */
 
 /** The score components in the engine's order (lib/placement/engine.ts), the order an explanation prints them in. */
@@ -230,14 +229,17 @@ export function storedMessage(
 /** The names of the attributes {@link storedMessage} reads. */
 export const MESSAGE_ATTRIBUTES = ['message', 'messageAround'] as const;
 
-const StampSchema = DecisionItemSchema.pick({ clusters: true, diff: true, changes: true, sent: true, sentAs: true });
+const SentSchema = DecisionItemSchema.pick({ sent: true, sentAs: true });
+const SentFromSchema = DecisionItemSchema.pick({ clusters: true, diff: true, changes: true });
 
 /** The sync work a decision item says its decision sent (`tmc trace`), or undefined when none or unreadable. */
 export function storedSent(item: Record<string, unknown>): string | undefined {
-  const parsed = StampSchema.safeParse(item);
+  const stored = SentSchema.safeParse(item).data;
+  if (stored?.sent !== undefined || stored?.sentAs === undefined) return stored?.sent;
+  const parsed = SentFromSchema.safeParse(item);
   if (!parsed.success) return undefined;
-  const { clusters, diff, changes, sent, sentAs } = parsed.data;
-  if (sent !== undefined || sentAs === undefined) return sent;
+  const { clusters, diff, changes } = parsed.data;
+  const sentAs = stored.sentAs;
   const names = clusters.map((c) => c.name);
   const decodedDiff = diff ?? (changes ? decodeChanges(changes, names) : undefined);
   return decodedDiff ? decodeSent(sentAs, names, decodedDiff) : undefined;
