@@ -591,38 +591,28 @@ describe('reconcilePlacement on dynalite', () => {
           }) as unknown as SQSEvent['Records'][number],
       ),
     });
-    const commands: string[] = [];
-    const counter = 'countPlacementRequests';
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: counter },
-    );
-    try {
+    const commands = await commandsDuring(async () => {
       expect((await handler(batch())).batchItemFailures).toEqual([]);
-      const count = (name: string): number => commands.filter((c) => c === name).length;
-      // Six objects and their namespace: one BatchGetItem, no GetItem; the inventory's two Queries once; one decision
-      // written per object and one for the namespace, none lost to a race between the batch's messages.
-      expect(count('BatchGetItemCommand')).toBe(1);
-      expect(count('GetItemCommand')).toBe(0);
-      // One more Query: the namespace's first cluster joins the workspace's work, whose cluster-scoped objects follow it.
-      expect(count('QueryCommand')).toBe(3);
-      expect(count('PutItemCommand')).toBe(names.length + 1);
-      // The default placement puts a namespace on one cluster; every object follows it there.
-      const sent = w.sync.drain();
-      expect(sent).toHaveLength(names.length);
-      expect(new Set(sent.map((m) => m.cluster)).size).toBe(1);
+    });
+    const count = (name: string): number => commands.filter((c) => c === name).length;
+    // Six objects and their namespace: one BatchGetItem, no GetItem; the inventory's two Queries once; one decision
+    // written per object and one for the namespace, none lost to a race between the batch's messages.
+    expect(count('BatchGetItemCommand')).toBe(1);
+    expect(count('GetItemCommand')).toBe(0);
+    // One more Query: the namespace's first cluster joins the workspace's work, whose cluster-scoped objects follow it.
+    expect(count('QueryCommand')).toBe(3);
+    expect(count('PutItemCommand')).toBe(names.length + 1);
+    // The default placement puts a namespace on one cluster; every object follows it there.
+    const sent = w.sync.drain();
+    expect(sent).toHaveLength(names.length);
+    expect(new Set(sent.map((m) => m.cluster)).size).toBe(1);
 
-      // The same batch again: nothing changed, so one BatchGetItem, the inventory, and no write.
-      commands.length = 0;
+    // The same batch again: nothing changed, so one BatchGetItem, the inventory, and no write.
+    const again = await commandsDuring(async () => {
       expect((await handler(batch())).batchItemFailures).toEqual([]);
-      expect(commands.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
-      expect(w.sync.sent).toHaveLength(0);
-    } finally {
-      client.middlewareStack.remove(counter);
-    }
+    });
+    expect(again.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+    expect(w.sync.sent).toHaveLength(0);
   });
 });
 
