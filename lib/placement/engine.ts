@@ -387,7 +387,8 @@ function lazyExplanation(
         namespaceHash: 0,
         stability: 0,
       };
-      SCORE_KEYS.forEach((key, k) => (s[key] = Math.round(scores[k] * 1000) / 1000));
+      // `+ 0` turns a -0 (a zero penalty times a negative weight) into 0, as a stored number reads back.
+      SCORE_KEYS.forEach((key, k) => (s[key] = Math.round(scores[k] * 1000) / 1000 + 0));
       const detail = OUTCOME_DETAIL[outcome[i]];
       built[i] = {
         cluster: clusters[i].name,

@@ -1,7 +1,6 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { JsonPatchOperationSchema } from '../../api/crds/placement';
-import { objectKey, ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
+import { objectKey, type ObjectRef } from '../../api/object-ref';
 import { InternalError } from '../../errors/tmc-error';
 import type {
   DecisionPage,
@@ -10,68 +9,11 @@ import type {
   DecisionVersionReader,
   StoredDecision,
 } from '../../ports/decision-store';
-import { DecisionReasonSchema } from '../../ports/sync-state-store';
+import { DecisionItemSchema, decodeDecision, encodeDecision } from './decision-item';
 import { DECISION_SK, objectKeyPk, objPk } from './keys';
+import { assertReadableSchema } from './schema-version';
 import { TABLE } from '../../runtime/resources';
 import { batchGetItems, conditionalPut, deletedRecordExpiry, keyOf, queryIndexPartition } from './table';
-
-const ScoresSchema = z.object({
-  health: z.number(),
-  affinity: z.number(),
-  strategy: z.number(),
-  headroom: z.number(),
-  taints: z.number(),
-  namespaceHash: z.number(),
-  stability: z.number(),
-});
-
-/** The decision item as stored; parsed on every read (a DynamoDB item is outside data too). */
-export const DecisionItemSchema = z.object({
-  ref: ObjectRefSchema,
-  decisionVersion: z.number().int().positive(),
-  generation: z.number().int().nonnegative(),
-  resourceVersion: z.string().optional(),
-  rvNumber: z.number().optional(),
-  uid: z.string().optional(),
-  contentHash: z.string(),
-  clusters: z.array(
-    z.object({
-      name: z.string(),
-      replicas: z.number().int().nonnegative().optional(),
-      patch: z.array(JsonPatchOperationSchema).optional(),
-    }),
-  ),
-  scheduled: z.boolean(),
-  reason: DecisionReasonSchema,
-  message: z.string(),
-  placement: z.string().optional(),
-  explanation: z.array(
-    z.object({
-      cluster: z.string(),
-      chosen: z.boolean(),
-      rejectedBy: z.string().optional(),
-      detail: z.string().optional(),
-      scores: ScoresSchema.optional(),
-      total: z.number(),
-    }),
-  ),
-  explanationOmitted: z.number().int().nonnegative().default(0),
-  weights: z.record(z.string(), z.number()),
-  diff: z.object({
-    added: z.array(z.string()),
-    removed: z.array(z.string()),
-    changed: z.array(z.string()),
-    unchanged: z.array(z.string()),
-  }),
-  rebalanceToken: z.string().optional(),
-  replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
-  decidedAt: z.string(),
-  traceId: z.string().optional(),
-  sent: z.string().optional(),
-  receivedAt: z.string().optional(),
-  receivedReason: z.string().optional(),
-  fingerprint: z.string().optional(),
-});
 
 const CursorSchema = z.record(z.string(), z.unknown());
 const VersionItemSchema = DecisionItemSchema.pick({
@@ -96,13 +38,13 @@ function rvNumber(rv: string | undefined): number | undefined {
 }
 
 function parse(item: Record<string, unknown>): StoredDecision {
+  assertReadableSchema(item, 'A decision item');
   const parsed = DecisionItemSchema.safeParse(item);
   if (!parsed.success)
     throw new InternalError(
       `Decision item is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  const { rvNumber: _rv, ...decision } = parsed.data;
-  return decision;
+  return decodeDecision(parsed.data);
 }
 
 /**
@@ -138,7 +80,8 @@ export class DynamoDecisionStore implements DecisionStore, DecisionVersionReader
   async put(next: StoredDecision): Promise<void> {
     const rv = rvNumber(next.resourceVersion);
     const item = {
-      ...DecisionItemSchema.parse({ ...next, rvNumber: rv }),
+      ...DecisionItemSchema.parse(encodeDecision(next)),
+      ...(rv !== undefined ? { rvNumber: rv } : {}),
       [TABLE.partitionKey]: objPk(next.ref),
       [TABLE.sortKey]: DECISION_SK,
       // The object is gone (or going, its copies being removed): its decision leaves gsi1, so the workspace's pages

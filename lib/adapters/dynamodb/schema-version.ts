@@ -4,11 +4,12 @@ import { ConfigurationError } from '../../errors/tmc-error';
 /**
  * The state table's schema version, carried by every item tmc writes as `schemaVersion` (docs/state.md, "Schema
  * versions"). Version 1 is every item written before the attribute existed: it has none. Version 2 stamps the
- * attribute and adds `retireAt` to status credentials (a rotated-out credential's grace period). A reader meets items
+ * attribute and adds `retireAt` to status credentials (a rotated-out credential's grace period). Version 3 stores
+ * decisions compactly (lib/adapters/dynamodb/decision-item.ts): a release before it cannot read them. A reader meets items
  * of every version up to its own, since items are rewritten only when their state changes: each change of format
  * keeps reading the versions before it, and test/integration/state/upgrade.test.ts loads a stored v1 state.
  */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 export const SCHEMA_VERSION_ATTRIBUTE = 'schemaVersion';
 
 /** The version an item was written with: 1 when it carries none. */
@@ -38,7 +39,7 @@ function stampItem(item: unknown): unknown {
   return isRecord(item) ? { ...item, [SCHEMA_VERSION_ATTRIBUTE]: STATE_SCHEMA_VERSION } : item;
 }
 
-/** Adds `SET schemaVersion = 2` to an update: into its SET clause, or as one of its own. */
+/** Adds `SET schemaVersion = <version>` to an update: into its SET clause, or as one of its own. */
 function stampUpdate(update: Input): Input {
   const expression = typeof update.UpdateExpression === 'string' ? update.UpdateExpression : undefined;
   if (expression === undefined) return update;

@@ -13,6 +13,7 @@ import {
   type SyncStateReads,
   type SyncStateStore,
 } from '../../ports/sync-state-store';
+import { MESSAGE_ATTRIBUTES, storedMessage } from './decision-item';
 import { clusterPk, DECISION_SK, objectKeyPk, objPk, SYNC_SK_PREFIX } from './keys';
 import { markStatusOfRemovedCopy, unmarkStatusOfRemovedCopy } from './status-store';
 import { TABLE } from '../../runtime/resources';
@@ -43,6 +44,7 @@ const DecisionItemSchema = z.object({
   scheduled: z.boolean().optional(),
   reason: DecisionReasonSchema.optional(),
   message: z.string().optional(),
+  messageAround: z.tuple([z.string(), z.string()]).optional(),
   placement: z.string().optional(),
   replicaMode: z.enum(['Duplicated', 'Divided']).optional(),
 });
@@ -66,7 +68,7 @@ export const DECISION_VIEW_ATTRIBUTES: readonly string[] = [
   'clusters',
   'scheduled',
   'reason',
-  'message',
+  ...MESSAGE_ATTRIBUTES,
   'placement',
   'replicaMode',
 ];
@@ -76,15 +78,20 @@ const BATCH_PROJECTION = [...SYNC_ITEM_ATTRIBUTES, ...DECISION_VIEW_ATTRIBUTES];
 /** The part of a decision item sync reads (a projection of {@link DECISION_VIEW_ATTRIBUTES} is enough). */
 export function decisionView(item: Record<string, unknown>): DecisionView {
   const parsed = DecisionItemSchema.parse(item);
+  const clusters = parsed.clusters.flatMap((c) => {
+    const name = c.name ?? c.cluster;
+    return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
+  });
+  const message = storedMessage(
+    parsed,
+    clusters.map((c) => c.name),
+  );
   return {
     decisionVersion: parsed.decisionVersion,
-    clusters: parsed.clusters.flatMap((c) => {
-      const name = c.name ?? c.cluster;
-      return name ? [{ name, replicas: c.replicas, patch: c.patch }] : [];
-    }),
+    clusters,
     ...(parsed.scheduled !== undefined ? { scheduled: parsed.scheduled } : {}),
     ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
-    ...(parsed.message !== undefined ? { message: parsed.message } : {}),
+    ...(message !== undefined ? { message } : {}),
     ...(parsed.placement !== undefined ? { placement: parsed.placement } : {}),
     ...(parsed.replicaMode !== undefined ? { replicaMode: parsed.replicaMode } : {}),
   };

@@ -5,13 +5,14 @@ import type { ObjectTrace, ObjectTraceReader, TraceStep } from '../../ports/obje
 import { TABLE } from '../../runtime/resources';
 import { queryPages } from './table';
 import { parseStatusItem, STATUS_SK_PREFIX } from './status-store';
+import { storedSent } from './decision-item';
 import { DECISION_SK, objPk, SYNC_SK_PREFIX } from './keys';
 import { parseSyncItem } from './sync-state-store';
 
 /** What the seen record (lib/adapters/dynamodb/seen-store.ts) holds of the change it started. */
 const ReceivedSchema = z.object({ traceId: z.string(), receivedAt: z.string(), reason: z.string().optional() });
 /** What a decision item holds of the change it was made for (lib/placement/reconcile.ts). */
-const PlacedSchema = z.object({ traceId: z.string(), decidedAt: z.string(), sent: z.string().optional() });
+const PlacedSchema = z.object({ traceId: z.string(), decidedAt: z.string() });
 /** What a decision item holds of when that change was received (decisions written before it hold none). */
 const DecisionReceivedSchema = z.object({
   traceId: z.string(),
@@ -111,7 +112,8 @@ function newest(a: Received | undefined, b: Received | undefined): Received | un
 function decisionStamp(item: Record<string, unknown>): TraceStep | undefined {
   const placed = PlacedSchema.safeParse(item);
   if (!placed.success) return undefined;
-  const { traceId, decidedAt, sent } = placed.data;
+  const { traceId, decidedAt } = placed.data;
+  const sent = storedSent(item);
   return { at: decidedAt, traceId, ...(sent ? { detail: sent } : {}) };
 }
 

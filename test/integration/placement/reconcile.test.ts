@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClusterInventory } from '../../../lib/adapters/dynamodb/cluster-inventory';
 import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
@@ -22,6 +22,8 @@ import { noMetrics } from '../../../lib/ports/telemetry';
 import { makePlacementHandler, PLACEMENT_RETRY } from '../../../lib/runtime/placement';
 import { QUEUES } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/observability/log';
+import { formatExplanation } from '../../../lib/placement/explain-format';
+import { itemSize } from '../../../bench/support/item-size';
 import { makeStatusReporter } from '../../../lib/sync/status/report-status';
 import * as build from '../../support/builders';
 import { loadEvent } from '../../support/events';
@@ -93,6 +95,25 @@ async function world(): Promise<World> {
     contentKey: async () => Buffer.from('reconcile-test-content-key-0123456789'),
   };
   return { kcp, deps, sync, placement, decisions, tableName };
+}
+
+/** The names of the DynamoDB commands sent while `run` runs, in order. */
+async function commandsDuring(run: (commands: string[]) => Promise<void>): Promise<string[]> {
+  const commands: string[] = [];
+  const name = 'countCommands';
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(context.commandName ?? 'unknown');
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    await run(commands);
+  } finally {
+    client.middlewareStack.remove(name);
+  }
+  return commands;
 }
 
 async function itemCount(tableName: string): Promise<number> {
@@ -570,38 +591,28 @@ describe('reconcilePlacement on dynalite', () => {
           }) as unknown as SQSEvent['Records'][number],
       ),
     });
-    const commands: string[] = [];
-    const counter = 'countPlacementRequests';
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name: counter },
-    );
-    try {
+    const commands = await commandsDuring(async () => {
       expect((await handler(batch())).batchItemFailures).toEqual([]);
-      const count = (name: string): number => commands.filter((c) => c === name).length;
-      // Six objects and their namespace: one BatchGetItem, no GetItem; the inventory's two Queries once; one decision
-      // written per object and one for the namespace, none lost to a race between the batch's messages.
-      expect(count('BatchGetItemCommand')).toBe(1);
-      expect(count('GetItemCommand')).toBe(0);
-      // One more Query: the namespace's first cluster joins the workspace's work, whose cluster-scoped objects follow it.
-      expect(count('QueryCommand')).toBe(3);
-      expect(count('PutItemCommand')).toBe(names.length + 1);
-      // The default placement puts a namespace on one cluster; every object follows it there.
-      const sent = w.sync.drain();
-      expect(sent).toHaveLength(names.length);
-      expect(new Set(sent.map((m) => m.cluster)).size).toBe(1);
+    });
+    const count = (name: string): number => commands.filter((c) => c === name).length;
+    // Six objects and their namespace: one BatchGetItem, no GetItem; the inventory's two Queries once; one decision
+    // written per object and one for the namespace, none lost to a race between the batch's messages.
+    expect(count('BatchGetItemCommand')).toBe(1);
+    expect(count('GetItemCommand')).toBe(0);
+    // One more Query: the namespace's first cluster joins the workspace's work, whose cluster-scoped objects follow it.
+    expect(count('QueryCommand')).toBe(3);
+    expect(count('PutItemCommand')).toBe(names.length + 1);
+    // The default placement puts a namespace on one cluster; every object follows it there.
+    const sent = w.sync.drain();
+    expect(sent).toHaveLength(names.length);
+    expect(new Set(sent.map((m) => m.cluster)).size).toBe(1);
 
-      // The same batch again: nothing changed, so one BatchGetItem, the inventory, and no write.
-      commands.length = 0;
+    // The same batch again: nothing changed, so one BatchGetItem, the inventory, and no write.
+    const again = await commandsDuring(async () => {
       expect((await handler(batch())).batchItemFailures).toEqual([]);
-      expect(commands.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
-      expect(w.sync.sent).toHaveLength(0);
-    } finally {
-      client.middlewareStack.remove(counter);
-    }
+    });
+    expect(again.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+    expect(w.sync.sent).toHaveLength(0);
   });
 });
 
@@ -962,24 +973,6 @@ describe("the handler's sync messages", () => {
 });
 
 describe("the handler's read-ahead", () => {
-  /** The names of the DynamoDB commands sent while `run` runs, in order. */
-  async function commandsDuring(run: (commands: string[]) => Promise<void>): Promise<string[]> {
-    const commands: string[] = [];
-    const name = 'countReadAhead';
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        commands.push(context.commandName ?? 'unknown');
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
-    try {
-      await run(commands);
-    } finally {
-      client.middlewareStack.remove(name);
-    }
-    return commands;
-  }
   const event = (message: PlacementMessage): SQSEvent => ({
     Records: [
       {
@@ -1548,5 +1541,76 @@ describe('objects in a re-created namespace (issue 14, seed 163)', () => {
         .map((m) => `${m.ref.name}:${m.action}:${m.cluster}`)
         .sort(),
     ).toEqual(['api:apply:east', 'api:apply:west', 'worker:apply:east', 'worker:apply:west']);
+  });
+});
+
+describe('the decision item', () => {
+  const WRITES = ['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand'];
+  const writesIn = (commands: string[]): string[] =>
+    commands.filter((c) => WRITES.includes(c) || c.startsWith('Transact'));
+
+  /** The stored item's size as DynamoDB bills a write of it (bench/support/item-size.ts). */
+  async function storedSize(w: World, ref: ObjectRef): Promise<number> {
+    const out = await client.send(
+      new GetItemCommand({
+        TableName: w.tableName,
+        Key: { pk: { S: objPk(ref) }, sk: { S: 'DECISION' } },
+        ConsistentRead: true,
+      }),
+    );
+    return itemSize(out.Item ?? {});
+  }
+
+  /** `count` clusters (`cluster-1` …) and a Placement that puts the default namespace on all of them, as the bench's. */
+  async function everywhere(count: number): Promise<World> {
+    const w = await world();
+    const names = Array.from({ length: count }, (_, i) => `cluster-${i + 1}`);
+    await registerClusters(w, ...names.map((name, i) => syncTarget(name, i % 2 ? 'us-west-2' : 'us-east-1')));
+    w.kcp.put('scheduling.kcp.io', 'placements', {
+      apiVersion: 'scheduling.kcp.io/v1alpha1',
+      kind: 'Placement',
+      metadata: { name: 'all' },
+      spec: { replicas: { mode: 'Duplicated' } },
+    });
+    return w;
+  }
+
+  it.each([
+    // [clusters, the item's bytes at most]
+    [3, 1024],
+    [50, 4096],
+  ])('at %i clusters is stored in at most %i bytes and reads back as it was written', async (count, limit) => {
+    const w = await everywhere(count);
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    const placed = await reconcilePlacement(w.deps, msg(depRef('web')));
+    expect(placed).toMatchObject({ result: 'placed', messages: count });
+    const written = 'decision' in placed ? placed.decision : undefined;
+    const read = await w.decisions.get(depRef('web'));
+    expect(read).toEqual(written);
+    expect(formatExplanation(read!)).toBe(formatExplanation(written!));
+    expect(read?.explanation).toHaveLength(count);
+    expect(await storedSize(w, depRef('web'))).toBeLessThanOrEqual(limit);
+  });
+
+  it('is not written again for a decision that did not change, at 50 clusters', async () => {
+    const w = await everywhere(50);
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    await reconcilePlacement(w.deps, msg(depRef('web')));
+    w.sync.drain();
+    // The first resync writes the object's state labels to kcp (no status refresh followed here); then nothing moves.
+    await reconcilePlacement(w.deps, msg(depRef('web'), 'resync'));
+    const before = await w.decisions.get(depRef('web'));
+    const commands = await commandsDuring(async () => {
+      for (const reason of ['resync', 'event', 'cluster-change'] as const)
+        await expect(reconcilePlacement(w.deps, msg(depRef('web'), reason))).resolves.toMatchObject({
+          result: 'unchanged',
+          writes: 0,
+          messages: 0,
+        });
+    });
+    expect(commands.length).toBeGreaterThan(0);
+    expect(writesIn(commands)).toEqual([]);
+    expect(w.sync.sent).toHaveLength(0);
+    expect(await w.decisions.get(depRef('web'))).toEqual(before);
   });
 });

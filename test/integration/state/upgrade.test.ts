@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { DynamoDecisionStore } from '../../../lib/adapters/dynamodb/decision-store';
 import { DynamoStatusCredentialStore } from '../../../lib/adapters/dynamodb/status-credential-store';
 import { STATE_SCHEMA_VERSION } from '../../../lib/adapters/dynamodb/schema-version';
 import { DynamoSyncStateStore } from '../../../lib/adapters/dynamodb/sync-state-store';
 import { ObjectRefSchema } from '../../../lib/api/object-ref';
 import { StatusCredentialAuthenticator, statusCredentialDigest } from '../../../lib/auth/status-credentials';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../../../lib/local/aws-services';
+import { SCORE_WEIGHTS, STABILITY_BONUS } from '../../../lib/placement/engine';
+import type { StoredDecision } from '../../../lib/ports/decision-store';
 import { makeDynamoDocumentClient } from '../../../lib/runtime/aws';
 import { TABLE } from '../../../lib/runtime/resources';
 
@@ -145,6 +148,103 @@ describe('state schema upgrade from v1 (items written before schema versions)', 
       invocations: 1,
       lastInvocationAt: 'now',
       schemaVersion: STATE_SCHEMA_VERSION,
+    });
+  });
+
+  it('reads a decision of schema 2 (every field as it is) as before, writes its successor compactly', async () => {
+    const decisions = new DynamoDecisionStore(doc, tableName);
+    const api = { ...ref, name: 'api', uid: 'uid-api' };
+    const v2: StoredDecision = {
+      ref: api,
+      decisionVersion: 1,
+      generation: 1,
+      resourceVersion: '10',
+      uid: 'uid-api',
+      contentHash: 'h',
+      clusters: [
+        { name: 'east', replicas: 2 },
+        { name: 'west', replicas: 2 },
+      ],
+      scheduled: true,
+      reason: 'Scheduled',
+      message: 'Placed on east, west by Placement all; 2/3 clusters match (1 region not allowed)',
+      placement: 'all',
+      explanation: [
+        {
+          cluster: 'east',
+          chosen: true,
+          scores: { health: 0, affinity: 0, strategy: 50, headroom: 0, taints: 0, namespaceHash: 0, stability: 0 },
+          total: 50,
+        },
+        { cluster: 'eu', chosen: false, rejectedBy: 'clusterConstraints.regions', detail: 'region eu', total: 0 },
+        {
+          cluster: 'west',
+          chosen: true,
+          scores: { health: 0, affinity: 0, strategy: 50, headroom: 0, taints: 0, namespaceHash: 0, stability: 0 },
+          total: 50,
+        },
+      ],
+      explanationOmitted: 0,
+      weights: { ...SCORE_WEIGHTS, stabilityBonus: STABILITY_BONUS },
+      diff: { added: ['east', 'west'], removed: [], changed: [], unchanged: [] },
+      replicaMode: 'Duplicated',
+      decidedAt: '2026-12-06T08:00:00.000Z',
+      traceId: 't-1',
+      sent: 'apply east, apply west',
+      receivedAt: '2026-12-06T07:59:59.000Z',
+      receivedReason: 'admission',
+    };
+    // As the previous release's store wrote it: the decision's fields as they are, its keys, rvNumber, schema 2.
+    await plain.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...v2,
+          pk: 'OBJ#root:team-a|apps|deployments|default|api',
+          sk: 'DECISION',
+          rvNumber: 10,
+          gsi1pk: 'DECISIONS#root:team-a',
+          gsi1sk: 'root:team-a|apps|deployments|default|api',
+          schemaVersion: 2,
+        },
+      }),
+    );
+    expect(await decisions.get(api)).toEqual(v2);
+    expect((await decisions.listByWorkspace('root:team-a')).decisions).toContainEqual(v2);
+    expect(await new DynamoSyncStateStore({ doc, tableName }).decision(api)).toMatchObject({
+      message: v2.message,
+      clusters: v2.clusters,
+    });
+
+    const next: StoredDecision = {
+      ...v2,
+      decisionVersion: 2,
+      generation: 2,
+      resourceVersion: '11',
+      diff: { added: [], removed: [], changed: [], unchanged: ['east', 'west'] },
+    };
+    await decisions.put(next);
+    const raw = await rawItem('OBJ#root:team-a|apps|deployments|default|api', 'DECISION');
+    expect(raw).toMatchObject({ schemaVersion: STATE_SCHEMA_VERSION, messageAround: expect.any(Array) });
+    expect(raw).not.toHaveProperty('explanation');
+    expect(await decisions.get(api)).toEqual(next);
+  });
+
+  it('refuses a decision a newer tmc wrote', async () => {
+    const decisions = new DynamoDecisionStore(doc, tableName);
+    const future = { ...ref, name: 'future', uid: 'uid-future' };
+    await decisions.put({ ...(await decisions.get({ ...ref, name: 'api' }))!, ref: future, decisionVersion: 1 });
+    await expect(decisions.get(future)).resolves.toMatchObject({ ref: future });
+    const key = { pk: 'OBJ#root:team-a|apps|deployments|default|future', sk: 'DECISION' };
+    await plain.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...(await rawItem(key.pk, key.sk)), schemaVersion: STATE_SCHEMA_VERSION + 1 },
+      }),
+    );
+    await expect(decisions.get(future)).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringContaining('newer than this tmc'),
     });
   });
 
