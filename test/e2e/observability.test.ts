@@ -1,3 +1,4 @@
+import { storedMessage } from '../../lib/adapters/dynamodb/decision-item';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -221,7 +222,8 @@ describe('observability: counters, sync lag, tmc trace, rollup and remote-write 
                 clusters: placed,
                 ...(decision.scheduled !== undefined ? { scheduled: decision.scheduled } : {}),
                 ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
-                ...(decision.message !== undefined ? { message: decision.message } : {}),
+                // The item keeps the text around its cluster list (docs/state.md): read as tmc does.
+                ...(storedMessage(decision, placed) !== undefined ? { message: storedMessage(decision, placed) } : {}),
               },
             }
           : {}),
