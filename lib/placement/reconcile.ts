@@ -10,7 +10,7 @@ import {
   SYNC_TARGET_RESOURCE,
   SyncTargetSchema,
 } from '../api/crds';
-import { InternalError, StaleGenerationError } from '../errors/tmc-error';
+import { InternalError, NotFoundError, StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
@@ -474,7 +474,7 @@ async function reconcileWorkloadDelete(
     object.metadata.finalizers?.includes(SYNC_FINALIZER)
   )
     return resendHeldDeletes(deps, message, read, previous);
-  if (!previous || previous.clusters.length === 0) return releaseUnplaced(deps, message, read);
+  if (!previous || previous.clusters.length === 0) return releaseUnplaced(deps, message, receiveCount, read);
   const kept = await keepVanished(deps, message, read, previous);
   if (kept) return kept;
   return recordRemoval(deps, message, read, previous);
@@ -515,6 +515,7 @@ async function resendHeldDeletes(
 async function releaseUnplaced(
   deps: PlacementDeps,
   message: PlacementMessage,
+  receiveCount: number,
   read: WorkloadRead,
 ): Promise<ReconcileOutcome> {
   const { log, kcp, object, ref } = read;
@@ -527,13 +528,46 @@ async function releaseUnplaced(
     deps.copies && !isNamespaceRef(ref) ? await deleteRecordedCopies(deps, deps.copies, message, read) : undefined;
   if (removing) return removing;
   log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
-  await kcp.mergePatch(resourceName(ref), {
-    metadata: {
-      finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
-      resourceVersion: object.metadata.resourceVersion,
-    },
-  });
+  const released = await writeToObject(() =>
+    kcp.mergePatch(resourceName(ref), {
+      metadata: {
+        finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
+        resourceVersion: object.metadata.resourceVersion,
+      },
+    }),
+  );
+  if (released === 'gone') return goneSinceRead(deps, message, receiveCount, read, read.previous);
   return { result: 'placed', writes: 1, messages: 0 };
+}
+
+/** A write to the object placement read; 'gone' when kcp answers 404 for it (nothing of it is left to write). */
+async function writeToObject(write: () => Promise<unknown>): Promise<'written' | 'gone'> {
+  try {
+    await write();
+    return 'written';
+  } catch (err) {
+    if (err instanceof NotFoundError) return 'gone';
+    throw err;
+  }
+}
+
+/**
+ * kcp answered 404 to a write to the object placement had just read: deleted since, or an API hiccup. One 404 is not
+ * evidence of a delete, so this decides exactly as for a GET's 404 (the delete path: a reported delete, or the
+ * deletion gate's confirmed absence, before any copy goes; otherwise the message comes back to read again), with
+ * `previous` the decision now recorded. An outcome, not an error: a thrown 404 would wait out the visibility timeout.
+ */
+function goneSinceRead(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  read: WorkloadRead,
+  previous: StoredDecision | undefined,
+): Promise<ReconcileOutcome> {
+  read.log.info(`${describeRef(read.ref)} is gone from kcp since it was read: deciding again without it`, {
+    reason: message.reason,
+  });
+  return reconcileWorkloadDelete(deps, message, receiveCount, { ...read, object: undefined, previous });
 }
 
 /** Delete messages for the copies sync-apply recorded of an object no decision places; undefined when none is left. */
@@ -683,7 +717,9 @@ async function reconcileWorkloadNormal(
     !namespace &&
     decision.clusters.length > 0 &&
     recorded.messages.length >= decision.clusters.length;
-  const writes = recorded.writes + (labelsFollow ? 0 : await labelPlaced(deps, read, decision));
+  const labelled = labelsFollow ? 0 : await labelPlaced(deps, read, decision);
+  if (labelled === 'gone') return goneSinceRead(deps, message, receiveCount, read, recorded.current);
+  const writes = recorded.writes + labelled;
   if (recorded.statusChanged) await refreshStatus(deps, ref, log);
   const sent = namespace ? 0 : recorded.messages.length;
   if (!writes && !sent) {
@@ -888,19 +924,23 @@ async function followDecision(
   await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
 }
 
-/** Sets the object's `state.workload.kcp.io/<key>` labels to the clusters it is placed on; the writes it made (0 or 1). */
+/**
+ * Sets the object's `state.workload.kcp.io/<key>` labels to the clusters it is placed on; the writes it made (0 or 1),
+ * or 'gone' when kcp answered 404.
+ */
 async function labelPlaced(
   deps: PlacementDeps,
   { kcp, object, ref }: WorkloadRead & { object: KubeObject },
   decision: Decision,
-): Promise<number> {
+): Promise<number | 'gone'> {
   const labels = stateLabelPatch(
     ref.workspace,
     object.metadata.labels,
     decision.clusters.map((c) => c.name),
   );
   if (!labels) return 0;
-  await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
+  if ((await writeToObject(() => kcp.mergePatch(resourceName(ref), { metadata: { labels } }))) === 'gone')
+    return 'gone';
   // The cached Namespace would still show the old labels and patch them again on the next object's turn.
   if (isNamespace(object)) deps.policies.invalidate(ref.workspace, ref.name);
   return 1;
