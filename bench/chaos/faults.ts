@@ -6,6 +6,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { QueueMessageSchema } from '../../lib/api/messages';
 import { localDlqName, localQueueName } from '../../lib/local/aws-services';
 import { QUEUES, type QueueName } from '../../lib/runtime/resources';
 import { DEFAULT_TMC_USER } from '../../lib/webhooks';
@@ -197,10 +198,20 @@ export function serverFaultSettings(kind: FaultKind): Record<string, unknown> {
   }
 }
 
+/** One message the queue fault received: SQS counts the receive toward the queue's maxReceiveCount as tmc's are. */
+export interface MeddledMessage {
+  messageId: string;
+  /** ApproximateReceiveCount after this receive (tmc's receives and the fault's together). */
+  receiveCount: number;
+  /** The duplicate's id, sent with the same body. */
+  copyId?: string;
+}
+
 /**
  * Meddles with one queue for `durationMs`: receives what it can (competing with tmc's pollers, as a second consumer
  * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
- * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns how many messages it touched.
+ * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns each message it touched, as often as it
+ * received it.
  */
 export async function meddleWithQueue(
   sqs: SQSClient,
@@ -208,11 +219,11 @@ export async function meddleWithQueue(
   mode: 'duplicate' | 'delay',
   durationMs: number,
   random: Prng,
-): Promise<number> {
+): Promise<MeddledMessage[]> {
   const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localQueueName(queue) }));
   if (url === undefined) throw new Error(`No queue ${queue}`);
   const deadline = Date.now() + durationMs;
-  let touched = 0;
+  const touched: MeddledMessage[] = [];
   while (Date.now() < deadline) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -221,18 +232,24 @@ export async function meddleWithQueue(
         WaitTimeSeconds: 1,
         VisibilityTimeout: 30,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
     );
     for (const message of Messages) {
       if (message.ReceiptHandle === undefined || message.Body === undefined) continue;
+      const seen: MeddledMessage = {
+        messageId: message.MessageId ?? '',
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+      };
       if (mode === 'duplicate') {
-        await sqs.send(
+        const copy = await sqs.send(
           new SendMessageCommand({
             QueueUrl: url,
             MessageBody: message.Body,
             MessageAttributes: message.MessageAttributes,
           }),
         );
+        seen.copyId = copy.MessageId;
         await sqs.send(
           new ChangeMessageVisibilityCommand({
             QueueUrl: url,
@@ -249,10 +266,71 @@ export async function meddleWithQueue(
           }),
         );
       }
-      touched += 1;
+      touched.push(seen);
     }
   }
   return touched;
+}
+
+/** A message in a DLQ at the end of the run, for tracing it to its cause (the functions' log and the queue faults'). */
+export interface DeadLetterSeen {
+  queue: QueueName;
+  messageId: string;
+  receiveCount: number;
+  /** What the message was about, from its body: `<type> <workspace> <group/resource> <namespace/name> (<reason>)`. */
+  about: string;
+}
+
+/**
+ * Every message the DLQs hold, read once with a short visibility (the recovery sweep may redrive them later). Read
+ * after convergence, so only the dead letters still there are seen; earlier ones were redriven.
+ */
+export async function deadLetters(sqs: SQSClient): Promise<DeadLetterSeen[]> {
+  const seen = new Map<string, DeadLetterSeen>();
+  for (const queue of Object.keys(QUEUES) as QueueName[]) {
+    const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localDlqName(queue) }));
+    if (url === undefined) throw new Error(`No DLQ for ${queue}`);
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 5,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+      const fresh = Messages.filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
+      if (fresh.length === 0) break;
+      for (const m of fresh)
+        seen.set(m.MessageId ?? '', {
+          queue,
+          messageId: m.MessageId ?? '',
+          // This read is one more receive: what SQS had counted when it moved the message is one less.
+          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1) - 1,
+          about: aboutBody(m.Body ?? ''),
+        });
+    }
+  }
+  return [...seen.values()];
+}
+
+function aboutBody(body: string): string {
+  const parsed = QueueMessageSchema.safeParse(safeJson(body));
+  if (!parsed.success) return 'an unreadable message';
+  const message = parsed.data;
+  const { ref } = message;
+  const what = `${message.type} ${ref.workspace} ${ref.group}/${ref.resource} ${ref.namespace ?? ''}/${ref.name}`;
+  if (message.type === 'sync') return `${what} ${message.action} ${message.cluster}`;
+  return message.type === 'placement' ? `${what} (${message.reason})` : `${what} from ${message.cluster}`;
+}
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Messages each queue's DLQ holds now: a fault-free run must end with none (every message was carried or dropped). */
