@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -443,6 +443,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           );
           sqsMessagesTouched += touched.length;
           meddled.push(...touched);
+          // Each receive of the fault's, for tracing a dead letter that left the DLQ (redriven) before the end.
+          appendFileSync(
+            join(runDir, 'sqs-faults.jsonl'),
+            touched.map((t) => `${JSON.stringify({ fault: fault.kind, queue: fault.target, ...t })}\n`).join(''),
+          );
         } else {
           const server =
             fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
