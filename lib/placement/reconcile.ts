@@ -718,8 +718,10 @@ async function reconcileWorkloadNormal(
     decision.clusters.length > 0 &&
     recorded.messages.length >= decision.clusters.length;
   const labelled = labelsFollow ? 0 : await labelPlaced(deps, read, decision);
-  if (labelled === 'gone') return goneSinceRead(deps, message, receiveCount, read, recorded.current);
-  const writes = recorded.writes + labelled;
+  // A Namespace's absence needs no confirmation (the deletion gate exempts it) and its removal un-places all it holds:
+  // a 404 on its labels only skips them (its delete, or the next object's turn, comes with a read of its own).
+  if (labelled === 'gone' && !namespace) return goneSinceRead(deps, message, receiveCount, read, recorded.current);
+  const writes = recorded.writes + (labelled === 'gone' ? 0 : labelled);
   if (recorded.statusChanged) await refreshStatus(deps, ref, log);
   const sent = namespace ? 0 : recorded.messages.length;
   if (!writes && !sent) {

@@ -9,7 +9,7 @@ import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { CONDITIONS_ANNOTATION, STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { ClusterThrottledError, StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { ClusterThrottledError, NotFoundError, StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
@@ -1684,6 +1684,29 @@ describe('an object gone between placement reading it and writing to it', () => 
       messages: 1,
     });
     expect(summary(w.sync.drain())).toEqual(['delete:east']);
+  });
+
+  it("a 404 on a Namespace's label write skips the labels, never taken for its delete (that would un-place its objects)", async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const deps = guarded(w, lines);
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    // The namespace is placed (and labelled) before its first object: kcp answers 404 to that label write once.
+    const patch = w.kcp.mergePatch.bind(w.kcp);
+    let refused = 0;
+    w.kcp.mergePatch = async (n, body) => {
+      if (n.resource === 'namespaces' && refused++ === 0) throw new NotFoundError('namespace default was not found');
+      return patch(n, body);
+    };
+    await expect(reconcilePlacement(deps, msg(depRef('web')))).resolves.toMatchObject({ result: 'placed' });
+    expect(refused).toBe(1);
+    expect(await w.decisions.get(build.ref(WS, build.TYPES.namespaces, 'default'))).toMatchObject({
+      reason: 'Scheduled',
+      clusters: [{ name: 'east' }],
+    });
+    expect(summary(w.sync.drain())).toEqual(['apply:east']);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it("a 404 on the release of tmc's finalizer is the object gone with it: done, not an error", async () => {
