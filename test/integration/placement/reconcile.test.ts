@@ -521,6 +521,33 @@ describe('reconcilePlacement on dynalite', () => {
     expect(deferred).toEqual([['h1', 1]]);
   });
 
+  it('the handler says why a message goes to the DLQ when it is not done on its last delivery', async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const handler = makePlacementHandler({ ...w.deps, log: memoryLog(lines), rereadDelaysMs: [] });
+    const { maxReceiveCount } = QUEUES.placement;
+    // Its namespace gone from kcp: retried a few times, then placed from what kcp holds (never pending to the DLQ).
+    w.kcp.put('apps', 'deployments', build.deployment('lost', { namespace: 'gone' }) as never);
+    const lost = msg(build.ref(WS, build.TYPES.deployments, 'lost', 'gone'), 'event');
+    const deadLettered = (): typeof lines => lines.filter((l) => l.message.includes('goes to the DLQ'));
+    await handler({ Records: [build.sqsRecord('m1', lost, { receiveCount: 1 })] });
+    expect(deadLettered()).toEqual([]);
+    // A failure on the last delivery is said, with its error and receive count.
+    w.kcp.get = () => Promise.reject(new Error('boom'));
+    await handler({ Records: [build.sqsRecord('m2', lost, { receiveCount: maxReceiveCount })] });
+    expect(deadLettered()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        attributes: expect.objectContaining({
+          messageId: 'm2',
+          receiveCount: maxReceiveCount,
+          name: 'lost',
+          error: expect.objectContaining({ category: 'internal' }),
+        }),
+      }),
+    ]);
+  });
+
   it('the handler defers a message whose kcp read was throttled by backoff, not the visibility timeout', async () => {
     const w = await world();
     w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
