@@ -212,6 +212,12 @@ export interface MeddledMessage {
  * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
  * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns each message it touched, as often as it
  * received it.
+ *
+ * SQS counts every receive toward the queue's maxReceiveCount, the fault's as much as tmc's. A duplicate fault that
+ * took the originals it had released and its own copies again, with no wait between receives, received messages
+ * five times in a row and sent them to the DLQ before tmc ever saw them (docs/recovery.md, "Chaos figures"). So each
+ * message is duplicated once and the copies never are; a message the fault receives a second time (an original it
+ * duplicated, or its own copy) is held until the fault ends: at most two of any message's receives are the fault's.
  */
 export async function meddleWithQueue(
   sqs: SQSClient,
@@ -224,6 +230,12 @@ export async function meddleWithQueue(
   if (url === undefined) throw new Error(`No queue ${queue}`);
   const deadline = Date.now() + durationMs;
   const touched: MeddledMessage[] = [];
+  /** Originals duplicated and copies sent, in duplicate mode. */
+  const known = new Set<string>();
+  const hide = (receiptHandle: string, seconds: number): Promise<unknown> =>
+    sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+    );
   while (Date.now() < deadline) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -241,7 +253,11 @@ export async function meddleWithQueue(
         messageId: message.MessageId ?? '',
         receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
       };
-      if (mode === 'duplicate') {
+      if (mode === 'delay') {
+        await hide(message.ReceiptHandle, random.int(5, 15));
+      } else if (known.has(seen.messageId)) {
+        await hide(message.ReceiptHandle, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)));
+      } else {
         const copy = await sqs.send(
           new SendMessageCommand({
             QueueUrl: url,
@@ -250,21 +266,9 @@ export async function meddleWithQueue(
           }),
         );
         seen.copyId = copy.MessageId;
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: url,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          }),
-        );
-      } else {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: url,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: random.int(5, 15),
-          }),
-        );
+        known.add(seen.messageId);
+        if (copy.MessageId !== undefined) known.add(copy.MessageId);
+        await hide(message.ReceiptHandle, 0);
       }
       touched.push(seen);
     }
