@@ -141,7 +141,11 @@ export type ReconcileOutcome =
       decision?: StoredDecision;
       object?: KubeObject;
     }
-  | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number }
+  /**
+   * `confirmation`: waits for the recovery sweep to confirm an absence or for the deletion gate's count, neither of
+   * which a read a few milliseconds later can change (no quick re-read, {@link QUICK_REREAD_DELAYS_MS}).
+   */
+  | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number; waitsFor?: 'confirmation' }
   | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
 
 /**
@@ -617,6 +621,7 @@ async function keepVanished(
       writes: 0,
       messages: 0,
       delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
+      waitsFor: 'confirmation',
     };
   }
   if (vanished === 'allow') return undefined;
@@ -626,7 +631,7 @@ async function keepVanished(
   // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
   return vanished === 'hold'
     ? { result: 'unchanged', writes: 0, messages: 0 }
-    : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
+    : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS, waitsFor: 'confirmation' };
 }
 
 /** Records the `Deleted` decision (a conditional write) and sends a delete message per cluster it ran on. */
@@ -1293,7 +1298,7 @@ export async function reconcilePlacement(
   // pending outcome wrote nothing, so running again is safe.
   if (receiveCount === 1) {
     for (const waitMs of deps.rereadDelaysMs ?? QUICK_REREAD_DELAYS_MS) {
-      if (outcome.result !== 'pending') break;
+      if (outcome.result !== 'pending' || outcome.waitsFor === 'confirmation') break;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       outcome = await reconcileOnce(deps, message, receiveCount);
     }
