@@ -6,6 +6,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { QueueMessageSchema } from '../../lib/api/messages';
 import { localDlqName, localQueueName } from '../../lib/local/aws-services';
 import { QUEUES, type QueueName } from '../../lib/runtime/resources';
 import { DEFAULT_TMC_USER } from '../../lib/webhooks';
@@ -197,10 +198,26 @@ export function serverFaultSettings(kind: FaultKind): Record<string, unknown> {
   }
 }
 
+/** One message the queue fault received: SQS counts the receive toward the queue's maxReceiveCount as tmc's are. */
+export interface MeddledMessage {
+  messageId: string;
+  /** ApproximateReceiveCount after this receive (tmc's receives and the fault's together). */
+  receiveCount: number;
+  /** The duplicate's id, sent with the same body. */
+  copyId?: string;
+}
+
 /**
  * Meddles with one queue for `durationMs`: receives what it can (competing with tmc's pollers, as a second consumer
  * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
- * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns how many messages it touched.
+ * invisible for 5–15 s (a late delivery, overtaken by newer ones). Returns each message it touched, as often as it
+ * received it.
+ *
+ * SQS counts every receive toward the queue's maxReceiveCount, the fault's as much as tmc's. A duplicate fault that
+ * took the originals it had released and its own copies again, with no wait between receives, received messages
+ * five times in a row and sent them to the DLQ before tmc ever saw them (docs/recovery.md, "Chaos figures"). So each
+ * message is duplicated once and the copies never are; a message the fault receives a second time (an original it
+ * duplicated, or its own copy) is held until the fault ends: at most two of any message's receives are the fault's.
  */
 export async function meddleWithQueue(
   sqs: SQSClient,
@@ -208,11 +225,17 @@ export async function meddleWithQueue(
   mode: 'duplicate' | 'delay',
   durationMs: number,
   random: Prng,
-): Promise<number> {
+): Promise<MeddledMessage[]> {
   const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localQueueName(queue) }));
   if (url === undefined) throw new Error(`No queue ${queue}`);
   const deadline = Date.now() + durationMs;
-  let touched = 0;
+  const touched: MeddledMessage[] = [];
+  /** Originals duplicated and copies sent, in duplicate mode. */
+  const known = new Set<string>();
+  const hide = (receiptHandle: string, seconds: number): Promise<unknown> =>
+    sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+    );
   while (Date.now() < deadline) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -221,38 +244,97 @@ export async function meddleWithQueue(
         WaitTimeSeconds: 1,
         VisibilityTimeout: 30,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
     );
     for (const message of Messages) {
       if (message.ReceiptHandle === undefined || message.Body === undefined) continue;
-      if (mode === 'duplicate') {
-        await sqs.send(
+      const seen: MeddledMessage = {
+        messageId: message.MessageId ?? '',
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+      };
+      if (mode === 'delay') {
+        await hide(message.ReceiptHandle, random.int(5, 15));
+      } else if (known.has(seen.messageId)) {
+        await hide(message.ReceiptHandle, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)));
+      } else {
+        const copy = await sqs.send(
           new SendMessageCommand({
             QueueUrl: url,
             MessageBody: message.Body,
             MessageAttributes: message.MessageAttributes,
           }),
         );
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: url,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          }),
-        );
-      } else {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: url,
-            ReceiptHandle: message.ReceiptHandle,
-            VisibilityTimeout: random.int(5, 15),
-          }),
-        );
+        seen.copyId = copy.MessageId;
+        known.add(seen.messageId);
+        if (copy.MessageId !== undefined) known.add(copy.MessageId);
+        await hide(message.ReceiptHandle, 0);
       }
-      touched += 1;
+      touched.push(seen);
     }
   }
   return touched;
+}
+
+/** A message in a DLQ at the end of the run, for tracing it to its cause (the functions' log and the queue faults'). */
+export interface DeadLetterSeen {
+  queue: QueueName;
+  messageId: string;
+  receiveCount: number;
+  /** What the message was about, from its body: `<type> <workspace> <group/resource> <namespace/name> (<reason>)`. */
+  about: string;
+}
+
+/**
+ * Every message the DLQs hold, read once with a short visibility (the recovery sweep may redrive them later). Read
+ * after convergence, so only the dead letters still there are seen; earlier ones were redriven.
+ */
+export async function deadLetters(sqs: SQSClient): Promise<DeadLetterSeen[]> {
+  const seen = new Map<string, DeadLetterSeen>();
+  for (const queue of Object.keys(QUEUES) as QueueName[]) {
+    const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: localDlqName(queue) }));
+    if (url === undefined) throw new Error(`No DLQ for ${queue}`);
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 5,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+      const fresh = Messages.filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
+      if (fresh.length === 0) break;
+      for (const m of fresh)
+        seen.set(m.MessageId ?? '', {
+          queue,
+          messageId: m.MessageId ?? '',
+          // This read is one more receive: what SQS had counted when it moved the message is one less.
+          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1) - 1,
+          about: aboutBody(m.Body ?? ''),
+        });
+    }
+  }
+  return [...seen.values()];
+}
+
+function aboutBody(body: string): string {
+  const parsed = QueueMessageSchema.safeParse(safeJson(body));
+  if (!parsed.success) return 'an unreadable message';
+  const message = parsed.data;
+  const { ref } = message;
+  const what = `${message.type} ${ref.workspace} ${ref.group}/${ref.resource} ${ref.namespace ?? ''}/${ref.name}`;
+  if (message.type === 'sync') return `${what} ${message.action} ${message.cluster}`;
+  return message.type === 'placement' ? `${what} (${message.reason})` : `${what} from ${message.cluster}`;
+}
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Messages each queue's DLQ holds now: a fault-free run must end with none (every message was carried or dropped). */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import type { QueueName } from '../../lib/runtime/resources';
 import { FAULT_KINDS, type FaultKind, RULE_FAULTS } from './fault-kinds';
 import {
   deadLettered,
+  deadLetters,
+  type DeadLetterSeen,
+  type MeddledMessage,
   meddleWithQueue,
   planFaults,
   type PlannedFault,
@@ -104,6 +107,11 @@ export interface ChaosResult {
   sqsMessagesTouched: number;
   /** Messages left in each queue's DLQ after convergence (none in a fault-free run). */
   deadLettered: Partial<Record<QueueName, number>>;
+  /**
+   * Each of them: how often SQS had delivered it, how many of those receives were the queue faults' (`sqs-duplicate`,
+   * `sqs-delay`), and the message it duplicates when the fault sent it. The rest were tmc's consumers' receives.
+   */
+  deadLetters: Array<DeadLetterSeen & { faultReceives: number; duplicateOf?: string }>;
   workload: Workload['counters'];
   objects: { initial: number; final: number; copies: number };
   initialConvergeMs?: number;
@@ -355,6 +363,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const skipped: Partial<Record<FaultKind, number>> = {};
     const ruleAnswers: Partial<Record<FaultKind, number>> = {};
     let sqsMessagesTouched = 0;
+    const meddled: MeddledMessage[] = [];
     const runtimeRandom = new Prng(options.seed ^ 0xfa17);
     const phaseStart = Date.now();
     const phaseEnd = phaseStart + options.durationMs;
@@ -432,7 +441,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             fault.durationMs,
             runtimeRandom,
           );
-          sqsMessagesTouched += touched;
+          sqsMessagesTouched += touched.length;
+          meddled.push(...touched);
+          // Each receive of the fault's, for tracing a dead letter that left the DLQ (redriven) before the end.
+          appendFileSync(
+            join(runDir, 'sqs-faults.jsonl'),
+            touched.map((t) => `${JSON.stringify({ fault: fault.kind, queue: fault.target, ...t })}\n`).join(''),
+          );
         } else {
           const server =
             fault.kind === 'cluster-partition' || fault.kind === 'cluster-outage' ? (fault.target ?? '') : 'kcp';
@@ -469,6 +484,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     violations.push(...(await checker.checkUnowned()));
     await Promise.all(pendingChecks);
     const dead = await deadLettered(sqs);
+    const letters = traceDeadLetters(await deadLetters(sqs), meddled);
 
     const counts = Object.fromEntries(
       VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length]),
@@ -484,6 +500,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       ruleAnswers,
       sqsMessagesTouched,
       deadLettered: dead,
+      deadLetters: letters,
       workload: workload.counters,
       objects: { initial: initial.objects, final: final.objects, copies: final.copies },
       initialConvergeMs: initial.ms,
@@ -538,7 +555,7 @@ export function formatChaosResult(result: ChaosResult): string {
       Object.entries(result.deadLettered)
         .map(([q, n]) => `${q} ${n}`)
         .join(', ') || '0'
-    }`,
+    }${deadLetterCauses(result)}`,
     `objects in kcp          ${result.objects.initial} at the start, ${result.objects.final} at the end (${result.objects.copies} copies)`,
     `workload writes         ${result.workload.creates} creates, ${result.workload.updates} updates, ${result.workload.deletes} deletes, ${result.workload.namespaceDeletes} namespace deletes, ${result.workload.failed} refused (${writesPerSecond(result).toFixed(1)}/s)`,
     `copies lost             ${result.counts['missing-copy'] + result.counts['stale-copy'] + result.counts.unplaced}`,
@@ -564,4 +581,30 @@ export function formatChaosResult(result: ChaosResult): string {
   if (result.resultFile) lines.push('', `JSON: ${result.resultFile}`);
   lines.push(`logs: ${result.runDir}`);
   return lines.join('\n');
+}
+
+/** Each dead letter beside the queue faults' receives of it (and of the message it duplicates, when it is a copy). */
+function traceDeadLetters(letters: DeadLetterSeen[], meddled: readonly MeddledMessage[]): ChaosResult['deadLetters'] {
+  const receives = new Map<string, number>();
+  const copyOf = new Map<string, string>();
+  for (const m of meddled) {
+    receives.set(m.messageId, (receives.get(m.messageId) ?? 0) + 1);
+    if (m.copyId !== undefined) copyOf.set(m.copyId, m.messageId);
+  }
+  return letters.map((letter) => {
+    const original = copyOf.get(letter.messageId);
+    return {
+      ...letter,
+      faultReceives: receives.get(letter.messageId) ?? 0,
+      ...(original !== undefined ? { duplicateOf: original } : {}),
+    };
+  });
+}
+
+/** How many of the dead letters the queue faults had received or sent (a receive counts toward maxReceiveCount). */
+function deadLetterCauses(result: ChaosResult): string {
+  const letters = result.deadLetters;
+  if (letters.length === 0) return '';
+  const byFault = letters.filter((l) => l.faultReceives > 0 || l.duplicateOf !== undefined).length;
+  return ` (of ${letters.length} read: ${byFault} received or sent by an sqs-duplicate/sqs-delay fault)`;
 }

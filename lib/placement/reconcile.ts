@@ -10,7 +10,7 @@ import {
   SYNC_TARGET_RESOURCE,
   SyncTargetSchema,
 } from '../api/crds';
-import { InternalError, StaleGenerationError } from '../errors/tmc-error';
+import { InternalError, NotFoundError, StaleGenerationError } from '../errors/tmc-error';
 import type { ClusterInventory } from '../ports/cluster-inventory';
 import type { DecisionStore, StoredDecision } from '../ports/decision-store';
 import type { KubeClient, KubeConnector, KubeObject } from '../ports/kube-client';
@@ -141,7 +141,11 @@ export type ReconcileOutcome =
       decision?: StoredDecision;
       object?: KubeObject;
     }
-  | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number }
+  /**
+   * `confirmation`: waits for the recovery sweep to confirm an absence or for the deletion gate's count, neither of
+   * which a read a few milliseconds later can change (no quick re-read, {@link QUICK_REREAD_DELAYS_MS}).
+   */
+  | { result: 'pending'; writes: 0; messages: 0; delaySeconds: number; waitsFor?: 'confirmation' }
   | { result: 'cluster-updated' | 'cluster-removed' | 'policy-updated'; writes: number; messages: number };
 
 /**
@@ -474,7 +478,7 @@ async function reconcileWorkloadDelete(
     object.metadata.finalizers?.includes(SYNC_FINALIZER)
   )
     return resendHeldDeletes(deps, message, read, previous);
-  if (!previous || previous.clusters.length === 0) return releaseUnplaced(deps, message, read);
+  if (!previous || previous.clusters.length === 0) return releaseUnplaced(deps, message, receiveCount, read);
   const kept = await keepVanished(deps, message, read, previous);
   if (kept) return kept;
   return recordRemoval(deps, message, read, previous);
@@ -515,6 +519,7 @@ async function resendHeldDeletes(
 async function releaseUnplaced(
   deps: PlacementDeps,
   message: PlacementMessage,
+  receiveCount: number,
   read: WorkloadRead,
 ): Promise<ReconcileOutcome> {
   const { log, kcp, object, ref } = read;
@@ -527,13 +532,46 @@ async function releaseUnplaced(
     deps.copies && !isNamespaceRef(ref) ? await deleteRecordedCopies(deps, deps.copies, message, read) : undefined;
   if (removing) return removing;
   log.info(`Removing the sync finalizer from ${describeRef(ref)}: it runs on no cluster`);
-  await kcp.mergePatch(resourceName(ref), {
-    metadata: {
-      finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
-      resourceVersion: object.metadata.resourceVersion,
-    },
-  });
+  const released = await writeToObject(() =>
+    kcp.mergePatch(resourceName(ref), {
+      metadata: {
+        finalizers: finalizers.filter((f) => f !== SYNC_FINALIZER),
+        resourceVersion: object.metadata.resourceVersion,
+      },
+    }),
+  );
+  if (released === 'gone') return goneSinceRead(deps, message, receiveCount, read, read.previous);
   return { result: 'placed', writes: 1, messages: 0 };
+}
+
+/** A write to the object placement read; 'gone' when kcp answers 404 for it (nothing of it is left to write). */
+async function writeToObject(write: () => Promise<unknown>): Promise<'written' | 'gone'> {
+  try {
+    await write();
+    return 'written';
+  } catch (err) {
+    if (err instanceof NotFoundError) return 'gone';
+    throw err;
+  }
+}
+
+/**
+ * kcp answered 404 to a write to the object placement had just read: deleted since, or an API hiccup. One 404 is not
+ * evidence of a delete, so this decides exactly as for a GET's 404 (the delete path: a reported delete, or the
+ * deletion gate's confirmed absence, before any copy goes; otherwise the message comes back to read again), with
+ * `previous` the decision now recorded. An outcome, not an error: a thrown 404 would wait out the visibility timeout.
+ */
+function goneSinceRead(
+  deps: PlacementDeps,
+  message: PlacementMessage,
+  receiveCount: number,
+  read: WorkloadRead,
+  previous: StoredDecision | undefined,
+): Promise<ReconcileOutcome> {
+  read.log.info(`${describeRef(read.ref)} is gone from kcp since it was read: deciding again without it`, {
+    reason: message.reason,
+  });
+  return reconcileWorkloadDelete(deps, message, receiveCount, { ...read, object: undefined, previous });
 }
 
 /** Delete messages for the copies sync-apply recorded of an object no decision places; undefined when none is left. */
@@ -583,6 +621,7 @@ async function keepVanished(
       writes: 0,
       messages: 0,
       delaySeconds: deps.deletionGuard.removalConfirmSeconds + 1,
+      waitsFor: 'confirmation',
     };
   }
   if (vanished === 'allow') return undefined;
@@ -592,7 +631,7 @@ async function keepVanished(
   // Unconfirmed, the 404 may be kcp's hiccup: the message comes back (the change it carries is not lost).
   return vanished === 'hold'
     ? { result: 'unchanged', writes: 0, messages: 0 }
-    : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS };
+    : { result: 'pending', writes: 0, messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS, waitsFor: 'confirmation' };
 }
 
 /** Records the `Deleted` decision (a conditional write) and sends a delete message per cluster it ran on. */
@@ -683,7 +722,11 @@ async function reconcileWorkloadNormal(
     !namespace &&
     decision.clusters.length > 0 &&
     recorded.messages.length >= decision.clusters.length;
-  const writes = recorded.writes + (labelsFollow ? 0 : await labelPlaced(deps, read, decision));
+  const labelled = labelsFollow ? 0 : await labelPlaced(deps, read, decision);
+  // A Namespace's absence needs no confirmation (the deletion gate exempts it) and its removal un-places all it holds:
+  // a 404 on its labels only skips them (its delete, or the next object's turn, comes with a read of its own).
+  if (labelled === 'gone' && !namespace) return goneSinceRead(deps, message, receiveCount, read, recorded.current);
+  const writes = recorded.writes + (labelled === 'gone' ? 0 : labelled);
   if (recorded.statusChanged) await refreshStatus(deps, ref, log);
   const sent = namespace ? 0 : recorded.messages.length;
   if (!writes && !sent) {
@@ -888,19 +931,23 @@ async function followDecision(
   await followWorkspaceWork(deps, message, ref.workspace, ref.name, diff);
 }
 
-/** Sets the object's `state.workload.kcp.io/<key>` labels to the clusters it is placed on; the writes it made (0 or 1). */
+/**
+ * Sets the object's `state.workload.kcp.io/<key>` labels to the clusters it is placed on; the writes it made (0 or 1),
+ * or 'gone' when kcp answered 404.
+ */
 async function labelPlaced(
   deps: PlacementDeps,
   { kcp, object, ref }: WorkloadRead & { object: KubeObject },
   decision: Decision,
-): Promise<number> {
+): Promise<number | 'gone'> {
   const labels = stateLabelPatch(
     ref.workspace,
     object.metadata.labels,
     decision.clusters.map((c) => c.name),
   );
   if (!labels) return 0;
-  await kcp.mergePatch(resourceName(ref), { metadata: { labels } });
+  if ((await writeToObject(() => kcp.mergePatch(resourceName(ref), { metadata: { labels } }))) === 'gone')
+    return 'gone';
   // The cached Namespace would still show the old labels and patch them again on the next object's turn.
   if (isNamespace(object)) deps.policies.invalidate(ref.workspace, ref.name);
   return 1;
@@ -1251,7 +1298,7 @@ export async function reconcilePlacement(
   // pending outcome wrote nothing, so running again is safe.
   if (receiveCount === 1) {
     for (const waitMs of deps.rereadDelaysMs ?? QUICK_REREAD_DELAYS_MS) {
-      if (outcome.result !== 'pending') break;
+      if (outcome.result !== 'pending' || outcome.waitsFor === 'confirmation') break;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       outcome = await reconcileOnce(deps, message, receiveCount);
     }

@@ -18,6 +18,7 @@ import { BatchDecisions, BatchInventory } from '../placement/batch-reads';
 import { InvocationCache } from '../ports/invocation-cache';
 import { GatheredSends, type Undelivered } from '../placement/gathered-sends';
 import { asTmcError } from '../errors/tmc-error';
+import { describeRef, gvrKey } from '../api/object-ref';
 import { backoffSeconds, type BackoffPolicy } from '../errors/backoff';
 import {
   isWorkloadRef,
@@ -74,22 +75,21 @@ export function makePlacementHandler(deps: PlacementHandlerDeps): PlacementHandl
             const started = performance.now();
             const syncQueue = syncSends.begin(record.messageId);
             const receiveCount = receiveCountOf(record);
+            const log = deps.log.child({ messageId: record.messageId });
             const outcome = await reconcilePlacement(
-              {
-                ...deps,
-                decisions,
-                inventory,
-                namespacePlacements,
-                syncQueue,
-                log: deps.log.child({ messageId: record.messageId }),
-              },
+              { ...deps, decisions, inventory, namespacePlacements, syncQueue, log },
               message,
               receiveCount,
             )
-              .catch((err: unknown) =>
-                deferTransient(err, receiveCount, deps.log.child({ messageId: record.messageId })),
-              )
+              .catch((err: unknown) => deferTransient(err, receiveCount, log))
+              .catch((err: unknown) => {
+                if (receiveCount >= QUEUES.placement.maxReceiveCount)
+                  logDeadLettered(log, message, receiveCount, { error: err });
+                throw err;
+              })
               .finally(() => syncSends.end(record.messageId));
+            if (outcome.result === 'pending' && receiveCount >= QUEUES.placement.maxReceiveCount)
+              logDeadLettered(log, message, receiveCount, { delaySeconds: outcome.delaySeconds });
             // Read, decide, record and send: what an operator waits for, by how it ended (docs/metrics.md).
             deps.metrics.observe(
               'tmc_placement_duration_seconds',
@@ -134,6 +134,29 @@ function deferTransient(err: unknown, receiveCount: number, log: Log): Reconcile
   });
   log.warn('Placement deferred: kcp failed transiently', { error: error.toJSON(), delaySeconds, receiveCount });
   return { result: 'pending', writes: 0, messages: 0, delaySeconds };
+}
+
+/**
+ * A message that is not done on its last delivery goes to the DLQ (SQS's redrive, then the recovery sweep's): said
+ * once, with why, so each dead letter can be traced to its cause. Messages other consumers received too (a duplicate
+ * delivery) may reach the DLQ without placement failing their last delivery; this log names only placement's own.
+ */
+function logDeadLettered(
+  log: Log,
+  message: PlacementMessage,
+  receiveCount: number,
+  why: { delaySeconds: number } | { error: unknown },
+): void {
+  const ref = message.ref;
+  log.warn(`The placement message of ${describeRef(ref)} goes to the DLQ: not done on its last delivery`, {
+    workspace: ref.workspace,
+    gvr: gvrKey(ref),
+    namespace: ref.namespace,
+    name: ref.name,
+    reason: message.reason,
+    receiveCount,
+    ...('error' in why ? { error: asTmcError(why.error).toJSON() } : { pendingSeconds: why.delaySeconds }),
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { KubeClient, KubeConnector, KubeObject, ResourceName } from '../../../lib/ports/kube-client';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
 import type { QueueMessage } from '../../../lib/api/messages';
+import { NotFoundError } from '../../../lib/errors/tmc-error';
 
 /** An in-memory kcp workspace: enough of KubeClient for placement, counting the writes tests assert on. */
 export class FakeKcp implements KubeClient {
@@ -43,7 +44,7 @@ export class FakeKcp implements KubeClient {
   async mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject> {
     this.calls.mergePatch++;
     const o = this.objects.get(this.key(name));
-    if (!o) throw new Error('not found');
+    if (!o) throw new NotFoundError(`${this.key(name)} was not found`, { statusCode: 404 }); // as the kube adapter answers 404
     const merged = (field: 'labels' | 'annotations'): Record<string, string> => {
       const out = { ...(o.metadata[field] ?? {}) };
       const want = ((patch.metadata as Record<string, unknown>)?.[field] ?? {}) as Record<string, string | null>;
@@ -65,7 +66,7 @@ export class FakeKcp implements KubeClient {
   async patchStatus(name: ResourceName, status: Record<string, unknown>): Promise<KubeObject> {
     this.calls.patchStatus++;
     const o = this.objects.get(this.key(name));
-    if (!o) throw new Error('not found');
+    if (!o) throw new NotFoundError(`${this.key(name)} was not found`, { statusCode: 404 });
     o.status = status;
     o.metadata.resourceVersion = String(++this.rv);
     return structuredClone(o);

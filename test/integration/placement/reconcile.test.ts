@@ -9,11 +9,18 @@ import { DynamoStatusStore } from '../../../lib/adapters/dynamodb/status-store';
 import { CONDITIONS_ANNOTATION, STATE_LABEL_PREFIX, stateLabel, SYNC_FINALIZER } from '../../../lib/api/labels';
 import type { PlacementMessage, SyncMessage } from '../../../lib/api/messages';
 import type { ObjectRef } from '../../../lib/api/object-ref';
-import { ClusterThrottledError, StaleGenerationError } from '../../../lib/errors/tmc-error';
+import { ClusterThrottledError, NotFoundError, StaleGenerationError } from '../../../lib/errors/tmc-error';
 import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makePolicySource } from '../../../lib/placement/policy-source';
-import { NOT_YET_STORED_RETRIES, reconcilePlacement, type PlacementDeps } from '../../../lib/placement/reconcile';
+import {
+  NOT_YET_STORED_RETRIES,
+  reconcilePlacement,
+  VANISHED_RECHECK_SECONDS,
+  type PlacementDeps,
+} from '../../../lib/placement/reconcile';
+import { DynamoRecoveryStore } from '../../../lib/adapters/dynamodb/recovery-store';
+import { DeletionGuard } from '../../../lib/recovery/deletion-guard';
 import type { EventRecorder, ObjectEvent } from '../../../lib/ports/event-recorder';
 import type { ClusterInventory } from '../../../lib/ports/cluster-inventory';
 import type { StoredDecision } from '../../../lib/ports/decision-store';
@@ -512,6 +519,33 @@ describe('reconcilePlacement on dynalite', () => {
     const out = await handler({ Records: [record as unknown as SQSEvent['Records'][number]] });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(deferred).toEqual([['h1', 1]]);
+  });
+
+  it('the handler says why a message goes to the DLQ when it is not done on its last delivery', async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const handler = makePlacementHandler({ ...w.deps, log: memoryLog(lines), rereadDelaysMs: [] });
+    const { maxReceiveCount } = QUEUES.placement;
+    // Its namespace gone from kcp: retried a few times, then placed from what kcp holds (never pending to the DLQ).
+    w.kcp.put('apps', 'deployments', build.deployment('lost', { namespace: 'gone' }) as never);
+    const lost = msg(build.ref(WS, build.TYPES.deployments, 'lost', 'gone'), 'event');
+    const deadLettered = (): typeof lines => lines.filter((l) => l.message.includes('goes to the DLQ'));
+    await handler({ Records: [build.sqsRecord('m1', lost, { receiveCount: 1 })] });
+    expect(deadLettered()).toEqual([]);
+    // A failure on the last delivery is said, with its error and receive count.
+    w.kcp.get = () => Promise.reject(new Error('boom'));
+    await handler({ Records: [build.sqsRecord('m2', lost, { receiveCount: maxReceiveCount })] });
+    expect(deadLettered()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        attributes: expect.objectContaining({
+          messageId: 'm2',
+          receiveCount: maxReceiveCount,
+          name: 'lost',
+          error: expect.objectContaining({ category: 'internal' }),
+        }),
+      }),
+    ]);
   });
 
   it('the handler defers a message whose kcp read was throttled by backoff, not the visibility timeout', async () => {
@@ -1612,5 +1646,112 @@ describe('the decision item', () => {
     expect(writesIn(commands)).toEqual([]);
     expect(w.sync.sent).toHaveLength(0);
     expect(await w.decisions.get(depRef('web'))).toEqual(before);
+  });
+});
+
+/**
+ * kcp answers 404 to placement's write to an object it has just read (deleted in between, or an API hiccup): chaos
+ * seed 1406 logged these as "Message failed unexpectedly" (a thrown NotFoundError), so the message waited out the
+ * visibility timeout and spent a delivery towards the DLQ. The 404 is one read like a GET's: it takes the delete path
+ * and its deletion gate, as an outcome.
+ */
+describe('an object gone between placement reading it and writing to it', () => {
+  const guarded = (w: World, lines: Parameters<typeof memoryLog>[0]): PlacementDeps => {
+    const log = memoryLog(lines);
+    return {
+      ...w.deps,
+      log,
+      deletionGuard: new DeletionGuard({
+        store: new DynamoRecoveryStore(doc, w.tableName),
+        metrics: noMetrics,
+        log,
+        now: w.deps.now,
+      }),
+    };
+  };
+  /** kcp answers the GET of `name` with the object, which a user deletes right after. */
+  const deletedAfterRead = (w: World, resource: string, name: string, remove: () => void): void => {
+    const get = w.kcp.get.bind(w.kcp);
+    w.kcp.get = async (n) => {
+      const read = await get(n);
+      if (n.resource === resource && n.name === name) remove();
+      return read;
+    };
+  };
+
+  it('a 404 on the state-label write is deferred through the deletion gate, not thrown, and deletes no copy', async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const deps = guarded(w, lines);
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    await reconcilePlacement(deps, msg(depRef('web')));
+    expect(summary(w.sync.drain())).toEqual(['apply:east']);
+
+    // Asked again (a resync writes the state labels itself), and deleted in kcp between the read and that write.
+    deletedAfterRead(w, 'deployments', 'web', () => w.kcp.remove('apps', 'deployments', 'default', 'web'));
+    const deferred: Array<[string, number]> = [];
+    const handler = makePlacementHandler({
+      ...deps,
+      rereadDelaysMs: [],
+      deferrer: { defer: async (handle, seconds) => void deferred.push([handle, seconds]) },
+    });
+    const out = await handler({ Records: [build.sqsRecord('m1', msg(depRef('web'), 'resync'))] });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    // Read again after the vanished recheck, by its delay: not after the queue's visibility timeout as an error.
+    expect(deferred).toEqual([['m1', VANISHED_RECHECK_SECONDS]]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    // One 404 is no evidence of a delete: nothing is removed, the decision still places it.
+    expect(w.sync.drain().filter((m) => m.action === 'delete')).toEqual([]);
+    expect((await w.decisions.get(depRef('web')))?.clusters.map((c) => c.name)).toEqual(['east']);
+
+    // kcp then reports the delete itself (positive evidence): removed from east.
+    await expect(reconcilePlacement(deps, msg(depRef('web'), 'delete'))).resolves.toMatchObject({
+      result: 'placed',
+      messages: 1,
+    });
+    expect(summary(w.sync.drain())).toEqual(['delete:east']);
+  });
+
+  it("a 404 on a Namespace's label write skips the labels, never taken for its delete (that would un-place its objects)", async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const deps = guarded(w, lines);
+    await registerClusters(w, syncTarget('east', 'us-east-1'));
+    w.kcp.put('apps', 'deployments', deploymentObj('web') as never);
+    // The namespace is placed (and labelled) before its first object: kcp answers 404 to that label write once.
+    const patch = w.kcp.mergePatch.bind(w.kcp);
+    let refused = 0;
+    w.kcp.mergePatch = async (n, body) => {
+      if (n.resource === 'namespaces' && refused++ === 0) throw new NotFoundError('namespace default was not found');
+      return patch(n, body);
+    };
+    await expect(reconcilePlacement(deps, msg(depRef('web')))).resolves.toMatchObject({ result: 'placed' });
+    expect(refused).toBe(1);
+    expect(await w.decisions.get(build.ref(WS, build.TYPES.namespaces, 'default'))).toMatchObject({
+      reason: 'Scheduled',
+      clusters: [{ name: 'east' }],
+    });
+    expect(summary(w.sync.drain())).toEqual(['apply:east']);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it("a 404 on the release of tmc's finalizer is the object gone with it: done, not an error", async () => {
+    const w = await world();
+    const lines: Parameters<typeof memoryLog>[0] = [];
+    const deps = guarded(w, lines);
+    // Being deleted, placed nowhere, still holding tmc's finalizer; kcp lets it go right after placement reads it.
+    const deleting = build.deployment('old', {
+      metadata: { deletionTimestamp: new Date(NOW).toISOString(), finalizers: [SYNC_FINALIZER] },
+    });
+    w.kcp.put('apps', 'deployments', deleting as never);
+    deletedAfterRead(w, 'deployments', 'old', () => w.kcp.remove('apps', 'deployments', 'default', 'old'));
+    await expect(reconcilePlacement(deps, msg(depRef('old'), 'event'))).resolves.toMatchObject({
+      result: 'absent',
+      writes: 0,
+      messages: 0,
+    });
+    expect(w.kcp.calls.mergePatch).toBe(1);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 });

@@ -92,11 +92,15 @@ describe('placement: a 404 on a placed object is not evidence of its deletion', 
       });
     }
 
+    const getsBefore = kcp.calls.get;
     for (const name of names) {
       const outcome = await reconcilePlacement(deps, { type: 'placement', ref: depRef(name), reason: 'event', trace });
       // Retried later (the edit it stands for is not dropped), and nothing is removed meanwhile.
       expect(outcome).toMatchObject({ result: 'pending', messages: 0, delaySeconds: VANISHED_RECHECK_SECONDS });
     }
+    // One GET each: a first delivery's quick re-reads (for a write kcp has not stored yet) cannot confirm an absence,
+    // which only the sweep does, so they are not spent on it.
+    expect(kcp.calls.get - getsBefore).toBe(names.length);
     expect(sync.sent).toEqual([]);
     expect((await decisions.get(depRef('web-0')))?.clusters).toEqual([{ name: 'east' }]);
 
