@@ -151,6 +151,8 @@ function growthLabel(quantity: string, unit: string): string {
   const label: Record<string, string> = {
     rssMb: 'rss',
     threadHeapsMb: `${name} heap (after a full GC)`,
+    threadReservedMb: `${name} heap reserved`,
+    threadYoungMb: `${name} young generation reserved`,
     outsideHeapsMb: 'outside the heaps (native: malloc, LevelDB, buffers)',
     stateDirMb: 'state dir',
     simulator: `sim ${name === 'events' ? 'Events stored' : name === 'watchEvents' ? 'watch events' : 'request records'}`,

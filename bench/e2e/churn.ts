@@ -25,6 +25,10 @@ export interface ChurnSample {
   stateDirMb: number;
   /** Each isolate's live heap (after a full collection) by thread: `main`, the functions' thread labels, `dynamodb`, `sqs`. */
   threadHeapsMb: Record<string, number>;
+  /** Each isolate's reserved heap by thread (after the same collection): above the live heap, V8's spare room. */
+  threadReservedMb: Record<string, number>;
+  /** Of the reserved heap, the young generation's by thread: it grows towards its limit and stays. */
+  threadYoungMb: Record<string, number>;
   /** RSS less every isolate's reserved heap: native memory (malloc arenas, LevelDB, buffers, code). */
   outsideHeapsMb: number;
   /** Containers started per function, over every thread. */
@@ -146,6 +150,10 @@ export function growthOf(samples: ChurnSample[]): Growth[] {
   return [
     row('rssMb', 'MB', (s) => s.rssMb),
     ...names((s) => s.threadHeapsMb).map((t) => row(`threadHeapsMb.${t}`, 'MB', (s) => s.threadHeapsMb[t] ?? 0)),
+    ...names((s) => s.threadReservedMb).map((t) =>
+      row(`threadReservedMb.${t}`, 'MB', (s) => s.threadReservedMb[t] ?? 0),
+    ),
+    ...names((s) => s.threadYoungMb).map((t) => row(`threadYoungMb.${t}`, 'MB', (s) => s.threadYoungMb[t] ?? 0)),
     row('outsideHeapsMb', 'MB', (s) => s.outsideHeapsMb),
     row('stateDirMb', 'MB', (s) => s.stateDirMb),
     row('simulator.watchEvents', 'count', (s) => s.simulator.watchEvents),
@@ -218,6 +226,8 @@ export async function runChurn(
       externalMb: round2(memory.external / MB),
       stateDirMb: round2(dirBytes(stateDir) / MB),
       threadHeapsMb: Object.fromEntries(Object.entries(heaps).map(([name, h]) => [name, round2(h.usedBytes / MB)])),
+      threadReservedMb: Object.fromEntries(Object.entries(heaps).map(([name, h]) => [name, round2(h.totalBytes / MB)])),
+      threadYoungMb: Object.fromEntries(Object.entries(heaps).map(([name, h]) => [name, round2(h.youngBytes / MB)])),
       outsideHeapsMb: round2((memory.rss - reservedBytes) / MB),
       containers: containersOf(stackHeaps),
       simulator: simServers

@@ -16,7 +16,7 @@
 // Answers: { type: 'reply', id, ok: true, value } or { type: 'reply', id, ok: false, error }.
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -154,6 +154,10 @@ async function handle(server, message) {
         totalBytes: stats.total_heap_size,
         mallocedBytes: stats.malloced_memory,
         externalBytes: stats.external_memory,
+        // As lib/local/thread-heap.ts youngGenerationBytes (this worker loads no TypeScript).
+        youngBytes: getHeapSpaceStatistics()
+          .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+          .reduce((sum, space) => sum + space.space_size, 0),
       };
     }
     case 'compact': {

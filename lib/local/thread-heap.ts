@@ -1,4 +1,4 @@
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { z } from 'zod';
 
@@ -15,6 +15,8 @@ export const ThreadHeapSchema = z.object({
   mallocedBytes: z.number().nonnegative(),
   /** Memory held by JS objects outside the heap (Buffers, ArrayBuffers) that V8 was told about. */
   externalBytes: z.number().nonnegative(),
+  /** Of `totalBytes`, what the young generation has reserved (it grows towards its limit and stays: not retained data). */
+  youngBytes: z.number().nonnegative(),
 });
 export type ThreadHeap = z.infer<typeof ThreadHeapSchema>;
 
@@ -26,7 +28,15 @@ export function threadHeapNow(): ThreadHeap {
     totalBytes: stats.total_heap_size,
     mallocedBytes: stats.malloced_memory,
     externalBytes: stats.external_memory,
+    youngBytes: youngGenerationBytes(getHeapSpaceStatistics()),
   };
+}
+
+/** The young generation's reserved size from V8's heap spaces (`new_space`, `new_large_object_space`). */
+export function youngGenerationBytes(spaces: Array<{ space_name: string; space_size: number }>): number {
+  return spaces
+    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+    .reduce((sum, space) => sum + space.space_size, 0);
 }
 
 let gc: (() => void) | undefined;
