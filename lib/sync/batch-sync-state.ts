@@ -2,6 +2,7 @@ import { downstreamNamespace } from '../api/labels';
 import type { SyncMessage } from '../api/messages';
 import { namespaceRef, objectKey, type ObjectRef } from '../api/object-ref';
 import type { KubeObject } from '../ports/kube-client';
+import { cloneJson } from '../kube/clone-json';
 import {
   syncRecordKey,
   type ClusterListOptions,
@@ -75,7 +76,7 @@ export class BatchSyncState implements SyncStateStore {
       this.records.forget(key);
       throw err;
     }
-    this.records.wrote(key, structuredClone(record));
+    this.records.wrote(key, cloneJson(record));
   }
 
   /** The invocation ended. */

@@ -2,6 +2,7 @@ import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Override } from '../api/crds/placement';
 import type { KubeObject } from '../ports/kube-client';
+import { cloneJson } from '../kube/clone-json';
 import { containersOf, isJsonObject, podSpecOf } from './pod-spec';
 
 /** The part of a Placement override that changes an object; which clusters it targets is placement's business. */
@@ -72,7 +73,7 @@ export function applyOverrides(
   describe: string,
   onSkipped?: SkippedPatch,
 ): KubeObject {
-  let result: KubeObject = structuredClone(object);
+  let result: KubeObject = cloneJson(object);
   for (const override of overrides) result = applyOne(result, override, describe, onSkipped);
   return result;
 }

@@ -16,6 +16,7 @@ import type { KubeObject } from '../ports/kube-client';
 import { ConfigurationError } from '../errors/tmc-error';
 import { EXCLUDED_NAMESPACES } from '../ingress/selection';
 import { isSecretObject, keyedHash, stableHash } from '../kube/canonical-hash';
+import { cloneJson } from '../kube/clone-json';
 import { applyOverrides, type ClusterOverride, type SkippedPatch } from './overrides';
 import { isJsonObject, type JsonObject } from './pod-spec';
 
@@ -154,10 +155,12 @@ export function toDownstream(
   onSkipped?: SkippedPatch,
 ): KubeObject {
   const describe = describeRef(ref);
-  const object: KubeObject = structuredClone(source);
-  delete object.status;
+  // Copied without what is dropped anyway (status, server-owned metadata such as managedFields).
+  const { status: _status, ...desired } = source;
+  const kept = { ...source.metadata };
+  for (const key of STRIPPED_METADATA) delete kept[key];
+  const object: KubeObject = cloneJson({ ...desired, metadata: kept });
   const metadata = object.metadata;
-  for (const key of STRIPPED_METADATA) delete metadata[key];
 
   const sourceUid = ref.uid ?? source.metadata.uid ?? '';
   const labels = filterRecord(metadata.labels, (k) => STRIPPED_LABEL_PREFIXES.some((p) => k.startsWith(p))) ?? {};

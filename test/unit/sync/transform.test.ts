@@ -146,6 +146,18 @@ describe('toDownstream: every kind', () => {
     expect(out.apiVersion).toBe(apiVersion);
   });
 
+  it('shares no object with the source: changing the copy leaves the kcp object as it was', () => {
+    const [kind, apiVersion, group, resource, extra] = KINDS[0]!;
+    const source = serverOwned(kind, apiVersion, extra);
+    const before = structuredClone(source);
+    const out = toDownstream(source, refOf(source, group, resource), { cluster: 'east' });
+    const spec = out.spec as { selector: { matchLabels: Record<string, string> }; template: typeof podTemplate };
+    spec.selector.matchLabels.app = 'changed';
+    spec.template.spec.containers[0]!.image = 'changed';
+    out.metadata.labels!.app = 'changed';
+    expect(source).toEqual(before);
+  });
+
   it('strips allocated Service fields but keeps a headless clusterIP', () => {
     const svc = serverOwned('Service', 'v1', {
       spec: { clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], healthCheckNodePort: 30001, ports: [{ port: 80 }] },
