@@ -29,9 +29,22 @@ export function exceedsDepth(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * Whether `text` holds at most `limit` opening brackets in all, strings included. Nesting deeper than `limit` needs
+ * more than that, so a body that passes cannot be too deep; the engine's own string search makes this count several
+ * times cheaper than the scan above, which only bodies with many brackets still need.
+ */
+function bracketsAtMost(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let i = text.indexOf(bracket); i >= 0; i = text.indexOf(bracket, i + 1)) if (++count > limit) return false;
+  }
+  return true;
+}
+
 /** JSON.parse, refusing bodies nested deeper than `maxDepth` before parsing them. */
 export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH): BoundedParse {
-  if (exceedsDepth(text, maxDepth))
+  if (!bracketsAtMost(text, maxDepth) && exceedsDepth(text, maxDepth))
     return { ok: false, reason: 'too-deep', message: `The body is nested deeper than ${maxDepth} levels` };
   try {
     return { ok: true, value: JSON.parse(text) };

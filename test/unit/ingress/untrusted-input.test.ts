@@ -70,6 +70,12 @@ describe('a deeply nested body', () => {
     ['brackets inside strings do not count', `{"a":"${'{['.repeat(MAX_JSON_DEPTH * 2)}"}`, true],
     ['an escaped quote does not end the string', `{"a":"\\"${'['.repeat(MAX_JSON_DEPTH * 2)}"}`, true],
     ['arrays count like objects', `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, false],
+    ['many brackets side by side are not depth', `[${'{"a":[]},'.repeat(MAX_JSON_DEPTH)}{}]`, true],
+    [
+      'depth past the limit after many shallow brackets',
+      `[${'[],'.repeat(MAX_JSON_DEPTH)}${nested(MAX_JSON_DEPTH)}]`,
+      false,
+    ],
   ])('%s', (_why, text, ok) => {
     expect(parseBoundedJson(text).ok).toBe(ok);
   });
