@@ -207,6 +207,9 @@ export interface MeddledMessage {
   copyId?: string;
 }
 
+/** How long past the fault's end a message it received twice stays hidden: its last receive may still be waiting. */
+const HOLD_MARGIN_SECONDS = 5;
+
 /**
  * Meddles with one queue for `durationMs`: receives what it can (competing with tmc's pollers, as a second consumer
  * would) and either sends each body again and makes the original visible at once (a duplicate), or holds it
@@ -256,7 +259,8 @@ export async function meddleWithQueue(
       if (mode === 'delay') {
         await hide(message.ReceiptHandle, random.int(5, 15));
       } else if (known.has(seen.messageId)) {
-        await hide(message.ReceiptHandle, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)));
+        // Past the deadline, with room for the last receive still long-polling then (and a slow machine).
+        await hide(message.ReceiptHandle, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) + HOLD_MARGIN_SECONDS);
       } else {
         const copy = await sqs.send(
           new SendMessageCommand({
