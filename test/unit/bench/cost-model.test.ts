@@ -206,13 +206,15 @@ describe('DynamoDB units', () => {
   });
 
   it("bills a write by its kind's item size, and a write of no sized kind by its request body", () => {
-    const kind = (unitsPerWrite: number) => ({
+    const kind = (unitsPerWrite: number, gsi1UnitsPerWrite = 0) => ({
       count: 1,
       meanBytes: 0,
       p95Bytes: 0,
       maxBytes: 0,
       overOneKiB: 0,
       unitsPerWrite,
+      gsi1UnitsPerWrite,
+      onGsi1: gsi1UnitsPerWrite > 0 ? 1 : 0,
       attributes: {},
     });
     const counts = {
@@ -223,10 +225,38 @@ describe('DynamoDB units', () => {
       itemBytes: { SYNC: kind(1), DECISION: kind(1.5), HEALTH: kind(1) },
     };
     // SYNC 100 × 1 + DECISION 30 × 1.5 + HEALTH 20 × 1 + CURSOR (not in the table) 2 × 2 by the body = 169.
-    expect(dynamoWriteUnits(counts)).toEqual({ units: 169, sized: 150, writes: 152 });
+    expect(dynamoWriteUnits(counts)).toEqual({ units: 169, tableUnits: 169, gsi1Units: 0, sized: 150, writes: 152 });
     expect(dynamoWriteUnits({ ...counts, itemBytes: undefined }).units).toBe(304);
     const usage: Usage = { lambda: {}, dynamodb: counts, sqs: { requests: {}, byItem: {}, writeBytes: 0 } };
     expect(costOf(usage).dynamodb).toBeCloseTo(169 * 0.625e-6, 12);
+  });
+
+  it("bills gsi1's copy of a write beside the table's, and a write of no sized kind at the table's mean", () => {
+    const kind = (count: number, unitsPerWrite: number, gsi1UnitsPerWrite: number) => ({
+      count,
+      meanBytes: 0,
+      p95Bytes: 0,
+      maxBytes: 0,
+      overOneKiB: 0,
+      unitsPerWrite,
+      gsi1UnitsPerWrite,
+      onGsi1: gsi1UnitsPerWrite > 0 ? 1 : 0,
+      attributes: {},
+    });
+    const counts = {
+      requests: { PutItem: 130, UpdateItem: 20, DeleteItem: 2 },
+      byItem: { 'PutItem SYNC': 100, 'PutItem DECISION': 30, 'UpdateItem STATUS': 20, 'DeleteItem CURSOR': 2 },
+      writeBytes: 152 * 1500,
+      // Items at the end: 6 SYNC (on gsi1, 1 unit), 2 DECISION (on gsi1, 2.5), 2 STATUS (not on gsi1).
+      itemBytes: { SYNC: kind(6, 1, 1), DECISION: kind(2, 2.5, 2.5), STATUS: kind(2, 1, 0) },
+    };
+    // Table: 100 + 75 + 20 + 2 × 2 by the body = 199. gsi1: 100 + 75 + 0 + 2 × (6 + 5) / 10 = 177.2.
+    const units = dynamoWriteUnits(counts);
+    expect(units).toMatchObject({ tableUnits: 199, sized: 150, writes: 152 });
+    expect(units.gsi1Units).toBeCloseTo(177.2, 9);
+    expect(units.units).toBeCloseTo(376.2, 9);
+    const usage: Usage = { lambda: {}, dynamodb: counts, sqs: { requests: {}, byItem: {}, writeBytes: 0 } };
+    expect(costOf(usage).dynamodb).toBeCloseTo(376.2 * 0.625e-6, 12);
   });
 });
 
