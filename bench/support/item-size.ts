@@ -60,7 +60,7 @@ export const GSI1: IndexShape = {
 };
 
 /** The item's entry in the index (undefined when it lacks an index key attribute: a sparse index leaves it out). */
-export function indexEntry(item: Item | undefined, index: IndexShape): Item | undefined {
+function indexEntry(item: Item | undefined, index: IndexShape): Item | undefined {
   if (item === undefined || index.keys.some((k) => item[k] === undefined)) return undefined;
   if (index.projection === 'ALL') return item;
   const names = [...index.keys, ...index.tableKeys, ...index.projection];
