@@ -231,8 +231,11 @@ export function churnLines(churn: NonNullable<BenchResults['endToEnd'][number]['
 
 /**
  * DynamoDB item sizes by kind after the create phase (what its writes are billed by: bench/support/item-size.ts),
- * and each phase's write units per item written, from those sizes, beside the request-body estimate.
+ * and each phase's write units per item written, from those sizes (the table's and gsi1's), beside the request-body
+ * estimate.
  */
+const round2 = (n: number): string => num(Math.round(n * 100) / 100);
+
 export function itemSizeLines(phases: readonly PhaseRow[]): string[] {
   const sized =
     phases.find((p) => p.phase === 'create' && p.dynamodb.itemBytes) ?? phases.find((p) => p.dynamodb.itemBytes);
@@ -243,12 +246,23 @@ export function itemSizeLines(phases: readonly PhaseRow[]): string[] {
     const body = dynamoWriteUnits({ ...p.dynamodb, itemBytes: undefined });
     return w.writes === 0
       ? `${p.phase} -`
-      : `${p.phase} ${num(Math.round((w.units / w.writes) * 100) / 100)} (request bodies: ${num(body.units / body.writes)}; ${w.sized} of ${w.writes} writes by item size)`;
+      : `${p.phase} ${round2(w.units / w.writes)} = table ${round2(w.tableUnits / w.writes)} + gsi1 ${round2(w.gsi1Units / w.writes)} (request bodies: ${num(body.units / body.writes)}, table only; ${w.sized} of ${w.writes} writes by item size)`;
   };
   return [
     `DynamoDB items by kind after ${sized.phase} (DynamoDB's item size: names + values, bench/support/item-size.ts)`,
     table(
-      ['kind', 'items', 'mean B', 'p95 B', 'max B', '> 1 KiB', 'WCU/write', 'largest attributes (mean B)'],
+      [
+        'kind',
+        'items',
+        'mean B',
+        'p95 B',
+        'max B',
+        '> 1 KiB',
+        'WCU/write',
+        'on gsi1',
+        'gsi1 WCU/write',
+        'largest attributes (mean B)',
+      ],
       kinds.map(([kind, k]) => [
         kind,
         k.count,
@@ -256,7 +270,9 @@ export function itemSizeLines(phases: readonly PhaseRow[]): string[] {
         k.p95Bytes,
         k.maxBytes,
         `${Math.round(k.overOneKiB * 100)}%`,
-        num(Math.round(k.unitsPerWrite * 100) / 100),
+        round2(k.unitsPerWrite),
+        `${Math.round(k.onGsi1 * 100)}%`,
+        round2(k.gsi1UnitsPerWrite),
         Object.entries(k.attributes)
           .slice(0, 5)
           .map(([a, b]) => `${a} ${b}`)

@@ -64,30 +64,42 @@ const WRITE_OPS = ['PutItem', 'UpdateItem', 'DeleteItem'];
 
 /**
  * Write units billed: DynamoDB bills a write by the item's size (the larger of before and after), 1 unit per KiB
- * started. With the table's items sized by kind after the phase (`itemBytes`), each `PutItem SYNC`-like count is
- * billed at its kind's mean units per item; writes of a kind not in the table at the end (deleted, or batch items with
- * no kind) and every write without sizes fall back to the request body's size per write, which overstates an item (its
- * JSON type descriptors, expressions and placeholders).
+ * started, and again on gsi1 by the size of the item's index entry when it carries gsi1's keys. With the table's items
+ * sized by kind after the phase (`itemBytes`), each `PutItem SYNC`-like count is billed at its kind's mean units per
+ * item, on the table and on gsi1; writes of a kind not in the table at the end (deleted, or batch items with no kind)
+ * and every write without sizes fall back to the request body's size per write on the table, which overstates an item
+ * (its JSON type descriptors, expressions and placeholders), and to the table's mean gsi1 units per item on gsi1.
  */
 export function dynamoWriteUnits(counts: AwsOpCounts): {
+  /** Table and gsi1 together: what is billed. */
   units: number;
+  tableUnits: number;
+  gsi1Units: number;
   /** Writes billed from their kind's measured item sizes; the rest from the request bodies. */
   sized: number;
   writes: number;
 } {
   const writes = dynamoItemWrites(counts);
-  if (writes === 0) return { units: 0, sized: 0, writes };
+  if (writes === 0) return { units: 0, tableUnits: 0, gsi1Units: 0, sized: 0, writes };
   const perBody = Math.max(1, Math.ceil(counts.writeBytes / writes / 1024));
-  let units = 0;
+  const kinds = Object.values(counts.itemBytes ?? {});
+  const items = kinds.reduce((n, k) => n + k.count, 0);
+  const gsi1PerItem = items === 0 ? 0 : kinds.reduce((n, k) => n + k.gsi1UnitsPerWrite * k.count, 0) / items;
+  let tableUnits = 0;
+  let gsi1Units = 0;
   let sized = 0;
   for (const [key, n] of Object.entries(counts.byItem)) {
     const space = key.indexOf(' ');
     const sizes = counts.itemBytes?.[key.slice(space + 1)];
     if (sizes === undefined || !WRITE_OPS.includes(key.slice(0, space))) continue;
-    units += n * sizes.unitsPerWrite;
+    tableUnits += n * sizes.unitsPerWrite;
+    gsi1Units += n * sizes.gsi1UnitsPerWrite;
     sized += n;
   }
-  return { units: units + Math.max(0, writes - sized) * perBody, sized, writes };
+  const unsized = Math.max(0, writes - sized);
+  tableUnits += unsized * perBody;
+  gsi1Units += unsized * gsi1PerItem;
+  return { units: tableUnits + gsi1Units, tableUnits, gsi1Units, sized, writes };
 }
 
 function memoryMb(fn: string): number {

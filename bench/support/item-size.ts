@@ -1,4 +1,5 @@
 import { DynamoDBClient, paginateScan, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { TABLE } from '../../lib/runtime/resources';
 import { itemKind } from './item-kind';
 import { percentile } from './stats';
 
@@ -41,6 +42,53 @@ function numberSize(n: string): number {
 /** Write units of one item of `bytes`: 1 per KiB started, at least 1. */
 export const writeUnitsOf = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
 
+type Item = Record<string, AttributeValue>;
+
+/** A global secondary index as its writes are billed: its key attributes, the table's, and what it projects. */
+export interface IndexShape {
+  keys: readonly string[];
+  tableKeys: readonly string[];
+  /** `ALL`, or the non-key attributes it includes (none: KEYS_ONLY). */
+  projection: 'ALL' | readonly string[];
+}
+
+/** The state table's gsi1 as lib/runtime/resources.ts defines it (infra and the local stack create it from there). */
+export const GSI1: IndexShape = {
+  keys: [TABLE.indexes[0].partitionKey, TABLE.indexes[0].sortKey],
+  tableKeys: [TABLE.partitionKey, TABLE.sortKey],
+  projection: TABLE.indexes[0].projection,
+};
+
+/** The item's entry in the index (undefined when it lacks an index key attribute: a sparse index leaves it out). */
+function indexEntry(item: Item | undefined, index: IndexShape): Item | undefined {
+  if (item === undefined || index.keys.some((k) => item[k] === undefined)) return undefined;
+  if (index.projection === 'ALL') return item;
+  const names = [...index.keys, ...index.tableKeys, ...index.projection];
+  return Object.fromEntries(Object.entries(item).filter(([name]) => names.includes(name)));
+}
+
+const sameValue = (a: AttributeValue | undefined, b: AttributeValue | undefined): boolean =>
+  JSON.stringify(a) === JSON.stringify(b);
+
+// DynamoDB's rules, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Writes
+/**
+ * Write units a table write adds on an index, from the item before and after it (undefined: no item): 0 when the item
+ * is in the index neither before nor after, or no projected attribute changed; a put of the new entry when it enters,
+ * a delete of the old one when it leaves, both when an index key changes; else one write of the larger entry.
+ */
+export function indexWriteUnits(before: Item | undefined, after: Item | undefined, index: IndexShape): number {
+  const old = indexEntry(before, index);
+  const next = indexEntry(after, index);
+  if (old === undefined && next === undefined) return 0;
+  if (old === undefined) return writeUnitsOf(itemSize(next ?? {}));
+  if (next === undefined) return writeUnitsOf(itemSize(old));
+  if (index.keys.some((k) => !sameValue(old[k], next[k])))
+    return writeUnitsOf(itemSize(old)) + writeUnitsOf(itemSize(next));
+  const names = new Set([...Object.keys(old), ...Object.keys(next)]);
+  if ([...names].every((name) => sameValue(old[name], next[name]))) return 0;
+  return writeUnitsOf(Math.max(itemSize(old), itemSize(next)));
+}
+
 /** The sizes of the items of one kind (the sort key's prefix, as the request counter groups them). */
 export interface KindSizes {
   count: number;
@@ -51,12 +99,20 @@ export interface KindSizes {
   overOneKiB: number;
   /** Mean write units of a write of one of these items (each item's own units, averaged). */
   unitsPerWrite: number;
+  /**
+   * Mean write units a write of one of these items adds on gsi1: its entry's units when it carries gsi1's keys (a put,
+   * a delete, or an update of a projected attribute), 0 when not. A write that moves an item into or out of the index
+   * or changes its index key is billed by the item's state at the end (an understatement of a key change's second write).
+   */
+  gsi1UnitsPerWrite: number;
+  /** Share of the items that carry gsi1's keys. */
+  onGsi1: number;
   /** Each attribute, name and value: mean bytes per item of the kind, largest first. */
   attributes: Record<string, number>;
 }
 
 /** Per-kind size statistics of the items given. */
-export function sizesByKind(items: ReadonlyArray<Record<string, AttributeValue>>): Record<string, KindSizes> {
+export function sizesByKind(items: readonly Item[]): Record<string, KindSizes> {
   const groups = new Map<string, Array<Record<string, AttributeValue>>>();
   for (const item of items) {
     const kind = itemKind(item.sk?.S);
@@ -81,6 +137,8 @@ export function sizesByKind(items: ReadonlyArray<Record<string, AttributeValue>>
       maxBytes: sizes[sizes.length - 1],
       overOneKiB: sizes.filter((s) => s > 1024).length / sizes.length,
       unitsPerWrite: sizes.reduce((n, s) => n + writeUnitsOf(s), 0) / sizes.length,
+      gsi1UnitsPerWrite: group.reduce((n, item) => n + indexWriteUnits(undefined, item, GSI1), 0) / group.length,
+      onGsi1: group.filter((item) => indexEntry(item, GSI1) !== undefined).length / group.length,
       attributes: Object.fromEntries(weights),
     };
   }

@@ -59,7 +59,7 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
             { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
             { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: gsi.projection },
         })),
       }),
     );

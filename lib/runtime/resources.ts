@@ -103,7 +103,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionDefinition> = {
 
 /**
  * Single-table design (see docs/state.md). Partition key `pk`, sort key `sk`; one GSI `gsi1` (`gsi1pk`, `gsi1sk`)
- * for "everything on a cluster" and "all clusters"; TTL on `expiresAt` (epoch seconds). DynamoDB's TTL deletes lazily
+ * for "everything on a cluster" and "all clusters", projecting every attribute (its queries read whole items: held
+ * admissions, health, sync records); TTL on `expiresAt` (epoch seconds). DynamoDB's TTL deletes lazily
  * (dynalite not at all: the local stack sweeps, lib/local/expiry-sweep.ts), so readers filter `expiresAt > now`.
  */
 export const TABLE = {
@@ -113,7 +114,7 @@ export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' }],
 } as const;
 
 export type QueueName = 'placement' | 'sync' | 'status';

@@ -188,6 +188,19 @@ describe('custom metric series of an idle stack', () => {
   });
 });
 
+/** A kind's sizes as the table scan gives them: its item count and its mean units per write, on the table and gsi1. */
+const kind = (count: number, unitsPerWrite: number, gsi1UnitsPerWrite: number) => ({
+  count,
+  meanBytes: 0,
+  p95Bytes: 0,
+  maxBytes: 0,
+  overOneKiB: 0,
+  unitsPerWrite,
+  gsi1UnitsPerWrite,
+  onGsi1: gsi1UnitsPerWrite > 0 ? 1 : 0,
+  attributes: {},
+});
+
 describe('DynamoDB units', () => {
   it('bills each item of a batch read or write, not the request', () => {
     const usage: Usage = {
@@ -205,28 +218,30 @@ describe('DynamoDB units', () => {
     expect(costOf(usage).dynamodb).toBeCloseTo(154 * 0.125e-6 + 25 * 0.625e-6, 12);
   });
 
-  it("bills a write by its kind's item size, and a write of no sized kind by its request body", () => {
-    const kind = (unitsPerWrite: number) => ({
-      count: 1,
-      meanBytes: 0,
-      p95Bytes: 0,
-      maxBytes: 0,
-      overOneKiB: 0,
-      unitsPerWrite,
-      attributes: {},
-    });
+  it("bills a write by its kind's item size on the table and gsi1, and a write of no sized kind by its request body", () => {
     const counts = {
       requests: { PutItem: 130, UpdateItem: 20, DeleteItem: 2 },
       byItem: { 'PutItem SYNC': 100, 'PutItem DECISION': 30, 'UpdateItem HEALTH': 20, 'DeleteItem CURSOR': 2 },
       // 152 writes of 1,500 bytes of request body each: 2 units each by the body.
       writeBytes: 152 * 1500,
-      itemBytes: { SYNC: kind(1), DECISION: kind(1.5), HEALTH: kind(1) },
+      itemBytes: { SYNC: kind(1, 1, 0), DECISION: kind(1, 1.5, 0), HEALTH: kind(1, 1, 0) },
     };
     // SYNC 100 × 1 + DECISION 30 × 1.5 + HEALTH 20 × 1 + CURSOR (not in the table) 2 × 2 by the body = 169.
-    expect(dynamoWriteUnits(counts)).toEqual({ units: 169, sized: 150, writes: 152 });
+    expect(dynamoWriteUnits(counts)).toEqual({ units: 169, tableUnits: 169, gsi1Units: 0, sized: 150, writes: 152 });
     expect(dynamoWriteUnits({ ...counts, itemBytes: undefined }).units).toBe(304);
     const usage: Usage = { lambda: {}, dynamodb: counts, sqs: { requests: {}, byItem: {}, writeBytes: 0 } };
     expect(costOf(usage).dynamodb).toBeCloseTo(169 * 0.625e-6, 12);
+    // gsi1: 6 SYNC items at the end on it at 1 unit, 2 DECISION at 2.5, 2 HEALTH off it (for this case).
+    const indexed = {
+      ...counts,
+      itemBytes: { SYNC: kind(6, 1, 1), DECISION: kind(2, 1.5, 2.5), HEALTH: kind(2, 1, 0) },
+    };
+    // Table as above, 169; gsi1 100 × 1 + 30 × 2.5 + 20 × 0 + CURSOR 2 × the table's mean, (6 + 5) / 10: 177.2.
+    const units = dynamoWriteUnits(indexed);
+    expect(units).toMatchObject({ tableUnits: 169, sized: 150, writes: 152 });
+    expect(units.gsi1Units).toBeCloseTo(177.2, 9);
+    expect(units.units).toBeCloseTo(346.2, 9);
+    expect(costOf({ ...usage, dynamodb: indexed }).dynamodb).toBeCloseTo(346.2 * 0.625e-6, 12);
   });
 });
 
