@@ -247,7 +247,28 @@ export const InternalError = subclass('internal', 'InternalError');
 export function asTmcError(err: unknown): TmcError {
   if (err instanceof TmcError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (hasNetworkCode(err)) return new NetworkError(message, { cause: err });
   return new InternalError(message, { cause: err });
+}
+
+/** Node's codes for a connection refused, dropped or timed out: a dependency not answering, not a bug in tmc. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+
+/** Whether an error (or the error it wraps, as the AWS SDK's do) carries one of {@link NETWORK_CODES}. */
+function hasNetworkCode(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const code = 'code' in err ? err.code : undefined;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  return 'cause' in err && hasNetworkCode(err.cause, depth + 1);
 }
 
 /** The `cluster` a kcp client's errors name: kcp is tmc's source of truth, not a SyncTarget. */

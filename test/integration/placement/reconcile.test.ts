@@ -576,6 +576,11 @@ describe('reconcilePlacement on dynalite', () => {
     w.kcp.get = () => Promise.reject(new Error('boom'));
     expect((await handler({ Records: [record('m3', 1)] })).batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
     expect(deferred).toEqual([]);
+
+    // A dependency refusing the connection (an SDK error wrapping ECONNREFUSED) is transient, not a bug: deferred.
+    w.kcp.get = () => Promise.reject(Object.assign(new Error('socket'), { cause: { code: 'ECONNREFUSED' } }));
+    expect((await handler({ Records: [record('m4', 1)] })).batchItemFailures).toEqual([{ itemIdentifier: 'm4' }]);
+    expect(deferred.map(([handle]) => handle)).toEqual(['h-m4']);
     w.kcp.get = get;
   });
 
