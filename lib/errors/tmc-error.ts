@@ -251,30 +251,23 @@ export function asTmcError(err: unknown): TmcError {
   return new InternalError(message, { cause: err });
 }
 
-/**
- * Node's and undici's codes for a connection refused, dropped, aborted or timed out: a dependency not answering, not
- * a bug in tmc. The kube adapter reads them as a cluster unreachable (lib/adapters/kube/errors.ts).
- */
-export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+/** Node's codes for a connection refused, dropped or timed out: a dependency not answering, not a bug in tmc. */
+const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+  'EPIPE',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
+  'EAI_AGAIN',
   'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ABORT_ERR',
 ]);
 
-/** Whether an error (or the error it wraps, as the AWS SDK's do) carries one of {@link CONNECTION_ERROR_CODES}. */
+/** Whether an error (or the error it wraps, as the AWS SDK's do) carries one of {@link NETWORK_CODES}. */
 function hasNetworkCode(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = 'code' in err ? err.code : undefined;
-  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   return 'cause' in err && hasNetworkCode(err.cause, depth + 1);
 }
 
