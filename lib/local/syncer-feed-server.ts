@@ -166,14 +166,32 @@ export async function startSyncerFeedServer(options: {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refuse = (code: number): void =>
-      void socket.end(`HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Length: 0\r\n\r\n`);
+    // Node's HTTP server stops listening for the socket's errors when it hands an upgrade over, and the authorizer and
+    // $connect run for a while before ws takes it: a syncer that drops meanwhile (a reset) must end this attempt only,
+    // not raise an unhandled 'error' in the process serving every other connection.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      options.logger.debug('A syncer dropped its change-feed connection while it was being opened', {
+        error: err.code ?? err.message,
+      });
+      socket.destroy();
+    });
+    const refuse = (code: number): void => {
+      if (socket.destroyed) return;
+      socket.end(`HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Length: 0\r\n\r\n`);
+    };
     if ((req.url ?? '').split('?')[0] !== stagePath) return refuse(403);
     const connectionId = newConnectionId();
     connect(req, connectionId)
       .then((outcome) => {
         if ('refused' in outcome) return refuse(outcome.refused);
         const { authorizer } = outcome;
+        if (socket.destroyed) {
+          // Gone during $connect, which recorded it: API Gateway runs $disconnect for it, so nothing posts to it.
+          route(connectionId, '$disconnect', 'DISCONNECT', authorizer).catch((err: unknown) =>
+            options.logger.debug('The change feed $disconnect route failed', { error: String(err) }),
+          );
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
           const subject = syncerSubject(String(authorizer.workspace), String(authorizer.syncTarget));
           open.set(connectionId, { socket: ws, subject });

@@ -4,13 +4,14 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoStatusCredentialStore } from '../../../lib/adapters/dynamodb/status-credential-store';
 import { DynamoSyncerConnectionStore } from '../../../lib/adapters/dynamodb/syncer-connection-store';
 import { ApiGatewaySyncerFeed } from '../../../lib/adapters/feed/api-gateway-syncer-feed';
 import { issueStatusCredential, StatusCredentialAuthenticator } from '../../../lib/auth/status-credentials';
 import { ensureTable, startLocalDynamo, type LocalDynamo } from '../../../lib/local/aws-services';
-import { createStackLogger } from '../../../lib/local/log';
 import { startSyncerFeedServer, type SyncerFeedServer } from '../../../lib/local/syncer-feed-server';
 import { makeDynamoDocumentClient } from '../../../lib/runtime/aws';
 import { makeFeedConnectionsClient } from '../../../lib/runtime/feed-client';
@@ -47,6 +48,10 @@ describe('the syncer change feed (local WebSocket API, real functions, dynalite)
   const invocations: Array<{ name: FunctionName; routeKey: string }> = [];
   const open: FeedConnection[] = [];
   const tokens: Record<string, string> = {};
+  /** The feed server's own log. */
+  const feedLines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+  /** While set, the $connect route waits for it (after its invocation is recorded). */
+  let holdConnect: Promise<void> | undefined;
 
   const start = async (port?: number): Promise<SyncerFeedServer> => {
     const authorizer = makeFeedAuthorizer({
@@ -61,10 +66,12 @@ describe('the syncer change feed (local WebSocket API, real functions, dynalite)
       invoke: async (name, event) => {
         const routeKey = String((event as { requestContext: { routeKey: string } }).requestContext.routeKey);
         invocations.push({ name, routeKey });
-        return name === SYNCER_FEED.authorizer ? authorizer(event) : routes(event);
+        if (name === SYNCER_FEED.authorizer) return authorizer(event);
+        if (routeKey === '$connect' && holdConnect) await holdConnect;
+        return routes(event);
       },
       region: 'us-east-1',
-      logger: createStackLogger({ level: 'silent' }),
+      logger: memoryLog(feedLines),
       ...(port !== undefined ? { port } : {}),
     });
   };
@@ -188,6 +195,48 @@ describe('the syncer change feed (local WebSocket API, real functions, dynalite)
       'keepalive routed',
       async () => invocations.filter((i) => i.routeKey === '$default').length === before + 1,
     );
+    lab.connection.stop();
+  });
+
+  it('ends only the attempt of a syncer that resets its connection during $connect, and forgets it', async () => {
+    const before = invocations.length;
+    let release = (): void => undefined;
+    holdConnect = new Promise<void>((resolve) => (release = resolve));
+    const url = new URL(feedConnectUrl(server.url, { workspace: WS, syncTarget: 'lab' }));
+    const socket = netConnect(Number(url.port), url.hostname);
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write(
+      [
+        `GET ${url.pathname}${url.search} HTTP/1.1`,
+        `Host: ${url.host}`,
+        `Authorization: Bearer ${tokens.lab!}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const ran = (routeKey: string): boolean =>
+      invocations.slice(before).some((i) => i.name === SYNCER_FEED.function && i.routeKey === routeKey);
+    await waitFor('$connect running', async () => ran('$connect'));
+    // The syncer goes away with a TCP reset, as a killed process or a dropped network does: the feed reads ECONNRESET.
+    socket.resetAndDestroy();
+    await waitFor('the reset seen by the feed', async () =>
+      feedLines.some((l) => l.message.includes('dropped its change-feed connection')),
+    );
+    holdConnect = undefined;
+    release();
+    // $connect recorded the connection; the feed runs $disconnect for it, as for any connection that closed.
+    await waitFor('$disconnect run', async () => ran('$disconnect'));
+    await waitFor('the dropped connection forgotten', async () =>
+      (await connections.list(syncerSubject(WS, 'lab'))).length === 0 ? true : undefined,
+    );
+    // The feed still serves every other syncer.
+    const lab = connect('lab', tokens.lab!);
+    await waitFor('connected', async () => lab.connects() === 1);
     lab.connection.stop();
   });
 
