@@ -1,11 +1,12 @@
 /**
  * Waits for a condition by polling (never a fixed sleep). Fails with `what` and the last value seen, so a timeout
- * says what did not happen.
+ * says what did not happen; `history`, when given, is shown too: what the probes saw on the way, for a condition that
+ * depends on a sequence (sweeps that note, then confirm) rather than on the last value alone.
  */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
+  options: { timeoutMs?: number; intervalMs?: number; history?: () => unknown } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: unknown;
@@ -17,7 +18,10 @@ export async function waitFor<T>(
     } catch (err) {
       last = err instanceof Error ? err.message : err;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) {
+      const history = options.history ? `; history: ${JSON.stringify(options.history())}` : '';
+      throw new Error(`Timed out waiting for ${what}; last seen: ${JSON.stringify(last)}${history}`);
+    }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
 }
