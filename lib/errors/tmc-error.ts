@@ -247,28 +247,43 @@ export const InternalError = subclass('internal', 'InternalError');
 export function asTmcError(err: unknown): TmcError {
   if (err instanceof TmcError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (hasNetworkCode(err)) return new NetworkError(message, { cause: err });
-  return new InternalError(message, { cause: err });
+  const code = connectionErrorCode(err);
+  if (code === undefined) return new InternalError(message, { cause: err });
+  // A name that does not resolve is usually a mistyped endpoint, not a passing failure: say where to look.
+  if (code === 'ENOTFOUND')
+    return new NetworkError(
+      `${message}: the host name does not resolve; check the endpoint tmc is configured with (tmc retries meanwhile)`,
+      { cause: err },
+    );
+  return new NetworkError(message, { cause: err });
 }
 
-/** Node's codes for a connection refused, dropped or timed out: a dependency not answering, not a bug in tmc. */
-const NETWORK_CODES = new Set([
+/**
+ * Node's and undici's codes for a connection refused, reset, timed out or never made (DNS, routing): a dependency not
+ * answering, not a bug in tmc. asTmcError reads them as a NetworkError, the kube adapter as a cluster unreachable
+ * (lib/adapters/kube/errors.ts). Not ABORT_ERR: Node raises it for every aborted signal, so for a deliberate stop or
+ * the invocation's deadline as much as for a dropped connection; those are told apart where the signal is known.
+ */
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
-  'ETIMEDOUT',
+  'ECONNABORTED',
   'EPIPE',
+  'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Whether an error (or the error it wraps, as the AWS SDK's do) carries one of {@link NETWORK_CODES}. */
-function hasNetworkCode(err: unknown, depth = 0): boolean {
-  if (typeof err !== 'object' || err === null || depth > 3) return false;
+/** The {@link CONNECTION_ERROR_CODES} code an error (or an error it wraps, as the AWS SDK's do) carries. */
+export function connectionErrorCode(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 3) return undefined;
   const code = 'code' in err ? err.code : undefined;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  return 'cause' in err && hasNetworkCode(err.cause, depth + 1);
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return code;
+  return 'cause' in err ? connectionErrorCode(err.cause, depth + 1) : undefined;
 }
 
 /** The `cluster` a kcp client's errors name: kcp is tmc's source of truth, not a SyncTarget. */

@@ -3,6 +3,7 @@ import {
   ClusterThrottledError,
   ClusterUnavailableError,
   ClusterUnreachableError,
+  CONNECTION_ERROR_CODES,
   ConflictError,
   InternalError,
   NotFoundError,
@@ -27,22 +28,6 @@ export interface KubeStatusBody {
   reason?: string;
   details?: { causes?: Array<{ type?: string; field?: string; message?: string }> };
 }
-
-/** Network error codes that mean the endpoint could not be reached at all (the circuit, not a retry, is the answer). */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ABORT_ERR',
-]);
 
 /** Retry-After is either seconds or an HTTP date; anything else is ignored rather than trusted. */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
@@ -116,7 +101,9 @@ export function translateNetworkError(err: unknown, ctx: KubeErrorContext): TmcE
     typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
   const name = err instanceof Error ? err.name : undefined;
   const options = { cluster: ctx.target, object: ctx.object, cause: err };
-  if ((code && UNREACHABLE_CODES.has(code)) || name === 'AbortError' || name === 'TimeoutError') {
+  // Unreachable at all: the circuit, not a retry, is the answer. An abort reaching here is the transport's own
+  // (a deadline's is rethrown before translation, kube-cluster-client.ts), named AbortError or TimeoutError.
+  if ((code && CONNECTION_ERROR_CODES.has(code)) || name === 'AbortError' || name === 'TimeoutError') {
     return new ClusterUnreachableError(
       `${ctx.target} is unreachable (${code ?? name}) while requesting ${ctx.object}`,
       options,
