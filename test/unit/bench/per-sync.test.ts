@@ -1,4 +1,4 @@
-import { requestsPerSync, sqsDesignFloorPerSync } from '../../../bench/e2e/per-sync';
+import { requestsPerSync, sqsDesignFloorPerSync, sqsFullBatchFloorPerSync } from '../../../bench/e2e/per-sync';
 
 describe('sqsDesignFloorPerSync', () => {
   it.each([
@@ -11,6 +11,22 @@ describe('sqsDesignFloorPerSync', () => {
     ['nothing', {}, 0, 0],
   ])('%s', (_why, enqueued, syncs, floor) => {
     expect(sqsDesignFloorPerSync(enqueued, syncs)).toBe(floor);
+  });
+});
+
+describe('sqsFullBatchFloorPerSync', () => {
+  it.each([
+    // 40 + 120 + 60 messages are 4 + 12 + 6 batches of ten, each sent, received and deleted once: 66 requests for 120
+    // syncs. Above 0.5 however well every queue is batched: 1.83 messages a sync at 3 clusters.
+    ['the quick create phase', { placement: 40, sync: 120, status: 60 }, 120, 0.55],
+    // The 200 × 3 create phase: 400 + 1,200 + 600 messages, 220 batches, 660 requests for 1,200 syncs.
+    ['the 200 × 3 create phase', { placement: 400, sync: 1200, status: 600 }, 1200, 0.55],
+    // 1 Deployment + 1 ConfigMap × 50 clusters: 1 + 10 + 5 batches, 48 requests for 100 syncs.
+    ['one pair at 50 clusters', { placement: 2, sync: 100, status: 50 }, 100, 0.48],
+    ['a partial batch counts as a request', { placement: 1, sync: 3 }, 3, 2],
+    ['nothing', {}, 0, 0],
+  ])('%s', (_why, enqueued, syncs, floor) => {
+    expect(sqsFullBatchFloorPerSync(enqueued, syncs)).toBe(floor);
   });
 });
 
