@@ -233,7 +233,7 @@ describe('tmc bench --quick', () => {
     const total = (r: Record<string, number> | undefined): number => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
     expect(total(create.sqsByQueue)).toBeCloseTo(total(create.sqs), 1);
     const target = results.targets.find((t) => t.target.startsWith('SQS requests per object·cluster sync'));
-    expect(target?.measured).toMatch(/^\d+\.\d\d \(\d+\.\d\d\) at /);
+    expect(target?.measured).toMatch(/^\d+\.\d\d \(\d+\.\d\d; \d+\.\d\d\) at /);
     expect(formatResults(results)).toMatch(/SQS requests per object·cluster sync by queue/);
   });
 
