@@ -20,6 +20,8 @@ export interface WebhookCall {
 export type WebhookCallResult = { ok: true; body: unknown } | { ok: false; reason: string };
 
 const MAX_RESPONSE_BYTES = 3 * 1024 * 1024;
+/** How a request fails when the server closed its connection before answering. */
+const CLOSED_BY_PEER: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
  * POSTs admission reviews. node:http(s) rather than fetch: a webhook's caBundle must be trusted for that
@@ -91,11 +93,27 @@ export function createWebhookCaller(): WebhookCaller {
     if (request.credentials?.token) headers.authorization = `Bearer ${request.credentials.token}`;
     const transport = url.protocol === 'https:' ? https : http;
 
-    return new Promise<WebhookCallResult>((resolve) => {
-      const req = transport.request(
-        url,
-        { method: 'POST', headers, agent: agentFor(url, request.caBundle), signal: AbortSignal.timeout(remainingMs) },
-        (res) => {
+    // One deadline for the call, however many connections it takes.
+    const signal = AbortSignal.timeout(remainingMs);
+    const agent = agentFor(url, request.caBundle);
+    for (;;) {
+      const attempt = await postOnce();
+      if (attempt !== 'server-closed-idle') return attempt;
+    }
+
+    /**
+     * One POST. 'server-closed-idle' when it went out on a kept-alive connection that the server closed without
+     * answering: kube-apiserver's client (Go's transport) sees a server close an idle connection as it happens and
+     * never sends on it, while node's agent learns of it only when this thread next reads the socket, which a busy
+     * thread does seconds late (the local stack's webhook server and this caller share a thread, and a status report
+     * lost this way was only brought back by the backstop). So the call goes again on another connection, as node's
+     * documentation of `request.reusedSocket` advises, instead of failing open on a call the webhook never answered.
+     * Should the server have read it after all, a second call is harmless: kube-apiserver may call a webhook more than
+     * once for one write, and tmc's webhooks are idempotent.
+     */
+    function postOnce(): Promise<WebhookCallResult | 'server-closed-idle'> {
+      return new Promise((resolve) => {
+        const req = transport.request(url, { method: 'POST', headers, agent, signal }, (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -123,11 +141,17 @@ export function createWebhookCaller(): WebhookCaller {
             }
           });
           res.on('error', (error) => resolve(transportError(error)));
-        },
-      );
-      req.on('error', (error) => resolve(transportError(error)));
-      req.end(payload);
-    });
+        });
+        req.on('error', (error: NodeJS.ErrnoException) =>
+          resolve(
+            req.reusedSocket && !signal.aborted && CLOSED_BY_PEER.has(error.code ?? '')
+              ? 'server-closed-idle'
+              : transportError(error),
+          ),
+        );
+        req.end(payload);
+      });
+    }
 
     function transportError(error: NodeJS.ErrnoException): WebhookCallResult {
       if (error.name === 'AbortError' || error.name === 'TimeoutError') return deadline;
