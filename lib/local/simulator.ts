@@ -100,6 +100,13 @@ export async function startSimulator(_projectRoot: string, request: SimulatorReq
     latencyMs: request.latencyMs,
     requestLogLimit: request.requestLogLimit,
     eventTtlMs: request.eventTtlMs,
+    // As kube-apiserver logs it: what the webhook would have carried (a status report, an admission) is then only
+    // there for a safety net (the status backstop, watch events, the recovery sweep) to bring back.
+    onWebhookFailOpen: (server, failure) =>
+      request.logger.warn(`Failed calling webhook ${failure.webhook} on ${server}, failing open`, {
+        server,
+        ...failure,
+      }),
   });
   if (request.statePath !== undefined) restoreSnapshot(sim, request.statePath, request.logger);
   request.logger.info(`Simulator up: kcp ${sim.kcp.url}, clusters ${Object.keys(sim.clusters).join(', ')}`);

@@ -5,6 +5,7 @@ import {
   createAdmissionDispatcher,
   createWebhookFaultInjector,
   type ClosableAdmissionDispatcher,
+  type WebhookFailOpen,
   type WebhookFaultInjector,
 } from './admission';
 import type { WebhookCredentials } from './admission/webhook-caller';
@@ -34,6 +35,8 @@ import { authorizeRequest, impersonationAttributes, ServiceAccountTokens } from 
 export interface SimServerOptions {
   name: string;
   mode: 'kcp' | 'cluster';
+  /** A webhook call that failed open (failurePolicy Ignore), as kube-apiserver logs it. */
+  onWebhookFailOpen?: (failure: WebhookFailOpen) => void;
   /** 0 or absent: a free port. */
   port?: number;
   host?: string;
@@ -264,6 +267,7 @@ function createServerState(options: SimServerOptions): ServerState {
     admission: createAdmissionDispatcher({
       credentialsFor: (url) => (options.managed ? undefined : state.credentials?.(url)),
       faults: webhookFaults,
+      onFailOpen: options.onWebhookFailOpen,
     }),
     webhookFaults,
     faults: new FaultController(),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { WorkloadSimulationOptions } from './contracts';
-import { type SimServer, startSimServer } from './sim-server';
+import { type SimServer, type SimServerOptions, startSimServer } from './sim-server';
 
 export interface SimulatedClusterSpec {
   name: string;
@@ -24,6 +24,11 @@ export interface SimulationOptions {
   requestLogLimit?: number;
   /** How long Events live after their last write on every server (SimServerOptions.eventTtlMs; default 1 hour). */
   eventTtlMs?: number;
+  /** A webhook call of any server that failed open, with the server's name. */
+  onWebhookFailOpen?: (
+    server: string,
+    failure: Parameters<NonNullable<SimServerOptions['onWebhookFailOpen']>>[0],
+  ) => void;
 }
 
 export interface Simulation {
@@ -35,9 +40,12 @@ export interface Simulation {
 
 /** One kcp with logical clusters plus N physical clusters, each a real HTTP API server on loopback. */
 export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
+  const failOpen = (server: string): SimServerOptions['onWebhookFailOpen'] =>
+    options.onWebhookFailOpen && ((failure) => options.onWebhookFailOpen?.(server, failure));
   const kcp = await startSimServer({
     name: options.kcp.name ?? 'kcp',
     mode: 'kcp',
+    onWebhookFailOpen: failOpen(options.kcp.name ?? 'kcp'),
     port: options.kcp.port,
     latencyMs: options.latencyMs,
     requestLogLimit: options.requestLogLimit,
@@ -49,6 +57,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     clusters[c.name] = await startSimServer({
       name: c.name,
       mode: 'cluster',
+      onWebhookFailOpen: failOpen(c.name),
       port: c.port,
       managed: c.managed,
       latencyMs: options.latencyMs,

@@ -107,13 +107,16 @@ const Results = z.object({
   targets: z.array(z.object({ target: z.string(), measured: z.string() })).min(1),
 });
 
-/** The warnings of the safety nets' repairs in the logs the bench's progress names (`  logs: <file>`). */
+/**
+ * The warnings of the safety nets' repairs in the logs the bench's progress names (`  logs: <file>`), and of the
+ * simulated servers' webhook calls that failed open (what a repair then brought back was never sent).
+ */
 function repairWarnings(progress: string[]): string[] {
   const files = progress.flatMap((line) => /^\s*logs: (.+)$/.exec(line)?.[1] ?? []);
   return files.flatMap((file) =>
     readFileSync(file, 'utf8')
       .split('\n')
-      .filter((line) => /backstop repaired|resync|drift/i.test(line))
+      .filter((line) => /backstop repaired|resync|drift|failing open/i.test(line))
       .slice(0, 20),
   );
 }

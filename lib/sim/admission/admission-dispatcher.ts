@@ -28,6 +28,23 @@ export interface AdmissionDispatcherOptions {
   caller?: WebhookCaller;
   /** Reports configurations the dispatcher had to skip. */
   onWarning?: (message: string) => void;
+  /**
+   * A webhook that could not be called under failurePolicy Ignore, so the request went on without it: kube-apiserver
+   * logs "Failed calling webhook, failing open" and counts apiserver_admission_webhook_fail_open_count. What the webhook
+   * would have learnt (tmc's status report, its admission of a write) is then only there for a safety net to find.
+   */
+  onFailOpen?: (failure: WebhookFailOpen) => void;
+}
+
+/** One webhook call that failed open, and the request it was for. */
+export interface WebhookFailOpen {
+  webhook: string;
+  reason: string;
+  operation: AdmissionAttributes['operation'];
+  resource: string;
+  subResource?: string;
+  namespace?: string;
+  name: string;
 }
 
 /** The dispatcher plus `close()` for its keep-alive connections. */
@@ -74,8 +91,18 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
   }
 
   /** A webhook that could not be called: skipped under failurePolicy Ignore, the request's answer under Fail. */
-  function callFailed(webhook: Webhook, reason: string): AdmissionFailure | undefined {
-    return webhook.failurePolicy === 'Ignore' ? undefined : failedCallingWebhook(webhook.name, reason);
+  function callFailed(webhook: Webhook, reason: string, attrs: AdmissionAttributes): AdmissionFailure | undefined {
+    if (webhook.failurePolicy !== 'Ignore') return failedCallingWebhook(webhook.name, reason);
+    options.onFailOpen?.({
+      webhook: webhook.name,
+      reason,
+      operation: attrs.operation,
+      resource: attrs.gvr.resource,
+      ...(attrs.subResource ? { subResource: attrs.subResource } : {}),
+      ...(attrs.namespace ? { namespace: attrs.namespace } : {}),
+      name: attrs.name,
+    });
+    return undefined;
   }
 
   /** One call; a failure here is already the request's answer unless failurePolicy says Ignore. */
@@ -150,7 +177,7 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
             : await invoke(webhook, attrs, object);
         if ('allowed' in outcome) return outcome;
         if (outcome.result === 'call-failed') {
-          const failure = callFailed(webhook, outcome.reason);
+          const failure = callFailed(webhook, outcome.reason, attrs);
           if (failure) return failure;
           continue;
         }
@@ -190,13 +217,13 @@ export function createAdmissionDispatcher(options: AdmissionDispatcherOptions = 
       if ('allowed' in invocation) return invocation;
       if (invocation.kind === 'skip') continue;
       if (invocation.kind === 'call-failed') {
-        calls.push(Promise.resolve(callFailed(webhook, invocation.reason)));
+        calls.push(Promise.resolve(callFailed(webhook, invocation.reason, attrs)));
         continue;
       }
       calls.push(
         invoke(webhook, attrs, object).then((outcome) => {
           if ('allowed' in outcome) return outcome;
-          if (outcome.result === 'call-failed') return callFailed(webhook, outcome.reason);
+          if (outcome.result === 'call-failed') return callFailed(webhook, outcome.reason, attrs);
           warnings.push(...outcome.warnings);
           return undefined;
         }),

@@ -3,6 +3,7 @@ export {
   createAdmissionDispatcher,
   type AdmissionDispatcherOptions,
   type ClosableAdmissionDispatcher,
+  type WebhookFailOpen,
 } from './admission-dispatcher';
 export {
   createWebhookFaultInjector,

@@ -1,4 +1,8 @@
-import { createAdmissionDispatcher, createWebhookFaultInjector } from '../../../lib/sim/admission';
+import {
+  createAdmissionDispatcher,
+  createWebhookFaultInjector,
+  type WebhookFailOpen,
+} from '../../../lib/sim/admission';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionAttributes } from '../../../lib/sim/contracts';
 import * as build from '../../support/builders';
@@ -221,6 +225,35 @@ describe('admission dispatcher', () => {
         validating: [webhook('check.tmc.dev', url(), { failurePolicy: 'Ignore', timeoutSeconds })],
       });
       expect(await dispatcher.admit(attrs(ignoring))).toMatchObject({ allowed: true });
+    });
+
+    it('reports each call that fails open (Ignore), as kube-apiserver logs it; a call failing closed is the answer', async () => {
+      const failures: WebhookFailOpen[] = [];
+      const reporting = createAdmissionDispatcher({ onFailOpen: (failure) => failures.push(failure) });
+      try {
+        const store = storeWith({
+          validating: [
+            webhook('ignored.tmc.dev', refusedUrl, { failurePolicy: 'Ignore' }),
+            webhook('fine.tmc.dev', server.url('/allow'), { failurePolicy: 'Ignore' }),
+          ],
+        });
+        expect(await reporting.admit(attrs(store))).toMatchObject({ allowed: true });
+        expect(failures).toEqual([
+          {
+            webhook: 'ignored.tmc.dev',
+            reason: expect.stringMatching(/connect: connection refused$/),
+            operation: 'CREATE',
+            resource: 'deployments',
+            namespace: 'team',
+            name: 'web',
+          },
+        ]);
+        const failing = storeWith({ validating: [webhook('check.tmc.dev', refusedUrl, { failurePolicy: 'Fail' })] });
+        expect(await reporting.admit(attrs(failing))).toMatchObject({ allowed: false });
+        expect(failures).toHaveLength(1);
+      } finally {
+        reporting.close();
+      }
     });
 
     it('defaults failurePolicy to Fail', async () => {
