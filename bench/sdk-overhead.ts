@@ -8,7 +8,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Quer
 import { z } from 'zod';
 import { batchGetItems } from '../lib/adapters/dynamodb/table';
 import { ensureQueues, ensureTable, startLocalDynamo, startLocalSqs } from '../lib/local/aws-services';
-import { makeDynamoDocumentClient, makeSqsClient } from '../lib/runtime/aws';
+import { makeDynamoDocumentClient, makeSqsClient, type ClientBuildOptions } from '../lib/runtime/aws';
 import { findProjectRoot } from '../lib/local/paths';
 import { TABLE } from '../lib/runtime/resources';
 
@@ -81,10 +81,11 @@ const REGION = 'us-east-1';
 function tmcClients(
   endpoints: Endpoints,
   overrides: { dynamodb?: Record<string, unknown>; sqs?: Record<string, unknown> } = {},
+  build: ClientBuildOptions = {},
 ): Clients {
   const config = { region: REGION, dynamodbEndpoint: endpoints.dynamodb, sqsEndpoint: endpoints.sqs };
-  const doc = makeDynamoDocumentClient(config);
-  const sqs = makeSqsClient(config);
+  const doc = makeDynamoDocumentClient(config, build);
+  const sqs = makeSqsClient(config, build);
   // Set before the first send, an option takes effect: the SDK reads these when it resolves a command's handler
   // (per send, or once with cacheMiddleware) or per request. test/unit/runtime/aws-clients.test.ts shows the effect
   // of the ones lib/runtime/aws.ts sets at construction.
@@ -184,6 +185,12 @@ export const VARIANTS: readonly Variant[] = [
       Object.setPrototypeOf(clients.doc, DynamoDBDocumentClient.prototype);
       return clients;
     },
+  },
+  {
+    name: 'dictionary-config',
+    description:
+      "tmc with each client's resolved config left in V8's dictionary mode, as the SDK builds it (lib/runtime/aws.ts before withFastProperties)",
+    build: (e) => tmcClients(e, {}, { fastConfig: false }),
   },
   {
     name: 'no-user-agent',

@@ -6,6 +6,7 @@ import { applyAwsClientHook } from './aws-client-hook';
 import { stampSchemaVersion } from '../adapters/dynamodb/schema-version';
 import { carryInvocationDeadline, requestHandlerOptions } from './aws-request-handler';
 import { HandlerCachingDocumentClient } from './aws-document-client';
+import { withFastProperties } from './fast-properties';
 import type { TmcConfig } from './config';
 
 /**
@@ -15,6 +16,11 @@ import type { TmcConfig } from './config';
  */
 
 type ClientConfig = Pick<TmcConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
+
+/** For measurements only (bench/sdk-overhead.ts `dictionary-config`): `fastConfig: false` leaves out withFastProperties. */
+export interface ClientBuildOptions {
+  fastConfig?: boolean;
+}
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -53,7 +59,10 @@ const sdkLogger = SDK_LOGGER as NonNullable<DynamoDBClientConfig['logger']>;
  */
 
 /** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
-export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocumentClient {
+export function makeDynamoDocumentClient(
+  config: ClientConfig,
+  { fastConfig = true }: ClientBuildOptions = {},
+): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
     requestHandler: requestHandlerOptions(10_000),
@@ -71,6 +80,8 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
   // The document client shares the client's middleware stack, so the X-Ray middleware reaches both; it sends on its
   // own, so its sends wait for the instrumentation too.
   traceAwsClient(client, doc);
+  // The document client's config is its client's (one object): copied three times per request by the SDK.
+  if (fastConfig) withFastProperties(client.config);
   return doc;
 }
 
@@ -80,7 +91,7 @@ export function makeDynamoDocumentClient(config: ClientConfig): DynamoDBDocument
  * adds no integrity the request does not already have: SigV4 signs the SHA-256 of the request body, which SQS
  * verifies before accepting it, and responses travel over TLS. (The SDK offers the option for FIPS hosts.)
  */
-export function makeSqsClient(config: ClientConfig): SQSClient {
+export function makeSqsClient(config: ClientConfig, { fastConfig = true }: ClientBuildOptions = {}): SQSClient {
   const client = new SQSClient({
     region: config.region,
     requestHandler: requestHandlerOptions(30_000),
@@ -92,6 +103,7 @@ export function makeSqsClient(config: ClientConfig): SQSClient {
   });
   carryInvocationDeadline(client, 'SQS');
   applyAwsClientHook(client, 'sqs');
+  if (fastConfig) withFastProperties(client.config);
   // Traced so SendMessage carries the X-Ray header that SQS passes on as AWSTraceHeader (lib/observability/tracing.ts).
   return traceAwsClient(client);
 }

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -202,5 +203,47 @@ describe('makeSqsClient', () => {
   it('does not hash message bodies with MD5 (SigV4 already signs the body)', async () => {
     const { sqs } = client();
     await expect(sqs.send(batch)).resolves.toMatchObject({ Successful: [{ Id: 'm0', MessageId: 'id-0' }] });
+  });
+});
+
+/**
+ * V8's own answer on how an object stores its properties (natives syntax, turned on for this file's functions built
+ * after it). The SDK copies each client's resolved config three times per request; a copy of an object in dictionary
+ * mode takes V8's slow path (lib/runtime/fast-properties.ts).
+ */
+function hasFastProperties(): (object: object) => boolean {
+  setFlagsFromString('--allow-natives-syntax');
+  return new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
+}
+
+describe("the clients' resolved config", () => {
+  it('is in V8’s fast layout after construction and after sends, for both clients', async () => {
+    const fast = hasFastProperties();
+    const doc = makeDynamoDocumentClient(config);
+    const sqs = makeSqsClient(config);
+    // The SDK builds it in dictionary mode: what withFastProperties changes, and what a V8 that stopped honouring the
+    // idiom would show here.
+    expect(fast(makeDynamoDocumentClient(config, { fastConfig: false }).config)).toBe(false);
+    expect(fast(makeSqsClient(config, { fastConfig: false }).config)).toBe(false);
+    expect(fast(doc.config)).toBe(true);
+    expect(fast(sqs.config)).toBe(true);
+
+    doc.config.requestHandler = answering({ Item: { pk: { S: 'OBJ#a' }, sk: { S: 'DECISION' } } });
+    sqs.config.requestHandler = answering({ Successful: [{ Id: 'm0', MessageId: 'id-0' }], Failed: [] });
+    for (let i = 0; i < 3; i++) {
+      await doc.send(new GetCommand({ TableName: 'tmc-state', Key: { pk: 'OBJ#a', sk: 'DECISION' } }));
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: 'http://127.0.0.1:1/000000000000/tmc-placement',
+          Entries: [{ Id: 'm0', MessageBody: '{}' }],
+        }),
+      );
+    }
+    expect(fast(doc.config)).toBe(true);
+    expect(fast(sqs.config)).toBe(true);
+    // The same settings as before: only the layout changed.
+    expect(doc.config.maxAttempts).toBeDefined();
+    expect(await doc.config.region()).toBe('us-east-1');
+    expect(await sqs.config.credentials()).toMatchObject({ accessKeyId: 'local' });
   });
 });
