@@ -16,7 +16,7 @@ import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { StatusReporter } from '../sync/status/report-status';
 import type { Log } from '../observability/log';
-import type { QueueDepth } from '../metrics/rollup';
+import { holdsMessages, type QueueDepth } from '../metrics/rollup';
 import type { DeletionGuard } from './deletion-guard';
 
 export interface RecoverySettings {
@@ -38,6 +38,12 @@ export interface RecoverySettings {
   unplacedPerRun: number;
   /** An object written in kcp less than this long ago is left to its admission message, which may still be queued. */
   unplacedGraceSeconds: number;
+  /**
+   * While the placement queue holds messages, an object written less than this long ago is left to its admission
+   * message too: under load the queue holds a burst's admissions for minutes. Once the queue is empty, or past this,
+   * an object still unplaced is asked about.
+   */
+  unplacedQueuedMaxSeconds: number;
   /** Decisions read per workspace per sweep by the anti-entropy pass (lib/recovery/resync.ts; a cursor carries on). */
   unsyncedDecisionLimit: number;
   /** A decision younger than this is left to the sync messages it sent. */
@@ -65,6 +71,7 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   unplacedDecisionLimit: 2000,
   unplacedPerRun: 100,
   unplacedGraceSeconds: 120,
+  unplacedQueuedMaxSeconds: 600,
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
   unsyncedQueuedMaxSeconds: 600,
@@ -137,4 +144,22 @@ export async function act(
 
 export function newTrace(now: number): { traceId: string; enqueuedAt: string } {
   return { traceId: `recovery-${randomUUID()}`, enqueuedAt: new Date(now).toISOString() };
+}
+
+/**
+ * Whether one of tmc's queues holds messages (waiting, in flight or delayed): the depths are read on the first call of
+ * the returned function, at most once (and once per run: sweep.ts). False without queue depths (tests of the passes
+ * alone) or when the read fails: a re-send ahead of its queued message only arrives twice, while waiting on a failed
+ * read could leave a lost message.
+ */
+export function queueHolds(deps: RecoverySweepDeps, queue: 'sync' | 'placement'): () => Promise<boolean> {
+  let reading: Promise<boolean> | undefined;
+  return () =>
+    (reading ??= (deps.queueDepths ? deps.queueDepths() : Promise.resolve([])).then(
+      (depths) => depths.some((q) => q.queue === queue && holdsMessages(q)),
+      (err: unknown) => {
+        deps.log.warn(`Recovery sweep could not read the ${queue} queue depth`, { error: String(err) });
+        return false;
+      },
+    ));
 }

@@ -1,8 +1,17 @@
 import { describeRef } from '../api/object-ref';
+import { carriedSendMaxMs, ENQUEUE_RETRY_ATTEMPT_MS } from '../ingress/enqueue';
+import { FUNCTIONS } from '../runtime/resources';
 import { act, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 
-/** A held admission younger than this may still be sent by its own container (its retries take up to 7.5 s). */
-export const HELD_ADMISSION_GRACE_SECONDS = 30;
+/**
+ * A held admission younger than this may still be sent, and its record dropped, by its own container: the first
+ * attempt within the function's timeout, four retries each on a deadline of their own, then the record's delete on
+ * one more (lib/ingress/enqueue.ts): 10 s + 7.5 s of waits + 5 × 15 s = 92.5 s, so 93 s. It was 30 s, shorter than
+ * a live container's retries: under load a send still being retried was sent a second time and counted as a repair.
+ */
+export const HELD_ADMISSION_GRACE_SECONDS = Math.ceil(
+  (carriedSendMaxMs(FUNCTIONS.ingress.timeoutSeconds * 1000) + ENQUEUE_RETRY_ATTEMPT_MS) / 1000,
+);
 /** Held admissions sent per sweep; the rest wait for the next one. */
 const PER_RUN = 100;
 

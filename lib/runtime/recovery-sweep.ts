@@ -69,6 +69,7 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       unplacedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNPLACED_DECISION_LIMIT', d.unplacedDecisionLimit),
       unplacedPerRun: numberFrom(env, 'TMC_RECOVERY_UNPLACED_PER_RUN', d.unplacedPerRun),
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
+      unplacedQueuedMaxSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_QUEUED_MAX_SECONDS', d.unplacedQueuedMaxSeconds),
       unsyncedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_DECISION_LIMIT', d.unsyncedDecisionLimit),
       unsyncedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_GRACE_SECONDS', d.unsyncedGraceSeconds),
       unsyncedQueuedMaxSeconds: numberFrom(env, 'TMC_RECOVERY_UNSYNCED_QUEUED_MAX_SECONDS', d.unsyncedQueuedMaxSeconds),
