@@ -18,6 +18,18 @@ import type { StatusReporter } from '../sync/status/report-status';
 import type { Log } from '../observability/log';
 import { holdsMessages, type QueueDepth } from '../metrics/rollup';
 import type { DeletionGuard } from './deletion-guard';
+import { carriedSendMaxMs, ENQUEUE_RETRY_ATTEMPT_MS } from '../ingress/enqueue';
+import { FUNCTIONS } from '../runtime/resources';
+
+/**
+ * A held admission younger than this may still be sent, and its record dropped, by its own container: the first
+ * attempt within the function's timeout, four retries each on a deadline of their own, then the record's delete on
+ * one more (lib/ingress/enqueue.ts): 10 s + 7.5 s of waits + 5 × 15 s = 92.5 s, so 93 s. It was 30 s, shorter than
+ * a live container's retries: under load a send still being retried was sent a second time and counted as a repair.
+ */
+const HELD_ADMISSION_GRACE_SECONDS = Math.ceil(
+  (carriedSendMaxMs(FUNCTIONS.ingress.timeoutSeconds * 1000) + ENQUEUE_RETRY_ATTEMPT_MS) / 1000,
+);
 
 export interface RecoverySettings {
   /** Sync items read per cluster per sweep (one bounded Query on gsi1 `CLUSTER#<name>`; a cursor carries on next run). */
@@ -32,6 +44,8 @@ export interface RecoverySettings {
   cleanupResendSeconds: number;
   /** Delay of the n-th redrive of a dead letter (full jitter, at least `baseSeconds`; SQS delays stop at 900 s). */
   redriveBackoff: BackoffPolicy;
+  /** A held admission younger than this is left to its own container (lib/recovery/held-admissions.ts). */
+  heldAdmissionGraceSeconds: number;
   /** Decisions read per workspace per sweep by the unplaced pass (gsi1 `DECISIONS#<workspace>`; a cursor carries on). */
   unplacedDecisionLimit: number;
   /** Placement messages the unplaced pass sends per workspace per sweep; the rest wait for the next run. */
@@ -68,6 +82,7 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   maxRedrives: 3,
   cleanupResendSeconds: 300,
   redriveBackoff: { baseSeconds: 60, capSeconds: 900 },
+  heldAdmissionGraceSeconds: HELD_ADMISSION_GRACE_SECONDS,
   unplacedDecisionLimit: 2000,
   unplacedPerRun: 100,
   unplacedGraceSeconds: 120,

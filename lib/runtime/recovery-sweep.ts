@@ -66,6 +66,11 @@ export function recoverySettingsFrom(env: Environment): { settings: RecoverySett
       maxRedrives: numberFrom(env, 'TMC_RECOVERY_MAX_REDRIVES', d.maxRedrives),
       cleanupResendSeconds: d.cleanupResendSeconds,
       redriveBackoff: d.redriveBackoff,
+      heldAdmissionGraceSeconds: numberFrom(
+        env,
+        'TMC_RECOVERY_HELD_ADMISSION_GRACE_SECONDS',
+        d.heldAdmissionGraceSeconds,
+      ),
       unplacedDecisionLimit: numberFrom(env, 'TMC_RECOVERY_UNPLACED_DECISION_LIMIT', d.unplacedDecisionLimit),
       unplacedPerRun: numberFrom(env, 'TMC_RECOVERY_UNPLACED_PER_RUN', d.unplacedPerRun),
       unplacedGraceSeconds: numberFrom(env, 'TMC_RECOVERY_UNPLACED_GRACE_SECONDS', d.unplacedGraceSeconds),
