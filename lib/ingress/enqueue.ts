@@ -140,7 +140,7 @@ export function carriedSendMaxMs(
  * error is retryable — and settles with the first success or the last failure. An admitted write is a real change:
  * the recovery sweep is the backstop for what this loses (the process ends), not the path. Each retry runs under a
  * deadline of its own ({@link ENQUEUE_RETRY_ATTEMPT_MS}), not the answered invocation's: a handler that answered past
- * its deadline under load had every retry cut off at once (a 300 × 3 bench at load 20–30: 96 admissions lost so).
+ * its deadline under load had every retry cut off at once (and its outbox record kept: docs/recovery.md).
  */
 export function enqueueWithRetries<T>(
   attempt: () => Promise<T>,

@@ -109,7 +109,7 @@ describe('recovery sweep: objects kcp stored without a placement message', () =>
     ];
 
   it('leaves them to their admissions while the placement queue holds messages, up to the queued bound', async () => {
-    // A 300 × 3 bench at load 20–30: a burst's admissions wait in placement's queue past the grace.
+    // A 300 × 3 bench at load 14–34: a burst's admissions wait in placement's queue past the grace.
     w.clock.now = written + 5 * MINUTE;
     const waiting = await runRecoverySweep({ ...w.deps(), queueDepths: holding('placement') });
     expect(waiting.failures).toEqual([]);

@@ -530,7 +530,7 @@ describe('ingress: admission', () => {
     });
 
     it('lands the send and drops its record when the handler answered past its invocation deadline', async () => {
-      // A 300 × 3 bench at load 20–30: handlers answered after their deadline (a starved event loop), so every call
+      // A 300 × 3 bench at load 14–34: handlers answered after their deadline (a starved event loop), so every call
       // carried on after the answer (the retries, the outbox record's write and delete) inherited a deadline already
       // passed and was cut off at once; 96 sends that did land were re-sent by the sweep as held admissions.
       // Each call here is cut off as the AWS clients' are (lib/runtime/aws-request-handler.ts).
