@@ -11,12 +11,14 @@ import { secretOutsideWorkspace } from '../api/cluster-credentials';
 import { SyncTargetSchema } from '../api/crds/sync-target';
 import type { KubeObjectShape, PlacementMessage } from '../api/messages';
 import { describeRef, gvrKey, type ObjectRef } from '../api/object-ref';
+import { withOwnDeadline } from '../errors/deadline';
 import { asTmcError } from '../errors/tmc-error';
 import { carriedObject } from './carried-object';
 import { DEFAULT_ENQUEUE_DEADLINE_MS, OUTBOX_HOLD_DEADLINE_MS, type IngressDeps } from './deps';
 import {
   DeadlineExceeded,
   type Dedup,
+  ENQUEUE_RETRY_ATTEMPT_MS,
   ENQUEUE_RETRY_DELAYS_MS,
   enqueuePlacement,
   enqueueWithRetries,
@@ -247,7 +249,7 @@ async function enqueueFailOpen(
       deps.metrics.increment('tmc_admission_enqueue_late_total', { outcome });
       if (held)
         void held.written
-          .then(() => deps.outbox?.release(message))
+          .then(() => withOwnDeadline(ENQUEUE_RETRY_ATTEMPT_MS, async () => deps.outbox?.release(message)))
           .catch((err: unknown) =>
             deps.logger.warn(`Could not drop the outbox record of ${what}; the sweep sends it again`, {
               ...keys,
@@ -282,8 +284,10 @@ async function holdInOutbox(
   message: PlacementMessage,
   keys: Record<string, string | undefined>,
 ): Promise<{ written: Promise<void> } | undefined> {
-  if (!deps.outbox) return undefined;
-  const written = deps.outbox.hold(message);
+  const outbox = deps.outbox;
+  if (!outbox) return undefined;
+  // Its own deadline, as the send's retries have: the answer may already be past the invocation's.
+  const written = withOwnDeadline(ENQUEUE_RETRY_ATTEMPT_MS, () => outbox.hold(message));
   try {
     await withDeadline(written, OUTBOX_HOLD_DEADLINE_MS);
   } catch (err) {

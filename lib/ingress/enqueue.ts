@@ -1,6 +1,7 @@
 import type { PlacementMessage, StatusMessage } from '../api/messages';
 import { objectKey, describeRef } from '../api/object-ref';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withOwnDeadline } from '../errors/deadline';
 import { asTmcError } from '../errors/tmc-error';
 import type { IngressDeps } from './deps';
 
@@ -118,11 +119,28 @@ export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> 
 /** Waits before the attempts after the first of an enqueue that failed (the webhook has answered by then). */
 export const ENQUEUE_RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000];
 
+/** The deadline of each attempt after the first, which runs after the answer (its own: {@link withOwnDeadline}). */
+export const ENQUEUE_RETRY_ATTEMPT_MS = 15_000;
+
+/**
+ * The longest a carried-on enqueue goes on after its admission arrived, in a container that stays alive: the first
+ * attempt (bounded by the function's timeout), then each retry's wait and its attempt. Until then its outbox record
+ * is its own container's to send or drop (lib/recovery/held-admissions.ts waits this long).
+ */
+export function carriedSendMaxMs(
+  functionTimeoutMs: number,
+  delaysMs: readonly number[] = ENQUEUE_RETRY_DELAYS_MS,
+): number {
+  return functionTimeoutMs + delaysMs.reduce((sum, d) => sum + d + ENQUEUE_RETRY_ATTEMPT_MS, 0);
+}
+
 /**
  * One enqueue that may outlive the webhook's answer (fail open): `first` is the first attempt, which the answer waits
  * for up to its deadline; `all` goes on after it — a failed attempt is retried after each of `delaysMs` while its
  * error is retryable — and settles with the first success or the last failure. An admitted write is a real change:
- * the recovery sweep is the backstop for what this loses (the process ends), not the path.
+ * the recovery sweep is the backstop for what this loses (the process ends), not the path. Each retry runs under a
+ * deadline of its own ({@link ENQUEUE_RETRY_ATTEMPT_MS}), not the answered invocation's: a handler that answered past
+ * its deadline under load had every retry cut off at once (and its outbox record kept: docs/recovery.md).
  */
 export function enqueueWithRetries<T>(
   attempt: () => Promise<T>,
@@ -139,7 +157,7 @@ export function enqueueWithRetries<T>(
         if (i >= delaysMs.length || !asTmcError(err).retryable) throw err;
         onRetry(err, i + 2);
         await sleep(delaysMs[i]);
-        current = attempt();
+        current = withOwnDeadline(ENQUEUE_RETRY_ATTEMPT_MS, attempt);
       }
     }
   })();

@@ -16,8 +16,20 @@ import type { Metrics } from '../ports/telemetry';
 import type { WorkQueue } from '../ports/work-queue';
 import type { StatusReporter } from '../sync/status/report-status';
 import type { Log } from '../observability/log';
-import type { QueueDepth } from '../metrics/rollup';
+import { holdsMessages, type QueueDepth } from '../metrics/rollup';
 import type { DeletionGuard } from './deletion-guard';
+import { carriedSendMaxMs, ENQUEUE_RETRY_ATTEMPT_MS } from '../ingress/enqueue';
+import { FUNCTIONS } from '../runtime/resources';
+
+/**
+ * A held admission younger than this may still be sent, and its record dropped, by its own container: the first
+ * attempt within the function's timeout, four retries each on a deadline of their own, then the record's delete on
+ * one more (lib/ingress/enqueue.ts): 10 s + 7.5 s of waits + 5 × 15 s = 92.5 s, so 93 s. It was 30 s, shorter than
+ * a live container's retries: under load a send still being retried was sent a second time and counted as a repair.
+ */
+const HELD_ADMISSION_GRACE_SECONDS = Math.ceil(
+  (carriedSendMaxMs(FUNCTIONS.ingress.timeoutSeconds * 1000) + ENQUEUE_RETRY_ATTEMPT_MS) / 1000,
+);
 
 export interface RecoverySettings {
   /** Sync items read per cluster per sweep (one bounded Query on gsi1 `CLUSTER#<name>`; a cursor carries on next run). */
@@ -32,12 +44,20 @@ export interface RecoverySettings {
   cleanupResendSeconds: number;
   /** Delay of the n-th redrive of a dead letter (full jitter, at least `baseSeconds`; SQS delays stop at 900 s). */
   redriveBackoff: BackoffPolicy;
+  /** A held admission younger than this is left to its own container (lib/recovery/held-admissions.ts). */
+  heldAdmissionGraceSeconds: number;
   /** Decisions read per workspace per sweep by the unplaced pass (gsi1 `DECISIONS#<workspace>`; a cursor carries on). */
   unplacedDecisionLimit: number;
   /** Placement messages the unplaced pass sends per workspace per sweep; the rest wait for the next run. */
   unplacedPerRun: number;
   /** An object written in kcp less than this long ago is left to its admission message, which may still be queued. */
   unplacedGraceSeconds: number;
+  /**
+   * While the placement queue holds messages, an object written less than this long ago is left to its admission
+   * message too: under load the queue holds a burst's admissions for minutes. Once the queue is empty, or past this,
+   * an object still unplaced is asked about.
+   */
+  unplacedQueuedMaxSeconds: number;
   /** Decisions read per workspace per sweep by the anti-entropy pass (lib/recovery/resync.ts; a cursor carries on). */
   unsyncedDecisionLimit: number;
   /** A decision younger than this is left to the sync messages it sent. */
@@ -62,9 +82,11 @@ export const DEFAULT_RECOVERY_SETTINGS: RecoverySettings = {
   maxRedrives: 3,
   cleanupResendSeconds: 300,
   redriveBackoff: { baseSeconds: 60, capSeconds: 900 },
+  heldAdmissionGraceSeconds: HELD_ADMISSION_GRACE_SECONDS,
   unplacedDecisionLimit: 2000,
   unplacedPerRun: 100,
   unplacedGraceSeconds: 120,
+  unplacedQueuedMaxSeconds: 600,
   unsyncedDecisionLimit: 200,
   unsyncedGraceSeconds: 60,
   unsyncedQueuedMaxSeconds: 600,
@@ -137,4 +159,22 @@ export async function act(
 
 export function newTrace(now: number): { traceId: string; enqueuedAt: string } {
   return { traceId: `recovery-${randomUUID()}`, enqueuedAt: new Date(now).toISOString() };
+}
+
+/**
+ * Whether one of tmc's queues holds messages (waiting, in flight or delayed): the depths are read on the first call of
+ * the returned function, at most once (and once per run: sweep.ts). False without queue depths (tests of the passes
+ * alone) or when the read fails: a re-send ahead of its queued message only arrives twice, while waiting on a failed
+ * read could leave a lost message.
+ */
+export function queueHolds(deps: RecoverySweepDeps, queue: 'sync' | 'placement'): () => Promise<boolean> {
+  let reading: Promise<boolean> | undefined;
+  return () =>
+    (reading ??= (deps.queueDepths ? deps.queueDepths() : Promise.resolve([])).then(
+      (depths) => depths.some((q) => q.queue === queue && holdsMessages(q)),
+      (err: unknown) => {
+        deps.log.warn(`Recovery sweep could not read the ${queue} queue depth`, { error: String(err) });
+        return false;
+      },
+    ));
 }

@@ -1,8 +1,6 @@
 import { describeRef } from '../api/object-ref';
 import { act, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 
-/** A held admission younger than this may still be sent by its own container (its retries take up to 7.5 s). */
-export const HELD_ADMISSION_GRACE_SECONDS = 30;
 /** Held admissions sent per sweep; the rest wait for the next one. */
 const PER_RUN = 100;
 
@@ -13,7 +11,7 @@ const PER_RUN = 100;
  */
 export async function sendHeldAdmissions(deps: RecoverySweepDeps, report: RecoverySweepReport): Promise<void> {
   if (!deps.outbox) return;
-  const due = await deps.outbox.due(deps.now() - HELD_ADMISSION_GRACE_SECONDS * 1000, PER_RUN);
+  const due = await deps.outbox.due(deps.now() - deps.settings.heldAdmissionGraceSeconds * 1000, PER_RUN);
   if (due.length === 0) return;
   deps.log.warn(`Sending ${due.length} admission(s) whose enqueue never finished`, { count: due.length });
   await deps.placementQueue.send(due);

@@ -10,12 +10,11 @@ import { placementFor } from '../sync/sync-object';
 import { downstreamHash, toDownstream } from '../sync/transform';
 import { contentKeyFor } from '../kube/canonical-hash';
 import { contentHash } from '../placement/content-hash';
-import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+import { act, newTrace, queueHolds, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { isStuck } from './rules';
 import { heldInWorkspace } from './holds';
 import { removeStrayCopies, strayCopies } from './stray-copies';
 import { isSharedScope, tenantNeutral } from '../sync/shared-ownership';
-import { holdsMessages } from '../metrics/rollup';
 
 /** Stuck syncs are re-sent at most this often per pair, doubling: a cluster that keeps failing is not flooded. */
 const STUCK_RETRY: BackoffPolicy = { baseSeconds: 60, capSeconds: 3600 };
@@ -184,30 +183,13 @@ async function missedApply(
   if (!decision || decision.generation !== generation) return undefined;
   if (decision.contentHash !== contentHash(source, await contentKeyFor(source, deps.contentKey))) return undefined;
   if (now - Date.parse(decision.decidedAt) < deps.settings.unsyncedGraceSeconds * 1000) return undefined;
-  if (queuedFor(deps, decision, now) && (await syncQueueHolds(deps)())) return undefined;
+  if (queuedFor(deps, decision, now) && (await queueHolds(deps, 'sync')())) return undefined;
   return `${describeRef(record.ref)} on ${record.cluster} is not the version decision v${decision.decisionVersion} placed (decided ${decision.decidedAt}): re-applying`;
 }
 
 /** Whether a decision is young enough to be left to its sync messages while the sync queue holds messages. */
 function queuedFor(deps: RecoverySweepDeps, decision: { decidedAt: string }, now: number): boolean {
   return now - Date.parse(decision.decidedAt) < deps.settings.unsyncedQueuedMaxSeconds * 1000;
-}
-
-/**
- * Whether the sync queue holds messages (waiting, in flight or delayed): the queue is read on the first call of the
- * returned function, at most once. False without queue depths (tests of the passes alone) or when the read fails: a
- * re-send ahead of its queued message only applies twice, while waiting on a failed read could leave a lost message.
- */
-function syncQueueHolds(deps: RecoverySweepDeps): () => Promise<boolean> {
-  let reading: Promise<boolean> | undefined;
-  return () =>
-    (reading ??= (deps.queueDepths ? deps.queueDepths() : Promise.resolve([])).then(
-      (depths) => depths.some((q) => q.queue === 'sync' && holdsMessages(q)),
-      (err: unknown) => {
-        deps.log.warn('Recovery sweep could not read the sync queue depth', { error: String(err) });
-        return false;
-      },
-    ));
 }
 
 /** What one decision·cluster pair lacks: a copy the decision wants, or the removal of one it no longer wants. */
@@ -339,7 +321,7 @@ export async function resyncUnsynced(
   );
   // A Namespace's downstream namespace is made by its objects' applies and goes with the last of them: only a stray
   // one (the namespace moved away) is judged, above.
-  const queued = syncQueueHolds(deps);
+  const queued = queueHolds(deps, 'sync');
   for (const decision of settled.filter((d) => !(d.ref.group === '' && d.ref.resource === 'namespaces'))) {
     const gaps = decisionGaps(decision, records).filter(
       (gap) => reachable.has(gap.cluster) && !(gap.action === 'delete' && held),

@@ -8,7 +8,7 @@ import { contentHash } from '../placement/content-hash';
 import type { DecisionVersion } from '../ports/decision-store';
 import { contentKeyFor } from '../kube/canonical-hash';
 import type { KubeObject } from '../ports/kube-client';
-import { act, newTrace, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
+import { act, newTrace, queueHolds, type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { absentFromList, confirmVanished } from './vanished';
 
 type Gvr = { group: string; version: string; resource: string };
@@ -179,6 +179,32 @@ export async function listKind(deps: RecoverySweepDeps, workspace: string, gvr: 
   }
 }
 
+/** An object the page's decisions say placement never saw in its current version. */
+interface Candidate {
+  ref: ObjectRef;
+  key: string;
+  object: KubeObject;
+  hash: string;
+}
+
+/**
+ * The candidates whose own decision, read now (strongly consistent), still misses their version, each with why. The
+ * page is older than the lists (and read from an index): under a burst placement decides objects while the pass lists
+ * kcp, and those were asked about again. A candidate the store did not answer waits for the next run.
+ */
+async function stillUnplaced(
+  deps: RecoverySweepDeps,
+  candidates: readonly Candidate[],
+): Promise<Array<Candidate & { why: string }>> {
+  if (candidates.length === 0) return [];
+  const current = await deps.decisions.getMany(candidates.map((c) => c.ref));
+  return candidates.flatMap((candidate) => {
+    if (!current.has(candidate.key)) return [];
+    const why = missedChange(candidate.object, current.get(candidate.key), candidate.hash);
+    return why ? [{ ...candidate, why }] : [];
+  });
+}
+
 /**
  * The catch-up the fail-open webhook relies on (docs/webhooks.md): kcp stores a write even when ingress could not
  * enqueue its placement message (the queue was slow, tmc was down). Each run reads one bounded page of the
@@ -208,7 +234,9 @@ export async function resyncUnplaced(
   const decisions = new Map(page.versions.map((v) => [objectKey(v.ref), v]));
   const now = deps.now();
   const graceMs = deps.settings.unplacedGraceSeconds * 1000;
-  const messages: PlacementMessage[] = [];
+  const queuedMaxMs = deps.settings.unplacedQueuedMaxSeconds * 1000;
+  const placementQueued = queueHolds(deps, 'placement');
+  const candidates: Candidate[] = [];
   const keep: Gvr[] = [];
   const listed: Parameters<typeof confirmVanished>[3] = [];
   for (const gvr of kindsToList(page.versions, remembered)) {
@@ -218,30 +246,33 @@ export async function resyncUnplaced(
     // None left in kcp (or a kind kcp no longer serves) is forgotten: a decision naming it brings it back.
     if (objects.length > 0 && !alwaysListed.has(groupResource(gvr))) keep.push(gvr);
     for (const object of objects) {
-      if (messages.length >= deps.settings.unplacedPerRun) break;
+      if (candidates.length >= deps.settings.unplacedPerRun) break;
       const ref = refOf(workspace, gvr, object);
       const key = objectKey(ref);
       if (!inRange(key) || !selectWorkload(gvr, ref.namespace, object).selected) continue;
       const decision = decisions.get(key);
       const hash = contentHash(object, await contentKeyFor(object, deps.contentKey));
-      const why = missedChange(object, decision, hash);
-      if (!why) continue;
-      // Its admission message may still be on its way (none ever comes for an admission-blind kind).
-      if (
-        !admissionBlind.has(groupResource(gvr)) &&
-        now - lastWritten(object, hash, key, decision !== undefined, now) < graceMs
-      )
-        continue;
-      firstSeen.delete(key);
-      messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
-      await act(deps, report, {
-        action: 'resync-unplaced',
-        outcome: 'enqueued',
-        why: `${why}: asking placement again`,
-        workspace,
-        ref,
-      });
+      if (!missedChange(object, decision, hash)) continue;
+      // Its admission message may still be on its way (none ever comes for an admission-blind kind): within the
+      // grace, and while placement's queue holds messages up to the queued bound (a burst's admissions wait there).
+      if (!admissionBlind.has(groupResource(gvr))) {
+        const age = now - lastWritten(object, hash, key, decision !== undefined, now);
+        if (age < graceMs || (age < queuedMaxMs && (await placementQueued()))) continue;
+      }
+      candidates.push({ ref, key, object, hash });
     }
+  }
+  const messages: PlacementMessage[] = [];
+  for (const { ref, key, why } of await stillUnplaced(deps, candidates)) {
+    firstSeen.delete(key);
+    messages.push({ type: 'placement', ref, reason: 'resync', trace: newTrace(now) });
+    await act(deps, report, {
+      action: 'resync-unplaced',
+      outcome: 'enqueued',
+      why: `${why}: asking placement again`,
+      workspace,
+      ref,
+    });
   }
   forgetOld(now);
   const kinds = JSON.stringify(keep.sort((a, b) => groupResource(a).localeCompare(groupResource(b))));

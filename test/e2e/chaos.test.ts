@@ -32,6 +32,8 @@ const CI_FAULTS: FaultKind[] = [
 /** The sweep's graces shortened further than `npm run chaos`'s, for a run of about a minute (docs/recovery.md). */
 const CI_RECOVERY_ENV: Record<string, string> = {
   TMC_RECOVERY_UNPLACED_GRACE_SECONDS: '8',
+  TMC_RECOVERY_UNPLACED_QUEUED_MAX_SECONDS: '20',
+  TMC_RECOVERY_HELD_ADMISSION_GRACE_SECONDS: '30',
   TMC_RECOVERY_UNSYNCED_GRACE_SECONDS: '8',
   TMC_RECOVERY_STUCK_SECONDS: '15',
   TMC_RECOVERY_ABSENT_CONFIRM_SECONDS: '15',

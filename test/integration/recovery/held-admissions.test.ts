@@ -30,6 +30,7 @@ describe('recovery sweep: admissions whose send died with their container', () =
         now: () => w.clock.now,
       }),
     );
+    const answered = w.clock.now;
     const res = await ingress.handle(request('admission', sample('admission-create-deployment.json')));
     expect(JSON.parse(res.body).response.allowed).toBe(true);
 
@@ -37,8 +38,13 @@ describe('recovery sweep: admissions whose send died with their container', () =
     w.clock.now += 10_000;
     expect((await runRecoverySweep(w.deps())).actions['resync-unplaced:enqueued']).toBeUndefined();
     expect(await drainPlacement(w)).toEqual([]);
+    // Nor while its retries, each on a deadline of its own, may still be going (and its record's delete after them):
+    // with 30 s, a 300 × 3 bench under load re-sent sends still being retried.
+    w.clock.now = answered + 90_000; // 10 s + 7.5 s of waits + 5 × 15 s of attempts = 92.5 s
+    expect((await runRecoverySweep(w.deps())).actions['resync-unplaced:enqueued']).toBeUndefined();
+    expect(await drainPlacement(w)).toEqual([]);
 
-    w.clock.now += 60_000;
+    w.clock.now = answered + 150_000;
     const report = await runRecoverySweep(w.deps({}));
     expect(report.failures).toEqual([]);
     expect(report.actions['resync-unplaced:enqueued']).toBe(1);

@@ -4,6 +4,7 @@ import type { ObjectRef } from '../../../lib/api/object-ref';
 import { contentHash } from '../../../lib/placement/content-hash';
 import type { KubeObject } from '../../../lib/ports/kube-client';
 import type { DecisionReason } from '../../../lib/placement/types';
+import type { RecoverySweepDeps } from '../../../lib/recovery/deps';
 import { runRecoverySweep } from '../../../lib/recovery/sweep';
 import { drainPlacement, startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
 
@@ -97,6 +98,46 @@ describe('recovery sweep: objects kcp stored without a placement message', () =>
     const logged = (await w.store.actions(day, 10)).filter((a) => a.action === 'resync-unplaced');
     expect(logged.map((a) => a.ref?.name).sort()).toEqual(['changed', 'lost']);
     expect(logged.find((a) => a.ref?.name === 'lost')?.why).toContain('never placed');
+  });
+
+  /** Depths as SqsQueueDepths reads them: `queue` holds messages, every other queue is empty. */
+  const holding =
+    (queue: string): RecoverySweepDeps['queueDepths'] =>
+    async () => [
+      { queue, visible: 3, inFlight: 2, delayed: 0, dlq: 0 },
+      { queue: queue === 'placement' ? 'sync' : 'placement', visible: 0, inFlight: 0, delayed: 0, dlq: 0 },
+    ];
+
+  it('leaves them to their admissions while the placement queue holds messages, up to the queued bound', async () => {
+    // A 300 × 3 bench at load 14–34: a burst's admissions wait in placement's queue past the grace.
+    w.clock.now = written + 5 * MINUTE;
+    const waiting = await runRecoverySweep({ ...w.deps(), queueDepths: holding('placement') });
+    expect(waiting.failures).toEqual([]);
+    expect(waiting.actions).toEqual({});
+    expect(await asked()).toEqual([]);
+    // Messages of another queue are not admissions.
+    const other = await runRecoverySweep({ ...w.deps(), queueDepths: holding('sync') });
+    expect(other.actions).toEqual({ 'resync-unplaced:enqueued': 2 });
+    expect(await asked()).toEqual(['changed', 'lost']);
+    // Past the bound a busy queue holds nothing back: a lost admission is repaired within it however busy tmc is.
+    w.clock.now = written + 11 * MINUTE;
+    const late = await runRecoverySweep({ ...w.deps(), queueDepths: holding('placement') });
+    expect(late.actions).toEqual({ 'resync-unplaced:enqueued': 2 });
+    expect(await asked()).toEqual(['changed', 'lost']);
+  });
+
+  it("reads a candidate's own decision before asking: the page may be older than the lists", async () => {
+    // Under a burst placement decides objects between the page's read and kcp's lists.
+    w.clock.now = written + 12 * MINUTE;
+    const stale: DynamoDecisionStore = Object.create(decisions) as DynamoDecisionStore;
+    stale.listVersions = async (workspace, options) => {
+      const page = await decisions.listVersions(workspace, options);
+      return { ...page, versions: page.versions.filter((v) => v.ref.name !== 'nowhere') };
+    };
+    const report = await runRecoverySweep({ ...w.deps(), decisions: stale });
+    expect(report.failures).toEqual([]);
+    expect(report.actions).toEqual({ 'resync-unplaced:enqueued': 2 });
+    expect(await asked()).toEqual(['changed', 'lost']);
   });
 
   it('covers a workspace with more decisions than one run reads over successive runs', async () => {

@@ -8,6 +8,7 @@ import { placementFingerprint } from '../../../lib/ingress/fingerprint';
 import { createIngress } from '../../../lib/ingress/ingress';
 import type { AdmissionOutbox } from '../../../lib/ports/admission-outbox';
 import { NetworkError } from '../../../lib/errors/tmc-error';
+import { callUnderDeadline, currentDeadline, withInvocationDeadline } from '../../../lib/errors/deadline';
 import type { IngressRequest } from '../../../lib/ingress/http';
 import { pluralOf } from '../../../lib/ingress/refs';
 import { waitFor } from '../../support/wait';
@@ -526,6 +527,49 @@ describe('ingress: admission', () => {
       expect(queue.attempts()).toBe(1);
       await waitFor('the retried enqueue', async () => queue.landed.sent.length === 1);
       expect(queue.attempts()).toBe(2);
+    });
+
+    it('lands the send and drops its record when the handler answered past its invocation deadline', async () => {
+      // A 300 × 3 bench at load 14–34: handlers answered after their deadline (a starved event loop), so every call
+      // carried on after the answer (the retries, the outbox record's write and delete) inherited a deadline already
+      // passed and was cut off at once; 96 sends that did land were re-sent by the sweep as held admissions.
+      // Each call here is cut off as the AWS clients' are (lib/runtime/aws-request-handler.ts).
+      const underDeadline = <T>(what: string, call: () => Promise<T>): Promise<T> =>
+        callUnderDeadline(currentDeadline(), what, (signal) =>
+          signal?.aborted ? Promise.reject(new Error('aborted')) : call(),
+        );
+      const landed = new RecordingQueue<PlacementMessage>('placement');
+      let attempts = 0;
+      const queue = {
+        name: 'placement',
+        send: async (messages: PlacementMessage[]): Promise<void> => {
+          attempts += 1;
+          const first = attempts === 1;
+          try {
+            await underDeadline('An SQS request', async () => {
+              // The first attempt is slow and fails after the answer; a later one lands.
+              if (first) await new Promise((resolve) => setTimeout(resolve, 500));
+              if (first) throw new Error('socket hang up');
+              await landed.send(messages);
+            });
+          } catch (err) {
+            throw new NetworkError('Sending 1 message(s) to queue placement failed', { cause: err });
+          }
+        },
+      };
+      const held = new Map<string, PlacementMessage>();
+      const outbox: AdmissionOutbox = {
+        hold: (m) => underDeadline('A DynamoDB request', async () => void held.set(m.trace.traceId, m)),
+        release: (m) => underDeadline('A DynamoDB request', async () => void held.delete(m.trace.traceId)),
+        due: async () => [...held.values()],
+      };
+      const { ingress } = setup({ placementQueue: queue, outbox, enqueueDeadlineMs: 400, enqueueRetryDelaysMs: [10] });
+      // 600 ms left: calls in flight are cut off at 100 ms, none runs after 350 ms; the answer comes at about 400 ms.
+      const res = await withInvocationDeadline({ getRemainingTimeInMillis: () => 600 }, () => ingress.handle(create()));
+      expect(JSON.parse(res.body).response.allowed).toBe(true);
+      await waitFor('the retried send landed', async () => landed.sent.length === 1);
+      expect(attempts).toBe(2);
+      await waitFor('its outbox record dropped', async () => held.size === 0);
     });
 
     it('gives up after its retries and says that the recovery sweep will catch up', async () => {
