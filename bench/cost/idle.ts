@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { buildTmcApp } from '../../infra/tmc-app';
+import { KindSizesSchema, type KindSizes } from '../support/item-size';
 import { inventoryOf } from './inventory';
 import { idleMonth, type IdleMonth, type Usage } from './model';
 
@@ -30,6 +31,7 @@ const ScheduleRunSchema = z.object({
     requests: z.record(z.string(), z.number()),
     byItem: z.record(z.string(), z.number()),
     writeBytes: z.number(),
+    itemBytes: z.record(z.string(), KindSizesSchema).optional(),
   }),
   sqs: z.object({
     requests: z.record(z.string(), z.number()),
@@ -55,6 +57,9 @@ const ResultsSchema = z.object({
       options: z.object({ objects: z.number(), clusters: z.number() }),
       schedules: z.record(z.string(), ScheduleRunSchema),
       settledSchedules: z.record(z.string(), ScheduleRunSchema).optional(),
+      phases: z
+        .array(z.object({ dynamodb: z.object({ itemBytes: z.record(z.string(), KindSizesSchema).optional() }) }))
+        .optional(),
     }),
   ),
 });
@@ -88,16 +93,32 @@ export function measuredRuns(resultsDir: string, file?: string): MeasuredRuns {
     if (run === undefined || Object.values(run.schedules).some((s) => !s.ok)) continue;
     const settled =
       run.settledSchedules && Object.values(run.settledSchedules).every((s) => s.ok) ? run.settledSchedules : undefined;
+    // Runs measured before the schedules' own item sizes were: the table as the last phase left it (the same items).
+    const sizes = [...(run.phases ?? [])].reverse().find((p) => p.dynamodb.itemBytes)?.dynamodb.itemBytes;
     return {
       file: path,
       objects: run.options.objects,
       clusters: run.options.clusters,
-      perRun: run.schedules,
-      ...(settled ? { settledRun: settled } : {}),
+      perRun: withItemSizes(run.schedules, sizes),
+      ...(settled ? { settledRun: withItemSizes(settled, sizes) } : {}),
     };
   }
   throw new Error(
     `No bench result with measured schedule runs in ${file ?? resultsDir}: run \`npm run bench -- --quick\` first`,
+  );
+}
+
+/** Each run's DynamoDB counts with `sizes` where the run carries no item sizes of its own. */
+function withItemSizes(
+  runs: Record<string, Usage>,
+  sizes: Record<string, KindSizes> | undefined,
+): Record<string, Usage> {
+  if (sizes === undefined) return runs;
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, run]) => [
+      name,
+      { ...run, dynamodb: { ...run.dynamodb, itemBytes: run.dynamodb.itemBytes ?? sizes } },
+    ]),
   );
 }
 

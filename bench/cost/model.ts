@@ -69,6 +69,7 @@ const WRITE_OPS = ['PutItem', 'UpdateItem', 'DeleteItem'];
  * item, on the table and on gsi1; writes of a kind not in the table at the end (deleted, or batch items with no kind)
  * and every write without sizes fall back to the request body's size per write on the table, which overstates an item
  * (its JSON type descriptors, expressions and placeholders), and to the table's mean gsi1 units per item on gsi1.
+ * A write that takes its item off gsi1 (`gsi1Leaves`) is billed the index entry's delete, at least 1 unit.
  */
 export function dynamoWriteUnits(counts: AwsOpCounts): {
   /** Table and gsi1 together: what is billed. */
@@ -88,17 +89,26 @@ export function dynamoWriteUnits(counts: AwsOpCounts): {
   let tableUnits = 0;
   let gsi1Units = 0;
   let sized = 0;
+  let leavingUnsized = 0;
   for (const [key, n] of Object.entries(counts.byItem)) {
     const space = key.indexOf(' ');
+    if (!WRITE_OPS.includes(key.slice(0, space))) continue;
     const sizes = counts.itemBytes?.[key.slice(space + 1)];
-    if (sizes === undefined || !WRITE_OPS.includes(key.slice(0, space))) continue;
+    // A write that takes its item off gsi1 is billed the delete of the entry it had (at least 1 unit; the entry was
+    // the item with its index keys, so at least the item's own units now), not the mean of the kind's items at the
+    // end, which for a removed copy's or a gone object's record is 0: the item is no longer on the index.
+    const leaving = Math.min(n, counts.gsi1Leaves?.[key] ?? 0);
+    if (sizes === undefined) {
+      leavingUnsized += leaving;
+      continue;
+    }
     tableUnits += n * sizes.unitsPerWrite;
-    gsi1Units += n * sizes.gsi1UnitsPerWrite;
+    gsi1Units += (n - leaving) * sizes.gsi1UnitsPerWrite + leaving * Math.max(1, sizes.unitsPerWrite);
     sized += n;
   }
   const unsized = Math.max(0, writes - sized);
   tableUnits += unsized * perBody;
-  gsi1Units += unsized * gsi1PerItem;
+  gsi1Units += Math.max(0, unsized - leavingUnsized) * gsi1PerItem + leavingUnsized * perBody;
   return { units: tableUnits + gsi1Units, tableUnits, gsi1Units, sized, writes };
 }
 

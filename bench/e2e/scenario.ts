@@ -687,6 +687,8 @@ async function runPhases(
         0,
       );
       const [dynamodb, sqs] = await Promise.all([aws.snapshot('dynamodb'), aws.snapshot('sqs')]);
+      // What the run's writes are billed by, on the table and on gsi1 (the idle month; the next run resets the counts).
+      dynamodb.itemBytes = await scanItemSizes(running.endpoints.dynamodb, running.tableName);
       return {
         ok: error === undefined,
         ...(error ? { error } : {}),

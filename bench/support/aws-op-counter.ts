@@ -2,6 +2,7 @@ import { channel, type Channel } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { HARNESS_USER_AGENT } from '../../lib/local/harness-user-agent';
+import { TABLE } from '../../lib/runtime/resources';
 import { itemKind } from './item-kind';
 import type { KindSizes } from './item-size';
 import { portOf, ServerRequestMessage } from './server-request';
@@ -36,6 +37,12 @@ export interface AwsOpCounts {
   harness?: Record<string, number>;
   /** DynamoDB request body bytes of writes (what write units were estimated from before item sizes were measured). */
   writeBytes: number;
+  /**
+   * DynamoDB: writes that take an item off gsi1, by their `byItem` key (`PutItem SYNC`): a PutItem whose item carries
+   * the TTL attribute and no gsi1 key, the record of an object or copy that ended (lib/adapters/dynamodb's
+   * decision-store and sync-state-store drop the index keys exactly there). DynamoDB bills the index entry's delete.
+   */
+  gsi1Leaves?: Record<string, number>;
   /** DynamoDB: the table's items sized by kind after the phase (bench/support/item-size.ts); not the counter's. */
   itemBytes?: Record<string, KindSizes>;
 }
@@ -66,7 +73,15 @@ const BatchGetTable = z.object({ Keys: z.array(z.unknown()) });
 export interface DynamoItemCount {
   key: string;
   n: number;
+  /** Set (true) on a PutItem of an ending record that leaves gsi1 ({@link AwsOpCounts.gsi1Leaves}). */
+  leavesGsi1?: true;
 }
+
+const GSI1_PK = TABLE.indexes[0].partitionKey;
+
+/** Whether a PutItem's item (its attribute names) is an ending record that carries no gsi1 key. */
+const leavesGsi1 = (op: string, hasTtl: boolean, hasIndexKey: boolean): boolean =>
+  op === 'PutItem' && hasTtl && !hasIndexKey;
 
 export function emptyCounts(): AwsOpCounts {
   return { requests: {}, byItem: {}, entries: {}, writeBytes: 0 };
@@ -108,7 +123,11 @@ export function dynamoItemCountByParsing(op: string, text: string): DynamoItemCo
       n: Object.values(body.data.RequestItems ?? {}).reduce<number>((n, v) => n + batchSize(v), 0),
     };
   }
-  return { key: `${op} ${itemKind(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`, n: 1 };
+  const key = `${op} ${itemKind(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`;
+  const item = body.data.Item;
+  return item !== undefined && leavesGsi1(op, TABLE.ttlAttribute in item, GSI1_PK in item)
+    ? { key, n: 1, leavesGsi1: true }
+    : { key, n: 1 };
 }
 
 /**
@@ -132,7 +151,10 @@ export function dynamoItemCountByScanning(op: string, text: string): DynamoItemC
     const index = top.indexName === undefined ? 'table' : stringAt(text, top.indexName);
     return index === undefined ? 'parse' : { key: `${op} ${index}`, n: 1 };
   }
-  return { key: `${op} ${itemKind(top.key ?? top.item ?? undefined)}`, n: 1 };
+  const key = `${op} ${itemKind(top.key ?? top.item ?? undefined)}`;
+  return top.itemLeavesGsi1 !== undefined && leavesGsi1(op, top.itemLeavesGsi1.ttl, top.itemLeavesGsi1.indexKey)
+    ? { key, n: 1, leavesGsi1: true }
+    : { key, n: 1 };
 }
 
 // A scan of the SDK's JSON, by hand: JSON.parse builds the whole value, which is the cost being avoided, and a
@@ -250,6 +272,8 @@ function scanObject(
 
 const TOP_LEVEL = ['Key', 'Item', 'IndexName', 'RequestItems'] as const;
 const SK = ['sk'] as const;
+/** An Item's members read: its sort key, and whether it carries the TTL attribute and gsi1's partition key. */
+const ITEM_MEMBERS = ['sk', TABLE.ttlAttribute, GSI1_PK] as const;
 const S = ['S'] as const;
 
 /**
@@ -258,12 +282,21 @@ const S = ['S'] as const;
  * scan understands, or is one the parsing path's schema refuses (an attribute that is no object, an `S` or
  * `IndexName` that is no string): the caller leaves it to the parser.
  */
-function topLevel(text: string): { key: string | null; item: string | null; indexName?: Span } | undefined {
+function topLevel(text: string):
+  | {
+      key: string | null;
+      item: string | null;
+      indexName?: Span;
+      itemLeavesGsi1?: { ttl: boolean; indexKey: boolean };
+    }
+  | undefined {
   const spans: Array<Span | undefined> = [];
   const sk: Array<Array<Span | undefined>> = [[], []];
   // Key's and Item's attributes are read as their spans are found.
   const endOfNamed = (name: number, start: number): number =>
-    name <= 1 ? scanObject(text, start, SK, sk[name], { objectValues: true }) : endOfValue(text, start);
+    name <= 1
+      ? scanObject(text, start, name === 0 ? SK : ITEM_MEMBERS, sk[name], { objectValues: true })
+      : endOfValue(text, start);
   const end = scanObject(text, skipSpace(text, 0), TOP_LEVEL, spans, { endOfNamed });
   // Text after the object: JSON.parse would refuse the body.
   if (end < 0 || skipSpace(text, end) !== text.length) return undefined;
@@ -273,7 +306,9 @@ function topLevel(text: string): { key: string | null; item: string | null; inde
   const key = spans[0] === undefined ? null : sortKeyOf(text, sk[0][0]);
   const item = spans[1] === undefined ? null : sortKeyOf(text, sk[1][0]);
   if (key === undefined || item === undefined) return undefined;
-  return { key, item, indexName };
+  const itemLeavesGsi1 =
+    spans[1] === undefined ? undefined : { ttl: sk[1][1] !== undefined, indexKey: sk[1][2] !== undefined };
+  return { key, item, indexName, ...(itemLeavesGsi1 ? { itemLeavesGsi1 } : {}) };
 }
 
 /** `S` of the `sk` attribute at `span`: null when there is none, undefined when it is no string. */
@@ -390,6 +425,7 @@ export function countAwsOperations(endpoints: Record<AwsService, string>): AwsOp
       if (counted === undefined) return;
       if (DYNAMO_WRITES.has(op)) bucket.writeBytes += bytes;
       add(bucket.byItem, counted.key, counted.n);
+      if (counted.leavesGsi1) add((bucket.gsi1Leaves ??= {}), counted.key, counted.n);
     });
   };
 

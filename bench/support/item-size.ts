@@ -1,4 +1,5 @@
 import { DynamoDBClient, paginateScan, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { TABLE } from '../../lib/runtime/resources';
 import { itemKind } from './item-kind';
 import { percentile } from './stats';
@@ -110,6 +111,19 @@ export interface KindSizes {
   /** Each attribute, name and value: mean bytes per item of the kind, largest first. */
   attributes: Record<string, number>;
 }
+
+/** {@link KindSizes} as a results file holds it (bench/results/*.json: `itemBytes`), for reading one back. */
+export const KindSizesSchema: z.ZodType<KindSizes> = z.object({
+  count: z.number(),
+  meanBytes: z.number(),
+  p95Bytes: z.number(),
+  maxBytes: z.number(),
+  overOneKiB: z.number(),
+  unitsPerWrite: z.number(),
+  gsi1UnitsPerWrite: z.number(),
+  onGsi1: z.number(),
+  attributes: z.record(z.string(), z.number()),
+});
 
 /** Per-kind size statistics of the items given. */
 export function sizesByKind(items: readonly Item[]): Record<string, KindSizes> {

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { QUEUES, SCHEDULES } from '../../../lib/runtime/resources';
-import { synthesizedTemplate } from '../../../bench/cost/idle';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { measuredRuns, synthesizedTemplate } from '../../../bench/cost/idle';
 import { inventoryOf, rateSeconds, type StackInventory } from '../../../bench/cost/inventory';
 import {
   billedRun,
@@ -165,6 +168,31 @@ describe('idle month', () => {
     expect(lambda.quantity).toMatch(/billed 75 ms at 1024 MB/);
   });
 
+  it("bills a schedule's writes on gsi1 too when its run carries the table's item sizes", () => {
+    // health-probe's run: 4 cluster health puts and 1 component update, items on gsi1 at 1 unit (1 unit on the table).
+    const sized = (itemBytes?: Usage['dynamodb']['itemBytes']): Usage => ({
+      ...run,
+      dynamodb: {
+        requests: { GetItem: 10, PutItem: 4, UpdateItem: 1 },
+        byItem: { 'PutItem HEALTH': 4, 'UpdateItem HEALTH': 1 },
+        writeBytes: 5 * 500,
+        ...(itemBytes ? { itemBytes } : {}),
+      },
+    });
+    const dynamo = (usage: Usage): number =>
+      idleMonth({
+        perRun: { 'health-probe': usage },
+        inventory: bareInventory('health-probe'),
+        clusters: 4,
+        logBytesPerRun: 0,
+        logRetentionDays: 1,
+      }).lines.find((l) => l.item === 'schedule health-probe: DynamoDB')?.dollars ?? NaN;
+    // 43,200 × (5 writes × 2 units (table + gsi1) × $0.625/M + 10 reads × $0.125/M) = $0.324
+    expect(dynamo(sized({ HEALTH: kind(5, 1, 1) }))).toBe(0.32);
+    // Without sizes, as the month was priced before: the table only, 43,200 × (5 × $0.625/M + 10 × $0.125/M) = $0.189
+    expect(dynamo(sized())).toBe(0.19);
+  });
+
   it('refuses a schedule it has no measured run for rather than pricing it at zero', () => {
     expect(() =>
       idleMonth({
@@ -175,6 +203,42 @@ describe('idle month', () => {
         logRetentionDays: 1,
       }),
     ).toThrow(/No measured run of schedule health-probe/);
+  });
+});
+
+describe('measured schedule runs read back from a results file', () => {
+  const scheduleRun = (itemBytes?: unknown) => ({
+    ok: true,
+    lambda: {},
+    dynamodb: {
+      requests: { PutItem: 1 },
+      byItem: { 'PutItem HEALTH': 1 },
+      writeBytes: 300,
+      ...(itemBytes ? { itemBytes } : {}),
+    },
+    sqs: { requests: {}, byItem: {}, writeBytes: 0 },
+  });
+  const file = (schedules: Record<string, unknown>, phases: unknown[]): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tmc-idle-')), 'result.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        startedAt: 'x',
+        endToEnd: [{ options: { objects: 1, clusters: 3 }, schedules, phases }],
+      }),
+    );
+    return path;
+  };
+
+  it("keeps a run's own item sizes, and gives a run without them the last phase's (the same table)", () => {
+    const phases = [
+      { dynamodb: { itemBytes: { HEALTH: kind(3, 1, 1) } } },
+      { dynamodb: { itemBytes: { HEALTH: kind(4, 2, 2) } } },
+    ];
+    const runs = measuredRuns('.', file({ a: scheduleRun(), b: scheduleRun({ HEALTH: kind(5, 1, 0) }) }, phases));
+    expect(runs.perRun.a.dynamodb.itemBytes?.HEALTH.count).toBe(4);
+    expect(runs.perRun.b.dynamodb.itemBytes?.HEALTH.count).toBe(5);
+    expect(measuredRuns('.', file({ a: scheduleRun() }, [])).perRun.a.dynamodb.itemBytes).toBeUndefined();
   });
 });
 
@@ -242,6 +306,31 @@ describe('DynamoDB units', () => {
     expect(units.gsi1Units).toBeCloseTo(177.2, 9);
     expect(units.units).toBeCloseTo(346.2, 9);
     expect(costOf({ ...usage, dynamodb: indexed }).dynamodb).toBeCloseTo(346.2 * 0.625e-6, 12);
+  });
+
+  it("bills a write that takes its item off gsi1 the delete of its index entry, not the kind's mean at the end", () => {
+    // A delete phase: 60 copies' records put `deleted` (off gsi1), 20 decisions put `Deleted`, none left on gsi1, so
+    // their kinds' mean gsi1 units at the end are 0; DynamoDB bills each put the delete of the entry the item had.
+    const counts = {
+      requests: { PutItem: 82 },
+      byItem: { 'PutItem SYNC': 60, 'PutItem DECISION': 20, 'PutItem TOMBSTONE': 2 },
+      writeBytes: 82 * 900,
+      itemBytes: { SYNC: kind(60, 1, 0), DECISION: kind(20, 2, 0) },
+      gsi1Leaves: { 'PutItem SYNC': 60, 'PutItem DECISION': 20, 'PutItem TOMBSTONE': 2 },
+    };
+    // Table: 60 × 1 + 20 × 2 + 2 by the body (1 unit) = 102; gsi1: 60 × 1 + 20 × 2 + 2 × 1 = 102.
+    expect(dynamoWriteUnits(counts)).toEqual({ units: 204, tableUnits: 102, gsi1Units: 102, sized: 80, writes: 82 });
+    // Without the leaves counted (as the model billed before): 0 on gsi1.
+    expect(dynamoWriteUnits({ ...counts, gsi1Leaves: undefined }).gsi1Units).toBe(0);
+    // A mixed phase: 10 of 40 SYNC puts leave, the other 30 are billed the kind's mean (0.75: 3 of 4 items on gsi1).
+    const mixed = {
+      requests: { PutItem: 40 },
+      byItem: { 'PutItem SYNC': 40 },
+      writeBytes: 40 * 900,
+      itemBytes: { SYNC: kind(40, 1, 0.75) },
+      gsi1Leaves: { 'PutItem SYNC': 10 },
+    };
+    expect(dynamoWriteUnits(mixed).gsi1Units).toBeCloseTo(30 * 0.75 + 10 * 1, 9);
   });
 });
 
