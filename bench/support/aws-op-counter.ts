@@ -123,7 +123,8 @@ export function dynamoItemCountByParsing(op: string, text: string): DynamoItemCo
       n: Object.values(body.data.RequestItems ?? {}).reduce<number>((n, v) => n + batchSize(v), 0),
     };
   }
-  const key = `${op} ${itemKind(body.data.Key?.sk?.S ?? body.data.Item?.sk?.S)}`;
+  const keyed = body.data.Key?.sk?.S !== undefined ? body.data.Key : body.data.Item;
+  const key = `${op} ${itemKind(keyed?.sk?.S, keyed?.pk?.S)}`;
   const item = body.data.Item;
   return item !== undefined && leavesGsi1(op, TABLE.ttlAttribute in item, GSI1_PK in item)
     ? { key, n: 1, leavesGsi1: true }
@@ -151,7 +152,8 @@ export function dynamoItemCountByScanning(op: string, text: string): DynamoItemC
     const index = top.indexName === undefined ? 'table' : stringAt(text, top.indexName);
     return index === undefined ? 'parse' : { key: `${op} ${index}`, n: 1 };
   }
-  const key = `${op} ${itemKind(top.key ?? top.item ?? undefined)}`;
+  const sortKey = top.key ?? top.item ?? undefined;
+  const key = `${op} ${itemKind(sortKey, (top.key !== null ? top.keyPk : top.itemPk) ?? undefined)}`;
   return top.itemLeavesGsi1 !== undefined && leavesGsi1(op, top.itemLeavesGsi1.ttl, top.itemLeavesGsi1.indexKey)
     ? { key, n: 1, leavesGsi1: true }
     : { key, n: 1 };
@@ -271,9 +273,9 @@ function scanObject(
 }
 
 const TOP_LEVEL = ['Key', 'Item', 'IndexName', 'RequestItems'] as const;
-const SK = ['sk'] as const;
-/** An Item's members read: its sort key, and whether it carries the TTL attribute and gsi1's partition key. */
-const ITEM_MEMBERS = ['sk', TABLE.ttlAttribute, GSI1_PK] as const;
+const SK = ['sk', 'pk'] as const;
+/** An Item's members read: its keys, and whether it carries the TTL attribute and gsi1's partition key. */
+const ITEM_MEMBERS = ['sk', 'pk', TABLE.ttlAttribute, GSI1_PK] as const;
 const S = ['S'] as const;
 
 /**
@@ -286,6 +288,9 @@ function topLevel(text: string):
   | {
       key: string | null;
       item: string | null;
+      /** `pk.S` of `Key` and of `Item`, as `key` and `item` are read. */
+      keyPk: string | null;
+      itemPk: string | null;
       indexName?: Span;
       itemLeavesGsi1?: { ttl: boolean; indexKey: boolean };
     }
@@ -305,13 +310,15 @@ function topLevel(text: string):
   if (requestItems !== undefined && text.charCodeAt(requestItems.start) !== OPEN_BRACE) return undefined;
   const key = spans[0] === undefined ? null : sortKeyOf(text, sk[0][0]);
   const item = spans[1] === undefined ? null : sortKeyOf(text, sk[1][0]);
-  if (key === undefined || item === undefined) return undefined;
+  const keyPk = spans[0] === undefined ? null : sortKeyOf(text, sk[0][1]);
+  const itemPk = spans[1] === undefined ? null : sortKeyOf(text, sk[1][1]);
+  if (key === undefined || item === undefined || keyPk === undefined || itemPk === undefined) return undefined;
   const itemLeavesGsi1 =
-    spans[1] === undefined ? undefined : { ttl: sk[1][1] !== undefined, indexKey: sk[1][2] !== undefined };
-  return { key, item, indexName, ...(itemLeavesGsi1 ? { itemLeavesGsi1 } : {}) };
+    spans[1] === undefined ? undefined : { ttl: sk[1][2] !== undefined, indexKey: sk[1][3] !== undefined };
+  return { key, item, keyPk, itemPk, indexName, ...(itemLeavesGsi1 ? { itemLeavesGsi1 } : {}) };
 }
 
-/** `S` of the `sk` attribute at `span`: null when there is none, undefined when it is no string. */
+/** `S` of the key attribute (`sk`, `pk`) at `span`: null when there is none, undefined when it is no string. */
 function sortKeyOf(text: string, span: Span | undefined): string | null | undefined {
   if (span === undefined) return null;
   const s: Array<Span | undefined> = [];

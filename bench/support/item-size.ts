@@ -129,7 +129,7 @@ export const KindSizesSchema: z.ZodType<KindSizes> = z.object({
 export function sizesByKind(items: readonly Item[]): Record<string, KindSizes> {
   const groups = new Map<string, Array<Record<string, AttributeValue>>>();
   for (const item of items) {
-    const kind = itemKind(item.sk?.S);
+    const kind = itemKind(item.sk?.S, item.pk?.S);
     const group = groups.get(kind) ?? [];
     group.push(item);
     groups.set(kind, group);

@@ -61,13 +61,16 @@ export interface HealthReportDeps {
 }
 
 /**
- * Builds the aggregate from the stored items (two Queries on gsi1). Every function in FUNCTIONS is listed, so one that
+ * Builds the aggregate from the stored items (the functions' items by key, the clusters' by a Query on gsi1). Every function in FUNCTIONS is listed, so one that
  * never reported shows as Unknown instead of being missing.
  */
 export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthReport> {
   const now = (deps.now ?? systemClock)();
   const thresholds = deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS;
-  const [records, clusters] = await Promise.all([deps.store.listComponents(), deps.store.listClusters()]);
+  const [records, clusters] = await Promise.all([
+    deps.store.listComponents(Object.keys(FUNCTIONS)),
+    deps.store.listClusters(),
+  ]);
   const components = Object.keys(FUNCTIONS).map((name): ComponentReport => {
     const record = records.find((r) => r.component === name);
     const verdict = classifyComponent(record, now, componentThresholdsFor(name));

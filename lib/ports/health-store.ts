@@ -28,7 +28,8 @@ export interface HealthStore {
   /** Counts one invocation: cheap (one UpdateItem almost always), never read-modify-write. */
   recordInvocation(component: string, outcome: InvocationOutcome): Promise<void>;
   getComponent(component: string): Promise<ComponentHealthRecord | undefined>;
-  listComponents(): Promise<ComponentHealthRecord[]>;
+  /** The records of the named components (the functions tmc deploys), by name; one never recorded is left out. */
+  listComponents(names: readonly string[]): Promise<ComponentHealthRecord[]>;
 }
 
 /** Epoch seconds at the start of the window holding `at` (epoch ms). */
@@ -120,7 +121,9 @@ export class InMemoryHealthStore implements HealthStore {
     return this.components.get(component);
   }
 
-  async listComponents(): Promise<ComponentHealthRecord[]> {
-    return [...this.components.values()].sort((a, b) => a.component.localeCompare(b.component));
+  async listComponents(names: readonly string[]): Promise<ComponentHealthRecord[]> {
+    return [...this.components.values()]
+      .filter((c) => names.includes(c.component))
+      .sort((a, b) => a.component.localeCompare(b.component));
   }
 }

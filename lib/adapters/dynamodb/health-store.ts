@@ -9,10 +9,14 @@ import {
 } from '../../health/cluster-health';
 import { invocationCounts, windowStartOf, type HealthStore, type InvocationOutcome } from '../../ports/health-store';
 import { deleteIfVersion, putIfVersion } from './circuit-store';
-import { isConditionalCheckFailed, queryPages } from './table';
+import { batchGetItems, isConditionalCheckFailed, keyOf, queryPages } from './table';
 import { clusterPk } from './keys';
 
-/** Health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>` or `COMPONENT#<fn>`) so /health never scans. */
+/**
+ * Cluster health items are listed through gsi1 (`HEALTH` / `CLUSTER#<name>`) so /health never scans. Component items
+ * are not on gsi1: their names are the functions tmc deploys, so they are read by key, and each of the recorders'
+ * writes (per container per window, and every scheduled run) is billed on the table only, not again on the index.
+ */
 const HEALTH_INDEX_PK = 'HEALTH';
 
 export function clusterHealthKey(cluster: string): { pk: string; sk: string } {
@@ -81,15 +85,14 @@ export class DynamoHealthStore implements HealthStore {
     const at = new Date(outcome.at).toISOString();
     const sets = [
       '#component = :component',
-      'gsi1pk = :gpk',
-      'gsi1sk = :gsk',
       'lastInvocationAt = :at',
       outcome.ok ? 'lastSuccessAt = :at' : 'lastErrorAt = :at',
     ];
+    // An item written when components were listed through gsi1 leaves it (its next write pays the index's delete once;
+    // removing attributes that are not there costs nothing).
+    const leaveIndex = 'REMOVE gsi1pk, gsi1sk';
     const values: Record<string, unknown> = {
       ':component': component,
-      ':gpk': HEALTH_INDEX_PK,
-      ':gsk': `COMPONENT#${component}`,
       ':at': at,
       ':one': invocationCounts(outcome).invocations,
       ':err': invocationCounts(outcome).errors,
@@ -105,7 +108,7 @@ export class DynamoHealthStore implements HealthStore {
     const attempts = [
       // The common case: the current window is stored; add to it.
       {
-        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`,
+        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err ${leaveIndex}`,
         cond: 'windowStart = :start',
       },
       // A new window: the stored one becomes the previous one.
@@ -113,13 +116,13 @@ export class DynamoHealthStore implements HealthStore {
         expr:
           `SET ${sets.join(', ')}, prevWindowStart = if_not_exists(windowStart, :start), ` +
           'prevWindowInvocations = if_not_exists(windowInvocations, :zero), prevWindowErrors = if_not_exists(windowErrors, :zero), ' +
-          `windowStart = :start, windowInvocations = :one, windowErrors = :err ADD ${totals}`,
+          `windowStart = :start, windowInvocations = :one, windowErrors = :err ADD ${totals} ${leaveIndex}`,
         cond: 'attribute_not_exists(windowStart) OR windowStart < :start',
         extra: { ':zero': 0 },
       },
       // Another container rolled the window between our two calls: add to it after all.
       {
-        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err`,
+        expr: `SET ${sets.join(', ')} ADD ${totals}, windowInvocations :one, windowErrors :err ${leaveIndex}`,
         cond: 'windowStart = :start',
       },
     ];
@@ -146,7 +149,7 @@ export class DynamoHealthStore implements HealthStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: key,
-        UpdateExpression: `SET ${sets.join(', ')} ADD ${totals}`,
+        UpdateExpression: `SET ${sets.join(', ')} ADD ${totals} ${leaveIndex}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: rest,
       }),
@@ -160,10 +163,19 @@ export class DynamoHealthStore implements HealthStore {
       : parseItem(ComponentHealthRecordSchema, out.Item, `Component health of ${component}`);
   }
 
-  async listComponents(): Promise<ComponentHealthRecord[]> {
-    return (await this.listIndex('COMPONENT#')).map((item) =>
-      parseItem(ComponentHealthRecordSchema, item, 'Component health'),
-    );
+  async listComponents(names: readonly string[]): Promise<ComponentHealthRecord[]> {
+    const keys = names.map(componentHealthKey);
+    const items = await batchGetItems(this.doc, this.tableName, keys);
+    const records: ComponentHealthRecord[] = [];
+    for (const key of keys) {
+      // A key DynamoDB left unprocessed after its retries is read on its own: a component is never dropped for it.
+      const item = items.has(keyOf(key))
+        ? items.get(keyOf(key))
+        : (await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key }))).Item;
+      if (item !== undefined)
+        records.push(parseItem(ComponentHealthRecordSchema, item, `Component health of ${key.pk}`));
+    }
+    return records.sort((a, b) => a.component.localeCompare(b.component));
   }
 
   private async listIndex(prefix: string): Promise<Record<string, unknown>[]> {

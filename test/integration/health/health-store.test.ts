@@ -1,3 +1,4 @@
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoHealthStore } from '../../../lib/adapters/dynamodb/health-store';
 import { makeApiHandler } from '../../../lib/api-http/api-router';
 import { StaticTokenSource } from '../../../lib/auth/token-source';
@@ -21,7 +22,7 @@ describe('DynamoHealthStore on dynalite', () => {
     await table.close();
   });
 
-  it('counts invocations with ADD, rolls five-minute windows, and lists components through gsi1', async () => {
+  it('counts invocations with ADD, rolls five-minute windows, and lists components by key', async () => {
     for (let i = 0; i < 8; i += 1) await store.recordInvocation('sync-apply', { ok: i % 4 !== 0, at: T0 + i * 1000 });
     await store.recordInvocation('sync-apply', { ok: true, at: T0 + 301_000, backlogAgeSeconds: 42 });
     await store.recordInvocation('placement', { ok: true, at: T0 });
@@ -39,7 +40,12 @@ describe('DynamoHealthStore on dynalite', () => {
       lastErrorAt: new Date(T0 + 4000).toISOString(),
     });
     expect(classifyComponent(record, T0 + 302_000)).toMatchObject({ state: 'Degraded', reason: 'ElevatedErrorRate' });
-    expect((await store.listComponents()).map((c) => c.component)).toEqual(['placement', 'sync-apply']);
+    const names = (listed: Array<{ component: string }>): string[] => listed.map((c) => c.component);
+    expect(names(await store.listComponents(['sync-apply', 'ingress', 'placement']))).toEqual([
+      'placement',
+      'sync-apply',
+    ]);
+    expect(names(await store.listComponents(['placement']))).toEqual(['placement']);
   });
 
   it('writes cluster health conditionally on its version (probe and sync reporter racing lose nothing)', async () => {
@@ -93,5 +99,38 @@ describe('DynamoHealthStore on dynalite', () => {
       recentInvocations: 9,
       recentErrors: 2,
     });
+  });
+
+  it("keeps component items off gsi1: a recorder's write is billed on the table only", async () => {
+    // An item from when components were listed through gsi1 carries its keys until its next write.
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          pk: 'COMPONENT#status-up',
+          sk: 'HEALTH',
+          component: 'status-up',
+          invocations: 4,
+          gsi1pk: 'HEALTH',
+          gsi1sk: 'COMPONENT#status-up',
+        },
+      }),
+    );
+    await store.recordInvocation('status-up', { ok: true, at: T0 });
+    await store.recordInvocation('metrics-rollup', { ok: true, at: T0 });
+    const indexed = await table.doc.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :c)',
+        ExpressionAttributeValues: { ':pk': 'HEALTH', ':c': 'COMPONENT#' },
+      }),
+    );
+    expect(indexed.Items).toEqual([]);
+    expect(await store.getComponent('status-up')).toMatchObject({
+      invocations: 5,
+      lastSuccessAt: new Date(T0).toISOString(),
+    });
+    expect((await store.listComponents(['status-up', 'metrics-rollup'])).map((c) => c.invocations)).toEqual([1, 5]);
   });
 });

@@ -84,6 +84,8 @@ describe('DynamoDB item size', () => {
     expect(sizes.SYNC.attributes).toEqual({ x: 601, sk: 9, pk: 7 });
     expect(itemKind('STATUS#c1')).toBe('STATUS');
     expect(itemKind('a1b2-uuid')).toBe('OTHER');
+    expect(itemKind('HEALTH', 'COMPONENT#ingress')).toBe('COMPONENT');
+    expect(itemKind('HEALTH', 'CLUSTER#east')).toBe('HEALTH');
   });
 
   describe('gsi1 write units (the developer guide, "Global secondary indexes": writes)', () => {
