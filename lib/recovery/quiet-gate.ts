@@ -198,8 +198,22 @@ export async function recordGate(
         kinds: run.kinds,
       }
     : { ...(previous ?? { fullAt: 0, quiet: false, kinds: {} }), fingerprint: reading.fingerprint, changedAt };
-  const encoded = JSON.stringify(next);
-  if (encoded !== JSON.stringify(previous)) await deps.store.putSweepCursor(GATE_KEY, encoded);
+  if (!sameForLaterRuns(previous, next, run.settleSeconds))
+    await deps.store.putSweepCursor(GATE_KEY, JSON.stringify(next));
+}
+
+/**
+ * Whether storing `next` over `previous` (what this run read) would change nothing a later run or reader decides on:
+ * then the write is skipped, and an idle stack's runs write nothing (docs/recovery.md "Idle runs"). `fullAt` is read
+ * only while the state is quiet (the skips it bounds, the chaos bench's "last quiet pass"); `changedAt` only to judge
+ * whether a later pass is settled, which every pass is with no settle time.
+ */
+function sameForLaterRuns(previous: GateState | undefined, next: GateState, settleSeconds: number): boolean {
+  if (previous === undefined) return false;
+  if (previous.fingerprint !== next.fingerprint || previous.quiet !== next.quiet) return false;
+  if (JSON.stringify(previous.kinds) !== JSON.stringify(next.kinds)) return false;
+  if (settleSeconds > 0 && previous.changedAt !== next.changedAt) return false;
+  return !next.quiet || previous.fullAt === next.fullAt;
 }
 
 /** The namespaced resource types of `records`, each once. */

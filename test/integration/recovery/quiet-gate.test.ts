@@ -45,9 +45,9 @@ describe('recovery sweep: quiet gate', () => {
     );
   };
 
-  const deps = (): RecoverySweepDeps => {
+  const deps = (settleSeconds = 10): RecoverySweepDeps => {
     // Settled 10 s after a change (the partial pass waits 5 s after a cluster's return).
-    const base = w.deps({ settleSeconds: 10, unplacedGraceSeconds: 600 });
+    const base = w.deps({ settleSeconds, unplacedGraceSeconds: 600 });
     const depths = new SqsQueueDepths(
       w.sqs,
       (Object.keys(w.queues) as QueueName[]).map((name) => ({ name, url: w.queues[name].url })),
@@ -78,9 +78,9 @@ describe('recovery sweep: quiet gate', () => {
   };
 
   /** One sweep; whether it made the full pass (read a page of sync items or decisions, or a DLQ). */
-  const sweep = async (): Promise<{ full: boolean; actions: Record<string, number> }> => {
+  const sweep = async (settleSeconds?: number): Promise<{ full: boolean; actions: Record<string, number> }> => {
     const before = { ...calls };
-    const report = await runRecoverySweep(deps());
+    const report = await runRecoverySweep(deps(settleSeconds));
     expect(report.failures).toEqual([]);
     const full =
       calls.pages > before.pages ||
@@ -138,6 +138,32 @@ describe('recovery sweep: quiet gate', () => {
     expect(await sweep()).toEqual({ full: false, actions: {} });
     w.clock.now += MINUTE;
     expect(await sweep()).toEqual({ full: false, actions: {} });
+  });
+
+  it('writes nothing to DynamoDB on a run that finds nothing changed, full pass or not', async () => {
+    // An idle stack whose changes are not settled yet (a settle time longer than the test): every run is a full pass,
+    // and what it found is what the one before found. Zero idle cost: no cursor or gate record is rewritten unchanged.
+    const unsettled = 3600;
+    await decideNowhere(create('idle'));
+    w.clock.now += MINUTE;
+    expect(await sweep(unsettled)).toEqual({ full: true, actions: {} }); // the change: recorded
+    const writes = (): string[] =>
+      w.world.dynamoRequests.filter((c) => /^(Put|Update|Delete|BatchWrite|TransactWrite)/.test(c));
+    for (let run = 0; run < 2; run++) {
+      const before = writes().length;
+      w.clock.now += MINUTE;
+      expect(await sweep(unsettled)).toEqual({ full: true, actions: {} });
+      expect(writes().slice(before)).toEqual([]);
+    }
+    // Settled: one write records the quiet pass; the runs after it skip the full pass and write nothing.
+    w.clock.now += MINUTE;
+    expect(await sweep()).toEqual({ full: true, actions: {} });
+    for (let run = 0; run < 2; run++) {
+      const before = writes().length;
+      w.clock.now += MINUTE;
+      expect(await sweep()).toEqual({ full: false, actions: {} });
+      expect(writes().slice(before)).toEqual([]);
+    }
   });
 
   it("makes a skipped run's reads in one round of requests", async () => {
