@@ -88,6 +88,11 @@ export interface Absence {
   ref: ObjectRef;
   /** Epoch ms of the first read that found it absent. */
   firstSeenAt: number;
+  /**
+   * The sweep run that made the first sighting: only a sighting of another, later run confirms it (two reads of one
+   * run are one sighting, however far apart). Absent on records written before runs were named: any run confirms.
+   */
+  firstSeenRun?: string;
   /** Epoch ms of the later read that confirmed it; placement then removes the object's decision too. */
   confirmedAt?: number;
 }

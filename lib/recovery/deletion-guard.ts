@@ -133,18 +133,21 @@ export class DeletionGuard implements VanishedObjectGuard, RemovalGuard {
 
   /**
    * An object a complete read of kcp found absent (not in its type's list, and a direct GET answered NotFound).
-   * Records the first sighting; true only when an earlier sighting, `absentConfirmSeconds` or more before, confirms it.
+   * Records the first sighting; true only when an earlier sighting, `absentConfirmSeconds` or more before and made by
+   * another sweep run than `run` (the caller's run), confirms it.
    */
-  async observeAbsent(ref: ObjectRef): Promise<boolean> {
+  async observeAbsent(ref: ObjectRef, run?: string): Promise<boolean> {
     const now = this.deps.now();
     const seen = await this.deps.store.absence(ref);
-    if (seen && absenceConfirmed(seen.firstSeenAt, now, this.settings)) {
+    // A sighting of the same sweep run (another step reading kcp seconds later) is not a second sighting.
+    const laterRun = run === undefined || seen?.firstSeenRun !== run;
+    if (seen && laterRun && absenceConfirmed(seen.firstSeenAt, now, this.settings)) {
       if (seen.confirmedAt === undefined) await this.deps.store.putAbsence({ ...seen, confirmedAt: now });
       return true;
     }
     // Never seen, or seen so long ago that it proves nothing about now: this read is the first sighting.
     if (!seen || now - seen.firstSeenAt > this.settings.absentForgetSeconds * 1000)
-      await this.deps.store.putAbsence({ ref, firstSeenAt: now });
+      await this.deps.store.putAbsence({ ref, firstSeenAt: now, ...(run !== undefined ? { firstSeenRun: run } : {}) });
     return false;
   }
 

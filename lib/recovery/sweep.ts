@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { objectKey, type ObjectRef } from '../api/object-ref';
 import type { ClusterInfo } from '../placement/types';
 import type { DeletionHold, RecoveryStore } from '../ports/recovery-store';
 import type { SyncRecord } from '../ports/sync-state-store';
 import { asTmcError, failedOnCluster, TmcError } from '../errors/tmc-error';
 import { nextSweepStart, recordSweepStart, sweepPage, sweepStart, type SweepStart } from './cursor';
+import type { DeletionGuard } from './deletion-guard';
 import { errorMessage } from './error-message';
 import { type RecoverySweepDeps, type RecoverySweepReport } from './deps';
 import { redriveDeadLetters } from './dead-letters';
@@ -90,6 +93,26 @@ function withDepthsReadOncePerRun(deps: RecoverySweepDeps): RecoverySweepDeps {
       throw err;
     }));
   return { ...deps, queueDepths };
+}
+
+/**
+ * One run sights an object's absence once. Its first absence read (the orphan step's, on a copy; or the vanished-object
+ * check's, on a decision) is the run's sighting, recorded with the run's name: only a later run's sighting confirms
+ * it, never a second read of this run, however long the run took. The step that read first owns the object for the
+ * run: another step's read of it answers "not confirmed" without a sighting, so one run never acts on one absence
+ * twice (an orphan's copy deleted and, besides, placement asked to remove it by the vanished-object check).
+ */
+export function withOneAbsenceSightingPerRun(deps: RecoverySweepDeps): RecoverySweepDeps {
+  const run = randomUUID();
+  const sighted = new Set<string>();
+  const guard = Object.create(deps.guard) as DeletionGuard;
+  guard.observeAbsent = async (ref: ObjectRef): Promise<boolean> => {
+    const key = objectKey(ref);
+    if (sighted.has(key)) return false;
+    sighted.add(key);
+    return deps.guard.observeAbsent(ref, run);
+  };
+  return { ...deps, guard };
 }
 
 /** Set once a step failed at the invocation's deadline: every call after it would fail the same way. */
@@ -209,7 +232,7 @@ async function runInTurn(
  * nothing it sees changed since a quiet full pass, the run tends only the holds.
  */
 export async function runRecoverySweep(given: RecoverySweepDeps): Promise<RecoverySweepReport> {
-  const deps = withDepthsReadOncePerRun(given);
+  const deps = withOneAbsenceSightingPerRun(withDepthsReadOncePerRun(given));
   const report: RecoverySweepReport = { actions: {}, failures: [] };
   const cut: CutOff = { off: false };
   const guarded: Guarded = async (what, step) => {

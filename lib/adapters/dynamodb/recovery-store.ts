@@ -77,7 +77,12 @@ const HoldSchema = z.object({
   answerSince: z.string().optional(),
   plannedSince: z.record(z.string(), z.number()).optional(),
 });
-const AbsenceSchema = z.object({ ref: ObjectRefSchema, firstSeenAt: z.number(), confirmedAt: z.number().optional() });
+const AbsenceSchema = z.object({
+  ref: ObjectRefSchema,
+  firstSeenAt: z.number(),
+  firstSeenRun: z.string().optional(),
+  confirmedAt: z.number().optional(),
+});
 /** An absence matters for minutes; the TTL only tidies the table (readers judge its age themselves). */
 const ABSENCE_TTL_SECONDS = DAY_SECONDS;
 

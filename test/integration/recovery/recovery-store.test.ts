@@ -5,6 +5,7 @@ import type { RecoveryStore } from '../../../lib/ports/recovery-store';
 import { SqsDeadLetterQueue } from '../../../lib/adapters/sqs/sqs-dead-letter-queue';
 import { objectKey, type ObjectRef } from '../../../lib/api/object-ref';
 import { confirmDeletions, DeletionGuard, unplaceScope, vanishedScope } from '../../../lib/recovery/deletion-guard';
+import { withOneAbsenceSightingPerRun } from '../../../lib/recovery/sweep';
 import { memoryLog } from '../../../lib/observability/log';
 import { waitFor } from '../../support/wait';
 import { startRecoveryWorld, WS, type RecoveryWorld } from './recovery-world';
@@ -186,6 +187,42 @@ describe('DynamoRecoveryStore (dynalite) and SqsDeadLetterQueue (fauxqs)', () =>
     // Seen again in kcp: the absence is forgotten.
     await guard.observePresent(ref('d0'));
     expect(await store.absence(ref('d0'))).toBeUndefined();
+  });
+
+  /** A deletion guard with the default settings on the test's clock. */
+  const guardOnClock = (): DeletionGuard =>
+    new DeletionGuard({
+      store,
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      log: memoryLog(),
+      now: () => w.clock.now,
+    });
+
+  it("confirms an absence only by a later run's sighting, never by a second read of the same run", async () => {
+    const guard = guardOnClock();
+    // The orphan step and the vanished-object check of one run both read kcp; the run is slow (or the window short).
+    expect(await guard.observeAbsent(ref('d1'), 'run-1')).toBe(false);
+    w.clock.now += 120_000;
+    expect(await guard.observeAbsent(ref('d1'), 'run-1')).toBe(false);
+    expect(await store.absence(ref('d1'))).toMatchObject({ firstSeenRun: 'run-1' });
+    expect((await store.absence(ref('d1')))?.confirmedAt).toBeUndefined();
+    expect(await guard.admitVanished(ref('d1'))).toBe('unconfirmed');
+    // The next run's sighting confirms it.
+    expect(await guard.observeAbsent(ref('d1'), 'run-2')).toBe(true);
+    await guard.observePresent(ref('d1'));
+  });
+
+  it('lets the first step of a sweep run that reads an absence own it: a second step reading it does not act', async () => {
+    const guard = guardOnClock();
+    const run = (): DeletionGuard => withOneAbsenceSightingPerRun({ ...w.deps(), guard }).guard;
+    const first = run();
+    expect(await first.observeAbsent(ref('d2'))).toBe(false); // the orphan step's sighting
+    w.clock.now += 120_000;
+    expect(await first.observeAbsent(ref('d2'))).toBe(false); // the vanished-object check, same run: no sighting
+    const second = run();
+    expect(await second.observeAbsent(ref('d2'))).toBe(true); // the next run's first step confirms and acts
+    expect(await second.observeAbsent(ref('d2'))).toBe(false); // its other step leaves the object to it
+    await guard.observePresent(ref('d2'));
   });
 
   it('counts a burst of confirmed vanishes before deleting any: the fifth of a type raises the hold over all', async () => {
