@@ -65,6 +65,12 @@ export const StatusMessageSchema = z.object({
   cluster: z.string().min(1),
   /** The downstream object's resourceVersion on the cluster, for ordering. */
   resourceVersion: z.string().optional(),
+  /**
+   * Which version `resourceVersion` is. Absent: an admission report's, the version the status write is applied onto
+   * (kube-apiserver's admission request carries the object before the write's new version); 'read': the version of
+   * the object as read or watched, after its write. The status store orders the two kinds against each other.
+   */
+  resourceVersionOf: z.literal('read').optional(),
   status: z.record(z.string(), z.unknown()).optional(),
   /**
    * Sent by status-up itself: a refresh of the kcp object that held its write back for reports on their way

@@ -10,6 +10,11 @@ export interface ClusterStatusRecord {
   status: Record<string, unknown>;
   /** The downstream object's resourceVersion; compared as a number so late messages never regress the record. */
   resourceVersion: string;
+  /**
+   * 'read' when `resourceVersion` is the object's as read (after its write); absent when it is an admission report's
+   * base version (before the write). The store orders the two kinds by it; not stored itself.
+   */
+  resourceVersionOf?: 'read';
   observedAt: string;
   /** The status message's trace id (the cluster's report), for `tmc trace` and a log search of this leg. */
   traceId?: string;
@@ -22,8 +27,8 @@ export interface ClusterStatusRecord {
 
 export interface StatusStore {
   /**
-   * Stores `record` unless one with an equal or higher resourceVersion is there, or the copy was removed after the
-   * report was made. Resolves 'stale' then (a late or duplicate message), never throws for it.
+   * Stores `record` unless one of the same or a later version is there (a read at version n is later than a report of
+   * the write onto n, earlier than one onto n+1), or the copy was removed after the report was made. Resolves 'stale' then (a late or duplicate message), never throws for it.
    */
   put(record: ClusterStatusRecord): Promise<'written' | 'stale'>;
   /**

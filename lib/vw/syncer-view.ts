@@ -211,7 +211,10 @@ export class SyncerView {
         type: 'status',
         ref: report.ref,
         cluster: this.scope.cluster,
-        ...(report.resourceVersion !== undefined ? { resourceVersion: report.resourceVersion } : {}),
+        // The syncer reports the objects its watch delivers: their version as read, after the status write.
+        ...(report.resourceVersion !== undefined
+          ? { resourceVersion: report.resourceVersion, resourceVersionOf: 'read' as const }
+          : {}),
         status: report.status,
         trace: { traceId: report.traceId ?? crypto.randomUUID(), enqueuedAt: new Date(now).toISOString() },
       },

@@ -151,6 +151,24 @@ export function resourceVersionNumber(resourceVersion: string): number {
   return /^\d+$/.test(resourceVersion) ? Number(resourceVersion) : 0;
 }
 
+/**
+ * Attribute holding {@link statusOrder}, what a put is conditioned on. Items written before it existed hold only `rv`
+ * (the version number, of either kind): such an item is taken as older than any report of its version or later (it is
+ * replaced once, by the next one, and from then on has an order), and `rv` is still written for code that reads it.
+ */
+const STATUS_ORDER = 'rvOrder';
+
+/**
+ * Where a status sits in its copy's history. An admission report carries the version its status write is applied
+ * onto (n, the write then makes some m > n); a read carries the version read. A read at n saw the object before the
+ * write onto n, and a read at m after it, so: a read at n sorts 2n, a report of the write onto n 2n + 1. Both kinds
+ * of one copy then order as the writes did, and neither refuses the other's next version as stale.
+ */
+function statusOrder(record: Pick<ClusterStatusRecord, 'resourceVersion' | 'resourceVersionOf'>): number {
+  const n = resourceVersionNumber(record.resourceVersion);
+  return record.resourceVersionOf === 'read' ? 2 * n : 2 * n + 1;
+}
+
 export class DynamoStatusStore implements StatusStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
@@ -170,12 +188,20 @@ export class DynamoStatusStore implements StatusStore {
             [TABLE.sortKey]: `${STATUS_SK_PREFIX}${record.cluster}`,
             ...StatusItemSchema.parse(record),
             rv: resourceVersionNumber(record.resourceVersion),
+            [STATUS_ORDER]: statusOrder(record),
           },
-          // Newer than what is stored, and, where the copy was removed, made after that (a new copy's report).
+          // Later than what is stored (an item without an order: of no later version), and, where the copy was
+          // removed, made after that (a new copy's report).
           ConditionExpression:
-            'attribute_not_exists(#pk) OR ((attribute_not_exists(#rv) OR #rv < :rv) AND (attribute_not_exists(#removed) OR #removed < :reported))',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#rv': 'rv', '#removed': COPY_REMOVED_AT },
+            'attribute_not_exists(#pk) OR ((#order < :order OR (attribute_not_exists(#order) AND (attribute_not_exists(#rv) OR #rv <= :rv))) AND (attribute_not_exists(#removed) OR #removed < :reported))',
+          ExpressionAttributeNames: {
+            '#pk': TABLE.partitionKey,
+            '#order': STATUS_ORDER,
+            '#rv': 'rv',
+            '#removed': COPY_REMOVED_AT,
+          },
           ExpressionAttributeValues: {
+            ':order': statusOrder(record),
             ':rv': resourceVersionNumber(record.resourceVersion),
             ':reported': reportedAtMs(record),
           },

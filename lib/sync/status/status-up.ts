@@ -95,12 +95,13 @@ export type StatusResult =
 /** A Namespace's downstream copy has another name (its mapped namespace): its sync item is never looked up by name. */
 const isNamespace = (ref: ObjectRef): boolean => ref.group === '' && ref.resource === 'namespaces';
 
-type Observed = { status: Record<string, unknown>; resourceVersion: string };
+/** A downstream object's status as read: its resourceVersion is the version read (after its last write). */
+type Observed = { status: Record<string, unknown>; resourceVersion: string; resourceVersionOf: 'read' };
 
 function observedOf(object: KubeObject): Observed {
   const status =
     typeof object.status === 'object' && object.status !== null ? (object.status as Record<string, unknown>) : {};
-  return { status, resourceVersion: object.metadata.resourceVersion ?? '0' };
+  return { status, resourceVersion: object.metadata.resourceVersion ?? '0', resourceVersionOf: 'read' };
 }
 
 async function readDownstream(deps: StatusUpDeps, ref: ObjectRef, cluster: string): Promise<Observed | undefined> {
@@ -139,7 +140,11 @@ export async function reportClusterStatus(
     // A re-run of a held-back refresh stores nothing: its report was stored when it first ran.
     if (!message.rerun) {
       const observed = message.status
-        ? { status: message.status, resourceVersion: message.resourceVersion ?? '0' }
+        ? {
+            status: message.status,
+            resourceVersion: message.resourceVersion ?? '0',
+            ...(message.resourceVersionOf ? { resourceVersionOf: message.resourceVersionOf } : {}),
+          }
         : await readDownstream(deps, ref, cluster);
       if (!observed) return { result: 'ignored' };
       const observedAt = new Date((deps.now ?? systemClock)()).toISOString();
@@ -493,6 +498,7 @@ async function repairStatus(
       cluster,
       status: observed.status,
       resourceVersion: observed.resourceVersion,
+      resourceVersionOf: observed.resourceVersionOf,
       trace: { traceId: `backstop-${now}`, enqueuedAt: new Date(now).toISOString() },
     },
     1,

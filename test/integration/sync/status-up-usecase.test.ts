@@ -255,6 +255,28 @@ describe('status-up use case (dynalite + in-memory clusters)', () => {
     expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
   });
 
+  it("after a backstop repair, the copy's next admission report is stored and reaches kcp (no second repair)", async () => {
+    for (const c of CLUSTERS) {
+      await world.putCluster(WS, c);
+      setDownstreamStatus(c, ready(1));
+    }
+    const deps = { ...world.statusDeps(kube), now: () => Date.now() + 601_000, statusQueueBusy: async () => false };
+    const options = { graceSeconds: 120, queuedMaxSeconds: 600 };
+    const repairs = (): number =>
+      world.metrics.filter((m) => m.name === 'tmc_status_backstop_repairs_total' && m.labels?.found === 'status')
+        .length;
+    expect((await runStatusBackstop(deps, options)).written).toBeGreaterThan(0);
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 3 });
+    const repaired = repairs();
+    // east's next status write: its admission report carries the version the repair read (the write's base).
+    const before = setDownstreamStatus('east', ready(0));
+    const report = message('east', String(before.metadata.resourceVersion), ready(0));
+    expect(await reportClusterStatus(world.statusDeps(kube), report, 1)).toEqual({ result: 'written' });
+    expect(kcpStatus()).toMatchObject({ readyReplicas: 2 });
+    expect(await runStatusBackstop(deps, options)).toMatchObject({ written: 0, failed: 0 });
+    expect(repairs()).toBe(repaired);
+  });
+
   it('with a memo, a missing status is repaired on its second sighting; a report arriving in between is left alone', async () => {
     for (const c of CLUSTERS) {
       await world.putCluster(WS, c);

@@ -236,6 +236,8 @@ describe('the syncer view of the virtual workspace', () => {
         cluster: 'lab',
         ref: web,
         resourceVersion: '7',
+        // The syncer reports what its watch delivered: the version as read, after the status write.
+        resourceVersionOf: 'read',
         status: { readyReplicas: 2 },
       }),
     ]);
