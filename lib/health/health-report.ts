@@ -61,8 +61,8 @@ export interface HealthReportDeps {
 }
 
 /**
- * Builds the aggregate from the stored items (the functions' items by key, the clusters' by a Query on gsi1). Every function in FUNCTIONS is listed, so one that
- * never reported shows as Unknown instead of being missing.
+ * Builds the aggregate from the stored items (the functions' items by key, the clusters' by a Query on gsi1). Every
+ * function in FUNCTIONS is listed, so one that never reported shows as Unknown instead of being missing.
  */
 export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthReport> {
   const now = (deps.now ?? systemClock)();

@@ -28,7 +28,8 @@ export interface ClusterStatusRecord {
 export interface StatusStore {
   /**
    * Stores `record` unless one of the same or a later version is there (a read at version n is later than a report of
-   * the write onto n, earlier than one onto n+1), or the copy was removed after the report was made. Resolves 'stale' then (a late or duplicate message), never throws for it.
+   * the write onto n, earlier than one onto n+1), or the copy was removed after the report was made. Resolves 'stale'
+   * then (a late or duplicate message), never throws for it.
    */
   put(record: ClusterStatusRecord): Promise<'written' | 'stale'>;
   /**

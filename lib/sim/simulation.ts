@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { WorkloadSimulationOptions } from './contracts';
+import type { WebhookFailOpen } from './admission';
 import { type SimServer, type SimServerOptions, startSimServer } from './sim-server';
 
 export interface SimulatedClusterSpec {
@@ -25,10 +26,7 @@ export interface SimulationOptions {
   /** How long Events live after their last write on every server (SimServerOptions.eventTtlMs; default 1 hour). */
   eventTtlMs?: number;
   /** A webhook call of any server that failed open, with the server's name. */
-  onWebhookFailOpen?: (
-    server: string,
-    failure: Parameters<NonNullable<SimServerOptions['onWebhookFailOpen']>>[0],
-  ) => void;
+  onWebhookFailOpen?: (server: string, failure: WebhookFailOpen) => void;
 }
 
 export interface Simulation {
