@@ -136,6 +136,12 @@ export interface PhaseResult {
    */
   safetyNet: { total: number; byRepair: Record<string, number> };
   /**
+   * status-up's messages by outcome (`written`, `unchanged`, `stale`, `held`, `ignored`; bench/support/tmc-metrics.ts):
+   * `held` is how often an object's reports reached status-up in separate refreshes that only the table's `STATUS`
+   * items let the last one write together (docs/bench.md, "DynamoDB writes per object, by item kind").
+   */
+  statusUpdates: Record<string, number>;
+  /**
    * The latency phase only: where each object's write → applied went, from its `tmc trace` item (ingress enqueued it,
    * placement sent its sync messages, the last cluster applied it). Read after the phase's counts were taken.
    */
@@ -388,7 +394,10 @@ async function runPhases(
     }
     const split = await cpu?.stop();
     const io = await invocationIo?.collect();
-    const { lambda, enqueued, safetyNet } = tmcMetricsDelta(metricsBefore, await tmcMetricsSnapshot(stack.metrics));
+    const { lambda, enqueued, safetyNet, statusUpdates } = tmcMetricsDelta(
+      metricsBefore,
+      await tmcMetricsSnapshot(stack.metrics),
+    );
     const outcomes = countsDelta(outcomesBefore, await placementOutcomes(stack.metrics));
     const appliedTimes: number[] = [];
     const appliedLatency: number[] = [];
@@ -471,6 +480,7 @@ async function runPhases(
       ...(io ? { invocationIo: io } : {}),
       placementOutcomes: outcomes,
       safetyNet: { total: Object.values(safetyNet).reduce((a, b) => a + b, 0), byRepair: safetyNet },
+      statusUpdates,
       sim: timing.snapshot(options.latencyMs),
       ...(split
         ? {

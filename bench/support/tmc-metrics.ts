@@ -24,6 +24,11 @@ export interface TmcMetricsSnapshot {
   enqueued: Record<string, number>;
   /** `<net>:<what>` → repairs made by a safety net ({@link SAFETY_NET_ACTIONS}); absent when none. */
   safetyNet: Record<string, number>;
+  /**
+   * status-up's messages by outcome (`tmc_status_updates_total`): `held` counts the refreshes that wrote nothing because
+   * another cluster's report was on its way, each of which a later refresh wrote from the stored `STATUS` item.
+   */
+  statusUpdates: Record<string, number>;
 }
 
 /**
@@ -37,6 +42,7 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
   const lambda: Record<string, LambdaUsage> = {};
   const enqueued: Record<string, number> = {};
   const safetyNet: Record<string, number> = {};
+  const statusUpdates: Record<string, number> = {};
   const entry = (fn: string): LambdaUsage => (lambda[fn] ??= { invocations: 0, durationSeconds: 0 });
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     for (const value of metric.values) {
@@ -50,6 +56,9 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
       if (metric.name === 'tmc_status_backstop_repairs_total')
         safetyNet[`status-backstop:${String(value.labels.found)}`] =
           (safetyNet[`status-backstop:${String(value.labels.found)}`] ?? 0) + value.value;
+      const result = value.labels.result;
+      if (metric.name === 'tmc_status_updates_total' && typeof result === 'string')
+        statusUpdates[result] = (statusUpdates[result] ?? 0) + value.value;
       if (typeof fn !== 'string') continue;
       if (metric.name === 'tmc_function_invocations_total') {
         entry(fn).invocations += value.value;
@@ -63,7 +72,7 @@ export async function tmcMetricsSnapshot(metrics: PromMetrics): Promise<TmcMetri
         entry(fn).durationSeconds += value.value;
     }
   }
-  return { lambda, enqueued, safetyNet };
+  return { lambda, enqueued, safetyNet, statusUpdates };
 }
 
 export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSnapshot): TmcMetricsSnapshot {
@@ -83,6 +92,7 @@ export function tmcMetricsDelta(before: TmcMetricsSnapshot, after: TmcMetricsSna
     lambda,
     enqueued: countsDelta(before.enqueued, after.enqueued),
     safetyNet: countsDelta(before.safetyNet, after.safetyNet),
+    statusUpdates: countsDelta(before.statusUpdates, after.statusUpdates),
   };
 }
 

@@ -64,6 +64,7 @@ const Phase = z.object({
   lambda: z.record(z.string(), z.object({ invocations: z.number(), durationSeconds: z.number() })),
   placementOutcomes: z.record(z.string(), z.number()),
   safetyNet: z.object({ total: z.number().int().nonnegative(), byRepair: z.record(z.string(), z.number()) }),
+  statusUpdates: z.record(z.string(), z.number().int().nonnegative()),
   requestsPerSync: RequestsPerSync,
   // Per-thread CPU where /proc exists (Linux, as CI).
   cpu: z
@@ -203,6 +204,14 @@ describe('tmc bench --quick', () => {
       evidence: [],
     });
     expect(formatResults(results)).toContain('objects that needed a safety net');
+  });
+
+  it("counts status-up's outcomes: every Deployment·cluster report of the create phase ends in one", () => {
+    const { objects, clusters } = QUICK_SIZES[0];
+    const outcomes = phase('create').statusUpdates;
+    const counted = ['written', 'unchanged', 'held', 'stale'].reduce((n, result) => n + (outcomes[result] ?? 0), 0);
+    // Re-runs of held refreshes (status-up's and sync-apply's) end in an outcome too: at least one per report.
+    expect(counted).toBeGreaterThanOrEqual(objects * clusters);
   });
 
   it('writes each object once per cluster on first sync and on update', () => {
