@@ -102,8 +102,8 @@ export async function callUnderDeadline<T>(
  * Runs work that goes on after its invocation answered (a fail-open webhook's carried-on send, dropping its outbox
  * record) under a deadline of its own, `ms` from now. The answered invocation's deadline is the wrong one: a handler
  * that answered late (a starved event loop, a slow first attempt) has already passed it, and every call it still made
- * would be cut off at once (docs/recovery.md "Held admissions"); a call with no deadline at all could hang forever
- * (the SDK's request timeout only warns).
+ * would be cut off at once (docs/recovery.md "Held admissions"); a call with no deadline at all would be bounded only
+ * by its client's request timeout times the SDK's attempts (lib/runtime/aws-request-handler.ts).
  */
 export function withOwnDeadline<T>(ms: number, run: () => Promise<T>): Promise<T> {
   return withInvocationDeadline({ getRemainingTimeInMillis: () => ms }, run);

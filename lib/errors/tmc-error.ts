@@ -248,7 +248,11 @@ export function asTmcError(err: unknown): TmcError {
   if (err instanceof TmcError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = connectionErrorCode(err);
-  if (code === undefined) return new InternalError(message, { cause: err });
+  if (code === undefined) {
+    // The AWS SDK's connect and socket-idle timeouts (@smithy/node-http-handler) carry no code, only their name.
+    if (err instanceof Error && err.name === 'TimeoutError') return new NetworkError(message, { cause: err });
+    return new InternalError(message, { cause: err });
+  }
   // A name that does not resolve is usually a mistyped endpoint, not a passing failure: say where to look.
   if (code === 'ENOTFOUND')
     return new NetworkError(

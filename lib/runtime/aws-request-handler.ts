@@ -10,20 +10,32 @@ import { callUnderDeadline, currentDeadline } from '../errors/deadline';
 
 /**
  * Keep-alive saves a TLS handshake per call on warm containers; maxSockets bounds bursts from one container.
- * `requestTimeout` only warns in @smithy/node-http-handler 4.x unless `throwOnRequestTimeout` is set; it is left as a
- * warning because the deadline that matters is the invocation's (below), which aborts the request for real.
+ *
+ * `requestTimeout` bounds a request from its start (waiting for a socket included) until the response's headers. In
+ * @smithy/node-http-handler 4.x it only logs "a request has exceeded the configured … ms requestTimeout" and lets the
+ * request go on unless `throwOnRequestTimeout` is set; with it the request is destroyed and fails with a TimeoutError
+ * of code ETIMEDOUT, which the SDK retries as a transient error (up to the client's maxAttempts) and asTmcError then
+ * reads as a retryable NetworkError (lib/errors/tmc-error.ts). The invocation's deadline (below) stays the outer bound:
+ * it cuts off whatever the request timeout and the SDK's retries leave running. `connectionTimeout` bounds the TCP
+ * connect. A response that stalls after its headers is bounded by the deadline only (no `socketTimeout`: the SDK reads
+ * the small bodies of DynamoDB, SQS and Secrets Manager at once).
  */
-export function requestHandlerOptions(requestTimeoutMs: number): {
+export function requestHandlerOptions(
+  requestTimeoutMs: number,
+  connectionTimeoutMs = 3_000,
+): {
   httpAgent: HttpAgent;
   httpsAgent: HttpsAgent;
   requestTimeout: number;
+  throwOnRequestTimeout: true;
   connectionTimeout: number;
 } {
   return {
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: 3_000,
+    throwOnRequestTimeout: true,
+    connectionTimeout: connectionTimeoutMs,
   };
 }
 

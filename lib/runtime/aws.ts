@@ -17,9 +17,14 @@ import type { TmcConfig } from './config';
 
 type ClientConfig = Pick<TmcConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
 
-/** For measurements only (bench/sdk-overhead.ts `dictionary-config`): `fastConfig: false` leaves out withFastProperties. */
+/** Options for measurements and tests; the functions build their clients with the defaults. */
 export interface ClientBuildOptions {
+  /** bench/sdk-overhead.ts `dictionary-config`: `false` leaves out withFastProperties. */
   fastConfig?: boolean;
+  /** The request timeout of each attempt (lib/runtime/aws-request-handler.ts); tests set it low. */
+  requestTimeoutMs?: number;
+  /** The TCP connect timeout of each attempt; tests set it low. */
+  connectionTimeoutMs?: number;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -61,11 +66,11 @@ const sdkLogger = SDK_LOGGER as NonNullable<DynamoDBClientConfig['logger']>;
 /** A DynamoDB document client: undefined attributes dropped, numbers as JS numbers. */
 export function makeDynamoDocumentClient(
   config: ClientConfig,
-  { fastConfig = true }: ClientBuildOptions = {},
+  { fastConfig = true, requestTimeoutMs = 10_000, connectionTimeoutMs }: ClientBuildOptions = {},
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
-    requestHandler: requestHandlerOptions(10_000),
+    requestHandler: requestHandlerOptions(requestTimeoutMs, connectionTimeoutMs),
     maxAttempts: 4,
     logger: sdkLogger,
     ...endpointOptions(config.dynamodbEndpoint),
@@ -91,10 +96,14 @@ export function makeDynamoDocumentClient(
  * adds no integrity the request does not already have: SigV4 signs the SHA-256 of the request body, which SQS
  * verifies before accepting it, and responses travel over TLS. (The SDK offers the option for FIPS hosts.)
  */
-export function makeSqsClient(config: ClientConfig, { fastConfig = true }: ClientBuildOptions = {}): SQSClient {
+export function makeSqsClient(
+  config: ClientConfig,
+  { fastConfig = true, requestTimeoutMs = 30_000, connectionTimeoutMs }: ClientBuildOptions = {},
+): SQSClient {
   const client = new SQSClient({
     region: config.region,
-    requestHandler: requestHandlerOptions(30_000),
+    // Above the local stack's 20 s long polls (lib/local/event-source.ts); the functions' sends answer in milliseconds.
+    requestHandler: requestHandlerOptions(requestTimeoutMs, connectionTimeoutMs),
     maxAttempts: 4,
     cacheMiddleware: true,
     logger: sdkLogger,

@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -8,30 +7,7 @@ import { withInvocationDeadline, type RemainingTime } from '../../../lib/errors/
 import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { makeDynamoDocumentClient, makeSqsClient } from '../../../lib/runtime/aws';
 import { makeSecretsManagerClient } from '../../../lib/runtime/secrets-client';
-
-/** A TCP server that takes every request and never answers: a service that hangs. Counts the requests it got. */
-async function startHangingServer(): Promise<{ url: string; requests: () => number; stop: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let requests = 0;
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('data', (chunk: Buffer) => {
-      requests += chunk.toString('latin1').match(/^(POST|GET|PUT) \//gm)?.length ?? 0;
-    });
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests: () => requests,
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { startHangingServer, type HangingServer } from '../../support/hanging-server';
 
 function contextEnding(ms: number): RemainingTime & { end: number } {
   const end = Date.now() + ms;
@@ -48,10 +24,11 @@ async function outcome(call: Promise<unknown>): Promise<unknown> {
   }
 }
 
-// Every AWS client the functions build carries the invocation's deadline as a real abort (the SDK's requestTimeout
-// only warns): a hanging service fails the call with DeadlineExceededError before the function's timeout, unretried.
+// Every AWS client the functions build carries the invocation's deadline as a real abort (the request timeouts are
+// per attempt, and the SDK retries them: aws-request-timeout.test.ts): a hanging service fails the call with
+// DeadlineExceededError before the function's timeout, unretried.
 describe('AWS clients under the invocation deadline', () => {
-  let hanging: Awaited<ReturnType<typeof startHangingServer>>;
+  let hanging: HangingServer;
   const env = { ...process.env };
   beforeEach(async () => {
     hanging = await startHangingServer();
