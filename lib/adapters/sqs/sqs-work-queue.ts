@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { z } from 'zod';
 import { QueueMessageSchema, type QueueMessage } from '../../api/messages';
-import { InternalError, NetworkError, ValidationError } from '../../errors/tmc-error';
+import { DeadlineExceededError, InternalError, NetworkError, TmcError, ValidationError } from '../../errors/tmc-error';
 import type { WorkQueue } from '../../ports/work-queue';
 
 /** SQS's limits for one SendMessageBatch call: ten entries, 256 KiB in all (bodies plus attributes). */
@@ -25,6 +25,8 @@ export interface SqsWorkQueueOptions<M extends QueueMessage> {
 interface PreparedEntry {
   entry: SendMessageBatchRequestEntry;
   bytes: number;
+  /** What the message asks for, for errors: `sync Deployment default/web`. */
+  what: string;
 }
 
 /**
@@ -86,18 +88,25 @@ export class SqsWorkQueue<M extends QueueMessage = QueueMessage> implements Work
         },
       );
     }
-    return { entry, bytes };
+    return { entry, bytes, what: `${parsed.data.type} ${describeMessage(parsed.data)}` };
   }
 
   private async sendChunk(chunk: PreparedEntry[]): Promise<void> {
-    let pending = chunk.map((item) => item.entry);
+    let pending = chunk;
     for (let attempt = 1; ; attempt += 1) {
       let response;
       try {
-        response = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
+        response = await this.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending.map((item) => item.entry) }),
+        );
       } catch (err) {
-        // The SDK has already retried throttling and network errors with its own backoff.
-        throw new NetworkError(`Sending ${pending.length} message(s) to queue ${this.name} failed`, { cause: err });
+        const sending = `Sending ${pending.length} message(s) to queue ${this.name} (${describeEntries(pending)})`;
+        // A cut-off by the invocation's deadline (lib/errors/deadline.ts) is no network fault: the service may only be
+        // slow. It keeps its own kind, retried by the message's redelivery or the enqueue's own retries, not the SDK's.
+        if (err instanceof TmcError && err.category === 'invocation-deadline')
+          throw new DeadlineExceededError(`${sending} was cut off at the invocation's deadline`, { cause: err });
+        // The SDK has already retried throttling, timeouts and network errors with its own backoff.
+        throw new NetworkError(`${sending} failed`, { cause: err });
       }
       const failed = response.Failed ?? [];
       if (failed.length === 0) return;
@@ -114,7 +123,7 @@ export class SqsWorkQueue<M extends QueueMessage = QueueMessage> implements Work
         );
       }
       const failedIds = new Set(failed.map((f) => f.Id));
-      pending = pending.filter((entry) => failedIds.has(entry.Id));
+      pending = pending.filter((item) => failedIds.has(item.entry.Id));
       await delay(this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
@@ -144,6 +153,12 @@ export function chunkEntries<T extends { bytes: number }>(items: T[]): T[][] {
 function describeMessage(message: QueueMessage): string {
   const ref = message.ref;
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
+}
+
+/** The first few messages of a batch, for an error that must say what was being sent. */
+function describeEntries(items: PreparedEntry[]): string {
+  const shown = items.slice(0, 3).map((item) => item.what);
+  return items.length > shown.length ? `${shown.join(', ')} and ${items.length - shown.length} more` : shown.join(', ');
 }
 
 function delay(ms: number): Promise<void> {

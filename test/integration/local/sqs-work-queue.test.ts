@@ -7,9 +7,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { PlacementMessage } from '../../../lib/api/messages';
 import { SqsWorkQueue } from '../../../lib/adapters/sqs/sqs-work-queue';
-import { ValidationError } from '../../../lib/errors/tmc-error';
+import { withOwnDeadline } from '../../../lib/errors/deadline';
+import { asTmcError, ValidationError } from '../../../lib/errors/tmc-error';
 import { startLocalSqs, type LocalSqs } from '../../../lib/local/aws-services';
 import { makeSqsClient } from '../../../lib/runtime/aws';
+import { startHangingServer, type HangingServer } from '../../support/hanging-server';
 
 function placement(i: number, padding = ''): PlacementMessage {
   return {
@@ -125,5 +127,36 @@ describe('SqsWorkQueue against fauxqs', () => {
     const bad = { ...placement(1), trace: { traceId: '', enqueuedAt: 'yesterday' } };
     await expect(queue.send([placement(0), bad])).rejects.toBeInstanceOf(ValidationError);
     expect(batchCalls).toEqual([]);
+  });
+});
+
+// A send cut off by its deadline says so, and what it was sending, rather than passing for a network fault.
+describe('SqsWorkQueue against an SQS that hangs', () => {
+  let hanging: HangingServer;
+  let sqs: SQSClient;
+  beforeAll(async () => {
+    hanging = await startHangingServer();
+    sqs = makeSqsClient({ region: 'us-east-1', sqsEndpoint: hanging.url });
+  });
+  afterAll(async () => {
+    sqs.destroy();
+    await hanging.stop();
+  });
+
+  it('fails a send cut off at the deadline with DeadlineExceededError naming the queue and the messages', async () => {
+    const queue = new SqsWorkQueue({ sqs, queueUrl: `${hanging.url}/000000000000/tmc-placement`, name: 'placement' });
+    const error = await withOwnDeadline(1_000, () => queue.send([0, 1, 2, 3].map((i) => placement(i)))).then(
+      () => 'sent',
+      (err: unknown) => err,
+    );
+
+    expect(error).toMatchObject({ name: 'DeadlineExceededError', category: 'invocation-deadline', retryable: true });
+    expect(asTmcError(error)).toBe(error);
+    expect((error as Error).message).toBe(
+      'Sending 4 message(s) to queue placement (placement Deployment default/web-0, placement Deployment ' +
+        "default/web-1, placement Deployment default/web-2 and 1 more) was cut off at the invocation's deadline",
+    );
+    // Sent once: the SDK does not retry a cut-off.
+    expect(hanging.requests()).toBe(1);
   });
 });
