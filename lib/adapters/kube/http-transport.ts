@@ -8,6 +8,11 @@ export interface KubeHttpRequest {
   path: string;
   body?: unknown;
   contentType?: string;
+  /**
+   * How long the request may wait on its socket: for the TCP connect, and then between any two reads or writes. A
+   * request ends with a code ETIMEDOUT error when either passes it; a slow answer that keeps arriving is bounded by
+   * the invocation's deadline (`signal`) only.
+   */
   timeoutMs: number;
   /** Aborts the request (the invocation's deadline); the request fails with the signal's AbortError. */
   signal?: AbortSignal;
@@ -88,6 +93,10 @@ export class KubeHttpTransport {
           agent,
           servername: auth.tls.servername,
           signal: req.signal,
+          // Set on a new socket before it connects: `setTimeout` below starts only once the socket is connected, so a
+          // cluster whose connect hangs (a firewall dropping packets, a full accept queue) would otherwise hold the
+          // request until the invocation's deadline or the kernel's connect timeout (about two minutes on Linux).
+          timeout: req.timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubeClusterClient } from '../../../lib/adapters/kube/kube-cluster-client';
 import { KubeHttpTransport } from '../../../lib/adapters/kube/http-transport';
 import { loadKubeconfig } from '../../../lib/adapters/kube/kubeconfig';
+import { startHangingServer, startUnconnectableServer, type HangingServer } from '../../support/hanging-server';
 
 /**
  * What the transport sends from the KubeConfig: a user whose credentials are fixed at load is read once per transport
@@ -86,6 +88,65 @@ current-context: x
       expect(reads).toHaveBeenCalledTimes(2);
     } finally {
       transport.close();
+    }
+  });
+});
+
+/**
+ * A cluster (or kcp) that hangs ends each request at the client's request timeout, not at the invocation's deadline:
+ * whether it accepts the connection and never answers, or never completes the TCP connect at all.
+ */
+describe('KubeClusterClient: a hung endpoint fails the request at its timeout', () => {
+  let server: HangingServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  const endpoints: Array<[string, () => Promise<HangingServer>]> = [
+    ['accepts and never answers', startHangingServer],
+    ['never completes the TCP connect', startUnconnectableServer],
+  ];
+
+  it.each(endpoints)('an endpoint that %s: ClusterUnreachableError (ETIMEDOUT)', async (_what, start) => {
+    server = await start();
+    const { config } = loadKubeconfig(
+      `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "${server.url}" } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`,
+      { uniqueName: 'hung' },
+    );
+    const client = new KubeClusterClient('east', config, { requestTimeoutMs: 200 });
+    try {
+      const get = client.get({
+        group: 'apps',
+        version: 'v1',
+        resource: 'deployments',
+        namespace: 'default',
+        name: 'web',
+      });
+      // Far above the 200 ms timeout; only a request that is never ended reaches it.
+      const result = await Promise.race([
+        get.then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still pending'), 20_000).unref()),
+      ]);
+      expect(result).toMatchObject({
+        name: 'ClusterUnreachableError',
+        category: 'cluster-unreachable',
+        retryable: true,
+        cluster: 'east',
+        object: 'apps/v1/deployments default/web',
+        cause: { code: 'ETIMEDOUT' },
+      });
+    } finally {
+      client.close();
     }
   });
 });
