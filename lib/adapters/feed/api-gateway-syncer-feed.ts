@@ -1,6 +1,6 @@
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { SyncMessage } from '../../api/messages';
-import { NetworkError } from '../../errors/tmc-error';
+import { DeadlineExceededError, NetworkError, TmcError } from '../../errors/tmc-error';
 import type { SyncerConnectionStore } from '../../ports/syncer-connection-store';
 import type { SyncerFeed } from '../../ports/syncer-feed';
 import type { Log } from '../../observability/log';
@@ -56,12 +56,12 @@ export class ApiGatewaySyncerFeed implements SyncerFeed {
         }
       }),
     );
-    if (failures.length > 0)
-      throw new NetworkError(
-        `Posting to ${failures.length} of ${ids.length} change-feed connections of ${cluster} failed`,
-        {
-          cause: failures[0],
-        },
-      );
+    if (failures.length === 0) return;
+    const posting = `Posting ${messages.length} message(s) to ${failures.length} of ${ids.length} change-feed connections of ${cluster}`;
+    // A post cut off by the invocation's deadline is no network fault: say so, as the SQS queues do.
+    const cutOff = failures.find((err) => err instanceof TmcError && err.category === 'invocation-deadline');
+    if (cutOff !== undefined)
+      throw new DeadlineExceededError(`${posting} was cut off at the invocation's deadline`, { cause: cutOff });
+    throw new NetworkError(`${posting} failed`, { cause: failures[0] });
   }
 }

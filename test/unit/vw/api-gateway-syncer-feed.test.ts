@@ -1,6 +1,7 @@
 import { GoneException, type PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ApiGatewaySyncerFeed } from '../../../lib/adapters/feed/api-gateway-syncer-feed';
 import type { SyncMessage } from '../../../lib/api/messages';
+import { DeadlineExceededError } from '../../../lib/errors/tmc-error';
 import { SYNCER_FEED } from '../../../lib/runtime/resources';
 import { memoryLog } from '../../../lib/observability/log';
 import { FeedFrameSchema } from '../../../lib/vw/syncer-feed-protocol';
@@ -22,8 +23,11 @@ function message(name: string, object?: SyncMessage['object']): SyncMessage {
   };
 }
 
-/** A recording @connections client: `gone` ids answer GoneException, `failing` ids a 500. */
-function poster(options: { gone?: string[]; failing?: string[] } = {}) {
+/**
+ * A recording @connections client: `gone` ids answer GoneException, `failing` ids a 500, `cutOff` ids fail as the
+ * client does at the invocation's deadline (lib/runtime/aws-request-handler.ts).
+ */
+function poster(options: { gone?: string[]; failing?: string[]; cutOff?: string[] } = {}) {
   const posts: Array<{ connectionId: string; frame: unknown }> = [];
   return {
     posts,
@@ -32,6 +36,8 @@ function poster(options: { gone?: string[]; failing?: string[] } = {}) {
       if (options.gone?.includes(connectionId))
         throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
       if (options.failing?.includes(connectionId)) throw new Error('InternalServerErrorException');
+      if (options.cutOff?.includes(connectionId))
+        throw new DeadlineExceededError("A API Gateway request was cut off at the invocation's deadline");
       posts.push({ connectionId, frame: JSON.parse(new TextDecoder().decode(command.input.Data as Uint8Array)) });
       return {};
     },
@@ -90,6 +96,19 @@ describe('ApiGatewaySyncerFeed (PostToConnection)', () => {
     ).rejects.toMatchObject({ name: 'NetworkError', category: 'network' });
     expect(client.posts.map((p) => p.connectionId)).toEqual(['c2']);
     expect(connections.removed).toEqual([]);
+  });
+
+  it('names a post cut off at the deadline as such, not as a network fault', async () => {
+    const client = poster({ failing: ['c1'], cutOff: ['c2'] });
+    const connections = store(['c1', 'c2', 'c3']);
+    await expect(
+      new ApiGatewaySyncerFeed({ connections, client, log: memoryLog() }).notify(WS, 'lab', [message('web')]),
+    ).rejects.toMatchObject({
+      name: 'DeadlineExceededError',
+      category: 'invocation-deadline',
+      message: "Posting 1 message(s) to 2 of 3 change-feed connections of lab was cut off at the invocation's deadline",
+    });
+    expect(client.posts.map((p) => p.connectionId)).toEqual(['c3']);
   });
 
   it('splits more than 100 messages into frames, and leaves out carried objects that would not fit a frame', async () => {
