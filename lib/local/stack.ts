@@ -342,7 +342,9 @@ function prepareStateDir({ options, paths, logger }: StackContext): void {
 /** The emulators (or another process's), an SQS client, and the table and queues the functions use. */
 async function startAwsSide(ctx: StackContext): Promise<AwsSide> {
   const { dynamo, sqsServer } = await startAwsEmulators(ctx);
-  const sqs = makeSqsClient({ region: ctx.region, sqsEndpoint: sqsServer.endpoint });
+  // The pollers' client stands in for Lambda's own pollers: a 20 s long poll cut off on a starved machine would hide
+  // the messages it received for their visibility timeout, so its timeout is far above the functions' 30 s.
+  const sqs = makeSqsClient({ region: ctx.region, sqsEndpoint: sqsServer.endpoint }, { requestTimeoutMs: 120_000 });
   ctx.cleanups.push(async () => sqs.destroy());
   const idleSqs = new SQSClient({
     region: ctx.region,
