@@ -4,15 +4,18 @@ import { ensureTable, startLocalDynamo } from '../lib/local/aws-services';
 import { threadCpuSnapshot } from './support/thread-cpu';
 
 /**
- * dynalite's CPU per request with its expression memo (lib/local/dynalite-expression-cache.mjs) and without: the same
- * tmc-shaped mix (conditional puts on a generation, conditional updates, key-condition queries with a filter) against
- * a fresh dynalite thread each round, rounds alternating, CPU read from the thread's /proc stat.
- * `npx tsx bench/dynalite-expressions.ts [requests per round] [rounds]`.
+ * dynalite's CPU per request with its expression memo (lib/local/dynalite-expression-cache.mjs) and without, and with
+ * its request-path shortcuts (lib/local/dynalite-request-path.mjs) on top: the same tmc-shaped mix (conditional puts
+ * on a generation, conditional updates, key-condition queries with a filter, BETWEEN key conditions as tmc's snapshot
+ * and trace reads send) against a fresh dynalite thread each round, rounds alternating, CPU read from the thread's
+ * /proc stat. `npx tsx bench/dynalite-expressions.ts [requests per round] [rounds]`.
  */
 const TABLE = 'tmc-state';
 
-async function round(expressionCache: boolean, requests: number): Promise<number> {
-  const dynamo = await startLocalDynamo({ expressionCache });
+type Arm = 'off' | 'memo' | 'shortcuts';
+
+async function round(arm: Arm, requests: number): Promise<number> {
+  const dynamo = await startLocalDynamo({ expressionCache: arm !== 'off', requestShortcuts: arm === 'shortcuts' });
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       region: 'us-east-1',
@@ -27,7 +30,7 @@ async function round(expressionCache: boolean, requests: number): Promise<number
         .filter((t) => t.name === 'emu:dynamodb')
         .reduce((n, t) => n + t.cpuMs, 0);
     const before = cpuOf();
-    for (let i = 0; i < requests; i += 3) {
+    for (let i = 0; i < requests; i += 4) {
       const pk = `OBJ#${i % 97}`;
       await doc.send(
         new PutCommand({
@@ -56,6 +59,14 @@ async function round(expressionCache: boolean, requests: number): Promise<number
           ExpressionAttributeValues: { ':pk': pk, ':p': 'SYNC#', ':now': i },
         }),
       );
+      await doc.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+          ExpressionAttributeValues: { ':pk': pk, ':first': `SYNC#c${i % 3}`, ':last': 'SYNC#c~' },
+        }),
+      );
     }
     return (cpuOf() - before) / requests;
   } finally {
@@ -66,12 +77,10 @@ async function round(expressionCache: boolean, requests: number): Promise<number
 
 const requests = Number(process.argv[2] ?? 3000);
 const rounds = Number(process.argv[3] ?? 3);
-const results: Record<'off' | 'on', number[]> = { off: [], on: [] };
-for (let r = 0; r < rounds; r += 1) {
-  results.off.push(await round(false, requests));
-  results.on.push(await round(true, requests));
-}
+const results: Record<Arm, number[]> = { off: [], memo: [], shortcuts: [] };
+for (let r = 0; r < rounds; r += 1)
+  for (const arm of ['off', 'memo', 'shortcuts'] as const) results[arm].push(await round(arm, requests));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 process.stdout.write(
-  `dynalite CPU ms per request, ${requests} requests × ${rounds} rounds (median): memo off ${median(results.off).toFixed(3)}, on ${median(results.on).toFixed(3)} (${results.off.map((v) => v.toFixed(3)).join(' ')} | ${results.on.map((v) => v.toFixed(3)).join(' ')})\n`,
+  `dynalite CPU ms per request, ${requests} requests × ${rounds} rounds (median): memo off ${median(results.off).toFixed(3)}, memo on ${median(results.memo).toFixed(3)}, memo and shortcuts on ${median(results.shortcuts).toFixed(3)} (${(['off', 'memo', 'shortcuts'] as const).map((arm) => results[arm].map((v) => v.toFixed(3)).join(' ')).join(' | ')})\n`,
 );

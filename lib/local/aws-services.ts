@@ -26,7 +26,7 @@ export interface LocalDynamo {
  * without, it is in memory. Tables are ACTIVE as soon as they are created (no half-second wait per table).
  */
 export async function startLocalDynamo(
-  options: LocalEmulatorOptions & Pick<EmulatorThreadOptions, 'path' | 'expressionCache'> = {},
+  options: LocalEmulatorOptions & Pick<EmulatorThreadOptions, 'path' | 'expressionCache' | 'requestShortcuts'> = {},
 ): Promise<LocalDynamo> {
   const thread = await startEmulatorThread('dynamodb', options);
   return { endpoint: thread.endpoint, thread, stop: () => thread.stop() };

@@ -105,6 +105,11 @@ export interface EmulatorThreadOptions {
   onCrash?: (error: Error) => void;
   /** dynalite only: memoize its expression parses (lib/local/dynalite-expression-cache.mjs); default true. */
   expressionCache?: boolean;
+  /**
+   * dynalite only: skip the per-request costs that are not the request's work (lib/local/dynalite-request-path.mjs:
+   * native CRC32, the table description kept decoded; and BETWEEN in the expression memo); default true.
+   */
+  requestShortcuts?: boolean;
   /** The thread's young generation in MiB (lib/local/young-generation.ts); 0: V8's default. */
   youngGenerationMb?: number;
 }
@@ -122,6 +127,7 @@ export async function startEmulatorThread(
       path: options.path,
       port: options.port,
       expressionCache: options.expressionCache ?? process.env.TMC_DYNALITE_EXPRESSION_CACHE !== 'off',
+      requestShortcuts: options.requestShortcuts ?? process.env.TMC_DYNALITE_SHORTCUTS !== 'off',
     },
     ...youngGenerationLimits(options.youngGenerationMb ?? WORKER_YOUNG_GENERATION_MB),
   });

@@ -5,7 +5,8 @@
 // need its own loader on every start. TypeScript is loaded only on demand, for modules `load` names (the benchmark's
 // request counter, which must run where the server's diagnostics channel fires).
 //
-// workerData: { service: 'dynamodb' | 'sqs', path?: string, port?: number, expressionCache?: boolean }
+// workerData: { service: 'dynamodb' | 'sqs', path?: string, port?: number, expressionCache?: boolean,
+//              requestShortcuts?: boolean }
 // To the parent, once: { type: 'ready', port } or { type: 'failed', error }.
 // From the parent: { id, op: 'load', module, factory, args } → calls module[factory](...args) and keeps the object;
 //                  { id, op: 'call', handle, method, args } → the method's (awaited) result;
@@ -22,6 +23,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { installDynaliteExpressionCache } from './dynalite-expression-cache.mjs';
 import { closeIteratorsOfStreams } from './dynalite-level-streams.mjs';
+import { cacheTableDescriptions, installNativeCrc32 } from './dynalite-request-path.mjs';
 import { nameThisThread, THREAD_NAME_PREFIX } from './thread-name.mjs';
 
 nameThisThread(`${THREAD_NAME_PREFIX.emulator}${workerData.service}`);
@@ -54,7 +56,10 @@ async function compactLevelDb(db) {
 async function startDynamo(options) {
   const { default: dynalite } = await import('dynalite');
   // dynalite re-parses every condition and update expression with its PEG parser; a memo skips the repeats.
-  if (options.expressionCache !== false) installDynaliteExpressionCache();
+  const shortcuts = options.requestShortcuts !== false;
+  if (options.expressionCache !== false) installDynaliteExpressionCache({ between: shortcuts });
+  // The per-request costs that are not the request's work (lib/local/dynalite-request-path.mjs).
+  if (shortcuts) installNativeCrc32();
   if (options.path !== undefined) mkdirSync(options.path, { recursive: true });
   // dynalite keeps its store (and the LevelDB in it) to itself: its db module's create is the one place it is made.
   const dbModule = createRequire(import.meta.url)('dynalite/db/index.js');
@@ -75,6 +80,7 @@ async function startDynamo(options) {
   }
   if (store === undefined) throw new Error("dynalite's store was not created through its db module");
   closeIteratorsOfStreams(store.db);
+  if (shortcuts) cacheTableDescriptions(store);
   let compacting = Promise.resolve();
   await new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -15,6 +15,7 @@ import type { FieldCause } from '../field-cause';
  * ("unresolved attribute"), which the failurePolicy decides.
  */
 const VARIABLES = ['object', 'oldObject', 'request', 'authorizer'] as const;
+type Variable = (typeof VARIABLES)[number];
 /** Type names are identifiers a CEL expression may use as values (`type(x) == string`). */
 const TYPE_IDENTIFIERS = new Set([
   'int',
@@ -53,6 +54,8 @@ export interface MatchConditionSpec {
 export interface CompiledMatchCondition {
   name: string;
   program?: Program;
+  /** The variables the expression reads: only these are converted to CEL values for it. */
+  reads?: readonly Variable[];
   error?: string;
 }
 
@@ -81,24 +84,19 @@ function located(parsed: ParsedExpr, id: bigint, message: string): string {
 }
 
 /**
- * The identifiers an expression reads that are not declared: cel-go's checker reports these at create
- * ("undeclared reference to 'x'"). @bufbuild/cel does not export its checker, so free identifiers are found by
- * walking the parsed AST (macros such as has() and all() are already expanded into select and comprehension nodes).
+ * The identifiers an expression reads that no comprehension inside it binds, with the node of each read. cel-go's
+ * checker reports those that are not declared at create ("undeclared reference to 'x'"); @bufbuild/cel does not export
+ * its checker, so they are found by walking the parsed AST (macros such as has() and all() are already expanded into
+ * select and comprehension nodes).
  */
-function undeclaredReferences(parsed: ParsedExpr): string[] {
-  const issues: string[] = [];
+function freeIdentifiers(parsed: ParsedExpr): { name: string; id: bigint }[] {
+  const free: { name: string; id: bigint }[] = [];
   const visit = (expr: Expr | undefined, bound: ReadonlySet<string>): void => {
     if (!expr) return;
     const kind = expr.exprKind;
     switch (kind.case) {
       case 'identExpr':
-        if (
-          !bound.has(kind.value.name) &&
-          !TYPE_IDENTIFIERS.has(kind.value.name) &&
-          !(VARIABLES as readonly string[]).includes(kind.value.name)
-        ) {
-          issues.push(located(parsed, expr.id, `undeclared reference to '${kind.value.name}' (in container '')`));
-        }
+        if (!bound.has(kind.value.name)) free.push({ name: kind.value.name, id: expr.id });
         return;
       case 'selectExpr':
         return visit(kind.value.operand, bound);
@@ -130,27 +128,39 @@ function undeclaredReferences(parsed: ParsedExpr): string[] {
     }
   };
   visit(parsed.expr, new Set());
-  return issues;
+  return free;
+}
+
+function isVariable(name: string): name is Variable {
+  return (VARIABLES as readonly string[]).includes(name);
 }
 
 /** Parses and plans one expression; the message is the compile error kube-apiserver would give, if any. */
-function compile(expression: string): { program: Program } | { error: string } {
+function compile(expression: string): { program: Program; reads: Variable[] } | { error: string } {
   let parsed: ParsedExpr;
   try {
     parsed = parse(expression);
   } catch (error) {
     return { error: `compilation failed: ERROR: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const undeclared = undeclaredReferences(parsed);
+  const free = freeIdentifiers(parsed);
+  const undeclared = free
+    .filter(({ name }) => !TYPE_IDENTIFIERS.has(name) && !isVariable(name))
+    .map(({ name, id }) => located(parsed, id, `undeclared reference to '${name}' (in container '')`));
   if (undeclared.length > 0) return { error: `compilation failed: ${undeclared.join('\n')}` };
   const planned = plan(env, parsed);
-  return { program: (bindings) => planned(bindings as Parameters<typeof planned>[0]) };
+  return {
+    program: (bindings) => planned(bindings as Parameters<typeof planned>[0]),
+    reads: [...new Set(free.map(({ name }) => name).filter(isVariable))],
+  };
 }
 
 export function compileMatchConditions(conditions: readonly MatchConditionSpec[]): CompiledMatchCondition[] {
   return conditions.map(({ name, expression }) => {
     const compiled = compile(expression);
-    return 'program' in compiled ? { name, program: compiled.program } : { name, error: compiled.error };
+    return 'program' in compiled
+      ? { name, program: compiled.program, reads: compiled.reads }
+      : { name, error: compiled.error };
   });
 }
 
@@ -175,11 +185,13 @@ export function evaluateMatchConditions(
   input: MatchConditionInput,
 ): MatchConditionResult {
   if (conditions.length === 0) return { matches: true };
-  const bindings = {
-    object: toCel(input.object ?? null),
-    oldObject: toCel(input.oldObject ?? null),
-    request: toCel(input.request),
-  };
+  // Only the variables some condition reads are converted (a whole object and its old version are most of the cost,
+  // and tmc's conditions read only `request`): a variable an expression does not name cannot change its result.
+  const read = new Set(conditions.flatMap((condition) => condition.reads ?? []));
+  const bindings: Record<string, unknown> = {};
+  if (read.has('object')) bindings.object = toCel(input.object ?? null);
+  if (read.has('oldObject')) bindings.oldObject = toCel(input.oldObject ?? null);
+  if (read.has('request')) bindings.request = toCel(input.request);
   const errors: string[] = [];
   for (const condition of conditions) {
     if (!condition.program) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -6,10 +7,11 @@ import { ensureTable, startLocalDynamo } from '../../../lib/local/aws-services';
 import { findProjectRoot } from '../../../lib/local/paths';
 
 /**
- * dynalite's expression memo (lib/local/dynalite-expression-cache.mjs): the same sequence of requests, with the same
- * expressions and different values, answers exactly alike with the memo and without it, and the memo is hit. The
- * sequence repeats each expression with values that flip a condition's outcome, so a template that kept a previous
- * request's values would answer differently.
+ * dynalite's expression memo (lib/local/dynalite-expression-cache.mjs) and its request-path shortcuts
+ * (lib/local/dynalite-request-path.mjs: native CRC32, the table description kept decoded, BETWEEN memoized): the same
+ * sequence of requests, with the same expressions and different values, answers exactly alike with them and without,
+ * and the memo and the cache are hit. The sequence repeats each expression with values that flip a condition's
+ * outcome, so a template that kept a previous request's values would answer differently.
  */
 
 const TABLE = 'tmc-state';
@@ -108,11 +110,15 @@ async function script(doc: DynamoDBDocumentClient): Promise<Outcome[]> {
     ['SYNC#e', 11],
   ] as const)
     out.push(await outcome(() => query(prefix, min)));
-  // BETWEEN is never memoized (it compares its bounds while parsing): reversed bounds are an error every time.
+  // BETWEEN compares its bounds while parsing: a memoized tree must not hide reversed bounds' error.
   for (const [low, high] of [
     [1, 20],
     [20, 1],
     [1, 20],
+    [1, 20],
+    [3, 3],
+    [9, 2],
+    [1, 1],
   ])
     out.push(
       await outcome(() =>
@@ -166,12 +172,66 @@ async function script(doc: DynamoDBDocumentClient): Promise<Outcome[]> {
       ),
     );
   }
+  // A filter's BETWEEN on numbers (bounds compared as numbers, not strings) and of two types.
+  for (const [low, high] of [
+    [2, 10],
+    [10, 2],
+    [2, 10],
+    [9, 10],
+    [2, '10'],
+  ] as const)
+    out.push(
+      await outcome(() =>
+        doc.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: 'generation BETWEEN :low AND :high',
+            ExpressionAttributeValues: { ':pk': 'OBJ#a', ':low': low, ':high': high },
+          }),
+        ),
+      ),
+    );
   out.push(await outcome(() => doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'OBJ#a', sk: 'SYNC#east' } }))));
+  // A table that does not exist (never cached), then one created mid-script: found once it exists.
+  out.push(await outcome(() => doc.send(new GetCommand({ TableName: 'tmc-other', Key: { pk: 'a', sk: 'b' } }))));
+  await ensureTable(doc, 'tmc-other');
+  out.push(await outcome(() => doc.send(new PutCommand({ TableName: 'tmc-other', Item: { pk: 'a', sk: 'b' } }))));
+  out.push(await outcome(() => doc.send(new GetCommand({ TableName: 'tmc-other', Key: { pk: 'a', sk: 'b' } }))));
   return out;
 }
 
-async function runWith(cache: 'on' | 'off'): Promise<{ outcomes: Outcome[]; stats: z.infer<typeof Stats> }> {
-  const dynamo = await startLocalDynamo({ expressionCache: cache === 'on' });
+/**
+ * A GetItem sent by hand, so the answer's x-amz-crc32 header is seen (the SDK does not check it): the body, and
+ * whether the header is the CRC-32 of the body's bytes. The item carries non-ASCII text: the CRC is of UTF-8.
+ */
+async function rawGetItem(endpoint: string): Promise<{ status: number; body: unknown; crcMatches: boolean }> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.GetItem',
+      'X-Amz-Date': '20260101T000000Z',
+      Authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify({ TableName: TABLE, Key: { pk: { S: 'OBJ#a' }, sk: { S: 'SYNC#é' } } }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: JSON.parse(text) as unknown,
+    crcMatches: Number(res.headers.get('x-amz-crc32')) === crc32(text),
+  };
+}
+
+async function runWith(cache: 'on' | 'off'): Promise<{
+  outcomes: Outcome[];
+  raw: Awaited<ReturnType<typeof rawGetItem>>;
+  stats: z.infer<typeof Stats>;
+  tableStats: z.infer<typeof Stats>;
+}> {
+  const dynamo = await startLocalDynamo({ expressionCache: cache === 'on', requestShortcuts: cache === 'on' });
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       region: 'us-east-1',
@@ -183,11 +243,22 @@ async function runWith(cache: 'on' | 'off'): Promise<{ outcomes: Outcome[]; stat
   try {
     await ensureTable(doc, TABLE);
     const outcomes = await script(doc);
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ#a', sk: 'SYNC#é', note: 'ünïcödé ✓ 雪' } }));
+    const raw = await rawGetItem(dynamo.endpoint);
     const counter = await dynamo.thread.load(
       join(findProjectRoot(), 'lib', 'local', 'dynalite-expression-cache.mjs'),
       'expressionCacheStats',
     );
-    return { outcomes, stats: Stats.parse(await counter.call('snapshot')) };
+    const tableCounter = await dynamo.thread.load(
+      join(findProjectRoot(), 'lib', 'local', 'dynalite-request-path.mjs'),
+      'tableCacheStats',
+    );
+    return {
+      outcomes,
+      raw,
+      stats: Stats.parse(await counter.call('snapshot')),
+      tableStats: Stats.parse(await tableCounter.call('snapshot')),
+    };
   } finally {
     doc.destroy();
     await dynamo.stop();
@@ -198,9 +269,17 @@ it('answers every request as dynalite does without the memo, and hits the memo f
   const off = await runWith('off');
   const on = await runWith('on');
   expect(on.outcomes).toEqual(off.outcomes);
+  expect(on.raw).toEqual(off.raw);
+  expect(off.raw).toMatchObject({ status: 200, crcMatches: true });
+  // Reversed BETWEEN bounds are an error with the memo as without it (the parser's check, not a stale template).
+  const oks = (outcomes: Outcome[]): boolean[] => outcomes.map((o) => o.ok);
+  expect(oks(off.outcomes.slice(-22, -15))).toEqual([true, false, true, true, true, false, true]);
+  expect(oks(off.outcomes.slice(-9, -4))).toEqual([true, false, true, true, false]);
   // The script's answers are the ones that prove values are the request's own: a stale template would flip these.
   expect(off.outcomes.slice(0, 6).map((o) => o.ok)).toEqual([true, false, true, true, false, true]);
   expect(off.stats).toEqual({ hits: 0, misses: 0 });
   expect(on.stats.hits).toBeGreaterThan(10);
   expect(on.stats.misses).toBeGreaterThan(0);
+  expect(off.tableStats).toEqual({ hits: 0, misses: 0 });
+  expect(on.tableStats.hits).toBeGreaterThan(20);
 }, 60_000);

@@ -2,6 +2,7 @@ import { createAdmissionDispatcher } from '../../../lib/sim/admission';
 import { startSimServer, type SimServer } from '../../../lib/sim';
 import type { KubeObject } from '../../../lib/kube/object';
 import type { AdmissionAttributes } from '../../../lib/sim/contracts';
+import { compileMatchConditions } from '../../../lib/sim/admission/match-conditions';
 import { DEFAULT_TMC_USER, workloadsWebhook, NOT_AN_EVENT } from '../../../lib/webhooks';
 import { FakeClusterStore } from '../sim-controllers/fake-cluster-store';
 import { allow, jsonPatch, startWebhookServer } from './webhook-test-server';
@@ -115,6 +116,22 @@ describe('webhook matchConditions in the simulator', () => {
     expect(paths()).toEqual(['/ints']);
   });
 
+  it('binds the objects a condition reads, also beside a comprehension variable of the same name', async () => {
+    const store = storeWith([
+      conditioned('shadowed.tmc.dev', server.url('/shadowed'), [
+        { name: 'request-only', expression: "request.operation == 'UPDATE'" },
+        // `object` inside all() is the loop's; the one after it is the request's object, which must be bound.
+        { name: 'loop', expression: "[1, 2].all(object, object > 0) && object.data.a == 'new'" },
+      ]),
+      conditioned('old.tmc.dev', server.url('/old'), [
+        { name: 'loop-only', expression: '[1].exists(oldObject, oldObject == 1)' },
+        { name: 'old', expression: "oldObject.data.a == 'old'" },
+      ]),
+    ]);
+    await expect(dispatcher.admit(request(store))).resolves.toMatchObject({ allowed: true });
+    expect(paths().sort()).toEqual(['/old', '/shadowed']);
+  });
+
   it('sees the object as the earlier mutating webhooks left it', async () => {
     const store = storeWith([
       conditioned('label.tmc.dev', server.url('/label'), []),
@@ -199,6 +216,21 @@ describe('webhook matchConditions in the simulator', () => {
     // A ConfigMap created by the same users still is.
     await dispatcher.admit(request(store, { operation: 'CREATE', oldObject: undefined }));
     expect(server.calls).toHaveLength(1);
+  });
+});
+
+describe('compiled matchConditions: the variables each reads (only those are converted per request)', () => {
+  it.each([
+    ["request.operation == 'CREATE'", ['request']],
+    ['has(object.spec) && oldObject == null', ['object', 'oldObject']],
+    ['[1, 2].all(object, object > 0)', []],
+    ["[1].all(x, x > 0) && object.metadata.name == 'a'", ['object']],
+    ["[1].map(request, request + 1) == [2] && request.kind.kind == 'ConfigMap'", ['request']],
+    ['authorizer.path("/x").check("get").allowed()', ['authorizer']],
+  ])('%s reads %j', (expression, reads) => {
+    const [compiled] = compileMatchConditions([{ name: 'c', expression }]);
+    expect(compiled.error).toBeUndefined();
+    expect([...(compiled.reads ?? [])].sort()).toEqual(reads);
   });
 });
 
