@@ -3,6 +3,7 @@ import type { CircuitRecord, CircuitStore } from '../ports/circuit-store';
 import type { HealthStore } from '../ports/health-store';
 import { FUNCTIONS } from '../runtime/resources';
 import type { HealthObservation, HealthState } from './cluster-health';
+import { failoverHold, type FailoverHoldSettings } from './failover-hold';
 import {
   aggregateHealth,
   classifyComponent,
@@ -45,6 +46,14 @@ export interface HealthReport {
   checkedAt: string;
   components: ComponentReport[];
   clusters: ClusterReport[];
+  /** Workspaces whose failover is held: most of their clusters Unhealthy at once (lib/health/failover-hold.ts). */
+  failoverHolds: FailoverHoldReport[];
+}
+
+export interface FailoverHoldReport {
+  workspace: string;
+  clusters: string[];
+  message: string;
 }
 
 /** `GET /health/clusters/{name}`: one cluster with its history and circuit. */
@@ -57,6 +66,7 @@ export interface HealthReportDeps {
   store: HealthStore;
   circuits?: CircuitStore;
   thresholds?: ClusterThresholds;
+  failoverHold?: FailoverHoldSettings;
   now?: Clock;
 }
 
@@ -97,12 +107,37 @@ export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthR
     latencyMs: c.latencyMs,
     workspace: c.workspace,
   }));
+  const failoverHolds = holdsOf(clusterReports, deps.failoverHold);
+  const aggregate = aggregateHealth(components, clusterReports);
   return {
-    ...aggregateHealth(components, clusterReports),
+    // A hold outranks the clusters' own rules (not a failing component): it is what an operator must look at first.
+    ...(failoverHolds.length > 0 && aggregate.reason !== 'ComponentUnhealthy'
+      ? {
+          state: aggregate.state,
+          reason: 'FailoverHeld',
+          message: failoverHolds.map((h) => `${h.workspace}: ${h.message}`).join('; '),
+        }
+      : aggregate),
     checkedAt: new Date(now).toISOString(),
     components,
     clusters: clusterReports,
+    failoverHolds,
   };
+}
+
+/** The hold of each workspace the clusters' items name, judged as placement and the sweep judge it. */
+function holdsOf(clusters: ClusterReport[], settings: FailoverHoldSettings | undefined): FailoverHoldReport[] {
+  const byWorkspace = new Map<string, Array<{ name: string; health: HealthState }>>();
+  for (const c of clusters) {
+    if (c.workspace === undefined) continue;
+    byWorkspace.set(c.workspace, [...(byWorkspace.get(c.workspace) ?? []), { name: c.name, health: c.state }]);
+  }
+  const holds: FailoverHoldReport[] = [];
+  for (const [workspace, members] of [...byWorkspace].sort(([a], [b]) => a.localeCompare(b))) {
+    const hold = failoverHold(members, settings);
+    if (hold.held) holds.push({ workspace, clusters: hold.unhealthy, message: hold.message });
+  }
+  return holds;
 }
 
 /** One cluster's report, or undefined when tmc has no health item for it. */

@@ -90,17 +90,29 @@ describe('reportClusterFailure', () => {
   it('feeds cluster-unreachable failures into health at once and ignores other categories', async () => {
     const store = new InMemoryHealthStore();
     const queue = recordingQueue();
-    const report = makeClusterFailureReporter({
-      store,
-      placementQueue: queue,
-      now: () => Date.parse('2026-01-01T00:00:00Z'),
-    });
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const report = makeClusterFailureReporter({ store, placementQueue: queue, now: () => now });
+    const unreachable = (cluster = 'east'): Promise<unknown> =>
+      report(cluster, new ClusterUnreachableError('ETIMEDOUT'), { workspace: 'root:default' });
     expect(await report('east', new ConflictError('409'))).toBeUndefined();
-    await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
-    await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
+    // Three timeouts within a second (a starved hub sees these from healthy clusters), and the probe's own failure:
+    // Degraded at once, no more.
+    for (let i = 0; i < 3; i += 1) {
+      await unreachable();
+      now += 300;
+    }
+    await recordClusterObservation(store, 'east', { at: new Date(now).toISOString(), ok: false, source: 'probe' });
+    expect(await store.getCluster('east')).toMatchObject({ state: 'Degraded', consecutiveFailures: 4 });
+    // On west, sync failures spanning a minute, but no failed probe: never evidence enough.
+    await unreachable('west');
+    now += 60_000;
+    await unreachable('west');
+    await unreachable('west');
+    expect((await store.getCluster('west'))?.state).toBe('Degraded');
     expect(queue.sent).toHaveLength(0);
-    const change = await report('east', new ClusterUnreachableError('ECONNREFUSED'), { workspace: 'root:default' });
-    expect(change?.next).toMatchObject({ state: 'Unhealthy', reason: 'SyncUnreachable', consecutiveFailures: 3 });
+    // east's next failure, past the grace: Unhealthy, and placement is told.
+    await unreachable();
+    expect(await store.getCluster('east')).toMatchObject({ state: 'Unhealthy', reason: 'SyncUnreachable' });
     expect(queue.sent).toHaveLength(1);
   });
 });
