@@ -10,6 +10,7 @@ import {
   clusterVerdictAt,
   componentThresholdsFor,
   DEFAULT_CLUSTER_THRESHOLDS,
+  lastProbedAt,
   recentCounts,
   type ClusterThresholds,
 } from './rules';
@@ -98,12 +99,14 @@ export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthR
       backlogAgeSeconds: record?.backlogAgeSeconds,
     };
   });
+  // A settled probe writes no cluster item: its age is its last successful run's (rules.ts, lastProbedAt).
+  const probeRunAt = records.find((r) => r.component === 'health-probe')?.lastSuccessAt;
   const clusterReports = clusters.map((c): ClusterReport => ({
     name: c.cluster,
-    ...clusterVerdictAt(c, now, thresholds),
+    ...clusterVerdictAt(c, now, thresholds, probeRunAt),
     since: c.since,
     consecutiveFailures: c.consecutiveFailures,
-    lastProbeAt: c.lastProbeAt,
+    lastProbeAt: lastProbedAt(c, probeRunAt),
     latencyMs: c.latencyMs,
     workspace: c.workspace,
   }));
@@ -146,14 +149,18 @@ export async function buildClusterReport(
   name: string,
 ): Promise<ClusterDetailReport | undefined> {
   const now = (deps.now ?? systemClock)();
-  const [health, circuit] = await Promise.all([deps.store.getCluster(name), deps.circuits?.get(name)]);
+  const [health, circuit, probe] = await Promise.all([
+    deps.store.getCluster(name),
+    deps.circuits?.get(name),
+    deps.store.getComponent('health-probe'),
+  ]);
   if (health === undefined) return undefined;
   return {
     name,
-    ...clusterVerdictAt(health, now, deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS),
+    ...clusterVerdictAt(health, now, deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS, probe?.lastSuccessAt),
     since: health.since,
     consecutiveFailures: health.consecutiveFailures,
-    lastProbeAt: health.lastProbeAt,
+    lastProbeAt: lastProbedAt(health, probe?.lastSuccessAt),
     latencyMs: health.latencyMs,
     workspace: health.workspace,
     history: health.history,

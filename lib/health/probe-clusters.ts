@@ -87,6 +87,8 @@ export interface ProbeClustersDeps {
 
 export interface ProbeRunReport {
   probed: number;
+  /** Cluster health items written: none for a cluster whose probe changed nothing a reader uses. */
+  healthWrites: number;
   /** SyncTarget and Location status writes. */
   statusWrites: number;
   placementMessages: number;
@@ -159,6 +161,7 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
   const limit = pLimit(deps.concurrency ?? 8);
   const report: ProbeRunReport = {
     probed: 0,
+    healthWrites: 0,
     statusWrites: 0,
     placementMessages: 0,
     transitions: [],
@@ -200,9 +203,14 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
       report.probed += 1;
       const change =
         observation !== undefined
-          ? await recordClusterObservation(deps.store, name, observation, { thresholds: deps.thresholds, workspace })
+          ? await recordClusterObservation(deps.store, name, observation, {
+              thresholds: deps.thresholds,
+              workspace,
+              skipUnchanged: true,
+            })
           : await currentHealth(deps.store, name);
       if (change === undefined) return;
+      if (change.written) report.healthWrites += 1;
       metrics.gauge('tmc_cluster_health_state', { cluster: name }, STATE_GAUGE[change.next.state]);
       byState[change.next.state] += 1;
       states.set(name, change.next.state);
@@ -369,7 +377,7 @@ async function currentHealth(store: HealthStore, name: string): Promise<ClusterH
   const health = await store.getCluster(name);
   return health === undefined
     ? undefined
-    : { previous: health, next: health, stateChanged: false, unhealthyChanged: false };
+    : { previous: health, next: health, stateChanged: false, unhealthyChanged: false, written: false };
 }
 
 /** Sends a `cluster-change` for each SyncTarget mirrored but gone from kcp, or in kcp but never mirrored. */

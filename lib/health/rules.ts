@@ -144,7 +144,10 @@ export function observeCluster(
   workspace?: string,
 ): ClusterHealth {
   const consecutiveFailures = observation.ok ? 0 : (previous?.consecutiveFailures ?? 0) + 1;
-  const consecutiveSuccesses = observation.ok ? (previous?.consecutiveSuccesses ?? 0) + 1 : 0;
+  // Counted only as far as a rule reads it (Recovering): past that, one more success changes nothing stored.
+  const consecutiveSuccesses = observation.ok
+    ? Math.min((previous?.consecutiveSuccesses ?? 0) + 1, Math.max(1, thresholds.healthyAfterSuccesses))
+    : 0;
   const latencyMs = observation.ok && observation.latencyMs !== undefined ? observation.latencyMs : previous?.latencyMs;
   const streak =
     previous === undefined || previous.consecutiveFailures === 0
@@ -187,6 +190,32 @@ export function observeCluster(
 }
 
 /**
+ * Whether writing `next` would change nothing a reader uses: a successful probe of a cluster whose last observation
+ * was a successful probe too, with the same verdict, counts and streak. Then health-probe writes nothing (a settled
+ * fleet costs no write per cluster per minute); what such a write would have refreshed, the probe's age, readers take
+ * from health-probe's last successful run instead ({@link clusterVerdictAt}). `latencyMs` and `history` keep what the
+ * last written observation said: a latency that crosses `degradedLatencyMs` changes the verdict, and is written.
+ */
+export function changesNothingReadersUse(previous: ClusterHealth | undefined, next: ClusterHealth): boolean {
+  if (previous === undefined) return false;
+  const observed = next.history[next.history.length - 1];
+  const before = previous.history[previous.history.length - 1];
+  if (observed === undefined || before === undefined) return false;
+  if (!observed.ok || observed.source !== 'probe' || !before.ok || before.source !== 'probe') return false;
+  return (
+    previous.state === next.state &&
+    previous.reason === next.reason &&
+    previous.message === next.message &&
+    previous.since === next.since &&
+    previous.workspace === next.workspace &&
+    previous.consecutiveFailures === next.consecutiveFailures &&
+    previous.consecutiveSuccesses === next.consecutiveSuccesses &&
+    previous.failingSince === next.failingSince &&
+    (previous.probeFailures ?? 0) === (next.probeFailures ?? 0)
+  );
+}
+
+/**
  * The cluster's state as a reader should see it at `now`: the stored verdict, unless nothing has probed it for
  * `staleAfterSeconds` — then Unknown, because the stored state describes the past, not the cluster.
  */
@@ -194,18 +223,31 @@ export function clusterVerdictAt(
   health: ClusterHealth | undefined,
   now: number,
   thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS,
+  probeRunAt?: string,
 ): HealthVerdict {
   if (health === undefined)
     return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
-  const lastProbe = health.lastProbeAt === undefined ? undefined : Date.parse(health.lastProbeAt);
+  const lastProbeAt = lastProbedAt(health, probeRunAt);
+  const lastProbe = lastProbeAt === undefined ? undefined : Date.parse(lastProbeAt);
   if (lastProbe !== undefined && now - lastProbe > thresholds.staleAfterSeconds * 1000) {
     return {
       state: 'Unknown',
       reason: 'ProbeStale',
-      message: `No probe since ${health.lastProbeAt} (last known state ${health.state})`,
+      message: `No probe since ${lastProbeAt} (last known state ${health.state})`,
     };
   }
   return { state: health.state, reason: health.reason, message: health.message ?? '' };
+}
+
+/**
+ * When health-probe last probed the cluster: its item's `lastProbeAt`, or the end of health-probe's last successful
+ * run when later (`probeRunAt`, the component's `lastSuccessAt`). A run succeeds only when it probed every registered
+ * push cluster and recorded each observation, or found it would change nothing ({@link changesNothingReadersUse}).
+ * A cluster never probed (pull mode, or only sync-apply's failures) stays without one.
+ */
+export function lastProbedAt(health: ClusterHealth, probeRunAt: string | undefined): string | undefined {
+  if (health.lastProbeAt === undefined || probeRunAt === undefined) return health.lastProbeAt;
+  return Date.parse(probeRunAt) > Date.parse(health.lastProbeAt) ? probeRunAt : health.lastProbeAt;
 }
 
 export interface ComponentThresholds {

@@ -1,11 +1,12 @@
 import type { PlacementMessage } from '../../../lib/api/messages';
+import { buildHealthReport } from '../../../lib/health/health-report';
 import { probeClusters } from '../../../lib/health/probe-clusters';
 import { makeClusterFailureReporter } from '../../../lib/health/report-cluster-failure';
 import { recordClusterObservation } from '../../../lib/health/record-observation';
 import { ClusterUnreachableError, ConflictError } from '../../../lib/errors/tmc-error';
 import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 import type { WorkQueue } from '../../../lib/ports/work-queue';
-import { FakeKcp, fakeConnector, syncTarget } from './fake-kube';
+import { FakeKcp, fakeConnector, probeWorld, syncTarget } from './fake-kube';
 
 function recordingQueue(): WorkQueue<PlacementMessage> & { sent: PlacementMessage[] } {
   const sent: PlacementMessage[] = [];
@@ -83,6 +84,35 @@ describe('probeClusters', () => {
       workspaces: ['root:a', 'root:b'],
     });
     expect(report.failures).toHaveLength(2);
+  });
+});
+
+describe('probeClusters on a settled fleet', () => {
+  it('writes no cluster item when a probe changes nothing a reader uses, and readers still see it fresh', async () => {
+    const { up, store, clock, run: probe } = probeWorld(['east', 'west']);
+    const puts = jest.spyOn(store, 'putCluster');
+    const run = async (): Promise<Awaited<ReturnType<typeof probeClusters>>> => {
+      const at = clock.now;
+      const report = await probe();
+      // What health-probe's handler records after a run without tmc-side failures (record-invocation.ts).
+      await store.recordInvocation('health-probe', { ok: report.failures.length === 0, at });
+      return report;
+    };
+    expect(await run()).toMatchObject({ probed: 2, healthWrites: 2 });
+    expect(puts).toHaveBeenCalledTimes(2);
+    puts.mockClear();
+    for (let i = 0; i < 10; i += 1) expect(await run()).toMatchObject({ probed: 2, healthWrites: 0 });
+    expect(puts).not.toHaveBeenCalled();
+    // Ten minutes without a cluster write: the items' lastProbeAt is old, the probe's last run is not.
+    const report = await buildHealthReport({ store, now: () => clock.now });
+    expect(report.clusters.map((c) => [c.name, c.state, c.lastProbeAt])).toEqual([
+      ['east', 'Healthy', new Date(clock.now - 60_000).toISOString()],
+      ['west', 'Healthy', new Date(clock.now - 60_000).toISOString()],
+    ]);
+    // A change is written at once: east fails.
+    up.set('east', false);
+    expect(await run()).toMatchObject({ healthWrites: 1 });
+    expect(await store.getCluster('east')).toMatchObject({ state: 'Degraded' });
   });
 });
 
