@@ -1,6 +1,7 @@
 import { DynamoAdmissionOutbox } from '../adapters/dynamodb/admission-outbox';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
+import { failoverHoldFrom } from './health-settings';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
@@ -127,7 +128,7 @@ export function buildRecoverySweepDeps(
   );
   return {
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
-    inventory: new DynamoClusterInventory(doc, tableName),
+    inventory: new DynamoClusterInventory(doc, tableName, failoverHoldFrom(env)),
     syncState,
     decisions: new DynamoDecisionStore(doc, tableName),
     statuses,
