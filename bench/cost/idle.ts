@@ -39,6 +39,7 @@ const ScheduleRunSchema = z.object({
     writeBytes: z.number(),
   }),
   kubeRequests: z.number().optional(),
+  fullRunsPerRound: z.number().optional(),
   profile: z
     .object({
       runs: z.number(),

@@ -32,6 +32,8 @@ export interface Usage {
   kubeRequests?: number;
   /** A settled run's CPU, request rounds and log bytes (bench/support/idle-run-profile.ts). */
   profile?: IdleRunProfile;
+  /** Settled recovery-sweep: the full passes its pages take to go round before runs skip (bench/e2e/scenario.ts). */
+  fullRunsPerRound?: number;
 }
 
 export interface CostBreakdown {
@@ -389,13 +391,18 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
       throw new Error(`No measured run of schedule ${rule.name}: run \`tmc bench\` first`);
     const runsPerMonth = SECONDS_PER_MONTH / rule.rateSeconds;
     const settled = input.settledRun?.[rule.name] ?? usage;
-    // Full runs a month: the sweep's quiet gate makes one at least every fullPassSeconds; any other schedule's runs
-    // after the first cost what the settled run cost.
+    // Full runs a month: the sweep's quiet gate makes a round of them at least every fullPassSeconds (one run on a
+    // stack that fits a page of each pass; as many as its pages take to go round on a larger one); any other
+    // schedule's runs after the first cost what the settled run cost.
     const fullRuns =
       input.settledRun?.[rule.name] === undefined
         ? runsPerMonth
         : rule.name === 'recovery-sweep'
-          ? SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)
+          ? Math.min(
+              runsPerMonth,
+              (SECONDS_PER_MONTH / Math.max(rule.rateSeconds, DEFAULT_RECOVERY_SETTINGS.fullPassSeconds)) *
+                (settled.fullRunsPerRound ?? 1),
+            )
           : 0;
     const fullOwn = ownSqsOnly(schedule.target, usage, true);
     const full = costOf(fullOwn, prices);
@@ -514,7 +521,7 @@ export function idleMonth(input: IdleInputs, prices: Prices = PRICES): IdleMonth
     assumptions: [
       '30-day month, us-east-1 list prices without free tier (bench/cost/prices.ts)',
       input.settledRun
-        ? `each schedule run twice on the benchmark stack after its phases (its clusters and objects present): the first run as the month's full runs (recovery-sweep: one full pass every ${DEFAULT_RECOVERY_SETTINGS.fullPassSeconds} s), the second, settled one as every other run`
+        ? `each schedule run twice on the benchmark stack after its phases (its clusters and objects present): the first run as the month's full runs (recovery-sweep: a round of full passes every ${DEFAULT_RECOVERY_SETTINGS.fullPassSeconds} s, as many as its pages took to go round on the benchmark stack), the second, settled one as every other run`
         : 'each schedule run as measured once on the benchmark stack after its phases (its clusters and objects present)',
       `${inventory.polledQueues} polled queues × ${IDLE_POLLERS_PER_QUEUE} Lambda pollers × one ${LONG_POLL_SECONDS} s long poll each (fixed: per event source mapping)`,
       'custom metrics: the series a warm container sends on a settled, healthy stack (gauges on change, lib/metrics/emf-policy.ts; idleMetricSeries)',

@@ -6,6 +6,8 @@ import { downstreamNamespace } from '../../lib/api/labels';
 import type { ObjectRef } from '../../lib/api/object-ref';
 import type { PlacementMessage, SyncMessage } from '../../lib/api/messages';
 import { DynamoDecisionStore } from '../../lib/adapters/dynamodb/decision-store';
+import { DynamoRecoveryStore } from '../../lib/adapters/dynamodb/recovery-store';
+import { lastFullPass } from '../../lib/recovery/quiet-gate';
 import { DynamoTraceStore } from '../../lib/adapters/dynamodb/trace-store';
 import { SqsWorkQueue } from '../../lib/adapters/sqs/sqs-work-queue';
 import { resolveClusters } from '../../lib/local/clusters';
@@ -173,6 +175,11 @@ export interface ScheduleRun {
   kubeRequests: number;
   /** Settled runs only: CPU, request rounds and log bytes of a run, for pricing its billed duration (bench/cost). */
   profile?: IdleRunProfile;
+  /**
+   * Settled recovery-sweep only: the full passes its pages took to go round once with nothing changed, after which the
+   * gate let runs skip (fullRunsPerRound); a month has that many every fullPassSeconds.
+   */
+  fullRunsPerRound?: number;
 }
 
 export interface EndToEndResult {
@@ -712,6 +719,14 @@ async function runPhases(
     const schedules: Record<string, ScheduleRun> = {};
     // The first run's profile too: it prices the month's full runs (the sweep's full pass every 30 minutes).
     for (const schedule of SCHEDULES) schedules[schedule.name] = await measureSchedule(schedule.name, true);
+    // A stack larger than one page of the sweep's passes makes full passes until its pages went round once with
+    // nothing changed (docs/recovery.md "Idle runs"): as many as it takes after every fullPassSeconds too. Counted here
+    // (the first run above is one of them), so that the settled run below is one the gate lets skip.
+    const sweepRuns = await fullRunsPerRound(
+      running,
+      () => running.runSchedule('recovery-sweep'),
+      () => running.idle({ timeoutMs: options.phaseTimeoutMs }),
+    );
     // The same again with nothing changed in between: what every later run of an idle month costs (warm containers,
     // the recovery sweep's quiet gate past a quiet full pass, the status backstop's memory).
     const settledSchedules: Record<string, ScheduleRun> = {};
@@ -727,6 +742,7 @@ async function runPhases(
       });
       if (profile) settledSchedules[schedule.name].profile = profile;
     }
+    if (settledSchedules['recovery-sweep']) settledSchedules['recovery-sweep'].fullRunsPerRound = sweepRuns;
     return {
       ...(churn ? { churn } : {}),
       schedules,
@@ -751,6 +767,34 @@ async function runPhases(
     cpu?.close();
     await aws.close();
   }
+}
+
+/** Full passes the sweep makes before its gate lets runs skip; at most this many are tried. */
+const MAX_ROUND_RUNS = 60;
+
+/**
+ * The recovery sweep's full passes on an unchanged stack until its gate records a quiet state (the next run skips),
+ * counting the one made just before; MAX_ROUND_RUNS when it never does (every run then is a full pass).
+ */
+async function fullRunsPerRound(
+  stack: LocalStack,
+  run: () => Promise<unknown>,
+  settle: () => Promise<unknown>,
+): Promise<number> {
+  const store = new DynamoRecoveryStore(
+    makeDynamoDocumentClient({
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      dynamodbEndpoint: stack.endpoints.dynamodb,
+      sqsEndpoint: undefined,
+    }),
+    stack.tableName,
+  );
+  for (let runs = 1; runs < MAX_ROUND_RUNS; runs++) {
+    if ((await lastFullPass(store))?.quiet === true) return runs;
+    await run();
+    await settle();
+  }
+  return MAX_ROUND_RUNS;
 }
 
 const total = (record: Record<string, number>): number => Object.values(record).reduce((a, b) => a + b, 0);

@@ -36,6 +36,17 @@ const GateStateSchema = z.object({
   quiet: z.boolean(),
   /** Per workspace, the resource types the last full pass found sync items of (listed in kcp beside GATE_KINDS). */
   kinds: z.record(z.string(), z.array(z.object({ group: z.string(), version: z.string(), resource: z.string() }))),
+  /**
+   * On a stack larger than a pass's page: the settled full passes since `since` (consecutive, nothing the gate sees
+   * changed between them, each quiet but for its pages carrying on), and how far each paged pass's rotation got in
+   * them. The state turns quiet once every rotation went round in full (docs/recovery.md "Idle runs").
+   */
+  streak: z
+    .object({
+      since: z.number(),
+      rotations: z.record(z.string(), z.object({ fromStart: z.boolean(), ends: z.number() })),
+    })
+    .optional(),
 });
 type Gvr = { group: string; version: string; resource: string };
 export type GateState = z.infer<typeof GateStateSchema>;
@@ -155,13 +166,50 @@ export function maySkip(
   return now - state.fullAt < settings.fullPassSeconds * 1000;
 }
 
-/** Cursors the passes read or wrote during a run, so the gate knows whether a pass's rotation carries on. */
-export function observeCursors(store: RecoveryStore): { store: RecoveryStore; carryingOn: () => string[] } {
+/**
+ * The paged passes' cursors: each run reads one page and moves the cursor on, so a stack larger than a page is covered
+ * over several runs (a rotation). Which of them wraps inside one page, its cursor then moving back in key order.
+ */
+const PAGED: ReadonlyArray<{ prefix: string; wrapsInPage: boolean }> = [
+  { prefix: 'sweep|', wrapsInPage: true }, // lib/sync/cluster-page.ts: object keys, the end filled from the start
+  { prefix: 'unsynced|', wrapsInPage: false }, // lib/recovery/resync.ts: an opaque page cursor, none at the end
+  { prefix: 'unplaced|', wrapsInPage: false }, // lib/recovery/unplaced.ts: the last object key, none at the end
+];
+const pagedBy = (key: string): { prefix: string; wrapsInPage: boolean } | undefined =>
+  PAGED.find((p) => key.startsWith(p.prefix));
+
+/** One paged pass's cursor in one run: what the run read, and what it left. */
+export interface PageMove {
+  key: string;
+  read: string | undefined;
+  left: string | undefined;
+}
+
+/**
+ * Whether a run's page of a paged pass reached the end of what the pass pages through: its cursor is cleared (the
+ * page ended there), or moved back in key order (a cluster's page filled from the start: lib/sync/cluster-page.ts).
+ */
+export function reachedEnd(move: PageMove): boolean {
+  if (move.left === undefined) return true;
+  return pagedBy(move.key)?.wrapsInPage === true && move.read !== undefined && move.left <= move.read;
+}
+
+/**
+ * Cursors the passes read or wrote during a run: whether a rotation that is not paged (the partial pass's, the sweep's
+ * order cursor) carries on, and how each paged pass's cursor moved.
+ */
+export function observeCursors(store: RecoveryStore): {
+  store: RecoveryStore;
+  carryingOn: () => string[];
+  pageMoves: () => PageMove[];
+} {
+  const first = new Map<string, string | undefined>();
   const last = new Map<string, string | undefined>();
   const observed: RecoveryStore = Object.create(store) as RecoveryStore;
   observed.sweepCursor = async (key: string): Promise<string | undefined> => {
     const value = await store.sweepCursor(key);
     if (!last.has(key)) last.set(key, value);
+    if (!first.has(key)) first.set(key, value);
     return value;
   };
   observed.putSweepCursor = async (key: string, after: string | undefined): Promise<void> => {
@@ -169,34 +217,98 @@ export function observeCursors(store: RecoveryStore): { store: RecoveryStore; ca
     last.set(key, after);
   };
   const carrying = (key: string, value: string | undefined): boolean => {
-    // The gate's own record, and the lost-admission pass's remembered kinds, are state, not a rotation.
-    if (value === undefined || key === GATE_KEY || key.startsWith('unplaced-kinds|')) return false;
+    // The gate's own record, and the lost-admission pass's remembered kinds, are state, not a rotation; the paged
+    // passes' rotations are judged over several runs (pageMoves, recordGate).
+    if (value === undefined || key === GATE_KEY || key.startsWith('unplaced-kinds|') || pagedBy(key)) return false;
     // The partial pass keeps `{done}` once its rotation is over; `after` only while it carries on. The sweep's order
     // cursor (cursor.ts) is set only while runs are cut off before their last step: a rotation too.
     if (key.startsWith('partial|')) return value.includes('"after"');
     return true;
   };
-  return { store: observed, carryingOn: () => [...last].filter(([k, v]) => carrying(k, v)).map(([k]) => k) };
+  return {
+    store: observed,
+    carryingOn: () => [...last].filter(([k, v]) => carrying(k, v)).map(([k]) => k),
+    // A cursor written without being read first (no pass does) is not a page: it is left out.
+    pageMoves: () =>
+      [...first]
+        .filter(([key]) => pagedBy(key) !== undefined)
+        .map(([key, read]) => ({ key, read, left: last.get(key) })),
+  };
+}
+
+type Streak = NonNullable<GateState['streak']>;
+
+/**
+ * The streak of settled, quiet full passes with this run's pages added. A paged pass's rotation went round in full
+ * once its pages since the streak began cover every key: its page reached the end twice (everything between the two),
+ * or once after a first page that started at the beginning. A page that holds everything does both at once.
+ */
+export function extendStreak(streak: Streak | undefined, since: number, moves: readonly PageMove[]): Streak {
+  const rotations = { ...(streak?.rotations ?? {}) };
+  for (const move of moves) {
+    const was = rotations[move.key] ?? { fromStart: move.read === undefined, ends: 0 };
+    rotations[move.key] = { fromStart: was.fromStart, ends: Math.min(2, was.ends + (reachedEnd(move) ? 1 : 0)) };
+  }
+  return { since: streak?.since ?? since, rotations };
+}
+
+/** Whether every paged pass of the streak went round in full since it began. */
+export function wentRound(streak: Streak): boolean {
+  return Object.values(streak.rotations).every((r) => r.ends >= 2 || (r.ends >= 1 && r.fromStart));
+}
+
+/**
+ * What a full pass leaves for the next run's decision. A settled, quiet pass starts a streak, or carries on the one
+ * the previous pass left when nothing the gate sees changed since; the state is quiet once the streak's pages went
+ * round in full, as of the streak's first pass (`fullAt`): on a stack that fits one page of each pass, at once.
+ */
+function afterFullPass(
+  previous: GateState | undefined,
+  reading: GateReading,
+  run: { startedAt: number; quiet: boolean; kinds: Record<string, Gvr[]>; pageMoves: readonly PageMove[] },
+  changed: boolean,
+  changedAt: number,
+  settled: boolean,
+): GateState {
+  const base = { fingerprint: reading.fingerprint, changedAt, kinds: run.kinds };
+  if (!run.quiet || !settled) return { ...base, fullAt: run.startedAt, quiet: false };
+  const carried = !changed && previous?.quiet === false ? previous.streak : undefined;
+  const streak = extendStreak(carried, run.startedAt, run.pageMoves);
+  if (wentRound(streak)) return { ...base, fullAt: streak.since, quiet: true };
+  return { ...base, fullAt: run.startedAt, quiet: false, streak };
+}
+
+/**
+ * After a full pass whose gate could not be read (nor recorded): its pages were read but not judged for the streak, so
+ * a streak under way starts over (one read; a write only when there is a streak).
+ */
+export async function breakStreak(store: Pick<RecoveryStore, 'sweepCursor' | 'putSweepCursor'>): Promise<void> {
+  const state = parseState(await store.sweepCursor(GATE_KEY));
+  if (state?.streak === undefined) return;
+  const { streak: _dropped, ...rest } = state;
+  await store.putSweepCursor(GATE_KEY, JSON.stringify(rest));
 }
 
 /** Records what this run saw, for the next run's decision. */
 export async function recordGate(
   deps: Pick<RecoverySweepDeps, 'store'>,
   reading: GateReading,
-  run: { startedAt: number; full: boolean; quiet: boolean; kinds: Record<string, Gvr[]>; settleSeconds: number },
+  run: {
+    startedAt: number;
+    full: boolean;
+    quiet: boolean;
+    kinds: Record<string, Gvr[]>;
+    settleSeconds: number;
+    /** How the paged passes' cursors moved in this run (observeCursors); none: every pass read all in one page. */
+    pageMoves?: readonly PageMove[];
+  },
 ): Promise<void> {
   const previous = reading.state;
   const changed = previous === undefined || previous.fingerprint !== reading.fingerprint || reading.busy;
   const changedAt = changed ? run.startedAt : previous.changedAt;
   const settled = run.startedAt - changedAt >= run.settleSeconds * 1000;
   const next: GateState = run.full
-    ? {
-        fingerprint: reading.fingerprint,
-        changedAt,
-        fullAt: run.startedAt,
-        quiet: run.quiet && settled,
-        kinds: run.kinds,
-      }
+    ? afterFullPass(previous, reading, { ...run, pageMoves: run.pageMoves ?? [] }, changed, changedAt, settled)
     : { ...(previous ?? { fullAt: 0, quiet: false, kinds: {} }), fingerprint: reading.fingerprint, changedAt };
   if (!sameForLaterRuns(previous, next, run.settleSeconds))
     await deps.store.putSweepCursor(GATE_KEY, JSON.stringify(next));
@@ -212,6 +324,7 @@ function sameForLaterRuns(previous: GateState | undefined, next: GateState, sett
   if (previous === undefined) return false;
   if (previous.fingerprint !== next.fingerprint || previous.quiet !== next.quiet) return false;
   if (JSON.stringify(previous.kinds) !== JSON.stringify(next.kinds)) return false;
+  if (JSON.stringify(previous.streak) !== JSON.stringify(next.streak)) return false;
   if (settleSeconds > 0 && previous.changedAt !== next.changedAt) return false;
   return !next.quiet || previous.fullAt === next.fullAt;
 }

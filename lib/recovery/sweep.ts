@@ -18,6 +18,7 @@ import { evacuationReason } from './rules';
 import { resyncUnplaced } from './unplaced';
 import { sendHeldAdmissions } from './held-admissions';
 import {
+  breakStreak,
   maySkip,
   observeCursors,
   readGate,
@@ -319,6 +320,7 @@ export async function runRecoverySweep(given: RecoverySweepDeps): Promise<Recove
   );
   await runInTurn(full, report, guarded, steps, cut);
   const kinds = Object.fromEntries([...seen].map(([workspace, records]) => [workspace, recordKinds(records)]));
+  if (!gate && deps.queueDepths) await guarded('starting the quiet streak over', () => breakStreak(deps.store));
   if (gate) {
     const reading = gate;
     const quietPass =
@@ -333,6 +335,7 @@ export async function runRecoverySweep(given: RecoverySweepDeps): Promise<Recove
         quiet: quietPass,
         kinds,
         settleSeconds: deps.settings.settleSeconds,
+        pageMoves: cursors.pageMoves(),
       }),
     );
   }

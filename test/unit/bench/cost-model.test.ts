@@ -120,6 +120,10 @@ describe('idle month', () => {
     expect(sweep()).toBe(0.54);
     // 1,440 full passes (one per 1,800 s) × 100 reads + 41,760 settled runs × 4 reads, × $0.125/M = $0.0389
     expect(sweep({ 'recovery-sweep': settled })).toBe(0.04);
+    // A stack whose pages take 10 full passes to go round: 14,400 full passes × 100 + 28,800 × 4, × $0.125/M = $0.194
+    expect(sweep({ 'recovery-sweep': { ...settled, fullRunsPerRound: 10 } })).toBe(0.19);
+    // Never settling (pages that never go round unchanged): every run a full pass, as without a settled run
+    expect(sweep({ 'recovery-sweep': { ...settled, fullRunsPerRound: 60 } })).toBe(0.54);
   });
 
   it("prices a settled run's Lambda time from its CPU and rounds of requests at in-region latency, not its local duration", () => {
