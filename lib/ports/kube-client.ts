@@ -43,11 +43,6 @@ export interface KubeClient {
     options?: { force?: boolean; resourceVersion?: string },
   ): Promise<KubeObject>;
   /**
-   * Creates the object (a POST, with tmc's field manager); undefined when one of its name exists already (409
-   * AlreadyExists), so a caller that expects a new object pays one request, and one that finds an old one reads it.
-   */
-  create(type: Omit<ResourceType, 'namespaced'>, object: KubeObject): Promise<KubeObject | undefined>;
-  /**
    * JSON merge patch of the main resource (labels, annotations, finalizers). A patch carrying
    * `metadata.resourceVersion` is conditional on it: the object changed since then → ConflictError (409).
    */

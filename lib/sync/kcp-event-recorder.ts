@@ -2,10 +2,9 @@ import { systemClock, type Clock } from '../ports/clock';
 import { createHash } from 'node:crypto';
 import type { ObjectRef } from '../api/object-ref';
 import type { EventRecorder, ObjectEvent } from '../ports/event-recorder';
-import type { KubeConnector, KubeObject } from '../ports/kube-client';
+import type { KubeConnector } from '../ports/kube-client';
 
 const EVENTS = { group: '', version: 'v1', resource: 'events' } as const;
-const EVENT_TYPE = { ...EVENTS, kind: 'Event' } as const;
 
 /** Events of cluster-scoped objects live in `default`, as kube-apiserver's recorder puts them. */
 const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
@@ -25,39 +24,6 @@ export interface KcpEventRecorderOptions {
   onError?: (err: unknown) => void;
 }
 
-/** A new core/v1 Event from tmc, `repeats` times since `at`. */
-function newEvent(
-  ref: ObjectRef,
-  event: ObjectEvent,
-  name: string,
-  namespace: string,
-  repeats: number,
-  at: string,
-): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name, namespace },
-    involvedObject: {
-      apiVersion: ref.group ? `${ref.group}/${ref.version}` : ref.version,
-      kind: ref.kind,
-      name: ref.name,
-      ...(ref.namespace ? { namespace: ref.namespace } : {}),
-      ...(ref.uid ? { uid: ref.uid } : {}),
-    },
-    type: event.type,
-    reason: event.reason,
-    message: event.message,
-    count: repeats,
-    firstTimestamp: at,
-    lastTimestamp: at,
-    source: { component: 'tmc' },
-    reportingComponent: 'tmc',
-    reportingInstance: 'tmc',
-    action: event.reason,
-  };
-}
-
 interface Tracked {
   writtenAt: number;
   /** Repeats seen since the last write. */
@@ -67,9 +33,8 @@ interface Tracked {
 /**
  * Writes Events to kcp through tmc's own kcp clients. The Event's name is the object's name and a hash of (uid,
  * reason, message), so a repeat finds the Event written before and raises its `count` (one merge patch), as kube's
- * EventAggregator does; repeats within `windowMs` of a write are only counted, and carried into the next write. One
- * this container has not written is created without a read first (kube's recorder also creates what its cache has not
- * seen). A per-object token bucket bounds how many writes one object's Events may cost, as kube's spam filter does.
+ * EventAggregator does; repeats within `windowMs` of a write are only counted, and carried into the next write. A
+ * per-object token bucket bounds how many writes one object's Events may cost, as kube's spam filter does.
  */
 export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecorderOptions = {}): EventRecorder {
   const now = options.now ?? systemClock;
@@ -96,42 +61,50 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
     return true;
   }
 
-  /**
-   * `unseen`: this container never wrote the Event, so it is most likely new (its name hashes the object's uid): it is
-   * created in one request, and only an AlreadyExists answer (another container, an earlier life of this one) costs
-   * the read and the patch. An Event this container wrote before is read and patched, as it most likely exists.
-   */
   async function write(
     ref: ObjectRef,
     event: ObjectEvent,
     name: string,
     namespace: string,
     repeats: number,
-    unseen: boolean,
   ): Promise<void> {
     const kcp = await kube.kcp(ref.workspace);
-    if (
-      unseen &&
-      (await kcp.create(EVENT_TYPE, newEvent(ref, event, name, namespace, repeats, new Date(now()).toISOString()))) !==
-        undefined
-    )
-      return;
+    const at = new Date(now()).toISOString();
     const current = await kcp.get({ ...EVENTS, namespace, name });
     if (current) {
       const count = typeof current.count === 'number' ? current.count : 1;
       await kcp.mergePatch(
         { ...EVENTS, namespace, name },
-        {
-          count: count + repeats,
-          lastTimestamp: new Date(now()).toISOString(),
-          metadata: { resourceVersion: current.metadata.resourceVersion },
-        },
+        { count: count + repeats, lastTimestamp: at, metadata: { resourceVersion: current.metadata.resourceVersion } },
       );
       return;
     }
-    await kcp.apply(EVENT_TYPE, newEvent(ref, event, name, namespace, repeats, new Date(now()).toISOString()), {
-      force: true,
-    });
+    await kcp.apply(
+      { ...EVENTS, kind: 'Event' },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: ref.group ? `${ref.group}/${ref.version}` : ref.version,
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.namespace ? { namespace: ref.namespace } : {}),
+          ...(ref.uid ? { uid: ref.uid } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message,
+        count: repeats,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        source: { component: 'tmc' },
+        reportingComponent: 'tmc',
+        reportingInstance: 'tmc',
+        action: event.reason,
+      },
+      { force: true },
+    );
   }
 
   return {
@@ -158,7 +131,7 @@ export function makeKcpEventRecorder(kube: KubeConnector, options: KcpEventRecor
       tracked.set(key, { writtenAt: at, pending: 0 });
       if (tracked.size > maxTracked) tracked.delete(tracked.keys().next().value ?? key);
       try {
-        await write(ref, event, name, namespace, repeats, seen === undefined);
+        await write(ref, event, name, namespace, repeats);
       } catch (err) {
         options.onError?.(err);
       }

@@ -75,9 +75,6 @@ export class VwKcpClient implements KubeClient {
   apply(_type: Omit<ResourceType, 'namespaced'>, _object: KubeObject): Promise<KubeObject> {
     return this.refuse('apply');
   }
-  create(): Promise<KubeObject | undefined> {
-    return this.refuse('create');
-  }
   patchStatus(): Promise<KubeObject> {
     return this.refuse('patchStatus');
   }

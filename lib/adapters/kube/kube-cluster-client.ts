@@ -200,23 +200,6 @@ export class KubeClusterClient implements KubeClient {
     return this.objectOf(this.ok(res, ctx), ctx);
   }
 
-  async create(type: Omit<ResourceType, 'namespaced'>, object: KubeObject): Promise<KubeObject | undefined> {
-    const { namespace, name } = object.metadata;
-    const ctx = this.ctx(describeName(type, namespace, name));
-    const res = await this.send(
-      {
-        method: 'POST',
-        path: `${collectionPath(type, namespace)}?fieldManager=${encodeURIComponent(FIELD_MANAGER)}`,
-        body: object,
-      },
-      ctx,
-    );
-    // Only AlreadyExists means "it is there": any other 409 (a namespace being deleted) is the error it is.
-    if (res.statusCode === 409 && StatusBodySchema.safeParse(res.json).data?.reason === 'AlreadyExists')
-      return undefined;
-    return this.objectOf(this.ok(res, ctx), ctx);
-  }
-
   async mergePatch(name: ResourceName, patch: Record<string, unknown>): Promise<KubeObject> {
     const ctx = this.ctx(describeName(name, name.namespace, name.name));
     const res = await this.send(

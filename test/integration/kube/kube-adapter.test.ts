@@ -63,14 +63,6 @@ async function startFake(): Promise<Fake> {
         objects.set(key, stored);
         return send(existing ? 200 : 201, stored);
       }
-      if (req.method === 'POST') {
-        const created = JSON.parse(body) as { metadata: { name: string } };
-        const at = `${key}/${created.metadata.name}`;
-        if (objects.has(at)) return send(409, { kind: 'Status', code: 409, reason: 'AlreadyExists' });
-        const stored = { ...created, metadata: { ...created.metadata, resourceVersion: String(++rv) } };
-        objects.set(at, stored);
-        return send(201, stored);
-      }
       return send(405, { kind: 'Status', code: 405 });
     });
   });
@@ -152,22 +144,6 @@ describe('kube adapter over HTTP', () => {
     expect(
       applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.auth === 'Bearer kcp-token'),
     ).toBe(true);
-  });
-
-  it('create POSTs with tmc as field manager; AlreadyExists is undefined, any other 409 an error', async () => {
-    const client = await connector.kcp('root:default');
-    const EVENTS = { group: '', version: 'v1', resource: 'events', kind: 'Event' };
-    const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'web.1', namespace: 'default' }, count: 1 };
-    expect(await client.create(EVENTS, event)).toMatchObject({ metadata: { name: 'web.1', resourceVersion: /\d+/ } });
-    expect(await client.create(EVENTS, event)).toBeUndefined();
-    expect(kcp.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([
-      '/clusters/root:default/api/v1/namespaces/default/events?fieldManager=tmc',
-      '/clusters/root:default/api/v1/namespaces/default/events?fieldManager=tmc',
-    ]);
-    kcp.fault = { status: 409 };
-    await expect(
-      client.create(EVENTS, { ...event, metadata: { ...event.metadata, name: 'web.2' } }),
-    ).rejects.toMatchObject({ name: 'ConflictError' });
   });
 
   it('404: get is undefined, delete is absent', async () => {

@@ -75,9 +75,6 @@ export class FakeKcp implements KubeClient {
   async apply(): Promise<KubeObject> {
     throw new Error('placement never applies to kcp');
   }
-  async create(): Promise<KubeObject | undefined> {
-    throw new Error('placement never creates in kcp');
-  }
   async delete(): Promise<'deleted' | 'absent'> {
     throw new Error('placement never deletes in kcp');
   }

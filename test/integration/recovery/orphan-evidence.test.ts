@@ -41,7 +41,6 @@ function withKcpFaults(kube: KubeConnector, faults: KcpFaults): KubeConnector {
       return items;
     },
     apply: (type, object, options) => client.apply(type, object, options),
-    create: (type, object) => client.create(type, object),
     mergePatch: (name, patch) => client.mergePatch(name, patch),
     patchStatus: (name, status, options) => client.patchStatus(name, status, options),
     delete: (name) => client.delete(name),

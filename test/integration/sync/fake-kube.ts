@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, type TmcError } from '../../../lib/errors
  * An in-memory Kubernetes endpoint for use-case tests that need exact control (fault injection per call). The
  * simulator-backed tests (sim-*.test.ts) cover the real HTTP path.
  */
-export type Verb = 'get' | 'list' | 'apply' | 'create' | 'mergePatch' | 'patchStatus' | 'delete' | 'resources';
+export type Verb = 'get' | 'list' | 'apply' | 'mergePatch' | 'patchStatus' | 'delete' | 'resources';
 
 const BUILTIN: ResourceType[] = [
   { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
@@ -44,12 +44,7 @@ export class FakeKubeClient implements KubeClient {
   }
   writes(): number {
     return this.calls.filter(
-      (c) =>
-        c.verb === 'apply' ||
-        c.verb === 'create' ||
-        c.verb === 'mergePatch' ||
-        c.verb === 'patchStatus' ||
-        c.verb === 'delete',
+      (c) => c.verb === 'apply' || c.verb === 'mergePatch' || c.verb === 'patchStatus' || c.verb === 'delete',
     ).length;
   }
   failNext(verb: Verb, error: TmcError): void {
@@ -100,17 +95,6 @@ export class FakeKubeClient implements KubeClient {
         generation,
       },
       status: before?.status,
-    };
-    this.objects.set(key, stored);
-    return structuredClone(stored);
-  }
-  async create(type: Omit<ResourceType, 'namespaced'>, object: KubeObject): Promise<KubeObject | undefined> {
-    const key = `${type.resource}|${object.metadata.namespace ?? ''}|${object.metadata.name}`;
-    this.record('create', key);
-    if (this.objects.has(key)) return undefined;
-    const stored = {
-      ...structuredClone(object),
-      metadata: { ...structuredClone(object.metadata), uid: `uid-${this.rv}`, resourceVersion: String(this.rv++) },
     };
     this.objects.set(key, stored);
     return structuredClone(stored);

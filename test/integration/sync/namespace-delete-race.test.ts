@@ -134,7 +134,6 @@ describe('deleting the last recorded object of a downstream namespace', () => {
           get: (name) => c.get(name),
           list: (type, options) => c.list(type, options),
           apply: (type, object, options) => c.apply(type, object, options),
-          create: (type, object) => c.create(type, object),
           mergePatch: (name, patch) => c.mergePatch(name, patch),
           patchStatus: (name, status, options) => c.patchStatus(name, status, options),
           resources: (options) => c.resources(options),

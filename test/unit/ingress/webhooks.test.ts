@@ -14,7 +14,6 @@ function memoryClient(target: string): KubeClient & { objects: Map<string, KubeO
       objects.set(key(type.resource, object.metadata.name ?? ''), object);
       return object;
     },
-    create: async () => Promise.reject(new Error('unused')),
     mergePatch: async () => Promise.reject(new Error('unused')),
     patchStatus: async () => Promise.reject(new Error('unused')),
     delete: async (n: ResourceName) => (objects.delete(key(n.resource, n.name)) ? 'deleted' : 'absent'),

@@ -51,27 +51,6 @@ describe('Events on kcp objects, aggregated like kube’s recorder', () => {
     expect(eventsIn(kube)[0].count).toBe(4);
   });
 
-  it('creates a new Event in one request; one another container wrote is read and its count raised', async () => {
-    const kube = connector();
-    const kcp = kube.kcpOf('root:team-b');
-    await makeKcpEventRecorder(kube, { now: () => 0 }).record(ref, conflict);
-    expect(kcp.calls.map((c) => c.verb)).toEqual(['create']);
-    // Another container (or this one after a restart) knows nothing of it: its create finds the Event and falls back.
-    kcp.calls.length = 0;
-    await makeKcpEventRecorder(kube, { now: () => 1_000 }).record(ref, conflict);
-    expect(kcp.calls.map((c) => c.verb)).toEqual(['create', 'get', 'mergePatch']);
-    expect(eventsIn(kube)).toHaveLength(1);
-    expect(eventsIn(kube)[0].count).toBe(2);
-    // This container wrote it before (outside the window): it reads and patches without trying a create.
-    let now = 0;
-    const recorder = makeKcpEventRecorder(kube, { now: () => now, windowMs: 60_000 });
-    await recorder.record({ ...ref, uid: 'u-9' }, conflict);
-    now = 61_000;
-    kcp.calls.length = 0;
-    await recorder.record({ ...ref, uid: 'u-9' }, conflict);
-    expect(kcp.calls.map((c) => c.verb)).toEqual(['get', 'mergePatch']);
-  });
-
   it('a different message is a different Event; a failed write is reported, never thrown', async () => {
     const kube = connector();
     const errors: unknown[] = [];
@@ -79,7 +58,7 @@ describe('Events on kcp objects, aggregated like kube’s recorder', () => {
     await recorder.record(ref, conflict);
     await recorder.record(ref, { ...conflict, message: 'west: something else' });
     expect(eventsIn(kube)).toHaveLength(2);
-    kube.kcpOf('root:team-b').failNext('create', new Error('kcp down') as never);
+    kube.kcpOf('root:team-b').failNext('get', new Error('kcp down') as never);
     await expect(recorder.record(ref, { ...conflict, reason: 'ClusterConfiguration' })).resolves.toBeUndefined();
     expect(errors).toHaveLength(1);
   });
