@@ -351,7 +351,6 @@ export class Observability extends Construct {
       this.graph(
         'Clusters by health',
         HEALTH_STATES.map((state) => this.metric('tmc_clusters', 'metrics-rollup', { state }, 'Maximum', state)),
-        [this.insights('tmc_failover_held', 'MAX', 'workspace', 'failover held (hub-side disruption)')],
       ),
       this.graph(
         'Cluster health and circuits (0 best)',

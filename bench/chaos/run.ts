@@ -61,9 +61,6 @@ export const CHAOS_RECOVERY_ENV: Record<string, string> = {
   // The quiet gate's settle time (240 s: the 120 s grace plus two runs) scaled like the graces: 15 s plus two 5 s
   // runs, rounded up. A quiet full pass is what tells the checker tmc is done (bench/chaos/settled.ts).
   TMC_RECOVERY_SETTLE_SECONDS: '30',
-  // A cluster is Unhealthy after failures spanning 2 s (one of health-probe's 2 s ticks) instead of 40 s, so an
-  // outage past evictAfter still fails over within the run, as three failed probes did before the grace.
-  TMC_CLUSTER_UNHEALTHY_GRACE_SECONDS: '2',
 };
 /**
  * How long convergence may take at most, as a multiple of the liveness limit: the checker waits while tmc shows it is

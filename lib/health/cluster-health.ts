@@ -38,10 +38,6 @@ export const ClusterHealthSchema = z.looseObject({
   message: z.string().optional(),
   consecutiveFailures: z.number().int().nonnegative(),
   consecutiveSuccesses: z.number().int().nonnegative(),
-  /** When the current failure streak began (absent while the last observation succeeded). */
-  failingSince: z.string().optional(),
-  /** Failures of the current streak health-probe observed itself (Unhealthy needs one: docs/health.md). */
-  probeFailures: z.number().int().nonnegative().optional(),
   lastProbeAt: z.string().optional(),
   latencyMs: z.number().nonnegative().optional(),
   history: z.array(HealthObservationSchema).max(HEALTH_HISTORY_LIMIT),

@@ -3,14 +3,12 @@ import type { CircuitRecord, CircuitStore } from '../ports/circuit-store';
 import type { HealthStore } from '../ports/health-store';
 import { FUNCTIONS } from '../runtime/resources';
 import type { HealthObservation, HealthState } from './cluster-health';
-import { failoverHold, type FailoverHoldSettings } from './failover-hold';
 import {
   aggregateHealth,
   classifyComponent,
   clusterVerdictAt,
   componentThresholdsFor,
   DEFAULT_CLUSTER_THRESHOLDS,
-  lastProbedAt,
   recentCounts,
   type ClusterThresholds,
 } from './rules';
@@ -47,14 +45,6 @@ export interface HealthReport {
   checkedAt: string;
   components: ComponentReport[];
   clusters: ClusterReport[];
-  /** Workspaces whose failover is held: most of their clusters Unhealthy at once (lib/health/failover-hold.ts). */
-  failoverHolds: FailoverHoldReport[];
-}
-
-export interface FailoverHoldReport {
-  workspace: string;
-  clusters: string[];
-  message: string;
 }
 
 /** `GET /health/clusters/{name}`: one cluster with its history and circuit. */
@@ -67,7 +57,6 @@ export interface HealthReportDeps {
   store: HealthStore;
   circuits?: CircuitStore;
   thresholds?: ClusterThresholds;
-  failoverHold?: FailoverHoldSettings;
   now?: Clock;
 }
 
@@ -99,48 +88,21 @@ export async function buildHealthReport(deps: HealthReportDeps): Promise<HealthR
       backlogAgeSeconds: record?.backlogAgeSeconds,
     };
   });
-  // A settled probe writes no cluster item: its age is its last successful run's (rules.ts, lastProbedAt).
-  const probeRunAt = records.find((r) => r.component === 'health-probe')?.lastSuccessAt;
   const clusterReports = clusters.map((c): ClusterReport => ({
     name: c.cluster,
-    ...clusterVerdictAt(c, now, thresholds, probeRunAt),
+    ...clusterVerdictAt(c, now, thresholds),
     since: c.since,
     consecutiveFailures: c.consecutiveFailures,
-    lastProbeAt: lastProbedAt(c, probeRunAt),
+    lastProbeAt: c.lastProbeAt,
     latencyMs: c.latencyMs,
     workspace: c.workspace,
   }));
-  const failoverHolds = holdsOf(clusterReports, deps.failoverHold);
-  const aggregate = aggregateHealth(components, clusterReports);
   return {
-    // A hold outranks the clusters' own rules (not a failing component): it is what an operator must look at first.
-    ...(failoverHolds.length > 0 && aggregate.reason !== 'ComponentUnhealthy'
-      ? {
-          state: aggregate.state,
-          reason: 'FailoverHeld',
-          message: failoverHolds.map((h) => `${h.workspace}: ${h.message}`).join('; '),
-        }
-      : aggregate),
+    ...aggregateHealth(components, clusterReports),
     checkedAt: new Date(now).toISOString(),
     components,
     clusters: clusterReports,
-    failoverHolds,
   };
-}
-
-/** The hold of each workspace the clusters' items name, judged as placement and the sweep judge it. */
-function holdsOf(clusters: ClusterReport[], settings: FailoverHoldSettings | undefined): FailoverHoldReport[] {
-  const byWorkspace = new Map<string, Array<{ name: string; health: HealthState }>>();
-  for (const c of clusters) {
-    if (c.workspace === undefined) continue;
-    byWorkspace.set(c.workspace, [...(byWorkspace.get(c.workspace) ?? []), { name: c.name, health: c.state }]);
-  }
-  const holds: FailoverHoldReport[] = [];
-  for (const [workspace, members] of [...byWorkspace].sort(([a], [b]) => a.localeCompare(b))) {
-    const hold = failoverHold(members, settings);
-    if (hold.held) holds.push({ workspace, clusters: hold.unhealthy, message: hold.message });
-  }
-  return holds;
 }
 
 /** One cluster's report, or undefined when tmc has no health item for it. */
@@ -149,18 +111,14 @@ export async function buildClusterReport(
   name: string,
 ): Promise<ClusterDetailReport | undefined> {
   const now = (deps.now ?? systemClock)();
-  const [health, circuit, probe] = await Promise.all([
-    deps.store.getCluster(name),
-    deps.circuits?.get(name),
-    deps.store.getComponent('health-probe'),
-  ]);
+  const [health, circuit] = await Promise.all([deps.store.getCluster(name), deps.circuits?.get(name)]);
   if (health === undefined) return undefined;
   return {
     name,
-    ...clusterVerdictAt(health, now, deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS, probe?.lastSuccessAt),
+    ...clusterVerdictAt(health, now, deps.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS),
     since: health.since,
     consecutiveFailures: health.consecutiveFailures,
-    lastProbeAt: lastProbedAt(health, probe?.lastSuccessAt),
+    lastProbeAt: health.lastProbeAt,
     latencyMs: health.latencyMs,
     workspace: health.workspace,
     history: health.history,

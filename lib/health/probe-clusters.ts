@@ -22,7 +22,6 @@ import { clusterChangeMessage } from './cluster-change-message';
 import { partialDecisionMessages } from './cluster-returned';
 import { recordClusterObservation, type ClusterHealthChange } from './record-observation';
 import type { ClusterThresholds } from './rules';
-import { failoverHold, type FailoverHoldSettings } from './failover-hold';
 import { locationInstances, updateLocationStatuses } from './location-status';
 import { CONDITION_READY, desiredConditions, planSyncTargetStatus } from './sync-target-status';
 
@@ -70,8 +69,6 @@ export interface ProbeClustersDeps {
   /** Workspaces whose SyncTargets tmc serves (`TMC_WORKSPACES`). */
   workspaces: string[];
   thresholds?: ClusterThresholds;
-  /** When a workspace's clusters are Unhealthy together enough to hold failover (reported: log, metric, report). */
-  failoverHold?: FailoverHoldSettings;
   heartbeatIntervalSeconds?: number;
   /**
    * A pull-mode SyncTarget is never called: its syncer's heartbeats (recorded by the virtual workspace) are its
@@ -87,14 +84,10 @@ export interface ProbeClustersDeps {
 
 export interface ProbeRunReport {
   probed: number;
-  /** Cluster health items written: none for a cluster whose probe changed nothing a reader uses. */
-  healthWrites: number;
   /** SyncTarget and Location status writes. */
   statusWrites: number;
   placementMessages: number;
   transitions: Array<{ workspace: string; cluster: string; from?: HealthState; to: HealthState }>;
-  /** Workspaces whose failover is held (a hub-side disruption: lib/health/failover-hold.ts), with the clusters. */
-  failoverHolds: Array<{ workspace: string; clusters: string[]; message: string }>;
   /** tmc-side failures (kcp unreachable, state table errors); a cluster being down is not one of them. */
   failures: Array<{ workspace: string; cluster?: string; message: string }>;
 }
@@ -159,15 +152,7 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
   const logger = deps.logger ?? silentLog;
   const metrics = deps.metrics ?? noMetrics;
   const limit = pLimit(deps.concurrency ?? 8);
-  const report: ProbeRunReport = {
-    probed: 0,
-    healthWrites: 0,
-    statusWrites: 0,
-    placementMessages: 0,
-    transitions: [],
-    failoverHolds: [],
-    failures: [],
-  };
+  const report: ProbeRunReport = { probed: 0, statusWrites: 0, placementMessages: 0, transitions: [], failures: [] };
   const byState: Record<HealthState, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 0 };
 
   /** `ready` receives each probed SyncTarget's Ready as this run decides it, for the workspace's Locations. */
@@ -176,7 +161,6 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
     workspace: string,
     raw: unknown,
     ready: Map<string, boolean>,
-    states: Map<string, HealthState>,
   ): Promise<void> => {
     const parsed = ProbedSyncTargetSchema.safeParse(raw);
     if (!parsed.success) {
@@ -203,17 +187,11 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
       report.probed += 1;
       const change =
         observation !== undefined
-          ? await recordClusterObservation(deps.store, name, observation, {
-              thresholds: deps.thresholds,
-              workspace,
-              skipUnchanged: true,
-            })
+          ? await recordClusterObservation(deps.store, name, observation, { thresholds: deps.thresholds, workspace })
           : await currentHealth(deps.store, name);
       if (change === undefined) return;
-      if (change.written) report.healthWrites += 1;
       metrics.gauge('tmc_cluster_health_state', { cluster: name }, STATE_GAUGE[change.next.state]);
       byState[change.next.state] += 1;
-      states.set(name, change.next.state);
       if (change.stateChanged) {
         report.transitions.push({ workspace, cluster: name, from: change.previous?.state, to: change.next.state });
         logger.info(`Cluster ${name} is ${change.next.state}`, {
@@ -278,42 +256,16 @@ export async function probeClusters(deps: ProbeClustersDeps): Promise<ProbeRunRe
       for (const name of syncTargetNames(targets)) registered.add(name);
       if (registered.has('')) listedAll = false;
       const ready = new Map<string, boolean>();
-      const states = new Map<string, HealthState>();
       await Promise.all([
-        ...targets.map((target) => limit(() => probeOne(kcp, workspace, target, ready, states))),
+        ...targets.map((target) => limit(() => probeOne(kcp, workspace, target, ready))),
         reconcileMirror(deps, workspace, targets, now, report, logger),
       ]);
-      reportFailoverHold(deps, workspace, states, report, logger, metrics);
       await updateLocations(kcp, workspace, targets, ready, report, logger);
     }),
   );
   for (const state of Object.keys(byState) as HealthState[]) metrics.gauge('tmc_clusters', { state }, byState[state]);
   if (listedAll) await forgetUnregistered(deps.store, registered, report, logger);
   return report;
-}
-
-/**
- * Says, every run while it lasts, that a workspace's failover is held because most of its clusters are Unhealthy
- * at once (placement and the sweep hold it on their own reading of the same rule, lib/health/failover-hold.ts).
- * Not judged when a cluster of the workspace failed this run (tmc's own failure): never from part of a list.
- */
-function reportFailoverHold(
-  deps: ProbeClustersDeps,
-  workspace: string,
-  states: ReadonlyMap<string, HealthState>,
-  report: ProbeRunReport,
-  logger: Log,
-  metrics: Metrics,
-): void {
-  if (states.size === 0 || report.failures.some((f) => f.workspace === workspace)) return;
-  const hold = failoverHold(
-    [...states].map(([name, health]) => ({ name, health })),
-    deps.failoverHold,
-  );
-  metrics.gauge('tmc_failover_held', { workspace }, hold.held ? 1 : 0);
-  if (!hold.held) return;
-  report.failoverHolds.push({ workspace, clusters: hold.unhealthy, message: hold.message });
-  logger.warn(hold.message, { workspace, clusters: hold.unhealthy });
 }
 
 /** Location status (`kubectl get locations`: AVAILABLE/INSTANCES) from the SyncTargets this run listed and probed. */
@@ -377,7 +329,7 @@ async function currentHealth(store: HealthStore, name: string): Promise<ClusterH
   const health = await store.getCluster(name);
   return health === undefined
     ? undefined
-    : { previous: health, next: health, stateChanged: false, unhealthyChanged: false, written: false };
+    : { previous: health, next: health, stateChanged: false, unhealthyChanged: false };
 }
 
 /** Sends a `cluster-change` for each SyncTarget mirrored but gone from kcp, or in kcp but never mirrored. */

@@ -1,7 +1,7 @@
 import { ConflictError } from '../errors/tmc-error';
 import type { HealthStore } from '../ports/health-store';
 import type { ClusterHealth, HealthObservation } from './cluster-health';
-import { changesNothingReadersUse, DEFAULT_CLUSTER_THRESHOLDS, observeCluster, type ClusterThresholds } from './rules';
+import { DEFAULT_CLUSTER_THRESHOLDS, observeCluster, type ClusterThresholds } from './rules';
 
 /** What one observation did to a cluster's health. */
 export interface ClusterHealthChange {
@@ -11,8 +11,6 @@ export interface ClusterHealthChange {
   stateChanged: boolean;
   /** Unhealthy-ness changed (entered or left Unhealthy): placement must look at this cluster again. */
   unhealthyChanged: boolean;
-  /** The item was written (false: `skipUnchanged` and the observation changed nothing a reader uses). */
-  written: boolean;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -25,12 +23,7 @@ export async function recordClusterObservation(
   store: HealthStore,
   cluster: string,
   observation: HealthObservation,
-  options: {
-    thresholds?: ClusterThresholds;
-    workspace?: string;
-    /** Write nothing when the observation changes nothing a reader uses (health-probe's successful probes). */
-    skipUnchanged?: boolean;
-  } = {},
+  options: { thresholds?: ClusterThresholds; workspace?: string } = {},
 ): Promise<ClusterHealthChange> {
   for (let attempt = 1; ; attempt += 1) {
     const previous = await store.getCluster(cluster);
@@ -41,23 +34,12 @@ export async function recordClusterObservation(
       options.thresholds ?? DEFAULT_CLUSTER_THRESHOLDS,
       options.workspace,
     );
-    if (options.skipUnchanged === true && previous !== undefined && changesNothingReadersUse(previous, next)) {
-      // `next` as observed (its history ends with this observation, for the SyncTarget's heartbeat), not as stored.
-      return {
-        previous,
-        next: { ...next, version: previous.version },
-        stateChanged: false,
-        unhealthyChanged: false,
-        written: false,
-      };
-    }
     if (await store.putCluster(next, previous?.version ?? 0)) {
       return {
         previous,
         next,
         stateChanged: previous?.state !== next.state,
         unhealthyChanged: (previous?.state === 'Unhealthy') !== (next.state === 'Unhealthy'),
-        written: true,
       };
     }
     if (attempt >= MAX_ATTEMPTS) {

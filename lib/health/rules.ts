@@ -22,12 +22,6 @@ export interface HealthVerdict {
 export interface ClusterThresholds {
   /** Consecutive failed observations (probe or sync) that make a cluster Unhealthy. */
   unhealthyAfterFailures: number;
-  /**
-   * How long a failure streak (no success in between) must last before the cluster is Unhealthy, seconds: the count
-   * alone let three timeouts within a second, seen by a starved hub, fail a healthy cluster over. Like kube's
-   * `--node-monitor-grace-period` (40 s) and Karmada's cluster failure threshold. Degraded still comes at once.
-   */
-  unhealthyGraceSeconds: number;
   /** A successful probe slower than this makes the cluster Degraded. */
   degradedLatencyMs: number;
   /** Consecutive successful probes an Unhealthy cluster needs before it is Healthy again (hysteresis). */
@@ -38,7 +32,6 @@ export interface ClusterThresholds {
 
 export const DEFAULT_CLUSTER_THRESHOLDS: ClusterThresholds = {
   unhealthyAfterFailures: 3,
-  unhealthyGraceSeconds: 40,
   degradedLatencyMs: 1_000,
   healthyAfterSuccesses: 1,
   // Five schedule ticks of health-probe (60 s): one missed tick is noise, five is an outage of the probe.
@@ -48,42 +41,9 @@ export const DEFAULT_CLUSTER_THRESHOLDS: ClusterThresholds = {
 interface ClusterCounts {
   consecutiveFailures: number;
   consecutiveSuccesses: number;
-  /** When the current failure streak began (ISO time); undefined when the last observation succeeded. */
-  failingSince?: string;
-  /** Failures of the streak that health-probe itself observed (`probe`, or `syncer` for a pull cluster). */
-  probeFailures?: number;
   latencyMs?: number;
   previousState?: HealthState;
   last?: HealthObservation;
-}
-
-/**
- * Whether a failure streak is evidence enough to call the cluster Unhealthy (and so, past evictAfter, fail it over):
- * enough failures, spanning the grace with no success in between, and at least one of them health-probe's own. A
- * sync-apply timeout alone may come from a hub too starved to reach anyone; the probe's positive failure, and a
- * streak outlasting the grace, are what kube's node lifecycle controller and Karmada wait for too.
- */
-function sustainedFailure(counts: ClusterCounts, last: HealthObservation, thresholds: ClusterThresholds): boolean {
-  if (counts.consecutiveFailures < thresholds.unhealthyAfterFailures) return false;
-  if ((counts.probeFailures ?? 0) < 1) return false;
-  const since = Date.parse(counts.failingSince ?? last.at);
-  const at = Date.parse(last.at);
-  return Number.isFinite(since) && Number.isFinite(at) && at - since >= thresholds.unhealthyGraceSeconds * 1000;
-}
-
-/** A failure health-probe observed itself: /readyz failed, or a pull cluster's syncer stopped heart-beating. */
-const isProbeFailure = (o: HealthObservation): boolean => !o.ok && o.source !== 'sync';
-
-/**
- * The start of the failure streak and its probe failures for an item written before these were stored: read from
- * the trailing failures of its history (bounded, so a long streak may start earlier; never later).
- */
-function streakFromHistory(previous: ClusterHealth): { failingSince?: string; probeFailures: number } {
-  const history = previous.history;
-  let i = history.length;
-  while (i > 0 && !history[i - 1].ok) i -= 1;
-  const trailing = history.slice(i);
-  return { failingSince: trailing[0]?.at, probeFailures: trailing.filter(isProbeFailure).length };
 }
 
 /** The state of a cluster from its counts: the rule table of docs/health.md, first match wins. */
@@ -96,12 +56,12 @@ export function classifyCluster(
     return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
   const detail = last.detail ? `: ${last.detail}` : '';
   const what = last.source === 'sync' ? 'tmc could not reach the cluster while syncing' : 'readyz failed';
-  if (sustainedFailure(counts, last, thresholds)) {
+  if (counts.consecutiveFailures >= thresholds.unhealthyAfterFailures) {
     // The count is not in the message: it grows every probe, and a changing message would rewrite the SyncTarget.
     return {
       state: 'Unhealthy',
       reason: last.source === 'sync' ? 'SyncUnreachable' : 'ProbeFailed',
-      message: `Checks have failed since ${counts.failingSince ?? last.at} with no success (${thresholds.unhealthyAfterFailures} or more, over ${thresholds.unhealthyGraceSeconds} s or more, health-probe among them); last: ${what}${detail}`,
+      message: `${thresholds.unhealthyAfterFailures} or more consecutive checks failed; last: ${what}${detail}`,
     };
   }
   if (
@@ -119,7 +79,7 @@ export function classifyCluster(
     return {
       state: 'Degraded',
       reason: 'ProbeFailing',
-      message: `Checks are failing (Unhealthy once ${thresholds.unhealthyAfterFailures} or more fail over ${thresholds.unhealthyGraceSeconds} s with no success, health-probe's own among them): ${what}${detail}`,
+      message: `The last check failed (${thresholds.unhealthyAfterFailures} consecutive failures make it Unhealthy): ${what}${detail}`,
     };
   }
   if (counts.latencyMs !== undefined && counts.latencyMs > thresholds.degradedLatencyMs) {
@@ -144,29 +104,10 @@ export function observeCluster(
   workspace?: string,
 ): ClusterHealth {
   const consecutiveFailures = observation.ok ? 0 : (previous?.consecutiveFailures ?? 0) + 1;
-  // Counted only as far as a rule reads it (Recovering): past that, one more success changes nothing stored.
-  const consecutiveSuccesses = observation.ok
-    ? Math.min((previous?.consecutiveSuccesses ?? 0) + 1, Math.max(1, thresholds.healthyAfterSuccesses))
-    : 0;
+  const consecutiveSuccesses = observation.ok ? (previous?.consecutiveSuccesses ?? 0) + 1 : 0;
   const latencyMs = observation.ok && observation.latencyMs !== undefined ? observation.latencyMs : previous?.latencyMs;
-  const streak =
-    previous === undefined || previous.consecutiveFailures === 0
-      ? { failingSince: undefined, probeFailures: 0 }
-      : previous.failingSince !== undefined
-        ? { failingSince: previous.failingSince, probeFailures: previous.probeFailures ?? 0 }
-        : streakFromHistory(previous);
-  const failingSince = observation.ok ? undefined : (streak.failingSince ?? observation.at);
-  const probeFailures = observation.ok ? 0 : streak.probeFailures + (isProbeFailure(observation) ? 1 : 0);
   const verdict = classifyCluster(
-    {
-      consecutiveFailures,
-      consecutiveSuccesses,
-      failingSince,
-      probeFailures,
-      latencyMs,
-      previousState: previous?.state,
-      last: observation,
-    },
+    { consecutiveFailures, consecutiveSuccesses, latencyMs, previousState: previous?.state, last: observation },
     thresholds,
   );
   const history = [...(previous?.history ?? []), observation].slice(-HEALTH_HISTORY_LIMIT);
@@ -180,39 +121,11 @@ export function observeCluster(
     since: previous !== undefined && previous.state === verdict.state ? previous.since : observation.at,
     consecutiveFailures,
     consecutiveSuccesses,
-    failingSince,
-    probeFailures,
     lastProbeAt: observation.source === 'probe' ? observation.at : previous?.lastProbeAt,
     latencyMs,
     history,
     version: (previous?.version ?? 0) + 1,
   };
-}
-
-/**
- * Whether writing `next` would change nothing a reader uses: a successful probe of a cluster whose last observation
- * was a successful probe too, with the same verdict, counts and streak. Then health-probe writes nothing (a settled
- * fleet costs no write per cluster per minute); what such a write would have refreshed, the probe's age, readers take
- * from health-probe's last successful run instead ({@link clusterVerdictAt}). `latencyMs` and `history` keep what the
- * last written observation said: a latency that crosses `degradedLatencyMs` changes the verdict, and is written.
- */
-export function changesNothingReadersUse(previous: ClusterHealth | undefined, next: ClusterHealth): boolean {
-  if (previous === undefined) return false;
-  const observed = next.history[next.history.length - 1];
-  const before = previous.history[previous.history.length - 1];
-  if (observed === undefined || before === undefined) return false;
-  if (!observed.ok || observed.source !== 'probe' || !before.ok || before.source !== 'probe') return false;
-  return (
-    previous.state === next.state &&
-    previous.reason === next.reason &&
-    previous.message === next.message &&
-    previous.since === next.since &&
-    previous.workspace === next.workspace &&
-    previous.consecutiveFailures === next.consecutiveFailures &&
-    previous.consecutiveSuccesses === next.consecutiveSuccesses &&
-    previous.failingSince === next.failingSince &&
-    (previous.probeFailures ?? 0) === (next.probeFailures ?? 0)
-  );
 }
 
 /**
@@ -223,31 +136,18 @@ export function clusterVerdictAt(
   health: ClusterHealth | undefined,
   now: number,
   thresholds: ClusterThresholds = DEFAULT_CLUSTER_THRESHOLDS,
-  probeRunAt?: string,
 ): HealthVerdict {
   if (health === undefined)
     return { state: 'Unknown', reason: 'NeverProbed', message: 'The cluster has not been probed yet' };
-  const lastProbeAt = lastProbedAt(health, probeRunAt);
-  const lastProbe = lastProbeAt === undefined ? undefined : Date.parse(lastProbeAt);
+  const lastProbe = health.lastProbeAt === undefined ? undefined : Date.parse(health.lastProbeAt);
   if (lastProbe !== undefined && now - lastProbe > thresholds.staleAfterSeconds * 1000) {
     return {
       state: 'Unknown',
       reason: 'ProbeStale',
-      message: `No probe since ${lastProbeAt} (last known state ${health.state})`,
+      message: `No probe since ${health.lastProbeAt} (last known state ${health.state})`,
     };
   }
   return { state: health.state, reason: health.reason, message: health.message ?? '' };
-}
-
-/**
- * When health-probe last probed the cluster: its item's `lastProbeAt`, or the end of health-probe's last successful
- * run when later (`probeRunAt`, the component's `lastSuccessAt`). A run succeeds only when it probed every registered
- * push cluster and recorded each observation, or found it would change nothing ({@link changesNothingReadersUse}).
- * A cluster never probed (pull mode, or only sync-apply's failures) stays without one.
- */
-export function lastProbedAt(health: ClusterHealth, probeRunAt: string | undefined): string | undefined {
-  if (health.lastProbeAt === undefined || probeRunAt === undefined) return health.lastProbeAt;
-  return Date.parse(probeRunAt) > Date.parse(health.lastProbeAt) ? probeRunAt : health.lastProbeAt;
 }
 
 export interface ComponentThresholds {

@@ -133,13 +133,6 @@ export const METRICS = [
     ['cluster'],
   ),
   metric('tmc_clusters', 'gauge', 'count', 'Registered clusters by health state', ['state']),
-  metric(
-    'tmc_failover_held',
-    'gauge',
-    'state',
-    "1 while a workspace's failover is held because most of its clusters are Unhealthy at once (a hub-side disruption), else 0",
-    ['workspace'],
-  ),
   metric('tmc_objects', 'gauge', 'count', 'Object-cluster pairs by sync state (pending, applied, failed, deleting)', [
     'state',
   ]),

@@ -189,9 +189,7 @@ function filterCluster(c: ClusterInfo, wasPlaced: boolean, ctx: FilterContext): 
   }
   if (c.health === 'Unhealthy') {
     const evictAfterMs = (c.evictAfterSeconds ?? DEFAULT_EVICT_AFTER_SECONDS) * 1000;
-    // A hub-side disruption holds failover: placed work stays, however long (docs/health.md).
-    const due =
-      c.failoverHeld !== true && (c.unhealthySince === undefined || ctx.now - c.unhealthySince >= evictAfterMs);
+    const due = c.unhealthySince === undefined || ctx.now - c.unhealthySince >= evictAfterMs;
     // Placed work waits out evictAfter (a blip must not move everything); new work never goes to an Unhealthy cluster.
     if (!wasPlaced) return UNHEALTHY;
     if (due)

@@ -20,11 +20,6 @@ export interface ClusterInfo {
   health: HealthState;
   /** Epoch ms since the cluster has been Unhealthy; with evictAfterSeconds decides when placed work must leave. */
   unhealthySince?: number;
-  /**
-   * Set on an Unhealthy cluster while most of its workspace is Unhealthy at once (lib/health/failover-hold.ts): the
-   * hub, not the clusters, is the likelier fault, so placed work stays past evictAfter. New work still avoids it.
-   */
-  failoverHeld?: boolean;
   /** Epoch ms since the cluster has been in its current state when that is not Unhealthy (it returned then, at the latest). */
   availableSince?: number;
   evictAfterSeconds?: number;

@@ -15,8 +15,7 @@ import type { SyncRecord } from '../ports/sync-state-store';
  * it is tolerated and for how long, so the sweep only asks it.
  */
 export function evacuationReason(cluster: ClusterInfo, now: number): string | undefined {
-  // A hub-side disruption holds failover (lib/health/failover-hold.ts); a NoExecute taint is a person's word and is not.
-  if (cluster.health === 'Unhealthy' && cluster.failoverHeld !== true) {
+  if (cluster.health === 'Unhealthy') {
     const evictAfter = cluster.evictAfterSeconds ?? DEFAULT_EVICT_AFTER_SECONDS;
     if (cluster.unhealthySince !== undefined && now - cluster.unhealthySince >= evictAfter * 1000) {
       return `SyncTarget ${cluster.name} has been Unhealthy for longer than evictAfter (${evictAfter}s)`;

@@ -155,14 +155,6 @@ async function sweepCluster(
   if (cluster.health !== 'Healthy') progress.unsettled.push(`${cluster.name} is ${cluster.health}`);
   if (records.some(unsettledRecord)) progress.unsettled.push(`${cluster.name} has unsettled sync items`);
   const why = evacuationReason(cluster, deps.now());
-  if (cluster.failoverHeld === true)
-    deps.log.warn(
-      `Not failing over ${cluster.name}: most clusters of ${workspace} are Unhealthy at once (a hub-side disruption)`,
-      {
-        workspace,
-        cluster: cluster.name,
-      },
-    );
   if (why) await guarded(`failing over ${cluster.name}`, () => evacuate(deps, report, cluster, records, why));
   await guarded(`cleaning up after failover on ${cluster.name}`, async () => {
     if ((await cleanUp(deps, report, cluster)) > 0) progress.unsettled.push(`${cluster.name} has cleanups`);

@@ -10,7 +10,6 @@ import { cloudMetricsRenderer, promMetricsRenderer } from '../metrics/metrics-re
 import { fromPowertools, functionLogger } from './logger';
 import { sharedPromMetrics } from './metrics';
 import { webhookTokenSource } from './webhook-tokens';
-import { clusterThresholdsFrom, failoverHoldFrom } from './health-settings';
 
 export { makeApiHandler, type ApiHandler };
 
@@ -29,8 +28,6 @@ export function buildApiDeps(
   return {
     store: new DynamoHealthStore(doc, tableName),
     circuits: new DynamoCircuitStore(doc, tableName),
-    thresholds: clusterThresholdsFrom(env),
-    failoverHold: failoverHoldFrom(env),
     authenticator: new WebhookAuthenticator(webhookTokenSource(config)),
     // The local stack's shared registry when installed; in Lambda a 501 that says where metrics are (docs/metrics.md).
     metricsRenderer: extra.metricsRenderer ?? defaultMetricsRenderer(),

@@ -10,7 +10,6 @@ import { makeInvocationRecorder, type RecordInvocation } from '../health/record-
 import { parseWorkspaces, probeClusters, type ProbeClustersDeps, type ProbeRunReport } from '../health/probe-clusters';
 import { makeDynamoDocumentClient, makeSqsClient } from './aws';
 import { makeSecretsManagerClient } from './secrets-client';
-import { clusterThresholdsFrom, failoverHoldFrom } from './health-settings';
 import { loadConfig, queueUrlOf, tableNameOf, type Environment } from './config';
 import { fromPowertools, functionLogger } from './logger';
 import { createFunctionMetrics, type FunctionMetrics } from './metrics';
@@ -71,7 +70,6 @@ export function buildHealthProbeDeps(
   const logger = fromPowertools(functionLogger('health-probe'));
   const store = new DynamoHealthStore(doc, tableNameOf(config));
   const inventory = new DynamoClusterInventory(doc, tableNameOf(config));
-  const failoverHold = failoverHoldFrom(env);
   const metrics = createFunctionMetrics('health-probe');
   return {
     connector: new KubeConnectorImpl({
@@ -93,8 +91,6 @@ export function buildHealthProbeDeps(
     mirrored: async (workspace) => (await inventory.list(workspace)).map((c) => c.name),
     decisions: new DynamoDecisionStore(doc, tableNameOf(config)),
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
-    thresholds: clusterThresholdsFrom(env),
-    failoverHold,
     heartbeatIntervalSeconds: heartbeatSeconds(env),
     syncerStaleAfterSeconds: syncerStaleAfter(env),
     logger,

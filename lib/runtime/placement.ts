@@ -7,7 +7,6 @@ import { DeletionGuard } from '../recovery/deletion-guard';
 import { recoverySettingsFrom } from './recovery-sweep';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
-import { failoverHoldFrom } from './health-settings';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { makeKcpEventRecorder } from '../sync/kcp-event-recorder';
 import { KubeConnectorImpl } from '../adapters/kube/kube-connector';
@@ -218,7 +217,7 @@ export function buildPlacementDeps(
   return {
     kube,
     decisions: new DynamoDecisionStore(doc, tableName),
-    inventory: new DynamoClusterInventory(doc, tableName, failoverHoldFrom(env)),
+    inventory: new DynamoClusterInventory(doc, tableName),
     policies: makePolicySource(kube, log),
     syncQueue: observedQueue(
       new SqsWorkQueue<SyncMessage>({

@@ -1,7 +1,6 @@
 import { DynamoAdmissionOutbox } from '../adapters/dynamodb/admission-outbox';
 import { PlacementMessageSchema, SyncMessageSchema, type PlacementMessage, type SyncMessage } from '../api/messages';
 import { DynamoClusterInventory } from '../adapters/dynamodb/cluster-inventory';
-import { failoverHoldFrom } from './health-settings';
 import { DynamoDecisionStore } from '../adapters/dynamodb/decision-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { DynamoObjectSnapshotReader } from '../adapters/dynamodb/object-snapshot-reader';
@@ -128,7 +127,7 @@ export function buildRecoverySweepDeps(
   );
   return {
     workspaces: parseWorkspaces(env.TMC_WORKSPACES),
-    inventory: new DynamoClusterInventory(doc, tableName, failoverHoldFrom(env)),
+    inventory: new DynamoClusterInventory(doc, tableName),
     syncState,
     decisions: new DynamoDecisionStore(doc, tableName),
     statuses,

@@ -16,7 +16,6 @@ import { DynamoCircuitStore } from '../adapters/dynamodb/circuit-store';
 import { DynamoHealthStore } from '../adapters/dynamodb/health-store';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue';
 import { makeClusterFailureReporter } from '../health/report-cluster-failure';
-import { clusterThresholdsFrom } from './health-settings';
 import { CircuitBreaker } from '../errors/circuit-breaker';
 import { SqsVisibilityDeferrer } from '../adapters/sqs/sqs-visibility-deferrer';
 import type { MessageDeferrer } from '../ports/message-deferrer';
@@ -157,7 +156,6 @@ export function buildSyncApplyDeps(
     breaker: new CircuitBreaker({ store: new DynamoCircuitStore(doc, tableName) }),
     reportClusterFailure: makeClusterFailureReporter({
       store: new DynamoHealthStore(doc, tableName),
-      thresholds: clusterThresholdsFrom(env),
       placementQueue: new SqsWorkQueue<PlacementMessage>({
         sqs,
         queueUrl: queueUrlOf(config, 'placement'),

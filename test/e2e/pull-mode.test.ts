@@ -34,8 +34,6 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   beforeAll(async () => {
     // Health-probe reads it from the functions' environment: a syncer silent for 3 s counts as stale.
     process.env.TMC_SYNCER_STALE_AFTER_SECONDS = '3';
-    // Probes invoked back to back: no grace, so three stale-heartbeat probes are evidence enough (docs/health.md).
-    process.env.TMC_CLUSTER_UNHEALTHY_GRACE_SECONDS = '0';
     // east, a push cluster, is where lab's work fails over to once lab's syncer stops.
     stack = await startE2eStack({ clusters: ['east'], pullClusters: ['lab'] });
     // The syncer's own token for lab: the simulator names any unregistered token's holder `token-user`, so the request
@@ -51,7 +49,6 @@ describe('pull mode: tmc syncer beside a cluster tmc cannot reach', () => {
   afterAll(async () => {
     if (syncer && syncer.exitCode === null) syncer.kill('SIGKILL');
     delete process.env.TMC_SYNCER_STALE_AFTER_SECONDS;
-    delete process.env.TMC_CLUSTER_UNHEALTHY_GRACE_SECONDS;
     await stack?.cleanup();
   });
 

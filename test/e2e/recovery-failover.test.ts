@@ -38,12 +38,9 @@ describe('recovery: failover of a cluster that goes down, and cleanup when it re
   const scheduled = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
 
   beforeAll(async () => {
-    // Probes invoked back to back: no grace, so three failed probes are evidence enough (docs/health.md).
-    process.env.TMC_CLUSTER_UNHEALTHY_GRACE_SECONDS = '0';
     stack = await startE2eStack();
   });
   afterAll(async () => {
-    delete process.env.TMC_CLUSTER_UNHEALTHY_GRACE_SECONDS;
     await stack?.cleanup();
   });
 

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { TaintSchema } from '../../api/crds/sync-target';
 import { ObjectRefSchema, type ObjectRef } from '../../api/object-ref';
 import { ClusterHealthSchema } from '../../health/cluster-health';
-import { DEFAULT_FAILOVER_HOLD, markFailoverHold, type FailoverHoldSettings } from '../../health/failover-hold';
 import type { ClusterInventory, SyncTargetMirror } from '../../ports/cluster-inventory';
 import type { ClusterInfo } from '../../placement/types';
 import { clusterPk } from './keys';
@@ -51,14 +50,12 @@ function allocatedOf(m: SyncTargetMirror): ClusterInfo['allocated'] {
 
 /**
  * SyncTargets mirrored in the state table, merged with health (`CLUSTER#<name>` / `HEALTH`, written by the health
- * system). Two Queries per workspace listing, both on gsi1; no scans. A workspace listing is whole, so it is where a
- * hub-side disruption is judged: every reader of the inventory (placement, the sweep) sees the same hold.
+ * system). Two Queries per workspace listing, both on gsi1; no scans.
  */
 export class DynamoClusterInventory implements ClusterInventory {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly hold: FailoverHoldSettings = DEFAULT_FAILOVER_HOLD,
   ) {}
 
   private async queryAll(pk: string, skPrefix?: string): Promise<Array<Record<string, unknown>>> {
@@ -84,7 +81,7 @@ export class DynamoClusterInventory implements ClusterInventory {
       const parsed = ClusterHealthSchema.safeParse(item);
       if (parsed.success) byName.set(parsed.data.cluster, parsed.data);
     }
-    const clusters = mirrors
+    return mirrors
       .map((item) => SyncTargetMirrorSchema.parse(item))
       .map((m) => {
         const h = byName.get(m.name);
@@ -106,7 +103,6 @@ export class DynamoClusterInventory implements ClusterInventory {
         };
       })
       .sort((a, b) => (a.name < b.name ? -1 : 1));
-    return markFailoverHold<ClusterInfo>(clusters, this.hold);
   }
 
   async getMirror(workspace: string, name: string): Promise<SyncTargetMirror | undefined> {

@@ -5,7 +5,7 @@ import { StaticTokenSource } from '../../../lib/auth/token-source';
 import { WebhookAuthenticator } from '../../../lib/auth/webhook-authenticator';
 import { makeClusterFailureReporter } from '../../../lib/health/report-cluster-failure';
 import { recordClusterObservation } from '../../../lib/health/record-observation';
-import { classifyComponent, DEFAULT_CLUSTER_THRESHOLDS } from '../../../lib/health/rules';
+import { classifyComponent } from '../../../lib/health/rules';
 import { ClusterUnreachableError } from '../../../lib/errors/tmc-error';
 import { startLocalTable, type LocalTable } from './local-table';
 
@@ -51,13 +51,11 @@ describe('DynamoHealthStore on dynalite', () => {
   it('writes cluster health conditionally on its version (probe and sync reporter racing lose nothing)', async () => {
     const at = new Date(T0).toISOString();
     await recordClusterObservation(store, 'east', { at, ok: true, latencyMs: 8, source: 'probe' });
-    // No grace: the three failures share one instant, and this is about the race, not the time window.
-    const thresholds = { ...DEFAULT_CLUSTER_THRESHOLDS, unhealthyGraceSeconds: 0 };
-    const report = makeClusterFailureReporter({ store, now: () => T0, thresholds });
+    const report = makeClusterFailureReporter({ store, now: () => T0 });
     await Promise.all([
       report('east', new ClusterUnreachableError('ECONNREFUSED')),
       report('east', new ClusterUnreachableError('ECONNREFUSED')),
-      recordClusterObservation(store, 'east', { at, ok: false, source: 'probe', detail: 'timeout' }, { thresholds }),
+      recordClusterObservation(store, 'east', { at, ok: false, source: 'probe', detail: 'timeout' }),
     ]);
     const east = await store.getCluster('east');
     expect(east).toMatchObject({ state: 'Unhealthy', consecutiveFailures: 3, version: 4 });

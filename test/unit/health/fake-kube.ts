@@ -1,7 +1,5 @@
 import type { KubeClient, KubeConnector, KubeObject, ResourceName } from '../../../lib/ports/kube-client';
 import * as build from '../../support/builders';
-import { probeClusters, type ProbeClustersDeps, type ProbeRunReport } from '../../../lib/health/probe-clusters';
-import { InMemoryHealthStore } from '../../../lib/ports/health-store';
 
 /** A kcp that holds SyncTargets and Locations in memory and counts status writes. */
 export class FakeKcp implements Partial<KubeClient> {
@@ -44,36 +42,4 @@ export function fakeConnector(kcp: FakeKcp, up: Map<string, boolean>): KubeConne
 
 export function syncTarget(name: string): KubeObject {
   return build.syncTarget(name);
-}
-
-/**
- * A kcp with the named SyncTargets, every cluster up, an in-memory health store and `run`: one probeClusters run at
- * the world's clock, which then moves on a minute. `extra` adds deps (a placement queue, thresholds).
- */
-export function probeWorld(
-  names: string[],
-  extra: Partial<ProbeClustersDeps> = {},
-): {
-  kcp: FakeKcp;
-  up: Map<string, boolean>;
-  store: InMemoryHealthStore;
-  clock: { now: number };
-  run: () => Promise<ProbeRunReport>;
-} {
-  const kcp = new FakeKcp(names.map(syncTarget));
-  const up = new Map(names.map((name) => [name, true]));
-  const store = new InMemoryHealthStore();
-  const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
-  const run = async (): Promise<ProbeRunReport> => {
-    const report = await probeClusters({
-      connector: fakeConnector(kcp, up),
-      store,
-      workspaces: ['root:default'],
-      now: () => clock.now,
-      ...extra,
-    });
-    clock.now += 60_000;
-    return report;
-  };
-  return { kcp, up, store, clock, run };
 }

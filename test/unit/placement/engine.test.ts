@@ -799,15 +799,6 @@ describe('stability and determinism', () => {
       names(run({ policies: [placement('p', { numberOfClusters: 1 })], clusters: sick(NOW - 90_000), previous: prev })),
     ).toEqual(['b']);
   });
-  it('placed work stays on an Unhealthy cluster past evictAfter while failover is held; new work avoids it', () => {
-    const held: ClusterInfo[] = [
-      cluster('a', { health: 'Unhealthy', unhealthySince: NOW - 3_600_000, evictAfterSeconds: 60, failoverHeld: true }),
-      cluster('b'),
-    ];
-    const policies = [placement('p', { numberOfClusters: 1 })];
-    expect(names(run({ policies, clusters: held, previous: { clusters: [{ name: 'a' }] } }))).toEqual(['a']);
-    expect(names(run({ policies, clusters: held }))).toEqual(['b']);
-  });
   it('growing numberOfClusters keeps the existing cluster and adds one', () => {
     const first = run({ policies: [placement('p', { numberOfClusters: 1 })], clusters });
     const second = run({ policies: [placement('p', { numberOfClusters: 2 })], clusters, previous: first });

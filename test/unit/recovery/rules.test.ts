@@ -32,16 +32,6 @@ describe('evacuationReason', () => {
       true,
     ],
     ['unhealthy with evictAfter 0', { health: 'Unhealthy', unhealthySince: NOW, evictAfterSeconds: 0 }, true],
-    [
-      'unhealthy past evictAfter, failover held (hub-side disruption)',
-      { health: 'Unhealthy', unhealthySince: NOW - 3_600_000, failoverHeld: true },
-      false,
-    ],
-    [
-      'tainted NoExecute while failover is held (a person asked)',
-      { health: 'Unhealthy', failoverHeld: true, taints: [{ key: 'maintenance', effect: 'NoExecute' }] },
-      true,
-    ],
     ['tainted NoExecute', { taints: [{ key: 'maintenance', effect: 'NoExecute' }] }, true],
     ['tainted NoSchedule', { taints: [{ key: 'maintenance', effect: 'NoSchedule' }] }, false],
   ])('%s → %s', (_name, over, due) => {
